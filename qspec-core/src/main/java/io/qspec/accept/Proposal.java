@@ -1,0 +1,61 @@
+package io.qspec.accept;
+
+import java.util.function.Function;
+
+/**
+ * What an {@link AcceptancePolicy} sees of one round: the γ draft tokens, the draft's logits for
+ * each of them (row {@code i} is the distribution draft token {@code i} was chosen from), and the
+ * verify pass's γ+1 rows of logits (row {@code i} scores position {@code i}; row γ is the bonus
+ * position). {@code toProbabilities} maps a logit row to the request's sampling distribution
+ * (temperature, top-k/top-p...), so policies compare exactly the distributions that were sampled.
+ */
+public final class Proposal {
+    private final int[] draftTokens;
+    private final float[][] draftLogits;
+    private final float[][] verifyLogits;
+    private final Function<float[], float[]> toProbabilities;
+
+    public Proposal(int[] draftTokens, float[][] draftLogits, float[][] verifyLogits,
+                    Function<float[], float[]> toProbabilities) {
+        if (draftLogits.length != draftTokens.length) {
+            throw new IllegalArgumentException("need one draft logit row per draft token: "
+                    + draftLogits.length + " vs " + draftTokens.length);
+        }
+        if (verifyLogits.length != draftTokens.length + 1) {
+            throw new IllegalArgumentException("need γ+1 verify rows, got " + verifyLogits.length + " for γ=" + draftTokens.length);
+        }
+        this.draftTokens = draftTokens;
+        this.draftLogits = draftLogits;
+        this.verifyLogits = verifyLogits;
+        this.toProbabilities = toProbabilities;
+    }
+
+    /** Number of drafted tokens, γ (may differ between rounds and requests). */
+    public int gamma() {
+        return draftTokens.length;
+    }
+
+    public int draftToken(int i) {
+        return draftTokens[i];
+    }
+
+    /** Raw draft logits for draft position {@code i}; do not modify. */
+    public float[] draftLogits(int i) {
+        return draftLogits[i];
+    }
+
+    /** Raw verify logits for position {@code i} in [0, γ]; do not modify. */
+    public float[] verifyLogits(int i) {
+        return verifyLogits[i];
+    }
+
+    /** The draft's sampling distribution q at position {@code i}. */
+    public float[] draftProbabilities(int i) {
+        return toProbabilities.apply(draftLogits[i]);
+    }
+
+    /** The verify precision's sampling distribution p at position {@code i} in [0, γ]. */
+    public float[] verifyProbabilities(int i) {
+        return toProbabilities.apply(verifyLogits[i]);
+    }
+}

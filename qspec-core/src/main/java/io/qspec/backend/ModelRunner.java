@@ -1,0 +1,37 @@
+package io.qspec.backend;
+
+import io.qspec.Precision;
+import io.qspec.kv.KvCache;
+import io.qspec.model.Model;
+import java.util.List;
+
+/**
+ * A model made ready to run on one backend (weights uploaded or mapped, work buffers allocated).
+ * This is the whole contract between the engine and a backend: caches, and one batched forward
+ * pass in a chosen {@link Precision}. Implementations are thread-safe for calls on different caches
+ * only if they say so; the engine serialises calls.
+ *
+ * <p><b>Row independence.</b> A backend must compute each token's logits exactly as it would if
+ * that token were alone in the pass (same reduction order whatever the batch size). This is what
+ * makes QSpec's verify pass reproduce plain W4A16 decoding bit for bit.
+ */
+public interface ModelRunner extends AutoCloseable {
+
+    /** The model this runner executes. */
+    Model model();
+
+    /** Name of the backend, e.g. {@code cpu} or {@code cuda}, for logs and reports. */
+    String backendName();
+
+    /** A new, empty cache for one sequence with room for {@code capacity} positions. */
+    KvCache newCache(int capacity);
+
+    /**
+     * Runs one forward pass over every sequence of {@code batch} in {@code precision}: writes their
+     * K/V entries and returns their logits. Every cache must come from this runner and have room.
+     */
+    Logits forward(List<SequenceInput> batch, Precision precision);
+
+    @Override
+    void close();
+}
