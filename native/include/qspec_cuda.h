@@ -1,0 +1,110 @@
+/*
+ * qspec_cuda.h — the C ABI of libqspec_cuda.so, QSpec's handwritten CUDA kernels.
+ *
+ * Contract with the Java side (qspec-cuda, FFM bindings):
+ *  - Java validates every size, index and pointer range BEFORE calling; kernels trust their
+ *    arguments (they still never write outside the buffers those arguments describe).
+ *  - Every function is asynchronous on `stream` and returns 0, or a cudaError_t value from the
+ *    launch (cudaGetLastError()), or QSPEC_ERR_* for an argument combination the kernels do not
+ *    support.
+ *  - Pointers are device pointers unless the name ends in _host.
+ *
+ * The one INT4 weight layout (identical to io.qspec.quant.Int4Matrix, read directly by both
+ * the verify and the draft GEMMs; never transformed per call):
+ *  - W is [N = out features, K = in features]; groups of `group` (multiple of 32) inputs per row;
+ *    groups_per_row = ceil(K / group); Kp = groups_per_row * group (padded with zero weights).
+ *  - w_packed: N * Kp/2 bytes; row n at n*Kp/2; input k in byte k/2, LOW nibble = even k,
+ *    high nibble = odd k; nibble u encodes q = u - 8 in [-8, 7].
+ *  - w_scales: N * groups_per_row IEEE fp16, scale of (n, g) at n*groups_per_row + g.
+ *  - W[n][k] = w_scales[n, k/group] * q[n][k].
+ *
+ * Activations: the residual stream is fp32 [T, dim]; GEMM inputs are fp16 (verify, "A16") or
+ * per-token-per-group quantized int8 with fp32 scales (draft, "A8" in [-127,127], "A4" in [-8,7]);
+ * GEMM outputs are fp32. T = total tokens of the batch (sum over sequences).
+ *
+ * Paged KV cache (fp16): per layer a K pool and a V pool of shape
+ * [num_blocks, block_size, kv_heads, head_dim]. Token t of the batch belongs to sequence
+ * token_seq[t] at position token_pos[t]; its K/V go to block block_tables[seq * max_blocks +
+ * pos / block_size], slot pos % block_size (overwriting whatever a draft pass wrote there).
+ * Attention for token t covers positions [0, token_pos[t]] of its sequence (causal, including
+ * the K/V written by the same pass).
+ */
+#ifndef QSPEC_CUDA_H
+#define QSPEC_CUDA_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct CUstream_st* qspec_stream_t;
+
+#define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
+
+/* Version of this ABI; Java refuses a library whose version differs. */
+int qspec_abi_version(void);
+
+/* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
+
+/* Verify GEMM (W4A16): x fp16 [M, ldx >= K]; y fp32 [M, ldy >= N].
+ * GEMV path for M < 8, tensor-core MMA for M >= 8. */
+int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
+                     float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream);
+
+/* Quantizes activations per token and per group along K: xq int8 [M, Kp] (padding zeroed),
+ * xscale fp32 [M, groups_per_row]; bits = 8 (A8) or 4 (A4). Input fp16 [M, ldx]. */
+int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits,
+                               int8_t* xq, float* xscale, qspec_stream_t stream);
+
+/* Draft GEMM (W4A8 / W4A4 held in int8): integer MMA (s8 on sm_90; s4 path on sm_80/86/89 when
+ * bits = 4), int32 accumulation per group, y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g. */
+int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
+                    const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits,
+                    qspec_stream_t stream);
+
+/* ---- the rest of a Llama block ---- */
+
+/* x fp32 [T, dim] = embedding row of tokens[t] (table fp16 [vocab, dim]). */
+int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int T, int dim,
+                    qspec_stream_t stream);
+
+/* y fp16 [M, D] = x / rms(x) * w   (true RMSNorm: no mean subtraction). */
+int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps,
+                      qspec_stream_t stream);
+
+/* RMSNorm fused with draft activation quantization (outputs as qspec_quantize_activations). */
+int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D,
+                           int group, int bits, float eps, qspec_stream_t stream);
+
+/* RoPE on q [T, heads*head_dim] in place and on k, then writes k, v (fp32 [T, kv_heads*head_dim])
+ * as fp16 into the paged cache of one layer. inv_freq: [head_dim/2] (Llama-3 scaling applied by the
+ * caller). rope_style 0 = interleaved pairs (2i, 2i+1), 1 = half split (i, i + head_dim/2). */
+int qspec_rope_write_kv(float* q, const float* k, const float* v, void* k_pool_f16, void* v_pool_f16,
+                        const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                        int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
+                        const float* inv_freq, int rope_style, qspec_stream_t stream);
+
+/* Causal attention over the paged cache for T query tokens; out fp16 [T, heads*head_dim]. */
+int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
+                    const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                    int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
+                    void* out_f16, qspec_stream_t stream);
+
+/* out fp16 [M, H] = silu(gate) * up   (gate, up fp32 [M, H]). */
+int qspec_swiglu_f16(const float* gate, const float* up, void* out_f16, int M, int H, qspec_stream_t stream);
+
+/* fp32 [M, H] -> fp16 [M, H] (used when a GEMM output feeds another A16 GEMM). */
+int qspec_f32_to_f16(const float* x, void* y_f16, long n, qspec_stream_t stream);
+
+/* x += y, fp32, n elements. */
+int qspec_add_inplace(float* x, const float* y, long n, qspec_stream_t stream);
+
+/* out[m] = argmax_v logits[m, v] (ties: lowest index), logits fp32 [M, V]. */
+int qspec_argmax(const float* logits, int M, int V, int32_t* out, qspec_stream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
