@@ -1,0 +1,59 @@
+package io.qspec.examples.cli;
+
+import io.qspec.QSpecException;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code qspec} command line: {@code generate}, {@code bench}. */
+@Command(name = "qspec", mixinStandardHelpOptions = true, version = "qspec 0.1.0",
+        description = "Quantized speculative decoding (QSpec) on the JVM.",
+        subcommands = {GenerateCommand.class})
+public final class QSpecCli {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (tests call this). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new QSpecCli());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            boolean verbose = parsed.hasMatchedOption("--verbose");
+            if (verbose) {
+                e.printStackTrace(cmd.getErr());
+            } else {
+                cmd.getErr().println("qspec: " + oneLine(e));
+            }
+            return e instanceof QSpecException || e instanceof IllegalArgumentException ? 2 : 1;
+        });
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("qspec: " + e.getMessage());
+            e.getCommandLine().getErr().println("Try 'qspec " + e.getCommandLine().getCommandName() + " --help'.");
+            return 2;
+        });
+        return cli.execute(args);
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        return m.replace('\n', ' ');
+    }
+
+    /** Shows the SDK's log lines (which backend, and why) on stderr only when asked. */
+    static void configureLogging(boolean verbose) {
+        Logger root = Logger.getLogger("");
+        for (var h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        ConsoleHandler handler = new ConsoleHandler();
+        handler.setFormatter(new SimpleFormatter());
+        System.setProperty("java.util.logging.SimpleFormatter.format", "[%4$s] %5$s%n");
+        handler.setLevel(Level.ALL);
+        root.addHandler(handler);
+        root.setLevel(verbose ? Level.INFO : Level.WARNING);
+    }
+}
