@@ -9,7 +9,9 @@ public enum FinishReason {
     /** The request's token limit was reached. */
     MAX_TOKENS,
     /** The model's context length was reached. */
-    CONTEXT_FULL;
+    CONTEXT_FULL,
+    /** The caller cancelled the request. */
+    CANCELLED;
 
     /** Lower-case name used in JSON output. */
     public String jsonName() {

@@ -4,33 +4,23 @@ import io.qspec.kv.KvCache;
 import io.qspec.kv.KvCacheExhaustedException;
 
 /**
- * A contiguous float32 KV cache for one sequence on the CPU: per layer one key and one value
- * array of {@code capacity * kvDim} floats, position-major. Truncation only moves the length;
- * the next pass overwrites the stale entries in place.
+ * One sequence's view of the {@link CpuKvBlockPool}: a block table mapping position
+ * {@code p} to pool row {@code table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE}. Truncation only
+ * moves the length; the next pass overwrites the stale entries in place. Closing returns the blocks.
  */
 final class CpuKvCache implements KvCache {
-    private final int layers;
-    private final int kvDim;
+    private final CpuKvBlockPool pool;
     private final int capacity;
-    private float[][] keys;
-    private float[][] values;
+    private int[] table;
     private int length;
 
-    CpuKvCache(int layers, int kvDim, int capacity) {
+    CpuKvCache(CpuKvBlockPool pool, int capacity) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("KV cache capacity must be positive, got " + capacity);
         }
-        long floats = 2L * layers * capacity * kvDim;
-        if ((long) capacity * kvDim > Integer.MAX_VALUE - 8) {
-            throw new KvCacheExhaustedException("a CPU KV cache of " + capacity + " positions x " + kvDim
-                    + " floats per layer exceeds one Java array; ask for fewer positions");
-        }
-        this.layers = layers;
-        this.kvDim = kvDim;
+        this.pool = pool;
         this.capacity = capacity;
-        this.keys = new float[layers][capacity * kvDim];
-        this.values = new float[layers][capacity * kvDim];
-        assert floats > 0;
+        this.table = pool.reserve(capacity);
     }
 
     @Override
@@ -53,24 +43,30 @@ final class CpuKvCache implements KvCache {
 
     @Override
     public int layers() {
-        return layers;
+        return pool.layers();
     }
 
     @Override
     public int kvDim() {
-        return kvDim;
+        return pool.kvDim();
     }
 
     @Override
     public void readKey(int layer, int position, float[] dst) {
         checkRead(layer, position);
-        System.arraycopy(keys[layer], position * kvDim, dst, 0, kvDim);
+        System.arraycopy(pool.keys(layer), offset(position), dst, 0, kvDim());
     }
 
     @Override
     public void readValue(int layer, int position, float[] dst) {
         checkRead(layer, position);
-        System.arraycopy(values[layer], position * kvDim, dst, 0, kvDim);
+        System.arraycopy(pool.values(layer), offset(position), dst, 0, kvDim());
+    }
+
+    /** Index of {@code position}'s first float in the pool's per-layer arrays. */
+    int offset(int position) {
+        int row = table[position / CpuKvBlockPool.BLOCK_SIZE] * CpuKvBlockPool.BLOCK_SIZE + position % CpuKvBlockPool.BLOCK_SIZE;
+        return row * kvDim();
     }
 
     /** Checks that {@code count} more positions fit, before a pass writes them. */
@@ -83,11 +79,11 @@ final class CpuKvCache implements KvCache {
     }
 
     float[] keys(int layer) {
-        return keys[layer];
+        return pool.keys(layer);
     }
 
     float[] values(int layer) {
-        return values[layer];
+        return pool.values(layer);
     }
 
     void advance(int count) {
@@ -96,21 +92,23 @@ final class CpuKvCache implements KvCache {
 
     private void checkRead(int layer, int position) {
         checkOpen();
-        if (layer < 0 || layer >= layers || position < 0 || position >= length) {
+        if (layer < 0 || layer >= layers() || position < 0 || position >= length) {
             throw new IndexOutOfBoundsException("layer " + layer + ", position " + position + " outside "
-                    + layers + " layers x " + length + " valid positions");
+                    + layers() + " layers x " + length + " valid positions");
         }
     }
 
     private void checkOpen() {
-        if (keys == null) {
+        if (table == null) {
             throw new IllegalStateException("KV cache is closed");
         }
     }
 
     @Override
     public void close() {
-        keys = null;
-        values = null;
+        if (table != null) {
+            pool.release(table);
+            table = null;
+        }
     }
 }

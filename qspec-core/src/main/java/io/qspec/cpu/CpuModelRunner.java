@@ -27,11 +27,13 @@ final class CpuModelRunner implements ModelRunner {
     private final Model model;
     private final ModelConfig config;
     private final RotaryEmbedding rope;
+    private final CpuKvBlockPool kvPool;
 
-    CpuModelRunner(Model model) {
+    CpuModelRunner(Model model, long kvBudgetBytes) {
         this.model = model;
         this.config = model.config();
         this.rope = new RotaryEmbedding(config);
+        this.kvPool = new CpuKvBlockPool(config.layers(), config.kvDim(), kvBudgetBytes);
     }
 
     @Override
@@ -50,7 +52,17 @@ final class CpuModelRunner implements ModelRunner {
             throw new IllegalArgumentException("cache capacity " + capacity + " exceeds the model's context length "
                     + config.contextLength());
         }
-        return new CpuKvCache(config.layers(), config.kvDim(), capacity);
+        return new CpuKvCache(kvPool, capacity);
+    }
+
+    @Override
+    public long availableKvPositions() {
+        return kvPool.availablePositions();
+    }
+
+    @Override
+    public long totalKvPositions() {
+        return kvPool.totalPositions();
     }
 
     @Override
@@ -110,8 +122,9 @@ final class CpuModelRunner implements ModelRunner {
             rope.rotate(q, t * qDim, config.heads(), cos, sin);
             rope.rotate(k, t * kvDim, config.kvHeads(), cos, sin);
             CpuKvCache cache = b.cacheOf[t];
-            System.arraycopy(k, t * kvDim, cache.keys(l), b.position[t] * kvDim, kvDim);
-            System.arraycopy(v, t * kvDim, cache.values(l), b.position[t] * kvDim, kvDim);
+            int at = cache.offset(b.position[t]);
+            System.arraycopy(k, t * kvDim, cache.keys(l), at, kvDim);
+            System.arraycopy(v, t * kvDim, cache.values(l), at, kvDim);
         }
 
         float[] attended = new float[n * qDim];
@@ -142,7 +155,6 @@ final class CpuModelRunner implements ModelRunner {
     /** Causal attention of one head of one query token over positions [0, position] of its sequence. */
     private void attend(int layer, CpuKvCache cache, int position, float[] q, int qOffset, int head, float[] out) {
         int headDim = config.headDim();
-        int kvDim = config.kvDim();
         int kvHead = head / (config.heads() / config.kvHeads());
         float[] keys = cache.keys(layer);
         float[] values = cache.values(layer);
@@ -151,7 +163,7 @@ final class CpuModelRunner implements ModelRunner {
         float[] scores = new float[position + 1];
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= position; j++) {
-            int kBase = j * kvDim + kvHead * headDim;
+            int kBase = cache.offset(j) + kvHead * headDim;
             float dot = 0f;
             for (int i = 0; i < headDim; i++) {
                 dot += q[qBase + i] * keys[kBase + i];
@@ -170,7 +182,7 @@ final class CpuModelRunner implements ModelRunner {
         }
         for (int j = 0; j <= position; j++) {
             float weight = scores[j] / sum;
-            int vBase = j * kvDim + kvHead * headDim;
+            int vBase = cache.offset(j) + kvHead * headDim;
             for (int i = 0; i < headDim; i++) {
                 out[outBase + i] += weight * values[vBase + i];
             }

@@ -34,4 +34,22 @@ public final class TokenChoice {
         }
         return lastNonZero;
     }
+
+    /** Numerically stable softmax: the temperature-1 distribution of a logit row. */
+    public static float[] softmax(float[] logits) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        float[] p = new float[logits.length];
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            p[i] = (float) Math.exp(logits[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (float) (p[i] / sum);
+        }
+        return p;
+    }
 }
