@@ -16,6 +16,7 @@ public final class GenerationRequest {
     private final DecodingMode mode;
     private final int[] stopTokenIds;
     private final long seed;
+    private final boolean ignoreEos;
 
     private GenerationRequest(Builder b) {
         this.prompt = b.prompt;
@@ -25,6 +26,7 @@ public final class GenerationRequest {
         this.mode = b.mode;
         this.stopTokenIds = b.stopTokenIds.clone();
         this.seed = b.seed;
+        this.ignoreEos = b.ignoreEos;
     }
 
     /** A request whose prompt is text, tokenized with the model's tokenizer. */
@@ -70,13 +72,9 @@ public final class GenerationRequest {
         return seed;
     }
 
-    boolean isStopToken(int token) {
-        for (int s : stopTokenIds) {
-            if (s == token) {
-                return true;
-            }
-        }
-        return false;
+    /** Whether the end-of-sequence token is treated as an ordinary token (fixed-length benchmarks). */
+    public boolean ignoreEos() {
+        return ignoreEos;
     }
 
     @Override
@@ -94,6 +92,7 @@ public final class GenerationRequest {
         private DecodingMode mode = DecodingMode.qspec(DraftMode.a8());
         private int[] stopTokenIds = new int[0];
         private long seed;
+        private boolean ignoreEos;
 
         private Builder(String prompt, int[] promptTokens) {
             this.prompt = prompt;
@@ -125,6 +124,12 @@ public final class GenerationRequest {
 
         public Builder seed(long value) {
             this.seed = value;
+            return this;
+        }
+
+        /** Keep generating past EOS, up to maxTokens (for benchmarks with a fixed output length). */
+        public Builder ignoreEos(boolean value) {
+            this.ignoreEos = value;
             return this;
         }
 

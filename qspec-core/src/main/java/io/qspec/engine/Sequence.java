@@ -53,7 +53,7 @@ final class Sequence {
         this.tokenizer = tokenizer;
         this.random = RandomGeneratorFactory.of("L64X128MixRandom").create(request.seed());
         this.selector = TokenSelector.greedy();
-        this.eos = tokenizer.eosId().orElse(-1);
+        this.eos = request.ignoreEos() ? -1 : tokenizer.eosId().orElse(-1);
         this.limit = Math.min(request.maxTokens(), contextLength - prompt.length);
         int lookahead = request.mode() instanceof DecodingMode.Speculative s ? s.draft().gamma() + 1 : 1;
         this.reservedPositions = (int) Math.min(contextLength, (long) prompt.length + request.maxTokens() + lookahead);

@@ -43,7 +43,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        QSpecCli.configureLogging(common.verbose);
+        CliSupport.configureLogging(common.verbose);
         DecodingMode decoding = decodingMode();
         boolean dense = decoding instanceof DecodingMode.Plain p && p.precision() == Precision.FP32;
         try (Model model = common.load(dense);

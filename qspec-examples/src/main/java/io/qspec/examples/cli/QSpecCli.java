@@ -1,17 +1,13 @@
 package io.qspec.examples.cli;
 
 import io.qspec.QSpecException;
-import java.util.logging.ConsoleHandler;
-import java.util.logging.Level;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code qspec} command line: {@code generate}, {@code bench}. */
 @Command(name = "qspec", mixinStandardHelpOptions = true, version = "qspec 0.1.0",
         description = "Quantized speculative decoding (QSpec) on the JVM.",
-        subcommands = {GenerateCommand.class})
+        subcommands = {GenerateCommand.class, io.qspec.examples.bench.BenchCommand.class})
 public final class QSpecCli {
 
     public static void main(String[] args) {
@@ -43,17 +39,4 @@ public final class QSpecCli {
         return m.replace('\n', ' ');
     }
 
-    /** Shows the SDK's log lines (which backend, and why) on stderr only when asked. */
-    static void configureLogging(boolean verbose) {
-        Logger root = Logger.getLogger("");
-        for (var h : root.getHandlers()) {
-            root.removeHandler(h);
-        }
-        ConsoleHandler handler = new ConsoleHandler();
-        handler.setFormatter(new SimpleFormatter());
-        System.setProperty("java.util.logging.SimpleFormatter.format", "[%4$s] %5$s%n");
-        handler.setLevel(Level.ALL);
-        root.addHandler(handler);
-        root.setLevel(verbose ? Level.INFO : Level.WARNING);
-    }
 }
