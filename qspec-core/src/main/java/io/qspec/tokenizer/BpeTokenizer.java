@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -111,7 +110,7 @@ public final class BpeTokenizer implements Tokenizer {
         JsonObject json = JsonValues.readObject(file);
         Path config = dir.resolve(TOKENIZER_CONFIG);
         Path map = dir.resolve(SPECIAL_TOKENS_MAP);
-        return new BpeTokenizer(file, json,
+        return build(file, json,
                 Files.isRegularFile(config) ? JsonValues.readObject(config) : null,
                 Files.isRegularFile(map) ? JsonValues.readObject(map) : null);
     }
@@ -128,7 +127,16 @@ public final class BpeTokenizer implements Tokenizer {
     public static BpeTokenizer fromTokenizerJson(String tokenizerJson, String tokenizerConfigJson) {
         Path source = Path.of(TOKENIZER_JSON);
         JsonObject config = tokenizerConfigJson == null ? null : JsonValues.parseObject(Path.of(TOKENIZER_CONFIG), tokenizerConfigJson);
-        return new BpeTokenizer(source, JsonValues.parseObject(source, tokenizerJson), config, null);
+        return build(source, JsonValues.parseObject(source, tokenizerJson), config, null);
+    }
+
+    /** Turns Gson's complaints about members of the wrong JSON kind into a message naming the file. */
+    private static BpeTokenizer build(Path source, JsonObject json, JsonObject tokenizerConfig, JsonObject specialTokensMap) {
+        try {
+            return new BpeTokenizer(source, json, tokenizerConfig, specialTokensMap);
+        } catch (IllegalStateException | UnsupportedOperationException | NumberFormatException | ClassCastException e) {
+            throw new ModelFormatException(source, "is malformed: a member has the wrong JSON type (" + e.getMessage() + ")", e);
+        }
     }
 
     private static List<AddedToken> readAddedTokens(Path source, JsonObject json) {
@@ -166,29 +174,28 @@ public final class BpeTokenizer implements Tokenizer {
      */
     private OptionalInt specialTokenId(Path source, String key, JsonObject config, Path configSource,
             JsonObject map, Path mapSource) {
-        for (var candidate : List.of(Map.entry(Optional.ofNullable(config), configSource),
-                Map.entry(Optional.ofNullable(map), mapSource))) {
-            if (candidate.getKey().isEmpty()) {
-                continue;
-            }
-            JsonElement value = candidate.getKey().get().get(key);
-            if (value == null || value.isJsonNull()) {
-                continue;
-            }
-            String content = value.isJsonObject()
-                    ? JsonFields.string(candidate.getValue(), value.getAsJsonObject(), "content", key)
-                    : value.isJsonPrimitive() ? value.getAsString() : null;
-            if (content == null) {
-                throw new ModelFormatException(candidate.getValue(), key + " must be a string or {\"content\": ...} but is "
-                        + JsonValues.describe(value));
-            }
-            int id = idOf(content);
-            if (id < 0) {
-                throw new ModelFormatException(candidate.getValue(), key + " '" + content + "' is not a token of " + source);
-            }
-            return OptionalInt.of(id);
+        OptionalInt fromConfig = namedToken(source, key, config, configSource);
+        return fromConfig.isPresent() ? fromConfig : namedToken(source, key, map, mapSource);
+    }
+
+    /** The id of the token that member {@code key} of {@code file} (read from {@code fileName}) names. */
+    private OptionalInt namedToken(Path source, String key, JsonObject file, Path fileName) {
+        JsonElement value = file == null ? null : file.get(key);
+        if (value == null || value.isJsonNull()) {
+            return OptionalInt.empty();
         }
-        return OptionalInt.empty();
+        String content = value.isJsonObject()
+                ? JsonFields.string(fileName, value.getAsJsonObject(), "content", key)
+                : value.isJsonPrimitive() ? value.getAsString() : null;
+        if (content == null) {
+            throw new ModelFormatException(fileName, key + " must be a string or {\"content\": ...} but is "
+                    + JsonValues.describe(value));
+        }
+        int id = idOf(content);
+        if (id < 0) {
+            throw new ModelFormatException(fileName, key + " '" + content + "' is not a token of " + source);
+        }
+        return OptionalInt.of(id);
     }
 
     /** BOS as the special token a TemplateProcessing post-processor puts first (Llama-2 style files). */

@@ -231,6 +231,11 @@ class BpeTokenizerTinyVocabTest {
         assertThatThrownBy(() -> BpeTokenizer.fromTokenizerJson(llamaStyle(stringMerges("abc")).toString()))
                 .isExactlyInstanceOf(ModelFormatException.class)
                 .hasMessageContainingAll("merge 0", "two pieces");
+        JsonObject wrongKind = llamaStyle(stringMerges());
+        wrongKind.getAsJsonObject("model").add("merges", JsonParser.parseString("[[\"a\", {\"b\": 1}]]"));
+        assertThatThrownBy(() -> BpeTokenizer.fromTokenizerJson(wrongKind.toString()))
+                .isExactlyInstanceOf(ModelFormatException.class)
+                .hasMessageContainingAll("tokenizer.json", "malformed");
         assertThatThrownBy(() -> BpeTokenizer.fromTokenizerJson("{\"model\": {"))
                 .isExactlyInstanceOf(ModelFormatException.class)
                 .hasMessageContainingAll("tokenizer.json", "not valid JSON");

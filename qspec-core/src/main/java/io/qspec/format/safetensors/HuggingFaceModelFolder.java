@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 /**
  * A Hugging Face model folder as a {@link TensorSource}: {@code config.json} (plus the optional
  * {@code generation_config.json} and {@code tokenizer_config.json}) as {@link HuggingFaceMetadata},
- * and the tensors of either a single {@code model.safetensors} or the shards listed in
- * {@code model.safetensors.index.json}. All weight files are memory-mapped and validated on
+ * and the tensors of either a single {@code model.safetensors} or, when there is none, the shards
+ * listed in {@code model.safetensors.index.json}. All weight files are memory-mapped and validated on
  * {@link #open}; closing the folder unmaps them.
  */
 public final class HuggingFaceModelFolder implements TensorSource {
@@ -74,12 +74,13 @@ public final class HuggingFaceModelFolder implements TensorSource {
 
         Path index = dir.resolve(SHARD_INDEX);
         Path single = dir.resolve(SINGLE_WEIGHTS);
-        if (Files.isRegularFile(index)) {
-            return openSharded(dir, metadata, index);
-        }
+        // The single file wins when both exist, as in transformers.
         if (Files.isRegularFile(single)) {
             SafetensorsFile file = SafetensorsFile.open(single);
             return new HuggingFaceModelFolder(dir, metadata, List.of(file), file.tensors());
+        }
+        if (Files.isRegularFile(index)) {
+            return openSharded(dir, metadata, index);
         }
         throw new ModelFormatException(dir, "no weights in this folder (looked for " + SINGLE_WEIGHTS + " and "
                 + SHARD_INDEX + "; QSpec reads only safetensors weights; found: " + listing(dir) + ")");

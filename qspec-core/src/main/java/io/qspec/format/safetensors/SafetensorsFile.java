@@ -66,8 +66,7 @@ public final class SafetensorsFile implements AutoCloseable {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             MemorySegment mapped = size == 0 ? MemorySegment.NULL : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            SafetensorsFile result = parse(file, arena, mapped, size);
-            return result;
+            return parse(file, arena, mapped, size);
         } catch (IOException e) {
             arena.close();
             throw new ModelFormatException(file, "cannot be memory-mapped: " + e.getMessage(), e);
