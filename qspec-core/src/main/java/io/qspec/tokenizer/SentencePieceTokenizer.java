@@ -27,8 +27,9 @@ import java.util.OptionalInt;
  *       sequence, so {@code decode(encode(s, false))} equals {@code s}.</li>
  * </ul>
  *
- * <p>User-defined tokens are only produced by merging, not matched verbatim ahead of BPE as
- * llama.cpp does for special tokens. Immutable and thread-safe.
+ * <p>As in llama.cpp, a literal {@code ▁} in the input is indistinguishable from an escaped space
+ * and decodes as a space. User-defined tokens are only produced by merging, not matched verbatim
+ * ahead of BPE as llama.cpp does for special tokens. Immutable and thread-safe.
  */
 public final class SentencePieceTokenizer implements Tokenizer {
     private static final char SPACE_MARKER = '\u2581';
