@@ -293,6 +293,11 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * {@inheritDoc} Byte tokens give their single byte, control tokens nothing, other pieces their
+     * UTF-8 with {@code ▁} as a space. The first piece of an encoded text carries the dummy-prefix
+     * space, which {@link #decode} removes; streaming decoders should drop it the same way.
+     */
     @Override
     public byte[] tokenBytes(int id) {
         return bytesOf(id).clone();

@@ -19,6 +19,9 @@ final class GgufCursor {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** Far above any real metadata string (chat templates are kilobytes), far below what would exhaust the heap. */
+    static final int MAX_STRING_BYTES = 64 << 20;
+
     private final MemorySegment file;
     private final Path path;
     private long position;
@@ -106,14 +109,17 @@ final class GgufCursor {
      */
     String string(String what) {
         long start = position;
-        long length = i64(what + " length");
+        require(8, what);   // no per-call message building: token arrays hold 100k+ strings
+        long length = file.get(I64, position);
+        position += 8;
         if (length < 0 || length > remaining()) {
             throw error(start, what + " claims a length of " + Long.toUnsignedString(length)
                     + " bytes but only " + remaining() + " bytes remain in the file"
                     + " (the file is corrupt or truncated)");
         }
-        if (length > Integer.MAX_VALUE - 8) {
-            throw error(start, what + " is " + length + " bytes long; at most " + (Integer.MAX_VALUE - 8) + " is supported");
+        if (length > MAX_STRING_BYTES) {
+            throw error(start, what + " claims a length of " + length + " bytes; strings longer than "
+                    + MAX_STRING_BYTES + " bytes are not supported (the file is probably corrupt)");
         }
         byte[] bytes = new byte[(int) length];
         MemorySegment.copy(file, ValueLayout.JAVA_BYTE, position, bytes, 0, bytes.length);

@@ -29,6 +29,13 @@ final class GgufHeaderParser {
     private static final int MAX_DIMS = 4;
     /** Real files nest arrays at most once; the bound keeps a hostile file from exhausting the stack. */
     private static final int MAX_ARRAY_NESTING = 8;
+    /**
+     * Caps on counts that a corrupt header could otherwise turn into huge allocations; real models
+     * have a few thousand tensors, a few dozen keys and arrays of a few hundred thousand entries.
+     */
+    private static final long MAX_TENSORS = 1 << 20;
+    private static final long MAX_KEYS = 1 << 20;
+    private static final long MAX_ARRAY_ELEMENTS = 1 << 24;
     /** Smallest tensor entry: name length (8), n_dims (4), type (4), offset (8). */
     private static final int MIN_TENSOR_INFO_BYTES = 24;
     /** Smallest key/value entry: key length (8), value type (4), a one-byte value. */
@@ -49,12 +56,12 @@ final class GgufHeaderParser {
     private GgufHeader parse() {
         checkMagic();
         int version = readVersion();
-        long tensorCount = readCount("tensor count", MIN_TENSOR_INFO_BYTES, "tensor entries");
-        long kvCount = readCount("metadata key/value count", MIN_KV_BYTES, "key/value entries");
+        long tensorCount = readCount("tensor count", MIN_TENSOR_INFO_BYTES, "tensor entries", MAX_TENSORS);
+        long kvCount = readCount("metadata key/value count", MIN_KV_BYTES, "key/value entries", MAX_KEYS);
 
         GgufMetadata metadata = readMetadata(kvCount);
         long alignment = alignment(metadata);
-        List<TensorEntry> entries = new ArrayList<>((int) tensorCount);
+        List<TensorEntry> entries = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             TensorEntry entry = readTensorEntry(i);
@@ -106,7 +113,7 @@ final class GgufHeaderParser {
     }
 
     /** A uint64 count whose entries need at least {@code minEntryBytes} each: rejects counts that cannot fit. */
-    private long readCount(String what, int minEntryBytes, String entries) {
+    private long readCount(String what, int minEntryBytes, String entries, long limit) {
         long at = in.position();
         long count = in.i64(what);
         long fits = in.remaining() / minEntryBytes;
@@ -114,6 +121,10 @@ final class GgufHeaderParser {
             throw in.error(at, what + " is " + Long.toUnsignedString(count) + ", but the " + in.remaining()
                     + " bytes left in the file can hold at most " + fits + " " + entries
                     + " (the header is corrupt or the file is truncated)");
+        }
+        if (count > limit) {
+            throw in.error(at, what + " is " + count + "; more than " + limit + " " + entries
+                    + " are not supported (the header is probably corrupt)");
         }
         return count;
     }
@@ -127,7 +138,7 @@ final class GgufHeaderParser {
                 throw in.error(at, "duplicate metadata key '" + key + "'; every key must be unique");
             }
             GgufValueType type = readValueType("metadata '" + key + "'");
-            values.put(key, readValue(type, key, 0));
+            values.put(key, readValue(type, key, "value of metadata '" + key + "'", 0));
         }
         return new GgufMetadata(values);
     }
@@ -139,8 +150,8 @@ final class GgufHeaderParser {
                 + Integer.toUnsignedString(id) + "; expected 0..12 (uint8 .. float64)"));
     }
 
-    private Object readValue(GgufValueType type, String key, int depth) {
-        String what = "value of metadata '" + key + "'";
+    /** One value; {@code what} names it in messages (built once per key, not per array element). */
+    private Object readValue(GgufValueType type, String key, String what, int depth) {
         return switch (type) {
             case UINT8 -> (long) (in.i8(what) & 0xFF);
             case INT8 -> (long) in.i8(what);
@@ -166,14 +177,19 @@ final class GgufHeaderParser {
         GgufValueType elementType = readValueType("array elements of metadata '" + key + "'");
         long count = in.i64("element count of metadata array '" + key + "'");
         long fits = in.remaining() / elementType.minBytes();
-        if (count < 0 || count > fits || count > Integer.MAX_VALUE - 8) {
+        if (count < 0 || count > fits) {
             throw in.error(at, "metadata array '" + key + "' claims " + Long.toUnsignedString(count) + " "
                     + elementType.name().toLowerCase() + " elements, but the " + in.remaining()
                     + " bytes left in the file can hold at most " + fits + " (the file is corrupt or truncated)");
         }
+        if (count > MAX_ARRAY_ELEMENTS) {
+            throw in.error(at, "metadata array '" + key + "' claims " + count + " elements; more than "
+                    + MAX_ARRAY_ELEMENTS + " are not supported (the file is probably corrupt)");
+        }
         List<Object> list = new ArrayList<>((int) count);
+        String what = "element of metadata array '" + key + "'";
         for (int i = 0; i < count; i++) {
-            list.add(readValue(elementType, key, depth + 1));
+            list.add(readValue(elementType, key, what, depth + 1));
         }
         return Collections.unmodifiableList(list);
     }

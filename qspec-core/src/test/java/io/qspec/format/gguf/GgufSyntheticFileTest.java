@@ -190,6 +190,8 @@ class GgufSyntheticFileTest {
         assertFails(new GgufTestWriter().kv("s", 8, b -> b.u64(1L << 50)),
                 "value of metadata 's' claims a length of 1125899906842624 bytes");
         assertFails(new GgufTestWriter().kv("s", 8, b -> b.u64(-1)), "claims a length of 18446744073709551615");
+        assertFails(new GgufTestWriter().kv("s", 8, b -> b.u64(100L << 20).raw(new byte[(100 << 20) + 1])),
+                "strings longer than 67108864 bytes are not supported");
         GgufTestWriter deep = new GgufTestWriter().kv("deep", 9, b -> {
             for (int i = 0; i < 20; i++) {
                 b.u32(9).u64(1);
@@ -216,10 +218,42 @@ class GgufSyntheticFileTest {
     }
 
     @Test
-    void missingFileIsAModelFormatException() {
+    void missingFileOrFolderIsAModelFormatException() {
         Path missing = dir.resolve("missing.gguf");
         assertThatThrownBy(() -> GgufFile.open(missing)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("missing.gguf").hasMessageContaining("cannot read the file");
+        assertThatThrownBy(() -> GgufFile.open(dir)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(dir.toString());
+    }
+
+    @Test
+    void readsLargeVocabulariesQuickly() {
+        int n = 200_000;
+        GgufTestWriter w = new GgufTestWriter()
+                .kvString("tokenizer.ggml.model", "llama")
+                .kv("tokenizer.ggml.tokens", 9, b -> {
+                    b.u32(8).u64(n);
+                    for (int i = 0; i < n; i++) {
+                        b.string("\u2581token" + i);
+                    }
+                })
+                .kv("tokenizer.ggml.scores", 9, b -> {
+                    b.u32(6).u64(n);
+                    for (int i = 0; i < n; i++) {
+                        b.f32(-i);
+                    }
+                });
+        Path file = write("vocab.gguf", w);
+        long start = System.nanoTime();
+        try (GgufFile gguf = GgufFile.open(file)) {
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            List<Object> tokens = gguf.metadata().getList("tokenizer.ggml.tokens").orElseThrow();
+            assertThat(tokens).hasSize(n);
+            assertThat(tokens.get(n - 1)).isEqualTo("\u2581token199999");
+            assertThat(gguf.metadata().getList("tokenizer.ggml.scores").orElseThrow().get(n - 1)).isEqualTo(-199999.0);
+            // typically ~100 ms; the bound only catches accidental quadratic work on a loaded machine
+            assertThat(millis).isLessThan(5_000);
+        }
     }
 
     private void assertFails(GgufTestWriter writer, String problem) {
