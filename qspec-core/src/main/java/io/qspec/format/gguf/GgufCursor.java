@@ -43,11 +43,6 @@ final class GgufCursor {
         return file.byteSize() - position;
     }
 
-    /** A format error at the current position. */
-    ModelFormatException error(String problem) {
-        return error(position, problem);
-    }
-
     ModelFormatException error(long offset, String problem) {
         return new ModelFormatException(path, "at byte offset " + offset + ": " + problem);
     }
@@ -125,13 +120,5 @@ final class GgufCursor {
         MemorySegment.copy(file, ValueLayout.JAVA_BYTE, position, bytes, 0, bytes.length);
         position += length;
         return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    /** Moves to {@code offset}, which must lie within the file. */
-    void seek(long offset) {
-        if (offset < 0 || offset > size()) {
-            throw error(offset, "position is outside the file of " + size() + " bytes");
-        }
-        position = offset;
     }
 }

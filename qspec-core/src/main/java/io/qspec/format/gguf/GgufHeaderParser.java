@@ -24,7 +24,8 @@ import java.util.Set;
 final class GgufHeaderParser {
     /** "GGUF" read as a little-endian uint32. */
     private static final int MAGIC = 0x46554747;
-    static final long DEFAULT_ALIGNMENT = 32;
+    /** Used when the file has no general.alignment key. */
+    private static final long DEFAULT_ALIGNMENT = 32;
     /** GGML_MAX_DIMS. */
     private static final int MAX_DIMS = 4;
     /** Real files nest arrays at most once; the bound keeps a hostile file from exhausting the stack. */

@@ -168,7 +168,8 @@ class GgufCorruptFileTest {
     }
 
     private static ModelFormatException openExpectingFailure(Path file) {
-        try (GgufFile ignored = GgufFile.open(file)) {
+        try {
+            GgufFile.open(file).close();
             return fail("expected " + file + " to be rejected");
         } catch (ModelFormatException e) {
             return e;

@@ -6,8 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -149,14 +147,5 @@ final class GgufTestWriter {
         byte[] toByteArray() {
             return out.toByteArray();
         }
-    }
-
-    /** Helper for list-valued test data. */
-    static List<String> strings(int n, String prefix) {
-        List<String> list = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            list.add(prefix + i);
-        }
-        return list;
     }
 }
