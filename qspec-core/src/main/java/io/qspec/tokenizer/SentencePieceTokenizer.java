@@ -23,7 +23,7 @@ import java.util.OptionalInt;
  *       ({@link SentencePieceMerges}); code points the vocabulary lacks become byte tokens
  *       {@code <0xXX>} of their UTF-8 bytes;</li>
  *   <li>decoding turns {@code ▁} back into spaces and byte tokens into raw bytes, drops control
- *       tokens (BOS/EOS) and removes the one space the dummy prefix added at the start of the
+ *       tokens (BOS/EOS), unknown and unused tokens, and removes the one space the dummy prefix added at the start of the
  *       sequence, so {@code decode(encode(s, false))} equals {@code s}.</li>
  * </ul>
  *
