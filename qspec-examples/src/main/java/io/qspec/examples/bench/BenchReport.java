@@ -81,7 +81,7 @@ final class BenchReport {
                 rows.add(m);
             }
             json.put("results", rows);
-            Files.writeString(dir.resolve("bench.json"), new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(json));
+            Files.writeString(dir.resolve("bench.json"), new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create().toJson(json));
             Files.writeString(dir.resolve("bench.txt"), table());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write bench results to " + dir, e);

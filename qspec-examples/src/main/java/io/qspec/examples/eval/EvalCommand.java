@@ -144,7 +144,7 @@ public final class EvalCommand implements Callable<Integer> {
         Map<String, Double> agreement = new LinkedHashMap<>();
         top1.forEach((d, pairs) -> agreement.put(d, pairs.stream().filter(TextEvaluation.Top1Pair::agree).count() / (double) pairs.size()));
         json.put("top1_agreement", agreement);
-        Files.writeString(out.resolve("eval.json"), new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(json));
+        Files.writeString(out.resolve("eval.json"), new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create().toJson(json));
         for (var e : top1.entrySet()) {
             jointHeatmap(e.getKey(), e.getValue(), m.name());
         }
