@@ -2,6 +2,7 @@ package io.qspec;
 
 import io.qspec.accept.AcceptancePolicy;
 import io.qspec.accept.StrictGreedyAcceptance;
+import io.qspec.draft.DraftLengthPolicy;
 import java.util.Objects;
 
 /** How tokens are produced: plainly in one precision, or with QSpec's draft/verify rounds. */
@@ -14,12 +15,30 @@ public sealed interface DecodingMode {
         }
     }
 
-    /** QSpec: draft in low precision, verify in W4A16, decide with {@code acceptance}. */
-    record Speculative(DraftMode draft, VerifyMode verify, AcceptancePolicy acceptance) implements DecodingMode {
+    /**
+     * QSpec: draft in low precision (at most {@code draft.gamma()} tokens a round, as
+     * {@code draftLength} decides), verify in W4A16, decide with {@code acceptance}.
+     */
+    record Speculative(DraftMode draft, VerifyMode verify, AcceptancePolicy acceptance, DraftLengthPolicy draftLength)
+            implements DecodingMode {
         public Speculative {
             Objects.requireNonNull(draft, "draft");
             Objects.requireNonNull(verify, "verify");
             Objects.requireNonNull(acceptance, "acceptance");
+            Objects.requireNonNull(draftLength, "draftLength");
+        }
+
+        /** With a fixed draft length γ = {@code draft.gamma()}. */
+        public Speculative(DraftMode draft, VerifyMode verify, AcceptancePolicy acceptance) {
+            this(draft, verify, acceptance, DraftLengthPolicy.fixed());
+        }
+
+        public Speculative withAcceptance(AcceptancePolicy policy) {
+            return new Speculative(draft, verify, policy, draftLength);
+        }
+
+        public Speculative withDraftLength(DraftLengthPolicy policy) {
+            return new Speculative(draft, verify, acceptance, policy);
         }
     }
 

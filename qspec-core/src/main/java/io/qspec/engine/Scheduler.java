@@ -142,7 +142,7 @@ public final class Scheduler implements AutoCloseable {
             long nanos = System.nanoTime() - t0;
             for (int i = 0; i < inputs.size(); i++) {
                 Sequence s = e.getValue().get(i);
-                s.prefilled(s.selector.choose(logits.row(i, 0), s.random), nanos);
+                s.prefilled(s.selector.choose(logits.row(i, 0), s.random), t0, nanos);
             }
             metrics.pass(inputs.size());
         }
@@ -180,8 +180,9 @@ public final class Scheduler implements AutoCloseable {
             for (Sequence s : speculative) {
                 DecodingMode.Speculative sp = (DecodingMode.Speculative) s.request.mode();
                 int room = Math.min(s.remaining() - 1, s.cache.capacity() - s.cache.length() - 1);
-                lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.min(sp.draft().gamma(), room),
-                        sp.acceptance(), s.selector.probabilities(), s.random));
+                int gamma = sp.draftLength().nextGamma(s.draftHistory, sp.draft().gamma());
+                lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
+                        sp.acceptance(), sp.draftLength(), s.selector.probabilities(), s.random));
             }
             List<SpeculativeRound.Outcome> outcomes = SpeculativeRound.run(runner, lanes);
             for (int i = 0; i < speculative.size(); i++) {

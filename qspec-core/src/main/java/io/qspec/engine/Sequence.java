@@ -8,6 +8,7 @@ import io.qspec.Precision;
 import io.qspec.SpeculationStats;
 import io.qspec.StreamHandler;
 import io.qspec.Timings;
+import io.qspec.draft.DraftHistory;
 import io.qspec.kv.KvCache;
 import io.qspec.tokenizer.Tokenizer;
 import java.util.Arrays;
@@ -33,6 +34,7 @@ final class Sequence {
     private final int limit;
     private final Utf8Stream text = new Utf8Stream();
     private final SpeculationCounter speculation = new SpeculationCounter();
+    final DraftHistory draftHistory = new DraftHistory();
     private volatile boolean cancelled;
 
     KvCache cache;
@@ -41,8 +43,10 @@ final class Sequence {
     private int count;
     private FinishReason finishReason;
     private final long submittedNanos = System.nanoTime();
+    private long prefillStartNanos;
     private long prefillNanos;
     private long firstTokenNanos;
+    private long decodeStartNanos;
     private long draftNanos;
     private long verifyNanos;
 
@@ -81,8 +85,10 @@ final class Sequence {
         return limit - count;
     }
 
-    void prefilled(int firstToken, long nanos) {
+    void prefilled(int firstToken, long startNanos, long nanos) {
+        prefillStartNanos = startNanos;
         prefillNanos = nanos;
+        decodeStartNanos = startNanos + nanos;
         commit(firstToken);
     }
 
@@ -116,6 +122,7 @@ final class Sequence {
 
     void recordRound(SpeculativeRound.Outcome outcome) {
         speculation.record(outcome.drafted(), outcome.accepted());
+        draftHistory.record(outcome.drafted(), outcome.accepted());
         draftNanos += outcome.draftNanos();
         verifyNanos += outcome.verifyNanos();
         for (int t : outcome.tokens()) {
@@ -134,10 +141,12 @@ final class Sequence {
             handler.onText(tail);
         }
         int[] out = Arrays.copyOf(tokens, count);
-        long total = System.nanoTime() - submittedNanos;
+        long now = System.nanoTime();
+        long queue = prefillStartNanos == 0 ? now - submittedNanos : prefillStartNanos - submittedNanos;
+        long decode = decodeStartNanos == 0 ? 0 : now - decodeStartNanos;
         GenerationResult result = new GenerationResult(tokenizer.decode(out), out, finishReason, prompt.length,
-                request.mode(), backend, new Timings(prefillNanos, Math.max(0, total - prefillNanos - queueNanos()),
-                draftNanos, verifyNanos), speculation.stats());
+                request.mode(), backend, new Timings(queue, prefillNanos, decode, draftNanos, verifyNanos, firstTokenNanos),
+                speculation.stats());
         handler.onComplete(result);
         future.complete(result);
     }
@@ -146,10 +155,6 @@ final class Sequence {
         releaseCache();
         handler.onError(error);
         future.completeExceptionally(error);
-    }
-
-    private long queueNanos() {
-        return Math.max(0, firstTokenNanos - prefillNanos);
     }
 
     private void releaseCache() {

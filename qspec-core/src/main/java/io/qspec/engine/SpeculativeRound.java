@@ -8,6 +8,7 @@ import io.qspec.accept.Proposal;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.SequenceInput;
+import io.qspec.draft.DraftLengthPolicy;
 import io.qspec.kv.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +42,7 @@ public final class SpeculativeRound {
      * @param toProbabilities maps a logit row to the sequence's sampling distribution
      */
     public record Lane(KvCache cache, int last, DraftMode draft, int gamma, AcceptancePolicy policy,
-                       Function<float[], float[]> toProbabilities, RandomGenerator random) {
+                       DraftLengthPolicy lengthPolicy, Function<float[], float[]> toProbabilities, RandomGenerator random) {
         public Lane {
             if (gamma < 1 || gamma > DraftMode.MAX_GAMMA) {
                 throw new IllegalArgumentException("gamma must be in [1, " + DraftMode.MAX_GAMMA + "], got " + gamma);
@@ -57,7 +58,8 @@ public final class SpeculativeRound {
     public static Outcome run(ModelRunner runner, KvCache cache, int last, DraftMode draft, int gamma,
                               AcceptancePolicy policy, Function<float[], float[]> toProbabilities,
                               RandomGenerator random) {
-        return run(runner, List.of(new Lane(cache, last, draft, gamma, policy, toProbabilities, random))).getFirst();
+        return run(runner, List.of(new Lane(cache, last, draft, gamma, policy, DraftLengthPolicy.fixed(), toProbabilities,
+                random))).getFirst();
     }
 
     /** A round for every lane, batched: one pass per draft step and precision, one verify pass in all. */
@@ -67,6 +69,7 @@ public final class SpeculativeRound {
         int[] current = new int[n];
         int[][] drafts = new int[n][];
         float[][][] draftLogits = new float[n][][];
+        int[] gamma = new int[n];
         int maxGamma = 0;
         for (int s = 0; s < n; s++) {
             Lane lane = lanes.get(s);
@@ -74,6 +77,7 @@ public final class SpeculativeRound {
             current[s] = lane.last();
             drafts[s] = new int[lane.gamma()];
             draftLogits[s] = new float[lane.gamma()][];
+            gamma[s] = lane.gamma();
             maxGamma = Math.max(maxGamma, lane.gamma());
         }
 
@@ -84,7 +88,7 @@ public final class SpeculativeRound {
                 List<SequenceInput> inputs = new ArrayList<>();
                 for (int s = 0; s < n; s++) {
                     Lane lane = lanes.get(s);
-                    if (lane.gamma() > i && lane.draft().precision() == precision) {
+                    if (gamma[s] > i && lane.draft().precision() == precision) {
                         group.add(s);
                         inputs.add(new SequenceInput(lane.cache(), new int[] {current[s]}, false));
                     }
@@ -102,6 +106,12 @@ public final class SpeculativeRound {
                             ? TokenChoice.sample(lane.toProbabilities().apply(row), lane.random())
                             : TokenChoice.argmax(row);
                     drafts[s][i] = current[s];
+                    if (lane.lengthPolicy().usesConfidence() && i + 1 < gamma[s]) {
+                        float[] p = TokenChoice.softmax(row);
+                        if (!lane.lengthPolicy().keepDrafting(p[TokenChoice.argmax(p)])) {
+                            gamma[s] = i + 1; // the draft is unsure: verify what we have
+                        }
+                    }
                 }
             }
         }
@@ -111,9 +121,11 @@ public final class SpeculativeRound {
         for (int s = 0; s < n; s++) {
             Lane lane = lanes.get(s);
             lane.cache().truncate(start[s]);
-            int[] tokens = new int[lane.gamma() + 1];
+            drafts[s] = Arrays.copyOf(drafts[s], gamma[s]);
+            draftLogits[s] = Arrays.copyOf(draftLogits[s], gamma[s]);
+            int[] tokens = new int[gamma[s] + 1];
             tokens[0] = lane.last();
-            System.arraycopy(drafts[s], 0, tokens, 1, lane.gamma());
+            System.arraycopy(drafts[s], 0, tokens, 1, gamma[s]);
             verifyInputs.add(new SequenceInput(lane.cache(), tokens, true));
         }
         Logits verified = runner.forward(verifyInputs, Precision.W4A16);
@@ -121,20 +133,20 @@ public final class SpeculativeRound {
         List<Outcome> outcomes = new ArrayList<>(n);
         for (int s = 0; s < n; s++) {
             Lane lane = lanes.get(s);
-            float[][] verifyLogits = new float[lane.gamma() + 1][];
-            for (int i = 0; i <= lane.gamma(); i++) {
+            float[][] verifyLogits = new float[gamma[s] + 1][];
+            for (int i = 0; i <= gamma[s]; i++) {
                 verifyLogits[i] = verified.row(s, i);
             }
             AcceptanceDecision decision = lane.policy().decide(
                     new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.toProbabilities()), lane.random());
-            if (decision.accepted() > lane.gamma()) {
+            if (decision.accepted() > gamma[s]) {
                 throw new IllegalStateException("acceptance policy " + lane.policy().name() + " accepted "
-                        + decision.accepted() + " of " + lane.gamma() + " draft tokens");
+                        + decision.accepted() + " of " + gamma[s] + " draft tokens");
             }
             lane.cache().truncate(start[s] + 1 + decision.accepted());
             int[] committed = Arrays.copyOf(drafts[s], decision.accepted() + 1);
             committed[decision.accepted()] = decision.nextToken();
-            outcomes.add(new Outcome(committed, lane.gamma(), decision.accepted(), t1 - t0, 0));
+            outcomes.add(new Outcome(committed, gamma[s], decision.accepted(), t1 - t0, 0));
         }
         long t2 = System.nanoTime();
         List<Outcome> timed = new ArrayList<>(n);
