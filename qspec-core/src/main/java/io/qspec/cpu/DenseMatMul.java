@@ -16,7 +16,8 @@ import jdk.incubator.vector.FloatVector;
  * <p>Row independence: every {@code y[r][n]} is computed with the same operation sequence (vector
  * FMA over full steps of {@code F} inputs, lanes summed left to right, then the scalar tail), however
  * many rows the call has and however output rows are split over threads. Batched rows reuse each
- * loaded weight vector across up to four activation rows.
+ * loaded weight vector across up to four activation rows. Weights in a confined arena are
+ * processed on the calling thread only.
  */
 public final class DenseMatMul {
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[F]);
@@ -38,7 +39,7 @@ public final class DenseMatMul {
         if (m == 0) {
             return;
         }
-        parallel.forEach(w.rows(), (long) m * w.cols(), (start, end) -> rows(w, x, m, y, start, end));
+        parallel.forSegment(w.data()).forEach(w.rows(), (long) m * w.cols(), (start, end) -> rows(w, x, m, y, start, end));
     }
 
     private static void rows(DenseMatrix w, float[] x, int m, float[] y, int start, int end) {

@@ -39,6 +39,9 @@ import jdk.incubator.vector.VectorOperators;
  * buffer where each block of {@code 2F} inputs is reordered to evens-then-odds (and padded with
  * zeros to the padded row length), so both nibble halves line up with contiguous activation vectors.
  * Batched calls reuse each unpacked weight step across four activation rows.
+ *
+ * <p>Weights in a confined arena are processed on the calling thread only; load models into a
+ * shared, global or automatic arena to use all threads.
  */
 public final class Int4MatMul {
     private static final ValueLayout.OfShort FP16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -76,14 +79,14 @@ public final class Int4MatMul {
             for (int r = 0; r < m; r++) {
                 interleaveFloats(x, r * w.cols(), w.cols(), w.paddedCols(), xp, r * w.paddedCols());
             }
-            parallel.forEach(w.rows(), workPerRow, (start, end) -> floatRows(w, xp, m, y, start, end));
+            parallel.forSegment(w.packed()).forEach(w.rows(), workPerRow, (start, end) -> floatRows(w, xp, m, y, start, end));
         } else {
             short[] xq = s.shorts(m * w.paddedCols());
             float[] sa = s.scales(m * w.groupsPerRow());
             for (int r = 0; r < m; r++) {
                 quantizeInterleaved(x, r * w.cols(), w, p, xq, r * w.paddedCols(), sa, r * w.groupsPerRow());
             }
-            parallel.forEach(w.rows(), workPerRow, (start, end) -> intRows(w, xq, sa, m, y, start, end));
+            parallel.forSegment(w.packed()).forEach(w.rows(), workPerRow, (start, end) -> intRows(w, xq, sa, m, y, start, end));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.qspec.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
@@ -17,6 +18,9 @@ public final class ParallelRows {
     public static final long DEFAULT_MIN_WORK_PER_TASK = 1L << 16;
 
     private static final ParallelRows SHARED = new ParallelRows(Runtime.getRuntime().availableProcessors());
+    private static final ParallelRows SERIAL = new ParallelRows(1);
+    /** Never started: only asks segments whether a thread other than their owner may touch them. */
+    private static final Thread OTHER_THREAD = Thread.ofVirtual().unstarted(() -> { });
 
     /** The body run for one chunk {@code [start, end)} of rows. */
     @FunctionalInterface
@@ -53,6 +57,14 @@ public final class ParallelRows {
     /** The process-wide helper, one thread per available processor. */
     public static ParallelRows shared() {
         return SHARED;
+    }
+
+    /**
+     * This helper, or a single-threaded one when {@code segment} belongs to a confined arena: only its
+     * owner thread may touch it, so work on it cannot be spread over threads.
+     */
+    public ParallelRows forSegment(MemorySegment segment) {
+        return threads == 1 || segment.isAccessibleBy(OTHER_THREAD) ? this : SERIAL;
     }
 
     public int threads() {

@@ -30,7 +30,10 @@ public final class Int4Quantizer {
         return quantize(arena, rows, cols, scheme, source, ParallelRows.shared());
     }
 
-    /** As {@link #quantize(Arena, int, int, QuantScheme, RowSource)}, parallel over rows with {@code parallel}. */
+    /**
+     * As {@link #quantize(Arena, int, int, QuantScheme, RowSource)}, parallel over rows with
+     * {@code parallel} (single-threaded when {@code arena} is confined).
+     */
     public static Int4Matrix quantize(Arena arena, int rows, int cols, QuantScheme scheme, RowSource source,
                                       ParallelRows parallel) {
         if (rows <= 0 || cols <= 0) {
@@ -38,7 +41,7 @@ public final class Int4Quantizer {
         }
         int groupSize = scheme.storedGroupSize(cols);
         Int4Matrix out = Int4Matrix.allocate(arena, rows, cols, groupSize);
-        parallel.forEach(rows, cols, (start, end) -> {
+        parallel.forSegment(out.packed()).forEach(rows, cols, (start, end) -> {
             float[] row = new float[cols];
             byte[] packedRow = new byte[out.rowBytes()];
             for (int n = start; n < end; n++) {
@@ -116,7 +119,7 @@ public final class Int4Quantizer {
         MemorySegment src = tensor.data();
         int blocksPerRow = cols / Q4_0_BLOCK;
         int blockBytes = TensorType.Q4_0.blockBytes();
-        ParallelRows.shared().forEach(rows, cols, (start, end) -> {
+        ParallelRows.shared().forSegment(out.packed()).forSegment(src).forEach(rows, cols, (start, end) -> {
             byte[] block = new byte[blockBytes];
             byte[] packedRow = new byte[out.rowBytes()];
             for (int n = start; n < end; n++) {
