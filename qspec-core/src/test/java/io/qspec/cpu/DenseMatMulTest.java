@@ -68,6 +68,19 @@ class DenseMatMulTest {
     }
 
     @Test
+    void resultsStayBitIdenticalOnceTheJitCompilesTheKernel() {
+        DenseMatrix w = KernelTestData.dense(ARENA, 9, N, 172);
+        float[] x = KernelTestData.gaussian(10, 5 * 172);
+        float[] first = new float[5 * N];
+        ONE_THREAD.multiply(w, x, 5, first);
+        float[] y = new float[5 * N];
+        for (int i = 0; i < 5000; i++) {
+            ONE_THREAD.multiply(w, x, 5, y);
+        }
+        assertThat(KernelTestData.bits(y)).isEqualTo(KernelTestData.bits(first));
+    }
+
+    @Test
     void rejectsShortBuffers() {
         DenseMatrix w = KernelTestData.dense(ARENA, 1, N, 64);
         assertThatThrownBy(() -> ONE_THREAD.multiply(w, new float[64], 1, new float[N - 1]))

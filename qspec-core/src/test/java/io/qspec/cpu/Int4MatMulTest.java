@@ -160,6 +160,21 @@ class Int4MatMulTest {
     }
 
     @Test
+    void resultsStayBitIdenticalOnceTheJitCompilesTheKernels() {
+        // the first calls run interpreted, later ones C2-compiled vector code: both must agree exactly
+        Int4Matrix w = weights(172, QuantScheme.grouped(32));
+        float[] x = KernelTestData.gaussian(3, 5 * 172);
+        for (Precision p : new Precision[] {Precision.W4A16, Precision.W4A8, Precision.W4A4}) {
+            int[] first = KernelTestData.bits(run(ONE_THREAD, w, x, 5, p));
+            float[] y = new float[5 * N];
+            for (int i = 0; i < 3000; i++) {
+                ONE_THREAD.multiply(w, x, 5, y, p);
+            }
+            assertThat(KernelTestData.bits(y)).as("%s", p).isEqualTo(first);
+        }
+    }
+
+    @Test
     void rejectsFp32AndShortBuffers() {
         Int4Matrix w = weights(64, QuantScheme.DEFAULT);
         assertThatThrownBy(() -> ONE_THREAD.multiply(w, new float[64], 1, new float[N], Precision.FP32))
