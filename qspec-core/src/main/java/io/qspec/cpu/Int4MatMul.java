@@ -134,13 +134,21 @@ public final class Int4MatMul {
         }
     }
 
-    private static FloatVector lowNibbles(ByteVector b) {
-        return (FloatVector) b.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, FLOATS, 0);
+    // Nibbles are split after widening: x86 has no byte shift, so a byte-lane LSHR costs several instructions.
+
+    /** Each packed byte zero-extended to an int lane (sign extension would smear the high nibble's top bit). */
+    private static IntVector widenBytes(ByteVector b) {
+        return ((IntVector) b.convertShape(VectorOperators.B2I, INTS, 0)).and(0xFF);
     }
 
-    private static FloatVector highNibbles(ByteVector b) {
-        return (FloatVector) b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)
-                .convertShape(VectorOperators.B2F, FLOATS, 0);
+    /** The even inputs' codes {@code q = low nibble - 8} as floats. */
+    private static FloatVector lowNibbles(IntVector bytes) {
+        return (FloatVector) bytes.and(0x0F).sub(8).convertShape(VectorOperators.I2F, FLOATS, 0);
+    }
+
+    /** The odd inputs' codes {@code q = high nibble - 8} as floats. */
+    private static FloatVector highNibbles(IntVector bytes) {
+        return (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FLOATS, 0);
     }
 
     private static float scale(MemorySegment scales, long scaleAt, int g) {
@@ -158,7 +166,7 @@ public final class Int4MatMul {
         for (int g = 0; g < w.groupsPerRow(); g++) {
             FloatVector acc = FloatVector.zero(FLOATS);
             for (int j = 0; j < groupBytes; j += F, at += F, xk += 2 * F) {
-                ByteVector b = ByteVector.fromMemorySegment(BYTES, packed, at, ByteOrder.LITTLE_ENDIAN);
+                IntVector b = widenBytes(ByteVector.fromMemorySegment(BYTES, packed, at, ByteOrder.LITTLE_ENDIAN));
                 acc = lowNibbles(b).fma(FloatVector.fromArray(FLOATS, xp, xk), acc);
                 acc = highNibbles(b).fma(FloatVector.fromArray(FLOATS, xp, xk + F), acc);
             }
@@ -187,7 +195,7 @@ public final class Int4MatMul {
             FloatVector a2 = a0;
             FloatVector a3 = a0;
             for (int j = 0; j < groupBytes; j += F, at += F, xk += 2 * F) {
-                ByteVector b = ByteVector.fromMemorySegment(BYTES, packed, at, ByteOrder.LITTLE_ENDIAN);
+                IntVector b = widenBytes(ByteVector.fromMemorySegment(BYTES, packed, at, ByteOrder.LITTLE_ENDIAN));
                 FloatVector lo = lowNibbles(b);
                 FloatVector hi = highNibbles(b);
                 a0 = lo.fma(FloatVector.fromArray(FLOATS, xp, xk), a0);
@@ -250,13 +258,19 @@ public final class Int4MatMul {
         }
     }
 
-    private static ShortVector lowCodes(ByteVector b) {
-        return (ShortVector) b.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2S, SHORTS, 0);
+    /** Each packed byte zero-extended to a short lane. */
+    private static ShortVector widenBytesToShorts(ByteVector b) {
+        return ((ShortVector) b.convertShape(VectorOperators.B2S, SHORTS, 0)).and((short) 0xFF);
     }
 
-    private static ShortVector highCodes(ByteVector b) {
-        return (ShortVector) b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)
-                .convertShape(VectorOperators.B2S, SHORTS, 0);
+    /** The even inputs' codes {@code q = low nibble - 8}. */
+    private static ShortVector lowCodes(ShortVector bytes) {
+        return bytes.and((short) 0x0F).sub((short) 8);
+    }
+
+    /** The odd inputs' codes {@code q = high nibble - 8}. */
+    private static ShortVector highCodes(ShortVector bytes) {
+        return bytes.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
     }
 
     private static IntVector widen(ShortVector v) {
@@ -275,7 +289,7 @@ public final class Int4MatMul {
             int j1 = Math.min(groupBytes, j0 + SHORT_SAFE_STEPS * F);
             ShortVector s = ShortVector.zero(SHORTS);
             for (int j = j0; j < j1; j += F) {
-                ByteVector b = ByteVector.fromMemorySegment(BYTES, packed, at + j, ByteOrder.LITTLE_ENDIAN);
+                ShortVector b = widenBytesToShorts(ByteVector.fromMemorySegment(BYTES, packed, at + j, ByteOrder.LITTLE_ENDIAN));
                 int xj = xk + 2 * j;
                 s = s.add(lowCodes(b).mul(ShortVector.fromArray(SHORTS, xq, xj)))
                         .add(highCodes(b).mul(ShortVector.fromArray(SHORTS, xq, xj + F)));
@@ -303,7 +317,7 @@ public final class Int4MatMul {
             ShortVector s2 = s0;
             ShortVector s3 = s0;
             for (int j = j0; j < j1; j += F) {
-                ByteVector b = ByteVector.fromMemorySegment(BYTES, packed, at + j, ByteOrder.LITTLE_ENDIAN);
+                ShortVector b = widenBytesToShorts(ByteVector.fromMemorySegment(BYTES, packed, at + j, ByteOrder.LITTLE_ENDIAN));
                 ShortVector lo = lowCodes(b);
                 ShortVector hi = highCodes(b);
                 int xj = xk + 2 * j;
