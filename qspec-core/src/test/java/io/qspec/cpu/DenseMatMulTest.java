@@ -56,6 +56,41 @@ class DenseMatMulTest {
         }
     }
 
+    /** Scalar emulation of the documented order: F lane FMAs, lanes summed left to right, scalar tail. */
+    private static float emulated(DenseMatrix w, int n, float[] x, int xOff) {
+        int f = KernelVectors.F;
+        int k = w.cols();
+        int vecCols = k - k % f;
+        float[] acc = new float[f];
+        for (int c = 0; c < vecCols; c++) {
+            acc[c % f] = Math.fma(w.get(n, c), x[xOff + c], acc[c % f]);
+        }
+        float s = acc[0];
+        for (int l = 1; l < f; l++) {
+            s += acc[l];
+        }
+        for (int c = vecCols; c < k; c++) {
+            s += w.get(n, c) * x[xOff + c];
+        }
+        return s;
+    }
+
+    @ParameterizedTest(name = "K={0}")
+    @ValueSource(ints = {64, 172, 200, 384, 7})
+    void matchesItsDocumentedOperationOrderBitForBit(int k) {
+        DenseMatrix w = KernelTestData.dense(ARENA, k + 1, N, k);
+        int m = 6;
+        float[] x = KernelTestData.gaussian(k, m * k);
+        float[] y = new float[m * N];
+        TWO_THREADS.multiply(w, x, m, y);
+        for (int r = 0; r < m; r++) {
+            for (int n = 0; n < N; n++) {
+                assertThat(Float.floatToRawIntBits(y[r * N + n])).as("row %d out %d", r, n)
+                        .isEqualTo(Float.floatToRawIntBits(emulated(w, n, x, r * k)));
+            }
+        }
+    }
+
     @Test
     void resultsDoNotDependOnThreadCount() {
         DenseMatrix w = KernelTestData.dense(ARENA, 5, 203, 200);

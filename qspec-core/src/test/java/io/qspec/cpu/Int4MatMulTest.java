@@ -159,6 +159,74 @@ class Int4MatMulTest {
         assertThat(KernelTestData.bits(y2)).isEqualTo(KernelTestData.bits(y1));
     }
 
+    /**
+     * Scalar emulation of the kernels' documented operation order (F lanes, per-lane FMAs over the
+     * group, one scale FMA per group, lanes summed left to right; for A8/A4 exact integer dots and
+     * {@code s += (sw * sa) * dot} group by group). Equality with it, bit for bit, shows the vector
+     * code has exactly that order, whatever the JIT does.
+     */
+    private static float emulatedA16(Int4Matrix w, int n, float[] x, int xOff) {
+        int f = KernelVectors.F;
+        int k = w.cols();
+        float[] total = new float[f];
+        for (int g = 0; g < w.groupsPerRow(); g++) {
+            float[] acc = new float[f];
+            for (int block = g * w.groupSize(); block < (g + 1) * w.groupSize(); block += 2 * f) {
+                for (int l = 0; l < f; l++) {
+                    int even = block + 2 * l;
+                    acc[l] = Math.fma((float) w.q(n, even), even < k ? x[xOff + even] : 0f, acc[l]);
+                    acc[l] = Math.fma((float) w.q(n, even + 1), even + 1 < k ? x[xOff + even + 1] : 0f, acc[l]);
+                }
+            }
+            for (int l = 0; l < f; l++) {
+                total[l] = Math.fma(acc[l], w.scale(n, g), total[l]);
+            }
+        }
+        float sum = total[0];
+        for (int l = 1; l < f; l++) {
+            sum += total[l];
+        }
+        return sum;
+    }
+
+    private static float emulatedIntegerPath(Int4Matrix w, int n, int[] q, float[] sa) {
+        float sum = 0f;
+        for (int g = 0; g < w.groupsPerRow(); g++) {
+            int dot = 0;
+            for (int c = g * w.groupSize(); c < Math.min(w.cols(), (g + 1) * w.groupSize()); c++) {
+                dot += w.q(n, c) * q[c];
+            }
+            sum += (w.scale(n, g) * sa[g]) * dot;
+        }
+        return sum;
+    }
+
+    @ParameterizedTest(name = "K={0} {1} m={2}")
+    @MethodSource("shapes")
+    void matchesItsDocumentedOperationOrderBitForBit(int k, QuantScheme scheme, int m) {
+        Int4Matrix w = weights(k, scheme);
+        float[] x = KernelTestData.gaussian(17L * k + m, m * k);
+        float[] a16 = run(TWO_THREADS, w, x, m, Precision.W4A16);
+        float[] a8 = run(TWO_THREADS, w, x, m, Precision.W4A8);
+        float[] a4 = run(TWO_THREADS, w, x, m, Precision.W4A4);
+        int[] q8 = new int[k];
+        int[] q4 = new int[k];
+        float[] sa8 = new float[w.groupsPerRow()];
+        float[] sa4 = new float[w.groupsPerRow()];
+        for (int r = 0; r < m; r++) {
+            ActivationQuantizer.quantizeRow(x, r * k, k, w.groupSize(), Precision.W4A8, q8, 0, sa8, 0);
+            ActivationQuantizer.quantizeRow(x, r * k, k, w.groupSize(), Precision.W4A4, q4, 0, sa4, 0);
+            for (int n = 0; n < N; n++) {
+                assertThat(Float.floatToRawIntBits(a16[r * N + n])).as("A16 row %d out %d", r, n)
+                        .isEqualTo(Float.floatToRawIntBits(emulatedA16(w, n, x, r * k)));
+                assertThat(Float.floatToRawIntBits(a8[r * N + n])).as("A8 row %d out %d", r, n)
+                        .isEqualTo(Float.floatToRawIntBits(emulatedIntegerPath(w, n, q8, sa8)));
+                assertThat(Float.floatToRawIntBits(a4[r * N + n])).as("A4 row %d out %d", r, n)
+                        .isEqualTo(Float.floatToRawIntBits(emulatedIntegerPath(w, n, q4, sa4)));
+            }
+        }
+    }
+
     @Test
     void resultsStayBitIdenticalOnceTheJitCompilesTheKernels() {
         // the first calls run interpreted, later ones C2-compiled vector code: both must agree exactly
