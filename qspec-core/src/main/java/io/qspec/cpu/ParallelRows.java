@@ -11,7 +11,8 @@ import java.util.concurrent.ForkJoinTask;
  * count or on where chunk boundaries fall.
  *
  * <p>Small jobs run inline: a chunk gets at least {@code minWorkPerTask} units of work (the kernels
- * count multiply-adds), because forking costs microseconds.
+ * count multiply-adds), because forking costs microseconds. A split call allocates only its few
+ * task objects.
  */
 public final class ParallelRows {
     /** Work, in multiply-adds, below which forking a task costs more than it saves. */
@@ -88,8 +89,7 @@ public final class ParallelRows {
             body.run(0, n);
             return;
         }
-        @SuppressWarnings("unchecked")
-        ForkJoinTask<Void>[] forked = new ForkJoinTask[tasks - 1];
+        ForkJoinTask<?>[] forked = new ForkJoinTask<?>[tasks - 1];
         for (int t = 1; t < tasks; t++) {
             int start = chunkStart(n, tasks, t);
             int end = chunkStart(n, tasks, t + 1);
@@ -101,7 +101,7 @@ public final class ParallelRows {
         } catch (RuntimeException e) {
             failure = e;
         }
-        for (ForkJoinTask<Void> task : forked) {
+        for (ForkJoinTask<?> task : forked) {
             try {
                 task.join();
             } catch (RuntimeException e) {
