@@ -18,8 +18,11 @@ import java.util.Arrays;
  * <p>Immutable and thread-safe. The input logits are never modified.
  */
 public final class LogitsProcessor {
-    /** Relative slack when comparing the nucleus mass with top-p, so rounding never adds a token. */
-    private static final double TOP_P_TOLERANCE = 1e-9;
+    /**
+     * Relative slack when comparing the nucleus mass with top-p: float logits carry ~1e-7 rounding,
+     * which must not pull in one more token when the mass lands exactly on p.
+     */
+    private static final double TOP_P_TOLERANCE = 1e-6;
 
     private final SamplingParams params;
 
