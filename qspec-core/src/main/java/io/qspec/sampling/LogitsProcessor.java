@@ -173,15 +173,23 @@ public final class LogitsProcessor {
      * {@code topP} of the remaining mass. The most probable token always survives.
      */
     private void keepNucleus(double[] weights) {
-        long[] order = descendingOrder(weights);
-        int keep = order.length;
-        if (params.topK() > 0) {
-            keep = Math.min(keep, params.topK());
+        double total = 0;
+        int positive = 0;
+        for (double w : weights) {
+            total += w;
+            positive += w > 0 ? 1 : 0;
         }
+        int topK = params.topK() > 0 && params.topK() < positive ? params.topK() : 0;
+        long[] order = descendingCandidates(weights, topK, total);
+        int keep = topK > 0 ? topK : order.length;
         if (params.topP() < 1) {
-            double kept = 0;
-            for (int r = 0; r < keep; r++) {
-                kept += weights[indexOf(order[r])];
+            // top-p measures against what top-k left, or against everything when top-k is off
+            double kept = total;
+            if (topK > 0) {
+                kept = 0;
+                for (int r = 0; r < keep; r++) {
+                    kept += weights[indexOf(order[r])];
+                }
             }
             double target = params.topP() * kept * (1 - TOP_P_TOLERANCE);
             double cumulative = 0;
@@ -207,27 +215,60 @@ public final class LogitsProcessor {
     }
 
     /**
-     * Positive-weight tokens, most probable first, lowest index first among equals. Each entry packs
-     * the weight (as float bits, which order like the values for non-negative floats) above the
-     * complemented index, so one primitive sort does it.
+     * The tokens that can survive top-k/top-p, most probable first. Sorting a 100k+ vocabulary for
+     * every position would dominate decoding, so only tokens above a weight threshold are sorted:
+     * enough of them when there are at least k ({@code topK > 0}, already capped below the number of
+     * possible tokens) or they hold the top-p share of the {@code total} mass (top-p alone);
+     * otherwise the threshold drops and the search widens, down to every token.
      */
-    private static long[] descendingOrder(double[] weights) {
-        long[] keys = new long[weights.length];
+    private long[] descendingCandidates(double[] weights, int topK, double total) {
+        double max = 0;
+        int positive = 0;
+        for (double w : weights) {
+            max = Math.max(max, w);
+            positive += w > 0 ? 1 : 0;
+        }
+        double requiredMass = params.topP() * total * (1 - TOP_P_TOLERANCE);
+        for (double threshold = max * 1e-3; threshold > 0; threshold *= 1e-3) {
+            int count = 0;
+            double mass = 0;
+            for (double w : weights) {
+                if (w >= threshold) {
+                    count++;
+                    mass += w;
+                }
+            }
+            if (topK > 0 ? count >= topK : mass >= requiredMass) {
+                return descendingOrder(weights, threshold, count);
+            }
+            if (threshold < Double.MIN_NORMAL) {
+                break;
+            }
+        }
+        return descendingOrder(weights, Double.MIN_VALUE, positive);
+    }
+
+    /**
+     * The {@code count} tokens of weight at least {@code threshold}, most probable first, lowest
+     * index first among equals. Each entry packs the weight (as float bits, which order like the
+     * values for non-negative floats) above the complemented index, so one primitive sort does it.
+     */
+    private static long[] descendingOrder(double[] weights, double threshold, int count) {
+        long[] keys = new long[count];
         int n = 0;
         for (int i = 0; i < weights.length; i++) {
-            if (weights[i] > 0) {
+            if (weights[i] >= threshold) {
                 long bits = Float.floatToIntBits((float) weights[i]);
                 keys[n++] = (bits << 32) | (Integer.MAX_VALUE - i);
             }
         }
-        long[] sorted = Arrays.copyOf(keys, n);
-        Arrays.sort(sorted);
+        Arrays.sort(keys);
         for (int i = 0, j = n - 1; i < j; i++, j--) {
-            long t = sorted[i];
-            sorted[i] = sorted[j];
-            sorted[j] = t;
+            long t = keys[i];
+            keys[i] = keys[j];
+            keys[j] = t;
         }
-        return sorted;
+        return keys;
     }
 
     private static int indexOf(long key) {

@@ -151,6 +151,63 @@ class SamplingLogitsProcessorTest {
         assertThat(probabilities).containsExactly(0f, 0.5f, 0.5f);
     }
 
+    /** The candidate pre-filter for large vocabularies must not change which tokens survive. */
+    @Test
+    void matchesAFullSortReferenceOnLargeVocabularies() {
+        SplittableRandom random = new SplittableRandom(8);
+        double[][] settings = {{0.7, 0, 0.9}, {1.0, 40, 1.0}, {1.2, 100, 0.95}, {0.5, 0, 0.999}, {2.0, 5000, 0.5}};
+        for (double[] setting : settings) {
+            LogitsProcessor processor = processor(SamplingParams.builder()
+                    .temperature(setting[0]).topK((int) setting[1]).topP(setting[2]));
+            float[] logits = new float[32_000];
+            for (int t = 0; t < logits.length; t++) {
+                logits[t] = (float) (random.nextGaussian() * 3);
+            }
+
+            float[] actual = processor.probabilities(logits, NO_HISTORY);
+            float[] expected = fullSortReference(logits, setting[0], (int) setting[1], setting[2]);
+            for (int t = 0; t < logits.length; t++) {
+                assertThat(actual[t]).as("token %d with temperature/topK/topP %s", t, java.util.Arrays.toString(setting))
+                        .isCloseTo(expected[t], within(1e-7f));
+            }
+        }
+    }
+
+    /** Temperature, top-k, top-p the obvious way: softmax and one sort of the whole vocabulary. */
+    private static float[] fullSortReference(float[] logits, double temperature, int topK, double topP) {
+        int vocab = logits.length;
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] weights = new double[vocab];
+        double total = 0;
+        for (int t = 0; t < vocab; t++) {
+            weights[t] = Math.exp((logits[t] - max) / temperature);
+            total += weights[t];
+        }
+        Integer[] order = new Integer[vocab];
+        for (int t = 0; t < vocab; t++) {
+            order[t] = t;
+        }
+        java.util.Arrays.sort(order, (a, b) -> weights[a] != weights[b] ? Double.compare(weights[b], weights[a]) : a - b);
+        int keep = topK > 0 ? Math.min(topK, vocab) : vocab;
+        double keptMass = 0;
+        for (int r = 0; r < keep; r++) {
+            keptMass += weights[order[r]];
+        }
+        double cumulative = 0;
+        int nucleus = 0;
+        while (nucleus < keep && (nucleus == 0 || cumulative < topP * keptMass * (1 - 1e-6))) {
+            cumulative += weights[order[nucleus++]];
+        }
+        float[] out = new float[vocab];
+        for (int r = 0; r < nucleus; r++) {
+            out[order[r]] = (float) (weights[order[r]] / cumulative);
+        }
+        return out;
+    }
+
     private static float[] logitsOf(double... probabilities) {
         float[] logits = new float[probabilities.length];
         for (int i = 0; i < probabilities.length; i++) {
