@@ -26,7 +26,7 @@ class RejectionSamplingDistributionTest {
     static final double ALPHA = 0.001;
     static final int TRIALS = 200_000;
     /** The processed-logits scenario runs the full logits processor ~30 times a trial; fewer trials keep it fast. */
-    static final int PROCESSED_TRIALS = 100_000;
+    static final int PROCESSED_TRIALS = 60_000;
     static final int VOCAB = 12;
     static final int GAMMA = 3;
 
