@@ -28,6 +28,8 @@ final class CpuModelRunner implements ModelRunner {
     private final ModelConfig config;
     private final RotaryEmbedding rope;
     private final CpuKvBlockPool kvPool;
+    private final Int4MatMul int4 = new Int4MatMul();
+    private final DenseMatMul dense = new DenseMatMul();
 
     CpuModelRunner(Model model, long kvBudgetBytes) {
         this.model = model;
@@ -191,9 +193,9 @@ final class CpuModelRunner implements ModelRunner {
 
     private void linear(LinearWeight w, float[] x, int m, float[] y, Precision precision) {
         if (precision == Precision.FP32) {
-            DenseMatMul.multiply(w.dense().orElseThrow(), x, m, y);
+            dense.multiply(w.dense().orElseThrow(), x, m, y);
         } else {
-            Int4MatMul.multiply(w.int4(), x, m, y, precision);
+            int4.multiply(w.int4(), x, m, y, precision);
         }
     }
 
