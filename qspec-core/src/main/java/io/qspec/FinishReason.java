@@ -6,6 +6,8 @@ public enum FinishReason {
     EOS,
     /** A token listed in the request's stop token ids was produced. */
     STOP_TOKEN,
+    /** One of the request's stop strings appeared in the output (the text ends before it). */
+    STOP_STRING,
     /** The request's token limit was reached. */
     MAX_TOKENS,
     /** The model's context length was reached. */

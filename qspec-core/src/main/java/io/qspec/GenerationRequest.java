@@ -1,6 +1,8 @@
 package io.qspec;
 
+import io.qspec.sampling.SamplingParams;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,7 +17,8 @@ public final class GenerationRequest {
     private final int maxTokens;
     private final DecodingMode mode;
     private final int[] stopTokenIds;
-    private final long seed;
+    private final SamplingParams sampling;
+    private final List<String> stopStrings;
     private final boolean ignoreEos;
 
     private GenerationRequest(Builder b) {
@@ -25,7 +28,8 @@ public final class GenerationRequest {
         this.maxTokens = b.maxTokens;
         this.mode = b.mode;
         this.stopTokenIds = b.stopTokenIds.clone();
-        this.seed = b.seed;
+        this.sampling = b.sampling;
+        this.stopStrings = List.copyOf(b.stopStrings);
         this.ignoreEos = b.ignoreEos;
     }
 
@@ -67,9 +71,14 @@ public final class GenerationRequest {
         return stopTokenIds.clone();
     }
 
-    /** Seed of the request's random source (used by sampling policies; greedy ignores it). */
-    public long seed() {
-        return seed;
+    /** Temperature, top-k/top-p/min-p, penalties and seed (default: greedy). */
+    public SamplingParams sampling() {
+        return sampling;
+    }
+
+    /** Texts that end generation when they appear in the output (they are not included in it). */
+    public List<String> stopStrings() {
+        return stopStrings;
     }
 
     /** Whether the end-of-sequence token is treated as an ordinary token (fixed-length benchmarks). */
@@ -83,7 +92,7 @@ public final class GenerationRequest {
                 + ", maxTokens=" + maxTokens + ", mode=" + mode.label() + "]";
     }
 
-    /** Builder with defaults: 256 tokens, QSpec with an A8 draft, γ = 3, greedy, BOS added, seed 0. */
+    /** Builder with defaults: 256 tokens, QSpec with an A8 draft, γ = 3, greedy, BOS added. */
     public static final class Builder {
         private final String prompt;
         private final int[] promptTokens;
@@ -91,7 +100,8 @@ public final class GenerationRequest {
         private int maxTokens = 256;
         private DecodingMode mode = DecodingMode.qspec(DraftMode.a8());
         private int[] stopTokenIds = new int[0];
-        private long seed;
+        private SamplingParams sampling = SamplingParams.GREEDY;
+        private List<String> stopStrings = List.of();
         private boolean ignoreEos;
 
         private Builder(String prompt, int[] promptTokens) {
@@ -122,8 +132,25 @@ public final class GenerationRequest {
             return this;
         }
 
+        /** Sampling parameters; at temperature &gt; 0, QSpec's default greedy acceptance becomes rejection sampling. */
+        public Builder sampling(SamplingParams value) {
+            this.sampling = Objects.requireNonNull(value, "sampling");
+            return this;
+        }
+
+        /** Seed of the request's random source (same seed, request and mode: same output). */
         public Builder seed(long value) {
-            this.seed = value;
+            this.sampling = sampling.toBuilder().seed(value).build();
+            return this;
+        }
+
+        public Builder stopStrings(String... values) {
+            for (String v : values) {
+                if (v == null || v.isEmpty()) {
+                    throw new IllegalArgumentException("stop strings must be non-empty");
+                }
+            }
+            this.stopStrings = List.of(values);
             return this;
         }
 

@@ -86,6 +86,7 @@ public final class QSpecEngine implements AutoCloseable {
     public static final class Builder {
         private final Model model;
         private String backend = "auto";
+        private Backend backendInstance;
         private long kvCacheBytes;
 
         private Builder(Model model) {
@@ -95,6 +96,12 @@ public final class QSpecEngine implements AutoCloseable {
         /** {@code auto} (default), {@code cpu} or {@code cuda}. */
         public Builder backend(String name) {
             this.backend = Objects.requireNonNull(name, "backend");
+            return this;
+        }
+
+        /** A specific backend instance (a custom one, or one configured by the caller). */
+        public Builder backend(Backend instance) {
+            this.backendInstance = Objects.requireNonNull(instance, "backend");
             return this;
         }
 
@@ -108,7 +115,7 @@ public final class QSpecEngine implements AutoCloseable {
         }
 
         public QSpecEngine build() {
-            Backend b = Backends.select(backend);
+            Backend b = backendInstance != null ? backendInstance : Backends.select(backend);
             return new QSpecEngine(model, b.open(model, new RunnerOptions(kvCacheBytes)));
         }
     }

@@ -142,7 +142,7 @@ public final class Scheduler implements AutoCloseable {
             long nanos = System.nanoTime() - t0;
             for (int i = 0; i < inputs.size(); i++) {
                 Sequence s = e.getValue().get(i);
-                s.prefilled(s.selector.choose(logits.row(i, 0), s.random), t0, nanos);
+                s.prefilled(s.sampler.choose(logits.row(i, 0)), t0, nanos);
             }
             metrics.pass(inputs.size());
         }
@@ -171,7 +171,7 @@ public final class Scheduler implements AutoCloseable {
             Logits logits = runner.forward(inputs, e.getKey());
             for (int i = 0; i < inputs.size(); i++) {
                 Sequence s = e.getValue().get(i);
-                s.commit(s.selector.choose(logits.row(i, 0), s.random));
+                s.commit(s.sampler.choose(logits.row(i, 0)));
             }
             metrics.pass(inputs.size());
         }
@@ -182,7 +182,7 @@ public final class Scheduler implements AutoCloseable {
                 int room = Math.min(s.remaining() - 1, s.cache.capacity() - s.cache.length() - 1);
                 int gamma = sp.draftLength().nextGamma(s.draftHistory, sp.draft().gamma());
                 lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
-                        sp.acceptance(), sp.draftLength(), s.selector.probabilities(), s.random));
+                        s.acceptance(sp), sp.draftLength(), s.sampler));
             }
             List<SpeculativeRound.Outcome> outcomes = SpeculativeRound.run(runner, lanes);
             for (int i = 0; i < speculative.size(); i++) {

@@ -8,33 +8,37 @@ import io.qspec.Precision;
 import io.qspec.SpeculationStats;
 import io.qspec.StreamHandler;
 import io.qspec.Timings;
+import io.qspec.accept.AcceptancePolicy;
+import io.qspec.accept.RejectionSamplingAcceptance;
+import io.qspec.accept.StrictGreedyAcceptance;
 import io.qspec.draft.DraftHistory;
+import io.qspec.generation.Utf8StreamDecoder;
 import io.qspec.kv.KvCache;
 import io.qspec.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
-import java.util.random.RandomGenerator;
-import java.util.random.RandomGeneratorFactory;
 
 /**
  * One request inside the scheduler: its cache, the newest committed token ({@link #next}, not yet
- * in the cache), what it has produced, and its statistics. Touched only by the scheduler thread,
- * except {@link #cancel()}.
+ * in the cache), its text so far, and its statistics. Touched only by the scheduler thread, except
+ * {@link #cancel()}.
  */
 final class Sequence {
     final GenerationRequest request;
     final int[] prompt;
     final StreamHandler handler;
     final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
-    final RandomGenerator random;
-    final TokenSelector selector;
+    final SequenceSampler sampler;
     final int reservedPositions;
+    final DraftHistory draftHistory = new DraftHistory();
     private final Tokenizer tokenizer;
     private final int eos;
     private final int limit;
-    private final Utf8Stream text = new Utf8Stream();
+    private final Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
+    private final StringBuilder text = new StringBuilder();
+    private final int stopHoldBack;
+    private int emitted;
     private final SpeculationCounter speculation = new SpeculationCounter();
-    final DraftHistory draftHistory = new DraftHistory();
     private volatile boolean cancelled;
 
     KvCache cache;
@@ -55,10 +59,10 @@ final class Sequence {
         this.prompt = prompt;
         this.handler = handler;
         this.tokenizer = tokenizer;
-        this.random = RandomGeneratorFactory.of("L64X128MixRandom").create(request.seed());
-        this.selector = TokenSelector.greedy();
+        this.sampler = new SequenceSampler(request.sampling(), prompt);
         this.eos = request.ignoreEos() ? -1 : tokenizer.eosId().orElse(-1);
         this.limit = Math.min(request.maxTokens(), contextLength - prompt.length);
+        this.stopHoldBack = request.stopStrings().stream().mapToInt(String::length).max().orElse(1) - 1;
         int lookahead = request.mode() instanceof DecodingMode.Speculative s ? s.draft().gamma() + 1 : 1;
         this.reservedPositions = (int) Math.min(contextLength, (long) prompt.length + request.maxTokens() + lookahead);
     }
@@ -66,6 +70,18 @@ final class Sequence {
     /** The precision prompt processing runs in: the plain precision, or W4A16 for QSpec. */
     Precision prefillPrecision() {
         return request.mode() instanceof DecodingMode.Plain p ? p.precision() : Precision.W4A16;
+    }
+
+    /**
+     * The acceptance policy this request's rounds use: the mode's, except that the default strict
+     * greedy policy becomes rejection sampling when the request samples (temperature &gt; 0), so
+     * that sampling stays lossless.
+     */
+    AcceptancePolicy acceptance(DecodingMode.Speculative mode) {
+        if (mode.acceptance() == StrictGreedyAcceptance.INSTANCE && !request.sampling().isGreedy()) {
+            return RejectionSamplingAcceptance.INSTANCE;
+        }
+        return mode.acceptance();
     }
 
     void cancel() {
@@ -105,10 +121,12 @@ final class Sequence {
         }
         tokens[count++] = token;
         next = token;
-        String piece = text.push(tokenizer.tokenBytes(token));
-        if (!piece.isEmpty()) {
-            handler.onText(piece);
+        sampler.append(token);
+        text.append(utf8.feed(tokenizer.tokenBytes(token)));
+        if (stopStringFound()) {
+            return;
         }
+        emitUpTo(text.length() - stopHoldBack);
         if (token == eos) {
             finishReason = FinishReason.EOS;
         } else if (request.stopTokenIds().length > 0 && Arrays.stream(request.stopTokenIds()).anyMatch(s -> s == token)) {
@@ -117,6 +135,33 @@ final class Sequence {
             finishReason = FinishReason.MAX_TOKENS;
         } else if (count >= limit) {
             finishReason = FinishReason.CONTEXT_FULL;
+        }
+    }
+
+    /** Ends the request at the first stop string, cutting the text before it. */
+    private boolean stopStringFound() {
+        int from = Math.max(0, emitted - stopHoldBack);
+        int best = -1;
+        for (String stop : request.stopStrings()) {
+            int at = text.indexOf(stop, from);
+            if (at >= 0 && (best < 0 || at < best)) {
+                best = at;
+            }
+        }
+        if (best < 0) {
+            return false;
+        }
+        text.setLength(best);
+        emitUpTo(best);
+        finishReason = FinishReason.STOP_STRING;
+        return true;
+    }
+
+    /** Sends text up to {@code end} (held back while it could still be the start of a stop string). */
+    private void emitUpTo(int end) {
+        if (end > emitted) {
+            handler.onText(text.substring(emitted, end));
+            emitted = end;
         }
     }
 
@@ -136,15 +181,15 @@ final class Sequence {
             finishReason = FinishReason.CANCELLED;
         }
         releaseCache();
-        String tail = text.flush();
-        if (!tail.isEmpty()) {
-            handler.onText(tail);
+        if (finishReason != FinishReason.STOP_STRING) {
+            text.append(utf8.flush());
+            emitUpTo(text.length());
         }
         int[] out = Arrays.copyOf(tokens, count);
         long now = System.nanoTime();
         long queue = prefillStartNanos == 0 ? now - submittedNanos : prefillStartNanos - submittedNanos;
         long decode = decodeStartNanos == 0 ? 0 : now - decodeStartNanos;
-        GenerationResult result = new GenerationResult(tokenizer.decode(out), out, finishReason, prompt.length,
+        GenerationResult result = new GenerationResult(text.toString(), out, finishReason, prompt.length,
                 request.mode(), backend, new Timings(queue, prefillNanos, decode, draftNanos, verifyNanos, firstTokenNanos),
                 speculation.stats());
         handler.onComplete(result);

@@ -13,8 +13,6 @@ import io.qspec.kv.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Function;
-import java.util.random.RandomGenerator;
 
 /**
  * One QSpec draft/verify round for a batch of sequences (after gpt-fast's {@code speculative_decode}).
@@ -39,10 +37,11 @@ public final class SpeculativeRound {
     /**
      * One sequence's part in a round.
      *
-     * @param toProbabilities maps a logit row to the sequence's sampling distribution
+     * @param gamma   most tokens to draft this round (a confidence policy may stop earlier)
+     * @param sampler the sequence's token choice, distributions and random source
      */
     public record Lane(KvCache cache, int last, DraftMode draft, int gamma, AcceptancePolicy policy,
-                       DraftLengthPolicy lengthPolicy, Function<float[], float[]> toProbabilities, RandomGenerator random) {
+                       DraftLengthPolicy lengthPolicy, SequenceSampler sampler) {
         public Lane {
             if (gamma < 1 || gamma > DraftMode.MAX_GAMMA) {
                 throw new IllegalArgumentException("gamma must be in [1, " + DraftMode.MAX_GAMMA + "], got " + gamma);
@@ -54,12 +53,10 @@ public final class SpeculativeRound {
     public record Outcome(int[] tokens, int drafted, int accepted, long draftNanos, long verifyNanos) {
     }
 
-    /** A round for a single sequence. */
+    /** A round for a single sequence with a fixed γ. */
     public static Outcome run(ModelRunner runner, KvCache cache, int last, DraftMode draft, int gamma,
-                              AcceptancePolicy policy, Function<float[], float[]> toProbabilities,
-                              RandomGenerator random) {
-        return run(runner, List.of(new Lane(cache, last, draft, gamma, policy, DraftLengthPolicy.fixed(), toProbabilities,
-                random))).getFirst();
+                              AcceptancePolicy policy, SequenceSampler sampler) {
+        return run(runner, List.of(new Lane(cache, last, draft, gamma, policy, DraftLengthPolicy.fixed(), sampler))).getFirst();
     }
 
     /** A round for every lane, batched: one pass per draft step and precision, one verify pass in all. */
@@ -102,15 +99,11 @@ public final class SpeculativeRound {
                     Lane lane = lanes.get(s);
                     float[] row = logits.row(g, 0);
                     draftLogits[s][i] = row;
-                    current[s] = lane.policy().draftSamples()
-                            ? TokenChoice.sample(lane.toProbabilities().apply(row), lane.random())
-                            : TokenChoice.argmax(row);
+                    current[s] = lane.sampler().draft(row, drafts[s], i, lane.policy().draftSamples());
                     drafts[s][i] = current[s];
-                    if (lane.lengthPolicy().usesConfidence() && i + 1 < gamma[s]) {
-                        float[] p = TokenChoice.softmax(row);
-                        if (!lane.lengthPolicy().keepDrafting(p[TokenChoice.argmax(p)])) {
-                            gamma[s] = i + 1; // the draft is unsure: verify what we have
-                        }
+                    if (lane.lengthPolicy().usesConfidence() && i + 1 < gamma[s]
+                            && !lane.lengthPolicy().keepDrafting(lane.sampler().topProbability(row, drafts[s], i))) {
+                        gamma[s] = i + 1; // the draft is unsure: verify what we have
                     }
                 }
             }
@@ -138,7 +131,8 @@ public final class SpeculativeRound {
                 verifyLogits[i] = verified.row(s, i);
             }
             AcceptanceDecision decision = lane.policy().decide(
-                    new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.toProbabilities()), lane.random());
+                    new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.sampler().forRound(drafts[s])),
+                    lane.sampler().random());
             if (decision.accepted() > gamma[s]) {
                 throw new IllegalStateException("acceptance policy " + lane.policy().name() + " accepted "
                         + decision.accepted() + " of " + gamma[s] + " draft tokens");

@@ -14,6 +14,7 @@ import io.qspec.backend.SequenceInput;
 import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import io.qspec.quant.QuantScheme;
+import io.qspec.sampling.SamplingParams;
 import io.qspec.synthetic.ModelShape;
 import io.qspec.synthetic.SyntheticModels;
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ class SharedKvCacheTest {
             int last = nextShared;
             for (int round = 0; round < 5; round++) {
                 SpeculativeRound.Outcome o = SpeculativeRound.run(runner, shared, last, DraftMode.a4(), 3,
-                        StrictGreedyAcceptance.INSTANCE, QSpecEngineProbabilities::softmax, new java.util.Random(1));
+                        StrictGreedyAcceptance.INSTANCE, new SequenceSampler(SamplingParams.GREEDY, prompt));
                 assertThat(shared.length()).isEqualTo(prompt.length + speculated.size() - 1 + o.accepted() + 1);
                 for (int t : o.tokens()) {
                     speculated.add(t);
@@ -105,25 +106,5 @@ class SharedKvCacheTest {
     /** Ids of the synthetic byte tokenizer. */
     private static final class ByteTokenizerIds {
         static final int BOS = io.qspec.synthetic.ByteTokenizer.BOS;
-    }
-
-    /** The softmax the engine uses at temperature 1. */
-    private static final class QSpecEngineProbabilities {
-        static float[] softmax(float[] logits) {
-            float max = Float.NEGATIVE_INFINITY;
-            for (float l : logits) {
-                max = Math.max(max, l);
-            }
-            float[] p = new float[logits.length];
-            double sum = 0;
-            for (int i = 0; i < p.length; i++) {
-                p[i] = (float) Math.exp(logits[i] - max);
-                sum += p[i];
-            }
-            for (int i = 0; i < p.length; i++) {
-                p[i] /= (float) sum;
-            }
-            return p;
-        }
     }
 }

@@ -1,0 +1,76 @@
+package io.qspec.engine;
+
+import io.qspec.accept.PositionalProbabilities;
+import io.qspec.sampling.LogitsProcessor;
+import io.qspec.sampling.Sampler;
+import io.qspec.sampling.SamplingParams;
+import java.util.Arrays;
+import java.util.random.RandomGenerator;
+
+/**
+ * One request's token choice: its sampling parameters, its random source and its history (prompt
+ * plus generated tokens, for the penalties). Greedy requests without penalties take the plain
+ * argmax of the raw logits — the same rule in every mode, which keeps QSpec bit-exact.
+ */
+public final class SequenceSampler {
+    private final LogitsProcessor processor;
+    private final RandomGenerator random;
+    private final boolean plainArgmax;
+    private int[] history;
+    private int length;
+
+    public SequenceSampler(SamplingParams params, int[] prompt) {
+        this.processor = new LogitsProcessor(params);
+        this.random = params.newRandom();
+        this.plainArgmax = params.isGreedy() && !params.hasPenalties();
+        this.history = Arrays.copyOf(prompt, prompt.length + 64);
+        this.length = prompt.length;
+    }
+
+    public RandomGenerator random() {
+        return random;
+    }
+
+    /** Records a committed token (it joins the history the penalties see). */
+    public void append(int token) {
+        if (length == history.length) {
+            history = Arrays.copyOf(history, length * 2);
+        }
+        history[length++] = token;
+    }
+
+    /** The next token after the committed history. */
+    public int choose(float[] logits) {
+        if (plainArgmax) {
+            return TokenChoice.argmax(logits);
+        }
+        return Sampler.sample(processor.probabilities(logits, committed()), random);
+    }
+
+    /**
+     * Draft token {@code i} of a round, after {@code drafts[0..i)}: drawn from the draft's
+     * distribution when the acceptance policy samples, otherwise its most likely token.
+     */
+    public int draft(float[] logits, int[] drafts, int i, boolean sample) {
+        if (plainArgmax && !sample) {
+            return TokenChoice.argmax(logits);
+        }
+        float[] q = forRound(Arrays.copyOf(drafts, i)).probabilities(i, logits);
+        return sample ? Sampler.sample(q, random) : TokenChoice.argmax(q);
+    }
+
+    /** The draft's confidence in its most likely token at round position {@code i}. */
+    public float topProbability(float[] logits, int[] drafts, int i) {
+        float[] q = plainArgmax ? TokenChoice.softmax(logits) : forRound(Arrays.copyOf(drafts, i)).probabilities(i, logits);
+        return q[TokenChoice.argmax(q)];
+    }
+
+    /** The distribution function a policy compares draft and verify rows with, for a round that drafted {@code drafts}. */
+    public PositionalProbabilities forRound(int[] drafts) {
+        return processor.forRound(committed(), drafts);
+    }
+
+    private int[] committed() {
+        return Arrays.copyOf(history, length);
+    }
+}
