@@ -1,11 +1,13 @@
 // Element-wise kernels of a Llama block: embedding gather, SwiGLU, fp32->fp16, residual add.
+#include <algorithm>
 #include "common.cuh"
 
 namespace {
 
 constexpr int THREADS = 256;
 
-inline int blocks_for(long n) { return (int)((n + THREADS - 1) / THREADS < 65535L * 16 ? (n + THREADS - 1) / THREADS : 65535L * 16); }
+// Grid-stride loops: enough blocks to fill the GPU, capped so the grid size stays an int.
+inline int blocks_for(long n) { return (int)std::min<long>((n + THREADS - 1) / THREADS, 1L << 16); }
 
 __global__ void embedding_kernel(const int32_t* __restrict__ tokens, const half* __restrict__ table,
                                  float* __restrict__ x, int T, int dim) {

@@ -15,21 +15,15 @@ namespace {
 
 constexpr int KSTEP = 128;  // inputs per warp step: 4 threads x 32 inputs
 
-// Activations x[r][kt .. kt+32) as 4 uint4 of 8 halves; zero outside [0,K) and for rows >= M.
-__device__ __forceinline__ void load_x32(const half* x, int ldx, int r, int M, int kt, int K, bool vec,
-                                         uint4* out) {
-    if (r < M && kt + 32 <= K && vec) {
-        const uint4* p = reinterpret_cast<const uint4*>(x + (long)r * ldx + kt);
+// Activations x[r][k .. k+8) as one uint4 of 8 halves; zero outside [0,K) and for rows >= M.
+__device__ __forceinline__ uint4 load_x8(const half* x, int ldx, int r, int M, int k, int K, bool vec) {
+    if (r >= M) return make_uint4(0, 0, 0, 0);
+    const half* p = x + (long)r * ldx + k;
+    if (vec && k + 8 <= K) return __ldg(reinterpret_cast<const uint4*>(p));
+    union { uint4 u; half h[8]; } v;
 #pragma unroll
-        for (int j = 0; j < 4; ++j) out[j] = __ldg(p + j);
-    } else {
-        half tmp[32];
-#pragma unroll
-        for (int e = 0; e < 32; ++e)
-            tmp[e] = (r < M && kt + e < K) ? x[(long)r * ldx + kt + e] : __float2half(0.f);
-#pragma unroll
-        for (int j = 0; j < 4; ++j) out[j] = reinterpret_cast<uint4*>(tmp)[j];
-    }
+    for (int e = 0; e < 8; ++e) v.h[e] = k + e < K ? p[e] : __float2half(0.f);
+    return v.u;
 }
 
 template <int MT, int NT, int WK>
@@ -92,22 +86,9 @@ __global__ void __launch_bounds__(WK * 32) w4a16_kernel(const half* __restrict__
 #pragma unroll
             for (int mt = 0; mt < MT; ++mt) {
                 const int r0 = m_base + mt * 16 + g;
-                // rows r0, r0+8; 8 inputs kt+8j..kt+8j+7 each (one uint4)
-                uint4 x0, x1;
-                if (r0 < M && kt + 32 <= K && vec) {
-                    x0 = __ldg(reinterpret_cast<const uint4*>(x + (long)r0 * ldx + kt) + j);
-                } else {
-                    uint4 tmp[4];
-                    load_x32(x, ldx, r0, M, kt, K, vec, tmp);
-                    x0 = tmp[j];
-                }
-                if (r0 + 8 < M && kt + 32 <= K && vec) {
-                    x1 = __ldg(reinterpret_cast<const uint4*>(x + (long)(r0 + 8) * ldx + kt) + j);
-                } else {
-                    uint4 tmp[4];
-                    load_x32(x, ldx, r0 + 8, M, kt, K, vec, tmp);
-                    x1 = tmp[j];
-                }
+                // rows r0, r0+8; inputs kt+8j .. kt+8j+7 (one uint4 each)
+                const uint4 x0 = load_x8(x, ldx, r0, M, kt + 8 * j, K, vec);
+                const uint4 x1 = load_x8(x, ldx, r0 + 8, M, kt + 8 * j, K, vec);
                 // MMA 1 takes inputs (0,4),(1,5); MMA 2 takes (2,6),(3,7) of these 8.
                 uint32_t a1[4] = {__byte_perm(x0.x, x0.z, 0x5410), __byte_perm(x1.x, x1.z, 0x5410),
                                   __byte_perm(x0.x, x0.z, 0x7632), __byte_perm(x1.x, x1.z, 0x7632)};
