@@ -17,7 +17,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     half* __restrict__ out) {
     __shared__ float qs[MAX_HD];
     __shared__ float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
-    const int h = blockIdx.x, t = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int t = blockIdx.x, h = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int kvh = h / (heads / kv_heads), npos = token_pos[t] + 1;
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
     const float scale = rsqrtf((float)hd);
@@ -87,7 +87,7 @@ QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void
     if (head_dim <= 0 || head_dim > MAX_HD || head_dim % 8 != 0 || kv_heads <= 0 || heads % kv_heads != 0)
         return QSPEC_ERR_UNSUPPORTED;
     if (T <= 0) return 0;
-    attention_kernel<<<dim3(heads, T), WARPS * 32, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+    attention_kernel<<<dim3(T, heads), WARPS * 32, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
         q, static_cast<const half*>(k_pool_f16), static_cast<const half*>(v_pool_f16), token_seq, token_pos,
         block_tables, max_blocks, block_size, heads, kv_heads, head_dim, static_cast<half*>(out_f16));
     return qspec_launch_status();
