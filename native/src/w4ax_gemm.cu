@@ -69,11 +69,13 @@ __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict_
         acc[mt][i][3] += (float)ci[3] * (x1 * w1);
     };
 
-    uint32_t wcur[NT][4];
+    // Two steps of weights in flight ahead of the one being computed.
+    uint32_t wcur[NT][4], wnext[NT][4];
     if (warp < nsteps) load_w(warp, wcur);
+    if (warp + WK < nsteps) load_w(warp + WK, wnext);
     for (int s = warp; s < nsteps; s += WK) {
-        uint32_t wnext[NT][4];
-        if (s + WK < nsteps) load_w(s + WK, wnext);
+        uint32_t wnn[NT][4];
+        if (s + 2 * WK < nsteps) load_w(s + 2 * WK, wnn);
         int part[MT][NT][4];
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
@@ -114,7 +116,10 @@ __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict_
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
-            for (int j = 0; j < 4; ++j) wcur[i][j] = wnext[i][j];
+            for (int j = 0; j < 4; ++j) {
+                wcur[i][j] = wnext[i][j];
+                wnext[i][j] = wnn[i][j];
+            }
     }
 
     constexpr int FR = MT * NT * 4;
