@@ -1,0 +1,102 @@
+// Shared helpers of the kernel library: launch/error plumbing, tensor-core MMA wrappers and the
+// INT4 unpacking tricks used by both GEMMs.
+#pragma once
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+#include "qspec_cuda.h"
+
+#define QSPEC_API extern "C" __attribute__((visibility("default")))
+
+// Every entry point returns the launch error (asynchronous execution errors surface later).
+static inline int qspec_launch_status() { return (int)cudaGetLastError(); }
+
+static inline int ceil_div(long a, long b) { return (int)((a + b - 1) / b); }
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Sum over a block of up to 1024 threads; every thread gets the result. `red` holds 32 floats.
+__device__ __forceinline__ float block_sum(float v, float* red) {
+    v = warp_sum(v);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();  // red may still be read by a previous call
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    const int nw = (blockDim.x + 31) >> 5;
+    v = lane < nw ? red[lane] : 0.f;
+    return warp_sum(v);
+}
+
+// Streaming 128-bit load of weights: read once per GEMM, keep them out of L1.
+__device__ __forceinline__ uint4 ld_stream_u4(const void* p) {
+    uint4 r;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
+    return r;
+}
+
+__device__ __forceinline__ uint32_t ld_stream_u32(const void* p) {
+    uint32_t r;
+    asm volatile("ld.global.nc.L1::no_allocate.u32 %0, [%1];" : "=r"(r) : "l"(p));
+    return r;
+}
+
+// D = A(16x16 f16) * B(16x8 f16) + D, fp32 accumulators.
+__device__ __forceinline__ void mma_f16(float* d, const uint32_t* a, uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// D = A(16x32 s8) * B(32x8 s8) + D, int32 accumulators.
+__device__ __forceinline__ void mma_s8(int* d, const uint32_t* a, uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};"
+        : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t lop3_and_or(uint32_t a, uint32_t b, uint32_t c) {
+    uint32_t r;  // (a & b) | c in one LOP3
+    asm("lop3.b32 %0, %1, %2, %3, 0xea;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+}
+
+// 8 nibbles (k = 0..7 of one 32-bit word, nibble i at bits 4i) -> 4 half2 of q = u - 8, in the
+// pair order (0,4) (1,5) (2,6) (3,7) that the magic-number trick yields without shuffles:
+// 0x6400 | u is the fp16 1024 + u, and 0x6400 | (u << 4) is 1024 + 16u.
+__device__ __forceinline__ void int4_to_half2x4(uint32_t w, half2* out) {
+    const uint32_t lo_mask = 0x000f000fu, hi_mask = 0x00f000f0u, ex = 0x64006400u;
+    const uint32_t sub = 0x64086408u;  // half2(1032, 1032)
+    const uint32_t mul = 0x2c002c00u;  // half2(1/16, 1/16)
+    const uint32_t add = 0xd480d480u;  // half2(-72, -72)
+    uint32_t w2 = w >> 8;
+    uint32_t a = lop3_and_or(w, lo_mask, ex), b = lop3_and_or(w, hi_mask, ex);
+    uint32_t c = lop3_and_or(w2, lo_mask, ex), d = lop3_and_or(w2, hi_mask, ex);
+    out[0] = __hsub2(*reinterpret_cast<half2*>(&a), *reinterpret_cast<const half2*>(&sub));
+    out[1] = __hfma2(*reinterpret_cast<half2*>(&b), *reinterpret_cast<const half2*>(&mul),
+                     *reinterpret_cast<const half2*>(&add));
+    out[2] = __hsub2(*reinterpret_cast<half2*>(&c), *reinterpret_cast<const half2*>(&sub));
+    out[3] = __hfma2(*reinterpret_cast<half2*>(&d), *reinterpret_cast<const half2*>(&mul),
+                     *reinterpret_cast<const half2*>(&add));
+}
+
+// 8 nibbles -> two words of 4 signed int8 each: lo = q(k=0,2,4,6), hi = q(k=1,3,5,7).
+// Per byte u in [0,15]: (u + 0x78) ^ 0x80 = u - 8 as int8, with no carry between bytes.
+__device__ __forceinline__ void int4_to_s8x8(uint32_t w, uint32_t& lo, uint32_t& hi) {
+    lo = ((w & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
+    hi = (((w >> 4) & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
+}

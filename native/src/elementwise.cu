@@ -1,0 +1,70 @@
+// Element-wise kernels of a Llama block: embedding gather, SwiGLU, fp32->fp16, residual add.
+#include <algorithm>
+#include "common.cuh"
+
+namespace {
+
+constexpr int THREADS = 256;
+
+// Grid-stride loops: enough blocks to fill the GPU, capped so the grid size stays an int.
+inline int blocks_for(long n) { return (int)std::min<long>((n + THREADS - 1) / THREADS, 1L << 16); }
+
+__global__ void embedding_kernel(const int32_t* __restrict__ tokens, const half* __restrict__ table,
+                                 float* __restrict__ x, int T, int dim) {
+    const long n = (long)T * dim;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
+        const long t = i / dim, d = i % dim;
+        x[i] = __half2float(table[(long)tokens[t] * dim + d]);
+    }
+}
+
+__global__ void swiglu_kernel(const float* __restrict__ gate, const float* __restrict__ up, half* __restrict__ out,
+                              long n) {
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
+        const float g = gate[i];
+        out[i] = __float2half(g / (1.f + expf(-g)) * up[i]);
+    }
+}
+
+__global__ void f32_to_f16_kernel(const float* __restrict__ x, half* __restrict__ y, long n) {
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
+        y[i] = __float2half(x[i]);
+}
+
+__global__ void add_kernel(float* __restrict__ x, const float* __restrict__ y, long n) {
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
+        x[i] += y[i];
+}
+
+}  // namespace
+
+QSPEC_API int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int T, int dim,
+                              qspec_stream_t stream) {
+    const long n = (long)T * dim;
+    if (n <= 0) return 0;
+    embedding_kernel<<<blocks_for(n), THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        tokens, static_cast<const half*>(table_f16), x, T, dim);
+    return qspec_launch_status();
+}
+
+QSPEC_API int qspec_swiglu_f16(const float* gate, const float* up, void* out_f16, int M, int H,
+                               qspec_stream_t stream) {
+    const long n = (long)M * H;
+    if (n <= 0) return 0;
+    swiglu_kernel<<<blocks_for(n), THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        gate, up, static_cast<half*>(out_f16), n);
+    return qspec_launch_status();
+}
+
+QSPEC_API int qspec_f32_to_f16(const float* x, void* y_f16, long n, qspec_stream_t stream) {
+    if (n <= 0) return 0;
+    f32_to_f16_kernel<<<blocks_for(n), THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        x, static_cast<half*>(y_f16), n);
+    return qspec_launch_status();
+}
+
+QSPEC_API int qspec_add_inplace(float* x, const float* y, long n, qspec_stream_t stream) {
+    if (n <= 0) return 0;
+    add_kernel<<<blocks_for(n), THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(x, y, n);
+    return qspec_launch_status();
+}

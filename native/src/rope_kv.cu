@@ -1,0 +1,51 @@
+// RoPE on q (in place) and k, then k and v stored as fp16 into the paged KV cache of one layer.
+#include "common.cuh"
+
+namespace {
+
+__global__ void rope_write_kv_kernel(float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+                                     half* __restrict__ kpool, half* __restrict__ vpool,
+                                     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
+                                     const int32_t* __restrict__ block_tables, int max_blocks, int block_size,
+                                     int heads, int kv_heads, int hd, const float* __restrict__ inv_freq,
+                                     int style) {
+    const int t = blockIdx.x, pos = token_pos[t], half_hd = hd / 2;
+    const int blk = block_tables[(long)token_seq[t] * max_blocks + pos / block_size];
+    const long slot = ((long)blk * block_size + pos % block_size) * kv_heads * hd;
+    // Rotations: heads of q then kv heads of k, half_hd pairs each.
+    const int pairs = (heads + kv_heads) * half_hd;
+    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+        const int h = p / half_hd, i = p % half_hd;
+        const int d0 = style == 0 ? 2 * i : i, d1 = style == 0 ? 2 * i + 1 : i + half_hd;
+        float s, c;
+        sincosf((float)pos * inv_freq[i], &s, &c);
+        if (h < heads) {
+            float* qh = q + ((long)t * heads + h) * hd;
+            const float a = qh[d0], b = qh[d1];
+            qh[d0] = a * c - b * s;
+            qh[d1] = a * s + b * c;
+        } else {
+            const int kh = h - heads;
+            const float* kr = k + ((long)t * kv_heads + kh) * hd;
+            const float a = kr[d0], b = kr[d1];
+            kpool[slot + (long)kh * hd + d0] = __float2half(a * c - b * s);
+            kpool[slot + (long)kh * hd + d1] = __float2half(a * s + b * c);
+        }
+    }
+    for (int e = threadIdx.x; e < kv_heads * hd; e += blockDim.x)
+        vpool[slot + e] = __float2half(v[(long)t * kv_heads * hd + e]);
+}
+
+}  // namespace
+
+QSPEC_API int qspec_rope_write_kv(float* q, const float* k, const float* v, void* k_pool_f16, void* v_pool_f16,
+                                  const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                                  int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
+                                  const float* inv_freq, int rope_style, qspec_stream_t stream) {
+    if (head_dim % 2 != 0 || (rope_style != 0 && rope_style != 1)) return QSPEC_ERR_UNSUPPORTED;
+    if (T <= 0) return 0;
+    rope_write_kv_kernel<<<T, 256, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        q, k, v, static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos, block_tables,
+        max_blocks, block_size, heads, kv_heads, head_dim, inv_freq, rope_style);
+    return qspec_launch_status();
+}

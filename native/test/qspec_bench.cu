@@ -1,0 +1,166 @@
+// Benchmark of the INT4 GEMMs at Llama-3-8B shapes against a measured roofline and cuBLAS FP16.
+// Each point: a CUDA graph of LAUNCHES back-to-back calls that rotate over weight copies (so the
+// weights come from HBM, not L2), replayed REPS times after warm-up; median replay / LAUNCHES.
+// Prints CSV lines (prefix "csv,") and a markdown table.
+#include <cublas_v2.h>
+#include <algorithm>
+#include <functional>
+#include <string>
+#include "common.h"
+
+static const int LAUNCHES = 40, REPS = 15;
+
+__global__ void fill_bytes(uint8_t* p, size_t n, uint32_t seed) {  // pseudo-random, non-zero data
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        p[i] = (uint8_t)h;
+    }
+}
+__global__ void fill_f16(__half* p, size_t n, float lo, float hi, uint32_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        p[i] = __float2half(lo + (hi - lo) * (h & 0xffffff) / 16777216.f);
+    }
+}
+
+// Median seconds per call of `call(i)` (i = launch index, for rotating buffers). Calls are captured
+// into a graph (no launch gaps); if capture fails (a library that cannot be captured), the calls are
+// issued directly instead.
+static double time_graph(cudaStream_t st, const std::function<void(int)>& call) {
+    call(0);  // warm-up outside capture: module load, library handles and workspaces
+    CK(cudaStreamSynchronize(st));
+    cudaGraph_t g = nullptr;
+    cudaGraphExec_t ge = nullptr;
+    bool graph = cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal) == cudaSuccess;
+    if (graph) {
+        for (int i = 0; i < LAUNCHES; ++i) call(i);
+        graph = cudaStreamEndCapture(st, &g) == cudaSuccess && cudaGraphInstantiate(&ge, g, 0) == cudaSuccess;
+    }
+    if (!graph) {
+        (void)cudaGetLastError();
+        fprintf(stderr, "note: graph capture failed, timing direct launches\n");
+    }
+    auto run = [&] {
+        if (graph) CK(cudaGraphLaunch(ge, st));
+        else for (int i = 0; i < LAUNCHES; ++i) call(i);
+    };
+    for (int w = 0; w < 3; ++w) run();
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    std::vector<float> ms(REPS);
+    for (int r = 0; r < REPS; ++r) {
+        CK(cudaEventRecord(a, st));
+        run();
+        CK(cudaEventRecord(b, st));
+        CK(cudaEventSynchronize(b));
+        CK(cudaEventElapsedTime(&ms[r], a, b));
+    }
+    std::sort(ms.begin(), ms.end());
+    if (ge) CK(cudaGraphExecDestroy(ge));
+    if (g) CK(cudaGraphDestroy(g));
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(b));
+    return ms[REPS / 2] * 1e-3 / LAUNCHES;
+}
+
+int main() {
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, 0));
+    cudaStream_t st;
+    CK(cudaStreamCreate(&st));
+    cublasHandle_t cb;
+    if (cublasCreate(&cb) != CUBLAS_STATUS_SUCCESS) { fprintf(stderr, "cublasCreate failed\n"); return 2; }
+    cublasSetStream(cb, st);
+    printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
+
+    // Roofline 1: device-to-device copy bandwidth (bytes read + written).
+    const size_t copy_bytes = 1ull << 30;
+    Dev<uint8_t> c0(copy_bytes), c1(copy_bytes);
+    fill_bytes<<<4096, 256, 0, st>>>(c0.p, copy_bytes, 1);
+    const double t_copy = time_graph(st, [&](int) { CK(cudaMemcpyAsync(c1.p, c0.p, copy_bytes, cudaMemcpyDeviceToDevice, st)); });
+    const double hbm = 2.0 * copy_bytes / t_copy;
+    printf("roofline: D2D copy %.0f GB/s (read+write)\n", hbm / 1e9);
+
+    // Roofline 2: cuBLAS 8192^3 fp16 (fp32 accumulate) and int8 (int32 accumulate) GEMM rates.
+    const int R = 8192;
+    Dev<__half> ra((size_t)R * R), rb((size_t)R * R);
+    Dev<float> rc((size_t)R * R);
+    fill_f16<<<4096, 256, 0, st>>>(ra.p, (size_t)R * R, -1, 1, 2);
+    fill_f16<<<4096, 256, 0, st>>>(rb.p, (size_t)R * R, -1, 1, 3);
+    const float one = 1.f, zero = 0.f;
+    const int ione = 1, izero = 0;
+    const double t_h = time_graph(st, [&](int) {
+        cublasGemmEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, R, R, R, &one, ra.p, CUDA_R_16F, R, rb.p, CUDA_R_16F, R, &zero, rc.p,
+                     CUDA_R_32F, R, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    });
+    const double t_i = time_graph(st, [&](int) {
+        cublasGemmEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, R, R, R, &ione, ra.p, CUDA_R_8I, R, rb.p, CUDA_R_8I, R, &izero, rc.p,
+                     CUDA_R_32I, R, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT);
+    });
+    printf("roofline: cuBLAS fp16 GEMM %.0f TFLOPS, int8 GEMM %.0f TOPS (8192^3)\n", 2.0 * R * R * R / t_h / 1e12,
+           2.0 * R * R * R / t_i / 1e12);
+
+    struct Shape { const char* name; int K, N; };
+    const Shape shapes[] = {{"q/o", 4096, 4096}, {"k/v", 4096, 1024}, {"gate/up", 4096, 14336},
+                            {"down", 14336, 4096}, {"lm_head", 4096, 128256}};
+    const int Ms[] = {1, 4, 8, 16, 32, 64, 128, 256};
+    const int group = 128, MAXM = 256;
+    const size_t arena = 512ull << 20;  // rotate weight copies over >= 512 MB (L2 is 50 MB)
+    Dev<uint8_t> w4(arena + (300ull << 20));
+    Dev<__half> w16((size_t)(1200ull << 20) / 2);
+    Dev<__half> x((size_t)MAXM * 14336);
+    Dev<int8_t> xq((size_t)MAXM * 14336);
+    Dev<float> xs((size_t)MAXM * 14336 / 32), y((size_t)MAXM * 128256);
+    fill_bytes<<<4096, 256, 0, st>>>(w4.p, w4.n, 4);
+    fill_f16<<<4096, 256, 0, st>>>(w16.p, w16.n, -0.05f, 0.05f, 5);
+    fill_f16<<<4096, 256, 0, st>>>(x.p, x.n, -2, 2, 6);
+    CK(cudaStreamSynchronize(st));
+
+    std::vector<std::string> md;
+    printf("csv,shape,K,N,M,kernel,us,GB_per_s,pct_hbm,TOPS,speedup_vs_w4a16\n");
+    for (const Shape& s : shapes) {
+        const int groups = s.K / group;
+        const size_t wbytes = (size_t)s.N * s.K / 2, sbytes = (size_t)s.N * groups * 2, stride = (wbytes + sbytes + 255) / 256 * 256;
+        const int copies = (int)std::max<size_t>(1, arena / stride);
+        // scales: small positive fp16 in every copy
+        const int used = std::min(copies, LAUNCHES);
+        for (int c = 0; c < used; ++c)
+            fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(w4.p + c * stride + wbytes), sbytes / 2, 0.005f, 0.05f, 7 + c);
+        const size_t stride16 = (size_t)s.N * s.K;
+        const int copies16 = (int)std::max<size_t>(1, w16.n / stride16);
+        for (int M : Ms) {
+            auto wp = [&](int i) { return w4.p + (size_t)(i % used) * stride; };
+            CQ(qspec_quantize_activations(x.p, s.K, M, s.K, group, 8, xq.p, xs.p, st));
+            const double t16 = time_graph(st, [&](int i) {
+                CQ(qspec_w4a16_gemm(x.p, s.K, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, st));
+            });
+            const double t8 = time_graph(st, [&](int i) {
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, 8, st));
+            });
+            const double tcb = time_graph(st, [&](int i) {
+                cublasGemmEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, s.N, M, s.K, &one, w16.p + (size_t)(i % copies16) * stride16,
+                             CUDA_R_16F, s.K, x.p, CUDA_R_16F, s.K, &zero, y.p, CUDA_R_32F, s.N, CUBLAS_COMPUTE_32F,
+                             CUBLAS_GEMM_DEFAULT);
+            });
+            CK(cudaGetLastError());
+            const double flop = 2.0 * M * s.N * s.K, b4 = (double)(wbytes + sbytes), b16 = 2.0 * s.N * s.K;
+            struct Row { const char* k; double t, b; } rows[] = {{"w4a16", t16, b4}, {"w4a8", t8, b4}, {"cublas_f16", tcb, b16}};
+            for (auto& r : rows)
+                printf("csv,%s,%d,%d,%d,%s,%.2f,%.0f,%.1f,%.2f,%.2f\n", s.name, s.K, s.N, M, r.k, r.t * 1e6, r.b / r.t / 1e9,
+                       100.0 * r.b / r.t / hbm, flop / r.t / 1e12, t16 / r.t);
+            char line[512];
+            snprintf(line, sizeof line, "| %s | %dx%d | %d | %.1f | %.0f%% | %.1f | %.0f%% | %.2fx | %.1f | %.2fx |", s.name, s.K, s.N, M,
+                     t16 * 1e6, 100.0 * b4 / t16 / hbm, t8 * 1e6, 100.0 * b4 / t8 / hbm, t16 / t8, tcb * 1e6, tcb / t16);
+            md.push_back(line);
+        }
+    }
+    printf("\nHBM roofline %.0f GB/s (D2D copy). %% = (int4 weight + fp16 scale bytes) / time / roofline.\n\n", hbm / 1e9);
+    printf("| shape | KxN | M | W4A16 us | W4A16 %%HBM | W4A8 us | W4A8 %%HBM | W4A8 speedup | cuBLAS f16 us | W4A16 vs cuBLAS |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    for (auto& l : md) printf("%s\n", l.c_str());
+    cublasDestroy(cb);
+    return 0;
+}

@@ -1,0 +1,371 @@
+// Correctness test of every kernel of libqspec_cuda against float64 CPU references on seeded random
+// data. Prints one PASS/FAIL line per case; exits non-zero if any case fails.
+#include <algorithm>
+#include <string>
+#include "common.h"
+
+static int failures = 0, passes = 0;
+
+static void report(bool ok, const std::string& name, const char* fmt, double v, double tol) {
+    printf("%s %-60s ", ok ? "PASS" : "FAIL", name.c_str());
+    printf(fmt, v, tol);
+    printf("\n");
+    ok ? ++passes : ++failures;
+}
+
+// ||a - ref|| / ||ref||; NaN anywhere -> inf.
+static double rel_err(const std::vector<double>& a, const std::vector<double>& ref) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (!std::isfinite(a[i])) return INFINITY;
+        num += (a[i] - ref[i]) * (a[i] - ref[i]);
+        den += ref[i] * ref[i];
+    }
+    return std::sqrt(num / (den > 0 ? den : 1));
+}
+
+static const float POISON = NAN;
+
+// ---------------------------------------------------------------- GEMMs
+static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
+    Int4W W(N, K, group);
+    const int ldx = K + ldx_pad, ldy = N + 3;
+    auto x = rand_f16((size_t)M * ldx, -2.f, 2.f);
+    Dev<__half> dx(x);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<float> dy(std::vector<float>((size_t)M * ldy, POISON));
+    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dy.p, ldy, M, N, K, group, nullptr));
+    auto y = dy.down();
+    std::vector<double> got, ref;
+    bool pad_ok = true;
+    for (int m = 0; m < M; ++m) {
+        for (int n = 0; n < N; ++n) {
+            double s = 0;
+            for (int k = 0; k < K; ++k) s += (double)__half2float(x[(size_t)m * ldx + k]) * W.w(n, k);
+            ref.push_back(s);
+            got.push_back(y[(size_t)m * ldy + n]);
+        }
+        for (int n = N; n < ldy; ++n) pad_ok &= std::isnan(y[(size_t)m * ldy + n]);
+    }
+    const double e = pad_ok ? rel_err(got, ref) : INFINITY;
+    char name[128];
+    snprintf(name, sizeof name, "w4a16_gemm M=%d N=%d K=%d group=%d ldx=%d", M, N, K, group, ldx);
+    report(e < 2e-3, name, "rel_err=%.2e tol=%.0e", e, 2e-3);
+}
+
+static void test_w4ax(int M, int N, int K, int group, int bits) {
+    Int4W W(N, K, group);
+    const int qmax = bits == 8 ? 127 : 7, ldy = N + 1;
+    std::vector<int8_t> xq((size_t)M * W.Kp, 0);
+    std::vector<float> xs((size_t)M * W.groups);
+    for (int m = 0; m < M; ++m)
+        for (int k = 0; k < K; ++k) xq[(size_t)m * W.Kp + k] = (int8_t)irand(-qmax, qmax);
+    for (auto& s : xs) s = urand(0.001f, 0.05f);
+    Dev<int8_t> dxq(xq);
+    Dev<float> dxs(xs);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<float> dy(std::vector<float>((size_t)M * ldy, POISON));
+    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dy.p, ldy, M, N, K, group, bits, nullptr));
+    auto y = dy.down();
+    std::vector<double> got, ref;
+    bool pad_ok = true;
+    for (int m = 0; m < M; ++m) {
+        for (int n = 0; n < N; ++n) {
+            double s = 0;
+            for (int g = 0; g < W.groups; ++g) {
+                long dot = 0;
+                for (int k = g * group; k < std::min(K, (g + 1) * group); ++k) dot += (long)xq[(size_t)m * W.Kp + k] * W.q(n, k);
+                s += (double)xs[(size_t)m * W.groups + g] * __half2float(W.scales[(size_t)n * W.groups + g]) * dot;
+            }
+            ref.push_back(s);
+            got.push_back(y[(size_t)m * ldy + n]);
+        }
+        pad_ok &= std::isnan(y[(size_t)m * ldy + N]);
+    }
+    const double e = pad_ok ? rel_err(got, ref) : INFINITY;
+    char name[128];
+    snprintf(name, sizeof name, "w4ax_gemm A%d M=%d N=%d K=%d group=%d", bits, M, N, K, group);
+    report(e < 1e-5, name, "rel_err=%.2e tol=%.0e", e, 1e-5);
+}
+
+// ---------------------------------------------------------------- quantization
+// Checks xq/xscale against quantizing `vals` (the exact pre-quantization values) in float64:
+// scales to 1e-5 relative, codes within 1 (rounding of ties/last bit), padding zero.
+static void check_quant(const std::string& name, const std::vector<double>& vals, int M, int K, int group, int bits,
+                        const std::vector<int8_t>& xq, const std::vector<float>& xs) {
+    const int groups = (K + group - 1) / group, Kp = groups * group;
+    const double qmax = bits == 8 ? 127 : 7;
+    double worst_scale = 0;
+    int worst_code = 0, off_by_one = 0;
+    for (int m = 0; m < M; ++m)
+        for (int g = 0; g < groups; ++g) {
+            double amax = 0;
+            for (int k = g * group; k < std::min(K, (g + 1) * group); ++k) amax = std::max(amax, std::fabs(vals[(size_t)m * K + k]));
+            const double s = amax / qmax, got_s = xs[(size_t)m * groups + g];
+            worst_scale = std::max(worst_scale, std::fabs(got_s - s) / (s > 0 ? s : 1));
+            for (int k = g * group; k < (g + 1) * group; ++k) {
+                const int code = xq[(size_t)m * Kp + k];
+                const int want = k < K && s > 0 ? (int)std::lrint(std::clamp(vals[(size_t)m * K + k] / s, -qmax, qmax)) : 0;
+                const int d = std::abs(code - want);
+                if (k >= K && code != 0) worst_code = 99;
+                worst_code = std::max(worst_code, d);
+                off_by_one += d == 1;
+            }
+        }
+    const bool ok = worst_scale < 1e-5 && worst_code <= 1 && off_by_one <= (M * Kp) / 100 + 1;
+    printf("%s %-60s scale_rel_err=%.1e max_code_diff=%d off_by_one=%d\n", ok ? "PASS" : "FAIL", name.c_str(),
+           worst_scale, worst_code, off_by_one);
+    ok ? ++passes : ++failures;
+}
+
+static void test_quantize(int M, int K, int group, int bits) {
+    const int ldx = K + 5, groups = (K + group - 1) / group, Kp = groups * group;
+    auto x = rand_f16((size_t)M * ldx, -3.f, 3.f);
+    Dev<__half> dx(x);
+    Dev<int8_t> dq(std::vector<int8_t>((size_t)M * Kp, 77));
+    Dev<float> ds(std::vector<float>((size_t)M * groups, POISON));
+    CQ(qspec_quantize_activations(dx.p, ldx, M, K, group, bits, dq.p, ds.p, nullptr));
+    std::vector<double> vals((size_t)M * K);
+    for (int m = 0; m < M; ++m)
+        for (int k = 0; k < K; ++k) vals[(size_t)m * K + k] = __half2float(x[(size_t)m * ldx + k]);
+    char name[128];
+    snprintf(name, sizeof name, "quantize_activations A%d M=%d K=%d group=%d", bits, M, K, group);
+    check_quant(name, vals, M, K, group, bits, dq.down(), ds.down());
+}
+
+static std::vector<float> rand_f32(size_t n, float lo, float hi) {
+    std::vector<float> v(n);
+    for (auto& e : v) e = urand(lo, hi);
+    return v;
+}
+
+static std::vector<double> rmsnorm_ref(const std::vector<float>& x, const std::vector<float>& w, int M, int D, double eps) {
+    std::vector<double> y((size_t)M * D);
+    for (int m = 0; m < M; ++m) {
+        double ss = 0;
+        for (int k = 0; k < D; ++k) ss += (double)x[(size_t)m * D + k] * x[(size_t)m * D + k];
+        const double r = 1.0 / std::sqrt(ss / D + eps);
+        for (int k = 0; k < D; ++k) y[(size_t)m * D + k] = x[(size_t)m * D + k] * r * w[k];
+    }
+    return y;
+}
+
+static void test_rmsnorm_quantize(int M, int D, int group, int bits) {
+    const int groups = (D + group - 1) / group, Kp = groups * group;
+    auto x = rand_f32((size_t)M * D, -4.f, 4.f), w = rand_f32(D, 0.5f, 1.5f);
+    Dev<float> dx(x), dw(w);
+    Dev<int8_t> dq(std::vector<int8_t>((size_t)M * Kp, 77));
+    Dev<float> ds(std::vector<float>((size_t)M * groups, POISON));
+    CQ(qspec_rmsnorm_quantize(dx.p, dw.p, dq.p, ds.p, M, D, group, bits, 1e-5f, nullptr));
+    char name[128];
+    snprintf(name, sizeof name, "rmsnorm_quantize A%d M=%d D=%d group=%d", bits, M, D, group);
+    check_quant(name, rmsnorm_ref(x, w, M, D, 1e-5), M, D, group, bits, dq.down(), ds.down());
+}
+
+// ---------------------------------------------------------------- element-wise
+static void test_elementwise() {
+    {  // rmsnorm_f16
+        const int M = 5, D = 4096 + 24;
+        auto x = rand_f32((size_t)M * D, -4.f, 4.f), w = rand_f32(D, 0.5f, 1.5f);
+        Dev<float> dx(x), dw(w);
+        Dev<__half> dy((size_t)M * D);
+        CQ(qspec_rmsnorm_f16(dx.p, dw.p, dy.p, M, D, 1e-5f, nullptr));
+        auto y = dy.down();
+        auto ref = rmsnorm_ref(x, w, M, D, 1e-5);
+        std::vector<double> got(y.size());
+        for (size_t i = 0; i < y.size(); ++i) got[i] = __half2float(y[i]);
+        const double e = rel_err(got, ref);
+        report(e < 1e-3, "rmsnorm_f16 M=5 D=4120", "rel_err=%.2e tol=%.0e", e, 1e-3);
+    }
+    {  // embedding
+        const int V = 1000, T = 7, D = 136;
+        auto table = rand_f16((size_t)V * D, -1.f, 1.f);
+        std::vector<int32_t> tok(T);
+        for (auto& t : tok) t = irand(0, V - 1);
+        Dev<__half> dt(table);
+        Dev<int32_t> dtok(tok);
+        Dev<float> dx((size_t)T * D);
+        CQ(qspec_embedding(dtok.p, dt.p, dx.p, T, D, nullptr));
+        auto x = dx.down();
+        double bad = 0;
+        for (int t = 0; t < T; ++t)
+            for (int d = 0; d < D; ++d) bad += x[(size_t)t * D + d] != __half2float(table[(size_t)tok[t] * D + d]);
+        report(bad == 0, "embedding T=7 D=136", "mismatches=%.0f tol=%.0f", bad, 0);
+    }
+    {  // swiglu
+        const int M = 3, H = 14336;
+        auto g = rand_f32((size_t)M * H, -6.f, 6.f), u = rand_f32((size_t)M * H, -2.f, 2.f);
+        Dev<float> dg(g), du(u);
+        Dev<__half> dy((size_t)M * H);
+        CQ(qspec_swiglu_f16(dg.p, du.p, dy.p, M, H, nullptr));
+        auto y = dy.down();
+        std::vector<double> got(y.size()), ref(y.size());
+        for (size_t i = 0; i < y.size(); ++i) {
+            got[i] = __half2float(y[i]);
+            ref[i] = (double)g[i] / (1 + std::exp(-(double)g[i])) * u[i];
+        }
+        const double e = rel_err(got, ref);
+        report(e < 1e-3, "swiglu_f16 M=3 H=14336", "rel_err=%.2e tol=%.0e", e, 1e-3);
+    }
+    {  // f32_to_f16 and add_inplace
+        const long n = 100003;
+        auto a = rand_f32(n, -100.f, 100.f), b = rand_f32(n, -100.f, 100.f);
+        Dev<float> da(a), db(b);
+        Dev<__half> dh(n);
+        CQ(qspec_f32_to_f16(da.p, dh.p, n, nullptr));
+        auto h = dh.down();
+        double bad = 0;
+        for (long i = 0; i < n; ++i) bad += __half2float(h[i]) != __half2float(__float2half(a[i]));
+        report(bad == 0, "f32_to_f16 n=100003", "mismatches=%.0f tol=%.0f", bad, 0);
+        CQ(qspec_add_inplace(da.p, db.p, n, nullptr));
+        auto s = da.down();
+        bad = 0;
+        for (long i = 0; i < n; ++i) bad += s[i] != a[i] + b[i];
+        report(bad == 0, "add_inplace n=100003", "mismatches=%.0f tol=%.0f", bad, 0);
+    }
+    {  // argmax with planted ties
+        for (int V : {1000, 128256}) {
+            const int M = 6;
+            auto l = rand_f32((size_t)M * V, -10.f, 10.f);
+            std::vector<int> want(M);
+            for (int m = 0; m < M; ++m) {
+                int i1 = irand(0, V - 1), i2 = irand(0, V - 1);
+                l[(size_t)m * V + i1] = 50.f;
+                l[(size_t)m * V + i2] = 50.f;
+                want[m] = std::min(i1, i2);
+            }
+            Dev<float> dl(l);
+            Dev<int32_t> dout(M);
+            CQ(qspec_argmax(dl.p, M, V, dout.p, nullptr));
+            auto out = dout.down();
+            double bad = 0;
+            for (int m = 0; m < M; ++m) bad += out[m] != want[m];
+            report(bad == 0, "argmax M=6 V=" + std::to_string(V) + " (ties -> lowest)", "mismatches=%.0f tol=%.0f", bad, 0);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- RoPE + paged KV + attention
+// Sequences with cached history; a batch mixing decode tokens (one per sequence) and a verify run of
+// several consecutive tokens of one sequence. Checks q after RoPE, the pool contents, the attention.
+static void test_rope_attention(int heads, int kv_heads, int hd, int style, int block_size) {
+    const int S = 3, max_blocks = 16, nblocks = S * max_blocks;
+    const int hist[S] = {37, 5, 100};          // positions already cached
+    const int ntok[S] = {1, 1, 5};             // tokens of this pass (the last sequence verifies 5)
+    std::vector<int32_t> seq, pos;
+    for (int s = 0; s < S; ++s)
+        for (int i = 0; i < ntok[s]; ++i) { seq.push_back(s); pos.push_back(hist[s] + i); }
+    const int T = (int)seq.size();
+    std::vector<int32_t> perm(nblocks);
+    for (int i = 0; i < nblocks; ++i) perm[i] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<int32_t> tables(perm.begin(), perm.end());  // sequence s -> blocks perm[s*max_blocks ..]
+    const size_t pool_n = (size_t)nblocks * block_size * kv_heads * hd;
+    auto kpool = rand_f16(pool_n, -1.f, 1.f), vpool = rand_f16(pool_n, -1.f, 1.f);
+    auto q = rand_f32((size_t)T * heads * hd, -1.f, 1.f), k = rand_f32((size_t)T * kv_heads * hd, -1.f, 1.f),
+         v = rand_f32((size_t)T * kv_heads * hd, -1.f, 1.f);
+    std::vector<float> inv_freq(hd / 2);
+    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = (float)std::pow(500000.0, -2.0 * i / hd);
+    Dev<float> dq(q), dk(k), dv(v), dinv(inv_freq);
+    Dev<__half> dkp(kpool), dvp(vpool), dout((size_t)T * heads * hd);
+    Dev<int32_t> dseq(seq), dpos(pos), dtab(tables);
+    CQ(qspec_rope_write_kv(dq.p, dk.p, dv.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads,
+                           kv_heads, hd, dinv.p, style, nullptr));
+    CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                       dout.p, nullptr));
+    // CPU reference
+    std::vector<double> qr(q.begin(), q.end());
+    std::vector<double> kp(pool_n), vp(pool_n);
+    for (size_t i = 0; i < pool_n; ++i) { kp[i] = __half2float(kpool[i]); vp[i] = __half2float(vpool[i]); }
+    auto rot = [&](double* base, int p) {
+        for (int i = 0; i < hd / 2; ++i) {
+            const int d0 = style == 0 ? 2 * i : i, d1 = style == 0 ? 2 * i + 1 : i + hd / 2;
+            const double ang = (double)((float)p * inv_freq[i]);
+            const double a = base[d0], b = base[d1];
+            base[d0] = a * std::cos(ang) - b * std::sin(ang);
+            base[d1] = a * std::sin(ang) + b * std::cos(ang);
+        }
+    };
+    auto slot = [&](int s, int p, int kh) {
+        return (((size_t)tables[s * max_blocks + p / block_size] * block_size + p % block_size) * kv_heads + kh) * hd;
+    };
+    for (int t = 0; t < T; ++t) {
+        for (int h = 0; h < heads; ++h) rot(&qr[((size_t)t * heads + h) * hd], pos[t]);
+        for (int kh = 0; kh < kv_heads; ++kh) {
+            std::vector<double> kk(k.begin() + ((size_t)t * kv_heads + kh) * hd, k.begin() + ((size_t)t * kv_heads + kh + 1) * hd);
+            rot(kk.data(), pos[t]);
+            for (int d = 0; d < hd; ++d) {
+                kp[slot(seq[t], pos[t], kh) + d] = kk[d];
+                vp[slot(seq[t], pos[t], kh) + d] = v[((size_t)t * kv_heads + kh) * hd + d];
+            }
+        }
+    }
+    std::vector<double> oref((size_t)T * heads * hd, 0);
+    for (int t = 0; t < T; ++t)
+        for (int h = 0; h < heads; ++h) {
+            const int kh = h / (heads / kv_heads);
+            std::vector<double> sc(pos[t] + 1);
+            double mx = -1e300;
+            for (int p = 0; p <= pos[t]; ++p) {
+                double s = 0;
+                for (int d = 0; d < hd; ++d) s += qr[((size_t)t * heads + h) * hd + d] * kp[slot(seq[t], p, kh) + d];
+                sc[p] = s / std::sqrt((double)hd);
+                mx = std::max(mx, sc[p]);
+            }
+            double den = 0;
+            for (auto& s : sc) den += (s = std::exp(s - mx));
+            for (int p = 0; p <= pos[t]; ++p)
+                for (int d = 0; d < hd; ++d) oref[((size_t)t * heads + h) * hd + d] += sc[p] / den * vp[slot(seq[t], p, kh) + d];
+        }
+    char tag[96];
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d style=%d bs=%d T=%d", heads, kv_heads, hd, style, block_size, T);
+    auto qg = dq.down();
+    std::vector<double> qgd(qg.begin(), qg.end());
+    double e = rel_err(qgd, qr);
+    report(e < 1e-5, std::string("rope q ") + tag, "rel_err=%.2e tol=%.0e", e, 1e-5);
+    auto kpg = dkp.down(), vpg = dvp.down();
+    std::vector<double> kg(pool_n), vg(pool_n);
+    for (size_t i = 0; i < pool_n; ++i) { kg[i] = __half2float(kpg[i]); vg[i] = __half2float(vpg[i]); }
+    e = std::max(rel_err(kg, kp), rel_err(vg, vp));
+    report(e < 1e-3, std::string("rope_write_kv pools ") + tag, "rel_err=%.2e tol=%.0e", e, 1e-3);
+    auto og = dout.down();
+    std::vector<double> ogd(og.size());
+    for (size_t i = 0; i < og.size(); ++i) ogd[i] = __half2float(og[i]);
+    e = rel_err(ogd, oref);
+    report(e < 2e-3, std::string("attention ") + tag, "rel_err=%.2e tol=%.0e", e, 2e-3);
+}
+
+int main() {
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, 0));
+    printf("device: %s (sm_%d%d), abi %d\n", prop.name, prop.major, prop.minor, qspec_abi_version());
+    if (qspec_abi_version() != QSPEC_ABI_VERSION) { printf("FAIL abi version\n"); return 1; }
+    // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
+    const int shapes[][3] = {{96, 256, 128}, {37, 172, 128}, {64, 200, 64}, {48, 64, 128}, {80, 384, 128},
+                             {24, 160, 32}, {40, 1000, 256}, {72, 288, 96}};
+    for (int M : {1, 3, 8, 17, 64})
+        for (auto& s : shapes) test_w4a16(M, s[0], s[1], s[2], M % 2 ? 0 : 8);
+    test_w4a16(5, 64, 4096, 128, 0);
+    test_w4a16(100, 24, 512, 128, 3);
+    for (int bits : {8, 4})
+        for (int M : {1, 3, 8, 17, 64})
+            for (auto& s : shapes) test_w4ax(M, s[0], s[1], s[2], bits);
+    test_w4ax(100, 24, 4096, 128, 8);
+    for (int bits : {8, 4})
+        for (int K : {64, 172, 200, 384, 4096}) {
+            test_quantize(3, K, 128, bits);
+            test_quantize(17, K, 32, bits);
+            test_rmsnorm_quantize(3, K, 128, bits);
+            test_rmsnorm_quantize(1, K, 64, bits);
+        }
+    test_elementwise();
+    test_rope_attention(8, 2, 128, 0, 16);
+    test_rope_attention(8, 2, 128, 1, 16);
+    test_rope_attention(4, 4, 64, 1, 32);
+    test_rope_attention(6, 1, 80, 0, 8);
+    CK(cudaDeviceSynchronize());
+    printf("%s: %d passed, %d failed\n", failures ? "FAILED" : "ALL PASSED", passes, failures);
+    return failures ? 1 : 0;
+}
