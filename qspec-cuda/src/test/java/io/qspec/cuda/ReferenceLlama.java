@@ -14,7 +14,7 @@ import java.util.List;
  * A plain scalar Llama forward in float64 with the semantics of native/include/qspec_cuda.h, used to
  * judge the GPU's logits. It rounds to fp16 exactly where the kernels store fp16 (embedding table, A16
  * GEMM inputs, K/V cache, attention and SwiGLU outputs) and quantizes draft activations per token and
- * group: {@code scale = max|x| / qmax} (qmax 127 for A8, 7 for A4), {@code q = clamp(rint(x / scale))}.
+ * group: {@code scale = max|x| / qmax} (qmax 127 for A8, 7 for A4), {@code q = clamp(rint(x * qmax / max|x|))}.
  */
 final class ReferenceLlama {
     private final Model model;
@@ -143,10 +143,12 @@ final class ReferenceLlama {
             for (int k = g * group; k < Math.min(w.cols(), (g + 1) * group); k++) {
                 max = Math.max(max, Math.abs(x[k]));
             }
-            float scale = (float) (max / qmax);
-            xs[g] = scale;
+            // in float, as the kernels compute it: a value at a rounding boundary then rounds the same way
+            float amax = (float) max;
+            xs[g] = amax / (float) qmax;
+            float inverse = amax > 0 ? (float) qmax / amax : 0f;
             for (int k = g * group; k < Math.min(w.cols(), (g + 1) * group); k++) {
-                qx[k] = scale == 0 ? 0 : (int) Math.max(qmin, Math.min(qmax, Math.rint(x[k] / scale)));
+                qx[k] = (int) Math.max(qmin, Math.min(qmax, Math.rint((float) x[k] * inverse)));
             }
         }
         double[] y = new double[w.rows()];
