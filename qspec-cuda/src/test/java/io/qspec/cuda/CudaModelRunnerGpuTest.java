@@ -227,6 +227,23 @@ class CudaModelRunnerGpuTest {
         cache.close();
     }
 
+    @Test
+    void deviceOutOfMemoryIsATypedException() {
+        // 1e8 blocks of 16 positions: a K pool of about 200 GB, more than any GPU holds
+        System.setProperty(CudaModelRunner.KV_BLOCKS_PROPERTY, "100000000");
+        try {
+            assertThatThrownBy(() -> backend.open(halfSplitModel))
+                    .isInstanceOf(CudaOutOfMemoryException.class)
+                    .hasMessageContaining("K pool of layer 0");
+        } finally {
+            System.clearProperty(CudaModelRunner.KV_BLOCKS_PROPERTY);
+        }
+        // what the failed open had uploaded was freed: a normal open still works
+        try (ModelRunner runner = backend.open(halfSplitModel)) {
+            assertThat(runner.backendName()).isEqualTo("cuda");
+        }
+    }
+
     private static double tolerance(Precision precision) {
         return switch (precision) {
             case W4A16 -> A16_TOLERANCE;
