@@ -10,7 +10,9 @@ import java.util.random.RandomGenerator;
  * <p>The next token is either <b>recovered</b> (drawn from the verify distribution at the first
  * rejected position, replacing the rejected draft) or a <b>bonus</b> token (drawn from the verify
  * distribution after the last draft, when all γ were accepted). Built-in policies:
- * {@link StrictGreedyAcceptance} (temperature 0, lossless).
+ * {@link StrictGreedyAcceptance} (temperature 0, lossless), {@link RejectionSamplingAcceptance}
+ * (any temperature, lossless), and the lossy {@link TypicalAcceptanceLossy} and
+ * {@link TopKMatchAcceptanceLossy}; {@link AcceptancePolicies} finds them by name.
  */
 public interface AcceptancePolicy {
 

@@ -1,5 +1,6 @@
 package io.qspec.accept;
 
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -8,15 +9,25 @@ import java.util.function.Function;
  * verify pass's γ+1 rows of logits (row {@code i} scores position {@code i}; row γ is the bonus
  * position). {@code toProbabilities} maps a logit row to the request's sampling distribution
  * (temperature, top-k/top-p...), so policies compare exactly the distributions that were sampled.
+ * When the distribution depends on the history (penalties), construct it with a
+ * {@link PositionalProbabilities}, which also receives the round position.
  */
 public final class Proposal {
     private final int[] draftTokens;
     private final float[][] draftLogits;
     private final float[][] verifyLogits;
-    private final Function<float[], float[]> toProbabilities;
+    private final PositionalProbabilities toProbabilities;
 
+    /** A proposal whose sampling distribution is the same function of the logits at every position. */
     public Proposal(int[] draftTokens, float[][] draftLogits, float[][] verifyLogits,
                     Function<float[], float[]> toProbabilities) {
+        this(draftTokens, draftLogits, verifyLogits, positionIndependent(toProbabilities));
+    }
+
+    /** A proposal whose sampling distribution may depend on the round position (its history). */
+    public Proposal(int[] draftTokens, float[][] draftLogits, float[][] verifyLogits,
+                    PositionalProbabilities toProbabilities) {
+        Objects.requireNonNull(toProbabilities, "toProbabilities");
         if (draftLogits.length != draftTokens.length) {
             throw new IllegalArgumentException("need one draft logit row per draft token: "
                     + draftLogits.length + " vs " + draftTokens.length);
@@ -28,6 +39,11 @@ public final class Proposal {
         this.draftLogits = draftLogits;
         this.verifyLogits = verifyLogits;
         this.toProbabilities = toProbabilities;
+    }
+
+    private static PositionalProbabilities positionIndependent(Function<float[], float[]> toProbabilities) {
+        Objects.requireNonNull(toProbabilities, "toProbabilities");
+        return (position, logits) -> toProbabilities.apply(logits);
     }
 
     /** Number of drafted tokens, γ (may differ between rounds and requests). */
@@ -51,11 +67,11 @@ public final class Proposal {
 
     /** The draft's sampling distribution q at position {@code i}. */
     public float[] draftProbabilities(int i) {
-        return toProbabilities.apply(draftLogits[i]);
+        return toProbabilities.probabilities(i, draftLogits[i]);
     }
 
     /** The verify precision's sampling distribution p at position {@code i} in [0, γ]. */
     public float[] verifyProbabilities(int i) {
-        return toProbabilities.apply(verifyLogits[i]);
+        return toProbabilities.probabilities(i, verifyLogits[i]);
     }
 }

@@ -18,7 +18,12 @@ public interface Backend {
     Availability availability();
 
     /** Prepares {@code model} to run; throws {@link BackendUnavailableException} when it cannot. */
-    ModelRunner open(Model model);
+    ModelRunner open(Model model, RunnerOptions options);
+
+    /** Prepares {@code model} with default options. */
+    default ModelRunner open(Model model) {
+        return open(model, RunnerOptions.defaults());
+    }
 
     /** Result of probing a backend. */
     record Availability(boolean available, String reason) {

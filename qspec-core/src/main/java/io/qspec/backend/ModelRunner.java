@@ -23,8 +23,18 @@ public interface ModelRunner extends AutoCloseable {
     /** Name of the backend, e.g. {@code cpu} or {@code cuda}, for logs and reports. */
     String backendName();
 
-    /** A new, empty cache for one sequence with room for {@code capacity} positions. */
+    /**
+     * A new, empty cache for one sequence with room for {@code capacity} positions, reserved from
+     * the runner's KV memory at once; closing the cache returns it. Throws
+     * {@link io.qspec.kv.KvCacheExhaustedException} when the memory cannot hold that many more.
+     */
     KvCache newCache(int capacity);
+
+    /** KV positions that {@link #newCache} can still reserve (admission control for batching). */
+    long availableKvPositions();
+
+    /** KV positions the runner's KV memory holds in all (its configured budget). */
+    long totalKvPositions();
 
     /**
      * Runs one forward pass over every sequence of {@code batch} in {@code precision}: writes their

@@ -1,0 +1,373 @@
+package io.qspec.cpu;
+
+import static io.qspec.cpu.KernelVectors.BYTES;
+import static io.qspec.cpu.KernelVectors.F;
+import static io.qspec.cpu.KernelVectors.FLOATS;
+import static io.qspec.cpu.KernelVectors.INTS;
+import static io.qspec.cpu.KernelVectors.SHORTS;
+
+import io.qspec.Precision;
+import io.qspec.quant.Int4Matrix;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * {@code y = x W^T} straight from the packed {@link Int4Matrix}, in the three QSpec precisions that
+ * share its bytes. {@code x} holds {@code m} rows of {@code w.cols()} floats, {@code y} receives
+ * {@code m} rows of {@code w.rows()}.
+ * <ul>
+ *   <li>{@link Precision#W4A16} (verify): nibbles are unpacked and converted to float in registers,
+ *       FMA'd with float activations per group, and each group's sum is scaled into the row total.</li>
+ *   <li>{@link Precision#W4A8} / {@link Precision#W4A4} (draft): each activation row is quantized per
+ *       weight group by {@link ActivationQuantizer}; per group an exact integer dot product, then
+ *       {@code y += (sw[n][g] * sa[r][g]) * dot} in float, groups in order.</li>
+ * </ul>
+ *
+ * <p><b>Row independence.</b> {@code y[r][n]} is bit-identical whether row {@code r} is computed
+ * alone ({@code m = 1}) or inside a batch, and for any thread count: each value is computed by one
+ * thread with an operation order fixed per (row, n). Speculative verify over a batch of draft tokens
+ * therefore reproduces plain decoding exactly.
+ *
+ * <p><b>Layout trick.</b> A step reads {@code F} packed bytes: their low nibbles are the even inputs,
+ * high nibbles the odd ones. Activations are therefore copied once per call into a thread-local
+ * buffer where each block of {@code 2F} inputs is reordered to evens-then-odds (and padded with
+ * zeros to the padded row length), so both nibble halves line up with contiguous activation vectors.
+ * Batched calls reuse each unpacked weight step across four activation rows.
+ *
+ * <p>Weights in a confined arena are processed on the calling thread only; load models into a
+ * shared, global or automatic arena to use all threads.
+ */
+public final class Int4MatMul {
+    private static final ValueLayout.OfShort FP16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Steps a short lane can accumulate: 16 steps x 2 products x 8 x 127 = 32512 ≤ 32767. */
+    private static final int SHORT_SAFE_STEPS = 16;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final ParallelRows parallel;
+
+    /** A kernel running on {@link ParallelRows#shared()}. */
+    public Int4MatMul() {
+        this(ParallelRows.shared());
+    }
+
+    public Int4MatMul(ParallelRows parallel) {
+        this.parallel = parallel;
+    }
+
+    /**
+     * Computes {@code m} rows of {@code y = W x} in precision {@code p} (one of the {@code W4*} schemes);
+     * {@code y[r * w.rows() + n]} is overwritten.
+     */
+    public void multiply(Int4Matrix w, float[] x, int m, float[] y, Precision p) {
+        KernelVectors.checkShapes(w.rows(), w.cols(), x, m, y);
+        if (!p.usesInt4Weights()) {
+            throw new IllegalArgumentException(p + " does not use INT4 weights; use DenseMatMul");
+        }
+        if (m == 0) {
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        long workPerRow = (long) m * w.paddedCols();
+        if (p == Precision.W4A16) {
+            float[] xp = s.floats(m * w.paddedCols());
+            for (int r = 0; r < m; r++) {
+                interleaveFloats(x, r * w.cols(), w.cols(), w.paddedCols(), xp, r * w.paddedCols());
+            }
+            parallel.forSegment(w.packed()).forEach(w.rows(), workPerRow, (start, end) -> floatRows(w, xp, m, y, start, end));
+        } else {
+            short[] xq = s.shorts(m * w.paddedCols());
+            float[] sa = s.scales(m * w.groupsPerRow());
+            for (int r = 0; r < m; r++) {
+                quantizeInterleaved(x, r * w.cols(), w, p, xq, r * w.paddedCols(), sa, r * w.groupsPerRow());
+            }
+            parallel.forSegment(w.packed()).forEach(w.rows(), workPerRow, (start, end) -> intRows(w, xq, sa, m, y, start, end));
+        }
+    }
+
+    /** Position of input {@code k} after reordering each block of {@code 2F} inputs to evens-then-odds. */
+    private static int interleavedIndex(int k) {
+        int within = k % (2 * F);
+        return k - within + (within & 1) * F + (within >>> 1);
+    }
+
+    private static void interleaveFloats(float[] x, int xOff, int cols, int padded, float[] dst, int dOff) {
+        for (int k = 0; k < padded; k++) {
+            dst[dOff + interleavedIndex(k)] = k < cols ? x[xOff + k] : 0f;
+        }
+    }
+
+    private static void quantizeInterleaved(float[] x, int xOff, Int4Matrix w, Precision p, short[] dst, int dOff,
+                                            float[] scales, int sOff) {
+        int cols = w.cols();
+        int group = w.groupSize();
+        for (int g = 0; g < w.groupsPerRow(); g++) {
+            int from = g * group;
+            int to = Math.min(cols, from + group);
+            float scale = ActivationQuantizer.scale(ActivationQuantizer.absMax(x, xOff + from, xOff + to), p);
+            scales[sOff + g] = scale;
+            for (int k = from; k < from + group; k++) {
+                dst[dOff + interleavedIndex(k)] = k < to ? (short) ActivationQuantizer.quantize(x[xOff + k], scale, p) : 0;
+            }
+        }
+    }
+
+    // ---- W4A16 -------------------------------------------------------------------------------
+
+    private static void floatRows(Int4Matrix w, float[] xp, int m, float[] y, int start, int end) {
+        float[] lanes = SCRATCH.get().lanes;
+        int rows = w.rows();
+        int padded = w.paddedCols();
+        for (int n = start; n < end; n++) {
+            int r = 0;
+            for (; r + 4 <= m; r += 4) {
+                floatDot4(w, n, xp, r * padded, y, r * rows + n, rows, lanes);
+            }
+            for (; r < m; r++) {
+                y[r * rows + n] = floatDot(w, n, xp, r * padded, lanes);
+            }
+        }
+    }
+
+    // Nibbles are split after widening: x86 has no byte shift, so a byte-lane LSHR costs several instructions.
+
+    /** Each packed byte zero-extended to an int lane (sign extension would smear the high nibble's top bit). */
+    private static IntVector widenBytes(ByteVector b) {
+        return ((IntVector) b.convertShape(VectorOperators.B2I, INTS, 0)).and(0xFF);
+    }
+
+    /** The even inputs' codes {@code q = low nibble - 8} as floats. */
+    private static FloatVector lowNibbles(IntVector bytes) {
+        return (FloatVector) bytes.and(0x0F).sub(8).convertShape(VectorOperators.I2F, FLOATS, 0);
+    }
+
+    /** The odd inputs' codes {@code q = high nibble - 8} as floats. */
+    private static FloatVector highNibbles(IntVector bytes) {
+        return (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FLOATS, 0);
+    }
+
+    private static float scale(MemorySegment scales, long scaleAt, int g) {
+        return Float.float16ToFloat(scales.get(FP16, scaleAt + 2L * g));
+    }
+
+    private static float floatDot(Int4Matrix w, int n, float[] xp, int xOff, float[] lanes) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groupBytes = w.groupSize() / 2;
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * w.groupsPerRow() * 2;
+        int xk = xOff;
+        FloatVector total = FloatVector.zero(FLOATS);
+        for (int g = 0; g < w.groupsPerRow(); g++) {
+            FloatVector acc = FloatVector.zero(FLOATS);
+            for (int j = 0; j < groupBytes; j += F, at += F, xk += 2 * F) {
+                IntVector b = widenBytes(ByteVector.fromMemorySegment(BYTES, packed, at, ByteOrder.LITTLE_ENDIAN));
+                acc = lowNibbles(b).fma(FloatVector.fromArray(FLOATS, xp, xk), acc);
+                acc = highNibbles(b).fma(FloatVector.fromArray(FLOATS, xp, xk + F), acc);
+            }
+            total = acc.fma(FloatVector.broadcast(FLOATS, scale(scales, scaleAt, g)), total);
+        }
+        return KernelVectors.sumLanes(total, lanes);
+    }
+
+    /** Four activation rows against weight row {@code n}; per row exactly the operations of {@link #floatDot}. */
+    private static void floatDot4(Int4Matrix w, int n, float[] xp, int xOff, float[] y, int yAt, int yStride,
+                                  float[] lanes) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groupBytes = w.groupSize() / 2;
+        int padded = w.paddedCols();
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * w.groupsPerRow() * 2;
+        int xk = xOff;
+        FloatVector t0 = FloatVector.zero(FLOATS);
+        FloatVector t1 = t0;
+        FloatVector t2 = t0;
+        FloatVector t3 = t0;
+        for (int g = 0; g < w.groupsPerRow(); g++) {
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int j = 0; j < groupBytes; j += F, at += F, xk += 2 * F) {
+                IntVector b = widenBytes(ByteVector.fromMemorySegment(BYTES, packed, at, ByteOrder.LITTLE_ENDIAN));
+                FloatVector lo = lowNibbles(b);
+                FloatVector hi = highNibbles(b);
+                a0 = lo.fma(FloatVector.fromArray(FLOATS, xp, xk), a0);
+                a0 = hi.fma(FloatVector.fromArray(FLOATS, xp, xk + F), a0);
+                a1 = lo.fma(FloatVector.fromArray(FLOATS, xp, xk + padded), a1);
+                a1 = hi.fma(FloatVector.fromArray(FLOATS, xp, xk + padded + F), a1);
+                a2 = lo.fma(FloatVector.fromArray(FLOATS, xp, xk + 2 * padded), a2);
+                a2 = hi.fma(FloatVector.fromArray(FLOATS, xp, xk + 2 * padded + F), a2);
+                a3 = lo.fma(FloatVector.fromArray(FLOATS, xp, xk + 3 * padded), a3);
+                a3 = hi.fma(FloatVector.fromArray(FLOATS, xp, xk + 3 * padded + F), a3);
+            }
+            FloatVector s = FloatVector.broadcast(FLOATS, scale(scales, scaleAt, g));
+            t0 = a0.fma(s, t0);
+            t1 = a1.fma(s, t1);
+            t2 = a2.fma(s, t2);
+            t3 = a3.fma(s, t3);
+        }
+        y[yAt] = KernelVectors.sumLanes(t0, lanes);
+        y[yAt + yStride] = KernelVectors.sumLanes(t1, lanes);
+        y[yAt + 2 * yStride] = KernelVectors.sumLanes(t2, lanes);
+        y[yAt + 3 * yStride] = KernelVectors.sumLanes(t3, lanes);
+    }
+
+    // ---- W4A8 / W4A4 -------------------------------------------------------------------------
+
+    private static void intRows(Int4Matrix w, short[] xq, float[] sa, int m, float[] y, int start, int end) {
+        int[] dots = SCRATCH.get().dots;
+        int rows = w.rows();
+        int padded = w.paddedCols();
+        int groups = w.groupsPerRow();
+        MemorySegment scales = w.scales();
+        for (int n = start; n < end; n++) {
+            long scaleAt = (long) n * groups * 2;
+            int r = 0;
+            for (; r + 4 <= m; r += 4) {
+                float s0 = 0f;
+                float s1 = 0f;
+                float s2 = 0f;
+                float s3 = 0f;
+                for (int g = 0; g < groups; g++) {
+                    intDot4(w, n, g, xq, r * padded, dots);
+                    float sw = scale(scales, scaleAt, g);
+                    s0 += (sw * sa[r * groups + g]) * dots[0];
+                    s1 += (sw * sa[(r + 1) * groups + g]) * dots[1];
+                    s2 += (sw * sa[(r + 2) * groups + g]) * dots[2];
+                    s3 += (sw * sa[(r + 3) * groups + g]) * dots[3];
+                }
+                y[r * rows + n] = s0;
+                y[(r + 1) * rows + n] = s1;
+                y[(r + 2) * rows + n] = s2;
+                y[(r + 3) * rows + n] = s3;
+            }
+            for (; r < m; r++) {
+                float s = 0f;
+                for (int g = 0; g < groups; g++) {
+                    s += (scale(scales, scaleAt, g) * sa[r * groups + g]) * intDot(w, n, g, xq, r * padded);
+                }
+                y[r * rows + n] = s;
+            }
+        }
+    }
+
+    /** Each packed byte zero-extended to a short lane. */
+    private static ShortVector widenBytesToShorts(ByteVector b) {
+        return ((ShortVector) b.convertShape(VectorOperators.B2S, SHORTS, 0)).and((short) 0xFF);
+    }
+
+    /** The even inputs' codes {@code q = low nibble - 8}. */
+    private static ShortVector lowCodes(ShortVector bytes) {
+        return bytes.and((short) 0x0F).sub((short) 8);
+    }
+
+    /** The odd inputs' codes {@code q = high nibble - 8}. */
+    private static ShortVector highCodes(ShortVector bytes) {
+        return bytes.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+    }
+
+    private static IntVector widen(ShortVector v) {
+        return (IntVector) v.convertShape(VectorOperators.S2I, INTS, 0);
+    }
+
+    /** Exact integer dot product of weight group {@code g} of row {@code n} with one quantized activation row. */
+    private static int intDot(Int4Matrix w, int n, int g, short[] xq, int xOff) {
+        MemorySegment packed = w.packed();
+        int groupBytes = w.groupSize() / 2;
+        long at = (long) n * w.rowBytes() + (long) g * groupBytes;
+        int xk = xOff + g * w.groupSize();
+        IntVector acc = IntVector.zero(INTS);
+        // products are summed in short lanes for up to SHORT_SAFE_STEPS steps, then widened
+        for (int j0 = 0; j0 < groupBytes; j0 += SHORT_SAFE_STEPS * F) {
+            int j1 = Math.min(groupBytes, j0 + SHORT_SAFE_STEPS * F);
+            ShortVector s = ShortVector.zero(SHORTS);
+            for (int j = j0; j < j1; j += F) {
+                ShortVector b = widenBytesToShorts(ByteVector.fromMemorySegment(BYTES, packed, at + j, ByteOrder.LITTLE_ENDIAN));
+                int xj = xk + 2 * j;
+                s = s.add(lowCodes(b).mul(ShortVector.fromArray(SHORTS, xq, xj)))
+                        .add(highCodes(b).mul(ShortVector.fromArray(SHORTS, xq, xj + F)));
+            }
+            acc = acc.add(widen(s));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #intDot} for four consecutive activation rows, unpacking each weight step once. */
+    private static void intDot4(Int4Matrix w, int n, int g, short[] xq, int xOff, int[] dots) {
+        MemorySegment packed = w.packed();
+        int groupBytes = w.groupSize() / 2;
+        int padded = w.paddedCols();
+        long at = (long) n * w.rowBytes() + (long) g * groupBytes;
+        int xk = xOff + g * w.groupSize();
+        IntVector c0 = IntVector.zero(INTS);
+        IntVector c1 = c0;
+        IntVector c2 = c0;
+        IntVector c3 = c0;
+        for (int j0 = 0; j0 < groupBytes; j0 += SHORT_SAFE_STEPS * F) {
+            int j1 = Math.min(groupBytes, j0 + SHORT_SAFE_STEPS * F);
+            ShortVector s0 = ShortVector.zero(SHORTS);
+            ShortVector s1 = s0;
+            ShortVector s2 = s0;
+            ShortVector s3 = s0;
+            for (int j = j0; j < j1; j += F) {
+                ShortVector b = widenBytesToShorts(ByteVector.fromMemorySegment(BYTES, packed, at + j, ByteOrder.LITTLE_ENDIAN));
+                ShortVector lo = lowCodes(b);
+                ShortVector hi = highCodes(b);
+                int xj = xk + 2 * j;
+                s0 = s0.add(lo.mul(ShortVector.fromArray(SHORTS, xq, xj)))
+                        .add(hi.mul(ShortVector.fromArray(SHORTS, xq, xj + F)));
+                s1 = s1.add(lo.mul(ShortVector.fromArray(SHORTS, xq, xj + padded)))
+                        .add(hi.mul(ShortVector.fromArray(SHORTS, xq, xj + padded + F)));
+                s2 = s2.add(lo.mul(ShortVector.fromArray(SHORTS, xq, xj + 2 * padded)))
+                        .add(hi.mul(ShortVector.fromArray(SHORTS, xq, xj + 2 * padded + F)));
+                s3 = s3.add(lo.mul(ShortVector.fromArray(SHORTS, xq, xj + 3 * padded)))
+                        .add(hi.mul(ShortVector.fromArray(SHORTS, xq, xj + 3 * padded + F)));
+            }
+            c0 = c0.add(widen(s0));
+            c1 = c1.add(widen(s1));
+            c2 = c2.add(widen(s2));
+            c3 = c3.add(widen(s3));
+        }
+        dots[0] = c0.reduceLanes(VectorOperators.ADD);
+        dots[1] = c1.reduceLanes(VectorOperators.ADD);
+        dots[2] = c2.reduceLanes(VectorOperators.ADD);
+        dots[3] = c3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Per-thread buffers, grown on demand and reused: no allocation per call once warm. */
+    private static final class Scratch {
+        final float[] lanes = new float[F];
+        final int[] dots = new int[4];
+        private float[] floats = new float[0];
+        private short[] shorts = new short[0];
+        private float[] scales = new float[0];
+
+        float[] floats(int size) {
+            if (floats.length < size) {
+                floats = new float[size];
+            }
+            return floats;
+        }
+
+        short[] shorts(int size) {
+            if (shorts.length < size) {
+                shorts = new short[size];
+            }
+            return shorts;
+        }
+
+        float[] scales(int size) {
+            if (scales.length < size) {
+                scales = new float[size];
+            }
+            return scales;
+        }
+    }
+}

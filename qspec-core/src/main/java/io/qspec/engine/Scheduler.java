@@ -1,0 +1,236 @@
+package io.qspec.engine;
+
+import io.qspec.DecodingMode;
+import io.qspec.Precision;
+import io.qspec.backend.Logits;
+import io.qspec.backend.ModelRunner;
+import io.qspec.backend.SequenceInput;
+import io.qspec.kv.KvCacheExhaustedException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Continuous batching: one thread runs steps over every active sequence. Between steps, waiting
+ * requests join when the KV memory can hold them (first come, first served) and finished or
+ * cancelled ones leave, returning their KV blocks at once. A step is: prefill of the newcomers
+ * (one pass), one decode pass per plain precision, and one speculative round for every QSpec
+ * sequence (shared draft passes, one verify pass).
+ */
+public final class Scheduler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.qspec");
+
+    private final ModelRunner runner;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition workArrived = lock.newCondition();
+    private final Deque<Sequence> waiting = new ArrayDeque<>();
+    private final List<Sequence> active = new ArrayList<>();
+    private final EngineMetrics metrics = new EngineMetrics();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    public Scheduler(ModelRunner runner) {
+        this.runner = runner;
+        this.thread = Thread.ofPlatform().daemon().name("qspec-scheduler").start(this::loop);
+    }
+
+    /** Queues a sequence; rejects at once one that could never fit in the KV memory. */
+    void submit(Sequence sequence) {
+        if (sequence.reservedPositions > runner.totalKvPositions()) {
+            throw new KvCacheExhaustedException("request needs " + sequence.reservedPositions
+                    + " KV positions (prompt + max tokens + lookahead) but the KV memory holds only "
+                    + runner.totalKvPositions() + "; lower maxTokens or configure a larger KV budget");
+        }
+        lock.lock();
+        try {
+            if (!running) {
+                throw new IllegalStateException("engine is closed");
+            }
+            waiting.add(sequence);
+            metrics.queued(waiting.size());
+            workArrived.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes the loop so a cancellation takes effect even when idle. */
+    void wake() {
+        lock.lock();
+        try {
+            workArrived.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public EngineMetrics.Snapshot metrics() {
+        lock.lock();
+        try {
+            return metrics.snapshot(waiting.size(), active.size(), runner.totalKvPositions() - runner.availableKvPositions(),
+                    runner.totalKvPositions());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void loop() {
+        while (running) {
+            List<Sequence> admitted = admit();
+            if (admitted == null) {
+                return;
+            }
+            try {
+                prefill(admitted);
+                step();
+            } catch (RuntimeException | Error e) {
+                // a failed pass fails the sequences in it; the engine keeps serving the others
+                LOG.log(System.Logger.Level.WARNING, "generation step failed: " + e);
+                for (Sequence s : new ArrayList<>(active)) {
+                    s.fail(e);
+                }
+                active.clear();
+            }
+            retireFinished();
+        }
+    }
+
+    /** Waits for work, then moves waiting sequences that fit into the active set. */
+    private List<Sequence> admit() {
+        lock.lock();
+        try {
+            while (running && active.isEmpty() && waiting.isEmpty()) {
+                workArrived.awaitUninterruptibly();
+            }
+            if (!running) {
+                return null;
+            }
+            waiting.removeIf(s -> {
+                if (s.cancelled()) {
+                    s.complete(runner.backendName());
+                    return true;
+                }
+                return false;
+            });
+            List<Sequence> admitted = new ArrayList<>();
+            while (!waiting.isEmpty() && waiting.peek().reservedPositions <= runner.availableKvPositions()) {
+                Sequence s = waiting.poll();
+                s.cache = runner.newCache(s.reservedPositions);
+                admitted.add(s);
+                active.add(s);
+            }
+            return admitted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void prefill(List<Sequence> admitted) {
+        Map<Precision, List<Sequence>> byPrecision = new LinkedHashMap<>();
+        for (Sequence s : admitted) {
+            byPrecision.computeIfAbsent(s.prefillPrecision(), p -> new ArrayList<>()).add(s);
+        }
+        for (var e : byPrecision.entrySet()) {
+            List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, s.prompt, false)).toList();
+            long t0 = System.nanoTime();
+            Logits logits = runner.forward(inputs, e.getKey());
+            long nanos = System.nanoTime() - t0;
+            for (int i = 0; i < inputs.size(); i++) {
+                Sequence s = e.getValue().get(i);
+                s.prefilled(s.selector.choose(logits.row(i, 0), s.random), t0, nanos);
+            }
+            metrics.pass(inputs.size());
+        }
+    }
+
+    private void step() {
+        List<Sequence> live = active.stream().filter(s -> !s.finished() && !s.cancelled()).toList();
+        Map<Precision, List<Sequence>> plain = new LinkedHashMap<>();
+        List<Sequence> speculative = new ArrayList<>();
+        for (Sequence s : live) {
+            switch (s.request.mode()) {
+                case DecodingMode.Plain p -> plain.computeIfAbsent(p.precision(), k -> new ArrayList<>()).add(s);
+                case DecodingMode.Speculative sp -> {
+                    // never draft past the tokens still wanted or the reserved cache
+                    int room = Math.min(s.remaining() - 1, s.cache.capacity() - s.cache.length() - 1);
+                    if (room < 1) {
+                        plain.computeIfAbsent(Precision.W4A16, k -> new ArrayList<>()).add(s);
+                    } else {
+                        speculative.add(s);
+                    }
+                }
+            }
+        }
+        for (var e : plain.entrySet()) {
+            List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, new int[] {s.next}, false)).toList();
+            Logits logits = runner.forward(inputs, e.getKey());
+            for (int i = 0; i < inputs.size(); i++) {
+                Sequence s = e.getValue().get(i);
+                s.commit(s.selector.choose(logits.row(i, 0), s.random));
+            }
+            metrics.pass(inputs.size());
+        }
+        if (!speculative.isEmpty()) {
+            List<SpeculativeRound.Lane> lanes = new ArrayList<>();
+            for (Sequence s : speculative) {
+                DecodingMode.Speculative sp = (DecodingMode.Speculative) s.request.mode();
+                int room = Math.min(s.remaining() - 1, s.cache.capacity() - s.cache.length() - 1);
+                int gamma = sp.draftLength().nextGamma(s.draftHistory, sp.draft().gamma());
+                lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
+                        sp.acceptance(), sp.draftLength(), s.selector.probabilities(), s.random));
+            }
+            List<SpeculativeRound.Outcome> outcomes = SpeculativeRound.run(runner, lanes);
+            for (int i = 0; i < speculative.size(); i++) {
+                speculative.get(i).recordRound(outcomes.get(i));
+            }
+            metrics.pass(speculative.size());
+        }
+    }
+
+    private void retireFinished() {
+        lock.lock();
+        try {
+            active.removeIf(s -> {
+                if (s.finished() || s.cancelled()) {
+                    s.complete(runner.backendName());
+                    return true;
+                }
+                return s.future.isDone();
+            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the loop after the current step; unfinished requests complete as cancelled. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            running = false;
+            workArrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Sequence s : active) {
+            s.cancel();
+            s.complete(runner.backendName());
+        }
+        for (Sequence s : waiting) {
+            s.cancel();
+            s.complete(runner.backendName());
+        }
+        active.clear();
+        waiting.clear();
+    }
+}

@@ -1,0 +1,43 @@
+package io.qspec.engine;
+
+import io.qspec.GenerationHandle;
+import io.qspec.GenerationRequest;
+import io.qspec.InvalidRequestException;
+import io.qspec.StreamHandler;
+import io.qspec.model.Model;
+
+/** Validates a request, turns it into a {@link Sequence} and hands it to the scheduler. */
+public final class Sequences {
+    private Sequences() {
+    }
+
+    public static GenerationHandle submit(Scheduler scheduler, Model model, GenerationRequest request, StreamHandler handler) {
+        int[] prompt = promptTokens(model, request);
+        int context = model.config().contextLength();
+        if (prompt.length >= context) {
+            throw new InvalidRequestException("prompt has " + prompt.length + " tokens but the model's context holds "
+                    + context + " (including at least one generated token); shorten the prompt");
+        }
+        Sequence sequence = new Sequence(request, prompt, handler, model.tokenizer(), context);
+        scheduler.submit(sequence);
+        return new GenerationHandle(sequence.future, () -> {
+            sequence.cancel();
+            scheduler.wake();
+        });
+    }
+
+    private static int[] promptTokens(Model model, GenerationRequest request) {
+        int[] ids = request.promptTokens().orElseGet(() ->
+                model.tokenizer().encode(request.prompt().orElseThrow(), request.addBos()));
+        if (ids.length == 0) {
+            throw new InvalidRequestException("the prompt is empty (no tokens, and no BOS token to start from)");
+        }
+        int vocab = model.config().vocabSize();
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new InvalidRequestException("prompt token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,158 @@
+package io.qspec.engine;
+
+import io.qspec.DraftMode;
+import io.qspec.Precision;
+import io.qspec.accept.AcceptanceDecision;
+import io.qspec.accept.AcceptancePolicy;
+import io.qspec.accept.Proposal;
+import io.qspec.backend.Logits;
+import io.qspec.backend.ModelRunner;
+import io.qspec.backend.SequenceInput;
+import io.qspec.draft.DraftLengthPolicy;
+import io.qspec.kv.KvCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+
+/**
+ * One QSpec draft/verify round for a batch of sequences (after gpt-fast's {@code speculative_decode}).
+ *
+ * <p>On entry each sequence's cache holds positions {@code [0, L)} and {@code last} is its newest
+ * committed token (not yet in the cache). Then:
+ * <ol>
+ *   <li><b>draft</b>: γ passes in the draft precision, one token each, appending low-precision K/V
+ *       (all sequences still drafting share each pass; each may have its own γ);</li>
+ *   <li><b>verify</b>: roll every cache back to its {@code L} and run <em>one</em> W4A16 pass over
+ *       each sequence's {@code [last, d1..dγ]}, which rewrites those γ+1 positions with
+ *       high-precision K/V — the single shared cache, no second copy;</li>
+ *   <li><b>accept</b>: the policy keeps {@code k} drafts and picks the next token (recovered or
+ *       bonus); the cache is rolled back to {@code L + 1 + k}, so every kept entry came from the
+ *       verify pass.</li>
+ * </ol>
+ */
+public final class SpeculativeRound {
+    private SpeculativeRound() {
+    }
+
+    /**
+     * One sequence's part in a round.
+     *
+     * @param toProbabilities maps a logit row to the sequence's sampling distribution
+     */
+    public record Lane(KvCache cache, int last, DraftMode draft, int gamma, AcceptancePolicy policy,
+                       DraftLengthPolicy lengthPolicy, Function<float[], float[]> toProbabilities, RandomGenerator random) {
+        public Lane {
+            if (gamma < 1 || gamma > DraftMode.MAX_GAMMA) {
+                throw new IllegalArgumentException("gamma must be in [1, " + DraftMode.MAX_GAMMA + "], got " + gamma);
+            }
+        }
+    }
+
+    /** Tokens committed by a round (accepted drafts, then the recovered or bonus token) and timing. */
+    public record Outcome(int[] tokens, int drafted, int accepted, long draftNanos, long verifyNanos) {
+    }
+
+    /** A round for a single sequence. */
+    public static Outcome run(ModelRunner runner, KvCache cache, int last, DraftMode draft, int gamma,
+                              AcceptancePolicy policy, Function<float[], float[]> toProbabilities,
+                              RandomGenerator random) {
+        return run(runner, List.of(new Lane(cache, last, draft, gamma, policy, DraftLengthPolicy.fixed(), toProbabilities,
+                random))).getFirst();
+    }
+
+    /** A round for every lane, batched: one pass per draft step and precision, one verify pass in all. */
+    public static List<Outcome> run(ModelRunner runner, List<Lane> lanes) {
+        int n = lanes.size();
+        int[] start = new int[n];
+        int[] current = new int[n];
+        int[][] drafts = new int[n][];
+        float[][][] draftLogits = new float[n][][];
+        int[] gamma = new int[n];
+        int maxGamma = 0;
+        for (int s = 0; s < n; s++) {
+            Lane lane = lanes.get(s);
+            start[s] = lane.cache().length();
+            current[s] = lane.last();
+            drafts[s] = new int[lane.gamma()];
+            draftLogits[s] = new float[lane.gamma()][];
+            gamma[s] = lane.gamma();
+            maxGamma = Math.max(maxGamma, lane.gamma());
+        }
+
+        long t0 = System.nanoTime();
+        for (int i = 0; i < maxGamma; i++) {
+            for (Precision precision : List.of(Precision.W4A8, Precision.W4A4)) {
+                List<Integer> group = new ArrayList<>();
+                List<SequenceInput> inputs = new ArrayList<>();
+                for (int s = 0; s < n; s++) {
+                    Lane lane = lanes.get(s);
+                    if (gamma[s] > i && lane.draft().precision() == precision) {
+                        group.add(s);
+                        inputs.add(new SequenceInput(lane.cache(), new int[] {current[s]}, false));
+                    }
+                }
+                if (group.isEmpty()) {
+                    continue;
+                }
+                Logits logits = runner.forward(inputs, precision);
+                for (int g = 0; g < group.size(); g++) {
+                    int s = group.get(g);
+                    Lane lane = lanes.get(s);
+                    float[] row = logits.row(g, 0);
+                    draftLogits[s][i] = row;
+                    current[s] = lane.policy().draftSamples()
+                            ? TokenChoice.sample(lane.toProbabilities().apply(row), lane.random())
+                            : TokenChoice.argmax(row);
+                    drafts[s][i] = current[s];
+                    if (lane.lengthPolicy().usesConfidence() && i + 1 < gamma[s]) {
+                        float[] p = TokenChoice.softmax(row);
+                        if (!lane.lengthPolicy().keepDrafting(p[TokenChoice.argmax(p)])) {
+                            gamma[s] = i + 1; // the draft is unsure: verify what we have
+                        }
+                    }
+                }
+            }
+        }
+        long t1 = System.nanoTime();
+
+        List<SequenceInput> verifyInputs = new ArrayList<>(n);
+        for (int s = 0; s < n; s++) {
+            Lane lane = lanes.get(s);
+            lane.cache().truncate(start[s]);
+            drafts[s] = Arrays.copyOf(drafts[s], gamma[s]);
+            draftLogits[s] = Arrays.copyOf(draftLogits[s], gamma[s]);
+            int[] tokens = new int[gamma[s] + 1];
+            tokens[0] = lane.last();
+            System.arraycopy(drafts[s], 0, tokens, 1, gamma[s]);
+            verifyInputs.add(new SequenceInput(lane.cache(), tokens, true));
+        }
+        Logits verified = runner.forward(verifyInputs, Precision.W4A16);
+
+        List<Outcome> outcomes = new ArrayList<>(n);
+        for (int s = 0; s < n; s++) {
+            Lane lane = lanes.get(s);
+            float[][] verifyLogits = new float[gamma[s] + 1][];
+            for (int i = 0; i <= gamma[s]; i++) {
+                verifyLogits[i] = verified.row(s, i);
+            }
+            AcceptanceDecision decision = lane.policy().decide(
+                    new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.toProbabilities()), lane.random());
+            if (decision.accepted() > gamma[s]) {
+                throw new IllegalStateException("acceptance policy " + lane.policy().name() + " accepted "
+                        + decision.accepted() + " of " + gamma[s] + " draft tokens");
+            }
+            lane.cache().truncate(start[s] + 1 + decision.accepted());
+            int[] committed = Arrays.copyOf(drafts[s], decision.accepted() + 1);
+            committed[decision.accepted()] = decision.nextToken();
+            outcomes.add(new Outcome(committed, gamma[s], decision.accepted(), t1 - t0, 0));
+        }
+        long t2 = System.nanoTime();
+        List<Outcome> timed = new ArrayList<>(n);
+        for (Outcome o : outcomes) {
+            timed.add(new Outcome(o.tokens(), o.drafted(), o.accepted(), o.draftNanos(), t2 - t1));
+        }
+        return timed;
+    }
+}

@@ -1,0 +1,180 @@
+package io.qspec.examples.bench;
+
+import io.qspec.DecodingMode;
+import io.qspec.GenerationRequest;
+import io.qspec.Precision;
+import io.qspec.QSpecEngine;
+import io.qspec.examples.cli.CliSupport;
+import io.qspec.examples.prompts.PromptSets;
+import io.qspec.model.LoadOptions;
+import io.qspec.model.Model;
+import io.qspec.quant.QuantScheme;
+import io.qspec.synthetic.ModelShape;
+import io.qspec.synthetic.SyntheticModels;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code qspec bench}: throughput of every mode at several batch sizes, with acceptance and latency split. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure tokens/s of fp32/w4a16/w4a8/w4a4/qspec at several batch sizes; writes table, CSV, JSON, PNG.")
+public final class BenchCommand implements Callable<Integer> {
+
+    static final class Source {
+        @Option(names = "--model", description = "A .gguf file or Hugging Face folder.")
+        Path model;
+
+        @Option(names = "--synthetic", description = "Random weights of a real shape: llama-3-8b, llama-3.2-1b, llama-2-7b, tiny.")
+        String synthetic;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1,4,8,16,32", description = "Batch sizes (default ${DEFAULT-VALUE}).")
+    int[] batches;
+
+    @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens per request (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--fixed-length", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Ignore EOS so every request generates --max-tokens (default ${DEFAULT-VALUE}).")
+    boolean fixedLength;
+
+    @Option(names = "--modes", split = ",", description = "Modes (default: fp32 if available, w4a16, w4a8, w4a4, qspec-a8, qspec-a4).")
+    List<String> modes;
+
+    @Option(names = "--gamma", defaultValue = "3", description = "Draft length for qspec modes (default ${DEFAULT-VALUE}).")
+    int gamma;
+
+    @Option(names = "--gamma-sweep", description = "Also run qspec modes for γ = 1..6 at the first batch size (the paper's Figure 5).")
+    boolean gammaSweep;
+
+    @Option(names = "--alpha", description = "Synthetic acceptance rate for --synthetic runs (required there: random weights make real acceptance meaningless).")
+    Double alpha;
+
+    @Option(names = "--requests", defaultValue = "0", description = "Requests per measurement (default: 2 x batch, at least 4).")
+    int requests;
+
+    @Option(names = "--prompts", description = "Prompt file (one per line, or JSONL with a \"prompt\" field).")
+    Path prompts;
+
+    @Option(names = "--group-size", defaultValue = "128", description = "INT4 group size (32/64/128, 0 = per-channel).")
+    int groupSize;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or cuda.")
+    String backend;
+
+    @Option(names = "--out", required = true, description = "Folder for bench.csv, bench.json, bench.txt and PNG charts.")
+    Path out;
+
+    @Option(names = "--verbose", description = "Log backend selection; full stack traces on errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        CliSupport.configureLogging(verbose);
+        QuantScheme scheme = groupSize == 0 ? QuantScheme.perChannel() : QuantScheme.grouped(groupSize);
+        boolean synthetic = source.synthetic != null;
+        if (synthetic && alpha == null) {
+            throw new IllegalArgumentException("--synthetic needs --alpha A (synthetic acceptance rate): on random weights"
+                    + " real acceptance is meaningless, so QSpec runs accept each draft with probability A");
+        }
+        List<String> modeNames = modes != null ? modes : defaultModes(synthetic);
+        boolean wantsDense = modeNames.stream().anyMatch(m -> m.equals("fp32") || m.equals("w16a16"));
+        try (Model model = synthetic
+                ? SyntheticModels.build(ModelShape.fromCliName(source.synthetic), scheme, 1234)
+                : Model.load(source.model, LoadOptions.defaults().withQuantScheme(scheme).withDenseWeights(wantsDense));
+             QSpecEngine engine = QSpecEngine.builder(model).backend(backend).build()) {
+            List<int[]> promptIds = promptIds(model, synthetic);
+            String title = model.name() + " on " + engine.backendName()
+                    + (synthetic ? " — synthetic acceptance α=" + alpha : "");
+            Map<String, Object> header = new LinkedHashMap<>();
+            header.put("model", model.name());
+            header.put("backend", engine.backendName());
+            header.put("cpu_cores", Runtime.getRuntime().availableProcessors());
+            header.put("quantization", "int4 " + scheme);
+            header.put("max_tokens", maxTokens);
+            header.put("fixed_length", fixedLength);
+            header.put("acceptance", synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)");
+            header.put("date", Instant.now().toString());
+
+            warmUp(engine, promptIds);
+            List<BenchResult> results = new ArrayList<>();
+            for (String name : modeNames) {
+                BenchCase bench = BenchCase.parse(name, gamma, synthetic ? alpha : null);
+                for (int batch : batches) {
+                    results.add(measure(engine, bench, batch, promptIds));
+                }
+            }
+            if (gammaSweep) {
+                for (String name : modeNames) {
+                    for (int g = 1; g <= 6; g++) {
+                        BenchCase bench = BenchCase.parse(name, g, synthetic ? alpha : null);
+                        if (bench.speculative() && g != gamma) {
+                            results.add(measure(engine, bench, batches[0], promptIds));
+                        }
+                    }
+                }
+            }
+            BenchReport report = new BenchReport(header, results);
+            System.out.print(report.table());
+            report.write(out);
+            BenchCharts.write(out, title, results);
+            System.out.println("wrote " + out.toAbsolutePath() + "/{bench.txt,bench.csv,bench.json,*.png}");
+        }
+        return 0;
+    }
+
+    private BenchResult measure(QSpecEngine engine, BenchCase bench, int batch, List<int[]> promptIds) throws InterruptedException {
+        int n = requests > 0 ? requests : Math.max(4, 2 * batch);
+        BenchResult r = ThroughputBenchmark.run(engine, bench, batch, promptIds, n, maxTokens, fixedLength);
+        System.err.printf("  %-9s γ=%d batch %-3d %8.2f tokens/s%n", r.mode(), r.gamma(), r.batch(), r.tokensPerSecond());
+        return r;
+    }
+
+    private static List<String> defaultModes(boolean synthetic) {
+        List<String> m = new ArrayList<>(List.of("w4a16", "w4a8", "w4a4", "qspec-a8", "qspec-a4"));
+        if (!synthetic) {
+            m.addFirst("fp32");
+        }
+        return m;
+    }
+
+    private List<int[]> promptIds(Model model, boolean synthetic) {
+        if (prompts != null) {
+            return PromptSets.encode(PromptSets.read(prompts), model.tokenizer());
+        }
+        if (!synthetic) {
+            return PromptSets.encode(PromptSets.BUILT_IN, model.tokenizer());
+        }
+        SplittableRandom random = new SplittableRandom(99);
+        List<int[]> ids = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            int[] p = new int[16];
+            p[0] = model.tokenizer().bosId().orElse(0);
+            for (int j = 1; j < p.length; j++) {
+                p[j] = 32 + random.nextInt(90);
+            }
+            ids.add(p);
+        }
+        return ids;
+    }
+
+    /** Runs every precision once so that JIT compilation is not measured. */
+    private void warmUp(QSpecEngine engine, List<int[]> promptIds) {
+        for (Precision p : Arrays.asList(Precision.W4A16, Precision.W4A8, Precision.W4A4)) {
+            engine.generate(GenerationRequest.builder(promptIds.getFirst()).maxTokens(4).ignoreEos(true)
+                    .mode(DecodingMode.plain(p)).build());
+        }
+    }
+}

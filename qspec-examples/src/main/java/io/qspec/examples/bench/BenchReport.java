@@ -1,0 +1,98 @@
+package io.qspec.examples.bench;
+
+import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/** Writes bench results as a table (stdout), CSV and JSON, with speed-up against W4A16. */
+final class BenchReport {
+    private final Map<String, Object> header;
+    private final List<BenchResult> results;
+
+    BenchReport(Map<String, Object> header, List<BenchResult> results) {
+        this.header = header;
+        this.results = results;
+    }
+
+    /** W4A16 throughput at the same batch size, the baseline speed-ups are measured against. */
+    Optional<Double> baseline(int batch) {
+        return results.stream().filter(r -> r.mode().equals("w4a16") && r.batch() == batch && r.gamma() == 0)
+                .map(BenchResult::tokensPerSecond).findFirst();
+    }
+
+    String table() {
+        StringBuilder sb = new StringBuilder();
+        header.forEach((k, v) -> sb.append("# ").append(k).append(": ").append(v).append('\n'));
+        sb.append(String.format(Locale.ROOT, "%-10s %5s %5s %9s %11s %8s %9s %9s %10s %10s%n",
+                "mode", "gamma", "batch", "tokens", "tokens/s", "vs w4a16", "accept", "tok/round", "draft ms/t", "verify ms/t"));
+        for (BenchResult r : results) {
+            String speedup = baseline(r.batch()).map(b -> String.format(Locale.ROOT, "%.2fx", r.tokensPerSecond() / b)).orElse("-");
+            sb.append(String.format(Locale.ROOT, "%-10s %5s %5d %9d %11.2f %8s %9s %9s %10s %10s%n",
+                    r.mode(), r.gamma() == 0 ? "-" : Integer.toString(r.gamma()), r.batch(), r.generatedTokens(),
+                    r.tokensPerSecond(), speedup,
+                    r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.3f", r.acceptanceRate()),
+                    r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.meanAcceptedLength()),
+                    r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.draftMsPerToken()),
+                    r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.verifyMsPerToken())));
+        }
+        return sb.toString();
+    }
+
+    void write(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            StringBuilder csv = new StringBuilder("mode,gamma,batch,requests,generated_tokens,seconds,tokens_per_second,"
+                    + "speedup_vs_w4a16,acceptance_rate,mean_tokens_per_round,draft_ms_per_token,verify_ms_per_token,"
+                    + "decode_ms_per_token,acceptance_by_position\n");
+            for (BenchResult r : results) {
+                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%.4f,%s,%.5f,%.4f,%.4f,%.4f,%.4f,%s%n",
+                        r.mode(), r.gamma(), r.batch(), r.requests(), r.generatedTokens(), r.seconds(), r.tokensPerSecond(),
+                        baseline(r.batch()).map(b -> String.format(Locale.ROOT, "%.4f", r.tokensPerSecond() / b)).orElse(""),
+                        r.acceptanceRate(), r.meanAcceptedLength(), r.draftMsPerToken(), r.verifyMsPerToken(),
+                        r.msPerToken(), joined(r.acceptanceByPosition())));
+            }
+            Files.writeString(dir.resolve("bench.csv"), csv);
+            Map<String, Object> json = new LinkedHashMap<>(header);
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (BenchResult r : results) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("mode", r.mode());
+                m.put("gamma", r.gamma());
+                m.put("batch", r.batch());
+                m.put("requests", r.requests());
+                m.put("generated_tokens", r.generatedTokens());
+                m.put("seconds", r.seconds());
+                m.put("tokens_per_second", r.tokensPerSecond());
+                m.put("speedup_vs_w4a16", baseline(r.batch()).map(b -> r.tokensPerSecond() / b).orElse(null));
+                m.put("acceptance_rate", r.acceptanceRate());
+                m.put("mean_tokens_per_round", r.meanAcceptedLength());
+                m.put("acceptance_by_position", r.acceptanceByPosition());
+                m.put("draft_ms_per_token", r.draftMsPerToken());
+                m.put("verify_ms_per_token", r.verifyMsPerToken());
+                m.put("decode_ms_per_token", r.msPerToken());
+                rows.add(m);
+            }
+            json.put("results", rows);
+            Files.writeString(dir.resolve("bench.json"), new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create().toJson(json));
+            Files.writeString(dir.resolve("bench.txt"), table());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write bench results to " + dir, e);
+        }
+    }
+
+    private static String joined(double[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            sb.append(i == 0 ? "" : ";").append(String.format(Locale.ROOT, "%.4f", values[i]));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,122 @@
+package io.qspec.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.qspec.examples.cli.QSpecCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI contract scripts depend on: generate (text and JSON), bench, eval, and clean errors. */
+class CliTest {
+
+    static Path models() {
+        Path dir = Path.of(System.getProperty("qspec.models.dir", "../shared/models")).toAbsolutePath().normalize();
+        assumeTrue(Files.isDirectory(dir), () -> "test models not found at " + dir);
+        return dir;
+    }
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int exit = QSpecCli.run(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void generateJsonHasTheContractFields() {
+        Run r = run("generate", "--model", models().resolve("stories260K/stories260K.gguf").toString(),
+                "--prompt", "Once upon a time", "--max-tokens", "24", "--json", "--backend", "cpu");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonObject json = JsonParser.parseString(r.out().strip()).getAsJsonObject();
+        for (String field : new String[] {"text", "token_ids", "finish_reason", "prompt_tokens", "generated_tokens", "mode",
+                "draft", "gamma", "drafted_tokens", "accepted_tokens", "acceptance_rate", "tokens_per_second", "backend"}) {
+            assertThat(json.has(field)).as(field).isTrue();
+        }
+        assertThat(json.get("mode").getAsString()).isEqualTo("qspec");
+        assertThat(json.get("backend").getAsString()).isEqualTo("cpu");
+        assertThat(json.get("generated_tokens").getAsInt()).isEqualTo(json.getAsJsonArray("token_ids").size());
+        assertThat(json.get("accepted_tokens").getAsLong()).isLessThanOrEqualTo(json.get("drafted_tokens").getAsLong());
+    }
+
+    @Test
+    void generateTextOnHuggingFaceModelMatchesW4A16() {
+        String model = models().resolve("TinyStories-656K").toString();
+        Run qspec = run("generate", "--model", model, "--prompt", "The little dog", "--max-tokens", "30", "--draft", "a4");
+        Run plain = run("generate", "--model", model, "--prompt", "The little dog", "--max-tokens", "30", "--mode", "w4a16");
+        assertThat(qspec.exit()).as(qspec.err()).isZero();
+        assertThat(qspec.out()).startsWith("The little dog").isEqualTo(plain.out());
+    }
+
+    @Test
+    void badInputIsOneLineOnStderrWithNonZeroExit() {
+        Run missing = run("generate", "--model", "/nonexistent.gguf", "--prompt", "x");
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.err().strip()).startsWith("qspec: model not found").doesNotContain("\n").doesNotContain("Exception");
+        Run badMode = run("generate", "--model", models().resolve("stories260K/stories260K.gguf").toString(), "--prompt", "x", "--mode", "w3a3");
+        assertThat(badMode.exit()).isNotZero();
+        assertThat(badMode.err()).contains("unknown --mode 'w3a3'");
+        Run noGpu = run("generate", "--model", models().resolve("stories260K/stories260K.gguf").toString(), "--prompt", "x", "--backend", "nope");
+        assertThat(noGpu.exit()).isNotZero();
+        assertThat(noGpu.err()).contains("no backend named 'nope'");
+    }
+
+    @Test
+    void benchWritesTableCsvJsonAndCharts(@TempDir Path out) {
+        Run r = run("bench", "--model", models().resolve("stories260K/stories260K.gguf").toString(), "--batch", "1,2",
+                "--max-tokens", "8", "--requests", "2", "--modes", "w4a16,qspec-a8", "--backend", "cpu", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("w4a16").contains("qspec-a8").contains("tokens/s");
+        assertThat(out.resolve("bench.csv")).exists();
+        assertThat(out.resolve("bench.json")).exists();
+        assertThat(out.resolve("throughput.png")).exists();
+        assertThat(out.resolve("latency_split.png")).exists();
+    }
+
+    @Test
+    void syntheticBenchNeedsAnExplicitAcceptanceRateAndLabelsIt(@TempDir Path out) throws Exception {
+        Run refused = run("bench", "--synthetic", "tiny", "--out", out.toString());
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.err()).contains("--alpha");
+        Run r = run("bench", "--synthetic", "tiny", "--alpha", "0.9", "--batch", "1", "--max-tokens", "6", "--requests", "2",
+                "--modes", "w4a16,qspec-a4", "--backend", "cpu", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("synthetic acceptance α=0.9");
+        assertThat(Files.readString(out.resolve("bench.json"))).contains("synthetic acceptance α=0.9");
+    }
+
+    @Test
+    void evalReportsQSpecEqualsW4A16(@TempDir Path out) {
+        Path prompts = out.resolve("prompts.txt");
+        try {
+            Files.writeString(prompts, "Once upon a time\n{\"prompt\": \"The little dog\"}\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Run r = run("eval", "--model", models().resolve("TinyStories-656K").toString(), "--prompts", prompts.toString(),
+                "--max-tokens", "12", "--gammas", "2", "--backend", "cpu", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("QSpec tokens equal W4A16 tokens: 2/2 prompts (100.0%)");
+        assertThat(out.resolve("eval.json")).exists();
+        assertThat(out.resolve("top1_joint_a8.png")).exists();
+    }
+}
