@@ -3,6 +3,7 @@ package io.qspec.cuda;
 import io.qspec.backend.Backend;
 import io.qspec.backend.BackendUnavailableException;
 import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RunnerOptions;
 import io.qspec.model.Model;
 
 /**
@@ -38,7 +39,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public ModelRunner open(Model model) {
+    public ModelRunner open(Model model, RunnerOptions options) {
         DeviceInfo info;
         try {
             info = probe();
@@ -47,7 +48,7 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException | LinkageError e) {
             throw new BackendUnavailableException("probing the CUDA backend failed: " + e, e);
         }
-        return new CudaModelRunner(model, info);
+        return new CudaModelRunner(model, info, options);
     }
 
     private DeviceInfo probe() {

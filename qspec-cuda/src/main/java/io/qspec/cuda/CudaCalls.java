@@ -22,6 +22,7 @@ public final class CudaCalls {
     }
 
     /** "cudaError 2 (out of memory)", or the QSpec kernel error name. */
+    @SuppressWarnings("restricted") // loading and calling native code is this class's purpose
     public static String describe(int status) {
         if (status == QSpecKernels.QSPEC_ERR_UNSUPPORTED) {
             return "QSPEC_ERR_UNSUPPORTED (argument combination not supported by the kernels)";

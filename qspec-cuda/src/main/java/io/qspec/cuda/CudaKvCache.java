@@ -5,16 +5,15 @@ import io.qspec.kv.KvCacheExhaustedException;
 import java.util.Arrays;
 
 /**
- * One sequence's KV cache on the GPU: a block table into the runner's {@link KvBlockPool}. Blocks are
- * taken lazily as the sequence grows and kept across {@link #truncate} (the verify pass rewrites the
- * same slots), and given back on {@link #close}.
+ * One sequence's KV cache on the GPU: a block table into the runner's {@link KvBlockPool}, reserved
+ * for the whole capacity when the cache is created (so admission, not a later pass, finds a full pool),
+ * kept across {@link #truncate} (the verify pass rewrites the same slots) and given back on {@link #close}.
  */
 final class CudaKvCache implements KvCache {
     private final CudaModelRunner owner;
     private final KvBlockPool pool;
     private final int capacity;
-    private int[] blocks = new int[4];
-    private int blockCount;
+    private final int[] blocks;
     private int length;
     private boolean closed;
 
@@ -22,6 +21,7 @@ final class CudaKvCache implements KvCache {
         this.owner = owner;
         this.pool = pool;
         this.capacity = capacity;
+        this.blocks = pool.reserve(capacity);
     }
 
     CudaModelRunner owner() {
@@ -80,21 +80,13 @@ final class CudaKvCache implements KvCache {
         pool.readRow(key ? pool.keys(layer) : pool.values(layer), block, position % pool.blockSize(), dst);
     }
 
-    /** Makes sure blocks cover positions {@code [0, end)}; returns the block ids covering them. */
-    int[] reserve(int end) {
+    /** The block ids covering positions {@code [0, end)}. */
+    int[] blocksFor(int end) {
         requireOpen();
         if (end > capacity) {
             throw new KvCacheExhaustedException("cache needs " + end + " positions, holds " + capacity);
         }
-        int needed = Math.ceilDiv(end, pool.blockSize());
-        while (blockCount < needed) {
-            if (blockCount == blocks.length) {
-                blocks = Arrays.copyOf(blocks, blocks.length * 2);
-            }
-            blocks[blockCount] = pool.take();
-            blockCount++;
-        }
-        return Arrays.copyOf(blocks, needed);
+        return Arrays.copyOf(blocks, Math.ceilDiv(end, pool.blockSize()));
     }
 
     /** Called after a successful pass wrote positions up to {@code newLength}. */
@@ -117,9 +109,8 @@ final class CudaKvCache implements KvCache {
         if (!closed) {
             closed = true;
             if (!owner.isClosed()) {
-                pool.release(blocks, blockCount);
+                pool.release(blocks);
             }
-            blockCount = 0;
         }
     }
 }

@@ -4,6 +4,7 @@ import io.qspec.Precision;
 import io.qspec.QSpecException;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RunnerOptions;
 import io.qspec.backend.SequenceInput;
 import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
@@ -27,9 +28,7 @@ import java.util.List;
 public final class CudaModelRunner implements ModelRunner {
     /** Positions per KV block. */
     public static final int BLOCK_SIZE = 16;
-    /** System property: number of KV blocks to allocate (default: derived from free GPU memory). */
-    public static final String KV_BLOCKS_PROPERTY = "qspec.cuda.kvBlocks";
-    /** Share of the free memory left after the weights that the KV pool may take by default. */
+    /** Share of the free memory left after the weights that the KV pool takes when no budget is given. */
     private static final double KV_MEMORY_SHARE = 0.5;
     /** By default the pool holds at most this many full-context sequences. */
     private static final int DEFAULT_MAX_SEQUENCES = 8;
@@ -46,7 +45,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final int ropeStyle;
     private boolean closed;
 
-    CudaModelRunner(Model model, DeviceInfo device) {
+    CudaModelRunner(Model model, DeviceInfo device, RunnerOptions options) {
         this.model = model;
         this.config = model.config();
         this.device = device;
@@ -57,8 +56,8 @@ public final class CudaModelRunner implements ModelRunner {
             this.stream = createdStream;
             this.kernels = new Kernels(stream.handle());
             this.weights = DeviceModel.upload(model, memory);
-            this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(), BLOCK_SIZE, config.heads(), config.kvHeads(),
-                    config.headDim());
+            this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(options.kvCacheBytes()), BLOCK_SIZE,
+                    config.heads(), config.kvHeads(), config.headDim());
             this.work = new WorkBuffers(memory, config, weights.maxPaddedCols, weights.maxGroupsPerRow);
             this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
         } catch (RuntimeException | Error e) {
@@ -70,14 +69,16 @@ public final class CudaModelRunner implements ModelRunner {
         }
     }
 
-    private int kvBlocks() {
-        String configured = System.getProperty(KV_BLOCKS_PROPERTY);
-        if (configured != null) {
-            int blocks = Integer.parseInt(configured.trim());
-            KernelArguments.requirePositive(KV_BLOCKS_PROPERTY, blocks);
-            return blocks;
-        }
+    /** Blocks for a budget of {@code budgetBytes}, or when 0, for part of the free GPU memory. */
+    private int kvBlocks(long budgetBytes) {
         long bytesPerBlock = (long) config.layers() * 2 * BLOCK_SIZE * config.kvDim() * 2;
+        if (budgetBytes > 0) {
+            if (budgetBytes < bytesPerBlock) {
+                throw new IllegalArgumentException("KV budget of " + budgetBytes + " bytes is smaller than one block ("
+                        + bytesPerBlock + " bytes)");
+            }
+            return (int) Math.min(budgetBytes / bytesPerBlock, Integer.MAX_VALUE / 2);
+        }
         long wanted = (long) Math.ceilDiv(config.contextLength(), BLOCK_SIZE) * DEFAULT_MAX_SEQUENCES;
         long affordable = (long) (freeMemory() * KV_MEMORY_SHARE) / bytesPerBlock;
         return (int) Math.max(1, Math.min(Math.min(wanted, affordable), Integer.MAX_VALUE / 2));
@@ -122,6 +123,16 @@ public final class CudaModelRunner implements ModelRunner {
     }
 
     @Override
+    public long availableKvPositions() {
+        return (long) pool.freeBlocks() * BLOCK_SIZE;
+    }
+
+    @Override
+    public long totalKvPositions() {
+        return (long) pool.blocks() * BLOCK_SIZE;
+    }
+
+    @Override
     public synchronized Logits forward(List<SequenceInput> batch, Precision precision) {
         requireOpen();
         if (precision == Precision.FP32) {
@@ -137,7 +148,7 @@ public final class CudaModelRunner implements ModelRunner {
         BatchPlan plan = BatchPlan.of(shapes, config.vocabSize());
         int[][] blockIds = new int[batch.size()][];
         for (int s = 0; s < batch.size(); s++) {
-            blockIds[s] = caches.get(s).reserve(plan.end(s));
+            blockIds[s] = caches.get(s).blocksFor(plan.end(s));
         }
         int[] table = plan.blockTables(blockIds, BLOCK_SIZE, pool.blocks());
         int t = plan.tokenCount();

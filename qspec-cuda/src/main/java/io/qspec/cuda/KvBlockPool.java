@@ -46,19 +46,25 @@ public final class KvBlockPool {
         this.freeCount = blocks;
     }
 
-    /** Takes a free block id. */
-    synchronized int take() {
-        if (freeCount == 0) {
-            throw new KvCacheExhaustedException("the GPU KV block pool is exhausted (" + blocks + " blocks of "
-                    + blockSize + " positions); close finished caches or open the runner with more KV memory");
+    /** Takes enough blocks for {@code positions}, all or none. */
+    synchronized int[] reserve(int positions) {
+        int needed = Math.ceilDiv(positions, blockSize);
+        if (needed > freeCount) {
+            throw new KvCacheExhaustedException("GPU KV memory full: " + positions + " positions (" + needed
+                    + " blocks) wanted, " + freeCount + " of " + blocks + " blocks free; close finished caches or"
+                    + " open the runner with a larger KV budget");
         }
-        return freeIds[--freeCount];
+        int[] ids = new int[needed];
+        for (int i = 0; i < needed; i++) {
+            ids[i] = freeIds[--freeCount];
+        }
+        return ids;
     }
 
-    /** Returns {@code count} block ids. */
-    synchronized void release(int[] ids, int count) {
-        for (int i = 0; i < count; i++) {
-            freeIds[freeCount++] = ids[i];
+    /** Gives blocks back. */
+    synchronized void release(int[] ids) {
+        for (int id : ids) {
+            freeIds[freeCount++] = id;
         }
     }
 

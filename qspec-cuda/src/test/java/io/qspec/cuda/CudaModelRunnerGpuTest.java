@@ -9,8 +9,10 @@ import io.qspec.QSpecException;
 import io.qspec.backend.Backend;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RunnerOptions;
 import io.qspec.backend.SequenceInput;
 import io.qspec.kv.KvCache;
+import io.qspec.kv.KvCacheExhaustedException;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import io.qspec.model.RopeScaling;
@@ -229,18 +231,30 @@ class CudaModelRunnerGpuTest {
 
     @Test
     void deviceOutOfMemoryIsATypedException() {
-        // 1e8 blocks of 16 positions: a K pool of about 200 GB, more than any GPU holds
-        System.setProperty(CudaModelRunner.KV_BLOCKS_PROPERTY, "100000000");
-        try {
-            assertThatThrownBy(() -> backend.open(halfSplitModel))
-                    .isInstanceOf(CudaOutOfMemoryException.class)
-                    .hasMessageContaining("K pool of layer 0");
-        } finally {
-            System.clearProperty(CudaModelRunner.KV_BLOCKS_PROPERTY);
-        }
+        // a 1 TB KV budget: more than any GPU holds
+        assertThatThrownBy(() -> backend.open(halfSplitModel, new RunnerOptions(1L << 40)))
+                .isInstanceOf(CudaOutOfMemoryException.class)
+                .hasMessageContaining("K pool of layer 0");
         // what the failed open had uploaded was freed: a normal open still works
         try (ModelRunner runner = backend.open(halfSplitModel)) {
             assertThat(runner.backendName()).isEqualTo("cuda");
+        }
+    }
+
+    @Test
+    void cachesReserveTheirCapacityUpFrontAndGiveItBackOnClose() {
+        long bytesPerBlock = 2L * HALF_SPLIT.layers() * CudaModelRunner.BLOCK_SIZE * HALF_SPLIT.kvDim() * 2;
+        try (ModelRunner runner = backend.open(halfSplitModel, new RunnerOptions(4 * bytesPerBlock))) {
+            assertThat(runner.totalKvPositions()).isEqualTo(4L * CudaModelRunner.BLOCK_SIZE);
+            KvCache first = runner.newCache(40);
+            assertThat(runner.availableKvPositions()).isEqualTo(CudaModelRunner.BLOCK_SIZE);
+            assertThatThrownBy(() -> runner.newCache(17)).isInstanceOf(KvCacheExhaustedException.class);
+            first.close();
+            assertThat(runner.availableKvPositions()).isEqualTo(runner.totalKvPositions());
+            try (KvCache whole = runner.newCache(64)) {
+                Logits logits = runner.forward(List.of(new SequenceInput(whole, PROMPT, false)), Precision.W4A16);
+                assertThat(logits.vocabSize()).isEqualTo(HALF_SPLIT.vocabSize());
+            }
         }
     }
 

@@ -32,6 +32,7 @@ public final class KernelLibraryLoader {
         return loadFile(extractBundled(), "jar resource " + RESOURCE);
     }
 
+    @SuppressWarnings("restricted") // loading and calling native code is this class's purpose
     private static NativeLibrary loadFile(Path file, String source) {
         if (!Files.isRegularFile(file)) {
             throw new BackendUnavailableException("QSpec kernel library " + file + " (from " + source + ") does not exist");

@@ -99,6 +99,7 @@ public final class LibraryLocator {
      *
      * @throws BackendUnavailableException naming every place searched and the versions seen
      */
+    @SuppressWarnings("restricted") // loading and calling native code is this class's purpose
     public NativeLibrary locate(String description, List<String> sonames) {
         List<String> failures = new ArrayList<>();
         for (Path dir : directories) {

@@ -18,6 +18,7 @@ public record NativeLibrary(String description, String origin, SymbolLookup look
     private static final Linker LINKER = Linker.nativeLinker();
 
     /** A downcall handle to {@code symbol}; fails with a message naming the library when it is missing. */
+    @SuppressWarnings("restricted") // loading and calling native code is this class's purpose
     public MethodHandle downcall(String symbol, FunctionDescriptor descriptor) {
         MemorySegment address = lookup.find(symbol).orElseThrow(() -> new UnsatisfiedLinkError(
                 description + " (" + origin + ") has no symbol " + symbol));
@@ -25,6 +26,7 @@ public record NativeLibrary(String description, String origin, SymbolLookup look
     }
 
     /** A downcall handle to the first of {@code symbols} the library exports, if any. */
+    @SuppressWarnings("restricted") // loading and calling native code is this class's purpose
     public Optional<MethodHandle> firstDowncall(FunctionDescriptor descriptor, String... symbols) {
         for (String symbol : symbols) {
             Optional<MemorySegment> address = lookup.find(symbol);
