@@ -1,0 +1,25 @@
+package io.qspec.cuda;
+
+/**
+ * The per-pass index arrays on the GPU (int32), as the attention kernels read them.
+ *
+ * @param tokens      T, tokens in the pass
+ * @param sequences   sequences in the pass
+ * @param maxBlocks   width of each block-table row
+ * @param tokenIds    [T] token ids
+ * @param tokenSeq    [T] sequence of each token
+ * @param tokenPos    [T] position of each token
+ * @param blockTables [sequences, maxBlocks] pool block ids
+ */
+public record BatchBuffers(int tokens, int sequences, int maxBlocks, DeviceBuffer tokenIds, DeviceBuffer tokenSeq,
+                           DeviceBuffer tokenPos, DeviceBuffer blockTables) {
+    public BatchBuffers {
+        KernelArguments.requirePositive("tokens", tokens);
+        KernelArguments.requirePositive("sequences", sequences);
+        KernelArguments.requirePositive("maxBlocks", maxBlocks);
+        KernelArguments.requireBytes("token ids", tokenIds, (long) tokens * 4);
+        KernelArguments.requireBytes("token sequences", tokenSeq, (long) tokens * 4);
+        KernelArguments.requireBytes("token positions", tokenPos, (long) tokens * 4);
+        KernelArguments.requireBytes("block tables", blockTables, (long) sequences * maxBlocks * 4);
+    }
+}

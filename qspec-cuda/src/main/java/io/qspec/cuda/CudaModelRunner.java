@@ -1,0 +1,338 @@
+package io.qspec.cuda;
+
+import io.qspec.Precision;
+import io.qspec.QSpecException;
+import io.qspec.backend.Logits;
+import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RunnerOptions;
+import io.qspec.backend.SequenceInput;
+import io.qspec.kv.KvCache;
+import io.qspec.model.Model;
+import io.qspec.model.ModelConfig;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * A model on the GPU. {@link #forward} runs the Llama decoder with QSpec's kernels: the verify
+ * precision (W4A16) feeds fp16 activations to the INT4 GEMM; the draft precisions (W4A8, W4A4)
+ * quantize activations per token and group and use the integer GEMM. Both read the same uploaded
+ * INT4 bytes and write the same paged KV cache.
+ *
+ * <p>Not thread-safe beyond what {@link ModelRunner} promises: calls are serialised on one stream.
+ * Device memory is released by {@link #close()}, or by a cleaner if the runner is dropped unclosed.
+ */
+public final class CudaModelRunner implements ModelRunner {
+    /** Positions per KV block. */
+    public static final int BLOCK_SIZE = 16;
+    /** Share of the free memory left after the weights that the KV pool takes when no budget is given. */
+    private static final double KV_MEMORY_SHARE = 0.5;
+    /** By default the pool holds at most this many full-context sequences. */
+    private static final int DEFAULT_MAX_SEQUENCES = 8;
+
+    private final Model model;
+    private final ModelConfig config;
+    private final DeviceInfo device;
+    private final DeviceMemory memory;
+    private final CudaStream stream;
+    private final Kernels kernels;
+    private final DeviceModel weights;
+    private final KvBlockPool pool;
+    private final WorkBuffers work;
+    private final int ropeStyle;
+    private boolean closed;
+
+    CudaModelRunner(Model model, DeviceInfo device, RunnerOptions options) {
+        this.model = model;
+        this.config = model.config();
+        this.device = device;
+        this.memory = new DeviceMemory();
+        CudaStream createdStream = null;
+        try {
+            createdStream = new CudaStream();
+            this.stream = createdStream;
+            this.kernels = new Kernels(stream.handle());
+            this.weights = DeviceModel.upload(model, memory);
+            this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(options.kvCacheBytes()), BLOCK_SIZE,
+                    config.heads(), config.kvHeads(), config.headDim());
+            this.work = new WorkBuffers(memory, config, weights.maxPaddedCols, weights.maxGroupsPerRow);
+            this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
+        } catch (RuntimeException | Error e) {
+            memory.close();
+            if (createdStream != null) {
+                createdStream.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Blocks for a budget of {@code budgetBytes}, or when 0, for part of the free GPU memory. */
+    private int kvBlocks(long budgetBytes) {
+        long bytesPerBlock = (long) config.layers() * 2 * BLOCK_SIZE * config.kvDim() * 2;
+        if (budgetBytes > 0) {
+            if (budgetBytes < bytesPerBlock) {
+                throw new IllegalArgumentException("KV budget of " + budgetBytes + " bytes is smaller than one block ("
+                        + bytesPerBlock + " bytes)");
+            }
+            return (int) Math.min(budgetBytes / bytesPerBlock, Integer.MAX_VALUE / 2);
+        }
+        long wanted = (long) Math.ceilDiv(config.contextLength(), BLOCK_SIZE) * DEFAULT_MAX_SEQUENCES;
+        long affordable = (long) (freeMemory() * KV_MEMORY_SHARE) / bytesPerBlock;
+        return (int) Math.max(1, Math.min(Math.min(wanted, affordable), Integer.MAX_VALUE / 2));
+    }
+
+    private static long freeMemory() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            CudaCalls.check(io.qspec.cuda.ffm.CudaRuntime.cudaMemGetInfo(free, total), "cudaMemGetInfo");
+            return free.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    @Override
+    public Model model() {
+        return model;
+    }
+
+    @Override
+    public String backendName() {
+        return "cuda";
+    }
+
+    /** The GPU this runner uses. */
+    public DeviceInfo device() {
+        return device;
+    }
+
+    /** The paged KV store (for capacity reporting). */
+    public KvBlockPool kvPool() {
+        return pool;
+    }
+
+    @Override
+    public synchronized KvCache newCache(int capacity) {
+        requireOpen();
+        if (capacity <= 0 || capacity > config.contextLength()) {
+            throw new IllegalArgumentException("cache capacity " + capacity + " outside [1, " + config.contextLength() + "]");
+        }
+        return new CudaKvCache(this, pool, capacity);
+    }
+
+    @Override
+    public long availableKvPositions() {
+        return (long) pool.freeBlocks() * BLOCK_SIZE;
+    }
+
+    @Override
+    public long totalKvPositions() {
+        return (long) pool.blocks() * BLOCK_SIZE;
+    }
+
+    @Override
+    public synchronized Logits forward(List<SequenceInput> batch, Precision precision) {
+        requireOpen();
+        if (precision == Precision.FP32) {
+            throw new QSpecException("FP32 mode runs on the CPU backend; W16A16 on CUDA is measured by the bench");
+        }
+        List<CudaKvCache> caches = caches(batch);
+        List<BatchPlan.SequenceShape> shapes = new ArrayList<>(batch.size());
+        for (int s = 0; s < batch.size(); s++) {
+            SequenceInput in = batch.get(s);
+            CudaKvCache cache = caches.get(s);
+            shapes.add(new BatchPlan.SequenceShape(cache.length(), cache.capacity(), in.tokens(), in.allLogits()));
+        }
+        BatchPlan plan = BatchPlan.of(shapes, config.vocabSize());
+        int[][] blockIds = new int[batch.size()][];
+        for (int s = 0; s < batch.size(); s++) {
+            blockIds[s] = caches.get(s).blocksFor(plan.end(s));
+        }
+        int[] table = plan.blockTables(blockIds, BLOCK_SIZE, pool.blocks());
+        int t = plan.tokenCount();
+        int[] logitSources = plan.logitSourceRows();
+        int rows = logitSources.length;
+        work.ensure(t, rows, table.length);
+
+        uploadInts(plan.tokens(), work.tokenIds);
+        uploadInts(plan.tokenSeq(), work.tokenSeq);
+        uploadInts(plan.tokenPos(), work.tokenPos);
+        uploadInts(table, work.blockTables);
+        BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), plan.maxBlocks(BLOCK_SIZE), work.tokenIds,
+                work.tokenSeq, work.tokenPos, work.blockTables);
+
+        kernels.embedding(work.tokenIds, weights.embedding, config.vocabSize(), work.residual, t, config.dim());
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, weights.layers.get(l), indices, precision);
+        }
+        gatherRows(logitSources);
+        project(weights.finalNorm, weights.output, work.selectedRows, rows, work.logits, precision);
+
+        float[] logits = downloadFloats(work.logits, (long) rows * config.vocabSize());
+        for (int s = 0; s < batch.size(); s++) {
+            caches.get(s).advanceTo(plan.end(s));
+        }
+        return new Logits(logits, config.vocabSize(), plan.firstLogitRow());
+    }
+
+    /** One transformer block over all T tokens of the pass. */
+    private void layer(int l, DeviceModel.Layer w, BatchBuffers indices, Precision precision) {
+        int t = indices.tokens();
+        int dim = config.dim();
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        int hidden = config.hiddenDim();
+        float eps = config.rmsNormEps();
+
+        // attention: norm → q, k, v → RoPE + cache write → attention → wo → residual add
+        if (precision.quantizesActivations()) {
+            int bits = precision.activationBits();
+            kernels.rmsnormQuantize(work.residual, w.attentionNorm(), work.quantized, work.quantScales, t, dim,
+                    w.wq().group(), bits, eps);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.wq(), work.q, qDim, t, bits);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.wk(), work.k, kvDim, t, bits);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.wv(), work.v, kvDim, t, bits);
+        } else {
+            kernels.rmsnormF16(work.residual, w.attentionNorm(), work.half, t, dim, eps);
+            kernels.w4a16Gemm(work.half, dim, w.wq(), work.q, qDim, t);
+            kernels.w4a16Gemm(work.half, dim, w.wk(), work.k, kvDim, t);
+            kernels.w4a16Gemm(work.half, dim, w.wv(), work.v, kvDim, t);
+        }
+        kernels.ropeWriteKv(work.q, work.k, work.v, pool, l, indices, weights.invFreq, ropeStyle);
+        kernels.attention(work.q, pool, l, indices, work.half);
+        linearFromHalf(work.half, qDim, w.wo(), work.projection, t, precision);
+        kernels.addInPlace(work.residual, work.projection, (long) t * dim);
+
+        // feed-forward: norm → gate, up → SwiGLU → down → residual add
+        if (precision.quantizesActivations()) {
+            int bits = precision.activationBits();
+            kernels.rmsnormQuantize(work.residual, w.ffnNorm(), work.quantized, work.quantScales, t, dim,
+                    w.gate().group(), bits, eps);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.gate(), work.gate, hidden, t, bits);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.up(), work.up, hidden, t, bits);
+        } else {
+            kernels.rmsnormF16(work.residual, w.ffnNorm(), work.half, t, dim, eps);
+            kernels.w4a16Gemm(work.half, dim, w.gate(), work.gate, hidden, t);
+            kernels.w4a16Gemm(work.half, dim, w.up(), work.up, hidden, t);
+        }
+        kernels.swigluF16(work.gate, work.up, work.half, t, hidden);
+        linearFromHalf(work.half, hidden, w.down(), work.projection, t, precision);
+        kernels.addInPlace(work.residual, work.projection, (long) t * dim);
+    }
+
+    /** {@code y = x W^T} for an fp16 input: directly (verify), or after quantizing it (draft). */
+    private void linearFromHalf(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
+        if (precision.quantizesActivations()) {
+            int bits = precision.activationBits();
+            kernels.quantizeActivations(x, ldx, m, w.cols(), w.group(), bits, work.quantized, work.quantScales);
+            kernels.w4axGemm(work.quantized, work.quantScales, w, y, w.rows(), m, bits);
+        } else {
+            kernels.w4a16Gemm(x, ldx, w, y, w.rows(), m);
+        }
+    }
+
+    /** Final norm and the output projection over the selected rows. */
+    private void project(DeviceBuffer norm, DeviceLinear output, DeviceBuffer rows, int m, DeviceBuffer logits,
+                         Precision precision) {
+        if (precision.quantizesActivations()) {
+            int bits = precision.activationBits();
+            kernels.rmsnormQuantize(rows, norm, work.quantized, work.quantScales, m, config.dim(), output.group(), bits,
+                    config.rmsNormEps());
+            kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits);
+        } else {
+            kernels.rmsnormF16(rows, norm, work.half, m, config.dim(), config.rmsNormEps());
+            kernels.w4a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m);
+        }
+    }
+
+    /** Copies the residual rows that get logits into a compact buffer, one copy per contiguous run. */
+    private void gatherRows(int[] sources) {
+        long rowBytes = (long) config.dim() * 4;
+        int i = 0;
+        while (i < sources.length) {
+            int run = 1;
+            while (i + run < sources.length && sources[i + run] == sources[i] + run) {
+                run++;
+            }
+            stream.copyAsync(work.selectedRows.slice(i * rowBytes, run * rowBytes),
+                    work.residual.slice(sources[i] * rowBytes, run * rowBytes), run * rowBytes);
+            i += run;
+        }
+    }
+
+    private static void uploadInts(int[] values, DeviceBuffer dst) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_INT, values.length);
+            MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
+            DeviceMemory.copyToDevice(host, dst, 0);
+        }
+    }
+
+    private float[] downloadFloats(DeviceBuffer src, long count) {
+        // synchronizing first attributes an asynchronous kernel failure to this pass, not to the copy
+        stream.synchronize();
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new QSpecException(count + " logits do not fit a Java array; ask for fewer logit rows per pass");
+        }
+        float[] out = new float[(int) count];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, count);
+            DeviceMemory.copyToHost(src, host);
+            MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 0, out, 0, (int) count);
+        }
+        return out;
+    }
+
+    private List<CudaKvCache> caches(List<SequenceInput> batch) {
+        if (batch.isEmpty()) {
+            throw new IllegalArgumentException("a forward pass needs at least one sequence");
+        }
+        IdentityHashMap<CudaKvCache, Boolean> seen = new IdentityHashMap<>();
+        List<CudaKvCache> caches = new ArrayList<>(batch.size());
+        for (int s = 0; s < batch.size(); s++) {
+            KvCache cache = batch.get(s).cache();
+            if (!(cache instanceof CudaKvCache c) || c.owner() != this) {
+                throw new IllegalArgumentException("sequence " + s + ": its cache was not created by this CUDA runner");
+            }
+            if (c.isClosed()) {
+                throw new IllegalArgumentException("sequence " + s + ": its cache is closed");
+            }
+            if (seen.put(c, Boolean.TRUE) != null) {
+                throw new IllegalArgumentException("sequence " + s + ": the same cache appears twice in one batch");
+            }
+            caches.add(c);
+        }
+        return caches;
+    }
+
+    /** Waits for queued GPU work (used before reading the cache back). */
+    void synchronize() {
+        stream.synchronize();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("CUDA runner for " + model.name() + " is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            stream.synchronize();
+        } finally {
+            memory.close();
+            stream.close();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.qspec.cuda;
+
+import io.qspec.cuda.ffm.CudaRuntime;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Owner of a set of device allocations. {@link #close()} frees them all; if the owner is never
+ * closed, a {@link Cleaner} frees them once it becomes unreachable, so a forgotten runner does not
+ * leak GPU memory for the life of the process.
+ */
+public final class DeviceMemory implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** The state the cleaner needs; it must not reference the owner, or the owner never becomes unreachable. */
+    private static final class Allocations implements Runnable {
+        private final Set<Long> live = new LinkedHashSet<>();
+        private long liveBytes;
+
+        @Override
+        public synchronized void run() {
+            for (long address : live) {
+                // best effort: nothing useful can be done about a failing free while cleaning up
+                CudaRuntime.cudaFree(MemorySegment.ofAddress(address));
+            }
+            live.clear();
+            liveBytes = 0;
+        }
+    }
+
+    private final Allocations allocations = new Allocations();
+    private final Cleaner.Cleanable cleanable;
+
+    public DeviceMemory() {
+        this.cleanable = CLEANER.register(this, allocations);
+    }
+
+    /** Allocates {@code bytes} (at least 1) of device memory; {@link CudaOutOfMemoryException} when the GPU is full. */
+    public DeviceBuffer allocate(long bytes, String what) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException(what + ": negative size " + bytes);
+        }
+        long size = Math.max(bytes, 1);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            CudaCalls.check(CudaRuntime.cudaMalloc(out, size), "cudaMalloc(" + size + " bytes for " + what + ")");
+            long address = out.get(ValueLayout.ADDRESS, 0).address();
+            synchronized (allocations) {
+                allocations.live.add(address);
+                allocations.liveBytes += size;
+            }
+            return new DeviceBuffer(address, bytes);
+        }
+    }
+
+    /** Copies host memory into a new allocation. */
+    public DeviceBuffer upload(MemorySegment host, String what) {
+        DeviceBuffer buffer = allocate(host.byteSize(), what);
+        copyToDevice(host, buffer, 0);
+        return buffer;
+    }
+
+    /** Copies {@code floats} into a new fp32 allocation. */
+    public DeviceBuffer uploadFloats(float[] floats, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, floats.length));
+            MemorySegment.copy(floats, 0, host, ValueLayout.JAVA_FLOAT, 0, floats.length);
+            return upload(host.asSlice(0, (long) floats.length * 4), what);
+        }
+    }
+
+    /** Synchronous host → device copy of all of {@code host} to {@code dst} at {@code offset}. */
+    public static void copyToDevice(MemorySegment host, DeviceBuffer dst, long offset) {
+        if (!host.isNative()) {
+            // heap memory may move during a native call, so it is staged off-heap first
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment staged = arena.allocate(Math.max(1, host.byteSize()), 64).asSlice(0, host.byteSize());
+                staged.copyFrom(host);
+                copyToDevice(staged, dst, offset);
+                return;
+            }
+        }
+        DeviceBuffer target = dst.slice(offset, host.byteSize());
+        CudaCalls.check(CudaRuntime.cudaMemcpy(target.pointer(), host, host.byteSize(), CudaRuntime.cudaMemcpyHostToDevice),
+                "cudaMemcpy host→device (" + host.byteSize() + " bytes)");
+    }
+
+    /** Synchronous device → host copy filling all of {@code host} from {@code src}. */
+    public static void copyToHost(DeviceBuffer src, MemorySegment host) {
+        DeviceBuffer source = src.slice(0, host.byteSize());
+        CudaCalls.check(CudaRuntime.cudaMemcpy(host, source.pointer(), host.byteSize(), CudaRuntime.cudaMemcpyDeviceToHost),
+                "cudaMemcpy device→host (" + host.byteSize() + " bytes)");
+    }
+
+    /** Frees one allocation made here (not a slice). */
+    public void free(DeviceBuffer buffer) {
+        synchronized (allocations) {
+            if (!allocations.live.remove(buffer.address())) {
+                throw new IllegalArgumentException("device buffer at 0x" + Long.toHexString(buffer.address())
+                        + " is not a live allocation of this owner");
+            }
+            allocations.liveBytes -= Math.max(buffer.bytes(), 1);
+        }
+        CudaCalls.check(CudaRuntime.cudaFree(buffer.pointer()), "cudaFree");
+    }
+
+    /** Bytes currently allocated through this owner. */
+    public long liveBytes() {
+        synchronized (allocations) {
+            return allocations.liveBytes;
+        }
+    }
+
+    /** Frees everything. Idempotent. */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+}

@@ -1,0 +1,132 @@
+package io.qspec.cuda;
+
+import io.qspec.format.RawTensor;
+import io.qspec.format.TensorDecoding;
+import io.qspec.format.TensorType;
+import io.qspec.model.LayerWeights;
+import io.qspec.model.LinearWeight;
+import io.qspec.model.Model;
+import io.qspec.model.ModelConfig;
+import io.qspec.model.ModelWeights;
+import io.qspec.quant.Int4Matrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A model's weights uploaded once to the GPU: every INT4 matrix copied byte for byte (the kernels read
+ * the host layout directly), the token embedding as fp16, norms as fp32 and the RoPE frequency table.
+ */
+final class DeviceModel {
+    /** Rows of the embedding converted per host staging chunk, to bound host memory for large vocabularies. */
+    private static final long STAGING_BYTES = 64L << 20;
+
+    record Layer(DeviceBuffer attentionNorm, DeviceLinear wq, DeviceLinear wk, DeviceLinear wv, DeviceLinear wo,
+                 DeviceBuffer ffnNorm, DeviceLinear gate, DeviceLinear up, DeviceLinear down) {
+    }
+
+    final DeviceBuffer embedding;
+    final List<Layer> layers;
+    final DeviceBuffer finalNorm;
+    final DeviceLinear output;
+    final DeviceBuffer invFreq;
+    /** Widest stored row over all matrices, and most groups per row: sizes of the quantized-activation buffers. */
+    final int maxPaddedCols;
+    final int maxGroupsPerRow;
+
+    private DeviceModel(DeviceBuffer embedding, List<Layer> layers, DeviceBuffer finalNorm, DeviceLinear output,
+                        DeviceBuffer invFreq, int maxPaddedCols, int maxGroupsPerRow) {
+        this.embedding = embedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.output = output;
+        this.invFreq = invFreq;
+        this.maxPaddedCols = maxPaddedCols;
+        this.maxGroupsPerRow = maxGroupsPerRow;
+    }
+
+    static DeviceModel upload(Model model, DeviceMemory memory) {
+        ModelConfig c = model.config();
+        ModelWeights w = model.weights();
+        if (w.layers().size() != c.layers()) {
+            throw new IllegalArgumentException("model has " + w.layers().size() + " layers, config says " + c.layers());
+        }
+        DeviceBuffer embedding = uploadEmbedding(w.tokenEmbedding(), c, memory);
+        List<Layer> layers = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            LayerWeights lw = w.layers().get(l);
+            Layer layer = new Layer(
+                    uploadNorm(lw.attentionNorm(), c.dim(), "attention norm " + l, memory),
+                    uploadLinear(lw.wq(), c.qDim(), c.dim(), memory),
+                    uploadLinear(lw.wk(), c.kvDim(), c.dim(), memory),
+                    uploadLinear(lw.wv(), c.kvDim(), c.dim(), memory),
+                    uploadLinear(lw.wo(), c.dim(), c.qDim(), memory),
+                    uploadNorm(lw.ffnNorm(), c.dim(), "ffn norm " + l, memory),
+                    uploadLinear(lw.gate(), c.hiddenDim(), c.dim(), memory),
+                    uploadLinear(lw.up(), c.hiddenDim(), c.dim(), memory),
+                    uploadLinear(lw.down(), c.dim(), c.hiddenDim(), memory));
+            // inputs shared by several GEMMs are quantized once, so their groups must agree
+            Kernels.commonGroup(layer.wq(), layer.wk(), layer.wv());
+            Kernels.commonGroup(layer.gate(), layer.up());
+            layers.add(layer);
+        }
+        DeviceBuffer finalNorm = uploadNorm(w.finalNorm(), c.dim(), "final norm", memory);
+        DeviceLinear output = uploadLinear(w.output(), c.vocabSize(), c.dim(), memory);
+        DeviceBuffer invFreq = memory.uploadFloats(RopeFrequencies.inverseFrequencies(c), "RoPE inv_freq");
+        int maxPadded = 0;
+        int maxGroups = 0;
+        for (LinearWeight lw : w.linearLayers()) {
+            maxPadded = Math.max(maxPadded, lw.int4().paddedCols());
+            maxGroups = Math.max(maxGroups, lw.int4().groupsPerRow());
+        }
+        return new DeviceModel(embedding, List.copyOf(layers), finalNorm, output, invFreq, maxPadded, maxGroups);
+    }
+
+    private static DeviceLinear uploadLinear(LinearWeight weight, int rows, int cols, DeviceMemory memory) {
+        Int4Matrix m = weight.int4();
+        if (m.rows() != rows || m.cols() != cols) {
+            throw new IllegalArgumentException(weight.name() + " is " + m.rows() + "x" + m.cols() + ", the config needs "
+                    + rows + "x" + cols);
+        }
+        DeviceBuffer packed = memory.upload(m.packed(), weight.name() + " packed");
+        DeviceBuffer scales = memory.upload(m.scales(), weight.name() + " scales");
+        return new DeviceLinear(weight.name(), packed, scales, m.rows(), m.cols(), m.groupSize());
+    }
+
+    private static DeviceBuffer uploadNorm(float[] weight, int dim, String what, DeviceMemory memory) {
+        if (weight.length != dim) {
+            throw new IllegalArgumentException(what + " has " + weight.length + " weights, dim is " + dim);
+        }
+        return memory.uploadFloats(weight, what);
+    }
+
+    private static DeviceBuffer uploadEmbedding(RawTensor table, ModelConfig c, DeviceMemory memory) {
+        if (table.rank() != 2 || table.dim(0) != c.vocabSize() || table.dim(1) != c.dim()) {
+            throw new IllegalArgumentException("token embedding " + table + " is not [" + c.vocabSize() + ", " + c.dim() + "]");
+        }
+        long rowBytes = (long) c.dim() * 2;
+        DeviceBuffer device = memory.allocate(c.vocabSize() * rowBytes, "token embedding (fp16)");
+        if (table.type() == TensorType.F16) {
+            DeviceMemory.copyToDevice(table.data().asSlice(0, c.vocabSize() * rowBytes), device, 0);
+            return device;
+        }
+        int rowsPerChunk = (int) Math.max(1, Math.min(c.vocabSize(), STAGING_BYTES / rowBytes));
+        float[] row = new float[c.dim()];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment staging = arena.allocate(rowsPerChunk * rowBytes, 64);
+            for (int first = 0; first < c.vocabSize(); first += rowsPerChunk) {
+                int rows = Math.min(rowsPerChunk, c.vocabSize() - first);
+                for (int r = 0; r < rows; r++) {
+                    TensorDecoding.decodeRow(table, first + r, row);
+                    for (int i = 0; i < row.length; i++) {
+                        staging.setAtIndex(ValueLayout.JAVA_SHORT, (long) r * c.dim() + i, Float.floatToFloat16(row[i]));
+                    }
+                }
+                DeviceMemory.copyToDevice(staging.asSlice(0, rows * rowBytes), device, first * rowBytes);
+            }
+        }
+        return device;
+    }
+}

@@ -1,0 +1,153 @@
+package io.qspec.cuda;
+
+import static io.qspec.cuda.KernelArguments.requireA16Gemm;
+import static io.qspec.cuda.KernelArguments.requireBytes;
+import static io.qspec.cuda.KernelArguments.requireGroup;
+import static io.qspec.cuda.KernelArguments.requireMatrix;
+import static io.qspec.cuda.KernelArguments.requirePositive;
+import static io.qspec.cuda.KernelArguments.requireQuantizedGemm;
+import static io.qspec.cuda.KernelArguments.requireQuantizedOutput;
+
+import io.qspec.cuda.ffm.QSpecKernels;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The kernel library seen from Java: each method checks its arguments with {@link KernelArguments},
+ * launches on one stream and turns a failing status into a {@link CudaException}. Buffers are typed by
+ * the header's conventions (fp16 activations as 2-byte elements, fp32 as 4, int32 indices as 4).
+ */
+public final class Kernels {
+    private final MemorySegment stream;
+
+    public Kernels(MemorySegment stream) {
+        this.stream = stream;
+    }
+
+    /** Verify GEMM (W4A16): {@code y[M, N] = x_f16[M, K] W^T}. */
+    public void w4a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m) {
+        requireA16Gemm(x, ldx, w, y, ldy, m);
+        CudaCalls.check(QSpecKernels.qspec_w4a16_gemm(x.pointer(), ldx, w.packed().pointer(), w.scales().pointer(),
+                y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), stream), "qspec_w4a16_gemm(" + w.name() + ")");
+    }
+
+    /** Per-token, per-group activation quantization of fp16 {@code x[M, K]}. */
+    public void quantizeActivations(DeviceBuffer x, int ldx, int m, int k, int group, int bits, DeviceBuffer xq,
+                                    DeviceBuffer xscale) {
+        requireMatrix("x (fp16) to quantize", x, m, k, ldx, 2);
+        requireQuantizedOutput(xq, xscale, m, k, group, bits);
+        CudaCalls.check(QSpecKernels.qspec_quantize_activations(x.pointer(), ldx, m, k, group, bits, xq.pointer(),
+                xscale.pointer(), stream), "qspec_quantize_activations");
+    }
+
+    /** Draft GEMM (W4A8 / W4A4) over quantized activations. */
+    public void w4axGemm(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int ldy, int m, int bits) {
+        requireQuantizedGemm(xq, xscale, w, y, ldy, m, bits);
+        CudaCalls.check(QSpecKernels.qspec_w4ax_gemm(xq.pointer(), xscale.pointer(), w.packed().pointer(),
+                w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, stream),
+                "qspec_w4ax_gemm(" + w.name() + ", A" + bits + ")");
+    }
+
+    /** {@code x[T, dim]} = fp16 table rows of {@code tokens} (ids already checked against the vocabulary). */
+    public void embedding(DeviceBuffer tokens, DeviceBuffer table, int vocab, DeviceBuffer x, int t, int dim) {
+        requirePositive("T", t);
+        requirePositive("dim", dim);
+        requireBytes("token ids", tokens, (long) t * 4);
+        requireBytes("embedding table", table, (long) vocab * dim * 2);
+        requireBytes("embedding output", x, (long) t * dim * 4);
+        CudaCalls.check(QSpecKernels.qspec_embedding(tokens.pointer(), table.pointer(), x.pointer(), t, dim, stream),
+                "qspec_embedding");
+    }
+
+    /** {@code y_f16[M, D] = rmsnorm(x[M, D]) * w}. */
+    public void rmsnormF16(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int d, float eps) {
+        requireMatrix("rmsnorm input", x, m, d, d, 4);
+        requireBytes("rmsnorm weight", w, (long) d * 4);
+        requireMatrix("rmsnorm output (fp16)", y, m, d, d, 2);
+        CudaCalls.check(QSpecKernels.qspec_rmsnorm_f16(x.pointer(), w.pointer(), y.pointer(), m, d, eps, stream),
+                "qspec_rmsnorm_f16");
+    }
+
+    /** RMSNorm fused with draft activation quantization. */
+    public void rmsnormQuantize(DeviceBuffer x, DeviceBuffer w, DeviceBuffer xq, DeviceBuffer xscale, int m, int d,
+                                int group, int bits, float eps) {
+        requireMatrix("rmsnorm input", x, m, d, d, 4);
+        requireBytes("rmsnorm weight", w, (long) d * 4);
+        requireQuantizedOutput(xq, xscale, m, d, group, bits);
+        CudaCalls.check(QSpecKernels.qspec_rmsnorm_quantize(x.pointer(), w.pointer(), xq.pointer(), xscale.pointer(),
+                m, d, group, bits, eps, stream), "qspec_rmsnorm_quantize");
+    }
+
+    /** RoPE on q (in place) and k, then k and v into the paged cache of one layer. */
+    public void ropeWriteKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, KvBlockPool kv, int layer, BatchBuffers batch,
+                            DeviceBuffer invFreq, int ropeStyle) {
+        int t = batch.tokens();
+        requireMatrix("q", q, t, kv.heads() * kv.headDim(), kv.heads() * kv.headDim(), 4);
+        requireMatrix("k", k, t, kv.kvDim(), kv.kvDim(), 4);
+        requireMatrix("v", v, t, kv.kvDim(), kv.kvDim(), 4);
+        requireBytes("inv_freq", invFreq, (long) kv.headDim() / 2 * 4);
+        kv.check(layer, batch);
+        CudaCalls.check(QSpecKernels.qspec_rope_write_kv(q.pointer(), k.pointer(), v.pointer(), kv.keys(layer).pointer(),
+                kv.values(layer).pointer(), batch.tokenSeq().pointer(), batch.tokenPos().pointer(),
+                batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(),
+                kv.headDim(), invFreq.pointer(), ropeStyle, stream), "qspec_rope_write_kv(layer " + layer + ")");
+    }
+
+    /** Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. */
+    public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer out) {
+        int t = batch.tokens();
+        int qDim = kv.heads() * kv.headDim();
+        requireMatrix("q", q, t, qDim, qDim, 4);
+        requireMatrix("attention output (fp16)", out, t, qDim, qDim, 2);
+        kv.check(layer, batch);
+        CudaCalls.check(QSpecKernels.qspec_attention(q.pointer(), kv.keys(layer).pointer(), kv.values(layer).pointer(),
+                batch.tokenSeq().pointer(), batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(),
+                kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(), out.pointer(), stream),
+                "qspec_attention(layer " + layer + ")");
+    }
+
+    /** {@code out_f16[M, H] = silu(gate) * up}. */
+    public void swigluF16(DeviceBuffer gate, DeviceBuffer up, DeviceBuffer out, int m, int h) {
+        requireMatrix("gate", gate, m, h, h, 4);
+        requireMatrix("up", up, m, h, h, 4);
+        requireMatrix("swiglu output (fp16)", out, m, h, h, 2);
+        CudaCalls.check(QSpecKernels.qspec_swiglu_f16(gate.pointer(), up.pointer(), out.pointer(), m, h, stream),
+                "qspec_swiglu_f16");
+    }
+
+    /** fp32 → fp16, {@code n} elements. */
+    public void f32ToF16(DeviceBuffer x, DeviceBuffer y, long n) {
+        requirePositive("n", n);
+        requireBytes("fp32 input", x, n * 4);
+        requireBytes("fp16 output", y, n * 2);
+        CudaCalls.check(QSpecKernels.qspec_f32_to_f16(x.pointer(), y.pointer(), n, stream), "qspec_f32_to_f16");
+    }
+
+    /** {@code x += y}, fp32, {@code n} elements. */
+    public void addInPlace(DeviceBuffer x, DeviceBuffer y, long n) {
+        requirePositive("n", n);
+        requireBytes("x", x, n * 4);
+        requireBytes("y", y, n * 4);
+        CudaCalls.check(QSpecKernels.qspec_add_inplace(x.pointer(), y.pointer(), n, stream), "qspec_add_inplace");
+    }
+
+    /** {@code out[m] = argmax logits[m, :]} (lowest index on ties). */
+    public void argmax(DeviceBuffer logits, int m, int v, DeviceBuffer out) {
+        requireMatrix("logits", logits, m, v, v, 4);
+        requireBytes("argmax output", out, (long) m * 4);
+        CudaCalls.check(QSpecKernels.qspec_argmax(logits.pointer(), m, v, out.pointer(), stream), "qspec_argmax");
+    }
+
+    /** Checks a group size shared by a set of GEMMs, e.g. q, k and v reading one quantized input. */
+    static int commonGroup(DeviceLinear... linears) {
+        int group = linears[0].group();
+        requireGroup(group);
+        for (DeviceLinear w : linears) {
+            if (w.group() != group || w.cols() != linears[0].cols()) {
+                throw new IllegalArgumentException(w.name() + " (group " + w.group() + ", " + w.cols()
+                        + " inputs) cannot share a quantized input with " + linears[0].name() + " (group " + group
+                        + ", " + linears[0].cols() + " inputs)");
+            }
+        }
+        return group;
+    }
+}

@@ -1,0 +1,31 @@
+package io.qspec.cuda;
+
+import io.qspec.model.ModelConfig;
+import io.qspec.model.RopeStyle;
+import io.qspec.cuda.ffm.QSpecKernels;
+
+/** The RoPE inputs the kernels take: the (Llama-3 scaled) inverse-frequency table and the style code. */
+public final class RopeFrequencies {
+    private RopeFrequencies() {
+    }
+
+    /** {@code inv_freq[i] = theta^(-2i / headDim)}, scaled by {@link ModelConfig#ropeScaling()} when present. */
+    public static float[] inverseFrequencies(ModelConfig config) {
+        int half = config.headDim() / 2;
+        float[] table = new float[half];
+        for (int i = 0; i < half; i++) {
+            double inv = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.headDim());
+            double scaled = config.ropeScaling().map(s -> s.scale(inv)).orElse(inv);
+            table[i] = (float) scaled;
+        }
+        return table;
+    }
+
+    /** The header's {@code rope_style} code. */
+    public static int styleCode(RopeStyle style) {
+        return switch (style) {
+            case INTERLEAVED -> QSpecKernels.ROPE_INTERLEAVED;
+            case HALF_SPLIT -> QSpecKernels.ROPE_HALF_SPLIT;
+        };
+    }
+}

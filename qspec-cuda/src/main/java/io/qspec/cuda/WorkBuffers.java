@@ -1,0 +1,103 @@
+package io.qspec.cuda;
+
+import io.qspec.model.ModelConfig;
+
+/**
+ * The activation and index buffers of a forward pass, sized for a number of tokens and grown (never
+ * shrunk) when a larger batch arrives, so that steady-state decoding allocates nothing.
+ */
+final class WorkBuffers {
+    private final DeviceMemory memory;
+    private final ModelConfig config;
+    private final int maxPaddedCols;
+    private final int maxGroupsPerRow;
+
+    private int tokenCapacity;
+    private int rowCapacity;
+    private int tableCapacity;
+
+    DeviceBuffer tokenIds;
+    DeviceBuffer tokenSeq;
+    DeviceBuffer tokenPos;
+    DeviceBuffer blockTables;
+    /** Residual stream, fp32 [T, dim]. */
+    DeviceBuffer residual;
+    /** A16 GEMM input, fp16 [T, max(dim, qDim, hidden)]. */
+    DeviceBuffer half;
+    /** Draft GEMM input, int8 [T, maxPaddedCols], and its scales fp32 [T, maxGroupsPerRow]. */
+    DeviceBuffer quantized;
+    DeviceBuffer quantScales;
+    DeviceBuffer q;
+    DeviceBuffer k;
+    DeviceBuffer v;
+    /** Output of wo and down, fp32 [T, dim], added to the residual. */
+    DeviceBuffer projection;
+    DeviceBuffer gate;
+    DeviceBuffer up;
+    /** Residual rows that get logits, fp32 [R, dim]. */
+    DeviceBuffer selectedRows;
+    /** fp32 [R, vocab]. */
+    DeviceBuffer logits;
+
+    WorkBuffers(DeviceMemory memory, ModelConfig config, int maxPaddedCols, int maxGroupsPerRow) {
+        this.memory = memory;
+        this.config = config;
+        this.maxPaddedCols = maxPaddedCols;
+        this.maxGroupsPerRow = maxGroupsPerRow;
+    }
+
+    /** Makes room for {@code tokens} tokens, {@code rows} logit rows and {@code tableEntries} block-table ints. */
+    void ensure(int tokens, int rows, int tableEntries) {
+        if (tokens > tokenCapacity) {
+            int capacity = Math.max(tokens, Math.max(16, tokenCapacity * 2));
+            freeTokenBuffers();
+            allocateTokenBuffers(capacity);
+            tokenCapacity = capacity;
+        }
+        if (rows > rowCapacity) {
+            int capacity = Math.max(rows, Math.max(4, rowCapacity * 2));
+            if (logits != null) {
+                memory.free(logits);
+                memory.free(selectedRows);
+            }
+            logits = memory.allocate((long) capacity * config.vocabSize() * 4, "logits");
+            selectedRows = memory.allocate((long) capacity * config.dim() * 4, "rows for logits");
+            rowCapacity = capacity;
+        }
+        if (tableEntries > tableCapacity) {
+            int capacity = Math.max(tableEntries, Math.max(64, tableCapacity * 2));
+            if (blockTables != null) {
+                memory.free(blockTables);
+            }
+            blockTables = memory.allocate((long) capacity * 4, "block tables");
+            tableCapacity = capacity;
+        }
+    }
+
+    private void allocateTokenBuffers(int t) {
+        int halfWidth = Math.max(config.dim(), Math.max(config.qDim(), config.hiddenDim()));
+        tokenIds = memory.allocate((long) t * 4, "token ids");
+        tokenSeq = memory.allocate((long) t * 4, "token sequences");
+        tokenPos = memory.allocate((long) t * 4, "token positions");
+        residual = memory.allocate((long) t * config.dim() * 4, "residual");
+        half = memory.allocate((long) t * halfWidth * 2, "fp16 activations");
+        quantized = memory.allocate((long) t * maxPaddedCols, "quantized activations");
+        quantScales = memory.allocate((long) t * maxGroupsPerRow * 4, "activation scales");
+        q = memory.allocate((long) t * config.qDim() * 4, "q");
+        k = memory.allocate((long) t * config.kvDim() * 4, "k");
+        v = memory.allocate((long) t * config.kvDim() * 4, "v");
+        projection = memory.allocate((long) t * config.dim() * 4, "projection");
+        gate = memory.allocate((long) t * config.hiddenDim() * 4, "gate");
+        up = memory.allocate((long) t * config.hiddenDim() * 4, "up");
+    }
+
+    private void freeTokenBuffers() {
+        if (tokenIds == null) {
+            return;
+        }
+        for (DeviceBuffer b : new DeviceBuffer[] {tokenIds, tokenSeq, tokenPos, residual, half, quantized, quantScales,
+                q, k, v, projection, gate, up}) {
+            memory.free(b);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package io.qspec.cuda.ffm;
+
+import static io.qspec.cuda.ffm.Bindings.C_FLOAT;
+import static io.qspec.cuda.ffm.Bindings.C_INT;
+import static io.qspec.cuda.ffm.Bindings.C_LONG;
+import static io.qspec.cuda.ffm.Bindings.C_POINTER;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * FFM bindings to {@code libqspec_cuda.so}, one method per function of {@code native/include/qspec_cuda.h}
+ * (see that header for the INT4 layout, the activation formats and the paged KV cache). Every function
+ * is asynchronous on {@code stream} and returns 0, a {@code cudaError_t}, or {@link #QSPEC_ERR_UNSUPPORTED}.
+ * The kernels trust their arguments: callers validate sizes first (see {@code io.qspec.cuda.KernelArguments}).
+ */
+public final class QSpecKernels {
+    private QSpecKernels() {
+    }
+
+    /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
+    public static final int ABI_VERSION = 1;
+    /** Returned for an argument combination the kernels do not support. */
+    public static final int QSPEC_ERR_UNSUPPORTED = 10001;
+    /** {@code rope_style} values. */
+    public static final int ROPE_INTERLEAVED = 0;
+    public static final int ROPE_HALF_SPLIT = 1;
+
+    private static final Bindings.LazyLibrary LIBRARY = new Bindings.LazyLibrary(KernelLibraryLoader::load);
+
+    /** The loaded library; throws {@link io.qspec.backend.BackendUnavailableException} when it is not found. */
+    public static NativeLibrary library() {
+        return LIBRARY.get();
+    }
+
+    public static final FunctionDescriptor qspec_abi_version$DESC = FunctionDescriptor.of(C_INT);
+    public static final FunctionDescriptor qspec_w4a16_gemm$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_quantize_activations$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_w4ax_gemm$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_embedding$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_rmsnorm_f16$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_FLOAT, C_POINTER);
+    public static final FunctionDescriptor qspec_rmsnorm_quantize$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER);
+    public static final FunctionDescriptor qspec_rope_write_kv$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
+            C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_attention$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
+            C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_swiglu_f16$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_f32_to_f16$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_LONG, C_POINTER);
+    public static final FunctionDescriptor qspec_add_inplace$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_LONG, C_POINTER);
+    public static final FunctionDescriptor qspec_argmax$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER);
+
+    private static final class Handles {
+        static final NativeLibrary LIB = library();
+        static final MethodHandle qspec_abi_version = LIB.downcall("qspec_abi_version", qspec_abi_version$DESC);
+        static final MethodHandle qspec_w4a16_gemm = LIB.downcall("qspec_w4a16_gemm", qspec_w4a16_gemm$DESC);
+        static final MethodHandle qspec_quantize_activations = LIB.downcall("qspec_quantize_activations", qspec_quantize_activations$DESC);
+        static final MethodHandle qspec_w4ax_gemm = LIB.downcall("qspec_w4ax_gemm", qspec_w4ax_gemm$DESC);
+        static final MethodHandle qspec_embedding = LIB.downcall("qspec_embedding", qspec_embedding$DESC);
+        static final MethodHandle qspec_rmsnorm_f16 = LIB.downcall("qspec_rmsnorm_f16", qspec_rmsnorm_f16$DESC);
+        static final MethodHandle qspec_rmsnorm_quantize = LIB.downcall("qspec_rmsnorm_quantize", qspec_rmsnorm_quantize$DESC);
+        static final MethodHandle qspec_rope_write_kv = LIB.downcall("qspec_rope_write_kv", qspec_rope_write_kv$DESC);
+        static final MethodHandle qspec_attention = LIB.downcall("qspec_attention", qspec_attention$DESC);
+        static final MethodHandle qspec_swiglu_f16 = LIB.downcall("qspec_swiglu_f16", qspec_swiglu_f16$DESC);
+        static final MethodHandle qspec_f32_to_f16 = LIB.downcall("qspec_f32_to_f16", qspec_f32_to_f16$DESC);
+        static final MethodHandle qspec_add_inplace = LIB.downcall("qspec_add_inplace", qspec_add_inplace$DESC);
+        static final MethodHandle qspec_argmax = LIB.downcall("qspec_argmax", qspec_argmax$DESC);
+    }
+
+    /** {@code int qspec_abi_version(void)} */
+    public static int qspec_abi_version() {
+        try {
+            return (int) Handles.qspec_abi_version.invokeExact();
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream)} */
+    public static int qspec_w4a16_gemm(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
+                                       MemorySegment y, int ldy, int m, int n, int k, int group, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_w4a16_gemm.invokeExact(x, ldx, wPacked, wScales, y, ldy, m, n, k, group, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits, int8_t* xq, float* xscale, qspec_stream_t stream)} */
+    public static int qspec_quantize_activations(MemorySegment x, int ldx, int m, int k, int group, int bits,
+                                                 MemorySegment xq, MemorySegment xscale, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_quantize_activations.invokeExact(x, ldx, m, k, group, bits, xq, xscale, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits, qspec_stream_t stream)} */
+    public static int qspec_w4ax_gemm(MemorySegment xq, MemorySegment xscale, MemorySegment wPacked, MemorySegment wScales,
+                                      MemorySegment y, int ldy, int m, int n, int k, int group, int bits, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_w4ax_gemm.invokeExact(xq, xscale, wPacked, wScales, y, ldy, m, n, k, group, bits, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int T, int dim, qspec_stream_t stream)} */
+    public static int qspec_embedding(MemorySegment tokens, MemorySegment table, MemorySegment x, int t, int dim,
+                                      MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_embedding.invokeExact(tokens, table, x, t, dim, stream);
+        } catch (Throwable t2) {
+            throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, qspec_stream_t stream)} */
+    public static int qspec_rmsnorm_f16(MemorySegment x, MemorySegment w, MemorySegment y, int m, int d, float eps,
+                                        MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rmsnorm_f16.invokeExact(x, w, y, m, d, eps, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D, int group, int bits, float eps, qspec_stream_t stream)} */
+    public static int qspec_rmsnorm_quantize(MemorySegment x, MemorySegment w, MemorySegment xq, MemorySegment xscale,
+                                             int m, int d, int group, int bits, float eps, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rmsnorm_quantize.invokeExact(x, w, xq, xscale, m, d, group, bits, eps, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_rope_write_kv(float* q, const float* k, const float* v, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream)} */
+    public static int qspec_rope_write_kv(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment kPool,
+                                          MemorySegment vPool, MemorySegment tokenSeq, MemorySegment tokenPos,
+                                          MemorySegment blockTables, int maxBlocks, int blockSize, int t, int heads,
+                                          int kvHeads, int headDim, MemorySegment invFreq, int ropeStyle,
+                                          MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rope_write_kv.invokeExact(q, k, v, kPool, vPool, tokenSeq, tokenPos, blockTables,
+                    maxBlocks, blockSize, t, heads, kvHeads, headDim, invFreq, ropeStyle, stream);
+        } catch (Throwable t2) {
+            throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, void* out_f16, qspec_stream_t stream)} */
+    public static int qspec_attention(MemorySegment q, MemorySegment kPool, MemorySegment vPool, MemorySegment tokenSeq,
+                                      MemorySegment tokenPos, MemorySegment blockTables, int maxBlocks, int blockSize,
+                                      int t, int heads, int kvHeads, int headDim, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_attention.invokeExact(q, kPool, vPool, tokenSeq, tokenPos, blockTables, maxBlocks,
+                    blockSize, t, heads, kvHeads, headDim, out, stream);
+        } catch (Throwable t2) {
+            throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_swiglu_f16(const float* gate, const float* up, void* out_f16, int M, int H, qspec_stream_t stream)} */
+    public static int qspec_swiglu_f16(MemorySegment gate, MemorySegment up, MemorySegment out, int m, int h,
+                                       MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_swiglu_f16.invokeExact(gate, up, out, m, h, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_f32_to_f16(const float* x, void* y_f16, long n, qspec_stream_t stream)} */
+    public static int qspec_f32_to_f16(MemorySegment x, MemorySegment y, long n, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_f32_to_f16.invokeExact(x, y, n, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_add_inplace(float* x, const float* y, long n, qspec_stream_t stream)} */
+    public static int qspec_add_inplace(MemorySegment x, MemorySegment y, long n, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_add_inplace.invokeExact(x, y, n, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_argmax(const float* logits, int M, int V, int32_t* out, qspec_stream_t stream)} */
+    public static int qspec_argmax(MemorySegment logits, int m, int v, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_argmax.invokeExact(logits, m, v, out, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+}

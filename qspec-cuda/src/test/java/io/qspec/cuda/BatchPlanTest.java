@@ -1,0 +1,64 @@
+package io.qspec.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.qspec.kv.KvCacheExhaustedException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BatchPlanTest {
+
+    @Test
+    void laysOutTokensPositionsAndLogitRows() {
+        BatchPlan plan = BatchPlan.of(List.of(
+                new BatchPlan.SequenceShape(5, 64, new int[] {7, 8, 9}, true),
+                new BatchPlan.SequenceShape(0, 64, new int[] {1, 2}, false)), 10);
+
+        assertThat(plan.tokenCount()).isEqualTo(5);
+        assertThat(plan.tokens()).containsExactly(7, 8, 9, 1, 2);
+        assertThat(plan.tokenSeq()).containsExactly(0, 0, 0, 1, 1);
+        assertThat(plan.tokenPos()).containsExactly(5, 6, 7, 0, 1);
+        assertThat(plan.logitSourceRows()).containsExactly(0, 1, 2, 4);
+        assertThat(plan.firstLogitRow()).containsExactly(0, 3);
+        assertThat(plan.end(0)).isEqualTo(8);
+        assertThat(plan.end(1)).isEqualTo(2);
+    }
+
+    @Test
+    void blockTablesAreOneRowPerSequenceAsWideAsTheLongest() {
+        BatchPlan plan = BatchPlan.of(List.of(
+                new BatchPlan.SequenceShape(30, 64, new int[] {1, 2, 3}, false),
+                new BatchPlan.SequenceShape(0, 64, new int[] {4}, false)), 10);
+
+        assertThat(plan.maxBlocks(16)).isEqualTo(3);
+        int[] table = plan.blockTables(new int[][] {{5, 9, 2}, {4}}, 16, 10);
+        assertThat(table).containsExactly(5, 9, 2, 4, 0, 0);
+    }
+
+    @Test
+    void tokenIdsOutsideTheVocabularyAreRejected() {
+        assertThatThrownBy(() -> BatchPlan.of(List.of(new BatchPlan.SequenceShape(0, 8, new int[] {3, 10}, false)), 10))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("id 10");
+        assertThatThrownBy(() -> BatchPlan.of(List.of(new BatchPlan.SequenceShape(0, 8, new int[] {-1}, false)), 10))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("id -1");
+    }
+
+    @Test
+    void aSequenceMayNotOutgrowItsCache() {
+        assertThatThrownBy(() -> BatchPlan.of(List.of(new BatchPlan.SequenceShape(6, 8, new int[] {1, 2, 3}, false)), 10))
+                .isInstanceOf(KvCacheExhaustedException.class).hasMessageContaining("needs 9 positions");
+    }
+
+    @Test
+    void blockIdsMustCoverTheSequenceAndLieInThePool() {
+        BatchPlan plan = BatchPlan.of(List.of(new BatchPlan.SequenceShape(16, 64, new int[] {1}, false)), 10);
+        assertThatThrownBy(() -> plan.blockTables(new int[][] {{0}}, 16, 4)).hasMessageContaining("needs 2");
+        assertThatThrownBy(() -> plan.blockTables(new int[][] {{0, 4}}, 16, 4)).hasMessageContaining("block id 4");
+    }
+
+    @Test
+    void emptyBatchesAreRejected() {
+        assertThatThrownBy(() -> BatchPlan.of(List.of(), 10)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

@@ -1,0 +1,305 @@
+package io.qspec.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.qspec.Precision;
+import io.qspec.QSpecException;
+import io.qspec.backend.Backend;
+import io.qspec.backend.Logits;
+import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RunnerOptions;
+import io.qspec.backend.SequenceInput;
+import io.qspec.kv.KvCache;
+import io.qspec.kv.KvCacheExhaustedException;
+import io.qspec.model.Model;
+import io.qspec.model.ModelConfig;
+import io.qspec.model.RopeScaling;
+import io.qspec.model.RopeStyle;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The CUDA runner against a float64 reference on small random models. Skipped (with the reason)
+ * where the backend is unavailable.
+ *
+ * <p>Tolerances, as max |gpu - reference| / max |reference| over all logits: W4A16 1e-2 (fp32
+ * accumulation in a different order than float64); W4A8 3e-2; W4A4 1.5e-1 (a 4-bit activation that
+ * rounds the other way at a .5 boundary shifts a logit by a whole quantization step).
+ */
+@Tag("gpu")
+class CudaModelRunnerGpuTest {
+    private static final double A16_TOLERANCE = 1e-2;
+    private static final double A8_TOLERANCE = 3e-2;
+    private static final double A4_TOLERANCE = 1.5e-1;
+
+    /** Padded groups (352 = 5.5 x 64), grouped-query attention, half-split RoPE. */
+    private static final ModelConfig HALF_SPLIT = new ModelConfig("llama", 128, 352, 2, 4, 2, 32, 300, 256, 1e-5f,
+            10000f, RopeStyle.HALF_SPLIT, Optional.empty(), false);
+    /** Interleaved RoPE with Llama-3 scaling, group 32, multi-query attention. */
+    private static final ModelConfig INTERLEAVED = new ModelConfig("llama", 96, 192, 2, 3, 1, 32, 257, 256, 1e-5f,
+            500000f, RopeStyle.INTERLEAVED, Optional.of(new RopeScaling(8f, 1f, 4f, 64)), false);
+
+    private static Model halfSplitModel;
+    private static Model interleavedModel;
+    private static CudaBackend backend;
+
+    @BeforeAll
+    static void requireGpu() {
+        backend = new CudaBackend();
+        Backend.Availability availability = backend.availability();
+        assumeTrue(availability.available(), () -> "CUDA backend unavailable: " + availability.reason());
+        System.out.println("GPU: " + availability.reason());
+        halfSplitModel = RandomModels.build(HALF_SPLIT, 64, 1);
+        interleavedModel = RandomModels.build(INTERLEAVED, 32, 2);
+    }
+
+    @AfterAll
+    static void closeModels() {
+        if (halfSplitModel != null) {
+            halfSplitModel.close();
+            interleavedModel.close();
+        }
+    }
+
+    private static final int[] PROMPT = {5, 17, 42, 255, 3, 99, 150};
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8", "W4A4"})
+    void logitsMatchTheFloat64Reference(Precision precision) {
+        for (Model model : List.of(halfSplitModel, interleavedModel)) {
+            ReferenceLlama reference = new ReferenceLlama(model);
+            ReferenceLlama.Sequence refSeq = reference.newSequence();
+            try (ModelRunner runner = backend.open(model); KvCache cache = runner.newCache(64)) {
+                double[][] expected = reference.forward(refSeq, PROMPT, precision);
+                Logits prefill = runner.forward(List.of(new SequenceInput(cache, PROMPT, true)), precision);
+                double[][] expectedNext = reference.forward(refSeq, new int[] {7}, precision);
+                Logits next = runner.forward(List.of(new SequenceInput(cache, new int[] {7}, false)), precision);
+
+                double error = 0;
+                for (int r = 0; r < PROMPT.length; r++) {
+                    error = Math.max(error, relativeError(prefill.row(0, r), expected[r]));
+                }
+                error = Math.max(error, relativeError(next.row(0, 0), expectedNext[0]));
+                System.out.printf("%s %s: max relative logit error %.3e%n", model.config().ropeStyle(), precision, error);
+                assertThat(error).isLessThan(tolerance(precision));
+                assertThat(cache.length()).isEqualTo(PROMPT.length + 1);
+                if (precision == Precision.W4A16) {
+                    for (int r = 0; r < PROMPT.length; r++) {
+                        assertTopOneAgrees(prefill.row(0, r), expected[r]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void cachedKeysAreTheReferenceKeysInFp16() {
+        ReferenceLlama reference = new ReferenceLlama(halfSplitModel);
+        ReferenceLlama.Sequence refSeq = reference.newSequence();
+        reference.forward(refSeq, PROMPT, Precision.W4A16);
+        try (ModelRunner runner = backend.open(halfSplitModel); KvCache cache = runner.newCache(64)) {
+            runner.forward(List.of(new SequenceInput(cache, PROMPT, false)), Precision.W4A16);
+            float[] key = new float[cache.kvDim()];
+            float[] value = new float[cache.kvDim()];
+            double worst = 0;
+            for (int l = 0; l < cache.layers(); l++) {
+                for (int p = 0; p < PROMPT.length; p++) {
+                    cache.readKey(l, p, key);
+                    cache.readValue(l, p, value);
+                    worst = Math.max(worst, relativeError(key, refSeq.keys.get(l).get(p)));
+                    worst = Math.max(worst, relativeError(value, refSeq.values.get(l).get(p)));
+                }
+            }
+            System.out.printf("KV cache vs reference: max relative error %.3e%n", worst);
+            assertThat(worst).isLessThan(A16_TOLERANCE);
+        }
+    }
+
+    @Test
+    void verifyPassOverFourTokensEqualsFourSingleTokenPasses() {
+        int[] draft = {11, 12, 13, 14};
+        try (ModelRunner runner = backend.open(halfSplitModel);
+             KvCache verified = runner.newCache(64);
+             KvCache stepped = runner.newCache(64)) {
+            runner.forward(List.of(new SequenceInput(verified, PROMPT, false)), Precision.W4A16);
+            runner.forward(List.of(new SequenceInput(stepped, PROMPT, false)), Precision.W4A16);
+
+            Logits verify = runner.forward(List.of(new SequenceInput(verified, draft, true)), Precision.W4A16);
+            double worst = 0;
+            for (int i = 0; i < draft.length; i++) {
+                Logits single = runner.forward(List.of(new SequenceInput(stepped, new int[] {draft[i]}, false)),
+                        Precision.W4A16);
+                assertThat(verify.argmax(0, i)).isEqualTo(single.argmax(0, 0));
+                worst = Math.max(worst, relativeError(verify.row(0, i), toDouble(single.row(0, 0))));
+            }
+            System.out.printf("verify(4) vs 4 x decode(1): max relative logit difference %.3e%n", worst);
+            assertThat(worst).isLessThan(1e-3);
+        }
+    }
+
+    @Test
+    void truncateThenVerifyRewritesTheDraftEntries() {
+        int[] draft = {21, 22, 23, 24};
+        try (ModelRunner runner = backend.open(halfSplitModel);
+             KvCache qspec = runner.newCache(64);
+             KvCache plain = runner.newCache(64)) {
+            runner.forward(List.of(new SequenceInput(qspec, PROMPT, false)), Precision.W4A16);
+            runner.forward(List.of(new SequenceInput(plain, PROMPT, false)), Precision.W4A16);
+            // draft: W4A4 entries appended one token at a time, then rolled back
+            for (int token : draft) {
+                runner.forward(List.of(new SequenceInput(qspec, new int[] {token}, false)), Precision.W4A4);
+            }
+            assertThat(qspec.length()).isEqualTo(PROMPT.length + draft.length);
+            qspec.truncate(PROMPT.length);
+            // verify: W4A16 overwrites the draft positions in place
+            Logits verify = runner.forward(List.of(new SequenceInput(qspec, draft, true)), Precision.W4A16);
+            Logits reference = runner.forward(List.of(new SequenceInput(plain, draft, true)), Precision.W4A16);
+            for (int i = 0; i < draft.length; i++) {
+                assertThat(verify.argmax(0, i)).isEqualTo(reference.argmax(0, i));
+                assertThat(relativeError(verify.row(0, i), toDouble(reference.row(0, i)))).isLessThan(1e-3);
+            }
+            float[] a = new float[qspec.kvDim()];
+            float[] b = new float[plain.kvDim()];
+            for (int l = 0; l < qspec.layers(); l++) {
+                for (int p = PROMPT.length; p < PROMPT.length + draft.length; p++) {
+                    qspec.readKey(l, p, a);
+                    plain.readKey(l, p, b);
+                    assertThat(relativeError(a, toDouble(b))).isLessThan(1e-3);
+                    qspec.readValue(l, p, a);
+                    plain.readValue(l, p, b);
+                    assertThat(relativeError(a, toDouble(b))).isLessThan(1e-3);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchOfSequencesEqualsSeparatePasses() {
+        int[] other = {1, 2, 3};
+        try (ModelRunner runner = backend.open(halfSplitModel);
+             KvCache a = runner.newCache(64);
+             KvCache b = runner.newCache(64);
+             KvCache aAlone = runner.newCache(64);
+             KvCache bAlone = runner.newCache(64)) {
+            Logits batched = runner.forward(List.of(new SequenceInput(a, PROMPT, true), new SequenceInput(b, other, false)),
+                    Precision.W4A16);
+            Logits first = runner.forward(List.of(new SequenceInput(aAlone, PROMPT, true)), Precision.W4A16);
+            Logits second = runner.forward(List.of(new SequenceInput(bAlone, other, false)), Precision.W4A16);
+            for (int r = 0; r < PROMPT.length; r++) {
+                assertThat(relativeError(batched.row(0, r), toDouble(first.row(0, r)))).isLessThan(1e-3);
+            }
+            assertThat(relativeError(batched.row(1, 0), toDouble(second.row(0, 0)))).isLessThan(1e-3);
+            assertThat(a.length()).isEqualTo(PROMPT.length);
+            assertThat(b.length()).isEqualTo(other.length);
+        }
+    }
+
+    @Test
+    void badInputsAreRejectedBeforeTheGpuSeesThem() {
+        try (ModelRunner runner = backend.open(halfSplitModel); ModelRunner other = backend.open(halfSplitModel);
+             KvCache cache = runner.newCache(8); KvCache foreign = other.newCache(8)) {
+            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(cache, new int[] {300}, false)), Precision.W4A16))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vocabulary");
+            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(cache, new int[9], false)), Precision.W4A16))
+                    .hasMessageContaining("needs 9 positions");
+            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(foreign, new int[1], false)), Precision.W4A16))
+                    .hasMessageContaining("not created by this CUDA runner");
+            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(cache, new int[1], false)), Precision.FP32))
+                    .isInstanceOf(QSpecException.class).hasMessageContaining("CPU backend");
+            assertThat(cache.length()).isZero();
+        }
+    }
+
+    @Test
+    void aClosedRunnerRefusesWork() {
+        ModelRunner runner = backend.open(halfSplitModel);
+        KvCache cache = runner.newCache(8);
+        runner.close();
+        runner.close();
+        assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(cache, new int[1], false)), Precision.W4A16))
+                .isInstanceOf(IllegalStateException.class);
+        cache.close();
+    }
+
+    @Test
+    void deviceOutOfMemoryIsATypedException() {
+        // a 1 TB KV budget: more than any GPU holds
+        assertThatThrownBy(() -> backend.open(halfSplitModel, new RunnerOptions(1L << 40)))
+                .isInstanceOf(CudaOutOfMemoryException.class)
+                .hasMessageContaining("K pool of layer 0");
+        // what the failed open had uploaded was freed: a normal open still works
+        try (ModelRunner runner = backend.open(halfSplitModel)) {
+            assertThat(runner.backendName()).isEqualTo("cuda");
+        }
+    }
+
+    @Test
+    void cachesReserveTheirCapacityUpFrontAndGiveItBackOnClose() {
+        long bytesPerBlock = 2L * HALF_SPLIT.layers() * CudaModelRunner.BLOCK_SIZE * HALF_SPLIT.kvDim() * 2;
+        try (ModelRunner runner = backend.open(halfSplitModel, new RunnerOptions(4 * bytesPerBlock))) {
+            assertThat(runner.totalKvPositions()).isEqualTo(4L * CudaModelRunner.BLOCK_SIZE);
+            KvCache first = runner.newCache(40);
+            assertThat(runner.availableKvPositions()).isEqualTo(CudaModelRunner.BLOCK_SIZE);
+            assertThatThrownBy(() -> runner.newCache(17)).isInstanceOf(KvCacheExhaustedException.class);
+            first.close();
+            assertThat(runner.availableKvPositions()).isEqualTo(runner.totalKvPositions());
+            try (KvCache whole = runner.newCache(64)) {
+                Logits logits = runner.forward(List.of(new SequenceInput(whole, PROMPT, false)), Precision.W4A16);
+                assertThat(logits.vocabSize()).isEqualTo(HALF_SPLIT.vocabSize());
+            }
+        }
+    }
+
+    private static double tolerance(Precision precision) {
+        return switch (precision) {
+            case W4A16 -> A16_TOLERANCE;
+            case W4A8 -> A8_TOLERANCE;
+            default -> A4_TOLERANCE;
+        };
+    }
+
+    /** The GPU's top token must be the reference's, unless the two are within tolerance of a tie. */
+    private static void assertTopOneAgrees(float[] actual, double[] expected) {
+        int top = 0;
+        double max = Double.NEGATIVE_INFINITY;
+        double scale = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            if (expected[i] > max) {
+                max = expected[i];
+            }
+        }
+        for (int i = 1; i < actual.length; i++) {
+            if (actual[i] > actual[top]) {
+                top = i;
+            }
+        }
+        assertThat(max - expected[top]).isLessThanOrEqualTo(A16_TOLERANCE * scale);
+    }
+
+    static double relativeError(float[] actual, double[] expected) {
+        double scale = 1e-30;
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+        }
+        return worst / scale;
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
+}

@@ -1,0 +1,88 @@
+package io.qspec.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+/** The checks run before any kernel launch; none of these tests reaches native code. */
+class KernelArgumentsTest {
+    // fake device addresses: only their sizes matter to the checks
+    private static DeviceBuffer buffer(long bytes) {
+        return new DeviceBuffer(0x10000, bytes);
+    }
+
+    /** A 64x100 INT4 matrix, group 64: rows of 128 stored inputs (64 bytes), 2 scales per row. */
+    private static DeviceLinear linear() {
+        return new DeviceLinear("w", buffer(64L * 64), buffer(64L * 2 * 2), 64, 100, 64);
+    }
+
+    @Test
+    void matrixExtentCountsOnlyTheLastRowsColumns() {
+        assertThat(KernelArguments.matrixBytes("x", 3, 10, 16, 2)).isEqualTo((2L * 16 + 10) * 2);
+        assertThatThrownBy(() -> KernelArguments.matrixBytes("x", 3, 10, 8, 2)).hasMessageContaining("leading dimension");
+        assertThatThrownBy(() -> KernelArguments.matrixBytes("x", 0, 10, 10, 2)).hasMessageContaining("rows");
+    }
+
+    @Test
+    void a16GemmChecksInputAndOutputExtents() {
+        DeviceLinear w = linear();
+        assertThatCode(() -> KernelArguments.requireA16Gemm(buffer(4L * 100 * 2), 100, w, buffer(4L * 64 * 4), 64, 4))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(() -> KernelArguments.requireA16Gemm(buffer(4L * 100 * 2 - 1), 100, w, buffer(4L * 64 * 4), 64, 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("x (fp16) for w");
+        assertThatThrownBy(() -> KernelArguments.requireA16Gemm(buffer(4L * 100 * 2), 100, w, buffer(4L * 64 * 4), 63, 4))
+                .hasMessageContaining("leading dimension");
+    }
+
+    @Test
+    void quantizedGemmNeedsPaddedRowsAndOneScalePerGroup() {
+        DeviceLinear w = linear();
+        assertThatCode(() -> KernelArguments.requireQuantizedGemm(buffer(2L * 128), buffer(2L * 2 * 4), w,
+                buffer(2L * 64 * 4), 64, 2, 4)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> KernelArguments.requireQuantizedGemm(buffer(2L * 100), buffer(2L * 2 * 4), w,
+                buffer(2L * 64 * 4), 64, 2, 4)).hasMessageContaining("quantized activations");
+        assertThatThrownBy(() -> KernelArguments.requireQuantizedGemm(buffer(2L * 128), buffer(2L * 2 * 4), w,
+                buffer(2L * 64 * 4), 64, 2, 5)).hasMessageContaining("8 or 4");
+    }
+
+    @Test
+    void deviceLinearRejectsBuffersThatDoNotMatchTheInt4Layout() {
+        assertThatThrownBy(() -> new DeviceLinear("w", buffer(64L * 50), buffer(64L * 2 * 2), 64, 100, 64))
+                .hasMessageContaining("packed buffer");
+        assertThatThrownBy(() -> new DeviceLinear("w", buffer(64L * 64), buffer(64L * 2), 64, 100, 64))
+                .hasMessageContaining("scale buffer");
+        assertThatThrownBy(() -> new DeviceLinear("w", buffer(64L * 64), buffer(64L * 2 * 2), 64, 100, 48))
+                .hasMessageContaining("group");
+    }
+
+    @Test
+    void kernelsRefuseBadArgumentsBeforeAnyNativeCall() {
+        Kernels kernels = new Kernels(MemorySegment.NULL);
+        DeviceLinear w = linear();
+        assertThatThrownBy(() -> kernels.w4a16Gemm(buffer(10), 100, w, buffer(1 << 20), 64, 4))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> kernels.embedding(buffer(4), buffer(1000), 100, buffer(1 << 20), 2, 8))
+                .hasMessageContaining("token ids");
+        assertThatThrownBy(() -> kernels.rmsnormQuantize(buffer(1 << 20), buffer(400), buffer(100), buffer(64), 1, 100, 64, 8, 1e-5f))
+                .hasMessageContaining("quantized activations");
+        assertThatThrownBy(() -> kernels.addInPlace(buffer(40), buffer(36), 10)).hasMessageContaining("y needs 40");
+    }
+
+    @Test
+    void sharedQuantizedInputsNeedOneGroupSize() {
+        DeviceLinear a = linear();
+        DeviceLinear b = new DeviceLinear("b", buffer(64L * 64), buffer(64L * 4 * 2), 64, 100, 32);
+        assertThat(Kernels.commonGroup(a, a)).isEqualTo(64);
+        assertThatThrownBy(() -> Kernels.commonGroup(a, b)).hasMessageContaining("cannot share");
+    }
+
+    @Test
+    void slicesStayInsideTheirBuffer() {
+        DeviceBuffer b = new DeviceBuffer(1000, 100);
+        assertThat(b.slice(10, 90).address()).isEqualTo(1010);
+        assertThatThrownBy(() -> b.slice(10, 91)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+}

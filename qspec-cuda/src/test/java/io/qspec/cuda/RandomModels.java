@@ -1,0 +1,118 @@
+package io.qspec.cuda;
+
+import io.qspec.format.RawTensor;
+import io.qspec.format.TensorType;
+import io.qspec.model.LayerWeights;
+import io.qspec.model.LinearWeight;
+import io.qspec.model.Model;
+import io.qspec.model.ModelConfig;
+import io.qspec.model.ModelWeights;
+import io.qspec.quant.Int4Matrix;
+import io.qspec.quant.QuantScheme;
+import io.qspec.tokenizer.Tokenizer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Random;
+
+/** Small Llama models with random INT4 weights, built in memory for GPU tests. */
+final class RandomModels {
+    private RandomModels() {
+    }
+
+    static Model build(ModelConfig c, int group, long seed) {
+        Random random = new Random(seed);
+        Arena arena = Arena.ofShared();
+        MemorySegment embedding = arena.allocate((long) c.vocabSize() * c.dim() * 4, 64);
+        for (long i = 0; i < (long) c.vocabSize() * c.dim(); i++) {
+            embedding.setAtIndex(ValueLayout.JAVA_FLOAT, i, random.nextFloat() * 2 - 1);
+        }
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            layers.add(new LayerWeights(norm(random, c.dim()),
+                    linear(arena, random, "blk." + l + ".attn_q", c.qDim(), c.dim(), group),
+                    linear(arena, random, "blk." + l + ".attn_k", c.kvDim(), c.dim(), group),
+                    linear(arena, random, "blk." + l + ".attn_v", c.kvDim(), c.dim(), group),
+                    linear(arena, random, "blk." + l + ".attn_output", c.dim(), c.qDim(), group),
+                    norm(random, c.dim()),
+                    linear(arena, random, "blk." + l + ".ffn_gate", c.hiddenDim(), c.dim(), group),
+                    linear(arena, random, "blk." + l + ".ffn_up", c.hiddenDim(), c.dim(), group),
+                    linear(arena, random, "blk." + l + ".ffn_down", c.dim(), c.hiddenDim(), group)));
+        }
+        ModelWeights weights = new ModelWeights(
+                new RawTensor("token_embd.weight", TensorType.F32, new long[] {c.vocabSize(), c.dim()}, embedding),
+                layers, norm(random, c.dim()), linear(arena, random, "output", c.vocabSize(), c.dim(), group));
+        return new Model("random-" + seed, null, c, weights, new ByteTokenizer(c.vocabSize()), QuantScheme.grouped(group),
+                arena::close);
+    }
+
+    private static float[] norm(Random random, int dim) {
+        float[] w = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            w[i] = 0.8f + 0.4f * random.nextFloat();
+        }
+        return w;
+    }
+
+    /** Scales about 1 / (std(q) * sqrt(cols)) keep activations of order one through the layers. */
+    private static LinearWeight linear(Arena arena, Random random, String name, int rows, int cols, int group) {
+        Int4Matrix m = Int4Matrix.allocate(arena, rows, cols, group);
+        float typical = (float) (1.0 / (4.6 * Math.sqrt(cols)));
+        for (int n = 0; n < rows; n++) {
+            for (int k = 0; k < cols; k++) {
+                m.setQ(n, k, random.nextInt(16) - 8);
+            }
+            for (int g = 0; g < m.groupsPerRow(); g++) {
+                m.setScaleBits(n, g, Float.floatToFloat16(typical * (0.5f + random.nextFloat())));
+            }
+        }
+        return new LinearWeight(name, m, Optional.empty());
+    }
+
+    /** A trivial tokenizer: id i is the byte i % 256. */
+    private record ByteTokenizer(int vocabSize) implements Tokenizer {
+        @Override
+        public int[] encode(String text, boolean addBos) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            int[] ids = new int[bytes.length];
+            for (int i = 0; i < bytes.length; i++) {
+                ids[i] = bytes[i] & 0xFF;
+            }
+            return ids;
+        }
+
+        @Override
+        public String decode(int[] ids) {
+            byte[] bytes = new byte[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                bytes[i] = (byte) ids[i];
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public byte[] tokenBytes(int id) {
+            return new byte[] {(byte) id};
+        }
+
+        @Override
+        public String tokenText(int id) {
+            return "<" + id + ">";
+        }
+
+        @Override
+        public OptionalInt bosId() {
+            return OptionalInt.empty();
+        }
+
+        @Override
+        public OptionalInt eosId() {
+            return OptionalInt.empty();
+        }
+    }
+}
