@@ -16,9 +16,9 @@ public final class CliSupport {
         for (var h : root.getHandlers()) {
             root.removeHandler(h);
         }
+        System.setProperty("java.util.logging.SimpleFormatter.format", "[%4$s] %5$s%n");
         ConsoleHandler handler = new ConsoleHandler();
         handler.setFormatter(new SimpleFormatter());
-        System.setProperty("java.util.logging.SimpleFormatter.format", "[%4$s] %5$s%n");
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
         root.setLevel(verbose ? Level.INFO : Level.WARNING);
