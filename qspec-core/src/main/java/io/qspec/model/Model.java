@@ -18,9 +18,16 @@ public final class Model implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final QuantScheme quantScheme;
     private final AutoCloseable resources;
+    private final String chatTemplate;
 
     public Model(String name, Path source, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
                  QuantScheme quantScheme, AutoCloseable resources) {
+        this(name, source, config, weights, tokenizer, quantScheme, null, resources);
+    }
+
+    /** @param chatTemplate the model's Jinja chat template as found in its files, or null */
+    public Model(String name, Path source, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
+                 QuantScheme quantScheme, String chatTemplate, AutoCloseable resources) {
         this.name = Objects.requireNonNull(name, "name");
         this.source = source;
         this.config = Objects.requireNonNull(config, "config");
@@ -28,6 +35,12 @@ public final class Model implements AutoCloseable {
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.quantScheme = Objects.requireNonNull(quantScheme, "quantScheme");
         this.resources = Objects.requireNonNull(resources, "resources");
+        this.chatTemplate = chatTemplate;
+    }
+
+    /** The model's own chat template (GGUF {@code tokenizer.chat_template}, or {@code tokenizer_config.json}'s), if it has one. */
+    public java.util.Optional<String> chatTemplate() {
+        return java.util.Optional.ofNullable(chatTemplate);
     }
 
     /** Loads a {@code .gguf} file or a Hugging Face model folder with default options. */

@@ -54,7 +54,9 @@ public final class ModelLoader {
             }
             ModelWeights weights = new WeightReader(source, arch.tensorNames(), config, options, arena).read();
             String name = path.getFileName().toString();
-            return new Model(name, path, config, weights, tokenizer, options.quantScheme(), () -> {
+            String chatTemplate = source.metadata().getString("tokenizer.chat_template")
+                    .or(() -> source.metadata().getString("tokenizer_config.chat_template")).orElse(null);
+            return new Model(name, path, config, weights, tokenizer, options.quantScheme(), chatTemplate, () -> {
                 arena.close();
                 source.close();
             });

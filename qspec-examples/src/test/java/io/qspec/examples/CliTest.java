@@ -68,6 +68,34 @@ class CliTest {
     }
 
     @Test
+    void chatAnswersEachLineOfPipedInputAndExitsAtItsEnd() {
+        var oldIn = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("Tell me a story.\n\nWhat next?\n".getBytes(StandardCharsets.UTF_8)));
+            Run r = run("chat", "--model", models().resolve("TinyStories-656K").toString(), "--max-tokens", "12",
+                    "--backend", "cpu", "--stats");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.err().lines().filter(l -> l.startsWith("[12 tokens")).count()).as(r.err()).isEqualTo(2);
+            assertThat(r.out().strip()).isNotEmpty();
+        } finally {
+            System.setIn(oldIn);
+        }
+    }
+
+    @Test
+    void samplingFlagsAreReproducibleAndReported() {
+        String model = models().resolve("stories260K/stories260K.gguf").toString();
+        String[] args = {"generate", "--model", model, "--prompt", "Once upon a time", "--max-tokens", "20", "--json",
+                "--temperature", "0.8", "--top-p", "0.9", "--seed", "11", "--gamma", "adaptive", "--backend", "cpu"};
+        Run a = run(args);
+        Run b = run(args);
+        assertThat(a.exit()).as(a.err()).isZero();
+        JsonObject json = JsonParser.parseString(a.out().strip()).getAsJsonObject();
+        assertThat(json.get("acceptance").getAsString()).isEqualTo("rejection");
+        assertThat(json.get("token_ids")).isEqualTo(JsonParser.parseString(b.out().strip()).getAsJsonObject().get("token_ids"));
+    }
+
+    @Test
     void badInputIsOneLineOnStderrWithNonZeroExit() {
         Run missing = run("generate", "--model", "/nonexistent.gguf", "--prompt", "x");
         assertThat(missing.exit()).isNotZero();

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code qspec} command line: {@code generate}, {@code bench}. */
 @Command(name = "qspec", mixinStandardHelpOptions = true, version = "qspec 0.1.0",
         description = "Quantized speculative decoding (QSpec) on the JVM.",
-        subcommands = {GenerateCommand.class, io.qspec.examples.bench.BenchCommand.class,
+        subcommands = {GenerateCommand.class, ChatCommand.class, io.qspec.examples.bench.BenchCommand.class,
                 io.qspec.examples.eval.EvalCommand.class})
 public final class QSpecCli {
 
