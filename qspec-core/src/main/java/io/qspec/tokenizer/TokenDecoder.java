@@ -140,6 +140,28 @@ sealed interface TokenDecoder {
         }
     }
 
+    /**
+     * Byte-level models: joins the pieces, turns each character back into the byte it spells
+     * ({@link ByteLevelAlphabet}) and reads the bytes as UTF-8; bytes that are not valid UTF-8
+     * become U+FFFD, as in Hugging Face.
+     */
+    record ByteLevel() implements TokenDecoder {
+        @Override
+        public List<String> decode(List<String> pieces) {
+            byte[] utf8 = ByteLevelAlphabet.decode(String.join("", pieces));
+            return List.of(new String(utf8, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Whether {@code decoder} is or contains a {@link ByteLevel} step, i.e. the vocabulary is byte-level. */
+    static boolean isByteLevel(TokenDecoder decoder) {
+        return switch (decoder) {
+            case ByteLevel b -> true;
+            case Sequence s -> s.steps().stream().anyMatch(TokenDecoder::isByteLevel);
+            default -> false;
+        };
+    }
+
     static TokenDecoder fromJson(Path source, JsonObject json) {
         if (json == null) {
             return new JoinWithSpaces();
@@ -163,6 +185,7 @@ sealed interface TokenDecoder {
             case "Replace" -> new Replace(JsonFields.stringPattern(source, json, "decoder Replace"),
                     JsonFields.string(source, json, "content", "decoder Replace"));
             case "ByteFallback" -> new ByteFallback();
+            case "ByteLevel" -> new ByteLevel();
             case "Fuse" -> new Fuse();
             case "Strip" -> new Strip(JsonFields.string(source, json, "content", "decoder Strip"),
                     JsonFields.optionalInt(json, "start", 0), JsonFields.optionalInt(json, "stop", 0));
