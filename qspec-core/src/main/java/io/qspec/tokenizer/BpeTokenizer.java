@@ -141,8 +141,9 @@ public final class BpeTokenizer implements Tokenizer {
     /**
      * The byte-level BPE vocabulary of a GGUF file ({@code tokenizer.ggml.model = "gpt2"}): tokens,
      * merges, token types (control and user-defined tokens are matched whole), the split regexes
-     * named by {@code tokenizer.ggml.pre} ("llama-bpe", "qwen2", "gpt2", "default"), BOS/EOS ids
-     * and {@code add_bos_token}. Encodes like the model's tokenizer.json.
+     * named by {@code tokenizer.ggml.pre} (llama.cpp's names for the Llama 3, Qwen2, GPT-2 and
+     * "default" pre-tokenizers, e.g. "llama-bpe", "qwen2", "gpt-2"), BOS/EOS ids and
+     * {@code add_bos_token}. Encodes like the model's tokenizer.json.
      *
      * @param forMessages the model file, named in error messages
      * @throws ModelFormatException when the metadata is missing, of the wrong kind, inconsistent or

@@ -17,15 +17,14 @@ import java.util.Optional;
  *       vocabulary; control (3) and unknown (2) tokens become special added tokens, user-defined (4)
  *       ones plain added tokens, all matched whole before pre-tokenization, as llama.cpp does;</li>
  *   <li>{@code tokenizer.ggml.merges} ("left right", ranked by position) become the merges;</li>
- *   <li>{@code tokenizer.ggml.pre} picks the split regexes (and, for "llama-bpe", Llama 3's
- *       {@code ignore_merges}), followed by a regex-free ByteLevel step; the decoder is ByteLevel;</li>
+ *   <li>{@code tokenizer.ggml.pre} picks the split regexes and {@code ignore_merges}
+ *       ({@link GgufPreTokenizer}; absent means "default"), followed by a regex-free ByteLevel step;
+ *       the decoder is ByteLevel;</li>
  *   <li>{@code bos_token_id}, {@code eos_token_id} and {@code add_bos_token} become a tokenizer_config.</li>
  * </ul>
  */
 final class GgufByteLevelVocabulary {
     private static final String KEY = "tokenizer.ggml.";
-    /** The {@code tokenizer.ggml.pre} values understood, for error messages. */
-    static final List<String> SUPPORTED_PRE = List.of("llama-bpe", "llama3", "qwen2", "gpt2", "default");
 
     /** A tokenizer.json and tokenizer_config.json equivalent to the GGUF vocabulary, and the ids they must yield. */
     record Translation(JsonObject tokenizerJson, JsonObject tokenizerConfig, int bosId, int eosId) {
@@ -81,16 +80,19 @@ final class GgufByteLevelVocabulary {
             mergePairs.add(pair);
         }
 
-        String pre = metadata.getString(KEY + "pre").orElse("default");
+        String preName = metadata.getString(KEY + "pre").orElse("default");
+        GgufPreTokenizer pre = GgufPreTokenizer.byName(preName).orElseThrow(() -> new ModelFormatException(file,
+                "metadata '" + KEY + "pre' is '" + preName + "', a pre-tokenizer QSpec does not know; supported: "
+                        + String.join(", ", GgufPreTokenizer.allNames())));
         JsonObject modelJson = new JsonObject();
         modelJson.addProperty("type", "BPE");
-        modelJson.addProperty("ignore_merges", pre.equals("llama-bpe") || pre.equals("llama3"));
+        modelJson.addProperty("ignore_merges", pre.ignoreMerges);
         modelJson.add("vocab", vocab);
         modelJson.add("merges", mergePairs);
 
         JsonObject json = new JsonObject();
         json.add("added_tokens", added);
-        json.add("pre_tokenizer", preTokenizer(pre, file));
+        json.add("pre_tokenizer", preTokenizer(pre));
         json.add("decoder", typed("ByteLevel"));
         json.add("model", modelJson);
 
@@ -103,7 +105,7 @@ final class GgufByteLevelVocabulary {
         if (eosId >= 0) {
             config.addProperty("eos_token", (String) tokens.get(eosId));
         }
-        Object addBos = metadata.get(KEY + "add_bos_token").orElse(false);
+        Object addBos = metadata.get(KEY + "add_bos_token").orElse(pre.addBosByDefault);
         if (!(addBos instanceof Boolean flag)) {
             throw new ModelFormatException(file, "metadata '" + KEY + "add_bos_token' is " + addBos + "; expected a boolean");
         }
@@ -112,17 +114,9 @@ final class GgufByteLevelVocabulary {
     }
 
     /** The regex Splits llama.cpp applies for {@code pre}, then the bytes-to-alphabet step. */
-    private static JsonObject preTokenizer(String pre, Path file) {
-        List<String> regexes = switch (pre) {
-            case "llama-bpe", "llama3" -> List.of(PreTokenizerRegex.LLAMA3);
-            case "qwen2" -> List.of(PreTokenizerRegex.QWEN2);
-            case "gpt2" -> List.of(PreTokenizerRegex.GPT2);
-            case "default" -> PreTokenizerRegex.LLAMA_CPP_DEFAULT;
-            default -> throw new ModelFormatException(file, "metadata '" + KEY + "pre' is '" + pre
-                    + "', a pre-tokenizer QSpec does not know; supported: " + String.join(", ", SUPPORTED_PRE));
-        };
+    private static JsonObject preTokenizer(GgufPreTokenizer pre) {
         JsonArray steps = new JsonArray();
-        for (String regex : regexes) {
+        for (String regex : pre.regexes) {
             JsonObject split = typed("Split");
             JsonObject pattern = new JsonObject();
             pattern.addProperty("Regex", regex);

@@ -58,6 +58,27 @@ class ByteLevelGgufTest {
     }
 
     @Test
+    void llamaCppAliasesAndBosDefaults() {
+        // Llama 3 names default to BOS and ignore_merges; others to neither, unless add_bos_token says so.
+        for (String name : List.of("llama3", "llama-v3", "llama-bpe")) {
+            Map<String, Object> md = new java.util.HashMap<>(ByteLevelTinyVocab.ggufMetadata(name));
+            md.remove("tokenizer.ggml.add_bos_token");
+            BpeTokenizer t = (BpeTokenizer) fromGguf(md);
+            assertThat(t.addBosByDefault()).as(name).isTrue();
+            assertThat(t.encode(" hi", false)).as(name).containsExactly(SPACE_HI);
+        }
+        for (String name : List.of("gpt-2", "qwen2", "default")) {
+            Map<String, Object> md = new java.util.HashMap<>(ByteLevelTinyVocab.ggufMetadata(name));
+            md.remove("tokenizer.ggml.add_bos_token");
+            assertThat(((BpeTokenizer) fromGguf(md)).addBosByDefault()).as(name).isFalse();
+        }
+        // No tokenizer.ggml.pre at all: llama.cpp's "default".
+        Map<String, Object> noPre = new java.util.HashMap<>(ByteLevelTinyVocab.ggufMetadata("gpt2"));
+        noPre.remove("tokenizer.ggml.pre");
+        assertThat(fromGguf(noPre).encode("hello hello", false)).containsExactly(ByteLevelTinyVocab.HELLO, ByteLevelTinyVocab.SPACE_HELLO);
+    }
+
+    @Test
     void llamaModelStillGetsTheSentencePieceTokenizer() {
         Map<String, Object> md = Map.of(
                 "tokenizer.ggml.model", "llama",

@@ -90,6 +90,17 @@ class ByteLevelPreTokenizerRegexTest {
     }
 
     @Test
+    void llamaCppDefaultAppliesItsFourRegexesOneAfterAnother() {
+        PreTokenizer p = new PreTokenizer.Sequence(PreTokenizerRegex.LLAMA_CPP_DEFAULT.stream()
+                .<PreTokenizer>map(r -> new PreTokenizer.Split(PreTokenizerRegex.compile(r), SplitBehavior.ISOLATED, false))
+                .toList());
+        // 1: punctuation and $+<=>^~| runs: "a" "," " 12345 " "$" "x".
+        // 2: GPT-2 words: " 12345 " → " 12345" + " " (\s+(?!\S) at the end of the piece).
+        // 3: digit runs: " 12345" → " " + "12345".  4: groups of three ASCII digits: "123" + "45".
+        assertThat(p.split("a, 12345 $x", true)).containsExactly("a", ",", " ", "123", "45", " ", "$", "x");
+    }
+
+    @Test
     void byteLevelWithItsOwnRegexSpellsWordsInTheByteAlphabet() {
         // ByteLevel(use_regex=true) splits with the GPT-2 regex, then spells bytes: " é" → "Ġ" + "Ã©".
         PreTokenizer p = new PreTokenizer.ByteLevel(false, true);
