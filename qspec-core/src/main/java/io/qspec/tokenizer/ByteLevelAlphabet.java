@@ -1,6 +1,5 @@
 package io.qspec.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -50,21 +49,19 @@ final class ByteLevelAlphabet {
     }
 
     /**
-     * The bytes a byte-level piece stands for. Characters outside the alphabet (found in added tokens
-     * written as plain text) contribute their own UTF-8 bytes, so such tokens decode to their text.
+     * The bytes a byte-level piece stands for. A piece with any character outside the alphabet (an
+     * added token written as plain text, e.g. one containing a space or CJK) stands for its own
+     * UTF-8 bytes, as in Hugging Face's ByteLevel decoder.
      */
     static byte[] decode(String piece) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(piece.length());
-        for (int i = 0; i < piece.length(); ) {
-            int cp = piece.codePointAt(i);
-            int n = Character.charCount(cp);
-            if (cp < BYTE_OF_CHAR.length && BYTE_OF_CHAR[cp] >= 0) {
-                out.write(BYTE_OF_CHAR[cp]);
-            } else {
-                out.writeBytes(piece.substring(i, i + n).getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = new byte[piece.length()];
+        for (int i = 0; i < piece.length(); i++) {
+            char c = piece.charAt(i);
+            if (c >= BYTE_OF_CHAR.length || BYTE_OF_CHAR[c] < 0) {
+                return piece.getBytes(StandardCharsets.UTF_8);
             }
-            i += n;
+            bytes[i] = (byte) BYTE_OF_CHAR[c];
         }
-        return out.toByteArray();
+        return bytes;
     }
 }

@@ -141,15 +141,16 @@ sealed interface TokenDecoder {
     }
 
     /**
-     * Byte-level models: joins the pieces, turns each character back into the byte it spells
-     * ({@link ByteLevelAlphabet}) and reads the bytes as UTF-8; bytes that are not valid UTF-8
-     * become U+FFFD, as in Hugging Face.
+     * Byte-level models: turns each piece back into the bytes it spells ({@link ByteLevelAlphabet}),
+     * joins them and reads them as UTF-8; bytes that are not valid UTF-8 become U+FFFD, as in
+     * Hugging Face.
      */
     record ByteLevel() implements TokenDecoder {
         @Override
         public List<String> decode(List<String> pieces) {
-            byte[] utf8 = ByteLevelAlphabet.decode(String.join("", pieces));
-            return List.of(new String(utf8, StandardCharsets.UTF_8));
+            ByteArrayOutputStream utf8 = new ByteArrayOutputStream();
+            pieces.forEach(p -> utf8.writeBytes(ByteLevelAlphabet.decode(p)));
+            return List.of(utf8.toString(StandardCharsets.UTF_8));
         }
     }
 

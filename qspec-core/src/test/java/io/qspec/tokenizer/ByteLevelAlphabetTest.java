@@ -45,7 +45,8 @@ class ByteLevelAlphabetTest {
         assertThat(ByteLevelAlphabet.encode("😀")).isEqualTo("ðŁĺĢ");
         String text = "Hello, 世界! 😀\r\n\tnaïve";
         assertThat(new String(ByteLevelAlphabet.decode(ByteLevelAlphabet.encode(text)), StandardCharsets.UTF_8)).isEqualTo(text);
-        // Characters outside the alphabet (plain-text added tokens) keep their own UTF-8.
-        assertThat(ByteLevelAlphabet.decode("a 世")).isEqualTo("a 世".getBytes(StandardCharsets.UTF_8));
+        // A piece with characters outside the alphabet (a plain-text added token) keeps its own UTF-8,
+        // all of it: "Ġ" is not read as a space there.
+        assertThat(ByteLevelAlphabet.decode("Ġ 世")).isEqualTo("Ġ 世".getBytes(StandardCharsets.UTF_8));
     }
 }
