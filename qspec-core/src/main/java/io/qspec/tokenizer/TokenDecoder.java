@@ -157,7 +157,7 @@ sealed interface TokenDecoder {
     /** Whether {@code decoder} is or contains a {@link ByteLevel} step, i.e. the vocabulary is byte-level. */
     static boolean isByteLevel(TokenDecoder decoder) {
         return switch (decoder) {
-            case ByteLevel b -> true;
+            case ByteLevel _ -> true;
             case Sequence s -> s.steps().stream().anyMatch(TokenDecoder::isByteLevel);
             default -> false;
         };
