@@ -15,8 +15,8 @@ import io.qspec.format.safetensors.HuggingFaceModelFolder;
 import io.qspec.quant.Int4Matrix;
 import io.qspec.quant.Int4Quantizer;
 import io.qspec.tokenizer.BpeTokenizer;
-import io.qspec.tokenizer.SentencePieceTokenizer;
 import io.qspec.tokenizer.Tokenizer;
+import io.qspec.tokenizer.Tokenizers;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -47,7 +47,7 @@ public final class ModelLoader {
             ModelConfig config = arch.config(source);
             Tokenizer tokenizer = Files.isDirectory(path)
                     ? BpeTokenizer.fromHuggingFaceFolder(path)
-                    : SentencePieceTokenizer.fromGguf(source.metadata(), path);
+                    : Tokenizers.fromGguf(source.metadata(), path);
             if (tokenizer.vocabSize() > config.vocabSize()) {
                 throw new ModelFormatException(path, "tokenizer has " + tokenizer.vocabSize()
                         + " tokens but the model's vocabulary is " + config.vocabSize());

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.qspec.format.ModelFormatException;
+import io.qspec.format.ModelMetadata;
 import io.qspec.format.safetensors.JsonValues;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,8 +16,12 @@ import java.util.Map;
 import java.util.OptionalInt;
 
 /**
- * A byte-pair-encoding {@link Tokenizer} read from a Hugging Face {@code tokenizer.json} (the
- * Llama/SentencePiece flavour: "▁" for spaces, {@code <0xXX>} byte fallback pieces). Encoding runs
+ * A byte-pair-encoding {@link Tokenizer} read from a Hugging Face {@code tokenizer.json}, in either
+ * flavour: SentencePiece-style (Llama 2: "▁" for spaces, {@code <0xXX>} byte fallback pieces) or
+ * byte-level (GPT-2, Llama 3, Qwen2: regex {@code Split} and {@code ByteLevel} pre-tokenizers, a
+ * vocabulary spelled in GPT-2's byte alphabet, lossless for every string). The byte-level
+ * vocabularies of GGUF files ({@code tokenizer.ggml.model = "gpt2"}) are read by
+ * {@link #fromGguf}. Encoding runs
  * the file's pipeline: added tokens are cut out whole, the rest is normalized, pre-tokenized into
  * words and merged by rank; decoding runs the file's decoder. BOS/EOS come from
  * {@code tokenizer_config.json} or {@code special_tokens_map.json}. Instances are immutable and
@@ -44,6 +49,8 @@ public final class BpeTokenizer implements Tokenizer {
     private final OptionalInt bosId;
     private final OptionalInt eosId;
     private final boolean addBosByDefault;
+    /** Whether pieces are spelled in {@link ByteLevelAlphabet} rather than with "▁" and byte pieces. */
+    private final boolean byteLevel;
 
     private BpeTokenizer(Path source, JsonObject json, JsonObject tokenizerConfig, JsonObject specialTokensMap) {
         JsonObject modelJson = JsonFields.optionalObject(source, json, "model", "tokenizer.json");
@@ -54,6 +61,7 @@ public final class BpeTokenizer implements Tokenizer {
         this.normalizer = TextNormalizer.fromJson(source, JsonFields.optionalObject(source, json, "normalizer", "tokenizer.json"));
         this.preTokenizer = PreTokenizer.fromJson(source, JsonFields.optionalObject(source, json, "pre_tokenizer", "tokenizer.json"));
         this.decoder = TokenDecoder.fromJson(source, JsonFields.optionalObject(source, json, "decoder", "tokenizer.json"));
+        this.byteLevel = TokenDecoder.isByteLevel(decoder);
 
         List<AddedToken> added = readAddedTokens(source, json);
         int maxId = model.maxId();
@@ -130,6 +138,28 @@ public final class BpeTokenizer implements Tokenizer {
         return build(source, JsonValues.parseObject(source, tokenizerJson), config, null);
     }
 
+    /**
+     * The byte-level BPE vocabulary of a GGUF file ({@code tokenizer.ggml.model = "gpt2"}): tokens,
+     * merges, token types (control and user-defined tokens are matched whole), the split regexes
+     * named by {@code tokenizer.ggml.pre} (llama.cpp's names for the Llama 3, Qwen2, GPT-2 and
+     * "default" pre-tokenizers, e.g. "llama-bpe", "qwen2", "gpt-2"), BOS/EOS ids and
+     * {@code add_bos_token}. Encodes like the model's tokenizer.json.
+     *
+     * @param forMessages the model file, named in error messages
+     * @throws ModelFormatException when the metadata is missing, of the wrong kind, inconsistent or
+     *     names an unknown pre-tokenizer
+     */
+    public static BpeTokenizer fromGguf(ModelMetadata metadata, Path forMessages) {
+        GgufByteLevelVocabulary.Translation t = GgufByteLevelVocabulary.translate(metadata, forMessages);
+        BpeTokenizer tokenizer = build(forMessages, t.tokenizerJson(), t.tokenizerConfig(), null);
+        // BOS/EOS were handed over by content; a clash of contents must not silently pick another id.
+        if (tokenizer.bosId.orElse(-1) != t.bosId() || tokenizer.eosId.orElse(-1) != t.eosId()) {
+            throw new ModelFormatException(forMessages, "the BOS/EOS token ids " + t.bosId() + "/" + t.eosId()
+                    + " share their text with other tokens; cannot tell them apart");
+        }
+        return tokenizer;
+    }
+
     /** Turns Gson's complaints about members of the wrong JSON kind into a message naming the file. */
     private static BpeTokenizer build(Path source, JsonObject json, JsonObject tokenizerConfig, JsonObject specialTokensMap) {
         try {
@@ -198,10 +228,26 @@ public final class BpeTokenizer implements Tokenizer {
         return OptionalInt.of(id);
     }
 
-    /** BOS as the special token a TemplateProcessing post-processor puts first (Llama-2 style files). */
+    /**
+     * BOS as the special token a TemplateProcessing post-processor puts first (Llama-2 style files),
+     * also when it is a step of a Sequence post-processor (Llama 3 files).
+     */
     private OptionalInt templateBos(JsonObject json) {
-        JsonElement post = json.get("post_processor");
+        return templateBos(json.get("post_processor"));
+    }
+
+    private OptionalInt templateBos(JsonElement post) {
         if (post == null || !post.isJsonObject()) {
+            return OptionalInt.empty();
+        }
+        JsonElement steps = post.getAsJsonObject().get("processors");
+        if (steps != null && steps.isJsonArray()) {
+            for (JsonElement step : steps.getAsJsonArray()) {
+                OptionalInt bos = templateBos(step);
+                if (bos.isPresent()) {
+                    return bos;
+                }
+            }
             return OptionalInt.empty();
         }
         JsonElement single = post.getAsJsonObject().get("single");
@@ -225,6 +271,9 @@ public final class BpeTokenizer implements Tokenizer {
     private byte[] bytesOf(int id) {
         if (special[id]) {
             return new byte[0];
+        }
+        if (byteLevel) {
+            return ByteLevelAlphabet.decode(pieces[id]);
         }
         int b = BpeModel.byteOfPiece(pieces[id]);
         if (b >= 0) {

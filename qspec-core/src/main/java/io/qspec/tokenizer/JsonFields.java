@@ -53,7 +53,8 @@ final class JsonFields {
 
     /**
      * The literal of a Replace/Split {@code pattern}: {@code {"String": "x"}}. Regex patterns are
-     * refused, since Java and the Rust regex engine differ in details that would change tokens.
+     * refused here (normalizer and decoder Replace); only pre-tokenizer Splits compile regexes,
+     * through {@link PreTokenizerRegex}, where their Unicode semantics are tested.
      */
     static String stringPattern(Path source, JsonObject component, String where) {
         JsonObject pattern = optionalObject(source, component, "pattern", where);
@@ -66,6 +67,6 @@ final class JsonFields {
 
     static ModelFormatException unsupported(Path source, String section, String type) {
         return new ModelFormatException(source, section + " of type '" + type
-                + "' is not supported by BpeTokenizer (it reads Llama/SentencePiece-style BPE tokenizers)");
+                + "' is not supported by BpeTokenizer (it reads SentencePiece-style and byte-level BPE tokenizers)");
     }
 }

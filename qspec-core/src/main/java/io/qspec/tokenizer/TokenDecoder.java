@@ -140,6 +140,29 @@ sealed interface TokenDecoder {
         }
     }
 
+    /**
+     * Byte-level models: turns each piece back into the bytes it spells ({@link ByteLevelAlphabet}),
+     * joins them and reads them as UTF-8; bytes that are not valid UTF-8 become U+FFFD, as in
+     * Hugging Face.
+     */
+    record ByteLevel() implements TokenDecoder {
+        @Override
+        public List<String> decode(List<String> pieces) {
+            ByteArrayOutputStream utf8 = new ByteArrayOutputStream();
+            pieces.forEach(p -> utf8.writeBytes(ByteLevelAlphabet.decode(p)));
+            return List.of(utf8.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Whether {@code decoder} is or contains a {@link ByteLevel} step, i.e. the vocabulary is byte-level. */
+    static boolean isByteLevel(TokenDecoder decoder) {
+        return switch (decoder) {
+            case ByteLevel _ -> true;
+            case Sequence s -> s.steps().stream().anyMatch(TokenDecoder::isByteLevel);
+            default -> false;
+        };
+    }
+
     static TokenDecoder fromJson(Path source, JsonObject json) {
         if (json == null) {
             return new JoinWithSpaces();
@@ -163,6 +186,7 @@ sealed interface TokenDecoder {
             case "Replace" -> new Replace(JsonFields.stringPattern(source, json, "decoder Replace"),
                     JsonFields.string(source, json, "content", "decoder Replace"));
             case "ByteFallback" -> new ByteFallback();
+            case "ByteLevel" -> new ByteLevel();
             case "Fuse" -> new Fuse();
             case "Strip" -> new Strip(JsonFields.string(source, json, "content", "decoder Strip"),
                     JsonFields.optionalInt(json, "start", 0), JsonFields.optionalInt(json, "stop", 0));

@@ -83,6 +83,22 @@ class ModelLoaderTest {
     }
 
     @Test
+    void ggufTokenizerKindIsDispatchedAndAnUnknownOneNamed(@TempDir Path dir) throws IOException {
+        byte[] bytes = Files.readAllBytes(TestModels.stories260K());
+        byte[] key = "tokenizer.ggml.model".getBytes(StandardCharsets.US_ASCII);
+        int at = indexOf(bytes, key);
+        assertThat(at).isPositive();
+        // key, then u32 value type (8 = string), u64 length 5, then "llama"
+        int value = at + key.length + 4 + 8;
+        assertThat(new String(bytes, value, 5, StandardCharsets.US_ASCII)).isEqualTo("llama");
+        System.arraycopy("xyzzy".getBytes(StandardCharsets.US_ASCII), 0, bytes, value, 5);
+        Path patched = Files.write(dir.resolve("patched.gguf"), bytes);
+        assertThatThrownBy(() -> Model.load(patched))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessageContainingAll("patched.gguf", "'xyzzy'", "'llama'", "'gpt2'");
+    }
+
+    @Test
     void unsupportedHuggingFaceArchitectureIsNamed(@TempDir Path dir) throws IOException {
         Path folder = copyFolder(TestModels.tinyStories656K(), dir.resolve("m"));
         Path config = folder.resolve("config.json");

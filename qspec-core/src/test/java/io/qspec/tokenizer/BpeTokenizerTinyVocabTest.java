@@ -213,7 +213,7 @@ class BpeTokenizerTinyVocabTest {
     @Test
     void unsupportedComponentsAreNamed() {
         assertUnsupported("normalizer", "{\"type\": \"BertNormalizer\"}", "BertNormalizer");
-        assertUnsupported("pre_tokenizer", "{\"type\": \"ByteLevel\", \"add_prefix_space\": false}", "ByteLevel");
+        assertUnsupported("pre_tokenizer", "{\"type\": \"BertPreTokenizer\"}", "BertPreTokenizer");
         assertUnsupported("decoder", "{\"type\": \"WordPiece\"}", "WordPiece");
         assertUnsupported("normalizer", "{\"type\": \"Replace\", \"pattern\": {\"Regex\": \" +\"}, \"content\": \"▁\"}", "Regex");
         JsonObject unigram = llamaStyle(stringMerges());
