@@ -108,6 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
             header.put("acceptance", synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)");
             header.put("date", Instant.now().toString());
 
+            double bandwidth = MemoryBandwidth.measureReadGBps(1L << 30);
+            header.put("memory_read_gb_s", Math.round(bandwidth * 10) / 10.0);
+            header.put("int4_weight_bytes_per_pass", model.weights().int4Bytes());
             warmUp(engine, promptIds);
             List<BenchResult> results = new ArrayList<>();
             for (String name : modeNames) {
@@ -126,7 +129,7 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
-            BenchReport report = new BenchReport(header, results);
+            BenchReport report = new BenchReport(header, results, model.weights().int4Bytes(), bandwidth);
             System.out.print(report.table());
             report.write(out);
             BenchCharts.write(out, title, results);

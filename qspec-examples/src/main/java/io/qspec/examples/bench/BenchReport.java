@@ -16,10 +16,30 @@ import java.util.Optional;
 final class BenchReport {
     private final Map<String, Object> header;
     private final List<BenchResult> results;
+    private final long weightBytes;
+    private final double bandwidthGBps;
 
-    BenchReport(Map<String, Object> header, List<BenchResult> results) {
+    /**
+     * @param weightBytes   INT4 weight bytes one forward pass reads
+     * @param bandwidthGBps measured memory read bandwidth (the roofline of a memory-bound pass)
+     */
+    BenchReport(Map<String, Object> header, List<BenchResult> results, long weightBytes, double bandwidthGBps) {
         this.header = header;
         this.results = results;
+        this.weightBytes = weightBytes;
+        this.bandwidthGBps = bandwidthGBps;
+    }
+
+    /**
+     * Weight bytes streamed per second by a plain mode (one pass serves {@code batch} tokens), as a
+     * fraction of the measured bandwidth; empty for QSpec, whose passes differ in size.
+     */
+    Optional<Double> rooflineRatio(BenchResult r) {
+        if (r.gamma() != 0 || r.mode().equals("fp32") || bandwidthGBps <= 0) {
+            return Optional.empty();
+        }
+        double passesPerSecond = r.tokensPerSecond() / r.batch();
+        return Optional.of(passesPerSecond * weightBytes / 1e9 / bandwidthGBps);
     }
 
     /** W4A16 throughput at the same batch size, the baseline speed-ups are measured against. */
@@ -31,17 +51,19 @@ final class BenchReport {
     String table() {
         StringBuilder sb = new StringBuilder();
         header.forEach((k, v) -> sb.append("# ").append(k).append(": ").append(v).append('\n'));
-        sb.append(String.format(Locale.ROOT, "%-10s %5s %5s %9s %11s %8s %9s %9s %10s %10s%n",
-                "mode", "gamma", "batch", "tokens", "tokens/s", "vs w4a16", "accept", "tok/round", "draft ms/t", "verify ms/t"));
+        sb.append(String.format(Locale.ROOT, "%-10s %5s %5s %9s %11s %8s %9s %9s %10s %10s %9s%n",
+                "mode", "gamma", "batch", "tokens", "tokens/s", "vs w4a16", "accept", "tok/round", "draft ms/t", "verify ms/t",
+                "roofline"));
         for (BenchResult r : results) {
             String speedup = baseline(r.batch()).map(b -> String.format(Locale.ROOT, "%.2fx", r.tokensPerSecond() / b)).orElse("-");
-            sb.append(String.format(Locale.ROOT, "%-10s %5s %5d %9d %11.2f %8s %9s %9s %10s %10s%n",
+            sb.append(String.format(Locale.ROOT, "%-10s %5s %5d %9d %11.2f %8s %9s %9s %10s %10s %9s%n",
                     r.mode(), r.gamma() == 0 ? "-" : Integer.toString(r.gamma()), r.batch(), r.generatedTokens(),
                     r.tokensPerSecond(), speedup,
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.3f", r.acceptanceRate()),
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.meanAcceptedLength()),
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.draftMsPerToken()),
-                    r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.verifyMsPerToken())));
+                    r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.verifyMsPerToken()),
+                    rooflineRatio(r).map(x -> String.format(Locale.ROOT, "%.0f%%", 100 * x)).orElse("-")));
         }
         return sb.toString();
     }
@@ -78,6 +100,7 @@ final class BenchReport {
                 m.put("draft_ms_per_token", r.draftMsPerToken());
                 m.put("verify_ms_per_token", r.verifyMsPerToken());
                 m.put("decode_ms_per_token", r.msPerToken());
+                m.put("weight_bandwidth_fraction_of_measured", rooflineRatio(r).orElse(null));
                 rows.add(m);
             }
             json.put("results", rows);
