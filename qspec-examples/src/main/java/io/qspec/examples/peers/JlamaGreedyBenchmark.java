@@ -19,7 +19,9 @@ import java.util.UUID;
  * <p>Jlama 0.8.4 does not quantize the q/k/v and gate/up projections when asked to at load time
  * ({@code loadModel(..., Optional.of(Q4), ...)} leaves row-sharded tensors in BF16, and the I8 matmul then
  * fails on them), so we take Jlama's own offline route, the one its published "-JQ4" models come from:
- * {@link SafeTensorSupport#quantizeModel} with the embedding and head kept in BF16, as in Jlama's tests.
+ * {@link SafeTensorSupport#quantizeModel}. Only the embedding stays BF16 (Jlama reads one row of it per
+ * token and cannot embed from Q4); the output head is quantized to Q4 like ours, so both engines stream
+ * 4-bit weights for every matmul.
  *
  * <p>The decode loop mirrors Jlama's {@code AbstractModel.generate} (batched prompt forward, then one
  * {@code forward} + {@code sample} per token) but takes token ids and never stops at EOS, so every run
@@ -40,7 +42,7 @@ final class JlamaGreedyBenchmark {
     /** Writes Jlama's Q4 copy of {@code bf16Folder} into {@code q4Folder} (which must not exist yet). */
     static Path quantize(Path bf16Folder, Path q4Folder) throws IOException {
         return SafeTensorSupport.quantizeModel(bf16Folder, DType.Q4,
-                new String[] {"model.embed_tokens.weight", "lm_head.weight"}, null, Optional.of(q4Folder));
+                new String[] {"model.embed_tokens.weight"}, null, Optional.of(q4Folder));
     }
 
     /**

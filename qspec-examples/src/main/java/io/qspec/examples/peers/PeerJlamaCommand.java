@@ -126,7 +126,7 @@ public final class PeerJlamaCommand implements Callable<Integer> {
         h.put("command", "qspec " + String.join(" ", args));
         h.put("shape", String.format("%s: dim %d, hidden %d, layers %d, heads %d/%d kv, vocab %d, tied head %s, %,d params",
                 s.name(), s.dim(), s.hiddenDim(), s.layers(), s.heads(), s.kvHeads(), s.vocabSize(), s.tiedEmbeddings(), s.parameters()));
-        h.put("weights", "random N(0, 0.02^2), BF16 safetensors; Jlama: Q4 (block 32) via its quantizeModel, embedding/head BF16;"
+        h.put("weights", "random N(0, 0.02^2), BF16 safetensors; Jlama: Q4 (block 32) via its quantizeModel, embedding BF16, head Q4;"
                 + " QSpec: INT4 at load, group " + groupSize);
         h.put("threads", threads);
         h.put("cpu_cores", Runtime.getRuntime().availableProcessors());

@@ -3,6 +3,7 @@ package io.qspec.examples.peers;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,8 +16,9 @@ import java.util.SplittableRandom;
  * {@code LlamaForCausalLM}, a BF16 {@code model.safetensors}, a tokenizer and a {@code README.md}), so that QSpec and a peer
  * engine can load the very same weights. Linear and embedding weights are N(0, 0.02²) like a freshly
  * initialised Llama; norm weights are 1. The tokenizer is copied from a small real model (by default
- * TinyStories-656K, a 2048-token byte-fallback BPE that both engines read), so the vocabulary of the
- * chosen shape should be at least that tokenizer's size.
+ * TinyStories-656K, a 2048-token byte-fallback BPE that both engines read); when the shape's vocabulary
+ * is larger, the copied vocabulary is padded with {@code <|extra_N|>} entries (no merges produce them) so
+ * that every id a random model can emit still decodes.
  */
 public final class RandomLlamaFolder {
 
@@ -46,7 +48,7 @@ public final class RandomLlamaFolder {
     public static Path write(Path folder, PeerShape shape, Path tokenizerSource, long seed) {
         try {
             Files.createDirectories(folder);
-            copyTokenizer(tokenizerSource, folder);
+            copyTokenizer(tokenizerSource, folder, shape.vocabSize());
             Files.writeString(folder.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(config(shape)));
             writeWeights(folder.resolve("model.safetensors"), shape, seed);
             // model cards are expected next to the weights (Jlama's quantizer copies this one)
@@ -84,12 +86,21 @@ public final class RandomLlamaFolder {
         return c;
     }
 
-    private static void copyTokenizer(Path source, Path folder) throws IOException {
+    private static void copyTokenizer(Path source, Path folder, int vocabSize) throws IOException {
         Path json = source.resolve("tokenizer.json");
         if (!Files.isRegularFile(json)) {
             throw new IOException("no tokenizer.json in " + source + " (pass a Hugging Face folder with one)");
         }
-        Files.copy(json, folder.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+        JsonObject tokenizer = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+        JsonObject vocab = tokenizer.getAsJsonObject("model").getAsJsonObject("vocab");
+        if (vocab.size() > vocabSize) {
+            throw new IllegalArgumentException("the tokenizer in " + source + " has " + vocab.size()
+                    + " tokens, more than the shape's vocabulary of " + vocabSize);
+        }
+        for (int id = vocab.size(); id < vocabSize; id++) {
+            vocab.addProperty("<|extra_" + id + "|>", id);
+        }
+        Files.writeString(folder.resolve("tokenizer.json"), tokenizer.toString());
         Path config = source.resolve("tokenizer_config.json");
         if (Files.isRegularFile(config)) {
             Files.copy(config, folder.resolve("tokenizer_config.json"), StandardCopyOption.REPLACE_EXISTING);

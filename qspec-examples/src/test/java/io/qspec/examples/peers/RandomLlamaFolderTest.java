@@ -44,6 +44,17 @@ class RandomLlamaFolderTest {
     }
 
     @Test
+    void padsTheCopiedVocabularyUpToTheShapesVocabulary(@TempDir Path tmp) {
+        PeerShape padded = new PeerShape("padded", 128, 384, 1, 8, 4, 2100, 10_000.0, false);
+        Path folder = RandomLlamaFolder.write(tmp.resolve("m"), padded, tokenizerSource(), 1);
+        try (Model model = Model.load(folder)) {
+            assertThat(model.config().vocabSize()).isEqualTo(2100);
+            assertThat(model.tokenizer().vocabSize()).isEqualTo(2100);
+            assertThat(model.tokenizer().decode(new int[] {2099})).isEqualTo("<|extra_2099|>");
+        }
+    }
+
+    @Test
     void bf16RoundsToNearestEven() {
         assertThat(Bf16SafetensorsWriter.toBf16(1f)).isEqualTo((short) 0x3F80);
         assertThat(Bf16SafetensorsWriter.toBf16(-2f)).isEqualTo((short) 0xC000);
