@@ -69,24 +69,45 @@ final class JlamaGreedyBenchmark {
         }
     }
 
-    /** One greedy generation; returns decode tokens/s (the first token, produced by prefill, excluded). */
+    /**
+     * Greedy token ids of Jlama on an unquantized folder (its BF16 weights, F32 activations): with our
+     * FP32 mode on the same folder this shows that both engines compute the same model.
+     */
+    static int[] greedyTokensInFloat(Path folder, int[] prompt, int tokens) {
+        AbstractModel model = ModelSupport.loadModel(folder.toFile(), null, DType.F32, DType.F32, Optional.empty(), Optional.empty());
+        try {
+            return decode(model, prompt, tokens).tokens();
+        } finally {
+            model.close();
+        }
+    }
+
+    /** The greedy ids of one run and its decode tokens/s (the first token, produced by prefill, excluded). */
+    private record Decoded(int[] tokens, double tokensPerSecond) {
+    }
+
     private static double generate(AbstractModel model, int[] prompt, int tokens) {
+        return decode(model, prompt, tokens).tokensPerSecond();
+    }
+
+    private static Decoded decode(AbstractModel model, int[] prompt, int tokens) {
         int vocab = model.getConfig().vocabularySize;
+        int[] ids = new int[tokens];
         try (KvBufferCache cache = new KvBufferCache(model);
              AbstractTensor logits = model.makeDenseTensor(vocab)) {
             KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID());
             AbstractTensor last = model.batchForward(prompt, 0, kv);
             // temperature 0 makes Jlama's sample an argmax
-            int next = model.sample(last.slice(last.shape().first() - 1), 0f, 0f, logits);
+            ids[0] = model.sample(last.slice(last.shape().first() - 1), 0f, 0f, logits);
             last.close();
             long start = System.nanoTime();
             for (int i = 1; i < tokens; i++) {
-                AbstractTensor output = model.forward(next, prompt.length + i - 1, kv, Optional.empty());
-                next = model.sample(output, 0f, 0f, logits);
+                AbstractTensor output = model.forward(ids[i - 1], prompt.length + i - 1, kv, Optional.empty());
+                ids[i] = model.sample(output, 0f, 0f, logits);
                 output.close();
             }
             long nanos = System.nanoTime() - start;
-            return (tokens - 1) * 1e9 / nanos;
+            return new Decoded(ids, (tokens - 1) * 1e9 / nanos);
         }
     }
 }

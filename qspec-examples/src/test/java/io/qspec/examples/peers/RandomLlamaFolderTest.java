@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.tjake.jlama.safetensors.DType;
+import io.qspec.DecodingMode;
+import io.qspec.GenerationRequest;
+import io.qspec.Precision;
+import io.qspec.QSpecEngine;
+import io.qspec.model.LoadOptions;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import java.nio.file.Files;
@@ -11,7 +16,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The random Llama folder loads in QSpec with the requested shape, and in Jlama after its Q4 quantization. */
+/** The random Llama folder loads in QSpec with the requested shape, and in Jlama (float and Q4), which computes the same model. */
 class RandomLlamaFolderTest {
 
     static Path tokenizerSource() {
@@ -69,5 +74,19 @@ class RandomLlamaFolderTest {
         Path q4 = JlamaGreedyBenchmark.quantize(folder, tmp.resolve("q4"));
         PeerResult r = JlamaGreedyBenchmark.run(q4, DType.I8, new int[] {1, 40, 41, 42}, 4, 1, 0);
         assertThat(r.medianTokensPerSecond()).isPositive();
+    }
+
+    @Test
+    void jlamaAndQSpecComputeTheSameModelInFloat(@TempDir Path tmp) {
+        Path folder = RandomLlamaFolder.write(tmp.resolve("m"), PeerShape.TINY, tokenizerSource(), 1);
+        int[] prompt = {1, 40, 41, 42, 300, 301};
+        int[] jlama = JlamaGreedyBenchmark.greedyTokensInFloat(folder, prompt, 12);
+        try (Model model = Model.load(folder, LoadOptions.defaults().withDenseWeights(true));
+             QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+            int[] ours = engine.generate(GenerationRequest.builder(prompt).maxTokens(12).ignoreEos(true)
+                    .mode(DecodingMode.plain(Precision.FP32)).build()).tokenIds();
+            // same BF16 weights computed in float by both: the greedy paths must coincide
+            assertThat(ours).containsExactly(jlama);
+        }
     }
 }
