@@ -1,5 +1,6 @@
 package io.qspec.accept;
 
+import io.qspec.engine.TokenChoice;
 import java.util.random.RandomGenerator;
 
 /**
@@ -19,23 +20,12 @@ public final class StrictGreedyAcceptance implements AcceptancePolicy {
     public AcceptanceDecision decide(Proposal proposal, RandomGenerator random) {
         int gamma = proposal.gamma();
         for (int i = 0; i < gamma; i++) {
-            int target = argmax(proposal.verifyLogits(i));
+            int target = TokenChoice.argmax(proposal.verifyLogits(i));
             if (proposal.draftToken(i) != target) {
                 return new AcceptanceDecision(i, target);
             }
         }
-        return new AcceptanceDecision(gamma, argmax(proposal.verifyLogits(gamma)));
-    }
-
-    /** Index of the largest value; ties go to the lowest index (the same rule plain decoding uses). */
-    public static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return new AcceptanceDecision(gamma, TokenChoice.argmax(proposal.verifyLogits(gamma)));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.qspec.accept;
 
+import io.qspec.engine.TokenChoice;
 import io.qspec.sampling.Sampler;
 
 import java.util.random.RandomGenerator;
@@ -34,7 +35,7 @@ public final class TopKMatchAcceptanceLossy implements AcceptancePolicy {
         for (int i = 0; i < gamma; i++) {
             float[] p = proposal.verifyProbabilities(i);
             if (!inTopK(p, proposal.draftToken(i))) {
-                return new AcceptanceDecision(i, StrictGreedyAcceptance.argmax(p));
+                return new AcceptanceDecision(i, TokenChoice.argmax(p));
             }
         }
         return new AcceptanceDecision(gamma, Sampler.sample(proposal.verifyProbabilities(gamma), random));

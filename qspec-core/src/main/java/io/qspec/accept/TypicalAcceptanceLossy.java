@@ -1,5 +1,6 @@
 package io.qspec.accept;
 
+import io.qspec.engine.TokenChoice;
 import io.qspec.sampling.Sampler;
 
 import java.util.random.RandomGenerator;
@@ -83,7 +84,7 @@ public final class TypicalAcceptanceLossy implements AcceptancePolicy {
     }
 
     static int argmax(float[] probabilities) {
-        return StrictGreedyAcceptance.argmax(probabilities);
+        return TokenChoice.argmax(probabilities);
     }
 
     @Override

@@ -119,7 +119,7 @@ class RejectionSamplingDistributionTest {
             for (int i = 0; i < gamma; i++) {
                 // mostly agreeing with verify, as a low-precision draft does, sometimes not
                 draft[i] = random.nextInt(3) == 0 ? coarseLogits(random, vocab) : verify[i].clone();
-                tokens[i] = random.nextInt(10) == 0 ? random.nextInt(vocab) : StrictGreedyAcceptance.argmax(draft[i]);
+                tokens[i] = random.nextInt(10) == 0 ? random.nextInt(vocab) : io.qspec.engine.TokenChoice.argmax(draft[i]);
             }
             Proposal proposal = new Proposal(tokens, draft, verify, logits -> greedy.probabilities(logits, new int[0]));
             AcceptanceDecision expected = StrictGreedyAcceptance.INSTANCE.decide(proposal, acceptanceRandom);

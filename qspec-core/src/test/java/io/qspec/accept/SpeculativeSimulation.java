@@ -69,7 +69,7 @@ final class SpeculativeSimulation {
                 draftLogits[i] = draft.logits(length + i, before);
                 verifyLogits[i] = verify.logits(length + i, before);
                 float[] q = distribution.probabilities(before, draftLogits[i]);
-                draftTokens[i] = policy.draftSamples() ? Sampler.sample(q, random) : StrictGreedyAcceptance.argmax(q);
+                draftTokens[i] = policy.draftSamples() ? Sampler.sample(q, random) : io.qspec.engine.TokenChoice.argmax(q);
                 history[length + i] = draftTokens[i];
             }
             verifyLogits[gamma] = verify.logits(length + gamma, Arrays.copyOf(history, length + gamma));
