@@ -87,6 +87,29 @@ class ContinuousBatchingTest {
     }
 
     @Test
+    void sixteenConcurrentRequestsOnARealModelEqualTheirPlainRunsAlone() throws Exception {
+        try (Model real = Model.load(io.qspec.TestModels.stories260K());
+             QSpecEngine engine = QSpecEngine.builder(real).backend("cpu").build();
+             ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            String[] prompts = {"Once upon a time", "The little dog", "Lily wanted to", "Tom had a toy"};
+            List<int[]> alone = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                alone.add(engine.generate(GenerationRequest.builder(prompts[i % 4]).maxTokens(20 + i)
+                        .mode(DecodingMode.plain(Precision.W4A16)).build()).tokenIds());
+            }
+            List<Future<GenerationResult>> futures = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                int id = i;
+                futures.add(pool.submit(() -> engine.generate(GenerationRequest.builder(prompts[id % 4]).maxTokens(20 + id)
+                        .mode(DecodingMode.qspec(id % 2 == 0 ? DraftMode.a8() : DraftMode.a4())).build())));
+            }
+            for (int i = 0; i < 16; i++) {
+                assertThat(futures.get(i).get(5, TimeUnit.MINUTES).tokenIds()).as("request %d", i).containsExactly(alone.get(i));
+            }
+        }
+    }
+
+    @Test
     void cancellationReturnsTheKvBlocksAtOnce() throws Exception {
         try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
             long total = engine.runner().totalKvPositions();
