@@ -16,6 +16,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code y = x W^T} straight from the packed {@link Int4Matrix}, in the three QSpec precisions that
@@ -47,6 +49,11 @@ public final class Int4MatMul {
     private static final ValueLayout.OfShort FP16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Steps a short lane can accumulate: 16 steps x 2 products x 8 x 127 = 32512 ≤ 32767. */
     private static final int SHORT_SAFE_STEPS = 16;
+    /** Short lanes of the block kernel: as wide as a float step ({@code 2F} lanes, 512 bits at F = 16). */
+    private static final VectorSpecies<Short> WIDE_SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(F * 32));
+    private static final VectorSpecies<Integer> WIDE_INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(F * 32));
+    /** Inputs per block-kernel step: one wide short vector of packed bytes holds 4 nibbles per lane. */
+    private static final int BLOCK = 8 * F;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final ParallelRows parallel;
@@ -83,6 +90,15 @@ public final class Int4MatMul {
         } else {
             short[] xq = s.shorts(m * w.paddedCols());
             float[] sa = s.scales(m * w.groupsPerRow());
+            if (w.groupSize() % BLOCK == 0) {
+                int[] xsum = s.sums(m * w.groupsPerRow());
+                for (int r = 0; r < m; r++) {
+                    quantizeBlocked(x, r * w.cols(), w, p, xq, r * w.paddedCols(), sa, xsum, r * w.groupsPerRow());
+                }
+                parallel.forSegment(w.packed()).forEach(w.rows(), workPerRow,
+                        (start, end) -> blockRows(w, xq, sa, xsum, m, y, start, end));
+                return;
+            }
             for (int r = 0; r < m; r++) {
                 quantizeInterleaved(x, r * w.cols(), w, p, xq, r * w.paddedCols(), sa, r * w.groupsPerRow());
             }
@@ -115,6 +131,138 @@ public final class Int4MatMul {
                 dst[dOff + interleavedIndex(k)] = k < to ? (short) ActivationQuantizer.quantize(x[xOff + k], scale, p) : 0;
             }
         }
+    }
+
+    /**
+     * Position of input {@code k} in the block kernel's activation order: within each block of
+     * {@link #BLOCK} inputs, input {@code 4l + j} goes to {@code j * 2F + l}, matching nibble {@code j}
+     * of short lane {@code l} of the packed bytes.
+     */
+    private static int blockedIndex(int k) {
+        int within = k % BLOCK;
+        return k - within + (within & 3) * (2 * F) + (within >>> 2);
+    }
+
+    private static void quantizeBlocked(float[] x, int xOff, Int4Matrix w, Precision p, short[] dst, int dOff,
+                                        float[] scales, int[] sums, int sOff) {
+        int cols = w.cols();
+        int group = w.groupSize();
+        for (int g = 0; g < w.groupsPerRow(); g++) {
+            int from = g * group;
+            int to = Math.min(cols, from + group);
+            float scale = ActivationQuantizer.scale(ActivationQuantizer.absMax(x, xOff + from, xOff + to), p);
+            scales[sOff + g] = scale;
+            int sum = 0;
+            for (int k = from; k < from + group; k++) {
+                int q = k < to ? ActivationQuantizer.quantize(x[xOff + k], scale, p) : 0;
+                dst[dOff + blockedIndex(k)] = (short) q;
+                sum += q;
+            }
+            sums[sOff + g] = sum;
+        }
+    }
+
+    // ---- W4A8 / W4A4, groups a multiple of BLOCK -------------------------------------------------
+    // A step loads 4F packed bytes as 2F little-endian short lanes; lane l holds the unsigned nibbles
+    // u = q + 8 of inputs 4l .. 4l+3, matched by the activation order of blockedIndex. The 4 products
+    // u * a of a lane (|u * a| <= 15 * 127) are summed exactly in the short lane, widened pairwise to
+    // int lanes and reduced exactly; the group's integer dot is sum(u * a) - 8 * sum(a), the latter
+    // precomputed per activation group.
+
+    private static void blockRows(Int4Matrix w, short[] xq, float[] sa, int[] xsum, int m, float[] y, int start,
+                                  int end) {
+        int[] dots = SCRATCH.get().dots;
+        int rows = w.rows();
+        int padded = w.paddedCols();
+        int groups = w.groupsPerRow();
+        for (int n = start; n < end; n++) {
+            int r = 0;
+            for (; r + 2 <= m; r += 2) {
+                blockRow2(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows, dots);
+            }
+            for (; r < m; r++) {
+                y[r * rows + n] = blockRow(w, n, xq, r * padded, sa, xsum, r * groups);
+            }
+        }
+    }
+
+    /**
+     * One output: per group the exact {@code dot = sum(u * a) - 8 * sum(a)}, then
+     * {@code s += (sw * sa) * dot}, groups in order. Each step's short products are widened at once,
+     * so no short lane ever holds more than 4 products.
+     */
+    private static float blockRow(Int4Matrix w, int n, short[] xq, int xOff, float[] sa, int[] xsum, int sOff) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groups = w.groupsPerRow();
+        int steps = w.groupSize() / BLOCK;
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * groups * 2;
+        int xk = xOff;
+        float s = 0f;
+        for (int g = 0; g < groups; g++) {
+            IntVector acc = IntVector.zero(WIDE_INTS);
+            for (int st = 0; st < steps; st++, at += BLOCK / 2, xk += BLOCK) {
+                ShortVector v = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
+                ShortVector p = v.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+                        .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
+                        .add(v.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)));
+                IntVector pi = p.reinterpretAsInts();
+                acc = acc.add(pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(pi.lanewise(VectorOperators.ASHR, 16));
+            }
+            int dot = acc.reduceLanes(VectorOperators.ADD) - 8 * xsum[sOff + g];
+            s += (scale(scales, scaleAt, g) * sa[sOff + g]) * dot;
+        }
+        return s;
+    }
+
+    /** {@link #blockRow} for two activation rows {@code padded} apart, unpacking each step once. */
+    private static void blockRow2(Int4Matrix w, int n, short[] xq, int xOff, int padded, float[] sa, int[] xsum,
+                                  int sOff, float[] y, int yAt, int yStride, int[] dots) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groups = w.groupsPerRow();
+        int steps = w.groupSize() / BLOCK;
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * groups * 2;
+        int xk = xOff;
+        float s0 = 0f;
+        float s1 = 0f;
+        for (int g = 0; g < groups; g++) {
+            IntVector a0 = IntVector.zero(WIDE_INTS);
+            IntVector a1 = a0;
+            for (int st = 0; st < steps; st++, at += BLOCK / 2, xk += BLOCK) {
+                ShortVector v = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
+                ShortVector u0 = v.and((short) 0x0F);
+                ShortVector u1 = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F);
+                ShortVector u2 = v.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F);
+                ShortVector u3 = v.lanewise(VectorOperators.LSHR, 12);
+                ShortVector p0 = u0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+                        .add(u1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
+                        .add(u2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
+                        .add(u3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)));
+                int x1 = xk + padded;
+                ShortVector p1 = u0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1))
+                        .add(u1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1 + 2 * F)))
+                        .add(u2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1 + 4 * F)))
+                        .add(u3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1 + 6 * F)));
+                IntVector q0 = p0.reinterpretAsInts();
+                IntVector q1 = p1.reinterpretAsInts();
+                a0 = a0.add(q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(q0.lanewise(VectorOperators.ASHR, 16));
+                a1 = a1.add(q1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(q1.lanewise(VectorOperators.ASHR, 16));
+            }
+            int d0 = a0.reduceLanes(VectorOperators.ADD) - 8 * xsum[sOff + g];
+            int d1 = a1.reduceLanes(VectorOperators.ADD) - 8 * xsum[sOff + groups + g];
+            float sw = scale(scales, scaleAt, g);
+            s0 += (sw * sa[sOff + g]) * d0;
+            s1 += (sw * sa[sOff + groups + g]) * d1;
+        }
+        y[yAt] = s0;
+        y[yAt + yStride] = s1;
     }
 
     // ---- W4A16 -------------------------------------------------------------------------------
@@ -361,6 +509,15 @@ public final class Int4MatMul {
                 shorts = new short[size];
             }
             return shorts;
+        }
+
+        private int[] sums = new int[0];
+
+        int[] sums(int size) {
+            if (sums.length < size) {
+                sums = new int[size];
+            }
+            return sums;
         }
 
         float[] scales(int size) {
