@@ -15,8 +15,10 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -54,6 +56,15 @@ public final class Int4MatMul {
     private static final VectorSpecies<Integer> WIDE_INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(F * 32));
     /** Inputs per block-kernel step: one wide short vector of packed bytes holds 4 nibbles per lane. */
     private static final int BLOCK = 8 * F;
+    /** Lane folds over {@code L = 2F} lanes: masks of the odd halves / quarters, swaps of halves / quarter pairs. */
+    private static final boolean[] ODD_HALF = laneMask(F / 2);
+    private static final boolean[] ODD_QUARTERS = laneMask(F / 4);
+    private static final int[] SWAP_HALVES = swapIndex(F / 2);
+    private static final int[] SWAP_QUARTERS = swapIndex(F / 4);
+    private static final int[] SWAP_1 = swapIndex(1);
+    private static final int[] SWAP_2 = swapIndex(2);
+    /** After the two folds, quarter {@code QUARTER_OF[j]} holds step {@code j}. */
+    private static final int[] QUARTER_OF = {0, 2, 1, 3};
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final ParallelRows parallel;
@@ -104,6 +115,24 @@ public final class Int4MatMul {
             }
             parallel.forSegment(w.packed()).forEach(w.rows(), workPerRow, (start, end) -> intRows(w, xq, sa, m, y, start, end));
         }
+    }
+
+    /** Lanes in odd segments of {@code seg} lanes. */
+    private static boolean[] laneMask(int seg) {
+        boolean[] mask = new boolean[F];
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = (i / seg) % 2 == 1;
+        }
+        return mask;
+    }
+
+    /** Swaps neighbouring segments of {@code seg} lanes. */
+    private static int[] swapIndex(int seg) {
+        int[] idx = new int[F];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i ^ seg;
+        }
+        return idx;
     }
 
     /** Position of input {@code k} after reordering each block of {@code 2F} inputs to evens-then-odds. */
@@ -175,15 +204,98 @@ public final class Int4MatMul {
         int rows = w.rows();
         int padded = w.paddedCols();
         int groups = w.groupsPerRow();
+        int[] lanes = SCRATCH.get().intLanes;
         for (int n = start; n < end; n++) {
             int r = 0;
             for (; r + 2 <= m; r += 2) {
                 blockRow2(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows, dots);
             }
             for (; r < m; r++) {
-                y[r * rows + n] = blockRow(w, n, xq, r * padded, sa, xsum, r * groups);
+                y[r * rows + n] = blockRow(w, n, xq, r * padded, sa, xsum, r * groups, lanes);
             }
         }
+    }
+
+    /**
+     * Groups {@code [0, quads)} of a row whose groups are one step each, four at a time: the four
+     * steps' int lanes are folded ({@code selectFrom} + add, exact) into one vector whose quarter
+     * {@code j} sums to group {@code g + j}'s {@code sum(u * a)}. Written out in one method: C2
+     * inlines the vector API's force-inline methods but not helpers taking or returning vectors.
+     */
+    private static float blockRowQuads(Int4Matrix w, int n, short[] xq, int xk, float[] sa, int[] xsum, int sOff,
+                                       int quads, int[] lanes) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * w.groupsPerRow() * 2;
+        VectorMask<Integer> half = VectorMask.fromArray(WIDE_INTS, ODD_HALF, 0);
+        VectorMask<Integer> quarter = VectorMask.fromArray(WIDE_INTS, ODD_QUARTERS, 0);
+        VectorShuffle<Integer> swapHalves = VectorShuffle.fromArray(WIDE_INTS, SWAP_HALVES, 0);
+        VectorShuffle<Integer> swapQuarters = VectorShuffle.fromArray(WIDE_INTS, SWAP_QUARTERS, 0);
+        VectorShuffle<Integer> swap1 = VectorShuffle.fromArray(WIDE_INTS, SWAP_1, 0);
+        VectorShuffle<Integer> swap2 = VectorShuffle.fromArray(WIDE_INTS, SWAP_2, 0);
+        float s = 0f;
+        for (int g = 0; g < quads; g += 4, at += 2 * BLOCK, xk += 4 * BLOCK) {
+            ShortVector v0 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
+            IntVector w0 = v0.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+                    .add(v0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
+                    .add(v0.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
+                    .add(v0.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)))
+                    .reinterpretAsInts();
+            IntVector d0 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(w0.lanewise(VectorOperators.ASHR, 16));
+            ShortVector v1 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + 1 * (BLOCK / 2), ByteOrder.LITTLE_ENDIAN);
+            IntVector w1 = v1.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK)))
+                    .add(v1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK) + 2 * F)))
+                    .add(v1.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK) + 4 * F)))
+                    .add(v1.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK) + 6 * F)))
+                    .reinterpretAsInts();
+            IntVector d1 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(w1.lanewise(VectorOperators.ASHR, 16));
+            ShortVector v2 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + 2 * (BLOCK / 2), ByteOrder.LITTLE_ENDIAN);
+            IntVector w2 = v2.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK)))
+                    .add(v2.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK) + 2 * F)))
+                    .add(v2.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK) + 4 * F)))
+                    .add(v2.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK) + 6 * F)))
+                    .reinterpretAsInts();
+            IntVector d2 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(w2.lanewise(VectorOperators.ASHR, 16));
+            ShortVector v3 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + 3 * (BLOCK / 2), ByteOrder.LITTLE_ENDIAN);
+            IntVector w3 = v3.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK)))
+                    .add(v3.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK) + 2 * F)))
+                    .add(v3.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK) + 4 * F)))
+                    .add(v3.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK) + 6 * F)))
+                    .reinterpretAsInts();
+            IntVector d3 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(w3.lanewise(VectorOperators.ASHR, 16));
+            // [d0 lo + d0 hi | d1 hi + d1 lo], likewise d2, d3; then quarters: d0, d2, d1, d3
+            IntVector ab = d0.blend(d1, half).add(d1.blend(d0, half).rearrange(swapHalves));
+            IntVector cd = d2.blend(d3, half).add(d3.blend(d2, half).rearrange(swapHalves));
+            IntVector q = ab.blend(cd, quarter).add(cd.blend(ab, quarter).rearrange(swapQuarters));
+            if (F == 16) {
+                q = q.add(q.rearrange(swap2));
+            }
+            q = q.add(q.rearrange(swap1));
+            int e0 = q.lane(0);
+            int e2 = q.lane(F / 4);
+            int e1 = q.lane(F / 2);
+            int e3 = q.lane(3 * F / 4);
+            s += (scale(scales, scaleAt, g) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+            s += (scale(scales, scaleAt, g + 1) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
+            s += (scale(scales, scaleAt, g + 2) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
+            s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
+        }
+        return s;
+    }
+
+    /** Sum of quarter {@code j} of {@code lanes} (as left by the folds). */
+    private static int quarter(int[] lanes, int j) {
+        int q = F / 2;
+        int sum = 0;
+        for (int i = j * q; i < (j + 1) * q; i++) {
+            sum += lanes[i];
+        }
+        return sum;
     }
 
     /**
@@ -191,16 +303,24 @@ public final class Int4MatMul {
      * {@code s += (sw * sa) * dot}, groups in order. Each step's short products are widened at once,
      * so no short lane ever holds more than 4 products.
      */
-    private static float blockRow(Int4Matrix w, int n, short[] xq, int xOff, float[] sa, int[] xsum, int sOff) {
+    private static float blockRow(Int4Matrix w, int n, short[] xq, int xOff, float[] sa, int[] xsum, int sOff,
+                                  int[] lanes) {
+        int quads = w.groupSize() == BLOCK ? w.groupsPerRow() / 4 * 4 : 0;
+        float s = quads == 0 ? 0f : blockRowQuads(w, n, xq, xOff, sa, xsum, sOff, quads, lanes);
+        return quads == w.groupsPerRow() ? s : blockRowTail(w, n, xq, xOff, sa, xsum, sOff, quads, s);
+    }
+
+    /** Groups {@code [from, groups)} of a row, one at a time, continuing the running sum {@code s}. */
+    private static float blockRowTail(Int4Matrix w, int n, short[] xq, int xOff, float[] sa, int[] xsum, int sOff,
+                                      int from, float s) {
         MemorySegment packed = w.packed();
         MemorySegment scales = w.scales();
         int groups = w.groupsPerRow();
         int steps = w.groupSize() / BLOCK;
-        long at = (long) n * w.rowBytes();
+        long at = (long) n * w.rowBytes() + (long) from * (w.groupSize() / 2);
         long scaleAt = (long) n * groups * 2;
-        int xk = xOff;
-        float s = 0f;
-        for (int g = 0; g < groups; g++) {
+        int xk = xOff + from * w.groupSize();
+        for (int g = from; g < groups; g++) {
             IntVector acc = IntVector.zero(WIDE_INTS);
             for (int st = 0; st < steps; st++, at += BLOCK / 2, xk += BLOCK) {
                 ShortVector v = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
@@ -493,6 +613,7 @@ public final class Int4MatMul {
     private static final class Scratch {
         final float[] lanes = new float[F];
         final int[] dots = new int[4];
+        final int[] intLanes = new int[2 * F];
         private float[] floats = new float[0];
         private short[] shorts = new short[0];
         private float[] scales = new float[0];
