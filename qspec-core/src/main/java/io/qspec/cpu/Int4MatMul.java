@@ -205,8 +205,14 @@ public final class Int4MatMul {
         int padded = w.paddedCols();
         int groups = w.groupsPerRow();
         int[] lanes = SCRATCH.get().intLanes;
+        boolean oneStep = w.groupSize() == BLOCK;
         for (int n = start; n < end; n++) {
             int r = 0;
+            if (oneStep) {
+                for (; r + 4 <= m; r += 4) {
+                    blockRow4(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows);
+                }
+            }
             for (; r + 2 <= m; r += 2) {
                 blockRow2(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows, dots);
             }
@@ -237,41 +243,39 @@ public final class Int4MatMul {
         float s = 0f;
         for (int g = 0; g < quads; g += 4, at += 2 * BLOCK, xk += 4 * BLOCK) {
             ShortVector v0 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
-            IntVector w0 = v0.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+            ShortVector p0 = v0.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
                     .add(v0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
                     .add(v0.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
-                    .add(v0.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)))
-                    .reinterpretAsInts();
-            IntVector d0 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(w0.lanewise(VectorOperators.ASHR, 16));
+                    .add(v0.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)));
             ShortVector v1 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + 1 * (BLOCK / 2), ByteOrder.LITTLE_ENDIAN);
-            IntVector w1 = v1.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK)))
+            ShortVector p1 = v1.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK)))
                     .add(v1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK) + 2 * F)))
                     .add(v1.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK) + 4 * F)))
-                    .add(v1.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK) + 6 * F)))
-                    .reinterpretAsInts();
-            IntVector d1 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(w1.lanewise(VectorOperators.ASHR, 16));
+                    .add(v1.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 1 * BLOCK) + 6 * F)));
             ShortVector v2 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + 2 * (BLOCK / 2), ByteOrder.LITTLE_ENDIAN);
-            IntVector w2 = v2.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK)))
+            ShortVector p2 = v2.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK)))
                     .add(v2.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK) + 2 * F)))
                     .add(v2.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK) + 4 * F)))
-                    .add(v2.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK) + 6 * F)))
-                    .reinterpretAsInts();
-            IntVector d2 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(w2.lanewise(VectorOperators.ASHR, 16));
+                    .add(v2.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 2 * BLOCK) + 6 * F)));
             ShortVector v3 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + 3 * (BLOCK / 2), ByteOrder.LITTLE_ENDIAN);
-            IntVector w3 = v3.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK)))
+            ShortVector p3 = v3.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK)))
                     .add(v3.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK) + 2 * F)))
                     .add(v3.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK) + 4 * F)))
-                    .add(v3.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK) + 6 * F)))
-                    .reinterpretAsInts();
-            IntVector d3 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(w3.lanewise(VectorOperators.ASHR, 16));
-            // [d0 lo + d0 hi | d1 hi + d1 lo], likewise d2, d3; then quarters: d0, d2, d1, d3
-            IntVector ab = d0.blend(d1, half).add(d1.blend(d0, half).rearrange(swapHalves));
-            IntVector cd = d2.blend(d3, half).add(d3.blend(d2, half).rearrange(swapHalves));
-            IntVector q = ab.blend(cd, quarter).add(cd.blend(ab, quarter).rearrange(swapQuarters));
+                    .add(v3.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + 3 * BLOCK) + 6 * F)));
+            // fold p0..p3 (short lanes, |lane| <= 4 * 15 * 127): halves then quarters, still in shorts
+            // (|lane| <= 16 * 1905 < 2^15), then widened pairwise; quarters hold p0, p2, p1, p3
+            IntVector i0 = p0.reinterpretAsInts();
+            IntVector i1 = p1.reinterpretAsInts();
+            IntVector i2 = p2.reinterpretAsInts();
+            IntVector i3 = p3.reinterpretAsInts();
+            IntVector ab = i0.blend(i1, half).reinterpretAsShorts()
+                    .add(i1.blend(i0, half).rearrange(swapHalves).reinterpretAsShorts()).reinterpretAsInts();
+            IntVector cd = i2.blend(i3, half).reinterpretAsShorts()
+                    .add(i3.blend(i2, half).rearrange(swapHalves).reinterpretAsShorts()).reinterpretAsInts();
+            IntVector qs = ab.blend(cd, quarter).reinterpretAsShorts()
+                    .add(cd.blend(ab, quarter).rearrange(swapQuarters).reinterpretAsShorts()).reinterpretAsInts();
+            IntVector q = qs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(qs.lanewise(VectorOperators.ASHR, 16));
             if (F == 16) {
                 q = q.add(q.rearrange(swap2));
             }
@@ -286,6 +290,87 @@ public final class Int4MatMul {
             s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
         }
         return s;
+    }
+
+    /**
+     * Four activation rows {@code padded} apart against weight row {@code n}, one-step groups: each
+     * step is unpacked once and the four rows' lanes are folded together. Per row exactly the
+     * operations of {@link #blockRow} (exact integer dots, the same float rescale and order).
+     */
+    private static void blockRow4(Int4Matrix w, int n, short[] xq, int xk, int padded, float[] sa, int[] xsum,
+                                  int sOff, float[] y, int yAt, int yStride) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groups = w.groupsPerRow();
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * groups * 2;
+        VectorMask<Integer> half = VectorMask.fromArray(WIDE_INTS, ODD_HALF, 0);
+        VectorMask<Integer> quarter = VectorMask.fromArray(WIDE_INTS, ODD_QUARTERS, 0);
+        VectorShuffle<Integer> swapHalves = VectorShuffle.fromArray(WIDE_INTS, SWAP_HALVES, 0);
+        VectorShuffle<Integer> swapQuarters = VectorShuffle.fromArray(WIDE_INTS, SWAP_QUARTERS, 0);
+        VectorShuffle<Integer> swap1 = VectorShuffle.fromArray(WIDE_INTS, SWAP_1, 0);
+        VectorShuffle<Integer> swap2 = VectorShuffle.fromArray(WIDE_INTS, SWAP_2, 0);
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        for (int g = 0; g < groups; g++, at += BLOCK / 2, xk += BLOCK) {
+            ShortVector v = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
+            ShortVector u0 = v.and((short) 0x0F);
+            ShortVector u1 = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F);
+            ShortVector u2 = v.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F);
+            ShortVector u3 = v.lanewise(VectorOperators.LSHR, 12);
+            ShortVector p0 = u0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+                    .add(u1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
+                    .add(u2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
+                    .add(u3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)));
+            int x1 = xk + 1 * padded;
+            ShortVector p1 = u0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1))
+                    .add(u1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1 + 2 * F)))
+                    .add(u2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1 + 4 * F)))
+                    .add(u3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x1 + 6 * F)));
+            int x2 = xk + 2 * padded;
+            ShortVector p2 = u0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x2))
+                    .add(u1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x2 + 2 * F)))
+                    .add(u2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x2 + 4 * F)))
+                    .add(u3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x2 + 6 * F)));
+            int x3 = xk + 3 * padded;
+            ShortVector p3 = u0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x3))
+                    .add(u1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x3 + 2 * F)))
+                    .add(u2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x3 + 4 * F)))
+                    .add(u3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, x3 + 6 * F)));
+            // fold p0..p3 (short lanes, |lane| <= 4 * 15 * 127): halves then quarters, still in shorts
+            // (|lane| <= 16 * 1905 < 2^15), then widened pairwise; quarters hold p0, p2, p1, p3
+            IntVector i0 = p0.reinterpretAsInts();
+            IntVector i1 = p1.reinterpretAsInts();
+            IntVector i2 = p2.reinterpretAsInts();
+            IntVector i3 = p3.reinterpretAsInts();
+            IntVector ab = i0.blend(i1, half).reinterpretAsShorts()
+                    .add(i1.blend(i0, half).rearrange(swapHalves).reinterpretAsShorts()).reinterpretAsInts();
+            IntVector cd = i2.blend(i3, half).reinterpretAsShorts()
+                    .add(i3.blend(i2, half).rearrange(swapHalves).reinterpretAsShorts()).reinterpretAsInts();
+            IntVector qs = ab.blend(cd, quarter).reinterpretAsShorts()
+                    .add(cd.blend(ab, quarter).rearrange(swapQuarters).reinterpretAsShorts()).reinterpretAsInts();
+            IntVector q = qs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(qs.lanewise(VectorOperators.ASHR, 16));
+            if (F == 16) {
+                q = q.add(q.rearrange(swap2));
+            }
+            q = q.add(q.rearrange(swap1));
+            int e0 = q.lane(0);
+            int e2 = q.lane(F / 4);
+            int e1 = q.lane(F / 2);
+            int e3 = q.lane(3 * F / 4);
+            float sw = scale(scales, scaleAt, g);
+            s0 += (sw * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+            s1 += (sw * sa[sOff + groups + g]) * (e1 - 8 * xsum[sOff + groups + g]);
+            s2 += (sw * sa[sOff + 2 * groups + g]) * (e2 - 8 * xsum[sOff + 2 * groups + g]);
+            s3 += (sw * sa[sOff + 3 * groups + g]) * (e3 - 8 * xsum[sOff + 3 * groups + g]);
+        }
+        y[yAt] = s0;
+        y[yAt + yStride] = s1;
+        y[yAt + 2 * yStride] = s2;
+        y[yAt + 3 * yStride] = s3;
     }
 
     /** Sum of quarter {@code j} of {@code lanes} (as left by the folds). */
