@@ -204,20 +204,38 @@ public final class Int4MatMul {
         int rows = w.rows();
         int padded = w.paddedCols();
         int groups = w.groupsPerRow();
-        int[] lanes = SCRATCH.get().intLanes;
-        boolean oneStep = w.groupSize() == BLOCK;
-        for (int n = start; n < end; n++) {
-            int r = 0;
-            if (oneStep) {
-                for (; r + 4 <= m; r += 4) {
-                    blockRow4(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows);
+        int r0 = 0;
+        if (w.groupSize() == BLOCK) {
+            // one-step groups: fours of rows, then pairs, then single rows with groups folded four at a time
+            int m4 = m / 4 * 4;
+            if (m4 > 0) {
+                blockRows4(w, start, end, xq, sa, xsum, m4, y);
+            }
+            int m2 = m4 + (m - m4) / 2 * 2;
+            for (int n = start; n < end; n++) {
+                for (int r = m4; r < m2; r += 2) {
+                    blockRow2(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows, dots);
                 }
             }
+            int quads = groups / 4 * 4;
+            for (int r = m2; r < m; r++) {
+                if (quads > 0) {
+                    blockRowQuads(w, start, end, xq, r * padded, sa, xsum, r * groups, quads, y, r * rows);
+                }
+                for (int n = start; n < end && quads < groups; n++) {
+                    y[r * rows + n] = blockRowTail(w, n, xq, r * padded, sa, xsum, r * groups, quads,
+                            quads == 0 ? 0f : y[r * rows + n]);
+                }
+            }
+            return;
+        }
+        for (int n = start; n < end; n++) {
+            int r = 0;
             for (; r + 2 <= m; r += 2) {
                 blockRow2(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows, dots);
             }
             for (; r < m; r++) {
-                y[r * rows + n] = blockRow(w, n, xq, r * padded, sa, xsum, r * groups, lanes);
+                y[r * rows + n] = blockRowTail(w, n, xq, r * padded, sa, xsum, r * groups, 0, 0f);
             }
         }
     }
@@ -228,18 +246,20 @@ public final class Int4MatMul {
      * {@code j} sums to group {@code g + j}'s {@code sum(u * a)}. Written out in one method: C2
      * inlines the vector API's force-inline methods but not helpers taking or returning vectors.
      */
-    private static float blockRowQuads(Int4Matrix w, int n, short[] xq, int xk, float[] sa, int[] xsum, int sOff,
-                                       int quads, int[] lanes) {
+    private static void blockRowQuads(Int4Matrix w, int start, int end, short[] xq, int xOff, float[] sa, int[] xsum,
+                                      int sOff, int quads, float[] y, int yOff) {
         MemorySegment packed = w.packed();
         MemorySegment scales = w.scales();
-        long at = (long) n * w.rowBytes();
-        long scaleAt = (long) n * w.groupsPerRow() * 2;
         VectorMask<Integer> half = VectorMask.fromArray(WIDE_INTS, ODD_HALF, 0);
         VectorMask<Integer> quarter = VectorMask.fromArray(WIDE_INTS, ODD_QUARTERS, 0);
         VectorShuffle<Integer> swapHalves = VectorShuffle.fromArray(WIDE_INTS, SWAP_HALVES, 0);
         VectorShuffle<Integer> swapQuarters = VectorShuffle.fromArray(WIDE_INTS, SWAP_QUARTERS, 0);
         VectorShuffle<Integer> swap1 = VectorShuffle.fromArray(WIDE_INTS, SWAP_1, 0);
         VectorShuffle<Integer> swap2 = VectorShuffle.fromArray(WIDE_INTS, SWAP_2, 0);
+        for (int n = start; n < end; n++) {
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * w.groupsPerRow() * 2;
+        int xk = xOff;
         float s = 0f;
         for (int g = 0; g < quads; g += 4, at += 2 * BLOCK, xk += 4 * BLOCK) {
             ShortVector v0 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
@@ -289,7 +309,8 @@ public final class Int4MatMul {
             s += (scale(scales, scaleAt, g + 2) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
             s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
         }
-        return s;
+        y[yOff + n] = s;
+        }
     }
 
     /**
@@ -297,19 +318,26 @@ public final class Int4MatMul {
      * step is unpacked once and the four rows' lanes are folded together. Per row exactly the
      * operations of {@link #blockRow} (exact integer dots, the same float rescale and order).
      */
-    private static void blockRow4(Int4Matrix w, int n, short[] xq, int xk, int padded, float[] sa, int[] xsum,
-                                  int sOff, float[] y, int yAt, int yStride) {
+    private static void blockRows4(Int4Matrix w, int start, int end, short[] xq, float[] sa, int[] xsum, int m4,
+                                   float[] y) {
         MemorySegment packed = w.packed();
         MemorySegment scales = w.scales();
         int groups = w.groupsPerRow();
-        long at = (long) n * w.rowBytes();
-        long scaleAt = (long) n * groups * 2;
+        int padded = w.paddedCols();
+        int yStride = w.rows();
         VectorMask<Integer> half = VectorMask.fromArray(WIDE_INTS, ODD_HALF, 0);
         VectorMask<Integer> quarter = VectorMask.fromArray(WIDE_INTS, ODD_QUARTERS, 0);
         VectorShuffle<Integer> swapHalves = VectorShuffle.fromArray(WIDE_INTS, SWAP_HALVES, 0);
         VectorShuffle<Integer> swapQuarters = VectorShuffle.fromArray(WIDE_INTS, SWAP_QUARTERS, 0);
         VectorShuffle<Integer> swap1 = VectorShuffle.fromArray(WIDE_INTS, SWAP_1, 0);
         VectorShuffle<Integer> swap2 = VectorShuffle.fromArray(WIDE_INTS, SWAP_2, 0);
+        for (int n = start; n < end; n++) {
+        for (int r = 0; r < m4; r += 4) {
+        long at = (long) n * w.rowBytes();
+        long scaleAt = (long) n * groups * 2;
+        int xk = r * padded;
+        int sOff = r * groups;
+        int yAt = r * yStride + n;
         float s0 = 0f;
         float s1 = 0f;
         float s2 = 0f;
@@ -371,6 +399,8 @@ public final class Int4MatMul {
         y[yAt + yStride] = s1;
         y[yAt + 2 * yStride] = s2;
         y[yAt + 3 * yStride] = s3;
+        }
+        }
     }
 
     /** Sum of quarter {@code j} of {@code lanes} (as left by the folds). */
@@ -388,12 +418,6 @@ public final class Int4MatMul {
      * {@code s += (sw * sa) * dot}, groups in order. Each step's short products are widened at once,
      * so no short lane ever holds more than 4 products.
      */
-    private static float blockRow(Int4Matrix w, int n, short[] xq, int xOff, float[] sa, int[] xsum, int sOff,
-                                  int[] lanes) {
-        int quads = w.groupSize() == BLOCK ? w.groupsPerRow() / 4 * 4 : 0;
-        float s = quads == 0 ? 0f : blockRowQuads(w, n, xq, xOff, sa, xsum, sOff, quads, lanes);
-        return quads == w.groupsPerRow() ? s : blockRowTail(w, n, xq, xOff, sa, xsum, sOff, quads, s);
-    }
 
     /** Groups {@code [from, groups)} of a row, one at a time, continuing the running sum {@code s}. */
     private static float blockRowTail(Int4Matrix w, int n, short[] xq, int xOff, float[] sa, int[] xsum, int sOff,
