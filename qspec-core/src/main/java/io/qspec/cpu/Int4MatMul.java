@@ -212,9 +212,16 @@ public final class Int4MatMul {
                 blockRows4(w, start, end, xq, sa, xsum, m4, y);
             }
             int m2 = m4 + (m - m4) / 2 * 2;
-            for (int n = start; n < end; n++) {
-                for (int r = m4; r < m2; r += 2) {
-                    blockRow2(w, n, xq, r * padded, padded, sa, xsum, r * groups, y, r * rows + n, rows, dots);
+            int pairs = groups / 2 * 2;
+            for (int r = m4; r < m2; r += 2) {
+                if (pairs > 0) {
+                    blockRowPairs(w, start, end, xq, r, sa, xsum, pairs, y);
+                }
+                for (int n = start; n < end && pairs < groups; n++) {
+                    for (int i = r; i < r + 2; i++) {
+                        y[i * rows + n] = blockRowTail(w, n, xq, i * padded, sa, xsum, i * groups, pairs,
+                                pairs == 0 ? 0f : y[i * rows + n]);
+                    }
                 }
             }
             int quads = groups / 4 * 4;
@@ -400,6 +407,93 @@ public final class Int4MatMul {
         y[yAt + 2 * yStride] = s2;
         y[yAt + 3 * yStride] = s3;
         }
+        }
+    }
+
+    /**
+     * Two activation rows ({@code r}, {@code r + 1}) against weight rows {@code [start, end)},
+     * one-step groups in pairs: each step is unpacked once for both rows, and the four lane sets
+     * (row x group) are folded together. Per row exactly the operations of the single-row kernel;
+     * groups {@code [pairs, groups)} are left to {@link #blockRowTail}.
+     */
+    private static void blockRowPairs(Int4Matrix w, int start, int end, short[] xq, int r, float[] sa, int[] xsum,
+                                      int pairs, float[] y) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groups = w.groupsPerRow();
+        int padded = w.paddedCols();
+        int rows = w.rows();
+        int sOff = r * groups;
+        VectorMask<Integer> half = VectorMask.fromArray(WIDE_INTS, ODD_HALF, 0);
+        VectorMask<Integer> quarter = VectorMask.fromArray(WIDE_INTS, ODD_QUARTERS, 0);
+        VectorShuffle<Integer> swapHalves = VectorShuffle.fromArray(WIDE_INTS, SWAP_HALVES, 0);
+        VectorShuffle<Integer> swapQuarters = VectorShuffle.fromArray(WIDE_INTS, SWAP_QUARTERS, 0);
+        VectorShuffle<Integer> swap1 = VectorShuffle.fromArray(WIDE_INTS, SWAP_1, 0);
+        VectorShuffle<Integer> swap2 = VectorShuffle.fromArray(WIDE_INTS, SWAP_2, 0);
+        for (int n = start; n < end; n++) {
+            long at = (long) n * w.rowBytes();
+            long scaleAt = (long) n * groups * 2;
+            int xk = r * padded;
+            float s0 = 0f;
+            float s1 = 0f;
+            for (int g = 0; g < pairs; g += 2, at += BLOCK, xk += 2 * BLOCK) {
+                ShortVector a = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
+                ShortVector a0 = a.and((short) 0x0F);
+                ShortVector a1 = a.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F);
+                ShortVector a2 = a.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F);
+                ShortVector a3 = a.lanewise(VectorOperators.LSHR, 12);
+                ShortVector b = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + BLOCK / 2, ByteOrder.LITTLE_ENDIAN);
+                ShortVector b0 = b.and((short) 0x0F);
+                ShortVector b1 = b.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F);
+                ShortVector b2 = b.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F);
+                ShortVector b3 = b.lanewise(VectorOperators.LSHR, 12);
+                ShortVector p0 = a0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+                        .add(a1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
+                        .add(a2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
+                        .add(a3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)));
+                ShortVector p1 = b0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK)))
+                        .add(b1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK) + 2 * F)))
+                        .add(b2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK) + 4 * F)))
+                        .add(b3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK) + 6 * F)));
+                ShortVector p2 = a0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded)))
+                        .add(a1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded) + 2 * F)))
+                        .add(a2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded) + 4 * F)))
+                        .add(a3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded) + 6 * F)));
+                ShortVector p3 = b0.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded + BLOCK)))
+                        .add(b1.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded + BLOCK) + 2 * F)))
+                        .add(b2.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded + BLOCK) + 4 * F)))
+                        .add(b3.mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + padded + BLOCK) + 6 * F)));
+                // fold p0..p3 (short lanes, |lane| <= 4 * 15 * 127): halves then quarters, still in shorts
+                // (|lane| <= 16 * 1905 < 2^15), then widened pairwise; quarters hold p0, p2, p1, p3
+                IntVector i0 = p0.reinterpretAsInts();
+                IntVector i1 = p1.reinterpretAsInts();
+                IntVector i2 = p2.reinterpretAsInts();
+                IntVector i3 = p3.reinterpretAsInts();
+                IntVector ab = i0.blend(i1, half).reinterpretAsShorts()
+                        .add(i1.blend(i0, half).rearrange(swapHalves).reinterpretAsShorts()).reinterpretAsInts();
+                IntVector cd = i2.blend(i3, half).reinterpretAsShorts()
+                        .add(i3.blend(i2, half).rearrange(swapHalves).reinterpretAsShorts()).reinterpretAsInts();
+                IntVector qs = ab.blend(cd, quarter).reinterpretAsShorts()
+                        .add(cd.blend(ab, quarter).rearrange(swapQuarters).reinterpretAsShorts()).reinterpretAsInts();
+                IntVector q = qs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(qs.lanewise(VectorOperators.ASHR, 16));
+                if (F == 16) {
+                    q = q.add(q.rearrange(swap2));
+                }
+                q = q.add(q.rearrange(swap1));
+                int e0 = q.lane(0);
+                int e2 = q.lane(F / 4);
+                int e1 = q.lane(F / 2);
+                int e3 = q.lane(3 * F / 4);
+                float sw0 = scale(scales, scaleAt, g);
+                float sw1 = scale(scales, scaleAt, g + 1);
+                s0 += (sw0 * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+                s0 += (sw1 * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
+                s1 += (sw0 * sa[sOff + groups + g]) * (e2 - 8 * xsum[sOff + groups + g]);
+                s1 += (sw1 * sa[sOff + groups + g + 1]) * (e3 - 8 * xsum[sOff + groups + g + 1]);
+            }
+            y[r * rows + n] = s0;
+            y[(r + 1) * rows + n] = s1;
         }
     }
 
