@@ -29,8 +29,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@link Precision#W4A16} (verify): nibbles are unpacked and converted to float in registers,
  *       FMA'd with float activations per group, and each group's sum is scaled into the row total.</li>
  *   <li>{@link Precision#W4A8} / {@link Precision#W4A4} (draft): each activation row is quantized per
- *       weight group by {@link ActivationQuantizer}; per group an exact integer dot product, then
- *       {@code y += (sw[n][g] * sa[r][g]) * dot} in float, groups in order.</li>
+ *       weight group by {@link ActivationQuantizer}; per group an exact integer dot product
+ *       {@code dot = sum_k q[n][k] * a[r][k]}, then {@code y += (sw[n][g] * sa[r][g]) * (float) dot}
+ *       in float, starting from {@code 0f}, groups in order. This is the whole documented operation
+ *       order: how the integer dot is computed (lane layout, folds, the {@code -8} offset) cannot
+ *       change its value, so results do not depend on the vector width either.</li>
  * </ul>
  *
  * <p><b>Row independence.</b> {@code y[r][n]} is bit-identical whether row {@code r} is computed
@@ -44,6 +47,18 @@ import jdk.incubator.vector.VectorSpecies;
  * zeros to the padded row length), so both nibble halves line up with contiguous activation vectors.
  * Batched calls reuse each unpacked weight step across four activation rows.
  *
+ * <p><b>Draft block kernel.</b> When the group size is a multiple of {@code BLOCK = 8F} (group 128
+ * with 512-bit vectors, 64 or 128 with 256-bit ones; per-channel rows of such a padded length), a
+ * step loads {@code 4F} packed bytes as {@code 2F} 16-bit lanes, each holding four nibbles
+ * {@code u = q + 8}; activations are reordered once per call so that the four nibble positions line
+ * up with four contiguous short vectors, and {@code sum(u * a)} is formed with 16-bit multiplies and
+ * adds (at most 4 products of {@code |u * a| <= 15 * 127} per lane, so exact). The group dot is then
+ * {@code sum(u * a) - 8 * sum(a)}, {@code sum(a)} being computed once per activation group. One-step
+ * groups are not reduced one by one: the lanes of four (group, row) pairs are folded together with
+ * blends and lane permutes (in 16-bit lanes while at most 16 products are summed, then pairwise
+ * widened to 32-bit lanes), so one fold yields four dots. Four activation rows share each unpacked
+ * step; two rows fold two groups each; one row folds four consecutive groups.
+ *
  * <p>Weights in a confined arena are processed on the calling thread only; load models into a
  * shared, global or automatic arena to use all threads.
  */
@@ -56,15 +71,13 @@ public final class Int4MatMul {
     private static final VectorSpecies<Integer> WIDE_INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(F * 32));
     /** Inputs per block-kernel step: one wide short vector of packed bytes holds 4 nibbles per lane. */
     private static final int BLOCK = 8 * F;
-    /** Lane folds over {@code L = 2F} lanes: masks of the odd halves / quarters, swaps of halves / quarter pairs. */
+    /** Lane folds over the {@code F} int lanes: masks of the odd halves / quarters, swaps of halves / quarter pairs. */
     private static final boolean[] ODD_HALF = laneMask(F / 2);
     private static final boolean[] ODD_QUARTERS = laneMask(F / 4);
     private static final int[] SWAP_HALVES = swapIndex(F / 2);
     private static final int[] SWAP_QUARTERS = swapIndex(F / 4);
     private static final int[] SWAP_1 = swapIndex(1);
     private static final int[] SWAP_2 = swapIndex(2);
-    /** After the two folds, quarter {@code QUARTER_OF[j]} holds step {@code j}. */
-    private static final int[] QUARTER_OF = {0, 2, 1, 3};
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final ParallelRows parallel;
@@ -248,10 +261,12 @@ public final class Int4MatMul {
     }
 
     /**
-     * Groups {@code [0, quads)} of a row whose groups are one step each, four at a time: the four
-     * steps' int lanes are folded ({@code selectFrom} + add, exact) into one vector whose quarter
-     * {@code j} sums to group {@code g + j}'s {@code sum(u * a)}. Written out in one method: C2
-     * inlines the vector API's force-inline methods but not helpers taking or returning vectors.
+     * One activation row (at {@code xOff}) against weight rows {@code [start, end)}, groups
+     * {@code [0, quads)} (one step each) four at a time: the four steps' lanes are folded (blends,
+     * permutes and adds, exact) into one vector whose quarter {@code j} sums to group {@code g + j}'s
+     * {@code sum(u * a)}; {@code y[yOff + n]} receives the running sum. Written out in one method
+     * (also the other fold kernels): C2 inlines the vector API's force-inline methods, but helpers
+     * taking or returning vectors hit its node-count inlining cutoff and then box every vector.
      */
     private static void blockRowQuads(Int4Matrix w, int start, int end, short[] xq, int xOff, float[] sa, int[] xsum,
                                       int sOff, int quads, float[] y, int yOff) {
@@ -323,7 +338,7 @@ public final class Int4MatMul {
     /**
      * Four activation rows {@code padded} apart against weight row {@code n}, one-step groups: each
      * step is unpacked once and the four rows' lanes are folded together. Per row exactly the
-     * operations of {@link #blockRow} (exact integer dots, the same float rescale and order).
+     * operations of {@link #blockRowQuads} (exact integer dots, the same float rescale and order).
      */
     private static void blockRows4(Int4Matrix w, int start, int end, short[] xq, float[] sa, int[] xsum, int m4,
                                    float[] y) {
@@ -497,16 +512,6 @@ public final class Int4MatMul {
         }
     }
 
-    /** Sum of quarter {@code j} of {@code lanes} (as left by the folds). */
-    private static int quarter(int[] lanes, int j) {
-        int q = F / 2;
-        int sum = 0;
-        for (int i = j * q; i < (j + 1) * q; i++) {
-            sum += lanes[i];
-        }
-        return sum;
-    }
-
     /**
      * One output: per group the exact {@code dot = sum(u * a) - 8 * sum(a)}, then
      * {@code s += (sw * sa) * dot}, groups in order. Each step's short products are widened at once,
@@ -541,7 +546,7 @@ public final class Int4MatMul {
         return s;
     }
 
-    /** {@link #blockRow} for two activation rows {@code padded} apart, unpacking each step once. */
+    /** {@link #blockRowQuads} for two activation rows {@code padded} apart, unpacking each step once. */
     private static void blockRow2(Int4Matrix w, int n, short[] xq, int xOff, int padded, float[] sa, int[] xsum,
                                   int sOff, float[] y, int yAt, int yStride, int[] dots) {
         MemorySegment packed = w.packed();
@@ -816,7 +821,6 @@ public final class Int4MatMul {
     private static final class Scratch {
         final float[] lanes = new float[F];
         final int[] dots = new int[4];
-        final int[] intLanes = new int[2 * F];
         private float[] floats = new float[0];
         private short[] shorts = new short[0];
         private float[] scales = new float[0];
