@@ -114,7 +114,8 @@ public final class Int4MatMul {
         } else {
             short[] xq = s.shorts(m * w.paddedCols());
             float[] sa = s.scales(m * w.groupsPerRow());
-            if (w.groupSize() % BLOCK == 0) {
+            if (w.groupSize() % BLOCK == 0 || ((w.groupSize() == BLOCK / 2 || w.groupSize() == BLOCK / 4)
+                    && w.groupsPerRow() % 4 == 0)) {
                 int[] xsum = s.sums(m * w.groupsPerRow());
                 for (int r = 0; r < m; r++) {
                     quantizeBlocked(x, r * w.cols(), w, p, xq, r * w.paddedCols(), sa, xsum, r * w.groupsPerRow());
@@ -217,7 +218,17 @@ public final class Int4MatMul {
         int rows = w.rows();
         int padded = w.paddedCols();
         int groups = w.groupsPerRow();
-        int r0 = 0;
+        if (w.groupSize() < BLOCK) {
+            // groups of BLOCK / 2 or BLOCK / 4 (groups % 4 == 0, checked by the caller): row by row
+            for (int r = 0; r < m; r++) {
+                if (w.groupSize() == BLOCK / 2) {
+                    blockRowHalves(w, start, end, xq, r * padded, sa, xsum, r * groups, y, r * rows);
+                } else {
+                    blockRowQuarters(w, start, end, xq, r * padded, sa, xsum, r * groups, y, r * rows);
+                }
+            }
+            return;
+        }
         if (w.groupSize() == BLOCK) {
             // one-step groups: fours of rows, then pairs, then single rows with groups folded four at a time
             int m4 = m / 4 * 4;
@@ -332,6 +343,107 @@ public final class Int4MatMul {
             s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
         }
         y[yOff + n] = s;
+        }
+    }
+
+    /**
+     * One activation row against weight rows {@code [start, end)} for groups of {@code BLOCK / 2}
+     * inputs (a step covers two groups, one per half of its lanes), groups four at a time: the two
+     * steps' lanes are folded once; {@code y[yOff + n]} receives the row sum. Needs a group count
+     * divisible by 4.
+     */
+    private static void blockRowHalves(Int4Matrix w, int start, int end, short[] xq, int xOff, float[] sa, int[] xsum,
+                                      int sOff, float[] y, int yOff) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groups = w.groupsPerRow();
+        VectorMask<Integer> quarter = VectorMask.fromArray(WIDE_INTS, ODD_QUARTERS, 0);
+        VectorShuffle<Integer> swapQuarters = VectorShuffle.fromArray(WIDE_INTS, SWAP_QUARTERS, 0);
+        VectorShuffle<Integer> swap1 = VectorShuffle.fromArray(WIDE_INTS, SWAP_1, 0);
+        VectorShuffle<Integer> swap2 = VectorShuffle.fromArray(WIDE_INTS, SWAP_2, 0);
+        for (int n = start; n < end; n++) {
+            long at = (long) n * w.rowBytes();
+            long scaleAt = (long) n * groups * 2;
+            int xk = xOff;
+            float s = 0f;
+            for (int g = 0; g < groups; g += 4, at += BLOCK, xk += 2 * BLOCK) {
+            ShortVector v0 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
+            ShortVector p0 = v0.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+                    .add(v0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
+                    .add(v0.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
+                    .add(v0.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)));
+            ShortVector v1 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at + BLOCK / 2, ByteOrder.LITTLE_ENDIAN);
+            ShortVector p1 = v1.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK)))
+                    .add(v1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK) + 2 * F)))
+                    .add(v1.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK) + 4 * F)))
+                    .add(v1.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, (xk + BLOCK) + 6 * F)));
+            // each step's halves are two groups: quarters of the fold hold groups g, g + 2, g + 1, g + 3
+            IntVector ab = p0.reinterpretAsInts();
+            IntVector cd = p1.reinterpretAsInts();
+            IntVector qs = ab.blend(cd, quarter).reinterpretAsShorts()
+                    .add(cd.blend(ab, quarter).rearrange(swapQuarters).reinterpretAsShorts()).reinterpretAsInts();
+            IntVector q = qs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(qs.lanewise(VectorOperators.ASHR, 16));
+            if (F == 16) {
+                q = q.add(q.rearrange(swap2));
+            }
+            q = q.add(q.rearrange(swap1));
+            int e0 = q.lane(0);
+            int e1 = q.lane(F / 2);
+            int e2 = q.lane(F / 4);
+            int e3 = q.lane(3 * F / 4);
+            s += (scale(scales, scaleAt, g) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+            s += (scale(scales, scaleAt, g + 1) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
+            s += (scale(scales, scaleAt, g + 2) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
+            s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
+            }
+            y[yOff + n] = s;
+        }
+    }
+
+    /**
+     * One activation row against weight rows {@code [start, end)} for groups of {@code BLOCK / 4}
+     * inputs (a step covers four groups, one per quarter of its lanes); {@code y[yOff + n]} receives
+     * the row sum. Needs a group count divisible by 4.
+     */
+    private static void blockRowQuarters(Int4Matrix w, int start, int end, short[] xq, int xOff, float[] sa, int[] xsum,
+                                      int sOff, float[] y, int yOff) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groups = w.groupsPerRow();
+        VectorMask<Integer> quarter = VectorMask.fromArray(WIDE_INTS, ODD_QUARTERS, 0);
+        VectorShuffle<Integer> swapQuarters = VectorShuffle.fromArray(WIDE_INTS, SWAP_QUARTERS, 0);
+        VectorShuffle<Integer> swap1 = VectorShuffle.fromArray(WIDE_INTS, SWAP_1, 0);
+        VectorShuffle<Integer> swap2 = VectorShuffle.fromArray(WIDE_INTS, SWAP_2, 0);
+        for (int n = start; n < end; n++) {
+            long at = (long) n * w.rowBytes();
+            long scaleAt = (long) n * groups * 2;
+            int xk = xOff;
+            float s = 0f;
+            for (int g = 0; g < groups; g += 4, at += BLOCK / 2, xk += BLOCK) {
+            ShortVector v0 = ShortVector.fromMemorySegment(WIDE_SHORTS, packed, at, ByteOrder.LITTLE_ENDIAN);
+            ShortVector p0 = v0.and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk))
+                    .add(v0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 2 * F)))
+                    .add(v0.lanewise(VectorOperators.LSHR, 8).and((short) 0x0F).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 4 * F)))
+                    .add(v0.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WIDE_SHORTS, xq, xk + 6 * F)));
+            // the step's quarters are groups g .. g + 3
+            IntVector qs = p0.reinterpretAsInts();
+            IntVector q = qs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(qs.lanewise(VectorOperators.ASHR, 16));
+            if (F == 16) {
+                q = q.add(q.rearrange(swap2));
+            }
+            q = q.add(q.rearrange(swap1));
+            int e0 = q.lane(0);
+            int e1 = q.lane(F / 4);
+            int e2 = q.lane(F / 2);
+            int e3 = q.lane(3 * F / 4);
+            s += (scale(scales, scaleAt, g) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+            s += (scale(scales, scaleAt, g + 1) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
+            s += (scale(scales, scaleAt, g + 2) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
+            s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
+            }
+            y[yOff + n] = s;
         }
     }
 
