@@ -64,6 +64,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Int4MatMul {
     private static final ValueLayout.OfShort FP16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Four consecutive FP16 scales in one read (little-endian: group g in the low 16 bits). */
+    private static final ValueLayout.OfLong FP16X4 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt FP16X2 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Steps a short lane can accumulate: 16 steps x 2 products x 8 x 127 = 32512 ≤ 32767. */
     private static final int SHORT_SAFE_STEPS = 16;
     /** Short lanes of the block kernel: as wide as a float step ({@code 2F} lanes, 512 bits at F = 16). */
@@ -337,10 +340,11 @@ public final class Int4MatMul {
             int e2 = q.lane(F / 4);
             int e1 = q.lane(F / 2);
             int e3 = q.lane(3 * F / 4);
-            s += (scale(scales, scaleAt, g) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
-            s += (scale(scales, scaleAt, g + 1) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
-            s += (scale(scales, scaleAt, g + 2) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
-            s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
+            long sw = scales.get(FP16X4, scaleAt + 2L * g);
+            s += (Float.float16ToFloat((short) sw) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+            s += (Float.float16ToFloat((short) (sw >>> 16)) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
+            s += (Float.float16ToFloat((short) (sw >>> 32)) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
+            s += (Float.float16ToFloat((short) (sw >>> 48)) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
         }
         y[yOff + n] = s;
         }
@@ -392,10 +396,11 @@ public final class Int4MatMul {
             int e1 = q.lane(F / 2);
             int e2 = q.lane(F / 4);
             int e3 = q.lane(3 * F / 4);
-            s += (scale(scales, scaleAt, g) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
-            s += (scale(scales, scaleAt, g + 1) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
-            s += (scale(scales, scaleAt, g + 2) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
-            s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
+            long sw = scales.get(FP16X4, scaleAt + 2L * g);
+            s += (Float.float16ToFloat((short) sw) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+            s += (Float.float16ToFloat((short) (sw >>> 16)) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
+            s += (Float.float16ToFloat((short) (sw >>> 32)) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
+            s += (Float.float16ToFloat((short) (sw >>> 48)) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
             }
             y[yOff + n] = s;
         }
@@ -438,10 +443,11 @@ public final class Int4MatMul {
             int e1 = q.lane(F / 4);
             int e2 = q.lane(F / 2);
             int e3 = q.lane(3 * F / 4);
-            s += (scale(scales, scaleAt, g) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
-            s += (scale(scales, scaleAt, g + 1) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
-            s += (scale(scales, scaleAt, g + 2) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
-            s += (scale(scales, scaleAt, g + 3) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
+            long sw = scales.get(FP16X4, scaleAt + 2L * g);
+            s += (Float.float16ToFloat((short) sw) * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
+            s += (Float.float16ToFloat((short) (sw >>> 16)) * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
+            s += (Float.float16ToFloat((short) (sw >>> 32)) * sa[sOff + g + 2]) * (e2 - 8 * xsum[sOff + g + 2]);
+            s += (Float.float16ToFloat((short) (sw >>> 48)) * sa[sOff + g + 3]) * (e3 - 8 * xsum[sOff + g + 3]);
             }
             y[yOff + n] = s;
         }
@@ -612,8 +618,9 @@ public final class Int4MatMul {
                 int e2 = q.lane(F / 4);
                 int e1 = q.lane(F / 2);
                 int e3 = q.lane(3 * F / 4);
-                float sw0 = scale(scales, scaleAt, g);
-                float sw1 = scale(scales, scaleAt, g + 1);
+                int sw = scales.get(FP16X2, scaleAt + 2L * g);
+                float sw0 = Float.float16ToFloat((short) sw);
+                float sw1 = Float.float16ToFloat((short) (sw >>> 16));
                 s0 += (sw0 * sa[sOff + g]) * (e0 - 8 * xsum[sOff + g]);
                 s0 += (sw1 * sa[sOff + g + 1]) * (e1 - 8 * xsum[sOff + g + 1]);
                 s1 += (sw0 * sa[sOff + groups + g]) * (e2 - 8 * xsum[sOff + groups + g]);
