@@ -46,12 +46,12 @@ class Int4MatMulTest {
     }
 
     static Stream<Arguments> shapes() {
-        return Stream.of(64, 172, 200, 384).flatMap(k -> Stream.of(32, 64, 128, QuantScheme.PER_CHANNEL)
+        return Stream.of(64, 172, 200, 384, 640, 768).flatMap(k -> Stream.of(32, 64, 128, QuantScheme.PER_CHANNEL)
                 .flatMap(g -> Stream.of(1, 3, 8, 17).map(m -> Arguments.of(k, new QuantScheme(g), m))));
     }
 
     static Stream<Arguments> batchShapes() {
-        return Stream.of(64, 172, 200, 384).flatMap(k -> Stream.of(32, 128, QuantScheme.PER_CHANNEL)
+        return Stream.of(64, 172, 200, 384, 640, 768).flatMap(k -> Stream.of(32, 64, 128, QuantScheme.PER_CHANNEL)
                 .flatMap(g -> Stream.of(Precision.W4A16, Precision.W4A8, Precision.W4A4)
                         .map(p -> Arguments.of(k, new QuantScheme(g), p))));
     }
