@@ -1,6 +1,7 @@
 package io.qspec.cpu;
 
 import io.qspec.kv.KvCache;
+import io.qspec.kv.KvCacheChecks;
 import io.qspec.kv.KvCacheExhaustedException;
 
 /**
@@ -35,9 +36,7 @@ final class CpuKvCache implements KvCache {
 
     @Override
     public void truncate(int newLength) {
-        if (newLength < 0 || newLength > length) {
-            throw new IllegalArgumentException("truncate to " + newLength + " outside [0, " + length + "]");
-        }
+        KvCacheChecks.checkTruncate(newLength, length);
         length = newLength;
     }
 
@@ -92,10 +91,7 @@ final class CpuKvCache implements KvCache {
 
     private void checkRead(int layer, int position) {
         checkOpen();
-        if (layer < 0 || layer >= layers() || position < 0 || position >= length) {
-            throw new IndexOutOfBoundsException("layer " + layer + ", position " + position + " outside "
-                    + layers() + " layers x " + length + " valid positions");
-        }
+        KvCacheChecks.checkRead(layer, layers(), position, length);
     }
 
     private void checkOpen() {

@@ -1,6 +1,7 @@
 package io.qspec.cuda;
 
 import io.qspec.kv.KvCache;
+import io.qspec.kv.KvCacheChecks;
 import io.qspec.kv.KvCacheExhaustedException;
 import java.util.Arrays;
 
@@ -41,9 +42,7 @@ final class CudaKvCache implements KvCache {
     @Override
     public void truncate(int newLength) {
         requireOpen();
-        if (newLength < 0 || newLength > length) {
-            throw new IllegalArgumentException("truncate to " + newLength + " outside [0, " + length + "]");
-        }
+        KvCacheChecks.checkTruncate(newLength, length);
         length = newLength;
     }
 
@@ -69,12 +68,7 @@ final class CudaKvCache implements KvCache {
 
     private void read(int layer, int position, float[] dst, boolean key) {
         requireOpen();
-        if (layer < 0 || layer >= pool.layers()) {
-            throw new IndexOutOfBoundsException("layer " + layer + " of " + pool.layers());
-        }
-        if (position < 0 || position >= length) {
-            throw new IndexOutOfBoundsException("position " + position + " of " + length + " valid positions");
-        }
+        KvCacheChecks.checkRead(layer, pool.layers(), position, length);
         owner.synchronize();
         int block = blocks[position / pool.blockSize()];
         pool.readRow(key ? pool.keys(layer) : pool.values(layer), block, position % pool.blockSize(), dst);
