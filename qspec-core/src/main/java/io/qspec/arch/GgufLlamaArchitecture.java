@@ -4,6 +4,8 @@ import io.qspec.format.ModelFormatException;
 import io.qspec.format.ModelMetadata;
 import io.qspec.format.TensorSource;
 import io.qspec.model.ModelConfig;
+import io.qspec.format.TensorDecoding;
+import io.qspec.model.RopeScaling;
 import io.qspec.model.RopeStyle;
 import java.util.Optional;
 import java.util.Set;
@@ -11,10 +13,13 @@ import java.util.Set;
 /**
  * Llama 2/3 in GGUF files ({@code general.architecture = llama}): keys under {@code llama.*},
  * tensors {@code blk.N.attn_q.weight} etc. llama.cpp's converter permutes Q/K rows so that RoPE
- * rotates adjacent pairs; hence {@link RopeStyle#INTERLEAVED}.
+ * rotates adjacent pairs; hence {@link RopeStyle#INTERLEAVED}. Llama-3.1 scaling arrives as the
+ * tensor {@code rope_freqs.weight} (one divisor per rotation).
  */
 final class GgufLlamaArchitecture implements Architecture {
     private static final Set<String> ARCHITECTURES = Set.of("llama");
+    /** Llama 3.1+ GGUF files store the Llama-3 RoPE scaling as per-pair frequency divisors here. */
+    private static final String ROPE_FREQS = "rope_freqs.weight";
 
     private static final TensorNames NAMES = new TensorNames() {
         @Override
@@ -70,10 +75,13 @@ final class GgufLlamaArchitecture implements Architecture {
         int vocab = m.getLong(a + ".vocab_size").map(Math::toIntExact)
                 .or(() -> m.getList("tokenizer.ggml.tokens").map(java.util.List::size))
                 .orElseGet(() -> Math.toIntExact(source.require(NAMES.tokenEmbedding()).dim(0)));
-        if (source.find("rope_freqs.weight").isPresent()) {
-            throw new UnsupportedArchitectureException(source.location() + ": RoPE frequency factors (tensor rope_freqs.weight,"
-                    + " Llama 3.1+ GGUF) are not supported yet; load the Hugging Face folder of this model instead");
-        }
+        Optional<RopeScaling> ropeScaling = source.find(ROPE_FREQS).map(t -> {
+            if (t.elementCount() != headDim / 2) {
+                throw new ModelFormatException(source.location(), "tensor " + t + " should hold headDim/2 = "
+                        + headDim / 2 + " RoPE frequency factors");
+            }
+            return new RopeScaling.FrequencyFactors(TensorDecoding.toFloatArray(t));
+        });
         return new ModelConfig(
                 a,
                 dim,
@@ -87,7 +95,7 @@ final class GgufLlamaArchitecture implements Architecture {
                 m.getDouble(a + ".attention.layer_norm_rms_epsilon").orElse(1e-5).floatValue(),
                 m.getDouble(a + ".rope.freq_base").orElse(10000.0).floatValue(),
                 RopeStyle.INTERLEAVED,
-                Optional.empty(),
+                ropeScaling,
                 source.find(NAMES.output()).isEmpty());
     }
 

@@ -101,7 +101,7 @@ final class HuggingFaceLlamaArchitecture implements Architecture {
             throw new UnsupportedArchitectureException(source.location() + ": rope_scaling type '" + type
                     + "' is not supported (supported: llama3, or none)");
         }
-        return Optional.of(new RopeScaling(
+        return Optional.of(RopeScaling.llama3(
                 number(map, "factor", 8), number(map, "low_freq_factor", 1), number(map, "high_freq_factor", 4),
                 (int) number(map, "original_max_position_embeddings", 8192)));
     }

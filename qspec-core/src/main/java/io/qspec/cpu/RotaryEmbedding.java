@@ -16,21 +16,7 @@ final class RotaryEmbedding {
     RotaryEmbedding(ModelConfig config) {
         this.headDim = config.headDim();
         this.style = config.ropeStyle();
-        int half = headDim / 2;
-        this.inverseFrequency = new double[half];
-        for (int i = 0; i < half; i++) {
-            double f = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / headDim);
-            inverseFrequency[i] = config.ropeScaling().map(s -> s.scale(f)).orElse(f);
-        }
-    }
-
-    /** Inverse frequencies as float (what a GPU backend uploads). */
-    float[] inverseFrequencies() {
-        float[] out = new float[inverseFrequency.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) inverseFrequency[i];
-        }
-        return out;
+        this.inverseFrequency = config.ropeInverseFrequencies();
     }
 
     /** Fills {@code cos} and {@code sin} (length headDim/2) for {@code position}. */

@@ -55,6 +55,24 @@ public record ModelConfig(
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("headDim must be even for RoPE, got " + headDim);
         }
+        if (ropeScaling.orElse(null) instanceof RopeScaling.FrequencyFactors f && f.divisors().length != headDim / 2) {
+            throw new IllegalArgumentException("RoPE frequency factors: " + f.divisors().length + " given, headDim/2 = "
+                    + headDim / 2 + " needed");
+        }
+    }
+
+    /**
+     * RoPE's inverse frequency for each of the {@code headDim/2} rotations of a head:
+     * {@code theta^(-2i/headDim)}, rescaled by {@link #ropeScaling()}. Every backend uses these.
+     */
+    public double[] ropeInverseFrequencies() {
+        double[] out = new double[headDim / 2];
+        for (int i = 0; i < out.length; i++) {
+            double f = 1.0 / Math.pow(ropeTheta, (2.0 * i) / headDim);
+            int pair = i;
+            out[i] = ropeScaling.map(s -> s.scale(pair, f)).orElse(f);
+        }
+        return out;
     }
 
     /** Width of the query projection output, {@code heads * headDim}. */

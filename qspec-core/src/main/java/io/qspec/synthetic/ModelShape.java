@@ -53,6 +53,6 @@ public enum ModelShape {
 
     public ModelConfig config() {
         return new ModelConfig("llama", dim, hidden, layers, heads, kvHeads, dim / heads, vocab, context, 1e-5f, ropeTheta,
-                RopeStyle.HALF_SPLIT, llama3Scaling ? Optional.of(new RopeScaling(8f, 1f, 4f, 8192)) : Optional.empty(), tied);
+                RopeStyle.HALF_SPLIT, llama3Scaling ? Optional.of(RopeScaling.llama3(8f, 1f, 4f, 8192)) : Optional.empty(), tied);
     }
 }

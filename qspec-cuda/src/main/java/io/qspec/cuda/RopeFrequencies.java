@@ -11,12 +11,10 @@ public final class RopeFrequencies {
 
     /** {@code inv_freq[i] = theta^(-2i / headDim)}, scaled by {@link ModelConfig#ropeScaling()} when present. */
     public static float[] inverseFrequencies(ModelConfig config) {
-        int half = config.headDim() / 2;
-        float[] table = new float[half];
-        for (int i = 0; i < half; i++) {
-            double inv = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.headDim());
-            double scaled = config.ropeScaling().map(s -> s.scale(inv)).orElse(inv);
-            table[i] = (float) scaled;
+        double[] inverse = config.ropeInverseFrequencies();
+        float[] table = new float[inverse.length];
+        for (int i = 0; i < table.length; i++) {
+            table[i] = (float) inverse[i];
         }
         return table;
     }

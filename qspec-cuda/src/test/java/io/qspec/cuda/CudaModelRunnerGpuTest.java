@@ -45,7 +45,7 @@ class CudaModelRunnerGpuTest {
             10000f, RopeStyle.HALF_SPLIT, Optional.empty(), false);
     /** Interleaved RoPE with Llama-3 scaling, group 32, multi-query attention. */
     private static final ModelConfig INTERLEAVED = new ModelConfig("llama", 96, 192, 2, 3, 1, 32, 257, 256, 1e-5f,
-            500000f, RopeStyle.INTERLEAVED, Optional.of(new RopeScaling(8f, 1f, 4f, 64)), false);
+            500000f, RopeStyle.INTERLEAVED, Optional.of(RopeScaling.llama3(8f, 1f, 4f, 64)), false);
 
     private static Model halfSplitModel;
     private static Model interleavedModel;

@@ -25,11 +25,11 @@ class RopeFrequenciesTest {
 
     @Test
     void llama3ScalingIsApplied() {
-        RopeScaling scaling = new RopeScaling(8f, 1f, 4f, 8192);
+        RopeScaling scaling = RopeScaling.llama3(8f, 1f, 4f, 8192);
         float[] table = RopeFrequencies.inverseFrequencies(config(Optional.of(scaling)));
         for (int i = 0; i < table.length; i++) {
             double inv = Math.pow(500000, -2.0 * i / 32);
-            assertThat((double) table[i]).isCloseTo(scaling.scale(inv), within(1e-6 * inv + 1e-12));
+            assertThat((double) table[i]).isCloseTo(scaling.scale(i, inv), within(1e-6 * inv + 1e-12));
         }
         // the lowest frequency is long-wavelength: divided by the factor
         assertThat((double) table[15]).isCloseTo(Math.pow(500000, -30.0 / 32) / 8, within(1e-12));
