@@ -37,6 +37,7 @@ final class Sequence {
     private final Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
     private final StringBuilder text = new StringBuilder();
     private final int stopHoldBack;
+    private final int[] stopTokenIds;
     private int emitted;
     private final SpeculationCounter speculation = new SpeculationCounter();
     private volatile boolean cancelled;
@@ -62,6 +63,7 @@ final class Sequence {
         this.sampler = new SequenceSampler(request.sampling(), prompt);
         this.eos = request.ignoreEos() ? -1 : tokenizer.eosId().orElse(-1);
         this.limit = Math.min(request.maxTokens(), contextLength - prompt.length);
+        this.stopTokenIds = request.stopTokenIds();
         this.stopHoldBack = request.stopStrings().stream().mapToInt(String::length).max().orElse(1) - 1;
         int lookahead = request.mode() instanceof DecodingMode.Speculative s ? s.draft().gamma() + 1 : 1;
         this.reservedPositions = (int) Math.min(contextLength, (long) prompt.length + request.maxTokens() + lookahead);
@@ -129,13 +131,22 @@ final class Sequence {
         emitUpTo(text.length() - stopHoldBack);
         if (token == eos) {
             finishReason = FinishReason.EOS;
-        } else if (request.stopTokenIds().length > 0 && Arrays.stream(request.stopTokenIds()).anyMatch(s -> s == token)) {
+        } else if (isStopToken(token)) {
             finishReason = FinishReason.STOP_TOKEN;
         } else if (count >= request.maxTokens()) {
             finishReason = FinishReason.MAX_TOKENS;
         } else if (count >= limit) {
             finishReason = FinishReason.CONTEXT_FULL;
         }
+    }
+
+    private boolean isStopToken(int token) {
+        for (int stop : stopTokenIds) {
+            if (stop == token) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ends the request at the first stop string, cutting the text before it. */

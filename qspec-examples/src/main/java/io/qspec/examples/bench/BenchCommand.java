@@ -83,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CliSupport.configureLogging(verbose);
-        QuantScheme scheme = groupSize == 0 ? QuantScheme.perChannel() : QuantScheme.grouped(groupSize);
+        QuantScheme scheme = CliSupport.quantScheme(groupSize);
         boolean synthetic = source.synthetic != null;
         if (synthetic && alpha == null) {
             throw new IllegalArgumentException("--synthetic needs --alpha A (synthetic acceptance rate): on random weights"

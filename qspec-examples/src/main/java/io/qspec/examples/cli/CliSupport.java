@@ -1,11 +1,12 @@
 package io.qspec.examples.cli;
 
+import io.qspec.quant.QuantScheme;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
-/** What every command shares: logging set-up. */
+/** What every command shares: logging set-up and the meaning of {@code --group-size}. */
 public final class CliSupport {
     private CliSupport() {
     }
@@ -22,5 +23,10 @@ public final class CliSupport {
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
         root.setLevel(verbose ? Level.INFO : Level.WARNING);
+    }
+
+    /** {@code --group-size}: 32, 64 or 128, or 0 for one scale per output channel. */
+    public static QuantScheme quantScheme(int groupSize) {
+        return groupSize == 0 ? QuantScheme.perChannel() : QuantScheme.grouped(groupSize);
     }
 }

@@ -7,25 +7,25 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that load a model. */
-final class CommonOptions {
+public final class CommonOptions {
     @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
-    Path model;
+    public Path model;
 
     @Option(names = "--group-size", defaultValue = "128",
             description = "INT4 group size: 32, 64, 128, or 0 for per-channel (default ${DEFAULT-VALUE}).")
-    int groupSize;
+    public int groupSize;
 
     @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
-    String backend;
+    public String backend;
 
     @Option(names = "--verbose", description = "Log which backend runs and why; full stack traces on errors.")
-    boolean verbose;
+    public boolean verbose;
 
-    QuantScheme quantScheme() {
-        return groupSize == 0 ? QuantScheme.perChannel() : QuantScheme.grouped(groupSize);
+    public QuantScheme quantScheme() {
+        return CliSupport.quantScheme(groupSize);
     }
 
-    Model load(boolean dense) {
+    public Model load(boolean dense) {
         return Model.load(model, LoadOptions.defaults().withQuantScheme(quantScheme()).withDenseWeights(dense));
     }
 }

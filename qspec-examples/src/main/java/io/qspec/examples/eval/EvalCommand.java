@@ -4,10 +4,9 @@ import com.google.gson.GsonBuilder;
 import io.qspec.Precision;
 import io.qspec.QSpecEngine;
 import io.qspec.examples.cli.CliSupport;
+import io.qspec.examples.cli.CommonOptions;
 import io.qspec.examples.prompts.PromptSets;
-import io.qspec.model.LoadOptions;
 import io.qspec.model.Model;
-import io.qspec.quant.QuantScheme;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,14 +20,15 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code qspec eval}: fidelity of QSpec against W4A16, acceptance by draft precision and γ, drift and perplexity. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Check that QSpec reproduces W4A16, measure acceptance, drift of W4A8/W4A4, perplexity; writes JSON, CSV, PNG.")
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "A .gguf file or Hugging Face folder.")
-    Path model;
+    @Mixin
+    CommonOptions common;
 
     @Option(names = "--prompts", description = "Prompt file (one per line, or JSONL); default: a built-in story set.")
     Path prompts;
@@ -42,26 +42,16 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--gammas", split = ",", defaultValue = "1,3,5", description = "γ values for acceptance (default ${DEFAULT-VALUE}).")
     int[] gammas;
 
-    @Option(names = "--group-size", defaultValue = "128", description = "INT4 group size (32/64/128, 0 = per-channel).")
-    int groupSize;
-
-    @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or cuda.")
-    String backend;
-
     @Option(names = "--out", required = true, description = "Folder for eval.json, CSV files and PNG charts.")
     Path out;
 
-    @Option(names = "--verbose", description = "Log backend selection; full stack traces on errors.")
-    boolean verbose;
-
     @Override
     public Integer call() throws IOException {
-        CliSupport.configureLogging(verbose);
-        QuantScheme scheme = groupSize == 0 ? QuantScheme.perChannel() : QuantScheme.grouped(groupSize);
+        CliSupport.configureLogging(common.verbose);
         List<String> promptList = prompts != null ? PromptSets.read(prompts) : PromptSets.BUILT_IN;
         String textBody = text != null ? Files.readString(text) : BuiltInText.STORY;
-        try (Model m = Model.load(model, LoadOptions.defaults().withQuantScheme(scheme).withDenseWeights(true));
-             QSpecEngine engine = QSpecEngine.builder(m).backend(backend).build()) {
+        try (Model m = common.load(true);
+             QSpecEngine engine = QSpecEngine.builder(m).backend(common.backend).build()) {
             FidelityEvaluation.Report fidelity = FidelityEvaluation.run(engine, promptList, maxTokens, gammas);
             int[] textTokens = m.tokenizer().encode(textBody, true);
             Map<String, Double> perplexity = new LinkedHashMap<>();
