@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine, from the repository root, after scripts/device/stage.sh here. Phases:
+#   native          kernel correctness test (float64 references) and the kernel benchmark
+#   tests           the qspec-cuda JUnit suite (random models and the shared models)
+#   bench ARGS...   ./qspec bench ARGS (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
+# Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
+set -o pipefail
+g=$(pwd)/.device/gpu
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+rc=0
+tar xJf "$g/jre.txz" -C /tmp
+export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:/usr/local/cuda/bin:$PATH
+export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+java_opts=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djava.awt.headless=true
+           -Dqspec.cuda.kernels="$g/native/libqspec_cuda.so" -XX:+UseParallelGC)
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv,noheader | tee "$OUT/gpu.txt"
+while [ $# -gt 0 ]; do
+  phase=$1; shift
+  case $phase in
+    native)
+      echo "== native: kernel tests"
+      "$g/native/build/qspec_test" > "$OUT/native-test.txt" 2>&1; r=$?
+      echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test.txt") PASS"; grep -v ^PASS "$OUT/native-test.txt" | head -40
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+      echo "== native: kernel benchmark"
+      nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu --cudart=shared \
+        -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 300 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
+      r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
+    tests)
+      echo "== qspec-cuda JUnit suite"
+      (cd "$g/test" && timeout 400 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
+        -cp "$g/app/*:classes:$(ls *.jar | grep -v junit-console | tr '\n' ':')" --select-package io.qspec.cuda \
+        --details=tree --disable-banner --disable-ansi-colors) > "$OUT/gpu-tests.txt" 2>&1; r=$?
+      echo "junit rc=$r"; grep -E "MethodSource|✘|tests (successful|failed|aborted)|GPU|relative|QSpec =|part at|greedy =" "$OUT/gpu-tests.txt" | head -60
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
+    bench)
+      args=()
+      while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+      [ "${1:-}" = "--" ] && shift
+      echo "== bench ${args[*]}"
+      mkdir -p "$OUT/bench"
+      timeout 500 java "${java_opts[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" \
+        --out "$OUT/bench" > "$OUT/bench/stdout.txt" 2> "$OUT/bench/stderr.txt"; r=$?
+      echo "bench rc=$r"; cat "$OUT/bench/stdout.txt" | tail -40; tail -15 "$OUT/bench/stderr.txt"
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
+    *) echo "unknown phase '$phase' (native, tests, bench ARGS... --)"; exit 2 ;;
+  esac
+done
+exit $rc

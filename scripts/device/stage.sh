@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Stages everything one GPU-machine run needs into .device/gpu (git-ignored; the GPU machine has CUDA
+# but no Java and no network): a jlinked JRE, the CLI with its libraries, the qspec-cuda test classes
+# with the JUnit console, the shared test models, and libqspec_cuda.so + qspec_test built here for sm_90a.
+# Then one device call, from the repository root: carry [".device/gpu"], command
+#   bash scripts/device/run.sh [native] [tests] [bench ARGS...]
+set -euo pipefail
+root=$(git rev-parse --show-toplevel)
+cd "$root"
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+out=.device/gpu
+rm -rf "$out" && mkdir -p "$out"/app "$out"/test "$out"/native
+./mvnw -B -q -DskipTests install
+
+# JRE: java.desktop for the charts, java.sql and java.management for Jackson; xz on an uncompressed image
+tmp=$(mktemp -d)
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.net.http,jdk.unsupported,jdk.incubator.vector,java.desktop,java.sql,java.management \
+  --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$tmp/jre" 2>/dev/null
+tar cf - -C "$tmp" jre | xz -9 -T0 > "$out/jre.txz"
+rm -rf "$tmp"
+
+# the CLI and its runtime libraries, without the Jlama peer (a CPU-only comparison)
+cp qspec-examples/target/qspec-examples-*-SNAPSHOT.jar "$out/app/qspec-examples.jar"
+for j in qspec-examples/target/lib/*.jar; do
+  case "$(basename "$j")" in jlama-*|jemoji-*|jackson-databind-2.15*|jafama-*|jctools-*) ;; *) cp "$j" "$out/app/" ;; esac
+done
+
+# the GPU test suite
+cp -r qspec-cuda/target/test-classes "$out/test/classes"
+junit=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml)
+./mvnw -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.${junit#5.}:jar \
+  -DoutputDirectory="$out/tmp"
+mv "$out"/tmp/junit-platform-console-standalone-*.jar "$out/test/junit-console.jar"
+rm -rf "$out/tmp"
+bb=$(ls ~/.m2/repository/net/bytebuddy/byte-buddy/ | sort -V | tail -1)
+cp ~/.m2/repository/net/bytebuddy/byte-buddy/"$bb"/byte-buddy-"$bb".jar "$out/test/"
+cp ~/.m2/repository/org/assertj/assertj-core/*/assertj-core-*.jar "$out/test/" 2>/dev/null || true
+
+cp -r ../shared/models "$out/models"
+
+# native: the library and the correctness test for sm_90a (the benchmark links cuBLAS, so it is built there)
+make -s -C native OUT="$root/$out/native" BUILD="$root/$out/native/build" \
+  ARCHS="-gencode=arch=compute_90a,code=sm_90a" "$root/$out/native/build/qspec_test" >/dev/null
+rm -rf "$out/native/build/obj"
+echo "staged $out ($(du -sh "$out" | cut -f1))"
