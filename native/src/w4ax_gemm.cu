@@ -2,7 +2,8 @@
 // cores (m16n8k32 s8; INT4 MMA is emulated on Hopper, so 4-bit activations take this path too).
 // Nibbles are unpacked to int8 in registers ((u + 0x78) ^ 0x80 per byte = u - 8), int32 dot products
 // are accumulated per scale group and folded into fp32 with wscale[n,g] * xscale[m,g].
-// Same skeleton as the W4A16 kernel: a warp owns NT*8 weight rows, the block's warps split K.
+// M <= 16: a DP4A GEMV (below). M > 16: the MMA kernel, the same skeleton as the W4A16 kernel: a warp
+// owns NT*8 weight rows, the block's warps split K.
 // Two weight-read modes keep every group's int32 sum inside whole MMAs:
 //  - group % 128 == 0: one 128-bit load per row per 128 inputs (thread t holds inputs 32t..32t+31);
 //  - otherwise: four 32-bit loads so that MMA j covers exactly inputs 32j..32j+31 of the step.
@@ -141,6 +142,109 @@ __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict_
     }
 }
 
+// Small-M GEMV on CUDA cores (M <= 16, the draft's decode shapes): DP4A int8 dot products, no
+// padding of M to an MMA tile. Each warp owns R weight rows over all of K; per step a lane streams
+// 16 bytes of each row (32 inputs inside one scale group), two steps in flight; the int32 sum of
+// those 32 products is folded into fp32 with wscale * xscale. A block is 4 independent warps.
+constexpr int GEMV_WARPS = 4, GEMV_STEP = 32 * 32;
+
+template <int MR, int R>
+__global__ void __launch_bounds__(GEMV_WARPS * 32, 4) w4ax_gemv_kernel(const int8_t* __restrict__ xq,
+                                                                    const float* __restrict__ xs,
+                                                                    const uint8_t* __restrict__ wp,
+                                                                    const half* __restrict__ ws, float* __restrict__ y,
+                                                                    int ldy, int M, int N, int K, int group) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int n0 = (blockIdx.x * GEMV_WARPS + warp) * R;
+    if (n0 >= N) return;
+    const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
+
+    auto load = [&](int k0, uint4* w, float* sc) {
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+            const int n = n0 + r;
+            if (n < N && k0 < Kp) {
+                w[r] = ld_stream_u4(wp + (long)n * row_bytes + k0 / 2);
+                sc[r] = __half2float(ws[(long)n * groups + k0 / group]);
+            } else {
+                w[r] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
+                sc[r] = 0.f;
+            }
+        }
+    };
+
+    float acc[R][MR];
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int m = 0; m < MR; ++m) acc[r][m] = 0.f;
+
+    uint4 wcur[R], wnext[R];
+    float scur[R], snext[R];
+    load(lane * 32, wcur, scur);
+    load(lane * 32 + GEMV_STEP, wnext, snext);
+    for (int k0 = lane * 32; k0 < Kp; k0 += GEMV_STEP) {
+        uint4 wnn[R];
+        float snn[R];
+        load(k0 + 2 * GEMV_STEP, wnn, snn);
+        int isum[R][MR];
+#pragma unroll
+        for (int r = 0; r < R; ++r)
+#pragma unroll
+            for (int m = 0; m < MR; ++m) isum[r][m] = 0;
+#pragma unroll
+        for (int q = 0; q < 4; ++q) {  // word q holds inputs k0 + 8q .. k0 + 8q + 7
+            uint32_t lo[R], hi[R];  // signed int8 weights of the even and the odd inputs
+#pragma unroll
+            for (int r = 0; r < R; ++r) {
+                const uint32_t word = q == 0 ? wcur[r].x : q == 1 ? wcur[r].y : q == 2 ? wcur[r].z : wcur[r].w;
+                int4_to_s8x8(word, lo[r], hi[r]);
+            }
+#pragma unroll
+            for (int m = 0; m < MR; ++m) {
+                if (m < M) {  // xq rows are Kp long with zeroed padding, so k0 + 8q + 8 <= Kp is safe
+                    const uint2 xv = __ldg(reinterpret_cast<const uint2*>(xq + (long)m * Kp + k0 + 8 * q));
+                    const int xe = (int)__byte_perm(xv.x, xv.y, 0x6420), xo = (int)__byte_perm(xv.x, xv.y, 0x7531);
+#pragma unroll
+                    for (int r = 0; r < R; ++r) {
+                        isum[r][m] = __dp4a((int)lo[r], xe, isum[r][m]);
+                        isum[r][m] = __dp4a((int)hi[r], xo, isum[r][m]);
+                    }
+                }
+            }
+        }
+        const int gi = k0 / group;
+#pragma unroll
+        for (int m = 0; m < MR; ++m) {
+            const float xscale = m < M && k0 < Kp ? __ldg(xs + (long)m * groups + gi) : 0.f;
+#pragma unroll
+            for (int r = 0; r < R; ++r) acc[r][m] = fmaf((float)isum[r][m], scur[r] * xscale, acc[r][m]);
+        }
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+            wcur[r] = wnext[r];
+            scur[r] = snext[r];
+            wnext[r] = wnn[r];
+            snext[r] = snn[r];
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int m = 0; m < MR; ++m) {
+            const float v = warp_sum(acc[r][m]);
+            if (lane == 0 && m < M && n0 + r < N) y[(long)m * ldy + n0 + r] = v;
+        }
+}
+
+template <int MR, int R>
+int launch_gemv(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
+                int N, int K, int group, cudaStream_t st) {
+    w4ax_gemv_kernel<MR, R><<<ceil_div(N, GEMV_WARPS * R), GEMV_WARPS * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N,
+                                                                                       K, group);
+    return qspec_launch_status();
+}
+
 template <int MT, int NT, int WK>
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
            int N, int K, int group, cudaStream_t st) {
@@ -163,7 +267,11 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (M <= 16) return launch<1, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M == 1) return launch_gemv<1, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M == 2) return launch_gemv<2, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 4) return launch_gemv<4, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 8) return launch_gemv<8, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 16) return launch_gemv<16, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 32) return launch<2, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     return launch<4, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
 }

@@ -66,7 +66,35 @@ static double time_graph(cudaStream_t st, const std::function<void(int)>& call) 
     return ms[REPS / 2] * 1e-3 / LAUNCHES;
 }
 
-int main() {
+// `qspec_bench profile`: each GEMM once per shape, no graphs, for Nsight Compute (ncu -k regex:w4).
+static int profile(cudaStream_t st) {
+    struct Case { int K, N, M; } cases[] = {{4096, 4096, 1}, {4096, 14336, 1}, {4096, 14336, 16}, {14336, 4096, 1},
+                                            {4096, 14336, 64}, {4096, 14336, 256}};
+    const int group = 128;
+    Dev<uint8_t> w((size_t)14336 * 4096 / 2 + (size_t)14336 * 4096 / group * 2 + 256);
+    Dev<__half> x((size_t)256 * 14336);
+    Dev<int8_t> xq((size_t)256 * 14336);
+    Dev<float> xs((size_t)256 * 14336 / 32), y((size_t)256 * 14336);
+    fill_bytes<<<4096, 256, 0, st>>>(w.p, w.n, 4);
+    fill_f16<<<4096, 256, 0, st>>>(x.p, x.n, -2, 2, 6);
+    for (const Case& c : cases) {
+        const size_t wbytes = (size_t)c.N * c.K / 2;
+        fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(w.p + wbytes), (size_t)c.N * (c.K / group), 0.005f, 0.05f, 7);
+        CQ(qspec_quantize_activations(x.p, c.K, c.M, c.K, group, 8, xq.p, xs.p, st));
+        CQ(qspec_w4a16_gemm(x.p, c.K, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, st));
+        CQ(qspec_w4ax_gemm(xq.p, xs.p, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 8, st));
+        CK(cudaStreamSynchronize(st));
+        printf("profiled K=%d N=%d M=%d\n", c.K, c.N, c.M);
+    }
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "profile") {
+        cudaStream_t st;
+        CK(cudaStreamCreate(&st));
+        return profile(st);
+    }
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
     cudaStream_t st;

@@ -345,14 +345,17 @@ int main() {
     // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
     const int shapes[][3] = {{96, 256, 128}, {37, 172, 128}, {64, 200, 64}, {48, 64, 128}, {80, 384, 128},
                              {24, 160, 32}, {40, 1000, 256}, {72, 288, 96}};
-    for (int M : {1, 3, 8, 17, 64})
+    // M covers every kernel configuration: the GEMVs (1, 2, <=4; draft also <=8, <=16) and the MMA tiles.
+    for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64})
         for (auto& s : shapes) test_w4a16(M, s[0], s[1], s[2], M % 2 ? 0 : 8);
     test_w4a16(5, 64, 4096, 128, 0);
+    for (int M : {1, 2, 4}) test_w4a16(M, 300, 4000, 128, M == 2 ? 8 : 0);  // many GEMV steps, ragged K
     test_w4a16(100, 24, 512, 128, 3);
     for (int bits : {8, 4})
-        for (int M : {1, 3, 8, 17, 64})
+        for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64})
             for (auto& s : shapes) test_w4ax(M, s[0], s[1], s[2], bits);
     test_w4ax(100, 24, 4096, 128, 8);
+    for (int M : {1, 5, 16}) test_w4ax(M, 300, 4000, 128, 8);
     for (int bits : {8, 4})
         for (int K : {64, 172, 200, 384, 4096}) {
             test_quantize(3, K, 128, bits);
