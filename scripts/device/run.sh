@@ -2,6 +2,8 @@
 # Runs on the GPU machine, from the repository root, after scripts/device/stage.sh here. Phases:
 #   native          kernel correctness test (float64 references) and the kernel benchmark
 #   tests           the qspec-cuda JUnit suite (random models and the shared models)
+#   profile         Nsight Compute sections of the GEMM kernels at a few Llama-3-8B shapes ($OUT/ncu.txt)
+#   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
 #   bench ARGS...   ./qspec bench ARGS (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
 # Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
 set -o pipefail
@@ -25,13 +27,26 @@ while [ $# -gt 0 ]; do
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       echo "== native: kernel benchmark"
       nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu --cudart=shared \
-        -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 300 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
+        -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
+    profile)
+      echo "== ncu profile of the GEMMs"
+      [ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a \
+        native/test/qspec_bench.cu --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
+      timeout 200 ncu --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+        --section MemoryWorkloadAnalysis --section SchedulerStats -k regex:w4 /tmp/qspec_bench profile > "$OUT/ncu.txt" 2>&1
+      r=$?; echo "ncu rc=$r"; grep -E "w4a|w4ax|Duration|Memory Throughput|DRAM Throughput|Achieved Occupancy|Registers Per|Stall|Block Limit" "$OUT/ncu.txt" | head -120 ;;
+    peer)
+      echo "== PyTorch peer"
+      mkdir -p "$OUT/peer"
+      PYTHONUNBUFFERED=1 timeout 300 python3 qspec-examples/scripts/pytorch_llama_decode.py --out "$OUT/peer" 2>&1 | tee "$OUT/peer/stdout.txt" | tail -20
+      r=${PIPESTATUS[0]}; echo "peer rc=$r"
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     tests)
       echo "== qspec-cuda JUnit suite"
-      (cd "$g/test" && timeout 400 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
-        -cp "$g/app/*:classes:$(ls *.jar | grep -v junit-console | tr '\n' ':')" --select-package io.qspec.cuda \
+      (cd "$g/test" && timeout 300 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
+        -cp "$(ls "$g"/app/*.jar *.jar | grep -v junit-console | tr '\n' ':')classes" --select-package io.qspec.cuda \
         --details=tree --disable-banner --disable-ansi-colors) > "$OUT/gpu-tests.txt" 2>&1; r=$?
       echo "junit rc=$r"; grep -E "MethodSource|✘|tests (successful|failed|aborted)|GPU|relative|QSpec =|part at|greedy =" "$OUT/gpu-tests.txt" | head -60
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
@@ -41,7 +56,7 @@ while [ $# -gt 0 ]; do
       [ "${1:-}" = "--" ] && shift
       echo "== bench ${args[*]}"
       mkdir -p "$OUT/bench"
-      timeout 500 java "${java_opts[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" \
+      timeout 300 java "${java_opts[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" \
         --out "$OUT/bench" > "$OUT/bench/stdout.txt" 2> "$OUT/bench/stderr.txt"; r=$?
       echo "bench rc=$r"; cat "$OUT/bench/stdout.txt" | tail -40; tail -15 "$OUT/bench/stderr.txt"
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;

@@ -45,6 +45,8 @@ const char* cudaGetErrorString(int error) {
     return error == 2 ? "out of memory" : "emulated CUDA error";
 }
 
+int cudaGetLastError(void) { return 0; }
+
 int cudaMalloc(void** ptr, size_t size) {
     if (size > QSPEC_EMULATED_MAX_ALLOC) return 2;
     size_t rounded = (size + 255) / 256 * 256;
@@ -76,7 +78,8 @@ int cudaEventSynchronize(void* e) { (void)e; return 0; }
 int cudaEventElapsedTime(float* ms, void* start, void* end) { *ms = (float)(*(double*)end - *(double*)start); return 0; }
 int cudaEventDestroy(void* e) { free(e); return 0; }
 
-int cudaStreamBeginCapture(void* s, int mode) { (void)s; (void)mode; return 0; }
+/* the emulation runs kernels eagerly, so it cannot record a graph: refuse capture (cudaErrorStreamCaptureUnsupported) */
+int cudaStreamBeginCapture(void* s, int mode) { (void)s; (void)mode; return 900; }
 int cudaStreamEndCapture(void* s, void** graph) { (void)s; *graph = malloc(16); return 0; }
 int cudaGraphInstantiate(void** exec, void* graph, unsigned long long flags) { (void)graph; (void)flags; *exec = malloc(16); return 0; }
 int cudaGraphLaunch(void* exec, void* s) { (void)exec; (void)s; return 0; }

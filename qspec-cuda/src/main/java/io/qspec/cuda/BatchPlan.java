@@ -107,10 +107,18 @@ public final class BatchPlan {
      * @param poolBlocks number of blocks in the pool; every id used must be below it
      */
     public int[] blockTables(int[][] blockIds, int blockSize, int poolBlocks) {
+        return blockTables(blockIds, blockSize, poolBlocks, maxBlocks(blockSize));
+    }
+
+    /** As {@link #blockTables(int[][], int, int)} with rows {@code width} wide (at least {@link #maxBlocks}). */
+    public int[] blockTables(int[][] blockIds, int blockSize, int poolBlocks, int width) {
         if (blockIds.length != ends.length) {
             throw new IllegalArgumentException(blockIds.length + " block lists for " + ends.length + " sequences");
         }
-        int maxBlocks = maxBlocks(blockSize);
+        if (width < maxBlocks(blockSize)) {
+            throw new IllegalArgumentException("table width " + width + " below the " + maxBlocks(blockSize) + " blocks needed");
+        }
+        int maxBlocks = width;
         int[] table = new int[ends.length * maxBlocks];
         for (int s = 0; s < ends.length; s++) {
             int needed = Math.ceilDiv(ends[s], blockSize);

@@ -40,6 +40,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public ModelRunner open(Model model, RunnerOptions options) {
+        return open(model, options, true);
+    }
+
+    /** As {@link #open(Model, RunnerOptions)}; {@code graphs} false launches kernels one by one (for tests). */
+    CudaModelRunner open(Model model, RunnerOptions options, boolean graphs) {
         DeviceInfo info;
         try {
             info = probe();
@@ -48,7 +53,7 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException | LinkageError e) {
             throw new BackendUnavailableException("probing the CUDA backend failed: " + e, e);
         }
-        return new CudaModelRunner(model, info, options);
+        return graphs ? new CudaModelRunner(model, info, options) : new CudaModelRunner(model, info, options, false);
     }
 
     private DeviceInfo probe() {

@@ -32,6 +32,11 @@ public final class CudaModelRunner implements ModelRunner {
     private static final double KV_MEMORY_SHARE = 0.5;
     /** By default the pool holds at most this many full-context sequences. */
     private static final int DEFAULT_MAX_SEQUENCES = 8;
+    /** System property that turns CUDA graphs off ({@code -Dqspec.cuda.graphs=false}), e.g. to compare. */
+    public static final String GRAPHS_PROPERTY = "qspec.cuda.graphs";
+    private static final boolean GRAPHS_ENABLED = Boolean.parseBoolean(System.getProperty(GRAPHS_PROPERTY, "true"));
+    /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
+    private static final int MIN_TABLE_WIDTH = 8;
 
     private final Model model;
     private final ModelConfig config;
@@ -42,10 +47,16 @@ public final class CudaModelRunner implements ModelRunner {
     private final DeviceModel weights;
     private final KvBlockPool pool;
     private final WorkBuffers work;
+    private final CapturedPasses passes;
     private final int ropeStyle;
     private boolean closed;
 
     CudaModelRunner(Model model, DeviceInfo device, RunnerOptions options) {
+        this(model, device, options, GRAPHS_ENABLED);
+    }
+
+    /** With {@code graphs} false every pass launches its kernels one by one (tests compare the two). */
+    CudaModelRunner(Model model, DeviceInfo device, RunnerOptions options, boolean graphs) {
         this.model = model;
         this.config = model.config();
         this.device = device;
@@ -59,6 +70,7 @@ public final class CudaModelRunner implements ModelRunner {
             this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(options.kvCacheBytes()), BLOCK_SIZE,
                     config.heads(), config.kvHeads(), config.headDim());
             this.work = new WorkBuffers(memory, config, weights.maxPaddedCols, weights.maxGroupsPerRow);
+            this.passes = new CapturedPasses(stream.handle(), graphs);
             this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
         } catch (RuntimeException | Error e) {
             memory.close();
@@ -150,31 +162,53 @@ public final class CudaModelRunner implements ModelRunner {
         for (int s = 0; s < batch.size(); s++) {
             blockIds[s] = caches.get(s).blocksFor(plan.end(s));
         }
-        int[] table = plan.blockTables(blockIds, BLOCK_SIZE, pool.blocks());
+        int width = tableWidth(plan.maxBlocks(BLOCK_SIZE));
+        int[] table = plan.blockTables(blockIds, BLOCK_SIZE, pool.blocks(), width);
         int t = plan.tokenCount();
         int[] logitSources = plan.logitSourceRows();
         int rows = logitSources.length;
-        work.ensure(t, rows, table.length);
+        if (work.ensure(t, rows, table.length)) {
+            passes.invalidate();
+        }
 
         uploadInts(plan.tokens(), work.tokenIds);
         uploadInts(plan.tokenSeq(), work.tokenSeq);
         uploadInts(plan.tokenPos(), work.tokenPos);
         uploadInts(table, work.blockTables);
-        BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), plan.maxBlocks(BLOCK_SIZE), work.tokenIds,
-                work.tokenSeq, work.tokenPos, work.blockTables);
-
-        kernels.embedding(work.tokenIds, weights.embedding, config.vocabSize(), work.residual, t, config.dim());
-        for (int l = 0; l < config.layers(); l++) {
-            layer(l, weights.layers.get(l), indices, precision);
-        }
-        gatherRows(logitSources);
-        project(weights.finalNorm, weights.output, work.selectedRows, rows, work.logits, precision);
+        BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), width, work.tokenIds, work.tokenSeq,
+                work.tokenPos, work.blockTables);
+        CapturedPasses.Shape shape = new CapturedPasses.Shape(precision.ordinal(), t, plan.sequenceCount(), width,
+                logitSources);
+        passes.run(shape, () -> enqueuePass(indices, logitSources, precision));
 
         float[] logits = downloadFloats(work.logits, (long) rows * config.vocabSize());
         for (int s = 0; s < batch.size(); s++) {
             caches.get(s).advanceTo(plan.end(s));
         }
         return new Logits(logits, config.vocabSize(), plan.firstLogitRow());
+    }
+
+    /** Queues one whole forward pass on the stream (no host synchronization: it may be captured into a graph). */
+    private void enqueuePass(BatchBuffers indices, int[] logitSources, Precision precision) {
+        kernels.embedding(work.tokenIds, weights.embedding, config.vocabSize(), work.residual, indices.tokens(),
+                config.dim());
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, weights.layers.get(l), indices, precision);
+        }
+        gatherRows(logitSources);
+        project(weights.finalNorm, weights.output, work.selectedRows, logitSources.length, work.logits, precision);
+    }
+
+    /** Block-table width for a pass needing {@code blocks}: a power of two, at most the context's blocks. */
+    private int tableWidth(int blocks) {
+        int contextBlocks = Math.ceilDiv(config.contextLength(), BLOCK_SIZE);
+        int width = Math.max(MIN_TABLE_WIDTH, Integer.highestOneBit(Math.max(1, blocks - 1)) << 1);
+        return Math.max(blocks, Math.min(width, contextBlocks));
+    }
+
+    /** Graphs held (for tests and diagnostics). */
+    int capturedGraphs() {
+        return passes.size();
     }
 
     /** One transformer block over all T tokens of the pass. */
@@ -330,6 +364,7 @@ public final class CudaModelRunner implements ModelRunner {
         closed = true;
         try {
             stream.synchronize();
+            passes.close();
         } finally {
             memory.close();
             stream.close();

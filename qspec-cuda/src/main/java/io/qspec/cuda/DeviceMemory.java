@@ -47,7 +47,13 @@ public final class DeviceMemory implements AutoCloseable {
         long size = Math.max(bytes, 1);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            CudaCalls.check(CudaRuntime.cudaMalloc(out, size), "cudaMalloc(" + size + " bytes for " + what + ")");
+            int status = CudaRuntime.cudaMalloc(out, size);
+            if (status != CudaRuntime.cudaSuccess) {
+                // the runtime also keeps the failure as its "last error"; clear it, or the next kernel
+                // launch (which reports cudaGetLastError) would be blamed for this allocation
+                CudaRuntime.cudaGetLastError();
+                CudaCalls.check(status, "cudaMalloc(" + size + " bytes for " + what + ")");
+            }
             long address = out.get(ValueLayout.ADDRESS, 0).address();
             synchronized (allocations) {
                 allocations.live.add(address);

@@ -46,8 +46,13 @@ final class WorkBuffers {
         this.maxGroupsPerRow = maxGroupsPerRow;
     }
 
-    /** Makes room for {@code tokens} tokens, {@code rows} logit rows and {@code tableEntries} block-table ints. */
-    void ensure(int tokens, int rows, int tableEntries) {
+    /**
+     * Makes room for {@code tokens} tokens, {@code rows} logit rows and {@code tableEntries} block-table ints.
+     *
+     * @return whether any buffer moved (graphs captured over the old ones are then stale)
+     */
+    boolean ensure(int tokens, int rows, int tableEntries) {
+        boolean moved = tokens > tokenCapacity || rows > rowCapacity || tableEntries > tableCapacity;
         if (tokens > tokenCapacity) {
             int capacity = Math.max(tokens, Math.max(16, tokenCapacity * 2));
             freeTokenBuffers();
@@ -72,6 +77,7 @@ final class WorkBuffers {
             blockTables = memory.allocate((long) capacity * 4, "block tables");
             tableCapacity = capacity;
         }
+        return moved;
     }
 
     private void allocateTokenBuffers(int t) {

@@ -54,6 +54,7 @@ public final class CudaRuntime {
     }
 
     public static final FunctionDescriptor cudaGetErrorString$DESC = FunctionDescriptor.of(C_POINTER, C_INT);
+    public static final FunctionDescriptor cudaGetLastError$DESC = FunctionDescriptor.of(C_INT);
     public static final FunctionDescriptor cudaRuntimeGetVersion$DESC = FunctionDescriptor.of(C_INT, C_POINTER);
     public static final FunctionDescriptor cudaDriverGetVersion$DESC = FunctionDescriptor.of(C_INT, C_POINTER);
     public static final FunctionDescriptor cudaGetDeviceCount$DESC = FunctionDescriptor.of(C_INT, C_POINTER);
@@ -85,6 +86,7 @@ public final class CudaRuntime {
     private static final class Handles {
         static final NativeLibrary LIB = library();
         static final MethodHandle cudaGetErrorString = LIB.downcall("cudaGetErrorString", cudaGetErrorString$DESC);
+        static final MethodHandle cudaGetLastError = LIB.downcall("cudaGetLastError", cudaGetLastError$DESC);
         static final MethodHandle cudaRuntimeGetVersion = LIB.downcall("cudaRuntimeGetVersion", cudaRuntimeGetVersion$DESC);
         static final MethodHandle cudaDriverGetVersion = LIB.downcall("cudaDriverGetVersion", cudaDriverGetVersion$DESC);
         static final MethodHandle cudaGetDeviceCount = LIB.downcall("cudaGetDeviceCount", cudaGetDeviceCount$DESC);
@@ -114,6 +116,15 @@ public final class CudaRuntime {
         static final MethodHandle cudaGraphLaunch = LIB.downcall("cudaGraphLaunch", cudaGraphLaunch$DESC);
         static final MethodHandle cudaGraphExecDestroy = LIB.downcall("cudaGraphExecDestroy", cudaGraphExecDestroy$DESC);
         static final MethodHandle cudaGraphDestroy = LIB.downcall("cudaGraphDestroy", cudaGraphDestroy$DESC);
+    }
+
+    /** {@code cudaError_t cudaGetLastError(void)}: returns and clears the thread's last error. */
+    public static int cudaGetLastError() {
+        try {
+            return (int) Handles.cudaGetLastError.invokeExact();
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
     }
 
     /** {@code const char* cudaGetErrorString(cudaError_t error)}; the result is a static C string. */
