@@ -12,7 +12,7 @@ OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 rc=0
 tar xJf "$g/jre.txz" -C /tmp
-export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:/usr/local/cuda/bin:$PATH
+export FONTCONFIG_FILE=/tmp/jre/lib/fonts/fonts.conf JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:/usr/local/cuda/bin:$PATH
 export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 java_opts=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djava.awt.headless=true
            -Dqspec.cuda.kernels="$g/native/libqspec_cuda.so" -XX:+UseParallelGC)

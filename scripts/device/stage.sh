@@ -16,6 +16,11 @@ rm -rf "$out" && mkdir -p "$out"/app "$out"/test "$out"/native
 tmp=$(mktemp -d)
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.net.http,jdk.unsupported,jdk.incubator.vector,java.desktop,java.sql,java.management \
   --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$tmp/jre" 2>/dev/null
+# the GPU machine has fontconfig but no fonts: bring two, and a fonts.conf that names them (run.sh sets FONTCONFIG_FILE)
+mkdir -p "$tmp/jre/lib/fonts"
+cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf "$tmp/jre/lib/fonts/"
+printf '<?xml version="1.0"?>\n<fontconfig><dir>/tmp/jre/lib/fonts</dir><cachedir>/tmp/fontcache</cachedir></fontconfig>\n' \
+  > "$tmp/jre/lib/fonts/fonts.conf"
 tar cf - -C "$tmp" jre | xz -9 -T0 > "$out/jre.txz"
 rm -rf "$tmp"
 

@@ -77,6 +77,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Folder for bench.csv, bench.json, bench.txt and PNG charts.")
     Path out;
 
+    @Option(names = "--bandwidth-gbps", description = "Memory read bandwidth for the roofline column, GB/s. Default: measured"
+            + " here on the CPU; on a GPU pass the device's (e.g. the D2D copy rate native/test/qspec_bench prints).")
+    Double bandwidthGbps;
+
     @Option(names = "--verbose", description = "Log backend selection; full stack traces on errors.")
     boolean verbose;
 
@@ -108,8 +112,11 @@ public final class BenchCommand implements Callable<Integer> {
             header.put("acceptance", synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)");
             header.put("date", Instant.now().toString());
 
-            double bandwidth = MemoryBandwidth.measureReadGBps(1L << 30);
-            header.put("memory_read_gb_s", Math.round(bandwidth * 10) / 10.0);
+            boolean hostMemory = engine.backendName().equals("cpu");
+            double bandwidth = bandwidthGbps != null ? bandwidthGbps
+                    : hostMemory ? MemoryBandwidth.measureReadGBps(1L << 30) : Double.NaN;
+            header.put("memory_read_gb_s", Double.isNaN(bandwidth) ? "not given (pass --bandwidth-gbps)"
+                    : Math.round(bandwidth * 10) / 10.0);
             header.put("int4_weight_bytes_per_pass", model.weights().int4Bytes());
             warmUp(engine, promptIds);
             List<BenchResult> results = new ArrayList<>();

@@ -35,7 +35,7 @@ final class BenchReport {
      * fraction of the measured bandwidth; empty for QSpec, whose passes differ in size.
      */
     Optional<Double> rooflineRatio(BenchResult r) {
-        if (r.gamma() != 0 || r.mode().equals("fp32") || bandwidthGBps <= 0) {
+        if (r.gamma() != 0 || r.mode().equals("fp32") || r.mode().equals("w16a16") || !(bandwidthGBps > 0)) {
             return Optional.empty();
         }
         double passesPerSecond = r.tokensPerSecond() / r.batch();
