@@ -49,7 +49,7 @@ int qspec_abi_version(void);
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
 
 /* Verify GEMM (W4A16): x fp16 [M, ldx >= K]; y fp32 [M, ldy >= N].
- * GEMV path for M < 8, tensor-core MMA for M >= 8. */
+ * CUDA-core GEMV for M <= 2, tensor-core MMA (m16n8k16, fp32 accumulation) beyond. */
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
                      float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream);
 
@@ -58,8 +58,9 @@ int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const 
 int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits,
                                int8_t* xq, float* xscale, qspec_stream_t stream);
 
-/* Draft GEMM (W4A8 / W4A4 held in int8): integer MMA (s8 on sm_90; s4 path on sm_80/86/89 when
- * bits = 4), int32 accumulation per group, y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g. */
+/* Draft GEMM (W4A8 / W4A4 held in int8): DP4A GEMV for M <= 4, INT8 tensor-core MMA (m16n8k32 s8)
+ * beyond, on every target (there is no s4 MMA path: it would pay only on sm_80/86/89, and is emulated
+ * on sm_90). int32 accumulation per group, y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g. */
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                     const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits,
                     qspec_stream_t stream);

@@ -7,8 +7,9 @@
 // the MMA's k slots are mapped to whatever input order the unpacking yields; the activation
 // fragments are permuted to match with PRMT, and each thread reads its activations as 16-byte rows.
 // The warps of a block split K and reduce through shared memory (no atomics, deterministic).
-//  - M <= 4: a CUDA-core GEMV (below): padding M to a 16-row MMA tile costs more issue slots per
-//    weight byte than it saves, and decode at batch 1 is this case.
+//  - M <= 2: a CUDA-core GEMV (below): padding M to a 16-row MMA tile costs more issue slots per
+//    weight byte than it saves, and decode at batch 1 is this case. From M = 4 on the GEMV's FMAs
+//    cost more than the MMA path (measured on H100: gate/up at M = 4, 51.8 us GEMV vs 28.2 us MMA).
 //  - M <= 16: one 16-row M tile, rows >= M masked, 2 n-tiles/warp.
 //  - M > 16: 2 or 4 M tiles per warp so every dequantized weight feeds 2-4x more MMAs.
 #include "common.cuh"
@@ -268,7 +269,6 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     if (M == 1) return launch_gemv<1, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M == 2) return launch_gemv<2, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 4) return launch_gemv<4, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 16) return launch<1, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 32) return launch<2, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     return launch<4, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);

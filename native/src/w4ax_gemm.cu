@@ -2,7 +2,8 @@
 // cores (m16n8k32 s8; INT4 MMA is emulated on Hopper, so 4-bit activations take this path too).
 // Nibbles are unpacked to int8 in registers ((u + 0x78) ^ 0x80 per byte = u - 8), int32 dot products
 // are accumulated per scale group and folded into fp32 with wscale[n,g] * xscale[m,g].
-// M <= 16: a DP4A GEMV (below). M > 16: the MMA kernel, the same skeleton as the W4A16 kernel: a warp
+// M <= 4: a DP4A GEMV (below); beyond that its DP4As cost more than the MMA path (measured on H100:
+// gate/up at M = 8, 52.7 us GEMV vs 23.2 us MMA). M > 4: the MMA kernel, the same skeleton as the W4A16 kernel: a warp
 // owns NT*8 weight rows, the block's warps split K.
 // Two weight-read modes keep every group's int32 sum inside whole MMAs:
 //  - group % 128 == 0: one 128-bit load per row per 128 inputs (thread t holds inputs 32t..32t+31);
@@ -142,7 +143,7 @@ __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict_
     }
 }
 
-// Small-M GEMV on CUDA cores (M <= 16, the draft's decode shapes): DP4A int8 dot products, no
+// Small-M GEMV on CUDA cores (M <= 4, the draft's decode shapes at small batch): DP4A int8 dot products, no
 // padding of M to an MMA tile. Each warp owns R weight rows over all of K; per step a lane streams
 // 16 bytes of each row (32 inputs inside one scale group), two steps in flight; the int32 sum of
 // those 32 products is folded into fp32 with wscale * xscale. A block is 4 independent warps.
@@ -270,8 +271,7 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M == 1) return launch_gemv<1, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M == 2) return launch_gemv<2, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 4) return launch_gemv<4, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 8) return launch_gemv<8, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 16) return launch_gemv<16, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 16) return launch<1, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 32) return launch<2, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     return launch<4, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
 }

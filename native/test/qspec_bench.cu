@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     struct Shape { const char* name; int K, N; };
     const Shape shapes[] = {{"q/o", 4096, 4096}, {"k/v", 4096, 1024}, {"gate/up", 4096, 14336},
                             {"down", 14336, 4096}, {"lm_head", 4096, 128256}};
-    const int Ms[] = {1, 4, 8, 16, 32, 64, 128, 256};
+    const int Ms[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
     const int group = 128, MAXM = 256;
     const size_t arena = 512ull << 20;  // rotate weight copies over >= 512 MB (L2 is 50 MB)
     Dev<uint8_t> w4(arena + (300ull << 20));

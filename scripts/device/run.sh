@@ -4,6 +4,8 @@
 #   tests           the qspec-cuda JUnit suite (random models and the shared models)
 #   profile         Nsight Compute sections of the GEMM kernels at a few Llama-3-8B shapes ($OUT/ncu.txt)
 #   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
+#   timeline ARGS.. ./qspec bench ARGS under Nsight Compute: the duration of every kernel of a window of
+#                   launches ($OUT/timeline.csv; QSPEC_SKIP / QSPEC_COUNT choose the window)
 #   bench ARGS...   ./qspec bench ARGS (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
 # Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
 set -o pipefail
@@ -50,6 +52,17 @@ while [ $# -gt 0 ]; do
         --details=tree --disable-banner --disable-ansi-colors) > "$OUT/gpu-tests.txt" 2>&1; r=$?
       echo "junit rc=$r"; grep -E "MethodSource|✘|tests (successful|failed|aborted)|GPU|relative|QSpec =|part at|greedy =" "$OUT/gpu-tests.txt" | head -60
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
+    timeline)
+      args=()
+      while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+      [ "${1:-}" = "--" ] && shift
+      echo "== timeline of ${args[*]}"
+      mkdir -p /tmp/tl
+      timeout 300 ncu --graph-profiling node --metrics gpu__time_duration.sum --launch-skip "${QSPEC_SKIP:-6000}" \
+        --launch-count "${QSPEC_COUNT:-1000}" --csv --log-file "$OUT/timeline.csv" \
+        java "${java_opts[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" --out /tmp/tl \
+        > "$OUT/timeline-stdout.txt" 2>&1
+      r=$?; echo "timeline rc=$r, $(wc -l < "$OUT/timeline.csv") lines"; tail -5 "$OUT/timeline-stdout.txt" ;;
     bench)
       args=()
       while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
