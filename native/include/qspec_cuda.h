@@ -65,6 +65,12 @@ int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_pack
                     const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits,
                     qspec_stream_t stream);
 
+/* Dense copy of an INT4 matrix for the W16A16 baseline (cuBLAS fp16 GEMM): out fp16 [N, ldo >= K],
+ * out[n][k] = fp16(w_scales[n, k/group] * q[n][k]) for k < K (scale * q is exact in fp32 and rounded
+ * once); columns K..ldo-1 are not written. w_packed must be 4-byte aligned (read as 32-bit words). */
+int qspec_dequantize_int4(const uint8_t* w_packed, const void* w_scales_f16, int N, int K, int group,
+                          void* out_f16, int ldo, qspec_stream_t stream);
+
 /* ---- the rest of a Llama block ---- */
 
 /* x fp32 [T, dim] = embedding row of tokens[t] (table fp16 [vocab, dim]). */

@@ -90,6 +90,37 @@ static void test_w4ax(int M, int N, int K, int group, int bits) {
     report(e < 1e-5, name, "rel_err=%.2e tol=%.0e", e, 1e-5);
 }
 
+// ---------------------------------------------------------------- INT4 -> fp16 (W16A16 baseline)
+// Every output against the float64 product scale * q (exact) rounded once to fp16 on the host: must be
+// bit-identical; columns K..ldo-1 must keep their poison. Also reports the float64 relative error.
+static void test_dequantize(int N, int K, int group, int ld_pad) {
+    Int4W W(N, K, group);
+    const int ldo = K + ld_pad;
+    const __half poison = __float2half(POISON);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<__half> dout(std::vector<__half>((size_t)N * ldo, poison));
+    CQ(qspec_dequantize_int4(dw.p, ds.p, N, K, group, dout.p, ldo, nullptr));
+    auto out = dout.down();
+    std::vector<double> got, ref;
+    double mismatches = 0;
+    bool pad_ok = true;
+    for (int n = 0; n < N; ++n) {
+        for (int k = 0; k < K; ++k) {
+            const double w = W.w(n, k);  // exact: an fp16 scale times an integer in [-8, 7]
+            const __half want = __float2half((float)w), have = out[(size_t)n * ldo + k];
+            mismatches += __half_as_ushort(want) != __half_as_ushort(have);
+            ref.push_back(w);
+            got.push_back(__half2float(have));
+        }
+        for (int k = K; k < ldo; ++k) pad_ok &= __hisnan(out[(size_t)n * ldo + k]);
+    }
+    const double e = rel_err(got, ref);
+    char name[128];
+    snprintf(name, sizeof name, "dequantize_int4 N=%d K=%d group=%d ldo=%d (rel_err %.1e)", N, K, group, ldo, e);
+    report(pad_ok && mismatches == 0 && e < 1e-3, name, "bit_mismatches=%.0f tol=%.0f", pad_ok ? mismatches : INFINITY, 0);
+}
+
 // ---------------------------------------------------------------- quantization
 // Checks xq/xscale against quantizing `vals` (the exact pre-quantization values) in float64:
 // scales to 1e-5 relative, codes within 1 (rounding of ties/last bit), padding zero.
@@ -364,6 +395,12 @@ int main() {
             test_rmsnorm_quantize(1, K, 64, bits);
         }
     test_elementwise();
+    // ragged K (K % group != 0, K < group, K % 8 != 0), ldo = K (cuBLAS lda) and padded (odd, and a multiple of 8)
+    for (auto& s : shapes) test_dequantize(s[0], s[1], s[2], 0);
+    test_dequantize(37, 172, 128, 5);
+    test_dequantize(24, 200, 64, 8);
+    test_dequantize(9, 21, 32, 0);
+    test_dequantize(130, 4096, 128, 0);
     test_rope_attention(8, 2, 128, 0, 16);
     test_rope_attention(8, 2, 128, 1, 16);
     test_rope_attention(4, 4, 64, 1, 32);

@@ -36,6 +36,17 @@ int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const 
     return 0;
 }
 
+int qspec_dequantize_int4(const uint8_t* w_packed, const void* w_scales_f16, int N, int K, int group, void* out_f16,
+                          int ldo, void* stream) {
+    (void)stream;
+    if (group <= 0 || group % 32 || ldo < K) return ERR_UNSUPPORTED;
+    half* out = out_f16;
+    int kp = groups_of(K, group) * group;
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++) out[(long)n * ldo + k] = (half)weight(w_packed, w_scales_f16, n, k, kp, group);
+    return 0;
+}
+
 static void quantize_row(const float* v, int K, int group, int bits, int8_t* xq, float* xs) {
     float qmax = bits == 8 ? 127.f : 7.f;
     int groups = groups_of(K, group);

@@ -22,6 +22,10 @@ import java.util.List;
  * quantize activations per token and group and use the integer GEMM. Both read the same uploaded
  * INT4 bytes and write the same paged KV cache.
  *
+ * <p>{@link Precision#FP32} is the W16A16 baseline here: the W4A16 pass with cuBLAS's fp16 GEMM on
+ * {@link DenseWeights}, a dense fp16 copy of the weights built on the first FP32 pass (fp16 activations,
+ * fp32 accumulation; everything else as in W4A16).
+ *
  * <p>Not thread-safe beyond what {@link ModelRunner} promises: calls are serialised on one stream.
  * Device memory is released by {@link #close()}, or by a cleaner if the runner is dropped unclosed.
  */
@@ -49,6 +53,8 @@ public final class CudaModelRunner implements ModelRunner {
     private final WorkBuffers work;
     private final CapturedPasses passes;
     private final int ropeStyle;
+    /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
+    private DenseWeights dense;
     private boolean closed;
 
     CudaModelRunner(Model model, DeviceInfo device, RunnerOptions options) {
@@ -147,9 +153,6 @@ public final class CudaModelRunner implements ModelRunner {
     @Override
     public synchronized Logits forward(List<SequenceInput> batch, Precision precision) {
         requireOpen();
-        if (precision == Precision.FP32) {
-            throw new QSpecException("FP32 mode runs on the CPU backend; W16A16 on CUDA is measured by the bench");
-        }
         List<CudaKvCache> caches = caches(batch);
         List<BatchPlan.SequenceShape> shapes = new ArrayList<>(batch.size());
         for (int s = 0; s < batch.size(); s++) {
@@ -165,6 +168,10 @@ public final class CudaModelRunner implements ModelRunner {
         int width = tableWidth(plan.maxBlocks(BLOCK_SIZE));
         int[] table = plan.blockTables(blockIds, BLOCK_SIZE, pool.blocks(), width);
         int t = plan.tokenCount();
+        if (precision == Precision.FP32 && dense == null) {
+            // the first FP32 pass builds the W16A16 weights, once its inputs have passed the checks above
+            dense = DenseWeights.build(model, weights, kernels, stream);
+        }
         int[] logitSources = plan.logitSourceRows();
         int rows = logitSources.length;
         if (work.ensure(t, rows, table.length)) {
@@ -230,9 +237,9 @@ public final class CudaModelRunner implements ModelRunner {
             kernels.w4axGemm(work.quantized, work.quantScales, w.wv(), work.v, kvDim, t, bits);
         } else {
             kernels.rmsnormF16(work.residual, w.attentionNorm(), work.half, t, dim, eps);
-            kernels.w4a16Gemm(work.half, dim, w.wq(), work.q, qDim, t);
-            kernels.w4a16Gemm(work.half, dim, w.wk(), work.k, kvDim, t);
-            kernels.w4a16Gemm(work.half, dim, w.wv(), work.v, kvDim, t);
+            a16Gemm(work.half, dim, w.wq(), work.q, qDim, t, precision);
+            a16Gemm(work.half, dim, w.wk(), work.k, kvDim, t, precision);
+            a16Gemm(work.half, dim, w.wv(), work.v, kvDim, t, precision);
         }
         kernels.ropeWriteKv(work.q, work.k, work.v, pool, l, indices, weights.invFreq, ropeStyle);
         kernels.attention(work.q, pool, l, indices, work.half);
@@ -248,22 +255,34 @@ public final class CudaModelRunner implements ModelRunner {
             kernels.w4axGemm(work.quantized, work.quantScales, w.up(), work.up, hidden, t, bits);
         } else {
             kernels.rmsnormF16(work.residual, w.ffnNorm(), work.half, t, dim, eps);
-            kernels.w4a16Gemm(work.half, dim, w.gate(), work.gate, hidden, t);
-            kernels.w4a16Gemm(work.half, dim, w.up(), work.up, hidden, t);
+            a16Gemm(work.half, dim, w.gate(), work.gate, hidden, t, precision);
+            a16Gemm(work.half, dim, w.up(), work.up, hidden, t, precision);
         }
         kernels.swigluF16(work.gate, work.up, work.half, t, hidden);
         linearFromHalf(work.half, hidden, w.down(), work.projection, t, precision);
         kernels.addInPlace(work.residual, work.projection, (long) t * dim);
     }
 
-    /** {@code y = x W^T} for an fp16 input: directly (verify), or after quantizing it (draft). */
+    /** {@code y = x W^T} for an fp16 input: directly (verify, W16A16), or after quantizing it (draft). */
     private void linearFromHalf(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
         if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.quantizeActivations(x, ldx, m, w.cols(), w.group(), bits, work.quantized, work.quantScales);
             kernels.w4axGemm(work.quantized, work.quantScales, w, y, w.rows(), m, bits);
         } else {
-            kernels.w4a16Gemm(x, ldx, w, y, w.rows(), m);
+            a16Gemm(x, ldx, w, y, w.rows(), m, precision);
+        }
+    }
+
+    /**
+     * {@code y_f32[M, N] = x_f16[M, K] W^T} for the 16-bit-activation precisions: the INT4 verify GEMM (W4A16),
+     * or cuBLAS on the dense fp16 copy of {@code w} (FP32, i.e. W16A16).
+     */
+    private void a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, Precision precision) {
+        if (precision == Precision.FP32) {
+            dense.gemm(x, ldx, w, y, ldy, m);
+        } else {
+            kernels.w4a16Gemm(x, ldx, w, y, ldy, m);
         }
     }
 
@@ -277,7 +296,7 @@ public final class CudaModelRunner implements ModelRunner {
             kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits);
         } else {
             kernels.rmsnormF16(rows, norm, work.half, m, config.dim(), config.rmsNormEps());
-            kernels.w4a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m);
+            a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m, precision);
         }
     }
 
@@ -350,6 +369,11 @@ public final class CudaModelRunner implements ModelRunner {
         return closed;
     }
 
+    /** Device bytes of the W16A16 dense weights: 0 until the first FP32 pass builds them. */
+    synchronized long denseWeightBytes() {
+        return dense == null ? 0 : dense.bytes();
+    }
+
     private void requireOpen() {
         if (closed) {
             throw new IllegalStateException("CUDA runner for " + model.name() + " is closed");
@@ -366,8 +390,14 @@ public final class CudaModelRunner implements ModelRunner {
             stream.synchronize();
             passes.close();
         } finally {
-            memory.close();
-            stream.close();
+            try {
+                if (dense != null) {
+                    dense.close();
+                }
+            } finally {
+                memory.close();
+                stream.close();
+            }
         }
     }
 }

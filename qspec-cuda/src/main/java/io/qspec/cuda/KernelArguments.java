@@ -64,6 +64,18 @@ public final class KernelArguments {
         requireMatrix("y (fp32) of " + w.name(), y, m, w.rows(), ldy, 4);
     }
 
+    /** Checks the operands of {@code y[M, N] = x[M, K] W^T} for dense fp16 weights (the W16A16 cuBLAS GEMM). */
+    public static void requireDenseGemm(DeviceBuffer x, int ldx, DenseLinear w, DeviceBuffer y, int ldy, int m) {
+        requireMatrix("x (fp16) for " + w.name(), x, m, w.cols(), ldx, 2);
+        requireMatrix("y (fp32) of " + w.name(), y, m, w.rows(), ldy, 4);
+    }
+
+    /** Checks the output of dequantizing {@code w} to fp16: {@code [rows, ldo >= cols]}. */
+    public static void requireDequantizeOutput(DeviceLinear w, DeviceBuffer out, int ldo) {
+        requireGroup(w.group());
+        requireMatrix("fp16 copy of " + w.name(), out, w.rows(), w.cols(), ldo, 2);
+    }
+
     /** Checks the operands of the draft GEMM: quantized rows of {@code paddedCols} int8 and their scales. */
     public static void requireQuantizedGemm(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y,
                                             int ldy, int m, int bits) {

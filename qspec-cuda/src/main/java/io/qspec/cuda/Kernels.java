@@ -2,6 +2,7 @@ package io.qspec.cuda;
 
 import static io.qspec.cuda.KernelArguments.requireA16Gemm;
 import static io.qspec.cuda.KernelArguments.requireBytes;
+import static io.qspec.cuda.KernelArguments.requireDequantizeOutput;
 import static io.qspec.cuda.KernelArguments.requireGroup;
 import static io.qspec.cuda.KernelArguments.requireMatrix;
 import static io.qspec.cuda.KernelArguments.requirePositive;
@@ -28,6 +29,13 @@ public final class Kernels {
         requireA16Gemm(x, ldx, w, y, ldy, m);
         CudaCalls.check(QSpecKernels.qspec_w4a16_gemm(x.pointer(), ldx, w.packed().pointer(), w.scales().pointer(),
                 y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), stream), "qspec_w4a16_gemm(" + w.name() + ")");
+    }
+
+    /** {@code out_f16[n, k] = scale[n, k / group] * q[n, k]} for {@code k < K}: the dense copy of {@code w} (W16A16). */
+    public void dequantizeInt4(DeviceLinear w, DeviceBuffer out, int ldo) {
+        requireDequantizeOutput(w, out, ldo);
+        CudaCalls.check(QSpecKernels.qspec_dequantize_int4(w.packed().pointer(), w.scales().pointer(), w.rows(),
+                w.cols(), w.group(), out.pointer(), ldo, stream), "qspec_dequantize_int4(" + w.name() + ")");
     }
 
     /** Per-token, per-group activation quantization of fp16 {@code x[M, K]}. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qspec.Precision;
-import io.qspec.QSpecException;
 import io.qspec.backend.Backend;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
@@ -17,6 +16,7 @@ import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import io.qspec.model.RopeScaling;
 import io.qspec.model.RopeStyle;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -32,7 +32,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  *
  * <p>Tolerances, as max |gpu - reference| / max |reference| over all logits: W4A16 1e-2 (fp32
  * accumulation in a different order than float64); W4A8 3e-2; W4A4 1.5e-1 (a 4-bit activation that
- * rounds the other way at a .5 boundary shifts a logit by a whole quantization step).
+ * rounds the other way at a .5 boundary shifts a logit by a whole quantization step). FP32 (W16A16:
+ * cuBLAS on dense fp16 weights, fp16 activations, fp32 accumulation) 1e-2 like W4A16, against the
+ * reference with the dense weights rounded to fp16, or with the INT4 weights for an INT4-only model.
  */
 @Tag("gpu")
 class CudaModelRunnerGpuTest {
@@ -49,6 +51,8 @@ class CudaModelRunnerGpuTest {
 
     private static Model halfSplitModel;
     private static Model interleavedModel;
+    /** HALF_SPLIT with dense weights beside their INT4 quantization (a model loaded for the FP32 baseline). */
+    private static Model denseModel;
     private static CudaBackend backend;
 
     @BeforeAll
@@ -59,6 +63,7 @@ class CudaModelRunnerGpuTest {
         System.out.println("GPU: " + availability.reason());
         halfSplitModel = RandomModels.build(HALF_SPLIT, 64, 1);
         interleavedModel = RandomModels.build(INTERLEAVED, 32, 2);
+        denseModel = RandomModels.buildWithDenseWeights(HALF_SPLIT, 64, 3);
     }
 
     @AfterAll
@@ -66,6 +71,7 @@ class CudaModelRunnerGpuTest {
         if (halfSplitModel != null) {
             halfSplitModel.close();
             interleavedModel.close();
+            denseModel.close();
         }
     }
 
@@ -96,6 +102,64 @@ class CudaModelRunnerGpuTest {
                         assertTopOneAgrees(prefill.row(0, r), expected[r]);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * FP32 with dense weights is W16A16 on them: the dense weights in fp16, not their INT4 quantization
+     * (from whose function the logits must then be far), and only built once FP32 is asked for.
+     */
+    @Test
+    void fp32MultipliesTheDenseWeightsInFp16() {
+        try (ModelRunner runner = backend.open(denseModel)) {
+            CudaModelRunner cuda = (CudaModelRunner) runner;
+            runLogits(runner, Precision.W4A16);
+            assertThat(cuda.denseWeightBytes()).isZero();
+
+            float[][] fp32 = runLogits(runner, Precision.FP32);
+            assertThat(cuda.denseWeightBytes()).isEqualTo(denseBytes(denseModel));
+            double error = maxRelativeError(fp32, referenceLogits(denseModel, Precision.FP32));
+            double fromW4 = maxRelativeError(fp32, referenceLogits(denseModel, Precision.W4A16));
+            System.out.printf("dense FP32 (W16A16): max relative logit error %.3e (%.3e from the W4A16 reference)%n",
+                    error, fromW4);
+            assertThat(error).isLessThan(A16_TOLERANCE);
+            assertThat(fromW4).isGreaterThan(5 * A16_TOLERANCE);
+            double[][] expected = referenceLogits(denseModel, Precision.FP32);
+            for (int r = 0; r < expected.length; r++) {
+                assertTopOneAgrees(fp32[r], expected[r]);
+            }
+        }
+    }
+
+    /**
+     * A model with only INT4 weights (random, synthetic) runs FP32 on their dequantized fp16 copy: W4A16's
+     * function through cuBLAS. On a GPU the copy is bit for bit what the W4A16 kernel multiplies (fp16
+     * scale * q), so the two passes differ only in accumulation order; the CPU emulation's W4A16 keeps
+     * scale * q unrounded, hence 2e-3 rather than the 1e-3 of two orders of one kernel.
+     */
+    @Test
+    void fp32OfAnInt4OnlyModelIsW4A16ThroughCublas() {
+        for (Model model : List.of(halfSplitModel, interleavedModel)) {
+            try (ModelRunner runner = backend.open(model)) {
+                CudaModelRunner cuda = (CudaModelRunner) runner;
+                float[][] w4a16 = runLogits(runner, Precision.W4A16);
+                assertThat(cuda.denseWeightBytes()).isZero();
+                float[][] fp32 = runLogits(runner, Precision.FP32);
+                assertThat(cuda.denseWeightBytes()).isEqualTo(denseBytes(model));
+
+                double error = maxRelativeError(fp32, referenceLogits(model, Precision.W4A16));
+                double[][] kernel = new double[w4a16.length][];
+                for (int r = 0; r < w4a16.length; r++) {
+                    kernel[r] = toDouble(w4a16[r]);
+                }
+                double fromKernel = maxRelativeError(fp32, kernel);
+                System.out.printf("%s INT4-only FP32 (W16A16): max relative logit error %.3e, %.3e from the GPU's W4A16%n",
+                        model.config().ropeStyle(), error, fromKernel);
+                assertThat(error).isLessThan(A16_TOLERANCE);
+                assertThat(fromKernel).isLessThan(2e-3);
+                // the INT4 path is unaffected by the dense copy beside it
+                assertThat(maxRelativeError(runLogits(runner, Precision.W4A16), kernel)).isZero();
             }
         }
     }
@@ -238,8 +302,10 @@ class CudaModelRunnerGpuTest {
                     .hasMessageContaining("needs 9 positions");
             assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(foreign, new int[1], false)), Precision.W4A16))
                     .hasMessageContaining("not created by this CUDA runner");
-            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(cache, new int[1], false)), Precision.FP32))
-                    .isInstanceOf(QSpecException.class).hasMessageContaining("CPU backend");
+            // checked before the first FP32 pass builds the dense weights
+            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(cache, new int[] {300}, false)), Precision.FP32))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vocabulary");
+            assertThat(((CudaModelRunner) runner).denseWeightBytes()).isZero();
             assertThat(cache.length()).isZero();
         }
     }
@@ -282,6 +348,43 @@ class CudaModelRunnerGpuTest {
                 assertThat(logits.vocabSize()).isEqualTo(HALF_SPLIT.vocabSize());
             }
         }
+    }
+
+    /** Logits of a prefill of PROMPT (every row) then one decode step of token 7, in a fresh cache. */
+    private static float[][] runLogits(ModelRunner runner, Precision precision) {
+        try (KvCache cache = runner.newCache(64)) {
+            Logits prefill = runner.forward(List.of(new SequenceInput(cache, PROMPT, true)), precision);
+            Logits next = runner.forward(List.of(new SequenceInput(cache, new int[] {7}, false)), precision);
+            float[][] rows = new float[PROMPT.length + 1][];
+            for (int r = 0; r < PROMPT.length; r++) {
+                rows[r] = prefill.row(0, r);
+            }
+            rows[PROMPT.length] = next.row(0, 0);
+            return rows;
+        }
+    }
+
+    /** The reference's logits for what {@link #runLogits} computes. */
+    private static double[][] referenceLogits(Model model, Precision precision) {
+        ReferenceLlama reference = new ReferenceLlama(model);
+        ReferenceLlama.Sequence seq = reference.newSequence();
+        double[][] prompt = reference.forward(seq, PROMPT, precision);
+        double[][] rows = Arrays.copyOf(prompt, PROMPT.length + 1);
+        rows[PROMPT.length] = reference.forward(seq, new int[] {7}, precision)[0];
+        return rows;
+    }
+
+    private static double maxRelativeError(float[][] actual, double[][] expected) {
+        double worst = 0;
+        for (int r = 0; r < expected.length; r++) {
+            worst = Math.max(worst, relativeError(actual[r], expected[r]));
+        }
+        return worst;
+    }
+
+    /** Bytes of a dense fp16 copy of every linear layer. */
+    private static long denseBytes(Model model) {
+        return model.weights().linearLayers().stream().mapToLong(w -> (long) w.outFeatures() * w.inFeatures() * 2).sum();
     }
 
     private static double tolerance(Precision precision) {

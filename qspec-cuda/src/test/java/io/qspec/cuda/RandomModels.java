@@ -2,12 +2,14 @@ package io.qspec.cuda;
 
 import io.qspec.format.RawTensor;
 import io.qspec.format.TensorType;
+import io.qspec.model.DenseMatrix;
 import io.qspec.model.LayerWeights;
 import io.qspec.model.LinearWeight;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import io.qspec.model.ModelWeights;
 import io.qspec.quant.Int4Matrix;
+import io.qspec.quant.Int4Quantizer;
 import io.qspec.quant.QuantScheme;
 import io.qspec.tokenizer.Tokenizer;
 import java.lang.foreign.Arena;
@@ -20,34 +22,48 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
 
-/** Small Llama models with random INT4 weights, built in memory for GPU tests. */
+/** Small Llama models with random INT4 weights (and optionally the dense weights they quantize), built in memory for GPU tests. */
 final class RandomModels {
     private RandomModels() {
     }
 
+    /** A model carrying only INT4 weights (random nibbles and scales), like the synthetic models. */
     static Model build(ModelConfig c, int group, long seed) {
+        return build(c, group, seed, false);
+    }
+
+    /**
+     * A model with dense float32 weights (Gaussian, standard deviation {@code 1 / sqrt(cols)}) and their INT4
+     * quantization, as a model loaded with {@code LoadOptions.withDenseWeights(true)} carries.
+     */
+    static Model buildWithDenseWeights(ModelConfig c, int group, long seed) {
+        return build(c, group, seed, true);
+    }
+
+    private static Model build(ModelConfig c, int group, long seed, boolean dense) {
         Random random = new Random(seed);
         Arena arena = Arena.ofShared();
         MemorySegment embedding = arena.allocate((long) c.vocabSize() * c.dim() * 4, 64);
         for (long i = 0; i < (long) c.vocabSize() * c.dim(); i++) {
             embedding.setAtIndex(ValueLayout.JAVA_FLOAT, i, random.nextFloat() * 2 - 1);
         }
+        LinearFactory linear = dense ? RandomModels::denseLinear : RandomModels::int4Linear;
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
             layers.add(new LayerWeights(norm(random, c.dim()),
-                    linear(arena, random, "blk." + l + ".attn_q", c.qDim(), c.dim(), group),
-                    linear(arena, random, "blk." + l + ".attn_k", c.kvDim(), c.dim(), group),
-                    linear(arena, random, "blk." + l + ".attn_v", c.kvDim(), c.dim(), group),
-                    linear(arena, random, "blk." + l + ".attn_output", c.dim(), c.qDim(), group),
+                    linear.create(arena, random, "blk." + l + ".attn_q", c.qDim(), c.dim(), group),
+                    linear.create(arena, random, "blk." + l + ".attn_k", c.kvDim(), c.dim(), group),
+                    linear.create(arena, random, "blk." + l + ".attn_v", c.kvDim(), c.dim(), group),
+                    linear.create(arena, random, "blk." + l + ".attn_output", c.dim(), c.qDim(), group),
                     norm(random, c.dim()),
-                    linear(arena, random, "blk." + l + ".ffn_gate", c.hiddenDim(), c.dim(), group),
-                    linear(arena, random, "blk." + l + ".ffn_up", c.hiddenDim(), c.dim(), group),
-                    linear(arena, random, "blk." + l + ".ffn_down", c.dim(), c.hiddenDim(), group)));
+                    linear.create(arena, random, "blk." + l + ".ffn_gate", c.hiddenDim(), c.dim(), group),
+                    linear.create(arena, random, "blk." + l + ".ffn_up", c.hiddenDim(), c.dim(), group),
+                    linear.create(arena, random, "blk." + l + ".ffn_down", c.dim(), c.hiddenDim(), group)));
         }
         ModelWeights weights = new ModelWeights(
                 new RawTensor("token_embd.weight", TensorType.F32, new long[] {c.vocabSize(), c.dim()}, embedding),
-                layers, norm(random, c.dim()), linear(arena, random, "output", c.vocabSize(), c.dim(), group));
-        return new Model("random-" + seed, null, c, weights, new ByteTokenizer(c.vocabSize()), QuantScheme.grouped(group),
+                layers, norm(random, c.dim()), linear.create(arena, random, "output", c.vocabSize(), c.dim(), group));
+        return new Model((dense ? "random-dense-" : "random-") + seed, null, c, weights, new ByteTokenizer(c.vocabSize()), QuantScheme.grouped(group),
                 arena::close);
     }
 
@@ -59,8 +75,13 @@ final class RandomModels {
         return w;
     }
 
+    @FunctionalInterface
+    private interface LinearFactory {
+        LinearWeight create(Arena arena, Random random, String name, int rows, int cols, int group);
+    }
+
     /** Scales about 1 / (std(q) * sqrt(cols)) keep activations of order one through the layers. */
-    private static LinearWeight linear(Arena arena, Random random, String name, int rows, int cols, int group) {
+    private static LinearWeight int4Linear(Arena arena, Random random, String name, int rows, int cols, int group) {
         Int4Matrix m = Int4Matrix.allocate(arena, rows, cols, group);
         float typical = (float) (1.0 / (4.6 * Math.sqrt(cols)));
         for (int n = 0; n < rows; n++) {
@@ -72,6 +93,19 @@ final class RandomModels {
             }
         }
         return new LinearWeight(name, m, Optional.empty());
+    }
+
+    /** Gaussian weights of standard deviation 1 / sqrt(cols), kept dense beside their INT4 quantization. */
+    private static LinearWeight denseLinear(Arena arena, Random random, String name, int rows, int cols, int group) {
+        MemorySegment data = arena.allocate((long) rows * cols * 4, 64);
+        double std = 1 / Math.sqrt(cols);
+        for (long i = 0; i < (long) rows * cols; i++) {
+            data.setAtIndex(DenseMatrix.LAYOUT, i, (float) (random.nextGaussian() * std));
+        }
+        DenseMatrix dense = new DenseMatrix(rows, cols, data);
+        Int4Matrix int4 = Int4Quantizer.quantize(arena, rows, cols, QuantScheme.grouped(group), (row, dst) ->
+                MemorySegment.copy(data, DenseMatrix.LAYOUT, (long) row * cols * 4, dst, 0, cols));
+        return new LinearWeight(name, int4, Optional.of(dense));
     }
 
     /** A trivial tokenizer: id i is the byte i % 256. */

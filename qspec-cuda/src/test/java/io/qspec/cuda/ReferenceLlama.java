@@ -2,7 +2,9 @@ package io.qspec.cuda;
 
 import io.qspec.Precision;
 import io.qspec.format.TensorDecoding;
+import io.qspec.model.DenseMatrix;
 import io.qspec.model.LayerWeights;
+import io.qspec.model.LinearWeight;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import io.qspec.model.RopeStyle;
@@ -15,6 +17,9 @@ import java.util.List;
  * judge the GPU's logits. It rounds to fp16 exactly where the kernels store fp16 (embedding table, A16
  * GEMM inputs, K/V cache, attention and SwiGLU outputs) and quantizes draft activations per token and
  * group: {@code scale = max|x| / qmax} (qmax 127 for A8, 7 for A4), {@code q = clamp(rint(x * qmax / max|x|))}.
+ *
+ * <p>{@link Precision#FP32} is the GPU's W16A16 baseline: W4A16's computation with the dense weights rounded
+ * to fp16 where the model has them, and with the INT4 weights (the same function as W4A16) where it has not.
  */
 final class ReferenceLlama {
     private final Model model;
@@ -75,25 +80,25 @@ final class ReferenceLlama {
         for (int l = 0; l < c.layers(); l++) {
             LayerWeights w = model.weights().layers().get(l);
             double[] xn = rmsnorm(x, w.attentionNorm());
-            double[] q = linearAfterNorm(xn, w.wq().int4(), p);
-            double[] k = linearAfterNorm(xn, w.wk().int4(), p);
-            double[] v = linearAfterNorm(xn, w.wv().int4(), p);
+            double[] q = linearAfterNorm(xn, w.wq(), p);
+            double[] k = linearAfterNorm(xn, w.wk(), p);
+            double[] v = linearAfterNorm(xn, w.wv(), p);
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
             seq.keys.get(l).add(halfAll(k));
             seq.values.get(l).add(halfAll(v));
             double[] attn = halfAll(attention(q, seq.keys.get(l), seq.values.get(l)));
-            add(x, linearOfHalf(attn, w.wo().int4(), p));
+            add(x, linearOfHalf(attn, w.wo(), p));
             double[] hn = rmsnorm(x, w.ffnNorm());
-            double[] gate = linearAfterNorm(hn, w.gate().int4(), p);
-            double[] up = linearAfterNorm(hn, w.up().int4(), p);
+            double[] gate = linearAfterNorm(hn, w.gate(), p);
+            double[] up = linearAfterNorm(hn, w.up(), p);
             double[] h = new double[gate.length];
             for (int i = 0; i < h.length; i++) {
                 h[i] = half(gate[i] / (1 + Math.exp(-gate[i])) * up[i]);
             }
-            add(x, linearOfHalf(h, w.down().int4(), p));
+            add(x, linearOfHalf(h, w.down(), p));
         }
-        return linearAfterNorm(rmsnorm(x, model.weights().finalNorm()), model.weights().output().int4(), p);
+        return linearAfterNorm(rmsnorm(x, model.weights().finalNorm()), model.weights().output(), p);
     }
 
     private double[] rmsnorm(double[] x, float[] w) {
@@ -110,21 +115,24 @@ final class ReferenceLlama {
     }
 
     /** GEMM on a normed fp32 row: rounded to fp16 (A16), or quantized straight from fp32 (fused norm+quantize). */
-    private double[] linearAfterNorm(double[] xn, Int4Matrix w, Precision p) {
-        return p.quantizesActivations() ? quantizedGemm(xn, w, p.activationBits()) : a16Gemm(halfAll(xn), w);
+    private double[] linearAfterNorm(double[] xn, LinearWeight w, Precision p) {
+        return p.quantizesActivations() ? quantizedGemm(xn, w.int4(), p.activationBits()) : a16Gemm(halfAll(xn), w, p);
     }
 
     /** GEMM on an input already held in fp16. */
-    private double[] linearOfHalf(double[] x, Int4Matrix w, Precision p) {
-        return p.quantizesActivations() ? quantizedGemm(x, w, p.activationBits()) : a16Gemm(x, w);
+    private double[] linearOfHalf(double[] x, LinearWeight w, Precision p) {
+        return p.quantizesActivations() ? quantizedGemm(x, w.int4(), p.activationBits()) : a16Gemm(x, w, p);
     }
 
-    private static double[] a16Gemm(double[] x, Int4Matrix w) {
-        double[] y = new double[w.rows()];
-        for (int n = 0; n < w.rows(); n++) {
+    /** fp16 input times the INT4 weights (W4A16), or for FP32 the dense weights in fp16 when the model has them. */
+    private static double[] a16Gemm(double[] x, LinearWeight w, Precision p) {
+        Int4Matrix int4 = w.int4();
+        DenseMatrix dense = p == Precision.FP32 ? w.dense().orElse(null) : null;
+        double[] y = new double[int4.rows()];
+        for (int n = 0; n < int4.rows(); n++) {
             double s = 0;
-            for (int k = 0; k < w.cols(); k++) {
-                s += x[k] * w.dequantized(n, k);
+            for (int k = 0; k < int4.cols(); k++) {
+                s += x[k] * (dense != null ? half(dense.get(n, k)) : int4.dequantized(n, k));
             }
             y[n] = s;
         }

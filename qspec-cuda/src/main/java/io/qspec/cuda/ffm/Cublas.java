@@ -18,7 +18,17 @@ public final class Cublas {
 
     public static final List<String> SONAMES = List.of("libcublas.so", "libcublas.so.13", "libcublas.so.12");
 
+    /** {@code cublasStatus_t} values. */
     public static final int CUBLAS_STATUS_SUCCESS = 0;
+    public static final int CUBLAS_STATUS_NOT_INITIALIZED = 1;
+    public static final int CUBLAS_STATUS_ALLOC_FAILED = 3;
+    public static final int CUBLAS_STATUS_INVALID_VALUE = 7;
+    public static final int CUBLAS_STATUS_ARCH_MISMATCH = 8;
+    public static final int CUBLAS_STATUS_MAPPING_ERROR = 11;
+    public static final int CUBLAS_STATUS_EXECUTION_FAILED = 13;
+    public static final int CUBLAS_STATUS_INTERNAL_ERROR = 14;
+    public static final int CUBLAS_STATUS_NOT_SUPPORTED = 15;
+    public static final int CUBLAS_STATUS_LICENSE_ERROR = 16;
     public static final int CUBLAS_OP_N = 0;
     public static final int CUBLAS_OP_T = 1;
     /** {@code cudaDataType} values. */
@@ -29,6 +39,24 @@ public final class Cublas {
     public static final int CUBLAS_COMPUTE_32F = 68;
     public static final int CUBLAS_COMPUTE_32F_FAST_16F = 74;
     public static final int CUBLAS_GEMM_DEFAULT = -1;
+
+    /** The name of a {@code cublasStatus_t}, as {@code cublasGetStatusName} would give it, with the number. */
+    public static String statusName(int status) {
+        String name = switch (status) {
+            case CUBLAS_STATUS_SUCCESS -> "CUBLAS_STATUS_SUCCESS";
+            case CUBLAS_STATUS_NOT_INITIALIZED -> "CUBLAS_STATUS_NOT_INITIALIZED";
+            case CUBLAS_STATUS_ALLOC_FAILED -> "CUBLAS_STATUS_ALLOC_FAILED";
+            case CUBLAS_STATUS_INVALID_VALUE -> "CUBLAS_STATUS_INVALID_VALUE";
+            case CUBLAS_STATUS_ARCH_MISMATCH -> "CUBLAS_STATUS_ARCH_MISMATCH";
+            case CUBLAS_STATUS_MAPPING_ERROR -> "CUBLAS_STATUS_MAPPING_ERROR";
+            case CUBLAS_STATUS_EXECUTION_FAILED -> "CUBLAS_STATUS_EXECUTION_FAILED";
+            case CUBLAS_STATUS_INTERNAL_ERROR -> "CUBLAS_STATUS_INTERNAL_ERROR";
+            case CUBLAS_STATUS_NOT_SUPPORTED -> "CUBLAS_STATUS_NOT_SUPPORTED";
+            case CUBLAS_STATUS_LICENSE_ERROR -> "CUBLAS_STATUS_LICENSE_ERROR";
+            default -> "cublasStatus";
+        };
+        return name + " (" + status + ")";
+    }
 
     private static final Bindings.LazyLibrary LIBRARY = new Bindings.LazyLibrary(
             () -> LibraryLocator.forCuda().locate("cuBLAS", SONAMES));

@@ -5,9 +5,11 @@ import static io.qspec.cuda.ffm.Bindings.C_INT;
 import static io.qspec.cuda.ffm.Bindings.C_LONG;
 import static io.qspec.cuda.ffm.Bindings.C_POINTER;
 
+import io.qspec.backend.BackendUnavailableException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.Optional;
 
 /**
  * FFM bindings to {@code libqspec_cuda.so}, one method per function of {@code native/include/qspec_cuda.h}
@@ -41,6 +43,8 @@ public final class QSpecKernels {
             C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_w4ax_gemm$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_dequantize_int4$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_embedding$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_rmsnorm_f16$DESC = FunctionDescriptor.of(C_INT,
@@ -79,6 +83,21 @@ public final class QSpecKernels {
         static final MethodHandle qspec_argmax = LIB.downcall("qspec_argmax", qspec_argmax$DESC);
     }
 
+    /**
+     * Functions added to ABI version 1 after its first libraries were built, linked on first use: a library
+     * without them still serves every other function, and the missing one fails with a message, not a
+     * class initialization error.
+     */
+    private static final class AddedHandles {
+        static final Optional<MethodHandle> qspec_dequantize_int4 = library().firstDowncall(qspec_dequantize_int4$DESC,
+                "qspec_dequantize_int4");
+    }
+
+    private static MethodHandle added(Optional<MethodHandle> handle, String symbol) {
+        return handle.orElseThrow(() -> new BackendUnavailableException(library().description() + " ("
+                + library().origin() + ") has no " + symbol + ": it was built from older native/ sources; rebuild it"));
+    }
+
     /** {@code int qspec_abi_version(void)} */
     public static int qspec_abi_version() {
         try {
@@ -113,6 +132,17 @@ public final class QSpecKernels {
                                       MemorySegment y, int ldy, int m, int n, int k, int group, int bits, MemorySegment stream) {
         try {
             return (int) Handles.qspec_w4ax_gemm.invokeExact(xq, xscale, wPacked, wScales, y, ldy, m, n, k, group, bits, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_dequantize_int4(const uint8_t* w_packed, const void* w_scales_f16, int N, int K, int group, void* out_f16, int ldo, qspec_stream_t stream)} */
+    public static int qspec_dequantize_int4(MemorySegment wPacked, MemorySegment wScales, int n, int k, int group,
+                                            MemorySegment out, int ldo, MemorySegment stream) {
+        MethodHandle handle = added(AddedHandles.qspec_dequantize_int4, "qspec_dequantize_int4");
+        try {
+            return (int) handle.invokeExact(wPacked, wScales, n, k, group, out, ldo, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
