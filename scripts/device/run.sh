@@ -6,7 +6,7 @@
 #   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
 #   timeline ARGS.. ./qspec bench ARGS under Nsight Compute: the duration of every kernel of a window of
 #                   launches ($OUT/timeline.csv; QSPEC_SKIP / QSPEC_COUNT choose the window)
-#   bench ARGS...   ./qspec bench ARGS (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
+#   bench ARGS...   ./qspec bench ARGS (QSPEC_JFR=1: with a Flight Recorder profile, $OUT/bench/rec.jfr) (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
 # Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
 set -o pipefail
 g=$(pwd)/.device/gpu
@@ -69,7 +69,8 @@ while [ $# -gt 0 ]; do
       [ "${1:-}" = "--" ] && shift
       echo "== bench ${args[*]}"
       mkdir -p "$OUT/bench"
-      timeout 300 java "${java_opts[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" \
+      jfr=(); [ -n "${QSPEC_JFR:-}" ] && jfr=(-XX:StartFlightRecording=filename=$OUT/bench/rec.jfr,settings=profile)
+      timeout 300 java "${java_opts[@]}" "${jfr[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" \
         --out "$OUT/bench" > "$OUT/bench/stdout.txt" 2> "$OUT/bench/stderr.txt"; r=$?
       echo "bench rc=$r"; cat "$OUT/bench/stdout.txt" | tail -40; tail -15 "$OUT/bench/stderr.txt"
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;

@@ -14,7 +14,7 @@ rm -rf "$out" && mkdir -p "$out"/app "$out"/test "$out"/native
 
 # JRE: java.desktop for the charts, java.sql and java.management for Jackson; xz on an uncompressed image
 tmp=$(mktemp -d)
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.net.http,jdk.unsupported,jdk.incubator.vector,java.desktop,java.sql,java.management \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.net.http,jdk.unsupported,jdk.incubator.vector,java.desktop,java.sql,java.management,jdk.jfr \
   --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$tmp/jre" 2>/dev/null
 # the GPU machine has fontconfig but no fonts: bring two, and a fonts.conf that names them (run.sh sets FONTCONFIG_FILE)
 mkdir -p "$tmp/jre/lib/fonts"
