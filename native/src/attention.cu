@@ -35,6 +35,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
             off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
             const uint4* kr = reinterpret_cast<const uint4*>(kpool + off);
             s = 0.f;
+#pragma unroll 4
             for (int c = 0; c < hd / 8; ++c) {
                 const uint4 u = __ldg(kr + c);
                 const half2* h2 = reinterpret_cast<const half2*>(&u);
@@ -52,6 +53,9 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
 #pragma unroll
         for (int i = 0; i < DPL; ++i) acc[i] *= corr;
         const int valid = min(32, npos - base);
+        // unrolled so that several positions' V loads are in flight at once (a decode step is
+        // latency-bound here, not bandwidth-bound)
+#pragma unroll 8
         for (int j = 0; j < valid; ++j) {
             const float pj = __shfl_sync(0xffffffffu, pr, j);
             const long oj = __shfl_sync(0xffffffffu, off, j);

@@ -40,6 +40,7 @@ __global__ void rmsnorm_quantize_kernel(const float* __restrict__ x, const float
     const int m = blockIdx.x, groups = (D + group - 1) / group, Kp = groups * group;
     const float* row = x + (long)m * D;
     float ss = 0.f;
+#pragma unroll 4
     for (int k = threadIdx.x; k < D; k += blockDim.x) ss += row[k] * row[k];
     const float rinv = rsqrtf(block_sum(ss, red) / D + eps);
     for (int gi = threadIdx.x >> 5; gi < groups; gi += blockDim.x >> 5) {
@@ -65,7 +66,7 @@ QSPEC_API int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq,
                                      int group, int bits, float eps, qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4)) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || D <= 0) return 0;
-    rmsnorm_quantize_kernel<<<M, 256, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+    rmsnorm_quantize_kernel<<<M, 1024, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
         x, w, D, group, bits == 8 ? 127.f : 7.f, eps, xq, xscale);
     return qspec_launch_status();
 }

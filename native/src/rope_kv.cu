@@ -12,9 +12,11 @@ __global__ void rope_write_kv_kernel(float* __restrict__ q, const float* __restr
     const int t = blockIdx.x, pos = token_pos[t], half_hd = hd / 2;
     const int blk = block_tables[(long)token_seq[t] * max_blocks + pos / block_size];
     const long slot = ((long)blk * block_size + pos % block_size) * kv_heads * hd;
-    // Rotations: heads of q then kv heads of k, half_hd pairs each.
+    // Rotations: heads of q then kv heads of k, half_hd pairs each, spread over the blocks of blockIdx.y
+    // (a decode step has one token: one block would leave the GPU idle for the whole rotation).
     const int pairs = (heads + kv_heads) * half_hd;
-    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+    const int first = blockIdx.y * blockDim.x + threadIdx.x, stride = gridDim.y * blockDim.x;
+    for (int p = first; p < pairs; p += stride) {
         const int h = p / half_hd, i = p % half_hd;
         const int d0 = style == 0 ? 2 * i : i, d1 = style == 0 ? 2 * i + 1 : i + half_hd;
         float s, c;
@@ -32,7 +34,7 @@ __global__ void rope_write_kv_kernel(float* __restrict__ q, const float* __restr
             kpool[slot + (long)kh * hd + d1] = __float2half(a * s + b * c);
         }
     }
-    for (int e = threadIdx.x; e < kv_heads * hd; e += blockDim.x)
+    for (int e = first; e < kv_heads * hd; e += stride)
         vpool[slot + e] = __float2half(v[(long)t * kv_heads * hd + e]);
 }
 
@@ -44,7 +46,8 @@ QSPEC_API int qspec_rope_write_kv(float* q, const float* k, const float* v, void
                                   const float* inv_freq, int rope_style, qspec_stream_t stream) {
     if (head_dim % 2 != 0 || (rope_style != 0 && rope_style != 1)) return QSPEC_ERR_UNSUPPORTED;
     if (T <= 0) return 0;
-    rope_write_kv_kernel<<<T, 256, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+    const int chunks = ceil_div((long)(heads + kv_heads) * (head_dim / 2), 128);
+    rope_write_kv_kernel<<<dim3(T, chunks), 128, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
         q, k, v, static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos, block_tables,
         max_blocks, block_size, heads, kv_heads, head_dim, inv_freq, rope_style);
     return qspec_launch_status();

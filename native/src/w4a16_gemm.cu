@@ -267,8 +267,11 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     const half* x = static_cast<const half*>(x_f16);
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (M == 1) return launch_gemv<1, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M == 2) return launch_gemv<2, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    // narrow outputs (k/v projections) take one row per warp, so that enough warps stream weights
+    if (M == 1) return N < 4096 ? launch_gemv<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
+                                : launch_gemv<1, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M == 2) return N < 4096 ? launch_gemv<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
+                                : launch_gemv<2, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 16) return launch<1, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 32) return launch<2, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     return launch<4, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);

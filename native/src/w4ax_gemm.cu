@@ -268,9 +268,14 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (M == 1) return launch_gemv<1, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M == 2) return launch_gemv<2, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 4) return launch_gemv<4, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    // narrow outputs (k/v projections) take one row per warp, so that enough warps stream weights
+    const bool narrow = N < 4096;
+    if (M == 1) return narrow ? launch_gemv<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st)
+                              : launch_gemv<1, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M == 2) return narrow ? launch_gemv<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st)
+                              : launch_gemv<2, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 4) return narrow ? launch_gemv<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st)
+                              : launch_gemv<4, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 16) return launch<1, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 32) return launch<2, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     return launch<4, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);

@@ -381,12 +381,14 @@ int main() {
         for (auto& s : shapes) test_w4a16(M, s[0], s[1], s[2], M % 2 ? 0 : 8);
     test_w4a16(5, 64, 4096, 128, 0);
     for (int M : {1, 2, 4}) test_w4a16(M, 300, 4000, 128, M == 2 ? 8 : 0);  // many GEMV steps, ragged K
+    for (int M : {1, 2}) test_w4a16(M, 4100, 520, 64, 0);                   // wide N: 4 rows per GEMV warp
     test_w4a16(100, 24, 512, 128, 3);
     for (int bits : {8, 4})
         for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64})
             for (auto& s : shapes) test_w4ax(M, s[0], s[1], s[2], bits);
     test_w4ax(100, 24, 4096, 128, 8);
     for (int M : {1, 5, 16}) test_w4ax(M, 300, 4000, 128, 8);
+    for (int M : {1, 2, 3}) test_w4ax(M, 4100, 520, 64, M == 3 ? 4 : 8);  // wide N: 4 rows per GEMV warp
     for (int bits : {8, 4})
         for (int K : {64, 172, 200, 384, 4096}) {
             test_quantize(3, K, 128, bits);
