@@ -109,6 +109,19 @@ def measure(shape, batch, int4, prompt, tokens):
     return batch * tokens / (time.perf_counter() - start)
 
 
+def linear_bandwidth():
+    """Sanity check of the machine: GB/s of one fp16 F.linear at M = 1 over a 14336x4096 weight."""
+    w, x = rand(14336, 4096), rand(1, 4096)
+    for _ in range(5):
+        F.linear(x, w)
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(50):
+        F.linear(x, w)
+    torch.cuda.synchronize()
+    return 50 * w.numel() * 2 / (time.perf_counter() - start) / 1e9
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", default="llama-3-8b", choices=SHAPES)
@@ -118,6 +131,7 @@ def main():
     ap.add_argument("--out", default=".")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    print(f"sanity: fp16 F.linear at M=1 reads {linear_bandwidth():.0f} GB/s", flush=True)
     rows = []
     for mode, int4 in (("pytorch-fp16-eager", False), ("pytorch-int4-weight-only", True)):
         for b in map(int, args.batch.split(",")):
