@@ -11,6 +11,7 @@ import io.qspec.model.Model;
 import io.qspec.quant.QuantScheme;
 import io.qspec.synthetic.ModelShape;
 import io.qspec.synthetic.SyntheticModels;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,6 +36,9 @@ public final class BenchCommand implements Callable<Integer> {
 
         @Option(names = "--synthetic", description = "Random weights of a real shape: llama-3-8b, llama-3.2-1b, llama-2-7b, tiny.")
         String synthetic;
+
+        @Option(names = "--charts-from", description = "Only re-render the PNG charts of an earlier run's DIR/bench.json into --out.")
+        Path chartsFrom;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -87,6 +91,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CliSupport.configureLogging(verbose);
+        if (source.chartsFrom != null) {
+            Map.Entry<String, List<BenchResult>> earlier = BenchReport.read(source.chartsFrom.resolve("bench.json"));
+            Files.createDirectories(out);
+            BenchCharts.write(out, earlier.getKey(), earlier.getValue());
+            System.out.println("wrote " + out.toAbsolutePath() + "/*.png from " + source.chartsFrom.resolve("bench.json"));
+            return 0;
+        }
         QuantScheme scheme = CliSupport.quantScheme(groupSize);
         boolean synthetic = source.synthetic != null;
         if (synthetic && alpha == null) {
@@ -139,8 +150,14 @@ public final class BenchCommand implements Callable<Integer> {
             BenchReport report = new BenchReport(header, results, model.weights().int4Bytes(), bandwidth);
             System.out.print(report.table());
             report.write(out);
-            BenchCharts.write(out, title, results);
-            System.out.println("wrote " + out.toAbsolutePath() + "/{bench.txt,bench.csv,bench.json,*.png}");
+            try {
+                BenchCharts.write(out, title, results);
+                System.out.println("wrote " + out.toAbsolutePath() + "/{bench.txt,bench.csv,bench.json,*.png}");
+            } catch (RuntimeException | Error e) {
+                // a headless machine without fonts cannot draw text; the numbers are already saved
+                System.out.println("wrote " + out.toAbsolutePath() + "/{bench.txt,bench.csv,bench.json}; charts not drawn ("
+                        + e.getMessage() + "): render them elsewhere with ./qspec bench --charts-from " + out + " --out DIR");
+            }
         }
         return 0;
     }

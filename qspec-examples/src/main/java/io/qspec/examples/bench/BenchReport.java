@@ -1,6 +1,10 @@
 package io.qspec.examples.bench;
 
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -117,5 +121,31 @@ final class BenchReport {
             sb.append(i == 0 ? "" : ";").append(String.format(Locale.ROOT, "%.4f", values[i]));
         }
         return sb.toString();
+    }
+
+    /** The results and title of a {@code bench.json} this class wrote (to re-render its charts elsewhere). */
+    static Map.Entry<String, List<BenchResult>> read(Path json) {
+        try {
+            JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+            List<BenchResult> results = new ArrayList<>();
+            for (JsonElement e : root.getAsJsonArray("results")) {
+                JsonObject r = e.getAsJsonObject();
+                JsonArray byPosition = r.getAsJsonArray("acceptance_by_position");
+                double[] positions = new double[byPosition.size()];
+                for (int i = 0; i < positions.length; i++) {
+                    positions[i] = byPosition.get(i).getAsDouble();
+                }
+                results.add(new BenchResult(r.get("mode").getAsString(), r.get("gamma").getAsInt(), r.get("batch").getAsInt(),
+                        r.get("requests").getAsInt(), r.get("generated_tokens").getAsLong(), r.get("seconds").getAsDouble(),
+                        r.get("tokens_per_second").getAsDouble(), r.get("acceptance_rate").getAsDouble(),
+                        r.get("mean_tokens_per_round").getAsDouble(), positions, r.get("draft_ms_per_token").getAsDouble(),
+                        r.get("verify_ms_per_token").getAsDouble(), r.get("decode_ms_per_token").getAsDouble()));
+            }
+            String title = root.get("model").getAsString() + " on " + root.get("backend").getAsString()
+                    + (root.get("acceptance").getAsString().startsWith("synthetic") ? " — " + root.get("acceptance").getAsString() : "");
+            return Map.entry(title, results);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read bench results from " + json + ": " + e.getMessage(), e);
+        }
     }
 }
