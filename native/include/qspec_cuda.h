@@ -49,7 +49,8 @@ int qspec_abi_version(void);
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
 
 /* Verify GEMM (W4A16): x fp16 [M, ldx >= K]; y fp32 [M, ldy >= N].
- * CUDA-core GEMV for M <= 2, tensor-core MMA (m16n8k16, fp32 accumulation) beyond. */
+ * Tensor-core MMA (m16n8k16, fp32 accumulation) for every M. Row m of y is bit for bit the same
+ * whatever M is (the verify pass must reproduce one-token decoding exactly). */
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
                      float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream);
 

@@ -7,10 +7,12 @@
 // the MMA's k slots are mapped to whatever input order the unpacking yields; the activation
 // fragments are permuted to match with PRMT, and each thread reads its activations as 16-byte rows.
 // The warps of a block split K and reduce through shared memory (no atomics, deterministic).
-//  - M <= 2: a CUDA-core GEMV (below): padding M to a 16-row MMA tile costs more issue slots per
-//    weight byte than it saves, and decode at batch 1 is this case. From M = 4 on the GEMV's FMAs
-//    cost more than the MMA path (measured on H100: gate/up at M = 4, 51.8 us GEMV vs 28.2 us MMA).
-//  - M <= 16: one 16-row M tile, rows >= M masked, 2 n-tiles/warp.
+// Every M takes this one kernel, on purpose: each output element is summed in the same order whatever
+// M is (each warp's K steps in order, then the block's warps in order), so the verify pass's rows are
+// bit for bit the rows a one-token decode computes. QSpec's "exactly W4A16 greedy" depends on it. A
+// CUDA-core GEMV for M <= 2 was faster for some shapes (k/v 4.9 vs 9.0 us on H100) but summed in
+// another order, and QSpec's tokens then parted from plain W4A16's at near-ties (docs/KERNELS.md).
+//  - M <= 16 (decode): one 16-row M tile, rows >= M masked, 2 n-tiles/warp.
 //  - M > 16: 2 or 4 M tiles per warp so every dequantized weight feeds 2-4x more MMAs.
 #include "common.cuh"
 
@@ -134,120 +136,6 @@ __global__ void __launch_bounds__(WK * 32) w4a16_kernel(const half* __restrict__
     }
 }
 
-// Byte b (0..3) of v, a value u in [0, 16), as the float u - 8: 0x4B000000 | u is 2^23 + u exactly.
-__device__ __forceinline__ float nibble_byte_to_float(uint32_t v, int b) {
-    return __int_as_float(__byte_perm(v, 0x4B000000u, 0x7440u | b)) - 8388616.f;
-}
-
-// Small-M GEMV on CUDA cores with fp32 accumulation. Each warp owns R weight rows over all of K; per
-// step a lane streams 16 bytes of each row (32 inputs, inside one scale group since group % 32 == 0),
-// so a warp reads 512 contiguous bytes per row per step, two steps in flight. The group scale is
-// applied once per 32 products. A block is 4 independent warps (no shared memory, no barrier).
-constexpr int GEMV_WARPS = 4, GEMV_STEP = 32 * 32;
-
-template <int MR, int R, bool VEC>
-__global__ void __launch_bounds__(GEMV_WARPS * 32, 4) w4a16_gemv_kernel(const half* __restrict__ x, int ldx,
-                                                                     const uint8_t* __restrict__ wp,
-                                                                     const half* __restrict__ ws, float* __restrict__ y,
-                                                                     int ldy, int M, int N, int K, int group) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int n0 = (blockIdx.x * GEMV_WARPS + warp) * R;
-    if (n0 >= N) return;
-    const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
-
-    auto load = [&](int k0, uint4* w, float* sc) {
-#pragma unroll
-        for (int r = 0; r < R; ++r) {
-            const int n = n0 + r;
-            if (n < N && k0 < Kp) {
-                w[r] = ld_stream_u4(wp + (long)n * row_bytes + k0 / 2);
-                sc[r] = __half2float(ws[(long)n * groups + k0 / group]);
-            } else {
-                w[r] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
-                sc[r] = 0.f;
-            }
-        }
-    };
-
-    float acc[R][MR];
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-#pragma unroll
-        for (int m = 0; m < MR; ++m) acc[r][m] = 0.f;
-
-    uint4 wcur[R], wnext[R];
-    float scur[R], snext[R];
-    load(lane * 32, wcur, scur);
-    load(lane * 32 + GEMV_STEP, wnext, snext);
-    for (int k0 = lane * 32; k0 < Kp; k0 += GEMV_STEP) {
-        uint4 wnn[R];
-        float snn[R];
-        load(k0 + 2 * GEMV_STEP, wnn, snn);
-        float part[R][MR];
-#pragma unroll
-        for (int r = 0; r < R; ++r)
-#pragma unroll
-            for (int m = 0; m < MR; ++m) part[r][m] = 0.f;
-#pragma unroll
-        for (int q = 0; q < 4; ++q) {  // word q holds inputs k0 + 8q .. k0 + 8q + 7
-            float xf[MR][8];
-#pragma unroll
-            for (int m = 0; m < MR; ++m) {
-                union { uint4 u; half2 h[4]; } v;
-                v.u = load_x8(x, ldx, m, M, k0 + 8 * q, K, VEC);
-#pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const float2 f = __half22float2(v.h[e]);
-                    xf[m][2 * e] = f.x;
-                    xf[m][2 * e + 1] = f.y;
-                }
-            }
-#pragma unroll
-            for (int r = 0; r < R; ++r) {
-                const uint32_t word = q == 0 ? wcur[r].x : q == 1 ? wcur[r].y : q == 2 ? wcur[r].z : wcur[r].w;
-                const uint32_t even = word & 0x0f0f0f0fu, odd = (word >> 4) & 0x0f0f0f0fu;
-#pragma unroll
-                for (int b = 0; b < 4; ++b) {
-                    const float we = nibble_byte_to_float(even, b), wo = nibble_byte_to_float(odd, b);
-#pragma unroll
-                    for (int m = 0; m < MR; ++m) {
-                        part[r][m] = fmaf(we, xf[m][2 * b], part[r][m]);
-                        part[r][m] = fmaf(wo, xf[m][2 * b + 1], part[r][m]);
-                    }
-                }
-            }
-        }
-#pragma unroll
-        for (int r = 0; r < R; ++r) {
-#pragma unroll
-            for (int m = 0; m < MR; ++m) acc[r][m] = fmaf(part[r][m], scur[r], acc[r][m]);
-            wcur[r] = wnext[r];
-            scur[r] = snext[r];
-            wnext[r] = wnn[r];
-            snext[r] = snn[r];
-        }
-    }
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-#pragma unroll
-        for (int m = 0; m < MR; ++m) {
-            const float v = warp_sum(acc[r][m]);
-            if (lane == 0 && m < M && n0 + r < N) y[(long)m * ldy + n0 + r] = v;
-        }
-}
-
-template <int MR, int R>
-int launch_gemv(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
-                int group, cudaStream_t st) {
-    const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
-    const int grid = ceil_div(N, GEMV_WARPS * R);
-    if (vec)
-        w4a16_gemv_kernel<MR, R, true><<<grid, GEMV_WARPS * 32, 0, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group);
-    else
-        w4a16_gemv_kernel<MR, R, false><<<grid, GEMV_WARPS * 32, 0, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group);
-    return qspec_launch_status();
-}
-
 template <int MT, int NT, int WK>
 int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
            int group, cudaStream_t st) {
@@ -267,11 +155,6 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     const half* x = static_cast<const half*>(x_f16);
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    // narrow outputs (k/v projections) take one row per warp, so that enough warps stream weights
-    if (M == 1) return N < 4096 ? launch_gemv<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
-                                : launch_gemv<1, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M == 2) return N < 4096 ? launch_gemv<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
-                                : launch_gemv<2, 4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 16) return launch<1, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 32) return launch<2, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     return launch<4, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);

@@ -2,6 +2,7 @@
 // data. Prints one PASS/FAIL line per case; exits non-zero if any case fails.
 #include <algorithm>
 #include <string>
+#include <cstring>
 #include "common.h"
 
 static int failures = 0, passes = 0;
@@ -52,6 +53,30 @@ static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
     char name[128];
     snprintf(name, sizeof name, "w4a16_gemm M=%d N=%d K=%d group=%d ldx=%d", M, N, K, group, ldx);
     report(e < 2e-3, name, "rel_err=%.2e tol=%.0e", e, 2e-3);
+}
+
+// QSpec's exactness needs row m of the verify GEMM to be the same bits whatever M is: a verify pass
+// of gamma + 1 rows must reproduce one-token decoding exactly, not just within rounding.
+static void test_w4a16_m_invariance(int N, int K, int group) {
+    Int4W W(N, K, group);
+    const int MAXM = 64;
+    auto x = rand_f16((size_t)MAXM * K, -2.f, 2.f);
+    Dev<__half> dx(x);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<float> full(std::vector<float>((size_t)MAXM * N, POISON));
+    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, full.p, N, MAXM, N, K, group, nullptr));
+    const auto yf = full.down();
+    for (int M : {1, 2, 3, 4, 5, 8, 16, 17, 33}) {
+        Dev<float> part(std::vector<float>((size_t)M * N, POISON));
+        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, part.p, N, M, N, K, group, nullptr));
+        const auto yp = part.down();
+        size_t differ = 0;
+        for (size_t i = 0; i < yp.size(); ++i) differ += std::memcmp(&yp[i], &yf[i], sizeof(float)) != 0;
+        char name[128];
+        snprintf(name, sizeof name, "w4a16_gemm rows at M=%d are the bits of M=%d (N=%d K=%d)", M, MAXM, N, K);
+        report(differ == 0, name, "differing outputs=%.0f of %.0f", (double)differ, (double)yp.size());
+    }
 }
 
 static void test_w4ax(int M, int N, int K, int group, int bits) {
@@ -381,7 +406,9 @@ int main() {
         for (auto& s : shapes) test_w4a16(M, s[0], s[1], s[2], M % 2 ? 0 : 8);
     test_w4a16(5, 64, 4096, 128, 0);
     for (int M : {1, 2, 4}) test_w4a16(M, 300, 4000, 128, M == 2 ? 8 : 0);  // many GEMV steps, ragged K
-    for (int M : {1, 2}) test_w4a16(M, 4100, 520, 64, 0);                   // wide N: 4 rows per GEMV warp
+    for (int M : {1, 2}) test_w4a16(M, 4100, 520, 64, 0);                   // wide N
+    test_w4a16_m_invariance(300, 1000, 128);
+    test_w4a16_m_invariance(4100, 4096, 128);
     test_w4a16(100, 24, 512, 128, 3);
     for (int bits : {8, 4})
         for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64})
