@@ -8,13 +8,25 @@
 // Two weight-read modes keep every group's int32 sum inside whole MMAs:
 //  - group % 128 == 0: one 128-bit load per row per 128 inputs (thread t holds inputs 32t..32t+31);
 //  - otherwise: four 32-bit loads so that MMA j covers exactly inputs 32j..32j+31 of the step.
+#include <stdlib.h>
 #include "common.cuh"
 
 namespace {
 
 constexpr int KSTEP = 128;
 
-template <int MT, int NT, int WK, bool WIDE>
+// 8 int8 activations (values in [-8, 7], i.e. A4 codes) -> 8 s4 nibbles, element i in bits 4i..4i+3.
+__device__ __forceinline__ uint32_t pack_s4(uint32_t lo, uint32_t hi) {
+    uint32_t a = lo & 0x0f0f0f0fu, b = hi & 0x0f0f0f0fu;
+    a = (a | (a >> 4)) & 0x00ff00ffu;
+    b = (b | (b >> 4)) & 0x00ff00ffu;
+    return ((a | (a >> 8)) & 0xffffu) | (((b | (b >> 8)) & 0xffffu) << 16);
+}
+
+// S4: true 4-bit MMA (m16n8k64 s4) for A4 activations, on sm_80/86/89 where INT4 tensor cores exist
+// (on sm_90 the instruction is emulated, ~26x slower than s8, so it is used there only when forced,
+// to test it). Weights need no unpacking: a nibble u with q = u - 8 is the two's-complement s4 u ^ 8.
+template <int MT, int NT, int WK, bool WIDE, bool S4 = false>
 __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict__ xq,
                                                         const float* __restrict__ xs,
                                                         const uint8_t* __restrict__ wp,
@@ -82,6 +94,36 @@ __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict_
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
             const int k = k_of(s, j);
+            if (S4) {
+                // words j, j+1 of the thread: inputs k .. k+15, one k64 MMA (slots 8t.. and 32+8t..)
+                if (j & 1) continue;
+                uint32_t b[NT][2];
+#pragma unroll
+                for (int i = 0; i < NT; ++i) {
+                    b[i][0] = wcur[i][j] ^ 0x88888888u;
+                    b[i][1] = wcur[i][j + 1] ^ 0x88888888u;
+                }
+#pragma unroll
+                for (int mt = 0; mt < MT; ++mt) {
+                    const int r0 = m_base + mt * 16 + g;
+                    uint4 x0 = make_uint4(0, 0, 0, 0), x1 = make_uint4(0, 0, 0, 0);
+                    if (k < Kp) {
+                        if (r0 < M) x0 = __ldg(reinterpret_cast<const uint4*>(xq + (long)r0 * Kp + k));
+                        if (r0 + 8 < M) x1 = __ldg(reinterpret_cast<const uint4*>(xq + (long)(r0 + 8) * Kp + k));
+                    }
+                    const uint32_t a[4] = {pack_s4(x0.x, x0.y), pack_s4(x1.x, x1.y), pack_s4(x0.z, x0.w),
+                                           pack_s4(x1.z, x1.w)};
+#pragma unroll
+                    for (int i = 0; i < NT; ++i) {
+                        if (j == 0) {
+#pragma unroll
+                            for (int c = 0; c < 4; ++c) part[mt][i][c] = 0;
+                        }
+                        mma_s4(part[mt][i], a, b[i][0], b[i][1]);
+                    }
+                }
+                continue;
+            }
             if (!WIDE && (k - 8 * t) >= Kp) break;  // whole MMA past the padded row (warp-uniform)
             uint32_t b[NT][2];
 #pragma unroll
@@ -246,11 +288,38 @@ int launch_gemv(const int8_t* xq, const float* xs, const uint8_t* wp, const half
     return qspec_launch_status();
 }
 
+// Whether A4 takes the s4 MMA: on devices with INT4 tensor cores (compute capability 8.x), or anywhere
+// when QSPEC_FORCE_S4=1 (tests the path on a Hopper, where s4 is emulated and slow).
+bool use_s4() {
+    static const bool forced = [] {
+        const char* v = getenv("QSPEC_FORCE_S4");
+        return v != nullptr && v[0] == '1';
+    }();
+    if (forced) return true;
+    static int major_of[64] = {0};  // 0 = not asked yet
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
+        (void)cudaGetLastError();
+        return false;
+    }
+    if (major_of[dev] == 0) {
+        int major = -1;
+        if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+            (void)cudaGetLastError();
+            major = -1;
+        }
+        major_of[dev] = major;
+    }
+    return major_of[dev] == 8;
+}
+
 template <int MT, int NT, int WK>
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
-           int N, int K, int group, cudaStream_t st) {
+           int N, int K, int group, int bits, cudaStream_t st) {
     dim3 grid(ceil_div(N, NT * 8), ceil_div(M, MT * 16));
-    if (group % KSTEP == 0)
+    if (bits == 4 && group % KSTEP == 0 && use_s4())
+        w4ax_kernel<MT, NT, WK, true, true><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
+    else if (group % KSTEP == 0)
         w4ax_kernel<MT, NT, WK, true><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
     else
         w4ax_kernel<MT, NT, WK, false><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
@@ -276,7 +345,7 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
                               : launch_gemv<2, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 4) return narrow ? launch_gemv<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st)
                               : launch_gemv<4, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 16) return launch<1, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 32) return launch<2, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    return launch<4, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 16) return launch<1, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    if (M <= 32) return launch<2, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    return launch<4, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repository root, after scripts/device/stage.sh here. Phases:
 #   native          kernel correctness test (float64 references) and the kernel benchmark
+#   native-test     the kernel correctness test alone
 #   tests           the qspec-cuda JUnit suite (random models and the shared models)
 #   profile         Nsight Compute sections of the GEMM kernels at a few Llama-3-8B shapes ($OUT/ncu.txt)
 #   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
@@ -32,6 +33,12 @@ while [ $# -gt 0 ]; do
         -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
+    native-test)
+      echo "== native: kernel tests${QSPEC_FORCE_S4:+ (QSPEC_FORCE_S4=$QSPEC_FORCE_S4)}"
+      "$g/native/build/qspec_test" > "$OUT/native-test${QSPEC_FORCE_S4:+-s4}.txt" 2>&1; r=$?
+      echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test${QSPEC_FORCE_S4:+-s4}.txt") PASS"
+      grep -v ^PASS "$OUT/native-test${QSPEC_FORCE_S4:+-s4}.txt" | head -20
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     profile)
       echo "== ncu profile of the GEMMs"
       [ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a \
@@ -47,10 +54,11 @@ while [ $# -gt 0 ]; do
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     tests)
       echo "== qspec-cuda JUnit suite"
+      tlog="$OUT/gpu-tests${QSPEC_FORCE_S4:+-s4}.txt"
       (cd "$g/test" && timeout 300 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
         -cp "$(ls "$g"/app/*.jar *.jar | grep -v junit-console | tr '\n' ':')classes" --select-package io.qspec.cuda \
-        --details=tree --disable-banner --disable-ansi-colors) > "$OUT/gpu-tests.txt" 2>&1; r=$?
-      echo "junit rc=$r"; grep -E "MethodSource|✘|tests (successful|failed|aborted)|GPU|relative|QSpec =|part at|greedy =" "$OUT/gpu-tests.txt" | head -60
+        --details=tree --disable-banner --disable-ansi-colors) > "$tlog" 2>&1; r=$?
+      echo "junit rc=$r"; grep -E "MethodSource|✘|tests (successful|failed|aborted)|GPU|relative|QSpec =|part at|greedy =" "$tlog" | head -60
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     timeline)
       args=()
