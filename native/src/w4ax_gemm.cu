@@ -9,6 +9,7 @@
 //  - group % 128 == 0: one 128-bit load per row per 128 inputs (thread t holds inputs 32t..32t+31);
 //  - otherwise: four 32-bit loads so that MMA j covers exactly inputs 32j..32j+31 of the step.
 #include <stdlib.h>
+#include <string.h>
 #include "common.cuh"
 
 namespace {
@@ -23,9 +24,8 @@ __device__ __forceinline__ uint32_t pack_s4(uint32_t lo, uint32_t hi) {
     return ((a | (a >> 8)) & 0xffffu) | (((b | (b >> 8)) & 0xffffu) << 16);
 }
 
-// S4: true 4-bit MMA (m16n8k64 s4) for A4 activations, on sm_80/86/89 where INT4 tensor cores exist
-// (on sm_90 the instruction is emulated, ~26x slower than s8, so it is used there only when forced,
-// to test it). Weights need no unpacking: a nibble u with q = u - 8 is the two's-complement s4 u ^ 8.
+// S4: true 4-bit MMA (m16n8k64 s4) for A4 activations, for sm_80/86/89 where INT4 tensor cores exist
+// (on sm_90 the instruction is emulated, ~26x slower than s8); see use_s4 for when it is taken. Weights need no unpacking: a nibble u with q = u - 8 is the two's-complement s4 u ^ 8.
 template <int MT, int NT, int WK, bool WIDE, bool S4 = false>
 __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict__ xq,
                                                         const float* __restrict__ xs,
@@ -288,14 +288,18 @@ int launch_gemv(const int8_t* xq, const float* xs, const uint8_t* wp, const half
     return qspec_launch_status();
 }
 
-// Whether A4 takes the s4 MMA: on devices with INT4 tensor cores (compute capability 8.x), or anywhere
-// when QSPEC_FORCE_S4=1 (tests the path on a Hopper, where s4 is emulated and slow).
+// Whether A4 takes the s4 MMA. QSPEC_S4=1: on devices with INT4 tensor cores (compute capability
+// 8.x); QSPEC_S4=force: on any device (tests the path on a Hopper, where s4 is emulated and slow).
+// Off by default: the path is checked by warp-level emulation (test/emulate_gemm.py) and, forced,
+// by qspec_test, but has not yet run on an sm_80/86/89 GPU.
 bool use_s4() {
-    static const bool forced = [] {
-        const char* v = getenv("QSPEC_FORCE_S4");
-        return v != nullptr && v[0] == '1';
+    static const int mode = [] {
+        const char* v = getenv("QSPEC_S4");
+        if (v == nullptr) return 0;
+        if (strcmp(v, "force") == 0) return 2;
+        return strcmp(v, "1") == 0 ? 1 : 0;
     }();
-    if (forced) return true;
+    if (mode != 1) return mode == 2;
     static int major_of[64] = {0};  // 0 = not asked yet
     int dev = 0;
     if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {

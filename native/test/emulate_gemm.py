@@ -73,6 +73,34 @@ def mma_s8(acc, a, b0, b1):
         acc[ln] += [D[g, 2 * t], D[g, 2 * t + 1], D[g + 8, 2 * t], D[g + 8, 2 * t + 1]]
 
 
+def s4(u32):
+    """8 signed 4-bit values of a word, element i in bits 4i..4i+3."""
+    v = [(u32 >> (4 * i)) & 0xF for i in range(8)]
+    return np.array([x - 16 if x >= 8 else x for x in v], np.int64)
+
+
+def pack_s4(lo, hi):  # mirror of the kernel's pack_s4 (8 int8 codes -> 8 nibbles)
+    a, b = lo & 0x0F0F0F0F, hi & 0x0F0F0F0F
+    a = (a | (a >> 4)) & 0x00FF00FF
+    b = (b | (b >> 4)) & 0x00FF00FF
+    return ((a | (a >> 8)) & 0xFFFF) | (((b | (b >> 8)) & 0xFFFF) << 16)
+
+
+def mma_s4(acc, a, b0, b1):
+    """m16n8k64 s4: a0 (g, 8t..), a1 (g+8, 8t..), a2 (g, 32+8t..), a3 (g+8, 32+8t..); b0 k=8t.., b1 k=32+8t.."""
+    A, B = np.zeros((16, 64), np.int64), np.zeros((64, 8), np.int64)
+    for ln in range(32):
+        g, t = ln >> 2, ln & 3
+        for r, (row, col) in enumerate([(g, 8 * t), (g + 8, 8 * t), (g, 8 * t + 32), (g + 8, 8 * t + 32)]):
+            A[row, col:col + 8] = s4(a[ln][r])
+        B[8 * t:8 * t + 8, g] = s4(b0[ln])
+        B[8 * t + 32:8 * t + 40, g] = s4(b1[ln])
+    D = A @ B
+    for ln in range(32):
+        g, t = ln >> 2, ln & 3
+        acc[ln] += [D[g, 2 * t], D[g, 2 * t + 1], D[g + 8, 2 * t], D[g + 8, 2 * t + 1]]
+
+
 def make_weights(N, K, group):
     groups = -(-K // group)
     Kp = groups * group
@@ -141,7 +169,7 @@ def w4a16(x, packed, scales, M, N, K, group, MT, NT, WK):
     return y
 
 
-def w4ax(xq, xs, packed, scales, M, N, K, group, MT, NT, WK):
+def w4ax(xq, xs, packed, scales, M, N, K, group, MT, NT, WK, use_s4=False):
     groups = -(-K // group); Kp = groups * group; nsteps = -(-Kp // KSTEP)
     wide = group % KSTEP == 0
     y = np.full((M, N), np.nan)
@@ -166,6 +194,30 @@ def w4ax(xq, xs, packed, scales, M, N, K, group, MT, NT, WK):
                 for s in range(warp, nsteps, WK):
                     part = np.zeros((32, MT, NT, 4), np.int64)
                     for j in range(4):
+                        if use_s4:  # words j, j+1: one m16n8k64 s4 MMA, weights as stored ^ 0x88888888
+                            if j & 1:
+                                continue
+                            def wd(ln, i, jj):
+                                n, k = n_base + i * 8 + (ln >> 2), k_of(s, ln & 3, jj)
+                                return (word(packed, n, k // 2) if (n < N and k < Kp) else 0x88888888) ^ 0x88888888
+                            for mt in range(MT):
+                                a = []
+                                for ln in range(32):
+                                    g, t = ln >> 2, ln & 3
+                                    k = k_of(s, t, j)
+                                    rows = []
+                                    for r in (m_base + mt * 16 + g, m_base + mt * 16 + g + 8):
+                                        v = xq[r, k:k + 16] if (r < M and k < Kp) else np.zeros(16, np.int8)
+                                        rows.append([int(w) for w in np.asarray(v, np.int8).view(np.uint32)])
+                                    (x0, x1) = rows
+                                    a.append([pack_s4(x0[0], x0[1]), pack_s4(x1[0], x1[1]),
+                                              pack_s4(x0[2], x0[3]), pack_s4(x1[2], x1[3])])
+                                for i in range(NT):
+                                    if j == 0:
+                                        part[:, mt, i] = 0
+                                    mma_s4(part[:, mt, i], a, [wd(ln, i, j) for ln in range(32)],
+                                           [wd(ln, i, j + 1) for ln in range(32)])
+                            continue
                         if not wide and s * KSTEP + 32 * j >= Kp:
                             break
                         b = [[int4_to_s8x8(word(packed, n_base + i * 8 + (ln >> 2), k_of(s, ln & 3, j) // 2)
@@ -235,6 +287,12 @@ def main():
             ok = e < 1e-9
             fails += not ok
             print(f"{'PASS' if ok else 'FAIL'} emulated w4ax A{bits} M={M} N={N} K={K} group={group} MT={MT} rel_err={e:.2e}")
+            if bits == 4 and group % KSTEP == 0:  # the s4 MMA path (sm_80/86/89)
+                y = w4ax(xq, xs, packed, scales, M, N, K, group, MT, NT, WK, use_s4=True)
+                e = np.linalg.norm(y - ref) / np.linalg.norm(ref) if np.all(np.isfinite(y)) else np.inf
+                ok = e < 1e-9
+                fails += not ok
+                print(f"{'PASS' if ok else 'FAIL'} emulated w4ax A4 s4-MMA M={M} N={N} K={K} group={group} MT={MT} rel_err={e:.2e}")
     print("ALL PASSED" if not fails else f"{fails} FAILED")
     return 1 if fails else 0
 

@@ -34,10 +34,10 @@ while [ $# -gt 0 ]; do
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     native-test)
-      echo "== native: kernel tests${QSPEC_FORCE_S4:+ (QSPEC_FORCE_S4=$QSPEC_FORCE_S4)}"
-      "$g/native/build/qspec_test" > "$OUT/native-test${QSPEC_FORCE_S4:+-s4}.txt" 2>&1; r=$?
-      echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test${QSPEC_FORCE_S4:+-s4}.txt") PASS"
-      grep -v ^PASS "$OUT/native-test${QSPEC_FORCE_S4:+-s4}.txt" | head -20
+      echo "== native: kernel tests${QSPEC_S4:+ (QSPEC_S4=$QSPEC_S4)}"
+      "$g/native/build/qspec_test" > "$OUT/native-test${QSPEC_S4:+-s4}.txt" 2>&1; r=$?
+      echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test${QSPEC_S4:+-s4}.txt") PASS"
+      grep -v ^PASS "$OUT/native-test${QSPEC_S4:+-s4}.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     profile)
       echo "== ncu profile of the GEMMs"
@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     tests)
       echo "== qspec-cuda JUnit suite"
-      tlog="$OUT/gpu-tests${QSPEC_FORCE_S4:+-s4}.txt"
+      tlog="$OUT/gpu-tests${QSPEC_S4:+-s4}.txt"
       (cd "$g/test" && timeout 300 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
         -cp "$(ls "$g"/app/*.jar *.jar | grep -v junit-console | tr '\n' ':')classes" --select-package io.qspec.cuda \
         --details=tree --disable-banner --disable-ansi-colors) > "$tlog" 2>&1; r=$?
