@@ -4,6 +4,7 @@ import io.qspec.cuda.ffm.CudaRuntime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,14 +46,31 @@ final class CapturedPasses implements AutoCloseable {
     private static final int MAX_GRAPHS = 48;
     private static final System.Logger LOG = System.getLogger(CapturedPasses.class.getName());
 
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final MemorySegment stream;
+    /** Executable graphs by shape, least recently used first; also what the cleaner destroys. */
     private final Map<Shape, MemorySegment> graphs = new LinkedHashMap<>(16, 0.75f, true);
+    private final Cleaner.Cleanable cleanable;
     private final Map<Shape, Boolean> seenOnce = new LinkedHashMap<>(16, 0.75f, true);
     private boolean enabled;
 
     CapturedPasses(MemorySegment stream, boolean enabled) {
         this.stream = stream;
         this.enabled = enabled;
+        // a runner dropped without close() must not keep its graphs for the life of the process
+        this.cleanable = CLEANER.register(this, new Destroyer(graphs));
+    }
+
+    /** Destroys the graphs left in a map; references the map only, so the owner can become unreachable. */
+    private record Destroyer(Map<Shape, MemorySegment> graphs) implements Runnable {
+        @Override
+        public void run() {
+            for (MemorySegment exec : graphs.values()) {
+                CudaRuntime.cudaGraphExecDestroy(exec);
+            }
+            graphs.clear();
+        }
     }
 
     /** Whether graphs are in use (false once the runtime refused a capture). */
@@ -152,5 +170,6 @@ final class CapturedPasses implements AutoCloseable {
     @Override
     public void close() {
         invalidate();
+        cleanable.clean();
     }
 }

@@ -4,10 +4,14 @@ import io.qspec.cuda.ffm.CudaRuntime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 
 /** A CUDA stream: the queue every kernel of one runner is launched on, in order. */
 public final class CudaStream implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final MemorySegment handle;
+    private final Cleaner.Cleanable cleanable;
     private boolean closed;
 
     public CudaStream() {
@@ -16,6 +20,9 @@ public final class CudaStream implements AutoCloseable {
             CudaCalls.check(CudaRuntime.cudaStreamCreate(out), "cudaStreamCreate");
             this.handle = MemorySegment.ofAddress(out.get(ValueLayout.ADDRESS, 0).address());
         }
+        // a stream dropped without close() is destroyed once unreachable (the lambda captures the handle only)
+        MemorySegment h = handle;
+        this.cleanable = CLEANER.register(this, () -> CudaRuntime.cudaStreamDestroy(h));
     }
 
     /** The {@code cudaStream_t} to pass to kernels. */
@@ -40,7 +47,7 @@ public final class CudaStream implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            CudaCalls.check(CudaRuntime.cudaStreamDestroy(handle), "cudaStreamDestroy");
+            cleanable.clean();
         }
     }
 }
