@@ -425,6 +425,11 @@ class CudaModelRunnerGpuTest {
         return worst / scale;
     }
 
+    /** As {@link #relativeError(float[], double[])}, against another float result. */
+    static double relativeError(float[] actual, float[] expected) {
+        return relativeError(actual, toDouble(expected));
+    }
+
     private static double[] toDouble(float[] v) {
         double[] out = new double[v.length];
         for (int i = 0; i < v.length; i++) {

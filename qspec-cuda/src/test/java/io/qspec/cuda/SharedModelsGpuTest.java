@@ -14,6 +14,7 @@ import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.SequenceInput;
 import io.qspec.cpu.CpuBackend;
+import io.qspec.engine.TokenChoice;
 import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import java.nio.file.Files;
@@ -106,7 +107,7 @@ class SharedModelsGpuTest {
                         Logits gl = gpu.forward(List.of(new SequenceInput(g, ids, true)), precision);
                         Logits cl = cpu.forward(List.of(new SequenceInput(c, ids, true)), precision);
                         for (int r = 0; r < ids.length; r++) {
-                            worst = Math.max(worst, relativeError(gl.row(0, r), cl.row(0, r)));
+                            worst = Math.max(worst, CudaModelRunnerGpuTest.relativeError(gl.row(0, r), cl.row(0, r)));
                         }
                     }
                 }
@@ -140,8 +141,8 @@ class SharedModelsGpuTest {
             for (int step = 0; step < steps; step++) {
                 float[] gRow = gpu.forward(List.of(new SequenceInput(g, gIn, false)), Precision.W4A16).row(0, 0);
                 float[] cRow = cpu.forward(List.of(new SequenceInput(c, cIn, false)), Precision.W4A16).row(0, 0);
-                int gt = argmax(gRow);
-                int ct = argmax(cRow);
+                int gt = TokenChoice.argmax(gRow);
+                int ct = TokenChoice.argmax(cRow);
                 if (gt != ct) {
                     double scale = 0;
                     for (float v : cRow) {
@@ -158,31 +159,11 @@ class SharedModelsGpuTest {
         }
     }
 
-    private static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     private static double tolerance(Precision precision) {
         return switch (precision) {
             case W4A16 -> 1e-2;
             case W4A8 -> 6e-2;
             default -> 5e-1;
         };
-    }
-
-    private static double relativeError(float[] actual, float[] expected) {
-        double scale = 1e-30;
-        double worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            scale = Math.max(scale, Math.abs(expected[i]));
-            worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-        }
-        return worst / scale;
     }
 }
