@@ -1,5 +1,6 @@
 package io.qspec.cuda;
 
+import io.qspec.Precision;
 import io.qspec.cuda.ffm.CudaRuntime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,7 +25,7 @@ import java.util.Objects;
  */
 final class CapturedPasses implements AutoCloseable {
     /** Everything a captured pass depends on besides the contents of the input buffers. */
-    record Shape(int precision, int tokens, int sequences, int tableWidth, int[] logitSources) {
+    record Shape(Precision precision, int tokens, int sequences, int tableWidth, int[] logitSources) {
         Shape {
             logitSources = logitSources.clone();
         }

@@ -184,7 +184,7 @@ public final class CudaModelRunner implements ModelRunner {
         uploadInts(table, work.blockTables);
         BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), width, work.tokenIds, work.tokenSeq,
                 work.tokenPos, work.blockTables);
-        CapturedPasses.Shape shape = new CapturedPasses.Shape(precision.ordinal(), t, plan.sequenceCount(), width,
+        CapturedPasses.Shape shape = new CapturedPasses.Shape(precision, t, plan.sequenceCount(), width,
                 logitSources);
         passes.run(shape, () -> enqueuePass(indices, logitSources, precision));
 
