@@ -28,6 +28,15 @@ public interface AcceptancePolicy {
     /** Whether output provably has the verify precision's distribution (or, greedy, its exact tokens). */
     boolean lossless();
 
+    /**
+     * Whether {@link #decide} reads logits or probabilities. A policy that reads only the draft tokens
+     * and {@link Proposal#verifyArgmax} returns false; for greedy requests the engine then asks the
+     * backend for argmax tokens only, and the proposal carries no logits.
+     */
+    default boolean needsLogits() {
+        return true;
+    }
+
     /** Short name for logs, the CLI and reports. */
     String name();
 }

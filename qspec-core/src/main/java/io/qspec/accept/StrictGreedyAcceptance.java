@@ -1,6 +1,5 @@
 package io.qspec.accept;
 
-import io.qspec.engine.TokenChoice;
 import java.util.random.RandomGenerator;
 
 /**
@@ -20,12 +19,17 @@ public final class StrictGreedyAcceptance implements AcceptancePolicy {
     public AcceptanceDecision decide(Proposal proposal, RandomGenerator random) {
         int gamma = proposal.gamma();
         for (int i = 0; i < gamma; i++) {
-            int target = TokenChoice.argmax(proposal.verifyLogits(i));
+            int target = proposal.verifyArgmax(i);
             if (proposal.draftToken(i) != target) {
                 return new AcceptanceDecision(i, target);
             }
         }
-        return new AcceptanceDecision(gamma, TokenChoice.argmax(proposal.verifyLogits(gamma)));
+        return new AcceptanceDecision(gamma, proposal.verifyArgmax(gamma));
+    }
+
+    @Override
+    public boolean needsLogits() {
+        return false;
     }
 
     @Override

@@ -19,6 +19,16 @@ public final class Logits {
         return vocabSize;
     }
 
+    /** Rows in all. */
+    public int rows() {
+        return data.length / vocabSize;
+    }
+
+    /** The first row of each sequence (a copy). */
+    public int[] firstRows() {
+        return firstRow.clone();
+    }
+
     /** Logits of row {@code row} of sequence {@code sequence} (a copy). */
     public float[] row(int sequence, int row) {
         float[] out = new float[vocabSize];

@@ -42,6 +42,15 @@ public interface ModelRunner extends AutoCloseable {
      */
     Logits forward(List<SequenceInput> batch, Precision precision);
 
+    /**
+     * As {@link #forward}, for a greedy step: returns only the argmax token of every logit row. The
+     * caches advance exactly as with {@link #forward}. A backend whose logits live elsewhere (a GPU)
+     * overrides this to take the argmax there, so that only token ids cross to the host.
+     */
+    default GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
+        return GreedyTokens.of(forward(batch, precision));
+    }
+
     @Override
     void close();
 }

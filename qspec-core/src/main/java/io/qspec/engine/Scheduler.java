@@ -2,6 +2,7 @@ package io.qspec.engine;
 
 import io.qspec.DecodingMode;
 import io.qspec.Precision;
+import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.SequenceInput;
@@ -138,14 +139,33 @@ public final class Scheduler implements AutoCloseable {
         for (var e : byPrecision.entrySet()) {
             List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, s.prompt, false)).toList();
             long t0 = System.nanoTime();
-            Logits logits = runner.forward(inputs, e.getKey());
+            int[] next = nextTokens(e.getValue(), inputs, e.getKey());
             long nanos = System.nanoTime() - t0;
             for (int i = 0; i < inputs.size(); i++) {
-                Sequence s = e.getValue().get(i);
-                s.prefilled(s.sampler.choose(logits.row(i, 0)), t0, nanos);
+                e.getValue().get(i).prefilled(next[i], t0, nanos);
             }
             metrics.pass(inputs.size());
         }
+    }
+
+    /**
+     * One pass over {@code inputs} (one logit row each) and every sequence's next token. When all of them
+     * choose by plain argmax the backend returns token ids only, not vocabulary-wide logit rows.
+     */
+    private int[] nextTokens(List<Sequence> sequences, List<SequenceInput> inputs, Precision precision) {
+        int[] next = new int[inputs.size()];
+        if (sequences.stream().allMatch(s -> s.sampler.choosesArgmax())) {
+            GreedyTokens tokens = runner.forwardGreedy(inputs, precision);
+            for (int i = 0; i < next.length; i++) {
+                next[i] = tokens.token(i, 0);
+            }
+            return next;
+        }
+        Logits logits = runner.forward(inputs, precision);
+        for (int i = 0; i < next.length; i++) {
+            next[i] = sequences.get(i).sampler.choose(logits.row(i, 0));
+        }
+        return next;
     }
 
     private void step() {
@@ -168,10 +188,9 @@ public final class Scheduler implements AutoCloseable {
         }
         for (var e : plain.entrySet()) {
             List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, new int[] {s.next}, false)).toList();
-            Logits logits = runner.forward(inputs, e.getKey());
+            int[] next = nextTokens(e.getValue(), inputs, e.getKey());
             for (int i = 0; i < inputs.size(); i++) {
-                Sequence s = e.getValue().get(i);
-                s.commit(s.sampler.choose(logits.row(i, 0)));
+                e.getValue().get(i).commit(next[i]);
             }
             metrics.pass(inputs.size());
         }

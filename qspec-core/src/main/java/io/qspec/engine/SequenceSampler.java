@@ -27,6 +27,11 @@ public final class SequenceSampler {
         this.length = prompt.length;
     }
 
+    /** Whether every choice is the plain argmax of the logits (greedy, no penalties): no host logits needed. */
+    public boolean choosesArgmax() {
+        return plainArgmax;
+    }
+
     public RandomGenerator random() {
         return random;
     }

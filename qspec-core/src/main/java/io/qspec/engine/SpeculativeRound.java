@@ -5,6 +5,7 @@ import io.qspec.Precision;
 import io.qspec.accept.AcceptanceDecision;
 import io.qspec.accept.AcceptancePolicy;
 import io.qspec.accept.Proposal;
+import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.SequenceInput;
@@ -53,6 +54,15 @@ public final class SpeculativeRound {
     public record Outcome(int[] tokens, int drafted, int accepted, long draftNanos, long verifyNanos) {
     }
 
+    /**
+     * Whether a lane's round needs no logits on the host: greedy choices, argmax drafts, a policy that
+     * reads only argmax tokens and no confidence cut-off. Such lanes get token ids from the backend.
+     */
+    private static boolean argmaxOnly(Lane lane) {
+        return lane.sampler().choosesArgmax() && !lane.policy().draftSamples() && !lane.policy().needsLogits()
+                && !lane.lengthPolicy().usesConfidence();
+    }
+
     /** A round for a single sequence with a fixed γ. */
     public static Outcome run(ModelRunner runner, KvCache cache, int last, DraftMode draft, int gamma,
                               AcceptancePolicy policy, SequenceSampler sampler) {
@@ -93,6 +103,15 @@ public final class SpeculativeRound {
                 if (group.isEmpty()) {
                     continue;
                 }
+                if (group.stream().allMatch(s -> argmaxOnly(lanes.get(s)))) {
+                    GreedyTokens tokens = runner.forwardGreedy(inputs, precision);
+                    for (int g = 0; g < group.size(); g++) {
+                        int s = group.get(g);
+                        current[s] = tokens.token(g, 0);
+                        drafts[s][i] = current[s];
+                    }
+                    continue;
+                }
                 Logits logits = runner.forward(inputs, precision);
                 for (int g = 0; g < group.size(); g++) {
                     int s = group.get(g);
@@ -121,18 +140,29 @@ public final class SpeculativeRound {
             System.arraycopy(drafts[s], 0, tokens, 1, gamma[s]);
             verifyInputs.add(new SequenceInput(lane.cache(), tokens, true));
         }
-        Logits verified = runner.forward(verifyInputs, Precision.W4A16);
+        // only token ids come back when no lane's policy reads logits (greedy QSpec)
+        boolean greedyVerify = lanes.stream().allMatch(SpeculativeRound::argmaxOnly);
+        GreedyTokens verifiedTokens = greedyVerify ? runner.forwardGreedy(verifyInputs, Precision.W4A16) : null;
+        Logits verified = greedyVerify ? null : runner.forward(verifyInputs, Precision.W4A16);
 
         List<Outcome> outcomes = new ArrayList<>(n);
         for (int s = 0; s < n; s++) {
             Lane lane = lanes.get(s);
-            float[][] verifyLogits = new float[gamma[s] + 1][];
-            for (int i = 0; i <= gamma[s]; i++) {
-                verifyLogits[i] = verified.row(s, i);
+            Proposal proposal;
+            if (argmaxOnly(lane)) {
+                int[] verifyArgmax = new int[gamma[s] + 1];
+                for (int i = 0; i <= gamma[s]; i++) {
+                    verifyArgmax[i] = greedyVerify ? verifiedTokens.token(s, i) : verified.argmax(s, i);
+                }
+                proposal = Proposal.ofArgmax(drafts[s], verifyArgmax);
+            } else {
+                float[][] verifyLogits = new float[gamma[s] + 1][];
+                for (int i = 0; i <= gamma[s]; i++) {
+                    verifyLogits[i] = verified.row(s, i);
+                }
+                proposal = new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.sampler().forRound(drafts[s]));
             }
-            AcceptanceDecision decision = lane.policy().decide(
-                    new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.sampler().forRound(drafts[s])),
-                    lane.sampler().random());
+            AcceptanceDecision decision = lane.policy().decide(proposal, lane.sampler().random());
             if (decision.accepted() > gamma[s]) {
                 throw new IllegalStateException("acceptance policy " + lane.policy().name() + " accepted "
                         + decision.accepted() + " of " + gamma[s] + " draft tokens");

@@ -2,6 +2,7 @@ package io.qspec.cuda;
 
 import io.qspec.Precision;
 import io.qspec.QSpecException;
+import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.RunnerOptions;
@@ -152,6 +153,33 @@ public final class CudaModelRunner implements ModelRunner {
 
     @Override
     public synchronized Logits forward(List<SequenceInput> batch, Precision precision) {
+        Pass pass = enqueue(batch, precision);
+        float[] logits = downloadFloats(work.logits, (long) pass.rows() * config.vocabSize());
+        pass.advanceCaches();
+        return new Logits(logits, config.vocabSize(), pass.plan().firstLogitRow());
+    }
+
+    /** As {@link #forward}, with the argmax taken on the GPU: 4 bytes per row cross to the host, not a vocabulary. */
+    @Override
+    public synchronized GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
+        Pass pass = enqueue(batch, precision);
+        kernels.argmax(work.logits, pass.rows(), config.vocabSize(), work.argmax);
+        int[] tokens = downloadInts(work.argmax, pass.rows());
+        pass.advanceCaches();
+        return new GreedyTokens(tokens, pass.plan().firstLogitRow());
+    }
+
+    /** A queued pass: its plan, its logit rows, and the caches to advance once its results are read. */
+    private record Pass(List<CudaKvCache> caches, BatchPlan plan, int rows) {
+        void advanceCaches() {
+            for (int s = 0; s < caches.size(); s++) {
+                caches.get(s).advanceTo(plan.end(s));
+            }
+        }
+    }
+
+    /** Checks {@code batch}, uploads its indices and queues its forward pass (replaying a captured graph if one fits). */
+    private Pass enqueue(List<SequenceInput> batch, Precision precision) {
         requireOpen();
         List<CudaKvCache> caches = caches(batch);
         List<BatchPlan.SequenceShape> shapes = new ArrayList<>(batch.size());
@@ -187,12 +215,7 @@ public final class CudaModelRunner implements ModelRunner {
         CapturedPasses.Shape shape = new CapturedPasses.Shape(precision, t, plan.sequenceCount(), width,
                 logitSources);
         passes.run(shape, () -> enqueuePass(indices, logitSources, precision));
-
-        float[] logits = downloadFloats(work.logits, (long) rows * config.vocabSize());
-        for (int s = 0; s < batch.size(); s++) {
-            caches.get(s).advanceTo(plan.end(s));
-        }
-        return new Logits(logits, config.vocabSize(), plan.firstLogitRow());
+        return new Pass(caches, plan, rows);
     }
 
     /** Queues one whole forward pass on the stream (no host synchronization: it may be captured into a graph). */
@@ -321,6 +344,17 @@ public final class CudaModelRunner implements ModelRunner {
             MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
             DeviceMemory.copyToDevice(host, dst, 0);
         }
+    }
+
+    private int[] downloadInts(DeviceBuffer src, int count) {
+        stream.synchronize();
+        int[] out = new int[count];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_INT, count);
+            DeviceMemory.copyToHost(src.slice(0, (long) count * 4), host);
+            MemorySegment.copy(host, ValueLayout.JAVA_INT, 0, out, 0, count);
+        }
+        return out;
     }
 
     private float[] downloadFloats(DeviceBuffer src, long count) {

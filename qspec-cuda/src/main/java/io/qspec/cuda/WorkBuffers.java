@@ -38,6 +38,8 @@ final class WorkBuffers {
     DeviceBuffer selectedRows;
     /** fp32 [R, vocab]. */
     DeviceBuffer logits;
+    /** int32 [R]: each logit row's argmax, for greedy passes. */
+    DeviceBuffer argmax;
 
     WorkBuffers(DeviceMemory memory, ModelConfig config, int maxPaddedCols, int maxGroupsPerRow) {
         this.memory = memory;
@@ -64,8 +66,10 @@ final class WorkBuffers {
             if (logits != null) {
                 memory.free(logits);
                 memory.free(selectedRows);
+                memory.free(argmax);
             }
             logits = memory.allocate((long) capacity * config.vocabSize() * 4, "logits");
+            argmax = memory.allocate((long) capacity * 4, "argmax tokens");
             selectedRows = memory.allocate((long) capacity * config.dim() * 4, "rows for logits");
             rowCapacity = capacity;
         }

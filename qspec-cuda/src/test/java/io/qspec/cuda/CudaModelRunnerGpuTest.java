@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qspec.Precision;
 import io.qspec.backend.Backend;
+import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.RunnerOptions;
@@ -233,6 +234,26 @@ class CudaModelRunnerGpuTest {
                 assertThat(graphed.capturedGraphs()).isPositive();
             }
             assertThat(direct.capturedGraphs()).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
+    void greedyPassesReturnTheArgmaxOfTheLogitsTheyWouldHaveReturned(Precision precision) {
+        int[] other = {9, 8, 7};
+        try (ModelRunner runner = backend.open(halfSplitModel);
+             KvCache a = runner.newCache(64); KvCache b = runner.newCache(64);
+             KvCache aGreedy = runner.newCache(64); KvCache bGreedy = runner.newCache(64)) {
+            Logits logits = runner.forward(List.of(new SequenceInput(a, PROMPT, true), new SequenceInput(b, other, false)),
+                    precision);
+            GreedyTokens tokens = runner.forwardGreedy(
+                    List.of(new SequenceInput(aGreedy, PROMPT, true), new SequenceInput(bGreedy, other, false)), precision);
+            for (int r = 0; r < PROMPT.length; r++) {
+                assertThat(tokens.token(0, r)).isEqualTo(logits.argmax(0, r));
+            }
+            assertThat(tokens.token(1, 0)).isEqualTo(logits.argmax(1, 0));
+            assertThat(aGreedy.length()).isEqualTo(PROMPT.length);
+            assertThat(bGreedy.length()).isEqualTo(other.length);
         }
     }
 

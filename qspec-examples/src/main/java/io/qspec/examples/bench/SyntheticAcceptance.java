@@ -3,7 +3,6 @@ package io.qspec.examples.bench;
 import io.qspec.accept.AcceptanceDecision;
 import io.qspec.accept.AcceptancePolicy;
 import io.qspec.accept.Proposal;
-import io.qspec.engine.TokenChoice;
 import java.util.random.RandomGenerator;
 
 /**
@@ -31,10 +30,15 @@ public final class SyntheticAcceptance implements AcceptancePolicy {
     public AcceptanceDecision decide(Proposal proposal, RandomGenerator random) {
         for (int i = 0; i < proposal.gamma(); i++) {
             if (random.nextDouble() >= alpha) {
-                return new AcceptanceDecision(i, TokenChoice.argmax(proposal.verifyLogits(i)));
+                return new AcceptanceDecision(i, proposal.verifyArgmax(i));
             }
         }
-        return new AcceptanceDecision(proposal.gamma(), TokenChoice.argmax(proposal.verifyLogits(proposal.gamma())));
+        return new AcceptanceDecision(proposal.gamma(), proposal.verifyArgmax(proposal.gamma()));
+    }
+
+    @Override
+    public boolean needsLogits() {
+        return false;
     }
 
     @Override

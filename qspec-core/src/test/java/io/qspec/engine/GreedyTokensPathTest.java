@@ -1,0 +1,138 @@
+package io.qspec.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.qspec.DecodingMode;
+import io.qspec.DraftMode;
+import io.qspec.GenerationRequest;
+import io.qspec.GenerationResult;
+import io.qspec.Precision;
+import io.qspec.QSpecEngine;
+import io.qspec.TestModels;
+import io.qspec.backend.Backend;
+import io.qspec.backend.GreedyTokens;
+import io.qspec.backend.Logits;
+import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RunnerOptions;
+import io.qspec.backend.SequenceInput;
+import io.qspec.cpu.CpuBackend;
+import io.qspec.kv.KvCache;
+import io.qspec.model.Model;
+import io.qspec.sampling.SamplingParams;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Greedy steps ask the backend for argmax tokens only ({@link ModelRunner#forwardGreedy}), so a GPU
+ * can keep the logits on the device; requests that sample still get logits. The tokens are the same.
+ */
+class GreedyTokensPathTest {
+
+    @Test
+    void argmaxTokensFollowTheLogitRowsWithTiesToTheLowestId() {
+        float[] data = {
+            1, 5, 5, 0,   // sequence 0 row 0: tie between 1 and 2
+            9, 0, 0, 0,   // sequence 0 row 1
+            0, 0, 0, 3};  // sequence 1 row 0
+        GreedyTokens tokens = GreedyTokens.of(new Logits(data, 4, new int[] {0, 2}));
+        assertThat(tokens.token(0, 0)).isEqualTo(1);
+        assertThat(tokens.token(0, 1)).isEqualTo(0);
+        assertThat(tokens.token(1, 0)).isEqualTo(3);
+        assertThatThrownBy(() -> tokens.token(1, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
+    void greedyRequestsGetTokenIdsAndSampledOnesGetLogits() {
+        AtomicInteger logitPasses = new AtomicInteger();
+        AtomicInteger tokenPasses = new AtomicInteger();
+        try (Model model = Model.load(TestModels.stories260K());
+             QSpecEngine counted = QSpecEngine.builder(model).backend(counting(logitPasses, tokenPasses)).build();
+             QSpecEngine reference = QSpecEngine.builder(model).backend("cpu").build()) {
+            for (DecodingMode mode : List.of(DecodingMode.plain(Precision.W4A16), DecodingMode.qspec(DraftMode.a8()),
+                    DecodingMode.qspec(DraftMode.a4().withGamma(5)))) {
+                GenerationRequest request = GenerationRequest.builder("Once upon a time").maxTokens(40).mode(mode).build();
+                GenerationResult viaTokens = counted.generate(request);
+                assertThat(viaTokens.tokenIds()).as("%s", mode).containsExactly(reference.generate(request).tokenIds());
+            }
+            assertThat(tokenPasses.get()).isPositive();
+            assertThat(logitPasses.get()).as("greedy steps never fetch logits").isZero();
+
+            GenerationRequest sampled = GenerationRequest.builder("Once upon a time").maxTokens(20)
+                    .sampling(SamplingParams.builder().temperature(0.8).seed(7).build())
+                    .mode(DecodingMode.qspec(DraftMode.a8())).build();
+            assertThat(counted.generate(sampled).tokenIds()).containsExactly(reference.generate(sampled).tokenIds());
+            assertThat(logitPasses.get()).as("sampling needs the logits").isPositive();
+        }
+    }
+
+    /** The CPU backend, counting which kind of pass the engine asks for. */
+    private static Backend counting(AtomicInteger logitPasses, AtomicInteger tokenPasses) {
+        CpuBackend cpu = new CpuBackend();
+        return new Backend() {
+            @Override
+            public String name() {
+                return "counting-cpu";
+            }
+
+            @Override
+            public int priority() {
+                return -1;
+            }
+
+            @Override
+            public Availability availability() {
+                return Availability.yes("test");
+            }
+
+            @Override
+            public ModelRunner open(Model model, RunnerOptions options) {
+                ModelRunner inner = cpu.open(model, options);
+                return new ModelRunner() {
+                    @Override
+                    public Model model() {
+                        return inner.model();
+                    }
+
+                    @Override
+                    public String backendName() {
+                        return "counting-cpu";
+                    }
+
+                    @Override
+                    public KvCache newCache(int capacity) {
+                        return inner.newCache(capacity);
+                    }
+
+                    @Override
+                    public long availableKvPositions() {
+                        return inner.availableKvPositions();
+                    }
+
+                    @Override
+                    public long totalKvPositions() {
+                        return inner.totalKvPositions();
+                    }
+
+                    @Override
+                    public Logits forward(List<SequenceInput> batch, Precision precision) {
+                        logitPasses.incrementAndGet();
+                        return inner.forward(batch, precision);
+                    }
+
+                    @Override
+                    public GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
+                        tokenPasses.incrementAndGet();
+                        return GreedyTokens.of(inner.forward(batch, precision));
+                    }
+
+                    @Override
+                    public void close() {
+                        inner.close();
+                    }
+                };
+            }
+        };
+    }
+}
