@@ -30,10 +30,10 @@ public final class QSpecEngine implements AutoCloseable {
     private final ModelRunner runner;
     private final Scheduler scheduler;
 
-    private QSpecEngine(Model model, ModelRunner runner) {
+    private QSpecEngine(Model model, ModelRunner runner, int speculationBatchLimit) {
         this.model = model;
         this.runner = runner;
-        this.scheduler = new Scheduler(runner);
+        this.scheduler = new Scheduler(runner, speculationBatchLimit);
     }
 
     public static Builder builder(Model model) {
@@ -88,6 +88,7 @@ public final class QSpecEngine implements AutoCloseable {
         private String backend = "auto";
         private Backend backendInstance;
         private long kvCacheBytes;
+        private int speculationBatchLimit = Integer.MAX_VALUE;
 
         private Builder(Model model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -114,9 +115,24 @@ public final class QSpecEngine implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Most requests decoded speculatively at once (default: no limit). When more QSpec requests are
+         * in flight, they take plain W4A16 steps — the same greedy tokens, the same sampling
+         * distribution — because in large batches the verify pass costs more than drafting saves
+         * (measured on an H100: QSpec at batch 8 ran at 0.7× W4A16; see docs/PERFORMANCE.md). 0 turns
+         * speculation off.
+         */
+        public Builder speculationBatchLimit(int limit) {
+            if (limit < 0) {
+                throw new IllegalArgumentException("speculationBatchLimit must be >= 0, got " + limit);
+            }
+            this.speculationBatchLimit = limit;
+            return this;
+        }
+
         public QSpecEngine build() {
             Backend b = backendInstance != null ? backendInstance : Backends.select(backend);
-            return new QSpecEngine(model, b.open(model, new RunnerOptions(kvCacheBytes)));
+            return new QSpecEngine(model, b.open(model, new RunnerOptions(kvCacheBytes)), speculationBatchLimit);
         }
     }
 }

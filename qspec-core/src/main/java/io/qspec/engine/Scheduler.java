@@ -27,6 +27,7 @@ public final class Scheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.qspec");
 
     private final ModelRunner runner;
+    private final int speculationBatchLimit;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workArrived = lock.newCondition();
     private final Deque<Sequence> waiting = new ArrayDeque<>();
@@ -36,7 +37,20 @@ public final class Scheduler implements AutoCloseable {
     private volatile boolean running = true;
 
     public Scheduler(ModelRunner runner) {
+        this(runner, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param speculationBatchLimit most sequences decoded speculatively in one step; above it, QSpec
+     *                              requests take plain W4A16 steps (their exact greedy tokens, or their
+     *                              sampling distribution) until the batch shrinks
+     */
+    public Scheduler(ModelRunner runner, int speculationBatchLimit) {
+        if (speculationBatchLimit < 0) {
+            throw new IllegalArgumentException("speculation batch limit must be >= 0, got " + speculationBatchLimit);
+        }
         this.runner = runner;
+        this.speculationBatchLimit = speculationBatchLimit;
         this.thread = Thread.ofPlatform().daemon().name("qspec-scheduler").start(this::loop);
     }
 
@@ -185,6 +199,11 @@ public final class Scheduler implements AutoCloseable {
                     }
                 }
             }
+        }
+        if (speculative.size() > speculationBatchLimit) {
+            // speculation costs more than it saves in large batches: verify precision only, same outputs
+            plain.computeIfAbsent(Precision.W4A16, k -> new ArrayList<>()).addAll(speculative);
+            speculative.clear();
         }
         for (var e : plain.entrySet()) {
             List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, new int[] {s.next}, false)).toList();

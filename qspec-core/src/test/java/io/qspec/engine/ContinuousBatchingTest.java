@@ -87,6 +87,45 @@ class ContinuousBatchingTest {
     }
 
     @Test
+    void aSpeculationBatchLimitKeepsTheTokensAndStopsDraftingInLargeBatches() throws Exception {
+        int requests = 8;
+        List<int[]> alone = new ArrayList<>();
+        try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+            for (int i = 0; i < requests; i++) {
+                alone.add(engine.generate(GenerationRequest.builder(prompt(i)).maxTokens(16)
+                        .mode(DecodingMode.plain(Precision.W4A16)).build()).tokenIds());
+            }
+        }
+        for (int limit : new int[] {0, 3}) {
+            try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").speculationBatchLimit(limit).build();
+                 ExecutorService pool = Executors.newFixedThreadPool(requests)) {
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<GenerationResult>> futures = new ArrayList<>();
+                for (int i = 0; i < requests; i++) {
+                    int id = i;
+                    futures.add(pool.submit(() -> {
+                        start.await();
+                        return engine.generate(GenerationRequest.builder(prompt(id)).maxTokens(16)
+                                .mode(DecodingMode.qspec(DraftMode.a8())).build());
+                    }));
+                }
+                start.countDown();
+                long drafted = 0;
+                for (int i = 0; i < requests; i++) {
+                    GenerationResult r = futures.get(i).get(5, TimeUnit.MINUTES);
+                    assertThat(r.tokenIds()).as("limit %d, request %d", limit, i).containsExactly(alone.get(i));
+                    drafted += r.speculation().drafted();
+                }
+                if (limit == 0) {
+                    assertThat(drafted).as("limit 0 never drafts").isZero();
+                }
+            }
+        }
+        assertThatThrownBy(() -> QSpecEngine.builder(model).speculationBatchLimit(-1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void sixteenConcurrentRequestsOnARealModelEqualTheirPlainRunsAlone() throws Exception {
         try (Model real = Model.load(io.qspec.TestModels.stories260K());
              QSpecEngine engine = QSpecEngine.builder(real).backend("cpu").build();
