@@ -81,6 +81,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Folder for bench.csv, bench.json, bench.txt and PNG charts.")
     Path out;
 
+    @Option(names = "--speculation-batch-limit", description = "Most QSpec requests drafted at once; above it they take"
+            + " plain W4A16 steps (default: no limit).")
+    Integer speculationBatchLimit;
+
     @Option(names = "--bandwidth-gbps", description = "Memory read bandwidth for the roofline column, GB/s. Default: measured"
             + " here on the CPU; on a GPU pass the device's (e.g. the D2D copy rate native/test/qspec_bench prints).")
     Double bandwidthGbps;
@@ -109,7 +113,7 @@ public final class BenchCommand implements Callable<Integer> {
         try (Model model = synthetic
                 ? SyntheticModels.build(ModelShape.fromCliName(source.synthetic), scheme, 1234)
                 : Model.load(source.model, LoadOptions.defaults().withQuantScheme(scheme).withDenseWeights(wantsDense));
-             QSpecEngine engine = QSpecEngine.builder(model).backend(backend).build()) {
+             QSpecEngine engine = engineFor(model)) {
             List<int[]> promptIds = promptIds(model, synthetic);
             String title = model.name() + " on " + engine.backendName()
                     + (synthetic ? " — synthetic acceptance α=" + alpha : "");
@@ -160,6 +164,14 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private QSpecEngine engineFor(Model model) {
+        QSpecEngine.Builder builder = QSpecEngine.builder(model).backend(backend);
+        if (speculationBatchLimit != null) {
+            builder.speculationBatchLimit(speculationBatchLimit);
+        }
+        return builder.build();
     }
 
     private BenchResult measure(QSpecEngine engine, BenchCase bench, int batch, List<int[]> promptIds) throws InterruptedException {
