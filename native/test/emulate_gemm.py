@@ -59,18 +59,27 @@ def mma_f16(acc, a, b0, b1):
         acc[ln] += [D[g, 2 * t], D[g, 2 * t + 1], D[g + 8, 2 * t], D[g + 8, 2 * t + 1]]
 
 
-def mma_s8(acc, a, b0, b1):
-    A, B = np.zeros((16, 32), np.int64), np.zeros((32, 8), np.int64)
+def mma_int(acc, a, b0, b1, per_reg, unpack):
+    """Integer m16n8k(8*per_reg) MMA with the PTX fragment layout: a register holds per_reg values of a
+    row (a0 row g, a1 row g+8 at k = per_reg*t; a2, a3 the same at k + 4*per_reg), b0/b1 per_reg values
+    of column g at the same k ranges. per_reg 4: s8 (m16n8k32); 8: s4 (m16n8k64)."""
+    kdim, half = 8 * per_reg, 4 * per_reg
+    A, B = np.zeros((16, kdim), np.int64), np.zeros((kdim, 8), np.int64)
     for ln in range(32):
         g, t = ln >> 2, ln & 3
-        for r, (row, col) in enumerate([(g, 4 * t), (g + 8, 4 * t), (g, 4 * t + 16), (g + 8, 4 * t + 16)]):
-            A[row, col:col + 4] = s8(a[ln][r])
-        B[4 * t:4 * t + 4, g] = s8(b0[ln])
-        B[4 * t + 16:4 * t + 20, g] = s8(b1[ln])
+        k0 = per_reg * t
+        for r, (row, col) in enumerate([(g, k0), (g + 8, k0), (g, k0 + half), (g + 8, k0 + half)]):
+            A[row, col:col + per_reg] = unpack(a[ln][r])
+        B[k0:k0 + per_reg, g] = unpack(b0[ln])
+        B[k0 + half:k0 + half + per_reg, g] = unpack(b1[ln])
     D = A @ B
     for ln in range(32):
         g, t = ln >> 2, ln & 3
         acc[ln] += [D[g, 2 * t], D[g, 2 * t + 1], D[g + 8, 2 * t], D[g + 8, 2 * t + 1]]
+
+
+def mma_s8(acc, a, b0, b1):
+    mma_int(acc, a, b0, b1, 4, s8)
 
 
 def s4(u32):
@@ -87,18 +96,7 @@ def pack_s4(lo, hi):  # mirror of the kernel's pack_s4 (8 int8 codes -> 8 nibble
 
 
 def mma_s4(acc, a, b0, b1):
-    """m16n8k64 s4: a0 (g, 8t..), a1 (g+8, 8t..), a2 (g, 32+8t..), a3 (g+8, 32+8t..); b0 k=8t.., b1 k=32+8t.."""
-    A, B = np.zeros((16, 64), np.int64), np.zeros((64, 8), np.int64)
-    for ln in range(32):
-        g, t = ln >> 2, ln & 3
-        for r, (row, col) in enumerate([(g, 8 * t), (g + 8, 8 * t), (g, 8 * t + 32), (g + 8, 8 * t + 32)]):
-            A[row, col:col + 8] = s4(a[ln][r])
-        B[8 * t:8 * t + 8, g] = s4(b0[ln])
-        B[8 * t + 32:8 * t + 40, g] = s4(b1[ln])
-    D = A @ B
-    for ln in range(32):
-        g, t = ln >> 2, ln & 3
-        acc[ln] += [D[g, 2 * t], D[g, 2 * t + 1], D[g + 8, 2 * t], D[g + 8, 2 * t + 1]]
+    mma_int(acc, a, b0, b1, 8, s4)
 
 
 def make_weights(N, K, group):
