@@ -16,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A model on the GPU. {@link #forward} runs the Llama decoder with QSpec's kernels: the verify
@@ -347,29 +348,29 @@ public final class CudaModelRunner implements ModelRunner {
     }
 
     private int[] downloadInts(DeviceBuffer src, int count) {
-        stream.synchronize();
         int[] out = new int[count];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(ValueLayout.JAVA_INT, count);
-            DeviceMemory.copyToHost(src.slice(0, (long) count * 4), host);
-            MemorySegment.copy(host, ValueLayout.JAVA_INT, 0, out, 0, count);
-        }
+        download(src, (long) count * 4, host -> MemorySegment.copy(host, ValueLayout.JAVA_INT, 0, out, 0, count));
         return out;
     }
 
     private float[] downloadFloats(DeviceBuffer src, long count) {
-        // synchronizing first attributes an asynchronous kernel failure to this pass, not to the copy
-        stream.synchronize();
         if (count > Integer.MAX_VALUE - 8) {
             throw new QSpecException(count + " logits do not fit a Java array; ask for fewer logit rows per pass");
         }
         float[] out = new float[(int) count];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, count);
-            DeviceMemory.copyToHost(src, host);
-            MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 0, out, 0, (int) count);
-        }
+        download(src, count * 4, host -> MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length));
         return out;
+    }
+
+    /** Waits for the pass, copies the first {@code bytes} of {@code src} to host memory and hands it to {@code read}. */
+    private void download(DeviceBuffer src, long bytes, Consumer<MemorySegment> read) {
+        // synchronizing first attributes an asynchronous kernel failure to this pass, not to the copy
+        stream.synchronize();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(bytes, 64);
+            DeviceMemory.copyToHost(src, host);
+            read.accept(host);
+        }
     }
 
     private List<CudaKvCache> caches(List<SequenceInput> batch) {
