@@ -8,9 +8,10 @@
 #   timeline ARGS.. ./qspec bench ARGS under Nsight Compute: the duration of every kernel of a window of
 #                   launches ($OUT/timeline.csv; QSPEC_SKIP / QSPEC_COUNT choose the window)
 #   bench ARGS...   ./qspec bench ARGS (QSPEC_JFR=1: with a Flight Recorder profile, $OUT/bench/rec.jfr) (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
+# QSPEC_STAGE=DIR runs from another staged tree (e.g. a copy with a branch's library and jars laid over).
 # Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
 set -o pipefail
-g=$(pwd)/.device/gpu
+g=${QSPEC_STAGE:-$(pwd)/.device/gpu}
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 rc=0
