@@ -43,7 +43,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 1
+#define QSPEC_ABI_VERSION 2
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -88,10 +88,13 @@ int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D,
 int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D,
                            int group, int bits, float eps, qspec_stream_t stream);
 
-/* RoPE on q [T, heads*head_dim] in place and on k, then writes k, v (fp32 [T, kv_heads*head_dim])
- * as fp16 into the paged cache of one layer. inv_freq: [head_dim/2] (Llama-3 scaling applied by the
- * caller). rope_style 0 = interleaved pairs (2i, 2i+1), 1 = half split (i, i + head_dim/2). */
-int qspec_rope_write_kv(float* q, const float* k, const float* v, void* k_pool_f16, void* v_pool_f16,
+/* RoPE and the KV write of one layer. q, k, v: fp32 rows of stride ld (the fused q|k|v GEMM output:
+ * q = row, k = row + heads*head_dim, v = k + kv_heads*head_dim). Writes RoPE(q) to q_out fp32
+ * [T, heads*head_dim] and RoPE(k), v as fp16 into the paged cache. inv_freq: [head_dim/2] (Llama-3
+ * scaling applied by the caller). rope_style 0 = interleaved pairs (2i, 2i+1), 1 = half split
+ * (i, i + head_dim/2). */
+int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, float* q_out,
+                        void* k_pool_f16, void* v_pool_f16,
                         const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                         const float* inv_freq, int rope_style, qspec_stream_t stream);
@@ -102,8 +105,10 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
                     int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                     void* out_f16, qspec_stream_t stream);
 
-/* out fp16 [M, H] = silu(gate) * up   (gate, up fp32 [M, H]). */
-int qspec_swiglu_f16(const float* gate, const float* up, void* out_f16, int M, int H, qspec_stream_t stream);
+/* out fp16 [M, H] = silu(gate) * up; gate, up fp32 rows of stride ld >= H (the fused gate|up GEMM
+ * output: up = gate + H, ld = 2H). */
+int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H,
+                     qspec_stream_t stream);
 
 /* fp32 [M, H] -> fp16 [M, H] (used when a GEMM output feeds another A16 GEMM). */
 int qspec_f32_to_f16(const float* x, void* y_f16, long n, qspec_stream_t stream);

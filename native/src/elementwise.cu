@@ -18,11 +18,12 @@ __global__ void embedding_kernel(const int32_t* __restrict__ tokens, const half*
     }
 }
 
-__global__ void swiglu_kernel(const float* __restrict__ gate, const float* __restrict__ up, half* __restrict__ out,
-                              long n) {
+__global__ void swiglu_kernel(const float* __restrict__ gate, const float* __restrict__ up, int ld,
+                              half* __restrict__ out, int H, long n) {
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        const float g = gate[i];
-        out[i] = __float2half(g / (1.f + expf(-g)) * up[i]);
+        const long at = (i / H) * ld + i % H;  // gate and up rows are ld apart (the fused gate|up GEMM output)
+        const float g = gate[at];
+        out[i] = __float2half(g / (1.f + expf(-g)) * up[at]);
     }
 }
 
@@ -47,12 +48,13 @@ QSPEC_API int qspec_embedding(const int32_t* tokens, const void* table_f16, floa
     return qspec_launch_status();
 }
 
-QSPEC_API int qspec_swiglu_f16(const float* gate, const float* up, void* out_f16, int M, int H,
+QSPEC_API int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H,
                                qspec_stream_t stream) {
     const long n = (long)M * H;
     if (n <= 0) return 0;
+    if (ld < H) return QSPEC_ERR_UNSUPPORTED;
     swiglu_kernel<<<blocks_for(n), THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        gate, up, static_cast<half*>(out_f16), n);
+        gate, up, ld, static_cast<half*>(out_f16), H, n);
     return qspec_launch_status();
 }
 

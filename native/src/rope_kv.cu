@@ -1,9 +1,11 @@
-// RoPE on q (in place) and k, then k and v stored as fp16 into the paged KV cache of one layer.
+// RoPE on q and k, rows of stride ld (the fused q|k|v GEMM output); rotated q to a compact buffer,
+// k and v stored as fp16 into the paged KV cache of one layer.
 #include "common.cuh"
 
 namespace {
 
-__global__ void rope_write_kv_kernel(float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+__global__ void rope_write_kv_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                                     const float* __restrict__ v, int ld, float* __restrict__ q_out,
                                      half* __restrict__ kpool, half* __restrict__ vpool,
                                      const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
                                      const int32_t* __restrict__ block_tables, int max_blocks, int block_size,
@@ -22,33 +24,36 @@ __global__ void rope_write_kv_kernel(float* __restrict__ q, const float* __restr
         float s, c;
         sincosf((float)pos * inv_freq[i], &s, &c);
         if (h < heads) {
-            float* qh = q + ((long)t * heads + h) * hd;
+            const float* qh = q + (long)t * ld + (long)h * hd;
+            float* qo = q_out + ((long)t * heads + h) * hd;
             const float a = qh[d0], b = qh[d1];
-            qh[d0] = a * c - b * s;
-            qh[d1] = a * s + b * c;
+            qo[d0] = a * c - b * s;
+            qo[d1] = a * s + b * c;
         } else {
             const int kh = h - heads;
-            const float* kr = k + ((long)t * kv_heads + kh) * hd;
+            const float* kr = k + (long)t * ld + (long)kh * hd;
             const float a = kr[d0], b = kr[d1];
             kpool[slot + (long)kh * hd + d0] = __float2half(a * c - b * s);
             kpool[slot + (long)kh * hd + d1] = __float2half(a * s + b * c);
         }
     }
     for (int e = first; e < kv_heads * hd; e += stride)
-        vpool[slot + e] = __float2half(v[(long)t * kv_heads * hd + e]);
+        vpool[slot + e] = __float2half(v[(long)t * ld + e]);
 }
 
 }  // namespace
 
-QSPEC_API int qspec_rope_write_kv(float* q, const float* k, const float* v, void* k_pool_f16, void* v_pool_f16,
+QSPEC_API int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, float* q_out,
+                                  void* k_pool_f16, void* v_pool_f16,
                                   const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                                   int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                                   const float* inv_freq, int rope_style, qspec_stream_t stream) {
     if (head_dim % 2 != 0 || (rope_style != 0 && rope_style != 1)) return QSPEC_ERR_UNSUPPORTED;
+    if (ld < head_dim * (heads > kv_heads ? heads : kv_heads)) return QSPEC_ERR_UNSUPPORTED;
     if (T <= 0) return 0;
     const int chunks = ceil_div((long)(heads + kv_heads) * (head_dim / 2), 128);
     rope_write_kv_kernel<<<dim3(T, chunks), 128, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        q, k, v, static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos, block_tables,
+        q, k, v, ld, q_out, static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos, block_tables,
         max_blocks, block_size, heads, kv_heads, head_dim, inv_freq, rope_style);
     return qspec_launch_status();
 }

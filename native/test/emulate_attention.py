@@ -10,7 +10,9 @@ rng = np.random.default_rng(11)
 WARPS = 4
 
 
-def rope_write_kv(q, k, v, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, inv, style):
+def rope_write_kv(qkv, ld, q_out, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, inv, style):
+    """rope_kv.cu: q, k, v read from the fused rows (stride ld) of qkv (flat), rotated q to q_out [T, heads*hd]."""
+    qd, kvd = heads * hd, kvh * hd
     for t in range(len(seq)):
         p = pos[t]
         blk = tables[seq[t] * max_blocks + p // bs]
@@ -21,14 +23,14 @@ def rope_write_kv(q, k, v, kpool, vpool, seq, pos, tables, max_blocks, bs, heads
             ang = np.float32(p) * np.float32(inv[i])
             s, c = np.sin(np.float64(ang)), np.cos(np.float64(ang))
             if h < heads:
-                a, b = q[t, h * hd + d0], q[t, h * hd + d1]
-                q[t, h * hd + d0], q[t, h * hd + d1] = a * c - b * s, a * s + b * c
+                a, b = qkv[t * ld + h * hd + d0], qkv[t * ld + h * hd + d1]
+                q_out[t, h * hd + d0], q_out[t, h * hd + d1] = a * c - b * s, a * s + b * c
             else:
                 kh = h - heads
-                a, b = k[t, kh * hd + d0], k[t, kh * hd + d1]
+                a, b = qkv[t * ld + qd + kh * hd + d0], qkv[t * ld + qd + kh * hd + d1]
                 kpool[slot + kh * hd + d0] = np.float16(a * c - b * s)
                 kpool[slot + kh * hd + d1] = np.float16(a * s + b * c)
-        vpool[slot:slot + kvh * hd] = v[t].astype(np.float16)
+        vpool[slot:slot + kvd] = qkv[t * ld + qd + kvd:t * ld + qd + 2 * kvd].astype(np.float16)
 
 
 def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd):
@@ -79,7 +81,12 @@ def main():
         k, v = rng.uniform(-1, 1, (T, kvh * hd)), rng.uniform(-1, 1, (T, kvh * hd))
         inv = (500000.0 ** (-2.0 * np.arange(hd // 2) / hd)).astype(np.float32)
         q0, kp0, vp0 = q.copy(), kpool.copy(), vpool.copy()
-        rope_write_kv(q, k, v, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, inv, style)
+        ld = heads * hd + 2 * kvh * hd + 3  # the fused q|k|v GEMM output, padded rows
+        qkv = np.full(T * ld, np.nan)
+        for t in range(T):
+            qkv[t * ld:t * ld + ld - 3] = np.concatenate([q[t], k[t], v[t]])
+        q = np.full((T, heads * hd), np.nan)
+        rope_write_kv(qkv, ld, q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, inv, style)
         out = attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd)
         # direct reference: rotate with complex numbers, write, dense causal softmax
         ref = np.zeros_like(out)

@@ -250,12 +250,18 @@ static void test_elementwise() {
             for (int d = 0; d < D; ++d) bad += x[(size_t)t * D + d] != __half2float(table[(size_t)tok[t] * D + d]);
         report(bad == 0, "embedding T=7 D=136", "mismatches=%.0f tol=%.0f", bad, 0);
     }
-    {  // swiglu
-        const int M = 3, H = 14336;
+    {  // swiglu over the fused gate|up rows (stride ld = 2H + 3)
+        const int M = 3, H = 14336, ld = 2 * H + 3;
         auto g = rand_f32((size_t)M * H, -6.f, 6.f), u = rand_f32((size_t)M * H, -2.f, 2.f);
-        Dev<float> dg(g), du(u);
+        std::vector<float> gu((size_t)M * ld, POISON);
+        for (int m = 0; m < M; ++m)
+            for (int j = 0; j < H; ++j) {
+                gu[(size_t)m * ld + j] = g[(size_t)m * H + j];
+                gu[(size_t)m * ld + H + j] = u[(size_t)m * H + j];
+            }
+        Dev<float> dgu(gu);
         Dev<__half> dy((size_t)M * H);
-        CQ(qspec_swiglu_f16(dg.p, du.p, dy.p, M, H, nullptr));
+        CQ(qspec_swiglu_f16(dgu.p, dgu.p + H, ld, dy.p, M, H, nullptr));
         auto y = dy.down();
         std::vector<double> got(y.size()), ref(y.size());
         for (size_t i = 0; i < y.size(); ++i) {
@@ -324,11 +330,19 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
          v = rand_f32((size_t)T * kv_heads * hd, -1.f, 1.f);
     std::vector<float> inv_freq(hd / 2);
     for (int i = 0; i < hd / 2; ++i) inv_freq[i] = (float)std::pow(500000.0, -2.0 * i / hd);
-    Dev<float> dq(q), dk(k), dv(v), dinv(inv_freq);
+    // the fused q|k|v GEMM output: rows of stride ld (padded by 5 poisoned columns)
+    const int qd = heads * hd, kvd = kv_heads * hd, ld = qd + 2 * kvd + 5;
+    std::vector<float> qkv((size_t)T * ld, POISON);
+    for (int t = 0; t < T; ++t) {
+        std::copy(q.begin() + (size_t)t * qd, q.begin() + (size_t)(t + 1) * qd, qkv.begin() + (size_t)t * ld);
+        std::copy(k.begin() + (size_t)t * kvd, k.begin() + (size_t)(t + 1) * kvd, qkv.begin() + (size_t)t * ld + qd);
+        std::copy(v.begin() + (size_t)t * kvd, v.begin() + (size_t)(t + 1) * kvd, qkv.begin() + (size_t)t * ld + qd + kvd);
+    }
+    Dev<float> dqkv(qkv), dq(std::vector<float>((size_t)T * qd, POISON)), dinv(inv_freq);
     Dev<__half> dkp(kpool), dvp(vpool), dout((size_t)T * heads * hd);
     Dev<int32_t> dseq(seq), dpos(pos), dtab(tables);
-    CQ(qspec_rope_write_kv(dq.p, dk.p, dv.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads,
-                           kv_heads, hd, dinv.p, style, nullptr));
+    CQ(qspec_rope_write_kv(dqkv.p, dqkv.p + qd, dqkv.p + qd + kvd, ld, dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p,
+                           max_blocks, block_size, T, heads, kv_heads, hd, dinv.p, style, nullptr));
     CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
                        dout.p, nullptr));
     // CPU reference

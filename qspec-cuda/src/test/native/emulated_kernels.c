@@ -19,7 +19,7 @@ static float weight(const uint8_t* packed, const half* scales, int n, int k, int
     return (float)scales[(long)n * (kp / group) + k / group] * (float)q;
 }
 
-int qspec_abi_version(void) { return 1; }
+int qspec_abi_version(void) { return 2; }
 
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y,
                      int ldy, int M, int N, int K, int group, void* stream) {
@@ -157,23 +157,25 @@ static long slot_offset(const int32_t* bt, int max_blocks, int block_size, int s
     return ((long)block * block_size + pos % block_size) * kv_heads * hd;
 }
 
-int qspec_rope_write_kv(float* q, const float* k, const float* v, void* k_pool_f16, void* v_pool_f16,
+int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, float* q_out,
+                        void* k_pool_f16, void* v_pool_f16,
                         const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                         const float* inv_freq, int rope_style, void* stream) {
     (void)stream;
     half* kp = k_pool_f16;
     half* vp = v_pool_f16;
-    int kv_dim = kv_heads * head_dim;
+    int kv_dim = kv_heads * head_dim, q_dim = heads * head_dim;
     float kr[kv_dim];
     for (int t = 0; t < T; t++) {
-        for (int h = 0; h < heads; h++) rotate(q + ((long)t * heads + h) * head_dim, head_dim, token_pos[t], inv_freq, rope_style);
-        memcpy(kr, k + (long)t * kv_dim, sizeof kr);
+        memcpy(q_out + (long)t * q_dim, q + (long)t * ld, sizeof(float) * q_dim);
+        for (int h = 0; h < heads; h++) rotate(q_out + ((long)t * heads + h) * head_dim, head_dim, token_pos[t], inv_freq, rope_style);
+        memcpy(kr, k + (long)t * ld, sizeof kr);
         for (int h = 0; h < kv_heads; h++) rotate(kr + h * head_dim, head_dim, token_pos[t], inv_freq, rope_style);
         long at = slot_offset(block_tables, max_blocks, block_size, token_seq[t], token_pos[t], kv_heads, head_dim);
         for (int i = 0; i < kv_dim; i++) {
             kp[at + i] = (half)kr[i];
-            vp[at + i] = (half)v[(long)t * kv_dim + i];
+            vp[at + i] = (half)v[(long)t * ld + i];
         }
     }
     return 0;
@@ -214,10 +216,14 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
     return 0;
 }
 
-int qspec_swiglu_f16(const float* gate, const float* up, void* out_f16, int M, int H, void* stream) {
+int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, void* stream) {
     (void)stream;
     half* out = out_f16;
-    for (long i = 0; i < (long)M * H; i++) out[i] = (half)(gate[i] / (1.f + expf(-gate[i])) * up[i]);
+    for (int m = 0; m < M; m++)
+        for (int j = 0; j < H; j++) {
+            float g = gate[(long)m * ld + j];
+            out[(long)m * H + j] = (half)(g / (1.f + expf(-g)) * up[(long)m * ld + j]);
+        }
     return 0;
 }
 

@@ -251,38 +251,33 @@ public final class CudaModelRunner implements ModelRunner {
         int hidden = config.hiddenDim();
         float eps = config.rmsNormEps();
 
-        // attention: norm → q, k, v → RoPE + cache write → attention → wo → residual add
+        // attention: norm → q|k|v (one stacked GEMM) → RoPE + cache write → attention → wo → residual add
+        int qkvDim = qDim + 2 * kvDim;
         if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(work.residual, w.attentionNorm(), work.quantized, work.quantScales, t, dim,
-                    w.wq().group(), bits, eps);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.wq(), work.q, qDim, t, bits);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.wk(), work.k, kvDim, t, bits);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.wv(), work.v, kvDim, t, bits);
+                    w.wqkv().group(), bits, eps);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.wqkv(), work.qkv, qkvDim, t, bits);
         } else {
             kernels.rmsnormF16(work.residual, w.attentionNorm(), work.half, t, dim, eps);
-            a16Gemm(work.half, dim, w.wq(), work.q, qDim, t, precision);
-            a16Gemm(work.half, dim, w.wk(), work.k, kvDim, t, precision);
-            a16Gemm(work.half, dim, w.wv(), work.v, kvDim, t, precision);
+            a16Gemm(work.half, dim, w.wqkv(), work.qkv, qkvDim, t, precision);
         }
-        kernels.ropeWriteKv(work.q, work.k, work.v, pool, l, indices, weights.invFreq, ropeStyle);
+        kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
         kernels.attention(work.q, pool, l, indices, work.half);
         linearFromHalf(work.half, qDim, w.wo(), work.projection, t, precision);
         kernels.addInPlace(work.residual, work.projection, (long) t * dim);
 
-        // feed-forward: norm → gate, up → SwiGLU → down → residual add
+        // feed-forward: norm → gate|up (one stacked GEMM) → SwiGLU → down → residual add
         if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(work.residual, w.ffnNorm(), work.quantized, work.quantScales, t, dim,
-                    w.gate().group(), bits, eps);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.gate(), work.gate, hidden, t, bits);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.up(), work.up, hidden, t, bits);
+                    w.gateUp().group(), bits, eps);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.gateUp(), work.gateUp, 2 * hidden, t, bits);
         } else {
             kernels.rmsnormF16(work.residual, w.ffnNorm(), work.half, t, dim, eps);
-            a16Gemm(work.half, dim, w.gate(), work.gate, hidden, t, precision);
-            a16Gemm(work.half, dim, w.up(), work.up, hidden, t, precision);
+            a16Gemm(work.half, dim, w.gateUp(), work.gateUp, 2 * hidden, t, precision);
         }
-        kernels.swigluF16(work.gate, work.up, work.half, t, hidden);
+        kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
         linearFromHalf(work.half, hidden, w.down(), work.projection, t, precision);
         kernels.addInPlace(work.residual, work.projection, (long) t * dim);
     }

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -51,15 +52,12 @@ final class DenseWeights implements AutoCloseable {
             for (int l = 0; l < device.layers.size(); l++) {
                 LayerWeights host = w.layers().get(l);
                 DeviceModel.Layer gpu = device.layers.get(l);
-                copies.put(gpu.wq(), copy(host.wq(), gpu.wq(), kernels, memory));
-                copies.put(gpu.wk(), copy(host.wk(), gpu.wk(), kernels, memory));
-                copies.put(gpu.wv(), copy(host.wv(), gpu.wv(), kernels, memory));
-                copies.put(gpu.wo(), copy(host.wo(), gpu.wo(), kernels, memory));
-                copies.put(gpu.gate(), copy(host.gate(), gpu.gate(), kernels, memory));
-                copies.put(gpu.up(), copy(host.up(), gpu.up(), kernels, memory));
-                copies.put(gpu.down(), copy(host.down(), gpu.down(), kernels, memory));
+                copies.put(gpu.wqkv(), copy(List.of(host.wq(), host.wk(), host.wv()), gpu.wqkv(), kernels, memory));
+                copies.put(gpu.wo(), copy(List.of(host.wo()), gpu.wo(), kernels, memory));
+                copies.put(gpu.gateUp(), copy(List.of(host.gate(), host.up()), gpu.gateUp(), kernels, memory));
+                copies.put(gpu.down(), copy(List.of(host.down()), gpu.down(), kernels, memory));
             }
-            copies.put(device.output, copy(w.output(), device.output, kernels, memory));
+            copies.put(device.output, copy(List.of(w.output()), device.output, kernels, memory));
             return new DenseWeights(memory, cublas, copies);
         } catch (RuntimeException | Error e) {
             try {
@@ -77,11 +75,22 @@ final class DenseWeights implements AutoCloseable {
         }
     }
 
-    private static DenseLinear copy(LinearWeight host, DeviceLinear int4, Kernels kernels, DeviceMemory memory) {
-        DeviceBuffer buffer = memory.allocate((long) int4.rows() * int4.cols() * 2, host.name() + " dense (fp16)");
-        DenseLinear dense = new DenseLinear(host.name(), buffer, int4.rows(), int4.cols());
-        if (host.dense().isPresent()) {
-            uploadAsHalf(host.dense().get(), buffer);
+    /**
+     * The dense copy of {@code int4}, whose rows are those of {@code parts} one after another (one part,
+     * or the q|k|v and gate|up stacks): from the parts' dense weights when every part has them, else
+     * dequantized from the INT4 matrix.
+     */
+    private static DenseLinear copy(List<LinearWeight> parts, DeviceLinear int4, Kernels kernels, DeviceMemory memory) {
+        DeviceBuffer buffer = memory.allocate((long) int4.rows() * int4.cols() * 2, int4.name() + " dense (fp16)");
+        DenseLinear dense = new DenseLinear(int4.name(), buffer, int4.rows(), int4.cols());
+        if (parts.stream().allMatch(p -> p.dense().isPresent())) {
+            long rowBytes = (long) int4.cols() * 2;
+            long firstRow = 0;
+            for (LinearWeight part : parts) {
+                DenseMatrix m = part.dense().get();
+                uploadAsHalf(m, buffer.slice(firstRow * rowBytes, (long) m.rows() * rowBytes));
+                firstRow += m.rows();
+            }
         } else {
             kernels.dequantizeInt4(int4, buffer, int4.cols());
         }

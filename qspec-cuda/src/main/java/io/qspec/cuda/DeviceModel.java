@@ -18,13 +18,18 @@ import java.util.List;
 /**
  * A model's weights uploaded once to the GPU: every INT4 matrix copied byte for byte (the kernels read
  * the host layout directly), the token embedding as fp16, norms as fp32 and the RoPE frequency table.
+ *
+ * <p>Matrices that read the same input are stacked into one: q, k and v rows into {@code wqkv}, gate and
+ * up rows into {@code gateUp}. The layout is row-major, so stacking is copying the parts one after
+ * another; one GEMM then streams all of them (a decode step's small k/v GEMMs alone reach a tenth of
+ * the memory bandwidth), and its output rows hold q|k|v or gate|up side by side.
  */
 final class DeviceModel {
     /** Rows of the embedding converted per host staging chunk, to bound host memory for large vocabularies. */
     private static final long STAGING_BYTES = 64L << 20;
 
-    record Layer(DeviceBuffer attentionNorm, DeviceLinear wq, DeviceLinear wk, DeviceLinear wv, DeviceLinear wo,
-                 DeviceBuffer ffnNorm, DeviceLinear gate, DeviceLinear up, DeviceLinear down) {
+    record Layer(DeviceBuffer attentionNorm, DeviceLinear wqkv, DeviceLinear wo, DeviceBuffer ffnNorm,
+                 DeviceLinear gateUp, DeviceLinear down) {
     }
 
     final DeviceBuffer embedding;
@@ -57,20 +62,15 @@ final class DeviceModel {
         List<Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
             LayerWeights lw = w.layers().get(l);
-            Layer layer = new Layer(
+            layers.add(new Layer(
                     uploadNorm(lw.attentionNorm(), c.dim(), "attention norm " + l, memory),
-                    uploadLinear(lw.wq(), c.qDim(), c.dim(), memory),
-                    uploadLinear(lw.wk(), c.kvDim(), c.dim(), memory),
-                    uploadLinear(lw.wv(), c.kvDim(), c.dim(), memory),
+                    uploadStacked("layers." + l + ".qkv", List.of(lw.wq(), lw.wk(), lw.wv()),
+                            new int[] {c.qDim(), c.kvDim(), c.kvDim()}, c.dim(), memory),
                     uploadLinear(lw.wo(), c.dim(), c.qDim(), memory),
                     uploadNorm(lw.ffnNorm(), c.dim(), "ffn norm " + l, memory),
-                    uploadLinear(lw.gate(), c.hiddenDim(), c.dim(), memory),
-                    uploadLinear(lw.up(), c.hiddenDim(), c.dim(), memory),
-                    uploadLinear(lw.down(), c.dim(), c.hiddenDim(), memory));
-            // inputs shared by several GEMMs are quantized once, so their groups must agree
-            Kernels.commonGroup(layer.wq(), layer.wk(), layer.wv());
-            Kernels.commonGroup(layer.gate(), layer.up());
-            layers.add(layer);
+                    uploadStacked("layers." + l + ".gate_up", List.of(lw.gate(), lw.up()),
+                            new int[] {c.hiddenDim(), c.hiddenDim()}, c.dim(), memory),
+                    uploadLinear(lw.down(), c.dim(), c.hiddenDim(), memory)));
         }
         DeviceBuffer finalNorm = uploadNorm(w.finalNorm(), c.dim(), "final norm", memory);
         DeviceLinear output = uploadLinear(w.output(), c.vocabSize(), c.dim(), memory);
@@ -93,6 +93,42 @@ final class DeviceModel {
         DeviceBuffer packed = memory.upload(m.packed(), weight.name() + " packed");
         DeviceBuffer scales = memory.upload(m.scales(), weight.name() + " scales");
         return new DeviceLinear(weight.name(), packed, scales, m.rows(), m.cols(), m.groupSize());
+    }
+
+    /** The parts' rows one after another in one matrix; the parts must share input size and group. */
+    private static DeviceLinear uploadStacked(String name, List<LinearWeight> parts, int[] rows, int cols,
+                                              DeviceMemory memory) {
+        int group = parts.getFirst().int4().groupSize();
+        long packedBytes = 0;
+        long scaleBytes = 0;
+        int totalRows = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            Int4Matrix m = parts.get(i).int4();
+            if (m.rows() != rows[i] || m.cols() != cols) {
+                throw new IllegalArgumentException(parts.get(i).name() + " is " + m.rows() + "x" + m.cols()
+                        + ", the config needs " + rows[i] + "x" + cols);
+            }
+            if (m.groupSize() != group) {
+                throw new IllegalArgumentException(parts.get(i).name() + " has group " + m.groupSize() + " but "
+                        + parts.getFirst().name() + " has " + group + ": matrices reading the same input are"
+                        + " stacked and must share their group size");
+            }
+            packedBytes += m.packed().byteSize();
+            scaleBytes += m.scales().byteSize();
+            totalRows += m.rows();
+        }
+        DeviceBuffer packed = memory.allocate(packedBytes, name + " packed");
+        DeviceBuffer scales = memory.allocate(scaleBytes, name + " scales");
+        long packedAt = 0;
+        long scalesAt = 0;
+        for (LinearWeight part : parts) {
+            Int4Matrix m = part.int4();
+            DeviceMemory.copyToDevice(m.packed(), packed, packedAt);
+            DeviceMemory.copyToDevice(m.scales(), scales, scalesAt);
+            packedAt += m.packed().byteSize();
+            scalesAt += m.scales().byteSize();
+        }
+        return new DeviceLinear(name, packed, scales, totalRows, cols, group);
     }
 
     private static DeviceBuffer uploadNorm(float[] weight, int dim, String what, DeviceMemory memory) {

@@ -85,19 +85,24 @@ public final class Kernels {
                 m, d, group, bits, eps, stream), "qspec_rmsnorm_quantize");
     }
 
-    /** RoPE on q (in place) and k, then k and v into the paged cache of one layer. */
-    public void ropeWriteKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, KvBlockPool kv, int layer, BatchBuffers batch,
+    /**
+     * RoPE and the KV write of one layer from the fused q|k|v GEMM output {@code qkv} (rows {@code ld}
+     * wide): rotated q into {@code qOut}, rotated k and v into the paged cache.
+     */
+    public void ropeWriteKv(DeviceBuffer qkv, int ld, DeviceBuffer qOut, KvBlockPool kv, int layer, BatchBuffers batch,
                             DeviceBuffer invFreq, int ropeStyle) {
         int t = batch.tokens();
-        requireMatrix("q", q, t, kv.heads() * kv.headDim(), kv.heads() * kv.headDim(), 4);
-        requireMatrix("k", k, t, kv.kvDim(), kv.kvDim(), 4);
-        requireMatrix("v", v, t, kv.kvDim(), kv.kvDim(), 4);
+        int qDim = kv.heads() * kv.headDim();
+        requireMatrix("q|k|v rows", qkv, t, qDim + 2 * kv.kvDim(), ld, 4);
+        requireMatrix("rotated q", qOut, t, qDim, qDim, 4);
         requireBytes("inv_freq", invFreq, (long) kv.headDim() / 2 * 4);
         kv.check(layer, batch);
-        CudaCalls.check(QSpecKernels.qspec_rope_write_kv(q.pointer(), k.pointer(), v.pointer(), kv.keys(layer).pointer(),
-                kv.values(layer).pointer(), batch.tokenSeq().pointer(), batch.tokenPos().pointer(),
-                batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(),
-                kv.headDim(), invFreq.pointer(), ropeStyle, stream), "qspec_rope_write_kv(layer " + layer + ")");
+        DeviceBuffer k = qkv.slice((long) qDim * 4, qkv.bytes() - (long) qDim * 4);
+        DeviceBuffer v = qkv.slice((long) (qDim + kv.kvDim()) * 4, qkv.bytes() - (long) (qDim + kv.kvDim()) * 4);
+        CudaCalls.check(QSpecKernels.qspec_rope_write_kv(qkv.pointer(), k.pointer(), v.pointer(), ld, qOut.pointer(),
+                kv.keys(layer).pointer(), kv.values(layer).pointer(), batch.tokenSeq().pointer(),
+                batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t,
+                kv.heads(), kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, stream), "qspec_rope_write_kv");
     }
 
     /** Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. */
@@ -113,12 +118,12 @@ public final class Kernels {
                 "qspec_attention(layer " + layer + ")");
     }
 
-    /** {@code out_f16[M, H] = silu(gate) * up}. */
-    public void swigluF16(DeviceBuffer gate, DeviceBuffer up, DeviceBuffer out, int m, int h) {
-        requireMatrix("gate", gate, m, h, h, 4);
-        requireMatrix("up", up, m, h, h, 4);
+    /** {@code out_f16[M, H] = silu(gate) * up} from the fused gate|up GEMM output (rows {@code ld} wide). */
+    public void swigluF16(DeviceBuffer gateUp, int ld, DeviceBuffer out, int m, int h) {
+        requireMatrix("gate|up rows", gateUp, m, 2 * h, ld, 4);
         requireMatrix("swiglu output (fp16)", out, m, h, h, 2);
-        CudaCalls.check(QSpecKernels.qspec_swiglu_f16(gate.pointer(), up.pointer(), out.pointer(), m, h, stream),
+        DeviceBuffer up = gateUp.slice((long) h * 4, gateUp.bytes() - (long) h * 4);
+        CudaCalls.check(QSpecKernels.qspec_swiglu_f16(gateUp.pointer(), up.pointer(), ld, out.pointer(), m, h, stream),
                 "qspec_swiglu_f16");
     }
 
@@ -143,19 +148,5 @@ public final class Kernels {
         requireMatrix("logits", logits, m, v, v, 4);
         requireBytes("argmax output", out, (long) m * 4);
         CudaCalls.check(QSpecKernels.qspec_argmax(logits.pointer(), m, v, out.pointer(), stream), "qspec_argmax");
-    }
-
-    /** Checks a group size shared by a set of GEMMs, e.g. q, k and v reading one quantized input. */
-    static int commonGroup(DeviceLinear... linears) {
-        int group = linears[0].group();
-        requireGroup(group);
-        for (DeviceLinear w : linears) {
-            if (w.group() != group || w.cols() != linears[0].cols()) {
-                throw new IllegalArgumentException(w.name() + " (group " + w.group() + ", " + w.cols()
-                        + " inputs) cannot share a quantized input with " + linears[0].name() + " (group " + group
-                        + ", " + linears[0].cols() + " inputs)");
-            }
-        }
-        return group;
     }
 }

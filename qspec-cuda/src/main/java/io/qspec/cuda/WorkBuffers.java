@@ -27,13 +27,14 @@ final class WorkBuffers {
     /** Draft GEMM input, int8 [T, maxPaddedCols], and its scales fp32 [T, maxGroupsPerRow]. */
     DeviceBuffer quantized;
     DeviceBuffer quantScales;
+    /** Output of the stacked q|k|v GEMM, fp32 [T, qDim + 2 kvDim]. */
+    DeviceBuffer qkv;
+    /** q after RoPE, fp32 [T, qDim]: the attention's input. */
     DeviceBuffer q;
-    DeviceBuffer k;
-    DeviceBuffer v;
     /** Output of wo and down, fp32 [T, dim], added to the residual. */
     DeviceBuffer projection;
-    DeviceBuffer gate;
-    DeviceBuffer up;
+    /** Output of the stacked gate|up GEMM, fp32 [T, 2 hidden]. */
+    DeviceBuffer gateUp;
     /** Residual rows that get logits, fp32 [R, dim]. */
     DeviceBuffer selectedRows;
     /** fp32 [R, vocab]. */
@@ -93,12 +94,10 @@ final class WorkBuffers {
         half = memory.allocate((long) t * halfWidth * 2, "fp16 activations");
         quantized = memory.allocate((long) t * maxPaddedCols, "quantized activations");
         quantScales = memory.allocate((long) t * maxGroupsPerRow * 4, "activation scales");
-        q = memory.allocate((long) t * config.qDim() * 4, "q");
-        k = memory.allocate((long) t * config.kvDim() * 4, "k");
-        v = memory.allocate((long) t * config.kvDim() * 4, "v");
+        qkv = memory.allocate((long) t * (config.qDim() + 2L * config.kvDim()) * 4, "q|k|v");
+        q = memory.allocate((long) t * config.qDim() * 4, "rotated q");
         projection = memory.allocate((long) t * config.dim() * 4, "projection");
-        gate = memory.allocate((long) t * config.hiddenDim() * 4, "gate");
-        up = memory.allocate((long) t * config.hiddenDim() * 4, "up");
+        gateUp = memory.allocate((long) t * 2L * config.hiddenDim() * 4, "gate|up");
     }
 
     private void freeTokenBuffers() {
@@ -106,7 +105,7 @@ final class WorkBuffers {
             return;
         }
         for (DeviceBuffer b : new DeviceBuffer[] {tokenIds, tokenSeq, tokenPos, residual, half, quantized, quantScales,
-                q, k, v, projection, gate, up}) {
+                qkv, q, projection, gateUp}) {
             memory.free(b);
         }
     }

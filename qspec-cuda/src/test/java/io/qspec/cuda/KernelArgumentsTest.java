@@ -72,11 +72,15 @@ class KernelArgumentsTest {
     }
 
     @Test
-    void sharedQuantizedInputsNeedOneGroupSize() {
-        DeviceLinear a = linear();
-        DeviceLinear b = new DeviceLinear("b", buffer(64L * 64), buffer(64L * 4 * 2), 64, 100, 32);
-        assertThat(Kernels.commonGroup(a, a)).isEqualTo(64);
-        assertThatThrownBy(() -> Kernels.commonGroup(a, b)).hasMessageContaining("cannot share");
+    void stackedGemmOutputsAreCheckedBeforeTheKernels() {
+        Kernels kernels = new Kernels(MemorySegment.NULL);
+        // gate|up: 2 rows of 2 x 8 values, rows 16 apart -> (16 + 16) * 4 bytes
+        assertThatThrownBy(() -> kernels.swigluF16(buffer(127), 16, buffer(1 << 10), 2, 8))
+                .hasMessageContaining("gate|up rows");
+        assertThatThrownBy(() -> kernels.swigluF16(buffer(1 << 10), 15, buffer(1 << 10), 2, 8))
+                .hasMessageContaining("leading dimension 15 < 16");
+        assertThatThrownBy(() -> kernels.swigluF16(buffer(1 << 10), 16, buffer(31), 2, 8))
+                .hasMessageContaining("swiglu output");
     }
 
     @Test

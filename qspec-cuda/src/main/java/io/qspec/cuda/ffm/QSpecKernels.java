@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
     /** Returned for an argument combination the kernels do not support. */
     public static final int QSPEC_ERR_UNSUPPORTED = 10001;
     /** {@code rope_style} values. */
@@ -52,13 +52,13 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_rmsnorm_quantize$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER);
     public static final FunctionDescriptor qspec_rope_write_kv$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
+            C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_attention$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_f16$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER);
+            C_POINTER, C_POINTER, C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_f32_to_f16$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_LONG, C_POINTER);
     public static final FunctionDescriptor qspec_add_inplace$DESC = FunctionDescriptor.of(C_INT,
@@ -178,15 +178,15 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_rope_write_kv(float* q, const float* k, const float* v, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream)} */
-    public static int qspec_rope_write_kv(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment kPool,
-                                          MemorySegment vPool, MemorySegment tokenSeq, MemorySegment tokenPos,
-                                          MemorySegment blockTables, int maxBlocks, int blockSize, int t, int heads,
-                                          int kvHeads, int headDim, MemorySegment invFreq, int ropeStyle,
+    /** {@code int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream)} */
+    public static int qspec_rope_write_kv(MemorySegment q, MemorySegment k, MemorySegment v, int ld, MemorySegment qOut,
+                                          MemorySegment kPool, MemorySegment vPool, MemorySegment tokenSeq,
+                                          MemorySegment tokenPos, MemorySegment blockTables, int maxBlocks, int blockSize,
+                                          int t, int heads, int kvHeads, int headDim, MemorySegment invFreq, int ropeStyle,
                                           MemorySegment stream) {
         try {
-            return (int) Handles.qspec_rope_write_kv.invokeExact(q, k, v, kPool, vPool, tokenSeq, tokenPos, blockTables,
-                    maxBlocks, blockSize, t, heads, kvHeads, headDim, invFreq, ropeStyle, stream);
+            return (int) Handles.qspec_rope_write_kv.invokeExact(q, k, v, ld, qOut, kPool, vPool, tokenSeq, tokenPos,
+                    blockTables, maxBlocks, blockSize, t, heads, kvHeads, headDim, invFreq, ropeStyle, stream);
         } catch (Throwable t2) {
             throw Bindings.unexpected(t2);
         }
@@ -204,11 +204,11 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_swiglu_f16(const float* gate, const float* up, void* out_f16, int M, int H, qspec_stream_t stream)} */
-    public static int qspec_swiglu_f16(MemorySegment gate, MemorySegment up, MemorySegment out, int m, int h,
+    /** {@code int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, qspec_stream_t stream)} */
+    public static int qspec_swiglu_f16(MemorySegment gate, MemorySegment up, int ld, MemorySegment out, int m, int h,
                                        MemorySegment stream) {
         try {
-            return (int) Handles.qspec_swiglu_f16.invokeExact(gate, up, out, m, h, stream);
+            return (int) Handles.qspec_swiglu_f16.invokeExact(gate, up, ld, out, m, h, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
