@@ -1,47 +1,61 @@
 // Verify GEMM (W4A16): y[M,N] fp32 = x[M,K] fp16 * W^T, W read straight from the packed INT4 layout.
 //
-// Tensor-core design for every M (the CUDA-core dequant+FMA alternative is compute-bound already at
-// M ~ 4 on Hopper): a warp streams NT*8 weight rows with one 128-bit load per row per 128 inputs,
-// dequantizes nibbles to fp16 in registers (magic-number LOP3 trick, scale folded in), and feeds
-// m16n8k16 MMAs with fp32 accumulators. The dot product is invariant under a permutation of k, so
-// the MMA's k slots are mapped to whatever input order the unpacking yields; the activation
-// fragments are permuted to match with PRMT, and each thread reads its activations as 16-byte rows.
-// The warps of a block split K and reduce through shared memory (no atomics, deterministic).
-// Every M takes this one kernel, on purpose: each output element is summed in the same order whatever
-// M is (each warp's K steps in order, then the block's warps in order), so the verify pass's rows are
-// bit for bit the rows a one-token decode computes. QSpec's "exactly W4A16 greedy" depends on it. A
-// CUDA-core GEMV for M <= 2 was faster for some shapes (k/v 4.9 vs 9.0 us on H100) but summed in
-// another order, and QSpec's tokens then parted from plain W4A16's at near-ties (docs/KERNELS.md).
-//  - M <= 16 (decode): one 16-row M tile, rows >= M masked, 2 n-tiles/warp.
-//  - M > 16: 2 or 4 M tiles per warp so every dequantized weight feeds 2-4x more MMAs.
-#include "common.cuh"
+// Tensor cores for every M, tiled as in w4_tiles.cuh (weights = A operand of m16n8k16, tokens = B):
+// a thread unpacks the nibbles of its two weight rows to fp16 in registers (magic-number LOP3
+// trick, w4::int4_to_half2x4) and feeds them to the MMA with fp32 accumulation.
+//  - group % 128 == 0 (FOLD): a 128-input step lies inside one scale group, so the MMAs take the
+//    raw codes q (exact in fp16), and each step's fp32 sums are scaled once per output: the thread's
+//    output rows are its own weight rows, so the scale is one load per row per step.
+//  - other groups: the scale is multiplied into the unpacked fp16 weights (HMUL2) before the MMA.
+// Every M takes this one kernel, and each output is summed in the same order whatever M is (each
+// warp's steps in order, each step's MMAs in order, then the block's warps in order), so a verify
+// pass reproduces one-token decoding bit for bit; QSpec's "exactly W4A16 greedy" depends on it. A
+// CUDA-core GEMV for M <= 2 once summed in another order and QSpec's tokens parted from plain W4A16's
+// at near-ties (docs/KERNELS.md); the native test checks the bits across M.
+#include "w4_tiles.cuh"
 
 namespace {
 
-constexpr int KSTEP = 128;  // inputs per warp step: 4 threads x 32 inputs
+using w4::KSTEP;
+using w4::WK;
 
-// Activations x[r][k .. k+8) as one uint4 of 8 halves; zero outside [0,K) and for rows >= M.
-__device__ __forceinline__ uint4 load_x8(const half* x, int ldx, int r, int M, int k, int K, bool vec) {
-    if (r >= M) return make_uint4(0, 0, 0, 0);
-    const half* p = x + (long)r * ldx + k;
-    if (vec && k + 8 <= K) return __ldg(reinterpret_cast<const uint4*>(p));
+// 8 activations x[r][k .. k+8) of one token as one uint4 of 8 halves, zero beyond K.
+__device__ __forceinline__ uint4 load_x8(const half* row, int k, int K, bool fast) {
+    if (fast) return __ldg(reinterpret_cast<const uint4*>(row + k));
     union { uint4 u; half h[8]; } v;
 #pragma unroll
-    for (int e = 0; e < 8; ++e) v.h[e] = k + e < K ? p[e] : __float2half(0.f);
+    for (int e = 0; e < 8; ++e) v.h[e] = k + e < K ? row[k + e] : __float2half(0.f);
     return v.u;
 }
 
-template <int MT, int NT, int WK>
-__global__ void __launch_bounds__(WK * 32) w4a16_kernel(const half* __restrict__ x, int ldx,
-                                                         const uint8_t* __restrict__ wp,
-                                                         const half* __restrict__ ws, float* __restrict__ y,
-                                                         int ldy, int M, int N, int K, int group, bool vec) {
+template <int MT, int NT, bool FOLD>
+__global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4a16_kernel(const half* __restrict__ x, int ldx,
+                                                            const uint8_t* __restrict__ wp,
+                                                            const half* __restrict__ ws, float* __restrict__ y,
+                                                            int ldy, int M, int N, int K, int group, bool vec) {
     __shared__ float red[WK * MT * NT * 4 * 32];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int g = lane >> 2, t = lane & 3;
+    const w4::Tile tl(NT, MT);
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
-    const int n_base = blockIdx.x * NT * 8, m_base = blockIdx.y * MT * 16;
     const int nsteps = (Kp + KSTEP - 1) / KSTEP;
+
+    const uint8_t* wrow[NT][2];
+    const half* srow[NT][2];
+#pragma unroll
+    for (int i = 0; i < NT; ++i)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int n = tl.row(i, h, N);
+            wrow[i][h] = wp + (long)n * row_bytes + 16 * tl.t;
+            srow[i][h] = ws + (long)n * groups;
+        }
+    const half* xrow[MT];
+    bool xok[MT];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+        const int m = tl.m_base + 8 * mt + tl.g;
+        xok[mt] = m < M;
+        xrow[mt] = x + (long)min(m, M - 1) * ldx;
+    }
 
     float acc[MT][NT][4];
 #pragma unroll
@@ -51,97 +65,119 @@ __global__ void __launch_bounds__(WK * 32) w4a16_kernel(const half* __restrict__
 #pragma unroll
             for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
 
-    auto load_w = [&](int s, uint4* w, half2* sc) {
-        const int kt = s * KSTEP + 32 * t;
+    // weights and scales of step s: FOLD needs the step's group scale of rows g, g+8 (as floats);
+    // otherwise the scale of this thread's 32 inputs, as half2, to multiply in before the MMA
+    auto load = [&](int s, uint4 (*w)[2], float (*sc)[2]) {
+        const int kt = s * KSTEP + 32 * tl.t;
+        const int gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
 #pragma unroll
-        for (int i = 0; i < NT; ++i) {
-            const int n = n_base + i * 8 + g;
-            if (n < N && kt < Kp) {
-                w[i] = ld_stream_u4(wp + (long)n * row_bytes + kt / 2);
-                sc[i] = __half2half2(ws[(long)n * groups + kt / group]);
-            } else {
-                w[i] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);  // q = 0
-                sc[i] = __float2half2_rn(0.f);
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                if (kt < Kp) {
+                    w[i][h] = ld_stream_u4(wrow[i][h] + (long)s * (KSTEP / 2));
+                    sc[i][h] = __half2float(srow[i][h][gi]);
+                } else {  // the tail of a row whose padded length is not a multiple of 128: q = 0
+                    w[i][h] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
+                    sc[i][h] = 0.f;
+                }
             }
-        }
     };
 
     // Two steps of weights in flight ahead of the one being computed (Little's law at ~3 TB/s).
-    uint4 wcur[NT], wnext[NT];
-    half2 scur[NT], snext[NT];
-    if (warp < nsteps) load_w(warp, wcur, scur);
-    if (warp + WK < nsteps) load_w(warp + WK, wnext, snext);
-    for (int s = warp; s < nsteps; s += WK) {
-        uint4 wnn[NT];
-        half2 snn[NT];
-        if (s + 2 * WK < nsteps) load_w(s + 2 * WK, wnn, snn);
-        const int kt = s * KSTEP + 32 * t;
+    uint4 wcur[NT][2], wnext[NT][2];
+    float scur[NT][2], snext[NT][2];
+    if (tl.warp < nsteps) load(tl.warp, wcur, scur);
+    if (tl.warp + WK < nsteps) load(tl.warp + WK, wnext, snext);
+    for (int s = tl.warp; s < nsteps; s += WK) {
+        uint4 wnn[NT][2];
+        float snn[NT][2];
+        if (s + 2 * WK < nsteps) load(s + 2 * WK, wnn, snn);
+        const int kt = s * KSTEP + 32 * tl.t;
+        const bool fast = vec && kt + 32 <= K;
+        float part[MT][NT][4];  // FOLD: this step's unscaled sums
+#pragma unroll
+        for (int a = 0; a < MT; ++a)
+#pragma unroll
+            for (int b = 0; b < NT; ++b)
+#pragma unroll
+                for (int c = 0; c < 4; ++c) part[a][b][c] = 0.f;
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            uint32_t b[NT][4];
+            // A fragments: rows g (a0, a2) and g+8 (a1, a3); MMA 1 takes the input pairs (0,4), (1,5)
+            // of word j, MMA 2 the pairs (2,6), (3,7)
+            uint32_t a[NT][2][4];
 #pragma unroll
             for (int i = 0; i < NT; ++i) {
-                const uint32_t word = j == 0 ? wcur[i].x : j == 1 ? wcur[i].y : j == 2 ? wcur[i].z : wcur[i].w;
-                half2 h[4];
-                int4_to_half2x4(word, h);
+                half2 lo[4], hi[4];
+                const uint4& wl = wcur[i][0];
+                const uint4& wh = wcur[i][1];
+                int4_to_half2x4(j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, lo);
+                int4_to_half2x4(j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w, hi);
+                if (!FOLD) {
+                    const half2 sl = __float2half2_rn(scur[i][0]), sh = __float2half2_rn(scur[i][1]);
 #pragma unroll
-                for (int p = 0; p < 4; ++p) {
-                    half2 v = __hmul2(h[p], scur[i]);
-                    b[i][p] = *reinterpret_cast<uint32_t*>(&v);
+                    for (int p = 0; p < 4; ++p) {
+                        lo[p] = __hmul2(lo[p], sl);
+                        hi[p] = __hmul2(hi[p], sh);
+                    }
+                }
+#pragma unroll
+                for (int q = 0; q < 2; ++q) {
+                    a[i][q][0] = *reinterpret_cast<uint32_t*>(&lo[2 * q]);
+                    a[i][q][1] = *reinterpret_cast<uint32_t*>(&hi[2 * q]);
+                    a[i][q][2] = *reinterpret_cast<uint32_t*>(&lo[2 * q + 1]);
+                    a[i][q][3] = *reinterpret_cast<uint32_t*>(&hi[2 * q + 1]);
                 }
             }
 #pragma unroll
             for (int mt = 0; mt < MT; ++mt) {
-                const int r0 = m_base + mt * 16 + g;
-                // rows r0, r0+8; inputs kt+8j .. kt+8j+7 (one uint4 each)
-                const uint4 x0 = load_x8(x, ldx, r0, M, kt + 8 * j, K, vec);
-                const uint4 x1 = load_x8(x, ldx, r0 + 8, M, kt + 8 * j, K, vec);
-                // MMA 1 takes inputs (0,4),(1,5); MMA 2 takes (2,6),(3,7) of these 8.
-                uint32_t a1[4] = {__byte_perm(x0.x, x0.z, 0x5410), __byte_perm(x1.x, x1.z, 0x5410),
-                                  __byte_perm(x0.x, x0.z, 0x7632), __byte_perm(x1.x, x1.z, 0x7632)};
-                uint32_t a2[4] = {__byte_perm(x0.y, x0.w, 0x5410), __byte_perm(x1.y, x1.w, 0x5410),
-                                  __byte_perm(x0.y, x0.w, 0x7632), __byte_perm(x1.y, x1.w, 0x7632)};
+                // B fragments: token g's inputs kt+8j .. kt+8j+7 as the same pairs
+                uint4 xv = make_uint4(0, 0, 0, 0);
+                if (xok[mt]) xv = load_x8(xrow[mt], kt + 8 * j, K, fast);
+                const uint32_t b1[2] = {__byte_perm(xv.x, xv.z, 0x5410), __byte_perm(xv.x, xv.z, 0x7632)};
+                const uint32_t b2[2] = {__byte_perm(xv.y, xv.w, 0x5410), __byte_perm(xv.y, xv.w, 0x7632)};
 #pragma unroll
                 for (int i = 0; i < NT; ++i) {
-                    mma_f16(acc[mt][i], a1, b[i][0], b[i][1]);
-                    mma_f16(acc[mt][i], a2, b[i][2], b[i][3]);
+                    float* d = FOLD ? part[mt][i] : acc[mt][i];
+                    mma_f16(d, a[i][0], b1[0], b1[1]);
+                    mma_f16(d, a[i][1], b2[0], b2[1]);
                 }
             }
         }
+        if (FOLD) {
 #pragma unroll
-        for (int i = 0; i < NT; ++i) {
-            wcur[i] = wnext[i];
-            scur[i] = snext[i];
-            wnext[i] = wnn[i];
-            snext[i] = snn[i];
+            for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+                for (int i = 0; i < NT; ++i) {
+                    acc[mt][i][0] = fmaf(part[mt][i][0], scur[i][0], acc[mt][i][0]);
+                    acc[mt][i][1] = fmaf(part[mt][i][1], scur[i][0], acc[mt][i][1]);
+                    acc[mt][i][2] = fmaf(part[mt][i][2], scur[i][1], acc[mt][i][2]);
+                    acc[mt][i][3] = fmaf(part[mt][i][3], scur[i][1], acc[mt][i][3]);
+                }
         }
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                wcur[i][h] = wnext[i][h];
+                scur[i][h] = snext[i][h];
+                wnext[i][h] = wnn[i][h];
+                snext[i][h] = snn[i][h];
+            }
     }
-
-    constexpr int FR = MT * NT * 4;
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) red[(warp * FR + (a * NT + b) * 4 + c) * 32 + lane] = acc[a][b][c];
-    __syncthreads();
-    for (int e = threadIdx.x; e < FR * 32; e += blockDim.x) {
-        float sum = 0.f;
-#pragma unroll
-        for (int w = 0; w < WK; ++w) sum += red[w * FR * 32 + e];
-        const int idx = e >> 5, ln = e & 31, c = idx & 3, i = (idx >> 2) % NT, mt = (idx >> 2) / NT;
-        const int m = m_base + mt * 16 + (ln >> 2) + (c >= 2 ? 8 : 0);
-        const int n = n_base + i * 8 + 2 * (ln & 3) + (c & 1);
-        if (m < M && n < N) y[(long)m * ldy + n] = sum;
-    }
+    w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N);
 }
 
-template <int MT, int NT, int WK>
+template <int MT, int NT>
 int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
            int group, cudaStream_t st) {
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
-    dim3 grid(ceil_div(N, NT * 8), ceil_div(M, MT * 16));
-    w4a16_kernel<MT, NT, WK><<<grid, WK * 32, 0, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
+    const dim3 grid = w4::grid_of(M, N, NT, MT);
+    if (group % KSTEP == 0)
+        w4a16_kernel<MT, NT, true><<<grid, WK * 32, 0, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
+    else
+        w4a16_kernel<MT, NT, false><<<grid, WK * 32, 0, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
     return qspec_launch_status();
 }
 
@@ -155,7 +191,13 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     const half* x = static_cast<const half*>(x_f16);
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (M <= 16) return launch<1, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 32) return launch<2, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    return launch<4, 2, 8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    // Tile shapes change with M and N only for speed; the order of every output's sum does not.
+    // Two row tiles per warp for wide outputs (fewer activation loads per weight); one for the
+    // others, so that enough blocks stream weights.
+    const bool wide = N >= 8192;
+    if (M <= 8) return wide ? launch<1, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
+                            : launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 32) return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    return launch<8, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
 }

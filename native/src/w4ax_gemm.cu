@@ -2,19 +2,16 @@
 // cores (m16n8k32 s8; INT4 MMA is emulated on Hopper, so 4-bit activations take this path too).
 // Nibbles are unpacked to int8 in registers ((u + 0x78) ^ 0x80 per byte = u - 8), int32 dot products
 // are accumulated per scale group and folded into fp32 with wscale[n,g] * xscale[m,g].
-// M <= 4: a DP4A GEMV (below); beyond that its DP4As cost more than the MMA path (measured on H100:
-// gate/up at M = 8, 52.7 us GEMV vs 23.2 us MMA). M > 4: the MMA kernel, the same skeleton as the W4A16 kernel: a warp
-// owns NT*8 weight rows, the block's warps split K.
-// Two weight-read modes keep every group's int32 sum inside whole MMAs:
-//  - group % 128 == 0: one 128-bit load per row per 128 inputs (thread t holds inputs 32t..32t+31);
-//  - otherwise: four 32-bit loads so that MMA j covers exactly inputs 32j..32j+31 of the step.
+// One MMA kernel for every M, tiled like the W4A16 kernel (w4_tiles.cuh). (A DP4A GEMV for M <= 4
+// was dropped: on the H100 the swap-AB MMA kernel matched it at M = 1 and beat it 1.5-2x at M = 4.)
 #include <stdlib.h>
 #include <string.h>
-#include "common.cuh"
+#include "w4_tiles.cuh"
 
 namespace {
 
-constexpr int KSTEP = 128;
+using w4::KSTEP;
+using w4::WK;
 
 // 8 int8 activations (values in [-8, 7], i.e. A4 codes) -> 8 s4 nibbles, element i in bits 4i..4i+3.
 __device__ __forceinline__ uint32_t pack_s4(uint32_t lo, uint32_t hi) {
@@ -24,20 +21,51 @@ __device__ __forceinline__ uint32_t pack_s4(uint32_t lo, uint32_t hi) {
     return ((a | (a >> 8)) & 0xffffu) | (((b | (b >> 8)) & 0xffffu) << 16);
 }
 
-// S4: true 4-bit MMA (m16n8k64 s4) for A4 activations, for sm_80/86/89 where INT4 tensor cores exist
-// (on sm_90 the instruction is emulated, ~26x slower than s8); see use_s4 for when it is taken. Weights need no unpacking: a nibble u with q = u - 8 is the two's-complement s4 u ^ 8.
-template <int MT, int NT, int WK, bool WIDE, bool S4 = false>
-__global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict__ xq,
-                                                        const float* __restrict__ xs,
-                                                        const uint8_t* __restrict__ wp,
-                                                        const half* __restrict__ ws, float* __restrict__ y,
-                                                        int ldy, int M, int N, int K, int group) {
+// The MMA kernel, tiled as in w4_tiles.cuh (weights = A operand of m16n8k32 s8, tokens = B). A
+// thread unpacks word j of its rows g and g+8 to int8 (w4 int4_to_s8x8: even inputs in one word,
+// odd inputs in the other) and permutes token g's int8 inputs to match. int32 sums are exact, so
+// the summation order is free here (only the verify GEMM must be M-invariant).
+// WIDE (group % 128 == 0): one 128-bit load per row per step, the step's int32 sums are folded
+// into fp32 once. Otherwise four 32-bit loads per row per step, so that MMA j covers inputs
+// 32j .. 32j+31 of the step (inside one group), folded after every MMA.
+// S4 (A4 with WIDE): true 4-bit MMA (m16n8k64 s4) for sm_80/86/89, where INT4 tensor cores exist
+// (on sm_90 the instruction is emulated, ~26x slower than s8); see use_s4. Weights need no
+// unpacking: a nibble u with q = u - 8 is the two's-complement s4 u ^ 8.
+template <int MT, int NT, bool WIDE, bool S4>
+__global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4ax_kernel(const int8_t* __restrict__ xq,
+                                                                     const float* __restrict__ xs,
+                                                                     const uint8_t* __restrict__ wp,
+                                                                     const half* __restrict__ ws,
+                                                                     float* __restrict__ y, int ldy, int M,
+                                                                     int N, int K, int group) {
     __shared__ float red[WK * MT * NT * 4 * 32];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int g = lane >> 2, t = lane & 3;
+    const w4::Tile tl(NT, MT);
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
-    const int n_base = blockIdx.x * NT * 8, m_base = blockIdx.y * MT * 16;
     const int nsteps = (Kp + KSTEP - 1) / KSTEP;
+
+    const uint8_t* wrow[NT][2];
+    const half* srow[NT][2];
+#pragma unroll
+    for (int i = 0; i < NT; ++i)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int n = tl.row(i, h, N);
+            wrow[i][h] = wp + (long)n * row_bytes + (WIDE ? 16 * tl.t : 4 * tl.t);
+            srow[i][h] = ws + (long)n * groups;
+        }
+    // B operand: token g of each token tile (xq rows are Kp long, padding zeroed)
+    const int8_t* xrow[MT];
+    bool xok[MT];
+    // fold: x scales of tokens 2t, 2t+1 of each token tile
+    const float* xsrow[MT][2];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+        const int m = tl.m_base + 8 * mt + tl.g;
+        xok[mt] = m < M;
+        xrow[mt] = xq + (long)min(m, M - 1) * Kp;
+#pragma unroll
+        for (int c = 0; c < 2; ++c) xsrow[mt][c] = xs + (long)min(tl.m_base + 8 * mt + 2 * tl.t + c, M - 1) * groups;
+    }
 
     float acc[MT][NT][4];
 #pragma unroll
@@ -47,245 +75,116 @@ __global__ void __launch_bounds__(WK * 32) w4ax_kernel(const int8_t* __restrict_
 #pragma unroll
             for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
 
-    // Input offset of word j of this thread in step s.
-    auto k_of = [&](int s, int j) { return s * KSTEP + (WIDE ? 32 * t + 8 * j : 32 * j + 8 * t); };
+    // Input offset (within the step) of word j of this thread.
+    auto k_in = [&](int j) { return WIDE ? 32 * tl.t + 8 * j : 32 * j + 8 * tl.t; };
 
-    auto load_w = [&](int s, uint32_t (*w)[4]) {
+    auto load = [&](int s, uint32_t (*w)[2][4]) {
 #pragma unroll
-        for (int i = 0; i < NT; ++i) {
-            const int n = n_base + i * 8 + g;
-            const uint8_t* row = wp + (long)n * row_bytes;
-            if (WIDE) {
-                const int kt = k_of(s, 0);
-                uint4 v = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
-                if (n < N && kt < Kp) v = ld_stream_u4(row + kt / 2);
-                w[i][0] = v.x; w[i][1] = v.y; w[i][2] = v.z; w[i][3] = v.w;
-            } else {
+        for (int i = 0; i < NT; ++i)
 #pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    const int k = k_of(s, j);
-                    w[i][j] = (n < N && k < Kp) ? ld_stream_u32(row + k / 2) : 0x88888888u;
+            for (int h = 0; h < 2; ++h) {
+                const uint8_t* p = wrow[i][h] + (long)s * (KSTEP / 2);
+                if (WIDE) {
+                    uint4 v = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);  // q = 0
+                    if (s * KSTEP + k_in(0) < Kp) v = ld_stream_u4(p);
+                    w[i][h][0] = v.x; w[i][h][1] = v.y; w[i][h][2] = v.z; w[i][h][3] = v.w;
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 4; ++j)
+                        w[i][h][j] = s * KSTEP + k_in(j) < Kp ? ld_stream_u32(p + 16 * j) : 0x88888888u;
                 }
             }
-        }
     };
 
-    // Folds an int32 partial of group gi into the fp32 accumulators of m tile mt, n tile i.
-    auto fold = [&](int mt, int i, const int* ci, int gi) {
-        const int r0 = m_base + mt * 16 + g, n0 = n_base + i * 8 + 2 * t;
-        const float x0 = r0 < M ? __ldg(xs + (long)r0 * groups + gi) : 0.f;
-        const float x1 = r0 + 8 < M ? __ldg(xs + (long)(r0 + 8) * groups + gi) : 0.f;
-        const float w0 = n0 < N ? __half2float(ws[(long)n0 * groups + gi]) : 0.f;
-        const float w1 = n0 + 1 < N ? __half2float(ws[(long)(n0 + 1) * groups + gi]) : 0.f;
-        acc[mt][i][0] += (float)ci[0] * (x0 * w0);
-        acc[mt][i][1] += (float)ci[1] * (x0 * w1);
-        acc[mt][i][2] += (float)ci[2] * (x1 * w0);
-        acc[mt][i][3] += (float)ci[3] * (x1 * w1);
+    // acc += int32 sums of group gi, scaled by wscale[row, gi] * xscale[token, gi]
+    auto fold = [&](int mt, int i, const int* part, int gi) {
+        const float w0 = __half2float(srow[i][0][gi]), w1 = __half2float(srow[i][1][gi]);
+        const float x0 = __ldg(xsrow[mt][0] + gi), x1 = __ldg(xsrow[mt][1] + gi);
+        acc[mt][i][0] = fmaf((float)part[0], w0 * x0, acc[mt][i][0]);
+        acc[mt][i][1] = fmaf((float)part[1], w0 * x1, acc[mt][i][1]);
+        acc[mt][i][2] = fmaf((float)part[2], w1 * x0, acc[mt][i][2]);
+        acc[mt][i][3] = fmaf((float)part[3], w1 * x1, acc[mt][i][3]);
     };
 
     // Two steps of weights in flight ahead of the one being computed.
-    uint32_t wcur[NT][4], wnext[NT][4];
-    if (warp < nsteps) load_w(warp, wcur);
-    if (warp + WK < nsteps) load_w(warp + WK, wnext);
-    for (int s = warp; s < nsteps; s += WK) {
-        uint32_t wnn[NT][4];
-        if (s + 2 * WK < nsteps) load_w(s + 2 * WK, wnn);
+    uint32_t wcur[NT][2][4], wnext[NT][2][4];
+    if (tl.warp < nsteps) load(tl.warp, wcur);
+    if (tl.warp + WK < nsteps) load(tl.warp + WK, wnext);
+    for (int s = tl.warp; s < nsteps; s += WK) {
+        uint32_t wnn[NT][2][4];
+        if (s + 2 * WK < nsteps) load(s + 2 * WK, wnn);
+        const int k0 = s * KSTEP;
         int part[MT][NT][4];
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int k = k_of(s, j);
-            if (S4) {
-                // words j, j+1 of the thread: inputs k .. k+15, one k64 MMA (slots 8t.. and 32+8t..)
-                if (j & 1) continue;
-                uint32_t b[NT][2];
+        for (int a = 0; a < MT; ++a)
+#pragma unroll
+            for (int b = 0; b < NT; ++b)
+#pragma unroll
+                for (int c = 0; c < 4; ++c) part[a][b][c] = 0;
+        if (S4) {
+            // words j, j+1 of the thread: inputs 16 apart in one k64 MMA (slots 8t.. and 32+8t..)
+#pragma unroll
+            for (int j = 0; j < 4; j += 2) {
+#pragma unroll
+                for (int mt = 0; mt < MT; ++mt) {
+                    uint4 v = make_uint4(0, 0, 0, 0);
+                    if (xok[mt] && k0 + k_in(j) < Kp) v = __ldg(reinterpret_cast<const uint4*>(xrow[mt] + k0 + k_in(j)));
+                    const uint32_t b0 = pack_s4(v.x, v.y), b1 = pack_s4(v.z, v.w);
+#pragma unroll
+                    for (int i = 0; i < NT; ++i) {
+                        const uint32_t a[4] = {wcur[i][0][j] ^ 0x88888888u, wcur[i][1][j] ^ 0x88888888u,
+                                               wcur[i][0][j + 1] ^ 0x88888888u, wcur[i][1][j + 1] ^ 0x88888888u};
+                        mma_s4(part[mt][i], a, b0, b1);
+                    }
+                }
+            }
+        } else {
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                if (!WIDE && k0 + 32 * j >= Kp) break;  // whole MMA past the padded row (warp-uniform)
+                // A fragments: rows g (a0 even inputs, a2 odd inputs) and g+8 (a1, a3)
+                uint32_t a[NT][4];
 #pragma unroll
                 for (int i = 0; i < NT; ++i) {
-                    b[i][0] = wcur[i][j] ^ 0x88888888u;
-                    b[i][1] = wcur[i][j + 1] ^ 0x88888888u;
+                    int4_to_s8x8(wcur[i][0][j], a[i][0], a[i][2]);
+                    int4_to_s8x8(wcur[i][1][j], a[i][1], a[i][3]);
                 }
 #pragma unroll
                 for (int mt = 0; mt < MT; ++mt) {
-                    const int r0 = m_base + mt * 16 + g;
-                    uint4 x0 = make_uint4(0, 0, 0, 0), x1 = make_uint4(0, 0, 0, 0);
-                    if (k < Kp) {
-                        if (r0 < M) x0 = __ldg(reinterpret_cast<const uint4*>(xq + (long)r0 * Kp + k));
-                        if (r0 + 8 < M) x1 = __ldg(reinterpret_cast<const uint4*>(xq + (long)(r0 + 8) * Kp + k));
-                    }
-                    const uint32_t a[4] = {pack_s4(x0.x, x0.y), pack_s4(x1.x, x1.y), pack_s4(x0.z, x0.w),
-                                           pack_s4(x1.z, x1.w)};
+                    uint2 v = make_uint2(0, 0);
+                    if (xok[mt] && k0 + k_in(j) < Kp) v = __ldg(reinterpret_cast<const uint2*>(xrow[mt] + k0 + k_in(j)));
+                    // token g's even inputs for slots 4t.., odd ones for 4t+16.. (matching the unpacking)
+                    const uint32_t b0 = __byte_perm(v.x, v.y, 0x6420), b1 = __byte_perm(v.x, v.y, 0x7531);
 #pragma unroll
                     for (int i = 0; i < NT; ++i) {
-                        if (j == 0) {
+                        if (!WIDE) {
 #pragma unroll
                             for (int c = 0; c < 4; ++c) part[mt][i][c] = 0;
                         }
-                        mma_s4(part[mt][i], a, b[i][0], b[i][1]);
+                        mma_s8(part[mt][i], a[i], b0, b1);
+                        if (!WIDE) fold(mt, i, part[mt][i], (k0 + 32 * j) / group);
                     }
-                }
-                continue;
-            }
-            if (!WIDE && (k - 8 * t) >= Kp) break;  // whole MMA past the padded row (warp-uniform)
-            uint32_t b[NT][2];
-#pragma unroll
-            for (int i = 0; i < NT; ++i) int4_to_s8x8(wcur[i][j], b[i][0], b[i][1]);
-#pragma unroll
-            for (int mt = 0; mt < MT; ++mt) {
-                const int r0 = m_base + mt * 16 + g;
-                // int8 inputs k..k+7 of rows r0, r0+8 (xq rows are Kp long, padding zeroed).
-                uint2 x0 = make_uint2(0, 0), x1 = make_uint2(0, 0);
-                if (k < Kp) {
-                    if (r0 < M) x0 = __ldg(reinterpret_cast<const uint2*>(xq + (long)r0 * Kp + k));
-                    if (r0 + 8 < M) x1 = __ldg(reinterpret_cast<const uint2*>(xq + (long)(r0 + 8) * Kp + k));
-                }
-                // Slots 4t..4t+3 take even inputs, 4t+16..4t+19 odd ones (matching the unpacking).
-                const uint32_t a[4] = {__byte_perm(x0.x, x0.y, 0x6420), __byte_perm(x1.x, x1.y, 0x6420),
-                                       __byte_perm(x0.x, x0.y, 0x7531), __byte_perm(x1.x, x1.y, 0x7531)};
-#pragma unroll
-                for (int i = 0; i < NT; ++i) {
-                    if (j == 0 || !WIDE) {
-#pragma unroll
-                        for (int c = 0; c < 4; ++c) part[mt][i][c] = 0;
-                    }
-                    mma_s8(part[mt][i], a, b[i][0], b[i][1]);
-                    if (!WIDE) fold(mt, i, part[mt][i], (s * KSTEP + 32 * j) / group);
                 }
             }
         }
         if (WIDE) {
+            const int gi = group == KSTEP ? s : k0 / group;
 #pragma unroll
             for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-                for (int i = 0; i < NT; ++i) fold(mt, i, part[mt][i], (s * KSTEP) / group);
+                for (int i = 0; i < NT; ++i) fold(mt, i, part[mt][i], gi);
         }
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                wcur[i][j] = wnext[i][j];
-                wnext[i][j] = wnn[i][j];
-            }
-    }
-
-    constexpr int FR = MT * NT * 4;
+            for (int h = 0; h < 2; ++h)
 #pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) red[(warp * FR + (a * NT + b) * 4 + c) * 32 + lane] = acc[a][b][c];
-    __syncthreads();
-    for (int e = threadIdx.x; e < FR * 32; e += blockDim.x) {
-        float sum = 0.f;
-#pragma unroll
-        for (int w = 0; w < WK; ++w) sum += red[w * FR * 32 + e];
-        const int idx = e >> 5, ln = e & 31, c = idx & 3, i = (idx >> 2) % NT, mt = (idx >> 2) / NT;
-        const int m = m_base + mt * 16 + (ln >> 2) + (c >= 2 ? 8 : 0);
-        const int n = n_base + i * 8 + 2 * (ln & 3) + (c & 1);
-        if (m < M && n < N) y[(long)m * ldy + n] = sum;
-    }
-}
-
-// Small-M GEMV on CUDA cores (M <= 4, the draft's decode shapes at small batch): DP4A int8 dot products, no
-// padding of M to an MMA tile. Each warp owns R weight rows over all of K; per step a lane streams
-// 16 bytes of each row (32 inputs inside one scale group), two steps in flight; the int32 sum of
-// those 32 products is folded into fp32 with wscale * xscale. A block is 4 independent warps.
-constexpr int GEMV_WARPS = 4, GEMV_STEP = 32 * 32;
-
-template <int MR, int R>
-__global__ void __launch_bounds__(GEMV_WARPS * 32, 4) w4ax_gemv_kernel(const int8_t* __restrict__ xq,
-                                                                    const float* __restrict__ xs,
-                                                                    const uint8_t* __restrict__ wp,
-                                                                    const half* __restrict__ ws, float* __restrict__ y,
-                                                                    int ldy, int M, int N, int K, int group) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int n0 = (blockIdx.x * GEMV_WARPS + warp) * R;
-    if (n0 >= N) return;
-    const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
-
-    auto load = [&](int k0, uint4* w, float* sc) {
-#pragma unroll
-        for (int r = 0; r < R; ++r) {
-            const int n = n0 + r;
-            if (n < N && k0 < Kp) {
-                w[r] = ld_stream_u4(wp + (long)n * row_bytes + k0 / 2);
-                sc[r] = __half2float(ws[(long)n * groups + k0 / group]);
-            } else {
-                w[r] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
-                sc[r] = 0.f;
-            }
-        }
-    };
-
-    float acc[R][MR];
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-#pragma unroll
-        for (int m = 0; m < MR; ++m) acc[r][m] = 0.f;
-
-    uint4 wcur[R], wnext[R];
-    float scur[R], snext[R];
-    load(lane * 32, wcur, scur);
-    load(lane * 32 + GEMV_STEP, wnext, snext);
-    for (int k0 = lane * 32; k0 < Kp; k0 += GEMV_STEP) {
-        uint4 wnn[R];
-        float snn[R];
-        load(k0 + 2 * GEMV_STEP, wnn, snn);
-        int isum[R][MR];
-#pragma unroll
-        for (int r = 0; r < R; ++r)
-#pragma unroll
-            for (int m = 0; m < MR; ++m) isum[r][m] = 0;
-#pragma unroll
-        for (int q = 0; q < 4; ++q) {  // word q holds inputs k0 + 8q .. k0 + 8q + 7
-            uint32_t lo[R], hi[R];  // signed int8 weights of the even and the odd inputs
-#pragma unroll
-            for (int r = 0; r < R; ++r) {
-                const uint32_t word = q == 0 ? wcur[r].x : q == 1 ? wcur[r].y : q == 2 ? wcur[r].z : wcur[r].w;
-                int4_to_s8x8(word, lo[r], hi[r]);
-            }
-#pragma unroll
-            for (int m = 0; m < MR; ++m) {
-                if (m < M) {  // xq rows are Kp long with zeroed padding, so k0 + 8q + 8 <= Kp is safe
-                    const uint2 xv = __ldg(reinterpret_cast<const uint2*>(xq + (long)m * Kp + k0 + 8 * q));
-                    const int xe = (int)__byte_perm(xv.x, xv.y, 0x6420), xo = (int)__byte_perm(xv.x, xv.y, 0x7531);
-#pragma unroll
-                    for (int r = 0; r < R; ++r) {
-                        isum[r][m] = __dp4a((int)lo[r], xe, isum[r][m]);
-                        isum[r][m] = __dp4a((int)hi[r], xo, isum[r][m]);
-                    }
+                for (int j = 0; j < 4; ++j) {
+                    wcur[i][h][j] = wnext[i][h][j];
+                    wnext[i][h][j] = wnn[i][h][j];
                 }
-            }
-        }
-        const int gi = k0 / group;
-#pragma unroll
-        for (int m = 0; m < MR; ++m) {
-            const float xscale = m < M && k0 < Kp ? __ldg(xs + (long)m * groups + gi) : 0.f;
-#pragma unroll
-            for (int r = 0; r < R; ++r) acc[r][m] = fmaf((float)isum[r][m], scur[r] * xscale, acc[r][m]);
-        }
-#pragma unroll
-        for (int r = 0; r < R; ++r) {
-            wcur[r] = wnext[r];
-            scur[r] = snext[r];
-            wnext[r] = wnn[r];
-            snext[r] = snn[r];
-        }
     }
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-#pragma unroll
-        for (int m = 0; m < MR; ++m) {
-            const float v = warp_sum(acc[r][m]);
-            if (lane == 0 && m < M && n0 + r < N) y[(long)m * ldy + n0 + r] = v;
-        }
-}
-
-template <int MR, int R>
-int launch_gemv(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
-                int N, int K, int group, cudaStream_t st) {
-    w4ax_gemv_kernel<MR, R><<<ceil_div(N, GEMV_WARPS * R), GEMV_WARPS * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N,
-                                                                                       K, group);
-    return qspec_launch_status();
+    w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N);
 }
 
 // Whether A4 takes the s4 MMA. QSPEC_S4=1: on devices with INT4 tensor cores (compute capability
@@ -317,16 +216,16 @@ bool use_s4() {
     return major_of[dev] == 8;
 }
 
-template <int MT, int NT, int WK>
+template <int MT, int NT>
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
            int N, int K, int group, int bits, cudaStream_t st) {
-    dim3 grid(ceil_div(N, NT * 8), ceil_div(M, MT * 16));
+    const dim3 grid = w4::grid_of(M, N, NT, MT);
     if (bits == 4 && group % KSTEP == 0 && use_s4())
-        w4ax_kernel<MT, NT, WK, true, true><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
+        w4ax_kernel<MT, NT, true, true><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
     else if (group % KSTEP == 0)
-        w4ax_kernel<MT, NT, WK, true><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
+        w4ax_kernel<MT, NT, true, false><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
     else
-        w4ax_kernel<MT, NT, WK, false><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
+        w4ax_kernel<MT, NT, false, false><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
     return qspec_launch_status();
 }
 
@@ -341,15 +240,9 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    // narrow outputs (k/v projections) take one row per warp, so that enough warps stream weights
-    const bool narrow = N < 4096;
-    if (M == 1) return narrow ? launch_gemv<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st)
-                              : launch_gemv<1, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M == 2) return narrow ? launch_gemv<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st)
-                              : launch_gemv<2, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 4) return narrow ? launch_gemv<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st)
-                              : launch_gemv<4, 4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 16) return launch<1, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
-    if (M <= 32) return launch<2, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
-    return launch<4, 2, 8>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    if (M <= 8) return N >= 8192 ? launch<1, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st)
+                                 : launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    if (M <= 32) return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    return launch<8, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
 }
