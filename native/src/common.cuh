@@ -109,3 +109,35 @@ __device__ __forceinline__ void int4_to_s8x8(uint32_t w, uint32_t& lo, uint32_t&
     lo = ((w & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
     hi = (((w >> 4) & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
 }
+
+// cp.async: global -> shared copies that need no registers and complete in order of commit groups.
+// valid == false zero-fills the destination without reading global memory (src must still be a
+// mapped address). .ca keeps the line in L1: activations are re-read by the SM's other warps.
+__device__ __forceinline__ void cp_async_16(void* dst, const void* src, bool valid) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;" ::"r"(s), "l"(src), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_8(void* dst, const void* src, bool valid) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;" ::"r"(s), "l"(src), "r"(valid ? 8 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
+// waits until at most N of this thread's most recent commit groups are still in flight
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N)); }
+
+// Lets `kernel` use `bytes` of dynamic shared memory (opt-in above 48 KB), once per device: the
+// attribute is per device, and setting it on every launch would cost host time on each GEMM call.
+template <class Kernel>
+inline int allow_dynamic_smem(Kernel kernel, size_t bytes, unsigned long long& devices_done) {
+    if (bytes <= 48 * 1024) return 0;
+    int dev = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e != cudaSuccess) return (int)e;
+    const unsigned long long bit = dev < 64 ? 1ull << dev : 0;
+    if (bit != 0 && (__atomic_load_n(&devices_done, __ATOMIC_ACQUIRE) & bit)) return 0;
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+    if (e != cudaSuccess) return (int)e;
+    __atomic_fetch_or(&devices_done, bit, __ATOMIC_RELEASE);
+    return 0;
+}

@@ -28,15 +28,23 @@ __device__ __forceinline__ uint4 load_x8(const half* row, int k, int K, bool fas
     return v.u;
 }
 
+constexpr int STAGES = 3;  // steps of weights (registers) and activations (shared memory) in flight
+
+// Shared memory of one block: per warp, STAGES x MT x 4 words x 32 lanes of 8 activations (uint4).
+template <int MT>
+constexpr size_t smem_bytes() { return (size_t)WK * STAGES * MT * 4 * 32 * sizeof(uint4); }
+
 template <int MT, int NT, bool FOLD>
-__global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4a16_kernel(const half* __restrict__ x, int ldx,
-                                                            const uint8_t* __restrict__ wp,
-                                                            const half* __restrict__ ws, float* __restrict__ y,
-                                                            int ldy, int M, int N, int K, int group, bool vec) {
+__global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
+    w4a16_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
+                 float* __restrict__ y, int ldy, int M, int N, int K, int group, bool vec) {
     __shared__ float red[WK * MT * NT * 4 * 32];
+    extern __shared__ uint4 xsm_all[];
     const w4::Tile tl(NT, MT);
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
     const int nsteps = (Kp + KSTEP - 1) / KSTEP;
+    // this warp's activation ring; a thread reads back only what it copied itself (no barriers)
+    uint4* xsm = xsm_all + tl.warp * (STAGES * MT * 4 * 32);
 
     const uint8_t* wrow[NT][2];
     const half* srow[NT][2];
@@ -66,7 +74,7 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4a16_kernel(const h
             for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
 
     // weights and scales of step s: FOLD needs the step's group scale of rows g, g+8 (as floats);
-    // otherwise the scale of this thread's 32 inputs, as half2, to multiply in before the MMA
+    // otherwise the scale of this thread's 32 inputs, multiplied in before the MMA
     auto load = [&](int s, uint4 (*w)[2], float (*sc)[2]) {
         const int kt = s * KSTEP + 32 * tl.t;
         const int gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
@@ -83,18 +91,35 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4a16_kernel(const h
                 }
             }
     };
+    // token g's inputs kt .. kt+31 of step s into ring slot `slot`: asynchronous where aligned and
+    // inside K, else element by element (zero beyond K and for tokens >= M)
+    auto stage_x = [&](int slot, int s) {
+        const int kt = s * KSTEP + 32 * tl.t;
+        const bool fast = vec && kt + 32 <= K;
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                uint4* dst = xsm + ((slot * MT + mt) * 4 + j) * 32 + tl.lane;
+                if (fast) cp_async_16(dst, xrow[mt] + kt + 8 * j, xok[mt]);
+                else *dst = xok[mt] ? load_x8(xrow[mt], kt + 8 * j, K, false) : make_uint4(0, 0, 0, 0);
+            }
+    };
 
-    // Two steps of weights in flight ahead of the one being computed (Little's law at ~3 TB/s).
+    // Two steps in flight ahead of the one being computed (Little's law at ~3 TB/s).
     uint4 wcur[NT][2], wnext[NT][2];
     float scur[NT][2], snext[NT][2];
-    if (tl.warp < nsteps) load(tl.warp, wcur, scur);
-    if (tl.warp + WK < nsteps) load(tl.warp + WK, wnext, snext);
+    if (tl.warp < nsteps) { load(tl.warp, wcur, scur); stage_x(0, tl.warp); }
+    cp_async_commit();
+    if (tl.warp + WK < nsteps) { load(tl.warp + WK, wnext, snext); stage_x(1, tl.warp + WK); }
+    cp_async_commit();
+    int slot = 0;
     for (int s = tl.warp; s < nsteps; s += WK) {
         uint4 wnn[NT][2];
         float snn[NT][2];
-        if (s + 2 * WK < nsteps) load(s + 2 * WK, wnn, snn);
-        const int kt = s * KSTEP + 32 * tl.t;
-        const bool fast = vec && kt + 32 <= K;
+        if (s + 2 * WK < nsteps) { load(s + 2 * WK, wnn, snn); stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK); }
+        cp_async_commit();
+        cp_async_wait<2>();  // this step's activations have landed
         float part[MT][NT][4];  // FOLD: this step's unscaled sums
 #pragma unroll
         for (int a = 0; a < MT; ++a)
@@ -133,8 +158,7 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4a16_kernel(const h
 #pragma unroll
             for (int mt = 0; mt < MT; ++mt) {
                 // B fragments: token g's inputs kt+8j .. kt+8j+7 as the same pairs
-                uint4 xv = make_uint4(0, 0, 0, 0);
-                if (xok[mt]) xv = load_x8(xrow[mt], kt + 8 * j, K, fast);
+                const uint4 xv = xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane];
                 const uint32_t b1[2] = {__byte_perm(xv.x, xv.z, 0x5410), __byte_perm(xv.x, xv.z, 0x7632)};
                 const uint32_t b2[2] = {__byte_perm(xv.y, xv.w, 0x5410), __byte_perm(xv.y, xv.w, 0x7632)};
 #pragma unroll
@@ -165,7 +189,9 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4a16_kernel(const h
                 wnext[i][h] = wnn[i][h];
                 snext[i][h] = snn[i][h];
             }
+        slot = slot == STAGES - 1 ? 0 : slot + 1;
     }
+    cp_async_wait<0>();
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N);
 }
 
@@ -174,10 +200,13 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
            int group, cudaStream_t st) {
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
     const dim3 grid = w4::grid_of(M, N, NT, MT);
-    if (group % KSTEP == 0)
-        w4a16_kernel<MT, NT, true><<<grid, WK * 32, 0, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
-    else
-        w4a16_kernel<MT, NT, false><<<grid, WK * 32, 0, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
+    const size_t smem = smem_bytes<MT>();
+    const bool fold = group % KSTEP == 0;
+    auto kernel = fold ? w4a16_kernel<MT, NT, true> : w4a16_kernel<MT, NT, false>;
+    static unsigned long long smem_allowed[2];  // devices opted in, per kernel variant
+    if (const int e = allow_dynamic_smem(kernel, smem + sizeof(float) * WK * MT * NT * 4 * 32, smem_allowed[fold]))
+        return e;
+    kernel<<<grid, WK * 32, smem, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
     return qspec_launch_status();
 }
 
@@ -191,13 +220,9 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     const half* x = static_cast<const half*>(x_f16);
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    // Tile shapes change with M and N only for speed; the order of every output's sum does not.
-    // Two row tiles per warp for wide outputs (fewer activation loads per weight); one for the
-    // others, so that enough blocks stream weights.
-    const bool wide = N >= 8192;
-    if (M <= 8) return wide ? launch<1, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
-                            : launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    // Token tiles per block grow with M (fewer weight re-reads); the order of every output's sum
+    // does not change with them.
+    if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 32) return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    return launch<8, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
 }

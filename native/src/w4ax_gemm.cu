@@ -31,17 +31,26 @@ __device__ __forceinline__ uint32_t pack_s4(uint32_t lo, uint32_t hi) {
 // S4 (A4 with WIDE): true 4-bit MMA (m16n8k64 s4) for sm_80/86/89, where INT4 tensor cores exist
 // (on sm_90 the instruction is emulated, ~26x slower than s8); see use_s4. Weights need no
 // unpacking: a nibble u with q = u - 8 is the two's-complement s4 u ^ 8.
+constexpr int STAGES = 3;  // steps of weights (registers) and activations (shared memory) in flight
+
+// Shared memory of one block: per warp, STAGES x MT x 4 words x 32 lanes of 8 int8 activations.
+template <int MT>
+constexpr size_t smem_bytes() { return (size_t)WK * STAGES * MT * 4 * 32 * sizeof(uint2); }
+
 template <int MT, int NT, bool WIDE, bool S4>
-__global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4ax_kernel(const int8_t* __restrict__ xq,
+__global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_kernel(const int8_t* __restrict__ xq,
                                                                      const float* __restrict__ xs,
                                                                      const uint8_t* __restrict__ wp,
                                                                      const half* __restrict__ ws,
                                                                      float* __restrict__ y, int ldy, int M,
                                                                      int N, int K, int group) {
     __shared__ float red[WK * MT * NT * 4 * 32];
+    extern __shared__ uint2 xsm_all[];
     const w4::Tile tl(NT, MT);
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
     const int nsteps = (Kp + KSTEP - 1) / KSTEP;
+    // this warp's activation ring; a thread reads back only what it copied itself (no barriers)
+    uint2* xsm = xsm_all + tl.warp * (STAGES * MT * 4 * 32);
 
     const uint8_t* wrow[NT][2];
     const half* srow[NT][2];
@@ -106,13 +115,30 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4ax_kernel(const in
         acc[mt][i][3] = fmaf((float)part[3], w1 * x1, acc[mt][i][3]);
     };
 
-    // Two steps of weights in flight ahead of the one being computed.
+    // token g's 8 int8 inputs of word j, for every word of step s, into ring slot `slot`
+    auto stage_x = [&](int slot, int s) {
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                const int k = s * KSTEP + k_in(j);
+                cp_async_8(xsm + ((slot * MT + mt) * 4 + j) * 32 + tl.lane, xrow[mt] + min(k, Kp - 8), xok[mt] && k < Kp);
+            }
+    };
+    auto x_word = [&](int slot, int mt, int j) { return xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane]; };
+
+    // Two steps in flight ahead of the one being computed.
     uint32_t wcur[NT][2][4], wnext[NT][2][4];
-    if (tl.warp < nsteps) load(tl.warp, wcur);
-    if (tl.warp + WK < nsteps) load(tl.warp + WK, wnext);
+    if (tl.warp < nsteps) { load(tl.warp, wcur); stage_x(0, tl.warp); }
+    cp_async_commit();
+    if (tl.warp + WK < nsteps) { load(tl.warp + WK, wnext); stage_x(1, tl.warp + WK); }
+    cp_async_commit();
+    int slot = 0;
     for (int s = tl.warp; s < nsteps; s += WK) {
         uint32_t wnn[NT][2][4];
-        if (s + 2 * WK < nsteps) load(s + 2 * WK, wnn);
+        if (s + 2 * WK < nsteps) { load(s + 2 * WK, wnn); stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK); }
+        cp_async_commit();
+        cp_async_wait<2>();  // this step's activations have landed
         const int k0 = s * KSTEP;
         int part[MT][NT][4];
 #pragma unroll
@@ -127,9 +153,8 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4ax_kernel(const in
             for (int j = 0; j < 4; j += 2) {
 #pragma unroll
                 for (int mt = 0; mt < MT; ++mt) {
-                    uint4 v = make_uint4(0, 0, 0, 0);
-                    if (xok[mt] && k0 + k_in(j) < Kp) v = __ldg(reinterpret_cast<const uint4*>(xrow[mt] + k0 + k_in(j)));
-                    const uint32_t b0 = pack_s4(v.x, v.y), b1 = pack_s4(v.z, v.w);
+                    const uint2 v0 = x_word(slot, mt, j), v1 = x_word(slot, mt, j + 1);
+                    const uint32_t b0 = pack_s4(v0.x, v0.y), b1 = pack_s4(v1.x, v1.y);
 #pragma unroll
                     for (int i = 0; i < NT; ++i) {
                         const uint32_t a[4] = {wcur[i][0][j] ^ 0x88888888u, wcur[i][1][j] ^ 0x88888888u,
@@ -151,8 +176,7 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4ax_kernel(const in
                 }
 #pragma unroll
                 for (int mt = 0; mt < MT; ++mt) {
-                    uint2 v = make_uint2(0, 0);
-                    if (xok[mt] && k0 + k_in(j) < Kp) v = __ldg(reinterpret_cast<const uint2*>(xrow[mt] + k0 + k_in(j)));
+                    const uint2 v = x_word(slot, mt, j);
                     // token g's even inputs for slots 4t.., odd ones for 4t+16.. (matching the unpacking)
                     const uint32_t b0 = __byte_perm(v.x, v.y, 0x6420), b1 = __byte_perm(v.x, v.y, 0x7531);
 #pragma unroll
@@ -183,7 +207,9 @@ __global__ void __launch_bounds__(WK * 32, MT >= 8 ? 1 : 2) w4ax_kernel(const in
                     wcur[i][h][j] = wnext[i][h][j];
                     wnext[i][h][j] = wnn[i][h][j];
                 }
+        slot = slot == STAGES - 1 ? 0 : slot + 1;
     }
+    cp_async_wait<0>();
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N);
 }
 
@@ -220,12 +246,14 @@ template <int MT, int NT>
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
            int N, int K, int group, int bits, cudaStream_t st) {
     const dim3 grid = w4::grid_of(M, N, NT, MT);
-    if (bits == 4 && group % KSTEP == 0 && use_s4())
-        w4ax_kernel<MT, NT, true, true><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
-    else if (group % KSTEP == 0)
-        w4ax_kernel<MT, NT, true, false><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
-    else
-        w4ax_kernel<MT, NT, false, false><<<grid, WK * 32, 0, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
+    const int variant = group % KSTEP != 0 ? 0 : bits == 4 && use_s4() ? 2 : 1;
+    auto kernel = variant == 0 ? w4ax_kernel<MT, NT, false, false>
+                  : variant == 1 ? w4ax_kernel<MT, NT, true, false> : w4ax_kernel<MT, NT, true, true>;
+    const size_t smem = smem_bytes<MT>();
+    static unsigned long long smem_allowed[3];  // devices opted in, per kernel variant
+    if (const int e = allow_dynamic_smem(kernel, smem + sizeof(float) * WK * MT * NT * 4 * 32, smem_allowed[variant]))
+        return e;
+    kernel<<<grid, WK * 32, smem, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
     return qspec_launch_status();
 }
 
@@ -240,9 +268,7 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (M <= 8) return N >= 8192 ? launch<1, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st)
-                                 : launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
     if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
-    if (M <= 32) return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
-    return launch<8, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
 }
