@@ -4,6 +4,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include "qspec_cuda.h"
 
 #define QSPEC_API extern "C" __attribute__((visibility("default")))
@@ -140,4 +141,33 @@ inline int allow_dynamic_smem(Kernel kernel, size_t bytes, unsigned long long& d
     if (e != cudaSuccess) return (int)e;
     __atomic_fetch_or(&devices_done, bit, __ATOMIC_RELEASE);
     return 0;
+}
+
+// Compute capability major of the current device (cached per device; -1 when it cannot be asked).
+inline int device_major() {
+    static int major_of[64] = {0};  // 0 = not asked yet
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
+        (void)cudaGetLastError();
+        return -1;
+    }
+    if (major_of[dev] == 0) {
+        int major = -1;
+        if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+            (void)cudaGetLastError();
+            major = -1;
+        }
+        major_of[dev] = major;
+    }
+    return major_of[dev];
+}
+
+// Smallest M at which sm_90 GEMMs split K across the CTAs of a thread-block cluster instead of the
+// warps of one block: 9, or QSPEC_CLUSTER_GEMM_MIN_M (e.g. 1 = always, a huge value = never).
+inline int cluster_gemm_min_m() {
+    static const int m = [] {
+        const char* v = getenv("QSPEC_CLUSTER_GEMM_MIN_M");
+        return v == nullptr ? 9 : atoi(v);
+    }();
+    return m;
 }

@@ -13,6 +13,7 @@
 // order, without atomics: every output is summed in an order that depends on K alone, never on M
 // or on the tile shape, which QSpec's exactness needs (docs/KERNELS.md).
 #pragma once
+#include <cooperative_groups.h>
 #include "common.cuh"
 
 namespace w4 {
@@ -58,5 +59,57 @@ __device__ __forceinline__ void reduce_store(const Tile& tl, const float (&acc)[
         if (m < M && n < N) y[(long)m * ldy + n] = sum;
     }
 }
+
+// The cluster kernels (sm_90) split K across the WK CTAs of a cluster instead: CTA z (grid z) takes
+// the steps warp z of a block would take, for CROWS rows (its WK warps, one 16-row tile each) and
+// 8*MT tokens (grid x), so all its warps share one activation tile per step.
+constexpr int CROWS = WK * 16;
+
+// Launches a cluster kernel: grid z = the WK slices of one cluster. (A launch attribute rather than
+// __cluster_dims__, which the sm_80/86/89 builds of the library would reject.)
+template <class... Params, class... Args>
+inline int launch_cluster_kernel(void (*kernel)(Params...), dim3 grid, cudaStream_t st, Args... args) {
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = dim3(WK * 32);
+    cfg.stream = st;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = 1;
+    attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = WK;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    return (int)cudaLaunchKernelEx(&cfg, kernel, args...);
+}
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+// Sums the cluster's slices through distributed shared memory, in slice order (0 + P0 + P1 + ...,
+// the order of reduce_store), and stores y. red: this CTA's shared memory, >= WK*MT*4*32 floats, no
+// longer in use by the caller. acc[mt][0][c] as in reduce_store, for this warp's rows.
+template <int MT>
+__device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][1][4], float* red, float* __restrict__ y,
+                                                     int ldy, int M, int N) {
+    constexpr int FR = MT * 4;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, slice = blockIdx.z;
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) red[(warp * FR + a * 4 + c) * 32 + lane] = acc[a][0][c];
+    cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
+    cluster.sync();
+    // CTA z sums and stores a 1/WK share of the tile's outputs
+    for (int e = slice * WK * 32 + threadIdx.x; e < WK * FR * 32; e += WK * WK * 32) {
+        float sum = 0.f;
+#pragma unroll
+        for (int z = 0; z < WK; ++z) sum += cluster.map_shared_rank(red, z)[e];
+        const int w = e / (FR * 32), idx = (e >> 5) % FR, ln = e & 31, c = idx & 3, mt = idx >> 2;
+        const int n = blockIdx.y * CROWS + w * 16 + (ln >> 2) + (c >= 2 ? 8 : 0);
+        const int m = blockIdx.x * MT * 8 + mt * 8 + 2 * (ln & 3) + (c & 1);
+        if (m < M && n < N) y[(long)m * ldy + n] = sum;
+    }
+    cluster.sync();  // keep this CTA's partial sums alive until the cluster has read them
+}
+#endif
 
 }  // namespace w4

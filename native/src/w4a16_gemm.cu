@@ -7,11 +7,13 @@
 //    raw codes q (exact in fp16), and each step's fp32 sums are scaled once per output: the thread's
 //    output rows are its own weight rows, so the scale is one load per row per step.
 //  - other groups: the scale is multiplied into the unpacked fp16 weights (HMUL2) before the MMA.
-// Every M takes this one kernel, and each output is summed in the same order whatever M is (each
-// warp's steps in order, each step's MMAs in order, then the block's warps in order), so a verify
-// pass reproduces one-token decoding bit for bit; QSpec's "exactly W4A16 greedy" depends on it. A
-// CUDA-core GEMV for M <= 2 once summed in another order and QSpec's tokens parted from plain W4A16's
-// at near-ties (docs/KERNELS.md); the native test checks the bits across M.
+// Two kernels, one summation order: w4a16_kernel splits K across the 8 warps of a block,
+// w4a16_cluster_kernel (sm_90, M >= 9) across the 8 CTAs of a cluster. Both run step_mma for every
+// step, take the same steps in each of the 8 K slices and add the slices in slice order, so each
+// output has the same bits whatever M is and whichever kernel ran: a verify pass reproduces
+// one-token decoding exactly, which QSpec's "exactly W4A16 greedy" depends on. (A CUDA-core GEMV for
+// M <= 2 once summed in another order, and QSpec's tokens parted from plain W4A16's at near-ties;
+// docs/KERNELS.md.) The native test checks the bits across M and across the kernel switch.
 #include "w4_tiles.cuh"
 
 namespace {
@@ -26,6 +28,96 @@ __device__ __forceinline__ uint4 load_x8(const half* row, int k, int K, bool fas
 #pragma unroll
     for (int e = 0; e < 8; ++e) v.h[e] = k + e < K ? row[k + e] : __float2half(0.f);
     return v.u;
+}
+
+// One 128-input step of a warp: for each word j, the A fragments of every row tile (rows g, g+8)
+// and the two MMAs per token tile, then (FOLD) the step's sums scaled into acc. Every kernel here
+// runs this one function, so every output is summed in the same order whichever kernel and tile
+// shape computes it. xfrag(mt, j): token g's inputs kt+8j .. kt+8j+7 of token tile mt (8 halves).
+template <int MT, int NT, bool FOLD, class XFrag>
+__device__ __forceinline__ void step_mma(const uint4 (&wcur)[NT][2], const float (&scur)[NT][2], XFrag&& xfrag,
+                                         float (&acc)[MT][NT][4]) {
+    float part[MT][NT][4];  // FOLD: this step's unscaled sums
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int b = 0; b < NT; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) part[a][b][c] = 0.f;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        // A fragments: rows g (a0, a2) and g+8 (a1, a3); MMA 1 takes the input pairs (0,4), (1,5)
+        // of word j, MMA 2 the pairs (2,6), (3,7)
+        uint32_t a[NT][2][4];
+#pragma unroll
+        for (int i = 0; i < NT; ++i) {
+            half2 lo[4], hi[4];
+            const uint4& wl = wcur[i][0];
+            const uint4& wh = wcur[i][1];
+            int4_to_half2x4(j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, lo);
+            int4_to_half2x4(j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w, hi);
+            if (!FOLD) {
+                const half2 sl = __float2half2_rn(scur[i][0]), sh = __float2half2_rn(scur[i][1]);
+#pragma unroll
+                for (int p = 0; p < 4; ++p) {
+                    lo[p] = __hmul2(lo[p], sl);
+                    hi[p] = __hmul2(hi[p], sh);
+                }
+            }
+#pragma unroll
+            for (int q = 0; q < 2; ++q) {
+                a[i][q][0] = *reinterpret_cast<uint32_t*>(&lo[2 * q]);
+                a[i][q][1] = *reinterpret_cast<uint32_t*>(&hi[2 * q]);
+                a[i][q][2] = *reinterpret_cast<uint32_t*>(&lo[2 * q + 1]);
+                a[i][q][3] = *reinterpret_cast<uint32_t*>(&hi[2 * q + 1]);
+            }
+        }
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+            // B fragments: token g's inputs kt+8j .. kt+8j+7 as the same pairs
+            const uint4 xv = xfrag(mt, j);
+            const uint32_t b1[2] = {__byte_perm(xv.x, xv.z, 0x5410), __byte_perm(xv.x, xv.z, 0x7632)};
+            const uint32_t b2[2] = {__byte_perm(xv.y, xv.w, 0x5410), __byte_perm(xv.y, xv.w, 0x7632)};
+#pragma unroll
+            for (int i = 0; i < NT; ++i) {
+                float* d = FOLD ? part[mt][i] : acc[mt][i];
+                mma_f16(d, a[i][0], b1[0], b1[1]);
+                mma_f16(d, a[i][1], b2[0], b2[1]);
+            }
+        }
+    }
+    if (FOLD) {
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int i = 0; i < NT; ++i) {
+                acc[mt][i][0] = fmaf(part[mt][i][0], scur[i][0], acc[mt][i][0]);
+                acc[mt][i][1] = fmaf(part[mt][i][1], scur[i][0], acc[mt][i][1]);
+                acc[mt][i][2] = fmaf(part[mt][i][2], scur[i][1], acc[mt][i][2]);
+                acc[mt][i][3] = fmaf(part[mt][i][3], scur[i][1], acc[mt][i][3]);
+            }
+    }
+}
+
+// Weights and scales of step s for rows g, g+8 of each row tile: FOLD needs the step's group scale
+// (as floats); otherwise the scale of this thread's 32 inputs, multiplied in before the MMA.
+template <int NT, bool FOLD>
+__device__ __forceinline__ void load_step(const uint8_t* const (&wrow)[NT][2], const half* const (&srow)[NT][2], int s,
+                                          int t, int Kp, int group, uint4 (*w)[2], float (*sc)[2]) {
+    const int kt = s * KSTEP + 32 * t;
+    const int gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
+#pragma unroll
+    for (int i = 0; i < NT; ++i)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            if (kt < Kp) {
+                w[i][h] = ld_stream_u4(wrow[i][h] + (long)s * (KSTEP / 2));
+                sc[i][h] = __half2float(srow[i][h][gi]);
+            } else {  // the tail of a row whose padded length is not a multiple of 128: q = 0
+                w[i][h] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
+                sc[i][h] = 0.f;
+            }
+        }
 }
 
 constexpr int STAGES = 3;  // steps of weights (registers) and activations (shared memory) in flight
@@ -73,24 +165,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 #pragma unroll
             for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
 
-    // weights and scales of step s: FOLD needs the step's group scale of rows g, g+8 (as floats);
-    // otherwise the scale of this thread's 32 inputs, multiplied in before the MMA
-    auto load = [&](int s, uint4 (*w)[2], float (*sc)[2]) {
-        const int kt = s * KSTEP + 32 * tl.t;
-        const int gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
-#pragma unroll
-        for (int i = 0; i < NT; ++i)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                if (kt < Kp) {
-                    w[i][h] = ld_stream_u4(wrow[i][h] + (long)s * (KSTEP / 2));
-                    sc[i][h] = __half2float(srow[i][h][gi]);
-                } else {  // the tail of a row whose padded length is not a multiple of 128: q = 0
-                    w[i][h] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
-                    sc[i][h] = 0.f;
-                }
-            }
-    };
+    auto load = [&](int s, uint4 (*w)[2], float (*sc)[2]) { load_step<NT, FOLD>(wrow, srow, s, tl.t, Kp, group, w, sc); };
     // token g's inputs kt .. kt+31 of step s into ring slot `slot`: asynchronous where aligned and
     // inside K, else element by element (zero beyond K and for tokens >= M)
     auto stage_x = [&](int slot, int s) {
@@ -120,66 +195,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
         if (s + 2 * WK < nsteps) { load(s + 2 * WK, wnn, snn); stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK); }
         cp_async_commit();
         cp_async_wait<2>();  // this step's activations have landed
-        float part[MT][NT][4];  // FOLD: this step's unscaled sums
-#pragma unroll
-        for (int a = 0; a < MT; ++a)
-#pragma unroll
-            for (int b = 0; b < NT; ++b)
-#pragma unroll
-                for (int c = 0; c < 4; ++c) part[a][b][c] = 0.f;
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            // A fragments: rows g (a0, a2) and g+8 (a1, a3); MMA 1 takes the input pairs (0,4), (1,5)
-            // of word j, MMA 2 the pairs (2,6), (3,7)
-            uint32_t a[NT][2][4];
-#pragma unroll
-            for (int i = 0; i < NT; ++i) {
-                half2 lo[4], hi[4];
-                const uint4& wl = wcur[i][0];
-                const uint4& wh = wcur[i][1];
-                int4_to_half2x4(j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, lo);
-                int4_to_half2x4(j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w, hi);
-                if (!FOLD) {
-                    const half2 sl = __float2half2_rn(scur[i][0]), sh = __float2half2_rn(scur[i][1]);
-#pragma unroll
-                    for (int p = 0; p < 4; ++p) {
-                        lo[p] = __hmul2(lo[p], sl);
-                        hi[p] = __hmul2(hi[p], sh);
-                    }
-                }
-#pragma unroll
-                for (int q = 0; q < 2; ++q) {
-                    a[i][q][0] = *reinterpret_cast<uint32_t*>(&lo[2 * q]);
-                    a[i][q][1] = *reinterpret_cast<uint32_t*>(&hi[2 * q]);
-                    a[i][q][2] = *reinterpret_cast<uint32_t*>(&lo[2 * q + 1]);
-                    a[i][q][3] = *reinterpret_cast<uint32_t*>(&hi[2 * q + 1]);
-                }
-            }
-#pragma unroll
-            for (int mt = 0; mt < MT; ++mt) {
-                // B fragments: token g's inputs kt+8j .. kt+8j+7 as the same pairs
-                const uint4 xv = xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane];
-                const uint32_t b1[2] = {__byte_perm(xv.x, xv.z, 0x5410), __byte_perm(xv.x, xv.z, 0x7632)};
-                const uint32_t b2[2] = {__byte_perm(xv.y, xv.w, 0x5410), __byte_perm(xv.y, xv.w, 0x7632)};
-#pragma unroll
-                for (int i = 0; i < NT; ++i) {
-                    float* d = FOLD ? part[mt][i] : acc[mt][i];
-                    mma_f16(d, a[i][0], b1[0], b1[1]);
-                    mma_f16(d, a[i][1], b2[0], b2[1]);
-                }
-            }
-        }
-        if (FOLD) {
-#pragma unroll
-            for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-                for (int i = 0; i < NT; ++i) {
-                    acc[mt][i][0] = fmaf(part[mt][i][0], scur[i][0], acc[mt][i][0]);
-                    acc[mt][i][1] = fmaf(part[mt][i][1], scur[i][0], acc[mt][i][1]);
-                    acc[mt][i][2] = fmaf(part[mt][i][2], scur[i][1], acc[mt][i][2]);
-                    acc[mt][i][3] = fmaf(part[mt][i][3], scur[i][1], acc[mt][i][3]);
-                }
-        }
+        step_mma<MT, NT, FOLD>(wcur, scur, [&](int mt, int j) { return xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane]; },
+                               acc);
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
@@ -193,6 +210,109 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     }
     cp_async_wait<0>();
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N);
+}
+
+// sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
+// warps of a block. CTA z of a cluster computes slice z (steps z, z+8, ...: the steps warp z of
+// w4a16_kernel takes) for 128 rows (its 8 warps, 16 rows each) and 8*MT tokens, so its warps share
+// one activation tile per step (staged once in shared memory, 1/8 of the activation traffic of
+// w4a16_kernel, where every warp reads its own). The slices are then summed through distributed
+// shared memory in slice order, 0 + P0 + P1 + ... + P7: the order of w4a16_kernel's block reduction,
+// so both kernels give the same bits and either may serve any M.
+using w4::CROWS;
+constexpr int XROW = 20;        // uint4 units per token row of the tile: 16 used, padded against bank conflicts
+
+template <int MT>
+struct ClusterSmem {
+    static constexpr int ring = STAGES * MT * 8 * XROW;  // uint4
+    static constexpr int red = WK * MT * 4 * 32 / 4;     // uint4 (floats / 4)
+    static constexpr int units = ring > red ? ring : red;
+};
+
+// Unit v of a token row holds inputs 32 (v % 4) + 8 (v / 4) .. +7 of the step: thread t's word j is
+// unit 4j + t, so the 8 lanes of a 16-byte shared-memory phase hit distinct banks.
+[[maybe_unused]] __device__ __forceinline__ int x_unit(int t, int j) { return 4 * j + t; }
+
+template <int MT, bool FOLD>
+__global__ void __launch_bounds__(WK * 32, MT <= 2 ? 2 : 1)
+    w4a16_cluster_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp,
+                         const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K, int group,
+                         bool vec) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
+
+    __shared__ uint4 smem[ClusterSmem<MT>::units];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int slice = blockIdx.z, m_base = blockIdx.x * MT * 8, n_base = blockIdx.y * CROWS + warp * 16;
+    const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
+    const int nsteps = (Kp + KSTEP - 1) / KSTEP;
+
+    const uint8_t* wrow[1][2];
+    const half* srow[1][2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const int n = min(n_base + 8 * h + g, N - 1);
+        wrow[0][h] = wp + (long)n * row_bytes + 16 * t;
+        srow[0][h] = ws + (long)n * groups;
+    }
+    float acc[MT][1][4];
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) acc[a][0][c] = 0.f;
+
+    // the block copies step s's tile (8*MT tokens x 128 inputs) into ring slot `slot`
+    auto stage_x = [&](int slot, int s) {
+        for (int e = threadIdx.x; e < MT * 8 * 16; e += WK * 32) {
+            const int r = e >> 4, u = e & 15, m = m_base + r, k = s * KSTEP + 8 * u;
+            uint4* dst = smem + (slot * MT * 8 + r) * XROW + x_unit(u >> 2, u & 3);
+            const half* src = x + (long)min(m, M - 1) * ldx + k;
+            if (vec && k + 8 <= K) cp_async_16(dst, src, m < M);
+            else *dst = m < M ? load_x8(src - k, k, K, false) : make_uint4(0, 0, 0, 0);
+        }
+    };
+
+    uint4 wcur[1][2], wnext[1][2];
+    float scur[1][2], snext[1][2];
+    if (slice < nsteps) { load_step<1, FOLD>(wrow, srow, slice, t, Kp, group, wcur, scur); stage_x(0, slice); }
+    cp_async_commit();
+    if (slice + WK < nsteps) { load_step<1, FOLD>(wrow, srow, slice + WK, t, Kp, group, wnext, snext); stage_x(1, slice + WK); }
+    cp_async_commit();
+    int slot = 0;
+    for (int s = slice; s < nsteps; s += WK) {
+        cp_async_wait<1>();
+        __syncthreads();  // step s's tile is complete, and every warp is done with step s - WK's slot
+        uint4 wnn[1][2];
+        float snn[1][2];
+        if (s + 2 * WK < nsteps) {
+            load_step<1, FOLD>(wrow, srow, s + 2 * WK, t, Kp, group, wnn, snn);
+            stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK);
+        }
+        cp_async_commit();
+        const uint4* tile = smem + slot * MT * 8 * XROW;
+        step_mma<MT, 1, FOLD>(wcur, scur, [&](int mt, int j) { return tile[(mt * 8 + g) * XROW + x_unit(t, j)]; }, acc);
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            wcur[0][h] = wnext[0][h];
+            scur[0][h] = snext[0][h];
+            wnext[0][h] = wnn[0][h];
+            snext[0][h] = snn[0][h];
+        }
+        slot = slot == STAGES - 1 ? 0 : slot + 1;
+    }
+    cp_async_wait<0>();
+    __syncthreads();  // the ring is reused for the partial sums
+
+    w4::cluster_reduce_store<MT>(acc, reinterpret_cast<float*>(smem), y, ldy, M, N);
+#endif
+}
+
+template <int MT>
+int launch_cluster(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
+                   int group, cudaStream_t st) {
+    const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
+    const dim3 grid(ceil_div(M, MT * 8), ceil_div(N, CROWS), WK);
+    return w4::launch_cluster_kernel(group % KSTEP == 0 ? w4a16_cluster_kernel<MT, true> : w4a16_cluster_kernel<MT, false>,
+                                     grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
 }
 
 template <int MT, int NT>
@@ -222,6 +342,14 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     // Token tiles per block grow with M (fewer weight re-reads); the order of every output's sum
     // does not change with them.
+    // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
+    // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
+    if (M >= cluster_gemm_min_m() && device_major() >= 9) {
+        if (M <= 8) return launch_cluster<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+        if (M <= 16) return launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+        if (M <= 32) return launch_cluster<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+        return launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    }
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);

@@ -2,8 +2,9 @@
 // cores (m16n8k32 s8; INT4 MMA is emulated on Hopper, so 4-bit activations take this path too).
 // Nibbles are unpacked to int8 in registers ((u + 0x78) ^ 0x80 per byte = u - 8), int32 dot products
 // are accumulated per scale group and folded into fp32 with wscale[n,g] * xscale[m,g].
-// One MMA kernel for every M, tiled like the W4A16 kernel (w4_tiles.cuh). (A DP4A GEMV for M <= 4
-// was dropped: on the H100 the swap-AB MMA kernel matched it at M = 1 and beat it 1.5-2x at M = 4.)
+// One MMA kernel for every M, tiled like the W4A16 kernel (w4_tiles.cuh), K split across the warps
+// of a block. (Measured on the H100 and dropped: a DP4A GEMV for M <= 4, which the MMA kernel matched
+// at M = 1 and beat 1.5-2x at M = 4; and a cluster variant like W4A16's, no faster for int8 tokens.)
 #include <stdlib.h>
 #include <string.h>
 #include "w4_tiles.cuh"
@@ -31,6 +32,97 @@ __device__ __forceinline__ uint32_t pack_s4(uint32_t lo, uint32_t hi) {
 // S4 (A4 with WIDE): true 4-bit MMA (m16n8k64 s4) for sm_80/86/89, where INT4 tensor cores exist
 // (on sm_90 the instruction is emulated, ~26x slower than s8); see use_s4. Weights need no
 // unpacking: a nibble u with q = u - 8 is the two's-complement s4 u ^ 8.
+// Input offset (within a step) of word j of thread t: WIDE, the thread's 32 consecutive inputs;
+// otherwise inputs 32j + 8t .. +7, so that MMA j covers inputs 32j .. 32j+31 (inside one group).
+template <bool WIDE>
+__device__ __forceinline__ int k_in(int t, int j) { return WIDE ? 32 * t + 8 * j : 32 * j + 8 * t; }
+
+// Weight words of step s for rows g, g+8 of each row tile (q = 0 past the padded row).
+template <int NT, bool WIDE>
+__device__ __forceinline__ void load_step(const uint8_t* const (&wrow)[NT][2], int s, int t, int Kp, uint32_t (*w)[2][4]) {
+#pragma unroll
+    for (int i = 0; i < NT; ++i)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t* p = wrow[i][h] + (long)s * (KSTEP / 2);
+            if (WIDE) {
+                uint4 v = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
+                if (s * KSTEP + k_in<WIDE>(t, 0) < Kp) v = ld_stream_u4(p);
+                w[i][h][0] = v.x; w[i][h][1] = v.y; w[i][h][2] = v.z; w[i][h][3] = v.w;
+            } else {
+#pragma unroll
+                for (int j = 0; j < 4; ++j) w[i][h][j] = s * KSTEP + k_in<WIDE>(t, j) < Kp ? ld_stream_u32(p + 16 * j) : 0x88888888u;
+            }
+        }
+}
+
+// One 128-input step of a warp: the MMAs of every row tile and token tile, with each group's int32
+// sums folded into fp32 by fold(mt, i, part, group index). x_word(mt, j): token g's 8 int8 inputs
+// of word j of token tile mt.
+template <int MT, int NT, bool WIDE, bool S4, class XWord, class Fold>
+__device__ __forceinline__ void step_mma(const uint32_t (&wcur)[NT][2][4], int s, int Kp, int group, XWord&& x_word,
+                                         Fold&& fold) {
+    const int k0 = s * KSTEP;
+    int part[MT][NT][4];
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int b = 0; b < NT; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) part[a][b][c] = 0;
+    if (S4) {
+        // words j, j+1 of the thread (16 consecutive inputs) in one k64 MMA (slots 8t.. and 32+8t..)
+#pragma unroll
+        for (int j = 0; j < 4; j += 2) {
+#pragma unroll
+            for (int mt = 0; mt < MT; ++mt) {
+                const uint2 v0 = x_word(mt, j), v1 = x_word(mt, j + 1);
+                const uint32_t b0 = pack_s4(v0.x, v0.y), b1 = pack_s4(v1.x, v1.y);
+#pragma unroll
+                for (int i = 0; i < NT; ++i) {
+                    const uint32_t a[4] = {wcur[i][0][j] ^ 0x88888888u, wcur[i][1][j] ^ 0x88888888u,
+                                           wcur[i][0][j + 1] ^ 0x88888888u, wcur[i][1][j + 1] ^ 0x88888888u};
+                    mma_s4(part[mt][i], a, b0, b1);
+                }
+            }
+        }
+    } else {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            if (!WIDE && k0 + 32 * j >= Kp) break;  // whole MMA past the padded row (warp-uniform)
+            // A fragments: rows g (a0 even inputs, a2 odd inputs) and g+8 (a1, a3)
+            uint32_t a[NT][4];
+#pragma unroll
+            for (int i = 0; i < NT; ++i) {
+                int4_to_s8x8(wcur[i][0][j], a[i][0], a[i][2]);
+                int4_to_s8x8(wcur[i][1][j], a[i][1], a[i][3]);
+            }
+#pragma unroll
+            for (int mt = 0; mt < MT; ++mt) {
+                const uint2 v = x_word(mt, j);
+                // token g's even inputs for slots 4t.., odd ones for 4t+16.. (matching the unpacking)
+                const uint32_t b0 = __byte_perm(v.x, v.y, 0x6420), b1 = __byte_perm(v.x, v.y, 0x7531);
+#pragma unroll
+                for (int i = 0; i < NT; ++i) {
+                    if (!WIDE) {
+#pragma unroll
+                        for (int c = 0; c < 4; ++c) part[mt][i][c] = 0;
+                    }
+                    mma_s8(part[mt][i], a[i], b0, b1);
+                    if (!WIDE) fold(mt, i, part[mt][i], (k0 + 32 * j) / group);
+                }
+            }
+        }
+    }
+    if (WIDE) {
+        const int gi = group == KSTEP ? s : k0 / group;
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int i = 0; i < NT; ++i) fold(mt, i, part[mt][i], gi);
+    }
+}
+
 constexpr int STAGES = 3;  // steps of weights (registers) and activations (shared memory) in flight
 
 // Shared memory of one block: per warp, STAGES x MT x 4 words x 32 lanes of 8 int8 activations.
@@ -84,27 +176,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
 #pragma unroll
             for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
 
-    // Input offset (within the step) of word j of this thread.
-    auto k_in = [&](int j) { return WIDE ? 32 * tl.t + 8 * j : 32 * j + 8 * tl.t; };
-
-    auto load = [&](int s, uint32_t (*w)[2][4]) {
-#pragma unroll
-        for (int i = 0; i < NT; ++i)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                const uint8_t* p = wrow[i][h] + (long)s * (KSTEP / 2);
-                if (WIDE) {
-                    uint4 v = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);  // q = 0
-                    if (s * KSTEP + k_in(0) < Kp) v = ld_stream_u4(p);
-                    w[i][h][0] = v.x; w[i][h][1] = v.y; w[i][h][2] = v.z; w[i][h][3] = v.w;
-                } else {
-#pragma unroll
-                    for (int j = 0; j < 4; ++j)
-                        w[i][h][j] = s * KSTEP + k_in(j) < Kp ? ld_stream_u32(p + 16 * j) : 0x88888888u;
-                }
-            }
-    };
-
+    auto load = [&](int s, uint32_t (*w)[2][4]) { load_step<NT, WIDE>(wrow, s, tl.t, Kp, w); };
     // acc += int32 sums of group gi, scaled by wscale[row, gi] * xscale[token, gi]
     auto fold = [&](int mt, int i, const int* part, int gi) {
         const float w0 = __half2float(srow[i][0][gi]), w1 = __half2float(srow[i][1][gi]);
@@ -121,7 +193,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
         for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
-                const int k = s * KSTEP + k_in(j);
+                const int k = s * KSTEP + k_in<WIDE>(tl.t, j);
                 cp_async_8(xsm + ((slot * MT + mt) * 4 + j) * 32 + tl.lane, xrow[mt] + min(k, Kp - 8), xok[mt] && k < Kp);
             }
     };
@@ -139,65 +211,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
         if (s + 2 * WK < nsteps) { load(s + 2 * WK, wnn); stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK); }
         cp_async_commit();
         cp_async_wait<2>();  // this step's activations have landed
-        const int k0 = s * KSTEP;
-        int part[MT][NT][4];
-#pragma unroll
-        for (int a = 0; a < MT; ++a)
-#pragma unroll
-            for (int b = 0; b < NT; ++b)
-#pragma unroll
-                for (int c = 0; c < 4; ++c) part[a][b][c] = 0;
-        if (S4) {
-            // words j, j+1 of the thread: inputs 16 apart in one k64 MMA (slots 8t.. and 32+8t..)
-#pragma unroll
-            for (int j = 0; j < 4; j += 2) {
-#pragma unroll
-                for (int mt = 0; mt < MT; ++mt) {
-                    const uint2 v0 = x_word(slot, mt, j), v1 = x_word(slot, mt, j + 1);
-                    const uint32_t b0 = pack_s4(v0.x, v0.y), b1 = pack_s4(v1.x, v1.y);
-#pragma unroll
-                    for (int i = 0; i < NT; ++i) {
-                        const uint32_t a[4] = {wcur[i][0][j] ^ 0x88888888u, wcur[i][1][j] ^ 0x88888888u,
-                                               wcur[i][0][j + 1] ^ 0x88888888u, wcur[i][1][j + 1] ^ 0x88888888u};
-                        mma_s4(part[mt][i], a, b0, b1);
-                    }
-                }
-            }
-        } else {
-#pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                if (!WIDE && k0 + 32 * j >= Kp) break;  // whole MMA past the padded row (warp-uniform)
-                // A fragments: rows g (a0 even inputs, a2 odd inputs) and g+8 (a1, a3)
-                uint32_t a[NT][4];
-#pragma unroll
-                for (int i = 0; i < NT; ++i) {
-                    int4_to_s8x8(wcur[i][0][j], a[i][0], a[i][2]);
-                    int4_to_s8x8(wcur[i][1][j], a[i][1], a[i][3]);
-                }
-#pragma unroll
-                for (int mt = 0; mt < MT; ++mt) {
-                    const uint2 v = x_word(slot, mt, j);
-                    // token g's even inputs for slots 4t.., odd ones for 4t+16.. (matching the unpacking)
-                    const uint32_t b0 = __byte_perm(v.x, v.y, 0x6420), b1 = __byte_perm(v.x, v.y, 0x7531);
-#pragma unroll
-                    for (int i = 0; i < NT; ++i) {
-                        if (!WIDE) {
-#pragma unroll
-                            for (int c = 0; c < 4; ++c) part[mt][i][c] = 0;
-                        }
-                        mma_s8(part[mt][i], a[i], b0, b1);
-                        if (!WIDE) fold(mt, i, part[mt][i], (k0 + 32 * j) / group);
-                    }
-                }
-            }
-        }
-        if (WIDE) {
-            const int gi = group == KSTEP ? s : k0 / group;
-#pragma unroll
-            for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-                for (int i = 0; i < NT; ++i) fold(mt, i, part[mt][i], gi);
-        }
+        step_mma<MT, NT, WIDE, S4>(wcur, s, Kp, group, [&](int mt, int j) { return x_word(slot, mt, j); }, fold);
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
@@ -225,21 +239,7 @@ bool use_s4() {
         return strcmp(v, "1") == 0 ? 1 : 0;
     }();
     if (mode != 1) return mode == 2;
-    static int major_of[64] = {0};  // 0 = not asked yet
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
-        (void)cudaGetLastError();
-        return false;
-    }
-    if (major_of[dev] == 0) {
-        int major = -1;
-        if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
-            (void)cudaGetLastError();
-            major = -1;
-        }
-        major_of[dev] = major;
-    }
-    return major_of[dev] == 8;
+    return device_major() == 8;
 }
 
 template <int MT, int NT>
