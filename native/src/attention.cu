@@ -1,9 +1,11 @@
 // Causal attention over the paged fp16 KV cache, one block per (query token, head); works for decode
 // (one query per sequence) and verify (several queries of one sequence) alike, since every token
 // carries its own sequence and position. GQA: head h reads kv head h / (heads / kv_heads).
-// Each warp takes chunks of 32 positions: a lane scores one position (16-byte K loads), the warp
-// keeps an online softmax in fp32, and V is accumulated with lanes owning dims (coalesced rows).
-// The warps' partial (max, sum, acc) are merged at the end.
+// The warps take chunks of 8 positions in turn: 4 lanes score one position (each a quarter of the
+// 16-byte K chunks, then two shuffles), the warp keeps an online softmax in fp32, and V is
+// accumulated with lanes owning dims (coalesced rows). Every load of a chunk is independent, so a
+// chunk costs about one memory latency for K and one for V: decode is latency-bound here (a short
+// context gives each block only a few chunks). The warps' partial (max, sum, acc) are merged at the end.
 #include "common.cuh"
 
 namespace {
@@ -27,38 +29,46 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     float m = -INFINITY, l = 0.f, acc[DPL];
 #pragma unroll
     for (int i = 0; i < DPL; ++i) acc[i] = 0.f;
-    for (int base = warp * 32; base < npos; base += WARPS * 32) {
-        const int p = base + lane;
+    constexpr int CHUNK = 8;  // positions per warp turn: 4 lanes each
+    const int pp = lane >> 2, qq = lane & 3;
+    for (int base = warp * CHUNK; base < npos; base += WARPS * CHUNK) {
+        const int p = base + pp;
         long off = 0;  // element offset of (p, kvh) in the pools
         float s = -INFINITY;
         if (p < npos) {
             off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
             const uint4* kr = reinterpret_cast<const uint4*>(kpool + off);
+            uint4 u[MAX_HD / 32];
+#pragma unroll
+            for (int c = 0; c < MAX_HD / 32; ++c)
+                if (qq + 4 * c < hd / 8) u[c] = __ldg(kr + qq + 4 * c);
             s = 0.f;
-#pragma unroll 4
-            for (int c = 0; c < hd / 8; ++c) {
-                const uint4 u = __ldg(kr + c);
-                const half2* h2 = reinterpret_cast<const half2*>(&u);
+#pragma unroll
+            for (int c = 0; c < MAX_HD / 32; ++c) {
+                if (qq + 4 * c >= hd / 8) break;
+                const half2* h2 = reinterpret_cast<const half2*>(&u[c]);
+                const float* qc = qs + 8 * (qq + 4 * c);
 #pragma unroll
                 for (int e = 0; e < 4; ++e) {
                     const float2 f = __half22float2(h2[e]);
-                    s += f.x * qs[c * 8 + 2 * e] + f.y * qs[c * 8 + 2 * e + 1];
+                    s += f.x * qc[2 * e] + f.y * qc[2 * e + 1];
                 }
             }
         }
+        s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
+        s += __shfl_xor_sync(0xffffffffu, s, 2);
         const float mnew = fmaxf(m, warp_max(s));
         const float corr = __expf(m - mnew), pr = p < npos ? __expf(s - mnew) : 0.f;
-        l = l * corr + warp_sum(pr);
+        l = l * corr + warp_sum(pr) * 0.25f;  // each position's weight is held by 4 lanes
         m = mnew;
 #pragma unroll
         for (int i = 0; i < DPL; ++i) acc[i] *= corr;
-        const int valid = min(32, npos - base);
-        // unrolled so that several positions' V loads are in flight at once (a decode step is
-        // latency-bound here, not bandwidth-bound)
-#pragma unroll 8
-        for (int j = 0; j < valid; ++j) {
-            const float pj = __shfl_sync(0xffffffffu, pr, j);
-            const long oj = __shfl_sync(0xffffffffu, off, j);
+        const int valid = min(CHUNK, npos - base);
+#pragma unroll
+        for (int j = 0; j < CHUNK; ++j) {
+            if (j >= valid) break;
+            const float pj = __shfl_sync(0xffffffffu, pr, 4 * j);
+            const long oj = __shfl_sync(0xffffffffu, off, 4 * j);
 #pragma unroll
             for (int i = 0; i < DPL; ++i) {
                 const int d = lane + 32 * i;

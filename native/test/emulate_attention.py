@@ -33,6 +33,9 @@ def rope_write_kv(qkv, ld, q_out, kpool, vpool, seq, pos, tables, max_blocks, bs
         vpool[slot:slot + kvd] = qkv[t * ld + qd + kvd:t * ld + qd + 2 * kvd].astype(np.float16)
 
 
+CHUNK = 8  # positions per warp turn
+
+
 def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd):
     T = len(seq)
     out = np.zeros((T, heads * hd))
@@ -44,20 +47,22 @@ def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd)
             wm, wl, wacc = [], [], []
             for warp in range(WARPS):
                 m, l, acc = -np.inf, 0.0, np.zeros(hd)
-                for base in range(warp * 32, npos, WARPS * 32):
-                    s, off = np.full(32, -np.inf), np.zeros(32, np.int64)
-                    for lane in range(32):
-                        p = base + lane
+                for base in range(warp * CHUNK, npos, WARPS * CHUNK):
+                    s, off = np.full(CHUNK, -np.inf), np.zeros(CHUNK, np.int64)
+                    for pp in range(CHUNK):  # 4 lanes per position, each a quarter of the 16-byte K chunks
+                        p = base + pp
                         if p < npos:
-                            off[lane] = ((tables[seq[t] * max_blocks + p // bs] * bs + p % bs) * kvh + kv) * hd
-                            s[lane] = kpool[off[lane]:off[lane] + hd].astype(np.float64) @ qs
+                            off[pp] = ((tables[seq[t] * max_blocks + p // bs] * bs + p % bs) * kvh + kv) * hd
+                            k = kpool[off[pp]:off[pp] + hd].astype(np.float64)
+                            s[pp] = sum(k[8 * c:8 * c + 8] @ qs[8 * c:8 * c + 8]
+                                        for qq in range(4) for c in range(qq, hd // 8, 4))
                     mnew = max(m, s.max())
                     corr = np.exp(m - mnew)
                     pr = np.where(np.isfinite(s), np.exp(s - mnew), 0.0)
                     l = l * corr + pr.sum()
                     m = mnew
                     acc *= corr
-                    for j in range(min(32, npos - base)):
+                    for j in range(min(CHUNK, npos - base)):
                         acc += pr[j] * vpool[off[j]:off[j] + hd].astype(np.float64)
                 wm.append(m); wl.append(l); wacc.append(acc)
             gm = max(wm)
