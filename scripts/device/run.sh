@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
         native/test/qspec_bench.cu --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
       timeout 200 ncu --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
         --section MemoryWorkloadAnalysis --section SchedulerStats -k regex:w4 /tmp/qspec_bench profile > "$OUT/ncu.txt" 2>&1
-      r=$?; echo "ncu rc=$r"; grep -E "w4a|w4ax|Duration|Memory Throughput|DRAM Throughput|Achieved Occupancy|Registers Per|Stall|Block Limit" "$OUT/ncu.txt" | head -120 ;;
+      r=$?; echo "ncu rc=$r"; grep -E "w4a|w4ax|Duration|Memory Throughput|DRAM Throughput|L1/TEX Hit|L2 Hit|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy|Stall|Block Limit Reg" "$OUT/ncu.txt" | head -150 ;;
     peer)
       echo "== PyTorch peer"
       mkdir -p "$OUT/peer"
