@@ -316,9 +316,10 @@ static void test_elementwise() {
 // ---------------------------------------------------------------- RoPE + paged KV + attention
 // Sequences with cached history; a batch mixing decode tokens (one per sequence) and a verify run of
 // several consecutive tokens of one sequence. Checks q after RoPE, the pool contents, the attention.
-static void test_rope_attention(int heads, int kv_heads, int hd, int style, int block_size) {
-    const int S = 3, max_blocks = 16, nblocks = S * max_blocks;
-    const int hist[S] = {37, 5, 100};          // positions already cached
+static void test_rope_attention(int heads, int kv_heads, int hd, int style, int block_size, bool long_context = false) {
+    const int S = 3, max_blocks = long_context ? 160 : 16, nblocks = S * max_blocks;
+    const int short_hist[S] = {37, 5, 100}, long_hist[S] = {2000, 5, 1500};
+    const int* hist = long_context ? long_hist : short_hist;  // positions already cached
     const int ntok[S] = {1, 1, 5};             // tokens of this pass (the last sequence verifies 5)
     std::vector<int32_t> seq, pos;
     for (int s = 0; s < S; ++s)
@@ -409,6 +410,18 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     for (size_t i = 0; i < og.size(); ++i) ogd[i] = __half2float(og[i]);
     e = rel_err(ogd, oref);
     report(e < 2e-3, std::string("attention ") + tag, "rel_err=%.2e tol=%.0e", e, 2e-3);
+    // A token's attention must not depend on the other tokens of the pass (a verify pass must
+    // reproduce decode bit for bit): the last token alone, T = 1, gives the bits of its row above.
+    Dev<int32_t> dseq1(std::vector<int32_t>{seq[T - 1]}), dpos1(std::vector<int32_t>{pos[T - 1]});
+    Dev<__half> dout1((size_t)heads * hd);
+    CQ(qspec_attention(dq.p + (size_t)(T - 1) * qd, dkp.p, dvp.p, dseq1.p, dpos1.p, dtab.p, max_blocks, block_size, 1,
+                       heads, kv_heads, hd, dout1.p, nullptr));
+    const auto o1 = dout1.down();
+    size_t differ = 0;
+    for (size_t i = 0; i < o1.size(); ++i)
+        differ += std::memcmp(&o1[i], &og[(size_t)(T - 1) * heads * hd + i], sizeof(__half)) != 0;
+    report(differ == 0, std::string("attention of one token alone = its row in the pass ") + tag,
+           "differing outputs=%.0f of %.0f", (double)differ, (double)o1.size());
 }
 
 int main() {
@@ -452,6 +465,8 @@ int main() {
     test_rope_attention(8, 2, 128, 1, 16);
     test_rope_attention(4, 4, 64, 1, 32);
     test_rope_attention(6, 1, 80, 0, 8);
+    test_rope_attention(8, 2, 128, 1, 16, true);  // 2000 and 1500 cached positions: every CTA and warp busy
+    test_rope_attention(4, 1, 64, 0, 32, true);
     CK(cudaDeviceSynchronize());
     printf("%s: %d passed, %d failed\n", failures ? "FAILED" : "ALL PASSED", passes, failures);
     return failures ? 1 : 0;

@@ -72,6 +72,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--prompts", description = "Prompt file (one per line, or JSONL with a \"prompt\" field).")
     Path prompts;
 
+    @Option(names = "--prompt-tokens", defaultValue = "16",
+            description = "Prompt length of --synthetic runs in tokens, BOS included (default ${DEFAULT-VALUE}); long prompts measure decode over a long context.")
+    int promptTokens;
+
     @Option(names = "--group-size", defaultValue = "128", description = "INT4 group size (32/64/128, 0 = per-channel).")
     int groupSize;
 
@@ -196,10 +200,14 @@ public final class BenchCommand implements Callable<Integer> {
         if (!synthetic) {
             return PromptSets.encode(PromptSets.BUILT_IN, model.tokenizer());
         }
+        if (promptTokens < 1 || promptTokens + maxTokens > model.config().contextLength()) {
+            throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " plus --max-tokens " + maxTokens
+                    + " must be between 1 and the model's context of " + model.config().contextLength() + " tokens");
+        }
         SplittableRandom random = new SplittableRandom(99);
         List<int[]> ids = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
-            int[] p = new int[16];
+            int[] p = new int[promptTokens];
             p[0] = model.tokenizer().bosId().orElse(0);
             for (int j = 1; j < p.length; j++) {
                 p[j] = 32 + random.nextInt(90);
