@@ -133,6 +133,18 @@ class CliTest {
     }
 
     @Test
+    void syntheticBenchTakesLongPromptsWithinTheContextAndRefusesLongerOnes(@TempDir Path out) throws Exception {
+        Run r = run("bench", "--synthetic", "tiny", "--alpha", "0.9", "--batch", "1", "--max-tokens", "4", "--requests", "1",
+                "--prompt-tokens", "300", "--modes", "w4a16", "--backend", "cpu", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(Files.readString(out.resolve("bench.csv"))).contains("w4a16");
+        Run refused = run("bench", "--synthetic", "tiny", "--alpha", "0.9", "--prompt-tokens", "5000", "--backend", "cpu",
+                "--out", out.toString());
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.err()).contains("--prompt-tokens 5000").contains("context of 1024 tokens");
+    }
+
+    @Test
     void evalReportsQSpecEqualsW4A16(@TempDir Path out) {
         Path prompts = out.resolve("prompts.txt");
         try {
