@@ -65,22 +65,39 @@ __device__ __forceinline__ void reduce_store(const Tile& tl, const float (&acc)[
 // 8*MT tokens (grid x), so all its warps share one activation tile per step.
 constexpr int CROWS = WK * 16;
 
+// Returned by a cluster launch that cannot run here: the caller takes the warp-split kernel.
+constexpr int CLUSTERS_UNAVAILABLE = -1;
+
 // Launches a cluster kernel: grid z = the WK slices of one cluster. (A launch attribute rather than
-// __cluster_dims__, which the sm_80/86/89 builds of the library would reject.)
+// __cluster_dims__, which the sm_80/86/89 builds of the library would reject.) A device that refuses
+// clusters of WK CTAs (a MIG slice, say) is remembered and gets CLUSTERS_UNAVAILABLE from then on.
 template <class... Params, class... Args>
 inline int launch_cluster_kernel(void (*kernel)(Params...), dim3 grid, cudaStream_t st, Args... args) {
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = grid;
-    cfg.blockDim = dim3(WK * 32);
-    cfg.stream = st;
+    static signed char refused[64];  // per device: 1 once a cluster launch was refused
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
+        (void)cudaGetLastError();
+        return CLUSTERS_UNAVAILABLE;
+    }
+    if (refused[dev]) return CLUSTERS_UNAVAILABLE;
     cudaLaunchAttribute attr[1];
     attr[0].id = cudaLaunchAttributeClusterDimension;
     attr[0].val.clusterDim.x = 1;
     attr[0].val.clusterDim.y = 1;
     attr[0].val.clusterDim.z = WK;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = dim3(WK * 32);
+    cfg.stream = st;
     cfg.attrs = attr;
     cfg.numAttrs = 1;
-    return (int)cudaLaunchKernelEx(&cfg, kernel, args...);
+    const cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, args...);
+    if (e == cudaErrorInvalidClusterSize || e == cudaErrorNotSupported) {
+        (void)cudaGetLastError();
+        refused[dev] = 1;
+        return CLUSTERS_UNAVAILABLE;
+    }
+    return (int)e;
 }
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900

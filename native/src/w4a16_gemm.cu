@@ -345,10 +345,11 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
-        if (M <= 8) return launch_cluster<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-        if (M <= 16) return launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-        if (M <= 32) return launch_cluster<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-        return launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+        const int e = M <= 8    ? launch_cluster<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
+                      : M <= 16 ? launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
+                      : M <= 32 ? launch_cluster<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
+                                : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+        if (e != w4::CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
     if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
