@@ -2,7 +2,7 @@
 //
 // Tensor cores for every M, tiled as in w4_tiles.cuh (weights = A operand of m16n8k16, tokens = B):
 // a thread unpacks the nibbles of its two weight rows to fp16 in registers (magic-number LOP3
-// trick, w4::int4_to_half2x4) and feeds them to the MMA with fp32 accumulation.
+// trick, int4_to_half2x4 in common.cuh) and feeds them to the MMA with fp32 accumulation.
 //  - group % 128 == 0 (FOLD): a 128-input step lies inside one scale group, so the MMAs take the
 //    raw codes q (exact in fp16), and each step's fp32 sums are scaled once per output: the thread's
 //    output rows are its own weight rows, so the scale is one load per row per step.
@@ -220,7 +220,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // shared memory in slice order, 0 + P0 + P1 + ... + P7: the order of w4a16_kernel's block reduction,
 // so both kernels give the same bits and either may serve any M.
 using w4::CROWS;
-constexpr int XROW = 20;        // uint4 units per token row of the tile: 16 used, padded against bank conflicts
+constexpr int XROW = 20;  // uint4 units per token row of the tile: 16 used, padded against bank conflicts
 
 template <int MT>
 struct ClusterSmem {
@@ -239,7 +239,6 @@ __global__ void __launch_bounds__(WK * 32, MT <= 2 ? 2 : 1)
                          const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K, int group,
                          bool vec) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
-
     __shared__ uint4 smem[ClusterSmem<MT>::units];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int slice = blockIdx.z, m_base = blockIdx.x * MT * 8, n_base = blockIdx.y * CROWS + warp * 16;
