@@ -60,8 +60,9 @@ int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int gro
                                int8_t* xq, float* xscale, qspec_stream_t stream);
 
 /* Draft GEMM (W4A8 / W4A4 held in int8): INT8 tensor-core MMA (m16n8k32 s8) for every M. For
- * bits = 4 with group % 128 == 0 an s4 MMA path (m16n8k64, INT4 tensor cores of sm_80/86/89) exists; it is taken only with the environment variable QSPEC_S4=1 on a compute
- * capability 8.x device, or QSPEC_S4=force anywhere (testing). int32 accumulation per group,
+ * bits = 4 with group % 128 == 0 an s4 MMA path (m16n8k64, INT4 tensor cores of sm_80/86/89)
+ * exists; it is taken only with the environment variable QSPEC_S4=1 on a compute capability 8.x
+ * device, or QSPEC_S4=force anywhere (testing). int32 accumulation per group,
  * y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g. */
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                     const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits,
