@@ -12,6 +12,9 @@
 # Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
 set -o pipefail
 g=${QSPEC_STAGE:-$(pwd)/.device/gpu}
+# the kernel benchmark's sources: a staged branch's own (scripts/device/stage-branch.sh), else this checkout's
+bsrc=$(pwd)/native
+[ -d "$g/native/bench-src" ] && bsrc=$g/native/bench-src
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 rc=0
@@ -30,7 +33,7 @@ while [ $# -gt 0 ]; do
       echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test.txt") PASS"; grep -v ^PASS "$OUT/native-test.txt" | head -40
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       echo "== native: kernel benchmark"
-      nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu --cudart=shared \
+      nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a "$bsrc/test/qspec_bench.cu" --cudart=shared \
         -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
@@ -42,8 +45,8 @@ while [ $# -gt 0 ]; do
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     profile)
       echo "== ncu profile of the GEMMs"
-      [ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a \
-        native/test/qspec_bench.cu --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
+      [ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a \
+        "$bsrc/test/qspec_bench.cu" --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
       timeout 200 ncu --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
         --section MemoryWorkloadAnalysis --section SchedulerStats -k regex:w4 /tmp/qspec_bench profile > "$OUT/ncu.txt" 2>&1
       r=$?; echo "ncu rc=$r"; grep -E "w4a|w4ax|Duration|Memory Throughput|DRAM Throughput|L1/TEX Hit|L2 Hit|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy|Stall|Block Limit Reg" "$OUT/ncu.txt" | head -150 ;;
