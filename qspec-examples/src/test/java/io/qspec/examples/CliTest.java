@@ -142,6 +142,10 @@ class CliTest {
                 "--out", out.toString());
         assertThat(refused.exit()).isNotZero();
         assertThat(refused.err()).contains("--prompt-tokens 5000").contains("context of 1024 tokens");
+        Run withModel = run("bench", "--model", models().resolve("stories260K/stories260K.gguf").toString(),
+                "--prompt-tokens", "100", "--backend", "cpu", "--out", out.toString());
+        assertThat(withModel.exit()).isNotZero();
+        assertThat(withModel.err()).contains("--prompt-tokens").contains("--prompts FILE");
     }
 
     @Test

@@ -72,9 +72,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--prompts", description = "Prompt file (one per line, or JSONL with a \"prompt\" field).")
     Path prompts;
 
-    @Option(names = "--prompt-tokens", defaultValue = "16",
-            description = "Prompt length of --synthetic runs in tokens, BOS included (default ${DEFAULT-VALUE}); long prompts measure decode over a long context.")
-    int promptTokens;
+    @Option(names = "--prompt-tokens",
+            description = "Prompt length of --synthetic runs in tokens, BOS included (default 16); long prompts measure decode over a long context.")
+    Integer promptTokens;
 
     @Option(names = "--group-size", defaultValue = "128", description = "INT4 group size (32/64/128, 0 = per-channel).")
     int groupSize;
@@ -194,20 +194,25 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private List<int[]> promptIds(Model model, boolean synthetic) {
+        if (promptTokens != null && (prompts != null || !synthetic)) {
+            throw new IllegalArgumentException("--prompt-tokens sets the length of the random prompts of a --synthetic run;"
+                    + " to bench given prompts, pass them with --prompts FILE instead");
+        }
         if (prompts != null) {
             return PromptSets.encode(PromptSets.read(prompts), model.tokenizer());
         }
         if (!synthetic) {
             return PromptSets.encode(PromptSets.BUILT_IN, model.tokenizer());
         }
-        if (promptTokens < 1 || promptTokens + maxTokens > model.config().contextLength()) {
-            throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " plus --max-tokens " + maxTokens
+        int length = promptTokens != null ? promptTokens : 16;
+        if (length < 1 || length + maxTokens > model.config().contextLength()) {
+            throw new IllegalArgumentException("--prompt-tokens " + length + " plus --max-tokens " + maxTokens
                     + " must be between 1 and the model's context of " + model.config().contextLength() + " tokens");
         }
         SplittableRandom random = new SplittableRandom(99);
         List<int[]> ids = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
-            int[] p = new int[promptTokens];
+            int[] p = new int[length];
             p[0] = model.tokenizer().bosId().orElse(0);
             for (int j = 1; j < p.length; j++) {
                 p[j] = 32 + random.nextInt(90);
