@@ -24,11 +24,12 @@ public final class Kernels {
         this.stream = stream;
     }
 
-    /** Verify GEMM (W4A16): {@code y[M, N] = x_f16[M, K] W^T}. */
-    public void w4a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m) {
+    /** Verify GEMM (W4A16): {@code y[M, N] = x_f16[M, K] W^T}, or with {@code accumulate} {@code y += x W^T}. */
+    public void w4a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, boolean accumulate) {
         requireA16Gemm(x, ldx, w, y, ldy, m);
         CudaCalls.check(QSpecKernels.qspec_w4a16_gemm(x.pointer(), ldx, w.packed().pointer(), w.scales().pointer(),
-                y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), stream), "qspec_w4a16_gemm(" + w.name() + ")");
+                y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), accumulate ? 1 : 0, stream),
+                "qspec_w4a16_gemm(" + w.name() + ")");
     }
 
     /** {@code out_f16[n, k] = scale[n, k / group] * q[n, k]} for {@code k < K}: the dense copy of {@code w} (W16A16). */
@@ -47,11 +48,12 @@ public final class Kernels {
                 xscale.pointer(), stream), "qspec_quantize_activations");
     }
 
-    /** Draft GEMM (W4A8 / W4A4) over quantized activations. */
-    public void w4axGemm(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int ldy, int m, int bits) {
+    /** Draft GEMM (W4A8 / W4A4) over quantized activations; {@code accumulate} adds to {@code y}. */
+    public void w4axGemm(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int ldy, int m, int bits,
+                         boolean accumulate) {
         requireQuantizedGemm(xq, xscale, w, y, ldy, m, bits);
         CudaCalls.check(QSpecKernels.qspec_w4ax_gemm(xq.pointer(), xscale.pointer(), w.packed().pointer(),
-                w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, stream),
+                w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, accumulate ? 1 : 0, stream),
                 "qspec_w4ax_gemm(" + w.name() + ", A" + bits + ")");
     }
 
