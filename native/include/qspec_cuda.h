@@ -86,6 +86,11 @@ int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int 
 int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps,
                       qspec_stream_t stream);
 
+/* SwiGLU fused with draft activation quantization: the values of qspec_swiglu_f16 (gate, up rows ld
+ * apart) quantized as qspec_quantize_activations would (xq int8 [M, Hp], xscale [M, groups]). */
+int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits,
+                          int8_t* xq, float* xscale, qspec_stream_t stream);
+
 /* RMSNorm fused with draft activation quantization (outputs as qspec_quantize_activations). */
 int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D,
                            int group, int bits, float eps, qspec_stream_t stream);

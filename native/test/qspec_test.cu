@@ -248,6 +248,26 @@ static void test_rmsnorm_quantize(int M, int D, int group, int bits) {
     check_quant(name, rmsnorm_ref(x, w, M, D, 1e-5), M, D, group, bits, dq.down(), ds.down());
 }
 
+// The fused SwiGLU + quantizer must give the bytes of qspec_swiglu_f16 followed by
+// qspec_quantize_activations (codes, scales and the zeroed padding).
+static void test_swiglu_quantize(int M, int H, int group, int bits) {
+    const int ld = 2 * H + 3, groups = (H + group - 1) / group, Hp = groups * group;
+    auto gu = rand_f32((size_t)M * ld, -6.f, 6.f);
+    Dev<float> dgu(gu);
+    Dev<__half> dh((size_t)M * H);
+    Dev<int8_t> dq1(std::vector<int8_t>((size_t)M * Hp, 77)), dq2(std::vector<int8_t>((size_t)M * Hp, 77));
+    Dev<float> ds1(std::vector<float>((size_t)M * groups, POISON)), ds2(std::vector<float>((size_t)M * groups, POISON));
+    CQ(qspec_swiglu_f16(dgu.p, dgu.p + H, ld, dh.p, M, H, nullptr));
+    CQ(qspec_quantize_activations(dh.p, H, M, H, group, bits, dq1.p, ds1.p, nullptr));
+    CQ(qspec_swiglu_quantize(dgu.p, dgu.p + H, ld, M, H, group, bits, dq2.p, ds2.p, nullptr));
+    const auto q1 = dq1.down(), q2 = dq2.down();
+    const auto s1 = ds1.down(), s2 = ds2.down();
+    const bool same = q1 == q2 && std::memcmp(s1.data(), s2.data(), s1.size() * sizeof(float)) == 0;
+    char name[128];
+    snprintf(name, sizeof name, "swiglu_quantize A%d M=%d H=%d group=%d = swiglu_f16 then quantize", bits, M, H, group);
+    report(same, name, "bitwise (%.0f codes, tol %.0f)", (double)q1.size(), 0.0);
+}
+
 // ---------------------------------------------------------------- element-wise
 static void test_elementwise() {
     for (const int D : {4096 + 24, 4096 + 26}) {  // rmsnorm_f16: the register path (D % 4 == 0) and the other
@@ -479,6 +499,8 @@ int main() {
             test_quantize(17, K, 32, bits);
             test_rmsnorm_quantize(3, K, 128, bits);
             test_rmsnorm_quantize(1, K, 64, bits);
+            test_swiglu_quantize(3, K, 128, bits);
+            test_swiglu_quantize(2, K, 32, bits);
         }
     test_elementwise();
     // ragged K (K % group != 0, K < group, K % 8 != 0), ldo = K (cuBLAS lda) and padded (odd, and a multiple of 8)

@@ -5,6 +5,7 @@
  * scale = max|x| / qmax, paged KV cache) in the simplest possible loops. Test-only: never shipped.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -225,6 +226,16 @@ int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, 
             out[(long)m * H + j] = (half)(g / (1.f + expf(-g)) * up[(long)m * ld + j]);
         }
     return 0;
+}
+
+int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq,
+                          float* xscale, void* stream) {
+    half* h = malloc((size_t)M * H * sizeof(half));
+    if (h == NULL) return 2; /* cudaErrorMemoryAllocation */
+    qspec_swiglu_f16(gate, up, ld, h, M, H, stream);
+    int status = qspec_quantize_activations(h, H, M, H, group, bits, xq, xscale, stream);
+    free(h);
+    return status;
 }
 
 int qspec_f32_to_f16(const float* x, void* y_f16, long n, void* stream) {

@@ -276,8 +276,15 @@ public final class CudaModelRunner implements ModelRunner {
             kernels.rmsnormF16(work.residual, w.ffnNorm(), work.half, t, dim, eps);
             a16Gemm(work.half, dim, w.gateUp(), work.gateUp, 2 * hidden, t, precision, false);
         }
-        kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
-        addLinearFromHalf(work.half, hidden, w.down(), work.residual, t, precision);
+        if (precision.quantizesActivations()) {  // SwiGLU and the down projection's quantizer in one kernel
+            int bits = precision.activationBits();
+            kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), bits, work.quantized,
+                    work.quantScales);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.down(), work.residual, dim, t, bits, true);
+        } else {
+            kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
+            a16Gemm(work.half, hidden, w.down(), work.residual, dim, t, precision, true);
+        }
     }
 
     /** {@code y += x W^T} for an fp16 input: directly (verify, W16A16), or after quantizing it (draft). */

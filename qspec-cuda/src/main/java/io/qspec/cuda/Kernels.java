@@ -129,6 +129,19 @@ public final class Kernels {
                 "qspec_swiglu_f16");
     }
 
+    /**
+     * SwiGLU of the fused gate|up GEMM output quantized for the draft's down projection: the values of
+     * {@link #swigluF16} quantized as {@link #quantizeActivations} would, in one kernel.
+     */
+    public void swigluQuantize(DeviceBuffer gateUp, int ld, int m, int h, int group, int bits, DeviceBuffer xq,
+                               DeviceBuffer xscale) {
+        requireMatrix("gate|up rows", gateUp, m, 2 * h, ld, 4);
+        requireQuantizedOutput(xq, xscale, m, h, group, bits);
+        DeviceBuffer up = gateUp.slice((long) h * 4, gateUp.bytes() - (long) h * 4);
+        CudaCalls.check(QSpecKernels.qspec_swiglu_quantize(gateUp.pointer(), up.pointer(), ld, m, h, group, bits,
+                xq.pointer(), xscale.pointer(), stream), "qspec_swiglu_quantize");
+    }
+
     /** fp32 → fp16, {@code n} elements. */
     public void f32ToF16(DeviceBuffer x, DeviceBuffer y, long n) {
         requirePositive("n", n);

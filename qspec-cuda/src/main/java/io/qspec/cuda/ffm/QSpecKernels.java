@@ -58,6 +58,8 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_attention$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_swiglu_quantize$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_f16$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_f32_to_f16$DESC = FunctionDescriptor.of(C_INT,
@@ -79,6 +81,7 @@ public final class QSpecKernels {
         static final MethodHandle qspec_rope_write_kv = LIB.downcall("qspec_rope_write_kv", qspec_rope_write_kv$DESC);
         static final MethodHandle qspec_attention = LIB.downcall("qspec_attention", qspec_attention$DESC);
         static final MethodHandle qspec_swiglu_f16 = LIB.downcall("qspec_swiglu_f16", qspec_swiglu_f16$DESC);
+        static final MethodHandle qspec_swiglu_quantize = LIB.downcall("qspec_swiglu_quantize", qspec_swiglu_quantize$DESC);
         static final MethodHandle qspec_f32_to_f16 = LIB.downcall("qspec_f32_to_f16", qspec_f32_to_f16$DESC);
         static final MethodHandle qspec_add_inplace = LIB.downcall("qspec_add_inplace", qspec_add_inplace$DESC);
         static final MethodHandle qspec_argmax = LIB.downcall("qspec_argmax", qspec_argmax$DESC);
@@ -206,6 +209,16 @@ public final class QSpecKernels {
                     blockSize, t, heads, kvHeads, headDim, out, stream);
         } catch (Throwable t2) {
             throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq, float* xscale, qspec_stream_t stream)} */
+    public static int qspec_swiglu_quantize(MemorySegment gate, MemorySegment up, int ld, int m, int h, int group, int bits,
+                                            MemorySegment xq, MemorySegment xscale, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_swiglu_quantize.invokeExact(gate, up, ld, m, h, group, bits, xq, xscale, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
         }
     }
 
