@@ -43,16 +43,18 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 2
+#define QSPEC_ABI_VERSION 3
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
 
 /* Verify GEMM (W4A16): x fp16 [M, ldx >= K]; y fp32 [M, ldy >= N].
  * Tensor-core MMA (m16n8k16, fp32 accumulation) for every M. Row m of y is bit for bit the same
- * whatever M is (the verify pass must reproduce one-token decoding exactly). */
+ * whatever M is (the verify pass must reproduce one-token decoding exactly).
+ * accumulate != 0: y += x W^T (each y element read and written once; the residual add of the wo and
+ * down projections fused into the GEMM, with the fp32 addition a separate add would do). */
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
-                     float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream);
+                     float* y, int ldy, int M, int N, int K, int group, int accumulate, qspec_stream_t stream);
 
 /* Quantizes activations per token and per group along K: xq int8 [M, Kp] (padding zeroed),
  * xscale fp32 [M, groups_per_row]; bits = 8 (A8) or 4 (A4). Input fp16 [M, ldx]. */
@@ -63,10 +65,10 @@ int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int gro
  * bits = 4 with group % 128 == 0 an s4 MMA path (m16n8k64, INT4 tensor cores of sm_80/86/89)
  * exists; it is taken only with the environment variable QSPEC_S4=1 on a compute capability 8.x
  * device, or QSPEC_S4=force anywhere (testing). int32 accumulation per group,
- * y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g. */
+ * y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g (accumulate != 0: added to y, as for W4A16). */
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                     const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits,
-                    qspec_stream_t stream);
+                    int accumulate, qspec_stream_t stream);
 
 /* Dense copy of an INT4 matrix for the W16A16 baseline (cuBLAS fp16 GEMM): out fp16 [N, ldo >= K],
  * out[n][k] = fp16(w_scales[n, k/group] * q[n][k]) for k < K (scale * q is exact in fp32 and rounded
@@ -83,6 +85,11 @@ int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int 
 /* y fp16 [M, D] = x / rms(x) * w   (true RMSNorm: no mean subtraction). */
 int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps,
                       qspec_stream_t stream);
+
+/* SwiGLU fused with draft activation quantization: the values of qspec_swiglu_f16 (gate, up rows ld
+ * apart) quantized as qspec_quantize_activations would (xq int8 [M, Hp], xscale [M, groups]). */
+int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits,
+                          int8_t* xq, float* xscale, qspec_stream_t stream);
 
 /* RMSNorm fused with draft activation quantization (outputs as qspec_quantize_activations). */
 int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D,

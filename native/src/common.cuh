@@ -111,6 +111,9 @@ __device__ __forceinline__ void int4_to_s8x8(uint32_t w, uint32_t& lo, uint32_t&
     hi = (((w >> 4) & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
 }
 
+// SwiGLU of one element, rounded to fp16 as the A16 GEMM input (and the draft quantizer's input).
+__device__ __forceinline__ half swiglu_f16(float g, float u) { return __float2half(g / (1.f + expf(-g)) * u); }
+
 // cp.async: global -> shared copies that need no registers and complete in order of commit groups.
 // valid == false zero-fills the destination without reading global memory (src must still be a
 // mapped address). .ca keeps the line in L1: activations are re-read by the SM's other warps.

@@ -22,8 +22,7 @@ __global__ void swiglu_kernel(const float* __restrict__ gate, const float* __res
                               half* __restrict__ out, int H, long n) {
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
         const long at = (i / H) * ld + i % H;  // gate and up rows are ld apart (the fused gate|up GEMM output)
-        const float g = gate[at];
-        out[i] = __float2half(g / (1.f + expf(-g)) * up[at]);
+        out[i] = swiglu_f16(gate[at], up[at]);
     }
 }
 

@@ -99,7 +99,31 @@ __global__ void __launch_bounds__(1024) rmsnorm_quantize_reg_kernel(const float*
     }
 }
 
+// SwiGLU fused with the quantization of its output (the draft's down-projection input): one warp per
+// group, the same values as qspec_swiglu_f16 followed by qspec_quantize_activations.
+__global__ void swiglu_quantize_kernel(const float* __restrict__ gate, const float* __restrict__ up, int ld, int M,
+                                       int H, int group, float qmax, int8_t* __restrict__ xq, float* __restrict__ xs) {
+    const int groups = (H + group - 1) / group, Hp = groups * group;
+    const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (item >= M * groups) return;
+    const int m = item / groups, gi = item % groups, k0 = gi * group;
+    const float* g = gate + (long)m * ld;
+    const float* u = up + (long)m * ld;
+    quantize_group([&](int e) { return k0 + e < H ? __half2float(swiglu_f16(g[k0 + e], u[k0 + e])) : 0.f; }, group,
+                   qmax, xq + (long)m * Hp + k0, xs + (long)m * groups + gi);
+}
+
 }  // namespace
+
+QSPEC_API int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits,
+                                    int8_t* xq, float* xscale, qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4) || ld < H) return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || H <= 0) return 0;
+    const int items = M * ceil_div(H, group);
+    swiglu_quantize_kernel<<<ceil_div(items, 8), 256, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        gate, up, ld, M, H, group, bits == 8 ? 127.f : 7.f, xq, xscale);
+    return qspec_launch_status();
+}
 
 QSPEC_API int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits,
                                          int8_t* xq, float* xscale, qspec_stream_t stream) {

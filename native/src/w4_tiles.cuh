@@ -36,11 +36,15 @@ struct Tile {
 // y = row blocks.
 inline dim3 grid_of(int M, int N, int NT, int MT) { return dim3(ceil_div(M, MT * 8), ceil_div(N, NT * 16)); }
 
+// Every output is stored once: y = sum, or (accumulate) y = y + sum — the residual add of the wo and
+// down projections, in the same fp32 addition a separate add kernel would do.
+__device__ __forceinline__ void store_output(float* y, float sum, bool accumulate) { *y = accumulate ? *y + sum : sum; }
+
 // Sums the WK warps' accumulators (warp order, deterministic) and stores y[m][n] for m < M, n < N.
 // acc[mt][i][c]: c = 0, 1 -> row g, tokens 2t, 2t + 1; c = 2, 3 -> row g + 8, the same tokens.
 template <int MT, int NT>
 __device__ __forceinline__ void reduce_store(const Tile& tl, const float (&acc)[MT][NT][4], float* red,
-                                             float* __restrict__ y, int ldy, int M, int N) {
+                                             float* __restrict__ y, int ldy, int M, int N, bool accumulate) {
     constexpr int FR = MT * NT * 4;
 #pragma unroll
     for (int a = 0; a < MT; ++a)
@@ -56,7 +60,7 @@ __device__ __forceinline__ void reduce_store(const Tile& tl, const float (&acc)[
         const int idx = e >> 5, ln = e & 31, c = idx & 3, i = (idx >> 2) % NT, mt = (idx >> 2) / NT;
         const int n = tl.n_base + i * 16 + (ln >> 2) + (c >= 2 ? 8 : 0);
         const int m = tl.m_base + mt * 8 + 2 * (ln & 3) + (c & 1);
-        if (m < M && n < N) y[(long)m * ldy + n] = sum;
+        if (m < M && n < N) store_output(y + (long)m * ldy + n, sum, accumulate);
     }
 }
 
@@ -106,7 +110,7 @@ inline int launch_cluster_kernel(void (*kernel)(Params...), dim3 grid, cudaStrea
 // longer in use by the caller. acc[mt][0][c] as in reduce_store, for this warp's rows.
 template <int MT>
 __device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][1][4], float* red, float* __restrict__ y,
-                                                     int ldy, int M, int N) {
+                                                     int ldy, int M, int N, bool accumulate) {
     constexpr int FR = MT * 4;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, slice = blockIdx.z;
 #pragma unroll
@@ -123,7 +127,7 @@ __device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][1][4
         const int w = e / (FR * 32), idx = (e >> 5) % FR, ln = e & 31, c = idx & 3, mt = idx >> 2;
         const int n = blockIdx.y * CROWS + w * 16 + (ln >> 2) + (c >= 2 ? 8 : 0);
         const int m = blockIdx.x * MT * 8 + mt * 8 + 2 * (ln & 3) + (c & 1);
-        if (m < M && n < N) y[(long)m * ldy + n] = sum;
+        if (m < M && n < N) store_output(y + (long)m * ldy + n, sum, accumulate);
     }
     cluster.sync();  // keep this CTA's partial sums alive until the cluster has read them
 }

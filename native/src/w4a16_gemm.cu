@@ -129,7 +129,7 @@ constexpr size_t smem_bytes() { return (size_t)WK * STAGES * MT * 4 * 32 * sizeo
 template <int MT, int NT, bool FOLD>
 __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     w4a16_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
-                 float* __restrict__ y, int ldy, int M, int N, int K, int group, bool vec) {
+                 float* __restrict__ y, int ldy, int M, int N, int K, int group, bool vec, bool accumulate) {
     __shared__ float red[WK * MT * NT * 4 * 32];
     extern __shared__ uint4 xsm_all[];
     const w4::Tile tl(NT, MT);
@@ -209,7 +209,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
         slot = slot == STAGES - 1 ? 0 : slot + 1;
     }
     cp_async_wait<0>();
-    w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N);
+    w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -237,7 +237,7 @@ template <int MT, bool FOLD>
 __global__ void __launch_bounds__(WK * 32, MT <= 2 ? 2 : 1)
     w4a16_cluster_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp,
                          const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K, int group,
-                         bool vec) {
+                         bool vec, bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     __shared__ uint4 smem[ClusterSmem<MT>::units];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
@@ -301,22 +301,22 @@ __global__ void __launch_bounds__(WK * 32, MT <= 2 ? 2 : 1)
     cp_async_wait<0>();
     __syncthreads();  // the ring is reused for the partial sums
 
-    w4::cluster_reduce_store<MT>(acc, reinterpret_cast<float*>(smem), y, ldy, M, N);
+    w4::cluster_reduce_store<MT>(acc, reinterpret_cast<float*>(smem), y, ldy, M, N, accumulate);
 #endif
 }
 
 template <int MT>
 int launch_cluster(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
-                   int group, cudaStream_t st) {
+                   int group, bool accumulate, cudaStream_t st) {
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
     const dim3 grid(ceil_div(M, MT * 8), ceil_div(N, CROWS), WK);
     return w4::launch_cluster_kernel(group % KSTEP == 0 ? w4a16_cluster_kernel<MT, true> : w4a16_cluster_kernel<MT, false>,
-                                     grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
+                                     grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
 }
 
 template <int MT, int NT>
 int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
-           int group, cudaStream_t st) {
+           int group, bool accumulate, cudaStream_t st) {
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
     const dim3 grid = w4::grid_of(M, N, NT, MT);
     const size_t smem = smem_bytes<MT>();
@@ -325,14 +325,15 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     static unsigned long long smem_allowed[2];  // devices opted in, per kernel variant
     if (const int e = allow_dynamic_smem(kernel, smem + sizeof(float) * WK * MT * NT * 4 * 32, smem_allowed[fold]))
         return e;
-    kernel<<<grid, WK * 32, smem, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec);
+    kernel<<<grid, WK * 32, smem, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
     return qspec_launch_status();
 }
 
 }  // namespace
 
 QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
-                               float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream) {
+                               float* y, int ldy, int M, int N, int K, int group, int accumulate,
+                               qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || N <= 0 || K <= 0) return 0;
@@ -344,13 +345,13 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
-        const int e = M <= 8    ? launch_cluster<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
-                      : M <= 16 ? launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
-                      : M <= 32 ? launch_cluster<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st)
-                                : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+        const int e = M <= 8    ? launch_cluster<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
+                      : M <= 16 ? launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
+                      : M <= 32 ? launch_cluster<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
+                                : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
         if (e != w4::CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
-    if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
-    return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, st);
+    if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+    if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+    return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
 }

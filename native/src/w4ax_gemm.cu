@@ -135,7 +135,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
                                                                      const uint8_t* __restrict__ wp,
                                                                      const half* __restrict__ ws,
                                                                      float* __restrict__ y, int ldy, int M,
-                                                                     int N, int K, int group) {
+                                                                     int N, int K, int group, bool accumulate) {
     __shared__ float red[WK * MT * NT * 4 * 32];
     extern __shared__ uint2 xsm_all[];
     const w4::Tile tl(NT, MT);
@@ -224,7 +224,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
         slot = slot == STAGES - 1 ? 0 : slot + 1;
     }
     cp_async_wait<0>();
-    w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N);
+    w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
 }
 
 // Whether A4 takes the s4 MMA. QSPEC_S4=1: on devices with INT4 tensor cores (compute capability
@@ -244,7 +244,7 @@ bool use_s4() {
 
 template <int MT, int NT>
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
-           int N, int K, int group, int bits, cudaStream_t st) {
+           int N, int K, int group, int bits, bool accumulate, cudaStream_t st) {
     const dim3 grid = w4::grid_of(M, N, NT, MT);
     const int variant = group % KSTEP != 0 ? 0 : bits == 4 && use_s4() ? 2 : 1;
     auto kernel = variant == 0 ? w4ax_kernel<MT, NT, false, false>
@@ -253,7 +253,7 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
     static unsigned long long smem_allowed[3];  // devices opted in, per kernel variant
     if (const int e = allow_dynamic_smem(kernel, smem + sizeof(float) * WK * MT * NT * 4 * 32, smem_allowed[variant]))
         return e;
-    kernel<<<grid, WK * 32, smem, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group);
+    kernel<<<grid, WK * 32, smem, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
     return qspec_launch_status();
 }
 
@@ -261,14 +261,14 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
 
 QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                               const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group,
-                              int bits, qspec_stream_t stream) {
+                              int bits, int accumulate, qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4)) return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(xq) % 16 != 0 || reinterpret_cast<uintptr_t>(w_packed) % 16 != 0)
         return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
-    if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
-    return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, st);
+    if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
+    if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
+    return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
 }

@@ -83,8 +83,8 @@ static int profile(cudaStream_t st) {
         const size_t wbytes = (size_t)c.N * c.K / 2;
         fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(w.p + wbytes), (size_t)c.N * (c.K / group), 0.005f, 0.05f, 7);
         CQ(qspec_quantize_activations(x.p, c.K, c.M, c.K, group, 8, xq.p, xs.p, st));
-        CQ(qspec_w4a16_gemm(x.p, c.K, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, st));
-        CQ(qspec_w4ax_gemm(xq.p, xs.p, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 8, st));
+        CQ(qspec_w4a16_gemm(x.p, c.K, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 0, st));
+        CQ(qspec_w4ax_gemm(xq.p, xs.p, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 8, 0, st));
         CK(cudaStreamSynchronize(st));
         printf("profiled K=%d N=%d M=%d\n", c.K, c.N, c.M);
     }
@@ -167,10 +167,10 @@ int main(int argc, char** argv) {
             auto wp = [&](int i) { return w4.p + (size_t)(i % used) * stride; };
             CQ(qspec_quantize_activations(x.p, s.K, M, s.K, group, 8, xq.p, xs.p, st));
             const double t16 = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm(x.p, s.K, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, st));
+                CQ(qspec_w4a16_gemm(x.p, s.K, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, 0, st));
             });
             const double t8 = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, 8, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, 8, 0, st));
             });
             const double tcb = quick ? 1.0 : time_graph(st, [&](int i) {
                 cublasGemmEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, s.N, M, s.K, &one, w16.p + (size_t)(i % copies16) * stride16,

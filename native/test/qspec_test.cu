@@ -28,6 +28,26 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
 static const float POISON = NAN;
 
 // ---------------------------------------------------------------- GEMMs
+static std::vector<float> rand_f32(size_t n, float lo, float hi) {
+    std::vector<float> v(n);
+    for (auto& e : v) e = urand(lo, hi);
+    return v;
+}
+
+// An accumulating GEMM must leave y0 + sums (fp32, bit for bit, the sums of the plain call) in
+// [M, N] and y0 untouched in the ldy padding.
+static void report_accumulated(const char* name, const std::vector<float>& y0, const std::vector<float>& sums,
+                               const std::vector<float>& got, int M, int N, int ldy) {
+    size_t differ = 0;
+    for (int m = 0; m < M; ++m)
+        for (int n = 0; n < ldy; ++n) {
+            const size_t i = (size_t)m * ldy + n;
+            const float want = n < N ? y0[i] + sums[i] : y0[i];
+            differ += std::memcmp(&want, &got[i], sizeof(float)) != 0;
+        }
+    report(differ == 0, name, "differing outputs=%.0f of %.0f", (double)differ, (double)y0.size());
+}
+
 static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
     Int4W W(N, K, group);
     const int ldx = K + ldx_pad, ldy = N + 3;
@@ -36,7 +56,7 @@ static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
     Dev<uint8_t> dw(W.packed);
     Dev<__half> ds(W.scales);
     Dev<float> dy(std::vector<float>((size_t)M * ldy, POISON));
-    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dy.p, ldy, M, N, K, group, nullptr));
+    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dy.p, ldy, M, N, K, group, 0, nullptr));
     auto y = dy.down();
     std::vector<double> got, ref;
     bool pad_ok = true;
@@ -53,6 +73,12 @@ static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
     char name[128];
     snprintf(name, sizeof name, "w4a16_gemm M=%d N=%d K=%d group=%d ldx=%d", M, N, K, group, ldx);
     report(e < 2e-3, name, "rel_err=%.2e tol=%.0e", e, 2e-3);
+    // accumulate: y0 + the same sums, element by element (the residual add in the epilogue)
+    auto y0 = rand_f32((size_t)M * ldy, -8.f, 8.f);
+    Dev<float> dacc(y0);
+    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dacc.p, ldy, M, N, K, group, 1, nullptr));
+    snprintf(name, sizeof name, "w4a16_gemm accumulate M=%d N=%d K=%d group=%d", M, N, K, group);
+    report_accumulated(name, y0, y, dacc.down(), M, N, ldy);
 }
 
 // QSpec's exactness needs row m of the verify GEMM to be the same bits whatever M is: a verify pass
@@ -67,11 +93,11 @@ static void test_w4a16_m_invariance(int N, int K, int group) {
     Dev<uint8_t> dw(W.packed);
     Dev<__half> ds(W.scales);
     Dev<float> full(std::vector<float>((size_t)MAXM * N, POISON));
-    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, full.p, N, MAXM, N, K, group, nullptr));
+    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, full.p, N, MAXM, N, K, group, 0, nullptr));
     const auto yf = full.down();
     for (int M : {1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 64}) {
         Dev<float> part(std::vector<float>((size_t)M * N, POISON));
-        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, part.p, N, M, N, K, group, nullptr));
+        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, part.p, N, M, N, K, group, 0, nullptr));
         const auto yp = part.down();
         size_t differ = 0;
         for (size_t i = 0; i < yp.size(); ++i) differ += std::memcmp(&yp[i], &yf[i], sizeof(float)) != 0;
@@ -94,7 +120,7 @@ static void test_w4ax(int M, int N, int K, int group, int bits) {
     Dev<uint8_t> dw(W.packed);
     Dev<__half> ds(W.scales);
     Dev<float> dy(std::vector<float>((size_t)M * ldy, POISON));
-    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dy.p, ldy, M, N, K, group, bits, nullptr));
+    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dy.p, ldy, M, N, K, group, bits, 0, nullptr));
     auto y = dy.down();
     std::vector<double> got, ref;
     bool pad_ok = true;
@@ -115,6 +141,11 @@ static void test_w4ax(int M, int N, int K, int group, int bits) {
     char name[128];
     snprintf(name, sizeof name, "w4ax_gemm A%d M=%d N=%d K=%d group=%d", bits, M, N, K, group);
     report(e < 1e-5, name, "rel_err=%.2e tol=%.0e", e, 1e-5);
+    auto y0 = rand_f32((size_t)M * ldy, -8.f, 8.f);
+    Dev<float> dacc(y0);
+    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dacc.p, ldy, M, N, K, group, bits, 1, nullptr));
+    snprintf(name, sizeof name, "w4ax_gemm accumulate A%d M=%d N=%d K=%d group=%d", bits, M, N, K, group);
+    report_accumulated(name, y0, y, dacc.down(), M, N, ldy);
 }
 
 // ---------------------------------------------------------------- INT4 -> fp16 (W16A16 baseline)
@@ -193,11 +224,6 @@ static void test_quantize(int M, int K, int group, int bits) {
     check_quant(name, vals, M, K, group, bits, dq.down(), ds.down());
 }
 
-static std::vector<float> rand_f32(size_t n, float lo, float hi) {
-    std::vector<float> v(n);
-    for (auto& e : v) e = urand(lo, hi);
-    return v;
-}
 
 static std::vector<double> rmsnorm_ref(const std::vector<float>& x, const std::vector<float>& w, int M, int D, double eps) {
     std::vector<double> y((size_t)M * D);
@@ -220,6 +246,26 @@ static void test_rmsnorm_quantize(int M, int D, int group, int bits) {
     char name[128];
     snprintf(name, sizeof name, "rmsnorm_quantize A%d M=%d D=%d group=%d", bits, M, D, group);
     check_quant(name, rmsnorm_ref(x, w, M, D, 1e-5), M, D, group, bits, dq.down(), ds.down());
+}
+
+// The fused SwiGLU + quantizer must give the bytes of qspec_swiglu_f16 followed by
+// qspec_quantize_activations (codes, scales and the zeroed padding).
+static void test_swiglu_quantize(int M, int H, int group, int bits) {
+    const int ld = 2 * H + 3, groups = (H + group - 1) / group, Hp = groups * group;
+    auto gu = rand_f32((size_t)M * ld, -6.f, 6.f);
+    Dev<float> dgu(gu);
+    Dev<__half> dh((size_t)M * H);
+    Dev<int8_t> dq1(std::vector<int8_t>((size_t)M * Hp, 77)), dq2(std::vector<int8_t>((size_t)M * Hp, 77));
+    Dev<float> ds1(std::vector<float>((size_t)M * groups, POISON)), ds2(std::vector<float>((size_t)M * groups, POISON));
+    CQ(qspec_swiglu_f16(dgu.p, dgu.p + H, ld, dh.p, M, H, nullptr));
+    CQ(qspec_quantize_activations(dh.p, H, M, H, group, bits, dq1.p, ds1.p, nullptr));
+    CQ(qspec_swiglu_quantize(dgu.p, dgu.p + H, ld, M, H, group, bits, dq2.p, ds2.p, nullptr));
+    const auto q1 = dq1.down(), q2 = dq2.down();
+    const auto s1 = ds1.down(), s2 = ds2.down();
+    const bool same = q1 == q2 && std::memcmp(s1.data(), s2.data(), s1.size() * sizeof(float)) == 0;
+    char name[128];
+    snprintf(name, sizeof name, "swiglu_quantize A%d M=%d H=%d group=%d = swiglu_f16 then quantize", bits, M, H, group);
+    report(same, name, "bitwise (%.0f codes, tol %.0f)", (double)q1.size(), 0.0);
 }
 
 // ---------------------------------------------------------------- element-wise
@@ -453,6 +499,8 @@ int main() {
             test_quantize(17, K, 32, bits);
             test_rmsnorm_quantize(3, K, 128, bits);
             test_rmsnorm_quantize(1, K, 64, bits);
+            test_swiglu_quantize(3, K, 128, bits);
+            test_swiglu_quantize(2, K, 32, bits);
         }
     test_elementwise();
     // ragged K (K % group != 0, K < group, K % 8 != 0), ldo = K (cuBLAS lda) and padded (odd, and a multiple of 8)

@@ -5,6 +5,7 @@
  * scale = max|x| / qmax, paged KV cache) in the simplest possible loops. Test-only: never shipped.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -19,10 +20,10 @@ static float weight(const uint8_t* packed, const half* scales, int n, int k, int
     return (float)scales[(long)n * (kp / group) + k / group] * (float)q;
 }
 
-int qspec_abi_version(void) { return 2; }
+int qspec_abi_version(void) { return 3; }
 
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y,
-                     int ldy, int M, int N, int K, int group, void* stream) {
+                     int ldy, int M, int N, int K, int group, int accumulate, void* stream) {
     (void)stream;
     if (group <= 0 || group % 32) return ERR_UNSUPPORTED;
     const half* x = x_f16;
@@ -31,7 +32,7 @@ int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const 
         for (int n = 0; n < N; n++) {
             float acc = 0;
             for (int k = 0; k < K; k++) acc += (float)x[(long)m * ldx + k] * weight(w_packed, w_scales_f16, n, k, kp, group);
-            y[(long)m * ldy + n] = acc;
+            y[(long)m * ldy + n] = accumulate ? y[(long)m * ldy + n] + acc : acc;
         }
     return 0;
 }
@@ -81,7 +82,7 @@ int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int gro
 }
 
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16,
-                    float* y, int ldy, int M, int N, int K, int group, int bits, void* stream) {
+                    float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, void* stream) {
     (void)stream;
     if (group <= 0 || group % 32 || (bits != 8 && bits != 4)) return ERR_UNSUPPORTED;
     const half* ws = w_scales_f16;
@@ -99,7 +100,7 @@ int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_pack
                 }
                 acc += (float)ws[(long)n * groups + g] * xscale[(long)m * groups + g] * (float)dot;
             }
-            y[(long)m * ldy + n] = acc;
+            y[(long)m * ldy + n] = accumulate ? y[(long)m * ldy + n] + acc : acc;
         }
     return 0;
 }
@@ -225,6 +226,16 @@ int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, 
             out[(long)m * H + j] = (half)(g / (1.f + expf(-g)) * up[(long)m * ld + j]);
         }
     return 0;
+}
+
+int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq,
+                          float* xscale, void* stream) {
+    half* h = malloc((size_t)M * H * sizeof(half));
+    if (h == NULL) return 2; /* cudaErrorMemoryAllocation */
+    qspec_swiglu_f16(gate, up, ld, h, M, H, stream);
+    int status = qspec_quantize_activations(h, H, M, H, group, bits, xq, xscale, stream);
+    free(h);
+    return status;
 }
 
 int qspec_f32_to_f16(const float* x, void* y_f16, long n, void* stream) {

@@ -44,8 +44,11 @@ final class CublasGemm implements AutoCloseable {
         }
     }
 
-    /** Queues {@code y[M, N] = x[M, K] W^T} on the handle's stream; every extent is checked first. */
-    void gemm(DeviceBuffer x, int ldx, DenseLinear w, DeviceBuffer y, int ldy, int m) {
+    /**
+     * Queues {@code y[M, N] = x[M, K] W^T} ({@code accumulate}: {@code y += x W^T}) on the handle's stream;
+     * every extent is checked first.
+     */
+    void gemm(DeviceBuffer x, int ldx, DenseLinear w, DeviceBuffer y, int ldy, int m, boolean accumulate) {
         if (closed) {
             throw new IllegalStateException("cuBLAS handle is closed");
         }
@@ -53,7 +56,7 @@ final class CublasGemm implements AutoCloseable {
         check(Cublas.cublasGemmEx(handle, Cublas.CUBLAS_OP_T, Cublas.CUBLAS_OP_N, w.rows(), m, w.cols(),
                 ONE, w.weights().pointer(), Cublas.CUDA_R_16F, w.cols(),
                 x.pointer(), Cublas.CUDA_R_16F, ldx,
-                ZERO, y.pointer(), Cublas.CUDA_R_32F, ldy,
+                accumulate ? ONE : ZERO, y.pointer(), Cublas.CUDA_R_32F, ldy,
                 Cublas.CUBLAS_COMPUTE_32F, Cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx(" + w.name() + ")");
     }
 

@@ -257,39 +257,44 @@ public final class CudaModelRunner implements ModelRunner {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(work.residual, w.attentionNorm(), work.quantized, work.quantScales, t, dim,
                     w.wqkv().group(), bits, eps);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.wqkv(), work.qkv, qkvDim, t, bits);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.wqkv(), work.qkv, qkvDim, t, bits, false);
         } else {
             kernels.rmsnormF16(work.residual, w.attentionNorm(), work.half, t, dim, eps);
-            a16Gemm(work.half, dim, w.wqkv(), work.qkv, qkvDim, t, precision);
+            a16Gemm(work.half, dim, w.wqkv(), work.qkv, qkvDim, t, precision, false);
         }
         kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
         kernels.attention(work.q, pool, l, indices, work.half);
-        linearFromHalf(work.half, qDim, w.wo(), work.projection, t, precision);
-        kernels.addInPlace(work.residual, work.projection, (long) t * dim);
+        addLinearFromHalf(work.half, qDim, w.wo(), work.residual, t, precision);  // the residual add is the GEMM's epilogue
 
         // feed-forward: norm → gate|up (one stacked GEMM) → SwiGLU → down → residual add
         if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(work.residual, w.ffnNorm(), work.quantized, work.quantScales, t, dim,
                     w.gateUp().group(), bits, eps);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.gateUp(), work.gateUp, 2 * hidden, t, bits);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.gateUp(), work.gateUp, 2 * hidden, t, bits, false);
         } else {
             kernels.rmsnormF16(work.residual, w.ffnNorm(), work.half, t, dim, eps);
-            a16Gemm(work.half, dim, w.gateUp(), work.gateUp, 2 * hidden, t, precision);
+            a16Gemm(work.half, dim, w.gateUp(), work.gateUp, 2 * hidden, t, precision, false);
         }
-        kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
-        linearFromHalf(work.half, hidden, w.down(), work.projection, t, precision);
-        kernels.addInPlace(work.residual, work.projection, (long) t * dim);
+        if (precision.quantizesActivations()) {  // SwiGLU and the down projection's quantizer in one kernel
+            int bits = precision.activationBits();
+            kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), bits, work.quantized,
+                    work.quantScales);
+            kernels.w4axGemm(work.quantized, work.quantScales, w.down(), work.residual, dim, t, bits, true);
+        } else {
+            kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
+            a16Gemm(work.half, hidden, w.down(), work.residual, dim, t, precision, true);
+        }
     }
 
-    /** {@code y = x W^T} for an fp16 input: directly (verify, W16A16), or after quantizing it (draft). */
-    private void linearFromHalf(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
+    /** {@code y += x W^T} for an fp16 input: directly (verify, W16A16), or after quantizing it (draft). */
+    private void addLinearFromHalf(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
         if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.quantizeActivations(x, ldx, m, w.cols(), w.group(), bits, work.quantized, work.quantScales);
-            kernels.w4axGemm(work.quantized, work.quantScales, w, y, w.rows(), m, bits);
+            kernels.w4axGemm(work.quantized, work.quantScales, w, y, w.rows(), m, bits, true);
         } else {
-            a16Gemm(x, ldx, w, y, w.rows(), m, precision);
+            a16Gemm(x, ldx, w, y, w.rows(), m, precision, true);
         }
     }
 
@@ -297,11 +302,12 @@ public final class CudaModelRunner implements ModelRunner {
      * {@code y_f32[M, N] = x_f16[M, K] W^T} for the 16-bit-activation precisions: the INT4 verify GEMM (W4A16),
      * or cuBLAS on the dense fp16 copy of {@code w} (FP32, i.e. W16A16).
      */
-    private void a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, Precision precision) {
+    private void a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, Precision precision,
+                         boolean accumulate) {
         if (precision == Precision.FP32) {
-            dense.gemm(x, ldx, w, y, ldy, m);
+            dense.gemm(x, ldx, w, y, ldy, m, accumulate);
         } else {
-            kernels.w4a16Gemm(x, ldx, w, y, ldy, m);
+            kernels.w4a16Gemm(x, ldx, w, y, ldy, m, accumulate);
         }
     }
 
@@ -312,10 +318,10 @@ public final class CudaModelRunner implements ModelRunner {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(rows, norm, work.quantized, work.quantScales, m, config.dim(), output.group(), bits,
                     config.rmsNormEps());
-            kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits);
+            kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits, false);
         } else {
             kernels.rmsnormF16(rows, norm, work.half, m, config.dim(), config.rmsNormEps());
-            a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m, precision);
+            a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m, precision, false);
         }
     }
 

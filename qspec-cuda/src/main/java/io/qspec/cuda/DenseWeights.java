@@ -118,12 +118,12 @@ final class DenseWeights implements AutoCloseable {
     }
 
     /** {@code y_f32[M, N] = x_f16[M, K] W^T} with the dense copy of {@code w}, on the runner's stream. */
-    void gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m) {
+    void gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, boolean accumulate) {
         DenseLinear dense = copies.get(w);
         if (dense == null) {
             throw new IllegalArgumentException(w.name() + " is not a matrix of the model these dense weights copy");
         }
-        cublas.gemm(x, ldx, dense, y, ldy, m);
+        cublas.gemm(x, ldx, dense, y, ldy, m, accumulate);
     }
 
     /** Device bytes the dense copy takes. */

@@ -24,11 +24,12 @@ public final class Kernels {
         this.stream = stream;
     }
 
-    /** Verify GEMM (W4A16): {@code y[M, N] = x_f16[M, K] W^T}. */
-    public void w4a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m) {
+    /** Verify GEMM (W4A16): {@code y[M, N] = x_f16[M, K] W^T}, or with {@code accumulate} {@code y += x W^T}. */
+    public void w4a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, boolean accumulate) {
         requireA16Gemm(x, ldx, w, y, ldy, m);
         CudaCalls.check(QSpecKernels.qspec_w4a16_gemm(x.pointer(), ldx, w.packed().pointer(), w.scales().pointer(),
-                y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), stream), "qspec_w4a16_gemm(" + w.name() + ")");
+                y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), accumulate ? 1 : 0, stream),
+                "qspec_w4a16_gemm(" + w.name() + ")");
     }
 
     /** {@code out_f16[n, k] = scale[n, k / group] * q[n, k]} for {@code k < K}: the dense copy of {@code w} (W16A16). */
@@ -47,11 +48,12 @@ public final class Kernels {
                 xscale.pointer(), stream), "qspec_quantize_activations");
     }
 
-    /** Draft GEMM (W4A8 / W4A4) over quantized activations. */
-    public void w4axGemm(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int ldy, int m, int bits) {
+    /** Draft GEMM (W4A8 / W4A4) over quantized activations; {@code accumulate} adds to {@code y}. */
+    public void w4axGemm(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int ldy, int m, int bits,
+                         boolean accumulate) {
         requireQuantizedGemm(xq, xscale, w, y, ldy, m, bits);
         CudaCalls.check(QSpecKernels.qspec_w4ax_gemm(xq.pointer(), xscale.pointer(), w.packed().pointer(),
-                w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, stream),
+                w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, accumulate ? 1 : 0, stream),
                 "qspec_w4ax_gemm(" + w.name() + ", A" + bits + ")");
     }
 
@@ -125,6 +127,19 @@ public final class Kernels {
         DeviceBuffer up = gateUp.slice((long) h * 4, gateUp.bytes() - (long) h * 4);
         CudaCalls.check(QSpecKernels.qspec_swiglu_f16(gateUp.pointer(), up.pointer(), ld, out.pointer(), m, h, stream),
                 "qspec_swiglu_f16");
+    }
+
+    /**
+     * SwiGLU of the fused gate|up GEMM output quantized for the draft's down projection: the values of
+     * {@link #swigluF16} quantized as {@link #quantizeActivations} would, in one kernel.
+     */
+    public void swigluQuantize(DeviceBuffer gateUp, int ld, int m, int h, int group, int bits, DeviceBuffer xq,
+                               DeviceBuffer xscale) {
+        requireMatrix("gate|up rows", gateUp, m, 2 * h, ld, 4);
+        requireQuantizedOutput(xq, xscale, m, h, group, bits);
+        DeviceBuffer up = gateUp.slice((long) h * 4, gateUp.bytes() - (long) h * 4);
+        CudaCalls.check(QSpecKernels.qspec_swiglu_quantize(gateUp.pointer(), up.pointer(), ld, m, h, group, bits,
+                xq.pointer(), xscale.pointer(), stream), "qspec_swiglu_quantize");
     }
 
     /** fp32 → fp16, {@code n} elements. */

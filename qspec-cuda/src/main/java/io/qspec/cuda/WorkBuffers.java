@@ -31,8 +31,6 @@ final class WorkBuffers {
     DeviceBuffer qkv;
     /** q after RoPE, fp32 [T, qDim]: the attention's input. */
     DeviceBuffer q;
-    /** Output of wo and down, fp32 [T, dim], added to the residual. */
-    DeviceBuffer projection;
     /** Output of the stacked gate|up GEMM, fp32 [T, 2 hidden]. */
     DeviceBuffer gateUp;
     /** Residual rows that get logits, fp32 [R, dim]. */
@@ -96,7 +94,6 @@ final class WorkBuffers {
         quantScales = memory.allocate((long) t * maxGroupsPerRow * 4, "activation scales");
         qkv = memory.allocate((long) t * (config.qDim() + 2L * config.kvDim()) * 4, "q|k|v");
         q = memory.allocate((long) t * config.qDim() * 4, "rotated q");
-        projection = memory.allocate((long) t * config.dim() * 4, "projection");
         gateUp = memory.allocate((long) t * 2L * config.hiddenDim() * 4, "gate|up");
     }
 
@@ -105,7 +102,7 @@ final class WorkBuffers {
             return;
         }
         for (DeviceBuffer b : new DeviceBuffer[] {tokenIds, tokenSeq, tokenPos, residual, half, quantized, quantScales,
-                qkv, q, projection, gateUp}) {
+                qkv, q, gateUp}) {
             memory.free(b);
         }
     }

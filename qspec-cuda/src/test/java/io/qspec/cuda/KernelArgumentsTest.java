@@ -62,7 +62,7 @@ class KernelArgumentsTest {
     void kernelsRefuseBadArgumentsBeforeAnyNativeCall() {
         Kernels kernels = new Kernels(MemorySegment.NULL);
         DeviceLinear w = linear();
-        assertThatThrownBy(() -> kernels.w4a16Gemm(buffer(10), 100, w, buffer(1 << 20), 64, 4))
+        assertThatThrownBy(() -> kernels.w4a16Gemm(buffer(10), 100, w, buffer(1 << 20), 64, 4, false))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> kernels.embedding(buffer(4), buffer(1000), 100, buffer(1 << 20), 2, 8))
                 .hasMessageContaining("token ids");

@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 2;
+    public static final int ABI_VERSION = 3;
     /** Returned for an argument combination the kernels do not support. */
     public static final int QSPEC_ERR_UNSUPPORTED = 10001;
     /** {@code rope_style} values. */
@@ -38,11 +38,12 @@ public final class QSpecKernels {
 
     public static final FunctionDescriptor qspec_abi_version$DESC = FunctionDescriptor.of(C_INT);
     public static final FunctionDescriptor qspec_w4a16_gemm$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_quantize_activations$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_w4ax_gemm$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT,
+            C_POINTER);
     public static final FunctionDescriptor qspec_dequantize_int4$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_embedding$DESC = FunctionDescriptor.of(C_INT,
@@ -57,6 +58,8 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_attention$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_swiglu_quantize$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_f16$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_f32_to_f16$DESC = FunctionDescriptor.of(C_INT,
@@ -78,6 +81,7 @@ public final class QSpecKernels {
         static final MethodHandle qspec_rope_write_kv = LIB.downcall("qspec_rope_write_kv", qspec_rope_write_kv$DESC);
         static final MethodHandle qspec_attention = LIB.downcall("qspec_attention", qspec_attention$DESC);
         static final MethodHandle qspec_swiglu_f16 = LIB.downcall("qspec_swiglu_f16", qspec_swiglu_f16$DESC);
+        static final MethodHandle qspec_swiglu_quantize = LIB.downcall("qspec_swiglu_quantize", qspec_swiglu_quantize$DESC);
         static final MethodHandle qspec_f32_to_f16 = LIB.downcall("qspec_f32_to_f16", qspec_f32_to_f16$DESC);
         static final MethodHandle qspec_add_inplace = LIB.downcall("qspec_add_inplace", qspec_add_inplace$DESC);
         static final MethodHandle qspec_argmax = LIB.downcall("qspec_argmax", qspec_argmax$DESC);
@@ -107,11 +111,13 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream)} */
+    /** {@code int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int accumulate, qspec_stream_t stream)} */
     public static int qspec_w4a16_gemm(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
-                                       MemorySegment y, int ldy, int m, int n, int k, int group, MemorySegment stream) {
+                                       MemorySegment y, int ldy, int m, int n, int k, int group, int accumulate,
+                                       MemorySegment stream) {
         try {
-            return (int) Handles.qspec_w4a16_gemm.invokeExact(x, ldx, wPacked, wScales, y, ldy, m, n, k, group, stream);
+            return (int) Handles.qspec_w4a16_gemm.invokeExact(x, ldx, wPacked, wScales, y, ldy, m, n, k, group, accumulate,
+                    stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -127,11 +133,13 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits, qspec_stream_t stream)} */
+    /** {@code int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, qspec_stream_t stream)} */
     public static int qspec_w4ax_gemm(MemorySegment xq, MemorySegment xscale, MemorySegment wPacked, MemorySegment wScales,
-                                      MemorySegment y, int ldy, int m, int n, int k, int group, int bits, MemorySegment stream) {
+                                      MemorySegment y, int ldy, int m, int n, int k, int group, int bits, int accumulate,
+                                      MemorySegment stream) {
         try {
-            return (int) Handles.qspec_w4ax_gemm.invokeExact(xq, xscale, wPacked, wScales, y, ldy, m, n, k, group, bits, stream);
+            return (int) Handles.qspec_w4ax_gemm.invokeExact(xq, xscale, wPacked, wScales, y, ldy, m, n, k, group, bits,
+                    accumulate, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -201,6 +209,16 @@ public final class QSpecKernels {
                     blockSize, t, heads, kvHeads, headDim, out, stream);
         } catch (Throwable t2) {
             throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq, float* xscale, qspec_stream_t stream)} */
+    public static int qspec_swiglu_quantize(MemorySegment gate, MemorySegment up, int ld, int m, int h, int group, int bits,
+                                            MemorySegment xq, MemorySegment xscale, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_swiglu_quantize.invokeExact(gate, up, ld, m, h, group, bits, xq, xscale, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
         }
     }
 
