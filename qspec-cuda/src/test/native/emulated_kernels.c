@@ -19,7 +19,7 @@ static float weight(const uint8_t* packed, const half* scales, int n, int k, int
     return (float)scales[(long)n * (kp / group) + k / group] * (float)q;
 }
 
-int qspec_abi_version(void) { return 2; }
+int qspec_abi_version(void) { return 3; }
 
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y,
                      int ldy, int M, int N, int K, int group, void* stream) {
@@ -181,10 +181,19 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
     return 0;
 }
 
+size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context) {
+    if (T <= 0 || heads <= 0 || head_dim <= 0 || max_context <= 0) return 0;
+    return (size_t)T * heads * ((max_context + 255) / 256) * (head_dim + 2) * sizeof(float);
+}
+
+/* One schedule only: the workspace, which lets the GPU split long contexts, is not needed here. */
 int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq,
                     const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
-                    int heads, int kv_heads, int head_dim, void* out_f16, void* stream) {
+                    int heads, int kv_heads, int head_dim, void* workspace, size_t workspace_bytes, void* out_f16,
+                    void* stream) {
     (void)stream;
+    (void)workspace;
+    (void)workspace_bytes;
     const half* kp = k_pool_f16;
     const half* vp = v_pool_f16;
     half* out = out_f16;
