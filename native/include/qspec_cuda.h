@@ -32,6 +32,7 @@
 #ifndef QSPEC_CUDA_H
 #define QSPEC_CUDA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -43,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 3
+#define QSPEC_ABI_VERSION 4
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -106,11 +107,19 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                         const float* inv_freq, int rope_style, qspec_stream_t stream);
 
-/* Causal attention over the paged cache for T query tokens; out fp16 [T, heads*head_dim]. */
+/* Causal attention over the paged cache for T query tokens; out fp16 [T, heads*head_dim].
+ * workspace (device memory, may be NULL): when it holds at least
+ * qspec_attention_workspace_bytes(T, heads, head_dim, max_blocks * block_size) bytes and the pass has
+ * few (token, head) pairs, long contexts are split over more blocks. The result has the same bits
+ * either way, and a token's result does not depend on the other tokens of the pass. */
 int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                     const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                     int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
-                    void* out_f16, qspec_stream_t stream);
+                    void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream);
+
+/* Workspace bytes that let qspec_attention split contexts of up to max_context positions (0 for
+ * arguments that are not positive). */
+size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context);
 
 /* out fp16 [M, H] = silu(gate) * up; gate, up fp32 rows of stride ld >= H (the fused gate|up GEMM
  * output: up = gate + H, ld = 2H). */

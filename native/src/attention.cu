@@ -1,38 +1,49 @@
-// Causal attention over the paged fp16 KV cache, one block per (query token, head); works for decode
-// (one query per sequence) and verify (several queries of one sequence) alike, since every token
-// carries its own sequence and position. GQA: head h reads kv head h / (heads / kv_heads).
-// The warps take chunks of 8 positions in turn: 4 lanes score one position (each a quarter of the
-// 16-byte K chunks, then two shuffles), the warp keeps an online softmax in fp32, and V is
-// accumulated with lanes owning dims (coalesced rows). Every load of a chunk is independent, so a
-// chunk costs about one memory latency for K and one for V: decode is latency-bound here (a short
-// context gives each block only a few chunks). The warps' partial (max, sum, acc) are merged at the end.
+// Causal attention over the paged fp16 KV cache; works for decode (one query per sequence) and
+// verify (several queries of one sequence) alike, since every token carries its own sequence and
+// position. GQA: head h reads kv head h / (heads / kv_heads).
+//
+// A token's context is cut into splits of SPLIT positions. A split is computed by one block of 4
+// warps: the warps take chunks of 8 positions in turn, 4 lanes score one position (each a quarter of
+// the 16-byte K chunks, then two shuffles), each warp keeps an online softmax in fp32, V is
+// accumulated with lanes owning dims, and the warps' (max, sum, acc) are merged in warp order. The
+// splits are then merged in split order by one online recurrence (merge_split). Two schedules run
+// that same arithmetic, so they give the same bits:
+//  - sequential: one block per (token, head) computes its splits one after another;
+//  - split: one block per (token, head, split) writes its partial to a workspace, and a second
+//    kernel merges them. Used when the pass has few (token, head) pairs and long contexts (decode of
+//    a few long sequences, where the sequential schedule would leave most SMs idle) and the
+//    workspace is large enough.
+// The number of splits depends on the token's position alone, never on the other tokens of the pass:
+// a token's attention has the same bits in a decode pass and in a verify pass (QSpec's exactness).
 #include "common.cuh"
 
 namespace {
 
 constexpr int WARPS = 4, MAX_HD = 128, DPL = MAX_HD / 32;  // dims per lane
+constexpr int CHUNK = 8;                                    // positions per warp turn: 4 lanes each
+constexpr int SPLIT = 256;                                  // positions per split (32 chunks)
 
-__global__ void __launch_bounds__(WARPS * 32) attention_kernel(
-    const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
-    const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
-    const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    half* __restrict__ out) {
-    __shared__ float qs[MAX_HD];
-    __shared__ float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
-    const int t = blockIdx.x, h = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int kvh = h / (heads / kv_heads), npos = token_pos[t] + 1;
-    const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
-    const float scale = rsqrtf((float)hd);
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = q[((long)t * heads + h) * hd + d] * scale;
-    __syncthreads();
+__host__ __device__ constexpr int splits_of(int npos) { return (npos + SPLIT - 1) / SPLIT; }
 
-    float m = -INFINITY, l = 0.f, acc[DPL];
+// The (max, sum, unnormalised acc[hd]) of a softmax over some positions.
+struct Partial {
+    float m, l;
+};
+
+// One warp's online softmax over the chunks [c0, c1) of 8 positions that it takes (c0 + warp,
+// c0 + warp + WARPS, ...): running max m, sum l and the weighted V rows in acc (lanes own dims
+// lane + 32 i).
+__device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
+                                            const half* __restrict__ vpool, const int32_t* table, int npos,
+                                            int block_size, int kv_heads, int kvh, int hd, int c0, int c1, float& m,
+                                            float& l, float (&acc)[DPL]) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, pp = lane >> 2, qq = lane & 3;
+    m = -INFINITY;
+    l = 0.f;
 #pragma unroll
     for (int i = 0; i < DPL; ++i) acc[i] = 0.f;
-    constexpr int CHUNK = 8;  // positions per warp turn: 4 lanes each
-    const int pp = lane >> 2, qq = lane & 3;
-    for (int base = warp * CHUNK; base < npos; base += WARPS * CHUNK) {
-        const int p = base + pp;
+    for (int c = c0 + warp; c < c1; c += WARPS) {
+        const int base = c * CHUNK, p = base + pp;
         long off = 0;  // element offset of (p, kvh) in the pools
         float s = -INFINITY;
         if (p < npos) {
@@ -40,18 +51,18 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
             const uint4* kr = reinterpret_cast<const uint4*>(kpool + off);
             uint4 u[MAX_HD / 32];
 #pragma unroll
-            for (int c = 0; c < MAX_HD / 32; ++c)
-                if (qq + 4 * c < hd / 8) u[c] = __ldg(kr + qq + 4 * c);
+            for (int k = 0; k < MAX_HD / 32; ++k)
+                if (qq + 4 * k < hd / 8) u[k] = __ldg(kr + qq + 4 * k);
             s = 0.f;
 #pragma unroll
-            for (int c = 0; c < MAX_HD / 32; ++c) {
-                if (qq + 4 * c >= hd / 8) break;
-                const half2* h2 = reinterpret_cast<const half2*>(&u[c]);
-                const float* qc = qs + 8 * (qq + 4 * c);
+            for (int k = 0; k < MAX_HD / 32; ++k) {
+                if (qq + 4 * k >= hd / 8) break;
+                const half2* h2 = reinterpret_cast<const half2*>(&u[k]);
+                const float* qc = qs + 8 * (qq + 4 * k);
 #pragma unroll
                 for (int e = 0; e < 4; ++e) {
                     const float2 f = __half22float2(h2[e]);
-                    s += f.x * qc[2 * e] + f.y * qc[2 * e + 1];
+                    s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
                 }
             }
         }
@@ -59,7 +70,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
         s += __shfl_xor_sync(0xffffffffu, s, 2);
         const float mnew = fmaxf(m, warp_max(s));
         const float corr = __expf(m - mnew), pr = p < npos ? __expf(s - mnew) : 0.f;
-        l = l * corr + warp_sum(pr) * 0.25f;  // each position's weight is held by 4 lanes
+        l = fmaf(l, corr, warp_sum(pr) * 0.25f);  // each position's weight is held by 4 lanes
         m = mnew;
 #pragma unroll
         for (int i = 0; i < DPL; ++i) acc[i] *= corr;
@@ -72,37 +83,158 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
 #pragma unroll
             for (int i = 0; i < DPL; ++i) {
                 const int d = lane + 32 * i;
-                if (d < hd) acc[i] += pj * __half2float(vpool[oj + d]);
+                if (d < hd) acc[i] = fmaf(pj, __half2float(vpool[oj + d]), acc[i]);
             }
         }
     }
-    if (lane == 0) { wm[warp] = m; wl[warp] = l; }
+}
+
+// Split s of a (token, head): its warps' softmaxes merged in warp order. Every thread gets the
+// split's (m, l) and acc for its dim d = threadIdx.x (hd <= 128 = blockDim.x). Idle warps (m = -inf)
+// weigh 0; every split holds at least one position, so m is finite. Ends with a barrier, so the
+// shared scratch can be reused by the next split.
+struct SplitScratch {
+    float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
+};
+
+__device__ __forceinline__ Partial split_partial(const float* qs, const half* __restrict__ kpool,
+                                                 const half* __restrict__ vpool, const int32_t* table, int npos,
+                                                 int block_size, int kv_heads, int kvh, int hd, int s,
+                                                 SplitScratch& sh, float& acc_d) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
+    float m, l, acc[DPL];
+    warp_chunks(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, m, l, acc);
+    if (lane == 0) { sh.wm[warp] = m; sh.wl[warp] = l; }
 #pragma unroll
     for (int i = 0; i < DPL; ++i)
-        if (lane + 32 * i < hd) wacc[warp][lane + 32 * i] = acc[i];
+        if (lane + 32 * i < hd) sh.wacc[warp][lane + 32 * i] = acc[i];
     __syncthreads();
     float gm = -INFINITY;
-    for (int w = 0; w < WARPS; ++w) gm = fmaxf(gm, wm[w]);
-    float denom = 0.f;
-    for (int w = 0; w < WARPS; ++w) denom += wl[w] * __expf(wm[w] - gm);  // idle warps: exp(-inf) = 0
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        float num = 0.f;
-        for (int w = 0; w < WARPS; ++w) num += wacc[w][d] * __expf(wm[w] - gm);
-        out[((long)t * heads + h) * hd + d] = __float2half(num / denom);
+    for (int w = 0; w < WARPS; ++w) gm = fmaxf(gm, sh.wm[w]);
+    float e[WARPS];
+    Partial r{gm, 0.f};
+    for (int w = 0; w < WARPS; ++w) {
+        e[w] = sh.wm[w] == -INFINITY ? 0.f : __expf(sh.wm[w] - gm);
+        r.l = fmaf(sh.wl[w], e[w], r.l);
     }
+    acc_d = 0.f;
+    if (threadIdx.x < hd)
+        for (int w = 0; w < WARPS; ++w) acc_d = fmaf(sh.wacc[w][threadIdx.x], e[w], acc_d);
+    __syncthreads();
+    return r;
+}
+
+// Merges split s > 0 into the running (m, l, acc) of splits 0 .. s-1, in split order. Split 0 is
+// taken as it is, so a context of one split is exactly acc / l of its block.
+__device__ __forceinline__ void merge_split(Partial& run, float& run_acc, Partial p, float p_acc) {
+    const float mnew = fmaxf(run.m, p.m);
+    const float a = __expf(run.m - mnew), b = __expf(p.m - mnew);
+    run.l = fmaf(run.l, a, p.l * b);  // explicit FMAs: both schedules must round alike
+    run_acc = fmaf(run_acc, a, p_acc * b);
+    run.m = mnew;
+}
+
+__device__ __forceinline__ void load_q(const float* __restrict__ q, int t, int h, int heads, int hd, float* qs) {
+    const float scale = rsqrtf((float)hd);
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = q[((long)t * heads + h) * hd + d] * scale;
+    __syncthreads();
+}
+
+// Sequential schedule: block (t, h) computes its splits one after another.
+__global__ void __launch_bounds__(WARPS * 32) attention_kernel(
+    const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
+    const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
+    const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
+    half* __restrict__ out) {
+    __shared__ float qs[MAX_HD];
+    __shared__ SplitScratch sh;
+    const int t = blockIdx.x, h = blockIdx.y;
+    const int kvh = h / (heads / kv_heads), npos = token_pos[t] + 1;
+    const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
+    load_q(q, t, h, heads, hd, qs);
+    float run_acc;
+    Partial run = split_partial(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, sh, run_acc);
+    for (int s = 1; s < splits_of(npos); ++s) {
+        float p_acc;
+        const Partial p = split_partial(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, p_acc);
+        merge_split(run, run_acc, p, p_acc);
+    }
+    if (threadIdx.x < hd) out[((long)t * heads + h) * hd + threadIdx.x] = __float2half(run_acc / run.l);
+}
+
+// Split schedule, part 1: block (t, h, s) writes split s's partial to ws[(t * heads + h) * S + s]
+// as hd + 2 floats (acc[0..hd), m, l); blocks past the token's last split do nothing.
+__global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
+    const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
+    const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
+    const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
+    float* __restrict__ ws) {
+    __shared__ float qs[MAX_HD];
+    __shared__ SplitScratch sh;
+    const int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z, S = gridDim.z;
+    const int npos = token_pos[t] + 1;
+    if (s >= splits_of(npos)) return;  // block-uniform
+    const int kvh = h / (heads / kv_heads);
+    const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
+    load_q(q, t, h, heads, hd, qs);
+    float acc;
+    const Partial p = split_partial(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, acc);
+    float* dst = ws + (((long)t * heads + h) * S + s) * (hd + 2);
+    if (threadIdx.x < hd) dst[threadIdx.x] = acc;
+    if (threadIdx.x == 0) { dst[hd] = p.m; dst[hd + 1] = p.l; }
+}
+
+// Split schedule, part 2: block (t, h) merges the token's splits in split order.
+__global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32_t* __restrict__ token_pos, int heads,
+                                                                   int hd, int S, const float* __restrict__ ws,
+                                                                   half* __restrict__ out) {
+    const int t = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
+    if (d >= hd) return;
+    const float* src = ws + ((long)t * heads + h) * S * (hd + 2);
+    Partial run{src[hd], src[hd + 1]};
+    float run_acc = src[d];
+    for (int s = 1; s < splits_of(token_pos[t] + 1); ++s) {
+        const float* p = src + (long)s * (hd + 2);
+        merge_split(run, run_acc, Partial{p[hd], p[hd + 1]}, p[d]);
+    }
+    out[((long)t * heads + h) * hd + d] = __float2half(run_acc / run.l);
 }
 
 }  // namespace
 
+QSPEC_API size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context) {
+    if (T <= 0 || heads <= 0 || head_dim <= 0 || max_context <= 0) return 0;
+    return (size_t)T * heads * splits_of(max_context) * (head_dim + 2) * sizeof(float);
+}
+
 QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                               const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                               int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
-                              void* out_f16, qspec_stream_t stream) {
+                              void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
     if (head_dim <= 0 || head_dim > MAX_HD || head_dim % 8 != 0 || kv_heads <= 0 || heads % kv_heads != 0)
         return QSPEC_ERR_UNSUPPORTED;
     if (T <= 0) return 0;
-    attention_kernel<<<dim3(T, heads), WARPS * 32, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        q, static_cast<const half*>(k_pool_f16), static_cast<const half*>(v_pool_f16), token_seq, token_pos,
-        block_tables, max_blocks, block_size, heads, kv_heads, head_dim, static_cast<half*>(out_f16));
+    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    const half* kp = static_cast<const half*>(k_pool_f16);
+    const half* vp = static_cast<const half*>(v_pool_f16);
+    half* out = static_cast<half*>(out_f16);
+    // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
+    // be long; either schedule gives the same bits.
+    const int max_context = max_blocks * block_size, S = splits_of(max_context);
+    const bool split = S > 1 && (long)T * heads < 2L * sm_count() && workspace != nullptr &&
+                       workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
+    if (split) {
+        float* ws = static_cast<float*>(workspace);
+        attention_split_kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
+                                                                         max_blocks, block_size, heads, kv_heads,
+                                                                         head_dim, ws);
+        const int e = qspec_launch_status();
+        if (e != 0) return e;
+        attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
+        return qspec_launch_status();
+    }
+    attention_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
+                                                            block_size, heads, kv_heads, head_dim, out);
     return qspec_launch_status();
 }

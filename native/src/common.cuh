@@ -165,6 +165,25 @@ inline int device_major() {
     return major_of[dev];
 }
 
+// Multiprocessors of the current device (cached per device; 1 when it cannot be asked).
+inline int sm_count() {
+    static int sms_of[64] = {0};  // 0 = not asked yet
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
+        (void)cudaGetLastError();
+        return 1;
+    }
+    if (sms_of[dev] == 0) {
+        int sms = 1;
+        if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
+            (void)cudaGetLastError();
+            sms = 1;
+        }
+        sms_of[dev] = sms;
+    }
+    return sms_of[dev];
+}
+
 // Smallest M at which sm_90 GEMMs split K across the CTAs of a thread-block cluster instead of the
 // warps of one block: 9, or QSPEC_CLUSTER_GEMM_MIN_M (e.g. 1 = always, a huge value = never).
 inline int cluster_gemm_min_m() {

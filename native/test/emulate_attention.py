@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """CPU emulation (numpy) of rope_kv.cu + attention.cu as written: per-block RoPE pair mapping and
-paged slot addressing, per-warp chunks of 32 positions with an online softmax, the lane-owns-dims V
-accumulation and the final merge of the warps. Checks them against a direct float64 reference
+paged slot addressing, splits of 256 positions whose chunks of 8 the warps take in turn with an online
+softmax each, the lane-owns-dims V accumulation, the merge of the warps and the in-order merge of
+the splits. Checks them against a direct float64 reference
 without a GPU: python3 native/test/emulate_attention.py  (exit code 1 on a mismatch)."""
 import sys
 import numpy as np
@@ -36,7 +37,42 @@ def rope_write_kv(qkv, ld, q_out, kpool, vpool, seq, pos, tables, max_blocks, bs
 CHUNK = 8  # positions per warp turn
 
 
+SPLIT = 256  # positions per split (32 chunks)
+
+
+def split_partial(qs, kpool, vpool, table_row, npos, bs, kvh, kv, hd, s):
+    """Split s: the 4 warps take its chunks in turn, each an online softmax; merged in warp order."""
+    nchunks = -(-npos // CHUNK)
+    c0, c1 = s * (SPLIT // CHUNK), min(nchunks, (s + 1) * (SPLIT // CHUNK))
+    warps = []
+    for warp in range(WARPS):
+        m, l, acc = -np.inf, 0.0, np.zeros(hd)
+        for c in range(c0 + warp, c1, WARPS):
+            base = c * CHUNK
+            sc, off = np.full(CHUNK, -np.inf), np.zeros(CHUNK, np.int64)
+            for pp in range(CHUNK):  # 4 lanes per position, each a quarter of the 16-byte K chunks
+                p = base + pp
+                if p < npos:
+                    off[pp] = ((table_row[p // bs] * bs + p % bs) * kvh + kv) * hd
+                    k = kpool[off[pp]:off[pp] + hd].astype(np.float64)
+                    sc[pp] = sum(k[8 * c8:8 * c8 + 8] @ qs[8 * c8:8 * c8 + 8]
+                                 for qq in range(4) for c8 in range(qq, hd // 8, 4))
+            mnew = max(m, sc.max())
+            corr = np.exp(m - mnew)
+            pr = np.where(np.isfinite(sc), np.exp(sc - mnew), 0.0)
+            l = l * corr + pr.sum()
+            m = mnew
+            acc *= corr
+            for j in range(min(CHUNK, npos - base)):
+                acc += pr[j] * vpool[off[j]:off[j] + hd].astype(np.float64)
+        warps.append((m, l, acc))
+    gm = max(m for m, _, _ in warps)
+    e = [0.0 if m == -np.inf else np.exp(m - gm) for m, _, _ in warps]
+    return gm, sum(l * w for (_, l, _), w in zip(warps, e)), sum(a * w for (_, _, a), w in zip(warps, e))
+
+
 def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd):
+    """Splits of SPLIT positions merged in split order by the kernels' online recurrence (split 0 as is)."""
     T = len(seq)
     out = np.zeros((T, heads * hd))
     for t in range(T):
@@ -44,38 +80,22 @@ def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd)
             kv = h // (heads // kvh)
             npos = pos[t] + 1
             qs = q[t, h * hd:(h + 1) * hd] / np.sqrt(hd)
-            wm, wl, wacc = [], [], []
-            for warp in range(WARPS):
-                m, l, acc = -np.inf, 0.0, np.zeros(hd)
-                for base in range(warp * CHUNK, npos, WARPS * CHUNK):
-                    s, off = np.full(CHUNK, -np.inf), np.zeros(CHUNK, np.int64)
-                    for pp in range(CHUNK):  # 4 lanes per position, each a quarter of the 16-byte K chunks
-                        p = base + pp
-                        if p < npos:
-                            off[pp] = ((tables[seq[t] * max_blocks + p // bs] * bs + p % bs) * kvh + kv) * hd
-                            k = kpool[off[pp]:off[pp] + hd].astype(np.float64)
-                            s[pp] = sum(k[8 * c:8 * c + 8] @ qs[8 * c:8 * c + 8]
-                                        for qq in range(4) for c in range(qq, hd // 8, 4))
-                    mnew = max(m, s.max())
-                    corr = np.exp(m - mnew)
-                    pr = np.where(np.isfinite(s), np.exp(s - mnew), 0.0)
-                    l = l * corr + pr.sum()
-                    m = mnew
-                    acc *= corr
-                    for j in range(min(CHUNK, npos - base)):
-                        acc += pr[j] * vpool[off[j]:off[j] + hd].astype(np.float64)
-                wm.append(m); wl.append(l); wacc.append(acc)
-            gm = max(wm)
-            den = sum(l * np.exp(m - gm) for m, l in zip(wm, wl))
-            out[t, h * hd:(h + 1) * hd] = sum(a * np.exp(m - gm) for m, a in zip(wm, wacc)) / den
+            row = tables[seq[t] * max_blocks:(seq[t] + 1) * max_blocks]
+            m, l, acc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, kv, hd, 0)
+            for s in range(1, -(-npos // SPLIT)):
+                pm, pl, pacc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, kv, hd, s)
+                mnew = max(m, pm)
+                a, b = np.exp(m - mnew), np.exp(pm - mnew)
+                l, acc, m = l * a + pl * b, acc * a + pacc * b, mnew
+            out[t, h * hd:(h + 1) * hd] = acc / l
     return out
 
 
 def main():
     fails = 0
     for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (4, 1, 80, 1, 8), (2, 2, 32, 1, 32)]:
-        S, max_blocks = 3, 24
-        hist, ntok = [37, 5, 140], [1, 1, 5]
+        S, max_blocks = 3, 96
+        hist, ntok = [37, 5, 700], [1, 1, 5]  # 700 + 5 positions: three splits
         seq = [s for s in range(S) for _ in range(ntok[s])]
         pos = [hist[s] + i for s in range(S) for i in range(ntok[s])]
         T, nblocks = len(seq), S * max_blocks

@@ -394,8 +394,11 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     Dev<int32_t> dseq(seq), dpos(pos), dtab(tables);
     CQ(qspec_rope_write_kv(dqkv.p, dqkv.p + qd, dqkv.p + qd + kvd, ld, dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p,
                            max_blocks, block_size, T, heads, kv_heads, hd, dinv.p, style, nullptr));
+    // with a workspace: long contexts take the split schedule (few tokens x heads here)
+    const size_t ws_bytes = qspec_attention_workspace_bytes(T, heads, hd, max_blocks * block_size);
+    Dev<float> dws(std::vector<float>(ws_bytes / sizeof(float), POISON));
     CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
-                       dout.p, nullptr));
+                       dws.p, ws_bytes, dout.p, nullptr));
     // CPU reference
     std::vector<double> qr(q.begin(), q.end());
     std::vector<double> kp(pool_n), vp(pool_n);
@@ -461,13 +464,22 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     Dev<int32_t> dseq1(std::vector<int32_t>{seq[T - 1]}), dpos1(std::vector<int32_t>{pos[T - 1]});
     Dev<__half> dout1((size_t)heads * hd);
     CQ(qspec_attention(dq.p + (size_t)(T - 1) * qd, dkp.p, dvp.p, dseq1.p, dpos1.p, dtab.p, max_blocks, block_size, 1,
-                       heads, kv_heads, hd, dout1.p, nullptr));
+                       heads, kv_heads, hd, dws.p, ws_bytes, dout1.p, nullptr));
     const auto o1 = dout1.down();
     size_t differ = 0;
     for (size_t i = 0; i < o1.size(); ++i)
         differ += std::memcmp(&o1[i], &og[(size_t)(T - 1) * heads * hd + i], sizeof(__half)) != 0;
     report(differ == 0, std::string("attention of one token alone = its row in the pass ") + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)o1.size());
+    // without a workspace every (token, head) runs its splits in one block: the same bits
+    Dev<__half> dseqout((size_t)T * heads * hd);
+    CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                       nullptr, 0, dseqout.p, nullptr));
+    const auto os = dseqout.down();
+    differ = 0;
+    for (size_t i = 0; i < os.size(); ++i) differ += std::memcmp(&os[i], &og[i], sizeof(__half)) != 0;
+    report(differ == 0, std::string("attention sequential schedule = split schedule ") + tag,
+           "differing outputs=%.0f of %.0f", (double)differ, (double)os.size());
 }
 
 int main() {

@@ -182,10 +182,19 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
     return 0;
 }
 
+size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context) {
+    if (T <= 0 || heads <= 0 || head_dim <= 0 || max_context <= 0) return 0;
+    return (size_t)T * heads * ((max_context + 255) / 256) * (head_dim + 2) * sizeof(float);
+}
+
+/* One schedule only: the workspace, which lets the GPU split long contexts, is not needed here. */
 int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq,
                     const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
-                    int heads, int kv_heads, int head_dim, void* out_f16, void* stream) {
+                    int heads, int kv_heads, int head_dim, void* workspace, size_t workspace_bytes, void* out_f16,
+                    void* stream) {
     (void)stream;
+    (void)workspace;
+    (void)workspace_bytes;
     const half* kp = k_pool_f16;
     const half* vp = v_pool_f16;
     half* out = out_f16;

@@ -7,6 +7,7 @@ import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.RunnerOptions;
 import io.qspec.backend.SequenceInput;
+import io.qspec.cuda.ffm.QSpecKernels;
 import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
@@ -43,6 +44,11 @@ public final class CudaModelRunner implements ModelRunner {
     private static final boolean GRAPHS_ENABLED = Boolean.parseBoolean(System.getProperty(GRAPHS_PROPERTY, "true"));
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
+    /**
+     * Passes of up to this many tokens (decode of a few sequences, a verify of one) may split long
+     * attention contexts over more blocks; the workspace for that is sized once for it.
+     */
+    private static final int ATTENTION_SPLIT_TOKENS = 16;
 
     private final Model model;
     private final ModelConfig config;
@@ -77,7 +83,9 @@ public final class CudaModelRunner implements ModelRunner {
             this.weights = DeviceModel.upload(model, memory);
             this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(options.kvCacheBytes()), BLOCK_SIZE,
                     config.heads(), config.kvHeads(), config.headDim());
-            this.work = new WorkBuffers(memory, config, weights.maxPaddedCols, weights.maxGroupsPerRow);
+            this.work = new WorkBuffers(memory, config, weights.maxPaddedCols, weights.maxGroupsPerRow,
+                    QSpecKernels.qspec_attention_workspace_bytes(ATTENTION_SPLIT_TOKENS, config.heads(), config.headDim(),
+                            Math.ceilDiv(config.contextLength(), BLOCK_SIZE) * BLOCK_SIZE));
             this.passes = new CapturedPasses(stream.handle(), graphs);
             this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
         } catch (RuntimeException | Error e) {
@@ -263,7 +271,7 @@ public final class CudaModelRunner implements ModelRunner {
             a16Gemm(work.half, dim, w.wqkv(), work.qkv, qkvDim, t, precision, false);
         }
         kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
-        kernels.attention(work.q, pool, l, indices, work.half);
+        kernels.attention(work.q, pool, l, indices, work.attentionWorkspace, work.half);
         addLinearFromHalf(work.half, qDim, w.wo(), work.residual, t, precision);  // the residual add is the GEMM's epilogue
 
         // feed-forward: norm → gate|up (one stacked GEMM) → SwiGLU → down → residual add

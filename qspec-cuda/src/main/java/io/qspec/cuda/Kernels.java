@@ -107,8 +107,13 @@ public final class Kernels {
                 kv.heads(), kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, stream), "qspec_rope_write_kv");
     }
 
-    /** Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. */
-    public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer out) {
+    /**
+     * Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. {@code workspace}
+     * (may be null) lets passes with few tokens split long contexts over more blocks; the result has the
+     * same bits either way.
+     */
+    public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer workspace,
+                          DeviceBuffer out) {
         int t = batch.tokens();
         int qDim = kv.heads() * kv.headDim();
         requireMatrix("q", q, t, qDim, qDim, 4);
@@ -116,8 +121,9 @@ public final class Kernels {
         kv.check(layer, batch);
         CudaCalls.check(QSpecKernels.qspec_attention(q.pointer(), kv.keys(layer).pointer(), kv.values(layer).pointer(),
                 batch.tokenSeq().pointer(), batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(),
-                kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(), out.pointer(), stream),
-                "qspec_attention(layer " + layer + ")");
+                kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(),
+                workspace == null ? MemorySegment.NULL : workspace.pointer(), workspace == null ? 0 : workspace.bytes(),
+                out.pointer(), stream), "qspec_attention(layer " + layer + ")");
     }
 
     /** {@code out_f16[M, H] = silu(gate) * up} from the fused gate|up GEMM output (rows {@code ld} wide). */

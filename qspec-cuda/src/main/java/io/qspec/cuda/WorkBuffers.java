@@ -39,12 +39,17 @@ final class WorkBuffers {
     DeviceBuffer logits;
     /** int32 [R]: each logit row's argmax, for greedy passes. */
     DeviceBuffer argmax;
+    /** Partial softmaxes of split attention (fixed size; null when 0 bytes were asked for). */
+    final DeviceBuffer attentionWorkspace;
 
-    WorkBuffers(DeviceMemory memory, ModelConfig config, int maxPaddedCols, int maxGroupsPerRow) {
+    WorkBuffers(DeviceMemory memory, ModelConfig config, int maxPaddedCols, int maxGroupsPerRow,
+                long attentionWorkspaceBytes) {
         this.memory = memory;
         this.config = config;
         this.maxPaddedCols = maxPaddedCols;
         this.maxGroupsPerRow = maxGroupsPerRow;
+        this.attentionWorkspace = attentionWorkspaceBytes > 0
+                ? memory.allocate(attentionWorkspaceBytes, "attention workspace") : null;
     }
 
     /**

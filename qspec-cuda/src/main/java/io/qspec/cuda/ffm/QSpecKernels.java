@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 3;
+    public static final int ABI_VERSION = 4;
     /** Returned for an argument combination the kernels do not support. */
     public static final int QSPEC_ERR_UNSUPPORTED = 10001;
     /** {@code rope_style} values. */
@@ -57,7 +57,9 @@ public final class QSpecKernels {
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_attention$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
-            C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
+            C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_attention_workspace_bytes$DESC = FunctionDescriptor.of(C_LONG,
+            C_INT, C_INT, C_INT, C_INT);
     public static final FunctionDescriptor qspec_swiglu_quantize$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_f16$DESC = FunctionDescriptor.of(C_INT,
@@ -80,6 +82,8 @@ public final class QSpecKernels {
         static final MethodHandle qspec_rmsnorm_quantize = LIB.downcall("qspec_rmsnorm_quantize", qspec_rmsnorm_quantize$DESC);
         static final MethodHandle qspec_rope_write_kv = LIB.downcall("qspec_rope_write_kv", qspec_rope_write_kv$DESC);
         static final MethodHandle qspec_attention = LIB.downcall("qspec_attention", qspec_attention$DESC);
+        static final MethodHandle qspec_attention_workspace_bytes = LIB.downcall("qspec_attention_workspace_bytes",
+                qspec_attention_workspace_bytes$DESC);
         static final MethodHandle qspec_swiglu_f16 = LIB.downcall("qspec_swiglu_f16", qspec_swiglu_f16$DESC);
         static final MethodHandle qspec_swiglu_quantize = LIB.downcall("qspec_swiglu_quantize", qspec_swiglu_quantize$DESC);
         static final MethodHandle qspec_f32_to_f16 = LIB.downcall("qspec_f32_to_f16", qspec_f32_to_f16$DESC);
@@ -200,13 +204,23 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, void* out_f16, qspec_stream_t stream)} */
+    /** {@code int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream)} */
     public static int qspec_attention(MemorySegment q, MemorySegment kPool, MemorySegment vPool, MemorySegment tokenSeq,
                                       MemorySegment tokenPos, MemorySegment blockTables, int maxBlocks, int blockSize,
-                                      int t, int heads, int kvHeads, int headDim, MemorySegment out, MemorySegment stream) {
+                                      int t, int heads, int kvHeads, int headDim, MemorySegment workspace,
+                                      long workspaceBytes, MemorySegment out, MemorySegment stream) {
         try {
             return (int) Handles.qspec_attention.invokeExact(q, kPool, vPool, tokenSeq, tokenPos, blockTables, maxBlocks,
-                    blockSize, t, heads, kvHeads, headDim, out, stream);
+                    blockSize, t, heads, kvHeads, headDim, workspace, workspaceBytes, out, stream);
+        } catch (Throwable t2) {
+            throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context)} */
+    public static long qspec_attention_workspace_bytes(int t, int heads, int headDim, int maxContext) {
+        try {
+            return (long) Handles.qspec_attention_workspace_bytes.invokeExact(t, heads, headDim, maxContext);
         } catch (Throwable t2) {
             throw Bindings.unexpected(t2);
         }
