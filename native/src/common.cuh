@@ -193,3 +193,14 @@ inline int cluster_gemm_min_m() {
     }();
     return m;
 }
+
+// Smallest M at which the INT4 GEMMs take their CTA-tiled large-M kernels (w4_tiles.cuh): 64, or
+// QSPEC_TILED_GEMM_MIN_M (1 = always where supported, a huge value = never). The W4A16 kernels all
+// give the same bits, so this only moves time.
+inline int tiled_gemm_min_m() {
+    static const int m = [] {
+        const char* v = getenv("QSPEC_TILED_GEMM_MIN_M");
+        return v == nullptr ? 64 : atoi(v);
+    }();
+    return m;
+}

@@ -64,6 +64,33 @@ __device__ __forceinline__ void reduce_store(const Tile& tl, const float (&acc)[
     }
 }
 
+// The tiled kernels (large M) give each CTA a tile of BN = 128 weight rows and some tokens over the
+// whole K, and stage each 128-input step of weights and activations once in shared memory (a cp.async
+// ring of TSTAGES steps) for all its warps. The weight tile of a step: row r's 64 bytes as 4 units of
+// 16 bytes (unit u = inputs 32u .. 32u+31, the 16 bytes thread t = u reads in the warp-split kernels).
+constexpr int BN = 128, TSTAGES = 3, WUNITS = BN * 4;
+
+// Copies step s's weight tile (rows n0 .. n0+127, clamped into [0, N)) into wsm; units past the
+// padded row hold q = 0 (nibbles 8), as load_step gives.
+__device__ __forceinline__ void stage_weights(uint4* wsm, const uint8_t* __restrict__ wp, int n0, int N, int row_bytes,
+                                              int Kp, int s) {
+    for (int e = threadIdx.x; e < WUNITS; e += blockDim.x) {
+        const int r = e >> 2, u = e & 3;
+        if (s * KSTEP + 32 * u < Kp)
+            cp_async_16(wsm + e, wp + (long)min(n0 + r, N - 1) * row_bytes + (long)s * (KSTEP / 2) + 16 * u, true);
+        else
+            wsm[e] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
+    }
+}
+
+// Steps in slice order: slice z holds steps z, z + WK, ... (the steps warp z of a warp-split kernel
+// takes); the slices follow one another. -1 after the last step.
+__device__ __forceinline__ int next_step_in_slice_order(int s, int nsteps) {
+    if (s + WK < nsteps) return s + WK;
+    const int z = s % WK + 1;
+    return z < WK && z < nsteps ? z : -1;
+}
+
 // The cluster kernels (sm_90) split K across the WK CTAs of a cluster instead: CTA z (grid z) takes
 // the steps warp z of a block would take, for CROWS rows (its WK warps, one 16-row tile each) and
 // 8*MT tokens (grid x), so all its warps share one activation tile per step.

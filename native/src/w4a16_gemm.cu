@@ -314,6 +314,122 @@ int launch_cluster(const half* x, int ldx, const uint8_t* wp, const half* ws, fl
                                      grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
 }
 
+// Large M: CTA tiles of 128 rows x 64 tokens over the whole K. The warps form a 4 (rows) x 2 (tokens)
+// grid of 32 x 32 tiles (two row tiles, four token tiles: step_mma<4, 2>) and share each step's weight
+// and activation tiles through shared memory. A warp takes the steps in slice order and keeps each
+// slice's sums apart from the total: total = 0 + P0 + P1 + ... + P7, where Pz is summed over the
+// steps of slice z in order, exactly as warp z of w4a16_kernel sums them and its reduction adds them,
+// so this kernel gives the same bits too. (Only the weight and activation tiles are shared; the
+// arithmetic of every output is step_mma's.)
+namespace tiled {
+constexpr int MT = 4, NT = 2, WARPS_N = 4, BM = 2 * MT * 8;  // 64 tokens
+constexpr int XUNITS = BM * XROW;                            // activation tile: x_unit layout, XROW per token
+constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
+}  // namespace tiled
+
+template <bool FOLD>
+__global__ void __launch_bounds__(WK * 32, 1)
+    w4a16_tiled_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
+                       float* __restrict__ y, int ldy, int M, int N, int K, int group, bool accumulate) {
+    using namespace tiled;
+    extern __shared__ uint4 tsm[];
+    uint4* const wsm = tsm;                               // [TSTAGES][WUNITS]
+    uint4* const xsm = tsm + w4::TSTAGES * w4::WUNITS;    // [TSTAGES][XUNITS]
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int n0 = blockIdx.y * w4::BN, m0 = blockIdx.x * BM;
+    const int wr = (warp % WARPS_N) * NT * 16, wm = (warp / WARPS_N) * MT * 8;  // the warp's rows, tokens in the tile
+    const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
+    const int nsteps = (Kp + KSTEP - 1) / KSTEP;
+
+    const half* srow[NT][2];
+#pragma unroll
+    for (int i = 0; i < NT; ++i)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n0 + wr + 16 * i + 8 * h + g, N - 1) * groups;
+
+    // step s's tiles into ring slot `slot` (activations: K % 8 == 0, so a unit is all in or all out)
+    auto stage = [&](int slot, int s) {
+        w4::stage_weights(wsm + slot * w4::WUNITS, wp, n0, N, row_bytes, Kp, s);
+        for (int e = threadIdx.x; e < BM * 16; e += WK * 32) {
+            const int r = e >> 4, u = e & 15, m = m0 + r, k = s * KSTEP + 8 * u;
+            cp_async_16(xsm + slot * XUNITS + r * XROW + x_unit(u >> 2, u & 3),
+                        x + (long)min(m, M - 1) * ldx + min(k, K - 8), m < M && k < K);
+        }
+    };
+
+    float total[MT][NT][4], sl[MT][NT][4];
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int b = 0; b < NT; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) total[a][b][c] = sl[a][b][c] = 0.f;
+
+    int s = 0, s1 = w4::next_step_in_slice_order(0, nsteps), s2 = s1 < 0 ? -1 : w4::next_step_in_slice_order(s1, nsteps);
+    stage(0, s);
+    cp_async_commit();
+    if (s1 >= 0) stage(1, s1);
+    cp_async_commit();
+    for (int slot = 0; s >= 0; slot = slot == w4::TSTAGES - 1 ? 0 : slot + 1) {
+        // this thread's rows' scales for step s (as load_step takes them)
+        float scur[NT][2];
+        const int kt = s * KSTEP + 32 * t, gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) scur[i][h] = kt < Kp ? __half2float(srow[i][h][gi]) : 0.f;
+        cp_async_wait<1>();
+        __syncthreads();  // step s's tiles are complete, and every warp is done with the slot refilled next
+        if (s2 >= 0) stage(slot == 0 ? 2 : slot - 1, s2);
+        cp_async_commit();
+        const uint4* wt = wsm + slot * w4::WUNITS;
+        const uint4* xt = xsm + slot * XUNITS;
+        uint4 wcur[NT][2];
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) wcur[i][h] = wt[(wr + 16 * i + 8 * h + g) * 4 + t];
+        step_mma<MT, NT, FOLD>(wcur, scur, [&](int mt, int j) { return xt[(wm + 8 * mt + g) * XROW + x_unit(t, j)]; },
+                               sl);
+        const int next = s1;
+        if (next < 0 || next % WK != s % WK) {  // slice s % WK is complete: total += its sums, in slice order
+#pragma unroll
+            for (int a = 0; a < MT; ++a)
+#pragma unroll
+                for (int b = 0; b < NT; ++b)
+#pragma unroll
+                    for (int c = 0; c < 4; ++c) {
+                        total[a][b][c] += sl[a][b][c];
+                        sl[a][b][c] = 0.f;
+                    }
+        }
+        s = s1;
+        s1 = s2;
+        s2 = s2 < 0 ? -1 : w4::next_step_in_slice_order(s2, nsteps);
+    }
+    cp_async_wait<0>();
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int b = 0; b < NT; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) {
+                const int n = n0 + wr + 16 * b + g + (c >= 2 ? 8 : 0), m = m0 + wm + 8 * a + 2 * t + (c & 1);
+                if (m < M && n < N) w4::store_output(y + (long)m * ldy + n, total[a][b][c], accumulate);
+            }
+}
+
+int launch_tiled(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
+                 int group, bool accumulate, cudaStream_t st) {
+    const bool fold = group % KSTEP == 0;
+    auto kernel = fold ? w4a16_tiled_kernel<true> : w4a16_tiled_kernel<false>;
+    static unsigned long long smem_allowed[2];  // devices opted in, per kernel variant
+    if (const int e = allow_dynamic_smem(kernel, tiled::smem_bytes, smem_allowed[fold])) return e;
+    const dim3 grid(ceil_div(M, tiled::BM), ceil_div(N, w4::BN));
+    kernel<<<grid, WK * 32, tiled::smem_bytes, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate);
+    return qspec_launch_status();
+}
+
 template <int MT, int NT>
 int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
            int group, bool accumulate, cudaStream_t st) {
@@ -342,6 +458,10 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     // Token tiles per block grow with M (fewer weight re-reads); the order of every output's sum
     // does not change with them.
+    // Large M: the CTA-tiled kernel (same bits), where activation rows are 16-byte aligned units.
+    const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
+    if (M >= tiled_gemm_min_m() && vec && K % 8 == 0)
+        return launch_tiled(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {

@@ -227,6 +227,141 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
 }
 
+// Large M (group % 128 == 0, s8): CTA tiles of 128 rows x 128 tokens over the whole K, each step's
+// weight and activation tiles staged once in shared memory for the 8 warps, which form a 2 (rows) x 4
+// (tokens) grid of 64 x 32 tiles. Steps in K order, folded per group as in w4ax_kernel (int32 sums
+// are exact; the draft's fp32 order may differ from the warp-split kernel's, which nothing needs).
+namespace tiled {
+constexpr int NT = 4, MT = 4, WARPS_N = 2, BM = (WK / WARPS_N) * MT * 8;  // 128 tokens
+constexpr int XROW = 9;                                                    // 16-byte units per token row: 8 used
+constexpr int XUNITS = BM * XROW;
+constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
+}  // namespace tiled
+
+__global__ void __launch_bounds__(WK * 32, 1)
+    w4ax_tiled_kernel(const int8_t* __restrict__ xq, const float* __restrict__ xs, const uint8_t* __restrict__ wp,
+                      const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K, int group,
+                      bool accumulate) {
+    using namespace tiled;
+    extern __shared__ uint4 tsm[];
+    uint4* const wsm = tsm;                             // [TSTAGES][WUNITS]
+    uint4* const xsm = tsm + w4::TSTAGES * w4::WUNITS;  // [TSTAGES][XUNITS]
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int n0 = blockIdx.y * w4::BN, m0 = blockIdx.x * BM;
+    const int wr = (warp % WARPS_N) * NT * 16, wm = (warp / WARPS_N) * MT * 8;
+    const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
+    const int nsteps = Kp / KSTEP;  // group % 128 == 0
+
+    const half* srow[NT][2];
+#pragma unroll
+    for (int i = 0; i < NT; ++i)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n0 + wr + 16 * i + 8 * h + g, N - 1) * groups;
+    const float* xsrow[MT][2];
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) xsrow[a][c] = xs + (long)min(m0 + wm + 8 * a + 2 * t + c, M - 1) * groups;
+
+    auto stage = [&](int slot, int s) {
+        w4::stage_weights(wsm + slot * w4::WUNITS, wp, n0, N, row_bytes, Kp, s);
+        for (int e = threadIdx.x; e < BM * 8; e += WK * 32) {
+            const int r = e >> 3, u = e & 7, m = m0 + r;
+            cp_async_16(xsm + slot * XUNITS + r * XROW + u, xq + (long)min(m, M - 1) * Kp + (long)s * KSTEP + 16 * u, m < M);
+        }
+    };
+
+    float acc[MT][NT][4];
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int b = 0; b < NT; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
+
+    stage(0, 0);
+    cp_async_commit();
+    if (nsteps > 1) stage(1, 1);
+    cp_async_commit();
+    for (int s = 0, slot = 0; s < nsteps; ++s, slot = slot == w4::TSTAGES - 1 ? 0 : slot + 1) {
+        const int gi = group == KSTEP ? s : s * KSTEP / group;
+        float wsc[NT][2], xsc[MT][2];
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) wsc[i][h] = __half2float(srow[i][h][gi]);
+#pragma unroll
+        for (int a = 0; a < MT; ++a)
+#pragma unroll
+            for (int c = 0; c < 2; ++c) xsc[a][c] = __ldg(xsrow[a][c] + gi);
+        cp_async_wait<1>();
+        __syncthreads();  // step s's tiles are complete, and every warp is done with the slot refilled next
+        if (s + 2 < nsteps) stage(slot == 0 ? 2 : slot - 1, s + 2);
+        cp_async_commit();
+        const uint4* wt = wsm + slot * w4::WUNITS;
+        const uint4* xt = xsm + slot * XUNITS;
+        int part[MT][NT][4];
+#pragma unroll
+        for (int a = 0; a < MT; ++a)
+#pragma unroll
+            for (int b = 0; b < NT; ++b)
+#pragma unroll
+                for (int c = 0; c < 4; ++c) part[a][b][c] = 0;
+        uint4 xv[MT][2];  // token g's 32 inputs at 32t of each token tile
+#pragma unroll
+        for (int a = 0; a < MT; ++a) {
+            xv[a][0] = xt[(wm + 8 * a + g) * XROW + 2 * t];
+            xv[a][1] = xt[(wm + 8 * a + g) * XROW + 2 * t + 1];
+        }
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            uint32_t af[NT][4];
+#pragma unroll
+            for (int i = 0; i < NT; ++i) {
+                const uint4 lo = wt[(wr + 16 * i + g) * 4 + t], hi = wt[(wr + 16 * i + 8 + g) * 4 + t];
+                int4_to_s8x8(j == 0 ? lo.x : j == 1 ? lo.y : j == 2 ? lo.z : lo.w, af[i][0], af[i][2]);
+                int4_to_s8x8(j == 0 ? hi.x : j == 1 ? hi.y : j == 2 ? hi.z : hi.w, af[i][1], af[i][3]);
+            }
+#pragma unroll
+            for (int a = 0; a < MT; ++a) {
+                const uint4& v = xv[a][j >> 1];
+                const uint32_t x0 = (j & 1) ? v.z : v.x, x1 = (j & 1) ? v.w : v.y;
+                const uint32_t b0 = __byte_perm(x0, x1, 0x6420), b1 = __byte_perm(x0, x1, 0x7531);
+#pragma unroll
+                for (int i = 0; i < NT; ++i) mma_s8(part[a][i], af[i], b0, b1);
+            }
+        }
+#pragma unroll
+        for (int a = 0; a < MT; ++a)
+#pragma unroll
+            for (int i = 0; i < NT; ++i) {
+                acc[a][i][0] = fmaf((float)part[a][i][0], wsc[i][0] * xsc[a][0], acc[a][i][0]);
+                acc[a][i][1] = fmaf((float)part[a][i][1], wsc[i][0] * xsc[a][1], acc[a][i][1]);
+                acc[a][i][2] = fmaf((float)part[a][i][2], wsc[i][1] * xsc[a][0], acc[a][i][2]);
+                acc[a][i][3] = fmaf((float)part[a][i][3], wsc[i][1] * xsc[a][1], acc[a][i][3]);
+            }
+    }
+    cp_async_wait<0>();
+#pragma unroll
+    for (int a = 0; a < MT; ++a)
+#pragma unroll
+        for (int b = 0; b < NT; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) {
+                const int n = n0 + wr + 16 * b + g + (c >= 2 ? 8 : 0), m = m0 + wm + 8 * a + 2 * t + (c & 1);
+                if (m < M && n < N) w4::store_output(y + (long)m * ldy + n, acc[a][b][c], accumulate);
+            }
+}
+
+int launch_tiled(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
+                 int K, int group, bool accumulate, cudaStream_t st) {
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(w4ax_tiled_kernel, tiled::smem_bytes, smem_allowed)) return e;
+    const dim3 grid(ceil_div(M, tiled::BM), ceil_div(N, w4::BN));
+    w4ax_tiled_kernel<<<grid, WK * 32, tiled::smem_bytes, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
+    return qspec_launch_status();
+}
+
 // Whether A4 takes the s4 MMA. QSPEC_S4=1: on devices with INT4 tensor cores (compute capability
 // 8.x); QSPEC_S4=force: on any device (tests the path on a Hopper, where s4 is emulated and slow).
 // Off by default: the path is checked by warp-level emulation (test/emulate_gemm.py) and, forced,
@@ -268,6 +403,9 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    // Large M: the CTA-tiled s8 kernel (group % 128 == 0; the s4 path keeps the warp-split kernel).
+    if (M >= tiled_gemm_min_m() && group % KSTEP == 0 && !(bits == 4 && use_s4()))
+        return launch_tiled(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
     return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);

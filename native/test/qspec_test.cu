@@ -82,12 +82,12 @@ static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
 }
 
 // QSpec's exactness needs row m of the verify GEMM to be the same bits whatever M is: a verify pass
-// of gamma + 1 rows must reproduce one-token decoding exactly, not just within rounding. On sm_90 the
-// small M here run the warp-split kernel and M = 100 the cluster kernel, so this also checks that
-// the two kernels give the same bits.
+// of gamma + 1 rows must reproduce one-token decoding exactly, not just within rounding. The M here
+// cross every kernel switch (on sm_90: warp-split up to 8, cluster from 9, tiled from 64 and at
+// MAXM = 256), so this also checks that the kernels give the same bits.
 static void test_w4a16_m_invariance(int N, int K, int group) {
     Int4W W(N, K, group);
-    const int MAXM = 100;
+    const int MAXM = 256;
     auto x = rand_f16((size_t)MAXM * K, -2.f, 2.f);
     Dev<__half> dx(x);
     Dev<uint8_t> dw(W.packed);
@@ -95,7 +95,7 @@ static void test_w4a16_m_invariance(int N, int K, int group) {
     Dev<float> full(std::vector<float>((size_t)MAXM * N, POISON));
     CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, full.p, N, MAXM, N, K, group, 0, nullptr));
     const auto yf = full.down();
-    for (int M : {1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 64}) {
+    for (int M : {1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 63, 64, 65, 100, 128}) {
         Dev<float> part(std::vector<float>((size_t)M * N, POISON));
         CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, part.p, N, M, N, K, group, 0, nullptr));
         const auto yp = part.down();
@@ -490,19 +490,23 @@ int main() {
     // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
     const int shapes[][3] = {{96, 256, 128}, {37, 172, 128}, {64, 200, 64}, {48, 64, 128}, {80, 384, 128},
                              {24, 160, 32}, {40, 1000, 256}, {72, 288, 96}};
-    // M covers every tile configuration (token tiles per block: 1 up to M = 8, 2, 4, then 8 and the large-M kernel).
-    for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64})
+    // M covers every tile configuration (token tiles per block: 1 up to M = 8, 2, 4, then 8, and the
+    // CTA-tiled kernels from M = 64: one and several token tiles of them, partly filled)
+    for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64, 130})
         for (auto& s : shapes) test_w4a16(M, s[0], s[1], s[2], M % 2 ? 0 : 8);
     test_w4a16(5, 64, 4096, 128, 0);
     for (int M : {1, 2, 4}) test_w4a16(M, 300, 4000, 128, M == 2 ? 8 : 0);  // many K steps, ragged K
     for (int M : {1, 2}) test_w4a16(M, 4100, 520, 64, 0);                   // wide N
     test_w4a16_m_invariance(300, 1000, 128);
     test_w4a16_m_invariance(4100, 4096, 128);
+    test_w4a16_m_invariance(200, 4000, 96);  // group 96: scales multiplied into the weights; a last step past the padded row
     test_w4a16(100, 24, 512, 128, 3);
     for (int bits : {8, 4})
-        for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64})
+        for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64, 130})
             for (auto& s : shapes) test_w4ax(M, s[0], s[1], s[2], bits);
     test_w4ax(100, 24, 4096, 128, 8);
+    test_w4ax(200, 300, 1024, 128, 8);  // tiled: two token tiles, a partial row tile
+    test_w4a16(200, 300, 1024, 128, 0);
     for (int M : {1, 5, 16}) test_w4ax(M, 300, 4000, 128, 8);
     for (int M : {1, 2, 3}) test_w4ax(M, 4100, 520, 64, M == 3 ? 4 : 8);  // wide N: two row tiles per warp
     for (int bits : {8, 4})
