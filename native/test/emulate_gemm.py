@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""CPU emulation (numpy) of the three INT4 GEMM kernels as written: w4a16_kernel and w4a16_cluster_kernel
-(src/w4a16_gemm.cu) and w4ax_kernel (src/w4ax_gemm.cu), with the swap-AB tiling of src/w4_tiles.cuh
-(weights = the MMA's A operand, 16 rows per m16 tile; tokens = its B operand, 8 per n8 tile) and the
-dispatch of qspec_w4a16_gemm / qspec_w4ax_gemm. Mirrored: the index math and load guards, the
-activation rings in shared memory (slot rotation; the per-warp layout of the warp-split kernels, the
-cluster kernel's shared tile with x_unit's layout; unwritten words read as NaN), the bit tricks
-(magic-number int4->fp16, byte-wise int4->int8, __byte_perm, pack_s4), the PTX fragment layouts of
-mma.sync m16n8k16 f16, m16n8k32 s8 and m16n8k64 s4, the fp16 and fp32 rounding points, and every
-summation order (warp steps, MMAs, folds, the warp-ordered block reduction, the slice-ordered cluster
-reduction through distributed shared memory).
+"""CPU emulation (numpy) of the five INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel and
+w4a16_tiled_kernel (src/w4a16_gemm.cu), w4ax_kernel and w4ax_tiled_kernel (src/w4ax_gemm.cu), with the
+swap-AB tiling of src/w4_tiles.cuh (weights = the MMA's A operand, 16 rows per m16 tile; tokens = its B
+operand, 8 per n8 tile) and the dispatch of qspec_w4a16_gemm / qspec_w4ax_gemm. Mirrored: the index math
+and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the padded row), the rings
+in shared memory (slot rotation; the per-warp activation layout of the warp-split kernels, the shared
+tiles of the cluster and tiled kernels with their x_unit / row layouts, the tiled kernels' weight tiles;
+unwritten words read as NaN), the bit tricks (magic-number int4->fp16, byte-wise int4->int8,
+__byte_perm, pack_s4), the PTX fragment layouts of mma.sync m16n8k16 f16, m16n8k32 s8 and m16n8k64 s4,
+the fp16 and fp32 rounding points, and every summation order (warp steps, MMAs, folds, the warp-ordered
+block reduction, the slice-ordered cluster reduction through distributed shared memory, the tiled W4A16
+kernel's walk of the steps in slice order with each slice summed apart and added to a total at its end,
+the tiled draft's steps in K order).
 Checks: outputs against float64 references; w4a16's bitwise M-invariance, and bit identity of the
-cluster kernel with the warp-split kernel (so the sm_90 dispatch, which switches kernels at M = 9, is
-M-invariant too); and that planted bugs fail.
+cluster and tiled kernels with the warp-split kernel (so the dispatch, which switches kernels at M = 9 on
+sm_90 and at M = 64, is M-invariant too); and that planted bugs fail.
 Run: python3 native/test/emulate_gemm.py  (exit code 1 on a mismatch)."""
 import sys
 import time
@@ -123,11 +126,19 @@ LAYOUT = {per_reg: mma_layout(per_reg) for per_reg in (2, 4, 8)}
 
 def mma(a, b0, b1, per_reg, unpack):
     """A(16 x 8 per_reg) B(8 per_reg x 8) of one warp from its fragments (mma_layout). Returns D[lane, c]
-    (float64: the products of f16 or small ints are exact)."""
+    (float64: the products of f16 or small ints are exact). Registers of 32 n lanes (the tiled kernels'
+    warps side by side, lane 32 w + l = lane l of warp w): each warp's own MMA, as n separate calls give it
+    (a batched matmul may sum in another order, which changes no bit here: the test data's f16 products
+    are multiples of 2^-42 below 1 in magnitude, so their float64 sums are exact, as integer ones are)."""
     PA, PB = LAYOUT[per_reg]
-    A = unpack(np.concatenate(a)).reshape(-1)[PA]
-    B = unpack(np.concatenate([b0, b1])).reshape(-1)[PB]
-    return (A @ B)[C_ROW, C_COL]
+    if len(b0) == 32:
+        A = unpack(np.concatenate(a)).reshape(-1)[PA]
+        B = unpack(np.concatenate([b0, b1])).reshape(-1)[PB]
+        return (A @ B)[C_ROW, C_COL]
+    nw = len(b0) // 32
+    A = unpack(np.stack(a).reshape(4, nw, 32).transpose(1, 0, 2).reshape(-1)).reshape(nw, -1)[:, PA]
+    B = unpack(np.stack([b0, b1]).reshape(2, nw, 32).transpose(1, 0, 2).reshape(-1)).reshape(nw, -1)[:, PB]
+    return (A @ B)[:, C_ROW, C_COL].reshape(nw * 32, 4)
 
 
 def mma_f16(d, a, b0, b1):  # fp32 accumulation: the exact dot product plus d, rounded to fp32 once
@@ -276,10 +287,11 @@ def a16_load_step(pw, ws, rows, s, Kp, group, FOLD):
 
 
 def a16_step_mma(w, sc, xfrag, acc, FOLD):
-    """step_mma<MT, NT, FOLD>, which both W4A16 kernels run: acc (MT, NT, 32 lanes, 4) is updated in place.
-    xfrag(mt, j): (32, 4) words, token g's inputs kt + 8j .. + 7 of token tile mt."""
+    """step_mma<MT, NT, FOLD>, which every W4A16 kernel runs: acc (MT, NT, 32 lanes, 4) is updated in place
+    (or (MT, NT, 32 n, 4): n warps side by side, the tiled kernel's). xfrag(mt, j): (32, 4) words, token g's
+    inputs kt + 8j .. + 7 of token tile mt."""
     MT, NT = acc.shape[:2]
-    part = np.zeros((MT, NT, 32, 4), F32)  # FOLD: the step's unscaled sums
+    part = np.zeros(acc.shape, F32)  # FOLD: the step's unscaled sums
     for j in range(4):
         a = []
         for i in range(NT):
@@ -397,9 +409,153 @@ def w4a16_cluster(x, pw, ws, N, K, group, MT=None):
     return y, count
 
 
-# qspec_w4a16_gemm on sm_90: the cluster kernel from M = CLUSTER_MIN_M (common.cuh's cluster_gemm_min_m(),
-# QSPEC_CLUSTER_GEMM_MIN_M unset), the warp-split kernel below it; elsewhere the warp-split kernel at every M.
-CLUSTER_MIN_M = 9
+# ---- the CTA-tiled kernels (large M; w4_tiles.cuh) ----
+
+BN, TSTAGES = 128, 3  # weight rows of a CTA tile; steps in the shared-memory ring of both tiled kernels
+WUNITS = BN * 4  # uint4 units of a step's weight tile: row r's 64 bytes as units 4r .. 4r + 3
+X88 = U32(0x88888888)  # a word of q = 0 (nibbles 8)
+
+
+class TiledGrid:
+    """The CTAs of a tiled kernel (grid x = token tiles of BM, y = row tiles of BN), emulated side by side
+    (they share nothing; each has its own shared memory): per CTA n0, m0; per thread (C x 256 of them,
+    threadIdx.x L of CTA c at 256 c + L, so a warp's 32 lanes lie together as mma takes them) its CTA,
+    g, t and its warp's rows wr and tokens wm in the tile (warps as WARPS_N (rows) x WK / WARPS_N)."""
+
+    def __init__(self, M, N, BM, WARPS_N, NT, MT):
+        gx = ceil_div(M, BM)
+        by, bx = np.divmod(np.arange(gx * ceil_div(N, BN)), gx)
+        self.C, self.n0, self.m0 = len(bx), by * BN, bx * BM
+        L = np.tile(np.arange(WK * 32), self.C)
+        self.cta = np.repeat(np.arange(self.C), WK * 32)
+        lane, warp = L & 31, L >> 5
+        self.g, self.t = lane >> 2, lane & 3
+        self.wr, self.wm = (warp % WARPS_N) * NT * 16, (warp // WARPS_N) * MT * 8
+
+    def store(self, acc, y, count, M, N):
+        """The epilogue of both tiled kernels: acc[a][b][thread][c] to y[m][n] where m < M and n < N."""
+        MT, NT = acc.shape[:2]
+        n0, m0 = self.n0[self.cta], self.m0[self.cta]
+        for a in range(MT):
+            for b in range(NT):
+                for c in range(4):
+                    n = n0 + self.wr + 16 * b + self.g + (8 if c >= 2 else 0)
+                    m = m0 + self.wm + 8 * a + 2 * self.t + (c & 1)
+                    ok = (m < M) & (n < N)
+                    y[m[ok], n[ok]] = acc[a, b, ok, c]
+                    np.add.at(count, (m[ok], n[ok]), 1)
+
+
+def stage_weights(wsm, pw, n0, N, Kp, s):
+    """w4::stage_weights of step s into wsm (C, WUNITS) uint4 of every CTA (elements e = threadIdx.x,
+    + 256, ...): unit e = 4r + u is row min(n0 + r, N - 1)'s bytes 64 s + 16 u .. (cp.async, in bounds),
+    or 0x88888888 (q = 0, a plain store) where its inputs start past the padded row."""
+    e = np.arange(WUNITS)
+    r, u = e >> 2, e & 3
+    ok = s * KSTEP + 32 * u < Kp
+    rows = np.minimum(n0[:, None] + r, N - 1)  # (C, WUNITS)
+    word = (s * (KSTEP // 2) + 16 * u) // 4  # pw rows as words: byte offset b is word b / 4
+    wsm[:] = gather(pw, rows[:, :, None], word[:, None] + np.arange(4), ok[:, None], X88)
+
+
+def next_step_in_slice_order(s, nsteps):
+    """w4::next_step_in_slice_order: slice z = steps z, z + WK, ..., the slices one after another; -1 at
+    the end."""
+    if BUG == "tiled_k_order":  # planted: the steps in K order
+        return s + 1 if s + 1 < nsteps else -1
+    if s + WK < nsteps:
+        return s + WK
+    z = s % WK + 1
+    return z if z < WK and z < nsteps else -1
+
+
+def w4a16_tiled(x, pw, ws, N, K, group):
+    """w4a16_tiled_kernel<FOLD> (launch_tiled; qspec_w4a16_gemm from M = 64 where x rows are 16-byte units
+    and K % 8 == 0): CTA tiles of BN = 128 rows x BM = 64 tokens over the whole K; 8 warps as 4 (rows) x 2
+    (tokens), each step_mma<4, 2> on 32 rows x 32 tokens. Each step's weight tile (stage_weights) and
+    activation tile (token row r, unit x_unit(t, j) of XROW, cp.async zero-filled for m >= M and past K)
+    sit in a TSTAGES ring of shared memory (tsm: the weight ring, then the activation ring); the steps go
+    in slice order, each slice summed apart (sl) and added to the total (fp32) when it ends."""
+    M = x.shape[0]
+    assert K % 8 == 0  # the dispatch's condition: a unit of 8 inputs lies all inside K or all past it
+    MT, NT, WARPS_N = 4, 2, 4
+    BM = 2 * MT * 8
+    XUNITS = BM * XROW
+    FOLD = group % KSTEP == 0
+    Kp, nsteps = padded(K, group)
+    xb = x.view(np.uint16)
+    gr = TiledGrid(M, N, BM, WARPS_N, NT, MT)
+    g, t, cta = gr.g, gr.t, gr.cta
+    tsm = np.full((gr.C, TSTAGES * (WUNITS + XUNITS), 4), POISON, U32)  # extern __shared__ uint4 tsm[]
+    xsm = TSTAGES * WUNITS  # the activation ring's first unit
+    # srow: this thread's rows of each row tile (g, g + 8), clamped to N - 1
+    rows = [[np.minimum(gr.n0[cta] + gr.wr + 16 * i + 8 * h + g, N - 1) for h in (0, 1)] for i in range(NT)]
+
+    def stage(slot, s):
+        stage_weights(tsm[:, slot * WUNITS:(slot + 1) * WUNITS], pw, gr.n0, N, Kp, s)
+        e = np.arange(BM * 16)  # elements e = threadIdx.x, + 256, ...
+        r, u = e >> 4, e & 15
+        m, k = gr.m0[:, None] + r, s * KSTEP + 8 * u  # (C, BM * 16), (BM * 16)
+        xu = x_unit(u & 3, u >> 2) if BUG == "tiled_x_unit" else x_unit(u >> 2, u & 3)
+        assert (xu < XROW).all()
+        # cp_async_16(dst, x + min(m, M - 1) * ldx + min(k, K - 8), m < M && k < K)
+        src_m, ok = np.minimum(m, M - 1), (m < M) & (k < K)
+        if BUG == "tiled_x_rows":  # planted: no clamp and no zero-fill for tokens >= M
+            src_m, ok = m, np.broadcast_to(k < K, m.shape)
+        v = gather(xb, src_m[:, :, None], np.minimum(k, K - 8)[:, None] + np.arange(8), ok[:, :, None], 0)
+        v = v.astype(U32)
+        tsm[:, xsm + slot * XUNITS + r * XROW + xu] = v[..., 0::2] | (v[..., 1::2] << 16)
+
+    total = np.zeros((MT, NT, len(cta), 4), F32)
+    sl = np.zeros_like(total)
+    s = 0
+    s1 = next_step_in_slice_order(0, nsteps)
+    s2 = -1 if s1 < 0 else next_step_in_slice_order(s1, nsteps)
+    stage(0, s)
+    if s1 >= 0:
+        stage(1, s1)
+    slot = 0
+    while s >= 0:
+        # scur: the thread's rows' scales for step s, as load_step takes them (0 past the padded row)
+        kt = s * KSTEP + 32 * t
+        gi = (s if group == KSTEP else s * KSTEP // group) if FOLD else kt // group
+        scur = [[gather(ws, rows[i][h], gi, kt < Kp, 0).astype(F32) for h in (0, 1)] for i in range(NT)]
+        # (cp_async_wait<1>, __syncthreads: step s's tiles are complete, the slot refilled next is free)
+        if s2 >= 0:
+            stage(2 if slot == 0 else slot - 1, s2)
+        wt = slot * WUNITS
+        wcur = [[tsm[cta, wt + (gr.wr + 16 * i + 8 * h + g) * 4 + t] for h in (0, 1)] for i in range(NT)]
+        w = [[[wcur[i][h][:, j] for j in range(4)] for h in (0, 1)] for i in range(NT)]
+        xt = xsm + slot * XUNITS
+        a16_step_mma(w, scur, lambda mt, j: tsm[cta, xt + (gr.wm + 8 * mt + g) * XROW + x_unit(t, j)], sl, FOLD)
+        if s1 < 0 or s1 % WK != s % WK or BUG == "tiled_early_total":  # slice s % WK is complete
+            total = total + sl  # fp32
+            sl[:] = 0
+        s, s1, s2 = s1, s2, (-1 if s2 < 0 else next_step_in_slice_order(s2, nsteps))
+        slot = 0 if slot == TSTAGES - 1 else slot + 1
+    y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
+    gr.store(total, y, count, M, N)
+    return y, count
+
+
+# common.cuh's cluster_gemm_min_m(), tiled_gemm_min_m() (QSPEC_CLUSTER_GEMM_MIN_M, QSPEC_TILED_GEMM_MIN_M unset)
+CLUSTER_MIN_M, TILED_MIN_M = 9, 64
+
+
+def w4a16_route(M, K, sm90=False, vec=True, tiled_min_m=TILED_MIN_M):
+    """qspec_w4a16_gemm's choice of kernel: the tiled kernel from M = tiled_min_m where x rows are 16-byte
+    units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on sm_90 the cluster kernel from
+    M = CLUSTER_MIN_M; else the warp-split kernel (each with its tile shape by M)."""
+    if M >= tiled_min_m and vec and K % 8 == 0:
+        return "tiled"
+    if sm90 and M >= CLUSTER_MIN_M:
+        return "cluster"
+    return "warp-split"
+
+
+def qspec_w4a16_gemm(x, pw, ws, N, K, group, **route):
+    kernels = {"tiled": w4a16_tiled, "cluster": w4a16_cluster, "warp-split": w4a16}
+    return kernels[w4a16_route(x.shape[0], K, **route)](x, pw, ws, N, K, group)
 
 
 # ---- w4ax_gemm.cu ----
@@ -496,6 +652,87 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
     return y, count
 
 
+def w4ax_tiled(xq, xs, pw, ws, N, K, group):
+    """w4ax_tiled_kernel (launch_tiled; qspec_w4ax_gemm from M = 64 where group % 128 == 0, off the s4
+    path): CTA tiles of BN = 128 rows x BM = 128 tokens over the whole K, 8 warps as 2 (rows) x 4 (tokens)
+    of 64 rows x 32 tokens (NT = 4, MT = 4); weight tiles as in w4a16_tiled, activation tiles of token row r
+    = 8 units of 16 int8 inputs (in order) in rows of AXROW = 9 units, zero-filled for m >= M; the steps in
+    K order; each step's int32 sums of the s8 MMAs folded into fp32 (one group per step)."""
+    M = xq.shape[0]
+    assert group % KSTEP == 0
+    NT, MT, WARPS_N, AXROW = 4, 4, 2, 9
+    BM = (WK // WARPS_N) * MT * 8
+    XUNITS = BM * AXROW
+    Kp = ceil_div(K, group) * group
+    nsteps = Kp // KSTEP
+    xw = xq.view("<u4")  # xq rows (Kp int8) as words
+    gr = TiledGrid(M, N, BM, WARPS_N, NT, MT)
+    g, t, cta = gr.g, gr.t, gr.cta
+    tsm = np.full((gr.C, TSTAGES * (WUNITS + XUNITS), 4), POISON, U32)
+    xsm = TSTAGES * WUNITS
+    rows = [[np.minimum(gr.n0[cta] + gr.wr + 16 * i + 8 * h + g, N - 1) for h in (0, 1)] for i in range(NT)]
+    # x scales of tokens 2t, 2t + 1 of each token tile, clamped to M - 1
+    xsrow = [[np.minimum(gr.m0[cta] + gr.wm + 8 * a + 2 * t + c, M - 1) for c in (0, 1)] for a in range(MT)]
+
+    def stage(slot, s):
+        stage_weights(tsm[:, slot * WUNITS:(slot + 1) * WUNITS], pw, gr.n0, N, Kp, s)
+        e = np.arange(BM * 8)
+        r, u = e >> 3, e & 7
+        m = gr.m0[:, None] + r
+        # cp_async_16(dst, xq + min(m, M - 1) * Kp + s * KSTEP + 16 u, m < M)
+        word = (s * KSTEP + 16 * u) // 4
+        tsm[:, xsm + slot * XUNITS + r * AXROW + u] = gather(
+            xw, np.minimum(m, M - 1)[:, :, None], word[:, None] + np.arange(4), (m < M)[:, :, None], 0)
+
+    acc = np.zeros((MT, NT, len(cta), 4), F32)
+    stage(0, 0)
+    if nsteps > 1:
+        stage(1, 1)
+    slot = 0
+    for s in range(nsteps):
+        gi = s if group == KSTEP else s * KSTEP // group
+        wsc = [[ws[rows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)]
+        xsc = [[xs[xsrow[a][c], gi] for c in (0, 1)] for a in range(MT)]
+        if s + 2 < nsteps:
+            stage(slot if BUG == "ax_tiled_ring_slot" else (2 if slot == 0 else slot - 1), s + 2)
+        wt, xt = slot * WUNITS, xsm + slot * XUNITS
+        part = np.zeros((MT, NT, len(cta), 4), np.int64)
+        # xv[a][q]: token g's inputs 32t + 16q .. + 15 (units 2t, 2t + 1 of its row)
+        xv = [[tsm[cta, xt + (gr.wm + 8 * a + g) * AXROW + 2 * t + q] for q in (0, 1)] for a in range(MT)]
+        for j in range(4):
+            af = []
+            for i in range(NT):  # rows g (a0 even inputs, a2 odd) and g + 8 (a1, a3), word j
+                lo, hi = (tsm[cta, wt + (gr.wr + 16 * i + 8 * h + g) * 4 + t][:, j] for h in (0, 1))
+                a0, a2 = int4_to_s8x8(lo)
+                a1, a3 = int4_to_s8x8(hi)
+                af.append([a0, a1, a2, a3])
+            for a in range(MT):
+                v = xv[a][j >> 1]
+                x0, x1 = (v[:, 2], v[:, 3]) if j & 1 else (v[:, 0], v[:, 1])
+                b0, b1 = byte_perm(x0, x1, 0x6420), byte_perm(x0, x1, 0x7531)
+                for i in range(NT):
+                    mma_s8(part[a, i], af[i], b0, b1)
+        for a in range(MT):  # acc = fmaf((float)part, wscale * xscale, acc)
+            for i in range(NT):
+                scale = np.stack([wsc[i][0] * xsc[a][0], wsc[i][0] * xsc[a][1],
+                                  wsc[i][1] * xsc[a][0], wsc[i][1] * xsc[a][1]], 1)
+                acc[a, i] = fmaf(part[a, i].astype(F32), scale, acc[a, i])
+        slot = 0 if slot == TSTAGES - 1 else slot + 1
+    y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
+    gr.store(acc, y, count, M, N)
+    return y, count
+
+
+def qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits, s4=False, tiled_min_m=TILED_MIN_M):
+    """qspec_w4ax_gemm's choice of kernel (s4: use_s4()): the tiled s8 kernel from M = tiled_min_m where
+    group % 128 == 0, unless A4 takes the s4 MMA; else the warp-split kernel (its MT by M; s4 for A4 when
+    use_s4() and group % 128 == 0)."""
+    M = xq.shape[0]
+    if M >= tiled_min_m and group % KSTEP == 0 and not (bits == 4 and s4):
+        return w4ax_tiled(xq, xs, pw, ws, N, K, group)
+    return w4ax(xq, xs, pw, ws, N, K, group, bits == 4 and s4 and group % KSTEP == 0)
+
+
 # ---- test data, references, checks ----
 
 def make_weights(N, K, group):
@@ -569,19 +806,60 @@ def run_cases():
         for M in MS:
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             ref = ref_w4a16(x, q, ws, K, group)
-            errs = [(f"w4a16 {'FOLD' if wide else 'HMUL'}", error(w4a16(x, pw, ws, N, K, group), *ref)),
+            errs = [(f"w4a16 {'FOLD' if wide else 'HMUL'}", error(qspec_w4a16_gemm(x, pw, ws, N, K, group), *ref)),
                     ("cluster", error(w4a16_cluster(x, pw, ws, N, K, group), *ref))]
             for bits in (8, 4):
                 xq, xs = quantized_x(M, K, Kp, groups, bits)
                 ref = ref_w4ax(xq, xs, q, ws, K, group)
                 name = f"A{bits} {'WIDE' if wide else 'per-MMA'}"
-                errs.append((name, error(w4ax(xq, xs, pw, ws, N, K, group), *ref)))
-                if bits == 4 and wide:  # the s4 MMA path (sm_80/86/89)
-                    errs.append(("A4 s4-MMA", error(w4ax(xq, xs, pw, ws, N, K, group, True), *ref)))
+                errs.append((name, error(qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits), *ref)))
+                if bits == 4 and wide:  # the s4 MMA path (sm_80/86/89, use_s4())
+                    out = qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits, s4=True)
+                    errs.append(("A4 s4-MMA", error(out, *ref)))
             bad = sum(not e < TOL for _, e in errs)
             fails += bad
             print(f"{'FAIL' if bad else 'PASS'} M={M} N={N} K={K} group={group} MT={tiles(M)[0]} "
                   f"cluster MT={cluster_mt(M)} err: " + ", ".join(f"{name} {e:.1e}" for name, e in errs))
+    return fails
+
+
+# (N, K, group) of the tiled kernels: W4A16 with K % 8 == 0 (the dispatch's condition), the draft with
+# group % 128 == 0. N < BN (one row tile, clamped rows), N = 150 (a second row tile of 22 rows), N = 300;
+# ragged K; FOLD and HMUL (96: the last step's tail past the padded row; 32, 64); 1 to 8 steps (the ring
+# turning over); the draft's K % 8 != 0 (172, 300: it needs no K % 8).
+TILED_A16 = [(24, 200, 64), (40, 1000, 256), (72, 288, 96), (20, 160, 32), (150, 296, 128), (300, 1024, 128)]
+TILED_AX = [(37, 172, 128), (40, 1000, 256), (48, 64, 128), (150, 300, 128), (300, 1024, 128)]
+# M = 5: QSPEC_TILED_GEMM_MIN_M=1, one token tile of 64 (128) with 59 (123) tokens zero-filled; 64 and 130
+# through the dispatch: one full (partial) tile, three (two) tiles with a last one of 2 tokens
+TILED_MS = [5, 64, 130]
+
+
+def run_tiled_cases():
+    """The tiled kernels against their float64 references (the draft with A8 and A4 codes; the tiled
+    kernel has no s4 path), one line per run."""
+    fails = 0
+    for M in TILED_MS:
+        for N, K, group in TILED_A16:
+            q, pw, ws = make_weights(N, K, group)
+            x = rng.uniform(-2, 2, (M, K)).astype(F16)
+            route = {} if M >= TILED_MIN_M else {"tiled_min_m": 1}  # QSPEC_TILED_GEMM_MIN_M=1 below 64
+            assert w4a16_route(M, K, **route) == "tiled"
+            e = error(qspec_w4a16_gemm(x, pw, ws, N, K, group, **route), *ref_w4a16(x, q, ws, K, group))
+            fails += not e < TOL
+            print(f"{'PASS' if e < TOL else 'FAIL'} tiled w4a16 {'FOLD' if group % KSTEP == 0 else 'HMUL'} M={M} "
+                  f"N={N} K={K} group={group} err {e:.1e}")
+        for N, K, group in TILED_AX:
+            q, pw, ws = make_weights(N, K, group)
+            groups, Kp = ceil_div(K, group), ceil_div(K, group) * group
+            errs = []
+            for bits in (8, 4):
+                xq, xs = quantized_x(M, K, Kp, groups, bits)
+                out = qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits, **route)
+                errs.append((f"A{bits}", error(out, *ref_w4ax(xq, xs, q, ws, K, group))))
+            bad = sum(not e < TOL for _, e in errs)
+            fails += bad
+            print(f"{'FAIL' if bad else 'PASS'} tiled draft (s8) M={M} N={N} K={K} group={group} err: "
+                  + ", ".join(f"{name} {e:.1e}" for name, e in errs))
     return fails
 
 
@@ -590,29 +868,65 @@ BIT_MS = [1, 3, 8, 9, 16, 17, 33, 70]
 
 def bit_identity(N, K, group, ms=BIT_MS):
     """w4a16 rows of x[:M] (x: 70 tokens) for M in ms, bitwise: (1) the warp-split kernel against its
-    rows at M = 70 (M-invariance, pre-sm_90 dispatch); (2) the cluster kernel against the warp-split
-    kernel on the same inputs (also at M <= 8: QSPEC_CLUSTER_GEMM_MIN_M=1); (3) the sm_90 dispatch
-    (warp-split to M = 8, cluster from M = 9) against its rows at M = 70 (the cluster kernel, MT = 8, two
-    token blocks). QSpec's verify rows must reproduce one-token decoding exactly whatever M is and
-    whichever kernel runs. Returns the runs whose bits differ (or that stored an output other than once)."""
+    rows at M = 70 (M-invariance); (2) the cluster kernel against the warp-split kernel on the same inputs
+    (also at M <= 8: QSPEC_CLUSTER_GEMM_MIN_M=1); (3) where K % 8 == 0, the tiled kernel against the
+    warp-split kernel (also below M = 64: QSPEC_TILED_GEMM_MIN_M=1); (4) qspec_w4a16_gemm's dispatch,
+    before sm_90 (warp-split; tiled from M = 64 where K % 8 == 0) and on sm_90 (warp-split to M = 8,
+    cluster from M = 9, tiled from M = 64 where K % 8 == 0), against its rows at M = 70. QSpec's verify
+    rows must reproduce one-token decoding exactly whatever M is and whichever kernel runs. Returns the
+    runs whose bits differ (or that stored an output other than once)."""
     q, pw, ws = make_weights(N, K, group)
     x = rng.uniform(-2, 2, (max(ms), K)).astype(F16)
     bits = lambda out: out[0].view(U32) if (out[1] == 1).all() else None
     same = lambda a, b, M: a is not None and b is not None and np.array_equal(a, b[:M])
-    warp = {M: bits(w4a16(x[:M], pw, ws, N, K, group)) for M in ms}
-    clus = {M: bits(w4a16_cluster(x[:M], pw, ws, N, K, group)) for M in ms}
-    sm90 = {M: warp[M] if M < CLUSTER_MIN_M else clus[M] for M in ms}  # qspec_w4a16_gemm on sm_90
-    top = max(ms)
+    out = {"warp-split": {M: bits(w4a16(x[:M], pw, ws, N, K, group)) for M in ms},
+           "cluster": {M: bits(w4a16_cluster(x[:M], pw, ws, N, K, group)) for M in ms},
+           "tiled": {M: bits(w4a16_tiled(x[:M], pw, ws, N, K, group)) for M in ms} if K % 8 == 0 else {}}
+    warp, top = out["warp-split"], max(ms)
     bad = [f"warp-split M={M} vs M={top}" for M in ms if not same(warp[M], warp[top], M)]
-    bad += [f"cluster vs warp-split M={M}" for M in ms if not same(clus[M], warp[M], M)]
-    bad += [f"sm_90 dispatch M={M} vs M={top}" for M in ms if not same(sm90[M], sm90[top], M)]
+    bad += [f"{k} vs warp-split M={M}" for k in ("cluster", "tiled") for M in out[k] if not same(out[k][M], warp[M], M)]
+    for sm90 in (False, True):
+        disp = {M: out[w4a16_route(M, K, sm90)][M] for M in ms}
+        bad += [f"{'sm_90' if sm90 else 'pre-sm_90'} dispatch M={M} vs M={top}" for M in ms
+                if not same(disp[M], disp[top], M)]
     return bad
 
+
+TILED_BIT_MS = [1, 5, 64, 65, 130]
+
+
+def tiled_bit_identity(N, K, group, ms=TILED_BIT_MS):
+    """w4a16 rows of x[:M] for M in ms, bitwise, across the switch to the tiled kernel: the tiled kernel
+    (QSPEC_TILED_GEMM_MIN_M=1 below 64) against the warp-split kernel's rows at M = max(ms) and, where
+    that runs at M <= 16 or M = max(ms), at the same M; the warp-split rows against its rows at max(ms)
+    (the tile shapes MT = 1, 2 against 4; between 17 and max(ms) its MT is 4 and a token's sums do not
+    depend on M); both dispatch routes against their rows at max(ms). Returns the runs that differ."""
+    q, pw, ws = make_weights(N, K, group)
+    top = max(ms)
+    x = rng.uniform(-2, 2, (top, K)).astype(F16)
+    bits = lambda out: out[0].view(U32) if (out[1] == 1).all() else None
+    same = lambda a, b, M: a is not None and b is not None and np.array_equal(a, b[:M])
+    warp = {M: bits(w4a16(x[:M], pw, ws, N, K, group)) for M in ms if M <= 16 or M == top}
+    out = {"warp-split": warp, "tiled": {M: bits(w4a16_tiled(x[:M], pw, ws, N, K, group)) for M in ms}}
+    tiled = out["tiled"]
+    bad = [f"warp-split M={M} vs M={top}" for M in warp if not same(warp[M], warp[top], M)]
+    bad += [f"tiled M={M} vs warp-split M={top}" for M in ms if not same(tiled[M], warp[top], M)]
+    bad += [f"tiled vs warp-split M={M}" for M in warp if not same(tiled[M], warp[M], M)]
+    for sm90 in (False, True):
+        routes = {M: w4a16_route(M, K, sm90) for M in ms}
+        assert all(r in out and M in out[r] for M, r in routes.items())  # no cluster run needed at these M
+        bad += [f"{'sm_90' if sm90 else 'pre-sm_90'} dispatch M={M} vs M={top}" for M in ms
+                if not same(out[routes[M]][M], out[routes[top]][top], M)]
+    return bad
 
 # (N, K, group), every N a multiple of neither 16 nor CROWS and K ragged: FOLD with group = KSTEP, 9 steps
 # (slice 0 takes 2); FOLD with group 256, 3 row blocks of the cluster kernel, 4 steps (slices 4-7 idle);
 # HMUL, 9 steps; HMUL with Kp % 128 != 0 (the last step's tail past Kp) and N < CROWS.
 INVARIANCE = [(150, 1100, 128), (300, 400, 256), (150, 1100, 64), (37, 600, 96)]
+# Across the switch to the tiled kernel (K % 8 == 0, N > BN and not a multiple of 16, 9 steps: slice 0
+# takes steps 0 and 8, both with inputs inside K): FOLD with group = KSTEP; HMUL with group 96, Kp = 1056,
+# the last step's tail past the padded row.
+TILED_INVARIANCE = [(140, 1096, 128), (140, 1048, 96)]
 
 # A planted bug and a case that reaches it (N, K, group, M): each must make its check fail.
 MUTATIONS = [
@@ -632,6 +946,11 @@ MUTATIONS = [
     ("cluster_x_unit", "cluster", (16, 256, 128, 9)),  # tile staged with x_unit's arguments swapped
     ("cluster_share", "cluster", (16, 256, 128, 9)),   # CTA z's share starts at 32 z: shares overlap
     ("cluster_slice_order", "identity", (16, 1000, 128, 0)),  # slices summed 7, 6, .., 0
+    ("tiled_k_order", "tiled_identity", (40, 1096, 128, 5)),  # steps in K order: 0 + S0 + S1 + .. + S8
+    ("tiled_early_total", "tiled_identity", (40, 1096, 128, 5)),  # each step's sums into the total at once
+    ("tiled_x_unit", "tiled", (16, 256, 128, 5)),      # activation tile staged with x_unit's arguments swapped
+    ("tiled_x_rows", "tiled", (16, 256, 128, 5)),      # tokens >= M neither clamped nor zero-filled: x overrun
+    ("ax_tiled_ring_slot", "ax_tiled", (16, 512, 128, 5)),  # step s + 2 staged into the slot step s reads
 ]
 
 
@@ -643,15 +962,18 @@ def mutation_check():
         groups, Kp = ceil_div(K, group), ceil_div(K, group) * group
         if kernel == "identity":
             check = lambda: bool(bit_identity(N, K, group, [3, 9, 17]))
-        elif kernel in ("w4a16", "cluster"):
+        elif kernel == "tiled_identity":
+            check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
+        elif kernel in ("w4a16", "cluster", "tiled"):
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             ref = ref_w4a16(x, q, ws, K, group)
-            run = w4a16 if kernel == "w4a16" else w4a16_cluster
+            run = {"w4a16": w4a16, "cluster": w4a16_cluster, "tiled": w4a16_tiled}[kernel]
             check = lambda: not error(run(x, pw, ws, N, K, group), *ref) < TOL
         else:
             xq, xs = quantized_x(M, K, Kp, groups, 4)
             ref = ref_w4ax(xq, xs, q, ws, K, group)
-            check = lambda: not error(w4ax(xq, xs, pw, ws, N, K, group, kernel == "s4"), *ref) < TOL
+            run = w4ax_tiled if kernel == "ax_tiled" else lambda *a: w4ax(*a, kernel == "s4")
+            check = lambda: not error(run(xq, xs, pw, ws, N, K, group), *ref) < TOL
         BUG = bug
         try:
             caught = check()
@@ -667,12 +989,21 @@ def mutation_check():
 def main():
     t0 = time.time()
     fails = run_cases()
+    fails += run_tiled_cases()
     for N, K, group in INVARIANCE:
         bad = bit_identity(N, K, group)
         fails += bool(bad)
+        tiled = "tiled rows = warp-split rows, " if K % 8 == 0 else ""
         print(f"{'FAIL' if bad else 'PASS'} w4a16 bit identity N={N} K={K} group={group}: "
               + (f"bits differ: {bad}" if bad else f"M in {BIT_MS}: warp-split rows = its M=70 rows, cluster rows = "
-                 "warp-split rows, sm_90 dispatch rows = its M=70 rows"))
+                 f"warp-split rows, {tiled}dispatch rows (sm_90 and before) = its M=70 rows"))
+    for N, K, group in TILED_INVARIANCE:
+        bad = tiled_bit_identity(N, K, group)
+        fails += bool(bad)
+        top = max(TILED_BIT_MS)
+        print(f"{'FAIL' if bad else 'PASS'} w4a16 tiled bit identity N={N} K={K} group={group}: "
+              + (f"bits differ: {bad}" if bad else f"M in {TILED_BIT_MS}: tiled rows = warp-split rows at M={top} "
+                 f"(and at M = 1, 5, {top}), dispatch rows (sm_90 and before) = its M={top} rows"))
     fails += mutation_check()
     print(("ALL PASSED" if not fails else f"{fails} FAILED") + f" ({time.time() - t0:.1f} s)")
     return 1 if fails else 0
