@@ -194,13 +194,16 @@ inline int cluster_gemm_min_m() {
     return m;
 }
 
-// Smallest M at which the INT4 GEMMs take their CTA-tiled large-M kernels (w4_tiles.cuh): 64, or
-// QSPEC_TILED_GEMM_MIN_M (1 = always where supported, a huge value = never). The W4A16 kernels all
-// give the same bits, so this only moves time.
-inline int tiled_gemm_min_m() {
-    static const int m = [] {
+// Whether an INT4 GEMM takes its CTA-tiled large-M kernel (w4_tiles.cuh), whose CTAs each cover 128
+// rows x bm tokens over the whole K: from M = 64 where its tiles fill at least half the GPU (with
+// fewer CTAs the kernels that split K across warps or CTAs stream faster; docs/KERNELS.md).
+// QSPEC_TILED_GEMM_MIN_M replaces the rule: the tiled kernel from that M, whatever the grid (1 =
+// always, a huge value = never). The W4A16 kernels all give the same bits, so this only moves time.
+inline bool use_tiled_gemm(int M, int N, int bm) {
+    static const int forced_min_m = [] {
         const char* v = getenv("QSPEC_TILED_GEMM_MIN_M");
-        return v == nullptr ? 64 : atoi(v);
+        return v == nullptr ? -1 : atoi(v);
     }();
-    return m;
+    if (forced_min_m >= 0) return M >= forced_min_m;
+    return M >= 64 && 2L * ceil_div(M, bm) * ceil_div(N, 128) >= sm_count();
 }

@@ -328,7 +328,7 @@ constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * size
 }  // namespace tiled
 
 template <bool FOLD>
-__global__ void __launch_bounds__(WK * 32, 1)
+__global__ void __launch_bounds__(WK * 32, 2)
     w4a16_tiled_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
                        float* __restrict__ y, int ldy, int M, int N, int K, int group, bool accumulate) {
     using namespace tiled;
@@ -460,7 +460,7 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // does not change with them.
     // Large M: the CTA-tiled kernel (same bits), where activation rows are 16-byte aligned units.
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
-    if (M >= tiled_gemm_min_m() && vec && K % 8 == 0)
+    if (vec && K % 8 == 0 && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.

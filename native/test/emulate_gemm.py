@@ -470,7 +470,7 @@ def next_step_in_slice_order(s, nsteps):
 
 
 def w4a16_tiled(x, pw, ws, N, K, group):
-    """w4a16_tiled_kernel<FOLD> (launch_tiled; qspec_w4a16_gemm from M = 64 where x rows are 16-byte units
+    """w4a16_tiled_kernel<FOLD> (launch_tiled; qspec_w4a16_gemm where use_tiled and x rows are 16-byte units
     and K % 8 == 0): CTA tiles of BN = 128 rows x BM = 64 tokens over the whole K; 8 warps as 4 (rows) x 2
     (tokens), each step_mma<4, 2> on 32 rows x 32 tokens. Each step's weight tile (stage_weights) and
     activation tile (token row r, unit x_unit(t, j) of XROW, cp.async zero-filled for m >= M and past K)
@@ -538,15 +538,24 @@ def w4a16_tiled(x, pw, ws, N, K, group):
     return y, count
 
 
-# common.cuh's cluster_gemm_min_m(), tiled_gemm_min_m() (QSPEC_CLUSTER_GEMM_MIN_M, QSPEC_TILED_GEMM_MIN_M unset)
-CLUSTER_MIN_M, TILED_MIN_M = 9, 64
+# common.cuh's cluster_gemm_min_m() (QSPEC_CLUSTER_GEMM_MIN_M unset) and use_tiled_gemm()'s default rule;
+# SMS: the multiprocessors of the H100 the rule is tuned on
+CLUSTER_MIN_M, TILED_MIN_M, SMS = 9, 64, 132
 
 
-def w4a16_route(M, K, sm90=False, vec=True, tiled_min_m=TILED_MIN_M):
-    """qspec_w4a16_gemm's choice of kernel: the tiled kernel from M = tiled_min_m where x rows are 16-byte
-    units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on sm_90 the cluster kernel from
-    M = CLUSTER_MIN_M; else the warp-split kernel (each with its tile shape by M)."""
-    if M >= tiled_min_m and vec and K % 8 == 0:
+def use_tiled(M, N, bm, tiled_min_m=None):
+    """common.cuh's use_tiled_gemm: QSPEC_TILED_GEMM_MIN_M (tiled_min_m) takes the tiled kernel from that M;
+    unset, from M = 64 where its CTAs (bm tokens x BN rows) fill at least half of the SMS multiprocessors."""
+    if tiled_min_m is not None:
+        return M >= tiled_min_m
+    return M >= TILED_MIN_M and 2 * ceil_div(M, bm) * ceil_div(N, BN) >= SMS
+
+
+def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None):
+    """qspec_w4a16_gemm's choice of kernel: the tiled kernel (use_tiled, 64-token tiles) where x rows are
+    16-byte units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on sm_90 the cluster kernel
+    from M = CLUSTER_MIN_M; else the warp-split kernel (each with its tile shape by M)."""
+    if vec and K % 8 == 0 and use_tiled(M, N, 64, tiled_min_m):
         return "tiled"
     if sm90 and M >= CLUSTER_MIN_M:
         return "cluster"
@@ -555,7 +564,7 @@ def w4a16_route(M, K, sm90=False, vec=True, tiled_min_m=TILED_MIN_M):
 
 def qspec_w4a16_gemm(x, pw, ws, N, K, group, **route):
     kernels = {"tiled": w4a16_tiled, "cluster": w4a16_cluster, "warp-split": w4a16}
-    return kernels[w4a16_route(x.shape[0], K, **route)](x, pw, ws, N, K, group)
+    return kernels[w4a16_route(x.shape[0], N, K, **route)](x, pw, ws, N, K, group)
 
 
 # ---- w4ax_gemm.cu ----
@@ -653,14 +662,14 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
 
 
 def w4ax_tiled(xq, xs, pw, ws, N, K, group):
-    """w4ax_tiled_kernel (launch_tiled; qspec_w4ax_gemm from M = 64 where group % 128 == 0, off the s4
-    path): CTA tiles of BN = 128 rows x BM = 128 tokens over the whole K, 8 warps as 2 (rows) x 4 (tokens)
-    of 64 rows x 32 tokens (NT = 4, MT = 4); weight tiles as in w4a16_tiled, activation tiles of token row r
+    """w4ax_tiled_kernel (launch_tiled; qspec_w4ax_gemm where use_tiled and group % 128 == 0, off the s4
+    path): CTA tiles of BN = 128 rows x BM = 64 tokens over the whole K, 8 warps as 4 (rows) x 2 (tokens)
+    of 32 rows x 32 tokens (NT = 2, MT = 4); weight tiles as in w4a16_tiled, activation tiles of token row r
     = 8 units of 16 int8 inputs (in order) in rows of AXROW = 9 units, zero-filled for m >= M; the steps in
     K order; each step's int32 sums of the s8 MMAs folded into fp32 (one group per step)."""
     M = xq.shape[0]
     assert group % KSTEP == 0
-    NT, MT, WARPS_N, AXROW = 4, 4, 2, 9
+    NT, MT, WARPS_N, AXROW = 2, 4, 4, 9
     BM = (WK // WARPS_N) * MT * 8
     XUNITS = BM * AXROW
     Kp = ceil_div(K, group) * group
@@ -723,12 +732,12 @@ def w4ax_tiled(xq, xs, pw, ws, N, K, group):
     return y, count
 
 
-def qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits, s4=False, tiled_min_m=TILED_MIN_M):
-    """qspec_w4ax_gemm's choice of kernel (s4: use_s4()): the tiled s8 kernel from M = tiled_min_m where
-    group % 128 == 0, unless A4 takes the s4 MMA; else the warp-split kernel (its MT by M; s4 for A4 when
-    use_s4() and group % 128 == 0)."""
+def qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits, s4=False, tiled_min_m=None):
+    """qspec_w4ax_gemm's choice of kernel (s4: use_s4()): the tiled s8 kernel (use_tiled, 64-token tiles)
+    where group % 128 == 0, unless A4 takes the s4 MMA; else the warp-split kernel (its MT by M; s4 for A4
+    when use_s4() and group % 128 == 0)."""
     M = xq.shape[0]
-    if M >= tiled_min_m and group % KSTEP == 0 and not (bits == 4 and s4):
+    if group % KSTEP == 0 and not (bits == 4 and s4) and use_tiled(M, N, 64, tiled_min_m):
         return w4ax_tiled(xq, xs, pw, ws, N, K, group)
     return w4ax(xq, xs, pw, ws, N, K, group, bits == 4 and s4 and group % KSTEP == 0)
 
@@ -834,6 +843,16 @@ TILED_AX = [(37, 172, 128), (40, 1000, 256), (48, 64, 128), (150, 300, 128), (30
 TILED_MS = [5, 64, 130]
 
 
+def check_tiled_rule():
+    """use_tiled's default rule on the Llama-3-8B shapes the H100 benchmark measured (docs/KERNELS.md): the
+    tiled kernel where its CTAs fill half the GPU, the K-splitting kernels where they would be too few."""
+    want = {(64, 14336): True, (64, 4096): False, (128, 4096): False, (256, 4096): True, (256, 1024): False,
+            (63, 128256): False, (64, 128256): True}
+    bad = [f"M={M} N={N}" for (M, N), w in want.items() if use_tiled(M, N, 64) != w]
+    print(f"{'FAIL' if bad else 'PASS'} tiled-kernel rule on the Llama-3-8B shapes {' '.join(bad)}")
+    return len(bad)
+
+
 def run_tiled_cases():
     """The tiled kernels against their float64 references (the draft with A8 and A4 codes; the tiled
     kernel has no s4 path), one line per run."""
@@ -842,8 +861,9 @@ def run_tiled_cases():
         for N, K, group in TILED_A16:
             q, pw, ws = make_weights(N, K, group)
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
-            route = {} if M >= TILED_MIN_M else {"tiled_min_m": 1}  # QSPEC_TILED_GEMM_MIN_M=1 below 64
-            assert w4a16_route(M, K, **route) == "tiled"
+            # QSPEC_TILED_GEMM_MIN_M=1 below 64, else 64 (these N are too small for the default rule)
+            route = {"tiled_min_m": 1 if M < TILED_MIN_M else TILED_MIN_M}
+            assert w4a16_route(M, N, K, **route) == "tiled"
             e = error(qspec_w4a16_gemm(x, pw, ws, N, K, group, **route), *ref_w4a16(x, q, ws, K, group))
             fails += not e < TOL
             print(f"{'PASS' if e < TOL else 'FAIL'} tiled w4a16 {'FOLD' if group % KSTEP == 0 else 'HMUL'} M={M} "
@@ -871,8 +891,9 @@ def bit_identity(N, K, group, ms=BIT_MS):
     rows at M = 70 (M-invariance); (2) the cluster kernel against the warp-split kernel on the same inputs
     (also at M <= 8: QSPEC_CLUSTER_GEMM_MIN_M=1); (3) where K % 8 == 0, the tiled kernel against the
     warp-split kernel (also below M = 64: QSPEC_TILED_GEMM_MIN_M=1); (4) qspec_w4a16_gemm's dispatch,
-    before sm_90 (warp-split; tiled from M = 64 where K % 8 == 0) and on sm_90 (warp-split to M = 8,
-    cluster from M = 9, tiled from M = 64 where K % 8 == 0), against its rows at M = 70. QSpec's verify
+    before sm_90 (warp-split; tiled from M = 64 where K % 8 == 0, as with QSPEC_TILED_GEMM_MIN_M=64: these
+    N are too small for the default rule) and on sm_90 (warp-split to M = 8, cluster from M = 9, tiled from
+    M = 64 where K % 8 == 0), against its rows at M = 70. QSpec's verify
     rows must reproduce one-token decoding exactly whatever M is and whichever kernel runs. Returns the
     runs whose bits differ (or that stored an output other than once)."""
     q, pw, ws = make_weights(N, K, group)
@@ -886,7 +907,7 @@ def bit_identity(N, K, group, ms=BIT_MS):
     bad = [f"warp-split M={M} vs M={top}" for M in ms if not same(warp[M], warp[top], M)]
     bad += [f"{k} vs warp-split M={M}" for k in ("cluster", "tiled") for M in out[k] if not same(out[k][M], warp[M], M)]
     for sm90 in (False, True):
-        disp = {M: out[w4a16_route(M, K, sm90)][M] for M in ms}
+        disp = {M: out[w4a16_route(M, N, K, sm90, tiled_min_m=TILED_MIN_M)][M] for M in ms}
         bad += [f"{'sm_90' if sm90 else 'pre-sm_90'} dispatch M={M} vs M={top}" for M in ms
                 if not same(disp[M], disp[top], M)]
     return bad
@@ -913,7 +934,7 @@ def tiled_bit_identity(N, K, group, ms=TILED_BIT_MS):
     bad += [f"tiled M={M} vs warp-split M={top}" for M in ms if not same(tiled[M], warp[top], M)]
     bad += [f"tiled vs warp-split M={M}" for M in warp if not same(tiled[M], warp[M], M)]
     for sm90 in (False, True):
-        routes = {M: w4a16_route(M, K, sm90) for M in ms}
+        routes = {M: w4a16_route(M, N, K, sm90, tiled_min_m=TILED_MIN_M) for M in ms}
         assert all(r in out and M in out[r] for M, r in routes.items())  # no cluster run needed at these M
         bad += [f"{'sm_90' if sm90 else 'pre-sm_90'} dispatch M={M} vs M={top}" for M in ms
                 if not same(out[routes[M]][M], out[routes[top]][top], M)]
@@ -989,6 +1010,7 @@ def mutation_check():
 def main():
     t0 = time.time()
     fails = run_cases()
+    fails += check_tiled_rule()
     fails += run_tiled_cases()
     for N, K, group in INVARIANCE:
         bad = bit_identity(N, K, group)

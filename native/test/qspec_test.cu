@@ -83,8 +83,8 @@ static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
 
 // QSpec's exactness needs row m of the verify GEMM to be the same bits whatever M is: a verify pass
 // of gamma + 1 rows must reproduce one-token decoding exactly, not just within rounding. The M here
-// cross every kernel switch (on sm_90: warp-split up to 8, cluster from 9, tiled from 64 and at
-// MAXM = 256), so this also checks that the kernels give the same bits.
+// cross every kernel switch (on sm_90: warp-split up to 8, cluster from 9; at N = 4100 the tiled
+// kernel from 65 and at MAXM = 256), so this also checks that the kernels give the same bits.
 static void test_w4a16_m_invariance(int N, int K, int group) {
     Int4W W(N, K, group);
     const int MAXM = 256;
@@ -490,8 +490,9 @@ int main() {
     // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
     const int shapes[][3] = {{96, 256, 128}, {37, 172, 128}, {64, 200, 64}, {48, 64, 128}, {80, 384, 128},
                              {24, 160, 32}, {40, 1000, 256}, {72, 288, 96}};
-    // M covers every tile configuration (token tiles per block: 1 up to M = 8, 2, 4, then 8, and the
-    // CTA-tiled kernels from M = 64: one and several token tiles of them, partly filled)
+    // M covers every tile configuration (token tiles per block: 1 up to M = 8, 2, 4, then 8; the tiled
+    // kernels, which these small N reach with QSPEC_TILED_GEMM_MIN_M=1 as run.sh runs it too, with one
+    // and several token tiles, partly filled)
     for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64, 130})
         for (auto& s : shapes) test_w4a16(M, s[0], s[1], s[2], M % 2 ? 0 : 8);
     test_w4a16(5, 64, 4096, 128, 0);

@@ -32,6 +32,11 @@ while [ $# -gt 0 ]; do
       "$g/native/build/qspec_test" > "$OUT/native-test.txt" 2>&1; r=$?
       echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test.txt") PASS"; grep -v ^PASS "$OUT/native-test.txt" | head -40
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+      # again with the tiled GEMMs for every M (the default takes them only for grids that fill the GPU)
+      QSPEC_TILED_GEMM_MIN_M=1 "$g/native/build/qspec_test" > "$OUT/native-test-tiled.txt" 2>&1; r=$?
+      echo "qspec_test (QSPEC_TILED_GEMM_MIN_M=1) rc=$r, $(grep -c ^PASS "$OUT/native-test-tiled.txt") PASS"
+      grep -v ^PASS "$OUT/native-test-tiled.txt" | head -20
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       echo "== native: kernel benchmark"
       nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a "$bsrc/test/qspec_bench.cu" --cudart=shared \
         -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
