@@ -7,6 +7,7 @@ import io.qspec.backend.RunnerOptions;
 import io.qspec.engine.EngineMetrics;
 import io.qspec.engine.Scheduler;
 import io.qspec.engine.Sequences;
+import io.qspec.engine.SpeculationGate;
 import io.qspec.model.Model;
 import java.util.Objects;
 
@@ -30,10 +31,10 @@ public final class QSpecEngine implements AutoCloseable {
     private final ModelRunner runner;
     private final Scheduler scheduler;
 
-    private QSpecEngine(Model model, ModelRunner runner, int speculationBatchLimit) {
+    private QSpecEngine(Model model, ModelRunner runner, SpeculationGate gate) {
         this.model = model;
         this.runner = runner;
-        this.scheduler = new Scheduler(runner, speculationBatchLimit);
+        this.scheduler = new Scheduler(runner, gate);
     }
 
     public static Builder builder(Model model) {
@@ -88,7 +89,7 @@ public final class QSpecEngine implements AutoCloseable {
         private String backend = "auto";
         private Backend backendInstance;
         private long kvCacheBytes;
-        private int speculationBatchLimit = Integer.MAX_VALUE;
+        private SpeculationGate speculationGate = SpeculationGate.always();
 
         private Builder(Model model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -126,13 +127,23 @@ public final class QSpecEngine implements AutoCloseable {
             if (limit < 0) {
                 throw new IllegalArgumentException("speculationBatchLimit must be >= 0, got " + limit);
             }
-            this.speculationBatchLimit = limit;
+            this.speculationGate = SpeculationGate.upTo(limit);
+            return this;
+        }
+
+        /**
+         * Decides each step whether QSpec requests speculate or take plain W4A16 steps (default: always
+         * speculate). {@link SpeculationGate#measured()} measures both and takes the faster; the outputs
+         * are the same either way. Replaces a {@link #speculationBatchLimit}.
+         */
+        public Builder speculationGate(SpeculationGate gate) {
+            this.speculationGate = Objects.requireNonNull(gate, "gate");
             return this;
         }
 
         public QSpecEngine build() {
             Backend b = backendInstance != null ? backendInstance : Backends.select(backend);
-            return new QSpecEngine(model, b.open(model, new RunnerOptions(kvCacheBytes)), speculationBatchLimit);
+            return new QSpecEngine(model, b.open(model, new RunnerOptions(kvCacheBytes)), speculationGate);
         }
     }
 }

@@ -13,6 +13,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -27,7 +28,7 @@ public final class Scheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.qspec");
 
     private final ModelRunner runner;
-    private final int speculationBatchLimit;
+    private final SpeculationGate gate;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workArrived = lock.newCondition();
     private final Deque<Sequence> waiting = new ArrayDeque<>();
@@ -37,20 +38,16 @@ public final class Scheduler implements AutoCloseable {
     private volatile boolean running = true;
 
     public Scheduler(ModelRunner runner) {
-        this(runner, Integer.MAX_VALUE);
+        this(runner, SpeculationGate.always());
     }
 
     /**
-     * @param speculationBatchLimit most sequences decoded speculatively in one step; above it, QSpec
-     *                              requests take plain W4A16 steps (their exact greedy tokens, or their
-     *                              sampling distribution) until the batch shrinks
+     * @param gate decides each step whether the QSpec requests in flight run a speculative round or
+     *             plain W4A16 steps (their exact greedy tokens, or their sampling distribution, either way)
      */
-    public Scheduler(ModelRunner runner, int speculationBatchLimit) {
-        if (speculationBatchLimit < 0) {
-            throw new IllegalArgumentException("speculation batch limit must be >= 0, got " + speculationBatchLimit);
-        }
+    public Scheduler(ModelRunner runner, SpeculationGate gate) {
         this.runner = runner;
-        this.speculationBatchLimit = speculationBatchLimit;
+        this.gate = Objects.requireNonNull(gate, "gate");
         this.thread = Thread.ofPlatform().daemon().name("qspec-scheduler").start(this::loop);
     }
 
@@ -200,14 +197,18 @@ public final class Scheduler implements AutoCloseable {
                 }
             }
         }
-        if (speculative.size() > speculationBatchLimit) {
-            // speculation costs more than it saves in large batches: verify precision only, same outputs
+        boolean gatedOff = !speculative.isEmpty() && !gate.speculate(speculative.size());
+        if (gatedOff) {  // plain W4A16 steps this time: the same outputs
             plain.computeIfAbsent(Precision.W4A16, k -> new ArrayList<>()).addAll(speculative);
             speculative.clear();
         }
         for (var e : plain.entrySet()) {
             List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, new int[] {s.next}, false)).toList();
+            long t0 = System.nanoTime();
             int[] next = nextTokens(e.getValue(), inputs, e.getKey());
+            if (gatedOff && e.getKey() == Precision.W4A16) {
+                gate.observe(false, inputs.size(), inputs.size(), System.nanoTime() - t0);
+            }
             for (int i = 0; i < inputs.size(); i++) {
                 e.getValue().get(i).commit(next[i]);
             }
@@ -222,10 +223,15 @@ public final class Scheduler implements AutoCloseable {
                 lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
                         s.acceptance(sp), sp.draftLength(), s.sampler));
             }
+            long t0 = System.nanoTime();
             List<SpeculativeRound.Outcome> outcomes = SpeculativeRound.run(runner, lanes);
+            long nanos = System.nanoTime() - t0;
+            int committed = 0;
             for (int i = 0; i < speculative.size(); i++) {
                 speculative.get(i).recordRound(outcomes.get(i));
+                committed += outcomes.get(i).tokens().length;
             }
+            gate.observe(true, speculative.size(), committed, nanos);
             metrics.pass(speculative.size());
         }
     }

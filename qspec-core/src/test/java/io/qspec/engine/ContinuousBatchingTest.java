@@ -19,13 +19,16 @@ import io.qspec.synthetic.ByteTokenizer;
 import io.qspec.synthetic.ModelShape;
 import io.qspec.synthetic.SyntheticModels;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,7 +90,7 @@ class ContinuousBatchingTest {
     }
 
     @Test
-    void aSpeculationBatchLimitKeepsTheTokensAndStopsDraftingInLargeBatches() throws Exception {
+    void speculationGatesKeepTheTokensAndALimitStopsDraftingInLargeBatches() throws Exception {
         int requests = 8;
         List<int[]> alone = new ArrayList<>();
         try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
@@ -96,8 +99,13 @@ class ContinuousBatchingTest {
                         .mode(DecodingMode.plain(Precision.W4A16)).build()).tokenIds());
             }
         }
-        for (int limit : new int[] {0, 3}) {
-            try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").speculationBatchLimit(limit).build();
+        Map<String, UnaryOperator<QSpecEngine.Builder>> gates = new LinkedHashMap<>();
+        gates.put("limit 0", b -> b.speculationBatchLimit(0));
+        gates.put("limit 3", b -> b.speculationBatchLimit(3));
+        gates.put("measured", b -> b.speculationGate(SpeculationGate.measured()));
+        for (var gate : gates.entrySet()) {
+            String label = gate.getKey();
+            try (QSpecEngine engine = gate.getValue().apply(QSpecEngine.builder(model).backend("cpu")).build();
                  ExecutorService pool = Executors.newFixedThreadPool(requests)) {
                 CountDownLatch start = new CountDownLatch(1);
                 List<Future<GenerationResult>> futures = new ArrayList<>();
@@ -113,10 +121,10 @@ class ContinuousBatchingTest {
                 long drafted = 0;
                 for (int i = 0; i < requests; i++) {
                     GenerationResult r = futures.get(i).get(5, TimeUnit.MINUTES);
-                    assertThat(r.tokenIds()).as("limit %d, request %d", limit, i).containsExactly(alone.get(i));
+                    assertThat(r.tokenIds()).as("%s, request %d", label, i).containsExactly(alone.get(i));
                     drafted += r.speculation().drafted();
                 }
-                if (limit == 0) {
+                if (label.equals("limit 0")) {
                     assertThat(drafted).as("limit 0 never drafts").isZero();
                 }
             }

@@ -4,6 +4,7 @@ import io.qspec.DecodingMode;
 import io.qspec.GenerationRequest;
 import io.qspec.Precision;
 import io.qspec.QSpecEngine;
+import io.qspec.engine.SpeculationGate;
 import io.qspec.examples.cli.CliSupport;
 import io.qspec.examples.prompts.PromptSets;
 import io.qspec.model.LoadOptions;
@@ -89,6 +90,10 @@ public final class BenchCommand implements Callable<Integer> {
             + " plain W4A16 steps (default: no limit).")
     Integer speculationBatchLimit;
 
+    @Option(names = "--measured-speculation", description = "QSpec requests speculate only while that has measured faster"
+            + " than plain W4A16 steps at the batch size in flight (SpeculationGate.measured(); same tokens either way).")
+    boolean measuredSpeculation;
+
     @Option(names = "--bandwidth-gbps", description = "Memory read bandwidth for the roofline column, GB/s. Default: measured"
             + " here on the CPU; on a GPU pass the device's (e.g. the D2D copy rate native/test/qspec_bench prints).")
     Double bandwidthGbps;
@@ -172,8 +177,14 @@ public final class BenchCommand implements Callable<Integer> {
 
     private QSpecEngine engineFor(Model model) {
         QSpecEngine.Builder builder = QSpecEngine.builder(model).backend(backend);
+        if (speculationBatchLimit != null && measuredSpeculation) {
+            throw new IllegalArgumentException("--speculation-batch-limit and --measured-speculation exclude each other");
+        }
         if (speculationBatchLimit != null) {
             builder.speculationBatchLimit(speculationBatchLimit);
+        }
+        if (measuredSpeculation) {
+            builder.speculationGate(SpeculationGate.measured());
         }
         return builder.build();
     }

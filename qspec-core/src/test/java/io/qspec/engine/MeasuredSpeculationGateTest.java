@@ -1,0 +1,58 @@
+package io.qspec.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class MeasuredSpeculationGateTest {
+
+    /** Runs the gate for {@code steps} steps at one batch size with fixed rates; returns how often it speculated. */
+    private static int speculatedSteps(SpeculationGate gate, int batch, double speculativeTokensPerMs,
+                                       double plainTokensPerMs, int steps) {
+        int speculated = 0;
+        for (int i = 0; i < steps; i++) {
+            boolean s = gate.speculate(batch);
+            speculated += s ? 1 : 0;
+            double rate = s ? speculativeTokensPerMs : plainTokensPerMs;
+            gate.observe(s, batch, 100, (long) (100 / rate * 1_000_000));
+        }
+        return speculated;
+    }
+
+    @Test
+    void takesTheFasterModeAndOnlyTriesTheOtherNowAndThen() {
+        SpeculationGate slowSpeculation = SpeculationGate.measured();
+        int speculated = speculatedSteps(slowSpeculation, 8, 1.0, 2.0, 160);
+        // MIN_SAMPLES first tries, then one exploration every EXPLORE_EVERY steps (at least one)
+        int tries = MeasuredSpeculationGate.MIN_SAMPLES, explorations = 160 / MeasuredSpeculationGate.EXPLORE_EVERY;
+        assertThat(speculated).isBetween(tries + 1, tries + explorations);
+
+        SpeculationGate fastSpeculation = SpeculationGate.measured();
+        int plain = 160 - speculatedSteps(fastSpeculation, 1, 3.0, 2.0, 160);
+        assertThat(plain).isBetween(tries + 1, tries + explorations);
+    }
+
+    @Test
+    void keepsBatchSizesApartAndFollowsAChange() {
+        SpeculationGate gate = SpeculationGate.measured();
+        speculatedSteps(gate, 1, 3.0, 2.0, 64);   // batch 1: speculation pays
+        speculatedSteps(gate, 16, 1.0, 2.0, 64);  // batch 16: it does not
+        assertThat(gate.speculate(1) || gate.speculate(1)).isTrue();
+        // batch 1 turns unprofitable (longer contexts, say): the explorations see it and the gate follows
+        int late = 0;
+        speculatedSteps(gate, 1, 1.0, 2.0, 64);
+        for (int i = 0; i < 32; i++) {
+            late += gate.speculate(1) ? 1 : 0;
+            gate.observe(false, 1, 100, 50_000_000);
+        }
+        assertThat(late).isLessThanOrEqualTo(32 / MeasuredSpeculationGate.EXPLORE_EVERY);
+    }
+
+    @Test
+    void fixedGatesFollowTheirLimit() {
+        assertThat(SpeculationGate.always().speculate(1_000_000)).isTrue();
+        assertThat(SpeculationGate.upTo(0).speculate(1)).isFalse();
+        assertThat(SpeculationGate.upTo(3).speculate(3)).isTrue();
+        assertThat(SpeculationGate.upTo(3).speculate(4)).isFalse();
+    }
+}
