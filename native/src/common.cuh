@@ -79,6 +79,17 @@ __device__ __forceinline__ void mma_s4(int* d, const uint32_t* a, uint32_t b0, u
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// Zeroes MMA accumulator fragments v[A][B][4] (token tiles x row tiles x the 4 values of a thread).
+template <class T, int A, int B>
+__device__ __forceinline__ void zero_fragments(T (&v)[A][B][4]) {
+#pragma unroll
+    for (int a = 0; a < A; ++a)
+#pragma unroll
+        for (int b = 0; b < B; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) v[a][b][c] = T(0);
+}
+
 __device__ __forceinline__ uint32_t lop3_and_or(uint32_t a, uint32_t b, uint32_t c) {
     uint32_t r;  // (a & b) | c in one LOP3
     asm("lop3.b32 %0, %1, %2, %3, 0xea;" : "=r"(r) : "r"(a), "r"(b), "r"(c));

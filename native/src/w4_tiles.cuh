@@ -83,6 +83,33 @@ __device__ __forceinline__ void stage_weights(uint4* wsm, const uint8_t* __restr
     }
 }
 
+// A warp of a tiled CTA: WN warps along the rows (NT row tiles of 16 each), the other WK / WN along
+// the tokens (MT token tiles of 8 each); grid x = token tiles of BM, y = row tiles of BN.
+template <int WN, int NT, int MT>
+struct TiledWarp {
+    static constexpr int BM = (WK / WN) * MT * 8;
+    int lane, warp, g, t, n0, m0, wr, wm;  // wr, wm: the warp's first row and token in the CTA tile
+    __device__ TiledWarp()
+        : lane(threadIdx.x & 31), warp(threadIdx.x >> 5), g(lane >> 2), t(lane & 3), n0(blockIdx.y * BN),
+          m0(blockIdx.x * BM), wr((warp % WN) * NT * 16), wm((warp / WN) * MT * 8) {}
+    // weight row h (0: g, 1: g + 8) of the warp's row tile i, clamped into [0, N)
+    __device__ int row(int i, int h, int N) const { return min(n0 + wr + 16 * i + 8 * h + g, N - 1); }
+    // Stores acc[a][b][c] (c = 0, 1: row g of row tile b, tokens 2t, 2t + 1 of token tile a; c = 2, 3:
+    // row g + 8) to y[m][n] for m < M, n < N: each output once, as store_output does.
+    __device__ void store(const float (&acc)[MT][NT][4], float* __restrict__ y, int ldy, int M, int N,
+                          bool accumulate) const {
+#pragma unroll
+        for (int a = 0; a < MT; ++a)
+#pragma unroll
+            for (int b = 0; b < NT; ++b)
+#pragma unroll
+                for (int c = 0; c < 4; ++c) {
+                    const int n = n0 + wr + 16 * b + g + (c >= 2 ? 8 : 0), m = m0 + wm + 8 * a + 2 * t + (c & 1);
+                    if (m < M && n < N) store_output(y + (long)m * ldy + n, acc[a][b][c], accumulate);
+                }
+    }
+};
+
 // Steps in slice order: slice z holds steps z, z + WK, ... (the steps warp z of a warp-split kernel
 // takes); the slices follow one another. -1 after the last step.
 __device__ __forceinline__ int next_step_in_slice_order(int s, int nsteps) {

@@ -38,12 +38,7 @@ template <int MT, int NT, bool FOLD, class XFrag>
 __device__ __forceinline__ void step_mma(const uint4 (&wcur)[NT][2], const float (&scur)[NT][2], XFrag&& xfrag,
                                          float (&acc)[MT][NT][4]) {
     float part[MT][NT][4];  // FOLD: this step's unscaled sums
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) part[a][b][c] = 0.f;
+    zero_fragments(part);
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
         // A fragments: rows g (a0, a2) and g+8 (a1, a3); MMA 1 takes the input pairs (0,4), (1,5)
@@ -158,12 +153,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     }
 
     float acc[MT][NT][4];
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
+    zero_fragments(acc);
 
     auto load = [&](int s, uint4 (*w)[2], float (*sc)[2]) { load_step<NT, FOLD>(wrow, srow, s, tl.t, Kp, group, w, sc); };
     // token g's inputs kt .. kt+31 of step s into ring slot `slot`: asynchronous where aligned and
@@ -322,8 +312,10 @@ int launch_cluster(const half* x, int ldx, const uint8_t* wp, const half* ws, fl
 // so this kernel gives the same bits too. (Only the weight and activation tiles are shared; the
 // arithmetic of every output is step_mma's.)
 namespace tiled {
-constexpr int MT = 4, NT = 2, WARPS_N = 4, BM = 2 * MT * 8;  // 64 tokens
-constexpr int XUNITS = BM * XROW;                            // activation tile: x_unit layout, XROW per token
+constexpr int MT = 4, NT = 2;
+using Warp = w4::TiledWarp<4, NT, MT>;  // 4 warps along the rows: 128 x 64 tiles
+constexpr int BM = Warp::BM;
+constexpr int XUNITS = BM * XROW;  // activation tile: x_unit layout, XROW per token
 constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
 }  // namespace tiled
 
@@ -335,9 +327,8 @@ __global__ void __launch_bounds__(WK * 32, 2)
     extern __shared__ uint4 tsm[];
     uint4* const wsm = tsm;                               // [TSTAGES][WUNITS]
     uint4* const xsm = tsm + w4::TSTAGES * w4::WUNITS;    // [TSTAGES][XUNITS]
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int n0 = blockIdx.y * w4::BN, m0 = blockIdx.x * BM;
-    const int wr = (warp % WARPS_N) * NT * 16, wm = (warp / WARPS_N) * MT * 8;  // the warp's rows, tokens in the tile
+    const Warp tw;
+    const int g = tw.g, t = tw.t, n0 = tw.n0, m0 = tw.m0, wr = tw.wr, wm = tw.wm;
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
     const int nsteps = (Kp + KSTEP - 1) / KSTEP;
 
@@ -345,7 +336,7 @@ __global__ void __launch_bounds__(WK * 32, 2)
 #pragma unroll
     for (int i = 0; i < NT; ++i)
 #pragma unroll
-        for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n0 + wr + 16 * i + 8 * h + g, N - 1) * groups;
+        for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)tw.row(i, h, N) * groups;
 
     // step s's tiles into ring slot `slot` (activations: K % 8 == 0, so a unit is all in or all out)
     auto stage = [&](int slot, int s) {
@@ -358,12 +349,8 @@ __global__ void __launch_bounds__(WK * 32, 2)
     };
 
     float total[MT][NT][4], sl[MT][NT][4];
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) total[a][b][c] = sl[a][b][c] = 0.f;
+    zero_fragments(total);
+    zero_fragments(sl);
 
     int s = 0, s1 = w4::next_step_in_slice_order(0, nsteps), s2 = s1 < 0 ? -1 : w4::next_step_in_slice_order(s1, nsteps);
     stage(0, s);
@@ -408,15 +395,7 @@ __global__ void __launch_bounds__(WK * 32, 2)
         s2 = s2 < 0 ? -1 : w4::next_step_in_slice_order(s2, nsteps);
     }
     cp_async_wait<0>();
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) {
-                const int n = n0 + wr + 16 * b + g + (c >= 2 ? 8 : 0), m = m0 + wm + 8 * a + 2 * t + (c & 1);
-                if (m < M && n < N) w4::store_output(y + (long)m * ldy + n, total[a][b][c], accumulate);
-            }
+    tw.store(total, y, ldy, M, N, accumulate);
 }
 
 int launch_tiled(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,

@@ -64,12 +64,7 @@ __device__ __forceinline__ void step_mma(const uint32_t (&wcur)[NT][2][4], int s
                                          Fold&& fold) {
     const int k0 = s * KSTEP;
     int part[MT][NT][4];
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) part[a][b][c] = 0;
+    zero_fragments(part);
     if (S4) {
         // words j, j+1 of the thread (16 consecutive inputs) in one k64 MMA (slots 8t.. and 32+8t..)
 #pragma unroll
@@ -169,12 +164,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
     }
 
     float acc[MT][NT][4];
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
+    zero_fragments(acc);
 
     auto load = [&](int s, uint32_t (*w)[2][4]) { load_step<NT, WIDE>(wrow, s, tl.t, Kp, w); };
     // acc += int32 sums of group gi, scaled by wscale[row, gi] * xscale[token, gi]
@@ -233,8 +223,10 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
 // 8 % faster on gate/up at M = 256, 1.2-1.7x slower at M = 64.) Steps in K order, folded per group as in w4ax_kernel (int32 sums
 // are exact; the draft's fp32 order may differ from the warp-split kernel's, which nothing needs).
 namespace tiled {
-constexpr int NT = 2, MT = 4, WARPS_N = 4, BM = (WK / WARPS_N) * MT * 8;  // 64 tokens
-constexpr int XROW = 9;                                                    // 16-byte units per token row: 8 used
+constexpr int NT = 2, MT = 4;
+using Warp = w4::TiledWarp<4, NT, MT>;  // 4 warps along the rows: 128 x 64 tiles
+constexpr int BM = Warp::BM;
+constexpr int XROW = 9;  // 16-byte units per token row: 8 used
 constexpr int XUNITS = BM * XROW;
 constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
 }  // namespace tiled
@@ -247,9 +239,8 @@ __global__ void __launch_bounds__(WK * 32, 2)
     extern __shared__ uint4 tsm[];
     uint4* const wsm = tsm;                             // [TSTAGES][WUNITS]
     uint4* const xsm = tsm + w4::TSTAGES * w4::WUNITS;  // [TSTAGES][XUNITS]
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int n0 = blockIdx.y * w4::BN, m0 = blockIdx.x * BM;
-    const int wr = (warp % WARPS_N) * NT * 16, wm = (warp / WARPS_N) * MT * 8;
+    const Warp tw;
+    const int g = tw.g, t = tw.t, n0 = tw.n0, m0 = tw.m0, wr = tw.wr, wm = tw.wm;
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
     const int nsteps = Kp / KSTEP;  // group % 128 == 0
 
@@ -257,7 +248,7 @@ __global__ void __launch_bounds__(WK * 32, 2)
 #pragma unroll
     for (int i = 0; i < NT; ++i)
 #pragma unroll
-        for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n0 + wr + 16 * i + 8 * h + g, N - 1) * groups;
+        for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)tw.row(i, h, N) * groups;
     const float* xsrow[MT][2];
 #pragma unroll
     for (int a = 0; a < MT; ++a)
@@ -273,12 +264,7 @@ __global__ void __launch_bounds__(WK * 32, 2)
     };
 
     float acc[MT][NT][4];
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) acc[a][b][c] = 0.f;
+    zero_fragments(acc);
 
     stage(0, 0);
     cp_async_commit();
@@ -302,12 +288,7 @@ __global__ void __launch_bounds__(WK * 32, 2)
         const uint4* wt = wsm + slot * w4::WUNITS;
         const uint4* xt = xsm + slot * XUNITS;
         int part[MT][NT][4];
-#pragma unroll
-        for (int a = 0; a < MT; ++a)
-#pragma unroll
-            for (int b = 0; b < NT; ++b)
-#pragma unroll
-                for (int c = 0; c < 4; ++c) part[a][b][c] = 0;
+        zero_fragments(part);
         uint4 xv[MT][2];  // token g's 32 inputs at 32t of each token tile
 #pragma unroll
         for (int a = 0; a < MT; ++a) {
@@ -343,15 +324,7 @@ __global__ void __launch_bounds__(WK * 32, 2)
             }
     }
     cp_async_wait<0>();
-#pragma unroll
-    for (int a = 0; a < MT; ++a)
-#pragma unroll
-        for (int b = 0; b < NT; ++b)
-#pragma unroll
-            for (int c = 0; c < 4; ++c) {
-                const int n = n0 + wr + 16 * b + g + (c >= 2 ? 8 : 0), m = m0 + wm + 8 * a + 2 * t + (c & 1);
-                if (m < M && n < N) w4::store_output(y + (long)m * ldy + n, acc[a][b][c], accumulate);
-            }
+    tw.store(acc, y, ldy, M, N, accumulate);
 }
 
 int launch_tiled(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
