@@ -4,12 +4,15 @@ package io.qspec.engine;
  * {@link SpeculationGate#measured()}: per batch-size bucket (1, 2-3, 4-7, ...), the committed tokens
  * and the nanoseconds of speculative rounds and of plain W4A16 steps, each sum decaying by
  * {@link #DECAY} per observation, so that the rate is tokens per second over the recent steps (a
- * round that happened to accept nothing weighs as little as its time). Each mode is tried
- * {@link #MIN_SAMPLES} times first; afterwards the faster runs, and every {@link #EXPLORE_EVERY}-th
- * step of a bucket runs the other, so that a rate measured at short contexts, say, does not decide
- * forever.
+ * round that happened to accept nothing weighs as little as its time). The first {@link #WARMUP}
+ * observations of each mode in a bucket are not counted: they pay for JIT compilation and, on a GPU,
+ * for capturing the pass shapes as CUDA graphs, which would make the mode tried first look slow for a
+ * long time. The modes are then tried in turn until each has {@link #MIN_SAMPLES} counted
+ * observations; afterwards the faster runs, and every {@link #EXPLORE_EVERY}-th step of a bucket runs
+ * the other, so that a rate measured at short contexts, say, does not decide forever.
  */
 final class MeasuredSpeculationGate implements SpeculationGate {
+    static final int WARMUP = 1;
     static final int MIN_SAMPLES = 4;
     static final int EXPLORE_EVERY = 16;
     private static final double DECAY = 0.9;
@@ -19,9 +22,13 @@ final class MeasuredSpeculationGate implements SpeculationGate {
     private static final class Rate {
         double tokens;
         double nanos;
-        int samples;
+        int seen;     // observations, warm-up included
+        int samples;  // observations counted in the sums
 
         void add(int t, long n) {
+            if (seen++ < WARMUP) {
+                return;
+            }
             tokens = tokens * DECAY + t;
             nanos = nanos * DECAY + n;
             samples++;
@@ -49,11 +56,13 @@ final class MeasuredSpeculationGate implements SpeculationGate {
             return false;
         }
         int b = bucket(requests);
-        if (speculative[b].samples < MIN_SAMPLES) {
-            return true;
-        }
-        if (plain[b].samples < MIN_SAMPLES) {
-            return false;
+        Rate sp = speculative[b];
+        Rate pl = plain[b];
+        if (sp.samples < MIN_SAMPLES || pl.samples < MIN_SAMPLES) {  // learning: the modes in turn
+            if (pl.samples >= MIN_SAMPLES) {
+                return true;
+            }
+            return sp.samples < MIN_SAMPLES && sp.seen <= pl.seen;
         }
         boolean faster = speculative[b].perNano() >= plain[b].perNano();
         return ++decisions[b] % EXPLORE_EVERY == 0 ? !faster : faster;
