@@ -21,21 +21,9 @@ constexpr int RMAX = 4;
 __global__ void __launch_bounds__(1024) rmsnorm_reg_kernel(const float* __restrict__ x, const float* __restrict__ w,
                                                           half* __restrict__ y, int D, float eps) {
     __shared__ float red[32];
-    const float4* row = reinterpret_cast<const float4*>(x + (long)blockIdx.x * D);
-    const float4* w4 = reinterpret_cast<const float4*>(w);
     const int n4 = D / 4;
     float4 v[RMAX], g[RMAX];
-    float ss = 0.f;
-#pragma unroll
-    for (int i = 0; i < RMAX; ++i) {
-        const int c = threadIdx.x + 1024 * i;
-        if (c < n4) {
-            v[i] = row[c];
-            g[i] = __ldg(w4 + c);
-            ss += v[i].x * v[i].x + v[i].y * v[i].y + v[i].z * v[i].z + v[i].w * v[i].w;
-        }
-    }
-    const float rinv = rsqrtf(block_sum(ss, red) / D + eps);
+    const float rinv = rmsnorm_row_registers<RMAX>(x + (long)blockIdx.x * D, w, D, eps, v, g, red);
     half2* out = reinterpret_cast<half2*>(y + (long)blockIdx.x * D);
 #pragma unroll
     for (int i = 0; i < RMAX; ++i) {

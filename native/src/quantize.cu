@@ -60,20 +60,8 @@ __global__ void __launch_bounds__(1024) rmsnorm_quantize_reg_kernel(const float*
                                                                    float* __restrict__ xs) {
     __shared__ float red[32];
     const int m = blockIdx.x, groups = D / group, n4 = D / 4, lanes = group / 4;
-    const float4* row = reinterpret_cast<const float4*>(x + (long)m * D);
-    const float4* w4 = reinterpret_cast<const float4*>(w);
     float4 v[RMAX], g[RMAX];
-    float ss = 0.f;
-#pragma unroll
-    for (int i = 0; i < RMAX; ++i) {
-        const int c = threadIdx.x + 1024 * i;
-        if (c < n4) {
-            v[i] = row[c];
-            g[i] = __ldg(w4 + c);
-            ss += v[i].x * v[i].x + v[i].y * v[i].y + v[i].z * v[i].z + v[i].w * v[i].w;
-        }
-    }
-    const float rinv = rsqrtf(block_sum(ss, red) / D + eps);
+    const float rinv = rmsnorm_row_registers<RMAX>(x + (long)m * D, w, D, eps, v, g, red);
 #pragma unroll
     for (int i = 0; i < RMAX; ++i) {
         const int c = threadIdx.x + 1024 * i;
