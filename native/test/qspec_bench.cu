@@ -71,7 +71,8 @@ static double time_graph(cudaStream_t st, const std::function<void(int)>& call) 
 // `qspec_bench profile`: each GEMM once per shape, no graphs, for Nsight Compute (ncu -k regex:w4).
 static int profile(cudaStream_t st) {
     struct Case { int K, N, M; } cases[] = {{4096, 4096, 1}, {4096, 4096, 16}, {4096, 14336, 1}, {4096, 14336, 16},
-                                            {14336, 4096, 1}, {4096, 14336, 64}};
+                                            {14336, 4096, 1}, {4096, 14336, 64},
+                                            {4096, 14336, 256}, {14336, 4096, 256}};
     const int group = 128;
     Dev<uint8_t> w((size_t)14336 * 4096 / 2 + (size_t)14336 * 4096 / group * 2 + 256);
     Dev<__half> x((size_t)256 * 14336);

@@ -52,9 +52,15 @@ while [ $# -gt 0 ]; do
       echo "== ncu profile of the GEMMs"
       [ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a \
         "$bsrc/test/qspec_bench.cu" --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
-      timeout 200 ncu --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
-        --section MemoryWorkloadAnalysis --section SchedulerStats -k regex:w4 /tmp/qspec_bench profile > "$OUT/ncu.txt" 2>&1
-      r=$?; echo "ncu rc=$r"; grep -E "w4a|w4ax|Duration|Memory Throughput|DRAM Throughput|L1/TEX Hit|L2 Hit|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy|Stall|Block Limit Reg" "$OUT/ncu.txt" | head -150 ;;
+      # the full set, kept as a report ($OUT/gemm.ncu-rep: open it in Nsight Compute), and its text pages
+      timeout 300 ncu --set full --import-source no -k regex:w4 -o "$OUT/gemm" /tmp/qspec_bench profile > "$OUT/ncu-run.txt" 2>&1
+      r=$?; echo "ncu rc=$r"
+      ncu --import "$OUT/gemm.ncu-rep" --print-details all > "$OUT/ncu.txt" 2>&1
+      grep -E "w4a|w4ax|Duration|Memory Throughput|DRAM Throughput|L1/TEX Hit|L2 Hit|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy|Stall|Block Limit Reg" "$OUT/ncu.txt" | head -150
+      # per-instruction stall samples (SASS) of every profiled kernel, for the hot loops
+      ncu --import "$OUT/gemm.ncu-rep" --page source --print-source sass --csv > "$OUT/ncu-sass.csv" 2>&1
+      echo "sass page: $(wc -l < "$OUT/ncu-sass.csv") lines"
+      cuobjdump -sass "$g/native/libqspec_cuda.so" > "$OUT/sass.txt" 2>&1; echo "cuobjdump rc=$?" ;;
     peer)
       echo "== PyTorch peer"
       mkdir -p "$OUT/peer"

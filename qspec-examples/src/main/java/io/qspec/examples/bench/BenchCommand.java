@@ -10,6 +10,7 @@ import io.qspec.examples.prompts.PromptSets;
 import io.qspec.model.LoadOptions;
 import io.qspec.model.Model;
 import io.qspec.quant.QuantScheme;
+import io.qspec.sampling.SamplingParams;
 import io.qspec.synthetic.ModelShape;
 import io.qspec.synthetic.SyntheticModels;
 import java.nio.file.Files;
@@ -101,6 +102,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Log backend selection; full stack traces on errors.")
     boolean verbose;
 
+    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature of every request"
+            + " (default ${DEFAULT-VALUE}: greedy). Above 0, QSpec modes with --alpha still accept synthetically.")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Top-k of every request (default ${DEFAULT-VALUE}: off).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Top-p of every request (default ${DEFAULT-VALUE}: off).")
+    double topP;
+
     @Override
     public Integer call() throws Exception {
         CliSupport.configureLogging(verbose);
@@ -133,6 +144,7 @@ public final class BenchCommand implements Callable<Integer> {
             header.put("quantization", "int4 " + scheme);
             header.put("max_tokens", maxTokens);
             header.put("fixed_length", fixedLength);
+            header.put("sampling", temperature == 0 ? "greedy" : "temperature " + temperature + ", top-k " + topK + ", top-p " + topP);
             header.put("acceptance", synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)");
             header.put("date", Instant.now().toString());
 
@@ -191,7 +203,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     private BenchResult measure(QSpecEngine engine, BenchCase bench, int batch, List<int[]> promptIds) throws InterruptedException {
         int n = requests > 0 ? requests : Math.max(4, 2 * batch);
-        BenchResult r = ThroughputBenchmark.run(engine, bench, batch, promptIds, n, maxTokens, fixedLength);
+        SamplingParams sampling = SamplingParams.builder().temperature(temperature).topK(topK).topP(topP).build();
+        BenchResult r = ThroughputBenchmark.run(engine, bench, batch, promptIds, n, maxTokens, fixedLength, sampling);
         System.err.printf("  %-9s γ=%d batch %-3d %8.2f tokens/s%n", r.mode(), r.gamma(), r.batch(), r.tokensPerSecond());
         return r;
     }

@@ -6,6 +6,7 @@ import io.qspec.GenerationResult;
 import io.qspec.QSpecEngine;
 import io.qspec.SpeculationStats;
 import io.qspec.StreamHandler;
+import io.qspec.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -20,7 +21,7 @@ final class ThroughputBenchmark {
     }
 
     static BenchResult run(QSpecEngine engine, BenchCase bench, int batch, List<int[]> prompts, int requests,
-                           int maxTokens, boolean fixedLength) throws InterruptedException {
+                           int maxTokens, boolean fixedLength, SamplingParams sampling) throws InterruptedException {
         Semaphore inFlight = new Semaphore(batch);
         List<GenerationHandle> handles = new ArrayList<>();
         StreamHandler release = new StreamHandler() {
@@ -38,7 +39,7 @@ final class ThroughputBenchmark {
         for (int i = 0; i < requests; i++) {
             inFlight.acquire();
             GenerationRequest request = GenerationRequest.builder(prompts.get(i % prompts.size()))
-                    .maxTokens(maxTokens).ignoreEos(fixedLength).mode(bench.mode()).seed(i).build();
+                    .maxTokens(maxTokens).ignoreEos(fixedLength).mode(bench.mode()).sampling(sampling).seed(i).build();
             handles.add(engine.submit(request, release));
         }
         List<GenerationResult> results = new ArrayList<>();
