@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 4
+#define QSPEC_ABI_VERSION 5
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -134,6 +134,36 @@ int qspec_add_inplace(float* x, const float* y, long n, qspec_stream_t stream);
 
 /* out[m] = argmax_v logits[m, v] (ties: lowest index), logits fp32 [M, V]. */
 int qspec_argmax(const float* logits, int M, int V, int32_t* out, qspec_stream_t stream);
+
+/* ---- Sampling on the device (ABI 5): one token per draw, so only token ids cross to the host ---- */
+
+/* One draw: a logit row and the filters of io.qspec.sampling.LogitsProcessor, applied in its order
+ * (penalties, temperature, top-k, top-p, min-p), then the inverse CDF at `uniform`. 72 bytes. */
+typedef struct {
+    int32_t row;             /* the logit row to draw from */
+    int32_t top_k;           /* 0 = off */
+    int32_t history_offset;  /* first of this draw's entries in history_tokens / history_counts */
+    int32_t history_length;  /* distinct history tokens (the penalties' input); 0 = none */
+    double temperature;      /* 0 = the argmax of the penalized logits, lowest index on ties */
+    double top_p;            /* 1 = off */
+    double min_p;            /* 0 = off */
+    double repetition_penalty;  /* 1 = off */
+    double frequency_penalty;
+    double presence_penalty;
+    double uniform;          /* in [0, 1): this draw's random variate */
+} qspec_draw;
+
+/* Workspace bytes qspec_sample needs for n_draws draws over a vocabulary of V. */
+size_t qspec_sample_workspace_bytes(int n_draws, int V);
+
+/* tokens_out[d] = the token drawn for draws[d] (all device memory), or -1 when its row holds a NaN, or
+ * every logit is -inf at temperature > 0 (no token possible). history_tokens must be distinct and in
+ * [0, V) within each draw (the caller checks). Weights are fp32 exp((l - max) / T); every mass is
+ * summed in 2^-40 fixed point, so a draw gives the same token on every run; ties at the top-k and
+ * top-p thresholds go to the lowest index, as the host's sort puts them. */
+int qspec_sample(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+                 const int32_t* history_tokens, const int32_t* history_counts, void* workspace,
+                 size_t workspace_bytes, int32_t* tokens_out, qspec_stream_t stream);
 
 #ifdef __cplusplus
 }

@@ -359,6 +359,277 @@ static void test_elementwise() {
     }
 }
 
+// ---------------------------------------------------------------- sampling
+// The host's io.qspec.sampling.LogitsProcessor + Sampler in float64, step for step: the token for
+// uniform u, and how far u * total lies from the token's CDF edges (relative to the total), so a case
+// that lands on rounding's edge is not counted against the device's fp32 weights.
+struct SampleParams {
+    double temperature = 1, top_p = 1, min_p = 0, repetition = 1, frequency = 0, presence = 0;
+    int top_k = 0;
+};
+
+static int sample_ref(std::vector<float> logits, const SampleParams& p, const std::vector<std::pair<int, int>>& history,
+                      double u, double* margin) {
+    const int V = (int)logits.size();
+    *margin = 1;
+    for (auto& h : history) {
+        double l = logits[h.first];
+        l = l > 0 ? l / p.repetition : l * p.repetition;
+        l -= h.second * p.frequency + p.presence;
+        logits[h.first] = (float)l;
+    }
+    int best = 0;
+    for (int i = 1; i < V; ++i)
+        if (logits[i] > logits[best]) best = i;
+    if (p.temperature == 0) return best;
+    const float mx = logits[best];
+    if (mx == -INFINITY) return -2;
+    std::vector<double> w(V);
+    for (int i = 0; i < V; ++i)
+        w[i] = mx == INFINITY ? (logits[i] == INFINITY ? 1 : 0) : std::exp((logits[i] - (double)mx) / p.temperature);
+    if ((p.top_k > 0 && p.top_k < V) || p.top_p < 1) {
+        double total = 0;
+        int positive = 0;
+        for (double x : w) total += x, positive += x > 0;
+        const int k = p.top_k > 0 && p.top_k < positive ? p.top_k : 0;
+        std::vector<int> order;
+        for (int i = 0; i < V; ++i)
+            if (w[i] > 0) order.push_back(i);
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return (float)w[a] > (float)w[b]; });
+        int keep = k > 0 ? k : (int)order.size();
+        if (p.top_p < 1) {
+            double kept = total;
+            if (k > 0) {
+                kept = 0;
+                for (int r = 0; r < keep; ++r) kept += w[order[r]];
+            }
+            const double target = p.top_p * kept * (1 - 1e-6);
+            double cumulative = 0;
+            int nucleus = 0;
+            while (nucleus < keep) {
+                cumulative += w[order[nucleus++]];
+                if (cumulative >= target) break;
+            }
+            keep = nucleus;
+        }
+        std::vector<char> survives(V, 0);
+        for (int r = 0; r < keep; ++r) survives[order[r]] = 1;
+        for (int i = 0; i < V; ++i)
+            if (!survives[i]) w[i] = 0;
+    }
+    if (p.min_p > 0) {
+        double m = 0;
+        for (double x : w) m = std::max(m, x);
+        for (auto& x : w)
+            if (x < p.min_p * m) x = 0;
+    }
+    double total = 0;
+    for (double x : w) total += x;
+    std::vector<float> prob(V);
+    double total2 = 0;
+    for (int i = 0; i < V; ++i) total2 += prob[i] = (float)(w[i] / total);
+    const double target = u * total2;
+    double cumulative = 0;
+    for (int i = 0; i < V; ++i) {
+        if (prob[i] > 0) {
+            const double before = cumulative;
+            cumulative += prob[i];
+            if (target < cumulative) {
+                *margin = std::min(target - before, cumulative - target) / total2;
+                return i;
+            }
+        }
+    }
+    *margin = 0;
+    return best;
+}
+
+// Runs `draws` (row d of `logits` unless rows says otherwise) on the device and against sample_ref.
+static void check_sample(const std::string& name, const std::vector<float>& logits, int V, const SampleParams& p,
+                         const std::vector<double>& uniforms, const std::vector<std::pair<int, int>>& history = {},
+                         std::vector<int> rows = {}) {
+    const int n = (int)uniforms.size();
+    const int R = (int)(logits.size() / V);
+    if (rows.empty())
+        for (int d = 0; d < n; ++d) rows.push_back(d % R);
+    std::vector<qspec_draw> draws(n);
+    std::vector<int32_t> htok, hcnt;
+    for (auto& h : history) htok.push_back(h.first), hcnt.push_back(h.second);
+    for (int d = 0; d < n; ++d) {
+        qspec_draw& q = draws[d];
+        q.row = rows[d];
+        q.top_k = p.top_k;
+        q.history_offset = 0;
+        q.history_length = (int)history.size();
+        q.temperature = p.temperature;
+        q.top_p = p.top_p;
+        q.min_p = p.min_p;
+        q.repetition_penalty = p.repetition;
+        q.frequency_penalty = p.frequency;
+        q.presence_penalty = p.presence;
+        q.uniform = uniforms[d];
+    }
+    Dev<float> dl(logits);
+    Dev<int32_t> dt(htok.empty() ? std::vector<int32_t>{0} : htok), dc(hcnt.empty() ? std::vector<int32_t>{0} : hcnt);
+    Dev<uint8_t> dd(n * sizeof(qspec_draw));
+    CK(cudaMemcpy(dd.p, draws.data(), n * sizeof(qspec_draw), cudaMemcpyHostToDevice));
+    const size_t ws = qspec_sample_workspace_bytes(n, V);
+    Dev<uint8_t> dw(ws);
+    Dev<int32_t> out(n), again(n);
+    CQ(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), n, dt.p, dc.p, dw.p, ws, out.p, nullptr));
+    CQ(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), n, dt.p, dc.p, dw.p, ws, again.p, nullptr));
+    auto got = out.down(), got2 = again.down();
+    int bad = 0, edge = 0, unstable = 0;
+    for (int d = 0; d < n; ++d) {
+        std::vector<float> row(logits.begin() + (size_t)rows[d] * V, logits.begin() + (size_t)(rows[d] + 1) * V);
+        bool nan = false;
+        for (float x : row) nan |= std::isnan(x);
+        double margin;
+        const int want = nan ? -1 : sample_ref(row, p, history, uniforms[d], &margin);
+        unstable += got[d] != got2[d];
+        if (!nan && margin < 1e-5) {
+            ++edge;
+            continue;
+        }
+        if (got[d] != want) {
+            if (bad < 3) printf("    draw %d: device %d, reference %d (u=%.6f)\n", d, got[d], want, uniforms[d]);
+            ++bad;
+        }
+    }
+    const std::string fmt = "mismatches=%.0f (at a CDF edge, not compared: " + std::to_string(edge) +
+                            "; differing run to run: " + std::to_string(unstable) + ") tol=%.0f";
+    report(bad == 0 && unstable == 0 && edge * 20 <= n, name, fmt.c_str(), bad, 0);
+}
+
+static void test_sample() {
+    auto uniforms = [](int n) {
+        std::vector<double> u(n);
+        for (auto& x : u) x = std::uniform_real_distribution<double>(0, 1)(rng);
+        return u;
+    };
+    for (int V : {1000, 32000, 128256}) {
+        const int R = 4;
+        auto l = rand_f32((size_t)R * V, -8.f, 8.f);
+        for (int r = 0; r < R; ++r)  // a peaked head, as language models have
+            for (int j = 0; j < 20; ++j) l[(size_t)r * V + irand(0, V - 1)] = urand(8.f, 14.f);
+        const std::string v = " V=" + std::to_string(V);
+        SampleParams p;
+        check_sample("sample T=1" + v, l, V, p, uniforms(64));
+        p.temperature = 0.7, p.top_k = 40;
+        check_sample("sample T=0.7 top-k 40" + v, l, V, p, uniforms(64));
+        p = SampleParams(), p.top_p = 0.9;
+        check_sample("sample T=1 top-p 0.9" + v, l, V, p, uniforms(64));
+        p = SampleParams(), p.temperature = 0.8, p.top_k = 50, p.top_p = 0.95, p.min_p = 0.05;
+        check_sample("sample T=0.8 top-k 50 top-p 0.95 min-p 0.05" + v, l, V, p, uniforms(64));
+        p = SampleParams(), p.temperature = 1.3, p.min_p = 0.1;
+        check_sample("sample T=1.3 min-p 0.1" + v, l, V, p, uniforms(64));
+        p = SampleParams(), p.top_p = 0.01;
+        check_sample("sample top-p 0.01 (the top token only)" + v, l, V, p, uniforms(16));
+        p = SampleParams(), p.top_k = 1;
+        check_sample("sample top-k 1" + v, l, V, p, uniforms(16));
+        std::vector<std::pair<int, int>> history;
+        for (int j = 0; j < 30; ++j) history.push_back({j * (V / 30) + 3, 1 + j % 4});
+        for (int j = 0; j < 4; ++j) {  // penalize some of the head too
+            int best = 0;
+            for (int i = 0; i < V; ++i)
+                if (l[i] > l[best]) best = i;
+            bool seen = false;
+            for (auto& h : history) seen |= h.first == best;
+            if (!seen) history.push_back({best, 2});
+            l[best] -= 0.5f;
+        }
+        std::sort(history.begin(), history.end());
+        p = SampleParams(), p.temperature = 0, p.repetition = 1.3, p.frequency = 0.5, p.presence = 0.2;
+        check_sample("sample greedy with penalties" + v, l, V, p, uniforms(8), history);
+        p.temperature = 0.9, p.top_p = 0.8;
+        check_sample("sample T=0.9 top-p 0.8 with penalties" + v, l, V, p, uniforms(64), history);
+        // several draws of one row, in another order
+        p = SampleParams(), p.temperature = 1.1, p.top_k = 200;
+        check_sample("sample T=1.1 top-k 200, rows 3,3,0,2,..." + v, l, V, p, uniforms(8), {}, {3, 3, 0, 2, 1, 3, 0, 0});
+    }
+    {  // ties: four tokens share the largest logit; top-k 2 keeps the two lowest indices
+        const int V = 5000;
+        auto l = rand_f32(V, -5.f, 5.f);
+        for (int i : {4000, 17, 2500, 900}) l[i] = 9.f;
+        SampleParams p;
+        p.top_k = 2;
+        std::vector<double> u;
+        for (int i = 0; i < 32; ++i) u.push_back((i + 0.5) / 32);
+        check_sample("sample top-k 2 among 4 tied (lowest indices)", l, V, p, u);
+        p.top_k = 0, p.top_p = 0.2;  // the tied four hold ~30 % of the mass: top-p 0.2 takes the lowest three
+        check_sample("sample top-p 0.2 among 4 tied (lowest three)", l, V, p, u);
+    }
+    {  // infinite, NaN and impossible rows
+        const int V = 3000;
+        auto l = rand_f32((size_t)3 * V, -5.f, 5.f);
+        l[100] = l[2000] = INFINITY;                   // row 0: certainty shared by two tokens
+        l[(size_t)V + 7] = NAN;                        // row 1: NaN
+        for (int i = 0; i < V; ++i) l[(size_t)2 * V + i] = -INFINITY;  // row 2: no token possible
+        SampleParams p;
+        check_sample("sample +inf logits share the mass", l, V, p, {0.1, 0.7, 0.49, 0.51}, {}, {0, 0, 0, 0});
+        Dev<float> dl(l);
+        std::vector<qspec_draw> draws(3);
+        for (int d = 0; d < 3; ++d) {
+            draws[d] = qspec_draw{};
+            draws[d].row = d;
+            draws[d].temperature = 1;
+            draws[d].top_p = 1;
+            draws[d].repetition_penalty = 1;
+            draws[d].uniform = 0.3;
+        }
+        qspec_draw greedy = draws[2];
+        greedy.temperature = 0;
+        draws.push_back(greedy);
+        Dev<uint8_t> dd(draws.size() * sizeof(qspec_draw));
+        CK(cudaMemcpy(dd.p, draws.data(), draws.size() * sizeof(qspec_draw), cudaMemcpyHostToDevice));
+        const size_t ws = qspec_sample_workspace_bytes(4, V);
+        Dev<uint8_t> dw(ws);
+        Dev<int32_t> out(4), dummy(1);
+        CQ(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), 4, dummy.p, dummy.p, dw.p, ws, out.p, nullptr));
+        auto got = out.down();
+        report(got[1] == -1 && got[2] == -2 && got[3] == 0, "sample NaN row -> -1, all -inf -> -2 (greedy: 0)",
+               "wrong=%.0f tol=%.0f", (double)((got[1] != -1) + (got[2] != -2) + (got[3] != 0)), 0);
+        report(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), 4, dummy.p, dummy.p, dw.p, ws - 1,
+                            out.p, nullptr) == QSPEC_ERR_UNSUPPORTED,
+               "sample refuses a short workspace", "%.0f%.0f", 0, 0);
+    }
+    {  // the distribution itself: a stratified grid of uniforms over one row gives each token its share
+        const int V = 1000, n = 8192;
+        auto l = rand_f32(V, -3.f, 3.f);
+        SampleParams p;
+        p.temperature = 0.9, p.top_p = 0.95;
+        std::vector<double> u(n);
+        for (int i = 0; i < n; ++i) u[i] = (i + 0.5) / n;
+        std::vector<qspec_draw> draws(n);
+        for (int d = 0; d < n; ++d) {
+            draws[d] = qspec_draw{};
+            draws[d].temperature = p.temperature;
+            draws[d].top_p = p.top_p;
+            draws[d].repetition_penalty = 1;
+            draws[d].uniform = u[d];
+        }
+        Dev<float> dl(l);
+        Dev<uint8_t> dd(n * sizeof(qspec_draw));
+        CK(cudaMemcpy(dd.p, draws.data(), n * sizeof(qspec_draw), cudaMemcpyHostToDevice));
+        const size_t ws = qspec_sample_workspace_bytes(n, V);
+        Dev<uint8_t> dw(ws);
+        Dev<int32_t> out(n), dummy(1);
+        CQ(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), n, dummy.p, dummy.p, dw.p, ws, out.p, nullptr));
+        auto got = out.down();
+        std::vector<double> count(V, 0), share(V, 0);
+        for (int t : got) count[t] += 1;
+        double m;
+        for (int i = 0; i < n; ++i) {
+            const int want = sample_ref(l, p, {}, u[i], &m);
+            share[want] += 1;
+        }
+        double worst = 0;
+        for (int t = 0; t < V; ++t) worst = std::max(worst, std::fabs(count[t] - share[t]));
+        report(worst <= 1, "sample distribution: 8192 stratified draws, counts per token vs float64", "max diff=%.0f tol=%.0f",
+               worst, 1);
+    }
+}
+
 // ---------------------------------------------------------------- RoPE + paged KV + attention
 // Sequences with cached history; a batch mixing decode tokens (one per sequence) and a verify run of
 // several consecutive tokens of one sequence. Checks q after RoPE, the pool contents, the attention.
@@ -520,6 +791,7 @@ int main() {
             test_swiglu_quantize(2, K, 32, bits);
         }
     test_elementwise();
+    test_sample();
     // ragged K (K % group != 0, K < group, K % 8 != 0), ldo = K (cuBLAS lda) and padded (odd, and a multiple of 8)
     for (auto& s : shapes) test_dequantize(s[0], s[1], s[2], 0);
     test_dequantize(37, 172, 128, 5);

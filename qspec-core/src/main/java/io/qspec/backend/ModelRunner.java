@@ -3,6 +3,7 @@ package io.qspec.backend;
 import io.qspec.Precision;
 import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
+import io.qspec.sampling.TokenDraw;
 import java.util.List;
 
 /**
@@ -49,6 +50,28 @@ public interface ModelRunner extends AutoCloseable {
      */
     default GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
         return GreedyTokens.of(forward(batch, precision));
+    }
+
+    /**
+     * As {@link #forward}, for a sampling step: draws one token from the last logit row of every
+     * sequence with that sequence's {@link TokenDraw}, and returns the tokens in batch order. The
+     * caches advance exactly as with {@link #forward}. This default takes the logits to the host and
+     * draws there ({@link TokenDraw#choose}); a backend whose logits live elsewhere (a GPU) overrides
+     * it to draw there, so that only token ids cross to the host.
+     *
+     * @throws IllegalArgumentException when {@code draws} does not match the batch, or a row cannot
+     *                                  be drawn from (NaN logits; every logit -infinity)
+     */
+    default int[] forwardSampled(List<SequenceInput> batch, Precision precision, List<TokenDraw> draws) {
+        if (draws.size() != batch.size()) {
+            throw new IllegalArgumentException(draws.size() + " draws for a batch of " + batch.size() + " sequences");
+        }
+        Logits logits = forward(batch, precision);
+        int[] tokens = new int[batch.size()];
+        for (int s = 0; s < tokens.length; s++) {
+            tokens[s] = draws.get(s).choose(logits.row(s, batch.get(s).logitRows() - 1));
+        }
+        return tokens;
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.qspec.engine;
 import io.qspec.DecodingMode;
 import io.qspec.Precision;
 import io.qspec.backend.GreedyTokens;
-import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.SequenceInput;
 import io.qspec.kv.KvCacheExhaustedException;
@@ -160,8 +159,9 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * One pass over {@code inputs} (one logit row each) and every sequence's next token. When all of them
-     * choose by plain argmax the backend returns token ids only, not vocabulary-wide logit rows.
+     * One pass over {@code inputs} and every sequence's next token, from its last logit row: by argmax
+     * when all of them choose by plain argmax, else drawn with each one's sampling parameters. Either
+     * way the backend returns token ids only, not vocabulary-wide logit rows.
      */
     private int[] nextTokens(List<Sequence> sequences, List<SequenceInput> inputs, Precision precision) {
         int[] next = new int[inputs.size()];
@@ -172,11 +172,8 @@ public final class Scheduler implements AutoCloseable {
             }
             return next;
         }
-        Logits logits = runner.forward(inputs, precision);
-        for (int i = 0; i < next.length; i++) {
-            next[i] = sequences.get(i).sampler.choose(logits.row(i, 0));
-        }
-        return next;
+        // the backend draws where the logits are; each draw carries its request's next uniform variate
+        return runner.forwardSampled(inputs, precision, sequences.stream().map(s -> s.sampler.nextDraw()).toList());
     }
 
     private void step() {

@@ -4,6 +4,8 @@ import io.qspec.accept.PositionalProbabilities;
 import io.qspec.sampling.LogitsProcessor;
 import io.qspec.sampling.Sampler;
 import io.qspec.sampling.SamplingParams;
+import io.qspec.sampling.TokenCounts;
+import io.qspec.sampling.TokenDraw;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
@@ -49,7 +51,20 @@ public final class SequenceSampler {
         if (plainArgmax) {
             return TokenChoice.argmax(logits);
         }
-        return Sampler.sample(processor.probabilities(logits, committed()), random);
+        return nextDraw().choose(logits);
+    }
+
+    /**
+     * The draw of the next token after the committed history, for a backend to take where the logits
+     * are: it carries this request's next uniform variate (none is taken for a plain argmax), so the
+     * random source advances exactly as {@link #choose} advances it.
+     */
+    public TokenDraw nextDraw() {
+        if (plainArgmax) {
+            return new TokenDraw(processor.params(), TokenCounts.EMPTY, 0);
+        }
+        TokenCounts counts = processor.params().hasPenalties() ? TokenCounts.of(committed()) : TokenCounts.EMPTY;
+        return new TokenDraw(processor.params(), counts, random.nextDouble());
     }
 
     /**

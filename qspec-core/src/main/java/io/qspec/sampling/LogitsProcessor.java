@@ -42,6 +42,11 @@ public final class LogitsProcessor {
         return process(logits, TokenCounts.of(history), null, 0);
     }
 
+    /** As {@link #probabilities(float[], int[])}, with the history already counted. */
+    public float[] probabilities(float[] logits, TokenCounts history) {
+        return process(logits, history, null, 0);
+    }
+
     /**
      * The distribution function of one draft/verify round: position {@code i} in [0, γ] is scored
      * with history {@code committed + draftTokens[0..i)}. Counting {@code committed} happens once

@@ -18,6 +18,22 @@ public final class Sampler {
      * @throws IllegalArgumentException if no weight is positive, or one is negative or not finite
      */
     public static int sample(float[] probabilities, RandomGenerator random) {
+        double total = total(probabilities);
+        return pick(probabilities, random.nextDouble() * total);
+    }
+
+    /**
+     * As {@link #sample(float[], RandomGenerator)}, with the uniform variate in [0, 1) given: the same
+     * token that call returns when its random source yields {@code uniform}.
+     */
+    public static int sample(float[] probabilities, double uniform) {
+        if (!(uniform >= 0 && uniform < 1)) {
+            throw new IllegalArgumentException("uniform variate must be in [0, 1), got " + uniform);
+        }
+        return pick(probabilities, uniform * total(probabilities));
+    }
+
+    private static double total(float[] probabilities) {
         double total = 0;
         for (int i = 0; i < probabilities.length; i++) {
             float w = probabilities[i];
@@ -29,7 +45,11 @@ public final class Sampler {
         if (!(total > 0)) {
             throw new IllegalArgumentException("cannot sample: all " + probabilities.length + " probabilities are 0");
         }
-        double u = random.nextDouble() * total;
+        return total;
+    }
+
+    /** The first token whose cumulative weight exceeds {@code u}. */
+    private static int pick(float[] probabilities, double u) {
         double cumulative = 0;
         int lastPositive = -1;
         for (int i = 0; i < probabilities.length; i++) {

@@ -7,8 +7,9 @@ import java.util.Arrays;
  * penalties. Sparse (only tokens that occur), immutable, built once per round and shared by its
  * positions.
  */
-final class TokenCounts {
-    static final TokenCounts EMPTY = new TokenCounts(new int[0], new int[0]);
+public final class TokenCounts {
+    /** No history. */
+    public static final TokenCounts EMPTY = new TokenCounts(new int[0], new int[0]);
 
     /** Distinct tokens, ascending. */
     private final int[] tokens;
@@ -20,7 +21,8 @@ final class TokenCounts {
         this.counts = counts;
     }
 
-    static TokenCounts of(int[] history) {
+    /** The counts of {@code history} (may be null or empty). */
+    public static TokenCounts of(int[] history) {
         if (history == null || history.length == 0) {
             return EMPTY;
         }
@@ -41,19 +43,23 @@ final class TokenCounts {
         return new TokenCounts(Arrays.copyOf(tokens, distinct), Arrays.copyOf(counts, distinct));
     }
 
-    int distinct() {
+    /** Distinct tokens. */
+    public int distinct() {
         return tokens.length;
     }
 
-    int token(int i) {
+    /** The {@code i}-th distinct token, ascending. */
+    public int token(int i) {
         return tokens[i];
     }
 
-    int countAt(int i) {
+    /** Occurrences of {@link #token(int) token(i)}. */
+    public int countAt(int i) {
         return counts[i];
     }
 
-    int count(int token) {
+    /** Occurrences of {@code token}. */
+    public int count(int token) {
         int at = Arrays.binarySearch(tokens, token);
         return at >= 0 ? counts[at] : 0;
     }

@@ -20,13 +20,15 @@ import io.qspec.cpu.CpuBackend;
 import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import io.qspec.sampling.SamplingParams;
+import io.qspec.sampling.TokenDraw;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Greedy steps ask the backend for argmax tokens only ({@link ModelRunner#forwardGreedy}), so a GPU
- * can keep the logits on the device; requests that sample still get logits. The tokens are the same.
+ * Greedy steps ask the backend for argmax tokens only ({@link ModelRunner#forwardGreedy}) and plain
+ * sampling steps for drawn tokens ({@link ModelRunner#forwardSampled}), so a GPU can keep the logits on
+ * the device; speculative rounds that sample still get logits. The tokens are the same.
  */
 class GreedyTokensPathTest {
 
@@ -47,8 +49,10 @@ class GreedyTokensPathTest {
     void greedyRequestsGetTokenIdsAndSampledOnesGetLogits() {
         AtomicInteger logitPasses = new AtomicInteger();
         AtomicInteger tokenPasses = new AtomicInteger();
+        AtomicInteger sampledPasses = new AtomicInteger();
         try (Model model = Model.load(TestModels.stories260K());
-             QSpecEngine counted = QSpecEngine.builder(model).backend(counting(logitPasses, tokenPasses)).build();
+             QSpecEngine counted = QSpecEngine.builder(model).backend(counting(logitPasses, tokenPasses, sampledPasses))
+                     .build();
              QSpecEngine reference = QSpecEngine.builder(model).backend("cpu").build()) {
             for (DecodingMode mode : List.of(DecodingMode.plain(Precision.W4A16), DecodingMode.qspec(DraftMode.a8()),
                     DecodingMode.qspec(DraftMode.a4().withGamma(5)))) {
@@ -63,12 +67,45 @@ class GreedyTokensPathTest {
                     .sampling(SamplingParams.builder().temperature(0.8).seed(7).build())
                     .mode(DecodingMode.qspec(DraftMode.a8())).build();
             assertThat(counted.generate(sampled).tokenIds()).containsExactly(reference.generate(sampled).tokenIds());
-            assertThat(logitPasses.get()).as("sampling needs the logits").isPositive();
+            assertThat(logitPasses.get()).as("speculative sampling compares draft and verify distributions").isPositive();
+
+            // plain sampling, penalties included: every step a draw the backend takes where the logits are
+            logitPasses.set(0);
+            sampledPasses.set(0);
+            GenerationRequest plainSampled = GenerationRequest.builder("Once upon a time").maxTokens(30)
+                    .sampling(SamplingParams.builder().temperature(0.9).topP(0.9).repetitionPenalty(1.2).seed(11).build())
+                    .mode(DecodingMode.plain(Precision.W4A16)).build();
+            assertThat(counted.generate(plainSampled).tokenIds()).containsExactly(reference.generate(plainSampled).tokenIds());
+            assertThat(sampledPasses.get()).as("prefill and every step").isEqualTo(30);
+            assertThat(logitPasses.get()).as("plain sampling never asks for logit rows").isZero();
         }
     }
 
+    @Test
+    void drawsOnTheBackendGiveTheTokensOfTheSequencesOwnSampler() {
+        // the engine's earlier path, choose(logits), against nextDraw() evaluated elsewhere: same tokens, same stream
+        SamplingParams params = SamplingParams.builder().temperature(0.8).topK(20).minP(0.02).presencePenalty(0.5)
+                .seed(3).build();
+        SequenceSampler chooser = new SequenceSampler(params, new int[] {1, 2, 3});
+        SequenceSampler drawer = new SequenceSampler(params, new int[] {1, 2, 3});
+        java.util.SplittableRandom logits = new java.util.SplittableRandom(17);
+        for (int step = 0; step < 300; step++) {
+            float[] row = new float[50];
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) logits.nextDouble(-4, 4);
+            }
+            int chosen = chooser.choose(row);
+            int drawn = drawer.nextDraw().choose(row);
+            assertThat(drawn).as("step %d", step).isEqualTo(chosen);
+            chooser.append(chosen);
+            drawer.append(drawn);
+        }
+        SequenceSampler greedy = new SequenceSampler(SamplingParams.GREEDY, new int[] {1});
+        assertThat(greedy.nextDraw().uniform()).as("a plain argmax takes no variate").isZero();
+    }
+
     /** The CPU backend, counting which kind of pass the engine asks for. */
-    private static Backend counting(AtomicInteger logitPasses, AtomicInteger tokenPasses) {
+    private static Backend counting(AtomicInteger logitPasses, AtomicInteger tokenPasses, AtomicInteger sampledPasses) {
         CpuBackend cpu = new CpuBackend();
         return new Backend() {
             @Override
@@ -125,6 +162,17 @@ class GreedyTokensPathTest {
                     public GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
                         tokenPasses.incrementAndGet();
                         return GreedyTokens.of(inner.forward(batch, precision));
+                    }
+
+                    @Override
+                    public int[] forwardSampled(List<SequenceInput> batch, Precision precision, List<TokenDraw> draws) {
+                        sampledPasses.incrementAndGet();
+                        Logits logits = inner.forward(batch, precision);
+                        int[] tokens = new int[batch.size()];
+                        for (int s = 0; s < tokens.length; s++) {
+                            tokens[s] = draws.get(s).choose(logits.row(s, batch.get(s).logitRows() - 1));
+                        }
+                        return tokens;
                     }
 
                     @Override

@@ -69,4 +69,19 @@ class SamplerTest {
         assertThatThrownBy(() -> Sampler.sample(new float[] {Float.NaN, 1f}, random))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token 0");
     }
+
+    @Test
+    void aGivenUniformPicksWhatTheRandomSourceWould() {
+        float[] p = {0.05f, 0f, 0.3f, 0.15f, 0.5f};
+        RandomGenerator a = SamplingParams.builder().seed(21).build().newRandom();
+        RandomGenerator b = SamplingParams.builder().seed(21).build().newRandom();
+        for (int i = 0; i < 2000; i++) {
+            assertThat(Sampler.sample(p, b.nextDouble())).isEqualTo(Sampler.sample(p, a));
+        }
+        assertThat(Sampler.sample(p, 0.0)).isZero();
+        assertThat(Sampler.sample(p, 0.999999)).isEqualTo(4);
+        assertThatThrownBy(() -> Sampler.sample(p, 1.0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("[0, 1)");
+        assertThatThrownBy(() -> Sampler.sample(p, Double.NaN)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

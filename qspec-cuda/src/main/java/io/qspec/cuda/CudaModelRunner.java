@@ -11,6 +11,7 @@ import io.qspec.cuda.ffm.QSpecKernels;
 import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
+import io.qspec.sampling.TokenDraw;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -60,6 +61,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final KvBlockPool pool;
     private final WorkBuffers work;
     private final CapturedPasses passes;
+    private final DeviceSampler sampler;
     private final int ropeStyle;
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
@@ -87,6 +89,7 @@ public final class CudaModelRunner implements ModelRunner {
                     QSpecKernels.qspec_attention_workspace_bytes(ATTENTION_SPLIT_TOKENS, config.heads(), config.headDim(),
                             Math.ceilDiv(config.contextLength(), BLOCK_SIZE) * BLOCK_SIZE));
             this.passes = new CapturedPasses(stream.handle(), graphs);
+            this.sampler = new DeviceSampler(memory, kernels, config.vocabSize());
             this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
         } catch (RuntimeException | Error e) {
             memory.close();
@@ -176,6 +179,29 @@ public final class CudaModelRunner implements ModelRunner {
         int[] tokens = downloadInts(work.argmax, pass.rows());
         pass.advanceCaches();
         return new GreedyTokens(tokens, pass.plan().firstLogitRow());
+    }
+
+    /**
+     * As {@link #forward}, with every sequence's token drawn on the GPU from its last logit row
+     * ({@code qspec_sample}: the host sampler's filters, fixed-point masses): the draws' parameters go
+     * up, 4 bytes per sequence come back, and no logit row crosses to the host.
+     */
+    @Override
+    public synchronized int[] forwardSampled(List<SequenceInput> batch, Precision precision, List<TokenDraw> draws) {
+        if (draws.size() != batch.size()) {
+            throw new IllegalArgumentException(draws.size() + " draws for a batch of " + batch.size() + " sequences");
+        }
+        sampler.validate(draws);
+        Pass pass = enqueue(batch, precision);
+        int[] first = pass.plan().firstLogitRow();
+        int[] lastRow = new int[batch.size()];
+        for (int s = 0; s < lastRow.length; s++) {
+            lastRow[s] = (s + 1 < first.length ? first[s + 1] : pass.rows()) - 1;
+        }
+        DeviceBuffer tokens = sampler.enqueue(work.logits, pass.rows(), lastRow, draws);
+        int[] drawn = downloadInts(tokens, draws.size());
+        pass.advanceCaches();
+        return DeviceSampler.checked(drawn);
     }
 
     /** A queued pass: its plan, its logit rows, and the caches to advance once its results are read. */

@@ -10,6 +10,7 @@ import static io.qspec.cuda.KernelArguments.requireQuantizedGemm;
 import static io.qspec.cuda.KernelArguments.requireQuantizedOutput;
 
 import io.qspec.cuda.ffm.QSpecKernels;
+import io.qspec.cuda.ffm.qspec_draw;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -169,5 +170,21 @@ public final class Kernels {
         requireMatrix("logits", logits, m, v, v, 4);
         requireBytes("argmax output", out, (long) m * 4);
         CudaCalls.check(QSpecKernels.qspec_argmax(logits.pointer(), m, v, out.pointer(), stream), "qspec_argmax");
+    }
+
+    /**
+     * {@code out[d]} = the token drawn for draw {@code d} of {@code draws} (an array of {@code qspec_draw}
+     * structs whose rows, history ranges and tokens the caller has checked), or -1 for a row with NaN,
+     * -2 for a row with no possible token.
+     */
+    public void sample(DeviceBuffer logits, int rows, int v, DeviceBuffer draws, int n, DeviceBuffer historyTokens,
+                       DeviceBuffer historyCounts, DeviceBuffer workspace, DeviceBuffer out) {
+        requirePositive("draws", n);
+        requireMatrix("logits", logits, rows, v, v, 4);
+        requireBytes("draws", draws, n * qspec_draw.sizeof());
+        requireBytes("sampling workspace", workspace, QSpecKernels.qspec_sample_workspace_bytes(n, v));
+        requireBytes("sampled tokens", out, (long) n * 4);
+        CudaCalls.check(QSpecKernels.qspec_sample(logits.pointer(), v, v, draws.pointer(), n, historyTokens.pointer(),
+                historyCounts.pointer(), workspace.pointer(), workspace.bytes(), out.pointer(), stream), "qspec_sample");
     }
 }

@@ -17,6 +17,10 @@ import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import io.qspec.model.RopeScaling;
 import io.qspec.model.RopeStyle;
+import io.qspec.sampling.LogitsProcessor;
+import io.qspec.sampling.SamplingParams;
+import io.qspec.sampling.TokenCounts;
+import io.qspec.sampling.TokenDraw;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -373,6 +377,99 @@ class CudaModelRunnerGpuTest {
     }
 
     /** Logits of a prefill of PROMPT (every row) then one decode step of token 7, in a fresh cache. */
+    /**
+     * Tokens drawn on the GPU equal the host sampler's on the same logits with the same uniform
+     * variates, for every filter and the penalties; draws whose variate lies within 1e-5 of a CDF edge
+     * (where the GPU's fp32 weights may round across it) are not compared, and must be rare.
+     */
+    @Test
+    void gpuDrawsGiveTheHostSamplersTokens() {
+        List<SamplingParams> params = List.of(
+                SamplingParams.builder().temperature(1).build(),
+                SamplingParams.builder().temperature(0.7).topK(20).build(),
+                SamplingParams.builder().temperature(1).topP(0.9).build(),
+                SamplingParams.builder().temperature(0.8).topK(50).topP(0.95).minP(0.05).build(),
+                SamplingParams.builder().temperature(1.3).minP(0.1).build(),
+                SamplingParams.builder().temperature(0).repetitionPenalty(1.3).frequencyPenalty(0.5).build(),
+                SamplingParams.builder().temperature(0.9).topP(0.8).repetitionPenalty(1.2).presencePenalty(0.3).build(),
+                SamplingParams.GREEDY);
+        TokenCounts history = TokenCounts.of(new int[] {5, 17, 17, 42, 299, 0, 150, 150, 150});
+        java.util.SplittableRandom random = new java.util.SplittableRandom(41);
+        int compared = 0;
+        int atEdge = 0;
+        try (ModelRunner runner = backend.open(halfSplitModel)) {
+            for (int round = 0; round < 24; round++) {
+                List<TokenDraw> draws = new java.util.ArrayList<>();
+                for (SamplingParams p : params) {
+                    draws.add(new TokenDraw(p, history, random.nextDouble()));
+                }
+                int[] prompt = PROMPT.clone();
+                prompt[0] = 1 + round;  // another context each round
+                List<KvCache> hostCaches = new java.util.ArrayList<>();
+                List<KvCache> gpuCaches = new java.util.ArrayList<>();
+                try {
+                    List<SequenceInput> hostBatch = new java.util.ArrayList<>();
+                    List<SequenceInput> gpuBatch = new java.util.ArrayList<>();
+                    for (int s = 0; s < draws.size(); s++) {
+                        hostCaches.add(runner.newCache(16));
+                        gpuCaches.add(runner.newCache(16));
+                        hostBatch.add(new SequenceInput(hostCaches.get(s), prompt, false));
+                        gpuBatch.add(new SequenceInput(gpuCaches.get(s), prompt, false));
+                    }
+                    Logits logits = runner.forward(hostBatch, Precision.W4A16);
+                    int[] drawn = runner.forwardSampled(gpuBatch, Precision.W4A16, draws);
+                    for (int s = 0; s < draws.size(); s++) {
+                        TokenDraw draw = draws.get(s);
+                        float[] row = logits.row(s, 0);
+                        if (!draw.params().isGreedy() && cdfEdgeDistance(draw, row) < 1e-5) {
+                            atEdge++;
+                            continue;
+                        }
+                        compared++;
+                        assertThat(drawn[s]).as("round %d, %s, u=%s", round, draw.params(), draw.uniform())
+                                .isEqualTo(draw.choose(row));
+                    }
+                    assertThat(gpuCaches.getFirst().length()).isEqualTo(prompt.length);
+                } finally {
+                    hostCaches.forEach(KvCache::close);
+                    gpuCaches.forEach(KvCache::close);
+                }
+            }
+            System.out.println("GPU draws = host draws: " + compared + " compared, " + atEdge + " at a CDF edge");
+            assertThat(atEdge).isLessThanOrEqualTo(compared / 50);
+
+            try (KvCache cache = runner.newCache(16)) {
+                List<SequenceInput> one = List.of(new SequenceInput(cache, PROMPT, false));
+                TokenDraw outside = new TokenDraw(SamplingParams.builder().temperature(1).repetitionPenalty(1.1).build(),
+                        TokenCounts.of(new int[] {300}), 0.5);
+                assertThatThrownBy(() -> runner.forwardSampled(one, Precision.W4A16, List.of(outside)))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside vocabulary of 300");
+                assertThat(cache.length()).as("a refused step changes nothing").isZero();
+                assertThatThrownBy(() -> runner.forwardSampled(one, Precision.W4A16, List.of()))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 draws for a batch of 1");
+            }
+        }
+    }
+
+    /** How far the draw's u * total lies from the nearest edge of the host CDF, relative to the total. */
+    private static double cdfEdgeDistance(TokenDraw draw, float[] logits) {
+        float[] p = new LogitsProcessor(draw.params()).probabilities(logits, draw.history());
+        double total = 0;
+        for (float x : p) {
+            total += x;
+        }
+        double target = draw.uniform() * total;
+        double cumulative = 0;
+        double nearest = Double.MAX_VALUE;
+        for (float x : p) {
+            if (x > 0) {
+                cumulative += x;
+                nearest = Math.min(nearest, Math.abs(cumulative - target));
+            }
+        }
+        return nearest / total;
+    }
+
     private static float[][] runLogits(ModelRunner runner, Precision precision) {
         try (KvCache cache = runner.newCache(64)) {
             Logits prefill = runner.forward(List.of(new SequenceInput(cache, PROMPT, true)), precision);

@@ -9,6 +9,7 @@ final class Bindings {
     static final ValueLayout.OfInt C_INT = ValueLayout.JAVA_INT;
     static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
     static final ValueLayout.OfFloat C_FLOAT = ValueLayout.JAVA_FLOAT;
+    static final ValueLayout.OfDouble C_DOUBLE = ValueLayout.JAVA_DOUBLE;
     static final java.lang.foreign.AddressLayout C_POINTER = ValueLayout.ADDRESS;
 
     private Bindings() {

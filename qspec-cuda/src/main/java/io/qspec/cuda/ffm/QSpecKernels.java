@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 4;
+    public static final int ABI_VERSION = 5;
     /** Returned for an argument combination the kernels do not support. */
     public static final int QSPEC_ERR_UNSUPPORTED = 10001;
     /** {@code rope_style} values. */
@@ -70,6 +70,10 @@ public final class QSpecKernels {
             C_POINTER, C_POINTER, C_LONG, C_POINTER);
     public static final FunctionDescriptor qspec_argmax$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_sample_workspace_bytes$DESC = FunctionDescriptor.of(C_LONG,
+            C_INT, C_INT);
+    public static final FunctionDescriptor qspec_sample$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
     private static final class Handles {
         static final NativeLibrary LIB = library();
@@ -89,6 +93,9 @@ public final class QSpecKernels {
         static final MethodHandle qspec_f32_to_f16 = LIB.downcall("qspec_f32_to_f16", qspec_f32_to_f16$DESC);
         static final MethodHandle qspec_add_inplace = LIB.downcall("qspec_add_inplace", qspec_add_inplace$DESC);
         static final MethodHandle qspec_argmax = LIB.downcall("qspec_argmax", qspec_argmax$DESC);
+        static final MethodHandle qspec_sample_workspace_bytes = LIB.downcall("qspec_sample_workspace_bytes",
+                qspec_sample_workspace_bytes$DESC);
+        static final MethodHandle qspec_sample = LIB.downcall("qspec_sample", qspec_sample$DESC);
     }
 
     /**
@@ -268,6 +275,31 @@ public final class QSpecKernels {
     public static int qspec_argmax(MemorySegment logits, int m, int v, MemorySegment out, MemorySegment stream) {
         try {
             return (int) Handles.qspec_argmax.invokeExact(logits, m, v, out, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code size_t qspec_sample_workspace_bytes(int n_draws, int V)} */
+    public static long qspec_sample_workspace_bytes(int nDraws, int v) {
+        try {
+            return (long) Handles.qspec_sample_workspace_bytes.invokeExact(nDraws, v);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /**
+     * {@code int qspec_sample(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+     * const int32_t* history_tokens, const int32_t* history_counts, void* workspace, size_t workspace_bytes,
+     * int32_t* tokens_out, qspec_stream_t stream)}
+     */
+    public static int qspec_sample(MemorySegment logits, int ld, int v, MemorySegment draws, int nDraws,
+                                   MemorySegment historyTokens, MemorySegment historyCounts, MemorySegment workspace,
+                                   long workspaceBytes, MemorySegment tokensOut, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_sample.invokeExact(logits, ld, v, draws, nDraws, historyTokens, historyCounts,
+                    workspace, workspaceBytes, tokensOut, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }

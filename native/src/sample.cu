@@ -1,0 +1,301 @@
+// Sampling on the device: one token per draw from a logit row, with the filters of the host's
+// io.qspec.sampling.LogitsProcessor (penalties, temperature, top-k, top-p, min-p) and the inverse CDF
+// of io.qspec.sampling.Sampler, so that only token ids cross to the host.
+//
+// One block of 1024 threads per draw. Weights are fp32 exp((l - max) / T) in a workspace row. Every
+// mass (top-p, the final CDF) is summed in 2^-40 fixed point with integer additions, so the token does
+// not depend on the order threads add in: the same draw gives the same token on every run. Top-k and
+// top-p thresholds are found by radix selection over the weights' float bits (which order like the
+// values for non-negative floats), four 8-bit passes each; ties at a threshold go to the lowest index,
+// as the host's sort puts them.
+#include "common.cuh"
+
+namespace {
+
+constexpr int THREADS = 1024;
+constexpr int BINS = 256;
+constexpr float FIXED_ONE = 1099511627776.f;  // 2^40: a weight in [0, 1] as an integer mass
+constexpr double TOP_P_TOLERANCE = 1e-6;       // LogitsProcessor.TOP_P_TOLERANCE
+
+__device__ __forceinline__ unsigned long long fixed_mass(float w) { return w > 0.f ? __float2ull_rz(w * FIXED_ONE) : 0ull; }
+
+__device__ __forceinline__ void better(float& v, int& i, float v2, int i2) {
+    if (v2 > v || (v2 == v && i2 < i)) { v = v2; i = i2; }
+}
+
+struct Shared {
+    int counts[BINS];
+    unsigned long long masses[BINS];
+    unsigned long long scan[THREADS / 32];
+    float best_value[THREADS / 32];
+    int best_index[THREADS / 32];
+    int selected_bin;
+    unsigned long long selected_above;  // count or mass of the bins above the selected one
+};
+
+// The largest index range [begin, end) of contiguous elements thread t owns, for index-order scans.
+__device__ __forceinline__ void chunk_of(int V, int& begin, int& end) {
+    const int chunk = (V + THREADS - 1) / THREADS;
+    begin = min(V, (int)threadIdx.x * chunk);
+    end = min(V, begin + chunk);
+}
+
+// Exclusive prefix sum over the block in thread order; every thread gets its prefix and the total.
+__device__ unsigned long long block_exclusive_scan(unsigned long long v, unsigned long long& total, Shared& s) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    unsigned long long inclusive = v;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const unsigned long long n = __shfl_up_sync(0xffffffffu, inclusive, o);
+        if (lane >= o) inclusive += n;
+    }
+    __syncthreads();
+    if (lane == 31) s.scan[warp] = inclusive;
+    __syncthreads();
+    unsigned long long before = 0;
+    total = 0;
+    for (int w = 0; w < THREADS / 32; ++w) {
+        if (w < warp) before += s.scan[w];
+        total += s.scan[w];
+    }
+    return before + inclusive - v;
+}
+
+__device__ unsigned long long block_total(unsigned long long v, Shared& s) {
+    unsigned long long total;
+    block_exclusive_scan(v, total, s);
+    return total;
+}
+
+// Warp 0 scans the histogram from the top bin down and selects the bin where the running total,
+// starting at `above`, first reaches `target`; it records the bin and the total of the bins above it.
+// Then all threads read them. MASS: the masses histogram, else the counts.
+template <bool MASS>
+__device__ void select_bin_from_top(unsigned long long target, Shared& s) {
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        const int lane = threadIdx.x;
+        // lane l holds bins 255 - 8l ... 248 - 8l, highest first
+        unsigned long long mine = 0;
+        for (int j = 0; j < 8; ++j) {
+            const int bin = BINS - 1 - 8 * lane - j;
+            mine += MASS ? s.masses[bin] : (unsigned long long)s.counts[bin];
+        }
+        unsigned long long inclusive = mine;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const unsigned long long n = __shfl_up_sync(0xffffffffu, inclusive, o);
+            if (lane >= o) inclusive += n;
+        }
+        const unsigned long long before = inclusive - mine;
+        const unsigned reached = __ballot_sync(0xffffffffu, inclusive >= target);
+        const int first = reached ? __ffs(reached) - 1 : 31;
+        if (lane == first) {
+            unsigned long long acc = before;
+            int bin = BINS - 1 - 8 * lane - 7;
+            for (int j = 0; j < 8; ++j) {
+                const int b = BINS - 1 - 8 * lane - j;
+                const unsigned long long here = MASS ? s.masses[b] : (unsigned long long)s.counts[b];
+                if (acc + here >= target || j == 7) { bin = b; break; }
+                acc += here;
+            }
+            s.selected_bin = bin;
+            s.selected_above = acc;
+        }
+    }
+    __syncthreads();
+}
+
+// The largest float-bit value tau among the weights such that the elements at or above it reach
+// `target` (by count, or by fixed-point mass); `above` returns what the elements strictly above tau hold.
+template <bool MASS>
+__device__ uint32_t radix_select(const float* w, int V, unsigned long long target, unsigned long long& above,
+                                 Shared& s) {
+    uint32_t prefix = 0, mask = 0;
+    above = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        for (int b = threadIdx.x; b < BINS; b += THREADS) {
+            s.counts[b] = 0;
+            s.masses[b] = 0;
+        }
+        __syncthreads();
+        for (int i = threadIdx.x; i < V; i += THREADS) {
+            const float x = w[i];
+            const uint32_t bits = __float_as_uint(x);
+            if (x > 0.f && (bits & mask) == prefix) {
+                const int bin = (bits >> shift) & (BINS - 1);
+                if (MASS) atomicAdd(&s.masses[bin], fixed_mass(x));
+                else atomicAdd(&s.counts[bin], 1);
+            }
+        }
+        select_bin_from_top<MASS>(target - above, s);
+        above += s.selected_above;
+        prefix |= (uint32_t)s.selected_bin << shift;
+        mask |= (uint32_t)(BINS - 1) << shift;
+        __syncthreads();  // before the next pass clears the histogram
+    }
+    return prefix;
+}
+
+// Keeps every weight above `tau` and the first `ties` weights equal to it (in index order); zeroes the rest.
+__device__ void keep_above(float* w, int V, uint32_t tau, long long ties, Shared& s) {
+    int begin, end;
+    chunk_of(V, begin, end);
+    unsigned long long mine = 0;
+    for (int i = begin; i < end; ++i) mine += (__float_as_uint(w[i]) == tau && w[i] > 0.f) ? 1 : 0;
+    unsigned long long total;
+    long long rank = (long long)block_exclusive_scan(mine, total, s);
+    for (int i = begin; i < end; ++i) {
+        const float x = w[i];
+        const uint32_t bits = __float_as_uint(x);
+        if (!(x > 0.f)) continue;
+        if (bits == tau) {
+            if (rank >= ties) w[i] = 0.f;
+            ++rank;
+        } else if (bits < tau) {
+            w[i] = 0.f;
+        }
+    }
+    __syncthreads();
+}
+
+__global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict__ logits, long ld, int V,
+                                                          const qspec_draw* __restrict__ draws,
+                                                          const int32_t* __restrict__ history_tokens,
+                                                          const int32_t* __restrict__ history_counts,
+                                                          float* __restrict__ workspace, int32_t* __restrict__ out) {
+    __shared__ Shared s;
+    const qspec_draw d = draws[blockIdx.x];
+    const float* in = logits + (long)d.row * ld;
+    float* w = workspace + (long)blockIdx.x * V;
+
+    // the row, then the penalties (the history's tokens are distinct and inside the vocabulary)
+    bool nan = false;
+    for (int i = threadIdx.x; i < V; i += THREADS) {
+        const float l = in[i];
+        nan |= isnan(l);
+        w[i] = l;
+    }
+    if (__syncthreads_or(nan)) {
+        if (threadIdx.x == 0) out[blockIdx.x] = -1;
+        return;
+    }
+    for (int j = threadIdx.x; j < d.history_length; j += THREADS) {
+        const int token = history_tokens[d.history_offset + j];
+        double l = w[token];
+        // HF/llama.cpp: dividing a negative logit would raise it, so negative ones are multiplied
+        l = l > 0 ? l / d.repetition_penalty : l * d.repetition_penalty;
+        l -= history_counts[d.history_offset + j] * d.frequency_penalty + d.presence_penalty;
+        w[token] = (float)l;
+    }
+    __syncthreads();
+
+    // the largest logit, lowest index on ties: the greedy token, and the softmax's shift
+    float best = -INFINITY;
+    int best_index = 0x7fffffff;
+    for (int i = threadIdx.x; i < V; i += THREADS) better(best, best_index, w[i], i);
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        const float v2 = __shfl_xor_sync(0xffffffffu, best, o);
+        const int i2 = __shfl_xor_sync(0xffffffffu, best_index, o);
+        better(best, best_index, v2, i2);
+    }
+    if ((threadIdx.x & 31) == 0) {
+        s.best_value[threadIdx.x >> 5] = best;
+        s.best_index[threadIdx.x >> 5] = best_index;
+    }
+    __syncthreads();
+    best = s.best_value[0];
+    best_index = s.best_index[0];
+    for (int k = 1; k < THREADS / 32; ++k) better(best, best_index, s.best_value[k], s.best_index[k]);
+    if (d.temperature == 0) {
+        if (threadIdx.x == 0) out[blockIdx.x] = best_index == 0x7fffffff ? 0 : best_index;
+        return;
+    }
+    if (best == -INFINITY) {  // every logit is -inf: no token is possible
+        if (threadIdx.x == 0) out[blockIdx.x] = -1;
+        return;
+    }
+
+    // weights; an infinite logit means certainty, shared among the infinite ones
+    const float inv_t = (float)(1.0 / d.temperature);
+    unsigned long long positive = 0;
+    for (int i = threadIdx.x; i < V; i += THREADS) {
+        const float l = w[i];
+        const float x = best == INFINITY ? (l == INFINITY ? 1.f : 0.f) : expf((l - best) * inv_t);
+        w[i] = x;
+        positive += x > 0.f;
+    }
+    positive = block_total(positive, s);
+
+    // top-k: the k largest weights (ties to the lowest index); only when k leaves some out
+    const bool top_k = d.top_k > 0 && (unsigned long long)d.top_k < positive;
+    if (top_k) {
+        unsigned long long above;
+        const uint32_t tau = radix_select<false>(w, V, (unsigned long long)d.top_k, above, s);
+        keep_above(w, V, tau, (long long)d.top_k - (long long)above, s);
+    }
+    // top-p: the smallest most-probable prefix holding top_p of what top-k left (the top token always stays)
+    if (d.top_p < 1) {
+        unsigned long long mass = 0;
+        for (int i = threadIdx.x; i < V; i += THREADS) mass += fixed_mass(w[i]);
+        mass = block_total(mass, s);
+        const unsigned long long target =
+            (unsigned long long)fmax(1.0, d.top_p * (double)mass * (1 - TOP_P_TOLERANCE));
+        unsigned long long above;
+        const uint32_t tau = radix_select<true>(w, V, target, above, s);
+        const unsigned long long each = fixed_mass(__uint_as_float(tau));
+        // the fewest elements equal to tau (in index order) that bring the mass to the target
+        const long long ties = each == 0 ? 1 : (long long)((target - above + each - 1) / each);
+        keep_above(w, V, tau, ties < 1 ? 1 : ties, s);
+    }
+    // min-p: drop weights below min_p times the largest (which is 1: exp(0), or an infinite logit's 1)
+    if (d.min_p > 0) {
+        for (int i = threadIdx.x; i < V; i += THREADS) {
+            if ((double)w[i] < d.min_p) w[i] = 0.f;
+        }
+        __syncthreads();
+    }
+
+    // inverse CDF in index order: the first token whose cumulative mass exceeds uniform * total
+    int begin, end;
+    chunk_of(V, begin, end);
+    unsigned long long mine = 0;
+    for (int i = begin; i < end; ++i) mine += fixed_mass(w[i]);
+    unsigned long long total;
+    unsigned long long cumulative = block_exclusive_scan(mine, total, s);
+    const unsigned long long target = (unsigned long long)(d.uniform * (double)total);
+    if (threadIdx.x == 0) s.selected_bin = -1;
+    __syncthreads();
+    if (cumulative <= target && target < cumulative + mine) {
+        for (int i = begin; i < end; ++i) {
+            cumulative += fixed_mass(w[i]);
+            if (target < cumulative) {
+                s.selected_bin = i;
+                break;
+            }
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        // no token past the target (uniform * total rounded up to total): the best token, which always stays
+        out[blockIdx.x] = s.selected_bin >= 0 ? s.selected_bin : best_index;
+    }
+}
+
+}  // namespace
+
+QSPEC_API size_t qspec_sample_workspace_bytes(int draws, int V) {
+    if (draws <= 0 || V <= 0) return 0;
+    return (size_t)draws * (size_t)V * sizeof(float);
+}
+
+QSPEC_API int qspec_sample(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+                           const int32_t* history_tokens, const int32_t* history_counts, void* workspace,
+                           size_t workspace_bytes, int32_t* tokens_out, qspec_stream_t stream) {
+    if (n_draws <= 0) return 0;
+    if (V <= 0 || ld < V || workspace_bytes < qspec_sample_workspace_bytes(n_draws, V)) return QSPEC_ERR_UNSUPPORTED;
+    sample_kernel<<<n_draws, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        logits, ld, V, draws, history_tokens, history_counts, static_cast<float*>(workspace), tokens_out);
+    return qspec_launch_status();
+}
