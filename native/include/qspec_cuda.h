@@ -156,11 +156,12 @@ typedef struct {
 /* Workspace bytes qspec_sample needs for n_draws draws over a vocabulary of V. */
 size_t qspec_sample_workspace_bytes(int n_draws, int V);
 
-/* tokens_out[d] = the token drawn for draws[d] (all device memory), or -1 when its row holds a NaN, or
- * every logit is -inf at temperature > 0 (no token possible). history_tokens must be distinct and in
- * [0, V) within each draw (the caller checks). Weights are fp32 exp((l - max) / T); every mass is
- * summed in 2^-40 fixed point, so a draw gives the same token on every run; ties at the top-k and
- * top-p thresholds go to the lowest index, as the host's sort puts them. */
+/* tokens_out[d] = the token drawn for draws[d] (all device memory); above temperature 0, -1 when its
+ * row holds a NaN and -2 when every logit is -inf (no token possible); at temperature 0 the argmax
+ * (NaN never wins). history_tokens must be distinct and in [0, V) within each draw (the caller
+ * checks). Weights are fp32 exp((l - max) / T); every mass is summed in 2^-40 fixed point, so a draw
+ * gives the same token on every run; ties at the top-k and top-p thresholds go to the lowest index,
+ * as the host's sort puts them. */
 int qspec_sample(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
                  const int32_t* history_tokens, const int32_t* history_counts, void* workspace,
                  size_t workspace_bytes, int32_t* tokens_out, qspec_stream_t stream);

@@ -119,13 +119,31 @@ __device__ uint32_t radix_select(const float* w, int V, unsigned long long targe
             s.masses[b] = 0;
         }
         __syncthreads();
-        for (int i = threadIdx.x; i < V; i += THREADS) {
-            const float x = w[i];
+        // warp-aggregated: one shared atomic per distinct bin of a warp's 32 elements (a 64-bit shared
+        // atomic is a compare-and-swap loop, ruinous when every lane of a warp hits one bin)
+        const int lane = threadIdx.x & 31;
+        for (int base = 0; base < V; base += THREADS) {
+            const int i = base + threadIdx.x;
+            const float x = i < V ? w[i] : 0.f;
             const uint32_t bits = __float_as_uint(x);
-            if (x > 0.f && (bits & mask) == prefix) {
-                const int bin = (bits >> shift) & (BINS - 1);
-                if (MASS) atomicAdd(&s.masses[bin], fixed_mass(x));
-                else atomicAdd(&s.counts[bin], 1);
+            const bool mine = x > 0.f && (bits & mask) == prefix;
+            const int bin = (bits >> shift) & (BINS - 1);
+            unsigned pending = __ballot_sync(0xffffffffu, mine);
+            while (pending) {
+                const int leader = __ffs(pending) - 1;
+                const int b = __shfl_sync(0xffffffffu, bin, leader);
+                const bool peer = mine && bin == b;
+                const unsigned peers = __ballot_sync(0xffffffffu, peer);
+                if (MASS) {
+                    // a mass is below 2^41: split at bit 24, so 32 lanes' parts sum within 32 bits
+                    const unsigned long long m = peer ? fixed_mass(x) : 0ull;
+                    const unsigned lo = __reduce_add_sync(0xffffffffu, (unsigned)(m & 0xffffffu));
+                    const unsigned hi = __reduce_add_sync(0xffffffffu, (unsigned)(m >> 24));
+                    if (lane == leader) atomicAdd(&s.masses[b], ((unsigned long long)hi << 24) + lo);
+                } else if (lane == leader) {
+                    atomicAdd(&s.counts[b], __popc(peers));
+                }
+                pending &= ~peers;
             }
         }
         select_bin_from_top<MASS>(target - above, s);
@@ -176,10 +194,7 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
         nan |= isnan(l);
         w[i] = l;
     }
-    if (__syncthreads_or(nan)) {
-        if (threadIdx.x == 0) out[blockIdx.x] = -1;
-        return;
-    }
+    nan = __syncthreads_or(nan);  // refused below temperature 0 only: the host's argmax skips NaN
     for (int j = threadIdx.x; j < d.history_length; j += THREADS) {
         const int token = history_tokens[d.history_offset + j];
         double l = w[token];
@@ -212,8 +227,12 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
         if (threadIdx.x == 0) out[blockIdx.x] = best_index == 0x7fffffff ? 0 : best_index;
         return;
     }
-    if (best == -INFINITY) {  // every logit is -inf: no token is possible
+    if (nan) {
         if (threadIdx.x == 0) out[blockIdx.x] = -1;
+        return;
+    }
+    if (best == -INFINITY) {  // every logit is -inf: no token is possible
+        if (threadIdx.x == 0) out[blockIdx.x] = -2;
         return;
     }
 

@@ -487,7 +487,7 @@ static void check_sample(const std::string& name, const std::vector<float>& logi
         double margin;
         const int want = nan ? -1 : sample_ref(row, p, history, uniforms[d], &margin);
         unstable += got[d] != got2[d];
-        if (!nan && margin < 1e-5) {
+        if (!nan && margin < 2e-7) {  // fp32 weights (expf) against float64: ~1e-7 of the total
             ++edge;
             continue;
         }
@@ -498,7 +498,7 @@ static void check_sample(const std::string& name, const std::vector<float>& logi
     }
     const std::string fmt = "mismatches=%.0f (at a CDF edge, not compared: " + std::to_string(edge) +
                             "; differing run to run: " + std::to_string(unstable) + ") tol=%.0f";
-    report(bad == 0 && unstable == 0 && edge * 20 <= n, name, fmt.c_str(), bad, 0);
+    report(bad == 0 && unstable == 0 && edge * 4 <= n, name, fmt.c_str(), bad, 0);
 }
 
 static void test_sample() {
@@ -587,8 +587,10 @@ static void test_sample() {
         Dev<int32_t> out(4), dummy(1);
         CQ(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), 4, dummy.p, dummy.p, dw.p, ws, out.p, nullptr));
         auto got = out.down();
-        report(got[1] == -1 && got[2] == -2 && got[3] == 0, "sample NaN row -> -1, all -inf -> -2 (greedy: 0)",
-               "wrong=%.0f tol=%.0f", (double)((got[1] != -1) + (got[2] != -2) + (got[3] != 0)), 0);
+        const std::string name = "sample NaN row -> -1, all -inf -> -2 (greedy: 0); got " + std::to_string(got[1]) +
+                                 ", " + std::to_string(got[2]) + ", " + std::to_string(got[3]);
+        report(got[1] == -1 && got[2] == -2 && got[3] == 0, name, "wrong=%.0f tol=%.0f",
+               (double)((got[1] != -1) + (got[2] != -2) + (got[3] != 0)), 0);
         report(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), 4, dummy.p, dummy.p, dw.p, ws - 1,
                             out.p, nullptr) == QSPEC_ERR_UNSUPPORTED,
                "sample refuses a short workspace", "%.0f%.0f", 0, 0);
