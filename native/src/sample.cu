@@ -31,6 +31,7 @@ struct Shared {
     int best_index[THREADS / 32];
     int selected_bin;
     unsigned long long selected_above;  // count or mass of the bins above the selected one
+    int drawn;                          // the token the inverse CDF picked (-1: none past the target)
 };
 
 // The largest index range [begin, end) of contiguous elements thread t owns, for index-order scans.
@@ -284,13 +285,13 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
     unsigned long long total;
     unsigned long long cumulative = block_exclusive_scan(mine, total, s);
     const unsigned long long target = (unsigned long long)(d.uniform * (double)total);
-    if (threadIdx.x == 0) s.selected_bin = -1;
+    if (threadIdx.x == 0) s.drawn = -1;
     __syncthreads();
     if (cumulative <= target && target < cumulative + mine) {
         for (int i = begin; i < end; ++i) {
             cumulative += fixed_mass(w[i]);
             if (target < cumulative) {
-                s.selected_bin = i;
+                s.drawn = i;
                 break;
             }
         }
@@ -298,7 +299,7 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
     __syncthreads();
     if (threadIdx.x == 0) {
         // no token past the target (uniform * total rounded up to total): the best token, which always stays
-        out[blockIdx.x] = s.selected_bin >= 0 ? s.selected_bin : best_index;
+        out[blockIdx.x] = s.drawn >= 0 ? s.drawn : best_index;
     }
 }
 

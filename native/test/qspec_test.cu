@@ -591,9 +591,10 @@ static void test_sample() {
                                  ", " + std::to_string(got[2]) + ", " + std::to_string(got[3]);
         report(got[1] == -1 && got[2] == -2 && got[3] == 0, name, "wrong=%.0f tol=%.0f",
                (double)((got[1] != -1) + (got[2] != -2) + (got[3] != 0)), 0);
-        report(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), 4, dummy.p, dummy.p, dw.p, ws - 1,
-                            out.p, nullptr) == QSPEC_ERR_UNSUPPORTED,
-               "sample refuses a short workspace", "%.0f%.0f", 0, 0);
+        const int refused = qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), 4, dummy.p, dummy.p, dw.p,
+                                         ws - 1, out.p, nullptr);
+        report(refused == QSPEC_ERR_UNSUPPORTED, "sample refuses a short workspace", "status=%.0f want=%.0f", refused,
+               QSPEC_ERR_UNSUPPORTED);
     }
     {  // the distribution itself: a stratified grid of uniforms over one row gives each token its share
         const int V = 1000, n = 8192;
