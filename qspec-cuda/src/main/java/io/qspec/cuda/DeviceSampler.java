@@ -57,7 +57,7 @@ final class DeviceSampler {
             }
             historyTotal += penaltyHistory(draws.get(d)).distinct();
         }
-        validate(draws);
+        validate(draws);  // again, though the runner checked before its pass: the kernel writes at these tokens
         ensure(n, (int) historyTotal);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment structs = qspec_draw.allocateArray(n, arena);
