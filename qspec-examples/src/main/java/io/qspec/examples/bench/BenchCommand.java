@@ -6,11 +6,11 @@ import io.qspec.Precision;
 import io.qspec.QSpecEngine;
 import io.qspec.engine.SpeculationGate;
 import io.qspec.examples.cli.CliSupport;
+import io.qspec.examples.cli.SamplingOptions;
 import io.qspec.examples.prompts.PromptSets;
 import io.qspec.model.LoadOptions;
 import io.qspec.model.Model;
 import io.qspec.quant.QuantScheme;
-import io.qspec.sampling.SamplingParams;
 import io.qspec.synthetic.ModelShape;
 import io.qspec.synthetic.SyntheticModels;
 import java.nio.file.Files;
@@ -25,6 +25,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code qspec bench}: throughput of every mode at several batch sizes, with acceptance and latency split. */
@@ -102,15 +103,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Log backend selection; full stack traces on errors.")
     boolean verbose;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature of every request"
-            + " (default ${DEFAULT-VALUE}: greedy). Above 0, QSpec modes with --alpha still accept synthetically.")
-    double temperature;
-
-    @Option(names = "--top-k", defaultValue = "0", description = "Top-k of every request (default ${DEFAULT-VALUE}: off).")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "1", description = "Top-p of every request (default ${DEFAULT-VALUE}: off).")
-    double topP;
+    @Mixin
+    SamplingOptions sampling;
 
     @Override
     public Integer call() throws Exception {
@@ -144,7 +138,7 @@ public final class BenchCommand implements Callable<Integer> {
             header.put("quantization", "int4 " + scheme);
             header.put("max_tokens", maxTokens);
             header.put("fixed_length", fixedLength);
-            header.put("sampling", temperature == 0 ? "greedy" : "temperature " + temperature + ", top-k " + topK + ", top-p " + topP);
+            header.put("sampling", sampling.describe());
             header.put("acceptance", synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)");
             header.put("date", Instant.now().toString());
 
@@ -203,8 +197,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     private BenchResult measure(QSpecEngine engine, BenchCase bench, int batch, List<int[]> promptIds) throws InterruptedException {
         int n = requests > 0 ? requests : Math.max(4, 2 * batch);
-        SamplingParams sampling = SamplingParams.builder().temperature(temperature).topK(topK).topP(topP).build();
-        BenchResult r = ThroughputBenchmark.run(engine, bench, batch, promptIds, n, maxTokens, fixedLength, sampling);
+        BenchResult r = ThroughputBenchmark.run(engine, bench, batch, promptIds, n, maxTokens, fixedLength,
+                sampling.builder().build());
         System.err.printf("  %-9s γ=%d batch %-3d %8.2f tokens/s%n", r.mode(), r.gamma(), r.batch(), r.tokensPerSecond());
         return r;
     }

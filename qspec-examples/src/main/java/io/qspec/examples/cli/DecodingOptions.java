@@ -11,6 +11,7 @@ import io.qspec.draft.DraftLengthPolicy;
 import io.qspec.sampling.SamplingParams;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How to decode: mode, draft, γ, acceptance policy, sampling and stop conditions (generate and chat). */
@@ -35,20 +36,8 @@ final class DecodingOptions {
             + " default: greedy at temperature 0, rejection above.")
     String acceptance;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE}).")
-    double temperature;
-
-    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = off).")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling mass (1 = off).")
-    double topP;
-
-    @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens below min-p x the top probability (0 = off).")
-    double minP;
-
-    @Option(names = "--repetition-penalty", defaultValue = "1", description = "1 = off.")
-    double repetitionPenalty;
+    @Mixin
+    SamplingOptions samplingOptions;
 
     @Option(names = "--seed", defaultValue = "0", description = "Random seed (same seed, same output).")
     long seed;
@@ -86,7 +75,7 @@ final class DecodingOptions {
         if (acceptance != null) {
             return AcceptancePolicies.byName(acceptance).name();
         }
-        return temperature > 0 ? "rejection" : "greedy";
+        return samplingOptions.samples() ? "rejection" : "greedy";
     }
 
     Precision draftPrecision() {
@@ -102,8 +91,7 @@ final class DecodingOptions {
     }
 
     SamplingParams sampling() {
-        return SamplingParams.builder().temperature(temperature).topK(topK).topP(topP).minP(minP)
-                .repetitionPenalty(repetitionPenalty).seed(seed).build();
+        return samplingOptions.builder().seed(seed).build();
     }
 
     /** Applies everything here to a request builder. */

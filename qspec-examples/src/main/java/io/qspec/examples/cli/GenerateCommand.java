@@ -61,7 +61,7 @@ final class GenerateCommand implements Callable<Integer> {
         m.put("draft", speculative ? decoding.draft.toLowerCase(Locale.ROOT) : null);
         m.put("gamma", speculative ? decoding.gamma : null);
         m.put("acceptance", speculative ? decoding.acceptanceName() : null);
-        m.put("temperature", decoding.temperature);
+        m.put("temperature", decoding.samplingOptions.temperature());
         m.put("seed", decoding.seed);
         m.put("drafted_tokens", s.drafted());
         m.put("accepted_tokens", s.accepted());
