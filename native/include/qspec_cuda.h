@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 5
+#define QSPEC_ABI_VERSION 6
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -165,6 +165,38 @@ size_t qspec_sample_workspace_bytes(int n_draws, int V);
 int qspec_sample(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
                  const int32_t* history_tokens, const int32_t* history_counts, void* workspace,
                  size_t workspace_bytes, int32_t* tokens_out, qspec_stream_t stream);
+
+/* ---- Rejection sampling of speculative rounds on the device (ABI 6) ---- */
+
+/* As qspec_sample, and keeps each draw's distribution for qspec_rejection_sample: draw d's filtered
+ * weights (max 1) go to row slots[d] of `kept` (V floats a slot) and their 2^-40 fixed-point total
+ * to kept_totals[slots[d]]; 0 when no distribution can be formed (NaN, every logit -inf). A greedy
+ * draw keeps the one-hot distribution of its token. Slots must be distinct and inside `kept` (the
+ * caller checks). */
+int qspec_sample_keep(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+                      const int32_t* history_tokens, const int32_t* history_counts, const int32_t* slots,
+                      float* kept, unsigned long long* kept_totals, int32_t* tokens_out, qspec_stream_t stream);
+
+/* One lane of a round: gamma drafts; draft_tokens / draft_slots from draft_offset (gamma entries:
+ * draft i's token and the slot of the distribution q_i it was drawn from), verify_slots / uniforms
+ * from verify_offset (gamma + 1 entries: the slot of the verify distribution p_i, and u_i). 16 bytes. */
+typedef struct {
+    int32_t gamma;
+    int32_t draft_offset;
+    int32_t verify_offset;
+    int32_t reserved;
+} qspec_rejection;
+
+/* io.qspec.accept.RejectionSamplingAcceptance.decide for each lane, over kept distributions: draft i
+ * is accepted iff u_i * q_i(x_i) < p_i(x_i) (q_i(x_i) = 0: iff p_i(x_i) > 0); at the first rejection
+ * the next token is drawn with u_gamma from max(0, p_i - q_i) (from p_i where that is all zero), and
+ * after gamma acceptances from p_gamma. accepted_out = drafts kept, next_out = the recovered or bonus
+ * token, or -1 when one of the lane's distributions could not be formed. Masses in 2^-40 fixed point:
+ * the same round gives the same tokens on every run. */
+int qspec_rejection_sample(const float* kept, const unsigned long long* kept_totals, int V,
+                           const qspec_rejection* lanes, int n_lanes, const int32_t* draft_tokens,
+                           const int32_t* draft_slots, const int32_t* verify_slots, const double* uniforms,
+                           int32_t* accepted_out, int32_t* next_out, qspec_stream_t stream);
 
 #ifdef __cplusplus
 }

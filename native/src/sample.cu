@@ -178,15 +178,54 @@ __device__ void keep_above(float* w, int V, uint32_t tau, long long ties, Shared
     __syncthreads();
 }
 
+// The first index whose cumulative mass (in index order) exceeds uniform * total, or -1 when none
+// does (uniform * total rounded up to the total); `total` returns the sum. MASS(i) is an element's
+// fixed-point mass; every thread of the block calls this.
+template <class MASS>
+__device__ int inverse_cdf(int V, MASS mass, double uniform, unsigned long long& total, Shared& s) {
+    int begin, end;
+    chunk_of(V, begin, end);
+    unsigned long long mine = 0;
+    for (int i = begin; i < end; ++i) mine += mass(i);
+    unsigned long long cumulative = block_exclusive_scan(mine, total, s);
+    const unsigned long long target = (unsigned long long)(uniform * (double)total);
+    if (threadIdx.x == 0) s.drawn = -1;
+    __syncthreads();
+    if (cumulative <= target && target < cumulative + mine) {
+        for (int i = begin; i < end; ++i) {
+            cumulative += mass(i);
+            if (target < cumulative) {
+                s.drawn = i;
+                break;
+            }
+        }
+    }
+    __syncthreads();
+    return s.drawn;
+}
+
+// The last index of positive weight (what the host's Sampler returns when rounding leaves the target at the total).
+__device__ int last_positive(const float* w, int V) {
+    for (int i = V - 1; i >= 0; --i) {
+        if (w[i] > 0.f) return i;
+    }
+    return 0;
+}
+
 __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict__ logits, long ld, int V,
                                                           const qspec_draw* __restrict__ draws,
                                                           const int32_t* __restrict__ history_tokens,
                                                           const int32_t* __restrict__ history_counts,
-                                                          float* __restrict__ workspace, int32_t* __restrict__ out) {
+                                                          float* __restrict__ workspace,
+                                                          const int32_t* __restrict__ slots,
+                                                          unsigned long long* __restrict__ totals,
+                                                          int32_t* __restrict__ out) {
     __shared__ Shared s;
     const qspec_draw d = draws[blockIdx.x];
     const float* in = logits + (long)d.row * ld;
-    float* w = workspace + (long)blockIdx.x * V;
+    // kept distributions (qspec_sample_keep) live in the draw's slot; plain draws use row blockIdx.x as scratch
+    const long slot = slots ? slots[blockIdx.x] : blockIdx.x;
+    float* w = workspace + slot * V;
 
     // the row, then the penalties (the history's tokens are distinct and inside the vocabulary)
     bool nan = false;
@@ -225,15 +264,19 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
     best_index = s.best_index[0];
     for (int k = 1; k < THREADS / 32; ++k) better(best, best_index, s.best_value[k], s.best_index[k]);
     if (d.temperature == 0) {
-        if (threadIdx.x == 0) out[blockIdx.x] = best_index == 0x7fffffff ? 0 : best_index;
+        const int token = best_index == 0x7fffffff ? 0 : best_index;
+        if (totals) {  // the kept distribution of a greedy draw is one-hot, as the host's
+            for (int i = threadIdx.x; i < V; i += THREADS) w[i] = i == token ? 1.f : 0.f;
+            if (threadIdx.x == 0) totals[slot] = fixed_mass(1.f);
+        }
+        if (threadIdx.x == 0) out[blockIdx.x] = token;
         return;
     }
-    if (nan) {
-        if (threadIdx.x == 0) out[blockIdx.x] = -1;
-        return;
-    }
-    if (best == -INFINITY) {  // every logit is -inf: no token is possible
-        if (threadIdx.x == 0) out[blockIdx.x] = -2;
+    if (nan || best == -INFINITY) {  // NaN, or every logit -inf: no token is possible
+        if (threadIdx.x == 0) {
+            out[blockIdx.x] = nan ? -1 : -2;
+            if (totals) totals[slot] = 0;
+        }
         return;
     }
 
@@ -278,28 +321,77 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
     }
 
     // inverse CDF in index order: the first token whose cumulative mass exceeds uniform * total
-    int begin, end;
-    chunk_of(V, begin, end);
-    unsigned long long mine = 0;
-    for (int i = begin; i < end; ++i) mine += fixed_mass(w[i]);
     unsigned long long total;
-    unsigned long long cumulative = block_exclusive_scan(mine, total, s);
-    const unsigned long long target = (unsigned long long)(d.uniform * (double)total);
-    if (threadIdx.x == 0) s.drawn = -1;
-    __syncthreads();
-    if (cumulative <= target && target < cumulative + mine) {
-        for (int i = begin; i < end; ++i) {
-            cumulative += fixed_mass(w[i]);
-            if (target < cumulative) {
-                s.drawn = i;
-                break;
-            }
-        }
-    }
-    __syncthreads();
+    const int drawn = inverse_cdf(V, [&](int i) { return fixed_mass(w[i]); }, d.uniform, total, s);
     if (threadIdx.x == 0) {
+        if (totals) totals[slot] = total;
         // no token past the target (uniform * total rounded up to total): the best token, which always stays
-        out[blockIdx.x] = s.drawn >= 0 ? s.drawn : best_index;
+        out[blockIdx.x] = drawn >= 0 ? drawn : best_index;
+    }
+}
+
+// One lane's rejection sampling (RejectionSamplingAcceptance.decide) over distributions kept by
+// qspec_sample_keep: every thread walks the drafts (a few loads each), then the block draws the
+// recovered token from max(0, p - q) or the bonus token from p_gamma.
+__global__ void __launch_bounds__(THREADS) rejection_kernel(const float* __restrict__ kept,
+                                                             const unsigned long long* __restrict__ kept_totals, int V,
+                                                             const qspec_rejection* __restrict__ lanes,
+                                                             const int32_t* __restrict__ draft_tokens,
+                                                             const int32_t* __restrict__ draft_slots,
+                                                             const int32_t* __restrict__ verify_slots,
+                                                             const double* __restrict__ uniforms,
+                                                             int32_t* __restrict__ accepted_out, int32_t* __restrict__ next_out) {
+    __shared__ Shared s;
+    const qspec_rejection lane = lanes[blockIdx.x];
+    const int gamma = lane.gamma;
+    const double u_last = uniforms[lane.verify_offset + gamma];
+    auto fail = [&]() {
+        if (threadIdx.x == 0) {
+            accepted_out[blockIdx.x] = 0;
+            next_out[blockIdx.x] = -1;
+        }
+    };
+    // every distribution of the lane must exist, whether or not the decision reaches it
+    bool missing = false;
+    for (int i = 0; i <= gamma; ++i) {
+        missing |= kept_totals[verify_slots[lane.verify_offset + i]] == 0;
+        if (i < gamma) missing |= kept_totals[draft_slots[lane.draft_offset + i]] == 0;
+    }
+    if (missing) return fail();
+    for (int i = 0; i < gamma; ++i) {
+        const long sp = verify_slots[lane.verify_offset + i], sq = draft_slots[lane.draft_offset + i];
+        const unsigned long long tp = kept_totals[sp], tq = kept_totals[sq];
+        const int x = draft_tokens[lane.draft_offset + i];
+        const float* wp = kept + sp * V;
+        const float* wq = kept + sq * V;
+        const double p = (double)fixed_mass(wp[x]) / (double)tp;
+        const double q = (double)fixed_mass(wq[x]) / (double)tq;
+        const double u = uniforms[lane.verify_offset + i];
+        const bool accepted = q <= 0 ? p > 0 : u * q < p;  // u < p / q without dividing
+        if (accepted) continue;
+        // recovered: normalize(max(0, p - q)); where that is all zero (p = q up to rounding), p itself
+        const double inv_p = 1.0 / (double)tp, inv_q = 1.0 / (double)tq;
+        auto residual = [&](int t) {
+            const double r = (double)fixed_mass(wp[t]) * inv_p - (double)fixed_mass(wq[t]) * inv_q;
+            return r > 0 ? (unsigned long long)(r * (double)FIXED_ONE) : 0ull;
+        };
+        unsigned long long total;
+        int drawn = inverse_cdf(V, residual, u_last, total, s);
+        if (total == 0) drawn = inverse_cdf(V, [&](int t) { return fixed_mass(wp[t]); }, u_last, total, s);
+        if (threadIdx.x == 0) {
+            accepted_out[blockIdx.x] = i;
+            next_out[blockIdx.x] = drawn >= 0 ? drawn : last_positive(wp, V);
+        }
+        return;
+    }
+    // bonus: every draft accepted, one more token from p_gamma
+    const long sb = verify_slots[lane.verify_offset + gamma];
+    const float* wb = kept + sb * V;
+    unsigned long long total;
+    const int drawn = inverse_cdf(V, [&](int t) { return fixed_mass(wb[t]); }, u_last, total, s);
+    if (threadIdx.x == 0) {
+        accepted_out[blockIdx.x] = gamma;
+        next_out[blockIdx.x] = drawn >= 0 ? drawn : last_positive(wb, V);
     }
 }
 
@@ -316,6 +408,29 @@ QSPEC_API int qspec_sample(const float* logits, int ld, int V, const qspec_draw*
     if (n_draws <= 0) return 0;
     if (V <= 0 || ld < V || workspace_bytes < qspec_sample_workspace_bytes(n_draws, V)) return QSPEC_ERR_UNSUPPORTED;
     sample_kernel<<<n_draws, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        logits, ld, V, draws, history_tokens, history_counts, static_cast<float*>(workspace), tokens_out);
+        logits, ld, V, draws, history_tokens, history_counts, static_cast<float*>(workspace), nullptr, nullptr,
+        tokens_out);
+    return qspec_launch_status();
+}
+
+QSPEC_API int qspec_sample_keep(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+                                const int32_t* history_tokens, const int32_t* history_counts, const int32_t* slots,
+                                float* kept, unsigned long long* kept_totals, int32_t* tokens_out,
+                                qspec_stream_t stream) {
+    if (n_draws <= 0) return 0;
+    if (V <= 0 || ld < V || !slots || !kept || !kept_totals) return QSPEC_ERR_UNSUPPORTED;
+    sample_kernel<<<n_draws, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        logits, ld, V, draws, history_tokens, history_counts, kept, slots, kept_totals, tokens_out);
+    return qspec_launch_status();
+}
+
+QSPEC_API int qspec_rejection_sample(const float* kept, const unsigned long long* kept_totals, int V,
+                                     const qspec_rejection* lanes, int n_lanes, const int32_t* draft_tokens,
+                                     const int32_t* draft_slots, const int32_t* verify_slots, const double* uniforms,
+                                     int32_t* accepted_out, int32_t* next_out, qspec_stream_t stream) {
+    if (n_lanes <= 0) return 0;
+    if (V <= 0) return QSPEC_ERR_UNSUPPORTED;
+    rejection_kernel<<<n_lanes, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        kept, kept_totals, V, lanes, draft_tokens, draft_slots, verify_slots, uniforms, accepted_out, next_out);
     return qspec_launch_status();
 }

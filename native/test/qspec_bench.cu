@@ -30,6 +30,26 @@ __global__ void fill_f16(__half* p, size_t n, float lo, float hi, uint32_t seed)
 // Median seconds per call of `call(i)` (i = launch index, for rotating buffers). Calls are captured
 // into a graph (no launch gaps); if capture fails (a library that cannot be captured), the calls are
 // issued directly instead.
+// Streams n16 16-byte words once (non-caching loads, four in flight per thread): the HBM read rate,
+// the ceiling of a GEMV that reads its weights once. The XOR keeps the loads; the sink is never written.
+__global__ void read_words(const uint4* __restrict__ p, size_t n16, unsigned* sink) {
+    unsigned acc = 0;
+    const size_t stride = (size_t)gridDim.x * blockDim.x;
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    for (; i + 3 * stride < n16; i += 4 * stride) {
+        uint4 v[4];
+#pragma unroll
+        for (int j = 0; j < 4; ++j) v[j] = __ldcs(p + i + j * stride);
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc ^= v[j].x ^ v[j].y ^ v[j].z ^ v[j].w;
+    }
+    for (; i < n16; i += stride) {
+        const uint4 v = __ldcs(p + i);
+        acc ^= v.x ^ v.y ^ v.z ^ v.w;
+    }
+    if (acc == 0x9e3779b9u) *sink = acc;
+}
+
 static double time_graph(cudaStream_t st, const std::function<void(int)>& call) {
     call(0);  // warm-up outside capture: module load, library handles and workspaces
     CK(cudaStreamSynchronize(st));
@@ -112,8 +132,26 @@ int main(int argc, char** argv) {
     Dev<uint8_t> c0(copy_bytes), c1(copy_bytes);
     fill_bytes<<<4096, 256, 0, st>>>(c0.p, copy_bytes, 1);
     const double t_copy = time_graph(st, [&](int) { CK(cudaMemcpyAsync(c1.p, c0.p, copy_bytes, cudaMemcpyDeviceToDevice, st)); });
-    const double hbm = 2.0 * copy_bytes / t_copy;
-    printf("roofline: D2D copy %.0f GB/s (read+write)\n", hbm / 1e9);
+    const double copy_rate = 2.0 * copy_bytes / t_copy;
+    printf("roofline: D2D copy %.0f GB/s (read+write, cudaMemcpyAsync)\n", copy_rate / 1e9);
+    // Roofline 1b: the HBM read rate of a streaming kernel, the best of a few grid shapes. The GEMMs only
+    // read their weights, so this is the ceiling their %HBM is measured against.
+    Dev<unsigned> sink(1);
+    double t_read = 1e30;
+    int best_blocks = 0, best_threads = 0;
+    for (int blocks_per_sm : {2, 4, 8}) {
+        for (int threads : {256, 512, 1024}) {
+            if (blocks_per_sm * threads > 2048) continue;
+            const int blocks = prop.multiProcessorCount * blocks_per_sm;
+            const double t = time_graph(st, [&](int) {
+                read_words<<<blocks, threads, 0, st>>>(reinterpret_cast<const uint4*>(c0.p), copy_bytes / 16, sink.p);
+            });
+            if (t < t_read) t_read = t, best_blocks = blocks, best_threads = threads;
+        }
+    }
+    const double hbm = copy_bytes / t_read;
+    printf("roofline: HBM read %.0f GB/s (streaming kernel, %d blocks x %d threads; the %%HBM denominator)\n", hbm / 1e9,
+           best_blocks, best_threads);
 
     // Roofline 2: cuBLAS 8192^3 fp16 (fp32 accumulate) and int8 (int32 accumulate) GEMM rates.
     const int R = 8192;
@@ -133,6 +171,42 @@ int main(int argc, char** argv) {
     });
     printf("roofline: cuBLAS fp16 GEMM %.0f TFLOPS, int8 GEMM %.0f TOPS (8192^3)\n", 2.0 * R * R * R / t_h / 1e12,
            2.0 * R * R * R / t_i / 1e12);
+
+    // Sampling (qspec_sample) over Llama-3's vocabulary: random logits in [-8, 8] with a peaked head,
+    // one draw per row; the time of one call for 1 and 32 rows.
+    {
+        const int V = 128256, R = 32;
+        std::vector<float> hl((size_t)R * V);
+        uint32_t h = 12345;
+        for (auto& v : hl) { h = h * 1664525u + 1013904223u; v = -8.f + 16.f * (h >> 8) / 16777216.f; }
+        for (int r = 0; r < R; ++r)
+            for (int j = 0; j < 20; ++j) { h = h * 1664525u + 1013904223u; hl[(size_t)r * V + (h >> 8) % V] = 12.f; }
+        Dev<float> dl((size_t)R * V);
+        CK(cudaMemcpy(dl.p, hl.data(), hl.size() * 4, cudaMemcpyHostToDevice));
+        Dev<int32_t> out(R), dummy(1);
+        const size_t ws = qspec_sample_workspace_bytes(R, V);
+        Dev<uint8_t> dw(ws);
+        struct Case { const char* name; double t, top_p; int top_k; } cases[] = {
+            {"T=0.8 top-p 0.95", 0.8, 0.95, 0}, {"T=0.8 top-k 50", 0.8, 1, 50}, {"T=1 (no filter)", 1, 1, 0}};
+        for (auto& c : cases) {
+            std::vector<qspec_draw> draws(R);
+            for (int d = 0; d < R; ++d) {
+                draws[d] = qspec_draw{};
+                draws[d].row = d, draws[d].top_k = c.top_k, draws[d].temperature = c.t, draws[d].top_p = c.top_p;
+                draws[d].repetition_penalty = 1, draws[d].uniform = (d + 0.5) / R;
+            }
+            Dev<uint8_t> dd(R * sizeof(qspec_draw));
+            CK(cudaMemcpy(dd.p, draws.data(), R * sizeof(qspec_draw), cudaMemcpyHostToDevice));
+            double t[2];
+            int rows[2] = {1, R};
+            for (int k = 0; k < 2; ++k)
+                t[k] = time_graph(st, [&](int) {
+                    CQ(qspec_sample(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), rows[k], dummy.p, dummy.p, dw.p,
+                                    ws, out.p, st));
+                });
+            printf("sampling V=%d %s: %.1f us for 1 row, %.1f us for %d rows\n", V, c.name, t[0] * 1e6, t[1] * 1e6, R);
+        }
+    }
 
     struct Shape { const char* name; int K, N; };
     const Shape shapes[] = {{"q/o", 4096, 4096}, {"k/v", 4096, 1024}, {"gate/up", 4096, 14336},
@@ -190,7 +264,8 @@ int main(int argc, char** argv) {
             md.push_back(line);
         }
     }
-    printf("\nHBM roofline %.0f GB/s (D2D copy). %% = (int4 weight + fp16 scale bytes) / time / roofline.\n\n", hbm / 1e9);
+    printf("\nHBM roofline %.0f GB/s (streaming read kernel; D2D copy %.0f). %% = (int4 weight + fp16 scale bytes) / time / roofline.\n\n",
+           hbm / 1e9, copy_rate / 1e9);
     printf("| shape | KxN | M | W4A16 us | W4A16 %%HBM | W4A8 us | W4A8 %%HBM | W4A8 speedup | cuBLAS f16 us | W4A16 vs cuBLAS |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (auto& l : md) printf("%s\n", l.c_str());

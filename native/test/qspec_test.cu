@@ -368,10 +368,11 @@ struct SampleParams {
     int top_k = 0;
 };
 
-static int sample_ref(std::vector<float> logits, const SampleParams& p, const std::vector<std::pair<int, int>>& history,
-                      double u, double* margin) {
+// The host's probabilities (LogitsProcessor.probabilities, floats): one-hot at temperature 0, empty
+// when no token is possible (every logit -inf); `best` is the penalized argmax.
+static std::vector<float> distribution_ref(std::vector<float> logits, const SampleParams& p,
+                                           const std::vector<std::pair<int, int>>& history, int* best_out) {
     const int V = (int)logits.size();
-    *margin = 1;
     for (auto& h : history) {
         double l = logits[h.first];
         l = l > 0 ? l / p.repetition : l * p.repetition;
@@ -381,9 +382,14 @@ static int sample_ref(std::vector<float> logits, const SampleParams& p, const st
     int best = 0;
     for (int i = 1; i < V; ++i)
         if (logits[i] > logits[best]) best = i;
-    if (p.temperature == 0) return best;
+    *best_out = best;
+    if (p.temperature == 0) {
+        std::vector<float> one_hot(V, 0.f);
+        one_hot[best] = 1.f;
+        return one_hot;
+    }
     const float mx = logits[best];
-    if (mx == -INFINITY) return -2;
+    if (mx == -INFINITY) return {};
     std::vector<double> w(V);
     for (int i = 0; i < V; ++i)
         w[i] = mx == INFINITY ? (logits[i] == INFINITY ? 1 : 0) : std::exp((logits[i] - (double)mx) / p.temperature);
@@ -426,22 +432,43 @@ static int sample_ref(std::vector<float> logits, const SampleParams& p, const st
     double total = 0;
     for (double x : w) total += x;
     std::vector<float> prob(V);
-    double total2 = 0;
-    for (int i = 0; i < V; ++i) total2 += prob[i] = (float)(w[i] / total);
-    const double target = u * total2;
+    for (int i = 0; i < V; ++i) prob[i] = (float)(w[i] / total);
+    return prob;
+}
+
+// Sampler.sample(prob, u): the first token whose cumulative weight exceeds u * total, and how far
+// u * total lies from that token's CDF edges (relative to the total); -1 when no weight is positive.
+static int pick_ref(const std::vector<float>& prob, double u, double* margin) {
+    double total = 0;
+    for (float x : prob) total += x;
+    *margin = 0;
+    if (!(total > 0)) return -1;
+    const double target = u * total;
     double cumulative = 0;
-    for (int i = 0; i < V; ++i) {
+    int last = -1;
+    for (int i = 0; i < (int)prob.size(); ++i) {
         if (prob[i] > 0) {
             const double before = cumulative;
             cumulative += prob[i];
+            last = i;
             if (target < cumulative) {
-                *margin = std::min(target - before, cumulative - target) / total2;
+                *margin = std::min(target - before, cumulative - target) / total;
                 return i;
             }
         }
     }
-    *margin = 0;
-    return best;
+    return last;
+}
+
+static int sample_ref(const std::vector<float>& logits, const SampleParams& p,
+                      const std::vector<std::pair<int, int>>& history, double u, double* margin) {
+    int best = 0;
+    *margin = 1;
+    const auto prob = distribution_ref(logits, p, history, &best);
+    if (p.temperature == 0) return best;
+    if (prob.empty()) return -2;
+    const int token = pick_ref(prob, u, margin);
+    return token >= 0 ? token : best;
 }
 
 // Runs `draws` (row d of `logits` unless rows says otherwise) on the device and against sample_ref.
@@ -633,6 +660,196 @@ static void test_sample() {
     }
 }
 
+// ---------------------------------------------------------------- rejection sampling
+// Speculative rounds decided on the device (qspec_sample_keep, then qspec_rejection_sample) against
+// RejectionSamplingAcceptance.decide in float64 over the host's float distributions. Lane l drafts
+// gamma[l] tokens from draft rows (its verify rows plus noise, so some drafts are rejected), each
+// drawn by the device from the distribution it keeps; the decision is then compared, unless a test
+// u_i * q < p or the final draw lies within rounding of its edge.
+static void check_rejection(const std::string& name, int V, const SampleParams& p, const std::vector<int>& gammas,
+                            float noise, const std::vector<std::pair<int, int>>& history = {}) {
+    const int L = (int)gammas.size();
+    std::vector<int> draft_offset(L), verify_offset(L);
+    int nd = 0, nv = 0;
+    for (int l = 0; l < L; ++l) draft_offset[l] = nd, verify_offset[l] = nv, nd += gammas[l], nv += gammas[l] + 1;
+    // verify rows: a peaked head over noise; draft rows: the verify row of the same position plus noise
+    std::vector<float> verify = rand_f32((size_t)nv * V, -8.f, 8.f), draft((size_t)nd * V);
+    for (int r = 0; r < nv; ++r)
+        for (int j = 0; j < 20; ++j) verify[(size_t)r * V + irand(0, V - 1)] = urand(8.f, 14.f);
+    for (int l = 0; l < L; ++l)
+        for (int i = 0; i < gammas[l]; ++i)
+            for (int t = 0; t < V; ++t)
+                draft[(size_t)(draft_offset[l] + i) * V + t] =
+                    verify[(size_t)(verify_offset[l] + i) * V + t] + noise * (float)std::normal_distribution<double>(0, 1)(rng);
+    auto draw_of = [&](int row, double u) {
+        qspec_draw q{};
+        q.row = row, q.top_k = p.top_k, q.history_length = (int)history.size(), q.temperature = p.temperature;
+        q.top_p = p.top_p, q.min_p = p.min_p, q.repetition_penalty = p.repetition;
+        q.frequency_penalty = p.frequency, q.presence_penalty = p.presence, q.uniform = u;
+        return q;
+    };
+    std::vector<double> uniforms(nv);
+    for (auto& u : uniforms) u = std::uniform_real_distribution<double>(0, 1)(rng);
+    std::vector<qspec_draw> ddraws(nd), vdraws(nv);
+    std::vector<double> draft_u(nd);
+    std::vector<int32_t> dslots(nd), vslots(nv);
+    for (int d = 0; d < nd; ++d) {
+        draft_u[d] = std::uniform_real_distribution<double>(0, 1)(rng);
+        ddraws[d] = draw_of(d, draft_u[d]);
+        dslots[d] = nv + nd - 1 - d;  // slots in no particular order
+    }
+    for (int v = 0; v < nv; ++v) vdraws[v] = draw_of(v, uniforms[v]), vslots[v] = v;
+    std::vector<qspec_rejection> lanes(L);
+    for (int l = 0; l < L; ++l) lanes[l] = qspec_rejection{gammas[l], draft_offset[l], verify_offset[l], 0};
+    std::vector<int32_t> htok, hcnt;
+    for (auto& h : history) htok.push_back(h.first), hcnt.push_back(h.second);
+    if (htok.empty()) htok.push_back(0), hcnt.push_back(0);
+
+    Dev<float> dv(verify), ddr(draft), kept((size_t)(nv + nd) * V);
+    Dev<unsigned long long> totals(nv + nd);
+    Dev<int32_t> dht(htok), dhc(hcnt), ds(dslots), vs(vslots), dtok(nd), vtok(nv);
+    Dev<uint8_t> dd(nd * sizeof(qspec_draw)), vd(nv * sizeof(qspec_draw)), dl(L * sizeof(qspec_rejection));
+    CK(cudaMemcpy(dd.p, ddraws.data(), nd * sizeof(qspec_draw), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(vd.p, vdraws.data(), nv * sizeof(qspec_draw), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dl.p, lanes.data(), L * sizeof(qspec_rejection), cudaMemcpyHostToDevice));
+    Dev<double> du(uniforms);
+    Dev<int32_t> acc(L), next(L), acc2(L), next2(L);
+    CQ(qspec_sample_keep(ddr.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), nd, dht.p, dhc.p, ds.p, kept.p, totals.p,
+                         dtok.p, nullptr));
+    CQ(qspec_sample_keep(dv.p, V, V, reinterpret_cast<const qspec_draw*>(vd.p), nv, dht.p, dhc.p, vs.p, kept.p, totals.p,
+                         vtok.p, nullptr));
+    CQ(qspec_rejection_sample(kept.p, totals.p, V, reinterpret_cast<const qspec_rejection*>(dl.p), L, dtok.p, ds.p, vs.p,
+                              du.p, acc.p, next.p, nullptr));
+    CQ(qspec_rejection_sample(kept.p, totals.p, V, reinterpret_cast<const qspec_rejection*>(dl.p), L, dtok.p, ds.p, vs.p,
+                              du.p, acc2.p, next2.p, nullptr));
+    auto tokens = dtok.down();
+    auto got_acc = acc.down(), got_next = next.down(), again_acc = acc2.down(), again_next = next2.down();
+    int bad = 0, edge = 0, unstable = 0, drafts_bad = 0, accepted = 0, drafted = 0;
+    for (int l = 0; l < L; ++l) {
+        unstable += got_acc[l] != again_acc[l] || got_next[l] != again_next[l];
+        std::vector<std::vector<float>> q(gammas[l]), pv(gammas[l] + 1);
+        int best;
+        bool at_edge = false;
+        for (int i = 0; i <= gammas[l]; ++i) {
+            const int v = verify_offset[l] + i;
+            pv[i] = distribution_ref(std::vector<float>(verify.begin() + (size_t)v * V, verify.begin() + (size_t)(v + 1) * V),
+                                     p, history, &best);
+        }
+        for (int i = 0; i < gammas[l]; ++i) {
+            const int d = draft_offset[l] + i;
+            q[i] = distribution_ref(std::vector<float>(draft.begin() + (size_t)d * V, draft.begin() + (size_t)(d + 1) * V), p,
+                                    history, &best);
+            double m = 1;
+            const int want = p.temperature == 0 ? best : pick_ref(q[i], draft_u[d], &m);
+            if (m < 2e-7) at_edge = true;
+            else if (want != tokens[d]) ++drafts_bad;
+        }
+        // RejectionSamplingAcceptance.decide over the device's draft tokens
+        const double u_last = uniforms[verify_offset[l] + gammas[l]];
+        int want_acc = gammas[l], want_next = -1;
+        double m = 1;
+        for (int i = 0; i < gammas[l]; ++i) {
+            const int x = tokens[draft_offset[l] + i];
+            const double pp = pv[i][x], qq = q[i][x], u = uniforms[verify_offset[l] + i];
+            if (qq > 0 && std::fabs(u * qq - pp) < 1e-6) at_edge = true;
+            const bool ok = qq <= 0 ? pp > 0 : u * qq < pp;
+            if (ok) continue;
+            std::vector<float> r(V, 0.f);
+            bool any = false;
+            for (int t = 0; t < V; ++t) {
+                const float d = pv[i][t] - q[i][t];
+                if (d > 0) r[t] = d, any = true;
+            }
+            want_acc = i;
+            want_next = pick_ref(any ? r : pv[i], u_last, &m);
+            // a residual of little mass magnifies the fp32 weights' rounding
+            double mass = 0;
+            for (float x : r) mass += x;
+            if (m < 2e-7 / std::max(mass, 1e-3)) at_edge = true;
+            break;
+        }
+        if (want_acc == gammas[l]) {
+            want_next = pick_ref(pv[gammas[l]], u_last, &m);
+            if (m < 2e-7) at_edge = true;
+        }
+        drafted += gammas[l];
+        accepted += got_acc[l];
+        if (at_edge) {
+            ++edge;
+            continue;
+        }
+        if (got_acc[l] != want_acc || got_next[l] != want_next) {
+            if (bad < 3)
+                printf("    lane %d: device (%d, %d), reference (%d, %d)\n", l, got_acc[l], got_next[l], want_acc, want_next);
+            ++bad;
+        }
+    }
+    const std::string fmt = "mismatches=%.0f (drafts: " + std::to_string(drafts_bad) + "; accepted " +
+                            std::to_string(accepted) + "/" + std::to_string(drafted) + "; at an edge, not compared: " +
+                            std::to_string(edge) + "; differing run to run: " + std::to_string(unstable) + ") tol=%.0f";
+    report(bad == 0 && drafts_bad == 0 && unstable == 0 && edge * 4 <= L, name, fmt.c_str(), bad, 0);
+}
+
+static void test_rejection() {
+    std::vector<int> gammas;
+    for (int l = 0; l < 48; ++l) gammas.push_back(l % 8 == 7 ? 1 : l % 8 == 6 ? 5 : 3);
+    for (int V : {1000, 32000, 128256}) {
+        const std::string v = " V=" + std::to_string(V);
+        SampleParams p;
+        check_rejection("rejection T=1 noise 1" + v, V, p, gammas, 1.f);
+        check_rejection("rejection T=1 noise 0.2" + v, V, p, gammas, 0.2f);
+        p.temperature = 0.8, p.top_k = 50, p.top_p = 0.95;
+        check_rejection("rejection T=0.8 top-k 50 top-p 0.95 noise 1" + v, V, p, gammas, 1.f);
+        p = SampleParams(), p.top_p = 0.9, p.min_p = 0.05;
+        check_rejection("rejection T=1 top-p 0.9 min-p 0.05 noise 2" + v, V, p, gammas, 2.f);
+        p = SampleParams(), p.temperature = 0;
+        check_rejection("rejection T=0 (strict greedy) noise 1" + v, V, p, gammas, 1.f);
+        p = SampleParams(), p.temperature = 0.9, p.repetition = 1.3, p.frequency = 0.2, p.presence = 0.4;
+        std::vector<std::pair<int, int>> history;
+        for (int j = 0; j < 40; ++j) history.push_back({(j * 7919 + 13) % V, 1 + j % 3});
+        std::sort(history.begin(), history.end());
+        history.erase(std::unique(history.begin(), history.end(),
+                                  [](auto& a, auto& b) { return a.first == b.first; }), history.end());
+        check_rejection("rejection T=0.9 with penalties noise 1" + v, V, p, gammas, 1.f, history);
+    }
+    {  // a lane whose verify row holds NaN is refused (-1); the other lanes are decided
+        const int V = 1000;
+        std::vector<float> l = rand_f32(4 * (size_t)V, -4.f, 4.f);
+        l[(size_t)1 * V + 17] = NAN;  // verify row of lane 0's position 1
+        std::vector<qspec_draw> draws(4);
+        for (int d = 0; d < 4; ++d) {
+            draws[d] = qspec_draw{};
+            draws[d].row = d, draws[d].temperature = 1, draws[d].top_p = 1, draws[d].repetition_penalty = 1;
+            draws[d].uniform = 0.5;
+        }
+        // lane 0: gamma 1, draft slot 3 (row 3 drawn as its draft), verify slots 0, 1; lane 1: the same rows but
+        // verify slots 2, 0 (no NaN)
+        std::vector<int32_t> slots = {0, 1, 2, 3};
+        std::vector<qspec_rejection> lanes = {{1, 0, 0, 0}, {1, 1, 2, 0}};
+        std::vector<int32_t> dslots = {3, 3}, vslots = {0, 1, 2, 0};
+        std::vector<double> u = {0.999999, 0.3, 0.999999, 0.3};
+        Dev<float> dl(l), kept(4 * (size_t)V);
+        Dev<unsigned long long> totals(4);
+        Dev<uint8_t> dd(4 * sizeof(qspec_draw)), dlanes(2 * sizeof(qspec_rejection));
+        CK(cudaMemcpy(dd.p, draws.data(), 4 * sizeof(qspec_draw), cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(dlanes.p, lanes.data(), 2 * sizeof(qspec_rejection), cudaMemcpyHostToDevice));
+        Dev<int32_t> ds(slots), tok(4), dummy(1), dds(dslots), dvs(vslots), acc(2), next(2);
+        Dev<double> du(u);
+        CQ(qspec_sample_keep(dl.p, V, V, reinterpret_cast<const qspec_draw*>(dd.p), 4, dummy.p, dummy.p, ds.p, kept.p,
+                             totals.p, tok.p, nullptr));
+        auto t = tok.down();
+        std::vector<int32_t> dtokens = {t[3], t[3]};
+        Dev<int32_t> ddt(dtokens);
+        CQ(qspec_rejection_sample(kept.p, totals.p, V, reinterpret_cast<const qspec_rejection*>(dlanes.p), 2, ddt.p,
+                                  dds.p, dvs.p, du.p, acc.p, next.p, nullptr));
+        auto a = acc.down(), n = next.down();
+        const std::string name = "rejection: a NaN verify row -> -1, the other lane decided; got (" + std::to_string(a[0]) +
+                                 ", " + std::to_string(n[0]) + "), (" + std::to_string(a[1]) + ", " + std::to_string(n[1]) + ")";
+        report(t[1] == -1 && n[0] == -1 && n[1] >= 0 && n[1] < V, name, "ok=%.0f want=%.0f",
+               (double)(t[1] == -1 && n[0] == -1 && n[1] >= 0), 1);
+    }
+}
+
 // ---------------------------------------------------------------- RoPE + paged KV + attention
 // Sequences with cached history; a batch mixing decode tokens (one per sequence) and a verify run of
 // several consecutive tokens of one sequence. Checks q after RoPE, the pool contents, the attention.
@@ -795,6 +1012,7 @@ int main() {
         }
     test_elementwise();
     test_sample();
+    test_rejection();
     // ragged K (K % group != 0, K < group, K % 8 != 0), ldo = K (cuBLAS lda) and padded (odd, and a multiple of 8)
     for (auto& s : shapes) test_dequantize(s[0], s[1], s[2], 0);
     test_dequantize(37, 172, 128, 5);

@@ -2,6 +2,7 @@ package io.qspec.accept;
 
 import io.qspec.sampling.Sampler;
 
+import java.util.function.IntFunction;
 import java.util.random.RandomGenerator;
 
 /**
@@ -16,8 +17,8 @@ import java.util.random.RandomGenerator;
  * distribution function), for i = 0 .. γ−1 in order:
  * <ul>
  *   <li><b>accepted</b>: x<sub>i</sub> is kept with probability
- *       min(1, p<sub>i</sub>(x<sub>i</sub>) / q<sub>i</sub>(x<sub>i</sub>)) (one uniform draw u; kept iff
- *       u &lt; p/q). A token the draft could not have produced (q = 0) is kept iff p &gt; 0.</li>
+ *       min(1, p<sub>i</sub>(x<sub>i</sub>) / q<sub>i</sub>(x<sub>i</sub>)) (kept iff
+ *       u<sub>i</sub> &lt; p/q). A token the draft could not have produced (q = 0) is kept iff p &gt; 0.</li>
  *   <li><b>recovered</b>: at the first rejection the round stops and the next token is drawn from the
  *       residual normalize(max(0, p<sub>i</sub> − q<sub>i</sub>)); where the residual is all zero
  *       (p<sub>i</sub> = q<sub>i</sub>, so rejection is a rounding accident) it is drawn from
@@ -25,8 +26,9 @@ import java.util.random.RandomGenerator;
  *   <li><b>bonus</b>: if all γ are accepted, one more token is drawn from p<sub>γ</sub>.</li>
  * </ul>
  * Every round therefore emits between 1 and γ+1 tokens. At temperature 0 both distributions are
- * one-hot and this reduces to {@link StrictGreedyAcceptance}. Draws come from the given random
- * source in a fixed order, so a seeded source reproduces the output.
+ * one-hot and this reduces to {@link StrictGreedyAcceptance}. A round takes γ+1 variates from the
+ * random source up front ({@link #uniforms}): u<sub>i</sub> tests draft i and u<sub>γ</sub> draws the
+ * recovered or bonus token, so a seeded source reproduces the output on every backend.
  */
 public final class RejectionSamplingAcceptance implements AcceptancePolicy {
     public static final RejectionSamplingAcceptance INSTANCE = new RejectionSamplingAcceptance();
@@ -37,15 +39,46 @@ public final class RejectionSamplingAcceptance implements AcceptancePolicy {
     @Override
     public AcceptanceDecision decide(Proposal proposal, RandomGenerator random) {
         int gamma = proposal.gamma();
+        int[] drafts = new int[gamma];
         for (int i = 0; i < gamma; i++) {
-            int token = proposal.draftToken(i);
-            float[] p = proposal.verifyProbabilities(i);
-            float[] q = proposal.draftProbabilities(i);
-            if (!accepts(p[token], q[token], random.nextDouble())) {
-                return new AcceptanceDecision(i, Sampler.sample(residual(p, q), random));
+            drafts[i] = proposal.draftToken(i);
+        }
+        return decide(drafts, proposal::draftProbabilities, proposal::verifyProbabilities, uniforms(gamma, random));
+    }
+
+    /**
+     * The γ+1 variates of a round, all taken from {@code random} before any is used: {@code u[i]} tests
+     * draft {@code i} and {@code u[γ]} draws the recovered or bonus token. Taking them up front makes a
+     * round consume the same variates whatever it decides, so a backend that decides where the logits
+     * are ({@link io.qspec.backend.RejectionRound}) is handed exactly the variates this policy uses.
+     */
+    public static double[] uniforms(int gamma, RandomGenerator random) {
+        double[] u = new double[gamma + 1];
+        for (int i = 0; i <= gamma; i++) {
+            u[i] = random.nextDouble();
+        }
+        return u;
+    }
+
+    /**
+     * The decision for draft tokens {@code drafts} drawn from {@code q(i)}, verify distributions
+     * {@code p(i)} (i in [0, γ]) and the round's variates ({@link #uniforms}): the one statement of
+     * accepted / recovered / bonus that every backend follows.
+     */
+    public static AcceptanceDecision decide(int[] drafts, IntFunction<float[]> q, IntFunction<float[]> p, double[] uniforms) {
+        int gamma = drafts.length;
+        if (uniforms.length != gamma + 1) {
+            throw new IllegalArgumentException("need γ+1 = " + (gamma + 1) + " variates, got " + uniforms.length);
+        }
+        for (int i = 0; i < gamma; i++) {
+            int token = drafts[i];
+            float[] pi = p.apply(i);
+            float[] qi = q.apply(i);
+            if (!accepts(pi[token], qi[token], uniforms[i])) {
+                return new AcceptanceDecision(i, Sampler.sample(residual(pi, qi), uniforms[gamma]));
             }
         }
-        return new AcceptanceDecision(gamma, Sampler.sample(proposal.verifyProbabilities(gamma), random));
+        return new AcceptanceDecision(gamma, Sampler.sample(p.apply(gamma), uniforms[gamma]));
     }
 
     /** u &lt; p/q, written without dividing so q = 0 needs no special value. */

@@ -6,7 +6,9 @@ import io.qspec.sampling.Sampler;
 import io.qspec.sampling.SamplingParams;
 import io.qspec.sampling.TokenCounts;
 import io.qspec.sampling.TokenDraw;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
@@ -77,6 +79,39 @@ public final class SequenceSampler {
         }
         float[] q = forRound(Arrays.copyOf(drafts, i)).probabilities(i, logits);
         return sample ? Sampler.sample(q, random) : TokenChoice.argmax(q);
+    }
+
+    /**
+     * The draw of draft token {@code i} of a rejection-sampled round, after {@code drafts[0..i)}: the
+     * filters, the history with those drafts, and the next variate — the one {@link #draft} would take.
+     */
+    public TokenDraw draftDraw(int[] drafts, int i) {
+        return new TokenDraw(processor.params(), roundHistory(drafts, i), random.nextDouble());
+    }
+
+    /**
+     * The γ+1 verify positions' draws of a rejection-sampled round that drafted {@code drafts}: position
+     * {@code i}'s history and variate {@code uniforms[i]} ({@link io.qspec.accept.RejectionSamplingAcceptance#uniforms}).
+     */
+    public List<TokenDraw> verifyDraws(int[] drafts, double[] uniforms) {
+        if (uniforms.length != drafts.length + 1) {
+            throw new IllegalArgumentException("need γ+1 = " + (drafts.length + 1) + " variates, got " + uniforms.length);
+        }
+        List<TokenDraw> draws = new ArrayList<>(uniforms.length);
+        for (int i = 0; i <= drafts.length; i++) {
+            draws.add(new TokenDraw(processor.params(), roundHistory(drafts, i), uniforms[i]));
+        }
+        return draws;
+    }
+
+    /** The penalties' input at round position {@code i}: committed tokens, then {@code drafts[0..i)}. */
+    private TokenCounts roundHistory(int[] drafts, int i) {
+        if (!processor.params().hasPenalties()) {
+            return TokenCounts.EMPTY;
+        }
+        int[] all = Arrays.copyOf(history, length + i);
+        System.arraycopy(drafts, 0, all, length, i);
+        return TokenCounts.of(all);
     }
 
     /** The draft's confidence in its most likely token at round position {@code i}. */

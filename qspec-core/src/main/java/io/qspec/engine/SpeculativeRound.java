@@ -5,12 +5,15 @@ import io.qspec.Precision;
 import io.qspec.accept.AcceptanceDecision;
 import io.qspec.accept.AcceptancePolicy;
 import io.qspec.accept.Proposal;
+import io.qspec.accept.RejectionSamplingAcceptance;
 import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RejectionRound;
 import io.qspec.backend.SequenceInput;
 import io.qspec.draft.DraftLengthPolicy;
 import io.qspec.kv.KvCache;
+import io.qspec.sampling.TokenDraw;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -69,8 +72,20 @@ public final class SpeculativeRound {
         return run(runner, List.of(new Lane(cache, last, draft, gamma, policy, DraftLengthPolicy.fixed(), sampler))).getFirst();
     }
 
+    /**
+     * Whether a lane's round is decided by the built-in rejection sampler where the logits are
+     * ({@link ModelRunner#newRejectionRound}): its policy is {@link RejectionSamplingAcceptance}, whose
+     * decision the backend reproduces, and no confidence cut-off reads the draft's logits.
+     */
+    private static boolean rejectionSampled(Lane lane) {
+        return lane.policy() instanceof RejectionSamplingAcceptance && !lane.lengthPolicy().usesConfidence();
+    }
+
     /** A round for every lane, batched: one pass per draft step and precision, one verify pass in all. */
     public static List<Outcome> run(ModelRunner runner, List<Lane> lanes) {
+        if (lanes.stream().allMatch(SpeculativeRound::rejectionSampled)) {
+            return runRejectionSampled(runner, lanes);
+        }
         int n = lanes.size();
         int[] start = new int[n];
         int[] current = new int[n];
@@ -145,7 +160,7 @@ public final class SpeculativeRound {
         GreedyTokens verifiedTokens = greedyVerify ? runner.forwardGreedy(verifyInputs, Precision.W4A16) : null;
         Logits verified = greedyVerify ? null : runner.forward(verifyInputs, Precision.W4A16);
 
-        List<Outcome> outcomes = new ArrayList<>(n);
+        AcceptanceDecision[] decisions = new AcceptanceDecision[n];
         for (int s = 0; s < n; s++) {
             Lane lane = lanes.get(s);
             Proposal proposal;
@@ -163,20 +178,91 @@ public final class SpeculativeRound {
                 proposal = new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.sampler().forRound(drafts[s]));
             }
             AcceptanceDecision decision = lane.policy().decide(proposal, lane.sampler().random());
-            if (decision.accepted() > gamma[s]) {
+            decisions[s] = decision;
+        }
+        return commit(lanes, start, drafts, decisions, t1 - t0, System.nanoTime() - t1);
+    }
+
+    /**
+     * The round of {@link #run} with every lane rejection-sampled on the backend: draft tokens are drawn
+     * where the logits are, each from the distribution the backend keeps, and the verify pass decides
+     * each lane there. The request's random source yields the same variates in the same order as the
+     * policy's path (one per draft, then γ+1), so both give the same tokens for the same logits.
+     */
+    private static List<Outcome> runRejectionSampled(ModelRunner runner, List<Lane> lanes) {
+        int n = lanes.size();
+        int[] start = new int[n];
+        int[] current = new int[n];
+        int[][] drafts = new int[n][];
+        int maxGamma = 0;
+        for (int s = 0; s < n; s++) {
+            Lane lane = lanes.get(s);
+            start[s] = lane.cache().length();
+            current[s] = lane.last();
+            drafts[s] = new int[lane.gamma()];
+            maxGamma = Math.max(maxGamma, lane.gamma());
+        }
+        try (RejectionRound round = runner.newRejectionRound(n, maxGamma)) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < maxGamma; i++) {
+                for (Precision precision : List.of(Precision.W4A8, Precision.W4A4)) {
+                    List<Integer> group = new ArrayList<>();
+                    List<SequenceInput> inputs = new ArrayList<>();
+                    List<TokenDraw> draws = new ArrayList<>();
+                    for (int s = 0; s < n; s++) {
+                        Lane lane = lanes.get(s);
+                        if (lane.gamma() > i && lane.draft().precision() == precision) {
+                            group.add(s);
+                            inputs.add(new SequenceInput(lane.cache(), new int[] {current[s]}, false));
+                            draws.add(lane.sampler().draftDraw(drafts[s], i));
+                        }
+                    }
+                    if (group.isEmpty()) {
+                        continue;
+                    }
+                    int[] tokens = round.draft(inputs, precision, group.stream().mapToInt(Integer::intValue).toArray(), draws);
+                    for (int g = 0; g < group.size(); g++) {
+                        int s = group.get(g);
+                        current[s] = tokens[g];
+                        drafts[s][i] = tokens[g];
+                    }
+                }
+            }
+            long t1 = System.nanoTime();
+            List<SequenceInput> verifyInputs = new ArrayList<>(n);
+            List<List<TokenDraw>> verifyDraws = new ArrayList<>(n);
+            for (int s = 0; s < n; s++) {
+                Lane lane = lanes.get(s);
+                lane.cache().truncate(start[s]);
+                int[] tokens = new int[drafts[s].length + 1];
+                tokens[0] = lane.last();
+                System.arraycopy(drafts[s], 0, tokens, 1, drafts[s].length);
+                verifyInputs.add(new SequenceInput(lane.cache(), tokens, true));
+                double[] uniforms = RejectionSamplingAcceptance.uniforms(drafts[s].length, lane.sampler().random());
+                verifyDraws.add(lane.sampler().verifyDraws(drafts[s], uniforms));
+            }
+            AcceptanceDecision[] decisions = round.verify(verifyInputs, verifyDraws);
+            return commit(lanes, start, drafts, decisions, t1 - t0, System.nanoTime() - t1);
+        }
+    }
+
+    /** Rolls every cache back to what the decisions keep and returns the committed tokens. */
+    private static List<Outcome> commit(List<Lane> lanes, int[] start, int[][] drafts, AcceptanceDecision[] decisions,
+                                        long draftNanos, long verifyNanos) {
+        List<Outcome> outcomes = new ArrayList<>(lanes.size());
+        for (int s = 0; s < lanes.size(); s++) {
+            Lane lane = lanes.get(s);
+            AcceptanceDecision decision = decisions[s];
+            int gamma = drafts[s].length;
+            if (decision.accepted() > gamma) {
                 throw new IllegalStateException("acceptance policy " + lane.policy().name() + " accepted "
-                        + decision.accepted() + " of " + gamma[s] + " draft tokens");
+                        + decision.accepted() + " of " + gamma + " draft tokens");
             }
             lane.cache().truncate(start[s] + 1 + decision.accepted());
             int[] committed = Arrays.copyOf(drafts[s], decision.accepted() + 1);
             committed[decision.accepted()] = decision.nextToken();
-            outcomes.add(new Outcome(committed, gamma[s], decision.accepted(), t1 - t0, 0));
+            outcomes.add(new Outcome(committed, gamma, decision.accepted(), draftNanos, verifyNanos));
         }
-        long t2 = System.nanoTime();
-        List<Outcome> timed = new ArrayList<>(n);
-        for (Outcome o : outcomes) {
-            timed.add(new Outcome(o.tokens(), o.drafted(), o.accepted(), o.draftNanos(), t2 - t1));
-        }
-        return timed;
+        return outcomes;
     }
 }

@@ -5,6 +5,7 @@ import io.qspec.QSpecException;
 import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RejectionRound;
 import io.qspec.backend.RunnerOptions;
 import io.qspec.backend.SequenceInput;
 import io.qspec.cuda.ffm.QSpecKernels;
@@ -62,6 +63,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final WorkBuffers work;
     private final CapturedPasses passes;
     private final DeviceSampler sampler;
+    private final DeviceRejectionSampler rejection;
     private final int ropeStyle;
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
@@ -90,6 +92,8 @@ public final class CudaModelRunner implements ModelRunner {
                             Math.ceilDiv(config.contextLength(), BLOCK_SIZE) * BLOCK_SIZE));
             this.passes = new CapturedPasses(stream.handle(), graphs);
             this.sampler = new DeviceSampler(memory, kernels, config.vocabSize());
+            this.rejection = new DeviceRejectionSampler(memory, kernels, sampler, this::withLogits, this::downloadInts,
+                    config.vocabSize());
             this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
         } catch (RuntimeException | Error e) {
             memory.close();
@@ -202,6 +206,28 @@ public final class CudaModelRunner implements ModelRunner {
         int[] drawn = downloadInts(tokens, draws.size());
         pass.advanceCaches();
         return DeviceSampler.checked(drawn);
+    }
+
+    /**
+     * A speculative round rejection-sampled on the GPU ({@link DeviceRejectionSampler}): the draft and
+     * verify distributions stay in device memory and only token ids come back.
+     */
+    @Override
+    public synchronized RejectionRound newRejectionRound(int lanes, int maxGamma) {
+        requireOpen();
+        return rejection.newRound(lanes, maxGamma);
+    }
+
+    /**
+     * Queues {@code batch}'s pass, hands its logits to {@code use} (which queues kernels that read them and
+     * reads back their results), then advances the caches.
+     */
+    private synchronized <T> T withLogits(List<SequenceInput> batch, Precision precision,
+                                          DeviceRejectionSampler.LogitsReader<T> use) {
+        Pass pass = enqueue(batch, precision);
+        T result = use.read(work.logits, pass.rows(), pass.plan().firstLogitRow());
+        pass.advanceCaches();
+        return result;
     }
 
     /** A queued pass: its plan, its logit rows, and the caches to advance once its results are read. */

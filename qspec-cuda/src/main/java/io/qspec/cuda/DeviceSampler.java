@@ -29,6 +29,7 @@ final class DeviceSampler {
     private DeviceBuffer historyCounts;
     private DeviceBuffer workspace;
     private DeviceBuffer tokens;
+    private DeviceBuffer slots;
     private int drawCapacity;
     private int historyCapacity;
 
@@ -46,7 +47,20 @@ final class DeviceSampler {
      * @throws IllegalArgumentException for a row outside the logits or a history token outside the vocabulary
      */
     DeviceBuffer enqueue(DeviceBuffer logits, int rows, int[] rowOf, List<TokenDraw> draws) {
+        return enqueue(logits, rows, rowOf, draws, null);
+    }
+
+    /**
+     * As {@link #enqueue(DeviceBuffer, int, int[], List)}, keeping draw {@code d}'s distribution in slot
+     * {@code keep.slots()[d]} of {@code keep} ({@code qspec_sample_keep}) when {@code keep} is not null.
+     *
+     * @throws IllegalArgumentException also for a slot outside {@code keep} or named twice
+     */
+    DeviceBuffer enqueue(DeviceBuffer logits, int rows, int[] rowOf, List<TokenDraw> draws, KeptRows keep) {
         int n = draws.size();
+        if (keep != null) {
+            keep.check(n);
+        }
         if (rowOf.length != n) {
             throw new IllegalArgumentException(rowOf.length + " logit rows for " + n + " draws");
         }
@@ -86,13 +100,46 @@ final class DeviceSampler {
                 }
             }
             DeviceMemory.copyToDevice(structs, this.draws, 0);
+            if (keep != null) {
+                MemorySegment slots = arena.allocate(ValueLayout.JAVA_INT, n);
+                MemorySegment.copy(keep.slots(), 0, slots, ValueLayout.JAVA_INT, 0, n);
+                DeviceMemory.copyToDevice(slots, this.slots, 0);
+            }
             if (historyTotal > 0) {
                 DeviceMemory.copyToDevice(tokenIds, historyTokens, 0);
                 DeviceMemory.copyToDevice(counts, historyCounts, 0);
             }
         }
-        kernels.sample(logits, rows, vocab, this.draws, n, historyTokens, historyCounts, workspace, tokens);
+        if (keep == null) {
+            kernels.sample(logits, rows, vocab, this.draws, n, historyTokens, historyCounts, workspace, tokens);
+        } else {
+            kernels.sampleKeep(logits, rows, vocab, this.draws, n, historyTokens, historyCounts, slots, keep.kept(),
+                    keep.totals(), keep.capacity(), tokens);
+        }
         return tokens;
+    }
+
+    /**
+     * Where {@code qspec_sample_keep} keeps distributions: {@code capacity} slots of the vocabulary in
+     * {@code kept}, their totals in {@code totals}, and the slot of each draw of one call.
+     */
+    record KeptRows(DeviceBuffer kept, DeviceBuffer totals, int capacity, int[] slots) {
+        /** The slots must name one distinct slot inside the buffers per draw: the kernel writes there. */
+        void check(int draws) {
+            if (slots.length != draws) {
+                throw new IllegalArgumentException(slots.length + " kept slots for " + draws + " draws");
+            }
+            boolean[] used = new boolean[capacity];
+            for (int slot : slots) {
+                if (slot < 0 || slot >= capacity) {
+                    throw new IllegalArgumentException("kept slot " + slot + " outside [0, " + capacity + ")");
+                }
+                if (used[slot]) {
+                    throw new IllegalArgumentException("kept slot " + slot + " named twice in one call");
+                }
+                used[slot] = true;
+            }
+        }
     }
 
     /**
@@ -140,14 +187,16 @@ final class DeviceSampler {
     private void ensure(int n, int historyEntries) {
         if (n > drawCapacity) {
             int capacity = Math.max(n, 2 * drawCapacity);
-            free(draws, workspace, tokens);
+            free(draws, workspace, tokens, slots);
             draws = null;
             workspace = null;
             tokens = null;
+            slots = null;
             drawCapacity = 0;
             draws = memory.allocate(capacity * qspec_draw.sizeof(), "sampling draws");
             workspace = memory.allocate(QSpecKernels.qspec_sample_workspace_bytes(capacity, vocab), "sampling workspace");
             tokens = memory.allocate((long) capacity * 4, "sampled tokens");
+            slots = memory.allocate((long) capacity * 4, "kept slots");
             drawCapacity = capacity;
         }
         if (historyTokens == null || historyEntries > historyCapacity) {

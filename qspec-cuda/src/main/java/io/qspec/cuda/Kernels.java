@@ -11,6 +11,7 @@ import static io.qspec.cuda.KernelArguments.requireQuantizedOutput;
 
 import io.qspec.cuda.ffm.QSpecKernels;
 import io.qspec.cuda.ffm.qspec_draw;
+import io.qspec.cuda.ffm.qspec_rejection;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -186,5 +187,53 @@ public final class Kernels {
         requireBytes("sampled tokens", out, (long) n * 4);
         CudaCalls.check(QSpecKernels.qspec_sample(logits.pointer(), v, v, draws.pointer(), n, historyTokens.pointer(),
                 historyCounts.pointer(), workspace.pointer(), workspace.bytes(), out.pointer(), stream), "qspec_sample");
+    }
+
+    /**
+     * As {@link #sample}, keeping each draw's distribution: draw {@code d}'s filtered weights go to slot
+     * {@code slots[d]} of {@code kept} ({@code v} floats a slot) and their fixed-point total to
+     * {@code totals[slots[d]]}. The caller has checked that the slots are distinct and below
+     * {@code keptSlots}.
+     */
+    public void sampleKeep(DeviceBuffer logits, int rows, int v, DeviceBuffer draws, int n, DeviceBuffer historyTokens,
+                           DeviceBuffer historyCounts, DeviceBuffer slots, DeviceBuffer kept, DeviceBuffer totals,
+                           int keptSlots, DeviceBuffer out) {
+        requirePositive("draws", n);
+        requireMatrix("logits", logits, rows, v, v, 4);
+        requireBytes("draws", draws, n * qspec_draw.sizeof());
+        requireBytes("kept slots", slots, (long) n * 4);
+        requireMatrix("kept distributions", kept, keptSlots, v, v, 4);
+        requireBytes("kept totals", totals, (long) keptSlots * 8);
+        requireBytes("sampled tokens", out, (long) n * 4);
+        CudaCalls.check(QSpecKernels.qspec_sample_keep(logits.pointer(), v, v, draws.pointer(), n, historyTokens.pointer(),
+                historyCounts.pointer(), slots.pointer(), kept.pointer(), totals.pointer(), out.pointer(), stream),
+                "qspec_sample_keep");
+    }
+
+    /**
+     * Rejection sampling of {@code lanes} rounds over distributions kept by {@link #sampleKeep}
+     * ({@code qspec_rejection_sample}): {@code accepted[l]} drafts kept and {@code next[l]} the recovered
+     * or bonus token, -1 when a distribution of the lane could not be formed. The caller has checked every
+     * offset, slot ({@code < keptSlots}) and token ({@code < v}) the lane structs and arrays name:
+     * {@code draftEntries} entries of draft tokens and slots, {@code verifyEntries} of verify slots and
+     * variates.
+     */
+    public void rejectionSample(DeviceBuffer kept, DeviceBuffer totals, int keptSlots, int v, DeviceBuffer lanes, int n,
+                                DeviceBuffer draftTokens, DeviceBuffer draftSlots, int draftEntries,
+                                DeviceBuffer verifySlots, DeviceBuffer uniforms, int verifyEntries,
+                                DeviceBuffer accepted, DeviceBuffer next) {
+        requirePositive("lanes", n);
+        requireMatrix("kept distributions", kept, keptSlots, v, v, 4);
+        requireBytes("kept totals", totals, (long) keptSlots * 8);
+        requireBytes("lanes", lanes, n * qspec_rejection.sizeof());
+        requireBytes("draft tokens", draftTokens, (long) draftEntries * 4);
+        requireBytes("draft slots", draftSlots, (long) draftEntries * 4);
+        requireBytes("verify slots", verifySlots, (long) verifyEntries * 4);
+        requireBytes("variates", uniforms, (long) verifyEntries * 8);
+        requireBytes("accepted counts", accepted, (long) n * 4);
+        requireBytes("next tokens", next, (long) n * 4);
+        CudaCalls.check(QSpecKernels.qspec_rejection_sample(kept.pointer(), totals.pointer(), v, lanes.pointer(), n,
+                draftTokens.pointer(), draftSlots.pointer(), verifySlots.pointer(), uniforms.pointer(),
+                accepted.pointer(), next.pointer(), stream), "qspec_rejection_sample");
     }
 }

@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 5;
+    public static final int ABI_VERSION = 6;
     /** Returned for an argument combination the kernels do not support. */
     public static final int QSPEC_ERR_UNSUPPORTED = 10001;
     /** {@code rope_style} values. */
@@ -74,6 +74,12 @@ public final class QSpecKernels {
             C_INT, C_INT);
     public static final FunctionDescriptor qspec_sample$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_INT, C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_sample_keep$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
+            C_POINTER);
+    public static final FunctionDescriptor qspec_rejection_sample$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
+            C_POINTER);
 
     private static final class Handles {
         static final NativeLibrary LIB = library();
@@ -96,6 +102,8 @@ public final class QSpecKernels {
         static final MethodHandle qspec_sample_workspace_bytes = LIB.downcall("qspec_sample_workspace_bytes",
                 qspec_sample_workspace_bytes$DESC);
         static final MethodHandle qspec_sample = LIB.downcall("qspec_sample", qspec_sample$DESC);
+        static final MethodHandle qspec_sample_keep = LIB.downcall("qspec_sample_keep", qspec_sample_keep$DESC);
+        static final MethodHandle qspec_rejection_sample = LIB.downcall("qspec_rejection_sample", qspec_rejection_sample$DESC);
     }
 
     /**
@@ -300,6 +308,41 @@ public final class QSpecKernels {
         try {
             return (int) Handles.qspec_sample.invokeExact(logits, ld, v, draws, nDraws, historyTokens, historyCounts,
                     workspace, workspaceBytes, tokensOut, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /**
+     * {@code int qspec_sample_keep(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+     * const int32_t* history_tokens, const int32_t* history_counts, const int32_t* slots, float* kept,
+     * unsigned long long* kept_totals, int32_t* tokens_out, qspec_stream_t stream)}
+     */
+    public static int qspec_sample_keep(MemorySegment logits, int ld, int v, MemorySegment draws, int nDraws,
+                                        MemorySegment historyTokens, MemorySegment historyCounts, MemorySegment slots,
+                                        MemorySegment kept, MemorySegment keptTotals, MemorySegment tokensOut,
+                                        MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_sample_keep.invokeExact(logits, ld, v, draws, nDraws, historyTokens, historyCounts,
+                    slots, kept, keptTotals, tokensOut, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /**
+     * {@code int qspec_rejection_sample(const float* kept, const unsigned long long* kept_totals, int V,
+     * const qspec_rejection* lanes, int n_lanes, const int32_t* draft_tokens, const int32_t* draft_slots,
+     * const int32_t* verify_slots, const double* uniforms, int32_t* accepted_out, int32_t* next_out,
+     * qspec_stream_t stream)}
+     */
+    public static int qspec_rejection_sample(MemorySegment kept, MemorySegment keptTotals, int v, MemorySegment lanes,
+                                             int nLanes, MemorySegment draftTokens, MemorySegment draftSlots,
+                                             MemorySegment verifySlots, MemorySegment uniforms, MemorySegment acceptedOut,
+                                             MemorySegment nextOut, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rejection_sample.invokeExact(kept, keptTotals, v, lanes, nLanes, draftTokens,
+                    draftSlots, verifySlots, uniforms, acceptedOut, nextOut, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }

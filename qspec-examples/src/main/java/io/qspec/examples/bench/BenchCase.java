@@ -5,15 +5,14 @@ import io.qspec.DraftMode;
 import io.qspec.Precision;
 import io.qspec.VerifyMode;
 import io.qspec.accept.AcceptancePolicy;
-import io.qspec.accept.StrictGreedyAcceptance;
 import java.util.Locale;
 
 /** One mode to benchmark, by its CLI name: fp32, w4a16, w4a8, w4a4, qspec-a8, qspec-a4. */
 record BenchCase(String name, DecodingMode mode) {
 
-    static BenchCase parse(String name, int gamma, Double syntheticAlpha) {
+    /** @param policy the acceptance policy of the qspec modes */
+    static BenchCase parse(String name, int gamma, AcceptancePolicy policy) {
         String n = name.trim().toLowerCase(Locale.ROOT);
-        AcceptancePolicy policy = syntheticAlpha == null ? StrictGreedyAcceptance.INSTANCE : new SyntheticAcceptance(syntheticAlpha);
         return switch (n) {
             case "fp32", "w16a16" -> new BenchCase(n, DecodingMode.plain(Precision.FP32));
             case "w4a16" -> new BenchCase(n, DecodingMode.plain(Precision.W4A16));

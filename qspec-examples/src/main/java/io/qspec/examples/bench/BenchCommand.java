@@ -13,6 +13,9 @@ import io.qspec.model.Model;
 import io.qspec.quant.QuantScheme;
 import io.qspec.synthetic.ModelShape;
 import io.qspec.synthetic.SyntheticModels;
+import io.qspec.accept.AcceptancePolicy;
+import io.qspec.accept.RejectionSamplingAcceptance;
+import io.qspec.accept.StrictGreedyAcceptance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -69,6 +72,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--alpha", description = "Synthetic acceptance rate for --synthetic runs (required there: random weights make real acceptance meaningless).")
     Double alpha;
 
+    @Option(names = "--rejection-sampling", description = "QSpec modes decide with lossless rejection sampling"
+            + " (RejectionSamplingAcceptance, real acceptance) instead of synthetic acceptance; on --synthetic random"
+            + " weights this measures the sampling path, not a trained model's acceptance. Use with --temperature.")
+    boolean rejectionSampling;
+
     @Option(names = "--requests", defaultValue = "0", description = "Requests per measurement (default: 2 x batch, at least 4).")
     int requests;
 
@@ -118,9 +126,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         QuantScheme scheme = CliSupport.quantScheme(groupSize);
         boolean synthetic = source.synthetic != null;
-        if (synthetic && alpha == null) {
+        if (synthetic && alpha == null && !rejectionSampling) {
             throw new IllegalArgumentException("--synthetic needs --alpha A (synthetic acceptance rate): on random weights"
-                    + " real acceptance is meaningless, so QSpec runs accept each draft with probability A");
+                    + " real acceptance is meaningless, so QSpec runs accept each draft with probability A (or pass"
+                    + " --rejection-sampling to measure real rejection sampling)");
         }
         List<String> modeNames = modes != null ? modes : defaultModes(synthetic);
         boolean wantsDense = modeNames.stream().anyMatch(m -> m.equals("fp32") || m.equals("w16a16"));
@@ -129,8 +138,12 @@ public final class BenchCommand implements Callable<Integer> {
                 : Model.load(source.model, LoadOptions.defaults().withQuantScheme(scheme).withDenseWeights(wantsDense));
              QSpecEngine engine = engineFor(model)) {
             List<int[]> promptIds = promptIds(model, synthetic);
+            AcceptancePolicy policy = rejectionSampling ? RejectionSamplingAcceptance.INSTANCE
+                    : synthetic ? new SyntheticAcceptance(alpha) : StrictGreedyAcceptance.INSTANCE;
+            String acceptance = rejectionSampling ? "rejection sampling (real, lossless)"
+                    : synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)";
             String title = model.name() + " on " + engine.backendName()
-                    + (synthetic ? " — synthetic acceptance α=" + alpha : "");
+                    + (synthetic || rejectionSampling ? " — " + acceptance : "");
             Map<String, Object> header = new LinkedHashMap<>();
             header.put("model", model.name());
             header.put("backend", engine.backendName());
@@ -139,7 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
             header.put("max_tokens", maxTokens);
             header.put("fixed_length", fixedLength);
             header.put("sampling", sampling.describe());
-            header.put("acceptance", synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)");
+            header.put("acceptance", acceptance);
             header.put("date", Instant.now().toString());
 
             boolean hostMemory = engine.backendName().equals("cpu");
@@ -151,7 +164,7 @@ public final class BenchCommand implements Callable<Integer> {
             warmUp(engine, promptIds);
             List<BenchResult> results = new ArrayList<>();
             for (String name : modeNames) {
-                BenchCase bench = BenchCase.parse(name, gamma, synthetic ? alpha : null);
+                BenchCase bench = BenchCase.parse(name, gamma, policy);
                 for (int batch : batches) {
                     results.add(measure(engine, bench, batch, promptIds));
                 }
@@ -159,7 +172,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (gammaSweep) {
                 for (String name : modeNames) {
                     for (int g = 1; g <= 6; g++) {
-                        BenchCase bench = BenchCase.parse(name, g, synthetic ? alpha : null);
+                        BenchCase bench = BenchCase.parse(name, g, policy);
                         if (bench.speculative() && g != gamma) {
                             results.add(measure(engine, bench, batches[0], promptIds));
                         }
