@@ -153,6 +153,9 @@ typedef struct {
     double uniform;          /* in [0, 1): this draw's random variate */
 } qspec_draw;
 
+/* The largest vocabulary qspec_sample, qspec_sample_keep and qspec_rejection_sample take. */
+#define QSPEC_MAX_SAMPLING_VOCAB (1 << 20)
+
 /* Workspace bytes qspec_sample needs for n_draws draws over a vocabulary of V. */
 size_t qspec_sample_workspace_bytes(int n_draws, int V);
 

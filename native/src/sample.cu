@@ -23,6 +23,10 @@ __device__ __forceinline__ void better(float& v, int& i, float v2, int i2) {
     if (v2 > v || (v2 == v && i2 < i)) { v = v2; i = i2; }
 }
 
+// Masses are below 2^41, so a 64-bit bin holds a whole row; rows are limited to 2^20 elements
+// (the counts and the warp sums below stay far inside their integers).
+constexpr int MAX_VOCAB = QSPEC_MAX_SAMPLING_VOCAB;
+
 struct Shared {
     int counts[BINS];
     unsigned long long masses[BINS];
@@ -34,11 +38,20 @@ struct Shared {
     int drawn;                          // the token the inverse CDF picked (-1: none past the target)
 };
 
-// The largest index range [begin, end) of contiguous elements thread t owns, for index-order scans.
-__device__ __forceinline__ void chunk_of(int V, int& begin, int& end) {
-    const int chunk = (V + THREADS - 1) / THREADS;
-    begin = min(V, (int)threadIdx.x * chunk);
-    end = min(V, begin + chunk);
+// Index-order scans give each warp one contiguous segment [begin, end) of the row (a multiple of 32
+// long), which its lanes walk 32 consecutive elements at a time: coalesced loads, and the order of
+// the elements is warp order, then lane order within a row of 32.
+__device__ __forceinline__ void warp_segment(int V, int& begin, int& end) {
+    const int warps = THREADS / 32;
+    const int seg = (V + 32 * warps - 1) / (32 * warps) * 32;
+    begin = min(V, (int)(threadIdx.x >> 5) * seg);
+    end = min(V, begin + seg);
+}
+
+__device__ __forceinline__ unsigned long long warp_sum_u64(unsigned long long v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
 }
 
 // Exclusive prefix sum over the block in thread order; every thread gets its prefix and the total.
@@ -120,31 +133,38 @@ __device__ uint32_t radix_select(const float* w, int V, unsigned long long targe
             s.masses[b] = 0;
         }
         __syncthreads();
-        // warp-aggregated: one shared atomic per distinct bin of a warp's 32 elements (a 64-bit shared
-        // atomic is a compare-and-swap loop, ruinous when every lane of a warp hits one bin)
+        // warp-aggregated: the lanes that share a bin find each other in one __match_any_sync, sum their
+        // masses, and the lowest of them adds to the bin (a 64-bit shared atomic is a compare-and-swap
+        // loop: one per element cost ~1.9 ms a row). Loads go UNROLL rows ahead, so their latencies overlap.
         const int lane = threadIdx.x & 31;
-        for (int base = 0; base < V; base += THREADS) {
-            const int i = base + threadIdx.x;
-            const float x = i < V ? w[i] : 0.f;
-            const uint32_t bits = __float_as_uint(x);
-            const bool mine = x > 0.f && (bits & mask) == prefix;
-            const int bin = (bits >> shift) & (BINS - 1);
-            unsigned pending = __ballot_sync(0xffffffffu, mine);
-            while (pending) {
-                const int leader = __ffs(pending) - 1;
-                const int b = __shfl_sync(0xffffffffu, bin, leader);
-                const bool peer = mine && bin == b;
-                const unsigned peers = __ballot_sync(0xffffffffu, peer);
-                if (MASS) {
-                    // a mass is below 2^41: split at bit 24, so 32 lanes' parts sum within 32 bits
-                    const unsigned long long m = peer ? fixed_mass(x) : 0ull;
-                    const unsigned lo = __reduce_add_sync(0xffffffffu, (unsigned)(m & 0xffffffu));
-                    const unsigned hi = __reduce_add_sync(0xffffffffu, (unsigned)(m >> 24));
-                    if (lane == leader) atomicAdd(&s.masses[b], ((unsigned long long)hi << 24) + lo);
-                } else if (lane == leader) {
-                    atomicAdd(&s.counts[b], __popc(peers));
+        constexpr int UNROLL = 4;
+        for (int base = 0; base < V; base += UNROLL * THREADS) {
+            float xs[UNROLL];
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                const int i = base + u * THREADS + threadIdx.x;
+                xs[u] = i < V ? w[i] : 0.f;
+            }
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                const float x = xs[u];
+                const uint32_t bits = __float_as_uint(x);
+                const bool mine = x > 0.f && (bits & mask) == prefix;
+                const unsigned active = __ballot_sync(0xffffffffu, mine);
+                if (mine) {
+                    const int bin = (bits >> shift) & (BINS - 1);
+                    const unsigned peers = __match_any_sync(active, bin);
+                    const bool leader = lane == __ffs(peers) - 1;
+                    if (MASS) {
+                        // split at bit 24, so 32 lanes' parts sum within 32 bits
+                        const unsigned long long m = fixed_mass(x);
+                        const unsigned lo = __reduce_add_sync(peers, (unsigned)(m & 0xffffffu));
+                        const unsigned hi = __reduce_add_sync(peers, (unsigned)(m >> 24));
+                        if (leader) atomicAdd(&s.masses[bin], ((unsigned long long)hi << 24) + lo);
+                    } else if (leader) {
+                        atomicAdd(&s.counts[bin], __popc(peers));
+                    }
                 }
-                pending &= ~peers;
             }
         }
         select_bin_from_top<MASS>(target - above, s);
@@ -159,45 +179,65 @@ __device__ uint32_t radix_select(const float* w, int V, unsigned long long targe
 // Keeps every weight above `tau` and the first `ties` weights equal to it (in index order); zeroes the rest.
 __device__ void keep_above(float* w, int V, uint32_t tau, long long ties, Shared& s) {
     int begin, end;
-    chunk_of(V, begin, end);
+    warp_segment(V, begin, end);
+    const int lane = threadIdx.x & 31;
+    auto is_tie = [&](int i) { return i < end && w[i] > 0.f && __float_as_uint(w[i]) == tau; };
     unsigned long long mine = 0;
-    for (int i = begin; i < end; ++i) mine += (__float_as_uint(w[i]) == tau && w[i] > 0.f) ? 1 : 0;
+    for (int base = begin; base < end; base += 32) mine += __popc(__ballot_sync(0xffffffffu, is_tie(base + lane)));
     unsigned long long total;
-    long long rank = (long long)block_exclusive_scan(mine, total, s);
-    for (int i = begin; i < end; ++i) {
-        const float x = w[i];
-        const uint32_t bits = __float_as_uint(x);
-        if (!(x > 0.f)) continue;
-        if (bits == tau) {
-            if (rank >= ties) w[i] = 0.f;
-            ++rank;
-        } else if (bits < tau) {
-            w[i] = 0.f;
+    // lane 0 carries the warp's count into the scan, so `rank` is the ties of the warps before this one
+    long long rank = (long long)block_exclusive_scan(lane == 0 ? mine : 0ull, total, s);
+    rank = __shfl_sync(0xffffffffu, rank, 0);
+    for (int base = begin; base < end; base += 32) {
+        const int i = base + lane;
+        const bool tie = is_tie(i);
+        const unsigned ballot = __ballot_sync(0xffffffffu, tie);
+        if (i < end) {
+            const float x = w[i];
+            if (tie) {
+                if (rank + __popc(ballot & ((1u << lane) - 1u)) >= ties) w[i] = 0.f;
+            } else if (x > 0.f && __float_as_uint(x) < tau) {
+                w[i] = 0.f;
+            }
         }
+        rank += __popc(ballot);
     }
     __syncthreads();
 }
 
 // The first index whose cumulative mass (in index order) exceeds uniform * total, or -1 when none
 // does (uniform * total rounded up to the total); `total` returns the sum. MASS(i) is an element's
-// fixed-point mass; every thread of the block calls this.
+// fixed-point mass; every thread of the block calls this. The sums are of integers, so the answer does
+// not depend on the order of additions; only the warp whose segment holds the target walks it.
 template <class MASS>
 __device__ int inverse_cdf(int V, MASS mass, double uniform, unsigned long long& total, Shared& s) {
     int begin, end;
-    chunk_of(V, begin, end);
+    warp_segment(V, begin, end);
+    const int lane = threadIdx.x & 31;
     unsigned long long mine = 0;
-    for (int i = begin; i < end; ++i) mine += mass(i);
-    unsigned long long cumulative = block_exclusive_scan(mine, total, s);
+    for (int i = begin + lane; i < end; i += 32) mine += mass(i);
+    mine = warp_sum_u64(mine);
+    const unsigned long long before = __shfl_sync(0xffffffffu, block_exclusive_scan(lane == 0 ? mine : 0ull, total, s), 0);
     const unsigned long long target = (unsigned long long)(uniform * (double)total);
     if (threadIdx.x == 0) s.drawn = -1;
     __syncthreads();
-    if (cumulative <= target && target < cumulative + mine) {
-        for (int i = begin; i < end; ++i) {
-            cumulative += mass(i);
-            if (target < cumulative) {
-                s.drawn = i;
+    if (before <= target && target < before + mine) {
+        unsigned long long running = before;
+        for (int base = begin; base < end; base += 32) {
+            const int i = base + lane;
+            const unsigned long long m = i < end ? mass(i) : 0ull;
+            unsigned long long inclusive = m;
+#pragma unroll
+            for (int o = 1; o < 32; o <<= 1) {
+                const unsigned long long n = __shfl_up_sync(0xffffffffu, inclusive, o);
+                if (lane >= o) inclusive += n;
+            }
+            const unsigned hit = __ballot_sync(0xffffffffu, target < running + inclusive);
+            if (hit) {
+                if (lane == __ffs(hit) - 1) s.drawn = i;
                 break;
             }
+            running += __shfl_sync(0xffffffffu, inclusive, 31);
         }
     }
     __syncthreads();
@@ -406,7 +446,9 @@ QSPEC_API int qspec_sample(const float* logits, int ld, int V, const qspec_draw*
                            const int32_t* history_tokens, const int32_t* history_counts, void* workspace,
                            size_t workspace_bytes, int32_t* tokens_out, qspec_stream_t stream) {
     if (n_draws <= 0) return 0;
-    if (V <= 0 || ld < V || workspace_bytes < qspec_sample_workspace_bytes(n_draws, V)) return QSPEC_ERR_UNSUPPORTED;
+    if (V <= 0 || V > MAX_VOCAB || ld < V || workspace_bytes < qspec_sample_workspace_bytes(n_draws, V)) {
+        return QSPEC_ERR_UNSUPPORTED;
+    }
     sample_kernel<<<n_draws, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
         logits, ld, V, draws, history_tokens, history_counts, static_cast<float*>(workspace), nullptr, nullptr,
         tokens_out);
@@ -418,7 +460,7 @@ QSPEC_API int qspec_sample_keep(const float* logits, int ld, int V, const qspec_
                                 float* kept, unsigned long long* kept_totals, int32_t* tokens_out,
                                 qspec_stream_t stream) {
     if (n_draws <= 0) return 0;
-    if (V <= 0 || ld < V || !slots || !kept || !kept_totals) return QSPEC_ERR_UNSUPPORTED;
+    if (V <= 0 || V > MAX_VOCAB || ld < V || !slots || !kept || !kept_totals) return QSPEC_ERR_UNSUPPORTED;
     sample_kernel<<<n_draws, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
         logits, ld, V, draws, history_tokens, history_counts, kept, slots, kept_totals, tokens_out);
     return qspec_launch_status();
@@ -429,7 +471,7 @@ QSPEC_API int qspec_rejection_sample(const float* kept, const unsigned long long
                                      const int32_t* draft_slots, const int32_t* verify_slots, const double* uniforms,
                                      int32_t* accepted_out, int32_t* next_out, qspec_stream_t stream) {
     if (n_lanes <= 0) return 0;
-    if (V <= 0) return QSPEC_ERR_UNSUPPORTED;
+    if (V <= 0 || V > MAX_VOCAB) return QSPEC_ERR_UNSUPPORTED;
     rejection_kernel<<<n_lanes, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
         kept, kept_totals, V, lanes, draft_tokens, draft_slots, verify_slots, uniforms, accepted_out, next_out);
     return qspec_launch_status();

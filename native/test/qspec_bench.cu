@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
            2.0 * R * R * R / t_i / 1e12);
 
     // Sampling (qspec_sample) over Llama-3's vocabulary: random logits in [-8, 8] with a peaked head,
-    // one draw per row; the time of one call for 1 and 32 rows.
+    // one draw per row; the time of one call for 1 and 32 rows. `qspec_bench sampling` stops after it.
+    const bool sampling_only = argc > 1 && std::string(argv[1]) == "sampling";
     {
         const int V = 128256, R = 32;
         std::vector<float> hl((size_t)R * V);
@@ -207,6 +208,7 @@ int main(int argc, char** argv) {
             printf("sampling V=%d %s: %.1f us for 1 row, %.1f us for %d rows\n", V, c.name, t[0] * 1e6, t[1] * 1e6, R);
         }
     }
+    if (sampling_only) return 0;
 
     struct Shape { const char* name; int K, N; };
     const Shape shapes[] = {{"q/o", 4096, 4096}, {"k/v", 4096, 1024}, {"gate/up", 4096, 14336},

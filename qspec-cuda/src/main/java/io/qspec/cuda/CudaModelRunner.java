@@ -192,6 +192,9 @@ public final class CudaModelRunner implements ModelRunner {
      */
     @Override
     public synchronized int[] forwardSampled(List<SequenceInput> batch, Precision precision, List<TokenDraw> draws) {
+        if (!samplesOnDevice()) {
+            return ModelRunner.super.forwardSampled(batch, precision, draws);
+        }
         if (draws.size() != batch.size()) {
             throw new IllegalArgumentException(draws.size() + " draws for a batch of " + batch.size() + " sequences");
         }
@@ -215,7 +218,12 @@ public final class CudaModelRunner implements ModelRunner {
     @Override
     public synchronized RejectionRound newRejectionRound(int lanes, int maxGamma) {
         requireOpen();
-        return rejection.newRound(lanes, maxGamma);
+        return samplesOnDevice() ? rejection.newRound(lanes, maxGamma) : ModelRunner.super.newRejectionRound(lanes, maxGamma);
+    }
+
+    /** Whether the sampling kernels take this vocabulary (else draws and rounds are decided on the host). */
+    private boolean samplesOnDevice() {
+        return config.vocabSize() <= QSpecKernels.MAX_SAMPLING_VOCAB;
     }
 
     /**

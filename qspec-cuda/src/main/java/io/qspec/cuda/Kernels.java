@@ -181,6 +181,7 @@ public final class Kernels {
     public void sample(DeviceBuffer logits, int rows, int v, DeviceBuffer draws, int n, DeviceBuffer historyTokens,
                        DeviceBuffer historyCounts, DeviceBuffer workspace, DeviceBuffer out) {
         requirePositive("draws", n);
+        requireSamplingVocab(v);
         requireMatrix("logits", logits, rows, v, v, 4);
         requireBytes("draws", draws, n * qspec_draw.sizeof());
         requireBytes("sampling workspace", workspace, QSpecKernels.qspec_sample_workspace_bytes(n, v));
@@ -199,6 +200,7 @@ public final class Kernels {
                            DeviceBuffer historyCounts, DeviceBuffer slots, DeviceBuffer kept, DeviceBuffer totals,
                            int keptSlots, DeviceBuffer out) {
         requirePositive("draws", n);
+        requireSamplingVocab(v);
         requireMatrix("logits", logits, rows, v, v, 4);
         requireBytes("draws", draws, n * qspec_draw.sizeof());
         requireBytes("kept slots", slots, (long) n * 4);
@@ -223,6 +225,7 @@ public final class Kernels {
                                 DeviceBuffer verifySlots, DeviceBuffer uniforms, int verifyEntries,
                                 DeviceBuffer accepted, DeviceBuffer next) {
         requirePositive("lanes", n);
+        requireSamplingVocab(v);
         requireMatrix("kept distributions", kept, keptSlots, v, v, 4);
         requireBytes("kept totals", totals, (long) keptSlots * 8);
         requireBytes("lanes", lanes, n * qspec_rejection.sizeof());
@@ -235,5 +238,12 @@ public final class Kernels {
         CudaCalls.check(QSpecKernels.qspec_rejection_sample(kept.pointer(), totals.pointer(), v, lanes.pointer(), n,
                 draftTokens.pointer(), draftSlots.pointer(), verifySlots.pointer(), uniforms.pointer(),
                 accepted.pointer(), next.pointer(), stream), "qspec_rejection_sample");
+    }
+
+    private static void requireSamplingVocab(int v) {
+        if (v <= 0 || v > QSpecKernels.MAX_SAMPLING_VOCAB) {
+            throw new IllegalArgumentException("vocabulary of " + v + " outside the sampling kernels' [1, "
+                    + QSpecKernels.MAX_SAMPLING_VOCAB + "]");
+        }
     }
 }

@@ -23,6 +23,8 @@ public final class QSpecKernels {
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
     public static final int ABI_VERSION = 6;
+    /** {@code QSPEC_MAX_SAMPLING_VOCAB}: the largest vocabulary the sampling kernels take. */
+    public static final int MAX_SAMPLING_VOCAB = 1 << 20;
     /** Returned for an argument combination the kernels do not support. */
     public static final int QSPEC_ERR_UNSUPPORTED = 10001;
     /** {@code rope_style} values. */
