@@ -73,6 +73,9 @@ final class DeviceSampler {
         }
         validate(draws);  // again, though the runner checked before its pass: the kernel writes at these tokens
         ensure(n, (int) historyTotal);
+        if (keep == null) {
+            ensureWorkspace(n);  // kept draws work in their slots
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment structs = qspec_draw.allocateArray(n, arena);
             MemorySegment tokenIds = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, historyTotal));
@@ -184,17 +187,26 @@ final class DeviceSampler {
         return draw.params().hasPenalties() ? draw.history() : TokenCounts.EMPTY;
     }
 
+    /** Scratch rows for {@code n} plain draws (grown like the other buffers, separately: kept draws need none). */
+    private void ensureWorkspace(int n) {
+        long bytes = QSpecKernels.qspec_sample_workspace_bytes(n, vocab);
+        if (workspace == null || workspace.bytes() < bytes) {
+            long grown = Math.max(bytes, workspace == null ? 0 : 2 * workspace.bytes());
+            free(workspace);
+            workspace = null;
+            workspace = memory.allocate(grown, "sampling workspace");
+        }
+    }
+
     private void ensure(int n, int historyEntries) {
         if (n > drawCapacity) {
             int capacity = Math.max(n, 2 * drawCapacity);
-            free(draws, workspace, tokens, slots);
+            free(draws, tokens, slots);
             draws = null;
-            workspace = null;
             tokens = null;
             slots = null;
             drawCapacity = 0;
             draws = memory.allocate(capacity * qspec_draw.sizeof(), "sampling draws");
-            workspace = memory.allocate(QSpecKernels.qspec_sample_workspace_bytes(capacity, vocab), "sampling workspace");
             tokens = memory.allocate((long) capacity * 4, "sampled tokens");
             slots = memory.allocate((long) capacity * 4, "kept slots");
             drawCapacity = capacity;
