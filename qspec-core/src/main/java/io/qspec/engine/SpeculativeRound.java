@@ -147,13 +147,9 @@ public final class SpeculativeRound {
         List<SequenceInput> verifyInputs = new ArrayList<>(n);
         for (int s = 0; s < n; s++) {
             Lane lane = lanes.get(s);
-            lane.cache().truncate(start[s]);
             drafts[s] = Arrays.copyOf(drafts[s], gamma[s]);
             draftLogits[s] = Arrays.copyOf(draftLogits[s], gamma[s]);
-            int[] tokens = new int[gamma[s] + 1];
-            tokens[0] = lane.last();
-            System.arraycopy(drafts[s], 0, tokens, 1, gamma[s]);
-            verifyInputs.add(new SequenceInput(lane.cache(), tokens, true));
+            verifyInputs.add(rewindForVerify(lane, start[s], drafts[s]));
         }
         // only token ids come back when no lane's policy reads logits (greedy QSpec)
         boolean greedyVerify = lanes.stream().allMatch(SpeculativeRound::argmaxOnly);
@@ -233,17 +229,25 @@ public final class SpeculativeRound {
             List<List<TokenDraw>> verifyDraws = new ArrayList<>(n);
             for (int s = 0; s < n; s++) {
                 Lane lane = lanes.get(s);
-                lane.cache().truncate(start[s]);
-                int[] tokens = new int[drafts[s].length + 1];
-                tokens[0] = lane.last();
-                System.arraycopy(drafts[s], 0, tokens, 1, drafts[s].length);
-                verifyInputs.add(new SequenceInput(lane.cache(), tokens, true));
+                verifyInputs.add(rewindForVerify(lane, start[s], drafts[s]));
                 double[] uniforms = RejectionSamplingAcceptance.uniforms(drafts[s].length, lane.sampler().random());
                 verifyDraws.add(lane.sampler().verifyDraws(drafts[s], uniforms));
             }
             AcceptanceDecision[] decisions = round.verify(verifyInputs, verifyDraws);
             return commit(lanes, start, drafts, decisions, t1 - t0, System.nanoTime() - t1);
         }
+    }
+
+    /**
+     * Rolls a lane's cache back to where the round began ({@code start}) and returns its verify input,
+     * {@code [last, drafts]} with logits for every position.
+     */
+    private static SequenceInput rewindForVerify(Lane lane, int start, int[] drafts) {
+        lane.cache().truncate(start);
+        int[] tokens = new int[drafts.length + 1];
+        tokens[0] = lane.last();
+        System.arraycopy(drafts, 0, tokens, 1, drafts.length);
+        return new SequenceInput(lane.cache(), tokens, true);
     }
 
     /** Rolls every cache back to what the decisions keep and returns the committed tokens. */
