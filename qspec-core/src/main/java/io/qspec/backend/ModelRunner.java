@@ -76,9 +76,9 @@ public interface ModelRunner extends AutoCloseable {
 
     /**
      * A speculative round of {@code lanes} sequences, each drafting at most {@code maxGamma} tokens,
-     * decided by lossless rejection sampling where the logits are ({@link RejectionRound}). This default keeps the logits on the host
-     * ({@link #forward}); a backend whose logits live elsewhere (a GPU) overrides it so that only token
-     * ids cross to the host. A runner serves one round at a time.
+     * decided by lossless rejection sampling where the logits are ({@link RejectionRound}). This
+     * default keeps the logits on the host ({@link #forward}); a backend whose logits live elsewhere (a
+     * GPU) overrides it so that only token ids cross to the host. A runner serves one round at a time.
      */
     default RejectionRound newRejectionRound(int lanes, int maxGamma) {
         RejectionRounds.checkShape(lanes, maxGamma);
