@@ -243,24 +243,27 @@ def random_rows(rng, rows, V, ties=False):
 
 
 def run_checks(rng):
-    bad, compared, edges = [], 0, 0
+    bad, counts = [], {'compared': 0, 'edges': 0}
+
+    def check_draw(row, p, hist, u, label):
+        """One draw: the emulated kernel's token against the reference's, unless u lies at a CDF edge."""
+        got, _, _ = kernel_draw(row, p, hist, u)
+        prob = reference_distribution(row, p, hist)
+        want, margin = (int(np.argmax(prob)), 1.0) if p['temperature'] == 0 else reference_pick(prob, u)
+        if margin < 2e-7:
+            counts['edges'] += 1
+        else:
+            counts['compared'] += 1
+            if got != want:
+                bad.append(f"{label} {p} u={u}: kernel {got}, reference {want}")
+
     history = [(t, 1 + j % 3) for j, t in enumerate(sorted(set((np.arange(40) * 7919 + 13) % 1000)))]
     for V in (1000, 32000):
         for ties in (False, True):
             rows = random_rows(rng, 6, V, ties)
             for p in SETTINGS + ([params(top_k=2), params(top_p=0.3)] if ties else []):
-                hist = history if p['repetition'] != 1 else []
                 for r in range(len(rows)):
-                    u = float(rng.uniform())
-                    got, _, _ = kernel_draw(rows[r], p, hist, u)
-                    prob = reference_distribution(rows[r], p, hist)
-                    want, margin = (int(np.argmax(prob)), 1.0) if p['temperature'] == 0 else reference_pick(prob, u)
-                    if margin < 2e-7:
-                        edges += 1
-                        continue
-                    compared += 1
-                    if got != want:
-                        bad.append(f"draw V={V} {p} row {r}: kernel {got}, reference {want}")
+                    check_draw(rows[r], p, history if p['repetition'] != 1 else [], float(rng.uniform()), f"draw V={V} row {r}")
     # a top-k cut inside weights that differ only in their lowest mantissa bits (the fourth radix pass)
     for V in (1000, 32000):
         for r in range(6):
@@ -268,16 +271,8 @@ def run_checks(rng):
             at = rng.choice(V, 10, replace=False)
             row[at[:4]] = 20
             row[at[4:]] = np.float32(15) + np.arange(6, dtype=np.float32) * np.float32(2.0 ** -19)
-            p = params(top_k=6)
             for u in (0.2, 0.7, 0.999):
-                got, _, _ = kernel_draw(row, p, [], u)
-                want, margin = reference_pick(reference_distribution(row, p, []), u)
-                if margin < 2e-7:
-                    edges += 1
-                    continue
-                compared += 1
-                if got != want:
-                    bad.append(f"low-bit cut V={V} row {r} u={u}: kernel {got}, reference {want}")
+                check_draw(row, params(top_k=6), [], u, f"low-bit cut V={V} row {r}")
     # penalties on negative logits: the history's tokens lead before the penalty and trail after it
     for V in (1000, 32000):
         for p in (params(temperature=0, repetition=1.3), params(temperature=0.5, top_k=3, repetition=1.3)):
@@ -285,15 +280,8 @@ def run_checks(rng):
             row[[t for t, _ in history[:3]]] = -2.0  # x 1.3 = -2.6 (a division would give -1.54)
             row[rng.integers(0, V, 3)] = -2.2
             for u in (0.1, 0.5, 0.9):
-                got, _, _ = kernel_draw(row, p, history, u)
-                prob = reference_distribution(row, p, history)
-                want, margin = (int(np.argmax(prob)), 1.0) if p['temperature'] == 0 else reference_pick(prob, u)
-                if margin < 2e-7:
-                    edges += 1
-                    continue
-                compared += 1
-                if got != want:
-                    bad.append(f"penalized draw V={V} {p}: kernel {got}, reference {want}")
+                check_draw(row, p, history, u, f"penalized draw V={V}")
+    compared, edges = counts['compared'], counts['edges']
     # rejection rounds: drafts drawn by the emulated kernel from verify rows plus noise
     for V in (1000, 32000):
         for p in [params(), params(temperature=0.8, top_k=50, top_p=0.95), params(top_p=0.9, min_p=0.05), params(temperature=0)]:
