@@ -22,6 +22,8 @@ public final class SequenceSampler {
     private final boolean plainArgmax;
     private int[] history;
     private int length;
+    /** Counts of the committed history, for the penalties; null until asked for since the last append. */
+    private TokenCounts committedCounts;
 
     public SequenceSampler(SamplingParams params, int[] prompt) {
         this.processor = new LogitsProcessor(params);
@@ -46,6 +48,7 @@ public final class SequenceSampler {
             history = Arrays.copyOf(history, length * 2);
         }
         history[length++] = token;
+        committedCounts = null;
     }
 
     /** The next token after the committed history. */
@@ -65,7 +68,7 @@ public final class SequenceSampler {
         if (plainArgmax) {
             return new TokenDraw(processor.params(), TokenCounts.EMPTY, 0);
         }
-        TokenCounts counts = processor.params().hasPenalties() ? TokenCounts.of(committed()) : TokenCounts.EMPTY;
+        TokenCounts counts = processor.params().hasPenalties() ? committedCounts() : TokenCounts.EMPTY;
         return new TokenDraw(processor.params(), counts, random.nextDouble());
     }
 
@@ -109,9 +112,15 @@ public final class SequenceSampler {
         if (!processor.params().hasPenalties()) {
             return TokenCounts.EMPTY;
         }
-        int[] all = Arrays.copyOf(history, length + i);
-        System.arraycopy(drafts, 0, all, length, i);
-        return TokenCounts.of(all);
+        return committedCounts().plus(drafts, i);
+    }
+
+    /** The committed history counted once per appended token, not once per draw. */
+    private TokenCounts committedCounts() {
+        if (committedCounts == null) {
+            committedCounts = TokenCounts.of(committed());
+        }
+        return committedCounts;
     }
 
     /** The draft's confidence in its most likely token at round position {@code i}. */

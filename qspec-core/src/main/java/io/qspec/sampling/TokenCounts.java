@@ -58,6 +58,32 @@ public final class TokenCounts {
         return counts[i];
     }
 
+    /** These counts with {@code extra[0..length)} added (a round's draft prefix: a handful of tokens). */
+    public TokenCounts plus(int[] extra, int length) {
+        if (length == 0) {
+            return this;
+        }
+        TokenCounts added = of(Arrays.copyOf(extra, length));
+        int[] mergedTokens = new int[tokens.length + added.tokens.length];
+        int[] mergedCounts = new int[mergedTokens.length];
+        int a = 0;
+        int b = 0;
+        int n = 0;
+        while (a < tokens.length || b < added.tokens.length) {
+            if (b == added.tokens.length || a < tokens.length && tokens[a] < added.tokens[b]) {
+                mergedTokens[n] = tokens[a];
+                mergedCounts[n++] = counts[a++];
+            } else if (a == tokens.length || added.tokens[b] < tokens[a]) {
+                mergedTokens[n] = added.tokens[b];
+                mergedCounts[n++] = added.counts[b++];
+            } else {
+                mergedTokens[n] = tokens[a];
+                mergedCounts[n++] = counts[a++] + added.counts[b++];
+            }
+        }
+        return new TokenCounts(Arrays.copyOf(mergedTokens, n), Arrays.copyOf(mergedCounts, n));
+    }
+
     /** Occurrences of {@code token}. */
     public int count(int token) {
         int at = Arrays.binarySearch(tokens, token);

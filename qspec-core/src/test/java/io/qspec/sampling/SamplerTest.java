@@ -84,4 +84,23 @@ class SamplerTest {
                 .hasMessageContaining("[0, 1)");
         assertThatThrownBy(() -> Sampler.sample(p, Double.NaN)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void tokenCountsPlusEqualsCountingTheJoinedHistory() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int trial = 0; trial < 200; trial++) {
+            int[] base = random.ints(random.nextInt(0, 30), 0, 20).toArray();
+            int[] extra = random.ints(random.nextInt(0, 6), 0, 25).toArray();
+            int length = extra.length == 0 ? 0 : random.nextInt(0, extra.length + 1);
+            int[] joined = java.util.Arrays.copyOf(base, base.length + length);
+            System.arraycopy(extra, 0, joined, base.length, length);
+            TokenCounts want = TokenCounts.of(joined);
+            TokenCounts got = TokenCounts.of(base).plus(extra, length);
+            assertThat(got.distinct()).isEqualTo(want.distinct());
+            for (int i = 0; i < want.distinct(); i++) {
+                assertThat(got.token(i)).isEqualTo(want.token(i));
+                assertThat(got.countAt(i)).isEqualTo(want.countAt(i));
+            }
+        }
+    }
 }
