@@ -87,20 +87,14 @@ public final class SpeculativeRound {
             return runRejectionSampled(runner, lanes);
         }
         int n = lanes.size();
-        int[] start = new int[n];
-        int[] current = new int[n];
-        int[][] drafts = new int[n][];
+        int[] start = cacheLengths(lanes);
+        int[] current = lastTokens(lanes);
+        int[][] drafts = emptyDrafts(lanes);
+        int[] gamma = lanes.stream().mapToInt(Lane::gamma).toArray();
+        int maxGamma = Arrays.stream(gamma).max().orElseThrow();
         float[][][] draftLogits = new float[n][][];
-        int[] gamma = new int[n];
-        int maxGamma = 0;
         for (int s = 0; s < n; s++) {
-            Lane lane = lanes.get(s);
-            start[s] = lane.cache().length();
-            current[s] = lane.last();
-            drafts[s] = new int[lane.gamma()];
-            draftLogits[s] = new float[lane.gamma()][];
-            gamma[s] = lane.gamma();
-            maxGamma = Math.max(maxGamma, lane.gamma());
+            draftLogits[s] = new float[gamma[s]][];
         }
 
         long t0 = System.nanoTime();
@@ -187,17 +181,10 @@ public final class SpeculativeRound {
      */
     private static List<Outcome> runRejectionSampled(ModelRunner runner, List<Lane> lanes) {
         int n = lanes.size();
-        int[] start = new int[n];
-        int[] current = new int[n];
-        int[][] drafts = new int[n][];
-        int maxGamma = 0;
-        for (int s = 0; s < n; s++) {
-            Lane lane = lanes.get(s);
-            start[s] = lane.cache().length();
-            current[s] = lane.last();
-            drafts[s] = new int[lane.gamma()];
-            maxGamma = Math.max(maxGamma, lane.gamma());
-        }
+        int[] start = cacheLengths(lanes);
+        int[] current = lastTokens(lanes);
+        int[][] drafts = emptyDrafts(lanes);
+        int maxGamma = lanes.stream().mapToInt(Lane::gamma).max().orElseThrow();
         try (RejectionRound round = runner.newRejectionRound(n, maxGamma)) {
             long t0 = System.nanoTime();
             for (int i = 0; i < maxGamma; i++) {
@@ -236,6 +223,21 @@ public final class SpeculativeRound {
             AcceptanceDecision[] decisions = round.verify(verifyInputs, verifyDraws);
             return commit(lanes, start, drafts, decisions, t1 - t0, System.nanoTime() - t1);
         }
+    }
+
+    /** Where each lane's round begins: its cache length. */
+    private static int[] cacheLengths(List<Lane> lanes) {
+        return lanes.stream().mapToInt(lane -> lane.cache().length()).toArray();
+    }
+
+    /** Each lane's newest committed token, the input of its first draft step. */
+    private static int[] lastTokens(List<Lane> lanes) {
+        return lanes.stream().mapToInt(Lane::last).toArray();
+    }
+
+    /** Room for each lane's γ drafts. */
+    private static int[][] emptyDrafts(List<Lane> lanes) {
+        return lanes.stream().map(lane -> new int[lane.gamma()]).toArray(int[][]::new);
     }
 
     /**
