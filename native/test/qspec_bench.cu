@@ -30,6 +30,25 @@ __global__ void fill_f16(__half* p, size_t n, float lo, float hi, uint32_t seed)
 // Median seconds per call of `call(i)` (i = launch index, for rotating buffers). Calls are captured
 // into a graph (no launch gaps); if capture fails (a library that cannot be captured), the calls are
 // issued directly instead.
+// Reads rows of 2048 bytes (K = 4096 nibbles) with the decode GEMVs' load pattern and nothing else: a
+// block takes 16 rows, warp w steps w, w + 8, ... of 64 bytes, thread (g, t) the 16 bytes at 16t of
+// rows g and g + 8, all of a warp's loads in flight at once. What that pattern alone can stream.
+__global__ void read_gemv_pattern(const uint8_t* __restrict__ w, unsigned* sink) {
+    extern __shared__ unsigned occupancy_limiter[];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const uint8_t* r0 = w + ((size_t)blockIdx.x * 16 + g) * 2048 + 16 * t;
+    uint4 v[4][2];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+        v[k][0] = __ldcs(reinterpret_cast<const uint4*>(r0 + (warp + 8 * k) * 64));
+        v[k][1] = __ldcs(reinterpret_cast<const uint4*>(r0 + 8 * 2048 + (warp + 8 * k) * 64));
+    }
+    unsigned acc = 0;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) acc ^= v[k][0].x ^ v[k][0].w ^ v[k][1].y ^ v[k][1].z;
+    if (acc == 0x9e3779b9u) { occupancy_limiter[0] = acc; *sink = occupancy_limiter[0]; }
+}
+
 // Streams n16 16-byte words once (non-caching loads, four in flight per thread): the HBM read rate,
 // the ceiling of a GEMV that reads its weights once. The XOR keeps the loads; the sink is never written.
 __global__ void read_words(const uint4* __restrict__ p, size_t n16, unsigned* sink) {
@@ -152,6 +171,15 @@ int main(int argc, char** argv) {
     const double hbm = copy_bytes / t_read;
     printf("roofline: HBM read %.0f GB/s (streaming kernel, %d blocks x %d threads; the %%HBM denominator)\n", hbm / 1e9,
            best_blocks, best_threads);
+    // The decode GEMVs' load pattern alone, at free occupancy and at the W4A16 kernel's 3 CTAs per SM.
+    for (size_t smem : {(size_t)0, (size_t)70 * 1024}) {
+        CK(cudaFuncSetAttribute(read_gemv_pattern, cudaFuncAttributeMaxDynamicSharedMemorySize, 70 * 1024));
+        const double t = time_graph(st, [&](int) {
+            read_gemv_pattern<<<(unsigned)(copy_bytes / (16 * 2048)), 256, smem, st>>>(c0.p, sink.p);
+        });
+        printf("pattern: the decode GEMV load pattern alone reads %.0f GB/s (%s)\n", copy_bytes / t / 1e9,
+               smem ? "3 CTAs per SM, as W4A16's kernel" : "free occupancy");
+    }
 
     // Roofline 2: cuBLAS 8192^3 fp16 (fp32 accumulate) and int8 (int32 accumulate) GEMM rates.
     const int R = 8192;
@@ -215,7 +243,17 @@ int main(int argc, char** argv) {
                             {"down", 14336, 4096}, {"lm_head", 4096, 128256}};
     // QSPEC_BENCH_QUICK=1: fewer batch sizes and no cuBLAS column, for comparing kernel variants quickly
     const bool quick = getenv("QSPEC_BENCH_QUICK") != nullptr;
-    const std::vector<int> Ms = quick ? std::vector<int>{1, 4, 16, 64, 256} : std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256};
+    std::vector<int> Ms = quick ? std::vector<int>{1, 4, 16, 64, 256} : std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256};
+    // QSPEC_BENCH_MS=1,2,4: these batch sizes instead (each 1..256)
+    if (const char* v = getenv("QSPEC_BENCH_MS")) {
+        Ms.clear();
+        for (const char* p = v; *p;) {
+            const int m = atoi(p);
+            if (m >= 1 && m <= 256) Ms.push_back(m);
+            while (*p && *p != ',') ++p;
+            if (*p == ',') ++p;
+        }
+    }
     const int group = 128, MAXM = 256;
     const size_t arena = 512ull << 20;  // rotate weight copies over >= 512 MB (L2 is 50 MB)
     Dev<uint8_t> w4(arena + (300ull << 20));

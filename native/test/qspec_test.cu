@@ -992,11 +992,17 @@ int main() {
     test_w4a16_m_invariance(300, 1000, 128);
     test_w4a16_m_invariance(4100, 4096, 128);
     test_w4a16_m_invariance(200, 4000, 96);  // group 96: scales multiplied into the weights; a last step past the padded row
+    // wide N with a partial last row tile, in the specialised loops (group 128, K % 128 == 0) and not
+    for (int M : {1, 3, 8, 16}) test_w4a16(M, 20007, M == 3 ? 1100 : 1024, 128, M == 3 ? 0 : 8);
+    test_w4a16(2, 20007, 1056, 96, 0);
+    test_w4a16_m_invariance(20007, 1024, 128);
     test_w4a16(100, 24, 512, 128, 3);
     for (int bits : {8, 4})
         for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64, 130})
             for (auto& s : shapes) test_w4ax(M, s[0], s[1], s[2], bits);
     test_w4ax(100, 24, 4096, 128, 8);
+    for (int bits : {8, 4})
+        for (int M : {1, 5, 8, 16}) test_w4ax(M, 20007, M == 5 ? 1100 : 1024, 128, bits);  // wide N, specialised loops and not
     test_w4ax(200, 300, 1024, 128, 8);  // tiled: two token tiles, a partial row tile
     test_w4a16(200, 300, 1024, 128, 0);
     for (int M : {1, 5, 16}) test_w4ax(M, 300, 4000, 128, 8);
