@@ -7,13 +7,16 @@
 //    raw codes q (exact in fp16), and each step's fp32 sums are scaled once per output: the thread's
 //    output rows are its own weight rows, so the scale is one load per row per step.
 //  - other groups: the scale is multiplied into the unpacked fp16 weights (HMUL2) before the MMA.
-// Two kernels, one summation order: w4a16_kernel splits K across the 8 warps of a block,
-// w4a16_cluster_kernel (sm_90, M >= 9) across the 8 CTAs of a cluster. Both run step_mma for every
+// Four kernels, one summation order: w4a16_kernel splits K across the 8 warps of a block,
+// w4a16_bulk_kernel (sm_90, one token) does the same with its bytes brought in by bulk copies,
+// w4a16_cluster_kernel (sm_90, M >= 9) splits K across the 8 CTAs of a cluster, and
+// w4a16_tiled_kernel (large M) walks the slices one after another. All run step_mma for every
 // step, take the same steps in each of the 8 K slices and add the slices in slice order, so each
 // output has the same bits whatever M is and whichever kernel ran: a verify pass reproduces
 // one-token decoding exactly, which QSpec's "exactly W4A16 greedy" depends on. (A CUDA-core GEMV for
 // M <= 2 once summed in another order, and QSpec's tokens parted from plain W4A16's at near-ties;
 // docs/KERNELS.md.) The native test checks the bits across M and across the kernel switch.
+#include <string.h>
 #include "w4_tiles.cuh"
 
 namespace {
@@ -200,6 +203,126 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     }
     cp_async_wait<0>();
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
+}
+
+// sm_90 decode (M <= 8, group 128, K % 1024 == 0): w4a16_kernel's sums with the weights and
+// activations brought in by bulk copies (TMA) instead of per-thread loads. A ninth warp copies chunks
+// of 1024 inputs (16 rows x 512 bytes of weights, M token rows x 2 KB of activations) into a ring of
+// RING chunks, each completed on an mbarrier; warp w of the other eight takes step w of every chunk
+// (steps w, w + 8, ...: its slice, as in w4a16_kernel), releases the chunk once its fragments are in
+// registers, and the slices are added in warp order. The same step_mma on the same data in the same
+// order, so the same bits; what changes is that the bytes in flight no longer live in registers.
+namespace bulk {
+constexpr int RING = 4;                 // chunks in flight
+constexpr int CHUNK = WK * KSTEP;        // inputs per chunk
+constexpr int WROW = CHUNK / 2;          // weight bytes of a row per chunk
+constexpr int WPITCH = WROW + 64;        // shared-memory pitch: rows g and g + 1 on different banks
+constexpr int XROW = CHUNK * 2;          // activation bytes of a token per chunk
+constexpr int XPITCH = XROW + 32;
+constexpr int THREADS = (WK + 1) * 32;  // eight consumer warps and the copying warp
+constexpr int BARRIERS = 128;           // bytes before the ring: full[RING], empty[RING]
+inline size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (16 * WPITCH + M * XPITCH); }
+}  // namespace bulk
+
+__global__ void __launch_bounds__(bulk::THREADS, 3)
+    w4a16_bulk_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
+                      float* __restrict__ y, int ldy, int M, int N, int K, bool accumulate) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
+    using namespace bulk;
+    extern __shared__ __align__(128) uint8_t bsm[];
+    __shared__ float red[WK * 4 * 32];
+    uint64_t* full = reinterpret_cast<uint64_t*>(bsm);
+    uint64_t* empty = full + RING;
+    uint8_t* wst = bsm + BARRIERS;                  // [RING][16][WPITCH]
+    uint8_t* xst = wst + RING * 16 * WPITCH;      // [RING][M][XPITCH]
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int groups = K / KSTEP, row_bytes = K / 2, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
+    if (threadIdx.x == 0) {
+        for (int st = 0; st < RING; ++st) {
+            mbar_init(&full[st], 1);
+            mbar_init(&empty[st], WK);
+        }
+        fence_barrier_init();
+    }
+    __syncthreads();
+    float acc[1][1][4] = {{{0.f, 0.f, 0.f, 0.f}}};
+    if (warp == WK) {  // the copying warp: chunk c into ring entry c % RING once the warps are done with c - RING
+        for (int c = 0; c < nchunks; ++c) {
+            const int st = c % RING;
+            if (c >= RING) mbar_wait(&empty[st], (c / RING - 1) & 1);
+            if (lane == 0) mbar_arrive_expect_tx(&full[st], 16 * WROW + M * XROW);
+            __syncwarp();
+            if (lane < 16) {
+                const int n = min(n_base + lane, N - 1);  // rows past N: a copy of the last row, never stored
+                bulk_copy_g2s(wst + (st * 16 + lane) * WPITCH, wp + (long)n * row_bytes + (long)c * WROW, WROW, &full[st]);
+            } else if (lane - 16 < M) {
+                const int m = lane - 16;
+                bulk_copy_g2s(xst + (st * M + m) * XPITCH, x + (long)m * ldx + (long)c * CHUNK, XROW, &full[st]);
+            }
+        }
+    } else {
+        const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;      // step warp + 8c's group: c * 8
+        const half* s1 = ws + (long)min(n_base + 8 + g, N - 1) * groups + warp;
+        float snext[2] = {__half2float(s0[0]), __half2float(s1[0])};
+        const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
+        for (int c = 0; c < nchunks; ++c) {
+            const int st = c % RING;
+            const float scur[1][2] = {{snext[0], snext[1]}};
+            if (c + 1 < nchunks) {  // the next chunk's scales, a chunk ahead
+                snext[0] = __half2float(s0[(c + 1) * WK]);
+                snext[1] = __half2float(s1[(c + 1) * WK]);
+            }
+            mbar_wait(&full[st], (c / RING) & 1);
+            const uint8_t* wt = wst + st * 16 * WPITCH + warp * (KSTEP / 2) + 16 * t;
+            uint4 wcur[1][2];
+            wcur[0][0] = *reinterpret_cast<const uint4*>(wt + g * WPITCH);
+            wcur[0][1] = *reinterpret_cast<const uint4*>(wt + (8 + g) * WPITCH);
+            const uint8_t* xr = xst + (st * M + xm) * XPITCH + (warp * KSTEP + 32 * t) * 2;
+            uint4 xv[4];
+#pragma unroll
+            for (int j = 0; j < 4; ++j) xv[j] = *reinterpret_cast<const uint4*>(xr + 16 * j);
+            __syncwarp();
+            if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
+            step_mma<1, 1, true>(wcur, scur, [&](int, int j) { return xv[j]; }, acc);
+        }
+    }
+    if (warp < WK) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) red[(warp * 4 + c) * 32 + lane] = acc[0][0][c];
+    }
+    __syncthreads();
+    if (threadIdx.x < 128) {  // slices in warp order: 0 + P0 + ... + P7, as reduce_store adds them
+        const int e = threadIdx.x, ln = e & 31, c = e >> 5;
+        float sum = 0.f;
+#pragma unroll
+        for (int w = 0; w < WK; ++w) sum += red[w * 128 + e];
+        const int n = n_base + (ln >> 2) + (c >= 2 ? 8 : 0), m = 2 * (ln & 3) + (c & 1);
+        if (m < M && n < N) w4::store_output(y + (long)m * ldy + n, sum, accumulate);
+    }
+#endif
+}
+
+// Whether W4A16 takes the bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, aligned activation rows,
+// and (measured on the H200, docs/KERNELS.md) only where it was faster: one token and N >= 4096 (at
+// M = 2..8 the activation ring costs occupancy, and N = 1024 is too few CTAs to cover the first
+// chunk's latency). QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= 8 and N (tests).
+bool use_bulk_gemv(int M, int N, int K, int group, bool vec) {
+    static const int mode = [] {
+        const char* v = getenv("QSPEC_BULK_GEMV");
+        if (v == nullptr) return 1;
+        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
+    }();
+    if (mode == 0 || group != KSTEP || K % bulk::CHUNK != 0 || !vec || M > 8 || device_major() < 9) return false;
+    return mode == 2 || (M == 1 && N >= 4096);
+}
+
+int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
+                bool accumulate, cudaStream_t st) {
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel, bulk::smem_bytes(8), smem_allowed)) return e;
+    w4a16_bulk_kernel<<<dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st>>>(x, ldx, wp, ws, y, ldy, M, N,
+                                                                                            K, accumulate);
+    return qspec_launch_status();
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -450,6 +573,7 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
                                 : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
         if (e != w4::CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
+    if (use_bulk_gemv(M, N, K, group, vec)) return launch_bulk(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
