@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
-"""CPU emulation (numpy) of the five INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel and
-w4a16_tiled_kernel (src/w4a16_gemm.cu), w4ax_kernel and w4ax_tiled_kernel (src/w4ax_gemm.cu), with the
-swap-AB tiling of src/w4_tiles.cuh (weights = the MMA's A operand, 16 rows per m16 tile; tokens = its B
-operand, 8 per n8 tile) and the dispatch of qspec_w4a16_gemm / qspec_w4ax_gemm. Mirrored: the index math
-and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the padded row), the rings
-in shared memory (slot rotation; the per-warp activation layout of the warp-split kernels, the shared
-tiles of the cluster and tiled kernels with their x_unit / row layouts, the tiled kernels' weight tiles;
-unwritten words read as NaN), the bit tricks (magic-number int4->fp16, byte-wise int4->int8,
-__byte_perm, pack_s4), the PTX fragment layouts of mma.sync m16n8k16 f16, m16n8k32 s8 and m16n8k64 s4,
-the fp16 and fp32 rounding points, and every summation order (warp steps, MMAs, folds, the warp-ordered
-block reduction, the slice-ordered cluster reduction through distributed shared memory, the tiled W4A16
-kernel's walk of the steps in slice order with each slice summed apart and added to a total at its end,
-the tiled draft's steps in K order).
+"""CPU emulation (numpy) of the six INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel,
+w4a16_tiled_kernel and w4a16_bulk_kernel (src/w4a16_gemm.cu), w4ax_kernel and w4ax_tiled_kernel
+(src/w4ax_gemm.cu), with the swap-AB tiling of src/w4_tiles.cuh (weights = the MMA's A operand, 16 rows per
+m16 tile; tokens = its B operand, 8 per n8 tile) and the dispatch of qspec_w4a16_gemm / qspec_w4ax_gemm.
+Mirrored: the index math and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the
+padded row), the rings in shared memory (slot rotation; the per-warp activation layout of the warp-split
+kernels, the shared tiles of the cluster and tiled kernels with their x_unit / row layouts, the tiled
+kernels' weight tiles, the bulk kernel's ring of chunks at its row pitches; unwritten words read as NaN),
+the bit tricks (magic-number int4->fp16, byte-wise int4->int8, __byte_perm, pack_s4), the PTX fragment
+layouts of mma.sync m16n8k16 f16, m16n8k32 s8 and m16n8k64 s4, the fp16 and fp32 rounding points, and every
+summation order (warp steps, MMAs, folds, the warp-ordered block reduction, the slice-ordered cluster
+reduction through distributed shared memory, the tiled W4A16 kernel's walk of the steps in slice order with
+each slice summed apart and added to a total at its end, the tiled draft's steps in K order).
 Checks: outputs against float64 references; w4a16's bitwise M-invariance, and bit identity of the
-cluster and tiled kernels with the warp-split kernel (so the dispatch, which switches kernels at M = 9 on
-sm_90 and at M = 64, is M-invariant too); and that planted bugs fail.
+cluster, tiled and bulk kernels with the warp-split kernel (so the dispatch, which switches kernels at
+M = 2 and M = 9 on sm_90 and at M = 64, is M-invariant too); and that planted bugs fail.
 Run: python3 native/test/emulate_gemm.py  (exit code 1 on a mismatch)."""
 import sys
 import time
@@ -409,6 +409,54 @@ def w4a16_cluster(x, pw, ws, N, K, group, MT=None):
     return y, count
 
 
+# w4a16_bulk_kernel's ring (bulk namespace of w4a16_gemm.cu): chunks of WK steps, RING of them in shared
+# memory; per chunk 16 weight rows of WROW bytes at pitch WPITCH, then M token rows of XROWB bytes at XPITCH
+RING, CHUNK = 4, WK * KSTEP
+WROW, XROWB = CHUNK // 2, CHUNK * 2
+WPITCH, XPITCH, BARRIERS = WROW + 64, XROWB + 32, 128
+
+
+def w4a16_bulk(x, pw, ws, N, K, group):
+    """w4a16_bulk_kernel (sm_90; M <= 8, group 128, K % 1024 == 0): per CTA 16 rows; the copying warp puts
+    chunk c (16 weight rows clamped to N - 1, token rows m < M) into ring entry c % RING; consumer warp w
+    takes step WK c + w of chunk c (fragments read from the ring at the kernel's offsets, token rows >= M
+    reading row M - 1, its scales from the rows' step group) through step_mma, and the warps are reduced as
+    reduce_store does. The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
+    M = x.shape[0]
+    assert M <= 8 and group == KSTEP and K % CHUNK == 0
+    xw = np.ascontiguousarray(x).view(U32)  # (M, K / 2): half pairs
+    nchunks, groups = K // CHUNK, K // KSTEP
+    words = (BARRIERS + RING * (16 * WPITCH + M * XPITCH)) // 4
+    wst, xst = BARRIERS, BARRIERS + RING * 16 * WPITCH  # byte offsets in the CTA's shared memory
+    xm = np.minimum(G, M - 1)
+    y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
+    for by in range(ceil_div(N, 16)):
+        n_base = by * 16
+        smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
+        acc = np.zeros((WK, 1, 1, 32, 4), F32)
+        srows = [np.minimum(n_base + 8 * h + G, N - 1) for h in (0, 1)]
+        for c in range(nchunks):
+            st = c % RING
+            for lane in range(16):  # the copying warp: weight rows, then token rows
+                n = min(n_base + lane, N - 1)
+                o = (wst + (st * 16 + lane) * WPITCH) // 4
+                smem[o:o + WROW // 4] = pw[n, c * WROW // 4:(c + 1) * WROW // 4]
+            for m in range(M):
+                o = (xst + (st * M + m) * XPITCH) // 4
+                smem[o:o + XROWB // 4] = xw[m, c * CHUNK // 2:(c + 1) * CHUNK // 2]
+            for warp in range(WK):
+                wt = wst + st * 16 * WPITCH + warp * (KSTEP // 2) + 16 * T
+                pitch = WROW if BUG == "bulk_pitch" else WPITCH
+                w = [[[smem[(wt + (8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]]
+                gi = c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp
+                sc = [[ws[srows[h], gi].astype(F32) for h in (0, 1)]]
+                xr = xst + (st * M + xm) * XPITCH + (warp * KSTEP + 32 * T) * 2
+                xv = [np.stack([smem[(xr + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
+                a16_step_mma(w, sc, lambda mt, j: xv[j], acc[warp], True)
+        reduce_store(Tile(0, by, 1, 1), acc, y, count, M, N)
+    return y, count
+
+
 # ---- the CTA-tiled kernels (large M; w4_tiles.cuh) ----
 
 BN, TSTAGES = 128, 3  # weight rows of a CTA tile; steps in the shared-memory ring of both tiled kernels
@@ -551,20 +599,31 @@ def use_tiled(M, N, bm, tiled_min_m=None):
     return M >= TILED_MIN_M and 2 * ceil_div(M, bm) * ceil_div(N, BN) >= SMS
 
 
-def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None):
+def use_bulk(M, N, K, group, vec, bulk_all=False):
+    """use_bulk_gemv on sm_90: group 128, K % 1024 == 0, vec, M <= 8; by default one token and N >= 4096,
+    every such M and N with QSPEC_BULK_GEMV=all (bulk_all)."""
+    if group != KSTEP or K % CHUNK or not vec or M > 8:
+        return False
+    return bulk_all or (M == 1 and N >= 4096)
+
+
+def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bulk_all=False):
     """qspec_w4a16_gemm's choice of kernel: the tiled kernel (use_tiled, 64-token tiles) where x rows are
     16-byte units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on sm_90 the cluster kernel
-    from M = CLUSTER_MIN_M; else the warp-split kernel (each with its tile shape by M)."""
+    from M = CLUSTER_MIN_M, or the bulk-copy kernel where use_bulk says; else the warp-split kernel (each
+    with its tile shape by M)."""
     if vec and K % 8 == 0 and use_tiled(M, N, 64, tiled_min_m):
         return "tiled"
     if sm90 and M >= CLUSTER_MIN_M:
         return "cluster"
+    if sm90 and use_bulk(M, N, K, group, vec, bulk_all):
+        return "bulk"
     return "warp-split"
 
 
 def qspec_w4a16_gemm(x, pw, ws, N, K, group, **route):
-    kernels = {"tiled": w4a16_tiled, "cluster": w4a16_cluster, "warp-split": w4a16}
-    return kernels[w4a16_route(x.shape[0], N, K, **route)](x, pw, ws, N, K, group)
+    kernels = {"tiled": w4a16_tiled, "cluster": w4a16_cluster, "warp-split": w4a16, "bulk": w4a16_bulk}
+    return kernels[w4a16_route(x.shape[0], N, K, group=group, **route)](x, pw, ws, N, K, group)
 
 
 # ---- w4ax_gemm.cu ----
@@ -940,6 +999,38 @@ def tiled_bit_identity(N, K, group, ms=TILED_BIT_MS):
                 if not same(out[routes[M]][M], out[routes[top]][top], M)]
     return bad
 
+# The bulk-copy kernel's cases (group 128, K % 1024 == 0): N = 40 (a partial row tile), 2 chunks; N = 20,
+# 5 chunks (the ring of 4 turns over)
+BULK = [(40, 2048), (20, 5120)]
+BULK_MS = [1, 3, 8]
+
+
+def run_bulk_cases():
+    """w4a16_bulk against the float64 reference and bit for bit against the warp-split kernel on the same
+    tokens (the kernels share step_mma, the slices and their order); the dispatch rule on Llama-3-8B
+    shapes. One line per run."""
+    fails = 0
+    for N, K in BULK:
+        q, pw, ws = make_weights(N, K, KSTEP)
+        for M in BULK_MS:
+            x = rng.uniform(-2, 2, (M, K)).astype(F16)
+            out, warp = w4a16_bulk(x, pw, ws, N, K, KSTEP), w4a16(x, pw, ws, N, K, KSTEP)
+            e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
+            same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
+            fails += not (e < TOL and same)
+            print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} err {e:.1e}, "
+                  f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
+    want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
+            (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): False, (1, 4096, 4000, KSTEP): False,
+            (1, 4096, 4096, 64): False}
+    bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
+           if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
+    bad += ["pre-sm_90 M=1 N=4096"] * (w4a16_route(1, 4096, 4096) == "bulk")
+    fails += bool(bad)
+    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (one token, N >= 4096, sm_90) {' '.join(bad)}")
+    return fails
+
+
 # (N, K, group), every N a multiple of neither 16 nor CROWS and K ragged: FOLD with group = KSTEP, 9 steps
 # (slice 0 takes 2); FOLD with group 256, 3 row blocks of the cluster kernel, 4 steps (slices 4-7 idle);
 # HMUL, 9 steps; HMUL with Kp % 128 != 0 (the last step's tail past Kp) and N < CROWS.
@@ -972,6 +1063,8 @@ MUTATIONS = [
     ("tiled_x_unit", "tiled", (16, 256, 128, 5)),      # activation tile staged with x_unit's arguments swapped
     ("tiled_x_rows", "tiled", (16, 256, 128, 5)),      # tokens >= M neither clamped nor zero-filled: x overrun
     ("ax_tiled_ring_slot", "ax_tiled", (16, 512, 128, 5)),  # step s + 2 staged into the slot step s reads
+    ("bulk_pitch", "bulk", (20, 2048, 128, 1)),        # weight rows read at the copy's row length, not its pitch
+    ("bulk_scale_step", "bulk", (20, 2048, 128, 1)),   # chunk c's scales taken from group c + nchunks * warp
 ]
 
 
@@ -985,10 +1078,10 @@ def mutation_check():
             check = lambda: bool(bit_identity(N, K, group, [3, 9, 17]))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
-        elif kernel in ("w4a16", "cluster", "tiled"):
+        elif kernel in ("w4a16", "cluster", "tiled", "bulk"):
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             ref = ref_w4a16(x, q, ws, K, group)
-            run = {"w4a16": w4a16, "cluster": w4a16_cluster, "tiled": w4a16_tiled}[kernel]
+            run = {"w4a16": w4a16, "cluster": w4a16_cluster, "tiled": w4a16_tiled, "bulk": w4a16_bulk}[kernel]
             check = lambda: not error(run(x, pw, ws, N, K, group), *ref) < TOL
         else:
             xq, xs = quantized_x(M, K, Kp, groups, 4)
@@ -1012,6 +1105,7 @@ def main():
     fails = run_cases()
     fails += check_tiled_rule()
     fails += run_tiled_cases()
+    fails += run_bulk_cases()
     for N, K, group in INVARIANCE:
         bad = bit_identity(N, K, group)
         fails += bool(bad)
