@@ -10,6 +10,9 @@
 #   bench ARGS...   ./qspec bench ARGS (QSPEC_JFR=1: with a Flight Recorder profile, $OUT/bench/rec.jfr) (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
 # QSPEC_STAGE=DIR runs from another staged tree (e.g. a copy with a branch's library and jars laid over).
 # Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
+# The device tool brings back at most 8 files of $OUT: end a call that writes more with
+#   tar czf "$OUT/all.tgz" -C "$OUT" --exclude all.tgz .
+# (a top-level file comes back before the folders' files).
 set -o pipefail
 g=${QSPEC_STAGE:-$(pwd)/.device/gpu}
 # the kernel benchmark's sources: a staged branch's own (scripts/device/stage-branch.sh), else this checkout's
