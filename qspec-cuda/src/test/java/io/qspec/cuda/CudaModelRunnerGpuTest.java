@@ -2,10 +2,8 @@ package io.qspec.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qspec.Precision;
-import io.qspec.backend.Backend;
 import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
@@ -62,10 +60,8 @@ class CudaModelRunnerGpuTest {
 
     @BeforeAll
     static void requireGpu() {
-        backend = new CudaBackend();
-        Backend.Availability availability = backend.availability();
-        assumeTrue(availability.available(), () -> "CUDA backend unavailable: " + availability.reason());
-        System.out.println("GPU: " + availability.reason());
+        backend = GpuTests.usableBackend();
+        System.out.println("GPU: " + backend.availability().reason());
         halfSplitModel = RandomModels.build(HALF_SPLIT, 64, 1);
         interleavedModel = RandomModels.build(INTERLEAVED, 32, 2);
         denseModel = RandomModels.buildWithDenseWeights(HALF_SPLIT, 64, 3);

@@ -2,12 +2,10 @@ package io.qspec.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qspec.Precision;
 import io.qspec.accept.AcceptanceDecision;
 import io.qspec.accept.RejectionSamplingAcceptance;
-import io.qspec.backend.Backend;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.RejectionRound;
@@ -47,9 +45,7 @@ class RejectionRoundGpuTest {
 
     @BeforeAll
     static void requireGpu() {
-        backend = new CudaBackend();
-        Backend.Availability availability = backend.availability();
-        assumeTrue(availability.available(), () -> "CUDA backend unavailable: " + availability.reason());
+        backend = GpuTests.usableBackend();
         model = RandomModels.build(CONFIG, 64, 11);
     }
 

@@ -9,7 +9,6 @@ import io.qspec.GenerationRequest;
 import io.qspec.GenerationResult;
 import io.qspec.Precision;
 import io.qspec.QSpecEngine;
-import io.qspec.backend.Backend;
 import io.qspec.backend.Logits;
 import io.qspec.backend.ModelRunner;
 import io.qspec.backend.SequenceInput;
@@ -59,8 +58,7 @@ class SharedModelsGpuTest {
         Path dir = Path.of(System.getProperty("qspec.models.dir", "../shared/models")).toAbsolutePath().normalize();
         Path p = dir.resolve(relative);
         assumeTrue(Files.exists(p), () -> "test model not found at " + p + " (set -Dqspec.models.dir)");
-        Backend.Availability availability = new CudaBackend().availability();
-        assumeTrue(availability.available(), () -> "CUDA backend unavailable: " + availability.reason());
+        GpuTests.usableBackend();
         return p;
     }
 
