@@ -190,9 +190,6 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, unsigned parity) {
         "r"(parity)
         : "memory");
 }
-// Programmatic dependent launch (sm_90): waits until the kernels this grid depends on have completed
-// and their memory is visible (at once when it was launched without the attribute).
-__device__ __forceinline__ void grid_dependency_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
 // bytes (a multiple of 16, both addresses 16-byte aligned) from global to shared, counted on bar
 __device__ __forceinline__ void bulk_copy_g2s(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
     asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
@@ -201,6 +198,14 @@ __device__ __forceinline__ void bulk_copy_g2s(void* dst, const void* src, unsign
                  : "memory");
 }
 #endif
+
+// Programmatic dependent launch (sm_90): waits until the kernels this grid depends on have completed
+// and their memory is visible (at once when it was launched without the attribute, and before sm_90).
+__device__ __forceinline__ void grid_dependency_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
 
 // Programmatic dependent launch (sm_90): lets a kernel launched after this one with the attribute
 // (launch_dependent) start before this one ends; it waits (grid_dependency_wait) before it reads what
@@ -267,14 +272,16 @@ inline int sm_count() {
 }
 
 // Launches a kernel that calls grid_dependency_wait() before it reads anything an earlier kernel of the
-// stream writes (and writes nothing before): with programmatic dependent launch (sm_90), so that its
-// CTAs start (barriers, first scales) while the kernel before drains. QSPEC_PDL=0 launches it plainly.
+// stream writes (and writes nothing before): on sm_90 with programmatic dependent launch, so that its
+// CTAs start (barriers, first scales) while the kernel before drains. QSPEC_PDL=0 launches every GEMM
+// plainly, QSPEC_PDL=bulk only the bulk-copy kernels (bulk = true) with the attribute.
 template <class... Params, class... Args>
-inline int launch_dependent(void (*kernel)(Params...), dim3 grid, int threads, size_t smem, cudaStream_t st,
+inline int launch_dependent(void (*kernel)(Params...), dim3 grid, int threads, size_t smem, cudaStream_t st, bool bulk,
                             Args... args) {
-    static const bool pdl = [] {
+    static const int mode = [] {  // 0: off, 1: bulk-copy kernels, 2: every decode GEMM
         const char* v = getenv("QSPEC_PDL");
-        return v == nullptr || atoi(v) != 0;
+        if (v == nullptr) return 2;
+        return strcmp(v, "bulk") == 0 ? 1 : atoi(v) != 0 ? 2 : 0;
     }();
     cudaLaunchAttribute attr[1];
     attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -285,7 +292,7 @@ inline int launch_dependent(void (*kernel)(Params...), dim3 grid, int threads, s
     cfg.dynamicSmemBytes = smem;
     cfg.stream = st;
     cfg.attrs = attr;
-    cfg.numAttrs = pdl ? 1 : 0;
+    cfg.numAttrs = (mode == 2 || (mode == 1 && bulk)) && device_major() >= 9 ? 1 : 0;
     return (int)cudaLaunchKernelEx(&cfg, kernel, args...);
 }
 

@@ -128,6 +128,7 @@ template <int MT, int NT, bool FOLD>
 __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     w4a16_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
                  float* __restrict__ y, int ldy, int M, int N, int K, int group, bool vec, bool accumulate) {
+    grid_dependency_wait();  // x and y (accumulate) may be the kernel before's output
     __shared__ float red[WK * MT * NT * 4 * 32];
     extern __shared__ uint4 xsm_all[];
     const w4::Tile tl(NT, MT);
@@ -322,8 +323,8 @@ int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float
                 bool accumulate, cudaStream_t st) {
     static unsigned long long smem_allowed;
     if (const int e = allow_dynamic_smem(w4a16_bulk_kernel, bulk::smem_bytes(8), smem_allowed)) return e;
-    return launch_dependent(w4a16_bulk_kernel, dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st, x, ldx,
-                            wp, ws, y, ldy, M, N, K, accumulate);
+    return launch_dependent(w4a16_bulk_kernel, dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st, true, x,
+                            ldx, wp, ws, y, ldy, M, N, K, accumulate);
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -544,8 +545,8 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     static unsigned long long smem_allowed[2];  // devices opted in, per kernel variant
     if (const int e = allow_dynamic_smem(kernel, smem + sizeof(float) * WK * MT * NT * 4 * 32, smem_allowed[fold]))
         return e;
-    kernel<<<grid, WK * 32, smem, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
-    return qspec_launch_status();
+    return launch_dependent(kernel, grid, WK * 32, smem, st, false, x, ldx, wp, ws, y, ldy, M, N, K, group, vec,
+                            accumulate);
 }
 
 }  // namespace
