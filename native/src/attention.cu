@@ -147,6 +147,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     half* __restrict__ out) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float qs[MAX_HD];
     __shared__ SplitScratch sh;
     const int t = blockIdx.x, h = blockIdx.y;
@@ -189,6 +190,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
 __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32_t* __restrict__ token_pos, int heads,
                                                                    int hd, int S, const float* __restrict__ ws,
                                                                    half* __restrict__ out) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int t = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
     if (d >= hd) return;
     const float* src = ws + ((long)t * heads + h) * S * (hd + 2);

@@ -199,6 +199,24 @@ __device__ __forceinline__ void bulk_copy_g2s(void* dst, const void* src, unsign
 }
 #endif
 
+// Programmatic dependent launch (sm_90): waits until the kernels this grid depends on have completed
+// and their memory is visible (at once when it was launched without the attribute, and before sm_90).
+__device__ __forceinline__ void grid_dependency_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+// Programmatic dependent launch (sm_90): lets a kernel launched after this one with the attribute
+// (launch_dependent) start before this one ends; it waits (grid_dependency_wait) before it reads what
+// this kernel writes. Called at the start of the kernels that precede the decode GEMMs, whose weight
+// fetches can then overlap them. A no-op where there is no such kernel and before sm_90.
+__device__ __forceinline__ void allow_dependent_launch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
 // Lets `kernel` use `bytes` of dynamic shared memory (opt-in above 48 KB), once per device: the
 // attribute is per device, and setting it on every launch would cost host time on each GEMM call.
 template <class Kernel>
@@ -251,6 +269,31 @@ inline int sm_count() {
         sms_of[dev] = sms;
     }
     return sms_of[dev];
+}
+
+// Launches a kernel that calls grid_dependency_wait() before it reads anything an earlier kernel of the
+// stream writes (and writes nothing before): on sm_90 with programmatic dependent launch, so that its
+// CTAs start (barriers, first scales) while the kernel before drains. QSPEC_PDL=0 launches every GEMM
+// plainly, QSPEC_PDL=bulk only the bulk-copy kernels (bulk = true) with the attribute.
+template <class... Params, class... Args>
+inline int launch_dependent(void (*kernel)(Params...), dim3 grid, int threads, size_t smem, cudaStream_t st, bool bulk,
+                            Args... args) {
+    static const int mode = [] {  // 0: off, 1: bulk-copy kernels, 2: every decode GEMM
+        const char* v = getenv("QSPEC_PDL");
+        if (v == nullptr) return 2;
+        return strcmp(v, "bulk") == 0 ? 1 : atoi(v) != 0 ? 2 : 0;
+    }();
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = dim3(threads);
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = st;
+    cfg.attrs = attr;
+    cfg.numAttrs = (mode == 2 || (mode == 1 && bulk)) && device_major() >= 9 ? 1 : 0;
+    return (int)cudaLaunchKernelEx(&cfg, kernel, args...);
 }
 
 // Smallest M at which sm_90 GEMMs split K across the CTAs of a thread-block cluster instead of the

@@ -20,6 +20,7 @@ __global__ void embedding_kernel(const int32_t* __restrict__ tokens, const half*
 
 __global__ void swiglu_kernel(const float* __restrict__ gate, const float* __restrict__ up, int ld,
                               half* __restrict__ out, int H, long n) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
         const long at = (i / H) * ld + i % H;  // gate and up rows are ld apart (the fused gate|up GEMM output)
         out[i] = swiglu_f16(gate[at], up[at]);

@@ -5,6 +5,7 @@ namespace {
 
 __global__ void rmsnorm_kernel(const float* __restrict__ x, const float* __restrict__ w, half* __restrict__ y,
                                int D, float eps) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float red[32];
     const float* row = x + (long)blockIdx.x * D;
     float ss = 0.f;
@@ -20,6 +21,7 @@ __global__ void rmsnorm_kernel(const float* __restrict__ x, const float* __restr
 constexpr int RMAX = 4;
 __global__ void __launch_bounds__(1024) rmsnorm_reg_kernel(const float* __restrict__ x, const float* __restrict__ w,
                                                           half* __restrict__ y, int D, float eps) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float red[32];
     const int n4 = D / 4;
     float4 v[RMAX], g[RMAX];

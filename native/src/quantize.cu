@@ -23,6 +23,7 @@ __device__ __forceinline__ void quantize_group(F v, int group, float qmax, int8_
 
 __global__ void quantize_kernel(const half* __restrict__ x, int ldx, int M, int K, int group, float qmax,
                                 int8_t* __restrict__ xq, float* __restrict__ xs) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int groups = (K + group - 1) / group, Kp = groups * group;
     const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (item >= M * groups) return;
@@ -36,6 +37,7 @@ __global__ void quantize_kernel(const half* __restrict__ x, int ldx, int M, int 
 __global__ void rmsnorm_quantize_kernel(const float* __restrict__ x, const float* __restrict__ w, int D,
                                         int group, float qmax, float eps, int8_t* __restrict__ xq,
                                         float* __restrict__ xs) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float red[32];
     const int m = blockIdx.x, groups = (D + group - 1) / group, Kp = groups * group;
     const float* row = x + (long)m * D;
@@ -58,6 +60,7 @@ __global__ void __launch_bounds__(1024) rmsnorm_quantize_reg_kernel(const float*
                                                                    const float* __restrict__ w, int D, int group,
                                                                    float qmax, float eps, int8_t* __restrict__ xq,
                                                                    float* __restrict__ xs) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float red[32];
     const int m = blockIdx.x, groups = D / group, n4 = D / 4, lanes = group / 4;
     float4 v[RMAX], g[RMAX];
@@ -91,6 +94,7 @@ __global__ void __launch_bounds__(1024) rmsnorm_quantize_reg_kernel(const float*
 // group, the same values as qspec_swiglu_f16 followed by qspec_quantize_activations.
 __global__ void swiglu_quantize_kernel(const float* __restrict__ gate, const float* __restrict__ up, int ld, int M,
                                        int H, int group, float qmax, int8_t* __restrict__ xq, float* __restrict__ xs) {
+    allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int groups = (H + group - 1) / group, Hp = groups * group;
     const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (item >= M * groups) return;

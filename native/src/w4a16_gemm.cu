@@ -128,6 +128,7 @@ template <int MT, int NT, bool FOLD>
 __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     w4a16_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
                  float* __restrict__ y, int ldy, int M, int N, int K, int group, bool vec, bool accumulate) {
+    grid_dependency_wait();  // x and y (accumulate) may be the kernel before's output
     __shared__ float red[WK * MT * NT * 4 * 32];
     extern __shared__ uint4 xsm_all[];
     const w4::Tile tl(NT, MT);
@@ -247,6 +248,7 @@ __global__ void __launch_bounds__(bulk::THREADS, 3)
     __syncthreads();
     float acc[1][1][4] = {{{0.f, 0.f, 0.f, 0.f}}};
     if (warp == WK) {  // the copying warp: chunk c into ring entry c % RING once the warps are done with c - RING
+        grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
         for (int c = 0; c < nchunks; ++c) {
             const int st = c % RING;
             if (c >= RING) mbar_wait(&empty[st], (c / RING - 1) & 1);
@@ -264,6 +266,7 @@ __global__ void __launch_bounds__(bulk::THREADS, 3)
         const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;      // step warp + 8c's group: c * 8
         const half* s1 = ws + (long)min(n_base + 8 + g, N - 1) * groups + warp;
         float snext[2] = {__half2float(s0[0]), __half2float(s1[0])};
+        grid_dependency_wait();  // y (accumulate) may be the kernel before's output
         const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
         for (int c = 0; c < nchunks; ++c) {
             const int st = c % RING;
@@ -320,9 +323,8 @@ int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float
                 bool accumulate, cudaStream_t st) {
     static unsigned long long smem_allowed;
     if (const int e = allow_dynamic_smem(w4a16_bulk_kernel, bulk::smem_bytes(8), smem_allowed)) return e;
-    w4a16_bulk_kernel<<<dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st>>>(x, ldx, wp, ws, y, ldy, M, N,
-                                                                                            K, accumulate);
-    return qspec_launch_status();
+    return launch_dependent(w4a16_bulk_kernel, dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st, true, x,
+                            ldx, wp, ws, y, ldy, M, N, K, accumulate);
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -543,8 +545,8 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     static unsigned long long smem_allowed[2];  // devices opted in, per kernel variant
     if (const int e = allow_dynamic_smem(kernel, smem + sizeof(float) * WK * MT * NT * 4 * 32, smem_allowed[fold]))
         return e;
-    kernel<<<grid, WK * 32, smem, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
-    return qspec_launch_status();
+    return launch_dependent(kernel, grid, WK * 32, smem, st, false, x, ldx, wp, ws, y, ldy, M, N, K, group, vec,
+                            accumulate);
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
                                                                      const half* __restrict__ ws,
                                                                      float* __restrict__ y, int ldy, int M,
                                                                      int N, int K, int group, bool accumulate) {
+    grid_dependency_wait();  // the activations, their scales and y (accumulate) may be the kernel before's output
     __shared__ float red[WK * MT * NT * 4 * 32];
     extern __shared__ uint2 xsm_all[];
     const w4::Tile tl(NT, MT);
@@ -362,8 +363,7 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
     static unsigned long long smem_allowed[3];  // devices opted in, per kernel variant
     if (const int e = allow_dynamic_smem(kernel, smem + sizeof(float) * WK * MT * NT * 4 * 32, smem_allowed[variant]))
         return e;
-    kernel<<<grid, WK * 32, smem, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
-    return qspec_launch_status();
+    return launch_dependent(kernel, grid, WK * 32, smem, st, false, xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
 }
 
 }  // namespace
