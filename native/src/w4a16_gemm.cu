@@ -346,8 +346,8 @@ struct ClusterSmem {
 // unit 4j + t, so the 8 lanes of a 16-byte shared-memory phase hit distinct banks.
 [[maybe_unused]] __device__ __forceinline__ int x_unit(int t, int j) { return 4 * j + t; }
 
-template <int MT, bool FOLD>
-__global__ void __launch_bounds__(WK * 32, MT <= 2 ? 2 : 1)
+template <int MT, bool FOLD, int MINB = (MT <= 2 ? 2 : 1)>
+__global__ void __launch_bounds__(WK * 32, MINB)
     w4a16_cluster_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp,
                          const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K, int group,
                          bool vec, bool accumulate) {
@@ -423,6 +423,12 @@ int launch_cluster(const half* x, int ldx, const uint8_t* wp, const half* ws, fl
                    int group, bool accumulate, cudaStream_t st) {
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
     const dim3 grid(ceil_div(M, MT * 8), ceil_div(N, CROWS), WK);
+    // MT = 8 fits two CTAs per SM only under a 128-register cap (one wave instead of two for 256
+    // CTAs); QSPEC_CLUSTER_MINB=1 keeps the uncapped build
+    if (MT == 8 && cluster_min_blocks() == 2)
+        return w4::launch_cluster_kernel(group % KSTEP == 0 ? w4a16_cluster_kernel<MT, true, 2>
+                                                            : w4a16_cluster_kernel<MT, false, 2>,
+                                         grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
     return w4::launch_cluster_kernel(group % KSTEP == 0 ? w4a16_cluster_kernel<MT, true> : w4a16_cluster_kernel<MT, false>,
                                      grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
 }
@@ -442,8 +448,8 @@ constexpr int XUNITS = BM * XROW;  // activation tile: x_unit layout, XROW per t
 constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
 }  // namespace tiled
 
-template <bool FOLD>
-__global__ void __launch_bounds__(WK * 32, 2)
+template <bool FOLD, int MINB>
+__global__ void __launch_bounds__(WK * 32, MINB)
     w4a16_tiled_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
                        float* __restrict__ y, int ldy, int M, int N, int K, int group, bool accumulate) {
     using namespace tiled;
@@ -521,15 +527,23 @@ __global__ void __launch_bounds__(WK * 32, 2)
     tw.store(total, y, ldy, M, N, accumulate);
 }
 
+template <int MINB>
 int launch_tiled(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                  int group, bool accumulate, cudaStream_t st) {
     const bool fold = group % KSTEP == 0;
-    auto kernel = fold ? w4a16_tiled_kernel<true> : w4a16_tiled_kernel<false>;
+    auto kernel = fold ? w4a16_tiled_kernel<true, MINB> : w4a16_tiled_kernel<false, MINB>;
     static unsigned long long smem_allowed[2];  // devices opted in, per kernel variant
     if (const int e = allow_dynamic_smem(kernel, tiled::smem_bytes, smem_allowed[fold])) return e;
     const dim3 grid(ceil_div(M, tiled::BM), ceil_div(N, w4::BN));
     kernel<<<grid, WK * 32, tiled::smem_bytes, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate);
     return qspec_launch_status();
+}
+
+int launch_tiled(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
+                 int group, bool accumulate, cudaStream_t st) {
+    const long ctas = (long)ceil_div(M, tiled::BM) * ceil_div(N, w4::BN);
+    return tiled_min_blocks(ctas) == 1 ? launch_tiled<1>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate, st)
+                                       : launch_tiled<2>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate, st);
 }
 
 template <int MT, int NT>

@@ -231,7 +231,8 @@ constexpr int XUNITS = BM * XROW;
 constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
 }  // namespace tiled
 
-__global__ void __launch_bounds__(WK * 32, 2)
+template <int MINB>
+__global__ void __launch_bounds__(WK * 32, MINB)
     w4ax_tiled_kernel(const int8_t* __restrict__ xq, const float* __restrict__ xs, const uint8_t* __restrict__ wp,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K, int group,
                       bool accumulate) {
@@ -327,13 +328,21 @@ __global__ void __launch_bounds__(WK * 32, 2)
     tw.store(acc, y, ldy, M, N, accumulate);
 }
 
+template <int MINB>
 int launch_tiled(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
                  int K, int group, bool accumulate, cudaStream_t st) {
     static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4ax_tiled_kernel, tiled::smem_bytes, smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(w4ax_tiled_kernel<MINB>, tiled::smem_bytes, smem_allowed)) return e;
     const dim3 grid(ceil_div(M, tiled::BM), ceil_div(N, w4::BN));
-    w4ax_tiled_kernel<<<grid, WK * 32, tiled::smem_bytes, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
+    w4ax_tiled_kernel<MINB><<<grid, WK * 32, tiled::smem_bytes, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
     return qspec_launch_status();
+}
+
+int launch_tiled(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
+                 int K, int group, bool accumulate, cudaStream_t st) {
+    const long ctas = (long)ceil_div(M, tiled::BM) * ceil_div(N, w4::BN);
+    return tiled_min_blocks(ctas) == 1 ? launch_tiled<1>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate, st)
+                                       : launch_tiled<2>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate, st);
 }
 
 // Whether A4 takes the s4 MMA. QSPEC_S4=1: on devices with INT4 tensor cores (compute capability
