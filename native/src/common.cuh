@@ -319,3 +319,35 @@ inline bool use_tiled_gemm(int M, int N, int bm) {
     if (forced_min_m >= 0) return M >= forced_min_m;
     return M >= 64 && 2L * ceil_div(M, bm) * ceil_div(N, 128) >= sm_count();
 }
+
+// CTAs per SM the W4A16 cluster kernel at 33-64 tokens is compiled for: 2 (128 registers) unless
+// QSPEC_CLUSTER_MINB=1. Either keeps the bits.
+inline int cluster_min_blocks() {
+    static const int forced = [] {
+        const char* v = getenv("QSPEC_CLUSTER_MINB");
+        return v == nullptr ? 0 : atoi(v);
+    }();
+    return forced == 1 ? 1 : 2;
+}
+
+// CTAs per SM the tiled kernels are compiled for (their register cap): a grid of at most one CTA per
+// SM gets the one-CTA build (up to 255 registers: no spills, room to overlap steps), a larger grid
+// the two-CTA build (128 registers). QSPEC_TILED_MINB=1|2 forces one. Either keeps the bits.
+inline int tiled_min_blocks(long ctas) {
+    static const int forced = [] {
+        const char* v = getenv("QSPEC_TILED_MINB");
+        return v == nullptr ? 0 : atoi(v);
+    }();
+    if (forced == 1 || forced == 2) return forced;
+    return ctas <= sm_count() ? 1 : 2;
+}
+
+// Ring depth of the one-CTA-per-SM tiled build: 3 steps, or 4 with QSPEC_TILED_STAGES=4 (the one-CTA
+// build has the shared memory for it). Either keeps the bits.
+inline int tiled_stages() {
+    static const int stages = [] {
+        const char* v = getenv("QSPEC_TILED_STAGES");
+        return v != nullptr && atoi(v) == 4 ? 4 : 3;
+    }();
+    return stages;
+}
