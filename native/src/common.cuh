@@ -341,13 +341,3 @@ inline int tiled_min_blocks(long ctas) {
     if (forced == 1 || forced == 2) return forced;
     return ctas <= sm_count() ? 1 : 2;
 }
-
-// Ring depth of the one-CTA-per-SM tiled build: 3 steps, or 4 with QSPEC_TILED_STAGES=4 (the one-CTA
-// build has the shared memory for it). Either keeps the bits.
-inline int tiled_stages() {
-    static const int stages = [] {
-        const char* v = getenv("QSPEC_TILED_STAGES");
-        return v != nullptr && atoi(v) == 4 ? 4 : 3;
-    }();
-    return stages;
-}

@@ -66,9 +66,9 @@ __device__ __forceinline__ void reduce_store(const Tile& tl, const float (&acc)[
 
 // The tiled kernels (large M) give each CTA a tile of BN = 128 weight rows and some tokens over the
 // whole K, and stage each 128-input step of weights and activations once in shared memory (a cp.async
-// ring of 3 or 4 steps) for all its warps. The weight tile of a step: row r's 64 bytes as 4 units of
+// ring of TSTAGES steps) for all its warps. The weight tile of a step: row r's 64 bytes as 4 units of
 // 16 bytes (unit u = inputs 32u .. 32u+31, the 16 bytes thread t = u reads in the warp-split kernels).
-constexpr int BN = 128, WUNITS = BN * 4;
+constexpr int BN = 128, TSTAGES = 3, WUNITS = BN * 4;
 
 // Copies step s's weight tile (rows n0 .. n0+127, clamped into [0, N)) into wsm; units past the
 // padded row hold q = 0 (nibbles 8), as load_step gives.

@@ -447,17 +447,17 @@ constexpr int MT = 4, NT = 2;
 using Warp = w4::TiledWarp<4, NT, MT>;  // 4 warps along the rows: 128 x 64 tiles
 constexpr int BM = Warp::BM;
 constexpr int XUNITS = BM * XROW;  // activation tile: x_unit layout, XROW per token
-constexpr size_t smem_bytes(int stages) { return (size_t)stages * (w4::WUNITS + XUNITS) * sizeof(uint4); }
+constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
 }  // namespace tiled
 
-template <bool FOLD, int MINB, int STG>
+template <bool FOLD, int MINB>
 __global__ void __launch_bounds__(WK * 32, MINB)
     w4a16_tiled_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
                        float* __restrict__ y, int ldy, int M, int N, int K, int group, bool accumulate) {
     using namespace tiled;
     extern __shared__ uint4 tsm[];
-    uint4* const wsm = tsm;                   // [STG][WUNITS]
-    uint4* const xsm = tsm + STG * w4::WUNITS;  // [STG][XUNITS]
+    uint4* const wsm = tsm;                               // [TSTAGES][WUNITS]
+    uint4* const xsm = tsm + w4::TSTAGES * w4::WUNITS;    // [TSTAGES][XUNITS]
     const Warp tw;
     const int g = tw.g, t = tw.t, n0 = tw.n0, m0 = tw.m0, wr = tw.wr, wm = tw.wm;
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
@@ -483,17 +483,12 @@ __global__ void __launch_bounds__(WK * 32, MINB)
     zero_fragments(total);
     zero_fragments(sl);
 
-    // the ring holds STG steps: STG - 1 in flight while one is computed; sa = the next step to stage
-    int s = 0, sa = 0;
-#pragma unroll
-    for (int i = 0; i < STG - 1; ++i) {
-        if (sa >= 0) {
-            stage(i, sa);
-            sa = w4::next_step_in_slice_order(sa, nsteps);
-        }
-        cp_async_commit();
-    }
-    for (int slot = 0; s >= 0; slot = slot == STG - 1 ? 0 : slot + 1) {
+    int s = 0, s1 = w4::next_step_in_slice_order(0, nsteps), s2 = s1 < 0 ? -1 : w4::next_step_in_slice_order(s1, nsteps);
+    stage(0, s);
+    cp_async_commit();
+    if (s1 >= 0) stage(1, s1);
+    cp_async_commit();
+    for (int slot = 0; s >= 0; slot = slot == w4::TSTAGES - 1 ? 0 : slot + 1) {
         // this thread's rows' scales for step s (as load_step takes them)
         float scur[NT][2];
         const int kt = s * KSTEP + 32 * t, gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
@@ -501,12 +496,9 @@ __global__ void __launch_bounds__(WK * 32, MINB)
         for (int i = 0; i < NT; ++i)
 #pragma unroll
             for (int h = 0; h < 2; ++h) scur[i][h] = kt < Kp ? __half2float(srow[i][h][gi]) : 0.f;
-        cp_async_wait<STG - 2>();
+        cp_async_wait<1>();
         __syncthreads();  // step s's tiles are complete, and every warp is done with the slot refilled next
-        if (sa >= 0) {
-            stage(slot == 0 ? STG - 1 : slot - 1, sa);
-            sa = w4::next_step_in_slice_order(sa, nsteps);
-        }
+        if (s2 >= 0) stage(slot == 0 ? 2 : slot - 1, s2);
         cp_async_commit();
         const uint4* wt = wsm + slot * w4::WUNITS;
         const uint4* xt = xsm + slot * XUNITS;
@@ -517,7 +509,7 @@ __global__ void __launch_bounds__(WK * 32, MINB)
             for (int h = 0; h < 2; ++h) wcur[i][h] = wt[(wr + 16 * i + 8 * h + g) * 4 + t];
         step_mma<MT, NT, FOLD>(wcur, scur, [&](int mt, int j) { return xt[(wm + 8 * mt + g) * XROW + x_unit(t, j)]; },
                                sl);
-        const int next = w4::next_step_in_slice_order(s, nsteps);
+        const int next = s1;
         if (next < 0 || next % WK != s % WK) {  // slice s % WK is complete: total += its sums, in slice order
 #pragma unroll
             for (int a = 0; a < MT; ++a)
@@ -529,30 +521,31 @@ __global__ void __launch_bounds__(WK * 32, MINB)
                         sl[a][b][c] = 0.f;
                     }
         }
-        s = next;
+        s = s1;
+        s1 = s2;
+        s2 = s2 < 0 ? -1 : w4::next_step_in_slice_order(s2, nsteps);
     }
     cp_async_wait<0>();
     tw.store(total, y, ldy, M, N, accumulate);
 }
 
-template <int MINB, int STG>
+template <int MINB>
 int launch_tiled(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                  int group, bool accumulate, cudaStream_t st) {
     const bool fold = group % KSTEP == 0;
-    auto kernel = fold ? w4a16_tiled_kernel<true, MINB, STG> : w4a16_tiled_kernel<false, MINB, STG>;
+    auto kernel = fold ? w4a16_tiled_kernel<true, MINB> : w4a16_tiled_kernel<false, MINB>;
     static unsigned long long smem_allowed[2];  // devices opted in, per kernel variant
-    if (const int e = allow_dynamic_smem(kernel, tiled::smem_bytes(STG), smem_allowed[fold])) return e;
+    if (const int e = allow_dynamic_smem(kernel, tiled::smem_bytes, smem_allowed[fold])) return e;
     const dim3 grid(ceil_div(M, tiled::BM), ceil_div(N, w4::BN));
-    kernel<<<grid, WK * 32, tiled::smem_bytes(STG), st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate);
+    kernel<<<grid, WK * 32, tiled::smem_bytes, st>>>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate);
     return qspec_launch_status();
 }
 
 int launch_tiled(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                  int group, bool accumulate, cudaStream_t st) {
     const long ctas = (long)ceil_div(M, tiled::BM) * ceil_div(N, w4::BN);
-    if (tiled_min_blocks(ctas) == 2) return launch_tiled<2, 3>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate, st);
-    return tiled_stages() == 4 ? launch_tiled<1, 4>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate, st)
-                               : launch_tiled<1, 3>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate, st);
+    return tiled_min_blocks(ctas) == 1 ? launch_tiled<1>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate, st)
+                                       : launch_tiled<2>(x, ldx, wp, ws, y, ldy, M, N, K, group, accumulate, st);
 }
 
 template <int MT, int NT>

@@ -229,18 +229,18 @@ using Warp = w4::TiledWarp<4, NT, MT>;  // 4 warps along the rows: 128 x 64 tile
 constexpr int BM = Warp::BM;
 constexpr int XROW = 9;  // 16-byte units per token row: 8 used
 constexpr int XUNITS = BM * XROW;
-constexpr size_t smem_bytes(int stages) { return (size_t)stages * (w4::WUNITS + XUNITS) * sizeof(uint4); }
+constexpr size_t smem_bytes = (size_t)w4::TSTAGES * (w4::WUNITS + XUNITS) * sizeof(uint4);
 }  // namespace tiled
 
-template <int MINB, int STG>
+template <int MINB>
 __global__ void __launch_bounds__(WK * 32, MINB)
     w4ax_tiled_kernel(const int8_t* __restrict__ xq, const float* __restrict__ xs, const uint8_t* __restrict__ wp,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K, int group,
                       bool accumulate) {
     using namespace tiled;
     extern __shared__ uint4 tsm[];
-    uint4* const wsm = tsm;                   // [STG][WUNITS]
-    uint4* const xsm = tsm + STG * w4::WUNITS;  // [STG][XUNITS]
+    uint4* const wsm = tsm;                             // [TSTAGES][WUNITS]
+    uint4* const xsm = tsm + w4::TSTAGES * w4::WUNITS;  // [TSTAGES][XUNITS]
     const Warp tw;
     const int g = tw.g, t = tw.t, n0 = tw.n0, m0 = tw.m0, wr = tw.wr, wm = tw.wm;
     const int groups = (K + group - 1) / group, Kp = groups * group, row_bytes = Kp / 2;
@@ -268,12 +268,11 @@ __global__ void __launch_bounds__(WK * 32, MINB)
     float acc[MT][NT][4];
     zero_fragments(acc);
 
-#pragma unroll
-    for (int i = 0; i < STG - 1; ++i) {  // STG - 1 steps in flight while one is computed
-        if (i < nsteps) stage(i, i);
-        cp_async_commit();
-    }
-    for (int s = 0, slot = 0; s < nsteps; ++s, slot = slot == STG - 1 ? 0 : slot + 1) {
+    stage(0, 0);
+    cp_async_commit();
+    if (nsteps > 1) stage(1, 1);
+    cp_async_commit();
+    for (int s = 0, slot = 0; s < nsteps; ++s, slot = slot == w4::TSTAGES - 1 ? 0 : slot + 1) {
         const int gi = group == KSTEP ? s : s * KSTEP / group;
         float wsc[NT][2], xsc[MT][2];
 #pragma unroll
@@ -284,9 +283,9 @@ __global__ void __launch_bounds__(WK * 32, MINB)
         for (int a = 0; a < MT; ++a)
 #pragma unroll
             for (int c = 0; c < 2; ++c) xsc[a][c] = __ldg(xsrow[a][c] + gi);
-        cp_async_wait<STG - 2>();
+        cp_async_wait<1>();
         __syncthreads();  // step s's tiles are complete, and every warp is done with the slot refilled next
-        if (s + STG - 1 < nsteps) stage(slot == 0 ? STG - 1 : slot - 1, s + STG - 1);
+        if (s + 2 < nsteps) stage(slot == 0 ? 2 : slot - 1, s + 2);
         cp_async_commit();
         const uint4* wt = wsm + slot * w4::WUNITS;
         const uint4* xt = xsm + slot * XUNITS;
@@ -330,23 +329,21 @@ __global__ void __launch_bounds__(WK * 32, MINB)
     tw.store(acc, y, ldy, M, N, accumulate);
 }
 
-template <int MINB, int STG>
+template <int MINB>
 int launch_tiled(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
                  int K, int group, bool accumulate, cudaStream_t st) {
     static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4ax_tiled_kernel<MINB, STG>, tiled::smem_bytes(STG), smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(w4ax_tiled_kernel<MINB>, tiled::smem_bytes, smem_allowed)) return e;
     const dim3 grid(ceil_div(M, tiled::BM), ceil_div(N, w4::BN));
-    w4ax_tiled_kernel<MINB, STG><<<grid, WK * 32, tiled::smem_bytes(STG), st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group,
-                                                                                accumulate);
+    w4ax_tiled_kernel<MINB><<<grid, WK * 32, tiled::smem_bytes, st>>>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
     return qspec_launch_status();
 }
 
 int launch_tiled(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
                  int K, int group, bool accumulate, cudaStream_t st) {
     const long ctas = (long)ceil_div(M, tiled::BM) * ceil_div(N, w4::BN);
-    if (tiled_min_blocks(ctas) == 2) return launch_tiled<2, 3>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate, st);
-    return tiled_stages() == 4 ? launch_tiled<1, 4>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate, st)
-                               : launch_tiled<1, 3>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate, st);
+    return tiled_min_blocks(ctas) == 1 ? launch_tiled<1>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate, st)
+                                       : launch_tiled<2>(xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate, st);
 }
 
 // Whether A4 takes the s4 MMA. QSPEC_S4=1: on devices with INT4 tensor cores (compute capability
