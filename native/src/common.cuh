@@ -272,15 +272,17 @@ inline int sm_count() {
 }
 
 // Launches a kernel that calls grid_dependency_wait() before it reads anything an earlier kernel of the
-// stream writes (and writes nothing before): on sm_90 with programmatic dependent launch, so that its
-// CTAs start (barriers, first scales) while the kernel before drains. QSPEC_PDL=0 launches every GEMM
-// plainly, QSPEC_PDL=bulk only the bulk-copy kernels (bulk = true) with the attribute.
+// stream writes (and writes nothing before). With QSPEC_PDL=1 (every decode GEMM) or QSPEC_PDL=bulk
+// (the bulk-copy GEMM only) it launches on sm_90 with programmatic dependent launch, so that its CTAs
+// start while the kernel before drains. Off by default: it saves 0.25-0.35 us per GEMM that follows a
+// GEMM, but decode at batch 8 got 6-7 % slower with it (probably GEMM CTAs that wait early holding
+// SM slots the norms and attention before them need; docs/KERNELS.md).
 template <class... Params, class... Args>
 inline int launch_dependent(void (*kernel)(Params...), dim3 grid, int threads, size_t smem, cudaStream_t st, bool bulk,
                             Args... args) {
     static const int mode = [] {  // 0: off, 1: bulk-copy kernels, 2: every decode GEMM
         const char* v = getenv("QSPEC_PDL");
-        if (v == nullptr) return 2;
+        if (v == nullptr) return 0;
         return strcmp(v, "bulk") == 0 ? 1 : atoi(v) != 0 ? 2 : 0;
     }();
     cudaLaunchAttribute attr[1];
