@@ -40,6 +40,13 @@ while [ $# -gt 0 ]; do
       echo "qspec_test (QSPEC_TILED_GEMM_MIN_M=1) rc=$r, $(grep -c ^PASS "$OUT/native-test-tiled.txt") PASS"
       grep -v ^PASS "$OUT/native-test-tiled.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+      # and with the tiled kernels' two-CTA build, which large grids take and the test's small grids
+      # otherwise leave to the one-CTA build
+      QSPEC_TILED_GEMM_MIN_M=1 QSPEC_TILED_MINB=2 "$g/native/build/qspec_test" \
+        > "$OUT/native-test-two-cta.txt" 2>&1; r=$?
+      echo "qspec_test (QSPEC_TILED_MINB=2) rc=$r, $(grep -c ^PASS "$OUT/native-test-two-cta.txt") PASS"
+      grep -v ^PASS "$OUT/native-test-two-cta.txt" | head -20
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       echo "== native: kernel benchmark"
       nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a "$bsrc/test/qspec_bench.cu" --cudart=shared \
         -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
