@@ -427,10 +427,12 @@ int launch_cluster(const half* x, int ldx, const uint8_t* wp, const half* ws, fl
     const dim3 grid(ceil_div(M, MT * 8), ceil_div(N, CROWS), WK);
     // MT = 8 fits two CTAs per SM only under a 128-register cap (one wave instead of two for 256
     // CTAs); QSPEC_CLUSTER_MINB=1 keeps the uncapped build
-    if (MT == 8 && cluster_min_blocks() == 2)
-        return w4::launch_cluster_kernel(group % KSTEP == 0 ? w4a16_cluster_kernel<MT, true, 2>
-                                                            : w4a16_cluster_kernel<MT, false, 2>,
-                                         grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
+    if constexpr (MT == 8) {
+        if (cluster_min_blocks() == 2)
+            return w4::launch_cluster_kernel(group % KSTEP == 0 ? w4a16_cluster_kernel<MT, true, 2>
+                                                                : w4a16_cluster_kernel<MT, false, 2>,
+                                             grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
+    }
     return w4::launch_cluster_kernel(group % KSTEP == 0 ? w4a16_cluster_kernel<MT, true> : w4a16_cluster_kernel<MT, false>,
                                      grid, st, x, ldx, wp, ws, y, ldy, M, N, K, group, vec, accumulate);
 }
