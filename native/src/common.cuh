@@ -298,13 +298,17 @@ inline int launch_dependent(void (*kernel)(Params...), dim3 grid, int threads, s
     return (int)cudaLaunchKernelEx(&cfg, kernel, args...);
 }
 
+// An integer tuning switch from the environment, or `unset` when the variable is absent. Callers
+// read it once, into a static.
+inline int env_int(const char* name, int unset) {
+    const char* v = getenv(name);
+    return v == nullptr ? unset : atoi(v);
+}
+
 // Smallest M at which sm_90 GEMMs split K across the CTAs of a thread-block cluster instead of the
 // warps of one block: 9, or QSPEC_CLUSTER_GEMM_MIN_M (e.g. 1 = always, a huge value = never).
 inline int cluster_gemm_min_m() {
-    static const int m = [] {
-        const char* v = getenv("QSPEC_CLUSTER_GEMM_MIN_M");
-        return v == nullptr ? 9 : atoi(v);
-    }();
+    static const int m = env_int("QSPEC_CLUSTER_GEMM_MIN_M", 9);
     return m;
 }
 
@@ -314,10 +318,7 @@ inline int cluster_gemm_min_m() {
 // QSPEC_TILED_GEMM_MIN_M replaces the rule: the tiled kernel from that M, whatever the grid (1 =
 // always, a huge value = never). The W4A16 kernels all give the same bits, so this only moves time.
 inline bool use_tiled_gemm(int M, int N, int bm) {
-    static const int forced_min_m = [] {
-        const char* v = getenv("QSPEC_TILED_GEMM_MIN_M");
-        return v == nullptr ? -1 : atoi(v);
-    }();
+    static const int forced_min_m = env_int("QSPEC_TILED_GEMM_MIN_M", -1);
     if (forced_min_m >= 0) return M >= forced_min_m;
     return M >= 64 && 2L * ceil_div(M, bm) * ceil_div(N, 128) >= sm_count();
 }
@@ -325,10 +326,7 @@ inline bool use_tiled_gemm(int M, int N, int bm) {
 // CTAs per SM the W4A16 cluster kernel at 33-64 tokens is compiled for: 2 (128 registers) unless
 // QSPEC_CLUSTER_MINB=1. Either keeps the bits.
 inline int cluster_min_blocks() {
-    static const int forced = [] {
-        const char* v = getenv("QSPEC_CLUSTER_MINB");
-        return v == nullptr ? 0 : atoi(v);
-    }();
+    static const int forced = env_int("QSPEC_CLUSTER_MINB", 0);
     return forced == 1 ? 1 : 2;
 }
 
@@ -336,10 +334,7 @@ inline int cluster_min_blocks() {
 // SM gets the one-CTA build (up to 255 registers: no spills, room to overlap steps), a larger grid
 // the two-CTA build (128 registers). QSPEC_TILED_MINB=1|2 forces one. Either keeps the bits.
 inline int tiled_min_blocks(long ctas) {
-    static const int forced = [] {
-        const char* v = getenv("QSPEC_TILED_MINB");
-        return v == nullptr ? 0 : atoi(v);
-    }();
+    static const int forced = env_int("QSPEC_TILED_MINB", 0);
     if (forced == 1 || forced == 2) return forced;
     return ctas <= sm_count() ? 1 : 2;
 }
