@@ -2,12 +2,15 @@
 // io.qspec.sampling.LogitsProcessor (penalties, temperature, top-k, top-p, min-p) and the inverse CDF
 // of io.qspec.sampling.Sampler, so that only token ids cross to the host.
 //
-// One block of 1024 threads per draw. Weights are fp32 exp((l - max) / T) in a workspace row. Every
+// One thread-block cluster per draw on sm_90 (8 blocks of 1024 threads, each taking one contiguous
+// chunk of the row; one block elsewhere). Weights are fp32 exp((l - max) / T) in a workspace row. Every
 // mass (top-p, the final CDF) is summed in 2^-40 fixed point with integer additions, so the token does
 // not depend on the order threads add in: the same draw gives the same token on every run. Top-k and
 // top-p thresholds are found by radix selection over the weights' float bits (which order like the
 // values for non-negative floats), four 8-bit passes each; ties at a threshold go to the lowest index,
-// as the host's sort puts them.
+// as the host's sort puts them. Because every sum is of integers and every choice is by value, then
+// index, the token and the kept distribution do not depend on how many blocks share the row.
+#include <cooperative_groups.h>
 #include "common.cuh"
 
 namespace {
@@ -28,24 +31,85 @@ __device__ __forceinline__ void better(float& v, int& i, float v2, int i2) {
 constexpr int MAX_VOCAB = QSPEC_MAX_SAMPLING_VOCAB;
 
 struct Shared {
-    int counts[BINS];
+    int counts[BINS];                   // this block's histogram
     unsigned long long masses[BINS];
+    int team_counts[BINS];              // the team's histogram (every block's, added)
+    unsigned long long team_masses[BINS];
     unsigned long long scan[THREADS / 32];
     float best_value[THREADS / 32];
     int best_index[THREADS / 32];
     int selected_bin;
     unsigned long long selected_above;  // count or mass of the bins above the selected one
     int drawn;                          // the token the inverse CDF picked (-1: none past the target)
+    unsigned long long team_value;      // this block's share of a team sum, read by the others
+    float team_best;                    // this block's largest weight and its index, read by the others
+    int team_best_index;
 };
 
-// Index-order scans give each warp one contiguous segment [begin, end) of the row (a multiple of 32
-// long), which its lanes walk 32 consecutive elements at a time: coalesced loads, and the order of
-// the elements is warp order, then lane order within a row of 32.
-__device__ __forceinline__ void warp_segment(int V, int& begin, int& end) {
-    const int warps = THREADS / 32;
-    const int seg = (V + 32 * warps - 1) / (32 * warps) * 32;
-    begin = min(V, (int)(threadIdx.x >> 5) * seg);
-    end = min(V, begin + seg);
+// The blocks that share one draw: a thread-block cluster on sm_90 (a launch without clusters is a
+// cluster of one), one block elsewhere. Block `rank` owns chunk [lo, hi) of the row; chunks follow
+// the ranks in index order and are multiples of 32 long.
+struct Team {
+    int rank, size, lo, hi;
+    __device__ explicit Team(int V) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+        const cooperative_groups::cluster_group c = cooperative_groups::this_cluster();
+        rank = (int)c.block_rank();
+        size = (int)c.num_blocks();
+#else
+        rank = 0;
+        size = 1;
+#endif
+        const int chunk = (V + 32 * size - 1) / (32 * size) * 32;
+        lo = min(V, rank * chunk);
+        hi = min(V, lo + chunk);
+    }
+    // A barrier over every thread of the team; what a block wrote before it (shared or global memory)
+    // is visible to the team after it.
+    __device__ void sync() const {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+        cooperative_groups::this_cluster().sync();
+#else
+        __syncthreads();
+#endif
+    }
+    // Block r's copy of this block's shared variable p.
+    template <class T>
+    __device__ T* peer(T* p, int r) const {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+        return cooperative_groups::this_cluster().map_shared_rank(p, r);
+#else
+        (void)r;
+        return p;
+#endif
+    }
+};
+
+// Index-order scans give each warp one contiguous segment [begin, end) of the block's chunk (a
+// multiple of 32 long), which its lanes walk 32 consecutive elements at a time: coalesced loads, and
+// the order of the elements is rank order, then warp order, then lane order within a row of 32.
+__device__ __forceinline__ void warp_segment(const Team& tm, int& begin, int& end) {
+    const int warps = THREADS / 32, n = tm.hi - tm.lo;
+    const int seg = (n + 32 * warps - 1) / (32 * warps) * 32;
+    begin = min(tm.hi, tm.lo + (int)(threadIdx.x >> 5) * seg);
+    end = min(tm.hi, begin + seg);
+}
+
+// One value per block: what the blocks of lower rank hold (`before`) and the team's total, the same
+// in every block. Every thread of the team calls it; it ends with a team barrier, so team_value may
+// be written again at once.
+__device__ void team_scan(const Team& tm, unsigned long long v, unsigned long long& before, unsigned long long& total,
+                          Shared& s) {
+    if (threadIdx.x == 0) s.team_value = v;
+    tm.sync();
+    before = 0;
+    total = 0;
+    for (int r = 0; r < tm.size; ++r) {
+        const unsigned long long x = *tm.peer(&s.team_value, r);
+        if (r < tm.rank) before += x;
+        total += x;
+    }
+    tm.sync();
 }
 
 __device__ __forceinline__ unsigned long long warp_sum_u64(unsigned long long v) {
@@ -75,9 +139,11 @@ __device__ unsigned long long block_exclusive_scan(unsigned long long v, unsigne
     return before + inclusive - v;
 }
 
-__device__ unsigned long long block_total(unsigned long long v, Shared& s) {
-    unsigned long long total;
-    block_exclusive_scan(v, total, s);
+// The team's sum of one value per thread.
+__device__ unsigned long long team_total(const Team& tm, unsigned long long v, Shared& s) {
+    unsigned long long block, before, total;
+    block_exclusive_scan(v, block, s);
+    team_scan(tm, block, before, total, s);
     return total;
 }
 
@@ -93,7 +159,7 @@ __device__ void select_bin_from_top(unsigned long long target, Shared& s) {
         unsigned long long mine = 0;
         for (int j = 0; j < 8; ++j) {
             const int bin = BINS - 1 - 8 * lane - j;
-            mine += MASS ? s.masses[bin] : (unsigned long long)s.counts[bin];
+            mine += MASS ? s.team_masses[bin] : (unsigned long long)s.team_counts[bin];
         }
         unsigned long long inclusive = mine;
 #pragma unroll
@@ -109,7 +175,7 @@ __device__ void select_bin_from_top(unsigned long long target, Shared& s) {
             int bin = BINS - 1 - 8 * lane - 7;
             for (int j = 0; j < 8; ++j) {
                 const int b = BINS - 1 - 8 * lane - j;
-                const unsigned long long here = MASS ? s.masses[b] : (unsigned long long)s.counts[b];
+                const unsigned long long here = MASS ? s.team_masses[b] : (unsigned long long)s.team_counts[b];
                 if (acc + here >= target || j == 7) { bin = b; break; }
                 acc += here;
             }
@@ -122,8 +188,10 @@ __device__ void select_bin_from_top(unsigned long long target, Shared& s) {
 
 // The largest float-bit value tau among the weights such that the elements at or above it reach
 // `target` (by count, or by fixed-point mass); `above` returns what the elements strictly above tau hold.
+// Each block histograms its chunk; every block adds the team's histograms (in rank order) and selects
+// the same bin.
 template <bool MASS>
-__device__ uint32_t radix_select(const float* w, int V, unsigned long long target, unsigned long long& above,
+__device__ uint32_t radix_select(const Team& tm, const float* w, unsigned long long target, unsigned long long& above,
                                  Shared& s) {
     uint32_t prefix = 0, mask = 0;
     above = 0;
@@ -138,12 +206,12 @@ __device__ uint32_t radix_select(const float* w, int V, unsigned long long targe
         // loop: one per element cost ~1.9 ms a row). Loads go UNROLL rows ahead, so their latencies overlap.
         const int lane = threadIdx.x & 31;
         constexpr int UNROLL = 4;
-        for (int base = 0; base < V; base += UNROLL * THREADS) {
+        for (int base = tm.lo; base < tm.hi; base += UNROLL * THREADS) {
             float xs[UNROLL];
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
                 const int i = base + u * THREADS + threadIdx.x;
-                xs[u] = i < V ? w[i] : 0.f;
+                xs[u] = i < tm.hi ? w[i] : 0.f;
             }
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
@@ -167,6 +235,18 @@ __device__ uint32_t radix_select(const float* w, int V, unsigned long long targe
                 }
             }
         }
+        tm.sync();  // every block's histogram is complete
+        for (int b = threadIdx.x; b < BINS; b += THREADS) {
+            int c = 0;
+            unsigned long long m = 0;
+            for (int r = 0; r < tm.size; ++r) {
+                if (MASS) m += tm.peer(s.masses, r)[b];
+                else c += tm.peer(s.counts, r)[b];
+            }
+            s.team_counts[b] = c;
+            s.team_masses[b] = m;
+        }
+        tm.sync();  // every block has read the others' histograms (the next pass clears them)
         select_bin_from_top<MASS>(target - above, s);
         above += s.selected_above;
         prefix |= (uint32_t)s.selected_bin << shift;
@@ -177,17 +257,19 @@ __device__ uint32_t radix_select(const float* w, int V, unsigned long long targe
 }
 
 // Keeps every weight above `tau` and the first `ties` weights equal to it (in index order); zeroes the rest.
-__device__ void keep_above(float* w, int V, uint32_t tau, long long ties, Shared& s) {
+__device__ void keep_above(const Team& tm, float* w, uint32_t tau, long long ties, Shared& s) {
     int begin, end;
-    warp_segment(V, begin, end);
+    warp_segment(tm, begin, end);
     const int lane = threadIdx.x & 31;
     auto is_tie = [&](int i) { return i < end && w[i] > 0.f && __float_as_uint(w[i]) == tau; };
     unsigned long long mine = 0;
     for (int base = begin; base < end; base += 32) mine += __popc(__ballot_sync(0xffffffffu, is_tie(base + lane)));
-    unsigned long long total;
-    // lane 0 carries the warp's count into the scan, so `rank` is the ties of the warps before this one
-    long long rank = (long long)block_exclusive_scan(lane == 0 ? mine : 0ull, total, s);
-    rank = __shfl_sync(0xffffffffu, rank, 0);
+    unsigned long long block, before, total;
+    // lane 0 carries the warp's count into the scan, so `rank` is the ties of the warps before this one,
+    // and of the blocks before this one
+    long long rank = (long long)block_exclusive_scan(lane == 0 ? mine : 0ull, block, s);
+    team_scan(tm, block, before, total, s);
+    rank = __shfl_sync(0xffffffffu, rank, 0) + (long long)before;
     for (int base = begin; base < end; base += 32) {
         const int i = base + lane;
         const bool tie = is_tie(i);
@@ -207,17 +289,20 @@ __device__ void keep_above(float* w, int V, uint32_t tau, long long ties, Shared
 
 // The first index whose cumulative mass (in index order) exceeds uniform * total, or -1 when none
 // does (uniform * total rounded up to the total); `total` returns the sum. MASS(i) is an element's
-// fixed-point mass; every thread of the block calls this. The sums are of integers, so the answer does
+// fixed-point mass; every thread of the team calls this. The sums are of integers, so the answer does
 // not depend on the order of additions; only the warp whose segment holds the target walks it.
 template <class MASS>
-__device__ int inverse_cdf(int V, MASS mass, double uniform, unsigned long long& total, Shared& s) {
+__device__ int inverse_cdf(const Team& tm, MASS mass, double uniform, unsigned long long& total, Shared& s) {
     int begin, end;
-    warp_segment(V, begin, end);
+    warp_segment(tm, begin, end);
     const int lane = threadIdx.x & 31;
     unsigned long long mine = 0;
     for (int i = begin + lane; i < end; i += 32) mine += mass(i);
     mine = warp_sum_u64(mine);
-    const unsigned long long before = __shfl_sync(0xffffffffu, block_exclusive_scan(lane == 0 ? mine : 0ull, total, s), 0);
+    unsigned long long block, block_before;
+    const unsigned long long in_block = __shfl_sync(0xffffffffu, block_exclusive_scan(lane == 0 ? mine : 0ull, block, s), 0);
+    team_scan(tm, block, block_before, total, s);
+    const unsigned long long before = block_before + in_block;
     const unsigned long long target = (unsigned long long)(uniform * (double)total);
     if (threadIdx.x == 0) s.drawn = -1;
     __syncthreads();
@@ -241,7 +326,10 @@ __device__ int inverse_cdf(int V, MASS mass, double uniform, unsigned long long&
         }
     }
     __syncthreads();
-    return s.drawn;
+    // at most one block found the token: the team's sum of drawn + 1 is it
+    unsigned long long ignored, found;
+    team_scan(tm, (unsigned long long)(s.drawn + 1), ignored, found, s);
+    return (int)found - 1;
 }
 
 // The last index of positive weight (what the host's Sampler returns when rounding leaves the target at the total).
@@ -261,22 +349,26 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
                                                           unsigned long long* __restrict__ totals,
                                                           int32_t* __restrict__ out) {
     __shared__ Shared s;
-    const qspec_draw d = draws[blockIdx.x];
+    const Team tm(V);
+    const int draw = blockIdx.x / tm.size;  // the team's blocks are consecutive in x
+    const qspec_draw d = draws[draw];
     const float* in = logits + (long)d.row * ld;
-    // kept distributions (qspec_sample_keep) live in the draw's slot; plain draws use row blockIdx.x as scratch
-    const long slot = slots ? slots[blockIdx.x] : blockIdx.x;
+    // kept distributions (qspec_sample_keep) live in the draw's slot; plain draws use row `draw` as scratch
+    const long slot = slots ? slots[draw] : draw;
     float* w = workspace + slot * V;
 
-    // the row, then the penalties (the history's tokens are distinct and inside the vocabulary)
+    // this block's chunk of the row, then the penalties of the history tokens inside it (the history's
+    // tokens are distinct and inside the vocabulary)
     bool nan = false;
-    for (int i = threadIdx.x; i < V; i += THREADS) {
+    for (int i = tm.lo + threadIdx.x; i < tm.hi; i += THREADS) {
         const float l = in[i];
         nan |= isnan(l);
         w[i] = l;
     }
-    nan = __syncthreads_or(nan);  // refused below temperature 0 only: the host's argmax skips NaN
+    __syncthreads();
     for (int j = threadIdx.x; j < d.history_length; j += THREADS) {
         const int token = history_tokens[d.history_offset + j];
+        if (token < tm.lo || token >= tm.hi) continue;
         double l = w[token];
         // HF/llama.cpp: dividing a negative logit would raise it, so negative ones are multiplied
         l = l > 0 ? l / d.repetition_penalty : l * d.repetition_penalty;
@@ -284,11 +376,12 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
         w[token] = (float)l;
     }
     __syncthreads();
+    nan = team_total(tm, nan ? 1ull : 0ull, s) > 0;  // refused below temperature 0 only: the host's argmax skips NaN
 
     // the largest logit, lowest index on ties: the greedy token, and the softmax's shift
     float best = -INFINITY;
     int best_index = 0x7fffffff;
-    for (int i = threadIdx.x; i < V; i += THREADS) better(best, best_index, w[i], i);
+    for (int i = tm.lo + threadIdx.x; i < tm.hi; i += THREADS) better(best, best_index, w[i], i);
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) {
         const float v2 = __shfl_xor_sync(0xffffffffu, best, o);
@@ -303,18 +396,25 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
     best = s.best_value[0];
     best_index = s.best_index[0];
     for (int k = 1; k < THREADS / 32; ++k) better(best, best_index, s.best_value[k], s.best_index[k]);
+    if (threadIdx.x == 0) {
+        s.team_best = best;
+        s.team_best_index = best_index;
+    }
+    tm.sync();
+    for (int r = 0; r < tm.size; ++r) better(best, best_index, *tm.peer(&s.team_best, r), *tm.peer(&s.team_best_index, r));
+    tm.sync();  // every block has read the others' best before any returns
     if (d.temperature == 0) {
         const int token = best_index == 0x7fffffff ? 0 : best_index;
         if (totals) {  // the kept distribution of a greedy draw is one-hot, as the host's
-            for (int i = threadIdx.x; i < V; i += THREADS) w[i] = i == token ? 1.f : 0.f;
-            if (threadIdx.x == 0) totals[slot] = fixed_mass(1.f);
+            for (int i = tm.lo + threadIdx.x; i < tm.hi; i += THREADS) w[i] = i == token ? 1.f : 0.f;
+            if (tm.rank == 0 && threadIdx.x == 0) totals[slot] = fixed_mass(1.f);
         }
-        if (threadIdx.x == 0) out[blockIdx.x] = token;
+        if (tm.rank == 0 && threadIdx.x == 0) out[draw] = token;
         return;
     }
     if (nan || best == -INFINITY) {  // NaN, or every logit -inf: no token is possible
-        if (threadIdx.x == 0) {
-            out[blockIdx.x] = nan ? -1 : -2;
+        if (tm.rank == 0 && threadIdx.x == 0) {
+            out[draw] = nan ? -1 : -2;
             if (totals) totals[slot] = 0;
         }
         return;
@@ -323,38 +423,38 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
     // weights; an infinite logit means certainty, shared among the infinite ones
     const float inv_t = (float)(1.0 / d.temperature);
     unsigned long long positive = 0;
-    for (int i = threadIdx.x; i < V; i += THREADS) {
+    for (int i = tm.lo + threadIdx.x; i < tm.hi; i += THREADS) {
         const float l = w[i];
         const float x = best == INFINITY ? (l == INFINITY ? 1.f : 0.f) : expf((l - best) * inv_t);
         w[i] = x;
         positive += x > 0.f;
     }
-    positive = block_total(positive, s);
+    positive = team_total(tm, positive, s);
 
     // top-k: the k largest weights (ties to the lowest index); only when k leaves some out
     const bool top_k = d.top_k > 0 && (unsigned long long)d.top_k < positive;
     if (top_k) {
         unsigned long long above;
-        const uint32_t tau = radix_select<false>(w, V, (unsigned long long)d.top_k, above, s);
-        keep_above(w, V, tau, (long long)d.top_k - (long long)above, s);
+        const uint32_t tau = radix_select<false>(tm, w, (unsigned long long)d.top_k, above, s);
+        keep_above(tm, w, tau, (long long)d.top_k - (long long)above, s);
     }
     // top-p: the smallest most-probable prefix holding top_p of what top-k left (the top token always stays)
     if (d.top_p < 1) {
         unsigned long long mass = 0;
-        for (int i = threadIdx.x; i < V; i += THREADS) mass += fixed_mass(w[i]);
-        mass = block_total(mass, s);
+        for (int i = tm.lo + threadIdx.x; i < tm.hi; i += THREADS) mass += fixed_mass(w[i]);
+        mass = team_total(tm, mass, s);
         const unsigned long long target =
             (unsigned long long)fmax(1.0, d.top_p * (double)mass * (1 - TOP_P_TOLERANCE));
         unsigned long long above;
-        const uint32_t tau = radix_select<true>(w, V, target, above, s);
+        const uint32_t tau = radix_select<true>(tm, w, target, above, s);
         const unsigned long long each = fixed_mass(__uint_as_float(tau));
         // the fewest elements equal to tau (in index order) that bring the mass to the target
         const long long ties = each == 0 ? 1 : (long long)((target - above + each - 1) / each);
-        keep_above(w, V, tau, ties < 1 ? 1 : ties, s);
+        keep_above(tm, w, tau, ties < 1 ? 1 : ties, s);
     }
     // min-p: drop weights below min_p times the largest (which is 1: exp(0), or an infinite logit's 1)
     if (d.min_p > 0) {
-        for (int i = threadIdx.x; i < V; i += THREADS) {
+        for (int i = tm.lo + threadIdx.x; i < tm.hi; i += THREADS) {
             if ((double)w[i] < d.min_p) w[i] = 0.f;
         }
         __syncthreads();
@@ -362,11 +462,11 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
 
     // inverse CDF in index order: the first token whose cumulative mass exceeds uniform * total
     unsigned long long total;
-    const int drawn = inverse_cdf(V, [&](int i) { return fixed_mass(w[i]); }, d.uniform, total, s);
-    if (threadIdx.x == 0) {
+    const int drawn = inverse_cdf(tm, [&](int i) { return fixed_mass(w[i]); }, d.uniform, total, s);
+    if (tm.rank == 0 && threadIdx.x == 0) {
         if (totals) totals[slot] = total;
         // no token past the target (uniform * total rounded up to total): the best token, which always stays
-        out[blockIdx.x] = drawn >= 0 ? drawn : best_index;
+        out[draw] = drawn >= 0 ? drawn : best_index;
     }
 }
 
@@ -382,6 +482,7 @@ __global__ void __launch_bounds__(THREADS) rejection_kernel(const float* __restr
                                                              const double* __restrict__ uniforms,
                                                              int32_t* __restrict__ accepted_out, int32_t* __restrict__ next_out) {
     __shared__ Shared s;
+    const Team tm(V);  // one block (launched without clusters)
     const qspec_rejection lane = lanes[blockIdx.x];
     const int gamma = lane.gamma;
     const double u_last = uniforms[lane.verify_offset + gamma];
@@ -416,8 +517,8 @@ __global__ void __launch_bounds__(THREADS) rejection_kernel(const float* __restr
             return r > 0 ? (unsigned long long)(r * (double)FIXED_ONE) : 0ull;
         };
         unsigned long long total;
-        int drawn = inverse_cdf(V, residual, u_last, total, s);
-        if (total == 0) drawn = inverse_cdf(V, [&](int t) { return fixed_mass(wp[t]); }, u_last, total, s);
+        int drawn = inverse_cdf(tm, residual, u_last, total, s);
+        if (total == 0) drawn = inverse_cdf(tm, [&](int t) { return fixed_mass(wp[t]); }, u_last, total, s);
         if (threadIdx.x == 0) {
             accepted_out[blockIdx.x] = i;
             next_out[blockIdx.x] = drawn >= 0 ? drawn : last_positive(wp, V);
@@ -428,11 +529,52 @@ __global__ void __launch_bounds__(THREADS) rejection_kernel(const float* __restr
     const long sb = verify_slots[lane.verify_offset + gamma];
     const float* wb = kept + sb * V;
     unsigned long long total;
-    const int drawn = inverse_cdf(V, [&](int t) { return fixed_mass(wb[t]); }, u_last, total, s);
+    const int drawn = inverse_cdf(tm, [&](int t) { return fixed_mass(wb[t]); }, u_last, total, s);
     if (threadIdx.x == 0) {
         accepted_out[blockIdx.x] = gamma;
         next_out[blockIdx.x] = drawn >= 0 ? drawn : last_positive(wb, V);
     }
+}
+
+// Blocks per draw: a cluster of 8 on sm_90 (a 128256-token row took 539 us with top-p on one SM of
+// the H200), one block before sm_90; QSPEC_SAMPLE_CLUSTER = 1, 2, 4 or 8 forces a size. Any size gives
+// the same tokens.
+int sample_cluster_size() {
+    static const int forced = env_int("QSPEC_SAMPLE_CLUSTER", 0);
+    if (forced == 1 || forced == 2 || forced == 4 || forced == 8) return forced;
+    return device_major() >= 9 ? 8 : 1;
+}
+
+// One team of blocks per draw (consecutive in x). A device that refuses the cluster (a MIG slice, say)
+// is remembered and gets one block per draw from then on.
+int launch_sample(const float* logits, long ld, int V, const qspec_draw* draws, int n_draws,
+                  const int32_t* history_tokens, const int32_t* history_counts, float* workspace, const int32_t* slots,
+                  unsigned long long* totals, int32_t* out, cudaStream_t st) {
+    static signed char refused[64];  // per device: 1 once a cluster launch was refused
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) dev = -1;
+    const int size = dev >= 0 && dev < 64 && !refused[dev] ? sample_cluster_size() : 1;
+    if (size > 1 && (long)n_draws * size <= 0x7fffffffL) {
+        cudaLaunchAttribute attr[1];
+        attr[0].id = cudaLaunchAttributeClusterDimension;
+        attr[0].val.clusterDim.x = size;
+        attr[0].val.clusterDim.y = 1;
+        attr[0].val.clusterDim.z = 1;
+        cudaLaunchConfig_t cfg = {};
+        cfg.gridDim = dim3(n_draws * size);
+        cfg.blockDim = dim3(THREADS);
+        cfg.stream = st;
+        cfg.attrs = attr;
+        cfg.numAttrs = 1;
+        const cudaError_t e = cudaLaunchKernelEx(&cfg, sample_kernel, logits, ld, V, draws, history_tokens,
+                                                 history_counts, workspace, slots, totals, out);
+        if (e != cudaErrorInvalidClusterSize && e != cudaErrorNotSupported) return (int)e;
+        (void)cudaGetLastError();
+        refused[dev] = 1;
+    }
+    sample_kernel<<<n_draws, THREADS, 0, st>>>(logits, ld, V, draws, history_tokens, history_counts, workspace, slots,
+                                               totals, out);
+    return qspec_launch_status();
 }
 
 }  // namespace
@@ -449,10 +591,8 @@ QSPEC_API int qspec_sample(const float* logits, int ld, int V, const qspec_draw*
     if (V <= 0 || V > MAX_VOCAB || ld < V || workspace_bytes < qspec_sample_workspace_bytes(n_draws, V)) {
         return QSPEC_ERR_UNSUPPORTED;
     }
-    sample_kernel<<<n_draws, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        logits, ld, V, draws, history_tokens, history_counts, static_cast<float*>(workspace), nullptr, nullptr,
-        tokens_out);
-    return qspec_launch_status();
+    return launch_sample(logits, ld, V, draws, n_draws, history_tokens, history_counts, static_cast<float*>(workspace),
+                         nullptr, nullptr, tokens_out, reinterpret_cast<cudaStream_t>(stream));
 }
 
 QSPEC_API int qspec_sample_keep(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
@@ -461,9 +601,8 @@ QSPEC_API int qspec_sample_keep(const float* logits, int ld, int V, const qspec_
                                 qspec_stream_t stream) {
     if (n_draws <= 0) return 0;
     if (V <= 0 || V > MAX_VOCAB || ld < V || !slots || !kept || !kept_totals) return QSPEC_ERR_UNSUPPORTED;
-    sample_kernel<<<n_draws, THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        logits, ld, V, draws, history_tokens, history_counts, kept, slots, kept_totals, tokens_out);
-    return qspec_launch_status();
+    return launch_sample(logits, ld, V, draws, n_draws, history_tokens, history_counts, kept, slots, kept_totals,
+                         tokens_out, reinterpret_cast<cudaStream_t>(stream));
 }
 
 QSPEC_API int qspec_rejection_sample(const float* kept, const unsigned long long* kept_totals, int V,

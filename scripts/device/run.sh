@@ -41,10 +41,10 @@ while [ $# -gt 0 ]; do
       grep -v ^PASS "$OUT/native-test-tiled.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       # and with the tiled kernels' two-CTA build, which large grids take and the test's small grids
-      # otherwise leave to the one-CTA build
-      QSPEC_TILED_GEMM_MIN_M=1 QSPEC_TILED_MINB=2 "$g/native/build/qspec_test" \
+      # otherwise leave to the one-CTA build, and with one block per sampling draw (sm_90 takes clusters)
+      QSPEC_TILED_GEMM_MIN_M=1 QSPEC_TILED_MINB=2 QSPEC_SAMPLE_CLUSTER=1 "$g/native/build/qspec_test" \
         > "$OUT/native-test-two-cta.txt" 2>&1; r=$?
-      echo "qspec_test (QSPEC_TILED_MINB=2) rc=$r, $(grep -c ^PASS "$OUT/native-test-two-cta.txt") PASS"
+      echo "qspec_test (QSPEC_TILED_MINB=2 QSPEC_SAMPLE_CLUSTER=1) rc=$r, $(grep -c ^PASS "$OUT/native-test-two-cta.txt") PASS"
       grep -v ^PASS "$OUT/native-test-two-cta.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       echo "== native: kernel benchmark"
