@@ -21,14 +21,40 @@ __device__ __forceinline__ void quantize_group(F v, int group, float qmax, int8_
     if (lane == 0) *scale = s;
 }
 
+// quantize_group for a group of 128 held in registers, lane l holding inputs 4l .. 4l+3: the same
+// values, with every load issued before the reduction and the codes stored 4 per lane (one memory
+// latency per group where quantize_group's loops take several).
+__device__ __forceinline__ void quantize_group128(const float (&a)[4], float qmax, int8_t* out, float* scale) {
+    const int lane = threadIdx.x & 31;
+    const float amax = warp_max(fmaxf(fmaxf(fabsf(a[0]), fabsf(a[1])), fmaxf(fabsf(a[2]), fabsf(a[3]))));
+    const float inv = amax > 0.f ? qmax / amax : 0.f;
+    uint32_t packed = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        const int q = (int)fminf(fmaxf(rintf(a[e] * inv), -qmax), qmax);
+        packed |= (uint32_t)(q & 0xff) << (8 * e);
+    }
+    reinterpret_cast<uint32_t*>(out)[lane] = packed;
+    if (lane == 0) *scale = amax / qmax;
+}
+
+// vec: group 128, K % 128 == 0, rows of x 8-byte aligned, xq 4-byte aligned (quantize_group128).
 __global__ void quantize_kernel(const half* __restrict__ x, int ldx, int M, int K, int group, float qmax,
-                                int8_t* __restrict__ xq, float* __restrict__ xs) {
+                                int8_t* __restrict__ xq, float* __restrict__ xs, bool vec) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int groups = (K + group - 1) / group, Kp = groups * group;
     const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (item >= M * groups) return;
     const int m = item / groups, gi = item % groups, k0 = gi * group;
     const half* row = x + (long)m * ldx;
+    if (vec) {
+        const uint2 h = *reinterpret_cast<const uint2*>(row + k0 + 4 * (threadIdx.x & 31));
+        const float2 lo = __half22float2(*reinterpret_cast<const half2*>(&h.x));
+        const float2 hi = __half22float2(*reinterpret_cast<const half2*>(&h.y));
+        const float a[4] = {lo.x, lo.y, hi.x, hi.y};
+        quantize_group128(a, qmax, xq + (long)m * Kp + k0, xs + (long)m * groups + gi);
+        return;
+    }
     quantize_group([&](int e) { return k0 + e < K ? __half2float(row[k0 + e]) : 0.f; }, group, qmax,
                    xq + (long)m * Kp + k0, xs + (long)m * groups + gi);
 }
@@ -92,8 +118,10 @@ __global__ void __launch_bounds__(1024) rmsnorm_quantize_reg_kernel(const float*
 
 // SwiGLU fused with the quantization of its output (the draft's down-projection input): one warp per
 // group, the same values as qspec_swiglu_f16 followed by qspec_quantize_activations.
+// vec: group 128, H % 128 == 0, rows of gate and up 16-byte aligned, xq 4-byte aligned (quantize_group128).
 __global__ void swiglu_quantize_kernel(const float* __restrict__ gate, const float* __restrict__ up, int ld, int M,
-                                       int H, int group, float qmax, int8_t* __restrict__ xq, float* __restrict__ xs) {
+                                       int H, int group, float qmax, int8_t* __restrict__ xq, float* __restrict__ xs,
+                                       bool vec) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int groups = (H + group - 1) / group, Hp = groups * group;
     const int item = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
@@ -101,6 +129,14 @@ __global__ void swiglu_quantize_kernel(const float* __restrict__ gate, const flo
     const int m = item / groups, gi = item % groups, k0 = gi * group;
     const float* g = gate + (long)m * ld;
     const float* u = up + (long)m * ld;
+    if (vec) {
+        const int k = k0 + 4 * (threadIdx.x & 31);
+        const float4 gv = *reinterpret_cast<const float4*>(g + k), uv = *reinterpret_cast<const float4*>(u + k);
+        const float a[4] = {__half2float(swiglu_f16(gv.x, uv.x)), __half2float(swiglu_f16(gv.y, uv.y)),
+                            __half2float(swiglu_f16(gv.z, uv.z)), __half2float(swiglu_f16(gv.w, uv.w))};
+        quantize_group128(a, qmax, xq + (long)m * Hp + k0, xs + (long)m * groups + gi);
+        return;
+    }
     quantize_group([&](int e) { return k0 + e < H ? __half2float(swiglu_f16(g[k0 + e], u[k0 + e])) : 0.f; }, group,
                    qmax, xq + (long)m * Hp + k0, xs + (long)m * groups + gi);
 }
@@ -112,8 +148,10 @@ QSPEC_API int qspec_swiglu_quantize(const float* gate, const float* up, int ld, 
     if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4) || ld < H) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || H <= 0) return 0;
     const int items = M * ceil_div(H, group);
+    const bool vec = group == 128 && H % 128 == 0 && ld % 4 == 0 && reinterpret_cast<uintptr_t>(gate) % 16 == 0 &&
+                     reinterpret_cast<uintptr_t>(up) % 16 == 0 && reinterpret_cast<uintptr_t>(xq) % 4 == 0;
     swiglu_quantize_kernel<<<ceil_div(items, 8), 256, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        gate, up, ld, M, H, group, bits == 8 ? 127.f : 7.f, xq, xscale);
+        gate, up, ld, M, H, group, bits == 8 ? 127.f : 7.f, xq, xscale, vec);
     return qspec_launch_status();
 }
 
@@ -122,8 +160,10 @@ QSPEC_API int qspec_quantize_activations(const void* x_f16, int ldx, int M, int 
     if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4)) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || K <= 0) return 0;
     const int items = M * ceil_div(K, group);
+    const bool vec = group == 128 && K % 128 == 0 && ldx % 4 == 0 && reinterpret_cast<uintptr_t>(x_f16) % 8 == 0 &&
+                     reinterpret_cast<uintptr_t>(xq) % 4 == 0;
     quantize_kernel<<<ceil_div(items, 8), 256, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        static_cast<const half*>(x_f16), ldx, M, K, group, bits == 8 ? 127.f : 7.f, xq, xscale);
+        static_cast<const half*>(x_f16), ldx, M, K, group, bits == 8 ? 127.f : 7.f, xq, xscale, vec);
     return qspec_launch_status();
 }
 

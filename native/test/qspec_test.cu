@@ -209,8 +209,9 @@ static void check_quant(const std::string& name, const std::vector<double>& vals
     ok ? ++passes : ++failures;
 }
 
-static void test_quantize(int M, int K, int group, int bits) {
-    const int ldx = K + 5, groups = (K + group - 1) / group, Kp = groups * group;
+// pad: ldx - K (a multiple of 4, with group 128 and K % 128 == 0, takes the register path)
+static void test_quantize(int M, int K, int group, int bits, int pad = 5) {
+    const int ldx = K + pad, groups = (K + group - 1) / group, Kp = groups * group;
     auto x = rand_f16((size_t)M * ldx, -3.f, 3.f);
     Dev<__half> dx(x);
     Dev<int8_t> dq(std::vector<int8_t>((size_t)M * Kp, 77));
@@ -220,7 +221,7 @@ static void test_quantize(int M, int K, int group, int bits) {
     for (int m = 0; m < M; ++m)
         for (int k = 0; k < K; ++k) vals[(size_t)m * K + k] = __half2float(x[(size_t)m * ldx + k]);
     char name[128];
-    snprintf(name, sizeof name, "quantize_activations A%d M=%d K=%d group=%d", bits, M, K, group);
+    snprintf(name, sizeof name, "quantize_activations A%d M=%d K=%d group=%d ldx=%d", bits, M, K, group, ldx);
     check_quant(name, vals, M, K, group, bits, dq.down(), ds.down());
 }
 
@@ -249,9 +250,11 @@ static void test_rmsnorm_quantize(int M, int D, int group, int bits) {
 }
 
 // The fused SwiGLU + quantizer must give the bytes of qspec_swiglu_f16 followed by
-// qspec_quantize_activations (codes, scales and the zeroed padding).
-static void test_swiglu_quantize(int M, int H, int group, int bits) {
-    const int ld = 2 * H + 3, groups = (H + group - 1) / group, Hp = groups * group;
+// qspec_quantize_activations (codes, scales and the zeroed padding). pad: ld - 2H (a multiple of 4, with
+// group 128 and H % 128 == 0, takes the register path; the two-kernel reference takes it whenever
+// group is 128 and H % 128 == 0, so the other pads compare the two paths).
+static void test_swiglu_quantize(int M, int H, int group, int bits, int pad = 3) {
+    const int ld = 2 * H + pad, groups = (H + group - 1) / group, Hp = groups * group;
     auto gu = rand_f32((size_t)M * ld, -6.f, 6.f);
     Dev<float> dgu(gu);
     Dev<__half> dh((size_t)M * H);
@@ -264,7 +267,8 @@ static void test_swiglu_quantize(int M, int H, int group, int bits) {
     const auto s1 = ds1.down(), s2 = ds2.down();
     const bool same = q1 == q2 && std::memcmp(s1.data(), s2.data(), s1.size() * sizeof(float)) == 0;
     char name[128];
-    snprintf(name, sizeof name, "swiglu_quantize A%d M=%d H=%d group=%d = swiglu_f16 then quantize", bits, M, H, group);
+    snprintf(name, sizeof name, "swiglu_quantize A%d M=%d H=%d group=%d ld=%d = swiglu_f16 then quantize", bits, M, H,
+             group, ld);
     report(same, name, "bitwise (%.0f codes, tol %.0f)", (double)q1.size(), 0.0);
 }
 
@@ -1015,6 +1019,10 @@ int main() {
             test_rmsnorm_quantize(1, K, 64, bits);
             test_swiglu_quantize(3, K, 128, bits);
             test_swiglu_quantize(2, K, 32, bits);
+            if (K % 128 == 0) {  // the register paths
+                test_quantize(3, K, 128, bits, 4);
+                test_swiglu_quantize(3, K, 128, bits, 4);
+            }
         }
     test_elementwise();
     test_sample();
