@@ -21,20 +21,24 @@ __device__ __forceinline__ void quantize_group(F v, int group, float qmax, int8_
     if (lane == 0) *scale = s;
 }
 
-// quantize_group for a group of 128 held in registers, lane l holding inputs 4l .. 4l+3: the same
-// values, with every load issued before the reduction and the codes stored 4 per lane (one memory
-// latency per group where quantize_group's loops take several).
-__device__ __forceinline__ void quantize_group128(const float (&a)[4], float qmax, int8_t* out, float* scale) {
-    const int lane = threadIdx.x & 31;
-    const float amax = warp_max(fmaxf(fmaxf(fabsf(a[0]), fabsf(a[1])), fmaxf(fabsf(a[2]), fabsf(a[3]))));
-    const float inv = amax > 0.f ? qmax / amax : 0.f;
+// Four inputs' codes rint(a * inv) clamped to [-qmax, qmax], one byte each, input e in byte e.
+__device__ __forceinline__ uint32_t pack_codes4(const float (&a)[4], float inv, float qmax) {
     uint32_t packed = 0;
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
         const int q = (int)fminf(fmaxf(rintf(a[e] * inv), -qmax), qmax);
         packed |= (uint32_t)(q & 0xff) << (8 * e);
     }
-    reinterpret_cast<uint32_t*>(out)[lane] = packed;
+    return packed;
+}
+
+// quantize_group for a group of 128 held in registers, lane l holding inputs 4l .. 4l+3: the same
+// values, with every load issued before the reduction and the codes stored 4 per lane (one memory
+// latency per group where quantize_group's loops take several).
+__device__ __forceinline__ void quantize_group128(const float (&a)[4], float qmax, int8_t* out, float* scale) {
+    const int lane = threadIdx.x & 31;
+    const float amax = warp_max(fmaxf(fmaxf(fabsf(a[0]), fabsf(a[1])), fmaxf(fabsf(a[2]), fabsf(a[3]))));
+    reinterpret_cast<uint32_t*>(out)[lane] = pack_codes4(a, amax > 0.f ? qmax / amax : 0.f, qmax);
     if (lane == 0) *scale = amax / qmax;
 }
 
@@ -103,14 +107,7 @@ __global__ void __launch_bounds__(1024) rmsnorm_quantize_reg_kernel(const float*
         float amax = fmaxf(fmaxf(fabsf(a[0]), fabsf(a[1])), fmaxf(fabsf(a[2]), fabsf(a[3])));
         for (int o = 1; o < lanes; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
         if (c < n4) {
-            const float inv = amax > 0.f ? qmax / amax : 0.f;
-            uint32_t packed = 0;
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const int q = (int)fminf(fmaxf(rintf(a[e] * inv), -qmax), qmax);
-                packed |= (uint32_t)(q & 0xff) << (8 * e);
-            }
-            reinterpret_cast<uint32_t*>(xq + (long)m * D)[c] = packed;
+            reinterpret_cast<uint32_t*>(xq + (long)m * D)[c] = pack_codes4(a, amax > 0.f ? qmax / amax : 0.f, qmax);
             if ((4 * c) % group == 0) xs[(long)m * groups + 4 * c / group] = amax / qmax;
         }
     }
