@@ -300,7 +300,8 @@ __device__ int inverse_cdf(const Team& tm, MASS mass, double uniform, unsigned l
     for (int i = begin + lane; i < end; i += 32) mine += mass(i);
     mine = warp_sum_u64(mine);
     unsigned long long block, block_before;
-    const unsigned long long in_block = __shfl_sync(0xffffffffu, block_exclusive_scan(lane == 0 ? mine : 0ull, block, s), 0);
+    const unsigned long long in_block =
+        __shfl_sync(0xffffffffu, block_exclusive_scan(lane == 0 ? mine : 0ull, block, s), 0);
     team_scan(tm, block, block_before, total, s);
     const unsigned long long before = block_before + in_block;
     const unsigned long long target = (unsigned long long)(uniform * (double)total);
@@ -401,7 +402,8 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
         s.team_best_index = best_index;
     }
     tm.sync();
-    for (int r = 0; r < tm.size; ++r) better(best, best_index, *tm.peer(&s.team_best, r), *tm.peer(&s.team_best_index, r));
+    for (int r = 0; r < tm.size; ++r)
+        better(best, best_index, *tm.peer(&s.team_best, r), *tm.peer(&s.team_best_index, r));
     tm.sync();  // every block has read the others' best before any returns
     if (d.temperature == 0) {
         const int token = best_index == 0x7fffffff ? 0 : best_index;
