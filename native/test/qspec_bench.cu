@@ -131,11 +131,53 @@ static int profile(cudaStream_t st) {
     return 0;
 }
 
+// `qspec_bench sweep`: one-token GEMV time against K and N, weights from HBM (rotating copies) and
+// from L2 (one copy), to separate a kernel's fixed cost from its cost per step and per row tile.
+static int sweep_experiment(cudaStream_t st) {
+    const int group = 128;
+    const size_t arena = 1200ull << 20;
+    Dev<uint8_t> w4(arena);
+    Dev<__half> x((size_t)16384);
+    Dev<int8_t> xq((size_t)16384);
+    Dev<float> xs((size_t)16384 / 32), y((size_t)16384 * 8);
+    fill_bytes<<<4096, 256, 0, st>>>(w4.p, w4.n, 4);
+    fill_f16<<<64, 256, 0, st>>>(x.p, x.n, -2, 2, 6);
+    CK(cudaStreamSynchronize(st));
+    printf("sw,K,N,kernel,cold_us,hot_us,MB\n");
+    for (int N : {1024, 4096, 16384})
+        for (int K : {1024, 2048, 4096, 8192, 16384}) {
+            const size_t wbytes = (size_t)N * K / 2, sbytes = (size_t)N * (K / group) * 2;
+            const size_t stride = (wbytes + sbytes + 255) / 256 * 256;
+            const int used = (int)std::min<size_t>(LAUNCHES, std::max<size_t>(1, arena / stride));
+            for (int c = 0; c < used; ++c)
+                fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(w4.p + c * stride + wbytes), sbytes / 2, 0.005f,
+                                               0.05f, 7 + c);
+            auto wp = [&](int i) { return w4.p + (size_t)(i % used) * stride; };
+            CQ(qspec_quantize_activations(x.p, K, 1, K, group, 8, xq.p, xs.p, st));
+            for (int kind = 0; kind < 2; ++kind) {
+                auto gemm = [&](int i) {
+                    if (kind == 0) CQ(qspec_w4a16_gemm(x.p, K, wp(i), wp(i) + wbytes, y.p, N, 1, N, K, group, 0, st));
+                    else CQ(qspec_w4ax_gemm(xq.p, xs.p, wp(i), wp(i) + wbytes, y.p, N, 1, N, K, group, 8, 0, st));
+                };
+                const double cold = time_graph(st, gemm), hot = time_graph(st, [&](int) { gemm(0); });
+                printf("sw,%d,%d,%s,%.2f,%.2f,%.2f\n", K, N, kind ? "w4a8" : "w4a16", cold * 1e6, hot * 1e6,
+                       (wbytes + sbytes) / 1048576.0);
+                fflush(stdout);
+            }
+        }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "profile") {
         cudaStream_t st;
         CK(cudaStreamCreate(&st));
         return profile(st);
+    }
+    if (argc > 1 && std::string(argv[1]) == "sweep") {
+        cudaStream_t st;
+        CK(cudaStreamCreate(&st));
+        return sweep_experiment(st);
     }
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
