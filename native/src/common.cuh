@@ -298,6 +298,44 @@ inline int launch_dependent(void (*kernel)(Params...), dim3 grid, int threads, s
     return (int)cudaLaunchKernelEx(&cfg, kernel, args...);
 }
 
+// Returned by launch_in_clusters when the device cannot run the cluster: the caller takes a launch without
+// clusters.
+constexpr int CLUSTERS_UNAVAILABLE = -1;
+
+// Launches `kernel` on `grid` in thread-block clusters of `cluster` blocks (a launch attribute rather
+// than __cluster_dims__, which the sm_80/86/89 builds of the library would reject). A device that
+// refuses such a cluster (a MIG slice, say) is remembered, per call site's `refused`, and gets
+// CLUSTERS_UNAVAILABLE from then on, without another attempt.
+template <class... Params, class... Args>
+inline int launch_in_clusters(void (*kernel)(Params...), dim3 grid, dim3 block, dim3 cluster, size_t smem,
+                              cudaStream_t st, signed char (&refused)[64], Args... args) {
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
+        (void)cudaGetLastError();
+        return CLUSTERS_UNAVAILABLE;
+    }
+    if (refused[dev]) return CLUSTERS_UNAVAILABLE;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = cluster.x;
+    attr[0].val.clusterDim.y = cluster.y;
+    attr[0].val.clusterDim.z = cluster.z;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = st;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    const cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, args...);
+    if (e == cudaErrorInvalidClusterSize || e == cudaErrorNotSupported) {
+        (void)cudaGetLastError();
+        refused[dev] = 1;
+        return CLUSTERS_UNAVAILABLE;
+    }
+    return (int)e;
+}
+
 // An integer tuning switch from the environment, or `unset` when the variable is absent. Callers
 // read it once, into a static.
 inline int env_int(const char* name, int unset) {

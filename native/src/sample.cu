@@ -553,26 +553,12 @@ int launch_sample(const float* logits, long ld, int V, const qspec_draw* draws, 
                   const int32_t* history_tokens, const int32_t* history_counts, float* workspace, const int32_t* slots,
                   unsigned long long* totals, int32_t* out, cudaStream_t st) {
     static signed char refused[64];  // per device: 1 once a cluster launch was refused
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess) dev = -1;
-    const int size = dev >= 0 && dev < 64 && !refused[dev] ? sample_cluster_size() : 1;
+    const int size = sample_cluster_size();
     if (size > 1 && (long)n_draws * size <= 0x7fffffffL) {
-        cudaLaunchAttribute attr[1];
-        attr[0].id = cudaLaunchAttributeClusterDimension;
-        attr[0].val.clusterDim.x = size;
-        attr[0].val.clusterDim.y = 1;
-        attr[0].val.clusterDim.z = 1;
-        cudaLaunchConfig_t cfg = {};
-        cfg.gridDim = dim3(n_draws * size);
-        cfg.blockDim = dim3(THREADS);
-        cfg.stream = st;
-        cfg.attrs = attr;
-        cfg.numAttrs = 1;
-        const cudaError_t e = cudaLaunchKernelEx(&cfg, sample_kernel, logits, ld, V, draws, history_tokens,
-                                                 history_counts, workspace, slots, totals, out);
-        if (e != cudaErrorInvalidClusterSize && e != cudaErrorNotSupported) return (int)e;
-        (void)cudaGetLastError();
-        refused[dev] = 1;
+        const int e = launch_in_clusters(sample_kernel, dim3(n_draws * size), dim3(THREADS), dim3(size), 0, st,
+                                         refused, logits, ld, V, draws, history_tokens, history_counts, workspace,
+                                         slots, totals, out);
+        if (e != CLUSTERS_UNAVAILABLE) return e;
     }
     sample_kernel<<<n_draws, THREADS, 0, st>>>(logits, ld, V, draws, history_tokens, history_counts, workspace, slots,
                                                totals, out);

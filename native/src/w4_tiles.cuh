@@ -123,39 +123,12 @@ __device__ __forceinline__ int next_step_in_slice_order(int s, int nsteps) {
 // 8*MT tokens (grid x), so all its warps share one activation tile per step.
 constexpr int CROWS = WK * 16;
 
-// Returned by a cluster launch that cannot run here: the caller takes the warp-split kernel.
-constexpr int CLUSTERS_UNAVAILABLE = -1;
-
-// Launches a cluster kernel: grid z = the WK slices of one cluster. (A launch attribute rather than
-// __cluster_dims__, which the sm_80/86/89 builds of the library would reject.) A device that refuses
-// clusters of WK CTAs (a MIG slice, say) is remembered and gets CLUSTERS_UNAVAILABLE from then on.
+// Launches a cluster kernel: grid z = the WK slices of one cluster. CLUSTERS_UNAVAILABLE (common.cuh)
+// where the device refuses clusters of WK CTAs: the caller takes the warp-split kernel.
 template <class... Params, class... Args>
 inline int launch_cluster_kernel(void (*kernel)(Params...), dim3 grid, cudaStream_t st, Args... args) {
     static signed char refused[64];  // per device: 1 once a cluster launch was refused
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
-        (void)cudaGetLastError();
-        return CLUSTERS_UNAVAILABLE;
-    }
-    if (refused[dev]) return CLUSTERS_UNAVAILABLE;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeClusterDimension;
-    attr[0].val.clusterDim.x = 1;
-    attr[0].val.clusterDim.y = 1;
-    attr[0].val.clusterDim.z = WK;
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = grid;
-    cfg.blockDim = dim3(WK * 32);
-    cfg.stream = st;
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
-    const cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, args...);
-    if (e == cudaErrorInvalidClusterSize || e == cudaErrorNotSupported) {
-        (void)cudaGetLastError();
-        refused[dev] = 1;
-        return CLUSTERS_UNAVAILABLE;
-    }
-    return (int)e;
+    return launch_in_clusters(kernel, grid, dim3(WK * 32), dim3(1, 1, WK), 0, st, refused, args...);
 }
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900

@@ -589,7 +589,7 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
                       : M <= 16 ? launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
                       : M <= 32 ? launch_cluster<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
                                 : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
-        if (e != w4::CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
+        if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
     if (use_bulk_gemv(M, N, K, group, vec)) return launch_bulk(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
