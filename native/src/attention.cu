@@ -20,6 +20,11 @@
 namespace {
 
 constexpr int WARPS = 4, MAX_HD = 128, DPL = MAX_HD / 32;  // dims per lane
+
+// The dims a lane owns in V and in the output: two adjacent pairs, 2 lane, 2 lane + 1 and 64 + 2 lane,
+// 64 + 2 lane + 1 (i = 0 .. 3), so each pair is one 32-bit load. A dim's sum is the same sequence of
+// FMAs whichever lane owns it.
+__device__ __forceinline__ int dim_of(int lane, int i) { return (i >> 1) * 64 + 2 * lane + (i & 1); }
 constexpr int CHUNK = 8;                                    // positions per warp turn: 4 lanes each
 constexpr int SPLIT = 256;                                  // positions per split (32 chunks)
 
@@ -30,9 +35,52 @@ struct Partial {
     float m, l;
 };
 
+// What a lane needs of one chunk of 8 positions: the cache offset of its position (lanes 4j .. 4j+3
+// hold position j), its quarter of that position's K row, and its dims of the 8 V rows.
+struct ChunkLoads {
+    long off;  // element offset of (p, kvh) in the pools; 0 past npos
+    uint4 k[MAX_HD / 32];
+    half2 v[CHUNK][DPL / 2];  // V row j's dims dim_of(lane, 2 i'), dim_of(lane, 2 i' + 1) as v[j][i']
+};
+
+// Issues the loads of chunk c: the block table and K, and with V (AHEAD) the 8 V rows too, their
+// offsets shuffled from the lanes that hold them. None depends on a score, so the chunk costs one
+// round of memory latency. Loads past npos or hd are skipped (their values are never used).
+template <bool V>
+__device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
+                                           const int32_t* table, int npos, int block_size, int kv_heads, int kvh,
+                                           int hd, int c, ChunkLoads& L) {
+    const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
+    const int base = c * CHUNK, p = base + pp;
+    L.off = 0;
+    if (p < npos) {
+        L.off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
+        const uint4* kr = reinterpret_cast<const uint4*>(kpool + L.off);
+#pragma unroll
+        for (int k = 0; k < MAX_HD / 32; ++k)
+            if (qq + 4 * k < hd / 8) L.k[k] = __ldg(kr + qq + 4 * k);
+    }
+    if (!V) return;
+    const int valid = min(CHUNK, npos - base);
+#pragma unroll
+    for (int j = 0; j < CHUNK; ++j) {
+        const long oj = __shfl_sync(0xffffffffu, L.off, 4 * j);
+        if (j < valid) {
+#pragma unroll
+            for (int i = 0; i < DPL; i += 2) {  // hd % 8 == 0: an even dim below hd has its pair below hd
+                const int d = dim_of(lane, i);
+                if (d < hd) L.v[j][i / 2] = *reinterpret_cast<const half2*>(vpool + oj + d);
+            }
+        }
+    }
+}
+
 // One warp's online softmax over the chunks [c0, c1) of 8 positions that it takes (c0 + warp,
 // c0 + warp + WARPS, ...): running max m, sum l and the weighted V rows in acc (lanes own dims
-// lane + 32 i).
+// dim_of(lane, i)). AHEAD: the next chunk's K and V are in flight while a chunk is computed (96 registers);
+// otherwise a chunk's K is loaded at its start and its V rows once its scores are known (49 registers,
+// two rounds of memory latency per chunk). The arithmetic is the same, so are the bits.
+template <bool AHEAD>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
                                             const half* __restrict__ vpool, const int32_t* table, int npos,
                                             int block_size, int kv_heads, int kvh, int hd, int c0, int c1, float& m,
@@ -42,22 +90,20 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
     l = 0.f;
 #pragma unroll
     for (int i = 0; i < DPL; ++i) acc[i] = 0.f;
+    ChunkLoads cur, nxt;
+    if (AHEAD && c0 + warp < c1)
+        load_chunk<true>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, cur);
     for (int c = c0 + warp; c < c1; c += WARPS) {
+        if (!AHEAD) load_chunk<false>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, cur);
+        else if (c + WARPS < c1) load_chunk<true>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nxt);
         const int base = c * CHUNK, p = base + pp;
-        long off = 0;  // element offset of (p, kvh) in the pools
         float s = -INFINITY;
         if (p < npos) {
-            off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
-            const uint4* kr = reinterpret_cast<const uint4*>(kpool + off);
-            uint4 u[MAX_HD / 32];
-#pragma unroll
-            for (int k = 0; k < MAX_HD / 32; ++k)
-                if (qq + 4 * k < hd / 8) u[k] = __ldg(kr + qq + 4 * k);
             s = 0.f;
 #pragma unroll
             for (int k = 0; k < MAX_HD / 32; ++k) {
                 if (qq + 4 * k >= hd / 8) break;
-                const half2* h2 = reinterpret_cast<const half2*>(&u[k]);
+                const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
                 const float* qc = qs + 8 * (qq + 4 * k);
 #pragma unroll
                 for (int e = 0; e < 4; ++e) {
@@ -79,13 +125,17 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
         for (int j = 0; j < CHUNK; ++j) {
             if (j >= valid) break;
             const float pj = __shfl_sync(0xffffffffu, pr, 4 * j);
-            const long oj = __shfl_sync(0xffffffffu, off, 4 * j);
+            const long oj = AHEAD ? 0 : __shfl_sync(0xffffffffu, cur.off, 4 * j);
 #pragma unroll
-            for (int i = 0; i < DPL; ++i) {
-                const int d = lane + 32 * i;
-                if (d < hd) acc[i] = fmaf(pj, __half2float(vpool[oj + d]), acc[i]);
+            for (int i = 0; i < DPL; i += 2) {
+                const int d = dim_of(lane, i);
+                if (d >= hd) continue;
+                const float2 v = __half22float2(AHEAD ? cur.v[j][i / 2] : *reinterpret_cast<const half2*>(vpool + oj + d));
+                acc[i] = fmaf(pj, v.x, acc[i]);
+                acc[i + 1] = fmaf(pj, v.y, acc[i + 1]);
             }
         }
+        if (AHEAD) cur = nxt;
     }
 }
 
@@ -97,6 +147,7 @@ struct SplitScratch {
     float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
 };
 
+template <bool AHEAD>
 __device__ __forceinline__ Partial split_partial(const float* qs, const half* __restrict__ kpool,
                                                  const half* __restrict__ vpool, const int32_t* table, int npos,
                                                  int block_size, int kv_heads, int kvh, int hd, int s,
@@ -104,11 +155,11 @@ __device__ __forceinline__ Partial split_partial(const float* qs, const half* __
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
     float m, l, acc[DPL];
-    warp_chunks(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, m, l, acc);
+    warp_chunks<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, m, l, acc);
     if (lane == 0) { sh.wm[warp] = m; sh.wl[warp] = l; }
 #pragma unroll
     for (int i = 0; i < DPL; ++i)
-        if (lane + 32 * i < hd) sh.wacc[warp][lane + 32 * i] = acc[i];
+        if (dim_of(lane, i) < hd) sh.wacc[warp][dim_of(lane, i)] = acc[i];
     __syncthreads();
     float gm = -INFINITY;
     for (int w = 0; w < WARPS; ++w) gm = fmaxf(gm, sh.wm[w]);
@@ -142,6 +193,7 @@ __device__ __forceinline__ void load_q(const float* __restrict__ q, int t, int h
 }
 
 // Sequential schedule: block (t, h) computes its splits one after another.
+template <bool AHEAD>
 __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
@@ -155,10 +207,11 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
     load_q(q, t, h, heads, hd, qs);
     float run_acc;
-    Partial run = split_partial(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, sh, run_acc);
+    Partial run = split_partial<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, sh, run_acc);
     for (int s = 1; s < splits_of(npos); ++s) {
         float p_acc;
-        const Partial p = split_partial(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, p_acc);
+        const Partial p =
+            split_partial<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, p_acc);
         merge_split(run, run_acc, p, p_acc);
     }
     if (threadIdx.x < hd) out[((long)t * heads + h) * hd + threadIdx.x] = __float2half(run_acc / run.l);
@@ -166,6 +219,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
 
 // Split schedule, part 1: block (t, h, s) writes split s's partial to ws[(t * heads + h) * S + s]
 // as hd + 2 floats (acc[0..hd), m, l); blocks past the token's last split do nothing.
+template <bool AHEAD>
 __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
@@ -180,7 +234,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
     load_q(q, t, h, heads, hd, qs);
     float acc;
-    const Partial p = split_partial(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, acc);
+    const Partial p = split_partial<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, acc);
     float* dst = ws + (((long)t * heads + h) * S + s) * (hd + 2);
     if (threadIdx.x < hd) dst[threadIdx.x] = acc;
     if (threadIdx.x == 0) { dst[hd] = p.m; dst[hd + 1] = p.l; }
@@ -201,6 +255,16 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
         merge_split(run, run_acc, Partial{p[hd], p[hd + 1]}, p[d]);
     }
     out[((long)t * heads + h) * hd + d] = __float2half(run_acc / run.l);
+}
+
+// Whether a grid of `blocks` blocks takes the loads-ahead build: where its blocks fit on the GPU at once
+// (96-119 registers: 4 blocks per SM), the latency it hides pays; with more blocks the other build's
+// occupancy pays more. Measured on the H200 (docs/KERNELS.md). QSPEC_ATTENTION_AHEAD=0 or 1 forces a
+// build (read at every call, so a test can compare the two).
+bool loads_ahead(long blocks) {
+    const char* v = getenv("QSPEC_ATTENTION_AHEAD");
+    if (v != nullptr && (v[0] == '0' || v[0] == '1')) return v[0] == '1';
+    return blocks <= 4L * sm_count();
 }
 
 }  // namespace
@@ -228,15 +292,16 @@ QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
         float* ws = static_cast<float*>(workspace);
-        attention_split_kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
-                                                                         max_blocks, block_size, heads, kv_heads,
-                                                                         head_dim, ws);
+        const dim3 grid(T, heads, S);
+        (loads_ahead((long)T * heads * S) ? attention_split_kernel<true> : attention_split_kernel<false>)
+            <<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
+                                          kv_heads, head_dim, ws);
         const int e = qspec_launch_status();
         if (e != 0) return e;
         attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
         return qspec_launch_status();
     }
-    attention_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                                            block_size, heads, kv_heads, head_dim, out);
+    (loads_ahead((long)T * heads) ? attention_kernel<true> : attention_kernel<false>)<<<dim3(T, heads), WARPS * 32, 0, st>>>(
+        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads, kv_heads, head_dim, out);
     return qspec_launch_status();
 }

@@ -10,8 +10,7 @@
 // values for non-negative floats), four 8-bit passes each; ties at a threshold go to the lowest index,
 // as the host's sort puts them. Because every sum is of integers and every choice is by value, then
 // index, the token and the kept distribution do not depend on how many blocks share the row.
-#include <cooperative_groups.h>
-#include "common.cuh"
+#include "team.cuh"
 
 namespace {
 
@@ -21,10 +20,6 @@ constexpr float FIXED_ONE = 1099511627776.f;  // 2^40: a weight in [0, 1] as an 
 constexpr double TOP_P_TOLERANCE = 1e-6;       // LogitsProcessor.TOP_P_TOLERANCE
 
 __device__ __forceinline__ unsigned long long fixed_mass(float w) { return w > 0.f ? __float2ull_rz(w * FIXED_ONE) : 0ull; }
-
-__device__ __forceinline__ void better(float& v, int& i, float v2, int i2) {
-    if (v2 > v || (v2 == v && i2 < i)) { v = v2; i = i2; }
-}
 
 // Masses are below 2^41, so a 64-bit bin holds a whole row; rows are limited to 2^20 elements
 // (the counts and the warp sums below stay far inside their integers).
@@ -44,45 +39,6 @@ struct Shared {
     unsigned long long team_value;      // this block's share of a team sum, read by the others
     float team_best;                    // this block's largest weight and its index, read by the others
     int team_best_index;
-};
-
-// The blocks that share one draw: a thread-block cluster on sm_90 (a launch without clusters is a
-// cluster of one), one block elsewhere. Block `rank` owns chunk [lo, hi) of the row; chunks follow
-// the ranks in index order and are multiples of 32 long.
-struct Team {
-    int rank, size, lo, hi;
-    __device__ explicit Team(int V) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-        const cooperative_groups::cluster_group c = cooperative_groups::this_cluster();
-        rank = (int)c.block_rank();
-        size = (int)c.num_blocks();
-#else
-        rank = 0;
-        size = 1;
-#endif
-        const int chunk = (V + 32 * size - 1) / (32 * size) * 32;
-        lo = min(V, rank * chunk);
-        hi = min(V, lo + chunk);
-    }
-    // A barrier over every thread of the team; what a block wrote before it (shared or global memory)
-    // is visible to the team after it.
-    __device__ void sync() const {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-        cooperative_groups::this_cluster().sync();
-#else
-        __syncthreads();
-#endif
-    }
-    // Block r's copy of this block's shared variable p.
-    template <class T>
-    __device__ T* peer(T* p, int r) const {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-        return cooperative_groups::this_cluster().map_shared_rank(p, r);
-#else
-        (void)r;
-        return p;
-#endif
-    }
 };
 
 // Index-order scans give each warp one contiguous segment [begin, end) of the block's chunk (a
@@ -538,22 +494,13 @@ __global__ void __launch_bounds__(THREADS) rejection_kernel(const float* __restr
     }
 }
 
-// Blocks per draw: a cluster of 8 on sm_90 (a 128256-token row took 539 us with top-p on one SM of
-// the H200), one block before sm_90; QSPEC_SAMPLE_CLUSTER = 1, 2, 4 or 8 forces a size. Any size gives
-// the same tokens.
-int sample_cluster_size() {
-    static const int forced = env_int("QSPEC_SAMPLE_CLUSTER", 0);
-    if (forced == 1 || forced == 2 || forced == 4 || forced == 8) return forced;
-    return device_major() >= 9 ? 8 : 1;
-}
-
 // One team of blocks per draw (consecutive in x). A device that refuses the cluster (a MIG slice, say)
 // is remembered and gets one block per draw from then on.
 int launch_sample(const float* logits, long ld, int V, const qspec_draw* draws, int n_draws,
                   const int32_t* history_tokens, const int32_t* history_counts, float* workspace, const int32_t* slots,
                   unsigned long long* totals, int32_t* out, cudaStream_t st) {
     static signed char refused[64];  // per device: 1 once a cluster launch was refused
-    const int size = sample_cluster_size();
+    const int size = team_size();
     if (size > 1 && (long)n_draws * size <= 0x7fffffffL) {
         const int e = launch_in_clusters(sample_kernel, dim3(n_draws * size), dim3(THREADS), dim3(size), 0, st,
                                          refused, logits, ld, V, draws, history_tokens, history_counts, workspace,

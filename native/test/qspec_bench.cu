@@ -19,6 +19,13 @@ __global__ void fill_bytes(uint8_t* p, size_t n, uint32_t seed) {  // pseudo-ran
         p[i] = (uint8_t)h;
     }
 }
+__global__ void fill_f32(float* p, size_t n, float lo, float hi, uint32_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        p[i] = lo + (hi - lo) * (h & 0xffffff) / 16777216.f;
+    }
+}
 __global__ void fill_f16(__half* p, size_t n, float lo, float hi, uint32_t seed) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
         uint32_t h = (uint32_t)i * 2654435761u ^ seed;
@@ -168,11 +175,52 @@ static int sweep_experiment(cudaStream_t st) {
     return 0;
 }
 
+// `qspec_bench attention`: qspec_attention at Llama-3-8B's heads (32 query heads, 8 KV heads, head_dim
+// 128), S sequences of one query each (decode) or of 4 queries (a verify pass at gamma = 3), contexts
+// of 128 ... 8192 positions in blocks of 16 scattered over the pool. GB/s counts the K and V bytes read.
+static int attention_experiment(cudaStream_t st) {
+    const int heads = 32, kv = 8, hd = 128, bs = 16;
+    printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s\n");
+    for (int ctx : {128, 512, 2048, 8192})
+        for (int S : {1, 8, 32})
+            for (int Q : {1, 4}) {
+                const int T = S * Q, max_blocks = ctx / bs, blocks = S * max_blocks;
+                Dev<__half> kp((size_t)blocks * bs * kv * hd), vp((size_t)blocks * bs * kv * hd);
+                Dev<float> q((size_t)T * heads * hd);
+                Dev<__half> out((size_t)T * heads * hd);
+                fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 11);
+                fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 12);
+                fill_f32<<<256, 256, 0, st>>>(q.p, q.n, -1, 1, 13);
+                std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
+                for (int t = 0; t < T; ++t) seq[t] = t / Q, pos[t] = ctx - Q + t % Q;
+                for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());  // scattered
+                Dev<int32_t> dseq(T), dpos(T), dtab(table.size());
+                CK(cudaMemcpy(dseq.p, seq.data(), T * 4, cudaMemcpyHostToDevice));
+                CK(cudaMemcpy(dpos.p, pos.data(), T * 4, cudaMemcpyHostToDevice));
+                CK(cudaMemcpy(dtab.p, table.data(), table.size() * 4, cudaMemcpyHostToDevice));
+                const size_t wsb = qspec_attention_workspace_bytes(T, heads, hd, ctx);
+                Dev<uint8_t> ws(wsb);
+                const double t = time_graph(st, [&](int) {
+                    CQ(qspec_attention(q.p, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, ws.p,
+                                       wsb, out.p, st));
+                });
+                const double bytes = 2.0 * S * ctx * kv * hd * 2;
+                printf("attn,%d,%d,%d,%.2f,%.0f\n", S, Q, ctx, t * 1e6, bytes / t / 1e9);
+                fflush(stdout);
+            }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "profile") {
         cudaStream_t st;
         CK(cudaStreamCreate(&st));
         return profile(st);
+    }
+    if (argc > 1 && std::string(argv[1]) == "attention") {
+        cudaStream_t st;
+        CK(cudaStreamCreate(&st));
+        return attention_experiment(st);
     }
     if (argc > 1 && std::string(argv[1]) == "sweep") {
         cudaStream_t st;

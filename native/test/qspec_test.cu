@@ -341,16 +341,30 @@ static void test_elementwise() {
         for (long i = 0; i < n; ++i) bad += s[i] != a[i] + b[i];
         report(bad == 0, "add_inplace n=100003", "mismatches=%.0f tol=%.0f", bad, 0);
     }
-    {  // argmax with planted ties
-        for (int V : {1000, 128256}) {
-            const int M = 6;
+    {  // argmax: planted ties (often in different blocks' chunks), NaN, all-NaN and all -inf rows, the
+       // best at either end, rows shorter than a team's 8 chunks; against the host rule (largest value,
+       // lowest index, NaN never wins, no winner -> 0)
+        for (int V : {5, 33, 1000, 128256}) {
+            const int M = 7;
             auto l = rand_f32((size_t)M * V, -10.f, 10.f);
+            auto at = [&](int m, int i) -> float& { return l[(size_t)m * V + i]; };
+            at(0, irand(0, V - 1)) = 50.f;
+            at(0, irand(0, V - 1)) = 50.f;
+            for (int i = 0; i < V; i += 3) at(1, i) = NAN;
+            at(1, V - 1) = 40.f;
+            for (int i = 0; i < V; ++i) at(2, i) = NAN;
+            for (int i = 0; i < V; ++i) at(3, i) = -INFINITY;
+            at(4, V - 1) = 60.f;
+            at(5, 0) = 70.f;
+            at(5, V - 1) = 70.f;
+            at(6, V / 2) = INFINITY;
             std::vector<int> want(M);
             for (int m = 0; m < M; ++m) {
-                int i1 = irand(0, V - 1), i2 = irand(0, V - 1);
-                l[(size_t)m * V + i1] = 50.f;
-                l[(size_t)m * V + i2] = 50.f;
-                want[m] = std::min(i1, i2);
+                float v = -INFINITY;
+                int idx = -1;
+                for (int i = 0; i < V; ++i)
+                    if (at(m, i) > v || (at(m, i) == v && idx < 0)) v = at(m, i), idx = i;
+                want[m] = idx < 0 ? 0 : idx;
             }
             Dev<float> dl(l);
             Dev<int32_t> dout(M);
@@ -358,7 +372,8 @@ static void test_elementwise() {
             auto out = dout.down();
             double bad = 0;
             for (int m = 0; m < M; ++m) bad += out[m] != want[m];
-            report(bad == 0, "argmax M=6 V=" + std::to_string(V) + " (ties -> lowest)", "mismatches=%.0f tol=%.0f", bad, 0);
+            report(bad == 0, "argmax M=7 V=" + std::to_string(V) + " (ties, NaN, -inf rows)", "mismatches=%.0f tol=%.0f",
+                   bad, 0);
         }
     }
 }
@@ -975,6 +990,26 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     for (size_t i = 0; i < os.size(); ++i) differ += std::memcmp(&os[i], &og[i], sizeof(__half)) != 0;
     report(differ == 0, std::string("attention sequential schedule = split schedule ") + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)os.size());
+    // the two loads builds (next chunk's K and V ahead, or each chunk's loads at its turn) are the same
+    // arithmetic: the same bits, in both schedules
+    const char* saved = getenv("QSPEC_ATTENTION_AHEAD");
+    const std::string restore = saved ? saved : "";
+    for (const char* ahead : {"0", "1"}) {
+        setenv("QSPEC_ATTENTION_AHEAD", ahead, 1);
+        Dev<__half> dsplit((size_t)T * heads * hd), dseq2((size_t)T * heads * hd);
+        CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                           dws.p, ws_bytes, dsplit.p, nullptr));
+        CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                           nullptr, 0, dseq2.p, nullptr));
+        const auto a = dsplit.down(), b = dseq2.down();
+        differ = 0;
+        for (size_t i = 0; i < a.size(); ++i)
+            differ += (std::memcmp(&a[i], &og[i], sizeof(__half)) != 0) + (std::memcmp(&b[i], &og[i], sizeof(__half)) != 0);
+        report(differ == 0, std::string("attention loads-ahead build ") + ahead + " = default " + tag,
+               "differing outputs=%.0f of %.0f", (double)differ, 2.0 * a.size());
+    }
+    if (saved) setenv("QSPEC_ATTENTION_AHEAD", restore.c_str(), 1);
+    else unsetenv("QSPEC_ATTENTION_AHEAD");
 }
 
 int main() {
