@@ -15,18 +15,20 @@
 //    workspace is large enough.
 // The number of splits depends on the token's position alone, never on the other tokens of the pass:
 // a token's attention has the same bits in a decode pass and in a verify pass (QSpec's exactness).
+// Grids that fit on the GPU at once take a build whose warps load their next chunk while they compute
+// this one (loads_ahead); the arithmetic, and so the bits, are those of the other build.
 #include "common.cuh"
 
 namespace {
 
 constexpr int WARPS = 4, MAX_HD = 128, DPL = MAX_HD / 32;  // dims per lane
-
-// The dims a lane owns in V and in the output: two adjacent pairs, 2 lane, 2 lane + 1 and 64 + 2 lane,
-// 64 + 2 lane + 1 (i = 0 .. 3), so each pair is one 32-bit load. A dim's sum is the same sequence of
-// FMAs whichever lane owns it.
-__device__ __forceinline__ int dim_of(int lane, int i) { return (i >> 1) * 64 + 2 * lane + (i & 1); }
 constexpr int CHUNK = 8;                                    // positions per warp turn: 4 lanes each
 constexpr int SPLIT = 256;                                  // positions per split (32 chunks)
+
+// The dims a lane owns in V and in the output: two adjacent pairs, 2 lane, 2 lane + 1 and 64 + 2 lane,
+// 65 + 2 lane (i = 0 .. 3), so each pair is one 32-bit load. A dim's sum is the same sequence of FMAs
+// whichever lane owns it.
+__device__ __forceinline__ int dim_of(int lane, int i) { return (i >> 1) * 64 + 2 * lane + (i & 1); }
 
 __host__ __device__ constexpr int splits_of(int npos) { return (npos + SPLIT - 1) / SPLIT; }
 
@@ -77,9 +79,9 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 
 // One warp's online softmax over the chunks [c0, c1) of 8 positions that it takes (c0 + warp,
 // c0 + warp + WARPS, ...): running max m, sum l and the weighted V rows in acc (lanes own dims
-// dim_of(lane, i)). AHEAD: the next chunk's K and V are in flight while a chunk is computed (96 registers);
-// otherwise a chunk's K is loaded at its start and its V rows once its scores are known (49 registers,
-// two rounds of memory latency per chunk). The arithmetic is the same, so are the bits.
+// dim_of(lane, i)). AHEAD: the next chunk's K and V are in flight while a chunk is computed (about twice
+// the registers); otherwise a chunk's K is loaded at its start and its V rows once its scores are known
+// (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits.
 template <bool AHEAD>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
                                             const half* __restrict__ vpool, const int32_t* table, int npos,
@@ -94,8 +96,10 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
     if (AHEAD && c0 + warp < c1)
         load_chunk<true>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, cur);
     for (int c = c0 + warp; c < c1; c += WARPS) {
-        if (!AHEAD) load_chunk<false>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, cur);
-        else if (c + WARPS < c1) load_chunk<true>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nxt);
+        if (!AHEAD)
+            load_chunk<false>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, cur);
+        else if (c + WARPS < c1)
+            load_chunk<true>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nxt);
         const int base = c * CHUNK, p = base + pp;
         float s = -INFINITY;
         if (p < npos) {
@@ -130,7 +134,8 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
             for (int i = 0; i < DPL; i += 2) {
                 const int d = dim_of(lane, i);
                 if (d >= hd) continue;
-                const float2 v = __half22float2(AHEAD ? cur.v[j][i / 2] : *reinterpret_cast<const half2*>(vpool + oj + d));
+                const half2 vh = AHEAD ? cur.v[j][i / 2] : *reinterpret_cast<const half2*>(vpool + oj + d);
+                const float2 v = __half22float2(vh);
                 acc[i] = fmaf(pj, v.x, acc[i]);
                 acc[i + 1] = fmaf(pj, v.y, acc[i + 1]);
             }
@@ -301,7 +306,8 @@ QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void
         attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
         return qspec_launch_status();
     }
-    (loads_ahead((long)T * heads) ? attention_kernel<true> : attention_kernel<false>)<<<dim3(T, heads), WARPS * 32, 0, st>>>(
+    const dim3 grid(T, heads);
+    (loads_ahead((long)T * heads) ? attention_kernel<true> : attention_kernel<false>)<<<grid, WARPS * 32, 0, st>>>(
         q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads, kv_heads, head_dim, out);
     return qspec_launch_status();
 }
