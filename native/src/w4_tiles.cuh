@@ -14,6 +14,7 @@
 // or on the tile shape, which QSpec's exactness needs (docs/KERNELS.md).
 #pragma once
 #include <cooperative_groups.h>
+#include <type_traits>
 #include "common.cuh"
 
 namespace w4 {
@@ -31,6 +32,21 @@ struct Tile {
     // outputs of clamped rows are never stored)
     __device__ int row(int i, int h, int N) const { return min(n_base + 16 * i + 8 * h + g, N - 1); }
 };
+
+// Walks a warp's steps first, first + WK, ... (< nsteps) over a ring of three buffers whose index is a
+// compile-time constant: body(std::integral_constant<int, b>{}, s) computes step s from buffer b and
+// refills buffer (b + 2) % 3 with step s + 2 WK. (A ring rotated by register moves waits at every move
+// for the load it has just issued, which leaves one step in flight instead of two.)
+template <class Body>
+__device__ __forceinline__ void walk_ring3(int first, int nsteps, Body&& body) {
+    for (int s = first; s < nsteps; s += 3 * WK) {
+        body(std::integral_constant<int, 0>{}, s);
+        if (s + WK >= nsteps) break;
+        body(std::integral_constant<int, 1>{}, s + WK);
+        if (s + 2 * WK >= nsteps) break;
+        body(std::integral_constant<int, 2>{}, s + 2 * WK);
+    }
+}
 
 // Grid: x = token blocks (fastest, so the blocks that share weight rows run together and hit L2),
 // y = row blocks.

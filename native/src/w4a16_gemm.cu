@@ -38,7 +38,7 @@ __device__ __forceinline__ uint4 load_x8(const half* row, int k, int K, bool fas
 // runs this one function, so every output is summed in the same order whichever kernel and tile
 // shape computes it. xfrag(mt, j): token g's inputs kt+8j .. kt+8j+7 of token tile mt (8 halves).
 template <int MT, int NT, bool FOLD, class XFrag>
-__device__ __forceinline__ void step_mma(const uint4 (&wcur)[NT][2], const float (&scur)[NT][2], XFrag&& xfrag,
+__device__ __forceinline__ void step_mma(const uint4 (&wcur)[NT][2], const half (&scur)[NT][2], XFrag&& xfrag,
                                          float (&acc)[MT][NT][4]) {
     float part[MT][NT][4];  // FOLD: this step's unscaled sums
     zero_fragments(part);
@@ -55,7 +55,7 @@ __device__ __forceinline__ void step_mma(const uint4 (&wcur)[NT][2], const float
             int4_to_half2x4(j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, lo);
             int4_to_half2x4(j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w, hi);
             if (!FOLD) {
-                const half2 sl = __float2half2_rn(scur[i][0]), sh = __float2half2_rn(scur[i][1]);
+                const half2 sl = __half2half2(scur[i][0]), sh = __half2half2(scur[i][1]);
 #pragma unroll
                 for (int p = 0; p < 4; ++p) {
                     lo[p] = __hmul2(lo[p], sl);
@@ -89,19 +89,22 @@ __device__ __forceinline__ void step_mma(const uint4 (&wcur)[NT][2], const float
         for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
             for (int i = 0; i < NT; ++i) {
-                acc[mt][i][0] = fmaf(part[mt][i][0], scur[i][0], acc[mt][i][0]);
-                acc[mt][i][1] = fmaf(part[mt][i][1], scur[i][0], acc[mt][i][1]);
-                acc[mt][i][2] = fmaf(part[mt][i][2], scur[i][1], acc[mt][i][2]);
-                acc[mt][i][3] = fmaf(part[mt][i][3], scur[i][1], acc[mt][i][3]);
+                const float s0 = __half2float(scur[i][0]), s1 = __half2float(scur[i][1]);
+                acc[mt][i][0] = fmaf(part[mt][i][0], s0, acc[mt][i][0]);
+                acc[mt][i][1] = fmaf(part[mt][i][1], s0, acc[mt][i][1]);
+                acc[mt][i][2] = fmaf(part[mt][i][2], s1, acc[mt][i][2]);
+                acc[mt][i][3] = fmaf(part[mt][i][3], s1, acc[mt][i][3]);
             }
     }
 }
 
-// Weights and scales of step s for rows g, g+8 of each row tile: FOLD needs the step's group scale
-// (as floats); otherwise the scale of this thread's 32 inputs, multiplied in before the MMA.
+// Weights and scales of step s for rows g, g+8 of each row tile: FOLD needs the step's group scale;
+// otherwise the scale of this thread's 32 inputs, multiplied in before the MMA. Loads only: nothing
+// here reads what it loads (a conversion would wait for the load), so the step's bytes stay in flight
+// until step_mma uses them.
 template <int NT, bool FOLD>
 __device__ __forceinline__ void load_step(const uint8_t* const (&wrow)[NT][2], const half* const (&srow)[NT][2], int s,
-                                          int t, int Kp, int group, uint4 (*w)[2], float (*sc)[2]) {
+                                          int t, int Kp, int group, uint4 (*w)[2], half (*sc)[2]) {
     const int kt = s * KSTEP + 32 * t;
     const int gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
 #pragma unroll
@@ -110,10 +113,10 @@ __device__ __forceinline__ void load_step(const uint8_t* const (&wrow)[NT][2], c
         for (int h = 0; h < 2; ++h) {
             if (kt < Kp) {
                 w[i][h] = ld_stream_u4(wrow[i][h] + (long)s * (KSTEP / 2));
-                sc[i][h] = __half2float(srow[i][h][gi]);
+                sc[i][h] = srow[i][h][gi];
             } else {  // the tail of a row whose padded length is not a multiple of 128: q = 0
                 w[i][h] = make_uint4(0x88888888u, 0x88888888u, 0x88888888u, 0x88888888u);
-                sc[i][h] = 0.f;
+                sc[i][h] = __float2half(0.f);
             }
         }
 }
@@ -159,7 +162,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     float acc[MT][NT][4];
     zero_fragments(acc);
 
-    auto load = [&](int s, uint4 (*w)[2], float (*sc)[2]) { load_step<NT, FOLD>(wrow, srow, s, tl.t, Kp, group, w, sc); };
+    auto load = [&](int s, uint4 (*w)[2], half (*sc)[2]) { load_step<NT, FOLD>(wrow, srow, s, tl.t, Kp, group, w, sc); };
     // token g's inputs kt .. kt+31 of step s into ring slot `slot`: asynchronous where aligned and
     // inside K, else element by element (zero beyond K and for tokens >= M)
     auto stage_x = [&](int slot, int s) {
@@ -175,33 +178,22 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
             }
     };
 
-    // Two steps in flight ahead of the one being computed (Little's law at ~3 TB/s).
-    uint4 wcur[NT][2], wnext[NT][2];
-    float scur[NT][2], snext[NT][2];
-    if (tl.warp < nsteps) { load(tl.warp, wcur, scur); stage_x(0, tl.warp); }
+    // Two steps in flight ahead of the one being computed (Little's law at ~3 TB/s), in a ring of three
+    // register buffers (weights, scales) and shared-memory slots (activations).
+    uint4 wr[STAGES][NT][2];
+    half sr[STAGES][NT][2];
+    if (tl.warp < nsteps) { load(tl.warp, wr[0], sr[0]); stage_x(0, tl.warp); }
     cp_async_commit();
-    if (tl.warp + WK < nsteps) { load(tl.warp + WK, wnext, snext); stage_x(1, tl.warp + WK); }
+    if (tl.warp + WK < nsteps) { load(tl.warp + WK, wr[1], sr[1]); stage_x(1, tl.warp + WK); }
     cp_async_commit();
-    int slot = 0;
-    for (int s = tl.warp; s < nsteps; s += WK) {
-        uint4 wnn[NT][2];
-        float snn[NT][2];
-        if (s + 2 * WK < nsteps) { load(s + 2 * WK, wnn, snn); stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK); }
+    w4::walk_ring3(tl.warp, nsteps, [&](auto slot_c, int s) {
+        constexpr int slot = decltype(slot_c)::value, ahead = (slot + 2) % STAGES;
+        if (s + 2 * WK < nsteps) { load(s + 2 * WK, wr[ahead], sr[ahead]); stage_x(ahead, s + 2 * WK); }
         cp_async_commit();
         cp_async_wait<2>();  // this step's activations have landed
-        step_mma<MT, NT, FOLD>(wcur, scur, [&](int mt, int j) { return xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane]; },
-                               acc);
-#pragma unroll
-        for (int i = 0; i < NT; ++i)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                wcur[i][h] = wnext[i][h];
-                scur[i][h] = snext[i][h];
-                wnext[i][h] = wnn[i][h];
-                snext[i][h] = snn[i][h];
-            }
-        slot = slot == STAGES - 1 ? 0 : slot + 1;
-    }
+        step_mma<MT, NT, FOLD>(wr[slot], sr[slot],
+                               [&](int mt, int j) { return xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane]; }, acc);
+    });
     cp_async_wait<0>();
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
 }
@@ -225,7 +217,7 @@ constexpr int BARRIERS = 128;           // bytes before the ring: full[RING], em
 inline size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (16 * WPITCH + M * XPITCH); }
 }  // namespace bulk
 
-__global__ void __launch_bounds__(bulk::THREADS, 3)
+__global__ void __launch_bounds__(bulk::THREADS, 4)
     w4a16_bulk_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
                       float* __restrict__ y, int ldy, int M, int N, int K, bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
@@ -265,15 +257,19 @@ __global__ void __launch_bounds__(bulk::THREADS, 3)
     } else {
         const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;      // step warp + 8c's group: c * 8
         const half* s1 = ws + (long)min(n_base + 8 + g, N - 1) * groups + warp;
-        float snext[2] = {__half2float(s0[0]), __half2float(s1[0])};
+        // the scales of chunks c and c + 1, in two buffers indexed at compile time (c even: 0): a chunk
+        // ahead, and never moved or converted before step_mma uses them (either would wait for the load)
+        half sr[2][1][2];
+        sr[0][0][0] = s0[0];
+        sr[0][0][1] = s1[0];
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
         const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
-        for (int c = 0; c < nchunks; ++c) {
+        auto chunk = [&](auto b_c, int c) {
+            constexpr int b = decltype(b_c)::value;
             const int st = c % RING;
-            const float scur[1][2] = {{snext[0], snext[1]}};
             if (c + 1 < nchunks) {  // the next chunk's scales, a chunk ahead
-                snext[0] = __half2float(s0[(c + 1) * WK]);
-                snext[1] = __half2float(s1[(c + 1) * WK]);
+                sr[b ^ 1][0][0] = s0[(c + 1) * WK];
+                sr[b ^ 1][0][1] = s1[(c + 1) * WK];
             }
             mbar_wait(&full[st], (c / RING) & 1);
             const uint8_t* wt = wst + st * 16 * WPITCH + warp * (KSTEP / 2) + 16 * t;
@@ -286,7 +282,11 @@ __global__ void __launch_bounds__(bulk::THREADS, 3)
             for (int j = 0; j < 4; ++j) xv[j] = *reinterpret_cast<const uint4*>(xr + 16 * j);
             __syncwarp();
             if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
-            step_mma<1, 1, true>(wcur, scur, [&](int, int j) { return xv[j]; }, acc);
+            step_mma<1, 1, true>(wcur, sr[b], [&](int, int j) { return xv[j]; }, acc);
+        };
+        for (int c = 0; c < nchunks; c += 2) {
+            chunk(std::integral_constant<int, 0>{}, c);
+            if (c + 1 < nchunks) chunk(std::integral_constant<int, 1>{}, c + 1);
         }
     }
     if (warp < WK) {
@@ -385,34 +385,25 @@ __global__ void __launch_bounds__(WK * 32, MINB)
         }
     };
 
-    uint4 wcur[1][2], wnext[1][2];
-    float scur[1][2], snext[1][2];
-    if (slice < nsteps) { load_step<1, FOLD>(wrow, srow, slice, t, Kp, group, wcur, scur); stage_x(0, slice); }
+    uint4 wr[STAGES][1][2];
+    half sr[STAGES][1][2];
+    if (slice < nsteps) { load_step<1, FOLD>(wrow, srow, slice, t, Kp, group, wr[0], sr[0]); stage_x(0, slice); }
     cp_async_commit();
-    if (slice + WK < nsteps) { load_step<1, FOLD>(wrow, srow, slice + WK, t, Kp, group, wnext, snext); stage_x(1, slice + WK); }
+    if (slice + WK < nsteps) { load_step<1, FOLD>(wrow, srow, slice + WK, t, Kp, group, wr[1], sr[1]); stage_x(1, slice + WK); }
     cp_async_commit();
-    int slot = 0;
-    for (int s = slice; s < nsteps; s += WK) {
+    w4::walk_ring3(slice, nsteps, [&](auto slot_c, int s) {
+        constexpr int slot = decltype(slot_c)::value, ahead = (slot + 2) % STAGES;
         cp_async_wait<1>();
         __syncthreads();  // step s's tile is complete, and every warp is done with step s - WK's slot
-        uint4 wnn[1][2];
-        float snn[1][2];
         if (s + 2 * WK < nsteps) {
-            load_step<1, FOLD>(wrow, srow, s + 2 * WK, t, Kp, group, wnn, snn);
-            stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK);
+            load_step<1, FOLD>(wrow, srow, s + 2 * WK, t, Kp, group, wr[ahead], sr[ahead]);
+            stage_x(ahead, s + 2 * WK);
         }
         cp_async_commit();
         const uint4* tile = smem + slot * MT * 8 * XROW;
-        step_mma<MT, 1, FOLD>(wcur, scur, [&](int mt, int j) { return tile[(mt * 8 + g) * XROW + x_unit(t, j)]; }, acc);
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            wcur[0][h] = wnext[0][h];
-            scur[0][h] = snext[0][h];
-            wnext[0][h] = wnn[0][h];
-            snext[0][h] = snn[0][h];
-        }
-        slot = slot == STAGES - 1 ? 0 : slot + 1;
-    }
+        step_mma<MT, 1, FOLD>(wr[slot], sr[slot], [&](int mt, int j) { return tile[(mt * 8 + g) * XROW + x_unit(t, j)]; },
+                              acc);
+    });
     cp_async_wait<0>();
     __syncthreads();  // the ring is reused for the partial sums
 
@@ -492,12 +483,12 @@ __global__ void __launch_bounds__(WK * 32, MINB)
     cp_async_commit();
     for (int slot = 0; s >= 0; slot = slot == w4::TSTAGES - 1 ? 0 : slot + 1) {
         // this thread's rows' scales for step s (as load_step takes them)
-        float scur[NT][2];
+        half scur[NT][2];
         const int kt = s * KSTEP + 32 * t, gi = FOLD ? (group == KSTEP ? s : s * KSTEP / group) : kt / group;
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
-            for (int h = 0; h < 2; ++h) scur[i][h] = kt < Kp ? __half2float(srow[i][h][gi]) : 0.f;
+            for (int h = 0; h < 2; ++h) scur[i][h] = kt < Kp ? srow[i][h][gi] : __float2half(0.f);
         cp_async_wait<1>();
         __syncthreads();  // step s's tiles are complete, and every warp is done with the slot refilled next
         if (s2 >= 0) stage(slot == 0 ? 2 : slot - 1, s2);

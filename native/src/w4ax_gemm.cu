@@ -125,7 +125,7 @@ template <int MT>
 constexpr size_t smem_bytes() { return (size_t)WK * STAGES * MT * 4 * 32 * sizeof(uint2); }
 
 template <int MT, int NT, bool WIDE, bool S4>
-__global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_kernel(const int8_t* __restrict__ xq,
+__global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const int8_t* __restrict__ xq,
                                                                      const float* __restrict__ xs,
                                                                      const uint8_t* __restrict__ wp,
                                                                      const half* __restrict__ ws,
@@ -190,30 +190,53 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1) w4ax_k
     };
     auto x_word = [&](int slot, int mt, int j) { return xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane]; };
 
-    // Two steps in flight ahead of the one being computed.
-    uint32_t wcur[NT][2][4], wnext[NT][2][4];
-    if (tl.warp < nsteps) { load(tl.warp, wcur); stage_x(0, tl.warp); }
-    cp_async_commit();
-    if (tl.warp + WK < nsteps) { load(tl.warp + WK, wnext); stage_x(1, tl.warp + WK); }
-    cp_async_commit();
-    int slot = 0;
-    for (int s = tl.warp; s < nsteps; s += WK) {
-        uint32_t wnn[NT][2][4];
-        if (s + 2 * WK < nsteps) { load(s + 2 * WK, wnn); stage_x(slot == 0 ? 2 : slot - 1, s + 2 * WK); }
-        cp_async_commit();
-        cp_async_wait<2>();  // this step's activations have landed
-        step_mma<MT, NT, WIDE, S4>(wcur, s, Kp, group, [&](int mt, int j) { return x_word(slot, mt, j); }, fold);
+    // WIDE: a step's weight and activation scales, loaded with its weights (fold_step uses them): loaded
+    // where fold would load them, they would stall the warp at every step for the latency of a load.
+    auto load_scales = [&](int s, half (*wsc)[2], float (*xsc)[2]) {
+        if (!WIDE) return;
+        const int gi = s * KSTEP / group;
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
-            for (int h = 0; h < 2; ++h)
+            for (int h = 0; h < 2; ++h) wsc[i][h] = srow[i][h][gi];
 #pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    wcur[i][h][j] = wnext[i][h][j];
-                    wnext[i][h][j] = wnn[i][h][j];
-                }
-        slot = slot == STAGES - 1 ? 0 : slot + 1;
-    }
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int c = 0; c < 2; ++c) xsc[mt][c] = __ldg(xsrow[mt][c] + gi);
+    };
+
+    // Two steps in flight ahead of the one being computed, in a ring of three register buffers
+    // (weights, WIDE scales) and shared-memory slots (activations).
+    uint32_t wr[STAGES][NT][2][4];
+    half wsr[STAGES][NT][2];
+    float xsr[STAGES][MT][2];
+    if (tl.warp < nsteps) { load(tl.warp, wr[0]); load_scales(tl.warp, wsr[0], xsr[0]); stage_x(0, tl.warp); }
+    cp_async_commit();
+    if (tl.warp + WK < nsteps) { load(tl.warp + WK, wr[1]); load_scales(tl.warp + WK, wsr[1], xsr[1]); stage_x(1, tl.warp + WK); }
+    cp_async_commit();
+    w4::walk_ring3(tl.warp, nsteps, [&](auto slot_c, int s) {
+        constexpr int slot = decltype(slot_c)::value, ahead = (slot + 2) % STAGES;
+        if (s + 2 * WK < nsteps) {
+            load(s + 2 * WK, wr[ahead]);
+            load_scales(s + 2 * WK, wsr[ahead], xsr[ahead]);
+            stage_x(ahead, s + 2 * WK);
+        }
+        cp_async_commit();
+        cp_async_wait<2>();  // this step's activations have landed
+        auto x = [&](int mt, int j) { return x_word(slot, mt, j); };
+        if (WIDE) {  // fold's arithmetic on the step's prefetched scales
+            step_mma<MT, NT, WIDE, S4>(wr[slot], s, Kp, group, x, [&](int mt, int i, const int* part, int) {
+                const float w0 = __half2float(wsr[slot][i][0]), w1 = __half2float(wsr[slot][i][1]);
+                const float x0 = xsr[slot][mt][0], x1 = xsr[slot][mt][1];
+                acc[mt][i][0] = fmaf((float)part[0], w0 * x0, acc[mt][i][0]);
+                acc[mt][i][1] = fmaf((float)part[1], w0 * x1, acc[mt][i][1]);
+                acc[mt][i][2] = fmaf((float)part[2], w1 * x0, acc[mt][i][2]);
+                acc[mt][i][3] = fmaf((float)part[3], w1 * x1, acc[mt][i][3]);
+            });
+        } else {
+            step_mma<MT, NT, WIDE, S4>(wr[slot], s, Kp, group, x, fold);
+        }
+    });
     cp_async_wait<0>();
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
 }
