@@ -162,7 +162,9 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     float acc[MT][NT][4];
     zero_fragments(acc);
 
-    auto load = [&](int s, uint4 (*w)[2], half (*sc)[2]) { load_step<NT, FOLD>(wrow, srow, s, tl.t, Kp, group, w, sc); };
+    auto load = [&](int s, uint4 (*w)[2], half (*sc)[2]) {
+        load_step<NT, FOLD>(wrow, srow, s, tl.t, Kp, group, w, sc);
+    };
     // token g's inputs kt .. kt+31 of step s into ring slot `slot`: asynchronous where aligned and
     // inside K, else element by element (zero beyond K and for tokens >= M)
     auto stage_x = [&](int slot, int s) {
@@ -389,7 +391,10 @@ __global__ void __launch_bounds__(WK * 32, MINB)
     half sr[STAGES][1][2];
     if (slice < nsteps) { load_step<1, FOLD>(wrow, srow, slice, t, Kp, group, wr[0], sr[0]); stage_x(0, slice); }
     cp_async_commit();
-    if (slice + WK < nsteps) { load_step<1, FOLD>(wrow, srow, slice + WK, t, Kp, group, wr[1], sr[1]); stage_x(1, slice + WK); }
+    if (slice + WK < nsteps) {
+        load_step<1, FOLD>(wrow, srow, slice + WK, t, Kp, group, wr[1], sr[1]);
+        stage_x(1, slice + WK);
+    }
     cp_async_commit();
     w4::walk_ring3(slice, nsteps, [&](auto slot_c, int s) {
         constexpr int slot = decltype(slot_c)::value, ahead = (slot + 2) % STAGES;
@@ -401,8 +406,8 @@ __global__ void __launch_bounds__(WK * 32, MINB)
         }
         cp_async_commit();
         const uint4* tile = smem + slot * MT * 8 * XROW;
-        step_mma<MT, 1, FOLD>(wr[slot], sr[slot], [&](int mt, int j) { return tile[(mt * 8 + g) * XROW + x_unit(t, j)]; },
-                              acc);
+        step_mma<MT, 1, FOLD>(wr[slot], sr[slot],
+                              [&](int mt, int j) { return tile[(mt * 8 + g) * XROW + x_unit(t, j)]; }, acc);
     });
     cp_async_wait<0>();
     __syncthreads();  // the ring is reused for the partial sums

@@ -212,7 +212,11 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
     float xsr[STAGES][MT][2];
     if (tl.warp < nsteps) { load(tl.warp, wr[0]); load_scales(tl.warp, wsr[0], xsr[0]); stage_x(0, tl.warp); }
     cp_async_commit();
-    if (tl.warp + WK < nsteps) { load(tl.warp + WK, wr[1]); load_scales(tl.warp + WK, wsr[1], xsr[1]); stage_x(1, tl.warp + WK); }
+    if (tl.warp + WK < nsteps) {
+        load(tl.warp + WK, wr[1]);
+        load_scales(tl.warp + WK, wsr[1], xsr[1]);
+        stage_x(1, tl.warp + WK);
+    }
     cp_async_commit();
     w4::walk_ring3(tl.warp, nsteps, [&](auto slot_c, int s) {
         constexpr int slot = decltype(slot_c)::value, ahead = (slot + 2) % STAGES;
