@@ -168,14 +168,17 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
     zero_fragments(acc);
 
     auto load = [&](int s, uint32_t (*w)[2][4]) { load_step<NT, WIDE>(wrow, s, tl.t, Kp, w); };
-    // acc += int32 sums of group gi, scaled by wscale[row, gi] * xscale[token, gi]
-    auto fold = [&](int mt, int i, const int* part, int gi) {
-        const float w0 = __half2float(srow[i][0][gi]), w1 = __half2float(srow[i][1][gi]);
-        const float x0 = __ldg(xsrow[mt][0] + gi), x1 = __ldg(xsrow[mt][1] + gi);
+    // acc += int32 sums, scaled by the rows' weight scales w0, w1 times the tokens' scales x0, x1
+    auto fold_scaled = [&](int mt, int i, const int* part, float w0, float w1, float x0, float x1) {
         acc[mt][i][0] = fmaf((float)part[0], w0 * x0, acc[mt][i][0]);
         acc[mt][i][1] = fmaf((float)part[1], w0 * x1, acc[mt][i][1]);
         acc[mt][i][2] = fmaf((float)part[2], w1 * x0, acc[mt][i][2]);
         acc[mt][i][3] = fmaf((float)part[3], w1 * x1, acc[mt][i][3]);
+    };
+    // the same for group gi, its scales loaded here (group % 128 != 0: a fold after every MMA)
+    auto fold = [&](int mt, int i, const int* part, int gi) {
+        fold_scaled(mt, i, part, __half2float(srow[i][0][gi]), __half2float(srow[i][1][gi]), __ldg(xsrow[mt][0] + gi),
+                    __ldg(xsrow[mt][1] + gi));
     };
 
     // token g's 8 int8 inputs of word j, for every word of step s, into ring slot `slot`
@@ -190,8 +193,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
     };
     auto x_word = [&](int slot, int mt, int j) { return xsm[((slot * MT + mt) * 4 + j) * 32 + tl.lane]; };
 
-    // WIDE: a step's weight and activation scales, loaded with its weights (fold_step uses them): loaded
-    // where fold would load them, they would stall the warp at every step for the latency of a load.
+    // WIDE: a step's weight and activation scales, loaded with its weights for the step's one fold: loaded
+    // where fold loads them, they would stall the warp at every step for the latency of a load.
     auto load_scales = [&](int s, half (*wsc)[2], float (*xsc)[2]) {
         if (!WIDE) return;
         const int gi = s * KSTEP / group;
@@ -228,14 +231,10 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
         cp_async_commit();
         cp_async_wait<2>();  // this step's activations have landed
         auto x = [&](int mt, int j) { return x_word(slot, mt, j); };
-        if (WIDE) {  // fold's arithmetic on the step's prefetched scales
+        if (WIDE) {
             step_mma<MT, NT, WIDE, S4>(wr[slot], s, Kp, group, x, [&](int mt, int i, const int* part, int) {
-                const float w0 = __half2float(wsr[slot][i][0]), w1 = __half2float(wsr[slot][i][1]);
-                const float x0 = xsr[slot][mt][0], x1 = xsr[slot][mt][1];
-                acc[mt][i][0] = fmaf((float)part[0], w0 * x0, acc[mt][i][0]);
-                acc[mt][i][1] = fmaf((float)part[1], w0 * x1, acc[mt][i][1]);
-                acc[mt][i][2] = fmaf((float)part[2], w1 * x0, acc[mt][i][2]);
-                acc[mt][i][3] = fmaf((float)part[3], w1 * x1, acc[mt][i][3]);
+                fold_scaled(mt, i, part, __half2float(wsr[slot][i][0]), __half2float(wsr[slot][i][1]),
+                            xsr[slot][mt][0], xsr[slot][mt][1]);
             });
         } else {
             step_mma<MT, NT, WIDE, S4>(wr[slot], s, Kp, group, x, fold);
