@@ -1,7 +1,9 @@
 // Benchmark of the INT4 GEMMs at Llama-3-8B shapes against a measured roofline and cuBLAS FP16.
 // Each point: a CUDA graph of LAUNCHES back-to-back calls that rotate over weight copies (so the
 // weights come from HBM, not L2), replayed REPS times after warm-up; median replay / LAUNCHES.
-// Prints CSV lines (prefix "csv,") and a markdown table.
+// Prints CSV lines (prefix "csv,") and a markdown table. Other modes (first argument): `profile` (each
+// GEMM once, for Nsight Compute), `sampling` (the sampling kernel alone), `sweep` (one-token GEMVs
+// against K and N, weights from HBM and from L2), `attention` (qspec_attention at Llama-3-8B's heads).
 #include <cublas_v2.h>
 #include <algorithm>
 #include <functional>
