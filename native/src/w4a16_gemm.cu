@@ -17,6 +17,7 @@
 // M <= 2 once summed in another order, and QSpec's tokens parted from plain W4A16's at near-ties;
 // docs/KERNELS.md.) The native test checks the bits across M and across the kernel switch.
 #include <string.h>
+#include "tensor_map.cuh"
 #include "w4_tiles.cuh"
 
 namespace {
@@ -201,37 +202,55 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 }
 
 // sm_90 decode (M <= 8, group 128, K % 1024 == 0): w4a16_kernel's sums with the weights and
-// activations brought in by bulk copies (TMA) instead of per-thread loads. A ninth warp copies chunks
-// of 1024 inputs (16 rows x 512 bytes of weights, M token rows x 2 KB of activations) into a ring of
-// RING chunks, each completed on an mbarrier; warp w of the other eight takes step w of every chunk
-// (steps w, w + 8, ...: its slice, as in w4a16_kernel), releases the chunk once its fragments are in
-// registers, and the slices are added in warp order. The same step_mma on the same data in the same
-// order, so the same bits; what changes is that the bytes in flight no longer live in registers.
+// activations brought in by the tensor memory accelerator (TMA) instead of per-thread loads. One lane
+// of a ninth warp copies chunks of 1024 inputs into a ring of RING chunks, each completed on an
+// mbarrier: the weights as eight tensor-map boxes of one warp step each (16 rows x 64 bytes, 1 KB
+// contiguous in shared memory, so a warp's 16-byte reads hit distinct banks), the activations as M
+// bulk copies of 2 KB. Warp w of the other eight takes step w of every chunk (steps w, w + 8, ...: its
+// slice, as in w4a16_kernel), releases the chunk once its fragments are in registers, and the slices
+// are added in warp order. The same step_mma on the same data in the same order, so the same bits;
+// what changes is that the bytes in flight no longer live in registers. The ring is walked RING chunks
+// at a time with compile-time ring indices, so no step computes a ring slot, a parity or a
+// shared-memory address.
 namespace bulk {
-constexpr int RING = 4;                 // chunks in flight
+constexpr int RING = 4;                  // chunks in flight
 constexpr int CHUNK = WK * KSTEP;        // inputs per chunk
-constexpr int WROW = CHUNK / 2;          // weight bytes of a row per chunk
-constexpr int WPITCH = WROW + 64;        // shared-memory pitch: rows g and g + 1 on different banks
+constexpr int WSTEP = 16 * KSTEP / 2;    // weight bytes of one warp step: 16 rows x 64 bytes (one box)
+constexpr int WSTAGE = WK * WSTEP;       // weight bytes of a chunk
 constexpr int XROW = CHUNK * 2;          // activation bytes of a token per chunk
 constexpr int XPITCH = XROW + 32;
 constexpr int THREADS = (WK + 1) * 32;  // eight consumer warps and the copying warp
 constexpr int BARRIERS = 128;           // bytes before the ring: full[RING], empty[RING]
-inline size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (16 * WPITCH + M * XPITCH); }
+// [BARRIERS][RING][WK][16 rows][64 bytes] weights, then [M][RING][XPITCH] activations
+inline size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (WSTAGE + M * XPITCH); }
+
+// Calls f(std::integral_constant<int, r>{}, c + r) for r = 0 .. RING - 1 while c + r < n.
+template <int R = 0, class F>
+__device__ __forceinline__ void ring_round(int c, int n, F&& f) {
+    if constexpr (R < RING) {
+        if (c + R < n) {
+            f(std::integral_constant<int, R>{}, c + R);
+            ring_round<R + 1>(c, n, f);
+        }
+    }
+}
 }  // namespace bulk
 
+template <bool SLEEP>
 __global__ void __launch_bounds__(bulk::THREADS, 4)
-    w4a16_bulk_kernel(const half* __restrict__ x, int ldx, const uint8_t* __restrict__ wp, const half* __restrict__ ws,
-                      float* __restrict__ y, int ldy, int M, int N, int K, bool accumulate) {
+    w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
+                      const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
+                      bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red[WK * 4 * 32];
     uint64_t* full = reinterpret_cast<uint64_t*>(bsm);
     uint64_t* empty = full + RING;
-    uint8_t* wst = bsm + BARRIERS;                  // [RING][16][WPITCH]
-    uint8_t* xst = wst + RING * 16 * WPITCH;      // [RING][M][XPITCH]
+    uint8_t* wst = bsm + BARRIERS;            // [RING][WK][16][64]
+    uint8_t* xst = wst + RING * WSTAGE;       // [M][RING][XPITCH]
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int groups = K / KSTEP, row_bytes = K / 2, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
+    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
     if (threadIdx.x == 0) {
         for (int st = 0; st < RING; ++st) {
             mbar_init(&full[st], 1);
@@ -241,21 +260,25 @@ __global__ void __launch_bounds__(bulk::THREADS, 4)
     }
     __syncthreads();
     float acc[1][1][4] = {{{0.f, 0.f, 0.f, 0.f}}};
-    if (warp == WK) {  // the copying warp: chunk c into ring entry c % RING once the warps are done with c - RING
-        grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
-        for (int c = 0; c < nchunks; ++c) {
-            const int st = c % RING;
-            if (c >= RING) mbar_wait(&empty[st], (c / RING - 1) & 1);
-            if (lane == 0) mbar_arrive_expect_tx(&full[st], 16 * WROW + M * XROW);
-            __syncwarp();
-            if (lane < 16) {
-                const int n = min(n_base + lane, N - 1);  // rows past N: a copy of the last row, never stored
-                bulk_copy_g2s(wst + (st * 16 + lane) * WPITCH, wp + (long)n * row_bytes + (long)c * WROW, WROW, &full[st]);
-            } else if (lane - 16 < M) {
-                const int m = lane - 16;
-                bulk_copy_g2s(xst + (st * M + m) * XPITCH, x + (long)m * ldx + (long)c * CHUNK, XROW, &full[st]);
+    if (warp == WK) {  // the copying lane: chunk c into ring entry c % RING once the warps are done with c - RING
+        if (lane == 0) {
+            prefetch_tensor_map(&wmap);
+            grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
+            for (int c0 = 0; c0 < nchunks; c0 += RING) {
+                const unsigned phase = (c0 / RING) & 1;
+                ring_round(c0, nchunks, [&](auto st_c, int c) {
+                    constexpr int st = decltype(st_c)::value;
+                    if (c >= RING) mbar_wait(&empty[st], phase ^ 1);
+                    mbar_arrive_expect_tx(&full[st], WSTAGE + M * bulk::XROW);
+#pragma unroll
+                    for (int w = 0; w < WK; ++w)  // step c * WK + w: bytes 64 (c * WK + w) .. of rows n_base ..
+                        tma_load_2d(wst + st * WSTAGE + w * WSTEP, &wmap, (c * WK + w) * (KSTEP / 16), n_base, &full[st]);
+                    for (int m = 0; m < M; ++m)
+                        bulk_copy_g2s(xst + (m * RING + st) * XPITCH, x + (long)m * ldx + (long)c * CHUNK, bulk::XROW, &full[st]);
+                });
             }
         }
+        __syncwarp();
     } else {
         const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;      // step warp + 8c's group: c * 8
         const half* s1 = ws + (long)min(n_base + 8 + g, N - 1) * groups + warp;
@@ -266,29 +289,28 @@ __global__ void __launch_bounds__(bulk::THREADS, 4)
         sr[0][0][1] = s1[0];
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
         const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
-        auto chunk = [&](auto b_c, int c) {
-            constexpr int b = decltype(b_c)::value;
-            const int st = c % RING;
-            if (c + 1 < nchunks) {  // the next chunk's scales, a chunk ahead
-                sr[b ^ 1][0][0] = s0[(c + 1) * WK];
-                sr[b ^ 1][0][1] = s1[(c + 1) * WK];
-            }
-            mbar_wait(&full[st], (c / RING) & 1);
-            const uint8_t* wt = wst + st * 16 * WPITCH + warp * (KSTEP / 2) + 16 * t;
-            uint4 wcur[1][2];
-            wcur[0][0] = *reinterpret_cast<const uint4*>(wt + g * WPITCH);
-            wcur[0][1] = *reinterpret_cast<const uint4*>(wt + (8 + g) * WPITCH);
-            const uint8_t* xr = xst + (st * M + xm) * XPITCH + (warp * KSTEP + 32 * t) * 2;
-            uint4 xv[4];
+        const uint8_t* wt = wst + warp * WSTEP + 16 * t;                             // + st * WSTAGE
+        const uint8_t* xt = xst + xm * (RING * XPITCH) + (warp * KSTEP + 32 * t) * 2;  // + st * XPITCH
+        for (int c0 = 0; c0 < nchunks; c0 += RING) {
+            const unsigned phase = (c0 / RING) & 1;
+            ring_round(c0, nchunks, [&](auto st_c, int c) {
+                constexpr int st = decltype(st_c)::value, b = st & 1;  // RING is even: chunk c's scales are in b
+                if (c + 1 < nchunks) {  // the next chunk's scales, a chunk ahead
+                    sr[b ^ 1][0][0] = s0[(c + 1) * WK];
+                    sr[b ^ 1][0][1] = s1[(c + 1) * WK];
+                }
+                if (SLEEP) mbar_wait_sleep(&full[st], phase);
+                else mbar_wait(&full[st], phase);
+                uint4 wcur[1][2];
+                wcur[0][0] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * g);
+                wcur[0][1] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (8 + g));
+                uint4 xv[4];
 #pragma unroll
-            for (int j = 0; j < 4; ++j) xv[j] = *reinterpret_cast<const uint4*>(xr + 16 * j);
-            __syncwarp();
-            if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
-            step_mma<1, 1, true>(wcur, sr[b], [&](int, int j) { return xv[j]; }, acc);
-        };
-        for (int c = 0; c < nchunks; c += 2) {
-            chunk(std::integral_constant<int, 0>{}, c);
-            if (c + 1 < nchunks) chunk(std::integral_constant<int, 1>{}, c + 1);
+                for (int j = 0; j < 4; ++j) xv[j] = *reinterpret_cast<const uint4*>(xt + st * XPITCH + 16 * j);
+                __syncwarp();
+                if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
+                step_mma<1, 1, true>(wcur, sr[b], [&](int, int j) { return xv[j]; }, acc);
+            });
         }
     }
     if (warp < WK) {
@@ -321,12 +343,20 @@ bool use_bulk_gemv(int M, int N, int K, int group, bool vec) {
     return mode == 2 || (M == 1 && N >= 4096);
 }
 
+// Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
+// a tensor map (the caller then takes the warp-split kernel: the same bits).
+constexpr int NO_TENSOR_MAP = -2;
+
 int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
-    static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel, bulk::smem_bytes(8), smem_allowed)) return e;
-    return launch_dependent(w4a16_bulk_kernel, dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st, true, x,
-                            ldx, wp, ws, y, ldy, M, N, K, accumulate);
+    CUtensorMap wmap;
+    if (!weight_step_map(wp, N, K / 2, &wmap)) return NO_TENSOR_MAP;
+    static const bool sleep = env_int("QSPEC_BULK_SLEEP", 0) != 0;
+    auto kernel = sleep ? w4a16_bulk_kernel<true> : w4a16_bulk_kernel<false>;
+    static unsigned long long smem_allowed[2];
+    if (const int e = allow_dynamic_smem(kernel, bulk::smem_bytes(8), smem_allowed[sleep])) return e;
+    return launch_dependent(kernel, dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st, true,
+                            wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -587,7 +617,10 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
                                 : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
         if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
-    if (use_bulk_gemv(M, N, K, group, vec)) return launch_bulk(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+    if (use_bulk_gemv(M, N, K, group, vec)) {
+        const int e = launch_bulk(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel, same bits
+    }
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);

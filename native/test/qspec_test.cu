@@ -1036,6 +1036,9 @@ int main() {
     test_w4a16(2, 20007, 1056, 96, 0);
     test_w4a16_m_invariance(20007, 1024, 128);
     test_w4a16(100, 24, 512, 128, 3);
+    // one token, N >= 4096, K % 1024 == 0 (sm_90: the bulk-copy kernel): 5 and 7 chunks, not whole ring rounds
+    test_w4a16(1, 4112, 5120, 128, 0);
+    test_w4a16(1, 4096, 7168, 128, 8);
     for (int bits : {8, 4})
         for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64, 130})
             for (auto& s : shapes) test_w4ax(M, s[0], s[1], s[2], bits);
