@@ -190,19 +190,6 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, unsigned parity) {
         "r"(parity)
         : "memory");
 }
-// mbar_wait with a suspend-time hint: the thread may sleep until the phase completes (up to 10 ms)
-// instead of polling.
-__device__ __forceinline__ void mbar_wait_sleep(uint64_t* bar, unsigned parity) {
-    asm volatile(
-        "{\n"
-        ".reg .pred done;\n"
-        "wait_%=:\n"
-        "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1, 10000000;\n"
-        "@!done bra wait_%=;\n"
-        "}\n" ::"r"(smem_addr(bar)),
-        "r"(parity)
-        : "memory");
-}
 // bytes (a multiple of 16, both addresses 16-byte aligned) from global to shared, counted on bar
 __device__ __forceinline__ void bulk_copy_g2s(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
     asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(

@@ -9,6 +9,9 @@
 // N, row_bytes) and cached. False where the driver has no cuTensorMapEncodeTiled or refuses the map.
 bool weight_step_map(const uint8_t* w, int N, int row_bytes, CUtensorMap* out);
 
+// Returned by the bulk-copy launches when weight_step_map fails: the caller takes another kernel.
+constexpr int NO_TENSOR_MAP = -2;
+
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 // Copies the box at (c0, c1) of `map` (a __grid_constant__ kernel parameter) to dst (128-byte aligned),
 // counted on the mbarrier bar in bytes.

@@ -17,8 +17,7 @@
 // M <= 2 once summed in another order, and QSpec's tokens parted from plain W4A16's at near-ties;
 // docs/KERNELS.md.) The native test checks the bits across M and across the kernel switch.
 #include <string.h>
-#include "tensor_map.cuh"
-#include "w4_tiles.cuh"
+#include "w4_bulk.cuh"
 
 namespace {
 
@@ -202,82 +201,25 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 }
 
 // sm_90 decode (M <= 8, group 128, K % 1024 == 0): w4a16_kernel's sums with the weights and
-// activations brought in by the tensor memory accelerator (TMA) instead of per-thread loads. One lane
-// of a ninth warp copies chunks of 1024 inputs into a ring of RING chunks, each completed on an
-// mbarrier: the weights as eight tensor-map boxes of one warp step each (16 rows x 64 bytes, 1 KB
-// contiguous in shared memory, so a warp's 16-byte reads hit distinct banks), the activations as M
-// bulk copies of 2 KB. Warp w of the other eight takes step w of every chunk (steps w, w + 8, ...: its
-// slice, as in w4a16_kernel), releases the chunk once its fragments are in registers, and the slices
-// are added in warp order. The same step_mma on the same data in the same order, so the same bits;
-// what changes is that the bytes in flight no longer live in registers. The ring is walked RING chunks
-// at a time with compile-time ring indices, so no step computes a ring slot, a parity or a
-// shared-memory address.
-namespace bulk {
-constexpr int RING = 4;                  // chunks in flight
-constexpr int CHUNK = WK * KSTEP;        // inputs per chunk
-constexpr int WSTEP = 16 * KSTEP / 2;    // weight bytes of one warp step: 16 rows x 64 bytes (one box)
-constexpr int WSTAGE = WK * WSTEP;       // weight bytes of a chunk
-constexpr int XROW = CHUNK * 2;          // activation bytes of a token per chunk
-constexpr int XPITCH = XROW + 32;
-constexpr int THREADS = (WK + 1) * 32;  // eight consumer warps and the copying warp
-constexpr int BARRIERS = 128;           // bytes before the ring: full[RING], empty[RING]
-// [BARRIERS][RING][WK][16 rows][64 bytes] weights, then [M][RING][XPITCH] activations
-inline size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (WSTAGE + M * XPITCH); }
-
-// Calls f(std::integral_constant<int, r>{}, c + r) for r = 0 .. RING - 1 while c + r < n.
-template <int R = 0, class F>
-__device__ __forceinline__ void ring_round(int c, int n, F&& f) {
-    if constexpr (R < RING) {
-        if (c + R < n) {
-            f(std::integral_constant<int, R>{}, c + R);
-            ring_round<R + 1>(c, n, f);
-        }
-    }
-}
-}  // namespace bulk
-
-template <bool SLEEP>
-__global__ void __launch_bounds__(bulk::THREADS, 4)
+// activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh instead of
+// per-thread loads. Warp w takes step w of every chunk (steps w, w + 8, ...: its slice, as in
+// w4a16_kernel) and the slices are added in warp order: the same step_mma on the same data in the same
+// order, so the same bits. What changes is that the bytes in flight no longer live in registers.
+__global__ void __launch_bounds__(w4::bulk::THREADS, 4)
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
                       bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
-    using namespace bulk;
+    using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red[WK * 4 * 32];
-    uint64_t* full = reinterpret_cast<uint64_t*>(bsm);
-    uint64_t* empty = full + RING;
-    uint8_t* wst = bsm + BARRIERS;            // [RING][WK][16][64]
-    uint8_t* xst = wst + RING * WSTAGE;       // [M][RING][XPITCH]
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    Ring<2> ring(bsm);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
-    if (threadIdx.x == 0) {
-        for (int st = 0; st < RING; ++st) {
-            mbar_init(&full[st], 1);
-            mbar_init(&empty[st], WK);
-        }
-        fence_barrier_init();
-    }
-    __syncthreads();
     float acc[1][1][4] = {{{0.f, 0.f, 0.f, 0.f}}};
-    if (warp == WK) {  // the copying lane: chunk c into ring entry c % RING once the warps are done with c - RING
-        if (lane == 0) {
-            prefetch_tensor_map(&wmap);
-            grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
-            for (int c0 = 0; c0 < nchunks; c0 += RING) {
-                const unsigned phase = (c0 / RING) & 1;
-                ring_round(c0, nchunks, [&](auto st_c, int c) {
-                    constexpr int st = decltype(st_c)::value;
-                    if (c >= RING) mbar_wait(&empty[st], phase ^ 1);
-                    mbar_arrive_expect_tx(&full[st], WSTAGE + M * bulk::XROW);
-#pragma unroll
-                    for (int w = 0; w < WK; ++w)  // step c * WK + w: bytes 64 (c * WK + w) .. of rows n_base ..
-                        tma_load_2d(wst + st * WSTAGE + w * WSTEP, &wmap, (c * WK + w) * (KSTEP / 16), n_base, &full[st]);
-                    for (int m = 0; m < M; ++m)
-                        bulk_copy_g2s(xst + (m * RING + st) * XPITCH, x + (long)m * ldx + (long)c * CHUNK, bulk::XROW, &full[st]);
-                });
-            }
-        }
+    if (warp == WK) {
+        if (lane == 0)
+            ring.produce(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, n_base, nchunks);
         __syncwarp();
     } else {
         const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;      // step warp + 8c's group: c * 8
@@ -288,75 +230,37 @@ __global__ void __launch_bounds__(bulk::THREADS, 4)
         sr[0][0][0] = s0[0];
         sr[0][0][1] = s1[0];
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
-        const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
-        const uint8_t* wt = wst + warp * WSTEP + 16 * t;                             // + st * WSTAGE
-        const uint8_t* xt = xst + xm * (RING * XPITCH) + (warp * KSTEP + 32 * t) * 2;  // + st * XPITCH
-        for (int c0 = 0; c0 < nchunks; c0 += RING) {
-            const unsigned phase = (c0 / RING) & 1;
-            ring_round(c0, nchunks, [&](auto st_c, int c) {
-                constexpr int st = decltype(st_c)::value, b = st & 1;  // RING is even: chunk c's scales are in b
+        static_assert(RING % 2 == 0, "chunk c's scales are in buffer (c % RING) & 1");
+        ring.consume(
+            warp, lane, min(g, M - 1),  // tokens past M read token M - 1 (their outputs are never stored)
+            nchunks,
+            [&](auto r, int c) {
+                constexpr int b = decltype(r)::value & 1;
                 if (c + 1 < nchunks) {  // the next chunk's scales, a chunk ahead
                     sr[b ^ 1][0][0] = s0[(c + 1) * WK];
                     sr[b ^ 1][0][1] = s1[(c + 1) * WK];
                 }
-                if (SLEEP) mbar_wait_sleep(&full[st], phase);
-                else mbar_wait(&full[st], phase);
-                uint4 wcur[1][2];
-                wcur[0][0] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * g);
-                wcur[0][1] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (8 + g));
-                uint4 xv[4];
-#pragma unroll
-                for (int j = 0; j < 4; ++j) xv[j] = *reinterpret_cast<const uint4*>(xt + st * XPITCH + 16 * j);
-                __syncwarp();
-                if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
-                step_mma<1, 1, true>(wcur, sr[b], [&](int, int j) { return xv[j]; }, acc);
+            },
+            [&](auto r, int, const uint4 (&w)[2], const uint4 (&xv)[4]) {
+                const uint4 wcur[1][2] = {{w[0], w[1]}};
+                step_mma<1, 1, true>(wcur, sr[decltype(r)::value & 1], [&](int, int j) { return xv[j]; }, acc);
             });
-        }
     }
-    if (warp < WK) {
-#pragma unroll
-        for (int c = 0; c < 4; ++c) red[(warp * 4 + c) * 32 + lane] = acc[0][0][c];
-    }
-    __syncthreads();
-    if (threadIdx.x < 128) {  // slices in warp order: 0 + P0 + ... + P7, as reduce_store adds them
-        const int e = threadIdx.x, ln = e & 31, c = e >> 5;
-        float sum = 0.f;
-#pragma unroll
-        for (int w = 0; w < WK; ++w) sum += red[w * 128 + e];
-        const int n = n_base + (ln >> 2) + (c >= 2 ? 8 : 0), m = 2 * (ln & 3) + (c & 1);
-        if (m < M && n < N) w4::store_output(y + (long)m * ldy + n, sum, accumulate);
-    }
+    reduce_store(acc[0][0], red, y, ldy, M, N, n_base, accumulate);
 #endif
-}
-
-// Whether W4A16 takes the bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, aligned activation rows,
-// and (measured on the H200, docs/KERNELS.md) only where it was faster: one token and N >= 4096 (at
-// M = 2..8 the activation ring costs occupancy, and N = 1024 is too few CTAs to cover the first
-// chunk's latency). QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= 8 and N (tests).
-bool use_bulk_gemv(int M, int N, int K, int group, bool vec) {
-    static const int mode = [] {
-        const char* v = getenv("QSPEC_BULK_GEMV");
-        if (v == nullptr) return 1;
-        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
-    }();
-    if (mode == 0 || group != KSTEP || K % bulk::CHUNK != 0 || !vec || M > 8 || device_major() < 9) return false;
-    return mode == 2 || (M == 1 && N >= 4096);
 }
 
 // Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
 // a tensor map (the caller then takes the warp-split kernel: the same bits).
-constexpr int NO_TENSOR_MAP = -2;
-
 int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
+    using Layout = w4::bulk::Layout<2>;
     CUtensorMap wmap;
     if (!weight_step_map(wp, N, K / 2, &wmap)) return NO_TENSOR_MAP;
-    static const bool sleep = env_int("QSPEC_BULK_SLEEP", 0) != 0;
-    auto kernel = sleep ? w4a16_bulk_kernel<true> : w4a16_bulk_kernel<false>;
-    static unsigned long long smem_allowed[2];
-    if (const int e = allow_dynamic_smem(kernel, bulk::smem_bytes(8), smem_allowed[sleep])) return e;
-    return launch_dependent(kernel, dim3(1, ceil_div(N, 16)), bulk::THREADS, bulk::smem_bytes(M), st, true,
-                            wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel, Layout::smem_bytes(8), smem_allowed)) return e;
+    return launch_dependent(w4a16_bulk_kernel, dim3(1, ceil_div(N, 16)), w4::bulk::THREADS, Layout::smem_bytes(M), st,
+                            true, wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -617,7 +521,7 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
                                 : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
         if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
-    if (use_bulk_gemv(M, N, K, group, vec)) {
+    if (vec && w4::bulk::use_bulk_gemv(M, N, K, group)) {
         const int e = launch_bulk(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel, same bits
     }

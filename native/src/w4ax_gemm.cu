@@ -7,7 +7,7 @@
 // at M = 1 and beat 1.5-2x at M = 4; and a cluster variant like W4A16's, no faster for int8 tokens.)
 #include <stdlib.h>
 #include <string.h>
-#include "w4_tiles.cuh"
+#include "w4_bulk.cuh"
 
 namespace {
 
@@ -118,6 +118,15 @@ __device__ __forceinline__ void step_mma(const uint32_t (&wcur)[NT][2][4], int s
     }
 }
 
+// acc += a step's int32 sums (c = 0, 1: row g, tokens 2t, 2t + 1; c = 2, 3: row g + 8), scaled by the
+// rows' weight scales w0, w1 times the tokens' scales x0, x1.
+__device__ __forceinline__ void fold_into(float (&acc)[4], const int* part, float w0, float w1, float x0, float x1) {
+    acc[0] = fmaf((float)part[0], w0 * x0, acc[0]);
+    acc[1] = fmaf((float)part[1], w0 * x1, acc[1]);
+    acc[2] = fmaf((float)part[2], w1 * x0, acc[2]);
+    acc[3] = fmaf((float)part[3], w1 * x1, acc[3]);
+}
+
 constexpr int STAGES = 3;  // steps of weights (registers) and activations (shared memory) in flight
 
 // Shared memory of one block: per warp, STAGES x MT x 4 words x 32 lanes of 8 int8 activations.
@@ -168,12 +177,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
     zero_fragments(acc);
 
     auto load = [&](int s, uint32_t (*w)[2][4]) { load_step<NT, WIDE>(wrow, s, tl.t, Kp, w); };
-    // acc += int32 sums, scaled by the rows' weight scales w0, w1 times the tokens' scales x0, x1
     auto fold_scaled = [&](int mt, int i, const int* part, float w0, float w1, float x0, float x1) {
-        acc[mt][i][0] = fmaf((float)part[0], w0 * x0, acc[mt][i][0]);
-        acc[mt][i][1] = fmaf((float)part[1], w0 * x1, acc[mt][i][1]);
-        acc[mt][i][2] = fmaf((float)part[2], w1 * x0, acc[mt][i][2]);
-        acc[mt][i][3] = fmaf((float)part[3], w1 * x1, acc[mt][i][3]);
+        fold_into(acc[mt][i], part, w0, w1, x0, x1);
     };
     // the same for group gi, its scales loaded here (group % 128 != 0: a fold after every MMA)
     auto fold = [&](int mt, int i, const int* part, int gi) {
@@ -242,6 +247,77 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
     });
     cp_async_wait<0>();
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
+}
+
+// sm_90 decode (M <= 8, s8, group 128, K % 1024 == 0): w4ax_kernel's WIDE sums with the weights and
+// int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh. Warp w
+// takes step w of every chunk (its scales loaded a chunk ahead) and the warps are added in warp order.
+__global__ void __launch_bounds__(w4::bulk::THREADS, 4)
+    w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
+                     const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
+                     int N, int K, bool accumulate) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
+    using namespace w4::bulk;
+    extern __shared__ __align__(128) uint8_t bsm[];
+    __shared__ float red[WK * 4 * 32];
+    Ring<1> ring(bsm);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    if (warp == WK) {
+        if (lane == 0) ring.produce(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, n_base, nchunks);
+        __syncwarp();
+    } else {
+        // scales of step warp + 8c (group warp + 8c): weight rows g, g + 8 and tokens 2t, 2t + 1, a chunk
+        // ahead in two buffers indexed at compile time, converted where the fold uses them
+        const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;
+        const half* s1 = ws + (long)min(n_base + 8 + g, N - 1) * groups + warp;
+        const float* x0 = xs + (long)min(2 * t, M - 1) * groups + warp;
+        const float* x1 = xs + (long)min(2 * t + 1, M - 1) * groups + warp;
+        half wsr[2][2];
+        float xsr[2][2];
+        auto load_scales = [&](int b, int c) {
+            wsr[b][0] = s0[c * WK];
+            wsr[b][1] = s1[c * WK];
+            xsr[b][0] = __ldg(x0 + c * WK);
+            xsr[b][1] = __ldg(x1 + c * WK);
+        };
+        grid_dependency_wait();  // the activation scales and y (accumulate) may be the kernel before's output
+        load_scales(0, 0);
+        static_assert(RING % 2 == 0, "chunk c's scales are in buffer (c % RING) & 1");
+        ring.consume(
+            warp, lane, min(g, M - 1),  // tokens past M read token M - 1 (their outputs are never stored)
+            nchunks,
+            [&](auto r, int c) {
+                if (c + 1 < nchunks) load_scales((decltype(r)::value & 1) ^ 1, c + 1);
+            },
+            [&](auto r, int c, const uint4 (&w)[2], const uint4 (&xv)[2]) {
+                constexpr int b = decltype(r)::value & 1;
+                const uint32_t wcur[1][2][4] = {{{w[0].x, w[0].y, w[0].z, w[0].w}, {w[1].x, w[1].y, w[1].z, w[1].w}}};
+                const uint2 xw[4] = {make_uint2(xv[0].x, xv[0].y), make_uint2(xv[0].z, xv[0].w),
+                                     make_uint2(xv[1].x, xv[1].y), make_uint2(xv[1].z, xv[1].w)};
+                step_mma<1, 1, true, false>(wcur, c * WK + warp, K, KSTEP, [&](int, int j) { return xw[j]; },
+                                            [&](int, int, const int* part, int) {
+                                                fold_into(acc, part, __half2float(wsr[b][0]), __half2float(wsr[b][1]),
+                                                          xsr[b][0], xsr[b][1]);
+                                            });
+            });
+    }
+    reduce_store(acc, red, y, ldy, M, N, n_base, accumulate);
+#endif
+}
+
+// Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
+// a tensor map (the caller then takes the warp-split kernel).
+int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
+                int K, bool accumulate, cudaStream_t st) {
+    using Layout = w4::bulk::Layout<1>;
+    CUtensorMap wmap;
+    if (!weight_step_map(wp, N, K / 2, &wmap)) return NO_TENSOR_MAP;
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(w4ax_bulk_kernel, Layout::smem_bytes(8), smem_allowed)) return e;
+    return launch_dependent(w4ax_bulk_kernel, dim3(1, ceil_div(N, 16)), w4::bulk::THREADS, Layout::smem_bytes(M), st,
+                            true, wmap, xq, xs, ws, y, ldy, M, N, K, accumulate);
 }
 
 // Large M (group % 128 == 0, s8): CTA tiles of 128 rows x 64 tokens over the whole K, each step's
@@ -415,6 +491,11 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     // Large M: the CTA-tiled s8 kernel (group % 128 == 0; the s4 path keeps the warp-split kernel).
     if (group % KSTEP == 0 && !(bits == 4 && use_s4()) && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+    // sm_90 decode, one token: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
+    if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group)) {
+        const int e = launch_bulk(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
+    }
     if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
     return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);

@@ -1,0 +1,157 @@
+// The ring both bulk-copy decode GEMVs share (sm_90: W4A16's w4a16_bulk_kernel, the draft's
+// w4ax_bulk_kernel): one CTA computes 16 weight rows for M <= 8 tokens over the whole K, its K split
+// across WK consumer warps as in the warp-split kernels (warp w takes steps w, w + WK, ...), and one
+// lane of a ninth warp feeds them through the tensor memory accelerator (TMA).
+//
+// Chunks of WK steps (1024 inputs) go into a ring of RING entries, each completed on an mbarrier
+// (`full`) and released by the consumers (`empty`, one arrival per warp once the chunk's fragments are
+// in registers): the weights as WK tensor-map boxes of one warp step each (16 rows x 64 bytes, so a
+// warp's step lies in 1 KB of shared memory and its 16-byte reads hit distinct banks), the
+// activations as M bulk copies of one chunk of one token. The ring is walked RING chunks at a time with
+// compile-time ring indices (ring_round), so no step computes a ring slot, a parity or an address.
+#pragma once
+#include <string.h>
+#include <type_traits>
+#include "tensor_map.cuh"
+#include "w4_tiles.cuh"
+
+namespace w4::bulk {
+
+constexpr int RING = 4;                  // chunks in flight
+constexpr int CHUNK = WK * KSTEP;        // inputs per chunk
+constexpr int WSTEP = 16 * KSTEP / 2;    // weight bytes of one warp step: 16 rows x 64 bytes (one box)
+constexpr int WSTAGE = WK * WSTEP;       // weight bytes of a chunk
+constexpr int THREADS = (WK + 1) * 32;  // WK consumer warps and the copying warp
+constexpr int BARRIERS = 128;           // bytes before the ring: full[RING], empty[RING]
+
+// Shared memory: [BARRIERS][RING][WK][16 rows][64 bytes] weights, then [M][RING][XPITCH] activations
+// of XB bytes per input (a token's ring entries together, so a warp's address is fixed and the ring
+// index adds a constant).
+template <int XB>
+struct Layout {
+    static constexpr int XROW = CHUNK * XB;    // activation bytes of a token per chunk
+    static constexpr int XPITCH = XROW + 32;   // tokens on different banks
+    static size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (WSTAGE + M * XPITCH); }
+};
+
+// Calls f(std::integral_constant<int, r>{}, c + r) for r = 0 .. RING - 1 while c + r < n.
+template <int R = 0, class F>
+__device__ __forceinline__ void ring_round(int c, int n, F&& f) {
+    if constexpr (R < RING) {
+        if (c + R < n) {
+            f(std::integral_constant<int, R>{}, c + R);
+            ring_round<R + 1>(c, n, f);
+        }
+    }
+}
+
+// Whether a decode GEMV takes a bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, and (measured on
+// the H200, docs/KERNELS.md) only where it was faster: one token and N >= 4096 (at M = 2..8 the
+// activation ring costs occupancy, and N = 1024 is too few CTAs to cover the first chunk's latency).
+// QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= 8 and N (tests). The caller adds its
+// own conditions (aligned activation rows, the s8 path).
+inline bool use_bulk_gemv(int M, int N, int K, int group) {
+    static const int mode = [] {
+        const char* v = getenv("QSPEC_BULK_GEMV");
+        if (v == nullptr) return 1;
+        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
+    }();
+    if (mode == 0 || group != KSTEP || K % CHUNK != 0 || M > 8 || device_major() < 9) return false;
+    return mode == 2 || (M == 1 && N >= 4096);
+}
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
+// The CTA's ring in dynamic shared memory (bsm, 128-byte aligned), its barriers initialised by thread 0.
+// Call from every thread, before any other use (it synchronises the CTA).
+template <int XB>
+struct Ring {
+    uint64_t* full;
+    uint64_t* empty;
+    uint8_t* wst;
+    uint8_t* xst;
+    __device__ explicit Ring(uint8_t* bsm)
+        : full(reinterpret_cast<uint64_t*>(bsm)), empty(full + RING), wst(bsm + BARRIERS), xst(wst + RING * WSTAGE) {
+        if (threadIdx.x == 0) {
+            for (int st = 0; st < RING; ++st) {
+                mbar_init(&full[st], 1);
+                mbar_init(&empty[st], WK);
+            }
+            fence_barrier_init();
+        }
+        __syncthreads();
+    }
+
+    // The copying lane: chunk c (weights of rows n_base .. n_base + 15, the M tokens' activations x,
+    // rows ldx_bytes apart) into ring entry c % RING, once the consumers are done with chunk c - RING.
+    __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, int n_base,
+                            int nchunks) {
+        constexpr int XROW = Layout<XB>::XROW, XPITCH = Layout<XB>::XPITCH;
+        prefetch_tensor_map(wmap);
+        grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
+        for (int c0 = 0; c0 < nchunks; c0 += RING) {
+            const unsigned phase = (c0 / RING) & 1;
+            ring_round(c0, nchunks, [&](auto st_c, int c) {
+                constexpr int st = decltype(st_c)::value;
+                if (c >= RING) mbar_wait(&empty[st], phase ^ 1);
+                mbar_arrive_expect_tx(&full[st], WSTAGE + M * XROW);
+#pragma unroll
+                for (int w = 0; w < WK; ++w)  // step c * WK + w: 8-byte elements 8 (c * WK + w) .. of the rows
+                    tma_load_2d(wst + st * WSTAGE + w * WSTEP, wmap, (c * WK + w) * (KSTEP / 16), n_base, &full[st]);
+                for (int m = 0; m < M; ++m)
+                    bulk_copy_g2s(xst + (m * RING + st) * XPITCH, x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
+            });
+        }
+    }
+
+    // A consumer warp: for every chunk c, pre(r, c) (loads for later chunks, issued before the wait),
+    // then step(r, c, w, xv) with r = std::integral_constant<int, c % RING>{}, this thread's weights of
+    // step c * WK + warp (w[0]: row g, w[1]: row g + 8; bytes 16t .. 16t + 15) and token xm's
+    // activations of the thread's 32 inputs (from input 32t of the step, XB bytes each) in registers,
+    // the ring entry already released.
+    template <class Pre, class Step>
+    __device__ void consume(int warp, int lane, int xm, int nchunks, Pre&& pre, Step&& step) {
+        constexpr int XPITCH = Layout<XB>::XPITCH, XV = 2 * XB;
+        const int g = lane >> 2, t = lane & 3;
+        const uint8_t* wt = wst + warp * WSTEP + 16 * t;                                  // + st * WSTAGE
+        const uint8_t* xt = xst + xm * (RING * XPITCH) + (warp * KSTEP + 32 * t) * XB;  // + st * XPITCH
+        for (int c0 = 0; c0 < nchunks; c0 += RING) {
+            const unsigned phase = (c0 / RING) & 1;
+            ring_round(c0, nchunks, [&](auto st_c, int c) {
+                constexpr int st = decltype(st_c)::value;
+                pre(st_c, c);
+                mbar_wait(&full[st], phase);
+                uint4 w[2], xv[XV];
+                w[0] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * g);
+                w[1] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (8 + g));
+#pragma unroll
+                for (int j = 0; j < XV; ++j) xv[j] = *reinterpret_cast<const uint4*>(xt + st * XPITCH + 16 * j);
+                __syncwarp();
+                if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
+                step(st_c, c, w, xv);
+            });
+        }
+    }
+};
+
+// Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
+// and stores y for the 16 rows from n_base and the M tokens. Every thread of the CTA calls it.
+__device__ __forceinline__ void reduce_store(const float (&acc)[4], float* red, float* __restrict__ y, int ldy, int M,
+                                             int N, int n_base, bool accumulate) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (warp < WK) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) red[(warp * 4 + c) * 32 + lane] = acc[c];
+    }
+    __syncthreads();
+    if (threadIdx.x < 128) {
+        const int e = threadIdx.x, ln = e & 31, c = e >> 5;
+        float sum = 0.f;
+#pragma unroll
+        for (int w = 0; w < WK; ++w) sum += red[w * 128 + e];
+        const int n = n_base + (ln >> 2) + (c >= 2 ? 8 : 0), m = 2 * (ln & 3) + (c & 1);
+        if (m < M && n < N) store_output(y + (long)m * ldy + n, sum, accumulate);
+    }
+}
+#endif
+
+}  // namespace w4::bulk
