@@ -6,7 +6,8 @@ m16 tile; tokens = its B operand, 8 per n8 tile) and the dispatch of qspec_w4a16
 Mirrored: the index math and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the
 padded row), the rings in shared memory (slot rotation; the per-warp activation layout of the warp-split
 kernels, the shared tiles of the cluster and tiled kernels with their x_unit / row layouts, the tiled
-kernels' weight tiles, the bulk kernel's ring of chunks at its row pitches; unwritten words read as NaN),
+kernels' weight tiles, the bulk kernel's ring of chunks in tensor-map boxes of one warp step; unwritten
+words read as NaN),
 the bit tricks (magic-number int4->fp16, byte-wise int4->int8, __byte_perm, pack_s4), the PTX fragment
 layouts of mma.sync m16n8k16 f16, m16n8k32 s8 and m16n8k64 s4, the fp16 and fp32 rounding points, and every
 summation order (warp steps, MMAs, folds, the warp-ordered block reduction, the slice-ordered cluster
@@ -409,25 +410,29 @@ def w4a16_cluster(x, pw, ws, N, K, group, MT=None):
     return y, count
 
 
-# w4a16_bulk_kernel's ring (bulk namespace of w4a16_gemm.cu): chunks of WK steps, RING of them in shared
-# memory; per chunk 16 weight rows of WROW bytes at pitch WPITCH, then M token rows of XROWB bytes at XPITCH
+# The bulk-copy kernels' ring (w4_bulk.cuh): chunks of WK steps, RING of them in shared memory; per chunk
+# WK tensor-map boxes of one warp step (16 rows x 64 bytes, WSTEP bytes) one after another, and the
+# activations at [M][RING][XPITCH] after the weights of all RING chunks
 RING, CHUNK = 4, WK * KSTEP
-WROW, XROWB = CHUNK // 2, CHUNK * 2
-WPITCH, XPITCH, BARRIERS = WROW + 64, XROWB + 32, 128
+WSTEP = 16 * KSTEP // 2
+WSTAGE = WK * WSTEP
+XROWB = CHUNK * 2  # W4A16: fp16 activations
+XPITCH, BARRIERS = XROWB + 32, 128
 
 
 def w4a16_bulk(x, pw, ws, N, K, group):
-    """w4a16_bulk_kernel (sm_90; M <= 8, group 128, K % 1024 == 0): per CTA 16 rows; the copying warp puts
-    chunk c (16 weight rows clamped to N - 1, token rows m < M) into ring entry c % RING; consumer warp w
-    takes step WK c + w of chunk c (fragments read from the ring at the kernel's offsets, token rows >= M
-    reading row M - 1, its scales from the rows' step group) through step_mma, and the warps are reduced as
-    reduce_store does. The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
+    """w4a16_bulk_kernel (sm_90; M <= 8, group 128, K % 1024 == 0): per CTA 16 rows; the copying lane puts
+    chunk c into ring entry c % RING: box w = rows n_base .. n_base + 15 (zeros past N, as the tensor map
+    reads them), bytes 64 (c WK + w) .. + 63, and token rows m < M; consumer warp w takes step WK c + w of
+    chunk c (fragments read from the ring at the kernel's offsets, token rows >= M reading row M - 1, its
+    scales from the rows' step group) through step_mma, and the warps are reduced as reduce_store does.
+    The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
     M = x.shape[0]
     assert M <= 8 and group == KSTEP and K % CHUNK == 0
     xw = np.ascontiguousarray(x).view(U32)  # (M, K / 2): half pairs
     nchunks, groups = K // CHUNK, K // KSTEP
-    words = (BARRIERS + RING * (16 * WPITCH + M * XPITCH)) // 4
-    wst, xst = BARRIERS, BARRIERS + RING * 16 * WPITCH  # byte offsets in the CTA's shared memory
+    words = (BARRIERS + RING * (WSTAGE + M * XPITCH)) // 4
+    wst, xst = BARRIERS, BARRIERS + RING * WSTAGE  # byte offsets in the CTA's shared memory
     xm = np.minimum(G, M - 1)
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
     for by in range(ceil_div(N, 16)):
@@ -437,20 +442,21 @@ def w4a16_bulk(x, pw, ws, N, K, group):
         srows = [np.minimum(n_base + 8 * h + G, N - 1) for h in (0, 1)]
         for c in range(nchunks):
             st = c % RING
-            for lane in range(16):  # the copying warp: weight rows, then token rows
-                n = min(n_base + lane, N - 1)
-                o = (wst + (st * 16 + lane) * WPITCH) // 4
-                smem[o:o + WROW // 4] = pw[n, c * WROW // 4:(c + 1) * WROW // 4]
+            for w in range(WK):  # the copying lane: one box per warp step
+                for r in range(16):
+                    o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
+                    s0 = (c * WK + w) * 16  # the step's first word of a row
+                    smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
             for m in range(M):
-                o = (xst + (st * M + m) * XPITCH) // 4
+                o = (xst + (m * RING + st) * XPITCH) // 4
                 smem[o:o + XROWB // 4] = xw[m, c * CHUNK // 2:(c + 1) * CHUNK // 2]
             for warp in range(WK):
-                wt = wst + st * 16 * WPITCH + warp * (KSTEP // 2) + 16 * T
-                pitch = WROW if BUG == "bulk_pitch" else WPITCH
+                wt = wst + st * WSTAGE + warp * WSTEP + 16 * T
+                pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
                 w = [[[smem[(wt + (8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]]
                 gi = c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp
                 sc = [[ws[srows[h], gi].astype(F32) for h in (0, 1)]]
-                xr = xst + (st * M + xm) * XPITCH + (warp * KSTEP + 32 * T) * 2
+                xr = xst + (xm * RING + st) * XPITCH + (warp * KSTEP + 32 * T) * 2
                 xv = [np.stack([smem[(xr + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
                 a16_step_mma(w, sc, lambda mt, j: xv[j], acc[warp], True)
         reduce_store(Tile(0, by, 1, 1), acc, y, count, M, N)
@@ -601,10 +607,10 @@ def use_tiled(M, N, bm, tiled_min_m=None):
 
 def use_bulk(M, N, K, group, vec, bulk_all=False):
     """use_bulk_gemv on sm_90: group 128, K % 1024 == 0, vec, M <= 8; by default one token and N >= 4096,
-    every such M and N with QSPEC_BULK_GEMV=all (bulk_all)."""
+    and N >= 32768 (lm_head) at every such M; every such M and N with QSPEC_BULK_GEMV=all (bulk_all)."""
     if group != KSTEP or K % CHUNK or not vec or M > 8:
         return False
-    return bulk_all or (M == 1 and N >= 4096)
+    return bulk_all or (M == 1 and N >= 4096) or N >= 32768
 
 
 def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bulk_all=False):
@@ -1022,12 +1028,14 @@ def run_bulk_cases():
                   f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): False, (1, 4096, 4000, KSTEP): False,
-            (1, 4096, 4096, 64): False}
+            (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 128256, 4096, KSTEP): True,
+            (9, 128256, 4096, KSTEP): False, (8, 28672, 4096, KSTEP): False}
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
            if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
     bad += ["pre-sm_90 M=1 N=4096"] * (w4a16_route(1, 4096, 4096) == "bulk")
     fails += bool(bad)
-    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (one token, N >= 4096, sm_90) {' '.join(bad)}")
+    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90: one token and N >= 4096, or N >= 32768) "
+          f"{' '.join(bad)}")
     return fails
 
 
@@ -1063,7 +1071,7 @@ MUTATIONS = [
     ("tiled_x_unit", "tiled", (16, 256, 128, 5)),      # activation tile staged with x_unit's arguments swapped
     ("tiled_x_rows", "tiled", (16, 256, 128, 5)),      # tokens >= M neither clamped nor zero-filled: x overrun
     ("ax_tiled_ring_slot", "ax_tiled", (16, 512, 128, 5)),  # step s + 2 staged into the slot step s reads
-    ("bulk_pitch", "bulk", (20, 2048, 128, 1)),        # weight rows read at the copy's row length, not its pitch
+    ("bulk_box_pitch", "bulk", (20, 2048, 128, 1)),    # weight rows read 512 bytes apart, not at the box's 64
     ("bulk_scale_step", "bulk", (20, 2048, 128, 1)),   # chunk c's scales taken from group c + nchunks * warp
 ]
 
