@@ -4,10 +4,11 @@
 #include <stdint.h>
 
 // The tensor map that cuts a packed weight matrix (N rows of row_bytes bytes, 16-byte aligned,
-// row_bytes a multiple of 16) into boxes of 16 rows x 64 bytes, one warp step of the INT4 GEMMs
-// (w4_tiles.cuh); coordinates (byte / 8, row). Rows past N read as zeros. Encoded once per (address,
-// N, row_bytes) and cached. False where the driver has no cuTensorMapEncodeTiled or refuses the map.
-bool weight_step_map(const uint8_t* w, int N, int row_bytes, CUtensorMap* out);
+// row_bytes a multiple of 64) into boxes of `rows` rows (16 or 32) x 64 bytes, one warp step of the INT4
+// GEMMs (w4_tiles.cuh) for one or two row tiles; coordinates (byte / 8, row). Rows past N read as
+// zeros. Encoded once per (address, N, row_bytes, rows) and cached. False where the driver has no
+// cuTensorMapEncodeTiled or refuses the map.
+bool weight_step_map(const uint8_t* w, int N, int row_bytes, int rows, CUtensorMap* out);
 
 // Returned by the bulk-copy launches when weight_step_map fails: the caller takes another kernel.
 constexpr int NO_TENSOR_MAP = -2;

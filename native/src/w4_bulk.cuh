@@ -19,18 +19,18 @@ namespace w4::bulk {
 
 constexpr int RING = 4;                  // chunks in flight
 constexpr int CHUNK = WK * KSTEP;        // inputs per chunk
-constexpr int WSTEP = 16 * KSTEP / 2;    // weight bytes of one warp step: 16 rows x 64 bytes (one box)
-constexpr int WSTAGE = WK * WSTEP;       // weight bytes of a chunk
 constexpr int THREADS = (WK + 1) * 32;  // WK consumer warps and the copying warp
 constexpr int BARRIERS = 128;           // bytes before the ring: full[RING], empty[RING]
 
-// Shared memory: [BARRIERS][RING][WK][16 rows][64 bytes] weights, then [M][RING][XPITCH] activations
-// of XB bytes per input (a token's ring entries together, so a warp's address is fixed and the ring
-// index adds a constant).
-template <int XB>
+// Shared memory of a CTA of NT row tiles (16 NT rows): [BARRIERS][RING][WK][16 NT rows][64 bytes]
+// weights, then [M][RING][XPITCH] activations of XB bytes per input (a token's ring entries together, so
+// a warp's address is fixed and the ring index adds a constant).
+template <int XB, int NT = 1>
 struct Layout {
-    static constexpr int XROW = CHUNK * XB;    // activation bytes of a token per chunk
-    static constexpr int XPITCH = XROW + 32;   // tokens on different banks
+    static constexpr int WSTEP = NT * 16 * KSTEP / 2;  // weight bytes of one warp step (one box)
+    static constexpr int WSTAGE = WK * WSTEP;          // weight bytes of a chunk
+    static constexpr int XROW = CHUNK * XB;            // activation bytes of a token per chunk
+    static constexpr int XPITCH = XROW + 32;           // tokens on different banks
     static size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (WSTAGE + M * XPITCH); }
 };
 
@@ -64,8 +64,9 @@ inline bool use_bulk_gemv(int M, int N, int K, int group) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
 // The CTA's ring in dynamic shared memory (bsm, 128-byte aligned), its barriers initialised by thread 0.
 // Call from every thread, before any other use (it synchronises the CTA).
-template <int XB>
+template <int XB, int NT = 1>
 struct Ring {
+    static constexpr int WSTEP = Layout<XB, NT>::WSTEP, WSTAGE = Layout<XB, NT>::WSTAGE;
     uint64_t* full;
     uint64_t* empty;
     uint8_t* wst;
@@ -82,11 +83,11 @@ struct Ring {
         __syncthreads();
     }
 
-    // The copying lane: chunk c (weights of rows n_base .. n_base + 15, the M tokens' activations x,
+    // The copying lane: chunk c (weights of rows n_base .. n_base + 16 NT - 1, the M tokens' activations x,
     // rows ldx_bytes apart) into ring entry c % RING, once the consumers are done with chunk c - RING.
     __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, int n_base,
                             int nchunks) {
-        constexpr int XROW = Layout<XB>::XROW, XPITCH = Layout<XB>::XPITCH;
+        constexpr int XROW = Layout<XB, NT>::XROW, XPITCH = Layout<XB, NT>::XPITCH;
         prefetch_tensor_map(wmap);
         grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
         for (int c0 = 0; c0 < nchunks; c0 += RING) {
@@ -106,12 +107,12 @@ struct Ring {
 
     // A consumer warp: for every chunk c, pre(r, c) (loads for later chunks, issued before the wait),
     // then step(r, c, w, xv) with r = std::integral_constant<int, c % RING>{}, this thread's weights of
-    // step c * WK + warp (w[0]: row g, w[1]: row g + 8; bytes 16t .. 16t + 15) and token xm's
+    // step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8; bytes 16t .. 16t + 15) and token xm's
     // activations of the thread's 32 inputs (from input 32t of the step, XB bytes each) in registers,
     // the ring entry already released.
     template <class Pre, class Step>
     __device__ void consume(int warp, int lane, int xm, int nchunks, Pre&& pre, Step&& step) {
-        constexpr int XPITCH = Layout<XB>::XPITCH, XV = 2 * XB;
+        constexpr int XPITCH = Layout<XB, NT>::XPITCH, XV = 2 * XB;
         const int g = lane >> 2, t = lane & 3;
         const uint8_t* wt = wst + warp * WSTEP + 16 * t;                                  // + st * WSTAGE
         const uint8_t* xt = xst + xm * (RING * XPITCH) + (warp * KSTEP + 32 * t) * XB;  // + st * XPITCH
@@ -121,9 +122,12 @@ struct Ring {
                 constexpr int st = decltype(st_c)::value;
                 pre(st_c, c);
                 mbar_wait(&full[st], phase);
-                uint4 w[2], xv[XV];
-                w[0] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * g);
-                w[1] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (8 + g));
+                uint4 w[NT][2], xv[XV];
+#pragma unroll
+                for (int i = 0; i < NT; ++i)
+#pragma unroll
+                    for (int h = 0; h < 2; ++h)
+                        w[i][h] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (16 * i + 8 * h + g));
 #pragma unroll
                 for (int j = 0; j < XV; ++j) xv[j] = *reinterpret_cast<const uint4*>(xt + st * XPITCH + 16 * j);
                 __syncwarp();
@@ -135,21 +139,25 @@ struct Ring {
 };
 
 // Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
-// and stores y for the 16 rows from n_base and the M tokens. Every thread of the CTA calls it.
-__device__ __forceinline__ void reduce_store(const float (&acc)[4], float* red, float* __restrict__ y, int ldy, int M,
-                                             int N, int n_base, bool accumulate) {
+// and stores y for the 16 NT rows from n_base and the M tokens. red: WK * NT * 128 floats. Every thread
+// of the CTA calls it.
+template <int NT>
+__device__ __forceinline__ void reduce_store(const float (&acc)[NT][4], float* red, float* __restrict__ y, int ldy,
+                                             int M, int N, int n_base, bool accumulate) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if (warp < WK) {
 #pragma unroll
-        for (int c = 0; c < 4; ++c) red[(warp * 4 + c) * 32 + lane] = acc[c];
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) red[((warp * NT + i) * 4 + c) * 32 + lane] = acc[i][c];
     }
     __syncthreads();
-    if (threadIdx.x < 128) {
-        const int e = threadIdx.x, ln = e & 31, c = e >> 5;
+    for (int e = threadIdx.x; e < NT * 128; e += THREADS) {
+        const int ln = e & 31, c = (e >> 5) & 3, i = e >> 7;
         float sum = 0.f;
 #pragma unroll
-        for (int w = 0; w < WK; ++w) sum += red[w * 128 + e];
-        const int n = n_base + (ln >> 2) + (c >= 2 ? 8 : 0), m = 2 * (ln & 3) + (c & 1);
+        for (int w = 0; w < WK; ++w) sum += red[w * NT * 128 + e];
+        const int n = n_base + 16 * i + (ln >> 2) + (c >= 2 ? 8 : 0), m = 2 * (ln & 3) + (c & 1);
         if (m < M && n < N) store_output(y + (long)m * ldy + n, sum, accumulate);
     }
 }

@@ -205,62 +205,75 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // per-thread loads. Warp w takes step w of every chunk (steps w, w + 8, ...: its slice, as in
 // w4a16_kernel) and the slices are added in warp order: the same step_mma on the same data in the same
 // order, so the same bits. What changes is that the bytes in flight no longer live in registers.
-__global__ void __launch_bounds__(w4::bulk::THREADS, 4)
+template <int NT>
+__global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
                       bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
-    __shared__ float red[WK * 4 * 32];
-    Ring<2> ring(bsm);
+    __shared__ float red[WK * NT * 4 * 32];
+    Ring<2, NT> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
-    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
-    float acc[1][1][4] = {{{0.f, 0.f, 0.f, 0.f}}};
+    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16 * NT;
+    float acc[1][NT][4];
+    zero_fragments(acc);
     if (warp == WK) {
         if (lane == 0)
             ring.produce(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, n_base, nchunks);
         __syncwarp();
     } else {
-        const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;      // step warp + 8c's group: c * 8
-        const half* s1 = ws + (long)min(n_base + 8 + g, N - 1) * groups + warp;
+        const half* srow[NT][2];  // step warp + 8c's group: c * 8 further
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
         // the scales of chunks c and c + 1, in two buffers indexed at compile time (c even: 0): a chunk
         // ahead, and never moved or converted before step_mma uses them (either would wait for the load)
-        half sr[2][1][2];
-        sr[0][0][0] = s0[0];
-        sr[0][0][1] = s1[0];
+        half sr[2][NT][2];
+        auto load_scales = [&](int b, int c) {
+#pragma unroll
+            for (int i = 0; i < NT; ++i)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) sr[b][i][h] = srow[i][h][c * WK];
+        };
+        load_scales(0, 0);
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
         static_assert(RING % 2 == 0, "chunk c's scales are in buffer (c % RING) & 1");
         ring.consume(
             warp, lane, min(g, M - 1),  // tokens past M read token M - 1 (their outputs are never stored)
             nchunks,
             [&](auto r, int c) {
-                constexpr int b = decltype(r)::value & 1;
-                if (c + 1 < nchunks) {  // the next chunk's scales, a chunk ahead
-                    sr[b ^ 1][0][0] = s0[(c + 1) * WK];
-                    sr[b ^ 1][0][1] = s1[(c + 1) * WK];
-                }
+                if (c + 1 < nchunks) load_scales((decltype(r)::value & 1) ^ 1, c + 1);  // a chunk ahead
             },
-            [&](auto r, int, const uint4 (&w)[2], const uint4 (&xv)[4]) {
-                const uint4 wcur[1][2] = {{w[0], w[1]}};
-                step_mma<1, 1, true>(wcur, sr[decltype(r)::value & 1], [&](int, int j) { return xv[j]; }, acc);
+            [&](auto r, int, const uint4 (&w)[NT][2], const uint4 (&xv)[4]) {
+                step_mma<1, NT, true>(w, sr[decltype(r)::value & 1], [&](int, int j) { return xv[j]; }, acc);
             });
     }
-    reduce_store(acc[0][0], red, y, ldy, M, N, n_base, accumulate);
+    reduce_store(acc[0], red, y, ldy, M, N, n_base, accumulate);
 #endif
+}
+
+// Row tiles per CTA of the bulk-copy kernel at M tokens: one, or two from M = 2 with QSPEC_BULK_ROWS=32
+// (experiment: half the activation bytes per weight byte, half the CTAs).
+inline int bulk_row_tiles(int M) {
+    static const int rows = env_int("QSPEC_BULK_ROWS", 16);
+    return M >= 2 && rows == 32 ? 2 : 1;
 }
 
 // Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
 // a tensor map (the caller then takes the warp-split kernel: the same bits).
+template <int NT>
 int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
-    using Layout = w4::bulk::Layout<2>;
+    using Layout = w4::bulk::Layout<2, NT>;
     CUtensorMap wmap;
-    if (!weight_step_map(wp, N, K / 2, &wmap)) return NO_TENSOR_MAP;
+    if (!weight_step_map(wp, N, K / 2, 16 * NT, &wmap)) return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel, Layout::smem_bytes(8), smem_allowed)) return e;
-    return launch_dependent(w4a16_bulk_kernel, dim3(1, ceil_div(N, 16)), w4::bulk::THREADS, Layout::smem_bytes(M), st,
-                            true, wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
+    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel<NT>, Layout::smem_bytes(8), smem_allowed)) return e;
+    return launch_dependent(w4a16_bulk_kernel<NT>, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS,
+                            Layout::smem_bytes(M), st, true, wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -522,7 +535,8 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
         if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
     if (vec && w4::bulk::use_bulk_gemv(M, N, K, group)) {
-        const int e = launch_bulk(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int e = bulk_row_tiles(M) == 2 ? launch_bulk<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                                             : launch_bulk<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel, same bits
     }
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);

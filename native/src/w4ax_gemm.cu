@@ -263,7 +263,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, 4)
     Ring<1> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    float acc[1][4] = {{0.f, 0.f, 0.f, 0.f}};
     if (warp == WK) {
         if (lane == 0) ring.produce(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, n_base, nchunks);
         __syncwarp();
@@ -291,14 +291,15 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, 4)
             [&](auto r, int c) {
                 if (c + 1 < nchunks) load_scales((decltype(r)::value & 1) ^ 1, c + 1);
             },
-            [&](auto r, int c, const uint4 (&w)[2], const uint4 (&xv)[2]) {
+            [&](auto r, int c, const uint4 (&w)[1][2], const uint4 (&xv)[2]) {
                 constexpr int b = decltype(r)::value & 1;
-                const uint32_t wcur[1][2][4] = {{{w[0].x, w[0].y, w[0].z, w[0].w}, {w[1].x, w[1].y, w[1].z, w[1].w}}};
+                const uint32_t wcur[1][2][4] = {
+                    {{w[0][0].x, w[0][0].y, w[0][0].z, w[0][0].w}, {w[0][1].x, w[0][1].y, w[0][1].z, w[0][1].w}}};
                 const uint2 xw[4] = {make_uint2(xv[0].x, xv[0].y), make_uint2(xv[0].z, xv[0].w),
                                      make_uint2(xv[1].x, xv[1].y), make_uint2(xv[1].z, xv[1].w)};
                 step_mma<1, 1, true, false>(wcur, c * WK + warp, K, KSTEP, [&](int, int j) { return xw[j]; },
                                             [&](int, int, const int* part, int) {
-                                                fold_into(acc, part, __half2float(wsr[b][0]), __half2float(wsr[b][1]),
+                                                fold_into(acc[0], part, __half2float(wsr[b][0]), __half2float(wsr[b][1]),
                                                           xsr[b][0], xsr[b][1]);
                                             });
             });
@@ -313,7 +314,7 @@ int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half
                 int K, bool accumulate, cudaStream_t st) {
     using Layout = w4::bulk::Layout<1>;
     CUtensorMap wmap;
-    if (!weight_step_map(wp, N, K / 2, &wmap)) return NO_TENSOR_MAP;
+    if (!weight_step_map(wp, N, K / 2, 16, &wmap)) return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
     if (const int e = allow_dynamic_smem(w4ax_bulk_kernel, Layout::smem_bytes(8), smem_allowed)) return e;
     return launch_dependent(w4ax_bulk_kernel, dim3(1, ceil_div(N, 16)), w4::bulk::THREADS, Layout::smem_bytes(M), st,
