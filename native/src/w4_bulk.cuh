@@ -45,20 +45,21 @@ __device__ __forceinline__ void ring_round(int c, int n, F&& f) {
     }
 }
 
-// Whether a decode GEMV takes a bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, M <= 8, and
-// (measured on the H200, docs/KERNELS.md) only where it was faster: one token and N >= 4096, and the
-// lm_head-sized N >= 32768 up to M = 8. (On smaller N at M = 2..8 the activation ring costs occupancy
-// and each CTA re-reads M tokens for 16 rows; N = 1024 is too few CTAs to cover the first chunk's
-// latency.) QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= 8 and N (tests). The caller
-// adds its own conditions (aligned activation rows, the s8 path).
-inline bool use_bulk_gemv(int M, int N, int K, int group) {
+// Whether a decode GEMV takes a bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, M <= 8, N >= 4096,
+// and one token unless the kernel has a build of two row tiles per CTA for M >= 2 (two_tiles: W4A16's).
+// Measured on the H200 (docs/KERNELS.md): at one token the bulk kernels beat the warp-split ones on
+// every N >= 4096; from M = 2 one row tile per CTA re-reads the M tokens for only 16 rows and loses on
+// most shapes, two tiles win; N = 1024 is too few CTAs to cover the first chunk's latency.
+// QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= 8 and N (tests). The caller adds its
+// own conditions (aligned activation rows, the s8 path).
+inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles) {
     static const int mode = [] {
         const char* v = getenv("QSPEC_BULK_GEMV");
         if (v == nullptr) return 1;
         return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
     }();
     if (mode == 0 || group != KSTEP || K % CHUNK != 0 || M > 8 || device_major() < 9) return false;
-    return mode == 2 || (M == 1 && N >= 4096) || N >= 32768;
+    return mode == 2 || (N >= 4096 && (M == 1 || two_tiles));
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only

@@ -493,7 +493,7 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (group % KSTEP == 0 && !(bits == 4 && use_s4()) && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     // sm_90 decode, one token: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
-    if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group)) {
+    if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, false)) {
         const int e = launch_bulk(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
     }

@@ -414,36 +414,38 @@ def w4a16_cluster(x, pw, ws, N, K, group, MT=None):
 # WK tensor-map boxes of one warp step (16 rows x 64 bytes, WSTEP bytes) one after another, and the
 # activations at [M][RING][XPITCH] after the weights of all RING chunks
 RING, CHUNK = 4, WK * KSTEP
-WSTEP = 16 * KSTEP // 2
-WSTAGE = WK * WSTEP
 XROWB = CHUNK * 2  # W4A16: fp16 activations
 XPITCH, BARRIERS = XROWB + 32, 128
 
 
-def w4a16_bulk(x, pw, ws, N, K, group):
-    """w4a16_bulk_kernel (sm_90; M <= 8, group 128, K % 1024 == 0): per CTA 16 rows; the copying lane puts
-    chunk c into ring entry c % RING: box w = rows n_base .. n_base + 15 (zeros past N, as the tensor map
+def w4a16_bulk(x, pw, ws, N, K, group, NT=None):
+    """w4a16_bulk_kernel<NT> (sm_90; M <= 8, group 128, K % 1024 == 0; NT as bulk_row_tiles: 1 at one
+    token, else 2): per CTA 16 NT rows; the copying lane puts chunk c into ring entry c % RING: box w =
+    rows n_base .. n_base + 16 NT - 1 (zeros past N, as the tensor map
     reads them), bytes 64 (c WK + w) .. + 63, and token rows m < M; consumer warp w takes step WK c + w of
     chunk c (fragments read from the ring at the kernel's offsets, token rows >= M reading row M - 1, its
     scales from the rows' step group) through step_mma, and the warps are reduced as reduce_store does.
     The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
     M = x.shape[0]
     assert M <= 8 and group == KSTEP and K % CHUNK == 0
+    NT = NT or (1 if M == 1 else 2)
+    WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step's box
+    WSTAGE = WK * WSTEP
     xw = np.ascontiguousarray(x).view(U32)  # (M, K / 2): half pairs
     nchunks, groups = K // CHUNK, K // KSTEP
     words = (BARRIERS + RING * (WSTAGE + M * XPITCH)) // 4
     wst, xst = BARRIERS, BARRIERS + RING * WSTAGE  # byte offsets in the CTA's shared memory
     xm = np.minimum(G, M - 1)
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
-    for by in range(ceil_div(N, 16)):
-        n_base = by * 16
+    for by in range(ceil_div(N, 16 * NT)):
+        n_base = by * 16 * NT
         smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
-        acc = np.zeros((WK, 1, 1, 32, 4), F32)
-        srows = [np.minimum(n_base + 8 * h + G, N - 1) for h in (0, 1)]
+        acc = np.zeros((WK, 1, NT, 32, 4), F32)
+        srows = [[np.minimum(n_base + 16 * i + 8 * h + G, N - 1) for h in (0, 1)] for i in range(NT)]
         for c in range(nchunks):
             st = c % RING
             for w in range(WK):  # the copying lane: one box per warp step
-                for r in range(16):
+                for r in range(16 * NT):
                     o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
                     s0 = (c * WK + w) * 16  # the step's first word of a row
                     smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
@@ -453,13 +455,14 @@ def w4a16_bulk(x, pw, ws, N, K, group):
             for warp in range(WK):
                 wt = wst + st * WSTAGE + warp * WSTEP + 16 * T
                 pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
-                w = [[[smem[(wt + (8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]]
+                w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
+                     for i in range(NT)]
                 gi = c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp
-                sc = [[ws[srows[h], gi].astype(F32) for h in (0, 1)]]
+                sc = [[ws[srows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)]
                 xr = xst + (xm * RING + st) * XPITCH + (warp * KSTEP + 32 * T) * 2
                 xv = [np.stack([smem[(xr + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
                 a16_step_mma(w, sc, lambda mt, j: xv[j], acc[warp], True)
-        reduce_store(Tile(0, by, 1, 1), acc, y, count, M, N)
+        reduce_store(Tile(0, by, 1, NT), acc, y, count, M, N)
     return y, count
 
 
@@ -606,11 +609,11 @@ def use_tiled(M, N, bm, tiled_min_m=None):
 
 
 def use_bulk(M, N, K, group, vec, bulk_all=False):
-    """use_bulk_gemv on sm_90: group 128, K % 1024 == 0, vec, M <= 8; by default one token and N >= 4096,
-    and N >= 32768 (lm_head) at every such M; every such M and N with QSPEC_BULK_GEMV=all (bulk_all)."""
+    """use_bulk_gemv for W4A16 on sm_90: group 128, K % 1024 == 0, vec, M <= 8; by default N >= 4096;
+    every such M and N with QSPEC_BULK_GEMV=all (bulk_all)."""
     if group != KSTEP or K % CHUNK or not vec or M > 8:
         return False
-    return bulk_all or (M == 1 and N >= 4096) or N >= 32768
+    return bulk_all or N >= 4096
 
 
 def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bulk_all=False):
@@ -1020,21 +1023,23 @@ def run_bulk_cases():
         q, pw, ws = make_weights(N, K, KSTEP)
         for M in BULK_MS:
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
-            out, warp = w4a16_bulk(x, pw, ws, N, K, KSTEP), w4a16(x, pw, ws, N, K, KSTEP)
-            e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
-            same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
-            fails += not (e < TOL and same)
-            print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} err {e:.1e}, "
-                  f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
+            warp = w4a16(x, pw, ws, N, K, KSTEP)
+            for NT in (1,) if M == 1 else (1, 2):  # the default (2 from M = 2) and QSPEC_BULK_ROWS=16
+                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT)
+                e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
+                same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
+                fails += not (e < TOL and same)
+                print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} err {e:.1e}, "
+                      f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
-            (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): False, (1, 4096, 4000, KSTEP): False,
-            (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 128256, 4096, KSTEP): True,
-            (9, 128256, 4096, KSTEP): False, (8, 28672, 4096, KSTEP): False}
+            (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
+            (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 28672, 4096, KSTEP): True,
+            (9, 128256, 4096, KSTEP): False, (4, 2048, 4096, KSTEP): False}
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
            if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
     bad += ["pre-sm_90 M=1 N=4096"] * (w4a16_route(1, 4096, 4096) == "bulk")
     fails += bool(bad)
-    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90: one token and N >= 4096, or N >= 32768) "
+    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, M <= 8, N >= 4096) "
           f"{' '.join(bad)}")
     return fails
 

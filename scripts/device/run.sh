@@ -47,6 +47,12 @@ while [ $# -gt 0 ]; do
       echo "qspec_test (QSPEC_TILED_MINB=2 QSPEC_SAMPLE_CLUSTER=1) rc=$r, $(grep -c ^PASS "$OUT/native-test-two-cta.txt") PASS"
       grep -v ^PASS "$OUT/native-test-two-cta.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+      # and with the bulk-copy GEMVs for every M <= 8 and N, one row tile per CTA (the default takes two
+      # from M = 2, and only for N >= 4096)
+      QSPEC_BULK_GEMV=all QSPEC_BULK_ROWS=16 "$g/native/build/qspec_test" > "$OUT/native-test-bulk-all.txt" 2>&1; r=$?
+      echo "qspec_test (QSPEC_BULK_GEMV=all QSPEC_BULK_ROWS=16) rc=$r, $(grep -c ^PASS "$OUT/native-test-bulk-all.txt") PASS"
+      grep -v ^PASS "$OUT/native-test-bulk-all.txt" | head -20
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       echo "== native: kernel benchmark"
       nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a "$bsrc/test/qspec_bench.cu" --cudart=shared \
         -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
