@@ -31,14 +31,11 @@ struct Shared {
     int team_counts[BINS];              // the team's histogram (every block's, added)
     unsigned long long team_masses[BINS];
     unsigned long long scan[THREADS / 32];
-    float best_value[THREADS / 32];
-    int best_index[THREADS / 32];
+    TeamBestScratch<THREADS> best;      // team_best's
     int selected_bin;
     unsigned long long selected_above;  // count or mass of the bins above the selected one
     int drawn;                          // the token the inverse CDF picked (-1: none past the target)
     unsigned long long team_value;      // this block's share of a team sum, read by the others
-    float team_best;                    // this block's largest weight and its index, read by the others
-    int team_best_index;
 };
 
 // Index-order scans give each warp one contiguous segment [begin, end) of the block's chunk (a
@@ -336,31 +333,9 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
     nan = team_total(tm, nan ? 1ull : 0ull, s) > 0;  // refused below temperature 0 only: the host's argmax skips NaN
 
     // the largest logit, lowest index on ties: the greedy token, and the softmax's shift
-    float best = -INFINITY;
-    int best_index = 0x7fffffff;
-    for (int i = tm.lo + threadIdx.x; i < tm.hi; i += THREADS) better(best, best_index, w[i], i);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-        const float v2 = __shfl_xor_sync(0xffffffffu, best, o);
-        const int i2 = __shfl_xor_sync(0xffffffffu, best_index, o);
-        better(best, best_index, v2, i2);
-    }
-    if ((threadIdx.x & 31) == 0) {
-        s.best_value[threadIdx.x >> 5] = best;
-        s.best_index[threadIdx.x >> 5] = best_index;
-    }
-    __syncthreads();
-    best = s.best_value[0];
-    best_index = s.best_index[0];
-    for (int k = 1; k < THREADS / 32; ++k) better(best, best_index, s.best_value[k], s.best_index[k]);
-    if (threadIdx.x == 0) {
-        s.team_best = best;
-        s.team_best_index = best_index;
-    }
-    tm.sync();
-    for (int r = 0; r < tm.size; ++r)
-        better(best, best_index, *tm.peer(&s.team_best, r), *tm.peer(&s.team_best_index, r));
-    tm.sync();  // every block has read the others' best before any returns
+    float best;
+    int best_index;
+    team_best<THREADS>(tm, w, s.best, best, best_index);
     if (d.temperature == 0) {
         const int token = best_index == 0x7fffffff ? 0 : best_index;
         if (totals) {  // the kept distribution of a greedy draw is one-hot, as the host's
