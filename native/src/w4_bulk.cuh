@@ -3,11 +3,12 @@
 // across WK consumer warps as in the warp-split kernels (warp w takes steps w, w + WK, ...), and one
 // lane of a ninth warp feeds them through the tensor memory accelerator (TMA).
 //
-// Chunks of WK steps (1024 inputs) go into a ring of RING entries, each completed on an mbarrier
+// Chunks of WK steps (1024 inputs) go into a ring of R entries (RING = 4 unless the activations of M
+// tokens would leave room for only one CTA per SM; ring_depth), each completed on an mbarrier
 // (`full`) and released by the consumers (`empty`, one arrival per warp once the chunk's fragments are
 // in registers): the weights as WK tensor-map boxes of one warp step each (16 rows x 64 bytes, so a
 // warp's step lies in 1 KB of shared memory and its 16-byte reads hit distinct banks), the
-// activations as M bulk copies of one chunk of one token. The ring is walked RING chunks at a time with
+// activations as M bulk copies of one chunk of one token. The ring is walked R chunks at a time with
 // compile-time ring indices (ring_round), so no step computes a ring slot, a parity or an address.
 #pragma once
 #include <string.h>
@@ -17,30 +18,42 @@
 
 namespace w4::bulk {
 
-constexpr int RING = 4;                  // chunks in flight
+constexpr int RING = 4;                  // chunks in flight (the deepest ring)
 constexpr int CHUNK = WK * KSTEP;        // inputs per chunk
 constexpr int THREADS = (WK + 1) * 32;  // WK consumer warps and the copying warp
-constexpr int BARRIERS = 128;           // bytes before the ring: full[RING], empty[RING]
+constexpr int BARRIERS = 128;           // bytes before the ring: full[R], empty[R]
 
-// Shared memory of a CTA of NT row tiles (16 NT rows): [BARRIERS][RING][WK][16 NT rows][64 bytes]
-// weights, then [M][RING][XPITCH] activations of XB bytes per input (a token's ring entries together, so
-// a warp's address is fixed and the ring index adds a constant).
-template <int XB, int NT = 1>
+// Shared memory of a CTA of NT row tiles (16 NT rows) and a ring of R chunks: [BARRIERS][R][WK][16 NT
+// rows][64 bytes] weights, then [M][R][XPITCH] activations of XB bytes per input (a token's ring entries
+// together, so a warp's address is fixed and the ring index adds a constant).
+template <int XB, int NT = 1, int R = RING>
 struct Layout {
     static constexpr int WSTEP = NT * 16 * KSTEP / 2;  // weight bytes of one warp step (one box)
     static constexpr int WSTAGE = WK * WSTEP;          // weight bytes of a chunk
     static constexpr int XROW = CHUNK * XB;            // activation bytes of a token per chunk
     static constexpr int XPITCH = XROW + 32;           // tokens on different banks
-    static size_t smem_bytes(int M) { return BARRIERS + (size_t)RING * (WSTAGE + M * XPITCH); }
+    static size_t smem_bytes(int M) { return BARRIERS + (size_t)R * (WSTAGE + M * XPITCH); }
 };
 
-// Calls f(std::integral_constant<int, r>{}, c + r) for r = 0 .. RING - 1 while c + r < n.
-template <int R = 0, class F>
+// The ring depth for M tokens: RING, or 3 where RING chunks of M tokens' activations would leave shared
+// memory for one CTA per SM (W4A16's two row tiles at M >= 6: 8 consumer warps per SM, too few to
+// hide a step's latency). smem_static: the kernel's static shared memory. QSPEC_BULK_RING=2|3|4 forces
+// a depth (measurements, tests); every depth gives the same bits.
+template <int XB, int NT>
+inline int ring_depth(int M, size_t smem_static) {
+    static const int forced = env_int("QSPEC_BULK_RING", 0);
+    if (forced >= 2 && forced <= RING) return forced;
+    constexpr size_t per_sm = 228 * 1024, reserved = 1024;  // sm_90: shared memory per SM, per CTA
+    return 2 * (Layout<XB, NT, RING>::smem_bytes(M) + smem_static + reserved) <= per_sm ? RING : 3;
+}
+
+// Calls f(std::integral_constant<int, r>{}, c + r) for r = 0 .. R - 1 while c + r < n.
+template <int R, int I = 0, class F>
 __device__ __forceinline__ void ring_round(int c, int n, F&& f) {
-    if constexpr (R < RING) {
-        if (c + R < n) {
-            f(std::integral_constant<int, R>{}, c + R);
-            ring_round<R + 1>(c, n, f);
+    if constexpr (I < R) {
+        if (c + I < n) {
+            f(std::integral_constant<int, I>{}, c + I);
+            ring_round<R, I + 1>(c, n, f);
         }
     }
 }
@@ -65,17 +78,18 @@ inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
 // The CTA's ring in dynamic shared memory (bsm, 128-byte aligned), its barriers initialised by thread 0.
 // Call from every thread, before any other use (it synchronises the CTA).
-template <int XB, int NT = 1>
+template <int XB, int NT = 1, int R = RING>
 struct Ring {
-    static constexpr int WSTEP = Layout<XB, NT>::WSTEP, WSTAGE = Layout<XB, NT>::WSTAGE;
+    using L = Layout<XB, NT, R>;
+    static constexpr int WSTEP = L::WSTEP, WSTAGE = L::WSTAGE;
     uint64_t* full;
     uint64_t* empty;
     uint8_t* wst;
     uint8_t* xst;
     __device__ explicit Ring(uint8_t* bsm)
-        : full(reinterpret_cast<uint64_t*>(bsm)), empty(full + RING), wst(bsm + BARRIERS), xst(wst + RING * WSTAGE) {
+        : full(reinterpret_cast<uint64_t*>(bsm)), empty(full + R), wst(bsm + BARRIERS), xst(wst + R * WSTAGE) {
         if (threadIdx.x == 0) {
-            for (int st = 0; st < RING; ++st) {
+            for (int st = 0; st < R; ++st) {
                 mbar_init(&full[st], 1);
                 mbar_init(&empty[st], WK);
             }
@@ -85,41 +99,41 @@ struct Ring {
     }
 
     // The copying lane: chunk c (weights of rows n_base .. n_base + 16 NT - 1, the M tokens' activations x,
-    // rows ldx_bytes apart) into ring entry c % RING, once the consumers are done with chunk c - RING.
+    // rows ldx_bytes apart) into ring entry c % R, once the consumers are done with chunk c - R.
     __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, int n_base,
                             int nchunks) {
-        constexpr int XROW = Layout<XB, NT>::XROW, XPITCH = Layout<XB, NT>::XPITCH;
+        constexpr int XROW = L::XROW, XPITCH = L::XPITCH;
         prefetch_tensor_map(wmap);
         grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
-        for (int c0 = 0; c0 < nchunks; c0 += RING) {
-            const unsigned phase = (c0 / RING) & 1;
-            ring_round(c0, nchunks, [&](auto st_c, int c) {
+        for (int c0 = 0; c0 < nchunks; c0 += R) {
+            const unsigned phase = (c0 / R) & 1;
+            ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
                 constexpr int st = decltype(st_c)::value;
-                if (c >= RING) mbar_wait(&empty[st], phase ^ 1);
+                if (c >= R) mbar_wait(&empty[st], phase ^ 1);
                 mbar_arrive_expect_tx(&full[st], WSTAGE + M * XROW);
 #pragma unroll
                 for (int w = 0; w < WK; ++w)  // step c * WK + w: 8-byte elements 8 (c * WK + w) .. of the rows
                     tma_load_2d(wst + st * WSTAGE + w * WSTEP, wmap, (c * WK + w) * (KSTEP / 16), n_base, &full[st]);
                 for (int m = 0; m < M; ++m)
-                    bulk_copy_g2s(xst + (m * RING + st) * XPITCH, x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
+                    bulk_copy_g2s(xst + (m * R + st) * XPITCH, x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
             });
         }
     }
 
     // A consumer warp: for every chunk c, pre(r, c) (loads for later chunks, issued before the wait),
-    // then step(r, c, w, xv) with r = std::integral_constant<int, c % RING>{}, this thread's weights of
+    // then step(r, c, w, xv) with r = std::integral_constant<int, c % R>{}, this thread's weights of
     // step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8; bytes 16t .. 16t + 15) and token xm's
     // activations of the thread's 32 inputs (from input 32t of the step, XB bytes each) in registers,
     // the ring entry already released.
     template <class Pre, class Step>
     __device__ void consume(int warp, int lane, int xm, int nchunks, Pre&& pre, Step&& step) {
-        constexpr int XPITCH = Layout<XB, NT>::XPITCH, XV = 2 * XB;
+        constexpr int XPITCH = L::XPITCH, XV = 2 * XB;
         const int g = lane >> 2, t = lane & 3;
         const uint8_t* wt = wst + warp * WSTEP + 16 * t;                                  // + st * WSTAGE
-        const uint8_t* xt = xst + xm * (RING * XPITCH) + (warp * KSTEP + 32 * t) * XB;  // + st * XPITCH
-        for (int c0 = 0; c0 < nchunks; c0 += RING) {
-            const unsigned phase = (c0 / RING) & 1;
-            ring_round(c0, nchunks, [&](auto st_c, int c) {
+        const uint8_t* xt = xst + xm * (R * XPITCH) + (warp * KSTEP + 32 * t) * XB;  // + st * XPITCH
+        for (int c0 = 0; c0 < nchunks; c0 += R) {
+            const unsigned phase = (c0 / R) & 1;
+            ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
                 constexpr int st = decltype(st_c)::value;
                 pre(st_c, c);
                 mbar_wait(&full[st], phase);

@@ -205,7 +205,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // per-thread loads. Warp w takes step w of every chunk (steps w, w + 8, ...: its slice, as in
 // w4a16_kernel) and the slices are added in warp order: the same step_mma on the same data in the same
 // order, so the same bits. What changes is that the bytes in flight no longer live in registers.
-template <int NT>
+template <int NT, int R>
 __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
@@ -214,7 +214,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
     using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red[WK * NT * 4 * 32];
-    Ring<2, NT> ring(bsm);
+    Ring<2, NT, R> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16 * NT;
     float acc[1][NT][4];
@@ -229,9 +229,10 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
         for (int i = 0; i < NT; ++i)
 #pragma unroll
             for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
-        // the scales of chunks c and c + 1, in two buffers indexed at compile time (c even: 0): a chunk
-        // ahead, and never moved or converted before step_mma uses them (either would wait for the load)
-        half sr[2][NT][2];
+        // the scales of chunks c and c + 1, in buffers indexed at compile time (chunk c's: (c % R) % SB): a
+        // chunk ahead, and never moved or converted before step_mma uses them (either would wait for the load)
+        constexpr int SB = R % 2 == 0 ? 2 : R;
+        half sr[SB][NT][2];
         auto load_scales = [&](int b, int c) {
 #pragma unroll
             for (int i = 0; i < NT; ++i)
@@ -240,15 +241,14 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
         };
         load_scales(0, 0);
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
-        static_assert(RING % 2 == 0, "chunk c's scales are in buffer (c % RING) & 1");
         ring.consume(
             warp, lane, min(g, M - 1),  // tokens past M read token M - 1 (their outputs are never stored)
             nchunks,
             [&](auto r, int c) {
-                if (c + 1 < nchunks) load_scales((decltype(r)::value & 1) ^ 1, c + 1);  // a chunk ahead
+                if (c + 1 < nchunks) load_scales((decltype(r)::value + 1) % SB, c + 1);  // a chunk ahead
             },
             [&](auto r, int, const uint4 (&w)[NT][2], const uint4 (&xv)[4]) {
-                step_mma<1, NT, true>(w, sr[decltype(r)::value & 1], [&](int, int j) { return xv[j]; }, acc);
+                step_mma<1, NT, true>(w, sr[decltype(r)::value % SB], [&](int, int j) { return xv[j]; }, acc);
             });
     }
     reduce_store(acc[0], red, y, ldy, M, N, n_base, accumulate);
@@ -265,16 +265,27 @@ inline int bulk_row_tiles(int M) {
 
 // Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
 // a tensor map (the caller then takes the warp-split kernel: the same bits).
+template <int NT, int R>
+int launch_bulk_ring(const CUtensorMap& wmap, const half* x, int ldx, const half* ws, float* y, int ldy, int M, int N,
+                     int K, bool accumulate, cudaStream_t st) {
+    using Layout = w4::bulk::Layout<2, NT, R>;
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel<NT, R>, Layout::smem_bytes(8), smem_allowed)) return e;
+    return launch_dependent(w4a16_bulk_kernel<NT, R>, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS,
+                            Layout::smem_bytes(M), st, true, wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
+}
+
 template <int NT>
 int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
-    using Layout = w4::bulk::Layout<2, NT>;
     CUtensorMap wmap;
     if (!weight_step_map(wp, N, K / 2, 16 * NT, &wmap)) return NO_TENSOR_MAP;
-    static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel<NT>, Layout::smem_bytes(8), smem_allowed)) return e;
-    return launch_dependent(w4a16_bulk_kernel<NT>, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS,
-                            Layout::smem_bytes(M), st, true, wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
+    constexpr size_t red_bytes = sizeof(float) * w4::WK * NT * 4 * 32;  // the kernel's static shared memory
+    switch (w4::bulk::ring_depth<2, NT>(M, red_bytes)) {
+        case 2: return launch_bulk_ring<NT, 2>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
+        case 3: return launch_bulk_ring<NT, 3>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
+        default: return launch_bulk_ring<NT, w4::bulk::RING>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
+    }
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8

@@ -410,17 +410,25 @@ def w4a16_cluster(x, pw, ws, N, K, group, MT=None):
     return y, count
 
 
-# The bulk-copy kernels' ring (w4_bulk.cuh): chunks of WK steps, RING of them in shared memory; per chunk
+# The bulk-copy kernels' ring (w4_bulk.cuh): chunks of WK steps, R of them in shared memory; per chunk
 # WK tensor-map boxes of one warp step (16 rows x 64 bytes, WSTEP bytes) one after another, and the
-# activations at [M][RING][XPITCH] after the weights of all RING chunks
+# activations at [M][R][XPITCH] after the weights of all R chunks
 RING, CHUNK = 4, WK * KSTEP
 XROWB = CHUNK * 2  # W4A16: fp16 activations
 XPITCH, BARRIERS = XROWB + 32, 128
 
 
-def w4a16_bulk(x, pw, ws, N, K, group, NT=None):
-    """w4a16_bulk_kernel<NT> (sm_90; M <= 8, group 128, K % 1024 == 0; NT as bulk_row_tiles: 1 at one
-    token, else 2): per CTA 16 NT rows; the copying lane puts chunk c into ring entry c % RING: box w =
+def bulk_ring_depth(M, NT):
+    """ring_depth<2, NT>: RING, or 3 where two CTAs of RING chunks (and the kernel's static reduction
+    buffer) would not fit in the 228 KB of an SM's shared memory."""
+    smem = BARRIERS + RING * (WK * NT * 16 * KSTEP // 2 + M * XPITCH) + 4 * WK * NT * 128 + 1024
+    return RING if 2 * smem <= 228 * 1024 else 3
+
+
+def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None):
+    """w4a16_bulk_kernel<NT, R> (sm_90; M <= 8, group 128, K % 1024 == 0; NT as bulk_row_tiles: 1 at one
+    token, else 2; R as bulk_ring_depth): per CTA 16 NT rows; the copying lane puts chunk c into ring entry
+    c % R: box w =
     rows n_base .. n_base + 16 NT - 1 (zeros past N, as the tensor map
     reads them), bytes 64 (c WK + w) .. + 63, and token rows m < M; consumer warp w takes step WK c + w of
     chunk c (fragments read from the ring at the kernel's offsets, token rows >= M reading row M - 1, its
@@ -429,12 +437,13 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None):
     M = x.shape[0]
     assert M <= 8 and group == KSTEP and K % CHUNK == 0
     NT = NT or (1 if M == 1 else 2)
+    R = R or bulk_ring_depth(M, NT)
     WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step's box
     WSTAGE = WK * WSTEP
     xw = np.ascontiguousarray(x).view(U32)  # (M, K / 2): half pairs
     nchunks, groups = K // CHUNK, K // KSTEP
-    words = (BARRIERS + RING * (WSTAGE + M * XPITCH)) // 4
-    wst, xst = BARRIERS, BARRIERS + RING * WSTAGE  # byte offsets in the CTA's shared memory
+    words = (BARRIERS + R * (WSTAGE + M * XPITCH)) // 4
+    wst, xst = BARRIERS, BARRIERS + R * WSTAGE  # byte offsets in the CTA's shared memory
     xm = np.minimum(G, M - 1)
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
     for by in range(ceil_div(N, 16 * NT)):
@@ -443,14 +452,14 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None):
         acc = np.zeros((WK, 1, NT, 32, 4), F32)
         srows = [[np.minimum(n_base + 16 * i + 8 * h + G, N - 1) for h in (0, 1)] for i in range(NT)]
         for c in range(nchunks):
-            st = c % RING
+            st = c % R
             for w in range(WK):  # the copying lane: one box per warp step
                 for r in range(16 * NT):
                     o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
                     s0 = (c * WK + w) * 16  # the step's first word of a row
                     smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
             for m in range(M):
-                o = (xst + (m * RING + st) * XPITCH) // 4
+                o = (xst + (m * R + st) * XPITCH) // 4
                 smem[o:o + XROWB // 4] = xw[m, c * CHUNK // 2:(c + 1) * CHUNK // 2]
             for warp in range(WK):
                 wt = wst + st * WSTAGE + warp * WSTEP + 16 * T
@@ -459,7 +468,7 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None):
                      for i in range(NT)]
                 gi = c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp
                 sc = [[ws[srows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)]
-                xr = xst + (xm * RING + st) * XPITCH + (warp * KSTEP + 32 * T) * 2
+                xr = xst + (xm * R + st) * XPITCH + (warp * KSTEP + 32 * T) * 2
                 xv = [np.stack([smem[(xr + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
                 a16_step_mma(w, sc, lambda mt, j: xv[j], acc[warp], True)
         reduce_store(Tile(0, by, 1, NT), acc, y, count, M, N)
@@ -1024,12 +1033,14 @@ def run_bulk_cases():
         for M in BULK_MS:
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             warp = w4a16(x, pw, ws, N, K, KSTEP)
-            for NT in (1,) if M == 1 else (1, 2):  # the default (2 from M = 2) and QSPEC_BULK_ROWS=16
-                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT)
+            # the default (2 from M = 2) and QSPEC_BULK_ROWS=16; the rule's ring depth and QSPEC_BULK_RING=2, 3
+            for NT, R in [(1, None)] + ([] if M == 1 else [(2, None), (2, 3), (2, 2)]):
+                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R)
                 e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
-                print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} err {e:.1e}, "
+                print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} "
+                      f"ring {R or bulk_ring_depth(M, NT)} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
@@ -1038,6 +1049,9 @@ def run_bulk_cases():
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
            if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
     bad += ["pre-sm_90 M=1 N=4096"] * (w4a16_route(1, 4096, 4096) == "bulk")
+    depths = {(M, NT): bulk_ring_depth(M, NT) for M in range(1, 9) for NT in (1, 2)}
+    bad += [f"ring depth M={M} NT={NT}: {d}" for (M, NT), d in depths.items()
+            if d != (3 if NT == 2 and M >= 6 else 4)]  # measured on the H200: one CTA per SM from M = 6
     fails += bool(bad)
     print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, M <= 8, N >= 4096) "
           f"{' '.join(bad)}")
