@@ -35,6 +35,14 @@ struct Layout {
     static size_t smem_bytes(int M) { return BARRIERS + (size_t)R * (WSTAGE + M * XPITCH); }
 };
 
+// Row tiles per CTA of a bulk-copy kernel at M tokens: one for one token, two from M = 2 (half the
+// activation bytes per weight byte; measured faster on every N >= 4096 at M = 2-8 for W4A16,
+// docs/KERNELS.md). QSPEC_BULK_ROWS=16 keeps one tile at every M (tests). Both give the same bits.
+inline int row_tiles(int M) {
+    static const int rows = env_int("QSPEC_BULK_ROWS", 32);
+    return M >= 2 && rows == 32 ? 2 : 1;
+}
+
 // The ring depth for M tokens: RING, or 3 where RING chunks of M tokens' activations would leave shared
 // memory for one CTA per SM (W4A16's two row tiles at M >= 6: 8 consumer warps per SM, too few to
 // hide a step's latency). smem_static: the kernel's static shared memory. QSPEC_BULK_RING=2|3|4 forces
@@ -59,7 +67,7 @@ __device__ __forceinline__ void ring_round(int c, int n, F&& f) {
 }
 
 // Whether a decode GEMV takes a bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, M <= 8, N >= 4096,
-// and one token unless the kernel has a build of two row tiles per CTA for M >= 2 (two_tiles: W4A16's).
+// and one token unless the kernel takes two row tiles per CTA for M >= 2 (two_tiles).
 // Measured on the H200 (docs/KERNELS.md): at one token the bulk kernels beat the warp-split ones on
 // every N >= 4096; from M = 2 one row tile per CTA re-reads the M tokens for only 16 rows and loses on
 // most shapes, two tiles win; N = 1024 is too few CTAs to cover the first chunk's latency.

@@ -255,14 +255,6 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
 #endif
 }
 
-// Row tiles per CTA of the bulk-copy kernel at M tokens: one for one token, two from M = 2 (half the
-// activation bytes per weight byte; measured faster on every N >= 4096 at M = 2-8, docs/KERNELS.md).
-// QSPEC_BULK_ROWS=16 keeps one tile at every M (tests). Both give the same bits.
-inline int bulk_row_tiles(int M) {
-    static const int rows = env_int("QSPEC_BULK_ROWS", 32);
-    return M >= 2 && rows == 32 ? 2 : 1;
-}
-
 // Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
 // a tensor map (the caller then takes the warp-split kernel: the same bits).
 template <int NT, int R>
@@ -547,7 +539,7 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
         if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
     if (vec && w4::bulk::use_bulk_gemv(M, N, K, group, true)) {
-        const int e = bulk_row_tiles(M) == 2 ? launch_bulk<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+        const int e = w4::bulk::row_tiles(M) == 2 ? launch_bulk<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
                                              : launch_bulk<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel, same bits
     }

@@ -250,35 +250,44 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 }
 
 // sm_90 decode (M <= 8, s8, group 128, K % 1024 == 0): w4ax_kernel's WIDE sums with the weights and
-// int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh. Warp w
-// takes step w of every chunk (its scales loaded a chunk ahead) and the warps are added in warp order.
-__global__ void __launch_bounds__(w4::bulk::THREADS, 4)
+// int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh, for NT
+// row tiles per CTA (they share the token fragments). Warp w takes step w of every chunk (its scales
+// loaded a chunk ahead) and the warps are added in warp order.
+template <int NT>
+__global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
                      int N, int K, bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
-    __shared__ float red[WK * 4 * 32];
-    Ring<1> ring(bsm);
+    __shared__ float red[WK * NT * 4 * 32];
+    Ring<1, NT> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16;
-    float acc[1][4] = {{0.f, 0.f, 0.f, 0.f}};
+    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16 * NT;
+    float acc[NT][4];
+#pragma unroll
+    for (int i = 0; i < NT; ++i) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
     if (warp == WK) {
         if (lane == 0) ring.produce(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, n_base, nchunks);
         __syncwarp();
     } else {
-        // scales of step warp + 8c (group warp + 8c): weight rows g, g + 8 and tokens 2t, 2t + 1, a chunk
-        // ahead in two buffers indexed at compile time, converted where the fold uses them
-        const half* s0 = ws + (long)min(n_base + g, N - 1) * groups + warp;
-        const half* s1 = ws + (long)min(n_base + 8 + g, N - 1) * groups + warp;
+        // scales of step warp + 8c (group warp + 8c): weight rows 16i + g, 16i + g + 8 and tokens 2t, 2t + 1,
+        // a chunk ahead in two buffers indexed at compile time, converted where the fold uses them
+        const half* srow[NT][2];
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
         const float* x0 = xs + (long)min(2 * t, M - 1) * groups + warp;
         const float* x1 = xs + (long)min(2 * t + 1, M - 1) * groups + warp;
-        half wsr[2][2];
+        half wsr[2][NT][2];
         float xsr[2][2];
         auto load_scales = [&](int b, int c) {
-            wsr[b][0] = s0[c * WK];
-            wsr[b][1] = s1[c * WK];
+#pragma unroll
+            for (int i = 0; i < NT; ++i)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) wsr[b][i][h] = srow[i][h][c * WK];
             xsr[b][0] = __ldg(x0 + c * WK);
             xsr[b][1] = __ldg(x1 + c * WK);
         };
@@ -291,17 +300,25 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, 4)
             [&](auto r, int c) {
                 if (c + 1 < nchunks) load_scales((decltype(r)::value & 1) ^ 1, c + 1);
             },
-            [&](auto r, int c, const uint4 (&w)[1][2], const uint4 (&xv)[2]) {
+            [&](auto r, int c, const uint4 (&w)[NT][2], const uint4 (&xv)[2]) {
                 constexpr int b = decltype(r)::value & 1;
-                const uint32_t wcur[1][2][4] = {
-                    {{w[0][0].x, w[0][0].y, w[0][0].z, w[0][0].w}, {w[0][1].x, w[0][1].y, w[0][1].z, w[0][1].w}}};
+                uint32_t wcur[NT][2][4];
+#pragma unroll
+                for (int i = 0; i < NT; ++i)
+#pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        wcur[i][h][0] = w[i][h].x;
+                        wcur[i][h][1] = w[i][h].y;
+                        wcur[i][h][2] = w[i][h].z;
+                        wcur[i][h][3] = w[i][h].w;
+                    }
                 const uint2 xw[4] = {make_uint2(xv[0].x, xv[0].y), make_uint2(xv[0].z, xv[0].w),
                                      make_uint2(xv[1].x, xv[1].y), make_uint2(xv[1].z, xv[1].w)};
-                step_mma<1, 1, true, false>(wcur, c * WK + warp, K, KSTEP, [&](int, int j) { return xw[j]; },
-                                            [&](int, int, const int* part, int) {
-                                                fold_into(acc[0], part, __half2float(wsr[b][0]), __half2float(wsr[b][1]),
-                                                          xsr[b][0], xsr[b][1]);
-                                            });
+                step_mma<1, NT, true, false>(wcur, c * WK + warp, K, KSTEP, [&](int, int j) { return xw[j]; },
+                                             [&](int, int i, const int* part, int) {
+                                                 fold_into(acc[i], part, __half2float(wsr[b][i][0]),
+                                                           __half2float(wsr[b][i][1]), xsr[b][0], xsr[b][1]);
+                                             });
             });
     }
     reduce_store(acc, red, y, ldy, M, N, n_base, accumulate);
@@ -310,15 +327,23 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, 4)
 
 // Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
 // a tensor map (the caller then takes the warp-split kernel).
+// Whether the draft takes the bulk-copy kernel from M = 2 (two row tiles per CTA) or at one token only
+// (QSPEC_BULK_DRAFT_TILES=0; measurements).
+inline bool draft_two_tiles() {
+    static const bool on = env_int("QSPEC_BULK_DRAFT_TILES", 1) != 0;
+    return on;
+}
+
+template <int NT>
 int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
                 int K, bool accumulate, cudaStream_t st) {
-    using Layout = w4::bulk::Layout<1>;
+    using Layout = w4::bulk::Layout<1, NT>;  // a ring of 4 leaves room for two CTAs per SM at every M <= 8
     CUtensorMap wmap;
-    if (!weight_step_map(wp, N, K / 2, 16, &wmap)) return NO_TENSOR_MAP;
+    if (!weight_step_map(wp, N, K / 2, 16 * NT, &wmap)) return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4ax_bulk_kernel, Layout::smem_bytes(8), smem_allowed)) return e;
-    return launch_dependent(w4ax_bulk_kernel, dim3(1, ceil_div(N, 16)), w4::bulk::THREADS, Layout::smem_bytes(M), st,
-                            true, wmap, xq, xs, ws, y, ldy, M, N, K, accumulate);
+    if (const int e = allow_dynamic_smem(w4ax_bulk_kernel<NT>, Layout::smem_bytes(8), smem_allowed)) return e;
+    return launch_dependent(w4ax_bulk_kernel<NT>, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS,
+                            Layout::smem_bytes(M), st, true, wmap, xq, xs, ws, y, ldy, M, N, K, accumulate);
 }
 
 // Large M (group % 128 == 0, s8): CTA tiles of 128 rows x 64 tokens over the whole K, each step's
@@ -492,9 +517,11 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     // Large M: the CTA-tiled s8 kernel (group % 128 == 0; the s4 path keeps the warp-split kernel).
     if (group % KSTEP == 0 && !(bits == 4 && use_s4()) && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
-    // sm_90 decode, one token: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
-    if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, false)) {
-        const int e = launch_bulk(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+    // sm_90 decode: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
+    if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, draft_two_tiles())) {
+        const int e = w4::bulk::row_tiles(M) == 2
+                          ? launch_bulk<2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                          : launch_bulk<1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
     }
     if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
