@@ -389,8 +389,10 @@ struct SampleParams {
 
 // The host's probabilities (LogitsProcessor.probabilities, floats): one-hot at temperature 0, empty
 // when no token is possible (every logit -inf); `best` is the penalized argmax.
+// `weights`, when given, receives the weights exp((l - max) / T) before top-k, top-p and min-p (max 1).
 static std::vector<float> distribution_ref(std::vector<float> logits, const SampleParams& p,
-                                           const std::vector<std::pair<int, int>>& history, int* best_out) {
+                                           const std::vector<std::pair<int, int>>& history, int* best_out,
+                                           std::vector<double>* weights = nullptr) {
     const int V = (int)logits.size();
     for (auto& h : history) {
         double l = logits[h.first];
@@ -405,6 +407,7 @@ static std::vector<float> distribution_ref(std::vector<float> logits, const Samp
     if (p.temperature == 0) {
         std::vector<float> one_hot(V, 0.f);
         one_hot[best] = 1.f;
+        if (weights) weights->assign(one_hot.begin(), one_hot.end());
         return one_hot;
     }
     const float mx = logits[best];
@@ -412,6 +415,7 @@ static std::vector<float> distribution_ref(std::vector<float> logits, const Samp
     std::vector<double> w(V);
     for (int i = 0; i < V; ++i)
         w[i] = mx == INFINITY ? (logits[i] == INFINITY ? 1 : 0) : std::exp((logits[i] - (double)mx) / p.temperature);
+    if (weights) *weights = w;
     if ((p.top_k > 0 && p.top_k < V) || p.top_p < 1) {
         double total = 0;
         int positive = 0;
@@ -680,11 +684,111 @@ static void test_sample() {
 }
 
 // ---------------------------------------------------------------- rejection sampling
-// Speculative rounds decided on the device (qspec_sample_keep, then qspec_rejection_sample) against
-// RejectionSamplingAcceptance.decide in float64 over the host's float distributions. Lane l drafts
-// gamma[l] tokens from draft rows (its verify rows plus noise, so some drafts are rejected), each
-// drawn by the device from the distribution it keeps; the decision is then compared, unless a test
-// u_i * q < p or the final draw lies within rounding of its edge.
+// How far the device's fp32 weight may lie from the float64 weight w = exp(x) (x <= 0) by rounding
+// alone: x = (l - max) * (1 / T) takes three fp32 roundings (up to |x| 2^-24 each) and expf is within
+// 2 ulp (2^-22 of the value); the bound is some 1.6 times that.
+static double weight_tolerance(double w) { return w > 0 ? w * (4e-7 + 3e-7 * std::fabs(std::log(w))) : 0; }
+
+// sample.cu's fixed_mass (an exact power-of-two scale, then truncation)
+static unsigned long long fixed_mass_ref(float w) { return w > 0.f ? (unsigned long long)((double)w * 1099511627776.0) : 0ull; }
+
+// sample.cu's inverse_cdf: the first index whose cumulative fixed-point mass exceeds uniform * total,
+// -1 when none does.
+static int inverse_cdf_ref(const std::vector<unsigned long long>& mass, double u, unsigned long long* total_out = nullptr) {
+    unsigned long long total = 0, cumulative = 0;
+    for (auto m : mass) total += m;
+    if (total_out) *total_out = total;
+    const unsigned long long target = (unsigned long long)(u * (double)total);
+    for (size_t i = 0; i < mass.size(); ++i)
+        if (target < (cumulative += mass[i])) return (int)i;
+    return -1;
+}
+
+// A row kept by qspec_sample_keep (fp32 weights, max 1) against the host's distribution of the same
+// draw (`w`: its float64 weights before top-k / top-p / min-p, `prob` what it kept): every weight both
+// keep within weight_tolerance, and the same kept set but for tokens at a filter's edge (a weight within
+// rounding of the min-p threshold or of the weight at the top-k / top-p cut, or a top-p cut whose
+// cumulative mass lies within rounding of the target). Returns 0 (the same set), 1 (a set that differs
+// at an edge) or -1 (a weight or a kept token rounding does not explain; `why` says which). `bound`
+// gets how far, relative to the total, the device's masses (and the host's float probabilities) may
+// lie from the float64 ones: the bound on any CDF edge's displacement.
+static int check_kept_row(const float* wd, const std::vector<double>& w, const std::vector<float>& prob,
+                          const SampleParams& p, double* bound, std::string* why) {
+    const int V = (int)prob.size();
+    char buf[200];
+    *bound = 0;
+    if (p.temperature == 0) {  // one-hot on both sides
+        for (int i = 0; i < V; ++i)
+            if (wd[i] != prob[i]) {
+                snprintf(buf, sizeof buf, "greedy row: token %d device %g, host %g", i, wd[i], prob[i]);
+                *why = buf;
+                return -1;
+            }
+        return 0;
+    }
+    std::vector<int> order;
+    for (int i = 0; i < V; ++i)
+        if (w[i] > 0) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return (float)w[a] > (float)w[b]; });
+    const int n = (int)order.size();
+    std::vector<int> rank(V, -1);
+    std::vector<double> cum(n + 1, 0);
+    double slack = V * 1e-12;  // fixed-point truncation, 2^-40 a token
+    for (int r = 0; r < n; ++r) rank[order[r]] = r, cum[r + 1] = cum[r] + w[order[r]], slack += weight_tolerance(w[order[r]]);
+    // the host's cut before min-p (distribution_ref's top-k and top-p)
+    const bool cut = (p.top_k > 0 && p.top_k < V) || p.top_p < 1;
+    const int k = p.top_k > 0 && p.top_k < n ? p.top_k : 0;
+    int keep = k > 0 ? k : n;
+    double target = 0;
+    if (p.top_p < 1) {
+        target = p.top_p * cum[keep] * (1 - 1e-6);
+        int nucleus = 0;
+        while (nucleus < keep)
+            if (cum[++nucleus] >= target) break;
+        keep = nucleus;
+    }
+    auto near = [&](double a, double b) { return std::fabs(a - b) <= weight_tolerance(a) + weight_tolerance(b); };
+    auto at_edge = [&](int t) {
+        if (p.min_p > 0 && near(w[t], p.min_p)) return true;  // the largest weight is 1 on both sides
+        if (!cut || rank[t] < 0) return false;
+        if (near(w[t], w[order[keep - 1]]) || (keep < n && near(w[t], w[order[keep]]))) return true;
+        const int r = rank[t];
+        return p.top_p < 1 && (std::fabs(cum[r] - target) <= slack || std::fabs(cum[r + 1] - target) <= slack);
+    };
+    int status = 0;
+    double kept = 0, tolerance = 0;
+    for (int i = 0; i < V; ++i) {
+        const bool host = prob[i] > 0, device = wd[i] > 0.f;
+        if (host) kept += w[i], tolerance += weight_tolerance(w[i]);
+        if (host != device) {
+            if (at_edge(i)) {
+                status = 1;
+                continue;
+            }
+            snprintf(buf, sizeof buf, "token %d kept by the %s only (weight %.9g, device %.9g)", i,
+                     host ? "host" : "device", w[i], wd[i]);
+        } else if (host && std::fabs((double)wd[i] - w[i]) > weight_tolerance(w[i])) {
+            snprintf(buf, sizeof buf, "token %d weight %.9g, float64 %.9g", i, wd[i], w[i]);
+        } else {
+            continue;
+        }
+        *why = buf;
+        return -1;
+    }
+    *bound = (tolerance + V * 1e-12) / kept + 1e-7;  // + the host's float probabilities
+    return status;
+}
+
+// Speculative rounds decided on the device (qspec_sample_keep, then qspec_rejection_sample). Lane l
+// drafts gamma[l] tokens from draft rows (its verify rows plus noise, so some drafts are rejected),
+// each drawn by the device from the distribution it keeps. Two checks:
+//  - exact: the device's draft tokens and decisions are sample.cu's fixed-point rule applied on the
+//    host to the distributions the device kept (totals too), and those distributions are the float64
+//    ones within rounding (weight_tolerance), kept sets equal but at a filter's edge;
+//  - end to end: against RejectionSamplingAcceptance.decide in float64 over the host's float
+//    distributions. A difference must be one rounding explains (a draw or a test u_i * q < p within
+//    the rows' bounds of its edge, or a row whose kept set differs at an edge); those are counted "at an
+//    edge", at most a quarter of the lanes.
 static void check_rejection(const std::string& name, int V, const SampleParams& p, const std::vector<int>& gammas,
                             float noise, const std::vector<std::pair<int, int>>& history = {}) {
     const int L = (int)gammas.size();
@@ -743,34 +847,112 @@ static void check_rejection(const std::string& name, int V, const SampleParams& 
                               du.p, acc2.p, next2.p, nullptr));
     auto tokens = dtok.down();
     auto got_acc = acc.down(), got_next = next.down(), again_acc = acc2.down(), again_next = next2.down();
-    int bad = 0, edge = 0, unstable = 0, drafts_bad = 0, accepted = 0, drafted = 0;
+    const auto kw = kept.down();
+    const auto kt = totals.down();
+    auto row_of = [&](int slot) { return kw.data() + (size_t)slot * V; };
+    auto masses = [&](int slot) {
+        std::vector<unsigned long long> m(V);
+        for (int t = 0; t < V; ++t) m[t] = fixed_mass_ref(row_of(slot)[t]);
+        return m;
+    };
+    int bad = 0, edge = 0, unstable = 0, drafts_bad = 0, accepted = 0, drafted = 0, inexact = 0, rows_bad = 0;
+    auto note = [&](const std::string& what) {
+        if (inexact++ < 3) printf("    %s\n", what.c_str());
+    };
+    for (int slot = 0; slot < nv + nd; ++slot) {
+        unsigned long long sum = 0;
+        for (auto m : masses(slot)) sum += m;
+        if (sum != kt[slot]) note("slot " + std::to_string(slot) + ": total differs from its weights' masses");
+    }
     for (int l = 0; l < L; ++l) {
+        const int g = gammas[l];
         unstable += got_acc[l] != again_acc[l] || got_next[l] != again_next[l];
-        std::vector<std::vector<float>> q(gammas[l]), pv(gammas[l] + 1);
+        std::vector<std::vector<float>> q(g), pv(g + 1);
+        std::vector<int> qedge(g), pedge(g + 1);
+        std::vector<double> qb(g), pb(g + 1);
+        std::vector<std::vector<double>> qw(g), pw(g + 1);
         int best;
-        bool at_edge = false;
-        for (int i = 0; i <= gammas[l]; ++i) {
+        bool excused = false;  // a difference from float64 here is one rounding explains
+        std::string why;
+        for (int i = 0; i <= g; ++i) {
             const int v = verify_offset[l] + i;
             pv[i] = distribution_ref(std::vector<float>(verify.begin() + (size_t)v * V, verify.begin() + (size_t)(v + 1) * V),
-                                     p, history, &best);
+                                     p, history, &best, &pw[i]);
+            if ((pedge[i] = check_kept_row(row_of(vslots[v]), pw[i], pv[i], p, &pb[i], &why)) < 0)
+                ++rows_bad, note("lane " + std::to_string(l) + " verify row " + std::to_string(i) + ": " + why);
         }
-        for (int i = 0; i < gammas[l]; ++i) {
+        for (int i = 0; i < g; ++i) {
             const int d = draft_offset[l] + i;
             q[i] = distribution_ref(std::vector<float>(draft.begin() + (size_t)d * V, draft.begin() + (size_t)(d + 1) * V), p,
-                                    history, &best);
+                                    history, &best, &qw[i]);
+            if ((qedge[i] = check_kept_row(row_of(dslots[d]), qw[i], q[i], p, &qb[i], &why)) < 0)
+                ++rows_bad, note("lane " + std::to_string(l) + " draft row " + std::to_string(i) + ": " + why);
+            // exact: the fixed-point draw over the device's own weights (the best token when none is past the target)
+            const int fixed = inverse_cdf_ref(masses(dslots[d]), draft_u[d]);
+            const int exact = p.temperature == 0 ? best : fixed >= 0 ? fixed : best;
+            if (exact != tokens[d])
+                note("lane " + std::to_string(l) + " draft " + std::to_string(i) + ": device token " +
+                     std::to_string(tokens[d]) + ", fixed-point draw over its weights " + std::to_string(exact));
+            // end to end
             double m = 1;
             const int want = p.temperature == 0 ? best : pick_ref(q[i], draft_u[d], &m);
-            if (m < 2e-7) at_edge = true;
-            else if (want != tokens[d]) ++drafts_bad;
+            if (want == tokens[d]) continue;
+            if (qedge[i] || m < qb[i]) excused = true;
+            else ++drafts_bad;
         }
-        // RejectionSamplingAcceptance.decide over the device's draft tokens
-        const double u_last = uniforms[verify_offset[l] + gammas[l]];
-        int want_acc = gammas[l], want_next = -1;
+        // exact: rejection_kernel's rule over the kept distributions and totals
+        int exact_acc = g, exact_next = -1;
+        {
+            const double u_last = uniforms[verify_offset[l] + g];
+            int i = 0;
+            for (; i < g; ++i) {
+                const int sp = vslots[verify_offset[l] + i], sq = dslots[draft_offset[l] + i], x = tokens[draft_offset[l] + i];
+                if (x < 0 || x >= V) break;
+                const double pp = (double)fixed_mass_ref(row_of(sp)[x]) / (double)kt[sp];
+                const double qq = (double)fixed_mass_ref(row_of(sq)[x]) / (double)kt[sq];
+                const double u = uniforms[verify_offset[l] + i];
+                if (qq <= 0 ? pp > 0 : u * qq < pp) continue;
+                const double inv_p = 1.0 / (double)kt[sp], inv_q = 1.0 / (double)kt[sq];
+                std::vector<unsigned long long> r(V);
+                for (int t = 0; t < V; ++t) {
+                    const double d = (double)fixed_mass_ref(row_of(sp)[t]) * inv_p - (double)fixed_mass_ref(row_of(sq)[t]) * inv_q;
+                    r[t] = d > 0 ? (unsigned long long)(d * 1099511627776.0) : 0ull;
+                }
+                unsigned long long total;
+                int drawn = inverse_cdf_ref(r, u_last, &total);
+                if (total == 0) drawn = inverse_cdf_ref(masses(sp), u_last);
+                exact_acc = i, exact_next = drawn;
+                if (drawn < 0)
+                    for (int t = V - 1; t >= 0 && exact_next < 0; --t)
+                        if (row_of(sp)[t] > 0.f) exact_next = t;
+                break;
+            }
+            if (i == g) {
+                const int sb = vslots[verify_offset[l] + g];
+                exact_next = inverse_cdf_ref(masses(sb), u_last);
+                for (int t = V - 1; t >= 0 && exact_next < 0; --t)
+                    if (row_of(sb)[t] > 0.f) exact_next = t;
+            }
+        }
+        if (got_acc[l] != exact_acc || got_next[l] != exact_next)
+            note("lane " + std::to_string(l) + ": device (" + std::to_string(got_acc[l]) + ", " + std::to_string(got_next[l]) +
+                 "), fixed-point rule over the kept distributions (" + std::to_string(exact_acc) + ", " +
+                 std::to_string(exact_next) + ")");
+        // end to end: RejectionSamplingAcceptance.decide in float64 over the device's draft tokens
+        const double u_last = uniforms[verify_offset[l] + g];
+        int want_acc = g, want_next = -1;
         double m = 1;
-        for (int i = 0; i < gammas[l]; ++i) {
+        for (int i = 0; i < g; ++i) {
             const int x = tokens[draft_offset[l] + i];
+            if (x < 0 || x >= V) break;
             const double pp = pv[i][x], qq = q[i][x], u = uniforms[verify_offset[l] + i];
-            if (qq > 0 && std::fabs(u * qq - pp) < 1e-6) at_edge = true;
+            if (pedge[i] || qedge[i]) excused = true;
+            // u * q against p within the rounding of each: its weight's, and its row total's
+            auto slack = [](double prob, double w, double row) {
+                return w > 0 ? prob * (weight_tolerance(w) / w + row + 1e-12 / w) : 0;
+            };
+            if (qq > 0 && std::fabs(u * qq - pp) <= u * slack(qq, qw[i][x], qb[i]) + slack(pp, pw[i][x], pb[i]) + 1e-12)
+                excused = true;
             const bool ok = qq <= 0 ? pp > 0 : u * qq < pp;
             if (ok) continue;
             std::vector<float> r(V, 0.f);
@@ -781,32 +963,34 @@ static void check_rejection(const std::string& name, int V, const SampleParams& 
             }
             want_acc = i;
             want_next = pick_ref(any ? r : pv[i], u_last, &m);
-            // a residual of little mass magnifies the fp32 weights' rounding
+            // the residual's edges move by what p's and q's do, against the residual's mass
             double mass = 0;
             for (float x : r) mass += x;
-            if (m < 2e-7 / std::max(mass, 1e-3)) at_edge = true;
+            if (any ? m * mass < pb[i] + qb[i] + V * 1e-12 : m < pb[i]) excused = true;
             break;
         }
-        if (want_acc == gammas[l]) {
-            want_next = pick_ref(pv[gammas[l]], u_last, &m);
-            if (m < 2e-7) at_edge = true;
+        if (want_acc == g) {
+            want_next = pick_ref(pv[g], u_last, &m);
+            if (pedge[g] || m < pb[g]) excused = true;
         }
-        drafted += gammas[l];
+        drafted += g;
         accepted += got_acc[l];
-        if (at_edge) {
+        if (got_acc[l] == want_acc && got_next[l] == want_next) continue;
+        if (excused) {
             ++edge;
             continue;
         }
-        if (got_acc[l] != want_acc || got_next[l] != want_next) {
-            if (bad < 3)
-                printf("    lane %d: device (%d, %d), reference (%d, %d)\n", l, got_acc[l], got_next[l], want_acc, want_next);
-            ++bad;
-        }
+        if (bad < 3)
+            printf("    lane %d: device (%d, %d), reference (%d, %d)\n", l, got_acc[l], got_next[l], want_acc, want_next);
+        ++bad;
     }
     const std::string fmt = "mismatches=%.0f (drafts: " + std::to_string(drafts_bad) + "; accepted " +
-                            std::to_string(accepted) + "/" + std::to_string(drafted) + "; at an edge, not compared: " +
-                            std::to_string(edge) + "; differing run to run: " + std::to_string(unstable) + ") tol=%.0f";
-    report(bad == 0 && drafts_bad == 0 && unstable == 0 && edge * 4 <= L, name, fmt.c_str(), bad, 0);
+                            std::to_string(accepted) + "/" + std::to_string(drafted) +
+                            "; differing from float64 at an edge: " + std::to_string(edge) +
+                            "; kept rows off float64: " + std::to_string(rows_bad) +
+                            "; off the fixed-point rule: " + std::to_string(inexact - rows_bad) +
+                            "; differing run to run: " + std::to_string(unstable) + ") tol=%.0f";
+    report(bad == 0 && drafts_bad == 0 && unstable == 0 && inexact == 0 && edge * 4 <= L, name, fmt.c_str(), bad, 0);
 }
 
 static void test_rejection() {
@@ -1075,9 +1259,9 @@ int main() {
     test_rope_attention(8, 2, 128, 1, 16, true);  // 2000 and 1500 cached positions: every CTA and warp busy
     test_rope_attention(4, 1, 64, 0, 32, true);
     // One token, N >= 4096, K % 1024 == 0 (sm_90: the bulk-copy kernels): 5 and 7 chunks, not whole ring
-    // rounds. (Last: the rejection-sampling checks above draw from the same random stream, and with these
-    // cases placed before them two checks at V = 128256 went over their budgets of cases at a CDF edge and
-    // one draft token differed; docs/KERNELS.md, "Known test sensitivity".)
+    // rounds. (Placed before the sampling tests they once made two rejection checks at V = 128256 fail on
+    // other random data: an absolute edge criterion that flagged 13 of 48 lanes, and a draft weight 0.45
+    // ulp under the min-p threshold that the H200's expf rounded above it; check_rejection now judges both.)
     test_w4a16(1, 4112, 5120, 128, 0);
     test_w4a16(1, 4096, 7168, 128, 8);
     test_w4ax(1, 4112, 5120, 128, 8);
