@@ -389,10 +389,11 @@ struct SampleParams {
 
 // The host's probabilities (LogitsProcessor.probabilities, floats): one-hot at temperature 0, empty
 // when no token is possible (every logit -inf); `best` is the penalized argmax.
-// `weights`, when given, receives the weights exp((l - max) / T) before top-k, top-p and min-p (max 1).
+// `weights`, when given, receives the weights exp((l - max) / T) before top-k, top-p and min-p (max 1),
+// and `order` the tokens of positive weight from the largest (stable), where top-k or top-p cut (else empty).
 static std::vector<float> distribution_ref(std::vector<float> logits, const SampleParams& p,
                                            const std::vector<std::pair<int, int>>& history, int* best_out,
-                                           std::vector<double>* weights = nullptr) {
+                                           std::vector<double>* weights = nullptr, std::vector<int>* order_out = nullptr) {
     const int V = (int)logits.size();
     for (auto& h : history) {
         double l = logits[h.first];
@@ -416,6 +417,7 @@ static std::vector<float> distribution_ref(std::vector<float> logits, const Samp
     for (int i = 0; i < V; ++i)
         w[i] = mx == INFINITY ? (logits[i] == INFINITY ? 1 : 0) : std::exp((logits[i] - (double)mx) / p.temperature);
     if (weights) *weights = w;
+    if (order_out) order_out->clear();
     if ((p.top_k > 0 && p.top_k < V) || p.top_p < 1) {
         double total = 0;
         int positive = 0;
@@ -425,6 +427,7 @@ static std::vector<float> distribution_ref(std::vector<float> logits, const Samp
         for (int i = 0; i < V; ++i)
             if (w[i] > 0) order.push_back(i);
         std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return (float)w[a] > (float)w[b]; });
+        if (order_out) *order_out = order;
         int keep = k > 0 ? k : (int)order.size();
         if (p.top_p < 1) {
             double kept = total;
@@ -712,8 +715,8 @@ static int inverse_cdf_ref(const std::vector<unsigned long long>& mass, double u
 // at an edge) or -1 (a weight or a kept token rounding does not explain; `why` says which). `bound`
 // gets how far, relative to the total, the device's masses (and the host's float probabilities) may
 // lie from the float64 ones: the bound on any CDF edge's displacement.
-static int check_kept_row(const float* wd, const std::vector<double>& w, const std::vector<float>& prob,
-                          const SampleParams& p, double* bound, std::string* why) {
+static int check_kept_row(const float* wd, const std::vector<double>& w, const std::vector<int>& order,
+                          const std::vector<float>& prob, const SampleParams& p, double* bound, std::string* why) {
     const int V = (int)prob.size();
     char buf[200];
     *bound = 0;
@@ -726,17 +729,13 @@ static int check_kept_row(const float* wd, const std::vector<double>& w, const s
             }
         return 0;
     }
-    std::vector<int> order;
-    for (int i = 0; i < V; ++i)
-        if (w[i] > 0) order.push_back(i);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return (float)w[a] > (float)w[b]; });
+    // the host's cut before min-p (distribution_ref's top-k and top-p, over its `order`)
+    const bool cut = (p.top_k > 0 && p.top_k < V) || p.top_p < 1;
     const int n = (int)order.size();
     std::vector<int> rank(V, -1);
     std::vector<double> cum(n + 1, 0);
     double slack = V * 1e-12;  // fixed-point truncation, 2^-40 a token
     for (int r = 0; r < n; ++r) rank[order[r]] = r, cum[r + 1] = cum[r] + w[order[r]], slack += weight_tolerance(w[order[r]]);
-    // the host's cut before min-p (distribution_ref's top-k and top-p)
-    const bool cut = (p.top_k > 0 && p.top_k < V) || p.top_p < 1;
     const int k = p.top_k > 0 && p.top_k < n ? p.top_k : 0;
     int keep = k > 0 ? k : n;
     double target = 0;
@@ -871,21 +870,22 @@ static void check_rejection(const std::string& name, int V, const SampleParams& 
         std::vector<int> qedge(g), pedge(g + 1);
         std::vector<double> qb(g), pb(g + 1);
         std::vector<std::vector<double>> qw(g), pw(g + 1);
+        std::vector<int> order;  // of the row in hand (distribution_ref's, for check_kept_row)
         int best;
         bool excused = false;  // a difference from float64 here is one rounding explains
         std::string why;
         for (int i = 0; i <= g; ++i) {
             const int v = verify_offset[l] + i;
             pv[i] = distribution_ref(std::vector<float>(verify.begin() + (size_t)v * V, verify.begin() + (size_t)(v + 1) * V),
-                                     p, history, &best, &pw[i]);
-            if ((pedge[i] = check_kept_row(row_of(vslots[v]), pw[i], pv[i], p, &pb[i], &why)) < 0)
+                                     p, history, &best, &pw[i], &order);
+            if ((pedge[i] = check_kept_row(row_of(vslots[v]), pw[i], order, pv[i], p, &pb[i], &why)) < 0)
                 ++rows_bad, note("lane " + std::to_string(l) + " verify row " + std::to_string(i) + ": " + why);
         }
         for (int i = 0; i < g; ++i) {
             const int d = draft_offset[l] + i;
             q[i] = distribution_ref(std::vector<float>(draft.begin() + (size_t)d * V, draft.begin() + (size_t)(d + 1) * V), p,
-                                    history, &best, &qw[i]);
-            if ((qedge[i] = check_kept_row(row_of(dslots[d]), qw[i], q[i], p, &qb[i], &why)) < 0)
+                                    history, &best, &qw[i], &order);
+            if ((qedge[i] = check_kept_row(row_of(dslots[d]), qw[i], order, q[i], p, &qb[i], &why)) < 0)
                 ++rows_bad, note("lane " + std::to_string(l) + " draft row " + std::to_string(i) + ": " + why);
             // exact: the fixed-point draw over the device's own weights (the best token when none is past the target)
             const int fixed = inverse_cdf_ref(masses(dslots[d]), draft_u[d]);
