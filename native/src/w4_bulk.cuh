@@ -43,16 +43,17 @@ inline int row_tiles(int M) {
     return M >= 2 && rows == 32 ? 2 : 1;
 }
 
-// The ring depth for M tokens: RING, or 3 where RING chunks of M tokens' activations would leave shared
-// memory for one CTA per SM (W4A16's two row tiles at M >= 6: 8 consumer warps per SM, too few to
-// hide a step's latency). smem_static: the kernel's static shared memory. QSPEC_BULK_RING=2|3|4 forces
-// a depth (measurements, tests); every depth gives the same bits.
+// The ring depth for M tokens: the deepest of RING, 3 and 2 chunks that leaves shared memory for two CTAs
+// per SM (W4A16's two row tiles: 4 up to M = 5, 3 up to 8, 2 beyond; one CTA per SM is 8 consumer warps,
+// too few to hide a step's latency). smem_static: the kernel's static shared memory.
+// QSPEC_BULK_RING=2|3|4 forces a depth (measurements, tests); every depth gives the same bits.
 template <int XB, int NT>
 inline int ring_depth(int M, size_t smem_static) {
     static const int forced = env_int("QSPEC_BULK_RING", 0);
     if (forced >= 2 && forced <= RING) return forced;
     constexpr size_t per_sm = 228 * 1024, reserved = 1024;  // sm_90: shared memory per SM, per CTA
-    return 2 * (Layout<XB, NT, RING>::smem_bytes(M) + smem_static + reserved) <= per_sm ? RING : 3;
+    auto fits = [&](size_t ring) { return 2 * (ring + smem_static + reserved) <= per_sm; };
+    return fits(Layout<XB, NT, RING>::smem_bytes(M)) ? RING : fits(Layout<XB, NT, 3>::smem_bytes(M)) ? 3 : 2;
 }
 
 // Calls f(std::integral_constant<int, r>{}, c + r) for r = 0 .. R - 1 while c + r < n.
@@ -71,15 +72,15 @@ __device__ __forceinline__ void ring_round(int c, int n, F&& f) {
 // Measured on the H200 (docs/KERNELS.md): at one token the bulk kernels beat the warp-split ones on
 // every N >= 4096; from M = 2 one row tile per CTA re-reads the M tokens for only 16 rows and loses on
 // most shapes, two tiles win; N = 1024 is too few CTAs to cover the first chunk's latency.
-// QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= 8 and N (tests). The caller adds its
+// QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= max_m and N (tests). The caller adds its
 // own conditions (aligned activation rows, the s8 path).
-inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles) {
+inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles, int max_m = 8) {
     static const int mode = [] {
         const char* v = getenv("QSPEC_BULK_GEMV");
         if (v == nullptr) return 1;
         return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
     }();
-    if (mode == 0 || group != KSTEP || K % CHUNK != 0 || M > 8 || device_major() < 9) return false;
+    if (mode == 0 || group != KSTEP || K % CHUNK != 0 || M > max_m || device_major() < 9) return false;
     return mode == 2 || (N >= 4096 && (M == 1 || two_tiles));
 }
 
@@ -130,29 +131,33 @@ struct Ring {
 
     // A consumer warp: for every chunk c, pre(r, c) (loads for later chunks, issued before the wait),
     // then step(r, c, w, xv) with r = std::integral_constant<int, c % R>{}, this thread's weights of
-    // step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8; bytes 16t .. 16t + 15) and token xm's
-    // activations of the thread's 32 inputs (from input 32t of the step, XB bytes each) in registers,
-    // the ring entry already released.
-    template <class Pre, class Step>
-    __device__ void consume(int warp, int lane, int xm, int nchunks, Pre&& pre, Step&& step) {
+    // step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8; bytes 16t .. 16t + 15) and, for
+    // each token tile mt, token xm[mt]'s activations of the thread's 32 inputs (from input 32t of the
+    // step, XB bytes each) in registers, the ring entry already released.
+    template <int MT, class Pre, class Step>
+    __device__ void consume(int warp, int lane, const int (&xm)[MT], int nchunks, Pre&& pre, Step&& step) {
         constexpr int XPITCH = L::XPITCH, XV = 2 * XB;
         const int g = lane >> 2, t = lane & 3;
-        const uint8_t* wt = wst + warp * WSTEP + 16 * t;                                  // + st * WSTAGE
-        const uint8_t* xt = xst + xm * (R * XPITCH) + (warp * KSTEP + 32 * t) * XB;  // + st * XPITCH
+        const uint8_t* wt = wst + warp * WSTEP + 16 * t;  // + st * WSTAGE
+        const uint8_t* xt[MT];                            // + st * XPITCH
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) xt[mt] = xst + xm[mt] * (R * XPITCH) + (warp * KSTEP + 32 * t) * XB;
         for (int c0 = 0; c0 < nchunks; c0 += R) {
             const unsigned phase = (c0 / R) & 1;
             ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
                 constexpr int st = decltype(st_c)::value;
                 pre(st_c, c);
                 mbar_wait(&full[st], phase);
-                uint4 w[NT][2], xv[XV];
+                uint4 w[NT][2], xv[MT][XV];
 #pragma unroll
                 for (int i = 0; i < NT; ++i)
 #pragma unroll
                     for (int h = 0; h < 2; ++h)
                         w[i][h] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (16 * i + 8 * h + g));
 #pragma unroll
-                for (int j = 0; j < XV; ++j) xv[j] = *reinterpret_cast<const uint4*>(xt + st * XPITCH + 16 * j);
+                for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+                    for (int j = 0; j < XV; ++j) xv[mt][j] = *reinterpret_cast<const uint4*>(xt[mt] + st * XPITCH + 16 * j);
                 __syncwarp();
                 if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
                 step(st_c, c, w, xv);
@@ -162,25 +167,27 @@ struct Ring {
 };
 
 // Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
-// and stores y for the 16 NT rows from n_base and the M tokens. red: WK * NT * 128 floats. Every thread
-// of the CTA calls it.
-template <int NT>
-__device__ __forceinline__ void reduce_store(const float (&acc)[NT][4], float* red, float* __restrict__ y, int ldy,
-                                             int M, int N, int n_base, bool accumulate) {
+// and stores y for the 16 NT rows from n_base and the 8 MT tokens. red: WK * MT * NT * 128 floats. Every
+// thread of the CTA calls it.
+template <int MT, int NT>
+__device__ __forceinline__ void reduce_store(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
+                                             int ldy, int M, int N, int n_base, bool accumulate) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if (warp < WK) {
 #pragma unroll
-        for (int i = 0; i < NT; ++i)
+        for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-            for (int c = 0; c < 4; ++c) red[((warp * NT + i) * 4 + c) * 32 + lane] = acc[i][c];
+            for (int i = 0; i < NT; ++i)
+#pragma unroll
+                for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < NT * 128; e += THREADS) {
-        const int ln = e & 31, c = (e >> 5) & 3, i = e >> 7;
+    for (int e = threadIdx.x; e < MT * NT * 128; e += THREADS) {
+        const int ln = e & 31, c = (e >> 5) & 3, i = (e >> 7) % NT, mt = (e >> 7) / NT;
         float sum = 0.f;
 #pragma unroll
-        for (int w = 0; w < WK; ++w) sum += red[w * NT * 128 + e];
-        const int n = n_base + 16 * i + (ln >> 2) + (c >= 2 ? 8 : 0), m = 2 * (ln & 3) + (c & 1);
+        for (int w = 0; w < WK; ++w) sum += red[w * MT * NT * 128 + e];
+        const int n = n_base + 16 * i + (ln >> 2) + (c >= 2 ? 8 : 0), m = 8 * mt + 2 * (ln & 3) + (c & 1);
         if (m < M && n < N) store_output(y + (long)m * ldy + n, sum, accumulate);
     }
 }

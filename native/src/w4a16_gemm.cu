@@ -200,24 +200,27 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
 }
 
-// sm_90 decode (M <= 8, group 128, K % 1024 == 0): w4a16_kernel's sums with the weights and
+// sm_90 decode (M <= 8 MT, group 128, K % 1024 == 0): w4a16_kernel's sums with the weights and
 // activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh instead of
-// per-thread loads. Warp w takes step w of every chunk (steps w, w + 8, ...: its slice, as in
-// w4a16_kernel) and the slices are added in warp order: the same step_mma on the same data in the same
-// order, so the same bits. What changes is that the bytes in flight no longer live in registers.
-template <int NT, int R>
-__global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
+// per-thread loads, for NT row tiles and MT token tiles per CTA. Warp w takes step w of every chunk
+// (steps w, w + 8, ...: its slice, as in w4a16_kernel) and the slices are added in warp order: the same
+// step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
+// flight no longer live in registers.
+template <int NT, int R, int MT>  // two token tiles: at most 112 registers, so that two CTAs fit per SM
+__global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : MT == 1 ? 2 : 1) __maxnreg__(MT == 1 ? 255 : 112)
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
                       bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
-    __shared__ float red[WK * NT * 4 * 32];
+    // the warps' sums for the reduction: static, or (two token tiles, where 16 KB more would cost the
+    // second CTA per SM) in the ring once every warp is done with it
+    __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
     Ring<2, NT, R> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16 * NT;
-    float acc[1][NT][4];
+    float acc[MT][NT][4];
     zero_fragments(acc);
     if (warp == WK) {
         if (lane == 0)
@@ -241,43 +244,67 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
         };
         load_scales(0, 0);
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
+        int xm[MT];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) xm[mt] = min(8 * mt + g, M - 1);
         ring.consume(
-            warp, lane, min(g, M - 1),  // tokens past M read token M - 1 (their outputs are never stored)
-            nchunks,
+            warp, lane, xm, nchunks,
             [&](auto r, int c) {
                 if (c + 1 < nchunks) load_scales((decltype(r)::value + 1) % SB, c + 1);  // a chunk ahead
             },
-            [&](auto r, int, const uint4 (&w)[NT][2], const uint4 (&xv)[4]) {
-                step_mma<1, NT, true>(w, sr[decltype(r)::value % SB], [&](int, int j) { return xv[j]; }, acc);
+            [&](auto r, int, const uint4 (&w)[NT][2], const uint4 (&xv)[MT][4]) {
+                step_mma<MT, NT, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; }, acc);
             });
     }
-    reduce_store(acc[0], red, y, ldy, M, N, n_base, accumulate);
+    float* red = red_static;
+    if constexpr (MT > 1) {
+        __syncthreads();  // every warp is past its last chunk: the ring is free
+        red = reinterpret_cast<float*>(bsm + BARRIERS);
+    }
+    reduce_store(acc, red, y, ldy, M, N, n_base, accumulate);
 #endif
 }
 
 // Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
 // a tensor map (the caller then takes the warp-split kernel: the same bits).
-template <int NT, int R>
+template <int NT, int R, int MT>
 int launch_bulk_ring(const CUtensorMap& wmap, const half* x, int ldx, const half* ws, float* y, int ldy, int M, int N,
                      int K, bool accumulate, cudaStream_t st) {
     using Layout = w4::bulk::Layout<2, NT, R>;
+    constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT>;
     static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_bulk_kernel<NT, R>, Layout::smem_bytes(8), smem_allowed)) return e;
-    return launch_dependent(w4a16_bulk_kernel<NT, R>, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS,
-                            Layout::smem_bytes(M), st, true, wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
+    if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8 * MT), smem_allowed)) return e;
+    return launch_dependent(kernel, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS, Layout::smem_bytes(M), st, true,
+                            wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
 }
 
-template <int NT>
+// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as two CTAs per SM allow.
+template <int NT, int MT = 1>
 int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
     CUtensorMap wmap;
     if (!weight_step_map(wp, N, K / 2, 16 * NT, &wmap)) return NO_TENSOR_MAP;
-    constexpr size_t red_bytes = sizeof(float) * w4::WK * NT * 4 * 32;  // the kernel's static shared memory
+    // the kernel's static shared memory: the reduction's, with one token tile
+    constexpr size_t red_bytes = MT == 1 ? sizeof(float) * w4::WK * NT * 4 * 32 : sizeof(float);
     switch (w4::bulk::ring_depth<2, NT>(M, red_bytes)) {
-        case 2: return launch_bulk_ring<NT, 2>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
-        case 3: return launch_bulk_ring<NT, 3>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
-        default: return launch_bulk_ring<NT, w4::bulk::RING>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
+        case 2: return launch_bulk_ring<NT, 2, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
+        case 3: return launch_bulk_ring<NT, 3, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
+        default: return launch_bulk_ring<NT, w4::bulk::RING, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
     }
+}
+
+// Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster
+// kernel: for 4096 <= N <= 8192 (use_bulk_gemv checks the rest). Measured on the H200 (docs/KERNELS.md):
+// it wins on N = 4096 (q/o at M = 16 9.4 -> 8.3 us, down 24.1 -> 21.6) and loses on the wide matrices
+// (gate/up 23.3 -> 27.9, lm_head 164 -> 198), whose cluster kernel fills the GPU. QSPEC_BULK_M16=0: never;
+// QSPEC_BULK_M16=all: for every N (tests). Same bits either way.
+inline bool bulk_two_token_tiles(int N) {
+    static const int mode = [] {
+        const char* v = getenv("QSPEC_BULK_M16");
+        if (v == nullptr) return 1;
+        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
+    }();
+    return mode == 2 || (mode == 1 && N <= 8192);
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -531,6 +558,11 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
         return launch_tiled(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
+    // sm_90 at M = 9-16 on matrices of 4096-8192 rows: the bulk-copy kernel with two token tiles (same bits)
+    if (M > 8 && vec && bulk_two_token_tiles(N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
+        const int e = launch_bulk<2, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        if (e != NO_TENSOR_MAP) return e;  // else: the cluster or warp-split kernel, same bits
+    }
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
         const int e = M <= 8    ? launch_cluster<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
                       : M <= 16 ? launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)

@@ -265,9 +265,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
     Ring<1, NT> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16 * NT;
-    float acc[NT][4];
-#pragma unroll
-    for (int i = 0; i < NT; ++i) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
+    float acc[1][NT][4];
+    zero_fragments(acc);
     if (warp == WK) {
         if (lane == 0) ring.produce(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, n_base, nchunks);
         __syncwarp();
@@ -295,12 +294,13 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
         load_scales(0, 0);
         static_assert(RING % 2 == 0, "chunk c's scales are in buffer (c % RING) & 1");
         ring.consume(
-            warp, lane, min(g, M - 1),  // tokens past M read token M - 1 (their outputs are never stored)
+            warp, lane, {min(g, M - 1)},  // tokens past M read token M - 1 (their outputs are never stored)
             nchunks,
             [&](auto r, int c) {
                 if (c + 1 < nchunks) load_scales((decltype(r)::value & 1) ^ 1, c + 1);
             },
-            [&](auto r, int c, const uint4 (&w)[NT][2], const uint4 (&xv)[2]) {
+            [&](auto r, int c, const uint4 (&w)[NT][2], const uint4 (&xv1)[1][2]) {
+                const uint4 (&xv)[2] = xv1[0];
                 constexpr int b = decltype(r)::value & 1;
                 uint32_t wcur[NT][2][4];
 #pragma unroll
@@ -316,7 +316,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
                                      make_uint2(xv[1].x, xv[1].y), make_uint2(xv[1].z, xv[1].w)};
                 step_mma<1, NT, true, false>(wcur, c * WK + warp, K, KSTEP, [&](int, int j) { return xw[j]; },
                                              [&](int, int i, const int* part, int) {
-                                                 fold_into(acc[i], part, __half2float(wsr[b][i][0]),
+                                                 fold_into(acc[0][i], part, __half2float(wsr[b][i][0]),
                                                            __half2float(wsr[b][i][1]), xsr[b][0], xsr[b][1]);
                                              });
             });

@@ -418,38 +418,43 @@ XROWB = CHUNK * 2  # W4A16: fp16 activations
 XPITCH, BARRIERS = XROWB + 32, 128
 
 
-def bulk_ring_depth(M, NT):
-    """ring_depth<2, NT>: RING, or 3 where two CTAs of RING chunks (and the kernel's static reduction
-    buffer) would not fit in the 228 KB of an SM's shared memory."""
-    smem = BARRIERS + RING * (WK * NT * 16 * KSTEP // 2 + M * XPITCH) + 4 * WK * NT * 128 + 1024
-    return RING if 2 * smem <= 228 * 1024 else 3
+def bulk_ring_depth(M, NT, MT=1):
+    """ring_depth<2, NT>: the deepest of RING, 3 and 2 chunks at which two CTAs (each with the kernel's
+    static reduction buffer, in the ring with two token tiles, and 1 KB reserved) fit in the 228 KB of an
+    SM's shared memory."""
+    static = 4 * WK * NT * 128 if MT == 1 else 4
+    fits = lambda R: 2 * (BARRIERS + R * (WK * NT * 16 * KSTEP // 2 + M * XPITCH) + static + 1024) <= 228 * 1024
+    return RING if fits(RING) else 3 if fits(3) else 2
 
 
 def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None):
-    """w4a16_bulk_kernel<NT, R> (sm_90; M <= 8, group 128, K % 1024 == 0; NT as bulk_row_tiles: 1 at one
-    token, else 2; R as bulk_ring_depth): per CTA 16 NT rows; the copying lane puts chunk c into ring entry
-    c % R: box w =
+    """w4a16_bulk_kernel<NT, R, MT> (sm_90; M <= 16, group 128, K % 1024 == 0; NT as bulk_row_tiles: 1 at
+    one token, else 2; MT = 2 above 8 tokens; R as bulk_ring_depth): per CTA 16 NT rows and 8 MT tokens; the
+    copying lane puts chunk c into ring entry c % R: box w =
     rows n_base .. n_base + 16 NT - 1 (zeros past N, as the tensor map
     reads them), bytes 64 (c WK + w) .. + 63, and token rows m < M; consumer warp w takes step WK c + w of
-    chunk c (fragments read from the ring at the kernel's offsets, token rows >= M reading row M - 1, its
-    scales from the rows' step group) through step_mma, and the warps are reduced as reduce_store does.
+    chunk c (fragments read from the ring at the kernel's offsets, token 8 mt + g of tile mt, tokens >= M
+    reading row M - 1, its scales from the rows' step group) through step_mma, and the warps are reduced
+    as reduce_store does.
     The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
     M = x.shape[0]
-    assert M <= 8 and group == KSTEP and K % CHUNK == 0
+    assert M <= 16 and group == KSTEP and K % CHUNK == 0
+    MT = 1 if M <= 8 else 2
     NT = NT or (1 if M == 1 else 2)
-    R = R or bulk_ring_depth(M, NT)
+    assert MT == 1 or NT == 2
+    R = R or bulk_ring_depth(M, NT, MT)
     WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step's box
     WSTAGE = WK * WSTEP
     xw = np.ascontiguousarray(x).view(U32)  # (M, K / 2): half pairs
     nchunks, groups = K // CHUNK, K // KSTEP
     words = (BARRIERS + R * (WSTAGE + M * XPITCH)) // 4
     wst, xst = BARRIERS, BARRIERS + R * WSTAGE  # byte offsets in the CTA's shared memory
-    xm = np.minimum(G, M - 1)
+    xm = [np.minimum((0 if BUG == "bulk_token_tile" else 8 * mt) + G, M - 1) for mt in range(MT)]
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
     for by in range(ceil_div(N, 16 * NT)):
         n_base = by * 16 * NT
         smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
-        acc = np.zeros((WK, 1, NT, 32, 4), F32)
+        acc = np.zeros((WK, MT, NT, 32, 4), F32)
         srows = [[np.minimum(n_base + 16 * i + 8 * h + G, N - 1) for h in (0, 1)] for i in range(NT)]
         for c in range(nchunks):
             st = c % R
@@ -468,10 +473,11 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None):
                      for i in range(NT)]
                 gi = c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp
                 sc = [[ws[srows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)]
-                xr = xst + (xm * R + st) * XPITCH + (warp * KSTEP + 32 * T) * 2
-                xv = [np.stack([smem[(xr + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
-                a16_step_mma(w, sc, lambda mt, j: xv[j], acc[warp], True)
-        reduce_store(Tile(0, by, 1, NT), acc, y, count, M, N)
+                xr = [xst + (xm[mt] * R + st) * XPITCH + (warp * KSTEP + 32 * T) * 2 for mt in range(MT)]
+                xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
+                      for mt in range(MT)]
+                a16_step_mma(w, sc, lambda mt, j: xv[mt][j], acc[warp], True)
+        reduce_store(Tile(0, by, MT, NT), acc, y, count, M, N)
     return y, count
 
 
@@ -618,9 +624,10 @@ def use_tiled(M, N, bm, tiled_min_m=None):
 
 
 def use_bulk(M, N, K, group, vec, bulk_all=False):
-    """use_bulk_gemv for W4A16 on sm_90: group 128, K % 1024 == 0, vec, M <= 8; by default N >= 4096;
-    every such M and N with QSPEC_BULK_GEMV=all (bulk_all)."""
-    if group != KSTEP or K % CHUNK or not vec or M > 8:
+    """use_bulk_gemv for W4A16 on sm_90: group 128, K % 1024 == 0, vec, M <= 8, or M <= 16 on matrices
+    of at most 8192 rows (bulk_two_token_tiles); by default N >= 4096; every such M and N with
+    QSPEC_BULK_GEMV=all (bulk_all)."""
+    if group != KSTEP or K % CHUNK or not vec or M > (16 if N <= 8192 else 8):
         return False
     return bulk_all or N >= 4096
 
@@ -632,6 +639,8 @@ def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bu
     with its tile shape by M)."""
     if vec and K % 8 == 0 and use_tiled(M, N, 64, tiled_min_m):
         return "tiled"
+    if sm90 and M > 8 and use_bulk(M, N, K, group, vec, bulk_all):
+        return "bulk"
     if sm90 and M >= CLUSTER_MIN_M:
         return "cluster"
     if sm90 and use_bulk(M, N, K, group, vec, bulk_all):
@@ -1020,7 +1029,7 @@ def tiled_bit_identity(N, K, group, ms=TILED_BIT_MS):
 # The bulk-copy kernel's cases (group 128, K % 1024 == 0): N = 40 (a partial row tile), 2 chunks; N = 20,
 # 5 chunks (the ring of 4 turns over)
 BULK = [(40, 2048), (20, 5120)]
-BULK_MS = [1, 3, 8]
+BULK_MS = [1, 3, 8, 9, 16]
 
 
 def run_bulk_cases():
@@ -1034,7 +1043,7 @@ def run_bulk_cases():
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             warp = w4a16(x, pw, ws, N, K, KSTEP)
             # the default (2 from M = 2) and QSPEC_BULK_ROWS=16; the rule's ring depth and QSPEC_BULK_RING=2, 3
-            for NT, R in [(1, None)] + ([] if M == 1 else [(2, None), (2, 3), (2, 2)]):
+            for NT, R in ([(1, None)] if M <= 8 else []) + ([] if M == 1 else [(2, None), (2, 3), (2, 2)]):
                 out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R)
                 e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
@@ -1045,15 +1054,19 @@ def run_bulk_cases():
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
             (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 28672, 4096, KSTEP): True,
-            (9, 128256, 4096, KSTEP): False, (4, 2048, 4096, KSTEP): False}
+            (9, 128256, 4096, KSTEP): False, (4, 2048, 4096, KSTEP): False, (16, 4096, 4096, KSTEP): True,
+            (9, 6144, 4096, KSTEP): True, (16, 14336, 4096, KSTEP): False, (17, 4096, 4096, KSTEP): False,
+            (16, 4096, 14336, KSTEP): True}
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
            if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
     bad += ["pre-sm_90 M=1 N=4096"] * (w4a16_route(1, 4096, 4096) == "bulk")
     depths = {(M, NT): bulk_ring_depth(M, NT) for M in range(1, 9) for NT in (1, 2)}
     bad += [f"ring depth M={M} NT={NT}: {d}" for (M, NT), d in depths.items()
             if d != (3 if NT == 2 and M >= 6 else 4)]  # measured on the H200: one CTA per SM from M = 6
+    bad += [f"ring depth M={M} MT=2: {bulk_ring_depth(M, 2, 2)}" for M in range(9, 17)
+            if bulk_ring_depth(M, 2, 2) != (3 if M <= 10 else 2)]
     fails += bool(bad)
-    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, M <= 8, N >= 4096) "
+    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, N >= 4096, M <= 8, or M <= 16 where N <= 8192) "
           f"{' '.join(bad)}")
     return fails
 
@@ -1092,6 +1105,7 @@ MUTATIONS = [
     ("ax_tiled_ring_slot", "ax_tiled", (16, 512, 128, 5)),  # step s + 2 staged into the slot step s reads
     ("bulk_box_pitch", "bulk", (20, 2048, 128, 1)),    # weight rows read 512 bytes apart, not at the box's 64
     ("bulk_scale_step", "bulk", (20, 2048, 128, 1)),   # chunk c's scales taken from group c + nchunks * warp
+    ("bulk_token_tile", "bulk", (20, 2048, 128, 16)),  # the second token tile reads tokens 0-7 again
 ]
 
 

@@ -1269,6 +1269,9 @@ int main() {
     // M = 6 and 8 on sm_90: the W4A16 bulk kernel with two row tiles and a ring of 3 chunks (ring_depth)
     test_w4a16(8, 4112, 5120, 128, 0);
     test_w4a16(6, 4096, 7168, 128, 8);
+    // M = 12 and 16 on sm_90 with QSPEC_BULK_M16=1: the W4A16 bulk kernel with two token tiles
+    test_w4a16(12, 4112, 5120, 128, 0);
+    test_w4a16(16, 4096, 7168, 128, 8);
     // M = 3 and 8 on sm_90: the draft's bulk kernel with two row tiles
     test_w4ax(3, 4112, 5120, 128, 8);
     test_w4ax(8, 4096, 7168, 128, 4);
