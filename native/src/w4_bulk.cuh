@@ -1,7 +1,8 @@
 // The ring both bulk-copy decode GEMVs share (sm_90: W4A16's w4a16_bulk_kernel, the draft's
-// w4ax_bulk_kernel): one CTA computes 16 weight rows for M <= 8 tokens over the whole K, its K split
-// across WK consumer warps as in the warp-split kernels (warp w takes steps w, w + WK, ...), and one
-// lane of a ninth warp feeds them through the tensor memory accelerator (TMA).
+// w4ax_bulk_kernel): one CTA computes 16 NT weight rows (NT row tiles) for 8 MT tokens (MT token tiles)
+// over the whole K, its K split across WK consumer warps as in the warp-split kernels (warp w takes
+// steps w, w + WK, ...), and one lane of a ninth warp feeds them through the tensor memory accelerator
+// (TMA).
 //
 // Chunks of WK steps (1024 inputs) go into a ring of R entries (RING = 4 unless the activations of M
 // tokens would leave room for only one CTA per SM; ring_depth), each completed on an mbarrier

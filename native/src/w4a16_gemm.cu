@@ -8,8 +8,9 @@
 //    output rows are its own weight rows, so the scale is one load per row per step.
 //  - other groups: the scale is multiplied into the unpacked fp16 weights (HMUL2) before the MMA.
 // Four kernels, one summation order: w4a16_kernel splits K across the 8 warps of a block,
-// w4a16_bulk_kernel (sm_90, one token) does the same with its bytes brought in by bulk copies,
-// w4a16_cluster_kernel (sm_90, M >= 9) splits K across the 8 CTAs of a cluster, and
+// w4a16_bulk_kernel (sm_90, M <= 8, and M <= 16 on 4096-8192 rows) does the same with its bytes
+// brought in by bulk copies, w4a16_cluster_kernel (sm_90, M >= 9) splits K across the 8 CTAs of a
+// cluster, and
 // w4a16_tiled_kernel (large M) walks the slices one after another. All run step_mma for every
 // step, take the same steps in each of the 8 K slices and add the slices in slice order, so each
 // output has the same bits whatever M is and whichever kernel ran: a verify pass reproduces
