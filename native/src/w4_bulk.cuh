@@ -68,8 +68,9 @@ __device__ __forceinline__ void ring_round(int c, int n, F&& f) {
     }
 }
 
-// Whether a decode GEMV takes a bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, M <= 8, N >= 4096,
-// and one token unless the kernel takes two row tiles per CTA for M >= 2 (two_tiles).
+// Whether a decode GEMV takes a bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, M <= max_m (8, or
+// 16 for W4A16's two token tiles), N >= 4096, and one token unless the kernel takes two row tiles per CTA
+// for M >= 2 (two_tiles).
 // Measured on the H200 (docs/KERNELS.md): at one token the bulk kernels beat the warp-split ones on
 // every N >= 4096; from M = 2 one row tile per CTA re-reads the M tokens for only 16 rows and loses on
 // most shapes, two tiles win; N = 1024 is too few CTAs to cover the first chunk's latency.
