@@ -68,6 +68,14 @@ __device__ __forceinline__ void ring_round(int c, int n, F&& f) {
     }
 }
 
+// A switch of the bulk-copy kernels read from the environment: 0 (off), 1 (the rule: unset or any other
+// number) or 2 ("all": wherever the kernel can run).
+inline int env_switch(const char* name) {
+    const char* v = getenv(name);
+    if (v == nullptr) return 1;
+    return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
+}
+
 // Whether a decode GEMV takes a bulk-copy kernel: on sm_90, group 128, K % 1024 == 0, M <= max_m (8, or
 // 16 for W4A16's two token tiles), N >= 4096, and one token unless the kernel takes two row tiles per CTA
 // for M >= 2 (two_tiles).
@@ -77,16 +85,23 @@ __device__ __forceinline__ void ring_round(int c, int n, F&& f) {
 // QSPEC_BULK_GEMV=0: never; QSPEC_BULK_GEMV=all: for every M <= max_m and N (tests). The caller adds its
 // own conditions (aligned activation rows, the s8 path).
 inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles, int max_m = 8) {
-    static const int mode = [] {
-        const char* v = getenv("QSPEC_BULK_GEMV");
-        if (v == nullptr) return 1;
-        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
-    }();
+    static const int mode = env_switch("QSPEC_BULK_GEMV");
     if (mode == 0 || group != KSTEP || K % CHUNK != 0 || M > max_m || device_major() < 9) return false;
     return mode == 2 || (N >= 4096 && (M == 1 || two_tiles));
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
+// A consumer thread's weight-scale rows (ws: [N][groups]) for its weight rows 16i + g and 16i + g + 8 of
+// the CTA's row tiles (clamped to N - 1), at the group of step `warp`: chunk c's scale is [c * WK].
+template <int NT>
+__device__ __forceinline__ void scale_rows(const half* ws, int n_base, int g, int N, int groups, int warp,
+                                           const half* (&srow)[NT][2]) {
+#pragma unroll
+    for (int i = 0; i < NT; ++i)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
+}
+
 // The CTA's ring in dynamic shared memory (bsm, 128-byte aligned), its barriers initialised by thread 0.
 // Call from every thread, before any other use (it synchronises the CTA).
 template <int XB, int NT = 1, int R = RING>

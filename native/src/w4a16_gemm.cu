@@ -229,10 +229,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : MT == 1 ? 2 :
         __syncwarp();
     } else {
         const half* srow[NT][2];  // step warp + 8c's group: c * 8 further
-#pragma unroll
-        for (int i = 0; i < NT; ++i)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
+        scale_rows(ws, n_base, g, N, groups, warp, srow);
         // the scales of chunks c and c + 1, in buffers indexed at compile time (chunk c's: (c % R) % SB): a
         // chunk ahead, and never moved or converted before step_mma uses them (either would wait for the load)
         constexpr int SB = R % 2 == 0 ? 2 : R;
@@ -300,11 +297,7 @@ int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float
 // (gate/up 23.3 -> 27.9, lm_head 164 -> 198), whose cluster kernel fills the GPU. QSPEC_BULK_M16=0: never;
 // QSPEC_BULK_M16=all: for every N (tests). Same bits either way.
 inline bool bulk_two_token_tiles(int N) {
-    static const int mode = [] {
-        const char* v = getenv("QSPEC_BULK_M16");
-        if (v == nullptr) return 1;
-        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
-    }();
+    static const int mode = w4::bulk::env_switch("QSPEC_BULK_M16");
     return mode == 2 || (mode == 1 && N <= 8192);
 }
 

@@ -274,10 +274,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
         // scales of step warp + 8c (group warp + 8c): weight rows 16i + g, 16i + g + 8 and tokens 2t, 2t + 1,
         // a chunk ahead in two buffers indexed at compile time, converted where the fold uses them
         const half* srow[NT][2];
-#pragma unroll
-        for (int i = 0; i < NT; ++i)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
+        scale_rows(ws, n_base, g, N, groups, warp, srow);
         const float* x0 = xs + (long)min(2 * t, M - 1) * groups + warp;
         const float* x1 = xs + (long)min(2 * t + 1, M - 1) * groups + warp;
         half wsr[2][NT][2];
