@@ -1,4 +1,4 @@
-// weight_step_map (tensor_map.cuh): cuTensorMapEncodeTiled reached through the runtime's driver entry
+// The tensor maps of tensor_map.cuh: cuTensorMapEncodeTiled reached through the runtime's driver entry
 // point, so the library needs no link to libcuda, and a cache of the maps already encoded.
 #include <cudaTypedefs.h>
 #include <mutex>
@@ -22,27 +22,30 @@ PFN_cuTensorMapEncodeTiled_v12000 encoder() {
     return fn;
 }
 
+// A 2-D map: `rows` rows of `row_elems` elements of `elem_bytes` bytes, `pitch` bytes apart, cut into
+// boxes of box_cols x box_rows elements.
 struct Key {
-    const uint8_t* w;
-    int n, row_bytes, rows;
-    bool operator==(const Key& o) const { return w == o.w && n == o.n && row_bytes == o.row_bytes && rows == o.rows; }
+    const void* base;
+    long long row_elems, rows, pitch;
+    int elem_bytes, box_cols, box_rows, swizzle;
+    bool operator==(const Key& o) const {
+        return base == o.base && row_elems == o.row_elems && rows == o.rows && pitch == o.pitch &&
+               elem_bytes == o.elem_bytes && box_cols == o.box_cols && box_rows == o.box_rows && swizzle == o.swizzle;
+    }
 };
 struct KeyHash {
     size_t operator()(const Key& k) const {
-        return std::hash<const void*>()(k.w) ^
-               (std::hash<long long>()(((long long)k.n << 32) | (unsigned)k.row_bytes) * 31 + (size_t)k.rows);
+        size_t h = std::hash<const void*>()(k.base);
+        for (long long v : {k.row_elems, k.rows, k.pitch, (long long)k.elem_bytes, (long long)k.box_cols,
+                            (long long)k.box_rows, (long long)k.swizzle})
+            h = h * 1000003u ^ std::hash<long long>()(v);
+        return h;
     }
 };
 
-}  // namespace
-
-bool weight_step_map(const uint8_t* w, int N, int row_bytes, int rows, CUtensorMap* out) {
+bool cached_map(const Key& key, CUtensorMap* out) {
     static std::mutex lock;
     static std::unordered_map<Key, CUtensorMap, KeyHash> maps;  // a model has a few hundred weight matrices
-    if (N <= 0 || row_bytes <= 0 || row_bytes % 64 != 0 || rows <= 0 || rows > 256 ||
-        reinterpret_cast<uintptr_t>(w) % 16 != 0)
-        return false;
-    const Key key{w, N, row_bytes, rows};
     std::lock_guard<std::mutex> guard(lock);
     const auto hit = maps.find(key);
     if (hit != maps.end()) {
@@ -51,17 +54,46 @@ bool weight_step_map(const uint8_t* w, int N, int row_bytes, int rows, CUtensorM
     }
     const PFN_cuTensorMapEncodeTiled_v12000 encode = encoder();
     if (encode == nullptr) return false;
-    // 8-byte elements: a row is row_bytes / 8 of them; a box is 8 of them (64 bytes) by `rows` rows
-    const cuuint64_t dims[2] = {(cuuint64_t)row_bytes / 8, (cuuint64_t)N};
-    const cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
-    const cuuint32_t box[2] = {8, (cuuint32_t)rows}, elem_strides[2] = {1, 1};
+    const cuuint64_t dims[2] = {(cuuint64_t)key.row_elems, (cuuint64_t)key.rows};
+    const cuuint64_t strides[1] = {(cuuint64_t)key.pitch};
+    const cuuint32_t box[2] = {(cuuint32_t)key.box_cols, (cuuint32_t)key.box_rows}, elem_strides[2] = {1, 1};
     CUtensorMap map;
-    if (encode(&map, CU_TENSOR_MAP_DATA_TYPE_UINT64, 2, const_cast<uint8_t*>(w), dims, strides, box, elem_strides,
-               CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS)
+    const CUtensorMapDataType type = key.elem_bytes == 8   ? CU_TENSOR_MAP_DATA_TYPE_UINT64
+                                     : key.elem_bytes == 4 ? CU_TENSOR_MAP_DATA_TYPE_UINT32
+                                     : key.elem_bytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_UINT16
+                                                           : CU_TENSOR_MAP_DATA_TYPE_UINT8;
+    if (encode(&map, type, 2,
+               const_cast<void*>(key.base), dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+               key.swizzle ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_NONE,
+               CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS)
         return false;
-    if (maps.size() >= 4096) maps.clear();  // weights uploaded and freed many times over: start again
+    if (maps.size() >= 4096) maps.clear();  // buffers allocated and freed many times over: start again
     maps.emplace(key, map);
     *out = map;
     return true;
+}
+
+}  // namespace
+
+bool weight_step_map(const uint8_t* w, int N, int row_bytes, int rows, CUtensorMap* out) {
+    if (N <= 0 || row_bytes <= 0 || row_bytes % 64 != 0 || rows <= 0 || rows > 256 ||
+        reinterpret_cast<uintptr_t>(w) % 16 != 0)
+        return false;
+    // 8-byte elements: a row is row_bytes / 8 of them; a box is 8 of them (64 bytes) by `rows` rows
+    return cached_map(Key{w, row_bytes / 8, N, row_bytes, 8, 8, rows, 0}, out);
+}
+
+bool activation_tile_map(const int8_t* x, int M, int row_bytes, int rows, CUtensorMap* out) {
+    if (M <= 0 || row_bytes <= 0 || row_bytes % 128 != 0 || rows <= 0 || rows > 256 ||
+        reinterpret_cast<uintptr_t>(x) % 16 != 0)
+        return false;
+    return cached_map(Key{x, row_bytes, M, row_bytes, 1, 128, rows, 1}, out);
+}
+
+bool matrix_tile_map(const void* base, int elem_bytes, int cols, int rows, int box_cols, int box_rows, CUtensorMap* out) {
+    if ((elem_bytes != 1 && elem_bytes != 2 && elem_bytes != 4 && elem_bytes != 8) || cols <= 0 || rows <= 0 ||
+        (long)cols * elem_bytes % 16 != 0 || box_cols <= 0 || box_cols > 256 || box_cols * elem_bytes % 16 != 0 ||
+        box_rows <= 0 || box_rows > 256 || reinterpret_cast<uintptr_t>(base) % 16 != 0)
+        return false;
+    return cached_map(Key{base, cols, rows, (long long)cols * elem_bytes, elem_bytes, box_cols, box_rows, 0}, out);
 }

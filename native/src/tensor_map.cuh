@@ -1,4 +1,5 @@
-// Tensor maps (sm_90 TMA descriptors) of packed INT4 weight matrices, for the bulk-copy GEMV.
+// Tensor maps (sm_90 TMA descriptors): packed INT4 weight matrices (the bulk-copy GEMVs, the draft's
+// warpgroup GEMM) and int8 activation tiles (the draft's warpgroup GEMM).
 #pragma once
 #include <cuda.h>  // CUtensorMap (the type only: the encoder is reached through the runtime, see tensor_map.cu)
 #include <stdint.h>
@@ -10,7 +11,19 @@
 // cuTensorMapEncodeTiled or refuses the map.
 bool weight_step_map(const uint8_t* w, int N, int row_bytes, int rows, CUtensorMap* out);
 
-// Returned by the bulk-copy launches when weight_step_map fails: the caller takes another kernel.
+// The tensor map that cuts int8 activations (M rows of row_bytes bytes, row_bytes a multiple of 128,
+// 16-byte aligned) into boxes of `rows` rows x 128 bytes, stored with the 128-byte swizzle that wgmma's
+// K-major shared-memory operands use; coordinates (byte, row). Rows past M read as zeros. Cached as
+// weight_step_map's are. False where the driver has no encoder or refuses the map.
+bool activation_tile_map(const int8_t* x, int M, int row_bytes, int rows, CUtensorMap* out);
+
+// The tensor map of a row-major matrix of `rows` rows x `cols` elements of elem_bytes bytes (1, 2, 4 or 8;
+// rows of a multiple of 16 bytes, 16-byte aligned), cut into boxes of box_cols x box_rows elements
+// (box_cols x elem_bytes a multiple of 16); coordinates (column, row). Elements past the matrix read as
+// zeros. Cached as weight_step_map's are. False where the shape or alignment does not allow a map.
+bool matrix_tile_map(const void* base, int elem_bytes, int cols, int rows, int box_cols, int box_rows, CUtensorMap* out);
+
+// Returned by the launches that need a tensor map when encoding it fails: the caller takes another kernel.
 constexpr int NO_TENSOR_MAP = -2;
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

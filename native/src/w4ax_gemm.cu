@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "w4_bulk.cuh"
+#include "w4ax_wgmma.cuh"
 
 namespace {
 
@@ -511,6 +512,11 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    // Many tokens on sm_90: the warpgroup-MMA kernel (s8 only: the s4 path keeps the warp-split kernel)
+    if (!(bits == 4 && use_s4()) && w4::wgmma_draft::use(M, N, K, group)) {
+        const int e = w4::wgmma_draft::launch(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+        if (e != NO_TENSOR_MAP) return e;  // else: the tiled or warp-split kernels
+    }
     // Large M: the CTA-tiled s8 kernel (group % 128 == 0; the s4 path keeps the warp-split kernel).
     if (group % KSTEP == 0 && !(bits == 4 && use_s4()) && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);

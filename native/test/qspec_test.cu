@@ -1196,14 +1196,50 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     else unsetenv("QSPEC_ATTENTION_AHEAD");
 }
 
-int main() {
+// Waits for the device and prints the totals; the exit code.
+static int summary() {
+    CK(cudaDeviceSynchronize());
+    printf("%s: %d passed, %d failed\n", failures ? "FAILED" : "ALL PASSED", passes, failures);
+    return failures ? 1 : 0;
+}
+
+// GEMM shapes {N, K, group}: ragged K (K not a multiple of group, K < group), N not a multiple of 8.
+static const int SHAPES[][3] = {{96, 256, 128}, {37, 172, 128}, {64, 200, 64}, {48, 64, 128}, {80, 384, 128},
+                                {24, 160, 32}, {40, 1000, 256}, {72, 288, 96}};
+
+// The draft GEMM's cases: every kernel (warp-split, bulk-copy, tiled, warpgroup) with ragged K, N and M.
+static void draft_gemm_tests() {
+    for (int bits : {8, 4})
+        for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64, 130})
+            for (auto& s : SHAPES) test_w4ax(M, s[0], s[1], s[2], bits);
+    test_w4ax(100, 24, 4096, 128, 8);
+    for (int bits : {8, 4})
+        for (int M : {1, 5, 8, 16}) test_w4ax(M, 20007, M == 5 ? 1100 : 1024, 128, bits);  // wide N, specialised loops and not
+    test_w4ax(200, 300, 1024, 128, 8);  // tiled: two token tiles, a partial row tile
+    // the warpgroup kernel (group 128, a multiple of 8 groups per row): 64-token tiles (few row tiles) and
+    // 128-token tiles (a grid that fills the GPU), partial in rows and tokens; 1, 3 and 4 boxes of scales;
+    // ragged K
+    for (int bits : {8, 4}) {
+        test_w4ax(256, 4100, 4096, 128, bits);
+        test_w4ax(200, 20007, 1024, 128, bits);
+        test_w4ax(150, 333, 1000, 128, bits);
+    }
+    test_w4ax(64, 4096, 3000, 128, 8);
+    test_w4ax(97, 1000, 640, 256, 8);  // group 256: another kernel
+}
+
+// `qspec_test draft`: the draft GEMM's cases alone.
+int main(int argc, char** argv) {
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
     printf("device: %s (sm_%d%d), abi %d\n", prop.name, prop.major, prop.minor, qspec_abi_version());
     if (qspec_abi_version() != QSPEC_ABI_VERSION) { printf("FAIL abi version\n"); return 1; }
+    if (argc > 1 && strcmp(argv[1], "draft") == 0) {
+        draft_gemm_tests();
+        return summary();
+    }
     // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
-    const int shapes[][3] = {{96, 256, 128}, {37, 172, 128}, {64, 200, 64}, {48, 64, 128}, {80, 384, 128},
-                             {24, 160, 32}, {40, 1000, 256}, {72, 288, 96}};
+    const auto& shapes = SHAPES;
     // M covers every tile configuration (token tiles per block: 1 up to M = 8, 2, 4, then 8; the tiled
     // kernels, which these small N reach with QSPEC_TILED_GEMM_MIN_M=1 as run.sh runs it too, with one
     // and several token tiles, partly filled)
@@ -1220,13 +1256,7 @@ int main() {
     test_w4a16(2, 20007, 1056, 96, 0);
     test_w4a16_m_invariance(20007, 1024, 128);
     test_w4a16(100, 24, 512, 128, 3);
-    for (int bits : {8, 4})
-        for (int M : {1, 2, 3, 4, 8, 12, 16, 17, 64, 130})
-            for (auto& s : shapes) test_w4ax(M, s[0], s[1], s[2], bits);
-    test_w4ax(100, 24, 4096, 128, 8);
-    for (int bits : {8, 4})
-        for (int M : {1, 5, 8, 16}) test_w4ax(M, 20007, M == 5 ? 1100 : 1024, 128, bits);  // wide N, specialised loops and not
-    test_w4ax(200, 300, 1024, 128, 8);  // tiled: two token tiles, a partial row tile
+    draft_gemm_tests();
     test_w4a16(200, 300, 1024, 128, 0);
     for (int M : {1, 5, 16}) test_w4ax(M, 300, 4000, 128, 8);
     for (int M : {1, 2, 3}) test_w4ax(M, 4100, 520, 64, M == 3 ? 4 : 8);  // wide N: two row tiles per warp
@@ -1275,7 +1305,5 @@ int main() {
     // M = 3 and 8 on sm_90: the draft's bulk kernel with two row tiles
     test_w4ax(3, 4112, 5120, 128, 8);
     test_w4ax(8, 4096, 7168, 128, 4);
-    CK(cudaDeviceSynchronize());
-    printf("%s: %d passed, %d failed\n", failures ? "FAILED" : "ALL PASSED", passes, failures);
-    return failures ? 1 : 0;
+    return summary();
 }

@@ -1,0 +1,284 @@
+// Draft GEMM (W4A8, and W4A4 held in int8) for many tokens on sm_90a: warpgroup MMA (wgmma) on INT8
+// tensor cores, both operands in shared memory, the 4-bit weights unpacked there once per CTA.
+//
+// A CTA computes 128 weight rows x BN tokens over the whole K, one 128-input step (one scale group,
+// group == 128) at a time, with three warpgroups:
+//  - warpgroup 0 feeds. One lane copies, through the tensor memory accelerator, each step's packed
+//    weights (a 128-row x 64-byte box) and the tokens' int8 activations (BN rows x 128 bytes, with the
+//    128-byte swizzle) STAGES steps ahead, and the weight and activation scales of 8 steps at a time
+//    (boxes of 8 groups) into a double buffer. All 128 threads unpack the nibbles to int8 (u - 8, in
+//    input order) into the same swizzled K-major layout as the activations.
+//  - warpgroups 1 and 2 each multiply 64 of the rows by the BN tokens (four m64nBNk32 s8 MMAs per step,
+//    int32 sums from zero), taking turns so that one folds while the other's MMAs run, and fold the
+//    step's sums into fp32 with wscale[n, g] * xscale[m, g], as the other draft kernels do. int32 sums
+//    are exact, so the result is the same whatever the order.
+// The scales travel by tensor map rather than by loads of the unpacking threads: those threads must
+// fence their shared-memory writes for the MMAs' (async) proxy each step, and the fence waits for every
+// load they have in flight, which made each step last a memory latency (Nsight Compute, 2026-12-04).
+// Weights are the MMA's A operand (64 rows per warpgroup), tokens its B operand, so the output
+// fragment of a thread is 2 rows x BN/4 tokens.
+#include "tensor_map.cuh"
+#include "w4_bulk.cuh"  // ring_round
+#include "w4ax_wgmma.cuh"
+#include "wgmma.cuh"
+
+namespace w4::wgmma_draft {
+namespace {
+
+constexpr int ROWS = 128;     // weight rows per CTA: two multiplying warpgroups of 64
+constexpr int KSTEP = 128;    // inputs per step: one 128-byte swizzled row of int8, one scale group
+constexpr int THREADS = 384;  // warpgroup 0 feeds, 1 and 2 multiply
+constexpr int SCALE_STEPS = 8;  // steps per scale box (16 bytes of fp16 weight scales per row: TMA's minimum)
+
+// Dynamic shared memory of a CTA with STAGES steps of packed weights, unpacked weights and activations in
+// flight, from a 1024-byte aligned base (the swizzle's atom).
+template <int BN, int STAGES>
+struct Layout {
+    static constexpr int A = ROWS * KSTEP;        // unpacked int8 weights of a step
+    static constexpr int B = BN * KSTEP;          // int8 activations of a step
+    static constexpr int RAW = ROWS * KSTEP / 2;  // packed weights of a step
+    static constexpr int WS = ROWS * SCALE_STEPS * 2;  // fp16 weight scales [ROWS][SCALE_STEPS]
+    static constexpr int XS = BN * SCALE_STEPS * 4;    // fp32 activation scales [BN][SCALE_STEPS]
+    static constexpr int a_off = 0;
+    static constexpr int b_off = a_off + STAGES * A;
+    static constexpr int raw_off = b_off + STAGES * B;
+    static constexpr int ws_off = raw_off + STAGES * RAW;  // [2][WS]
+    static constexpr int xs_off = ws_off + 2 * WS;         // [2][XS]
+    static constexpr int bar_off = xs_off + 2 * XS;        // raw_full, b_full, a_full, a_empty [STAGES]; s_full[2]
+    static constexpr size_t bytes = bar_off + (4 * STAGES + 2) * 8 + 1024;  // + alignment slack
+};
+
+// float(v), exactly, for |v| < 2^22 (a step's sum: |v| <= 128 * 8 * 127 < 2^17), in an integer and a float
+// addition: 1.5 * 2^23 + v is a float whose low mantissa bits are v. The conversion instruction it replaces
+// issues 16 per clock per SM (the additions 64 and 128), and the fold converts 64 sums per thread per step.
+#if defined(QSPEC_WGMMA)
+__device__ __forceinline__ float int_to_float(int v) { return __int_as_float(v + 0x4b400000) - 12582912.f; }
+#endif
+
+// Builds: BN = 128 tokens with 4 stages (one CTA per SM: 153 registers), BN = 64 with 3 stages (two CTAs
+// per SM: 83 registers, 2 x 105 KB of shared memory).
+template <int BN, int STAGES = BN == 128 ? 4 : 3, int MINB = BN == 128 ? 1 : 2>
+__global__ void __launch_bounds__(THREADS, MINB)
+    w4ax_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
+                      const __grid_constant__ CUtensorMap wsmap, const __grid_constant__ CUtensorMap xsmap,
+                      float* __restrict__ y, int ldy, int M, int N, int nsteps, bool accumulate, bool pingpong) {
+#if defined(QSPEC_WGMMA)
+    using L = Layout<BN, STAGES>;
+    extern __shared__ uint8_t smem_base[];
+    uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
+    uint64_t* const raw_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
+    uint64_t* const b_full = raw_full + STAGES;
+    uint64_t* const a_full = b_full + STAGES;
+    uint64_t* const a_empty = a_full + STAGES;
+    uint64_t* const s_full = a_empty + STAGES;
+    const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
+    const int wg = threadIdx.x >> 7, tid = threadIdx.x & 127;
+
+    if (threadIdx.x == 0) {
+        for (int i = 0; i < STAGES; ++i) {
+            mbar_init(&raw_full[i], 1);
+            mbar_init(&b_full[i], 1);
+            mbar_init(&a_full[i], 1);
+            mbar_init(&a_empty[i], 8);  // one arrival per multiplying warp
+        }
+        mbar_init(&s_full[0], 1);
+        mbar_init(&s_full[1], 1);
+        fence_barrier_init();
+    }
+    __syncthreads();
+
+    if (wg == 0) {
+        // ---- feeding warpgroup ----
+        auto load_raw = [&](int s) {  // packed weights of step s: 8-byte elements 8s .. 8s + 7 of rows n0 ..
+            const int st = s % STAGES;
+            mbar_arrive_expect_tx(&raw_full[st], L::RAW);
+            tma_load_2d(sm + L::raw_off + st * L::RAW, &wmap, s * (KSTEP / 16), n0, &raw_full[st]);
+        };
+        auto load_x = [&](int s) {  // activations of step s: bytes 128s .. of tokens m0 ..
+            const int st = s % STAGES;
+            mbar_arrive_expect_tx(&b_full[st], L::B);
+            tma_load_2d(sm + L::b_off + st * L::B, &xmap, s * KSTEP, m0, &b_full[st]);
+        };
+        auto load_scales = [&](int c) {  // scales of steps 8c .. 8c + 7 (groups, as group == KSTEP)
+            const int b = c & 1;
+            mbar_arrive_expect_tx(&s_full[b], L::WS + L::XS);
+            tma_load_2d(sm + L::ws_off + b * L::WS, &wsmap, c * SCALE_STEPS, n0, &s_full[b]);
+            tma_load_2d(sm + L::xs_off + b * L::XS, &xsmap, c * SCALE_STEPS, m0, &s_full[b]);
+        };
+        if (tid == 0) {
+            prefetch_tensor_map(&wmap);
+            prefetch_tensor_map(&xmap);
+            for (int s = 0; s < nsteps && s < STAGES; ++s) {
+                load_raw(s);
+                load_x(s);
+            }
+            for (int c = 0; c < 2 && c * SCALE_STEPS < nsteps; ++c) load_scales(c);
+        }
+        for (int s0 = 0; s0 < nsteps; s0 += STAGES) {
+            const unsigned phase = (s0 / STAGES) & 1;
+            w4::bulk::ring_round<STAGES>(s0, nsteps, [&](auto st_c, int s) {
+                constexpr int st = decltype(st_c)::value;  // the stage of step s
+                if (s >= STAGES) {  // the multiplying warps are done with step s - STAGES
+                    mbar_wait(&a_empty[st], phase ^ 1);
+                    if (tid == 0) {
+                        load_x(s);
+                        // ... and so with the scale buffer of steps up to s - STAGES: refill it
+                        const int done = s - STAGES;
+                        if (done % SCALE_STEPS == SCALE_STEPS - 1 && done + 1 + SCALE_STEPS < nsteps)
+                            load_scales(done / SCALE_STEPS + 2);
+                    }
+                }
+                mbar_wait(&raw_full[st], phase);
+                const uint8_t* raw = sm + L::raw_off + st * L::RAW;
+                uint8_t* a = sm + L::a_off + st * L::A;
+                // 16 inputs (8 packed bytes) per task, 8 tasks per row, rows tid / 8 + 16 i. All loads first: the
+                // compiler may not move a load above a store to the same (shared) memory.
+                constexpr int TASKS = ROWS * 8 / 128;
+                uint2 v[TASKS];
+#pragma unroll
+                for (int i = 0; i < TASKS; ++i) {
+                    const int e = tid + 128 * i;
+                    v[i] = *reinterpret_cast<const uint2*>(raw + (e >> 3) * 64 + (e & 7) * 8);
+                }
+#pragma unroll
+                for (int i = 0; i < TASKS; ++i) {
+                    const int e = tid + 128 * i, r = e >> 3, c = e & 7;
+                    uint32_t lo0, hi0, lo1, hi1;  // even and odd inputs of each word
+                    int4_to_s8x8(v[i].x, lo0, hi0);
+                    int4_to_s8x8(v[i].y, lo1, hi1);
+                    const uint4 q = make_uint4(__byte_perm(lo0, hi0, 0x5140), __byte_perm(lo0, hi0, 0x7362),
+                                               __byte_perm(lo1, hi1, 0x5140), __byte_perm(lo1, hi1, 0x7362));
+                    *reinterpret_cast<uint4*>(a + r * KSTEP + ((c ^ (r & 7)) << 4)) = q;
+                }
+                wgmma::fence_shared_for_async();
+                asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup's unpacking of step s is complete
+                if (tid == 0) {
+                    mbar_arrive(&a_full[st]);
+                    if (s + STAGES < nsteps) load_raw(s + STAGES);  // raw stage st has been read by all
+                }
+            });
+        }
+    } else {
+        // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
+        const int me = wg - 1, rows0 = 64 * me, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+        const int r0 = rows0 + 16 * warp + g;  // and r0 + 8
+        const uint64_t adesc = wgmma::sw128_desc(sm + L::a_off + rows0 * KSTEP);
+        const uint64_t bdesc = wgmma::sw128_desc(sm + L::b_off);
+        int d[BN / 2];
+        float acc[BN / 2];
+#pragma unroll
+        for (int i = 0; i < BN / 2; ++i) acc[i] = 0.f;
+        for (int s = 0; s < nsteps; ++s) {
+            const int st = s % STAGES, sb = (s / SCALE_STEPS) & 1, sc = s % SCALE_STEPS;
+            const unsigned phase = (s / STAGES) & 1;
+            if (sc == 0) mbar_wait(&s_full[sb], (s / (2 * SCALE_STEPS)) & 1);
+            mbar_wait(&b_full[st], phase);
+            mbar_wait(&a_full[st], phase);
+            const uint64_t ad = adesc + (uint64_t)(st * (L::A >> 4)), bd = bdesc + (uint64_t)(st * (L::B >> 4));
+#pragma unroll
+            for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
+            // ping-pong: the two warpgroups issue their MMAs in turn, so one folds while the other's run
+            if (pingpong && (me == 1 || s > 0)) asm volatile("bar.sync %0, 256;" ::"r"(2 + me) : "memory");
+            __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
+            wgmma::fence();
+#pragma unroll
+            for (int k = 0; k < KSTEP / 32; ++k) wgmma::wgmma_s8<BN>(d, ad + 2 * k, bd + 2 * k, k);
+            wgmma::commit();
+            if (pingpong && !(me == 1 && s == nsteps - 1)) asm volatile("bar.arrive %0, 256;" ::"r"(3 - me) : "memory");
+            wgmma::wait<0>();
+#pragma unroll
+            for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
+            const half* wsb = reinterpret_cast<const half*>(sm + L::ws_off + sb * L::WS) + sc;
+            const float* xsb = reinterpret_cast<const float*>(sm + L::xs_off + sb * L::XS) + sc;
+            const float w0 = __half2float(wsb[r0 * SCALE_STEPS]), w1 = __half2float(wsb[(r0 + 8) * SCALE_STEPS]);
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) {
+                const float x0 = xsb[(8 * j + 2 * t) * SCALE_STEPS], x1 = xsb[(8 * j + 2 * t + 1) * SCALE_STEPS];
+                acc[4 * j + 0] = fmaf(int_to_float(d[4 * j + 0]), w0 * x0, acc[4 * j + 0]);
+                acc[4 * j + 1] = fmaf(int_to_float(d[4 * j + 1]), w0 * x1, acc[4 * j + 1]);
+                acc[4 * j + 2] = fmaf(int_to_float(d[4 * j + 2]), w1 * x0, acc[4 * j + 2]);
+                acc[4 * j + 3] = fmaf(int_to_float(d[4 * j + 3]), w1 * x1, acc[4 * j + 3]);
+            }
+            __syncwarp();
+            if (lane == 0) mbar_arrive(&a_empty[st]);  // this warp's MMAs and scale reads of the step are done
+        }
+#pragma unroll
+        for (int j = 0; j < BN / 8; ++j)
+#pragma unroll
+            for (int i = 0; i < 2; ++i)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const int n = n0 + r0 + 8 * i, m = m0 + 8 * j + 2 * t + e;
+                    if (n < N && m < M) {
+                        float* p = y + (long)m * ldy + n;
+                        *p = accumulate ? *p + acc[4 * j + 2 * i + e] : acc[4 * j + 2 * i + e];
+                    }
+                }
+    }
+#endif
+}
+
+// The token-tile width for M tokens and N rows, or 0 where the other draft kernels are faster. Measured on
+// the H200 (docs/KERNELS.md): the kernel needs at least 64 CTAs of 64 tokens and M >= 32 (below, too
+// few CTAs stream the weights, and the warp-split kernels win); 128-token tiles (twice the MMA work per
+// unpacked weight) win once M >= 96 and they still give at least half the SMs a CTA.
+// QSPEC_WGMMA_BN=64|128 forces a width wherever the kernel runs (measurements).
+int tile_tokens(int M, int N, bool all) {
+    static const int forced = env_int("QSPEC_WGMMA_BN", 0);
+    const long rows = ceil_div(N, ROWS);
+    if (!all && (M < 32 || ceil_div(M, 64) * rows < 64)) return 0;
+    if (forced == 64 || forced == 128) return forced;
+    return M >= 96 && 2 * ceil_div(M, 128) * rows >= sm_count() ? 128 : 64;
+}
+
+// Whether the multiplying warpgroups take turns (QSPEC_WGMMA_PINGPONG=0: both issue as soon as the step is
+// staged). Either gives the same sums.
+bool pingpong() {
+    static const bool on = env_int("QSPEC_WGMMA_PINGPONG", 1) != 0;
+    return on;
+}
+
+template <int BN>
+int launch_bn(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
+              int K, bool accumulate, cudaStream_t st) {
+    const int groups = (K + KSTEP - 1) / KSTEP, Kp = groups * KSTEP;
+    CUtensorMap wmap, xmap, wsmap, xsmap;
+    if (!weight_step_map(wp, N, Kp / 2, ROWS, &wmap) || !activation_tile_map(xq, M, Kp, BN, &xmap) ||
+        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, ROWS, &wsmap) ||
+        !matrix_tile_map(xs, 4, groups, M, SCALE_STEPS, BN, &xsmap))
+        return NO_TENSOR_MAP;
+    static unsigned long long smem_allowed;
+    using L = Layout<BN, BN == 128 ? 4 : 3>;
+    if (const int e = allow_dynamic_smem(w4ax_wgmma_kernel<BN>, L::bytes, smem_allowed)) return e;
+    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS));  // token tiles of a row tile run together (its weights stay in L2)
+    w4ax_wgmma_kernel<BN><<<grid, THREADS, L::bytes, st>>>(wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP,
+                                                           accumulate, pingpong());
+    return qspec_launch_status();
+}
+
+// 0: off (QSPEC_WGMMA_DRAFT=0), 1: the rule (unset), 2: every M (QSPEC_WGMMA_DRAFT=all)
+int mode() {
+    static const int m = [] {
+        const char* v = getenv("QSPEC_WGMMA_DRAFT");
+        if (v == nullptr) return 1;
+        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
+    }();
+    return m;
+}
+
+}  // namespace
+
+bool use(int M, int N, int K, int group) {
+    if (mode() == 0 || group != KSTEP || ceil_div(K, KSTEP) % SCALE_STEPS != 0 || device_major() != 9) return false;
+    return tile_tokens(M, N, mode() == 2) != 0;
+}
+
+int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
+           int K, int group, bool accumulate, cudaStream_t st) {
+    const int bn = group == KSTEP ? tile_tokens(M, N, mode() == 2) : 0;
+    if (bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
+    return bn == 128 ? launch_bn<128>(xq, xs, wp, ws, y, ldy, M, N, K, accumulate, st)
+                     : launch_bn<64>(xq, xs, wp, ws, y, ldy, M, N, K, accumulate, st);
+}
+
+}  // namespace w4::wgmma_draft
