@@ -61,7 +61,7 @@ template <int BN, int STAGES = BN == 128 ? 4 : 3, int MINB = BN == 128 ? 1 : 2>
 __global__ void __launch_bounds__(THREADS, MINB)
     w4ax_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
                       const __grid_constant__ CUtensorMap wsmap, const __grid_constant__ CUtensorMap xsmap,
-                      float* __restrict__ y, int ldy, int M, int N, int nsteps, bool accumulate, bool pingpong) {
+                      float* __restrict__ y, int ldy, int M, int N, int steps, bool accumulate, bool pingpong) {
 #if defined(QSPEC_WGMMA)
     using L = Layout<BN, STAGES>;
     extern __shared__ uint8_t smem_base[];
@@ -72,6 +72,8 @@ __global__ void __launch_bounds__(THREADS, MINB)
     uint64_t* const a_empty = a_full + STAGES;
     uint64_t* const s_full = a_empty + STAGES;
     const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
+    // split K (gridDim.z > 1: a cluster of CTAs along z): this CTA's steps step0 .. step0 + nsteps - 1
+    const int nsteps = steps / gridDim.z, step0 = blockIdx.z * nsteps;
     const int wg = threadIdx.x >> 7, tid = threadIdx.x & 127;
 
     if (threadIdx.x == 0) {
@@ -87,23 +89,35 @@ __global__ void __launch_bounds__(THREADS, MINB)
     }
     __syncthreads();
 
+    // output i of a multiplying thread's fragment (fragment of wgmma_s8: row r0 + 8 ((i >> 1) & 1), token
+    // 8 (i >> 2) + 2t + (i & 1), r0 = 64 (wg - 1) + 16 warp + g), stored once
+    auto store = [&](int i, float v) {
+        const int ct = threadIdx.x - 128, lane = ct & 31;
+        const int n = n0 + 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + (lane >> 2) + 8 * ((i >> 1) & 1);
+        const int m = m0 + 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
+        if (n < N && m < M) {
+            float* p = y + (long)m * ldy + n;
+            *p = accumulate ? *p + v : v;
+        }
+    };
     if (wg == 0) {
         // ---- feeding warpgroup ----
-        auto load_raw = [&](int s) {  // packed weights of step s: 8-byte elements 8s .. 8s + 7 of rows n0 ..
+        // (s: a step of this CTA; c: a scale box of this CTA)
+        auto load_raw = [&](int s) {  // packed weights: 8-byte elements 8 (step0 + s) .. + 7 of rows n0 ..
             const int st = s % STAGES;
             mbar_arrive_expect_tx(&raw_full[st], L::RAW);
-            tma_load_2d(sm + L::raw_off + st * L::RAW, &wmap, s * (KSTEP / 16), n0, &raw_full[st]);
+            tma_load_2d(sm + L::raw_off + st * L::RAW, &wmap, (step0 + s) * (KSTEP / 16), n0, &raw_full[st]);
         };
-        auto load_x = [&](int s) {  // activations of step s: bytes 128s .. of tokens m0 ..
+        auto load_x = [&](int s) {  // activations: bytes 128 (step0 + s) .. of tokens m0 ..
             const int st = s % STAGES;
             mbar_arrive_expect_tx(&b_full[st], L::B);
-            tma_load_2d(sm + L::b_off + st * L::B, &xmap, s * KSTEP, m0, &b_full[st]);
+            tma_load_2d(sm + L::b_off + st * L::B, &xmap, (step0 + s) * KSTEP, m0, &b_full[st]);
         };
-        auto load_scales = [&](int c) {  // scales of steps 8c .. 8c + 7 (groups, as group == KSTEP)
+        auto load_scales = [&](int c) {  // scales of steps step0 + 8c .. + 7 (groups, as group == KSTEP)
             const int b = c & 1;
             mbar_arrive_expect_tx(&s_full[b], L::WS + L::XS);
-            tma_load_2d(sm + L::ws_off + b * L::WS, &wsmap, c * SCALE_STEPS, n0, &s_full[b]);
-            tma_load_2d(sm + L::xs_off + b * L::XS, &xsmap, c * SCALE_STEPS, m0, &s_full[b]);
+            tma_load_2d(sm + L::ws_off + b * L::WS, &wsmap, step0 + c * SCALE_STEPS, n0, &s_full[b]);
+            tma_load_2d(sm + L::xs_off + b * L::XS, &xsmap, step0 + c * SCALE_STEPS, m0, &s_full[b]);
         };
         if (tid == 0) {
             prefetch_tensor_map(&wmap);
@@ -202,33 +216,66 @@ __global__ void __launch_bounds__(THREADS, MINB)
             __syncwarp();
             if (lane == 0) mbar_arrive(&a_empty[st]);  // this warp's MMAs and scale reads of the step are done
         }
+        if (gridDim.z == 1) {
 #pragma unroll
-        for (int j = 0; j < BN / 8; ++j)
+            for (int i = 0; i < BN / 2; ++i) store(i, acc[i]);
+        } else {  // this CTA's partial sums to shared memory, once both warpgroups' MMAs are done with it
+            asm volatile("bar.sync 4, 256;" ::: "memory");
+            float* part = reinterpret_cast<float*>(sm + L::a_off);  // [BN / 2][256]
 #pragma unroll
-            for (int i = 0; i < 2; ++i)
-#pragma unroll
-                for (int e = 0; e < 2; ++e) {
-                    const int n = n0 + r0 + 8 * i, m = m0 + 8 * j + 2 * t + e;
-                    if (n < N && m < M) {
-                        float* p = y + (long)m * ldy + n;
-                        *p = accumulate ? *p + acc[4 * j + 2 * i + e] : acc[4 * j + 2 * i + e];
-                    }
-                }
+            for (int i = 0; i < BN / 2; ++i) part[i * 256 + threadIdx.x - 128] = acc[i];
+        }
+    }
+    if (gridDim.z > 1) {
+        // CTA z of the cluster adds the partial sums of outputs i = z, z + Z, ... of every thread's fragment, in
+        // rank order (deterministic), and stores them
+        cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
+        cluster.sync();
+        if (wg > 0) {
+            const int ct = threadIdx.x - 128, Z = gridDim.z;
+            float* part = reinterpret_cast<float*>(sm + L::a_off);
+            for (int i = blockIdx.z; i < BN / 2; i += Z) {
+                float sum = 0.f;
+                for (int r = 0; r < Z; ++r) sum += cluster.map_shared_rank(part, r)[i * 256 + ct];
+                store(i, sum);
+            }
+        }
+        cluster.sync();  // keep this CTA's partial sums until the cluster has read them
     }
 #endif
 }
 
-// The token-tile width for M tokens and N rows, or 0 where the other draft kernels are faster. Measured on
-// the H200 (docs/KERNELS.md): the kernel needs at least 64 CTAs of 64 tokens and M >= 32 (below, too
-// few CTAs stream the weights, and the warp-split kernels win); 128-token tiles (twice the MMA work per
-// unpacked weight) win once M >= 96 and they still give at least half the SMs a CTA.
-// QSPEC_WGMMA_BN=64|128 forces a width wherever the kernel runs (measurements).
-int tile_tokens(int M, int N, bool all) {
-    static const int forced = env_int("QSPEC_WGMMA_BN", 0);
+// The grid of a call: token-tile width (64 or 128; 0 where the other draft kernels are faster) and the
+// CTAs that split K (a cluster along z). Measured on the H200 (docs/KERNELS.md):
+// - 128-token tiles (twice the MMA work per unpacked weight; one CTA per SM) win once M >= 96 and they
+//   still give at least half the SMs a CTA; otherwise 64 (two CTAs per SM).
+// - From M = 64, K is split across up to 8 CTAs (each a multiple of 8 steps, the scale boxes) while the
+//   grid still fits on the GPU at once: a small grid (k/v, or q/o and down at M = 64) otherwise leaves
+//   most SMs idle for the whole K. A grid that already gives most SMs a CTA is split only if each CTA
+//   keeps 32 steps or more (the split lost on q/o at M = 256 and gate/up at M = 64, 16 steps each, and
+//   won on down at M = 256, 56 steps). Below M = 64 K is not split.
+// - The kernel runs where that gives at least 64 CTAs and M >= 32; elsewhere the warp-split kernels win.
+// QSPEC_WGMMA_BN=64|128 and QSPEC_WGMMA_SPLIT=1..8 force a width and a split wherever the kernel runs, and
+// QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests).
+struct Grid {
+    int bn = 0, split = 1;
+};
+Grid grid_of(int M, int N, int steps, bool all) {
+    static const int forced_bn = env_int("QSPEC_WGMMA_BN", 0), forced_split = env_int("QSPEC_WGMMA_SPLIT", 0);
     const long rows = ceil_div(N, ROWS);
-    if (!all && (M < 32 || ceil_div(M, 64) * rows < 64)) return 0;
-    if (forced == 64 || forced == 128) return forced;
-    return M >= 96 && 2 * ceil_div(M, 128) * rows >= sm_count() ? 128 : 64;
+    Grid gr;
+    gr.bn = forced_bn == 64 || forced_bn == 128 ? forced_bn
+            : M >= 96 && 2 * ceil_div(M, 128) * rows >= sm_count() ? 128 : 64;
+    const long ctas = ceil_div(M, gr.bn) * rows, slots = (long)sm_count() * (gr.bn == 128 ? 1 : 2);
+    auto fits = [&](int z) { return z <= 8 && steps % (SCALE_STEPS * z) == 0; };
+    if (forced_split >= 1 && fits(forced_split)) {
+        gr.split = forced_split;
+    } else if (M >= 64) {
+        for (int z = 2; z <= 8; ++z)
+            if (fits(z) && ctas * z <= slots && (2 * ctas <= sm_count() || steps / z >= 32)) gr.split = z;
+    }
+    if (!all && (M < 32 || ctas * gr.split < 64)) gr.bn = 0;
+    return gr;
 }
 
 // Whether the multiplying warpgroups take turns (QSPEC_WGMMA_PINGPONG=0: both issue as soon as the step is
@@ -240,7 +287,7 @@ bool pingpong() {
 
 template <int BN>
 int launch_bn(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
-              int K, bool accumulate, cudaStream_t st) {
+              int K, int split, bool accumulate, cudaStream_t st) {
     const int groups = (K + KSTEP - 1) / KSTEP, Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap, xsmap;
     if (!weight_step_map(wp, N, Kp / 2, ROWS, &wmap) || !activation_tile_map(xq, M, Kp, BN, &xmap) ||
@@ -249,10 +296,18 @@ int launch_bn(const int8_t* xq, const float* xs, const uint8_t* wp, const half* 
         return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
     using L = Layout<BN, BN == 128 ? 4 : 3>;
-    if (const int e = allow_dynamic_smem(w4ax_wgmma_kernel<BN>, L::bytes, smem_allowed)) return e;
-    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS));  // token tiles of a row tile run together (its weights stay in L2)
-    w4ax_wgmma_kernel<BN><<<grid, THREADS, L::bytes, st>>>(wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP,
-                                                           accumulate, pingpong());
+    auto kernel = w4ax_wgmma_kernel<BN>;
+    if (const int e = allow_dynamic_smem(kernel, L::bytes, smem_allowed)) return e;
+    // token tiles of a row tile run together (its weights stay in L2)
+    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS), split);
+    if (split > 1) {
+        static signed char refused[64];  // devices that cannot run the clusters: K not split there
+        const int e = launch_in_clusters(kernel, grid, dim3(THREADS), dim3(1, 1, split), L::bytes, st, refused, wmap,
+                                         xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP, accumulate, pingpong());
+        if (e != CLUSTERS_UNAVAILABLE) return e;
+    }
+    kernel<<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP,
+                                                            accumulate, pingpong());
     return qspec_launch_status();
 }
 
@@ -270,15 +325,15 @@ int mode() {
 
 bool use(int M, int N, int K, int group) {
     if (mode() == 0 || group != KSTEP || ceil_div(K, KSTEP) % SCALE_STEPS != 0 || device_major() != 9) return false;
-    return tile_tokens(M, N, mode() == 2) != 0;
+    return grid_of(M, N, ceil_div(K, KSTEP), mode() == 2).bn != 0;
 }
 
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
            int K, int group, bool accumulate, cudaStream_t st) {
-    const int bn = group == KSTEP ? tile_tokens(M, N, mode() == 2) : 0;
-    if (bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
-    return bn == 128 ? launch_bn<128>(xq, xs, wp, ws, y, ldy, M, N, K, accumulate, st)
-                     : launch_bn<64>(xq, xs, wp, ws, y, ldy, M, N, K, accumulate, st);
+    const Grid gr = group == KSTEP ? grid_of(M, N, ceil_div(K, KSTEP), mode() == 2) : Grid{};
+    if (gr.bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
+    return gr.bn == 128 ? launch_bn<128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                        : launch_bn<64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
 }
 
 }  // namespace w4::wgmma_draft

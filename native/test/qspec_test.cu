@@ -1225,6 +1225,9 @@ static void draft_gemm_tests() {
         test_w4ax(150, 333, 1000, 128, bits);
     }
     test_w4ax(64, 4096, 3000, 128, 8);
+    // K split across a cluster of 8, and of 7 (sm_90: the sums of the CTAs added through distributed shared memory)
+    test_w4ax(64, 1000, 8192, 128, 8);
+    test_w4ax(100, 600, 7168, 128, 4);
     test_w4ax(97, 1000, 640, 256, 8);  // group 256: another kernel
 }
 
