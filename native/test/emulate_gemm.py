@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""CPU emulation (numpy) of the six INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel,
+"""CPU emulation (numpy) of the seven INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel,
 w4a16_tiled_kernel and w4a16_bulk_kernel (src/w4a16_gemm.cu), w4ax_kernel and w4ax_tiled_kernel
-(src/w4ax_gemm.cu), with the swap-AB tiling of src/w4_tiles.cuh (weights = the MMA's A operand, 16 rows per
+(src/w4ax_gemm.cu), w4ax_wgmma_kernel (src/w4ax_wgmma.cu: the unpacking into the 128-byte swizzle,
+what wgmma reads through its descriptors, the fragment it returns, the scale boxes, the K split and
+its rank-ordered sum, the routing rule), with the swap-AB tiling of src/w4_tiles.cuh (weights = the MMA's A operand, 16 rows per
 m16 tile; tokens = its B operand, 8 per n8 tile) and the dispatch of qspec_w4a16_gemm / qspec_w4ax_gemm.
 Mirrored: the index math and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the
 padded row), the rings in shared memory (slot rotation; the per-warp activation layout of the warp-split
@@ -828,6 +830,162 @@ def qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits, s4=False, tiled_min_m=Non
     return w4ax(xq, xs, pw, ws, N, K, group, bits == 4 and s4 and group % KSTEP == 0)
 
 
+# ---- w4ax_wgmma.cu: the draft's warpgroup kernel (sm_90a, many tokens) ----
+
+WG_ROWS, SCALE_STEPS = 128, 8  # weight rows per CTA; steps per scale box
+
+
+def sw128(row, byte):
+    """Where the kernel (unpacking) and TMA (CU_TENSOR_MAP_SWIZZLE_128B) put byte `byte` of row `row` of a tile
+    of 128-byte rows: 16-byte unit u at u ^ (row % 8)."""
+    return row * 128 + (((byte >> 4) ^ (row & 7)) << 4) + (byte & 15)
+
+
+def wgmma_read(tile, rows, ks):
+    """What wgmma reads (layout type 1, K-major, stride offset 1024) from a 1024-byte aligned tile with the
+    descriptor's start address advanced by 32 ks: element (r, kk) at linear address 32 ks + (r // 8) 1024 +
+    (r % 8) 128 + kk, address bits 4-6 XORed with bits 7-9 (the hardware swizzles the address itself)."""
+    r, kk = np.arange(rows)[:, None], np.arange(32)[None, :]
+    a = 32 * ks + (r // 8) * 1024 + (r % 8) * 128 + kk
+    return tile[a ^ (((a >> 7) & 7) << 4)].view(np.int8).astype(np.int64)
+
+
+def int_to_float(d):
+    """w4ax_wgmma.cu's conversion: the float with bits 0x4b400000 + d, minus 1.5 * 2^23 (exact for |d| < 2^22)."""
+    return ((np.asarray(d, np.int64) + 0x4B400000).astype(U32).view(F32) - F32(12582912.0)).astype(F32)
+
+
+def wg_grid(M, N, steps, every=False, forced_bn=0, forced_split=0):
+    """w4ax_wgmma.cu's grid_of: (token-tile width or 0, CTAs splitting K)."""
+    rows = ceil_div(N, WG_ROWS)
+    bn = forced_bn if forced_bn in (64, 128) else 128 if M >= 96 and 2 * ceil_div(M, 128) * rows >= SMS else 64
+    ctas, slots = ceil_div(M, bn) * rows, SMS * (1 if bn == 128 else 2)
+    fits = lambda z: z <= 8 and steps % (SCALE_STEPS * z) == 0
+    split = 1
+    if forced_split >= 1 and fits(forced_split):
+        split = forced_split
+    elif M >= 64:
+        for z in range(2, 9):
+            if fits(z) and ctas * z <= slots and (2 * ctas <= SMS or steps // z >= 32):
+                split = z
+    if not every and (M < 32 or ctas * split < 64):
+        bn = 0
+    return bn, split
+
+
+def scale_boxes_loaded(nsteps, stages):
+    """The scale boxes the feeding lane copies for a CTA of nsteps steps: boxes 0 and 1 first, then box c + 2
+    once the multiplying warps released step 8c + 7 (seen at step 8c + 7 + stages)."""
+    boxes = [c for c in range(2) if c * SCALE_STEPS < nsteps]
+    for s in range(stages, nsteps):
+        done = s - stages
+        if done % SCALE_STEPS == SCALE_STEPS - 1 and done + 1 + SCALE_STEPS < nsteps:
+            boxes.append(done // SCALE_STEPS + 2)
+            assert 8 * boxes[-1] > s, "a box refilled after the step that needs it"
+    return boxes
+
+
+def w4ax_wgmma(xq, xs, pw, ws, N, K, group, bn=None, split=None):
+    """w4ax_wgmma_kernel<bn> on a grid split `split` ways along K (grid_of's choice at every M unless given)."""
+    assert group == KSTEP
+    M, groups = xq.shape[0], ceil_div(K, KSTEP)
+    Kp, steps = groups * KSTEP, groups
+    assert steps % SCALE_STEPS == 0
+    if bn is None:
+        bn, split = wg_grid(M, N, steps, every=True)
+    nl = steps // split
+    step_of = (lambda z, s: z * SCALE_STEPS + s) if BUG == "wg_split_step0" else (lambda z, s: z * nl + s)
+    pb = pw.view(np.uint8).reshape(N, Kp // 2)
+    xb = np.ascontiguousarray(xq).view(np.uint8)
+    ct = np.arange(256)[:, None]  # multiplying thread: warpgroup ct >> 7, warp (ct >> 5) & 3, lane ct & 31
+    i = np.arange(bn // 2)[None, :]  # fragment index 4j + 2i + e
+    lane = ct & 31
+    r_of = 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + (lane >> 2)  # the store's row, as the kernel's lambda forms it
+    r_of = r_of + (0 * i if BUG == "wg_store_row" else 8 * ((i >> 1) & 1))
+    t_of = 8 * (i >> 2) + 2 * (lane & 3) + (i & 1)
+    rf = 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + (lane >> 2) + 8 * ((i >> 1) & 1)  # the fragment's row (wgmma_s8)
+    e = np.arange(1024)  # unpacking tasks: row e >> 3, 16 inputs at 16 (e & 7)
+    er, ec = e >> 3, e & 7
+    sel = (0x6420, 0x7531) if BUG == "wg_prmt" else (0x5140, 0x7362)
+    y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
+    for by in range(ceil_div(N, WG_ROWS)):
+        n0 = by * WG_ROWS
+        nv = min(WG_ROWS, N - n0)
+        for bx in range(ceil_div(M, bn)):
+            m0 = bx * bn
+            mv = min(bn, M - m0)
+            parts = []
+            for z in range(split):
+                acc = np.zeros((256, bn // 2), F32)
+                for s in range(nl):
+                    gs = step_of(z, s)
+                    raw = np.zeros((WG_ROWS, 64), np.uint8)  # the tensor-map box: rows past N read as zeros
+                    raw[:nv] = pb[n0:n0 + nv, 64 * gs:64 * gs + 64]
+                    words = raw.view("<u4")
+                    lo0, hi0 = int4_to_s8x8(words[er, 2 * ec])
+                    lo1, hi1 = int4_to_s8x8(words[er, 2 * ec + 1])
+                    q = np.stack([byte_perm(lo0, hi0, sel[0]), byte_perm(lo0, hi0, sel[1]),
+                                  byte_perm(lo1, hi1, sel[0]), byte_perm(lo1, hi1, sel[1])], axis=1)
+                    a = np.zeros(WG_ROWS * 128, np.uint8)
+                    unit = ec if BUG == "wg_swizzle" else ec ^ (er & 7)
+                    a[(er * 128 + (unit << 4))[:, None] + np.arange(16)] = np.ascontiguousarray(q).view(np.uint8)
+                    b = np.zeros(bn * 128, np.uint8)  # the activation box, swizzled by TMA; tokens past M zero
+                    tr, kb = np.arange(mv)[:, None], np.arange(128)[None, :]
+                    b[sw128(tr, kb)] = xb[m0:m0 + mv, 128 * gs:128 * gs + 128]
+                    d = sum(wgmma_read(a, WG_ROWS, ks) @ wgmma_read(b, bn, ks).T for ks in range(4))
+                    # scale boxes: column s % 8 of the box of steps z nl + 8 (s // 8) ..; zeros past N and M
+                    col = gs - gs % SCALE_STEPS + (gs + 1) % SCALE_STEPS if BUG == "wg_scale_box" else gs
+                    wsc = np.zeros(WG_ROWS, F32)
+                    wsc[:nv] = ws[n0:n0 + nv, col].astype(F32)
+                    xsc = np.zeros(bn, F32)
+                    xsc[:mv] = xs[m0:m0 + mv, col]
+                    acc = fmaf(int_to_float(d[rf, t_of]), (wsc[rf] * xsc[t_of]).astype(F32), acc)
+                parts.append(acc)
+            total = parts[0] if split == 1 else np.zeros_like(parts[0])
+            if split > 1:  # rank order, 0 + P0 + P1 + ...
+                for p_ in parts:
+                    total = (total + p_).astype(F32)
+            n, m = n0 + r_of, m0 + t_of
+            ok = (n < N) & (m < M)
+            y[m[ok], n[ok]] = total[ok]
+            np.add.at(count, (m[ok], n[ok]), 1)
+    return y, count
+
+
+# (M, N, K) of the warpgroup kernel, group 128: 64- and 128-token tiles, partial in rows and tokens, ragged
+# K (1000 -> 8 groups), 1-3 scale boxes, K split 1, 2, 3 and 7 ways
+WG_CASES = [(70, 150, 1000, 64, 1), (130, 20, 1024, 128, 1), (64, 200, 2048, 64, 2), (33, 130, 3072, 64, 3),
+            (9, 40, 7168, 64, 7), (200, 300, 2048, 128, 2)]
+
+
+def check_wgmma_rule():
+    """grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md)."""
+    want = {(16, 14336, 4096): (0, 1), (32, 128256, 4096): (64, 1), (64, 14336, 4096): (64, 1),
+            (256, 14336, 4096): (128, 1), (256, 1024, 4096): (64, 4), (64, 1024, 4096): (0, 4),
+            (64, 4096, 14336): (64, 7), (256, 4096, 14336): (64, 2), (256, 4096, 4096): (64, 1),
+            (64, 4096, 4096): (64, 4), (128, 128256, 4096): (128, 1)}
+    bad = [f"M={M} N={N} K={K}: {wg_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
+           if wg_grid(M, N, K // KSTEP) != w]
+    boxes_bad = [(n, st) for n in (8, 16, 24, 32, 112) for st in (3, 4)
+                 if sorted(scale_boxes_loaded(n, st)) != list(range(n // SCALE_STEPS))]
+    print(f"{'FAIL' if bad or boxes_bad else 'PASS'} warpgroup draft kernel: routing on the Llama-3-8B shapes, "
+          f"every scale box copied once and in time" + "".join(f"; {b}" for b in bad + boxes_bad))
+    return len(bad) + len(boxes_bad)
+
+
+def run_wgmma_cases():
+    fails = 0
+    for M, N, K, bn, split in WG_CASES:
+        q, pw, ws = make_weights(N, K, KSTEP)
+        for bits in (8, 4):
+            xq, xs = quantized_x(M, K, ceil_div(K, KSTEP) * KSTEP, ceil_div(K, KSTEP), bits)
+            err = error(w4ax_wgmma(xq, xs, pw, ws, N, K, KSTEP, bn, split), *ref_w4ax(xq, xs, q, ws, K, KSTEP))
+            fails += not err < TOL
+            print(f"{'PASS' if err < TOL else 'FAIL'} wgmma draft A{bits} M={M} N={N} K={K} BN={bn} split={split} "
+                  f"err {err:.1e}")
+    return fails
+
+
 # ---- test data, references, checks ----
 
 def make_weights(N, K, group):
@@ -1106,6 +1264,11 @@ MUTATIONS = [
     ("bulk_box_pitch", "bulk", (20, 2048, 128, 1)),    # weight rows read 512 bytes apart, not at the box's 64
     ("bulk_scale_step", "bulk", (20, 2048, 128, 1)),   # chunk c's scales taken from group c + nchunks * warp
     ("bulk_token_tile", "bulk", (20, 2048, 128, 16)),  # the second token tile reads tokens 0-7 again
+    ("wg_swizzle", "wgmma", (40, 1024, 128, 20)),      # weights unpacked without the 128-byte swizzle
+    ("wg_prmt", "wgmma", (40, 1024, 128, 20)),         # even inputs, then odd ones: not in input order
+    ("wg_scale_box", "wgmma", (40, 1024, 128, 20)),    # the next step's column of the scale box
+    ("wg_split_step0", "wgmma", (40, 4096, 128, 20)),  # CTA z of a split starts at step 8 z, not z * its share
+    ("wg_store_row", "wgmma", (40, 1024, 128, 20)),    # outputs of rows r0 + 8 stored at r0
 ]
 
 
@@ -1127,7 +1290,8 @@ def mutation_check():
         else:
             xq, xs = quantized_x(M, K, Kp, groups, 4)
             ref = ref_w4ax(xq, xs, q, ws, K, group)
-            run = w4ax_tiled if kernel == "ax_tiled" else lambda *a: w4ax(*a, kernel == "s4")
+            run = (w4ax_tiled if kernel == "ax_tiled" else (lambda *a: w4ax_wgmma(*a, 64, 2)) if kernel == "wgmma"
+                   else lambda *a: w4ax(*a, kernel == "s4"))
             check = lambda: not error(run(xq, xs, pw, ws, N, K, group), *ref) < TOL
         BUG = bug
         try:
@@ -1147,6 +1311,8 @@ def main():
     fails += check_tiled_rule()
     fails += run_tiled_cases()
     fails += run_bulk_cases()
+    fails += check_wgmma_rule()
+    fails += run_wgmma_cases()
     for N, K, group in INVARIANCE:
         bad = bit_identity(N, K, group)
         fails += bool(bad)
