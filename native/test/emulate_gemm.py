@@ -3,8 +3,9 @@
 w4a16_tiled_kernel and w4a16_bulk_kernel (src/w4a16_gemm.cu), w4ax_kernel and w4ax_tiled_kernel
 (src/w4ax_gemm.cu), w4ax_wgmma_kernel (src/w4ax_wgmma.cu: the unpacking into the 128-byte swizzle,
 what wgmma reads through its descriptors, the fragment it returns, the scale boxes, the K split and
-its rank-ordered sum, the routing rule), with the swap-AB tiling of src/w4_tiles.cuh (weights = the MMA's A operand, 16 rows per
-m16 tile; tokens = its B operand, 8 per n8 tile) and the dispatch of qspec_w4a16_gemm / qspec_w4ax_gemm.
+its rank-ordered sum, the routing rule), with the swap-AB tiling of src/w4_tiles.cuh (weights = the
+MMA's A operand, 16 rows per m16 tile; tokens = its B operand, 8 per n8 tile) and the dispatch of
+qspec_w4a16_gemm / qspec_w4ax_gemm.
 Mirrored: the index math and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the
 padded row), the rings in shared memory (slot rotation; the per-warp activation layout of the warp-split
 kernels, the shared tiles of the cluster and tiled kernels with their x_unit / row layouts, the tiled
