@@ -321,10 +321,42 @@ int mode() {
     return m;
 }
 
+// Never launched: its static shared memory (1 KB where the device code was built for sm_90a, none
+// otherwise) tells the host whether this library's binary for the device has the warpgroup kernel. A
+// build for sm_90 without the "a" features compiles the kernel empty, and must not route to it.
+__global__ void wgmma_probe(int* out) {
+#if defined(QSPEC_WGMMA)
+    __shared__ int mark[256];
+    mark[threadIdx.x & 255] = (int)threadIdx.x;
+    __syncthreads();
+    out[threadIdx.x] = mark[255 - (threadIdx.x & 255)];
+#else
+    (void)out;
+#endif
+}
+
+bool built_for_device() {
+    static signed char built_of[64] = {0};  // 0 = not asked yet, 1 = yes, -1 = no
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
+        (void)cudaGetLastError();
+        return false;
+    }
+    if (built_of[dev] == 0) {
+        cudaFuncAttributes a;
+        const bool yes = cudaFuncGetAttributes(&a, wgmma_probe) == cudaSuccess && a.sharedSizeBytes >= 1024;
+        (void)cudaGetLastError();
+        built_of[dev] = yes ? 1 : -1;
+    }
+    return built_of[dev] == 1;
+}
+
 }  // namespace
 
 bool use(int M, int N, int K, int group) {
-    if (mode() == 0 || group != KSTEP || ceil_div(K, KSTEP) % SCALE_STEPS != 0 || device_major() != 9) return false;
+    if (mode() == 0 || group != KSTEP || ceil_div(K, KSTEP) % SCALE_STEPS != 0 || device_major() != 9 ||
+        !built_for_device())
+        return false;
     return grid_of(M, N, ceil_div(K, KSTEP), mode() == 2).bn != 0;
 }
 
