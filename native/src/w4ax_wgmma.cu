@@ -95,10 +95,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
         const int ct = threadIdx.x - 128, lane = ct & 31;
         const int n = n0 + 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + (lane >> 2) + 8 * ((i >> 1) & 1);
         const int m = m0 + 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
-        if (n < N && m < M) {
-            float* p = y + (long)m * ldy + n;
-            *p = accumulate ? *p + v : v;
-        }
+        if (n < N && m < M) store_output(y + (long)m * ldy + n, v, accumulate);
     };
     if (wg == 0) {
         // ---- feeding warpgroup ----
@@ -313,11 +310,7 @@ int launch_bn(const int8_t* xq, const float* xs, const uint8_t* wp, const half* 
 
 // 0: off (QSPEC_WGMMA_DRAFT=0), 1: the rule (unset), 2: every M (QSPEC_WGMMA_DRAFT=all)
 int mode() {
-    static const int m = [] {
-        const char* v = getenv("QSPEC_WGMMA_DRAFT");
-        if (v == nullptr) return 1;
-        return strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
-    }();
+    static const int m = w4::bulk::env_switch("QSPEC_WGMMA_DRAFT");
     return m;
 }
 
