@@ -90,10 +90,27 @@ bool activation_tile_map(const int8_t* x, int M, int row_bytes, int rows, CUtens
     return cached_map(Key{x, row_bytes, M, row_bytes, 1, 128, rows, 1}, out);
 }
 
-bool matrix_tile_map(const void* base, int elem_bytes, int cols, int rows, int box_cols, int box_rows, CUtensorMap* out) {
+namespace {
+bool pitched_map(const void* base, int elem_bytes, int cols, int rows, long long pitch_bytes, int box_cols, int box_rows,
+                 int swizzle, CUtensorMap* out) {
     if ((elem_bytes != 1 && elem_bytes != 2 && elem_bytes != 4 && elem_bytes != 8) || cols <= 0 || rows <= 0 ||
-        (long)cols * elem_bytes % 16 != 0 || box_cols <= 0 || box_cols > 256 || box_cols * elem_bytes % 16 != 0 ||
-        box_rows <= 0 || box_rows > 256 || reinterpret_cast<uintptr_t>(base) % 16 != 0)
+        pitch_bytes < (long long)cols * elem_bytes || pitch_bytes % 16 != 0 || box_cols <= 0 || box_cols > 256 ||
+        box_cols * elem_bytes % 16 != 0 || box_rows <= 0 || box_rows > 256 || reinterpret_cast<uintptr_t>(base) % 16 != 0)
         return false;
-    return cached_map(Key{base, cols, rows, (long long)cols * elem_bytes, elem_bytes, box_cols, box_rows, 0}, out);
+    return cached_map(Key{base, cols, rows, pitch_bytes, elem_bytes, box_cols, box_rows, swizzle}, out);
+}
+}  // namespace
+
+bool matrix_tile_map(const void* base, int elem_bytes, int cols, int rows, long long pitch_bytes, int box_cols,
+                     int box_rows, CUtensorMap* out) {
+    return pitched_map(base, elem_bytes, cols, rows, pitch_bytes, box_cols, box_rows, 0, out);
+}
+
+bool swizzled_tile_map(const void* base, int elem_bytes, int cols, int rows, long long pitch_bytes, int box_rows,
+                       CUtensorMap* out) {
+    return pitched_map(base, elem_bytes, cols, rows, pitch_bytes, elem_bytes > 0 ? 128 / elem_bytes : 0, box_rows, 1, out);
+}
+
+bool matrix_tile_map(const void* base, int elem_bytes, int cols, int rows, int box_cols, int box_rows, CUtensorMap* out) {
+    return matrix_tile_map(base, elem_bytes, cols, rows, (long long)cols * elem_bytes, box_cols, box_rows, out);
 }

@@ -22,6 +22,15 @@ bool activation_tile_map(const int8_t* x, int M, int row_bytes, int rows, CUtens
 // (box_cols x elem_bytes a multiple of 16); coordinates (column, row). Elements past the matrix read as
 // zeros. Cached as weight_step_map's are. False where the shape or alignment does not allow a map.
 bool matrix_tile_map(const void* base, int elem_bytes, int cols, int rows, int box_cols, int box_rows, CUtensorMap* out);
+// The same with rows pitch_bytes apart (a multiple of 16, at least cols x elem_bytes): an fp16 activation
+// matrix of K columns whose rows are ldx elements apart.
+bool matrix_tile_map(const void* base, int elem_bytes, int cols, int rows, long long pitch_bytes, int box_cols,
+                     int box_rows, CUtensorMap* out);
+
+// The tensor map of a row-major matrix as matrix_tile_map's (rows pitch_bytes apart), cut into boxes of
+// 128 bytes x box_rows stored with the 128-byte swizzle (16-byte unit u of box row r at unit u ^ (r % 8)).
+bool swizzled_tile_map(const void* base, int elem_bytes, int cols, int rows, long long pitch_bytes, int box_rows,
+                       CUtensorMap* out);
 
 // Returned by the launches that need a tensor map when encoding it fails: the caller takes another kernel.
 constexpr int NO_TENSOR_MAP = -2;

@@ -19,6 +19,7 @@
 // docs/KERNELS.md.) The native test checks the bits across M and across the kernel switch.
 #include <string.h>
 #include "w4_bulk.cuh"
+#include "w4a16_wgmma.cuh"
 
 namespace {
 
@@ -548,6 +549,11 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // does not change with them.
     // Large M: the CTA-tiled kernel (same bits), where activation rows are 16-byte aligned units.
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
+    // sm_90a, many tokens: the warpgroup kernel (same bits)
+    if (w4::wgmma_verify::use(x, ldx, M, N, K, group)) {
+        const int e = w4::wgmma_verify::launch(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        if (e != NO_TENSOR_MAP) return e;  // else: the kernels below, same bits
+    }
     if (vec && K % 8 == 0 && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at

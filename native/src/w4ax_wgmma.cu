@@ -328,27 +328,11 @@ __global__ void wgmma_probe(int* out) {
 #endif
 }
 
-bool built_for_device() {
-    static signed char built_of[64] = {0};  // 0 = not asked yet, 1 = yes, -1 = no
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
-        (void)cudaGetLastError();
-        return false;
-    }
-    if (built_of[dev] == 0) {
-        cudaFuncAttributes a;
-        const bool yes = cudaFuncGetAttributes(&a, wgmma_probe) == cudaSuccess && a.sharedSizeBytes >= 1024;
-        (void)cudaGetLastError();
-        built_of[dev] = yes ? 1 : -1;
-    }
-    return built_of[dev] == 1;
-}
-
 }  // namespace
 
 bool use(int M, int N, int K, int group) {
     if (mode() == 0 || group != KSTEP || ceil_div(K, KSTEP) % SCALE_STEPS != 0 || device_major() != 9 ||
-        !built_for_device())
+        !w4::wgmma_built_for_device())
         return false;
     return grid_of(M, N, ceil_div(K, KSTEP), mode() == 2).bn != 0;
 }
@@ -362,3 +346,19 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
 }
 
 }  // namespace w4::wgmma_draft
+
+bool w4::wgmma_built_for_device() {
+    static signed char built_of[64] = {0};  // 0 = not asked yet, 1 = yes, -1 = no
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) {
+        (void)cudaGetLastError();
+        return false;
+    }
+    if (built_of[dev] == 0) {
+        cudaFuncAttributes a;
+        const bool yes = cudaFuncGetAttributes(&a, w4::wgmma_draft::wgmma_probe) == cudaSuccess && a.sharedSizeBytes >= 1024;
+        (void)cudaGetLastError();
+        built_of[dev] = yes ? 1 : -1;
+    }
+    return built_of[dev] == 1;
+}

@@ -19,3 +19,9 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
            int K, int group, bool accumulate, cudaStream_t st);
 
 }  // namespace w4::wgmma_draft
+
+namespace w4 {
+// Whether this library's binary for the current device has the sm_90a warpgroup kernels (a build for plain
+// sm_90 compiles them empty): the draft's and the verify's (w4a16_wgmma.cu).
+bool wgmma_built_for_device();
+}  // namespace w4

@@ -1231,7 +1231,20 @@ static void draft_gemm_tests() {
     test_w4ax(97, 1000, 640, 256, 8);  // group 256: another kernel
 }
 
-// `qspec_test draft`: the draft GEMM's cases alone.
+// The verify GEMM's warpgroup kernel (sm_90a; group 128, a multiple of 8 groups per row): full and partial
+// tiles of 128 rows x 64 tokens, ragged K, padded activation rows, K split across a cluster of 8 where the
+// grid is small; and its rows against the other W4A16 kernels' bits (M < 32 takes those).
+static void verify_gemm_tests() {
+    test_w4a16(130, 3000, 1024, 128, 0);  // 72 CTAs, K not split; partial token tile
+    test_w4a16(70, 4100, 1024, 128, 8);   // a partial row tile
+    test_w4a16(150, 333, 1000, 128, 0);   // ragged K; 9 CTAs, K split 8 ways (a cluster)
+    test_w4a16(97, 1000, 3000, 128, 8);
+    test_w4a16(64, 1000, 8192, 128, 0);
+    test_w4a16(100, 600, 7168, 128, 8);
+    test_w4a16_m_invariance(1000, 8192, 128);
+}
+
+// `qspec_test draft`: the draft GEMM's cases alone; `qspec_test verify`: the verify GEMM's warpgroup cases.
 int main(int argc, char** argv) {
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
@@ -1239,6 +1252,10 @@ int main(int argc, char** argv) {
     if (qspec_abi_version() != QSPEC_ABI_VERSION) { printf("FAIL abi version\n"); return 1; }
     if (argc > 1 && strcmp(argv[1], "draft") == 0) {
         draft_gemm_tests();
+        return summary();
+    }
+    if (argc > 1 && strcmp(argv[1], "verify") == 0) {
+        verify_gemm_tests();
         return summary();
     }
     // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
@@ -1259,6 +1276,7 @@ int main(int argc, char** argv) {
     test_w4a16(2, 20007, 1056, 96, 0);
     test_w4a16_m_invariance(20007, 1024, 128);
     test_w4a16(100, 24, 512, 128, 3);
+    verify_gemm_tests();
     draft_gemm_tests();
     test_w4a16(200, 300, 1024, 128, 0);
     for (int M : {1, 5, 16}) test_w4ax(M, 300, 4000, 128, 8);
