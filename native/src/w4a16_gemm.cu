@@ -7,11 +7,12 @@
 //    raw codes q (exact in fp16), and each step's fp32 sums are scaled once per output: the thread's
 //    output rows are its own weight rows, so the scale is one load per row per step.
 //  - other groups: the scale is multiplied into the unpacked fp16 weights (HMUL2) before the MMA.
-// Four kernels, one summation order: w4a16_kernel splits K across the 8 warps of a block,
+// Five kernels, one summation order: w4a16_kernel splits K across the 8 warps of a block,
 // w4a16_bulk_kernel (sm_90, M <= 8, and M <= 16 on 4096-8192 rows) does the same with its bytes
 // brought in by bulk copies, w4a16_cluster_kernel (sm_90, M >= 9) splits K across the 8 CTAs of a
-// cluster, and
-// w4a16_tiled_kernel (large M) walks the slices one after another. All run step_mma for every
+// cluster, w4a16_tiled_kernel (large M) walks the slices one after another, and so does
+// w4a16_wgmma_kernel (sm_90a, many tokens; w4a16_wgmma.cu) on warpgroup MMAs. All run step_mma (the
+// last its wgmma equivalent) for every
 // step, take the same steps in each of the 8 K slices and add the slices in slice order, so each
 // output has the same bits whatever M is and whichever kernel ran: a verify pass reproduces
 // one-token decoding exactly, which QSpec's "exactly W4A16 greedy" depends on. (A CUDA-core GEMV for
