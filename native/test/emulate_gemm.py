@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""CPU emulation (numpy) of the seven INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel,
+"""CPU emulation (numpy) of the eight INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel,
 w4a16_tiled_kernel and w4a16_bulk_kernel (src/w4a16_gemm.cu), w4ax_kernel and w4ax_tiled_kernel
 (src/w4ax_gemm.cu), w4ax_wgmma_kernel (src/w4ax_wgmma.cu: the unpacking into the 128-byte swizzle,
 what wgmma reads through its descriptors, the fragment it returns, the scale boxes, the K split and
-its rank-ordered sum, the routing rule), with the swap-AB tiling of src/w4_tiles.cuh (weights = the
+its rank-ordered sum, the routing rule), w4a16_wgmma_kernel (src/w4a16_wgmma.cu: the A fragments in
+registers placed by the fragment layout, the feeding warpgroup's token tasks, permutes and swizzled
+stores, what wgmma reads, the slice walk, the cluster's rank-ordered sum, the routing rule; checked
+bitwise against the warp-split kernel, since an MMA's sum is modelled exactly, as the H200 showed wgmma's
+and mma.sync's to be for the same 16 inputs: native/test/wgmma_bits.cu), with the swap-AB tiling of src/w4_tiles.cuh (weights = the
 MMA's A operand, 16 rows per m16 tile; tokens = its B operand, 8 per n8 tile) and the dispatch of
 qspec_w4a16_gemm / qspec_w4ax_gemm.
 Mirrored: the index math and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the
@@ -987,6 +991,152 @@ def run_wgmma_cases():
     return fails
 
 
+def wv_grid(M, N, steps, every=False):
+    """w4a16_wgmma.cu's grid_of: CTAs along K (1 or 8), 0 where the kernel does not run."""
+    ctas = ceil_div(M, 64) * ceil_div(N, WG_ROWS)
+    split = WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
+    if not every and (M < 32 or ctas * split < 64 or (M < 64 and split > 1)):
+        return 0
+    return split
+
+
+def wgmma_read_f16(tile, rows, c):
+    """What an fp16 wgmma reads from a 128-byte swizzled K-major tile (64 inputs a row) with the descriptor
+    advanced by 32 (c % 4) bytes: (rows, 16) halves, element (r, kk) at linear address 32 (c % 4) + (r // 8) 1024
+    + (r % 8) 128 + 2 kk, address bits 4-6 XORed with bits 7-9."""
+    r, kk = np.arange(rows)[:, None], np.arange(32)[None, :]
+    a = 32 * (c % 4) + (r // 8) * 1024 + (r % 8) * 128 + kk
+    return np.ascontiguousarray(tile[a ^ (((a >> 7) & 7) << 4)]).view(F16).astype(np.float64)
+
+
+def w4a16_wgmma(x, pw, ws, N, K, group, split=None):
+    """w4a16_wgmma_kernel (w4a16_wgmma.cu) on a grid split `split` ways along K (1, or 8: a cluster, one slice
+    per CTA; grid_of's choice at every M unless given): 128 rows x 64 tokens per CTA. Modelled as the kernel
+    forms them: the multiplying threads' A fragments (rows r0, r0 + 8, step_mma's unpacking) placed in the m64
+    A operand by the fragment layout; the feeding warpgroup's token tasks (loads from the two TMA-swizzled
+    boxes, byte permutes, swizzled stores); what wgmma reads through the descriptor; the 8 MMAs from zero
+    (exact dot products, one fp32 rounding each, as mma_f16); the fold; the slice walk; the rank-order sum."""
+    assert group == KSTEP
+    M = x.shape[0]
+    steps = ceil_div(K, KSTEP)
+    Kp, per_slice = steps * KSTEP, steps // WK
+    assert steps % WK == 0
+    if split is None:
+        split = wv_grid(M, N, steps, every=True)
+    pb = pw.view(np.uint8).reshape(N, Kp // 2)
+    xp = np.zeros((M, Kp), F16)
+    xp[:, :K] = x  # the tensor map reads zeros past K
+    ct = np.arange(256)  # multiplying thread: warpgroup ct >> 7, warp (ct >> 5) & 3, lane ct & 31
+    g, t = (ct & 31) >> 2, ct & 3
+    r0 = 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + g
+    e = np.arange(256)  # feeding tasks e = tid + 128 h: token e % 64, word e // 64
+    er, ej = e & 63, e >> 6
+    y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
+    for by in range(ceil_div(N, WG_ROWS)):
+        n0 = by * WG_ROWS
+        nv = min(WG_ROWS, N - n0)
+        for bx in range(ceil_div(M, 64)):
+            m0 = bx * 64
+            mv = min(64, M - m0)
+            totals = []
+            for z in range(split):
+                acc, total = np.zeros((WG_ROWS, 64), F32), np.zeros((WG_ROWS, 64), F32)
+                for sl in ([z] if split > 1 else range(WK)):
+                    for k in range(per_slice):
+                        st = sl * per_slice + k if BUG == "wv_k_order" else sl + WK * k
+                        raw = np.zeros((WG_ROWS, 64), np.uint8)  # the tensor-map boxes: zeros past N and M
+                        raw[:nv] = pb[n0:n0 + nv, 64 * st:64 * st + 64]
+                        boxes = np.zeros((2, 64 * 128), np.uint8)
+                        tr, kb = np.arange(mv)[:, None], np.arange(128)[None, :]
+                        xb = np.ascontiguousarray(xp[m0:m0 + mv, KSTEP * st:KSTEP * st + KSTEP]).view(np.uint8)
+                        for bb in range(2):
+                            boxes[bb][sw128(tr, kb)] = xb[:, 128 * bb:128 * bb + 128]
+                        # feeding warpgroup: the tokens in MMA order
+                        btile = np.zeros((2, 64 * 128), np.uint8)
+                        xor = 0 if BUG == "wv_swizzle" else (er & 7)
+                        for q in (0, 1):
+                            c = 2 * ej + q
+                            lo, hi = [], []
+                            for tq in range(4):
+                                addr = er * 128 + (((4 * (tq % 2) + ej) ^ (er & 7)) << 4)
+                                words = boxes[tq // 2][addr[:, None] + np.arange(16)].copy().view("<u4")
+                                a0, a1 = words[:, 1 if q else 0], words[:, 3 if q else 2]
+                                sel = (0x7632, 0x5410) if BUG == "wv_prmt" else (0x5410, 0x7632)
+                                lo.append(byte_perm(a0, a1, sel[0]))
+                                hi.append(byte_perm(a0, a1, sel[1]))
+                            for half, vals in ((0, lo), (1, hi)):
+                                dst = er * 128 + (((2 * (c % 4) + half) ^ xor) << 4)
+                                data = np.ascontiguousarray(np.stack(vals, 1)).view(np.uint8)
+                                for cc in range(8):  # k-tile c // 4
+                                    sel_c = c == cc
+                                    btile[cc // 4][dst[sel_c][:, None] + np.arange(16)] = data[sel_c]
+                        # multiplying warpgroups: step_mma's A fragments of rows r0, r0 + 8, into the m64 operand
+                        cols = 16 * t[:, None] + np.arange(16)  # the thread's 16 bytes of each row
+                        wlo = np.ascontiguousarray(raw[r0[:, None], cols]).view("<u4")
+                        whi = np.ascontiguousarray(raw[r0[:, None] + 8, cols]).view("<u4")
+                        part = np.zeros((WG_ROWS, 64), F32)
+                        for j in range(4):
+                            lo_h, hi_h = int4_to_half2x4(wlo[:, j]), int4_to_half2x4(whi[:, j])
+                            for q in (0, 1):
+                                c = 2 * j + q
+                                regs = ([lo_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q], hi_h[2 * q + 1]] if BUG == "wv_a_frag"
+                                        else [lo_h[2 * q], hi_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q + 1]])
+                                A = np.zeros((WG_ROWS, 16))
+                                for reg, (dr, dk) in enumerate(((0, 0), (8, 0), (0, 8), (8, 8))):
+                                    A[(r0 + dr)[:, None], (2 * t + dk)[:, None] + np.arange(2)] = regs[reg].astype(np.float64)
+                                B = wgmma_read_f16(btile[c // 4], 64, c)
+                                part = (A @ B.T + part).astype(F32) if c else (A @ B.T).astype(F32)
+                        sc = np.zeros(WG_ROWS, F32)
+                        sc[:nv] = ws[n0:n0 + nv, st].astype(F32)
+                        acc = fmaf(part, sc[:, None], acc)
+                        if k == per_slice - 1 or BUG == "wv_early_total":  # total += the slice, in slice order
+                            total, acc = (total + acc).astype(F32), np.zeros_like(acc)
+                totals.append(total)
+            out = np.zeros((WG_ROWS, 64), F32)
+            for p_ in (totals[::-1] if BUG == "wv_rank_order" else totals):  # 0 + P0 + P1 + ...
+                out = (out + p_).astype(F32)
+            y[m0:m0 + mv, n0:n0 + nv] = out[:nv, :mv].T
+            count[m0:m0 + mv, n0:n0 + nv] += 1
+    return y, count
+
+
+# (M, N, K, split) of the verify's warpgroup kernel, group 128: partial row and token tiles, ragged K, the split
+WV_CASES = [(70, 150, 1000, 1), (9, 40, 2048, 8), (64, 200, 1024, 1), (100, 130, 3072, 8)]
+
+
+def check_wv_rule():
+    """w4a16_wgmma.cu's grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md)."""
+    want = {(16, 14336, 4096): 0, (32, 14336, 4096): 1, (32, 4096, 4096): 0, (32, 128256, 4096): 1,
+            (64, 4096, 4096): 8, (128, 4096, 4096): 1, (256, 4096, 4096): 1, (64, 1024, 4096): 8,
+            (32, 1024, 4096): 0, (128, 4096, 14336): 8, (256, 4096, 14336): 1, (64, 14336, 4096): 1}
+    bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
+           if wv_grid(M, N, K // KSTEP) != w]
+    print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
+    return len(bad)
+
+
+def wv_differs(M, N, K, split):
+    """The verify's warpgroup kernel against the reference (error) and against the warp-split kernel's bits
+    (every W4A16 kernel must give them). Returns a description of what differs, or ""."""
+    q, pw, ws = make_weights(N, K, KSTEP)
+    x = rng.uniform(-2, 2, (M, K)).astype(F16)
+    out = w4a16_wgmma(x, pw, ws, N, K, KSTEP, split)
+    err = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
+    warp = w4a16(x, pw, ws, N, K, KSTEP)
+    same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
+    return ("" if err < TOL else f"err {err:.1e}") + ("" if same else " bits differ from the warp-split kernel")
+
+
+def run_wv_cases():
+    fails = 0
+    for M, N, K, split in WV_CASES:
+        bad = wv_differs(M, N, K, split)
+        fails += bool(bad)
+        print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify M={M} N={N} K={K} split={split}: "
+              f"the reference within {TOL:.0e} and the warp-split kernel's bits")
+    return fails
+
+
 # ---- test data, references, checks ----
 
 def make_weights(N, K, group):
@@ -1270,6 +1420,12 @@ MUTATIONS = [
     ("wg_scale_box", "wgmma", (40, 1024, 128, 20)),    # the next step's column of the scale box
     ("wg_split_step0", "wgmma", (40, 4096, 128, 20)),  # CTA z of a split starts at step 8 z, not z * its share
     ("wg_store_row", "wgmma", (40, 1024, 128, 20)),    # outputs of rows r0 + 8 stored at r0
+    ("wv_swizzle", "wv", (40, 1024, 128, 20)),         # tokens written without the 128-byte swizzle
+    ("wv_prmt", "wv", (40, 1024, 128, 20)),            # token pairs (1,5) where (0,4) belong
+    ("wv_a_frag", "wv", (40, 1024, 128, 20)),          # A registers of rows g + 8 and k + 8 swapped
+    ("wv_k_order", "wv", (40, 2048, 128, 20)),         # steps in K order: the sums of other slices
+    ("wv_early_total", "wv", (40, 2048, 128, 20)),     # each step's sums into the total at once
+    ("wv_rank_order", "wv8", (40, 1024, 128, 20)),     # the cluster's slices added 7, 6, .., 0
 ]
 
 
@@ -1281,6 +1437,8 @@ def mutation_check():
         groups, Kp = ceil_div(K, group), ceil_div(K, group) * group
         if kernel == "identity":
             check = lambda: bool(bit_identity(N, K, group, [3, 9, 17]))
+        elif kernel in ("wv", "wv8"):
+            check = lambda: bool(wv_differs(M, N, K, 8 if kernel == "wv8" else 1))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
         elif kernel in ("w4a16", "cluster", "tiled", "bulk"):
@@ -1314,6 +1472,8 @@ def main():
     fails += run_bulk_cases()
     fails += check_wgmma_rule()
     fails += run_wgmma_cases()
+    fails += check_wv_rule()
+    fails += run_wv_cases()
     for N, K, group in INVARIANCE:
         bad = bit_identity(N, K, group)
         fails += bool(bad)
