@@ -24,12 +24,12 @@
 //    take turns, as in the draft's warpgroup kernel, and fold.
 // Steps run in slice order. Where the grid is small, K is split across a cluster of 8 CTAs, one slice
 // each, whose totals are added in rank order through distributed shared memory: the same sum.
-#include <cooperative_groups.h>
 #include "tensor_map.cuh"
 #include "w4_bulk.cuh"  // env_switch
 #include "w4a16_wgmma.cuh"
 #include "w4ax_wgmma.cuh"  // wgmma_built_for_device
 #include "wgmma.cuh"
+#include "wgmma_cta.cuh"
 
 namespace w4::wgmma_verify {
 namespace {
@@ -52,14 +52,14 @@ struct Layout {
     // an operand stage: tokens in MMA order [2 k-tiles][BN][128 B] (swizzled), scales float[ROWS]
     static constexpr int B_TILE = BN * 128, B = 2 * B_TILE, SC = ROWS * 4;
     static constexpr int AB = (B + SC + 1023) / 1024 * 1024;
-    static constexpr int in_off = 0;
-    static constexpr int ab_off = IN_STAGES * IN;
+    static constexpr int ab_off = IN_STAGES * IN;  // the copy stages first, from 0
     static constexpr int bar_off = ab_off + AB_STAGES * AB;  // in_full[IN_STAGES], ab_full, ab_empty[AB_STAGES]
     static constexpr size_t bytes = bar_off + (IN_STAGES + 2 * AB_STAGES) * 8 + 1024;  // + alignment slack
 };
 static_assert(Layout::bytes <= 227 * 1024, "one CTA per SM");
 static_assert(Layout::IN % 1024 == 0 && Layout::AB % 1024 == 0, "swizzled tiles on 1024-byte atoms");
 
+#if defined(QSPEC_WGMMA)
 // The steps of a CTA in slice order: slice z, then z + 1, ...; step = slice + 8k, k < per_slice.
 struct StepWalk {
     int slice, k, per_slice;
@@ -73,6 +73,7 @@ struct StepWalk {
         }
     }
 };
+#endif
 
 // Grid z = 1: one CTA walks all 8 slices; z = 8 (a cluster): CTA z walks slice z.
 __global__ void __launch_bounds__(THREADS, 1)
@@ -101,18 +102,11 @@ __global__ void __launch_bounds__(THREADS, 1)
     }
     __syncthreads();
 
-    // output i of a multiplying thread's fragment (wgmma_s8's: row r0 + 8 ((i >> 1) & 1), token
-    // 8 (i >> 2) + 2t + (i & 1), r0 = 64 (wg - 1) + 16 warp + g), stored once
-    auto store = [&](int i, float v) {
-        const int ct = threadIdx.x - 128, lane = ct & 31;
-        const int n = n0 + 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + (lane >> 2) + 8 * ((i >> 1) & 1);
-        const int m = m0 + 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
-        if (n < N && m < M) store_output(y + (long)m * ldy + n, v, accumulate);
-    };
+    auto store = [&](int i, float v) { wgmma_cta::store_fragment(i, v, n0, m0, y, ldy, M, N, accumulate); };
     if (wg == 0) {
         // ---- feeding warpgroup ----
         auto copy = [&](int stage, int s) {  // step s's tokens, packed weights and scale box
-            uint8_t* in = sm + L::in_off + stage * L::IN;
+            uint8_t* in = sm + stage * L::IN;
             mbar_arrive_expect_tx(&in_full[stage], L::IN);
             tma_load_2d(in, &xmap, s * KSTEP, m0, &in_full[stage]);
             tma_load_2d(in + L::X_BOX, &xmap, s * KSTEP + 64, m0, &in_full[stage]);
@@ -136,7 +130,7 @@ __global__ void __launch_bounds__(THREADS, 1)
                 }
             }
             mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
-            const uint8_t* in = sm + L::in_off + si * L::IN;
+            const uint8_t* in = sm + si * L::IN;
             uint8_t* ab = sm + L::ab_off + b * L::AB;
             // Tokens: task (token r, word j). Word j of quad t holds inputs 32t + 8j .. + 7 (box t / 2, unit
             // 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the inputs 2q and 2q + 4 of it, and at
@@ -182,7 +176,7 @@ __global__ void __launch_bounds__(THREADS, 1)
             const int b = i % AB_STAGES, si = i % IN_STAGES;
             // the A fragments of rows r0, r0 + 8 for the 8 MMAs, as step_mma builds them
             mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
-            const uint8_t* raw = sm + L::in_off + si * L::IN + L::X;
+            const uint8_t* raw = sm + si * L::IN + L::X;
             const uint4 wl = *reinterpret_cast<const uint4*>(raw + r0 * 64 + 16 * t);
             const uint4 wh = *reinterpret_cast<const uint4*>(raw + (r0 + 8) * 64 + 16 * t);
             uint32_t a[8][4];
@@ -203,15 +197,14 @@ __global__ void __launch_bounds__(THREADS, 1)
             const uint64_t stage = (uint64_t)(b * (L::AB >> 4));
 #pragma unroll
             for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
-            // ping-pong: the two warpgroups issue their MMAs in turn, so one folds while the other's run
-            if (pingpong && (me == 1 || i > 0)) asm volatile("bar.sync %0, 256;" ::"r"(2 + me) : "memory");
+            wgmma_cta::wait_turn(pingpong, me, i);
             __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
             wgmma::fence();
 #pragma unroll
             for (int c = 0; c < 8; ++c)
                 wgmma::wgmma_f16_n64(part, a[c], bdesc + stage + (c / 4) * (L::B_TILE >> 4) + 2 * (c % 4), c);
             wgmma::commit();
-            if (pingpong && !(me == 1 && i == nsteps - 1)) asm volatile("bar.arrive %0, 256;" ::"r"(3 - me) : "memory");
+            wgmma_cta::pass_turn(pingpong, me, i, nsteps);
             wgmma::wait<0>();
 #pragma unroll
             for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
@@ -239,27 +232,13 @@ __global__ void __launch_bounds__(THREADS, 1)
             for (int k = 0; k < BN / 2; ++k) store(k, total[k]);
         } else {  // this CTA's slice to shared memory, once both warpgroups' MMAs are done with the operands
             asm volatile("bar.sync 4, 256;" ::: "memory");
-            float* slice = reinterpret_cast<float*>(sm + L::in_off);  // [BN / 2][256]
+            float* slice = reinterpret_cast<float*>(sm);  // [BN / 2][256]
 #pragma unroll
             for (int k = 0; k < BN / 2; ++k) slice[k * 256 + threadIdx.x - 128] = total[k];
         }
     }
-    if (gridDim.z > 1) {
-        // CTA z of the cluster adds outputs k = z, z + 8, ... of every thread's fragment over the 8 slices, in
-        // slice order (0 + P0 + P1 + ...: the warp-split kernels' reduction), and stores them
-        cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
-        cluster.sync();
-        if (wg > 0) {
-            const int ct = threadIdx.x - 128;
-            const float* slice = reinterpret_cast<const float*>(sm + L::in_off);
-            for (int k = blockIdx.z; k < BN / 2; k += SLICES) {
-                float sum = 0.f;
-                for (int r = 0; r < SLICES; ++r) sum += cluster.map_shared_rank(slice, r)[k * 256 + ct];
-                store(k, sum);
-            }
-        }
-        cluster.sync();  // keep this CTA's sums until the cluster has read them
-    }
+    if (gridDim.z > 1)
+        wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm), SLICES, wg > 0, store);
 #endif
 }
 

@@ -21,6 +21,7 @@
 #include "w4_bulk.cuh"  // ring_round
 #include "w4ax_wgmma.cuh"
 #include "wgmma.cuh"
+#include "wgmma_cta.cuh"
 
 namespace w4::wgmma_draft {
 namespace {
@@ -89,14 +90,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
     }
     __syncthreads();
 
-    // output i of a multiplying thread's fragment (fragment of wgmma_s8: row r0 + 8 ((i >> 1) & 1), token
-    // 8 (i >> 2) + 2t + (i & 1), r0 = 64 (wg - 1) + 16 warp + g), stored once
-    auto store = [&](int i, float v) {
-        const int ct = threadIdx.x - 128, lane = ct & 31;
-        const int n = n0 + 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + (lane >> 2) + 8 * ((i >> 1) & 1);
-        const int m = m0 + 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
-        if (n < N && m < M) store_output(y + (long)m * ldy + n, v, accumulate);
-    };
+    auto store = [&](int i, float v) { wgmma_cta::store_fragment(i, v, n0, m0, y, ldy, M, N, accumulate); };
     if (wg == 0) {
         // ---- feeding warpgroup ----
         // (s: a step of this CTA; c: a scale box of this CTA)
@@ -188,14 +182,13 @@ __global__ void __launch_bounds__(THREADS, MINB)
             const uint64_t ad = adesc + (uint64_t)(st * (L::A >> 4)), bd = bdesc + (uint64_t)(st * (L::B >> 4));
 #pragma unroll
             for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
-            // ping-pong: the two warpgroups issue their MMAs in turn, so one folds while the other's run
-            if (pingpong && (me == 1 || s > 0)) asm volatile("bar.sync %0, 256;" ::"r"(2 + me) : "memory");
+            wgmma_cta::wait_turn(pingpong, me, s);
             __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
             wgmma::fence();
 #pragma unroll
             for (int k = 0; k < KSTEP / 32; ++k) wgmma::wgmma_s8<BN>(d, ad + 2 * k, bd + 2 * k, k);
             wgmma::commit();
-            if (pingpong && !(me == 1 && s == nsteps - 1)) asm volatile("bar.arrive %0, 256;" ::"r"(3 - me) : "memory");
+            wgmma_cta::pass_turn(pingpong, me, s, nsteps);
             wgmma::wait<0>();
 #pragma unroll
             for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
@@ -223,22 +216,8 @@ __global__ void __launch_bounds__(THREADS, MINB)
             for (int i = 0; i < BN / 2; ++i) part[i * 256 + threadIdx.x - 128] = acc[i];
         }
     }
-    if (gridDim.z > 1) {
-        // CTA z of the cluster adds the partial sums of outputs i = z, z + Z, ... of every thread's fragment, in
-        // rank order (deterministic), and stores them
-        cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
-        cluster.sync();
-        if (wg > 0) {
-            const int ct = threadIdx.x - 128, Z = gridDim.z;
-            float* part = reinterpret_cast<float*>(sm + L::a_off);
-            for (int i = blockIdx.z; i < BN / 2; i += Z) {
-                float sum = 0.f;
-                for (int r = 0; r < Z; ++r) sum += cluster.map_shared_rank(part, r)[i * 256 + ct];
-                store(i, sum);
-            }
-        }
-        cluster.sync();  // keep this CTA's partial sums until the cluster has read them
-    }
+    if (gridDim.z > 1)
+        wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm + L::a_off), gridDim.z, wg > 0, store);
 #endif
 }
 
