@@ -20,8 +20,11 @@
 //    wgmma reads (byte permutes), and the step's scales as floats.
 //  - warpgroups 1 and 2 each multiply 64 of the rows by the 64 tokens: each thread unpacks its two rows'
 //    16 bytes to fp16 codes q = u - 8 in registers, exactly as step_mma does, and they are the A operand
-//    of eight m64n64k16 MMAs per step (the tokens, from shared memory, the B operand). The two warpgroups
-//    take turns, as in the draft's warpgroup kernel, and fold.
+//    of eight m64n64k16 MMAs per step (the tokens, from shared memory, the B operand). Each unpacks step
+//    i + 1 into a second set of registers while its MMAs of step i run (setmaxnreg gives the multiplying
+//    warpgroups the registers the feeding one does not need). The two warpgroups take turns, as in the
+//    draft's warpgroup kernel, and fold. The warpgroup index goes through a shuffle so that the compiler
+//    knows it is warp-uniform: the loop counters and MMA descriptors then live in uniform registers.
 // Steps run in slice order. Where the grid is small, K is split across a cluster of 8 CTAs, one slice
 // each, whose totals are added in rank order through distributed shared memory: the same sum.
 #include "tensor_map.cuh"
@@ -41,7 +44,8 @@ constexpr int THREADS = 384;    // warpgroup 0 feeds, 1 and 2 multiply
 constexpr int SLICES = 8;       // the W4A16 kernels' K slices (w4::WK)
 constexpr int SCALE_STEPS = 8;  // groups per scale box (16 bytes of fp16 per row: TMA's minimum)
 constexpr int IN_STAGES = 6;    // steps of copies in flight
-constexpr int AB_STAGES = 2;    // steps of MMA operands: one multiplied while the next is written
+constexpr int AB_STAGES = 3;    // steps of MMA operands: one multiplied while the next ones are written
+constexpr int FEED_REGS = 72, MULTIPLY_REGS = 216;  // registers per thread after setmaxnreg: 128 x 72 + 256 x 216 = 384 x 168
 
 // Dynamic shared memory from a 1024-byte aligned base (the swizzle's atom).
 struct Layout {
@@ -90,7 +94,8 @@ __global__ void __launch_bounds__(THREADS, 1)
     const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
     const int per_slice = steps / SLICES, first_slice = gridDim.z == 1 ? 0 : blockIdx.z;
     const int nsteps = gridDim.z == 1 ? steps : per_slice;  // this CTA's
-    const int wg = threadIdx.x >> 7, tid = threadIdx.x & 127;
+    // the warpgroup, known to the compiler as the same across each warp (its branches then stay uniform)
+    const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
 
     if (threadIdx.x == 0) {
         for (int i = 0; i < IN_STAGES; ++i) mbar_init(&in_full[i], 1);
@@ -105,6 +110,7 @@ __global__ void __launch_bounds__(THREADS, 1)
     auto store = [&](int i, float v) { wgmma_cta::store_fragment(i, v, n0, m0, y, ldy, M, N, accumulate); };
     if (wg == 0) {
         // ---- feeding warpgroup ----
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(FEED_REGS));
         auto copy = [&](int stage, int s) {  // step s's tokens, packed weights and scale box
             uint8_t* in = sm + stage * L::IN;
             mbar_arrive_expect_tx(&in_full[stage], L::IN);
@@ -122,33 +128,41 @@ __global__ void __launch_bounds__(THREADS, 1)
         StepWalk walk(first_slice, per_slice);
         for (int i = 0; i < nsteps; ++i, walk.next()) {
             const int b = i % AB_STAGES, si = i % IN_STAGES, s = walk.step();
+            // Tokens: task (token r, word j). Word j of quad t holds inputs 32t + 8j .. + 7 (box t / 2, unit
+            // 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the inputs 2q and 2q + 4 of it, and at
+            // k = 8 + 2t, 9 + 2t, the inputs 2q + 1 and 2q + 5 (the pairs int4_to_half2x4 gives the weights).
+            // All loads first (the compiler cannot move a shared-memory load above a store), while the operand
+            // stage may still be in use.
+            mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
+            const uint8_t* in = sm + si * L::IN;
+            uint4 xq[2][4];
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
+#pragma unroll
+                for (int t = 0; t < 4; ++t)
+                    xq[h][t] = *reinterpret_cast<const uint4*>(in + (t / 2) * L::X_BOX + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
+            }
+            const float scale =
+                __half2float(reinterpret_cast<const half*>(in + L::X + L::RAW)[tid * SCALE_STEPS + s % SCALE_STEPS]);
             if (i >= AB_STAGES) {
-                mbar_wait(&ab_empty[b], ((i / AB_STAGES) - 1) & 1);  // step i - 2 is multiplied: its stages are free
+                mbar_wait(&ab_empty[b], ((i / AB_STAGES) - 1) & 1);  // step i - AB_STAGES is multiplied: its stages are free
                 if (tid == 0 && i - AB_STAGES + IN_STAGES < nsteps) {
                     copy((i - AB_STAGES) % IN_STAGES, ahead.step());
                     ahead.next();
                 }
             }
-            mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
-            const uint8_t* in = sm + si * L::IN;
             uint8_t* ab = sm + L::ab_off + b * L::AB;
-            // Tokens: task (token r, word j). Word j of quad t holds inputs 32t + 8j .. + 7 (box t / 2, unit
-            // 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the inputs 2q and 2q + 4 of it, and at
-            // k = 8 + 2t, 9 + 2t, the inputs 2q + 1 and 2q + 5 (the pairs int4_to_half2x4 gives the weights).
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
                 const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
-                uint4 xq[4];
-#pragma unroll
-                for (int t = 0; t < 4; ++t)
-                    xq[t] = *reinterpret_cast<const uint4*>(in + (t / 2) * L::X_BOX + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
 #pragma unroll
                 for (int q = 0; q < 2; ++q) {
                     const int c = 2 * j + q;
                     uint32_t lo[4], hi[4];
 #pragma unroll
                     for (int t = 0; t < 4; ++t) {
-                        const uint32_t a0 = q ? xq[t].y : xq[t].x, a1 = q ? xq[t].w : xq[t].z;
+                        const uint32_t a0 = q ? xq[h][t].y : xq[h][t].x, a1 = q ? xq[h][t].w : xq[h][t].z;
                         lo[t] = __byte_perm(a0, a1, 0x5410);
                         hi[t] = __byte_perm(a0, a1, 0x7632);
                     }
@@ -157,29 +171,29 @@ __global__ void __launch_bounds__(THREADS, 1)
                     *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
                 }
             }
-            reinterpret_cast<float*>(ab + L::B)[tid] =
-                __half2float(reinterpret_cast<const half*>(in + L::X + L::RAW)[tid * SCALE_STEPS + s % SCALE_STEPS]);
+            reinterpret_cast<float*>(ab + L::B)[tid] = scale;
             wgmma::fence_shared_for_async();
             asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup has written step i's operands
             if (tid == 0) mbar_arrive(&ab_full[b]);
         }
     } else {
         // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));
         const int me = wg - 1, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
         const int r0 = 64 * me + 16 * warp + g;  // and r0 + 8
-        const uint64_t bdesc = wgmma::sw128_desc(sm + L::ab_off);
+        // the descriptors' low words: the operand stage's address / 16 (the high word is the same for all)
+        const uint32_t desc_lo = static_cast<uint32_t>(wgmma::sw128_desc(sm + L::ab_off));
+        const uint32_t desc_hi = static_cast<uint32_t>(wgmma::sw128_desc(sm + L::ab_off) >> 32);
         float part[BN / 2], acc[BN / 2], total[BN / 2];
 #pragma unroll
         for (int i = 0; i < BN / 2; ++i) acc[i] = total[i] = 0.f;
-        StepWalk walk(first_slice, per_slice);
-        for (int i = 0; i < nsteps; ++i, walk.next()) {
-            const int b = i % AB_STAGES, si = i % IN_STAGES;
-            // the A fragments of rows r0, r0 + 8 for the 8 MMAs, as step_mma builds them
+        // step i's A fragments of rows r0, r0 + 8 for the 8 MMAs, as step_mma builds them
+        auto unpack = [&](int i, uint32_t(&a)[8][4]) {
+            const int si = i % IN_STAGES;
             mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
             const uint8_t* raw = sm + si * L::IN + L::X;
             const uint4 wl = *reinterpret_cast<const uint4*>(raw + r0 * 64 + 16 * t);
             const uint4 wh = *reinterpret_cast<const uint4*>(raw + (r0 + 8) * 64 + 16 * t);
-            uint32_t a[8][4];
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
                 half2 lo[4], hi[4];
@@ -193,21 +207,35 @@ __global__ void __launch_bounds__(THREADS, 1)
                     a[2 * j + q][3] = *reinterpret_cast<uint32_t*>(&hi[2 * q + 1]);
                 }
             }
+            // finished here, not after the turn's barrier (where the compiler would otherwise sink the last adds)
+#pragma unroll
+            for (int c = 0; c < 8; ++c)
+                asm volatile("" : "+r"(a[c][0]), "+r"(a[c][1]), "+r"(a[c][2]), "+r"(a[c][3]));
+        };
+        // step i: its MMAs from a, then step i + 1's unpacking into next while they run, then the fold
+        auto multiply = [&](int i, bool last_of_slice, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
+            const int b = i % AB_STAGES;
             mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
-            const uint64_t stage = (uint64_t)(b * (L::AB >> 4));
+            const uint32_t stage_lo = desc_lo + b * (L::AB >> 4);
 #pragma unroll
             for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
             wgmma_cta::wait_turn(pingpong, me, i);
             __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
             wgmma::fence();
 #pragma unroll
-            for (int c = 0; c < 8; ++c)
-                wgmma::wgmma_f16_n64(part, a[c], bdesc + stage + (c / 4) * (L::B_TILE >> 4) + 2 * (c % 4), c);
+            for (int c = 0; c < 8; ++c) {
+                const uint32_t lo = stage_lo + (c / 4) * (L::B_TILE >> 4) + 2 * (c % 4);
+                wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
+            }
             wgmma::commit();
             wgmma_cta::pass_turn(pingpong, me, i, nsteps);
+            if (i + 1 < nsteps) unpack(i + 1, next);
             wgmma::wait<0>();
 #pragma unroll
             for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+            // a stays allocated until the MMAs that read it are done
+#pragma unroll
+            for (int c = 0; c < 8; ++c) asm volatile("" ::"r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]));
             const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
             const float s0 = sc[r0], s1 = sc[r0 + 8];
 #pragma unroll
@@ -219,12 +247,23 @@ __global__ void __launch_bounds__(THREADS, 1)
             }
             __syncwarp();
             if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
-            if (walk.last_of_slice()) {  // total += the slice's sums, in slice order
+            if (last_of_slice) {  // total += the slice's sums, in slice order
 #pragma unroll
                 for (int k = 0; k < BN / 2; ++k) {
                     total[k] += acc[k];
                     acc[k] = 0.f;
                 }
+            }
+        };
+        uint32_t a0[8][4], a1[8][4];
+        StepWalk walk(first_slice, per_slice);
+        unpack(0, a0);
+        for (int i = 0; i < nsteps; i += 2) {  // two steps a turn: the fragments alternate between a0 and a1
+            multiply(i, walk.last_of_slice(), a0, a1);
+            walk.next();
+            if (i + 1 < nsteps) {
+                multiply(i + 1, walk.last_of_slice(), a1, a0);
+                walk.next();
             }
         }
         if (gridDim.z == 1) {
