@@ -1,0 +1,366 @@
+// Verify GEMM (W4A16) for many tokens on sm_90a: warpgroup MMA (wgmma) on fp16 tensor cores, the 4-bit
+// weights unpacked to fp16 in registers (the A operand), the tokens in shared memory (the B operand).
+//
+// It gives the bits of the other W4A16 kernels (w4a16_gemm.cu), which QSpec's exactness needs: every
+// output is summed as step_mma sums it. A 128-input step is 8 MMAs of 16 inputs from zero, the MMA of
+// word j, half q taking the inputs 32t + 8j + 2q + {0, 1, 4, 5} (t = 0..3: the four threads of a quad in
+// step_mma), in that order of MMAs; the step's fp32 sums are folded with fmaf(sum, scale, slice); slice z
+// (steps z, z + 8, ...) is summed in step order, and total = 0 + P0 + P1 + ... + P7. wgmma's sums of 16
+// products have the bits of mma.sync's whatever the order of the 16 inside one MMA, with either operand
+// in registers or shared memory (native/test/wgmma_bits.cu, 2,048,000 outputs on the H200), so only the
+// sets of inputs per MMA must match: the weights' registers are step_mma's, and the feeding warpgroup
+// writes the tokens in the same order. (A first version that also unpacked the weights into shared memory
+// ran 2.5x slower: shared-memory traffic, docs/KERNELS.md.)
+//
+// A CTA computes 128 weight rows x 64 tokens with three warpgroups:
+//  - warpgroup 0 feeds. One lane copies, through the tensor memory accelerator, each step's packed
+//    weights (128 rows x 64 bytes), the tokens' fp16 activations (64 rows x 256 bytes, as two boxes with
+//    the 128-byte swizzle) and the scale box holding the step's group (128 rows x 8 groups) a few steps
+//    ahead. All 128 threads then write the step's tokens in MMA order into the swizzled K-major layout
+//    wgmma reads (byte permutes), and the step's scales as floats.
+//  - warpgroups 1 and 2 each multiply 64 of the rows by the 64 tokens: each thread unpacks its two rows'
+//    16 bytes to fp16 codes q = u - 8 in registers, exactly as step_mma does, and they are the A operand
+//    of eight m64n64k16 MMAs per step (the tokens, from shared memory, the B operand). Each unpacks step
+//    i + 1 into a second set of registers while its MMAs of step i run (setmaxnreg gives the multiplying
+//    warpgroups the registers the feeding one does not need). The two warpgroups take turns, as in the
+//    draft's warpgroup kernel, and fold. The warpgroup index goes through a shuffle so that the compiler
+//    knows it is warp-uniform: the loop counters and MMA descriptors then live in uniform registers.
+// Steps run in slice order. Where the grid is small, K is split across a cluster of 8 CTAs, one slice
+// each, whose totals are added in rank order through distributed shared memory: the same sum.
+#include "tensor_map.cuh"
+#include "w4_bulk.cuh"  // env_switch
+#include "w4a16_wgmma.cuh"
+#include "w4ax_wgmma.cuh"  // wgmma_built_for_device
+#include "wgmma.cuh"
+#include "wgmma_cta.cuh"
+
+namespace w4::wgmma_verify {
+namespace {
+
+constexpr int ROWS = 128;       // weight rows per CTA: two multiplying warpgroups of 64
+constexpr int BN = 64;          // tokens per CTA
+constexpr int KSTEP = 128;      // inputs per step: one scale group
+constexpr int THREADS = 384;    // warpgroup 0 feeds, 1 and 2 multiply
+constexpr int SLICES = 8;       // the W4A16 kernels' K slices (w4::WK)
+constexpr int SCALE_STEPS = 8;  // groups per scale box (16 bytes of fp16 per row: TMA's minimum)
+constexpr int IN_STAGES = 6;    // steps of copies in flight
+constexpr int AB_STAGES = 3;    // steps of MMA operands: one multiplied while the next ones are written
+constexpr int FEED_REGS = 72, MULTIPLY_REGS = 216;  // registers per thread after setmaxnreg: 128 x 72 + 256 x 216 = 384 x 168
+
+// Dynamic shared memory from a 1024-byte aligned base (the swizzle's atom).
+struct Layout {
+    // a copy stage: tokens [2 boxes: quads 0-1, 2-3][BN][128 B] (swizzled), packed weights [ROWS][64 B],
+    // scale box [ROWS][8] fp16
+    static constexpr int X_BOX = BN * 128, X = 2 * X_BOX, RAW = ROWS * KSTEP / 2, WS = ROWS * SCALE_STEPS * 2;
+    static constexpr int IN = X + RAW + WS;
+    // an operand stage: tokens in MMA order [2 k-tiles][BN][128 B] (swizzled), scales float[ROWS]
+    static constexpr int B_TILE = BN * 128, B = 2 * B_TILE, SC = ROWS * 4;
+    static constexpr int AB = (B + SC + 1023) / 1024 * 1024;
+    static constexpr int ab_off = IN_STAGES * IN;  // the copy stages first, from 0
+    static constexpr int bar_off = ab_off + AB_STAGES * AB;  // in_full[IN_STAGES], ab_full, ab_empty[AB_STAGES]
+    static constexpr size_t bytes = bar_off + (IN_STAGES + 2 * AB_STAGES) * 8 + 1024;  // + alignment slack
+};
+static_assert(Layout::bytes <= 227 * 1024, "one CTA per SM");
+static_assert(Layout::IN % 1024 == 0 && Layout::AB % 1024 == 0, "swizzled tiles on 1024-byte atoms");
+
+#if defined(QSPEC_WGMMA)
+// The steps of a CTA in slice order: slice z, then z + 1, ...; step = slice + 8k, k < per_slice.
+struct StepWalk {
+    int slice, k, per_slice;
+    __device__ StepWalk(int first_slice, int per_slice_) : slice(first_slice), k(0), per_slice(per_slice_) {}
+    __device__ int step() const { return slice + SLICES * k; }
+    __device__ bool last_of_slice() const { return k == per_slice - 1; }
+    __device__ void next() {
+        if (++k == per_slice) {
+            k = 0;
+            ++slice;
+        }
+    }
+};
+#endif
+
+// Grid z = 1: one CTA walks all 8 slices; z = 8 (a cluster): CTA z walks slice z.
+__global__ void __launch_bounds__(THREADS, 1)
+    w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
+                       const __grid_constant__ CUtensorMap wsmap, float* __restrict__ y, int ldy, int M, int N,
+                       int steps, bool accumulate, bool pingpong) {
+#if defined(QSPEC_WGMMA)
+    using L = Layout;
+    extern __shared__ uint8_t smem_base[];
+    uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
+    uint64_t* const in_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
+    uint64_t* const ab_full = in_full + IN_STAGES;
+    uint64_t* const ab_empty = ab_full + AB_STAGES;
+    const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
+    const int per_slice = steps / SLICES, first_slice = gridDim.z == 1 ? 0 : blockIdx.z;
+    const int nsteps = gridDim.z == 1 ? steps : per_slice;  // this CTA's
+    // the warpgroup, known to the compiler as the same across each warp (its branches then stay uniform)
+    const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
+
+    if (threadIdx.x == 0) {
+        for (int i = 0; i < IN_STAGES; ++i) mbar_init(&in_full[i], 1);
+        for (int i = 0; i < AB_STAGES; ++i) {
+            mbar_init(&ab_full[i], 1);
+            mbar_init(&ab_empty[i], 8);  // one arrival per multiplying warp: its MMAs and reads of the step are done
+        }
+        fence_barrier_init();
+    }
+    __syncthreads();
+
+    auto store = [&](int i, float v) { wgmma_cta::store_fragment(i, v, n0, m0, y, ldy, M, N, accumulate); };
+    if (wg == 0) {
+        // ---- feeding warpgroup ----
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(FEED_REGS));
+        auto copy = [&](int stage, int s) {  // step s's tokens, packed weights and scale box
+            uint8_t* in = sm + stage * L::IN;
+            mbar_arrive_expect_tx(&in_full[stage], L::IN);
+            tma_load_2d(in, &xmap, s * KSTEP, m0, &in_full[stage]);
+            tma_load_2d(in + L::X_BOX, &xmap, s * KSTEP + 64, m0, &in_full[stage]);
+            tma_load_2d(in + L::X, &wmap, s * (KSTEP / 16), n0, &in_full[stage]);
+            tma_load_2d(in + L::X + L::RAW, &wsmap, s / SCALE_STEPS * SCALE_STEPS, n0, &in_full[stage]);
+        };
+        StepWalk ahead(first_slice, per_slice);  // (thread 0) the next step to copy
+        if (tid == 0) {
+            prefetch_tensor_map(&wmap);
+            prefetch_tensor_map(&xmap);
+            for (int i = 0; i < IN_STAGES && i < nsteps; ++i, ahead.next()) copy(i, ahead.step());
+        }
+        StepWalk walk(first_slice, per_slice);
+        for (int i = 0; i < nsteps; ++i, walk.next()) {
+            const int b = i % AB_STAGES, si = i % IN_STAGES, s = walk.step();
+            // Tokens: task (token r, word j). Word j of quad t holds inputs 32t + 8j .. + 7 (box t / 2, unit
+            // 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the inputs 2q and 2q + 4 of it, and at
+            // k = 8 + 2t, 9 + 2t, the inputs 2q + 1 and 2q + 5 (the pairs int4_to_half2x4 gives the weights).
+            // All loads first (the compiler cannot move a shared-memory load above a store), while the operand
+            // stage may still be in use.
+            mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
+            const uint8_t* in = sm + si * L::IN;
+            uint4 xq[2][4];
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
+#pragma unroll
+                for (int t = 0; t < 4; ++t)
+                    xq[h][t] = *reinterpret_cast<const uint4*>(in + (t / 2) * L::X_BOX + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
+            }
+            const float scale =
+                __half2float(reinterpret_cast<const half*>(in + L::X + L::RAW)[tid * SCALE_STEPS + s % SCALE_STEPS]);
+            if (i >= AB_STAGES) {
+                mbar_wait(&ab_empty[b], ((i / AB_STAGES) - 1) & 1);  // step i - AB_STAGES is multiplied: its stages are free
+                if (tid == 0 && i - AB_STAGES + IN_STAGES < nsteps) {
+                    copy((i - AB_STAGES) % IN_STAGES, ahead.step());
+                    ahead.next();
+                }
+            }
+            uint8_t* ab = sm + L::ab_off + b * L::AB;
+#if !(ABLATE & 1)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
+#pragma unroll
+                for (int q = 0; q < 2; ++q) {
+                    const int c = 2 * j + q;
+                    uint32_t lo[4], hi[4];
+#pragma unroll
+                    for (int t = 0; t < 4; ++t) {
+                        const uint32_t a0 = q ? xq[h][t].y : xq[h][t].x, a1 = q ? xq[h][t].w : xq[h][t].z;
+                        lo[t] = __byte_perm(a0, a1, 0x5410);
+                        hi[t] = __byte_perm(a0, a1, 0x7632);
+                    }
+                    uint8_t* row = ab + (c / 4) * L::B_TILE + r * 128;
+                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
+                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
+                }
+            }
+#else
+            asm volatile("" :: "r"(xq[0][0].x), "r"(xq[1][3].w));
+#endif
+            reinterpret_cast<float*>(ab + L::B)[tid] = scale;
+            wgmma::fence_shared_for_async();
+            asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup has written step i's operands
+            if (tid == 0) mbar_arrive(&ab_full[b]);
+        }
+    } else {
+        // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));
+        const int me = wg - 1, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+        const int r0 = 64 * me + 16 * warp + g;  // and r0 + 8
+        // the descriptors' low words: the operand stage's address / 16 (the high word is the same for all)
+        const uint32_t desc_lo = static_cast<uint32_t>(wgmma::sw128_desc(sm + L::ab_off));
+        const uint32_t desc_hi = static_cast<uint32_t>(wgmma::sw128_desc(sm + L::ab_off) >> 32);
+        float part[BN / 2], acc[BN / 2], total[BN / 2];
+#pragma unroll
+        for (int i = 0; i < BN / 2; ++i) acc[i] = total[i] = 0.f;
+        // step i's A fragments of rows r0, r0 + 8 for the 8 MMAs, as step_mma builds them
+        auto unpack = [&](int i, uint32_t(&a)[8][4]) {
+            const int si = i % IN_STAGES;
+            mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
+            const uint8_t* raw = sm + si * L::IN + L::X;
+            const uint4 wl = *reinterpret_cast<const uint4*>(raw + r0 * 64 + 16 * t);
+            const uint4 wh = *reinterpret_cast<const uint4*>(raw + (r0 + 8) * 64 + 16 * t);
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                half2 lo[4], hi[4];
+#if ABLATE & 2
+                { const uint32_t u = j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, v = j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w;
+                  for (int z = 0; z < 4; ++z) { lo[z] = *reinterpret_cast<const half2*>(&u); hi[z] = *reinterpret_cast<const half2*>(&v); } }
+#else
+                int4_to_half2x4(j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, lo);
+                int4_to_half2x4(j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w, hi);
+#endif
+#pragma unroll
+                for (int q = 0; q < 2; ++q) {
+                    a[2 * j + q][0] = *reinterpret_cast<uint32_t*>(&lo[2 * q]);
+                    a[2 * j + q][1] = *reinterpret_cast<uint32_t*>(&hi[2 * q]);
+                    a[2 * j + q][2] = *reinterpret_cast<uint32_t*>(&lo[2 * q + 1]);
+                    a[2 * j + q][3] = *reinterpret_cast<uint32_t*>(&hi[2 * q + 1]);
+                }
+            }
+            // finished here, not after the turn's barrier (where the compiler would otherwise sink the last adds)
+#pragma unroll
+            for (int c = 0; c < 8; ++c)
+                asm volatile("" : "+r"(a[c][0]), "+r"(a[c][1]), "+r"(a[c][2]), "+r"(a[c][3]));
+        };
+        // step i: its MMAs from a, then step i + 1's unpacking into next while they run, then the fold
+        auto multiply = [&](int i, bool last_of_slice, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
+            const int b = i % AB_STAGES;
+            mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
+            const uint32_t stage_lo = desc_lo + b * (L::AB >> 4);
+#pragma unroll
+            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+            wgmma_cta::wait_turn(pingpong, me, i);
+            __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
+            wgmma::fence();
+#pragma unroll
+            for (int c = 0; c < 8; ++c) {
+                const uint32_t lo = stage_lo + (c / 4) * (L::B_TILE >> 4) + 2 * (c % 4);
+#if !(ABLATE & 4)
+                wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
+#else
+                asm volatile("" :: "r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]), "r"(lo));
+#endif
+            }
+            wgmma::commit();
+            wgmma_cta::pass_turn(pingpong, me, i, nsteps);
+            if (i + 1 < nsteps) unpack(i + 1, next);
+            wgmma::wait<0>();
+#pragma unroll
+            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+            // a stays allocated until the MMAs that read it are done
+#pragma unroll
+            for (int c = 0; c < 8; ++c) asm volatile("" ::"r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]));
+            const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
+            const float s0 = sc[r0], s1 = sc[r0 + 8];
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) if (!(ABLATE & 8) || part[4 * j] == 12345.f) {
+                acc[4 * j + 0] = fmaf(part[4 * j + 0], s0, acc[4 * j + 0]);
+                acc[4 * j + 1] = fmaf(part[4 * j + 1], s0, acc[4 * j + 1]);
+                acc[4 * j + 2] = fmaf(part[4 * j + 2], s1, acc[4 * j + 2]);
+                acc[4 * j + 3] = fmaf(part[4 * j + 3], s1, acc[4 * j + 3]);
+            }
+            __syncwarp();
+            if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
+            if (last_of_slice) {  // total += the slice's sums, in slice order
+#pragma unroll
+                for (int k = 0; k < BN / 2; ++k) {
+                    total[k] += acc[k];
+                    acc[k] = 0.f;
+                }
+            }
+        };
+        uint32_t a0[8][4], a1[8][4];
+        StepWalk walk(first_slice, per_slice);
+        unpack(0, a0);
+        for (int i = 0; i < nsteps; i += 2) {  // two steps a turn: the fragments alternate between a0 and a1
+            multiply(i, walk.last_of_slice(), a0, a1);
+            walk.next();
+            if (i + 1 < nsteps) {
+                multiply(i + 1, walk.last_of_slice(), a1, a0);
+                walk.next();
+            }
+        }
+        if (gridDim.z == 1) {
+#pragma unroll
+            for (int k = 0; k < BN / 2; ++k) store(k, total[k]);
+        } else {  // this CTA's slice to shared memory, once both warpgroups' MMAs are done with the operands
+            asm volatile("bar.sync 4, 256;" ::: "memory");
+            float* slice = reinterpret_cast<float*>(sm);  // [BN / 2][256]
+#pragma unroll
+            for (int k = 0; k < BN / 2; ++k) slice[k * 256 + threadIdx.x - 128] = total[k];
+        }
+    }
+    if (gridDim.z > 1)
+        wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm), SLICES, wg > 0, store);
+#endif
+}
+
+// The grid of a call: the CTAs along K (1, or a cluster of 8, one slice each), or 0 where the other kernels
+// are faster. Measured on the H200 at Llama-3-8B shapes (docs/KERNELS.md):
+// - K is split where the grid would give at most a quarter of the SMs a CTA (q/o and down at M = 64, k/v),
+//   or half of them with at least 8 steps per slice (down at M = 128: 71 against 85 us); not where the
+//   slices would be short (q/o at M = 128, 4 steps each: 34 against 27 us).
+// - The kernel wins from M = 64 on every shape (1.4-2.1x the kernels before), and at M = 32-63 only where
+//   the grid needs no split (gate/up, lm_head); at M = 16 it loses everywhere.
+// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens (measurements);
+// QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
+struct Grid {
+    int split = 0;  // 0: not this kernel
+};
+Grid grid_of(int M, int N, int steps, bool all) {
+    static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 32);
+    const long ctas = (long)ceil_div(M, BN) * ceil_div(N, ROWS);
+    Grid gr;
+    gr.split = forced_split == 1 || forced_split == SLICES                                   ? forced_split
+               : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
+                                                                                              : 1;
+    if (!all && (M < min_m || ctas * gr.split < 64 || (M < 64 && gr.split > 1))) gr.split = 0;
+    return gr;
+}
+
+bool pingpong() {
+    static const bool on = env_int("QSPEC_WGMMA_PINGPONG", 1) != 0;
+    return on;
+}
+
+// 0: off (QSPEC_WGMMA_VERIFY=0), 1: the rule (unset), 2: every M (QSPEC_WGMMA_VERIFY=all)
+int mode() {
+    static const int m = w4::bulk::env_switch("QSPEC_WGMMA_VERIFY");
+    return m;
+}
+
+}  // namespace
+
+bool use(const half* x, int ldx, int M, int N, int K, int group) {
+    if (mode() == 0 || group != KSTEP || ceil_div(K, KSTEP) % SLICES != 0 || ldx % 8 != 0 ||
+        reinterpret_cast<uintptr_t>(x) % 16 != 0 || device_major() != 9 || !w4::wgmma_built_for_device())
+        return false;
+    return grid_of(M, N, ceil_div(K, KSTEP), mode() == 2).split != 0;
+}
+
+int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
+           bool accumulate, cudaStream_t st) {
+    const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
+    const Grid gr = grid_of(M, N, groups, mode() == 2);
+    if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
+    CUtensorMap wmap, xmap, wsmap;
+    if (!weight_step_map(wp, N, Kp / 2, ROWS, &wmap) ||
+        !swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap) ||
+        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, ROWS, &wsmap))
+        return NO_TENSOR_MAP;
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel, Layout::bytes, smem_allowed)) return e;
+    // token tiles of a row tile run together (its weights stay in L2)
+    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS), gr.split);
+    if (gr.split > 1) {
+        static signed char refused[64];  // devices that cannot run the clusters: K not split there
+        const int e = launch_in_clusters(w4a16_wgmma_kernel, grid, dim3(THREADS), dim3(1, 1, gr.split), Layout::bytes,
+                                         st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
+                                         pingpong());
+        if (e != CLUSTERS_UNAVAILABLE) return e;
+    }
+    w4a16_wgmma_kernel<<<dim3(grid.x, grid.y), THREADS, Layout::bytes, st>>>(wmap, xmap, wsmap, y, ldy, M, N,
+                                                                              Kp / KSTEP, accumulate, pingpong());
+    return qspec_launch_status();
+}
+
+}  // namespace w4::wgmma_verify
