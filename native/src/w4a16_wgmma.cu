@@ -45,7 +45,6 @@ constexpr int SLICES = 8;       // the W4A16 kernels' K slices (w4::WK)
 constexpr int SCALE_STEPS = 8;  // groups per scale box (16 bytes of fp16 per row: TMA's minimum)
 constexpr int IN_STAGES = 6;    // steps of copies in flight
 constexpr int AB_STAGES = 3;    // steps of MMA operands: one multiplied while the next ones are written
-constexpr int FEED_REGS = 72, MULTIPLY_REGS = 216;  // registers per thread after setmaxnreg: 128 x 72 + 256 x 216 = 384 x 168
 
 // Dynamic shared memory from a 1024-byte aligned base (the swizzle's atom).
 struct Layout {
@@ -64,6 +63,8 @@ static_assert(Layout::bytes <= 227 * 1024, "one CTA per SM");
 static_assert(Layout::IN % 1024 == 0 && Layout::AB % 1024 == 0, "swizzled tiles on 1024-byte atoms");
 
 #if defined(QSPEC_WGMMA)
+constexpr int FEED_REGS = 72, MULTIPLY_REGS = 216;  // registers per thread after setmaxnreg: 128 x 72 + 256 x 216 = 384 x 168
+
 // The steps of a CTA in slice order: slice z, then z + 1, ...; step = slice + 8k, k < per_slice.
 struct StepWalk {
     int slice, k, per_slice;
