@@ -183,8 +183,8 @@ __global__ void __launch_bounds__(THREADS, 1)
         const int me = wg - 1, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
         const int r0 = 64 * me + 16 * warp + g;  // and r0 + 8
         // the descriptors' low words: the operand stage's address / 16 (the high word is the same for all)
-        const uint32_t desc_lo = static_cast<uint32_t>(wgmma::sw128_desc(sm + L::ab_off));
-        const uint32_t desc_hi = static_cast<uint32_t>(wgmma::sw128_desc(sm + L::ab_off) >> 32);
+        const uint64_t desc = wgmma::sw128_desc(sm + L::ab_off);
+        const uint32_t desc_lo = static_cast<uint32_t>(desc), desc_hi = static_cast<uint32_t>(desc >> 32);
         float part[BN / 2], acc[BN / 2], total[BN / 2];
 #pragma unroll
         for (int i = 0; i < BN / 2; ++i) acc[i] = total[i] = 0.f;
