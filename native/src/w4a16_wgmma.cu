@@ -37,17 +37,25 @@
 namespace w4::wgmma_verify {
 namespace {
 
-constexpr int ROWS = 128;       // weight rows per CTA: two multiplying warpgroups of 64
 constexpr int BN = 64;          // tokens per CTA
 constexpr int KSTEP = 128;      // inputs per step: one scale group
 constexpr int THREADS = 384;    // warpgroup 0 feeds, 1 and 2 multiply
 constexpr int SLICES = 8;       // the W4A16 kernels' K slices (w4::WK)
 constexpr int SCALE_STEPS = 8;  // groups per scale box (16 bytes of fp16 per row: TMA's minimum)
-constexpr int IN_STAGES = 6;    // steps of copies in flight
-constexpr int AB_STAGES = 3;    // steps of MMA operands: one multiplied while the next ones are written
+
+// TILES: 64-row tiles per multiplying warpgroup. 1: 128 weight rows per CTA; 2: 256, which share each token
+// tile between twice the rows (18 instead of 26 KB copied per 128 x 64 of work), for grids of many CTAs.
+template <int TILES>
+struct Shape {
+    static constexpr int ROWS = 128 * TILES;               // weight rows per CTA
+    static constexpr int IN_STAGES = TILES == 1 ? 6 : 5;   // steps of copies in flight
+    static constexpr int AB_STAGES = TILES == 1 ? 3 : 2;   // steps of MMA operands: one multiplied while the next are written
+};
 
 // Dynamic shared memory from a 1024-byte aligned base (the swizzle's atom).
+template <int TILES>
 struct Layout {
+    static constexpr int ROWS = Shape<TILES>::ROWS, IN_STAGES = Shape<TILES>::IN_STAGES, AB_STAGES = Shape<TILES>::AB_STAGES;
     // a copy stage: tokens [2 boxes: quads 0-1, 2-3][BN][128 B] (swizzled), packed weights [ROWS][64 B],
     // scale box [ROWS][8] fp16
     static constexpr int X_BOX = BN * 128, X = 2 * X_BOX, RAW = ROWS * KSTEP / 2, WS = ROWS * SCALE_STEPS * 2;
@@ -58,12 +66,15 @@ struct Layout {
     static constexpr int ab_off = IN_STAGES * IN;  // the copy stages first, from 0
     static constexpr int bar_off = ab_off + AB_STAGES * AB;  // in_full[IN_STAGES], ab_full, ab_empty[AB_STAGES]
     static constexpr size_t bytes = bar_off + (IN_STAGES + 2 * AB_STAGES) * 8 + 1024;  // + alignment slack
+    static_assert(bytes <= 227 * 1024, "one CTA per SM");
+    static_assert(IN % 1024 == 0 && AB % 1024 == 0, "swizzled tiles on 1024-byte atoms");
+    static_assert(IN_STAGES > AB_STAGES, "the feeder copies step i + IN_STAGES - AB_STAGES while it writes step i");
 };
-static_assert(Layout::bytes <= 227 * 1024, "one CTA per SM");
-static_assert(Layout::IN % 1024 == 0 && Layout::AB % 1024 == 0, "swizzled tiles on 1024-byte atoms");
 
 #if defined(QSPEC_WGMMA)
-constexpr int FEED_REGS = 72, MULTIPLY_REGS = 216;  // registers per thread after setmaxnreg: 128 x 72 + 256 x 216 = 384 x 168
+// registers per thread after setmaxnreg: 128 x 72 + 256 x 216 = 384 x 168, the CTA's at launch (the feeder needs
+// more than 56; the multiplying threads of two tiles hold ~200 without spills)
+constexpr int FEED_REGS = 72, MULTIPLY_REGS = 216;
 
 // The steps of a CTA in slice order: slice z, then z + 1, ...; step = slice + 8k, k < per_slice.
 struct StepWalk {
@@ -78,15 +89,126 @@ struct StepWalk {
         }
     }
 };
+
+// The A fragments of rows r0 and r0 + 8 for a step's 8 MMAs, as step_mma builds them, from the step's packed
+// weights in shared memory (raw: [rows][64 B]); t: the thread's place in its quad.
+__device__ __forceinline__ void unpack_rows(const uint8_t* raw, int r0, int t, uint32_t (&a)[8][4]) {
+    const uint4 wl = *reinterpret_cast<const uint4*>(raw + r0 * 64 + 16 * t);
+    const uint4 wh = *reinterpret_cast<const uint4*>(raw + (r0 + 8) * 64 + 16 * t);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        half2 lo[4], hi[4];
+        int4_to_half2x4(j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, lo);
+        int4_to_half2x4(j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w, hi);
+#pragma unroll
+        for (int q = 0; q < 2; ++q) {
+            a[2 * j + q][0] = *reinterpret_cast<uint32_t*>(&lo[2 * q]);
+            a[2 * j + q][1] = *reinterpret_cast<uint32_t*>(&hi[2 * q]);
+            a[2 * j + q][2] = *reinterpret_cast<uint32_t*>(&lo[2 * q + 1]);
+            a[2 * j + q][3] = *reinterpret_cast<uint32_t*>(&hi[2 * q + 1]);
+        }
+    }
+    // finished here, not after the turn's barrier (where the compiler would otherwise sink the last adds)
+#pragma unroll
+    for (int c = 0; c < 8; ++c) asm volatile("" : "+r"(a[c][0]), "+r"(a[c][1]), "+r"(a[c][2]), "+r"(a[c][3]));
+}
+
+// The multiplying warpgroups of a 256-row CTA (TILES = 2, K not split): warpgroup me multiplies the row tiles me
+// and me + 2 (64 rows each) by the step's tokens, one tile per turn, so that the two warpgroups' turns alternate
+// as with one tile: (step 0, tile 0) of warpgroup 0, of warpgroup 1, (step 0, tile 1) of warpgroup 0, ... While a
+// turn's MMAs run, nothing else of this warpgroup is left to do but to wait; then it unpacks the next turn's
+// fragments into the same registers (the other warpgroup's MMAs run meanwhile) and folds. Each output has the
+// bits of the one-tile kernel: the same MMAs, fold, slice order and total.
+__device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_full, uint64_t* ab_full,
+                                                   uint64_t* ab_empty, int me, int first_slice, int per_slice,
+                                                   int nsteps, bool pingpong, int n0, int m0, float* __restrict__ y,
+                                                   int ldy, int M, int N, bool accumulate) {
+    using L = Layout<2>;
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));
+    const int tid = threadIdx.x & 127, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const int r0 = 64 * me + 16 * warp + g;  // tile 0's rows r0, r0 + 8; tile 1's 128 more
+    const uint64_t desc = wgmma::sw128_desc(sm + L::ab_off);
+    const uint32_t desc_lo = static_cast<uint32_t>(desc), desc_hi = static_cast<uint32_t>(desc >> 32);
+    float part[BN / 2], acc[2][BN / 2], total[2][BN / 2];
+#pragma unroll
+    for (int k = 0; k < BN / 2; ++k) acc[0][k] = acc[1][k] = total[0][k] = total[1][k] = 0.f;
+    uint32_t a[8][4];
+    {
+        mbar_wait(&in_full[0], 0);
+        unpack_rows(sm + L::X, r0, t, a);
+    }
+    StepWalk walk(first_slice, per_slice);
+    for (int i = 0; i < nsteps; ++i, walk.next()) {
+        const int b = i % L::AB_STAGES, si = i % L::IN_STAGES;
+        const bool last_of_slice = walk.last_of_slice();
+        mbar_wait(&ab_full[b], (i / L::AB_STAGES) & 1);
+        const uint32_t stage_lo = desc_lo + b * (L::AB >> 4);
+        const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
+#pragma unroll
+        for (int T = 0; T < 2; ++T) {
+            const int turn = 2 * i + T;
+#pragma unroll
+            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+            wgmma_cta::wait_turn(pingpong, me, turn);
+            __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
+            wgmma::fence();
+#pragma unroll
+            for (int c = 0; c < 8; ++c) {
+                const uint32_t lo = stage_lo + (c / 4) * (L::B_TILE >> 4) + 2 * (c % 4);
+                wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
+            }
+            wgmma::commit();
+            wgmma_cta::pass_turn(pingpong, me, turn, 2 * nsteps);
+            wgmma::wait<0>();
+#pragma unroll
+            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+            // a's registers stay allocated until the MMAs that read them are done
+#pragma unroll
+            for (int c = 0; c < 8; ++c) asm volatile("" ::"r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]));
+            // the next turn's fragments: tile 1 of this step (its weights are in the same copy stage), or tile 0 of the next
+            if (T == 0) {
+                unpack_rows(sm + si * L::IN + L::X, r0 + 128, t, a);
+            } else if (i + 1 < nsteps) {
+                const int sn = (i + 1) % L::IN_STAGES;
+                mbar_wait(&in_full[sn], ((i + 1) / L::IN_STAGES) & 1);
+                unpack_rows(sm + sn * L::IN + L::X, r0, t, a);
+            }
+            const float s0 = sc[r0 + 128 * T], s1 = sc[r0 + 128 * T + 8];
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) {
+                acc[T][4 * j + 0] = fmaf(part[4 * j + 0], s0, acc[T][4 * j + 0]);
+                acc[T][4 * j + 1] = fmaf(part[4 * j + 1], s0, acc[T][4 * j + 1]);
+                acc[T][4 * j + 2] = fmaf(part[4 * j + 2], s1, acc[T][4 * j + 2]);
+                acc[T][4 * j + 3] = fmaf(part[4 * j + 3], s1, acc[T][4 * j + 3]);
+            }
+            if (last_of_slice) {  // total += the slice's sums, in slice order
+#pragma unroll
+                for (int k = 0; k < BN / 2; ++k) {
+                    total[T][k] += acc[T][k];
+                    acc[T][k] = 0.f;
+                }
+            }
+        }
+        __syncwarp();
+        if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
+    }
+#pragma unroll
+    for (int T = 0; T < 2; ++T)
+#pragma unroll
+        for (int k = 0; k < BN / 2; ++k)
+            wgmma_cta::store_fragment(k, total[T][k], n0 + 128 * T, m0, y, ldy, M, N, accumulate);
+}
 #endif
 
-// Grid z = 1: one CTA walks all 8 slices; z = 8 (a cluster): CTA z walks slice z.
+// Grid z = 1: one CTA walks all 8 slices; z = 8 (a cluster, one tile per warpgroup only): CTA z walks slice z.
+template <int TILES>
 __global__ void __launch_bounds__(THREADS, 1)
     w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
                        const __grid_constant__ CUtensorMap wsmap, float* __restrict__ y, int ldy, int M, int N,
                        int steps, bool accumulate, bool pingpong) {
 #if defined(QSPEC_WGMMA)
-    using L = Layout;
+    using L = Layout<TILES>;
+    constexpr int ROWS = L::ROWS, IN_STAGES = L::IN_STAGES, AB_STAGES = L::AB_STAGES;
     extern __shared__ uint8_t smem_base[];
     uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
     uint64_t* const in_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
@@ -144,8 +266,11 @@ __global__ void __launch_bounds__(THREADS, 1)
                 for (int t = 0; t < 4; ++t)
                     xq[h][t] = *reinterpret_cast<const uint4*>(in + (t / 2) * L::X_BOX + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
             }
-            const float scale =
-                __half2float(reinterpret_cast<const half*>(in + L::X + L::RAW)[tid * SCALE_STEPS + s % SCALE_STEPS]);
+            float scale[TILES];  // rows tid + 128 u
+#pragma unroll
+            for (int u = 0; u < TILES; ++u)
+                scale[u] = __half2float(
+                    reinterpret_cast<const half*>(in + L::X + L::RAW)[(tid + 128 * u) * SCALE_STEPS + s % SCALE_STEPS]);
             if (i >= AB_STAGES) {
                 mbar_wait(&ab_empty[b], ((i / AB_STAGES) - 1) & 1);  // step i - AB_STAGES is multiplied: its stages are free
                 if (tid == 0 && i - AB_STAGES + IN_STAGES < nsteps) {
@@ -172,11 +297,15 @@ __global__ void __launch_bounds__(THREADS, 1)
                     *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
                 }
             }
-            reinterpret_cast<float*>(ab + L::B)[tid] = scale;
+#pragma unroll
+            for (int u = 0; u < TILES; ++u) reinterpret_cast<float*>(ab + L::B)[tid + 128 * u] = scale[u];
             wgmma::fence_shared_for_async();
             asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup has written step i's operands
             if (tid == 0) mbar_arrive(&ab_full[b]);
         }
+    } else if constexpr (TILES == 2) {
+        multiply_two_tiles(sm, in_full, ab_full, ab_empty, wg - 1, first_slice, per_slice, nsteps, pingpong, n0, m0, y,
+                           ldy, M, N, accumulate);
     } else {
         // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));
@@ -192,26 +321,7 @@ __global__ void __launch_bounds__(THREADS, 1)
         auto unpack = [&](int i, uint32_t(&a)[8][4]) {
             const int si = i % IN_STAGES;
             mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
-            const uint8_t* raw = sm + si * L::IN + L::X;
-            const uint4 wl = *reinterpret_cast<const uint4*>(raw + r0 * 64 + 16 * t);
-            const uint4 wh = *reinterpret_cast<const uint4*>(raw + (r0 + 8) * 64 + 16 * t);
-#pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                half2 lo[4], hi[4];
-                int4_to_half2x4(j == 0 ? wl.x : j == 1 ? wl.y : j == 2 ? wl.z : wl.w, lo);
-                int4_to_half2x4(j == 0 ? wh.x : j == 1 ? wh.y : j == 2 ? wh.z : wh.w, hi);
-#pragma unroll
-                for (int q = 0; q < 2; ++q) {
-                    a[2 * j + q][0] = *reinterpret_cast<uint32_t*>(&lo[2 * q]);
-                    a[2 * j + q][1] = *reinterpret_cast<uint32_t*>(&hi[2 * q]);
-                    a[2 * j + q][2] = *reinterpret_cast<uint32_t*>(&lo[2 * q + 1]);
-                    a[2 * j + q][3] = *reinterpret_cast<uint32_t*>(&hi[2 * q + 1]);
-                }
-            }
-            // finished here, not after the turn's barrier (where the compiler would otherwise sink the last adds)
-#pragma unroll
-            for (int c = 0; c < 8; ++c)
-                asm volatile("" : "+r"(a[c][0]), "+r"(a[c][1]), "+r"(a[c][2]), "+r"(a[c][3]));
+            unpack_rows(sm + si * L::IN + L::X, r0, t, a);
         };
         // step i: its MMAs from a, then step i + 1's unpacking into next while they run, then the fold
         auto multiply = [&](int i, bool last_of_slice, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
@@ -277,7 +387,7 @@ __global__ void __launch_bounds__(THREADS, 1)
             for (int k = 0; k < BN / 2; ++k) slice[k * 256 + threadIdx.x - 128] = total[k];
         }
     }
-    if (gridDim.z > 1)
+    if (TILES == 1 && gridDim.z > 1)
         wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm), SLICES, wg > 0, store);
 #endif
 }
@@ -289,19 +399,28 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   slices would be short (q/o at M = 128, 4 steps each: 34 against 27 us).
 // - The kernel wins from M = 64 on every shape (1.4-2.1x the kernels before), and at M = 32-63 only where
 //   the grid needs no split (gate/up, lm_head); at M = 16 it loses everywhere.
-// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens (measurements);
-// QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
+// - 256-row CTAs (two tiles per warpgroup) where K is not split and they take fewer waves: a 256-row CTA runs
+//   ~1.6x as long as a 128-row one (gate/up at M = 128: 112 CTAs in 41.7 us against 224 in 51.6; at M = 64, 56
+//   CTAs in 41.7 against 112 in 27.4), one CTA per SM.
+// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split, QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA where K is not
+// split, and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at
+// every M and N (tests).
 struct Grid {
     int split = 0;  // 0: not this kernel
+    int tiles = 1;  // 64-row tiles per multiplying warpgroup
 };
 Grid grid_of(int M, int N, int steps, bool all) {
-    static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 32);
-    const long ctas = (long)ceil_div(M, BN) * ceil_div(N, ROWS);
+    static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 32),
+                     forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0);
+    const long ctas = (long)ceil_div(M, BN) * ceil_div(N, Shape<1>::ROWS);
     Grid gr;
     gr.split = forced_split == 1 || forced_split == SLICES                                   ? forced_split
                : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
                                                                                               : 1;
     if (!all && (M < min_m || ctas * gr.split < 64 || (M < 64 && gr.split > 1))) gr.split = 0;
+    const long waves = ceil_div(ctas, sm_count()), waves2 = ceil_div(ceil_div(M, BN) * ceil_div(N, Shape<2>::ROWS), sm_count());
+    if (gr.split == 1)
+        gr.tiles = forced_rows == Shape<2>::ROWS ? 2 : forced_rows == Shape<1>::ROWS ? 1 : 8 * waves2 < 5 * waves ? 2 : 1;
     return gr;
 }
 
@@ -316,6 +435,32 @@ int mode() {
     return m;
 }
 
+template <int TILES>
+int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
+                 int split, bool accumulate, cudaStream_t st) {
+    using L = Layout<TILES>;
+    const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
+    CUtensorMap wmap, xmap, wsmap;
+    if (!weight_step_map(wp, N, Kp / 2, L::ROWS, &wmap) ||
+        !swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap) ||
+        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, L::ROWS, &wsmap))
+        return NO_TENSOR_MAP;
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES>, L::bytes, smem_allowed)) return e;
+    // token tiles of a row tile run together (its weights stay in L2)
+    const dim3 grid(ceil_div(M, BN), ceil_div(N, L::ROWS), split);
+    if (TILES == 1 && split > 1) {
+        static signed char refused[64];  // devices that cannot run the clusters: K not split there
+        const int e = launch_in_clusters(w4a16_wgmma_kernel<TILES>, grid, dim3(THREADS), dim3(1, 1, split), L::bytes,
+                                         st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
+                                         pingpong());
+        if (e != CLUSTERS_UNAVAILABLE) return e;
+    }
+    w4a16_wgmma_kernel<TILES><<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, y, ldy, M, N,
+                                                                                Kp / KSTEP, accumulate, pingpong());
+    return qspec_launch_status();
+}
+
 }  // namespace
 
 bool use(const half* x, int ldx, int M, int N, int K, int group) {
@@ -327,28 +472,11 @@ bool use(const half* x, int ldx, int M, int N, int K, int group) {
 
 int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
            bool accumulate, cudaStream_t st) {
-    const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
+    const int groups = ceil_div(K, KSTEP);
     const Grid gr = grid_of(M, N, groups, mode() == 2);
     if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
-    CUtensorMap wmap, xmap, wsmap;
-    if (!weight_step_map(wp, N, Kp / 2, ROWS, &wmap) ||
-        !swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap) ||
-        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, ROWS, &wsmap))
-        return NO_TENSOR_MAP;
-    static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel, Layout::bytes, smem_allowed)) return e;
-    // token tiles of a row tile run together (its weights stay in L2)
-    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS), gr.split);
-    if (gr.split > 1) {
-        static signed char refused[64];  // devices that cannot run the clusters: K not split there
-        const int e = launch_in_clusters(w4a16_wgmma_kernel, grid, dim3(THREADS), dim3(1, 1, gr.split), Layout::bytes,
-                                         st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
-                                         pingpong());
-        if (e != CLUSTERS_UNAVAILABLE) return e;
-    }
-    w4a16_wgmma_kernel<<<dim3(grid.x, grid.y), THREADS, Layout::bytes, st>>>(wmap, xmap, wsmap, y, ldy, M, N,
-                                                                              Kp / KSTEP, accumulate, pingpong());
-    return qspec_launch_status();
+    return gr.tiles == 2 ? launch_tiles<2>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                         : launch_tiles<1>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
 }
 
 }  // namespace w4::wgmma_verify

@@ -992,12 +992,14 @@ def run_wgmma_cases():
 
 
 def wv_grid(M, N, steps, every=False):
-    """w4a16_wgmma.cu's grid_of: CTAs along K (1 or 8), 0 where the kernel does not run."""
+    """w4a16_wgmma.cu's grid_of: (CTAs along K (1 or 8; 0 where the kernel does not run), 64-row tiles per
+    multiplying warpgroup (2: 256-row CTAs, where K is not split and 1.6 x their waves are fewer))."""
     ctas = ceil_div(M, 64) * ceil_div(N, WG_ROWS)
     split = WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
     if not every and (M < 32 or ctas * split < 64 or (M < 64 and split > 1)):
-        return 0
-    return split
+        return 0, 1
+    waves, waves2 = ceil_div(ctas, SMS), ceil_div(ceil_div(M, 64) * ceil_div(N, 2 * WG_ROWS), SMS)
+    return split, 2 if split == 1 and 8 * waves2 < 5 * waves else 1
 
 
 def wgmma_read_f16(tile, rows, c):
@@ -1009,9 +1011,10 @@ def wgmma_read_f16(tile, rows, c):
     return np.ascontiguousarray(tile[a ^ (((a >> 7) & 7) << 4)]).view(F16).astype(np.float64)
 
 
-def w4a16_wgmma(x, pw, ws, N, K, group, split=None):
+def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
     """w4a16_wgmma_kernel (w4a16_wgmma.cu) on a grid split `split` ways along K (1, or 8: a cluster, one slice
-    per CTA; grid_of's choice at every M unless given): 128 rows x 64 tokens per CTA. Modelled as the kernel
+    per CTA; grid_of's choice at every M unless given): 128 tiles rows x 64 tokens per CTA (tiles = 2: K not
+    split; multiplying thread ct's rows r0 and r0 + 128, its scales sc[r0 + 128 T]). Modelled as the kernel
     forms them: the multiplying threads' A fragments (rows r0, r0 + 8, step_mma's unpacking) placed in the m64
     A operand by the fragment layout; the feeding warpgroup's token tasks (loads from the two TMA-swizzled
     boxes, byte permutes, swizzled stores); what wgmma reads through the descriptor; the 8 MMAs from zero
@@ -1022,7 +1025,9 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None):
     Kp, per_slice = steps * KSTEP, steps // WK
     assert steps % WK == 0
     if split is None:
-        split = wv_grid(M, N, steps, every=True)
+        split, tiles = wv_grid(M, N, steps, every=True)
+    assert tiles == 1 or split == 1
+    R = WG_ROWS * tiles  # rows per CTA
     pb = pw.view(np.uint8).reshape(N, Kp // 2)
     xp = np.zeros((M, Kp), F16)
     xp[:, :K] = x  # the tensor map reads zeros past K
@@ -1032,19 +1037,19 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None):
     e = np.arange(256)  # feeding tasks e = tid + 128 h: token e % 64, word e // 64
     er, ej = e & 63, e >> 6
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
-    for by in range(ceil_div(N, WG_ROWS)):
-        n0 = by * WG_ROWS
-        nv = min(WG_ROWS, N - n0)
+    for by in range(ceil_div(N, R)):
+        n0 = by * R
+        nv = min(R, N - n0)
         for bx in range(ceil_div(M, 64)):
             m0 = bx * 64
             mv = min(64, M - m0)
             totals = []
             for z in range(split):
-                acc, total = np.zeros((WG_ROWS, 64), F32), np.zeros((WG_ROWS, 64), F32)
+                acc, total = np.zeros((R, 64), F32), np.zeros((R, 64), F32)
                 for sl in ([z] if split > 1 else range(WK)):
                     for k in range(per_slice):
                         st = sl * per_slice + k if BUG == "wv_k_order" else sl + WK * k
-                        raw = np.zeros((WG_ROWS, 64), np.uint8)  # the tensor-map boxes: zeros past N and M
+                        raw = np.zeros((R, 64), np.uint8)  # the tensor-map boxes: zeros past N and M
                         raw[:nv] = pb[n0:n0 + nv, 64 * st:64 * st + 64]
                         boxes = np.zeros((2, 64 * 128), np.uint8)
                         tr, kb = np.arange(mv)[:, None], np.arange(128)[None, :]
@@ -1072,27 +1077,30 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None):
                                     btile[cc // 4][dst[sel_c][:, None] + np.arange(16)] = data[sel_c]
                         # multiplying warpgroups: step_mma's A fragments of rows r0, r0 + 8, into the m64 operand
                         cols = 16 * t[:, None] + np.arange(16)  # the thread's 16 bytes of each row
-                        wlo = np.ascontiguousarray(raw[r0[:, None], cols]).view("<u4")
-                        whi = np.ascontiguousarray(raw[r0[:, None] + 8, cols]).view("<u4")
-                        part = np.zeros((WG_ROWS, 64), F32)
+                        part = np.zeros((R, 64), F32)
+                        # tile T's rows: r0 + 128 T (a planted bug: + 64 T, the other warpgroup's)
+                        rt = [r0 + (64 if BUG == "wv_tile_rows" else 128) * T for T in range(tiles)]
+                        wlo = [np.ascontiguousarray(raw[r[:, None], cols]).view("<u4") for r in rt]
+                        whi = [np.ascontiguousarray(raw[r[:, None] + 8, cols]).view("<u4") for r in rt]
                         for j in range(4):
-                            lo_h, hi_h = int4_to_half2x4(wlo[:, j]), int4_to_half2x4(whi[:, j])
                             for q in (0, 1):
                                 c = 2 * j + q
-                                regs = ([lo_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q], hi_h[2 * q + 1]] if BUG == "wv_a_frag"
-                                        else [lo_h[2 * q], hi_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q + 1]])
-                                A = np.zeros((WG_ROWS, 16))
-                                for reg, (dr, dk) in enumerate(((0, 0), (8, 0), (0, 8), (8, 8))):
-                                    A[(r0 + dr)[:, None], (2 * t + dk)[:, None] + np.arange(2)] = regs[reg].astype(np.float64)
+                                A = np.zeros((R, 16))
+                                for T in range(tiles):
+                                    lo_h, hi_h = int4_to_half2x4(wlo[T][:, j]), int4_to_half2x4(whi[T][:, j])
+                                    regs = ([lo_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q], hi_h[2 * q + 1]] if BUG == "wv_a_frag"
+                                            else [lo_h[2 * q], hi_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q + 1]])
+                                    for reg, (dr, dk) in enumerate(((0, 0), (8, 0), (0, 8), (8, 8))):
+                                        A[(128 * T + r0 + dr)[:, None], (2 * t + dk)[:, None] + np.arange(2)] = regs[reg].astype(np.float64)
                                 B = wgmma_read_f16(btile[c // 4], 64, c)
                                 part = (A @ B.T + part).astype(F32) if c else (A @ B.T).astype(F32)
-                        sc = np.zeros(WG_ROWS, F32)
+                        sc = np.zeros(R, F32)
                         sc[:nv] = ws[n0:n0 + nv, st].astype(F32)
                         acc = fmaf(part, sc[:, None], acc)
                         if k == per_slice - 1 or BUG == "wv_early_total":  # total += the slice, in slice order
                             total, acc = (total + acc).astype(F32), np.zeros_like(acc)
                 totals.append(total)
-            out = np.zeros((WG_ROWS, 64), F32)
+            out = np.zeros((R, 64), F32)
             for p_ in (totals[::-1] if BUG == "wv_rank_order" else totals):  # 0 + P0 + P1 + ...
                 out = (out + p_).astype(F32)
             y[m0:m0 + mv, n0:n0 + nv] = out[:nv, :mv].T
@@ -1100,27 +1108,32 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None):
     return y, count
 
 
-# (M, N, K, split) of the verify's warpgroup kernel, group 128: partial row and token tiles, ragged K, the split
-WV_CASES = [(70, 150, 1000, 1), (9, 40, 2048, 8), (64, 200, 1024, 1), (100, 130, 3072, 8)]
+# (M, N, K, split, tiles) of the verify's warpgroup kernel, group 128: partial row and token tiles, ragged K, the
+# split, 256-row CTAs (one partial, one whose second tile holds no rows)
+WV_CASES = [(70, 150, 1000, 1, 1), (9, 40, 2048, 8, 1), (64, 200, 1024, 1, 1), (100, 130, 3072, 8, 1),
+            (70, 300, 1000, 1, 2), (40, 100, 2048, 1, 2)]
 
 
 def check_wv_rule():
     """w4a16_wgmma.cu's grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md)."""
-    want = {(16, 14336, 4096): 0, (32, 14336, 4096): 1, (32, 4096, 4096): 0, (32, 128256, 4096): 1,
-            (64, 4096, 4096): 8, (128, 4096, 4096): 1, (256, 4096, 4096): 1, (64, 1024, 4096): 8,
-            (32, 1024, 4096): 0, (128, 4096, 14336): 8, (256, 4096, 14336): 1, (64, 14336, 4096): 1}
+    want = {(16, 14336, 4096): (0, 1), (32, 14336, 4096): (1, 1), (32, 4096, 4096): (0, 1),
+            (32, 128256, 4096): (1, 2), (64, 4096, 4096): (8, 1), (128, 4096, 4096): (1, 1),
+            (256, 4096, 4096): (1, 1), (64, 1024, 4096): (8, 1), (32, 1024, 4096): (0, 1),
+            (128, 4096, 14336): (8, 1), (256, 4096, 14336): (1, 1), (64, 14336, 4096): (1, 1),
+            (128, 14336, 4096): (1, 2), (256, 14336, 4096): (1, 2), (2048, 4096, 4096): (1, 2),
+            (64, 128256, 4096): (1, 2), (128, 6144, 4096): (1, 1), (2048, 14336, 4096): (1, 2)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
     return len(bad)
 
 
-def wv_differs(M, N, K, split):
+def wv_differs(M, N, K, split, tiles=1):
     """The verify's warpgroup kernel against the reference (error) and against the warp-split kernel's bits
     (every W4A16 kernel must give them). Returns a description of what differs, or ""."""
     q, pw, ws = make_weights(N, K, KSTEP)
     x = rng.uniform(-2, 2, (M, K)).astype(F16)
-    out = w4a16_wgmma(x, pw, ws, N, K, KSTEP, split)
+    out = w4a16_wgmma(x, pw, ws, N, K, KSTEP, split, tiles)
     err = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
     warp = w4a16(x, pw, ws, N, K, KSTEP)
     same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
@@ -1129,10 +1142,10 @@ def wv_differs(M, N, K, split):
 
 def run_wv_cases():
     fails = 0
-    for M, N, K, split in WV_CASES:
-        bad = wv_differs(M, N, K, split)
+    for M, N, K, split, tiles in WV_CASES:
+        bad = wv_differs(M, N, K, split, tiles)
         fails += bool(bad)
-        print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify M={M} N={N} K={K} split={split}: "
+        print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify M={M} N={N} K={K} split={split} rows={128 * tiles}: "
               f"the reference within {TOL:.0e} and the warp-split kernel's bits")
     return fails
 
@@ -1426,6 +1439,7 @@ MUTATIONS = [
     ("wv_k_order", "wv", (40, 2048, 128, 20)),         # steps in K order: the sums of other slices
     ("wv_early_total", "wv", (40, 2048, 128, 20)),     # each step's sums into the total at once
     ("wv_rank_order", "wv8", (40, 1024, 128, 20)),     # the cluster's slices added 7, 6, .., 0
+    ("wv_tile_rows", "wv2", (300, 1024, 128, 20)),     # a 256-row CTA's second tile at r0 + 64: the other warpgroup's rows
 ]
 
 
@@ -1439,6 +1453,8 @@ def mutation_check():
             check = lambda: bool(bit_identity(N, K, group, [3, 9, 17]))
         elif kernel in ("wv", "wv8"):
             check = lambda: bool(wv_differs(M, N, K, 8 if kernel == "wv8" else 1))
+        elif kernel == "wv2":
+            check = lambda: bool(wv_differs(M, N, K, 1, 2))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
         elif kernel in ("w4a16", "cluster", "tiled", "bulk"):

@@ -1233,7 +1233,8 @@ static void draft_gemm_tests() {
 
 // The verify GEMM's warpgroup kernel (sm_90a; group 128, a multiple of 8 groups per row): full and partial
 // tiles of 128 rows x 64 tokens, ragged K, padded activation rows, K split across a cluster of 8 where the
-// grid is small; and its rows against the other W4A16 kernels' bits (M < 32 takes those).
+// grid is small, 256-row CTAs where K is not split and they fill the SMs; and its rows against the other
+// W4A16 kernels' bits (M < 32 takes those).
 static void verify_gemm_tests() {
     test_w4a16(130, 3000, 1024, 128, 0);  // 72 CTAs, K not split; partial token tile
     test_w4a16(70, 4100, 1024, 128, 8);   // a partial row tile
@@ -1242,6 +1243,11 @@ static void verify_gemm_tests() {
     test_w4a16(64, 1000, 8192, 128, 0);
     test_w4a16(100, 600, 7168, 128, 8);
     test_w4a16_m_invariance(1000, 8192, 128);
+    // 256-row CTAs by the rule on 132 SMs: 2 x 45 of them (one wave) against 2 x 90 of 128 rows (two); the last
+    // row tile's second 128 rows partial (72 rows), the second token tile too
+    test_w4a16(100, 11464, 1000, 128, 8);
+    // M = 256 on 256-row CTAs (4 x 33), M <= 128 on 128-row ones and the other kernels: the same bits
+    test_w4a16_m_invariance(8400, 2048, 128);
 }
 
 // `qspec_test draft`: the draft GEMM's cases alone; `qspec_test verify`: the verify GEMM's warpgroup cases.
