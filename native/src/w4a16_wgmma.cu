@@ -397,8 +397,10 @@ __global__ void __launch_bounds__(THREADS, 1)
 // - K is split where the grid would give at most a quarter of the SMs a CTA (q/o and down at M = 64, k/v),
 //   or half of them with at least 8 steps per slice (down at M = 128: 71 against 85 us); not where the
 //   slices would be short (q/o at M = 128, 4 steps each: 34 against 27 us).
-// - The kernel wins from M = 64 on every shape (1.4-2.1x the kernels before), and at M = 32-63 only where
-//   the grid needs no split (gate/up, lm_head); at M = 16 it loses everywhere.
+// - The kernel wins from M = 64 on every shape (1.4-2.1x the kernels before), and at M = 33-63 also split
+//   (down at M = 40: 40.4 against 65.9 us, q/o 19.4 against 23.0, k/v 6.8 against 10.1: the cluster kernel takes
+//   a second token tile there). At M = 32 only where the grid needs no split (gate/up, lm_head; split, down took
+//   39.8 against 37.7 and q/o 18.9 against 14.9); at M = 16 it loses everywhere.
 // - 256-row CTAs (two tiles per warpgroup) where K is not split and they take fewer waves: a 256-row CTA runs
 //   ~1.6x as long as a 128-row one (gate/up at M = 128: 112 CTAs in 41.7 us against 224 in 51.6; at M = 64, 56
 //   CTAs in 41.7 against 112 in 27.4), one CTA per SM.
@@ -417,7 +419,7 @@ Grid grid_of(int M, int N, int steps, bool all) {
     gr.split = forced_split == 1 || forced_split == SLICES                                   ? forced_split
                : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
                                                                                               : 1;
-    if (!all && (M < min_m || ctas * gr.split < 64 || (M < 64 && gr.split > 1))) gr.split = 0;
+    if (!all && (M < min_m || ctas * gr.split < 64 || (M <= 32 && gr.split > 1))) gr.split = 0;
     const long waves = ceil_div(ctas, sm_count()), waves2 = ceil_div(ceil_div(M, BN) * ceil_div(N, Shape<2>::ROWS), sm_count());
     if (gr.split == 1)
         gr.tiles = forced_rows == Shape<2>::ROWS ? 2 : forced_rows == Shape<1>::ROWS ? 1 : 8 * waves2 < 5 * waves ? 2 : 1;

@@ -225,11 +225,13 @@ __global__ void __launch_bounds__(THREADS, MINB)
 // CTAs that split K (a cluster along z). Measured on the H200 (docs/KERNELS.md):
 // - 128-token tiles (twice the MMA work per unpacked weight; one CTA per SM) win once M >= 96 and they
 //   still give at least half the SMs a CTA; otherwise 64 (two CTAs per SM).
-// - From M = 64, K is split across up to 8 CTAs (each a multiple of 8 steps, the scale boxes) while the
+// - From M = 33, K is split across up to 8 CTAs (each a multiple of 8 steps, the scale boxes) while the
 //   grid still fits on the GPU at once: a small grid (k/v, or q/o and down at M = 64) otherwise leaves
 //   most SMs idle for the whole K. A grid that already gives most SMs a CTA is split only if each CTA
 //   keeps 32 steps or more (the split lost on q/o at M = 256 and gate/up at M = 64, 16 steps each, and
-//   won on down at M = 256, 56 steps). Below M = 64 K is not split.
+//   won on down at M = 256, 56 steps). From M = 33 the same (q/o at M = 40: 16.4 against 21.7 us on the
+//   warp-split kernel, which takes a fifth token tile there). At M = 32 only for long K, 64 steps or more (down:
+//   27.5 against 39.3; q/o, 32 steps, 16.3 against 13.0).
 // - The kernel runs where that gives at least 64 CTAs and M >= 32; elsewhere the warp-split kernels win.
 // QSPEC_WGMMA_BN=64|128 and QSPEC_WGMMA_SPLIT=1..8 force a width and a split wherever the kernel runs, and
 // QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests).
@@ -246,7 +248,7 @@ Grid grid_of(int M, int N, int steps, bool all) {
     auto fits = [&](int z) { return z <= 8 && steps % (SCALE_STEPS * z) == 0; };
     if (forced_split >= 1 && fits(forced_split)) {
         gr.split = forced_split;
-    } else if (M >= 64) {
+    } else if (M > 32 || steps >= 64) {
         for (int z = 2; z <= 8; ++z)
             if (fits(z) && ctas * z <= slots && (2 * ctas <= sm_count() || steps / z >= 32)) gr.split = z;
     }

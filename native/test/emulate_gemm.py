@@ -869,7 +869,7 @@ def wg_grid(M, N, steps, every=False, forced_bn=0, forced_split=0):
     split = 1
     if forced_split >= 1 and fits(forced_split):
         split = forced_split
-    elif M >= 64:
+    elif M > 32 or steps >= 64:
         for z in range(2, 9):
             if fits(z) and ctas * z <= slots and (2 * ctas <= SMS or steps // z >= 32):
                 split = z
@@ -968,7 +968,9 @@ def check_wgmma_rule():
     want = {(16, 14336, 4096): (0, 1), (32, 128256, 4096): (64, 1), (64, 14336, 4096): (64, 1),
             (256, 14336, 4096): (128, 1), (256, 1024, 4096): (64, 4), (64, 1024, 4096): (0, 4),
             (64, 4096, 14336): (64, 7), (256, 4096, 14336): (64, 2), (256, 4096, 4096): (64, 1),
-            (64, 4096, 4096): (64, 4), (128, 128256, 4096): (128, 1)}
+            (64, 4096, 4096): (64, 4), (128, 128256, 4096): (128, 1), (40, 4096, 4096): (64, 4),
+            (48, 4096, 14336): (64, 7), (32, 4096, 4096): (0, 1), (40, 14336, 4096): (64, 1),
+            (32, 4096, 14336): (64, 7)}
     bad = [f"M={M} N={N} K={K}: {wg_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wg_grid(M, N, K // KSTEP) != w]
     boxes_bad = [(n, st) for n in (8, 16, 24, 32, 112) for st in (3, 4)
@@ -996,7 +998,7 @@ def wv_grid(M, N, steps, every=False):
     multiplying warpgroup (2: 256-row CTAs, where K is not split and 1.6 x their waves are fewer))."""
     ctas = ceil_div(M, 64) * ceil_div(N, WG_ROWS)
     split = WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
-    if not every and (M < 32 or ctas * split < 64 or (M < 64 and split > 1)):
+    if not every and (M < 32 or ctas * split < 64 or (M <= 32 and split > 1)):
         return 0, 1
     waves, waves2 = ceil_div(ctas, SMS), ceil_div(ceil_div(M, 64) * ceil_div(N, 2 * WG_ROWS), SMS)
     return split, 2 if split == 1 and 8 * waves2 < 5 * waves else 1
@@ -1121,7 +1123,8 @@ def check_wv_rule():
             (256, 4096, 4096): (1, 1), (64, 1024, 4096): (8, 1), (32, 1024, 4096): (0, 1),
             (128, 4096, 14336): (8, 1), (256, 4096, 14336): (1, 1), (64, 14336, 4096): (1, 1),
             (128, 14336, 4096): (1, 2), (256, 14336, 4096): (1, 2), (2048, 4096, 4096): (1, 2),
-            (64, 128256, 4096): (1, 2), (128, 6144, 4096): (1, 1), (2048, 14336, 4096): (1, 2)}
+            (64, 128256, 4096): (1, 2), (128, 6144, 4096): (1, 1), (2048, 14336, 4096): (1, 2),
+            (40, 4096, 4096): (8, 1), (48, 4096, 14336): (8, 1), (40, 1024, 4096): (8, 1), (40, 14336, 4096): (1, 1)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))

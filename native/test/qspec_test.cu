@@ -1228,6 +1228,10 @@ static void draft_gemm_tests() {
     // K split across a cluster of 8, and of 7 (sm_90: the sums of the CTAs added through distributed shared memory)
     test_w4ax(64, 1000, 8192, 128, 8);
     test_w4ax(100, 600, 7168, 128, 4);
+    // and below M = 64 (from M = 33): 8 ways, 7 ways; at M = 32 for long K (64 steps or more)
+    test_w4ax(40, 1000, 8192, 128, 8);
+    test_w4ax(48, 1200, 7168, 128, 4);
+    test_w4ax(32, 1000, 8192, 128, 4);
     test_w4ax(97, 1000, 640, 256, 8);  // group 256: another kernel
 }
 
@@ -1242,6 +1246,7 @@ static void verify_gemm_tests() {
     test_w4a16(97, 1000, 3000, 128, 8);
     test_w4a16(64, 1000, 8192, 128, 0);
     test_w4a16(100, 600, 7168, 128, 8);
+    test_w4a16(40, 4096, 2048, 128, 0);  // K split below M = 64 (from M = 33)
     test_w4a16_m_invariance(1000, 8192, 128);
     // 256-row CTAs by the rule on 132 SMs: 2 x 45 of them (one wave) against 2 x 90 of 128 rows (two); the last
     // row tile's second 128 rows partial (72 rows), the second token tile too
