@@ -27,6 +27,9 @@
 //    knows it is warp-uniform: the loop counters and MMA descriptors then live in uniform registers.
 // Steps run in slice order. Where the grid is small, K is split across a cluster of 8 CTAs, one slice
 // each, whose totals are added in rank order through distributed shared memory: the same sum.
+// Where K is not split and the grid is large, a CTA takes 256 rows instead (TILES = 2): each multiplying
+// warpgroup then multiplies two 64-row tiles by the same token tile, one tile per turn
+// (multiply_two_tiles), so each copied token tile serves twice the rows.
 #include "tensor_map.cuh"
 #include "w4_bulk.cuh"  // env_switch
 #include "w4a16_wgmma.cuh"
