@@ -116,6 +116,45 @@ __device__ __forceinline__ void unpack_rows(const uint8_t* raw, int r0, int t, u
     for (int c = 0; c < 8; ++c) asm volatile("" : "+r"(a[c][0]), "+r"(a[c][1]), "+r"(a[c][2]), "+r"(a[c][3]));
 }
 
+// One turn of a multiplying warpgroup: once it is this warpgroup's turn, the 8 MMAs of a step on one 64-row tile
+// (A: the tile's fragments; B: the operand stage whose descriptor's low word is stage_lo) into part, from zero;
+// then the turn passes to the other warpgroup.
+__device__ __forceinline__ void issue_turn(float (&part)[BN / 2], const uint32_t (&a)[8][4], uint32_t stage_lo,
+                                           uint32_t desc_hi, bool pingpong, int me, int turn, int turns) {
+#pragma unroll
+    for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+    wgmma_cta::wait_turn(pingpong, me, turn);
+    __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
+    wgmma::fence();
+#pragma unroll
+    for (int c = 0; c < 8; ++c) {
+        const uint32_t lo = stage_lo + (c / 4) * (Layout<1>::B_TILE >> 4) + 2 * (c % 4);
+        wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
+    }
+    wgmma::commit();
+    wgmma_cta::pass_turn(pingpong, me, turn, turns);
+}
+
+// Waits for the turn's MMAs: part holds their sums, and a's registers are free only from here.
+__device__ __forceinline__ void finish_turn(float (&part)[BN / 2], const uint32_t (&a)[8][4]) {
+    wgmma::wait<0>();
+#pragma unroll
+    for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+#pragma unroll
+    for (int c = 0; c < 8; ++c) asm volatile("" ::"r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]));
+}
+
+// The fold of a step: slice += the step's sums x the scale of each of the thread's two rows (step_mma's fmaf).
+__device__ __forceinline__ void fold(const float (&part)[BN / 2], float s0, float s1, float (&slice)[BN / 2]) {
+#pragma unroll
+    for (int j = 0; j < BN / 8; ++j) {
+        slice[4 * j + 0] = fmaf(part[4 * j + 0], s0, slice[4 * j + 0]);
+        slice[4 * j + 1] = fmaf(part[4 * j + 1], s0, slice[4 * j + 1]);
+        slice[4 * j + 2] = fmaf(part[4 * j + 2], s1, slice[4 * j + 2]);
+        slice[4 * j + 3] = fmaf(part[4 * j + 3], s1, slice[4 * j + 3]);
+    }
+}
+
 // The multiplying warpgroups of a 256-row CTA (TILES = 2, K not split): warpgroup me multiplies the row tiles me
 // and me + 2 (64 rows each) by the step's tokens, one tile per turn, so that the two warpgroups' turns alternate
 // as with one tile: (step 0, tile 0) of warpgroup 0, of warpgroup 1, (step 0, tile 1) of warpgroup 0, ... While a
@@ -135,11 +174,9 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
     float part[BN / 2], acc[2][BN / 2], total[2][BN / 2];
 #pragma unroll
     for (int k = 0; k < BN / 2; ++k) acc[0][k] = acc[1][k] = total[0][k] = total[1][k] = 0.f;
-    uint32_t a[8][4];
-    {
-        mbar_wait(&in_full[0], 0);
-        unpack_rows(sm + L::X, r0, t, a);
-    }
+    uint32_t a[8][4];  // the next turn's fragments
+    mbar_wait(&in_full[0], 0);
+    unpack_rows(sm + L::X, r0, t, a);
     StepWalk walk(first_slice, per_slice);
     for (int i = 0; i < nsteps; ++i, walk.next()) {
         const int b = i % L::AB_STAGES, si = i % L::IN_STAGES;
@@ -149,25 +186,8 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
         const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
 #pragma unroll
         for (int T = 0; T < 2; ++T) {
-            const int turn = 2 * i + T;
-#pragma unroll
-            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
-            wgmma_cta::wait_turn(pingpong, me, turn);
-            __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
-            wgmma::fence();
-#pragma unroll
-            for (int c = 0; c < 8; ++c) {
-                const uint32_t lo = stage_lo + (c / 4) * (L::B_TILE >> 4) + 2 * (c % 4);
-                wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
-            }
-            wgmma::commit();
-            wgmma_cta::pass_turn(pingpong, me, turn, 2 * nsteps);
-            wgmma::wait<0>();
-#pragma unroll
-            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
-            // a's registers stay allocated until the MMAs that read them are done
-#pragma unroll
-            for (int c = 0; c < 8; ++c) asm volatile("" ::"r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]));
+            issue_turn(part, a, stage_lo, desc_hi, pingpong, me, 2 * i + T, 2 * nsteps);
+            finish_turn(part, a);
             // the next turn's fragments: tile 1 of this step (its weights are in the same copy stage), or tile 0 of the next
             if (T == 0) {
                 unpack_rows(sm + si * L::IN + L::X, r0 + 128, t, a);
@@ -176,14 +196,7 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
                 mbar_wait(&in_full[sn], ((i + 1) / L::IN_STAGES) & 1);
                 unpack_rows(sm + sn * L::IN + L::X, r0, t, a);
             }
-            const float s0 = sc[r0 + 128 * T], s1 = sc[r0 + 128 * T + 8];
-#pragma unroll
-            for (int j = 0; j < BN / 8; ++j) {
-                acc[T][4 * j + 0] = fmaf(part[4 * j + 0], s0, acc[T][4 * j + 0]);
-                acc[T][4 * j + 1] = fmaf(part[4 * j + 1], s0, acc[T][4 * j + 1]);
-                acc[T][4 * j + 2] = fmaf(part[4 * j + 2], s1, acc[T][4 * j + 2]);
-                acc[T][4 * j + 3] = fmaf(part[4 * j + 3], s1, acc[T][4 * j + 3]);
-            }
+            fold(part, sc[r0 + 128 * T], sc[r0 + 128 * T + 8], acc[T]);
             if (last_of_slice) {  // total += the slice's sums, in slice order
 #pragma unroll
                 for (int k = 0; k < BN / 2; ++k) {
@@ -330,35 +343,11 @@ __global__ void __launch_bounds__(THREADS, 1)
         auto multiply = [&](int i, bool last_of_slice, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
             const int b = i % AB_STAGES;
             mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
-            const uint32_t stage_lo = desc_lo + b * (L::AB >> 4);
-#pragma unroll
-            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
-            wgmma_cta::wait_turn(pingpong, me, i);
-            __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
-            wgmma::fence();
-#pragma unroll
-            for (int c = 0; c < 8; ++c) {
-                const uint32_t lo = stage_lo + (c / 4) * (L::B_TILE >> 4) + 2 * (c % 4);
-                wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
-            }
-            wgmma::commit();
-            wgmma_cta::pass_turn(pingpong, me, i, nsteps);
-            if (i + 1 < nsteps) unpack(i + 1, next);
-            wgmma::wait<0>();
-#pragma unroll
-            for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
-            // a stays allocated until the MMAs that read it are done
-#pragma unroll
-            for (int c = 0; c < 8; ++c) asm volatile("" ::"r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]));
+            issue_turn(part, a, desc_lo + b * (L::AB >> 4), desc_hi, pingpong, me, i, nsteps);
+            if (i + 1 < nsteps) unpack(i + 1, next);  // while the MMAs run
+            finish_turn(part, a);
             const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
-            const float s0 = sc[r0], s1 = sc[r0 + 8];
-#pragma unroll
-            for (int j = 0; j < BN / 8; ++j) {
-                acc[4 * j + 0] = fmaf(part[4 * j + 0], s0, acc[4 * j + 0]);
-                acc[4 * j + 1] = fmaf(part[4 * j + 1], s0, acc[4 * j + 1]);
-                acc[4 * j + 2] = fmaf(part[4 * j + 2], s1, acc[4 * j + 2]);
-                acc[4 * j + 3] = fmaf(part[4 * j + 3], s1, acc[4 * j + 3]);
-            }
+            fold(part, sc[r0], sc[r0 + 8], acc);
             __syncwarp();
             if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
             if (last_of_slice) {  // total += the slice's sums, in slice order
