@@ -45,6 +45,7 @@ constexpr int KSTEP = 128;      // inputs per step: one scale group
 constexpr int THREADS = 384;    // warpgroup 0 feeds, 1 and 2 multiply
 constexpr int SLICES = 8;       // the W4A16 kernels' K slices (w4::WK)
 constexpr int SCALE_STEPS = 8;  // groups per scale box (16 bytes of fp16 per row: TMA's minimum)
+constexpr int B_TILE = BN * 128;  // bytes of a k-tile (64 inputs) of the tokens in MMA order
 
 // TILES: 64-row tiles per multiplying warpgroup. 1: 128 weight rows per CTA; 2: 256, which share each token
 // tile between twice the rows (18 instead of 26 KB copied per 128 x 64 of work), for grids of many CTAs.
@@ -64,7 +65,7 @@ struct Layout {
     static constexpr int X_BOX = BN * 128, X = 2 * X_BOX, RAW = ROWS * KSTEP / 2, WS = ROWS * SCALE_STEPS * 2;
     static constexpr int IN = X + RAW + WS;
     // an operand stage: tokens in MMA order [2 k-tiles][BN][128 B] (swizzled), scales float[ROWS]
-    static constexpr int B_TILE = BN * 128, B = 2 * B_TILE, SC = ROWS * 4;
+    static constexpr int B = 2 * B_TILE, SC = ROWS * 4;
     static constexpr int AB = (B + SC + 1023) / 1024 * 1024;
     static constexpr int ab_off = IN_STAGES * IN;  // the copy stages first, from 0
     static constexpr int bar_off = ab_off + AB_STAGES * AB;  // in_full[IN_STAGES], ab_full, ab_empty[AB_STAGES]
@@ -128,7 +129,7 @@ __device__ __forceinline__ void issue_turn(float (&part)[BN / 2], const uint32_t
     wgmma::fence();
 #pragma unroll
     for (int c = 0; c < 8; ++c) {
-        const uint32_t lo = stage_lo + (c / 4) * (Layout<1>::B_TILE >> 4) + 2 * (c % 4);
+        const uint32_t lo = stage_lo + (c / 4) * (B_TILE >> 4) + 2 * (c % 4);
         wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
     }
     wgmma::commit();
@@ -152,6 +153,15 @@ __device__ __forceinline__ void fold(const float (&part)[BN / 2], float s0, floa
         slice[4 * j + 1] = fmaf(part[4 * j + 1], s0, slice[4 * j + 1]);
         slice[4 * j + 2] = fmaf(part[4 * j + 2], s1, slice[4 * j + 2]);
         slice[4 * j + 3] = fmaf(part[4 * j + 3], s1, slice[4 * j + 3]);
+    }
+}
+
+// The end of a slice: total += the slice's sums (the slice order of the W4A16 kernels), and the next slice from 0.
+__device__ __forceinline__ void end_slice(float (&slice)[BN / 2], float (&total)[BN / 2]) {
+#pragma unroll
+    for (int k = 0; k < BN / 2; ++k) {
+        total[k] += slice[k];
+        slice[k] = 0.f;
     }
 }
 
@@ -197,13 +207,7 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
                 unpack_rows(sm + sn * L::IN + L::X, r0, t, a);
             }
             fold(part, sc[r0 + 128 * T], sc[r0 + 128 * T + 8], acc[T]);
-            if (last_of_slice) {  // total += the slice's sums, in slice order
-#pragma unroll
-                for (int k = 0; k < BN / 2; ++k) {
-                    total[T][k] += acc[T][k];
-                    acc[T][k] = 0.f;
-                }
-            }
+            if (last_of_slice) end_slice(acc[T], total[T]);
         }
         __syncwarp();
         if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
@@ -308,7 +312,7 @@ __global__ void __launch_bounds__(THREADS, 1)
                         lo[t] = __byte_perm(a0, a1, 0x5410);
                         hi[t] = __byte_perm(a0, a1, 0x7632);
                     }
-                    uint8_t* row = ab + (c / 4) * L::B_TILE + r * 128;
+                    uint8_t* row = ab + (c / 4) * B_TILE + r * 128;
                     *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
                     *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
                 }
@@ -350,13 +354,7 @@ __global__ void __launch_bounds__(THREADS, 1)
             fold(part, sc[r0], sc[r0 + 8], acc);
             __syncwarp();
             if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
-            if (last_of_slice) {  // total += the slice's sums, in slice order
-#pragma unroll
-                for (int k = 0; k < BN / 2; ++k) {
-                    total[k] += acc[k];
-                    acc[k] = 0.f;
-                }
-            }
+            if (last_of_slice) end_slice(acc, total);
         };
         uint32_t a0[8][4], a1[8][4];
         StepWalk walk(first_slice, per_slice);
