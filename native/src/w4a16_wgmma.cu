@@ -388,8 +388,8 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   or half of them with at least 8 steps per slice (down at M = 128: 71 against 85 us); not where the
 //   slices would be short (q/o at M = 128, 4 steps each: 34 against 27 us).
 // - The kernel wins from M = 64 on every shape (1.4-2.1x the kernels before), and at M = 33-63 also split
-//   (down at M = 40: 40.4 against 65.9 us, q/o 19.4 against 23.0, k/v 6.8 against 10.1: the cluster kernel takes
-//   a second token tile there). At M = 32 only where the grid needs no split (gate/up, lm_head; split, down took
+//   (down at M = 40: 40.4 against 65.9 us, q/o 19.4 against 23.0, k/v 6.8 against 10.1: past 32 tokens the
+//   cluster kernel runs 8 token tiles instead of 4). At M = 32 only where the grid needs no split (gate/up, lm_head; split, down took
 //   39.8 against 37.7 and q/o 18.9 against 14.9); at M = 16 it loses everywhere.
 // - 256-row CTAs (two tiles per warpgroup) where K is not split and they take fewer waves: a 256-row CTA runs
 //   ~1.6x as long as a 128-row one (gate/up at M = 128: 112 CTAs in 41.7 us against 224 in 51.6; at M = 64, 56

@@ -229,9 +229,9 @@ __global__ void __launch_bounds__(THREADS, MINB)
 //   grid still fits on the GPU at once: a small grid (k/v, or q/o and down at M = 64) otherwise leaves
 //   most SMs idle for the whole K. A grid that already gives most SMs a CTA is split only if each CTA
 //   keeps 32 steps or more (the split lost on q/o at M = 256 and gate/up at M = 64, 16 steps each, and
-//   won on down at M = 256, 56 steps). From M = 33 the same (q/o at M = 40: 16.4 against 21.7 us on the
-//   warp-split kernel, which takes a fifth token tile there). At M = 32 only for long K, 64 steps or more (down:
-//   27.5 against 39.3; q/o, 32 steps, 16.3 against 13.0).
+//   won on down at M = 256, 56 steps). Past 32 tokens the warp-split kernel runs a second block of 32 tokens,
+//   reading the weights again (q/o at M = 40: 16.4 split against 21.7 us). At M = 32 K is split only when long,
+//   64 steps or more (down: 27.5 against 39.3; q/o, 32 steps: 16.3 against 13.0).
 // - The kernel runs where that gives at least 64 CTAs and M >= 32; elsewhere the warp-split kernels win.
 // QSPEC_WGMMA_BN=64|128 and QSPEC_WGMMA_SPLIT=1..8 force a width and a split wherever the kernel runs, and
 // QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests).
