@@ -49,11 +49,11 @@ struct Layout {
     static constexpr size_t bytes = bar_off + (4 * STAGES + 2) * 8 + 1024;  // + alignment slack
 };
 
-// float(v), exactly, for |v| < 2^22 (a step's sum: |v| <= 128 * 8 * 127 < 2^17), in an integer and a float
-// addition: 1.5 * 2^23 + v is a float whose low mantissa bits are v. The conversion instruction it replaces
-// issues 16 per clock per SM (the additions 64 and 128), and the fold converts 64 sums per thread per step.
+// float(v), exact for a step's sum (|v| <= 128 * 8 * 127 < 2^24). One conversion instruction: once the
+// descriptors and loop counters lived in uniform registers, it beat the magic-number pair (1.5 * 2^23 + v as
+// float bits, an integer and a float addition) by 1-4 % (docs/KERNELS.md); both give the same bits.
 #if defined(QSPEC_WGMMA)
-__device__ __forceinline__ float int_to_float(int v) { return __int_as_float(v + 0x4b400000) - 12582912.f; }
+__device__ __forceinline__ float int_to_float(int v) { return __int2float_rn(v); }
 #endif
 
 // Builds: BN = 128 tokens with 4 stages (one CTA per SM: 151 registers), BN = 64 with 3 stages (two CTAs
@@ -75,7 +75,9 @@ __global__ void __launch_bounds__(THREADS, MINB)
     const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
     // split K (gridDim.z > 1: a cluster of CTAs along z): this CTA's steps step0 .. step0 + nsteps - 1
     const int nsteps = steps / gridDim.z, step0 = blockIdx.z * nsteps;
-    const int wg = threadIdx.x >> 7, tid = threadIdx.x & 127;
+    // the warpgroup index through a shuffle: the compiler then knows it is warp-uniform, and keeps the loop
+    // counters and MMA descriptors in uniform registers (as w4a16_wgmma.cu does)
+    const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
 
     if (threadIdx.x == 0) {
         for (int i = 0; i < STAGES; ++i) {
