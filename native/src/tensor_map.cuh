@@ -11,6 +11,12 @@
 // cuTensorMapEncodeTiled or refuses the map.
 bool weight_step_map(const uint8_t* w, int N, int row_bytes, int rows, CUtensorMap* out);
 
+// The tensor map that cuts the same matrix into boxes of `rows` rows x `steps` consecutive 64-byte warp
+// steps, stored in shared memory step-major ([step][row][64 bytes]: the image of `steps` boxes of
+// weight_step_map side by side), so one copy brings a bulk GEMV's whole chunk; coordinates (0, row, step).
+// False where the driver has no encoder or refuses the map.
+bool weight_chunk_map(const uint8_t* w, int N, int row_bytes, int rows, int steps, CUtensorMap* out);
+
 // The tensor map that cuts int8 activations (M rows of row_bytes bytes, row_bytes a multiple of 128,
 // 16-byte aligned) into boxes of `rows` rows x 128 bytes, stored with the 128-byte swizzle that wgmma's
 // K-major shared-memory operands use; coordinates (byte, row). Rows past M read as zeros. Cached as
@@ -43,6 +49,15 @@ __device__ __forceinline__ void tma_load_2d(void* dst, const CUtensorMap* map, i
         "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];" ::"r"(
             static_cast<unsigned>(__cvta_generic_to_shared(dst))),
         "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(static_cast<unsigned>(__cvta_generic_to_shared(bar)))
+        : "memory");
+}
+// The 3-D box at (c0, c1, c2) of `map`, as tma_load_2d.
+__device__ __forceinline__ void tma_load_3d(void* dst, const CUtensorMap* map, int c0, int c1, int c2, uint64_t* bar) {
+    asm volatile(
+        "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];" ::"r"(
+            static_cast<unsigned>(__cvta_generic_to_shared(dst))),
+        "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2),
+        "r"(static_cast<unsigned>(__cvta_generic_to_shared(bar)))
         : "memory");
 }
 // Brings the descriptor into the TMA unit's cache before the first copy needs it.

@@ -7,8 +7,9 @@
 // Chunks of WK steps (1024 inputs) go into a ring of R entries (RING = 4 unless the activations of M
 // tokens would leave room for only one CTA per SM; ring_depth), each completed on an mbarrier
 // (`full`) and released by the consumers (`empty`, one arrival per warp once the chunk's fragments are
-// in registers): the weights as WK tensor-map boxes of one warp step each (16 rows x 64 bytes, so a
-// warp's step lies in 1 KB of shared memory and its 16-byte reads hit distinct banks), the
+// in registers): the weights as one 3-D tensor-map box of WK warp steps (weight_chunk_map: stored
+// [step][16 NT rows][64 bytes], so a warp's step lies in 1 KB of shared memory and its 16-byte reads hit
+// distinct banks; one copy instead of WK 2-D boxes streams ~10 % faster, docs/KERNELS.md), the
 // activations as M bulk copies of one chunk of one token. The ring is walked R chunks at a time with
 // compile-time ring indices (ring_round), so no step computes a ring slot, a parity or an address.
 #pragma once
@@ -29,7 +30,7 @@ constexpr int BARRIERS = 128;           // bytes before the ring: full[R], empty
 // together, so a warp's address is fixed and the ring index adds a constant).
 template <int XB, int NT = 1, int R = RING>
 struct Layout {
-    static constexpr int WSTEP = NT * 16 * KSTEP / 2;  // weight bytes of one warp step (one box)
+    static constexpr int WSTEP = NT * 16 * KSTEP / 2;  // weight bytes of one warp step (one step of the box)
     static constexpr int WSTAGE = WK * WSTEP;          // weight bytes of a chunk
     static constexpr int XROW = CHUNK * XB;            // activation bytes of a token per chunk
     static constexpr int XPITCH = XROW + 32;           // tokens on different banks
@@ -137,9 +138,7 @@ struct Ring {
                 constexpr int st = decltype(st_c)::value;
                 if (c >= R) mbar_wait(&empty[st], phase ^ 1);
                 mbar_arrive_expect_tx(&full[st], WSTAGE + M * XROW);
-#pragma unroll
-                for (int w = 0; w < WK; ++w)  // step c * WK + w: 8-byte elements 8 (c * WK + w) .. of the rows
-                    tma_load_2d(wst + st * WSTAGE + w * WSTEP, wmap, (c * WK + w) * (KSTEP / 16), n_base, &full[st]);
+                tma_load_3d(wst + st * WSTAGE, wmap, 0, n_base, c * WK, &full[st]);  // steps c WK .. c WK + WK - 1
                 for (int m = 0; m < M; ++m)
                     bulk_copy_g2s(xst + (m * R + st) * XPITCH, x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
             });

@@ -283,7 +283,7 @@ template <int NT, int MT = 1>
 int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
     CUtensorMap wmap;
-    if (!weight_step_map(wp, N, K / 2, 16 * NT, &wmap)) return NO_TENSOR_MAP;
+    if (!weight_chunk_map(wp, N, K / 2, 16 * NT, w4::WK, &wmap)) return NO_TENSOR_MAP;
     // the kernel's static shared memory: the reduction's, with one token tile
     constexpr size_t red_bytes = MT == 1 ? sizeof(float) * w4::WK * NT * 4 * 32 : sizeof(float);
     switch (w4::bulk::ring_depth<2, NT>(M, red_bytes)) {

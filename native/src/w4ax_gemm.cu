@@ -337,7 +337,7 @@ int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half
                 int K, bool accumulate, cudaStream_t st) {
     using Layout = w4::bulk::Layout<1, NT>;  // a ring of 4 leaves room for two CTAs per SM at every M <= 8
     CUtensorMap wmap;
-    if (!weight_step_map(wp, N, K / 2, 16 * NT, &wmap)) return NO_TENSOR_MAP;
+    if (!weight_chunk_map(wp, N, K / 2, 16 * NT, w4::WK, &wmap)) return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
     if (const int e = allow_dynamic_smem(w4ax_bulk_kernel<NT>, Layout::smem_bytes(8), smem_allowed)) return e;
     return launch_dependent(w4ax_bulk_kernel<NT>, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS,
