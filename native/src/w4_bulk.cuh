@@ -12,6 +12,12 @@
 // distinct banks; one copy instead of WK 2-D boxes streams ~10 % faster, docs/KERNELS.md), the
 // activations as M bulk copies of one chunk of one token. The ring is walked R chunks at a time with
 // compile-time ring indices (ring_round), so no step computes a ring slot, a parity or an address.
+//
+// A CTA computes one row tile, or (two row tiles per CTA and one token tile, where one CTA per tile would
+// take more than a wave: tiles_per_cta) walks several, tiles t, t + G, t + 2G, ... of a grid of G CTAs,
+// streaming them through the one ring without draining it between tiles, so that the next tile's bytes
+// are in flight while this one's chunks are multiplied and its sums reduced. The sums are the same
+// either way.
 #pragma once
 #include <string.h>
 #include <type_traits>
@@ -91,6 +97,42 @@ inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles, int ma
     return mode == 2 || (N >= 4096 && (M == 1 || two_tiles));
 }
 
+// The row tiles a CTA walks: tile0, tile0 + tstep, ... below ntiles, each of nchunks chunks. Chunk c of
+// the CTA's k-th tile is chunk k nchunks + c of its ring, so a walk of several tiles needs
+// nchunks % R == 0 (every tile then starts at ring entry 0, which keeps the entries compile-time).
+struct Walk {
+    int tile0, tstep, ntiles, nchunks;
+};
+
+// Tiles per CTA of a bulk kernel over `tiles` row tiles of `nchunks` chunks each, with ring depth R and
+// `per_sm` CTAs per SM: 1 (a CTA per tile) while the grid fits on the GPU at once; otherwise
+// ceil(tiles / resident CTAs), so that every CTA is resident from the start and none starts late for a
+// short tail. A walk needs nchunks % R == 0. Measured on the H200 (docs/KERNELS.md): 5-10 % faster for the
+// two-row-tile kernels (M = 2-8) on gate/up and lm_head, slower for the one-token kernels (one row tile,
+// 56 registers: the walk spills; at 3 CTAs per SM no faster than one CTA per tile), which do not walk.
+// QSPEC_BULK_WALK=0: one tile per CTA always; QSPEC_BULK_WALK=n >= 2: n tiles per CTA wherever a
+// walk can run (tests). Every choice gives the same bits.
+inline int tiles_per_cta(int tiles, int nchunks, int R, int per_sm) {
+    static const int forced = env_int("QSPEC_BULK_WALK", 1);
+    if (forced == 0 || nchunks % R != 0) return 1;
+    if (forced >= 2) return forced;
+    const long resident = (long)sm_count() * per_sm;
+    return tiles > resident ? (int)ceil_div(tiles, resident) : 1;
+}
+
+// The grid (CTAs along y) of a bulk kernel with one token tile over `tiles` row tiles: one CTA per tile, or
+// fewer CTAs that walk tiles_per_cta each (the walking build's CTAs per SM at its shared memory, smem).
+template <class... Params>
+inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchunks, int R) {
+    if (tiles <= sm_count() && env_int("QSPEC_BULK_WALK", 1) < 2) return tiles;  // one wave at any residency
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, THREADS, smem) != cudaSuccess || per_sm < 1) {
+        (void)cudaGetLastError();
+        per_sm = 1;
+    }
+    return ceil_div(tiles, tiles_per_cta(tiles, nchunks, R, per_sm));
+}
+
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
 // A consumer thread's weight-scale rows (ws: [N][groups]) for its weight rows 16i + g and 16i + g + 8 of
 // the CTA's row tiles (clamped to N - 1), at the group of step `warp`: chunk c's scale is [c * WK].
@@ -125,70 +167,93 @@ struct Ring {
         __syncthreads();
     }
 
-    // The copying lane: chunk c (weights of rows n_base .. n_base + 16 NT - 1, the M tokens' activations x,
-    // rows ldx_bytes apart) into ring entry c % R, once the consumers are done with chunk c - R.
-    __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, int n_base,
-                            int nchunks) {
+    // The copying lane: chunk c of each tile of the walk (weights of the tile's 16 NT rows, the M tokens'
+    // activations x, rows ldx_bytes apart) into its ring entry, once the consumers are done with the
+    // entry's previous chunk.
+    template <bool WALK>
+    __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, const Walk& wk) {
         constexpr int XROW = L::XROW, XPITCH = L::XPITCH;
         prefetch_tensor_map(wmap);
         grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
-        for (int c0 = 0; c0 < nchunks; c0 += R) {
-            const unsigned phase = (c0 / R) & 1;
-            ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
-                constexpr int st = decltype(st_c)::value;
-                if (c >= R) mbar_wait(&empty[st], phase ^ 1);
-                mbar_arrive_expect_tx(&full[st], WSTAGE + M * XROW);
-                tma_load_3d(wst + st * WSTAGE, wmap, 0, n_base, c * WK, &full[st]);  // steps c WK .. c WK + WK - 1
-                for (int m = 0; m < M; ++m)
-                    bulk_copy_g2s(xst + (m * R + st) * XPITCH, x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
-            });
-        }
+        int tile = wk.tile0, q0 = 0;  // q0: chunks of the walk before this tile's
+        do {
+            const int n_base = tile * 16 * NT;
+            for (int c0 = 0; c0 < wk.nchunks; c0 += R) {
+                const unsigned phase = ((q0 + c0) / R) & 1;
+                ring_round<R>(c0, wk.nchunks, [&](auto st_c, int c) {
+                    constexpr int st = decltype(st_c)::value;
+                    if (q0 + c >= R) mbar_wait(&empty[st], phase ^ 1);
+                    mbar_arrive_expect_tx(&full[st], WSTAGE + M * XROW);
+                    tma_load_3d(wst + st * WSTAGE, wmap, 0, n_base, c * WK, &full[st]);  // steps c WK .. c WK + WK - 1
+                    for (int m = 0; m < M; ++m)
+                        bulk_copy_g2s(xst + (m * R + st) * XPITCH, x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
+                });
+            }
+            q0 += wk.nchunks;
+        } while (WALK && (tile += wk.tstep) < wk.ntiles);
     }
 
-    // A consumer warp: for every chunk c, pre(r, c) (loads for later chunks, issued before the wait),
-    // then step(r, c, w, xv) with r = std::integral_constant<int, c % R>{}, this thread's weights of
-    // step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8; bytes 16t .. 16t + 15) and, for
-    // each token tile mt, token xm[mt]'s activations of the thread's 32 inputs (from input 32t of the
-    // step, XB bytes each) in registers, the ring entry already released.
-    template <int MT, class Pre, class Step>
-    __device__ void consume(int warp, int lane, const int (&xm)[MT], int nchunks, Pre&& pre, Step&& step) {
+    // (WALK = false: the CTA's one tile, tile0; the compiler then keeps no walk state.)
+    // A consumer warp: for each tile of the walk, begin(tile), then for every chunk c pre(r, tile, c) (loads
+    // for later chunks, issued before the wait), then step(r, c, w, xv) with r = std::integral_constant<int,
+    // c % R>{}, this thread's weights of step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8;
+    // bytes 16t .. 16t + 15) and, for each token tile mt, token xm[mt]'s activations of the thread's 32
+    // inputs (from input 32t of the step, XB bytes each) in registers, the ring entry already released;
+    // then end(tile).
+    template <bool WALK, int MT, class Begin, class Pre, class Step, class End>
+    __device__ void consume(int warp, int lane, const int (&xm)[MT], const Walk& wk, Begin&& begin, Pre&& pre,
+                            Step&& step, End&& end) {
         constexpr int XPITCH = L::XPITCH, XV = 2 * XB;
         const int g = lane >> 2, t = lane & 3;
         const uint8_t* wt = wst + warp * WSTEP + 16 * t;  // + st * WSTAGE
         const uint8_t* xt[MT];                            // + st * XPITCH
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) xt[mt] = xst + xm[mt] * (R * XPITCH) + (warp * KSTEP + 32 * t) * XB;
-        for (int c0 = 0; c0 < nchunks; c0 += R) {
-            const unsigned phase = (c0 / R) & 1;
-            ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
-                constexpr int st = decltype(st_c)::value;
-                pre(st_c, c);
-                mbar_wait(&full[st], phase);
-                uint4 w[NT][2], xv[MT][XV];
+        int tile = wk.tile0, q0 = 0;
+        do {
+            begin(tile);
+            for (int c0 = 0; c0 < wk.nchunks; c0 += R) {
+                const unsigned phase = ((q0 + c0) / R) & 1;
+                ring_round<R>(c0, wk.nchunks, [&](auto st_c, int c) {
+                    constexpr int st = decltype(st_c)::value;
+                    pre(st_c, tile, c);
+                    mbar_wait(&full[st], phase);
+                    uint4 w[NT][2], xv[MT][XV];
 #pragma unroll
-                for (int i = 0; i < NT; ++i)
+                    for (int i = 0; i < NT; ++i)
 #pragma unroll
-                    for (int h = 0; h < 2; ++h)
-                        w[i][h] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (16 * i + 8 * h + g));
+                        for (int h = 0; h < 2; ++h)
+                            w[i][h] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (16 * i + 8 * h + g));
 #pragma unroll
-                for (int mt = 0; mt < MT; ++mt)
+                    for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-                    for (int j = 0; j < XV; ++j) xv[mt][j] = *reinterpret_cast<const uint4*>(xt[mt] + st * XPITCH + 16 * j);
-                __syncwarp();
-                if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
-                step(st_c, c, w, xv);
-            });
-        }
+                        for (int j = 0; j < XV; ++j)
+                            xv[mt][j] = *reinterpret_cast<const uint4*>(xt[mt] + st * XPITCH + 16 * j);
+                    __syncwarp();
+                    if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
+                    step(st_c, c, w, xv);
+                });
+            }
+            end(tile);
+            q0 += wk.nchunks;
+        } while (WALK && (tile += wk.tstep) < wk.ntiles);
     }
 };
 
 // Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
-// and stores y for the 16 NT rows from n_base and the 8 MT tokens. red: WK * MT * NT * 128 floats. Every
-// thread of the CTA calls it.
-template <int MT, int NT>
+// and stores y for the 16 NT rows from n_base and the 8 MT tokens. red: WK * MT * NT * 128 floats.
+// CONSUMERS: only the WK consumer warps call it (named barrier 1; a walk calls it once per tile, so it first
+// waits until every consumer has read the previous tile's sums); otherwise every thread of the CTA does.
+template <bool CONSUMERS, int MT, int NT>
 __device__ __forceinline__ void reduce_store(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
                                              int ldy, int M, int N, int n_base, bool accumulate) {
+    constexpr int THREADS_IN = CONSUMERS ? WK * 32 : THREADS;
+    auto sync = [] {
+        if constexpr (CONSUMERS) asm volatile("bar.sync 1, %0;" ::"n"(WK * 32) : "memory");
+        else __syncthreads();
+    };
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if constexpr (CONSUMERS) sync();  // the previous tile's sums have been read
     if (warp < WK) {
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt)
@@ -197,8 +262,8 @@ __device__ __forceinline__ void reduce_store(const float (&acc)[MT][NT][4], floa
 #pragma unroll
                 for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
     }
-    __syncthreads();
-    for (int e = threadIdx.x; e < MT * NT * 128; e += THREADS) {
+    sync();
+    for (int e = threadIdx.x; e < MT * NT * 128; e += THREADS_IN) {
         const int ln = e & 31, c = (e >> 5) & 3, i = (e >> 7) % NT, mt = (e >> 7) / NT;
         float sum = 0.f;
 #pragma unroll

@@ -208,8 +208,9 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // per-thread loads, for NT row tiles and MT token tiles per CTA. Warp w takes step w of every chunk
 // (steps w, w + 8, ...: its slice, as in w4a16_kernel) and the slices are added in warp order: the same
 // step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
-// flight no longer live in registers.
-template <int NT, int R, int MT>  // two token tiles: at most 112 registers, so that two CTAs fit per SM
+// flight no longer live in registers. WALK (two row tiles and one token tile): a CTA walks several row
+// tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the ring).
+template <int NT, int R, int MT, bool WALK>  // two token tiles: at most 112 registers, so that two CTAs fit per SM
 __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : MT == 1 ? 2 : 1) __maxnreg__(MT == 1 ? 255 : 112)
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
@@ -222,16 +223,17 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : MT == 1 ? 2 :
     __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
     Ring<2, NT, R> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
-    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16 * NT;
+    const int groups = K / KSTEP, tiles = (N + 16 * NT - 1) / (16 * NT);
+    static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
+    const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
     float acc[MT][NT][4];
     zero_fragments(acc);
     if (warp == WK) {
-        if (lane == 0)
-            ring.produce(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, n_base, nchunks);
+        if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, wk);
         __syncwarp();
     } else {
         const half* srow[NT][2];  // step warp + 8c's group: c * 8 further
-        scale_rows(ws, n_base, g, N, groups, warp, srow);
+        scale_rows(ws, wk.tile0 * 16 * NT, g, N, groups, warp, srow);
         // the scales of chunks c and c + 1, in buffers indexed at compile time (chunk c's: (c % R) % SB): a
         // chunk ahead, and never moved or converted before step_mma uses them (either would wait for the load)
         constexpr int SB = R % 2 == 0 ? 2 : R;
@@ -247,35 +249,50 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : MT == 1 ? 2 :
         int xm[MT];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) xm[mt] = min(8 * mt + g, M - 1);
-        ring.consume(
-            warp, lane, xm, nchunks,
-            [&](auto r, int c) {
-                if (c + 1 < nchunks) load_scales((decltype(r)::value + 1) % SB, c + 1);  // a chunk ahead
+        ring.template consume<WALK>(
+            warp, lane, xm, wk, [&](int) { zero_fragments(acc); },
+            [&](auto r, int tile, int c) {  // a chunk ahead: the next tile's first chunk after a tile's last (a
+                                            // walk has nchunks % R == 0, so that one is in buffer 0)
+                if (c + 1 < wk.nchunks) {
+                    load_scales((decltype(r)::value + 1) % SB, c + 1);
+                } else if (WALK && tile + wk.tstep < wk.ntiles) {
+                    scale_rows(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp, srow);
+                    load_scales(0, 0);
+                }
             },
             [&](auto r, int, const uint4 (&w)[NT][2], const uint4 (&xv)[MT][4]) {
                 step_mma<MT, NT, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; }, acc);
+            },
+            [&](int tile) {
+                if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
-    float* red = red_static;
     if constexpr (MT > 1) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
-        red = reinterpret_cast<float*>(bsm + BARRIERS);
+        reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                            accumulate);
     }
-    reduce_store(acc, red, y, ldy, M, N, n_base, accumulate);
 #endif
 }
 
 // Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
-// a tensor map (the caller then takes the warp-split kernel: the same bits).
+// a tensor map (the caller then takes the warp-split kernel: the same bits). One token tile: each CTA
+// walks tiles_per_cta row tiles.
 template <int NT, int R, int MT>
 int launch_bulk_ring(const CUtensorMap& wmap, const half* x, int ldx, const half* ws, float* y, int ldy, int M, int N,
                      int K, bool accumulate, cudaStream_t st) {
     using Layout = w4::bulk::Layout<2, NT, R>;
-    constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT>;
-    static unsigned long long smem_allowed;
+    constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, false>;
+    constexpr bool WALKS = NT == 2 && MT == 1;  // w4_bulk.cuh: tiles_per_cta
+    constexpr auto walking = w4a16_bulk_kernel<NT, R, MT, WALKS>;
+    static unsigned long long smem_allowed, smem_allowed_walking;
     if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8 * MT), smem_allowed)) return e;
-    return launch_dependent(kernel, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS, Layout::smem_bytes(M), st, true,
-                            wmap, x, ldx, ws, y, ldy, M, N, K, accumulate);
+    if (const int e = allow_dynamic_smem(walking, Layout::smem_bytes(8 * MT), smem_allowed_walking)) return e;
+    const size_t smem = Layout::smem_bytes(M);
+    const int tiles = ceil_div(N, 16 * NT);
+    const int ctas = WALKS ? w4::bulk::walk_grid(walking, smem, tiles, K / w4::bulk::CHUNK, R) : tiles;
+    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), w4::bulk::THREADS, smem, st, true, wmap, x, ldx,
+                            ws, y, ldy, M, N, K, accumulate);
 }
 
 // NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as two CTAs per SM allow.

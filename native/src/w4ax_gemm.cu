@@ -253,8 +253,9 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // sm_90 decode (M <= 8, s8, group 128, K % 1024 == 0): w4ax_kernel's WIDE sums with the weights and
 // int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh, for NT
 // row tiles per CTA (they share the token fragments). Warp w takes step w of every chunk (its scales
-// loaded a chunk ahead) and the warps are added in warp order.
-template <int NT>
+// loaded a chunk ahead) and the warps are added in warp order. WALK (two row tiles): a CTA walks several row
+// tiles (w4_bulk.cuh).
+template <int NT, bool WALK>
 __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
@@ -265,17 +266,17 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
     __shared__ float red[WK * NT * 4 * 32];
     Ring<1, NT> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int groups = K / KSTEP, nchunks = K / CHUNK, n_base = blockIdx.y * 16 * NT;
+    const int groups = K / KSTEP;
+    const Walk wk{(int)blockIdx.y, (int)gridDim.y, (N + 16 * NT - 1) / (16 * NT), K / CHUNK};
     float acc[1][NT][4];
-    zero_fragments(acc);
     if (warp == WK) {
-        if (lane == 0) ring.produce(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, n_base, nchunks);
+        if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, wk);
         __syncwarp();
     } else {
         // scales of step warp + 8c (group warp + 8c): weight rows 16i + g, 16i + g + 8 and tokens 2t, 2t + 1,
         // a chunk ahead in two buffers indexed at compile time, converted where the fold uses them
         const half* srow[NT][2];
-        scale_rows(ws, n_base, g, N, groups, warp, srow);
+        scale_rows(ws, wk.tile0 * 16 * NT, g, N, groups, warp, srow);
         const float* x0 = xs + (long)min(2 * t, M - 1) * groups + warp;
         const float* x1 = xs + (long)min(2 * t + 1, M - 1) * groups + warp;
         half wsr[2][NT][2];
@@ -291,11 +292,17 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
         grid_dependency_wait();  // the activation scales and y (accumulate) may be the kernel before's output
         load_scales(0, 0);
         static_assert(RING % 2 == 0, "chunk c's scales are in buffer (c % RING) & 1");
-        ring.consume(
+        ring.template consume<WALK>(
             warp, lane, {min(g, M - 1)},  // tokens past M read token M - 1 (their outputs are never stored)
-            nchunks,
-            [&](auto r, int c) {
-                if (c + 1 < nchunks) load_scales((decltype(r)::value & 1) ^ 1, c + 1);
+            wk, [&](int) { zero_fragments(acc); },
+            [&](auto r, int tile, int c) {  // a chunk ahead: the next tile's first chunk after a tile's last (in
+                                            // buffer 0: a walk has nchunks % RING == 0)
+                if (c + 1 < wk.nchunks) {
+                    load_scales((decltype(r)::value & 1) ^ 1, c + 1);
+                } else if (WALK && tile + wk.tstep < wk.ntiles) {
+                    scale_rows(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp, srow);
+                    load_scales(0, 0);
+                }
             },
             [&](auto r, int c, const uint4 (&w)[NT][2], const uint4 (&xv1)[1][2]) {
                 const uint4 (&xv)[2] = xv1[0];
@@ -317,9 +324,9 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
                                                  fold_into(acc[0][i], part, __half2float(wsr[b][i][0]),
                                                            __half2float(wsr[b][i][1]), xsr[b][0], xsr[b][1]);
                                              });
-            });
+            },
+            [&](int tile) { reduce_store<true>(acc, red, y, ldy, M, N, tile * 16 * NT, accumulate); });
     }
-    reduce_store(acc, red, y, ldy, M, N, n_base, accumulate);
 #endif
 }
 
@@ -338,10 +345,15 @@ int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half
     using Layout = w4::bulk::Layout<1, NT>;  // a ring of 4 leaves room for two CTAs per SM at every M <= 8
     CUtensorMap wmap;
     if (!weight_chunk_map(wp, N, K / 2, 16 * NT, w4::WK, &wmap)) return NO_TENSOR_MAP;
-    static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4ax_bulk_kernel<NT>, Layout::smem_bytes(8), smem_allowed)) return e;
-    return launch_dependent(w4ax_bulk_kernel<NT>, dim3(1, ceil_div(N, 16 * NT)), w4::bulk::THREADS,
-                            Layout::smem_bytes(M), st, true, wmap, xq, xs, ws, y, ldy, M, N, K, accumulate);
+    constexpr auto kernel = w4ax_bulk_kernel<NT, false>, walking = w4ax_bulk_kernel<NT, NT == 2>;  // tiles_per_cta
+    static unsigned long long smem_allowed, smem_allowed_walking;
+    if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8), smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(walking, Layout::smem_bytes(8), smem_allowed_walking)) return e;
+    const int tiles = ceil_div(N, 16 * NT);
+    const int ctas =
+        NT == 2 ? w4::bulk::walk_grid(walking, Layout::smem_bytes(M), tiles, K / w4::bulk::CHUNK, w4::bulk::RING) : tiles;
+    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), w4::bulk::THREADS, Layout::smem_bytes(M), st,
+                            true, wmap, xq, xs, ws, y, ldy, M, N, K, accumulate);
 }
 
 // Large M (group % 128 == 0, s8): CTA tiles of 128 rows x 64 tokens over the whole K, each step's

@@ -1256,6 +1256,35 @@ static void verify_gemm_tests() {
 }
 
 // `qspec_test draft`: the draft GEMM's cases alone; `qspec_test verify`: the verify GEMM's warpgroup cases.
+// The bulk-copy decode GEMVs' cases (sm_90; elsewhere the same calls take the other kernels).
+static void bulk_gemv_tests() {
+    // One token, N >= 4096, K % 1024 == 0 (sm_90: the bulk-copy kernels): 5 and 7 chunks, not whole ring
+    // rounds. (Placed before the sampling tests they once made two rejection checks at V = 128256 fail on
+    // other random data: an absolute edge criterion that flagged 13 of 48 lanes, and a draft weight 0.45
+    // ulp under the min-p threshold that the H200's expf rounded above it; check_rejection now judges both.)
+    test_w4a16(1, 4112, 5120, 128, 0);
+    test_w4a16(1, 4096, 7168, 128, 8);
+    test_w4ax(1, 4112, 5120, 128, 8);
+    test_w4ax(1, 4096, 7168, 128, 4);
+    // M = 6 and 8 on sm_90: the W4A16 bulk kernel with two row tiles and a ring of 3 chunks (ring_depth)
+    test_w4a16(8, 4112, 5120, 128, 0);
+    test_w4a16(6, 4096, 7168, 128, 8);
+    // M = 12 and 16 on sm_90 with QSPEC_BULK_M16=1: the W4A16 bulk kernel with two token tiles
+    test_w4a16(12, 4112, 5120, 128, 0);
+    test_w4a16(16, 4096, 7168, 128, 8);
+    // M = 3 and 8 on sm_90: the draft's bulk kernel with two row tiles
+    test_w4ax(3, 4112, 5120, 128, 8);
+    test_w4ax(8, 4096, 7168, 128, 4);
+    // sm_90: more row tiles of 32 rows (M >= 2) than CTAs fit at once, so the bulk kernels' CTAs walk several
+    // (QSPEC_BULK_WALK=n forces n per CTA on every such grid whose chunks allow it); the bits of a walk are
+    // those of the other kernels
+    test_w4a16(1, 9000, 4096, 128, 0);
+    test_w4a16(5, 9000, 4096, 128, 8);
+    test_w4ax(1, 9000, 4096, 128, 8);
+    test_w4ax(4, 9000, 4096, 128, 4);
+    test_w4a16_m_invariance(9000, 4096, 128);
+}
+
 int main(int argc, char** argv) {
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
@@ -1263,6 +1292,10 @@ int main(int argc, char** argv) {
     if (qspec_abi_version() != QSPEC_ABI_VERSION) { printf("FAIL abi version\n"); return 1; }
     if (argc > 1 && strcmp(argv[1], "draft") == 0) {
         draft_gemm_tests();
+        return summary();
+    }
+    if (argc > 1 && strcmp(argv[1], "bulk") == 0) {
+        bulk_gemv_tests();
         return summary();
     }
     if (argc > 1 && strcmp(argv[1], "verify") == 0) {
@@ -1320,22 +1353,6 @@ int main(int argc, char** argv) {
     test_rope_attention(6, 1, 80, 0, 8);
     test_rope_attention(8, 2, 128, 1, 16, true);  // 2000 and 1500 cached positions: every CTA and warp busy
     test_rope_attention(4, 1, 64, 0, 32, true);
-    // One token, N >= 4096, K % 1024 == 0 (sm_90: the bulk-copy kernels): 5 and 7 chunks, not whole ring
-    // rounds. (Placed before the sampling tests they once made two rejection checks at V = 128256 fail on
-    // other random data: an absolute edge criterion that flagged 13 of 48 lanes, and a draft weight 0.45
-    // ulp under the min-p threshold that the H200's expf rounded above it; check_rejection now judges both.)
-    test_w4a16(1, 4112, 5120, 128, 0);
-    test_w4a16(1, 4096, 7168, 128, 8);
-    test_w4ax(1, 4112, 5120, 128, 8);
-    test_w4ax(1, 4096, 7168, 128, 4);
-    // M = 6 and 8 on sm_90: the W4A16 bulk kernel with two row tiles and a ring of 3 chunks (ring_depth)
-    test_w4a16(8, 4112, 5120, 128, 0);
-    test_w4a16(6, 4096, 7168, 128, 8);
-    // M = 12 and 16 on sm_90 with QSPEC_BULK_M16=1: the W4A16 bulk kernel with two token tiles
-    test_w4a16(12, 4112, 5120, 128, 0);
-    test_w4a16(16, 4096, 7168, 128, 8);
-    // M = 3 and 8 on sm_90: the draft's bulk kernel with two row tiles
-    test_w4ax(3, 4112, 5120, 128, 8);
-    test_w4ax(8, 4096, 7168, 128, 4);
+    bulk_gemv_tests();
     return summary();
 }
