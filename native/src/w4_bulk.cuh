@@ -198,8 +198,8 @@ struct Ring {
     // for later chunks, issued before the wait), then step(r, c, w, xv) with r = std::integral_constant<int,
     // c % R>{}, this thread's weights of step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8;
     // bytes 16t .. 16t + 15) and, for each token tile mt, token xm[mt]'s activations of the thread's 32
-    // inputs (from input 32t of the step, XB bytes each) in registers, the ring entry already released;
-    // then end(tile).
+    // inputs (from input 32t of the step, XB bytes each) in registers, after which the warp releases the
+    // ring entry; then end(tile).
     template <bool WALK, int MT, class Begin, class Pre, class Step, class End>
     __device__ void consume(int warp, int lane, const int (&xm)[MT], const Walk& wk, Begin&& begin, Pre&& pre,
                             Step&& step, End&& end) {
@@ -229,9 +229,12 @@ struct Ring {
 #pragma unroll
                         for (int j = 0; j < XV; ++j)
                             xv[mt][j] = *reinterpret_cast<const uint4*>(xt[mt] + st * XPITCH + 16 * j);
-                    __syncwarp();
-                    if (lane == 0) mbar_arrive(&empty[st]);  // this warp has the chunk in registers
                     step(st_c, c, w, xv);
+                    // Released once the step has used every register the chunk was read into, not when the reads
+                    // were issued: then the copying lane could refill the entry under a read still in flight (with
+                    // a ring of 2 chunks, 1-4 wrong outputs in most runs of `qspec_test bulk`, H200, 2026-12-04).
+                    __syncwarp();
+                    if (lane == 0) mbar_arrive(&empty[st]);
                 });
             }
             end(tile);
