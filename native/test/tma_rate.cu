@@ -18,6 +18,7 @@
 #include <functional>
 #include <vector>
 #include "common.cuh"
+#include "tensor_map.cuh"  // tma_load_2d, tma_load_3d, prefetch_tensor_map
 
 namespace {
 
@@ -38,22 +39,6 @@ struct Geometry {
     bool box3d, swizzle;
 };
 
-__device__ __forceinline__ void tma_2d(void* dst, const CUtensorMap* map, int c0, int c1, uint64_t* bar) {
-    asm volatile(
-        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];" ::"r"(
-            static_cast<unsigned>(__cvta_generic_to_shared(dst))),
-        "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(static_cast<unsigned>(__cvta_generic_to_shared(bar)))
-        : "memory");
-}
-__device__ __forceinline__ void tma_3d(void* dst, const CUtensorMap* map, int c0, int c1, int c2, uint64_t* bar) {
-    asm volatile(
-        "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];" ::"r"(
-            static_cast<unsigned>(__cvta_generic_to_shared(dst))),
-        "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2),
-        "r"(static_cast<unsigned>(__cvta_generic_to_shared(bar)))
-        : "memory");
-}
-
 // g: TR, CB, BR, BW as above (runtime); tiles: the matrix's tiles; persistent: walk tiles by gridDim.x.
 __global__ void __launch_bounds__(THREADS) tma_stream(const __grid_constant__ CUtensorMap map, Geometry g, int tiles,
                                                      int persistent, unsigned* sink) {
@@ -73,7 +58,7 @@ __global__ void __launch_bounds__(THREADS) tma_stream(const __grid_constant__ CU
     unsigned acc = 0;
     if (warp == CONSUMERS) {
         if (lane == 0) {
-            asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&map)) : "memory");
+            prefetch_tensor_map(&map);
             int q = 0;
             for (int t = blockIdx.x; t < tiles; t += step)
                 for (int c = 0; c < chunks; ++c, ++q) {
@@ -82,11 +67,11 @@ __global__ void __launch_bounds__(THREADS) tma_stream(const __grid_constant__ CU
                     mbar_arrive_expect_tx(&full[st], CHUNKB);
                     uint8_t* dst = ring + st * CHUNKB;
                     if (g.box3d) {
-                        tma_3d(dst, &map, 0, t * g.TR, c * (g.CB / 64), &full[st]);
+                        tma_load_3d(dst, &map, 0, t * g.TR, c * (g.CB / 64), &full[st]);
                     } else {
                         for (int i = 0; i < by; ++i)
                             for (int j = 0; j < bx; ++j)
-                                tma_2d(dst + (i * bx + j) * g.BR * g.BW, &map, (c * g.CB + j * g.BW) / 8,
+                                tma_load_2d(dst + (i * bx + j) * g.BR * g.BW, &map, (c * g.CB + j * g.BW) / 8,
                                        t * g.TR + i * g.BR, &full[st]);
                     }
                 }
