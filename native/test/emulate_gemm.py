@@ -13,8 +13,8 @@ qspec_w4a16_gemm / qspec_w4ax_gemm.
 Mirrored: the index math and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the
 padded row), the rings in shared memory (slot rotation; the per-warp activation layout of the warp-split
 kernels, the shared tiles of the cluster and tiled kernels with their x_unit / row layouts, the tiled
-kernels' weight tiles, the bulk kernel's ring of chunks in tensor-map boxes of one warp step; unwritten
-words read as NaN),
+kernels' weight tiles, the bulk kernel's ring of chunks (a 3-D box of eight warp steps each) and its CTAs'
+walks over row tiles, with the scale buffers loaded a chunk ahead; unwritten words read as NaN),
 the bit tricks (magic-number int4->fp16, byte-wise int4->int8, __byte_perm, pack_s4), the PTX fragment
 layouts of mma.sync m16n8k16 f16, m16n8k32 s8 and m16n8k64 s4, the fp16 and fp32 rounding points, and every
 summation order (warp steps, MMAs, folds, the warp-ordered block reduction, the slice-ordered cluster
@@ -418,7 +418,7 @@ def w4a16_cluster(x, pw, ws, N, K, group, MT=None):
 
 
 # The bulk-copy kernels' ring (w4_bulk.cuh): chunks of WK steps, R of them in shared memory; per chunk
-# WK tensor-map boxes of one warp step (16 rows x 64 bytes, WSTEP bytes) one after another, and the
+# one box of WK warp steps (each 16 NT rows x 64 bytes, WSTEP bytes) one after another, and the
 # activations at [M][R][XPITCH] after the weights of all R chunks
 RING, CHUNK = 4, WK * KSTEP
 XROWB = CHUNK * 2  # W4A16: fp16 activations
@@ -434,15 +434,18 @@ def bulk_ring_depth(M, NT, MT=1):
     return RING if fits(RING) else 3 if fits(3) else 2
 
 
-def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None):
-    """w4a16_bulk_kernel<NT, R, MT> (sm_90; M <= 16, group 128, K % 1024 == 0; NT as bulk_row_tiles: 1 at
-    one token, else 2; MT = 2 above 8 tokens; R as bulk_ring_depth): per CTA 16 NT rows and 8 MT tokens; the
-    copying lane puts chunk c into ring entry c % R: box w =
-    rows n_base .. n_base + 16 NT - 1 (zeros past N, as the tensor map
-    reads them), bytes 64 (c WK + w) .. + 63, and token rows m < M; consumer warp w takes step WK c + w of
-    chunk c (fragments read from the ring at the kernel's offsets, token 8 mt + g of tile mt, tokens >= M
-    reading row M - 1, its scales from the rows' step group) through step_mma, and the warps are reduced
-    as reduce_store does.
+def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
+    """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, group 128, K % 1024 == 0; NT as bulk_row_tiles: 1
+    at one token, else 2; MT = 2 above 8 tokens; R as bulk_ring_depth): per row tile 16 NT rows and 8 MT
+    tokens; the copying lane puts chunk q of its CTA's walk into ring entry q % R: the chunk's 3-D box =
+    rows n_base .. n_base + 16 NT - 1 (zeros past N, as the tensor map reads them) x steps c WK .. c WK + 7,
+    laid out [step][row][64 bytes], and token rows m < M; consumer warp w takes step WK c + w of chunk c
+    (fragments read from the ring at the kernel's offsets, token 8 mt + g of tile mt, tokens >= M reading
+    row M - 1) through step_mma, with the step group's scales from the buffer (c % R) % SB they were loaded
+    into a chunk ahead, and the warps are reduced as reduce_store does, per tile.
+    walk > 1 (WALK, one token tile; the walk needs nchunks % R == 0): ceil(tiles / walk) CTAs, CTA b taking
+    tiles b, b + G, ..., its ring and chunk count running on from tile to tile, the next tile's scale rows
+    and first scales loaded at a tile's last chunk, the sums zeroed at each tile's start.
     The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
     M = x.shape[0]
     assert M <= 16 and group == KSTEP and K % CHUNK == 0
@@ -450,41 +453,61 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None):
     NT = NT or (1 if M == 1 else 2)
     assert MT == 1 or NT == 2
     R = R or bulk_ring_depth(M, NT, MT)
-    WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step's box
+    WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step of the box
     WSTAGE = WK * WSTEP
     xw = np.ascontiguousarray(x).view(U32)  # (M, K / 2): half pairs
     nchunks, groups = K // CHUNK, K // KSTEP
+    assert walk == 1 or (MT == 1 and nchunks % R == 0)
+    SB = 2 if R % 2 == 0 else R  # scale buffers
     words = (BARRIERS + R * (WSTAGE + M * XPITCH)) // 4
     wst, xst = BARRIERS, BARRIERS + R * WSTAGE  # byte offsets in the CTA's shared memory
     xm = [np.minimum((0 if BUG == "bulk_token_tile" else 8 * mt) + G, M - 1) for mt in range(MT)]
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
-    for by in range(ceil_div(N, 16 * NT)):
-        n_base = by * 16 * NT
+    tiles = ceil_div(N, 16 * NT)
+    ctas = ceil_div(tiles, walk)
+    rows_of = lambda tile: [[np.minimum(tile * 16 * NT + 16 * i + 8 * h + G, N - 1) for h in (0, 1)] for i in range(NT)]
+    for b in range(ctas):
         smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
-        acc = np.zeros((WK, MT, NT, 32, 4), F32)
-        srows = [[np.minimum(n_base + 16 * i + 8 * h + G, N - 1) for h in (0, 1)] for i in range(NT)]
-        for c in range(nchunks):
-            st = c % R
-            for w in range(WK):  # the copying lane: one box per warp step
-                for r in range(16 * NT):
-                    o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
-                    s0 = (c * WK + w) * 16  # the step's first word of a row
-                    smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
-            for m in range(M):
-                o = (xst + (m * R + st) * XPITCH) // 4
-                smem[o:o + XROWB // 4] = xw[m, c * CHUNK // 2:(c + 1) * CHUNK // 2]
-            for warp in range(WK):
-                wt = wst + st * WSTAGE + warp * WSTEP + 16 * T
-                pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
-                w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
-                     for i in range(NT)]
-                gi = c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp
-                sc = [[ws[srows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)]
-                xr = [xst + (xm[mt] * R + st) * XPITCH + (warp * KSTEP + 32 * T) * 2 for mt in range(MT)]
-                xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
-                      for mt in range(MT)]
-                a16_step_mma(w, sc, lambda mt, j: xv[mt][j], acc[warp], True)
-        reduce_store(Tile(0, by, MT, NT), acc, y, count, M, N)
+        srows = rows_of(b)
+        sr = [[None] * SB for _ in range(WK)]  # sr[warp][buffer]: the scales of a chunk, per row tile and half
+        load = lambda warp, buf, c: [[ws[srows[i][h], (c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp)]
+                                      .astype(F32) for h in (0, 1)] for i in range(NT)]
+        for warp in range(WK):
+            sr[warp][0] = load(warp, 0, 0)
+        q0 = 0
+        for tile in range(b, tiles, ctas):
+            n_base = tile * 16 * NT
+            acc = np.zeros((WK, MT, NT, 32, 4), F32) if tile == b or BUG != "bulk_walk_zero" else acc
+            for c in range(nchunks):
+                st = (q0 + c) % R
+                for w in range(WK):  # the copying lane's box: step w of the chunk at w * WSTEP
+                    for r in range(16 * NT):
+                        o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
+                        s0 = (c * WK + w) * 16  # the step's first word of a row
+                        smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
+                for m in range(M):
+                    o = (xst + (m * R + st) * XPITCH) // 4
+                    smem[o:o + XROWB // 4] = xw[m, c * CHUNK // 2:(c + 1) * CHUNK // 2]
+                for warp in range(WK):
+                    # pre: the next chunk's scales a chunk ahead; after a tile's last chunk, the next tile's first
+                    if c + 1 < nchunks:
+                        sr[warp][(st + 1) % SB] = load(warp, (st + 1) % SB, c + 1)
+                    elif tile + ctas < tiles and warp == WK - 1:
+                        if BUG != "bulk_walk_scales":
+                            srows = rows_of(tile + ctas)
+                        for w2 in range(WK):
+                            sr[w2][1 if BUG == "bulk_walk_buffer" else 0] = load(w2, 0, 0)
+                for warp in range(WK):
+                    wt = wst + st * WSTAGE + warp * WSTEP + 16 * T
+                    pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
+                    w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
+                         for i in range(NT)]
+                    xr = [xst + (xm[mt] * R + st) * XPITCH + (warp * KSTEP + 32 * T) * 2 for mt in range(MT)]
+                    xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
+                          for mt in range(MT)]
+                    a16_step_mma(w, sr[warp][st % SB], lambda mt, j: xv[mt][j], acc[warp], True)
+            reduce_store(Tile(0, tile, MT, NT), acc, y, count, M, N)
+            q0 += nchunks
     return y, count
 
 
@@ -1352,8 +1375,8 @@ def tiled_bit_identity(N, K, group, ms=TILED_BIT_MS):
     return bad
 
 # The bulk-copy kernel's cases (group 128, K % 1024 == 0): N = 40 (a partial row tile), 2 chunks; N = 20,
-# 5 chunks (the ring of 4 turns over)
-BULK = [(40, 2048), (20, 5120)]
+# 5 chunks (the ring of 4 turns over); 4 chunks, where two-row-tile CTAs can walk (3 tiles of 32 rows)
+BULK = [(40, 2048), (20, 5120), (70, 4096)]
 BULK_MS = [1, 3, 8, 9, 16]
 
 
@@ -1368,13 +1391,17 @@ def run_bulk_cases():
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             warp = w4a16(x, pw, ws, N, K, KSTEP)
             # the default (2 from M = 2) and QSPEC_BULK_ROWS=16; the rule's ring depth and QSPEC_BULK_RING=2, 3
-            for NT, R in ([(1, None)] if M <= 8 else []) + ([] if M == 1 else [(2, None), (2, 3), (2, 2)]):
-                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R)
+            # and walks of 2 and 3 tiles per CTA (two row tiles, one token tile, rings that divide the chunks)
+            cases = ([(1, None, 1)] if M <= 8 else []) + ([] if M == 1 else [(2, None, 1), (2, 3, 1), (2, 2, 1)])
+            cases += [(2, R, walk) for R in (4, 2) for walk in (2, 3)
+                      if 1 < M <= 8 and (K // CHUNK) % R == 0 and bulk_ring_depth(M, 2) >= R]
+            for NT, R, walk in cases:
+                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk)
                 e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} "
-                      f"ring {R or bulk_ring_depth(M, NT)} err {e:.1e}, "
+                      f"ring {R or bulk_ring_depth(M, NT)}{f' walk {walk}' if walk > 1 else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
@@ -1431,6 +1458,9 @@ MUTATIONS = [
     ("bulk_box_pitch", "bulk", (20, 2048, 128, 1)),    # weight rows read 512 bytes apart, not at the box's 64
     ("bulk_scale_step", "bulk", (20, 2048, 128, 1)),   # chunk c's scales taken from group c + nchunks * warp
     ("bulk_token_tile", "bulk", (20, 2048, 128, 16)),  # the second token tile reads tokens 0-7 again
+    ("bulk_walk_scales", "bulk_walk", (100, 4096, 128, 3)),  # a walk's next tile takes this tile's scale rows
+    ("bulk_walk_buffer", "bulk_walk", (100, 4096, 128, 3)),  # ... its first scales into buffer 1, not 0
+    ("bulk_walk_zero", "bulk_walk", (100, 4096, 128, 3)),    # ... its sums not zeroed at its start
     ("wg_swizzle", "wgmma", (40, 1024, 128, 20)),      # weights unpacked without the 128-byte swizzle
     ("wg_prmt", "wgmma", (40, 1024, 128, 20)),         # even inputs, then odd ones: not in input order
     ("wg_scale_box", "wgmma", (40, 1024, 128, 20)),    # the next step's column of the scale box
@@ -1460,10 +1490,12 @@ def mutation_check():
             check = lambda: bool(wv_differs(M, N, K, 1, 2))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
-        elif kernel in ("w4a16", "cluster", "tiled", "bulk"):
+        elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk"):
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             ref = ref_w4a16(x, q, ws, K, group)
-            run = {"w4a16": w4a16, "cluster": w4a16_cluster, "tiled": w4a16_tiled, "bulk": w4a16_bulk}[kernel]
+            walk2 = lambda *a: w4a16_bulk(*a, NT=2, walk=2)
+            run = {"w4a16": w4a16, "cluster": w4a16_cluster, "tiled": w4a16_tiled, "bulk": w4a16_bulk,
+                   "bulk_walk": walk2}[kernel]
             check = lambda: not error(run(x, pw, ws, N, K, group), *ref) < TOL
         else:
             xq, xs = quantized_x(M, K, Kp, groups, 4)
