@@ -124,7 +124,8 @@ inline int tiles_per_cta(int tiles, int nchunks, int R, int per_sm) {
 // fewer CTAs that walk tiles_per_cta each (the walking build's CTAs per SM at its shared memory, smem).
 template <class... Params>
 inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchunks, int R) {
-    if (tiles <= sm_count() && env_int("QSPEC_BULK_WALK", 1) < 2) return tiles;  // one wave at any residency
+    static const bool forced = env_int("QSPEC_BULK_WALK", 1) >= 2;
+    if (tiles <= sm_count() && !forced) return tiles;  // one wave at any residency
     int per_sm = 0;
     if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, THREADS, smem) != cudaSuccess || per_sm < 1) {
         (void)cudaGetLastError();
