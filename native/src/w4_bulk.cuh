@@ -6,8 +6,8 @@
 //
 // Chunks of WK steps (1024 inputs) go into a ring of R entries (RING = 4 unless the activations of M
 // tokens would leave room for only one CTA per SM; ring_depth), each completed on an mbarrier
-// (`full`) and released by the consumers (`empty`, one arrival per warp once the chunk's fragments are
-// in registers): the weights as one 3-D tensor-map box of WK warp steps (weight_chunk_map: stored
+// (`full`) and released by the consumers (`empty`, one arrival per warp once its step has used the
+// registers the chunk was read into): the weights as one 3-D tensor-map box of WK warp steps (weight_chunk_map: stored
 // [step][16 NT rows][64 bytes], so a warp's step lies in 1 KB of shared memory and its 16-byte reads hit
 // distinct banks; one copy instead of WK 2-D boxes streams ~10 % faster, docs/KERNELS.md), the
 // activations as M bulk copies of one chunk of one token. The ring is walked R chunks at a time with
