@@ -43,12 +43,16 @@ struct Layout {
     static size_t smem_bytes(int M) { return BARRIERS + (size_t)R * (WSTAGE + M * XPITCH); }
 };
 
-// Row tiles per CTA of a bulk-copy kernel at M tokens: one for one token, two from M = 2 (half the
-// activation bytes per weight byte; measured faster on every N >= 4096 at M = 2-8 for W4A16,
-// docs/KERNELS.md). QSPEC_BULK_ROWS=16 keeps one tile at every M (tests). Both give the same bits.
+// Row tiles per CTA of a bulk-copy kernel at M tokens: two (half the activation bytes per weight byte, and
+// from one token on, CTAs that walk row tiles where one per tile takes more than a wave: tiles_per_cta).
+// Measured on the H200 (docs/KERNELS.md): faster than one tile on every N >= 4096 at M = 2-8 for W4A16, and
+// at one token for both GEMMs (W4A16 lm_head 79-82 -> 72-75 us, gate/up 14.0 -> 12.5). QSPEC_BULK_ROWS=16
+// keeps one tile at every M (tests); QSPEC_BULK_ROWS1=16 at one token only (measurements). Every choice
+// gives the same bits.
 inline int row_tiles(int M) {
-    static const int rows = env_int("QSPEC_BULK_ROWS", 32);
-    return M >= 2 && rows == 32 ? 2 : 1;
+    static const int rows = env_int("QSPEC_BULK_ROWS", 32), rows1 = env_int("QSPEC_BULK_ROWS1", 32);
+    if (rows != 32) return 1;
+    return M >= 2 || rows1 == 32 ? 2 : 1;
 }
 
 // The ring depth for M tokens: the deepest of RING, 3 and 2 chunks that leaves shared memory for two CTAs
@@ -108,8 +112,8 @@ struct Walk {
 // `per_sm` CTAs per SM: 1 (a CTA per tile) while the grid fits on the GPU at once; otherwise
 // ceil(tiles / resident CTAs), so that every CTA is resident from the start and none starts late for a
 // short tail. A walk needs nchunks % R == 0. Measured on the H200 (docs/KERNELS.md): 5-10 % faster for the
-// two-row-tile kernels (M = 2-8) on gate/up and lm_head, slower for the one-token kernels (one row tile,
-// 56 registers: the walk spills; at 3 CTAs per SM no faster than one CTA per tile), which do not walk.
+// two-row-tile kernels on gate/up and lm_head; the one-row-tile kernels (QSPEC_BULK_ROWS=16; 56 registers)
+// do not walk: the walk spills there, and at 3 CTAs per SM was no faster than one CTA per tile.
 // QSPEC_BULK_WALK=0: one tile per CTA always; QSPEC_BULK_WALK=n >= 2: n tiles per CTA wherever a
 // walk can run (tests). Every choice gives the same bits.
 inline int tiles_per_cta(int tiles, int nchunks, int R, int per_sm) {

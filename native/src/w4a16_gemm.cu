@@ -311,13 +311,14 @@ int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float
 }
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster
-// kernel: for 4096 <= N <= 8192 (use_bulk_gemv checks the rest). Measured on the H200 (docs/KERNELS.md):
-// it wins on N = 4096 (q/o at M = 16 9.4 -> 8.3 us, down 24.1 -> 21.6) and loses on the wide matrices
-// (gate/up 23.3 -> 27.9, lm_head 164 -> 198), whose cluster kernel fills the GPU. QSPEC_BULK_M16=0: never;
-// QSPEC_BULK_M16=all: for every N (tests). Same bits either way.
-inline bool bulk_two_token_tiles(int N) {
+// kernel: for 4096 <= N <= 8192, and on wider matrices up to M = 12 (use_bulk_gemv checks the rest).
+// Measured on the H200 (docs/KERNELS.md): it wins on N = 4096 (q/o at M = 16 9.4 -> 8.3 us, down 24.1 ->
+// 21.6); on the wide matrices, whose cluster kernel fills the GPU, it wins at M = 9-12 (lm_head 161 / 162 ->
+// 145 / 157 us, gate/up 22.8 / 23.1 -> 20.5 / 22.1) and loses at 16 (lm_head 163 -> 173).
+// QSPEC_BULK_M16=0: never; QSPEC_BULK_M16=all: for every N and M (tests). Same bits either way.
+inline bool bulk_two_token_tiles(int M, int N) {
     static const int mode = w4::bulk::env_switch("QSPEC_BULK_M16");
-    return mode == 2 || (mode == 1 && N <= 8192);
+    return mode == 2 || (mode == 1 && (N <= 8192 || M <= 12));
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -576,8 +577,9 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
         return launch_tiled(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
-    // sm_90 at M = 9-16 on matrices of 4096-8192 rows: the bulk-copy kernel with two token tiles (same bits)
-    if (M > 8 && vec && bulk_two_token_tiles(N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
+    // sm_90 at M = 9-16 on matrices of 4096-8192 rows, M = 9-12 on wider ones: the bulk-copy kernel with two
+    // token tiles (same bits)
+    if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
         const int e = launch_bulk<2, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the cluster or warp-split kernel, same bits
     }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 #include "common.h"
@@ -76,6 +77,19 @@ __global__ void read_words(const uint4* __restrict__ p, size_t n16, unsigned* si
         acc ^= v.x ^ v.y ^ v.z ^ v.w;
     }
     if (acc == 0x9e3779b9u) *sink = acc;
+}
+
+// Whether `name` is one of the comma-separated names of `list`.
+static bool listed(const char* list, const char* name) {
+    const size_t n = strlen(name);
+    for (const char* p = list; *p;) {
+        const char* e = strchr(p, ',');
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0) return true;
+        if (!e) break;
+        p = e + 1;
+    }
+    return false;
 }
 
 static double time_graph(cudaStream_t st, const std::function<void(int)>& call) {
@@ -332,7 +346,9 @@ int main(int argc, char** argv) {
 
     struct Shape { const char* name; int K, N; };
     const Shape shapes[] = {{"q/o", 4096, 4096}, {"k/v", 4096, 1024}, {"gate/up", 4096, 14336},
-                            {"down", 14336, 4096}, {"lm_head", 4096, 128256}};
+                            {"down", 14336, 4096}, {"lm_head", 4096, 128256},
+                            // as the model runs them: q, k and v stacked, gate and up stacked ("Stacked projections")
+                            {"q+k+v", 4096, 6144}, {"gate+up", 4096, 28672}};
     // QSPEC_BENCH_QUICK=1: fewer batch sizes and no cuBLAS column, for comparing kernel variants quickly
     const bool quick = getenv("QSPEC_BENCH_QUICK") != nullptr;
     std::vector<int> Ms = quick ? std::vector<int>{1, 4, 16, 64, 256} : std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256};
@@ -360,7 +376,10 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> md;
     printf("csv,shape,K,N,M,kernel,us,GB_per_s,pct_hbm,TOPS,speedup_vs_w4a16\n");
+    // QSPEC_BENCH_SHAPES=gate/up,lm_head: only these shapes (names as in the table)
+    const char* only = getenv("QSPEC_BENCH_SHAPES");
     for (const Shape& s : shapes) {
+        if (only != nullptr && !listed(only, s.name)) continue;
         const int groups = s.K / group;
         const size_t wbytes = (size_t)s.N * s.K / 2, sbytes = (size_t)s.N * groups * 2, stride = (wbytes + sbytes + 255) / 256 * 256;
         const int copies = (int)std::max<size_t>(1, arena / stride);

@@ -1272,6 +1272,8 @@ static void bulk_gemv_tests() {
     // M = 12 and 16 on sm_90 with QSPEC_BULK_M16=1: the W4A16 bulk kernel with two token tiles
     test_w4a16(12, 4112, 5120, 128, 0);
     test_w4a16(16, 4096, 7168, 128, 8);
+    // M = 10 over more than 8192 rows: the same kernel by default (M <= 12 there)
+    test_w4a16(10, 9000, 4096, 128, 0);
     // M = 3 and 8 on sm_90: the draft's bulk kernel with two row tiles
     test_w4ax(3, 4112, 5120, 128, 8);
     test_w4ax(8, 4096, 7168, 128, 4);
