@@ -131,15 +131,31 @@ static double time_graph(cudaStream_t st, const std::function<void(int)>& call) 
 }
 
 // `qspec_bench profile`: each GEMM once per shape, no graphs, for Nsight Compute (ncu -k regex:w4).
+// QSPEC_PROFILE=K,N,M;K,N,M...: these cases instead of the default ones.
 static int profile(cudaStream_t st) {
-    struct Case { int K, N, M; } cases[] = {{4096, 4096, 1}, {4096, 4096, 16}, {4096, 14336, 1}, {4096, 14336, 16},
-                                            {14336, 4096, 1}, {4096, 14336, 64},
-                                            {4096, 14336, 256}, {14336, 4096, 256}};
+    struct Case { int K, N, M; };
+    std::vector<Case> cases = {{4096, 4096, 1}, {4096, 4096, 16}, {4096, 14336, 1}, {4096, 14336, 16},
+                               {14336, 4096, 1}, {4096, 14336, 64}, {4096, 14336, 256}, {14336, 4096, 256}};
+    if (const char* v = getenv("QSPEC_PROFILE")) {
+        cases.clear();
+        for (const char* p = v; *p;) {
+            Case c{};
+            if (sscanf(p, "%d,%d,%d", &c.K, &c.N, &c.M) == 3 && c.K > 0 && c.N > 0 && c.M >= 1 && c.M <= 256) cases.push_back(c);
+            while (*p && *p != ';') ++p;
+            if (*p == ';') ++p;
+        }
+    }
     const int group = 128;
-    Dev<uint8_t> w((size_t)14336 * 4096 / 2 + (size_t)14336 * 4096 / group * 2 + 256);
-    Dev<__half> x((size_t)256 * 14336);
-    Dev<int8_t> xq((size_t)256 * 14336);
-    Dev<float> xs((size_t)256 * 14336 / 32), y((size_t)256 * 14336);
+    size_t wmax = 0, kmax = 0, nmax = 0;
+    for (const Case& c : cases) {
+        wmax = std::max(wmax, (size_t)c.N * c.K / 2 + (size_t)c.N * (c.K / group) * 2 + 256);
+        kmax = std::max(kmax, (size_t)c.K);
+        nmax = std::max(nmax, (size_t)c.N);
+    }
+    Dev<uint8_t> w(wmax);
+    Dev<__half> x(256 * kmax);
+    Dev<int8_t> xq(256 * kmax);
+    Dev<float> xs(256 * kmax / 32), y(256 * nmax);
     fill_bytes<<<4096, 256, 0, st>>>(w.p, w.n, 4);
     fill_f16<<<4096, 256, 0, st>>>(x.p, x.n, -2, 2, 6);
     for (const Case& c : cases) {
@@ -303,8 +319,8 @@ int main(int argc, char** argv) {
         cublasGemmEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, R, R, R, &ione, ra.p, CUDA_R_8I, R, rb.p, CUDA_R_8I, R, &izero, rc.p,
                      CUDA_R_32I, R, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT);
     });
-    printf("roofline: cuBLAS fp16 GEMM %.0f TFLOPS, int8 GEMM %.0f TOPS (8192^3)\n", 2.0 * R * R * R / t_h / 1e12,
-           2.0 * R * R * R / t_i / 1e12);
+    const double peak16 = 2.0 * R * R * R / t_h, peak8 = 2.0 * R * R * R / t_i;  // the compute rooflines
+    printf("roofline: cuBLAS fp16 GEMM %.0f TFLOPS, int8 GEMM %.0f TOPS (8192^3)\n", peak16 / 1e12, peak8 / 1e12);
 
     // Sampling (qspec_sample) over Llama-3's vocabulary: random logits in [-8, 8] with a peaked head,
     // one draw per row; the time of one call for 1 and 32 rows. `qspec_bench sampling` stops after it.
@@ -374,7 +390,7 @@ int main(int argc, char** argv) {
     fill_f16<<<4096, 256, 0, st>>>(x.p, x.n, -2, 2, 6);
     CK(cudaStreamSynchronize(st));
 
-    std::vector<std::string> md;
+    std::vector<std::string> md, mdc;  // the bandwidth table, and the compute table (M >= 32)
     printf("csv,shape,K,N,M,kernel,us,GB_per_s,pct_hbm,TOPS,speedup_vs_w4a16\n");
     // QSPEC_BENCH_SHAPES=gate/up,lm_head: only these shapes (names as in the table)
     const char* only = getenv("QSPEC_BENCH_SHAPES");
@@ -428,6 +444,12 @@ int main(int argc, char** argv) {
                      s.name, s.K, s.N, M, t16 * 1e6, 100.0 * b4 / t16 / hbm, 100.0 * tread / t16, t8 * 1e6,
                      100.0 * b4 / t8 / hbm, 100.0 * tread / t8, t16 / t8, tread * 1e6, tcb * 1e6, tcb / t16);
             md.push_back(line);
+            if (M >= 32) {
+                snprintf(line, sizeof line, "| %s | %dx%d | %d | %.0f | %.0f%% | %.0f | %.0f%% | %s |", s.name, s.K, s.N, M,
+                         flop / t16 / 1e12, 100.0 * flop / t16 / peak16, flop / t8 / 1e12, 100.0 * flop / t8 / peak8,
+                         quick ? "-" : std::to_string((int)(flop / tcb / 1e12 + 0.5)).c_str());
+                mdc.push_back(line);
+            }
         }
     }
     printf("\nHBM roofline %.0f GB/s (streaming read kernel; D2D copy %.0f). %% = (int4 weight + fp16 scale bytes) / time / roofline.\n\n",
@@ -438,6 +460,11 @@ int main(int argc, char** argv) {
            "read-only us | cuBLAS f16 us | W4A16 vs cuBLAS |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (auto& l : md) printf("%s\n", l.c_str());
+    printf("\nCompute view (M >= 32): W4A16 TFLOPS against cuBLAS's fp16 8192^3 rate (%.0f), W4A8 TOPS against its int8 "
+           "rate (%.0f).\n\n", peak16 / 1e12, peak8 / 1e12);
+    printf("| shape | KxN | M | W4A16 TFLOPS | W4A16 %% of fp16 peak | W4A8 TOPS | W4A8 %% of int8 peak | cuBLAS f16 TFLOPS |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
+    for (auto& l : mdc) printf("%s\n", l.c_str());
     cublasDestroy(cb);
     return 0;
 }
