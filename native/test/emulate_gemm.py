@@ -1406,7 +1406,8 @@ def run_bulk_cases():
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
             (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 28672, 4096, KSTEP): True,
-            (9, 128256, 4096, KSTEP): True, (12, 14336, 4096, KSTEP): True, (13, 128256, 4096, KSTEP): False, (4, 2048, 4096, KSTEP): False, (16, 4096, 4096, KSTEP): True,
+            (9, 128256, 4096, KSTEP): True, (12, 14336, 4096, KSTEP): True, (13, 128256, 4096, KSTEP): False,
+            (4, 2048, 4096, KSTEP): False, (16, 4096, 4096, KSTEP): True,
             (9, 6144, 4096, KSTEP): True, (16, 14336, 4096, KSTEP): False, (17, 4096, 4096, KSTEP): False,
             (16, 4096, 14336, KSTEP): True}
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()

@@ -79,17 +79,15 @@ __global__ void read_words(const uint4* __restrict__ p, size_t n16, unsigned* si
     if (acc == 0x9e3779b9u) *sink = acc;
 }
 
-// Whether `name` is one of the comma-separated names of `list`.
-static bool listed(const char* list, const char* name) {
-    const size_t n = strlen(name);
-    for (const char* p = list; *p;) {
-        const char* e = strchr(p, ',');
-        const size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && strncmp(p, name, n) == 0) return true;
-        if (!e) break;
+// The items of an environment list such as "1,2,4" (sep ',') or "4096,4096,1;4096,14336,1" (sep ';').
+static std::vector<std::string> split(const char* list, char sep) {
+    std::vector<std::string> items;
+    for (const char* p = list;;) {
+        const char* e = strchr(p, sep);
+        items.emplace_back(p, e ? (size_t)(e - p) : strlen(p));
+        if (!e) return items;
         p = e + 1;
     }
-    return false;
 }
 
 static double time_graph(cudaStream_t st, const std::function<void(int)>& call) {
@@ -138,11 +136,10 @@ static int profile(cudaStream_t st) {
                                {14336, 4096, 1}, {4096, 14336, 64}, {4096, 14336, 256}, {14336, 4096, 256}};
     if (const char* v = getenv("QSPEC_PROFILE")) {
         cases.clear();
-        for (const char* p = v; *p;) {
+        for (const std::string& item : split(v, ';')) {
             Case c{};
-            if (sscanf(p, "%d,%d,%d", &c.K, &c.N, &c.M) == 3 && c.K > 0 && c.N > 0 && c.M >= 1 && c.M <= 256) cases.push_back(c);
-            while (*p && *p != ';') ++p;
-            if (*p == ';') ++p;
+            if (sscanf(item.c_str(), "%d,%d,%d", &c.K, &c.N, &c.M) == 3 && c.K > 0 && c.N > 0 && c.M >= 1 && c.M <= 256)
+                cases.push_back(c);
         }
     }
     const int group = 128;
@@ -371,11 +368,9 @@ int main(int argc, char** argv) {
     // QSPEC_BENCH_MS=1,2,4: these batch sizes instead (each 1..256)
     if (const char* v = getenv("QSPEC_BENCH_MS")) {
         Ms.clear();
-        for (const char* p = v; *p;) {
-            const int m = atoi(p);
+        for (const std::string& item : split(v, ',')) {
+            const int m = atoi(item.c_str());
             if (m >= 1 && m <= 256) Ms.push_back(m);
-            while (*p && *p != ',') ++p;
-            if (*p == ',') ++p;
         }
     }
     const int group = 128, MAXM = 256;
@@ -393,9 +388,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> md, mdc;  // the bandwidth table, and the compute table (M >= 32)
     printf("csv,shape,K,N,M,kernel,us,GB_per_s,pct_hbm,TOPS,speedup_vs_w4a16\n");
     // QSPEC_BENCH_SHAPES=gate/up,lm_head: only these shapes (names as in the table)
-    const char* only = getenv("QSPEC_BENCH_SHAPES");
+    const char* env_shapes = getenv("QSPEC_BENCH_SHAPES");
+    const std::vector<std::string> only = env_shapes ? split(env_shapes, ',') : std::vector<std::string>{};
     for (const Shape& s : shapes) {
-        if (only != nullptr && !listed(only, s.name)) continue;
+        if (env_shapes != nullptr && std::find(only.begin(), only.end(), s.name) == only.end()) continue;
         const int groups = s.K / group;
         const size_t wbytes = (size_t)s.N * s.K / 2, sbytes = (size_t)s.N * groups * 2, stride = (wbytes + sbytes + 255) / 256 * 256;
         const int copies = (int)std::max<size_t>(1, arena / stride);
