@@ -43,25 +43,62 @@ struct Layout {
     static size_t smem_bytes(int M) { return BARRIERS + (size_t)R * (WSTAGE + M * XPITCH); }
 };
 
-// Row tiles per CTA of a bulk-copy kernel at M tokens: two (half the activation bytes per weight byte, and
-// from one token on, CTAs that walk row tiles where one per tile takes more than a wave: tiles_per_cta).
+// Launch bounds of a bulk-copy kernel of NT row tiles and MT token tiles: the CTAs per SM its shared memory
+// allows (four at one row tile, two at two row tiles and one token tile, one otherwise: four row tiles run one
+// CTA per SM), and for two row tiles and two token tiles at most 112 registers, so that two CTAs of 288 threads
+// still fit per SM where their shared memory does (the bounds alone would give 96 or spill).
+template <int NT, int MT>
+constexpr int min_ctas() { return NT == 1 ? 4 : NT == 2 && MT == 1 ? 2 : 1; }
+template <int NT, int MT>
+constexpr int max_regs() { return NT == 2 && MT > 1 ? 112 : 255; }
+
+// Row tiles per CTA of a bulk-copy kernel on a matrix wider than 8192 rows, one token tile from M = wide_from
+// (W4A16: 2, the draft: 1) and two token tiles (M = 9-16): four (64 rows, one CTA per SM; at M = 16 as many
+// weight bytes per chunk as activation bytes of fp16 tokens). Measured on the H200 (docs/KERNELS.md, session
+// 14): at M = 9-16 W4A16 lm_head 148-169 -> 116-137 us, gate+up 35.5-40.6 -> 31.0-33.4, the draft's lm_head
+// 139-167 -> 99-116; at M = 5-8 W4A16 lm_head 91.6-100.5 -> 80-89.5, gate+up 24.4-26.7 -> 21.7-23.1; at M = 2-4
+// W4A16 gate+up 21.8-23.4 -> 21.4-22.3, the draft's at one token 20.0-20.3 -> 19.1 and gate/up 12.3 -> 10.7; W4A16
+// lm_head at one token 71.7-72.7 -> 74.3-74.8, hence two row tiles there. QSPEC_BULK_WIDE_ROWS=32 keeps two row
+// tiles (for W4A16 at M = 13-16 the cluster kernel, as before); QSPEC_BULK_WIDE_M=m sets the first M of one token
+// tile for both GEMMs (9: none). Every choice gives the same bits.
+inline bool wide_row_tiles(int N) {
+    static const int rows = env_int("QSPEC_BULK_WIDE_ROWS", 64);
+    return rows == 64 && N > 8192;
+}
+inline int wide_rows_from(int wide_from) {
+    static const int m = env_int("QSPEC_BULK_WIDE_M", 0);
+    return m > 0 ? m : wide_from;
+}
+
+// Row tiles per CTA of a bulk-copy kernel at M tokens on N rows: four on wide matrices from wide_rows_from(),
+// else two (half the activation bytes per weight byte, and from one token on, CTAs that walk row tiles where
+// one per tile takes more than a wave: tiles_per_cta).
 // Measured on the H200 (docs/KERNELS.md): faster than one tile on every N >= 4096 at M = 2-8 for W4A16, and
 // at one token for both GEMMs (W4A16 lm_head 79-82 -> 72-75 us, gate/up 14.0 -> 12.5). QSPEC_BULK_ROWS=16
 // keeps one tile at every M (tests); QSPEC_BULK_ROWS1=16 at one token only (measurements). Every choice
 // gives the same bits.
-inline int row_tiles(int M) {
+inline int row_tiles(int M, int N, int wide_from) {
     static const int rows = env_int("QSPEC_BULK_ROWS", 32), rows1 = env_int("QSPEC_BULK_ROWS1", 32);
     if (rows != 32) return 1;
+    if (M >= wide_rows_from(wide_from) && wide_row_tiles(N)) return 4;
     return M >= 2 || rows1 == 32 ? 2 : 1;
 }
 
 // The ring depth for M tokens: the deepest of RING, 3 and 2 chunks that leaves shared memory for two CTAs
 // per SM (W4A16's two row tiles: 4 up to M = 5, 3 up to 8, 2 beyond; one CTA per SM is 8 consumer warps,
-// too few to hide a step's latency). smem_static: the kernel's static shared memory.
-// QSPEC_BULK_RING=2|3|4 forces a depth (measurements, tests); every depth gives the same bits.
+// too few to hide a step's latency). Four row tiles (64 rows: 32 KB of weights a chunk) run one CTA per SM:
+// with one token tile on a ring of 2 (so that their CTAs walk row tiles: 5-13 % faster than a ring of 3 that
+// cannot, measured on the H200, docs/KERNELS.md), with two on a ring of 3 (their 4-deep builds spill; a ring
+// of 2 measured the same). smem_static: the kernel's static shared memory. QSPEC_BULK_RING=2|3|4 forces a depth
+// (measurements, tests; four row tiles: at most 3); every depth gives the same bits.
+constexpr int DEEPEST_WIDE = 3;
 template <int XB, int NT>
 inline int ring_depth(int M, size_t smem_static) {
     static const int forced = env_int("QSPEC_BULK_RING", 0);
+    if constexpr (NT == 4) {
+        if (forced >= 2 && forced <= RING) return forced < DEEPEST_WIDE ? forced : DEEPEST_WIDE;
+        return M <= 8 ? 2 : DEEPEST_WIDE;
+    }
     if (forced >= 2 && forced <= RING) return forced;
     constexpr size_t per_sm = 228 * 1024, reserved = 1024;  // sm_90: shared memory per SM, per CTA
     auto fits = [&](size_t ring) { return 2 * (ring + smem_static + reserved) <= per_sm; };

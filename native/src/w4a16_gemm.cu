@@ -210,8 +210,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
 // flight no longer live in registers. WALK (two row tiles and one token tile): a CTA walks several row
 // tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the ring).
-template <int NT, int R, int MT, bool WALK>  // two token tiles: at most 112 registers, so that two CTAs fit per SM
-__global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : MT == 1 ? 2 : 1) __maxnreg__(MT == 1 ? 255 : 112)
+template <int NT, int R, int MT, bool WALK>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+__global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
                       bool accumulate) {
@@ -283,7 +283,7 @@ int launch_bulk_ring(const CUtensorMap& wmap, const half* x, int ldx, const half
                      int K, bool accumulate, cudaStream_t st) {
     using Layout = w4::bulk::Layout<2, NT, R>;
     constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, false>;
-    constexpr bool WALKS = NT == 2 && MT == 1;  // w4_bulk.cuh: tiles_per_cta
+    constexpr bool WALKS = NT >= 2 && MT == 1;  // w4_bulk.cuh: tiles_per_cta
     constexpr auto walking = w4a16_bulk_kernel<NT, R, MT, WALKS>;
     static unsigned long long smem_allowed, smem_allowed_walking;
     if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8 * MT), smem_allowed)) return e;
@@ -306,7 +306,7 @@ int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float
     switch (w4::bulk::ring_depth<2, NT>(M, red_bytes)) {
         case 2: return launch_bulk_ring<NT, 2, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
         case 3: return launch_bulk_ring<NT, 3, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
-        default: return launch_bulk_ring<NT, w4::bulk::RING, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
+        default: return launch_bulk_ring<NT, NT == 4 ? w4::bulk::DEEPEST_WIDE : w4::bulk::RING, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
     }
 }
 
@@ -318,7 +318,7 @@ int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float
 // QSPEC_BULK_M16=0: never; QSPEC_BULK_M16=all: for every N and M (tests). Same bits either way.
 inline bool bulk_two_token_tiles(int M, int N) {
     static const int mode = w4::bulk::env_switch("QSPEC_BULK_M16");
-    return mode == 2 || (mode == 1 && (N <= 8192 || M <= 12));
+    return mode == 2 || (mode == 1 && (N <= 8192 || M <= 12 || w4::bulk::wide_row_tiles(N)));
 }
 
 // sm_90: the same sums with the K split across the 8 CTAs of a thread-block cluster instead of the 8
@@ -580,7 +580,8 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // sm_90 at M = 9-16 on matrices of 4096-8192 rows, M = 9-12 on wider ones: the bulk-copy kernel with two
     // token tiles (same bits)
     if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
-        const int e = launch_bulk<2, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int e = w4::bulk::wide_row_tiles(N) ? launch_bulk<4, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                                             : launch_bulk<2, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the cluster or warp-split kernel, same bits
     }
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
@@ -591,8 +592,10 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
         if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
     if (vec && w4::bulk::use_bulk_gemv(M, N, K, group, true)) {
-        const int e = w4::bulk::row_tiles(M) == 2 ? launch_bulk<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                                             : launch_bulk<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int nt = w4::bulk::row_tiles(M, N, 2);  // four row tiles on wide matrices from M = 2
+        const int e = nt == 4   ? launch_bulk<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                      : nt == 2 ? launch_bulk<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                                : launch_bulk<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel, same bits
     }
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);

@@ -250,63 +250,74 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
     w4::reduce_store<MT, NT>(tl, acc, red, y, ldy, M, N, accumulate);
 }
 
-// sm_90 decode (M <= 8, s8, group 128, K % 1024 == 0): w4ax_kernel's WIDE sums with the weights and
-// int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh, for NT
-// row tiles per CTA (they share the token fragments). Warp w takes step w of every chunk (its scales
-// loaded a chunk ahead) and the warps are added in warp order. WALK (two row tiles): a CTA walks several row
-// tiles (w4_bulk.cuh).
-template <int NT, bool WALK>
-__global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
+// sm_90 decode (M <= 8 MT, s8, group 128, K % 1024 == 0): w4ax_kernel's WIDE sums with the weights and
+// int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh (R chunks),
+// for NT row tiles and MT token tiles per CTA (they share the weight and token fragments). Warp w takes
+// step w of every chunk (its scales loaded a chunk ahead) and the warps are added in warp order. WALK (two
+// row tiles, one token tile): a CTA walks several row tiles (w4_bulk.cuh); two token tiles take one row
+// tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static shared
+// memory would cost the second CTA per SM).
+template <int NT, int R, int MT, bool WALK>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+__global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
                      int N, int K, bool accumulate) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
+    static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
     extern __shared__ __align__(128) uint8_t bsm[];
-    __shared__ float red[WK * NT * 4 * 32];
-    Ring<1, NT> ring(bsm);
+    __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
+    Ring<1, NT, R> ring(bsm);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int groups = K / KSTEP;
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, (N + 16 * NT - 1) / (16 * NT), K / CHUNK};
-    float acc[1][NT][4];
+    float acc[MT][NT][4];
+    zero_fragments(acc);
     if (warp == WK) {
         if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, wk);
         __syncwarp();
     } else {
-        // scales of step warp + 8c (group warp + 8c): weight rows 16i + g, 16i + g + 8 and tokens 2t, 2t + 1,
-        // a chunk ahead in two buffers indexed at compile time, converted where the fold uses them
+        // scales of step warp + 8c (group warp + 8c): weight rows 16i + g, 16i + g + 8 and tokens 8mt + 2t,
+        // 8mt + 2t + 1, a chunk ahead in buffers indexed at compile time (chunk c's: (c % R) % SB), converted
+        // where the fold uses them
         const half* srow[NT][2];
         scale_rows(ws, wk.tile0 * 16 * NT, g, N, groups, warp, srow);
-        const float* x0 = xs + (long)min(2 * t, M - 1) * groups + warp;
-        const float* x1 = xs + (long)min(2 * t + 1, M - 1) * groups + warp;
-        half wsr[2][NT][2];
-        float xsr[2][2];
+        const float* xrow[MT][2];
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) xrow[mt][h] = xs + (long)min(8 * mt + 2 * t + h, M - 1) * groups + warp;
+        constexpr int SB = R % 2 == 0 ? 2 : R;
+        half wsr[SB][NT][2];
+        float xsr[SB][MT][2];
         auto load_scales = [&](int b, int c) {
 #pragma unroll
             for (int i = 0; i < NT; ++i)
 #pragma unroll
                 for (int h = 0; h < 2; ++h) wsr[b][i][h] = srow[i][h][c * WK];
-            xsr[b][0] = __ldg(x0 + c * WK);
-            xsr[b][1] = __ldg(x1 + c * WK);
+#pragma unroll
+            for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) xsr[b][mt][h] = __ldg(xrow[mt][h] + c * WK);
         };
         grid_dependency_wait();  // the activation scales and y (accumulate) may be the kernel before's output
         load_scales(0, 0);
-        static_assert(RING % 2 == 0, "chunk c's scales are in buffer (c % RING) & 1");
+        int xm[MT];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) xm[mt] = min(8 * mt + g, M - 1);
         ring.template consume<WALK>(
-            warp, lane, {min(g, M - 1)},  // tokens past M read token M - 1 (their outputs are never stored)
-            wk, [&](int) { zero_fragments(acc); },
+            warp, lane, xm, wk, [&](int) { zero_fragments(acc); },
             [&](auto r, int tile, int c) {  // a chunk ahead: the next tile's first chunk after a tile's last (in
-                                            // buffer 0: a walk has nchunks % RING == 0)
+                                            // buffer 0: a walk has nchunks % R == 0)
                 if (c + 1 < wk.nchunks) {
-                    load_scales((decltype(r)::value & 1) ^ 1, c + 1);
+                    load_scales((decltype(r)::value + 1) % SB, c + 1);
                 } else if (WALK && tile + wk.tstep < wk.ntiles) {
                     scale_rows(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp, srow);
                     load_scales(0, 0);
                 }
             },
-            [&](auto r, int c, const uint4 (&w)[NT][2], const uint4 (&xv1)[1][2]) {
-                const uint4 (&xv)[2] = xv1[0];
-                constexpr int b = decltype(r)::value & 1;
+            [&](auto r, int c, const uint4 (&w)[NT][2], const uint4 (&xv)[MT][2]) {
+                constexpr int b = decltype(r)::value % SB;
                 uint32_t wcur[NT][2][4];
 #pragma unroll
                 for (int i = 0; i < NT; ++i)
@@ -317,21 +328,29 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, NT == 1 ? 4 : 2)
                         wcur[i][h][2] = w[i][h].z;
                         wcur[i][h][3] = w[i][h].w;
                     }
-                const uint2 xw[4] = {make_uint2(xv[0].x, xv[0].y), make_uint2(xv[0].z, xv[0].w),
-                                     make_uint2(xv[1].x, xv[1].y), make_uint2(xv[1].z, xv[1].w)};
-                step_mma<1, NT, true, false>(wcur, c * WK + warp, K, KSTEP, [&](int, int j) { return xw[j]; },
-                                             [&](int, int i, const int* part, int) {
-                                                 fold_into(acc[0][i], part, __half2float(wsr[b][i][0]),
-                                                           __half2float(wsr[b][i][1]), xsr[b][0], xsr[b][1]);
-                                             });
+                step_mma<MT, NT, true, false>(
+                    wcur, c * WK + warp, K, KSTEP,
+                    [&](int mt, int j) {
+                        const uint4& v = xv[mt][j >> 1];
+                        return (j & 1) ? make_uint2(v.z, v.w) : make_uint2(v.x, v.y);
+                    },
+                    [&](int mt, int i, const int* part, int) {
+                        fold_into(acc[mt][i], part, __half2float(wsr[b][i][0]), __half2float(wsr[b][i][1]),
+                                  xsr[b][mt][0], xsr[b][mt][1]);
+                    });
             },
-            [&](int tile) { reduce_store<true>(acc, red, y, ldy, M, N, tile * 16 * NT, accumulate); });
+            [&](int tile) {
+                if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
+            });
+    }
+    if constexpr (MT > 1) {
+        __syncthreads();  // every warp is past its last chunk: the ring is free
+        reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                            accumulate);
     }
 #endif
 }
 
-// Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
-// a tensor map (the caller then takes the warp-split kernel).
 // Whether the draft takes the bulk-copy kernel from M = 2 (two row tiles per CTA) or at one token only
 // (QSPEC_BULK_DRAFT_TILES=0; measurements).
 inline bool draft_two_tiles() {
@@ -339,21 +358,52 @@ inline bool draft_two_tiles() {
     return on;
 }
 
-template <int NT>
+// Launches the bulk-copy kernel with a ring of R chunks, or returns NO_TENSOR_MAP where the driver cannot
+// describe the weights as a tensor map (the caller then takes the warp-split kernel). One token tile: each
+// CTA walks tiles_per_cta row tiles.
+template <int NT, int R, int MT>
+int launch_bulk_ring(const CUtensorMap& wmap, const int8_t* xq, const float* xs, const half* ws, float* y, int ldy,
+                     int M, int N, int K, bool accumulate, cudaStream_t st) {
+    using Layout = w4::bulk::Layout<1, NT, R>;
+    constexpr bool WALKS = NT >= 2 && MT == 1;  // w4_bulk.cuh: tiles_per_cta
+    constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, false>, walking = w4ax_bulk_kernel<NT, R, MT, WALKS>;
+    static unsigned long long smem_allowed, smem_allowed_walking;
+    if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8 * MT), smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(walking, Layout::smem_bytes(8 * MT), smem_allowed_walking)) return e;
+    const size_t smem = Layout::smem_bytes(M);
+    const int tiles = ceil_div(N, 16 * NT);
+    const int ctas = WALKS ? w4::bulk::walk_grid(walking, smem, tiles, K / w4::bulk::CHUNK, R) : tiles;
+    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), w4::bulk::THREADS, smem, st, true, wmap, xq,
+                            xs, ws, y, ldy, M, N, K, accumulate);
+}
+
+// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as two CTAs per SM allow (4 at one
+// token tile up to M = 8; 3 at two token tiles up to M = 16).
+template <int NT, int MT = 1>
 int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
                 int K, bool accumulate, cudaStream_t st) {
-    using Layout = w4::bulk::Layout<1, NT>;  // a ring of 4 leaves room for two CTAs per SM at every M <= 8
     CUtensorMap wmap;
     if (!weight_chunk_map(wp, N, K / 2, 16 * NT, w4::WK, &wmap)) return NO_TENSOR_MAP;
-    constexpr auto kernel = w4ax_bulk_kernel<NT, false>, walking = w4ax_bulk_kernel<NT, NT == 2>;  // tiles_per_cta
-    static unsigned long long smem_allowed, smem_allowed_walking;
-    if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8), smem_allowed)) return e;
-    if (const int e = allow_dynamic_smem(walking, Layout::smem_bytes(8), smem_allowed_walking)) return e;
-    const int tiles = ceil_div(N, 16 * NT);
-    const int ctas =
-        NT == 2 ? w4::bulk::walk_grid(walking, Layout::smem_bytes(M), tiles, K / w4::bulk::CHUNK, w4::bulk::RING) : tiles;
-    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), w4::bulk::THREADS, Layout::smem_bytes(M), st,
-                            true, wmap, xq, xs, ws, y, ldy, M, N, K, accumulate);
+    // the kernel's static shared memory: the reduction's, with one token tile
+    constexpr size_t red_bytes = MT == 1 ? sizeof(float) * w4::WK * NT * 4 * 32 : sizeof(float);
+    switch (w4::bulk::ring_depth<1, NT>(M, red_bytes)) {
+        case 2: return launch_bulk_ring<NT, 2, MT>(wmap, xq, xs, ws, y, ldy, M, N, K, accumulate, st);
+        case 3: return launch_bulk_ring<NT, 3, MT>(wmap, xq, xs, ws, y, ldy, M, N, K, accumulate, st);
+        default: return launch_bulk_ring<NT, NT == 4 ? w4::bulk::DEEPEST_WIDE : w4::bulk::RING, MT>(wmap, xq, xs, ws, y, ldy, M, N, K, accumulate, st);
+    }
+}
+
+// Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel
+// instead). Measured on the H200 (docs/KERNELS.md): with two row tiles it beats the warp-split kernel on 4096
+// rows (down at M = 16 19.9 -> 16.7 us, q/o 7.3 -> 6.4) and loses on 6144 and 14336 (q+k+v 10.6 -> 11.7,
+// gate/up 21.8 -> 22.7: 1.5 and 3.4 CTAs per SM); on wider matrices four row tiles (wide_row_tiles).
+// QSPEC_BULK_DRAFT_M16=0: never; =all: two row tiles on every N (tests; use_bulk_gemv checks the rest).
+inline int draft_token_tile_rows(int M, int N) {
+    static const int mode = w4::bulk::env_switch("QSPEC_BULK_DRAFT_M16");
+    if (M <= 8 || M > 16 || mode == 0) return 0;
+    if (mode == 2) return 2;
+    if (w4::bulk::wide_row_tiles(N)) return 4;
+    return N <= 4096 || N > 8192 ? 2 : 0;
 }
 
 // Large M (group % 128 == 0, s8): CTA tiles of 128 rows x 64 tokens over the whole K, each step's
@@ -532,11 +582,19 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     // Large M: the CTA-tiled s8 kernel (group % 128 == 0; the s4 path keeps the warp-split kernel).
     if (group % KSTEP == 0 && !(bits == 4 && use_s4()) && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+    // sm_90 at M = 9-16: the bulk-copy kernel with two token tiles (s8 only)
+    if (const int rows = draft_token_tile_rows(M, N);
+        rows != 0 && !(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
+        const int e = rows == 4 ? launch_bulk<4, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                                : launch_bulk<2, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
+    }
     // sm_90 decode: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
     if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, draft_two_tiles())) {
-        const int e = w4::bulk::row_tiles(M) == 2
-                          ? launch_bulk<2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                          : launch_bulk<1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int nt = w4::bulk::row_tiles(M, N, 1);  // four row tiles on wide matrices from M = 1
+        const int e = nt == 4   ? launch_bulk<4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                      : nt == 2 ? launch_bulk<2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
+                                : launch_bulk<1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
     }
     if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);

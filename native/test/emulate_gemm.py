@@ -428,7 +428,9 @@ XPITCH, BARRIERS = XROWB + 32, 128
 def bulk_ring_depth(M, NT, MT=1):
     """ring_depth<2, NT>: the deepest of RING, 3 and 2 chunks at which two CTAs (each with the kernel's
     static reduction buffer, in the ring with two token tiles, and 1 KB reserved) fit in the 228 KB of an
-    SM's shared memory."""
+    SM's shared memory; four row tiles (one CTA per SM): 2 with one token tile (so that CTAs walk), 3 with two."""
+    if NT == 4:
+        return 2 if MT == 1 else 3
     static = 4 * WK * NT * 128 if MT == 1 else 4
     fits = lambda R: 2 * (BARRIERS + R * (WK * NT * 16 * KSTEP // 2 + M * XPITCH) + static + 1024) <= 228 * 1024
     return RING if fits(RING) else 3 if fits(3) else 2
@@ -436,7 +438,8 @@ def bulk_ring_depth(M, NT, MT=1):
 
 def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
     """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, group 128, K % 1024 == 0; NT as bulk_row_tiles: 2,
-    or 1 with QSPEC_BULK_ROWS=16; MT = 2 above 8 tokens; R as bulk_ring_depth): per row tile 16 NT rows and 8 MT
+    4 on matrices wider than 8192 rows from M = 2, or 1 with QSPEC_BULK_ROWS=16; MT = 2 above 8 tokens; R as
+    bulk_ring_depth): per row tile 16 NT rows and 8 MT
     tokens; the copying lane puts chunk q of its CTA's walk into ring entry q % R: the chunk's 3-D box =
     rows n_base .. n_base + 16 NT - 1 (zeros past N, as the tensor map reads them) x steps c WK .. c WK + 7,
     laid out [step][row][64 bytes], and token rows m < M; consumer warp w takes step WK c + w of chunk c
@@ -450,8 +453,8 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
     M = x.shape[0]
     assert M <= 16 and group == KSTEP and K % CHUNK == 0
     MT = 1 if M <= 8 else 2
-    NT = NT or 2
-    assert MT == 1 or NT == 2
+    NT = NT or (4 if N > 8192 and M >= 2 else 2)
+    assert MT == 1 or NT in (2, 4)
     R = R or bulk_ring_depth(M, NT, MT)
     WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step of the box
     WSTAGE = WK * WSTEP
@@ -654,10 +657,10 @@ def use_tiled(M, N, bm, tiled_min_m=None):
 
 
 def use_bulk(M, N, K, group, vec, bulk_all=False):
-    """use_bulk_gemv for W4A16 on sm_90: group 128, K % 1024 == 0, vec, M <= 8, or M <= 16 on matrices
-    of at most 8192 rows and M <= 12 on wider ones (bulk_two_token_tiles); by default N >= 4096; every such
-    M and N with QSPEC_BULK_GEMV=all (bulk_all)."""
-    if group != KSTEP or K % CHUNK or not vec or M > (16 if N <= 8192 else 12):
+    """use_bulk_gemv for W4A16 on sm_90: group 128, K % 1024 == 0, vec, M <= 16 (bulk_two_token_tiles: two row
+    tiles up to 8192 rows, four on wider matrices); by default N >= 4096; every such M and N with
+    QSPEC_BULK_GEMV=all (bulk_all)."""
+    if group != KSTEP or K % CHUNK or not vec or M > 16:
         return False
     return bulk_all or N >= 4096
 
@@ -1392,9 +1395,10 @@ def run_bulk_cases():
             warp = w4a16(x, pw, ws, N, K, KSTEP)
             # the default (2) and QSPEC_BULK_ROWS=16; the rule's ring depth and QSPEC_BULK_RING=2, 3
             # and walks of 2 and 3 tiles per CTA (two row tiles, one token tile, rings that divide the chunks)
-            cases = ([(1, None, 1)] if M <= 8 else []) + [(2, None, 1), (2, 3, 1), (2, 2, 1)]
+            cases = ([(1, None, 1)] if M <= 8 else []) + [(2, None, 1), (2, 3, 1), (2, 2, 1), (4, None, 1)]
             cases += [(2, R, walk) for R in (4, 2) for walk in (2, 3)
                       if M <= 8 and (K // CHUNK) % R == 0 and bulk_ring_depth(M, 2) >= R]
+            cases += [(4, 2, 2)] * (M <= 8 and (K // CHUNK) % 2 == 0)  # four row tiles walk on a ring of 2
             for NT, R, walk in cases:
                 out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk)
                 e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
@@ -1406,9 +1410,10 @@ def run_bulk_cases():
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
             (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 28672, 4096, KSTEP): True,
-            (9, 128256, 4096, KSTEP): True, (12, 14336, 4096, KSTEP): True, (13, 128256, 4096, KSTEP): False,
+            (9, 128256, 4096, KSTEP): True, (12, 14336, 4096, KSTEP): True, (13, 128256, 4096, KSTEP): True,
             (4, 2048, 4096, KSTEP): False, (16, 4096, 4096, KSTEP): True,
-            (9, 6144, 4096, KSTEP): True, (16, 14336, 4096, KSTEP): False, (17, 4096, 4096, KSTEP): False,
+            (9, 6144, 4096, KSTEP): True, (16, 14336, 4096, KSTEP): True, (17, 4096, 4096, KSTEP): False,
+            (17, 128256, 4096, KSTEP): False,
             (16, 4096, 14336, KSTEP): True}
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
            if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
@@ -1418,9 +1423,10 @@ def run_bulk_cases():
             if d != (3 if NT == 2 and M >= 6 else 4)]  # measured on the H200: one CTA per SM from M = 6
     bad += [f"ring depth M={M} MT=2: {bulk_ring_depth(M, 2, 2)}" for M in range(9, 17)
             if bulk_ring_depth(M, 2, 2) != (3 if M <= 10 else 2)]
+    bad += [f"ring depth M={M} NT=4: {bulk_ring_depth(M, 4, 1 if M <= 8 else 2)}" for M in range(1, 17)
+            if bulk_ring_depth(M, 4, 1 if M <= 8 else 2) != (2 if M <= 8 else 3)]
     fails += bool(bad)
-    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, N >= 4096, M <= 8, or M <= 16 where N <= 8192, "
-          f"M <= 12 on wider matrices) "
+    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, N >= 4096, M <= 16) "
           f"{' '.join(bad)}")
     return fails
 

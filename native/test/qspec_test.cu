@@ -1277,6 +1277,18 @@ static void bulk_gemv_tests() {
     // M = 3 and 8 on sm_90: the draft's bulk kernel with two row tiles
     test_w4ax(3, 4112, 5120, 128, 8);
     test_w4ax(8, 4096, 7168, 128, 4);
+    // M = 9-16 on sm_90: the draft's bulk kernel with two token tiles (a ring of 3 chunks at M = 16), partial
+    // token and row tiles
+    test_w4ax(12, 4112, 5120, 128, 8);
+    test_w4ax(16, 4096, 7168, 128, 4);
+    test_w4ax(9, 9000, 4096, 128, 8);
+    test_w4ax(16, 9000, 5120, 128, 4);
+    // M = 6 over more than 8192 rows: with QSPEC_BULK_WIDE_M <= 6 the bulk kernels with four row tiles
+    test_w4ax(6, 9000, 4096, 128, 8);
+    test_w4a16(6, 9000, 5120, 128, 0);
+    // M = 16 over more than 8192 rows: the W4A16 bulk kernel with four row tiles and two token tiles (a partial
+    // last row tile of 64), or with QSPEC_BULK_WIDE_ROWS=32 the cluster kernel
+    test_w4a16(16, 9000, 5120, 128, 8);
     // sm_90: more row tiles of 32 rows (M >= 2) than CTAs fit at once, so the bulk kernels' CTAs walk several
     // (QSPEC_BULK_WALK=n forces n per CTA on every such grid whose chunks allow it); the bits of a walk are
     // those of the other kernels
