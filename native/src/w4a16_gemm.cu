@@ -8,7 +8,7 @@
 //    output rows are its own weight rows, so the scale is one load per row per step.
 //  - other groups: the scale is multiplied into the unpacked fp16 weights (HMUL2) before the MMA.
 // Five kernels, one summation order: w4a16_kernel splits K across the 8 warps of a block,
-// w4a16_bulk_kernel (sm_90, M <= 8, and M <= 16 on 4096-8192 rows) does the same with its bytes
+// w4a16_bulk_kernel (sm_90, M <= 16, N >= 4096) does the same with its bytes
 // brought in by bulk copies, w4a16_cluster_kernel (sm_90, M >= 9) splits K across the 8 CTAs of a
 // cluster, w4a16_tiled_kernel (large M) walks the slices one after another, and so does
 // w4a16_wgmma_kernel (sm_90a, many tokens; w4a16_wgmma.cu) on warpgroup MMAs. All run step_mma (the
@@ -208,7 +208,7 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // per-thread loads, for NT row tiles and MT token tiles per CTA. Warp w takes step w of every chunk
 // (steps w, w + 8, ...: its slice, as in w4a16_kernel) and the slices are added in warp order: the same
 // step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
-// flight no longer live in registers. WALK (two row tiles and one token tile): a CTA walks several row
+// flight no longer live in registers. WALK (two or four row tiles, one token tile): a CTA walks several row
 // tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the ring).
 template <int NT, int R, int MT, bool WALK>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
@@ -295,7 +295,8 @@ int launch_bulk_ring(const CUtensorMap& wmap, const half* x, int ldx, const half
                             ws, y, ldy, M, N, K, accumulate);
 }
 
-// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as two CTAs per SM allow.
+// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth allows (two CTAs per
+// SM; four row tiles: one).
 template <int NT, int MT = 1>
 int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
@@ -311,10 +312,11 @@ int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float
 }
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster
-// kernel: for 4096 <= N <= 8192, and on wider matrices up to M = 12 (use_bulk_gemv checks the rest).
+// kernel: for 4096 <= N <= 8192 with two row tiles, and on wider matrices with four (wide_row_tiles; with
+// QSPEC_BULK_WIDE_ROWS=32, two row tiles up to M = 12). use_bulk_gemv checks the rest.
 // Measured on the H200 (docs/KERNELS.md): it wins on N = 4096 (q/o at M = 16 9.4 -> 8.3 us, down 24.1 ->
-// 21.6); on the wide matrices, whose cluster kernel fills the GPU, it wins at M = 9-12 (lm_head 161 / 162 ->
-// 145 / 157 us, gate/up 22.8 / 23.1 -> 20.5 / 22.1) and loses at 16 (lm_head 163 -> 173).
+// 21.6); on the wide matrices, whose cluster kernel fills the GPU, two row tiles won at M = 9-12 (lm_head 161 /
+// 162 -> 145 / 157 us) and lost at 16 (163 -> 173); four win at M = 9-16 (lm_head 166-169 -> 136-137 at 16).
 // QSPEC_BULK_M16=0: never; QSPEC_BULK_M16=all: for every N and M (tests). Same bits either way.
 inline bool bulk_two_token_tiles(int M, int N) {
     static const int mode = w4::bulk::env_switch("QSPEC_BULK_M16");
@@ -577,8 +579,8 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
         return launch_tiled(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
-    // sm_90 at M = 9-16 on matrices of 4096-8192 rows, M = 9-12 on wider ones: the bulk-copy kernel with two
-    // token tiles (same bits)
+    // sm_90 at M = 9-16 (N >= 4096): the bulk-copy kernel with two token tiles, four row tiles per CTA on
+    // matrices wider than 8192 rows (same bits)
     if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
         const int e = w4::bulk::wide_row_tiles(N) ? launch_bulk<4, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
                                              : launch_bulk<2, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);

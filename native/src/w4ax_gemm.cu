@@ -253,8 +253,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // sm_90 decode (M <= 8 MT, s8, group 128, K % 1024 == 0): w4ax_kernel's WIDE sums with the weights and
 // int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh (R chunks),
 // for NT row tiles and MT token tiles per CTA (they share the weight and token fragments). Warp w takes
-// step w of every chunk (its scales loaded a chunk ahead) and the warps are added in warp order. WALK (two
-// row tiles, one token tile): a CTA walks several row tiles (w4_bulk.cuh); two token tiles take one row
+// step w of every chunk (its scales loaded a chunk ahead) and the warps are added in warp order. WALK (two or
+// four row tiles, one token tile): a CTA walks several row tiles (w4_bulk.cuh); two token tiles take one row
 // tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static shared
 // memory would cost the second CTA per SM).
 template <int NT, int R, int MT, bool WALK>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
@@ -377,8 +377,8 @@ int launch_bulk_ring(const CUtensorMap& wmap, const int8_t* xq, const float* xs,
                             xs, ws, y, ldy, M, N, K, accumulate);
 }
 
-// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as two CTAs per SM allow (4 at one
-// token tile up to M = 8; 3 at two token tiles up to M = 16).
+// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth allows (two CTAs per SM:
+// 4 at one token tile up to M = 8, 3 at two token tiles up to M = 16; four row tiles: one CTA per SM).
 template <int NT, int MT = 1>
 int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
                 int K, bool accumulate, cudaStream_t st) {
