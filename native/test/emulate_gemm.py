@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""CPU emulation (numpy) of the eight INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel,
-w4a16_tiled_kernel and w4a16_bulk_kernel (src/w4a16_gemm.cu), w4ax_kernel and w4ax_tiled_kernel
-(src/w4ax_gemm.cu), w4ax_wgmma_kernel (src/w4ax_wgmma.cu: the unpacking into the 128-byte swizzle,
+"""CPU emulation (numpy) of the nine INT4 GEMM kernels as written: w4a16_kernel, w4a16_cluster_kernel,
+w4a16_tiled_kernel and w4a16_bulk_kernel (src/w4a16_gemm.cu), w4ax_kernel, w4ax_bulk_kernel and
+w4ax_tiled_kernel (src/w4ax_gemm.cu), w4ax_wgmma_kernel (src/w4ax_wgmma.cu: the unpacking into the 128-byte swizzle,
 what wgmma reads through its descriptors, the fragment it returns, the scale boxes, the K split and
 its rank-ordered sum, the routing rule), w4a16_wgmma_kernel (src/w4a16_wgmma.cu: the A fragments in
 registers placed by the fragment layout, the feeding warpgroup's token tasks, permutes and swizzled
@@ -13,8 +13,8 @@ qspec_w4a16_gemm / qspec_w4ax_gemm.
 Mirrored: the index math and load guards (clamps of rows >= N and tokens >= M, zero-fills, q = 0 past the
 padded row), the rings in shared memory (slot rotation; the per-warp activation layout of the warp-split
 kernels, the shared tiles of the cluster and tiled kernels with their x_unit / row layouts, the tiled
-kernels' weight tiles, the bulk kernel's ring of chunks (a 3-D box of eight warp steps each) and its CTAs'
-walks over row tiles, with the scale buffers loaded a chunk ahead; unwritten words read as NaN),
+kernels' weight tiles, the bulk kernels' ring of chunks (a 3-D box of eight warp steps each) with two or
+four row tiles and one or two token tiles, and its CTAs' walks over row tiles, with the scale buffers loaded a chunk ahead; unwritten words read as NaN),
 the bit tricks (magic-number int4->fp16, byte-wise int4->int8, __byte_perm, pack_s4), the PTX fragment
 layouts of mma.sync m16n8k16 f16, m16n8k32 s8 and m16n8k64 s4, the fp16 and fp32 rounding points, and every
 summation order (warp steps, MMAs, folds, the warp-ordered block reduction, the slice-ordered cluster
@@ -22,7 +22,8 @@ reduction through distributed shared memory, the tiled W4A16 kernel's walk of th
 each slice summed apart and added to a total at its end, the tiled draft's steps in K order).
 Checks: outputs against float64 references; w4a16's bitwise M-invariance, and bit identity of the
 cluster, tiled and bulk kernels with the warp-split kernel (so the dispatch, which switches kernels at
-M = 2 and M = 9 on sm_90 and at M = 64, is M-invariant too); and that planted bugs fail.
+M = 2 and M = 9 on sm_90 and at M = 64, is M-invariant too); the draft's bulk kernel bit for bit against its
+warp-split kernel; and that planted bugs fail.
 Run: python3 native/test/emulate_gemm.py  (exit code 1 on a mismatch)."""
 import sys
 import time
@@ -419,50 +420,45 @@ def w4a16_cluster(x, pw, ws, N, K, group, MT=None):
 
 # The bulk-copy kernels' ring (w4_bulk.cuh): chunks of WK steps, R of them in shared memory; per chunk
 # one box of WK warp steps (each 16 NT rows x 64 bytes, WSTEP bytes) one after another, and the
-# activations at [M][R][XPITCH] after the weights of all R chunks
-RING, CHUNK = 4, WK * KSTEP
-XROWB = CHUNK * 2  # W4A16: fp16 activations
-XPITCH, BARRIERS = XROWB + 32, 128
+# activations at [M][R][CHUNK XB + 32 bytes] after the weights of all R chunks (XB bytes an input)
+RING, CHUNK, BARRIERS = 4, WK * KSTEP, 128
 
 
-def bulk_ring_depth(M, NT, MT=1):
-    """ring_depth<2, NT>: the deepest of RING, 3 and 2 chunks at which two CTAs (each with the kernel's
+def bulk_ring_depth(M, NT, MT=1, XB=2):
+    """ring_depth<XB, NT> (XB bytes an activation: W4A16 2, the draft 1): the deepest of RING, 3 and 2 chunks at which two CTAs (each with the kernel's
     static reduction buffer, in the ring with two token tiles, and 1 KB reserved) fit in the 228 KB of an
     SM's shared memory; four row tiles (one CTA per SM): 2 with one token tile (so that CTAs walk), 3 with two."""
     if NT == 4:
         return 2 if MT == 1 else 3
     static = 4 * WK * NT * 128 if MT == 1 else 4
-    fits = lambda R: 2 * (BARRIERS + R * (WK * NT * 16 * KSTEP // 2 + M * XPITCH) + static + 1024) <= 228 * 1024
+    fits = lambda R: 2 * (BARRIERS + R * (WK * NT * 16 * KSTEP // 2 + M * (CHUNK * XB + 32)) + static + 1024) <= 228 * 1024
     return RING if fits(RING) else 3 if fits(3) else 2
 
 
-def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
-    """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, group 128, K % 1024 == 0; NT as bulk_row_tiles: 2,
-    4 on matrices wider than 8192 rows from M = 2, or 1 with QSPEC_BULK_ROWS=16; MT = 2 above 8 tokens; R as
-    bulk_ring_depth): per row tile 16 NT rows and 8 MT
-    tokens; the copying lane puts chunk q of its CTA's walk into ring entry q % R: the chunk's 3-D box =
-    rows n_base .. n_base + 16 NT - 1 (zeros past N, as the tensor map reads them) x steps c WK .. c WK + 7,
-    laid out [step][row][64 bytes], and token rows m < M; consumer warp w takes step WK c + w of chunk c
-    (fragments read from the ring at the kernel's offsets, token 8 mt + g of tile mt, tokens >= M reading
-    row M - 1) through step_mma, with the step group's scales from the buffer (c % R) % SB they were loaded
-    into a chunk ahead, and the warps are reduced as reduce_store does, per tile.
+def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step):
+    """The ring of w4_bulk.cuh as both bulk kernels run it, for M tokens' activations xw (M, K XB / 4 words,
+    XB bytes an input), NT row tiles of 16 rows and MT token tiles of 8 tokens per CTA, R chunks: the copying
+    lane puts chunk q of its CTA's walk into ring entry q % R: the chunk's 3-D box = rows n_base .. n_base +
+    16 NT - 1 (zeros past N, as the tensor map reads them) x steps c WK .. c WK + 7, laid out [step][row][64
+    bytes], and token rows m < M at [M][R][CHUNK XB + 32 bytes]; consumer warp w takes step WK c + w of chunk c (fragments
+    read from the ring at the kernel's offsets: w[i][h][j] the word j of row 16 i + g + 8 h, xv[mt][j] the 16
+    bytes j of token 8 mt + g from input 32 t, tokens >= M reading row M - 1) through step(w, xv, scales,
+    acc[warp]), with the step group's scales (load(rows, warp, c): rows[i][h] the lanes' weight rows) from
+    the buffer (c % R) % SB they were loaded into a chunk ahead, and the warps are reduced as reduce_store
+    does, per tile.
     walk > 1 (WALK, one token tile; the walk needs nchunks % R == 0): ceil(tiles / walk) CTAs, CTA b taking
     tiles b, b + G, ..., its ring and chunk count running on from tile to tile, the next tile's scale rows
     and first scales loaded at a tile's last chunk, the sums zeroed at each tile's start.
     The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
-    M = x.shape[0]
-    assert M <= 16 and group == KSTEP and K % CHUNK == 0
-    MT = 1 if M <= 8 else 2
-    NT = NT or (4 if N > 8192 and M >= 2 else 2)
-    assert MT == 1 or NT in (2, 4)
-    R = R or bulk_ring_depth(M, NT, MT)
+    M = xw.shape[0]
+    xrowb = CHUNK * XB  # activation bytes of a token per chunk
+    xpitch = xrowb + 32
     WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step of the box
     WSTAGE = WK * WSTEP
-    xw = np.ascontiguousarray(x).view(U32)  # (M, K / 2): half pairs
-    nchunks, groups = K // CHUNK, K // KSTEP
+    nchunks = K // CHUNK
     assert walk == 1 or (MT == 1 and nchunks % R == 0)
     SB = 2 if R % 2 == 0 else R  # scale buffers
-    words = (BARRIERS + R * (WSTAGE + M * XPITCH)) // 4
+    words = (BARRIERS + R * (WSTAGE + M * xpitch)) // 4
     wst, xst = BARRIERS, BARRIERS + R * WSTAGE  # byte offsets in the CTA's shared memory
     xm = [np.minimum((0 if BUG == "bulk_token_tile" else 8 * mt) + G, M - 1) for mt in range(MT)]
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
@@ -472,11 +468,9 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
     for b in range(ctas):
         smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
         srows = rows_of(b)
-        sr = [[None] * SB for _ in range(WK)]  # sr[warp][buffer]: the scales of a chunk, per row tile and half
-        load = lambda warp, buf, c: [[ws[srows[i][h], (c + nchunks * warp if BUG == "bulk_scale_step" else c * WK + warp)]
-                                      .astype(F32) for h in (0, 1)] for i in range(NT)]
+        sr = [[None] * SB for _ in range(WK)]  # sr[warp][buffer]: the scales of a chunk
         for warp in range(WK):
-            sr[warp][0] = load(warp, 0, 0)
+            sr[warp][0] = load(srows, warp, 0)
         q0 = 0
         for tile in range(b, tiles, ctas):
             n_base = tile * 16 * NT
@@ -489,29 +483,51 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
                         s0 = (c * WK + w) * 16  # the step's first word of a row
                         smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
                 for m in range(M):
-                    o = (xst + (m * R + st) * XPITCH) // 4
-                    smem[o:o + XROWB // 4] = xw[m, c * CHUNK // 2:(c + 1) * CHUNK // 2]
+                    o = (xst + (m * R + st) * xpitch) // 4
+                    smem[o:o + xrowb // 4] = xw[m, c * xrowb // 4:(c + 1) * xrowb // 4]
                 for warp in range(WK):
                     # pre: the next chunk's scales a chunk ahead; after a tile's last chunk, the next tile's first
                     if c + 1 < nchunks:
-                        sr[warp][(st + 1) % SB] = load(warp, (st + 1) % SB, c + 1)
+                        sr[warp][(st + 1) % SB] = load(srows, warp, c + 1)
                     elif tile + ctas < tiles and warp == WK - 1:
                         if BUG != "bulk_walk_scales":
                             srows = rows_of(tile + ctas)
                         for w2 in range(WK):
-                            sr[w2][1 if BUG == "bulk_walk_buffer" else 0] = load(w2, 0, 0)
+                            sr[w2][1 if BUG == "bulk_walk_buffer" else 0] = load(srows, w2, 0)
                 for warp in range(WK):
                     wt = wst + st * WSTAGE + warp * WSTEP + 16 * T
                     pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
                     w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
                          for i in range(NT)]
-                    xr = [xst + (xm[mt] * R + st) * XPITCH + (warp * KSTEP + 32 * T) * 2 for mt in range(MT)]
-                    xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(4)]
+                    xr = [xst + (xm[mt] * R + st) * xpitch + (warp * KSTEP + 32 * T) * XB for mt in range(MT)]
+                    xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(2 * XB)]
                           for mt in range(MT)]
-                    a16_step_mma(w, sr[warp][st % SB], lambda mt, j: xv[mt][j], acc[warp], True)
+                    step(w, xv, sr[warp][st % 2 if BUG == "bulk_scale_buffer" else st % SB], acc[warp])
             reduce_store(Tile(0, tile, MT, NT), acc, y, count, M, N)
             q0 += nchunks
     return y, count
+
+
+def bulk_tiles(M, N, NT, R, first_wide, XB):
+    """The bulk kernels' MT, NT and R at M tokens on N rows: two token tiles above 8 tokens; four row tiles
+    on matrices wider than 8192 rows from M = first_wide (W4A16: 2, the draft: 1; wide_row_tiles), else two
+    (NT given: QSPEC_BULK_ROWS=16 and the tests); the ring as bulk_ring_depth (R given: QSPEC_BULK_RING)."""
+    MT = 1 if M <= 8 else 2
+    NT = NT or (4 if N > 8192 and M >= first_wide else 2)
+    assert MT == 1 or NT in (2, 4)
+    return MT, NT, R or bulk_ring_depth(M, NT, MT, XB)
+
+
+def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
+    """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, group 128, K % 1024 == 0; bulk_tiles; the ring of
+    bulk_ring): each warp step through step_mma (FOLD) with its rows' scales of the step's group."""
+    M = x.shape[0]
+    assert M <= 16 and group == KSTEP and K % CHUNK == 0
+    MT, NT, R = bulk_tiles(M, N, NT, R, 2, 2)
+    load = lambda rows, warp, c: [[ws[rows[i][h], (c + (K // CHUNK) * warp if BUG == "bulk_scale_step" else c * WK + warp)]
+                                   .astype(F32) for h in (0, 1)] for i in range(NT)]
+    step = lambda w, xv, sc, acc: a16_step_mma(w, sc, lambda mt, j: xv[mt][j], acc, True)
+    return bulk_ring(np.ascontiguousarray(x).view(U32), 2, N, K, NT, MT, R, walk, pw, load, step)
 
 
 # ---- the CTA-tiled kernels (large M; w4_tiles.cuh) ----
@@ -688,6 +704,39 @@ def qspec_w4a16_gemm(x, pw, ws, N, K, group, **route):
 
 # ---- w4ax_gemm.cu ----
 
+def ax_s8_mma(w, x_word, part, MT, NT, per_mma=None, left=KSTEP):
+    """step_mma<MT, NT, WIDE, false>'s s8 MMAs of one step (w[i][h][j]: word j of rows g + 8 h of row tile i;
+    x_word(mt, j): token g's 8 int8 inputs of word j): the step's int32 sums added into part (WIDE, per_mma
+    None), or each MMA j from zero then per_mma(mt, i, j) (not WIDE: MMA j covers inputs 32j .. 32j + 31, one
+    group; MMAs wholly past the padded row, `left` inputs from the step's first, are skipped)."""
+    for j in range(4):
+        if per_mma is not None and 32 * j >= left:  # the whole MMA is past the padded row
+            break
+        a = []
+        for i in range(NT):  # rows g (a0 even inputs, a2 odd) and g + 8 (a1, a3)
+            lo_g, hi_g = int4_to_s8x8(w[i][0][j])
+            lo_g8, hi_g8 = int4_to_s8x8(w[i][1][j])
+            a.append([lo_g, hi_g, lo_g8, hi_g8] if BUG == "ax_a_frag" else [lo_g, lo_g8, hi_g, hi_g8])
+        for mt in range(MT):
+            v = x_word(mt, j)
+            # token g's even inputs, then its odd ones, as the unpacking orders the weights
+            sel = (0x7531, 0x6420) if BUG == "ax_b_perm" else (0x6420, 0x7531)
+            b0, b1 = byte_perm(v[:, 0], v[:, 1], sel[0]), byte_perm(v[:, 0], v[:, 1], sel[1])
+            for i in range(NT):
+                if per_mma is not None:
+                    part[mt, i] = 0
+                mma_s8(part[mt, i], a[i], b0, b1)
+                if per_mma is not None:
+                    per_mma(mt, i, j)
+
+
+def ax_fold(acc, part, w0, w1, x0, x1):
+    """fold_into: acc += the int32 sums * (wscale * xscale) in fp32 (c = 0, 1: row g, tokens 2t, 2t + 1;
+    c = 2, 3: row g + 8)."""
+    scale = np.stack([w0 * x0, w0 * x1, w1 * x0, w1 * x1], 1)
+    acc[:] = fmaf(part.astype(F32), scale, acc)
+
+
 def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
     """w4ax_kernel<MT, NT, WIDE, S4> with qspec_w4ax_gemm's tile choice (unless MT, NT are given).
     xq: (M, Kp) int8 codes, zero past K; xs: (M, groups) fp32 scales; pw, ws as for w4a16."""
@@ -726,8 +775,7 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
             def fold(mt, i, part, gi):  # acc += int32 sums * (wscale[row, gi] * xscale[token, gi]) in fp32
                 w0, w1 = (ws[rows[i][h], gi].astype(F32) for h in (0, 1))
                 x0, x1 = (xs[xsrow[mt][c], gi] for c in (0, 1))
-                scale = np.stack([w0 * x0, w0 * x1, w1 * x0, w1 * x1], 1)
-                acc[warp, mt, i] = fmaf(part.astype(F32), scale, acc[warp, mt, i])
+                ax_fold(acc[warp, mt, i], part, w0, w1, x0, x1)
 
             def compute(slot, s):  # load(s) and step_mma<MT, NT, WIDE, S4>
                 k0 = s * KSTEP
@@ -750,25 +798,9 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
                                 a = [w[i][0][j] ^ xor, w[i][1][j] ^ xor, w[i][0][j + 1] ^ xor, w[i][1][j + 1] ^ xor]
                                 mma_s4(part[mt, i], a, b0, b1)
                 else:
-                    for j in range(4):
-                        if not WIDE and k0 + 32 * j >= Kp:  # the whole MMA is past the padded row
-                            break
-                        a = []
-                        for i in range(NT):  # rows g (a0 even inputs, a2 odd) and g + 8 (a1, a3)
-                            lo_g, hi_g = int4_to_s8x8(w[i][0][j])
-                            lo_g8, hi_g8 = int4_to_s8x8(w[i][1][j])
-                            a.append([lo_g, hi_g, lo_g8, hi_g8] if BUG == "ax_a_frag" else [lo_g, lo_g8, hi_g, hi_g8])
-                        for mt in range(MT):
-                            v = x_word(mt, j)
-                            # token g's even inputs, then its odd ones, as the unpacking orders the weights
-                            sel = (0x7531, 0x6420) if BUG == "ax_b_perm" else (0x6420, 0x7531)
-                            b0, b1 = byte_perm(v[:, 0], v[:, 1], sel[0]), byte_perm(v[:, 0], v[:, 1], sel[1])
-                            for i in range(NT):
-                                if not WIDE:
-                                    part[mt, i] = 0
-                                mma_s8(part[mt, i], a[i], b0, b1)
-                                if not WIDE:  # MMA j covers inputs 32j .. 32j + 31: one group
-                                    fold(mt, i, part[mt, i], (k0 + 32 * j) // group)
+                    def per_mma(mt, i, j):  # MMA j covers inputs 32j .. 32j + 31: one group
+                        fold(mt, i, part[mt, i], (k0 + 32 * j) // group)
+                    ax_s8_mma(w, x_word, part, MT, NT, None if WIDE else per_mma, Kp - k0)
                 if WIDE:  # the step lies in one group
                     gi = s if group == KSTEP else k0 // group
                     for mt in range(MT):
@@ -778,6 +810,32 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
             pipeline(warp, nsteps, stage_x, compute)
         reduce_store(tl, acc, y, count, M, N)
     return y, count
+
+
+def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1):
+    """w4ax_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, s8, group 128, K % 1024 == 0; bulk_tiles; the ring of
+    bulk_ring with int8 activations): each warp step's s8 MMAs (ax_s8_mma, WIDE), folded once with the rows'
+    weight scales and the x scales of tokens 8 mt + 2t, 8 mt + 2t + 1 (clamped to M - 1) of the step's group,
+    both loaded a chunk ahead."""
+    M = xq.shape[0]
+    assert M <= 16 and group == KSTEP and K % CHUNK == 0
+    MT, NT, R = bulk_tiles(M, N, NT, R, 1, 1)
+    xsrow = [[np.minimum(8 * mt + 2 * T + h, M - 1) for h in (0, 1)] for mt in range(MT)]
+
+    def load(rows, warp, c):
+        gi = c * WK + warp
+        return ([[ws[rows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)],
+                [[xs[xsrow[mt][h], gi] for h in (0, 1)] for mt in range(MT)])
+
+    def step(w, xv, sc, acc):
+        wsc, xsc = sc
+        part = np.zeros((MT, NT, 32, 4), np.int64)
+        ax_s8_mma(w, lambda mt, j: xv[mt][j >> 1][:, 2 * (j & 1):2 * (j & 1) + 2], part, MT, NT)
+        for mt in range(MT):
+            for i in range(NT):
+                ax_fold(acc[mt, i], part[mt, i], wsc[i][0], wsc[i][1], xsc[mt][0], xsc[mt][1])
+
+    return bulk_ring(np.ascontiguousarray(xq).view(U32), 1, N, K, NT, MT, R, walk, pw, load, step)
 
 
 def w4ax_tiled(xq, xs, pw, ws, N, K, group):
@@ -1384,9 +1442,9 @@ BULK_MS = [1, 3, 8, 9, 16]
 
 
 def run_bulk_cases():
-    """w4a16_bulk against the float64 reference and bit for bit against the warp-split kernel on the same
-    tokens (the kernels share step_mma, the slices and their order); the dispatch rule on Llama-3-8B
-    shapes. One line per run."""
+    """w4a16_bulk and w4ax_bulk against the float64 reference and bit for bit against their warp-split kernels
+    on the same tokens (the kernels share step_mma, the slices and their order); W4A16's dispatch rule on
+    Llama-3-8B shapes. One line per run."""
     fails = 0
     for N, K in BULK:
         q, pw, ws = make_weights(N, K, KSTEP)
@@ -1407,6 +1465,22 @@ def run_bulk_cases():
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} "
                       f"ring {R or bulk_ring_depth(M, NT)}{f' walk {walk}' if walk > 1 else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
+        # the draft's bulk kernel: against the float64 reference and bit for bit against its warp-split kernel
+        # (the same steps per warp, each folded once, the warps added in order); two and four row tiles,
+        # rings of 3 and 2, walks
+        for M in BULK_MS:
+            xq, xs = quantized_x(M, K, K, K // KSTEP, 8)
+            warp = w4ax(xq, xs, pw, ws, N, K, KSTEP)
+            cases = ([(1, None, 1)] if M <= 8 else []) + [(2, None, 1), (2, 3, 1), (4, None, 1)]
+            cases += [(NT, 2, 2) for NT in (2, 4) if M <= 8 and (K // CHUNK) % 2 == 0]
+            for NT, R, walk in cases:
+                out = w4ax_bulk(xq, xs, pw, ws, N, K, KSTEP, NT, R, walk)
+                e = error(out, *ref_w4ax(xq, xs, q, ws, K, KSTEP))
+                same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
+                fails += not (e < TOL and same)
+                print(f"{'PASS' if e < TOL and same else 'FAIL'} w4ax bulk M={M} N={N} K={K} NT={NT} "
+                      f"ring {R or bulk_tiles(M, N, NT, R, 1, 1)[2]}{f' walk {walk}' if walk > 1 else ''} err {e:.1e}, "
+                      f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
             (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 28672, 4096, KSTEP): True,
@@ -1423,6 +1497,8 @@ def run_bulk_cases():
             if d != (3 if NT == 2 and M >= 6 else 4)]  # measured on the H200: one CTA per SM from M = 6
     bad += [f"ring depth M={M} MT=2: {bulk_ring_depth(M, 2, 2)}" for M in range(9, 17)
             if bulk_ring_depth(M, 2, 2) != (3 if M <= 10 else 2)]
+    bad += [f"draft ring depth M={M}: {bulk_ring_depth(M, 2, 1 if M <= 8 else 2, 1)}" for M in range(1, 17)
+            if bulk_ring_depth(M, 2, 1 if M <= 8 else 2, 1) != (4 if M <= 11 else 3)]  # int8 tokens: two CTAs per SM
     bad += [f"ring depth M={M} NT=4: {bulk_ring_depth(M, 4, 1 if M <= 8 else 2)}" for M in range(1, 17)
             if bulk_ring_depth(M, 4, 1 if M <= 8 else 2) != (2 if M <= 8 else 3)]
     fails += bool(bad)
@@ -1469,6 +1545,7 @@ MUTATIONS = [
     ("bulk_walk_scales", "bulk_walk", (100, 4096, 128, 3)),  # a walk's next tile takes this tile's scale rows
     ("bulk_walk_buffer", "bulk_walk", (100, 4096, 128, 3)),  # ... its first scales into buffer 1, not 0
     ("bulk_walk_zero", "bulk_walk", (100, 4096, 128, 3)),    # ... its sums not zeroed at its start
+    ("bulk_scale_buffer", "ax_bulk3", (20, 5120, 128, 12)),  # a ring of 3 whose scales are read from buffer st % 2
     ("wg_swizzle", "wgmma", (40, 1024, 128, 20)),      # weights unpacked without the 128-byte swizzle
     ("wg_prmt", "wgmma", (40, 1024, 128, 20)),         # even inputs, then odd ones: not in input order
     ("wg_scale_box", "wgmma", (40, 1024, 128, 20)),    # the next step's column of the scale box
@@ -1509,6 +1586,7 @@ def mutation_check():
             xq, xs = quantized_x(M, K, Kp, groups, 4)
             ref = ref_w4ax(xq, xs, q, ws, K, group)
             run = (w4ax_tiled if kernel == "ax_tiled" else (lambda *a: w4ax_wgmma(*a, 64, 2)) if kernel == "wgmma"
+                   else (lambda *a: w4ax_bulk(*a, NT=2, R=3)) if kernel == "ax_bulk3"
                    else lambda *a: w4ax(*a, kernel == "s4"))
             check = lambda: not error(run(xq, xs, pw, ws, N, K, group), *ref) < TOL
         BUG = bug
