@@ -18,7 +18,7 @@
 // Weights are the MMA's A operand (64 rows per warpgroup), tokens its B operand, so the output
 // fragment of a thread is 2 rows x BN/4 tokens.
 #include "tensor_map.cuh"
-#include "w4_bulk.cuh"  // ring_round
+#include "w4_bulk.cuh"  // env_switch
 #include "w4ax_wgmma.cuh"
 #include "wgmma.cuh"
 #include "wgmma_cta.cuh"
@@ -31,22 +31,44 @@ constexpr int KSTEP = 128;    // inputs per step: one 128-byte swizzled row of i
 constexpr int THREADS = 384;  // warpgroup 0 feeds, 1 and 2 multiply
 constexpr int SCALE_STEPS = 8;  // steps per scale box (16 bytes of fp16 weight scales per row: TMA's minimum)
 
-// Dynamic shared memory of a CTA with STAGES steps of packed weights, unpacked weights and activations in
-// flight, from a 1024-byte aligned base (the swizzle's atom).
-template <int BN, int STAGES>
+// A build of the kernel: BN tokens per CTA, ring depths, and CTAs per SM.
+//  - AS steps of unpacked weights and BS of activations, both held until the multiplying warps are done with
+//    the step (BS >= AS: the activations of step s + BS - AS are copied once step s - AS is multiplied);
+//  - RC chunks of CS steps of packed weights, each one copy of 128 rows x 64 CS bytes, free once unpacked.
+//    Steps of 64 bytes a row (128 rows 2 KB or more apart) streamed far below the read rate (docs/KERNELS.md);
+//    a chunk reads CS times as many consecutive bytes of each row.
+template <int BN_, int AS_, int BS_, int CS_, int RC_, int MINB_>
+struct Build {
+    static constexpr int BN = BN_, AS = AS_, BS = BS_, CS = CS_, RC = RC_, MINB = MINB_;
+    static_assert(BS >= AS, "activations of a step arrive no later than its unpacked weights");
+    static_assert(CS == 1 || CS == 2 || CS == 4 || CS == 8, "chunks divide a CTA's steps (a multiple of 8)");
+};
+using Narrow1 = Build<32, 3, 4, 8, 2, 1>;   // M <= 32, one CTA per SM
+using Narrow2 = Build<32, 2, 2, 4, 2, 2>;   // M <= 32, two
+using Deep64 = Build<64, 3, 4, 8, 2, 1>;    // one CTA per SM
+using Mid64 = Build<64, 3, 4, 4, 3, 1>;     // one CTA per SM, shorter chunks
+using Two64 = Build<64, 2, 2, 2, 3, 2>;     // two CTAs per SM
+using Wide128 = Build<128, 2, 3, 8, 2, 1>;  // M >= 96, one CTA per SM
+using Old64 = Build<64, 3, 3, 1, 3, 2>;     // the rings of before (QSPEC_WGMMA_DRAFT_RINGS=old, measurements)
+using Old128 = Build<128, 4, 4, 1, 4, 1>;
+
+// Dynamic shared memory of a CTA of build B, from a 1024-byte aligned base (the swizzle's atom).
+template <class B>
 struct Layout {
     static constexpr int A = ROWS * KSTEP;        // unpacked int8 weights of a step
-    static constexpr int B = BN * KSTEP;          // int8 activations of a step
+    static constexpr int X = B::BN * KSTEP;       // int8 activations of a step
     static constexpr int RAW = ROWS * KSTEP / 2;  // packed weights of a step
-    static constexpr int WS = ROWS * SCALE_STEPS * 2;  // fp16 weight scales [ROWS][SCALE_STEPS]
-    static constexpr int XS = BN * SCALE_STEPS * 4;    // fp32 activation scales [BN][SCALE_STEPS]
+    static constexpr int WS = ROWS * SCALE_STEPS * 2;    // fp16 weight scales [ROWS][SCALE_STEPS]
+    static constexpr int XS = B::BN * SCALE_STEPS * 4;   // fp32 activation scales [BN][SCALE_STEPS]
     static constexpr int a_off = 0;
-    static constexpr int b_off = a_off + STAGES * A;
-    static constexpr int raw_off = b_off + STAGES * B;
-    static constexpr int ws_off = raw_off + STAGES * RAW;  // [2][WS]
-    static constexpr int xs_off = ws_off + 2 * WS;         // [2][XS]
-    static constexpr int bar_off = xs_off + 2 * XS;        // raw_full, b_full, a_full, a_empty [STAGES]; s_full[2]
-    static constexpr size_t bytes = bar_off + (4 * STAGES + 2) * 8 + 1024;  // + alignment slack
+    static constexpr int x_off = a_off + B::AS * A;
+    static constexpr int raw_off = x_off + B::BS * X;
+    static constexpr int ws_off = raw_off + B::RC * B::CS * RAW;  // [2][WS]
+    static constexpr int xs_off = ws_off + 2 * WS;        // [2][XS]
+    static constexpr int bar_off = xs_off + 2 * XS;       // raw_full[RC], x_full[BS], a_full[AS], a_empty[AS], s_full[2]
+    static constexpr size_t bytes = bar_off + (B::RC + B::BS + 2 * B::AS + 2) * 8 + 1024;  // + alignment slack
+    static_assert(bytes <= 227 * 1024 && bytes * B::MINB <= 226 * 1024, "the CTAs per SM fit");
+    static_assert(B::BN / 2 * 256 * 4 <= bar_off, "a K split's partial sums fit below the barriers");
 };
 
 // float(v), exact for a step's sum (|v| <= 128 * 8 * 127 < 2^24). One conversion instruction: once the
@@ -56,22 +78,21 @@ struct Layout {
 __device__ __forceinline__ float int_to_float(int v) { return __int2float_rn(v); }
 #endif
 
-// Builds: BN = 128 tokens with 4 stages (one CTA per SM: 151 registers), BN = 64 with 3 stages (two CTAs
-// per SM: 80 registers, 2 x 105 KB of shared memory).
-template <int BN, int STAGES = BN == 128 ? 4 : 3, int MINB = BN == 128 ? 1 : 2>
-__global__ void __launch_bounds__(THREADS, MINB)
+template <class B>
+__global__ void __launch_bounds__(THREADS, B::MINB)
     w4ax_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
                       const __grid_constant__ CUtensorMap wsmap, const __grid_constant__ CUtensorMap xsmap,
                       float* __restrict__ y, int ldy, int M, int N, int steps, bool accumulate, bool pingpong) {
 #if defined(QSPEC_WGMMA)
-    using L = Layout<BN, STAGES>;
+    using L = Layout<B>;
+    constexpr int BN = B::BN, AS = B::AS, BS = B::BS, CS = B::CS, RC = B::RC;
     extern __shared__ uint8_t smem_base[];
     uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
     uint64_t* const raw_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
-    uint64_t* const b_full = raw_full + STAGES;
-    uint64_t* const a_full = b_full + STAGES;
-    uint64_t* const a_empty = a_full + STAGES;
-    uint64_t* const s_full = a_empty + STAGES;
+    uint64_t* const x_full = raw_full + RC;
+    uint64_t* const a_full = x_full + BS;
+    uint64_t* const a_empty = a_full + AS;  // step done: its unpacked weights and activations are free
+    uint64_t* const s_full = a_empty + AS;
     const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
     // split K (gridDim.z > 1: a cluster of CTAs along z): this CTA's steps step0 .. step0 + nsteps - 1
     const int nsteps = steps / gridDim.z, step0 = blockIdx.z * nsteps;
@@ -80,9 +101,9 @@ __global__ void __launch_bounds__(THREADS, MINB)
     const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
 
     if (threadIdx.x == 0) {
-        for (int i = 0; i < STAGES; ++i) {
-            mbar_init(&raw_full[i], 1);
-            mbar_init(&b_full[i], 1);
+        for (int i = 0; i < RC; ++i) mbar_init(&raw_full[i], 1);
+        for (int i = 0; i < BS; ++i) mbar_init(&x_full[i], 1);
+        for (int i = 0; i < AS; ++i) {
             mbar_init(&a_full[i], 1);
             mbar_init(&a_empty[i], 8);  // one arrival per multiplying warp
         }
@@ -96,15 +117,15 @@ __global__ void __launch_bounds__(THREADS, MINB)
     if (wg == 0) {
         // ---- feeding warpgroup ----
         // (s: a step of this CTA; c: a scale box of this CTA)
-        auto load_raw = [&](int s) {  // packed weights: 8-byte elements 8 (step0 + s) .. + 7 of rows n0 ..
-            const int st = s % STAGES;
-            mbar_arrive_expect_tx(&raw_full[st], L::RAW);
-            tma_load_2d(sm + L::raw_off + st * L::RAW, &wmap, (step0 + s) * (KSTEP / 16), n0, &raw_full[st]);
+        auto load_raw = [&](int c) {  // packed weights of chunk c: steps step0 + CS c .. + CS - 1 of rows n0 ..
+            const int st = c % RC;
+            mbar_arrive_expect_tx(&raw_full[st], CS * L::RAW);
+            tma_load_3d(sm + L::raw_off + st * CS * L::RAW, &wmap, 0, n0, (step0 + c * CS), &raw_full[st]);
         };
         auto load_x = [&](int s) {  // activations: bytes 128 (step0 + s) .. of tokens m0 ..
-            const int st = s % STAGES;
-            mbar_arrive_expect_tx(&b_full[st], L::B);
-            tma_load_2d(sm + L::b_off + st * L::B, &xmap, (step0 + s) * KSTEP, m0, &b_full[st]);
+            const int st = s % BS;
+            mbar_arrive_expect_tx(&x_full[st], L::X);
+            tma_load_2d(sm + L::x_off + st * L::X, &xmap, (step0 + s) * KSTEP, m0, &x_full[st]);
         };
         auto load_scales = [&](int c) {  // scales of steps step0 + 8c .. + 7 (groups, as group == KSTEP)
             const int b = c & 1;
@@ -115,80 +136,74 @@ __global__ void __launch_bounds__(THREADS, MINB)
         if (tid == 0) {
             prefetch_tensor_map(&wmap);
             prefetch_tensor_map(&xmap);
-            for (int s = 0; s < nsteps && s < STAGES; ++s) {
-                load_raw(s);
-                load_x(s);
-            }
+            for (int c = 0; c * CS < nsteps && c < RC; ++c) load_raw(c);
+            for (int s = 0; s < nsteps && s < BS; ++s) load_x(s);
             for (int c = 0; c < 2 && c * SCALE_STEPS < nsteps; ++c) load_scales(c);
         }
-        for (int s0 = 0; s0 < nsteps; s0 += STAGES) {
-            const unsigned phase = (s0 / STAGES) & 1;
-            w4::bulk::ring_round<STAGES>(s0, nsteps, [&](auto st_c, int s) {
-                constexpr int st = decltype(st_c)::value;  // the stage of step s
-                if (s >= STAGES) {  // the multiplying warps are done with step s - STAGES
-                    mbar_wait(&a_empty[st], phase ^ 1);
-                    if (tid == 0) {
-                        load_x(s);
-                        // ... and so with the scale buffer of steps up to s - STAGES: refill it
-                        const int done = s - STAGES;
-                        if (done % SCALE_STEPS == SCALE_STEPS - 1 && done + 1 + SCALE_STEPS < nsteps)
-                            load_scales(done / SCALE_STEPS + 2);
-                    }
-                }
-                mbar_wait(&raw_full[st], phase);
-                const uint8_t* raw = sm + L::raw_off + st * L::RAW;
-                uint8_t* a = sm + L::a_off + st * L::A;
-                // 16 inputs (8 packed bytes) per task, 8 tasks per row, rows tid / 8 + 16 i. All loads first: the
-                // compiler may not move a load above a store to the same (shared) memory.
-                constexpr int TASKS = ROWS * 8 / 128;
-                uint2 v[TASKS];
-#pragma unroll
-                for (int i = 0; i < TASKS; ++i) {
-                    const int e = tid + 128 * i;
-                    v[i] = *reinterpret_cast<const uint2*>(raw + (e >> 3) * 64 + (e & 7) * 8);
-                }
-#pragma unroll
-                for (int i = 0; i < TASKS; ++i) {
-                    const int e = tid + 128 * i, r = e >> 3, c = e & 7;
-                    uint32_t lo0, hi0, lo1, hi1;  // even and odd inputs of each word
-                    int4_to_s8x8(v[i].x, lo0, hi0);
-                    int4_to_s8x8(v[i].y, lo1, hi1);
-                    const uint4 q = make_uint4(__byte_perm(lo0, hi0, 0x5140), __byte_perm(lo0, hi0, 0x7362),
-                                               __byte_perm(lo1, hi1, 0x5140), __byte_perm(lo1, hi1, 0x7362));
-                    *reinterpret_cast<uint4*>(a + r * KSTEP + ((c ^ (r & 7)) << 4)) = q;
-                }
-                wgmma::fence_shared_for_async();
-                asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup's unpacking of step s is complete
+        for (int s = 0; s < nsteps; ++s) {
+            const int sa = s % AS, ch = s / CS, sr = ch % RC;
+            if (s >= AS) {  // the multiplying warps are done with step s - AS: its unpacked and activation stages
+                mbar_wait(&a_empty[sa], ((s / AS) - 1) & 1);
                 if (tid == 0) {
-                    mbar_arrive(&a_full[st]);
-                    if (s + STAGES < nsteps) load_raw(s + STAGES);  // raw stage st has been read by all
+                    const int done = s - AS;
+                    if (done + BS < nsteps) load_x(done + BS);
+                    // ... and so with the scale buffer of steps up to done: refill it
+                    if (done % SCALE_STEPS == SCALE_STEPS - 1 && done + 1 + SCALE_STEPS < nsteps)
+                        load_scales(done / SCALE_STEPS + 2);
                 }
-            });
+            }
+            if (s % CS == 0) mbar_wait(&raw_full[sr], (ch / RC) & 1);
+            const uint8_t* raw = sm + L::raw_off + (sr * CS + s % CS) * L::RAW;
+            uint8_t* a = sm + L::a_off + sa * L::A;
+            // 16 inputs (8 packed bytes) per task, 8 tasks per row, rows tid / 8 + 16 i. All loads first: the
+            // compiler may not move a load above a store to the same (shared) memory.
+            constexpr int TASKS = ROWS * 8 / 128;
+            uint2 v[TASKS];
+#pragma unroll
+            for (int i = 0; i < TASKS; ++i) {
+                const int e = tid + 128 * i;
+                v[i] = *reinterpret_cast<const uint2*>(raw + (e >> 3) * 64 + (e & 7) * 8);
+            }
+#pragma unroll
+            for (int i = 0; i < TASKS; ++i) {
+                const int e = tid + 128 * i, r = e >> 3, c = e & 7;
+                uint32_t lo0, hi0, lo1, hi1;  // even and odd inputs of each word
+                int4_to_s8x8(v[i].x, lo0, hi0);
+                int4_to_s8x8(v[i].y, lo1, hi1);
+                const uint4 q = make_uint4(__byte_perm(lo0, hi0, 0x5140), __byte_perm(lo0, hi0, 0x7362),
+                                           __byte_perm(lo1, hi1, 0x5140), __byte_perm(lo1, hi1, 0x7362));
+                *reinterpret_cast<uint4*>(a + r * KSTEP + ((c ^ (r & 7)) << 4)) = q;
+            }
+            wgmma::fence_shared_for_async();
+            asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup's unpacking of step s is complete
+            if (tid == 0) {
+                mbar_arrive(&a_full[sa]);
+                if (s % CS == CS - 1 && (ch + RC) * CS < nsteps) load_raw(ch + RC);  // chunk ch has been read by all
+            }
         }
     } else {
         // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
         const int me = wg - 1, rows0 = 64 * me, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
         const int r0 = rows0 + 16 * warp + g;  // and r0 + 8
         const uint64_t adesc = wgmma::sw128_desc(sm + L::a_off + rows0 * KSTEP);
-        const uint64_t bdesc = wgmma::sw128_desc(sm + L::b_off);
+        const uint64_t xdesc = wgmma::sw128_desc(sm + L::x_off);
         int d[BN / 2];
         float acc[BN / 2];
 #pragma unroll
         for (int i = 0; i < BN / 2; ++i) acc[i] = 0.f;
         for (int s = 0; s < nsteps; ++s) {
-            const int st = s % STAGES, sb = (s / SCALE_STEPS) & 1, sc = s % SCALE_STEPS;
-            const unsigned phase = (s / STAGES) & 1;
+            const int sa = s % AS, sx = s % BS, sb = (s / SCALE_STEPS) & 1, sc = s % SCALE_STEPS;
             if (sc == 0) mbar_wait(&s_full[sb], (s / (2 * SCALE_STEPS)) & 1);
-            mbar_wait(&b_full[st], phase);
-            mbar_wait(&a_full[st], phase);
-            const uint64_t ad = adesc + (uint64_t)(st * (L::A >> 4)), bd = bdesc + (uint64_t)(st * (L::B >> 4));
+            mbar_wait(&x_full[sx], (s / BS) & 1);
+            mbar_wait(&a_full[sa], (s / AS) & 1);
+            const uint64_t ad = adesc + (uint64_t)(sa * (L::A >> 4)), xd = xdesc + (uint64_t)(sx * (L::X >> 4));
 #pragma unroll
             for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
             wgmma_cta::wait_turn(pingpong, me, s);
             __syncwarp();  // the MMAs are warp-synchronous: converge after the waits
             wgmma::fence();
 #pragma unroll
-            for (int k = 0; k < KSTEP / 32; ++k) wgmma::wgmma_s8<BN>(d, ad + 2 * k, bd + 2 * k, k);
+            for (int k = 0; k < KSTEP / 32; ++k) wgmma::wgmma_s8<BN>(d, ad + 2 * k, xd + 2 * k, k);
             wgmma::commit();
             wgmma_cta::pass_turn(pingpong, me, s, nsteps);
             wgmma::wait<0>();
@@ -206,7 +221,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
                 acc[4 * j + 3] = fmaf(int_to_float(d[4 * j + 3]), w1 * x1, acc[4 * j + 3]);
             }
             __syncwarp();
-            if (lane == 0) mbar_arrive(&a_empty[st]);  // this warp's MMAs and scale reads of the step are done
+            if (lane == 0) mbar_arrive(&a_empty[sa]);  // this warp's MMAs and scale reads of the step are done
         }
         if (gridDim.z == 1) {
 #pragma unroll
@@ -237,15 +252,22 @@ __global__ void __launch_bounds__(THREADS, MINB)
 // - The kernel runs where that gives at least 64 CTAs and M >= 32; elsewhere the warp-split kernels win.
 // QSPEC_WGMMA_BN=64|128 and QSPEC_WGMMA_SPLIT=1..8 force a width and a split wherever the kernel runs, and
 // QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests).
+enum class Rings { Narrow1, Narrow2, Deep64, Mid64, Two64, Wide128, Old64, Old128 };
 struct Grid {
     int bn = 0, split = 1;
+    Rings rings = Rings::Two64;
 };
 Grid grid_of(int M, int N, int steps, bool all) {
-    static const int forced_bn = env_int("QSPEC_WGMMA_BN", 0), forced_split = env_int("QSPEC_WGMMA_SPLIT", 0);
+    static const int forced_bn = env_int("QSPEC_WGMMA_BN", 0), forced_split = env_int("QSPEC_WGMMA_SPLIT", 0),
+                     min_m = env_int("QSPEC_WGMMA_DRAFT_MIN_M", 32);
+    static const char* forced_rings = getenv("QSPEC_WGMMA_DRAFT_RINGS");  // old | two | deep | mid
+    auto forced = [&](const char* v) { return forced_rings != nullptr && strcmp(forced_rings, v) == 0; };
     const long rows = ceil_div(N, ROWS);
     Grid gr;
-    gr.bn = forced_bn == 64 || forced_bn == 128 ? forced_bn
-            : M >= 96 && 2 * ceil_div(M, 128) * rows >= sm_count() ? 128 : 64;
+    gr.bn = forced_bn == 32 || forced_bn == 64 || forced_bn == 128 ? forced_bn
+            : M >= 96 && 2 * ceil_div(M, 128) * rows >= sm_count() ? 128
+            : M <= 32 && !forced("old")                             ? 32
+                                                                    : 64;
     const long ctas = ceil_div(M, gr.bn) * rows, slots = (long)sm_count() * (gr.bn == 128 ? 1 : 2);
     auto fits = [&](int z) { return z <= 8 && steps % (SCALE_STEPS * z) == 0; };
     if (forced_split >= 1 && fits(forced_split)) {
@@ -254,7 +276,13 @@ Grid grid_of(int M, int N, int steps, bool all) {
         for (int z = 2; z <= 8; ++z)
             if (fits(z) && ctas * z <= slots && (2 * ctas <= sm_count() || steps / z >= 32)) gr.split = z;
     }
-    if (!all && (M < 32 || ctas * gr.split < 64)) gr.bn = 0;
+    const bool one_per_sm = forced("deep") || forced("mid") || (!forced("two") && ctas * gr.split <= sm_count());
+    gr.rings = forced("old") ? (gr.bn == 128 ? Rings::Old128 : Rings::Old64)
+               : gr.bn == 128 ? Rings::Wide128
+               : gr.bn == 32  ? (one_per_sm ? Rings::Narrow1 : Rings::Narrow2)
+                              : (one_per_sm ? (forced("mid") ? Rings::Mid64 : Rings::Deep64) : Rings::Two64);
+    if (forced("old") && gr.bn == 32) gr.bn = 0;
+    if (!all && (M < min_m || ctas * gr.split < 64)) gr.bn = 0;
     return gr;
 }
 
@@ -265,18 +293,19 @@ bool pingpong() {
     return on;
 }
 
-template <int BN>
-int launch_bn(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
-              int K, int split, bool accumulate, cudaStream_t st) {
+template <class B>
+int launch_build(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
+                 int K, int split, bool accumulate, cudaStream_t st) {
+    constexpr int BN = B::BN;
     const int groups = (K + KSTEP - 1) / KSTEP, Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap, xsmap;
-    if (!weight_step_map(wp, N, Kp / 2, ROWS, &wmap) || !activation_tile_map(xq, M, Kp, BN, &xmap) ||
+    if (!weight_chunk_map(wp, N, Kp / 2, ROWS, B::CS, &wmap) || !activation_tile_map(xq, M, Kp, BN, &xmap) ||
         !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, ROWS, &wsmap) ||
         !matrix_tile_map(xs, 4, groups, M, SCALE_STEPS, BN, &xsmap))
         return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
-    using L = Layout<BN, BN == 128 ? 4 : 3>;
-    auto kernel = w4ax_wgmma_kernel<BN>;
+    using L = Layout<B>;
+    auto kernel = w4ax_wgmma_kernel<B>;
     if (const int e = allow_dynamic_smem(kernel, L::bytes, smem_allowed)) return e;
     // token tiles of a row tile run together (its weights stay in L2)
     const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS), split);
@@ -324,8 +353,17 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
            int K, int group, bool accumulate, cudaStream_t st) {
     const Grid gr = group == KSTEP ? grid_of(M, N, ceil_div(K, KSTEP), mode() == 2) : Grid{};
     if (gr.bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
-    return gr.bn == 128 ? launch_bn<128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                        : launch_bn<64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+    switch (gr.rings) {
+        case Rings::Narrow1: return launch_build<Narrow1>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case Rings::Narrow2: return launch_build<Narrow2>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case Rings::Deep64: return launch_build<Deep64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case Rings::Mid64: return launch_build<Mid64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case Rings::Two64: return launch_build<Two64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case Rings::Wide128: return launch_build<Wide128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case Rings::Old64: return launch_build<Old64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case Rings::Old128: return launch_build<Old128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+    }
+    return NO_TENSOR_MAP;
 }
 
 }  // namespace w4::wgmma_draft
