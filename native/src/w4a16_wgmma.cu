@@ -389,8 +389,10 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   slices would be short (q/o at M = 128, 4 steps each: 34 against 27 us).
 // - The kernel wins from M = 64 on every shape (1.4-2.1x the kernels before), and at M = 33-63 also split
 //   (down at M = 40: 40.4 against 65.9 us, q/o 19.4 against 23.0, k/v 6.8 against 10.1: past 32 tokens the
-//   cluster kernel runs 8 token tiles instead of 4). At M = 32 only where the grid needs no split (gate/up, lm_head; split, down took
-//   39.8 against 37.7 and q/o 18.9 against 14.9); at M = 16 it loses everywhere.
+//   cluster kernel runs 8 token tiles instead of 4). At M = 17-32 only where the grid needs no split (gate/up,
+//   lm_head, gate+up; split, down took 39.8 against 37.7 and q/o 18.9 against 14.9 at M = 32). From M = 17 since
+//   session 15: a 64-token tile for 17-31 tokens costs what it costs for 32, where the cluster kernel at M = 28
+//   took gate/up 34.0 against the tile's 27.1 at M = 32 and lm_head 268.6 against 169.0.
 // - 256-row CTAs (two tiles per warpgroup) where K is not split and they take fewer waves: a 256-row CTA runs
 //   ~1.6x as long as a 128-row one (gate/up at M = 128: 112 CTAs in 41.7 us against 224 in 51.6; at M = 64, 56
 //   CTAs in 41.7 against 112 in 27.4), one CTA per SM.
@@ -402,7 +404,7 @@ struct Grid {
     int tiles = 1;  // 64-row tiles per multiplying warpgroup
 };
 Grid grid_of(int M, int N, int steps, bool all) {
-    static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 32),
+    static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 17),
                      forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0);
     const long ctas = (long)ceil_div(M, BN) * ceil_div(N, Shape<1>::ROWS);
     Grid gr;

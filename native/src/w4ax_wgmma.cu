@@ -3,11 +3,12 @@
 //
 // A CTA computes 128 weight rows x BN tokens over the whole K, one 128-input step (one scale group,
 // group == 128) at a time, with three warpgroups:
-//  - warpgroup 0 feeds. One lane copies, through the tensor memory accelerator, each step's packed
-//    weights (a 128-row x 64-byte box) and the tokens' int8 activations (BN rows x 128 bytes, with the
-//    128-byte swizzle) STAGES steps ahead, and the weight and activation scales of 8 steps at a time
-//    (boxes of 8 groups) into a double buffer. All 128 threads unpack the nibbles to int8 (u - 8, in
-//    input order) into the same swizzled K-major layout as the activations.
+//  - warpgroup 0 feeds. One lane copies, through the tensor memory accelerator, the packed weights in
+//    chunks of one or more steps (128 rows x 64 bytes a step), the tokens' int8 activations (BN rows x 128
+//    bytes a step, with the 128-byte swizzle) a few steps ahead, each in its own ring (Build), and the
+//    weight and activation scales of 8 steps at a time (boxes of 8 groups) into a double buffer. All 128
+//    threads unpack the nibbles to int8 (u - 8, in input order) into the same swizzled K-major layout as
+//    the activations, into a third ring.
 //  - warpgroups 1 and 2 each multiply 64 of the rows by the BN tokens (four m64nBNk32 s8 MMAs per step,
 //    int32 sums from zero), taking turns so that one folds while the other's MMAs run, and fold the
 //    step's sums into fp32 with wscale[n, g] * xscale[m, g], as the other draft kernels do. int32 sums
@@ -35,22 +36,19 @@ constexpr int SCALE_STEPS = 8;  // steps per scale box (16 bytes of fp16 weight 
 //  - AS steps of unpacked weights and BS of activations, both held until the multiplying warps are done with
 //    the step (BS >= AS: the activations of step s + BS - AS are copied once step s - AS is multiplied);
 //  - RC chunks of CS steps of packed weights, each one copy of 128 rows x 64 CS bytes, free once unpacked.
-//    Steps of 64 bytes a row (128 rows 2 KB or more apart) streamed far below the read rate (docs/KERNELS.md);
-//    a chunk reads CS times as many consecutive bytes of each row.
 template <int BN_, int AS_, int BS_, int CS_, int RC_, int MINB_>
 struct Build {
     static constexpr int BN = BN_, AS = AS_, BS = BS_, CS = CS_, RC = RC_, MINB = MINB_;
     static_assert(BS >= AS, "activations of a step arrive no later than its unpacked weights");
     static_assert(CS == 1 || CS == 2 || CS == 4 || CS == 8, "chunks divide a CTA's steps (a multiple of 8)");
 };
-using Narrow1 = Build<32, 3, 4, 8, 2, 1>;   // M <= 32, one CTA per SM
-using Narrow2 = Build<32, 2, 2, 4, 2, 2>;   // M <= 32, two
-using Deep64 = Build<64, 3, 4, 8, 2, 1>;    // one CTA per SM
-using Mid64 = Build<64, 3, 4, 4, 3, 1>;     // one CTA per SM, shorter chunks
-using Two64 = Build<64, 2, 2, 2, 3, 2>;     // two CTAs per SM
-using Wide128 = Build<128, 2, 3, 8, 2, 1>;  // M >= 96, one CTA per SM
-using Old64 = Build<64, 3, 3, 1, 3, 2>;     // the rings of before (QSPEC_WGMMA_DRAFT_RINGS=old, measurements)
-using Old128 = Build<128, 4, 4, 1, 4, 1>;
+// Measured on the H200 (docs/KERNELS.md, session 15): 32-token tiles at M <= 32 (M = 17-31 took the warp-split
+// kernel before, 1.4-1.8x slower), one CTA per SM where the grid gives each SM at most one (4 % faster than two),
+// else two. At 64 and 128 tokens deeper rings and chunks of several steps were slower than these (by 5-40 %).
+using Narrow1 = Build<32, 3, 4, 8, 2, 1>;  // M <= 32, at most one CTA per SM
+using Narrow2 = Build<32, 2, 2, 4, 2, 2>;  // M <= 32, two CTAs per SM
+using Tokens64 = Build<64, 3, 3, 1, 3, 2>;  // two CTAs per SM (105 KB each)
+using Tokens128 = Build<128, 4, 4, 1, 4, 1>;  // M >= 96, one CTA per SM
 
 // Dynamic shared memory of a CTA of build B, from a 1024-byte aligned base (the swizzle's atom).
 template <class B>
@@ -238,10 +236,10 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
 #endif
 }
 
-// The grid of a call: token-tile width (64 or 128; 0 where the other draft kernels are faster) and the
+// The grid of a call: token-tile width (32, 64 or 128; 0 where the other draft kernels are faster) and the
 // CTAs that split K (a cluster along z). Measured on the H200 (docs/KERNELS.md):
 // - 128-token tiles (twice the MMA work per unpacked weight; one CTA per SM) win once M >= 96 and they
-//   still give at least half the SMs a CTA; otherwise 64 (two CTAs per SM).
+//   still give at least half the SMs a CTA; 32 at M <= 32; otherwise 64 (two CTAs per SM).
 // - From M = 33, K is split across up to 8 CTAs (each a multiple of 8 steps, the scale boxes) while the
 //   grid still fits on the GPU at once: a small grid (k/v, or q/o and down at M = 64) otherwise leaves
 //   most SMs idle for the whole K. A grid that already gives most SMs a CTA is split only if each CTA
@@ -249,24 +247,23 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
 //   won on down at M = 256, 56 steps). Past 32 tokens the warp-split kernel runs a second block of 32 tokens,
 //   reading the weights again (q/o at M = 40: 16.4 split against 21.7 us). At M = 32 K is split only when long,
 //   64 steps or more (down: 27.5 against 39.3; q/o, 32 steps: 16.3 against 13.0).
-// - The kernel runs where that gives at least 64 CTAs and M >= 32; elsewhere the warp-split kernels win.
-// QSPEC_WGMMA_BN=64|128 and QSPEC_WGMMA_SPLIT=1..8 force a width and a split wherever the kernel runs, and
-// QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests).
-enum class Rings { Narrow1, Narrow2, Deep64, Mid64, Two64, Wide128, Old64, Old128 };
+// - The kernel runs where that gives at least 64 CTAs and M >= 17 (M >= 32 before session 15: at M = 24 on
+//   32-token tiles gate/up took 24.3 against the warp-split kernel's 34.1 us, lm_head 148 against 266);
+//   elsewhere the bulk-copy (M <= 16) and warp-split kernels win.
+// QSPEC_WGMMA_BN=32|64|128 and QSPEC_WGMMA_SPLIT=1..8 force a width and a split wherever the kernel runs,
+// QSPEC_WGMMA_DRAFT_MIN_M the fewest tokens, and QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests).
 struct Grid {
     int bn = 0, split = 1;
-    Rings rings = Rings::Two64;
+    bool one_per_sm = false;  // 32-token tiles: the grid gives each SM at most one CTA
 };
 Grid grid_of(int M, int N, int steps, bool all) {
     static const int forced_bn = env_int("QSPEC_WGMMA_BN", 0), forced_split = env_int("QSPEC_WGMMA_SPLIT", 0),
-                     min_m = env_int("QSPEC_WGMMA_DRAFT_MIN_M", 32);
-    static const char* forced_rings = getenv("QSPEC_WGMMA_DRAFT_RINGS");  // old | two | deep | mid
-    auto forced = [&](const char* v) { return forced_rings != nullptr && strcmp(forced_rings, v) == 0; };
+                     min_m = env_int("QSPEC_WGMMA_DRAFT_MIN_M", 17);
     const long rows = ceil_div(N, ROWS);
     Grid gr;
     gr.bn = forced_bn == 32 || forced_bn == 64 || forced_bn == 128 ? forced_bn
             : M >= 96 && 2 * ceil_div(M, 128) * rows >= sm_count() ? 128
-            : M <= 32 && !forced("old")                             ? 32
+            : M <= 32                                               ? 32
                                                                     : 64;
     const long ctas = ceil_div(M, gr.bn) * rows, slots = (long)sm_count() * (gr.bn == 128 ? 1 : 2);
     auto fits = [&](int z) { return z <= 8 && steps % (SCALE_STEPS * z) == 0; };
@@ -276,12 +273,7 @@ Grid grid_of(int M, int N, int steps, bool all) {
         for (int z = 2; z <= 8; ++z)
             if (fits(z) && ctas * z <= slots && (2 * ctas <= sm_count() || steps / z >= 32)) gr.split = z;
     }
-    const bool one_per_sm = forced("deep") || forced("mid") || (!forced("two") && ctas * gr.split <= sm_count());
-    gr.rings = forced("old") ? (gr.bn == 128 ? Rings::Old128 : Rings::Old64)
-               : gr.bn == 128 ? Rings::Wide128
-               : gr.bn == 32  ? (one_per_sm ? Rings::Narrow1 : Rings::Narrow2)
-                              : (one_per_sm ? (forced("mid") ? Rings::Mid64 : Rings::Deep64) : Rings::Two64);
-    if (forced("old") && gr.bn == 32) gr.bn = 0;
+    gr.one_per_sm = ctas * gr.split <= sm_count();
     if (!all && (M < min_m || ctas * gr.split < 64)) gr.bn = 0;
     return gr;
 }
@@ -353,17 +345,12 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
            int K, int group, bool accumulate, cudaStream_t st) {
     const Grid gr = group == KSTEP ? grid_of(M, N, ceil_div(K, KSTEP), mode() == 2) : Grid{};
     if (gr.bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
-    switch (gr.rings) {
-        case Rings::Narrow1: return launch_build<Narrow1>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        case Rings::Narrow2: return launch_build<Narrow2>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        case Rings::Deep64: return launch_build<Deep64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        case Rings::Mid64: return launch_build<Mid64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        case Rings::Two64: return launch_build<Two64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        case Rings::Wide128: return launch_build<Wide128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        case Rings::Old64: return launch_build<Old64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        case Rings::Old128: return launch_build<Old128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+    switch (gr.bn) {
+        case 32: return gr.one_per_sm ? launch_build<Narrow1>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                                      : launch_build<Narrow2>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        case 64: return launch_build<Tokens64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        default: return launch_build<Tokens128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
     }
-    return NO_TENSOR_MAP;
 }
 
 }  // namespace w4::wgmma_draft

@@ -8,7 +8,7 @@ namespace w4::wgmma_draft {
 
 // Whether the draft GEMM of M tokens and N rows takes the warpgroup kernel: on sm_90, group 128 with a
 // multiple of 8 groups per row (K rounded up to 1024: the scales' tensor maps need 16-byte rows), where
-// its grid is large enough (tile_tokens in w4ax_wgmma.cu). QSPEC_WGMMA_DRAFT=0 never, =all at every M and
+// its grid is large enough (grid_of in w4ax_wgmma.cu). QSPEC_WGMMA_DRAFT=0 never, =all at every M and
 // N (tests). The caller keeps the s4 path (sm_80/86/89) off it.
 bool use(int M, int N, int K, int group);
 

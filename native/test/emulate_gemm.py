@@ -922,6 +922,7 @@ def qspec_w4ax_gemm(xq, xs, pw, ws, N, K, group, bits, s4=False, tiled_min_m=Non
 # ---- w4ax_wgmma.cu: the draft's warpgroup kernel (sm_90a, many tokens) ----
 
 WG_ROWS, SCALE_STEPS = 128, 8  # weight rows per CTA; steps per scale box
+WG_DRAFT_MIN_M = 17  # grid_of's fewest tokens (QSPEC_WGMMA_DRAFT_MIN_M unset)
 
 
 def sw128(row, byte):
@@ -947,7 +948,8 @@ def int_to_float(d):
 def wg_grid(M, N, steps, every=False, forced_bn=0, forced_split=0):
     """w4ax_wgmma.cu's grid_of: (token-tile width or 0, CTAs splitting K)."""
     rows = ceil_div(N, WG_ROWS)
-    bn = forced_bn if forced_bn in (64, 128) else 128 if M >= 96 and 2 * ceil_div(M, 128) * rows >= SMS else 64
+    bn = (forced_bn if forced_bn in (32, 64, 128) else 128 if M >= 96 and 2 * ceil_div(M, 128) * rows >= SMS
+          else 32 if M <= 32 else 64)
     ctas, slots = ceil_div(M, bn) * rows, SMS * (1 if bn == 128 else 2)
     fits = lambda z: z <= 8 and steps % (SCALE_STEPS * z) == 0
     split = 1
@@ -957,7 +959,7 @@ def wg_grid(M, N, steps, every=False, forced_bn=0, forced_split=0):
         for z in range(2, 9):
             if fits(z) and ctas * z <= slots and (2 * ctas <= SMS or steps // z >= 32):
                 split = z
-    if not every and (M < 32 or ctas * split < 64):
+    if not every and (M < WG_DRAFT_MIN_M or ctas * split < 64):
         bn = 0
     return bn, split
 
@@ -1044,24 +1046,89 @@ def w4ax_wgmma(xq, xs, pw, ws, N, K, group, bn=None, split=None):
 # (M, N, K) of the warpgroup kernel, group 128: 64- and 128-token tiles, partial in rows and tokens, ragged
 # K (1000 -> 8 groups), 1-3 scale boxes, K split 1, 2, 3 and 7 ways
 WG_CASES = [(70, 150, 1000, 64, 1), (130, 20, 1024, 128, 1), (64, 200, 2048, 64, 2), (33, 130, 3072, 64, 3),
-            (9, 40, 7168, 64, 7), (200, 300, 2048, 128, 2)]
+            (9, 40, 7168, 64, 7), (200, 300, 2048, 128, 2), (20, 150, 1024, 32, 1), (30, 70, 2048, 32, 2),
+            (40, 20, 1024, 32, 1)]
 
 
 def check_wgmma_rule():
     """grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md)."""
-    want = {(16, 14336, 4096): (0, 1), (32, 128256, 4096): (64, 1), (64, 14336, 4096): (64, 1),
+    want = {(16, 14336, 4096): (0, 1), (32, 128256, 4096): (32, 1), (64, 14336, 4096): (64, 1),
             (256, 14336, 4096): (128, 1), (256, 1024, 4096): (64, 4), (64, 1024, 4096): (0, 4),
             (64, 4096, 14336): (64, 7), (256, 4096, 14336): (64, 2), (256, 4096, 4096): (64, 1),
             (64, 4096, 4096): (64, 4), (128, 128256, 4096): (128, 1), (40, 4096, 4096): (64, 4),
             (48, 4096, 14336): (64, 7), (32, 4096, 4096): (0, 1), (40, 14336, 4096): (64, 1),
-            (32, 4096, 14336): (64, 7)}
+            (32, 4096, 14336): (32, 7), (24, 14336, 4096): (32, 1), (17, 128256, 4096): (32, 1),
+            (24, 4096, 4096): (0, 1), (24, 6144, 4096): (0, 1)}
     bad = [f"M={M} N={N} K={K}: {wg_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wg_grid(M, N, K // KSTEP) != w]
-    boxes_bad = [(n, st) for n in (8, 16, 24, 32, 112) for st in (3, 4)
+    boxes_bad = [(n, st) for n in (8, 16, 24, 32, 112) for st in (2, 3, 4)
                  if sorted(scale_boxes_loaded(n, st)) != list(range(n // SCALE_STEPS))]
     print(f"{'FAIL' if bad or boxes_bad else 'PASS'} warpgroup draft kernel: routing on the Llama-3-8B shapes, "
           f"every scale box copied once and in time" + "".join(f"; {b}" for b in bad + boxes_bad))
     return len(bad) + len(boxes_bad)
+
+
+# w4ax_wgmma.cu's builds: (BN, AS unpacked steps, BS activation steps, CS steps a chunk of packed weights, RC chunks)
+WG_BUILDS = {"Narrow1": (32, 3, 4, 8, 2), "Narrow2": (32, 2, 2, 4, 2), "Tokens64": (64, 3, 3, 1, 3),
+             "Tokens128": (128, 4, 4, 1, 4)}
+
+
+def draft_ring_schedule(nsteps, AS, BS, CS, RC, bug=None):
+    """The feeding warpgroup's copies, event by event as the kernel orders them, into rings of slots: packed
+    chunks (RC slots of CS steps), activations (BS slots), unpacked steps (AS slots). At feeder step s the
+    multiplying warps are known to be done with step s - AS (a_empty) and no more. Returns the problems: a step
+    unpacked or multiplied from a slot that does not hold its data, a slot overwritten while a step not yet done
+    still needs it, a copy made twice or never."""
+    problems, raw, xs_ = [], {}, {}
+    copies = []
+
+    def copy_raw(c):
+        copies.append(("raw", c))
+        raw[c % RC] = c
+
+    def copy_x(t):
+        copies.append(("x", t))
+        xs_[t % BS] = t
+
+    for c in range(min(RC, ceil_div(nsteps, CS))):
+        copy_raw(c)
+    for t in range(min(BS, nsteps)):
+        copy_x(t)
+    lead = BS - AS + (1 if bug == "ring_x_lead" else 0)
+    for s in range(nsteps):
+        if s >= AS:
+            done = s - AS  # the multiplying warps finished step done: its activation slot may be refilled
+            if done + AS + lead < nsteps:
+                t = done + AS + lead
+                # every step after `done` that is not yet multiplied must keep its activations
+                if any(xs_.get(t % BS) == u for u in range(done + 1, nsteps)):
+                    problems.append(f"x slot {t % BS} overwritten at step {s} while step {xs_[t % BS]} needs it")
+                copy_x(t)
+        if raw.get((s // CS) % RC) != s // CS:
+            problems.append(f"step {s} unpacked from a slot without its chunk")
+        if s % CS == CS - 1 and (s // CS + RC) * CS < nsteps:
+            copy_raw(s // CS + RC)  # chunk s // CS has been unpacked by the whole warpgroup
+        # the multiplying warps may reach step s as soon as it is unpacked: its activations must be there
+        if xs_.get(s % BS) != s:
+            problems.append(f"step {s} multiplied without its activations")
+    want = [("raw", c) for c in range(ceil_div(nsteps, CS))] + [("x", t) for t in range(nsteps)]
+    if sorted(copies) != sorted(want):
+        problems.append("copies made twice or never")
+    return problems
+
+
+def check_draft_rings():
+    """Each build's rings on CTAs of 8-112 steps (the kernel's K per CTA is a multiple of 8), and a planted bug
+    (activations copied one step further ahead than their ring allows) caught."""
+    bad = [f"{name} nsteps={n}: {p[0]}" for name, (bn, AS, BS, CS, RC) in WG_BUILDS.items()
+           for n in (8, 16, 24, 32, 56, 112) for p in [draft_ring_schedule(n, AS, BS, CS, RC)] if p]
+    caught = all(draft_ring_schedule(32, AS, BS, CS, RC, "ring_x_lead")
+                 for bn, AS, BS, CS, RC in WG_BUILDS.values())
+    ok = not bad and caught
+    print(f"{'PASS' if ok else 'FAIL'} warpgroup draft kernel's rings: every build's packed chunks, activations and "
+          f"unpacked steps in their slots when used, each copied once; planted bug ring_x_lead "
+          f"{'caught' if caught else 'NOT caught'}" + "".join(f"; {b}" for b in bad))
+    return 0 if ok else 1
 
 
 def run_wgmma_cases():
@@ -1077,12 +1144,15 @@ def run_wgmma_cases():
     return fails
 
 
+WV_MIN_M = 17  # w4a16_wgmma.cu's grid_of: the fewest tokens (QSPEC_WGMMA_VERIFY_MIN_M unset)
+
+
 def wv_grid(M, N, steps, every=False):
     """w4a16_wgmma.cu's grid_of: (CTAs along K (1 or 8; 0 where the kernel does not run), 64-row tiles per
     multiplying warpgroup (2: 256-row CTAs, where K is not split and 1.6 x their waves are fewer))."""
     ctas = ceil_div(M, 64) * ceil_div(N, WG_ROWS)
     split = WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
-    if not every and (M < 32 or ctas * split < 64 or (M <= 32 and split > 1)):
+    if not every and (M < WV_MIN_M or ctas * split < 64 or (M <= 32 and split > 1)):
         return 0, 1
     waves, waves2 = ceil_div(ctas, SMS), ceil_div(ceil_div(M, 64) * ceil_div(N, 2 * WG_ROWS), SMS)
     return split, 2 if split == 1 and 8 * waves2 < 5 * waves else 1
@@ -1208,7 +1278,9 @@ def check_wv_rule():
             (128, 4096, 14336): (8, 1), (256, 4096, 14336): (1, 1), (64, 14336, 4096): (1, 1),
             (128, 14336, 4096): (1, 2), (256, 14336, 4096): (1, 2), (2048, 4096, 4096): (1, 2),
             (64, 128256, 4096): (1, 2), (128, 6144, 4096): (1, 1), (2048, 14336, 4096): (1, 2),
-            (40, 4096, 4096): (8, 1), (48, 4096, 14336): (8, 1), (40, 1024, 4096): (8, 1), (40, 14336, 4096): (1, 1)}
+            (40, 4096, 4096): (8, 1), (48, 4096, 14336): (8, 1), (40, 1024, 4096): (8, 1), (40, 14336, 4096): (1, 1),
+            (24, 14336, 4096): (1, 1), (17, 128256, 4096): (1, 2), (20, 28672, 4096): (1, 2), (24, 4096, 4096): (0, 1),
+            (24, 4096, 14336): (0, 1), (24, 6144, 4096): (0, 1)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
@@ -1608,6 +1680,7 @@ def main():
     fails += run_tiled_cases()
     fails += run_bulk_cases()
     fails += check_wgmma_rule()
+    fails += check_draft_rings()
     fails += run_wgmma_cases()
     fails += check_wv_rule()
     fails += run_wv_cases()

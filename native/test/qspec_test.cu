@@ -1232,6 +1232,11 @@ static void draft_gemm_tests() {
     test_w4ax(40, 1000, 8192, 128, 8);
     test_w4ax(48, 1200, 7168, 128, 4);
     test_w4ax(32, 1000, 8192, 128, 4);
+    // 32-token tiles at M = 17-32 by the rule on 132 SMs: at most one CTA per SM (65 row tiles) and two (157, A4);
+    // the last row tile partial (8 and 39 rows); K split 8 ways on 16 row tiles
+    test_w4ax(24, 8200, 1024, 128, 8);
+    test_w4ax(17, 20007, 2048, 128, 4);
+    test_w4ax(20, 2048, 8192, 128, 8);
     test_w4ax(97, 1000, 640, 256, 8);  // group 256: another kernel
 }
 
@@ -1247,6 +1252,7 @@ static void verify_gemm_tests() {
     test_w4a16(64, 1000, 8192, 128, 0);
     test_w4a16(100, 600, 7168, 128, 8);
     test_w4a16(40, 4096, 2048, 128, 0);  // K split below M = 64 (from M = 33)
+    test_w4a16(24, 9000, 1024, 128, 8);  // M = 17-31 where the grid needs no split (71 CTAs)
     test_w4a16_m_invariance(1000, 8192, 128);
     // 256-row CTAs by the rule on 132 SMs: 2 x 45 of them (one wave) against 2 x 90 of 128 rows (two); the last
     // row tile's second 128 rows partial (72 rows), the second token tile too
