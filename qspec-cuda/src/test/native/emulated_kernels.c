@@ -9,8 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "qspec_cuda.h" /* so that every definition below is checked against the ABI's declaration */
+
 typedef _Float16 half;
-#define ERR_UNSUPPORTED 10001
+#define ERR_UNSUPPORTED QSPEC_ERR_UNSUPPORTED
 
 static int groups_of(int k, int group) { return (k + group - 1) / group; }
 
@@ -20,10 +22,10 @@ static float weight(const uint8_t* packed, const half* scales, int n, int k, int
     return (float)scales[(long)n * (kp / group) + k / group] * (float)q;
 }
 
-int qspec_abi_version(void) { return 3; }
+int qspec_abi_version(void) { return QSPEC_ABI_VERSION; }
 
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y,
-                     int ldy, int M, int N, int K, int group, int accumulate, void* stream) {
+                     int ldy, int M, int N, int K, int group, int accumulate, qspec_stream_t stream) {
     (void)stream;
     if (group <= 0 || group % 32) return ERR_UNSUPPORTED;
     const half* x = x_f16;
@@ -38,7 +40,7 @@ int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const 
 }
 
 int qspec_dequantize_int4(const uint8_t* w_packed, const void* w_scales_f16, int N, int K, int group, void* out_f16,
-                          int ldo, void* stream) {
+                          int ldo, qspec_stream_t stream) {
     (void)stream;
     if (group <= 0 || group % 32 || ldo < K) return ERR_UNSUPPORTED;
     half* out = out_f16;
@@ -68,7 +70,7 @@ static void quantize_row(const float* v, int K, int group, int bits, int8_t* xq,
 }
 
 int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits, int8_t* xq,
-                               float* xscale, void* stream) {
+                               float* xscale, qspec_stream_t stream) {
     (void)stream;
     if (group <= 0 || group % 32 || (bits != 8 && bits != 4)) return ERR_UNSUPPORTED;
     const half* x = x_f16;
@@ -82,7 +84,7 @@ int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int gro
 }
 
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16,
-                    float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, void* stream) {
+                    float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, qspec_stream_t stream) {
     (void)stream;
     if (group <= 0 || group % 32 || (bits != 8 && bits != 4)) return ERR_UNSUPPORTED;
     const half* ws = w_scales_f16;
@@ -105,7 +107,7 @@ int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_pack
     return 0;
 }
 
-int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int T, int dim, void* stream) {
+int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int T, int dim, qspec_stream_t stream) {
     (void)stream;
     const half* table = table_f16;
     for (int t = 0; t < T; t++)
@@ -119,7 +121,7 @@ static float rms_inverse(const float* row, int D, float eps) {
     return 1.f / sqrtf(ss / D + eps);
 }
 
-int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, void* stream) {
+int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, qspec_stream_t stream) {
     (void)stream;
     half* y = y_f16;
     for (int m = 0; m < M; m++) {
@@ -130,7 +132,7 @@ int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D,
 }
 
 int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D, int group,
-                           int bits, float eps, void* stream) {
+                           int bits, float eps, qspec_stream_t stream) {
     (void)stream;
     if (group <= 0 || group % 32 || (bits != 8 && bits != 4)) return ERR_UNSUPPORTED;
     int groups = groups_of(D, group), kp = groups * group;
@@ -162,7 +164,7 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
                         void* k_pool_f16, void* v_pool_f16,
                         const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
-                        const float* inv_freq, int rope_style, void* stream) {
+                        const float* inv_freq, int rope_style, qspec_stream_t stream) {
     (void)stream;
     half* kp = k_pool_f16;
     half* vp = v_pool_f16;
@@ -191,7 +193,7 @@ size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_c
 int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq,
                     const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
                     int heads, int kv_heads, int head_dim, void* workspace, size_t workspace_bytes, void* out_f16,
-                    void* stream) {
+                    qspec_stream_t stream) {
     (void)stream;
     (void)workspace;
     (void)workspace_bytes;
@@ -226,7 +228,7 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
     return 0;
 }
 
-int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, void* stream) {
+int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, qspec_stream_t stream) {
     (void)stream;
     half* out = out_f16;
     for (int m = 0; m < M; m++)
@@ -238,7 +240,7 @@ int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, 
 }
 
 int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq,
-                          float* xscale, void* stream) {
+                          float* xscale, qspec_stream_t stream) {
     half* h = malloc((size_t)M * H * sizeof(half));
     if (h == NULL) return 2; /* cudaErrorMemoryAllocation */
     qspec_swiglu_f16(gate, up, ld, h, M, H, stream);
@@ -247,20 +249,20 @@ int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int
     return status;
 }
 
-int qspec_f32_to_f16(const float* x, void* y_f16, long n, void* stream) {
+int qspec_f32_to_f16(const float* x, void* y_f16, long n, qspec_stream_t stream) {
     (void)stream;
     half* y = y_f16;
     for (long i = 0; i < n; i++) y[i] = (half)x[i];
     return 0;
 }
 
-int qspec_add_inplace(float* x, const float* y, long n, void* stream) {
+int qspec_add_inplace(float* x, const float* y, long n, qspec_stream_t stream) {
     (void)stream;
     for (long i = 0; i < n; i++) x[i] += y[i];
     return 0;
 }
 
-int qspec_argmax(const float* logits, int M, int V, int32_t* out, void* stream) {
+int qspec_argmax(const float* logits, int M, int V, int32_t* out, qspec_stream_t stream) {
     (void)stream;
     for (int m = 0; m < M; m++) {
         int best = 0;
@@ -268,5 +270,207 @@ int qspec_argmax(const float* logits, int M, int V, int32_t* out, void* stream) 
             if (logits[(long)m * V + v] > logits[(long)m * V + best]) best = v;
         out[m] = best;
     }
+    return 0;
+}
+
+/* ---- Sampling (ABI 5, 6): the semantics of native/src/sample.cu in plain loops ---- */
+
+static const float FIXED_ONE = 1099511627776.f; /* 2^40 */
+
+static unsigned long long fixed_mass(float w) { return w > 0.f ? (unsigned long long)(w * FIXED_ONE) : 0ull; }
+
+size_t qspec_sample_workspace_bytes(int n_draws, int V) {
+    if (n_draws <= 0 || V <= 0) return 0;
+    return (size_t)n_draws * (size_t)V * sizeof(float);
+}
+
+/* Indices of w's positive weights by weight, highest first, then by index (the host sort's order). */
+static const float* sort_weights;
+static int by_weight(const void* a, const void* b) {
+    int i = *(const int*)a, j = *(const int*)b;
+    float x = sort_weights[i], y = sort_weights[j];
+    if (x != y) return x > y ? -1 : 1;
+    return i < j ? -1 : (i > j);
+}
+
+static int sorted_positive(const float* w, int V, int* order) {
+    int n = 0;
+    for (int i = 0; i < V; i++)
+        if (w[i] > 0.f) order[n++] = i;
+    sort_weights = w;
+    qsort(order, n, sizeof(int), by_weight);
+    return n;
+}
+
+/* The first index whose cumulative fixed-point mass exceeds uniform * total, or -1; *total gets the sum. */
+static int inverse_cdf(const unsigned long long* mass, int V, double uniform, unsigned long long* total) {
+    unsigned long long sum = 0;
+    for (int i = 0; i < V; i++) sum += mass[i];
+    *total = sum;
+    unsigned long long target = (unsigned long long)(uniform * (double)sum), running = 0;
+    for (int i = 0; i < V; i++) {
+        running += mass[i];
+        if (target < running) return i;
+    }
+    return -1;
+}
+
+/* One draw over row `in` into weights w (V floats); returns the token (-1 NaN, -2 all -inf), *total the kept mass. */
+static int sample_one(const float* in, int V, const qspec_draw* d, const int32_t* history_tokens,
+                      const int32_t* history_counts, float* w, unsigned long long* total) {
+    int nan = 0;
+    for (int i = 0; i < V; i++) {
+        w[i] = in[i];
+        nan |= isnan(in[i]);
+    }
+    for (int j = 0; j < d->history_length; j++) {
+        int token = history_tokens[d->history_offset + j];
+        double l = w[token];
+        l = l > 0 ? l / d->repetition_penalty : l * d->repetition_penalty;
+        l -= history_counts[d->history_offset + j] * d->frequency_penalty + d->presence_penalty;
+        w[token] = (float)l;
+    }
+    float best = -INFINITY;
+    int best_index = 0x7fffffff;
+    for (int i = 0; i < V; i++)
+        if (!isnan(w[i]) && (w[i] > best || (w[i] == best && i < best_index))) {
+            best = w[i];
+            best_index = i;
+        }
+    if (d->temperature == 0) {
+        int token = best_index == 0x7fffffff ? 0 : best_index;
+        for (int i = 0; i < V; i++) w[i] = i == token ? 1.f : 0.f;
+        *total = fixed_mass(1.f);
+        return token;
+    }
+    if (nan || best == -INFINITY) {
+        *total = 0;
+        return nan ? -1 : -2;
+    }
+    float inv_t = (float)(1.0 / d->temperature);
+    for (int i = 0; i < V; i++) {
+        float l = w[i];
+        w[i] = best == INFINITY ? (l == INFINITY ? 1.f : 0.f) : expf((l - best) * inv_t);
+    }
+    int* order = malloc(sizeof(int) * (size_t)V);
+    int positive = sorted_positive(w, V, order);
+    if (d->top_k > 0 && d->top_k < positive) {
+        for (int r = d->top_k; r < positive; r++) w[order[r]] = 0.f;
+        positive = d->top_k;
+    }
+    if (d->top_p < 1) {
+        unsigned long long mass = 0, running = 0;
+        for (int r = 0; r < positive; r++) mass += fixed_mass(w[order[r]]);
+        double t = d->top_p * (double)mass * (1 - 1e-6);
+        unsigned long long target = (unsigned long long)(t < 1.0 ? 1.0 : t);
+        int keep = positive;
+        for (int r = 0; r < positive; r++) {
+            running += fixed_mass(w[order[r]]);
+            if (running >= target) {
+                keep = r + 1;
+                break;
+            }
+        }
+        for (int r = keep; r < positive; r++) w[order[r]] = 0.f;
+    }
+    free(order);
+    if (d->min_p > 0)
+        for (int i = 0; i < V; i++)
+            if ((double)w[i] < d->min_p) w[i] = 0.f;
+    unsigned long long* mass = malloc(sizeof(unsigned long long) * (size_t)V);
+    for (int i = 0; i < V; i++) mass[i] = fixed_mass(w[i]);
+    int drawn = inverse_cdf(mass, V, d->uniform, total);
+    free(mass);
+    return drawn >= 0 ? drawn : best_index;
+}
+
+int qspec_sample(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+                 const int32_t* history_tokens, const int32_t* history_counts, void* workspace,
+                 size_t workspace_bytes, int32_t* tokens_out, qspec_stream_t stream) {
+    (void)stream;
+    if (n_draws <= 0) return 0;
+    if (V <= 0 || V > QSPEC_MAX_SAMPLING_VOCAB || ld < V || workspace_bytes < qspec_sample_workspace_bytes(n_draws, V))
+        return ERR_UNSUPPORTED;
+    for (int d = 0; d < n_draws; d++) {
+        unsigned long long total;
+        tokens_out[d] = sample_one(logits + (long)draws[d].row * ld, V, &draws[d], history_tokens, history_counts,
+                                   (float*)workspace + (long)d * V, &total);
+    }
+    return 0;
+}
+
+int qspec_sample_keep(const float* logits, int ld, int V, const qspec_draw* draws, int n_draws,
+                      const int32_t* history_tokens, const int32_t* history_counts, const int32_t* slots,
+                      float* kept, unsigned long long* kept_totals, int32_t* tokens_out, qspec_stream_t stream) {
+    (void)stream;
+    if (n_draws <= 0) return 0;
+    if (V <= 0 || V > QSPEC_MAX_SAMPLING_VOCAB || ld < V || !slots || !kept || !kept_totals) return ERR_UNSUPPORTED;
+    for (int d = 0; d < n_draws; d++)
+        tokens_out[d] = sample_one(logits + (long)draws[d].row * ld, V, &draws[d], history_tokens, history_counts,
+                                   kept + (long)slots[d] * V, &kept_totals[slots[d]]);
+    return 0;
+}
+
+/* The last index of positive weight (the host Sampler's answer when rounding leaves the target at the total). */
+static int last_positive(const float* w, int V) {
+    for (int i = V - 1; i >= 0; i--)
+        if (w[i] > 0.f) return i;
+    return 0;
+}
+
+int qspec_rejection_sample(const float* kept, const unsigned long long* kept_totals, int V,
+                           const qspec_rejection* lanes, int n_lanes, const int32_t* draft_tokens,
+                           const int32_t* draft_slots, const int32_t* verify_slots, const double* uniforms,
+                           int32_t* accepted_out, int32_t* next_out, qspec_stream_t stream) {
+    (void)stream;
+    if (n_lanes <= 0) return 0;
+    if (V <= 0 || V > QSPEC_MAX_SAMPLING_VOCAB) return ERR_UNSUPPORTED;
+    unsigned long long* mass = malloc(sizeof(unsigned long long) * (size_t)V);
+    for (int l = 0; l < n_lanes; l++) {
+        const qspec_rejection lane = lanes[l];
+        const int gamma = lane.gamma;
+        const double u_last = uniforms[lane.verify_offset + gamma];
+        int missing = 0;
+        for (int i = 0; i <= gamma; i++) {
+            missing |= kept_totals[verify_slots[lane.verify_offset + i]] == 0;
+            if (i < gamma) missing |= kept_totals[draft_slots[lane.draft_offset + i]] == 0;
+        }
+        accepted_out[l] = 0;
+        next_out[l] = -1;
+        if (missing) continue;
+        int decided = 0;
+        for (int i = 0; i < gamma && !decided; i++) {
+            long sp = verify_slots[lane.verify_offset + i], sq = draft_slots[lane.draft_offset + i];
+            unsigned long long tp = kept_totals[sp], tq = kept_totals[sq];
+            int x = draft_tokens[lane.draft_offset + i];
+            const float* wp = kept + sp * V;
+            const float* wq = kept + sq * V;
+            double p = (double)fixed_mass(wp[x]) / (double)tp, q = (double)fixed_mass(wq[x]) / (double)tq;
+            double u = uniforms[lane.verify_offset + i];
+            if (q <= 0 ? p > 0 : u * q < p) continue;
+            double inv_p = 1.0 / (double)tp, inv_q = 1.0 / (double)tq;
+            for (int t = 0; t < V; t++) {
+                double r = (double)fixed_mass(wp[t]) * inv_p - (double)fixed_mass(wq[t]) * inv_q;
+                mass[t] = r > 0 ? (unsigned long long)(r * (double)FIXED_ONE) : 0ull;
+            }
+            unsigned long long total;
+            int drawn = inverse_cdf(mass, V, u_last, &total);
+            if (total == 0) {
+                for (int t = 0; t < V; t++) mass[t] = fixed_mass(wp[t]);
+                drawn = inverse_cdf(mass, V, u_last, &total);
+            }
+            accepted_out[l] = i;
+            next_out[l] = drawn >= 0 ? drawn : last_positive(wp, V);
+            decided = 1;
+        }
+        if (decided) continue;
+        const float* wb = kept + (long)verify_slots[lane.verify_offset + gamma] * V;
+        for (int t = 0; t < V; t++) mass[t] = fixed_mass(wb[t]);
+        unsigned long long total;
+        int drawn = inverse_cdf(mass, V, u_last, &total);
+        accepted_out[l] = gamma;
+        next_out[l] = drawn >= 0 ? drawn : last_positive(wb, V);
+    }
+    free(mass);
     return 0;
 }
