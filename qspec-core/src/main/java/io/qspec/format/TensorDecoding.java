@@ -4,36 +4,31 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** Converts stored tensor elements (F32, F16, BF16, Q8_0, Q4_0) to float. All files are little-endian. */
+/**
+ * Converts stored tensor elements to float: F32, F16, BF16, and GGML's block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
+ * in {@link LegacyQuantBlocks}; Q2_K to Q6_K in {@link KQuantBlocks}). All files are little-endian.
+ */
 public final class TensorDecoding {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Blocks copied out of the (mapped) tensor at a time: 16 KiB or less of bytes for the largest block type. */
+    private static final int CHUNK_BLOCKS = 64;
 
     private TensorDecoding() {
     }
 
-    /** One element, by flat row-major index. */
+    /** One element, by flat row-major index (block types decode the element's whole block). */
     public static float element(RawTensor t, long index) {
         MemorySegment d = t.data();
         return switch (t.type()) {
             case F32 -> d.get(F32, index * 4);
             case F16 -> Float.float16ToFloat(d.get(I16, index * 2));
             case BF16 -> Float.intBitsToFloat((d.get(I16, index * 2) & 0xFFFF) << 16);
-            case Q8_0 -> {
-                long block = index / 32;
-                int j = (int) (index % 32);
-                long base = block * 34;
-                float scale = Float.float16ToFloat(d.get(I16, base));
-                yield scale * d.get(ValueLayout.JAVA_BYTE, base + 2 + j);
-            }
-            case Q4_0 -> {
-                long block = index / 32;
-                int j = (int) (index % 32);
-                long base = block * 18;
-                float scale = Float.float16ToFloat(d.get(I16, base));
-                int b = d.get(ValueLayout.JAVA_BYTE, base + 2 + (j & 15)) & 0xFF;
-                int nibble = j < 16 ? (b & 0x0F) : (b >>> 4);
-                yield scale * (nibble - 8);
+            default -> {
+                int block = t.type().blockSize();
+                float[] values = new float[block];
+                decodeBlocks(t, index / block, 1, values, 0);
+                yield values[(int) (index % block)];
             }
         };
     }
@@ -57,10 +52,41 @@ public final class TensorDecoding {
                 }
             }
             default -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = element(t, start + i);
+                int block = t.type().blockSize();
+                if (start % block != 0) {
+                    throw new IllegalArgumentException(t + ": decoding must start at a block boundary (a multiple of "
+                            + block + "), not at element " + start);
+                }
+                int whole = count / block;
+                decodeBlocks(t, start / block, whole, dst, dstOffset);
+                int rest = count - whole * block;
+                if (rest > 0) {
+                    float[] last = new float[block];
+                    decodeBlocks(t, start / block + whole, 1, last, 0);
+                    System.arraycopy(last, 0, dst, dstOffset + whole * block, rest);
                 }
             }
+        }
+    }
+
+    /** Decodes {@code blocks} whole blocks of a block-quantized tensor, from block {@code first}, into {@code dst[to..]}. */
+    private static void decodeBlocks(RawTensor t, long first, int blocks, float[] dst, int to) {
+        TensorType type = t.type();
+        int blockBytes = type.blockBytes();
+        int blockSize = type.blockSize();
+        byte[] bytes = new byte[Math.min(blocks, CHUNK_BLOCKS) * blockBytes];
+        for (int done = 0; done < blocks; ) {
+            int n = Math.min(blocks - done, CHUNK_BLOCKS);
+            MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, (first + done) * blockBytes, bytes, 0, n * blockBytes);
+            for (int i = 0; i < n; i++) {
+                int out = to + (done + i) * blockSize;
+                if (blockSize == KQuantBlocks.BLOCK) {
+                    KQuantBlocks.decode(type, bytes, i * blockBytes, dst, out);
+                } else {
+                    LegacyQuantBlocks.decode(type, bytes, i * blockBytes, dst, out);
+                }
+            }
+            done += n;
         }
     }
 

@@ -12,12 +12,20 @@ import java.util.stream.Collectors;
 final class GgmlType {
 
     /** ggml type number to the element type we can read. */
-    private static final Map<Integer, TensorType> SUPPORTED = Map.of(
-            0, TensorType.F32,
-            1, TensorType.F16,
-            2, TensorType.Q4_0,
-            8, TensorType.Q8_0,
-            30, TensorType.BF16);
+    private static final Map<Integer, TensorType> SUPPORTED = Map.ofEntries(
+            Map.entry(0, TensorType.F32),
+            Map.entry(1, TensorType.F16),
+            Map.entry(2, TensorType.Q4_0),
+            Map.entry(3, TensorType.Q4_1),
+            Map.entry(6, TensorType.Q5_0),
+            Map.entry(7, TensorType.Q5_1),
+            Map.entry(8, TensorType.Q8_0),
+            Map.entry(10, TensorType.Q2_K),
+            Map.entry(11, TensorType.Q3_K),
+            Map.entry(12, TensorType.Q4_K),
+            Map.entry(13, TensorType.Q5_K),
+            Map.entry(14, TensorType.Q6_K),
+            Map.entry(30, TensorType.BF16));
 
     /** Names from ggml.h, for messages; gaps are type numbers ggml has retired. */
     private static final Map<Integer, String> NAMES = Map.ofEntries(

@@ -235,7 +235,8 @@ final class GgufHeaderParser {
         long relativeOffset = in.i64("data offset of " + owner);
         TensorType type = GgmlType.toTensorType(ggmlType).orElseThrow(() -> in.error(typeAt,
                 "unsupported tensor type " + GgmlType.describe(ggmlType) + " for tensor " + name
-                        + "; supported: " + GgmlType.supportedList()));
+                        + "; supported: " + GgmlType.supportedList()
+                        + " (convert the model to one of these, e.g. with llama.cpp's llama-quantize to Q4_K_M, Q8_0 or F16)"));
 
         long elements = 1;
         for (long dim : ggufDims) {

@@ -124,10 +124,12 @@ class GgufCorruptFileTest {
 
     @Test
     void unsupportedTensorType() throws IOException {
-        byte[] bytes = patchU32(original, LAST_TENSOR_TYPE_AT, 12);
-        assertThat(openExpectingFailure(write("q4k.gguf", bytes))).hasMessageContaining("q4k.gguf")
-                .hasMessageContaining("unsupported tensor type 12 (Q4_K) for tensor blk.4.ffn_norm.weight; supported: "
-                        + "F32 (0), F16 (1), Q4_0 (2), Q8_0 (8), BF16 (30)");
+        byte[] bytes = patchU32(original, LAST_TENSOR_TYPE_AT, 23);
+        assertThat(openExpectingFailure(write("iq4xs.gguf", bytes))).hasMessageContaining("iq4xs.gguf")
+                .hasMessageContaining("unsupported tensor type 23 (IQ4_XS) for tensor blk.4.ffn_norm.weight; supported: "
+                        + "F32 (0), F16 (1), Q4_0 (2), Q4_1 (3), Q5_0 (6), Q5_1 (7), Q8_0 (8), Q2_K (10), Q3_K (11), Q4_K (12), "
+                        + "Q5_K (13), Q6_K (14), BF16 (30)")
+                .hasMessageContaining("llama-quantize");
     }
 
     @Test
