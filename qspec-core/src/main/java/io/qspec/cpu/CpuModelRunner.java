@@ -74,7 +74,8 @@ final class CpuModelRunner implements ModelRunner {
         }
         if (precision == Precision.FP32 && !model.hasDenseWeights()) {
             throw new QSpecException("FP32 needs the unquantized weights, but " + model.name()
-                    + " was loaded without them; load it with LoadOptions.withDenseWeights(true)");
+                    + " was loaded without them (by default they are kept only where the file stores every linear"
+                    + " weight as F32); load it with LoadOptions.defaults().withDenseWeights(true)");
         }
         Batch b = Batch.of(batch, config.vocabSize());
         int dim = config.dim();

@@ -75,22 +75,40 @@ public final class ModelLoader {
                     .or(() -> config.tiedEmbeddings() ? source.find(names.output()) : Optional.empty())
                     .orElseGet(() -> source.require(names.tokenEmbedding()));
             checkShape(embedding, config.vocabSize(), config.dim());
+            RawTensor outputTensor = source.find(names.output()).orElse(embedding);
+            boolean dense = switch (options.denseWeights()) {
+                case ALWAYS -> true;
+                case NEVER -> false;
+                case WHEN_FREE -> outputTensor.type() == TensorType.F32 && allLayerWeightsF32();
+            };
             List<LayerWeights> layers = new ArrayList<>();
             for (int i = 0; i < config.layers(); i++) {
                 layers.add(new LayerWeights(
                         norm(names.layer(i, Role.ATTENTION_NORM)),
-                        linear(names.layer(i, Role.Q), config.qDim(), config.dim()),
-                        linear(names.layer(i, Role.K), config.kvDim(), config.dim()),
-                        linear(names.layer(i, Role.V), config.kvDim(), config.dim()),
-                        linear(names.layer(i, Role.O), config.dim(), config.qDim()),
+                        linear(names.layer(i, Role.Q), config.qDim(), config.dim(), dense),
+                        linear(names.layer(i, Role.K), config.kvDim(), config.dim(), dense),
+                        linear(names.layer(i, Role.V), config.kvDim(), config.dim(), dense),
+                        linear(names.layer(i, Role.O), config.dim(), config.qDim(), dense),
                         norm(names.layer(i, Role.FFN_NORM)),
-                        linear(names.layer(i, Role.GATE), config.hiddenDim(), config.dim()),
-                        linear(names.layer(i, Role.UP), config.hiddenDim(), config.dim()),
-                        linear(names.layer(i, Role.DOWN), config.dim(), config.hiddenDim())));
+                        linear(names.layer(i, Role.GATE), config.hiddenDim(), config.dim(), dense),
+                        linear(names.layer(i, Role.UP), config.hiddenDim(), config.dim(), dense),
+                        linear(names.layer(i, Role.DOWN), config.dim(), config.hiddenDim(), dense)));
             }
-            RawTensor outputTensor = source.find(names.output()).orElse(embedding);
-            LinearWeight output = linear(outputTensor, config.vocabSize(), config.dim());
+            LinearWeight output = linear(outputTensor, config.vocabSize(), config.dim(), dense);
             return new ModelWeights(embedding, layers, norm(names.finalNorm()), output);
+        }
+
+        /** Whether every layer's linear weights are stored as F32 (a missing one fails later, with its name). */
+        private boolean allLayerWeightsF32() {
+            for (int i = 0; i < config.layers(); i++) {
+                for (Role role : List.of(Role.Q, Role.K, Role.V, Role.O, Role.GATE, Role.UP, Role.DOWN)) {
+                    Optional<RawTensor> t = source.find(names.layer(i, role));
+                    if (t.isPresent() && t.get().type() != TensorType.F32) {
+                        return false;
+                    }
+                }
+            }
+            return true;
         }
 
         private float[] norm(String name) {
@@ -101,17 +119,17 @@ public final class ModelLoader {
             return TensorDecoding.toFloatArray(t);
         }
 
-        private LinearWeight linear(String name, int rows, int cols) {
-            return linear(source.require(name), rows, cols);
+        private LinearWeight linear(String name, int rows, int cols, boolean keepDense) {
+            return linear(source.require(name), rows, cols, keepDense);
         }
 
-        private LinearWeight linear(RawTensor t, int rows, int cols) {
+        private LinearWeight linear(RawTensor t, int rows, int cols, boolean keepDense) {
             checkShape(t, rows, cols);
             Int4Matrix int4 = t.type() == TensorType.Q4_0 && options.reuseQ4_0()
                     ? Int4Quantizer.fromQ4_0(arena, t)
                     : Int4Quantizer.quantize(arena, rows, cols, options.quantScheme(), (row, dst) -> TensorDecoding.decodeRow(t, row, dst));
             Optional<DenseMatrix> dense = Optional.empty();
-            if (options.denseWeights()) {
+            if (keepDense) {
                 dense = Optional.of(new DenseMatrix(rows, cols, denseData(t, rows, cols)));
             }
             return new LinearWeight(t.name(), int4, dense);

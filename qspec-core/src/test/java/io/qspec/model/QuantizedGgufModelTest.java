@@ -1,6 +1,7 @@
 package io.qspec.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qspec.DecodingMode;
 import io.qspec.DraftMode;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QuantizedGgufModelTest {
     /** Where llama.cpp would keep F32: norms. */
-    private static final LoadOptions OPTIONS = new LoadOptions(QuantScheme.DEFAULT, true, false);
+    private static final LoadOptions OPTIONS = LoadOptions.defaults().withDenseWeights(true).withReuseQ4_0(false);
 
     /**
      * A random-weight Llama as wide as k-quants need (rows of 256 or more), two layers, the ten GGUF block types
@@ -102,6 +103,18 @@ class QuantizedGgufModelTest {
             Path twin = dir.resolve("stories260K-legacy-dequantized.gguf");
             writePair(shapes, types, Map.of(), null, quantized, twin, original);
             assertSameModel(quantized, twin, types.size());
+
+            // by default, float32 copies are kept only where they are the mapped file itself
+            try (Model q = Model.load(quantized); Model f = Model.load(twin);
+                 QSpecEngine engine = QSpecEngine.builder(q).backend("cpu").build()) {
+                assertThat(q.hasDenseWeights()).isFalse();
+                assertThat(f.hasDenseWeights()).isTrue();
+                assertThatThrownBy(() -> engine.generate(GenerationRequest.builder("Once").maxTokens(2)
+                        .mode(DecodingMode.plain(Precision.FP32)).build()))
+                        .hasMessageContaining("FP32 needs the unquantized weights, but stories260K-legacy.gguf was loaded"
+                                + " without them")
+                        .hasMessageContaining("LoadOptions.defaults().withDenseWeights(true)");
+            }
         }
     }
 
