@@ -4,11 +4,12 @@ import io.qspec.QSpecException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code qspec} command line: {@code generate}, {@code bench}, {@code eval}, {@code peer-jlama}. */
+/** The {@code qspec} command line: {@code generate}, {@code bench}, {@code eval}, {@code peer-jlama}, {@code peer-llamacpp}. */
 @Command(name = "qspec", mixinStandardHelpOptions = true, version = "qspec 0.1.0",
         description = "Quantized speculative decoding (QSpec) on the JVM.",
         subcommands = {GenerateCommand.class, ChatCommand.class, io.qspec.examples.bench.BenchCommand.class,
-                io.qspec.examples.eval.EvalCommand.class, io.qspec.examples.peers.PeerJlamaCommand.class})
+                io.qspec.examples.eval.EvalCommand.class, io.qspec.examples.peers.PeerJlamaCommand.class,
+                io.qspec.examples.peers.PeerLlamaCppCommand.class})
 public final class QSpecCli {
 
     public static void main(String[] args) {

@@ -24,10 +24,10 @@ final class PeerReport {
     String table() {
         StringBuilder sb = new StringBuilder();
         header.forEach((k, v) -> sb.append("# ").append(k).append(": ").append(v).append('\n'));
-        sb.append(String.format(Locale.ROOT, "%-6s %-40s %6s %6s %10s %10s %10s %11s %7s%n",
+        sb.append(String.format(Locale.ROOT, "%-9s %-40s %6s %6s %10s %10s %10s %11s %7s%n",
                 "engine", "configuration", "prompt", "tokens", "tok/s med", "tok/s min", "tok/s max", "accept(*)", "load s"));
         for (PeerResult r : results) {
-            sb.append(String.format(Locale.ROOT, "%-6s %-40s %6d %6d %10.2f %10.2f %10.2f %11s %7.1f%n",
+            sb.append(String.format(Locale.ROOT, "%-9s %-40s %6d %6d %10.2f %10.2f %10.2f %11s %7.1f%n",
                     r.engine(), r.configuration(), r.promptTokens(), r.generatedTokens(), r.medianTokensPerSecond(),
                     r.minTokensPerSecond(), r.maxTokensPerSecond(),
                     Double.isNaN(r.acceptance()) ? "-" : String.format(Locale.ROOT, "%.3f", r.acceptance()), r.loadSeconds()));
