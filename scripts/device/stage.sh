@@ -26,11 +26,12 @@ rm -rf "$tmp"
 
 # the CLI and its runtime libraries, without the Jlama peer (a CPU-only comparison), JMH (CPU kernel benchmarks) and
 # xchart's vector-format encoders (the charts are PNG), and without the kernel library inside the qspec-cuda jar
-# (run.sh names the staged one): the staged tree with the tracked files must stay under the device tool's 64 MiB
+# (run.sh names the staged one); the peers' jars stay here: the staged tree with the tracked files must stay under the device tool's 64 MiB
 cp qspec-examples/target/qspec-examples-*-SNAPSHOT.jar "$out/app/qspec-examples.jar"
 for j in qspec-examples/target/lib/*.jar; do
   case "$(basename "$j")" in
     jlama-*|jemoji-*|jackson-databind-2.15*|jafama-*|jctools-*) ;;
+    llama-[0-9]*) ;;   # llama.cpp's CPU build (de.kherud:llama, 12 MB), for qspec peer-llamacpp, which runs off the GPU machine
     jmh-core-*|commons-math3-*|jopt-simple-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*) ;;
     *) cp "$j" "$out/app/" ;;
   esac
