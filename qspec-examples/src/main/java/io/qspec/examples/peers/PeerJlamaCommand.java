@@ -7,10 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -18,6 +16,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,26 +29,11 @@ import picocli.CommandLine.Spec;
         description = "Compare greedy batch-1 tokens/s of Jlama (Q4) and QSpec (w4a16, w4a8, qspec-a8) on the same random Llama folder.")
 public final class PeerJlamaCommand implements Callable<Integer> {
 
-    @Option(names = "--out", required = true, description = "Folder for peer.txt, peer.csv and peer.json.")
-    Path out;
-
-    @Option(names = "--shape", defaultValue = "small", description = "small (dim 1024, 8 layers, ~90M params), llama-3.2-1b or tiny (default ${DEFAULT-VALUE}).")
-    String shape;
-
-    @Option(names = "--tokens", defaultValue = "64", description = "Tokens generated per run (default ${DEFAULT-VALUE}).")
-    int tokens;
-
     @Option(names = "--prompt-tokens", defaultValue = "32", description = "Prompt length in tokens, BOS included (default ${DEFAULT-VALUE}).")
     int promptTokens;
 
-    @Option(names = "--runs", defaultValue = "3", description = "Timed runs per configuration after one warm-up; the median is reported (default ${DEFAULT-VALUE}).")
-    int runs;
-
     @Option(names = "--group-size", defaultValue = "32", description = "Our INT4 group size; 32 matches Jlama's Q4 block (default ${DEFAULT-VALUE}).")
     int groupSize;
-
-    @Option(names = "--gamma", defaultValue = "3", description = "QSpec draft length (default ${DEFAULT-VALUE}).")
-    int gamma;
 
     @Option(names = "--tokenizer-from", description = "Hugging Face folder whose tokenizer.json is copied (default: ../shared/models/TinyStories-656K).")
     Path tokenizerFrom;
@@ -63,16 +47,19 @@ public final class PeerJlamaCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", description = "Our backend (default ${DEFAULT-VALUE}: the comparison is CPU against CPU).")
     String backend;
 
-    @Option(names = "--verbose", description = "Log backend selection; full stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    PeerOptions options;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        CliSupport.configureLogging(verbose);
-        PeerShape s = PeerShape.fromCliName(shape);
+        CliSupport.configureLogging(options.verbose);
+        PeerShape s = options.peerShape();
+        Path out = options.out;
+        int tokens = options.tokens;
+        int runs = options.runs;
         if (tokens < 2 || runs < 1 || promptTokens < 1 || promptTokens + tokens > 2048) {
             throw new IllegalArgumentException("need --tokens >= 2, --runs >= 1, 1 <= --prompt-tokens and prompt + tokens <= 2048");
         }
@@ -100,7 +87,7 @@ public final class PeerJlamaCommand implements Callable<Integer> {
                 }
             }
             QuantScheme scheme = groupSize == 0 ? QuantScheme.perChannel() : QuantScheme.grouped(groupSize);
-            for (PeerResult r : QSpecGreedyBenchmark.run(folder, scheme, gamma, prompt, tokens, runs, backend)) {
+            for (PeerResult r : QSpecGreedyBenchmark.run(folder, scheme, options.gamma, prompt, tokens, runs, backend)) {
                 System.err.printf("  qspec %-38s %8.2f tokens/s%n", r.configuration(), r.medianTokensPerSecond());
                 results.add(r);
             }
@@ -118,23 +105,9 @@ public final class PeerJlamaCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> header(PeerShape s, int threads) {
-        Map<String, Object> h = new LinkedHashMap<>();
-        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
-        if (args.isEmpty() || !args.getFirst().equals(spec.name())) {
-            args.addFirst(spec.name()); // run directly rather than through QSpecCli
-        }
-        h.put("command", "qspec " + String.join(" ", args));
-        h.put("shape", String.format("%s: dim %d, hidden %d, layers %d, heads %d/%d kv, vocab %d, tied head %s, %,d params",
-                s.name(), s.dim(), s.hiddenDim(), s.layers(), s.heads(), s.kvHeads(), s.vocabSize(), s.tiedEmbeddings(), s.parameters()));
-        h.put("weights", "random N(0, 0.02^2), BF16 safetensors; Jlama: Q4 (block 32) via its quantizeModel, embedding BF16, head Q4;"
-                + " QSpec: INT4 at load, group " + groupSize);
-        h.put("threads", threads);
-        h.put("cpu_cores", Runtime.getRuntime().availableProcessors());
-        h.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
-        h.put("jlama", skipJlama ? "skipped" : "jlama-core " + jlamaVersion() + " (pure Java Panama path, no jlama-native)");
-        h.put("decoding", "greedy, batch 1, EOS ignored, tokens/s = (tokens - 1) / decode time (prefill excluded)");
-        h.put("date", Instant.now().toString());
-        return h;
+        return PeerOptions.header(spec, s, "random N(0, 0.02^2), BF16 safetensors; Jlama: Q4 (block 32) via its quantizeModel,"
+                + " embedding BF16, head Q4; QSpec: INT4 at load, group " + groupSize, "jlama",
+                skipJlama ? "skipped" : "jlama-core " + jlamaVersion() + " (pure Java Panama path, no jlama-native)", threads);
     }
 
     /** BOS then fixed pseudo-random ids past the special tokens, the same for every configuration. */

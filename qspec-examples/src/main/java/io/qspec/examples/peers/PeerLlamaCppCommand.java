@@ -4,13 +4,12 @@ import io.qspec.examples.cli.CliSupport;
 import io.qspec.quant.QuantScheme;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,37 +26,25 @@ public final class PeerLlamaCppCommand implements Callable<Integer> {
     static final String PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park"
             + " with her friends and her big red ball.";
 
-    @Option(names = "--out", required = true, description = "Folder for peer.txt, peer.csv and peer.json.")
-    Path out;
-
-    @Option(names = "--shape", defaultValue = "small", description = "small (dim 1024, 8 layers, ~90M params), llama-3.2-1b or tiny (default ${DEFAULT-VALUE}).")
-    String shape;
-
-    @Option(names = "--tokens", defaultValue = "64", description = "Tokens generated per run (default ${DEFAULT-VALUE}).")
-    int tokens;
-
-    @Option(names = "--runs", defaultValue = "3", description = "Timed runs per configuration after one warm-up; the median is reported (default ${DEFAULT-VALUE}).")
-    int runs;
-
-    @Option(names = "--gamma", defaultValue = "3", description = "QSpec draft length (default ${DEFAULT-VALUE}).")
-    int gamma;
-
     @Option(names = "--vocabulary-from", description = "GGUF file whose SentencePiece vocabulary is copied (default: ../shared/models/stories260K/stories260K.gguf).")
     Path vocabularyFrom;
 
     @Option(names = "--keep-model", description = "Keep the written GGUF (under --out) instead of deleting it.")
     boolean keepModel;
 
-    @Option(names = "--verbose", description = "Log backend selection; full stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    PeerOptions options;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        CliSupport.configureLogging(verbose);
-        PeerShape s = PeerShape.fromCliName(shape);
+        CliSupport.configureLogging(options.verbose);
+        PeerShape s = options.peerShape();
+        Path out = options.out;
+        int tokens = options.tokens;
+        int runs = options.runs;
         if (tokens < 2 || runs < 1) {
             throw new IllegalArgumentException("need --tokens >= 2 and --runs >= 1");
         }
@@ -77,7 +64,7 @@ public final class PeerLlamaCppCommand implements Callable<Integer> {
                 System.err.printf("  llama.cpp %-34s %8.2f tokens/s%n", r.configuration(), r.medianTokensPerSecond());
                 results.add(r);
             }
-            for (PeerResult r : QSpecGreedyBenchmark.run(gguf, QuantScheme.grouped(32), gamma, prompt, tokens, runs, "cpu")) {
+            for (PeerResult r : QSpecGreedyBenchmark.run(gguf, QuantScheme.grouped(32), options.gamma, prompt, tokens, runs, "cpu")) {
                 System.err.printf("  qspec %-38s %8.2f tokens/s%n", r.configuration(), r.medianTokensPerSecond());
                 results.add(r);
             }
@@ -94,22 +81,8 @@ public final class PeerLlamaCppCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> header(PeerShape s, int threadCount) {
-        Map<String, Object> h = new LinkedHashMap<>();
-        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
-        if (args.isEmpty() || !args.getFirst().equals(spec.name())) {
-            args.addFirst(spec.name());
-        }
-        h.put("command", "qspec " + String.join(" ", args));
-        h.put("shape", String.format("%s: dim %d, hidden %d, layers %d, heads %d/%d kv, vocab %d, %,d params",
-                s.name(), s.dim(), s.hiddenDim(), s.layers(), s.heads(), s.kvHeads(), s.vocabSize(), s.parameters()));
-        h.put("weights", "random N(0, 0.02^2); GGUF: linear layers and head Q4_0 (block 32), embedding F16;"
-                + " QSpec transcodes the Q4_0 blocks bit for bit (INT4, group 32)");
-        h.put("threads", threadCount);
-        h.put("cpu_cores", Runtime.getRuntime().availableProcessors());
-        h.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
-        h.put("llama.cpp", "de.kherud:llama 4.2.0 (its bundled CPU build of llama.cpp for linux-x86_64)");
-        h.put("decoding", "greedy, batch 1, EOS ignored, tokens/s = (tokens - 1) / decode time (prefill excluded)");
-        h.put("date", Instant.now().toString());
-        return h;
+        return PeerOptions.header(spec, s, "random N(0, 0.02^2); GGUF: linear layers and head Q4_0 (block 32), embedding F16;"
+                + " QSpec transcodes the Q4_0 blocks bit for bit (INT4, group 32)", "llama.cpp",
+                "de.kherud:llama 4.2.0 (its bundled CPU build of llama.cpp for linux-x86_64)", threadCount);
     }
 }
