@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 
 /**
  * Converts stored tensor elements to float: F32, F16, BF16, and GGML's block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
- * in {@link LegacyQuantBlocks}; Q2_K to Q6_K in {@link KQuantBlocks}). All files are little-endian.
+ * in {@link LegacyQuantBlocks}; Q2_K to Q6_K in {@link KQuantBlocks}; IQ4_NL and IQ4_XS in {@link NonLinearQuantBlocks}). All files are little-endian.
  */
 public final class TensorDecoding {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -80,10 +80,10 @@ public final class TensorDecoding {
             MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, (first + done) * blockBytes, bytes, 0, n * blockBytes);
             for (int i = 0; i < n; i++) {
                 int out = to + (done + i) * blockSize;
-                if (blockSize == KQuantBlocks.BLOCK) {
-                    KQuantBlocks.decode(type, bytes, i * blockBytes, dst, out);
-                } else {
-                    LegacyQuantBlocks.decode(type, bytes, i * blockBytes, dst, out);
+                switch (type) {
+                    case IQ4_NL, IQ4_XS -> NonLinearQuantBlocks.decode(type, bytes, i * blockBytes, dst, out);
+                    case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> KQuantBlocks.decode(type, bytes, i * blockBytes, dst, out);
+                    default -> LegacyQuantBlocks.decode(type, bytes, i * blockBytes, dst, out);
                 }
             }
             done += n;

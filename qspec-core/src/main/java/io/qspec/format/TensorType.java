@@ -27,7 +27,11 @@ public enum TensorType {
     /** GGML Q5_K: super-blocks of 256 5-bit values, 8 sub-blocks with 6-bit scales and minimums. */
     Q5_K(256, 176),
     /** GGML Q6_K: super-blocks of 256 6-bit values, 16 sub-blocks with 8-bit scales. */
-    Q6_K(256, 210);
+    Q6_K(256, 210),
+    /** GGML IQ4_NL: blocks of 32 4-bit indices into a fixed non-linear table, with one fp16 scale. */
+    IQ4_NL(32, 18),
+    /** GGML IQ4_XS: super-blocks of 256 IQ4_NL-style indices, 8 sub-blocks with 6-bit scales. */
+    IQ4_XS(256, 136);
 
     private final int blockSize;
     private final int blockBytes;

@@ -26,7 +26,7 @@ class GgmlBlockDecodingTest {
             case Q8_0 -> 0.01;
             case Q6_K -> 0.04;
             case Q5_0, Q5_1, Q5_K -> 0.08;
-            case Q4_0, Q4_1, Q4_K -> 0.16;
+            case Q4_0, Q4_1, Q4_K, IQ4_NL, IQ4_XS -> 0.16;
             case Q3_K -> 0.3;
             case Q2_K -> 0.6;
             default -> throw new IllegalArgumentException(type.toString());
@@ -52,7 +52,7 @@ class GgmlBlockDecodingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = TensorType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = TensorType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
     void decodesWhatLlamaCppDecodes(TensorType type) {
         LlamaCpp ggml = LlamaCpp.get();
         float[] original = randomRows(type.ordinal());
@@ -87,7 +87,7 @@ class GgmlBlockDecodingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = TensorType.class, names = {"Q5_1", "Q6_K"})
+    @EnumSource(value = TensorType.class, names = {"Q5_1", "Q6_K", "IQ4_XS"})
     void decodesPartialBlocksFromBlockBoundariesOnly(TensorType type) {
         LlamaCpp ggml = LlamaCpp.get();
         float[] original = randomRows(99);

@@ -40,7 +40,7 @@ public final class LlamaCpp {
             Map.entry(TensorType.Q4_1, 3), Map.entry(TensorType.Q5_0, 6), Map.entry(TensorType.Q5_1, 7),
             Map.entry(TensorType.Q8_0, 8), Map.entry(TensorType.Q2_K, 10), Map.entry(TensorType.Q3_K, 11),
             Map.entry(TensorType.Q4_K, 12), Map.entry(TensorType.Q5_K, 13), Map.entry(TensorType.Q6_K, 14),
-            Map.entry(TensorType.BF16, 30));
+            Map.entry(TensorType.IQ4_NL, 20), Map.entry(TensorType.IQ4_XS, 23), Map.entry(TensorType.BF16, 30));
     private static LlamaCpp instance;
 
     private final SymbolLookup lookup;

@@ -39,8 +39,9 @@ class QuantizedGgufModelTest {
     private static final LoadOptions OPTIONS = LoadOptions.defaults().withDenseWeights(true).withReuseQ4_0(false);
 
     /**
-     * A random-weight Llama as wide as k-quants need (rows of 256 or more), two layers, the ten GGUF block types
-     * spread over its matrices as llama.cpp's Q*_K_M mixes spread them (output and ffn_down in higher precision).
+     * A random-weight Llama as wide as k-quants need (rows of 256 or more), two layers, with eleven GGUF block types
+     * (all but Q4_0, which is transcoded rather than decoded) spread over its matrices as llama.cpp's Q*_K_M mixes
+     * spread them (output and ffn_down in higher precision).
      */
     @Test
     void kQuantModelIsItsDequantizedTwin(@TempDir Path dir) {
@@ -52,7 +53,7 @@ class QuantizedGgufModelTest {
         types.put("output.weight", TensorType.Q6_K);
         String[][] layers = {
                 {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0"},
-                {"Q5_1", "Q8_0", "Q4_K", "Q3_K", "Q4_K", "Q4_K", "Q6_K"}};
+                {"Q5_1", "Q8_0", "IQ4_NL", "IQ4_XS", "Q4_K", "Q4_K", "Q6_K"}};
         String[] names = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
         for (int l = 0; l < layers.length; l++) {
             for (int i = 0; i < names.length; i++) {

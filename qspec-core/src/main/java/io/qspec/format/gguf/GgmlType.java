@@ -25,6 +25,8 @@ final class GgmlType {
             Map.entry(12, TensorType.Q4_K),
             Map.entry(13, TensorType.Q5_K),
             Map.entry(14, TensorType.Q6_K),
+            Map.entry(20, TensorType.IQ4_NL),
+            Map.entry(23, TensorType.IQ4_XS),
             Map.entry(30, TensorType.BF16));
 
     /** Names from ggml.h, for messages; gaps are type numbers ggml has retired. */

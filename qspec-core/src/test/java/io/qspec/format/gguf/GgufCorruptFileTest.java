@@ -124,11 +124,11 @@ class GgufCorruptFileTest {
 
     @Test
     void unsupportedTensorType() throws IOException {
-        byte[] bytes = patchU32(original, LAST_TENSOR_TYPE_AT, 23);
-        assertThat(openExpectingFailure(write("iq4xs.gguf", bytes))).hasMessageContaining("iq4xs.gguf")
-                .hasMessageContaining("unsupported tensor type 23 (IQ4_XS) for tensor blk.4.ffn_norm.weight; supported: "
+        byte[] bytes = patchU32(original, LAST_TENSOR_TYPE_AT, 19);
+        assertThat(openExpectingFailure(write("iq1s.gguf", bytes))).hasMessageContaining("iq1s.gguf")
+                .hasMessageContaining("unsupported tensor type 19 (IQ1_S) for tensor blk.4.ffn_norm.weight; supported: "
                         + "F32 (0), F16 (1), Q4_0 (2), Q4_1 (3), Q5_0 (6), Q5_1 (7), Q8_0 (8), Q2_K (10), Q3_K (11), Q4_K (12), "
-                        + "Q5_K (13), Q6_K (14), BF16 (30)")
+                        + "Q5_K (13), Q6_K (14), IQ4_NL (20), IQ4_XS (23), BF16 (30)")
                 .hasMessageContaining("llama-quantize");
     }
 

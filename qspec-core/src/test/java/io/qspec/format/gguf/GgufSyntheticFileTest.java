@@ -128,11 +128,11 @@ class GgufSyntheticFileTest {
 
     @Test
     void unsupportedTensorTypeNamesTensorAndType() {
-        GgufTestWriter w = new GgufTestWriter().tensor("blk.0.attn_q.weight", 20, 0, 256, 2)
+        GgufTestWriter w = new GgufTestWriter().tensor("blk.0.attn_q.weight", 16, 0, 256, 2)
                 .data(b -> b.raw(new byte[288]));
-        assertFails(w, "unsupported tensor type 20 (IQ4_NL) for tensor blk.0.attn_q.weight; supported: "
+        assertFails(w, "unsupported tensor type 16 (IQ2_XXS) for tensor blk.0.attn_q.weight; supported: "
                 + "F32 (0), F16 (1), Q4_0 (2), Q4_1 (3), Q5_0 (6), Q5_1 (7), Q8_0 (8), Q2_K (10), Q3_K (11), Q4_K (12), "
-                + "Q5_K (13), Q6_K (14), BF16 (30)");
+                + "Q5_K (13), Q6_K (14), IQ4_NL (20), IQ4_XS (23), BF16 (30)");
         assertFails(new GgufTestWriter().tensor("t", 77, 0, 4), "unsupported tensor type 77 (unknown) for tensor t");
     }
 
