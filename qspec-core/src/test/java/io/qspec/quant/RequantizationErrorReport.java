@@ -30,7 +30,7 @@ public final class RequantizationErrorReport {
         System.out.println("|---|---|---|---|---|---|");
         row("F32", 32, w, w, rows, cols, groups);
         for (TensorType t : new TensorType[] {TensorType.Q8_0, TensorType.Q6_K, TensorType.Q5_K, TensorType.Q4_K,
-                TensorType.Q4_0, TensorType.Q3_K, TensorType.Q2_K}) {
+                TensorType.Q4_0, TensorType.IQ4_XS, TensorType.IQ4_NL, TensorType.Q3_K, TensorType.Q2_K}) {
             float[] decoded = ggml.dequantize(t, ggml.quantize(t, w, rows, cols), w.length);
             row(t.name(), 8.0 * t.blockBytes() / t.blockSize(), w, decoded, rows, cols, groups);
         }
