@@ -59,7 +59,7 @@ final class KQuantBlocks {
     private static void q3(byte[] b, int at, float[] dst, int to) {
         int hmask = at;
         int qs = at + 32;
-        int[] scale = q3Scales(b, at + 96);
+        int scales = at + 96;
         float d = Halves.at(b, at + 108);
         int y = to;
         int sub = 0;
@@ -67,7 +67,7 @@ final class KQuantBlocks {
         for (int half = 0; half < 2; half++, qs += 32) {
             for (int shift = 0; shift < 8; shift += 2, bit <<= 1) {
                 for (int part = 0; part < 2; part++) {
-                    float dl = d * (scale[sub++] - 32);
+                    float dl = d * (q3Scale(b, scales, sub++) - 32);
                     for (int l = 0; l < 16; l++) {
                         int i = 16 * part + l;
                         int low = ((b[qs + i] & 0xFF) >>> shift) & 3;
@@ -80,17 +80,13 @@ final class KQuantBlocks {
     }
 
     /**
-     * The 16 unsigned 6-bit scales of a Q3_K block: bytes 0-7 hold the low 4 bits (sub-blocks 0-7 in the low
-     * nibbles, 8-15 in the high ones), bytes 8-11 the high 2 bits, four sub-blocks per byte.
+     * The unsigned 6-bit scale of sub-block {@code i} (0-15) of a Q3_K block: bytes 0-7 hold the low 4 bits
+     * (sub-blocks 0-7 in the low nibbles, 8-15 in the high ones), bytes 8-11 the high 2 bits, four sub-blocks per byte.
      */
-    private static int[] q3Scales(byte[] b, int at) {
-        int[] scale = new int[16];
-        for (int i = 0; i < 16; i++) {
-            int low = ((b[at + (i & 7)] & 0xFF) >>> (4 * (i >>> 3))) & 0x0F;
-            int high = ((b[at + 8 + (i & 3)] & 0xFF) >>> (2 * (i >>> 2))) & 3;
-            scale[i] = low | high << 4;
-        }
-        return scale;
+    private static int q3Scale(byte[] b, int scales, int i) {
+        int low = ((b[scales + (i & 7)] & 0xFF) >>> (4 * (i >>> 3))) & 0x0F;
+        int high = ((b[scales + 8 + (i & 3)] & 0xFF) >>> (2 * (i >>> 2))) & 3;
+        return low | high << 4;
     }
 
     /**
