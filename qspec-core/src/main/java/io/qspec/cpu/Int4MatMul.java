@@ -643,7 +643,7 @@ public final class Int4MatMul {
 
     /** Each packed byte zero-extended to an int lane (sign extension would smear the high nibble's top bit). */
     private static IntVector widenBytes(ByteVector b) {
-        return ((IntVector) b.convertShape(VectorOperators.B2I, INTS, 0)).and(0xFF);
+        return (IntVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
     }
 
     /** The even inputs' codes {@code q = low nibble - 8} as floats. */
@@ -765,7 +765,7 @@ public final class Int4MatMul {
 
     /** Each packed byte zero-extended to a short lane. */
     private static ShortVector widenBytesToShorts(ByteVector b) {
-        return ((ShortVector) b.convertShape(VectorOperators.B2S, SHORTS, 0)).and((short) 0xFF);
+        return (ShortVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
     }
 
     /** The even inputs' codes {@code q = low nibble - 8}. */
