@@ -45,7 +45,8 @@ import jdk.incubator.vector.VectorSpecies;
  * high nibbles the odd ones. Activations are therefore copied once per call into a thread-local
  * buffer where each block of {@code 2F} inputs is reordered to evens-then-odds (and padded with
  * zeros to the padded row length), so both nibble halves line up with contiguous activation vectors.
- * Batched calls reuse each unpacked weight step across four activation rows.
+ * Batched calls reuse each unpacked weight step across four activation rows; W4A16 rows outside those
+ * blocks of four take two weight rows at a time, for two independent FMA chains.
  *
  * <p><b>Draft block kernel.</b> When the group size is a multiple of {@code BLOCK = 8F} (group 128
  * with 512-bit vectors, 64 or 128 with 256-bit ones; per-channel rows of such a padded length), a
@@ -628,12 +629,20 @@ public final class Int4MatMul {
         float[] lanes = SCRATCH.get().lanes;
         int rows = w.rows();
         int padded = w.paddedCols();
+        int batched = m - m % 4;
         for (int n = start; n < end; n++) {
-            int r = 0;
-            for (; r + 4 <= m; r += 4) {
+            for (int r = 0; r < batched; r += 4) {
                 floatDot4(w, n, xp, r * padded, y, r * rows + n, rows, lanes);
             }
-            for (; r < m; r++) {
+        }
+        // Rows outside the blocks of four: two weight rows at a time, so two independent FMA chains hide
+        // each other's latency (one chain per call was latency-bound); each (row, n) keeps its own order.
+        for (int r = batched; r < m; r++) {
+            int n = start;
+            for (; n + 2 <= end; n += 2) {
+                floatDotPair(w, n, xp, r * padded, y, r * rows + n, lanes);
+            }
+            if (n < end) {
                 y[r * rows + n] = floatDot(w, n, xp, r * padded, lanes);
             }
         }
@@ -678,6 +687,38 @@ public final class Int4MatMul {
             total = acc.fma(FloatVector.broadcast(FLOATS, scale(scales, scaleAt, g)), total);
         }
         return KernelVectors.sumLanes(total, lanes);
+    }
+
+    /** Weight rows {@code n} and {@code n + 1} against one activation row; per row exactly the operations of {@link #floatDot}. */
+    private static void floatDotPair(Int4Matrix w, int n, float[] xp, int xOff, float[] y, int yAt, float[] lanes) {
+        MemorySegment packed = w.packed();
+        MemorySegment scales = w.scales();
+        int groupBytes = w.groupSize() / 2;
+        long rowBytes = w.rowBytes();
+        long at = (long) n * rowBytes;
+        long scaleAt = (long) n * w.groupsPerRow() * 2;
+        long nextScales = 2L * w.groupsPerRow();
+        int xk = xOff;
+        FloatVector t0 = FloatVector.zero(FLOATS);
+        FloatVector t1 = t0;
+        for (int g = 0; g < w.groupsPerRow(); g++) {
+            FloatVector a0 = FloatVector.zero(FLOATS);
+            FloatVector a1 = a0;
+            for (int j = 0; j < groupBytes; j += F, at += F, xk += 2 * F) {
+                FloatVector even = FloatVector.fromArray(FLOATS, xp, xk);
+                FloatVector odd = FloatVector.fromArray(FLOATS, xp, xk + F);
+                IntVector b0 = widenBytes(ByteVector.fromMemorySegment(BYTES, packed, at, ByteOrder.LITTLE_ENDIAN));
+                IntVector b1 = widenBytes(ByteVector.fromMemorySegment(BYTES, packed, at + rowBytes, ByteOrder.LITTLE_ENDIAN));
+                a0 = lowNibbles(b0).fma(even, a0);
+                a1 = lowNibbles(b1).fma(even, a1);
+                a0 = highNibbles(b0).fma(odd, a0);
+                a1 = highNibbles(b1).fma(odd, a1);
+            }
+            t0 = a0.fma(FloatVector.broadcast(FLOATS, scale(scales, scaleAt, g)), t0);
+            t1 = a1.fma(FloatVector.broadcast(FLOATS, scale(scales, scaleAt + nextScales, g)), t1);
+        }
+        y[yAt] = KernelVectors.sumLanes(t0, lanes);
+        y[yAt + 1] = KernelVectors.sumLanes(t1, lanes);
     }
 
     /** Four activation rows against weight row {@code n}; per row exactly the operations of {@link #floatDot}. */
