@@ -175,6 +175,48 @@ inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchu
     return ceil_div(tiles, tiles_per_cta(tiles, nchunks, R, per_sm));
 }
 
+// The host side of both GEMMs' bulk-copy kernels. `Kernels` names a GEMM's kernel template and the bytes of
+// one activation input: `static constexpr int XB` and `template <int NT, int R, int MT, bool WALK> static
+// constexpr auto kernel`. The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
+// accumulate); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs).
+
+// Launches the kernel with a ring of R chunks. One token tile: each CTA walks tiles_per_cta row tiles.
+template <class Kernels, int NT, int R, int MT, class... Act>
+int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
+                cudaStream_t st, Act... act) {
+    using L = Layout<Kernels::XB, NT, R>;
+    constexpr bool WALKS = NT >= 2 && MT == 1;  // tiles_per_cta
+    constexpr auto kernel = Kernels::template kernel<NT, R, MT, false>;
+    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS>;
+    static unsigned long long smem_allowed, smem_allowed_walking;
+    if (const int e = allow_dynamic_smem(kernel, L::smem_bytes(8 * MT), smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(walking, L::smem_bytes(8 * MT), smem_allowed_walking)) return e;
+    const size_t smem = L::smem_bytes(M);
+    const int tiles = ceil_div(N, 16 * NT);
+    const int ctas = WALKS ? walk_grid(walking, smem, tiles, K / CHUNK, R) : tiles;
+    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), THREADS, smem, st, true, wmap, act..., ws,
+                            y, ldy, M, N, K, accumulate);
+}
+
+// Launches the kernel with NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth
+// allows, or returns NO_TENSOR_MAP where the driver cannot describe the weights as a tensor map (the caller then
+// takes the warp-split kernel).
+template <class Kernels, int NT, int MT = 1, class... Act>
+int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate, cudaStream_t st,
+           Act... act) {
+    CUtensorMap wmap;
+    if (!weight_chunk_map(wp, N, K / 2, 16 * NT, WK, &wmap)) return NO_TENSOR_MAP;
+    // the kernel's static shared memory: the reduction's, with one token tile
+    constexpr size_t red_bytes = MT == 1 ? sizeof(float) * WK * NT * 4 * 32 : sizeof(float);
+    switch (ring_depth<Kernels::XB, NT>(M, red_bytes)) {
+        case 2: return launch_ring<Kernels, NT, 2, MT>(wmap, ws, y, ldy, M, N, K, accumulate, st, act...);
+        case 3: return launch_ring<Kernels, NT, 3, MT>(wmap, ws, y, ldy, M, N, K, accumulate, st, act...);
+        default:
+            return launch_ring<Kernels, NT, NT == 4 ? DEEPEST_WIDE : RING, MT>(wmap, ws, y, ldy, M, N, K, accumulate,
+                                                                               st, act...);
+    }
+}
+
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
 // A consumer thread's weight-scale rows (ws: [N][groups]) for its weight rows 16i + g and 16i + g + 8 of
 // the CTA's row tiles (clamped to N - 1), at the group of step `warp`: chunk c's scale is [c * WK].

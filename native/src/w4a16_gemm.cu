@@ -275,41 +275,12 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 #endif
 }
 
-// Launches the bulk-copy kernel, or returns NO_TENSOR_MAP where the driver cannot describe the weights as
-// a tensor map (the caller then takes the warp-split kernel: the same bits). One token tile: each CTA
-// walks tiles_per_cta row tiles.
-template <int NT, int R, int MT>
-int launch_bulk_ring(const CUtensorMap& wmap, const half* x, int ldx, const half* ws, float* y, int ldy, int M, int N,
-                     int K, bool accumulate, cudaStream_t st) {
-    using Layout = w4::bulk::Layout<2, NT, R>;
-    constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, false>;
-    constexpr bool WALKS = NT >= 2 && MT == 1;  // w4_bulk.cuh: tiles_per_cta
-    constexpr auto walking = w4a16_bulk_kernel<NT, R, MT, WALKS>;
-    static unsigned long long smem_allowed, smem_allowed_walking;
-    if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8 * MT), smem_allowed)) return e;
-    if (const int e = allow_dynamic_smem(walking, Layout::smem_bytes(8 * MT), smem_allowed_walking)) return e;
-    const size_t smem = Layout::smem_bytes(M);
-    const int tiles = ceil_div(N, 16 * NT);
-    const int ctas = WALKS ? w4::bulk::walk_grid(walking, smem, tiles, K / w4::bulk::CHUNK, R) : tiles;
-    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), w4::bulk::THREADS, smem, st, true, wmap, x, ldx,
-                            ws, y, ldy, M, N, K, accumulate);
-}
-
-// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth allows (two CTAs per
-// SM; four row tiles: one).
-template <int NT, int MT = 1>
-int launch_bulk(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
-                bool accumulate, cudaStream_t st) {
-    CUtensorMap wmap;
-    if (!weight_chunk_map(wp, N, K / 2, 16 * NT, w4::WK, &wmap)) return NO_TENSOR_MAP;
-    // the kernel's static shared memory: the reduction's, with one token tile
-    constexpr size_t red_bytes = MT == 1 ? sizeof(float) * w4::WK * NT * 4 * 32 : sizeof(float);
-    switch (w4::bulk::ring_depth<2, NT>(M, red_bytes)) {
-        case 2: return launch_bulk_ring<NT, 2, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
-        case 3: return launch_bulk_ring<NT, 3, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
-        default: return launch_bulk_ring<NT, NT == 4 ? w4::bulk::DEEPEST_WIDE : w4::bulk::RING, MT>(wmap, x, ldx, ws, y, ldy, M, N, K, accumulate, st);
-    }
-}
+// The bulk-copy kernel for w4::bulk::launch (w4_bulk.cuh).
+struct BulkKernels {
+    static constexpr int XB = 2;  // bytes of one activation input
+    template <int NT, int R, int MT, bool WALK>
+    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK>;
+};
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster
 // kernel: for 4096 <= N <= 8192 with two row tiles, and on wider matrices with four (wide_row_tiles; with
@@ -582,8 +553,9 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // sm_90 at M = 9-16 (N >= 4096): the bulk-copy kernel with two token tiles, four row tiles per CTA on
     // matrices wider than 8192 rows (same bits)
     if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
-        const int e = w4::bulk::wide_row_tiles(N) ? launch_bulk<4, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                                             : launch_bulk<2, 2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int e = w4::bulk::wide_row_tiles(N)
+                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx)
+                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx);
         if (e != NO_TENSOR_MAP) return e;  // else: the cluster or warp-split kernel, same bits
     }
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
@@ -595,9 +567,9 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     }
     if (vec && w4::bulk::use_bulk_gemv(M, N, K, group, true)) {
         const int nt = w4::bulk::row_tiles(M, N, 2);  // four row tiles on wide matrices from M = 2
-        const int e = nt == 4   ? launch_bulk<4>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                      : nt == 2 ? launch_bulk<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                                : launch_bulk<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int e = nt == 4   ? w4::bulk::launch<BulkKernels, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx)
+                      : nt == 2 ? w4::bulk::launch<BulkKernels, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx)
+                                : w4::bulk::launch<BulkKernels, 1>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel, same bits
     }
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);

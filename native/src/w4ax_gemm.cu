@@ -358,40 +358,12 @@ inline bool draft_two_tiles() {
     return on;
 }
 
-// Launches the bulk-copy kernel with a ring of R chunks, or returns NO_TENSOR_MAP where the driver cannot
-// describe the weights as a tensor map (the caller then takes the warp-split kernel). One token tile: each
-// CTA walks tiles_per_cta row tiles.
-template <int NT, int R, int MT>
-int launch_bulk_ring(const CUtensorMap& wmap, const int8_t* xq, const float* xs, const half* ws, float* y, int ldy,
-                     int M, int N, int K, bool accumulate, cudaStream_t st) {
-    using Layout = w4::bulk::Layout<1, NT, R>;
-    constexpr bool WALKS = NT >= 2 && MT == 1;  // w4_bulk.cuh: tiles_per_cta
-    constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, false>, walking = w4ax_bulk_kernel<NT, R, MT, WALKS>;
-    static unsigned long long smem_allowed, smem_allowed_walking;
-    if (const int e = allow_dynamic_smem(kernel, Layout::smem_bytes(8 * MT), smem_allowed)) return e;
-    if (const int e = allow_dynamic_smem(walking, Layout::smem_bytes(8 * MT), smem_allowed_walking)) return e;
-    const size_t smem = Layout::smem_bytes(M);
-    const int tiles = ceil_div(N, 16 * NT);
-    const int ctas = WALKS ? w4::bulk::walk_grid(walking, smem, tiles, K / w4::bulk::CHUNK, R) : tiles;
-    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), w4::bulk::THREADS, smem, st, true, wmap, xq,
-                            xs, ws, y, ldy, M, N, K, accumulate);
-}
-
-// NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth allows (two CTAs per SM:
-// 4 at one token tile up to M = 8, 3 at two token tiles up to M = 16; four row tiles: one CTA per SM).
-template <int NT, int MT = 1>
-int launch_bulk(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
-                int K, bool accumulate, cudaStream_t st) {
-    CUtensorMap wmap;
-    if (!weight_chunk_map(wp, N, K / 2, 16 * NT, w4::WK, &wmap)) return NO_TENSOR_MAP;
-    // the kernel's static shared memory: the reduction's, with one token tile
-    constexpr size_t red_bytes = MT == 1 ? sizeof(float) * w4::WK * NT * 4 * 32 : sizeof(float);
-    switch (w4::bulk::ring_depth<1, NT>(M, red_bytes)) {
-        case 2: return launch_bulk_ring<NT, 2, MT>(wmap, xq, xs, ws, y, ldy, M, N, K, accumulate, st);
-        case 3: return launch_bulk_ring<NT, 3, MT>(wmap, xq, xs, ws, y, ldy, M, N, K, accumulate, st);
-        default: return launch_bulk_ring<NT, NT == 4 ? w4::bulk::DEEPEST_WIDE : w4::bulk::RING, MT>(wmap, xq, xs, ws, y, ldy, M, N, K, accumulate, st);
-    }
-}
+// The bulk-copy kernel for w4::bulk::launch (w4_bulk.cuh).
+struct BulkKernels {
+    static constexpr int XB = 1;  // bytes of one activation input
+    template <int NT, int R, int MT, bool WALK>
+    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK>;
+};
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel
 // instead). Measured on the H200 (docs/KERNELS.md): with two row tiles it beats the warp-split kernel on 4096
@@ -585,16 +557,17 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     // sm_90 at M = 9-16: the bulk-copy kernel with two token tiles (s8 only)
     if (const int rows = draft_token_tile_rows(M, N);
         rows != 0 && !(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
-        const int e = rows == 4 ? launch_bulk<4, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                                : launch_bulk<2, 2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int e = rows == 4
+                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale)
+                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
     }
     // sm_90 decode: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
     if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, draft_two_tiles())) {
         const int nt = w4::bulk::row_tiles(M, N, 1);  // four row tiles on wide matrices from M = 1
-        const int e = nt == 4   ? launch_bulk<4>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                      : nt == 2 ? launch_bulk<2>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st)
-                                : launch_bulk<1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int e = nt == 4   ? w4::bulk::launch<BulkKernels, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale)
+                      : nt == 2 ? w4::bulk::launch<BulkKernels, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale)
+                                : w4::bulk::launch<BulkKernels, 1>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
     }
     if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
