@@ -21,6 +21,11 @@ bsrc=$(pwd)/native
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 rc=0
+# A hung kernel must cost one phase, not the whole call, and leave the output before it: every phase runs
+# under a timeout (SIGKILL for the kernel test; the JVM gets SIGTERM, then SIGKILL 10 s later) with
+# line-buffered output. QSPEC_TEST_TIMEOUT: seconds per qspec_test run (default 240).
+lines=(); command -v stdbuf > /dev/null && lines=(stdbuf -oL -eL)
+capped_test=(timeout -s KILL "${QSPEC_TEST_TIMEOUT:-240}" "${lines[@]}")
 tar xJf "$g/jre.txz" -C /tmp
 export FONTCONFIG_FILE=/tmp/jre/lib/fonts/fonts.conf JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:/usr/local/cuda/bin:$PATH
 export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
@@ -32,43 +37,43 @@ while [ $# -gt 0 ]; do
   case $phase in
     native)
       echo "== native: kernel tests"
-      "$g/native/build/qspec_test" > "$OUT/native-test.txt" 2>&1; r=$?
+      "${capped_test[@]}" "$g/native/build/qspec_test" > "$OUT/native-test.txt" 2>&1; r=$?
       echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test.txt") PASS"; grep -v ^PASS "$OUT/native-test.txt" | head -40
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       # again with the tiled GEMMs for every M (the default takes them only for grids that fill the GPU)
-      QSPEC_TILED_GEMM_MIN_M=1 "$g/native/build/qspec_test" > "$OUT/native-test-tiled.txt" 2>&1; r=$?
+      QSPEC_TILED_GEMM_MIN_M=1 "${capped_test[@]}" "$g/native/build/qspec_test" > "$OUT/native-test-tiled.txt" 2>&1; r=$?
       echo "qspec_test (QSPEC_TILED_GEMM_MIN_M=1) rc=$r, $(grep -c ^PASS "$OUT/native-test-tiled.txt") PASS"
       grep -v ^PASS "$OUT/native-test-tiled.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       # and with the tiled kernels' two-CTA build, which large grids take and the test's small grids
       # otherwise leave to the one-CTA build, and with one block per sampling draw (sm_90 takes clusters)
-      QSPEC_TILED_GEMM_MIN_M=1 QSPEC_TILED_MINB=2 QSPEC_SAMPLE_CLUSTER=1 "$g/native/build/qspec_test" \
+      QSPEC_TILED_GEMM_MIN_M=1 QSPEC_TILED_MINB=2 QSPEC_SAMPLE_CLUSTER=1 "${capped_test[@]}" "$g/native/build/qspec_test" \
         > "$OUT/native-test-two-cta.txt" 2>&1; r=$?
       echo "qspec_test (QSPEC_TILED_MINB=2 QSPEC_SAMPLE_CLUSTER=1) rc=$r, $(grep -c ^PASS "$OUT/native-test-two-cta.txt") PASS"
       grep -v ^PASS "$OUT/native-test-two-cta.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       # and with the bulk-copy GEMVs for every M <= 8 and N, one row tile per CTA (the default takes two
       # from M = 2, and only for N >= 4096)
-      QSPEC_BULK_GEMV=all QSPEC_BULK_ROWS=16 "$g/native/build/qspec_test" > "$OUT/native-test-bulk-all.txt" 2>&1; r=$?
+      QSPEC_BULK_GEMV=all QSPEC_BULK_ROWS=16 "${capped_test[@]}" "$g/native/build/qspec_test" > "$OUT/native-test-bulk-all.txt" 2>&1; r=$?
       echo "qspec_test (QSPEC_BULK_GEMV=all QSPEC_BULK_ROWS=16) rc=$r, $(grep -c ^PASS "$OUT/native-test-bulk-all.txt") PASS"
       grep -v ^PASS "$OUT/native-test-bulk-all.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       # and the bulk-copy GEMVs' cases on a ring of 2 chunks, three times: the depth at which an entry released before
       # its reads had completed gave wrong outputs in most runs (docs/KERNELS.md, 2026-12-04)
       for i in 1 2 3; do
-        QSPEC_BULK_RING=2 "$g/native/build/qspec_test" bulk > "$OUT/native-test-ring2-$i.txt" 2>&1; r=$?
+        QSPEC_BULK_RING=2 "${capped_test[@]}" "$g/native/build/qspec_test" bulk > "$OUT/native-test-ring2-$i.txt" 2>&1; r=$?
         echo "qspec_test bulk (QSPEC_BULK_RING=2) #$i rc=$r, $(grep -c ^PASS "$OUT/native-test-ring2-$i.txt") PASS"
         grep -v ^PASS "$OUT/native-test-ring2-$i.txt" | head -10
         [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       done
       echo "== native: kernel benchmark"
       nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a "$bsrc/test/qspec_bench.cu" --cudart=shared \
-        -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
+        -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout -s KILL 150 "${lines[@]}" /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     native-test)
       echo "== native: kernel tests${QSPEC_S4:+ (QSPEC_S4=$QSPEC_S4)}"
-      "$g/native/build/qspec_test" > "$OUT/native-test${QSPEC_S4:+-s4}.txt" 2>&1; r=$?
+      "${capped_test[@]}" "$g/native/build/qspec_test" > "$OUT/native-test${QSPEC_S4:+-s4}.txt" 2>&1; r=$?
       echo "qspec_test rc=$r, $(grep -c ^PASS "$OUT/native-test${QSPEC_S4:+-s4}.txt") PASS"
       grep -v ^PASS "$OUT/native-test${QSPEC_S4:+-s4}.txt" | head -20
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
@@ -77,7 +82,7 @@ while [ $# -gt 0 ]; do
       [ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a \
         "$bsrc/test/qspec_bench.cu" --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
       # the full set, kept as a report ($OUT/gemm.ncu-rep: open it in Nsight Compute), and its text pages
-      timeout 300 ncu --set full --import-source no -k regex:w4 -o "$OUT/gemm" /tmp/qspec_bench profile > "$OUT/ncu-run.txt" 2>&1
+      timeout -k 10 300 ncu --set full --import-source no -k regex:w4 -o "$OUT/gemm" /tmp/qspec_bench profile > "$OUT/ncu-run.txt" 2>&1
       r=$?; echo "ncu rc=$r"
       ncu --import "$OUT/gemm.ncu-rep" --print-details all > "$OUT/ncu.txt" 2>&1
       grep -E "w4a|w4ax|Duration|Memory Throughput|DRAM Throughput|L1/TEX Hit|L2 Hit|Achieved Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy|Stall|Block Limit Reg" "$OUT/ncu.txt" | head -150
@@ -88,13 +93,13 @@ while [ $# -gt 0 ]; do
     peer)
       echo "== PyTorch peer"
       mkdir -p "$OUT/peer"
-      PYTHONUNBUFFERED=1 timeout 300 python3 qspec-examples/scripts/pytorch_llama_decode.py --out "$OUT/peer" 2>&1 | tee "$OUT/peer/stdout.txt" | tail -20
+      PYTHONUNBUFFERED=1 timeout -k 10 300 python3 qspec-examples/scripts/pytorch_llama_decode.py --out "$OUT/peer" 2>&1 | tee "$OUT/peer/stdout.txt" | tail -20
       r=${PIPESTATUS[0]}; echo "peer rc=$r"
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     tests)
       echo "== qspec-cuda JUnit suite"
       tlog="$OUT/gpu-tests${QSPEC_S4:+-s4}.txt"
-      (cd "$g/test" && timeout 300 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
+      (cd "$g/test" && timeout -k 10 300 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
         -cp "$(ls "$g"/app/*.jar *.jar | grep -v junit-console | tr '\n' ':')classes" --select-package io.qspec.cuda \
         --details=tree --disable-banner --disable-ansi-colors) > "$tlog" 2>&1; r=$?
       echo "junit rc=$r"; grep -E "MethodSource|✘|tests (successful|failed|aborted)|GPU|relative|QSpec =|part at|greedy =" "$tlog" | head -60
@@ -105,7 +110,7 @@ while [ $# -gt 0 ]; do
       [ "${1:-}" = "--" ] && shift
       echo "== timeline of ${args[*]}"
       mkdir -p /tmp/tl
-      timeout 300 ncu --graph-profiling node --metrics gpu__time_duration.sum --launch-skip "${QSPEC_SKIP:-6000}" \
+      timeout -k 10 300 ncu --graph-profiling node --metrics gpu__time_duration.sum --launch-skip "${QSPEC_SKIP:-6000}" \
         --launch-count "${QSPEC_COUNT:-1000}" --csv --log-file "$OUT/timeline.csv" \
         java "${java_opts[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" --out /tmp/tl \
         > "$OUT/timeline-stdout.txt" 2>&1
@@ -117,7 +122,7 @@ while [ $# -gt 0 ]; do
       echo "== bench ${args[*]}"
       mkdir -p "$OUT/bench"
       jfr=(); [ -n "${QSPEC_JFR:-}" ] && jfr=(-XX:StartFlightRecording=filename=$OUT/bench/rec.jfr,settings=profile)
-      timeout 300 java "${java_opts[@]}" "${jfr[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" \
+      timeout -k 10 300 java "${java_opts[@]}" "${jfr[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" \
         --out "$OUT/bench" > "$OUT/bench/stdout.txt" 2> "$OUT/bench/stderr.txt"; r=$?
       echo "bench rc=$r"; cat "$OUT/bench/stdout.txt" | tail -40; tail -15 "$OUT/bench/stderr.txt"
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
