@@ -3,6 +3,7 @@ package io.qspec.examples.bench;
 import io.qspec.Precision;
 import io.qspec.cpu.DenseMatMul;
 import io.qspec.cpu.Int4MatMul;
+import io.qspec.cpu.ParallelRows;
 import io.qspec.model.DenseMatrix;
 import io.qspec.quant.Int4Matrix;
 import io.qspec.quant.Int4Quantizer;
@@ -52,10 +53,14 @@ public class KernelBenchmark {
     @Param({"W4A16", "W4A8", "W4A4", "FP32"})
     public Precision precision;
 
+    /** Worker threads of the INT4 kernel; 0: {@link ParallelRows#shared()} (one per core). */
+    @Param({"0"})
+    public int threads;
+
     private Arena arena;
     private Int4Matrix int4;
     private DenseMatrix dense;
-    private final Int4MatMul int4Kernel = new Int4MatMul();
+    private Int4MatMul int4Kernel;
     private final DenseMatMul denseKernel = new DenseMatMul();
     private float[] x;
     private float[] y;
@@ -66,6 +71,7 @@ public class KernelBenchmark {
         int rows = Integer.parseInt(dims[0]);
         int cols = Integer.parseInt(dims[1]);
         arena = Arena.ofShared();
+        int4Kernel = threads == 0 ? new Int4MatMul() : new Int4MatMul(new ParallelRows(threads));
         long seed = 42;
         if (precision == Precision.FP32) {
             MemorySegment data = arena.allocate((long) rows * cols * Float.BYTES, 64);
