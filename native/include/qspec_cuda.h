@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 6
+#define QSPEC_ABI_VERSION 7
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -120,6 +120,16 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
 /* Workspace bytes that let qspec_attention split contexts of up to max_context positions (0 for
  * arguments that are not positive). */
 size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context);
+
+/* RoPE, the KV write and attention in one launch (ABI 7), for passes in which every token is the only token of
+ * its sequence (decode and draft passes; the caller guarantees it). qkv: the q|k|v rows of qspec_rope_write_kv
+ * (stride ld >= (heads + 2 kv_heads) head_dim). Writes each token's RoPE(k) and v into the pools and returns in
+ * out_f16 what qspec_rope_write_kv followed by qspec_attention returns, bit for bit; workspace as there. */
+int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16,
+                         const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
+                         const float* inv_freq, int rope_style, void* workspace, size_t workspace_bytes,
+                         void* out_f16, qspec_stream_t stream);
 
 /* out fp16 [M, H] = silu(gate) * up; gate, up fp32 rows of stride ld >= H (the fused gate|up GEMM
  * output: up = gate + H, ld = 2H). */

@@ -17,6 +17,11 @@
 // a token's attention has the same bits in a decode pass and in a verify pass (QSpec's exactness).
 // Grids that fit on the GPU at once take a build whose warps load their next chunk while they compute
 // this one (loads_ahead); the arithmetic, and so the bits, are those of the other build.
+// Fused with RoPE and the KV write (qspec_rope_attention, passes of one token per sequence): each block
+// rotates its head's q and its kv head's new k itself, exactly as rope_write_kv does (rope_pair), keeps the
+// new k and v in shared memory as the fp16 values the pool stores, and reads them there for the token's own
+// position instead of from the pool; one block per (token, kv head) writes them to the pool for later passes.
+// The scores and sums are those of rope_write_kv followed by qspec_attention: the same bits.
 #include "common.cuh"
 
 namespace {
@@ -37,6 +42,25 @@ struct Partial {
     float m, l;
 };
 
+// The fused build's inputs (qspec_rope_attention): q|k|v rows of stride ld, RoPE's inverse frequencies and
+// style, and the pools to write the new k and v into.
+struct Rope {
+    const float* qkv;
+    int ld;
+    const float* inv_freq;
+    int style;
+    half* kpool;
+    half* vpool;
+};
+
+// A token's new k and v (fp16, as the pool stores them) for the fused build; `last` is the token's position
+// (npos - 1), or -1 in the plain build, where every position comes from the pool.
+struct NewKv {
+    const half* k;
+    const half* v;
+    int last;
+};
+
 // What a lane needs of one chunk of 8 positions: the cache offset of its position (lanes 4j .. 4j+3
 // hold position j), its quarter of that position's K row, and its dims of the 8 V rows.
 struct ChunkLoads {
@@ -48,19 +72,21 @@ struct ChunkLoads {
 // Issues the loads of chunk c: the block table and K, and with V (AHEAD) the 8 V rows too, their
 // offsets shuffled from the lanes that hold them. None depends on a score, so the chunk costs one
 // round of memory latency. Loads past npos or hd are skipped (their values are never used).
-template <bool V>
+template <bool V, bool ROPE>
 __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
                                            const int32_t* table, int npos, int block_size, int kv_heads, int kvh,
-                                           int hd, int c, ChunkLoads& L) {
+                                           int hd, int c, const NewKv& nkv, ChunkLoads& L) {
     const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
     const int base = c * CHUNK, p = base + pp;
     L.off = 0;
     if (p < npos) {
         L.off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
         const uint4* kr = reinterpret_cast<const uint4*>(kpool + L.off);
+        const bool fresh = ROPE && p == nkv.last;  // the token's own k: shared memory, not yet in the pool
 #pragma unroll
         for (int k = 0; k < MAX_HD / 32; ++k)
-            if (qq + 4 * k < hd / 8) L.k[k] = __ldg(kr + qq + 4 * k);
+            if (qq + 4 * k < hd / 8)
+                L.k[k] = fresh ? reinterpret_cast<const uint4*>(nkv.k)[qq + 4 * k] : __ldg(kr + qq + 4 * k);
     }
     if (!V) return;
     const int valid = min(CHUNK, npos - base);
@@ -71,7 +97,9 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {  // hd % 8 == 0: an even dim below hd has its pair below hd
                 const int d = dim_of(lane, i);
-                if (d < hd) L.v[j][i / 2] = *reinterpret_cast<const half2*>(vpool + oj + d);
+                if (d < hd)
+                    L.v[j][i / 2] = ROPE && base + j == nkv.last ? *reinterpret_cast<const half2*>(nkv.v + d)
+                                                                 : *reinterpret_cast<const half2*>(vpool + oj + d);
             }
         }
     }
@@ -82,11 +110,11 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 // dim_of(lane, i)). AHEAD: the next chunk's K and V are in flight while a chunk is computed (about twice
 // the registers); otherwise a chunk's K is loaded at its start and its V rows once its scores are known
 // (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits.
-template <bool AHEAD>
+template <bool AHEAD, bool ROPE>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
                                             const half* __restrict__ vpool, const int32_t* table, int npos,
-                                            int block_size, int kv_heads, int kvh, int hd, int c0, int c1, float& m,
-                                            float& l, float (&acc)[DPL]) {
+                                            int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
+                                            const NewKv& nkv, float& m, float& l, float (&acc)[DPL]) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, pp = lane >> 2, qq = lane & 3;
     m = -INFINITY;
     l = 0.f;
@@ -94,12 +122,12 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
     for (int i = 0; i < DPL; ++i) acc[i] = 0.f;
     ChunkLoads cur, nxt;
     if (AHEAD && c0 + warp < c1)
-        load_chunk<true>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, cur);
+        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
     for (int c = c0 + warp; c < c1; c += WARPS) {
         if (!AHEAD)
-            load_chunk<false>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, cur);
+            load_chunk<false, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, nkv, cur);
         else if (c + WARPS < c1)
-            load_chunk<true>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nxt);
+            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
         const int base = c * CHUNK, p = base + pp;
         float s = -INFINITY;
         if (p < npos) {
@@ -134,7 +162,9 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
             for (int i = 0; i < DPL; i += 2) {
                 const int d = dim_of(lane, i);
                 if (d >= hd) continue;
-                const half2 vh = AHEAD ? cur.v[j][i / 2] : *reinterpret_cast<const half2*>(vpool + oj + d);
+                const half2 vh = AHEAD                           ? cur.v[j][i / 2]
+                                 : ROPE && base + j == nkv.last ? *reinterpret_cast<const half2*>(nkv.v + d)
+                                                                : *reinterpret_cast<const half2*>(vpool + oj + d);
                 const float2 v = __half22float2(vh);
                 acc[i] = fmaf(pj, v.x, acc[i]);
                 acc[i + 1] = fmaf(pj, v.y, acc[i + 1]);
@@ -152,15 +182,15 @@ struct SplitScratch {
     float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
 };
 
-template <bool AHEAD>
+template <bool AHEAD, bool ROPE>
 __device__ __forceinline__ Partial split_partial(const float* qs, const half* __restrict__ kpool,
                                                  const half* __restrict__ vpool, const int32_t* table, int npos,
                                                  int block_size, int kv_heads, int kvh, int hd, int s,
-                                                 SplitScratch& sh, float& acc_d) {
+                                                 const NewKv& nkv, SplitScratch& sh, float& acc_d) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
     float m, l, acc[DPL];
-    warp_chunks<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, m, l, acc);
+    warp_chunks<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, m, l, acc);
     if (lane == 0) { sh.wm[warp] = m; sh.wl[warp] = l; }
 #pragma unroll
     for (int i = 0; i < DPL; ++i)
@@ -197,26 +227,76 @@ __device__ __forceinline__ void load_q(const float* __restrict__ q, int t, int h
     __syncthreads();
 }
 
+// The fused build's load_q: head h's q rotated from the q|k|v row as rope_write_kv rotates it, then scaled as
+// load_q scales it; kv head kvh's new k rotated and v, rounded to fp16 as rope_write_kv stores them.
+__device__ __forceinline__ void load_q_rope(const Rope& r, int t, int pos, int h, int kvh, int heads, int kv_heads,
+                                            int hd, float* qs, half* knew, half* vnew) {
+    const float scale = rsqrtf((float)hd);
+    const float* row = r.qkv + (long)t * r.ld;
+    const float* qh = row + (long)h * hd;
+    const float* kh = row + (long)heads * hd + (long)kvh * hd;
+    const float* vh = row + (long)(heads + kv_heads) * hd + (long)kvh * hd;
+    const int half_hd = hd / 2;
+    for (int i = threadIdx.x; i < half_hd; i += blockDim.x) {
+        const int d0 = r.style == 0 ? 2 * i : i, d1 = r.style == 0 ? 2 * i + 1 : i + half_hd;
+        float s, c;
+        sincosf((float)pos * r.inv_freq[i], &s, &c);
+        const float2 q2 = rope_pair(qh[d0], qh[d1], c, s), k2 = rope_pair(kh[d0], kh[d1], c, s);
+        qs[d0] = q2.x * scale;
+        qs[d1] = q2.y * scale;
+        knew[d0] = __float2half(k2.x);
+        knew[d1] = __float2half(k2.y);
+    }
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) vnew[d] = __float2half(vh[d]);
+    __syncthreads();
+}
+
+// The block's q (rotated in the fused build) and, in the fused build, the token's new k and v; one block per
+// (token, kv head), `writer`, also stores them into the pool at the token's slot, which no block of this pass
+// reads (the pass holds one token per sequence).
+template <bool ROPE>
+__device__ __forceinline__ NewKv block_inputs(const float* __restrict__ q, const Rope& rope, const int32_t* table,
+                                              int t, int pos, int h, int kvh, int heads, int kv_heads, int hd,
+                                              int block_size, bool writer, float* qs, half* knew, half* vnew) {
+    if constexpr (!ROPE) {
+        load_q(q, t, h, heads, hd, qs);
+        return NewKv{nullptr, nullptr, -1};
+    } else {
+        load_q_rope(rope, t, pos, h, kvh, heads, kv_heads, hd, qs, knew, vnew);
+        if (writer) {
+            const long slot = (((long)table[pos / block_size] * block_size + pos % block_size) * kv_heads + kvh) * hd;
+            for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+                rope.kpool[slot + d] = knew[d];
+                rope.vpool[slot + d] = vnew[d];
+            }
+        }
+        return NewKv{knew, vnew, pos};
+    }
+}
+
 // Sequential schedule: block (t, h) computes its splits one after another.
-template <bool AHEAD>
+template <bool AHEAD, bool ROPE>
 __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    half* __restrict__ out) {
+    Rope rope, half* __restrict__ out) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float qs[MAX_HD];
+    __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh;
     const int t = blockIdx.x, h = blockIdx.y;
     const int kvh = h / (heads / kv_heads), npos = token_pos[t] + 1;
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
-    load_q(q, t, h, heads, hd, qs);
+    const NewKv nkv = block_inputs<ROPE>(q, rope, table, t, npos - 1, h, kvh, heads, kv_heads, hd, block_size,
+                                         h % (heads / kv_heads) == 0, qs, knew, vnew);
     float run_acc;
-    Partial run = split_partial<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, sh, run_acc);
+    Partial run =
+        split_partial<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, nkv, sh, run_acc);
     for (int s = 1; s < splits_of(npos); ++s) {
         float p_acc;
         const Partial p =
-            split_partial<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, p_acc);
+            split_partial<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p_acc);
         merge_split(run, run_acc, p, p_acc);
     }
     if (threadIdx.x < hd) out[((long)t * heads + h) * hd + threadIdx.x] = __float2half(run_acc / run.l);
@@ -224,22 +304,25 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
 
 // Split schedule, part 1: block (t, h, s) writes split s's partial to ws[(t * heads + h) * S + s]
 // as hd + 2 floats (acc[0..hd), m, l); blocks past the token's last split do nothing.
-template <bool AHEAD>
+template <bool AHEAD, bool ROPE>
 __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    float* __restrict__ ws) {
+    Rope rope, float* __restrict__ ws) {
     __shared__ float qs[MAX_HD];
+    __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh;
     const int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z, S = gridDim.z;
     const int npos = token_pos[t] + 1;
-    if (s >= splits_of(npos)) return;  // block-uniform
+    if (s >= splits_of(npos)) return;  // block-uniform (split 0 always runs: it writes the new k and v)
     const int kvh = h / (heads / kv_heads);
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
-    load_q(q, t, h, heads, hd, qs);
+    const NewKv nkv = block_inputs<ROPE>(q, rope, table, t, npos - 1, h, kvh, heads, kv_heads, hd, block_size,
+                                         s == 0 && h % (heads / kv_heads) == 0, qs, knew, vnew);
     float acc;
-    const Partial p = split_partial<AHEAD>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh, acc);
+    const Partial p =
+        split_partial<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, acc);
     float* dst = ws + (((long)t * heads + h) * S + s) * (hd + 2);
     if (threadIdx.x < hd) dst[threadIdx.x] = acc;
     if (threadIdx.x == 0) { dst[hd] = p.m; dst[hd + 1] = p.l; }
@@ -279,17 +362,15 @@ QSPEC_API size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim,
     return (size_t)T * heads * splits_of(max_context) * (head_dim + 2) * sizeof(float);
 }
 
-QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
-                              const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
-                              int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
-                              void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
-    if (head_dim <= 0 || head_dim > MAX_HD || head_dim % 8 != 0 || kv_heads <= 0 || heads % kv_heads != 0)
-        return QSPEC_ERR_UNSUPPORTED;
-    if (T <= 0) return 0;
-    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    const half* kp = static_cast<const half*>(k_pool_f16);
-    const half* vp = static_cast<const half*>(v_pool_f16);
-    half* out = static_cast<half*>(out_f16);
+namespace {
+
+// Both entries: the schedule and build by the pass's shape, then the plain (ROPE false: q rotated already, the
+// new k and v in the pool) or the fused kernels.
+template <bool ROPE>
+int launch_attention(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
+                     const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
+                     int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out,
+                     cudaStream_t st) {
     // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
     // be long; either schedule gives the same bits.
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
@@ -298,16 +379,51 @@ QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void
     if (split) {
         float* ws = static_cast<float*>(workspace);
         const dim3 grid(T, heads, S);
-        (loads_ahead((long)T * heads * S) ? attention_split_kernel<true> : attention_split_kernel<false>)
+        (loads_ahead((long)T * heads * S) ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>)
             <<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
-                                          kv_heads, head_dim, ws);
+                                          kv_heads, head_dim, rope, ws);
         const int e = qspec_launch_status();
         if (e != 0) return e;
         attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
         return qspec_launch_status();
     }
     const dim3 grid(T, heads);
-    (loads_ahead((long)T * heads) ? attention_kernel<true> : attention_kernel<false>)<<<grid, WARPS * 32, 0, st>>>(
-        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads, kv_heads, head_dim, out);
+    (loads_ahead((long)T * heads) ? attention_kernel<true, ROPE> : attention_kernel<false, ROPE>)
+        <<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
+                                      kv_heads, head_dim, rope, out);
     return qspec_launch_status();
+}
+
+bool attention_shape_supported(int heads, int kv_heads, int head_dim) {
+    return head_dim > 0 && head_dim <= MAX_HD && head_dim % 8 == 0 && kv_heads > 0 && heads % kv_heads == 0;
+}
+
+}  // namespace
+
+QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
+                              const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                              int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
+                              void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
+    if (!attention_shape_supported(heads, kv_heads, head_dim)) return QSPEC_ERR_UNSUPPORTED;
+    if (T <= 0) return 0;
+    return launch_attention<false>(q, static_cast<const half*>(k_pool_f16), static_cast<const half*>(v_pool_f16),
+                                   token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
+                                   head_dim, Rope{}, workspace, workspace_bytes, static_cast<half*>(out_f16),
+                                   reinterpret_cast<cudaStream_t>(stream));
+}
+
+QSPEC_API int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16,
+                                   const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                                   int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
+                                   const float* inv_freq, int rope_style, void* workspace, size_t workspace_bytes,
+                                   void* out_f16, qspec_stream_t stream) {
+    if (!attention_shape_supported(heads, kv_heads, head_dim) || (rope_style != 0 && rope_style != 1))
+        return QSPEC_ERR_UNSUPPORTED;
+    if (ld < (heads + 2 * kv_heads) * head_dim) return QSPEC_ERR_UNSUPPORTED;
+    if (T <= 0) return 0;
+    half* kp = static_cast<half*>(k_pool_f16);
+    half* vp = static_cast<half*>(v_pool_f16);
+    return launch_attention<true>(qkv, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                  kv_heads, head_dim, Rope{qkv, ld, inv_freq, rope_style, kp, vp}, workspace,
+                                  workspace_bytes, static_cast<half*>(out_f16), reinterpret_cast<cudaStream_t>(stream));
 }

@@ -148,6 +148,13 @@ __device__ __forceinline__ void int4_to_s8x8(uint32_t w, uint32_t& lo, uint32_t&
 // SwiGLU of one element, rounded to fp16 as the A16 GEMM input (and the draft quantizer's input).
 __device__ __forceinline__ half swiglu_f16(float g, float u) { return __float2half(g / (1.f + expf(-g)) * u); }
 
+// RoPE of the pair (a, b) by the angle whose cosine and sine are (c, s). The products are rounded apart and never
+// contracted into an FMA (nvcc contracted one of the two expressions and not the other), so every kernel that
+// rotates (rope_write_kv, the fused attention) gives the same bits, rounded as RotaryEmbedding rounds on the CPU.
+__device__ __forceinline__ float2 rope_pair(float a, float b, float c, float s) {
+    return make_float2(__fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s)), __fadd_rn(__fmul_rn(a, s), __fmul_rn(b, c)));
+}
+
 // cp.async: global -> shared copies that need no registers and complete in order of commit groups.
 // valid == false zero-fills the destination without reading global memory (src must still be a
 // mapped address). .ca keeps the line in L1: activations are re-read by the SM's other warps.

@@ -26,15 +26,15 @@ __global__ void rope_write_kv_kernel(const float* __restrict__ q, const float* _
         if (h < heads) {
             const float* qh = q + (long)t * ld + (long)h * hd;
             float* qo = q_out + ((long)t * heads + h) * hd;
-            const float a = qh[d0], b = qh[d1];
-            qo[d0] = a * c - b * s;
-            qo[d1] = a * s + b * c;
+            const float2 r = rope_pair(qh[d0], qh[d1], c, s);
+            qo[d0] = r.x;
+            qo[d1] = r.y;
         } else {
             const int kh = h - heads;
             const float* kr = k + (long)t * ld + (long)kh * hd;
-            const float a = kr[d0], b = kr[d1];
-            kpool[slot + (long)kh * hd + d0] = __float2half(a * c - b * s);
-            kpool[slot + (long)kh * hd + d1] = __float2half(a * s + b * c);
+            const float2 r = rope_pair(kr[d0], kr[d1], c, s);
+            kpool[slot + (long)kh * hd + d0] = __float2half(r.x);
+            kpool[slot + (long)kh * hd + d1] = __float2half(r.y);
         }
     }
     for (int e = first; e < kv_heads * hd; e += stride)

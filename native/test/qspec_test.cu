@@ -1196,6 +1196,79 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     else unsetenv("QSPEC_ATTENTION_AHEAD");
 }
 
+// The fused RoPE + KV write + attention (qspec_rope_attention) against the two calls it replaces, bit for bit:
+// the outputs and every byte of both pools, for decode passes (one token per sequence) whose positions fall on
+// block and split edges (0: the token is its whole context; 255 / 256: the last position of a split, the first
+// of the next), in both schedules and both loads builds.
+static void test_fused_rope_attention(int heads, int kv_heads, int hd, int style, int block_size, bool long_context) {
+    const std::vector<int> hist = long_context ? std::vector<int>{255, 256, 1000, 0, 2047} : std::vector<int>{0, 5, 37};
+    const int S = (int)hist.size(), max_blocks = long_context ? 2048 / block_size + 1 : 8, nblocks = S * max_blocks;
+    std::vector<int32_t> seq(S), pos(S);
+    for (int s = 0; s < S; ++s) { seq[s] = s; pos[s] = hist[s]; }
+    const int T = S;
+    std::vector<int32_t> perm(nblocks);
+    for (int i = 0; i < nblocks; ++i) perm[i] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    const size_t pool_n = (size_t)nblocks * block_size * kv_heads * hd;
+    const auto kpool = rand_f16(pool_n, -1.f, 1.f), vpool = rand_f16(pool_n, -1.f, 1.f);
+    const int qd = heads * hd, kvd = kv_heads * hd, ld = qd + 2 * kvd + 3;
+    auto qkv = rand_f32((size_t)T * ld, -1.f, 1.f);
+    for (int t = 0; t < T; ++t)
+        for (int c = qd + 2 * kvd; c < ld; ++c) qkv[(size_t)t * ld + c] = POISON;  // padding is never read
+    std::vector<float> inv_freq(hd / 2);
+    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = (float)std::pow(500000.0, -2.0 * i / hd);
+    Dev<float> dqkv(qkv), dinv(inv_freq), dq(std::vector<float>((size_t)T * qd, POISON));
+    Dev<int32_t> dseq(seq), dpos(pos), dtab(perm);
+    const size_t ws_bytes = qspec_attention_workspace_bytes(T, heads, hd, max_blocks * block_size);
+    Dev<float> dws(std::vector<float>(ws_bytes / sizeof(float), POISON));
+    char tag[96];
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d style=%d bs=%d T=%d", heads, kv_heads, hd, style, block_size, T);
+    // the two calls, once: their pools and outputs (with and without the workspace: the same bits, tested above)
+    Dev<__half> dk0(kpool), dv0(vpool), dout0((size_t)T * qd);
+    CQ(qspec_rope_write_kv(dqkv.p, dqkv.p + qd, dqkv.p + qd + kvd, ld, dq.p, dk0.p, dv0.p, dseq.p, dpos.p, dtab.p,
+                           max_blocks, block_size, T, heads, kv_heads, hd, dinv.p, style, nullptr));
+    CQ(qspec_attention(dq.p, dk0.p, dv0.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd, dws.p,
+                       ws_bytes, dout0.p, nullptr));
+    const auto k0 = dk0.down(), v0 = dv0.down(), out0 = dout0.down();
+    const char* saved = getenv("QSPEC_ATTENTION_AHEAD");
+    const std::string restore = saved ? saved : "";
+    for (const char* ahead : {"", "0", "1"}) {
+        if (*ahead) setenv("QSPEC_ATTENTION_AHEAD", ahead, 1);
+        for (bool workspace : {true, false}) {
+            Dev<__half> dk(kpool), dv(vpool), dout((size_t)T * qd);
+            CQ(qspec_rope_attention(dqkv.p, ld, dk.p, dv.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads,
+                                    kv_heads, hd, dinv.p, style, workspace ? dws.p : nullptr, workspace ? ws_bytes : 0,
+                                    dout.p, nullptr));
+            const auto k = dk.down(), v = dv.down(), out = dout.down();
+            size_t differ = 0, pool_differ = 0;
+            for (size_t i = 0; i < out.size(); ++i) differ += std::memcmp(&out[i], &out0[i], sizeof(__half)) != 0;
+            for (size_t i = 0; i < pool_n; ++i)
+                pool_differ += (std::memcmp(&k[i], &k0[i], sizeof(__half)) != 0) + (std::memcmp(&v[i], &v0[i], sizeof(__half)) != 0);
+            const std::string how = std::string(workspace ? " split-capable" : " sequential") + (*ahead ? " ahead=" : "") + ahead;
+            report(differ == 0, std::string("fused rope+attention = rope_write_kv + attention") + how + " " + tag,
+                   "differing outputs=%.0f of %.0f", (double)differ, (double)out.size());
+            report(pool_differ == 0, std::string("fused rope+attention pools = rope_write_kv's") + how + " " + tag,
+                   "differing pool entries=%.0f of %.0f", (double)pool_differ, 2.0 * pool_n);
+        }
+    }
+    if (saved) setenv("QSPEC_ATTENTION_AHEAD", restore.c_str(), 1);
+    else unsetenv("QSPEC_ATTENTION_AHEAD");
+}
+
+static void attention_tests() {
+    test_rope_attention(8, 2, 128, 0, 16);
+    test_rope_attention(8, 2, 128, 1, 16);
+    test_rope_attention(4, 4, 64, 1, 32);
+    test_rope_attention(6, 1, 80, 0, 8);
+    test_rope_attention(8, 2, 128, 1, 16, true);  // 2000 and 1500 cached positions: every CTA and warp busy
+    test_rope_attention(4, 1, 64, 0, 32, true);
+    test_fused_rope_attention(8, 2, 128, 0, 16, false);
+    test_fused_rope_attention(8, 2, 128, 1, 16, true);
+    test_fused_rope_attention(4, 4, 64, 1, 32, false);
+    test_fused_rope_attention(6, 1, 80, 0, 8, true);
+    test_fused_rope_attention(32, 8, 128, 1, 16, true);  // Llama-3-8B's heads
+}
+
 // Waits for the device and prints the totals; the exit code.
 static int summary() {
     CK(cudaDeviceSynchronize());
@@ -1322,6 +1395,10 @@ int main(int argc, char** argv) {
         verify_gemm_tests();
         return summary();
     }
+    if (argc > 1 && strcmp(argv[1], "attention") == 0) {
+        attention_tests();
+        return summary();
+    }
     // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
     const auto& shapes = SHAPES;
     // M covers every tile configuration (token tiles per block: 1 up to M = 8, 2, 4, then 8; the tiled
@@ -1367,12 +1444,7 @@ int main(int argc, char** argv) {
     test_dequantize(24, 200, 64, 8);
     test_dequantize(9, 21, 32, 0);
     test_dequantize(130, 4096, 128, 0);
-    test_rope_attention(8, 2, 128, 0, 16);
-    test_rope_attention(8, 2, 128, 1, 16);
-    test_rope_attention(4, 4, 64, 1, 32);
-    test_rope_attention(6, 1, 80, 0, 8);
-    test_rope_attention(8, 2, 128, 1, 16, true);  // 2000 and 1500 cached positions: every CTA and warp busy
-    test_rope_attention(4, 1, 64, 0, 32, true);
+    attention_tests();
     bulk_gemv_tests();
     return summary();
 }

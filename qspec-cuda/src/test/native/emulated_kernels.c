@@ -228,6 +228,27 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
     return 0;
 }
 
+/* The two calls it fuses on the GPU, one after the other (the GPU kernel gives their bits). */
+int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq,
+                         const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
+                         int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, void* workspace,
+                         size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
+    if (rope_style != 0 && rope_style != 1) return QSPEC_ERR_UNSUPPORTED;
+    if (ld < (heads + 2 * kv_heads) * head_dim) return QSPEC_ERR_UNSUPPORTED;
+    if (T <= 0) return 0;
+    float* q = malloc(sizeof(float) * (size_t)T * heads * head_dim);
+    if (q == NULL) return 2; /* cudaErrorMemoryAllocation */
+    const float* k = qkv + (long)heads * head_dim;
+    const float* v = k + (long)kv_heads * head_dim;
+    int e = qspec_rope_write_kv(qkv, k, v, ld, q, k_pool_f16, v_pool_f16, token_seq, token_pos, block_tables, max_blocks,
+                                block_size, T, heads, kv_heads, head_dim, inv_freq, rope_style, stream);
+    if (e == 0)
+        e = qspec_attention(q, k_pool_f16, v_pool_f16, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                            heads, kv_heads, head_dim, workspace, workspace_bytes, out_f16, stream);
+    free(q);
+    return e;
+}
+
 int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, qspec_stream_t stream) {
     (void)stream;
     half* out = out_f16;

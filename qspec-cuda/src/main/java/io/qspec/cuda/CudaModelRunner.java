@@ -44,6 +44,13 @@ public final class CudaModelRunner implements ModelRunner {
     /** System property that turns CUDA graphs off ({@code -Dqspec.cuda.graphs=false}), e.g. to compare. */
     public static final String GRAPHS_PROPERTY = "qspec.cuda.graphs";
     private static final boolean GRAPHS_ENABLED = Boolean.parseBoolean(System.getProperty(GRAPHS_PROPERTY, "true"));
+    /**
+     * System property that turns on RoPE, the KV write and attention in one kernel for passes of one token per
+     * sequence ({@code -Dqspec.cuda.fusedRopeAttention=true}; read when a runner is built). Off by default until it
+     * has been measured on a GPU: it gives the same bits as the two kernels (native/test/qspec_test.cu checks that
+     * on a device), one launch a layer fewer.
+     */
+    public static final String FUSED_ROPE_ATTENTION_PROPERTY = "qspec.cuda.fusedRopeAttention";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
     /**
@@ -65,6 +72,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final DeviceSampler sampler;
     private final DeviceRejectionSampler rejection;
     private final int ropeStyle;
+    private final boolean fusedRopeAttention = Boolean.getBoolean(FUSED_ROPE_ATTENTION_PROPERTY);
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
     private boolean closed;
@@ -305,6 +313,11 @@ public final class CudaModelRunner implements ModelRunner {
         return Math.max(blocks, Math.min(width, contextBlocks));
     }
 
+    /** Whether decode passes take the fused RoPE + attention kernel ({@link #FUSED_ROPE_ATTENTION_PROPERTY}). */
+    boolean fusesRopeAttention() {
+        return fusedRopeAttention;
+    }
+
     /** Graphs held (for tests and diagnostics). */
     int capturedGraphs() {
         return passes.size();
@@ -319,7 +332,8 @@ public final class CudaModelRunner implements ModelRunner {
         int hidden = config.hiddenDim();
         float eps = config.rmsNormEps();
 
-        // attention: norm → q|k|v (one stacked GEMM) → RoPE + cache write → attention → wo → residual add
+        // attention: norm → q|k|v (one stacked GEMM) → RoPE + cache write → attention (fused for decode passes
+        // where enabled) → wo → residual add
         int qkvDim = qDim + 2 * kvDim;
         if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
@@ -330,8 +344,13 @@ public final class CudaModelRunner implements ModelRunner {
             kernels.rmsnormF16(work.residual, w.attentionNorm(), work.half, t, dim, eps);
             a16Gemm(work.half, dim, w.wqkv(), work.qkv, qkvDim, t, precision, false);
         }
-        kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
-        kernels.attention(work.q, pool, l, indices, work.attentionWorkspace, work.half);
+        if (fusedRopeAttention && t == indices.sequences()) {  // one token per sequence: nothing reads another's k, v
+            kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices, weights.invFreq, ropeStyle,
+                    work.attentionWorkspace, work.half);
+        } else {
+            kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
+            kernels.attention(work.q, pool, l, indices, work.attentionWorkspace, work.half);
+        }
         addLinearFromHalf(work.half, qDim, w.wo(), work.residual, t, precision);  // the residual add is the GEMM's epilogue
 
         // feed-forward: norm → gate|up (one stacked GEMM) → SwiGLU → down → residual add

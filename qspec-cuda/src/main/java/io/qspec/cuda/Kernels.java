@@ -128,6 +128,32 @@ public final class Kernels {
                 out.pointer(), stream), "qspec_attention(layer " + layer + ")");
     }
 
+    /**
+     * {@link #ropeWriteKv} and {@link #attention} in one launch, with the same cache contents and the same output
+     * bits, for a pass in which every token is the only token of its sequence (decode and draft passes): the kernel
+     * reads a token's own new k and v from where it computed them, not from the cache, which is safe only when no
+     * other token of the pass needs them.
+     */
+    public void ropeAttention(DeviceBuffer qkv, int ld, KvBlockPool kv, int layer, BatchBuffers batch,
+                              DeviceBuffer invFreq, int ropeStyle, DeviceBuffer workspace, DeviceBuffer out) {
+        int t = batch.tokens();
+        if (t != batch.sequences()) {
+            throw new IllegalArgumentException("fused RoPE + attention needs one token per sequence, the pass has " + t
+                    + " tokens of " + batch.sequences() + " sequences; use ropeWriteKv and attention");
+        }
+        int qDim = kv.heads() * kv.headDim();
+        requireMatrix("q|k|v rows", qkv, t, qDim + 2 * kv.kvDim(), ld, 4);
+        requireMatrix("attention output (fp16)", out, t, qDim, qDim, 2);
+        requireBytes("inv_freq", invFreq, (long) kv.headDim() / 2 * 4);
+        kv.check(layer, batch);
+        CudaCalls.check(QSpecKernels.qspec_rope_attention(qkv.pointer(), ld, kv.keys(layer).pointer(),
+                kv.values(layer).pointer(), batch.tokenSeq().pointer(), batch.tokenPos().pointer(),
+                batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(),
+                kv.headDim(), invFreq.pointer(), ropeStyle, workspace == null ? MemorySegment.NULL : workspace.pointer(),
+                workspace == null ? 0 : workspace.bytes(), out.pointer(), stream), "qspec_rope_attention(layer " + layer
+                + ")");
+    }
+
     /** {@code out_f16[M, H] = silu(gate) * up} from the fused gate|up GEMM output (rows {@code ld} wide). */
     public void swigluF16(DeviceBuffer gateUp, int ld, DeviceBuffer out, int m, int h) {
         requireMatrix("gate|up rows", gateUp, m, 2 * h, ld, 4);

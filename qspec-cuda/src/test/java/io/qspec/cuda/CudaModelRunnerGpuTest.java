@@ -237,6 +237,63 @@ class CudaModelRunnerGpuTest {
         }
     }
 
+    /**
+     * {@code -Dqspec.cuda.fusedRopeAttention=true}: decode passes (one token per sequence) take the fused kernel,
+     * which must leave the same cache and give the same logits, bit for bit, as the two kernels; a later verify
+     * pass (several tokens of a sequence: the two kernels in both runners) must then agree too.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
+    void fusedRopeAttentionGivesTheBitsOfTheTwoKernels(Precision precision) {
+        int[] other = {9, 8, 7};
+        System.setProperty(CudaModelRunner.FUSED_ROPE_ATTENTION_PROPERTY, "true");
+        CudaModelRunner fused;
+        try {
+            fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+        } finally {
+            System.clearProperty(CudaModelRunner.FUSED_ROPE_ATTENTION_PROPERTY);
+        }
+        try (fused;
+             CudaModelRunner plain = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+             KvCache fa = fused.newCache(64); KvCache fb = fused.newCache(64);
+             KvCache pa = plain.newCache(64); KvCache pb = plain.newCache(64)) {
+            assertThat(fused.fusesRopeAttention()).isTrue();
+            assertThat(plain.fusesRopeAttention()).isFalse();
+            fused.forward(List.of(new SequenceInput(fa, PROMPT, false), new SequenceInput(fb, other, false)), precision);
+            plain.forward(List.of(new SequenceInput(pa, PROMPT, false), new SequenceInput(pb, other, false)), precision);
+            int a = 3;
+            int b = 4;
+            for (int step = 0; step < 20; step++) {  // crosses a 16-position block
+                Logits f = fused.forward(List.of(new SequenceInput(fa, new int[] {a}, false),
+                        new SequenceInput(fb, new int[] {b}, false)), precision);
+                Logits p = plain.forward(List.of(new SequenceInput(pa, new int[] {a}, false),
+                        new SequenceInput(pb, new int[] {b}, false)), precision);
+                assertThat(f.row(0, 0)).as("step %d, sequence 0", step).containsExactly(p.row(0, 0));
+                assertThat(f.row(1, 0)).as("step %d, sequence 1", step).containsExactly(p.row(1, 0));
+                a = f.argmax(0, 0);
+                b = (f.argmax(1, 0) + step) % INTERLEAVED.vocabSize();
+            }
+            int[] draft = {11, 12, 13, 14};
+            Logits f = fused.forward(List.of(new SequenceInput(fa, draft, true)), precision);
+            Logits p = plain.forward(List.of(new SequenceInput(pa, draft, true)), precision);
+            for (int i = 0; i < draft.length; i++) {
+                assertThat(f.row(0, i)).as("verify row %d", i).containsExactly(p.row(0, i));
+            }
+            float[] x = new float[fa.kvDim()];
+            float[] y = new float[pa.kvDim()];
+            for (int l = 0; l < fa.layers(); l++) {
+                for (int pos = 0; pos < fa.length(); pos++) {
+                    fa.readKey(l, pos, x);
+                    pa.readKey(l, pos, y);
+                    assertThat(x).as("key, layer %d position %d", l, pos).containsExactly(y);
+                    fa.readValue(l, pos, x);
+                    pa.readValue(l, pos, y);
+                    assertThat(x).as("value, layer %d position %d", l, pos).containsExactly(y);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
     void greedyPassesReturnTheArgmaxOfTheLogitsTheyWouldHaveReturned(Precision precision) {

@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 6;
+    public static final int ABI_VERSION = 7;
     /** {@code QSPEC_MAX_SAMPLING_VOCAB}: the largest vocabulary the sampling kernels take. */
     public static final int MAX_SAMPLING_VOCAB = 1 << 20;
     /** Returned for an argument combination the kernels do not support. */
@@ -62,6 +62,9 @@ public final class QSpecKernels {
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_attention_workspace_bytes$DESC = FunctionDescriptor.of(C_LONG,
             C_INT, C_INT, C_INT, C_INT);
+    public static final FunctionDescriptor qspec_rope_attention$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
+            C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_quantize$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_f16$DESC = FunctionDescriptor.of(C_INT,
@@ -83,9 +86,13 @@ public final class QSpecKernels {
             C_POINTER, C_POINTER, C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_POINTER);
 
+    /** The version alone, so that a library of another version is told apart before its other symbols are linked. */
+    private static final class AbiHandle {
+        static final MethodHandle qspec_abi_version = library().downcall("qspec_abi_version", qspec_abi_version$DESC);
+    }
+
     private static final class Handles {
         static final NativeLibrary LIB = library();
-        static final MethodHandle qspec_abi_version = LIB.downcall("qspec_abi_version", qspec_abi_version$DESC);
         static final MethodHandle qspec_w4a16_gemm = LIB.downcall("qspec_w4a16_gemm", qspec_w4a16_gemm$DESC);
         static final MethodHandle qspec_quantize_activations = LIB.downcall("qspec_quantize_activations", qspec_quantize_activations$DESC);
         static final MethodHandle qspec_w4ax_gemm = LIB.downcall("qspec_w4ax_gemm", qspec_w4ax_gemm$DESC);
@@ -96,6 +103,7 @@ public final class QSpecKernels {
         static final MethodHandle qspec_attention = LIB.downcall("qspec_attention", qspec_attention$DESC);
         static final MethodHandle qspec_attention_workspace_bytes = LIB.downcall("qspec_attention_workspace_bytes",
                 qspec_attention_workspace_bytes$DESC);
+        static final MethodHandle qspec_rope_attention = LIB.downcall("qspec_rope_attention", qspec_rope_attention$DESC);
         static final MethodHandle qspec_swiglu_f16 = LIB.downcall("qspec_swiglu_f16", qspec_swiglu_f16$DESC);
         static final MethodHandle qspec_swiglu_quantize = LIB.downcall("qspec_swiglu_quantize", qspec_swiglu_quantize$DESC);
         static final MethodHandle qspec_f32_to_f16 = LIB.downcall("qspec_f32_to_f16", qspec_f32_to_f16$DESC);
@@ -126,7 +134,7 @@ public final class QSpecKernels {
     /** {@code int qspec_abi_version(void)} */
     public static int qspec_abi_version() {
         try {
-            return (int) Handles.qspec_abi_version.invokeExact();
+            return (int) AbiHandle.qspec_abi_version.invokeExact();
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -229,6 +237,21 @@ public final class QSpecKernels {
         try {
             return (int) Handles.qspec_attention.invokeExact(q, kPool, vPool, tokenSeq, tokenPos, blockTables, maxBlocks,
                     blockSize, t, heads, kvHeads, headDim, workspace, workspaceBytes, out, stream);
+        } catch (Throwable t2) {
+            throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream)} */
+    public static int qspec_rope_attention(MemorySegment qkv, int ld, MemorySegment kPool, MemorySegment vPool,
+                                           MemorySegment tokenSeq, MemorySegment tokenPos, MemorySegment blockTables,
+                                           int maxBlocks, int blockSize, int t, int heads, int kvHeads, int headDim,
+                                           MemorySegment invFreq, int ropeStyle, MemorySegment workspace,
+                                           long workspaceBytes, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rope_attention.invokeExact(qkv, ld, kPool, vPool, tokenSeq, tokenPos, blockTables,
+                    maxBlocks, blockSize, t, heads, kvHeads, headDim, invFreq, ropeStyle, workspace, workspaceBytes, out,
+                    stream);
         } catch (Throwable t2) {
             throw Bindings.unexpected(t2);
         }
