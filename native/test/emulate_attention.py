@@ -2,13 +2,26 @@
 """CPU emulation (numpy) of rope_kv.cu + attention.cu as written: per-block RoPE pair mapping and
 paged slot addressing, splits of 256 positions whose chunks of 8 the warps take in turn with an online
 softmax each, the lane-owns-dims V accumulation, the merge of the warps and the in-order merge of
-the splits. Checks them against a direct float64 reference
-without a GPU: python3 native/test/emulate_attention.py  (exit code 1 on a mismatch)."""
+the splits. Checks them against a direct float64 reference, and the fused build (qspec_rope_attention: each
+block rotates its own q and new k, reads the token's own k and v from where it computed them, one block per
+(token, kv head) writes them) against the two kernels, exactly, for passes of one token per sequence, with a
+planted bug that the check must catch.
+Without a GPU: python3 native/test/emulate_attention.py  (exit code 1 on a mismatch)."""
 import sys
 import numpy as np
 
 rng = np.random.default_rng(11)
 WARPS = 4
+
+
+def rope_pair(a, b, c, s):
+    """common.cuh rope_pair: the one rotation both kernels use."""
+    return a * c - b * s, a * s + b * c
+
+
+def angle(p, inv_i):
+    ang = np.float32(p) * np.float32(inv_i)
+    return np.cos(np.float64(ang)), np.sin(np.float64(ang))
 
 
 def rope_write_kv(qkv, ld, q_out, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, inv, style):
@@ -21,16 +34,15 @@ def rope_write_kv(qkv, ld, q_out, kpool, vpool, seq, pos, tables, max_blocks, bs
         for pr in range((heads + kvh) * (hd // 2)):
             h, i = divmod(pr, hd // 2)
             d0, d1 = (2 * i, 2 * i + 1) if style == 0 else (i, i + hd // 2)
-            ang = np.float32(p) * np.float32(inv[i])
-            s, c = np.sin(np.float64(ang)), np.cos(np.float64(ang))
+            c, s = angle(p, inv[i])
             if h < heads:
                 a, b = qkv[t * ld + h * hd + d0], qkv[t * ld + h * hd + d1]
-                q_out[t, h * hd + d0], q_out[t, h * hd + d1] = a * c - b * s, a * s + b * c
+                q_out[t, h * hd + d0], q_out[t, h * hd + d1] = rope_pair(a, b, c, s)
             else:
                 kh = h - heads
                 a, b = qkv[t * ld + qd + kh * hd + d0], qkv[t * ld + qd + kh * hd + d1]
-                kpool[slot + kh * hd + d0] = np.float16(a * c - b * s)
-                kpool[slot + kh * hd + d1] = np.float16(a * s + b * c)
+                x0, x1 = rope_pair(a, b, c, s)
+                kpool[slot + kh * hd + d0], kpool[slot + kh * hd + d1] = np.float16(x0), np.float16(x1)
         vpool[slot:slot + kvd] = qkv[t * ld + qd + kvd:t * ld + qd + 2 * kvd].astype(np.float16)
 
 
@@ -40,8 +52,9 @@ CHUNK = 8  # positions per warp turn
 SPLIT = 256  # positions per split (32 chunks)
 
 
-def split_partial(qs, kpool, vpool, table_row, npos, bs, kvh, kv, hd, s):
-    """Split s: the 4 warps take its chunks in turn, each an online softmax; merged in warp order."""
+def split_partial(qs, kpool, vpool, table_row, npos, bs, kvh, kv, hd, s, fresh=None):
+    """Split s: the 4 warps take its chunks in turn, each an online softmax; merged in warp order. fresh: the
+    fused build's (position, k, v) of the token's own position, read instead of the pool."""
     nchunks = -(-npos // CHUNK)
     c0, c1 = s * (SPLIT // CHUNK), min(nchunks, (s + 1) * (SPLIT // CHUNK))
     warps = []
@@ -54,7 +67,7 @@ def split_partial(qs, kpool, vpool, table_row, npos, bs, kvh, kv, hd, s):
                 p = base + pp
                 if p < npos:
                     off[pp] = ((table_row[p // bs] * bs + p % bs) * kvh + kv) * hd
-                    k = kpool[off[pp]:off[pp] + hd].astype(np.float64)
+                    k = (fresh[1] if fresh is not None and p == fresh[0] else kpool[off[pp]:off[pp] + hd]).astype(np.float64)
                     sc[pp] = sum(k[8 * c8:8 * c8 + 8] @ qs[8 * c8:8 * c8 + 8]
                                  for qq in range(4) for c8 in range(qq, hd // 8, 4))
             mnew = max(m, sc.max())
@@ -64,26 +77,54 @@ def split_partial(qs, kpool, vpool, table_row, npos, bs, kvh, kv, hd, s):
             m = mnew
             acc *= corr
             for j in range(min(CHUNK, npos - base)):
-                acc += pr[j] * vpool[off[j]:off[j] + hd].astype(np.float64)
+                vj = fresh[2] if fresh is not None and base + j == fresh[0] else vpool[off[j]:off[j] + hd]
+                acc += pr[j] * vj.astype(np.float64)
         warps.append((m, l, acc))
     gm = max(m for m, _, _ in warps)
     e = [0.0 if m == -np.inf else np.exp(m - gm) for m, _, _ in warps]
     return gm, sum(l * w for (_, l, _), w in zip(warps, e)), sum(a * w for (_, _, a), w in zip(warps, e))
 
 
-def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd):
-    """Splits of SPLIT positions merged in split order by the kernels' online recurrence (split 0 as is)."""
+def fused_inputs(qkv, ld, t, p, h, kv, heads, kvh, hd, inv, style):
+    """attention.cu load_q_rope: head h's rotated q, kv head kv's rotated k and v in fp16."""
+    row = qkv[t * ld:(t + 1) * ld]
+    qh, kh = row[h * hd:(h + 1) * hd], row[heads * hd + kv * hd:heads * hd + (kv + 1) * hd]
+    vh = row[(heads + kvh) * hd + kv * hd:(heads + kvh) * hd + (kv + 1) * hd]
+    q, k = np.empty(hd), np.empty(hd, np.float16)
+    for i in range(hd // 2):
+        d0, d1 = (2 * i, 2 * i + 1) if style == 0 else (i, i + hd // 2)
+        c, s = angle(p, inv[i])
+        q[d0], q[d1] = rope_pair(qh[d0], qh[d1], c, s)
+        x0, x1 = rope_pair(kh[d0], kh[d1], c, s)
+        k[d0], k[d1] = np.float16(x0), np.float16(x1)
+    return q, k, vh.astype(np.float16)
+
+
+def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, fused=None, plant=0):
+    """Splits of SPLIT positions merged in split order by the kernels' online recurrence (split 0 as is).
+    fused = (qkv, ld, inv, style): the fused build (q unused); plant: a bug for the check to catch (the fresh k and
+    v taken for position pos - plant)."""
     T = len(seq)
     out = np.zeros((T, heads * hd))
     for t in range(T):
         for h in range(heads):
             kv = h // (heads // kvh)
             npos = pos[t] + 1
-            qs = q[t, h * hd:(h + 1) * hd] / np.sqrt(hd)
             row = tables[seq[t] * max_blocks:(seq[t] + 1) * max_blocks]
-            m, l, acc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, kv, hd, 0)
+            fresh = None
+            if fused is None:
+                qs = q[t, h * hd:(h + 1) * hd] / np.sqrt(hd)
+            else:
+                qkv, ld, inv, style = fused
+                qr, knew, vnew = fused_inputs(qkv, ld, t, pos[t], h, kv, heads, kvh, hd, inv, style)
+                qs = qr / np.sqrt(hd)
+                fresh = (pos[t] - plant, knew, vnew)
+                if h % (heads // kvh) == 0:  # the writer of (token, kv head)
+                    o = ((row[pos[t] // bs] * bs + pos[t] % bs) * kvh + kv) * hd
+                    kpool[o:o + hd], vpool[o:o + hd] = knew, vnew
+            m, l, acc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, kv, hd, 0, fresh)
             for s in range(1, -(-npos // SPLIT)):
-                pm, pl, pacc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, kv, hd, s)
+                pm, pl, pacc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, kv, hd, s, fresh)
                 mnew = max(m, pm)
                 a, b = np.exp(m - mnew), np.exp(pm - mnew)
                 l, acc, m = l * a + pl * b, acc * a + pacc * b, mnew
@@ -149,6 +190,31 @@ def main():
         fails += not ok
         print(f"{'PASS' if ok else 'FAIL'} emulated rope+attention heads={heads} kv={kvh} hd={hd} style={style} "
               f"bs={bs} q_err={eq:.1e} out_err={eo:.1e}")
+    # the fused build against the two kernels, bit for bit, on passes of one token per sequence (positions 0, a
+    # split's last and next, further on); the writer's slot starts as other data, as it would after a draft
+    for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (6, 1, 32, 1, 8), (2, 2, 32, 1, 32)]:
+        hist = [0, 255, 256, 600]
+        S, max_blocks = len(hist), max(hist) // bs + 1
+        seq, pos = list(range(S)), hist
+        nblocks = S * max_blocks
+        tables = rng.permutation(nblocks)
+        n = nblocks * bs * kvh * hd
+        kpool, vpool = rng.uniform(-1, 1, n).astype(np.float16), rng.uniform(-1, 1, n).astype(np.float16)
+        ld = heads * hd + 2 * kvh * hd + 3
+        qkv = rng.uniform(-1, 1, S * ld)
+        inv = (500000.0 ** (-2.0 * np.arange(hd // 2) / hd)).astype(np.float32)
+        kp2, vp2, q = kpool.copy(), vpool.copy(), np.full((S, heads * hd), np.nan)
+        rope_write_kv(qkv, ld, q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, inv, style)
+        out = attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd)
+        kp3, vp3 = kp2.copy(), vp2.copy()
+        fused = attention(None, kp2, vp2, seq, pos, tables, max_blocks, bs, heads, kvh, hd, (qkv, ld, inv, style))
+        ok = np.array_equal(out, fused) and np.array_equal(kp2, kpool) and np.array_equal(vp2, vpool)
+        planted = attention(None, kp3, vp3, seq, pos, tables, max_blocks, bs, heads, kvh, hd, (qkv, ld, inv, style),
+                            plant=1)
+        caught = not np.array_equal(out, planted)
+        fails += not (ok and caught)
+        print(f"{'PASS' if ok and caught else 'FAIL'} emulated fused rope+attention = the two kernels, bit for bit "
+              f"heads={heads} kv={kvh} hd={hd} style={style} bs={bs} (planted bug caught: {caught})")
     print("ALL PASSED" if not fails else f"{fails} FAILED")
     return 1 if fails else 0
 
