@@ -16,6 +16,18 @@ public final class KernelArguments {
         }
     }
 
+    /**
+     * Throws unless a pass of {@code tokens} tokens holds one token of each of its {@code sequences} sequences, as
+     * the fused RoPE + attention kernel needs: it reads a token's own new k and v from where it computed them, so no
+     * other token of the pass may need them from the cache.
+     */
+    public static void requireOneTokenPerSequence(int tokens, int sequences) {
+        if (tokens != sequences) {
+            throw new IllegalArgumentException("fused RoPE + attention needs one token per sequence, the pass has "
+                    + tokens + " tokens of " + sequences + " sequences; use ropeWriteKv and attention");
+        }
+    }
+
     /** Throws unless {@code bits} is 8 (A8) or 4 (A4). */
     public static void requireActivationBits(int bits) {
         if (bits != 8 && bits != 4) {

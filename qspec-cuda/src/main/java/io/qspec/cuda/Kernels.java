@@ -5,6 +5,7 @@ import static io.qspec.cuda.KernelArguments.requireBytes;
 import static io.qspec.cuda.KernelArguments.requireDequantizeOutput;
 import static io.qspec.cuda.KernelArguments.requireGroup;
 import static io.qspec.cuda.KernelArguments.requireMatrix;
+import static io.qspec.cuda.KernelArguments.requireOneTokenPerSequence;
 import static io.qspec.cuda.KernelArguments.requirePositive;
 import static io.qspec.cuda.KernelArguments.requireQuantizedGemm;
 import static io.qspec.cuda.KernelArguments.requireQuantizedOutput;
@@ -137,10 +138,7 @@ public final class Kernels {
     public void ropeAttention(DeviceBuffer qkv, int ld, KvBlockPool kv, int layer, BatchBuffers batch,
                               DeviceBuffer invFreq, int ropeStyle, DeviceBuffer workspace, DeviceBuffer out) {
         int t = batch.tokens();
-        if (t != batch.sequences()) {
-            throw new IllegalArgumentException("fused RoPE + attention needs one token per sequence, the pass has " + t
-                    + " tokens of " + batch.sequences() + " sequences; use ropeWriteKv and attention");
-        }
+        requireOneTokenPerSequence(t, batch.sequences());
         int qDim = kv.heads() * kv.headDim();
         requireMatrix("q|k|v rows", qkv, t, qDim + 2 * kv.kvDim(), ld, 4);
         requireMatrix("attention output (fp16)", out, t, qDim, qDim, 2);

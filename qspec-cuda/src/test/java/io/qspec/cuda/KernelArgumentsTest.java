@@ -38,6 +38,14 @@ class KernelArgumentsTest {
     }
 
     @Test
+    void fusedRopeAttentionTakesOnlyPassesOfOneTokenPerSequence() {
+        assertThatCode(() -> KernelArguments.requireOneTokenPerSequence(8, 8)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> KernelArguments.requireOneTokenPerSequence(4, 1))  // a verify pass
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one token per sequence")
+                .hasMessageContaining("4 tokens of 1 sequences");
+    }
+
+    @Test
     void quantizedGemmNeedsPaddedRowsAndOneScalePerGroup() {
         DeviceLinear w = linear();
         assertThatCode(() -> KernelArguments.requireQuantizedGemm(buffer(2L * 128), buffer(2L * 2 * 4), w,
