@@ -3,7 +3,8 @@
 // weights come from HBM, not L2), replayed REPS times after warm-up; median replay / LAUNCHES.
 // Prints CSV lines (prefix "csv,") and a markdown table. Other modes (first argument): `profile` (each
 // GEMM once, for Nsight Compute), `sampling` (the sampling kernel alone), `sweep` (one-token GEMVs
-// against K and N, weights from HBM and from L2), `attention` (qspec_attention at Llama-3-8B's heads).
+// against K and N, weights from HBM and from L2), `attention` (qspec_attention at Llama-3-8B's heads),
+// `rope-attention` (the fused RoPE + attention against the two kernels it replaces).
 #include <cublas_v2.h>
 #include <algorithm>
 #include <functional>
@@ -240,6 +241,49 @@ static int attention_experiment(cudaStream_t st) {
     return 0;
 }
 
+// `qspec_bench rope-attention`: the decode step's RoPE + KV write + attention as the two kernels
+// (qspec_rope_write_kv, qspec_attention) and as the fused one (qspec_rope_attention), at Llama-3-8B's heads, S
+// sequences of one token each, contexts of 128 ... 8192 positions in blocks of 16 scattered over the pool.
+static int rope_attention_experiment(cudaStream_t st) {
+    const int heads = 32, kv = 8, hd = 128, bs = 16, ld = (heads + 2 * kv) * hd;
+    printf("rope_attn,sequences,context,two_kernels_us,fused_us\n");
+    for (int ctx : {128, 512, 2048, 8192})
+        for (int S : {1, 8, 32}) {
+            const int T = S, max_blocks = ctx / bs, blocks = S * max_blocks;
+            Dev<__half> kp((size_t)blocks * bs * kv * hd), vp((size_t)blocks * bs * kv * hd);
+            Dev<float> qkv((size_t)T * ld), q((size_t)T * heads * hd), inv(hd / 2);
+            Dev<__half> out((size_t)T * heads * hd);
+            fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 11);
+            fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 12);
+            fill_f32<<<256, 256, 0, st>>>(qkv.p, qkv.n, -1, 1, 13);
+            std::vector<float> inv_freq(hd / 2);
+            for (int i = 0; i < hd / 2; ++i) inv_freq[i] = (float)std::pow(500000.0, -2.0 * i / hd);
+            std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
+            for (int t = 0; t < T; ++t) seq[t] = t, pos[t] = ctx - 1;
+            for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());  // scattered
+            Dev<int32_t> dseq(T), dpos(T), dtab(table.size());
+            CK(cudaMemcpy(inv.p, inv_freq.data(), inv_freq.size() * 4, cudaMemcpyHostToDevice));
+            CK(cudaMemcpy(dseq.p, seq.data(), T * 4, cudaMemcpyHostToDevice));
+            CK(cudaMemcpy(dpos.p, pos.data(), T * 4, cudaMemcpyHostToDevice));
+            CK(cudaMemcpy(dtab.p, table.data(), table.size() * 4, cudaMemcpyHostToDevice));
+            const size_t wsb = qspec_attention_workspace_bytes(T, heads, hd, ctx);
+            Dev<uint8_t> ws(wsb);
+            const double two = time_graph(st, [&](int) {
+                CQ(qspec_rope_write_kv(qkv.p, qkv.p + heads * hd, qkv.p + (heads + kv) * hd, ld, q.p, kp.p, vp.p, dseq.p,
+                                       dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, inv.p, 1, st));
+                CQ(qspec_attention(q.p, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, ws.p, wsb,
+                                   out.p, st));
+            });
+            const double fused = time_graph(st, [&](int) {
+                CQ(qspec_rope_attention(qkv.p, ld, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd,
+                                        inv.p, 1, ws.p, wsb, out.p, st));
+            });
+            printf("rope_attn,%d,%d,%.2f,%.2f\n", S, ctx, two * 1e6, fused * 1e6);
+            fflush(stdout);
+        }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "profile") {
         cudaStream_t st;
@@ -250,6 +294,11 @@ int main(int argc, char** argv) {
         cudaStream_t st;
         CK(cudaStreamCreate(&st));
         return attention_experiment(st);
+    }
+    if (argc > 1 && std::string(argv[1]) == "rope-attention") {
+        cudaStream_t st;
+        CK(cudaStreamCreate(&st));
+        return rope_attention_experiment(st);
     }
     if (argc > 1 && std::string(argv[1]) == "sweep") {
         cudaStream_t st;

@@ -2,6 +2,7 @@
 # Runs on the GPU machine, from the repository root, after scripts/device/stage.sh here. Phases:
 #   native          kernel correctness test (float64 references) and the kernel benchmark
 #   native-test     the kernel correctness test alone
+#   native-bench M  one mode M of the kernel benchmark (attention, rope-attention, sweep, sampling), $OUT/native-bench-M.txt
 #   tests           the qspec-cuda JUnit suite (random models and the shared models)
 #   profile         Nsight Compute sections of the GEMM kernels at a few Llama-3-8B shapes ($OUT/ncu.txt)
 #   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
@@ -26,6 +27,11 @@ rc=0
 # line-buffered output. QSPEC_TEST_TIMEOUT: seconds per qspec_test run (default 240).
 lines=(); command -v stdbuf > /dev/null && lines=(stdbuf -oL -eL)
 capped_test=(timeout -s KILL "${QSPEC_TEST_TIMEOUT:-240}" "${lines[@]}")
+# the kernel benchmark links cuBLAS, which only the GPU machine has: built there, into /tmp/qspec_bench
+build_bench() {
+  nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a "$bsrc/test/qspec_bench.cu" --cudart=shared \
+    -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
+}
 tar xJf "$g/jre.txz" -C /tmp
 export FONTCONFIG_FILE=/tmp/jre/lib/fonts/fonts.conf JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:/usr/local/cuda/bin:$PATH
 export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
@@ -67,10 +73,17 @@ while [ $# -gt 0 ]; do
         [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       done
       echo "== native: kernel benchmark"
-      nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a "$bsrc/test/qspec_bench.cu" --cudart=shared \
-        -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas && timeout -s KILL 150 "${lines[@]}" /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
+      build_bench && timeout -s KILL 150 "${lines[@]}" /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
+    native-bench)
+      # native-bench MODE: one mode of the kernel benchmark (attention, rope-attention, sweep, sampling, profile)
+      mode=$1; shift
+      echo "== native: qspec_bench $mode"
+      build_bench && timeout -s KILL 240 "${lines[@]}" /tmp/qspec_bench "$mode" > "$OUT/native-bench-$mode.txt" 2>&1
+      r=$?; echo "qspec_bench $mode rc=$r"; tail -40 "$OUT/native-bench-$mode.txt"
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+      ;;
     native-test)
       echo "== native: kernel tests${QSPEC_S4:+ (QSPEC_S4=$QSPEC_S4)}"
       "${capped_test[@]}" "$g/native/build/qspec_test" > "$OUT/native-test${QSPEC_S4:+-s4}.txt" 2>&1; r=$?
@@ -79,8 +92,7 @@ while [ $# -gt 0 ]; do
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     profile)
       echo "== ncu profile of the GEMMs"
-      [ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -I"$bsrc/include" -gencode=arch=compute_90a,code=sm_90a \
-        "$bsrc/test/qspec_bench.cu" --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas
+      [ -x /tmp/qspec_bench ] || build_bench
       # the full set, kept as a report ($OUT/gemm.ncu-rep: open it in Nsight Compute), and its text pages
       timeout -k 10 300 ncu --set full --import-source no -k regex:w4 -o "$OUT/gemm" /tmp/qspec_bench profile > "$OUT/ncu-run.txt" 2>&1
       r=$?; echo "ncu rc=$r"
