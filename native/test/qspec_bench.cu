@@ -224,10 +224,7 @@ static int attention_experiment(cudaStream_t st) {
                 std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
                 for (int t = 0; t < T; ++t) seq[t] = t / Q, pos[t] = ctx - Q + t % Q;
                 for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());  // scattered
-                Dev<int32_t> dseq(T), dpos(T), dtab(table.size());
-                CK(cudaMemcpy(dseq.p, seq.data(), T * 4, cudaMemcpyHostToDevice));
-                CK(cudaMemcpy(dpos.p, pos.data(), T * 4, cudaMemcpyHostToDevice));
-                CK(cudaMemcpy(dtab.p, table.data(), table.size() * 4, cudaMemcpyHostToDevice));
+                Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
                 const size_t wsb = qspec_attention_workspace_bytes(T, heads, hd, ctx);
                 Dev<uint8_t> ws(wsb);
                 const double t = time_graph(st, [&](int) {
@@ -251,7 +248,7 @@ static int rope_attention_experiment(cudaStream_t st) {
         for (int S : {1, 8, 32}) {
             const int T = S, max_blocks = ctx / bs, blocks = S * max_blocks;
             Dev<__half> kp((size_t)blocks * bs * kv * hd), vp((size_t)blocks * bs * kv * hd);
-            Dev<float> qkv((size_t)T * ld), q((size_t)T * heads * hd), inv(hd / 2);
+            Dev<float> qkv((size_t)T * ld), q((size_t)T * heads * hd);
             Dev<__half> out((size_t)T * heads * hd);
             fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 11);
             fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 12);
@@ -261,11 +258,8 @@ static int rope_attention_experiment(cudaStream_t st) {
             std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
             for (int t = 0; t < T; ++t) seq[t] = t, pos[t] = ctx - 1;
             for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());  // scattered
-            Dev<int32_t> dseq(T), dpos(T), dtab(table.size());
-            CK(cudaMemcpy(inv.p, inv_freq.data(), inv_freq.size() * 4, cudaMemcpyHostToDevice));
-            CK(cudaMemcpy(dseq.p, seq.data(), T * 4, cudaMemcpyHostToDevice));
-            CK(cudaMemcpy(dpos.p, pos.data(), T * 4, cudaMemcpyHostToDevice));
-            CK(cudaMemcpy(dtab.p, table.data(), table.size() * 4, cudaMemcpyHostToDevice));
+            Dev<float> inv(inv_freq);
+            Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
             const size_t wsb = qspec_attention_workspace_bytes(T, heads, hd, ctx);
             Dev<uint8_t> ws(wsb);
             const double two = time_graph(st, [&](int) {
