@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 7
+#define QSPEC_ABI_VERSION 8
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -70,6 +70,25 @@ int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int gro
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                     const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits,
                     int accumulate, qspec_stream_t stream);
+
+/* ---- The residual-adding GEMMs with the next RMSNorm (ABI 8) ----
+ * y [M, N] += x W^T as the GEMM with accumulate != 0 (rows of y N apart: the residual stream, D = N), then the
+ * RMSNorm of the new y with gains norm_w [N], written where the standalone kernel would write it, bit for bit. In
+ * decode passes (M <= 4 on sm_90) the GEMV's last CTA normalises the rows, one launch fewer; elsewhere the two
+ * kernels run one after the other (the same bits). ticket: a 4-byte aligned device word that is 0 before the call and
+ * that the call leaves at 0; calls that may run at the same time need distinct tickets. The outputs may not overlap
+ * x (xq, xscale), the weights, y or norm_w. */
+
+/* ... then out_f16 [M, N] as qspec_rmsnorm_f16. */
+int qspec_w4a16_gemm_add_rmsnorm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
+                                 float* y, int M, int N, int K, int group, const float* norm_w, float eps,
+                                 void* out_f16, unsigned* ticket, qspec_stream_t stream);
+
+/* ... then out_q, out_scale as qspec_rmsnorm_quantize with out_group and the draft's bits. */
+int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
+                                         const void* w_scales_f16, float* y, int M, int N, int K, int group, int bits,
+                                         const float* norm_w, float eps, int out_group, int8_t* out_q,
+                                         float* out_scale, unsigned* ticket, qspec_stream_t stream);
 
 /* Dense copy of an INT4 matrix for the W16A16 baseline (cuBLAS fp16 GEMM): out fp16 [N, ldo >= K],
  * out[n][k] = fp16(w_scales[n, k/group] * q[n][k]) for k < K (scale * q is exact in fp32 and rounded

@@ -38,29 +38,6 @@ __device__ __forceinline__ float block_sum(float v, float* red) {
     return warp_sum(v);
 }
 
-// The register-resident RMSNorm row (rmsnorm_reg_kernel, rmsnorm_quantize_reg_kernel): thread x
-// loads float4 units x, x + 1024, ..., x + 1024 * (RMAX - 1) (those below D / 4) of the row and of the
-// gains, all before the block reduction, so a decode row costs one memory latency; returns 1 / rms.
-template <int RMAX>
-__device__ __forceinline__ float rmsnorm_row_registers(const float* __restrict__ x_row, const float* __restrict__ w,
-                                                       int D, float eps, float4 (&v)[RMAX], float4 (&g)[RMAX],
-                                                       float* red) {
-    const float4* row = reinterpret_cast<const float4*>(x_row);
-    const float4* w4 = reinterpret_cast<const float4*>(w);
-    const int n4 = D / 4;
-    float ss = 0.f;
-#pragma unroll
-    for (int i = 0; i < RMAX; ++i) {
-        const int c = threadIdx.x + 1024 * i;
-        if (c < n4) {
-            v[i] = row[c];
-            g[i] = __ldg(w4 + c);
-            ss += v[i].x * v[i].x + v[i].y * v[i].y + v[i].z * v[i].z + v[i].w * v[i].w;
-        }
-    }
-    return rsqrtf(block_sum(ss, red) / D + eps);
-}
-
 // Streaming 128-bit load of weights: read once per GEMM, keep them out of L1.
 __device__ __forceinline__ uint4 ld_stream_u4(const void* p) {
     uint4 r;

@@ -1,7 +1,7 @@
 // Draft-path activation quantization: symmetric, per token and per group of `group` inputs along K,
 // scale = absmax / qmax (qmax 127 for A8, 7 for A4 held in int8), q = rint(x / scale).
 // Output rows are Kp = ceil(K/group)*group long with the padding zeroed, as the draft GEMM reads them.
-#include "common.cuh"
+#include "norm_rows.cuh"
 
 namespace {
 
@@ -21,24 +21,13 @@ __device__ __forceinline__ void quantize_group(F v, int group, float qmax, int8_
     if (lane == 0) *scale = s;
 }
 
-// Four inputs' codes rint(a * inv) clamped to [-qmax, qmax], one byte each, input e in byte e.
-__device__ __forceinline__ uint32_t pack_codes4(const float (&a)[4], float inv, float qmax) {
-    uint32_t packed = 0;
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-        const int q = (int)fminf(fmaxf(rintf(a[e] * inv), -qmax), qmax);
-        packed |= (uint32_t)(q & 0xff) << (8 * e);
-    }
-    return packed;
-}
-
 // quantize_group for a group of 128 held in registers, lane l holding inputs 4l .. 4l+3: the same
 // values, with every load issued before the reduction and the codes stored 4 per lane (one memory
 // latency per group where quantize_group's loops take several).
 __device__ __forceinline__ void quantize_group128(const float (&a)[4], float qmax, int8_t* out, float* scale) {
     const int lane = threadIdx.x & 31;
     const float amax = warp_max(fmaxf(fmaxf(fabsf(a[0]), fabsf(a[1])), fmaxf(fabsf(a[2]), fabsf(a[3]))));
-    reinterpret_cast<uint32_t*>(out)[lane] = pack_codes4(a, amax > 0.f ? qmax / amax : 0.f, qmax);
+    reinterpret_cast<uint32_t*>(out)[lane] = rms::pack_codes4(a, amax > 0.f ? qmax / amax : 0.f, qmax);
     if (lane == 0) *scale = amax / qmax;
 }
 
@@ -82,34 +71,25 @@ __global__ void rmsnorm_quantize_kernel(const float* __restrict__ x, const float
     }
 }
 
-// Register-resident variant for group in {32, 64, 128}, D % 4 == 0, D <= 4 * 1024 * RMAX: thread i
-// holds inputs 4i .. 4i+3 (+ 4096 per round), so a group is group/4 adjacent lanes of one warp; all
-// loads are issued before the reduction (one memory latency per decode row instead of three).
-constexpr int RMAX = 4;
-__global__ void __launch_bounds__(1024) rmsnorm_quantize_reg_kernel(const float* __restrict__ x,
-                                                                   const float* __restrict__ w, int D, int group,
-                                                                   float qmax, float eps, int8_t* __restrict__ xq,
-                                                                   float* __restrict__ xs) {
+// Register-resident variant (rms::fits_registers, rms::fits_register_groups): thread i holds inputs 4i .. 4i+3
+// (+ 4096 per round), so a group is group/4 adjacent lanes of one warp; all loads are issued before the reduction
+// (one memory latency per decode row instead of three). Its order of sums is norm_rows.cuh's, which the draft
+// GEMV's norm tail repeats.
+__global__ void __launch_bounds__(rms::ROW_THREADS) rmsnorm_quantize_reg_kernel(const float* __restrict__ x,
+                                                                                const float* __restrict__ w, int D,
+                                                                                int group, float qmax, float eps,
+                                                                                int8_t* __restrict__ xq,
+                                                                                float* __restrict__ xs) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float red[32];
-    const int m = blockIdx.x, groups = D / group, n4 = D / 4, lanes = group / 4;
-    float4 v[RMAX], g[RMAX];
-    const float rinv = rmsnorm_row_registers<RMAX>(x + (long)m * D, w, D, eps, v, g, red);
+    const int m = blockIdx.x, n4 = D / 4;
+    float4 v[rms::RMAX], g[rms::RMAX];
+    const float rinv = rms::row_registers(x + (long)m * D, w, D, eps, v, g, red);
 #pragma unroll
-    for (int i = 0; i < RMAX; ++i) {
-        const int c = threadIdx.x + 1024 * i;
-        if (1024 * i >= n4) break;  // block-uniform: the shuffles below need whole warps
-        float a[4] = {0.f, 0.f, 0.f, 0.f};
-        if (c < n4) {
-            a[0] = v[i].x * rinv * g[i].x; a[1] = v[i].y * rinv * g[i].y;
-            a[2] = v[i].z * rinv * g[i].z; a[3] = v[i].w * rinv * g[i].w;
-        }
-        float amax = fmaxf(fmaxf(fabsf(a[0]), fabsf(a[1])), fmaxf(fabsf(a[2]), fabsf(a[3])));
-        for (int o = 1; o < lanes; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
-        if (c < n4) {
-            reinterpret_cast<uint32_t*>(xq + (long)m * D)[c] = pack_codes4(a, amax > 0.f ? qmax / amax : 0.f, qmax);
-            if ((4 * c) % group == 0) xs[(long)m * groups + 4 * c / group] = amax / qmax;
-        }
+    for (int i = 0; i < rms::RMAX; ++i) {
+        const int c = threadIdx.x + rms::ROW_THREADS * i;
+        if (rms::ROW_THREADS * i >= n4) break;  // block-uniform: the shuffles need whole warps
+        rms::store_codes4(xq + (long)m * D, xs + (long)m * (D / group), c, c < n4, v[i], rinv, g[i], group, qmax);
     }
 }
 
@@ -168,11 +148,10 @@ QSPEC_API int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq,
                                      int group, int bits, float eps, qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4)) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || D <= 0) return 0;
-    const bool reg = (group == 32 || group == 64 || group == 128) && D % group == 0 && D <= 4 * 1024 * RMAX &&
-                     reinterpret_cast<uintptr_t>(x) % 16 == 0 && reinterpret_cast<uintptr_t>(w) % 16 == 0 &&
+    const bool reg = rms::fits_registers(D, x, w) && rms::fits_register_groups(D, group) &&
                      reinterpret_cast<uintptr_t>(xq) % 4 == 0;
     if (reg) {
-        rmsnorm_quantize_reg_kernel<<<M, 1024, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        rmsnorm_quantize_reg_kernel<<<M, rms::ROW_THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
             x, w, D, group, bits == 8 ? 127.f : 7.f, eps, xq, xscale);
         return qspec_launch_status();
     }

@@ -21,6 +21,7 @@
 #pragma once
 #include <string.h>
 #include <type_traits>
+#include "norm_rows.cuh"
 #include "tensor_map.cuh"
 #include "w4_tiles.cuh"
 
@@ -176,18 +177,21 @@ inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchu
 }
 
 // The host side of both GEMMs' bulk-copy kernels. `Kernels` names a GEMM's kernel template and the bytes of
-// one activation input: `static constexpr int XB` and `template <int NT, int R, int MT, bool WALK> static
+// one activation input: `static constexpr int XB` and `template <int NT, int R, int MT, bool WALK, bool TAIL> static
 // constexpr auto kernel`. The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
-// accumulate); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs).
+// accumulate, tail); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs), `tail` the RMSNorm
+// a kernel of one token tile runs once y is stored (norm_rows.cuh; NO_TAIL: none). The builds with a tail (TAIL)
+// are separate kernels, so that the GEMVs without one are the code they were before the tail existed.
+inline constexpr rms::NormTail NO_TAIL{};
 
 // Launches the kernel with a ring of R chunks. One token tile: each CTA walks tiles_per_cta row tiles.
-template <class Kernels, int NT, int R, int MT, class... Act>
+template <class Kernels, int NT, int R, int MT, bool TAIL, class... Act>
 int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
-                cudaStream_t st, Act... act) {
+                const rms::NormTail& tail, cudaStream_t st, Act... act) {
     using L = Layout<Kernels::XB, NT, R>;
     constexpr bool WALKS = NT >= 2 && MT == 1;  // tiles_per_cta
-    constexpr auto kernel = Kernels::template kernel<NT, R, MT, false>;
-    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS>;
+    constexpr auto kernel = Kernels::template kernel<NT, R, MT, false, TAIL>;
+    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, TAIL>;
     static unsigned long long smem_allowed, smem_allowed_walking;
     if (const int e = allow_dynamic_smem(kernel, L::smem_bytes(8 * MT), smem_allowed)) return e;
     if (const int e = allow_dynamic_smem(walking, L::smem_bytes(8 * MT), smem_allowed_walking)) return e;
@@ -195,25 +199,31 @@ int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int 
     const int tiles = ceil_div(N, 16 * NT);
     const int ctas = WALKS ? walk_grid(walking, smem, tiles, K / CHUNK, R) : tiles;
     return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), THREADS, smem, st, true, wmap, act..., ws,
-                            y, ldy, M, N, K, accumulate);
+                            y, ldy, M, N, K, accumulate, tail);
 }
 
 // Launches the kernel with NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth
 // allows, or returns NO_TENSOR_MAP where the driver cannot describe the weights as a tensor map (the caller then
-// takes the warp-split kernel).
+// takes the warp-split kernel). A tail (tail.ticket set) needs one token tile.
 template <class Kernels, int NT, int MT = 1, class... Act>
-int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate, cudaStream_t st,
-           Act... act) {
+int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
+           const rms::NormTail& tail, cudaStream_t st, Act... act) {
     CUtensorMap wmap;
     if (!weight_chunk_map(wp, N, K / 2, 16 * NT, WK, &wmap)) return NO_TENSOR_MAP;
+    auto ring = [&](auto r) {
+        constexpr int R = decltype(r)::value;
+        if constexpr (MT == 1) {
+            if (tail.ticket != nullptr)
+                return launch_ring<Kernels, NT, R, MT, true>(wmap, ws, y, ldy, M, N, K, accumulate, tail, st, act...);
+        }
+        return launch_ring<Kernels, NT, R, MT, false>(wmap, ws, y, ldy, M, N, K, accumulate, tail, st, act...);
+    };
     // the kernel's static shared memory: the reduction's, with one token tile
     constexpr size_t red_bytes = MT == 1 ? sizeof(float) * WK * NT * 4 * 32 : sizeof(float);
     switch (ring_depth<Kernels::XB, NT>(M, red_bytes)) {
-        case 2: return launch_ring<Kernels, NT, 2, MT>(wmap, ws, y, ldy, M, N, K, accumulate, st, act...);
-        case 3: return launch_ring<Kernels, NT, 3, MT>(wmap, ws, y, ldy, M, N, K, accumulate, st, act...);
-        default:
-            return launch_ring<Kernels, NT, NT == 4 ? DEEPEST_WIDE : RING, MT>(wmap, ws, y, ldy, M, N, K, accumulate,
-                                                                               st, act...);
+        case 2: return ring(std::integral_constant<int, 2>{});
+        case 3: return ring(std::integral_constant<int, 3>{});
+        default: return ring(std::integral_constant<int, NT == 4 ? DEEPEST_WIDE : RING>{});
     }
 }
 

@@ -210,11 +210,11 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
 // flight no longer live in registers. WALK (two or four row tiles, one token tile): a CTA walks several row
 // tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the ring).
-template <int NT, int R, int MT, bool WALK>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+template <int NT, int R, int MT, bool WALK, bool TAIL>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
-                      bool accumulate) {
+                      bool accumulate, const rms::NormTail tail) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
@@ -225,6 +225,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     const int groups = K / KSTEP, tiles = (N + 16 * NT - 1) / (16 * NT);
     static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
+    static_assert(MT == 1 || !TAIL, "the norm tail follows the stores of one token tile");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
     float acc[MT][NT][4];
     zero_fragments(acc);
@@ -271,6 +272,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
+    } else if constexpr (TAIL) {  // every chunk has landed and been used: the ring is free
+        rms::run_tail<THREADS>(tail, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
 #endif
 }
@@ -278,8 +281,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 // The bulk-copy kernel for w4::bulk::launch (w4_bulk.cuh).
 struct BulkKernels {
     static constexpr int XB = 2;  // bytes of one activation input
-    template <int NT, int R, int MT, bool WALK>
-    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK>;
+    template <int NT, int R, int MT, bool WALK, bool TAIL>
+    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, TAIL>;
 };
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster
@@ -526,6 +529,20 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
                             accumulate);
 }
 
+// sm_90 decode (M <= 8): the bulk-copy kernel with one token tile, then `tail`; NO_TENSOR_MAP where it does not
+// apply (use_bulk_gemv, activation rows in 16-byte units) or the driver cannot describe the weights (the caller
+// then takes another kernel: the same bits).
+int launch_bulk_decode(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
+                       int K, int group, bool accumulate, const rms::NormTail& tail, cudaStream_t st) {
+    const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
+    if (!vec || !w4::bulk::use_bulk_gemv(M, N, K, group, true)) return NO_TENSOR_MAP;
+    switch (w4::bulk::row_tiles(M, N, 2)) {  // four row tiles on wide matrices from M = 2
+        case 4: return w4::bulk::launch<BulkKernels, 4>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, x, ldx);
+        case 2: return w4::bulk::launch<BulkKernels, 2>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, x, ldx);
+        default: return w4::bulk::launch<BulkKernels, 1>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, x, ldx);
+    }
+}
+
 }  // namespace
 
 QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
@@ -554,8 +571,10 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // matrices wider than 8192 rows (same bits)
     if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
         const int e = w4::bulk::wide_row_tiles(N)
-                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx)
-                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx);
+                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::NO_TAIL, st, x, ldx)
+                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::NO_TAIL, st, x, ldx);
         if (e != NO_TENSOR_MAP) return e;  // else: the cluster or warp-split kernel, same bits
     }
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
@@ -565,14 +584,29 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
                                 : launch_cluster<8>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
         if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
-    if (vec && w4::bulk::use_bulk_gemv(M, N, K, group, true)) {
-        const int nt = w4::bulk::row_tiles(M, N, 2);  // four row tiles on wide matrices from M = 2
-        const int e = nt == 4   ? w4::bulk::launch<BulkKernels, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx)
-                      : nt == 2 ? w4::bulk::launch<BulkKernels, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx)
-                                : w4::bulk::launch<BulkKernels, 1>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, x, ldx);
-        if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel, same bits
-    }
+    if (const int e = launch_bulk_decode(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0,
+                                         w4::bulk::NO_TAIL, st);
+        e != NO_TENSOR_MAP)
+        return e;  // else: the warp-split kernel, same bits
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     return launch<4, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+}
+
+QSPEC_API int qspec_w4a16_gemm_add_rmsnorm(const void* x_f16, int ldx, const uint8_t* w_packed,
+                                           const void* w_scales_f16, float* y, int M, int N, int K, int group,
+                                           const float* norm_w, float eps, void* out_f16, unsigned* ticket,
+                                           qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || N <= 0 || K <= 0) return 0;
+    if (rms::tail_applies(M, N, y, norm_w, ticket) && reinterpret_cast<uintptr_t>(out_f16) % 4 == 0) {
+        const rms::NormTail tail{ticket, norm_w, eps, static_cast<half*>(out_f16), nullptr, nullptr, 0, 0.f};
+        const int e = launch_bulk_decode(static_cast<const half*>(x_f16), ldx, w_packed,
+                                         static_cast<const half*>(w_scales_f16), y, N, M, N, K, group, true, tail,
+                                         reinterpret_cast<cudaStream_t>(stream));
+        if (e != NO_TENSOR_MAP) return e;  // else: the two launches below, the same bits
+    }
+    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, y, N, M, N, K, group, 1, stream)) return e;
+    return qspec_rmsnorm_f16(y, norm_w, out_f16, M, N, eps, stream);
 }

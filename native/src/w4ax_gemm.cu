@@ -257,14 +257,15 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // four row tiles, one token tile): a CTA walks several row tiles (w4_bulk.cuh); two token tiles take one row
 // tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static shared
 // memory would cost the second CTA per SM).
-template <int NT, int R, int MT, bool WALK>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+template <int NT, int R, int MT, bool WALK, bool TAIL>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
-                     int N, int K, bool accumulate) {
+                     int N, int K, bool accumulate, const rms::NormTail tail) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
     static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
+    static_assert(MT == 1 || !TAIL, "the norm tail follows the stores of one token tile");
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
     Ring<1, NT, R> ring(bsm);
@@ -347,6 +348,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
+    } else if constexpr (TAIL) {  // every chunk has landed and been used: the ring is free
+        rms::run_tail<THREADS>(tail, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
 #endif
 }
@@ -361,8 +364,8 @@ inline bool draft_two_tiles() {
 // The bulk-copy kernel for w4::bulk::launch (w4_bulk.cuh).
 struct BulkKernels {
     static constexpr int XB = 1;  // bytes of one activation input
-    template <int NT, int R, int MT, bool WALK>
-    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK>;
+    template <int NT, int R, int MT, bool WALK, bool TAIL>
+    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, TAIL>;
 };
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel
@@ -535,6 +538,20 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
     return launch_dependent(kernel, grid, WK * 32, smem, st, false, xq, xs, wp, ws, y, ldy, M, N, K, group, accumulate);
 }
 
+// sm_90 decode: the bulk-copy kernel with one token tile (s8 only: the s4 path keeps the warp-split kernel), then
+// `tail`; NO_TENSOR_MAP where it does not apply or the driver cannot describe the weights (the caller then takes the
+// warp-split kernel).
+int launch_bulk_decode(const int8_t* xq, const float* xscale, const uint8_t* wp, const half* ws, float* y, int ldy,
+                       int M, int N, int K, int group, int bits, bool accumulate, const rms::NormTail& tail,
+                       cudaStream_t st) {
+    if ((bits == 4 && use_s4()) || !w4::bulk::use_bulk_gemv(M, N, K, group, draft_two_tiles())) return NO_TENSOR_MAP;
+    switch (w4::bulk::row_tiles(M, N, 1)) {  // four row tiles on wide matrices from M = 1
+        case 4: return w4::bulk::launch<BulkKernels, 4>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, xq, xscale);
+        case 2: return w4::bulk::launch<BulkKernels, 2>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, xq, xscale);
+        default: return w4::bulk::launch<BulkKernels, 1>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, xq, xscale);
+    }
+}
+
 }  // namespace
 
 QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
@@ -558,19 +575,40 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (const int rows = draft_token_tile_rows(M, N);
         rows != 0 && !(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
         const int e = rows == 4
-                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale)
-                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale);
+                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::NO_TAIL, st, xq, xscale)
+                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::NO_TAIL, st, xq, xscale);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
     }
     // sm_90 decode: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
-    if (!(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, draft_two_tiles())) {
-        const int nt = w4::bulk::row_tiles(M, N, 1);  // four row tiles on wide matrices from M = 1
-        const int e = nt == 4   ? w4::bulk::launch<BulkKernels, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale)
-                      : nt == 2 ? w4::bulk::launch<BulkKernels, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale)
-                                : w4::bulk::launch<BulkKernels, 1>(w_packed, ws, y, ldy, M, N, K, accumulate != 0, st, xq, xscale);
-        if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
-    }
+    if (const int e = launch_bulk_decode(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0,
+                                         w4::bulk::NO_TAIL, st);
+        e != NO_TENSOR_MAP)
+        return e;  // else: the warp-split kernel
     if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
     return launch<4, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
+}
+
+QSPEC_API int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
+                                                   const void* w_scales_f16, float* y, int M, int N, int K, int group,
+                                                   int bits, const float* norm_w, float eps, int out_group,
+                                                   int8_t* out_q, float* out_scale, unsigned* ticket,
+                                                   qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4)) return QSPEC_ERR_UNSUPPORTED;
+    if (out_group <= 0 || out_group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (reinterpret_cast<uintptr_t>(xq) % 16 != 0 || reinterpret_cast<uintptr_t>(w_packed) % 16 != 0)
+        return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || N <= 0 || K <= 0) return 0;
+    if (rms::tail_applies(M, N, y, norm_w, ticket) && rms::fits_register_groups(N, out_group) &&
+        reinterpret_cast<uintptr_t>(out_q) % 4 == 0) {
+        const rms::NormTail tail{ticket, norm_w, eps, nullptr, out_q, out_scale, out_group, bits == 8 ? 127.f : 7.f};
+        const int e = launch_bulk_decode(xq, xscale, w_packed, static_cast<const half*>(w_scales_f16), y, N, M, N, K,
+                                         group, bits, true, tail, reinterpret_cast<cudaStream_t>(stream));
+        if (e != NO_TENSOR_MAP) return e;  // else: the two launches below, the same bits
+    }
+    if (const int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1, stream))
+        return e;
+    return qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, stream);
 }

@@ -4,7 +4,8 @@
 // Prints CSV lines (prefix "csv,") and a markdown table. Other modes (first argument): `profile` (each
 // GEMM once, for Nsight Compute), `sampling` (the sampling kernel alone), `sweep` (one-token GEMVs
 // against K and N, weights from HBM and from L2), `attention` (qspec_attention at Llama-3-8B's heads),
-// `rope-attention` (the fused RoPE + attention against the two kernels it replaces).
+// `rope-attention` (the fused RoPE + attention against the two kernels it replaces), `norm-tail` (the residual-adding
+// GEMVs with the next RMSNorm in their last CTA against the GEMV and the norm kernel).
 #include <cublas_v2.h>
 #include <algorithm>
 #include <functional>
@@ -278,6 +279,61 @@ static int rope_attention_experiment(cudaStream_t st) {
     return 0;
 }
 
+// `qspec_bench norm-tail`: the wo and down projections of a Llama-3-8B decode step with the next RMSNorm, as the
+// accumulating GEMV followed by the norm kernel (qspec_w4a16_gemm + qspec_rmsnorm_f16, qspec_w4ax_gemm +
+// qspec_rmsnorm_quantize) and as one launch (qspec_w4a16_gemm_add_rmsnorm, qspec_w4ax_gemm_add_rmsnorm_quantize),
+// for M = 1-4; the weights rotate over enough copies to come from HBM.
+static int norm_tail_experiment(cudaStream_t st) {
+    const int D = 4096;
+    printf("norm_tail,gemm,K,M,two_kernels_us,fused_us\n");
+    for (int K : {4096, 14336}) {
+        const int copies = std::max(2, (int)(256e6 / ((size_t)D * K / 2)));  // 256 MB of weights, far past L2
+        std::vector<Dev<uint8_t>*> wp;
+        std::vector<Dev<__half>*> ws;
+        for (int c = 0; c < copies; ++c) {
+            wp.push_back(new Dev<uint8_t>((size_t)D * K / 2));
+            ws.push_back(new Dev<__half>((size_t)D * (K / 128)));
+            fill_bytes<<<1024, 256, 0, st>>>(wp.back()->p, wp.back()->n, 100 + c);
+            fill_f16<<<256, 256, 0, st>>>(ws.back()->p, ws.back()->n, 0.005f, 0.05f, 200 + c);
+        }
+        Dev<__half> x((size_t)4 * K), normed((size_t)4 * D);
+        Dev<int8_t> xq((size_t)4 * K), codes((size_t)4 * D);
+        Dev<float> xs((size_t)4 * (K / 128)), scales((size_t)4 * (D / 128)), y((size_t)4 * D), gain(D);
+        Dev<unsigned> ticket(std::vector<unsigned>(1, 0u));
+        fill_f16<<<256, 256, 0, st>>>(x.p, x.n, -1, 1, 1);
+        fill_bytes<<<256, 256, 0, st>>>(reinterpret_cast<uint8_t*>(xq.p), xq.n, 2);
+        fill_f32<<<64, 256, 0, st>>>(xs.p, xs.n, 0.001f, 0.05f, 3);
+        fill_f32<<<64, 256, 0, st>>>(y.p, y.n, -1, 1, 4);
+        fill_f32<<<64, 256, 0, st>>>(gain.p, gain.n, 0.5f, 1.5f, 5);
+        for (int M : {1, 2, 3, 4}) {
+            const double a16_two = time_graph(st, [&](int i) {
+                CQ(qspec_w4a16_gemm(x.p, K, wp[i % copies]->p, ws[i % copies]->p, y.p, D, M, D, K, 128, 1, st));
+                CQ(qspec_rmsnorm_f16(y.p, gain.p, normed.p, M, D, 1e-5f, st));
+            });
+            const double a16_fused = time_graph(st, [&](int i) {
+                CQ(qspec_w4a16_gemm_add_rmsnorm(x.p, K, wp[i % copies]->p, ws[i % copies]->p, y.p, M, D, K, 128, gain.p,
+                                                1e-5f, normed.p, ticket.p, st));
+            });
+            const double a8_two = time_graph(st, [&](int i) {
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, wp[i % copies]->p, ws[i % copies]->p, y.p, D, M, D, K, 128, 8, 1, st));
+                CQ(qspec_rmsnorm_quantize(y.p, gain.p, codes.p, scales.p, M, D, 128, 8, 1e-5f, st));
+            });
+            const double a8_fused = time_graph(st, [&](int i) {
+                CQ(qspec_w4ax_gemm_add_rmsnorm_quantize(xq.p, xs.p, wp[i % copies]->p, ws[i % copies]->p, y.p, M, D, K,
+                                                        128, 8, gain.p, 1e-5f, 128, codes.p, scales.p, ticket.p, st));
+            });
+            printf("norm_tail,w4a16,%d,%d,%.2f,%.2f\n", K, M, a16_two * 1e6, a16_fused * 1e6);
+            printf("norm_tail,w4a8,%d,%d,%.2f,%.2f\n", K, M, a8_two * 1e6, a8_fused * 1e6);
+            fflush(stdout);
+        }
+        const unsigned left = ticket.down()[0];
+        if (left != 0) { printf("FAIL ticket left at %u\n", left); return 1; }
+        for (auto* p : wp) delete p;
+        for (auto* p : ws) delete p;
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "profile") {
         cudaStream_t st;
@@ -293,6 +349,11 @@ int main(int argc, char** argv) {
         cudaStream_t st;
         CK(cudaStreamCreate(&st));
         return rope_attention_experiment(st);
+    }
+    if (argc > 1 && std::string(argv[1]) == "norm-tail") {
+        cudaStream_t st;
+        CK(cudaStreamCreate(&st));
+        return norm_tail_experiment(st);
     }
     if (argc > 1 && std::string(argv[1]) == "sweep") {
         cudaStream_t st;

@@ -1334,6 +1334,93 @@ static void verify_gemm_tests() {
     test_w4a16_m_invariance(8400, 2048, 128);
 }
 
+// ---------------------------------------------------------------- the GEMVs' norm tail (ABI 8)
+// qspec_w4a16_gemm_add_rmsnorm / qspec_w4ax_gemm_add_rmsnorm_quantize (bits 8 or 4; 0: W4A16) must leave the
+// bits of the accumulating GEMM followed by the standalone norm: the residual y, and the fp16 rows or the codes and
+// scales; and the ticket at 0. Two calls in a row (the second on the first's y) check that the ticket is reusable.
+// On sm_90 at M <= 4 with N >= 4096 and K % 1024 == 0 the GEMV's last CTA normalises; elsewhere (M = 5, small N
+// unless QSPEC_BULK_GEMV=all) the two launches run, which must give the same bits too. The fp16 rows are also
+// checked against a float64 reference.
+static void test_norm_tail(int M, int N, int K, int bits, int out_group = 128) {
+    Int4W W(N, K, 128);
+    const float eps = 1e-5f;
+    const int out_groups = N / out_group, qmax = bits == 8 ? 127 : 7;
+    auto y0 = rand_f32((size_t)M * N, -3.f, 3.f), gain = rand_f32(N, 0.5f, 1.5f);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<float> dgain(gain), ya(y0), yb(y0);
+    Dev<unsigned> ticket(std::vector<unsigned>(1, 0u));
+    char name[160];
+    if (bits == 0) {
+        auto x = rand_f16((size_t)M * K, -2.f, 2.f);
+        Dev<__half> dx(x);
+        Dev<__half> outa(std::vector<__half>((size_t)M * N, __float2half(POISON)));
+        Dev<__half> outb(std::vector<__half>((size_t)M * N, __float2half(POISON)));
+        for (int call = 0; call < 2; ++call) {
+            CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 1, nullptr));
+            CQ(qspec_rmsnorm_f16(ya.p, dgain.p, outa.p, M, N, eps, nullptr));
+            CQ(qspec_w4a16_gemm_add_rmsnorm(dx.p, K, dw.p, ds.p, yb.p, M, N, K, 128, dgain.p, eps, outb.p, ticket.p,
+                                            nullptr));
+        }
+        const auto a = outa.down(), b = outb.down();
+        size_t differ = 0;
+        for (size_t i = 0; i < a.size(); ++i) differ += std::memcmp(&a[i], &b[i], sizeof(__half)) != 0;
+        const auto ya_h = ya.down(), yb_h = yb.down();
+        differ += std::memcmp(ya_h.data(), yb_h.data(), ya_h.size() * sizeof(float)) != 0;
+        differ += ticket.down()[0] != 0;
+        snprintf(name, sizeof name, "w4a16_gemm_add_rmsnorm M=%d N=%d K=%d = gemm then rmsnorm_f16, twice", M, N, K);
+        report(differ == 0, name, "differing outputs=%.0f (tol %.0f)", (double)differ, 0.0);
+        // the second call's rows against float64: rmsnorm of the second y
+        const auto ref = rmsnorm_ref(ya_h, gain, M, N, eps);
+        std::vector<double> got(b.size());
+        for (size_t i = 0; i < b.size(); ++i) got[i] = __half2float(b[i]);
+        const double e = rel_err(got, ref);
+        snprintf(name, sizeof name, "w4a16_gemm_add_rmsnorm M=%d N=%d K=%d rows vs float64", M, N, K);
+        report(e < 1e-3, name, "rel_err=%.2e tol=%.0e", e, 1e-3);
+        return;
+    }
+    std::vector<int8_t> xq((size_t)M * W.Kp, 0);
+    std::vector<float> xs((size_t)M * W.groups);
+    for (int m = 0; m < M; ++m)
+        for (int k = 0; k < K; ++k) xq[(size_t)m * W.Kp + k] = (int8_t)irand(-qmax, qmax);
+    for (auto& v : xs) v = urand(0.001f, 0.05f);
+    Dev<int8_t> dxq(xq), qa(std::vector<int8_t>((size_t)M * N, 77)), qb(std::vector<int8_t>((size_t)M * N, 77));
+    Dev<float> dxs(xs), sa(std::vector<float>((size_t)M * out_groups, POISON)),
+        sb(std::vector<float>((size_t)M * out_groups, POISON));
+    for (int call = 0; call < 2; ++call) {
+        CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 1, nullptr));
+        CQ(qspec_rmsnorm_quantize(ya.p, dgain.p, qa.p, sa.p, M, N, out_group, bits, eps, nullptr));
+        CQ(qspec_w4ax_gemm_add_rmsnorm_quantize(dxq.p, dxs.p, dw.p, ds.p, yb.p, M, N, K, 128, bits, dgain.p, eps,
+                                                out_group, qb.p, sb.p, ticket.p, nullptr));
+    }
+    const auto q1 = qa.down(), q2 = qb.down();
+    const auto s1 = sa.down(), s2 = sb.down();
+    const auto ya_h = ya.down(), yb_h = yb.down();
+    const bool same = q1 == q2 && std::memcmp(s1.data(), s2.data(), s1.size() * sizeof(float)) == 0 &&
+                      std::memcmp(ya_h.data(), yb_h.data(), ya_h.size() * sizeof(float)) == 0 &&
+                      ticket.down()[0] == 0;
+    snprintf(name, sizeof name, "w4ax_gemm_add_rmsnorm_quantize A%d M=%d N=%d K=%d group=%d = the two, twice", bits,
+             M, N, K, out_group);
+    report(same, name, "bitwise (%.0f codes, tol %.0f)", (double)q1.size(), 0.0);
+}
+
+static void norm_tail_tests() {
+    for (int M : {1, 2, 3, 4, 5}) {
+        test_norm_tail(M, 4096, 5120, 0);
+        test_norm_tail(M, 4096, 5120, M % 2 ? 8 : 4, M == 3 ? 64 : 128);
+    }
+    // more row tiles than CTAs fit (walks) at one token; four row tiles (N > 8192) from M = 2; D = 16384 (four
+    // float4 units per row thread)
+    test_norm_tail(1, 9000, 4096, 0);
+    test_norm_tail(3, 9000, 4096, 0);
+    test_norm_tail(1, 9000, 4096, 8);
+    test_norm_tail(4, 16384, 2048, 8, 32);
+    test_norm_tail(2, 16384, 2048, 0);
+    // N < 4096: the two launches, or with QSPEC_BULK_GEMV=all the tail on a grid of few CTAs
+    test_norm_tail(2, 1000, 1024, 0);
+    test_norm_tail(3, 1024, 2048, 4, 32);
+}
+
 // `qspec_test draft`: the draft GEMM's cases alone; `qspec_test verify`: the verify GEMM's warpgroup cases.
 // The bulk-copy decode GEMVs' cases (sm_90; elsewhere the same calls take the other kernels).
 static void bulk_gemv_tests() {
@@ -1376,6 +1463,7 @@ static void bulk_gemv_tests() {
     test_w4ax(1, 9000, 4096, 128, 8);
     test_w4ax(4, 9000, 4096, 128, 4);
     test_w4a16_m_invariance(9000, 4096, 128);
+    norm_tail_tests();
 }
 
 int main(int argc, char** argv) {
@@ -1393,6 +1481,10 @@ int main(int argc, char** argv) {
     }
     if (argc > 1 && strcmp(argv[1], "verify") == 0) {
         verify_gemm_tests();
+        return summary();
+    }
+    if (argc > 1 && strcmp(argv[1], "norm") == 0) {
+        norm_tail_tests();
         return summary();
     }
     if (argc > 1 && strcmp(argv[1], "attention") == 0) {

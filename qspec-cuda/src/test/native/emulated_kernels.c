@@ -145,6 +145,25 @@ int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xs
     return 0;
 }
 
+/* The GEMM and the norm one after the other (the GPU's norm tail gives their bits). The ticket must be 0 on entry, as
+ * the kernels need, and is left at 0: a runner that forgot to zero it gets cudaErrorUnknown (999). */
+int qspec_w4a16_gemm_add_rmsnorm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
+                                 float* y, int M, int N, int K, int group, const float* norm_w, float eps, void* out_f16,
+                                 unsigned* ticket, qspec_stream_t stream) {
+    if (*ticket != 0) return 999;
+    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, y, N, M, N, K, group, 1, stream);
+    return e != 0 ? e : qspec_rmsnorm_f16(y, norm_w, out_f16, M, N, eps, stream);
+}
+
+int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
+                                         const void* w_scales_f16, float* y, int M, int N, int K, int group, int bits,
+                                         const float* norm_w, float eps, int out_group, int8_t* out_q, float* out_scale,
+                                         unsigned* ticket, qspec_stream_t stream) {
+    if (*ticket != 0) return 999;
+    int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1, stream);
+    return e != 0 ? e : qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, stream);
+}
+
 static void rotate(float* v, int hd, int pos, const float* inv_freq, int style) {
     for (int i = 0; i < hd / 2; i++) {
         int a = style == 0 ? 2 * i : i, b = style == 0 ? 2 * i + 1 : i + hd / 2;

@@ -51,6 +51,14 @@ public final class CudaModelRunner implements ModelRunner {
      * on a device), one launch a layer fewer.
      */
     public static final String FUSED_ROPE_ATTENTION_PROPERTY = "qspec.cuda.fusedRopeAttention";
+    /**
+     * System property that runs each block's second and third RMSNorms in the residual-adding GEMVs before them
+     * ({@code -Dqspec.cuda.normTail=true}; read when a runner is built): in decode passes (up to 4 tokens) the last CTA
+     * of the wo and down GEMVs normalises the residual it has just added to, one launch fewer each. Off by default
+     * until it has been measured on a GPU: it gives the bits of the standalone norm (native/test/qspec_test.cu checks
+     * that on a device).
+     */
+    public static final String NORM_TAIL_PROPERTY = "qspec.cuda.normTail";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
     /**
@@ -73,6 +81,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final DeviceRejectionSampler rejection;
     private final int ropeStyle;
     private final boolean fusedRopeAttention = Boolean.getBoolean(FUSED_ROPE_ATTENTION_PROPERTY);
+    private final boolean normTail = Boolean.getBoolean(NORM_TAIL_PROPERTY);
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
     private boolean closed;
@@ -297,10 +306,13 @@ public final class CudaModelRunner implements ModelRunner {
 
     /** Queues one whole forward pass on the stream (no host synchronization: it may be captured into a graph). */
     private void enqueuePass(BatchBuffers indices, int[] logitSources, Precision precision) {
-        kernels.embedding(work.tokenIds, weights.embedding, config.vocabSize(), work.residual, indices.tokens(),
-                config.dim());
-        for (int l = 0; l < config.layers(); l++) {
-            layer(l, weights.layers.get(l), indices, precision);
+        int t = indices.tokens();
+        kernels.embedding(work.tokenIds, weights.embedding, config.vocabSize(), work.residual, t, config.dim());
+        List<DeviceModel.Layer> layers = weights.layers;
+        DeviceModel.Layer first = layers.get(0);
+        normalise(first.attentionNorm(), first.wqkv().group(), t, precision);
+        for (int l = 0; l < layers.size(); l++) {
+            layer(l, layers.get(l), l + 1 < layers.size() ? layers.get(l + 1) : null, indices, precision);
         }
         gatherRows(logitSources);
         project(weights.finalNorm, weights.output, work.selectedRows, logitSources.length, work.logits, precision);
@@ -323,27 +335,24 @@ public final class CudaModelRunner implements ModelRunner {
         return passes.size();
     }
 
-    /** One transformer block over all T tokens of the pass. */
-    private void layer(int l, DeviceModel.Layer w, BatchBuffers indices, Precision precision) {
-        int t = indices.tokens();
-        int dim = config.dim();
-        int qDim = config.qDim();
-        int kvDim = config.kvDim();
-        int hidden = config.hiddenDim();
-        float eps = config.rmsNormEps();
+    /** Whether the wo and down GEMVs run the next RMSNorm ({@link #NORM_TAIL_PROPERTY}). */
+    boolean runsNormTails() {
+        return normTail;
+    }
 
-        // attention: norm → q|k|v (one stacked GEMM) → RoPE + cache write → attention (fused for decode passes
-        // where enabled) → wo → residual add
-        int qkvDim = qDim + 2 * kvDim;
-        if (precision.quantizesActivations()) {
-            int bits = precision.activationBits();
-            kernels.rmsnormQuantize(work.residual, w.attentionNorm(), work.quantized, work.quantScales, t, dim,
-                    w.wqkv().group(), bits, eps);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.wqkv(), work.qkv, qkvDim, t, bits, false);
-        } else {
-            kernels.rmsnormF16(work.residual, w.attentionNorm(), work.half, t, dim, eps);
-            a16Gemm(work.half, dim, w.wqkv(), work.qkv, qkvDim, t, precision, false);
-        }
+    /**
+     * One transformer block over all T tokens of the pass, from its normalised input in the normed buffers; leaves
+     * the next block's normalised input there ({@code next} null: the last block, whose output the final norm takes).
+     */
+    private void layer(int l, DeviceModel.Layer w, DeviceModel.Layer next, BatchBuffers indices, Precision precision) {
+        int t = indices.tokens();
+        int qDim = config.qDim();
+        int hidden = config.hiddenDim();
+
+        // attention: q|k|v (one stacked GEMM) → RoPE + cache write → attention (fused for decode passes where
+        // enabled) → wo, adding to the residual, then the feed-forward norm
+        int qkvDim = qDim + 2 * config.kvDim();
+        linearFromNormed(w.wqkv(), work.qkv, t, precision);
         if (fusedRopeAttention && t == indices.sequences()) {  // one token per sequence: nothing reads another's k, v
             kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices, weights.invFreq, ropeStyle,
                     work.attentionWorkspace, work.half);
@@ -351,37 +360,72 @@ public final class CudaModelRunner implements ModelRunner {
             kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
             kernels.attention(work.q, pool, l, indices, work.attentionWorkspace, work.half);
         }
-        addLinearFromHalf(work.half, qDim, w.wo(), work.residual, t, precision);  // the residual add is the GEMM's epilogue
-
-        // feed-forward: norm → gate|up (one stacked GEMM) → SwiGLU → down → residual add
         if (precision.quantizesActivations()) {
-            int bits = precision.activationBits();
-            kernels.rmsnormQuantize(work.residual, w.ffnNorm(), work.quantized, work.quantScales, t, dim,
-                    w.gateUp().group(), bits, eps);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.gateUp(), work.gateUp, 2 * hidden, t, bits, false);
-        } else {
-            kernels.rmsnormF16(work.residual, w.ffnNorm(), work.half, t, dim, eps);
-            a16Gemm(work.half, dim, w.gateUp(), work.gateUp, 2 * hidden, t, precision, false);
+            kernels.quantizeActivations(work.half, qDim, t, w.wo().cols(), w.wo().group(), precision.activationBits(),
+                    work.quantized, work.quantScales);
         }
+        addToResidualThenNormalise(work.half, qDim, w.wo(), t, precision, w.ffnNorm(), w.gateUp().group());
+
+        // feed-forward: gate|up (one stacked GEMM) → SwiGLU → down, adding to the residual, then the next block's norm
+        linearFromNormed(w.gateUp(), work.gateUp, t, precision);
         if (precision.quantizesActivations()) {  // SwiGLU and the down projection's quantizer in one kernel
-            int bits = precision.activationBits();
-            kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), bits, work.quantized,
-                    work.quantScales);
-            kernels.w4axGemm(work.quantized, work.quantScales, w.down(), work.residual, dim, t, bits, true);
+            kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), precision.activationBits(),
+                    work.quantized, work.quantScales);
         } else {
             kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
-            a16Gemm(work.half, hidden, w.down(), work.residual, dim, t, precision, true);
+        }
+        if (next != null) {
+            addToResidualThenNormalise(work.half, hidden, w.down(), t, precision, next.attentionNorm(),
+                    next.wqkv().group());
+        } else if (precision.quantizesActivations()) {
+            kernels.w4axGemm(work.quantized, work.quantScales, w.down(), work.residual, config.dim(), t,
+                    precision.activationBits(), true);
+        } else {
+            a16Gemm(work.half, hidden, w.down(), work.residual, config.dim(), t, precision, true);
         }
     }
 
-    /** {@code y += x W^T} for an fp16 input: directly (verify, W16A16), or after quantizing it (draft). */
-    private void addLinearFromHalf(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
+    /** {@code y = normed W^T} from the normed buffers (fp16, or quantized for the draft). */
+    private void linearFromNormed(DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
         if (precision.quantizesActivations()) {
-            int bits = precision.activationBits();
-            kernels.quantizeActivations(x, ldx, m, w.cols(), w.group(), bits, work.quantized, work.quantScales);
-            kernels.w4axGemm(work.quantized, work.quantScales, w, y, w.rows(), m, bits, true);
+            kernels.w4axGemm(work.normedQuantized, work.normedScales, w, y, w.rows(), m, precision.activationBits(), false);
         } else {
-            a16Gemm(x, ldx, w, y, w.rows(), m, precision, true);
+            a16Gemm(work.normedHalf, config.dim(), w, y, w.rows(), m, precision, false);
+        }
+    }
+
+    /**
+     * {@code residual += x W^T} (x: {@code xHalf} for 16-bit activations, the quantized buffers for the draft), the
+     * residual add in the GEMM's epilogue; then the RMSNorm with {@code gain} into the normed buffers, quantized in
+     * groups of {@code group} for the draft: in the GEMV's last CTA where the norm tail runs, else by the norm kernel.
+     */
+    private void addToResidualThenNormalise(DeviceBuffer xHalf, int ldx, DeviceLinear w, int m, Precision precision,
+                                            DeviceBuffer gain, int group) {
+        float eps = config.rmsNormEps();
+        boolean quantized = precision.quantizesActivations();
+        if (normTail && quantized) {
+            kernels.w4axGemmAddRmsnormQuantize(work.quantized, work.quantScales, w, work.residual, m,
+                    precision.activationBits(), gain, eps, group, work.normedQuantized, work.normedScales, work.normTicket);
+        } else if (normTail && precision != Precision.FP32) {
+            kernels.w4a16GemmAddRmsnorm(xHalf, ldx, w, work.residual, m, gain, eps, work.normedHalf, work.normTicket);
+        } else {
+            if (quantized) {
+                kernels.w4axGemm(work.quantized, work.quantScales, w, work.residual, w.rows(), m,
+                        precision.activationBits(), true);
+            } else {
+                a16Gemm(xHalf, ldx, w, work.residual, w.rows(), m, precision, true);
+            }
+            normalise(gain, group, m, precision);
+        }
+    }
+
+    /** The RMSNorm of the residual stream into the normed buffers (quantized in groups of {@code group} for the draft). */
+    private void normalise(DeviceBuffer gain, int group, int m, Precision precision) {
+        if (precision.quantizesActivations()) {
+            kernels.rmsnormQuantize(work.residual, gain, work.normedQuantized, work.normedScales, m, config.dim(), group,
+                    precision.activationBits(), config.rmsNormEps());
+        } else {
+            kernels.rmsnormF16(work.residual, gain, work.normedHalf, m, config.dim(), config.rmsNormEps());
         }
     }
 

@@ -1,5 +1,7 @@
 package io.qspec.cuda;
 
+import java.util.List;
+
 /**
  * The Java-side checks made before every kernel launch: the kernels trust their arguments
  * (native/include/qspec_cuda.h), so every size, leading dimension and buffer extent is verified
@@ -25,6 +27,39 @@ public final class KernelArguments {
         if (tokens != sequences) {
             throw new IllegalArgumentException("fused RoPE + attention needs one token per sequence, the pass has "
                     + tokens + " tokens of " + sequences + " sequences; use ropeWriteKv and attention");
+        }
+    }
+
+    /** The bytes of a buffer a kernel reads or writes, named for messages. */
+    public record Extent(String what, DeviceBuffer buffer, long bytes) {
+        boolean overlaps(Extent other) {
+            return buffer.address() < other.buffer.address() + other.bytes
+                    && other.buffer.address() < buffer.address() + bytes;
+        }
+
+        @Override
+        public String toString() {
+            return what + " [0x" + Long.toHexString(buffer.address()) + ", +" + bytes + ")";
+        }
+    }
+
+    /** Throws if an output shares a byte with an input: the kernel would read what it writes. */
+    public static void requireApart(List<Extent> outputs, List<Extent> inputs) {
+        for (Extent out : outputs) {
+            for (Extent in : inputs) {
+                if (out.overlaps(in)) {
+                    throw new IllegalArgumentException(out + " overlaps " + in + "; give the output its own buffer");
+                }
+            }
+        }
+    }
+
+    /** Throws unless {@code ticket} is a 4-byte aligned device word (a norm tail's count of finished CTAs). */
+    public static void requireTicket(DeviceBuffer ticket) {
+        requireBytes("norm tail ticket", ticket, 4);
+        if (ticket.address() % 4 != 0) {
+            throw new IllegalArgumentException("norm tail ticket at 0x" + Long.toHexString(ticket.address())
+                    + " is not 4-byte aligned");
         }
     }
 

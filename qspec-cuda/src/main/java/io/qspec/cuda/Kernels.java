@@ -1,6 +1,8 @@
 package io.qspec.cuda;
 
+import static io.qspec.cuda.KernelArguments.matrixBytes;
 import static io.qspec.cuda.KernelArguments.requireA16Gemm;
+import static io.qspec.cuda.KernelArguments.requireApart;
 import static io.qspec.cuda.KernelArguments.requireBytes;
 import static io.qspec.cuda.KernelArguments.requireDequantizeOutput;
 import static io.qspec.cuda.KernelArguments.requireGroup;
@@ -9,11 +11,14 @@ import static io.qspec.cuda.KernelArguments.requireOneTokenPerSequence;
 import static io.qspec.cuda.KernelArguments.requirePositive;
 import static io.qspec.cuda.KernelArguments.requireQuantizedGemm;
 import static io.qspec.cuda.KernelArguments.requireQuantizedOutput;
+import static io.qspec.cuda.KernelArguments.requireTicket;
 
+import io.qspec.cuda.KernelArguments.Extent;
 import io.qspec.cuda.ffm.QSpecKernels;
 import io.qspec.cuda.ffm.qspec_draw;
 import io.qspec.cuda.ffm.qspec_rejection;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The kernel library seen from Java: each method checks its arguments with {@link KernelArguments},
@@ -33,6 +38,30 @@ public final class Kernels {
         CudaCalls.check(QSpecKernels.qspec_w4a16_gemm(x.pointer(), ldx, w.packed().pointer(), w.scales().pointer(),
                 y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), accumulate ? 1 : 0, stream),
                 "qspec_w4a16_gemm(" + w.name() + ")");
+    }
+
+    /**
+     * The residual add of {@code w} with the next RMSNorm: {@code y[M, N] += x_f16 W^T}, then {@code out_f16 =
+     * rmsnorm(y) * normWeight} as {@link #rmsnormF16} writes it, bit for bit; in decode passes the GEMV's last CTA
+     * normalises (one launch fewer). {@code ticket}: a device word that is 0 and that the call leaves at 0.
+     */
+    public void w4a16GemmAddRmsnorm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int m, DeviceBuffer normWeight,
+                                    float eps, DeviceBuffer out, DeviceBuffer ticket) {
+        int n = w.rows();
+        requireA16Gemm(x, ldx, w, y, n, m);
+        requireBytes("rmsnorm weight", normWeight, (long) n * 4);
+        requireMatrix("rmsnorm output (fp16)", out, m, n, n, 2);
+        requireTicket(ticket);
+        long outBytes = (long) m * n * 2;
+        requireApart(List.of(new Extent("rmsnorm output", out, outBytes), new Extent("ticket", ticket, 4)),
+                List.of(new Extent("x", x, matrixBytes("x", m, w.cols(), ldx, 2)),
+                        new Extent("y", y, (long) m * n * 4), new Extent("rmsnorm weight", normWeight, (long) n * 4),
+                        new Extent(w.name() + " weights", w.packed(), w.packed().bytes()),
+                        new Extent(w.name() + " scales", w.scales(), w.scales().bytes())));
+        requireApart(List.of(new Extent("ticket", ticket, 4)), List.of(new Extent("rmsnorm output", out, outBytes)));
+        CudaCalls.check(QSpecKernels.qspec_w4a16_gemm_add_rmsnorm(x.pointer(), ldx, w.packed().pointer(),
+                w.scales().pointer(), y.pointer(), m, n, w.cols(), w.group(), normWeight.pointer(), eps, out.pointer(),
+                ticket.pointer(), stream), "qspec_w4a16_gemm_add_rmsnorm(" + w.name() + ")");
     }
 
     /** {@code out_f16[n, k] = scale[n, k / group] * q[n, k]} for {@code k < K}: the dense copy of {@code w} (W16A16). */
@@ -58,6 +87,35 @@ public final class Kernels {
         CudaCalls.check(QSpecKernels.qspec_w4ax_gemm(xq.pointer(), xscale.pointer(), w.packed().pointer(),
                 w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, accumulate ? 1 : 0, stream),
                 "qspec_w4ax_gemm(" + w.name() + ", A" + bits + ")");
+    }
+
+    /**
+     * The draft's residual add of {@code w} with the next RMSNorm quantized: {@code y[M, N] += x W^T} from quantized
+     * activations, then the codes and scales {@link #rmsnormQuantize} writes for {@code rmsnorm(y) * normWeight} in
+     * groups of {@code outGroup}, bit for bit; in decode passes the GEMV's last CTA normalises. {@code ticket} as for
+     * {@link #w4a16GemmAddRmsnorm}.
+     */
+    public void w4axGemmAddRmsnormQuantize(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int m,
+                                           int bits, DeviceBuffer normWeight, float eps, int outGroup, DeviceBuffer outQ,
+                                           DeviceBuffer outScales, DeviceBuffer ticket) {
+        int n = w.rows();
+        requireQuantizedGemm(xq, xscale, w, y, n, m, bits);
+        requireBytes("rmsnorm weight", normWeight, (long) n * 4);
+        requireQuantizedOutput(outQ, outScales, m, n, outGroup, bits);
+        requireTicket(ticket);
+        int outGroups = Math.ceilDiv(n, outGroup);
+        List<Extent> outputs = List.of(new Extent("quantized rmsnorm output", outQ, (long) m * outGroups * outGroup),
+                new Extent("its scales", outScales, (long) m * outGroups * 4));
+        requireApart(outputs, List.of(new Extent("quantized activations", xq, (long) m * w.paddedCols()),
+                new Extent("activation scales", xscale, (long) m * w.groupsPerRow() * 4),
+                new Extent("y", y, (long) m * n * 4), new Extent("rmsnorm weight", normWeight, (long) n * 4),
+                new Extent(w.name() + " weights", w.packed(), w.packed().bytes()),
+                new Extent(w.name() + " scales", w.scales(), w.scales().bytes()), new Extent("ticket", ticket, 4)));
+        requireApart(List.of(outputs.get(0)), List.of(outputs.get(1)));
+        CudaCalls.check(QSpecKernels.qspec_w4ax_gemm_add_rmsnorm_quantize(xq.pointer(), xscale.pointer(),
+                w.packed().pointer(), w.scales().pointer(), y.pointer(), m, n, w.cols(), w.group(), bits,
+                normWeight.pointer(), eps, outGroup, outQ.pointer(), outScales.pointer(), ticket.pointer(), stream),
+                "qspec_w4ax_gemm_add_rmsnorm_quantize(" + w.name() + ", A" + bits + ")");
     }
 
     /** {@code x[T, dim]} = fp16 table rows of {@code tokens} (ids already checked against the vocabulary). */

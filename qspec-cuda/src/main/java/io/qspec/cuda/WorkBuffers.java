@@ -1,6 +1,7 @@
 package io.qspec.cuda;
 
 import io.qspec.model.ModelConfig;
+import java.lang.foreign.Arena;
 
 /**
  * The activation and index buffers of a forward pass, sized for a number of tokens and grown (never
@@ -27,6 +28,14 @@ final class WorkBuffers {
     /** Draft GEMM input, int8 [T, maxPaddedCols], and its scales fp32 [T, maxGroupsPerRow]. */
     DeviceBuffer quantized;
     DeviceBuffer quantScales;
+    /**
+     * RMSNorm output, the input of the q|k|v and gate|up GEMMs: fp16 [T, dim] (A16), or int8 [T, maxPaddedCols] and
+     * scales fp32 [T, maxGroupsPerRow] (draft). Apart from {@link #half} and {@link #quantized}, which hold the
+     * input of the GEMM whose norm tail writes these.
+     */
+    DeviceBuffer normedHalf;
+    DeviceBuffer normedQuantized;
+    DeviceBuffer normedScales;
     /** Output of the stacked q|k|v GEMM, fp32 [T, qDim + 2 kvDim]. */
     DeviceBuffer qkv;
     /** q after RoPE, fp32 [T, qDim]: the attention's input. */
@@ -41,6 +50,8 @@ final class WorkBuffers {
     DeviceBuffer argmax;
     /** Partial softmaxes of split attention (fixed size; null when 0 bytes were asked for). */
     final DeviceBuffer attentionWorkspace;
+    /** The norm tails' ticket: one device word, 0 between launches (each launch leaves it at 0). */
+    final DeviceBuffer normTicket;
 
     WorkBuffers(DeviceMemory memory, ModelConfig config, int maxPaddedCols, int maxGroupsPerRow,
                 long attentionWorkspaceBytes) {
@@ -50,6 +61,9 @@ final class WorkBuffers {
         this.maxGroupsPerRow = maxGroupsPerRow;
         this.attentionWorkspace = attentionWorkspaceBytes > 0
                 ? memory.allocate(attentionWorkspaceBytes, "attention workspace") : null;
+        try (Arena arena = Arena.ofConfined()) {
+            this.normTicket = memory.upload(arena.allocate(4, 4), "norm tail ticket");  // zero-filled
+        }
     }
 
     /**
@@ -97,6 +111,9 @@ final class WorkBuffers {
         half = memory.allocate((long) t * halfWidth * 2, "fp16 activations");
         quantized = memory.allocate((long) t * maxPaddedCols, "quantized activations");
         quantScales = memory.allocate((long) t * maxGroupsPerRow * 4, "activation scales");
+        normedHalf = memory.allocate((long) t * config.dim() * 2, "normalised activations");
+        normedQuantized = memory.allocate((long) t * maxPaddedCols, "quantized normalised activations");
+        normedScales = memory.allocate((long) t * maxGroupsPerRow * 4, "their scales");
         qkv = memory.allocate((long) t * (config.qDim() + 2L * config.kvDim()) * 4, "q|k|v");
         q = memory.allocate((long) t * config.qDim() * 4, "rotated q");
         gateUp = memory.allocate((long) t * 2L * config.hiddenDim() * 4, "gate|up");
@@ -107,7 +124,7 @@ final class WorkBuffers {
             return;
         }
         for (DeviceBuffer b : new DeviceBuffer[] {tokenIds, tokenSeq, tokenPos, residual, half, quantized, quantScales,
-                qkv, q, gateUp}) {
+                normedHalf, normedQuantized, normedScales, qkv, q, gateUp}) {
             memory.free(b);
         }
     }

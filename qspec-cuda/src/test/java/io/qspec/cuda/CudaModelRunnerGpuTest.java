@@ -294,6 +294,57 @@ class CudaModelRunnerGpuTest {
         }
     }
 
+    /**
+     * {@code -Dqspec.cuda.normTail=true}: the wo and down GEMMs run the next RMSNorm (on a GPU, in their last CTA for
+     * passes of up to 4 tokens), which must give the logits of the standalone norm kernels bit for bit: in a prefill,
+     * in decode steps of two sequences and in a verify pass, with padded groups (352 = 5.5 x 64) in the quantized
+     * norm outputs of the draft precisions.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8", "W4A4"})
+    void normTailsGiveTheBitsOfTheStandaloneNorms(Precision precision) {
+        int[] other = {9, 8, 7};
+        System.setProperty(CudaModelRunner.NORM_TAIL_PROPERTY, "true");
+        CudaModelRunner tails;
+        try {
+            tails = backend.open(halfSplitModel, RunnerOptions.defaults(), true);
+        } finally {
+            System.clearProperty(CudaModelRunner.NORM_TAIL_PROPERTY);
+        }
+        try (tails;
+             CudaModelRunner plain = backend.open(halfSplitModel, RunnerOptions.defaults(), true);
+             KvCache ta = tails.newCache(64); KvCache tb = tails.newCache(64);
+             KvCache pa = plain.newCache(64); KvCache pb = plain.newCache(64)) {
+            assertThat(tails.runsNormTails()).isTrue();
+            assertThat(plain.runsNormTails()).isFalse();
+            Logits t = tails.forward(List.of(new SequenceInput(ta, PROMPT, true), new SequenceInput(tb, other, false)),
+                    precision);
+            Logits p = plain.forward(List.of(new SequenceInput(pa, PROMPT, true), new SequenceInput(pb, other, false)),
+                    precision);
+            for (int i = 0; i < PROMPT.length; i++) {
+                assertThat(t.row(0, i)).as("prefill row %d", i).containsExactly(p.row(0, i));
+            }
+            int a = 3;
+            int b = 4;
+            for (int step = 0; step < 6; step++) {
+                t = tails.forward(List.of(new SequenceInput(ta, new int[] {a}, false),
+                        new SequenceInput(tb, new int[] {b}, false)), precision);
+                p = plain.forward(List.of(new SequenceInput(pa, new int[] {a}, false),
+                        new SequenceInput(pb, new int[] {b}, false)), precision);
+                assertThat(t.row(0, 0)).as("step %d, sequence 0", step).containsExactly(p.row(0, 0));
+                assertThat(t.row(1, 0)).as("step %d, sequence 1", step).containsExactly(p.row(1, 0));
+                a = t.argmax(0, 0);
+                b = (t.argmax(1, 0) + step) % HALF_SPLIT.vocabSize();
+            }
+            int[] draft = {11, 12, 13, 14};
+            t = tails.forward(List.of(new SequenceInput(ta, draft, true)), precision);
+            p = plain.forward(List.of(new SequenceInput(pa, draft, true)), precision);
+            for (int i = 0; i < draft.length; i++) {
+                assertThat(t.row(0, i)).as("verify row %d", i).containsExactly(p.row(0, i));
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
     void greedyPassesReturnTheArgmaxOfTheLogitsTheyWouldHaveReturned(Precision precision) {

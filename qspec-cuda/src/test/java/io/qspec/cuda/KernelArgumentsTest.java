@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The checks run before any kernel launch; none of these tests reaches native code. */
@@ -43,6 +44,24 @@ class KernelArgumentsTest {
         assertThatThrownBy(() -> KernelArguments.requireOneTokenPerSequence(4, 1))  // a verify pass
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one token per sequence")
                 .hasMessageContaining("4 tokens of 1 sequences");
+    }
+
+    @Test
+    void normTailOutputsMustStayApartFromItsInputs() {
+        KernelArguments.Extent out = new KernelArguments.Extent("out", new DeviceBuffer(0x1000, 256), 256);
+        KernelArguments.Extent after = new KernelArguments.Extent("x", new DeviceBuffer(0x1100, 64), 64);
+        KernelArguments.Extent before = new KernelArguments.Extent("y", new DeviceBuffer(0x0f00, 256), 256);
+        assertThatCode(() -> KernelArguments.requireApart(List.of(out), List.of(after, before)))
+                .doesNotThrowAnyException();  // touching ends share no byte
+        KernelArguments.Extent lastByte = new KernelArguments.Extent("w", new DeviceBuffer(0x10ff, 1), 1);
+        assertThatThrownBy(() -> KernelArguments.requireApart(List.of(out), List.of(after, lastByte)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out [0x1000, +256) overlaps w [0x10ff, +1)")
+                .hasMessageContaining("its own buffer");
+        assertThatCode(() -> KernelArguments.requireTicket(new DeviceBuffer(0x2004, 4))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> KernelArguments.requireTicket(new DeviceBuffer(0x2002, 4)))
+                .hasMessageContaining("not 4-byte aligned");
+        assertThatThrownBy(() -> KernelArguments.requireTicket(new DeviceBuffer(0x2004, 2)))
+                .hasMessageContaining("ticket needs 4 bytes");
     }
 
     @Test

@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 7;
+    public static final int ABI_VERSION = 8;
     /** {@code QSPEC_MAX_SAMPLING_VOCAB}: the largest vocabulary the sampling kernels take. */
     public static final int MAX_SAMPLING_VOCAB = 1 << 20;
     /** Returned for an argument combination the kernels do not support. */
@@ -46,6 +46,12 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_w4ax_gemm$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT,
             C_POINTER);
+    public static final FunctionDescriptor qspec_w4a16_gemm_add_rmsnorm$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_FLOAT,
+            C_POINTER, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_w4ax_gemm_add_rmsnorm_quantize$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER,
+            C_FLOAT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_dequantize_int4$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_embedding$DESC = FunctionDescriptor.of(C_INT,
@@ -96,6 +102,10 @@ public final class QSpecKernels {
         static final MethodHandle qspec_w4a16_gemm = LIB.downcall("qspec_w4a16_gemm", qspec_w4a16_gemm$DESC);
         static final MethodHandle qspec_quantize_activations = LIB.downcall("qspec_quantize_activations", qspec_quantize_activations$DESC);
         static final MethodHandle qspec_w4ax_gemm = LIB.downcall("qspec_w4ax_gemm", qspec_w4ax_gemm$DESC);
+        static final MethodHandle qspec_w4a16_gemm_add_rmsnorm = LIB.downcall("qspec_w4a16_gemm_add_rmsnorm",
+                qspec_w4a16_gemm_add_rmsnorm$DESC);
+        static final MethodHandle qspec_w4ax_gemm_add_rmsnorm_quantize = LIB.downcall(
+                "qspec_w4ax_gemm_add_rmsnorm_quantize", qspec_w4ax_gemm_add_rmsnorm_quantize$DESC);
         static final MethodHandle qspec_embedding = LIB.downcall("qspec_embedding", qspec_embedding$DESC);
         static final MethodHandle qspec_rmsnorm_f16 = LIB.downcall("qspec_rmsnorm_f16", qspec_rmsnorm_f16$DESC);
         static final MethodHandle qspec_rmsnorm_quantize = LIB.downcall("qspec_rmsnorm_quantize", qspec_rmsnorm_quantize$DESC);
@@ -200,6 +210,33 @@ public final class QSpecKernels {
                                         MemorySegment stream) {
         try {
             return (int) Handles.qspec_rmsnorm_f16.invokeExact(x, w, y, m, d, eps, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_w4a16_gemm_add_rmsnorm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y, int M, int N, int K, int group, const float* norm_w, float eps, void* out_f16, unsigned* ticket, qspec_stream_t stream)} */
+    public static int qspec_w4a16_gemm_add_rmsnorm(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
+                                                   MemorySegment y, int m, int n, int k, int group, MemorySegment normW,
+                                                   float eps, MemorySegment out, MemorySegment ticket,
+                                                   MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_w4a16_gemm_add_rmsnorm.invokeExact(x, ldx, wPacked, wScales, y, m, n, k, group,
+                    normW, eps, out, ticket, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* y, int M, int N, int K, int group, int bits, const float* norm_w, float eps, int out_group, int8_t* out_q, float* out_scale, unsigned* ticket, qspec_stream_t stream)} */
+    public static int qspec_w4ax_gemm_add_rmsnorm_quantize(MemorySegment xq, MemorySegment xscale, MemorySegment wPacked,
+                                                           MemorySegment wScales, MemorySegment y, int m, int n, int k,
+                                                           int group, int bits, MemorySegment normW, float eps,
+                                                           int outGroup, MemorySegment outQ, MemorySegment outScale,
+                                                           MemorySegment ticket, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_w4ax_gemm_add_rmsnorm_quantize.invokeExact(xq, xscale, wPacked, wScales, y, m, n,
+                    k, group, bits, normW, eps, outGroup, outQ, outScale, ticket, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
