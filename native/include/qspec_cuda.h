@@ -90,6 +90,14 @@ int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, 
                                          const float* norm_w, float eps, int out_group, int8_t* out_q,
                                          float* out_scale, unsigned* ticket, qspec_stream_t stream);
 
+/* The stacked gate|up projection with SwiGLU (ABI 8): out_f16 [M, H] = silu(gate) * up as qspec_swiglu_f16 computes
+ * it from the GEMM's fp32 sums, bit for bit, where W is the stacked [2H, K] gate|up matrix. gate_up: fp32 [M, 2H]
+ * scratch (rows 2H apart; its contents afterwards are unspecified). In decode passes (M <= 8 on sm_90) each CTA of the
+ * GEMV holds both sums of its hidden units and stores the SwiGLU itself, one launch fewer; elsewhere the GEMM and
+ * qspec_swiglu_f16 run one after the other (the same bits). out may not overlap x, the weights or gate_up. */
+int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
+                            float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream);
+
 /* Dense copy of an INT4 matrix for the W16A16 baseline (cuBLAS fp16 GEMM): out fp16 [N, ldo >= K],
  * out[n][k] = fp16(w_scales[n, k/group] * q[n][k]) for k < K (scale * q is exact in fp32 and rounded
  * once); columns K..ldo-1 are not written. w_packed must be 4-byte aligned (read as 32-bit words). */

@@ -122,8 +122,12 @@ __device__ __forceinline__ void int4_to_s8x8(uint32_t w, uint32_t& lo, uint32_t&
     hi = (((w >> 4) & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
 }
 
-// SwiGLU of one element, rounded to fp16 as the A16 GEMM input (and the draft quantizer's input).
-__device__ __forceinline__ half swiglu_f16(float g, float u) { return __float2half(g / (1.f + expf(-g)) * u); }
+// SwiGLU of one element, rounded to fp16 as the A16 GEMM input (and the draft quantizer's input). Each operation
+// rounds on its own (nvcc may otherwise fuse expf's last product into the + 1 in one kernel and not in another), so
+// every kernel that computes it (qspec_swiglu_f16, the draft's quantizer, W4A16's SwiGLU epilogue) gets its bits.
+__device__ __forceinline__ half swiglu_f16(float g, float u) {
+    return __float2half(__fmul_rn(__fdiv_rn(g, __fadd_rn(1.f, expf(-g))), u));
+}
 
 // RoPE of the pair (a, b) by the angle whose cosine and sine are (c, s). The products are rounded apart and never
 // contracted into an FMA (nvcc contracted one of the two expressions and not the other), so every kernel that

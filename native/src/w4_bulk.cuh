@@ -176,47 +176,89 @@ inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchu
     return ceil_div(tiles, tiles_per_cta(tiles, nchunks, R, per_sm));
 }
 
-// The host side of both GEMMs' bulk-copy kernels. `Kernels` names a GEMM's kernel template and the bytes of
-// one activation input: `static constexpr int XB` and `template <int NT, int R, int MT, bool WALK, bool TAIL> static
-// constexpr auto kernel`. The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
-// accumulate, tail); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs), `tail` the RMSNorm
-// a kernel of one token tile runs once y is stored (norm_rows.cuh; NO_TAIL: none). The builds with a tail (TAIL)
-// are separate kernels, so that the GEMVs without one are the code they were before the tail existed.
-inline constexpr rms::NormTail NO_TAIL{};
+// What a bulk-copy GEMV does with its sums (the kernels' EPI argument): STORE them in y; NORM_TAIL: store them, then
+// the CTA that finishes last normalises the rows of y (norm_rows.cuh); SWIGLU (W4A16, the stacked gate|up matrix of
+// N = 2H rows): store the gate half in y, and for the up half silu(gate) * up as fp16 in Epilogue::swiglu [M, H],
+// as qspec_swiglu_f16 computes it. The builds of each kind are separate kernels, so that the GEMVs without an
+// epilogue are the code they were before epilogues existed.
+enum EpilogueKind : int { STORE, NORM_TAIL, SWIGLU };
+struct Epilogue {
+    rms::NormTail norm;  // NORM_TAIL: norm.ticket set
+    half* swiglu;        // SWIGLU: set
+};
+inline constexpr Epilogue PLAIN{};
+// Returned where a bulk kernel does not serve a call: no tensor map for its weights, or an epilogue its grid cannot
+// take (the caller then runs another kernel, or the GEMV and the epilogue's own kernel: the same bits).
+constexpr int NOT_TAKEN = NO_TENSOR_MAP;
 
-// Launches the kernel with a ring of R chunks. One token tile: each CTA walks tiles_per_cta row tiles.
-template <class Kernels, int NT, int R, int MT, bool TAIL, class... Act>
+// SWIGLU's grid: CTA c walks row tiles c, c + G, ... of `tiles`, the first half of them gate tiles and the second
+// half the up tiles of the same hidden units (gate tile t + tiles / 2 is up tile t), so every CTA holds both sums of
+// its units: G = tiles / (2 j) for the smallest j at which all G CTAs are resident at once (a walk that starts every
+// CTA at once, as tiles_per_cta); 0 where the tiles cannot pair (an odd count, a gate half that ends inside a tile).
+template <class... Params>
+inline int swiglu_grid(void (*kernel)(Params...), size_t smem, int tiles, int rows_per_tile, int N) {
+    if (N % (2 * rows_per_tile) != 0) return 0;
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, THREADS, smem) != cudaSuccess || per_sm < 1) {
+        (void)cudaGetLastError();
+        per_sm = 1;
+    }
+    const int half = tiles / 2;
+    for (int j = 1; j <= half; ++j)
+        if (half % j == 0 && half / j <= sm_count() * per_sm) return half / j;
+    return 0;
+}
+
+// The host side of both GEMMs' bulk-copy kernels. `Kernels` names a GEMM's kernel template and the bytes of
+// one activation input: `static constexpr int XB` and `template <int NT, int R, int MT, bool WALK, int EPI> static
+// constexpr auto kernel`. The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
+// accumulate, epilogue); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs).
+
+// Launches the kernel with a ring of R chunks. One token tile: each CTA walks tiles_per_cta row tiles (SWIGLU: the
+// pairs of swiglu_grid).
+template <class Kernels, int NT, int R, int MT, int EPI, class... Act>
 int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
-                const rms::NormTail& tail, cudaStream_t st, Act... act) {
+                const Epilogue& epi, cudaStream_t st, Act... act) {
     using L = Layout<Kernels::XB, NT, R>;
     constexpr bool WALKS = NT >= 2 && MT == 1;  // tiles_per_cta
-    constexpr auto kernel = Kernels::template kernel<NT, R, MT, false, TAIL>;
-    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, TAIL>;
+    constexpr auto kernel = Kernels::template kernel<NT, R, MT, EPI == SWIGLU && WALKS, EPI>;  // SWIGLU: always walks
+    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, EPI>;
     static unsigned long long smem_allowed, smem_allowed_walking;
     if (const int e = allow_dynamic_smem(kernel, L::smem_bytes(8 * MT), smem_allowed)) return e;
     if (const int e = allow_dynamic_smem(walking, L::smem_bytes(8 * MT), smem_allowed_walking)) return e;
     const size_t smem = L::smem_bytes(M);
     const int tiles = ceil_div(N, 16 * NT);
+    if constexpr (EPI == SWIGLU) {
+        static_assert(WALKS, "SWIGLU pairs row tiles in a walk");
+        const int ctas = (K / CHUNK) % R == 0 ? swiglu_grid(walking, smem, tiles, 16 * NT, N) : 0;
+        if (ctas == 0) return NOT_TAKEN;
+        return launch_dependent(walking, dim3(1, ctas), THREADS, smem, st, true, wmap, act..., ws, y, ldy, M, N, K,
+                                accumulate, epi);
+    }
     const int ctas = WALKS ? walk_grid(walking, smem, tiles, K / CHUNK, R) : tiles;
     return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), THREADS, smem, st, true, wmap, act..., ws,
-                            y, ldy, M, N, K, accumulate, tail);
+                            y, ldy, M, N, K, accumulate, epi);
 }
 
 // Launches the kernel with NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth
-// allows, or returns NO_TENSOR_MAP where the driver cannot describe the weights as a tensor map (the caller then
-// takes the warp-split kernel). A tail (tail.ticket set) needs one token tile.
+// allows, or returns NOT_TAKEN where the driver cannot describe the weights as a tensor map or the epilogue cannot
+// run (it needs one token tile; SWIGLU two or four row tiles and tiles that pair). The caller then takes another
+// kernel.
 template <class Kernels, int NT, int MT = 1, class... Act>
 int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
-           const rms::NormTail& tail, cudaStream_t st, Act... act) {
+           const Epilogue& epi, cudaStream_t st, Act... act) {
+    const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr;
+    if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
     CUtensorMap wmap;
     if (!weight_chunk_map(wp, N, K / 2, 16 * NT, WK, &wmap)) return NO_TENSOR_MAP;
     auto ring = [&](auto r) {
         constexpr int R = decltype(r)::value;
         if constexpr (MT == 1) {
-            if (tail.ticket != nullptr)
-                return launch_ring<Kernels, NT, R, MT, true>(wmap, ws, y, ldy, M, N, K, accumulate, tail, st, act...);
+            if (norm) return launch_ring<Kernels, NT, R, MT, NORM_TAIL>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
+            if constexpr (NT >= 2 && Kernels::SWIGLU)
+                if (swiglu) return launch_ring<Kernels, NT, R, MT, SWIGLU>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
         }
-        return launch_ring<Kernels, NT, R, MT, false>(wmap, ws, y, ldy, M, N, K, accumulate, tail, st, act...);
+        return launch_ring<Kernels, NT, R, MT, STORE>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
     };
     // the kernel's static shared memory: the reduction's, with one token tile
     constexpr size_t red_bytes = MT == 1 ? sizeof(float) * WK * NT * 4 * 32 : sizeof(float);
@@ -338,12 +380,13 @@ struct Ring {
 };
 
 // Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
-// and stores y for the 16 NT rows from n_base and the 8 MT tokens. red: WK * MT * NT * 128 floats.
+// and hands each sum of the 16 NT rows from n_base and the 8 MT tokens to store(m, n, sum), for m < M and n < N
+// (each to the thread that handles that (m, n) in every tile). red: WK * MT * NT * 128 floats.
 // CONSUMERS: only the WK consumer warps call it (named barrier 1; a walk calls it once per tile, so it first
 // waits until every consumer has read the previous tile's sums); otherwise every thread of the CTA does.
-template <bool CONSUMERS, int MT, int NT>
-__device__ __forceinline__ void reduce_store(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
-                                             int ldy, int M, int N, int n_base, bool accumulate) {
+template <bool CONSUMERS, int MT, int NT, class Store>
+__device__ __forceinline__ void reduce_apply(const float (&acc)[MT][NT][4], float* red, int M, int N, int n_base,
+                                             Store&& store) {
     constexpr int THREADS_IN = CONSUMERS ? WK * 32 : THREADS;
     auto sync = [] {
         if constexpr (CONSUMERS) asm volatile("bar.sync 1, %0;" ::"n"(WK * 32) : "memory");
@@ -366,7 +409,31 @@ __device__ __forceinline__ void reduce_store(const float (&acc)[MT][NT][4], floa
 #pragma unroll
         for (int w = 0; w < WK; ++w) sum += red[w * MT * NT * 128 + e];
         const int n = n_base + 16 * i + (ln >> 2) + (c >= 2 ? 8 : 0), m = 8 * mt + 2 * (ln & 3) + (c & 1);
-        if (m < M && n < N) store_output(y + (long)m * ldy + n, sum, accumulate);
+        if (m < M && n < N) store(m, n, sum);
+    }
+}
+
+// reduce_apply storing y [M, N] (rows ldy apart), or adding to it (accumulate).
+template <bool CONSUMERS, int MT, int NT>
+__device__ __forceinline__ void reduce_store(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
+                                             int ldy, int M, int N, int n_base, bool accumulate) {
+    reduce_apply<CONSUMERS>(acc, red, M, N, n_base,
+                            [&](int m, int n, float sum) { store_output(y + (long)m * ldy + n, sum, accumulate); });
+}
+
+// A tile's sums under the SWIGLU epilogue (N = 2H rows: gate, then up): a gate tile stores them in y; an up tile
+// reads the gate sum of each of its outputs back from y (the same thread stored it, in this CTA's earlier tile of the
+// walk: swiglu_grid) and stores silu(gate) * up as fp16 in out [M, H].
+template <int MT, int NT>
+__device__ __forceinline__ void reduce_swiglu(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
+                                              int ldy, int M, int N, int n_base, half* __restrict__ out) {
+    const int H = N / 2;
+    if (n_base < H) {
+        reduce_store<true>(acc, red, y, ldy, M, N, n_base, false);
+    } else {
+        reduce_apply<true>(acc, red, M, N, n_base, [&](int m, int n, float up) {
+            out[(long)m * H + n - H] = swiglu_f16(y[(long)m * ldy + n - H], up);
+        });
     }
 }
 #endif

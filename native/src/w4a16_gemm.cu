@@ -210,11 +210,11 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
 // flight no longer live in registers. WALK (two or four row tiles, one token tile): a CTA walks several row
 // tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the ring).
-template <int NT, int R, int MT, bool WALK, bool TAIL>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+template <int NT, int R, int MT, bool WALK, int EPI>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
-                      bool accumulate, const rms::NormTail tail) {
+                      bool accumulate, const w4::bulk::Epilogue epi) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
@@ -225,7 +225,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     const int groups = K / KSTEP, tiles = (N + 16 * NT - 1) / (16 * NT);
     static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
-    static_assert(MT == 1 || !TAIL, "the norm tail follows the stores of one token tile");
+    static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
     float acc[MT][NT][4];
     zero_fragments(acc);
@@ -265,15 +265,16 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 step_mma<MT, NT, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; }, acc);
             },
             [&](int tile) {
-                if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
+                if constexpr (EPI == SWIGLU) reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
+                else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
     if constexpr (MT > 1) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
-    } else if constexpr (TAIL) {  // every chunk has landed and been used: the ring is free
-        rms::run_tail<THREADS>(tail, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
+    } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
+        rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
 #endif
 }
@@ -281,8 +282,9 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 // The bulk-copy kernel for w4::bulk::launch (w4_bulk.cuh).
 struct BulkKernels {
     static constexpr int XB = 2;  // bytes of one activation input
-    template <int NT, int R, int MT, bool WALK, bool TAIL>
-    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, TAIL>;
+    static constexpr bool SWIGLU = true;  // the SWIGLU epilogue
+    template <int NT, int R, int MT, bool WALK, int EPI>
+    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, EPI>;
 };
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster
@@ -529,17 +531,17 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
                             accumulate);
 }
 
-// sm_90 decode (M <= 8): the bulk-copy kernel with one token tile, then `tail`; NO_TENSOR_MAP where it does not
-// apply (use_bulk_gemv, activation rows in 16-byte units) or the driver cannot describe the weights (the caller
-// then takes another kernel: the same bits).
+// sm_90 decode (M <= 8): the bulk-copy kernel with one token tile and the epilogue `epi`; NOT_TAKEN where it does
+// not apply (use_bulk_gemv, activation rows in 16-byte units, w4::bulk::launch) or the driver cannot describe the
+// weights (the caller then takes another kernel: the same bits).
 int launch_bulk_decode(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
-                       int K, int group, bool accumulate, const rms::NormTail& tail, cudaStream_t st) {
+                       int K, int group, bool accumulate, const w4::bulk::Epilogue& epi, cudaStream_t st) {
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
-    if (!vec || !w4::bulk::use_bulk_gemv(M, N, K, group, true)) return NO_TENSOR_MAP;
+    if (!vec || !w4::bulk::use_bulk_gemv(M, N, K, group, true)) return w4::bulk::NOT_TAKEN;
     switch (w4::bulk::row_tiles(M, N, 2)) {  // four row tiles on wide matrices from M = 2
-        case 4: return w4::bulk::launch<BulkKernels, 4>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, x, ldx);
-        case 2: return w4::bulk::launch<BulkKernels, 2>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, x, ldx);
-        default: return w4::bulk::launch<BulkKernels, 1>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, x, ldx);
+        case 4: return w4::bulk::launch<BulkKernels, 4>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, x, ldx);
+        case 2: return w4::bulk::launch<BulkKernels, 2>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, x, ldx);
+        default: return w4::bulk::launch<BulkKernels, 1>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, x, ldx);
     }
 }
 
@@ -572,9 +574,9 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
         const int e = w4::bulk::wide_row_tiles(N)
                           ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::NO_TAIL, st, x, ldx)
+                                                                w4::bulk::PLAIN, st, x, ldx)
                           : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::NO_TAIL, st, x, ldx);
+                                                                w4::bulk::PLAIN, st, x, ldx);
         if (e != NO_TENSOR_MAP) return e;  // else: the cluster or warp-split kernel, same bits
     }
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
@@ -585,8 +587,8 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
         if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the warp-split kernel, same bits
     }
     if (const int e = launch_bulk_decode(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0,
-                                         w4::bulk::NO_TAIL, st);
-        e != NO_TENSOR_MAP)
+                                         w4::bulk::PLAIN, st);
+        e != w4::bulk::NOT_TAKEN)
         return e;  // else: the warp-split kernel, same bits
     if (M <= 8) return launch<1, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
@@ -601,12 +603,40 @@ QSPEC_API int qspec_w4a16_gemm_add_rmsnorm(const void* x_f16, int ldx, const uin
     if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     if (rms::tail_applies(M, N, y, norm_w, ticket) && reinterpret_cast<uintptr_t>(out_f16) % 4 == 0) {
-        const rms::NormTail tail{ticket, norm_w, eps, static_cast<half*>(out_f16), nullptr, nullptr, 0, 0.f};
+        const w4::bulk::Epilogue tail{{ticket, norm_w, eps, static_cast<half*>(out_f16), nullptr, nullptr, 0, 0.f},
+                                      nullptr};
         const int e = launch_bulk_decode(static_cast<const half*>(x_f16), ldx, w_packed,
                                          static_cast<const half*>(w_scales_f16), y, N, M, N, K, group, true, tail,
                                          reinterpret_cast<cudaStream_t>(stream));
-        if (e != NO_TENSOR_MAP) return e;  // else: the two launches below, the same bits
+        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
     if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, y, N, M, N, K, group, 1, stream)) return e;
     return qspec_rmsnorm_f16(y, norm_w, out_f16, M, N, eps, stream);
+}
+
+// SwiGLU in the epilogue applies: at most 8 tokens on sm_90 (the bulk-copy GEMV's one token tile), an even number of
+// rows, rows of out in 2-byte units. QSPEC_SWIGLU_EPILOGUE=0 turns it off (measurements: the GEMM and the SwiGLU
+// kernel then run one after the other; the same bits).
+static bool swiglu_epilogue_applies(int M, int N) {
+    static const int on = env_int("QSPEC_SWIGLU_EPILOGUE", 1);
+    return on != 0 && M <= 8 && N % 2 == 0 && device_major() >= 9;
+}
+
+QSPEC_API int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
+                                      float* gate_up, int M, int H, int K, int group, void* out_f16,
+                                      qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || H <= 0 || K <= 0) return 0;
+    const int N = 2 * H;
+    if (swiglu_epilogue_applies(M, N)) {
+        const w4::bulk::Epilogue swiglu{{}, static_cast<half*>(out_f16)};
+        const int e = launch_bulk_decode(static_cast<const half*>(x_f16), ldx, w_packed,
+                                         static_cast<const half*>(w_scales_f16), gate_up, N, M, N, K, group, false,
+                                         swiglu, reinterpret_cast<cudaStream_t>(stream));
+        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
+    }
+    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, N, M, N, K, group, 0, stream))
+        return e;
+    return qspec_swiglu_f16(gate_up, gate_up + H, N, out_f16, M, H, stream);
 }

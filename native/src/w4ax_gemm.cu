@@ -257,15 +257,16 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // four row tiles, one token tile): a CTA walks several row tiles (w4_bulk.cuh); two token tiles take one row
 // tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static shared
 // memory would cost the second CTA per SM).
-template <int NT, int R, int MT, bool WALK, bool TAIL>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+template <int NT, int R, int MT, bool WALK, int EPI>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
-                     int N, int K, bool accumulate, const rms::NormTail tail) {
+                     int N, int K, bool accumulate, const w4::bulk::Epilogue epi) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
     static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
-    static_assert(MT == 1 || !TAIL, "the norm tail follows the stores of one token tile");
+    static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
+    static_assert(EPI != SWIGLU, "the draft's SwiGLU is quantized in groups wider than a CTA's rows");
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
     Ring<1, NT, R> ring(bsm);
@@ -348,8 +349,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
-    } else if constexpr (TAIL) {  // every chunk has landed and been used: the ring is free
-        rms::run_tail<THREADS>(tail, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
+    } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
+        rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
 #endif
 }
@@ -364,8 +365,9 @@ inline bool draft_two_tiles() {
 // The bulk-copy kernel for w4::bulk::launch (w4_bulk.cuh).
 struct BulkKernels {
     static constexpr int XB = 1;  // bytes of one activation input
-    template <int NT, int R, int MT, bool WALK, bool TAIL>
-    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, TAIL>;
+    static constexpr bool SWIGLU = false;  // the SWIGLU epilogue
+    template <int NT, int R, int MT, bool WALK, int EPI>
+    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI>;
 };
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel
@@ -539,16 +541,16 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
 }
 
 // sm_90 decode: the bulk-copy kernel with one token tile (s8 only: the s4 path keeps the warp-split kernel), then
-// `tail`; NO_TENSOR_MAP where it does not apply or the driver cannot describe the weights (the caller then takes the
-// warp-split kernel).
+// the epilogue `epi`; NOT_TAKEN where it does not apply or the driver cannot describe the weights (the caller then
+// takes the warp-split kernel).
 int launch_bulk_decode(const int8_t* xq, const float* xscale, const uint8_t* wp, const half* ws, float* y, int ldy,
-                       int M, int N, int K, int group, int bits, bool accumulate, const rms::NormTail& tail,
+                       int M, int N, int K, int group, int bits, bool accumulate, const w4::bulk::Epilogue& epi,
                        cudaStream_t st) {
-    if ((bits == 4 && use_s4()) || !w4::bulk::use_bulk_gemv(M, N, K, group, draft_two_tiles())) return NO_TENSOR_MAP;
+    if ((bits == 4 && use_s4()) || !w4::bulk::use_bulk_gemv(M, N, K, group, draft_two_tiles())) return w4::bulk::NOT_TAKEN;
     switch (w4::bulk::row_tiles(M, N, 1)) {  // four row tiles on wide matrices from M = 1
-        case 4: return w4::bulk::launch<BulkKernels, 4>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, xq, xscale);
-        case 2: return w4::bulk::launch<BulkKernels, 2>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, xq, xscale);
-        default: return w4::bulk::launch<BulkKernels, 1>(wp, ws, y, ldy, M, N, K, accumulate, tail, st, xq, xscale);
+        case 4: return w4::bulk::launch<BulkKernels, 4>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, xq, xscale);
+        case 2: return w4::bulk::launch<BulkKernels, 2>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, xq, xscale);
+        default: return w4::bulk::launch<BulkKernels, 1>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, xq, xscale);
     }
 }
 
@@ -576,15 +578,15 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
         rows != 0 && !(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
         const int e = rows == 4
                           ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::NO_TAIL, st, xq, xscale)
+                                                                w4::bulk::PLAIN, st, xq, xscale)
                           : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::NO_TAIL, st, xq, xscale);
+                                                                w4::bulk::PLAIN, st, xq, xscale);
         if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
     }
     // sm_90 decode: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
     if (const int e = launch_bulk_decode(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0,
-                                         w4::bulk::NO_TAIL, st);
-        e != NO_TENSOR_MAP)
+                                         w4::bulk::PLAIN, st);
+        e != w4::bulk::NOT_TAKEN)
         return e;  // else: the warp-split kernel
     if (M <= 8) return launch<1, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
     if (M <= 16) return launch<2, 1>(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0, st);
@@ -603,10 +605,11 @@ QSPEC_API int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     if (rms::tail_applies(M, N, y, norm_w, ticket) && rms::fits_register_groups(N, out_group) &&
         reinterpret_cast<uintptr_t>(out_q) % 4 == 0) {
-        const rms::NormTail tail{ticket, norm_w, eps, nullptr, out_q, out_scale, out_group, bits == 8 ? 127.f : 7.f};
+        const w4::bulk::Epilogue tail{{ticket, norm_w, eps, nullptr, out_q, out_scale, out_group, bits == 8 ? 127.f : 7.f},
+                                      nullptr};
         const int e = launch_bulk_decode(xq, xscale, w_packed, static_cast<const half*>(w_scales_f16), y, N, M, N, K,
                                          group, bits, true, tail, reinterpret_cast<cudaStream_t>(stream));
-        if (e != NO_TENSOR_MAP) return e;  // else: the two launches below, the same bits
+        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
     if (const int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1, stream))
         return e;

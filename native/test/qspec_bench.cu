@@ -4,8 +4,9 @@
 // Prints CSV lines (prefix "csv,") and a markdown table. Other modes (first argument): `profile` (each
 // GEMM once, for Nsight Compute), `sampling` (the sampling kernel alone), `sweep` (one-token GEMVs
 // against K and N, weights from HBM and from L2), `attention` (qspec_attention at Llama-3-8B's heads),
-// `rope-attention` (the fused RoPE + attention against the two kernels it replaces), `norm-tail` (the residual-adding
-// GEMVs with the next RMSNorm in their last CTA against the GEMV and the norm kernel).
+// `rope-attention` (the fused RoPE + attention against the two kernels it replaces), `epilogues` (the residual-adding
+// GEMVs with the next RMSNorm in their last CTA, and W4A16's gate|up GEMV with the SwiGLU, against the GEMV and the
+// kernel each replaces).
 #include <cublas_v2.h>
 #include <algorithm>
 #include <functional>
@@ -279,11 +280,11 @@ static int rope_attention_experiment(cudaStream_t st) {
     return 0;
 }
 
-// `qspec_bench norm-tail`: the wo and down projections of a Llama-3-8B decode step with the next RMSNorm, as the
+// `qspec_bench epilogues`, first part: the wo and down projections of a Llama-3-8B decode step with the next RMSNorm, as the
 // accumulating GEMV followed by the norm kernel (qspec_w4a16_gemm + qspec_rmsnorm_f16, qspec_w4ax_gemm +
 // qspec_rmsnorm_quantize) and as one launch (qspec_w4a16_gemm_add_rmsnorm, qspec_w4ax_gemm_add_rmsnorm_quantize),
 // for M = 1-4; the weights rotate over enough copies to come from HBM.
-static int norm_tail_experiment(cudaStream_t st) {
+static int epilogue_experiment(cudaStream_t st) {
     const int D = 4096;
     printf("norm_tail,gemm,K,M,two_kernels_us,fused_us\n");
     for (int K : {4096, 14336}) {
@@ -331,6 +332,34 @@ static int norm_tail_experiment(cudaStream_t st) {
         for (auto* p : wp) delete p;
         for (auto* p : ws) delete p;
     }
+    // second part: Llama-3-8B's gate|up projection (K = 4096, 2 x 14336 rows) and the SwiGLU, for M = 1-8
+    const int K = 4096, H = 14336;
+    const int copies = std::max(2, (int)(256e6 / ((size_t)2 * H * K / 2)));
+    std::vector<Dev<uint8_t>*> wp;
+    std::vector<Dev<__half>*> ws;
+    for (int c = 0; c < copies; ++c) {
+        wp.push_back(new Dev<uint8_t>((size_t)2 * H * K / 2));
+        ws.push_back(new Dev<__half>((size_t)2 * H * (K / 128)));
+        fill_bytes<<<1024, 256, 0, st>>>(wp.back()->p, wp.back()->n, 300 + c);
+        fill_f16<<<256, 256, 0, st>>>(ws.back()->p, ws.back()->n, 0.005f, 0.05f, 400 + c);
+    }
+    Dev<__half> x((size_t)8 * K), out((size_t)8 * H);
+    Dev<float> gate_up((size_t)8 * 2 * H);
+    fill_f16<<<256, 256, 0, st>>>(x.p, x.n, -1, 1, 6);
+    printf("swiglu,gemm,K,M,two_kernels_us,fused_us\n");
+    for (int M : {1, 2, 4, 8}) {
+        const double two = time_graph(st, [&](int i) {
+            CQ(qspec_w4a16_gemm(x.p, K, wp[i % copies]->p, ws[i % copies]->p, gate_up.p, 2 * H, M, 2 * H, K, 128, 0, st));
+            CQ(qspec_swiglu_f16(gate_up.p, gate_up.p + H, 2 * H, out.p, M, H, st));
+        });
+        const double fused = time_graph(st, [&](int i) {
+            CQ(qspec_w4a16_gemm_swiglu(x.p, K, wp[i % copies]->p, ws[i % copies]->p, gate_up.p, M, H, K, 128, out.p, st));
+        });
+        printf("swiglu,w4a16,%d,%d,%.2f,%.2f\n", K, M, two * 1e6, fused * 1e6);
+        fflush(stdout);
+    }
+    for (auto* p : wp) delete p;
+    for (auto* p : ws) delete p;
     return 0;
 }
 
@@ -350,10 +379,10 @@ int main(int argc, char** argv) {
         CK(cudaStreamCreate(&st));
         return rope_attention_experiment(st);
     }
-    if (argc > 1 && std::string(argv[1]) == "norm-tail") {
+    if (argc > 1 && std::string(argv[1]) == "epilogues") {
         cudaStream_t st;
         CK(cudaStreamCreate(&st));
-        return norm_tail_experiment(st);
+        return epilogue_experiment(st);
     }
     if (argc > 1 && std::string(argv[1]) == "sweep") {
         cudaStream_t st;

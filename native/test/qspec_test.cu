@@ -1404,7 +1404,47 @@ static void test_norm_tail(int M, int N, int K, int bits, int out_group = 128) {
     report(same, name, "bitwise (%.0f codes, tol %.0f)", (double)q1.size(), 0.0);
 }
 
-static void norm_tail_tests() {
+// qspec_w4a16_gemm_swiglu must give the fp16 bits of qspec_w4a16_gemm followed by qspec_swiglu_f16 on the stacked
+// gate|up matrix [2H, K] (on sm_90 at M <= 8, with N = 2H >= 4096 and K % 1024 == 0, the GEMV's CTAs pair gate and
+// up tiles and store the SwiGLU; elsewhere the two launches run), and be within fp16 rounding of float64.
+static void test_swiglu_epilogue(int M, int H, int K) {
+    Int4W W(2 * H, K, 128);
+    auto x = rand_f16((size_t)M * K, -2.f, 2.f);
+    Dev<__half> dx(x);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<float> ya(std::vector<float>((size_t)M * 2 * H, POISON)), yb(std::vector<float>((size_t)M * 2 * H, POISON));
+    Dev<__half> outa(std::vector<__half>((size_t)M * H, __float2half(POISON)));
+    Dev<__half> outb(std::vector<__half>((size_t)M * H, __float2half(POISON)));
+    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, 2 * H, M, 2 * H, K, 128, 0, nullptr));
+    CQ(qspec_swiglu_f16(ya.p, ya.p + H, 2 * H, outa.p, M, H, nullptr));
+    CQ(qspec_w4a16_gemm_swiglu(dx.p, K, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, nullptr));
+    const auto a = outa.down(), b = outb.down();
+    size_t differ = 0;
+    for (size_t i = 0; i < a.size(); ++i) differ += std::memcmp(&a[i], &b[i], sizeof(__half)) != 0;
+    char name[160];
+    snprintf(name, sizeof name, "w4a16_gemm_swiglu M=%d H=%d K=%d = gemm then swiglu_f16", M, H, K);
+    report(differ == 0, name, "differing outputs=%.0f of %.0f", (double)differ, (double)a.size());
+    if ((size_t)M * H * K > 200000000ull) return;  // the float64 reference of the larger shapes costs seconds
+    std::vector<double> got, ref;
+    for (int m = 0; m < M; ++m)
+        for (int j = 0; j < H; ++j) {
+            double g = 0, u = 0;
+            for (int k = 0; k < K; ++k) {
+                const double xv = __half2float(x[(size_t)m * K + k]);
+                g += xv * W.w(j, k);
+                u += xv * W.w(H + j, k);
+            }
+            ref.push_back(g / (1 + std::exp(-g)) * u);
+            got.push_back(__half2float(b[(size_t)m * H + j]));
+        }
+    const double e = rel_err(got, ref);
+    snprintf(name, sizeof name, "w4a16_gemm_swiglu M=%d H=%d K=%d vs float64", M, H, K);
+    report(e < 3e-3, name, "rel_err=%.2e tol=%.0e", e, 3e-3);
+}
+
+// `qspec_test epilogues`: the GEMVs' epilogues (the norm tail, SwiGLU) alone.
+static void epilogue_tests() {
     for (int M : {1, 2, 3, 4, 5}) {
         test_norm_tail(M, 4096, 5120, 0);
         test_norm_tail(M, 4096, 5120, M % 2 ? 8 : 4, M == 3 ? 64 : 128);
@@ -1419,6 +1459,18 @@ static void norm_tail_tests() {
     // N < 4096: the two launches, or with QSPEC_BULK_GEMV=all the tail on a grid of few CTAs
     test_norm_tail(2, 1000, 1024, 0);
     test_norm_tail(3, 1024, 2048, 4, 32);
+    // SwiGLU in the gate|up GEMV: Llama-3-8B's shape at one token (two row tiles, CTAs that walk two gate and two up
+    // tiles) and at 3 (four row tiles, a ring of 2), 2048 hidden units (one gate and one up tile a CTA), 8 tokens (a
+    // ring of 3 chunks over 3); and the cases that take the two launches: 5 chunks (no whole ring rounds), 9 tokens,
+    // matrices under 4096 rows (with QSPEC_BULK_GEMV=all: 1024 units pair, 1000 do not)
+    test_swiglu_epilogue(1, 14336, 4096);
+    test_swiglu_epilogue(3, 14336, 4096);
+    test_swiglu_epilogue(2, 2048, 4096);
+    test_swiglu_epilogue(8, 4096, 3072);
+    test_swiglu_epilogue(2, 2048, 5120);
+    test_swiglu_epilogue(9, 2048, 2048);
+    test_swiglu_epilogue(2, 1024, 1024);
+    test_swiglu_epilogue(1, 1000, 1024);
 }
 
 // `qspec_test draft`: the draft GEMM's cases alone; `qspec_test verify`: the verify GEMM's warpgroup cases.
@@ -1463,7 +1515,7 @@ static void bulk_gemv_tests() {
     test_w4ax(1, 9000, 4096, 128, 8);
     test_w4ax(4, 9000, 4096, 128, 4);
     test_w4a16_m_invariance(9000, 4096, 128);
-    norm_tail_tests();
+    epilogue_tests();
 }
 
 int main(int argc, char** argv) {
@@ -1483,8 +1535,8 @@ int main(int argc, char** argv) {
         verify_gemm_tests();
         return summary();
     }
-    if (argc > 1 && strcmp(argv[1], "norm") == 0) {
-        norm_tail_tests();
+    if (argc > 1 && strcmp(argv[1], "epilogues") == 0) {
+        epilogue_tests();
         return summary();
     }
     if (argc > 1 && strcmp(argv[1], "attention") == 0) {

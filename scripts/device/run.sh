@@ -2,7 +2,7 @@
 # Runs on the GPU machine, from the repository root, after scripts/device/stage.sh here. Phases:
 #   native          kernel correctness test (float64 references) and the kernel benchmark
 #   native-test     the kernel correctness test alone
-#   native-bench M  one mode M of the kernel benchmark (attention, rope-attention, sweep, sampling), $OUT/native-bench-M.txt
+#   native-bench M  one mode M of the kernel benchmark (attention, rope-attention, epilogues, sweep, sampling), $OUT/native-bench-M.txt
 #   tests           the qspec-cuda JUnit suite (random models and the shared models)
 #   profile         Nsight Compute sections of the GEMM kernels at a few Llama-3-8B shapes ($OUT/ncu.txt)
 #   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
@@ -77,7 +77,7 @@ while [ $# -gt 0 ]; do
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;
     native-bench)
-      # native-bench MODE: one mode of the kernel benchmark (attention, rope-attention, sweep, sampling, profile)
+      # native-bench MODE: one mode of the kernel benchmark (attention, rope-attention, epilogues, sweep, sampling, profile)
       mode=$1; shift
       echo "== native: qspec_bench $mode"
       build_bench && timeout -s KILL 240 "${lines[@]}" /tmp/qspec_bench "$mode" > "$OUT/native-bench-$mode.txt" 2>&1

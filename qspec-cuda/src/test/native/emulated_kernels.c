@@ -164,6 +164,13 @@ int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, 
     return e != 0 ? e : qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, stream);
 }
 
+/* The GEMM and the SwiGLU one after the other (the GPU's epilogue gives their bits). */
+int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
+                            float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream) {
+    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, 2 * H, M, 2 * H, K, group, 0, stream);
+    return e != 0 ? e : qspec_swiglu_f16(gate_up, gate_up + H, 2 * H, out_f16, M, H, stream);
+}
+
 static void rotate(float* v, int hd, int pos, const float* inv_freq, int style) {
     for (int i = 0; i < hd / 2; i++) {
         int a = style == 0 ? 2 * i : i, b = style == 0 ? 2 * i + 1 : i + hd / 2;

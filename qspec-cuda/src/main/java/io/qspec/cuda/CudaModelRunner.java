@@ -59,6 +59,13 @@ public final class CudaModelRunner implements ModelRunner {
      * that on a device).
      */
     public static final String NORM_TAIL_PROPERTY = "qspec.cuda.normTail";
+    /**
+     * System property that runs W4A16's SwiGLU in the gate|up GEMV ({@code -Dqspec.cuda.fusedSwiglu=true}; read when
+     * a runner is built): in decode passes (up to 8 tokens) each CTA of the GEMV takes both the gate and the up rows
+     * of its hidden units and stores their SwiGLU, one launch fewer. Off by default until it has been measured on a
+     * GPU: it gives the bits of the SwiGLU kernel (native/test/qspec_test.cu checks that on a device).
+     */
+    public static final String FUSED_SWIGLU_PROPERTY = "qspec.cuda.fusedSwiglu";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
     /**
@@ -82,6 +89,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final int ropeStyle;
     private final boolean fusedRopeAttention = Boolean.getBoolean(FUSED_ROPE_ATTENTION_PROPERTY);
     private final boolean normTail = Boolean.getBoolean(NORM_TAIL_PROPERTY);
+    private final boolean fusedSwiglu = Boolean.getBoolean(FUSED_SWIGLU_PROPERTY);
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
     private boolean closed;
@@ -340,6 +348,11 @@ public final class CudaModelRunner implements ModelRunner {
         return normTail;
     }
 
+    /** Whether W4A16's gate|up GEMV runs the SwiGLU ({@link #FUSED_SWIGLU_PROPERTY}). */
+    boolean fusesSwiglu() {
+        return fusedSwiglu;
+    }
+
     /**
      * One transformer block over all T tokens of the pass, from its normalised input in the normed buffers; leaves
      * the next block's normalised input there ({@code next} null: the last block, whose output the final norm takes).
@@ -367,12 +380,16 @@ public final class CudaModelRunner implements ModelRunner {
         addToResidualThenNormalise(work.half, qDim, w.wo(), t, precision, w.ffnNorm(), w.gateUp().group());
 
         // feed-forward: gate|up (one stacked GEMM) → SwiGLU → down, adding to the residual, then the next block's norm
-        linearFromNormed(w.gateUp(), work.gateUp, t, precision);
-        if (precision.quantizesActivations()) {  // SwiGLU and the down projection's quantizer in one kernel
-            kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), precision.activationBits(),
-                    work.quantized, work.quantScales);
+        if (fusedSwiglu && precision == Precision.W4A16) {
+            kernels.w4a16GemmSwiglu(work.normedHalf, config.dim(), w.gateUp(), work.gateUp, t, work.half);
         } else {
-            kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
+            linearFromNormed(w.gateUp(), work.gateUp, t, precision);
+            if (precision.quantizesActivations()) {  // SwiGLU and the down projection's quantizer in one kernel
+                kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), precision.activationBits(),
+                        work.quantized, work.quantScales);
+            } else {
+                kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
+            }
         }
         if (next != null) {
             addToResidualThenNormalise(work.half, hidden, w.down(), t, precision, next.attentionNorm(),

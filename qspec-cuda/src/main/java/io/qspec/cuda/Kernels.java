@@ -64,6 +64,31 @@ public final class Kernels {
                 ticket.pointer(), stream), "qspec_w4a16_gemm_add_rmsnorm(" + w.name() + ")");
     }
 
+    /**
+     * The stacked gate|up projection with SwiGLU: {@code out_f16[M, H] = silu(gate) * up} of {@code x_f16 W^T}, as
+     * {@link #w4a16Gemm} followed by {@link #swigluF16} computes it, bit for bit; in decode passes each CTA of the GEMV
+     * stores the SwiGLU of its hidden units (one launch fewer). {@code gateUp}: fp32 {@code [M, 2H]} scratch.
+     */
+    public void w4a16GemmSwiglu(DeviceBuffer x, int ldx, DeviceLinear gateUpWeights, DeviceBuffer gateUp, int m,
+                                DeviceBuffer out) {
+        int n = gateUpWeights.rows();
+        if (n % 2 != 0) {
+            throw new IllegalArgumentException(gateUpWeights.name() + " has " + n + " rows; a stacked gate|up has 2H");
+        }
+        int h = n / 2;
+        requireA16Gemm(x, ldx, gateUpWeights, gateUp, n, m);
+        requireMatrix("swiglu output (fp16)", out, m, h, h, 2);
+        requireApart(List.of(new Extent("swiglu output", out, (long) m * h * 2)),
+                List.of(new Extent("x", x, matrixBytes("x", m, gateUpWeights.cols(), ldx, 2)),
+                        new Extent("gate|up", gateUp, (long) m * n * 4),
+                        new Extent(gateUpWeights.name() + " weights", gateUpWeights.packed(), gateUpWeights.packed().bytes()),
+                        new Extent(gateUpWeights.name() + " scales", gateUpWeights.scales(),
+                                gateUpWeights.scales().bytes())));
+        CudaCalls.check(QSpecKernels.qspec_w4a16_gemm_swiglu(x.pointer(), ldx, gateUpWeights.packed().pointer(),
+                gateUpWeights.scales().pointer(), gateUp.pointer(), m, h, gateUpWeights.cols(), gateUpWeights.group(),
+                out.pointer(), stream), "qspec_w4a16_gemm_swiglu(" + gateUpWeights.name() + ")");
+    }
+
     /** {@code out_f16[n, k] = scale[n, k / group] * q[n, k]} for {@code k < K}: the dense copy of {@code w} (W16A16). */
     public void dequantizeInt4(DeviceLinear w, DeviceBuffer out, int ldo) {
         requireDequantizeOutput(w, out, ldo);

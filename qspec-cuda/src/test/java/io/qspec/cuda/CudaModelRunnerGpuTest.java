@@ -345,6 +345,49 @@ class CudaModelRunnerGpuTest {
         }
     }
 
+    /**
+     * {@code -Dqspec.cuda.fusedSwiglu=true} (W4A16 only) together with the norm tails: every GEMV epilogue on, which
+     * must give the logits of the standalone kernels bit for bit, in a prefill, decode steps and a verify pass; the
+     * draft precisions keep their SwiGLU quantizer.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
+    void allGemvEpiloguesGiveTheBitsOfTheStandaloneKernels(Precision precision) {
+        System.setProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY, "true");
+        System.setProperty(CudaModelRunner.NORM_TAIL_PROPERTY, "true");
+        CudaModelRunner fused;
+        try {
+            fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+        } finally {
+            System.clearProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY);
+            System.clearProperty(CudaModelRunner.NORM_TAIL_PROPERTY);
+        }
+        try (fused;
+             CudaModelRunner plain = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+             KvCache fa = fused.newCache(64); KvCache pa = plain.newCache(64)) {
+            assertThat(fused.fusesSwiglu()).isTrue();
+            assertThat(plain.fusesSwiglu()).isFalse();
+            Logits f = fused.forward(List.of(new SequenceInput(fa, PROMPT, true)), precision);
+            Logits p = plain.forward(List.of(new SequenceInput(pa, PROMPT, true)), precision);
+            for (int i = 0; i < PROMPT.length; i++) {
+                assertThat(f.row(0, i)).as("prefill row %d", i).containsExactly(p.row(0, i));
+            }
+            int a = 3;
+            for (int step = 0; step < 5; step++) {
+                f = fused.forward(List.of(new SequenceInput(fa, new int[] {a}, false)), precision);
+                p = plain.forward(List.of(new SequenceInput(pa, new int[] {a}, false)), precision);
+                assertThat(f.row(0, 0)).as("step %d", step).containsExactly(p.row(0, 0));
+                a = f.argmax(0, 0);
+            }
+            int[] draft = {11, 12, 13, 14};
+            f = fused.forward(List.of(new SequenceInput(fa, draft, true)), precision);
+            p = plain.forward(List.of(new SequenceInput(pa, draft, true)), precision);
+            for (int i = 0; i < draft.length; i++) {
+                assertThat(f.row(0, i)).as("verify row %d", i).containsExactly(p.row(0, i));
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
     void greedyPassesReturnTheArgmaxOfTheLogitsTheyWouldHaveReturned(Precision precision) {

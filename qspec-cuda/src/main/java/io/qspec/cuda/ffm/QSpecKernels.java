@@ -52,6 +52,8 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_w4ax_gemm_add_rmsnorm_quantize$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER,
             C_FLOAT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_w4a16_gemm_swiglu$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_dequantize_int4$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_embedding$DESC = FunctionDescriptor.of(C_INT,
@@ -106,6 +108,8 @@ public final class QSpecKernels {
                 qspec_w4a16_gemm_add_rmsnorm$DESC);
         static final MethodHandle qspec_w4ax_gemm_add_rmsnorm_quantize = LIB.downcall(
                 "qspec_w4ax_gemm_add_rmsnorm_quantize", qspec_w4ax_gemm_add_rmsnorm_quantize$DESC);
+        static final MethodHandle qspec_w4a16_gemm_swiglu = LIB.downcall("qspec_w4a16_gemm_swiglu",
+                qspec_w4a16_gemm_swiglu$DESC);
         static final MethodHandle qspec_embedding = LIB.downcall("qspec_embedding", qspec_embedding$DESC);
         static final MethodHandle qspec_rmsnorm_f16 = LIB.downcall("qspec_rmsnorm_f16", qspec_rmsnorm_f16$DESC);
         static final MethodHandle qspec_rmsnorm_quantize = LIB.downcall("qspec_rmsnorm_quantize", qspec_rmsnorm_quantize$DESC);
@@ -237,6 +241,18 @@ public final class QSpecKernels {
         try {
             return (int) Handles.qspec_w4ax_gemm_add_rmsnorm_quantize.invokeExact(xq, xscale, wPacked, wScales, y, m, n,
                     k, group, bits, normW, eps, outGroup, outQ, outScale, ticket, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream)} */
+    public static int qspec_w4a16_gemm_swiglu(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
+                                              MemorySegment gateUp, int m, int h, int k, int group, MemorySegment out,
+                                              MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_w4a16_gemm_swiglu.invokeExact(x, ldx, wPacked, wScales, gateUp, m, h, k, group, out,
+                    stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }

@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""CPU emulation (numpy, float32 rounding step by step) of norm_rows.cuh as written: the standalone register-resident
+"""CPU emulation of the bulk-copy GEMVs' epilogues (w4_bulk.cuh).
+
+The norm tail (numpy, float32 rounding step by step), norm_rows.cuh as written: the standalone register-resident
 RMSNorm kernels (a row thread per CUDA thread of a 1024-thread block: norm.cu, quantize.cu) and the norm tail of the
 residual-adding bulk-copy GEMVs (9 warps that take the 32 row warps in turn, in the GEMV's last CTA). The tail must
 give the standalone kernels' bits: the same sum of squares, the same fp16 rows, the same codes and group scales.
 Checked exactly on random rows of D = 4096, 4104, 16384 and 1056, with planted bugs the check must catch: the tail's
 row threads stepping 32 units instead of 1024 (where a row thread holds several units), and the codes' group
 maximum taken over half a group.
-Without a GPU: python3 native/test/emulate_norm.py  (exit code 1 on a mismatch)."""
+
+SwiGLU in W4A16's gate|up GEMV: swiglu_grid's CTA count and the walks it gives (CTA c takes row tiles c, c + G, ...)
+for Llama shapes on 132 and 78 SMs: every row tile is taken once, and every up tile (rows from H) by the CTA that took
+its gate tile (rows 2H / 2 lower) earlier in its walk, so the thread that reads a gate sum back stored it (reduce_apply
+hands output (m, n) of every tile to the same thread). A planted bug (G rounded up where it does not divide the gate
+tiles) must be caught.
+Without a GPU: python3 native/test/emulate_epilogues.py  (exit code 1 on a mismatch)."""
 import sys
 import numpy as np
 
@@ -89,6 +97,58 @@ def codes(units, n4, rinv, gain, group, qmax, walk, bug=False):
     return out, scales
 
 
+def swiglu_grid(tiles, rows_per_tile, N, resident, bug=False):
+    """w4_bulk.cuh swiglu_grid: G = tiles / (2 j), the smallest j at which G CTAs are resident; 0: cannot pair."""
+    if N % (2 * rows_per_tile):
+        return 0
+    half = tiles // 2
+    if bug:  # enough CTAs to be resident, rounded up instead of dividing the gate tiles
+        return -(-half // -(-half // resident))
+    for j in range(1, half + 1):
+        if half % j == 0 and half // j <= resident:
+            return half // j
+    return 0
+
+
+def walks_pair(N, rows_per_tile, G):
+    """Every tile once; each up tile taken after its gate tile by the same CTA (reduce_swiglu's reads)."""
+    tiles, H = -(-N // rows_per_tile), N // 2
+    seen = []
+    for c in range(G):
+        stored = set()
+        for tile in range(c, tiles, G):
+            seen.append(tile)
+            n_base = tile * rows_per_tile
+            if n_base < H:
+                stored.add(n_base)
+            elif n_base - H not in stored:
+                return False
+    return sorted(seen) == list(range(tiles))
+
+
+def swiglu_checks():
+    failures = 0
+    for H in (14336, 11008, 8192, 2048, 1024, 1000):
+        for rows_per_tile, per_sm in ((32, 2), (64, 1)):
+            for sms in (132, 78):
+                N = 2 * H
+                tiles = -(-N // rows_per_tile)
+                G = swiglu_grid(tiles, rows_per_tile, N, sms * per_sm)
+                if G == 0:
+                    ok = N % (2 * rows_per_tile) != 0  # only a gate half that ends inside a tile falls back
+                else:
+                    ok = walks_pair(N, rows_per_tile, G) and G <= sms * per_sm
+                print(f"{'PASS' if ok else 'FAIL'} swiglu walk H={H} rows/tile={rows_per_tile} {sms} SMs: "
+                      f"{G} CTAs{' (two launches)' if G == 0 else ''}")
+                failures += not ok
+    # the planted bug must be caught somewhere: 11008 hidden units on 78 SMs with 64-row tiles
+    N, rows = 2 * 11008, 64
+    G_bad = swiglu_grid(-(-N // rows), rows, N, 78, bug=True)
+    caught = not walks_pair(N, rows, G_bad)
+    print(f"{'PASS' if caught else 'FAIL'} swiglu walk: planted grid bug ({G_bad} CTAs) {'caught' if caught else 'NOT caught'}")
+    return failures + (not caught)
+
+
 def main():
     failures = 0
     eps = F(1e-5)
@@ -115,6 +175,7 @@ def main():
             print(f"{'PASS' if ok else 'FAIL'} norm tail D={D} row {m}: sum {float(t_std)!r} (tail {float(t_tail)!r}), "
                   f"codes of groups {groups or 'none (D % 32 != 0)'} the same; planted bugs {'caught' if caught else 'NOT caught'}")
             failures += (not ok) + (not caught)
+    failures += swiglu_checks()
     print("all passed" if failures == 0 else f"{failures} failures")
     return 1 if failures else 0
 
