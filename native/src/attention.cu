@@ -22,6 +22,7 @@
 // new k and v in shared memory as the fp16 values the pool stores, and reads them there for the token's own
 // position instead of from the pool; one block per (token, kv head) writes them to the pool for later passes.
 // The scores and sums are those of rope_write_kv followed by qspec_attention: the same bits.
+#include <string.h>
 #include "common.cuh"
 
 namespace {
@@ -109,17 +110,22 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 // c0 + warp + WARPS, ...): running max m, sum l and the weighted V rows in acc (lanes own dims
 // dim_of(lane, i)). AHEAD: the next chunk's K and V are in flight while a chunk is computed (about twice
 // the registers); otherwise a chunk's K is loaded at its start and its V rows once its scores are known
-// (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits.
-template <bool AHEAD, bool ROPE>
+// (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits. GT heads of one kv
+// head (q of head g at qs + g MAX_HD): each chunk's K and V are loaded once for all of them, and each head's
+// state takes the same operations, in the same order, as with one head.
+template <bool AHEAD, bool ROPE, int GT>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
                                             const half* __restrict__ vpool, const int32_t* table, int npos,
                                             int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
-                                            const NewKv& nkv, float& m, float& l, float (&acc)[DPL]) {
+                                            const NewKv& nkv, float (&m)[GT], float (&l)[GT], float (&acc)[GT][DPL]) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, pp = lane >> 2, qq = lane & 3;
-    m = -INFINITY;
-    l = 0.f;
 #pragma unroll
-    for (int i = 0; i < DPL; ++i) acc[i] = 0.f;
+    for (int g = 0; g < GT; ++g) {
+        m[g] = -INFINITY;
+        l[g] = 0.f;
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) acc[g][i] = 0.f;
+    }
     ChunkLoads cur, nxt;
     if (AHEAD && c0 + warp < c1)
         load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
@@ -129,34 +135,41 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
         else if (c + WARPS < c1)
             load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
         const int base = c * CHUNK, p = base + pp;
-        float s = -INFINITY;
-        if (p < npos) {
-            s = 0.f;
+        float pr[GT];
 #pragma unroll
-            for (int k = 0; k < MAX_HD / 32; ++k) {
-                if (qq + 4 * k >= hd / 8) break;
-                const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
-                const float* qc = qs + 8 * (qq + 4 * k);
+        for (int g = 0; g < GT; ++g) {
+            float s = -INFINITY;
+            if (p < npos) {
+                s = 0.f;
 #pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const float2 f = __half22float2(h2[e]);
-                    s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
+                for (int k = 0; k < MAX_HD / 32; ++k) {
+                    if (qq + 4 * k >= hd / 8) break;
+                    const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
+                    const float* qc = qs + g * MAX_HD + 8 * (qq + 4 * k);
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const float2 f = __half22float2(h2[e]);
+                        s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
+                    }
                 }
             }
-        }
-        s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
-        s += __shfl_xor_sync(0xffffffffu, s, 2);
-        const float mnew = fmaxf(m, warp_max(s));
-        const float corr = __expf(m - mnew), pr = p < npos ? __expf(s - mnew) : 0.f;
-        l = fmaf(l, corr, warp_sum(pr) * 0.25f);  // each position's weight is held by 4 lanes
-        m = mnew;
+            s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
+            s += __shfl_xor_sync(0xffffffffu, s, 2);
+            const float mnew = fmaxf(m[g], warp_max(s));
+            const float corr = __expf(m[g] - mnew);
+            pr[g] = p < npos ? __expf(s - mnew) : 0.f;
+            l[g] = fmaf(l[g], corr, warp_sum(pr[g]) * 0.25f);  // each position's weight is held by 4 lanes
+            m[g] = mnew;
 #pragma unroll
-        for (int i = 0; i < DPL; ++i) acc[i] *= corr;
+            for (int i = 0; i < DPL; ++i) acc[g][i] *= corr;
+        }
         const int valid = min(CHUNK, npos - base);
 #pragma unroll
         for (int j = 0; j < CHUNK; ++j) {
             if (j >= valid) break;
-            const float pj = __shfl_sync(0xffffffffu, pr, 4 * j);
+            float pj[GT];
+#pragma unroll
+            for (int g = 0; g < GT; ++g) pj[g] = __shfl_sync(0xffffffffu, pr[g], 4 * j);
             const long oj = AHEAD ? 0 : __shfl_sync(0xffffffffu, cur.off, 4 * j);
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {
@@ -166,8 +179,11 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
                                  : ROPE && base + j == nkv.last ? *reinterpret_cast<const half2*>(nkv.v + d)
                                                                 : *reinterpret_cast<const half2*>(vpool + oj + d);
                 const float2 v = __half22float2(vh);
-                acc[i] = fmaf(pj, v.x, acc[i]);
-                acc[i + 1] = fmaf(pj, v.y, acc[i + 1]);
+#pragma unroll
+                for (int g = 0; g < GT; ++g) {
+                    acc[g][i] = fmaf(pj[g], v.x, acc[g][i]);
+                    acc[g][i + 1] = fmaf(pj[g], v.y, acc[g][i + 1]);
+                }
             }
         }
         if (AHEAD) cur = nxt;
@@ -182,33 +198,53 @@ struct SplitScratch {
     float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
 };
 
+// For GT heads (sh[g], r[g], acc_d[g]: head g's), each merged as one head's.
+template <bool AHEAD, bool ROPE, int GT>
+__device__ __forceinline__ void split_partial(const float* qs, const half* __restrict__ kpool,
+                                              const half* __restrict__ vpool, const int32_t* table, int npos,
+                                              int block_size, int kv_heads, int kvh, int hd, int s, const NewKv& nkv,
+                                              SplitScratch (&sh)[GT], Partial (&r)[GT], float (&acc_d)[GT]) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
+    float m[GT], l[GT], acc[GT][DPL];
+    warp_chunks<AHEAD, ROPE, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, m, l, acc);
+#pragma unroll
+    for (int g = 0; g < GT; ++g) {
+        if (lane == 0) { sh[g].wm[warp] = m[g]; sh[g].wl[warp] = l[g]; }
+#pragma unroll
+        for (int i = 0; i < DPL; ++i)
+            if (dim_of(lane, i) < hd) sh[g].wacc[warp][dim_of(lane, i)] = acc[g][i];
+    }
+    __syncthreads();
+#pragma unroll
+    for (int g = 0; g < GT; ++g) {
+        float gm = -INFINITY;
+        for (int w = 0; w < WARPS; ++w) gm = fmaxf(gm, sh[g].wm[w]);
+        float e[WARPS];
+        r[g] = Partial{gm, 0.f};
+        for (int w = 0; w < WARPS; ++w) {
+            e[w] = sh[g].wm[w] == -INFINITY ? 0.f : __expf(sh[g].wm[w] - gm);
+            r[g].l = fmaf(sh[g].wl[w], e[w], r[g].l);
+        }
+        acc_d[g] = 0.f;
+        if (threadIdx.x < hd)
+            for (int w = 0; w < WARPS; ++w) acc_d[g] = fmaf(sh[g].wacc[w][threadIdx.x], e[w], acc_d[g]);
+    }
+    __syncthreads();
+}
+
+// One head (the split kernel, the fused builds).
 template <bool AHEAD, bool ROPE>
 __device__ __forceinline__ Partial split_partial(const float* qs, const half* __restrict__ kpool,
                                                  const half* __restrict__ vpool, const int32_t* table, int npos,
                                                  int block_size, int kv_heads, int kvh, int hd, int s,
                                                  const NewKv& nkv, SplitScratch& sh, float& acc_d) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
-    float m, l, acc[DPL];
-    warp_chunks<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, m, l, acc);
-    if (lane == 0) { sh.wm[warp] = m; sh.wl[warp] = l; }
-#pragma unroll
-    for (int i = 0; i < DPL; ++i)
-        if (dim_of(lane, i) < hd) sh.wacc[warp][dim_of(lane, i)] = acc[i];
-    __syncthreads();
-    float gm = -INFINITY;
-    for (int w = 0; w < WARPS; ++w) gm = fmaxf(gm, sh.wm[w]);
-    float e[WARPS];
-    Partial r{gm, 0.f};
-    for (int w = 0; w < WARPS; ++w) {
-        e[w] = sh.wm[w] == -INFINITY ? 0.f : __expf(sh.wm[w] - gm);
-        r.l = fmaf(sh.wl[w], e[w], r.l);
-    }
-    acc_d = 0.f;
-    if (threadIdx.x < hd)
-        for (int w = 0; w < WARPS; ++w) acc_d = fmaf(sh.wacc[w][threadIdx.x], e[w], acc_d);
-    __syncthreads();
-    return r;
+    SplitScratch(&one)[1] = *reinterpret_cast<SplitScratch(*)[1]>(&sh);
+    Partial r[1];
+    float a[1];
+    split_partial<AHEAD, ROPE, 1>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, one, r, a);
+    acc_d = a[0];
+    return r[0];
 }
 
 // Merges split s > 0 into the running (m, l, acc) of splits 0 .. s-1, in split order. Split 0 is
@@ -274,32 +310,46 @@ __device__ __forceinline__ NewKv block_inputs(const float* __restrict__ q, const
     }
 }
 
-// Sequential schedule: block (t, h) computes its splits one after another.
-template <bool AHEAD, bool ROPE>
+// Sequential schedule: block (t, h) computes its splits one after another; with GT > 1 (head tiles: not the fused
+// build), block (t, hg) does so for heads GT hg .. GT hg + GT - 1, which share one kv head (GT divides heads /
+// kv_heads), loading each chunk's K and V once for all of them.
+template <bool AHEAD, bool ROPE, int GT = 1>
 __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     Rope rope, half* __restrict__ out) {
+    static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
-    __shared__ float qs[MAX_HD];
+    __shared__ float qs[GT][MAX_HD];
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
-    __shared__ SplitScratch sh;
-    const int t = blockIdx.x, h = blockIdx.y;
-    const int kvh = h / (heads / kv_heads), npos = token_pos[t] + 1;
+    __shared__ SplitScratch sh[GT];
+    const int t = blockIdx.x, h0 = blockIdx.y * GT;
+    const int kvh = h0 / (heads / kv_heads), npos = token_pos[t] + 1;
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
-    const NewKv nkv = block_inputs<ROPE>(q, rope, table, t, npos - 1, h, kvh, heads, kv_heads, hd, block_size,
-                                         h % (heads / kv_heads) == 0, qs, knew, vnew);
-    float run_acc;
-    Partial run =
-        split_partial<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, nkv, sh, run_acc);
-    for (int s = 1; s < splits_of(npos); ++s) {
-        float p_acc;
-        const Partial p =
-            split_partial<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p_acc);
-        merge_split(run, run_acc, p, p_acc);
+    NewKv nkv{nullptr, nullptr, -1};
+    if constexpr (GT == 1) {
+        nkv = block_inputs<ROPE>(q, rope, table, t, npos - 1, h0, kvh, heads, kv_heads, hd, block_size,
+                                 h0 % (heads / kv_heads) == 0, qs[0], knew, vnew);
+    } else {
+#pragma unroll
+        for (int g = 0; g < GT; ++g) load_q(q, t, h0 + g, heads, hd, qs[g]);
     }
-    if (threadIdx.x < hd) out[((long)t * heads + h) * hd + threadIdx.x] = __float2half(run_acc / run.l);
+    Partial run[GT];
+    float run_acc[GT];
+    split_partial<AHEAD, ROPE, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, nkv, sh, run,
+                                   run_acc);
+    for (int s = 1; s < splits_of(npos); ++s) {
+        Partial p[GT];
+        float p_acc[GT];
+        split_partial<AHEAD, ROPE, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p,
+                                       p_acc);
+#pragma unroll
+        for (int g = 0; g < GT; ++g) merge_split(run[g], run_acc[g], p[g], p_acc[g]);
+    }
+#pragma unroll
+    for (int g = 0; g < GT; ++g)
+        if (threadIdx.x < hd) out[((long)t * heads + h0 + g) * hd + threadIdx.x] = __float2half(run_acc[g] / run[g].l);
 }
 
 // Split schedule, part 1: block (t, h, s) writes split s's partial to ws[(t * heads + h) * S + s]
@@ -345,6 +395,18 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
     out[((long)t * heads + h) * hd + d] = __float2half(run_acc / run.l);
 }
 
+// Heads per block of the sequential schedule for a pass of T tokens (head tiles: the heads of one kv head share each
+// chunk's K and V loads; the same bits). Off by default until measured on a GPU: QSPEC_ATTENTION_HEAD_TILES=1 takes
+// 4 (or 2) heads a block where the one-head grid is past the loads-ahead build's (more blocks than fit at once) and
+// the tiled grid still has two blocks per SM; =all wherever the heads divide (tests). Read at every call.
+int head_tile(long T, int heads, int kv_heads) {
+    const char* v = getenv("QSPEC_ATTENTION_HEAD_TILES");
+    if (v == nullptr || (strcmp(v, "all") != 0 && atoi(v) == 0)) return 1;
+    const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+    if (strcmp(v, "all") == 0) return gt;
+    return T * heads > 4L * sm_count() && T * heads / gt >= 2L * sm_count() ? gt : 1;
+}
+
 // Whether a grid of `blocks` blocks takes the loads-ahead build: where its blocks fit on the GPU at once
 // (96-119 registers: 4 blocks per SM), the latency it hides pays; with more blocks the other build's
 // occupancy pays more. Measured on the H200 (docs/KERNELS.md). QSPEC_ATTENTION_AHEAD=0 or 1 forces a
@@ -386,6 +448,15 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
         if (e != 0) return e;
         attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
         return qspec_launch_status();
+    }
+    if constexpr (!ROPE) {
+        const int gt = head_tile(T, heads, kv_heads);
+        if (gt > 1) {
+            (gt == 4 ? attention_kernel<false, false, 4> : attention_kernel<false, false, 2>)
+                <<<dim3(T, heads / gt), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
+                                                            block_size, heads, kv_heads, head_dim, rope, out);
+            return qspec_launch_status();
+        }
     }
     const dim3 grid(T, heads);
     (loads_ahead((long)T * heads) ? attention_kernel<true, ROPE> : attention_kernel<false, ROPE>)

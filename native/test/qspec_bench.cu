@@ -237,6 +237,35 @@ static int attention_experiment(cudaStream_t st) {
                 printf("attn,%d,%d,%d,%.2f,%.0f\n", S, Q, ctx, t * 1e6, bytes / t / 1e9);
                 fflush(stdout);
             }
+    // prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles
+    // (QSPEC_ATTENTION_HEAD_TILES=1: the 4 q heads of a kv head share its K and V loads)
+    printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us\n");
+    for (int P : {512, 2048})
+        for (int S : {1, 4}) {
+            const int T = S * P, max_blocks = P / bs, blocks = S * max_blocks;
+            Dev<__half> kp((size_t)blocks * bs * kv * hd), vp((size_t)blocks * bs * kv * hd);
+            Dev<float> q((size_t)T * heads * hd);
+            Dev<__half> out((size_t)T * heads * hd);
+            fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 21);
+            fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 22);
+            fill_f32<<<1024, 256, 0, st>>>(q.p, q.n, -1, 1, 23);
+            std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
+            for (int t = 0; t < T; ++t) seq[t] = t / P, pos[t] = t % P;
+            for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());
+            Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
+            double us[2];
+            for (int tiles = 0; tiles < 2; ++tiles) {
+                if (tiles) setenv("QSPEC_ATTENTION_HEAD_TILES", "1", 1);
+                else unsetenv("QSPEC_ATTENTION_HEAD_TILES");
+                us[tiles] = 1e6 * time_graph(st, [&](int) {
+                    CQ(qspec_attention(q.p, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, nullptr,
+                                       0, out.p, st));
+                });
+            }
+            unsetenv("QSPEC_ATTENTION_HEAD_TILES");
+            printf("attn_prefill,%d,%d,%.1f,%.1f\n", S, P, us[0], us[1]);
+            fflush(stdout);
+        }
     return 0;
 }
 

@@ -1194,6 +1194,23 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     }
     if (saved) setenv("QSPEC_ATTENTION_AHEAD", restore.c_str(), 1);
     else unsetenv("QSPEC_ATTENTION_AHEAD");
+    // head tiles (QSPEC_ATTENTION_HEAD_TILES=all: 4 or 2 heads of a kv head per block of the sequential schedule,
+    // sharing each chunk's K and V loads): the same bits (groups of 1 keep one head a block)
+    const char* saved_tiles = getenv("QSPEC_ATTENTION_HEAD_TILES");
+    const std::string restore_tiles = saved_tiles ? saved_tiles : "";
+    setenv("QSPEC_ATTENTION_HEAD_TILES", "all", 1);
+    Dev<__half> dtiles((size_t)T * heads * hd);
+    CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                       nullptr, 0, dtiles.p, nullptr));
+    const auto tiles = dtiles.down();
+    differ = 0;
+    for (size_t i = 0; i < tiles.size(); ++i) differ += std::memcmp(&tiles[i], &og[i], sizeof(__half)) != 0;
+    const int group = heads / kv_heads;
+    report(differ == 0, "attention head tiles of " + std::to_string(group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1) +
+                            " = default " + tag,
+           "differing outputs=%.0f of %.0f", (double)differ, (double)tiles.size());
+    if (saved_tiles) setenv("QSPEC_ATTENTION_HEAD_TILES", restore_tiles.c_str(), 1);
+    else unsetenv("QSPEC_ATTENTION_HEAD_TILES");
 }
 
 // The fused RoPE + KV write + attention (qspec_rope_attention) against the two calls it replaces, bit for bit:
@@ -1262,6 +1279,7 @@ static void attention_tests() {
     test_rope_attention(6, 1, 80, 0, 8);
     test_rope_attention(8, 2, 128, 1, 16, true);  // 2000 and 1500 cached positions: every CTA and warp busy
     test_rope_attention(4, 1, 64, 0, 32, true);
+    test_rope_attention(32, 8, 128, 1, 16, true);  // Llama-3-8B's heads (head tiles of 4)
     test_fused_rope_attention(8, 2, 128, 0, 16, false);
     test_fused_rope_attention(8, 2, 128, 1, 16, true);
     test_fused_rope_attention(4, 4, 64, 1, 32, false);
