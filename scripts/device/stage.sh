@@ -10,7 +10,7 @@ cd "$root"
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 out=.device/gpu
 rm -rf "$out" && mkdir -p "$out"/app "$out"/test "$out"/native
-./mvnw -B -q -DskipTests install
+./mvnw -B -q -DskipTests -Dqspec.native.skip=true install  # the jar's kernels are dropped below: built for sm_90a only
 
 # JRE: java.desktop for the charts, java.sql and java.management for Jackson; xz on an uncompressed image
 tmp=$(mktemp -d)
@@ -36,7 +36,7 @@ for j in qspec-examples/target/lib/*.jar; do
     *) cp "$j" "$out/app/" ;;
   esac
 done
-zip -q -d "$out"/app/qspec-cuda-*.jar 'native/*' >/dev/null
+zip -q -d "$out"/app/qspec-cuda-*.jar 'native/*' >/dev/null || true  # none where the build skipped the kernels
 
 # the GPU test suite
 cp -r qspec-cuda/target/test-classes "$out/test/classes"

@@ -55,15 +55,15 @@ public final class CudaModelRunner implements ModelRunner {
      * System property that runs each block's second and third RMSNorms in the residual-adding GEMVs before them
      * ({@code -Dqspec.cuda.normTail=true}; read when a runner is built): in decode passes (up to 4 tokens) the last CTA
      * of the wo and down GEMVs normalises the residual it has just added to, one launch fewer each. Off by default
-     * until it has been measured on a GPU: it gives the bits of the standalone norm (native/test/qspec_test.cu checks
-     * that on a device).
+     * until it pays: it gives the bits of the standalone norm (native/test/qspec_test.cu, on the H100), but its one
+     * normalising CTA made the wo and down GEMVs 2.5-17 µs slower than GEMV plus norm kernel (docs/KERNELS.md).
      */
     public static final String NORM_TAIL_PROPERTY = "qspec.cuda.normTail";
     /**
-     * System property that runs W4A16's SwiGLU in the gate|up GEMV ({@code -Dqspec.cuda.fusedSwiglu=true}; read when
-     * a runner is built): in decode passes (up to 8 tokens) each CTA of the GEMV takes both the gate and the up rows
-     * of its hidden units and stores their SwiGLU, one launch fewer. Off by default until it has been measured on a
-     * GPU: it gives the bits of the SwiGLU kernel (native/test/qspec_test.cu checks that on a device).
+     * System property that runs W4A16's SwiGLU in the gate|up GEMV (on unless {@code -Dqspec.cuda.fusedSwiglu=false};
+     * read when a runner is built): in decode passes (up to 8 tokens) each CTA of the GEMV takes both the gate and the
+     * up rows of its hidden units and stores their SwiGLU, one launch fewer, with the bits of the SwiGLU kernel
+     * (native/test/qspec_test.cu). On the H100 the gate|up GEMV and SwiGLU took 24.4-25.4 µs instead of 25.7-27.1.
      */
     public static final String FUSED_SWIGLU_PROPERTY = "qspec.cuda.fusedSwiglu";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
@@ -89,7 +89,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final int ropeStyle;
     private final boolean fusedRopeAttention = Boolean.getBoolean(FUSED_ROPE_ATTENTION_PROPERTY);
     private final boolean normTail = Boolean.getBoolean(NORM_TAIL_PROPERTY);
-    private final boolean fusedSwiglu = Boolean.getBoolean(FUSED_SWIGLU_PROPERTY);
+    private final boolean fusedSwiglu = Boolean.parseBoolean(System.getProperty(FUSED_SWIGLU_PROPERTY, "true"));
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
     private boolean closed;

@@ -346,25 +346,28 @@ class CudaModelRunnerGpuTest {
     }
 
     /**
-     * {@code -Dqspec.cuda.fusedSwiglu=true} (W4A16 only) together with the norm tails: every GEMV epilogue on, which
-     * must give the logits of the standalone kernels bit for bit, in a prefill, decode steps and a verify pass; the
-     * draft precisions keep their SwiGLU quantizer.
+     * SwiGLU in the gate|up GEMV ({@code qspec.cuda.fusedSwiglu}, on by default; W4A16 only) together with the norm
+     * tails: every GEMV epilogue on, which must give the logits of the standalone kernels (both switches off) bit for
+     * bit, in a prefill, decode steps and a verify pass; the draft precisions keep their SwiGLU quantizer.
      */
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
     void allGemvEpiloguesGiveTheBitsOfTheStandaloneKernels(Precision precision) {
-        System.setProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY, "true");
         System.setProperty(CudaModelRunner.NORM_TAIL_PROPERTY, "true");
         CudaModelRunner fused;
         try {
-            fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+            fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);  // SwiGLU in the GEMV by default
         } finally {
-            System.clearProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY);
             System.clearProperty(CudaModelRunner.NORM_TAIL_PROPERTY);
         }
-        try (fused;
-             CudaModelRunner plain = backend.open(interleavedModel, RunnerOptions.defaults(), true);
-             KvCache fa = fused.newCache(64); KvCache pa = plain.newCache(64)) {
+        System.setProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY, "false");
+        CudaModelRunner plain;
+        try {
+            plain = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+        } finally {
+            System.clearProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY);
+        }
+        try (fused; plain; KvCache fa = fused.newCache(64); KvCache pa = plain.newCache(64)) {
             assertThat(fused.fusesSwiglu()).isTrue();
             assertThat(plain.fusesSwiglu()).isFalse();
             Logits f = fused.forward(List.of(new SequenceInput(fa, PROMPT, true)), precision);
