@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 #include "qspec_cuda.h"
 
@@ -41,6 +42,24 @@ struct Dev {  // device buffer
         CK(cudaDeviceSynchronize());
         CK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
         return h;
+    }
+};
+
+// Sets an environment variable for a scope (the kernels read some switches at every call) and puts back what was
+// there before, set or not.
+struct ScopedEnv {
+    std::string name, old;
+    bool had;
+    ScopedEnv(const char* n, const char* value) : name(n) {
+        const char* v = getenv(n);
+        had = v != nullptr;
+        if (had) old = v;
+        set(value);
+    }
+    void set(const char* value) { setenv(name.c_str(), value, 1); }
+    ~ScopedEnv() {
+        if (had) setenv(name.c_str(), old.c_str(), 1);
+        else unsetenv(name.c_str());
     }
 };
 

@@ -207,62 +207,64 @@ static int sweep_experiment(cudaStream_t st) {
     return 0;
 }
 
-// `qspec_bench attention`: qspec_attention at Llama-3-8B's heads (32 query heads, 8 KV heads, head_dim
-// 128), S sequences of one query each (decode) or of 4 queries (a verify pass at gamma = 3), contexts
-// of 128 ... 8192 positions in blocks of 16 scattered over the pool. GB/s counts the K and V bytes read.
+// A pass over a paged cache at Llama-3-8B's heads (32 query heads, 8 KV heads, head_dim 128): S sequences of Q
+// tokens each at positions first .. first + Q - 1, a context of `ctx` positions in blocks of 16 scattered over the
+// pool, random K, V and q.
+struct PagedPass {
+    static constexpr int heads = 32, kv = 8, hd = 128, bs = 16;
+    int T, max_blocks;
+    Dev<__half> kp, vp, out;
+    Dev<float> q;
+    Dev<int32_t> seq, pos, table;
+    static std::vector<int32_t> scattered(size_t n) {
+        std::vector<int32_t> t(n);
+        for (size_t b = 0; b < n; ++b) t[b] = (int32_t)((b * 7919) % n);
+        return t;
+    }
+    static std::vector<int32_t> of(int T, const std::function<int32_t(int)>& f) {
+        std::vector<int32_t> v(T);
+        for (int t = 0; t < T; ++t) v[t] = f(t);
+        return v;
+    }
+    PagedPass(int S, int Q, int ctx, int first, cudaStream_t st)
+        : T(S * Q), max_blocks(ctx / bs), kp((size_t)S * max_blocks * bs * kv * hd), vp(kp.n),
+          out((size_t)T * heads * hd), q((size_t)T * heads * hd), seq(of(T, [&](int t) { return t / Q; })),
+          pos(of(T, [&](int t) { return first + t % Q; })), table(scattered((size_t)S * max_blocks)) {
+        fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 11);
+        fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 12);
+        fill_f32<<<1024, 256, 0, st>>>(q.p, q.n, -1, 1, 13);
+    }
+    void attention(void* ws, size_t wsb, cudaStream_t st) const {
+        CQ(qspec_attention(q.p, kp.p, vp.p, seq.p, pos.p, table.p, max_blocks, bs, T, heads, kv, hd, ws, wsb, out.p, st));
+    }
+};
+
+// `qspec_bench attention`: qspec_attention at Llama-3-8B's heads, S sequences of one query each (decode) or of 4
+// queries (a verify pass at gamma = 3), contexts of 128 ... 8192 positions. GB/s counts the K and V bytes read. Then
+// prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles (the 4 q heads
+// of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
-    const int heads = 32, kv = 8, hd = 128, bs = 16;
     printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s\n");
     for (int ctx : {128, 512, 2048, 8192})
         for (int S : {1, 8, 32})
             for (int Q : {1, 4}) {
-                const int T = S * Q, max_blocks = ctx / bs, blocks = S * max_blocks;
-                Dev<__half> kp((size_t)blocks * bs * kv * hd), vp((size_t)blocks * bs * kv * hd);
-                Dev<float> q((size_t)T * heads * hd);
-                Dev<__half> out((size_t)T * heads * hd);
-                fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 11);
-                fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 12);
-                fill_f32<<<256, 256, 0, st>>>(q.p, q.n, -1, 1, 13);
-                std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
-                for (int t = 0; t < T; ++t) seq[t] = t / Q, pos[t] = ctx - Q + t % Q;
-                for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());  // scattered
-                Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
-                const size_t wsb = qspec_attention_workspace_bytes(T, heads, hd, ctx);
+                const PagedPass pass(S, Q, ctx, ctx - Q, st);
+                const size_t wsb = qspec_attention_workspace_bytes(pass.T, PagedPass::heads, PagedPass::hd, ctx);
                 Dev<uint8_t> ws(wsb);
-                const double t = time_graph(st, [&](int) {
-                    CQ(qspec_attention(q.p, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, ws.p,
-                                       wsb, out.p, st));
-                });
-                const double bytes = 2.0 * S * ctx * kv * hd * 2;
+                const double t = time_graph(st, [&](int) { pass.attention(ws.p, wsb, st); });
+                const double bytes = 2.0 * S * ctx * PagedPass::kv * PagedPass::hd * 2;
                 printf("attn,%d,%d,%d,%.2f,%.0f\n", S, Q, ctx, t * 1e6, bytes / t / 1e9);
                 fflush(stdout);
             }
-    // prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles
-    // (QSPEC_ATTENTION_HEAD_TILES=1: the 4 q heads of a kv head share its K and V loads)
     printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us\n");
     for (int P : {512, 2048})
         for (int S : {1, 4}) {
-            const int T = S * P, max_blocks = P / bs, blocks = S * max_blocks;
-            Dev<__half> kp((size_t)blocks * bs * kv * hd), vp((size_t)blocks * bs * kv * hd);
-            Dev<float> q((size_t)T * heads * hd);
-            Dev<__half> out((size_t)T * heads * hd);
-            fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 21);
-            fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 22);
-            fill_f32<<<1024, 256, 0, st>>>(q.p, q.n, -1, 1, 23);
-            std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
-            for (int t = 0; t < T; ++t) seq[t] = t / P, pos[t] = t % P;
-            for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());
-            Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
+            const PagedPass pass(S, P, P, 0, st);
             double us[2];
-            for (int tiles = 0; tiles < 2; ++tiles) {
-                if (tiles) setenv("QSPEC_ATTENTION_HEAD_TILES", "1", 1);
-                else unsetenv("QSPEC_ATTENTION_HEAD_TILES");
-                us[tiles] = 1e6 * time_graph(st, [&](int) {
-                    CQ(qspec_attention(q.p, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, nullptr,
-                                       0, out.p, st));
-                });
+            for (const char* tiles : {"0", "1"}) {
+                const ScopedEnv env("QSPEC_ATTENTION_HEAD_TILES", tiles);
+                us[*tiles - '0'] = 1e6 * time_graph(st, [&](int) { pass.attention(nullptr, 0, st); });
             }
-            unsetenv("QSPEC_ATTENTION_HEAD_TILES");
             printf("attn_prefill,%d,%d,%.1f,%.1f\n", S, P, us[0], us[1]);
             fflush(stdout);
         }
@@ -273,35 +275,29 @@ static int attention_experiment(cudaStream_t st) {
 // (qspec_rope_write_kv, qspec_attention) and as the fused one (qspec_rope_attention), at Llama-3-8B's heads, S
 // sequences of one token each, contexts of 128 ... 8192 positions in blocks of 16 scattered over the pool.
 static int rope_attention_experiment(cudaStream_t st) {
-    const int heads = 32, kv = 8, hd = 128, bs = 16, ld = (heads + 2 * kv) * hd;
+    constexpr int heads = PagedPass::heads, kv = PagedPass::kv, hd = PagedPass::hd, bs = PagedPass::bs;
+    constexpr int ld = (heads + 2 * kv) * hd;
+    std::vector<float> inv_freq(hd / 2);
+    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = (float)std::pow(500000.0, -2.0 * i / hd);
+    const Dev<float> inv(inv_freq);
     printf("rope_attn,sequences,context,two_kernels_us,fused_us\n");
     for (int ctx : {128, 512, 2048, 8192})
         for (int S : {1, 8, 32}) {
-            const int T = S, max_blocks = ctx / bs, blocks = S * max_blocks;
-            Dev<__half> kp((size_t)blocks * bs * kv * hd), vp((size_t)blocks * bs * kv * hd);
-            Dev<float> qkv((size_t)T * ld), q((size_t)T * heads * hd);
-            Dev<__half> out((size_t)T * heads * hd);
-            fill_f16<<<1024, 256, 0, st>>>(kp.p, kp.n, -1, 1, 11);
-            fill_f16<<<1024, 256, 0, st>>>(vp.p, vp.n, -1, 1, 12);
-            fill_f32<<<256, 256, 0, st>>>(qkv.p, qkv.n, -1, 1, 13);
-            std::vector<float> inv_freq(hd / 2);
-            for (int i = 0; i < hd / 2; ++i) inv_freq[i] = (float)std::pow(500000.0, -2.0 * i / hd);
-            std::vector<int32_t> seq(T), pos(T), table((size_t)S * max_blocks);
-            for (int t = 0; t < T; ++t) seq[t] = t, pos[t] = ctx - 1;
-            for (size_t b = 0; b < table.size(); ++b) table[b] = (int32_t)((b * 7919) % table.size());  // scattered
-            Dev<float> inv(inv_freq);
-            Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
+            const PagedPass pass(S, 1, ctx, ctx - 1, st);  // pass.q: the rotated q of the two-kernel path
+            const int T = pass.T;
+            Dev<float> qkv((size_t)T * ld);
+            fill_f32<<<256, 256, 0, st>>>(qkv.p, qkv.n, -1, 1, 14);
             const size_t wsb = qspec_attention_workspace_bytes(T, heads, hd, ctx);
             Dev<uint8_t> ws(wsb);
             const double two = time_graph(st, [&](int) {
-                CQ(qspec_rope_write_kv(qkv.p, qkv.p + heads * hd, qkv.p + (heads + kv) * hd, ld, q.p, kp.p, vp.p, dseq.p,
-                                       dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, inv.p, 1, st));
-                CQ(qspec_attention(q.p, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd, ws.p, wsb,
-                                   out.p, st));
+                CQ(qspec_rope_write_kv(qkv.p, qkv.p + heads * hd, qkv.p + (heads + kv) * hd, ld, pass.q.p, pass.kp.p,
+                                       pass.vp.p, pass.seq.p, pass.pos.p, pass.table.p, pass.max_blocks, bs, T, heads,
+                                       kv, hd, inv.p, 1, st));
+                pass.attention(ws.p, wsb, st);
             });
             const double fused = time_graph(st, [&](int) {
-                CQ(qspec_rope_attention(qkv.p, ld, kp.p, vp.p, dseq.p, dpos.p, dtab.p, max_blocks, bs, T, heads, kv, hd,
-                                        inv.p, 1, ws.p, wsb, out.p, st));
+                CQ(qspec_rope_attention(qkv.p, ld, pass.kp.p, pass.vp.p, pass.seq.p, pass.pos.p, pass.table.p,
+                                        pass.max_blocks, bs, T, heads, kv, hd, inv.p, 1, ws.p, wsb, pass.out.p, st));
             });
             printf("rope_attn,%d,%d,%.2f,%.2f\n", S, ctx, two * 1e6, fused * 1e6);
             fflush(stdout);

@@ -25,6 +25,13 @@ static double rel_err(const std::vector<double>& a, const std::vector<double>& r
     return std::sqrt(num / (den > 0 ? den : 1));
 }
 
+// Halves of `a` whose bits differ from b[0 .. a.size()).
+static size_t differing_halves(const std::vector<__half>& a, const __half* b) {
+    size_t n = 0;
+    for (size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(__half)) != 0;
+    return n;
+}
+
 static const float POISON = NAN;
 
 // ---------------------------------------------------------------- GEMMs
@@ -1160,9 +1167,7 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     CQ(qspec_attention(dq.p + (size_t)(T - 1) * qd, dkp.p, dvp.p, dseq1.p, dpos1.p, dtab.p, max_blocks, block_size, 1,
                        heads, kv_heads, hd, dws.p, ws_bytes, dout1.p, nullptr));
     const auto o1 = dout1.down();
-    size_t differ = 0;
-    for (size_t i = 0; i < o1.size(); ++i)
-        differ += std::memcmp(&o1[i], &og[(size_t)(T - 1) * heads * hd + i], sizeof(__half)) != 0;
+    size_t differ = differing_halves(o1, &og[(size_t)(T - 1) * heads * hd]);
     report(differ == 0, std::string("attention of one token alone = its row in the pass ") + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)o1.size());
     // without a workspace every (token, head) runs its splits in one block: the same bits
@@ -1170,47 +1175,35 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
                        nullptr, 0, dseqout.p, nullptr));
     const auto os = dseqout.down();
-    differ = 0;
-    for (size_t i = 0; i < os.size(); ++i) differ += std::memcmp(&os[i], &og[i], sizeof(__half)) != 0;
+    differ = differing_halves(os, og.data());
     report(differ == 0, std::string("attention sequential schedule = split schedule ") + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)os.size());
     // the two loads builds (next chunk's K and V ahead, or each chunk's loads at its turn) are the same
     // arithmetic: the same bits, in both schedules
-    const char* saved = getenv("QSPEC_ATTENTION_AHEAD");
-    const std::string restore = saved ? saved : "";
     for (const char* ahead : {"0", "1"}) {
-        setenv("QSPEC_ATTENTION_AHEAD", ahead, 1);
+        const ScopedEnv build("QSPEC_ATTENTION_AHEAD", ahead);
         Dev<__half> dsplit((size_t)T * heads * hd), dseq2((size_t)T * heads * hd);
         CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
                            dws.p, ws_bytes, dsplit.p, nullptr));
         CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
                            nullptr, 0, dseq2.p, nullptr));
         const auto a = dsplit.down(), b = dseq2.down();
-        differ = 0;
-        for (size_t i = 0; i < a.size(); ++i)
-            differ += (std::memcmp(&a[i], &og[i], sizeof(__half)) != 0) + (std::memcmp(&b[i], &og[i], sizeof(__half)) != 0);
+        differ = differing_halves(a, og.data()) + differing_halves(b, og.data());
         report(differ == 0, std::string("attention loads-ahead build ") + ahead + " = default " + tag,
                "differing outputs=%.0f of %.0f", (double)differ, 2.0 * a.size());
     }
-    if (saved) setenv("QSPEC_ATTENTION_AHEAD", restore.c_str(), 1);
-    else unsetenv("QSPEC_ATTENTION_AHEAD");
     // head tiles (QSPEC_ATTENTION_HEAD_TILES=all: 4 or 2 heads of a kv head per block of the sequential schedule,
     // sharing each chunk's K and V loads): the same bits (groups of 1 keep one head a block)
-    const char* saved_tiles = getenv("QSPEC_ATTENTION_HEAD_TILES");
-    const std::string restore_tiles = saved_tiles ? saved_tiles : "";
-    setenv("QSPEC_ATTENTION_HEAD_TILES", "all", 1);
+    const ScopedEnv tiles_everywhere("QSPEC_ATTENTION_HEAD_TILES", "all");
     Dev<__half> dtiles((size_t)T * heads * hd);
     CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
                        nullptr, 0, dtiles.p, nullptr));
     const auto tiles = dtiles.down();
-    differ = 0;
-    for (size_t i = 0; i < tiles.size(); ++i) differ += std::memcmp(&tiles[i], &og[i], sizeof(__half)) != 0;
+    differ = differing_halves(tiles, og.data());
     const int group = heads / kv_heads;
     report(differ == 0, "attention head tiles of " + std::to_string(group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1) +
                             " = default " + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)tiles.size());
-    if (saved_tiles) setenv("QSPEC_ATTENTION_HEAD_TILES", restore_tiles.c_str(), 1);
-    else unsetenv("QSPEC_ATTENTION_HEAD_TILES");
 }
 
 // The fused RoPE + KV write + attention (qspec_rope_attention) against the two calls it replaces, bit for bit:
@@ -1247,20 +1240,17 @@ static void test_fused_rope_attention(int heads, int kv_heads, int hd, int style
     CQ(qspec_attention(dq.p, dk0.p, dv0.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd, dws.p,
                        ws_bytes, dout0.p, nullptr));
     const auto k0 = dk0.down(), v0 = dv0.down(), out0 = dout0.down();
-    const char* saved = getenv("QSPEC_ATTENTION_AHEAD");
-    const std::string restore = saved ? saved : "";
-    for (const char* ahead : {"", "0", "1"}) {
-        if (*ahead) setenv("QSPEC_ATTENTION_AHEAD", ahead, 1);
+    ScopedEnv build("QSPEC_ATTENTION_AHEAD", "");
+    for (const char* ahead : {"", "0", "1"}) {  // "": the rule (any value but 0 and 1)
+        build.set(ahead);
         for (bool workspace : {true, false}) {
             Dev<__half> dk(kpool), dv(vpool), dout((size_t)T * qd);
             CQ(qspec_rope_attention(dqkv.p, ld, dk.p, dv.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads,
                                     kv_heads, hd, dinv.p, style, workspace ? dws.p : nullptr, workspace ? ws_bytes : 0,
                                     dout.p, nullptr));
             const auto k = dk.down(), v = dv.down(), out = dout.down();
-            size_t differ = 0, pool_differ = 0;
-            for (size_t i = 0; i < out.size(); ++i) differ += std::memcmp(&out[i], &out0[i], sizeof(__half)) != 0;
-            for (size_t i = 0; i < pool_n; ++i)
-                pool_differ += (std::memcmp(&k[i], &k0[i], sizeof(__half)) != 0) + (std::memcmp(&v[i], &v0[i], sizeof(__half)) != 0);
+            const size_t differ = differing_halves(out, out0.data());
+            const size_t pool_differ = differing_halves(k, k0.data()) + differing_halves(v, v0.data());
             const std::string how = std::string(workspace ? " split-capable" : " sequential") + (*ahead ? " ahead=" : "") + ahead;
             report(differ == 0, std::string("fused rope+attention = rope_write_kv + attention") + how + " " + tag,
                    "differing outputs=%.0f of %.0f", (double)differ, (double)out.size());
@@ -1268,8 +1258,6 @@ static void test_fused_rope_attention(int heads, int kv_heads, int hd, int style
                    "differing pool entries=%.0f of %.0f", (double)pool_differ, 2.0 * pool_n);
         }
     }
-    if (saved) setenv("QSPEC_ATTENTION_AHEAD", restore.c_str(), 1);
-    else unsetenv("QSPEC_ATTENTION_AHEAD");
 }
 
 static void attention_tests() {
@@ -1381,8 +1369,7 @@ static void test_norm_tail(int M, int N, int K, int bits, int out_group = 128) {
                                             nullptr));
         }
         const auto a = outa.down(), b = outb.down();
-        size_t differ = 0;
-        for (size_t i = 0; i < a.size(); ++i) differ += std::memcmp(&a[i], &b[i], sizeof(__half)) != 0;
+        size_t differ = differing_halves(a, b.data());
         const auto ya_h = ya.down(), yb_h = yb.down();
         differ += std::memcmp(ya_h.data(), yb_h.data(), ya_h.size() * sizeof(float)) != 0;
         differ += ticket.down()[0] != 0;
@@ -1438,8 +1425,7 @@ static void test_swiglu_epilogue(int M, int H, int K) {
     CQ(qspec_swiglu_f16(ya.p, ya.p + H, 2 * H, outa.p, M, H, nullptr));
     CQ(qspec_w4a16_gemm_swiglu(dx.p, K, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, nullptr));
     const auto a = outa.down(), b = outb.down();
-    size_t differ = 0;
-    for (size_t i = 0; i < a.size(); ++i) differ += std::memcmp(&a[i], &b[i], sizeof(__half)) != 0;
+    const size_t differ = differing_halves(a, b.data());
     char name[160];
     snprintf(name, sizeof name, "w4a16_gemm_swiglu M=%d H=%d K=%d = gemm then swiglu_f16", M, H, K);
     report(differ == 0, name, "differing outputs=%.0f of %.0f", (double)differ, (double)a.size());

@@ -237,157 +237,106 @@ class CudaModelRunnerGpuTest {
         }
     }
 
-    /**
-     * {@code -Dqspec.cuda.fusedRopeAttention=true}: decode passes (one token per sequence) take the fused kernel,
-     * which must leave the same cache and give the same logits, bit for bit, as the two kernels; a later verify
-     * pass (several tokens of a sequence: the two kernels in both runners) must then agree too.
-     */
-    @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
-    void fusedRopeAttentionGivesTheBitsOfTheTwoKernels(Precision precision) {
-        int[] other = {9, 8, 7};
-        System.setProperty(CudaModelRunner.FUSED_ROPE_ATTENTION_PROPERTY, "true");
-        CudaModelRunner fused;
+    /** A graphed runner on {@code model} built while {@code property} is {@code value} (runners read their switches when built). */
+    private static CudaModelRunner openWith(Model model, String property, String value) {
+        System.setProperty(property, value);
         try {
-            fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+            return backend.open(model, RunnerOptions.defaults(), true);
         } finally {
-            System.clearProperty(CudaModelRunner.FUSED_ROPE_ATTENTION_PROPERTY);
+            System.clearProperty(property);
         }
-        try (fused;
-             CudaModelRunner plain = backend.open(interleavedModel, RunnerOptions.defaults(), true);
-             KvCache fa = fused.newCache(64); KvCache fb = fused.newCache(64);
-             KvCache pa = plain.newCache(64); KvCache pb = plain.newCache(64)) {
-            assertThat(fused.fusesRopeAttention()).isTrue();
-            assertThat(plain.fusesRopeAttention()).isFalse();
-            fused.forward(List.of(new SequenceInput(fa, PROMPT, false), new SequenceInput(fb, other, false)), precision);
-            plain.forward(List.of(new SequenceInput(pa, PROMPT, false), new SequenceInput(pb, other, false)), precision);
+    }
+
+    /**
+     * Runs the same passes on both runners and asserts the same logits bit for bit: a prefill of two sequences (all
+     * logits of the first), {@code steps} decode steps of both (one token per sequence), then a verify pass of four
+     * tokens of the first; then the same cache contents, key and value, at every layer and position of the first.
+     */
+    private static void assertSameBits(CudaModelRunner x, CudaModelRunner y, int vocab, Precision precision, int steps) {
+        int[] other = {9, 8, 7};
+        try (KvCache xa = x.newCache(64); KvCache xb = x.newCache(64); KvCache ya = y.newCache(64); KvCache yb = y.newCache(64)) {
+            Logits lx = x.forward(List.of(new SequenceInput(xa, PROMPT, true), new SequenceInput(xb, other, false)), precision);
+            Logits ly = y.forward(List.of(new SequenceInput(ya, PROMPT, true), new SequenceInput(yb, other, false)), precision);
+            for (int i = 0; i < PROMPT.length; i++) {
+                assertThat(lx.row(0, i)).as("prefill row %d", i).containsExactly(ly.row(0, i));
+            }
             int a = 3;
             int b = 4;
-            for (int step = 0; step < 20; step++) {  // crosses a 16-position block
-                Logits f = fused.forward(List.of(new SequenceInput(fa, new int[] {a}, false),
-                        new SequenceInput(fb, new int[] {b}, false)), precision);
-                Logits p = plain.forward(List.of(new SequenceInput(pa, new int[] {a}, false),
-                        new SequenceInput(pb, new int[] {b}, false)), precision);
-                assertThat(f.row(0, 0)).as("step %d, sequence 0", step).containsExactly(p.row(0, 0));
-                assertThat(f.row(1, 0)).as("step %d, sequence 1", step).containsExactly(p.row(1, 0));
-                a = f.argmax(0, 0);
-                b = (f.argmax(1, 0) + step) % INTERLEAVED.vocabSize();
+            for (int step = 0; step < steps; step++) {
+                lx = x.forward(List.of(new SequenceInput(xa, new int[] {a}, false), new SequenceInput(xb, new int[] {b}, false)),
+                        precision);
+                ly = y.forward(List.of(new SequenceInput(ya, new int[] {a}, false), new SequenceInput(yb, new int[] {b}, false)),
+                        precision);
+                assertThat(lx.row(0, 0)).as("step %d, sequence 0", step).containsExactly(ly.row(0, 0));
+                assertThat(lx.row(1, 0)).as("step %d, sequence 1", step).containsExactly(ly.row(1, 0));
+                a = lx.argmax(0, 0);
+                b = (lx.argmax(1, 0) + step) % vocab;
             }
             int[] draft = {11, 12, 13, 14};
-            Logits f = fused.forward(List.of(new SequenceInput(fa, draft, true)), precision);
-            Logits p = plain.forward(List.of(new SequenceInput(pa, draft, true)), precision);
+            lx = x.forward(List.of(new SequenceInput(xa, draft, true)), precision);
+            ly = y.forward(List.of(new SequenceInput(ya, draft, true)), precision);
             for (int i = 0; i < draft.length; i++) {
-                assertThat(f.row(0, i)).as("verify row %d", i).containsExactly(p.row(0, i));
+                assertThat(lx.row(0, i)).as("verify row %d", i).containsExactly(ly.row(0, i));
             }
-            float[] x = new float[fa.kvDim()];
-            float[] y = new float[pa.kvDim()];
-            for (int l = 0; l < fa.layers(); l++) {
-                for (int pos = 0; pos < fa.length(); pos++) {
-                    fa.readKey(l, pos, x);
-                    pa.readKey(l, pos, y);
-                    assertThat(x).as("key, layer %d position %d", l, pos).containsExactly(y);
-                    fa.readValue(l, pos, x);
-                    pa.readValue(l, pos, y);
-                    assertThat(x).as("value, layer %d position %d", l, pos).containsExactly(y);
+            float[] u = new float[xa.kvDim()];
+            float[] v = new float[ya.kvDim()];
+            for (int l = 0; l < xa.layers(); l++) {
+                for (int pos = 0; pos < xa.length(); pos++) {
+                    xa.readKey(l, pos, u);
+                    ya.readKey(l, pos, v);
+                    assertThat(u).as("key, layer %d position %d", l, pos).containsExactly(v);
+                    xa.readValue(l, pos, u);
+                    ya.readValue(l, pos, v);
+                    assertThat(u).as("value, layer %d position %d", l, pos).containsExactly(v);
                 }
             }
         }
     }
 
     /**
-     * {@code -Dqspec.cuda.normTail=true}: the wo and down GEMMs run the next RMSNorm (on a GPU, in their last CTA for
-     * passes of up to 4 tokens), which must give the logits of the standalone norm kernels bit for bit: in a prefill,
-     * in decode steps of two sequences and in a verify pass, with padded groups (352 = 5.5 x 64) in the quantized
-     * norm outputs of the draft precisions.
+     * {@code -Dqspec.cuda.fusedRopeAttention=true}: decode passes (one token per sequence) take the fused kernel,
+     * which must leave the same cache and give the same logits, bit for bit, as the two kernels, over 20 decode steps
+     * (across a 16-position block); a later verify pass (the two kernels in both runners) must then agree too.
      */
     @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8", "W4A4"})
-    void normTailsGiveTheBitsOfTheStandaloneNorms(Precision precision) {
-        int[] other = {9, 8, 7};
-        System.setProperty(CudaModelRunner.NORM_TAIL_PROPERTY, "true");
-        CudaModelRunner tails;
-        try {
-            tails = backend.open(halfSplitModel, RunnerOptions.defaults(), true);
-        } finally {
-            System.clearProperty(CudaModelRunner.NORM_TAIL_PROPERTY);
-        }
-        try (tails;
-             CudaModelRunner plain = backend.open(halfSplitModel, RunnerOptions.defaults(), true);
-             KvCache ta = tails.newCache(64); KvCache tb = tails.newCache(64);
-             KvCache pa = plain.newCache(64); KvCache pb = plain.newCache(64)) {
-            assertThat(tails.runsNormTails()).isTrue();
-            assertThat(plain.runsNormTails()).isFalse();
-            Logits t = tails.forward(List.of(new SequenceInput(ta, PROMPT, true), new SequenceInput(tb, other, false)),
-                    precision);
-            Logits p = plain.forward(List.of(new SequenceInput(pa, PROMPT, true), new SequenceInput(pb, other, false)),
-                    precision);
-            for (int i = 0; i < PROMPT.length; i++) {
-                assertThat(t.row(0, i)).as("prefill row %d", i).containsExactly(p.row(0, i));
-            }
-            int a = 3;
-            int b = 4;
-            for (int step = 0; step < 6; step++) {
-                t = tails.forward(List.of(new SequenceInput(ta, new int[] {a}, false),
-                        new SequenceInput(tb, new int[] {b}, false)), precision);
-                p = plain.forward(List.of(new SequenceInput(pa, new int[] {a}, false),
-                        new SequenceInput(pb, new int[] {b}, false)), precision);
-                assertThat(t.row(0, 0)).as("step %d, sequence 0", step).containsExactly(p.row(0, 0));
-                assertThat(t.row(1, 0)).as("step %d, sequence 1", step).containsExactly(p.row(1, 0));
-                a = t.argmax(0, 0);
-                b = (t.argmax(1, 0) + step) % HALF_SPLIT.vocabSize();
-            }
-            int[] draft = {11, 12, 13, 14};
-            t = tails.forward(List.of(new SequenceInput(ta, draft, true)), precision);
-            p = plain.forward(List.of(new SequenceInput(pa, draft, true)), precision);
-            for (int i = 0; i < draft.length; i++) {
-                assertThat(t.row(0, i)).as("verify row %d", i).containsExactly(p.row(0, i));
-            }
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
+    void fusedRopeAttentionGivesTheBitsOfTheTwoKernels(Precision precision) {
+        try (CudaModelRunner fused = openWith(interleavedModel, CudaModelRunner.FUSED_ROPE_ATTENTION_PROPERTY, "true");
+             CudaModelRunner plain = backend.open(interleavedModel, RunnerOptions.defaults(), true)) {
+            assertThat(fused.fusesRopeAttention()).isTrue();
+            assertThat(plain.fusesRopeAttention()).isFalse();
+            assertSameBits(fused, plain, INTERLEAVED.vocabSize(), precision, 20);
         }
     }
 
     /**
-     * SwiGLU in the gate|up GEMV ({@code qspec.cuda.fusedSwiglu}, on by default; W4A16 only) together with the norm
-     * tails: every GEMV epilogue on, which must give the logits of the standalone kernels (both switches off) bit for
-     * bit, in a prefill, decode steps and a verify pass; the draft precisions keep their SwiGLU quantizer.
+     * {@code -Dqspec.cuda.normTail=true}: the wo and down GEMMs run the next RMSNorm (on a GPU, in their last CTA for
+     * passes of up to 4 tokens), which must give the logits of the standalone norm kernels bit for bit, with padded
+     * groups (352 = 5.5 x 64) in the quantized norm outputs of the draft precisions.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8", "W4A4"})
+    void normTailsGiveTheBitsOfTheStandaloneNorms(Precision precision) {
+        try (CudaModelRunner tails = openWith(halfSplitModel, CudaModelRunner.NORM_TAIL_PROPERTY, "true");
+             CudaModelRunner plain = backend.open(halfSplitModel, RunnerOptions.defaults(), true)) {
+            assertThat(tails.runsNormTails()).isTrue();
+            assertThat(plain.runsNormTails()).isFalse();
+            assertSameBits(tails, plain, HALF_SPLIT.vocabSize(), precision, 6);
+        }
+    }
+
+    /**
+     * SwiGLU in the gate|up GEMV ({@code qspec.cuda.fusedSwiglu}, on by default; W4A16 only) must give the logits of
+     * the SwiGLU kernel bit for bit; the draft precisions keep their SwiGLU quantizer either way.
      */
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
-    void allGemvEpiloguesGiveTheBitsOfTheStandaloneKernels(Precision precision) {
-        System.setProperty(CudaModelRunner.NORM_TAIL_PROPERTY, "true");
-        CudaModelRunner fused;
-        try {
-            fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);  // SwiGLU in the GEMV by default
-        } finally {
-            System.clearProperty(CudaModelRunner.NORM_TAIL_PROPERTY);
-        }
-        System.setProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY, "false");
-        CudaModelRunner plain;
-        try {
-            plain = backend.open(interleavedModel, RunnerOptions.defaults(), true);
-        } finally {
-            System.clearProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY);
-        }
-        try (fused; plain; KvCache fa = fused.newCache(64); KvCache pa = plain.newCache(64)) {
+    void swigluInTheGemvGivesTheBitsOfTheSwigluKernel(Precision precision) {
+        try (CudaModelRunner fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+             CudaModelRunner plain = openWith(interleavedModel, CudaModelRunner.FUSED_SWIGLU_PROPERTY, "false")) {
             assertThat(fused.fusesSwiglu()).isTrue();
             assertThat(plain.fusesSwiglu()).isFalse();
-            Logits f = fused.forward(List.of(new SequenceInput(fa, PROMPT, true)), precision);
-            Logits p = plain.forward(List.of(new SequenceInput(pa, PROMPT, true)), precision);
-            for (int i = 0; i < PROMPT.length; i++) {
-                assertThat(f.row(0, i)).as("prefill row %d", i).containsExactly(p.row(0, i));
-            }
-            int a = 3;
-            for (int step = 0; step < 5; step++) {
-                f = fused.forward(List.of(new SequenceInput(fa, new int[] {a}, false)), precision);
-                p = plain.forward(List.of(new SequenceInput(pa, new int[] {a}, false)), precision);
-                assertThat(f.row(0, 0)).as("step %d", step).containsExactly(p.row(0, 0));
-                a = f.argmax(0, 0);
-            }
-            int[] draft = {11, 12, 13, 14};
-            f = fused.forward(List.of(new SequenceInput(fa, draft, true)), precision);
-            p = plain.forward(List.of(new SequenceInput(pa, draft, true)), precision);
-            for (int i = 0; i < draft.length; i++) {
-                assertThat(f.row(0, i)).as("verify row %d", i).containsExactly(p.row(0, i));
-            }
+            assertSameBits(fused, plain, INTERLEAVED.vocabSize(), precision, 5);
         }
     }
 
