@@ -246,7 +246,7 @@ struct PagedPass {
 static int attention_experiment(cudaStream_t st) {
     printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s\n");
     for (int ctx : {128, 512, 2048, 8192})
-        for (int S : {1, 8, 32})
+        for (int S : {1, 8, 16, 32})
             for (int Q : {1, 4}) {
                 const PagedPass pass(S, Q, ctx, ctx - Q, st);
                 const size_t wsb = qspec_attention_workspace_bytes(pass.T, PagedPass::heads, PagedPass::hd, ctx);
