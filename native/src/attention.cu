@@ -70,6 +70,21 @@ struct ChunkLoads {
     half2 v[CHUNK][DPL / 2];  // V row j's dims dim_of(lane, 2 i'), dim_of(lane, 2 i' + 1) as v[j][i']
 };
 
+// Dims d, d + 1 of position p's V row (cache offset oj). The fused build takes the token's own position from shared
+// memory; it still reads the pool there first (a value it then drops: the writer block may be storing that slot),
+// so that every pool read stays a read-only global load. Choosing the pointer instead made nvcc emit generic loads for
+// every V row, which cost the fused kernel 20-230 % against the two kernels on the H100 (session 21).
+template <bool ROPE>
+__device__ __forceinline__ half2 v_pair(const half* __restrict__ vpool, long oj, int d, int p, const NewKv& nkv) {
+    if constexpr (!ROPE) {
+        return *reinterpret_cast<const half2*>(vpool + oj + d);
+    } else {
+        half2 v = __ldg(reinterpret_cast<const half2*>(vpool + oj + d));
+        if (p == nkv.last) v = *reinterpret_cast<const half2*>(nkv.v + d);
+        return v;
+    }
+}
+
 // Issues the loads of chunk c: the block table and K, and with V (AHEAD) the 8 V rows too, their
 // offsets shuffled from the lanes that hold them. None depends on a score, so the chunk costs one
 // round of memory latency. Loads past npos or hd are skipped (their values are never used).
@@ -86,8 +101,10 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
         const bool fresh = ROPE && p == nkv.last;  // the token's own k: shared memory, not yet in the pool
 #pragma unroll
         for (int k = 0; k < MAX_HD / 32; ++k)
-            if (qq + 4 * k < hd / 8)
-                L.k[k] = fresh ? reinterpret_cast<const uint4*>(nkv.k)[qq + 4 * k] : __ldg(kr + qq + 4 * k);
+            if (qq + 4 * k < hd / 8) {
+                L.k[k] = __ldg(kr + qq + 4 * k);  // as v_pair: a read-only load, then the fresh k at the token's position
+                if (fresh) L.k[k] = reinterpret_cast<const uint4*>(nkv.k)[qq + 4 * k];
+            }
     }
     if (!V) return;
     const int valid = min(CHUNK, npos - base);
@@ -98,9 +115,7 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {  // hd % 8 == 0: an even dim below hd has its pair below hd
                 const int d = dim_of(lane, i);
-                if (d < hd)
-                    L.v[j][i / 2] = ROPE && base + j == nkv.last ? *reinterpret_cast<const half2*>(nkv.v + d)
-                                                                 : *reinterpret_cast<const half2*>(vpool + oj + d);
+                if (d < hd) L.v[j][i / 2] = v_pair<ROPE>(vpool, oj, d, base + j, nkv);
             }
         }
     }
@@ -175,9 +190,7 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
             for (int i = 0; i < DPL; i += 2) {
                 const int d = dim_of(lane, i);
                 if (d >= hd) continue;
-                const half2 vh = AHEAD                           ? cur.v[j][i / 2]
-                                 : ROPE && base + j == nkv.last ? *reinterpret_cast<const half2*>(nkv.v + d)
-                                                                : *reinterpret_cast<const half2*>(vpool + oj + d);
+                const half2 vh = AHEAD ? cur.v[j][i / 2] : v_pair<ROPE>(vpool, oj, d, base + j, nkv);
                 const float2 v = __half22float2(vh);
 #pragma unroll
                 for (int g = 0; g < GT; ++g) {
