@@ -113,7 +113,7 @@ final class WorkBuffers {
         quantScales = memory.allocate((long) t * maxGroupsPerRow * 4, "activation scales");
         normedHalf = memory.allocate((long) t * config.dim() * 2, "normalised activations");
         normedQuantized = memory.allocate((long) t * maxPaddedCols, "quantized normalised activations");
-        normedScales = memory.allocate((long) t * maxGroupsPerRow * 4, "their scales");
+        normedScales = memory.allocate((long) t * maxGroupsPerRow * 4, "scales of the quantized normalised activations");
         qkv = memory.allocate((long) t * (config.qDim() + 2L * config.kvDim()) * 4, "q|k|v");
         q = memory.allocate((long) t * config.qDim() * 4, "rotated q");
         gateUp = memory.allocate((long) t * 2L * config.hiddenDim() * 4, "gate|up");
