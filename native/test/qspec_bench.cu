@@ -93,6 +93,25 @@ static std::vector<std::string> split(const char* list, char sep) {
     }
 }
 
+// Copies of one random INT4 matrix [N, K] (group 128) in an arena of device memory, each copy's fp16 scales right
+// after its weights, for calls that rotate over them (call i reads copy i % used), so that the weights come from
+// HBM and not from L2. Up to LAUNCHES copies are used (a graph's calls); their scales are small positive fp16.
+struct WeightCopies {
+    const uint8_t* base;
+    size_t wbytes, sbytes, stride;
+    int used;
+    WeightCopies(const Dev<uint8_t>& arena, int N, int K, cudaStream_t st, uint32_t seed = 7)
+        : base(arena.p), wbytes((size_t)N * K / 2), sbytes((size_t)N * (K / 128) * 2),
+          stride((wbytes + sbytes + 255) / 256 * 256),
+          used((int)std::min<size_t>(LAUNCHES, std::max<size_t>(1, arena.n / stride))) {
+        for (int c = 0; c < used; ++c)
+            fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(arena.p + c * stride + wbytes), sbytes / 2, 0.005f,
+                                           0.05f, seed + c);
+    }
+    const uint8_t* packed(int i) const { return base + (size_t)(i % used) * stride; }
+    const __half* scales(int i) const { return reinterpret_cast<const __half*>(packed(i) + wbytes); }
+};
+
 static double time_graph(cudaStream_t st, const std::function<void(int)>& call) {
     call(0);  // warm-up outside capture: module load, library handles and workspaces
     CK(cudaStreamSynchronize(st));
@@ -174,8 +193,7 @@ static int profile(cudaStream_t st) {
 // from L2 (one copy), to separate a kernel's fixed cost from its cost per step and per row tile.
 static int sweep_experiment(cudaStream_t st) {
     const int group = 128;
-    const size_t arena = 1200ull << 20;
-    Dev<uint8_t> w4(arena);
+    Dev<uint8_t> w4(1200ull << 20);
     Dev<__half> x((size_t)16384);
     Dev<int8_t> xq((size_t)16384);
     Dev<float> xs((size_t)16384 / 32), y((size_t)16384 * 8);
@@ -185,22 +203,16 @@ static int sweep_experiment(cudaStream_t st) {
     printf("sw,K,N,kernel,cold_us,hot_us,MB\n");
     for (int N : {1024, 4096, 16384})
         for (int K : {1024, 2048, 4096, 8192, 16384}) {
-            const size_t wbytes = (size_t)N * K / 2, sbytes = (size_t)N * (K / group) * 2;
-            const size_t stride = (wbytes + sbytes + 255) / 256 * 256;
-            const int used = (int)std::min<size_t>(LAUNCHES, std::max<size_t>(1, arena / stride));
-            for (int c = 0; c < used; ++c)
-                fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(w4.p + c * stride + wbytes), sbytes / 2, 0.005f,
-                                               0.05f, 7 + c);
-            auto wp = [&](int i) { return w4.p + (size_t)(i % used) * stride; };
+            const WeightCopies w(w4, N, K, st);
             CQ(qspec_quantize_activations(x.p, K, 1, K, group, 8, xq.p, xs.p, st));
             for (int kind = 0; kind < 2; ++kind) {
                 auto gemm = [&](int i) {
-                    if (kind == 0) CQ(qspec_w4a16_gemm(x.p, K, wp(i), wp(i) + wbytes, y.p, N, 1, N, K, group, 0, st));
-                    else CQ(qspec_w4ax_gemm(xq.p, xs.p, wp(i), wp(i) + wbytes, y.p, N, 1, N, K, group, 8, 0, st));
+                    if (kind == 0) CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 0, st));
+                    else CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 8, 0, st));
                 };
                 const double cold = time_graph(st, gemm), hot = time_graph(st, [&](int) { gemm(0); });
                 printf("sw,%d,%d,%s,%.2f,%.2f,%.2f\n", K, N, kind ? "w4a8" : "w4a16", cold * 1e6, hot * 1e6,
-                       (wbytes + sbytes) / 1048576.0);
+                       (w.wbytes + w.sbytes) / 1048576.0);
                 fflush(stdout);
             }
         }
@@ -312,16 +324,10 @@ static int rope_attention_experiment(cudaStream_t st) {
 static int epilogue_experiment(cudaStream_t st) {
     const int D = 4096;
     printf("norm_tail,gemm,K,M,two_kernels_us,fused_us\n");
+    Dev<uint8_t> arena(512ull << 20);  // weight copies far past L2
+    fill_bytes<<<4096, 256, 0, st>>>(arena.p, arena.n, 100);
     for (int K : {4096, 14336}) {
-        const int copies = std::max(2, (int)(256e6 / ((size_t)D * K / 2)));  // 256 MB of weights, far past L2
-        std::vector<Dev<uint8_t>*> wp;
-        std::vector<Dev<__half>*> ws;
-        for (int c = 0; c < copies; ++c) {
-            wp.push_back(new Dev<uint8_t>((size_t)D * K / 2));
-            ws.push_back(new Dev<__half>((size_t)D * (K / 128)));
-            fill_bytes<<<1024, 256, 0, st>>>(wp.back()->p, wp.back()->n, 100 + c);
-            fill_f16<<<256, 256, 0, st>>>(ws.back()->p, ws.back()->n, 0.005f, 0.05f, 200 + c);
-        }
+        const WeightCopies w(arena, D, K, st);
         Dev<__half> x((size_t)4 * K), normed((size_t)4 * D);
         Dev<int8_t> xq((size_t)4 * K), codes((size_t)4 * D);
         Dev<float> xs((size_t)4 * (K / 128)), scales((size_t)4 * (D / 128)), y((size_t)4 * D), gain(D);
@@ -333,19 +339,19 @@ static int epilogue_experiment(cudaStream_t st) {
         fill_f32<<<64, 256, 0, st>>>(gain.p, gain.n, 0.5f, 1.5f, 5);
         for (int M : {1, 2, 3, 4}) {
             const double a16_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm(x.p, K, wp[i % copies]->p, ws[i % copies]->p, y.p, D, M, D, K, 128, 1, st));
+                CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 1, st));
                 CQ(qspec_rmsnorm_f16(y.p, gain.p, normed.p, M, D, 1e-5f, st));
             });
             const double a16_fused = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm_add_rmsnorm(x.p, K, wp[i % copies]->p, ws[i % copies]->p, y.p, M, D, K, 128, gain.p,
+                CQ(qspec_w4a16_gemm_add_rmsnorm(x.p, K, w.packed(i), w.scales(i), y.p, M, D, K, 128, gain.p,
                                                 1e-5f, normed.p, ticket.p, st));
             });
             const double a8_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, wp[i % copies]->p, ws[i % copies]->p, y.p, D, M, D, K, 128, 8, 1, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 8, 1, st));
                 CQ(qspec_rmsnorm_quantize(y.p, gain.p, codes.p, scales.p, M, D, 128, 8, 1e-5f, st));
             });
             const double a8_fused = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm_add_rmsnorm_quantize(xq.p, xs.p, wp[i % copies]->p, ws[i % copies]->p, y.p, M, D, K,
+                CQ(qspec_w4ax_gemm_add_rmsnorm_quantize(xq.p, xs.p, w.packed(i), w.scales(i), y.p, M, D, K,
                                                         128, 8, gain.p, 1e-5f, 128, codes.p, scales.p, ticket.p, st));
             });
             printf("norm_tail,w4a16,%d,%d,%.2f,%.2f\n", K, M, a16_two * 1e6, a16_fused * 1e6);
@@ -354,66 +360,44 @@ static int epilogue_experiment(cudaStream_t st) {
         }
         const unsigned left = ticket.down()[0];
         if (left != 0) { printf("FAIL ticket left at %u\n", left); return 1; }
-        for (auto* p : wp) delete p;
-        for (auto* p : ws) delete p;
     }
     // second part: Llama-3-8B's gate|up projection (K = 4096, 2 x 14336 rows) and the SwiGLU, for M = 1-8
     const int K = 4096, H = 14336;
-    const int copies = std::max(2, (int)(256e6 / ((size_t)2 * H * K / 2)));
-    std::vector<Dev<uint8_t>*> wp;
-    std::vector<Dev<__half>*> ws;
-    for (int c = 0; c < copies; ++c) {
-        wp.push_back(new Dev<uint8_t>((size_t)2 * H * K / 2));
-        ws.push_back(new Dev<__half>((size_t)2 * H * (K / 128)));
-        fill_bytes<<<1024, 256, 0, st>>>(wp.back()->p, wp.back()->n, 300 + c);
-        fill_f16<<<256, 256, 0, st>>>(ws.back()->p, ws.back()->n, 0.005f, 0.05f, 400 + c);
-    }
+    const WeightCopies w(arena, 2 * H, K, st);
     Dev<__half> x((size_t)8 * K), out((size_t)8 * H);
     Dev<float> gate_up((size_t)8 * 2 * H);
     fill_f16<<<256, 256, 0, st>>>(x.p, x.n, -1, 1, 6);
     printf("swiglu,gemm,K,M,two_kernels_us,fused_us\n");
     for (int M : {1, 2, 4, 8}) {
         const double two = time_graph(st, [&](int i) {
-            CQ(qspec_w4a16_gemm(x.p, K, wp[i % copies]->p, ws[i % copies]->p, gate_up.p, 2 * H, M, 2 * H, K, 128, 0, st));
+            CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), gate_up.p, 2 * H, M, 2 * H, K, 128, 0, st));
             CQ(qspec_swiglu_f16(gate_up.p, gate_up.p + H, 2 * H, out.p, M, H, st));
         });
         const double fused = time_graph(st, [&](int i) {
-            CQ(qspec_w4a16_gemm_swiglu(x.p, K, wp[i % copies]->p, ws[i % copies]->p, gate_up.p, M, H, K, 128, out.p, st));
+            CQ(qspec_w4a16_gemm_swiglu(x.p, K, w.packed(i), w.scales(i), gate_up.p, M, H, K, 128, out.p, st));
         });
         printf("swiglu,w4a16,%d,%d,%.2f,%.2f\n", K, M, two * 1e6, fused * 1e6);
         fflush(stdout);
     }
-    for (auto* p : wp) delete p;
-    for (auto* p : ws) delete p;
     return 0;
 }
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::string(argv[1]) == "profile") {
-        cudaStream_t st;
-        CK(cudaStreamCreate(&st));
-        return profile(st);
-    }
-    if (argc > 1 && std::string(argv[1]) == "attention") {
-        cudaStream_t st;
-        CK(cudaStreamCreate(&st));
-        return attention_experiment(st);
-    }
-    if (argc > 1 && std::string(argv[1]) == "rope-attention") {
-        cudaStream_t st;
-        CK(cudaStreamCreate(&st));
-        return rope_attention_experiment(st);
-    }
-    if (argc > 1 && std::string(argv[1]) == "epilogues") {
-        cudaStream_t st;
-        CK(cudaStreamCreate(&st));
-        return epilogue_experiment(st);
-    }
-    if (argc > 1 && std::string(argv[1]) == "sweep") {
-        cudaStream_t st;
-        CK(cudaStreamCreate(&st));
-        return sweep_experiment(st);
-    }
+    // the modes besides the full benchmark, each on a stream of its own
+    const struct {
+        const char* name;
+        int (*run)(cudaStream_t);
+    } modes[] = {{"profile", profile},
+                 {"attention", attention_experiment},
+                 {"rope-attention", rope_attention_experiment},
+                 {"epilogues", epilogue_experiment},
+                 {"sweep", sweep_experiment}};
+    for (const auto& mode : modes)
+        if (argc > 1 && std::string(argv[1]) == mode.name) {
+            cudaStream_t st;
+            CK(cudaStreamCreate(&st));
+            return mode.run(st);
+        }
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
     cudaStream_t st;
@@ -550,13 +534,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string> only = env_shapes ? split(env_shapes, ',') : std::vector<std::string>{};
     for (const Shape& s : shapes) {
         if (env_shapes != nullptr && std::find(only.begin(), only.end(), s.name) == only.end()) continue;
-        const int groups = s.K / group;
-        const size_t wbytes = (size_t)s.N * s.K / 2, sbytes = (size_t)s.N * groups * 2, stride = (wbytes + sbytes + 255) / 256 * 256;
-        const int copies = (int)std::max<size_t>(1, arena / stride);
-        // scales: small positive fp16 in every copy
-        const int used = std::min(copies, LAUNCHES);
-        for (int c = 0; c < used; ++c)
-            fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(w4.p + c * stride + wbytes), sbytes / 2, 0.005f, 0.05f, 7 + c);
+        const WeightCopies w(w4, s.N, s.K, st);
+        const size_t wbytes = w.wbytes, sbytes = w.sbytes;
         // The same bytes (weights and scales of one copy, the copies rotated as the GEMMs rotate them) read by a
         // kernel that does nothing else, launched the same way: what any GEMM of this shape could take at best,
         // its launch and the first and last bytes' latency included (the best of a few grids).
@@ -566,7 +545,7 @@ int main(int argc, char** argv) {
                 if (blocks_per_sm * threads > 2048) continue;
                 tread = std::min(tread, time_graph(st, [&](int i) {
                     read_words<<<prop.multiProcessorCount * blocks_per_sm, threads, 0, st>>>(
-                        reinterpret_cast<const uint4*>(w4.p + (size_t)(i % used) * stride), (wbytes + sbytes) / 16, sink.p);
+                        reinterpret_cast<const uint4*>(w.packed(i)), (wbytes + sbytes) / 16, sink.p);
                 }));
             }
         printf("csv,%s,%d,%d,0,read_only,%.2f,%.0f,%.1f,0,0\n", s.name, s.K, s.N, tread * 1e6, (wbytes + sbytes) / tread / 1e9,
@@ -574,13 +553,12 @@ int main(int argc, char** argv) {
         const size_t stride16 = (size_t)s.N * s.K;
         const int copies16 = (int)std::max<size_t>(1, w16.n / stride16);
         for (int M : Ms) {
-            auto wp = [&](int i) { return w4.p + (size_t)(i % used) * stride; };
             CQ(qspec_quantize_activations(x.p, s.K, M, s.K, group, 8, xq.p, xs.p, st));
             const double t16 = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm(x.p, s.K, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, 0, st));
+                CQ(qspec_w4a16_gemm(x.p, s.K, w.packed(i), w.scales(i), y.p, s.N, M, s.N, s.K, group, 0, st));
             });
             const double t8 = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, wp(i), wp(i) + wbytes, y.p, s.N, M, s.N, s.K, group, 8, 0, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, s.N, M, s.N, s.K, group, 8, 0, st));
             });
             const double tcb = quick ? 1.0 : time_graph(st, [&](int i) {
                 cublasGemmEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, s.N, M, s.K, &one, w16.p + (size_t)(i % copies16) * stride16,

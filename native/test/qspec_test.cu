@@ -1527,26 +1527,20 @@ int main(int argc, char** argv) {
     CK(cudaGetDeviceProperties(&prop, 0));
     printf("device: %s (sm_%d%d), abi %d\n", prop.name, prop.major, prop.minor, qspec_abi_version());
     if (qspec_abi_version() != QSPEC_ABI_VERSION) { printf("FAIL abi version\n"); return 1; }
-    if (argc > 1 && strcmp(argv[1], "draft") == 0) {
-        draft_gemm_tests();
-        return summary();
-    }
-    if (argc > 1 && strcmp(argv[1], "bulk") == 0) {
-        bulk_gemv_tests();
-        return summary();
-    }
-    if (argc > 1 && strcmp(argv[1], "verify") == 0) {
-        verify_gemm_tests();
-        return summary();
-    }
-    if (argc > 1 && strcmp(argv[1], "epilogues") == 0) {
-        epilogue_tests();
-        return summary();
-    }
-    if (argc > 1 && strcmp(argv[1], "attention") == 0) {
-        attention_tests();
-        return summary();
-    }
+    // `qspec_test GROUP`: one group of cases alone
+    const struct {
+        const char* name;
+        void (*run)();
+    } groups[] = {{"draft", draft_gemm_tests},
+                  {"bulk", bulk_gemv_tests},
+                  {"verify", verify_gemm_tests},
+                  {"epilogues", epilogue_tests},
+                  {"attention", attention_tests}};
+    for (const auto& group : groups)
+        if (argc > 1 && strcmp(argv[1], group.name) == 0) {
+            group.run();
+            return summary();
+        }
     // Ragged K (K not a multiple of group, K < group), N not a multiple of 8, padded ldx.
     const auto& shapes = SHAPES;
     // M covers every tile configuration (token tiles per block: 1 up to M = 8, 2, 4, then 8; the tiled
