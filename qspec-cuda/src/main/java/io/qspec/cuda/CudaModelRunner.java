@@ -391,15 +391,8 @@ public final class CudaModelRunner implements ModelRunner {
                 kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
             }
         }
-        if (next != null) {
-            addToResidualThenNormalise(work.half, hidden, w.down(), t, precision, next.attentionNorm(),
-                    next.wqkv().group());
-        } else if (precision.quantizesActivations()) {
-            kernels.w4axGemm(work.quantized, work.quantScales, w.down(), work.residual, config.dim(), t,
-                    precision.activationBits(), true);
-        } else {
-            a16Gemm(work.half, hidden, w.down(), work.residual, config.dim(), t, precision, true);
-        }
+        addToResidualThenNormalise(work.half, hidden, w.down(), t, precision, next == null ? null : next.attentionNorm(),
+                next == null ? 0 : next.wqkv().group());
     }
 
     /** {@code y = normed W^T} from the normed buffers (fp16, or quantized for the draft). */
@@ -413,17 +406,19 @@ public final class CudaModelRunner implements ModelRunner {
 
     /**
      * {@code residual += x W^T} (x: {@code xHalf} for 16-bit activations, the quantized buffers for the draft), the
-     * residual add in the GEMM's epilogue; then the RMSNorm with {@code gain} into the normed buffers, quantized in
-     * groups of {@code group} for the draft: in the GEMV's last CTA where the norm tail runs, else by the norm kernel.
+     * residual add in the GEMM's epilogue; then, unless {@code gain} is null (the last block: the final norm takes
+     * the selected rows), the RMSNorm with {@code gain} into the normed buffers, quantized in groups of {@code group}
+     * for the draft: in the GEMV's last CTA where the norm tail runs, else by the norm kernel.
      */
     private void addToResidualThenNormalise(DeviceBuffer xHalf, int ldx, DeviceLinear w, int m, Precision precision,
                                             DeviceBuffer gain, int group) {
         float eps = config.rmsNormEps();
         boolean quantized = precision.quantizesActivations();
-        if (normTail && quantized) {
+        boolean tail = normTail && gain != null;
+        if (tail && quantized) {
             kernels.w4axGemmAddRmsnormQuantize(work.quantized, work.quantScales, w, work.residual, m,
                     precision.activationBits(), gain, eps, group, work.normedQuantized, work.normedScales, work.normTicket);
-        } else if (normTail && precision != Precision.FP32) {
+        } else if (tail && precision != Precision.FP32) {
             kernels.w4a16GemmAddRmsnorm(xHalf, ldx, w, work.residual, m, gain, eps, work.normedHalf, work.normTicket);
         } else {
             if (quantized) {
@@ -432,7 +427,9 @@ public final class CudaModelRunner implements ModelRunner {
             } else {
                 a16Gemm(xHalf, ldx, w, work.residual, w.rows(), m, precision, true);
             }
-            normalise(gain, group, m, precision);
+            if (gain != null) {
+                normalise(gain, group, m, precision);
+            }
         }
     }
 
