@@ -12,15 +12,15 @@
 // writes the tokens in the same order. (A first version that also unpacked the weights into shared memory
 // ran 2.5x slower: shared-memory traffic, docs/KERNELS.md.)
 //
-// A CTA computes 128 weight rows x 64 tokens with three warpgroups:
+// A CTA computes 128 weight rows x BN tokens (64; 32 for passes of at most 32 tokens) with three warpgroups:
 //  - warpgroup 0 feeds. One lane copies, through the tensor memory accelerator, each step's packed
-//    weights (128 rows x 64 bytes), the tokens' fp16 activations (64 rows x 256 bytes, as two boxes with
+//    weights (128 rows x 64 bytes), the tokens' fp16 activations (BN rows x 256 bytes, as two boxes with
 //    the 128-byte swizzle) and the scale box holding the step's group (128 rows x 8 groups) a few steps
 //    ahead. All 128 threads then write the step's tokens in MMA order into the swizzled K-major layout
 //    wgmma reads (byte permutes), and the step's scales as floats.
-//  - warpgroups 1 and 2 each multiply 64 of the rows by the 64 tokens: each thread unpacks its two rows'
+//  - warpgroups 1 and 2 each multiply 64 of the rows by the BN tokens: each thread unpacks its two rows'
 //    16 bytes to fp16 codes q = u - 8 in registers, exactly as step_mma does, and they are the A operand
-//    of eight m64n64k16 MMAs per step (the tokens, from shared memory, the B operand). Each unpacks step
+//    of eight m64nBNk16 MMAs per step (the tokens, from shared memory, the B operand). Each unpacks step
 //    i + 1 into a second set of registers while its MMAs of step i run (setmaxnreg gives the multiplying
 //    warpgroups the registers the feeding one does not need). The two warpgroups take turns, as in the
 //    draft's warpgroup kernel, and fold. The warpgroup index goes through a shuffle so that the compiler
@@ -40,12 +40,14 @@
 namespace w4::wgmma_verify {
 namespace {
 
-constexpr int BN = 64;          // tokens per CTA
 constexpr int KSTEP = 128;      // inputs per step: one scale group
 constexpr int THREADS = 384;    // warpgroup 0 feeds, 1 and 2 multiply
 constexpr int SLICES = 8;       // the W4A16 kernels' K slices (w4::WK)
 constexpr int SCALE_STEPS = 8;  // groups per scale box (16 bytes of fp16 per row: TMA's minimum)
-constexpr int B_TILE = BN * 128;  // bytes of a k-tile (64 inputs) of the tokens in MMA order
+// BN: tokens per CTA, 64 or 32. A 32-token tile halves the tokens copied and permuted per step and the MMAs' width
+// for passes of 17-32 tokens, whose 64-token tile was half padding (docs/KERNELS.md, session 22).
+template <int BN>
+constexpr int B_TILE = BN * 128;  // bytes of a k-tile (64 inputs) of BN tokens in MMA order
 
 // TILES: 64-row tiles per multiplying warpgroup. 1: 128 weight rows per CTA; 2: 256, which share each token
 // tile between twice the rows (18 instead of 26 KB copied per 128 x 64 of work), for grids of many CTAs.
@@ -57,7 +59,7 @@ struct Shape {
 };
 
 // Dynamic shared memory from a 1024-byte aligned base (the swizzle's atom).
-template <int TILES>
+template <int TILES, int BN>
 struct Layout {
     static constexpr int ROWS = Shape<TILES>::ROWS, IN_STAGES = Shape<TILES>::IN_STAGES, AB_STAGES = Shape<TILES>::AB_STAGES;
     // a copy stage: tokens [2 boxes: quads 0-1, 2-3][BN][128 B] (swizzled), packed weights [ROWS][64 B],
@@ -65,7 +67,7 @@ struct Layout {
     static constexpr int X_BOX = BN * 128, X = 2 * X_BOX, RAW = ROWS * KSTEP / 2, WS = ROWS * SCALE_STEPS * 2;
     static constexpr int IN = X + RAW + WS;
     // an operand stage: tokens in MMA order [2 k-tiles][BN][128 B] (swizzled), scales float[ROWS]
-    static constexpr int B = 2 * B_TILE, SC = ROWS * 4;
+    static constexpr int B = 2 * B_TILE<BN>, SC = ROWS * 4;
     static constexpr int AB = (B + SC + 1023) / 1024 * 1024;
     static constexpr int ab_off = IN_STAGES * IN;  // the copy stages first, from 0
     static constexpr int bar_off = ab_off + AB_STAGES * AB;  // in_full[IN_STAGES], ab_full, ab_empty[AB_STAGES]
@@ -120,6 +122,7 @@ __device__ __forceinline__ void unpack_rows(const uint8_t* raw, int r0, int t, u
 // One turn of a multiplying warpgroup: once it is this warpgroup's turn, the 8 MMAs of a step on one 64-row tile
 // (A: the tile's fragments; B: the operand stage whose descriptor's low word is stage_lo) into part, from zero;
 // then the turn passes to the other warpgroup.
+template <int BN>
 __device__ __forceinline__ void issue_turn(float (&part)[BN / 2], const uint32_t (&a)[8][4], uint32_t stage_lo,
                                            uint32_t desc_hi, bool pingpong, int me, int turn, int turns) {
 #pragma unroll
@@ -129,26 +132,28 @@ __device__ __forceinline__ void issue_turn(float (&part)[BN / 2], const uint32_t
     wgmma::fence();
 #pragma unroll
     for (int c = 0; c < 8; ++c) {
-        const uint32_t lo = stage_lo + (c / 4) * (B_TILE >> 4) + 2 * (c % 4);
-        wgmma::wgmma_f16_n64(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
+        const uint32_t lo = stage_lo + (c / 4) * (B_TILE<BN> >> 4) + 2 * (c % 4);
+        wgmma::wgmma_f16<BN>(part, a[c], (static_cast<uint64_t>(desc_hi) << 32) | lo, c);
     }
     wgmma::commit();
     wgmma_cta::pass_turn(pingpong, me, turn, turns);
 }
 
 // Waits for the turn's MMAs: part holds their sums, and a's registers are free only from here.
-__device__ __forceinline__ void finish_turn(float (&part)[BN / 2], const uint32_t (&a)[8][4]) {
+template <int P>
+__device__ __forceinline__ void finish_turn(float (&part)[P], const uint32_t (&a)[8][4]) {
     wgmma::wait<0>();
 #pragma unroll
-    for (int k = 0; k < BN / 2; ++k) asm volatile("" : "+f"(part[k])::"memory");
+    for (int k = 0; k < P; ++k) asm volatile("" : "+f"(part[k])::"memory");
 #pragma unroll
     for (int c = 0; c < 8; ++c) asm volatile("" ::"r"(a[c][0]), "r"(a[c][1]), "r"(a[c][2]), "r"(a[c][3]));
 }
 
 // The fold of a step: slice += the step's sums x the scale of each of the thread's two rows (step_mma's fmaf).
-__device__ __forceinline__ void fold(const float (&part)[BN / 2], float s0, float s1, float (&slice)[BN / 2]) {
+template <int P>
+__device__ __forceinline__ void fold(const float (&part)[P], float s0, float s1, float (&slice)[P]) {
 #pragma unroll
-    for (int j = 0; j < BN / 8; ++j) {
+    for (int j = 0; j < P / 4; ++j) {
         slice[4 * j + 0] = fmaf(part[4 * j + 0], s0, slice[4 * j + 0]);
         slice[4 * j + 1] = fmaf(part[4 * j + 1], s0, slice[4 * j + 1]);
         slice[4 * j + 2] = fmaf(part[4 * j + 2], s1, slice[4 * j + 2]);
@@ -157,9 +162,10 @@ __device__ __forceinline__ void fold(const float (&part)[BN / 2], float s0, floa
 }
 
 // The end of a slice: total += the slice's sums (the slice order of the W4A16 kernels), and the next slice from 0.
-__device__ __forceinline__ void end_slice(float (&slice)[BN / 2], float (&total)[BN / 2]) {
+template <int P>
+__device__ __forceinline__ void end_slice(float (&slice)[P], float (&total)[P]) {
 #pragma unroll
-    for (int k = 0; k < BN / 2; ++k) {
+    for (int k = 0; k < P; ++k) {
         total[k] += slice[k];
         slice[k] = 0.f;
     }
@@ -171,11 +177,12 @@ __device__ __forceinline__ void end_slice(float (&slice)[BN / 2], float (&total)
 // turn's MMAs run, nothing else of this warpgroup is left to do but to wait; then it unpacks the next turn's
 // fragments into the same registers (the other warpgroup's MMAs run meanwhile) and folds. Each output has the
 // bits of the one-tile kernel: the same MMAs, fold, slice order and total.
+template <int BN>
 __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_full, uint64_t* ab_full,
                                                    uint64_t* ab_empty, int me, int first_slice, int per_slice,
                                                    int nsteps, bool pingpong, int n0, int m0, float* __restrict__ y,
                                                    int ldy, int M, int N, bool accumulate) {
-    using L = Layout<2>;
+    using L = Layout<2, BN>;
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));
     const int tid = threadIdx.x & 127, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
     const int r0 = 64 * me + 16 * warp + g;  // tile 0's rows r0, r0 + 8; tile 1's 128 more
@@ -196,7 +203,7 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
         const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
 #pragma unroll
         for (int T = 0; T < 2; ++T) {
-            issue_turn(part, a, stage_lo, desc_hi, pingpong, me, 2 * i + T, 2 * nsteps);
+            issue_turn<BN>(part, a, stage_lo, desc_hi, pingpong, me, 2 * i + T, 2 * nsteps);
             finish_turn(part, a);
             // the next turn's fragments: tile 1 of this step (its weights are in the same copy stage), or tile 0 of the next
             if (T == 0) {
@@ -221,13 +228,13 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
 #endif
 
 // Grid z = 1: one CTA walks all 8 slices; z = 8 (a cluster, one tile per warpgroup only): CTA z walks slice z.
-template <int TILES>
+template <int TILES, int BN>
 __global__ void __launch_bounds__(THREADS, 1)
     w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
                        const __grid_constant__ CUtensorMap wsmap, float* __restrict__ y, int ldy, int M, int N,
                        int steps, bool accumulate, bool pingpong) {
 #if defined(QSPEC_WGMMA)
-    using L = Layout<TILES>;
+    using L = Layout<TILES, BN>;
     constexpr int ROWS = L::ROWS, IN_STAGES = L::IN_STAGES, AB_STAGES = L::AB_STAGES;
     extern __shared__ uint8_t smem_base[];
     uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
@@ -278,9 +285,10 @@ __global__ void __launch_bounds__(THREADS, 1)
             // stage may still be in use.
             mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
             const uint8_t* in = sm + si * L::IN;
-            uint4 xq[2][4];
+            constexpr int TASKS = BN / 32;  // of 4 BN (token, word) tasks per step, each thread's
+            uint4 xq[TASKS][4];
 #pragma unroll
-            for (int h = 0; h < 2; ++h) {
+            for (int h = 0; h < TASKS; ++h) {
                 const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
 #pragma unroll
                 for (int t = 0; t < 4; ++t)
@@ -300,7 +308,7 @@ __global__ void __launch_bounds__(THREADS, 1)
             }
             uint8_t* ab = sm + L::ab_off + b * L::AB;
 #pragma unroll
-            for (int h = 0; h < 2; ++h) {
+            for (int h = 0; h < TASKS; ++h) {
                 const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
 #pragma unroll
                 for (int q = 0; q < 2; ++q) {
@@ -312,7 +320,7 @@ __global__ void __launch_bounds__(THREADS, 1)
                         lo[t] = __byte_perm(a0, a1, 0x5410);
                         hi[t] = __byte_perm(a0, a1, 0x7632);
                     }
-                    uint8_t* row = ab + (c / 4) * B_TILE + r * 128;
+                    uint8_t* row = ab + (c / 4) * B_TILE<BN> + r * 128;
                     *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
                     *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
                 }
@@ -324,7 +332,7 @@ __global__ void __launch_bounds__(THREADS, 1)
             if (tid == 0) mbar_arrive(&ab_full[b]);
         }
     } else if constexpr (TILES == 2) {
-        multiply_two_tiles(sm, in_full, ab_full, ab_empty, wg - 1, first_slice, per_slice, nsteps, pingpong, n0, m0, y,
+        multiply_two_tiles<BN>(sm, in_full, ab_full, ab_empty, wg - 1, first_slice, per_slice, nsteps, pingpong, n0, m0, y,
                            ldy, M, N, accumulate);
     } else {
         // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
@@ -347,7 +355,7 @@ __global__ void __launch_bounds__(THREADS, 1)
         auto multiply = [&](int i, bool last_of_slice, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
             const int b = i % AB_STAGES;
             mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
-            issue_turn(part, a, desc_lo + b * (L::AB >> 4), desc_hi, pingpong, me, i, nsteps);
+            issue_turn<BN>(part, a, desc_lo + b * (L::AB >> 4), desc_hi, pingpong, me, i, nsteps);
             if (i + 1 < nsteps) unpack(i + 1, next);  // while the MMAs run
             finish_turn(part, a);
             const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
@@ -396,23 +404,28 @@ __global__ void __launch_bounds__(THREADS, 1)
 // - 256-row CTAs (two tiles per warpgroup) where K is not split and they take fewer waves: a 256-row CTA runs
 //   ~1.6x as long as a 128-row one (gate/up at M = 128: 112 CTAs in 41.7 us against 224 in 51.6; at M = 64, 56
 //   CTAs in 41.7 against 112 in 27.4), one CTA per SM.
-// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split, QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA where K is not
-// split, and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at
-// every M and N (tests).
+// - 32-token tiles for passes of at most 32 tokens (session 22): the rules above, measured with 64-token tiles,
+//   count the CTAs of the tile taken.
+// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32), QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA
+// where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA, and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens
+// (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
 struct Grid {
     int split = 0;  // 0: not this kernel
     int tiles = 1;  // 64-row tiles per multiplying warpgroup
+    int bn = 64;    // tokens per CTA
 };
 Grid grid_of(int M, int N, int steps, bool all) {
     static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 17),
-                     forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0);
-    const long ctas = (long)ceil_div(M, BN) * ceil_div(N, Shape<1>::ROWS);
+                     forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0), forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0);
     Grid gr;
+    gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= 32 ? 32 : 64;
+    const long ctas = (long)ceil_div(M, gr.bn) * ceil_div(N, Shape<1>::ROWS);
     gr.split = forced_split == 1 || forced_split == SLICES                                   ? forced_split
                : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
                                                                                               : 1;
-    if (!all && (M < min_m || ctas * gr.split < 64 || (M <= 32 && gr.split > 1))) gr.split = 0;
-    const long waves = ceil_div(ctas, sm_count()), waves2 = ceil_div(ceil_div(M, BN) * ceil_div(N, Shape<2>::ROWS), sm_count());
+    if (!all && (M < min_m || ctas * gr.split < 64 || (M <= 32 && gr.split > 1 && forced_split != SLICES))) gr.split = 0;
+    const long waves = ceil_div(ctas, sm_count()),
+               waves2 = ceil_div(ceil_div(M, gr.bn) * ceil_div(N, Shape<2>::ROWS), sm_count());
     if (gr.split == 1)
         gr.tiles = forced_rows == Shape<2>::ROWS ? 2 : forced_rows == Shape<1>::ROWS ? 1 : 8 * waves2 < 5 * waves ? 2 : 1;
     return gr;
@@ -429,10 +442,10 @@ int mode() {
     return m;
 }
 
-template <int TILES>
+template <int TILES, int BN>
 int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                  int split, bool accumulate, cudaStream_t st) {
-    using L = Layout<TILES>;
+    using L = Layout<TILES, BN>;
     const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap;
     if (!weight_step_map(wp, N, Kp / 2, L::ROWS, &wmap) ||
@@ -440,18 +453,18 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
         !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, L::ROWS, &wsmap))
         return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES>, L::bytes, smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN>, L::bytes, smem_allowed)) return e;
     // token tiles of a row tile run together (its weights stay in L2)
     const dim3 grid(ceil_div(M, BN), ceil_div(N, L::ROWS), split);
     if (TILES == 1 && split > 1) {
         static signed char refused[64];  // devices that cannot run the clusters: K not split there
-        const int e = launch_in_clusters(w4a16_wgmma_kernel<TILES>, grid, dim3(THREADS), dim3(1, 1, split), L::bytes,
+        const int e = launch_in_clusters(w4a16_wgmma_kernel<TILES, BN>, grid, dim3(THREADS), dim3(1, 1, split), L::bytes,
                                          st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
                                          pingpong());
         if (e != CLUSTERS_UNAVAILABLE) return e;
     }
-    w4a16_wgmma_kernel<TILES><<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, y, ldy, M, N,
-                                                                                Kp / KSTEP, accumulate, pingpong());
+    w4a16_wgmma_kernel<TILES, BN><<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, y, ldy, M, N,
+                                                                                    Kp / KSTEP, accumulate, pingpong());
     return qspec_launch_status();
 }
 
@@ -469,8 +482,12 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     const int groups = ceil_div(K, KSTEP);
     const Grid gr = grid_of(M, N, groups, mode() == 2);
     if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
-    return gr.tiles == 2 ? launch_tiles<2>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                         : launch_tiles<1>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+    auto tiles = [&](auto bn) {
+        constexpr int BN = decltype(bn)::value;
+        return gr.tiles == 2 ? launch_tiles<2, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                             : launch_tiles<1, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+    };
+    return gr.bn == 32 ? tiles(std::integral_constant<int, 32>{}) : tiles(std::integral_constant<int, 64>{});
 }
 
 }  // namespace w4::wgmma_verify

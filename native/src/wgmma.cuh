@@ -64,15 +64,28 @@ __device__ __forceinline__ void wgmma_s8<128>(int (&d)[64], uint64_t a_desc, uin
         : "l"(a_desc), "l"(b_desc), "r"(accumulate));
 }
 
-// d[64 x 64] (f32) = A[64 x 16] (f16, registers) * B[64 x 16]^T (f16, K-major rows of b_desc) + (accumulate ? d : 0).
-// Warp w of the warpgroup holds rows 16w .. 16w + 15 of A as the A fragment of mma.sync m16n8k16; the fragment
-// of d is wgmma_s8's. The registers of a must not change until the MMA has completed (wait). Its sums have the
-// bits of mma.sync's over the same 16 inputs per MMA, in any order of those 16 (native/test/wgmma_bits.cu).
-__device__ __forceinline__ void wgmma_f16_n64(float (&d)[32], const uint32_t (&a)[4], uint64_t b_desc, int accumulate) {
+// d[64 x N] (f32) = A[64 x 16] (f16, registers) * B[N x 16]^T (f16, K-major rows of b_desc) + (accumulate ? d : 0),
+// N = 32 or 64. Warp w of the warpgroup holds rows 16w .. 16w + 15 of A as the A fragment of mma.sync m16n8k16; the
+// fragment of d is wgmma_s8's. The registers of a must not change until the MMA has completed (wait). Its sums have
+// the bits of mma.sync's over the same 16 inputs per MMA, in any order of those 16 (native/test/wgmma_bits.cu).
+template <int N>
+__device__ __forceinline__ void wgmma_f16(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b_desc, int accumulate);
+
+template <>
+__device__ __forceinline__ void wgmma_f16<64>(float (&d)[32], const uint32_t (&a)[4], uint64_t b_desc, int accumulate) {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
         "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(accumulate));
+}
+
+template <>
+__device__ __forceinline__ void wgmma_f16<32>(float (&d)[16], const uint32_t (&a)[4], uint64_t b_desc, int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %21, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, {%16, %17, %18, %19}, %20, p, 1, 1, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(accumulate));
 }
 }  // namespace wgmma

@@ -1147,14 +1147,21 @@ def run_wgmma_cases():
 WV_MIN_M = 17  # w4a16_wgmma.cu's grid_of: the fewest tokens (QSPEC_WGMMA_VERIFY_MIN_M unset)
 
 
+def wv_bn(M):
+    """w4a16_wgmma.cu's grid_of: tokens per CTA (32 for passes of at most 32 tokens)."""
+    return 32 if M <= 32 else 64
+
+
 def wv_grid(M, N, steps, every=False):
     """w4a16_wgmma.cu's grid_of: (CTAs along K (1 or 8; 0 where the kernel does not run), 64-row tiles per
-    multiplying warpgroup (2: 256-row CTAs, where K is not split and 1.6 x their waves are fewer))."""
-    ctas = ceil_div(M, 64) * ceil_div(N, WG_ROWS)
+    multiplying warpgroup (2: 256-row CTAs, where K is not split and 1.6 x their waves are fewer)), with wv_bn(M)
+    tokens per CTA."""
+    bn = wv_bn(M)
+    ctas = ceil_div(M, bn) * ceil_div(N, WG_ROWS)
     split = WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
     if not every and (M < WV_MIN_M or ctas * split < 64 or (M <= 32 and split > 1)):
         return 0, 1
-    waves, waves2 = ceil_div(ctas, SMS), ceil_div(ceil_div(M, 64) * ceil_div(N, 2 * WG_ROWS), SMS)
+    waves, waves2 = ceil_div(ctas, SMS), ceil_div(ceil_div(M, bn) * ceil_div(N, 2 * WG_ROWS), SMS)
     return split, 2 if split == 1 and 8 * waves2 < 5 * waves else 1
 
 
@@ -1167,9 +1174,10 @@ def wgmma_read_f16(tile, rows, c):
     return np.ascontiguousarray(tile[a ^ (((a >> 7) & 7) << 4)]).view(F16).astype(np.float64)
 
 
-def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
+def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
     """w4a16_wgmma_kernel (w4a16_wgmma.cu) on a grid split `split` ways along K (1, or 8: a cluster, one slice
-    per CTA; grid_of's choice at every M unless given): 128 tiles rows x 64 tokens per CTA (tiles = 2: K not
+    per CTA; grid_of's choice at every M unless given): 128 tiles rows x bn tokens (64 or 32; grid_of's choice
+    unless given) per CTA (tiles = 2: K not
     split; multiplying thread ct's rows r0 and r0 + 128, its scales sc[r0 + 128 T]). Modelled as the kernel
     forms them: the multiplying threads' A fragments (rows r0, r0 + 8, step_mma's unpacking) placed in the m64
     A operand by the fragment layout; the feeding warpgroup's token tasks (loads from the two TMA-swizzled
@@ -1182,6 +1190,7 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
     assert steps % WK == 0
     if split is None:
         split, tiles = wv_grid(M, N, steps, every=True)
+    bn = bn or wv_bn(M)
     assert tiles == 1 or split == 1
     R = WG_ROWS * tiles  # rows per CTA
     pb = pw.view(np.uint8).reshape(N, Kp // 2)
@@ -1190,30 +1199,30 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
     ct = np.arange(256)  # multiplying thread: warpgroup ct >> 7, warp (ct >> 5) & 3, lane ct & 31
     g, t = (ct & 31) >> 2, ct & 3
     r0 = 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + g
-    e = np.arange(256)  # feeding tasks e = tid + 128 h: token e % 64, word e // 64
-    er, ej = e & 63, e >> 6
+    e = np.arange(4 * bn)  # feeding tasks e = tid + 128 h: token e % bn, word e // bn
+    er, ej = e & (bn - 1), (e >> 6 if BUG == "wv_task_word" else e // bn)
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
     for by in range(ceil_div(N, R)):
         n0 = by * R
         nv = min(R, N - n0)
-        for bx in range(ceil_div(M, 64)):
-            m0 = bx * 64
-            mv = min(64, M - m0)
+        for bx in range(ceil_div(M, bn)):
+            m0 = bx * bn
+            mv = min(bn, M - m0)
             totals = []
             for z in range(split):
-                acc, total = np.zeros((R, 64), F32), np.zeros((R, 64), F32)
+                acc, total = np.zeros((R, bn), F32), np.zeros((R, bn), F32)
                 for sl in ([z] if split > 1 else range(WK)):
                     for k in range(per_slice):
                         st = sl * per_slice + k if BUG == "wv_k_order" else sl + WK * k
                         raw = np.zeros((R, 64), np.uint8)  # the tensor-map boxes: zeros past N and M
                         raw[:nv] = pb[n0:n0 + nv, 64 * st:64 * st + 64]
-                        boxes = np.zeros((2, 64 * 128), np.uint8)
+                        boxes = np.zeros((2, bn * 128), np.uint8)
                         tr, kb = np.arange(mv)[:, None], np.arange(128)[None, :]
                         xb = np.ascontiguousarray(xp[m0:m0 + mv, KSTEP * st:KSTEP * st + KSTEP]).view(np.uint8)
                         for bb in range(2):
                             boxes[bb][sw128(tr, kb)] = xb[:, 128 * bb:128 * bb + 128]
                         # feeding warpgroup: the tokens in MMA order
-                        btile = np.zeros((2, 64 * 128), np.uint8)
+                        btile = np.zeros((2, bn * 128), np.uint8)
                         xor = 0 if BUG == "wv_swizzle" else (er & 7)
                         for q in (0, 1):
                             c = 2 * ej + q
@@ -1233,7 +1242,7 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
                                     btile[cc // 4][dst[sel_c][:, None] + np.arange(16)] = data[sel_c]
                         # multiplying warpgroups: step_mma's A fragments of rows r0, r0 + 8, into the m64 operand
                         cols = 16 * t[:, None] + np.arange(16)  # the thread's 16 bytes of each row
-                        part = np.zeros((R, 64), F32)
+                        part = np.zeros((R, bn), F32)
                         # tile T's rows: r0 + 128 T (a planted bug: + 64 T, the other warpgroup's)
                         rt = [r0 + (64 if BUG == "wv_tile_rows" else 128) * T for T in range(tiles)]
                         wlo = [np.ascontiguousarray(raw[r[:, None], cols]).view("<u4") for r in rt]
@@ -1248,7 +1257,7 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
                                             else [lo_h[2 * q], hi_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q + 1]])
                                     for reg, (dr, dk) in enumerate(((0, 0), (8, 0), (0, 8), (8, 8))):
                                         A[(128 * T + r0 + dr)[:, None], (2 * t + dk)[:, None] + np.arange(2)] = regs[reg].astype(np.float64)
-                                B = wgmma_read_f16(btile[c // 4], 64, c)
+                                B = wgmma_read_f16(btile[c // 4], bn, c)
                                 part = (A @ B.T + part).astype(F32) if c else (A @ B.T).astype(F32)
                         sc = np.zeros(R, F32)
                         sc[:nv] = ws[n0:n0 + nv, st].astype(F32)
@@ -1256,7 +1265,7 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
                         if k == per_slice - 1 or BUG == "wv_early_total":  # total += the slice, in slice order
                             total, acc = (total + acc).astype(F32), np.zeros_like(acc)
                 totals.append(total)
-            out = np.zeros((R, 64), F32)
+            out = np.zeros((R, bn), F32)
             for p_ in (totals[::-1] if BUG == "wv_rank_order" else totals):  # 0 + P0 + P1 + ...
                 out = (out + p_).astype(F32)
             y[m0:m0 + mv, n0:n0 + nv] = out[:nv, :mv].T
@@ -1264,10 +1273,12 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1):
     return y, count
 
 
-# (M, N, K, split, tiles) of the verify's warpgroup kernel, group 128: partial row and token tiles, ragged K, the
-# split, 256-row CTAs (one partial, one whose second tile holds no rows)
-WV_CASES = [(70, 150, 1000, 1, 1), (9, 40, 2048, 8, 1), (64, 200, 1024, 1, 1), (100, 130, 3072, 8, 1),
-            (70, 300, 1000, 1, 2), (40, 100, 2048, 1, 2)]
+# (M, N, K, split, tiles, tokens per CTA) of the verify's warpgroup kernel, group 128: partial row and token tiles,
+# ragged K, the split, 256-row CTAs (one partial, one whose second tile holds no rows); then 32-token tiles: a
+# partial one (grid_of's at M <= 32), two of them, split, and on 256-row CTAs
+WV_CASES = [(70, 150, 1000, 1, 1, 64), (9, 40, 2048, 8, 1, 64), (64, 200, 1024, 1, 1, 64), (100, 130, 3072, 8, 1, 64),
+            (70, 300, 1000, 1, 2, 64), (40, 100, 2048, 1, 2, 64),
+            (20, 150, 1000, 1, 1, 32), (45, 130, 1024, 1, 1, 32), (30, 40, 2048, 8, 1, 32), (27, 300, 1000, 1, 2, 32)]
 
 
 def check_wv_rule():
@@ -1283,16 +1294,18 @@ def check_wv_rule():
             (24, 4096, 14336): (0, 1), (24, 6144, 4096): (0, 1)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
+    bad += [f"M={M}: {wv_bn(M)} tokens per CTA" for M, bn in ((17, 32), (24, 32), (32, 32), (33, 64), (64, 64), (256, 64))
+            if wv_bn(M) != bn]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
     return len(bad)
 
 
-def wv_differs(M, N, K, split, tiles=1):
+def wv_differs(M, N, K, split, tiles=1, bn=64):
     """The verify's warpgroup kernel against the reference (error) and against the warp-split kernel's bits
     (every W4A16 kernel must give them). Returns a description of what differs, or ""."""
     q, pw, ws = make_weights(N, K, KSTEP)
     x = rng.uniform(-2, 2, (M, K)).astype(F16)
-    out = w4a16_wgmma(x, pw, ws, N, K, KSTEP, split, tiles)
+    out = w4a16_wgmma(x, pw, ws, N, K, KSTEP, split, tiles, bn)
     err = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
     warp = w4a16(x, pw, ws, N, K, KSTEP)
     same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
@@ -1301,10 +1314,11 @@ def wv_differs(M, N, K, split, tiles=1):
 
 def run_wv_cases():
     fails = 0
-    for M, N, K, split, tiles in WV_CASES:
-        bad = wv_differs(M, N, K, split, tiles)
+    for M, N, K, split, tiles, bn in WV_CASES:
+        bad = wv_differs(M, N, K, split, tiles, bn)
         fails += bool(bad)
-        print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify M={M} N={N} K={K} split={split} rows={128 * tiles}: "
+        print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify M={M} N={N} K={K} split={split} rows={128 * tiles} "
+              f"tokens={bn}: "
               f"the reference within {TOL:.0e} and the warp-split kernel's bits")
     return fails
 
@@ -1630,6 +1644,7 @@ MUTATIONS = [
     ("wv_early_total", "wv", (40, 2048, 128, 20)),     # each step's sums into the total at once
     ("wv_rank_order", "wv8", (40, 1024, 128, 20)),     # the cluster's slices added 7, 6, .., 0
     ("wv_tile_rows", "wv2", (300, 1024, 128, 20)),     # a 256-row CTA's second tile at r0 + 64: the other warpgroup's rows
+    ("wv_task_word", "wv32", (40, 1024, 128, 20)),     # 32-token tiles: a feeding task's word as with 64 tokens (e / 64)
 ]
 
 
@@ -1645,6 +1660,8 @@ def mutation_check():
             check = lambda: bool(wv_differs(M, N, K, 8 if kernel == "wv8" else 1))
         elif kernel == "wv2":
             check = lambda: bool(wv_differs(M, N, K, 1, 2))
+        elif kernel == "wv32":
+            check = lambda: bool(wv_differs(M, N, K, 1, 1, 32))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
         elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk"):
