@@ -12,7 +12,7 @@
 // writes the tokens in the same order. (A first version that also unpacked the weights into shared memory
 // ran 2.5x slower: shared-memory traffic, docs/KERNELS.md.)
 //
-// A CTA computes 128 weight rows x BN tokens (64; 32 for passes of at most 32 tokens) with three warpgroups:
+// A CTA computes 128 weight rows x BN tokens (64, or 32: grid_of) with three warpgroups:
 //  - warpgroup 0 feeds. One lane copies, through the tensor memory accelerator, each step's packed
 //    weights (128 rows x 64 bytes), the tokens' fp16 activations (BN rows x 256 bytes, as two boxes with
 //    the 128-byte swizzle) and the scale box holding the step's group (128 rows x 8 groups) a few steps
@@ -45,7 +45,7 @@ constexpr int THREADS = 384;    // warpgroup 0 feeds, 1 and 2 multiply
 constexpr int SLICES = 8;       // the W4A16 kernels' K slices (w4::WK)
 constexpr int SCALE_STEPS = 8;  // groups per scale box (16 bytes of fp16 per row: TMA's minimum)
 // BN: tokens per CTA, 64 or 32. A 32-token tile halves the tokens copied and permuted per step and the MMAs' width
-// for passes of 17-32 tokens, whose 64-token tile was half padding (docs/KERNELS.md, session 22).
+// for passes of 17-32 tokens, whose 64-token tile is half padding (docs/KERNELS.md, session 22; grid_of).
 template <int BN>
 constexpr int B_TILE = BN * 128;  // bytes of a k-tile (64 inputs) of BN tokens in MMA order
 
@@ -404,11 +404,12 @@ __global__ void __launch_bounds__(THREADS, 1)
 // - 256-row CTAs (two tiles per warpgroup) where K is not split and they take fewer waves: a 256-row CTA runs
 //   ~1.6x as long as a 128-row one (gate/up at M = 128: 112 CTAs in 41.7 us against 224 in 51.6; at M = 64, 56
 //   CTAs in 41.7 against 112 in 27.4), one CTA per SM.
-// - 32-token tiles for passes of at most 32 tokens (session 22): the rules above, measured with 64-token tiles,
-//   count the CTAs of the tile taken.
+// - 32-token tiles (session 22) only under QSPEC_WGMMA_VERIFY_BN32_MAX_M=m, for passes of at most m tokens: not yet
+//   run on a GPU (off by default until measured). The rules above, measured with 64-token tiles, count the CTAs of
+//   the tile taken.
 // QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32), QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA
-// where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA, and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens
-// (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
+// where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M, and QSPEC_WGMMA_VERIFY_MIN_M the
+// fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
 struct Grid {
     int split = 0;  // 0: not this kernel
     int tiles = 1;  // 64-row tiles per multiplying warpgroup
@@ -416,9 +417,10 @@ struct Grid {
 };
 Grid grid_of(int M, int N, int steps, bool all) {
     static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 17),
-                     forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0), forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0);
+                     forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0), forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0),
+                     bn32_max_m = env_int("QSPEC_WGMMA_VERIFY_BN32_MAX_M", 0);
     Grid gr;
-    gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= 32 ? 32 : 64;
+    gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
     const long ctas = (long)ceil_div(M, gr.bn) * ceil_div(N, Shape<1>::ROWS);
     gr.split = forced_split == 1 || forced_split == SLICES                                   ? forced_split
                : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES

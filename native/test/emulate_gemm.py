@@ -1147,9 +1147,12 @@ def run_wgmma_cases():
 WV_MIN_M = 17  # w4a16_wgmma.cu's grid_of: the fewest tokens (QSPEC_WGMMA_VERIFY_MIN_M unset)
 
 
+WV_BN32_MAX_M = 0  # w4a16_wgmma.cu's grid_of: 32-token tiles up to this M (QSPEC_WGMMA_VERIFY_BN32_MAX_M; off)
+
+
 def wv_bn(M):
-    """w4a16_wgmma.cu's grid_of: tokens per CTA (32 for passes of at most 32 tokens)."""
-    return 32 if M <= 32 else 64
+    """w4a16_wgmma.cu's grid_of: tokens per CTA (32 for passes of at most WV_BN32_MAX_M tokens)."""
+    return 32 if M <= WV_BN32_MAX_M else 64
 
 
 def wv_grid(M, N, steps, every=False):
@@ -1274,8 +1277,8 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
 
 
 # (M, N, K, split, tiles, tokens per CTA) of the verify's warpgroup kernel, group 128: partial row and token tiles,
-# ragged K, the split, 256-row CTAs (one partial, one whose second tile holds no rows); then 32-token tiles: a
-# partial one (grid_of's at M <= 32), two of them, split, and on 256-row CTAs
+# ragged K, the split, 256-row CTAs (one partial, one whose second tile holds no rows); then 32-token tiles
+# (QSPEC_WGMMA_VERIFY_BN32_MAX_M): a partial one, two of them, split, and on 256-row CTAs
 WV_CASES = [(70, 150, 1000, 1, 1, 64), (9, 40, 2048, 8, 1, 64), (64, 200, 1024, 1, 1, 64), (100, 130, 3072, 8, 1, 64),
             (70, 300, 1000, 1, 2, 64), (40, 100, 2048, 1, 2, 64),
             (20, 150, 1000, 1, 1, 32), (45, 130, 1024, 1, 1, 32), (30, 40, 2048, 8, 1, 32), (27, 300, 1000, 1, 2, 32)]
@@ -1294,8 +1297,7 @@ def check_wv_rule():
             (24, 4096, 14336): (0, 1), (24, 6144, 4096): (0, 1)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
-    bad += [f"M={M}: {wv_bn(M)} tokens per CTA" for M, bn in ((17, 32), (24, 32), (32, 32), (33, 64), (64, 64), (256, 64))
-            if wv_bn(M) != bn]
+    bad += [f"M={M}: {wv_bn(M)} tokens per CTA" for M, bn in ((17, 64), (32, 64), (64, 64), (256, 64)) if wv_bn(M) != bn]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
     return len(bad)
 
