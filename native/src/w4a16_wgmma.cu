@@ -404,12 +404,15 @@ __global__ void __launch_bounds__(THREADS, 1)
 // - 256-row CTAs (two tiles per warpgroup) where K is not split and they take fewer waves: a 256-row CTA runs
 //   ~1.6x as long as a 128-row one (gate/up at M = 128: 112 CTAs in 41.7 us against 224 in 51.6; at M = 64, 56
 //   CTAs in 41.7 against 112 in 27.4), one CTA per SM.
-// - 32-token tiles (session 22) only under QSPEC_WGMMA_VERIFY_BN32_MAX_M=m, for passes of at most m tokens: not yet
-//   run on a GPU (off by default until measured). The rules above, measured with 64-token tiles, count the CTAs of
-//   the tile taken.
+// - 32-token tiles for passes of 17-32 tokens (session 22, measured on the H200, docs/KERNELS.md): gate/up at M = 24
+//   and 32 27.4 -> 24.0 us, gate+up 45 -> 36.5-36.8, lm_head 170-174 -> 136-141. The rules above, measured with
+//   64-token tiles, count the CTAs of the tile taken. With them a split pays at M <= 32 where the split grid is one
+//   wave or its slices are long: down at M = 24-32 37.7 -> 32.8 us, k/v 6.8 -> 5.6; not on q/o (14.8 -> 15.9).
+//   At M = 9-16 they lose to the bulk-copy kernels (gate/up 17.6 against 24.0 at M = 16).
 // QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32), QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA
-// where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M, and QSPEC_WGMMA_VERIFY_MIN_M the
-// fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
+// where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M, QSPEC_WGMMA_VERIFY_BN32_MAX_M the
+// most tokens of a 32-token tile (32; 0: never), and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens (measurements);
+// QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
 struct Grid {
     int split = 0;  // 0: not this kernel
     int tiles = 1;  // 64-row tiles per multiplying warpgroup
@@ -418,14 +421,17 @@ struct Grid {
 Grid grid_of(int M, int N, int steps, bool all) {
     static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 17),
                      forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0), forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0),
-                     bn32_max_m = env_int("QSPEC_WGMMA_VERIFY_BN32_MAX_M", 0);
+                     bn32_max_m = env_int("QSPEC_WGMMA_VERIFY_BN32_MAX_M", 32);
     Grid gr;
     gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
     const long ctas = (long)ceil_div(M, gr.bn) * ceil_div(N, Shape<1>::ROWS);
     gr.split = forced_split == 1 || forced_split == SLICES                                   ? forced_split
                : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
                                                                                               : 1;
-    if (!all && (M < min_m || ctas * gr.split < 64 || (M <= 32 && gr.split > 1 && forced_split != SLICES))) gr.split = 0;
+    const bool small_split_pays = gr.bn == 32 && (ctas * SLICES <= sm_count() || steps / SLICES >= 8);
+    if (!all && (M < min_m || ctas * gr.split < 64 ||
+                 (M <= 32 && gr.split > 1 && forced_split != SLICES && !small_split_pays)))
+        gr.split = 0;
     const long waves = ceil_div(ctas, sm_count()),
                waves2 = ceil_div(ceil_div(M, gr.bn) * ceil_div(N, Shape<2>::ROWS), sm_count());
     if (gr.split == 1)

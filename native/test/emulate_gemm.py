@@ -1147,7 +1147,7 @@ def run_wgmma_cases():
 WV_MIN_M = 17  # w4a16_wgmma.cu's grid_of: the fewest tokens (QSPEC_WGMMA_VERIFY_MIN_M unset)
 
 
-WV_BN32_MAX_M = 0  # w4a16_wgmma.cu's grid_of: 32-token tiles up to this M (QSPEC_WGMMA_VERIFY_BN32_MAX_M; off)
+WV_BN32_MAX_M = 32  # w4a16_wgmma.cu's grid_of: 32-token tiles up to this M (QSPEC_WGMMA_VERIFY_BN32_MAX_M unset)
 
 
 def wv_bn(M):
@@ -1162,7 +1162,8 @@ def wv_grid(M, N, steps, every=False):
     bn = wv_bn(M)
     ctas = ceil_div(M, bn) * ceil_div(N, WG_ROWS)
     split = WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
-    if not every and (M < WV_MIN_M or ctas * split < 64 or (M <= 32 and split > 1)):
+    small_split_pays = bn == 32 and (ctas * WK <= SMS or steps // WK >= 8)
+    if not every and (M < WV_MIN_M or ctas * split < 64 or (M <= 32 and split > 1 and not small_split_pays)):
         return 0, 1
     waves, waves2 = ceil_div(ctas, SMS), ceil_div(ceil_div(M, bn) * ceil_div(N, 2 * WG_ROWS), SMS)
     return split, 2 if split == 1 and 8 * waves2 < 5 * waves else 1
@@ -1285,19 +1286,22 @@ WV_CASES = [(70, 150, 1000, 1, 1, 64), (9, 40, 2048, 8, 1, 64), (64, 200, 1024, 
 
 
 def check_wv_rule():
-    """w4a16_wgmma.cu's grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md)."""
+    """w4a16_wgmma.cu's grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md; at M <= 32 with
+    32-token tiles, session 22: down and k/v split, q/o, q+k+v and the wide matrices as before)."""
     want = {(16, 14336, 4096): (0, 1), (32, 14336, 4096): (1, 1), (32, 4096, 4096): (0, 1),
             (32, 128256, 4096): (1, 2), (64, 4096, 4096): (8, 1), (128, 4096, 4096): (1, 1),
-            (256, 4096, 4096): (1, 1), (64, 1024, 4096): (8, 1), (32, 1024, 4096): (0, 1),
+            (256, 4096, 4096): (1, 1), (64, 1024, 4096): (8, 1), (32, 1024, 4096): (8, 1),
             (128, 4096, 14336): (8, 1), (256, 4096, 14336): (1, 1), (64, 14336, 4096): (1, 1),
             (128, 14336, 4096): (1, 2), (256, 14336, 4096): (1, 2), (2048, 4096, 4096): (1, 2),
             (64, 128256, 4096): (1, 2), (128, 6144, 4096): (1, 1), (2048, 14336, 4096): (1, 2),
             (40, 4096, 4096): (8, 1), (48, 4096, 14336): (8, 1), (40, 1024, 4096): (8, 1), (40, 14336, 4096): (1, 1),
             (24, 14336, 4096): (1, 1), (17, 128256, 4096): (1, 2), (20, 28672, 4096): (1, 2), (24, 4096, 4096): (0, 1),
-            (24, 4096, 14336): (0, 1), (24, 6144, 4096): (0, 1)}
+            (24, 4096, 14336): (8, 1), (24, 6144, 4096): (0, 1), (17, 4096, 14336): (8, 1), (32, 4096, 14336): (8, 1),
+            (24, 1024, 4096): (8, 1), (16, 4096, 14336): (0, 1)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
-    bad += [f"M={M}: {wv_bn(M)} tokens per CTA" for M, bn in ((17, 64), (32, 64), (64, 64), (256, 64)) if wv_bn(M) != bn]
+    bad += [f"M={M}: {wv_bn(M)} tokens per CTA" for M, bn in ((17, 32), (24, 32), (32, 32), (33, 64), (64, 64), (256, 64))
+            if wv_bn(M) != bn]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
     return len(bad)
 

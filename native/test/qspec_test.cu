@@ -1320,7 +1320,7 @@ static void draft_gemm_tests() {
 }
 
 // The verify GEMM's warpgroup kernel (sm_90a; group 128, a multiple of 8 groups per row): full and partial
-// tiles of 128 rows x 64 tokens (or 32: QSPEC_WGMMA_VERIFY_BN32_MAX_M=32, QSPEC_WGMMA_VERIFY_BN=32), ragged K, padded activation rows, K split across a cluster of 8 where the
+// tiles of 128 rows x 64 tokens (32 at M <= 32), ragged K, padded activation rows, K split across a cluster of 8 where the
 // grid is small, 256-row CTAs where K is not split and they fill the SMs; and its rows against the other
 // W4A16 kernels' bits (M < 32 takes those).
 static void verify_gemm_tests() {
@@ -1331,12 +1331,12 @@ static void verify_gemm_tests() {
     test_w4a16(64, 1000, 8192, 128, 0);
     test_w4a16(100, 600, 7168, 128, 8);
     test_w4a16(40, 4096, 2048, 128, 0);  // K split below M = 64 (from M = 33)
-    test_w4a16(24, 9000, 1024, 128, 8);  // M = 17-31 where the grid needs no split (71 CTAs)
-    test_w4a16(32, 9000, 2048, 128, 0);  // a full token tile of 32
-    test_w4a16(17, 20000, 1024, 128, 8);  // 256-row CTAs (79 of them against 157 of 128 rows)
-    test_w4a16_m_invariance(1000, 8192, 128);
-    // M = 17 and 32 on the kernel (71 CTAs; 32-token tiles under QSPEC_WGMMA_VERIFY_BN32_MAX_M=32), the other M on
-    // the other kernels and 64-token tiles: the same bits
+    test_w4a16(24, 9000, 1024, 128, 8);  // M = 17-31 where the grid needs no split (71 CTAs): a 32-token tile
+    test_w4a16(32, 9000, 2048, 128, 0);  // a full 32-token tile
+    test_w4a16(32, 1024, 4096, 128, 8);  // 32-token tiles with K split 8 ways (the split grid is one wave)
+    test_w4a16(17, 20000, 1024, 128, 8);  // 32-token tiles on 256-row CTAs (79 of them against 157 of 128 rows)
+    test_w4a16_m_invariance(1000, 8192, 128);  // M = 17 and 32: 32-token tiles, K split 8 ways
+    // M = 17 and 32 on 32-token tiles (71 CTAs), the other M on the other kernels and 64-token tiles: the same bits
     test_w4a16_m_invariance(9000, 1024, 128);
     // 256-row CTAs by the rule on 132 SMs: 2 x 45 of them (one wave) against 2 x 90 of 128 rows (two); the last
     // row tile's second 128 rows partial (72 rows), the second token tile too
