@@ -332,8 +332,8 @@ __global__ void __launch_bounds__(THREADS, 1)
             if (tid == 0) mbar_arrive(&ab_full[b]);
         }
     } else if constexpr (TILES == 2) {
-        multiply_two_tiles<BN>(sm, in_full, ab_full, ab_empty, wg - 1, first_slice, per_slice, nsteps, pingpong, n0, m0, y,
-                           ldy, M, N, accumulate);
+        multiply_two_tiles<BN>(sm, in_full, ab_full, ab_empty, wg - 1, first_slice, per_slice, nsteps, pingpong, n0, m0,
+                               y, ldy, M, N, accumulate);
     } else {
         // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));

@@ -1320,9 +1320,9 @@ static void draft_gemm_tests() {
 }
 
 // The verify GEMM's warpgroup kernel (sm_90a; group 128, a multiple of 8 groups per row): full and partial
-// tiles of 128 rows x 64 tokens (32 at M <= 32), ragged K, padded activation rows, K split across a cluster of 8 where the
-// grid is small, 256-row CTAs where K is not split and they fill the SMs; and its rows against the other
-// W4A16 kernels' bits (M < 32 takes those).
+// tiles of 128 rows x 64 tokens (32 at M <= 32), ragged K, padded activation rows, K split across a cluster of 8
+// where the grid is small, 256-row CTAs where K is not split and they fill the SMs; and its rows against the
+// other W4A16 kernels' bits (M <= 16 takes those).
 static void verify_gemm_tests() {
     test_w4a16(130, 3000, 1024, 128, 0);  // 72 CTAs, K not split; partial token tile
     test_w4a16(70, 4100, 1024, 128, 8);   // a partial row tile
