@@ -227,8 +227,9 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
 }
 #endif
 
-// Grid z = 1: one CTA walks all 8 slices; z = 8 (a cluster, one tile per warpgroup only): CTA z walks slice z.
-template <int TILES, int BN>
+// Grid z = 1: one CTA walks all 8 slices; z = 8 / SPC (a cluster, one tile per warpgroup only): CTA z walks slices
+// SPC z .. SPC z + SPC - 1, each summed apart (the cluster adds them in slice order).
+template <int TILES, int BN, int SPC = 1>
 __global__ void __launch_bounds__(THREADS, 1)
     w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
                        const __grid_constant__ CUtensorMap wsmap, float* __restrict__ y, int ldy, int M, int N,
@@ -236,14 +237,15 @@ __global__ void __launch_bounds__(THREADS, 1)
 #if defined(QSPEC_WGMMA)
     using L = Layout<TILES, BN>;
     constexpr int ROWS = L::ROWS, IN_STAGES = L::IN_STAGES, AB_STAGES = L::AB_STAGES;
+    static_assert(SPC == 1 || (TILES == 1 && SPC * BN / 2 * 256 * 4 <= IN_STAGES * L::IN), "the slices' sums fit the copy stages");
     extern __shared__ uint8_t smem_base[];
     uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
     uint64_t* const in_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
     uint64_t* const ab_full = in_full + IN_STAGES;
     uint64_t* const ab_empty = ab_full + AB_STAGES;
     const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
-    const int per_slice = steps / SLICES, first_slice = gridDim.z == 1 ? 0 : blockIdx.z;
-    const int nsteps = gridDim.z == 1 ? steps : per_slice;  // this CTA's
+    const int per_slice = steps / SLICES, first_slice = gridDim.z == 1 ? 0 : blockIdx.z * SPC;
+    const int nsteps = gridDim.z == 1 ? steps : SPC * per_slice;  // this CTA's
     // the warpgroup, known to the compiler as the same across each warp (its branches then stay uniform)
     const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
 
@@ -342,9 +344,13 @@ __global__ void __launch_bounds__(THREADS, 1)
         // the descriptors' low words: the operand stage's address / 16 (the high word is the same for all)
         const uint64_t desc = wgmma::sw128_desc(sm + L::ab_off);
         const uint32_t desc_lo = static_cast<uint32_t>(desc), desc_hi = static_cast<uint32_t>(desc >> 32);
-        float part[BN / 2], acc[BN / 2], total[BN / 2];
+        float part[BN / 2], acc[BN / 2], total[SPC][BN / 2];  // total[u]: slice first_slice + u alone (SPC > 1)
 #pragma unroll
-        for (int i = 0; i < BN / 2; ++i) acc[i] = total[i] = 0.f;
+        for (int i = 0; i < BN / 2; ++i) {
+            acc[i] = 0.f;
+#pragma unroll
+            for (int u = 0; u < SPC; ++u) total[u][i] = 0.f;
+        }
         // step i's A fragments of rows r0, r0 + 8 for the 8 MMAs, as step_mma builds them
         auto unpack = [&](int i, uint32_t(&a)[8][4]) {
             const int si = i % IN_STAGES;
@@ -352,7 +358,7 @@ __global__ void __launch_bounds__(THREADS, 1)
             unpack_rows(sm + si * L::IN + L::X, r0, t, a);
         };
         // step i: its MMAs from a, then step i + 1's unpacking into next while they run, then the fold
-        auto multiply = [&](int i, bool last_of_slice, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
+        auto multiply = [&](int i, const StepWalk& w, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
             const int b = i % AB_STAGES;
             mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
             issue_turn<BN>(part, a, desc_lo + b * (L::AB >> 4), desc_hi, pingpong, me, i, nsteps);
@@ -362,31 +368,45 @@ __global__ void __launch_bounds__(THREADS, 1)
             fold(part, sc[r0], sc[r0 + 8], acc);
             __syncwarp();
             if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
-            if (last_of_slice) end_slice(acc, total);
+            if (w.last_of_slice()) {
+                if constexpr (SPC == 1) {
+                    end_slice(acc, total[0]);
+                } else {  // total[u] = 0 + the slice's sums once, + 0 otherwise (the same bits: no total is -0)
+                    const int u_end = w.slice - first_slice;
+#pragma unroll
+                    for (int u = 0; u < SPC; ++u)
+#pragma unroll
+                        for (int k = 0; k < BN / 2; ++k) total[u][k] += u == u_end ? acc[k] : 0.f;
+#pragma unroll
+                    for (int k = 0; k < BN / 2; ++k) acc[k] = 0.f;
+                }
+            }
         };
         uint32_t a0[8][4], a1[8][4];
         StepWalk walk(first_slice, per_slice);
         unpack(0, a0);
         for (int i = 0; i < nsteps; i += 2) {  // two steps a turn: the fragments alternate between a0 and a1
-            multiply(i, walk.last_of_slice(), a0, a1);
+            multiply(i, walk, a0, a1);
             walk.next();
             if (i + 1 < nsteps) {
-                multiply(i + 1, walk.last_of_slice(), a1, a0);
+                multiply(i + 1, walk, a1, a0);
                 walk.next();
             }
         }
         if (gridDim.z == 1) {
 #pragma unroll
-            for (int k = 0; k < BN / 2; ++k) store(k, total[k]);
-        } else {  // this CTA's slice to shared memory, once both warpgroups' MMAs are done with the operands
+            for (int k = 0; k < BN / 2; ++k) store(k, total[0][k]);
+        } else {  // this CTA's slices to shared memory, once both warpgroups' MMAs are done with the operands
             asm volatile("bar.sync 4, 256;" ::: "memory");
-            float* slice = reinterpret_cast<float*>(sm);  // [BN / 2][256]
+            float* slice = reinterpret_cast<float*>(sm);  // [SPC][BN / 2][256]
 #pragma unroll
-            for (int k = 0; k < BN / 2; ++k) slice[k * 256 + threadIdx.x - 128] = total[k];
+            for (int u = 0; u < SPC; ++u)
+#pragma unroll
+                for (int k = 0; k < BN / 2; ++k) slice[(u * (BN / 2) + k) * 256 + threadIdx.x - 128] = total[u][k];
         }
     }
     if (TILES == 1 && gridDim.z > 1)
-        wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm), SLICES, wg > 0, store);
+        wgmma_cta::cluster_sum_store<BN / 2, SPC>(reinterpret_cast<float*>(sm), SLICES / SPC, wg > 0, store);
 #endif
 }
 
@@ -409,7 +429,8 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   64-token tiles, count the CTAs of the tile taken. With them a split pays at M <= 32 where the split grid is one
 //   wave or its slices are long: down at M = 24-32 37.7 -> 32.8 us, k/v 6.8 -> 5.6; not on q/o (14.8 -> 15.9).
 //   At M = 9-16 they lose to the bulk-copy kernels (gate/up 17.6 against 24.0 at M = 16).
-// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32), QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA
+// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32; 2|4, with 32-token tiles only: clusters of 2 or 4
+// CTAs of 4 or 2 slices each, never run on a GPU yet, which no rule takes), QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA
 // where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M, QSPEC_WGMMA_VERIFY_BN32_MAX_M the
 // most tokens of a 32-token tile (32; 0: never), and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens (measurements);
 // QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
@@ -425,12 +446,13 @@ Grid grid_of(int M, int N, int steps, bool all) {
     Grid gr;
     gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
     const long ctas = (long)ceil_div(M, gr.bn) * ceil_div(N, Shape<1>::ROWS);
-    gr.split = forced_split == 1 || forced_split == SLICES                                   ? forced_split
+    const bool forced = forced_split == 1 || forced_split == SLICES || (gr.bn == 32 && (forced_split == 2 || forced_split == 4));
+    gr.split = forced                                                                         ? forced_split
                : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
                                                                                               : 1;
     const bool small_split_pays = gr.bn == 32 && (ctas * SLICES <= sm_count() || steps / SLICES >= 8);
     if (!all && (M < min_m || ctas * gr.split < 64 ||
-                 (M <= 32 && gr.split > 1 && forced_split != SLICES && !small_split_pays)))
+                 (M <= 32 && gr.split > 1 && !(forced && forced_split > 1) && !small_split_pays)))
         gr.split = 0;
     const long waves = ceil_div(ctas, sm_count()),
                waves2 = ceil_div(ceil_div(M, gr.bn) * ceil_div(N, Shape<2>::ROWS), sm_count());
@@ -464,11 +486,23 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
     if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN>, L::bytes, smem_allowed)) return e;
     // token tiles of a row tile run together (its weights stay in L2)
     const dim3 grid(ceil_div(M, BN), ceil_div(N, L::ROWS), split);
-    if (TILES == 1 && split > 1) {
-        static signed char refused[64];  // devices that cannot run the clusters: K not split there
-        const int e = launch_in_clusters(w4a16_wgmma_kernel<TILES, BN>, grid, dim3(THREADS), dim3(1, 1, split), L::bytes,
-                                         st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
-                                         pingpong());
+    if constexpr (TILES == 1) {
+        // a cluster of `split` CTAs along K, each taking SPC = 8 / split slices (2 or 4 only with 32-token tiles)
+        auto clusters = [&](auto spc) {
+            constexpr int SPC = decltype(spc)::value;
+            static unsigned long long smem_split;
+            if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, SPC>, L::bytes, smem_split)) return e;
+            static signed char refused[64];  // devices that cannot run the clusters: K not split there
+            return launch_in_clusters(w4a16_wgmma_kernel<TILES, BN, SPC>, grid, dim3(THREADS), dim3(1, 1, split),
+                                      L::bytes, st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
+                                      pingpong());
+        };
+        int e = CLUSTERS_UNAVAILABLE;
+        if (split == SLICES) e = clusters(std::integral_constant<int, 1>{});
+        if constexpr (BN == 32) {
+            if (split == 4) e = clusters(std::integral_constant<int, 2>{});
+            if (split == 2) e = clusters(std::integral_constant<int, 4>{});
+        }
         if (e != CLUSTERS_UNAVAILABLE) return e;
     }
     w4a16_wgmma_kernel<TILES, BN><<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, y, ldy, M, N,

@@ -28,12 +28,12 @@ __device__ __forceinline__ void pass_turn(bool pingpong, int me, int i, int nste
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-// The K split across a cluster of Z CTAs (grid z): each CTA's multiplying threads have left their COUNT sums in
-// part ([COUNT][256], this CTA's shared memory); CTA z adds outputs z, z + Z, ... over the ranks in order
-// (0 + P0 + P1 + ...: deterministic, and the slice order of the W4A16 kernels) and stores them with
-// store(i, sum) (multiplying: whether this thread is in a multiplying warpgroup). Every thread of every CTA of
-// the cluster calls it.
-template <int COUNT, class Store>
+// The K split across a cluster of Z CTAs (grid z): each CTA's multiplying threads have left their COUNT sums of
+// each of its SPC slices in part ([SPC][COUNT][256], this CTA's shared memory); CTA z adds outputs z, z + Z, ...
+// over the ranks in order and, within a rank, its slices in order (0 + P0 + P1 + ...: deterministic, and the slice
+// order of the W4A16 kernels) and stores them with store(i, sum) (multiplying: whether this thread is in a
+// multiplying warpgroup). Every thread of every CTA of the cluster calls it.
+template <int COUNT, int SPC = 1, class Store>
 __device__ __forceinline__ void cluster_sum_store(float* part, int Z, bool multiplying, Store&& store) {
     cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
     cluster.sync();
@@ -41,7 +41,11 @@ __device__ __forceinline__ void cluster_sum_store(float* part, int Z, bool multi
         const int ct = threadIdx.x - 128;
         for (int i = blockIdx.z; i < COUNT; i += Z) {
             float sum = 0.f;
-            for (int r = 0; r < Z; ++r) sum += cluster.map_shared_rank(part, r)[i * 256 + ct];
+            for (int r = 0; r < Z; ++r) {
+                const float* rank = cluster.map_shared_rank(part, r);
+#pragma unroll
+                for (int u = 0; u < SPC; ++u) sum += rank[(u * COUNT + i) * 256 + ct];
+            }
             store(i, sum);
         }
     }

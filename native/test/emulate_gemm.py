@@ -1213,9 +1213,12 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
             m0 = bx * bn
             mv = min(bn, M - m0)
             totals = []
+            spc = WK // split  # slices per CTA of a split (split 2 or 4: 32-token tiles, each slice's sums apart)
             for z in range(split):
-                acc, total = np.zeros((R, bn), F32), np.zeros((R, bn), F32)
-                for sl in ([z] if split > 1 else range(WK)):
+                acc, total, mine = np.zeros((R, bn), F32), np.zeros((R, bn), F32), []
+                for sl in (range(z * spc, z * spc + spc) if split > 1 else range(WK)):
+                    if split > 1:
+                        total = np.zeros((R, bn), F32)
                     for k in range(per_slice):
                         st = sl * per_slice + k if BUG == "wv_k_order" else sl + WK * k
                         raw = np.zeros((R, 64), np.uint8)  # the tensor-map boxes: zeros past N and M
@@ -1268,7 +1271,9 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
                         acc = fmaf(part, sc[:, None], acc)
                         if k == per_slice - 1 or BUG == "wv_early_total":  # total += the slice, in slice order
                             total, acc = (total + acc).astype(F32), np.zeros_like(acc)
-                totals.append(total)
+                    if split > 1:
+                        mine.append(total)
+                totals += (mine[::-1] if BUG == "wv_cta_slices" else mine) if split > 1 else [total]
             out = np.zeros((R, bn), F32)
             for p_ in (totals[::-1] if BUG == "wv_rank_order" else totals):  # 0 + P0 + P1 + ...
                 out = (out + p_).astype(F32)
@@ -1282,7 +1287,9 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
 # (QSPEC_WGMMA_VERIFY_BN32_MAX_M): a partial one, two of them, split, and on 256-row CTAs
 WV_CASES = [(70, 150, 1000, 1, 1, 64), (9, 40, 2048, 8, 1, 64), (64, 200, 1024, 1, 1, 64), (100, 130, 3072, 8, 1, 64),
             (70, 300, 1000, 1, 2, 64), (40, 100, 2048, 1, 2, 64),
-            (20, 150, 1000, 1, 1, 32), (45, 130, 1024, 1, 1, 32), (30, 40, 2048, 8, 1, 32), (27, 300, 1000, 1, 2, 32)]
+            (20, 150, 1000, 1, 1, 32), (45, 130, 1024, 1, 1, 32), (30, 40, 2048, 8, 1, 32), (27, 300, 1000, 1, 2, 32),
+            # K split 4 and 2 ways (QSPEC_WGMMA_VERIFY_SPLIT=4|2: each CTA two or four slices, summed apart)
+            (24, 130, 2048, 4, 1, 32), (32, 40, 1000, 2, 1, 32)]
 
 
 def check_wv_rule():
@@ -1651,6 +1658,7 @@ MUTATIONS = [
     ("wv_rank_order", "wv8", (40, 1024, 128, 20)),     # the cluster's slices added 7, 6, .., 0
     ("wv_tile_rows", "wv2", (300, 1024, 128, 20)),     # a 256-row CTA's second tile at r0 + 64: the other warpgroup's rows
     ("wv_task_word", "wv32", (40, 1024, 128, 20)),     # 32-token tiles: a feeding task's word as with 64 tokens (e / 64)
+    ("wv_cta_slices", "wv4", (40, 2048, 128, 20)),     # a cluster of 4: a CTA's two slices added in reverse order
 ]
 
 
@@ -1668,6 +1676,8 @@ def mutation_check():
             check = lambda: bool(wv_differs(M, N, K, 1, 2))
         elif kernel == "wv32":
             check = lambda: bool(wv_differs(M, N, K, 1, 1, 32))
+        elif kernel == "wv4":
+            check = lambda: bool(wv_differs(M, N, K, 4, 1, 32))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
         elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk"):
