@@ -237,7 +237,8 @@ __global__ void __launch_bounds__(THREADS, 1)
 #if defined(QSPEC_WGMMA)
     using L = Layout<TILES, BN>;
     constexpr int ROWS = L::ROWS, IN_STAGES = L::IN_STAGES, AB_STAGES = L::AB_STAGES;
-    static_assert(SPC == 1 || (TILES == 1 && SPC * BN / 2 * 256 * 4 <= IN_STAGES * L::IN), "the slices' sums fit the copy stages");
+    static_assert(SPC == 1 || (TILES == 1 && SPC * BN / 2 * 256 * 4 <= IN_STAGES * L::IN),
+                  "the slices' sums fit the copy stages");
     extern __shared__ uint8_t smem_base[];
     uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
     uint64_t* const in_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
@@ -429,24 +430,26 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   64-token tiles, count the CTAs of the tile taken. With them a split pays at M <= 32 where the split grid is one
 //   wave or its slices are long: down at M = 24-32 37.7 -> 32.8 us, k/v 6.8 -> 5.6; not on q/o (14.8 -> 15.9).
 //   At M = 9-16 they lose to the bulk-copy kernels (gate/up 17.6 against 24.0 at M = 16).
-// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32; 2|4, with 32-token tiles only: clusters of 2 or 4
-// CTAs of 4 or 2 slices each, never run on a GPU yet, which no rule takes), QSPEC_WGMMA_VERIFY_ROWS=128|256 the rows per CTA
-// where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M, QSPEC_WGMMA_VERIFY_BN32_MAX_M the
-// most tokens of a 32-token tile (32; 0: never), and QSPEC_WGMMA_VERIFY_MIN_M the fewest tokens (measurements);
-// QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
+// QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32; 2|4, with 32-token tiles only: clusters of 2
+// or 4 CTAs of 4 or 2 slices each, never run on a GPU yet, which no rule takes), QSPEC_WGMMA_VERIFY_ROWS=128|256
+// the rows per CTA where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M,
+// QSPEC_WGMMA_VERIFY_BN32_MAX_M the most tokens of a 32-token tile (32; 0: never), and QSPEC_WGMMA_VERIFY_MIN_M
+// the fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
 struct Grid {
     int split = 0;  // 0: not this kernel
     int tiles = 1;  // 64-row tiles per multiplying warpgroup
     int bn = 64;    // tokens per CTA
 };
 Grid grid_of(int M, int N, int steps, bool all) {
-    static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0), min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 17),
-                     forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0), forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0),
+    static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0),
+                     min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 17), forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0),
+                     forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0),
                      bn32_max_m = env_int("QSPEC_WGMMA_VERIFY_BN32_MAX_M", 32);
     Grid gr;
     gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
     const long ctas = (long)ceil_div(M, gr.bn) * ceil_div(N, Shape<1>::ROWS);
-    const bool forced = forced_split == 1 || forced_split == SLICES || (gr.bn == 32 && (forced_split == 2 || forced_split == 4));
+    const bool forced =
+        forced_split == 1 || forced_split == SLICES || (gr.bn == 32 && (forced_split == 2 || forced_split == 4));
     gr.split = forced                                                                         ? forced_split
                : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
                                                                                               : 1;
