@@ -72,6 +72,15 @@ while [ $# -gt 0 ]; do
         grep -v ^PASS "$OUT/native-test-ring2-$i.txt" | head -10
         [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       done
+      # and the verify GEMM's warpgroup kernel at every M on 32-token tiles, unsplit or split 8 ways where the grid
+      # is small, then in clusters of 4 and of 2 CTAs (session 22: never run on a GPU before)
+      for split in 0 4 2; do
+        QSPEC_WGMMA_VERIFY=all QSPEC_WGMMA_VERIFY_BN=32 QSPEC_WGMMA_VERIFY_SPLIT=$split "${capped_test[@]}" \
+          "$g/native/build/qspec_test" verify > "$OUT/native-test-verify-bn32-split$split.txt" 2>&1; r=$?
+        echo "qspec_test verify (QSPEC_WGMMA_VERIFY=all, BN=32, SPLIT=$split) rc=$r, $(grep -c ^PASS "$OUT/native-test-verify-bn32-split$split.txt") PASS"
+        grep -v ^PASS "$OUT/native-test-verify-bn32-split$split.txt" | head -10
+        [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+      done
       echo "== native: kernel benchmark"
       build_bench && timeout -s KILL 150 "${lines[@]}" /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
       r=$?; echo "qspec_bench rc=$r"; grep -v '^csv' "$OUT/native-bench.txt" | tail -48
