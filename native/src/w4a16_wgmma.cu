@@ -493,8 +493,10 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
         // a cluster of `split` CTAs along K, each taking SPC = 8 / split slices (2 or 4 only with 32-token tiles)
         auto clusters = [&](auto spc) {
             constexpr int SPC = decltype(spc)::value;
-            static unsigned long long smem_split;
-            if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, SPC>, L::bytes, smem_split)) return e;
+            if constexpr (SPC > 1) {  // (SPC = 1 is the kernel allowed above)
+                static unsigned long long smem_split;
+                if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, SPC>, L::bytes, smem_split)) return e;
+            }
             static signed char refused[64];  // devices that cannot run the clusters: K not split there
             return launch_in_clusters(w4a16_wgmma_kernel<TILES, BN, SPC>, grid, dim3(THREADS), dim3(1, 1, split),
                                       L::bytes, st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
