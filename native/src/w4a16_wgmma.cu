@@ -495,7 +495,8 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
             constexpr int SPC = decltype(spc)::value;
             if constexpr (SPC > 1) {  // (SPC = 1 is the kernel allowed above)
                 static unsigned long long smem_split;
-                if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, SPC>, L::bytes, smem_split)) return e;
+                if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, SPC>, L::bytes, smem_split))
+                    return e;
             }
             static signed char refused[64];  // devices that cannot run the clusters: K not split there
             return launch_in_clusters(w4a16_wgmma_kernel<TILES, BN, SPC>, grid, dim3(THREADS), dim3(1, 1, split),
