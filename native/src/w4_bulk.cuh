@@ -18,6 +18,13 @@
 // streaming them through the one ring without draining it between tiles, so that the next tile's bytes
 // are in flight while this one's chunks are multiplied and its sums reduced. The sums are the same
 // either way.
+//
+// KEEP (a walk on four row tiles, QSPEC_BULK_KEEP; keeps_tokens): the activations are copied once, with the
+// walk's first tile, into a buffer of the whole K that stays in shared memory, and later tiles copy only their
+// weights. A walk that re-streams M tokens per 64 rows brings an SM as many activation bytes as weight bytes at
+// M = 16 (half as many at M = 8), and the bulk kernels stream about 31 GB/s into an SM whatever the mix
+// (docs/KERNELS.md, session 23); kept, the activations are a fraction of a walk's bytes. Two token tiles can
+// then walk too (their reduction gets its own buffer after the activations).
 #pragma once
 #include <string.h>
 #include <type_traits>
@@ -42,6 +49,11 @@ struct Layout {
     static constexpr int XROW = CHUNK * XB;            // activation bytes of a token per chunk
     static constexpr int XPITCH = XROW + 32;           // tokens on different banks
     static size_t smem_bytes(int M) { return BARRIERS + (size_t)R * (WSTAGE + M * XPITCH); }
+    // KEEP: the ring's weights, then [M][kept_pitch(K)] activations, then `red` bytes (two token tiles' reduction)
+    __host__ __device__ static size_t kept_pitch(int K) { return (size_t)K * XB + 32; }  // tokens on different banks, as XPITCH
+    static size_t kept_bytes(int M, int K, size_t red) {
+        return BARRIERS + (size_t)R * WSTAGE + M * kept_pitch(K) + red;
+    }
 };
 
 // Launch bounds of a bulk-copy kernel of NT row tiles and MT token tiles: the CTAs per SM its shared memory
@@ -214,19 +226,43 @@ inline int swiglu_grid(void (*kernel)(Params...), size_t smem, int tiles, int ro
 // constexpr auto kernel`. The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
 // accumulate, epilogue); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs).
 
-// Launches the kernel with a ring of R chunks. One token tile: each CTA walks tiles_per_cta row tiles (SWIGLU: the
-// pairs of swiglu_grid).
-template <class Kernels, int NT, int R, int MT, int EPI, class... Act>
+// The static shared memory of a bulk kernel of NT row tiles and MT token tiles: one token tile's reduction.
+template <int NT, int MT>
+constexpr size_t static_smem() { return MT == 1 ? sizeof(float) * WK * NT * 4 * 32 : sizeof(float); }
+// KEEP: the dynamic shared memory of two token tiles' reduction (one token tile's is static)
+template <int NT, int MT>
+constexpr size_t kept_red_bytes() { return MT == 1 ? 0 : sizeof(float) * WK * MT * NT * 128; }
+constexpr size_t SMEM_PER_CTA = 227 * 1024;  // sm_90: static + dynamic shared memory of one CTA
+
+// Whether a bulk GEMV of four row tiles keeps its tokens (KEEP, on a ring of 2): QSPEC_BULK_KEEP=1 and a walk of
+// several tiles per CTA (SWIGLU's pairs, or more tiles than SMs at one CTA per SM, or QSPEC_BULK_WALK=n), K in an
+// even number of chunks (the walk's ring) and the M tokens' whole K in shared memory beside the ring. Off by
+// default: written in session 23, when no GPU could be started; every choice gives the same bits.
+template <int XB, int MT>
+inline bool keeps_tokens(int M, int N, int K, bool swiglu) {
+    static const int mode = env_int("QSPEC_BULK_KEEP", 0), forced_walk = env_int("QSPEC_BULK_WALK", 1);
+    if (mode == 0 || forced_walk == 0 || (K / CHUNK) % 2 != 0) return false;
+    using L = Layout<XB, 4, 2>;
+    if (static_smem<4, MT>() + L::kept_bytes(M, K, kept_red_bytes<4, MT>()) > SMEM_PER_CTA) return false;
+    return swiglu || forced_walk >= 2 || ceil_div(N, 64) > sm_count();
+}
+
+// Launches the kernel with a ring of R chunks. One token tile, or KEEP: each CTA walks tiles_per_cta row tiles
+// (SWIGLU: the pairs of swiglu_grid); KEEP always takes the walking build.
+template <class Kernels, int NT, int R, int MT, int EPI, bool KEEP, class... Act>
 int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
                 const Epilogue& epi, cudaStream_t st, Act... act) {
     using L = Layout<Kernels::XB, NT, R>;
-    constexpr bool WALKS = NT >= 2 && MT == 1;  // tiles_per_cta
-    constexpr auto kernel = Kernels::template kernel<NT, R, MT, EPI == SWIGLU && WALKS, EPI>;  // SWIGLU: always walks
-    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, EPI>;
+    constexpr bool WALKS = NT >= 2 && (MT == 1 || KEEP);  // tiles_per_cta
+    // SWIGLU and KEEP: always the walking build
+    constexpr auto kernel = Kernels::template kernel<NT, R, MT, (EPI == SWIGLU || KEEP) && WALKS, EPI, KEEP>;
+    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, EPI, KEEP>;
+    // the largest dynamic shared memory of the build: KEEP's depends on K
+    const size_t most = KEEP ? SMEM_PER_CTA - static_smem<NT, MT>() : L::smem_bytes(8 * MT);
     static unsigned long long smem_allowed, smem_allowed_walking;
-    if (const int e = allow_dynamic_smem(kernel, L::smem_bytes(8 * MT), smem_allowed)) return e;
-    if (const int e = allow_dynamic_smem(walking, L::smem_bytes(8 * MT), smem_allowed_walking)) return e;
-    const size_t smem = L::smem_bytes(M);
+    if (const int e = allow_dynamic_smem(kernel, most, smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(walking, most, smem_allowed_walking)) return e;
+    const size_t smem = KEEP ? L::kept_bytes(M, K, kept_red_bytes<NT, MT>()) : L::smem_bytes(M);
     const int tiles = ceil_div(N, 16 * NT);
     if constexpr (EPI == SWIGLU) {
         static_assert(WALKS, "SWIGLU pairs row tiles in a walk");
@@ -251,21 +287,27 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
     if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
     CUtensorMap wmap;
     if (!weight_chunk_map(wp, N, K / 2, 16 * NT, WK, &wmap)) return NO_TENSOR_MAP;
-    auto ring = [&](auto r) {
+    auto ring = [&](auto r, auto keep) {
         constexpr int R = decltype(r)::value;
+        constexpr bool KEEP = decltype(keep)::value;
         if constexpr (MT == 1) {
-            if (norm) return launch_ring<Kernels, NT, R, MT, NORM_TAIL>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
+            if (norm)
+                return launch_ring<Kernels, NT, R, MT, NORM_TAIL, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
+                                                                        act...);
             if constexpr (NT >= 2 && Kernels::SWIGLU)
-                if (swiglu) return launch_ring<Kernels, NT, R, MT, SWIGLU>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
+                if (swiglu)
+                    return launch_ring<Kernels, NT, R, MT, SWIGLU, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
+                                                                         act...);
         }
-        return launch_ring<Kernels, NT, R, MT, STORE>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
+        return launch_ring<Kernels, NT, R, MT, STORE, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
     };
-    // the kernel's static shared memory: the reduction's, with one token tile
-    constexpr size_t red_bytes = MT == 1 ? sizeof(float) * WK * NT * 4 * 32 : sizeof(float);
-    switch (ring_depth<Kernels::XB, NT>(M, red_bytes)) {
-        case 2: return ring(std::integral_constant<int, 2>{});
-        case 3: return ring(std::integral_constant<int, 3>{});
-        default: return ring(std::integral_constant<int, NT == 4 ? DEEPEST_WIDE : RING>{});
+    using Plain = std::false_type;
+    if constexpr (NT == 4)
+        if (keeps_tokens<Kernels::XB, MT>(M, N, K, swiglu)) return ring(std::integral_constant<int, 2>{}, std::true_type{});
+    switch (ring_depth<Kernels::XB, NT>(M, static_smem<NT, MT>())) {
+        case 2: return ring(std::integral_constant<int, 2>{}, Plain{});
+        case 3: return ring(std::integral_constant<int, 3>{}, Plain{});
+        default: return ring(std::integral_constant<int, NT == 4 ? DEEPEST_WIDE : RING>{}, Plain{});
     }
 }
 
@@ -281,9 +323,34 @@ __device__ __forceinline__ void scale_rows(const half* ws, int n_base, int g, in
         for (int h = 0; h < 2; ++h) srow[i][h] = ws + (long)min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
 }
 
+// A consumer thread's weight-scale rows for the CTA's tile at n_base (scale_rows), read at chunk c as at(ws, i, h, c).
+// OFFSETS: held as 32-bit offsets from ws (N * groups < 2^31 for any matrix a GEMM takes; ws itself stays a kernel
+// parameter) instead of pointers, half the registers: the two-token-tile walk (KEEP) spills with the pointers.
+// Other builds keep the pointers, with which their register allocation was measured.
+template <int NT, bool OFFSETS>
+struct ScaleRows {
+    const half* ptr[OFFSETS ? 1 : NT][2];
+    int off[OFFSETS ? NT : 1][2];
+    __device__ __forceinline__ void set(const half* ws, int n_base, int g, int N, int groups, int warp) {
+        if constexpr (OFFSETS) {
+#pragma unroll
+            for (int i = 0; i < NT; ++i)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) off[i][h] = min(n_base + 16 * i + 8 * h + g, N - 1) * groups + warp;
+        } else {
+            scale_rows(ws, n_base, g, N, groups, warp, ptr);
+        }
+    }
+    __device__ __forceinline__ half at(const half* ws, int i, int h, int c) const {
+        if constexpr (OFFSETS) return ws[off[i][h] + c * WK];
+        else return ptr[i][h][c * WK];
+    }
+};
+
 // The CTA's ring in dynamic shared memory (bsm, 128-byte aligned), its barriers initialised by thread 0.
-// Call from every thread, before any other use (it synchronises the CTA).
-template <int XB, int NT = 1, int R = RING>
+// Call from every thread, before any other use (it synchronises the CTA). KEEP: the activations of the whole K
+// (K inputs a token) stay after the ring's weights (Layout::kept_bytes).
+template <int XB, int NT = 1, int R = RING, bool KEEP = false>
 struct Ring {
     using L = Layout<XB, NT, R>;
     static constexpr int WSTEP = L::WSTEP, WSTAGE = L::WSTAGE;
@@ -291,8 +358,13 @@ struct Ring {
     uint64_t* empty;
     uint8_t* wst;
     uint8_t* xst;
-    __device__ explicit Ring(uint8_t* bsm)
-        : full(reinterpret_cast<uint64_t*>(bsm)), empty(full + R), wst(bsm + BARRIERS), xst(wst + R * WSTAGE) {
+    int kept_pitch;  // KEEP: bytes from a token's activations to the next's
+    __device__ Ring(uint8_t* bsm, int K)
+        : full(reinterpret_cast<uint64_t*>(bsm)),
+          empty(full + R),
+          wst(bsm + BARRIERS),
+          xst(wst + R * WSTAGE),
+          kept_pitch(KEEP ? (int)L::kept_pitch(K) : 0) {
         if (threadIdx.x == 0) {
             for (int st = 0; st < R; ++st) {
                 mbar_init(&full[st], 1);
@@ -303,9 +375,12 @@ struct Ring {
         __syncthreads();
     }
 
+    // KEEP: the shared memory after the M tokens' activations (two token tiles' reduction buffer)
+    __device__ float* after_kept(int M) const { return reinterpret_cast<float*>(xst + M * kept_pitch); }
+
     // The copying lane: chunk c of each tile of the walk (weights of the tile's 16 NT rows, the M tokens'
     // activations x, rows ldx_bytes apart) into its ring entry, once the consumers are done with the
-    // entry's previous chunk.
+    // entry's previous chunk. KEEP: the activations only with the walk's first tile, into the kept buffer.
     template <bool WALK>
     __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, const Walk& wk) {
         constexpr int XROW = L::XROW, XPITCH = L::XPITCH;
@@ -319,10 +394,13 @@ struct Ring {
                 ring_round<R>(c0, wk.nchunks, [&](auto st_c, int c) {
                     constexpr int st = decltype(st_c)::value;
                     if (q0 + c >= R) mbar_wait(&empty[st], phase ^ 1);
-                    mbar_arrive_expect_tx(&full[st], WSTAGE + M * XROW);
+                    const bool tokens = !KEEP || q0 == 0;
+                    mbar_arrive_expect_tx(&full[st], WSTAGE + (tokens ? M * XROW : 0));
                     tma_load_3d(wst + st * WSTAGE, wmap, 0, n_base, c * WK, &full[st]);  // steps c WK .. c WK + WK - 1
-                    for (int m = 0; m < M; ++m)
-                        bulk_copy_g2s(xst + (m * R + st) * XPITCH, x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
+                    if (tokens)
+                        for (int m = 0; m < M; ++m)
+                            bulk_copy_g2s(KEEP ? xst + m * kept_pitch + c * XROW : xst + (m * R + st) * XPITCH,
+                                          x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
                 });
             }
             q0 += wk.nchunks;
@@ -335,16 +413,18 @@ struct Ring {
     // c % R>{}, this thread's weights of step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8;
     // bytes 16t .. 16t + 15) and, for each token tile mt, token xm[mt]'s activations of the thread's 32
     // inputs (from input 32t of the step, XB bytes each) in registers, after which the warp releases the
-    // ring entry; then end(tile).
+    // ring entry; then end(tile). KEEP: the activations of chunk c from the kept buffer, where the walk's first
+    // tile's wait for chunk c saw them land.
     template <bool WALK, int MT, class Begin, class Pre, class Step, class End>
     __device__ void consume(int warp, int lane, const int (&xm)[MT], const Walk& wk, Begin&& begin, Pre&& pre,
                             Step&& step, End&& end) {
-        constexpr int XPITCH = L::XPITCH, XV = 2 * XB;
+        constexpr int XPITCH = L::XPITCH, XROW = L::XROW, XV = 2 * XB;
         const int g = lane >> 2, t = lane & 3;
         const uint8_t* wt = wst + warp * WSTEP + 16 * t;  // + st * WSTAGE
-        const uint8_t* xt[MT];                            // + st * XPITCH
+        const uint8_t* xt[MT];                            // + st * XPITCH (KEEP: + c * XROW)
 #pragma unroll
-        for (int mt = 0; mt < MT; ++mt) xt[mt] = xst + xm[mt] * (R * XPITCH) + (warp * KSTEP + 32 * t) * XB;
+        for (int mt = 0; mt < MT; ++mt)
+            xt[mt] = xst + xm[mt] * (KEEP ? kept_pitch : R * XPITCH) + (warp * KSTEP + 32 * t) * XB;
         int tile = wk.tile0, q0 = 0;
         do {
             begin(tile);
@@ -364,7 +444,7 @@ struct Ring {
                     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
                         for (int j = 0; j < XV; ++j)
-                            xv[mt][j] = *reinterpret_cast<const uint4*>(xt[mt] + st * XPITCH + 16 * j);
+                            xv[mt][j] = *reinterpret_cast<const uint4*>(xt[mt] + (KEEP ? c * XROW : st * XPITCH) + 16 * j);
                     step(st_c, c, w, xv);
                     // Released once the step has used every register the chunk was read into, not when the reads
                     // were issued: then the copying lane could refill the entry under a read still in flight (with

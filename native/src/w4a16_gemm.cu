@@ -208,9 +208,10 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // per-thread loads, for NT row tiles and MT token tiles per CTA. Warp w takes step w of every chunk
 // (steps w, w + 8, ...: its slice, as in w4a16_kernel) and the slices are added in warp order: the same
 // step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
-// flight no longer live in registers. WALK (two or four row tiles, one token tile): a CTA walks several row
-// tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the ring).
-template <int NT, int R, int MT, bool WALK, int EPI>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+// flight no longer live in registers. WALK (two or four row tiles, one token tile, or KEEP): a CTA walks several
+// row tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the
+// ring). KEEP: the tokens' activations are copied once and kept for the walk (w4_bulk.cuh).
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
@@ -219,12 +220,14 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     using namespace w4::bulk;
     extern __shared__ __align__(128) uint8_t bsm[];
     // the warps' sums for the reduction: static, or (two token tiles, where 16 KB more would cost the
-    // second CTA per SM) in the ring once every warp is done with it
+    // second CTA per SM) in the ring once every warp is done with it, or (two token tiles that walk, KEEP)
+    // after the kept activations
     __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
-    Ring<2, NT, R> ring(bsm);
+    Ring<2, NT, R, KEEP> ring(bsm, K);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     const int groups = K / KSTEP, tiles = (N + 16 * NT - 1) / (16 * NT);
-    static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
+    static_assert(MT == 1 || !WALK || KEEP, "two token tiles reduce in the ring unless KEEP, so they take one row tile");
+    static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
     float acc[MT][NT][4];
@@ -233,8 +236,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
         if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, wk);
         __syncwarp();
     } else {
-        const half* srow[NT][2];  // step warp + 8c's group: c * 8 further
-        scale_rows(ws, wk.tile0 * 16 * NT, g, N, groups, warp, srow);
+        ScaleRows<NT, (KEEP && MT > 1)> srow;  // step warp + 8c's group: c * 8 further
+        srow.set(ws, wk.tile0 * 16 * NT, g, N, groups, warp);
         // the scales of chunks c and c + 1, in buffers indexed at compile time (chunk c's: (c % R) % SB): a
         // chunk ahead, and never moved or converted before step_mma uses them (either would wait for the load)
         constexpr int SB = R % 2 == 0 ? 2 : R;
@@ -243,7 +246,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 #pragma unroll
             for (int i = 0; i < NT; ++i)
 #pragma unroll
-                for (int h = 0; h < 2; ++h) sr[b][i][h] = srow[i][h][c * WK];
+                for (int h = 0; h < 2; ++h) sr[b][i][h] = srow.at(ws, i, h, c);
         };
         load_scales(0, 0);
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
@@ -257,7 +260,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 if (c + 1 < wk.nchunks) {
                     load_scales((decltype(r)::value + 1) % SB, c + 1);
                 } else if (WALK && tile + wk.tstep < wk.ntiles) {
-                    scale_rows(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp, srow);
+                    srow.set(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp);
                     load_scales(0, 0);
                 }
             },
@@ -267,9 +270,10 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
             [&](int tile) {
                 if constexpr (EPI == SWIGLU) reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
                 else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
+                else if constexpr (WALK) reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
-    if constexpr (MT > 1) {
+    if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
@@ -283,8 +287,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 struct BulkKernels {
     static constexpr int XB = 2;  // bytes of one activation input
     static constexpr bool SWIGLU = true;  // the SWIGLU epilogue
-    template <int NT, int R, int MT, bool WALK, int EPI>
-    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, EPI>;
+    template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
+    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
 };
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster

@@ -254,22 +254,24 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // int8 activations brought in by the tensor memory accelerator through the ring of w4_bulk.cuh (R chunks),
 // for NT row tiles and MT token tiles per CTA (they share the weight and token fragments). Warp w takes
 // step w of every chunk (its scales loaded a chunk ahead) and the warps are added in warp order. WALK (two or
-// four row tiles, one token tile): a CTA walks several row tiles (w4_bulk.cuh); two token tiles take one row
-// tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static shared
-// memory would cost the second CTA per SM).
-template <int NT, int R, int MT, bool WALK, int EPI>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+// four row tiles, one token tile, or KEEP): a CTA walks several row tiles (w4_bulk.cuh); otherwise two token tiles
+// take one row tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static
+// shared memory would cost the second CTA per SM). KEEP: the tokens' codes are copied once and kept for the walk,
+// and two token tiles reduce after them (w4_bulk.cuh).
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
                      int N, int K, bool accumulate, const w4::bulk::Epilogue epi) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
-    static_assert(MT == 1 || !WALK, "two token tiles reduce in the ring, so they take one row tile");
+    static_assert(MT == 1 || !WALK || KEEP, "two token tiles reduce in the ring unless KEEP, so they take one row tile");
+    static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     static_assert(EPI != SWIGLU, "the draft's SwiGLU is quantized in groups wider than a CTA's rows");
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
-    Ring<1, NT, R> ring(bsm);
+    Ring<1, NT, R, KEEP> ring(bsm, K);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int groups = K / KSTEP;
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, (N + 16 * NT - 1) / (16 * NT), K / CHUNK};
@@ -343,9 +345,10 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
             },
             [&](int tile) {
                 if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
+                else if constexpr (WALK) reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
-    if constexpr (MT > 1) {
+    if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
@@ -366,8 +369,8 @@ inline bool draft_two_tiles() {
 struct BulkKernels {
     static constexpr int XB = 1;  // bytes of one activation input
     static constexpr bool SWIGLU = false;  // the SWIGLU epilogue
-    template <int NT, int R, int MT, bool WALK, int EPI>
-    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI>;
+    template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
+    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
 };
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel

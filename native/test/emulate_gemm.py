@@ -435,7 +435,15 @@ def bulk_ring_depth(M, NT, MT=1, XB=2):
     return RING if fits(RING) else 3 if fits(3) else 2
 
 
-def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step):
+def bulk_keeps(M, K, XB, MT):
+    """keeps_tokens' shared-memory condition (four row tiles, a ring of 2): the static reduction (one token tile), the
+    ring's weights, M tokens' whole K at K XB + 32 bytes each and two token tiles' reduction in 227 KB."""
+    static = 4 * WK * 4 * 128 if MT == 1 else 4
+    red = 0 if MT == 1 else 4 * WK * MT * 4 * 128
+    return (K // CHUNK) % 2 == 0 and static + BARRIERS + 2 * WK * 4 * 16 * KSTEP // 2 + M * (K * XB + 32) + red <= 227 * 1024
+
+
+def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False):
     """The ring of w4_bulk.cuh as both bulk kernels run it, for M tokens' activations xw (M, K XB / 4 words,
     XB bytes an input), NT row tiles of 16 rows and MT token tiles of 8 tokens per CTA, R chunks: the copying
     lane puts chunk q of its CTA's walk into ring entry q % R: the chunk's 3-D box = rows n_base .. n_base +
@@ -449,6 +457,8 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step):
     walk > 1 (WALK, one token tile; the walk needs nchunks % R == 0): ceil(tiles / walk) CTAs, CTA b taking
     tiles b, b + G, ..., its ring and chunk count running on from tile to tile, the next tile's scale rows
     and first scales loaded at a tile's last chunk, the sums zeroed at each tile's start.
+    keep (KEEP, a walk): the activations at [M][K XB + 32 bytes] after the ring's weights, copied with the walk's
+    first tile only and read at chunk c's offset by every tile; two token tiles walk too.
     The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
     M = xw.shape[0]
     xrowb = CHUNK * XB  # activation bytes of a token per chunk
@@ -456,9 +466,10 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step):
     WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step of the box
     WSTAGE = WK * WSTEP
     nchunks = K // CHUNK
-    assert walk == 1 or (MT == 1 and nchunks % R == 0)
+    assert walk == 1 or ((MT == 1 or keep) and nchunks % R == 0)
     SB = 2 if R % 2 == 0 else R  # scale buffers
-    words = (BARRIERS + R * (WSTAGE + M * xpitch)) // 4
+    kpitch = K * XB + 32  # keep: bytes from a token's activations to the next's
+    words = (BARRIERS + R * WSTAGE + (M * kpitch if keep else R * M * xpitch)) // 4
     wst, xst = BARRIERS, BARRIERS + R * WSTAGE  # byte offsets in the CTA's shared memory
     xm = [np.minimum((0 if BUG == "bulk_token_tile" else 8 * mt) + G, M - 1) for mt in range(MT)]
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
@@ -482,8 +493,8 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step):
                         o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
                         s0 = (c * WK + w) * 16  # the step's first word of a row
                         smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
-                for m in range(M):
-                    o = (xst + (m * R + st) * xpitch) // 4
+                for m in range(M) if not keep or tile == b else ():
+                    o = (xst + (m * kpitch + c * xrowb if keep else (m * R + st) * xpitch)) // 4
                     smem[o:o + xrowb // 4] = xw[m, c * xrowb // 4:(c + 1) * xrowb // 4]
                 for warp in range(WK):
                     # pre: the next chunk's scales a chunk ahead; after a tile's last chunk, the next tile's first
@@ -499,7 +510,9 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step):
                     pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
                     w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
                          for i in range(NT)]
-                    xr = [xst + (xm[mt] * R + st) * xpitch + (warp * KSTEP + 32 * T) * XB for mt in range(MT)]
+                    at = (st if BUG == "bulk_keep_chunk" else c) * xrowb  # keep: chunk c's place in the kept buffer
+                    xr = [xst + (xm[mt] * kpitch + at if keep else (xm[mt] * R + st) * xpitch) + (warp * KSTEP + 32 * T) * XB
+                          for mt in range(MT)]
                     xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(2 * XB)]
                           for mt in range(MT)]
                     step(w, xv, sr[warp][st % 2 if BUG == "bulk_scale_buffer" else st % SB], acc[warp])
@@ -518,7 +531,7 @@ def bulk_tiles(M, N, NT, R, first_wide, XB):
     return MT, NT, R or bulk_ring_depth(M, NT, MT, XB)
 
 
-def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
+def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False):
     """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, group 128, K % 1024 == 0; bulk_tiles; the ring of
     bulk_ring): each warp step through step_mma (FOLD) with its rows' scales of the step's group."""
     M = x.shape[0]
@@ -527,7 +540,7 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1):
     load = lambda rows, warp, c: [[ws[rows[i][h], (c + (K // CHUNK) * warp if BUG == "bulk_scale_step" else c * WK + warp)]
                                    .astype(F32) for h in (0, 1)] for i in range(NT)]
     step = lambda w, xv, sc, acc: a16_step_mma(w, sc, lambda mt, j: xv[mt][j], acc, True)
-    return bulk_ring(np.ascontiguousarray(x).view(U32), 2, N, K, NT, MT, R, walk, pw, load, step)
+    return bulk_ring(np.ascontiguousarray(x).view(U32), 2, N, K, NT, MT, R, walk, pw, load, step, keep)
 
 
 # ---- the CTA-tiled kernels (large M; w4_tiles.cuh) ----
@@ -812,7 +825,7 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
     return y, count
 
 
-def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1):
+def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False):
     """w4ax_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, s8, group 128, K % 1024 == 0; bulk_tiles; the ring of
     bulk_ring with int8 activations): each warp step's s8 MMAs (ax_s8_mma, WIDE), folded once with the rows'
     weight scales and the x scales of tokens 8 mt + 2t, 8 mt + 2t + 1 (clamped to M - 1) of the step's group,
@@ -835,7 +848,7 @@ def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1):
             for i in range(NT):
                 ax_fold(acc[mt, i], part[mt, i], wsc[i][0], wsc[i][1], xsc[mt][0], xsc[mt][1])
 
-    return bulk_ring(np.ascontiguousarray(xq).view(U32), 1, N, K, NT, MT, R, walk, pw, load, step)
+    return bulk_ring(np.ascontiguousarray(xq).view(U32), 1, N, K, NT, MT, R, walk, pw, load, step, keep)
 
 
 def w4ax_tiled(xq, xs, pw, ws, N, K, group):
@@ -1556,13 +1569,16 @@ def run_bulk_cases():
             cases += [(2, R, walk) for R in (4, 2) for walk in (2, 3)
                       if M <= 8 and (K // CHUNK) % R == 0 and bulk_ring_depth(M, 2) >= R]
             cases += [(4, 2, 2)] * (M <= 8 and (K // CHUNK) % 2 == 0)  # four row tiles walk on a ring of 2
+            # ... and with the tokens kept (KEEP), one token tile or two
+            cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0)
             for NT, R, walk in cases:
-                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk)
+                keep, walk = walk < 0, abs(walk)
+                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk, keep)
                 e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} "
-                      f"ring {R or bulk_ring_depth(M, NT)}{f' walk {walk}' if walk > 1 else ''} err {e:.1e}, "
+                      f"ring {R or bulk_ring_depth(M, NT)}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
         # the draft's bulk kernel: against the float64 reference and bit for bit against its warp-split kernel
         # (the same steps per warp, each folded once, the warps added in order); two and four row tiles,
@@ -1572,13 +1588,15 @@ def run_bulk_cases():
             warp = w4ax(xq, xs, pw, ws, N, K, KSTEP)
             cases = ([(1, None, 1)] if M <= 8 else []) + [(2, None, 1), (2, 3, 1), (4, None, 1)]
             cases += [(NT, 2, 2) for NT in (2, 4) if M <= 8 and (K // CHUNK) % 2 == 0]
+            cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0)  # kept tokens (KEEP)
             for NT, R, walk in cases:
-                out = w4ax_bulk(xq, xs, pw, ws, N, K, KSTEP, NT, R, walk)
+                keep, walk = walk < 0, abs(walk)
+                out = w4ax_bulk(xq, xs, pw, ws, N, K, KSTEP, NT, R, walk, keep)
                 e = error(out, *ref_w4ax(xq, xs, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4ax bulk M={M} N={N} K={K} NT={NT} "
-                      f"ring {R or bulk_tiles(M, N, NT, R, 1, 1)[2]}{f' walk {walk}' if walk > 1 else ''} err {e:.1e}, "
+                      f"ring {R or bulk_tiles(M, N, NT, R, 1, 1)[2]}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
@@ -1600,6 +1618,10 @@ def run_bulk_cases():
             if bulk_ring_depth(M, 2, 1 if M <= 8 else 2, 1) != (4 if M <= 11 else 3)]  # int8 tokens: two CTAs per SM
     bad += [f"ring depth M={M} NT=4: {bulk_ring_depth(M, 4, 1 if M <= 8 else 2)}" for M in range(1, 17)
             if bulk_ring_depth(M, 4, 1 if M <= 8 else 2) != (2 if M <= 8 else 3)]
+    # KEEP's shared memory: M tokens' whole K beside a ring of 2 (Llama-3-8B's wide matrices have K = 4096)
+    keeps = {(16, 4096, 2, 2): True, (8, 8192, 2, 1): True, (16, 8192, 2, 2): False, (16, 5120, 2, 2): False,
+             (8, 14336, 2, 1): False, (16, 8192, 1, 2): True, (4, 14336, 2, 1): True}
+    bad += [f"keeps M={M} K={K} XB={XB}" for (M, K, XB, MT), w in keeps.items() if bulk_keeps(M, K, XB, MT) != w]
     fails += bool(bad)
     print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, N >= 4096, M <= 16) "
           f"{' '.join(bad)}")
@@ -1645,6 +1667,7 @@ MUTATIONS = [
     ("bulk_walk_buffer", "bulk_walk", (100, 4096, 128, 3)),  # ... its first scales into buffer 1, not 0
     ("bulk_walk_zero", "bulk_walk", (100, 4096, 128, 3)),    # ... its sums not zeroed at its start
     ("bulk_scale_buffer", "ax_bulk3", (20, 5120, 128, 12)),  # a ring of 3 whose scales are read from buffer st % 2
+    ("bulk_keep_chunk", "bulk_keep", (100, 4096, 128, 12)),  # kept tokens read at the ring entry's place, not the chunk's
     ("wg_swizzle", "wgmma", (40, 1024, 128, 20)),      # weights unpacked without the 128-byte swizzle
     ("wg_prmt", "wgmma", (40, 1024, 128, 20)),         # even inputs, then odd ones: not in input order
     ("wg_scale_box", "wgmma", (40, 1024, 128, 20)),    # the next step's column of the scale box
@@ -1680,12 +1703,13 @@ def mutation_check():
             check = lambda: bool(wv_differs(M, N, K, 4, 1, 32))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
-        elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk"):
+        elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk", "bulk_keep"):
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             ref = ref_w4a16(x, q, ws, K, group)
             walk2 = lambda *a: w4a16_bulk(*a, NT=2, walk=2)
+            kept = lambda *a: w4a16_bulk(*a, NT=4, R=2, walk=2, keep=True)
             run = {"w4a16": w4a16, "cluster": w4a16_cluster, "tiled": w4a16_tiled, "bulk": w4a16_bulk,
-                   "bulk_walk": walk2}[kernel]
+                   "bulk_walk": walk2, "bulk_keep": kept}[kernel]
             check = lambda: not error(run(x, pw, ws, N, K, group), *ref) < TOL
         else:
             xq, xs = quantized_x(M, K, Kp, groups, 4)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Session 23, device call 2 (H100): the full kernel benchmark (the Llama-3-8B shapes at M = 1 ... 256 against the
+# measured roofline and cuBLAS fp16) and the end-to-end table, both with session 22's kernels, which no H100 had run.
+# Steps skipped once fewer than their seconds are left of BUDGET (default 560); the summary ($OUT/summary.txt)
+# is appended as it goes. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
+start=$(date +%s); budget=${BUDGET:-560}
+g=$(pwd)/.device/gpu
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; S=$OUT/summary.txt
+left() { echo $((budget - ($(date +%s) - start))); }
+export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PATH=/usr/local/cuda/bin:$PATH
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee -a "$S"
+[ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu \
+  --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas > "$OUT/bench-build.txt" 2>&1
+echo "bench build rc=$?, $(left) s left" | tee -a "$S"
+t0=$(date +%s)
+timeout -s KILL 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
+echo "qspec_bench rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+grep -E '^(roofline|HBM|cuBLAS|device)' "$OUT/native-bench.txt" | head -8 | tee -a "$S"
+if [ "$(left)" -ge 200 ]; then
+  t0=$(date +%s)
+  env OUT=$OUT/e2e bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda --batch 1,8,16,32 \
+    --max-tokens 64 --modes w16a16,w4a16,w4a8,w4a4,qspec-a8,qspec-a4 --bandwidth-gbps 3350 -- 2>&1 \
+    | grep -E '^(w16|w4|qspec|bench rc)' | tee -a "$S"
+  echo "e2e $(( $(date +%s) - t0 )) s" | tee -a "$S"
+else echo "skipped e2e" | tee -a "$S"; fi
+for ht in 0 all; do  # attention head tiles against one head a block, for verify-sized passes
+  [ "$(left)" -lt 40 ] && { echo "skipped attention $ht" | tee -a "$S"; continue; }
+  QSPEC_ATTENTION_HEAD_TILES=$ht timeout -s KILL 60 /tmp/qspec_bench attention > "$OUT/attention-ht$ht.txt" 2>&1
+  echo "attention (QSPEC_ATTENTION_HEAD_TILES=$ht) rc=$?" | tee -a "$S"
+done
+echo "done, $(left) s of $budget left" | tee -a "$S"
+cd "$OUT" && tar czf all.tgz --exclude all.tgz *.txt e2e/bench/bench.txt e2e/bench/bench.csv e2e/bench/bench.json 2>/dev/null
