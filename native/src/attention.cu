@@ -410,10 +410,11 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
 
 // Heads per block of the sequential schedule for a pass of T tokens (head tiles: the heads of one kv head share each
 // chunk's K and V loads; the same bits): 4 (or 2) where the one-head grid is past the loads-ahead build's (more blocks
-// than fit at once) and the tiled grid still has four blocks per SM, else 1. Measured on the H100 (docs/KERNELS.md,
+// than fit at once) and the tiled grid still has three blocks per SM, else 1. Measured on the H100 (docs/KERNELS.md,
 // session 21): prefill passes of 512-2048 tokens 25-37 % faster, verify passes of 32 x 4 tokens (7.8 tiled blocks per
-// SM) 26 % faster; 8 x 4 tokens (1.9 per SM) and decode of 32 sequences lost with tiles. 16 x 4 (3.9 per SM) was not
-// measured, so it keeps one head a block. QSPEC_ATTENTION_HEAD_TILES=0: never; =all: wherever the heads divide
+// SM) 26 % faster; 8 x 4 tokens (1.9 per SM) and decode of 32 sequences lost with tiles. On the H200 (session 23):
+// 16 x 4 tokens (3.9 per SM) 26-45 % faster at contexts of 128-8192, 8 x 4 and decode of 16 or 32 sequences slower
+// (1.2-3.4x), hence three per SM (four before). QSPEC_ATTENTION_HEAD_TILES=0: never; =all: wherever the heads divide
 // (tests). Read at every call.
 int head_tile(long T, int heads, int kv_heads) {
     const char* v = getenv("QSPEC_ATTENTION_HEAD_TILES");
@@ -421,7 +422,7 @@ int head_tile(long T, int heads, int kv_heads) {
     if (v != nullptr && !all && atoi(v) == 0) return 1;
     const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
     if (all) return gt;
-    return T * heads > 4L * sm_count() && T * heads / gt >= 4L * sm_count() ? gt : 1;
+    return T * heads > 4L * sm_count() && T * heads / gt >= 3L * sm_count() ? gt : 1;
 }
 
 // Whether a grid of `blocks` blocks takes the loads-ahead build: where its blocks fit on the GPU at once

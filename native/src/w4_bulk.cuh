@@ -234,13 +234,15 @@ template <int NT, int MT>
 constexpr size_t kept_red_bytes() { return MT == 1 ? 0 : sizeof(float) * WK * MT * NT * 128; }
 constexpr size_t SMEM_PER_CTA = 227 * 1024;  // sm_90: static + dynamic shared memory of one CTA
 
-// Whether a bulk GEMV of four row tiles keeps its tokens (KEEP, on a ring of 2): QSPEC_BULK_KEEP=1 and a walk of
-// several tiles per CTA (SWIGLU's pairs, or more tiles than SMs at one CTA per SM, or QSPEC_BULK_WALK=n), K in an
-// even number of chunks (the walk's ring) and the M tokens' whole K in shared memory beside the ring. Off by
-// default: written in session 23, when no GPU could be started; every choice gives the same bits.
+// Whether a bulk GEMV of four row tiles keeps its tokens (KEEP, on a ring of 2): a walk of several tiles per CTA
+// (SWIGLU's pairs, or more tiles than SMs at one CTA per SM, or QSPEC_BULK_WALK=n), K in an even number of chunks
+// (the walk's ring) and the M tokens' whole K in shared memory beside the ring. Measured on the H200 (session 23,
+// docs/KERNELS.md): at M = 9-16 gate/up 11-12 %, gate|up 13-16 %, lm_head 12-21 % faster, the draft's alike; at
+// M = 8 2-5 %; W4A16 and W4A8 decode at batch 16 +5 / +7 % end to end. QSPEC_BULK_KEEP=0 turns it off; every
+// choice gives the same bits.
 template <int XB, int MT>
 inline bool keeps_tokens(int M, int N, int K, bool swiglu) {
-    static const int mode = env_int("QSPEC_BULK_KEEP", 0), forced_walk = env_int("QSPEC_BULK_WALK", 1);
+    static const int mode = env_int("QSPEC_BULK_KEEP", 1), forced_walk = env_int("QSPEC_BULK_WALK", 1);
     if (mode == 0 || forced_walk == 0 || (K / CHUNK) % 2 != 0) return false;
     using L = Layout<XB, 4, 2>;
     if (static_smem<4, MT>() + L::kept_bytes(M, K, kept_red_bytes<4, MT>()) > SMEM_PER_CTA) return false;

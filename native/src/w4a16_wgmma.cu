@@ -430,8 +430,13 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   64-token tiles, count the CTAs of the tile taken. With them a split pays at M <= 32 where the split grid is one
 //   wave or its slices are long: down at M = 24-32 37.7 -> 32.8 us, k/v 6.8 -> 5.6; not on q/o (14.8 -> 15.9).
 //   At M = 9-16 they lose to the bulk-copy kernels (gate/up 17.6 against 24.0 at M = 16).
+// - Session 23 (H200, docs/KERNELS.md): at M <= 32, where 8 slices a cluster do not pay, a grid of at most half the
+//   SMs' CTAs splits in clusters of 2 (4 slices a CTA): the stacked q|k|v at M = 17-32 17.6 -> 15.3 us (the cluster
+//   kernel before), q/o 14.7 -> 14.5 (clusters of 4: 16.6 and 15.8). At M = 33-64 a 64-token grid that neither
+//   splits nor gives half the SMs a CTA takes 32-token tiles, twice the CTAs: q|k|v 27.9-28.4 -> 22.4-23.3 us
+//   (32-token tiles on every shape there lost 9-48 %).
 // QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32; 2|4, with 32-token tiles only: clusters of 2
-// or 4 CTAs of 4 or 2 slices each, never run on a GPU yet, which no rule takes), QSPEC_WGMMA_VERIFY_ROWS=128|256
+// or 4 CTAs of 4 or 2 slices each), QSPEC_WGMMA_VERIFY_ROWS=128|256
 // the rows per CTA where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M,
 // QSPEC_WGMMA_VERIFY_BN32_MAX_M the most tokens of a 32-token tile (32; 0: never), and QSPEC_WGMMA_VERIFY_MIN_M
 // the fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
@@ -446,16 +451,22 @@ Grid grid_of(int M, int N, int steps, bool all) {
                      forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0),
                      bn32_max_m = env_int("QSPEC_WGMMA_VERIFY_BN32_MAX_M", 32);
     Grid gr;
+    const long rows = ceil_div(N, Shape<1>::ROWS);
+    // the split of the rule on a grid of c CTAs: 8 slices where it gives at most a quarter of the SMs a CTA, or half
+    // of them with long slices
+    auto split_of = [&](long c) { return 4 * c <= sm_count() || (2 * c <= sm_count() && steps / SLICES >= 8) ? SLICES : 1; };
     gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
-    const long ctas = (long)ceil_div(M, gr.bn) * ceil_div(N, Shape<1>::ROWS);
+    if (forced_bn == 0 && bn32_max_m > 0 && gr.bn == 64 && M <= 64 && split_of(rows) == 1 && 2 * rows <= sm_count())
+        gr.bn = 32;  // 33-64 tokens on a small grid that does not split: twice the CTAs
+    const long ctas = ceil_div(M, gr.bn) * rows;
     const bool forced =
         forced_split == 1 || forced_split == SLICES || (gr.bn == 32 && (forced_split == 2 || forced_split == 4));
-    gr.split = forced                                                                         ? forced_split
-               : 4 * ctas <= sm_count() || (2 * ctas <= sm_count() && steps / SLICES >= 8) ? SLICES
-                                                                                              : 1;
+    gr.split = forced ? forced_split : split_of(ctas);
     const bool small_split_pays = gr.bn == 32 && (ctas * SLICES <= sm_count() || steps / SLICES >= 8);
+    if (!forced && gr.bn == 32 && M <= 32 && !small_split_pays && 2 * ctas <= sm_count())
+        gr.split = 2;  // clusters of 2 where 8 slices do not pay
     if (!all && (M < min_m || ctas * gr.split < 64 ||
-                 (M <= 32 && gr.split > 1 && !(forced && forced_split > 1) && !small_split_pays)))
+                 (M <= 32 && gr.split == SLICES && !forced && !small_split_pays)))
         gr.split = 0;
     const long waves = ceil_div(ctas, sm_count()),
                waves2 = ceil_div(ceil_div(M, gr.bn) * ceil_div(N, Shape<2>::ROWS), sm_count());

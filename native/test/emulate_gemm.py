@@ -1163,20 +1163,30 @@ WV_MIN_M = 17  # w4a16_wgmma.cu's grid_of: the fewest tokens (QSPEC_WGMMA_VERIFY
 WV_BN32_MAX_M = 32  # w4a16_wgmma.cu's grid_of: 32-token tiles up to this M (QSPEC_WGMMA_VERIFY_BN32_MAX_M unset)
 
 
-def wv_bn(M):
-    """w4a16_wgmma.cu's grid_of: tokens per CTA (32 for passes of at most WV_BN32_MAX_M tokens)."""
-    return 32 if M <= WV_BN32_MAX_M else 64
+def wv_split_of(ctas, steps):
+    """grid_of's split_of: 8 slices where the grid gives at most a quarter of the SMs a CTA, or half with long slices."""
+    return WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
+
+
+def wv_bn(M, N, steps):
+    """w4a16_wgmma.cu's grid_of: tokens per CTA (32 for passes of at most WV_BN32_MAX_M tokens, and at up to 64
+    where the 64-token grid neither splits nor gives half the SMs a CTA)."""
+    rows = ceil_div(N, WG_ROWS)
+    return 32 if M <= WV_BN32_MAX_M or (M <= 64 and wv_split_of(rows, steps) == 1 and 2 * rows <= SMS) else 64
 
 
 def wv_grid(M, N, steps, every=False):
-    """w4a16_wgmma.cu's grid_of: (CTAs along K (1 or 8; 0 where the kernel does not run), 64-row tiles per
-    multiplying warpgroup (2: 256-row CTAs, where K is not split and 1.6 x their waves are fewer)), with wv_bn(M)
-    tokens per CTA."""
-    bn = wv_bn(M)
+    """w4a16_wgmma.cu's grid_of: (CTAs along K (1, 2 or 8; 0 where the kernel does not run), 64-row tiles per
+    multiplying warpgroup (2: 256-row CTAs, where K is not split and 1.6 x their waves are fewer)), with
+    wv_bn(M, N, steps) tokens per CTA; at M <= 32, where 8 slices do not pay, clusters of 2 on grids of at most
+    half the SMs' CTAs."""
+    bn = wv_bn(M, N, steps)
     ctas = ceil_div(M, bn) * ceil_div(N, WG_ROWS)
-    split = WK if 4 * ctas <= SMS or (2 * ctas <= SMS and steps // WK >= 8) else 1
+    split = wv_split_of(ctas, steps)
     small_split_pays = bn == 32 and (ctas * WK <= SMS or steps // WK >= 8)
-    if not every and (M < WV_MIN_M or ctas * split < 64 or (M <= 32 and split > 1 and not small_split_pays)):
+    if bn == 32 and M <= 32 and not small_split_pays and 2 * ctas <= SMS:
+        split = 2
+    if not every and (M < WV_MIN_M or ctas * split < 64 or (M <= 32 and split == WK and not small_split_pays)):
         return 0, 1
     waves, waves2 = ceil_div(ctas, SMS), ceil_div(ceil_div(M, bn) * ceil_div(N, 2 * WG_ROWS), SMS)
     return split, 2 if split == 1 and 8 * waves2 < 5 * waves else 1
@@ -1207,7 +1217,7 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
     assert steps % WK == 0
     if split is None:
         split, tiles = wv_grid(M, N, steps, every=True)
-    bn = bn or wv_bn(M)
+    bn = bn or wv_bn(M, N, ceil_div(K, KSTEP))
     assert tiles == 1 or split == 1
     R = WG_ROWS * tiles  # rows per CTA
     pb = pw.view(np.uint8).reshape(N, Kp // 2)
@@ -1308,20 +1318,23 @@ WV_CASES = [(70, 150, 1000, 1, 1, 64), (9, 40, 2048, 8, 1, 64), (64, 200, 1024, 
 def check_wv_rule():
     """w4a16_wgmma.cu's grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md; at M <= 32 with
     32-token tiles, session 22: down and k/v split, q/o, q+k+v and the wide matrices as before)."""
-    want = {(16, 14336, 4096): (0, 1), (32, 14336, 4096): (1, 1), (32, 4096, 4096): (0, 1),
+    want = {(16, 14336, 4096): (0, 1), (32, 14336, 4096): (1, 1), (32, 4096, 4096): (2, 1),
             (32, 128256, 4096): (1, 2), (64, 4096, 4096): (8, 1), (128, 4096, 4096): (1, 1),
             (256, 4096, 4096): (1, 1), (64, 1024, 4096): (8, 1), (32, 1024, 4096): (8, 1),
             (128, 4096, 14336): (8, 1), (256, 4096, 14336): (1, 1), (64, 14336, 4096): (1, 1),
             (128, 14336, 4096): (1, 2), (256, 14336, 4096): (1, 2), (2048, 4096, 4096): (1, 2),
             (64, 128256, 4096): (1, 2), (128, 6144, 4096): (1, 1), (2048, 14336, 4096): (1, 2),
             (40, 4096, 4096): (8, 1), (48, 4096, 14336): (8, 1), (40, 1024, 4096): (8, 1), (40, 14336, 4096): (1, 1),
-            (24, 14336, 4096): (1, 1), (17, 128256, 4096): (1, 2), (20, 28672, 4096): (1, 2), (24, 4096, 4096): (0, 1),
-            (24, 4096, 14336): (8, 1), (24, 6144, 4096): (0, 1), (17, 4096, 14336): (8, 1), (32, 4096, 14336): (8, 1),
-            (24, 1024, 4096): (8, 1), (16, 4096, 14336): (0, 1)}
+            (24, 14336, 4096): (1, 1), (17, 128256, 4096): (1, 2), (20, 28672, 4096): (1, 2), (24, 4096, 4096): (2, 1),
+            (24, 4096, 14336): (8, 1), (24, 6144, 4096): (2, 1), (17, 4096, 14336): (8, 1), (32, 4096, 14336): (8, 1),
+            (24, 1024, 4096): (8, 1), (16, 4096, 14336): (0, 1), (17, 6144, 4096): (2, 1),
+            (40, 6144, 4096): (1, 1), (64, 6144, 4096): (1, 1), (65, 6144, 4096): (1, 1)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
-    bad += [f"M={M}: {wv_bn(M)} tokens per CTA" for M, bn in ((17, 32), (24, 32), (32, 32), (33, 64), (64, 64), (256, 64))
-            if wv_bn(M) != bn]
+    # 32-token tiles up to 32 tokens, and q|k|v (48 row tiles, unsplit) up to 64; 64 elsewhere
+    bad += [f"M={M} N={N}: {wv_bn(M, N, 32)} tokens per CTA" for M, N, bn in (
+        (17, 4096, 32), (24, 14336, 32), (32, 128256, 32), (33, 14336, 64), (64, 4096, 64), (40, 1024, 64),
+        (33, 6144, 32), (64, 6144, 32), (65, 6144, 64), (256, 6144, 64)) if wv_bn(M, N, 32) != bn]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
     return len(bad)
 

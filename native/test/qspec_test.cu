@@ -1524,9 +1524,9 @@ static void bulk_gemv_tests() {
     test_w4ax(1, 9000, 4096, 128, 8);
     test_w4ax(4, 9000, 4096, 128, 4);
     test_w4a16_m_invariance(9000, 4096, 128);
-    // four row tiles that walk with the tokens kept in shared memory (QSPEC_BULK_KEEP=1; otherwise the kernels
-    // above): two token tiles at M = 13 (a partial one) and 16, one at M = 8 over K = 8192 (8 chunks kept); the
-    // draft's at M = 16 and 7; the SwiGLU epilogue's at M = 3 in epilogue_tests
+    // four row tiles that walk with the tokens kept in shared memory (with QSPEC_BULK_KEEP=0 the kernels above):
+    // two token tiles at M = 13 (a partial one) and 16, one at M = 8 over K = 8192 (8 chunks kept); the draft's at
+    // M = 16 and 7; the SwiGLU epilogue's at M = 3 in epilogue_tests
     test_w4a16(13, 9000, 4096, 128, 8);
     test_w4a16(16, 9000, 4096, 128, 0);
     test_w4a16(8, 9000, 8192, 128, 0);

@@ -72,8 +72,17 @@ while [ $# -gt 0 ]; do
         grep -v ^PASS "$OUT/native-test-ring2-$i.txt" | head -10
         [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       done
+      # and the bulk-copy GEMVs without kept tokens (session 23 keeps them where four row tiles walk), and with every
+      # walkable grid walking 2 tiles a CTA
+      for keep in 0 1; do
+        QSPEC_BULK_KEEP=$keep QSPEC_BULK_WALK=$((2 - keep)) "${capped_test[@]}" "$g/native/build/qspec_test" bulk \
+          > "$OUT/native-test-keep$keep.txt" 2>&1; r=$?
+        echo "qspec_test bulk (QSPEC_BULK_KEEP=$keep QSPEC_BULK_WALK=$((2 - keep))) rc=$r, $(grep -c ^PASS "$OUT/native-test-keep$keep.txt") PASS"
+        grep -v ^PASS "$OUT/native-test-keep$keep.txt" | head -10
+        [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
+      done
       # and the verify GEMM's warpgroup kernel at every M on 32-token tiles, unsplit or split 8 ways where the grid
-      # is small, then in clusters of 4 and of 2 CTAs (session 22: never run on a GPU before)
+      # is small, then in clusters of 4 and of 2 CTAs
       for split in 0 4 2; do
         QSPEC_WGMMA_VERIFY=all QSPEC_WGMMA_VERIFY_BN=32 QSPEC_WGMMA_VERIFY_SPLIT=$split "${capped_test[@]}" \
           "$g/native/build/qspec_test" verify > "$OUT/native-test-verify-bn32-split$split.txt" 2>&1; r=$?
