@@ -436,7 +436,8 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   splits nor gives half the SMs a CTA takes 32-token tiles, twice the CTAs: q|k|v 27.9-28.4 -> 22.4-23.3 us
 //   (32-token tiles on every shape there lost 9-48 %).
 // QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32; 2|4, with 32-token tiles only: clusters of 2
-// or 4 CTAs of 4 or 2 slices each), QSPEC_WGMMA_VERIFY_ROWS=128|256
+// or 4 CTAs of 4 or 2 slices each), QSPEC_WGMMA_VERIFY_SMALL_GRIDS=0 session 23's two rules off (the clusters of 2
+// and the 32-token tiles at 33-64 tokens), QSPEC_WGMMA_VERIFY_ROWS=128|256
 // the rows per CTA where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M,
 // QSPEC_WGMMA_VERIFY_BN32_MAX_M the most tokens of a 32-token tile (32; 0: never), and QSPEC_WGMMA_VERIFY_MIN_M
 // the fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
@@ -449,21 +450,23 @@ Grid grid_of(int M, int N, int steps, bool all) {
     static const int forced_split = env_int("QSPEC_WGMMA_VERIFY_SPLIT", 0),
                      min_m = env_int("QSPEC_WGMMA_VERIFY_MIN_M", 17), forced_rows = env_int("QSPEC_WGMMA_VERIFY_ROWS", 0),
                      forced_bn = env_int("QSPEC_WGMMA_VERIFY_BN", 0),
-                     bn32_max_m = env_int("QSPEC_WGMMA_VERIFY_BN32_MAX_M", 32);
+                     bn32_max_m = env_int("QSPEC_WGMMA_VERIFY_BN32_MAX_M", 32),
+                     small_grids = env_int("QSPEC_WGMMA_VERIFY_SMALL_GRIDS", 1);
     Grid gr;
     const long rows = ceil_div(N, Shape<1>::ROWS);
     // the split of the rule on a grid of c CTAs: 8 slices where it gives at most a quarter of the SMs a CTA, or half
     // of them with long slices
     auto split_of = [&](long c) { return 4 * c <= sm_count() || (2 * c <= sm_count() && steps / SLICES >= 8) ? SLICES : 1; };
     gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
-    if (forced_bn == 0 && bn32_max_m > 0 && gr.bn == 64 && M <= 64 && split_of(rows) == 1 && 2 * rows <= sm_count())
+    if (small_grids && forced_bn == 0 && bn32_max_m > 0 && gr.bn == 64 && M <= 64 && split_of(rows) == 1 &&
+        2 * rows <= sm_count())
         gr.bn = 32;  // 33-64 tokens on a small grid that does not split: twice the CTAs
     const long ctas = ceil_div(M, gr.bn) * rows;
     const bool forced =
         forced_split == 1 || forced_split == SLICES || (gr.bn == 32 && (forced_split == 2 || forced_split == 4));
     gr.split = forced ? forced_split : split_of(ctas);
     const bool small_split_pays = gr.bn == 32 && (ctas * SLICES <= sm_count() || steps / SLICES >= 8);
-    if (!forced && gr.bn == 32 && M <= 32 && !small_split_pays && 2 * ctas <= sm_count())
+    if (small_grids && !forced && gr.bn == 32 && M <= 32 && !small_split_pays && 2 * ctas <= sm_count())
         gr.split = 2;  // clusters of 2 where 8 slices do not pay
     if (!all && (M < min_m || ctas * gr.split < 64 ||
                  (M <= 32 && gr.split == SLICES && !forced && !small_split_pays)))

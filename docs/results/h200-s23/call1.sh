@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Session 23, device call 1: session 22's defaults tested for the first time on an H100 (the full kernel test and the
-# JUnit GPU suite); this session's kept tokens in the bulk-copy GEMVs (QSPEC_BULK_KEEP=1) and the verify kernel's
-# clusters of 4 and 2 tested; then quick kernel A/Bs: kept tokens against the default at M = 1-16 on the wide
-# matrices, and the options the session-22 plan names (clusters of 4 / 2 at 17-32 tokens, 32-token tiles at 33-64,
-# turns off at 32-token tiles).
+# Session 23, device call 1 (written for an H100; ran on an H200, as no H100 could be started): session 22's defaults
+# tested (the full kernel test and the JUnit GPU suite); this session's kept tokens in the bulk-copy GEMVs
+# (QSPEC_BULK_KEEP=1) and the verify kernel's clusters of 4 and 2 tested; then quick kernel A/Bs: kept tokens against
+# the default at M = 1-16 on the wide matrices, and the options the session-22 plan names (clusters of 4 / 2 at 17-32
+# tokens, 32-token tiles at 33-64, turns off at 32-token tiles).
 # Steps in order of need, each skipped once fewer than its seconds are left of BUDGET (default 540); everything is
 # appended to $OUT/summary.txt, which comes back even if the call is cut off.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).

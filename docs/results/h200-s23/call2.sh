@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Session 23, device call 2: the full kernel benchmark (the Llama-3-8B shapes at M = 1 ... 256 against the measured
-# roofline and cuBLAS fp16) and the end-to-end table with session 22's kernels, which no H100 had run; the table with
+# Session 23, device call 2 (ran on an H200): the full kernel benchmark (the Llama-3-8B shapes at M = 1 ... 256
+# against the measured roofline and cuBLAS fp16) and the end-to-end table with session 22's kernels; the table with
 # the kept tokens of the bulk-copy GEMVs on (KEEP=1) or off (KEEP=0, the default), then the decode rows that the kept
 # tokens touch (W4A16 and W4A8 at batch 1-16, QSpec-A8 at batch 1-4: verify passes of 4-16 tokens) with the other
 # setting, for the end-to-end A/B.
