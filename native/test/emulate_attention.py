@@ -132,8 +132,27 @@ def attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd,
     return out
 
 
+def head_tile(T, heads, kv_heads, sms):
+    """attention.cu's head_tile (the rule, QSPEC_ATTENTION_HEAD_TILES unset): the heads of one kv head per block (4,
+    or 2) where the one-head grid has more blocks than fit at once (4 per SM) and the tiled grid three per SM."""
+    group = heads // kv_heads
+    gt = 4 if group % 4 == 0 else 2 if group % 2 == 0 else 1
+    return gt if T * heads > 4 * sms and T * heads // gt >= 3 * sms else 1
+
+
+def check_head_tile_rule():
+    """The rule on Llama-3-8B's heads (32 / 8) at 132 SMs, as measured (docs/KERNELS.md, "Head tiles"): verify passes
+    of 16 x 4 and 32 x 4 tokens and prefills tiled; 8 x 4 and decode of 16-32 sequences one head a block."""
+    want = {64: 4, 128: 4, 512: 4, 2048: 4, 32: 1, 16: 1, 8: 1, 1: 1, 50: 4, 49: 1}
+    bad = [f"T={T}: {head_tile(T, 32, 8, 132)}" for T, w in want.items() if head_tile(T, 32, 8, 132) != w]
+    bad += [f"GQA 6:1 T=64: {head_tile(64, 24, 4, 132)}"] * (head_tile(64, 24, 4, 132) != 2)
+    bad += [f"MHA T=512: {head_tile(512, 32, 32, 132)}"] * (head_tile(512, 32, 32, 132) != 1)
+    print(f"{'FAIL' if bad else 'PASS'} attention head-tile rule on Llama-3-8B's heads" + "".join(f"; {b}" for b in bad))
+    return len(bad)
+
+
 def main():
-    fails = 0
+    fails = check_head_tile_rule()
     for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (4, 1, 80, 1, 8), (2, 2, 32, 1, 32)]:
         S, max_blocks = 3, 96
         hist, ntok = [37, 5, 700], [1, 1, 5]  # 700 + 5 positions: three splits
