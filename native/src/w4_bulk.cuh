@@ -50,7 +50,8 @@ struct Layout {
     static constexpr int XPITCH = XROW + 32;           // tokens on different banks
     static size_t smem_bytes(int M) { return BARRIERS + (size_t)R * (WSTAGE + M * XPITCH); }
     // KEEP: the ring's weights, then [M][kept_pitch(K)] activations, then `red` bytes (two token tiles' reduction)
-    __host__ __device__ static size_t kept_pitch(int K) { return (size_t)K * XB + 32; }  // tokens on different banks, as XPITCH
+    // (the 32: tokens on different banks, as XPITCH)
+    __host__ __device__ static size_t kept_pitch(int K) { return (size_t)K * XB + 32; }
     static size_t kept_bytes(int M, int K, size_t red) {
         return BARRIERS + (size_t)R * WSTAGE + M * kept_pitch(K) + red;
     }
@@ -305,7 +306,8 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
     };
     using Plain = std::false_type;
     if constexpr (NT == 4)
-        if (keeps_tokens<Kernels::XB, MT>(M, N, K, swiglu)) return ring(std::integral_constant<int, 2>{}, std::true_type{});
+        if (keeps_tokens<Kernels::XB, MT>(M, N, K, swiglu))
+            return ring(std::integral_constant<int, 2>{}, std::true_type{});
     switch (ring_depth<Kernels::XB, NT>(M, static_smem<NT, MT>())) {
         case 2: return ring(std::integral_constant<int, 2>{}, Plain{});
         case 3: return ring(std::integral_constant<int, 3>{}, Plain{});
@@ -446,7 +448,8 @@ struct Ring {
                     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
                         for (int j = 0; j < XV; ++j)
-                            xv[mt][j] = *reinterpret_cast<const uint4*>(xt[mt] + (KEEP ? c * XROW : st * XPITCH) + 16 * j);
+                            xv[mt][j] =
+                                *reinterpret_cast<const uint4*>(xt[mt] + (KEEP ? c * XROW : st * XPITCH) + 16 * j);
                     step(st_c, c, w, xv);
                     // Released once the step has used every register the chunk was read into, not when the reads
                     // were issued: then the copying lane could refill the entry under a read still in flight (with

@@ -226,7 +226,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     Ring<2, NT, R, KEEP> ring(bsm, K);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     const int groups = K / KSTEP, tiles = (N + 16 * NT - 1) / (16 * NT);
-    static_assert(MT == 1 || !WALK || KEEP, "two token tiles reduce in the ring unless KEEP, so they take one row tile");
+    static_assert(MT == 1 || !WALK || KEEP,
+                  "two token tiles reduce in the ring unless KEEP, so they take one row tile");
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
@@ -270,7 +271,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
             [&](int tile) {
                 if constexpr (EPI == SWIGLU) reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
                 else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
-                else if constexpr (WALK) reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
+                else if constexpr (WALK)
+                    reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
     if constexpr (MT > 1 && !WALK) {

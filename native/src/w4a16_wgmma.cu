@@ -456,7 +456,9 @@ Grid grid_of(int M, int N, int steps, bool all) {
     const long rows = ceil_div(N, Shape<1>::ROWS);
     // the split of the rule on a grid of c CTAs: 8 slices where it gives at most a quarter of the SMs a CTA, or half
     // of them with long slices
-    auto split_of = [&](long c) { return 4 * c <= sm_count() || (2 * c <= sm_count() && steps / SLICES >= 8) ? SLICES : 1; };
+    auto split_of = [&](long c) {
+        return 4 * c <= sm_count() || (2 * c <= sm_count() && steps / SLICES >= 8) ? SLICES : 1;
+    };
     gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
     if (small_grids && forced_bn == 0 && bn32_max_m > 0 && gr.bn == 64 && M <= 64 && split_of(rows) == 1 &&
         2 * rows <= sm_count())

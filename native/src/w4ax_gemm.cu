@@ -265,7 +265,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                      int N, int K, bool accumulate, const w4::bulk::Epilogue epi) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // launched on sm_90 only
     using namespace w4::bulk;
-    static_assert(MT == 1 || !WALK || KEEP, "two token tiles reduce in the ring unless KEEP, so they take one row tile");
+    static_assert(MT == 1 || !WALK || KEEP,
+                  "two token tiles reduce in the ring unless KEEP, so they take one row tile");
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     static_assert(EPI != SWIGLU, "the draft's SwiGLU is quantized in groups wider than a CTA's rows");
@@ -345,7 +346,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
             },
             [&](int tile) {
                 if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
-                else if constexpr (WALK) reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
+                else if constexpr (WALK)
+                    reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
     if constexpr (MT > 1 && !WALK) {
