@@ -26,6 +26,7 @@
 // (docs/KERNELS.md, session 23); kept, the activations are a fraction of a walk's bytes. Two token tiles can
 // then walk too (their reduction gets its own buffer after the activations).
 #pragma once
+#include <cooperative_groups.h>
 #include <string.h>
 #include <type_traits>
 #include "norm_rows.cuh"
@@ -42,11 +43,12 @@ constexpr int BARRIERS = 128;           // bytes before the ring: full[R], empty
 // Shared memory of a CTA of NT row tiles (16 NT rows) and a ring of R chunks: [BARRIERS][R][WK][16 NT
 // rows][64 bytes] weights, then [M][R][XPITCH] activations of XB bytes per input (a token's ring entries
 // together, so a warp's address is fixed and the ring index adds a constant).
-template <int XB, int NT = 1, int R = RING>
+// KZ: CTAs along K (a cluster; K_SPLIT below): each copies WK / KZ steps of each chunk.
+template <int XB, int NT = 1, int R = RING, int KZ = 1>
 struct Layout {
     static constexpr int WSTEP = NT * 16 * KSTEP / 2;  // weight bytes of one warp step (one step of the box)
-    static constexpr int WSTAGE = WK * WSTEP;          // weight bytes of a chunk
-    static constexpr int XROW = CHUNK * XB;            // activation bytes of a token per chunk
+    static constexpr int WSTAGE = WK / KZ * WSTEP;     // weight bytes of a chunk
+    static constexpr int XROW = CHUNK / KZ * XB;       // activation bytes of a token per chunk
     static constexpr int XPITCH = XROW + 32;           // tokens on different banks
     static size_t smem_bytes(int M) { return BARRIERS + (size_t)R * (WSTAGE + M * XPITCH); }
     // KEEP: the ring's weights, then [M][kept_pitch(K)] activations, then `red` bytes (two token tiles' reduction)
@@ -279,6 +281,39 @@ int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int 
                             y, ldy, M, N, K, accumulate, epi);
 }
 
+// K_SPLIT: whether a bulk GEMV splits K over a cluster of two CTAs of four row tiles each (each CTA copies and
+// multiplies half the steps of every chunk, slices 4z .. 4z + 3, for 64 rows; the cluster adds every output's eight
+// slices in order: the same bits). For matrices of at most 4096 rows (q/o, down, where two row tiles per CTA already
+// give every SM a CTA and no walk keeps the tokens): a CTA's tokens are then half of K instead of all of it for the
+// same weight bytes, a third less to bring into each SM at M = 16 (down: 687 -> 458 KB). QSPEC_BULK_SPLIT=1: from
+// M = 5 where the split grid is one wave; =all: every M and N (tests); unset or 0: never. Written in session 23 after
+// the device time was spent: never run on a GPU, hence off.
+inline bool splits_k(int M, int N) {
+    static const int mode = [] {
+        const char* v = getenv("QSPEC_BULK_SPLIT");
+        return v == nullptr ? 0 : strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
+    }();
+    if (mode == 0) return false;
+    return mode == 2 || (M >= 5 && 2L * ceil_div(N, 64) <= sm_count());
+}
+
+// Launches the K split (K_SPLIT) of MT token tiles: a ring of 4 chunks of half steps, clusters of 2 along z;
+// CLUSTERS_UNAVAILABLE where the device refuses the cluster, NO_TENSOR_MAP where the weights have no tensor map.
+template <class Kernels, int MT, class... Act>
+int launch_k_split(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
+                   cudaStream_t st, Act... act) {
+    constexpr int NT = 4, KZ = 2, R = RING;
+    using L = Layout<Kernels::XB, NT, R, KZ>;
+    CUtensorMap wmap;
+    if (!weight_chunk_map(wp, N, K / 2, 16 * NT, WK / KZ, &wmap)) return NO_TENSOR_MAP;
+    constexpr auto kernel = Kernels::template k_split_kernel<NT, R, MT, KZ>;
+    static unsigned long long smem_allowed;
+    if (const int e = allow_dynamic_smem(kernel, L::smem_bytes(8 * MT), smem_allowed)) return e;
+    static signed char refused[64];  // devices that cannot run the clusters
+    return launch_in_clusters(kernel, dim3(1, ceil_div(N, 16 * NT), KZ), dim3(THREADS), dim3(1, 1, KZ),
+                              L::smem_bytes(M), st, refused, wmap, act..., ws, y, ldy, M, N, K, accumulate, PLAIN);
+}
+
 // Launches the kernel with NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth
 // allows, or returns NOT_TAKEN where the driver cannot describe the weights as a tensor map or the epilogue cannot
 // run (it needs one token tile; SWIGLU two or four row tiles and tiles that pair). The caller then takes another
@@ -288,6 +323,12 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
            const Epilogue& epi, cudaStream_t st, Act... act) {
     const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr;
     if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
+    if constexpr (Kernels::K_SPLIT) {
+        if (!norm && !swiglu && splits_k(M, N)) {
+            const int e = launch_k_split<Kernels, MT>(wp, ws, y, ldy, M, N, K, accumulate, st, act...);
+            if (e != CLUSTERS_UNAVAILABLE && e != NO_TENSOR_MAP) return e;  // else: the kernels below, the same bits
+        }
+    }
     CUtensorMap wmap;
     if (!weight_chunk_map(wp, N, K / 2, 16 * NT, WK, &wmap)) return NO_TENSOR_MAP;
     auto ring = [&](auto r, auto keep) {
@@ -353,11 +394,15 @@ struct ScaleRows {
 
 // The CTA's ring in dynamic shared memory (bsm, 128-byte aligned), its barriers initialised by thread 0.
 // Call from every thread, before any other use (it synchronises the CTA). KEEP: the activations of the whole K
-// (K inputs a token) stay after the ring's weights (Layout::kept_bytes).
-template <int XB, int NT = 1, int R = RING, bool KEEP = false>
+// (K inputs a token) stay after the ring's weights (Layout::kept_bytes). KZ > 1 (a cluster of KZ CTAs along z
+// splits K): CTA z copies steps z SPC .. z SPC + SPC - 1 of each chunk, and warp w multiplies step w % SPC of them
+// for the NTW row tiles w / SPC NTW ..: every slice (step of a chunk) is still one warp's, in step order.
+template <int XB, int NT = 1, int R = RING, bool KEEP = false, int KZ = 1>
 struct Ring {
-    using L = Layout<XB, NT, R>;
+    using L = Layout<XB, NT, R, KZ>;
     static constexpr int WSTEP = L::WSTEP, WSTAGE = L::WSTAGE;
+    static constexpr int SPC = WK / KZ, NTW = NT / KZ;  // steps a CTA takes of a chunk; row tiles of a warp
+    static_assert(KZ == 1 || (!KEEP && NT % KZ == 0), "a K split keeps no tokens and divides the row tiles");
     uint64_t* full;
     uint64_t* empty;
     uint8_t* wst;
@@ -388,6 +433,7 @@ struct Ring {
     template <bool WALK>
     __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, const Walk& wk) {
         constexpr int XROW = L::XROW, XPITCH = L::XPITCH;
+        const int z0 = KZ > 1 ? (int)blockIdx.z * SPC : 0;  // the CTA's first step of a chunk
         prefetch_tensor_map(wmap);
         grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
         int tile = wk.tile0, q0 = 0;  // q0: chunks of the walk before this tile's
@@ -400,11 +446,13 @@ struct Ring {
                     if (q0 + c >= R) mbar_wait(&empty[st], phase ^ 1);
                     const bool tokens = !KEEP || q0 == 0;
                     mbar_arrive_expect_tx(&full[st], WSTAGE + (tokens ? M * XROW : 0));
-                    tma_load_3d(wst + st * WSTAGE, wmap, 0, n_base, c * WK, &full[st]);  // steps c WK .. c WK + WK - 1
+                    // steps c WK + z0 .. c WK + z0 + SPC - 1
+                    tma_load_3d(wst + st * WSTAGE, wmap, 0, n_base, c * WK + z0, &full[st]);
                     if (tokens)
                         for (int m = 0; m < M; ++m)
                             bulk_copy_g2s(KEEP ? xst + m * kept_pitch + c * XROW : xst + (m * R + st) * XPITCH,
-                                          x + m * ldx_bytes + (long)c * XROW, XROW, &full[st]);
+                                          x + m * ldx_bytes + (long)c * (CHUNK * XB) + (KZ > 1 ? z0 * KSTEP * XB : 0),
+                                          XROW, &full[st]);
                 });
             }
             q0 += wk.nchunks;
@@ -415,7 +463,8 @@ struct Ring {
     // A consumer warp: for each tile of the walk, begin(tile), then for every chunk c pre(r, tile, c) (loads
     // for later chunks, issued before the wait), then step(r, c, w, xv) with r = std::integral_constant<int,
     // c % R>{}, this thread's weights of step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8;
-    // bytes 16t .. 16t + 15) and, for each token tile mt, token xm[mt]'s activations of the thread's 32
+    // bytes 16t .. 16t + 15; KZ > 1: step c WK + z0 + warp % SPC, rows 16 (NTW (warp / SPC) + i) + ..., i < NTW)
+    // and, for each token tile mt, token xm[mt]'s activations of the thread's 32
     // inputs (from input 32t of the step, XB bytes each) in registers, after which the warp releases the
     // ring entry; then end(tile). KEEP: the activations of chunk c from the kept buffer, where the walk's first
     // tile's wait for chunk c saw them land.
@@ -424,11 +473,13 @@ struct Ring {
                             Step&& step, End&& end) {
         constexpr int XPITCH = L::XPITCH, XROW = L::XROW, XV = 2 * XB;
         const int g = lane >> 2, t = lane & 3;
-        const uint8_t* wt = wst + warp * WSTEP + 16 * t;  // + st * WSTAGE
-        const uint8_t* xt[MT];                            // + st * XPITCH (KEEP: + c * XROW)
+        // the warp's step of the CTA's part of a chunk, and (KZ > 1) its rows' first byte in a step of the box
+        const int step_of = KZ > 1 ? warp % SPC : warp, rows_at = KZ > 1 ? (warp / SPC) * NTW * 16 * 64 : 0;
+        const uint8_t* wt = wst + step_of * WSTEP + rows_at + 16 * t;  // + st * WSTAGE
+        const uint8_t* xt[MT];                                           // + st * XPITCH (KEEP: + c * XROW)
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt)
-            xt[mt] = xst + xm[mt] * (KEEP ? kept_pitch : R * XPITCH) + (warp * KSTEP + 32 * t) * XB;
+            xt[mt] = xst + xm[mt] * (KEEP ? kept_pitch : R * XPITCH) + (step_of * KSTEP + 32 * t) * XB;
         int tile = wk.tile0, q0 = 0;
         do {
             begin(tile);
@@ -438,9 +489,9 @@ struct Ring {
                     constexpr int st = decltype(st_c)::value;
                     pre(st_c, tile, c);
                     mbar_wait(&full[st], phase);
-                    uint4 w[NT][2], xv[MT][XV];
+                    uint4 w[NTW][2], xv[MT][XV];
 #pragma unroll
-                    for (int i = 0; i < NT; ++i)
+                    for (int i = 0; i < NTW; ++i)
 #pragma unroll
                         for (int h = 0; h < 2; ++h)
                             w[i][h] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (16 * i + 8 * h + g));
@@ -496,6 +547,40 @@ __device__ __forceinline__ void reduce_apply(const float (&acc)[MT][NT][4], floa
         const int n = n_base + 16 * i + (ln >> 2) + (c >= 2 ? 8 : 0), m = 8 * mt + 2 * (ln & 3) + (c & 1);
         if (m < M && n < N) store(m, n, sum);
     }
+}
+
+// The K split's sum (K_SPLIT; every thread of both CTAs of the cluster calls it once every warp of the CTA is past
+// its last chunk): each consumer warp leaves its sums in red (this CTA's shared memory, [WK][MT][NT / KZ][4][32]);
+// CTA z then takes outputs e = z THREADS + ... of the tile and adds each over the ranks in order and, within a rank,
+// over the warps of its rows in slice order: 0 + P0 + ... + P7, reduce_apply's order and mapping.
+template <int MT, int NT, int KZ>
+__device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][NT / KZ][4], float* red, float* __restrict__ y,
+                                                     int ldy, int M, int N, int n_base, bool accumulate) {
+    constexpr int NTW = NT / KZ, SPC = WK / KZ;
+    cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (warp < WK) {
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int i = 0; i < NTW; ++i)
+#pragma unroll
+                for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NTW + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
+    }
+    cluster.sync();
+    for (int e = threadIdx.x + blockIdx.z * THREADS; e < MT * NT * 128; e += KZ * THREADS) {
+        const int ln = e & 31, c = (e >> 5) & 3, i = (e >> 7) % NT, mt = (e >> 7) / NT;
+        float sum = 0.f;
+        for (int r = 0; r < KZ; ++r) {
+            const float* rank = cluster.map_shared_rank(red, r);
+#pragma unroll
+            for (int s = 0; s < SPC; ++s)
+                sum += rank[((((i / NTW) * SPC + s) * MT + mt) * NTW + i % NTW) * 128 + c * 32 + ln];
+        }
+        const int n = n_base + 16 * i + (ln >> 2) + (c >= 2 ? 8 : 0), m = 8 * mt + 2 * (ln & 3) + (c & 1);
+        if (m < M && n < N) store_output(y + (long)m * ldy + n, sum, accumulate);
+    }
+    cluster.sync();  // keep this CTA's sums until the cluster has read them
 }
 
 // reduce_apply storing y [M, N] (rows ldy apart), or adding to it (accumulate).

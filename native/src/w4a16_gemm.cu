@@ -210,8 +210,9 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // step_mma on the same data in the same order, so the same bits. What changes is that the bytes in
 // flight no longer live in registers. WALK (two or four row tiles, one token tile, or KEEP): a CTA walks several
 // row tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the
-// ring). KEEP: the tokens' activations are copied once and kept for the walk (w4_bulk.cuh).
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+// ring). KEEP: the tokens' activations are copied once and kept for the walk (w4_bulk.cuh). KZ = 2: a cluster of
+// two CTAs splits K, warp w of CTA z taking slice 4z + w % 4 of the row tiles w / 4 (w4_bulk.cuh, K_SPLIT).
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
@@ -222,30 +223,36 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     // the warps' sums for the reduction: static, or (two token tiles, where 16 KB more would cost the
     // second CTA per SM) in the ring once every warp is done with it, or (two token tiles that walk, KEEP)
     // after the kept activations
-    __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
-    Ring<2, NT, R, KEEP> ring(bsm, K);
+    __shared__ float red_static[MT == 1 && KZ == 1 ? WK * NT * 4 * 32 : 1];
+    Ring<2, NT, R, KEEP, KZ> ring(bsm, K);
+    // (NT / KZ: the row tiles a warp multiplies, WK / KZ the steps a CTA takes of a chunk; not local constants, which
+    // crash cicc 13.0 as the bounds of arrays that lambdas capture)
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
+    // the warp's slice (its step of every chunk) and its first row in the CTA's tile
+    const int slice = KZ > 1 ? (int)blockIdx.z * (WK / KZ) + warp % (WK / KZ) : warp,
+              rows0 = KZ > 1 ? (warp / (WK / KZ)) * (NT / KZ) * 16 : 0;
     const int groups = K / KSTEP, tiles = (N + 16 * NT - 1) / (16 * NT);
     static_assert(MT == 1 || !WALK || KEEP,
                   "two token tiles reduce in the ring unless KEEP, so they take one row tile");
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
+    static_assert(KZ == 1 || (!WALK && EPI == STORE), "a K split takes one row tile and plain stores");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
-    float acc[MT][NT][4];
+    float acc[MT][NT / KZ][4];
     zero_fragments(acc);
     if (warp == WK) {
         if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, wk);
         __syncwarp();
     } else {
-        ScaleRows<NT, (KEEP && MT > 1)> srow;  // step warp + 8c's group: c * 8 further
-        srow.set(ws, wk.tile0 * 16 * NT, g, N, groups, warp);
+        ScaleRows<NT / KZ, (KEEP && MT > 1)> srow;  // step slice + 8c's group: c * 8 further
+        srow.set(ws, wk.tile0 * 16 * NT + rows0, g, N, groups, slice);
         // the scales of chunks c and c + 1, in buffers indexed at compile time (chunk c's: (c % R) % SB): a
         // chunk ahead, and never moved or converted before step_mma uses them (either would wait for the load)
         constexpr int SB = R % 2 == 0 ? 2 : R;
-        half sr[SB][NT][2];
+        half sr[SB][NT / KZ][2];
         auto load_scales = [&](int b, int c) {
 #pragma unroll
-            for (int i = 0; i < NT; ++i)
+            for (int i = 0; i < NT / KZ; ++i)
 #pragma unroll
                 for (int h = 0; h < 2; ++h) sr[b][i][h] = srow.at(ws, i, h, c);
         };
@@ -261,21 +268,26 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 if (c + 1 < wk.nchunks) {
                     load_scales((decltype(r)::value + 1) % SB, c + 1);
                 } else if (WALK && tile + wk.tstep < wk.ntiles) {
-                    srow.set(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp);
+                    srow.set(ws, (tile + wk.tstep) * 16 * NT + rows0, g, N, groups, slice);
                     load_scales(0, 0);
                 }
             },
-            [&](auto r, int, const uint4 (&w)[NT][2], const uint4 (&xv)[MT][4]) {
-                step_mma<MT, NT, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; }, acc);
+            [&](auto r, int, const uint4 (&w)[NT / KZ][2], const uint4 (&xv)[MT][4]) {
+                step_mma<MT, NT / KZ, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; }, acc);
             },
             [&](int tile) {
-                if constexpr (EPI == SWIGLU) reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
+                if constexpr (KZ > 1) (void)tile;  // the cluster's sum below
+                else if constexpr (EPI == SWIGLU) reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
                 else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
                 else if constexpr (WALK)
                     reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
-    if constexpr (MT > 1 && !WALK) {
+    if constexpr (KZ > 1) {
+        __syncthreads();  // every warp is past its last chunk: the ring is free
+        cluster_reduce_store<MT, NT, KZ>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N,
+                                         blockIdx.y * 16 * NT, accumulate);
+    } else if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
@@ -291,6 +303,9 @@ struct BulkKernels {
     static constexpr bool SWIGLU = true;  // the SWIGLU epilogue
     template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
     static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
+    static constexpr bool K_SPLIT = true;  // the K split over a cluster (w4_bulk.cuh)
+    template <int NT, int R, int MT, int KZ>
+    static constexpr auto k_split_kernel = w4a16_bulk_kernel<NT, R, MT, false, w4::bulk::STORE, false, KZ>;
 };
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster

@@ -373,6 +373,7 @@ struct BulkKernels {
     static constexpr bool SWIGLU = false;  // the SWIGLU epilogue
     template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
     static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
+    static constexpr bool K_SPLIT = false;  // no K split over a cluster (w4_bulk.cuh)
 };
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel

@@ -443,7 +443,7 @@ def bulk_keeps(M, K, XB, MT):
     return (K // CHUNK) % 2 == 0 and static + BARRIERS + 2 * WK * 4 * 16 * KSTEP // 2 + M * (K * XB + 32) + red <= 227 * 1024
 
 
-def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False):
+def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1):
     """The ring of w4_bulk.cuh as both bulk kernels run it, for M tokens' activations xw (M, K XB / 4 words,
     XB bytes an input), NT row tiles of 16 rows and MT token tiles of 8 tokens per CTA, R chunks: the copying
     lane puts chunk q of its CTA's walk into ring entry q % R: the chunk's 3-D box = rows n_base .. n_base +
@@ -459,14 +459,19 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False):
     and first scales loaded at a tile's last chunk, the sums zeroed at each tile's start.
     keep (KEEP, a walk): the activations at [M][K XB + 32 bytes] after the ring's weights, copied with the walk's
     first tile only and read at chunk c's offset by every tile; two token tiles walk too.
+    kz = 2 (K_SPLIT, no walk): a cluster of two CTAs per tile; CTA z's box holds steps c WK + 4 z .. + 3 of chunk c and
+    its tokens inputs c CHUNK + 512 z .. + 511; its warp w takes step w % 4 of them (slice 4 z + w % 4) for row tiles
+    2 (w // 4) .. + 1; the slices' sums are added in slice order, as reduce_store adds the warps'.
     The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
     M = xw.shape[0]
-    xrowb = CHUNK * XB  # activation bytes of a token per chunk
+    SPC, NTW = WK // kz, NT // kz  # steps a CTA takes of a chunk; row tiles of a warp
+    xrowb = CHUNK // kz * XB  # activation bytes of a token per chunk
     xpitch = xrowb + 32
     WSTEP = NT * 16 * KSTEP // 2  # bytes of one warp step of the box
-    WSTAGE = WK * WSTEP
+    WSTAGE = SPC * WSTEP
     nchunks = K // CHUNK
     assert walk == 1 or ((MT == 1 or keep) and nchunks % R == 0)
+    assert kz == 1 or (walk == 1 and not keep and NT % kz == 0)
     SB = 2 if R % 2 == 0 else R  # scale buffers
     kpitch = K * XB + 32  # keep: bytes from a token's activations to the next's
     words = (BARRIERS + R * WSTAGE + (M * kpitch if keep else R * M * xpitch)) // 4
@@ -477,47 +482,62 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False):
     ctas = ceil_div(tiles, walk)
     rows_of = lambda tile: [[np.minimum(tile * 16 * NT + 16 * i + 8 * h + G, N - 1) for h in (0, 1)] for i in range(NT)]
     for b in range(ctas):
-        smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
-        srows = rows_of(b)
-        sr = [[None] * SB for _ in range(WK)]  # sr[warp][buffer]: the scales of a chunk
-        for warp in range(WK):
-            sr[warp][0] = load(srows, warp, 0)
-        q0 = 0
-        for tile in range(b, tiles, ctas):
-            n_base = tile * 16 * NT
-            acc = np.zeros((WK, MT, NT, 32, 4), F32) if tile == b or BUG != "bulk_walk_zero" else acc
-            for c in range(nchunks):
-                st = (q0 + c) % R
-                for w in range(WK):  # the copying lane's box: step w of the chunk at w * WSTEP
-                    for r in range(16 * NT):
-                        o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
-                        s0 = (c * WK + w) * 16  # the step's first word of a row
-                        smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
-                for m in range(M) if not keep or tile == b else ():
-                    o = (xst + (m * kpitch + c * xrowb if keep else (m * R + st) * xpitch)) // 4
-                    smem[o:o + xrowb // 4] = xw[m, c * xrowb // 4:(c + 1) * xrowb // 4]
-                for warp in range(WK):
-                    # pre: the next chunk's scales a chunk ahead; after a tile's last chunk, the next tile's first
-                    if c + 1 < nchunks:
-                        sr[warp][(st + 1) % SB] = load(srows, warp, c + 1)
-                    elif tile + ctas < tiles and warp == WK - 1:
-                        if BUG != "bulk_walk_scales":
-                            srows = rows_of(tile + ctas)
-                        for w2 in range(WK):
-                            sr[w2][1 if BUG == "bulk_walk_buffer" else 0] = load(srows, w2, 0)
-                for warp in range(WK):
-                    wt = wst + st * WSTAGE + warp * WSTEP + 16 * T
-                    pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
-                    w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
-                         for i in range(NT)]
-                    at = (st if BUG == "bulk_keep_chunk" else c) * xrowb  # keep: chunk c's place in the kept buffer
-                    xr = [xst + (xm[mt] * kpitch + at if keep else (xm[mt] * R + st) * xpitch) + (warp * KSTEP + 32 * T) * XB
-                          for mt in range(MT)]
-                    xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(2 * XB)]
-                          for mt in range(MT)]
-                    step(w, xv, sr[warp][st % 2 if BUG == "bulk_scale_buffer" else st % SB], acc[warp])
-            reduce_store(Tile(0, tile, MT, NT), acc, y, count, M, N)
-            q0 += nchunks
+        slices = np.zeros((WK, MT, NT, 32, 4), F32)  # kz > 1: the cluster's sums of tile b, by slice
+        for z in range(kz):
+            smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
+            srows = rows_of(b)
+            # warp w's slice and its row tiles' scale rows (kz = 1: w, all of them)
+            slice_of = lambda w: z * SPC + w % SPC
+            rows_w = lambda rows, w: rows[(w // SPC) * NTW:(w // SPC + 1) * NTW]
+            sr = [[None] * SB for _ in range(WK)]  # sr[warp][buffer]: the scales of a chunk
+            for warp in range(WK):
+                sr[warp][0] = load(rows_w(srows, warp), slice_of(warp), 0)
+            q0 = 0
+            for tile in range(b, tiles, ctas):
+                n_base = tile * 16 * NT
+                acc = np.zeros((WK, MT, NTW, 32, 4), F32) if tile == b or BUG != "bulk_walk_zero" else acc
+                for c in range(nchunks):
+                    st = (q0 + c) % R
+                    z0 = 0 if BUG == "bulk_split_step0" else z * SPC  # the CTA's first step of a chunk
+                    for w in range(SPC):  # the copying lane's box: step w of its part of the chunk at w * WSTEP
+                        for r in range(16 * NT):
+                            o = (wst + st * WSTAGE + w * WSTEP + 64 * r) // 4
+                            s0 = (c * WK + z0 + w) * 16  # the step's first word of a row
+                            smem[o:o + 16] = pw[n_base + r, s0:s0 + 16] if n_base + r < N else 0
+                    x0 = (c * CHUNK + z0 * KSTEP) * XB // 4  # the tokens' first word of the CTA's part of the chunk
+                    for m in range(M) if not keep or tile == b else ():
+                        o = (xst + (m * kpitch + c * xrowb if keep else (m * R + st) * xpitch)) // 4
+                        smem[o:o + xrowb // 4] = xw[m, x0:x0 + xrowb // 4]
+                    for warp in range(WK):
+                        # pre: the next chunk's scales a chunk ahead; after a tile's last chunk, the next tile's first
+                        if c + 1 < nchunks:
+                            sr[warp][(st + 1) % SB] = load(rows_w(srows, warp), slice_of(warp), c + 1)
+                        elif tile + ctas < tiles and warp == WK - 1:
+                            if BUG != "bulk_walk_scales":
+                                srows = rows_of(tile + ctas)
+                            for w2 in range(WK):
+                                sr[w2][1 if BUG == "bulk_walk_buffer" else 0] = load(srows, w2, 0)
+                    for warp in range(WK):
+                        ws_ = warp % SPC  # the warp's step of the CTA's part of the chunk
+                        wt = wst + st * WSTAGE + ws_ * WSTEP + (warp // SPC) * NTW * 16 * 64 + 16 * T
+                        pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
+                        w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
+                             for i in range(NTW)]
+                        at = (st if BUG == "bulk_keep_chunk" else c) * xrowb  # keep: chunk c's place in the kept buffer
+                        xr = [xst + (xm[mt] * kpitch + at if keep else (xm[mt] * R + st) * xpitch) + (ws_ * KSTEP + 32 * T) * XB
+                              for mt in range(MT)]
+                        xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(2 * XB)]
+                              for mt in range(MT)]
+                        step(w, xv, sr[warp][st % 2 if BUG == "bulk_scale_buffer" else st % SB], acc[warp])
+                if kz == 1:
+                    reduce_store(Tile(0, tile, MT, NT), acc, y, count, M, N)
+                else:  # slice z SPC + s of row tile i: warp (i // NTW) SPC + s's tile i % NTW
+                    for s_ in range(SPC):
+                        for i in range(NT):
+                            slices[z * SPC + s_, :, i] = acc[(i // NTW) * SPC + s_, :, i % NTW]
+                q0 += nchunks
+        if kz > 1:
+            reduce_store(Tile(0, b, MT, NT), slices, y, count, M, N)
     return y, count
 
 
@@ -531,16 +551,16 @@ def bulk_tiles(M, N, NT, R, first_wide, XB):
     return MT, NT, R or bulk_ring_depth(M, NT, MT, XB)
 
 
-def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False):
+def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, kz=1):
     """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, group 128, K % 1024 == 0; bulk_tiles; the ring of
     bulk_ring): each warp step through step_mma (FOLD) with its rows' scales of the step's group."""
     M = x.shape[0]
     assert M <= 16 and group == KSTEP and K % CHUNK == 0
     MT, NT, R = bulk_tiles(M, N, NT, R, 2, 2)
     load = lambda rows, warp, c: [[ws[rows[i][h], (c + (K // CHUNK) * warp if BUG == "bulk_scale_step" else c * WK + warp)]
-                                   .astype(F32) for h in (0, 1)] for i in range(NT)]
+                                   .astype(F32) for h in (0, 1)] for i in range(len(rows))]
     step = lambda w, xv, sc, acc: a16_step_mma(w, sc, lambda mt, j: xv[mt][j], acc, True)
-    return bulk_ring(np.ascontiguousarray(x).view(U32), 2, N, K, NT, MT, R, walk, pw, load, step, keep)
+    return bulk_ring(np.ascontiguousarray(x).view(U32), 2, N, K, NT, MT, R, walk, pw, load, step, keep, kz)
 
 
 # ---- the CTA-tiled kernels (large M; w4_tiles.cuh) ----
@@ -1582,16 +1602,17 @@ def run_bulk_cases():
             cases += [(2, R, walk) for R in (4, 2) for walk in (2, 3)
                       if M <= 8 and (K // CHUNK) % R == 0 and bulk_ring_depth(M, 2) >= R]
             cases += [(4, 2, 2)] * (M <= 8 and (K // CHUNK) % 2 == 0)  # four row tiles walk on a ring of 2
-            # ... and with the tokens kept (KEEP), one token tile or two
-            cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0)
+            # ... and with the tokens kept (KEEP), one token tile or two; and K split over a cluster of two (walk 0)
+            cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0) + [(4, 4, 0)]
             for NT, R, walk in cases:
-                keep, walk = walk < 0, abs(walk)
-                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk, keep)
+                keep, kz, walk = walk < 0, 2 if walk == 0 else 1, max(abs(walk), 1)
+                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk, keep, kz)
                 e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} "
-                      f"ring {R or bulk_ring_depth(M, NT)}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''} err {e:.1e}, "
+                      f"ring {R or bulk_ring_depth(M, NT)}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''}"
+                      f"{' K split over 2 CTAs' if kz > 1 else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
         # the draft's bulk kernel: against the float64 reference and bit for bit against its warp-split kernel
         # (the same steps per warp, each folded once, the warps added in order); two and four row tiles,
@@ -1681,6 +1702,7 @@ MUTATIONS = [
     ("bulk_walk_zero", "bulk_walk", (100, 4096, 128, 3)),    # ... its sums not zeroed at its start
     ("bulk_scale_buffer", "ax_bulk3", (20, 5120, 128, 12)),  # a ring of 3 whose scales are read from buffer st % 2
     ("bulk_keep_chunk", "bulk_keep", (100, 4096, 128, 12)),  # kept tokens read at the ring entry's place, not the chunk's
+    ("bulk_split_step0", "bulk_split", (100, 2048, 128, 12)),  # a K split's second CTA copies the first CTA's steps
     ("wg_swizzle", "wgmma", (40, 1024, 128, 20)),      # weights unpacked without the 128-byte swizzle
     ("wg_prmt", "wgmma", (40, 1024, 128, 20)),         # even inputs, then odd ones: not in input order
     ("wg_scale_box", "wgmma", (40, 1024, 128, 20)),    # the next step's column of the scale box
@@ -1716,13 +1738,14 @@ def mutation_check():
             check = lambda: bool(wv_differs(M, N, K, 4, 1, 32))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
-        elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk", "bulk_keep"):
+        elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk", "bulk_keep", "bulk_split"):
             x = rng.uniform(-2, 2, (M, K)).astype(F16)
             ref = ref_w4a16(x, q, ws, K, group)
             walk2 = lambda *a: w4a16_bulk(*a, NT=2, walk=2)
             kept = lambda *a: w4a16_bulk(*a, NT=4, R=2, walk=2, keep=True)
+            split = lambda *a: w4a16_bulk(*a, NT=4, R=4, kz=2)
             run = {"w4a16": w4a16, "cluster": w4a16_cluster, "tiled": w4a16_tiled, "bulk": w4a16_bulk,
-                   "bulk_walk": walk2, "bulk_keep": kept}[kernel]
+                   "bulk_walk": walk2, "bulk_keep": kept, "bulk_split": split}[kernel]
             check = lambda: not error(run(x, pw, ws, N, K, group), *ref) < TOL
         else:
             xq, xs = quantized_x(M, K, Kp, groups, 4)

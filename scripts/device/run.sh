@@ -81,6 +81,11 @@ while [ $# -gt 0 ]; do
         grep -v ^PASS "$OUT/native-test-keep$keep.txt" | head -10
         [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       done
+      # and the W4A16 bulk GEMVs with K split over a cluster of two CTAs wherever they run (session 23, off by default)
+      QSPEC_BULK_SPLIT=all "${capped_test[@]}" "$g/native/build/qspec_test" bulk > "$OUT/native-test-split.txt" 2>&1; r=$?
+      echo "qspec_test bulk (QSPEC_BULK_SPLIT=all) rc=$r, $(grep -c ^PASS "$OUT/native-test-split.txt") PASS"
+      grep -v ^PASS "$OUT/native-test-split.txt" | head -10
+      [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r
       # and the verify GEMM's warpgroup kernel at every M on 32-token tiles, unsplit or split 8 ways where the grid
       # is small, then in clusters of 4 and of 2 CTAs
       for split in 0 4 2; do
