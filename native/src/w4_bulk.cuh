@@ -554,8 +554,9 @@ __device__ __forceinline__ void reduce_apply(const float (&acc)[MT][NT][4], floa
 // CTA z then takes outputs e = z THREADS + ... of the tile and adds each over the ranks in order and, within a rank,
 // over the warps of its rows in slice order: 0 + P0 + ... + P7, reduce_apply's order and mapping.
 template <int MT, int NT, int KZ>
-__device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][NT / KZ][4], float* red, float* __restrict__ y,
-                                                     int ldy, int M, int N, int n_base, bool accumulate) {
+__device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][NT / KZ][4], float* red,
+                                                     float* __restrict__ y, int ldy, int M, int N, int n_base,
+                                                     bool accumulate) {
     constexpr int NTW = NT / KZ, SPC = WK / KZ;
     cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;

@@ -212,7 +212,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // row tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the
 // ring). KEEP: the tokens' activations are copied once and kept for the walk (w4_bulk.cuh). KZ = 2: a cluster of
 // two CTAs splits K, warp w of CTA z taking slice 4z + w % 4 of the row tiles w / 4 (w4_bulk.cuh, K_SPLIT).
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+// (launch bounds: w4_bulk.cuh min_ctas, max_regs)
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1>
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
@@ -273,11 +274,13 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 }
             },
             [&](auto r, int, const uint4 (&w)[NT / KZ][2], const uint4 (&xv)[MT][4]) {
-                step_mma<MT, NT / KZ, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; }, acc);
+                step_mma<MT, NT / KZ, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; },
+                                            acc);
             },
             [&](int tile) {
                 if constexpr (KZ > 1) (void)tile;  // the cluster's sum below
-                else if constexpr (EPI == SWIGLU) reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
+                else if constexpr (EPI == SWIGLU)
+                    reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
                 else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
                 else if constexpr (WALK)
                     reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
