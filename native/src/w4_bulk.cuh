@@ -515,6 +515,18 @@ struct Ring {
     }
 };
 
+// A consumer warp's sums into red, where the reductions read them: [WK][MT][NT][4][32] (warp, token tile, row tile,
+// fragment element, lane).
+template <int MT, int NT>
+__device__ __forceinline__ void park_sums(const float (&acc)[MT][NT][4], float* red, int warp, int lane) {
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
+}
+
 // Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
 // and hands each sum of the 16 NT rows from n_base and the 8 MT tokens to store(m, n, sum), for m < M and n < N
 // (each to the thread that handles that (m, n) in every tile). red: WK * MT * NT * 128 floats.
@@ -530,14 +542,7 @@ __device__ __forceinline__ void reduce_apply(const float (&acc)[MT][NT][4], floa
     };
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if constexpr (CONSUMERS) sync();  // the previous tile's sums have been read
-    if (warp < WK) {
-#pragma unroll
-        for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-            for (int i = 0; i < NT; ++i)
-#pragma unroll
-                for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
-    }
+    if (warp < WK) park_sums(acc, red, warp, lane);
     sync();
     for (int e = threadIdx.x; e < MT * NT * 128; e += THREADS_IN) {
         const int ln = e & 31, c = (e >> 5) & 3, i = (e >> 7) % NT, mt = (e >> 7) / NT;
@@ -560,14 +565,7 @@ __device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][NT /
     constexpr int NTW = NT / KZ, SPC = WK / KZ;
     cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (warp < WK) {
-#pragma unroll
-        for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-            for (int i = 0; i < NTW; ++i)
-#pragma unroll
-                for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NTW + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
-    }
+    if (warp < WK) park_sums(acc, red, warp, lane);
     cluster.sync();
     for (int e = threadIdx.x + blockIdx.z * THREADS; e < MT * NT * 128; e += KZ * THREADS) {
         const int ln = e & 31, c = (e >> 5) & 3, i = (e >> 7) % NT, mt = (e >> 7) / NT;
