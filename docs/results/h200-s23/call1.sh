@@ -7,15 +7,8 @@
 # Steps in order of need, each skipped once fewer than its seconds are left of BUDGET (default 540); everything is
 # appended to $OUT/summary.txt, which comes back even if the call is cut off.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-start=$(date +%s); budget=${BUDGET:-540}
-g=$(pwd)/.device/gpu
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; S=$OUT/summary.txt
-left() { echo $((budget - ($(date +%s) - start))); }
-export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PATH=/usr/local/cuda/bin:$PATH
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee -a "$S"
-# the benchmark links cuBLAS (only the GPU machine has it): built in the background while the tests run
-nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu --cudart=shared \
-  -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas > "$OUT/bench-build.txt" 2>&1 &
+. scripts/device/call-prelude.sh 540  # start, budget, g, OUT, S, left, build_bench
+build_bench &  # built in the background while the tests run
 build=$!
 run_test() {  # NAME NEED GROUP [VAR=value ...]: qspec_test GROUP under the variables, if NEED seconds are left
   local name=$1 need=$2 group=$3; shift 3

@@ -6,14 +6,8 @@
 # setting, for the end-to-end A/B.
 # Steps skipped once fewer than their seconds are left of BUDGET (default 560); the summary ($OUT/summary.txt)
 # is appended as it goes. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-start=$(date +%s); budget=${BUDGET:-560}
-g=$(pwd)/.device/gpu
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; S=$OUT/summary.txt
-left() { echo $((budget - ($(date +%s) - start))); }
-export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PATH=/usr/local/cuda/bin:$PATH
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee -a "$S"
-[ -x /tmp/qspec_bench ] || nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu \
-  --cudart=shared -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas > "$OUT/bench-build.txt" 2>&1
+. scripts/device/call-prelude.sh 560  # start, budget, g, OUT, S, left, build_bench
+[ -x /tmp/qspec_bench ] || build_bench
 echo "bench build rc=$?, $(left) s left" | tee -a "$S"
 t0=$(date +%s)
 timeout -s KILL 150 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1

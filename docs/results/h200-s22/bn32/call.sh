@@ -5,15 +5,8 @@
 # skipped once fewer than its seconds are left of BUDGET (default 450); everything is also appended to
 # $OUT/summary.txt, which comes back even if the call is cut off.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-start=$(date +%s); budget=${BUDGET:-450}
-g=$(pwd)/.device/gpu
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; S=$OUT/summary.txt
-left() { echo $((budget - ($(date +%s) - start))); }
-export LD_LIBRARY_PATH=$g/native:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PATH=/usr/local/cuda/bin:$PATH
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee -a "$S"
-# the benchmark links cuBLAS (only the GPU machine has it): built in the background while the tests run
-nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu --cudart=shared \
-  -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas > "$OUT/bench-build.txt" 2>&1 &
+. scripts/device/call-prelude.sh 450  # start, budget, g, OUT, S, left, build_bench
+build_bench &  # built in the background while the tests run
 build=$!
 run_test() {  # NAME GROUP [VAR=value ...]: qspec_test GROUP under the variables
   local name=$1 group=$2; shift 2
