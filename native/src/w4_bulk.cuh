@@ -285,16 +285,16 @@ int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int 
 // multiplies half the steps of every chunk, slices 4z .. 4z + 3, for 64 rows; the cluster adds every output's eight
 // slices in order: the same bits). For matrices of at most 4096 rows (q/o, down, where two row tiles per CTA already
 // give every SM a CTA and no walk keeps the tokens): a CTA's tokens are then half of K instead of all of it for the
-// same weight bytes, a third less to bring into each SM at M = 16 (down: 687 -> 458 KB). QSPEC_BULK_SPLIT=1: from
-// M = 5 where the split grid is one wave; =all: every M and N (tests); unset or 0: never. Written in session 23 after
-// the device time was spent: never run on a GPU, hence off.
-inline bool splits_k(int M, int N) {
-    static const int mode = [] {
-        const char* v = getenv("QSPEC_BULK_SPLIT");
-        return v == nullptr ? 0 : strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
-    }();
+// same weight bytes, a third less to bring into each SM at M = 16 (down: 687 -> 458 KB).
+// Measured on the H100 (docs/KERNELS.md, session 24): it wins on down (K = 14336) at M = 12 and 16 (18.5 -> 17.2 and
+// 19.5 -> 18.4 us, two token tiles) and loses at M = 5-9 (down at M = 9 15.8 -> 16.6, at M = 8 14.9 -> 16.1) and on
+// q/o (K = 4096) at every M (7.3 -> 8.0 at 16): the cluster's sum costs more than the halved tokens save unless they
+// are many and K is long. So by default: M >= 12, K >= 8192, and a split grid of one wave. QSPEC_BULK_SPLIT=0:
+// never; =all: every M and N (tests).
+inline bool splits_k(int M, int N, int K) {
+    static const int mode = env_switch("QSPEC_BULK_SPLIT");
     if (mode == 0) return false;
-    return mode == 2 || (M >= 5 && 2L * ceil_div(N, 64) <= sm_count());
+    return mode == 2 || (M >= 12 && K >= 8192 && 2L * ceil_div(N, 64) <= sm_count());
 }
 
 // Launches the K split (K_SPLIT) of MT token tiles: a ring of 4 chunks of half steps, clusters of 2 along z;
@@ -324,7 +324,7 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
     const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr;
     if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
     if constexpr (Kernels::K_SPLIT) {
-        if (!norm && !swiglu && splits_k(M, N)) {
+        if (!norm && !swiglu && splits_k(M, N, K)) {
             const int e = launch_k_split<Kernels, MT>(wp, ws, y, ldy, M, N, K, accumulate, st, act...);
             if (e != CLUSTERS_UNAVAILABLE && e != NO_TENSOR_MAP) return e;  // else: the kernels below, the same bits
         }

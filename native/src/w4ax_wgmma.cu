@@ -283,43 +283,56 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
 }
 
 // The grid of a call: token-tile width (32, 64 or 128; 0 where the other draft kernels are faster) and the
-// CTAs that split K (a cluster along z). Measured on the H200 (docs/KERNELS.md):
+// CTAs that split K (a cluster along z). Measured on the H200 (docs/KERNELS.md) and the H100 (session 24):
 // - 128-token tiles (twice the MMA work per unpacked weight; one CTA per SM) win once M >= 96 and they
-//   still give at least half the SMs a CTA; 32 at M <= 32; otherwise 64 (two CTAs per SM).
+//   still give at least half the SMs a CTA, or (long K) fill the GPU split in two with 32 steps or more a CTA
+//   and waste at most a quarter of a tile (down at M = 256: 71.2 -> 61.3 us on the H100; q/o, 16 steps a CTA,
+//   lost: 24.0 -> 26.0); 32 at M <= 32; otherwise 64 (two CTAs per SM).
 // - From M = 33, K is split across up to 8 CTAs (each a multiple of 8 steps, the scale boxes) while the
 //   grid still fits on the GPU at once: a small grid (k/v, or q/o and down at M = 64) otherwise leaves
-//   most SMs idle for the whole K. A grid that already gives most SMs a CTA is split only if each CTA
-//   keeps 32 steps or more (the split lost on q/o at M = 256 and gate/up at M = 64, 16 steps each, and
-//   won on down at M = 256, 56 steps). Past 32 tokens the warp-split kernel runs a second block of 32 tokens,
-//   reading the weights again (q/o at M = 40: 16.4 split against 21.7 us). At M = 32 K is split only when long,
-//   64 steps or more (down: 27.5 against 39.3; q/o, 32 steps: 16.3 against 13.0).
+//   most SMs idle for the whole K. A small grid takes the fewest CTAs that give 90 % of the SMs one (q/o at
+//   M = 128: split in 2, 18.8 us, where 4, two CTAs per SM, took 25.2; at M = 64 in 4, 16.3 against 18.8 in 2;
+//   down at M = 64 in 7, 27 against 47 in 2), else the most that fit. A grid that already gives most SMs a CTA
+//   is split only if each CTA keeps 32 steps or more (the split lost on q/o at M = 256 and gate/up at M = 64,
+//   16 steps each, and won on down at M = 256, 56 steps). Past 32 tokens the warp-split kernel runs a second
+//   block of 32 tokens, reading the weights again (q/o at M = 40: 16.4 split against 21.7 us). At M = 32 K is
+//   split only when long, 64 steps or more (down: 27.5 against 39.3; q/o, 32 steps: 16.3 against 13.0).
 // - The kernel runs where that gives at least 64 CTAs and M >= 17 (M >= 32 before session 15: at M = 24 on
 //   32-token tiles gate/up took 24.3 against the warp-split kernel's 34.1 us, lm_head 148 against 266);
 //   elsewhere the bulk-copy (M <= 16) and warp-split kernels win.
 // QSPEC_WGMMA_BN=32|64|128 and QSPEC_WGMMA_SPLIT=1..8 force a width and a split wherever the kernel runs,
-// QSPEC_WGMMA_DRAFT_MIN_M the fewest tokens, and QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests).
+// QSPEC_WGMMA_DRAFT_MIN_M the fewest tokens, and QSPEC_WGMMA_DRAFT=all runs it everywhere (measurements, tests);
+// QSPEC_WGMMA_DRAFT_GRID=0 takes the rule before session 24 (the most splits that fit; 128-token tiles only where
+// they give half the SMs a CTA unsplit).
 struct Grid {
     int bn = 0, split = 1;
     bool one_per_sm = false;  // 32-token tiles: the grid gives each SM at most one CTA
 };
 Grid grid_of(int M, int N, int steps, bool all) {
     static const int forced_bn = env_int("QSPEC_WGMMA_BN", 0), forced_split = env_int("QSPEC_WGMMA_SPLIT", 0),
-                     min_m = env_int("QSPEC_WGMMA_DRAFT_MIN_M", 17);
-    const long rows = ceil_div(N, ROWS);
+                     min_m = env_int("QSPEC_WGMMA_DRAFT_MIN_M", 17), rule = env_int("QSPEC_WGMMA_DRAFT_GRID", 1);
+    const long rows = ceil_div(N, ROWS), sms = sm_count();
+    auto fits = [&](int z) { return z <= 8 && steps % (SCALE_STEPS * z) == 0; };
+    auto fills = [&](long ctas) { return 10 * ctas >= 9 * sms; };  // 90 % of the SMs get a CTA
+    const long tiles128 = ceil_div(M, 128);
+    const bool wide = 2 * tiles128 * rows >= sms ||
+                      (rule != 0 && fits(2) && steps / 2 >= 32 && fills(2 * tiles128 * rows) && 4 * M > 3 * 128 * tiles128);
     Grid gr;
     gr.bn = forced_bn == 32 || forced_bn == 64 || forced_bn == 128 ? forced_bn
-            : M >= 96 && 2 * ceil_div(M, 128) * rows >= sm_count() ? 128
-            : M <= 32                                               ? 32
-                                                                    : 64;
-    const long ctas = ceil_div(M, gr.bn) * rows, slots = (long)sm_count() * (gr.bn == 128 ? 1 : 2);
-    auto fits = [&](int z) { return z <= 8 && steps % (SCALE_STEPS * z) == 0; };
+            : M >= 96 && wide ? 128
+            : M <= 32         ? 32
+                              : 64;
+    const long ctas = ceil_div(M, gr.bn) * rows, slots = sms * (gr.bn == 128 ? 1 : 2);
     if (forced_split >= 1 && fits(forced_split)) {
         gr.split = forced_split;
     } else if (M > 32 || steps >= 64) {
-        for (int z = 2; z <= 8; ++z)
-            if (fits(z) && ctas * z <= slots && (2 * ctas <= sm_count() || steps / z >= 32)) gr.split = z;
+        for (int z = 2; z <= 8; ++z) {
+            if (!fits(z) || ctas * z > slots || !(2 * ctas <= sms || steps / z >= 32)) continue;
+            gr.split = z;
+            if (rule != 0 && 2 * ctas <= sms && fills(ctas * z)) break;  // a small grid: the fewest that fill the SMs
+        }
     }
-    gr.one_per_sm = ctas * gr.split <= sm_count();
+    gr.one_per_sm = ctas * gr.split <= sms;
     if (!all && (M < min_m || ctas * gr.split < 64)) gr.bn = 0;
     return gr;
 }

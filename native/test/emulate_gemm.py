@@ -978,20 +978,27 @@ def int_to_float(d):
     return ((np.asarray(d, np.int64) + 0x4B400000).astype(U32).view(F32) - F32(12582912.0)).astype(F32)
 
 
-def wg_grid(M, N, steps, every=False, forced_bn=0, forced_split=0):
-    """w4ax_wgmma.cu's grid_of: (token-tile width or 0, CTAs splitting K)."""
+def wg_grid(M, N, steps, every=False, forced_bn=0, forced_split=0, rule=True):
+    """w4ax_wgmma.cu's grid_of: (token-tile width or 0, CTAs splitting K); rule=False: the rule before session 24
+    (QSPEC_WGMMA_DRAFT_GRID=0)."""
     rows = ceil_div(N, WG_ROWS)
-    bn = (forced_bn if forced_bn in (32, 64, 128) else 128 if M >= 96 and 2 * ceil_div(M, 128) * rows >= SMS
-          else 32 if M <= 32 else 64)
-    ctas, slots = ceil_div(M, bn) * rows, SMS * (1 if bn == 128 else 2)
     fits = lambda z: z <= 8 and steps % (SCALE_STEPS * z) == 0
+    fills = lambda ctas: 10 * ctas >= 9 * SMS  # 90 % of the SMs get a CTA
+    t128 = ceil_div(M, 128)
+    wide = 2 * t128 * rows >= SMS or (rule and fits(2) and steps // 2 >= 32 and fills(2 * t128 * rows)
+                                      and 4 * M > 3 * 128 * t128)
+    bn = (forced_bn if forced_bn in (32, 64, 128) else 128 if M >= 96 and wide else 32 if M <= 32 else 64)
+    ctas, slots = ceil_div(M, bn) * rows, SMS * (1 if bn == 128 else 2)
     split = 1
     if forced_split >= 1 and fits(forced_split):
         split = forced_split
     elif M > 32 or steps >= 64:
         for z in range(2, 9):
-            if fits(z) and ctas * z <= slots and (2 * ctas <= SMS or steps // z >= 32):
-                split = z
+            if not fits(z) or ctas * z > slots or not (2 * ctas <= SMS or steps // z >= 32):
+                continue
+            split = z
+            if rule and 2 * ctas <= SMS and fills(ctas * z):  # a small grid: the fewest CTAs that fill the SMs
+                break
     if not every and (M < WG_DRAFT_MIN_M or ctas * split < 64):
         bn = 0
     return bn, split
@@ -1084,16 +1091,22 @@ WG_CASES = [(70, 150, 1000, 64, 1), (130, 20, 1024, 128, 1), (64, 200, 2048, 64,
 
 
 def check_wgmma_rule():
-    """grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md)."""
+    """grid_of on the Llama-3-8B shapes the H200 and H100 benchmarks measured (docs/KERNELS.md); the rule before
+    session 24 where it differs (QSPEC_WGMMA_DRAFT_GRID=0)."""
     want = {(16, 14336, 4096): (0, 1), (32, 128256, 4096): (32, 1), (64, 14336, 4096): (64, 1),
             (256, 14336, 4096): (128, 1), (256, 1024, 4096): (64, 4), (64, 1024, 4096): (0, 4),
-            (64, 4096, 14336): (64, 7), (256, 4096, 14336): (64, 2), (256, 4096, 4096): (64, 1),
+            (64, 4096, 14336): (64, 7), (256, 4096, 14336): (128, 2), (256, 4096, 4096): (64, 1),
             (64, 4096, 4096): (64, 4), (128, 128256, 4096): (128, 1), (40, 4096, 4096): (64, 4),
             (48, 4096, 14336): (64, 7), (32, 4096, 4096): (0, 1), (40, 14336, 4096): (64, 1),
             (32, 4096, 14336): (32, 7), (24, 14336, 4096): (32, 1), (17, 128256, 4096): (32, 1),
-            (24, 4096, 4096): (0, 1), (24, 6144, 4096): (0, 1)}
+            (24, 4096, 4096): (0, 1), (24, 6144, 4096): (0, 1), (128, 4096, 4096): (64, 2),
+            (128, 4096, 14336): (64, 2), (128, 1024, 4096): (64, 4), (64, 6144, 4096): (64, 4),
+            (256, 6144, 4096): (128, 1)}
+    before = {(256, 4096, 14336): (64, 2), (128, 4096, 4096): (64, 4)}
     bad = [f"M={M} N={N} K={K}: {wg_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wg_grid(M, N, K // KSTEP) != w]
+    bad += [f"M={M} N={N} K={K} (rule off): {wg_grid(M, N, K // KSTEP, rule=False)}" for (M, N, K), w in before.items()
+            if wg_grid(M, N, K // KSTEP, rule=False) != w]
     boxes_bad = [(n, st) for n in (8, 16, 24, 32, 112) for st in (2, 3, 4)
                  if sorted(scale_boxes_loaded(n, st)) != list(range(n // SCALE_STEPS))]
     print(f"{'FAIL' if bad or boxes_bad else 'PASS'} warpgroup draft kernel: routing on the Llama-3-8B shapes, "
