@@ -246,20 +246,6 @@ __device__ __forceinline__ void split_partial(const float* qs, const half* __res
     __syncthreads();
 }
 
-// One head (the split kernel, the fused builds).
-template <bool AHEAD, bool ROPE>
-__device__ __forceinline__ Partial split_partial(const float* qs, const half* __restrict__ kpool,
-                                                 const half* __restrict__ vpool, const int32_t* table, int npos,
-                                                 int block_size, int kv_heads, int kvh, int hd, int s,
-                                                 const NewKv& nkv, SplitScratch& sh, float& acc_d) {
-    SplitScratch(&one)[1] = *reinterpret_cast<SplitScratch(*)[1]>(&sh);
-    Partial r[1];
-    float a[1];
-    split_partial<AHEAD, ROPE, 1>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, one, r, a);
-    acc_d = a[0];
-    return r[0];
-}
-
 // Merges split s > 0 into the running (m, l, acc) of splits 0 .. s-1, in split order. Split 0 is
 // taken as it is, so a context of one split is exactly acc / l of its block.
 __device__ __forceinline__ void merge_split(Partial& run, float& run_acc, Partial p, float p_acc) {
@@ -366,29 +352,41 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
 }
 
 // Split schedule, part 1: block (t, h, s) writes split s's partial to ws[(t * heads + h) * S + s]
-// as hd + 2 floats (acc[0..hd), m, l); blocks past the token's last split do nothing.
-template <bool AHEAD, bool ROPE>
+// as hd + 2 floats (acc[0..hd), m, l); blocks past the token's last split do nothing. With GT > 1 (head tiles: not
+// the fused build), block (t, hg, s) does so for heads GT hg .. GT hg + GT - 1 of one kv head, loading each chunk's
+// K and V once for all of them; each head's partial is the one-head block's, bit for bit.
+template <bool AHEAD, bool ROPE, int GT = 1>
 __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     Rope rope, float* __restrict__ ws) {
-    __shared__ float qs[MAX_HD];
+    static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
+    __shared__ float qs[GT][MAX_HD];
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
-    __shared__ SplitScratch sh;
-    const int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z, S = gridDim.z;
+    __shared__ SplitScratch sh[GT];
+    const int t = blockIdx.x, h0 = blockIdx.y * GT, s = blockIdx.z, S = gridDim.z;
     const int npos = token_pos[t] + 1;
     if (s >= splits_of(npos)) return;  // block-uniform (split 0 always runs: it writes the new k and v)
-    const int kvh = h / (heads / kv_heads);
+    const int kvh = h0 / (heads / kv_heads);
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
-    const NewKv nkv = block_inputs<ROPE>(q, rope, table, t, npos - 1, h, kvh, heads, kv_heads, hd, block_size,
-                                         s == 0 && h % (heads / kv_heads) == 0, qs, knew, vnew);
-    float acc;
-    const Partial p =
-        split_partial<AHEAD, ROPE>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, acc);
-    float* dst = ws + (((long)t * heads + h) * S + s) * (hd + 2);
-    if (threadIdx.x < hd) dst[threadIdx.x] = acc;
-    if (threadIdx.x == 0) { dst[hd] = p.m; dst[hd + 1] = p.l; }
+    NewKv nkv{nullptr, nullptr, -1};
+    if constexpr (GT == 1) {
+        nkv = block_inputs<ROPE>(q, rope, table, t, npos - 1, h0, kvh, heads, kv_heads, hd, block_size,
+                                 s == 0 && h0 % (heads / kv_heads) == 0, qs[0], knew, vnew);
+    } else {
+#pragma unroll
+        for (int g = 0; g < GT; ++g) load_q(q, t, h0 + g, heads, hd, qs[g]);
+    }
+    Partial p[GT];
+    float acc[GT];
+    split_partial<AHEAD, ROPE, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p, acc);
+#pragma unroll
+    for (int g = 0; g < GT; ++g) {
+        float* dst = ws + (((long)t * heads + h0 + g) * S + s) * (hd + 2);
+        if (threadIdx.x < hd) dst[threadIdx.x] = acc[g];
+        if (threadIdx.x == 0) { dst[hd] = p[g].m; dst[hd + 1] = p[g].l; }
+    }
 }
 
 // Split schedule, part 2: block (t, h) merges the token's splits in split order.
@@ -425,6 +423,18 @@ int head_tile(long T, int heads, int kv_heads) {
     return T * heads > 4L * sm_count() && T * heads / gt >= 3L * sm_count() ? gt : 1;
 }
 
+// Heads per block of the split schedule (head tiles, as head_tile for the sequential one; the same bits): the split
+// schedule runs passes of few (token, head) pairs and long contexts, mostly decode of 1-8 sequences, where each
+// block's chain of chunk loads is the limit and the 4 q heads of a kv head each load the same K and V. Written in
+// session 24 after the device time was spent: off until measured. QSPEC_ATTENTION_SPLIT_TILES=all: 4 (or 2) wherever
+// the heads divide; unset or 0: one head a block. Read at every call.
+int split_head_tile(int heads, int kv_heads) {
+    const char* v = getenv("QSPEC_ATTENTION_SPLIT_TILES");
+    if (v == nullptr || strcmp(v, "all") != 0) return 1;
+    const int group = heads / kv_heads;
+    return group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+}
+
 // Whether a grid of `blocks` blocks takes the loads-ahead build: where its blocks fit on the GPU at once
 // (96-119 registers: 4 blocks per SM), the latency it hides pays; with more blocks the other build's
 // occupancy pays more. Measured on the H200 (docs/KERNELS.md). QSPEC_ATTENTION_AHEAD=0 or 1 forces a
@@ -458,10 +468,16 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
         float* ws = static_cast<float*>(workspace);
-        const dim3 grid(T, heads, S);
-        (loads_ahead((long)T * heads * S) ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>)
-            <<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
-                                          kv_heads, head_dim, rope, ws);
+        const int gt = ROPE ? 1 : split_head_tile(heads, kv_heads);
+        const dim3 grid(T, heads / gt, S);
+        const bool ahead = loads_ahead((long)T * (heads / gt) * S);
+        auto kernel = ahead ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>;
+        if constexpr (!ROPE) {
+            if (gt == 4) kernel = ahead ? attention_split_kernel<true, false, 4> : attention_split_kernel<false, false, 4>;
+            if (gt == 2) kernel = ahead ? attention_split_kernel<true, false, 2> : attention_split_kernel<false, false, 2>;
+        }
+        kernel<<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
+                                            kv_heads, head_dim, rope, ws);
         const int e = qspec_launch_status();
         if (e != 0) return e;
         attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
