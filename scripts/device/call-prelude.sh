@@ -2,8 +2,8 @@
 # after scripts/device/stage.sh here (carry .device/gpu): `. scripts/device/call-prelude.sh SECONDS`.
 # Sets start, budget (BUDGET, or SECONDS), g (the staged tree), OUT and S ($OUT/summary.txt, appended as the call
 # goes, so that it comes back even if the call is cut off), left() (seconds left of the budget) and build_bench (the
-# kernel benchmark, which links cuBLAS and so is built there, into /tmp/qspec_bench); puts the staged library and
-# CUDA on the paths and the GPU's name in the summary.
+# kernel benchmark, which links cuBLAS and so is built there, into /tmp/qspec_bench), run_test and bench (below);
+# puts the staged library and CUDA on the paths and the GPU's name in the summary.
 start=$(date +%s); budget=${BUDGET:-${1:-540}}
 g=$(pwd)/.device/gpu
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; S=$OUT/summary.txt
@@ -13,4 +13,27 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader |
 build_bench() {
   nvcc -O2 -std=c++17 -Inative/include -gencode=arch=compute_90a,code=sm_90a native/test/qspec_bench.cu --cudart=shared \
     -o /tmp/qspec_bench -L"$g/native" -lqspec_cuda -lcublas > "$OUT/bench-build.txt" 2>&1
+}
+# run_test NAME NEED GROUP [VAR=value ...]: qspec_test GROUP under the variables, if NEED seconds are left; its output in
+# $OUT/test-NAME.txt, the count of passes and any other lines in the summary.
+run_test() {
+  local name=$1 need=$2 group=$3; shift 3
+  [ "$(left)" -lt "$need" ] && { echo "skipped test $name" | tee -a "$S"; return; }
+  local t0=$(date +%s)
+  env "$@" timeout -s KILL 240 "$g/native/build/qspec_test" $group > "$OUT/test-$name.txt" 2>&1; local r=$?
+  { echo "qspec_test $name ($*) rc=$r: $(grep -c ^PASS "$OUT/test-$name.txt") PASS, $(( $(date +%s) - t0 )) s"
+    grep -v ^PASS "$OUT/test-$name.txt" | head -6; } | tee -a "$S"
+}
+# bench NAME [VAR=value ...]: the quick GEMM table at MS tokens (default 17,24,32) under the variables, into
+# $OUT/bench-NAME.txt, its W4A16, draft and read-only rows to the summary; skipped once fewer than BENCH_NEED (40)
+# seconds are left, each run capped at BENCH_TIMEOUT (90) s. /tmp/qspec_bench must be built (build_bench).
+bench() {
+  local name=$1; shift
+  [ "$(left)" -lt "${BENCH_NEED:-40}" ] && { echo "skipped bench $name" | tee -a "$S"; return; }
+  local t0=$(date +%s)
+  env QSPEC_BENCH_QUICK=1 QSPEC_BENCH_MS=${MS:-17,24,32} "$@" timeout -s KILL "${BENCH_TIMEOUT:-90}" /tmp/qspec_bench \
+    > "$OUT/bench-$name.txt" 2>&1
+  echo "bench $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  grep -E '^csv,[^,]+,[0-9]+,[0-9]+,[0-9]+,(w4a16|w4a8),|^csv,[^,]+,[0-9]+,[0-9]+,0,read_only' "$OUT/bench-$name.txt" \
+    | cut -d, -f2,5,6,7 | tr '\n' ' ' >> "$S"; echo >> "$S"
 }

@@ -7,17 +7,9 @@
 # Steps in order of need, each skipped once fewer than its seconds are left of BUDGET (default 560); everything is
 # appended to $OUT/summary.txt, which comes back even if the call is cut off.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 560  # start, budget, g, OUT, S, left, build_bench
+. scripts/device/call-prelude.sh 560  # start, budget, g, OUT, S, left, build_bench, run_test, bench
 build_bench &  # built in the background while the tests run
 build=$!
-run_test() {  # NAME NEED GROUP [VAR=value ...]: qspec_test GROUP under the variables, if NEED seconds are left
-  local name=$1 need=$2 group=$3; shift 3
-  [ "$(left)" -lt "$need" ] && { echo "skipped test $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env "$@" timeout -s KILL 240 "$g/native/build/qspec_test" $group > "$OUT/test-$name.txt" 2>&1; local r=$?
-  { echo "qspec_test $name ($*) rc=$r: $(grep -c ^PASS "$OUT/test-$name.txt") PASS, $(( $(date +%s) - t0 )) s"
-    grep -v ^PASS "$OUT/test-$name.txt" | head -6; } | tee -a "$S"
-}
 run_test split 60 bulk QSPEC_BULK_SPLIT=all     # the K split wherever a W4A16 bulk GEMV runs
 run_test all 220 ""                             # the defaults, every case
 wait $build; echo "bench build rc=$?" | tee -a "$S"; tail -3 "$OUT/bench-build.txt"
@@ -25,14 +17,6 @@ if [ "$(left)" -ge 60 ]; then
   t0=$(date +%s); timeout -s KILL 120 /tmp/qspec_bench > "$OUT/native-bench.txt" 2>&1
   echo "full kernel benchmark rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"; grep -v ^csv "$OUT/native-bench.txt" | head -12 >> "$S"
 fi
-bench() {  # NAME [VAR=value ...]: the quick GEMM table at MS tokens, W4A16 and draft rows to the summary
-  local name=$1; shift
-  [ "$(left)" -lt 40 ] && { echo "skipped bench $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env QSPEC_BENCH_QUICK=1 QSPEC_BENCH_MS=${MS:-17,24,32} "$@" timeout -s KILL 90 /tmp/qspec_bench > "$OUT/bench-$name.txt" 2>&1
-  echo "bench $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E '^csv,[^,]+,[0-9]+,[0-9]+,[0-9]+,(w4a16|w4a8),|^csv,[^,]+,[0-9]+,[0-9]+,0,read_only' "$OUT/bench-$name.txt" | cut -d, -f2,5,6,7 | tr '\n' ' ' >> "$S"; echo >> "$S"
-}
 QO="QSPEC_BENCH_SHAPES=q/o,down"
 for i in 1 2; do
   MS=1,2,4,5,8,12,16 bench split0-$i $QO QSPEC_X=0

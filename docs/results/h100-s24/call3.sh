@@ -5,21 +5,12 @@
 # forced (QSPEC_WGMMA_BN, QSPEC_WGMMA_SPLIT), against its rule, for the draft-vs-W4A16 target at M = 256.
 # Steps skipped once fewer than their seconds are left of BUDGET (default 480); the summary ($OUT/summary.txt)
 # is appended as it goes. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 480  # start, budget, g, OUT, S, left, build_bench
+. scripts/device/call-prelude.sh 480  # start, budget, g, OUT, S, left, build_bench, run_test, bench
+export BENCH_NEED=25 BENCH_TIMEOUT=60  # bench: skipped below BENCH_NEED s left, each run capped at BENCH_TIMEOUT s
 build_bench &
 build=$!
-timeout -s KILL 150 "$g/native/build/qspec_test" bulk > "$OUT/test-bulk.txt" 2>&1
-echo "qspec_test bulk (defaults) rc=$?: $(grep -c ^PASS "$OUT/test-bulk.txt") PASS" | tee -a "$S"
-grep -v ^PASS "$OUT/test-bulk.txt" | head -6 | tee -a "$S"
+run_test bulk 0 bulk
 wait $build; echo "bench build rc=$?" | tee -a "$S"
-bench() {  # NAME [VAR=value ...]: the quick GEMM table at MS tokens, W4A16 and draft rows to the summary
-  local name=$1; shift
-  [ "$(left)" -lt 25 ] && { echo "skipped bench $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env QSPEC_BENCH_QUICK=1 QSPEC_BENCH_MS=$MS "$@" timeout -s KILL 60 /tmp/qspec_bench > "$OUT/bench-$name.txt" 2>&1
-  echo "bench $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E '^csv,[^,]+,[0-9]+,[0-9]+,[0-9]+,(w4a16|w4a8),' "$OUT/bench-$name.txt" | cut -d, -f2,5,6,7 | tr '\n' ' ' >> "$S"; echo >> "$S"
-}
 MS=9,12,16 bench split-rule QSPEC_BENCH_SHAPES=q/o,down QSPEC_X=0
 MS=9,12,16 bench split-off QSPEC_BENCH_SHAPES=q/o,down QSPEC_BULK_SPLIT=0
 MS=64,128,256

@@ -3,12 +3,10 @@
 # attention's split schedule (QSPEC_ATTENTION_SPLIT_TILES=all; written this session, off by default): `qspec_test
 # attention` (it compares the tiled split schedule with the default bit for bit, in both loads builds), then
 # `qspec_bench attention` without and with the switch.
-. scripts/device/call-prelude.sh 150  # start, budget, g, OUT, S, left, build_bench
+. scripts/device/call-prelude.sh 150  # start, budget, g, OUT, S, left, build_bench, run_test, bench
 build_bench &
 build=$!
-timeout -s KILL 80 "$g/native/build/qspec_test" attention > "$OUT/test-attention.txt" 2>&1
-echo "qspec_test attention rc=$?: $(grep -c ^PASS "$OUT/test-attention.txt") PASS" | tee -a "$S"
-grep -v ^PASS "$OUT/test-attention.txt" | head -6 | tee -a "$S"
+run_test attention 0 attention
 grep "split-schedule head tiles" "$OUT/test-attention.txt" | head -4 | tee -a "$S"
 wait $build; echo "bench build rc=$?" | tee -a "$S"
 for i in 1 2; do

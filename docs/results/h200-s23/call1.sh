@@ -7,17 +7,10 @@
 # Steps in order of need, each skipped once fewer than its seconds are left of BUDGET (default 540); everything is
 # appended to $OUT/summary.txt, which comes back even if the call is cut off.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 540  # start, budget, g, OUT, S, left, build_bench
+. scripts/device/call-prelude.sh 540  # start, budget, g, OUT, S, left, build_bench, run_test, bench
+export BENCH_NEED=45  # bench: skipped below 45 s left
 build_bench &  # built in the background while the tests run
 build=$!
-run_test() {  # NAME NEED GROUP [VAR=value ...]: qspec_test GROUP under the variables, if NEED seconds are left
-  local name=$1 need=$2 group=$3; shift 3
-  [ "$(left)" -lt "$need" ] && { echo "skipped test $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env "$@" timeout -s KILL 240 "$g/native/build/qspec_test" $group > "$OUT/test-$name.txt" 2>&1; local r=$?
-  { echo "qspec_test $name ($*) rc=$r: $(grep -c ^PASS "$OUT/test-$name.txt") PASS, $(( $(date +%s) - t0 )) s"
-    grep -v ^PASS "$OUT/test-$name.txt" | head -6; } | tee -a "$S"
-}
 run_test all 200 ""                                                                          # the defaults, every case
 run_test keep 60 bulk QSPEC_BULK_KEEP=1                       # kept tokens wherever four row tiles walk
 run_test keep-walk2 60 bulk QSPEC_BULK_KEEP=1 QSPEC_BULK_WALK=2  # ... and every walkable grid walking 2 tiles a CTA
@@ -25,14 +18,6 @@ run_test verify-split4 60 verify QSPEC_WGMMA_VERIFY=all QSPEC_WGMMA_VERIFY_BN=32
 run_test verify-split2 60 verify QSPEC_WGMMA_VERIFY=all QSPEC_WGMMA_VERIFY_BN=32 QSPEC_WGMMA_VERIFY_SPLIT=2
 run_test verify-bn32to64 60 verify QSPEC_WGMMA_VERIFY_BN32_MAX_M=64
 wait $build; echo "bench build rc=$?" | tee -a "$S"; tail -3 "$OUT/bench-build.txt"
-bench() {  # NAME [VAR=value ...]: the quick GEMM table at MS tokens, W4A16 and draft rows to the summary
-  local name=$1; shift
-  [ "$(left)" -lt 45 ] && { echo "skipped bench $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env QSPEC_BENCH_QUICK=1 QSPEC_BENCH_MS=${MS:-17,24,32} "$@" timeout -s KILL 90 /tmp/qspec_bench > "$OUT/bench-$name.txt" 2>&1
-  echo "bench $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E '^csv,[^,]+,[0-9]+,[0-9]+,[0-9]+,(w4a16|w4a8),|^csv,[^,]+,[0-9]+,[0-9]+,0,read_only' "$OUT/bench-$name.txt" | cut -d, -f2,5,6,7 | tr '\n' ' ' >> "$S"; echo >> "$S"
-}
 WIDE="QSPEC_BENCH_SHAPES=gate/up,lm_head,gate+up"
 MS=1,2,4,8,9,12,16 bench small-default $WIDE QSPEC_X=0
 MS=1,2,4,8,9,12,16 bench small-keep $WIDE QSPEC_BULK_KEEP=1
