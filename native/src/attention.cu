@@ -389,6 +389,52 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     }
 }
 
+// Split schedule with head tiles chosen per token (QSPEC_ATTENTION_SPLIT_TILES=auto): the one-head grid (t, h, s). A
+// token whose pass keeps at least min_tiled tiled blocks at its own context (T heads / GT splits_of(its positions))
+// has the GT heads of a kv head computed by the block of the first of them, as attention_split_kernel<GT> computes
+// them, and the other GT - 1 blocks exit; other tokens take one head a block. The choice follows the token's
+// positions, which only the device knows (and a CUDA graph replays with new ones); either way each head's partial
+// has the bits of a one-head block.
+template <bool AHEAD, int GT>
+__global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
+    const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
+    const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
+    const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
+    long min_tiled, float* __restrict__ ws) {
+    __shared__ float qs[GT][MAX_HD];
+    __shared__ SplitScratch sh[GT];
+    const int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z, S = gridDim.z;
+    const int npos = token_pos[t] + 1, ns = splits_of(npos);
+    if (s >= ns) return;  // block-uniform, as below
+    const bool tiled = (long)gridDim.x * (heads / GT) * ns >= min_tiled;
+    if (tiled && h % GT != 0) return;  // the tile's first head's block computes it
+    const int kvh = h / (heads / kv_heads);
+    const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
+    const NewKv nkv{nullptr, nullptr, -1};
+    auto store = [&](int hh, float m, float l, float acc) {
+        float* dst = ws + (((long)t * heads + hh) * S + s) * (hd + 2);
+        if (threadIdx.x < hd) dst[threadIdx.x] = acc;
+        if (threadIdx.x == 0) { dst[hd] = m; dst[hd + 1] = l; }
+    };
+    if (tiled) {
+#pragma unroll
+        for (int g = 0; g < GT; ++g) load_q(q, t, h + g, heads, hd, qs[g]);
+        Partial p[GT];
+        float acc[GT];
+        split_partial<AHEAD, false, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p,
+                                        acc);
+#pragma unroll
+        for (int g = 0; g < GT; ++g) store(h + g, p[g].m, p[g].l, acc[g]);
+    } else {
+        load_q(q, t, h, heads, hd, qs[0]);
+        Partial p[1];
+        float acc[1];
+        split_partial<AHEAD, false, 1>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv,
+                                       *reinterpret_cast<SplitScratch(*)[1]>(&sh[0]), p, acc);
+        store(h, p[0].m, p[0].l, acc[0]);
+    }
+}
+
 // Split schedule, part 2: block (t, h) merges the token's splits in split order.
 __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32_t* __restrict__ token_pos, int heads,
                                                                    int hd, int S, const float* __restrict__ ws,
@@ -423,17 +469,29 @@ int head_tile(long T, int heads, int kv_heads) {
     return T * heads > 4L * sm_count() && T * heads / gt >= 3L * sm_count() ? gt : 1;
 }
 
-// Heads per block of the split schedule (head tiles, as head_tile for the sequential one; the same bits): the split
-// schedule runs passes of few (token, head) pairs and long contexts, mostly decode of 1-8 sequences, where each
-// block's chain of chunk loads is the limit and the 4 q heads of a kv head each load the same K and V. Written in
-// session 24 after the device time was spent: off until measured. QSPEC_ATTENTION_SPLIT_TILES=all: 4 (or 2) wherever
-// the heads divide; unset or 0: one head a block. Read at every call.
-int split_head_tile(int heads, int kv_heads) {
+// Head tiles in the split schedule (as head_tile for the sequential one; the same bits): the split schedule runs
+// passes of few (token, head) pairs and long contexts, mostly decode of 1-8 sequences, where each block's chain of
+// chunk loads is the limit and the 4 q heads of a kv head each load the same K and V. Measured on the H100
+// (docs/KERNELS.md, session 24): tiles on the whole grid (=all) make decode of 8 sequences at 2048 positions 2.06x
+// faster and 1.5x at 8192 (tiled grids of 256 or more blocks), but 1.5-2x slower where the tiled grid has 16-128
+// blocks (512 positions; one sequence at 2048); and the grid follows the largest context the block table allows, not
+// the tokens' positions. =auto chooses per token on the device (attention_split_auto_kernel), written after the
+// device time was spent: not yet run. Unset or 0: one head a block. Read at every call.
+struct SplitTiles {
+    int gt = 1;         // heads per tile (4 or 2), 1: one head a block
+    bool auto_ = false;  // per token, on the device
+};
+SplitTiles split_head_tiles(int heads, int kv_heads) {
     const char* v = getenv("QSPEC_ATTENTION_SPLIT_TILES");
-    if (v == nullptr || strcmp(v, "all") != 0) return 1;
-    const int group = heads / kv_heads;
-    return group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+    const bool all = v != nullptr && strcmp(v, "all") == 0, per_token = v != nullptr && strcmp(v, "auto") == 0;
+    const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+    if (gt == 1 || !(all || per_token)) return SplitTiles{};
+    return SplitTiles{gt, per_token};
 }
+
+// The fewest tiled blocks for which attention_split_auto_kernel tiles a token: 1.5 blocks per SM (the H100 of
+// session 24 lost with 128 tiled blocks and won with 256).
+long split_tiles_min_blocks() { return 3L * sm_count() / 2; }
 
 // Whether a grid of `blocks` blocks takes the loads-ahead build: where its blocks fit on the GPU at once
 // (96-119 registers: 4 blocks per SM), the latency it hides pays; with more blocks the other build's
@@ -468,16 +526,26 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
         float* ws = static_cast<float*>(workspace);
-        const int gt = ROPE ? 1 : split_head_tile(heads, kv_heads);
-        const dim3 grid(T, heads / gt, S);
+        const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
+        const int gt = tiles.gt;
+        // the loads-ahead build by the tiled grid (as tokens at the largest context would run it)
         const bool ahead = loads_ahead((long)T * (heads / gt) * S);
-        auto kernel = ahead ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>;
-        if constexpr (!ROPE) {
-            if (gt == 4) kernel = ahead ? attention_split_kernel<true, false, 4> : attention_split_kernel<false, false, 4>;
-            if (gt == 2) kernel = ahead ? attention_split_kernel<true, false, 2> : attention_split_kernel<false, false, 2>;
+        if (tiles.auto_) {
+            auto kernel = gt == 4 ? (ahead ? attention_split_auto_kernel<true, 4> : attention_split_auto_kernel<false, 4>)
+                                  : (ahead ? attention_split_auto_kernel<true, 2> : attention_split_auto_kernel<false, 2>);
+            kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
+                                                             block_size, heads, kv_heads, head_dim,
+                                                             split_tiles_min_blocks(), ws);
+        } else {
+            auto kernel = ahead ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>;
+            if constexpr (!ROPE) {
+                if (gt == 4) kernel = ahead ? attention_split_kernel<true, false, 4> : attention_split_kernel<false, false, 4>;
+                if (gt == 2) kernel = ahead ? attention_split_kernel<true, false, 2> : attention_split_kernel<false, false, 2>;
+            }
+            kernel<<<dim3(T, heads / gt, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
+                                                                  max_blocks, block_size, heads, kv_heads, head_dim,
+                                                                  rope, ws);
         }
-        kernel<<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
-                                            kv_heads, head_dim, rope, ws);
         const int e = qspec_launch_status();
         if (e != 0) return e;
         attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);

@@ -151,8 +151,30 @@ def check_head_tile_rule():
     return len(bad)
 
 
+def split_tiles_auto(T, heads, kv_heads, npos, sms):
+    """attention.cu's attention_split_auto_kernel choice (QSPEC_ATTENTION_SPLIT_TILES=auto) for a token of a pass of T
+    tokens in the split schedule: the heads of one kv head per block (4, or 2) where the pass keeps at least 1.5 tiled
+    blocks per SM at this token's context (split_tiles_min_blocks), else 1."""
+    group = heads // kv_heads
+    gt = 4 if group % 4 == 0 else 2 if group % 2 == 0 else 1
+    return gt if gt > 1 and T * (heads // gt) * -(-npos // SPLIT) >= 3 * sms // 2 else 1
+
+
+def check_split_tile_rule():
+    """The per-token rule on Llama-3-8B's heads at 132 SMs against the H100 runs of session 24 (docs/KERNELS.md, "Head
+    tiles in the split schedule"; tiles on the whole grid at these (T, context)): tiled where they won (8 x 1 and 1 x 4 at
+    2048 and 8192 positions, 1 x 1 at 8192), one head a block where they lost (512 positions; 1 x 1 at 2048)."""
+    want = {(1, 512): 1, (4, 512): 1, (8, 512): 1, (1, 2048): 1, (4, 2048): 4, (8, 2048): 4, (1, 8192): 4,
+            (4, 8192): 4, (8, 8192): 4}
+    bad = [f"T={T} context={c}: {split_tiles_auto(T, 32, 8, c, 132)}" for (T, c), w in want.items()
+           if split_tiles_auto(T, 32, 8, c, 132) != w]
+    print(f"{'FAIL' if bad else 'PASS'} attention split-schedule head-tile rule (auto) on Llama-3-8B's heads"
+          + "".join(f"; {b}" for b in bad))
+    return len(bad)
+
+
 def main():
-    fails = check_head_tile_rule()
+    fails = check_head_tile_rule() + check_split_tile_rule()
     for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (4, 1, 80, 1, 8), (2, 2, 32, 1, 32)]:
         S, max_blocks = 3, 96
         hist, ntok = [37, 5, 700], [1, 1, 5]  # 700 + 5 positions: three splits

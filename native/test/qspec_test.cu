@@ -1204,18 +1204,21 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     report(differ == 0, "attention head tiles of " + std::to_string(group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1) +
                             " = default " + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)tiles.size());
-    // and in the split schedule (QSPEC_ATTENTION_SPLIT_TILES=all; with the workspace, as the first call), both builds
-    const ScopedEnv split_tiles("QSPEC_ATTENTION_SPLIT_TILES", "all");
-    for (const char* ahead : {"0", "1"}) {
-        const ScopedEnv build("QSPEC_ATTENTION_AHEAD", ahead);
-        Dev<__half> dst((size_t)T * heads * hd);
-        CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
-                           dws.p, ws_bytes, dst.p, nullptr));
-        const auto st = dst.down();
-        differ = differing_halves(st, og.data());
-        report(differ == 0, std::string("attention split-schedule head tiles (loads-ahead build ") + ahead +
-                                ") = default " + tag,
-               "differing outputs=%.0f of %.0f", (double)differ, (double)st.size());
+    // and in the split schedule (with the workspace, as the first call), both builds: on the whole grid
+    // (QSPEC_ATTENTION_SPLIT_TILES=all), and per token (=auto: here the long-context tokens tile, the others not)
+    for (const char* mode : {"all", "auto"}) {
+        const ScopedEnv split_tiles("QSPEC_ATTENTION_SPLIT_TILES", mode);
+        for (const char* ahead : {"0", "1"}) {
+            const ScopedEnv build("QSPEC_ATTENTION_AHEAD", ahead);
+            Dev<__half> dst((size_t)T * heads * hd);
+            CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads,
+                               hd, dws.p, ws_bytes, dst.p, nullptr));
+            const auto st = dst.down();
+            differ = differing_halves(st, og.data());
+            report(differ == 0, std::string("attention split-schedule head tiles ") + mode + " (loads-ahead build " +
+                                    ahead + ") = default " + tag,
+                   "differing outputs=%.0f of %.0f", (double)differ, (double)st.size());
+        }
     }
 }
 
