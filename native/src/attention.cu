@@ -520,13 +520,15 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                      int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out,
                      cudaStream_t st) {
     // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
-    // be long; either schedule gives the same bits.
+    // be long; either schedule gives the same bits. With head tiles chosen per token (=auto) it is taken for passes
+    // of any size the workspace holds: a sequential block walks all of its token's splits, up to 32 in a chain at
+    // 8192 positions, where the tiled split blocks share each chunk's loads among 4 heads (not yet measured there).
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
-    const bool split = S > 1 && (long)T * heads < 2L * sm_count() && workspace != nullptr &&
+    const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
+    const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || tiles.auto_) && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
         float* ws = static_cast<float*>(workspace);
-        const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
         const int gt = tiles.gt;
         // the loads-ahead build by the tiled grid (as tokens at the largest context would run it)
         const bool ahead = loads_ahead((long)T * (heads / gt) * S);
