@@ -479,7 +479,7 @@ int head_tile(long T, int heads, int kv_heads) {
 // device time was spent: not yet run. Unset or 0: one head a block. Read at every call.
 struct SplitTiles {
     int gt = 1;         // heads per tile (4 or 2), 1: one head a block
-    bool auto_ = false;  // per token, on the device
+    bool per_token = false;  // chosen per token, on the device
 };
 SplitTiles split_head_tiles(int heads, int kv_heads) {
     const char* v = getenv("QSPEC_ATTENTION_SPLIT_TILES");
@@ -525,14 +525,14 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     // 8192 positions, where the tiled split blocks share each chunk's loads among 4 heads (not yet measured there).
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
     const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
-    const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || tiles.auto_) && workspace != nullptr &&
+    const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || tiles.per_token) && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
         float* ws = static_cast<float*>(workspace);
         const int gt = tiles.gt;
         // the loads-ahead build by the tiled grid (as tokens at the largest context would run it)
         const bool ahead = loads_ahead((long)T * (heads / gt) * S);
-        if (tiles.auto_) {
+        if (tiles.per_token) {
             auto kernel = gt == 4 ? (ahead ? attention_split_auto_kernel<true, 4> : attention_split_auto_kernel<false, 4>)
                                   : (ahead ? attention_split_auto_kernel<true, 2> : attention_split_auto_kernel<false, 2>);
             kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
