@@ -478,7 +478,7 @@ int head_tile(long T, int heads, int kv_heads) {
 // the tokens' positions. =auto chooses per token on the device (attention_split_auto_kernel), written after the
 // device time was spent: not yet run. Unset or 0: one head a block. Read at every call.
 struct SplitTiles {
-    int gt = 1;         // heads per tile (4 or 2), 1: one head a block
+    int gt = 1;              // heads per tile (4 or 2), 1: one head a block
     bool per_token = false;  // chosen per token, on the device
 };
 SplitTiles split_head_tiles(int heads, int kv_heads) {
