@@ -173,8 +173,71 @@ def check_split_tile_rule():
     return len(bad)
 
 
+def split_schedule_auto(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, sms, plant=False):
+    """The split schedule under QSPEC_ATTENTION_SPLIT_TILES=auto, block by block: attention_split_auto_kernel on the
+    one-head grid (t, h, s) writing partials to the workspace at ((t heads + h) S + s), then attention_merge_kernel.
+    A tiled token's block of the tile's first head computes the GT heads (the head-tile walk gives each head the
+    one-head partial, which split_partial here is); the other blocks of the tile exit. plant: a bug for the check to
+    catch (a tile's partials all stored at its first head's place)."""
+    T, S = len(seq), -(-(max_blocks * bs) // SPLIT)
+    group = heads // kvh
+    gt = 4 if group % 4 == 0 else 2 if group % 2 == 0 else 1
+    ws = np.full((T * heads * S, hd + 2), np.nan)
+    for t in range(T):
+        npos, row = pos[t] + 1, tables[seq[t] * max_blocks:(seq[t] + 1) * max_blocks]
+        ns = -(-npos // SPLIT)
+        tiled = T * (heads // gt) * ns >= 3 * sms // 2
+        for h in range(heads):
+            for s in range(S):
+                if s >= ns or (tiled and h % gt != 0):
+                    continue
+                for hh in (range(h, h + gt) if tiled else [h]):
+                    qs = q[t, hh * hd:(hh + 1) * hd] / np.sqrt(hd)
+                    m, l, acc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, hh // group, hd, s)
+                    dst = (t * heads + (h if plant else hh)) * S + s
+                    ws[dst, :hd], ws[dst, hd], ws[dst, hd + 1] = acc, m, l
+    out = np.zeros((T, heads * hd))
+    for t in range(T):
+        for h in range(heads):
+            src = (t * heads + h) * S
+            acc, m, l = ws[src, :hd], ws[src, hd], ws[src, hd + 1]
+            for s in range(1, -(-(pos[t] + 1) // SPLIT)):
+                pacc, pm, pl = ws[src + s, :hd], ws[src + s, hd], ws[src + s, hd + 1]
+                mnew = max(m, pm)
+                a, b = np.exp(m - mnew), np.exp(pm - mnew)
+                l, acc, m = l * a + pl * b, acc * a + pacc * b, mnew
+            out[t, h * hd:(h + 1) * hd] = acc / l
+    return out, tiled
+
+
+def check_split_schedule_auto():
+    """The per-token split schedule gives each head the one-head result exactly, for a pass whose tokens fall on
+    both sides of the tiling threshold (a small SM count puts a long token over it and a short one under), and
+    catches two planted bugs in its block walk."""
+    fails = 0
+    for heads, kvh, hd, bs in [(8, 2, 32, 16), (6, 1, 32, 8)]:
+        hist, ntok, max_blocks = [600, 3], [2, 1], 640 // bs
+        seq = [s for s in range(len(hist)) for _ in range(ntok[s])]
+        pos = [hist[s] + i for s in range(len(hist)) for i in range(ntok[s])]
+        nblocks = len(hist) * max_blocks
+        tables = rng.permutation(nblocks)
+        n = nblocks * bs * kvh * hd
+        kpool, vpool = rng.uniform(-1, 1, n).astype(np.float16), rng.uniform(-1, 1, n).astype(np.float16)
+        q = rng.uniform(-1, 1, (len(seq), heads * hd))
+        want = attention(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd)
+        sms = 10  # 3 tokens x heads / GT x 3 splits >= 15 tiles the long tokens; 1 split does not
+        got, _ = split_schedule_auto(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, sms)
+        caught = not np.array_equal(want, split_schedule_auto(q, kpool, vpool, seq, pos, tables, max_blocks, bs,
+                                                               heads, kvh, hd, sms, plant=True)[0])
+        ok = np.array_equal(want, got) and caught
+        fails += not ok
+        print(f"{'PASS' if ok else 'FAIL'} emulated split schedule with per-token head tiles = one head a block, "
+              f"bit for bit, heads={heads} kv={kvh} (planted bug caught: {caught})")
+    return fails
+
+
 def main():
-    fails = check_head_tile_rule() + check_split_tile_rule()
+    fails = check_head_tile_rule() + check_split_tile_rule() + check_split_schedule_auto()
     for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (4, 1, 80, 1, 8), (2, 2, 32, 1, 32)]:
         S, max_blocks = 3, 96
         hist, ntok = [37, 5, 700], [1, 1, 5]  # 700 + 5 positions: three splits
