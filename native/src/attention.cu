@@ -351,10 +351,29 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
         if (threadIdx.x < hd) out[((long)t * heads + h0 + g) * hd + threadIdx.x] = __float2half(run_acc[g] / run[g].l);
 }
 
-// Split schedule, part 1: block (t, h, s) writes split s's partial to ws[(t * heads + h) * S + s]
-// as hd + 2 floats (acc[0..hd), m, l); blocks past the token's last split do nothing. With GT > 1 (head tiles: not
-// the fused build), block (t, hg, s) does so for heads GT hg .. GT hg + GT - 1 of one kv head, loading each chunk's
-// K and V once for all of them; each head's partial is the one-head block's, bit for bit.
+// Split s of token t for the G heads h0 .. h0 + G - 1 of one kv head (head h0 + g's q in qs[g]): the partials of
+// split_partial stored at ws[(t * heads + h0 + g) * S + s] as hd + 2 floats (acc[0..hd), m, l).
+template <bool AHEAD, bool ROPE, int G>
+__device__ __forceinline__ void split_to_workspace(const float* qs, const half* __restrict__ kpool,
+                                                   const half* __restrict__ vpool, const int32_t* table, int npos,
+                                                   int block_size, int kv_heads, int kvh, int hd, int s,
+                                                   const NewKv& nkv, SplitScratch (&sh)[G], int t, int h0, int heads,
+                                                   int S, float* __restrict__ ws) {
+    Partial p[G];
+    float acc[G];
+    split_partial<AHEAD, ROPE, G>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p, acc);
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+        float* dst = ws + (((long)t * heads + h0 + g) * S + s) * (hd + 2);
+        if (threadIdx.x < hd) dst[threadIdx.x] = acc[g];
+        if (threadIdx.x == 0) { dst[hd] = p[g].m; dst[hd + 1] = p[g].l; }
+    }
+}
+
+// Split schedule, part 1: block (t, h, s) writes split s's partial to the workspace (split_to_workspace); blocks
+// past the token's last split do nothing. With GT > 1 (head tiles: not the fused build), block (t, hg, s) does so for
+// heads GT hg .. GT hg + GT - 1 of one kv head, loading each chunk's K and V once for all of them; each head's
+// partial is the one-head block's, bit for bit.
 template <bool AHEAD, bool ROPE, int GT = 1>
 __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
@@ -378,15 +397,8 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
 #pragma unroll
         for (int g = 0; g < GT; ++g) load_q(q, t, h0 + g, heads, hd, qs[g]);
     }
-    Partial p[GT];
-    float acc[GT];
-    split_partial<AHEAD, ROPE, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p, acc);
-#pragma unroll
-    for (int g = 0; g < GT; ++g) {
-        float* dst = ws + (((long)t * heads + h0 + g) * S + s) * (hd + 2);
-        if (threadIdx.x < hd) dst[threadIdx.x] = acc[g];
-        if (threadIdx.x == 0) { dst[hd] = p[g].m; dst[hd + 1] = p[g].l; }
-    }
+    split_to_workspace<AHEAD, ROPE, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, t,
+                                        h0, heads, S, ws);
 }
 
 // Split schedule with head tiles chosen per token (QSPEC_ATTENTION_SPLIT_TILES=auto): the one-head grid (t, h, s). A
@@ -411,27 +423,15 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
     const int kvh = h / (heads / kv_heads);
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
     const NewKv nkv{nullptr, nullptr, -1};
-    auto store = [&](int hh, float m, float l, float acc) {
-        float* dst = ws + (((long)t * heads + hh) * S + s) * (hd + 2);
-        if (threadIdx.x < hd) dst[threadIdx.x] = acc;
-        if (threadIdx.x == 0) { dst[hd] = m; dst[hd + 1] = l; }
-    };
     if (tiled) {
 #pragma unroll
         for (int g = 0; g < GT; ++g) load_q(q, t, h + g, heads, hd, qs[g]);
-        Partial p[GT];
-        float acc[GT];
-        split_partial<AHEAD, false, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv, sh, p,
-                                        acc);
-#pragma unroll
-        for (int g = 0; g < GT; ++g) store(h + g, p[g].m, p[g].l, acc[g]);
+        split_to_workspace<AHEAD, false, GT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv,
+                                             sh, t, h, heads, S, ws);
     } else {
         load_q(q, t, h, heads, hd, qs[0]);
-        Partial p[1];
-        float acc[1];
-        split_partial<AHEAD, false, 1>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv,
-                                       *reinterpret_cast<SplitScratch(*)[1]>(&sh[0]), p, acc);
-        store(h, p[0].m, p[0].l, acc[0]);
+        split_to_workspace<AHEAD, false, 1>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv,
+                                            *reinterpret_cast<SplitScratch(*)[1]>(&sh[0]), t, h, heads, S, ws);
     }
 }
 
