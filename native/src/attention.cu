@@ -406,7 +406,11 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
 // has the GT heads of a kv head computed by the block of the first of them, as attention_split_kernel<GT> computes
 // them, and the other GT - 1 blocks exit; other tokens take one head a block. The choice follows the token's
 // positions, which only the device knows (and a CUDA graph replays with new ones); either way each head's partial
-// has the bits of a one-head block.
+// has the bits of a one-head block. The blocks are numbered so that those of the tiles' first heads come first (in
+// launch order: token, tile, split) and the others after them (token, head, split): the blocks that may exit are
+// launched last, so that the blocks that work spread over the SMs. In (t, h, s) order every GT-th block worked, which
+// probably put them on a quarter of the SMs: one sequence at 8192 positions took 38.6 us against 31.3 on the tiled
+// grid (H100, session 25).
 template <bool AHEAD, int GT>
 __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
@@ -415,10 +419,20 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
     long min_tiled, float* __restrict__ ws) {
     __shared__ float qs[GT][MAX_HD];
     __shared__ SplitScratch sh[GT];
-    const int t = blockIdx.x, h = blockIdx.y, s = blockIdx.z, S = gridDim.z;
+    const int T = gridDim.x, S = gridDim.z, tiles = heads / GT;
+    const long b = blockIdx.x + (long)T * (blockIdx.y + (long)heads * blockIdx.z), firsts = (long)T * tiles * S;
+    int t, h, s;
+    if (b < firsts) {  // the first head of tile r % tiles
+        const long r = b / T;
+        t = (int)(b % T), h = (int)(r % tiles) * GT, s = (int)(r / tiles);
+    } else {  // head 1 + j % (GT - 1) of tile j / (GT - 1)
+        const long c = b - firsts, r = c / T, others = (long)tiles * (GT - 1);
+        const int j = (int)(r % others);
+        t = (int)(c % T), h = (j / (GT - 1)) * GT + 1 + j % (GT - 1), s = (int)(r / others);
+    }
     const int npos = token_pos[t] + 1, ns = splits_of(npos);
     if (s >= ns) return;  // block-uniform, as below
-    const bool tiled = (long)gridDim.x * (heads / GT) * ns >= min_tiled;
+    const bool tiled = (long)T * tiles * ns >= min_tiled;
     if (tiled && h % GT != 0) return;  // the tile's first head's block computes it
     const int kvh = h / (heads / kv_heads);
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
@@ -475,18 +489,23 @@ int head_tile(long T, int heads, int kv_heads) {
 // (docs/KERNELS.md, session 24): tiles on the whole grid (=all) make decode of 8 sequences at 2048 positions 2.06x
 // faster and 1.5x at 8192 (tiled grids of 256 or more blocks), but 1.5-2x slower where the tiled grid has 16-128
 // blocks (512 positions; one sequence at 2048); and the grid follows the largest context the block table allows, not
-// the tokens' positions. =auto chooses per token on the device (attention_split_auto_kernel), written after the
-// device time was spent: not yet run. Unset or 0: one head a block. Read at every call.
+// the tokens' positions. So by default (unset, or =auto) the choice is per token, on the device
+// (attention_split_auto_kernel): on the H100 (session 25) decode of 8 sequences 1.9x faster at 2048 positions and
+// 1.5x at 8192, verify of one sequence 1.4x faster at 8192. =auto-large also takes the split schedule for passes of
+// 2 x SMs (token, head) pairs and more, where the workspace holds them (the sequential schedule's large passes at long
+// contexts: 1.4-1.9x faster at 8192, but 16 sequences at 512 positions up to 1.4x slower); =0: one head a block;
+// =all: tiles on the whole grid (tests). Read at every call.
 struct SplitTiles {
     int gt = 1;              // heads per tile (4 or 2), 1: one head a block
     bool per_token = false;  // chosen per token, on the device
+    bool large = false;      // the split schedule also for large passes
 };
 SplitTiles split_head_tiles(int heads, int kv_heads) {
     const char* v = getenv("QSPEC_ATTENTION_SPLIT_TILES");
-    const bool all = v != nullptr && strcmp(v, "all") == 0, per_token = v != nullptr && strcmp(v, "auto") == 0;
     const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
-    if (gt == 1 || !(all || per_token)) return SplitTiles{};
-    return SplitTiles{gt, per_token};
+    if (gt == 1 || (v != nullptr && strcmp(v, "0") == 0)) return SplitTiles{};
+    if (v != nullptr && strcmp(v, "all") == 0) return SplitTiles{gt, false, false};
+    return SplitTiles{gt, true, v != nullptr && strcmp(v, "auto-large") == 0};
 }
 
 // The fewest tiled blocks for which attention_split_auto_kernel tiles a token: 1.5 blocks per SM (the H100 of
@@ -520,12 +539,12 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                      int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out,
                      cudaStream_t st) {
     // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
-    // be long; either schedule gives the same bits. With head tiles chosen per token (=auto) it is taken for passes
+    // be long; either schedule gives the same bits. With QSPEC_ATTENTION_SPLIT_TILES=auto-large it is taken for passes
     // of any size the workspace holds: a sequential block walks all of its token's splits, up to 32 in a chain at
-    // 8192 positions, where the tiled split blocks share each chunk's loads among 4 heads (not yet measured there).
+    // 8192 positions, where the tiled split blocks share each chunk's loads among 4 heads.
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
     const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
-    const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || tiles.per_token) && workspace != nullptr &&
+    const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || tiles.large) && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
         float* ws = static_cast<float*>(workspace);

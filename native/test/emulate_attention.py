@@ -173,6 +173,34 @@ def check_split_tile_rule():
     return len(bad)
 
 
+def auto_block(b, T, heads, S, gt):
+    """attention_split_auto_kernel's (token, head, split) of the block launched b-th: the tiles' first heads first
+    (token, tile, split), then the other heads (token, head, split)."""
+    tiles = heads // gt
+    firsts = T * tiles * S
+    if b < firsts:
+        r = b // T
+        return b % T, (r % tiles) * gt, r // tiles
+    c = b - firsts
+    r, others = c // T, tiles * (gt - 1)
+    j = r % others
+    return c % T, (j // (gt - 1)) * gt + 1 + j % (gt - 1), r // others
+
+
+def check_auto_block_order():
+    """auto_block numbers every (token, head, split) of the grid once, the tiles' first heads first."""
+    bad = []
+    for T, heads, S, gt in [(1, 32, 32, 4), (3, 8, 5, 4), (2, 6, 3, 2), (16, 32, 2, 4)]:
+        blocks = [auto_block(b, T, heads, S, gt) for b in range(T * heads * S)]
+        firsts = T * (heads // gt) * S
+        if sorted(blocks) != [(t, h, s) for t in range(T) for h in range(heads) for s in range(S)] or \
+                any(h % gt != 0 for _, h, _ in blocks[:firsts]) or any(h % gt == 0 for _, h, _ in blocks[firsts:]):
+            bad.append(f"T={T} heads={heads} S={S} GT={gt}")
+    print(f"{'FAIL' if bad else 'PASS'} attention per-token split schedule: each block once, the tiles' first heads "
+          "first" + "".join(f"; {b}" for b in bad))
+    return len(bad)
+
+
 def split_schedule_auto(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, sms, plant=False):
     """The split schedule under QSPEC_ATTENTION_SPLIT_TILES=auto, block by block: attention_split_auto_kernel on the
     one-head grid (t, h, s) writing partials to the workspace at ((t heads + h) S + s), then attention_merge_kernel.
@@ -183,19 +211,20 @@ def split_schedule_auto(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads
     group = heads // kvh
     gt = 4 if group % 4 == 0 else 2 if group % 2 == 0 else 1
     ws = np.full((T * heads * S, hd + 2), np.nan)
-    for t in range(T):
+    tiled = False
+    for b in range(T * heads * S):  # the blocks in launch order
+        t, h, s = auto_block(b, T, heads, S, gt)
         npos, row = pos[t] + 1, tables[seq[t] * max_blocks:(seq[t] + 1) * max_blocks]
         ns = -(-npos // SPLIT)
-        tiled = T * (heads // gt) * ns >= 3 * sms // 2
-        for h in range(heads):
-            for s in range(S):
-                if s >= ns or (tiled and h % gt != 0):
-                    continue
-                for hh in (range(h, h + gt) if tiled else [h]):
-                    qs = q[t, hh * hd:(hh + 1) * hd] / np.sqrt(hd)
-                    m, l, acc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, hh // group, hd, s)
-                    dst = (t * heads + (h if plant else hh)) * S + s
-                    ws[dst, :hd], ws[dst, hd], ws[dst, hd + 1] = acc, m, l
+        tiled_t = T * (heads // gt) * ns >= 3 * sms // 2
+        tiled = tiled or tiled_t
+        if s >= ns or (tiled_t and h % gt != 0):
+            continue
+        for hh in (range(h, h + gt) if tiled_t else [h]):
+            qs = q[t, hh * hd:(hh + 1) * hd] / np.sqrt(hd)
+            m, l, acc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, hh // group, hd, s)
+            dst = (t * heads + (h if plant else hh)) * S + s
+            ws[dst, :hd], ws[dst, hd], ws[dst, hd + 1] = acc, m, l
     out = np.zeros((T, heads * hd))
     for t in range(T):
         for h in range(heads):
@@ -237,7 +266,7 @@ def check_split_schedule_auto():
 
 
 def main():
-    fails = check_head_tile_rule() + check_split_tile_rule() + check_split_schedule_auto()
+    fails = check_head_tile_rule() + check_split_tile_rule() + check_auto_block_order() + check_split_schedule_auto()
     for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (4, 1, 80, 1, 8), (2, 2, 32, 1, 32)]:
         S, max_blocks = 3, 96
         hist, ntok = [37, 5, 700], [1, 1, 5]  # 700 + 5 positions: three splits

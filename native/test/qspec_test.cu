@@ -1204,9 +1204,10 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     report(differ == 0, "attention head tiles of " + std::to_string(group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1) +
                             " = default " + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)tiles.size());
-    // and in the split schedule (with the workspace, as the first call), both builds: on the whole grid
-    // (QSPEC_ATTENTION_SPLIT_TILES=all), and per token (=auto: here the long-context tokens tile, the others not)
-    for (const char* mode : {"all", "auto"}) {
+    // and in the split schedule (with the workspace, as the first call), both builds: one head a block
+    // (QSPEC_ATTENTION_SPLIT_TILES=0), on the whole grid (=all), and per token (=auto, the default: here the
+    // long-context tokens tile, the others not; =auto-large, which also takes the split schedule for large passes)
+    for (const char* mode : {"0", "all", "auto", "auto-large"}) {
         const ScopedEnv split_tiles("QSPEC_ATTENTION_SPLIT_TILES", mode);
         for (const char* ahead : {"0", "1"}) {
             const ScopedEnv build("QSPEC_ATTENTION_AHEAD", ahead);
@@ -1515,6 +1516,10 @@ static void bulk_gemv_tests() {
     // M = 12 and 16 on sm_90 with QSPEC_BULK_M16=1: the W4A16 bulk kernel with two token tiles
     test_w4a16(12, 4112, 5120, 128, 0);
     test_w4a16(16, 4096, 7168, 128, 8);
+    // with QSPEC_BULK_MULTICAST=1 the same kernel in clusters of two that share the tokens' copies (an even count of
+    // row tiles: 4096 rows above, and 6144 and 4150, a partial last tile, here)
+    test_w4a16(9, 6144, 4096, 128, 8);
+    test_w4a16(13, 4150, 5120, 128, 0);
     // M = 10 over more than 8192 rows: the same kernel by default (M <= 12 there)
     test_w4a16(10, 9000, 4096, 128, 0);
     // M = 3 and 8 on sm_90: the draft's bulk kernel with two row tiles
