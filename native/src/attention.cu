@@ -490,11 +490,12 @@ int head_tile(long T, int heads, int kv_heads) {
 // faster and 1.5x at 8192 (tiled grids of 256 or more blocks), but 1.5-2x slower where the tiled grid has 16-128
 // blocks (512 positions; one sequence at 2048); and the grid follows the largest context the block table allows, not
 // the tokens' positions. So by default (unset, or =auto) the choice is per token, on the device
-// (attention_split_auto_kernel): on the H100 (session 25) decode of 8 sequences 1.9x faster at 2048 positions and
-// 1.5x at 8192, verify of one sequence 1.4x faster at 8192. =auto-large also takes the split schedule for passes of
-// 2 x SMs (token, head) pairs and more, where the workspace holds them (the sequential schedule's large passes at long
-// contexts: 1.4-1.9x faster at 8192, but 16 sequences at 512 positions up to 1.4x slower); =0: one head a block;
-// =all: tiles on the whole grid (tests). Read at every call.
+// (attention_split_auto_kernel): on the H100 (session 25) decode of 8 sequences 2.0x faster at 2048 positions and
+// 1.4x at 8192, verify of 4 tokens of one sequence 1.3x faster at 8192 (split_tiles_min_blocks). =auto-large also
+// takes the split schedule for passes of 2 x SMs (token, head) pairs and more, where the workspace holds them (the
+// sequential schedule's large passes at long contexts: 1.4-1.9x faster at 8192, but 16 sequences at 512 positions up to
+// 1.4x slower; measured with session 24's numbering of the blocks); =0: one head a block; =all: tiles on the whole grid
+// (tests). Read at every call.
 struct SplitTiles {
     int gt = 1;              // heads per tile (4 or 2), 1: one head a block
     bool per_token = false;  // chosen per token, on the device
@@ -508,9 +509,11 @@ SplitTiles split_head_tiles(int heads, int kv_heads) {
     return SplitTiles{gt, true, v != nullptr && strcmp(v, "auto-large") == 0};
 }
 
-// The fewest tiled blocks for which attention_split_auto_kernel tiles a token: 1.5 blocks per SM (the H100 of
-// session 24 lost with 128 tiled blocks and won with 256).
-long split_tiles_min_blocks() { return 3L * sm_count() / 2; }
+// The fewest tiled blocks for which attention_split_auto_kernel tiles a token: 2 blocks per SM. On the H100 (session 25,
+// docs/KERNELS.md) the per-token kernel lost with 256 tiled blocks (one sequence at 8192 positions 32.4 -> 35.4 us,
+// verify of 4 tokens at 2048 30.8 -> 33.2) and won with 512 and more (8 sequences at 2048 80.9 -> 40.6 us); session 24's
+// tiles on the whole grid had lost with 128 and won with 256.
+long split_tiles_min_blocks() { return 2L * sm_count(); }
 
 // Whether a grid of `blocks` blocks takes the loads-ahead build: where its blocks fit on the GPU at once
 // (96-119 registers: 4 blocks per SM), the latency it hides pays; with more blocks the other build's
