@@ -185,51 +185,6 @@ __device__ __forceinline__ void bulk_copy_g2s(void* dst, const void* src, unsign
                  "l"(src), "r"(bytes), "r"(smem_addr(bar))
                  : "memory");
 }
-
-// Thread-block clusters (sm_90). The same copy into the same offset of dst in every CTA of the cluster named by
-// `ctas` (a bit per rank), each completed on the barrier at bar's offset in that CTA.
-__device__ __forceinline__ void bulk_copy_g2s_multicast(void* dst, const void* src, unsigned bytes, uint64_t* bar,
-                                                        unsigned short ctas) {
-    asm volatile(
-        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1], %2, [%3], %4;" ::
-            "r"(smem_addr(dst)),
-        "l"(src), "r"(bytes), "r"(smem_addr(bar)), "h"(ctas)
-        : "memory");
-}
-// An arrival on the barrier at bar's offset in the cluster's CTA `rank`, ordering this thread's earlier accesses
-// before it for the whole cluster.
-__device__ __forceinline__ void mbar_arrive_cluster(uint64_t* bar, unsigned rank) {
-    asm volatile(
-        "{\n"
-        ".reg .b32 remote;\n"
-        "mapa.shared::cluster.u32 remote, %0, %1;\n"
-        "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n"
-        "}\n" ::"r"(smem_addr(bar)),
-        "r"(rank)
-        : "memory");
-}
-// mbar_wait for a barrier that other CTAs of the cluster arrive on (mbar_arrive_cluster)
-__device__ __forceinline__ void mbar_wait_cluster(uint64_t* bar, unsigned parity) {
-    asm volatile(
-        "{\n"
-        ".reg .pred done;\n"
-        "wait_%=:\n"
-        "mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 done, [%0], %1;\n"
-        "@!done bra wait_%=;\n"
-        "}\n" ::"r"(smem_addr(bar)),
-        "r"(parity)
-        : "memory");
-}
-__device__ __forceinline__ unsigned cluster_rank() {
-    unsigned r;
-    asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(r));
-    return r;
-}
-// Every thread of every CTA of the cluster (all of a warp's lanes together): earlier accesses happen before later ones
-// anywhere in the cluster.
-__device__ __forceinline__ void cluster_sync_all() {
-    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;" ::: "memory");
-}
 #endif
 
 // Programmatic dependent launch (sm_90): waits until the kernels this grid depends on have completed

@@ -252,18 +252,6 @@ inline bool keeps_tokens(int M, int N, int K, bool swiglu) {
     return swiglu || forced_walk >= 2 || ceil_div(N, 64) > sm_count();
 }
 
-// MULTICAST: whether a bulk GEMV whose CTAs take one row tile each (no walk) runs in clusters of two CTAs along N that
-// share the tokens' copies (Ring, MC = 2). At M = 9-16 a CTA of two row tiles brings in twice as many activation
-// bytes (fp16) as weight bytes, the same tokens as every other CTA, and the bulk kernels' time there follows the
-// bytes that L2 serves (on the H100 W4A16 at M = 16 takes what the draft, with int8 tokens, takes at M = 16 and
-// W4A16 at M = 8). Only on whole clusters (an even count of row tiles). Written in session 25, not yet measured:
-// QSPEC_BULK_MULTICAST=1 turns it on for two token tiles, =all also for one token tile from M = 2 (default 0).
-// The same bits either way.
-inline bool multicasts(int M, int MT, int tiles) {
-    static const int mode = getenv("QSPEC_BULK_MULTICAST") == nullptr ? 0 : env_switch("QSPEC_BULK_MULTICAST");
-    return tiles % 2 == 0 && (MT > 1 ? mode >= 1 : mode == 2 && M >= 2);
-}
-
 // Launches the kernel with a ring of R chunks. One token tile, or KEEP: each CTA walks tiles_per_cta row tiles
 // (SWIGLU: the pairs of swiglu_grid); KEEP always takes the walking build.
 template <class Kernels, int NT, int R, int MT, int EPI, bool KEEP, class... Act>
@@ -289,17 +277,6 @@ int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int 
                                 accumulate, epi);
     }
     const int ctas = WALKS ? walk_grid(walking, smem, tiles, K / CHUNK, R) : tiles;
-    if constexpr (Kernels::MULTICAST && EPI == STORE && !KEEP) {
-        if (ctas == tiles && multicasts(M, MT, tiles)) {
-            constexpr auto shared_tokens = Kernels::template multicast_kernel<NT, R, MT>;
-            static unsigned long long smem_allowed_shared;
-            if (const int e = allow_dynamic_smem(shared_tokens, most, smem_allowed_shared)) return e;
-            static signed char refused[64];  // devices that cannot run the clusters
-            const int e = launch_in_clusters(shared_tokens, dim3(1, tiles), dim3(THREADS), dim3(1, 2, 1), smem, st,
-                                             refused, wmap, act..., ws, y, ldy, M, N, K, accumulate, epi);
-            if (e != CLUSTERS_UNAVAILABLE) return e;  // else: the launch below, the same bits
-        }
-    }
     return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), THREADS, smem, st, true, wmap, act..., ws,
                             y, ldy, M, N, K, accumulate, epi);
 }
@@ -420,18 +397,12 @@ struct ScaleRows {
 // (K inputs a token) stay after the ring's weights (Layout::kept_bytes). KZ > 1 (a cluster of KZ CTAs along z
 // splits K): CTA z copies steps z SPC .. z SPC + SPC - 1 of each chunk, and warp w multiplies step w % SPC of them
 // for the NTW row tiles w / SPC NTW ..: every slice (step of a chunk) is still one warp's, in step order.
-// MC > 1 (a cluster of MC CTAs along y, each its own row tiles, MULTICAST below): the CTAs share the tokens' copies.
-// CTA r copies tokens r, r + MC, ... into every CTA of the cluster at once (multicast), so that L2 serves each
-// token's chunk once per cluster rather than once per CTA; an entry is refilled once the consumers of every CTA of
-// the cluster are done with it (each arrives on every CTA's `empty`), and no CTA exits before the others are done
-// with its barriers (finish()).
-template <int XB, int NT = 1, int R = RING, bool KEEP = false, int KZ = 1, int MC = 1>
+template <int XB, int NT = 1, int R = RING, bool KEEP = false, int KZ = 1>
 struct Ring {
     using L = Layout<XB, NT, R, KZ>;
     static constexpr int WSTEP = L::WSTEP, WSTAGE = L::WSTAGE;
     static constexpr int SPC = WK / KZ, NTW = NT / KZ;  // steps a CTA takes of a chunk; row tiles of a warp
     static_assert(KZ == 1 || (!KEEP && NT % KZ == 0), "a K split keeps no tokens and divides the row tiles");
-    static_assert(MC == 1 || (KZ == 1 && !KEEP), "shared token copies: no K split, no kept tokens");
     uint64_t* full;
     uint64_t* empty;
     uint8_t* wst;
@@ -446,17 +417,11 @@ struct Ring {
         if (threadIdx.x == 0) {
             for (int st = 0; st < R; ++st) {
                 mbar_init(&full[st], 1);
-                mbar_init(&empty[st], WK * MC);
+                mbar_init(&empty[st], WK);
             }
             fence_barrier_init();
         }
         __syncthreads();
-        if constexpr (MC > 1) cluster_sync_all();  // every CTA's barriers are ready before any copy or arrival
-    }
-
-    // MC > 1: every thread of the CTA, last: the other CTAs' consumers may still arrive on this CTA's barriers
-    __device__ void finish() const {
-        if constexpr (MC > 1) cluster_sync_all();
     }
 
     // KEEP: the shared memory after the M tokens' activations (two token tiles' reduction buffer)
@@ -469,7 +434,6 @@ struct Ring {
     __device__ void produce(const CUtensorMap* wmap, const uint8_t* x, long ldx_bytes, int M, const Walk& wk) {
         constexpr int XROW = L::XROW, XPITCH = L::XPITCH;
         const int z0 = KZ > 1 ? (int)blockIdx.z * SPC : 0;  // the CTA's first step of a chunk
-        const int m0 = MC > 1 ? (int)cluster_rank() : 0;     // the CTA's first token to copy (MC > 1: for all)
         prefetch_tensor_map(wmap);
         grid_dependency_wait();  // x is the kernel before's output (under programmatic dependent launch)
         int tile = wk.tile0, q0 = 0;  // q0: chunks of the walk before this tile's
@@ -479,19 +443,12 @@ struct Ring {
                 const unsigned phase = ((q0 + c0) / R) & 1;
                 ring_round<R>(c0, wk.nchunks, [&](auto st_c, int c) {
                     constexpr int st = decltype(st_c)::value;
-                    if (q0 + c >= R) {
-                        if constexpr (MC > 1) mbar_wait_cluster(&empty[st], phase ^ 1);
-                        else mbar_wait(&empty[st], phase ^ 1);
-                    }
+                    if (q0 + c >= R) mbar_wait(&empty[st], phase ^ 1);
                     const bool tokens = !KEEP || q0 == 0;
                     mbar_arrive_expect_tx(&full[st], WSTAGE + (tokens ? M * XROW : 0));
                     // steps c WK + z0 .. c WK + z0 + SPC - 1
                     tma_load_3d(wst + st * WSTAGE, wmap, 0, n_base, c * WK + z0, &full[st]);
-                    if (MC > 1)
-                        for (int m = m0; m < M; m += MC)
-                            bulk_copy_g2s_multicast(xst + (m * R + st) * XPITCH, x + m * ldx_bytes + (long)c * (CHUNK * XB),
-                                                    XROW, &full[st], (1u << MC) - 1);
-                    else if (tokens)
+                    if (tokens)
                         for (int m = 0; m < M; ++m)
                             bulk_copy_g2s(KEEP ? xst + m * kept_pitch + c * XROW : xst + (m * R + st) * XPITCH,
                                           x + m * ldx_bytes + (long)c * (CHUNK * XB) + (KZ > 1 ? z0 * KSTEP * XB : 0),
@@ -549,12 +506,7 @@ struct Ring {
                     // were issued: then the copying lane could refill the entry under a read still in flight (with
                     // a ring of 2 chunks, 1-4 wrong outputs in most runs of `qspec_test bulk`, H200, 2026-12-04).
                     __syncwarp();
-                    if (lane == 0) {
-                        if constexpr (MC > 1)
-#pragma unroll
-                            for (int r = 0; r < MC; ++r) mbar_arrive_cluster(&empty[st], r);
-                        else mbar_arrive(&empty[st]);
-                    }
+                    if (lane == 0) mbar_arrive(&empty[st]);
                 });
             }
             end(tile);

@@ -212,9 +212,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // row tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the
 // ring). KEEP: the tokens' activations are copied once and kept for the walk (w4_bulk.cuh). KZ = 2: a cluster of
 // two CTAs splits K, warp w of CTA z taking slice 4z + w % 4 of the row tiles w / 4 (w4_bulk.cuh, K_SPLIT).
-// MC = 2: a cluster of two CTAs along y, each its own row tiles, shares the tokens' copies (w4_bulk.cuh, MULTICAST).
 // (launch bounds: w4_bulk.cuh min_ctas, max_regs)
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1, int MC = 1>
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1>
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
@@ -226,7 +225,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     // second CTA per SM) in the ring once every warp is done with it, or (two token tiles that walk, KEEP)
     // after the kept activations
     __shared__ float red_static[MT == 1 && KZ == 1 ? WK * NT * 4 * 32 : 1];
-    Ring<2, NT, R, KEEP, KZ, MC> ring(bsm, K);
+    Ring<2, NT, R, KEEP, KZ> ring(bsm, K);
     // (NT / KZ: the row tiles a warp multiplies, WK / KZ the steps a CTA takes of a chunk; not local constants, which
     // crash cicc 13.0 as the bounds of arrays that lambdas capture)
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
@@ -298,7 +297,6 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
         rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
-    ring.finish();
 #endif
 }
 
@@ -311,9 +309,6 @@ struct BulkKernels {
     static constexpr bool K_SPLIT = true;  // the K split over a cluster (w4_bulk.cuh)
     template <int NT, int R, int MT, int KZ>
     static constexpr auto k_split_kernel = w4a16_bulk_kernel<NT, R, MT, false, w4::bulk::STORE, false, KZ>;
-    static constexpr bool MULTICAST = true;  // clusters of two that share the tokens' copies (w4_bulk.cuh)
-    template <int NT, int R, int MT>
-    static constexpr auto multicast_kernel = w4a16_bulk_kernel<NT, R, MT, false, w4::bulk::STORE, false, 1, 2>;
 };
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster

@@ -374,7 +374,6 @@ struct BulkKernels {
     template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
     static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
     static constexpr bool K_SPLIT = false;  // no K split over a cluster (w4_bulk.cuh)
-    static constexpr bool MULTICAST = false;  // no shared token copies (w4_bulk.cuh)
 };
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel
