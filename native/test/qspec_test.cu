@@ -1516,7 +1516,8 @@ static void bulk_gemv_tests() {
     // M = 12 and 16 on sm_90 with QSPEC_BULK_M16=1: the W4A16 bulk kernel with two token tiles
     test_w4a16(12, 4112, 5120, 128, 0);
     test_w4a16(16, 4096, 7168, 128, 8);
-    // the same kernel on the stacked q|k|v's 6144 rows (192 CTAs: 1.5 a SM), and on a partial last row tile
+    // the same kernel on the stacked q|k|v's 6144 rows (192 CTAs: 1.5 a SM; with QSPEC_BULK_M16_ROWS64=1 four row
+    // tiles, 96 CTAs), and on a partial last row tile
     test_w4a16(9, 6144, 4096, 128, 8);
     test_w4a16(13, 4150, 5120, 128, 0);
     // M = 10 over more than 8192 rows: the same kernel by default (M <= 12 there)
