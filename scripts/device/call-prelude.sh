@@ -3,7 +3,7 @@
 # Sets start, budget (BUDGET, or SECONDS), g (the staged tree), OUT and S ($OUT/summary.txt, appended as the call
 # goes, so that it comes back even if the call is cut off), left() (seconds left of the budget) and build_bench (the
 # kernel benchmark, which links cuBLAS and so is built there, into /tmp/qspec_bench), run_test and bench (below);
-# puts the staged library and CUDA on the paths and the GPU's name in the summary.
+# puts the staged library and CUDA on the paths and the GPU's name in the summary; e2e (below) runs the end-to-end bench.
 start=$(date +%s); budget=${BUDGET:-${1:-540}}
 g=$(pwd)/.device/gpu
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; S=$OUT/summary.txt
@@ -36,4 +36,16 @@ bench() {
   echo "bench $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
   grep -E '^csv,[^,]+,[0-9]+,[0-9]+,[0-9]+,(w4a16|w4a8),|^csv,[^,]+,[0-9]+,[0-9]+,0,read_only' "$OUT/bench-$name.txt" \
     | cut -d, -f2,5,6,7 | tr '\n' ' ' >> "$S"; echo >> "$S"
+}
+# e2e NAME BATCHES MODES [VAR=value ...]: the end-to-end bench (random-weight Llama-3-8B shape, 64 new tokens, QSpec
+# with the synthetic alpha = 0.9) at BATCHES in MODES under the variables, into $OUT/NAME; its table rows and seconds to
+# the summary; skipped once fewer than E2E_NEED (45) seconds are left.
+e2e() {
+  local name=$1 batches=$2 modes=$3; shift 3
+  [ "$(left)" -lt "${E2E_NEED:-45}" ] && { echo "skipped $name" | tee -a "$S"; return; }
+  local t0=$(date +%s)
+  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
+    --batch "$batches" --max-tokens 64 --modes "$modes" --bandwidth-gbps 3350 -- 2>&1 \
+    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }

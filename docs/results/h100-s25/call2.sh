@@ -8,7 +8,7 @@
 # (QSPEC_WGMMA_DRAFT_GRID=0). Between (2) and (3): `qspec_test attention` and `qspec_bench attention` with
 # QSPEC_ATTENTION_SPLIT_TILES=0 and the new default (per token). Run from the repository root after
 # scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 540  # start, budget, g, OUT, S, left, build_bench, run_test, bench
+. scripts/device/call-prelude.sh 540  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e
 build_bench &
 build=$!
 t0=$(date +%s)  # (as run_test, under a shorter cap: a cluster that deadlocks would hang it)
@@ -36,15 +36,6 @@ for st in 0 default; do
   echo "attention (QSPEC_ATTENTION_SPLIT_TILES=$st) rc=$?" | tee -a "$S"
   grep -E '^attn,[0-9]' "$OUT/attention-$st.txt" | cut -d, -f2-5 | tr '\n' ' ' >> "$S"; echo >> "$S"
 done
-e2e() {  # NAME BATCHES MODES [VAR=value ...]
-  local name=$1 batches=$2 modes=$3; shift 3
-  [ "$(left)" -lt 45 ] && { echo "skipped $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
-    --batch "$batches" --max-tokens 64 --modes "$modes" --bandwidth-gbps 3350 -- 2>&1 \
-    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
-  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
-}
 for i in 1 2; do
   e2e rule-$i 8,12,16 w4a16,w4a8 QSPEC_X=0
   [ "$mc_ok" = 0 ] && e2e mc-$i 8,12,16 w4a16,w4a8 QSPEC_BULK_MULTICAST=all

@@ -5,7 +5,7 @@
 # a 200 s cap, line-buffered; if it passes, (2) the GEMVs at M = 4-16 on q+k+v, q/o and down with and without them,
 # twice, interleaved, and (3) end to end, interleaved: W4A16 and W4A8 at batch 8/12/16, QSpec-A8 at batch 4 (verify
 # passes of 16 tokens). Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 500  # start, budget, g, OUT, S, left, build_bench, run_test, bench
+. scripts/device/call-prelude.sh 500  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e
 build_bench &
 build=$!
 t0=$(date +%s)
@@ -25,15 +25,6 @@ if [ "$mc_ok" = 0 ]; then
     bench mc1-$i QSPEC_BULK_MULTICAST=1
   done
   unset MS QSPEC_BENCH_SHAPES
-  e2e() {  # NAME BATCHES MODES [VAR=value ...]
-    local name=$1 batches=$2 modes=$3; shift 3
-    [ "$(left)" -lt 45 ] && { echo "skipped $name" | tee -a "$S"; return; }
-    local t0=$(date +%s)
-    env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
-      --batch "$batches" --max-tokens 64 --modes "$modes" --bandwidth-gbps 3350 -- 2>&1 \
-      | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
-    echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  }
   for i in 1 2; do
     e2e mc-$i 8,12,16 w4a16,w4a8 QSPEC_BULK_MULTICAST=all
     e2e rule-$i 8,12,16 w4a16,w4a8 QSPEC_X=0

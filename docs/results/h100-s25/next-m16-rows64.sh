@@ -5,7 +5,7 @@
 # takes ~70 s), the GEMVs at M = 9-16 with and without it, twice, interleaved, then end to end: W4A16 at batch 12/16
 # and QSpec-A8 at batch 4 (verify passes of 16 tokens). Run from the repository root after scripts/device/stage.sh
 # here (carry .device/gpu); the summary is $OUT/summary.txt.
-. scripts/device/call-prelude.sh 420  # start, budget, g, OUT, S, left, build_bench, run_test, bench
+. scripts/device/call-prelude.sh 420  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e
 build_bench &
 build=$!
 run_test bulk-rows64 120 bulk QSPEC_BULK_M16_ROWS64=1
@@ -18,13 +18,6 @@ if [ "$ok" = 0 ]; then
     bench rows64-$i QSPEC_BULK_M16_ROWS64=1
   done
   unset MS QSPEC_BENCH_SHAPES
-  e2e() {  # NAME BATCHES MODES [VAR=value ...]
-    local name=$1 batches=$2 modes=$3; shift 3
-    [ "$(left)" -lt 45 ] && { echo "skipped $name" | tee -a "$S"; return; }
-    env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
-      --batch "$batches" --max-tokens 64 --modes "$modes" --bandwidth-gbps 3350 -- 2>&1 \
-      | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
-  }
   for i in 1 2; do
     e2e rows64-$i 12,16 w4a16 QSPEC_BULK_M16_ROWS64=1
     e2e rule-$i 12,16 w4a16 QSPEC_X=0
