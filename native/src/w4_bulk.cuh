@@ -85,8 +85,9 @@ inline bool wide_row_tiles(int N) {
 // more CTAs than SMs: the stacked q|k|v's 6144 rows take 192 CTAs on 132 SMs, two on 60 of them, each bringing in its
 // own copy of the 16 tokens (twice its weight bytes), and run 12.6 us at M = 16 on the H100 against 8.6 at M = 8
 // (docs/KERNELS.md, session 25). With four, 96 CTAs at one per SM bring in two thirds of those SMs' bytes. Written in
-// session 25 after the device time was spent, not yet run: QSPEC_BULK_M16_ROWS64=1 turns it on (default off). The
-// kernel is the wide matrices' (same bits).
+// session 25 after the device time was spent, not yet run: QSPEC_BULK_M16_ROWS64=1 turns it on (default off), for
+// W4A16 and the draft (which takes the warp-split kernel there otherwise). The kernel is the wide matrices' (same
+// bits).
 inline bool four_row_tiles_m16(int N) {
     static const int on = env_int("QSPEC_BULK_M16_ROWS64", 0);
     return wide_row_tiles(N) || (on != 0 && ceil_div(N, 32) > sm_count());

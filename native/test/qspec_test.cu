@@ -1531,6 +1531,7 @@ static void bulk_gemv_tests() {
     test_w4ax(16, 4096, 7168, 128, 4);
     test_w4ax(9, 9000, 4096, 128, 8);
     test_w4ax(16, 9000, 5120, 128, 4);
+    test_w4ax(11, 6144, 4096, 128, 8);  // the warp-split kernel; four row tiles with QSPEC_BULK_M16_ROWS64=1
     // M = 6 over more than 8192 rows: with QSPEC_BULK_WIDE_M <= 6 the bulk kernels with four row tiles
     test_w4ax(6, 9000, 4096, 128, 8);
     test_w4a16(6, 9000, 5120, 128, 0);

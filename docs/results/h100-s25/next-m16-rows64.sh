@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Written in session 25 for the next device call (not yet run): four row tiles for W4A16's two-token-tile GEMVs on
+# Written in session 25 for the next device call (not yet run): four row tiles for both GEMMs' two-token-tile GEMVs on
 # matrices of at most 8192 rows whose two-row-tile grid has more CTAs than SMs (QSPEC_BULK_M16_ROWS64=1: the stacked
-# q|k|v at M = 9-16, 96 CTAs instead of 192). `qspec_test bulk` with it (bits against the other kernels; the group
-# takes ~70 s), the GEMVs at M = 9-16 with and without it, twice, interleaved, then end to end: W4A16 at batch 12/16
-# and QSpec-A8 at batch 4 (verify passes of 16 tokens). Run from the repository root after scripts/device/stage.sh
+# q|k|v at M = 9-16, 96 CTAs instead of W4A16's 192 and instead of the draft's warp-split kernel). `qspec_test bulk`
+# with it (bits against the other kernels; the group takes ~70 s), the GEMVs at M = 8-16 with and without it, twice,
+# interleaved, then end to end: W4A16 and W4A8 at batch 12/16 and QSpec-A8 at batch 4 (verify passes of 16 tokens). Run from the repository root after scripts/device/stage.sh
 # here (carry .device/gpu); the summary is $OUT/summary.txt.
 . scripts/device/call-prelude.sh 420  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e
 build_bench &
@@ -19,8 +19,8 @@ if [ "$ok" = 0 ]; then
   done
   unset MS QSPEC_BENCH_SHAPES
   for i in 1 2; do
-    e2e rows64-$i 12,16 w4a16 QSPEC_BULK_M16_ROWS64=1
-    e2e rule-$i 12,16 w4a16 QSPEC_X=0
+    e2e rows64-$i 12,16 w4a16,w4a8 QSPEC_BULK_M16_ROWS64=1
+    e2e rule-$i 12,16 w4a16,w4a8 QSPEC_X=0
     e2e q4-rows64-$i 4 qspec-a8 QSPEC_BULK_M16_ROWS64=1
     e2e q4-rule-$i 4 qspec-a8 QSPEC_X=0
   done
