@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 8
+#define QSPEC_ABI_VERSION 9
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -143,6 +143,15 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
                     const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                     int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                     void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream);
+
+/* qspec_attention for a pass whose tokens come in runs of `run` consecutive tokens of one sequence (ABI 9; a verify
+ * pass: run = gamma + 1 tokens per sequence, T a multiple of run). Up to 4 tokens of a run share each chunk's K and V
+ * loads. The result has the bits of qspec_attention whatever the tokens are: a run whose tokens are not one sequence
+ * is computed token by token. workspace as there, sized for T tokens. */
+int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
+                         const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,
+                         void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream);
 
 /* Workspace bytes that let qspec_attention split contexts of up to max_context positions (0 for
  * arguments that are not positive). */

@@ -128,63 +128,84 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 // (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits. GT heads of one kv
 // head (q of head g at qs + g MAX_HD): each chunk's K and V are loaded once for all of them, and each head's
 // state takes the same operations, in the same order, as with one head.
-template <bool AHEAD, bool ROPE, int GT>
+// QT tokens of one sequence (query tiles, a verify run; rows r = qi GT + g, q at qs + r MAX_HD): token qi sees
+// npos[qi] positions and walks the chunks [c0, c1[qi]); the warp walks up to the largest c1 and loads up to the
+// largest npos, and a token's state skips the chunks past its own, so each row takes the one-token operations.
+template <bool AHEAD, bool ROPE, int GT, int QT>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
-                                            const half* __restrict__ vpool, const int32_t* table, int npos,
-                                            int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
-                                            const NewKv& nkv, float (&m)[GT], float (&l)[GT], float (&acc)[GT][DPL]) {
+                                            const half* __restrict__ vpool, const int32_t* table,
+                                            const int (&npos)[QT], int block_size, int kv_heads, int kvh, int hd,
+                                            int c0, const int (&c1)[QT], const NewKv& nkv, float (&m)[QT * GT],
+                                            float (&l)[QT * GT], float (&acc)[QT * GT][DPL]) {
+    constexpr int R = QT * GT;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, pp = lane >> 2, qq = lane & 3;
+    int npos_all = npos[0], c_all = c1[0];
 #pragma unroll
-    for (int g = 0; g < GT; ++g) {
-        m[g] = -INFINITY;
-        l[g] = 0.f;
+    for (int qi = 1; qi < QT; ++qi) {
+        npos_all = max(npos_all, npos[qi]);
+        c_all = max(c_all, c1[qi]);
+    }
 #pragma unroll
-        for (int i = 0; i < DPL; ++i) acc[g][i] = 0.f;
+    for (int r = 0; r < R; ++r) {
+        m[r] = -INFINITY;
+        l[r] = 0.f;
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) acc[r][i] = 0.f;
     }
     ChunkLoads cur, nxt;
-    if (AHEAD && c0 + warp < c1)
-        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
-    for (int c = c0 + warp; c < c1; c += WARPS) {
+    if (AHEAD && c0 + warp < c_all)
+        load_chunk<true, ROPE>(kpool, vpool, table, npos_all, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
+    for (int c = c0 + warp; c < c_all; c += WARPS) {
         if (!AHEAD)
-            load_chunk<false, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, nkv, cur);
-        else if (c + WARPS < c1)
-            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
+            load_chunk<false, ROPE>(kpool, vpool, table, npos_all, block_size, kv_heads, kvh, hd, c, nkv, cur);
+        else if (c + WARPS < c_all)
+            load_chunk<true, ROPE>(kpool, vpool, table, npos_all, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
         const int base = c * CHUNK, p = base + pp;
-        float pr[GT];
+        float pr[R];
+        bool live[QT];  // warp-uniform: token qi walks chunk c
+        int valid[QT];
 #pragma unroll
-        for (int g = 0; g < GT; ++g) {
-            float s = -INFINITY;
-            if (p < npos) {
-                s = 0.f;
+        for (int qi = 0; qi < QT; ++qi) {
+            live[qi] = QT == 1 || c < c1[qi];
+            valid[qi] = min(CHUNK, npos[qi] - base);
 #pragma unroll
-                for (int k = 0; k < MAX_HD / 32; ++k) {
-                    if (qq + 4 * k >= hd / 8) break;
-                    const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
-                    const float* qc = qs + g * MAX_HD + 8 * (qq + 4 * k);
+            for (int g = 0; g < GT; ++g) {
+                const int r = qi * GT + g;
+                pr[r] = 0.f;
+                if (!live[qi]) continue;
+                float s = -INFINITY;
+                if (p < npos[qi]) {
+                    s = 0.f;
 #pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const float2 f = __half22float2(h2[e]);
-                        s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
+                    for (int k = 0; k < MAX_HD / 32; ++k) {
+                        if (qq + 4 * k >= hd / 8) break;
+                        const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
+                        const float* qc = qs + r * MAX_HD + 8 * (qq + 4 * k);
+#pragma unroll
+                        for (int e = 0; e < 4; ++e) {
+                            const float2 f = __half22float2(h2[e]);
+                            s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
+                        }
                     }
                 }
-            }
-            s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
-            s += __shfl_xor_sync(0xffffffffu, s, 2);
-            const float mnew = fmaxf(m[g], warp_max(s));
-            const float corr = __expf(m[g] - mnew);
-            pr[g] = p < npos ? __expf(s - mnew) : 0.f;
-            l[g] = fmaf(l[g], corr, warp_sum(pr[g]) * 0.25f);  // each position's weight is held by 4 lanes
-            m[g] = mnew;
+                s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
+                s += __shfl_xor_sync(0xffffffffu, s, 2);
+                const float mnew = fmaxf(m[r], warp_max(s));
+                const float corr = __expf(m[r] - mnew);
+                pr[r] = p < npos[qi] ? __expf(s - mnew) : 0.f;
+                l[r] = fmaf(l[r], corr, warp_sum(pr[r]) * 0.25f);  // each position's weight is held by 4 lanes
+                m[r] = mnew;
 #pragma unroll
-            for (int i = 0; i < DPL; ++i) acc[g][i] *= corr;
+                for (int i = 0; i < DPL; ++i) acc[r][i] *= corr;
+            }
         }
-        const int valid = min(CHUNK, npos - base);
+        const int valid_all = min(CHUNK, npos_all - base);
 #pragma unroll
         for (int j = 0; j < CHUNK; ++j) {
-            if (j >= valid) break;
-            float pj[GT];
+            if (j >= valid_all) break;
+            float pj[R];
 #pragma unroll
-            for (int g = 0; g < GT; ++g) pj[g] = __shfl_sync(0xffffffffu, pr[g], 4 * j);
+            for (int r = 0; r < R; ++r) pj[r] = __shfl_sync(0xffffffffu, pr[r], 4 * j);
             const long oj = AHEAD ? 0 : __shfl_sync(0xffffffffu, cur.off, 4 * j);
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {
@@ -193,9 +214,14 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
                 const half2 vh = AHEAD ? cur.v[j][i / 2] : v_pair<ROPE>(vpool, oj, d, base + j, nkv);
                 const float2 v = __half22float2(vh);
 #pragma unroll
-                for (int g = 0; g < GT; ++g) {
-                    acc[g][i] = fmaf(pj[g], v.x, acc[g][i]);
-                    acc[g][i + 1] = fmaf(pj[g], v.y, acc[g][i + 1]);
+                for (int qi = 0; qi < QT; ++qi) {
+                    if (QT > 1 && !(live[qi] && j < valid[qi])) continue;  // the one-token walk stops there
+#pragma unroll
+                    for (int g = 0; g < GT; ++g) {
+                        const int r = qi * GT + g;
+                        acc[r][i] = fmaf(pj[r], v.x, acc[r][i]);
+                        acc[r][i + 1] = fmaf(pj[r], v.y, acc[r][i + 1]);
+                    }
                 }
             }
         }
@@ -211,18 +237,24 @@ struct SplitScratch {
     float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
 };
 
-// For GT heads (sh[g], r[g], acc_d[g]: head g's), each merged as one head's.
-template <bool AHEAD, bool ROPE, int GT>
+// For QT tokens (query tiles; npos[qi] positions each) of GT heads (rows r = qi GT + g: sh[r], r[r], acc_d[r]), each
+// merged as one head's. A token with no position in split s gets m = -inf, l = 0 (its caller drops it).
+template <bool AHEAD, bool ROPE, int GT, int QT = 1>
 __device__ __forceinline__ void split_partial(const float* qs, const half* __restrict__ kpool,
-                                              const half* __restrict__ vpool, const int32_t* table, int npos,
-                                              int block_size, int kv_heads, int kvh, int hd, int s, const NewKv& nkv,
-                                              SplitScratch (&sh)[GT], Partial (&r)[GT], float (&acc_d)[GT]) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
-    float m[GT], l[GT], acc[GT][DPL];
-    warp_chunks<AHEAD, ROPE, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, m, l, acc);
+                                              const half* __restrict__ vpool, const int32_t* table,
+                                              const int (&npos)[QT], int block_size, int kv_heads, int kvh, int hd,
+                                              int s, const NewKv& nkv, SplitScratch (&sh)[QT * GT],
+                                              Partial (&r)[QT * GT], float (&acc_d)[QT * GT]) {
+    constexpr int R = QT * GT;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, c0 = s * (SPLIT / CHUNK);
+    int c1[QT];
 #pragma unroll
-    for (int g = 0; g < GT; ++g) {
+    for (int qi = 0; qi < QT; ++qi) c1[qi] = min((npos[qi] + CHUNK - 1) / CHUNK, c0 + SPLIT / CHUNK);
+    float m[R], l[R], acc[R][DPL];
+    warp_chunks<AHEAD, ROPE, GT, QT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, m, l,
+                                     acc);
+#pragma unroll
+    for (int g = 0; g < R; ++g) {
         if (lane == 0) { sh[g].wm[warp] = m[g]; sh[g].wl[warp] = l[g]; }
 #pragma unroll
         for (int i = 0; i < DPL; ++i)
@@ -230,7 +262,7 @@ __device__ __forceinline__ void split_partial(const float* qs, const half* __res
     }
     __syncthreads();
 #pragma unroll
-    for (int g = 0; g < GT; ++g) {
+    for (int g = 0; g < R; ++g) {
         float gm = -INFINITY;
         for (int w = 0; w < WARPS; ++w) gm = fmaxf(gm, sh[g].wm[w]);
         float e[WARPS];
@@ -244,6 +276,16 @@ __device__ __forceinline__ void split_partial(const float* qs, const half* __res
             for (int w = 0; w < WARPS; ++w) acc_d[g] = fmaf(sh[g].wacc[w][threadIdx.x], e[w], acc_d[g]);
     }
     __syncthreads();
+}
+
+// One token's split_partial (the kernels of one query a block).
+template <bool AHEAD, bool ROPE, int GT>
+__device__ __forceinline__ void split_partial(const float* qs, const half* __restrict__ kpool,
+                                              const half* __restrict__ vpool, const int32_t* table, int npos,
+                                              int block_size, int kv_heads, int kvh, int hd, int s, const NewKv& nkv,
+                                              SplitScratch (&sh)[GT], Partial (&r)[GT], float (&acc_d)[GT]) {
+    const int np[1] = {npos};
+    split_partial<AHEAD, ROPE, GT, 1>(qs, kpool, vpool, table, np, block_size, kv_heads, kvh, hd, s, nkv, sh, r, acc_d);
 }
 
 // Merges split s > 0 into the running (m, l, acc) of splits 0 .. s-1, in split order. Split 0 is
@@ -449,6 +491,96 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
     }
 }
 
+// Query tiles of verify passes (qspec_attention_runs): the pass's tokens come in runs of `run` consecutive tokens of
+// one sequence (gamma + 1 in a QSpec verify). Block (tile, hg[, s]) takes up to RUN_TILE consecutive tokens of a run
+// and the GT heads of kv head hg, and loads each chunk's K and V once for all of their rows (warp_chunks with QT
+// tokens); each row takes the operations of one query a block, so the bits are those of qspec_attention. A tile
+// whose tokens are not one sequence (a wrong hint) is computed token by token, with the same bits. SPLITS: block
+// (tile, hg, s) writes split s of its tokens to the workspace, which attention_merge_kernel merges; otherwise the
+// block merges its tokens' splits in split order itself, as attention_kernel does.
+constexpr int RUN_TILE = 4;
+
+struct RunTile {
+    int t0, n;  // the tile's first token and its count
+};
+__device__ __forceinline__ RunTile run_tile(int tile, int run) {
+    const int per = (run + RUN_TILE - 1) / RUN_TILE, r = tile / per, j = tile % per;
+    return RunTile{r * run + j * RUN_TILE, min(RUN_TILE, run - j * RUN_TILE)};
+}
+__host__ __device__ constexpr long run_tiles(long T, int run) { return T / run * ((run + RUN_TILE - 1) / RUN_TILE); }
+
+template <bool AHEAD, int GT, bool SPLITS>
+__global__ void __launch_bounds__(WARPS * 32) attention_runs_kernel(
+    const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
+    const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
+    const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd, int run,
+    float* __restrict__ ws, half* __restrict__ out) {
+    constexpr int QT = RUN_TILE, R = QT * GT;
+    if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
+    __shared__ float qs[R][MAX_HD];
+    __shared__ SplitScratch sh[R];
+    const RunTile tile = run_tile(blockIdx.x, run);
+    const int h0 = blockIdx.y * GT, kvh = h0 / (heads / kv_heads), s = blockIdx.z, S = gridDim.z;
+    bool one_sequence = true;
+    for (int qi = 1; qi < tile.n; ++qi) one_sequence &= token_seq[tile.t0 + qi] == token_seq[tile.t0];
+    const int count = one_sequence ? tile.n : 1;
+    const NewKv nkv{nullptr, nullptr, -1};
+    for (int t0 = tile.t0; t0 < tile.t0 + tile.n; t0 += count) {  // block-uniform
+        int npos[QT], last = 0;
+#pragma unroll
+        for (int qi = 0; qi < QT; ++qi) {
+            npos[qi] = qi < count ? token_pos[t0 + qi] + 1 : 0;  // 0: no position, no chunk, never stored
+            last = max(last, npos[qi]);
+        }
+        if (SPLITS && s >= splits_of(last)) continue;
+        const int32_t* table = block_tables + (long)token_seq[t0] * max_blocks;
+        for (int qi = 0; qi < count; ++qi)
+#pragma unroll
+            for (int g = 0; g < GT; ++g) load_q(q, t0 + qi, h0 + g, heads, hd, qs[qi * GT + g]);
+        Partial p[R];
+        float acc[R];
+        if constexpr (SPLITS) {
+            split_partial<AHEAD, false, GT, QT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv,
+                                                sh, p, acc);
+#pragma unroll
+            for (int qi = 0; qi < QT; ++qi) {
+                if (qi >= count || s >= splits_of(npos[qi])) continue;
+#pragma unroll
+                for (int g = 0; g < GT; ++g) {
+                    float* dst = ws + (((long)(t0 + qi) * heads + h0 + g) * S + s) * (hd + 2);
+                    if (threadIdx.x < hd) dst[threadIdx.x] = acc[qi * GT + g];
+                    if (threadIdx.x == 0) { dst[hd] = p[qi * GT + g].m; dst[hd + 1] = p[qi * GT + g].l; }
+                }
+            }
+        } else {
+            Partial run_p[R];
+            float run_acc[R];
+            split_partial<AHEAD, false, GT, QT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, nkv,
+                                                sh, run_p, run_acc);
+            for (int sp = 1; sp < splits_of(last); ++sp) {
+                split_partial<AHEAD, false, GT, QT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, sp,
+                                                    nkv, sh, p, acc);
+#pragma unroll
+                for (int qi = 0; qi < QT; ++qi) {
+                    if (sp >= splits_of(npos[qi])) continue;
+#pragma unroll
+                    for (int g = 0; g < GT; ++g)
+                        merge_split(run_p[qi * GT + g], run_acc[qi * GT + g], p[qi * GT + g], acc[qi * GT + g]);
+                }
+            }
+#pragma unroll
+            for (int qi = 0; qi < QT; ++qi) {
+                if (qi >= count) continue;
+#pragma unroll
+                for (int g = 0; g < GT; ++g)
+                    if (threadIdx.x < hd)
+                        out[((long)(t0 + qi) * heads + h0 + g) * hd + threadIdx.x] =
+                            __float2half(run_acc[qi * GT + g] / run_p[qi * GT + g].l);
+            }
+        }
+    }
+}
+
 // Split schedule, part 2: block (t, h) merges the token's splits in split order.
 __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32_t* __restrict__ token_pos, int heads,
                                                                    int hd, int S, const float* __restrict__ ws,
@@ -591,6 +723,57 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     return qspec_launch_status();
 }
 
+// The schedule of a verify pass's query tiles (qspec_attention_runs). QSPEC_ATTENTION_RUNS=0: none (qspec_attention's
+// schedules); =seq: block (tile, kv head) walks the tokens' splits; =split: block (tile, kv head, split) and the merge,
+// where the workspace holds the pass; unset (auto): the split schedule where the sequential grid leaves fewer than 4
+// blocks per SM and the workspace holds the pass, else the sequential one. Read at every call.
+enum class RunSchedule { Off, Sequential, Split };
+RunSchedule run_schedule(long seq_blocks, int S, bool workspace_holds) {
+    const char* v = getenv("QSPEC_ATTENTION_RUNS");
+    if (v != nullptr && strcmp(v, "0") == 0) return RunSchedule::Off;
+    const bool can_split = S > 1 && workspace_holds;
+    if (v != nullptr && strcmp(v, "seq") == 0) return RunSchedule::Sequential;
+    if (v != nullptr && strcmp(v, "split") == 0) return can_split ? RunSchedule::Split : RunSchedule::Sequential;
+    return can_split && seq_blocks < 4L * sm_count() ? RunSchedule::Split : RunSchedule::Sequential;
+}
+
+int launch_attention_runs(const float* q, const half* kp, const half* vp, const int32_t* token_seq,
+                          const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
+                          int heads, int kv_heads, int head_dim, int run, void* workspace, size_t workspace_bytes,
+                          half* out, cudaStream_t st) {
+    const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+    const int max_context = max_blocks * block_size, S = splits_of(max_context);
+    const long tiles = run_tiles(T, run), seq_blocks = tiles * (heads / gt);
+    const bool holds = workspace != nullptr &&
+                       workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
+    const RunSchedule schedule = run_schedule(seq_blocks, S, holds);
+    if (schedule == RunSchedule::Off)
+        return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                       kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
+    const bool split = schedule == RunSchedule::Split;
+    const long blocks = seq_blocks * (split ? S : 1);
+    const bool ahead = loads_ahead(blocks);
+    using Kernel = void (*)(const float*, const half*, const half*, const int32_t*, const int32_t*, const int32_t*, int,
+                            int, int, int, int, int, float*, half*);
+    Kernel kernel;
+    if (gt == 4)
+        kernel = split ? (ahead ? attention_runs_kernel<true, 4, true> : attention_runs_kernel<false, 4, true>)
+                       : (ahead ? attention_runs_kernel<true, 4, false> : attention_runs_kernel<false, 4, false>);
+    else if (gt == 2)
+        kernel = split ? (ahead ? attention_runs_kernel<true, 2, true> : attention_runs_kernel<false, 2, true>)
+                       : (ahead ? attention_runs_kernel<true, 2, false> : attention_runs_kernel<false, 2, false>);
+    else
+        kernel = split ? (ahead ? attention_runs_kernel<true, 1, true> : attention_runs_kernel<false, 1, true>)
+                       : (ahead ? attention_runs_kernel<true, 1, false> : attention_runs_kernel<false, 1, false>);
+    float* ws = split ? static_cast<float*>(workspace) : nullptr;
+    kernel<<<dim3((unsigned)tiles, heads / gt, split ? S : 1), WARPS * 32, 0, st>>>(
+        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads, kv_heads, head_dim, run, ws, out);
+    const int e = qspec_launch_status();
+    if (e != 0 || !split) return e;
+    attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
+    return qspec_launch_status();
+}
+
 bool attention_shape_supported(int heads, int kv_heads, int head_dim) {
     return head_dim > 0 && head_dim <= MAX_HD && head_dim % 8 == 0 && kv_heads > 0 && heads % kv_heads == 0;
 }
@@ -607,6 +790,24 @@ QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void
                                    token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
                                    head_dim, Rope{}, workspace, workspace_bytes, static_cast<half*>(out_f16),
                                    reinterpret_cast<cudaStream_t>(stream));
+}
+
+QSPEC_API int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
+                                   const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                                   int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,
+                                   void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
+    if (!attention_shape_supported(heads, kv_heads, head_dim)) return QSPEC_ERR_UNSUPPORTED;
+    if (run <= 0 || (T > 0 && T % run != 0)) return QSPEC_ERR_UNSUPPORTED;
+    if (T <= 0) return 0;
+    const half* kp = static_cast<const half*>(k_pool_f16);
+    const half* vp = static_cast<const half*>(v_pool_f16);
+    half* out = static_cast<half*>(out_f16);
+    const cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    if (run == 1)
+        return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                       kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
+    return launch_attention_runs(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                 kv_heads, head_dim, run, workspace, workspace_bytes, out, st);
 }
 
 QSPEC_API int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16,

@@ -83,13 +83,12 @@ inline bool wide_row_tiles(int N) {
 }
 // Four row tiles for two token tiles (M = 9-16) also on matrices of at most 8192 rows where two row tiles a CTA make
 // more CTAs than SMs: the stacked q|k|v's 6144 rows take 192 CTAs on 132 SMs, two on 60 of them, each bringing in its
-// own copy of the 16 tokens (twice its weight bytes), and run 12.6 us at M = 16 on the H100 against 8.6 at M = 8
-// (docs/KERNELS.md, session 25). With four, 96 CTAs at one per SM bring in two thirds of those SMs' bytes. Written in
-// session 25 after the device time was spent, not yet run: QSPEC_BULK_M16_ROWS64=1 turns it on (default off), for
-// W4A16 and the draft (which takes the warp-split kernel there otherwise). The kernel is the wide matrices' (same
-// bits).
+// own copy of the 16 tokens (twice its weight bytes). With four, 96 CTAs at one per SM. On the H100 (docs/KERNELS.md,
+// session 26) q+k+v at M = 9 / 12 / 16 runs 11.1 / 11.8 / 12.7 -> 9.5 / 9.4 / 9.6 us in W4A16 and 9.5 / 9.9 / 10.5 ->
+// 9.1 / 9.1 / 8.6 in the draft (which takes the warp-split kernel there otherwise); the kernel is the wide matrices'
+// (the same bits). On by default; QSPEC_BULK_M16_ROWS64=0 turns it off.
 inline bool four_row_tiles_m16(int N) {
-    static const int on = env_int("QSPEC_BULK_M16_ROWS64", 0);
+    static const int on = env_int("QSPEC_BULK_M16_ROWS64", 1);
     return wide_row_tiles(N) || (on != 0 && ceil_div(N, 32) > sm_count());
 }
 inline int wide_rows_from(int wide_from) {

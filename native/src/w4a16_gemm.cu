@@ -594,7 +594,7 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
     // sm_90 at M = 9-16 (N >= 4096): the bulk-copy kernel with two token tiles, four row tiles per CTA on
-    // matrices wider than 8192 rows (and, QSPEC_BULK_M16_ROWS64=1, where two would make more CTAs than SMs; same bits)
+    // matrices wider than 8192 rows (and where two would make more CTAs than SMs, four_row_tiles_m16; same bits)
     if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
         const int e = w4::bulk::four_row_tiles_m16(N)
                           ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,

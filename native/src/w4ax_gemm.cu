@@ -380,8 +380,8 @@ struct BulkKernels {
 // instead). Measured on the H200 (docs/KERNELS.md): with two row tiles it beats the warp-split kernel on 4096
 // rows (down at M = 16 19.9 -> 16.7 us, q/o 7.3 -> 6.4) and loses on 6144 and 14336 (q+k+v 10.6 -> 11.7,
 // gate/up 21.8 -> 22.7: 1.5 and 3.4 CTAs per SM); on wider matrices four row tiles (wide_row_tiles), and with
-// QSPEC_BULK_M16_ROWS64=1 (off; session 25, not yet run) also where two would make more CTAs than SMs (6144 rows:
-// four_row_tiles_m16). QSPEC_BULK_DRAFT_M16=0: never; =all: two row tiles on every N (tests; use_bulk_gemv checks
+// also where two would make more CTAs than SMs (6144 rows: four_row_tiles_m16; session 26, on the H100 q+k+v at
+// M = 16 10.5 -> 8.6 us). QSPEC_BULK_DRAFT_M16=0: never; =all: two row tiles on every N (tests; use_bulk_gemv checks
 // the rest).
 inline int draft_token_tile_rows(int M, int N) {
     static const int mode = w4::bulk::env_switch("QSPEC_BULK_DRAFT_M16");

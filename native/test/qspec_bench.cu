@@ -249,6 +249,10 @@ struct PagedPass {
     void attention(void* ws, size_t wsb, cudaStream_t st) const {
         CQ(qspec_attention(q.p, kp.p, vp.p, seq.p, pos.p, table.p, max_blocks, bs, T, heads, kv, hd, ws, wsb, out.p, st));
     }
+    void attention_runs(int run, void* ws, size_t wsb, cudaStream_t st) const {
+        CQ(qspec_attention_runs(q.p, kp.p, vp.p, seq.p, pos.p, table.p, max_blocks, bs, T, heads, kv, hd, run, ws, wsb,
+                                out.p, st));
+    }
 };
 
 // `qspec_bench attention`: qspec_attention at Llama-3-8B's heads, S sequences of one query each (decode) or of 4
@@ -256,7 +260,7 @@ struct PagedPass {
 // prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles (the 4 q heads
 // of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
-    printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s\n");
+    printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s,runs_us,runs_seq_us,runs_split_us\n");
     for (int ctx : {128, 512, 2048, 8192})
         for (int S : {1, 8, 16, 32})
             for (int Q : {1, 4}) {
@@ -265,10 +269,17 @@ static int attention_experiment(cudaStream_t st) {
                 Dev<uint8_t> ws(wsb);
                 const double t = time_graph(st, [&](int) { pass.attention(ws.p, wsb, st); });
                 const double bytes = 2.0 * S * ctx * PagedPass::kv * PagedPass::hd * 2;
-                printf("attn,%d,%d,%d,%.2f,%.0f\n", S, Q, ctx, t * 1e6, bytes / t / 1e9);
+                printf("attn,%d,%d,%d,%.2f,%.0f", S, Q, ctx, t * 1e6, bytes / t / 1e9);
+                // verify passes: the query tiles (qspec_attention_runs) by the rule, walking splits, split blocks
+                for (const char* mode : {"auto", "seq", "split"}) {
+                    if (Q == 1) break;
+                    const ScopedEnv env("QSPEC_ATTENTION_RUNS", mode);
+                    printf(",%.2f", 1e6 * time_graph(st, [&](int) { pass.attention_runs(Q, ws.p, wsb, st); }));
+                }
+                printf("\n");
                 fflush(stdout);
             }
-    printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us\n");
+    printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us,query_tiles_us\n");
     for (int P : {512, 2048})
         for (int S : {1, 4}) {
             const PagedPass pass(S, P, P, 0, st);
@@ -277,7 +288,8 @@ static int attention_experiment(cudaStream_t st) {
                 const ScopedEnv env("QSPEC_ATTENTION_HEAD_TILES", tiles);
                 us[*tiles - '0'] = 1e6 * time_graph(st, [&](int) { pass.attention(nullptr, 0, st); });
             }
-            printf("attn_prefill,%d,%d,%.1f,%.1f\n", S, P, us[0], us[1]);
+            const double runs = 1e6 * time_graph(st, [&](int) { pass.attention_runs(P, nullptr, 0, st); });
+            printf("attn_prefill,%d,%d,%.1f,%.1f,%.1f\n", S, P, us[0], us[1], runs);
             fflush(stdout);
         }
     return 0;

@@ -1277,6 +1277,62 @@ static void test_fused_rope_attention(int heads, int kv_heads, int hd, int style
     }
 }
 
+// Query tiles of verify passes (qspec_attention_runs, ABI 9): each sequence's run of `run` consecutive tokens shares
+// each chunk's K and V among up to 4 of them. Against qspec_attention, bit for bit, in each schedule (tiles walking
+// their splits; split blocks and the merge; the rule) and loads build. hist: each sequence's cached positions, chosen
+// so that a run's tokens straddle a split of 256 positions (different split counts in one tile). mixed: the tokens
+// are ordered position-major, so the runs the hint names mix sequences (computed token by token: the same bits).
+static void test_attention_runs(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist,
+                                bool mixed) {
+    const int S = (int)hist.size(), max_blocks = 2100 / block_size + 2, nblocks = S * max_blocks;
+    std::vector<int32_t> seq, pos;
+    for (int a = 0; a < S * run; ++a) {
+        const int s = mixed ? a % S : a / run, i = mixed ? a / S : a % run;
+        seq.push_back(s);
+        pos.push_back(hist[s] + i);
+    }
+    const int T = (int)seq.size();
+    std::vector<int32_t> perm(nblocks);
+    for (int i = 0; i < nblocks; ++i) perm[i] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    const size_t pool_n = (size_t)nblocks * block_size * kv_heads * hd;
+    Dev<__half> dkp(rand_f16(pool_n, -1.f, 1.f)), dvp(rand_f16(pool_n, -1.f, 1.f));
+    Dev<float> dq(rand_f32((size_t)T * heads * hd, -1.f, 1.f));
+    Dev<int32_t> dseq(seq), dpos(pos), dtab(perm);
+    const size_t ws_bytes = qspec_attention_workspace_bytes(T, heads, hd, max_blocks * block_size);
+    Dev<float> dws(std::vector<float>(ws_bytes / sizeof(float), POISON));
+    Dev<__half> dref((size_t)T * heads * hd);
+    CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                       dws.p, ws_bytes, dref.p, nullptr));
+    const auto ref = dref.down();
+    char tag[128];
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d%s", heads, kv_heads, hd, block_size, run, T,
+             mixed ? " (runs mixing sequences)" : "");
+    for (const char* mode : {"auto", "seq", "split"})
+        for (const char* ahead : {"0", "1"}) {
+            const ScopedEnv schedule("QSPEC_ATTENTION_RUNS", mode), build("QSPEC_ATTENTION_AHEAD", ahead);
+            Dev<__half> dout(std::vector<__half>((size_t)T * heads * hd, __float2half(NAN)));
+            CQ(qspec_attention_runs(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads,
+                                    kv_heads, hd, run, dws.p, ws_bytes, dout.p, nullptr));
+            const auto out = dout.down();
+            const size_t differ = differing_halves(out, ref.data());
+            report(differ == 0, std::string("attention query tiles ") + mode + " (loads-ahead build " + ahead +
+                                    ") = qspec_attention " + tag,
+                   "differing outputs=%.0f of %.0f", (double)differ, (double)out.size());
+        }
+    // without a workspace the tiles walk their splits
+    Dev<__half> dseqout((size_t)T * heads * hd);
+    CQ(qspec_attention_runs(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                            run, nullptr, 0, dseqout.p, nullptr));
+    const size_t differ = differing_halves(dseqout.down(), ref.data());
+    report(differ == 0, std::string("attention query tiles without a workspace = qspec_attention ") + tag,
+           "differing outputs=%.0f of %.0f", (double)differ, (double)ref.size());
+    const int bad = qspec_attention_runs(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads,
+                                         kv_heads, hd, T + 1, dws.p, ws_bytes, dseqout.p, nullptr);
+    report(bad == QSPEC_ERR_UNSUPPORTED, std::string("attention query tiles refuse a run that does not divide T ") + tag,
+           "returned %.0f, want %.0f", (double)bad, (double)QSPEC_ERR_UNSUPPORTED);
+}
+
 static void attention_tests() {
     test_rope_attention(8, 2, 128, 0, 16);
     test_rope_attention(8, 2, 128, 1, 16);
@@ -1290,6 +1346,11 @@ static void attention_tests() {
     test_fused_rope_attention(4, 4, 64, 1, 32, false);
     test_fused_rope_attention(6, 1, 80, 0, 8, true);
     test_fused_rope_attention(32, 8, 128, 1, 16, true);  // Llama-3-8B's heads
+    test_attention_runs(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, false);  // Llama-3-8B's heads, gamma = 3
+    test_attention_runs(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, true);
+    test_attention_runs(8, 2, 128, 16, 5, {253, 700}, false);   // a run of 5: tiles of 4 and 1
+    test_attention_runs(8, 4, 64, 32, 2, {255, 40, 1500}, false);  // groups of 2
+    test_attention_runs(6, 6, 80, 8, 3, {510, 1, 300}, false);   // groups of 1, head_dim 80
 }
 
 // Waits for the device and prints the totals; the exit code.
@@ -1516,8 +1577,8 @@ static void bulk_gemv_tests() {
     // M = 12 and 16 on sm_90 with QSPEC_BULK_M16=1: the W4A16 bulk kernel with two token tiles
     test_w4a16(12, 4112, 5120, 128, 0);
     test_w4a16(16, 4096, 7168, 128, 8);
-    // the same kernel on the stacked q|k|v's 6144 rows (192 CTAs: 1.5 a SM; with QSPEC_BULK_M16_ROWS64=1 four row
-    // tiles, 96 CTAs), and on a partial last row tile
+    // the same kernel on the stacked q|k|v's 6144 rows (four row tiles, 96 CTAs; with QSPEC_BULK_M16_ROWS64=0 two,
+    // 192 CTAs), and on a partial last row tile
     test_w4a16(9, 6144, 4096, 128, 8);
     test_w4a16(13, 4150, 5120, 128, 0);
     // M = 10 over more than 8192 rows: the same kernel by default (M <= 12 there)
@@ -1531,7 +1592,7 @@ static void bulk_gemv_tests() {
     test_w4ax(16, 4096, 7168, 128, 4);
     test_w4ax(9, 9000, 4096, 128, 8);
     test_w4ax(16, 9000, 5120, 128, 4);
-    test_w4ax(11, 6144, 4096, 128, 8);  // the warp-split kernel; four row tiles with QSPEC_BULK_M16_ROWS64=1
+    test_w4ax(11, 6144, 4096, 128, 8);  // four row tiles; the warp-split kernel with QSPEC_BULK_M16_ROWS64=0
     // M = 6 over more than 8192 rows: with QSPEC_BULK_WIDE_M <= 6 the bulk kernels with four row tiles
     test_w4ax(6, 9000, 4096, 128, 8);
     test_w4a16(6, 9000, 5120, 128, 0);

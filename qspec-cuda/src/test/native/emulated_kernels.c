@@ -254,6 +254,16 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
     return 0;
 }
 
+/* The runs are a hint that lets the GPU share K and V loads; the result is qspec_attention's. */
+int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq,
+                         const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
+                         int heads, int kv_heads, int head_dim, int run, void* workspace, size_t workspace_bytes,
+                         void* out_f16, qspec_stream_t stream) {
+    if (run <= 0 || (T > 0 && T % run != 0)) return ERR_UNSUPPORTED;
+    return qspec_attention(q, k_pool_f16, v_pool_f16, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                           heads, kv_heads, head_dim, workspace, workspace_bytes, out_f16, stream);
+}
+
 /* The two calls it fuses on the GPU, one after the other (the GPU kernel gives their bits). */
 int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq,
                          const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,

@@ -69,10 +69,13 @@ public final class CudaModelRunner implements ModelRunner {
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
     /**
-     * Passes of up to this many tokens (decode of a few sequences, a verify of one) may split long
-     * attention contexts over more blocks; the workspace for that is sized once for it.
+     * Passes of up to 16 tokens (decode of a few sequences, a verify of one) may split long attention contexts over
+     * more blocks, and so may verify passes of up to 64 tokens (their query tiles); the workspace for that is sized
+     * once, for at most {@link #ATTENTION_WORKSPACE_BYTES} beyond what 16 tokens need.
      */
     private static final int ATTENTION_SPLIT_TOKENS = 16;
+    private static final int ATTENTION_SPLIT_TOKENS_MAX = 64;
+    private static final long ATTENTION_WORKSPACE_BYTES = 64L << 20;
 
     private final Model model;
     private final ModelConfig config;
@@ -113,8 +116,7 @@ public final class CudaModelRunner implements ModelRunner {
             this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(options.kvCacheBytes()), BLOCK_SIZE,
                     config.heads(), config.kvHeads(), config.headDim());
             this.work = new WorkBuffers(memory, config, weights.maxPaddedCols, weights.maxGroupsPerRow,
-                    QSpecKernels.qspec_attention_workspace_bytes(ATTENTION_SPLIT_TOKENS, config.heads(), config.headDim(),
-                            Math.ceilDiv(config.contextLength(), BLOCK_SIZE) * BLOCK_SIZE));
+                    attentionWorkspaceBytes(config));
             this.passes = new CapturedPasses(stream.handle(), graphs);
             this.sampler = new DeviceSampler(memory, kernels, config.vocabSize());
             this.rejection = new DeviceRejectionSampler(memory, kernels, sampler, this::withLogits, this::downloadInts,
@@ -351,6 +353,15 @@ public final class CudaModelRunner implements ModelRunner {
     /** Whether W4A16's gate|up GEMV runs the SwiGLU ({@link #FUSED_SWIGLU_PROPERTY}). */
     boolean fusesSwiglu() {
         return fusedSwiglu;
+    }
+
+    /** The attention workspace: for 16 tokens at the longest context, or for as many up to 64 as 64 MiB hold. */
+    private static long attentionWorkspaceBytes(ModelConfig config) {
+        int context = Math.ceilDiv(config.contextLength(), BLOCK_SIZE) * BLOCK_SIZE;
+        long perToken = QSpecKernels.qspec_attention_workspace_bytes(1, config.heads(), config.headDim(), context);
+        int tokens = (int) Math.clamp(ATTENTION_WORKSPACE_BYTES / Math.max(1, perToken), ATTENTION_SPLIT_TOKENS,
+                ATTENTION_SPLIT_TOKENS_MAX);
+        return QSpecKernels.qspec_attention_workspace_bytes(tokens, config.heads(), config.headDim(), context);
     }
 
     /**

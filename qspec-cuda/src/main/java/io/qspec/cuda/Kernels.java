@@ -195,9 +195,23 @@ public final class Kernels {
 
     /**
      * Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. {@code workspace}
-     * (may be null) lets passes with few tokens split long contexts over more blocks; the result has the
-     * same bits either way.
+     * (may be null) lets passes with few tokens split long contexts over more blocks, and the tokens of a verify
+     * pass share each chunk's K and V loads (query tiles); the result has the same bits either way.
      */
+    /**
+     * The run hint of a pass for {@code qspec_attention_runs}: the tokens per sequence where every sequence has as many
+     * (a verify pass: gamma + 1), else 1. The kernel checks on the device that a tile's tokens are one sequence, so a
+     * wrong hint costs speed, never bits. Prefill-sized runs keep 1: query tiles there are not measured.
+     */
+    static int runOf(BatchBuffers batch) {
+        int t = batch.tokens();
+        int perSequence = t / batch.sequences();
+        return t % batch.sequences() == 0 && perSequence <= MAX_ATTENTION_RUN ? perSequence : 1;
+    }
+
+    /** The longest run {@link #runOf} names: verify passes of up to gamma = 15. */
+    static final int MAX_ATTENTION_RUN = 16;
+
     public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer workspace,
                           DeviceBuffer out) {
         int t = batch.tokens();
@@ -205,11 +219,12 @@ public final class Kernels {
         requireMatrix("q", q, t, qDim, qDim, 4);
         requireMatrix("attention output (fp16)", out, t, qDim, qDim, 2);
         kv.check(layer, batch);
-        CudaCalls.check(QSpecKernels.qspec_attention(q.pointer(), kv.keys(layer).pointer(), kv.values(layer).pointer(),
-                batch.tokenSeq().pointer(), batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(),
-                kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(),
-                workspace == null ? MemorySegment.NULL : workspace.pointer(), workspace == null ? 0 : workspace.bytes(),
-                out.pointer(), stream), "qspec_attention(layer " + layer + ")");
+        int run = runOf(batch);
+        CudaCalls.check(QSpecKernels.qspec_attention_runs(q.pointer(), kv.keys(layer).pointer(),
+                kv.values(layer).pointer(), batch.tokenSeq().pointer(), batch.tokenPos().pointer(),
+                batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(),
+                kv.headDim(), run, workspace == null ? MemorySegment.NULL : workspace.pointer(),
+                workspace == null ? 0 : workspace.bytes(), out.pointer(), stream), "qspec_attention(layer " + layer + ")");
     }
 
     /**
