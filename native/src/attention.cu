@@ -127,85 +127,66 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 // the registers); otherwise a chunk's K is loaded at its start and its V rows once its scores are known
 // (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits. GT heads of one kv
 // head (q of head g at qs + g MAX_HD): each chunk's K and V are loaded once for all of them, and each head's
-// state takes the same operations, in the same order, as with one head.
-// QT tokens of one sequence (query tiles, a verify run; rows r = qi GT + g, q at qs + r MAX_HD): token qi sees
-// npos[qi] positions and walks the chunks [c0, c1[qi]); the warp walks up to the largest c1 and loads up to the
-// largest npos, and a token's state skips the chunks past its own, so each row takes the one-token operations.
-template <bool AHEAD, bool ROPE, int GT, int QT>
+// state takes the same operations, in the same order, as with one head. `warp`: the chunks' stream (the warp's index
+// in the block, or in query tiles a stream that one warp walks after another, with the same bits).
+template <bool AHEAD, bool ROPE, int GT>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
-                                            const half* __restrict__ vpool, const int32_t* table,
-                                            const int (&npos)[QT], int block_size, int kv_heads, int kvh, int hd,
-                                            int c0, const int (&c1)[QT], const NewKv& nkv, float (&m)[QT * GT],
-                                            float (&l)[QT * GT], float (&acc)[QT * GT][DPL]) {
-    constexpr int R = QT * GT;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, pp = lane >> 2, qq = lane & 3;
-    int npos_all = npos[0], c_all = c1[0];
+                                            const half* __restrict__ vpool, const int32_t* table, int npos,
+                                            int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
+                                            const NewKv& nkv, int warp, float (&m)[GT], float (&l)[GT],
+                                            float (&acc)[GT][DPL]) {
+    const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
 #pragma unroll
-    for (int qi = 1; qi < QT; ++qi) {
-        npos_all = max(npos_all, npos[qi]);
-        c_all = max(c_all, c1[qi]);
-    }
+    for (int g = 0; g < GT; ++g) {
+        m[g] = -INFINITY;
+        l[g] = 0.f;
 #pragma unroll
-    for (int r = 0; r < R; ++r) {
-        m[r] = -INFINITY;
-        l[r] = 0.f;
-#pragma unroll
-        for (int i = 0; i < DPL; ++i) acc[r][i] = 0.f;
+        for (int i = 0; i < DPL; ++i) acc[g][i] = 0.f;
     }
     ChunkLoads cur, nxt;
-    if (AHEAD && c0 + warp < c_all)
-        load_chunk<true, ROPE>(kpool, vpool, table, npos_all, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
-    for (int c = c0 + warp; c < c_all; c += WARPS) {
+    if (AHEAD && c0 + warp < c1)
+        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
+    for (int c = c0 + warp; c < c1; c += WARPS) {
         if (!AHEAD)
-            load_chunk<false, ROPE>(kpool, vpool, table, npos_all, block_size, kv_heads, kvh, hd, c, nkv, cur);
-        else if (c + WARPS < c_all)
-            load_chunk<true, ROPE>(kpool, vpool, table, npos_all, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
+            load_chunk<false, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, nkv, cur);
+        else if (c + WARPS < c1)
+            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
         const int base = c * CHUNK, p = base + pp;
-        float pr[R];
-        bool live[QT];  // warp-uniform: token qi walks chunk c
-        int valid[QT];
+        float pr[GT];
 #pragma unroll
-        for (int qi = 0; qi < QT; ++qi) {
-            live[qi] = QT == 1 || c < c1[qi];
-            valid[qi] = min(CHUNK, npos[qi] - base);
+        for (int g = 0; g < GT; ++g) {
+            float s = -INFINITY;
+            if (p < npos) {
+                s = 0.f;
 #pragma unroll
-            for (int g = 0; g < GT; ++g) {
-                const int r = qi * GT + g;
-                pr[r] = 0.f;
-                if (!live[qi]) continue;
-                float s = -INFINITY;
-                if (p < npos[qi]) {
-                    s = 0.f;
+                for (int k = 0; k < MAX_HD / 32; ++k) {
+                    if (qq + 4 * k >= hd / 8) break;
+                    const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
+                    const float* qc = qs + g * MAX_HD + 8 * (qq + 4 * k);
 #pragma unroll
-                    for (int k = 0; k < MAX_HD / 32; ++k) {
-                        if (qq + 4 * k >= hd / 8) break;
-                        const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
-                        const float* qc = qs + r * MAX_HD + 8 * (qq + 4 * k);
-#pragma unroll
-                        for (int e = 0; e < 4; ++e) {
-                            const float2 f = __half22float2(h2[e]);
-                            s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
-                        }
+                    for (int e = 0; e < 4; ++e) {
+                        const float2 f = __half22float2(h2[e]);
+                        s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
                     }
                 }
-                s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
-                s += __shfl_xor_sync(0xffffffffu, s, 2);
-                const float mnew = fmaxf(m[r], warp_max(s));
-                const float corr = __expf(m[r] - mnew);
-                pr[r] = p < npos[qi] ? __expf(s - mnew) : 0.f;
-                l[r] = fmaf(l[r], corr, warp_sum(pr[r]) * 0.25f);  // each position's weight is held by 4 lanes
-                m[r] = mnew;
-#pragma unroll
-                for (int i = 0; i < DPL; ++i) acc[r][i] *= corr;
             }
+            s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
+            s += __shfl_xor_sync(0xffffffffu, s, 2);
+            const float mnew = fmaxf(m[g], warp_max(s));
+            const float corr = __expf(m[g] - mnew);
+            pr[g] = p < npos ? __expf(s - mnew) : 0.f;
+            l[g] = fmaf(l[g], corr, warp_sum(pr[g]) * 0.25f);  // each position's weight is held by 4 lanes
+            m[g] = mnew;
+#pragma unroll
+            for (int i = 0; i < DPL; ++i) acc[g][i] *= corr;
         }
-        const int valid_all = min(CHUNK, npos_all - base);
+        const int valid = min(CHUNK, npos - base);
 #pragma unroll
         for (int j = 0; j < CHUNK; ++j) {
-            if (j >= valid_all) break;
-            float pj[R];
+            if (j >= valid) break;
+            float pj[GT];
 #pragma unroll
-            for (int r = 0; r < R; ++r) pj[r] = __shfl_sync(0xffffffffu, pr[r], 4 * j);
+            for (int g = 0; g < GT; ++g) pj[g] = __shfl_sync(0xffffffffu, pr[g], 4 * j);
             const long oj = AHEAD ? 0 : __shfl_sync(0xffffffffu, cur.off, 4 * j);
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {
@@ -214,14 +195,9 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
                 const half2 vh = AHEAD ? cur.v[j][i / 2] : v_pair<ROPE>(vpool, oj, d, base + j, nkv);
                 const float2 v = __half22float2(vh);
 #pragma unroll
-                for (int qi = 0; qi < QT; ++qi) {
-                    if (QT > 1 && !(live[qi] && j < valid[qi])) continue;  // the one-token walk stops there
-#pragma unroll
-                    for (int g = 0; g < GT; ++g) {
-                        const int r = qi * GT + g;
-                        acc[r][i] = fmaf(pj[r], v.x, acc[r][i]);
-                        acc[r][i + 1] = fmaf(pj[r], v.y, acc[r][i + 1]);
-                    }
+                for (int g = 0; g < GT; ++g) {
+                    acc[g][i] = fmaf(pj[g], v.x, acc[g][i]);
+                    acc[g][i + 1] = fmaf(pj[g], v.y, acc[g][i + 1]);
                 }
             }
         }
@@ -237,29 +213,11 @@ struct SplitScratch {
     float wm[WARPS], wl[WARPS], wacc[WARPS][MAX_HD];
 };
 
-// For QT tokens (query tiles; npos[qi] positions each) of GT heads (rows r = qi GT + g: sh[r], r[r], acc_d[r]), each
-// merged as one head's. A token with no position in split s gets m = -inf, l = 0 (its caller drops it).
-template <bool AHEAD, bool ROPE, int GT, int QT = 1>
-__device__ __forceinline__ void split_partial(const float* qs, const half* __restrict__ kpool,
-                                              const half* __restrict__ vpool, const int32_t* table,
-                                              const int (&npos)[QT], int block_size, int kv_heads, int kvh, int hd,
-                                              int s, const NewKv& nkv, SplitScratch (&sh)[QT * GT],
-                                              Partial (&r)[QT * GT], float (&acc_d)[QT * GT]) {
-    constexpr int R = QT * GT;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, c0 = s * (SPLIT / CHUNK);
-    int c1[QT];
-#pragma unroll
-    for (int qi = 0; qi < QT; ++qi) c1[qi] = min((npos[qi] + CHUNK - 1) / CHUNK, c0 + SPLIT / CHUNK);
-    float m[R], l[R], acc[R][DPL];
-    warp_chunks<AHEAD, ROPE, GT, QT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, m, l,
-                                     acc);
-#pragma unroll
-    for (int g = 0; g < R; ++g) {
-        if (lane == 0) { sh[g].wm[warp] = m[g]; sh[g].wl[warp] = l[g]; }
-#pragma unroll
-        for (int i = 0; i < DPL; ++i)
-            if (dim_of(lane, i) < hd) sh[g].wacc[warp][dim_of(lane, i)] = acc[g][i];
-    }
+// Each of R (token, head) rows' split partial from its warps' states in sh[r] (m = -inf: a warp without a chunk, weight
+// 0), merged in warp order: its (m, l) in r[r] and, for dim d = threadIdx.x, its acc in acc_d[r]. Ends with a barrier,
+// so the shared scratch can be reused.
+template <int R>
+__device__ __forceinline__ void merge_warps(SplitScratch (&sh)[R], Partial (&r)[R], float (&acc_d)[R], int hd) {
     __syncthreads();
 #pragma unroll
     for (int g = 0; g < R; ++g) {
@@ -278,14 +236,33 @@ __device__ __forceinline__ void split_partial(const float* qs, const half* __res
     __syncthreads();
 }
 
-// One token's split_partial (the kernels of one query a block).
+// A warp's states of GT heads (m, l, acc) into the scratch of its rows sh[0 .. GT) as warp `w`'s.
+template <int GT>
+__device__ __forceinline__ void store_warp(SplitScratch* sh, int w, int hd, const float (&m)[GT], const float (&l)[GT],
+                                           const float (&acc)[GT][DPL]) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int g = 0; g < GT; ++g) {
+        if (lane == 0) { sh[g].wm[w] = m[g]; sh[g].wl[w] = l[g]; }
+#pragma unroll
+        for (int i = 0; i < DPL; ++i)
+            if (dim_of(lane, i) < hd) sh[g].wacc[w][dim_of(lane, i)] = acc[g][i];
+    }
+}
+
+// For GT heads (sh[g], r[g], acc_d[g]: head g's), each merged as one head's.
 template <bool AHEAD, bool ROPE, int GT>
 __device__ __forceinline__ void split_partial(const float* qs, const half* __restrict__ kpool,
                                               const half* __restrict__ vpool, const int32_t* table, int npos,
                                               int block_size, int kv_heads, int kvh, int hd, int s, const NewKv& nkv,
                                               SplitScratch (&sh)[GT], Partial (&r)[GT], float (&acc_d)[GT]) {
-    const int np[1] = {npos};
-    split_partial<AHEAD, ROPE, GT, 1>(qs, kpool, vpool, table, np, block_size, kv_heads, kvh, hd, s, nkv, sh, r, acc_d);
+    const int warp = threadIdx.x >> 5;
+    const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
+    float m[GT], l[GT], acc[GT][DPL];
+    warp_chunks<AHEAD, ROPE, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, warp, m, l,
+                                 acc);
+    store_warp<GT>(sh, warp, hd, m, l, acc);
+    merge_warps<GT>(sh, r, acc_d, hd);
 }
 
 // Merges split s > 0 into the running (m, l, acc) of splits 0 .. s-1, in split order. Split 0 is
@@ -493,12 +470,14 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
 
 // Query tiles of verify passes (qspec_attention_runs): the pass's tokens come in runs of `run` consecutive tokens of
 // one sequence (gamma + 1 in a QSpec verify). Block (tile, hg[, s]) takes up to RUN_TILE consecutive tokens of a run
-// and the GT heads of kv head hg, and loads each chunk's K and V once for all of their rows (warp_chunks with QT
-// tokens); each row takes the operations of one query a block, so the bits are those of qspec_attention. A tile
-// whose tokens are not one sequence (a wrong hint) is computed token by token, with the same bits. SPLITS: block
-// (tile, hg, s) writes split s of its tokens to the workspace, which attention_merge_kernel merges; otherwise the
-// block merges its tokens' splits in split order itself, as attention_kernel does.
-constexpr int RUN_TILE = 4;
+// and the GT heads of kv head hg; warp w computes token w of the tile, walking the split's four chunk streams (those
+// the four warps of a one-query block take) one after another, each with its own state, so each (token, head) gets
+// the partial of a one-query block, bit for bit (merge_warps). The warps of a tile read the same K and V chunks in the
+// same order, so where its tokens are one sequence three of four loads hit L1. SPLITS: block (tile, hg, s) writes
+// split s of its tokens to the workspace, which attention_merge_kernel merges; otherwise the block merges its
+// tokens' splits in split order itself, as attention_kernel does. A tile of tokens of several sequences (a wrong
+// hint) gives the same bits, without the sharing.
+constexpr int RUN_TILE = WARPS;
 
 struct RunTile {
     int t0, n;  // the tile's first token and its count
@@ -509,74 +488,89 @@ __device__ __forceinline__ RunTile run_tile(int tile, int run) {
 }
 __host__ __device__ constexpr long run_tiles(long T, int run) { return T / run * ((run + RUN_TILE - 1) / RUN_TILE); }
 
+// Split s of the tile's tokens: warp w's token (npos positions; 0: none) walks the four chunk streams into sh[w GT ..],
+// then every row is merged in stream order (r, acc_d: row qi GT + g's).
+template <bool AHEAD, int GT>
+__device__ __forceinline__ void runs_split_partial(const float* qs, const half* __restrict__ kpool,
+                                                   const half* __restrict__ vpool, const int32_t* table, int npos,
+                                                   int block_size, int kv_heads, int kvh, int hd, int s,
+                                                   SplitScratch (&sh)[RUN_TILE * GT], Partial (&r)[RUN_TILE * GT],
+                                                   float (&acc_d)[RUN_TILE * GT]) {
+    const int warp = threadIdx.x >> 5;
+    const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
+    const NewKv nkv{nullptr, nullptr, -1};
+    for (int stream = 0; stream < WARPS; ++stream) {
+        float m[GT], l[GT], acc[GT][DPL];
+        warp_chunks<AHEAD, false, GT>(qs + warp * GT * MAX_HD, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd,
+                                      c0, c1, nkv, stream, m, l, acc);
+        store_warp<GT>(&sh[warp * GT], stream, hd, m, l, acc);
+    }
+    merge_warps<RUN_TILE * GT>(sh, r, acc_d, hd);
+}
+
 template <bool AHEAD, int GT, bool SPLITS>
 __global__ void __launch_bounds__(WARPS * 32) attention_runs_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd, int run,
     float* __restrict__ ws, half* __restrict__ out) {
-    constexpr int QT = RUN_TILE, R = QT * GT;
+    constexpr int R = RUN_TILE * GT;
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float qs[R][MAX_HD];
     __shared__ SplitScratch sh[R];
     const RunTile tile = run_tile(blockIdx.x, run);
     const int h0 = blockIdx.y * GT, kvh = h0 / (heads / kv_heads), s = blockIdx.z, S = gridDim.z;
-    bool one_sequence = true;
-    for (int qi = 1; qi < tile.n; ++qi) one_sequence &= token_seq[tile.t0 + qi] == token_seq[tile.t0];
-    const int count = one_sequence ? tile.n : 1;
-    const NewKv nkv{nullptr, nullptr, -1};
-    for (int t0 = tile.t0; t0 < tile.t0 + tile.n; t0 += count) {  // block-uniform
-        int npos[QT], last = 0;
+    const int warp = threadIdx.x >> 5, t = tile.t0 + warp;
+    int npos[RUN_TILE], last = 0;  // each token's positions (0: no token), the most
 #pragma unroll
-        for (int qi = 0; qi < QT; ++qi) {
-            npos[qi] = qi < count ? token_pos[t0 + qi] + 1 : 0;  // 0: no position, no chunk, never stored
-            last = max(last, npos[qi]);
+    for (int qi = 0; qi < RUN_TILE; ++qi) {
+        npos[qi] = qi < tile.n ? token_pos[tile.t0 + qi] + 1 : 0;
+        last = max(last, npos[qi]);
+    }
+    if (SPLITS && s >= splits_of(last)) return;  // block-uniform
+    for (int qi = 0; qi < tile.n; ++qi)
+#pragma unroll
+        for (int g = 0; g < GT; ++g) load_q(q, tile.t0 + qi, h0 + g, heads, hd, qs[qi * GT + g]);
+    const int own = warp < tile.n ? npos[warp] : 0;
+    const int32_t* table = block_tables + (long)token_seq[warp < tile.n ? t : tile.t0] * max_blocks;
+    Partial p[R];
+    float acc[R];
+    if constexpr (SPLITS) {
+        runs_split_partial<AHEAD, GT>(qs[0], kpool, vpool, table, own, block_size, kv_heads, kvh, hd, s, sh, p, acc);
+#pragma unroll
+        for (int qi = 0; qi < RUN_TILE; ++qi) {
+            if (s >= splits_of(npos[qi])) continue;  // also a tile's missing tokens (npos 0)
+#pragma unroll
+            for (int g = 0; g < GT; ++g) {
+                float* dst = ws + (((long)(tile.t0 + qi) * heads + h0 + g) * S + s) * (hd + 2);
+                if (threadIdx.x < hd) dst[threadIdx.x] = acc[qi * GT + g];
+                if (threadIdx.x == 0) { dst[hd] = p[qi * GT + g].m; dst[hd + 1] = p[qi * GT + g].l; }
+            }
         }
-        if (SPLITS && s >= splits_of(last)) continue;
-        const int32_t* table = block_tables + (long)token_seq[t0] * max_blocks;
-        for (int qi = 0; qi < count; ++qi)
+    } else {
+        Partial run_p[R];
+        float run_acc[R];
+        runs_split_partial<AHEAD, GT>(qs[0], kpool, vpool, table, own, block_size, kv_heads, kvh, hd, 0, sh, run_p,
+                                      run_acc);
+        for (int sp = 1; sp < splits_of(last); ++sp) {
+            runs_split_partial<AHEAD, GT>(qs[0], kpool, vpool, table, own, block_size, kv_heads, kvh, hd, sp, sh, p,
+                                          acc);
 #pragma unroll
-            for (int g = 0; g < GT; ++g) load_q(q, t0 + qi, h0 + g, heads, hd, qs[qi * GT + g]);
-        Partial p[R];
-        float acc[R];
-        if constexpr (SPLITS) {
-            split_partial<AHEAD, false, GT, QT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, nkv,
-                                                sh, p, acc);
-#pragma unroll
-            for (int qi = 0; qi < QT; ++qi) {
-                if (qi >= count || s >= splits_of(npos[qi])) continue;
-#pragma unroll
-                for (int g = 0; g < GT; ++g) {
-                    float* dst = ws + (((long)(t0 + qi) * heads + h0 + g) * S + s) * (hd + 2);
-                    if (threadIdx.x < hd) dst[threadIdx.x] = acc[qi * GT + g];
-                    if (threadIdx.x == 0) { dst[hd] = p[qi * GT + g].m; dst[hd + 1] = p[qi * GT + g].l; }
-                }
-            }
-        } else {
-            Partial run_p[R];
-            float run_acc[R];
-            split_partial<AHEAD, false, GT, QT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, nkv,
-                                                sh, run_p, run_acc);
-            for (int sp = 1; sp < splits_of(last); ++sp) {
-                split_partial<AHEAD, false, GT, QT>(qs[0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, sp,
-                                                    nkv, sh, p, acc);
-#pragma unroll
-                for (int qi = 0; qi < QT; ++qi) {
-                    if (sp >= splits_of(npos[qi])) continue;
-#pragma unroll
-                    for (int g = 0; g < GT; ++g)
-                        merge_split(run_p[qi * GT + g], run_acc[qi * GT + g], p[qi * GT + g], acc[qi * GT + g]);
-                }
-            }
-#pragma unroll
-            for (int qi = 0; qi < QT; ++qi) {
-                if (qi >= count) continue;
+            for (int qi = 0; qi < RUN_TILE; ++qi) {
+                if (sp >= splits_of(npos[qi])) continue;
 #pragma unroll
                 for (int g = 0; g < GT; ++g)
-                    if (threadIdx.x < hd)
-                        out[((long)(t0 + qi) * heads + h0 + g) * hd + threadIdx.x] =
-                            __float2half(run_acc[qi * GT + g] / run_p[qi * GT + g].l);
+                    merge_split(run_p[qi * GT + g], run_acc[qi * GT + g], p[qi * GT + g], acc[qi * GT + g]);
             }
+        }
+#pragma unroll
+        for (int qi = 0; qi < RUN_TILE; ++qi) {
+            if (qi >= tile.n) continue;
+#pragma unroll
+            for (int g = 0; g < GT; ++g)
+                if (threadIdx.x < hd)
+                    out[((long)(tile.t0 + qi) * heads + h0 + g) * hd + threadIdx.x] =
+                        __float2half(run_acc[qi * GT + g] / run_p[qi * GT + g].l);
         }
     }
 }
