@@ -528,9 +528,14 @@ __global__ void __launch_bounds__(WARPS * 32) attention_runs_kernel(
         last = max(last, npos[qi]);
     }
     if (SPLITS && s >= splits_of(last)) return;  // block-uniform
-    for (int qi = 0; qi < tile.n; ++qi)
-#pragma unroll
-        for (int g = 0; g < GT; ++g) load_q(q, tile.t0 + qi, h0 + g, heads, hd, qs[qi * GT + g]);
+    {  // the tile's q rows in one pass (load_q's values: one round of memory latency, not one per row)
+        const float scale = rsqrtf((float)hd);
+        for (int i = threadIdx.x; i < tile.n * GT * hd; i += blockDim.x) {
+            const int r = i / hd, d = i % hd;
+            qs[r][d] = q[((long)(tile.t0 + r / GT) * heads + h0 + r % GT) * hd + d] * scale;
+        }
+        __syncthreads();
+    }
     const int own = warp < tile.n ? npos[warp] : 0;
     const int32_t* table = block_tables + (long)token_seq[warp < tile.n ? t : tile.t0] * max_blocks;
     Partial p[R];
@@ -617,22 +622,25 @@ int head_tile(long T, int heads, int kv_heads) {
 // blocks (512 positions; one sequence at 2048); and the grid follows the largest context the block table allows, not
 // the tokens' positions. So by default (unset, or =auto) the choice is per token, on the device
 // (attention_split_auto_kernel): on the H100 (session 25) decode of 8 sequences 2.0x faster at 2048 positions and
-// 1.4x at 8192, verify of 4 tokens of one sequence 1.3x faster at 8192 (split_tiles_min_blocks). =auto-large also
-// takes the split schedule for passes of 2 x SMs (token, head) pairs and more, where the workspace holds them (the
-// sequential schedule's large passes at long contexts: 1.4-1.9x faster at 8192, but 16 sequences at 512 positions up to
-// 1.4x slower; measured with session 24's numbering of the blocks); =0: one head a block; =all: tiles on the whole grid
-// (tests). Read at every call.
+// 1.4x at 8192, verify of 4 tokens of one sequence 1.3x faster at 8192 (split_tiles_min_blocks). Large passes (2 x SMs
+// (token, head) pairs and more, where the workspace holds them) also take the split schedule where the block table
+// spans 2048 positions or more (a runner's table follows its longest sequence): on the H100 (session 25, call 1) verify
+// of 8 x 4 tokens 1.7x faster at 2048 positions and 2.1x at 8192, decode of 32 sequences 1.5-1.9x, of 16 1.4x at 8192
+// and 4 % slower at 2048; at 512 positions 16 sequences lost up to 1.4x. QSPEC_ATTENTION_LARGE_SPLIT=N: from N
+// positions (0: never, as before session 26); =auto-large: at any context; =0: one head a block, and large passes
+// never split; =all: tiles on the whole grid (tests). Read at every call.
 struct SplitTiles {
     int gt = 1;              // heads per tile (4 or 2), 1: one head a block
     bool per_token = false;  // chosen per token, on the device
-    bool large = false;      // the split schedule also for large passes
+    int large_from = 0;      // large passes take the split schedule from tables of this many positions (0: never)
 };
 SplitTiles split_head_tiles(int heads, int kv_heads) {
     const char* v = getenv("QSPEC_ATTENTION_SPLIT_TILES");
     const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
     if (gt == 1 || (v != nullptr && strcmp(v, "0") == 0)) return SplitTiles{};
-    if (v != nullptr && strcmp(v, "all") == 0) return SplitTiles{gt, false, false};
-    return SplitTiles{gt, true, v != nullptr && strcmp(v, "auto-large") == 0};
+    if (v != nullptr && strcmp(v, "all") == 0) return SplitTiles{gt, false, 0};
+    if (v != nullptr && strcmp(v, "auto-large") == 0) return SplitTiles{gt, true, 1};
+    return SplitTiles{gt, true, env_int("QSPEC_ATTENTION_LARGE_SPLIT", 2048)};
 }
 
 // The fewest tiled blocks for which attention_split_auto_kernel tiles a token: 2 blocks per SM. On the H100 (session 25,
@@ -668,12 +676,13 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                      int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out,
                      cudaStream_t st) {
     // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
-    // be long; either schedule gives the same bits. With QSPEC_ATTENTION_SPLIT_TILES=auto-large it is taken for passes
-    // of any size the workspace holds: a sequential block walks all of its token's splits, up to 32 in a chain at
+    // be long; either schedule gives the same bits. Large passes take it too where the table spans large_from
+    // positions (split_head_tiles): a sequential block walks all of its token's splits, up to 32 in a chain at
     // 8192 positions, where the tiled split blocks share each chunk's loads among 4 heads.
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
     const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
-    const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || tiles.large) && workspace != nullptr &&
+    const bool large = tiles.large_from > 0 && max_context >= tiles.large_from;
+    const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || large) && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
         float* ws = static_cast<float*>(workspace);
@@ -717,17 +726,20 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     return qspec_launch_status();
 }
 
-// The schedule of a verify pass's query tiles (qspec_attention_runs). QSPEC_ATTENTION_RUNS=0: none (qspec_attention's
-// schedules); =seq: block (tile, kv head) walks the tokens' splits; =split: block (tile, kv head, split) and the merge,
-// where the workspace holds the pass; unset (auto): the split schedule where the sequential grid leaves fewer than 4
-// blocks per SM and the workspace holds the pass, else the sequential one. Read at every call.
+// The schedule of a verify pass's query tiles (qspec_attention_runs; opt-in). Unset or QSPEC_ATTENTION_RUNS=0: none
+// (qspec_attention's schedules); =seq: block (tile, kv head) walks the tokens' splits; =split: block (tile, kv head,
+// split) and the merge, where the workspace holds the pass; =auto: the split schedule where the sequential grid leaves
+// fewer than 4 blocks per SM and the workspace holds the pass, else the sequential one. Measured on the H100
+// (docs/KERNELS.md, session 26): a warp walks four chunk streams in turn, so its chain of loads is four times a
+// one-query block's, and only verify of 8 x 4 tokens at 2048 positions was faster than the default (136 against 169
+// us with large passes split); at 512 positions and less the tiles were up to 7x slower. Read at every call.
 enum class RunSchedule { Off, Sequential, Split };
 RunSchedule run_schedule(long seq_blocks, int S, bool workspace_holds) {
     const char* v = getenv("QSPEC_ATTENTION_RUNS");
-    if (v != nullptr && strcmp(v, "0") == 0) return RunSchedule::Off;
+    if (v == nullptr || strcmp(v, "0") == 0) return RunSchedule::Off;
     const bool can_split = S > 1 && workspace_holds;
-    if (v != nullptr && strcmp(v, "seq") == 0) return RunSchedule::Sequential;
-    if (v != nullptr && strcmp(v, "split") == 0) return can_split ? RunSchedule::Split : RunSchedule::Sequential;
+    if (strcmp(v, "seq") == 0) return RunSchedule::Sequential;
+    if (strcmp(v, "split") == 0) return can_split ? RunSchedule::Split : RunSchedule::Sequential;
     return can_split && seq_blocks < 4L * sm_count() ? RunSchedule::Split : RunSchedule::Sequential;
 }
 

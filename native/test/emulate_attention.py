@@ -174,6 +174,32 @@ def check_split_tile_rule():
     return len(bad)
 
 
+def split_schedule(T, heads, kv_heads, table_positions, sms, workspace_tokens, large_from=2048):
+    """attention.cu launch_attention's choice (QSPEC_ATTENTION_SPLIT_TILES unset): the split schedule for passes of
+    fewer than 2 x SMs (token, head) pairs, and for larger ones where the block table spans large_from positions or
+    more, in both cases where the context has more than one split and the workspace holds the pass."""
+    if -(-table_positions // SPLIT) <= 1 or T > workspace_tokens:
+        return False
+    group = heads // kv_heads
+    large = group % 2 == 0 and 0 < large_from <= table_positions
+    return T * heads < 2 * sms or large
+
+
+def check_split_schedule_rule():
+    """The schedule rule on Llama-3-8B's heads at 132 SMs against the H100 runs of sessions 25 and 26 (docs/KERNELS.md,
+    "Large passes in the split schedule"): large passes split at 2048 and 8192 positions (verify of 8-32 x 4 tokens,
+    decode of 16-32 sequences: 1.4-2.2x faster but for decode of 16 at 2048, 4 % slower), sequential at 512 (16 x 4
+    and 16 x 1 lost there) and beyond the workspace; small passes split wherever there is more than one split."""
+    want = {(32, 2048): True, (32, 8192): True, (64, 2048): True, (16, 8192): True, (128, 2048): False,
+            (64, 512): False, (16, 512): False, (8, 512): True, (4, 8192): True, (1, 128): False}
+    bad = [f"T={T} table={c}: {split_schedule(T, 32, 8, c, 132, 64)}" for (T, c), w in want.items()
+           if split_schedule(T, 32, 8, c, 132, 64) != w]
+    bad += [f"QSPEC_ATTENTION_LARGE_SPLIT=0, T=32: split"] * split_schedule(32, 32, 8, 8192, 132, 64, large_from=0)
+    print(f"{'FAIL' if bad else 'PASS'} attention split-schedule rule for large passes on Llama-3-8B's heads"
+          + "".join(f"; {b}" for b in bad))
+    return len(bad)
+
+
 def auto_block(b, T, heads, S, gt):
     """attention_split_auto_kernel's (token, head, split) of the block launched b-th: the tiles' first heads first
     (token, tile, split), then the other heads (token, head, split)."""
@@ -226,8 +252,13 @@ def split_schedule_auto(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads
             m, l, acc = split_partial(qs, kpool, vpool, row, npos, bs, kvh, hh // group, hd, s)
             dst = (t * heads + (h if plant else hh)) * S + s
             ws[dst, :hd], ws[dst, hd], ws[dst, hd + 1] = acc, m, l
-    out = np.zeros((T, heads * hd))
-    for t in range(T):
+    return merge_workspace(ws, pos, heads, hd, S), tiled
+
+
+def merge_workspace(ws, pos, heads, hd, S):
+    """attention_merge_kernel: each (token, head)'s split partials at ((t heads + h) S + s) merged in split order."""
+    out = np.zeros((len(pos), heads * hd))
+    for t in range(len(pos)):
         for h in range(heads):
             src = (t * heads + h) * S
             acc, m, l = ws[src, :hd], ws[src, hd], ws[src, hd + 1]
@@ -237,7 +268,7 @@ def split_schedule_auto(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads
                 a, b = np.exp(m - mnew), np.exp(pm - mnew)
                 l, acc, m = l * a + pl * b, acc * a + pacc * b, mnew
             out[t, h * hd:(h + 1) * hd] = acc / l
-    return out, tiled
+    return out
 
 
 def check_split_schedule_auto():
@@ -317,18 +348,7 @@ def attention_runs(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh
                         a, b = np.exp(m - mnew), np.exp(pm - mnew)
                         l, acc, m = l * a + pl * b, acc * a + pacc * b, mnew
                     out[t, h * hd:(h + 1) * hd] = acc / l
-    if split:
-        for t in range(T):
-            for h in range(heads):
-                src = (t * heads + h) * S
-                acc, m, l = ws[src, :hd], ws[src, hd], ws[src, hd + 1]
-                for s in range(1, -(-(pos[t] + 1) // SPLIT)):
-                    pacc, pm, pl = ws[src + s, :hd], ws[src + s, hd], ws[src + s, hd + 1]
-                    mnew = max(m, pm)
-                    a, b = np.exp(m - mnew), np.exp(pm - mnew)
-                    l, acc, m = l * a + pl * b, acc * a + pacc * b, mnew
-                out[t, h * hd:(h + 1) * hd] = acc / l
-    return out
+    return merge_workspace(ws, pos, heads, hd, S) if split else out
 
 
 def check_attention_runs():
@@ -364,7 +384,7 @@ def check_attention_runs():
 
 def main():
     fails = check_head_tile_rule() + check_split_tile_rule() + check_auto_block_order() + check_split_schedule_auto()
-    fails += check_attention_runs()
+    fails += check_attention_runs() + check_split_schedule_rule()
     for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (4, 1, 80, 1, 8), (2, 2, 32, 1, 32)]:
         S, max_blocks = 3, 96
         hist, ntok = [37, 5, 700], [1, 1, 5]  # 700 + 5 positions: three splits

@@ -1308,6 +1308,18 @@ static void test_attention_runs(int heads, int kv_heads, int hd, int block_size,
     char tag[128];
     snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d%s", heads, kv_heads, hd, block_size, run, T,
              mixed ? " (runs mixing sequences)" : "");
+    // large passes (heads x T >= 2 x SMs here with 32 heads) at 2048 positions and more take the split schedule by
+    // default: the same bits as the sequential one (no workspace) and as QSPEC_ATTENTION_LARGE_SPLIT=0
+    for (const char* large : {"0", "1"}) {
+        const ScopedEnv from("QSPEC_ATTENTION_LARGE_SPLIT", large);
+        Dev<__half> dlarge((size_t)T * heads * hd);
+        CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                           *large == '1' ? dws.p : nullptr, *large == '1' ? ws_bytes : 0, dlarge.p, nullptr));
+        const size_t differ = differing_halves(dlarge.down(), ref.data());
+        report(differ == 0, std::string("attention of a large pass ") + (*large == '1' ? "split everywhere" :
+                                                                              "sequential") + " = default " + tag,
+               "differing outputs=%.0f of %.0f", (double)differ, (double)ref.size());
+    }
     for (const char* mode : {"auto", "seq", "split"})
         for (const char* ahead : {"0", "1"}) {
             const ScopedEnv schedule("QSPEC_ATTENTION_RUNS", mode), build("QSPEC_ATTENTION_AHEAD", ahead);

@@ -49,3 +49,14 @@ e2e() {
     | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
   echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }
+# e2e_long NAME BATCHES MODES [VAR=value ...]: as e2e, with 2048-token prompts and 32 new tokens (prefill takes most of
+# the time; the bench's verify ms per token shows the decode side); skipped once fewer than 80 seconds are left.
+e2e_long() {
+  local name=$1 batches=$2 modes=$3; shift 3
+  [ "$(left)" -lt 80 ] && { echo "skipped $name" | tee -a "$S"; return; }
+  local t0=$(date +%s)
+  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
+    --batch "$batches" --prompt-tokens 2048 --max-tokens 32 --modes "$modes" -- 2>&1 \
+    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
+}

@@ -6,7 +6,7 @@
 # rule, walking their splits, split; prefill with query tiles); (4) end to end with 2048-token prompts, QSpec-A8 at
 # batch 8 with the query tiles and without (QSPEC_ATTENTION_RUNS=0), then the same with the short prompts of
 # PERFORMANCE.md; (5) W4A16 at batch 12 with and without the four row tiles. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 470  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e
+. scripts/device/call-prelude.sh 470  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long
 build_bench &
 build=$!
 run_test attention 20 attention
@@ -18,16 +18,6 @@ t0=$(date +%s)
 timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention.txt" 2>&1
 echo "attention rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
 grep -E "^attn" "$OUT/attention.txt" | tee -a "$S"
-# e2e_long NAME BATCHES MODES [VAR=value ...]: 2048-token prompts, 32 new tokens
-e2e_long() {
-  local name=$1 batches=$2 modes=$3; shift 3
-  [ "$(left)" -lt 80 ] && { echo "skipped $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
-    --batch "$batches" --prompt-tokens 2048 --max-tokens 32 --modes "$modes" -- 2>&1 \
-    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
-  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
-}
 e2e_long long-runs 8 qspec-a8 QSPEC_X=0
 e2e_long long-noruns 8 qspec-a8 QSPEC_ATTENTION_RUNS=0
 e2e short-runs 8 qspec-a8 QSPEC_X=0

@@ -7,7 +7,7 @@
 # QSPEC_ATTENTION_RUNS=0, short prompts and 2048-token prompts; (5) the end-to-end table with this session's
 # defaults. Run from the repository root after scripts/device/stage.sh
 # here (carry .device/gpu).
-. scripts/device/call-prelude.sh 520  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e
+. scripts/device/call-prelude.sh 520  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long
 build_bench &
 build=$!
 run_test attention 20 attention
@@ -19,15 +19,6 @@ t0=$(date +%s)
 timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention.txt" 2>&1
 echo "attention rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
 grep -E "^attn" "$OUT/attention.txt" | tee -a "$S"
-e2e_long() {  # as e2e (call-prelude.sh), with 2048-token prompts and 32 new tokens
-  local name=$1 batches=$2 modes=$3; shift 3
-  [ "$(left)" -lt 80 ] && { echo "skipped $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
-    --batch "$batches" --prompt-tokens 2048 --max-tokens 32 --modes "$modes" -- 2>&1 \
-    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
-  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
-}
 e2e short-runs 8 qspec-a8 QSPEC_X=0
 e2e short-noruns 8 qspec-a8 QSPEC_ATTENTION_RUNS=0
 e2e_long long-runs 8 qspec-a8 QSPEC_X=0
