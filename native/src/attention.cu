@@ -624,9 +624,11 @@ int head_tile(long T, int heads, int kv_heads) {
 // (attention_split_auto_kernel): on the H100 (session 25) decode of 8 sequences 2.0x faster at 2048 positions and
 // 1.4x at 8192, verify of 4 tokens of one sequence 1.3x faster at 8192 (split_tiles_min_blocks). Large passes (2 x SMs
 // (token, head) pairs and more, where the workspace holds them) also take the split schedule where the block table
-// spans 2048 positions or more (a runner's table follows its longest sequence): on the H100 (session 25, call 1) verify
-// of 8 x 4 tokens 1.7x faster at 2048 positions and 2.1x at 8192, decode of 32 sequences 1.5-1.9x, of 16 1.4x at 8192
-// and 4 % slower at 2048; at 512 positions 16 sequences lost up to 1.4x. QSPEC_ATTENTION_LARGE_SPLIT=N: from N
+// spans large_from = 2048 positions or more (a runner's table follows its longest sequence), those of fewer than
+// 4 x SMs pairs from 2 x large_from. On the H100 (session 26, call 4) verify of 8 x 4 tokens 1.59x faster at 2048
+// positions and 2.03x at 8192, of 16 x 4 1.37x / 1.48x, of 32 x 4 1.48x / 1.49x; decode of 32 sequences 1.58x / 1.96x,
+// of 16 (512 pairs) 1.38x at 8192 but 7 % slower at 2048 (hence the second threshold); tables of 512 positions and
+// less unchanged (at 512 positions 16 sequences had lost up to 1.4x in session 25). QSPEC_ATTENTION_LARGE_SPLIT=N: N
 // positions (0: never, as before session 26); =auto-large: at any context; =0: one head a block, and large passes
 // never split; =all: tiles on the whole grid (tests). Read at every call.
 struct SplitTiles {
@@ -681,7 +683,8 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     // 8192 positions, where the tiled split blocks share each chunk's loads among 4 heads.
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
     const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
-    const bool large = tiles.large_from > 0 && max_context >= tiles.large_from;
+    const bool large = tiles.large_from > 0 && max_context >= tiles.large_from &&
+                       ((long)T * heads >= 4L * sm_count() || max_context >= 2 * tiles.large_from);
     const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || large) && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {

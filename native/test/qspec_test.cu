@@ -1308,8 +1308,8 @@ static void test_attention_runs(int heads, int kv_heads, int hd, int block_size,
     char tag[128];
     snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d%s", heads, kv_heads, hd, block_size, run, T,
              mixed ? " (runs mixing sequences)" : "");
-    // large passes (heads x T >= 2 x SMs here with 32 heads) at 2048 positions and more take the split schedule by
-    // default: the same bits as the sequential one (no workspace) and as QSPEC_ATTENTION_LARGE_SPLIT=0
+    // large passes (heads x T >= 2 x SMs here with 32 heads) take the split schedule from tables of 2048 or 4096
+    // positions (QSPEC_ATTENTION_LARGE_SPLIT; 1: at any context): the same bits as the sequential schedule
     for (const char* large : {"0", "1"}) {
         const ScopedEnv from("QSPEC_ATTENTION_LARGE_SPLIT", large);
         Dev<__half> dlarge((size_t)T * heads * hd);
