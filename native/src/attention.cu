@@ -214,10 +214,10 @@ struct SplitScratch {
 };
 
 // Each of R (token, head) rows' split partial from its warps' states in sh[r] (m = -inf: a warp without a chunk, weight
-// 0), merged in warp order: its (m, l) in r[r] and, for dim d = threadIdx.x, its acc in acc_d[r]. Ends with a barrier,
-// so the shared scratch can be reused.
+// 0), merged in warp order: its (m, l) in r[r] and, for the thread's dim d, its acc in acc_d[r]. Begins and ends with a
+// barrier of the whole block, so the shared scratch can be reused.
 template <int R>
-__device__ __forceinline__ void merge_warps(SplitScratch (&sh)[R], Partial (&r)[R], float (&acc_d)[R], int hd) {
+__device__ __forceinline__ void merge_warps(SplitScratch (&sh)[R], Partial (&r)[R], float (&acc_d)[R], int hd, int d) {
     __syncthreads();
 #pragma unroll
     for (int g = 0; g < R; ++g) {
@@ -230,8 +230,8 @@ __device__ __forceinline__ void merge_warps(SplitScratch (&sh)[R], Partial (&r)[
             r[g].l = fmaf(sh[g].wl[w], e[w], r[g].l);
         }
         acc_d[g] = 0.f;
-        if (threadIdx.x < hd)
-            for (int w = 0; w < WARPS; ++w) acc_d[g] = fmaf(sh[g].wacc[w][threadIdx.x], e[w], acc_d[g]);
+        if (d < hd)
+            for (int w = 0; w < WARPS; ++w) acc_d[g] = fmaf(sh[g].wacc[w][d], e[w], acc_d[g]);
     }
     __syncthreads();
 }
@@ -262,7 +262,7 @@ __device__ __forceinline__ void split_partial(const float* qs, const half* __res
     warp_chunks<AHEAD, ROPE, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, warp, m, l,
                                  acc);
     store_warp<GT>(sh, warp, hd, m, l, acc);
-    merge_warps<GT>(sh, r, acc_d, hd);
+    merge_warps<GT>(sh, r, acc_d, hd, threadIdx.x);
 }
 
 // Merges split s > 0 into the running (m, l, acc) of splits 0 .. s-1, in split order. Split 0 is
@@ -469,15 +469,16 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
 }
 
 // Query tiles of verify passes (qspec_attention_runs): the pass's tokens come in runs of `run` consecutive tokens of
-// one sequence (gamma + 1 in a QSpec verify). Block (tile, hg[, s]) takes up to RUN_TILE consecutive tokens of a run
-// and the GT heads of kv head hg; warp w computes token w of the tile, walking the split's four chunk streams (those
-// the four warps of a one-query block take) one after another, each with its own state, so each (token, head) gets
-// the partial of a one-query block, bit for bit (merge_warps). The warps of a tile read the same K and V chunks in the
-// same order, so where its tokens are one sequence three of four loads hit L1. SPLITS: block (tile, hg, s) writes
-// split s of its tokens to the workspace, which attention_merge_kernel merges; otherwise the block merges its
-// tokens' splits in split order itself, as attention_kernel does. A tile of tokens of several sequences (a wrong
-// hint) gives the same bits, without the sharing.
-constexpr int RUN_TILE = WARPS;
+// one sequence (gamma + 1 in a QSpec verify). Block (tile, hg[, s]) of RUN_TILE x WARPS warps takes up to RUN_TILE
+// consecutive tokens of a run and the GT heads of kv head hg: warps 4 qi .. 4 qi + 3 compute token qi as the four
+// warps of a one-query block do (each its chunk stream; the token's 128 threads merge its rows in warp order), so each
+// (token, head) gets that block's partial, bit for bit. The tokens' warps walk the same chunks at about the same time,
+// so where the tokens are one sequence the loads after the first can hit L1, and each token keeps its four chains of
+// loads. (Session 26's earlier layouts, all of a tile's rows in every warp and one warp per token walking the four
+// streams in turn, were measured and lost: docs/KERNELS.md.) SPLITS: block (tile, hg, s) writes split s of its
+// tokens to the workspace, which attention_merge_kernel merges; otherwise the block merges its tokens' splits in split
+// order, as attention_kernel does. Tokens of several sequences in a tile (a wrong hint) give the same bits.
+constexpr int RUN_TILE = 4, RUN_THREADS = RUN_TILE * WARPS * 32;
 
 struct RunTile {
     int t0, n;  // the tile's first token and its count
@@ -488,95 +489,77 @@ __device__ __forceinline__ RunTile run_tile(int tile, int run) {
 }
 __host__ __device__ constexpr long run_tiles(long T, int run) { return T / run * ((run + RUN_TILE - 1) / RUN_TILE); }
 
-// Split s of the tile's tokens: warp w's token (npos positions; 0: none) walks the four chunk streams into sh[w GT ..],
-// then every row is merged in stream order (r, acc_d: row qi GT + g's).
+// Split s of the thread's token (npos positions; 0: none): its warp's chunk stream into sh, then the token's rows merged
+// (p, acc_d: head g's, for the thread's dim d).
 template <bool AHEAD, int GT>
 __device__ __forceinline__ void runs_split_partial(const float* qs, const half* __restrict__ kpool,
                                                    const half* __restrict__ vpool, const int32_t* table, int npos,
                                                    int block_size, int kv_heads, int kvh, int hd, int s,
-                                                   SplitScratch (&sh)[RUN_TILE * GT], Partial (&r)[RUN_TILE * GT],
-                                                   float (&acc_d)[RUN_TILE * GT]) {
-    const int warp = threadIdx.x >> 5;
+                                                   SplitScratch (&sh)[GT], Partial (&p)[GT], float (&acc_d)[GT]) {
+    const int stream = (threadIdx.x >> 5) % WARPS, d = threadIdx.x % (WARPS * 32);
     const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
     const NewKv nkv{nullptr, nullptr, -1};
-    for (int stream = 0; stream < WARPS; ++stream) {
-        float m[GT], l[GT], acc[GT][DPL];
-        warp_chunks<AHEAD, false, GT>(qs + warp * GT * MAX_HD, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd,
-                                      c0, c1, nkv, stream, m, l, acc);
-        store_warp<GT>(&sh[warp * GT], stream, hd, m, l, acc);
-    }
-    merge_warps<RUN_TILE * GT>(sh, r, acc_d, hd);
+    float m[GT], l[GT], acc[GT][DPL];
+    warp_chunks<AHEAD, false, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, stream, m,
+                                  l, acc);
+    store_warp<GT>(sh, stream, hd, m, l, acc);
+    merge_warps<GT>(sh, p, acc_d, hd, d);
 }
 
 template <bool AHEAD, int GT, bool SPLITS>
-__global__ void __launch_bounds__(WARPS * 32) attention_runs_kernel(
+__global__ void __launch_bounds__(RUN_THREADS) attention_runs_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd, int run,
     float* __restrict__ ws, half* __restrict__ out) {
-    constexpr int R = RUN_TILE * GT;
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
-    __shared__ float qs[R][MAX_HD];
-    __shared__ SplitScratch sh[R];
+    __shared__ float qs[RUN_TILE][GT][MAX_HD];
+    __shared__ SplitScratch sh[RUN_TILE][GT];
     const RunTile tile = run_tile(blockIdx.x, run);
     const int h0 = blockIdx.y * GT, kvh = h0 / (heads / kv_heads), s = blockIdx.z, S = gridDim.z;
-    const int warp = threadIdx.x >> 5, t = tile.t0 + warp;
-    int npos[RUN_TILE], last = 0;  // each token's positions (0: no token), the most
-#pragma unroll
-    for (int qi = 0; qi < RUN_TILE; ++qi) {
-        npos[qi] = qi < tile.n ? token_pos[tile.t0 + qi] + 1 : 0;
-        last = max(last, npos[qi]);
-    }
+    const int qi = threadIdx.x / (WARPS * 32), d = threadIdx.x % (WARPS * 32), t = tile.t0 + qi;
+    int last = 0;  // the tile's longest context
+    for (int i = 0; i < tile.n; ++i) last = max(last, token_pos[tile.t0 + i] + 1);
     if (SPLITS && s >= splits_of(last)) return;  // block-uniform
-    {  // the tile's q rows in one pass (load_q's values: one round of memory latency, not one per row)
+    {  // the tile's q rows in one pass (load_q's values)
         const float scale = rsqrtf((float)hd);
         for (int i = threadIdx.x; i < tile.n * GT * hd; i += blockDim.x) {
-            const int r = i / hd, d = i % hd;
-            qs[r][d] = q[((long)(tile.t0 + r / GT) * heads + h0 + r % GT) * hd + d] * scale;
+            const int r = i / hd, dd = i % hd;
+            qs[r / GT][r % GT][dd] = q[((long)(tile.t0 + r / GT) * heads + h0 + r % GT) * hd + dd] * scale;
         }
         __syncthreads();
     }
-    const int own = warp < tile.n ? npos[warp] : 0;
-    const int32_t* table = block_tables + (long)token_seq[warp < tile.n ? t : tile.t0] * max_blocks;
-    Partial p[R];
-    float acc[R];
+    const bool mine = qi < tile.n;  // a tile of fewer tokens: the others' threads walk nothing but meet the barriers
+    const int npos = mine ? token_pos[t] + 1 : 0;
+    const int32_t* table = block_tables + (long)token_seq[mine ? t : tile.t0] * max_blocks;
+    Partial p[GT];
+    float acc[GT];
     if constexpr (SPLITS) {
-        runs_split_partial<AHEAD, GT>(qs[0], kpool, vpool, table, own, block_size, kv_heads, kvh, hd, s, sh, p, acc);
+        runs_split_partial<AHEAD, GT>(qs[qi][0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, s, sh[qi], p,
+                                      acc);
+        if (!mine || s >= splits_of(npos)) return;
 #pragma unroll
-        for (int qi = 0; qi < RUN_TILE; ++qi) {
-            if (s >= splits_of(npos[qi])) continue;  // also a tile's missing tokens (npos 0)
-#pragma unroll
-            for (int g = 0; g < GT; ++g) {
-                float* dst = ws + (((long)(tile.t0 + qi) * heads + h0 + g) * S + s) * (hd + 2);
-                if (threadIdx.x < hd) dst[threadIdx.x] = acc[qi * GT + g];
-                if (threadIdx.x == 0) { dst[hd] = p[qi * GT + g].m; dst[hd + 1] = p[qi * GT + g].l; }
-            }
+        for (int g = 0; g < GT; ++g) {
+            float* dst = ws + (((long)t * heads + h0 + g) * S + s) * (hd + 2);
+            if (d < hd) dst[d] = acc[g];
+            if (d == 0) { dst[hd] = p[g].m; dst[hd + 1] = p[g].l; }
         }
     } else {
-        Partial run_p[R];
-        float run_acc[R];
-        runs_split_partial<AHEAD, GT>(qs[0], kpool, vpool, table, own, block_size, kv_heads, kvh, hd, 0, sh, run_p,
-                                      run_acc);
-        for (int sp = 1; sp < splits_of(last); ++sp) {
-            runs_split_partial<AHEAD, GT>(qs[0], kpool, vpool, table, own, block_size, kv_heads, kvh, hd, sp, sh, p,
-                                          acc);
+        Partial run_p[GT];
+        float run_acc[GT];
+        runs_split_partial<AHEAD, GT>(qs[qi][0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, 0, sh[qi],
+                                      run_p, run_acc);
+        for (int sp = 1; sp < splits_of(last); ++sp) {  // block-uniform: every thread meets the barriers
+            runs_split_partial<AHEAD, GT>(qs[qi][0], kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, sp,
+                                          sh[qi], p, acc);
+            if (sp >= splits_of(npos)) continue;
 #pragma unroll
-            for (int qi = 0; qi < RUN_TILE; ++qi) {
-                if (sp >= splits_of(npos[qi])) continue;
-#pragma unroll
-                for (int g = 0; g < GT; ++g)
-                    merge_split(run_p[qi * GT + g], run_acc[qi * GT + g], p[qi * GT + g], acc[qi * GT + g]);
-            }
+            for (int g = 0; g < GT; ++g) merge_split(run_p[g], run_acc[g], p[g], acc[g]);
         }
+        if (!mine) return;
 #pragma unroll
-        for (int qi = 0; qi < RUN_TILE; ++qi) {
-            if (qi >= tile.n) continue;
-#pragma unroll
-            for (int g = 0; g < GT; ++g)
-                if (threadIdx.x < hd)
-                    out[((long)(tile.t0 + qi) * heads + h0 + g) * hd + threadIdx.x] =
-                        __float2half(run_acc[qi * GT + g] / run_p[qi * GT + g].l);
-        }
+        for (int g = 0; g < GT; ++g)
+            if (d < hd) out[((long)t * heads + h0 + g) * hd + d] = __float2half(run_acc[g] / run_p[g].l);
     }
 }
 
@@ -731,19 +714,18 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
 
 // The schedule of a verify pass's query tiles (qspec_attention_runs; opt-in). Unset or QSPEC_ATTENTION_RUNS=0: none
 // (qspec_attention's schedules); =seq: block (tile, kv head) walks the tokens' splits; =split: block (tile, kv head,
-// split) and the merge, where the workspace holds the pass; =auto: the split schedule where the sequential grid leaves
-// fewer than 4 blocks per SM and the workspace holds the pass, else the sequential one. Measured on the H100
-// (docs/KERNELS.md, session 26): a warp walks four chunk streams in turn, so its chain of loads is four times a
-// one-query block's, and only verify of 8 x 4 tokens at 2048 positions was faster than the default (136 against 169
-// us with large passes split); at 512 positions and less the tiles were up to 7x slower. Read at every call.
+// split) and the merge, where the workspace holds the pass; =auto: split where the workspace holds the pass (a tile's
+// block has 16 warps, one per SM at these registers, so the sequential grid fills the GPU only with 132 tiles x kv
+// heads, and then with a chain of all the splits), else sequential. The two layouts measured on the H100 (session 26,
+// docs/KERNELS.md) lost except on verify of 8 x 4 tokens at 2048 positions; this one (four warps per token, the tile's
+// tokens in one block) was written after the device time was spent and is not yet measured. Read at every call.
 enum class RunSchedule { Off, Sequential, Split };
-RunSchedule run_schedule(long seq_blocks, int S, bool workspace_holds) {
+RunSchedule run_schedule(int S, bool workspace_holds) {
     const char* v = getenv("QSPEC_ATTENTION_RUNS");
     if (v == nullptr || strcmp(v, "0") == 0) return RunSchedule::Off;
     const bool can_split = S > 1 && workspace_holds;
     if (strcmp(v, "seq") == 0) return RunSchedule::Sequential;
-    if (strcmp(v, "split") == 0) return can_split ? RunSchedule::Split : RunSchedule::Sequential;
-    return can_split && seq_blocks < 4L * sm_count() ? RunSchedule::Split : RunSchedule::Sequential;
+    return can_split ? RunSchedule::Split : RunSchedule::Sequential;  // =split, =auto
 }
 
 int launch_attention_runs(const float* q, const half* kp, const half* vp, const int32_t* token_seq,
@@ -755,13 +737,13 @@ int launch_attention_runs(const float* q, const half* kp, const half* vp, const 
     const long tiles = run_tiles(T, run), seq_blocks = tiles * (heads / gt);
     const bool holds = workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
-    const RunSchedule schedule = run_schedule(seq_blocks, S, holds);
+    const RunSchedule schedule = run_schedule(S, holds);
     if (schedule == RunSchedule::Off)
         return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                        kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
     const bool split = schedule == RunSchedule::Split;
     const long blocks = seq_blocks * (split ? S : 1);
-    const bool ahead = loads_ahead(blocks);
+    const bool ahead = loads_ahead(blocks * RUN_TILE);  // as for as many blocks of one query
     using Kernel = void (*)(const float*, const half*, const half*, const int32_t*, const int32_t*, const int32_t*, int,
                             int, int, int, int, int, float*, half*);
     Kernel kernel;
@@ -775,7 +757,7 @@ int launch_attention_runs(const float* q, const half* kp, const half* vp, const 
         kernel = split ? (ahead ? attention_runs_kernel<true, 1, true> : attention_runs_kernel<false, 1, true>)
                        : (ahead ? attention_runs_kernel<true, 1, false> : attention_runs_kernel<false, 1, false>);
     float* ws = split ? static_cast<float*>(workspace) : nullptr;
-    kernel<<<dim3((unsigned)tiles, heads / gt, split ? S : 1), WARPS * 32, 0, st>>>(
+    kernel<<<dim3((unsigned)tiles, heads / gt, split ? S : 1), RUN_THREADS, 0, st>>>(
         q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads, kv_heads, head_dim, run, ws, out);
     const int e = qspec_launch_status();
     if (e != 0 || !split) return e;

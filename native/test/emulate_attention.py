@@ -311,11 +311,11 @@ def run_tile(tile, run):
 
 
 def attention_runs(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh, hd, run, split, plant=False):
-    """attention_runs_kernel block by block: tiles of up to RUN_TILE tokens of a run, the GT heads of a kv head; warp w
-    takes token w of the tile and walks the split's four chunk streams one after another (the four warps of a one-query
-    block: split_partial here); split: block (tile, hg, s) stores each token's partial of split s to the workspace and
-    attention_merge_kernel merges them; otherwise the block merges its tokens' splits in split order. plant: every warp
-    walks the tile's longest context with the tile's first token's table (bugs the check must catch)."""
+    """attention_runs_kernel block by block: tiles of up to RUN_TILE tokens of a run, the GT heads of a kv head; the
+    four warps of token qi walk the split's chunk streams as a one-query block's do (split_partial here); split: block
+    (tile, hg, s) stores each token's partial of split s to the workspace and attention_merge_kernel merges them;
+    otherwise the block merges its tokens' splits in split order. plant: every token walks the tile's longest context
+    with the tile's first token's table (bugs the check must catch)."""
     T, S = len(seq), -(-(max_blocks * bs) // SPLIT)
     group = heads // kvh
     gt = 4 if group % 4 == 0 else 2 if group % 2 == 0 else 1
@@ -330,7 +330,7 @@ def attention_runs(q, kpool, vpool, seq, pos, tables, max_blocks, bs, heads, kvh
         for hg in range(heads // gt):
             for g in range(gt):
                 h = hg * gt + g
-                for i, t in enumerate(toks):  # warp i
+                for i, t in enumerate(toks):  # warps 4 i .. 4 i + 3
                     st = seq[t0] if plant else seq[t]
                     row = tables[st * max_blocks:(st + 1) * max_blocks]
                     own = last if plant else nposs[i]

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Written in session 26 after the device time was spent, not yet run: the third layout of the query tiles
+# (qspec_attention_runs, opt-in: QSPEC_ATTENTION_RUNS): a block of 16 warps per tile, the four warps of each token
+# walking its chunk streams as a one-query block's do, the tile's tokens in one block so that their loads can share L1.
+# (1) `qspec_test attention` (the tiles against qspec_attention bit for bit, each schedule and build); (2)
+# `qspec_bench attention` (the runs columns: the tiles by the rule, walking their splits, split; against the default
+# column); (3) end to end, QSpec-A8 at batch 8, QSPEC_ATTENTION_RUNS=auto against the default, short and 2048-token
+# prompts. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
+. scripts/device/call-prelude.sh 330  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long
+build_bench &
+build=$!
+run_test attention 20 attention
+grep -E "^FAIL" "$OUT/test-attention.txt" | head -5 | tee -a "$S"
+ok=$(grep -q "^ALL PASSED" "$OUT/test-attention.txt" && echo 0 || echo 1)
+wait $build; echo "bench build rc=$?" | tee -a "$S"
+if [ "$ok" = 0 ]; then
+  t0=$(date +%s)
+  timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention.txt" 2>&1
+  echo "attention rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  grep -E "^attn" "$OUT/attention.txt" | tee -a "$S"
+  e2e short-runs 8 qspec-a8 QSPEC_ATTENTION_RUNS=auto
+  e2e short-default 8 qspec-a8 QSPEC_X=0
+  e2e_long long-runs 8 qspec-a8 QSPEC_ATTENTION_RUNS=auto
+  e2e_long long-default 8 qspec-a8 QSPEC_X=0
+fi
+echo "done, $(left) s of $budget left" | tee -a "$S"
+cd "$OUT" && tar czf all.tgz --exclude all.tgz *.txt */bench/bench.txt 2>/dev/null
