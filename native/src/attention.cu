@@ -128,8 +128,10 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 // (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits. GT heads of one kv
 // head (q of head g at qs + g MAX_HD): each chunk's K and V are loaded once for all of them, and each head's
 // state takes the same operations, in the same order, as with one head. `warp`: the chunks' stream (the warp's index
-// in the block, or in query tiles a stream that one warp walks after another, with the same bits).
-template <bool AHEAD, bool ROPE, int GT>
+// in the block, or in query tiles one of a token's four warps). AHEAD = 2 (QSPEC_ATTENTION_AHEAD=2; written in session
+// 26 after the device time was spent, not yet measured): two chunks in flight while one is computed, for the chains of
+// chunk loads that bound the attention at long contexts; the same arithmetic.
+template <int AHEAD, bool ROPE, int GT>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
                                             const half* __restrict__ vpool, const int32_t* table, int npos,
                                             int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
@@ -143,14 +145,18 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
 #pragma unroll
         for (int i = 0; i < DPL; ++i) acc[g][i] = 0.f;
     }
-    ChunkLoads cur, nxt;
+    ChunkLoads cur, nxt, nxt2;
     if (AHEAD && c0 + warp < c1)
         load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
+    if (AHEAD == 2 && c0 + warp + WARPS < c1)
+        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp + WARPS, nkv, nxt);
     for (int c = c0 + warp; c < c1; c += WARPS) {
         if (!AHEAD)
             load_chunk<false, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, nkv, cur);
-        else if (c + WARPS < c1)
+        else if (AHEAD == 1 && c + WARPS < c1)
             load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
+        else if (AHEAD == 2 && c + 2 * WARPS < c1)
+            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + 2 * WARPS, nkv, nxt2);
         const int base = c * CHUNK, p = base + pp;
         float pr[GT];
 #pragma unroll
@@ -202,6 +208,7 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
             }
         }
         if (AHEAD) cur = nxt;
+        if (AHEAD == 2) nxt = nxt2;
     }
 }
 
@@ -251,7 +258,7 @@ __device__ __forceinline__ void store_warp(SplitScratch* sh, int w, int hd, cons
 }
 
 // For GT heads (sh[g], r[g], acc_d[g]: head g's), each merged as one head's.
-template <bool AHEAD, bool ROPE, int GT>
+template <int AHEAD, bool ROPE, int GT>
 __device__ __forceinline__ void split_partial(const float* qs, const half* __restrict__ kpool,
                                               const half* __restrict__ vpool, const int32_t* table, int npos,
                                               int block_size, int kv_heads, int kvh, int hd, int s, const NewKv& nkv,
@@ -372,7 +379,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
 
 // Split s of token t for the G heads h0 .. h0 + G - 1 of one kv head (head h0 + g's q in qs[g]): the partials of
 // split_partial stored at ws[(t * heads + h0 + g) * S + s] as hd + 2 floats (acc[0..hd), m, l).
-template <bool AHEAD, bool ROPE, int G>
+template <int AHEAD, bool ROPE, int G>
 __device__ __forceinline__ void split_to_workspace(const float* qs, const half* __restrict__ kpool,
                                                    const half* __restrict__ vpool, const int32_t* table, int npos,
                                                    int block_size, int kv_heads, int kvh, int hd, int s,
@@ -430,7 +437,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
 // launched last, so that the blocks that work spread over the SMs. In (t, h, s) order every GT-th block worked, which
 // probably put them on a quarter of the SMs: one sequence at 8192 positions took 38.6 us against 31.3 on the tiled
 // grid (H100, session 25).
-template <bool AHEAD, int GT>
+template <int AHEAD, int GT>
 __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
@@ -641,7 +648,15 @@ long split_tiles_min_blocks() { return 2L * sm_count(); }
 bool loads_ahead(long blocks) {
     const char* v = getenv("QSPEC_ATTENTION_AHEAD");
     if (v != nullptr && (v[0] == '0' || v[0] == '1')) return v[0] == '1';
-    return blocks <= 4L * sm_count();
+    return blocks <= 4L * sm_count();  // also for =2 (ahead_depth)
+}
+
+// Chunks a warp of the split schedule's per-token kernel keeps in flight where it loads ahead (loads_ahead's rule): 1,
+// or 2 with QSPEC_ATTENTION_AHEAD=2 (written in session 26 after the device time was spent; not yet measured; the same
+// bits).
+int ahead_depth() {
+    const char* v = getenv("QSPEC_ATTENTION_AHEAD");
+    return v != nullptr && v[0] == '2' ? 2 : 1;
 }
 
 }  // namespace
@@ -676,8 +691,13 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
         // the loads-ahead build by the tiled grid (as tokens at the largest context would run it)
         const bool ahead = loads_ahead((long)T * (heads / gt) * S);
         if (tiles.per_token) {
-            auto kernel = gt == 4 ? (ahead ? attention_split_auto_kernel<true, 4> : attention_split_auto_kernel<false, 4>)
-                                  : (ahead ? attention_split_auto_kernel<true, 2> : attention_split_auto_kernel<false, 2>);
+            const int depth = ahead ? ahead_depth() : 0;
+            auto kernel = gt == 4 ? (depth == 2   ? attention_split_auto_kernel<2, 4>
+                                     : depth == 1 ? attention_split_auto_kernel<1, 4>
+                                                  : attention_split_auto_kernel<0, 4>)
+                                  : (depth == 2   ? attention_split_auto_kernel<2, 2>
+                                     : depth == 1 ? attention_split_auto_kernel<1, 2>
+                                                  : attention_split_auto_kernel<0, 2>);
             kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
                                                              block_size, heads, kv_heads, head_dim,
                                                              split_tiles_min_blocks(), ws);

@@ -1209,7 +1209,7 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     // long-context tokens tile, the others not; =auto-large, which also takes the split schedule for large passes)
     for (const char* mode : {"0", "all", "auto", "auto-large"}) {
         const ScopedEnv split_tiles("QSPEC_ATTENTION_SPLIT_TILES", mode);
-        for (const char* ahead : {"0", "1"}) {
+        for (const char* ahead : {"0", "1", "2"}) {  // 2: the per-token kernel with two chunks in flight
             const ScopedEnv build("QSPEC_ATTENTION_AHEAD", ahead);
             Dev<__half> dst((size_t)T * heads * hd);
             CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads,

@@ -4,9 +4,10 @@
 # walking its chunk streams as a one-query block's do, the tile's tokens in one block so that their loads can share L1.
 # (1) `qspec_test attention` (the tiles against qspec_attention bit for bit, each schedule and build); (2)
 # `qspec_bench attention` (the runs columns: the tiles by the rule, walking their splits, split; against the default
-# column); (3) end to end, QSpec-A8 at batch 8, QSPEC_ATTENTION_RUNS=auto against the default, short and 2048-token
+# column); (3) the same bench with QSPEC_ATTENTION_AHEAD=2 (two chunks in flight in the split schedule's per-token
+# kernel, also written after the device time; on the grids that load ahead by the rule, up to 4 x SMs blocks); (4) end to end, QSpec-A8 at batch 8, QSPEC_ATTENTION_RUNS=auto against the default, short and 2048-token
 # prompts. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 330  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long
+. scripts/device/call-prelude.sh 430  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long
 build_bench &
 build=$!
 run_test attention 20 attention
@@ -18,6 +19,10 @@ if [ "$ok" = 0 ]; then
   timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention.txt" 2>&1
   echo "attention rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
   grep -E "^attn" "$OUT/attention.txt" | tee -a "$S"
+  t0=$(date +%s)
+  QSPEC_ATTENTION_AHEAD=2 timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention-ahead2.txt" 2>&1
+  echo "attention (QSPEC_ATTENTION_AHEAD=2) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  grep -E "^attn," "$OUT/attention-ahead2.txt" | cut -d, -f1-6 | tee -a "$S"
   e2e short-runs 8 qspec-a8 QSPEC_ATTENTION_RUNS=auto
   e2e short-default 8 qspec-a8 QSPEC_X=0
   e2e_long long-runs 8 qspec-a8 QSPEC_ATTENTION_RUNS=auto
