@@ -145,9 +145,10 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
                     void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream);
 
 /* qspec_attention for a pass whose tokens come in runs of `run` consecutive tokens of one sequence (ABI 9; a verify
- * pass: run = gamma + 1 tokens per sequence, T a multiple of run). Up to 4 tokens of a run share each chunk's K and V
- * loads. The result has the bits of qspec_attention whatever the tokens are: a run whose tokens are not one sequence
- * is computed token by token. workspace as there, sized for T tokens. */
+ * pass: run = gamma + 1 tokens per sequence, T a multiple of run). With QSPEC_ATTENTION_RUNS set (opt-in; unset, this
+ * is qspec_attention), up to 4 tokens of a run are computed in one block, where their K and V loads can be shared.
+ * The result has the bits of qspec_attention whatever the tokens are: each token reads its own sequence's table.
+ * workspace as there, sized for T tokens. */
 int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                          const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                          int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,

@@ -1281,7 +1281,7 @@ static void test_fused_rope_attention(int heads, int kv_heads, int hd, int style
 // each chunk's K and V among up to 4 of them. Against qspec_attention, bit for bit, in each schedule (tiles walking
 // their splits; split blocks and the merge; the rule) and loads build. hist: each sequence's cached positions, chosen
 // so that a run's tokens straddle a split of 256 positions (different split counts in one tile). mixed: the tokens
-// are ordered position-major, so the runs the hint names mix sequences (computed token by token: the same bits).
+// are ordered position-major, so the runs the hint names mix sequences (each token reads its own table: the same bits).
 static void test_attention_runs(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist,
                                 bool mixed) {
     const int S = (int)hist.size(), max_blocks = 2100 / block_size + 2, nblocks = S * max_blocks;

@@ -70,8 +70,9 @@ public final class CudaModelRunner implements ModelRunner {
     private static final int MIN_TABLE_WIDTH = 8;
     /**
      * Passes of up to 16 tokens (decode of a few sequences, a verify of one) may split long attention contexts over
-     * more blocks, and so may verify passes of up to 64 tokens (their query tiles); the workspace for that is sized
-     * once, for at most {@link #ATTENTION_WORKSPACE_BYTES} beyond what 16 tokens need.
+     * more blocks, and so may larger passes at long contexts (up to 64 tokens: a verify at batch 16, decode of 64
+     * sequences); the workspace for that is sized once, for at most {@link #ATTENTION_WORKSPACE_BYTES} beyond what
+     * 16 tokens need.
      */
     private static final int ATTENTION_SPLIT_TOKENS = 16;
     private static final int ATTENTION_SPLIT_TOKENS_MAX = 64;

@@ -194,14 +194,9 @@ public final class Kernels {
     }
 
     /**
-     * Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. {@code workspace}
-     * (may be null) lets passes with few tokens split long contexts over more blocks, and the tokens of a verify
-     * pass share each chunk's K and V loads (query tiles); the result has the same bits either way.
-     */
-    /**
      * The run hint of a pass for {@code qspec_attention_runs}: the tokens per sequence where every sequence has as many
-     * (a verify pass: gamma + 1), else 1. The kernel checks on the device that a tile's tokens are one sequence, so a
-     * wrong hint costs speed, never bits. Prefill-sized runs keep 1: query tiles there are not measured.
+     * (a verify pass: gamma + 1), else 1. Each token of a query tile reads its own sequence's block table, so a wrong
+     * hint costs speed, never bits. Prefill-sized runs keep 1: query tiles there are not measured.
      */
     static int runOf(BatchBuffers batch) {
         int t = batch.tokens();
@@ -212,6 +207,11 @@ public final class Kernels {
     /** The longest run {@link #runOf} names: verify passes of up to gamma = 15. */
     static final int MAX_ATTENTION_RUN = 16;
 
+    /**
+     * Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. {@code workspace}
+     * (may be null) lets long contexts split over more blocks, and with {@code QSPEC_ATTENTION_RUNS} set the tokens
+     * of a verify pass share each chunk's K and V loads (query tiles, opt-in); the result has the same bits either way.
+     */
     public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer workspace,
                           DeviceBuffer out) {
         int t = batch.tokens();
