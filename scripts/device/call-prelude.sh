@@ -60,3 +60,18 @@ e2e_long() {
     | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
   echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }
+# junit: the qspec-cuda JUnit GPU suite (scripts/device/run.sh tests) into $OUT/junit, its counts and failures to the
+# summary.
+junit() {
+  env OUT=$OUT/junit bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘" \
+    | head -20 | tee -a "$S"
+}
+# attention_bench NAME [VAR=value ...]: `qspec_bench attention` under the variables (capped at 170 s) into
+# $OUT/NAME.txt, its table to the summary. /tmp/qspec_bench must be built (build_bench).
+attention_bench() {
+  local name=$1; shift
+  local t0=$(date +%s)
+  env "$@" timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/$name.txt" 2>&1
+  echo "$name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  grep -E "^attn" "$OUT/$name.txt" | tee -a "$S"
+}

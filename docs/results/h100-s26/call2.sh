@@ -6,18 +6,14 @@
 # rule, walking their splits, split; prefill with query tiles); (4) end to end with 2048-token prompts, QSpec-A8 at
 # batch 8 with the query tiles and without (QSPEC_ATTENTION_RUNS=0), then the same with the short prompts of
 # PERFORMANCE.md; (5) W4A16 at batch 12 with and without the four row tiles. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 470  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long
+. scripts/device/call-prelude.sh 470  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long, junit, attention_bench
 build_bench &
 build=$!
 run_test attention 20 attention
 grep -E "^FAIL" "$OUT/test-attention.txt" | head -5 | tee -a "$S"
-env OUT=$OUT/junit bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘" \
-  | head -20 | tee -a "$S"
+junit
 wait $build; echo "bench build rc=$?" | tee -a "$S"
-t0=$(date +%s)
-timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention.txt" 2>&1
-echo "attention rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-grep -E "^attn" "$OUT/attention.txt" | tee -a "$S"
+attention_bench attention QSPEC_X=0
 e2e_long long-runs 8 qspec-a8 QSPEC_X=0
 e2e_long long-noruns 8 qspec-a8 QSPEC_ATTENTION_RUNS=0
 e2e short-runs 8 qspec-a8 QSPEC_X=0

@@ -7,7 +7,7 @@
 # column); (3) the same bench with QSPEC_ATTENTION_AHEAD=2 (two chunks in flight in the split schedule's per-token
 # kernel, also written after the device time; on the grids that load ahead by the rule, up to 4 x SMs blocks); (4) end to end, QSpec-A8 at batch 8, QSPEC_ATTENTION_RUNS=auto against the default, short and 2048-token
 # prompts. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 430  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long
+. scripts/device/call-prelude.sh 430  # start, budget, g, OUT, S, left, build_bench, run_test, bench, e2e, e2e_long, junit, attention_bench
 build_bench &
 build=$!
 run_test attention 20 attention
@@ -15,14 +15,8 @@ grep -E "^FAIL" "$OUT/test-attention.txt" | head -5 | tee -a "$S"
 ok=$(grep -q "^ALL PASSED" "$OUT/test-attention.txt" && echo 0 || echo 1)
 wait $build; echo "bench build rc=$?" | tee -a "$S"
 if [ "$ok" = 0 ]; then
-  t0=$(date +%s)
-  timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention.txt" 2>&1
-  echo "attention rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E "^attn" "$OUT/attention.txt" | tee -a "$S"
-  t0=$(date +%s)
-  QSPEC_ATTENTION_AHEAD=2 timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/attention-ahead2.txt" 2>&1
-  echo "attention (QSPEC_ATTENTION_AHEAD=2) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E "^attn," "$OUT/attention-ahead2.txt" | cut -d, -f1-6 | tee -a "$S"
+  attention_bench attention QSPEC_X=0
+  attention_bench attention-ahead2 QSPEC_ATTENTION_AHEAD=2
   e2e short-runs 8 qspec-a8 QSPEC_ATTENTION_RUNS=auto
   e2e short-default 8 qspec-a8 QSPEC_X=0
   e2e_long long-runs 8 qspec-a8 QSPEC_ATTENTION_RUNS=auto
