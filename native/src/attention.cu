@@ -587,6 +587,12 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
     out[((long)t * heads + h) * hd + d] = __float2half(run_acc / run.l);
 }
 
+// The q heads of one kv head that a tile takes together: 4, 2 or 1, dividing the group (heads / kv_heads).
+int group_tile(int heads, int kv_heads) {
+    const int group = heads / kv_heads;
+    return group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+}
+
 // Heads per block of the sequential schedule for a pass of T tokens (head tiles: the heads of one kv head share each
 // chunk's K and V loads; the same bits): 4 (or 2) where the one-head grid is past the loads-ahead build's (more blocks
 // than fit at once) and the tiled grid still has three blocks per SM, else 1. Measured on the H100 (docs/KERNELS.md,
@@ -599,7 +605,7 @@ int head_tile(long T, int heads, int kv_heads) {
     const char* v = getenv("QSPEC_ATTENTION_HEAD_TILES");
     const bool all = v != nullptr && strcmp(v, "all") == 0;
     if (v != nullptr && !all && atoi(v) == 0) return 1;
-    const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+    const int gt = group_tile(heads, kv_heads);
     if (all) return gt;
     return T * heads > 4L * sm_count() && T * heads / gt >= 3L * sm_count() ? gt : 1;
 }
@@ -628,7 +634,7 @@ struct SplitTiles {
 };
 SplitTiles split_head_tiles(int heads, int kv_heads) {
     const char* v = getenv("QSPEC_ATTENTION_SPLIT_TILES");
-    const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+    const int gt = group_tile(heads, kv_heads);
     if (gt == 1 || (v != nullptr && strcmp(v, "0") == 0)) return SplitTiles{};
     if (v != nullptr && strcmp(v, "all") == 0) return SplitTiles{gt, false, 0};
     if (v != nullptr && strcmp(v, "auto-large") == 0) return SplitTiles{gt, true, 1};
@@ -752,7 +758,7 @@ int launch_attention_runs(const float* q, const half* kp, const half* vp, const 
                           const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
                           int heads, int kv_heads, int head_dim, int run, void* workspace, size_t workspace_bytes,
                           half* out, cudaStream_t st) {
-    const int group = heads / kv_heads, gt = group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+    const int gt = group_tile(heads, kv_heads);
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
     const long tiles = run_tiles(T, run), seq_blocks = tiles * (heads / gt);
     const bool holds = workspace != nullptr &&
