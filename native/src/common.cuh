@@ -90,6 +90,27 @@ __device__ __forceinline__ void zero_fragments(T (&v)[A][B][4]) {
             for (int c = 0; c < 4; ++c) v[a][b][c] = T(0);
 }
 
+// A block of fragments v[m0 .. m0 + A - 1][i0 .. i0 + B - 1] of a larger array, copied out (take_block) and back
+// (put_block): register renames once unrolled, so that a kernel can run a step on part of its tiles at a time.
+template <class T, int A, int B, int MA, int MB>
+__device__ __forceinline__ void take_block(const T (&v)[MA][MB][4], int m0, int i0, T (&blk)[A][B][4]) {
+#pragma unroll
+    for (int a = 0; a < A; ++a)
+#pragma unroll
+        for (int b = 0; b < B; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) blk[a][b][c] = v[m0 + a][i0 + b][c];
+}
+template <class T, int A, int B, int MA, int MB>
+__device__ __forceinline__ void put_block(const T (&blk)[A][B][4], int m0, int i0, T (&v)[MA][MB][4]) {
+#pragma unroll
+    for (int a = 0; a < A; ++a)
+#pragma unroll
+        for (int b = 0; b < B; ++b)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) v[m0 + a][i0 + b][c] = blk[a][b][c];
+}
+
 __device__ __forceinline__ uint32_t lop3_and_or(uint32_t a, uint32_t b, uint32_t c) {
     uint32_t r;  // (a & b) | c in one LOP3
     asm("lop3.b32 %0, %1, %2, %3, 0xea;" : "=r"(r) : "r"(a), "r"(b), "r"(c));

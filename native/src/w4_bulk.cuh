@@ -26,6 +26,7 @@
 // (docs/KERNELS.md, session 23); kept, the activations are a fraction of a walk's bytes. Two token tiles can
 // then walk too (their reduction gets its own buffer after the activations).
 #pragma once
+#include <algorithm>
 #include <cooperative_groups.h>
 #include <string.h>
 #include <type_traits>
@@ -60,13 +61,13 @@ struct Layout {
 };
 
 // Launch bounds of a bulk-copy kernel of NT row tiles and MT token tiles: the CTAs per SM its shared memory
-// allows (four at one row tile, two at two row tiles and one token tile, one otherwise: four row tiles run one
-// CTA per SM), and for two row tiles and two token tiles at most 112 registers, so that two CTAs of 288 threads
-// still fit per SM where their shared memory does (the bounds alone would give 96 or spill).
+// allows (four at one row tile, two at two row tiles and one token tile, one otherwise: four row tiles, and four
+// token tiles, run one CTA per SM), and for two row tiles and two token tiles at most 112 registers, so that two
+// CTAs of 288 threads still fit per SM where their shared memory does (the bounds alone would give 96 or spill).
 template <int NT, int MT>
 constexpr int min_ctas() { return NT == 1 ? 4 : NT == 2 && MT == 1 ? 2 : 1; }
 template <int NT, int MT>
-constexpr int max_regs() { return NT == 2 && MT > 1 ? 112 : 255; }
+constexpr int max_regs() { return NT == 2 && MT == 2 ? 112 : 255; }
 
 // Row tiles per CTA of a bulk-copy kernel on a matrix wider than 8192 rows, one token tile from M = wide_from
 // (W4A16: 2, the draft: 1) and two token tiles (M = 9-16): four (64 rows, one CTA per SM; at M = 16 as many
@@ -117,16 +118,21 @@ inline int row_tiles(int M, int N, int wide_from) {
 // cannot, measured on the H200, docs/KERNELS.md), with two on a ring of 3 (their 4-deep builds spill; a ring
 // of 2 measured the same). smem_static: the kernel's static shared memory. QSPEC_BULK_RING=2|3|4 forces a depth
 // (measurements, tests; four row tiles: at most 3); every depth gives the same bits.
+// Four token tiles (M = 17-32) run one CTA per SM at either row-tile count: the deepest ring that fits one CTA (four
+// row tiles: at most 3), e.g. W4A16 at M = 32 a ring of 2 (99 KB an entry with four row tiles), the draft 3 or 4.
 constexpr int DEEPEST_WIDE = 3;
 template <int XB, int NT>
 inline int ring_depth(int M, size_t smem_static) {
     static const int forced = env_int("QSPEC_BULK_RING", 0);
-    if constexpr (NT == 4) {
-        if (forced >= 2 && forced <= RING) return forced < DEEPEST_WIDE ? forced : DEEPEST_WIDE;
-        return M <= 8 ? 2 : DEEPEST_WIDE;
-    }
-    if (forced >= 2 && forced <= RING) return forced;
+    constexpr int deepest = NT == 4 ? DEEPEST_WIDE : RING;
+    if (forced >= 2 && forced <= RING) return forced < deepest ? forced : deepest;
     constexpr size_t per_sm = 228 * 1024, reserved = 1024;  // sm_90: shared memory per SM, per CTA
+    if (M > 16) {
+        auto fits_one = [&](size_t ring) { return ring + smem_static + reserved <= per_sm; };
+        if (deepest == 4 && fits_one(Layout<XB, NT, 4>::smem_bytes(M))) return 4;
+        return fits_one(Layout<XB, NT, 3>::smem_bytes(M)) ? 3 : 2;
+    }
+    if constexpr (NT == 4) return M <= 8 ? 2 : DEEPEST_WIDE;
     auto fits = [&](size_t ring) { return 2 * (ring + smem_static + reserved) <= per_sm; };
     return fits(Layout<XB, NT, RING>::smem_bytes(M)) ? RING : fits(Layout<XB, NT, 3>::smem_bytes(M)) ? 3 : 2;
 }
@@ -162,6 +168,25 @@ inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles, int ma
     static const int mode = env_switch("QSPEC_BULK_GEMV");
     if (mode == 0 || group != KSTEP || K % CHUNK != 0 || M > max_m || device_major() < 9) return false;
     return mode == 2 || (N >= 4096 && (M == 1 || two_tiles));
+}
+
+// Four token tiles (MT = 4) at M = 17-32 in both GEMMs' bulk-copy kernels, instead of the warpgroup kernels (W4A16's
+// 32-token tiles, the draft's): the weights are read once per 32 tokens either way, and the bulk kernels stream them
+// with more bytes in flight per SM. Session 27, first measured with QSPEC_BULK_M32=all (every N the kernels take:
+// use_bulk_gemv); unset or 0: never. Every choice gives the same bits (the same step_mma in the same order for
+// every output).
+inline bool four_token_tiles(int M, int N) {
+    static const int mode = getenv("QSPEC_BULK_M32") == nullptr ? 0 : env_switch("QSPEC_BULK_M32");
+    if (M <= 16 || M > 32 || mode == 0) return false;
+    return mode == 2 || N >= 4096;
+}
+// Row tiles per CTA with four token tiles: two (one CTA per SM, 152-164 registers, no spills), or with
+// QSPEC_BULK_M32_ROWS=64 four where two token tiles take four (four_row_tiles_m16), whose builds spill 0.1-1.2 KB a
+// thread at the 168 registers that nine warps allow (measurements). W4A16's K split (splits_k) takes four row tiles
+// over its cluster of two, two a CTA.
+inline int four_token_tiles_rows(int N) {
+    static const int rows = env_int("QSPEC_BULK_M32_ROWS", 32);
+    return rows == 64 && four_row_tiles_m16(N) ? 4 : 2;
 }
 
 // The row tiles a CTA walks: tile0, tile0 + tstep, ... below ntiles, each of nchunks chunks. Chunk c of
@@ -272,8 +297,10 @@ int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int 
     // SWIGLU and KEEP: always the walking build
     constexpr auto kernel = Kernels::template kernel<NT, R, MT, (EPI == SWIGLU || KEEP) && WALKS, EPI, KEEP>;
     constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, EPI, KEEP>;
-    // the largest dynamic shared memory of the build: KEEP's depends on K
-    const size_t most = KEEP ? SMEM_PER_CTA - static_smem<NT, MT>() : L::smem_bytes(8 * MT);
+    // the largest dynamic shared memory of the build: KEEP's depends on K, and four token tiles' ring may be deeper
+    // at M = 17 than at 32 tokens fit
+    const size_t most = KEEP ? SMEM_PER_CTA - static_smem<NT, MT>()
+                             : std::min(L::smem_bytes(8 * MT), SMEM_PER_CTA - static_smem<NT, MT>());
     static unsigned long long smem_allowed, smem_allowed_walking;
     if (const int e = allow_dynamic_smem(kernel, most, smem_allowed)) return e;
     if (const int e = allow_dynamic_smem(walking, most, smem_allowed_walking)) return e;
@@ -475,7 +502,7 @@ struct Ring {
     // c % R>{}, this thread's weights of step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8;
     // bytes 16t .. 16t + 15; KZ > 1: step c WK + z0 + warp % SPC, rows 16 (NTW (warp / SPC) + i) + ..., i < NTW)
     // and, for each token tile mt, token xm[mt]'s activations of the thread's 32
-    // inputs (from input 32t of the step, XB bytes each) in registers, after which the warp releases the
+    // inputs (from input 32t of the step, XB bytes each; xv(mt, j): its j-th 16 bytes), after which the warp releases the
     // ring entry; then end(tile). KEEP: the activations of chunk c from the kept buffer, where the walk's first
     // tile's wait for chunk c saw them land.
     template <bool WALK, int MT, class Begin, class Pre, class Step, class End>
@@ -499,19 +526,25 @@ struct Ring {
                     constexpr int st = decltype(st_c)::value;
                     pre(st_c, tile, c);
                     mbar_wait(&full[st], phase);
-                    uint4 w[NTW][2], xv[MT][XV];
+                    uint4 w[NTW][2];
 #pragma unroll
                     for (int i = 0; i < NTW; ++i)
 #pragma unroll
                         for (int h = 0; h < 2; ++h)
                             w[i][h] = *reinterpret_cast<const uint4*>(wt + st * WSTAGE + 64 * (16 * i + 8 * h + g));
+                    auto x_at = [&](int mt, int j) {
+                        return *reinterpret_cast<const uint4*>(xt[mt] + (KEEP ? c * XROW : st * XPITCH) + 16 * j);
+                    };
+                    if constexpr (MT <= 2) {  // every token fragment in registers before the step
+                        uint4 xv[MT][XV];
 #pragma unroll
-                    for (int mt = 0; mt < MT; ++mt)
+                        for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-                        for (int j = 0; j < XV; ++j)
-                            xv[mt][j] =
-                                *reinterpret_cast<const uint4*>(xt[mt] + (KEEP ? c * XROW : st * XPITCH) + 16 * j);
-                    step(st_c, c, w, xv);
+                            for (int j = 0; j < XV; ++j) xv[mt][j] = x_at(mt, j);
+                        step(st_c, c, w, [&](int mt, int j) { return xv[mt][j]; });
+                    } else {  // four token tiles: read where the step uses them (all at once they spill)
+                        step(st_c, c, w, x_at);
+                    }
                     // Released once the step has used every register the chunk was read into, not when the reads
                     // were issued: then the copying lane could refill the entry under a read still in flight (with
                     // a ring of 2 chunks, 1-4 wrong outputs in most runs of `qspec_test bulk`, H200, 2026-12-04).

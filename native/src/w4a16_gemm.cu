@@ -273,9 +273,23 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                     load_scales(0, 0);
                 }
             },
-            [&](auto r, int, const uint4 (&w)[NT / KZ][2], const uint4 (&xv)[MT][4]) {
-                step_mma<MT, NT / KZ, true>(w, sr[decltype(r)::value % SB], [&](int mt, int j) { return xv[mt][j]; },
-                                            acc);
+            [&](auto r, int, const uint4 (&w)[NT / KZ][2], auto&& xv) {
+                if constexpr (MT == 4) {  // blocks of two token tiles by two row tiles: one step's sums of all spill
+                    constexpr int NS = NT / KZ < 2 ? NT / KZ : 2;
+#pragma unroll
+                    for (int i0 = 0; i0 < NT / KZ; i0 += NS)
+#pragma unroll
+                        for (int m0 = 0; m0 < MT; m0 += 2) {
+                            float blk[2][NS][4];
+                            take_block(acc, m0, i0, blk);
+                            step_mma<2, NS, true>(*reinterpret_cast<const uint4(*)[NS][2]>(&w[i0]),
+                                                  *reinterpret_cast<const half(*)[NS][2]>(&sr[decltype(r)::value % SB][i0]),
+                                                  [&](int mt, int j) { return xv(m0 + mt, j); }, blk);
+                            put_block(blk, m0, i0, acc);
+                        }
+                } else {
+                    step_mma<MT, NT / KZ, true>(w, sr[decltype(r)::value % SB], xv, acc);
+                }
             },
             [&](int tile) {
                 if constexpr (KZ > 1) (void)tile;  // the cluster's sum below
@@ -584,6 +598,16 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // does not change with them.
     // Large M: the CTA-tiled kernel (same bits), where activation rows are 16-byte aligned units.
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
+    // sm_90 at M = 17-32 (QSPEC_BULK_M32): the bulk-copy kernel with four token tiles (w4_bulk.cuh
+    // four_token_tiles; same bits)
+    if (vec && w4::bulk::four_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 32)) {
+        const int e = w4::bulk::four_token_tiles_rows(N) == 4
+                          ? w4::bulk::launch<BulkKernels, 4, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::PLAIN, st, x, ldx)
+                          : w4::bulk::launch<BulkKernels, 2, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::PLAIN, st, x, ldx);
+        if (e != NO_TENSOR_MAP) return e;  // else: the kernels below, same bits
+    }
     // sm_90a, many tokens: the warpgroup kernel (same bits)
     if (w4::wgmma_verify::use(x, ldx, M, N, K, group)) {
         const int e = w4::wgmma_verify::launch(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);

@@ -321,7 +321,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                     load_scales(0, 0);
                 }
             },
-            [&](auto r, int c, const uint4 (&w)[NT][2], const uint4 (&xv)[MT][2]) {
+            [&](auto r, int c, const uint4 (&w)[NT][2], auto&& xv) {
                 constexpr int b = decltype(r)::value % SB;
                 uint32_t wcur[NT][2][4];
 #pragma unroll
@@ -333,16 +333,23 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                         wcur[i][h][2] = w[i][h].z;
                         wcur[i][h][3] = w[i][h].w;
                     }
-                step_mma<MT, NT, true, false>(
-                    wcur, c * WK + warp, K, KSTEP,
-                    [&](int mt, int j) {
-                        const uint4& v = xv[mt][j >> 1];
-                        return (j & 1) ? make_uint2(v.z, v.w) : make_uint2(v.x, v.y);
-                    },
-                    [&](int mt, int i, const int* part, int) {
-                        fold_into(acc[mt][i], part, __half2float(wsr[b][i][0]), __half2float(wsr[b][i][1]),
-                                  xsr[b][mt][0], xsr[b][mt][1]);
-                    });
+                // all token and row tiles at once, or (four token tiles) blocks of two token tiles by two row tiles:
+                // one step's sums of all spill
+                constexpr int MS = MT == 4 ? 2 : MT, NS = MT == 4 && NT > 2 ? 2 : NT;
+#pragma unroll
+                for (int i0 = 0; i0 < NT; i0 += NS)
+#pragma unroll
+                    for (int m0 = 0; m0 < MT; m0 += MS)
+                        step_mma<MS, NS, true, false>(
+                            *reinterpret_cast<const uint32_t(*)[NS][2][4]>(&wcur[i0]), c * WK + warp, K, KSTEP,
+                            [&](int mt, int j) {
+                                const uint4 v = xv(m0 + mt, j >> 1);
+                                return (j & 1) ? make_uint2(v.z, v.w) : make_uint2(v.x, v.y);
+                            },
+                            [&](int mt, int i, const int* part, int) {
+                                fold_into(acc[m0 + mt][i0 + i], part, __half2float(wsr[b][i0 + i][0]),
+                                          __half2float(wsr[b][i0 + i][1]), xsr[b][m0 + mt][0], xsr[b][m0 + mt][1]);
+                            });
             },
             [&](int tile) {
                 if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
@@ -573,6 +580,17 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    // sm_90 at M = 17-32 (QSPEC_BULK_M32): the bulk-copy kernel with four token tiles (w4_bulk.cuh
+    // four_token_tiles; s8 only)
+    if (!(bits == 4 && use_s4()) && w4::bulk::four_token_tiles(M, N) &&
+        w4::bulk::use_bulk_gemv(M, N, K, group, true, 32)) {
+        const int e = w4::bulk::four_token_tiles_rows(N) == 4
+                          ? w4::bulk::launch<BulkKernels, 4, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::PLAIN, st, xq, xscale)
+                          : w4::bulk::launch<BulkKernels, 2, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                w4::bulk::PLAIN, st, xq, xscale);
+        if (e != NO_TENSOR_MAP) return e;  // else: the kernels below
+    }
     // Many tokens on sm_90: the warpgroup-MMA kernel (s8 only: the s4 path keeps the warp-split kernel)
     if (!(bits == 4 && use_s4()) && w4::wgmma_draft::use(M, N, K, group)) {
         const int e = w4::wgmma_draft::launch(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);

@@ -427,11 +427,15 @@ RING, CHUNK, BARRIERS = 4, WK * KSTEP, 128
 def bulk_ring_depth(M, NT, MT=1, XB=2):
     """ring_depth<XB, NT> (XB bytes an activation: W4A16 2, the draft 1): the deepest of RING, 3 and 2 chunks at which two CTAs (each with the kernel's
     static reduction buffer, in the ring with two token tiles, and 1 KB reserved) fit in the 228 KB of an
-    SM's shared memory; four row tiles (one CTA per SM): 2 with one token tile (so that CTAs walk), 3 with two."""
+    SM's shared memory; four row tiles (one CTA per SM): 2 with one token tile (so that CTAs walk), 3 with two;
+    four token tiles (M = 17-32, one CTA per SM): the deepest that fits one CTA (four row tiles: at most 3)."""
+    static = 4 * WK * NT * 128 if MT == 1 else 4
+    ring = lambda R: BARRIERS + R * (WK * NT * 16 * KSTEP // 2 + M * (CHUNK * XB + 32)) + static + 1024
+    if M > 16:
+        return next(R for R in (4, 3, 2) if R == 2 or (R <= (3 if NT == 4 else 4) and ring(R) <= 228 * 1024))
     if NT == 4:
         return 2 if MT == 1 else 3
-    static = 4 * WK * NT * 128 if MT == 1 else 4
-    fits = lambda R: 2 * (BARRIERS + R * (WK * NT * 16 * KSTEP // 2 + M * (CHUNK * XB + 32)) + static + 1024) <= 228 * 1024
+    fits = lambda R: 2 * ring(R) <= 228 * 1024
     return RING if fits(RING) else 3 if fits(3) else 2
 
 
@@ -542,20 +546,22 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1):
 
 
 def bulk_tiles(M, N, NT, R, first_wide, XB):
-    """The bulk kernels' MT, NT and R at M tokens on N rows: two token tiles above 8 tokens; four row tiles
-    on matrices wider than 8192 rows from M = first_wide (W4A16: 2, the draft: 1; wide_row_tiles), else two
-    (NT given: QSPEC_BULK_ROWS=16 and the tests); the ring as bulk_ring_depth (R given: QSPEC_BULK_RING)."""
-    MT = 1 if M <= 8 else 2
-    NT = NT or (4 if N > 8192 and M >= first_wide else 2)
+    """The bulk kernels' MT, NT and R at M tokens on N rows: two token tiles above 8 tokens, four above 16 (on
+    two row tiles: four_token_tiles_rows); four row tiles on matrices wider than 8192 rows from M = first_wide
+    (W4A16: 2, the draft: 1; wide_row_tiles), else two (NT given: QSPEC_BULK_ROWS=16, QSPEC_BULK_M32_ROWS=64 and
+    the tests); the ring as bulk_ring_depth (R given: QSPEC_BULK_RING)."""
+    MT = 1 if M <= 8 else 2 if M <= 16 else 4
+    NT = NT or (4 if N > 8192 and M >= first_wide and MT < 4 else 2)
     assert MT == 1 or NT in (2, 4)
     return MT, NT, R or bulk_ring_depth(M, NT, MT, XB)
 
 
 def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, kz=1):
-    """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, group 128, K % 1024 == 0; bulk_tiles; the ring of
-    bulk_ring): each warp step through step_mma (FOLD) with its rows' scales of the step's group."""
+    """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 32, group 128, K % 1024 == 0; bulk_tiles; the ring of
+    bulk_ring): each warp step through step_mma (FOLD) with its rows' scales of the step's group (four token tiles:
+    in blocks of two token tiles by two row tiles, each output's sums and fold the same)."""
     M = x.shape[0]
-    assert M <= 16 and group == KSTEP and K % CHUNK == 0
+    assert M <= 32 and group == KSTEP and K % CHUNK == 0
     MT, NT, R = bulk_tiles(M, N, NT, R, 2, 2)
     load = lambda rows, warp, c: [[ws[rows[i][h], (c + (K // CHUNK) * warp if BUG == "bulk_scale_step" else c * WK + warp)]
                                    .astype(F32) for h in (0, 1)] for i in range(len(rows))]
@@ -846,12 +852,12 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
 
 
 def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False):
-    """w4ax_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 16, s8, group 128, K % 1024 == 0; bulk_tiles; the ring of
+    """w4ax_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 32, s8, group 128, K % 1024 == 0; bulk_tiles; the ring of
     bulk_ring with int8 activations): each warp step's s8 MMAs (ax_s8_mma, WIDE), folded once with the rows'
     weight scales and the x scales of tokens 8 mt + 2t, 8 mt + 2t + 1 (clamped to M - 1) of the step's group,
     both loaded a chunk ahead."""
     M = xq.shape[0]
-    assert M <= 16 and group == KSTEP and K % CHUNK == 0
+    assert M <= 32 and group == KSTEP and K % CHUNK == 0
     MT, NT, R = bulk_tiles(M, N, NT, R, 1, 1)
     xsrow = [[np.minimum(8 * mt + 2 * T + h, M - 1) for h in (0, 1)] for mt in range(MT)]
 
@@ -1596,7 +1602,7 @@ def tiled_bit_identity(N, K, group, ms=TILED_BIT_MS):
 # The bulk-copy kernel's cases (group 128, K % 1024 == 0): N = 40 (a partial row tile), 2 chunks; N = 20,
 # 5 chunks (the ring of 4 turns over); 4 chunks, where two-row-tile CTAs can walk (3 tiles of 32 rows)
 BULK = [(40, 2048), (20, 5120), (70, 4096)]
-BULK_MS = [1, 3, 8, 9, 16]
+BULK_MS = [1, 3, 8, 9, 16, 20, 32]  # 20 and 32: four token tiles (QSPEC_BULK_M32, session 27)
 
 
 def run_bulk_cases():
@@ -1624,7 +1630,7 @@ def run_bulk_cases():
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} "
-                      f"ring {R or bulk_ring_depth(M, NT)}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''}"
+                      f"ring {R or bulk_tiles(M, N, NT, R, 2, 2)[2]}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''}"
                       f"{' K split over 2 CTAs' if kz > 1 else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
         # the draft's bulk kernel: against the float64 reference and bit for bit against its warp-split kernel
@@ -1635,6 +1641,7 @@ def run_bulk_cases():
             warp = w4ax(xq, xs, pw, ws, N, K, KSTEP)
             cases = ([(1, None, 1)] if M <= 8 else []) + [(2, None, 1), (2, 3, 1), (4, None, 1)]
             cases += [(NT, 2, 2) for NT in (2, 4) if M <= 8 and (K // CHUNK) % 2 == 0]
+            cases += [(2, 4, 1)] * (M > 16)  # four token tiles on a ring of 4 (the draft at one CTA per SM)
             cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0)  # kept tokens (KEEP)
             for NT, R, walk in cases:
                 keep, walk = walk < 0, abs(walk)
@@ -1665,12 +1672,17 @@ def run_bulk_cases():
             if bulk_ring_depth(M, 2, 1 if M <= 8 else 2, 1) != (4 if M <= 11 else 3)]  # int8 tokens: two CTAs per SM
     bad += [f"ring depth M={M} NT=4: {bulk_ring_depth(M, 4, 1 if M <= 8 else 2)}" for M in range(1, 17)
             if bulk_ring_depth(M, 4, 1 if M <= 8 else 2) != (2 if M <= 8 else 3)]
+    # four token tiles (M = 17-32, one CTA per SM): W4A16 on two row tiles 4 / 3 / 2 chunks at M = 17 / 24 / 32, on four
+    # 2 at 32; the draft (int8 tokens) 4 on two row tiles and 3 on four at M = 32
+    m32 = {(17, 2, 2): 4, (24, 2, 2): 3, (32, 2, 2): 2, (32, 4, 2): 2, (32, 2, 1): 4, (32, 4, 1): 3}
+    bad += [f"ring depth M={M} NT={NT} MT=4 XB={XB}: {bulk_ring_depth(M, NT, 4, XB)}" for (M, NT, XB), d in m32.items()
+            if bulk_ring_depth(M, NT, 4, XB) != d]
     # KEEP's shared memory: M tokens' whole K beside a ring of 2 (Llama-3-8B's wide matrices have K = 4096)
     keeps = {(16, 4096, 2, 2): True, (8, 8192, 2, 1): True, (16, 8192, 2, 2): False, (16, 5120, 2, 2): False,
              (8, 14336, 2, 1): False, (16, 8192, 1, 2): True, (4, 14336, 2, 1): True}
     bad += [f"keeps M={M} K={K} XB={XB}" for (M, K, XB, MT), w in keeps.items() if bulk_keeps(M, K, XB, MT) != w]
     fails += bool(bad)
-    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, N >= 4096, M <= 16) "
+    print(f"{'FAIL' if bad else 'PASS'} bulk-kernel rule (sm_90, N >= 4096, M <= 32) "
           f"{' '.join(bad)}")
     return fails
 
