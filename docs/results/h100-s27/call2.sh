@@ -6,9 +6,9 @@
 # row tiles, on with four on the wide matrices (QSPEC_BULK_M32_ROWS=64, whose builds spill); (3) end to end at batch
 # 24 and 32, W4A16, W4A8 and QSpec-A8 (the draft at M = 24-32), off against on; (4) while time is left, `qspec_test
 # attention` and `qspec_bench attention` (the query tiles' third layout, written in session 26 and not yet run).
-# No H100 could be started when it ran: it ran on an H200 (each A/B within the call).
+# (5) on an H100, the issue's QSpec-A8 row with the final defaults (session 26 ran it with the query tiles on).
 # Run from the repository root after the native stage here (carry .device/gpu).
-. scripts/device/call-prelude.sh 400
+. scripts/device/call-prelude.sh 420
 build_bench &
 build=$!
 run_test bulk-m32 120 bulk QSPEC_BULK_M32=all
@@ -23,6 +23,8 @@ if [ "$ok" = 0 ]; then
   e2e e2e-off 24,32 w4a16,w4a8,qspec-a8 QSPEC_BULK_M32=0
   e2e e2e-all 24,32 w4a16,w4a8,qspec-a8 QSPEC_BULK_M32=all
 fi
+# the issue's QSpec-A8 row with the final defaults, on the H100 only (session 26's ran with the query tiles on)
+grep -q H100 "$S" && e2e table-qspec 1,8,16,32 qspec-a8 QSPEC_X=0
 run_test attention 30 attention
 [ "$(left)" -gt 100 ] && grep -q "^ALL PASSED" "$OUT/test-attention.txt" && attention_bench attention QSPEC_X=0
 echo "done, $(left) s of $budget left" | tee -a "$S"
