@@ -32,6 +32,10 @@ for j in qspec-examples/target/lib/*.jar; do
   case "$(basename "$j")" in
     jlama-*|jemoji-*|jackson-databind-2.15*|jafama-*|jctools-*) ;;
     llama-[0-9]*) ;;   # llama.cpp's CPU build (de.kherud:llama, 12 MB), for qspec peer-llamacpp, which runs off the GPU machine
+    # the chat templates' engine (jinjava, for `qspec chat`) and what only it and the peers pull in: the device's bench
+    # and JUnit suite run without them (session 26), and with them the staged tree and the tracked files near 64 MiB
+    jinjava-*|javassist-*|commons-net-*|re2j-*|java-ipv6-*|big-math-*|jackson-dataformat-yaml-*|snakeyaml-*) ;;
+    commons-lang3-*|commons-logging-*) ;;
     jmh-core-*|commons-math3-*|jopt-simple-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*) ;;
     *) cp "$j" "$out/app/" ;;
   esac
