@@ -502,8 +502,8 @@ struct Ring {
     // c % R>{}, this thread's weights of step c * WK + warp (w[i][0]: row 16i + g, w[i][1]: row 16i + g + 8;
     // bytes 16t .. 16t + 15; KZ > 1: step c WK + z0 + warp % SPC, rows 16 (NTW (warp / SPC) + i) + ..., i < NTW)
     // and, for each token tile mt, token xm[mt]'s activations of the thread's 32
-    // inputs (from input 32t of the step, XB bytes each; xv(mt, j): its j-th 16 bytes), after which the warp releases the
-    // ring entry; then end(tile). KEEP: the activations of chunk c from the kept buffer, where the walk's first
+    // inputs (from input 32t of the step, XB bytes each; xv(mt, j): its j-th 16 bytes), after which the warp releases
+    // the ring entry; then end(tile). KEEP: the activations of chunk c from the kept buffer, where the walk's first
     // tile's wait for chunk c saw them land.
     template <bool WALK, int MT, class Begin, class Pre, class Step, class End>
     __device__ void consume(int warp, int lane, const int (&xm)[MT], const Walk& wk, Begin&& begin, Pre&& pre,

@@ -274,7 +274,7 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 }
             },
             [&](auto r, int, const uint4 (&w)[NT / KZ][2], auto&& xv) {
-                if constexpr (MT == 4) {  // blocks of two token tiles by two row tiles: one step's sums of all spill
+                if constexpr (MT == 4) {  // blocks of two token tiles by two row tiles (a step's sums of all 16 spill)
                     constexpr int NS = NT / KZ < 2 ? NT / KZ : 2;
 #pragma unroll
                     for (int i0 = 0; i0 < NT / KZ; i0 += NS)
@@ -282,8 +282,9 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                         for (int m0 = 0; m0 < MT; m0 += 2) {
                             float blk[2][NS][4];
                             take_block(acc, m0, i0, blk);
+                            const auto& sb = sr[decltype(r)::value % SB];
                             step_mma<2, NS, true>(*reinterpret_cast<const uint4(*)[NS][2]>(&w[i0]),
-                                                  *reinterpret_cast<const half(*)[NS][2]>(&sr[decltype(r)::value % SB][i0]),
+                                                  *reinterpret_cast<const half(*)[NS][2]>(&sb[i0]),
                                                   [&](int mt, int j) { return xv(m0 + mt, j); }, blk);
                             put_block(blk, m0, i0, acc);
                         }

@@ -333,8 +333,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                         wcur[i][h][2] = w[i][h].z;
                         wcur[i][h][3] = w[i][h].w;
                     }
-                // all token and row tiles at once, or (four token tiles) blocks of two token tiles by two row tiles:
-                // one step's sums of all spill
+                // all token and row tiles at once, or (four token tiles) blocks of two token tiles by two row tiles
+                // (a step's sums of all 16 spill)
                 constexpr int MS = MT == 4 ? 2 : MT, NS = MT == 4 && NT > 2 ? 2 : NT;
 #pragma unroll
                 for (int i0 = 0; i0 < NT; i0 += NS)
