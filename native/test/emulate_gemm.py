@@ -711,20 +711,23 @@ def use_tiled(M, N, bm, tiled_min_m=None):
     return M >= TILED_MIN_M and 2 * ceil_div(M, bm) * ceil_div(N, BN) >= SMS
 
 
-def use_bulk(M, N, K, group, vec, bulk_all=False):
-    """use_bulk_gemv for W4A16 on sm_90: group 128, K % 1024 == 0, vec, M <= 16 (bulk_two_token_tiles: two row
-    tiles up to 8192 rows, four on wider matrices); by default N >= 4096; every such M and N with
-    QSPEC_BULK_GEMV=all (bulk_all)."""
-    if group != KSTEP or K % CHUNK or not vec or M > 16:
+def use_bulk(M, N, K, group, vec, bulk_all=False, max_m=16):
+    """use_bulk_gemv for W4A16 on sm_90: group 128, K % 1024 == 0, vec, M <= max_m (16: bulk_two_token_tiles, two
+    row tiles up to 8192 rows, four on wider matrices; 32: four_token_tiles); by default N >= 4096; every such M and
+    N with QSPEC_BULK_GEMV=all (bulk_all)."""
+    if group != KSTEP or K % CHUNK or not vec or M > max_m:
         return False
     return bulk_all or N >= 4096
 
 
-def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bulk_all=False):
-    """qspec_w4a16_gemm's choice of kernel: the tiled kernel (use_tiled, 64-token tiles) where x rows are
-    16-byte units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on sm_90 the cluster kernel
-    from M = CLUSTER_MIN_M, or the bulk-copy kernel where use_bulk says; else the warp-split kernel (each
-    with its tile shape by M)."""
+def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bulk_all=False, bulk_m32=False):
+    """qspec_w4a16_gemm's choice of kernel: on sm_90 with QSPEC_BULK_M32 (bulk_m32) at M = 17-32 the bulk-copy kernel
+    with four token tiles (four_token_tiles, ahead of the warpgroup kernel); the tiled kernel (use_tiled, 64-token
+    tiles) where x rows are 16-byte units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on sm_90 the
+    cluster kernel from M = CLUSTER_MIN_M, or the bulk-copy kernel where use_bulk says; else the warp-split kernel
+    (each with its tile shape by M)."""
+    if sm90 and bulk_m32 and 16 < M <= 32 and use_bulk(M, N, K, group, vec, bulk_all, 32):
+        return "bulk"
     if vec and K % 8 == 0 and use_tiled(M, N, 64, tiled_min_m):
         return "tiled"
     if sm90 and M > 8 and use_bulk(M, N, K, group, vec, bulk_all):
@@ -1663,6 +1666,14 @@ def run_bulk_cases():
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
            if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
     bad += ["pre-sm_90 M=1 N=4096"] * (w4a16_route(1, 4096, 4096) == "bulk")
+    # QSPEC_BULK_M32 (four token tiles): M = 17-32 on N >= 4096, group 128, K % 1024 == 0; never without the switch
+    m32 = {(17, 4096, 4096, KSTEP): True, (32, 128256, 4096, KSTEP): True, (24, 4096, 14336, KSTEP): True,
+           (33, 4096, 4096, KSTEP): False, (16, 4096, 4096, KSTEP): True, (32, 1024, 4096, KSTEP): False,
+           (32, 4096, 4000, KSTEP): False, (32, 4096, 4096, 64): False}
+    bad += [f"M32 M={M} N={N} K={K} group={g}" for (M, N, K, g), w in m32.items()
+            if (w4a16_route(M, N, K, sm90=True, group=g, bulk_m32=True) == "bulk") != w]
+    bad += [f"M32 off M={M}" for M in (17, 32) if w4a16_route(M, 4096, 4096, sm90=True) == "bulk"]
+    bad += ["M32 pre-sm_90"] * (w4a16_route(24, 4096, 4096, bulk_m32=True) == "bulk")
     depths = {(M, NT): bulk_ring_depth(M, NT) for M in range(1, 9) for NT in (1, 2)}
     bad += [f"ring depth M={M} NT={NT}: {d}" for (M, NT), d in depths.items()
             if d != (3 if NT == 2 and M >= 6 else 4)]  # measured on the H200: one CTA per SM from M = 6
