@@ -393,6 +393,15 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
     }
 }
 
+// Four token tiles (M = 17-32, four_token_tiles) on the row tiles four_token_tiles_rows chooses; launch's returns.
+template <class Kernels, class... Act>
+int launch_four_token_tiles(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
+                            cudaStream_t st, Act... act) {
+    return four_token_tiles_rows(N) == 4
+               ? launch<Kernels, 4, 4>(wp, ws, y, ldy, M, N, K, accumulate, PLAIN, st, act...)
+               : launch<Kernels, 2, 4>(wp, ws, y, ldy, M, N, K, accumulate, PLAIN, st, act...);
+}
+
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
 // A consumer thread's weight-scale rows (ws: [N][groups]) for its weight rows 16i + g and 16i + g + 8 of
 // the CTA's row tiles (clamped to N - 1), at the group of step `warp`: chunk c's scale is [c * WK].

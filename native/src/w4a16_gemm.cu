@@ -602,11 +602,8 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     // sm_90 at M = 17-32 (QSPEC_BULK_M32): the bulk-copy kernel with four token tiles (w4_bulk.cuh
     // four_token_tiles; same bits)
     if (vec && w4::bulk::four_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 32)) {
-        const int e = w4::bulk::four_token_tiles_rows(N) == 4
-                          ? w4::bulk::launch<BulkKernels, 4, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, x, ldx)
-                          : w4::bulk::launch<BulkKernels, 2, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, x, ldx);
+        const int e = w4::bulk::launch_four_token_tiles<BulkKernels>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                     st, x, ldx);
         if (e != NO_TENSOR_MAP) return e;  // else: the kernels below, same bits
     }
     // sm_90a, many tokens: the warpgroup kernel (same bits)

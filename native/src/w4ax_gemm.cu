@@ -584,11 +584,8 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     // four_token_tiles; s8 only)
     if (!(bits == 4 && use_s4()) && w4::bulk::four_token_tiles(M, N) &&
         w4::bulk::use_bulk_gemv(M, N, K, group, true, 32)) {
-        const int e = w4::bulk::four_token_tiles_rows(N) == 4
-                          ? w4::bulk::launch<BulkKernels, 4, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, xq, xscale)
-                          : w4::bulk::launch<BulkKernels, 2, 4>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, xq, xscale);
+        const int e = w4::bulk::launch_four_token_tiles<BulkKernels>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
+                                                                     st, xq, xscale);
         if (e != NO_TENSOR_MAP) return e;  // else: the kernels below
     }
     // Many tokens on sm_90: the warpgroup-MMA kernel (s8 only: the s4 path keeps the warp-split kernel)
