@@ -47,8 +47,13 @@ const char* cudaGetErrorString(int error) {
 
 int cudaGetLastError(void) { return 0; }
 
+static size_t max_alloc = QSPEC_EMULATED_MAX_ALLOC;
+
+/* Test hook (not a CUDA function): allocations above n bytes fail from now on; 0 restores the default. */
+void qspec_emulated_set_max_alloc(size_t n) { max_alloc = n ? n : QSPEC_EMULATED_MAX_ALLOC; }
+
 int cudaMalloc(void** ptr, size_t size) {
-    if (size > QSPEC_EMULATED_MAX_ALLOC) return 2;
+    if (size > max_alloc) return 2;
     size_t rounded = (size + 255) / 256 * 256;
     *ptr = aligned_alloc(256, rounded ? rounded : 256);
     if (!*ptr) return 2;

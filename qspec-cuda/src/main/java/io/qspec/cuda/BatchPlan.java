@@ -19,6 +19,10 @@ public final class BatchPlan {
      * @param allLogits logits for every new token, or only the last
      */
     public record SequenceShape(int start, int capacity, int[] tokens, boolean allLogits) {
+        /** Takes its own copy of the ids: they are checked and then uploaded, and the caller's array may change between. */
+        public SequenceShape {
+            tokens = tokens.clone();
+        }
     }
 
     private final int[] tokens;
@@ -41,7 +45,8 @@ public final class BatchPlan {
      * Lays out {@code sequences}, checking every token id against {@code vocabSize} and every sequence's
      * new length against its capacity.
      */
-    public static BatchPlan of(List<SequenceShape> sequences, int vocabSize) {
+    public static BatchPlan of(List<SequenceShape> batch, int vocabSize) {
+        List<SequenceShape> sequences = List.copyOf(batch);  // read once: what was checked is what is planned
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("a forward pass needs at least one sequence");
         }

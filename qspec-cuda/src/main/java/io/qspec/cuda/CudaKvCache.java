@@ -69,9 +69,7 @@ final class CudaKvCache implements KvCache {
     private void read(int layer, int position, float[] dst, boolean key) {
         requireOpen();
         KvCacheChecks.checkRead(layer, pool.layers(), position, length);
-        owner.synchronize();
-        int block = blocks[position / pool.blockSize()];
-        pool.readRow(key ? pool.keys(layer) : pool.values(layer), block, position % pool.blockSize(), dst);
+        owner.readKvRow(key, layer, blocks[position / pool.blockSize()], position % pool.blockSize(), dst);
     }
 
     /** The block ids covering positions {@code [0, end)}. */

@@ -299,8 +299,10 @@ public final class CudaModelRunner implements ModelRunner {
         }
         int[] logitSources = plan.logitSourceRows();
         int rows = logitSources.length;
-        if (work.ensure(t, rows, table.length)) {
+        if (work.wouldGrow(t, rows, table.length)) {
+            // before anything moves: graphs over the old buffers must not outlive a growth that fails half way
             passes.invalidate();
+            work.ensure(t, rows, table.length);
         }
 
         uploadInts(plan.tokens(), work.tokenIds);
@@ -553,9 +555,14 @@ public final class CudaModelRunner implements ModelRunner {
         return caches;
     }
 
-    /** Waits for queued GPU work (used before reading the cache back). */
-    void synchronize() {
+    /**
+     * Copies one cached K or V row to {@code dst} once the queued passes are done. Under the runner's lock: another
+     * thread may be capturing a graph on the stream, or closing the runner and freeing the pool.
+     */
+    synchronized void readKvRow(boolean key, int layer, int block, int slot, float[] dst) {
+        requireOpen();
         stream.synchronize();
+        pool.readRow(key ? pool.keys(layer) : pool.values(layer), block, slot, dst);
     }
 
     boolean isClosed() {

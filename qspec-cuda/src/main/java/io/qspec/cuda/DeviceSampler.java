@@ -56,7 +56,9 @@ final class DeviceSampler {
      *
      * @throws IllegalArgumentException also for a slot outside {@code keep} or named twice
      */
-    DeviceBuffer enqueue(DeviceBuffer logits, int rows, int[] rowOf, List<TokenDraw> draws, KeptRows keep) {
+    DeviceBuffer enqueue(DeviceBuffer logits, int rows, int[] rowOf, List<TokenDraw> requested, KeptRows keep) {
+        List<TokenDraw> draws = List.copyOf(requested);  // read once: what is checked is what is uploaded
+        rowOf = rowOf.clone();
         int n = draws.size();
         if (keep != null) {
             keep.check(n);

@@ -66,40 +66,50 @@ final class WorkBuffers {
         }
     }
 
+    /** Whether {@link #ensure} with these arguments would move any buffer (graphs captured over them go stale). */
+    boolean wouldGrow(int tokens, int rows, int tableEntries) {
+        return tokens > tokenCapacity || rows > rowCapacity || tableEntries > tableCapacity;
+    }
+
     /**
      * Makes room for {@code tokens} tokens, {@code rows} logit rows and {@code tableEntries} block-table ints.
-     *
-     * @return whether any buffer moved (graphs captured over the old ones are then stale)
+     * A group that grows is freed before its new size is allocated, so the peak is the larger size, not both. If
+     * an allocation fails ({@link CudaOutOfMemoryException}), that group is left empty, with no field naming freed
+     * memory, and the next call allocates it afresh: a pass that asked too much fails alone. Graphs captured over
+     * the buffers go stale when {@link #wouldGrow} says so, whether or not this succeeds.
      */
-    boolean ensure(int tokens, int rows, int tableEntries) {
-        boolean moved = tokens > tokenCapacity || rows > rowCapacity || tableEntries > tableCapacity;
+    void ensure(int tokens, int rows, int tableEntries) {
         if (tokens > tokenCapacity) {
             int capacity = Math.max(tokens, Math.max(16, tokenCapacity * 2));
             freeTokenBuffers();
-            allocateTokenBuffers(capacity);
+            try {
+                allocateTokenBuffers(capacity);
+            } catch (RuntimeException e) {
+                freeTokenBuffers();
+                throw e;
+            }
             tokenCapacity = capacity;
         }
         if (rows > rowCapacity) {
             int capacity = Math.max(rows, Math.max(4, rowCapacity * 2));
-            if (logits != null) {
-                memory.free(logits);
-                memory.free(selectedRows);
-                memory.free(argmax);
+            freeRowBuffers();
+            try {
+                logits = memory.allocate((long) capacity * config.vocabSize() * 4, "logits");
+                argmax = memory.allocate((long) capacity * 4, "argmax tokens");
+                selectedRows = memory.allocate((long) capacity * config.dim() * 4, "rows for logits");
+            } catch (RuntimeException e) {
+                freeRowBuffers();
+                throw e;
             }
-            logits = memory.allocate((long) capacity * config.vocabSize() * 4, "logits");
-            argmax = memory.allocate((long) capacity * 4, "argmax tokens");
-            selectedRows = memory.allocate((long) capacity * config.dim() * 4, "rows for logits");
             rowCapacity = capacity;
         }
         if (tableEntries > tableCapacity) {
             int capacity = Math.max(tableEntries, Math.max(64, tableCapacity * 2));
-            if (blockTables != null) {
-                memory.free(blockTables);
-            }
+            tableCapacity = 0;
+            blockTables = free(blockTables);
             blockTables = memory.allocate((long) capacity * 4, "block tables");
             tableCapacity = capacity;
         }
-        return moved;
     }
 
     private void allocateTokenBuffers(int t) {
@@ -119,13 +129,36 @@ final class WorkBuffers {
         gateUp = memory.allocate((long) t * 2L * config.hiddenDim() * 4, "gate|up");
     }
 
+    /** Frees whatever token buffers are allocated and forgets them all (capacity 0). */
     private void freeTokenBuffers() {
-        if (tokenIds == null) {
-            return;
+        tokenCapacity = 0;
+        tokenIds = free(tokenIds);
+        tokenSeq = free(tokenSeq);
+        tokenPos = free(tokenPos);
+        residual = free(residual);
+        half = free(half);
+        quantized = free(quantized);
+        quantScales = free(quantScales);
+        normedHalf = free(normedHalf);
+        normedQuantized = free(normedQuantized);
+        normedScales = free(normedScales);
+        qkv = free(qkv);
+        q = free(q);
+        gateUp = free(gateUp);
+    }
+
+    private void freeRowBuffers() {
+        rowCapacity = 0;
+        logits = free(logits);
+        argmax = free(argmax);
+        selectedRows = free(selectedRows);
+    }
+
+    /** Frees {@code buffer} if there is one; always returns null, for the field it came from. */
+    private DeviceBuffer free(DeviceBuffer buffer) {
+        if (buffer != null) {
+            memory.free(buffer);
         }
-        for (DeviceBuffer b : new DeviceBuffer[] {tokenIds, tokenSeq, tokenPos, residual, half, quantized, quantScales,
-                normedHalf, normedQuantized, normedScales, qkv, q, gateUp}) {
-            memory.free(b);
-        }
+        return null;
     }
 }

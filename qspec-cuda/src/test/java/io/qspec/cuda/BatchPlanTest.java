@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qspec.kv.KvCacheExhaustedException;
+import java.util.AbstractList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -60,5 +61,31 @@ class BatchPlanTest {
     @Test
     void emptyBatchesAreRejected() {
         assertThatThrownBy(() -> BatchPlan.of(List.of(), 10)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** The ids are checked, then uploaded: a caller that rewrites its array or its list in between changes neither. */
+    @Test
+    void thePlanHoldsTheIdsItChecked() {
+        int[] ids = {1, 2, 3};
+        BatchPlan.SequenceShape shape = new BatchPlan.SequenceShape(0, 16, ids, false);
+        ids[1] = 1_000_000;
+        assertThat(BatchPlan.of(List.of(shape), 300).tokens()).containsExactly(1, 2, 3);
+
+        BatchPlan.SequenceShape checked = new BatchPlan.SequenceShape(0, 16, new int[] {1, 2, 3}, false);
+        BatchPlan.SequenceShape swapped = new BatchPlan.SequenceShape(0, 16, new int[] {1, 1_000_000, 3}, false);
+        List<BatchPlan.SequenceShape> changing = new AbstractList<>() {
+            private int reads;
+
+            @Override
+            public BatchPlan.SequenceShape get(int index) {
+                return reads++ == 0 ? checked : swapped;  // a different answer after the first read
+            }
+
+            @Override
+            public int size() {
+                return 1;
+            }
+        };
+        assertThat(BatchPlan.of(changing, 300).tokens()).containsExactly(1, 2, 3);
     }
 }

@@ -458,6 +458,77 @@ class CudaModelRunnerGpuTest {
         }
     }
 
+    /**
+     * A growth of the work buffers that runs out of memory leaves no buffer naming freed memory: the group that could
+     * not grow is empty and is allocated afresh by the next call, which then holds exactly what a fresh set holds.
+     */
+    @Test
+    void workBuffersThatFailToGrowHoldNoFreedMemory() {
+        try (DeviceMemory fresh = new DeviceMemory(); DeviceMemory memory = new DeviceMemory()) {
+            new WorkBuffers(fresh, HALF_SPLIT, 384, 6, 0).ensure(4, 4, 64);
+            WorkBuffers work = new WorkBuffers(memory, HALF_SPLIT, 384, 6, 0);
+            work.ensure(4, 4, 64);
+            // logits for 2^29 rows of 300 (643 GB), then token buffers for 2^28 tokens: more than any GPU holds
+            assertThatThrownBy(() -> work.ensure(4, 1 << 29, 64)).isInstanceOf(CudaOutOfMemoryException.class);
+            assertThat(work.logits).isNull();
+            assertThat(work.wouldGrow(4, 4, 64)).isTrue();
+            work.ensure(4, 4, 64);
+            assertThat(memory.liveBytes()).isEqualTo(fresh.liveBytes());
+
+            assertThatThrownBy(() -> work.ensure(1 << 28, 4, 64)).isInstanceOf(CudaOutOfMemoryException.class);
+            assertThat(work.residual).isNull();
+            work.ensure(4, 4, 64);
+            assertThat(memory.liveBytes()).isEqualTo(fresh.liveBytes());
+        }
+    }
+
+    /** A pass that runs out of device memory fails alone: the runner's next passes give a fresh runner's logits. */
+    @Test
+    void aPassThatRunsOutOfMemoryFailsAloneAndTheRunnerServesOn() {
+        GpuTests.AllocationLimit limit = GpuTests.emulatedAllocationLimit().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(limit != null,
+                "needs the emulated runtime's allocation limit to make a small pass run out of memory");
+        float[][] expected = new float[PROMPT.length][];
+        try (ModelRunner fresh = backend.open(halfSplitModel); KvCache cache = fresh.newCache(16)) {
+            Logits logits = fresh.forward(List.of(new SequenceInput(cache, PROMPT, true)), Precision.W4A16);
+            for (int r = 0; r < PROMPT.length; r++) {
+                expected[r] = logits.row(0, r);
+            }
+        }
+        try (ModelRunner runner = backend.open(halfSplitModel); KvCache first = runner.newCache(16);
+             KvCache second = runner.newCache(16)) {
+            runner.forward(List.of(new SequenceInput(first, new int[] {1}, false)), Precision.W4A16);
+            // 7 logit rows need a larger logits buffer (7 x 300 x 4 bytes), which can no longer be had
+            limit.set(8 * 1024);
+            try {
+                assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(second, PROMPT, true)), Precision.W4A16))
+                        .isInstanceOf(CudaOutOfMemoryException.class).hasMessageContaining("logits");
+            } finally {
+                limit.set(0);
+            }
+            assertThat(second.length()).isZero();
+            Logits logits = runner.forward(List.of(new SequenceInput(second, PROMPT, true)), Precision.W4A16);
+            for (int r = 0; r < PROMPT.length; r++) {
+                assertThat(logits.row(0, r)).as("row %d", r).containsExactly(expected[r]);
+            }
+        }
+    }
+
+    /** Caches may outlive their runner; reading one after the runner closed is refused, not a read of freed memory. */
+    @Test
+    void cacheReadsAfterTheRunnerClosedAreRefused() {
+        ModelRunner runner = backend.open(halfSplitModel);
+        KvCache cache = runner.newCache(8);
+        runner.forward(List.of(new SequenceInput(cache, new int[] {5, 17}, false)), Precision.W4A16);
+        float[] key = new float[HALF_SPLIT.kvDim()];
+        cache.readKey(0, 1, key);
+        runner.close();
+        assertThatThrownBy(() -> cache.readKey(0, 1, key)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+        assertThatThrownBy(() -> cache.readValue(1, 0, key)).isInstanceOf(IllegalStateException.class);
+        cache.close();
+    }
+
     @Test
     void cachesReserveTheirCapacityUpFrontAndGiveItBackOnClose() {
         long bytesPerBlock = 2L * HALF_SPLIT.layers() * CudaModelRunner.BLOCK_SIZE * HALF_SPLIT.kvDim() * 2;
