@@ -306,8 +306,14 @@ int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int
     return status;
 }
 
+static int forced_launch_status = 0;
+
+/* Test hook (not part of the ABI): qspec_f32_to_f16, the probe's test launch, returns this status (0: works). */
+void qspec_emulated_set_launch_status(int status) { forced_launch_status = status; }
+
 int qspec_f32_to_f16(const float* x, void* y_f16, long n, qspec_stream_t stream) {
     (void)stream;
+    if (forced_launch_status != 0) return forced_launch_status;
     half* y = y_f16;
     for (long i = 0; i < n; i++) y[i] = (half)x[i];
     return 0;

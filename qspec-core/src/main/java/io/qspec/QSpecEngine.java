@@ -95,7 +95,10 @@ public final class QSpecEngine implements AutoCloseable {
             this.model = Objects.requireNonNull(model, "model");
         }
 
-        /** {@code auto} (default), {@code cpu} or {@code cuda}. */
+        /**
+         * {@code auto} (default: the best usable backend that takes the model, e.g. the GPU, else the CPU; the choice
+         * and every backend passed over are logged with the reason), {@code cpu} or {@code cuda}.
+         */
         public Builder backend(String name) {
             this.backend = Objects.requireNonNull(name, "backend");
             return this;
@@ -142,8 +145,10 @@ public final class QSpecEngine implements AutoCloseable {
         }
 
         public QSpecEngine build() {
-            Backend b = backendInstance != null ? backendInstance : Backends.select(backend);
-            return new QSpecEngine(model, b.open(model, new RunnerOptions(kvCacheBytes)), speculationGate);
+            RunnerOptions options = new RunnerOptions(kvCacheBytes);
+            ModelRunner runner = backendInstance != null ? backendInstance.open(model, options)
+                    : Backends.open(backend, model, options);
+            return new QSpecEngine(model, runner, speculationGate);
         }
     }
 }

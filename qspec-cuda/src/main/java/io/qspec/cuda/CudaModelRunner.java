@@ -104,6 +104,7 @@ public final class CudaModelRunner implements ModelRunner {
 
     /** With {@code graphs} false every pass launches its kernels one by one (tests compare the two). */
     CudaModelRunner(Model model, DeviceInfo device, RunnerOptions options, boolean graphs) {
+        KernelLimits.requireSupported(model.name(), model.config());
         this.model = model;
         this.config = model.config();
         this.device = device;

@@ -54,8 +54,34 @@ public final class DeviceProbe {
                 throw new BackendUnavailableException("QSpec kernel library " + kernels + " has ABI version " + abi
                         + ", these bindings need " + QSpecKernels.ABI_VERSION);
             }
+            requireKernelCode(arena, name, major, minor, kernels);
             return new DeviceInfo(name, major, minor, sms, total.get(ValueLayout.JAVA_LONG, 0),
                     free.get(ValueLayout.JAVA_LONG, 0), runtimeVersion, driverVersion, runtime, kernels);
+        }
+    }
+
+    /**
+     * The kernel library carries code for sm_80, sm_86, sm_89 and sm_90a only, so a newer GPU may find none for it:
+     * one tiny launch tells, here rather than in every pass.
+     */
+    private static void requireKernelCode(Arena arena, String name, int major, int minor, String kernels) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        CudaCalls.check(CudaRuntime.cudaMalloc(out, 16), "cudaMalloc(16 bytes for the probe's test launch)");
+        MemorySegment buffer = out.get(ValueLayout.ADDRESS, 0);
+        try {
+            int status = QSpecKernels.qspec_f32_to_f16(buffer, MemorySegment.ofAddress(buffer.address() + 8), 1,
+                    MemorySegment.NULL);
+            if (status == CudaRuntime.cudaSuccess) {
+                status = CudaRuntime.cudaStreamSynchronize(MemorySegment.NULL);
+            }
+            if (status != CudaRuntime.cudaSuccess) {
+                CudaRuntime.cudaGetLastError();
+                throw new BackendUnavailableException("QSpec kernel library " + kernels + " cannot run on " + name
+                        + " (sm_" + major + minor + "): a test launch returned " + CudaCalls.describe(status)
+                        + ". It carries code for sm_80, sm_86, sm_89 and sm_90a; run on the CPU backend (--backend cpu)");
+            }
+        } finally {
+            CudaRuntime.cudaFree(buffer);
         }
     }
 

@@ -485,7 +485,7 @@ class CudaModelRunnerGpuTest {
     /** A pass that runs out of device memory fails alone: the runner's next passes give a fresh runner's logits. */
     @Test
     void aPassThatRunsOutOfMemoryFailsAloneAndTheRunnerServesOn() {
-        GpuTests.AllocationLimit limit = GpuTests.emulatedAllocationLimit().orElse(null);
+        GpuTests.EmulatorSetting limit = GpuTests.emulatedAllocationLimit().orElse(null);
         org.junit.jupiter.api.Assumptions.assumeTrue(limit != null,
                 "needs the emulated runtime's allocation limit to make a small pass run out of memory");
         float[][] expected = new float[PROMPT.length][];
@@ -511,6 +511,35 @@ class CudaModelRunnerGpuTest {
             for (int r = 0; r < PROMPT.length; r++) {
                 assertThat(logits.row(0, r)).as("row %d", r).containsExactly(expected[r]);
             }
+        }
+    }
+
+    /** A GPU the kernel library has no code for (a newer architecture) is found unusable by the probe, with why. */
+    @Test
+    void aGpuTheKernelsHaveNoCodeForIsUnavailable() {
+        GpuTests.EmulatorSetting status = GpuTests.emulatedLaunchStatus().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(status != null,
+                "needs the emulated kernels' launch status to stand for a GPU without code");
+        status.set(209);  // cudaErrorNoKernelImageForDevice
+        try {
+            var availability = new CudaBackend().availability();
+            assertThat(availability.available()).isFalse();
+            assertThat(availability.reason()).contains("cannot run on").contains("sm_90a").contains("--backend cpu");
+        } finally {
+            status.set(0);
+        }
+        assertThat(new CudaBackend().availability().available()).isTrue();
+    }
+
+    /** A model whose heads the attention kernels do not take is refused before anything is uploaded. */
+    @Test
+    void modelsTheKernelsCannotRunAreRefusedWhenOpened() {
+        ModelConfig wideHeads = new ModelConfig("llama", 128, 352, 1, 1, 1, 192, 300, 256, 1e-5f, 10000f,
+                RopeStyle.HALF_SPLIT, Optional.empty(), false);
+        try (Model model = RandomModels.build(wideHeads, 64, 4)) {
+            assertThatThrownBy(() -> backend.open(model))
+                    .isInstanceOf(io.qspec.backend.BackendUnavailableException.class)
+                    .hasMessageContaining("192 dimensions").hasMessageContaining("--backend cpu");
         }
     }
 

@@ -42,19 +42,38 @@ final class GpuTests {
      * In the emulated run, the stand-in runtime's allocation limit ({@code qspec_emulated_set_max_alloc}: allocations
      * above it fail as on a full GPU; 0 restores the default); empty on a real GPU.
      */
-    static Optional<AllocationLimit> emulatedAllocationLimit() {
-        String libdir = System.getProperty("qspec.cuda.libdir");
-        if (!Boolean.getBoolean("qspec.cuda.emulated") || libdir == null) {
+    static Optional<EmulatorSetting> emulatedAllocationLimit() {
+        return emulatorHook(System.getProperty("qspec.cuda.libdir"), "libcudart.so", "qspec_emulated_set_max_alloc",
+                ValueLayout.JAVA_LONG);
+    }
+
+    /**
+     * In the emulated run, the status the stand-in kernels' {@code qspec_f32_to_f16} (the probe's test launch) returns
+     * ({@code qspec_emulated_set_launch_status}; 0: it works); empty on a real GPU.
+     */
+    static Optional<EmulatorSetting> emulatedLaunchStatus() {
+        String kernels = System.getProperty("qspec.cuda.kernels");
+        Path path = kernels == null ? null : Path.of(kernels);
+        return emulatorHook(path == null ? null : String.valueOf(path.getParent()),
+                path == null ? null : path.getFileName().toString(), "qspec_emulated_set_launch_status",
+                ValueLayout.JAVA_INT);
+    }
+
+    /** A setter the stand-in libraries export for tests; the same file the backend loaded, so the same state. */
+    private static Optional<EmulatorSetting> emulatorHook(String dir, String file, String symbol, ValueLayout argument) {
+        if (!Boolean.getBoolean("qspec.cuda.emulated") || dir == null || file == null) {
             return Optional.empty();
         }
-        // the runtime the backend loaded: the same file, so the same handle and the same limit
-        MethodHandle set = SymbolLookup.libraryLookup(Path.of(libdir, "libcudart.so"), Arena.global())
-                .find("qspec_emulated_set_max_alloc")
-                .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG)))
-                .orElseThrow(() -> new AssertionError("the emulated libcudart.so has no qspec_emulated_set_max_alloc"));
-        return Optional.of(bytes -> {
+        MethodHandle set = SymbolLookup.libraryLookup(Path.of(dir, file), Arena.global()).find(symbol)
+                .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.ofVoid(argument)))
+                .orElseThrow(() -> new AssertionError("the emulated " + file + " has no " + symbol));
+        return Optional.of(value -> {
             try {
-                set.invokeExact(bytes);
+                if (argument == ValueLayout.JAVA_INT) {
+                    set.invoke(Math.toIntExact(value));
+                } else {
+                    set.invoke(value);
+                }
             } catch (Throwable e) {
                 throw new AssertionError(e);
             }
@@ -62,7 +81,7 @@ final class GpuTests {
     }
 
     @FunctionalInterface
-    interface AllocationLimit {
-        void set(long bytes);
+    interface EmulatorSetting {
+        void set(long value);
     }
 }
