@@ -69,7 +69,17 @@ int cudaMemsetAsync(void* dst, int value, size_t n, void* s) { (void)s; memset(d
 
 int cudaStreamCreate(void** s) { *s = malloc(16); return 0; }
 int cudaStreamDestroy(void* s) { free(s); return 0; }
-int cudaStreamSynchronize(void* s) { (void)s; return 0; }
+static int next_sync_status = 0;
+
+/* Test hook (not a CUDA function): the next cudaStreamSynchronize returns this status, once (a failed pass). */
+void qspec_emulated_fail_next_sync(int status) { next_sync_status = status; }
+
+int cudaStreamSynchronize(void* s) {
+    (void)s;
+    int status = next_sync_status;
+    next_sync_status = 0;
+    return status;
+}
 
 int cudaEventCreate(void** e) { *e = calloc(1, sizeof(double)); return 0; }
 int cudaEventRecord(void* e, void* s) {

@@ -45,6 +45,9 @@ final class CapturedPasses implements AutoCloseable {
     /** Passes larger than this many tokens (prefill) are never captured. */
     static final int MAX_CAPTURED_TOKENS = 256;
     private static final int MAX_GRAPHS = 48;
+    /** {@code cudaErrorStreamCaptureUnsupported} and {@code cudaErrorNotSupported}: graphs are off, passes still run. */
+    private static final int CAPTURE_UNSUPPORTED = 900;
+    private static final int NOT_SUPPORTED = 801;
     private static final System.Logger LOG = System.getLogger(CapturedPasses.class.getName());
 
     private static final Cleaner CLEANER = Cleaner.create();
@@ -113,6 +116,9 @@ final class CapturedPasses implements AutoCloseable {
         int begin = CudaRuntime.cudaStreamBeginCapture(stream, CudaRuntime.cudaStreamCaptureModeThreadLocal);
         if (begin != CudaRuntime.cudaSuccess) {
             CudaRuntime.cudaGetLastError();
+            if (begin != CAPTURE_UNSUPPORTED && begin != NOT_SUPPORTED) {
+                CudaCalls.check(begin, "cudaStreamBeginCapture");  // a failure of this pass, not of graphs
+            }
             enabled = false;
             LOG.log(System.Logger.Level.INFO, "CUDA graph capture unavailable (" + CudaCalls.describe(begin)
                     + "); launching kernels one by one");

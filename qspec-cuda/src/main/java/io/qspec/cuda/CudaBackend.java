@@ -57,6 +57,10 @@ public final class CudaBackend implements Backend {
     }
 
     private DeviceInfo probe() {
+        CudaContextLostException loss = CudaCalls.contextLoss();
+        if (loss != null) {
+            throw new BackendUnavailableException("the CUDA context of this process was lost: " + loss.getMessage());
+        }
         DeviceInfo info = device;
         if (info == null) {
             info = DeviceProbe.probe();

@@ -37,6 +37,7 @@ import java.util.function.Consumer;
 public final class CudaModelRunner implements ModelRunner {
     /** Positions per KV block. */
     public static final int BLOCK_SIZE = 16;
+    private static final System.Logger LOG = System.getLogger(CudaModelRunner.class.getName());
     /** Share of the free memory left after the weights that the KV pool takes when no budget is given. */
     private static final double KV_MEMORY_SHARE = 0.5;
     /** By default the pool holds at most this many full-context sequences. */
@@ -579,6 +580,7 @@ public final class CudaModelRunner implements ModelRunner {
         if (closed) {
             throw new IllegalStateException("CUDA runner for " + model.name() + " is closed");
         }
+        CudaCalls.requireContext();
     }
 
     @Override
@@ -588,16 +590,22 @@ public final class CudaModelRunner implements ModelRunner {
         }
         closed = true;
         try {
-            stream.synchronize();
-            passes.close();
+            stream.synchronize();  // queued passes finish before their memory goes
+        } catch (CudaException e) {
+            // nobody is left to read that pass's result: the error is logged and everything is released regardless
+            LOG.log(System.Logger.Level.WARNING, "closing the CUDA runner for " + model.name() + ": " + e.getMessage());
         } finally {
             try {
-                if (dense != null) {
-                    dense.close();
-                }
+                passes.close();
             } finally {
-                memory.close();
-                stream.close();
+                try {
+                    if (dense != null) {
+                        dense.close();
+                    }
+                } finally {
+                    memory.close();
+                    stream.close();
+                }
             }
         }
     }

@@ -531,6 +531,32 @@ class CudaModelRunnerGpuTest {
         assertThat(new CudaBackend().availability().available()).isTrue();
     }
 
+    /**
+     * A sticky error (here an illegal address, reported when a pass is waited for) ends the process's CUDA context:
+     * that pass and every later call get {@link CudaContextLostException}, new engines find the backend unusable
+     * (so automatic selection takes the CPU), and the runner still closes and frees its memory.
+     */
+    @Test
+    void aStickyErrorEndsTheContextForEveryLaterCall() {
+        GpuTests.EmulatorSetting sync = GpuTests.emulatedNextSyncStatus().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(sync != null, "needs the emulated runtime to fail a pass");
+        ModelRunner runner = backend.open(halfSplitModel);
+        try (KvCache first = runner.newCache(8); KvCache second = runner.newCache(8)) {
+            sync.set(700);  // cudaErrorIllegalAddress
+            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(first, new int[] {1}, false)), Precision.W4A16))
+                    .isInstanceOf(CudaContextLostException.class).hasMessageContaining("restart the process");
+            assertThatThrownBy(() -> runner.forward(List.of(new SequenceInput(second, new int[] {1}, false)), Precision.W4A16))
+                    .isInstanceOf(CudaContextLostException.class).hasMessageContaining("lost earlier");
+            var availability = new CudaBackend().availability();
+            assertThat(availability.available()).isFalse();
+            assertThat(availability.reason()).contains("context of this process was lost");
+        } finally {
+            runner.close();
+            CudaCalls.forgetContextLossForTests();
+        }
+        assertThat(new CudaBackend().availability().available()).isTrue();
+    }
+
     /** A model whose heads the attention kernels do not take is refused before anything is uploaded. */
     @Test
     void modelsTheKernelsCannotRunAreRefusedWhenOpened() {

@@ -47,6 +47,12 @@ final class GpuTests {
                 ValueLayout.JAVA_LONG);
     }
 
+    /** In the emulated run, a status the stand-in runtime's next {@code cudaStreamSynchronize} returns, once. */
+    static Optional<EmulatorSetting> emulatedNextSyncStatus() {
+        return emulatorHook(System.getProperty("qspec.cuda.libdir"), "libcudart.so", "qspec_emulated_fail_next_sync",
+                ValueLayout.JAVA_INT);
+    }
+
     /**
      * In the emulated run, the status the stand-in kernels' {@code qspec_f32_to_f16} (the probe's test launch) returns
      * ({@code qspec_emulated_set_launch_status}; 0: it works); empty on a real GPU.
