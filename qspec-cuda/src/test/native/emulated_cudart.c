@@ -47,6 +47,12 @@ const char* cudaGetErrorString(int error) {
 
 int cudaGetLastError(void) { return 0; }
 
+/* Uses of the legacy default stream (synchronous copies, blocking streams): the Java side must make none. */
+static long legacy_stream_uses = 0;
+
+/* Test hook (not a CUDA function). */
+long qspec_emulated_legacy_stream_uses(void) { return legacy_stream_uses; }
+
 static size_t max_alloc = QSPEC_EMULATED_MAX_ALLOC;
 
 /* Test hook (not a CUDA function): allocations above n bytes fail from now on; 0 restores the default. */
@@ -63,11 +69,16 @@ int cudaMalloc(void** ptr, size_t size) {
 }
 
 int cudaFree(void* ptr) { free(ptr); return 0; }
-int cudaMemcpy(void* dst, const void* src, size_t n, int kind) { (void)kind; memmove(dst, src, n); return 0; }
+int cudaMemcpy(void* dst, const void* src, size_t n, int kind) { (void)kind; legacy_stream_uses++; memmove(dst, src, n); return 0; }
 int cudaMemcpyAsync(void* dst, const void* src, size_t n, int kind, void* s) { (void)kind; (void)s; memmove(dst, src, n); return 0; }
 int cudaMemsetAsync(void* dst, int value, size_t n, void* s) { (void)s; memset(dst, value, n); return 0; }
 
-int cudaStreamCreate(void** s) { *s = malloc(16); return 0; }
+int cudaStreamCreate(void** s) { legacy_stream_uses++; *s = malloc(16); return 0; }
+int cudaStreamCreateWithFlags(void** s, unsigned flags) {
+    if (!(flags & 1u)) legacy_stream_uses++;  /* not cudaStreamNonBlocking */
+    *s = malloc(16);
+    return 0;
+}
 int cudaStreamDestroy(void* s) { free(s); return 0; }
 static int next_sync_status = 0;
 

@@ -109,11 +109,9 @@ public final class CudaModelRunner implements ModelRunner {
         this.model = model;
         this.config = model.config();
         this.device = device;
-        this.memory = new DeviceMemory();
-        CudaStream createdStream = null;
+        this.stream = new CudaStream();
+        this.memory = new DeviceMemory(stream);
         try {
-            createdStream = new CudaStream();
-            this.stream = createdStream;
             this.kernels = new Kernels(stream.handle());
             this.weights = DeviceModel.upload(model, memory);
             this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(options.kvCacheBytes()), BLOCK_SIZE,
@@ -125,10 +123,12 @@ public final class CudaModelRunner implements ModelRunner {
             this.rejection = new DeviceRejectionSampler(memory, kernels, sampler, this::withLogits, this::downloadInts,
                     config.vocabSize());
             this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
+            stream.synchronize();  // a failed upload is this open's failure, not the first pass's
         } catch (RuntimeException | Error e) {
-            memory.close();
-            if (createdStream != null) {
-                createdStream.close();
+            try {
+                memory.close();
+            } finally {
+                stream.close();
             }
             throw e;
         }
@@ -501,11 +501,11 @@ public final class CudaModelRunner implements ModelRunner {
         }
     }
 
-    private static void uploadInts(int[] values, DeviceBuffer dst) {
+    private void uploadInts(int[] values, DeviceBuffer dst) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(ValueLayout.JAVA_INT, values.length);
             MemorySegment.copy(values, 0, host, ValueLayout.JAVA_INT, 0, values.length);
-            DeviceMemory.copyToDevice(host, dst, 0);
+            memory.copyToDevice(host, dst, 0);
         }
     }
 
@@ -530,7 +530,7 @@ public final class CudaModelRunner implements ModelRunner {
         stream.synchronize();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(bytes, 64);
-            DeviceMemory.copyToHost(src, host);
+            memory.copyToHost(src, host);
             read.accept(host);
         }
     }

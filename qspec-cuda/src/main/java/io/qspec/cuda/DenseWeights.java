@@ -45,7 +45,7 @@ final class DenseWeights implements AutoCloseable {
      */
     static DenseWeights build(Model model, DeviceModel device, Kernels kernels, CudaStream stream) {
         CublasGemm cublas = new CublasGemm(stream.handle());
-        DeviceMemory memory = new DeviceMemory();
+        DeviceMemory memory = new DeviceMemory(stream);
         try {
             Map<DeviceLinear, DenseLinear> copies = new IdentityHashMap<>();
             ModelWeights w = model.weights();
@@ -88,7 +88,7 @@ final class DenseWeights implements AutoCloseable {
             long firstRow = 0;
             for (LinearWeight part : parts) {
                 DenseMatrix m = part.dense().get();
-                uploadAsHalf(m, buffer.slice(firstRow * rowBytes, (long) m.rows() * rowBytes));
+                uploadAsHalf(m, buffer.slice(firstRow * rowBytes, (long) m.rows() * rowBytes), memory);
                 firstRow += m.rows();
             }
         } else {
@@ -98,7 +98,7 @@ final class DenseWeights implements AutoCloseable {
     }
 
     /** float32 → fp16 (round to nearest even) on the host, a chunk of rows at a time. */
-    private static void uploadAsHalf(DenseMatrix m, DeviceBuffer dst) {
+    private static void uploadAsHalf(DenseMatrix m, DeviceBuffer dst, DeviceMemory memory) {
         long rowBytes = (long) m.cols() * 2;
         int rowsPerChunk = (int) Math.max(1, Math.min(m.rows(), STAGING_BYTES / rowBytes));
         float[] row = new float[m.cols()];
@@ -112,7 +112,7 @@ final class DenseWeights implements AutoCloseable {
                         staging.setAtIndex(ValueLayout.JAVA_SHORT, (long) r * m.cols() + i, Float.floatToFloat16(row[i]));
                     }
                 }
-                DeviceMemory.copyToDevice(staging.asSlice(0, rows * rowBytes), dst, first * rowBytes);
+                memory.copyToDevice(staging.asSlice(0, rows * rowBytes), dst, first * rowBytes);
             }
         }
     }

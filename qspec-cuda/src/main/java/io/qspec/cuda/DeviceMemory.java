@@ -9,9 +9,9 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * Owner of a set of device allocations. {@link #close()} frees them all; if the owner is never
- * closed, a {@link Cleaner} frees them once it becomes unreachable, so a forgotten runner does not
- * leak GPU memory for the life of the process.
+ * Owner of a set of device allocations, and of the copies into and out of them, which go on one stream (a runner's).
+ * {@link #close()} frees them all; if the owner is never closed, a {@link Cleaner} frees them once it becomes
+ * unreachable, so a forgotten runner does not leak GPU memory for the life of the process.
  */
 public final class DeviceMemory implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -34,8 +34,11 @@ public final class DeviceMemory implements AutoCloseable {
 
     private final Allocations allocations = new Allocations();
     private final Cleaner.Cleanable cleanable;
+    private final CudaStream stream;
 
-    public DeviceMemory() {
+    /** Allocations whose copies queue on {@code stream}, in order with its kernels. */
+    public DeviceMemory(CudaStream stream) {
+        this.stream = stream;
         this.cleanable = CLEANER.register(this, allocations);
     }
 
@@ -79,27 +82,14 @@ public final class DeviceMemory implements AutoCloseable {
         }
     }
 
-    /** Synchronous host → device copy of all of {@code host} to {@code dst} at {@code offset}. */
-    public static void copyToDevice(MemorySegment host, DeviceBuffer dst, long offset) {
-        if (!host.isNative()) {
-            // heap memory may move during a native call, so it is staged off-heap first
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment staged = arena.allocate(Math.max(1, host.byteSize()), 64).asSlice(0, host.byteSize());
-                staged.copyFrom(host);
-                copyToDevice(staged, dst, offset);
-                return;
-            }
-        }
-        DeviceBuffer target = dst.slice(offset, host.byteSize());
-        CudaCalls.check(CudaRuntime.cudaMemcpy(target.pointer(), host, host.byteSize(), CudaRuntime.cudaMemcpyHostToDevice),
-                "cudaMemcpy host→device (" + host.byteSize() + " bytes)");
+    /** Copies all of {@code host} to {@code dst} at {@code offset}, in order on the stream ({@link CudaStream#copyToDevice}). */
+    public void copyToDevice(MemorySegment host, DeviceBuffer dst, long offset) {
+        stream.copyToDevice(host, dst, offset);
     }
 
-    /** Synchronous device → host copy filling all of {@code host} from {@code src}. */
-    public static void copyToHost(DeviceBuffer src, MemorySegment host) {
-        DeviceBuffer source = src.slice(0, host.byteSize());
-        CudaCalls.check(CudaRuntime.cudaMemcpy(host, source.pointer(), host.byteSize(), CudaRuntime.cudaMemcpyDeviceToHost),
-                "cudaMemcpy device→host (" + host.byteSize() + " bytes)");
+    /** Fills all of {@code host} from {@code src} once the stream's earlier work is done. */
+    public void copyToHost(DeviceBuffer src, MemorySegment host) {
+        stream.copyToHost(src, host);
     }
 
     /** Frees one allocation made here (not a slice). */

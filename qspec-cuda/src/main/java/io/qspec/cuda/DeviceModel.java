@@ -123,8 +123,8 @@ final class DeviceModel {
         long scalesAt = 0;
         for (LinearWeight part : parts) {
             Int4Matrix m = part.int4();
-            DeviceMemory.copyToDevice(m.packed(), packed, packedAt);
-            DeviceMemory.copyToDevice(m.scales(), scales, scalesAt);
+            memory.copyToDevice(m.packed(), packed, packedAt);
+            memory.copyToDevice(m.scales(), scales, scalesAt);
             packedAt += m.packed().byteSize();
             scalesAt += m.scales().byteSize();
         }
@@ -145,7 +145,7 @@ final class DeviceModel {
         long rowBytes = (long) c.dim() * 2;
         DeviceBuffer device = memory.allocate(c.vocabSize() * rowBytes, "token embedding (fp16)");
         if (table.type() == TensorType.F16) {
-            DeviceMemory.copyToDevice(table.data().asSlice(0, c.vocabSize() * rowBytes), device, 0);
+            memory.copyToDevice(table.data().asSlice(0, c.vocabSize() * rowBytes), device, 0);
             return device;
         }
         int rowsPerChunk = (int) Math.max(1, Math.min(c.vocabSize(), STAGING_BYTES / rowBytes));
@@ -160,7 +160,7 @@ final class DeviceModel {
                         staging.setAtIndex(ValueLayout.JAVA_SHORT, (long) r * c.dim() + i, Float.floatToFloat16(row[i]));
                     }
                 }
-                DeviceMemory.copyToDevice(staging.asSlice(0, rows * rowBytes), device, first * rowBytes);
+                memory.copyToDevice(staging.asSlice(0, rows * rowBytes), device, first * rowBytes);
             }
         }
         return device;

@@ -68,11 +68,11 @@ public final class DeviceProbe {
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         CudaCalls.check(CudaRuntime.cudaMalloc(out, 16), "cudaMalloc(16 bytes for the probe's test launch)");
         MemorySegment buffer = out.get(ValueLayout.ADDRESS, 0);
-        try {
+        try (CudaStream stream = new CudaStream()) {  // not the legacy stream, which another capture may hold
             int status = QSpecKernels.qspec_f32_to_f16(buffer, MemorySegment.ofAddress(buffer.address() + 8), 1,
-                    MemorySegment.NULL);
+                    stream.handle());
             if (status == CudaRuntime.cudaSuccess) {
-                status = CudaRuntime.cudaStreamSynchronize(MemorySegment.NULL);
+                status = CudaRuntime.cudaStreamSynchronize(stream.handle());
             }
             if (status != CudaRuntime.cudaSuccess) {
                 CudaRuntime.cudaGetLastError();

@@ -219,11 +219,11 @@ final class DeviceRejectionSampler {
                 qspec_rejection.verify_offset(s, verifyOffset[lane]);
                 qspec_rejection.reserved(s, 0);
             }
-            DeviceMemory.copyToDevice(structs, lanes, 0);
-            DeviceMemory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_INT, draftTokenOf), draftTokens, 0);
-            DeviceMemory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_INT, draftSlotOf), draftSlots, 0);
-            DeviceMemory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_INT, verifySlotOf), verifySlots, 0);
-            DeviceMemory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_DOUBLE, uniformOf), uniforms, 0);
+            memory.copyToDevice(structs, lanes, 0);
+            memory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_INT, draftTokenOf), draftTokens, 0);
+            memory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_INT, draftSlotOf), draftSlots, 0);
+            memory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_INT, verifySlotOf), verifySlots, 0);
+            memory.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_DOUBLE, uniformOf), uniforms, 0);
         }
     }
 

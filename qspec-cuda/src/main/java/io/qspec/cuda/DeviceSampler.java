@@ -104,15 +104,15 @@ final class DeviceSampler {
                     counts.setAtIndex(ValueLayout.JAVA_INT, offset, history.countAt(i));
                 }
             }
-            DeviceMemory.copyToDevice(structs, this.draws, 0);
+            memory.copyToDevice(structs, this.draws, 0);
             if (keep != null) {
                 MemorySegment slots = arena.allocate(ValueLayout.JAVA_INT, n);
                 MemorySegment.copy(keep.slots(), 0, slots, ValueLayout.JAVA_INT, 0, n);
-                DeviceMemory.copyToDevice(slots, this.slots, 0);
+                memory.copyToDevice(slots, this.slots, 0);
             }
             if (historyTotal > 0) {
-                DeviceMemory.copyToDevice(tokenIds, historyTokens, 0);
-                DeviceMemory.copyToDevice(counts, historyCounts, 0);
+                memory.copyToDevice(tokenIds, historyTokens, 0);
+                memory.copyToDevice(counts, historyCounts, 0);
             }
         }
         if (keep == null) {

@@ -17,6 +17,7 @@ public final class KvBlockPool {
     private final int heads;
     private final int kvHeads;
     private final int headDim;
+    private final DeviceMemory memory;
     private final DeviceBuffer[] keys;
     private final DeviceBuffer[] values;
     private final int[] freeIds;
@@ -25,6 +26,7 @@ public final class KvBlockPool {
     KvBlockPool(DeviceMemory memory, int layers, int blocks, int blockSize, int heads, int kvHeads, int headDim) {
         KernelArguments.requirePositive("KV blocks", blocks);
         KernelArguments.requirePositive("block size", blockSize);
+        this.memory = memory;
         this.layers = layers;
         this.blocks = blocks;
         this.blockSize = blockSize;
@@ -126,7 +128,7 @@ public final class KvBlockPool {
         long offset = ((long) block * blockSize + slot) * width * 2;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate((long) width * 2, 2);
-            DeviceMemory.copyToHost(pool.slice(offset, (long) width * 2), host);
+            memory.copyToHost(pool.slice(offset, (long) width * 2), host);
             for (int i = 0; i < width; i++) {
                 dst[i] = Float.float16ToFloat(host.getAtIndex(ValueLayout.JAVA_SHORT, i));
             }

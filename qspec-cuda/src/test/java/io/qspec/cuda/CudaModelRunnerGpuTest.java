@@ -464,7 +464,8 @@ class CudaModelRunnerGpuTest {
      */
     @Test
     void workBuffersThatFailToGrowHoldNoFreedMemory() {
-        try (DeviceMemory fresh = new DeviceMemory(); DeviceMemory memory = new DeviceMemory()) {
+        try (CudaStream stream = new CudaStream(); DeviceMemory fresh = new DeviceMemory(stream);
+             DeviceMemory memory = new DeviceMemory(stream)) {
             new WorkBuffers(fresh, HALF_SPLIT, 384, 6, 0).ensure(4, 4, 64);
             WorkBuffers work = new WorkBuffers(memory, HALF_SPLIT, 384, 6, 0);
             work.ensure(4, 4, 64);
@@ -555,6 +556,28 @@ class CudaModelRunnerGpuTest {
             CudaCalls.forgetContextLossForTests();
         }
         assertThat(new CudaBackend().availability().available()).isTrue();
+    }
+
+    /**
+     * No copy and no stream of a runner touches the legacy default stream, which another runner's graph capture
+     * would make unusable (and whose use would break that capture): opening, passes of every precision, the dense
+     * weights' upload, draws on the device and cache reads all queue on the runner's own non-blocking stream.
+     */
+    @Test
+    void runnersNeverUseTheLegacyStream() {
+        java.util.function.LongSupplier uses = GpuTests.emulatedLegacyStreamUses().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(uses != null, "needs the emulated runtime's count of legacy uses");
+        long before = uses.getAsLong();
+        try (ModelRunner runner = backend.open(denseModel); KvCache cache = runner.newCache(16)) {
+            runner.forward(List.of(new SequenceInput(cache, PROMPT, true)), Precision.W4A16);
+            runner.forward(List.of(new SequenceInput(cache, new int[] {7}, false)), Precision.FP32);
+            runner.forwardGreedy(List.of(new SequenceInput(cache, new int[] {8}, false)), Precision.W4A8);
+            TokenDraw draw = new TokenDraw(SamplingParams.builder().temperature(0.8).repetitionPenalty(1.1).build(),
+                    TokenCounts.of(new int[] {5, 17}), 0.5);
+            runner.forwardSampled(List.of(new SequenceInput(cache, new int[] {9}, false)), Precision.W4A16, List.of(draw));
+            cache.readKey(0, 3, new float[HALF_SPLIT.kvDim()]);
+        }
+        assertThat(uses.getAsLong() - before).isZero();
     }
 
     /** A model whose heads the attention kernels do not take is refused before anything is uploaded. */

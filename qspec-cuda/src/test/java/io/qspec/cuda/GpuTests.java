@@ -65,6 +65,25 @@ final class GpuTests {
                 ValueLayout.JAVA_INT);
     }
 
+    /** In the emulated run, how often the stand-in runtime's legacy default stream was used; empty on a real GPU. */
+    static Optional<java.util.function.LongSupplier> emulatedLegacyStreamUses() {
+        String libdir = System.getProperty("qspec.cuda.libdir");
+        if (!Boolean.getBoolean("qspec.cuda.emulated") || libdir == null) {
+            return Optional.empty();
+        }
+        MethodHandle get = SymbolLookup.libraryLookup(Path.of(libdir, "libcudart.so"), Arena.global())
+                .find("qspec_emulated_legacy_stream_uses")
+                .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.of(ValueLayout.JAVA_LONG)))
+                .orElseThrow(() -> new AssertionError("the emulated libcudart.so has no qspec_emulated_legacy_stream_uses"));
+        return Optional.of(() -> {
+            try {
+                return (long) get.invokeExact();
+            } catch (Throwable e) {
+                throw new AssertionError(e);
+            }
+        });
+    }
+
     /** A setter the stand-in libraries export for tests; the same file the backend loaded, so the same state. */
     private static Optional<EmulatorSetting> emulatorHook(String dir, String file, String symbol, ValueLayout argument) {
         if (!Boolean.getBoolean("qspec.cuda.emulated") || dir == null || file == null) {

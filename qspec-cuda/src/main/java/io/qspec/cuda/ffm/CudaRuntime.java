@@ -28,6 +28,8 @@ public final class CudaRuntime {
     public static final int cudaErrorNoDevice = 100;
     public static final int cudaErrorInsufficientDriver = 35;
 
+    /** {@code cudaStreamNonBlocking}: the stream does not synchronize with the legacy default stream. */
+    public static final int cudaStreamNonBlocking = 1;
     public static final int cudaMemcpyHostToDevice = 1;
     public static final int cudaMemcpyDeviceToHost = 2;
     public static final int cudaMemcpyDeviceToDevice = 3;
@@ -68,6 +70,7 @@ public final class CudaRuntime {
     public static final FunctionDescriptor cudaMemcpyAsync$DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_INT, C_POINTER);
     public static final FunctionDescriptor cudaMemsetAsync$DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_POINTER);
     public static final FunctionDescriptor cudaStreamCreate$DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+    public static final FunctionDescriptor cudaStreamCreateWithFlags$DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
     public static final FunctionDescriptor cudaStreamDestroy$DESC = FunctionDescriptor.of(C_INT, C_POINTER);
     public static final FunctionDescriptor cudaStreamSynchronize$DESC = FunctionDescriptor.of(C_INT, C_POINTER);
     public static final FunctionDescriptor cudaEventCreate$DESC = FunctionDescriptor.of(C_INT, C_POINTER);
@@ -103,6 +106,8 @@ public final class CudaRuntime {
         static final MethodHandle cudaMemcpyAsync = LIB.downcall("cudaMemcpyAsync", cudaMemcpyAsync$DESC);
         static final MethodHandle cudaMemsetAsync = LIB.downcall("cudaMemsetAsync", cudaMemsetAsync$DESC);
         static final MethodHandle cudaStreamCreate = LIB.downcall("cudaStreamCreate", cudaStreamCreate$DESC);
+        static final MethodHandle cudaStreamCreateWithFlags = LIB.downcall("cudaStreamCreateWithFlags",
+                cudaStreamCreateWithFlags$DESC);
         static final MethodHandle cudaStreamDestroy = LIB.downcall("cudaStreamDestroy", cudaStreamDestroy$DESC);
         static final MethodHandle cudaStreamSynchronize = LIB.downcall("cudaStreamSynchronize", cudaStreamSynchronize$DESC);
         static final MethodHandle cudaEventCreate = LIB.downcall("cudaEventCreate", cudaEventCreate$DESC);
@@ -254,6 +259,15 @@ public final class CudaRuntime {
     public static int cudaStreamCreate(MemorySegment pStream) {
         try {
             return (int) Handles.cudaStreamCreate.invokeExact(pStream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code cudaError_t cudaStreamCreateWithFlags(cudaStream_t* pStream, unsigned int flags)} */
+    public static int cudaStreamCreateWithFlags(MemorySegment pStream, int flags) {
+        try {
+            return (int) Handles.cudaStreamCreateWithFlags.invokeExact(pStream, flags);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
