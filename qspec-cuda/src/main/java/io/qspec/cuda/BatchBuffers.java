@@ -11,7 +11,7 @@ package io.qspec.cuda;
  * @param tokenPos    [T] position of each token
  * @param blockTables [sequences, maxBlocks] pool block ids
  */
-public record BatchBuffers(int tokens, int sequences, int maxBlocks, DeviceBuffer tokenIds, DeviceBuffer tokenSeq,
+record BatchBuffers(int tokens, int sequences, int maxBlocks, DeviceBuffer tokenIds, DeviceBuffer tokenSeq,
                            DeviceBuffer tokenPos, DeviceBuffer blockTables) {
     public BatchBuffers {
         KernelArguments.requirePositive("tokens", tokens);

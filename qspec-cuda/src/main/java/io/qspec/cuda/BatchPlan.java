@@ -8,7 +8,7 @@ import java.util.List;
  * the GPU: the flat token list, each token's sequence and position, which rows get logits, and the
  * block tables of the paged cache.
  */
-public final class BatchPlan {
+final class BatchPlan {
 
     /**
      * One sequence as the plan sees it.

@@ -6,6 +6,7 @@ import io.qspec.cuda.ffm.NativeLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 
 /**
  * A cuBLAS handle bound to one stream, running the W16A16 GEMM {@code y_f32[M, N] = x_f16[M, K] W_f16^T}
@@ -18,7 +19,10 @@ final class CublasGemm implements AutoCloseable {
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
     private static final MemorySegment ZERO = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
 
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final MemorySegment handle;
+    private final Cleaner.Cleanable cleanable;
     private boolean closed;
 
     /**
@@ -42,6 +46,9 @@ final class CublasGemm implements AutoCloseable {
             Cublas.cublasDestroy_v2(handle);
             throw e;
         }
+        // a handle dropped without close() (its runner never closed) is destroyed once unreachable
+        MemorySegment h = handle;
+        this.cleanable = CLEANER.register(this, () -> Cublas.cublasDestroy_v2(h));
     }
 
     /**
@@ -77,7 +84,7 @@ final class CublasGemm implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            check(Cublas.cublasDestroy_v2(handle), "cublasDestroy_v2");
+            cleanable.clean();  // cublasDestroy_v2, once
         }
     }
 }

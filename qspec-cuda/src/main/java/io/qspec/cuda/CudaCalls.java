@@ -9,7 +9,7 @@ import java.util.Set;
  * Turns the integer status of a CUDA or kernel call into a typed exception, and remembers a sticky error: after one,
  * the process's CUDA context fails every call, so later work is refused up front with the first error's message.
  */
-public final class CudaCalls {
+final class CudaCalls {
     /**
      * The errors that leave the context unusable (CUDA runtime API, "cudaError"): ECC uncorrectable, illegal
      * address, launch timeout, device assert, hardware stack error, illegal instruction, misaligned address, invalid

@@ -34,7 +34,7 @@ import java.util.function.Consumer;
  * <p>Not thread-safe beyond what {@link ModelRunner} promises: calls are serialised on one stream.
  * Device memory is released by {@link #close()}, or by a cleaner if the runner is dropped unclosed.
  */
-public final class CudaModelRunner implements ModelRunner {
+final class CudaModelRunner implements ModelRunner {
     /** Positions per KV block. */
     public static final int BLOCK_SIZE = 16;
     private static final System.Logger LOG = System.getLogger(CudaModelRunner.class.getName());

@@ -11,7 +11,7 @@ import java.lang.ref.Cleaner;
  * uses the legacy default stream: while a blocking stream captures a graph the legacy stream is unusable, so one
  * runner's capture would otherwise fail another runner's copies (and they its capture).
  */
-public final class CudaStream implements AutoCloseable {
+final class CudaStream implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final MemorySegment handle;

@@ -5,7 +5,7 @@ package io.qspec.cuda;
  * cols = in features]} row-major, leading dimension {@code cols} (what cuBLAS reads as a column-major
  * {@code cols x rows} matrix).
  */
-public record DenseLinear(String name, DeviceBuffer weights, int rows, int cols) {
+record DenseLinear(String name, DeviceBuffer weights, int rows, int cols) {
     public DenseLinear {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException(name + ": bad shape " + rows + "x" + cols);

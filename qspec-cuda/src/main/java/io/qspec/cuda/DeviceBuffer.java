@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * memory cannot be touched from Java); {@link DeviceMemory} owns and frees allocations, and views
  * made with {@link #slice} share their parent's lifetime.
  */
-public record DeviceBuffer(long address, long bytes) {
+record DeviceBuffer(long address, long bytes) {
     public DeviceBuffer {
         if (bytes < 0) {
             throw new IllegalArgumentException("negative size " + bytes);

@@ -6,7 +6,7 @@ import io.qspec.quant.Int4Matrix;
  * One linear layer's INT4 weights on the GPU, byte for byte the host {@link Int4Matrix} layout
  * (packed nibbles {@code [rows, paddedCols/2]}, fp16 scales {@code [rows, groupsPerRow]}).
  */
-public record DeviceLinear(String name, DeviceBuffer packed, DeviceBuffer scales, int rows, int cols, int group) {
+record DeviceLinear(String name, DeviceBuffer packed, DeviceBuffer scales, int rows, int cols, int group) {
     public DeviceLinear {
         if (rows <= 0 || cols <= 0 || group <= 0 || group % 32 != 0) {
             throw new IllegalArgumentException(name + ": bad shape " + rows + "x" + cols + " group " + group);

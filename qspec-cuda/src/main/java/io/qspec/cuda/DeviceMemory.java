@@ -13,16 +13,18 @@ import java.util.Set;
  * {@link #close()} frees them all; if the owner is never closed, a {@link Cleaner} frees them once it becomes
  * unreachable, so a forgotten runner does not leak GPU memory for the life of the process.
  */
-public final class DeviceMemory implements AutoCloseable {
+final class DeviceMemory implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
     /** The state the cleaner needs; it must not reference the owner, or the owner never becomes unreachable. */
     private static final class Allocations implements Runnable {
         private final Set<Long> live = new LinkedHashSet<>();
         private long liveBytes;
+        private boolean released;
 
         @Override
         public synchronized void run() {
+            released = true;
             for (long address : live) {
                 // best effort: nothing useful can be done about a failing free while cleaning up
                 CudaRuntime.cudaFree(MemorySegment.ofAddress(address));
@@ -48,6 +50,11 @@ public final class DeviceMemory implements AutoCloseable {
             throw new IllegalArgumentException(what + ": negative size " + bytes);
         }
         long size = Math.max(bytes, 1);
+        synchronized (allocations) {
+            if (allocations.released) {
+                throw new IllegalStateException("device memory owner is closed; cannot allocate " + what);
+            }
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             int status = CudaRuntime.cudaMalloc(out, size);
@@ -59,6 +66,10 @@ public final class DeviceMemory implements AutoCloseable {
             }
             long address = out.get(ValueLayout.ADDRESS, 0).address();
             synchronized (allocations) {
+                if (allocations.released) {  // closed while this allocated: nobody would free it
+                    CudaRuntime.cudaFree(MemorySegment.ofAddress(address));
+                    throw new IllegalStateException("device memory owner is closed; cannot allocate " + what);
+                }
                 allocations.live.add(address);
                 allocations.liveBytes += size;
             }

@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  * capability, our kernel library and its ABI version. Each failing step becomes a
  * {@link BackendUnavailableException} whose message says which step and why.
  */
-public final class DeviceProbe {
+final class DeviceProbe {
     private DeviceProbe() {
     }
 

@@ -7,7 +7,7 @@ import java.util.List;
  * (native/include/qspec_cuda.h), so every size, leading dimension and buffer extent is verified
  * here, where a mistake becomes an exception instead of a corrupted GPU heap.
  */
-public final class KernelArguments {
+final class KernelArguments {
     private KernelArguments() {
     }
 

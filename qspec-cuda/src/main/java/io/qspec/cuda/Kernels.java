@@ -25,7 +25,7 @@ import java.util.List;
  * launches on one stream and turns a failing status into a {@link CudaException}. Buffers are typed by
  * the header's conventions (fp16 activations as 2-byte elements, fp32 as 4, int32 indices as 4).
  */
-public final class Kernels {
+final class Kernels {
     private final MemorySegment stream;
 
     public Kernels(MemorySegment stream) {

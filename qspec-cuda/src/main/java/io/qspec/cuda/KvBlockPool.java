@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
  * {@code [blocks, blockSize, kvHeads, headDim]} (native/include/qspec_cuda.h), and the free list
  * of block ids that sequences' caches draw from and give back.
  */
-public final class KvBlockPool {
+final class KvBlockPool {
     private final int layers;
     private final int blocks;
     private final int blockSize;

@@ -5,7 +5,7 @@ import io.qspec.model.RopeStyle;
 import io.qspec.cuda.ffm.QSpecKernels;
 
 /** The RoPE inputs the kernels take: the (Llama-3 scaled) inverse-frequency table and the style code. */
-public final class RopeFrequencies {
+final class RopeFrequencies {
     private RopeFrequencies() {
     }
 

@@ -483,6 +483,19 @@ class CudaModelRunnerGpuTest {
         }
     }
 
+    /** A closed owner frees everything it held and allocates nothing more (nobody would free it). */
+    @Test
+    void closedDeviceMemoryRefusesToAllocate() {
+        try (CudaStream stream = new CudaStream()) {
+            DeviceMemory memory = new DeviceMemory(stream);
+            memory.allocate(1024, "a buffer");
+            memory.close();
+            assertThat(memory.liveBytes()).isZero();
+            assertThatThrownBy(() -> memory.allocate(16, "late buffer")).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("late buffer");
+        }
+    }
+
     /** A pass that runs out of device memory fails alone: the runner's next passes give a fresh runner's logits. */
     @Test
     void aPassThatRunsOutOfMemoryFailsAloneAndTheRunnerServesOn() {

@@ -23,16 +23,27 @@ public final class LibraryLocator {
     /** System property naming a directory searched before all others. */
     public static final String LIBDIR_PROPERTY = "qspec.cuda.libdir";
 
+    /** The dynamic loader's usual directories on Linux x86-64, listed in the message when nothing loads. */
+    private static final List<Path> LOADER_DIRECTORIES = List.of(Path.of("/usr/lib/x86_64-linux-gnu"),
+            Path.of("/lib/x86_64-linux-gnu"), Path.of("/usr/lib64"), Path.of("/lib64"), Path.of("/usr/lib"));
+
     private final List<Path> directories;
     private final boolean tryLoaderDefault;
+    private final List<Path> loaderDirectories;
 
     /**
      * @param directories      directories to search, in order
      * @param tryLoaderDefault whether to finally ask the dynamic loader by bare soname
      */
     public LibraryLocator(List<Path> directories, boolean tryLoaderDefault) {
+        this(directories, tryLoaderDefault, LOADER_DIRECTORIES);
+    }
+
+    /** As above, with the directories listed for the loader's default path named (for tests). */
+    LibraryLocator(List<Path> directories, boolean tryLoaderDefault, List<Path> loaderDirectories) {
         this.directories = List.copyOf(directories);
         this.tryLoaderDefault = tryLoaderDefault;
+        this.loaderDirectories = List.copyOf(loaderDirectories);
     }
 
     /** The standard search: property, CUDA_HOME, /usr/local/cuda, /usr/local/cuda-*, LD_LIBRARY_PATH, loader. */
@@ -130,7 +141,11 @@ public final class LibraryLocator {
     private String notFoundMessage(String description, List<String> sonames, List<String> failures) {
         String stem = stem(sonames.getFirst());
         List<String> seen = new ArrayList<>();
-        for (Path dir : directories) {
+        Set<Path> looked = new LinkedHashSet<>(directories);
+        if (tryLoaderDefault) {
+            looked.addAll(loaderDirectories);  // where distribution packages put the libraries the loader finds
+        }
+        for (Path dir : looked) {
             if (Files.isDirectory(dir)) {
                 try (Stream<Path> files = Files.list(dir)) {
                     files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(stem)).sorted()

@@ -50,6 +50,18 @@ class LibraryLocatorTest {
                 .hasMessageContaining("dynamic loader's default path");
     }
 
+    /** Versions the loader could see (in the system's library directories) are listed too, not only the searched ones. */
+    @Test
+    void versionsInTheLoadersDirectoriesAreListed(@TempDir Path tmp) throws IOException {
+        Path searched = Files.createDirectories(tmp.resolve("searched"));
+        Path system = Files.createDirectories(tmp.resolve("usr-lib"));
+        Files.writeString(system.resolve("libqspecbogus.so.11"), "not a library");
+        LibraryLocator locator = new LibraryLocator(List.of(searched), true, List.of(system));
+
+        assertThatThrownBy(() -> locator.locate("bogus runtime", List.of("libqspecbogus.so.13")))
+                .hasMessageContaining(system.resolve("libqspecbogus.so.11").toString());
+    }
+
     @Test
     void standardSearchOrderIsPropertyCudaHomeUsrLocalVersionedThenLdLibraryPath(@TempDir Path usrLocal) throws IOException {
         Files.createDirectories(usrLocal.resolve("cuda-12.4/lib64"));
