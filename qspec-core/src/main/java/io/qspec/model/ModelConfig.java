@@ -55,6 +55,12 @@ public record ModelConfig(
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("headDim must be even for RoPE, got " + headDim);
         }
+        // every width a backend sizes buffers by must be an int: a file claiming more is refused here, not overflowed
+        if ((long) heads * headDim > Integer.MAX_VALUE || (long) (heads + 2L * kvHeads) * headDim > Integer.MAX_VALUE
+                || 2L * hiddenDim > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("attention or feed-forward widths too large: heads " + heads + ", kvHeads "
+                    + kvHeads + ", headDim " + headDim + ", hiddenDim " + hiddenDim);
+        }
         if (ropeScaling.orElse(null) instanceof RopeScaling.FrequencyFactors f && f.divisors().length != headDim / 2) {
             throw new IllegalArgumentException("RoPE frequency factors: " + f.divisors().length + " given, headDim/2 = "
                     + headDim / 2 + " needed");

@@ -229,7 +229,7 @@ final class DeviceRejectionSampler {
 
     /** Room for a round of {@code laneCount} lanes of up to {@code maxGamma} drafts. */
     private void ensure(int laneCount, int maxGamma) {
-        int slots = laneCount * (2 * maxGamma + 1);
+        int slots = Math.multiplyExact(laneCount, Math.addExact(Math.multiplyExact(2, maxGamma), 1));
         if (slots > slotCapacity) {
             free(kept, totals);
             kept = null;
