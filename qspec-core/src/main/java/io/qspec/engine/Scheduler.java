@@ -100,7 +100,7 @@ public final class Scheduler implements AutoCloseable {
                 prefill(admitted);
                 step();
             } catch (RuntimeException | Error e) {
-                // a failed pass fails the sequences in it; the engine keeps serving the others
+                // not a pass's failure (those fail only their own sequences, in pass()): nothing here is trusted
                 LOG.log(System.Logger.Level.WARNING, "generation step failed: " + e);
                 for (Sequence s : new ArrayList<>(active)) {
                     s.fail(e);
@@ -147,14 +147,32 @@ public final class Scheduler implements AutoCloseable {
             byPrecision.computeIfAbsent(s.prefillPrecision(), p -> new ArrayList<>()).add(s);
         }
         for (var e : byPrecision.entrySet()) {
-            List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, s.prompt, false)).toList();
-            long t0 = System.nanoTime();
-            int[] next = nextTokens(e.getValue(), inputs, e.getKey());
-            long nanos = System.nanoTime() - t0;
-            for (int i = 0; i < inputs.size(); i++) {
-                e.getValue().get(i).prefilled(next[i], t0, nanos);
+            pass(e.getValue(), () -> {
+                List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, s.prompt, false)).toList();
+                long t0 = System.nanoTime();
+                int[] next = nextTokens(e.getValue(), inputs, e.getKey());
+                long nanos = System.nanoTime() - t0;
+                for (int i = 0; i < inputs.size(); i++) {
+                    e.getValue().get(i).prefilled(next[i], t0, nanos);
+                }
+                metrics.pass(inputs.size());
+            });
+        }
+    }
+
+    /**
+     * Runs one pass over {@code sequences}. If it throws (the device ran out of memory for a long prompt, say), the
+     * sequences in it fail with the error and release their caches; the engine's other sequences are in passes of
+     * their own and go on. {@link #retireFinished} then drops the failed ones.
+     */
+    private void pass(List<Sequence> sequences, Runnable pass) {
+        try {
+            pass.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a pass of " + sequences.size() + " sequences failed: " + e);
+            for (Sequence s : sequences) {
+                s.fail(e);
             }
-            metrics.pass(inputs.size());
         }
     }
 
@@ -177,7 +195,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void step() {
-        List<Sequence> live = active.stream().filter(s -> !s.finished() && !s.cancelled()).toList();
+        List<Sequence> live = active.stream().filter(s -> !s.finished() && !s.cancelled() && !s.future.isDone()).toList();
         Map<Precision, List<Sequence>> plain = new LinkedHashMap<>();
         List<Sequence> speculative = new ArrayList<>();
         for (Sequence s : live) {
@@ -200,37 +218,45 @@ public final class Scheduler implements AutoCloseable {
             speculative.clear();
         }
         for (var e : plain.entrySet()) {
-            List<SequenceInput> inputs = e.getValue().stream().map(s -> new SequenceInput(s.cache, new int[] {s.next}, false)).toList();
-            long t0 = System.nanoTime();
-            int[] next = nextTokens(e.getValue(), inputs, e.getKey());
-            if (gatedOff && e.getKey() == Precision.W4A16) {
-                gate.observe(false, inputs.size(), inputs.size(), System.nanoTime() - t0);
-            }
-            for (int i = 0; i < inputs.size(); i++) {
-                e.getValue().get(i).commit(next[i]);
-            }
-            metrics.pass(inputs.size());
+            pass(e.getValue(), () -> {
+                List<SequenceInput> inputs = e.getValue().stream()
+                        .map(s -> new SequenceInput(s.cache, new int[] {s.next}, false)).toList();
+                long t0 = System.nanoTime();
+                int[] next = nextTokens(e.getValue(), inputs, e.getKey());
+                if (gatedOff && e.getKey() == Precision.W4A16) {
+                    gate.observe(false, inputs.size(), inputs.size(), System.nanoTime() - t0);
+                }
+                for (int i = 0; i < inputs.size(); i++) {
+                    e.getValue().get(i).commit(next[i]);
+                }
+                metrics.pass(inputs.size());
+            });
         }
         if (!speculative.isEmpty()) {
-            List<SpeculativeRound.Lane> lanes = new ArrayList<>();
-            for (Sequence s : speculative) {
-                DecodingMode.Speculative sp = (DecodingMode.Speculative) s.request.mode();
-                int room = Math.min(s.remaining() - 1, s.cache.capacity() - s.cache.length() - 1);
-                int gamma = sp.draftLength().nextGamma(s.draftHistory, sp.draft().gamma());
-                lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
-                        s.acceptance(sp), sp.draftLength(), s.sampler));
-            }
-            long t0 = System.nanoTime();
-            List<SpeculativeRound.Outcome> outcomes = SpeculativeRound.run(runner, lanes);
-            long nanos = System.nanoTime() - t0;
-            int committed = 0;
-            for (int i = 0; i < speculative.size(); i++) {
-                speculative.get(i).recordRound(outcomes.get(i));
-                committed += outcomes.get(i).tokens().length;
-            }
-            gate.observe(true, speculative.size(), committed, nanos);
-            metrics.pass(speculative.size());
+            pass(speculative, () -> speculativeRound(speculative));
         }
+    }
+
+    /** One speculative round (drafts, then one verify pass) over {@code speculative}. */
+    private void speculativeRound(List<Sequence> speculative) {
+        List<SpeculativeRound.Lane> lanes = new ArrayList<>();
+        for (Sequence s : speculative) {
+            DecodingMode.Speculative sp = (DecodingMode.Speculative) s.request.mode();
+            int room = Math.min(s.remaining() - 1, s.cache.capacity() - s.cache.length() - 1);
+            int gamma = sp.draftLength().nextGamma(s.draftHistory, sp.draft().gamma());
+            lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
+                    s.acceptance(sp), sp.draftLength(), s.sampler));
+        }
+        long t0 = System.nanoTime();
+        List<SpeculativeRound.Outcome> outcomes = SpeculativeRound.run(runner, lanes);
+        long nanos = System.nanoTime() - t0;
+        int committed = 0;
+        for (int i = 0; i < speculative.size(); i++) {
+            speculative.get(i).recordRound(outcomes.get(i));
+            committed += outcomes.get(i).tokens().length;
+        }
+        gate.observe(true, speculative.size(), committed, nanos);
+        metrics.pass(speculative.size());
     }
 
     private void retireFinished() {

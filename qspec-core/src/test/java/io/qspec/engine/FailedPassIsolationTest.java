@@ -1,0 +1,174 @@
+package io.qspec.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.qspec.DecodingMode;
+import io.qspec.DraftMode;
+import io.qspec.FinishReason;
+import io.qspec.GenerationHandle;
+import io.qspec.GenerationRequest;
+import io.qspec.GenerationResult;
+import io.qspec.Precision;
+import io.qspec.QSpecException;
+import io.qspec.QSpecEngine;
+import io.qspec.StreamHandler;
+import io.qspec.backend.Backend;
+import io.qspec.backend.GreedyTokens;
+import io.qspec.backend.Logits;
+import io.qspec.backend.ModelRunner;
+import io.qspec.backend.RejectionRound;
+import io.qspec.backend.RunnerOptions;
+import io.qspec.backend.SequenceInput;
+import io.qspec.cpu.CpuBackend;
+import io.qspec.kv.KvCache;
+import io.qspec.model.Model;
+import io.qspec.quant.QuantScheme;
+import io.qspec.sampling.TokenDraw;
+import io.qspec.synthetic.ByteTokenizer;
+import io.qspec.synthetic.ModelShape;
+import io.qspec.synthetic.SyntheticModels;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A pass that fails (as one whose prompt runs the device out of memory would) fails the requests in it and no
+ * others: requests decoding meanwhile finish with the tokens they would have had alone.
+ */
+class FailedPassIsolationTest {
+    /** A prompt whose second token is this fails its prefill. */
+    private static final int POISON = 7;
+
+    private static Model model;
+
+    @BeforeAll
+    static void build() {
+        model = SyntheticModels.build(ModelShape.TINY, QuantScheme.DEFAULT, 7);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    @Test
+    void aFailedPrefillFailsOnlyItsOwnRequest() throws Exception {
+        for (DecodingMode mode : List.of(DecodingMode.plain(Precision.W4A16), DecodingMode.qspec(DraftMode.a8()))) {
+            int[] prompt = {ByteTokenizer.BOS, 40, 51, 62};
+            GenerationResult alone;
+            try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+                alone = engine.generate(GenerationRequest.builder(prompt).maxTokens(120).mode(mode).ignoreEos(true).build());
+            }
+            try (QSpecEngine engine = QSpecEngine.builder(model).backend(new FailingPrefills()).build()) {
+                CountDownLatch decoding = new CountDownLatch(1);
+                GenerationHandle survivor = engine.submit(GenerationRequest.builder(prompt).maxTokens(120).mode(mode)
+                        .ignoreEos(true).build(), new StreamHandler() {
+                            @Override
+                            public void onText(String text) {
+                                decoding.countDown();
+                            }
+                        });
+                assertThat(decoding.await(2, TimeUnit.MINUTES)).isTrue();
+                GenerationHandle poisoned = engine.submit(GenerationRequest.builder(new int[] {ByteTokenizer.BOS, POISON, 40})
+                        .maxTokens(10).mode(mode).build(), StreamHandler.NONE);
+
+                assertThatThrownBy(poisoned::join).isInstanceOf(QSpecException.class).hasMessageContaining("simulated");
+                GenerationResult result = survivor.join();
+                assertThat(result.finishReason()).as("%s", mode).isEqualTo(FinishReason.MAX_TOKENS);
+                assertThat(result.tokenIds()).as("%s", mode).containsExactly(alone.tokenIds());
+                assertThat(engine.runner().availableKvPositions()).isEqualTo(engine.runner().totalKvPositions());
+            }
+        }
+    }
+
+    /** The CPU backend, except that a pass holding a prompt whose second token is {@link #POISON} throws. */
+    private static final class FailingPrefills implements Backend {
+        private final CpuBackend cpu = new CpuBackend();
+
+        @Override
+        public String name() {
+            return "failing-prefills";
+        }
+
+        @Override
+        public int priority() {
+            return -1;
+        }
+
+        @Override
+        public Availability availability() {
+            return Availability.yes("test");
+        }
+
+        @Override
+        public ModelRunner open(Model m, RunnerOptions options) {
+            ModelRunner inner = cpu.open(m, options);
+            return new ModelRunner() {
+                @Override
+                public Model model() {
+                    return inner.model();
+                }
+
+                @Override
+                public String backendName() {
+                    return inner.backendName();
+                }
+
+                @Override
+                public KvCache newCache(int capacity) {
+                    return inner.newCache(capacity);
+                }
+
+                @Override
+                public long availableKvPositions() {
+                    return inner.availableKvPositions();
+                }
+
+                @Override
+                public long totalKvPositions() {
+                    return inner.totalKvPositions();
+                }
+
+                @Override
+                public Logits forward(List<SequenceInput> batch, Precision precision) {
+                    refusePoison(batch);
+                    return inner.forward(batch, precision);
+                }
+
+                @Override
+                public GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
+                    refusePoison(batch);
+                    return inner.forwardGreedy(batch, precision);
+                }
+
+                @Override
+                public int[] forwardSampled(List<SequenceInput> batch, Precision precision, List<TokenDraw> draws) {
+                    refusePoison(batch);
+                    return inner.forwardSampled(batch, precision, draws);
+                }
+
+                @Override
+                public RejectionRound newRejectionRound(int lanes, int maxGamma) {
+                    return inner.newRejectionRound(lanes, maxGamma);
+                }
+
+                @Override
+                public void close() {
+                    inner.close();
+                }
+            };
+        }
+
+        private static void refusePoison(List<SequenceInput> batch) {
+            for (SequenceInput in : batch) {
+                if (in.tokens().length > 1 && in.tokens()[1] == POISON) {
+                    throw new QSpecException("device out of memory (simulated) for a prompt of " + in.tokens().length);
+                }
+            }
+        }
+    }
+}
