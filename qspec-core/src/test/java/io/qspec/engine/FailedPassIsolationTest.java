@@ -14,17 +14,9 @@ import io.qspec.QSpecException;
 import io.qspec.QSpecEngine;
 import io.qspec.StreamHandler;
 import io.qspec.backend.Backend;
-import io.qspec.backend.GreedyTokens;
-import io.qspec.backend.Logits;
-import io.qspec.backend.ModelRunner;
-import io.qspec.backend.RejectionRound;
-import io.qspec.backend.RunnerOptions;
 import io.qspec.backend.SequenceInput;
-import io.qspec.cpu.CpuBackend;
-import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import io.qspec.quant.QuantScheme;
-import io.qspec.sampling.TokenDraw;
 import io.qspec.synthetic.ByteTokenizer;
 import io.qspec.synthetic.ModelShape;
 import io.qspec.synthetic.SyntheticModels;
@@ -63,7 +55,7 @@ class FailedPassIsolationTest {
             try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
                 alone = engine.generate(GenerationRequest.builder(prompt).maxTokens(120).mode(mode).ignoreEos(true).build());
             }
-            try (QSpecEngine engine = QSpecEngine.builder(model).backend(new FailingPrefills()).build()) {
+            try (QSpecEngine engine = QSpecEngine.builder(model).backend(failingPrefills()).build()) {
                 CountDownLatch decoding = new CountDownLatch(1);
                 GenerationHandle survivor = engine.submit(GenerationRequest.builder(prompt).maxTokens(120).mode(mode)
                         .ignoreEos(true).build(), new StreamHandler() {
@@ -86,89 +78,13 @@ class FailedPassIsolationTest {
     }
 
     /** The CPU backend, except that a pass holding a prompt whose second token is {@link #POISON} throws. */
-    private static final class FailingPrefills implements Backend {
-        private final CpuBackend cpu = new CpuBackend();
-
-        @Override
-        public String name() {
-            return "failing-prefills";
-        }
-
-        @Override
-        public int priority() {
-            return -1;
-        }
-
-        @Override
-        public Availability availability() {
-            return Availability.yes("test");
-        }
-
-        @Override
-        public ModelRunner open(Model m, RunnerOptions options) {
-            ModelRunner inner = cpu.open(m, options);
-            return new ModelRunner() {
-                @Override
-                public Model model() {
-                    return inner.model();
-                }
-
-                @Override
-                public String backendName() {
-                    return inner.backendName();
-                }
-
-                @Override
-                public KvCache newCache(int capacity) {
-                    return inner.newCache(capacity);
-                }
-
-                @Override
-                public long availableKvPositions() {
-                    return inner.availableKvPositions();
-                }
-
-                @Override
-                public long totalKvPositions() {
-                    return inner.totalKvPositions();
-                }
-
-                @Override
-                public Logits forward(List<SequenceInput> batch, Precision precision) {
-                    refusePoison(batch);
-                    return inner.forward(batch, precision);
-                }
-
-                @Override
-                public GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
-                    refusePoison(batch);
-                    return inner.forwardGreedy(batch, precision);
-                }
-
-                @Override
-                public int[] forwardSampled(List<SequenceInput> batch, Precision precision, List<TokenDraw> draws) {
-                    refusePoison(batch);
-                    return inner.forwardSampled(batch, precision, draws);
-                }
-
-                @Override
-                public RejectionRound newRejectionRound(int lanes, int maxGamma) {
-                    return inner.newRejectionRound(lanes, maxGamma);
-                }
-
-                @Override
-                public void close() {
-                    inner.close();
-                }
-            };
-        }
-
-        private static void refusePoison(List<SequenceInput> batch) {
+    private static Backend failingPrefills() {
+        return new HookedCpuBackend((kind, batch) -> {
             for (SequenceInput in : batch) {
                 if (in.tokens().length > 1 && in.tokens()[1] == POISON) {
                     throw new QSpecException("device out of memory (simulated) for a prompt of " + in.tokens().length);
                 }
             }
-        }
+        });
     }
 }

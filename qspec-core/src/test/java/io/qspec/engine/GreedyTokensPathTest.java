@@ -13,14 +13,8 @@ import io.qspec.TestModels;
 import io.qspec.backend.Backend;
 import io.qspec.backend.GreedyTokens;
 import io.qspec.backend.Logits;
-import io.qspec.backend.ModelRunner;
-import io.qspec.backend.RunnerOptions;
-import io.qspec.backend.SequenceInput;
-import io.qspec.cpu.CpuBackend;
-import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import io.qspec.sampling.SamplingParams;
-import io.qspec.sampling.TokenDraw;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -106,81 +100,10 @@ class GreedyTokensPathTest {
 
     /** The CPU backend, counting which kind of pass the engine asks for. */
     private static Backend counting(AtomicInteger logitPasses, AtomicInteger tokenPasses, AtomicInteger sampledPasses) {
-        CpuBackend cpu = new CpuBackend();
-        return new Backend() {
-            @Override
-            public String name() {
-                return "counting-cpu";
-            }
-
-            @Override
-            public int priority() {
-                return -1;
-            }
-
-            @Override
-            public Availability availability() {
-                return Availability.yes("test");
-            }
-
-            @Override
-            public ModelRunner open(Model model, RunnerOptions options) {
-                ModelRunner inner = cpu.open(model, options);
-                return new ModelRunner() {
-                    @Override
-                    public Model model() {
-                        return inner.model();
-                    }
-
-                    @Override
-                    public String backendName() {
-                        return "counting-cpu";
-                    }
-
-                    @Override
-                    public KvCache newCache(int capacity) {
-                        return inner.newCache(capacity);
-                    }
-
-                    @Override
-                    public long availableKvPositions() {
-                        return inner.availableKvPositions();
-                    }
-
-                    @Override
-                    public long totalKvPositions() {
-                        return inner.totalKvPositions();
-                    }
-
-                    @Override
-                    public Logits forward(List<SequenceInput> batch, Precision precision) {
-                        logitPasses.incrementAndGet();
-                        return inner.forward(batch, precision);
-                    }
-
-                    @Override
-                    public GreedyTokens forwardGreedy(List<SequenceInput> batch, Precision precision) {
-                        tokenPasses.incrementAndGet();
-                        return GreedyTokens.of(inner.forward(batch, precision));
-                    }
-
-                    @Override
-                    public int[] forwardSampled(List<SequenceInput> batch, Precision precision, List<TokenDraw> draws) {
-                        sampledPasses.incrementAndGet();
-                        Logits logits = inner.forward(batch, precision);
-                        int[] tokens = new int[batch.size()];
-                        for (int s = 0; s < tokens.length; s++) {
-                            tokens[s] = draws.get(s).choose(logits.row(s, batch.get(s).logitRows() - 1));
-                        }
-                        return tokens;
-                    }
-
-                    @Override
-                    public void close() {
-                        inner.close();
-                    }
-                };
-            }
-        };
+        return new HookedCpuBackend((kind, batch) -> (switch (kind) {
+            case LOGITS -> logitPasses;
+            case GREEDY -> tokenPasses;
+            case SAMPLED -> sampledPasses;
+        }).incrementAndGet());
     }
 }
