@@ -70,9 +70,9 @@ final class GgufLlamaArchitecture implements Architecture {
         String a = m.getString("general.architecture").orElseThrow();
         int dim = requireInt(source, a + ".embedding_length");
         int heads = requireInt(source, a + ".attention.head_count");
-        int kvHeads = m.getLong(a + ".attention.head_count_kv").map(Math::toIntExact).orElse(heads);
-        int headDim = m.getLong(a + ".attention.key_length").map(Math::toIntExact).orElse(dim / heads);
-        int vocab = m.getLong(a + ".vocab_size").map(Math::toIntExact)
+        int kvHeads = optionalInt(source, a + ".attention.head_count_kv").orElse(heads);
+        int headDim = optionalInt(source, a + ".attention.key_length").orElse(dim / heads);
+        int vocab = optionalInt(source, a + ".vocab_size")
                 .or(() -> m.getList("tokenizer.ggml.tokens").map(java.util.List::size))
                 .orElseGet(() -> Math.toIntExact(source.require(NAMES.tokenEmbedding()).dim(0)));
         Optional<RopeScaling> ropeScaling = source.find(ROPE_FREQS).map(t -> {
@@ -105,7 +105,10 @@ final class GgufLlamaArchitecture implements Architecture {
     }
 
     private static int requireInt(TensorSource source, String key) {
-        return source.metadata().getLong(key).map(Math::toIntExact).orElseThrow(() ->
-                new ModelFormatException(source.location(), "metadata key '" + key + "' is missing or not an integer"));
+        return HyperParameters.positive(source, "metadata key", key);
+    }
+
+    private static Optional<Integer> optionalInt(TensorSource source, String key) {
+        return HyperParameters.optionalPositive(source, "metadata key", key);
     }
 }

@@ -62,7 +62,8 @@ final class HuggingFaceLlamaArchitecture implements Architecture {
     public boolean matches(TensorSource source) {
         ModelMetadata m = source.metadata();
         boolean type = m.getString("model_type").map(MODEL_TYPES::contains).orElse(false);
-        boolean cls = m.getList("architectures").map(l -> l.stream().anyMatch(CLASSES::contains)).orElse(false);
+        boolean cls = m.getList("architectures")
+                .map(l -> l.stream().anyMatch(o -> o instanceof String name && CLASSES.contains(name))).orElse(false);
         return type || cls;
     }
 
@@ -71,8 +72,8 @@ final class HuggingFaceLlamaArchitecture implements Architecture {
         ModelMetadata m = source.metadata();
         int dim = requireInt(source, "hidden_size");
         int heads = requireInt(source, "num_attention_heads");
-        int kvHeads = m.getLong("num_key_value_heads").map(Math::toIntExact).orElse(heads);
-        int headDim = m.getLong("head_dim").map(Math::toIntExact).orElse(dim / heads);
+        int kvHeads = HyperParameters.optionalPositive(source, "config.json key", "num_key_value_heads").orElse(heads);
+        int headDim = HyperParameters.optionalPositive(source, "config.json key", "head_dim").orElse(dim / heads);
         boolean tied = m.getBoolean("tie_word_embeddings").orElse(false);
         return new ModelConfig(
                 "llama",
@@ -116,8 +117,7 @@ final class HuggingFaceLlamaArchitecture implements Architecture {
     }
 
     private static int requireInt(TensorSource source, String key) {
-        return source.metadata().getLong(key).map(Math::toIntExact).orElseThrow(() ->
-                new ModelFormatException(source.location(), "config.json key '" + key + "' is missing or not an integer"));
+        return HyperParameters.positive(source, "config.json key", key);
     }
 
     static List<String> supportedNames() {

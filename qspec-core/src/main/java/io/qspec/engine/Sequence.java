@@ -124,7 +124,8 @@ final class Sequence {
         tokens[count++] = token;
         next = token;
         sampler.append(token);
-        text.append(utf8.feed(tokenizer.tokenBytes(token)));
+        // a model whose embedding is padded past its tokenizer (common in checkpoints) may pick a padding id: no text
+        text.append(utf8.feed(token < tokenizer.vocabSize() ? tokenizer.tokenBytes(token) : new byte[0]));
         if (stopStringFound()) {
             return;
         }

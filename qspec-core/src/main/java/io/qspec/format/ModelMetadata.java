@@ -24,8 +24,25 @@ public interface ModelMetadata {
         return get(key).filter(String.class::isInstance).map(String.class::cast);
     }
 
+    /** The value as a whole number: empty when absent, not a number, or a fraction or out of range (never rounded). */
     default Optional<Long> getLong(String key) {
-        return get(key).filter(Number.class::isInstance).map(v -> ((Number) v).longValue());
+        return get(key).flatMap(v -> switch (v) {
+            case Long l -> Optional.of(l);
+            case Integer i -> Optional.of(i.longValue());
+            case Short s -> Optional.of(s.longValue());
+            case Byte b -> Optional.of(b.longValue());
+            case Double d when d == Math.rint(d) && Math.abs(d) < 0x1p63 -> Optional.of(d.longValue());
+            case Float f when f == Math.rint(f) && Math.abs(f) < 0x1p63f -> Optional.of(f.longValue());
+            case java.math.BigInteger b when b.bitLength() < 64 -> Optional.of(b.longValue());
+            case java.math.BigDecimal b -> {
+                try {
+                    yield Optional.of(b.longValueExact());
+                } catch (ArithmeticException e) {
+                    yield Optional.empty();
+                }
+            }
+            default -> Optional.empty();
+        });
     }
 
     default Optional<Double> getDouble(String key) {

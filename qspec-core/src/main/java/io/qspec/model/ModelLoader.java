@@ -44,7 +44,12 @@ public final class ModelLoader {
         Arena arena = Arena.ofShared();
         try {
             Architecture arch = ArchitectureRegistry.resolve(source);
-            ModelConfig config = arch.config(source);
+            ModelConfig config;
+            try {
+                config = arch.config(source);
+            } catch (IllegalArgumentException e) {  // ModelConfig's and RopeScaling's own checks, which name no file
+                throw new ModelFormatException(path, "hyper-parameters do not describe a valid model: " + e.getMessage(), e);
+            }
             Tokenizer tokenizer = Files.isDirectory(path)
                     ? BpeTokenizer.fromHuggingFaceFolder(path)
                     : Tokenizers.fromGguf(source.metadata(), path);
@@ -103,8 +108,8 @@ public final class ModelLoader {
             for (int i = 0; i < config.layers(); i++) {
                 for (Role role : List.of(Role.Q, Role.K, Role.V, Role.O, Role.GATE, Role.UP, Role.DOWN)) {
                     Optional<RawTensor> t = source.find(names.layer(i, role));
-                    if (t.isPresent() && t.get().type() != TensorType.F32) {
-                        return false;
+                    if (t.isEmpty() || t.get().type() != TensorType.F32) {
+                        return false;  // a missing tensor fails in read(), at once and with its name
                     }
                 }
             }
@@ -125,9 +130,15 @@ public final class ModelLoader {
 
         private LinearWeight linear(RawTensor t, int rows, int cols, boolean keepDense) {
             checkShape(t, rows, cols);
-            Int4Matrix int4 = t.type() == TensorType.Q4_0 && options.reuseQ4_0()
-                    ? Int4Quantizer.fromQ4_0(arena, t)
-                    : Int4Quantizer.quantize(arena, rows, cols, options.quantScheme(), (row, dst) -> TensorDecoding.decodeRow(t, row, dst));
+            Int4Matrix int4;
+            try {
+                int4 = t.type() == TensorType.Q4_0 && options.reuseQ4_0()
+                        ? Int4Quantizer.fromQ4_0(arena, t)
+                        : Int4Quantizer.quantize(arena, rows, cols, options.quantScheme(),
+                                (row, dst) -> TensorDecoding.decodeRow(t, row, dst));
+            } catch (IllegalArgumentException e) {  // a weight that is not finite, or too large for an FP16 scale
+                throw new ModelFormatException(source.location(), "tensor " + t + ": " + e.getMessage(), e);
+            }
             Optional<DenseMatrix> dense = Optional.empty();
             if (keepDense) {
                 dense = Optional.of(new DenseMatrix(rows, cols, denseData(t, rows, cols)));

@@ -68,6 +68,11 @@ public final class BpeTokenizer implements Tokenizer {
         for (AddedToken t : added) {
             maxId = Math.max(maxId, t.id());
         }
+        // ids must run 0..n-1: one past the number of entries cannot, and must not size the arrays below
+        if ((long) maxId >= (long) model.vocab().size() + added.size()) {
+            throw new ModelFormatException(source, "vocabulary ids are not contiguous: the largest id is " + maxId
+                    + " but there are only " + (model.vocab().size() + added.size()) + " tokens");
+        }
         pieces = new String[maxId + 1];
         special = new boolean[maxId + 1];
         model.vocab().forEach((piece, id) -> pieces[id] = piece);

@@ -163,6 +163,9 @@ sealed interface PreTokenizer {
 
     private static Metaspace metaspace(Path source, JsonObject json) {
         String replacement = JsonFields.optionalString(json, "replacement", "\u2581");
+        if (replacement.isEmpty()) {  // spaces would vanish, and splitting at "" never advances
+            throw new ModelFormatException(source, "pre_tokenizer Metaspace has an empty 'replacement'");
+        }
         // Files written before prepend_scheme existed say add_prefix_space, which meant "always".
         String defaultScheme = JsonFields.optionalBoolean(json, "add_prefix_space", true) ? "always" : "never";
         PrependScheme scheme = switch (JsonFields.optionalString(json, "prepend_scheme", defaultScheme)) {

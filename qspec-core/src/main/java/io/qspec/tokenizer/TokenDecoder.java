@@ -193,7 +193,11 @@ sealed interface TokenDecoder {
             case "Metaspace" -> {
                 String scheme = JsonFields.optionalString(json, "prepend_scheme",
                         JsonFields.optionalBoolean(json, "add_prefix_space", true) ? "always" : "never");
-                yield new Metaspace(JsonFields.optionalString(json, "replacement", "\u2581"), !scheme.equals("never"));
+                String replacement = JsonFields.optionalString(json, "replacement", "\u2581");
+                if (replacement.isEmpty()) {  // every gap between characters would become a space
+                    throw new ModelFormatException(source, "decoder Metaspace has an empty 'replacement'");
+                }
+                yield new Metaspace(replacement, !scheme.equals("never"));
             }
             default -> throw JsonFields.unsupported(source, "decoder", type);
         };

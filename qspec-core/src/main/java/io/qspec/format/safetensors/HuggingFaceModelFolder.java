@@ -108,7 +108,13 @@ public final class HuggingFaceModelFolder implements TensorSource {
         try {
             Map<String, RawTensor> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, List<String>> e : namesByShard.entrySet()) {
-                Path shardPath = dir.resolve(e.getKey()).normalize();
+                Path shardPath;
+                try {
+                    shardPath = dir.resolve(e.getKey()).normalize();
+                } catch (java.nio.file.InvalidPathException bad) {
+                    throw new ModelFormatException(index, "weight_map names shard '" + e.getKey()
+                            + "', which is not a valid file name: " + bad.getReason());
+                }
                 if (!shardPath.startsWith(dir)) {
                     throw new ModelFormatException(index, "shard '" + e.getKey() + "' lies outside the model folder");
                 }
