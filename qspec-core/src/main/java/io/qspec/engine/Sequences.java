@@ -27,8 +27,14 @@ public final class Sequences {
     }
 
     private static int[] promptTokens(Model model, GenerationRequest request) {
-        int[] ids = request.promptTokens().orElseGet(() ->
-                model.tokenizer().encode(request.prompt().orElseThrow(), request.addBos()));
+        int[] ids = request.promptTokens().orElseGet(() -> {
+            try {
+                return model.tokenizer().encode(request.prompt().orElseThrow(), request.addBos());
+            } catch (IllegalArgumentException e) {  // a character the vocabulary cannot spell
+                throw new InvalidRequestException("the prompt cannot be encoded with " + model.name()
+                        + "'s tokenizer: " + e.getMessage());
+            }
+        });
         if (ids.length == 0) {
             throw new InvalidRequestException("the prompt is empty (no tokens, and no BOS token to start from)");
         }

@@ -56,7 +56,7 @@ public record ModelConfig(
             throw new IllegalArgumentException("headDim must be even for RoPE, got " + headDim);
         }
         // every width a backend sizes buffers by must be an int: a file claiming more is refused here, not overflowed
-        if ((long) heads * headDim > Integer.MAX_VALUE || (long) (heads + 2L * kvHeads) * headDim > Integer.MAX_VALUE
+        if ((long) heads * headDim > Integer.MAX_VALUE || (heads + 2L * kvHeads) * headDim > Integer.MAX_VALUE
                 || 2L * hiddenDim > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("attention or feed-forward widths too large: heads " + heads + ", kvHeads "
                     + kvHeads + ", headDim " + headDim + ", hiddenDim " + hiddenDim);

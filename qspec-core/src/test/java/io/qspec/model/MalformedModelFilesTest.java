@@ -145,6 +145,31 @@ class MalformedModelFilesTest {
         }
     }
 
+    /** A vocabulary with neither the piece, nor byte tokens, nor an unknown token for a character: the request is refused. */
+    @Test
+    void aPromptTheTokenizerCannotSpellIsAnInvalidRequest() throws IOException {
+        byte[] bytes = Files.readAllBytes(TestModels.stories260K());
+        byte[] key = "tokenizer.ggml.token_type".getBytes(StandardCharsets.UTF_8);
+        ByteBuffer array = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int at = indexOf(bytes, key) + key.length;
+        assertThat(array.getInt(at)).as("an array").isEqualTo(9);
+        assertThat(array.getInt(at + 4)).as("of int32").isEqualTo(INT32);
+        long count = array.getLong(at + 8);
+        for (int i = 0; i < count; i++) {
+            array.putInt(at + 16 + 4 * i, 5);  // every token UNUSED: no piece, no byte token, no unknown token
+        }
+        byte[] unknown = "tokenizer.ggml.unknown_token_id".getBytes(StandardCharsets.UTF_8);
+        byte[] renamed = "tokenizer.ggml.unknown_token_xx".getBytes(StandardCharsets.UTF_8);  // same length: a key nobody reads
+        System.arraycopy(renamed, 0, bytes, indexOf(bytes, unknown), renamed.length);
+        Path file = dir.resolve("no-byte-tokens.gguf");
+        Files.write(file, bytes);
+        try (Model model = Model.load(file); QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+            assertThatThrownBy(() -> engine.submit(GenerationRequest.builder("Once upon a time").build(),
+                    io.qspec.StreamHandler.NONE))
+                    .isInstanceOf(io.qspec.InvalidRequestException.class).hasMessageContaining("cannot be encoded");
+        }
+    }
+
     private void assertGgufRefused(String key, int value, String message) throws IOException {
         Path file = ggufWith(key, value);
         assertThatThrownBy(() -> Model.load(file)).as("%s = %d", key, value).isInstanceOf(ModelFormatException.class)
