@@ -126,9 +126,15 @@ final class CudaModelRunner implements ModelRunner {
             stream.synchronize();  // a failed upload is this open's failure, not the first pass's
         } catch (RuntimeException | Error e) {
             try {
-                memory.close();
+                stream.synchronize();  // queued uploads finish before their memory goes
+            } catch (CudaException ignored) {
+                // the open has failed already; what remains is to release
             } finally {
-                stream.close();
+                try {
+                    memory.close();
+                } finally {
+                    stream.close();
+                }
             }
             throw e;
         }
