@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
  * {@link #cancel()}.
  */
 final class Sequence {
+    private static final System.Logger LOG = System.getLogger("io.qspec");
     final GenerationRequest request;
     final int[] prompt;
     final StreamHandler handler;
@@ -41,6 +42,8 @@ final class Sequence {
     private int emitted;
     private final SpeculationCounter speculation = new SpeculationCounter();
     private volatile boolean cancelled;
+    /** What the caller's {@link StreamHandler#onText} threw: the request stops and fails with it. */
+    private RuntimeException handlerError;
 
     KvCache cache;
     int next;
@@ -171,9 +174,16 @@ final class Sequence {
 
     /** Sends text up to {@code end} (held back while it could still be the start of a stop string). */
     private void emitUpTo(int end) {
-        if (end > emitted) {
-            handler.onText(text.substring(emitted, end));
+        if (end > emitted && handlerError == null) {
+            String piece = text.substring(emitted, end);
             emitted = end;
+            try {
+                handler.onText(piece);
+            } catch (RuntimeException e) {
+                // the caller's code failed, not the pass: this request stops (and fails with it), the batch goes on
+                handlerError = e;
+                cancelled = true;
+            }
         }
     }
 
@@ -201,16 +211,29 @@ final class Sequence {
         long now = System.nanoTime();
         long queue = prefillStartNanos == 0 ? now - submittedNanos : prefillStartNanos - submittedNanos;
         long decode = decodeStartNanos == 0 ? 0 : now - decodeStartNanos;
+        if (handlerError != null) {
+            fail(handlerError);
+            return;
+        }
         GenerationResult result = new GenerationResult(text.toString(), out, finishReason, prompt.length,
                 request.mode(), backend, new Timings(queue, prefillNanos, decode, draftNanos, verifyNanos, firstTokenNanos),
                 speculation.stats());
-        handler.onComplete(result);
+        try {
+            handler.onComplete(result);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a StreamHandler's onComplete threw (the result stands): " + e);
+        }
         future.complete(result);
     }
 
+    /** Fails the request with {@code error}; whatever the caller's handler does, the future completes. */
     void fail(Throwable error) {
         releaseCache();
-        handler.onError(error);
+        try {
+            handler.onError(error);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a StreamHandler's onError threw: " + e);
+        }
         future.completeExceptionally(error);
     }
 

@@ -26,10 +26,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
- * A pass that fails (as one whose prompt runs the device out of memory would) fails the requests in it and no
- * others: requests decoding meanwhile finish with the tokens they would have had alone.
+ * A pass that fails (as one whose prompt runs the device out of memory would), or a caller's handler that throws,
+ * fails its own requests and no others: requests decoding meanwhile finish with the tokens they would have had alone.
  */
 class FailedPassIsolationTest {
     /** A prompt whose second token is this fails its prefill. */
@@ -48,6 +49,7 @@ class FailedPassIsolationTest {
     }
 
     @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)  // a scheduler killed by the failure would leave join() waiting
     void aFailedPrefillFailsOnlyItsOwnRequest() throws Exception {
         for (DecodingMode mode : List.of(DecodingMode.plain(Precision.W4A16), DecodingMode.qspec(DraftMode.a8()))) {
             int[] prompt = {ByteTokenizer.BOS, 40, 51, 62};
@@ -74,6 +76,40 @@ class FailedPassIsolationTest {
                 assertThat(result.tokenIds()).as("%s", mode).containsExactly(alone.tokenIds());
                 assertThat(engine.runner().availableKvPositions()).isEqualTo(engine.runner().totalKvPositions());
             }
+        }
+    }
+
+    /**
+     * A caller's handler that throws fails only that caller's request, with the handler's exception, even in the same
+     * batched pass as others; one whose onComplete or onError throws leaves the result standing and the engine serving.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aThrowingStreamHandlerFailsOnlyItsOwnRequest() {
+        int[] prompt = {ByteTokenizer.BOS, 40, 51, 62};
+        GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(40).ignoreEos(true).build();
+        try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+            GenerationResult alone = engine.generate(request);
+            GenerationHandle throwing = engine.submit(request, new StreamHandler() {
+                @Override
+                public void onText(String text) {
+                    throw new IllegalStateException("the caller's UI is gone");
+                }
+            });
+            GenerationHandle neighbour = engine.submit(request, StreamHandler.NONE);
+            assertThatThrownBy(throwing::join).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("the caller's UI is gone");
+            assertThat(neighbour.join().tokenIds()).containsExactly(alone.tokenIds());
+
+            GenerationResult kept = engine.submit(request, new StreamHandler() {
+                @Override
+                public void onComplete(GenerationResult result) {
+                    throw new IllegalStateException("listener bug");
+                }
+            }).join();
+            assertThat(kept.tokenIds()).containsExactly(alone.tokenIds());
+            assertThat(engine.generate(request).tokenIds()).as("the engine still serves").containsExactly(alone.tokenIds());
+            assertThat(engine.runner().availableKvPositions()).isEqualTo(engine.runner().totalKvPositions());
         }
     }
 
