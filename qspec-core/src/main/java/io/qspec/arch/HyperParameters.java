@@ -25,11 +25,15 @@ final class HyperParameters {
             return Optional.empty();
         }
         long value = source.metadata().getLong(key).orElseThrow(() -> new ModelFormatException(source.location(),
-                where + " '" + key + "' is " + source.metadata().get(key).orElseThrow() + ", not an integer"));
+                where + " '" + key + "' is " + shown(source.metadata().get(key).orElseThrow()) + ", not an integer"));
         if (value < 1 || value > Integer.MAX_VALUE) {
             throw new ModelFormatException(source.location(), where + " '" + key + "' is " + value
                     + "; expected an integer from 1 to " + Integer.MAX_VALUE);
         }
         return Optional.of((int) value);
+    }
+
+    private static String shown(Object value) {
+        return value instanceof String text ? '"' + text + '"' : String.valueOf(value);
     }
 }
