@@ -57,6 +57,7 @@ public final class QSpecEngine implements AutoCloseable {
 
     /** Runs {@code request} to completion (blocking). */
     public GenerationResult generate(GenerationRequest request) {
+        scheduler.requireCallerThread("generate()");
         return submit(request, StreamHandler.NONE).join();
     }
 

@@ -27,6 +27,13 @@ final class CpuKvBlockPool {
             throw new IllegalArgumentException("KV budget of " + budgetBytes + " bytes is smaller than one block ("
                     + bytesPerBlock + " bytes)");
         }
+        // the pool is Java heap: a budget the heap cannot hold is the caller's setting to fix, not an OutOfMemoryError
+        long heapLeft = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+        if (wanted * bytesPerBlock > heapLeft) {
+            throw new IllegalArgumentException("KV budget of " + budgetBytes + " bytes (" + wanted * bytesPerBlock
+                    + " used) exceeds the " + heapLeft + " bytes of Java heap left; give a smaller kvCacheBytes or"
+                    + " a larger -Xmx");
+        }
         this.layers = layers;
         this.kvDim = kvDim;
         this.blocks = (int) wanted;

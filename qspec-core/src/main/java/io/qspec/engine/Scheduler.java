@@ -212,7 +212,7 @@ public final class Scheduler implements AutoCloseable {
                 }
             }
         }
-        boolean gatedOff = !speculative.isEmpty() && !gate.speculate(speculative.size());
+        boolean gatedOff = !speculative.isEmpty() && !speculate(speculative);
         if (gatedOff) {  // plain W4A16 steps this time: the same outputs
             plain.computeIfAbsent(Precision.W4A16, k -> new ArrayList<>()).addAll(speculative);
             speculative.clear();
@@ -224,7 +224,7 @@ public final class Scheduler implements AutoCloseable {
                 long t0 = System.nanoTime();
                 int[] next = nextTokens(e.getValue(), inputs, e.getKey());
                 if (gatedOff && e.getKey() == Precision.W4A16) {
-                    gate.observe(false, inputs.size(), inputs.size(), System.nanoTime() - t0);
+                    observe(false, inputs.size(), inputs.size(), System.nanoTime() - t0);
                 }
                 for (int i = 0; i < inputs.size(); i++) {
                     e.getValue().get(i).commit(next[i]);
@@ -240,31 +240,74 @@ public final class Scheduler implements AutoCloseable {
     /** One speculative round (drafts, then one verify pass) over {@code speculative}. */
     private void speculativeRound(List<Sequence> speculative) {
         List<SpeculativeRound.Lane> lanes = new ArrayList<>();
+        List<Sequence> drafting = new ArrayList<>();
         for (Sequence s : speculative) {
             DecodingMode.Speculative sp = (DecodingMode.Speculative) s.request.mode();
             int room = Math.min(s.remaining() - 1, s.cache.capacity() - s.cache.length() - 1);
-            int gamma = sp.draftLength().nextGamma(s.draftHistory, sp.draft().gamma());
-            lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
-                    s.acceptance(sp), sp.draftLength(), s.sampler));
+            try {
+                int gamma = sp.draftLength().nextGamma(s.draftHistory, sp.draft().gamma());
+                if (gamma < 1 || gamma > sp.draft().gamma()) {
+                    throw new IllegalStateException("draft length policy " + sp.draftLength().name() + " chose γ = " + gamma
+                            + "; it must be in [1, " + sp.draft().gamma() + "]");
+                }
+                lanes.add(new SpeculativeRound.Lane(s.cache, s.next, sp.draft(), Math.max(1, Math.min(gamma, room)),
+                        s.acceptance(sp), sp.draftLength(), s.sampler));
+                drafting.add(s);
+            } catch (RuntimeException e) {
+                s.fail(e);  // the request's own policy: it fails alone
+            }
+        }
+        if (lanes.isEmpty()) {
+            return;
         }
         long t0 = System.nanoTime();
         List<SpeculativeRound.Outcome> outcomes = SpeculativeRound.run(runner, lanes);
         long nanos = System.nanoTime() - t0;
         int committed = 0;
-        for (int i = 0; i < speculative.size(); i++) {
-            speculative.get(i).recordRound(outcomes.get(i));
-            committed += outcomes.get(i).tokens().length;
+        for (int i = 0; i < drafting.size(); i++) {
+            SpeculativeRound.Outcome outcome = outcomes.get(i);
+            if (outcome.failure() != null) {
+                drafting.get(i).fail(outcome.failure());
+                continue;
+            }
+            drafting.get(i).recordRound(outcome);
+            committed += outcome.tokens().length;
         }
-        gate.observe(true, speculative.size(), committed, nanos);
-        metrics.pass(speculative.size());
+        observe(true, drafting.size(), committed, nanos);
+        metrics.pass(drafting.size());
+    }
+
+    /**
+     * The gate's decision for {@code speculative}. If the gate throws, those requests (whose steps it decides) fail
+     * and are removed from the list; the plain ones go on.
+     */
+    private boolean speculate(List<Sequence> speculative) {
+        try {
+            return gate.speculate(speculative.size());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "speculation gate failed: " + e);
+            speculative.forEach(s -> s.fail(e));
+            speculative.clear();
+            return true;
+        }
+    }
+
+    /** Tells the gate what a step measured; a gate that fails to learn costs no request its tokens. */
+    private void observe(boolean speculated, int sequences, int tokens, long nanos) {
+        try {
+            gate.observe(speculated, sequences, tokens, nanos);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "speculation gate failed to observe a step: " + e);
+        }
     }
 
     private void retireFinished() {
+        List<Sequence> done = new ArrayList<>();
         lock.lock();
         try {
             active.removeIf(s -> {
                 if (s.finished() || s.cancelled()) {
-                    s.complete(runner.backendName());
+                    done.add(s);
                     return true;
                 }
                 return s.future.isDone();
@@ -272,11 +315,27 @@ public final class Scheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        // outside the lock: completion runs the caller's handler, which must not hold up submit() or metrics()
+        for (Sequence s : done) {
+            s.complete(runner.backendName());
+        }
+    }
+
+    /**
+     * Throws if called on the engine's own thread, where the caller's handlers run: {@code what} would wait for the
+     * thread it runs on, and the engine would stop for good.
+     */
+    public void requireCallerThread(String what) {
+        if (Thread.currentThread() == thread) {
+            throw new IllegalStateException(what + " was called from a StreamHandler callback, which runs on the"
+                    + " engine's thread and would wait for itself; call it from another thread (or use submit())");
+        }
     }
 
     /** Stops the loop after the current step; unfinished requests complete as cancelled. */
     @Override
     public void close() {
+        requireCallerThread("close()");
         lock.lock();
         try {
             running = false;

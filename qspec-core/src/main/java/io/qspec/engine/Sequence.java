@@ -43,7 +43,7 @@ final class Sequence {
     private final SpeculationCounter speculation = new SpeculationCounter();
     private volatile boolean cancelled;
     /** What the caller's {@link StreamHandler#onText} threw: the request stops and fails with it. */
-    private RuntimeException handlerError;
+    private Throwable handlerError;
 
     KvCache cache;
     int next;
@@ -179,7 +179,7 @@ final class Sequence {
             emitted = end;
             try {
                 handler.onText(piece);
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {  // Errors too: the caller's code must not take the engine's thread with it
                 // the caller's code failed, not the pass: this request stops (and fails with it), the batch goes on
                 handlerError = e;
                 cancelled = true;
@@ -220,7 +220,7 @@ final class Sequence {
                 speculation.stats());
         try {
             handler.onComplete(result);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             LOG.log(System.Logger.Level.WARNING, "a StreamHandler's onComplete threw (the result stands): " + e);
         }
         future.complete(result);
@@ -231,7 +231,7 @@ final class Sequence {
         releaseCache();
         try {
             handler.onError(error);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             LOG.log(System.Logger.Level.WARNING, "a StreamHandler's onError threw: " + e);
         }
         future.completeExceptionally(error);

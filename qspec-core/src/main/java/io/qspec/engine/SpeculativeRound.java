@@ -53,8 +53,20 @@ public final class SpeculativeRound {
         }
     }
 
-    /** Tokens committed by a round (accepted drafts, then the recovered or bonus token) and timing. */
-    public record Outcome(int[] tokens, int drafted, int accepted, long draftNanos, long verifyNanos) {
+    /**
+     * Tokens committed by a round (accepted drafts, then the recovered or bonus token) and timing; or, when the lane's
+     * own policy failed or broke its contract ({@code failure} not null), nothing: the lane's cache is back where the
+     * round began, and only that lane's request fails.
+     */
+    public record Outcome(int[] tokens, int drafted, int accepted, long draftNanos, long verifyNanos,
+                          RuntimeException failure) {
+        public Outcome(int[] tokens, int drafted, int accepted, long draftNanos, long verifyNanos) {
+            this(tokens, drafted, accepted, draftNanos, verifyNanos, null);
+        }
+
+        static Outcome failed(RuntimeException failure, long draftNanos, long verifyNanos) {
+            return new Outcome(new int[0], 0, 0, draftNanos, verifyNanos, failure);
+        }
     }
 
     /**
@@ -96,6 +108,8 @@ public final class SpeculativeRound {
         for (int s = 0; s < n; s++) {
             draftLogits[s] = new float[gamma[s]][];
         }
+        // what a lane's own policy threw: that lane stops drafting and fails alone
+        RuntimeException[] failures = new RuntimeException[n];
 
         long t0 = System.nanoTime();
         for (int i = 0; i < maxGamma; i++) {
@@ -129,9 +143,14 @@ public final class SpeculativeRound {
                     draftLogits[s][i] = row;
                     current[s] = lane.sampler().draft(row, drafts[s], i, lane.policy().draftSamples());
                     drafts[s][i] = current[s];
-                    if (lane.lengthPolicy().usesConfidence() && i + 1 < gamma[s]
-                            && !lane.lengthPolicy().keepDrafting(lane.sampler().topProbability(row, drafts[s], i))) {
-                        gamma[s] = i + 1; // the draft is unsure: verify what we have
+                    try {
+                        if (lane.lengthPolicy().usesConfidence() && i + 1 < gamma[s]
+                                && !lane.lengthPolicy().keepDrafting(lane.sampler().topProbability(row, drafts[s], i))) {
+                            gamma[s] = i + 1; // the draft is unsure: verify what we have
+                        }
+                    } catch (RuntimeException e) {
+                        failures[s] = e;
+                        gamma[s] = i + 1;
                     }
                 }
             }
@@ -167,10 +186,32 @@ public final class SpeculativeRound {
                 }
                 proposal = new Proposal(drafts[s], draftLogits[s], verifyLogits, lane.sampler().forRound(drafts[s]));
             }
-            AcceptanceDecision decision = lane.policy().decide(proposal, lane.sampler().random());
-            decisions[s] = decision;
+            if (failures[s] == null) {
+                try {
+                    decisions[s] = checked(lane, lane.policy().decide(proposal, lane.sampler().random()), gamma[s],
+                            runner.model().config().vocabSize());
+                } catch (RuntimeException e) {
+                    failures[s] = e;
+                }
+            }
         }
-        return commit(lanes, start, drafts, decisions, t1 - t0, System.nanoTime() - t1);
+        return commit(lanes, start, drafts, decisions, failures, t1 - t0, System.nanoTime() - t1);
+    }
+
+    /** A policy's decision, if it keeps the contract: at most the drafts, and a next token in the vocabulary. */
+    private static AcceptanceDecision checked(Lane lane, AcceptanceDecision decision, int drafted, int vocab) {
+        if (decision == null) {
+            throw new IllegalStateException("acceptance policy " + lane.policy().name() + " returned no decision");
+        }
+        if (decision.accepted() > drafted) {
+            throw new IllegalStateException("acceptance policy " + lane.policy().name() + " accepted "
+                    + decision.accepted() + " of " + drafted + " draft tokens");
+        }
+        if (decision.nextToken() < 0 || decision.nextToken() >= vocab) {
+            throw new IllegalStateException("acceptance policy " + lane.policy().name() + " chose token "
+                    + decision.nextToken() + ", outside the vocabulary [0, " + vocab + ")");
+        }
+        return decision;
     }
 
     /**
@@ -221,7 +262,7 @@ public final class SpeculativeRound {
                 verifyDraws.add(lane.sampler().verifyDraws(drafts[s], uniforms));
             }
             AcceptanceDecision[] decisions = round.verify(verifyInputs, verifyDraws);
-            return commit(lanes, start, drafts, decisions, t1 - t0, System.nanoTime() - t1);
+            return commit(lanes, start, drafts, decisions, new RuntimeException[n], t1 - t0, System.nanoTime() - t1);
         }
     }
 
@@ -252,12 +293,20 @@ public final class SpeculativeRound {
         return new SequenceInput(lane.cache(), tokens, true);
     }
 
-    /** Rolls every cache back to what the decisions keep and returns the committed tokens. */
+    /**
+     * Rolls every cache back to what the decisions keep and returns the committed tokens; a lane that failed is rolled
+     * back to where the round began.
+     */
     private static List<Outcome> commit(List<Lane> lanes, int[] start, int[][] drafts, AcceptanceDecision[] decisions,
-                                        long draftNanos, long verifyNanos) {
+                                        RuntimeException[] failures, long draftNanos, long verifyNanos) {
         List<Outcome> outcomes = new ArrayList<>(lanes.size());
         for (int s = 0; s < lanes.size(); s++) {
             Lane lane = lanes.get(s);
+            if (failures[s] != null) {
+                lane.cache().truncate(start[s]);
+                outcomes.add(Outcome.failed(failures[s], draftNanos, verifyNanos));
+                continue;
+            }
             AcceptanceDecision decision = decisions[s];
             int gamma = drafts[s].length;
             if (decision.accepted() > gamma) {

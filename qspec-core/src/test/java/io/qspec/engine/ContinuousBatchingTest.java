@@ -197,4 +197,10 @@ class ContinuousBatchingTest {
             assertThat(engine.metrics().maxBatch()).isEqualTo(1);
         }
     }
+
+    @Test
+    void aKvBudgetTheHeapCannotHoldIsRefusedWhenTheEngineIsBuilt() {
+        assertThatThrownBy(() -> QSpecEngine.builder(model).backend("cpu").kvCacheBytes(Long.MAX_VALUE).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Java heap");
+    }
 }

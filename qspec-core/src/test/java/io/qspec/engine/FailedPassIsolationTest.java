@@ -13,7 +13,11 @@ import io.qspec.Precision;
 import io.qspec.QSpecException;
 import io.qspec.QSpecEngine;
 import io.qspec.StreamHandler;
+import io.qspec.accept.AcceptanceDecision;
+import io.qspec.accept.AcceptancePolicy;
+import io.qspec.accept.Proposal;
 import io.qspec.backend.Backend;
+import io.qspec.draft.DraftLengthPolicy;
 import io.qspec.backend.SequenceInput;
 import io.qspec.model.Model;
 import io.qspec.quant.QuantScheme;
@@ -23,6 +27,7 @@ import io.qspec.synthetic.SyntheticModels;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -111,6 +116,112 @@ class FailedPassIsolationTest {
             assertThat(engine.generate(request).tokenIds()).as("the engine still serves").containsExactly(alone.tokenIds());
             assertThat(engine.runner().availableKvPositions()).isEqualTo(engine.runner().totalKvPositions());
         }
+    }
+
+    /**
+     * A request's own plug-ins (acceptance and draft-length policies) that throw or break their contract fail that
+     * request alone, with a message naming the policy; QSpec requests in the same speculative round go on.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aBrokenPolicyFailsOnlyItsOwnRequest() {
+        int[] prompt = {ByteTokenizer.BOS, 40, 51, 62};
+        DecodingMode.Speculative qspec = (DecodingMode.Speculative) DecodingMode.qspec(DraftMode.a8());
+        GenerationRequest normal = GenerationRequest.builder(prompt).maxTokens(40).ignoreEos(true).mode(qspec).build();
+        AcceptancePolicy throwing = policy("throwing", (proposal, random) -> {
+            throw new IllegalStateException("policy bug");
+        });
+        AcceptancePolicy overAccepting = policy("over-accepting", (proposal, random) ->
+                new AcceptanceDecision(proposal.gamma() + 5, 1));
+        AcceptancePolicy outsideVocabulary = policy("outside-vocabulary", (proposal, random) ->
+                new AcceptanceDecision(0, 1_000_000));
+        DraftLengthPolicy tooLong = new DraftLengthPolicy() {
+            @Override
+            public int nextGamma(io.qspec.draft.DraftHistory history, int maxGamma) {
+                return maxGamma + 7;
+            }
+
+            @Override
+            public String name() {
+                return "too-long";
+            }
+        };
+        try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+            GenerationResult alone = engine.generate(normal);
+            List<GenerationHandle> broken = new java.util.ArrayList<>();
+            for (DecodingMode.Speculative mode : List.of(qspec.withAcceptance(throwing), qspec.withAcceptance(overAccepting),
+                    qspec.withAcceptance(outsideVocabulary), qspec.withDraftLength(tooLong))) {
+                broken.add(engine.submit(GenerationRequest.builder(prompt).maxTokens(40).mode(mode).build(),
+                        StreamHandler.NONE));
+            }
+            GenerationHandle neighbour = engine.submit(normal, StreamHandler.NONE);
+            assertThatThrownBy(broken.get(0)::join).hasMessage("policy bug");
+            assertThatThrownBy(broken.get(1)::join).hasMessageContaining("over-accepting accepted 8 of 3");
+            assertThatThrownBy(broken.get(2)::join).hasMessageContaining("outside-vocabulary chose token 1000000");
+            assertThatThrownBy(broken.get(3)::join).hasMessageContaining("too-long chose γ = 10; it must be in [1, 3]");
+            assertThat(neighbour.join().tokenIds()).containsExactly(alone.tokenIds());
+            assertThat(engine.runner().availableKvPositions()).isEqualTo(engine.runner().totalKvPositions());
+        }
+    }
+
+    /** Handlers run on the engine's thread: what would wait for that thread is refused there, and Errors are contained. */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    @SuppressWarnings("try")  // the handler closes the engine on purpose
+    void handlersCannotStopTheEngine() {
+        int[] prompt = {ByteTokenizer.BOS, 40, 51, 62};
+        GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(20).ignoreEos(true).build();
+        try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+            GenerationResult alone = engine.generate(request);
+            GenerationHandle reentrant = engine.submit(request, new StreamHandler() {
+                @Override
+                public void onText(String text) {
+                    engine.generate(request);
+                }
+            });
+            assertThatThrownBy(reentrant::join).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("generate() was called from a StreamHandler callback");
+            GenerationHandle closing = engine.submit(request, new StreamHandler() {
+                @Override
+                public void onText(String text) {
+                    engine.close();
+                }
+            });
+            assertThatThrownBy(closing::join).hasMessageContaining("close() was called from a StreamHandler callback");
+            GenerationResult kept = engine.submit(request, new StreamHandler() {
+                @Override
+                public void onComplete(GenerationResult result) {
+                    throw new AssertionError("listener bug");
+                }
+            }).join();
+            assertThat(kept.tokenIds()).containsExactly(alone.tokenIds());
+            assertThat(engine.generate(request).tokenIds()).as("the engine still serves").containsExactly(alone.tokenIds());
+        }
+    }
+
+    private static AcceptancePolicy policy(String name, java.util.function.BiFunction<Proposal, RandomGenerator,
+            AcceptanceDecision> decide) {
+        return new AcceptancePolicy() {
+            @Override
+            public AcceptanceDecision decide(Proposal proposal, RandomGenerator random) {
+                return decide.apply(proposal, random);
+            }
+
+            @Override
+            public boolean draftSamples() {
+                return false;
+            }
+
+            @Override
+            public boolean lossless() {
+                return false;
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+        };
     }
 
     /** The CPU backend, except that a pass holding a prompt whose second token is {@link #POISON} throws. */
