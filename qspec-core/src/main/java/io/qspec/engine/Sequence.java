@@ -205,7 +205,9 @@ final class Sequence {
         releaseCache();
         if (finishReason != FinishReason.STOP_STRING) {
             text.append(utf8.flush());
-            emitUpTo(text.length());
+            if (!stopStringFound()) {  // the flushed bytes (a replacement character) may complete a stop string
+                emitUpTo(text.length());
+            }
         }
         int[] out = Arrays.copyOf(tokens, count);
         long now = System.nanoTime();

@@ -44,6 +44,11 @@ public final class Sequences {
                 throw new InvalidRequestException("prompt token id " + id + " is outside the vocabulary [0, " + vocab + ")");
             }
         }
+        for (int id : request.stopTokenIds()) {  // one outside could never stop anything: a caller's mistake
+            if (id < 0 || id >= vocab) {
+                throw new InvalidRequestException("stop token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
         return ids;
     }
 }

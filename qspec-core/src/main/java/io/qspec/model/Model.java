@@ -18,6 +18,7 @@ public final class Model implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final QuantScheme quantScheme;
     private final AutoCloseable resources;
+    private boolean closed;
     private final String chatTemplate;
 
     public Model(String name, Path source, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
@@ -86,7 +87,11 @@ public final class Model implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;  // idempotent, as AutoCloseable suggests
+        }
+        closed = true;
         try {
             resources.close();
         } catch (Exception e) {

@@ -203,4 +203,20 @@ class ContinuousBatchingTest {
         assertThatThrownBy(() -> QSpecEngine.builder(model).backend("cpu").kvCacheBytes(Long.MAX_VALUE).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Java heap");
     }
+
+    @Test
+    void stopTokenIdsOutsideTheVocabularyAreRefusedAtSubmit() {
+        try (QSpecEngine engine = QSpecEngine.builder(model).backend("cpu").build()) {
+            assertThatThrownBy(() -> engine.submit(GenerationRequest.builder(prompt(1)).stopTokenIds(3, 1_000_000).build(),
+                    StreamHandler.NONE)).isInstanceOf(io.qspec.InvalidRequestException.class)
+                    .hasMessageContaining("stop token id 1000000");
+        }
+    }
+
+    @Test
+    void aModelClosesOnceHoweverOftenItIsClosed() {
+        Model twice = Model.load(io.qspec.TestModels.stories260K());  // a mapped file and an arena behind it
+        twice.close();
+        twice.close();
+    }
 }
