@@ -106,6 +106,12 @@ class CliTest {
         Run noGpu = run("generate", "--model", models().resolve("stories260K/stories260K.gguf").toString(), "--prompt", "x", "--backend", "nope");
         assertThat(noGpu.exit()).isNotZero();
         assertThat(noGpu.err()).contains("no backend named 'nope'");
+        Run badGroup = run("generate", "--model", models().resolve("stories260K/stories260K.gguf").toString(), "--prompt", "x",
+                "--group-size", "-1");
+        assertThat(badGroup.exit()).isNotZero();
+        assertThat(badGroup.err()).contains("--group-size must be 32, 64 or 128, or 0");
+        Run unknown = run("generate", "--bogus");
+        assertThat(unknown.err()).contains("Try 'qspec generate --help'.");
     }
 
     @Test

@@ -27,6 +27,9 @@ public final class CliSupport {
 
     /** {@code --group-size}: 32, 64 or 128, or 0 for one scale per output channel. */
     public static QuantScheme quantScheme(int groupSize) {
+        if (groupSize < 0) {  // QuantScheme's own marker for per-channel is not an option value
+            throw new IllegalArgumentException("--group-size must be 32, 64 or 128, or 0 for per-channel; got " + groupSize);
+        }
         return groupSize == 0 ? QuantScheme.perChannel() : QuantScheme.grouped(groupSize);
     }
 }

@@ -30,7 +30,9 @@ public final class QSpecCli {
         });
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("qspec: " + e.getMessage());
-            e.getCommandLine().getErr().println("Try 'qspec " + e.getCommandLine().getCommandName() + " --help'.");
+            CommandLine failed = e.getCommandLine();
+            String command = failed.getParent() == null ? "qspec" : "qspec " + failed.getCommandName();
+            failed.getErr().println("Try '" + command + " --help'.");
             return 2;
         });
         return cli.execute(args);
