@@ -43,14 +43,14 @@ final class GpuTests {
      * above it fail as on a full GPU; 0 restores the default); empty on a real GPU.
      */
     static Optional<EmulatorSetting> emulatedAllocationLimit() {
-        return emulatorHook(System.getProperty("qspec.cuda.libdir"), "libcudart.so", "qspec_emulated_set_max_alloc",
-                ValueLayout.JAVA_LONG);
+        return runtimeHook("qspec_emulated_set_max_alloc", FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG))
+                .map(set -> value -> call(set, value));
     }
 
     /** In the emulated run, a status the stand-in runtime's next {@code cudaStreamSynchronize} returns, once. */
     static Optional<EmulatorSetting> emulatedNextSyncStatus() {
-        return emulatorHook(System.getProperty("qspec.cuda.libdir"), "libcudart.so", "qspec_emulated_fail_next_sync",
-                ValueLayout.JAVA_INT);
+        return runtimeHook("qspec_emulated_fail_next_sync", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT))
+                .map(set -> value -> call(set, Math.toIntExact(value)));
     }
 
     /**
@@ -59,50 +59,37 @@ final class GpuTests {
      */
     static Optional<EmulatorSetting> emulatedLaunchStatus() {
         String kernels = System.getProperty("qspec.cuda.kernels");
-        Path path = kernels == null ? null : Path.of(kernels);
-        return emulatorHook(path == null ? null : String.valueOf(path.getParent()),
-                path == null ? null : path.getFileName().toString(), "qspec_emulated_set_launch_status",
-                ValueLayout.JAVA_INT);
+        return (kernels == null ? Optional.<MethodHandle>empty() : hook(Path.of(kernels), "qspec_emulated_set_launch_status",
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT))).map(set -> value -> call(set, Math.toIntExact(value)));
     }
 
     /** In the emulated run, how often the stand-in runtime's legacy default stream was used; empty on a real GPU. */
     static Optional<java.util.function.LongSupplier> emulatedLegacyStreamUses() {
-        String libdir = System.getProperty("qspec.cuda.libdir");
-        if (!Boolean.getBoolean("qspec.cuda.emulated") || libdir == null) {
-            return Optional.empty();
-        }
-        MethodHandle get = SymbolLookup.libraryLookup(Path.of(libdir, "libcudart.so"), Arena.global())
-                .find("qspec_emulated_legacy_stream_uses")
-                .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.of(ValueLayout.JAVA_LONG)))
-                .orElseThrow(() -> new AssertionError("the emulated libcudart.so has no qspec_emulated_legacy_stream_uses"));
-        return Optional.of(() -> {
-            try {
-                return (long) get.invokeExact();
-            } catch (Throwable e) {
-                throw new AssertionError(e);
-            }
-        });
+        return runtimeHook("qspec_emulated_legacy_stream_uses", FunctionDescriptor.of(ValueLayout.JAVA_LONG))
+                .map(get -> () -> (long) call(get));
     }
 
-    /** A setter the stand-in libraries export for tests; the same file the backend loaded, so the same state. */
-    private static Optional<EmulatorSetting> emulatorHook(String dir, String file, String symbol, ValueLayout argument) {
-        if (!Boolean.getBoolean("qspec.cuda.emulated") || dir == null || file == null) {
+    private static Optional<MethodHandle> runtimeHook(String symbol, FunctionDescriptor descriptor) {
+        String libdir = System.getProperty("qspec.cuda.libdir");
+        return libdir == null ? Optional.empty() : hook(Path.of(libdir, "libcudart.so"), symbol, descriptor);
+    }
+
+    /** A function the stand-in library {@code file} exports for tests; the file the backend loaded, so the same state. */
+    private static Optional<MethodHandle> hook(Path file, String symbol, FunctionDescriptor descriptor) {
+        if (!Boolean.getBoolean("qspec.cuda.emulated")) {
             return Optional.empty();
         }
-        MethodHandle set = SymbolLookup.libraryLookup(Path.of(dir, file), Arena.global()).find(symbol)
-                .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.ofVoid(argument)))
-                .orElseThrow(() -> new AssertionError("the emulated " + file + " has no " + symbol));
-        return Optional.of(value -> {
-            try {
-                if (argument == ValueLayout.JAVA_INT) {
-                    set.invoke(Math.toIntExact(value));
-                } else {
-                    set.invoke(value);
-                }
-            } catch (Throwable e) {
-                throw new AssertionError(e);
-            }
-        });
+        return Optional.of(SymbolLookup.libraryLookup(file, Arena.global()).find(symbol)
+                .map(s -> Linker.nativeLinker().downcallHandle(s, descriptor))
+                .orElseThrow(() -> new AssertionError("the emulated " + file + " has no " + symbol)));
+    }
+
+    private static Object call(MethodHandle handle, Object... arguments) {
+        try {
+            return handle.invokeWithArguments(arguments);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
     }
 
     @FunctionalInterface
