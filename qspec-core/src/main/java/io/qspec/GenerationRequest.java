@@ -128,7 +128,7 @@ public final class GenerationRequest {
         }
 
         public Builder stopTokenIds(int... ids) {
-            this.stopTokenIds = ids.clone();
+            this.stopTokenIds = Objects.requireNonNull(ids, "stopTokenIds").clone();
             return this;
         }
 
@@ -145,7 +145,7 @@ public final class GenerationRequest {
         }
 
         public Builder stopStrings(String... values) {
-            for (String v : values) {
+            for (String v : Objects.requireNonNull(values, "stopStrings")) {
                 if (v == null || v.isEmpty()) {
                     throw new IllegalArgumentException("stop strings must be non-empty");
                 }

@@ -23,7 +23,7 @@ public final class AcceptancePolicies {
 
     /** @throws IllegalArgumentException for an unknown name or a malformed parameter */
     public static AcceptancePolicy byName(String name) {
-        String normalized = name.strip().toLowerCase(Locale.ROOT);
+        String normalized = java.util.Objects.requireNonNull(name, "name").strip().toLowerCase(Locale.ROOT);
         String[] parts = normalized.split(":", -1);
         return switch (parts[0]) {
             case "greedy" -> noParameters(parts, StrictGreedyAcceptance.INSTANCE);

@@ -46,12 +46,12 @@ public final class Model implements AutoCloseable {
 
     /** Loads a {@code .gguf} file or a Hugging Face model folder with default options. */
     public static Model load(Path path) {
-        return ModelLoader.load(path, LoadOptions.defaults());
+        return ModelLoader.load(Objects.requireNonNull(path, "path"), LoadOptions.defaults());
     }
 
     /** Loads a {@code .gguf} file or a Hugging Face model folder. */
     public static Model load(Path path, LoadOptions options) {
-        return ModelLoader.load(path, options);
+        return ModelLoader.load(Objects.requireNonNull(path, "path"), Objects.requireNonNull(options, "options"));
     }
 
     /** A human-readable name (file or folder name, or the synthetic shape). */
