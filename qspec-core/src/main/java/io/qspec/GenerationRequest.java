@@ -28,7 +28,7 @@ public final class GenerationRequest {
         this.maxTokens = b.maxTokens;
         this.mode = b.mode;
         this.stopTokenIds = b.stopTokenIds.clone();
-        this.sampling = b.sampling;
+        this.sampling = b.seed == null ? b.sampling : b.sampling.toBuilder().seed(b.seed).build();
         this.stopStrings = List.copyOf(b.stopStrings);
         this.ignoreEos = b.ignoreEos;
     }
@@ -101,6 +101,7 @@ public final class GenerationRequest {
         private DecodingMode mode = DecodingMode.qspec(DraftMode.a8());
         private int[] stopTokenIds = new int[0];
         private SamplingParams sampling = SamplingParams.GREEDY;
+        private Long seed;
         private List<String> stopStrings = List.of();
         private boolean ignoreEos;
 
@@ -132,15 +133,21 @@ public final class GenerationRequest {
             return this;
         }
 
-        /** Sampling parameters; at temperature &gt; 0, QSpec's default greedy acceptance becomes rejection sampling. */
+        /**
+         * Sampling parameters; at temperature &gt; 0, QSpec's default greedy acceptance becomes rejection sampling.
+         * A seed given with {@link #seed(long)} overrides the one in {@code value}, whichever is called first.
+         */
         public Builder sampling(SamplingParams value) {
             this.sampling = Objects.requireNonNull(value, "sampling");
             return this;
         }
 
-        /** Seed of the request's random source (same seed, request and mode: same output). */
+        /**
+         * Seed of the request's random source (same seed, request and mode: same output). It holds whether
+         * {@link #sampling(SamplingParams)} is called before or after.
+         */
         public Builder seed(long value) {
-            this.sampling = sampling.toBuilder().seed(value).build();
+            this.seed = value;
             return this;
         }
 

@@ -133,6 +133,10 @@ public final class LogitsProcessor {
         // HF/llama.cpp: dividing a negative logit would raise it, so negative ones are multiplied
         logit = logit > 0 ? logit / repetition : logit * repetition;
         logit -= count * params.frequencyPenalty() + params.presencePenalty();
+        // a penalty lowers a token, it never forbids one: a finite logit stays finite however large the penalty
+        if (Double.isFinite(logits[token])) {
+            logit = Math.clamp(logit, -Float.MAX_VALUE, Float.MAX_VALUE);
+        }
         logits[token] = (float) logit;
     }
 

@@ -24,6 +24,26 @@ class SamplingLogitsProcessorTest {
     }
 
     @Test
+    void aPenaltyTooLargeForAFloatLowersTokensWithoutForbiddingThem() {
+        // every token seen: 1e300 per occurrence would take every logit to -infinity
+        int[] history = {0, 1, 2, 2};
+        float[] logits = {1f, 3f, -2f};
+        float[] sampled = processor(SamplingParams.builder().temperature(1).frequencyPenalty(1e300))
+                .probabilities(logits, history);
+        assertThat(sampled).containsExactly(new float[] {1 / 3f, 1 / 3f, 1 / 3f}, within(1e-6f));
+        float[] greedy = processor(SamplingParams.builder().frequencyPenalty(1e300)).probabilities(logits, history);
+        assertThat(greedy).containsExactly(1f, 0f, 0f);
+    }
+
+    @Test
+    void aLogitTheModelMadeImpossibleStaysImpossibleUnderPenalties() {
+        float[] logits = {Float.NEGATIVE_INFINITY, 0f};
+        float[] sampled = processor(SamplingParams.builder().temperature(1).repetitionPenalty(1e-300))
+                .probabilities(logits, new int[] {0, 1});
+        assertThat(sampled).containsExactly(0f, 1f);
+    }
+
+    @Test
     void temperatureScalesBeforeSoftmax() {
         float[] logits = {2f, 1f, 0f};
         float[] probabilities = processor(SamplingParams.builder().temperature(0.5)).probabilities(logits, NO_HISTORY);
