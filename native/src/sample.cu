@@ -10,6 +10,7 @@
 // values for non-negative floats), four 8-bit passes each; ties at a threshold go to the lowest index,
 // as the host's sort puts them. Because every sum is of integers and every choice is by value, then
 // index, the token and the kept distribution do not depend on how many blocks share the row.
+#include <cfloat>
 #include "team.cuh"
 
 namespace {
@@ -327,6 +328,8 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(const float* __restrict
         // HF/llama.cpp: dividing a negative logit would raise it, so negative ones are multiplied
         l = l > 0 ? l / d.repetition_penalty : l * d.repetition_penalty;
         l -= history_counts[d.history_offset + j] * d.frequency_penalty + d.presence_penalty;
+        // as the host: a penalty lowers a finite logit, it never forbids the token
+        if (isfinite(w[token])) l = fmin(fmax(l, -(double)FLT_MAX), (double)FLT_MAX);
         w[token] = (float)l;
     }
     __syncthreads();

@@ -1,5 +1,6 @@
 // Correctness test of every kernel of libqspec_cuda against float64 CPU references on seeded random
 // data. Prints one PASS/FAIL line per case; exits non-zero if any case fails.
+#include <cfloat>
 #include <algorithm>
 #include <string>
 #include <cstring>
@@ -406,6 +407,7 @@ static std::vector<float> distribution_ref(std::vector<float> logits, const Samp
         double l = logits[h.first];
         l = l > 0 ? l / p.repetition : l * p.repetition;
         l -= h.second * p.frequency + p.presence;
+        if (std::isfinite(logits[h.first])) l = std::min(std::max(l, -(double)FLT_MAX), (double)FLT_MAX);
         logits[h.first] = (float)l;
     }
     int best = 0;
@@ -603,6 +605,9 @@ static void test_sample() {
         check_sample("sample greedy with penalties" + v, l, V, p, uniforms(8), history);
         p.temperature = 0.9, p.top_p = 0.8;
         check_sample("sample T=0.9 top-p 0.8 with penalties" + v, l, V, p, uniforms(64), history);
+        // a penalty too large for a float lowers the seen tokens to -FLT_MAX, never to -inf
+        p = SampleParams(), p.temperature = 0.9, p.frequency = 1e300;
+        check_sample("sample T=0.9 with a frequency penalty of 1e300" + v, l, V, p, uniforms(16), history);
         // several draws of one row, in another order
         p = SampleParams(), p.temperature = 1.1, p.top_k = 200;
         check_sample("sample T=1.1 top-k 200, rows 3,3,0,2,..." + v, l, V, p, uniforms(8), {}, {3, 3, 0, 2, 1, 3, 0, 0});

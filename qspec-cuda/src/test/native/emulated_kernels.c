@@ -4,6 +4,7 @@
  * semantics (fp16 storage points, per-token-per-group activation quantization with
  * scale = max|x| / qmax, paged KV cache) in the simplest possible loops. Test-only: never shipped.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -391,6 +392,7 @@ static int sample_one(const float* in, int V, const qspec_draw* d, const int32_t
         double l = w[token];
         l = l > 0 ? l / d->repetition_penalty : l * d->repetition_penalty;
         l -= history_counts[d->history_offset + j] * d->frequency_penalty + d->presence_penalty;
+        if (isfinite(w[token])) l = fmin(fmax(l, -(double)FLT_MAX), (double)FLT_MAX);
         w[token] = (float)l;
     }
     float best = -INFINITY;
