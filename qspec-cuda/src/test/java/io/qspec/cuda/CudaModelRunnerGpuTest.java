@@ -653,6 +653,8 @@ class CudaModelRunnerGpuTest {
                 SamplingParams.builder().temperature(1.3).minP(0.1).build(),
                 SamplingParams.builder().temperature(0).repetitionPenalty(1.3).frequencyPenalty(0.5).build(),
                 SamplingParams.builder().temperature(0.9).topP(0.8).repetitionPenalty(1.2).presencePenalty(0.3).build(),
+                // too large for a float: the seen tokens fall to -Float.MAX_VALUE, not to -infinity
+                SamplingParams.builder().temperature(0.9).frequencyPenalty(1e300).build(),
                 SamplingParams.GREEDY);
         TokenCounts history = TokenCounts.of(new int[] {5, 17, 17, 42, 299, 0, 150, 150, 150});
         java.util.SplittableRandom random = new java.util.SplittableRandom(41);
