@@ -64,12 +64,13 @@ public final class QSpecEngine implements AutoCloseable {
     /**
      * Queues {@code request}; {@code handler} receives its text as tokens are accepted. Invalid
      * requests (prompt longer than the context, token ids outside the vocabulary, more KV memory than
-     * the engine has) are rejected here with an exception, before anything is queued.
+     * the engine has, a precision the backend cannot run) are rejected here with an exception, before
+     * anything is queued.
      */
     public GenerationHandle submit(GenerationRequest request, StreamHandler handler) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(handler, "handler");
-        return Sequences.submit(scheduler, model, request, handler);
+        return Sequences.submit(scheduler, runner, request, handler);
     }
 
     /** Queue length, KV use and batch sizes right now. */

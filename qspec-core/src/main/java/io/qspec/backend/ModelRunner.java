@@ -5,6 +5,7 @@ import io.qspec.kv.KvCache;
 import io.qspec.model.Model;
 import io.qspec.sampling.TokenDraw;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A model made ready to run on one backend (weights uploaded or mapped, work buffers allocated).
@@ -36,6 +37,14 @@ public interface ModelRunner extends AutoCloseable {
 
     /** KV positions the runner's KV memory holds in all (its configured budget). */
     long totalKvPositions();
+
+    /**
+     * Why this runner cannot run passes in {@code precision}, or empty when it can. The engine asks
+     * when a request is submitted, so that a request it could never serve fails there, not mid-way.
+     */
+    default Optional<String> unsupported(Precision precision) {
+        return Optional.empty();
+    }
 
     /**
      * Runs one forward pass over every sequence of {@code batch} in {@code precision}: writes their

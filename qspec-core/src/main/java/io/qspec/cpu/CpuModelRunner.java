@@ -12,6 +12,7 @@ import io.qspec.model.LinearWeight;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
@@ -68,15 +69,23 @@ final class CpuModelRunner implements ModelRunner {
     }
 
     @Override
+    public Optional<String> unsupported(Precision precision) {
+        if (precision == Precision.FP32 && !model.hasDenseWeights()) {
+            return Optional.of("FP32 needs the unquantized weights, but " + model.name()
+                    + " was loaded without them (by default they are kept only where the file stores every linear"
+                    + " weight as F32); load it with LoadOptions.defaults().withDenseWeights(true)");
+        }
+        return Optional.empty();
+    }
+
+    @Override
     public Logits forward(List<SequenceInput> batch, Precision precision) {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("empty batch");
         }
-        if (precision == Precision.FP32 && !model.hasDenseWeights()) {
-            throw new QSpecException("FP32 needs the unquantized weights, but " + model.name()
-                    + " was loaded without them (by default they are kept only where the file stores every linear"
-                    + " weight as F32); load it with LoadOptions.defaults().withDenseWeights(true)");
-        }
+        unsupported(precision).ifPresent(why -> {
+            throw new QSpecException(why);
+        });
         Batch b = Batch.of(batch, config.vocabSize());
         int dim = config.dim();
         float[] x = new float[b.tokens * dim];

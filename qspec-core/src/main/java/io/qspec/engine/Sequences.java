@@ -1,17 +1,29 @@
 package io.qspec.engine;
 
+import io.qspec.DecodingMode;
 import io.qspec.GenerationHandle;
 import io.qspec.GenerationRequest;
 import io.qspec.InvalidRequestException;
+import io.qspec.Precision;
 import io.qspec.StreamHandler;
+import io.qspec.backend.ModelRunner;
 import io.qspec.model.Model;
+import java.util.List;
 
 /** Validates a request, turns it into a {@link Sequence} and hands it to the scheduler. */
 public final class Sequences {
     private Sequences() {
     }
 
-    public static GenerationHandle submit(Scheduler scheduler, Model model, GenerationRequest request, StreamHandler handler) {
+    public static GenerationHandle submit(Scheduler scheduler, ModelRunner runner, GenerationRequest request,
+                                          StreamHandler handler) {
+        Model model = runner.model();
+        for (Precision precision : precisions(request.mode())) {
+            runner.unsupported(precision).ifPresent(why -> {
+                throw new InvalidRequestException("this engine's " + runner.backendName() + " backend cannot decode in "
+                        + precision + ": " + why);
+            });
+        }
         int[] prompt = promptTokens(model, request);
         int context = model.config().contextLength();
         if (prompt.length >= context) {
@@ -24,6 +36,13 @@ public final class Sequences {
             sequence.cancel();
             scheduler.wake();
         });
+    }
+
+    private static List<Precision> precisions(DecodingMode mode) {
+        return switch (mode) {
+            case DecodingMode.Plain plain -> List.of(plain.precision());
+            case DecodingMode.Speculative s -> List.of(s.draft().precision(), s.verify().precision());
+        };
     }
 
     private static int[] promptTokens(Model model, GenerationRequest request) {

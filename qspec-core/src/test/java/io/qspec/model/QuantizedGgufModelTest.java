@@ -110,8 +110,11 @@ class QuantizedGgufModelTest {
                  QSpecEngine engine = QSpecEngine.builder(q).backend("cpu").build()) {
                 assertThat(q.hasDenseWeights()).isFalse();
                 assertThat(f.hasDenseWeights()).isTrue();
-                assertThatThrownBy(() -> engine.generate(GenerationRequest.builder("Once").maxTokens(2)
-                        .mode(DecodingMode.plain(Precision.FP32)).build()))
+                // refused when submitted, before anything is queued
+                assertThatThrownBy(() -> engine.submit(GenerationRequest.builder("Once").maxTokens(2)
+                        .mode(DecodingMode.plain(Precision.FP32)).build(), io.qspec.StreamHandler.NONE))
+                        .isInstanceOf(io.qspec.InvalidRequestException.class)
+                        .hasMessageContaining("cpu backend cannot decode in FP32")
                         .hasMessageContaining("FP32 needs the unquantized weights, but stories260K-legacy.gguf was loaded"
                                 + " without them")
                         .hasMessageContaining("LoadOptions.defaults().withDenseWeights(true)");
