@@ -115,6 +115,23 @@ class CliTest {
     }
 
     @Test
+    void flagsAreCheckedBeforeTheModelLoads(@TempDir Path out) {
+        // the model does not exist: an error about the flag shows it was checked first
+        Run chat = run("chat", "--model", "/nonexistent.gguf", "--max-tokens", "0");
+        assertThat(chat.exit()).isNotZero();
+        assertThat(chat.err()).contains("maxTokens must be at least 1").doesNotContain("model not found");
+        Run chatTemperature = run("chat", "--model", "/nonexistent.gguf", "--temperature", "-1");
+        assertThat(chatTemperature.exit()).isNotZero();
+        assertThat(chatTemperature.err()).contains("temperature must be >= 0").doesNotContain("model not found");
+        Run bench = run("bench", "--model", "/nonexistent.gguf", "--modes", "w4a16,qspec-a8", "--gamma", "0",
+                "--out", out.toString());
+        assertThat(bench.exit()).isNotZero();
+        assertThat(bench.err()).contains("gamma").doesNotContain("model not found");
+        Run benchMode = run("bench", "--model", "/nonexistent.gguf", "--modes", "w4a16,w3a3", "--out", out.toString());
+        assertThat(benchMode.err()).contains("unknown mode 'w3a3'").doesNotContain("model not found");
+    }
+
+    @Test
     void benchWritesTableCsvJsonAndCharts(@TempDir Path out) {
         Run r = run("bench", "--model", models().resolve("stories260K/stories260K.gguf").toString(), "--batch", "1,2",
                 "--max-tokens", "8", "--requests", "2", "--modes", "w4a16,qspec-a8", "--backend", "cpu", "--out", out.toString());

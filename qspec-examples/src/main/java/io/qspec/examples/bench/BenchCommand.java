@@ -132,14 +132,17 @@ public final class BenchCommand implements Callable<Integer> {
                     + " --rejection-sampling to measure real rejection sampling)");
         }
         List<String> modeNames = modes != null ? modes : defaultModes(synthetic);
+        AcceptancePolicy policy = rejectionSampling ? RejectionSamplingAcceptance.INSTANCE
+                : synthetic ? new SyntheticAcceptance(alpha) : StrictGreedyAcceptance.INSTANCE;
+        for (String name : modeNames) {  // mode names and --gamma are checked before the model loads
+            BenchCase.parse(name, gamma, policy);
+        }
         boolean wantsDense = modeNames.stream().anyMatch(m -> m.equals("fp32") || m.equals("w16a16"));
         try (Model model = synthetic
                 ? SyntheticModels.build(ModelShape.fromCliName(source.synthetic), scheme, 1234)
                 : Model.load(source.model, LoadOptions.defaults().withQuantScheme(scheme).withDenseWeights(wantsDense));
              QSpecEngine engine = engineFor(model)) {
             List<int[]> promptIds = promptIds(model, synthetic);
-            AcceptancePolicy policy = rejectionSampling ? RejectionSamplingAcceptance.INSTANCE
-                    : synthetic ? new SyntheticAcceptance(alpha) : StrictGreedyAcceptance.INSTANCE;
             String acceptance = rejectionSampling ? "rejection sampling (real, lossless)"
                     : synthetic ? "synthetic acceptance α=" + alpha : "strict greedy (real)";
             String title = model.name() + " on " + engine.backendName()

@@ -47,6 +47,8 @@ final class ChatCommand implements Callable<Integer> {
         CliSupport.configureLogging(common.verbose);
         boolean interactive = System.console() != null;
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        // every flag is checked before the model loads, not when the first message arrives
+        decoding.apply(GenerationRequest.builder("").maxTokens(maxTokens)).stopStrings(stopStrings(null)).build();
         try (Model model = common.load(decoding.needsDenseWeights());
              QSpecEngine engine = QSpecEngine.builder(model).backend(common.backend).build()) {
             ChatTemplate template = ChatTemplate.fromModelMetadata(model.chatTemplate().orElse(null));
@@ -92,10 +94,13 @@ final class ChatCommand implements Callable<Integer> {
         }
     }
 
-    /** The user's stop strings, plus, for the plain-transcript fallback, the start of the next turn. */
+    /**
+     * The user's stop strings, plus, for the plain-transcript fallback, the start of the next turn
+     * ({@code template} null: the user's alone).
+     */
     private String[] stopStrings(ChatTemplate template) {
         List<String> stops = new ArrayList<>(decoding.stops);
-        if (template.source().equals(ChatTemplate.PLAIN_TRANSCRIPT)) {
+        if (template != null && template.source().equals(ChatTemplate.PLAIN_TRANSCRIPT)) {
             stops.add("\nuser:");
         }
         return stops.toArray(String[]::new);
