@@ -1,7 +1,8 @@
 package io.qspec.cuda;
 
 /**
- * What the probe learned about GPU 0.
+ * What the probe learned about GPU 0. The probe returns one only for a GPU the kernels can run on
+ * (compute capability {@link #MIN_MAJOR}.0 or newer, with code in the kernel library for it).
  *
  * @param name           marketing name, e.g. "NVIDIA H100 80GB HBM3"
  * @param major          compute capability major
@@ -19,10 +20,6 @@ public record DeviceInfo(String name, int major, int minor, int multiprocessors,
 
     /** Oldest architecture the kernels support: Ampere (sm_80). */
     public static final int MIN_MAJOR = 8;
-
-    public boolean supported() {
-        return major >= MIN_MAJOR;
-    }
 
     @Override
     public String toString() {
