@@ -66,6 +66,9 @@ public final class QSpecEngine implements AutoCloseable {
      * requests (prompt longer than the context, token ids outside the vocabulary, more KV memory than
      * the engine has, a precision the backend cannot run) are rejected here with an exception, before
      * anything is queued.
+     *
+     * @throws InvalidRequestException if the request can never be served by this engine
+     * @throws IllegalStateException   if the engine is closed
      */
     public GenerationHandle submit(GenerationRequest request, StreamHandler handler) {
         Objects.requireNonNull(request, "request");
