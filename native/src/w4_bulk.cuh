@@ -172,13 +172,16 @@ inline bool use_bulk_gemv(int M, int N, int K, int group, bool two_tiles, int ma
 
 // Four token tiles (MT = 4) at M = 17-32 in both GEMMs' bulk-copy kernels, instead of the warpgroup kernels (W4A16's
 // 32-token tiles, the draft's): the weights are read once per 32 tokens either way, and the bulk kernels stream them
-// with more bytes in flight per SM. Session 27, first measured with QSPEC_BULK_M32=all (every N the kernels take:
-// use_bulk_gemv); unset or 0: never. Every choice gives the same bits (the same step_mma in the same order for
-// every output).
+// with more bytes in flight per SM. The rule, from session 29's H100 measurement (docs/KERNELS.md, "Four token tiles
+// at M = 17-32"): on N <= 4096 (q/o, down: 1.4-1.9x at M = 17, 1.2-1.5x at 32), and on N <= 8192 up to M = 24
+// (q+k+v: 1.04-1.15x; at 32 W4A16 loses 12 %); the wide matrices (gate/up, gate+up, lm_head) keep the warpgroup
+// kernels, which run them 1.1-1.8x faster. QSPEC_BULK_M32=0: never; =all: every N the kernels take (use_bulk_gemv).
+// Every choice gives the same bits (the same step_mma in the same order for every output).
 inline bool four_token_tiles(int M, int N) {
-    static const int mode = getenv("QSPEC_BULK_M32") == nullptr ? 0 : env_switch("QSPEC_BULK_M32");
+    static const int mode = env_switch("QSPEC_BULK_M32");
     if (M <= 16 || M > 32 || mode == 0) return false;
-    return mode == 2 || N >= 4096;
+    if (mode == 2) return N >= 4096;
+    return N >= 4096 && (N <= 4096 || (N <= 8192 && M <= 24));
 }
 // Row tiles per CTA with four token tiles: two (one CTA per SM, 152-164 registers, no spills), or with
 // QSPEC_BULK_M32_ROWS=64 four where two token tiles take four (four_row_tiles_m16), whose builds spill 0.1-1.2 KB a

@@ -1632,7 +1632,7 @@ static void bulk_gemv_tests() {
     test_w4a16(8, 9000, 8192, 128, 0);
     test_w4ax(16, 9000, 4096, 128, 8);
     test_w4ax(7, 9000, 4096, 128, 4);
-    // M = 17-32 on sm_90 with QSPEC_BULK_M32 (four token tiles, session 27; otherwise the warpgroup kernels): two
+    // M = 17-32 on sm_90 (four token tiles where four_token_tiles says, everywhere with QSPEC_BULK_M32=all): two
     // row tiles a CTA (QSPEC_BULK_M32_ROWS=64: four on the wide matrices and the q|k|v), partial token and row tiles,
     // a ring of 2 (W4A16) or 4 (the draft) at M = 32, 7 chunks; W4A16's K split over a cluster at K = 8192 and
     // N = 4096; the bits of M = 17 and 32 against M = 256 (the warpgroup kernel) on two shapes
