@@ -3,7 +3,7 @@
 # (N <= 4096, and N <= 8192 up to M = 24) after call 2's measurement of QSPEC_BULK_M32=all against 0. (1) `qspec_test
 # bulk` with the rule (no variable); (2) the quick GEMM table at M = 17, 24, 32 with the rule; (3) the issue's
 # end-to-end table with the rule, and the same modes at batch 8-32 with QSPEC_BULK_M32=0 (the old default) in the same
-# call. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
+# call; (4) the JUnit GPU suite. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
 . scripts/device/call-prelude.sh 420
 build_bench &
 build=$!
@@ -20,5 +20,6 @@ if grep -q "^ALL PASSED" "$OUT/test-bulk.txt"; then
   fi
   e2e e2e-off 8,16,32 w4a16,w4a8,qspec-a8 QSPEC_BULK_M32=0
 fi
+[ "$(left)" -ge 90 ] && junit  # the engine's tokens with the rule's kernels (QSpec equals W4A16, GPU against CPU)
 echo "done, $(left) s of $budget left" | tee -a "$S"
-cd "$OUT" && tar czf all.tgz --exclude all.tgz *.txt */bench/bench.txt 2>/dev/null
+cd "$OUT" && tar czf all.tgz --exclude all.tgz *.txt */bench/bench.txt junit/*.txt 2>/dev/null
