@@ -720,13 +720,23 @@ def use_bulk(M, N, K, group, vec, bulk_all=False, max_m=16):
     return bulk_all or N >= 4096
 
 
-def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bulk_all=False, bulk_m32=False):
-    """qspec_w4a16_gemm's choice of kernel: on sm_90 with QSPEC_BULK_M32 (bulk_m32) at M = 17-32 the bulk-copy kernel
-    with four token tiles (four_token_tiles, ahead of the warpgroup kernel); the tiled kernel (use_tiled, 64-token
-    tiles) where x rows are 16-byte units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on sm_90 the
-    cluster kernel from M = CLUSTER_MIN_M, or the bulk-copy kernel where use_bulk says; else the warp-split kernel
-    (each with its tile shape by M)."""
-    if sm90 and bulk_m32 and 16 < M <= 32 and use_bulk(M, N, K, group, vec, bulk_all, 32):
+def four_token_tiles(M, N, mode="rule"):
+    """w4_bulk.cuh's four_token_tiles: M = 17-32; QSPEC_BULK_M32 unset (mode "rule") on N <= 4096, and on N <= 8192
+    up to M = 24 (session 29's H100 measurement); "all" on every N >= 4096; "off" (QSPEC_BULK_M32=0) never."""
+    if not 16 < M <= 32 or mode == "off":
+        return False
+    if mode == "all":
+        return N >= 4096
+    return N >= 4096 and (N <= 4096 or (N <= 8192 and M <= 24))
+
+
+def w4a16_route(M, N, K, sm90=False, vec=True, tiled_min_m=None, group=KSTEP, bulk_all=False, bulk_m32="rule"):
+    """qspec_w4a16_gemm's choice of kernel: on sm_90 at M = 17-32 the bulk-copy kernel with four token tiles where
+    four_token_tiles says (QSPEC_BULK_M32: bulk_m32), ahead of the warpgroup kernel; the tiled kernel (use_tiled,
+    64-token tiles) where x rows are 16-byte units (vec: x 16-byte aligned, ldx % 8 == 0) and K % 8 == 0; else on
+    sm_90 the cluster kernel from M = CLUSTER_MIN_M, or the bulk-copy kernel where use_bulk says; else the
+    warp-split kernel (each with its tile shape by M)."""
+    if sm90 and four_token_tiles(M, N, bulk_m32) and use_bulk(M, N, K, group, vec, bulk_all, 32):
         return "bulk"
     if vec and K % 8 == 0 and use_tiled(M, N, 64, tiled_min_m):
         return "tiled"
@@ -1660,20 +1670,26 @@ def run_bulk_cases():
             (1, 4096, 4096, 64): False, (4, 128256, 4096, KSTEP): True, (8, 28672, 4096, KSTEP): True,
             (9, 128256, 4096, KSTEP): True, (12, 14336, 4096, KSTEP): True, (13, 128256, 4096, KSTEP): True,
             (4, 2048, 4096, KSTEP): False, (16, 4096, 4096, KSTEP): True,
-            (9, 6144, 4096, KSTEP): True, (16, 14336, 4096, KSTEP): True, (17, 4096, 4096, KSTEP): False,
+            (9, 6144, 4096, KSTEP): True, (16, 14336, 4096, KSTEP): True, (17, 4096, 4096, KSTEP): True,
             (17, 128256, 4096, KSTEP): False,
             (16, 4096, 14336, KSTEP): True}
     bad = [f"M={M} N={N} K={K} group={g}" for (M, N, K, g), w in want.items()
            if (w4a16_route(M, N, K, sm90=True, group=g) == "bulk") != w]
     bad += ["pre-sm_90 M=1 N=4096"] * (w4a16_route(1, 4096, 4096) == "bulk")
-    # QSPEC_BULK_M32 (four token tiles): M = 17-32 on N >= 4096, group 128, K % 1024 == 0; never without the switch
+    # four token tiles, QSPEC_BULK_M32=all: M = 17-32 on N >= 4096, group 128, K % 1024 == 0
     m32 = {(17, 4096, 4096, KSTEP): True, (32, 128256, 4096, KSTEP): True, (24, 4096, 14336, KSTEP): True,
            (33, 4096, 4096, KSTEP): False, (16, 4096, 4096, KSTEP): True, (32, 1024, 4096, KSTEP): False,
            (32, 4096, 4000, KSTEP): False, (32, 4096, 4096, 64): False}
-    bad += [f"M32 M={M} N={N} K={K} group={g}" for (M, N, K, g), w in m32.items()
-            if (w4a16_route(M, N, K, sm90=True, group=g, bulk_m32=True) == "bulk") != w]
-    bad += [f"M32 off M={M}" for M in (17, 32) if w4a16_route(M, 4096, 4096, sm90=True) == "bulk"]
-    bad += ["M32 pre-sm_90"] * (w4a16_route(24, 4096, 4096, bulk_m32=True) == "bulk")
+    bad += [f"M32 all M={M} N={N} K={K} group={g}" for (M, N, K, g), w in m32.items()
+            if (w4a16_route(M, N, K, sm90=True, group=g, bulk_m32="all") == "bulk") != w]
+    # the rule (unset): q/o and down (N = 4096) at 17-32, q|k|v (6144) at 17-24, never gate/up, gate+up, lm_head
+    rule = {(17, 4096, 4096): True, (32, 4096, 4096): True, (32, 4096, 14336): True, (24, 6144, 4096): True,
+            (25, 6144, 4096): False, (17, 14336, 4096): False, (17, 28672, 4096): False, (32, 128256, 4096): False,
+            (17, 1024, 4096): False}
+    bad += [f"M32 rule M={M} N={N} K={K}" for (M, N, K), w in rule.items()
+            if (w4a16_route(M, N, K, sm90=True) == "bulk") != w]
+    bad += [f"M32 off M={M}" for M in (17, 32) if w4a16_route(M, 4096, 4096, sm90=True, bulk_m32="off") == "bulk"]
+    bad += ["M32 pre-sm_90"] * (w4a16_route(24, 4096, 4096, bulk_m32="all") == "bulk")
     depths = {(M, NT): bulk_ring_depth(M, NT) for M in range(1, 9) for NT in (1, 2)}
     bad += [f"ring depth M={M} NT={NT}: {d}" for (M, NT), d in depths.items()
             if d != (3 if NT == 2 and M >= 6 else 4)]  # measured on the H200: one CTA per SM from M = 6
