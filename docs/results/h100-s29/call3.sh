@@ -4,7 +4,7 @@
 # bulk` with the rule (no variable); (2) the quick GEMM table at M = 17, 24, 32 with the rule; (3) the issue's
 # end-to-end table with the rule, and the same modes at batch 8-32 with QSPEC_BULK_M32=0 (the old default) in the same
 # call; (4) the JUnit GPU suite. Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 420
+. scripts/device/call-prelude.sh 370
 build_bench &
 build=$!
 run_test bulk 100 bulk
