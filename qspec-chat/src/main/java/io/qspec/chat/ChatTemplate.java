@@ -2,6 +2,8 @@ package io.qspec.chat;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -12,6 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns a conversation into the prompt text a chat model was trained on, by running the model's
@@ -23,7 +27,16 @@ import java.util.Objects;
  * {@code messages} (a list of {role, content} dictionaries), {@code add_generation_prompt},
  * {@code bos_token} and {@code eos_token}; the functions {@code raise_exception(msg)} (thrown as
  * {@link ChatTemplateRaisedException}) and {@code strftime_now(format)}. Jinja built-ins such as
- * {@code loop.first}/{@code loop.last}, {@code |trim}, slicing and {@code .strip()} work as in Python.
+ * {@code loop.first}/{@code loop.last}, {@code |trim}, slicing and {@code .strip()} work as in Python, and
+ * whitespace control ({@code {%- -%}}, {@code {{- -}}}, {@code {#- -#}}) trims as in Jinja. Message content is
+ * data: template syntax inside a message is printed as typed, never run.
+ *
+ * <p>Not supported (the engine is Jinjava, not Python): most Python string methods beyond {@code strip}
+ * and {@code split(sep)} ({@code startswith}, {@code endswith}, {@code lstrip}, {@code rstrip},
+ * {@code upper}, {@code lower}, {@code find}, {@code str.join}), negative string indices, {@code [::-1]},
+ * keyword arguments with arithmetic in {@code namespace(...)}, and recursive loops. Templates that use them
+ * (Qwen3's, for one) fail with a {@link ChatTemplateException} naming the line, or render without the
+ * unsupported piece; check a new model's prompt against Hugging Face's {@code apply_chat_template} once.
  *
  * <p>Templates usually start with {@code bos_token} themselves, so encode the rendered prompt
  * without adding another BOS ({@code tokenizer.encode(prompt, false)}) unless
@@ -54,10 +67,32 @@ public final class ChatTemplate {
         this.clock = clock;
     }
 
-    /** The model's own template. */
+    /**
+     * The model's own template, parsed once here so that a malformed one fails now, not at the first
+     * conversation. Line endings are normalized to {@code \n}, as Jinja does.
+     *
+     * @throws ChatTemplateException if the template does not parse
+     */
     public static ChatTemplate of(String jinjaSource) {
         Objects.requireNonNull(jinjaSource, "jinjaSource");
-        return new ChatTemplate(jinjaSource, Clock.systemDefaultZone());
+        String source = jinjaSource.replace("\r\n", "\n");
+        JinjavaInterpreter parser = JINJAVA.newInterpreter();
+        try {
+            parser.parse(withoutTrailingNewline(source));
+        } catch (RuntimeException e) {
+            throw new ChatTemplateException("invalid chat template: " + e.getMessage(), e);
+        }
+        for (TemplateError error : parser.getErrors()) {
+            throw new ChatTemplateException("invalid chat template at line " + error.getLineno() + ": "
+                    + error.getMessage(), error.getException());
+        }
+        for (Matcher use = FILTER_USE.matcher(withoutStringLiterals(source)); use.find(); ) {
+            // Jinja refuses an unknown filter when it compiles the template; Jinjava would print nothing there
+            if (JINJAVA.getGlobalContext().getFilter(use.group(1)) == null) {
+                throw new ChatTemplateException("invalid chat template: no filter named '" + use.group(1) + "'");
+            }
+        }
+        return new ChatTemplate(source, Clock.systemDefaultZone());
     }
 
     /**
@@ -98,15 +133,19 @@ public final class ChatTemplate {
      * @throws ChatTemplateException       if the template cannot be parsed or rendered
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken, String eosToken) {
+        Objects.requireNonNull(messages, "messages");
         List<Map<String, Object>> messageValues = new ArrayList<>(messages.size());
         for (ChatMessage message : messages) {
-            messageValues.add(message.asTemplateValue());
+            messageValues.add(Objects.requireNonNull(message, "a message in messages").asTemplateValue());
         }
         Map<String, Object> variables = new HashMap<>();
         variables.put("messages", messageValues);
         variables.put("add_generation_prompt", addGenerationPrompt);
         variables.put("bos_token", bosToken == null ? "" : bosToken);
         variables.put("eos_token", eosToken == null ? "" : eosToken);
+        // templates test `strftime_now is defined` (Llama 3.2) before calling it; the calls reach the functions
+        variables.put("strftime_now", "strftime_now");
+        variables.put("raise_exception", "raise_exception");
 
         TemplateFunctions.RenderState state = TemplateFunctions.begin(clock);
         RenderResult result;
@@ -123,12 +162,36 @@ public final class ChatTemplate {
             throw new ChatTemplateRaisedException(state.raisedMessage);
         }
         for (TemplateError error : result.getErrors()) {
-            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+            if (isFailure(error)) {
                 throw new ChatTemplateException("chat template failed at line " + error.getLineno() + ": "
                         + error.getMessage() + ownCause(error.getException()), error.getException());
             }
         }
         return result.getOutput();
+    }
+
+    private static final Pattern TAG = Pattern.compile("\\{\\{.*?}}|\\{%.*?%}", Pattern.DOTALL);
+    private static final Pattern STRING_LITERAL = Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"");
+    private static final Pattern FILTER_USE = Pattern.compile("\\|\\s*([A-Za-z_][A-Za-z0-9_]*)");
+
+    /** The expressions and statements of {@code source}, with their string literals emptied (so "<|x|>" is no filter). */
+    private static String withoutStringLiterals(String source) {
+        StringBuilder code = new StringBuilder();
+        for (Matcher tag = TAG.matcher(source); tag.find(); ) {
+            code.append(STRING_LITERAL.matcher(tag.group()).replaceAll("''")).append('\n');
+        }
+        return code.toString();
+    }
+
+    /**
+     * Whether an engine error means the prompt is wrong. Jinja would refuse to run these (an unknown
+     * filter or tag, a stray end tag); Jinjava reports them beside the output it rendered without them.
+     */
+    private static boolean isFailure(TemplateError error) {
+        return error.getSeverity() == TemplateError.ErrorType.FATAL
+                || error.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR
+                || error.getReason() == TemplateError.ErrorReason.UNKNOWN
+                || error.getReason() == TemplateError.ErrorReason.EXCEPTION;
     }
 
     /** The message of one of our own exceptions behind an engine error (e.g. an unsupported strftime directive). */
@@ -143,9 +206,6 @@ public final class ChatTemplate {
 
     /** Jinja (keep_trailing_newline=False, as in Hugging Face) drops one newline at the end of a template. */
     private static String withoutTrailingNewline(String template) {
-        if (template.endsWith("\r\n")) {
-            return template.substring(0, template.length() - 2);
-        }
         return template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
     }
 
@@ -153,8 +213,13 @@ public final class ChatTemplate {
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
+                // a message is text, never template code: "{{ 7*7 }}" in a user's message stays as typed
+                .withNestedInterpretationEnabled(false)
+                // {{- x -}} and {#- -#} trim whitespace as in Jinja (Jinjava trims only around {%- -%} by default)
+                .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
                 .build();
         Jinjava jinjava = new Jinjava(config);
+        JinjaFilters.all().forEach(jinjava.getGlobalContext()::registerFilter);
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
                 "", "raise_exception", TemplateFunctions.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(

@@ -131,10 +131,95 @@ class ChatTemplateTest {
 
     @Test
     void brokenTemplatesFailWithATypedException() {
-        assertThatThrownBy(() -> ChatTemplate.of("{% for m in messages %}{{ m.content }}")
-                .render(WITHOUT_SYSTEM, false, "", ""))
-                .isInstanceOf(ChatTemplateException.class);
         assertThatThrownBy(() -> ChatTemplate.of("{{ strftime_now('%Q') }}").render(WITHOUT_SYSTEM, false, "", ""))
                 .isInstanceOf(ChatTemplateException.class).hasMessageContaining("%Q");
+    }
+
+    /**
+     * Whitespace control on expressions and comments, a namespace, and a date guarded by
+     * {@code strftime_now is defined}, as Llama 3.1-3.3's templates use them (written for this test; the
+     * expected string is Python Jinja2's).
+     */
+    static final String TRIMMED = """
+            {{- bos_token }}
+            {#- the system turn, with a date when the engine has a clock -#}
+            {%- if strftime_now is defined %}
+                {%- set date_string = strftime_now("%d %b %Y") %}
+            {%- else %}
+                {%- set date_string = "26 Jul 2024" %}
+            {%- endif %}
+            {%- set ns = namespace(turns=0) %}
+            {{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
+            {{- "Today Date: " + date_string + "\\n\\n" }}
+            {{- "<|eot_id|>" }}
+            {%- for message in messages %}
+                {%- set ns.turns = ns.turns + 1 %}
+                {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}
+            {%- endfor %}
+            {%- if add_generation_prompt %}
+                {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+            {%- endif %}
+            {{- '[' ~ ns.turns ~ ' turns]' }}
+            """;
+
+    @Test
+    void whitespaceControlOnExpressionsAndCommentsTrimsAsInJinja() {
+        ChatTemplate template = ChatTemplate.of(TRIMMED)
+                .withClock(Clock.fixed(Instant.parse("2025-03-09T10:00:00Z"), ZoneOffset.UTC));
+        assertThat(template.render(List.of(ChatMessage.system("Be brief."), ChatMessage.user(" Hello \n")), true,
+                "<|begin_of_text|>", "<|eot_id|>"))
+                .isEqualTo("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nToday Date: 09 Mar 2025\n\n"
+                        + "<|eot_id|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                        + "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>"
+                        + "<|start_header_id|>assistant<|end_header_id|>\n\n[2 turns]");
+    }
+
+    @Test
+    void templateSyntaxInAMessageIsTextNeverRun() {
+        String content = "What is {{ 7*7 }}? {{ messages[0].content }} {% raw %} {{ raise_exception('boom') }}";
+        ChatTemplate template = ChatTemplate.of("{% for m in messages %}"
+                + "{{'<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n'}}{% endfor %}");
+        assertThat(template.render(List.of(ChatMessage.system("secret"), ChatMessage.user(content)), false, "", ""))
+                .isEqualTo("<|im_start|>system\nsecret<|im_end|>\n<|im_start|>user\n" + content + "<|im_end|>\n");
+    }
+
+    @Test
+    void windowsLineEndingsRenderAsJinjaReadsThem() {
+        assertThat(ChatTemplate.of("{% if true %}\r\nA{% endif %}\r\nB\r\n").render(List.of(), false, "", ""))
+                .isEqualTo("AB");
+    }
+
+    @Test
+    void aMalformedTemplateFailsWhenLoadedNotAtTheFirstConversation() {
+        assertThatThrownBy(() -> ChatTemplate.of("{% for m in messages %}{{ m.content }}"))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("invalid chat template")
+                .hasMessageContaining("endfor");
+        assertThatThrownBy(() -> ChatTemplate.fromModelMetadata("x{% endif %}"))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("invalid chat template");
+    }
+
+    @Test
+    void anUnknownFilterFailsTheRenderInsteadOfDroppingText() {
+        assertThatThrownBy(() -> ChatTemplate.of("a{{ 'x' | nosuch }}b").render(WITHOUT_SYSTEM, false, "", ""))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("nosuch");
+    }
+
+    @Test
+    void nullConversationsAreRefusedByName() {
+        ChatTemplate template = ChatTemplate.plainTranscript();
+        assertThatThrownBy(() -> template.render(null, true, "", "")).isInstanceOf(NullPointerException.class)
+                .hasMessage("messages");
+        java.util.List<ChatMessage> withNull = new java.util.ArrayList<>();
+        withNull.add(null);
+        assertThatThrownBy(() -> template.render(withNull, true, "", "")).isInstanceOf(NullPointerException.class)
+                .hasMessage("a message in messages");
+    }
+
+    @Test
+    void jinjaFiltersJinjavaLacksAreThere() {
+        // Llama 3.3's tool branch uses `| items`; the expected string is Python Jinja2's
+        assertThat(ChatTemplate.of("{% for k, v in {'a': 1, 'b': 'x'} | items %}{{ k }}={{ v }};{% endfor %}"
+                + "{{ [3, 10, 2] | max }}{{ [3, 10, 2] | min }}{{ ['b', 'a'] | max }}").render(List.of(), false, "", ""))
+                .isEqualTo("a=1;b=x;102b");
     }
 }
