@@ -118,9 +118,18 @@ public final class ChatTemplate {
         return source;
     }
 
-    /** Whether the template prints {@code bos_token} itself (then the tokenizer must not add one). */
+    /**
+     * Whether the template prints {@code bos_token} itself (then the tokenizer must not add one): found by
+     * rendering a one-message conversation with a marker for BOS, so that a mention in a comment does not
+     * count. A template that refuses that conversation is judged by whether its code names {@code bos_token}.
+     */
     public boolean emitsBosToken() {
-        return source.contains("bos_token");
+        String marker = "\u0000bos\u0000";
+        try {
+            return render(List.of(ChatMessage.user("Hello")), true, marker, "").contains(marker);
+        } catch (ChatTemplateException e) {
+            return withoutStringLiterals(source).contains("bos_token");
+        }
     }
 
     /**

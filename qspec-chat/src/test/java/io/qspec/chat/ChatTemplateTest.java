@@ -222,4 +222,12 @@ class ChatTemplateTest {
                 + "{{ [3, 10, 2] | max }}{{ [3, 10, 2] | min }}{{ ['b', 'a'] | max }}").render(List.of(), false, "", ""))
                 .isEqualTo("a=1;b=x;102b");
     }
+
+    @Test
+    void aTemplateThatOnlyMentionsBosInACommentDoesNotEmitIt() {
+        assertThat(ChatTemplate.of("{# bos_token is added by the tokenizer #}{% for m in messages %}{{ m.content }}"
+                + "{% endfor %}").emitsBosToken()).isFalse();
+        assertThat(ChatTemplate.of("{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}").emitsBosToken())
+                .isTrue();
+    }
 }
