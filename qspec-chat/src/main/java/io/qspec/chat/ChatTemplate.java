@@ -3,12 +3,15 @@ package io.qspec.chat;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 
 import java.time.Clock;
+import jinjava.javax.el.CompositeELResolver;
+import jinjava.javax.el.ELResolver;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,11 +34,12 @@ import java.util.regex.Pattern;
  * whitespace control ({@code {%- -%}}, {@code {{- -}}}, {@code {#- -#}}) trims as in Jinja. Message content is
  * data: template syntax inside a message is printed as typed, never run.
  *
- * <p>Not supported (the engine is Jinjava, not Python): most Python string methods beyond {@code strip}
- * and {@code split(sep)} ({@code startswith}, {@code endswith}, {@code lstrip}, {@code rstrip},
- * {@code upper}, {@code lower}, {@code find}, {@code str.join}), negative string indices, {@code [::-1]},
- * keyword arguments with arithmetic in {@code namespace(...)}, and recursive loops. Templates that use them
- * (Qwen3's, for one) fail with a {@link ChatTemplateException} naming the line, or render without the
+ * <p>Python's string methods {@code startswith}, {@code endswith}, {@code strip}/{@code lstrip}/{@code rstrip}
+ * (with or without characters), {@code upper}, {@code lower}, {@code find} and {@code str.join} work on text.
+ * Not supported (the engine is Jinjava, not Python): other string methods ({@code title}, {@code count},
+ * {@code split()} without a separator), negative indices, {@code [::-1]}, keyword arguments with arithmetic
+ * in {@code namespace(...)}, and recursive loops. Templates that use them (Qwen3's, for one) fail with a
+ * {@link ChatTemplateException} naming the line, or render without the
  * unsupported piece; check a new model's prompt against Hugging Face's {@code apply_chat_template} once.
  *
  * <p>Templates usually start with {@code bos_token} themselves, so encode the rendered prompt
@@ -218,6 +222,13 @@ public final class ChatTemplate {
         return template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
     }
 
+    private static ELResolver withPythonStringMethods(ELResolver jinjavas) {
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonStringMethods());
+        resolver.add(jinjavas);
+        return resolver;
+    }
+
     private static Jinjava newEngine() {
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
@@ -226,6 +237,7 @@ public final class ChatTemplate {
                 .withNestedInterpretationEnabled(false)
                 // {{- x -}} and {#- -#} trim whitespace as in Jinja (Jinjava trims only around {%- -%} by default)
                 .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
+                .withElResolver(withPythonStringMethods(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY))
                 .build();
         Jinjava jinjava = new Jinjava(config);
         JinjaFilters.all().forEach(jinjava.getGlobalContext()::registerFilter);

@@ -230,4 +230,17 @@ class ChatTemplateTest {
         assertThat(ChatTemplate.of("{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}").emitsBosToken())
                 .isTrue();
     }
+
+    @Test
+    void pythonStringMethodsWorkOnText() {
+        // the expected string is Python Jinja2's
+        String source = "{% for m in messages %}{% if m.content.startswith('<tool') %}T"
+                + "{% elif m.content.endswith(('?', '!')) %}Q{% endif %}[{{ m.content.lstrip('<').rstrip() }}|"
+                + "{{ m.content.upper() }}|{{ m.content.lower() }}|{{ m.content.find('o') }}|"
+                + "{{ m.content.strip('<>?! ') }}]{% endfor %}{{ '-'.join(['a', '', 'b']) }}";
+        assertThat(ChatTemplate.of(source).render(List.of(ChatMessage.user("<tool_response> "),
+                ChatMessage.user("Hello World!")), false, "", ""))
+                .isEqualTo("T[tool_response>|<TOOL_RESPONSE> |<tool_response> |2|tool_response]"
+                        + "Q[Hello World!|HELLO WORLD!|hello world!|4|Hello World]a--b");
+    }
 }
