@@ -86,9 +86,10 @@ public final class ChatTemplate {
         } catch (RuntimeException e) {
             throw new ChatTemplateException("invalid chat template: " + e.getMessage(), e);
         }
-        for (TemplateError error : parser.getErrors()) {
-            throw new ChatTemplateException("invalid chat template at line " + error.getLineno() + ": "
-                    + error.getMessage(), error.getException());
+        if (!parser.getErrors().isEmpty()) {
+            TemplateError first = parser.getErrors().getFirst();
+            throw new ChatTemplateException("invalid chat template at line " + first.getLineno() + ": "
+                    + first.getMessage(), first.getException());
         }
         for (Matcher use = FILTER_USE.matcher(withoutStringLiterals(source)); use.find(); ) {
             // Jinja refuses an unknown filter when it compiles the template; Jinjava would print nothing there
