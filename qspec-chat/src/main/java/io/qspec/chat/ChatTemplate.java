@@ -9,9 +9,10 @@ import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 
-import java.time.Clock;
 import jinjava.javax.el.CompositeELResolver;
 import jinjava.javax.el.ELResolver;
+
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,9 +63,15 @@ public final class ChatTemplate {
             {% if add_generation_prompt %}assistant:{% endif %}""";
 
     private static final Jinjava JINJAVA = newEngine();
+    /** A template's expressions and statements, its string literals, and a filter applied in them. */
+    private static final Pattern TAG = Pattern.compile("\\{\\{.*?}}|\\{%.*?%}", Pattern.DOTALL);
+    private static final Pattern STRING_LITERAL = Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"");
+    private static final Pattern FILTER_USE = Pattern.compile("\\|\\s*([A-Za-z_][A-Za-z0-9_]*)");
 
     private final String source;
     private final Clock clock;
+    /** {@link #emitsBosToken()}, found on its first call (it renders the template once). */
+    private volatile Boolean emitsBos;
 
     private ChatTemplate(String source, Clock clock) {
         this.source = source;
@@ -129,12 +136,17 @@ public final class ChatTemplate {
      * count. A template that refuses that conversation is judged by whether its code names {@code bos_token}.
      */
     public boolean emitsBosToken() {
-        String marker = "\u0000bos\u0000";
-        try {
-            return render(List.of(ChatMessage.user("Hello")), true, marker, "").contains(marker);
-        } catch (ChatTemplateException e) {
-            return withoutStringLiterals(source).contains("bos_token");
+        Boolean known = emitsBos;
+        if (known == null) {
+            String marker = "\u0000bos\u0000";
+            try {
+                known = render(List.of(ChatMessage.user("Hello")), true, marker, "").contains(marker);
+            } catch (ChatTemplateException e) {
+                known = withoutStringLiterals(source).contains("bos_token");
+            }
+            emitsBos = known;
         }
+        return known;
     }
 
     /**
@@ -183,10 +195,6 @@ public final class ChatTemplate {
         }
         return result.getOutput();
     }
-
-    private static final Pattern TAG = Pattern.compile("\\{\\{.*?}}|\\{%.*?%}", Pattern.DOTALL);
-    private static final Pattern STRING_LITERAL = Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"");
-    private static final Pattern FILTER_USE = Pattern.compile("\\|\\s*([A-Za-z_][A-Za-z0-9_]*)");
 
     /** The expressions and statements of {@code source}, with their string literals emptied (so "<|x|>" is no filter). */
     private static String withoutStringLiterals(String source) {
