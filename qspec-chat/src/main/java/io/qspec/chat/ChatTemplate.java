@@ -36,12 +36,14 @@ import java.util.regex.Pattern;
  * data: template syntax inside a message is printed as typed, never run.
  *
  * <p>Python's string methods {@code startswith}, {@code endswith}, {@code strip}/{@code lstrip}/{@code rstrip}
- * (with or without characters), {@code upper}, {@code lower}, {@code find} and {@code str.join} work on text.
- * Not supported (the engine is Jinjava, not Python): other string methods ({@code title}, {@code count},
- * {@code split()} without a separator), negative indices, {@code [::-1]}, keyword arguments with arithmetic
- * in {@code namespace(...)}, and recursive loops. Templates that use them (Qwen3's, for one) fail with a
- * {@link ChatTemplateException} naming the line, or render without the
- * unsupported piece; check a new model's prompt against Hugging Face's {@code apply_chat_template} once.
+ * (with or without characters), {@code upper}, {@code lower}, {@code title}, {@code capitalize}, {@code find},
+ * {@code count}, {@code split}/{@code rsplit} (literal separators, or whitespace) and {@code str.join} work on
+ * text, and so do negative indices, {@code name[::-1]} and arithmetic in {@code namespace(...)}'s keyword
+ * arguments (Qwen3's template). Not supported (the engine is Jinjava, not Python): other string methods,
+ * other slices with a step, string repetition ({@code 'x' * 3}), {@code {% filter %}} blocks and recursive
+ * loops, and an empty conversation renders where Jinja raises on {@code messages[0]}. Templates that use
+ * them fail with a {@link ChatTemplateException} naming the line, or render without the unsupported piece;
+ * check a new model's prompt against Hugging Face's {@code apply_chat_template} once.
  *
  * <p>Templates usually start with {@code bos_token} themselves, so encode the rendered prompt
  * without adding another BOS ({@code tokenizer.encode(prompt, false)}) unless
@@ -67,14 +69,23 @@ public final class ChatTemplate {
     private static final Pattern TAG = Pattern.compile("\\{\\{.*?}}|\\{%.*?%}", Pattern.DOTALL);
     private static final Pattern STRING_LITERAL = Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"");
     private static final Pattern FILTER_USE = Pattern.compile("\\|\\s*([A-Za-z_][A-Za-z0-9_]*)");
+    /** Python's reversed slice of a name ({@code messages[::-1]}, Qwen's templates), which Jinjava cannot parse. */
+    /** A call of Jinja's {@code namespace}, and one keyword argument: its name and {@code =}, then its value. */
+    private static final Pattern NAMESPACE_CALL = Pattern.compile("\\bnamespace\\s*\\(");
+    private static final Pattern KEYWORD_ARGUMENT = Pattern.compile("(\\s*[A-Za-z_][A-Za-z0-9_]*\\s*=)(?!=)(.*)", Pattern.DOTALL);
+    private static final Pattern REVERSED_SLICE =
+            Pattern.compile("([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)*)\\[\\s*:\\s*:\\s*-1\\s*]");
 
     private final String source;
+    /** What Jinjava runs: {@link #source} with Python's reversed slices written as the {@code reverse} filter. */
+    private final String code;
     private final Clock clock;
     /** {@link #emitsBosToken()}, found on its first call (it renders the template once). */
     private volatile Boolean emitsBos;
 
     private ChatTemplate(String source, Clock clock) {
         this.source = source;
+        this.code = withoutTrailingNewline(runnable(source));
         this.clock = clock;
     }
 
@@ -89,7 +100,7 @@ public final class ChatTemplate {
         String source = jinjaSource.replace("\r\n", "\n");
         JinjavaInterpreter parser = JINJAVA.newInterpreter();
         try {
-            parser.parse(withoutTrailingNewline(source));
+            parser.parse(withoutTrailingNewline(runnable(source)));
         } catch (RuntimeException e) {
             throw new ChatTemplateException("invalid chat template: " + e.getMessage(), e);
         }
@@ -176,7 +187,7 @@ public final class ChatTemplate {
         TemplateFunctions.RenderState state = TemplateFunctions.begin(clock);
         RenderResult result;
         try {
-            result = JINJAVA.renderForResult(withoutTrailingNewline(source), variables);
+            result = JINJAVA.renderForResult(code, variables);
         } catch (ChatTemplateRaisedException e) {
             throw new ChatTemplateRaisedException(e.templateMessage());
         } catch (RuntimeException e) {
@@ -224,6 +235,89 @@ public final class ChatTemplate {
             }
         }
         return "";
+    }
+
+    /**
+     * {@code source} as Jinjava parses it the way Jinja does, inside its expressions and statements:
+     * {@code name[::-1]} as {@code (name|reverse)}, and each keyword argument of {@code namespace(...)} in
+     * parentheses (Jinjava reads {@code n=messages|length - 1} as {@code (n=messages|length) - 1}; Qwen3).
+     */
+    private static String runnable(String source) {
+        return TAG.matcher(source).replaceAll(tag -> Matcher.quoteReplacement(namespaceArgumentsInParentheses(
+                REVERSED_SLICE.matcher(tag.group()).replaceAll("($1|reverse)"))));
+    }
+
+    private static String namespaceArgumentsInParentheses(String tag) {
+        StringBuilder out = new StringBuilder(tag.length() + 8);
+        int from = 0;
+        for (Matcher call = NAMESPACE_CALL.matcher(tag); call.find(from); ) {
+            int close = closingParenthesis(tag, call.end());
+            if (close < 0) {
+                break;  // unbalanced: left to the parser's own error
+            }
+            out.append(tag, from, call.end());
+            int start = call.end();
+            for (int comma : topLevelCommas(tag, start, close)) {
+                out.append(keywordValueInParentheses(tag.substring(start, comma))).append(',');
+                start = comma + 1;
+            }
+            out.append(keywordValueInParentheses(tag.substring(start, close))).append(')');
+            from = close + 1;
+        }
+        return out.append(tag, from, tag.length()).toString();
+    }
+
+    private static String keywordValueInParentheses(String argument) {
+        Matcher keyword = KEYWORD_ARGUMENT.matcher(argument);
+        return keyword.matches() && !keyword.group(2).isBlank()
+                ? keyword.group(1) + "(" + keyword.group(2) + ")" : argument;
+    }
+
+    /** The index of the parenthesis closing the one opened just before {@code from}, or -1; quotes respected. */
+    private static int closingParenthesis(String code, int from) {
+        int depth = 1;
+        for (int i = from; i < code.length(); i++) {
+            char c = code.charAt(i);
+            if (c == '\'' || c == '"') {
+                i = endOfString(code, i);
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if ((c == ')' || c == ']' || c == '}') && --depth == 0) {
+                return c == ')' ? i : -1;
+            }
+        }
+        return -1;
+    }
+
+    private static List<Integer> topLevelCommas(String code, int from, int to) {
+        List<Integer> commas = new ArrayList<>();
+        int depth = 0;
+        for (int i = from; i < to; i++) {
+            char c = code.charAt(i);
+            if (c == '\'' || c == '"') {
+                i = endOfString(code, i);
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                commas.add(i);
+            }
+        }
+        return commas;
+    }
+
+    /** The index of the quote that closes the string literal opening at {@code open}. */
+    private static int endOfString(String code, int open) {
+        char quote = code.charAt(open);
+        for (int i = open + 1; i < code.length(); i++) {
+            if (code.charAt(i) == '\\') {
+                i++;
+            } else if (code.charAt(i) == quote) {
+                return i;
+            }
+        }
+        return code.length();
     }
 
     /** Jinja (keep_trailing_newline=False, as in Hugging Face) drops one newline at the end of a template. */

@@ -243,4 +243,28 @@ class ChatTemplateTest {
                 .isEqualTo("T[tool_response>|<TOOL_RESPONSE> |<tool_response> |2|tool_response]"
                         + "Q[Hello World!|HELLO WORLD!|hello world!|4|Hello World]a--b");
     }
+
+    @Test
+    void pythonSplitCountTitleAndIndexingAsPythonDoesThem() {
+        // the expected string is Python Jinja2's; Java's split would take '.' for a regular expression
+        String source = "{{ 'a,b,,c'.split(',')|join('|') }};{{ ' a  b c '.split()|join('|') }};"
+                + "{{ ' a  b c '.split(none, 1)|join('|') }};{{ ' a  b c '.rsplit(none, 1)|join('|') }};"
+                + "{{ 'a,b,,c'.rsplit(',', 2)|join('|') }};{{ 'a.b'.split('.')|join('|') }};"
+                + "{{ 'hello wORLD 2nd'.title() }};{{ 'hELLO'.capitalize() }};{{ 'abcabc'.count('bc') }}{{ 'abc'.count('') }};"
+                + "{{ 'abc'[-1] }}{{ 'abc'[0] }}|{{ 'abc'[5] }}|";
+        assertThat(ChatTemplate.of(source).render(List.of(), false, "", ""))
+                .isEqualTo("a|b||c;a|b|c;a|b c ; a  b|c;a,b||c;a|b;Hello World 2Nd;Hello;24;ca||");
+    }
+
+    @Test
+    void qwen3sReversedLoopAndNamespaceArgumentsParseAsInJinja() {
+        // Qwen3's template finds the last user query walking messages[::-1], from a namespace whose keyword argument
+        // is `messages|length - 1`; the expected string is Python Jinja2's
+        String source = "{% set ns = namespace(last=messages|length - 1, found=false) %}"
+                + "{% for m in messages[::-1] %}{% if not ns.found and m.content.startswith('u') %}{% set ns.found = true %}"
+                + "{% set ns.last = (messages|length - 1) - loop.index0 %}{% endif %}{{ m.content }},{% endfor %}{{ ns.last }}";
+        assertThat(ChatTemplate.of(source).render(List.of(ChatMessage.user("u1"), ChatMessage.assistant("a1"),
+                ChatMessage.user("u2"), ChatMessage.assistant("a2")), false, "", "")).isEqualTo("a2,u2,a1,u1,2");
+        assertThat(ChatTemplate.of(source).source()).contains("messages[::-1]");  // the model's text, as given
+    }
 }
