@@ -1665,7 +1665,8 @@ int main(int argc, char** argv) {
                   {"bulk", bulk_gemv_tests},
                   {"verify", verify_gemm_tests},
                   {"epilogues", epilogue_tests},
-                  {"attention", attention_tests}};
+                  {"attention", attention_tests},
+                  {"sampling", [] { test_sample(); test_rejection(); }}};
     for (const auto& group : groups)
         if (argc > 1 && strcmp(argv[1], group.name) == 0) {
             group.run();

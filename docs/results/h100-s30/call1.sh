@@ -6,12 +6,14 @@
 # both K splits everywhere (a four-token-tile CTA of q/o brings in twice its weight bytes in tokens: split, half);
 # (3) the issue's end-to-end table (W4A16, W4A8, QSpec-A8 at batch 1/8/16/32) with the rule, and the same modes at
 # batch 8-32 with QSPEC_BULK_M32=0 (session 28's default) in the same call, and the draft's modes at 16-32 with its K split
-# everywhere; (4) the full `qspec_test` (its sampling
-# group has session 29's frequency penalty of 1e300, never run on a GPU); (5) the JUnit GPU suite if time is left.
+# everywhere; (0, first) `qspec_test sampling` (session 29's
+# frequency penalty of 1e300, never run on a GPU); (4) with FULL=1 the full `qspec_test`; (5) the JUnit GPU suite if
+# time is left.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 550
+. scripts/device/call-prelude.sh 470
 build_bench &
 build=$!
+run_test sampling 30 sampling
 run_test bulk-split 120 bulk QSPEC_BULK_SPLIT=all QSPEC_BULK_DRAFT_SPLIT=all
 wait $build; echo "bench build rc=$?" | tee -a "$S"
 export MS=12,16,17,24,32
@@ -27,7 +29,7 @@ if [ "$(left)" -ge 60 ]; then
 fi
 e2e e2e-off 8,16,32 w4a16,w4a8,qspec-a8 QSPEC_BULK_M32=0
 grep -q "^ALL PASSED" "$OUT/test-bulk-split.txt" && e2e e2e-dsplit 16,32 w4a8,qspec-a8 QSPEC_BULK_DRAFT_SPLIT=all
-if [ "$(left)" -ge 240 ]; then
+if [ "${FULL:-0}" = 1 ] && [ "$(left)" -ge 240 ]; then
   t0=$(date +%s)
   timeout -s KILL $(( $(left) - 10 )) "$g/native/build/qspec_test" > "$OUT/test-all.txt" 2>&1; r=$?
   { echo "qspec_test all rc=$r: $(grep -c ^PASS "$OUT/test-all.txt") PASS, $(( $(date +%s) - t0 )) s"
