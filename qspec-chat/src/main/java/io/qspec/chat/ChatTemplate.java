@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * (with or without characters), {@code upper}, {@code lower}, {@code title}, {@code capitalize}, {@code find},
  * {@code count}, {@code split}/{@code rsplit} (literal separators, or whitespace) and {@code str.join} work on
  * text, and so do negative indices, {@code name[::-1]} and arithmetic in {@code namespace(...)}'s keyword
- * arguments (Qwen3's template). Not supported (the engine is Jinjava, not Python): other string methods,
+ * arguments (Qwen3's template); {@code {% generation %}} blocks render their text, as in Hugging Face. Not supported (the engine is Jinjava, not Python): other string methods,
  * other slices with a step, string repetition ({@code 'x' * 3}), {@code {% filter %}} blocks and recursive
  * loops, and an empty conversation renders where Jinja raises on {@code messages[0]}. Templates that use
  * them fail with a {@link ChatTemplateException} naming the line, or render without the unsupported piece;
@@ -344,6 +344,7 @@ public final class ChatTemplate {
                 .build();
         Jinjava jinjava = new Jinjava(config);
         JinjaFilters.all().forEach(jinjava.getGlobalContext()::registerFilter);
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
                 "", "raise_exception", TemplateFunctions.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(

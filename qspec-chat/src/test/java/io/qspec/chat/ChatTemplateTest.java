@@ -267,4 +267,14 @@ class ChatTemplateTest {
                 ChatMessage.user("u2"), ChatMessage.assistant("a2")), false, "", "")).isEqualTo("a2,u2,a1,u1,2");
         assertThat(ChatTemplate.of(source).source()).contains("messages[::-1]");  // the model's text, as given
     }
+
+    @Test
+    void generationBlocksRenderTheirTextInAScopeOfTheirOwn() {
+        // Hugging Face's {% generation %} (assistant masks): the text as it is; a set inside stays inside
+        String source = "{% set x = 'out' %}{% for m in messages %}{% if m.role == 'assistant' %}"
+                + "{% generation %}{% set x = 'in' %}[{{ m.content }}]{% endgeneration %}{% else %}{{ m.content }}{% endif %}"
+                + "{% endfor %}{{ x }}";
+        assertThat(ChatTemplate.of(source).render(List.of(ChatMessage.user("q"), ChatMessage.assistant("a")), false,
+                "", "")).isEqualTo("q[a]out");
+    }
 }
