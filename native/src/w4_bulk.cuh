@@ -337,17 +337,6 @@ inline bool splits_k(int M, int N, int K) {
     return mode == 2 || (M >= 12 && K >= 8192 && 2L * ceil_div(N, 64) <= sm_count());
 }
 
-// The draft's K split (its bulk kernel's K_SPLIT): off unless QSPEC_BULK_DRAFT_SPLIT is set, =1 W4A16's rule
-// (splits_k), =all every M and N (tests, measurements). Written in session 30 after W4A16's split, for four token
-// tiles at M = 17-32, where a CTA of q/o brings in twice as many token bytes as weight bytes; not yet measured.
-inline bool draft_splits_k(int M, int N, int K) {
-    static const int mode = [] {
-        const char* v = getenv("QSPEC_BULK_DRAFT_SPLIT");
-        return v == nullptr ? 0 : strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
-    }();
-    return mode == 2 || (mode == 1 && splits_k(M, N, K));
-}
-
 // Launches the K split (K_SPLIT) of MT token tiles: a ring of 4 chunks of half steps, clusters of 2 along z;
 // CLUSTERS_UNAVAILABLE where the device refuses the cluster, NO_TENSOR_MAP where the weights have no tensor map.
 template <class Kernels, int MT, class... Act>
@@ -375,7 +364,7 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
     const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr;
     if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
     if constexpr (Kernels::K_SPLIT) {
-        if (!norm && !swiglu && Kernels::splits(M, N, K)) {
+        if (!norm && !swiglu && splits_k(M, N, K)) {
             const int e = launch_k_split<Kernels, MT>(wp, ws, y, ldy, M, N, K, accumulate, st, act...);
             if (e != CLUSTERS_UNAVAILABLE && e != NO_TENSOR_MAP) return e;  // else: the kernels below, the same bits
         }

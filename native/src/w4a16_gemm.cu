@@ -321,8 +321,7 @@ struct BulkKernels {
     static constexpr bool SWIGLU = true;  // the SWIGLU epilogue
     template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
     static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
-    static constexpr bool K_SPLIT = true;  // the K split over a cluster (w4_bulk.cuh), where splits_k
-    static bool splits(int M, int N, int K) { return w4::bulk::splits_k(M, N, K); }
+    static constexpr bool K_SPLIT = true;  // the K split over a cluster (w4_bulk.cuh)
     template <int NT, int R, int MT, int KZ>
     static constexpr auto k_split_kernel = w4a16_bulk_kernel<NT, R, MT, false, w4::bulk::STORE, false, KZ>;
 };

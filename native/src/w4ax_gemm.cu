@@ -257,9 +257,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // four row tiles, one token tile, or KEEP): a CTA walks several row tiles (w4_bulk.cuh); otherwise two token tiles
 // take one row tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static
 // shared memory would cost the second CTA per SM). KEEP: the tokens' codes are copied once and kept for the walk,
-// and two token tiles reduce after them (w4_bulk.cuh). KZ = 2: a cluster of two CTAs splits K, warp w of CTA z
-// taking slice 4z + w % 4 of the row tiles w / 4 (w4_bulk.cuh, K_SPLIT), as W4A16's bulk kernel does.
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+// and two token tiles reduce after them (w4_bulk.cuh).
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
@@ -271,18 +270,13 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     static_assert(EPI != SWIGLU, "the draft's SwiGLU is quantized in groups wider than a CTA's rows");
-    static_assert(KZ == 1 || (!WALK && EPI == STORE), "a K split takes one row tile and plain stores");
     extern __shared__ __align__(128) uint8_t bsm[];
-    __shared__ float red_static[MT == 1 && KZ == 1 ? WK * NT * 4 * 32 : 1];
-    Ring<1, NT, R, KEEP, KZ> ring(bsm, K);
+    __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
+    Ring<1, NT, R, KEEP> ring(bsm, K);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    // the warp's slice (its step of every chunk) and its first row in the CTA's tile (NT / KZ: the row tiles a warp
-    // multiplies, WK / KZ the steps a CTA takes of a chunk; written out, as in w4a16_bulk_kernel, for cicc)
-    const int slice = KZ > 1 ? (int)blockIdx.z * (WK / KZ) + warp % (WK / KZ) : warp,
-              rows0 = KZ > 1 ? (warp / (WK / KZ)) * (NT / KZ) * 16 : 0;
     const int groups = K / KSTEP;
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, (N + 16 * NT - 1) / (16 * NT), K / CHUNK};
-    float acc[MT][NT / KZ][4];
+    float acc[MT][NT][4];
     zero_fragments(acc);
     if (warp == WK) {
         if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, wk);
@@ -291,19 +285,19 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
         // scales of step warp + 8c (group warp + 8c): weight rows 16i + g, 16i + g + 8 and tokens 8mt + 2t,
         // 8mt + 2t + 1, a chunk ahead in buffers indexed at compile time (chunk c's: (c % R) % SB), converted
         // where the fold uses them
-        const half* srow[NT / KZ][2];
-        scale_rows(ws, wk.tile0 * 16 * NT + rows0, g, N, groups, slice, srow);
+        const half* srow[NT][2];
+        scale_rows(ws, wk.tile0 * 16 * NT, g, N, groups, warp, srow);
         const float* xrow[MT][2];
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-            for (int h = 0; h < 2; ++h) xrow[mt][h] = xs + (long)min(8 * mt + 2 * t + h, M - 1) * groups + slice;
+            for (int h = 0; h < 2; ++h) xrow[mt][h] = xs + (long)min(8 * mt + 2 * t + h, M - 1) * groups + warp;
         constexpr int SB = R % 2 == 0 ? 2 : R;
-        half wsr[SB][NT / KZ][2];
+        half wsr[SB][NT][2];
         float xsr[SB][MT][2];
         auto load_scales = [&](int b, int c) {
 #pragma unroll
-            for (int i = 0; i < NT / KZ; ++i)
+            for (int i = 0; i < NT; ++i)
 #pragma unroll
                 for (int h = 0; h < 2; ++h) wsr[b][i][h] = srow[i][h][c * WK];
 #pragma unroll
@@ -323,15 +317,15 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 if (c + 1 < wk.nchunks) {
                     load_scales((decltype(r)::value + 1) % SB, c + 1);
                 } else if (WALK && tile + wk.tstep < wk.ntiles) {
-                    scale_rows(ws, (tile + wk.tstep) * 16 * NT + rows0, g, N, groups, slice, srow);
+                    scale_rows(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp, srow);
                     load_scales(0, 0);
                 }
             },
-            [&](auto r, int c, const uint4 (&w)[NT / KZ][2], auto&& xv) {
+            [&](auto r, int c, const uint4 (&w)[NT][2], auto&& xv) {
                 constexpr int b = decltype(r)::value % SB;
-                uint32_t wcur[NT / KZ][2][4];
+                uint32_t wcur[NT][2][4];
 #pragma unroll
-                for (int i = 0; i < NT / KZ; ++i)
+                for (int i = 0; i < NT; ++i)
 #pragma unroll
                     for (int h = 0; h < 2; ++h) {
                         wcur[i][h][0] = w[i][h].x;
@@ -341,13 +335,13 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                     }
                 // all token and row tiles at once, or (four token tiles) blocks of two token tiles by two row tiles
                 // (a step's sums of all 16 spill)
-                constexpr int MS = MT == 4 ? 2 : MT, NS = MT == 4 && NT / KZ > 2 ? 2 : NT / KZ;
+                constexpr int MS = MT == 4 ? 2 : MT, NS = MT == 4 && NT > 2 ? 2 : NT;
 #pragma unroll
-                for (int i0 = 0; i0 < NT / KZ; i0 += NS)
+                for (int i0 = 0; i0 < NT; i0 += NS)
 #pragma unroll
                     for (int m0 = 0; m0 < MT; m0 += MS)
                         step_mma<MS, NS, true, false>(
-                            *reinterpret_cast<const uint32_t(*)[NS][2][4]>(&wcur[i0]), c * WK + slice, K, KSTEP,
+                            *reinterpret_cast<const uint32_t(*)[NS][2][4]>(&wcur[i0]), c * WK + warp, K, KSTEP,
                             [&](int mt, int j) {
                                 const uint4 v = xv(m0 + mt, j >> 1);
                                 return (j & 1) ? make_uint2(v.z, v.w) : make_uint2(v.x, v.y);
@@ -358,17 +352,12 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                             });
             },
             [&](int tile) {
-                if constexpr (KZ > 1) (void)tile;  // the cluster's sum below
-                else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
+                if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
                 else if constexpr (WALK)
                     reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
             });
     }
-    if constexpr (KZ > 1) {
-        __syncthreads();  // every warp is past its last chunk: the ring is free
-        cluster_reduce_store<MT, NT, KZ>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N,
-                                         blockIdx.y * 16 * NT, accumulate);
-    } else if constexpr (MT > 1 && !WALK) {
+    if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
         reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
                             accumulate);
@@ -391,10 +380,7 @@ struct BulkKernels {
     static constexpr bool SWIGLU = false;  // the SWIGLU epilogue
     template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
     static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
-    static constexpr bool K_SPLIT = true;  // the K split over a cluster (w4_bulk.cuh), where draft_splits_k
-    static bool splits(int M, int N, int K) { return w4::bulk::draft_splits_k(M, N, K); }
-    template <int NT, int R, int MT, int KZ>
-    static constexpr auto k_split_kernel = w4ax_bulk_kernel<NT, R, MT, false, w4::bulk::STORE, false, KZ>;
+    static constexpr bool K_SPLIT = false;  // no K split over a cluster (w4_bulk.cuh)
 };
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel

@@ -864,31 +864,30 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
     return y, count
 
 
-def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, kz=1):
-    """w4ax_bulk_kernel<NT, R, MT, WALK, KZ> (sm_90; M <= 32, s8, group 128, K % 1024 == 0; bulk_tiles; the ring of
+def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False):
+    """w4ax_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 32, s8, group 128, K % 1024 == 0; bulk_tiles; the ring of
     bulk_ring with int8 activations): each warp step's s8 MMAs (ax_s8_mma, WIDE), folded once with the rows'
     weight scales and the x scales of tokens 8 mt + 2t, 8 mt + 2t + 1 (clamped to M - 1) of the step's group,
-    both loaded a chunk ahead. kz = 2: K split over a cluster of two (QSPEC_BULK_DRAFT_SPLIT), as W4A16's."""
+    both loaded a chunk ahead."""
     M = xq.shape[0]
     assert M <= 32 and group == KSTEP and K % CHUNK == 0
     MT, NT, R = bulk_tiles(M, N, NT, R, 1, 1)
     xsrow = [[np.minimum(8 * mt + 2 * T + h, M - 1) for h in (0, 1)] for mt in range(MT)]
 
-    def load(rows, warp, c):  # warp: the warp's slice (kz = 2: 4 z + warp % 4)
+    def load(rows, warp, c):
         gi = c * WK + warp
-        return ([[ws[rows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(len(rows))],
+        return ([[ws[rows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)],
                 [[xs[xsrow[mt][h], gi] for h in (0, 1)] for mt in range(MT)])
 
     def step(w, xv, sc, acc):
         wsc, xsc = sc
-        NTW = len(w)  # the warp's row tiles
-        part = np.zeros((MT, NTW, 32, 4), np.int64)
-        ax_s8_mma(w, lambda mt, j: xv[mt][j >> 1][:, 2 * (j & 1):2 * (j & 1) + 2], part, MT, NTW)
+        part = np.zeros((MT, NT, 32, 4), np.int64)
+        ax_s8_mma(w, lambda mt, j: xv[mt][j >> 1][:, 2 * (j & 1):2 * (j & 1) + 2], part, MT, NT)
         for mt in range(MT):
-            for i in range(NTW):
+            for i in range(NT):
                 ax_fold(acc[mt, i], part[mt, i], wsc[i][0], wsc[i][1], xsc[mt][0], xsc[mt][1])
 
-    return bulk_ring(np.ascontiguousarray(xq).view(U32), 1, N, K, NT, MT, R, walk, pw, load, step, keep, kz)
+    return bulk_ring(np.ascontiguousarray(xq).view(U32), 1, N, K, NT, MT, R, walk, pw, load, step, keep)
 
 
 def w4ax_tiled(xq, xs, pw, ws, N, K, group):
@@ -1657,16 +1656,14 @@ def run_bulk_cases():
             cases += [(NT, 2, 2) for NT in (2, 4) if M <= 8 and (K // CHUNK) % 2 == 0]
             cases += [(2, 4, 1)] * (M > 16)  # four token tiles on a ring of 4 (the draft at one CTA per SM)
             cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0)  # kept tokens (KEEP)
-            cases += [(4, 4, 0)]  # K split over a cluster of two (walk 0; QSPEC_BULK_DRAFT_SPLIT)
             for NT, R, walk in cases:
-                keep, kz, walk = walk < 0, 2 if walk == 0 else 1, max(abs(walk), 1)
-                out = w4ax_bulk(xq, xs, pw, ws, N, K, KSTEP, NT, R, walk, keep, kz)
+                keep, walk = walk < 0, abs(walk)
+                out = w4ax_bulk(xq, xs, pw, ws, N, K, KSTEP, NT, R, walk, keep)
                 e = error(out, *ref_w4ax(xq, xs, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4ax bulk M={M} N={N} K={K} NT={NT} "
-                      f"ring {R or bulk_tiles(M, N, NT, R, 1, 1)[2]}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''}"
-                      f"{' K split over 2 CTAs' if kz > 1 else ''} err {e:.1e}, "
+                      f"ring {R or bulk_tiles(M, N, NT, R, 1, 1)[2]}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
