@@ -6,7 +6,7 @@
 # row tiles (QSPEC_BULK_M32=all); (2) the quick GEMM table at M = 17, 24, 32: the default, 16 warps, and 16 warps on
 # every matrix; (3) end to end at batch 24 and 32, W4A16 and W4A8, the default against 16 warps, same call.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu).
-. scripts/device/call-prelude.sh 260
+. scripts/device/call-prelude.sh 200
 build_bench &
 build=$!
 run_test warps16 100 bulk QSPEC_BULK_M32_WARPS=16 QSPEC_BULK_M32=all
