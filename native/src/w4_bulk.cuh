@@ -396,8 +396,7 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
                     return launch_ring<Kernels, NT, R, MT, SWIGLU, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
                                                                          act...);
         }
-        if constexpr (TS > 1 && KEEP) return NOT_TAKEN;  // (not reached: TS = 2 takes two row tiles, which keep nothing)
-        else return launch_ring<Kernels, NT, R, MT, STORE, KEEP, TS>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
+        return launch_ring<Kernels, NT, R, MT, STORE, KEEP, TS>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
     };
     using Plain = std::false_type;
     if constexpr (NT == 4)
@@ -585,16 +584,17 @@ struct Ring {
     }
 };
 
-// A consumer warp's sums into red, where the reductions read them: [WK][MT][NT][4][32] (warp, token tile, row tile,
-// fragment element, lane).
+// A consumer warp's sums into red, where the reductions read them: [WK][tiles][NT][4][32] (slice, token tile, row
+// tile, fragment element, lane), the warp's MT token tiles from token tile mt0 of `tiles` (TS = 2: half of them).
 template <int MT, int NT>
-__device__ __forceinline__ void park_sums(const float (&acc)[MT][NT][4], float* red, int warp, int lane) {
+__device__ __forceinline__ void park_sums(const float (&acc)[MT][NT][4], float* red, int slice, int lane, int mt0 = 0,
+                                          int tiles = MT) {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
-            for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
+            for (int c = 0; c < 4; ++c) red[(((slice * tiles + mt0 + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
 }
 
 // Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
@@ -614,17 +614,7 @@ __device__ __forceinline__ void reduce_apply(const float (&acc)[MTW][NT][4], flo
     };
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if constexpr (CONSUMERS) sync();  // the previous tile's sums have been read
-    if constexpr (TS == 1) {
-        if (warp < WK) park_sums(acc, red, warp, lane);
-    } else if (warp < WK * TS) {
-#pragma unroll
-        for (int mt = 0; mt < MTW; ++mt)
-#pragma unroll
-            for (int i = 0; i < NT; ++i)
-#pragma unroll
-                for (int c = 0; c < 4; ++c)
-                    red[((((warp % WK) * MT + (warp / WK) * MTW + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
-    }
+    if (warp < WK * TS) park_sums(acc, red, TS > 1 ? warp % WK : warp, lane, TS > 1 ? (warp / WK) * MTW : 0, MT);
     sync();
     for (int e = threadIdx.x; e < MT * NT * 128; e += THREADS_IN) {
         const int ln = e & 31, c = (e >> 5) & 3, i = (e >> 7) % NT, mt = (e >> 7) / NT;
