@@ -251,18 +251,17 @@ public final class ChatTemplate {
         StringBuilder out = new StringBuilder(tag.length() + 8);
         int from = 0;
         for (Matcher call = NAMESPACE_CALL.matcher(tag); call.find(from); ) {
-            int close = closingParenthesis(tag, call.end());
-            if (close < 0) {
+            List<Integer> ends = argumentEnds(tag, call.end());
+            if (ends.isEmpty()) {
                 break;  // unbalanced: left to the parser's own error
             }
             out.append(tag, from, call.end());
             int start = call.end();
-            for (int comma : topLevelCommas(tag, start, close)) {
-                out.append(keywordValueInParentheses(tag.substring(start, comma))).append(',');
-                start = comma + 1;
+            for (int end : ends) {  // each argument, then its ',' or the closing ')'
+                out.append(keywordValueInParentheses(tag.substring(start, end))).append(tag.charAt(end));
+                start = end + 1;
             }
-            out.append(keywordValueInParentheses(tag.substring(start, close))).append(')');
-            from = close + 1;
+            from = start;
         }
         return out.append(tag, from, tag.length()).toString();
     }
@@ -273,38 +272,32 @@ public final class ChatTemplate {
                 ? keyword.group(1) + "(" + keyword.group(2) + ")" : argument;
     }
 
-    /** The index of the parenthesis closing the one opened just before {@code from}, or -1; quotes respected. */
-    private static int closingParenthesis(String code, int from) {
-        int depth = 1;
+    /**
+     * Where the arguments of the call whose {@code (} ends just before {@code from} end: each top-level comma, then
+     * the closing parenthesis; empty if the call does not close. String literals and nested brackets are skipped.
+     */
+    private static List<Integer> argumentEnds(String code, int from) {
+        List<Integer> ends = new ArrayList<>();
+        int depth = 0;
         for (int i = from; i < code.length(); i++) {
             char c = code.charAt(i);
             if (c == '\'' || c == '"') {
                 i = endOfString(code, i);
             } else if (c == '(' || c == '[' || c == '{') {
                 depth++;
-            } else if ((c == ')' || c == ']' || c == '}') && --depth == 0) {
-                return c == ')' ? i : -1;
-            }
-        }
-        return -1;
-    }
-
-    private static List<Integer> topLevelCommas(String code, int from, int to) {
-        List<Integer> commas = new ArrayList<>();
-        int depth = 0;
-        for (int i = from; i < to; i++) {
-            char c = code.charAt(i);
-            if (c == '\'' || c == '"') {
-                i = endOfString(code, i);
-            } else if (c == '(' || c == '[' || c == '{') {
-                depth++;
             } else if (c == ')' || c == ']' || c == '}') {
-                depth--;
+                if (depth-- == 0) {
+                    if (c == ')') {
+                        ends.add(i);
+                        return ends;
+                    }
+                    return List.of();
+                }
             } else if (c == ',' && depth == 0) {
-                commas.add(i);
+                ends.add(i);
             }
         }
-        return commas;
+        return List.of();
     }
 
     /** The index of the quote that closes the string literal opening at {@code open}. */
