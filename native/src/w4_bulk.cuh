@@ -39,9 +39,6 @@ namespace w4::bulk {
 constexpr int RING = 4;                  // chunks in flight (the deepest ring)
 constexpr int CHUNK = WK * KSTEP;        // inputs per chunk
 constexpr int THREADS = (WK + 1) * 32;  // WK consumer warps and the copying warp
-// TS = 2 (four token tiles, QSPEC_BULK_M32_WARPS=16): each slice's token tiles split over two consumer warps
-template <int TS>
-__host__ __device__ constexpr int threads() { return (WK * TS + 1) * 32; }
 constexpr int BARRIERS = 128;           // bytes before the ring: full[R], empty[R]
 
 // Shared memory of a CTA of NT row tiles (16 NT rows) and a ring of R chunks: [BARRIERS][R][WK][16 NT
@@ -69,8 +66,8 @@ struct Layout {
 // CTAs of 288 threads still fit per SM where their shared memory does (the bounds alone would give 96 or spill).
 template <int NT, int MT>
 constexpr int min_ctas() { return NT == 1 ? 4 : NT == 2 && MT == 1 ? 2 : 1; }
-template <int NT, int MT, int TS = 1>
-constexpr int max_regs() { return NT == 2 && MT / TS == 2 ? 112 : 255; }
+template <int NT, int MT>
+constexpr int max_regs() { return NT == 2 && MT == 2 ? 112 : 255; }
 
 // Row tiles per CTA of a bulk-copy kernel on a matrix wider than 8192 rows, one token tile from M = wide_from
 // (W4A16: 2, the draft: 1) and two token tiles (M = 9-16): four (64 rows, one CTA per SM; at M = 16 as many
@@ -186,15 +183,6 @@ inline bool four_token_tiles(int M, int N) {
     if (mode == 2) return N >= 4096;
     return N >= 4096 && (N <= 4096 || (N <= 8192 && M <= 24));
 }
-// Consumer warps of four token tiles: 8 (TS = 1), or with QSPEC_BULK_M32_WARPS=16 16 (TS = 2: warps w and w + 8 take
-// slice w, token tiles 0-1 and 2-3, each unpacking the slice's weights; two row tiles, not the K split). Session 30's
-// Nsight Compute of the four token tiles (docs/KERNELS.md): 2 warps a scheduler, each issuing every 7-9 cycles (20-25 %
-// of the issue slots), waiting on scoreboards; twice the warps with half the chains each. Every choice gives the same
-// bits (each output's step_mma and fold, in step order; the slices added in order).
-inline int four_token_tiles_ts() {
-    static const int warps = env_int("QSPEC_BULK_M32_WARPS", 8);
-    return warps == 16 ? 2 : 1;
-}
 // Row tiles per CTA with four token tiles: two (one CTA per SM, 152-164 registers, no spills), or with
 // QSPEC_BULK_M32_ROWS=64 four where two token tiles take four (four_row_tiles_m16), whose builds spill 0.1-1.2 KB a
 // thread at the 168 registers that nine warps allow (measurements). W4A16's K split (splits_k) takes four row tiles
@@ -304,15 +292,14 @@ inline bool keeps_tokens(int M, int N, int K, bool swiglu) {
 
 // Launches the kernel with a ring of R chunks. One token tile, or KEEP: each CTA walks tiles_per_cta row tiles
 // (SWIGLU: the pairs of swiglu_grid); KEEP always takes the walking build.
-template <class Kernels, int NT, int R, int MT, int EPI, bool KEEP, int TS = 1, class... Act>
+template <class Kernels, int NT, int R, int MT, int EPI, bool KEEP, class... Act>
 int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
                 const Epilogue& epi, cudaStream_t st, Act... act) {
     using L = Layout<Kernels::XB, NT, R>;
     constexpr bool WALKS = NT >= 2 && (MT == 1 || KEEP);  // tiles_per_cta
-    static_assert(TS == 1 || (!WALKS && EPI == STORE), "split token tiles take one row tile and plain stores");
     // SWIGLU and KEEP: always the walking build
-    constexpr auto kernel = Kernels::template kernel<NT, R, MT, (EPI == SWIGLU || KEEP) && WALKS, EPI, KEEP, TS>;
-    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, EPI, KEEP, TS>;
+    constexpr auto kernel = Kernels::template kernel<NT, R, MT, (EPI == SWIGLU || KEEP) && WALKS, EPI, KEEP>;
+    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, EPI, KEEP>;
     // the largest dynamic shared memory of the build: KEEP's depends on K, and four token tiles' ring may be deeper
     // at M = 17 than at 32 tokens fit
     const size_t most = KEEP ? SMEM_PER_CTA - static_smem<NT, MT>()
@@ -330,7 +317,7 @@ int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int 
                                 accumulate, epi);
     }
     const int ctas = WALKS ? walk_grid(walking, smem, tiles, K / CHUNK, R) : tiles;
-    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), threads<TS>(), smem, st, true, wmap, act..., ws,
+    return launch_dependent(ctas < tiles ? walking : kernel, dim3(1, ctas), THREADS, smem, st, true, wmap, act..., ws,
                             y, ldy, M, N, K, accumulate, epi);
 }
 
@@ -371,7 +358,7 @@ int launch_k_split(const uint8_t* wp, const half* ws, float* y, int ldy, int M, 
 // allows, or returns NOT_TAKEN where the driver cannot describe the weights as a tensor map or the epilogue cannot
 // run (it needs one token tile; SWIGLU two or four row tiles and tiles that pair). The caller then takes another
 // kernel.
-template <class Kernels, int NT, int MT = 1, int TS = 1, class... Act>
+template <class Kernels, int NT, int MT = 1, class... Act>
 int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
            const Epilogue& epi, cudaStream_t st, Act... act) {
     const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr;
@@ -396,7 +383,7 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
                     return launch_ring<Kernels, NT, R, MT, SWIGLU, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
                                                                          act...);
         }
-        return launch_ring<Kernels, NT, R, MT, STORE, KEEP, TS>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
+        return launch_ring<Kernels, NT, R, MT, STORE, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
     };
     using Plain = std::false_type;
     if constexpr (NT == 4)
@@ -413,9 +400,9 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
 template <class Kernels, class... Act>
 int launch_four_token_tiles(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
                             cudaStream_t st, Act... act) {
-    if (four_token_tiles_rows(N) == 4) return launch<Kernels, 4, 4>(wp, ws, y, ldy, M, N, K, accumulate, PLAIN, st, act...);
-    return four_token_tiles_ts() == 2 ? launch<Kernels, 2, 4, 2>(wp, ws, y, ldy, M, N, K, accumulate, PLAIN, st, act...)
-                                      : launch<Kernels, 2, 4>(wp, ws, y, ldy, M, N, K, accumulate, PLAIN, st, act...);
+    return four_token_tiles_rows(N) == 4
+               ? launch<Kernels, 4, 4>(wp, ws, y, ldy, M, N, K, accumulate, PLAIN, st, act...)
+               : launch<Kernels, 2, 4>(wp, ws, y, ldy, M, N, K, accumulate, PLAIN, st, act...);
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // the kernels that use them are launched on sm_90 only
@@ -459,7 +446,7 @@ struct ScaleRows {
 // (K inputs a token) stay after the ring's weights (Layout::kept_bytes). KZ > 1 (a cluster of KZ CTAs along z
 // splits K): CTA z copies steps z SPC .. z SPC + SPC - 1 of each chunk, and warp w multiplies step w % SPC of them
 // for the NTW row tiles w / SPC NTW ..: every slice (step of a chunk) is still one warp's, in step order.
-template <int XB, int NT = 1, int R = RING, bool KEEP = false, int KZ = 1, int TS = 1>
+template <int XB, int NT = 1, int R = RING, bool KEEP = false, int KZ = 1>
 struct Ring {
     using L = Layout<XB, NT, R, KZ>;
     static constexpr int WSTEP = L::WSTEP, WSTAGE = L::WSTAGE;
@@ -479,7 +466,7 @@ struct Ring {
         if (threadIdx.x == 0) {
             for (int st = 0; st < R; ++st) {
                 mbar_init(&full[st], 1);
-                mbar_init(&empty[st], WK * TS);
+                mbar_init(&empty[st], WK);
             }
             fence_barrier_init();
         }
@@ -536,8 +523,7 @@ struct Ring {
         constexpr int XPITCH = L::XPITCH, XROW = L::XROW, XV = 2 * XB;
         const int g = lane >> 2, t = lane & 3;
         // the warp's step of the CTA's part of a chunk, and (KZ > 1) its rows' first byte in a step of the box
-        const int step_of = KZ > 1 ? warp % SPC : TS > 1 ? warp % WK : warp,
-                  rows_at = KZ > 1 ? (warp / SPC) * NTW * 16 * 64 : 0;
+        const int step_of = KZ > 1 ? warp % SPC : warp, rows_at = KZ > 1 ? (warp / SPC) * NTW * 16 * 64 : 0;
         const uint8_t* wt = wst + step_of * WSTEP + rows_at + 16 * t;  // + st * WSTAGE
         const uint8_t* xt[MT];                                           // + st * XPITCH (KEEP: + c * XROW)
 #pragma unroll
@@ -584,17 +570,16 @@ struct Ring {
     }
 };
 
-// A consumer warp's sums into red, where the reductions read them: [WK][tiles][NT][4][32] (slice, token tile, row
-// tile, fragment element, lane), the warp's MT token tiles from token tile mt0 of `tiles` (TS = 2: half of them).
+// A consumer warp's sums into red, where the reductions read them: [WK][MT][NT][4][32] (warp, token tile, row tile,
+// fragment element, lane).
 template <int MT, int NT>
-__device__ __forceinline__ void park_sums(const float (&acc)[MT][NT][4], float* red, int slice, int lane, int mt0 = 0,
-                                          int tiles = MT) {
+__device__ __forceinline__ void park_sums(const float (&acc)[MT][NT][4], float* red, int warp, int lane) {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
         for (int i = 0; i < NT; ++i)
 #pragma unroll
-            for (int c = 0; c < 4; ++c) red[(((slice * tiles + mt0 + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
+            for (int c = 0; c < 4; ++c) red[(((warp * MT + mt) * NT + i) * 4 + c) * 32 + lane] = acc[mt][i][c];
 }
 
 // Adds the consumer warps' accumulators in warp order (0 + P0 + ... + P7, as reduce_store adds them)
@@ -602,19 +587,17 @@ __device__ __forceinline__ void park_sums(const float (&acc)[MT][NT][4], float* 
 // (each to the thread that handles that (m, n) in every tile). red: WK * MT * NT * 128 floats.
 // CONSUMERS: only the WK consumer warps call it (named barrier 1; a walk calls it once per tile, so it first
 // waits until every consumer has read the previous tile's sums); otherwise every thread of the CTA does.
-// TS = 2: acc holds the warp's token tiles (MTW of the CTA's MT = 2 MTW): warps w and w + WK park slice w's sums of
-// token tiles 0 .. MTW - 1 and MTW .. MT - 1, in the layout above, and the CTA's threads reduce as for TS = 1.
-template <bool CONSUMERS, int TS = 1, int MTW, int NT, class Store>
-__device__ __forceinline__ void reduce_apply(const float (&acc)[MTW][NT][4], float* red, int M, int N, int n_base,
+template <bool CONSUMERS, int MT, int NT, class Store>
+__device__ __forceinline__ void reduce_apply(const float (&acc)[MT][NT][4], float* red, int M, int N, int n_base,
                                              Store&& store) {
-    constexpr int MT = MTW * TS, THREADS_IN = CONSUMERS ? WK * TS * 32 : threads<TS>();
+    constexpr int THREADS_IN = CONSUMERS ? WK * 32 : THREADS;
     auto sync = [] {
-        if constexpr (CONSUMERS) asm volatile("bar.sync 1, %0;" ::"n"(WK * TS * 32) : "memory");
+        if constexpr (CONSUMERS) asm volatile("bar.sync 1, %0;" ::"n"(WK * 32) : "memory");
         else __syncthreads();
     };
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if constexpr (CONSUMERS) sync();  // the previous tile's sums have been read
-    if (warp < WK * TS) park_sums(acc, red, TS > 1 ? warp % WK : warp, lane, TS > 1 ? (warp / WK) * MTW : 0, MT);
+    if (warp < WK) park_sums(acc, red, warp, lane);
     sync();
     for (int e = threadIdx.x; e < MT * NT * 128; e += THREADS_IN) {
         const int ln = e & 31, c = (e >> 5) & 3, i = (e >> 7) % NT, mt = (e >> 7) / NT;
@@ -655,10 +638,10 @@ __device__ __forceinline__ void cluster_reduce_store(const float (&acc)[MT][NT /
 }
 
 // reduce_apply storing y [M, N] (rows ldy apart), or adding to it (accumulate).
-template <bool CONSUMERS, int TS = 1, int MT, int NT>
+template <bool CONSUMERS, int MT, int NT>
 __device__ __forceinline__ void reduce_store(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
                                              int ldy, int M, int N, int n_base, bool accumulate) {
-    reduce_apply<CONSUMERS, TS>(acc, red, M, N, n_base,
+    reduce_apply<CONSUMERS>(acc, red, M, N, n_base,
                             [&](int m, int n, float sum) { store_output(y + (long)m * ldy + n, sum, accumulate); });
 }
 

@@ -212,10 +212,9 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // row tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the
 // ring). KEEP: the tokens' activations are copied once and kept for the walk (w4_bulk.cuh). KZ = 2: a cluster of
 // two CTAs splits K, warp w of CTA z taking slice 4z + w % 4 of the row tiles w / 4 (w4_bulk.cuh, K_SPLIT).
-// TS = 2 (four token tiles): 16 consumer warps, w and w + 8 taking slice w's token tiles 0-1 and 2-3
-// (w4_bulk.cuh, four_token_tiles_ts). (launch bounds: w4_bulk.cuh min_ctas, max_regs)
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1, int TS = 1>
-__global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT, TS>()))
+// (launch bounds: w4_bulk.cuh min_ctas, max_regs)
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1>
+__global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
                       bool accumulate, const w4::bulk::Epilogue epi) {
@@ -226,25 +225,23 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
     // second CTA per SM) in the ring once every warp is done with it, or (two token tiles that walk, KEEP)
     // after the kept activations
     __shared__ float red_static[MT == 1 && KZ == 1 ? WK * NT * 4 * 32 : 1];
-    Ring<2, NT, R, KEEP, KZ, TS> ring(bsm, K);
+    Ring<2, NT, R, KEEP, KZ> ring(bsm, K);
     // (NT / KZ: the row tiles a warp multiplies, WK / KZ the steps a CTA takes of a chunk; not local constants, which
     // crash cicc 13.0 as the bounds of arrays that lambdas capture)
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2;
     // the warp's slice (its step of every chunk) and its first row in the CTA's tile
-    // (TS = 2: and its first token tile, mt0; MT / TS: the token tiles a warp multiplies)
-    const int slice = KZ > 1 ? (int)blockIdx.z * (WK / KZ) + warp % (WK / KZ) : TS > 1 ? warp % WK : warp,
-              rows0 = KZ > 1 ? (warp / (WK / KZ)) * (NT / KZ) * 16 : 0, mt0 = TS > 1 ? (warp / WK) * (MT / TS) : 0;
+    const int slice = KZ > 1 ? (int)blockIdx.z * (WK / KZ) + warp % (WK / KZ) : warp,
+              rows0 = KZ > 1 ? (warp / (WK / KZ)) * (NT / KZ) * 16 : 0;
     const int groups = K / KSTEP, tiles = (N + 16 * NT - 1) / (16 * NT);
     static_assert(MT == 1 || !WALK || KEEP,
                   "two token tiles reduce in the ring unless KEEP, so they take one row tile");
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(KZ == 1 || (!WALK && EPI == STORE), "a K split takes one row tile and plain stores");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
-    static_assert(TS == 1 || (MT % TS == 0 && KZ == 1 && !WALK), "split token tiles: one row tile, no K split");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
-    float acc[MT / TS][NT / KZ][4];
+    float acc[MT][NT / KZ][4];
     zero_fragments(acc);
-    if (warp == WK * TS) {
+    if (warp == WK) {
         if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, wk);
         __syncwarp();
     } else {
@@ -262,9 +259,9 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
         };
         load_scales(0, 0);
         grid_dependency_wait();  // y (accumulate) may be the kernel before's output
-        int xm[MT / TS];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
+        int xm[MT];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
 #pragma unroll
-        for (int mt = 0; mt < MT / TS; ++mt) xm[mt] = min(8 * (mt0 + mt) + g, M - 1);
+        for (int mt = 0; mt < MT; ++mt) xm[mt] = min(8 * mt + g, M - 1);
         ring.template consume<WALK>(
             warp, lane, xm, wk, [&](int) { zero_fragments(acc); },
             [&](auto r, int tile, int c) {  // a chunk ahead: the next tile's first chunk after a tile's last (a
@@ -277,7 +274,7 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
                 }
             },
             [&](auto r, int, const uint4 (&w)[NT / KZ][2], auto&& xv) {
-                if constexpr (MT / TS == 4) {  // blocks of two token tiles by two row tiles (a step's sums of all 16 spill)
+                if constexpr (MT == 4) {  // blocks of two token tiles by two row tiles (a step's sums of all 16 spill)
                     constexpr int NS = NT / KZ < 2 ? NT / KZ : 2;
 #pragma unroll
                     for (int i0 = 0; i0 < NT / KZ; i0 += NS)
@@ -292,7 +289,7 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
                             put_block(blk, m0, i0, acc);
                         }
                 } else {
-                    step_mma<MT / TS, NT / KZ, true>(w, sr[decltype(r)::value % SB], xv, acc);
+                    step_mma<MT, NT / KZ, true>(w, sr[decltype(r)::value % SB], xv, acc);
                 }
             },
             [&](int tile) {
@@ -310,8 +307,8 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
                                          blockIdx.y * 16 * NT, accumulate);
     } else if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
-        reduce_store<false, TS>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
-                                accumulate);
+        reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                            accumulate);
     } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
         rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
@@ -322,8 +319,8 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
 struct BulkKernels {
     static constexpr int XB = 2;  // bytes of one activation input
     static constexpr bool SWIGLU = true;  // the SWIGLU epilogue
-    template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int TS = 1>
-    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, EPI, KEEP, 1, TS>;
+    template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
+    static constexpr auto kernel = w4a16_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
     static constexpr bool K_SPLIT = true;  // the K split over a cluster (w4_bulk.cuh)
     template <int NT, int R, int MT, int KZ>
     static constexpr auto k_split_kernel = w4a16_bulk_kernel<NT, R, MT, false, w4::bulk::STORE, false, KZ>;

@@ -257,10 +257,9 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // four row tiles, one token tile, or KEEP): a CTA walks several row tiles (w4_bulk.cuh); otherwise two token tiles
 // take one row tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static
 // shared memory would cost the second CTA per SM). KEEP: the tokens' codes are copied once and kept for the walk,
-// and two token tiles reduce after them (w4_bulk.cuh). TS = 2 (four token tiles): 16 consumer warps, w and w + 8
-// taking slice w's token tiles 0-1 and 2-3 (w4_bulk.cuh, four_token_tiles_ts).
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int TS = 1>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
-__global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT, TS>()))
+// and two token tiles reduce after them (w4_bulk.cuh).
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+__global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
                      int N, int K, bool accumulate, const w4::bulk::Epilogue epi) {
@@ -271,18 +270,15 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     static_assert(EPI != SWIGLU, "the draft's SwiGLU is quantized in groups wider than a CTA's rows");
-    static_assert(TS == 1 || (MT % TS == 0 && !WALK), "split token tiles: one row tile");
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
-    Ring<1, NT, R, KEEP, 1, TS> ring(bsm, K);
+    Ring<1, NT, R, KEEP> ring(bsm, K);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    // the warp's slice and (TS = 2) its first token tile (MT / TS: the token tiles a warp multiplies)
-    const int slice = TS > 1 ? warp % WK : warp, mt0 = TS > 1 ? (warp / WK) * (MT / TS) : 0;
     const int groups = K / KSTEP;
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, (N + 16 * NT - 1) / (16 * NT), K / CHUNK};
-    float acc[MT / TS][NT][4];
+    float acc[MT][NT][4];
     zero_fragments(acc);
-    if (warp == WK * TS) {
+    if (warp == WK) {
         if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, wk);
         __syncwarp();
     } else {
@@ -290,31 +286,30 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
         // 8mt + 2t + 1, a chunk ahead in buffers indexed at compile time (chunk c's: (c % R) % SB), converted
         // where the fold uses them
         const half* srow[NT][2];
-        scale_rows(ws, wk.tile0 * 16 * NT, g, N, groups, slice, srow);
-        const float* xrow[MT / TS][2];
+        scale_rows(ws, wk.tile0 * 16 * NT, g, N, groups, warp, srow);
+        const float* xrow[MT][2];
 #pragma unroll
-        for (int mt = 0; mt < MT / TS; ++mt)
+        for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-            for (int h = 0; h < 2; ++h)
-                xrow[mt][h] = xs + (long)min(8 * (mt0 + mt) + 2 * t + h, M - 1) * groups + slice;
+            for (int h = 0; h < 2; ++h) xrow[mt][h] = xs + (long)min(8 * mt + 2 * t + h, M - 1) * groups + warp;
         constexpr int SB = R % 2 == 0 ? 2 : R;
         half wsr[SB][NT][2];
-        float xsr[SB][MT / TS][2];
+        float xsr[SB][MT][2];
         auto load_scales = [&](int b, int c) {
 #pragma unroll
             for (int i = 0; i < NT; ++i)
 #pragma unroll
                 for (int h = 0; h < 2; ++h) wsr[b][i][h] = srow[i][h][c * WK];
 #pragma unroll
-            for (int mt = 0; mt < MT / TS; ++mt)
+            for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
                 for (int h = 0; h < 2; ++h) xsr[b][mt][h] = __ldg(xrow[mt][h] + c * WK);
         };
         grid_dependency_wait();  // the activation scales and y (accumulate) may be the kernel before's output
         load_scales(0, 0);
-        int xm[MT / TS];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
+        int xm[MT];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
 #pragma unroll
-        for (int mt = 0; mt < MT / TS; ++mt) xm[mt] = min(8 * (mt0 + mt) + g, M - 1);
+        for (int mt = 0; mt < MT; ++mt) xm[mt] = min(8 * mt + g, M - 1);
         ring.template consume<WALK>(
             warp, lane, xm, wk, [&](int) { zero_fragments(acc); },
             [&](auto r, int tile, int c) {  // a chunk ahead: the next tile's first chunk after a tile's last (in
@@ -322,7 +317,7 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
                 if (c + 1 < wk.nchunks) {
                     load_scales((decltype(r)::value + 1) % SB, c + 1);
                 } else if (WALK && tile + wk.tstep < wk.ntiles) {
-                    scale_rows(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, slice, srow);
+                    scale_rows(ws, (tile + wk.tstep) * 16 * NT, g, N, groups, warp, srow);
                     load_scales(0, 0);
                 }
             },
@@ -340,13 +335,13 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
                     }
                 // all token and row tiles at once, or (four token tiles) blocks of two token tiles by two row tiles
                 // (a step's sums of all 16 spill)
-                constexpr int MS = MT / TS == 4 ? 2 : MT / TS, NS = MT / TS == 4 && NT > 2 ? 2 : NT;
+                constexpr int MS = MT == 4 ? 2 : MT, NS = MT == 4 && NT > 2 ? 2 : NT;
 #pragma unroll
                 for (int i0 = 0; i0 < NT; i0 += NS)
 #pragma unroll
-                    for (int m0 = 0; m0 < MT / TS; m0 += MS)
+                    for (int m0 = 0; m0 < MT; m0 += MS)
                         step_mma<MS, NS, true, false>(
-                            *reinterpret_cast<const uint32_t(*)[NS][2][4]>(&wcur[i0]), c * WK + slice, K, KSTEP,
+                            *reinterpret_cast<const uint32_t(*)[NS][2][4]>(&wcur[i0]), c * WK + warp, K, KSTEP,
                             [&](int mt, int j) {
                                 const uint4 v = xv(m0 + mt, j >> 1);
                                 return (j & 1) ? make_uint2(v.z, v.w) : make_uint2(v.x, v.y);
@@ -364,8 +359,8 @@ __global__ void __launch_bounds__(w4::bulk::threads<TS>(), (w4::bulk::min_ctas<N
     }
     if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
-        reduce_store<false, TS>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
-                                accumulate);
+        reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                            accumulate);
     } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
         rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
@@ -383,8 +378,8 @@ inline bool draft_two_tiles() {
 struct BulkKernels {
     static constexpr int XB = 1;  // bytes of one activation input
     static constexpr bool SWIGLU = false;  // the SWIGLU epilogue
-    template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int TS = 1>
-    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI, KEEP, TS>;
+    template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
+    static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
     static constexpr bool K_SPLIT = false;  // no K split over a cluster (w4_bulk.cuh)
 };
 

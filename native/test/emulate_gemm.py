@@ -447,7 +447,7 @@ def bulk_keeps(M, K, XB, MT):
     return (K // CHUNK) % 2 == 0 and static + BARRIERS + 2 * WK * 4 * 16 * KSTEP // 2 + M * (K * XB + 32) + red <= 227 * 1024
 
 
-def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1, ts=1):
+def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1):
     """The ring of w4_bulk.cuh as both bulk kernels run it, for M tokens' activations xw (M, K XB / 4 words,
     XB bytes an input), NT row tiles of 16 rows and MT token tiles of 8 tokens per CTA, R chunks: the copying
     lane puts chunk q of its CTA's walk into ring entry q % R: the chunk's 3-D box = rows n_base .. n_base +
@@ -466,9 +466,6 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1, t
     kz = 2 (K_SPLIT, no walk): a cluster of two CTAs per tile; CTA z's box holds steps c WK + 4 z .. + 3 of chunk c and
     its tokens inputs c CHUNK + 512 z .. + 511; its warp w takes step w % 4 of them (slice 4 z + w % 4) for row tiles
     2 (w // 4) .. + 1; the slices' sums are added in slice order, as reduce_store adds the warps'.
-    ts = 2 (four token tiles, QSPEC_BULK_M32_WARPS=16; no walk, no K split): 2 WK consumer warps, warp w taking slice
-    w % WK of token tiles (w // WK) MT / 2 .. + MT / 2 - 1 (its own scales, tokens and sums); step(w, xv, scales,
-    acc, mts) gets the global indices mts of the token tiles in xv and acc.
     The mbarrier protocol is not emulated: chunks are copied and consumed in order."""
     M = xw.shape[0]
     SPC, NTW = WK // kz, NT // kz  # steps a CTA takes of a chunk; row tiles of a warp
@@ -479,8 +476,6 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1, t
     nchunks = K // CHUNK
     assert walk == 1 or ((MT == 1 or keep) and nchunks % R == 0)
     assert kz == 1 or (walk == 1 and not keep and NT % kz == 0)
-    assert ts == 1 or (walk == 1 and not keep and kz == 1 and MT % ts == 0)
-    MTW = MT // ts  # token tiles of a warp
     SB = 2 if R % 2 == 0 else R  # scale buffers
     kpitch = K * XB + 32  # keep: bytes from a token's activations to the next's
     words = (BARRIERS + R * WSTAGE + (M * kpitch if keep else R * M * xpitch)) // 4
@@ -496,10 +491,10 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1, t
             smem = np.full(words, POISON, U32)  # unwritten = fp16 NaN
             srows = rows_of(b)
             # warp w's slice and its row tiles' scale rows (kz = 1: w, all of them)
-            slice_of = lambda w: z * SPC + w % WK % SPC
-            rows_w = lambda rows, w: rows[(w % WK // SPC) * NTW:(w % WK // SPC + 1) * NTW]
-            sr = [[None] * SB for _ in range(WK * ts)]  # sr[warp][buffer]: the scales of a chunk
-            for warp in range(WK * ts):
+            slice_of = lambda w: z * SPC + w % SPC
+            rows_w = lambda rows, w: rows[(w // SPC) * NTW:(w // SPC + 1) * NTW]
+            sr = [[None] * SB for _ in range(WK)]  # sr[warp][buffer]: the scales of a chunk
+            for warp in range(WK):
                 sr[warp][0] = load(rows_w(srows, warp), slice_of(warp), 0)
             q0 = 0
             for tile in range(b, tiles, ctas):
@@ -517,7 +512,7 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1, t
                     for m in range(M) if not keep or tile == b else ():
                         o = (xst + (m * kpitch + c * xrowb if keep else (m * R + st) * xpitch)) // 4
                         smem[o:o + xrowb // 4] = xw[m, x0:x0 + xrowb // 4]
-                    for warp in range(WK * ts):
+                    for warp in range(WK):
                         # pre: the next chunk's scales a chunk ahead; after a tile's last chunk, the next tile's first
                         if c + 1 < nchunks:
                             sr[warp][(st + 1) % SB] = load(rows_w(srows, warp), slice_of(warp), c + 1)
@@ -526,21 +521,18 @@ def bulk_ring(xw, XB, N, K, NT, MT, R, walk, pw, load, step, keep=False, kz=1, t
                                 srows = rows_of(tile + ctas)
                             for w2 in range(WK):
                                 sr[w2][1 if BUG == "bulk_walk_buffer" else 0] = load(srows, w2, 0)
-                    for warp in range(WK * ts):
-                        ws_ = warp % WK % SPC  # the warp's step of the CTA's part of the chunk
-                        mts = list(range((warp // WK) * MTW, (warp // WK + 1) * MTW))  # its token tiles
-                        wt = wst + st * WSTAGE + ws_ * WSTEP + (warp % WK // SPC) * NTW * 16 * 64 + 16 * T
+                    for warp in range(WK):
+                        ws_ = warp % SPC  # the warp's step of the CTA's part of the chunk
+                        wt = wst + st * WSTAGE + ws_ * WSTEP + (warp // SPC) * NTW * 16 * 64 + 16 * T
                         pitch = CHUNK // 2 if BUG == "bulk_box_pitch" else 64
                         w = [[[smem[(wt + (16 * i + 8 * h + G) * pitch) // 4 + j] for j in range(4)] for h in (0, 1)]
                              for i in range(NTW)]
                         at = (st if BUG == "bulk_keep_chunk" else c) * xrowb  # keep: chunk c's place in the kept buffer
                         xr = [xst + (xm[mt] * kpitch + at if keep else (xm[mt] * R + st) * xpitch) + (ws_ * KSTEP + 32 * T) * XB
-                              for mt in mts]
-                        xv = [[np.stack([smem[(xr[m] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(2 * XB)]
-                              for m in range(MTW)]
-                        # the warp's sums: slice warp % WK's, of its token tiles (a view, updated in place)
-                        step(w, xv, sr[warp][st % 2 if BUG == "bulk_scale_buffer" else st % SB],
-                             acc[warp % WK, mts[0]:mts[0] + MTW], mts)
+                              for mt in range(MT)]
+                        xv = [[np.stack([smem[(xr[mt] + 16 * j) // 4 + e] for e in range(4)], 1) for j in range(2 * XB)]
+                              for mt in range(MT)]
+                        step(w, xv, sr[warp][st % 2 if BUG == "bulk_scale_buffer" else st % SB], acc[warp])
                 if kz == 1:
                     reduce_store(Tile(0, tile, MT, NT), acc, y, count, M, N)
                 else:  # slice z SPC + s of row tile i: warp (i // NTW) SPC + s's tile i % NTW
@@ -564,7 +556,7 @@ def bulk_tiles(M, N, NT, R, first_wide, XB):
     return MT, NT, R or bulk_ring_depth(M, NT, MT, XB)
 
 
-def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, kz=1, ts=1):
+def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, kz=1):
     """w4a16_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 32, group 128, K % 1024 == 0; bulk_tiles; the ring of
     bulk_ring): each warp step through step_mma (FOLD) with its rows' scales of the step's group (four token tiles:
     in blocks of two token tiles by two row tiles, each output's sums and fold the same)."""
@@ -573,8 +565,8 @@ def w4a16_bulk(x, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, kz=1
     MT, NT, R = bulk_tiles(M, N, NT, R, 2, 2)
     load = lambda rows, warp, c: [[ws[rows[i][h], (c + (K // CHUNK) * warp if BUG == "bulk_scale_step" else c * WK + warp)]
                                    .astype(F32) for h in (0, 1)] for i in range(len(rows))]
-    step = lambda w, xv, sc, acc, mts: a16_step_mma(w, sc, lambda mt, j: xv[mt][j], acc, True)
-    return bulk_ring(np.ascontiguousarray(x).view(U32), 2, N, K, NT, MT, R, walk, pw, load, step, keep, kz, ts)
+    step = lambda w, xv, sc, acc: a16_step_mma(w, sc, lambda mt, j: xv[mt][j], acc, True)
+    return bulk_ring(np.ascontiguousarray(x).view(U32), 2, N, K, NT, MT, R, walk, pw, load, step, keep, kz)
 
 
 # ---- the CTA-tiled kernels (large M; w4_tiles.cuh) ----
@@ -872,7 +864,7 @@ def w4ax(xq, xs, pw, ws, N, K, group, S4=False, MT=None, NT=None):
     return y, count
 
 
-def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, ts=1):
+def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False):
     """w4ax_bulk_kernel<NT, R, MT, WALK> (sm_90; M <= 32, s8, group 128, K % 1024 == 0; bulk_tiles; the ring of
     bulk_ring with int8 activations): each warp step's s8 MMAs (ax_s8_mma, WIDE), folded once with the rows'
     weight scales and the x scales of tokens 8 mt + 2t, 8 mt + 2t + 1 (clamped to M - 1) of the step's group,
@@ -887,15 +879,15 @@ def w4ax_bulk(xq, xs, pw, ws, N, K, group, NT=None, R=None, walk=1, keep=False, 
         return ([[ws[rows[i][h], gi].astype(F32) for h in (0, 1)] for i in range(NT)],
                 [[xs[xsrow[mt][h], gi] for h in (0, 1)] for mt in range(MT)])
 
-    def step(w, xv, sc, acc, mts):  # mts: the global token tiles of xv and acc
+    def step(w, xv, sc, acc):
         wsc, xsc = sc
-        part = np.zeros((len(mts), NT, 32, 4), np.int64)
-        ax_s8_mma(w, lambda mt, j: xv[mt][j >> 1][:, 2 * (j & 1):2 * (j & 1) + 2], part, len(mts), NT)
-        for m, mt in enumerate(mts):
+        part = np.zeros((MT, NT, 32, 4), np.int64)
+        ax_s8_mma(w, lambda mt, j: xv[mt][j >> 1][:, 2 * (j & 1):2 * (j & 1) + 2], part, MT, NT)
+        for mt in range(MT):
             for i in range(NT):
-                ax_fold(acc[m, i], part[m, i], wsc[i][0], wsc[i][1], xsc[mt][0], xsc[mt][1])
+                ax_fold(acc[mt, i], part[mt, i], wsc[i][0], wsc[i][1], xsc[mt][0], xsc[mt][1])
 
-    return bulk_ring(np.ascontiguousarray(xq).view(U32), 1, N, K, NT, MT, R, walk, pw, load, step, keep, 1, ts)
+    return bulk_ring(np.ascontiguousarray(xq).view(U32), 1, N, K, NT, MT, R, walk, pw, load, step, keep)
 
 
 def w4ax_tiled(xq, xs, pw, ws, N, K, group):
@@ -1644,17 +1636,15 @@ def run_bulk_cases():
             cases += [(4, 2, 2)] * (M <= 8 and (K // CHUNK) % 2 == 0)  # four row tiles walk on a ring of 2
             # ... and with the tokens kept (KEEP), one token tile or two; and K split over a cluster of two (walk 0)
             cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0) + [(4, 4, 0)]
-            cases += [(2, None, 16)] * (M > 16)  # four token tiles over 16 consumer warps (walk 16: ts = 2)
             for NT, R, walk in cases:
-                ts, walk = (2, 1) if walk == 16 else (1, walk)
                 keep, kz, walk = walk < 0, 2 if walk == 0 else 1, max(abs(walk), 1)
-                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk, keep, kz, ts)
+                out = w4a16_bulk(x, pw, ws, N, K, KSTEP, NT, R, walk, keep, kz)
                 e = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4a16 bulk M={M} N={N} K={K} NT={NT} "
                       f"ring {R or bulk_tiles(M, N, NT, R, 2, 2)[2]}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''}"
-                      f"{' K split over 2 CTAs' if kz > 1 else ''}{' 16 warps' if ts > 1 else ''} err {e:.1e}, "
+                      f"{' K split over 2 CTAs' if kz > 1 else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
         # the draft's bulk kernel: against the float64 reference and bit for bit against its warp-split kernel
         # (the same steps per warp, each folded once, the warps added in order); two and four row tiles,
@@ -1666,17 +1656,14 @@ def run_bulk_cases():
             cases += [(NT, 2, 2) for NT in (2, 4) if M <= 8 and (K // CHUNK) % 2 == 0]
             cases += [(2, 4, 1)] * (M > 16)  # four token tiles on a ring of 4 (the draft at one CTA per SM)
             cases += [(4, 2, -2)] * ((K // CHUNK) % 2 == 0)  # kept tokens (KEEP)
-            cases += [(2, 4, 16), (2, 2, 16)] * (M > 16)  # four token tiles over 16 consumer warps (ts = 2)
             for NT, R, walk in cases:
-                ts, walk = (2, 1) if walk == 16 else (1, walk)
                 keep, walk = walk < 0, abs(walk)
-                out = w4ax_bulk(xq, xs, pw, ws, N, K, KSTEP, NT, R, walk, keep, ts)
+                out = w4ax_bulk(xq, xs, pw, ws, N, K, KSTEP, NT, R, walk, keep)
                 e = error(out, *ref_w4ax(xq, xs, q, ws, K, KSTEP))
                 same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
                 fails += not (e < TOL and same)
                 print(f"{'PASS' if e < TOL and same else 'FAIL'} w4ax bulk M={M} N={N} K={K} NT={NT} "
-                      f"ring {R or bulk_tiles(M, N, NT, R, 1, 1)[2]}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''}"
-                      f"{' 16 warps' if ts > 1 else ''} err {e:.1e}, "
+                      f"ring {R or bulk_tiles(M, N, NT, R, 1, 1)[2]}{f' walk {walk}' if walk > 1 else ''}{' kept' if keep else ''} err {e:.1e}, "
                       f"{'bits = warp-split bits' if same else 'bits differ from the warp-split kernel'}")
     want = {(1, 4096, 4096, KSTEP): True, (1, 128256, 4096, KSTEP): True, (1, 4096, 14336, KSTEP): True,
             (1, 1024, 4096, KSTEP): False, (2, 4096, 4096, KSTEP): True, (1, 4096, 4000, KSTEP): False,
