@@ -111,16 +111,23 @@ inline int row_tiles(int M, int N, int wide_from) {
     return M >= 2 || rows1 == 32 ? 2 : 1;
 }
 
-// The ring depth for M tokens: the deepest of RING, 3 and 2 chunks that leaves shared memory for two CTAs
-// per SM (W4A16's two row tiles: 4 up to M = 5, 3 up to 8, 2 beyond; one CTA per SM is 8 consumer warps,
-// too few to hide a step's latency). Four row tiles (64 rows: 32 KB of weights a chunk) run one CTA per SM:
+// The ring depth for M tokens: 2 up to SHALLOW_M (below), else the deepest of RING, 3 and 2 chunks that leaves
+// shared memory for two CTAs per SM (W4A16's two row tiles: 4 at M = 5, 3 up to 8, 2 beyond; one CTA per SM is 8
+// consumer warps, too few to hide a step's latency). Four row tiles (64 rows: 32 KB of weights a chunk) run one CTA per SM:
 // with one token tile on a ring of 2 (so that their CTAs walk row tiles: 5-13 % faster than a ring of 3 that
 // cannot, measured on the H200, docs/KERNELS.md), with two on a ring of 3 (their 4-deep builds spill; a ring
 // of 2 measured the same). smem_static: the kernel's static shared memory. QSPEC_BULK_RING=2|3|4 forces a depth
 // (measurements, tests; four row tiles: at most 3); every depth gives the same bits.
 // Four token tiles (M = 17-32) run one CTA per SM at either row-tile count: the deepest ring that fits one CTA (four
 // row tiles: at most 3), e.g. W4A16 at M = 32 a ring of 2 (99 KB an entry with four row tiles), the draft 3 or 4.
+// Up to SHALLOW_M tokens one and two row tiles take a ring of 2 (half the shared memory, so more CTAs per SM, and
+// walks on K = 14336, whose 14 chunks a ring of 4 does not divide). Measured on the H100 (docs/KERNELS.md, session
+// 31): at M = 1 W4A16 q+k+v 7.71 -> 7.27 us, down 14.49 -> 14.11, gate/up 14.04 -> 13.35, the draft's q+k+v 7.47 ->
+// 6.90, q/o 1 % slower, the rest equal; at M = 2-4 q+k+v and down 3-8 % faster, the rest within 1 %; at M = 8 mixed
+// (down 3 % slower), hence 4. End to end at batch 1 the gain is within the runs' spread. (The H200 had shown a ring of
+// 2 2-3 % faster on lm_head and gate/up at M = 5.)
 constexpr int DEEPEST_WIDE = 3;
+constexpr int SHALLOW_M = 4;
 template <int XB, int NT>
 inline int ring_depth(int M, size_t smem_static) {
     static const int forced = env_int("QSPEC_BULK_RING", 0);
@@ -133,6 +140,7 @@ inline int ring_depth(int M, size_t smem_static) {
         return fits_one(Layout<XB, NT, 3>::smem_bytes(M)) ? 3 : 2;
     }
     if constexpr (NT == 4) return M <= 8 ? 2 : DEEPEST_WIDE;
+    if (M <= SHALLOW_M) return 2;
     auto fits = [&](size_t ring) { return 2 * (ring + smem_static + reserved) <= per_sm; };
     return fits(Layout<XB, NT, RING>::smem_bytes(M)) ? RING : fits(Layout<XB, NT, 3>::smem_bytes(M)) ? 3 : 2;
 }
