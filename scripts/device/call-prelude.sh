@@ -39,13 +39,14 @@ bench() {
 }
 # e2e NAME BATCHES MODES [VAR=value ...]: the end-to-end bench (random-weight Llama-3-8B shape, 64 new tokens, QSpec
 # with the synthetic alpha = 0.9) at BATCHES in MODES under the variables, into $OUT/NAME; its table rows and seconds to
-# the summary; skipped once fewer than E2E_NEED (45) seconds are left.
+# the summary; skipped once fewer than E2E_NEED (45) seconds are left. E2E_REPEATS=n: each point n times, round-robin,
+# the median reported with the runs' spread (bench --repeats; two runs of one call differ by 2-5 %).
 e2e() {
   local name=$1 batches=$2 modes=$3; shift 3
   [ "$(left)" -lt "${E2E_NEED:-45}" ] && { echo "skipped $name" | tee -a "$S"; return; }
   local t0=$(date +%s)
   env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
-    --batch "$batches" --max-tokens 64 --modes "$modes" --bandwidth-gbps 3350 -- 2>&1 \
+    --batch "$batches" --max-tokens 64 --modes "$modes" --bandwidth-gbps 3350 ${E2E_REPEATS:+--repeats $E2E_REPEATS} -- 2>&1 \
     | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
   echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }

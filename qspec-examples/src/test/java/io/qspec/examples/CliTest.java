@@ -3,6 +3,7 @@ package io.qspec.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.qspec.examples.cli.QSpecCli;
@@ -153,6 +154,29 @@ class CliTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("synthetic acceptance α=0.9");
         assertThat(Files.readString(out.resolve("bench.json"))).contains("synthetic acceptance α=0.9");
+    }
+
+    @Test
+    void benchRepeatsReportTheMedianRunAndTheSpread(@TempDir Path out) throws Exception {
+        Run refused = run("bench", "--synthetic", "tiny", "--alpha", "0.9", "--repeats", "0", "--out", out.toString());
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.err()).contains("--repeats must be at least 1");
+        Run r = run("bench", "--synthetic", "tiny", "--alpha", "0.9", "--batch", "1,2", "--max-tokens", "4", "--requests", "2",
+                "--modes", "w4a16,qspec-a8", "--repeats", "3", "--backend", "cpu", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err().lines().filter(l -> l.contains("tokens/s"))).hasSize(3 * 2 * 2);  // every run is logged
+        JsonObject json = JsonParser.parseString(Files.readString(out.resolve("bench.json"))).getAsJsonObject();
+        assertThat(json.get("repeats").getAsInt()).isEqualTo(3);
+        JsonArray results = json.getAsJsonArray("results");
+        assertThat(results).hasSize(4);  // one row per mode and batch size, not per run
+        for (var e : results) {
+            JsonObject row = e.getAsJsonObject();
+            double median = row.get("tokens_per_second").getAsDouble();
+            assertThat(row.get("runs").getAsInt()).isEqualTo(3);
+            assertThat(row.get("min_tokens_per_second").getAsDouble()).isPositive().isLessThanOrEqualTo(median);
+            assertThat(row.get("max_tokens_per_second").getAsDouble()).isGreaterThanOrEqualTo(median);
+        }
+        assertThat(Files.readString(out.resolve("bench.txt"))).contains("runs, spread").contains("3, ");
     }
 
     @Test

@@ -56,6 +56,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens per request (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
+    @Option(names = "--repeats", defaultValue = "1", description = "Measure every mode at every batch size N times,"
+            + " round-robin (all of them once, then again), and report the median run with the runs' spread: for"
+            + " differences near the run-to-run spread (default ${DEFAULT-VALUE}).")
+    int repeats;
+
     @Option(names = "--fixed-length", defaultValue = "true", negatable = true, fallbackValue = "true",
             description = "Ignore EOS so every request generates --max-tokens (default ${DEFAULT-VALUE}).")
     boolean fixedLength;
@@ -137,6 +142,9 @@ public final class BenchCommand implements Callable<Integer> {
         for (String name : modeNames) {  // mode names and --gamma are checked before the model loads
             BenchCase.parse(name, gamma, policy);
         }
+        if (repeats < 1) {
+            throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
+        }
         boolean wantsDense = modeNames.stream().anyMatch(m -> m.equals("fp32") || m.equals("w16a16"));
         try (Model model = synthetic
                 ? SyntheticModels.build(ModelShape.fromCliName(source.synthetic), scheme, 1234)
@@ -165,13 +173,19 @@ public final class BenchCommand implements Callable<Integer> {
                     : Math.round(bandwidth * 10) / 10.0);
             header.put("int4_weight_bytes_per_pass", model.weights().int4Bytes());
             warmUp(engine, promptIds);
-            List<BenchResult> results = new ArrayList<>();
-            for (String name : modeNames) {
-                BenchCase bench = BenchCase.parse(name, gamma, policy);
-                for (int batch : batches) {
-                    results.add(measure(engine, bench, batch, promptIds));
+            header.put("repeats", repeats);
+            // round-robin, so that a drift of the machine's speed (clocks, other tenants) reaches every mode alike
+            Map<String, List<BenchResult>> runs = new LinkedHashMap<>();
+            for (int repeat = 0; repeat < repeats; repeat++) {
+                for (String name : modeNames) {
+                    BenchCase bench = BenchCase.parse(name, gamma, policy);
+                    for (int batch : batches) {
+                        runs.computeIfAbsent(name + "@" + batch, k -> new ArrayList<>())
+                                .add(measure(engine, bench, batch, promptIds));
+                    }
                 }
             }
+            List<BenchResult> results = new ArrayList<>(runs.values().stream().map(BenchResult::median).toList());
             if (gammaSweep) {
                 for (String name : modeNames) {
                     for (int g = 1; g <= 6; g++) {

@@ -55,19 +55,20 @@ final class BenchReport {
     String table() {
         StringBuilder sb = new StringBuilder();
         header.forEach((k, v) -> sb.append("# ").append(k).append(": ").append(v).append('\n'));
-        sb.append(String.format(Locale.ROOT, "%-10s %5s %5s %9s %11s %8s %9s %9s %10s %10s %9s%n",
+        sb.append(String.format(Locale.ROOT, "%-10s %5s %5s %9s %11s %8s %9s %9s %10s %10s %9s %12s%n",
                 "mode", "gamma", "batch", "tokens", "tokens/s", "vs w4a16", "accept", "tok/round", "draft ms/t", "verify ms/t",
-                "roofline"));
+                "roofline", "runs, spread"));
         for (BenchResult r : results) {
             String speedup = baseline(r.batch()).map(b -> String.format(Locale.ROOT, "%.2fx", r.tokensPerSecond() / b)).orElse("-");
-            sb.append(String.format(Locale.ROOT, "%-10s %5s %5d %9d %11.2f %8s %9s %9s %10s %10s %9s%n",
+            sb.append(String.format(Locale.ROOT, "%-10s %5s %5d %9d %11.2f %8s %9s %9s %10s %10s %9s %12s%n",
                     r.mode(), r.gamma() == 0 ? "-" : Integer.toString(r.gamma()), r.batch(), r.generatedTokens(),
                     r.tokensPerSecond(), speedup,
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.3f", r.acceptanceRate()),
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.meanAcceptedLength()),
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.draftMsPerToken()),
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.verifyMsPerToken()),
-                    rooflineRatio(r).map(x -> String.format(Locale.ROOT, "%.0f%%", 100 * x)).orElse("-")));
+                    rooflineRatio(r).map(x -> String.format(Locale.ROOT, "%.0f%%", 100 * x)).orElse("-"),
+                    r.runs() == 1 ? "-" : String.format(Locale.ROOT, "%d, %.1f%%", r.runs(), 100 * r.spread())));
         }
         return sb.toString();
     }
@@ -77,13 +78,14 @@ final class BenchReport {
             Files.createDirectories(dir);
             StringBuilder csv = new StringBuilder("mode,gamma,batch,requests,generated_tokens,seconds,tokens_per_second,"
                     + "speedup_vs_w4a16,acceptance_rate,mean_tokens_per_round,draft_ms_per_token,verify_ms_per_token,"
-                    + "decode_ms_per_token,acceptance_by_position\n");
+                    + "decode_ms_per_token,acceptance_by_position,runs,min_tokens_per_second,max_tokens_per_second\n");
             for (BenchResult r : results) {
-                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%.4f,%s,%.5f,%.4f,%.4f,%.4f,%.4f,%s%n",
+                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%.4f,%s,%.5f,%.4f,%.4f,%.4f,%.4f,%s,%d,%.4f,%.4f%n",
                         r.mode(), r.gamma(), r.batch(), r.requests(), r.generatedTokens(), r.seconds(), r.tokensPerSecond(),
                         baseline(r.batch()).map(b -> String.format(Locale.ROOT, "%.4f", r.tokensPerSecond() / b)).orElse(""),
                         r.acceptanceRate(), r.meanAcceptedLength(), r.draftMsPerToken(), r.verifyMsPerToken(),
-                        r.msPerToken(), joined(r.acceptanceByPosition())));
+                        r.msPerToken(), joined(r.acceptanceByPosition()), r.runs(), r.minTokensPerSecond(),
+                        r.maxTokensPerSecond()));
             }
             Files.writeString(dir.resolve("bench.csv"), csv);
             Map<String, Object> json = new LinkedHashMap<>(header);
@@ -105,6 +107,9 @@ final class BenchReport {
                 m.put("verify_ms_per_token", r.verifyMsPerToken());
                 m.put("decode_ms_per_token", r.msPerToken());
                 m.put("weight_bandwidth_fraction_of_measured", rooflineRatio(r).orElse(null));
+                m.put("runs", r.runs());
+                m.put("min_tokens_per_second", r.minTokensPerSecond());
+                m.put("max_tokens_per_second", r.maxTokensPerSecond());
                 rows.add(m);
             }
             json.put("results", rows);
@@ -135,11 +140,16 @@ final class BenchReport {
                 for (int i = 0; i < positions.length; i++) {
                     positions[i] = byPosition.get(i).getAsDouble();
                 }
+                double tokensPerSecond = r.get("tokens_per_second").getAsDouble();
+                // files of one run each, written before --repeats, have no runs / min / max
                 results.add(new BenchResult(r.get("mode").getAsString(), r.get("gamma").getAsInt(), r.get("batch").getAsInt(),
                         r.get("requests").getAsInt(), r.get("generated_tokens").getAsLong(), r.get("seconds").getAsDouble(),
-                        r.get("tokens_per_second").getAsDouble(), r.get("acceptance_rate").getAsDouble(),
+                        tokensPerSecond, r.get("acceptance_rate").getAsDouble(),
                         r.get("mean_tokens_per_round").getAsDouble(), positions, r.get("draft_ms_per_token").getAsDouble(),
-                        r.get("verify_ms_per_token").getAsDouble(), r.get("decode_ms_per_token").getAsDouble()));
+                        r.get("verify_ms_per_token").getAsDouble(), r.get("decode_ms_per_token").getAsDouble(),
+                        r.has("runs") ? r.get("runs").getAsInt() : 1,
+                        r.has("min_tokens_per_second") ? r.get("min_tokens_per_second").getAsDouble() : tokensPerSecond,
+                        r.has("max_tokens_per_second") ? r.get("max_tokens_per_second").getAsDouble() : tokensPerSecond));
             }
             String title = root.get("model").getAsString() + " on " + root.get("backend").getAsString()
                     + (root.get("acceptance").getAsString().startsWith("synthetic") ? " — " + root.get("acceptance").getAsString() : "");

@@ -1,7 +1,10 @@
 package io.qspec.examples.bench;
 
+import java.util.Comparator;
+import java.util.List;
+
 /**
- * The measurement of one mode at one batch size.
+ * The measurement of one mode at one batch size: one run, or the median of several ({@link #median}).
  *
  * @param mode                 mode name
  * @param gamma                draft length (0 for plain modes)
@@ -16,8 +19,32 @@ package io.qspec.examples.bench;
  * @param draftMsPerToken      draft time per generated token (per-valid-token latency, draft part)
  * @param verifyMsPerToken     verify time per generated token
  * @param msPerToken           decode time per generated token, per request, averaged
+ * @param runs                 runs measured (the other fields are those of the median run)
+ * @param minTokensPerSecond   the slowest run's tokens/s
+ * @param maxTokensPerSecond   the fastest run's tokens/s
  */
 record BenchResult(String mode, int gamma, int batch, int requests, long generatedTokens, double seconds,
                    double tokensPerSecond, double acceptanceRate, double meanAcceptedLength,
-                   double[] acceptanceByPosition, double draftMsPerToken, double verifyMsPerToken, double msPerToken) {
+                   double[] acceptanceByPosition, double draftMsPerToken, double verifyMsPerToken, double msPerToken,
+                   int runs, double minTokensPerSecond, double maxTokensPerSecond) {
+
+    /** (max − min) / median tokens/s of the runs: how far apart repeated runs landed (0 for one run). */
+    double spread() {
+        return (maxTokensPerSecond - minTokensPerSecond) / tokensPerSecond;
+    }
+
+    /**
+     * The median run of {@code runs} (of one mode and batch size; for an even count the slower of the two middle
+     * ones, so that the figure is one that was measured), carrying the count and the slowest and fastest tokens/s.
+     */
+    static BenchResult median(List<BenchResult> runs) {
+        if (runs.isEmpty()) {
+            throw new IllegalArgumentException("no runs to take the median of");
+        }
+        List<BenchResult> sorted = runs.stream().sorted(Comparator.comparingDouble(BenchResult::tokensPerSecond)).toList();
+        BenchResult m = sorted.get((sorted.size() - 1) / 2);
+        return new BenchResult(m.mode, m.gamma, m.batch, m.requests, m.generatedTokens, m.seconds, m.tokensPerSecond,
+                m.acceptanceRate, m.meanAcceptedLength, m.acceptanceByPosition, m.draftMsPerToken, m.verifyMsPerToken,
+                m.msPerToken, sorted.size(), sorted.getFirst().tokensPerSecond, sorted.getLast().tokensPerSecond);
+    }
 }

@@ -78,8 +78,9 @@ final class ThroughputBenchmark {
             byPosition[p] = draftedAt[p] == 0 ? 0 : (double) acceptedAt[p] / draftedAt[p];
         }
         int n = results.size();
-        return new BenchResult(bench.name(), bench.gamma(), batch, n, tokens, seconds, tokens / seconds,
+        double tokensPerSecond = tokens / seconds;
+        return new BenchResult(bench.name(), bench.gamma(), batch, n, tokens, seconds, tokensPerSecond,
                 drafted == 0 ? 0 : (double) accepted / drafted, rounds == 0 ? 0 : (double) (accepted + rounds) / rounds,
-                byPosition, draftMs / n, verifyMs / n, decodeMs / n);
+                byPosition, draftMs / n, verifyMs / n, decodeMs / n, 1, tokensPerSecond, tokensPerSecond);
     }
 }
