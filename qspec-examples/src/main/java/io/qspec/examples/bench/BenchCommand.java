@@ -175,12 +175,12 @@ public final class BenchCommand implements Callable<Integer> {
             warmUp(engine, promptIds);
             header.put("repeats", repeats);
             // round-robin, so that a drift of the machine's speed (clocks, other tenants) reaches every mode alike
+            List<BenchCase> cases = modeNames.stream().map(name -> BenchCase.parse(name, gamma, policy)).toList();
             Map<String, List<BenchResult>> runs = new LinkedHashMap<>();
             for (int repeat = 0; repeat < repeats; repeat++) {
-                for (String name : modeNames) {
-                    BenchCase bench = BenchCase.parse(name, gamma, policy);
+                for (BenchCase bench : cases) {
                     for (int batch : batches) {
-                        runs.computeIfAbsent(name + "@" + batch, k -> new ArrayList<>())
+                        runs.computeIfAbsent(bench.name() + "@" + batch, k -> new ArrayList<>())
                                 .add(measure(engine, bench, batch, promptIds));
                     }
                 }
