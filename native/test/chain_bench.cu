@@ -1,0 +1,378 @@
+// Experiment (KERNELS.md, Next 0): what a persistent kernel that walks several layers' decode GEMVs could save over
+// one launch per GEMV. Not part of the library: it includes w4a16_gemm.cu to reach its step_mma, so that the chain's
+// sums are the bulk GEMV's bit for bit (checked below), and it is built beside the library (see the usage line).
+//
+// The chain: the matrices of L decoder layers of Llama-3-8B in decode order (q|k|v 4096 -> 6144, o 4096 -> 4096,
+// gate|up 4096 -> 28672, down 14336 -> 4096), random INT4 weights and fp16 scales in one arena of L x 113 MB (so every
+// byte comes from HBM), M tokens. Each GEMV reads its own input vector; the dependency of GEMV j + 1 on GEMV j is
+// kept as an order: no CTA copies GEMV j + 1's activations before every CTA has stored GEMV j's sums (a grid-wide
+// count), which is what a decode step's data flow would impose. The weights of GEMV j + 1 do not depend on anything,
+// so a CTA that is done with GEMV j starts copying them into its ring at once: the next matrix's first bytes are in
+// flight while the last CTAs of this one finish. That overlap is what one launch per GEMV cannot have.
+//
+// Measured per M (median of REPS replays of one CUDA graph each):
+//   product   one qspec_w4a16_gemm per GEMV (the library's kernels and rules), a graph of 4L launches;
+//   per-gemv  this file's kernel launched once per GEMV (4L launches): the same kernel as `chain` without the walk;
+//   chain     this file's kernel launched once for all 4L GEMVs (a persistent grid, one ring through all of them);
+//   read      every weight and scale byte read once by a streaming kernel (the HBM read rate's time for the bytes).
+// and whether `chain` and `per-gemv` give the bits of `product` on every output.
+//
+// Usage (sm_90a, from native/): nvcc -O3 -std=c++17 -Iinclude -gencode=arch=compute_90a,code=sm_90a
+//   test/chain_bench.cu src/tensor_map.cu src/w4a16_wgmma.cu --cudart=shared -L$LIB -lqspec_cuda -o chain_bench
+// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (default: as many as fit, at most 2).
+#include "../src/w4a16_gemm.cu"
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace chain {
+using namespace w4::bulk;
+constexpr int NT = 2;  // row tiles per CTA: the bulk GEMV's at M = 1-8 on these matrices
+constexpr int R = 2;   // ring depth: down's 14 chunks need an even depth; the rule's depth at M <= 4
+
+struct alignas(128) Job {
+    CUtensorMap wmap;  // weight_chunk_map of 16 NT rows x WK steps
+    const half* x;
+    const half* ws;
+    float* y;
+    int N, K, tiles, nchunks;
+};
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+// Waits until *count reaches target (every CTA of the grid has stored a GEMV's sums), then orders the copies this
+// thread issues next (the async proxy) after what the acquire made visible.
+__device__ __forceinline__ void wait_count(const unsigned* count, unsigned target) {
+    unsigned v;
+    do {
+        asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(count) : "memory");
+    } while (v < target);
+    asm volatile("fence.proxy.async.global;" ::: "memory");
+}
+#endif
+
+// Jobs j0 .. j0 + njobs - 1, each over its row tiles blockIdx.y, blockIdx.y + G, ... (G = gridDim.y, every CTA
+// resident). done[j]: CTAs finished with job j (zero before the launch).
+__global__ void __launch_bounds__(THREADS, 2)
+    chain_kernel(const Job* __restrict__ jobs, int j0, int njobs, int M, unsigned* done) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    using L = Layout<2, NT, R>;
+    extern __shared__ __align__(128) uint8_t bsm[];
+    __shared__ float red[WK * NT * 4 * 32];
+    Ring<2, NT, R> ring(bsm, 0);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const unsigned G = gridDim.y;
+    if (warp == WK) {
+        if (lane == 0) {
+            int q = 0;  // chunks through the ring so far (a multiple of R)
+            for (int j = j0; j < j0 + njobs; ++j) {
+                const Job& jb = jobs[j];
+                prefetch_tensor_map(&jb.wmap);
+                const uint8_t* x = reinterpret_cast<const uint8_t*>(jb.x);
+                const long ldx_bytes = 2L * jb.K;
+                const int nchunks = jb.nchunks;
+                bool ready = j == j0;
+                for (int tile = blockIdx.y; tile < jb.tiles; tile += G) {
+                    const int n_base = tile * 16 * NT;
+                    for (int c0 = 0; c0 < nchunks; c0 += R) {
+                        const unsigned phase = ((q + c0) / R) & 1;
+                        // the weights as soon as the entries are free ...
+                        ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
+                            constexpr int st = decltype(st_c)::value;
+                            if (q + c >= R) mbar_wait(&ring.empty[st], phase ^ 1);
+                            mbar_arrive_expect_tx(&ring.full[st], L::WSTAGE + M * L::XROW);
+                            tma_load_3d(ring.wst + st * L::WSTAGE, &jb.wmap, 0, n_base, c * WK, &ring.full[st]);
+                        });
+                        // ... the activations once the GEMV before is complete everywhere
+                        if (!ready) {
+                            wait_count(done + j - 1, G);
+                            ready = true;
+                        }
+                        ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
+                            constexpr int st = decltype(st_c)::value;
+                            for (int m = 0; m < M; ++m)
+                                bulk_copy_g2s(ring.xst + (m * R + st) * L::XPITCH, x + m * ldx_bytes + (long)c * (CHUNK * 2),
+                                              L::XROW, &ring.full[st]);
+                        });
+                    }
+                    q += nchunks;
+                }
+            }
+        }
+        __syncwarp();
+    } else {
+        const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
+        int q = 0;
+        for (int j = j0; j < j0 + njobs; ++j) {
+            const Job& jb = jobs[j];
+            const half* ws = jb.ws;
+            float* y = jb.y;
+            const int N = jb.N, groups = jb.K / KSTEP, nchunks = jb.nchunks, tiles = jb.tiles;
+            for (int tile = blockIdx.y; tile < tiles; tile += G) {
+                const int n_base = tile * 16 * NT;
+                ScaleRows<NT, false> srow;
+                srow.set(ws, n_base, g, N, groups, warp);
+                float acc[1][NT][4];
+                zero_fragments(acc);
+                for (int c0 = 0; c0 < nchunks; c0 += R) {
+                    const unsigned phase = ((q + c0) / R) & 1;
+                    ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
+                        constexpr int st = decltype(st_c)::value;
+                        half sr[NT][2];
+#pragma unroll
+                        for (int i = 0; i < NT; ++i)
+#pragma unroll
+                            for (int h = 0; h < 2; ++h) sr[i][h] = srow.at(ws, i, h, c);
+                        mbar_wait(&ring.full[st], phase);
+                        uint4 w[NT][2];
+#pragma unroll
+                        for (int i = 0; i < NT; ++i)
+#pragma unroll
+                            for (int h = 0; h < 2; ++h)
+                                w[i][h] = *reinterpret_cast<const uint4*>(ring.wst + st * L::WSTAGE + warp * L::WSTEP +
+                                                                          16 * t + 64 * (16 * i + 8 * h + g));
+                        const uint8_t* xt = ring.xst + (xm * R + st) * L::XPITCH + (warp * KSTEP + 32 * t) * 2;
+                        uint4 xv[4];
+#pragma unroll
+                        for (int u = 0; u < 4; ++u) xv[u] = *reinterpret_cast<const uint4*>(xt + 16 * u);
+                        step_mma<1, NT, true>(w, sr, [&](int, int u) { return xv[u]; }, acc);
+                        __syncwarp();
+                        if (lane == 0) mbar_arrive(&ring.empty[st]);
+                    });
+                }
+                reduce_store<true>(acc, red, y, N, M, N, n_base, false);
+                q += nchunks;
+            }
+            // this CTA's sums of job j are stored: count it once every consumer's stores are visible
+            __threadfence();
+            asm volatile("bar.sync 1, %0;" ::"n"(WK * 32) : "memory");
+            if (threadIdx.x == 0) atomicAdd(done + j, 1u);
+        }
+    }
+#endif
+}
+}  // namespace chain
+
+namespace {
+
+#define CKX(x)                                                                                              \
+    do {                                                                                                    \
+        cudaError_t e_ = (x);                                                                               \
+        if (e_ != cudaSuccess) {                                                                            \
+            fprintf(stderr, "CUDA error %s at line %d: %s\n", cudaGetErrorString(e_), __LINE__, #x);        \
+            exit(2);                                                                                        \
+        }                                                                                                   \
+    } while (0)
+
+#define CQ(x)                                                                                               \
+    do {                                                                                                    \
+        const int r_ = (x);                                                                                 \
+        if (r_ != 0) {                                                                                      \
+            fprintf(stderr, "qspec call failed (%d) at line %d\n", r_, __LINE__);                            \
+            exit(2);                                                                                        \
+        }                                                                                                   \
+    } while (0)
+
+__global__ void fill_random(uint8_t* p, size_t n, uint32_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        p[i] = (uint8_t)h;
+    }
+}
+__global__ void fill_half(half* p, size_t n, float lo, float hi, uint32_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        p[i] = __float2half(lo + (hi - lo) * (h & 0xffffff) / 16777216.f);
+    }
+}
+__global__ void read_all(const uint4* __restrict__ p, size_t n16, unsigned* sink) {
+    unsigned acc = 0;
+    const size_t stride = (size_t)gridDim.x * blockDim.x;
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    for (; i + 3 * stride < n16; i += 4 * stride) {
+        uint4 v[4];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) v[k] = __ldcs(p + i + k * stride);
+#pragma unroll
+        for (int k = 0; k < 4; ++k) acc ^= v[k].x ^ v[k].y ^ v[k].z ^ v[k].w;
+    }
+    for (; i < n16; i += stride) { const uint4 v = __ldcs(p + i); acc ^= v.x ^ v.y ^ v.z ^ v.w; }
+    if (acc == 0x9e3779b9u) *sink = acc;
+}
+
+// Median milliseconds of a graph captured from `body`.
+template <class Body>
+double time_graph(cudaStream_t st, Body&& body, int reps = 9) {
+    body();
+    CKX(cudaStreamSynchronize(st));
+    cudaGraph_t gr;
+    cudaGraphExec_t ge;
+    CKX(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
+    body();
+    CKX(cudaStreamEndCapture(st, &gr));
+    CKX(cudaGraphInstantiate(&ge, gr, 0));
+    for (int w = 0; w < 2; ++w) CKX(cudaGraphLaunch(ge, st));
+    cudaEvent_t a, b;
+    CKX(cudaEventCreate(&a));
+    CKX(cudaEventCreate(&b));
+    std::vector<float> ms(reps);
+    for (int r = 0; r < reps; ++r) {
+        CKX(cudaEventRecord(a, st));
+        CKX(cudaGraphLaunch(ge, st));
+        CKX(cudaEventRecord(b, st));
+        CKX(cudaEventSynchronize(b));
+        CKX(cudaEventElapsedTime(&ms[r], a, b));
+    }
+    std::sort(ms.begin(), ms.end());
+    CKX(cudaGraphExecDestroy(ge));
+    CKX(cudaGraphDestroy(gr));
+    return ms[reps / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using chain::Job;
+    const int layers = argc > 1 ? atoi(argv[1]) : 32;
+    std::vector<int> ms_list;
+    for (std::string s = argc > 2 ? argv[2] : "1,2,4,8"; !s.empty();) {
+        const size_t p = s.find(',');
+        ms_list.push_back(atoi(s.substr(0, p).c_str()));
+        s = p == std::string::npos ? "" : s.substr(p + 1);
+    }
+    cudaDeviceProp prop;
+    CKX(cudaGetDeviceProperties(&prop, 0));
+    printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
+    cudaStream_t st;
+    CKX(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+
+    const int shapes[4][2] = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};  // N, K per layer
+    const char* names[4] = {"q|k|v", "o", "gate|up", "down"};
+    const int njobs = 4 * layers, MMAX = 8;
+    std::vector<size_t> off(njobs);
+    size_t total = 0, wbytes_total = 0;
+    for (int j = 0; j < njobs; ++j) {
+        const int N = shapes[j % 4][0], K = shapes[j % 4][1];
+        off[j] = total;
+        const size_t bytes = (size_t)N * K / 2 + (size_t)N * (K / 128) * 2;
+        wbytes_total += bytes;
+        total += (bytes + 255) / 256 * 256;
+    }
+    uint8_t* arena;
+    CKX(cudaMalloc(&arena, total));
+    fill_random<<<4096, 256, 0, st>>>(arena, total, 12345u);
+    half *x4096, *x14336;
+    CKX(cudaMalloc(&x4096, sizeof(half) * MMAX * 4096));
+    CKX(cudaMalloc(&x14336, sizeof(half) * MMAX * 14336));
+    fill_half<<<64, 256, 0, st>>>(x4096, (size_t)MMAX * 4096, -1.f, 1.f, 77u);
+    fill_half<<<64, 256, 0, st>>>(x14336, (size_t)MMAX * 14336, -1.f, 1.f, 78u);
+    std::vector<Job> jobs(njobs);
+    std::vector<float*> y_product(njobs), y_chain(njobs), y_single(njobs);
+    for (int j = 0; j < njobs; ++j) {
+        const int N = shapes[j % 4][0], K = shapes[j % 4][1];
+        uint8_t* wp = arena + off[j];
+        half* ws = reinterpret_cast<half*>(wp + (size_t)N * K / 2);
+        fill_half<<<256, 256, 0, st>>>(ws, (size_t)N * (K / 128), 0.005f, 0.05f, 1000u + j);
+        Job& jb = jobs[j];
+        if (!weight_chunk_map(wp, N, K / 2, 16 * chain::NT, WK, &jb.wmap)) {
+            fprintf(stderr, "no tensor map for job %d\n", j);
+            return 2;
+        }
+        jb.x = K == 4096 ? x4096 : x14336;
+        jb.ws = ws;
+        jb.N = N;
+        jb.K = K;
+        jb.tiles = (N + 16 * chain::NT - 1) / (16 * chain::NT);
+        jb.nchunks = K / w4::bulk::CHUNK;
+        CKX(cudaMalloc(&y_product[j], sizeof(float) * MMAX * N));
+        CKX(cudaMalloc(&y_chain[j], sizeof(float) * MMAX * N));
+        CKX(cudaMalloc(&y_single[j], sizeof(float) * MMAX * N));
+    }
+    Job *jobs_chain, *jobs_single;
+    CKX(cudaMalloc(&jobs_chain, sizeof(Job) * njobs));
+    CKX(cudaMalloc(&jobs_single, sizeof(Job) * njobs));
+    for (int j = 0; j < njobs; ++j) jobs[j].y = y_chain[j];
+    CKX(cudaMemcpy(jobs_chain, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
+    for (int j = 0; j < njobs; ++j) jobs[j].y = y_single[j];
+    CKX(cudaMemcpy(jobs_single, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
+    unsigned *done, *sink;
+    CKX(cudaMalloc(&done, sizeof(unsigned) * njobs));
+    CKX(cudaMalloc(&sink, sizeof(unsigned)));
+    CKX(cudaStreamSynchronize(st));
+
+    const double read_ms = time_graph(st, [&] { read_all<<<4 * prop.multiProcessorCount, 1024, 0, st>>>(
+                                                   reinterpret_cast<const uint4*>(arena), total / 16, sink); });
+    printf("chain: %d layers, %d GEMVs (q|k|v, o, gate|up, down), %.1f MB of weights and scales\n", layers, njobs,
+           wbytes_total / 1e6);
+    printf("read: %.3f ms (%.0f GB/s), the time of the bytes at the HBM read rate\n", read_ms,
+           wbytes_total / read_ms / 1e6);
+
+    for (const int M : ms_list) {
+        const size_t smem = w4::bulk::Layout<2, chain::NT, chain::R>::smem_bytes(M);
+        int per_sm = 0;
+        CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, chain::chain_kernel, w4::bulk::THREADS, smem));
+        per_sm = std::min(per_sm, 2);
+        if (const char* e = getenv("CHAIN_PER_SM")) per_sm = std::min(per_sm, atoi(e));
+        const int G = per_sm * prop.multiProcessorCount;
+        auto product = [&] {
+            for (int j = 0; j < njobs; ++j) {
+                const Job& jb = jobs[j];
+                const uint8_t* wp = arena + off[j];
+                CQ(qspec_w4a16_gemm(jb.x, jb.K, wp, jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0,
+                                    reinterpret_cast<qspec_stream_t>(st)));
+            }
+        };
+        auto single = [&] {
+            CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+            for (int j = 0; j < njobs; ++j) {
+                const int ctas = std::min(G, jobs[j].tiles);
+                chain::chain_kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem, st>>>(jobs_single, j, 1, M, done);
+            }
+        };
+        auto persistent = [&] {
+            CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+            chain::chain_kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs_chain, 0, njobs, M, done);
+        };
+        const double t_product = time_graph(st, product), t_single = time_graph(st, single),
+                     t_chain = time_graph(st, persistent);
+        CKX(cudaStreamSynchronize(st));
+        CKX(cudaGetLastError());
+        // bits: every output of both kernels against the library's
+        long diff_chain = 0, diff_single = 0, outputs = 0;
+        for (int j = 0; j < njobs; ++j) {
+            const size_t n = (size_t)M * jobs[j].N;
+            std::vector<float> a(n), b(n), c(n);
+            CKX(cudaMemcpy(a.data(), y_product[j], n * 4, cudaMemcpyDeviceToHost));
+            CKX(cudaMemcpy(b.data(), y_chain[j], n * 4, cudaMemcpyDeviceToHost));
+            CKX(cudaMemcpy(c.data(), y_single[j], n * 4, cudaMemcpyDeviceToHost));
+            for (size_t i = 0; i < n; ++i) {
+                diff_chain += memcmp(&a[i], &b[i], 4) != 0;
+                diff_single += memcmp(&a[i], &c[i], 4) != 0;
+            }
+            outputs += n;
+        }
+        printf("M=%d: product %.3f ms (%.0f GB/s, %.1f %% of read) | per-gemv %.3f ms (%.1f %%) | chain %.3f ms "
+               "(%.1f %%; %d CTAs, %d per SM) | chain/product %.3f | bits: chain %ld, per-gemv %ld of %ld outputs "
+               "differ from product\n",
+               M, t_product, wbytes_total / t_product / 1e6, 100 * read_ms / t_product, t_single,
+               100 * read_ms / t_single, t_chain, 100 * read_ms / t_chain, G, per_sm, t_chain / t_product, diff_chain,
+               diff_single, outputs);
+        printf("csv,chain,%d,%d,%.4f,%.4f,%.4f,%.4f,%ld,%ld\n", M, layers, read_ms, t_product, t_single, t_chain,
+               diff_chain, diff_single);
+        // per shape: the product's time for each kind of GEMV alone over all layers (which matrix loses most)
+        for (int s = 0; s < 4; ++s) {
+            const double t = time_graph(st, [&] {
+                for (int j = s; j < njobs; j += 4) {
+                    const Job& jb = jobs[j];
+                    CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0,
+                                        reinterpret_cast<qspec_stream_t>(st)));
+                }
+            });
+            printf("  product %-8s x%d: %.3f ms, %.2f us each\n", names[s], layers, t, 1000 * t / layers);
+        }
+    }
+    return 0;
+}
