@@ -312,6 +312,7 @@ int main(int argc, char** argv) {
 
     for (const int M : ms_list) {
         const size_t smem = w4::bulk::Layout<2, chain::NT, chain::R>::smem_bytes(M);
+        CKX(cudaFuncSetAttribute(chain::chain_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         int per_sm = 0;
         CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, chain::chain_kernel, w4::bulk::THREADS, smem));
         per_sm = std::min(per_sm, 2);
