@@ -19,7 +19,7 @@
 //
 // Usage (sm_90a, from native/): nvcc -O3 -std=c++17 -Iinclude -gencode=arch=compute_90a,code=sm_90a
 //   test/chain_bench.cu src/tensor_map.cu src/w4a16_wgmma.cu --cudart=shared -L$LIB -lqspec_cuda -o chain_bench
-// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (default: as many as fit, at most 2).
+// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1-3, default 2; 3 takes a build bounded to 3 per SM).
 #include "../src/w4a16_gemm.cu"
 #include <algorithm>
 #include <cstdio>
@@ -54,7 +54,8 @@ __device__ __forceinline__ void wait_count(const unsigned* count, unsigned targe
 
 // Jobs j0 .. j0 + njobs - 1, each over its row tiles blockIdx.y, blockIdx.y + G, ... (G = gridDim.y, every CTA
 // resident). done[j]: CTAs finished with job j (zero before the launch).
-__global__ void __launch_bounds__(THREADS, 2)
+template <int MINB>
+__global__ void __launch_bounds__(THREADS, MINB)
     chain_kernel(const Job* __restrict__ jobs, int j0, int njobs, int M, unsigned* done) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     using L = Layout<2, NT, R>;
@@ -103,52 +104,83 @@ __global__ void __launch_bounds__(THREADS, 2)
         __syncwarp();
     } else {
         const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
-        int q = 0;
-        for (int j = j0; j < j0 + njobs; ++j) {
-            const Job& jb = jobs[j];
-            const half* ws = jb.ws;
-            float* y = jb.y;
-            const int N = jb.N, groups = jb.K / KSTEP, nchunks = jb.nchunks, tiles = jb.tiles;
-            for (int tile = blockIdx.y; tile < tiles; tile += G) {
-                const int n_base = tile * 16 * NT;
-                ScaleRows<NT, false> srow;
-                srow.set(ws, n_base, g, N, groups, warp);
-                float acc[1][NT][4];
-                zero_fragments(acc);
-                for (int c0 = 0; c0 < nchunks; c0 += R) {
-                    const unsigned phase = ((q + c0) / R) & 1;
-                    ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
-                        constexpr int st = decltype(st_c)::value;
-                        half sr[NT][2];
-#pragma unroll
-                        for (int i = 0; i < NT; ++i)
-#pragma unroll
-                            for (int h = 0; h < 2; ++h) sr[i][h] = srow.at(ws, i, h, c);
-                        mbar_wait(&ring.full[st], phase);
-                        uint4 w[NT][2];
-#pragma unroll
-                        for (int i = 0; i < NT; ++i)
-#pragma unroll
-                            for (int h = 0; h < 2; ++h)
-                                w[i][h] = *reinterpret_cast<const uint4*>(ring.wst + st * L::WSTAGE + warp * L::WSTEP +
-                                                                          16 * t + 64 * (16 * i + 8 * h + g));
-                        const uint8_t* xt = ring.xst + (xm * R + st) * L::XPITCH + (warp * KSTEP + 32 * t) * 2;
-                        uint4 xv[4];
-#pragma unroll
-                        for (int u = 0; u < 4; ++u) xv[u] = *reinterpret_cast<const uint4*>(xt + 16 * u);
-                        step_mma<1, NT, true>(w, sr, [&](int, int u) { return xv[u]; }, acc);
-                        __syncwarp();
-                        if (lane == 0) mbar_arrive(&ring.empty[st]);
-                    });
-                }
-                reduce_store<true>(acc, red, y, N, M, N, n_base, false);
-                q += nchunks;
-            }
-            // this CTA's sums of job j are stored: count it once every consumer's stores are visible
+        const int jend = j0 + njobs;
+        // this CTA's work items (job, row tile) in order; CTAs with no tile in a job still count it as done
+        auto first_from = [&](int j) {
+            while (j < jend && (int)blockIdx.y >= jobs[j].tiles) ++j;
+            return j;
+        };
+        auto count_done = [&](int from, int to) {  // jobs from .. to - 1 are done in this CTA
+            if (from >= to) return;
             __threadfence();
             asm volatile("bar.sync 1, %0;" ::"n"(WK * 32) : "memory");
-            if (threadIdx.x == 0) atomicAdd(done + j, 1u);
+            if (threadIdx.x == 0)
+                for (int j = from; j < to; ++j) atomicAdd(done + j, 1u);
+        };
+        int j = first_from(j0), tile = blockIdx.y;
+        count_done(j0, j);
+        // the scales of chunks c and c + 1 (buffer c % 2), a chunk ahead as the bulk GEMV loads them; the next work
+        // item's first chunk during the last chunk of this one (nchunks is even, so that one is in buffer 0)
+        ScaleRows<NT, false> srow;
+        half sr[2][NT][2];
+        auto load_scales = [&](int b, int c) {
+#pragma unroll
+            for (int i = 0; i < NT; ++i)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) sr[b][i][h] = srow.at(nullptr, i, h, c);
+        };
+        if (j < jend) {
+            srow.set(jobs[j].ws, tile * 16 * NT, g, jobs[j].N, jobs[j].K / KSTEP, warp);
+            load_scales(0, 0);
         }
+        int q = 0;
+        while (j < jend) {
+            const Job& jb = jobs[j];
+            float* y = jb.y;
+            const int N = jb.N, nchunks = jb.nchunks, tiles = jb.tiles;
+            int nj = j, ntile = tile + G;  // the next work item
+            if (ntile >= tiles) {
+                nj = first_from(j + 1);
+                ntile = blockIdx.y;
+            }
+            const int n_base = tile * 16 * NT;
+            float acc[1][NT][4];
+            zero_fragments(acc);
+            for (int c0 = 0; c0 < nchunks; c0 += R) {
+                const unsigned phase = ((q + c0) / R) & 1;
+                ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
+                    constexpr int st = decltype(st_c)::value;
+                    if (c + 1 < nchunks) {
+                        load_scales((st + 1) % 2, c + 1);
+                    } else if (nj < jend) {
+                        const Job& nx = jobs[nj];
+                        srow.set(nx.ws, ntile * 16 * NT, g, nx.N, nx.K / KSTEP, warp);
+                        load_scales(0, 0);
+                    }
+                    mbar_wait(&ring.full[st], phase);
+                    uint4 w[NT][2];
+#pragma unroll
+                    for (int i = 0; i < NT; ++i)
+#pragma unroll
+                        for (int h = 0; h < 2; ++h)
+                            w[i][h] = *reinterpret_cast<const uint4*>(ring.wst + st * L::WSTAGE + warp * L::WSTEP +
+                                                                      16 * t + 64 * (16 * i + 8 * h + g));
+                    const uint8_t* xt = ring.xst + (xm * R + st) * L::XPITCH + (warp * KSTEP + 32 * t) * 2;
+                    uint4 xv[4];
+#pragma unroll
+                    for (int u = 0; u < 4; ++u) xv[u] = *reinterpret_cast<const uint4*>(xt + 16 * u);
+                    step_mma<1, NT, true>(w, sr[st % 2], [&](int, int u) { return xv[u]; }, acc);
+                    __syncwarp();
+                    if (lane == 0) mbar_arrive(&ring.empty[st]);
+                });
+            }
+            reduce_store<true>(acc, red, y, N, M, N, n_base, false);
+            q += nchunks;
+            count_done(j, nj);  // this CTA's sums of jobs j .. nj - 1 are stored
+            j = nj;
+            tile = ntile;
+        }
+        count_done(j, jend);
     }
 #endif
 }
@@ -312,11 +344,12 @@ int main(int argc, char** argv) {
 
     for (const int M : ms_list) {
         const size_t smem = w4::bulk::Layout<2, chain::NT, chain::R>::smem_bytes(M);
-        CKX(cudaFuncSetAttribute(chain::chain_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        const int want = getenv("CHAIN_PER_SM") ? atoi(getenv("CHAIN_PER_SM")) : 2;
+        auto kernel = want >= 3 ? chain::chain_kernel<3> : chain::chain_kernel<2>;
+        CKX(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         int per_sm = 0;
-        CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, chain::chain_kernel, w4::bulk::THREADS, smem));
-        per_sm = std::min(per_sm, 2);
-        if (const char* e = getenv("CHAIN_PER_SM")) per_sm = std::min(per_sm, atoi(e));
+        CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, w4::bulk::THREADS, smem));
+        per_sm = std::min(per_sm, want);
         const int G = per_sm * prop.multiProcessorCount;
         auto product = [&] {
             for (int j = 0; j < njobs; ++j) {
@@ -330,12 +363,12 @@ int main(int argc, char** argv) {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
             for (int j = 0; j < njobs; ++j) {
                 const int ctas = std::min(G, jobs[j].tiles);
-                chain::chain_kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem, st>>>(jobs_single, j, 1, M, done);
+                kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem, st>>>(jobs_single, j, 1, M, done);
             }
         };
         auto persistent = [&] {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-            chain::chain_kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs_chain, 0, njobs, M, done);
+            kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs_chain, 0, njobs, M, done);
         };
         const double t_product = time_graph(st, product), t_single = time_graph(st, single),
                      t_chain = time_graph(st, persistent);
