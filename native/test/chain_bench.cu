@@ -32,12 +32,15 @@ using namespace w4::bulk;
 constexpr int NT = 2;  // row tiles per CTA: the bulk GEMV's at M = 1-8 on these matrices
 constexpr int R = 2;   // ring depth: down's 14 chunks need an even depth; the rule's depth at M <= 4
 
-struct alignas(128) Job {
-    CUtensorMap wmap;  // weight_chunk_map of 16 NT rows x WK steps
+struct Info {  // what a GEMV's CTAs read besides the tensor map; the kernel keeps the table in shared memory
     const half* x;
     const half* ws;
     float* y;
     int N, K, tiles, nchunks;
+};
+struct alignas(128) Job {
+    CUtensorMap wmap;  // weight_chunk_map of 16 NT rows x WK steps
+    Info info;
 };
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -61,15 +64,21 @@ __global__ void __launch_bounds__(THREADS, MINB)
     using L = Layout<2, NT, R>;
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red[WK * NT * 4 * 32];
-    Ring<2, NT, R> ring(bsm, 0);
+    // the jobs' fields in shared memory after the ring (a global load at every job start would be a memory latency
+    // on the way to its first copy and its first scales)
+    Info* const info = reinterpret_cast<Info*>(bsm + BARRIERS + R * (L::WSTAGE + M * L::XPITCH)) - j0;  // smem_bytes(M)
+    for (int j = j0 + threadIdx.x; j < j0 + njobs; j += blockDim.x) info[j] = jobs[j].info;
+    Ring<2, NT, R> ring(bsm, 0);  // (its constructor synchronises the CTA)
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const unsigned G = gridDim.y;
     if (warp == WK) {
         if (lane == 0) {
             int q = 0;  // chunks through the ring so far (a multiple of R)
             for (int j = j0; j < j0 + njobs; ++j) {
-                const Job& jb = jobs[j];
-                prefetch_tensor_map(&jb.wmap);
+                const Info& jb = info[j];
+                const CUtensorMap* wmap = &jobs[j].wmap;
+                if (j == j0) prefetch_tensor_map(wmap);
+                if (j + 1 < j0 + njobs) prefetch_tensor_map(&jobs[j + 1].wmap);  // a job ahead
                 const uint8_t* x = reinterpret_cast<const uint8_t*>(jb.x);
                 const long ldx_bytes = 2L * jb.K;
                 const int nchunks = jb.nchunks;
@@ -83,7 +92,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
                             constexpr int st = decltype(st_c)::value;
                             if (q + c >= R) mbar_wait(&ring.empty[st], phase ^ 1);
                             mbar_arrive_expect_tx(&ring.full[st], L::WSTAGE + M * L::XROW);
-                            tma_load_3d(ring.wst + st * L::WSTAGE, &jb.wmap, 0, n_base, c * WK, &ring.full[st]);
+                            tma_load_3d(ring.wst + st * L::WSTAGE, wmap, 0, n_base, c * WK, &ring.full[st]);
                         });
                         // ... the activations once the GEMV before is complete everywhere
                         if (!ready) {
@@ -107,7 +116,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
         const int jend = j0 + njobs;
         // this CTA's work items (job, row tile) in order; CTAs with no tile in a job still count it as done
         auto first_from = [&](int j) {
-            while (j < jend && (int)blockIdx.y >= jobs[j].tiles) ++j;
+            while (j < jend && (int)blockIdx.y >= info[j].tiles) ++j;
             return j;
         };
         auto count_done = [&](int from, int to) {  // jobs from .. to - 1 are done in this CTA
@@ -130,12 +139,12 @@ __global__ void __launch_bounds__(THREADS, MINB)
                 for (int h = 0; h < 2; ++h) sr[b][i][h] = srow.at(nullptr, i, h, c);
         };
         if (j < jend) {
-            srow.set(jobs[j].ws, tile * 16 * NT, g, jobs[j].N, jobs[j].K / KSTEP, warp);
+            srow.set(info[j].ws, tile * 16 * NT, g, info[j].N, info[j].K / KSTEP, warp);
             load_scales(0, 0);
         }
         int q = 0;
         while (j < jend) {
-            const Job& jb = jobs[j];
+            const Info& jb = info[j];
             float* y = jb.y;
             const int N = jb.N, nchunks = jb.nchunks, tiles = jb.tiles;
             int nj = j, ntile = tile + G;  // the next work item
@@ -153,7 +162,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
                     if (c + 1 < nchunks) {
                         load_scales((st + 1) % 2, c + 1);
                     } else if (nj < jend) {
-                        const Job& nx = jobs[nj];
+                        const Info& nx = info[nj];
                         srow.set(nx.ws, ntile * 16 * NT, g, nx.N, nx.K / KSTEP, warp);
                         load_scales(0, 0);
                     }
@@ -313,12 +322,12 @@ int main(int argc, char** argv) {
             fprintf(stderr, "no tensor map for job %d\n", j);
             return 2;
         }
-        jb.x = K == 4096 ? x4096 : x14336;
-        jb.ws = ws;
-        jb.N = N;
-        jb.K = K;
-        jb.tiles = (N + 16 * chain::NT - 1) / (16 * chain::NT);
-        jb.nchunks = K / w4::bulk::CHUNK;
+        jb.info.x = K == 4096 ? x4096 : x14336;
+        jb.info.ws = ws;
+        jb.info.N = N;
+        jb.info.K = K;
+        jb.info.tiles = (N + 16 * chain::NT - 1) / (16 * chain::NT);
+        jb.info.nchunks = K / w4::bulk::CHUNK;
         CKX(cudaMalloc(&y_product[j], sizeof(float) * MMAX * N));
         CKX(cudaMalloc(&y_chain[j], sizeof(float) * MMAX * N));
         CKX(cudaMalloc(&y_single[j], sizeof(float) * MMAX * N));
@@ -326,9 +335,15 @@ int main(int argc, char** argv) {
     Job *jobs_chain, *jobs_single;
     CKX(cudaMalloc(&jobs_chain, sizeof(Job) * njobs));
     CKX(cudaMalloc(&jobs_single, sizeof(Job) * njobs));
-    for (int j = 0; j < njobs; ++j) jobs[j].y = y_chain[j];
+    for (int j = 0; j < njobs; ++j) jobs[j].info.y = y_chain[j];
     CKX(cudaMemcpy(jobs_chain, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
-    for (int j = 0; j < njobs; ++j) jobs[j].y = y_single[j];
+    // the same jobs grouped by shape (layers of q|k|v, then of o, ...), for the chain of one shape
+    Job* jobs_shape;
+    CKX(cudaMalloc(&jobs_shape, sizeof(Job) * njobs));
+    for (int sh = 0; sh < 4; ++sh)
+        for (int l = 0; l < layers; ++l)
+            CKX(cudaMemcpy(jobs_shape + sh * layers + l, &jobs[4 * l + sh], sizeof(Job), cudaMemcpyHostToDevice));
+    for (int j = 0; j < njobs; ++j) jobs[j].info.y = y_single[j];
     CKX(cudaMemcpy(jobs_single, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
     unsigned *done, *sink;
     CKX(cudaMalloc(&done, sizeof(unsigned) * njobs));
@@ -343,7 +358,9 @@ int main(int argc, char** argv) {
            wbytes_total / read_ms / 1e6);
 
     for (const int M : ms_list) {
-        const size_t smem = w4::bulk::Layout<2, chain::NT, chain::R>::smem_bytes(M);
+        const size_t ring_smem = w4::bulk::Layout<2, chain::NT, chain::R>::smem_bytes(M);
+        auto smem_for = [&](int n) { return ring_smem + sizeof(chain::Info) * n; };
+        const size_t smem = smem_for(njobs);
         const int want = getenv("CHAIN_PER_SM") ? atoi(getenv("CHAIN_PER_SM")) : 2;
         auto kernel = want >= 3 ? chain::chain_kernel<3> : chain::chain_kernel<2>;
         CKX(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
@@ -353,7 +370,7 @@ int main(int argc, char** argv) {
         const int G = per_sm * prop.multiProcessorCount;
         auto product = [&] {
             for (int j = 0; j < njobs; ++j) {
-                const Job& jb = jobs[j];
+                const chain::Info& jb = jobs[j].info;
                 const uint8_t* wp = arena + off[j];
                 CQ(qspec_w4a16_gemm(jb.x, jb.K, wp, jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0,
                                     reinterpret_cast<qspec_stream_t>(st)));
@@ -362,8 +379,8 @@ int main(int argc, char** argv) {
         auto single = [&] {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
             for (int j = 0; j < njobs; ++j) {
-                const int ctas = std::min(G, jobs[j].tiles);
-                kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem, st>>>(jobs_single, j, 1, M, done);
+                const int ctas = std::min(G, jobs[j].info.tiles);
+                kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem_for(1), st>>>(jobs_single, j, 1, M, done);
             }
         };
         auto persistent = [&] {
@@ -377,7 +394,7 @@ int main(int argc, char** argv) {
         // bits: every output of both kernels against the library's
         long diff_chain = 0, diff_single = 0, outputs = 0;
         for (int j = 0; j < njobs; ++j) {
-            const size_t n = (size_t)M * jobs[j].N;
+            const size_t n = (size_t)M * jobs[j].info.N;
             std::vector<float> a(n), b(n), c(n);
             CKX(cudaMemcpy(a.data(), y_product[j], n * 4, cudaMemcpyDeviceToHost));
             CKX(cudaMemcpy(b.data(), y_chain[j], n * 4, cudaMemcpyDeviceToHost));
@@ -396,16 +413,30 @@ int main(int argc, char** argv) {
                diff_single, outputs);
         printf("csv,chain,%d,%d,%.4f,%.4f,%.4f,%.4f,%ld,%ld\n", M, layers, read_ms, t_product, t_single, t_chain,
                diff_chain, diff_single);
-        // per shape: the product's time for each kind of GEMV alone over all layers (which matrix loses most)
-        for (int s = 0; s < 4; ++s) {
+        // per shape, over all layers: the product, this kernel once per GEMV, and the chain of that shape alone
+        for (int sh = 0; sh < 4; ++sh) {
             const double t = time_graph(st, [&] {
-                for (int j = s; j < njobs; j += 4) {
-                    const Job& jb = jobs[j];
+                for (int j = sh; j < njobs; j += 4) {
+                    const chain::Info& jb = jobs[j].info;
                     CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0,
                                         reinterpret_cast<qspec_stream_t>(st)));
                 }
             });
-            printf("  product %-8s x%d: %.3f ms, %.2f us each\n", names[s], layers, t, 1000 * t / layers);
+            const double t1 = time_graph(st, [&] {
+                CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+                for (int l = 0; l < layers; ++l)
+                    kernel<<<dim3(1, std::min(G, jobs[sh].info.tiles)), w4::bulk::THREADS, smem_for(1), st>>>(
+                        jobs_shape, sh * layers + l, 1, M, done);
+            });
+            const double tc = time_graph(st, [&] {
+                CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+                kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(layers), st>>>(jobs_shape, sh * layers, layers, M,
+                                                                                 done);
+            });
+            printf("  %-8s x%d, us each: product %.2f | per-gemv %.2f | chain %.2f | read %.2f\n", names[sh], layers,
+                   1000 * t / layers, 1000 * t1 / layers, 1000 * tc / layers,
+                   1000 * read_ms * ((double)shapes[sh][0] * shapes[sh][1] / 2 + (double)shapes[sh][0] * shapes[sh][1] / 64) /
+                       wbytes_total);
         }
     }
     return 0;
