@@ -19,7 +19,7 @@
 //
 // Usage (sm_90a, from native/): nvcc -O3 -std=c++17 -Iinclude -gencode=arch=compute_90a,code=sm_90a
 //   test/chain_bench.cu src/tensor_map.cu src/w4a16_wgmma.cu --cudart=shared -L$LIB -lqspec_cuda -o chain_bench
-// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1-3, default 2; 3 takes a build bounded to 3 per SM).
+// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=0-3: the variants (chain_kernel).
 #include "../src/w4a16_gemm.cu"
 #include <algorithm>
 #include <cstdio>
@@ -57,10 +57,19 @@ __device__ __forceinline__ void wait_count(const unsigned* count, unsigned targe
 
 // Jobs j0 .. j0 + njobs - 1, each over its row tiles blockIdx.y, blockIdx.y + G, ... (G = gridDim.y, every CTA
 // resident). done[j]: CTAs finished with job j (zero before the launch).
-template <int MINB>
+// Variants (V, bits; call 4 measures them): 1, only one thread fences before counting a job done (after the
+// consumers' barrier, whose writes the fence's cumulativity covers); 2, the first job's tensor map from the kernel
+// parameter pmap, as the library's kernels take theirs. smids (if set): each CTA's multiprocessor, for the census.
+template <int MINB, int V>
 __global__ void __launch_bounds__(THREADS, MINB)
-    chain_kernel(const Job* __restrict__ jobs, int j0, int njobs, int M, unsigned* done) {
+    chain_kernel(const __grid_constant__ CUtensorMap pmap, const Job* __restrict__ jobs, int j0, int njobs, int M,
+                 unsigned* done, int* smids) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    if (smids != nullptr && threadIdx.x == 0) {
+        int sm;
+        asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+        smids[blockIdx.y] = sm;
+    }
     using L = Layout<2, NT, R>;
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red[WK * NT * 4 * 32];
@@ -76,7 +85,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
             int q = 0;  // chunks through the ring so far (a multiple of R)
             for (int j = j0; j < j0 + njobs; ++j) {
                 const Info& jb = info[j];
-                const CUtensorMap* wmap = &jobs[j].wmap;
+                const CUtensorMap* wmap = (V & 2) != 0 && j == j0 ? &pmap : &jobs[j].wmap;
                 if (j == j0) prefetch_tensor_map(wmap);
                 if (j + 1 < j0 + njobs) prefetch_tensor_map(&jobs[j + 1].wmap);  // a job ahead
                 const uint8_t* x = reinterpret_cast<const uint8_t*>(jb.x);
@@ -121,8 +130,10 @@ __global__ void __launch_bounds__(THREADS, MINB)
         };
         auto count_done = [&](int from, int to) {  // jobs from .. to - 1 are done in this CTA
             if (from >= to) return;
-            __threadfence();
+            if constexpr ((V & 1) == 0) __threadfence();
             asm volatile("bar.sync 1, %0;" ::"n"(WK * 32) : "memory");
+            if constexpr ((V & 1) != 0)
+                if (threadIdx.x == 0) __threadfence();
             if (threadIdx.x == 0)
                 for (int j = from; j < to; ++j) atomicAdd(done + j, 1u);
         };
@@ -346,6 +357,8 @@ int main(int argc, char** argv) {
     for (int j = 0; j < njobs; ++j) jobs[j].info.y = y_single[j];
     CKX(cudaMemcpy(jobs_single, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
     unsigned *done, *sink;
+    int* smids;
+    CKX(cudaMalloc(&smids, sizeof(int) * 4 * prop.multiProcessorCount));
     CKX(cudaMalloc(&done, sizeof(unsigned) * njobs));
     CKX(cudaMalloc(&sink, sizeof(unsigned)));
     CKX(cudaStreamSynchronize(st));
@@ -362,7 +375,11 @@ int main(int argc, char** argv) {
         auto smem_for = [&](int n) { return ring_smem + sizeof(chain::Info) * n; };
         const size_t smem = smem_for(njobs);
         const int want = getenv("CHAIN_PER_SM") ? atoi(getenv("CHAIN_PER_SM")) : 2;
-        auto kernel = want >= 3 ? chain::chain_kernel<3> : chain::chain_kernel<2>;
+        const int variant = getenv("CHAIN_V") ? atoi(getenv("CHAIN_V")) : 0;
+        auto kernel = variant == 1 ? chain::chain_kernel<2, 1>
+                      : variant == 2 ? chain::chain_kernel<2, 2>
+                      : variant == 3 ? chain::chain_kernel<2, 3>
+                                     : chain::chain_kernel<2, 0>;
         CKX(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         int per_sm = 0;
         CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, w4::bulk::THREADS, smem));
@@ -380,17 +397,29 @@ int main(int argc, char** argv) {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
             for (int j = 0; j < njobs; ++j) {
                 const int ctas = std::min(G, jobs[j].info.tiles);
-                kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem_for(1), st>>>(jobs_single, j, 1, M, done);
+                kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem_for(1), st>>>(jobs[j].wmap, jobs_single, j, 1, M, done,
+                                                                               nullptr);
             }
         };
         auto persistent = [&] {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-            kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs_chain, 0, njobs, M, done);
+            kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs[0].wmap, jobs_chain, 0, njobs, M, done, smids);
         };
         const double t_product = time_graph(st, product), t_single = time_graph(st, single),
                      t_chain = time_graph(st, persistent);
         CKX(cudaStreamSynchronize(st));
         CKX(cudaGetLastError());
+        {  // where the persistent grid's CTAs ran: the SMs of the first 128 (o's and down's tiles)
+            std::vector<int> sm(G);
+            CKX(cudaMemcpy(sm.data(), smids, sizeof(int) * G, cudaMemcpyDeviceToHost));
+            std::vector<int> per(1024, 0), per128(1024, 0);
+            for (int b = 0; b < G; ++b) ++per[sm[b] & 1023];
+            for (int b = 0; b < std::min(G, 128); ++b) ++per128[sm[b] & 1023];
+            printf("census: CTAs per SM at most %d; CTAs 0-127 on %ld SMs, at most %d on one\n",
+                   *std::max_element(per.begin(), per.end()),
+                   (long)std::count_if(per128.begin(), per128.end(), [](int c) { return c > 0; }),
+                   *std::max_element(per128.begin(), per128.end()));
+        }
         // bits: every output of both kernels against the library's
         long diff_chain = 0, diff_single = 0, outputs = 0;
         for (int j = 0; j < njobs; ++j) {
@@ -426,12 +455,12 @@ int main(int argc, char** argv) {
                 CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
                 for (int l = 0; l < layers; ++l)
                     kernel<<<dim3(1, std::min(G, jobs[sh].info.tiles)), w4::bulk::THREADS, smem_for(1), st>>>(
-                        jobs_shape, sh * layers + l, 1, M, done);
+                        jobs[4 * l + sh].wmap, jobs_shape, sh * layers + l, 1, M, done, nullptr);
             });
             const double tc = time_graph(st, [&] {
                 CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-                kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(layers), st>>>(jobs_shape, sh * layers, layers, M,
-                                                                                 done);
+                kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(layers), st>>>(jobs[sh].wmap, jobs_shape, sh * layers,
+                                                                                 layers, M, done, nullptr);
             });
             printf("  %-8s x%d, us each: product %.2f | per-gemv %.2f | chain %.2f | read %.2f\n", names[sh], layers,
                    1000 * t / layers, 1000 * t1 / layers, 1000 * tc / layers,
