@@ -19,7 +19,7 @@
 //
 // Usage (sm_90a, from native/): nvcc -O3 -std=c++17 -Iinclude -gencode=arch=compute_90a,code=sm_90a
 //   test/chain_bench.cu src/tensor_map.cu src/w4a16_wgmma.cu --cudart=shared -L$LIB -lqspec_cuda -o chain_bench
-// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=0-3: the variants (chain_kernel).
+// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=0-3, 7: the variants (chain_kernel).
 #include "../src/w4a16_gemm.cu"
 #include <algorithm>
 #include <cstdio>
@@ -59,17 +59,40 @@ __device__ __forceinline__ void wait_count(const unsigned* count, unsigned targe
 // resident). done[j]: CTAs finished with job j (zero before the launch).
 // Variants (V, bits; call 4 measures them): 1, only one thread fences before counting a job done (after the
 // consumers' barrier, whose writes the fence's cumulativity covers); 2, the first job's tensor map from the kernel
-// parameter pmap, as the library's kernels take theirs. smids (if set): each CTA's multiprocessor, for the census.
+// parameter pmap, as the library's kernels take theirs; 4, CTAs take row tiles by their rank among the SMs rather
+// than by blockIdx (nsm > 0, the grid nsm SMs x CTAs per SM, every SM full): the k-th CTA to start on an SM gets
+// k nsm + (the SM's rank among the SMs), so that a GEMV of fewer tiles than CTAs (o and down: 128) gets one CTA on
+// each of its SMs (call 4: blockIdx put CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero.
+// smids (if set): each CTA's multiprocessor, for the census.
 template <int MINB, int V>
 __global__ void __launch_bounds__(THREADS, MINB)
     chain_kernel(const __grid_constant__ CUtensorMap pmap, const Job* __restrict__ jobs, int j0, int njobs, int M,
-                 unsigned* done, int* smids) {
+                 unsigned* done, int* smids, unsigned* slots, int nsm) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    if (smids != nullptr && threadIdx.x == 0) {
+    __shared__ int rank_shared;
+    if (threadIdx.x == 0) {
         int sm;
         asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
-        smids[blockIdx.y] = sm;
+        int v = blockIdx.y;
+        if ((V & 4) != 0 && nsm > 0) {
+            sm &= 1023;
+            const unsigned slot = atomicAdd(&slots[sm], 1u);
+            unsigned rank;
+            if (slot == 0) {
+                rank = atomicAdd(&slots[2048], 1u);
+                atomicExch(&slots[1024 + sm], rank + 1);
+            } else {
+                do rank = atomicAdd(&slots[1024 + sm], 0u);
+                while (rank == 0);
+                rank -= 1;
+            }
+            v = (int)(slot * nsm + rank);
+        }
+        rank_shared = v;
+        if (smids != nullptr) smids[v] = sm;  // by place in the walk
     }
+    __syncthreads();
+    const int vb = rank_shared;  // this CTA's place in the walk
     using L = Layout<2, NT, R>;
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red[WK * NT * 4 * 32];
@@ -92,7 +115,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
                 const long ldx_bytes = 2L * jb.K;
                 const int nchunks = jb.nchunks;
                 bool ready = j == j0;
-                for (int tile = blockIdx.y; tile < jb.tiles; tile += G) {
+                for (int tile = vb; tile < jb.tiles; tile += G) {
                     const int n_base = tile * 16 * NT;
                     for (int c0 = 0; c0 < nchunks; c0 += R) {
                         const unsigned phase = ((q + c0) / R) & 1;
@@ -125,7 +148,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
         const int jend = j0 + njobs;
         // this CTA's work items (job, row tile) in order; CTAs with no tile in a job still count it as done
         auto first_from = [&](int j) {
-            while (j < jend && (int)blockIdx.y >= info[j].tiles) ++j;
+            while (j < jend && vb >= info[j].tiles) ++j;
             return j;
         };
         auto count_done = [&](int from, int to) {  // jobs from .. to - 1 are done in this CTA
@@ -137,7 +160,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
             if (threadIdx.x == 0)
                 for (int j = from; j < to; ++j) atomicAdd(done + j, 1u);
         };
-        int j = first_from(j0), tile = blockIdx.y;
+        int j = first_from(j0), tile = vb;
         count_done(j0, j);
         // the scales of chunks c and c + 1 (buffer c % 2), a chunk ahead as the bulk GEMV loads them; the next work
         // item's first chunk during the last chunk of this one (nchunks is even, so that one is in buffer 0)
@@ -161,7 +184,7 @@ __global__ void __launch_bounds__(THREADS, MINB)
             int nj = j, ntile = tile + G;  // the next work item
             if (ntile >= tiles) {
                 nj = first_from(j + 1);
-                ntile = blockIdx.y;
+                ntile = vb;
             }
             const int n_base = tile * 16 * NT;
             float acc[1][NT][4];
@@ -359,6 +382,8 @@ int main(int argc, char** argv) {
     unsigned *done, *sink;
     int* smids;
     CKX(cudaMalloc(&smids, sizeof(int) * 4 * prop.multiProcessorCount));
+    unsigned* slots;  // chain_kernel's rank counters, zeroed with `done` before each launch
+    CKX(cudaMalloc(&slots, sizeof(unsigned) * 2049));
     CKX(cudaMalloc(&done, sizeof(unsigned) * njobs));
     CKX(cudaMalloc(&sink, sizeof(unsigned)));
     CKX(cudaStreamSynchronize(st));
@@ -379,12 +404,13 @@ int main(int argc, char** argv) {
         auto kernel = variant == 1 ? chain::chain_kernel<2, 1>
                       : variant == 2 ? chain::chain_kernel<2, 2>
                       : variant == 3 ? chain::chain_kernel<2, 3>
+                      : variant == 7 ? chain::chain_kernel<2, 7>
                                      : chain::chain_kernel<2, 0>;
         CKX(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         int per_sm = 0;
         CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, w4::bulk::THREADS, smem));
         per_sm = std::min(per_sm, want);
-        const int G = per_sm * prop.multiProcessorCount;
+        const int G = per_sm * prop.multiProcessorCount, nsm = prop.multiProcessorCount;
         auto product = [&] {
             for (int j = 0; j < njobs; ++j) {
                 const chain::Info& jb = jobs[j].info;
@@ -395,27 +421,30 @@ int main(int argc, char** argv) {
         };
         auto single = [&] {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
             for (int j = 0; j < njobs; ++j) {
                 const int ctas = std::min(G, jobs[j].info.tiles);
                 kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem_for(1), st>>>(jobs[j].wmap, jobs_single, j, 1, M, done,
-                                                                               nullptr);
+                                                                               nullptr, slots, 0);
             }
         };
         auto persistent = [&] {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-            kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs[0].wmap, jobs_chain, 0, njobs, M, done, smids);
+            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
+            kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs[0].wmap, jobs_chain, 0, njobs, M, done, smids, slots,
+                                                                 nsm);
         };
         const double t_product = time_graph(st, product), t_single = time_graph(st, single),
                      t_chain = time_graph(st, persistent);
         CKX(cudaStreamSynchronize(st));
         CKX(cudaGetLastError());
-        {  // where the persistent grid's CTAs ran: the SMs of the first 128 (o's and down's tiles)
+        {  // where the persistent grid's CTAs ran: the SMs of the first 128 places (o's and down's tiles)
             std::vector<int> sm(G);
             CKX(cudaMemcpy(sm.data(), smids, sizeof(int) * G, cudaMemcpyDeviceToHost));
             std::vector<int> per(1024, 0), per128(1024, 0);
             for (int b = 0; b < G; ++b) ++per[sm[b] & 1023];
             for (int b = 0; b < std::min(G, 128); ++b) ++per128[sm[b] & 1023];
-            printf("census: CTAs per SM at most %d; CTAs 0-127 on %ld SMs, at most %d on one\n",
+            printf("census: CTAs per SM at most %d; places 0-127 on %ld SMs, at most %d on one\n",
                    *std::max_element(per.begin(), per.end()),
                    (long)std::count_if(per128.begin(), per128.end(), [](int c) { return c > 0; }),
                    *std::max_element(per128.begin(), per128.end()));
@@ -453,14 +482,16 @@ int main(int argc, char** argv) {
             });
             const double t1 = time_graph(st, [&] {
                 CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
                 for (int l = 0; l < layers; ++l)
                     kernel<<<dim3(1, std::min(G, jobs[sh].info.tiles)), w4::bulk::THREADS, smem_for(1), st>>>(
-                        jobs[4 * l + sh].wmap, jobs_shape, sh * layers + l, 1, M, done, nullptr);
+                        jobs[4 * l + sh].wmap, jobs_shape, sh * layers + l, 1, M, done, nullptr, slots, 0);
             });
             const double tc = time_graph(st, [&] {
                 CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
                 kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(layers), st>>>(jobs[sh].wmap, jobs_shape, sh * layers,
-                                                                                 layers, M, done, nullptr);
+                                                                                 layers, M, done, nullptr, slots, nsm);
             });
             printf("  %-8s x%d, us each: product %.2f | per-gemv %.2f | chain %.2f | read %.2f\n", names[sh], layers,
                    1000 * t / layers, 1000 * t1 / layers, 1000 * tc / layers,
