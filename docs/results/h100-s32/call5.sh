@@ -4,6 +4,8 @@
 # rank among the SMs), each twice, interleaved; (2) session 31's call6.sh: the full `qspec_test` with the rings of 2,
 # the issue's end-to-end table with every point three times round-robin, and the JUnit GPU suite.
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu and .device/chain).
+# (the library travels gzipped, to fit the carry limit beside the chain bench)
+[ -f .device/gpu/native/libqspec_cuda.so.gz ] && gunzip -f .device/gpu/native/libqspec_cuda.so.gz
 . scripts/device/call-prelude.sh 575
 gunzip -c .device/chain/chain_bench.gz > "$g/native/chain_bench" && chmod +x "$g/native/chain_bench"
 run_chain() {  # NAME [VAR=value ...]
