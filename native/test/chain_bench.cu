@@ -19,7 +19,8 @@
 //
 // Usage (sm_90a, from native/): nvcc -O3 -std=c++17 -Iinclude -gencode=arch=compute_90a,code=sm_90a
 //   test/chain_bench.cu src/tensor_map.cu src/w4a16_wgmma.cu --cudart=shared -L$LIB -lqspec_cuda -o chain_bench
-// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=0-3, 7: the variants (chain_kernel).
+// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=3|7: the variants (chain_kernel; 7 by
+// default). CHAIN_RING=2|3|4: the ring depth (default: the deepest with which two CTAs fit on an SM).
 #include "../src/w4a16_gemm.cu"
 #include <algorithm>
 #include <cstdio>
@@ -30,7 +31,6 @@
 namespace chain {
 using namespace w4::bulk;
 constexpr int NT = 2;  // row tiles per CTA: the bulk GEMV's at M = 1-8 on these matrices
-constexpr int R = 2;   // ring depth: down's 14 chunks need an even depth; the rule's depth at M <= 4
 
 struct Info {  // what a GEMV's CTAs read besides the tensor map; the kernel keeps the table in shared memory
     const half* x;
@@ -55,21 +55,24 @@ __device__ __forceinline__ void wait_count(const unsigned* count, unsigned targe
 }
 #endif
 
-// Jobs j0 .. j0 + njobs - 1, each over its row tiles blockIdx.y, blockIdx.y + G, ... (G = gridDim.y, every CTA
-// resident). done[j]: CTAs finished with job j (zero before the launch).
-// Variants (V, bits; call 4 measures them): 1, only one thread fences before counting a job done (after the
+// Jobs j0 .. j0 + njobs - 1, each over its row tiles (place), (place) + G, ... (G = gridDim.y, every CTA resident).
+// done[j]: CTAs finished with job j (zero before the launch). The ring holds R chunks; its entry of the k-th chunk
+// through it is k % R, computed at run time (the library's bulk GEMVs index theirs at compile time, which needs every
+// GEMV's chunk count to be a multiple of R: with down's 14 chunks that allows only 2). Chunks are taken in pairs
+// (every count here is even), so the scale buffers stay indexed at compile time.
+// Variants (V, bits; calls 4 and 5 measured them): 1, only one thread fences before counting a job done (after the
 // consumers' barrier, whose writes the fence's cumulativity covers); 2, the first job's tensor map from the kernel
-// parameter pmap, as the library's kernels take theirs; 4, CTAs take row tiles by their rank among the SMs rather
-// than by blockIdx (nsm > 0, the grid nsm SMs x CTAs per SM, every SM full): the k-th CTA to start on an SM gets
-// k nsm + (the SM's rank among the SMs), so that a GEMV of fewer tiles than CTAs (o and down: 128) gets one CTA on
-// each of its SMs (call 4: blockIdx put CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero.
-// smids (if set): each CTA's multiprocessor, for the census.
-template <int MINB, int V>
-__global__ void __launch_bounds__(THREADS, MINB)
+// parameter pmap, as the library's kernels take theirs; 4, CTAs take row tiles by their place, k nsm + (the SM's rank
+// among the SMs) for the k-th CTA to start on an SM (nsm > 0: the grid is nsm SMs x CTAs per SM, every SM full), so
+// that a GEMV of fewer tiles than CTAs (o and down: 128) gets one CTA on each of its SMs (by blockIdx, call 4 found
+// CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero. smids (if set): each place's SM (census).
+template <int R, int V>
+__global__ void __launch_bounds__(THREADS, 2)
     chain_kernel(const __grid_constant__ CUtensorMap pmap, const Job* __restrict__ jobs, int j0, int njobs, int M,
                  unsigned* done, int* smids, unsigned* slots, int nsm) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    __shared__ int rank_shared;
+    using L = Layout<2, NT, R>;
+    __shared__ int place_shared;
     if (threadIdx.x == 0) {
         int sm;
         asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
@@ -88,12 +91,9 @@ __global__ void __launch_bounds__(THREADS, MINB)
             }
             v = (int)(slot * nsm + rank);
         }
-        rank_shared = v;
-        if (smids != nullptr) smids[v] = sm;  // by place in the walk
+        place_shared = v;
+        if (smids != nullptr) smids[v] = sm;
     }
-    __syncthreads();
-    const int vb = rank_shared;  // this CTA's place in the walk
-    using L = Layout<2, NT, R>;
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red[WK * NT * 4 * 32];
     // the jobs' fields in shared memory after the ring (a global load at every job start would be a memory latency
@@ -101,42 +101,46 @@ __global__ void __launch_bounds__(THREADS, MINB)
     Info* const info = reinterpret_cast<Info*>(bsm + BARRIERS + R * (L::WSTAGE + M * L::XPITCH)) - j0;  // smem_bytes(M)
     for (int j = j0 + threadIdx.x; j < j0 + njobs; j += blockDim.x) info[j] = jobs[j].info;
     Ring<2, NT, R> ring(bsm, 0);  // (its constructor synchronises the CTA)
+    const int vb = place_shared;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const unsigned G = gridDim.y;
+    const int G = gridDim.y, jend = j0 + njobs;
     if (warp == WK) {
         if (lane == 0) {
-            int q = 0;  // chunks through the ring so far (a multiple of R)
-            for (int j = j0; j < j0 + njobs; ++j) {
+            int q = 0;  // chunks through the ring so far
+            for (int j = j0; j < jend; ++j) {
                 const Info& jb = info[j];
                 const CUtensorMap* wmap = (V & 2) != 0 && j == j0 ? &pmap : &jobs[j].wmap;
                 if (j == j0) prefetch_tensor_map(wmap);
-                if (j + 1 < j0 + njobs) prefetch_tensor_map(&jobs[j + 1].wmap);  // a job ahead
+                if (j + 1 < jend) prefetch_tensor_map(&jobs[j + 1].wmap);  // a job ahead
                 const uint8_t* x = reinterpret_cast<const uint8_t*>(jb.x);
                 const long ldx_bytes = 2L * jb.K;
                 const int nchunks = jb.nchunks;
+                auto weights = [&](int n_base, int c) {  // chunk c of the tile: its weights, once its entry is free
+                    const int k = q + c, st = k % R;
+                    if (k >= R) mbar_wait(&ring.empty[st], ((k / R) & 1) ^ 1);
+                    mbar_arrive_expect_tx(&ring.full[st], L::WSTAGE + M * L::XROW);
+                    tma_load_3d(ring.wst + st * L::WSTAGE, wmap, 0, n_base, c * WK, &ring.full[st]);
+                };
+                auto tokens = [&](int c) {  // ... and its activations
+                    const int st = (q + c) % R;
+                    for (int m = 0; m < M; ++m)
+                        bulk_copy_g2s(ring.xst + (m * R + st) * L::XPITCH, x + m * ldx_bytes + (long)c * (CHUNK * 2),
+                                      L::XROW, &ring.full[st]);
+                };
                 bool ready = j == j0;
                 for (int tile = vb; tile < jb.tiles; tile += G) {
                     const int n_base = tile * 16 * NT;
-                    for (int c0 = 0; c0 < nchunks; c0 += R) {
-                        const unsigned phase = ((q + c0) / R) & 1;
-                        // the weights as soon as the entries are free ...
-                        ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
-                            constexpr int st = decltype(st_c)::value;
-                            if (q + c >= R) mbar_wait(&ring.empty[st], phase ^ 1);
-                            mbar_arrive_expect_tx(&ring.full[st], L::WSTAGE + M * L::XROW);
-                            tma_load_3d(ring.wst + st * L::WSTAGE, wmap, 0, n_base, c * WK, &ring.full[st]);
-                        });
-                        // ... the activations once the GEMV before is complete everywhere
-                        if (!ready) {
-                            wait_count(done + j - 1, G);
-                            ready = true;
-                        }
-                        ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
-                            constexpr int st = decltype(st_c)::value;
-                            for (int m = 0; m < M; ++m)
-                                bulk_copy_g2s(ring.xst + (m * R + st) * L::XPITCH, x + m * ldx_bytes + (long)c * (CHUNK * 2),
-                                              L::XROW, &ring.full[st]);
-                        });
+                    int c = 0;
+                    if (!ready) {  // the first chunks' weights now, their activations once the GEMV before is done
+                        const int first = min(R, nchunks);
+                        for (; c < first; ++c) weights(n_base, c);
+                        wait_count(done + j - 1, G);
+                        ready = true;
+                        for (int i = 0; i < first; ++i) tokens(i);
+                    }
+                    for (; c < nchunks; ++c) {
+                        weights(n_base, c);
+                        tokens(c);
                     }
                     q += nchunks;
                 }
@@ -145,7 +149,6 @@ __global__ void __launch_bounds__(THREADS, MINB)
         __syncwarp();
     } else {
         const int xm = min(g, M - 1);  // tokens past M read token M - 1 (their outputs are never stored)
-        const int jend = j0 + njobs;
         // this CTA's work items (job, row tile) in order; CTAs with no tile in a job still count it as done
         auto first_from = [&](int j) {
             while (j < jend && vb >= info[j].tiles) ++j;
@@ -189,33 +192,33 @@ __global__ void __launch_bounds__(THREADS, MINB)
             const int n_base = tile * 16 * NT;
             float acc[1][NT][4];
             zero_fragments(acc);
-            for (int c0 = 0; c0 < nchunks; c0 += R) {
-                const unsigned phase = ((q + c0) / R) & 1;
-                ring_round<R>(c0, nchunks, [&](auto st_c, int c) {
-                    constexpr int st = decltype(st_c)::value;
+            for (int c0 = 0; c0 < nchunks; c0 += 2) {
+#pragma unroll
+                for (int u = 0; u < 2; ++u) {
+                    const int c = c0 + u, k = q + c, st = k % R;
                     if (c + 1 < nchunks) {
-                        load_scales((st + 1) % 2, c + 1);
+                        load_scales(1 - u, c + 1);
                     } else if (nj < jend) {
                         const Info& nx = info[nj];
                         srow.set(nx.ws, ntile * 16 * NT, g, nx.N, nx.K / KSTEP, warp);
                         load_scales(0, 0);
                     }
-                    mbar_wait(&ring.full[st], phase);
+                    mbar_wait(&ring.full[st], (k / R) & 1);
+                    const uint8_t* wt = ring.wst + st * L::WSTAGE + warp * L::WSTEP + 16 * t;
                     uint4 w[NT][2];
 #pragma unroll
                     for (int i = 0; i < NT; ++i)
 #pragma unroll
                         for (int h = 0; h < 2; ++h)
-                            w[i][h] = *reinterpret_cast<const uint4*>(ring.wst + st * L::WSTAGE + warp * L::WSTEP +
-                                                                      16 * t + 64 * (16 * i + 8 * h + g));
+                            w[i][h] = *reinterpret_cast<const uint4*>(wt + 64 * (16 * i + 8 * h + g));
                     const uint8_t* xt = ring.xst + (xm * R + st) * L::XPITCH + (warp * KSTEP + 32 * t) * 2;
                     uint4 xv[4];
 #pragma unroll
-                    for (int u = 0; u < 4; ++u) xv[u] = *reinterpret_cast<const uint4*>(xt + 16 * u);
-                    step_mma<1, NT, true>(w, sr[st % 2], [&](int, int u) { return xv[u]; }, acc);
+                    for (int e = 0; e < 4; ++e) xv[e] = *reinterpret_cast<const uint4*>(xt + 16 * e);
+                    step_mma<1, NT, true>(w, sr[u], [&](int, int e) { return xv[e]; }, acc);
                     __syncwarp();
                     if (lane == 0) mbar_arrive(&ring.empty[st]);
-                });
+                }
             }
             reduce_store<true>(acc, red, y, N, M, N, n_base, false);
             q += nchunks;
@@ -396,16 +399,25 @@ int main(int argc, char** argv) {
            wbytes_total / read_ms / 1e6);
 
     for (const int M : ms_list) {
-        const size_t ring_smem = w4::bulk::Layout<2, chain::NT, chain::R>::smem_bytes(M);
+        using RL = w4::bulk::Layout<2, chain::NT, 2>;  // (WSTAGE and XPITCH do not depend on the depth)
+        auto ring_bytes = [&](int r) { return (size_t)w4::bulk::BARRIERS + r * (RL::WSTAGE + (size_t)M * RL::XPITCH); };
+        // the ring: CHAIN_RING, else the deepest of 4, 3 and 2 chunks with which two CTAs fit on an SM
+        int R = getenv("CHAIN_RING") ? atoi(getenv("CHAIN_RING")) : 0;
+        if (R < 2 || R > 4) {
+            R = 2;
+            for (int r = 4; r > 2 && R == 2; --r)
+                if (2 * (ring_bytes(r) + sizeof(chain::Info) * njobs + sizeof(float) * w4::WK * chain::NT * 128 + 1024 +
+                         64) <= 228 * 1024)
+                    R = r;
+        }
+        const size_t ring_smem = ring_bytes(R);
         auto smem_for = [&](int n) { return ring_smem + sizeof(chain::Info) * n; };
         const size_t smem = smem_for(njobs);
         const int want = getenv("CHAIN_PER_SM") ? atoi(getenv("CHAIN_PER_SM")) : 2;
-        const int variant = getenv("CHAIN_V") ? atoi(getenv("CHAIN_V")) : 0;
-        auto kernel = variant == 1 ? chain::chain_kernel<2, 1>
-                      : variant == 2 ? chain::chain_kernel<2, 2>
-                      : variant == 3 ? chain::chain_kernel<2, 3>
-                      : variant == 7 ? chain::chain_kernel<2, 7>
-                                     : chain::chain_kernel<2, 0>;
+        const int variant = getenv("CHAIN_V") ? atoi(getenv("CHAIN_V")) : 7;
+        auto kernel = R == 4 ? (variant == 3 ? chain::chain_kernel<4, 3> : chain::chain_kernel<4, 7>)
+                      : R == 3 ? (variant == 3 ? chain::chain_kernel<3, 3> : chain::chain_kernel<3, 7>)
+                               : (variant == 3 ? chain::chain_kernel<2, 3> : chain::chain_kernel<2, 7>);
         CKX(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         int per_sm = 0;
         CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, w4::bulk::THREADS, smem));
@@ -464,10 +476,10 @@ int main(int argc, char** argv) {
             outputs += n;
         }
         printf("M=%d: product %.3f ms (%.0f GB/s, %.1f %% of read) | per-gemv %.3f ms (%.1f %%) | chain %.3f ms "
-               "(%.1f %%; %d CTAs, %d per SM) | chain/product %.3f | bits: chain %ld, per-gemv %ld of %ld outputs "
+               "(%.1f %%; %d CTAs, %d per SM, ring %d) | chain/product %.3f | bits: chain %ld, per-gemv %ld of %ld outputs "
                "differ from product\n",
                M, t_product, wbytes_total / t_product / 1e6, 100 * read_ms / t_product, t_single,
-               100 * read_ms / t_single, t_chain, 100 * read_ms / t_chain, G, per_sm, t_chain / t_product, diff_chain,
+               100 * read_ms / t_single, t_chain, 100 * read_ms / t_chain, G, per_sm, R, t_chain / t_product, diff_chain,
                diff_single, outputs);
         printf("csv,chain,%d,%d,%.4f,%.4f,%.4f,%.4f,%ld,%ld\n", M, layers, read_ms, t_product, t_single, t_chain,
                diff_chain, diff_single);
