@@ -65,11 +65,12 @@ __device__ __forceinline__ void wait_count(const unsigned* count, unsigned targe
 // parameter pmap, as the library's kernels take theirs; 4, CTAs take row tiles by their place, k nsm + (the SM's rank
 // among the SMs) for the k-th CTA to start on an SM (nsm > 0: the grid is nsm SMs x CTAs per SM, every SM full), so
 // that a GEMV of fewer tiles than CTAs (o and down: 128) gets one CTA on each of its SMs (by blockIdx, call 4 found
-// CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero. smids (if set): each place's SM (census).
+// CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero before the
+// first launch. smids (if set): each place's SM (census).
 template <int R, int V>
 __global__ void __launch_bounds__(THREADS, 2)
     chain_kernel(const __grid_constant__ CUtensorMap pmap, const Job* __restrict__ jobs, int j0, int njobs, int M,
-                 unsigned* done, int* smids, unsigned* slots, int nsm) {
+                 unsigned* done, int* smids, unsigned* slots, int nsm, int per_sm) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     using L = Layout<2, NT, R>;
     __shared__ int place_shared;
@@ -78,16 +79,18 @@ __global__ void __launch_bounds__(THREADS, 2)
         asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
         int v = blockIdx.y;
         if ((V & 4) != 0 && nsm > 0) {
+            // counters that are never reset: each launch adds per_sm to every SM's count and nsm to the ranks'
             sm &= 1023;
-            const unsigned slot = atomicAdd(&slots[sm], 1u);
+            const unsigned old = atomicAdd(&slots[sm], 1u), gen = old / per_sm, slot = old % per_sm;
             unsigned rank;
             if (slot == 0) {
-                rank = atomicAdd(&slots[2048], 1u);
-                atomicExch(&slots[1024 + sm], rank + 1);
+                rank = atomicAdd(&slots[2048], 1u) % nsm;
+                atomicExch(&slots[1024 + sm], (gen << 10) + rank + 1);
             } else {
-                do rank = atomicAdd(&slots[1024 + sm], 0u);
-                while (rank == 0);
-                rank -= 1;
+                unsigned pub;
+                do pub = atomicAdd(&slots[1024 + sm], 0u);
+                while (pub == 0 || ((pub - 1) >> 10) != gen);
+                rank = (pub - 1) & 1023;
             }
             v = (int)(slot * nsm + rank);
         }
@@ -380,13 +383,22 @@ int main(int argc, char** argv) {
     for (int sh = 0; sh < 4; ++sh)
         for (int l = 0; l < layers; ++l)
             CKX(cudaMemcpy(jobs_shape + sh * layers + l, &jobs[4 * l + sh], sizeof(Job), cudaMemcpyHostToDevice));
+    // a layer's GEMVs in the order that runs them without another kernel between (o, gate|up, down, then the next
+    // layer's q|k|v; RoPE and attention come before o), for chains of one layer each
+    const int layer_order[4] = {1, 2, 3, 0};
+    Job* jobs_layer;
+    CKX(cudaMalloc(&jobs_layer, sizeof(Job) * njobs));
+    for (int l = 0; l < layers; ++l)
+        for (int i = 0; i < 4; ++i)
+            CKX(cudaMemcpy(jobs_layer + 4 * l + i, &jobs[4 * l + layer_order[i]], sizeof(Job), cudaMemcpyHostToDevice));
     for (int j = 0; j < njobs; ++j) jobs[j].info.y = y_single[j];
     CKX(cudaMemcpy(jobs_single, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
     unsigned *done, *sink;
     int* smids;
     CKX(cudaMalloc(&smids, sizeof(int) * 4 * prop.multiProcessorCount));
-    unsigned* slots;  // chain_kernel's rank counters, zeroed with `done` before each launch
+    unsigned* slots;  // chain_kernel's rank counters (zeroed again before each M: its CTAs per SM may change)
     CKX(cudaMalloc(&slots, sizeof(unsigned) * 2049));
+    CKX(cudaMemset(slots, 0, sizeof(unsigned) * 2049));
     CKX(cudaMalloc(&done, sizeof(unsigned) * njobs));
     CKX(cudaMalloc(&sink, sizeof(unsigned)));
     CKX(cudaStreamSynchronize(st));
@@ -411,6 +423,7 @@ int main(int argc, char** argv) {
                     R = r;
         }
         const size_t ring_smem = ring_bytes(R);
+        CKX(cudaMemset(slots, 0, sizeof(unsigned) * 2049));
         auto smem_for = [&](int n) { return ring_smem + sizeof(chain::Info) * n; };
         const size_t smem = smem_for(njobs);
         const int want = getenv("CHAIN_PER_SM") ? atoi(getenv("CHAIN_PER_SM")) : 2;
@@ -433,18 +446,16 @@ int main(int argc, char** argv) {
         };
         auto single = [&] {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
             for (int j = 0; j < njobs; ++j) {
                 const int ctas = std::min(G, jobs[j].info.tiles);
                 kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem_for(1), st>>>(jobs[j].wmap, jobs_single, j, 1, M, done,
-                                                                               nullptr, slots, 0);
+                                                                               nullptr, slots, 0, 1);
             }
         };
         auto persistent = [&] {
             CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
             kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs[0].wmap, jobs_chain, 0, njobs, M, done, smids, slots,
-                                                                 nsm);
+                                                                 nsm, per_sm);
         };
         const double t_product = time_graph(st, product), t_single = time_graph(st, single),
                      t_chain = time_graph(st, persistent);
@@ -483,6 +494,28 @@ int main(int argc, char** argv) {
                diff_single, outputs);
         printf("csv,chain,%d,%d,%.4f,%.4f,%.4f,%.4f,%ld,%ld\n", M, layers, read_ms, t_product, t_single, t_chain,
                diff_chain, diff_single);
+        // chains of one layer (o, gate|up, down, q|k|v), one launch per layer: what a kernel that stops at each
+        // layer's attention could have, against the product's four launches in the same order
+        {
+            const double tp = time_graph(st, [&] {
+                for (int l = 0; l < layers; ++l)
+                    for (int i = 0; i < 4; ++i) {
+                        const int j = 4 * l + layer_order[i];
+                        const chain::Info& jb = jobs[j].info;
+                        CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128,
+                                            0, reinterpret_cast<qspec_stream_t>(st)));
+                    }
+            });
+            const double tl = time_graph(st, [&] {
+                CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+                for (int l = 0; l < layers; ++l) {
+                    kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(4), st>>>(jobs[4 * l + 1].wmap, jobs_layer, 4 * l,
+                                                                               4, M, done, nullptr, slots, nsm, per_sm);
+                }
+            });
+            printf("  layers: product %.3f ms | chains of one layer %.3f ms (%.3f) | one chain %.3f ms\n", tp, tl,
+                   tl / tp, t_chain);
+        }
         // per shape, over all layers: the product, this kernel once per GEMV, and the chain of that shape alone
         for (int sh = 0; sh < 4; ++sh) {
             const double t = time_graph(st, [&] {
@@ -494,16 +527,14 @@ int main(int argc, char** argv) {
             });
             const double t1 = time_graph(st, [&] {
                 CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
                 for (int l = 0; l < layers; ++l)
                     kernel<<<dim3(1, std::min(G, jobs[sh].info.tiles)), w4::bulk::THREADS, smem_for(1), st>>>(
-                        jobs[4 * l + sh].wmap, jobs_shape, sh * layers + l, 1, M, done, nullptr, slots, 0);
+                        jobs[4 * l + sh].wmap, jobs_shape, sh * layers + l, 1, M, done, nullptr, slots, 0, 1);
             });
             const double tc = time_graph(st, [&] {
                 CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
-            CKX(cudaMemsetAsync(slots, 0, sizeof(unsigned) * 2049, st));
                 kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(layers), st>>>(jobs[sh].wmap, jobs_shape, sh * layers,
-                                                                                 layers, M, done, nullptr, slots, nsm);
+                                                                                 layers, M, done, nullptr, slots, nsm, per_sm);
             });
             printf("  %-8s x%d, us each: product %.2f | per-gemv %.2f | chain %.2f | read %.2f\n", names[sh], layers,
                    1000 * t / layers, 1000 * t1 / layers, 1000 * tc / layers,
