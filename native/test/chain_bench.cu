@@ -19,7 +19,7 @@
 //
 // Usage (sm_90a, from native/): nvcc -O3 -std=c++17 -Iinclude -gencode=arch=compute_90a,code=sm_90a
 //   test/chain_bench.cu src/tensor_map.cu src/w4a16_wgmma.cu --cudart=shared -L$LIB -lqspec_cuda -o chain_bench
-// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=3|7: the variants (chain_kernel; 7 by
+// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=3|7|15: the variants (chain_kernel; 7 by
 // default). CHAIN_RING=2|3|4: the ring depth (default: the deepest with which two CTAs fit on an SM).
 #include "../src/w4a16_gemm.cu"
 #include <algorithm>
@@ -66,7 +66,8 @@ __device__ __forceinline__ void wait_count(const unsigned* count, unsigned targe
 // among the SMs) for the k-th CTA to start on an SM (nsm > 0: the grid is nsm SMs x CTAs per SM, every SM full), so
 // that a GEMV of fewer tiles than CTAs (o and down: 128) gets one CTA on each of its SMs (by blockIdx, call 4 found
 // CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero before the
-// first launch. smids (if set): each place's SM (census).
+// first launch. 8 (a measurement, not a chain): no CTA waits for the GEMV before, so the GEMVs only stream one after
+// another; what the grid-wide dependency costs. smids (if set): each place's SM (census).
 template <int R, int V>
 __global__ void __launch_bounds__(THREADS, 2)
     chain_kernel(const __grid_constant__ CUtensorMap pmap, const Job* __restrict__ jobs, int j0, int njobs, int M,
@@ -137,7 +138,7 @@ __global__ void __launch_bounds__(THREADS, 2)
                     if (!ready) {  // the first chunks' weights now, their activations once the GEMV before is done
                         const int first = min(R, nchunks);
                         for (; c < first; ++c) weights(n_base, c);
-                        wait_count(done + j - 1, G);
+                        if constexpr ((V & 8) == 0) wait_count(done + j - 1, G);
                         ready = true;
                         for (int i = 0; i < first; ++i) tokens(i);
                     }
@@ -422,13 +423,15 @@ int main(int argc, char** argv) {
                          64) <= 228 * 1024)
                     R = r;
         }
+        const int variant = getenv("CHAIN_V") ? atoi(getenv("CHAIN_V")) : 7;
+        if (variant == 15) R = 3;  // its one build
         const size_t ring_smem = ring_bytes(R);
         CKX(cudaMemset(slots, 0, sizeof(unsigned) * 2049));
         auto smem_for = [&](int n) { return ring_smem + sizeof(chain::Info) * n; };
         const size_t smem = smem_for(njobs);
         const int want = getenv("CHAIN_PER_SM") ? atoi(getenv("CHAIN_PER_SM")) : 2;
-        const int variant = getenv("CHAIN_V") ? atoi(getenv("CHAIN_V")) : 7;
-        auto kernel = R == 4 ? (variant == 3 ? chain::chain_kernel<4, 3> : chain::chain_kernel<4, 7>)
+        auto kernel = variant == 15 ? chain::chain_kernel<3, 15>
+                      : R == 4 ? (variant == 3 ? chain::chain_kernel<4, 3> : chain::chain_kernel<4, 7>)
                       : R == 3 ? (variant == 3 ? chain::chain_kernel<3, 3> : chain::chain_kernel<3, 7>)
                                : (variant == 3 ? chain::chain_kernel<2, 3> : chain::chain_kernel<2, 7>);
         CKX(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
