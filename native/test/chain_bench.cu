@@ -1,6 +1,6 @@
 // Experiment (KERNELS.md, Next 0): what a persistent kernel that walks several layers' decode GEMVs could save over
 // one launch per GEMV. Not part of the library: it includes w4a16_gemm.cu to reach its step_mma, so that the chain's
-// sums are the bulk GEMV's bit for bit (checked below), and it is built beside the library (see the usage line).
+// sums are the bulk GEMV's bit for bit (checked below), and it is built beside the library (`make chain-bench`).
 //
 // The chain: the matrices of L decoder layers of Llama-3-8B in decode order (q|k|v 4096 -> 6144, o 4096 -> 4096,
 // gate|up 4096 -> 28672, down 14336 -> 4096), random INT4 weights and fp16 scales in one arena of L x 113 MB (so every
@@ -15,12 +15,13 @@
 //   per-gemv  this file's kernel launched once per GEMV (4L launches): the same kernel as `chain` without the walk;
 //   chain     this file's kernel launched once for all 4L GEMVs (a persistent grid, one ring through all of them);
 //   read      every weight and scale byte read once by a streaming kernel (the HBM read rate's time for the bytes).
-// and whether `chain` and `per-gemv` give the bits of `product` on every output.
+// and whether `chain` and `per-gemv` give the bits of `product` on every output; then the chains of one layer each (o,
+// gate|up, down, the next q|k|v: the GEMVs a decode step runs with nothing between them), one launch per layer, against
+// the product in the same order; and for each shape alone over the layers, the product, per-gemv and chain.
 //
-// Usage (sm_90a, from native/): nvcc -O3 -std=c++17 -Iinclude -gencode=arch=compute_90a,code=sm_90a
-//   test/chain_bench.cu src/tensor_map.cu src/w4a16_wgmma.cu --cudart=shared -L$LIB -lqspec_cuda -o chain_bench
-// then ./chain_bench [layers (32)] [M list (1,2,4,8)]. CHAIN_PER_SM=n: n CTAs per SM (1 or 2, default 2). CHAIN_V=3|7|15: the variants (chain_kernel; 7 by
-// default). CHAIN_RING=2|3|4: the ring depth (default: the deepest with which two CTAs fit on an SM).
+// Build: `make -C native chain-bench` (sm_90a; build/chain_bench). Run: chain_bench [layers (32)] [M list (1,2,4,8)].
+// CHAIN_RING=2|3|4: the ring depth (default: the deepest with which two CTAs fit on an SM); CHAIN_PER_SM=1|2: CTAs per
+// SM (default 2); CHAIN_V=3|7|15: the variants (chain_kernel; 7 by default). Results: docs/results/h100-s32/.
 #include "../src/w4a16_gemm.cu"
 #include <algorithm>
 #include <cstdio>
