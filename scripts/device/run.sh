@@ -7,7 +7,9 @@
 #   profile         Nsight Compute sections of the GEMM kernels at a few Llama-3-8B shapes ($OUT/ncu.txt)
 #   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
 #   timeline ARGS.. ./qspec bench ARGS under Nsight Compute: the duration of every kernel of a window of
-#                   launches ($OUT/timeline.csv; QSPEC_SKIP / QSPEC_COUNT choose the window)
+#                   launches ($OUT/timeline.csv; QSPEC_SKIP / QSPEC_COUNT choose the window; QSPEC_NCU_WARM=1: warm
+#                   caches and the GPU's own clocks, --cache-control none --clock-control none, instead of ncu's flush
+#                   and locked clocks)
 #   bench ARGS...   ./qspec bench ARGS (QSPEC_JFR=1: with a Flight Recorder profile, $OUT/bench/rec.jfr) (e.g. --synthetic llama-3-8b --alpha 0.9 ...), output under $OUT/bench
 # QSPEC_STAGE=DIR runs from another staged tree (e.g. a copy with a branch's library and jars laid over).
 # Logs go to $OUT. Each phase runs even if an earlier one failed; the exit code is the first failure.
@@ -145,7 +147,8 @@ while [ $# -gt 0 ]; do
       [ "${1:-}" = "--" ] && shift
       echo "== timeline of ${args[*]}"
       mkdir -p /tmp/tl
-      timeout -k 10 300 ncu --graph-profiling node --metrics gpu__time_duration.sum --launch-skip "${QSPEC_SKIP:-6000}" \
+      warm=(); [ -n "${QSPEC_NCU_WARM:-}" ] && warm=(--cache-control none --clock-control none)
+      timeout -k 10 300 ncu --graph-profiling node "${warm[@]}" --metrics gpu__time_duration.sum --launch-skip "${QSPEC_SKIP:-6000}" \
         --launch-count "${QSPEC_COUNT:-1000}" --csv --log-file "$OUT/timeline.csv" \
         java "${java_opts[@]}" -Xmx100g -cp "$g/app/*" io.qspec.examples.cli.QSpecCli bench "${args[@]}" --out /tmp/tl \
         > "$OUT/timeline-stdout.txt" 2>&1
