@@ -23,6 +23,7 @@
 // CHAIN_RING=2|3|4: the ring depth (default: the deepest with which two CTAs fit on an SM); CHAIN_PER_SM=1|2: CTAs per
 // SM (default 2); CHAIN_V=3|7|15: the variants (chain_kernel; 7 by default). Results: docs/results/h100-s32/.
 #include "../src/w4a16_gemm.cu"
+#include "bench_data.cuh"
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -257,35 +258,6 @@ namespace {
         }                                                                                                   \
     } while (0)
 
-__global__ void fill_random(uint8_t* p, size_t n, uint32_t seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
-        p[i] = (uint8_t)h;
-    }
-}
-__global__ void fill_half(half* p, size_t n, float lo, float hi, uint32_t seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
-        p[i] = __float2half(lo + (hi - lo) * (h & 0xffffff) / 16777216.f);
-    }
-}
-__global__ void read_all(const uint4* __restrict__ p, size_t n16, unsigned* sink) {
-    unsigned acc = 0;
-    const size_t stride = (size_t)gridDim.x * blockDim.x;
-    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    for (; i + 3 * stride < n16; i += 4 * stride) {
-        uint4 v[4];
-#pragma unroll
-        for (int k = 0; k < 4; ++k) v[k] = __ldcs(p + i + k * stride);
-#pragma unroll
-        for (int k = 0; k < 4; ++k) acc ^= v[k].x ^ v[k].y ^ v[k].z ^ v[k].w;
-    }
-    for (; i < n16; i += stride) { const uint4 v = __ldcs(p + i); acc ^= v.x ^ v.y ^ v.z ^ v.w; }
-    if (acc == 0x9e3779b9u) *sink = acc;
-}
-
 // Median milliseconds of a graph captured from `body`.
 template <class Body>
 double time_graph(cudaStream_t st, Body&& body, int reps = 9) {
@@ -346,19 +318,19 @@ int main(int argc, char** argv) {
     }
     uint8_t* arena;
     CKX(cudaMalloc(&arena, total));
-    fill_random<<<4096, 256, 0, st>>>(arena, total, 12345u);
+    fill_bytes<<<4096, 256, 0, st>>>(arena, total, 12345u);
     half *x4096, *x14336;
     CKX(cudaMalloc(&x4096, sizeof(half) * MMAX * 4096));
     CKX(cudaMalloc(&x14336, sizeof(half) * MMAX * 14336));
-    fill_half<<<64, 256, 0, st>>>(x4096, (size_t)MMAX * 4096, -1.f, 1.f, 77u);
-    fill_half<<<64, 256, 0, st>>>(x14336, (size_t)MMAX * 14336, -1.f, 1.f, 78u);
+    fill_f16<<<64, 256, 0, st>>>(x4096, (size_t)MMAX * 4096, -1.f, 1.f, 77u);
+    fill_f16<<<64, 256, 0, st>>>(x14336, (size_t)MMAX * 14336, -1.f, 1.f, 78u);
     std::vector<Job> jobs(njobs);
     std::vector<float*> y_product(njobs), y_chain(njobs), y_single(njobs);
     for (int j = 0; j < njobs; ++j) {
         const int N = shapes[j % 4][0], K = shapes[j % 4][1];
         uint8_t* wp = arena + off[j];
         half* ws = reinterpret_cast<half*>(wp + (size_t)N * K / 2);
-        fill_half<<<256, 256, 0, st>>>(ws, (size_t)N * (K / 128), 0.005f, 0.05f, 1000u + j);
+        fill_f16<<<256, 256, 0, st>>>(ws, (size_t)N * (K / 128), 0.005f, 0.05f, 1000u + j);
         Job& jb = jobs[j];
         if (!weight_chunk_map(wp, N, K / 2, 16 * chain::NT, WK, &jb.wmap)) {
             fprintf(stderr, "no tensor map for job %d\n", j);
@@ -405,7 +377,7 @@ int main(int argc, char** argv) {
     CKX(cudaMalloc(&sink, sizeof(unsigned)));
     CKX(cudaStreamSynchronize(st));
 
-    const double read_ms = time_graph(st, [&] { read_all<<<4 * prop.multiProcessorCount, 1024, 0, st>>>(
+    const double read_ms = time_graph(st, [&] { read_words<<<4 * prop.multiProcessorCount, 1024, 0, st>>>(
                                                    reinterpret_cast<const uint4*>(arena), total / 16, sink); });
     printf("chain: %d layers, %d GEMVs (q|k|v, o, gate|up, down), %.1f MB of weights and scales\n", layers, njobs,
            wbytes_total / 1e6);

@@ -14,35 +14,11 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "bench_data.cuh"
 #include "common.h"
 
 static const int LAUNCHES = 40, REPS = 15;
 
-__global__ void fill_bytes(uint8_t* p, size_t n, uint32_t seed) {  // pseudo-random, non-zero data
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
-        p[i] = (uint8_t)h;
-    }
-}
-__global__ void fill_f32(float* p, size_t n, float lo, float hi, uint32_t seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
-        p[i] = lo + (hi - lo) * (h & 0xffffff) / 16777216.f;
-    }
-}
-__global__ void fill_f16(__half* p, size_t n, float lo, float hi, uint32_t seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
-        p[i] = __float2half(lo + (hi - lo) * (h & 0xffffff) / 16777216.f);
-    }
-}
-
-// Median seconds per call of `call(i)` (i = launch index, for rotating buffers). Calls are captured
-// into a graph (no launch gaps); if capture fails (a library that cannot be captured), the calls are
-// issued directly instead.
 // Reads rows of 2048 bytes (K = 4096 nibbles) with the decode GEMVs' load pattern and nothing else: a
 // block takes 16 rows, warp w steps w, w + 8, ... of 64 bytes, thread (g, t) the 16 bytes at 16t of
 // rows g and g + 8, all of a warp's loads in flight at once. What that pattern alone can stream.
@@ -60,26 +36,6 @@ __global__ void read_gemv_pattern(const uint8_t* __restrict__ w, unsigned* sink)
 #pragma unroll
     for (int k = 0; k < 4; ++k) acc ^= v[k][0].x ^ v[k][0].w ^ v[k][1].y ^ v[k][1].z;
     if (acc == 0x9e3779b9u) { occupancy_limiter[0] = acc; *sink = occupancy_limiter[0]; }
-}
-
-// Streams n16 16-byte words once (non-caching loads, four in flight per thread): the HBM read rate,
-// the ceiling of a GEMV that reads its weights once. The XOR keeps the loads; the sink is never written.
-__global__ void read_words(const uint4* __restrict__ p, size_t n16, unsigned* sink) {
-    unsigned acc = 0;
-    const size_t stride = (size_t)gridDim.x * blockDim.x;
-    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    for (; i + 3 * stride < n16; i += 4 * stride) {
-        uint4 v[4];
-#pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = __ldcs(p + i + j * stride);
-#pragma unroll
-        for (int j = 0; j < 4; ++j) acc ^= v[j].x ^ v[j].y ^ v[j].z ^ v[j].w;
-    }
-    for (; i < n16; i += stride) {
-        const uint4 v = __ldcs(p + i);
-        acc ^= v.x ^ v.y ^ v.z ^ v.w;
-    }
-    if (acc == 0x9e3779b9u) *sink = acc;
 }
 
 // The items of an environment list such as "1,2,4" (sep ',') or "4096,4096,1;4096,14336,1" (sep ';').
@@ -112,6 +68,9 @@ struct WeightCopies {
     const __half* scales(int i) const { return reinterpret_cast<const __half*>(packed(i) + wbytes); }
 };
 
+// Median seconds per call of `call(i)` (i = launch index, for rotating buffers). Calls are captured
+// into a graph (no launch gaps); if capture fails (a library that cannot be captured), the calls are
+// issued directly instead.
 static double time_graph(cudaStream_t st, const std::function<void(int)>& call) {
     call(0);  // warm-up outside capture: module load, library handles and workspaces
     CK(cudaStreamSynchronize(st));

@@ -76,3 +76,16 @@ attention_bench() {
   echo "$name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
   grep -E "^attn" "$OUT/$name.txt" | tee -a "$S"
 }
+# chain NAME [VAR=value ...]: native/test/chain_bench (`make -C native chain-bench` here, carried gzipped as
+# .device/chain/chain_bench.gz) over 32 layers at M = 1, 2, 4, 8 under the variables, into $OUT/chain-NAME.txt, its
+# lines to the summary; skipped once fewer than 40 seconds are left, capped at 120 s.
+chain() {
+  local name=$1; shift
+  [ "$(left)" -lt 40 ] && { echo "skipped chain $name" | tee -a "$S"; return; }
+  # (unzipped every time: a warm machine may keep an earlier call's binary)
+  gunzip -c .device/chain/chain_bench.gz > "$g/native/chain_bench" && chmod +x "$g/native/chain_bench"
+  local t0=$(date +%s)
+  env "$@" timeout -s KILL 120 "$g/native/chain_bench" 32 1,2,4,8 > "$OUT/chain-$name.txt" 2>&1
+  echo "chain $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  grep -E "^(M=|read|chain:|census| )" "$OUT/chain-$name.txt" >> "$S"
+}

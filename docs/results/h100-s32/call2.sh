@@ -3,17 +3,8 @@
 # the staged library, carried gzipped in .device/chain) against one launch per GEMV, 32 layers of Llama-3-8B.
 # (call 2: the chain kernel loads its scales a chunk ahead, as the bulk GEMV does, and has a build of three CTAs per SM)
 . scripts/device/call-prelude.sh 300
-gunzip -c .device/chain/chain_bench.gz > "$g/native/chain_bench" && chmod +x "$g/native/chain_bench"
-run_chain() {  # NAME [VAR=value ...]
-  local name=$1; shift
-  [ "$(left)" -lt 40 ] && { echo "skipped chain $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env "$@" timeout -s KILL 120 "$g/native/chain_bench" 32 1,2,4,8 > "$OUT/chain-$name.txt" 2>&1
-  echo "chain $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E "^(M=|read|chain:)" "$OUT/chain-$name.txt" >> "$S"
-}
-run_chain default
-run_chain per-sm3 CHAIN_PER_SM=3
-run_chain per-sm1 CHAIN_PER_SM=1
-run_chain default-2
+chain default
+chain per-sm3 CHAIN_PER_SM=3
+chain per-sm1 CHAIN_PER_SM=1
+chain default-2
 echo "done, $(left) s of $budget left" | tee -a "$S"

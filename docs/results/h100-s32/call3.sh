@@ -3,15 +3,6 @@
 # the staged library, carried gzipped in .device/chain) against one launch per GEMV, 32 layers of Llama-3-8B.
 # (call 3: the jobs' fields in shared memory, the next tensor map prefetched a job ahead, and each shape's chain alone)
 . scripts/device/call-prelude.sh 300
-gunzip -c .device/chain/chain_bench.gz > "$g/native/chain_bench" && chmod +x "$g/native/chain_bench"
-run_chain() {  # NAME [VAR=value ...]
-  local name=$1; shift
-  [ "$(left)" -lt 40 ] && { echo "skipped chain $name" | tee -a "$S"; return; }
-  local t0=$(date +%s)
-  env "$@" timeout -s KILL 120 "$g/native/chain_bench" 32 1,2,4,8 > "$OUT/chain-$name.txt" 2>&1
-  echo "chain $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E "^(M=|read|chain:)" "$OUT/chain-$name.txt" >> "$S"
-}
-run_chain default
-run_chain default-2
+chain default
+chain default-2
 echo "done, $(left) s of $budget left" | tee -a "$S"
