@@ -20,7 +20,7 @@
 // the product in the same order; and for each shape alone over the layers, the product, per-gemv and chain.
 //
 // Build: `make -C native chain-bench` (sm_90a; build/chain_bench). Run: chain_bench [layers (32)] [M list (1,2,4,8)].
-// CHAIN_RING=2|3|4: the ring depth (default: the deepest with which two CTAs fit on an SM); CHAIN_PER_SM=1|2: CTAs per
+// CHAIN_RING=2|3|4: the ring depth (default 3 where two CTAs fit on an SM, else 2); CHAIN_PER_SM=1|2: CTAs per
 // SM (default 2); CHAIN_V=3|7|15: the variants (chain_kernel; 7 by default). Results: docs/results/h100-s32/.
 #include "../src/w4a16_gemm.cu"
 #include "bench_data.cuh"
@@ -387,11 +387,11 @@ int main(int argc, char** argv) {
     for (const int M : ms_list) {
         using RL = w4::bulk::Layout<2, chain::NT, 2>;  // (WSTAGE and XPITCH do not depend on the depth)
         auto ring_bytes = [&](int r) { return (size_t)w4::bulk::BARRIERS + r * (RL::WSTAGE + (size_t)M * RL::XPITCH); };
-        // the ring: CHAIN_RING, else the deepest of 4, 3 and 2 chunks with which two CTAs fit on an SM
+        // the ring: CHAIN_RING, else 3 chunks where two CTAs fit on an SM (calls 6-7: 1-2 % faster than 4 at M <= 4)
         int R = getenv("CHAIN_RING") ? atoi(getenv("CHAIN_RING")) : 0;
         if (R < 2 || R > 4) {
             R = 2;
-            for (int r = 4; r > 2 && R == 2; --r)
+            for (int r = 3; r > 2 && R == 2; --r)
                 if (2 * (ring_bytes(r) + sizeof(chain::Info) * njobs + sizeof(float) * w4::WK * chain::NT * 128 + 1024 +
                          64) <= 228 * 1024)
                     R = r;
