@@ -67,9 +67,9 @@ __device__ __forceinline__ void wait_count(const unsigned* count, unsigned targe
 // parameter pmap, as the library's kernels take theirs; 4, CTAs take row tiles by their place, k nsm + (the SM's rank
 // among the SMs) for the k-th CTA to start on an SM (nsm > 0: the grid is nsm SMs x CTAs per SM, every SM full), so
 // that a GEMV of fewer tiles than CTAs (o and down: 128) gets one CTA on each of its SMs (by blockIdx, call 4 found
-// CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero before the
-// first launch. 8 (a measurement, not a chain): no CTA waits for the GEMV before, so the GEMVs only stream one after
-// another; what the grid-wide dependency costs. smids (if set): each place's SM (census).
+// CTAs 0-127 on 120 SMs, two on 8 of them). slots: 2049 counters, zero before the first launch. 8 (a measurement,
+// not a chain): no CTA waits for the GEMV before, so the GEMVs only stream one after another; what the grid-wide
+// dependency costs. smids (if set): each place's SM (census).
 template <int R, int V>
 __global__ void __launch_bounds__(THREADS, 2)
     chain_kernel(const __grid_constant__ CUtensorMap pmap, const Job* __restrict__ jobs, int j0, int njobs, int M,
@@ -342,6 +342,10 @@ int main(int argc, char** argv) {
         jb.info.K = K;
         jb.info.tiles = (N + 16 * chain::NT - 1) / (16 * chain::NT);
         jb.info.nchunks = K / w4::bulk::CHUNK;
+        if (K % w4::bulk::CHUNK != 0 || jb.info.nchunks % 2 != 0) {  // the kernel takes chunks in pairs
+            fprintf(stderr, "K = %d is not an even number of %d-input chunks\n", K, w4::bulk::CHUNK);
+            return 2;
+        }
         CKX(cudaMalloc(&y_product[j], sizeof(float) * MMAX * N));
         CKX(cudaMalloc(&y_chain[j], sizeof(float) * MMAX * N));
         CKX(cudaMalloc(&y_single[j], sizeof(float) * MMAX * N));
