@@ -5,24 +5,29 @@
 #include <cstddef>
 #include <cstdint>
 
+// The pseudo-random 32 bits of element i under a seed (a multiplicative hash, mixed twice).
+__device__ __forceinline__ uint32_t bench_hash(size_t i, uint32_t seed) {
+    uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+    h ^= h >> 15;
+    h *= 2246822519u;
+    return h ^ (h >> 13);
+}
+
 __global__ void fill_bytes(uint8_t* p, size_t n, uint32_t seed) {  // pseudo-random, non-zero data
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        const uint32_t h = bench_hash(i, seed);
         p[i] = (uint8_t)h;
     }
 }
 __global__ void fill_f32(float* p, size_t n, float lo, float hi, uint32_t seed) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        const uint32_t h = bench_hash(i, seed);
         p[i] = lo + (hi - lo) * (h & 0xffffff) / 16777216.f;
     }
 }
 __global__ void fill_f16(__half* p, size_t n, float lo, float hi, uint32_t seed) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        const uint32_t h = bench_hash(i, seed);
         p[i] = __float2half(lo + (hi - lo) * (h & 0xffffff) / 16777216.f);
     }
 }

@@ -24,6 +24,7 @@
 // SM (default 2); CHAIN_V=3|7|15: the variants (chain_kernel; 7 by default). Results: docs/results/h100-s32/.
 #include "../src/w4a16_gemm.cu"
 #include "bench_data.cuh"
+#include "common.h"  // CK, CQ
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -240,50 +241,33 @@ __global__ void __launch_bounds__(THREADS, 2)
 
 namespace {
 
-#define CKX(x)                                                                                              \
-    do {                                                                                                    \
-        cudaError_t e_ = (x);                                                                               \
-        if (e_ != cudaSuccess) {                                                                            \
-            fprintf(stderr, "CUDA error %s at line %d: %s\n", cudaGetErrorString(e_), __LINE__, #x);        \
-            exit(2);                                                                                        \
-        }                                                                                                   \
-    } while (0)
-
-#define CQ(x)                                                                                               \
-    do {                                                                                                    \
-        const int r_ = (x);                                                                                 \
-        if (r_ != 0) {                                                                                      \
-            fprintf(stderr, "qspec call failed (%d) at line %d\n", r_, __LINE__);                            \
-            exit(2);                                                                                        \
-        }                                                                                                   \
-    } while (0)
 
 // Median milliseconds of a graph captured from `body`.
 template <class Body>
 double time_graph(cudaStream_t st, Body&& body, int reps = 9) {
     body();
-    CKX(cudaStreamSynchronize(st));
+    CK(cudaStreamSynchronize(st));
     cudaGraph_t gr;
     cudaGraphExec_t ge;
-    CKX(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
+    CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
     body();
-    CKX(cudaStreamEndCapture(st, &gr));
-    CKX(cudaGraphInstantiate(&ge, gr, 0));
-    for (int w = 0; w < 2; ++w) CKX(cudaGraphLaunch(ge, st));
+    CK(cudaStreamEndCapture(st, &gr));
+    CK(cudaGraphInstantiate(&ge, gr, 0));
+    for (int w = 0; w < 2; ++w) CK(cudaGraphLaunch(ge, st));
     cudaEvent_t a, b;
-    CKX(cudaEventCreate(&a));
-    CKX(cudaEventCreate(&b));
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
     std::vector<float> ms(reps);
     for (int r = 0; r < reps; ++r) {
-        CKX(cudaEventRecord(a, st));
-        CKX(cudaGraphLaunch(ge, st));
-        CKX(cudaEventRecord(b, st));
-        CKX(cudaEventSynchronize(b));
-        CKX(cudaEventElapsedTime(&ms[r], a, b));
+        CK(cudaEventRecord(a, st));
+        CK(cudaGraphLaunch(ge, st));
+        CK(cudaEventRecord(b, st));
+        CK(cudaEventSynchronize(b));
+        CK(cudaEventElapsedTime(&ms[r], a, b));
     }
     std::sort(ms.begin(), ms.end());
-    CKX(cudaGraphExecDestroy(ge));
-    CKX(cudaGraphDestroy(gr));
+    CK(cudaGraphExecDestroy(ge));
+    CK(cudaGraphDestroy(gr));
     return ms[reps / 2];
 }
 
@@ -299,10 +283,10 @@ int main(int argc, char** argv) {
         s = p == std::string::npos ? "" : s.substr(p + 1);
     }
     cudaDeviceProp prop;
-    CKX(cudaGetDeviceProperties(&prop, 0));
+    CK(cudaGetDeviceProperties(&prop, 0));
     printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
     cudaStream_t st;
-    CKX(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
 
     const int shapes[4][2] = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};  // N, K per layer
     const char* names[4] = {"q|k|v", "o", "gate|up", "down"};
@@ -317,11 +301,11 @@ int main(int argc, char** argv) {
         total += (bytes + 255) / 256 * 256;
     }
     uint8_t* arena;
-    CKX(cudaMalloc(&arena, total));
+    CK(cudaMalloc(&arena, total));
     fill_bytes<<<4096, 256, 0, st>>>(arena, total, 12345u);
     half *x4096, *x14336;
-    CKX(cudaMalloc(&x4096, sizeof(half) * MMAX * 4096));
-    CKX(cudaMalloc(&x14336, sizeof(half) * MMAX * 14336));
+    CK(cudaMalloc(&x4096, sizeof(half) * MMAX * 4096));
+    CK(cudaMalloc(&x14336, sizeof(half) * MMAX * 14336));
     fill_f16<<<64, 256, 0, st>>>(x4096, (size_t)MMAX * 4096, -1.f, 1.f, 77u);
     fill_f16<<<64, 256, 0, st>>>(x14336, (size_t)MMAX * 14336, -1.f, 1.f, 78u);
     std::vector<Job> jobs(njobs);
@@ -346,40 +330,40 @@ int main(int argc, char** argv) {
             fprintf(stderr, "K = %d is not an even number of %d-input chunks\n", K, w4::bulk::CHUNK);
             return 2;
         }
-        CKX(cudaMalloc(&y_product[j], sizeof(float) * MMAX * N));
-        CKX(cudaMalloc(&y_chain[j], sizeof(float) * MMAX * N));
-        CKX(cudaMalloc(&y_single[j], sizeof(float) * MMAX * N));
+        CK(cudaMalloc(&y_product[j], sizeof(float) * MMAX * N));
+        CK(cudaMalloc(&y_chain[j], sizeof(float) * MMAX * N));
+        CK(cudaMalloc(&y_single[j], sizeof(float) * MMAX * N));
     }
     Job *jobs_chain, *jobs_single;
-    CKX(cudaMalloc(&jobs_chain, sizeof(Job) * njobs));
-    CKX(cudaMalloc(&jobs_single, sizeof(Job) * njobs));
+    CK(cudaMalloc(&jobs_chain, sizeof(Job) * njobs));
+    CK(cudaMalloc(&jobs_single, sizeof(Job) * njobs));
     for (int j = 0; j < njobs; ++j) jobs[j].info.y = y_chain[j];
-    CKX(cudaMemcpy(jobs_chain, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(jobs_chain, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
     // the same jobs grouped by shape (layers of q|k|v, then of o, ...), for the chain of one shape
     Job* jobs_shape;
-    CKX(cudaMalloc(&jobs_shape, sizeof(Job) * njobs));
+    CK(cudaMalloc(&jobs_shape, sizeof(Job) * njobs));
     for (int sh = 0; sh < 4; ++sh)
         for (int l = 0; l < layers; ++l)
-            CKX(cudaMemcpy(jobs_shape + sh * layers + l, &jobs[4 * l + sh], sizeof(Job), cudaMemcpyHostToDevice));
+            CK(cudaMemcpy(jobs_shape + sh * layers + l, &jobs[4 * l + sh], sizeof(Job), cudaMemcpyHostToDevice));
     // a layer's GEMVs in the order that runs them without another kernel between (o, gate|up, down, then the next
     // layer's q|k|v; RoPE and attention come before o), for chains of one layer each
     const int layer_order[4] = {1, 2, 3, 0};
     Job* jobs_layer;
-    CKX(cudaMalloc(&jobs_layer, sizeof(Job) * njobs));
+    CK(cudaMalloc(&jobs_layer, sizeof(Job) * njobs));
     for (int l = 0; l < layers; ++l)
         for (int i = 0; i < 4; ++i)
-            CKX(cudaMemcpy(jobs_layer + 4 * l + i, &jobs[4 * l + layer_order[i]], sizeof(Job), cudaMemcpyHostToDevice));
+            CK(cudaMemcpy(jobs_layer + 4 * l + i, &jobs[4 * l + layer_order[i]], sizeof(Job), cudaMemcpyHostToDevice));
     for (int j = 0; j < njobs; ++j) jobs[j].info.y = y_single[j];
-    CKX(cudaMemcpy(jobs_single, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(jobs_single, jobs.data(), sizeof(Job) * njobs, cudaMemcpyHostToDevice));
     unsigned *done, *sink;
     int* smids;
-    CKX(cudaMalloc(&smids, sizeof(int) * 4 * prop.multiProcessorCount));
+    CK(cudaMalloc(&smids, sizeof(int) * 4 * prop.multiProcessorCount));
     unsigned* slots;  // chain_kernel's rank counters (zeroed again before each M: its CTAs per SM may change)
-    CKX(cudaMalloc(&slots, sizeof(unsigned) * 2049));
-    CKX(cudaMemset(slots, 0, sizeof(unsigned) * 2049));
-    CKX(cudaMalloc(&done, sizeof(unsigned) * njobs));
-    CKX(cudaMalloc(&sink, sizeof(unsigned)));
-    CKX(cudaStreamSynchronize(st));
+    CK(cudaMalloc(&slots, sizeof(unsigned) * 2049));
+    CK(cudaMemset(slots, 0, sizeof(unsigned) * 2049));
+    CK(cudaMalloc(&done, sizeof(unsigned) * njobs));
+    CK(cudaMalloc(&sink, sizeof(unsigned)));
+    CK(cudaStreamSynchronize(st));
 
     const double read_ms = time_graph(st, [&] { read_words<<<4 * prop.multiProcessorCount, 1024, 0, st>>>(
                                                    reinterpret_cast<const uint4*>(arena), total / 16, sink); });
@@ -403,7 +387,7 @@ int main(int argc, char** argv) {
         const int variant = getenv("CHAIN_V") ? atoi(getenv("CHAIN_V")) : 7;
         if (variant == 15) R = 3;  // its one build
         const size_t ring_smem = ring_bytes(R);
-        CKX(cudaMemset(slots, 0, sizeof(unsigned) * 2049));
+        CK(cudaMemset(slots, 0, sizeof(unsigned) * 2049));
         auto smem_for = [&](int n) { return ring_smem + sizeof(chain::Info) * n; };
         const size_t smem = smem_for(njobs);
         const int want = getenv("CHAIN_PER_SM") ? atoi(getenv("CHAIN_PER_SM")) : 2;
@@ -411,9 +395,9 @@ int main(int argc, char** argv) {
                       : R == 4 ? (variant == 3 ? chain::chain_kernel<4, 3> : chain::chain_kernel<4, 7>)
                       : R == 3 ? (variant == 3 ? chain::chain_kernel<3, 3> : chain::chain_kernel<3, 7>)
                                : (variant == 3 ? chain::chain_kernel<2, 3> : chain::chain_kernel<2, 7>);
-        CKX(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         int per_sm = 0;
-        CKX(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, w4::bulk::THREADS, smem));
+        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, w4::bulk::THREADS, smem));
         per_sm = std::min(per_sm, want);
         const int G = per_sm * prop.multiProcessorCount, nsm = prop.multiProcessorCount;
         auto product = [&] {
@@ -425,7 +409,7 @@ int main(int argc, char** argv) {
             }
         };
         auto single = [&] {
-            CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+            CK(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
             for (int j = 0; j < njobs; ++j) {
                 const int ctas = std::min(G, jobs[j].info.tiles);
                 kernel<<<dim3(1, ctas), w4::bulk::THREADS, smem_for(1), st>>>(jobs[j].wmap, jobs_single, j, 1, M, done,
@@ -433,17 +417,17 @@ int main(int argc, char** argv) {
             }
         };
         auto persistent = [&] {
-            CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+            CK(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
             kernel<<<dim3(1, G), w4::bulk::THREADS, smem, st>>>(jobs[0].wmap, jobs_chain, 0, njobs, M, done, smids, slots,
                                                                  nsm, per_sm);
         };
         const double t_product = time_graph(st, product), t_single = time_graph(st, single),
                      t_chain = time_graph(st, persistent);
-        CKX(cudaStreamSynchronize(st));
-        CKX(cudaGetLastError());
+        CK(cudaStreamSynchronize(st));
+        CK(cudaGetLastError());
         {  // where the persistent grid's CTAs ran: the SMs of the first 128 places (o's and down's tiles)
             std::vector<int> sm(G);
-            CKX(cudaMemcpy(sm.data(), smids, sizeof(int) * G, cudaMemcpyDeviceToHost));
+            CK(cudaMemcpy(sm.data(), smids, sizeof(int) * G, cudaMemcpyDeviceToHost));
             std::vector<int> per(1024, 0), per128(1024, 0);
             for (int b = 0; b < G; ++b) ++per[sm[b] & 1023];
             for (int b = 0; b < std::min(G, 128); ++b) ++per128[sm[b] & 1023];
@@ -457,9 +441,9 @@ int main(int argc, char** argv) {
         for (int j = 0; j < njobs; ++j) {
             const size_t n = (size_t)M * jobs[j].info.N;
             std::vector<float> a(n), b(n), c(n);
-            CKX(cudaMemcpy(a.data(), y_product[j], n * 4, cudaMemcpyDeviceToHost));
-            CKX(cudaMemcpy(b.data(), y_chain[j], n * 4, cudaMemcpyDeviceToHost));
-            CKX(cudaMemcpy(c.data(), y_single[j], n * 4, cudaMemcpyDeviceToHost));
+            CK(cudaMemcpy(a.data(), y_product[j], n * 4, cudaMemcpyDeviceToHost));
+            CK(cudaMemcpy(b.data(), y_chain[j], n * 4, cudaMemcpyDeviceToHost));
+            CK(cudaMemcpy(c.data(), y_single[j], n * 4, cudaMemcpyDeviceToHost));
             for (size_t i = 0; i < n; ++i) {
                 diff_chain += memcmp(&a[i], &b[i], 4) != 0;
                 diff_single += memcmp(&a[i], &c[i], 4) != 0;
@@ -487,7 +471,7 @@ int main(int argc, char** argv) {
                     }
             });
             const double tl = time_graph(st, [&] {
-                CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+                CK(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
                 for (int l = 0; l < layers; ++l) {
                     kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(4), st>>>(jobs[4 * l + 1].wmap, jobs_layer, 4 * l,
                                                                                4, M, done, nullptr, slots, nsm, per_sm);
@@ -506,13 +490,13 @@ int main(int argc, char** argv) {
                 }
             });
             const double t1 = time_graph(st, [&] {
-                CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+                CK(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
                 for (int l = 0; l < layers; ++l)
                     kernel<<<dim3(1, std::min(G, jobs[sh].info.tiles)), w4::bulk::THREADS, smem_for(1), st>>>(
                         jobs[4 * l + sh].wmap, jobs_shape, sh * layers + l, 1, M, done, nullptr, slots, 0, 1);
             });
             const double tc = time_graph(st, [&] {
-                CKX(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
+                CK(cudaMemsetAsync(done, 0, sizeof(unsigned) * njobs, st));
                 kernel<<<dim3(1, G), w4::bulk::THREADS, smem_for(layers), st>>>(jobs[sh].wmap, jobs_shape, sh * layers,
                                                                                  layers, M, done, nullptr, slots, nsm, per_sm);
             });
