@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 9
+#define QSPEC_ABI_VERSION 10
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -97,6 +97,32 @@ int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, 
  * qspec_swiglu_f16 run one after the other (the same bits). out may not overlap x, the weights or gate_up. */
 int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
                             float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream);
+
+/* ---- The GEMMs that normalise their own input (ABI 10) ----
+ * y [M, N] (rows ldy apart) = x W^T for x the fp16 rows qspec_rmsnorm_f16(r, norm_w, eps) writes from the fp32 rows
+ * r [M, K] (rows K apart) and gains norm_w [K], bit for bit. In decode passes (M <= 2 and K <= 4096 on sm_90) every
+ * CTA of the GEMV normalises the rows into its shared memory, one launch fewer; elsewhere qspec_rmsnorm_f16 writes
+ * them to normed_f16 [M, K] and the GEMM reads them there (the same bits; also where normed_f16 is not 16-byte
+ * aligned). normed_f16: scratch (its contents afterwards are unspecified). The outputs may not overlap r, norm_w, the
+ * weights or each other. */
+int qspec_rmsnorm_w4a16_gemm(const float* r, const float* norm_w, float eps, void* normed_f16, const uint8_t* w_packed,
+                             const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group,
+                             qspec_stream_t stream);
+
+/* ... with the SwiGLU of qspec_w4a16_gemm_swiglu: W the stacked gate|up matrix [2H, K], gate_up fp32 [M, 2H] scratch,
+ * out_f16 [M, H]. */
+int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_w, float eps, void* normed_f16,
+                                    const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M, int H,
+                                    int K, int group, void* out_f16, qspec_stream_t stream);
+
+/* The draft GEMM with the RMSNorm and quantizer of its input: y [M, N] (rows ldy apart) = qspec_w4ax_gemm of the codes
+ * and scales qspec_rmsnorm_quantize(r, norm_w, group, bits, eps) writes, bit for bit; in decode passes (M <= 2, K <=
+ * 4096, group 128, s8 MMA, on sm_90) every CTA of the GEMV quantizes the rows into its shared memory, one launch fewer;
+ * elsewhere the codes and scales go to normed_q [M, Kp] (16-byte aligned) and normed_scale [M, Kp / group] (scratch;
+ * Kp = K rounded up to a group) and the GEMM reads them there (the same bits). */
+int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q,
+                                     float* normed_scale, const uint8_t* w_packed, const void* w_scales_f16, float* y,
+                                     int ldy, int M, int N, int K, int group, int bits, qspec_stream_t stream);
 
 /* Dense copy of an INT4 matrix for the W16A16 baseline (cuBLAS fp16 GEMM): out fp16 [N, ldo >= K],
  * out[n][k] = fp16(w_scales[n, k/group] * q[n][k]) for k < K (scale * q is exact in fp32 and rounded

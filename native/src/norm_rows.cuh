@@ -178,4 +178,90 @@ __device__ __forceinline__ void run_tail(const NormTail& tail, const float* y, i
     }
 }
 
+// The RMSNorm a bulk GEMV runs on its own input (w4_bulk.cuh, Epilogue::head): rows r [M, D] (D apart) and gains,
+// normalised by every CTA into the activations it keeps in shared memory (W4A16: fp16; the draft: codes and scales
+// in groups of 128), in place of the standalone kernel's launch and its trip through HBM.
+struct NormHead {
+    const float* rows;  // nullptr: no head
+    const float* gain;
+    float eps;
+    float qmax;  // the draft's largest code (127 for A8, 7 for A4)
+};
+// Rows a GEMV normalises itself (each of its CTAs reads them all). Measured on the H100 (docs/KERNELS.md, "The norm
+// head"): at M = 1-2 W4A16's GEMV with the head takes 0.4-0.9 us less than the norm kernel and the GEMV (q|k|v 9.03 ->
+// 8.66 us at one token, 9.37 -> 8.51 at two), at M = 3-4 0.8-1.7 us more (the second pair of rows waits behind the
+// weights). End to end at batch 1 it did not pay, so the Java runner takes these entry points only when asked.
+constexpr int HEAD_MAX_M = 2;
+constexpr int HEAD_ROWS = 2;   // rows whose loads are in flight together
+constexpr int HEAD_MAX_D = 4 * ROW_THREADS;  // one float4 unit per row thread (the registers of HEAD_ROWS rows)
+constexpr int HEAD_SCALES = 4 * HEAD_MAX_D / 128;  // the draft's group scales of up to 4 rows (QSPEC_NORM_HEAD=all)
+
+// Whether a GEMV takes the norm head: at most HEAD_MAX_M rows of at most HEAD_MAX_D inputs that the
+// register-resident RMSNorm takes, on sm_90. QSPEC_NORM_HEAD=0 turns it off (measurements: the norm kernel and the
+// GEMM then run one after the other; the same bits); QSPEC_NORM_HEAD=all takes up to 4 rows (tests, measurements).
+inline bool head_applies(int M, int D, const float* r, const float* gain) {
+    static const int mode = [] {
+        const char* v = getenv("QSPEC_NORM_HEAD");
+        return v == nullptr ? 1 : strcmp(v, "all") == 0 ? 2 : atoi(v) != 0 ? 1 : 0;
+    }();
+    return mode != 0 && M <= (mode == 2 ? 4 : HEAD_MAX_M) && D <= HEAD_MAX_D && fits_registers(D, r, gain) &&
+           device_major() >= 9;
+}
+
+// Called by the WARPS consumer warps of a CTA (named barrier 1; WARPS divides ROW_WARPS): hands unit c of row m of the
+// head's RMSNorm (D <= HEAD_MAX_D) to store(m, c, valid, v, rinv, g), by whole warps (valid false for lanes past
+// the row): store_half4 or store_codes4 then write what qspec_rmsnorm_f16 or qspec_rmsnorm_quantize would. The
+// warps take the 32 row warps in turn as the tail does, so every sum is the standalone kernels' (whose row thread x
+// holds unit x alone at these D); HEAD_ROWS rows at a time are loaded at once and held in registers between their
+// sums and their stores. scratch: 32 HEAD_ROWS floats. landed(): called once by every thread, when the first rows'
+// loads have landed; the GEMV then lets its weights' copies start. (Issued at once, the copies filled the memory
+// system and these loads waited behind them: the head then cost what the norm kernel did. Brought in by bulk copies
+// ahead of the weights, the rows and gains cost more still. docs/KERNELS.md, "The norm head".)
+// Ends with the barrier, after which every row is stored.
+template <int WARPS, class Store, class Landed>
+__device__ __forceinline__ void run_head(const NormHead& head, int M, int D, float* scratch, Store&& store,
+                                         Landed&& landed) {
+    static_assert(ROW_WARPS % WARPS == 0, "the warps take the row warps in turn");
+    constexpr int TURNS = ROW_WARPS / WARPS;
+    auto sync = [] { asm volatile("bar.sync 1, %0;" ::"n"(WARPS * 32) : "memory"); };
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n4 = D / 4;
+    const float4* w4 = reinterpret_cast<const float4*>(head.gain);
+    float4 g[TURNS];  // unit c[j] of the gains, c[j] the unit of the thread's j-th row warp
+    int c[TURNS];
+#pragma unroll
+    for (int j = 0; j < TURNS; ++j) {
+        c[j] = (warp + WARPS * j) * 32 + lane;
+        g[j] = c[j] < n4 ? __ldg(w4 + c[j]) : make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+    for (int m0 = 0; m0 < M; m0 += HEAD_ROWS) {
+        float4 v[HEAD_ROWS][TURNS];
+#pragma unroll
+        for (int h = 0; h < HEAD_ROWS; ++h) {
+            // rows past M load row M - 1 again (nothing of theirs is stored); the rows are the kernel before's
+            // output: through L2
+            const float4* row = reinterpret_cast<const float4*>(head.rows + (long)min(m0 + h, M - 1) * D);
+#pragma unroll
+            for (int j = 0; j < TURNS; ++j) v[h][j] = c[j] < n4 ? __ldcg(row + c[j]) : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+#pragma unroll
+        for (int h = 0; h < HEAD_ROWS; ++h)
+#pragma unroll
+            for (int j = 0; j < TURNS; ++j) {
+                // a row thread past the row sums nothing (0 + 0 + 0 + 0 + 0 = 0, as the standalone kernel's 0)
+                const float s = warp_sum(c[j] < n4 ? add_squares(0.f, v[h][j]) : 0.f);
+                if (lane == 0) scratch[32 * h + warp + WARPS * j] = s;
+            }
+        if (m0 == 0) landed();
+        sync();
+#pragma unroll
+        for (int h = 0; h < HEAD_ROWS; ++h) {
+            if (m0 + h >= M) break;
+            const float rinv = inverse_rms(warp_sum(scratch[32 * h + lane]), D, head.eps);
+#pragma unroll
+            for (int j = 0; j < TURNS; ++j) store(m0 + h, c[j], c[j] < n4, v[h][j], rinv, g[j]);
+        }
+        sync();  // every row's activations stored; scratch free for the next rows
+    }
+}
+
 }  // namespace rms

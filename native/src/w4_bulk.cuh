@@ -242,10 +242,13 @@ inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchu
 // N = 2H rows): store the gate half in y, and for the up half silu(gate) * up as fp16 in Epilogue::swiglu [M, H],
 // as qspec_swiglu_f16 computes it. The builds of each kind are separate kernels, so that the GEMVs without an
 // epilogue are the code they were before epilogues existed.
+// `head` is the one fusion before the sums (HEAD builds, W4A16 only): the activations are not copied from x but
+// normalised from fp32 rows by every CTA into the kept buffer (norm_rows.cuh, run_head).
 enum EpilogueKind : int { STORE, NORM_TAIL, SWIGLU };
 struct Epilogue {
     rms::NormTail norm;  // NORM_TAIL: norm.ticket set
     half* swiglu;        // SWIGLU: set
+    rms::NormHead head;  // HEAD builds: head.rows set
 };
 inline constexpr Epilogue PLAIN{};
 // Returned where a bulk kernel does not serve a call: no tensor map for its weights, or an epilogue its grid cannot
@@ -272,7 +275,8 @@ inline int swiglu_grid(void (*kernel)(Params...), size_t smem, int tiles, int ro
 
 // The host side of both GEMMs' bulk-copy kernels. `Kernels` names a GEMM's kernel template and the bytes of
 // one activation input: `static constexpr int XB` and `template <int NT, int R, int MT, bool WALK, int EPI> static
-// constexpr auto kernel`. The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
+// constexpr auto kernel`; with `NORM_HEAD` true, also `template <int NT, int EPI> head_kernel` (the walking KEEP build
+// on a ring of 2 whose CTAs normalise their own activations). The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
 // accumulate, epilogue); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs).
 
 // The static shared memory of a bulk kernel of NT row tiles and MT token tiles: one token tile's reduction.
@@ -282,6 +286,7 @@ constexpr size_t static_smem() { return MT == 1 ? sizeof(float) * WK * NT * 4 * 
 template <int NT, int MT>
 constexpr size_t kept_red_bytes() { return MT == 1 ? 0 : sizeof(float) * WK * MT * NT * 128; }
 constexpr size_t SMEM_PER_CTA = 227 * 1024;  // sm_90: static + dynamic shared memory of one CTA
+constexpr size_t HEAD_STATIC_SMEM = sizeof(float) * rms::HEAD_SCALES;  // the draft head's static scales
 
 // Whether a bulk GEMV of four row tiles keeps its tokens (KEEP, on a ring of 2): a walk of several tiles per CTA
 // (SWIGLU's pairs, or more tiles than SMs at one CTA per SM, or QSPEC_BULK_WALK=n), K in an even number of chunks
@@ -298,19 +303,30 @@ inline bool keeps_tokens(int M, int N, int K, bool swiglu) {
     return swiglu || forced_walk >= 2 || ceil_div(N, 64) > sm_count();
 }
 
+// The head's build (Kernels::head_kernel) where HEAD, else the GEMM's kernel of these parameters.
+template <class Kernels, int NT, int R, int MT, bool WALK, int EPI, bool KEEP, bool HEAD>
+constexpr auto bulk_build() {
+    if constexpr (HEAD) {
+        static_assert(R == 2 && MT == 1 && WALK && KEEP, "the head takes the walking KEEP build on a ring of 2");
+        return Kernels::template head_kernel<NT, EPI>;
+    } else {
+        return Kernels::template kernel<NT, R, MT, WALK, EPI, KEEP>;
+    }
+}
+
 // Launches the kernel with a ring of R chunks. One token tile, or KEEP: each CTA walks tiles_per_cta row tiles
-// (SWIGLU: the pairs of swiglu_grid); KEEP always takes the walking build.
-template <class Kernels, int NT, int R, int MT, int EPI, bool KEEP, class... Act>
+// (SWIGLU: the pairs of swiglu_grid); KEEP always takes the walking build. HEAD: the head's build (KEEP).
+template <class Kernels, int NT, int R, int MT, int EPI, bool KEEP, bool HEAD = false, class... Act>
 int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
                 const Epilogue& epi, cudaStream_t st, Act... act) {
     using L = Layout<Kernels::XB, NT, R>;
     constexpr bool WALKS = NT >= 2 && (MT == 1 || KEEP);  // tiles_per_cta
     // SWIGLU and KEEP: always the walking build
-    constexpr auto kernel = Kernels::template kernel<NT, R, MT, (EPI == SWIGLU || KEEP) && WALKS, EPI, KEEP>;
-    constexpr auto walking = Kernels::template kernel<NT, R, MT, WALKS, EPI, KEEP>;
-    // the largest dynamic shared memory of the build: KEEP's depends on K, and four token tiles' ring may be deeper
-    // at M = 17 than at 32 tokens fit
-    const size_t most = KEEP ? SMEM_PER_CTA - static_smem<NT, MT>()
+    constexpr auto kernel = bulk_build<Kernels, NT, R, MT, (EPI == SWIGLU || KEEP) && WALKS, EPI, KEEP, HEAD>();
+    constexpr auto walking = bulk_build<Kernels, NT, R, MT, WALKS, EPI, KEEP, HEAD>();
+    // the largest dynamic shared memory of the build: KEEP's depends on K (HEAD: beside the draft's static scales), and
+    // four token tiles' ring may be deeper at M = 17 than at 32 tokens fit
+    const size_t most = KEEP ? SMEM_PER_CTA - static_smem<NT, MT>() - (HEAD ? HEAD_STATIC_SMEM : 0)
                              : std::min(L::smem_bytes(8 * MT), SMEM_PER_CTA - static_smem<NT, MT>());
     static unsigned long long smem_allowed, smem_allowed_walking;
     if (const int e = allow_dynamic_smem(kernel, most, smem_allowed)) return e;
@@ -362,17 +378,27 @@ int launch_k_split(const uint8_t* wp, const half* ws, float* y, int ldy, int M, 
                               L::smem_bytes(M), st, refused, wmap, act..., ws, y, ldy, M, N, K, accumulate, PLAIN);
 }
 
+// Whether a bulk GEMV of NT row tiles takes the head (epi.head set): the walking KEEP build on a ring of 2, so two
+// or four row tiles, K in an even number of chunks, and the M rows' whole K in shared memory beside the ring.
+template <int XB, int NT>
+inline bool head_fits(int M, int K) {
+    using L = Layout<XB, NT, 2>;
+    return NT >= 2 && (K / CHUNK) % 2 == 0 &&
+           static_smem<NT, 1>() + HEAD_STATIC_SMEM + L::kept_bytes(M, K, 0) <= SMEM_PER_CTA;
+}
+
 // Launches the kernel with NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth
 // allows, or returns NOT_TAKEN where the driver cannot describe the weights as a tensor map or the epilogue cannot
-// run (it needs one token tile; SWIGLU two or four row tiles and tiles that pair). The caller then takes another
-// kernel.
+// run (it needs one token tile; SWIGLU two or four row tiles and tiles that pair; the head, head_fits and no norm
+// tail). The caller then takes another kernel.
 template <class Kernels, int NT, int MT = 1, class... Act>
 int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
            const Epilogue& epi, cudaStream_t st, Act... act) {
-    const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr;
+    const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr, head = epi.head.rows != nullptr;
     if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
+    if (head && (MT != 1 || norm || !Kernels::NORM_HEAD || !head_fits<Kernels::XB, NT>(M, K))) return NOT_TAKEN;
     if constexpr (Kernels::K_SPLIT) {
-        if (!norm && !swiglu && splits_k(M, N, K)) {
+        if (!norm && !swiglu && !head && splits_k(M, N, K)) {
             const int e = launch_k_split<Kernels, MT>(wp, ws, y, ldy, M, N, K, accumulate, st, act...);
             if (e != CLUSTERS_UNAVAILABLE && e != NO_TENSOR_MAP) return e;  // else: the kernels below, the same bits
         }
@@ -394,6 +420,16 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
         return launch_ring<Kernels, NT, R, MT, STORE, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st, act...);
     };
     using Plain = std::false_type;
+    if constexpr (Kernels::NORM_HEAD && MT == 1 && NT >= 2) {
+        if (head) {
+            if (!(Kernels::SWIGLU && swiglu))
+                return launch_ring<Kernels, NT, 2, MT, STORE, true, true>(wmap, ws, y, ldy, M, N, K, accumulate, epi,
+                                                                          st, act...);
+            if constexpr (Kernels::SWIGLU)
+                return launch_ring<Kernels, NT, 2, MT, SWIGLU, true, true>(wmap, ws, y, ldy, M, N, K, accumulate, epi,
+                                                                           st, act...);
+        }
+    }
     if constexpr (NT == 4)
         if (keeps_tokens<Kernels::XB, MT>(M, N, K, swiglu))
             return ring(std::integral_constant<int, 2>{}, std::true_type{});

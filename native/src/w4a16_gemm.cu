@@ -212,8 +212,10 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : MT == 2 ? 2 : 1)
 // row tiles (w4_bulk.cuh); otherwise it takes one, blockIdx.y (with two token tiles its reduction reuses the
 // ring). KEEP: the tokens' activations are copied once and kept for the walk (w4_bulk.cuh). KZ = 2: a cluster of
 // two CTAs splits K, warp w of CTA z taking slice 4z + w % 4 of the row tiles w / 4 (w4_bulk.cuh, K_SPLIT).
+// HEAD (KEEP): x is not read; the consumer warps first normalise epi.head's rows into the kept activations, the bits
+// qspec_rmsnorm_f16 would have stored in x (norm_rows.cuh, run_head).
 // (launch bounds: w4_bulk.cuh min_ctas, max_regs)
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1>
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, int KZ = 1, bool HEAD = false>
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4a16_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const half* __restrict__ x, int ldx,
                       const half* __restrict__ ws, float* __restrict__ y, int ldy, int M, int N, int K,
@@ -238,11 +240,15 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(KZ == 1 || (!WALK && EPI == STORE), "a K split takes one row tile and plain stores");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
+    static_assert(!HEAD || (KEEP && MT == 1 && KZ == 1), "the head fills the kept activations of one token tile");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
     float acc[MT][NT / KZ][4];
     zero_fragments(acc);
     if (warp == WK) {
-        if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, M, wk);
+        // HEAD: the weights alone (no tokens to copy), once the head's first loads have landed (named barrier 2)
+        if constexpr (HEAD) asm volatile("bar.sync 2, %0;" ::"n"(THREADS) : "memory");
+        if (lane == 0)
+            ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(x), 2L * ldx, HEAD ? 0 : M, wk);
         __syncwarp();
     } else {
         ScaleRows<NT / KZ, (KEEP && MT > 1)> srow;  // step slice + 8c's group: c * 8 further
@@ -258,7 +264,14 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 for (int h = 0; h < 2; ++h) sr[b][i][h] = srow.at(ws, i, h, c);
         };
         load_scales(0, 0);
-        grid_dependency_wait();  // y (accumulate) may be the kernel before's output
+        grid_dependency_wait();  // y (accumulate), the head's rows, may be the kernel before's output
+        if constexpr (HEAD)  // red_static is free until the first tile's sums
+            rms::run_head<WK>(
+                epi.head, M, K, red_static,
+                [&](int m, int c, bool valid, float4 v, float rinv, float4 gain) {
+                    if (valid) rms::store_half4(reinterpret_cast<half*>(ring.xst + m * ring.kept_pitch), c, v, rinv, gain);
+                },
+                [] { asm volatile("bar.arrive 2, %0;" ::"n"(THREADS) : "memory"); });
         int xm[MT];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) xm[mt] = min(8 * mt + g, M - 1);
@@ -324,6 +337,9 @@ struct BulkKernels {
     static constexpr bool K_SPLIT = true;  // the K split over a cluster (w4_bulk.cuh)
     template <int NT, int R, int MT, int KZ>
     static constexpr auto k_split_kernel = w4a16_bulk_kernel<NT, R, MT, false, w4::bulk::STORE, false, KZ>;
+    static constexpr bool NORM_HEAD = true;  // the RMSNorm of its input in each CTA (w4_bulk.cuh)
+    template <int NT, int EPI>
+    static constexpr auto head_kernel = w4a16_bulk_kernel<NT, 2, 1, true, EPI, true, 1, true>;
 };
 
 // Whether W4A16 at M = 9-16 takes the bulk-copy kernel with two token tiles rather than the cluster
@@ -685,4 +701,44 @@ QSPEC_API int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t*
     if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, N, M, N, K, group, 0, stream))
         return e;
     return qspec_swiglu_f16(gate_up, gate_up + H, N, out_f16, M, H, stream);
+}
+
+// ---- the GEMMs that normalise their own input (ABI 10) ----
+// In decode passes (rms::head_applies: M <= 2, rows of at most 4096) the bulk GEMV's CTAs each normalise the M rows
+// into their kept activations (w4_bulk.cuh, the head), one launch and one trip of the rows through HBM fewer; elsewhere
+// qspec_rmsnorm_f16 writes the rows to normed_f16 and the GEMM reads them there: the same bits.
+
+QSPEC_API int qspec_rmsnorm_w4a16_gemm(const float* r, const float* norm_w, float eps, void* normed_f16,
+                                       const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M,
+                                       int N, int K, int group, qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || N <= 0 || K <= 0) return 0;
+    if (rms::head_applies(M, K, r, norm_w)) {
+        const w4::bulk::Epilogue head{{}, nullptr, {r, norm_w, eps, 0.f}};
+        const int e = launch_bulk_decode(static_cast<const half*>(normed_f16), K, w_packed,
+                                         static_cast<const half*>(w_scales_f16), y, ldy, M, N, K, group, false, head,
+                                         reinterpret_cast<cudaStream_t>(stream));
+        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
+    }
+    if (const int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream)) return e;
+    return qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, stream);
+}
+
+QSPEC_API int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_w, float eps, void* normed_f16,
+                                              const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M,
+                                              int H, int K, int group, void* out_f16, qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || H <= 0 || K <= 0) return 0;
+    const int N = 2 * H;
+    if (rms::head_applies(M, K, r, norm_w) && swiglu_epilogue_applies(M, N)) {
+        const w4::bulk::Epilogue both{{}, static_cast<half*>(out_f16), {r, norm_w, eps, 0.f}};
+        const int e = launch_bulk_decode(static_cast<const half*>(normed_f16), K, w_packed,
+                                         static_cast<const half*>(w_scales_f16), gate_up, N, M, N, K, group, false,
+                                         both, reinterpret_cast<cudaStream_t>(stream));
+        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two calls below, the same bits
+    }
+    if (const int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream)) return e;
+    return qspec_w4a16_gemm_swiglu(normed_f16, K, w_packed, w_scales_f16, gate_up, M, H, K, group, out_f16, stream);
 }

@@ -257,8 +257,10 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // four row tiles, one token tile, or KEEP): a CTA walks several row tiles (w4_bulk.cuh); otherwise two token tiles
 // take one row tile, blockIdx.y, and reduce in the ring once every warp is done with it (16 KB more of static
 // shared memory would cost the second CTA per SM). KEEP: the tokens' codes are copied once and kept for the walk,
-// and two token tiles reduce after them (w4_bulk.cuh).
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+// and two token tiles reduce after them (w4_bulk.cuh). HEAD (KEEP): xq and xs are not read; the consumer warps first
+// quantize epi.head's RMSNorm into the kept codes and a static array of scales, the bits qspec_rmsnorm_quantize would
+// have stored in xq and xs (norm_rows.cuh, run_head).
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, bool HEAD = false>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
@@ -270,8 +272,10 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
     static_assert(EPI != SWIGLU, "the draft's SwiGLU is quantized in groups wider than a CTA's rows");
+    static_assert(!HEAD || (KEEP && MT == 1), "the head fills the kept activations of one token tile");
     extern __shared__ __align__(128) uint8_t bsm[];
     __shared__ float red_static[MT == 1 ? WK * NT * 4 * 32 : 1];
+    __shared__ float head_scales[HEAD ? rms::HEAD_SCALES : 1];  // HEAD: the M rows' group scales (groups apart)
     Ring<1, NT, R, KEEP> ring(bsm, K);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int groups = K / KSTEP;
@@ -279,7 +283,10 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     float acc[MT][NT][4];
     zero_fragments(acc);
     if (warp == WK) {
-        if (lane == 0) ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(xq), K, M, wk);
+        // HEAD: the weights alone (no codes to copy), once the head's first loads have landed (named barrier 2)
+        if constexpr (HEAD) asm volatile("bar.sync 2, %0;" ::"n"(THREADS) : "memory");
+        if (lane == 0)
+            ring.template produce<WALK>(&wmap, reinterpret_cast<const uint8_t*>(xq), K, HEAD ? 0 : M, wk);
         __syncwarp();
     } else {
         // scales of step warp + 8c (group warp + 8c): weight rows 16i + g, 16i + g + 8 and tokens 8mt + 2t,
@@ -291,7 +298,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-            for (int h = 0; h < 2; ++h) xrow[mt][h] = xs + (long)min(8 * mt + 2 * t + h, M - 1) * groups + warp;
+            for (int h = 0; h < 2; ++h)
+                xrow[mt][h] = (HEAD ? head_scales : xs) + (long)min(8 * mt + 2 * t + h, M - 1) * groups + warp;
         constexpr int SB = R % 2 == 0 ? 2 : R;
         half wsr[SB][NT][2];
         float xsr[SB][MT][2];
@@ -303,9 +311,17 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 #pragma unroll
             for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-                for (int h = 0; h < 2; ++h) xsr[b][mt][h] = __ldg(xrow[mt][h] + c * WK);
+                for (int h = 0; h < 2; ++h) xsr[b][mt][h] = HEAD ? xrow[mt][h][c * WK] : __ldg(xrow[mt][h] + c * WK);
         };
-        grid_dependency_wait();  // the activation scales and y (accumulate) may be the kernel before's output
+        grid_dependency_wait();  // the activation scales, the head's rows and y (accumulate) may be the kernel before's output
+        if constexpr (HEAD)  // red_static is free until the first tile's sums
+            rms::run_head<WK>(
+                epi.head, M, K, red_static,
+                [&](int m, int c, bool valid, float4 v, float rinv, float4 gain) {
+                    rms::store_codes4(reinterpret_cast<int8_t*>(ring.xst + m * ring.kept_pitch), head_scales + m * groups,
+                                      c, valid, v, rinv, gain, KSTEP, epi.head.qmax);
+                },
+                [] { asm volatile("bar.arrive 2, %0;" ::"n"(THREADS) : "memory"); });
         load_scales(0, 0);
         int xm[MT];  // token g of each token tile; tokens past M read token M - 1 (their outputs are never stored)
 #pragma unroll
@@ -381,6 +397,9 @@ struct BulkKernels {
     template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP>
     static constexpr auto kernel = w4ax_bulk_kernel<NT, R, MT, WALK, EPI, KEEP>;
     static constexpr bool K_SPLIT = false;  // no K split over a cluster (w4_bulk.cuh)
+    static constexpr bool NORM_HEAD = true;  // the RMSNorm and quantizer of its input in each CTA (w4_bulk.cuh)
+    template <int NT, int EPI>
+    static constexpr auto head_kernel = w4ax_bulk_kernel<NT, 2, 1, true, EPI, true, true>;
 };
 
 // Row tiles per CTA of the draft's bulk-copy kernel with two token tiles at M = 9-16 (0: the warp-split kernel
@@ -637,4 +656,27 @@ QSPEC_API int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float
     if (const int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1, stream))
         return e;
     return qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, stream);
+}
+
+// The draft GEMM that normalises and quantizes its own input (ABI 10): in decode passes (rms::head_applies: M <= 2,
+// rows of at most 4096, groups of 128) the bulk GEMV's CTAs each quantize the M rows' RMSNorm into their kept codes
+// (w4_bulk.cuh, the head), one launch and one trip of the rows through HBM fewer; elsewhere qspec_rmsnorm_quantize
+// writes the codes and scales to normed_q and normed_scale and the GEMM reads them there: the same bits.
+QSPEC_API int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q,
+                                               float* normed_scale, const uint8_t* w_packed, const void* w_scales_f16,
+                                               float* y, int ldy, int M, int N, int K, int group, int bits,
+                                               qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4)) return QSPEC_ERR_UNSUPPORTED;
+    if (reinterpret_cast<uintptr_t>(normed_q) % 16 != 0 || reinterpret_cast<uintptr_t>(w_packed) % 16 != 0)
+        return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || N <= 0 || K <= 0) return 0;
+    if (group == KSTEP && rms::head_applies(M, K, r, norm_w)) {
+        const w4::bulk::Epilogue head{{}, nullptr, {r, norm_w, eps, bits == 8 ? 127.f : 7.f}};
+        const int e = launch_bulk_decode(normed_q, normed_scale, w_packed, static_cast<const half*>(w_scales_f16), y,
+                                         ldy, M, N, K, group, bits, false, head, reinterpret_cast<cudaStream_t>(stream));
+        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
+    }
+    if (const int e = qspec_rmsnorm_quantize(r, norm_w, normed_q, normed_scale, M, K, group, bits, eps, stream))
+        return e;
+    return qspec_w4ax_gemm(normed_q, normed_scale, w_packed, w_scales_f16, y, ldy, M, N, K, group, bits, 0, stream);
 }

@@ -6,7 +6,7 @@
 // against K and N, weights from HBM and from L2), `attention` (qspec_attention at Llama-3-8B's heads),
 // `rope-attention` (the fused RoPE + attention against the two kernels it replaces), `epilogues` (the residual-adding
 // GEMVs with the next RMSNorm in their last CTA, and W4A16's gate|up GEMV with the SwiGLU, against the GEMV and the
-// kernel each replaces).
+// kernel each replaces), `heads` (the GEMVs that normalise their own input against the norm kernel and the GEMV).
 #include <cublas_v2.h>
 #include <algorithm>
 #include <functional>
@@ -353,6 +353,56 @@ static int epilogue_experiment(cudaStream_t st) {
     return 0;
 }
 
+// `qspec_bench heads`: the GEMVs after an RMSNorm in a Llama-3-8B decode step (q|k|v, gate|up with the SwiGLU,
+// lm_head), as the norm kernel followed by the GEMV (qspec_rmsnorm_f16 + qspec_w4a16_gemm or _swiglu) and as one launch
+// whose CTAs normalise their own input (qspec_rmsnorm_w4a16_gemm, _swiglu), for M = 1-4; then the draft's (A8:
+// qspec_rmsnorm_quantize + qspec_w4ax_gemm against qspec_rmsnorm_quantize_w4ax_gemm; gate|up without the SwiGLU). The
+// weights rotate over enough copies to come from HBM (lm_head's 263 MB: one copy, past L2 anyway).
+static int head_experiment(cudaStream_t st) {
+    const int K = 4096;
+    printf("norm_head,gemm,N,M,two_kernels_us,fused_us\n");
+    Dev<uint8_t> arena(768ull << 20);
+    fill_bytes<<<4096, 256, 0, st>>>(arena.p, arena.n, 101);
+    Dev<float> r((size_t)4 * K), gain(K);
+    Dev<__half> normed((size_t)4 * K);
+    Dev<int8_t> codes((size_t)4 * K);
+    Dev<float> scales((size_t)4 * (K / 128));
+    fill_f32<<<64, 256, 0, st>>>(r.p, r.n, -3, 3, 8);
+    fill_f32<<<64, 256, 0, st>>>(gain.p, gain.n, 0.5f, 1.5f, 9);
+    for (const int N : {6144, 2 * 14336, 128256}) {
+        const bool swiglu = N == 2 * 14336;
+        const WeightCopies w(arena, N, K, st);
+        Dev<float> y((size_t)4 * N);
+        Dev<__half> out((size_t)4 * (N / 2));
+        for (int M : {1, 2, 3, 4}) {
+            const double two = time_graph(st, [&](int i) {
+                CQ(qspec_rmsnorm_f16(r.p, gain.p, normed.p, M, K, 1e-5f, st));
+                if (swiglu) CQ(qspec_w4a16_gemm_swiglu(normed.p, K, w.packed(i), w.scales(i), y.p, M, N / 2, K, 128,
+                                                       out.p, st));
+                else CQ(qspec_w4a16_gemm(normed.p, K, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 0, st));
+            });
+            const double fused = time_graph(st, [&](int i) {
+                if (swiglu) CQ(qspec_rmsnorm_w4a16_gemm_swiglu(r.p, gain.p, 1e-5f, normed.p, w.packed(i), w.scales(i),
+                                                               y.p, M, N / 2, K, 128, out.p, st));
+                else CQ(qspec_rmsnorm_w4a16_gemm(r.p, gain.p, 1e-5f, normed.p, w.packed(i), w.scales(i), y.p, N, M, N,
+                                                 K, 128, st));
+            });
+            printf("norm_head,w4a16%s,%d,%d,%.2f,%.2f\n", swiglu ? "_swiglu" : "", N, M, two * 1e6, fused * 1e6);
+            const double a8_two = time_graph(st, [&](int i) {
+                CQ(qspec_rmsnorm_quantize(r.p, gain.p, codes.p, scales.p, M, K, 128, 8, 1e-5f, st));
+                CQ(qspec_w4ax_gemm(codes.p, scales.p, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 8, 0, st));
+            });
+            const double a8_fused = time_graph(st, [&](int i) {
+                CQ(qspec_rmsnorm_quantize_w4ax_gemm(r.p, gain.p, 1e-5f, codes.p, scales.p, w.packed(i), w.scales(i), y.p,
+                                                    N, M, N, K, 128, 8, st));
+            });
+            printf("norm_head,w4a8,%d,%d,%.2f,%.2f\n", N, M, a8_two * 1e6, a8_fused * 1e6);
+            fflush(stdout);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     // the modes besides the full benchmark, each on a stream of its own
     const struct {
@@ -362,6 +412,7 @@ int main(int argc, char** argv) {
                  {"attention", attention_experiment},
                  {"rope-attention", rope_attention_experiment},
                  {"epilogues", epilogue_experiment},
+                 {"heads", head_experiment},
                  {"sweep", sweep_experiment}};
     for (const auto& mode : modes)
         if (argc > 1 && std::string(argv[1]) == mode.name) {

@@ -1547,6 +1547,125 @@ static void test_swiglu_epilogue(int M, int H, int K) {
     report(e < 3e-3, name, "rel_err=%.2e tol=%.0e", e, 3e-3);
 }
 
+// ---------------------------------------------------------------- the GEMVs' norm head (ABI 10)
+// qspec_rmsnorm_w4a16_gemm (and, swiglu, qspec_rmsnorm_w4a16_gemm_swiglu on the stacked [2 N/2, K] matrix) must give
+// the bits of qspec_rmsnorm_f16 followed by the GEMM on its rows: y (or the SwiGLU's fp16 rows). On sm_90 at M <= 2
+// (QSPEC_NORM_HEAD=all: 4) with K <= 4096 in an even number of chunks each CTA of the bulk GEMV normalises the rows
+// itself; elsewhere (larger M, K = 3072 or 5120, K = 8192) the two launches run. y is also checked against float64 (the fp16 rows of the
+// reference's norm, then the GEMM in float64). The scratch rows start poisoned: the head does not read them.
+static void test_norm_head(int M, int N, int K, bool swiglu) {
+    Int4W W(N, K, 128);
+    const float eps = 1e-5f;
+    const int H = N / 2;
+    const auto r = rand_f32((size_t)M * K, -3.f, 3.f), gain = rand_f32(K, 0.5f, 1.5f);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<float> dr(r), dgain(gain), ya(std::vector<float>((size_t)M * N, POISON)),
+        yb(std::vector<float>((size_t)M * N, POISON));
+    Dev<__half> xa(std::vector<__half>((size_t)M * K, __float2half(POISON)));
+    Dev<__half> xb(std::vector<__half>((size_t)M * K, __float2half(POISON)));
+    Dev<__half> outa(std::vector<__half>((size_t)M * (swiglu ? H : 1), __float2half(POISON)));
+    Dev<__half> outb(std::vector<__half>((size_t)M * (swiglu ? H : 1), __float2half(POISON)));
+    CQ(qspec_rmsnorm_f16(dr.p, dgain.p, xa.p, M, K, eps, nullptr));
+    if (swiglu) {
+        CQ(qspec_w4a16_gemm_swiglu(xa.p, K, dw.p, ds.p, ya.p, M, H, K, 128, outa.p, nullptr));
+        CQ(qspec_rmsnorm_w4a16_gemm_swiglu(dr.p, dgain.p, eps, xb.p, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, nullptr));
+    } else {
+        CQ(qspec_w4a16_gemm(xa.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 0, nullptr));
+        CQ(qspec_rmsnorm_w4a16_gemm(dr.p, dgain.p, eps, xb.p, dw.p, ds.p, yb.p, N, M, N, K, 128, nullptr));
+    }
+    const auto ya_h = ya.down(), yb_h = yb.down();
+    size_t differ = 0;
+    if (swiglu) {
+        differ = differing_halves(outa.down(), outb.down().data());
+    } else {
+        for (size_t i = 0; i < ya_h.size(); ++i) differ += std::memcmp(&ya_h[i], &yb_h[i], sizeof(float)) != 0;
+    }
+    char name[160];
+    snprintf(name, sizeof name, "rmsnorm_w4a16_gemm%s M=%d N=%d K=%d = rmsnorm_f16 then the gemm",
+             swiglu ? "_swiglu" : "", M, N, K);
+    report(differ == 0, name, "differing outputs=%.0f (tol %.0f)", (double)differ, 0.0);
+    if (swiglu) return;  // the SwiGLU's float64 check is test_swiglu_epilogue's
+    // float64: the reference norm rounded to fp16 as the kernel's inputs are, then the GEMM
+    const auto xn = rmsnorm_ref(r, gain, M, K, eps);
+    std::vector<double> ref((size_t)M * N), got(yb_h.begin(), yb_h.end());
+    for (int m = 0; m < M; ++m)
+        for (int n = 0; n < N; ++n) {
+            double acc = 0;
+            for (int k = 0; k < K; ++k) acc += (double)__half2float(__float2half((float)xn[(size_t)m * K + k])) * W.w(n, k);
+            ref[(size_t)m * N + n] = acc;
+        }
+    const double e = rel_err(got, ref);
+    snprintf(name, sizeof name, "rmsnorm_w4a16_gemm M=%d N=%d K=%d vs float64", M, N, K);
+    report(e < 1e-3, name, "rel_err=%.2e tol=%.0e", e, 1e-3);
+}
+
+// qspec_rmsnorm_quantize_w4ax_gemm (A8 or A4) must give the bits of qspec_rmsnorm_quantize followed by the draft GEMM
+// on its codes and scales (on sm_90 at M <= 2, or 4 with QSPEC_NORM_HEAD=all, with K <= 4096 in an even number of
+// chunks, each CTA of the bulk GEMV quantizes the rows itself; elsewhere the two launches run), and be within float
+// rounding of float64 on those codes and scales.
+static void test_norm_head_draft(int M, int N, int K, int bits) {
+    Int4W W(N, K, 128);
+    const float eps = 1e-5f;
+    const auto r = rand_f32((size_t)M * K, -3.f, 3.f), gain = rand_f32(K, 0.5f, 1.5f);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    Dev<float> dr(r), dgain(gain), ya(std::vector<float>((size_t)M * N, POISON)),
+        yb(std::vector<float>((size_t)M * N, POISON));
+    Dev<int8_t> qa(std::vector<int8_t>((size_t)M * W.Kp, 77)), qb(std::vector<int8_t>((size_t)M * W.Kp, 77));
+    Dev<float> sa(std::vector<float>((size_t)M * W.groups, POISON)), sb(std::vector<float>((size_t)M * W.groups, POISON));
+    CQ(qspec_rmsnorm_quantize(dr.p, dgain.p, qa.p, sa.p, M, K, 128, bits, eps, nullptr));
+    CQ(qspec_w4ax_gemm(qa.p, sa.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 0, nullptr));
+    CQ(qspec_rmsnorm_quantize_w4ax_gemm(dr.p, dgain.p, eps, qb.p, sb.p, dw.p, ds.p, yb.p, N, M, N, K, 128, bits,
+                                        nullptr));
+    const auto ya_h = ya.down(), yb_h = yb.down();
+    size_t differ = 0;
+    for (size_t i = 0; i < ya_h.size(); ++i) differ += std::memcmp(&ya_h[i], &yb_h[i], sizeof(float)) != 0;
+    char name[160];
+    snprintf(name, sizeof name, "rmsnorm_quantize_w4ax_gemm A%d M=%d N=%d K=%d = rmsnorm_quantize then the gemm", bits,
+             M, N, K);
+    report(differ == 0, name, "differing outputs=%.0f (tol %.0f)", (double)differ, 0.0);
+    // float64 on the reference's codes and scales
+    const auto q = qa.down();
+    const auto sc = sa.down();
+    std::vector<double> ref((size_t)M * N), got(yb_h.begin(), yb_h.end());
+    for (int m = 0; m < M; ++m)
+        for (int n = 0; n < N; ++n) {
+            double acc = 0;
+            for (int k = 0; k < K; ++k)
+                acc += (double)q[(size_t)m * W.Kp + k] * sc[(size_t)m * W.groups + k / 128] * W.w(n, k);
+            ref[(size_t)m * N + n] = acc;
+        }
+    const double e = rel_err(got, ref);
+    snprintf(name, sizeof name, "rmsnorm_quantize_w4ax_gemm A%d M=%d N=%d K=%d vs float64", bits, M, N, K);
+    report(e < 1e-4, name, "rel_err=%.2e tol=%.0e", e, 1e-4);
+}
+
+// `qspec_test heads`: the GEMVs' norm head alone. Llama-3-8B's q|k|v (6144 rows: two row tiles, 192 CTAs) and its
+// gate|up with SwiGLU (four row tiles from M = 2) at M = 1-5 (with QSPEC_NORM_HEAD=all the head also at 3 and 4, two
+// rounds of its rows, and an odd row count); a matrix whose row tiles the CTAs walk (9000 rows at one token); K = 2048
+// (half the row warps of the norm hold no input) on two and four row tiles; the two launches at K = 3072 and 5120 (odd
+// chunk counts), 8192 (rows too long for the head) and M = 5. The draft's, A8 and A4: q|k|v (two row tiles) and gate|up
+// (four from one token) at M = 1-3, K = 2048, and the two launches at K = 3072.
+static void head_tests() {
+    for (int M : {1, 2, 3}) {
+        test_norm_head_draft(M, 6144, 4096, M == 2 ? 4 : 8);
+        test_norm_head_draft(M, 2 * 14336, 4096, M == 1 ? 4 : 8);
+    }
+    test_norm_head_draft(2, 4096, 2048, 8);
+    test_norm_head_draft(1, 4096, 3072, 8);
+    for (int M : {1, 2, 3, 4, 5}) test_norm_head(M, 6144, 4096, false);
+    test_norm_head(1, 9000, 4096, false);
+    test_norm_head(2, 14336, 2048, false);
+    test_norm_head(2, 4096, 2048, false);
+    test_norm_head(4, 4096, 2048, false);
+    test_norm_head(1, 4096, 3072, false);
+    test_norm_head(2, 4096, 5120, false);
+    test_norm_head(1, 4096, 8192, false);
+    for (int M : {1, 2, 3, 4, 5}) test_norm_head(M, 2 * 14336, 4096, true);
+    test_norm_head(2, 2 * 2048, 2048, true);
+}
+
 // `qspec_test epilogues`: the GEMVs' epilogues (the norm tail, SwiGLU) alone.
 static void epilogue_tests() {
     for (int M : {1, 2, 3, 4, 5}) {
@@ -1651,6 +1770,7 @@ static void bulk_gemv_tests() {
     test_w4ax(29, 4096, 8192, 128, 8);
     test_w4ax(14, 4096, 14336, 128, 4);
     epilogue_tests();
+    head_tests();
 }
 
 int main(int argc, char** argv) {
@@ -1666,6 +1786,7 @@ int main(int argc, char** argv) {
                   {"bulk", bulk_gemv_tests},
                   {"verify", verify_gemm_tests},
                   {"epilogues", epilogue_tests},
+                  {"heads", head_tests},
                   {"attention", attention_tests},
                   {"sampling", [] { test_sample(); test_rejection(); }}};
     for (const auto& group : groups)

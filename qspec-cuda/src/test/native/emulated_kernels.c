@@ -172,6 +172,32 @@ int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed,
     return e != 0 ? e : qspec_swiglu_f16(gate_up, gate_up + H, 2 * H, out_f16, M, H, stream);
 }
 
+/* The norm into the scratch rows, then the GEMM on them (the GPU's head gives their bits). */
+int qspec_rmsnorm_w4a16_gemm(const float* r, const float* norm_w, float eps, void* normed_f16, const uint8_t* w_packed,
+                             const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group,
+                             qspec_stream_t stream) {
+    int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream);
+    return e != 0 ? e : qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, stream);
+}
+
+int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_w, float eps, void* normed_f16,
+                                    const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M, int H,
+                                    int K, int group, void* out_f16, qspec_stream_t stream) {
+    int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream);
+    return e != 0 ? e
+                  : qspec_w4a16_gemm_swiglu(normed_f16, K, w_packed, w_scales_f16, gate_up, M, H, K, group, out_f16,
+                                            stream);
+}
+
+int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q,
+                                     float* normed_scale, const uint8_t* w_packed, const void* w_scales_f16, float* y,
+                                     int ldy, int M, int N, int K, int group, int bits, qspec_stream_t stream) {
+    int e = qspec_rmsnorm_quantize(r, norm_w, normed_q, normed_scale, M, K, group, bits, eps, stream);
+    return e != 0 ? e
+                  : qspec_w4ax_gemm(normed_q, normed_scale, w_packed, w_scales_f16, y, ldy, M, N, K, group, bits, 0,
+                                    stream);
+}
+
 static void rotate(float* v, int hd, int pos, const float* inv_freq, int style) {
     for (int i = 0; i < hd / 2; i++) {
         int a = style == 0 ? 2 * i : i, b = style == 0 ? 2 * i + 1 : i + hd / 2;

@@ -67,6 +67,15 @@ final class CudaModelRunner implements ModelRunner {
      * (native/test/qspec_test.cu). On the H100 the gate|up GEMV and SwiGLU took 24.4-25.4 µs instead of 25.7-27.1.
      */
     public static final String FUSED_SWIGLU_PROPERTY = "qspec.cuda.fusedSwiglu";
+    /**
+     * System property that runs the RMSNorms in the GEMVs after them ({@code -Dqspec.cuda.normHead=true}; read when a
+     * runner is built): q|k|v, gate|up and the output projection take the residual rows and, in decode passes (up to 2
+     * tokens), each CTA of the GEMV normalises them (and, for the draft, quantizes them) into its shared memory, one
+     * launch fewer a norm, with the bits of the norm kernels (native/test/qspec_test.cu); larger passes launch the norm
+     * kernel. Off by default: on the H100 the GEMVs with the head took 0.4-0.9 us less than norm kernel plus GEMV, but
+     * decode at batch 1 was no faster end to end (docs/KERNELS.md, "The norm head").
+     */
+    public static final String NORM_HEAD_PROPERTY = "qspec.cuda.normHead";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
     /**
@@ -95,6 +104,7 @@ final class CudaModelRunner implements ModelRunner {
     private final boolean fusedRopeAttention = Boolean.getBoolean(FUSED_ROPE_ATTENTION_PROPERTY);
     private final boolean normTail = Boolean.getBoolean(NORM_TAIL_PROPERTY);
     private final boolean fusedSwiglu = Boolean.parseBoolean(System.getProperty(FUSED_SWIGLU_PROPERTY, "true"));
+    private final boolean normHead = Boolean.getBoolean(NORM_HEAD_PROPERTY);
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
     private boolean closed;
@@ -331,7 +341,9 @@ final class CudaModelRunner implements ModelRunner {
         kernels.embedding(work.tokenIds, weights.embedding, config.vocabSize(), work.residual, t, config.dim());
         List<DeviceModel.Layer> layers = weights.layers;
         DeviceModel.Layer first = layers.get(0);
-        normalise(first.attentionNorm(), first.wqkv().group(), t, precision);
+        if (!headsNormalise(precision)) {
+            normalise(first.attentionNorm(), first.wqkv().group(), t, precision);
+        }
         for (int l = 0; l < layers.size(); l++) {
             layer(l, layers.get(l), l + 1 < layers.size() ? layers.get(l + 1) : null, indices, precision);
         }
@@ -361,6 +373,11 @@ final class CudaModelRunner implements ModelRunner {
         return normTail;
     }
 
+    /** Whether the GEMVs after the RMSNorms normalise their own input ({@link #NORM_HEAD_PROPERTY}): INT4 weights. */
+    boolean headsNormalise(Precision precision) {
+        return normHead && precision.usesInt4Weights();
+    }
+
     /** Whether W4A16's gate|up GEMV runs the SwiGLU ({@link #FUSED_SWIGLU_PROPERTY}). */
     boolean fusesSwiglu() {
         return fusedSwiglu;
@@ -378,16 +395,23 @@ final class CudaModelRunner implements ModelRunner {
     /**
      * One transformer block over all T tokens of the pass, from its normalised input in the normed buffers; leaves
      * the next block's normalised input there ({@code next} null: the last block, whose output the final norm takes).
+     * Where the GEMVs normalise their own input ({@link #headsNormalise}) the block starts from the residual and
+     * leaves it, and its q|k|v and gate|up GEMVs run the attention and feed-forward norms.
      */
     private void layer(int l, DeviceModel.Layer w, DeviceModel.Layer next, BatchBuffers indices, Precision precision) {
         int t = indices.tokens();
         int qDim = config.qDim();
         int hidden = config.hiddenDim();
+        boolean heads = headsNormalise(precision);
 
         // attention: q|k|v (one stacked GEMM) → RoPE + cache write → attention (fused for decode passes where
         // enabled) → wo, adding to the residual, then the feed-forward norm
         int qkvDim = qDim + 2 * config.kvDim();
-        linearFromNormed(w.wqkv(), work.qkv, t, precision);
+        if (heads) {
+            linearFromResidual(w.attentionNorm(), w.wqkv(), work.qkv, t, precision);
+        } else {
+            linearFromNormed(w.wqkv(), work.qkv, t, precision);
+        }
         if (fusedRopeAttention && t == indices.sequences()) {  // one token per sequence: nothing reads another's k, v
             kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices, weights.invFreq, ropeStyle,
                     work.attentionWorkspace, work.half);
@@ -399,13 +423,21 @@ final class CudaModelRunner implements ModelRunner {
             kernels.quantizeActivations(work.half, qDim, t, w.wo().cols(), w.wo().group(), precision.activationBits(),
                     work.quantized, work.quantScales);
         }
-        addToResidualThenNormalise(work.half, qDim, w.wo(), t, precision, w.ffnNorm(), w.gateUp().group());
+        addToResidualThenNormalise(work.half, qDim, w.wo(), t, precision, heads ? null : w.ffnNorm(),
+                w.gateUp().group());
 
         // feed-forward: gate|up (one stacked GEMM) → SwiGLU → down, adding to the residual, then the next block's norm
-        if (fusedSwiglu && precision == Precision.W4A16) {
+        if (heads && fusedSwiglu && precision == Precision.W4A16) {
+            kernels.rmsnormW4a16GemmSwiglu(work.residual, w.ffnNorm(), config.rmsNormEps(), work.normedHalf, w.gateUp(),
+                    work.gateUp, t, work.half);
+        } else if (fusedSwiglu && precision == Precision.W4A16) {
             kernels.w4a16GemmSwiglu(work.normedHalf, config.dim(), w.gateUp(), work.gateUp, t, work.half);
         } else {
-            linearFromNormed(w.gateUp(), work.gateUp, t, precision);
+            if (heads) {
+                linearFromResidual(w.ffnNorm(), w.gateUp(), work.gateUp, t, precision);
+            } else {
+                linearFromNormed(w.gateUp(), work.gateUp, t, precision);
+            }
             if (precision.quantizesActivations()) {  // SwiGLU and the down projection's quantizer in one kernel
                 kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), precision.activationBits(),
                         work.quantized, work.quantScales);
@@ -413,8 +445,21 @@ final class CudaModelRunner implements ModelRunner {
                 kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
             }
         }
-        addToResidualThenNormalise(work.half, hidden, w.down(), t, precision, next == null ? null : next.attentionNorm(),
-                next == null ? 0 : next.wqkv().group());
+        addToResidualThenNormalise(work.half, hidden, w.down(), t, precision,
+                next == null || heads ? null : next.attentionNorm(), next == null ? 0 : next.wqkv().group());
+    }
+
+    /**
+     * {@code y = rmsnorm(residual) W^T} in one call that normalises (and for the draft quantizes) the residual rows
+     * itself, with the bits of the norm kernel followed by {@link #linearFromNormed}; the normed buffers are its scratch.
+     */
+    private void linearFromResidual(DeviceBuffer gain, DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
+        if (precision.quantizesActivations()) {
+            kernels.rmsnormQuantizeW4axGemm(work.residual, gain, config.rmsNormEps(), work.normedQuantized,
+                    work.normedScales, w, y, w.rows(), m, precision.activationBits());
+        } else {
+            kernels.rmsnormW4a16Gemm(work.residual, gain, config.rmsNormEps(), work.normedHalf, w, y, w.rows(), m);
+        }
     }
 
     /** {@code y = normed W^T} from the normed buffers (fp16, or quantized for the draft). */
@@ -428,8 +473,8 @@ final class CudaModelRunner implements ModelRunner {
 
     /**
      * {@code residual += x W^T} (x: {@code xHalf} for 16-bit activations, the quantized buffers for the draft), the
-     * residual add in the GEMM's epilogue; then, unless {@code gain} is null (the last block: the final norm takes
-     * the selected rows), the RMSNorm with {@code gain} into the normed buffers, quantized in groups of {@code group}
+     * residual add in the GEMM's epilogue; then, unless {@code gain} is null (the last block, whose final norm takes
+     * the selected rows, or a GEMV after it that normalises its own input), the RMSNorm with {@code gain} into the normed buffers, quantized in groups of {@code group}
      * for the draft: in the GEMV's last CTA where the norm tail runs, else by the norm kernel.
      */
     private void addToResidualThenNormalise(DeviceBuffer xHalf, int ldx, DeviceLinear w, int m, Precision precision,
@@ -481,11 +526,16 @@ final class CudaModelRunner implements ModelRunner {
     /** Final norm and the output projection over the selected rows. */
     private void project(DeviceBuffer norm, DeviceLinear output, DeviceBuffer rows, int m, DeviceBuffer logits,
                          Precision precision) {
-        if (precision.quantizesActivations()) {
+        if (precision.quantizesActivations() && headsNormalise(precision)) {
+            kernels.rmsnormQuantizeW4axGemm(rows, norm, config.rmsNormEps(), work.quantized, work.quantScales, output,
+                    logits, config.vocabSize(), m, precision.activationBits());
+        } else if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(rows, norm, work.quantized, work.quantScales, m, config.dim(), output.group(), bits,
                     config.rmsNormEps());
             kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits, false);
+        } else if (headsNormalise(precision)) {
+            kernels.rmsnormW4a16Gemm(rows, norm, config.rmsNormEps(), work.half, output, logits, config.vocabSize(), m);
         } else {
             kernels.rmsnormF16(rows, norm, work.half, m, config.dim(), config.rmsNormEps());
             a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m, precision, false);

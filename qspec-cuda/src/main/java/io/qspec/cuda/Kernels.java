@@ -89,6 +89,94 @@ final class Kernels {
                 out.pointer(), stream), "qspec_w4a16_gemm_swiglu(" + gateUpWeights.name() + ")");
     }
 
+    /**
+     * {@code y[M, N] = rmsnorm(r) W^T} with {@code rmsnorm(r)} the fp16 rows {@link #rmsnormF16} writes for the fp32
+     * rows {@code r[M, K]}, bit for bit {@link #rmsnormF16} then {@link #w4a16Gemm}; in decode passes each CTA of the
+     * GEMV normalises the rows itself (one launch fewer). {@code normed}: fp16 {@code [M, K]} scratch the two launches
+     * use where the GEMV cannot normalise.
+     */
+    public void rmsnormW4a16Gemm(DeviceBuffer r, DeviceBuffer normWeight, float eps, DeviceBuffer normed, DeviceLinear w,
+                                 DeviceBuffer y, int ldy, int m) {
+        requireNormHead(r, normWeight, normed, w, m);
+        requireMatrix("y (fp32) of " + w.name(), y, m, w.rows(), ldy, 4);
+        requireApart(List.of(new Extent("y", y, matrixBytes("y", m, w.rows(), ldy, 4)),
+                        new Extent("rmsnorm scratch", normed, (long) m * w.cols() * 2)),
+                normHeadInputs(r, normWeight, w, m));
+        requireApart(List.of(new Extent("y", y, matrixBytes("y", m, w.rows(), ldy, 4))),
+                List.of(new Extent("rmsnorm scratch", normed, (long) m * w.cols() * 2)));
+        CudaCalls.check(QSpecKernels.qspec_rmsnorm_w4a16_gemm(r.pointer(), normWeight.pointer(), eps, normed.pointer(),
+                w.packed().pointer(), w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), stream),
+                "qspec_rmsnorm_w4a16_gemm(" + w.name() + ")");
+    }
+
+    /**
+     * {@link #rmsnormW4a16Gemm} on the stacked gate|up matrix with the SwiGLU of {@link #w4a16GemmSwiglu}: bit for
+     * bit {@link #rmsnormF16} then {@link #w4a16GemmSwiglu}. {@code gateUp}: fp32 {@code [M, 2H]} scratch.
+     */
+    public void rmsnormW4a16GemmSwiglu(DeviceBuffer r, DeviceBuffer normWeight, float eps, DeviceBuffer normed,
+                                       DeviceLinear gateUpWeights, DeviceBuffer gateUp, int m, DeviceBuffer out) {
+        int n = gateUpWeights.rows();
+        if (n % 2 != 0) {
+            throw new IllegalArgumentException(gateUpWeights.name() + " has " + n + " rows; a stacked gate|up has 2H");
+        }
+        int h = n / 2;
+        requireNormHead(r, normWeight, normed, gateUpWeights, m);
+        requireMatrix("gate|up (fp32)", gateUp, m, n, n, 4);
+        requireMatrix("swiglu output (fp16)", out, m, h, h, 2);
+        List<Extent> outputs = List.of(new Extent("gate|up", gateUp, (long) m * n * 4),
+                new Extent("swiglu output", out, (long) m * h * 2),
+                new Extent("rmsnorm scratch", normed, (long) m * gateUpWeights.cols() * 2));
+        requireApart(outputs, normHeadInputs(r, normWeight, gateUpWeights, m));
+        for (int i = 0; i < outputs.size(); i++) {
+            requireApart(List.of(outputs.get(i)), outputs.subList(i + 1, outputs.size()));
+        }
+        CudaCalls.check(QSpecKernels.qspec_rmsnorm_w4a16_gemm_swiglu(r.pointer(), normWeight.pointer(), eps,
+                normed.pointer(), gateUpWeights.packed().pointer(), gateUpWeights.scales().pointer(), gateUp.pointer(), m,
+                h, gateUpWeights.cols(), gateUpWeights.group(), out.pointer(), stream),
+                "qspec_rmsnorm_w4a16_gemm_swiglu(" + gateUpWeights.name() + ")");
+    }
+
+    /**
+     * The draft GEMM of {@code w} on the quantized RMSNorm of the fp32 rows {@code r[M, K]}: bit for bit
+     * {@link #rmsnormQuantize} (groups of {@code w.group()}) then {@link #w4axGemm}; in decode passes each CTA of the
+     * GEMV normalises and quantizes the rows itself (one launch fewer). {@code xq}, {@code xscale}: the quantized rows'
+     * scratch the two launches use where the GEMV cannot.
+     */
+    public void rmsnormQuantizeW4axGemm(DeviceBuffer r, DeviceBuffer normWeight, float eps, DeviceBuffer xq,
+                                        DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int ldy, int m, int bits) {
+        requireGroup(w.group());
+        requireMatrix("rmsnorm input of " + w.name(), r, m, w.cols(), w.cols(), 4);
+        requireBytes("rmsnorm weight", normWeight, (long) w.cols() * 4);
+        requireQuantizedGemm(xq, xscale, w, y, ldy, m, bits);
+        long codes = (long) m * Math.ceilDiv(w.cols(), w.group()) * w.group();
+        long scales = (long) m * Math.ceilDiv(w.cols(), w.group()) * 4;
+        List<Extent> outputs = List.of(new Extent("y", y, matrixBytes("y", m, w.rows(), ldy, 4)),
+                new Extent("quantized activations", xq, codes), new Extent("activation scales", xscale, scales));
+        requireApart(outputs, normHeadInputs(r, normWeight, w, m));
+        for (int i = 0; i < outputs.size(); i++) {
+            requireApart(List.of(outputs.get(i)), outputs.subList(i + 1, outputs.size()));
+        }
+        CudaCalls.check(QSpecKernels.qspec_rmsnorm_quantize_w4ax_gemm(r.pointer(), normWeight.pointer(), eps,
+                xq.pointer(), xscale.pointer(), w.packed().pointer(), w.scales().pointer(), y.pointer(), ldy, m, w.rows(),
+                w.cols(), w.group(), bits, stream), "qspec_rmsnorm_quantize_w4ax_gemm(" + w.name() + ", A" + bits + ")");
+    }
+
+    /** The rows, gains and scratch of a GEMM that normalises its input: {@code r[M, K]}, {@code K} gains, fp16 scratch. */
+    private static void requireNormHead(DeviceBuffer r, DeviceBuffer normWeight, DeviceBuffer normed, DeviceLinear w,
+                                        int m) {
+        requireGroup(w.group());
+        requireMatrix("rmsnorm input of " + w.name(), r, m, w.cols(), w.cols(), 4);
+        requireBytes("rmsnorm weight", normWeight, (long) w.cols() * 4);
+        requireMatrix("rmsnorm scratch (fp16) for " + w.name(), normed, m, w.cols(), w.cols(), 2);
+    }
+
+    private static List<Extent> normHeadInputs(DeviceBuffer r, DeviceBuffer normWeight, DeviceLinear w, int m) {
+        return List.of(new Extent("rmsnorm input", r, (long) m * w.cols() * 4),
+                new Extent("rmsnorm weight", normWeight, (long) w.cols() * 4),
+                new Extent(w.name() + " weights", w.packed(), w.packed().bytes()),
+                new Extent(w.name() + " scales", w.scales(), w.scales().bytes()));
+    }
+
     /** {@code out_f16[n, k] = scale[n, k / group] * q[n, k]} for {@code k < K}: the dense copy of {@code w} (W16A16). */
     public void dequantizeInt4(DeviceLinear w, DeviceBuffer out, int ldo) {
         requireDequantizeOutput(w, out, ldo);

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -322,6 +323,27 @@ class CudaModelRunnerGpuTest {
             assertThat(tails.runsNormTails()).isTrue();
             assertThat(plain.runsNormTails()).isFalse();
             assertSameBits(tails, plain, HALF_SPLIT.vocabSize(), precision, 6);
+        }
+    }
+
+    /**
+     * {@code -Dqspec.cuda.normHead=true}: the q|k|v, gate|up and output GEMVs take the residual rows and
+     * normalise them, quantized for the draft (on a GPU, in each CTA of passes of up to 2 tokens), which must give the
+     * logits of the standalone norm kernels bit for bit: W4A16 with the SwiGLU in the gate|up GEMV and with the SwiGLU
+     * kernel, and the drafts. W16A16 keeps its norm kernel.
+     */
+    @ParameterizedTest
+    @CsvSource({"W4A16, true", "W4A16, false", "W4A8, true", "W4A4, true", "FP32, true"})
+    void normHeadsGiveTheBitsOfTheStandaloneNorms(Precision precision, boolean fusedSwiglu) {
+        System.setProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY, String.valueOf(fusedSwiglu));
+        try (CudaModelRunner heads = openWith(halfSplitModel, CudaModelRunner.NORM_HEAD_PROPERTY, "true");
+             CudaModelRunner plain = backend.open(halfSplitModel, RunnerOptions.defaults(), true)) {
+            assertThat(heads.headsNormalise(precision)).isEqualTo(precision != Precision.FP32);
+            assertThat(plain.headsNormalise(precision)).isFalse();
+            assertThat(heads.fusesSwiglu()).isEqualTo(fusedSwiglu);
+            assertSameBits(heads, plain, HALF_SPLIT.vocabSize(), precision, 6);
+        } finally {
+            System.clearProperty(CudaModelRunner.FUSED_SWIGLU_PROPERTY);
         }
     }
 

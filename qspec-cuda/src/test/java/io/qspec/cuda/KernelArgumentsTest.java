@@ -98,6 +98,35 @@ class KernelArgumentsTest {
         assertThatThrownBy(() -> kernels.addInPlace(buffer(40), buffer(36), 10)).hasMessageContaining("y needs 40");
     }
 
+    /** The GEMMs that normalise their own input: rows, gains, scratch and outputs sized, outputs apart from the rest. */
+    @Test
+    void normHeadCallsCheckTheirBuffersBeforeAnyNativeCall() {
+        Kernels kernels = new Kernels(MemorySegment.NULL);
+        DeviceLinear w = linear();
+        int k = w.cols();
+        DeviceBuffer r = new DeviceBuffer(0x100000, 2L * k * 4);
+        DeviceBuffer gain = new DeviceBuffer(0x200000, (long) k * 4);
+        DeviceBuffer normed = new DeviceBuffer(0x300000, 2L * k * 2);
+        DeviceBuffer y = new DeviceBuffer(0x400000, 2L * w.rows() * 4);
+        assertThatThrownBy(() -> kernels.rmsnormW4a16Gemm(new DeviceBuffer(0x100000, (long) k * 4), gain, 1e-5f, normed,
+                w, y, w.rows(), 2)).hasMessageContaining("rmsnorm input");
+        assertThatThrownBy(() -> kernels.rmsnormW4a16Gemm(r, new DeviceBuffer(0x200000, 4), 1e-5f, normed, w, y,
+                w.rows(), 2)).hasMessageContaining("rmsnorm weight");
+        assertThatThrownBy(() -> kernels.rmsnormW4a16Gemm(r, gain, 1e-5f, new DeviceBuffer(0x300000, 2), w, y, w.rows(),
+                2)).hasMessageContaining("rmsnorm scratch");
+        // y over the residual rows, and the scratch over y
+        assertThatThrownBy(() -> kernels.rmsnormW4a16Gemm(r, gain, 1e-5f, normed, w, new DeviceBuffer(0x100000,
+                2L * w.rows() * 4), w.rows(), 2)).hasMessageContaining("overlaps");
+        assertThatThrownBy(() -> kernels.rmsnormW4a16Gemm(r, gain, 1e-5f, new DeviceBuffer(0x400000, 2L * k * 2), w, y,
+                w.rows(), 2)).hasMessageContaining("overlaps");
+        assertThatThrownBy(() -> kernels.rmsnormQuantizeW4axGemm(r, gain, 1e-5f, new DeviceBuffer(0x300000, 16),
+                new DeviceBuffer(0x500000, 1024), w, y, w.rows(), 2, 8)).hasMessageContaining("quantized activations");
+        assertThatThrownBy(() -> kernels.rmsnormQuantizeW4axGemm(r, gain, 1e-5f, new DeviceBuffer(0x300000, 256),
+                new DeviceBuffer(0x300000, 1024), w, y, w.rows(), 2, 8)).hasMessageContaining("overlaps");
+        assertThatThrownBy(() -> kernels.rmsnormW4a16GemmSwiglu(r, gain, 1e-5f, normed, w, y, 2,
+                new DeviceBuffer(0x400000, (long) w.rows() * 2))).hasMessageContaining("overlaps");
+    }
+
     @Test
     void stackedGemmOutputsAreCheckedBeforeTheKernels() {
         Kernels kernels = new Kernels(MemorySegment.NULL);

@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 9;
+    public static final int ABI_VERSION = 10;
     /** {@code QSPEC_MAX_SAMPLING_VOCAB}: the largest vocabulary the sampling kernels take. */
     public static final int MAX_SAMPLING_VOCAB = 1 << 20;
     /** Returned for an argument combination the kernels do not support. */
@@ -54,6 +54,15 @@ public final class QSpecKernels {
             C_FLOAT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_w4a16_gemm_swiglu$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_rmsnorm_w4a16_gemm$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_FLOAT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT,
+            C_POINTER);
+    public static final FunctionDescriptor qspec_rmsnorm_w4a16_gemm_swiglu$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_FLOAT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT,
+            C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_rmsnorm_quantize_w4ax_gemm$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_FLOAT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT,
+            C_INT, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_dequantize_int4$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_embedding$DESC = FunctionDescriptor.of(C_INT,
@@ -113,6 +122,12 @@ public final class QSpecKernels {
                 "qspec_w4ax_gemm_add_rmsnorm_quantize", qspec_w4ax_gemm_add_rmsnorm_quantize$DESC);
         static final MethodHandle qspec_w4a16_gemm_swiglu = LIB.downcall("qspec_w4a16_gemm_swiglu",
                 qspec_w4a16_gemm_swiglu$DESC);
+        static final MethodHandle qspec_rmsnorm_w4a16_gemm = LIB.downcall("qspec_rmsnorm_w4a16_gemm",
+                qspec_rmsnorm_w4a16_gemm$DESC);
+        static final MethodHandle qspec_rmsnorm_w4a16_gemm_swiglu = LIB.downcall("qspec_rmsnorm_w4a16_gemm_swiglu",
+                qspec_rmsnorm_w4a16_gemm_swiglu$DESC);
+        static final MethodHandle qspec_rmsnorm_quantize_w4ax_gemm = LIB.downcall("qspec_rmsnorm_quantize_w4ax_gemm",
+                qspec_rmsnorm_quantize_w4ax_gemm$DESC);
         static final MethodHandle qspec_embedding = LIB.downcall("qspec_embedding", qspec_embedding$DESC);
         static final MethodHandle qspec_rmsnorm_f16 = LIB.downcall("qspec_rmsnorm_f16", qspec_rmsnorm_f16$DESC);
         static final MethodHandle qspec_rmsnorm_quantize = LIB.downcall("qspec_rmsnorm_quantize", qspec_rmsnorm_quantize$DESC);
@@ -257,6 +272,45 @@ public final class QSpecKernels {
         try {
             return (int) Handles.qspec_w4a16_gemm_swiglu.invokeExact(x, ldx, wPacked, wScales, gateUp, m, h, k, group, out,
                     stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_rmsnorm_w4a16_gemm(const float* r, const float* norm_w, float eps, void* normed_f16, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, qspec_stream_t stream)} */
+    public static int qspec_rmsnorm_w4a16_gemm(MemorySegment r, MemorySegment normW, float eps, MemorySegment normed,
+                                               MemorySegment wPacked, MemorySegment wScales, MemorySegment y, int ldy,
+                                               int m, int n, int k, int group, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rmsnorm_w4a16_gemm.invokeExact(r, normW, eps, normed, wPacked, wScales, y, ldy, m,
+                    n, k, group, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_w, float eps, void* normed_f16, const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream)} */
+    public static int qspec_rmsnorm_w4a16_gemm_swiglu(MemorySegment r, MemorySegment normW, float eps,
+                                                      MemorySegment normed, MemorySegment wPacked, MemorySegment wScales,
+                                                      MemorySegment gateUp, int m, int h, int k, int group,
+                                                      MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rmsnorm_w4a16_gemm_swiglu.invokeExact(r, normW, eps, normed, wPacked, wScales,
+                    gateUp, m, h, k, group, out, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q, float* normed_scale, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits, qspec_stream_t stream)} */
+    public static int qspec_rmsnorm_quantize_w4ax_gemm(MemorySegment r, MemorySegment normW, float eps,
+                                                       MemorySegment normedQ, MemorySegment normedScale,
+                                                       MemorySegment wPacked, MemorySegment wScales, MemorySegment y,
+                                                       int ldy, int m, int n, int k, int group, int bits,
+                                                       MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_rmsnorm_quantize_w4ax_gemm.invokeExact(r, normW, eps, normedQ, normedScale, wPacked,
+                    wScales, y, ldy, m, n, k, group, bits, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
