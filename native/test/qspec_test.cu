@@ -1548,54 +1548,74 @@ static void test_swiglu_epilogue(int M, int H, int K) {
 }
 
 // ---------------------------------------------------------------- the GEMVs' norm head (ABI 10)
+// The inputs of a norm-head case: an INT4 matrix [N, K] (group 128), M residual rows r and K gains, on the device too,
+// and y poisoned twice (the reference's and the fused call's).
+struct HeadCase {
+    static constexpr float EPS = 1e-5f;
+    int M, N, K;
+    Int4W W;
+    std::vector<float> r, gain;
+    Dev<uint8_t> dw;
+    Dev<__half> ds;
+    Dev<float> dr, dgain, ya, yb;
+    HeadCase(int M_, int N_, int K_)
+        : M(M_), N(N_), K(K_), W(N_, K_, 128), r(rand_f32((size_t)M_ * K_, -3.f, 3.f)), gain(rand_f32(K_, 0.5f, 1.5f)),
+          dw(W.packed), ds(W.scales), dr(r), dgain(gain), ya(std::vector<float>((size_t)M_ * N_, POISON)),
+          yb(std::vector<float>((size_t)M_ * N_, POISON)) {}
+    // floats of y whose bits differ between the two calls
+    size_t differing_y() {
+        const auto a = ya.down(), b = yb.down();
+        size_t n = 0;
+        for (size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        return n;
+    }
+    // the fused call's y against float64 sums of x(m, k) W[n, k]
+    template <class X>
+    double y_error(X&& x) {
+        const auto got_f = yb.down();
+        std::vector<double> ref((size_t)M * N), got(got_f.begin(), got_f.end());
+        for (int m = 0; m < M; ++m)
+            for (int n = 0; n < N; ++n) {
+                double acc = 0;
+                for (int k = 0; k < K; ++k) acc += x(m, k) * W.w(n, k);
+                ref[(size_t)m * N + n] = acc;
+            }
+        return rel_err(got, ref);
+    }
+};
+
 // qspec_rmsnorm_w4a16_gemm (and, swiglu, qspec_rmsnorm_w4a16_gemm_swiglu on the stacked [2 N/2, K] matrix) must give
 // the bits of qspec_rmsnorm_f16 followed by the GEMM on its rows: y (or the SwiGLU's fp16 rows). On sm_90 at M <= 2
 // (QSPEC_NORM_HEAD=all: 4) with K <= 4096 in an even number of chunks each CTA of the bulk GEMV normalises the rows
-// itself; elsewhere (larger M, K = 3072 or 5120, K = 8192) the two launches run. y is also checked against float64 (the fp16 rows of the
-// reference's norm, then the GEMM in float64). The scratch rows start poisoned: the head does not read them.
+// itself; elsewhere (larger M, K = 3072 or 5120, K = 8192) the two launches run. y is also checked against float64
+// (the fp16 rows of the reference's norm, then the GEMM in float64). The scratch rows start poisoned: the head does
+// not read them.
 static void test_norm_head(int M, int N, int K, bool swiglu) {
-    Int4W W(N, K, 128);
-    const float eps = 1e-5f;
+    HeadCase c(M, N, K);
     const int H = N / 2;
-    const auto r = rand_f32((size_t)M * K, -3.f, 3.f), gain = rand_f32(K, 0.5f, 1.5f);
-    Dev<uint8_t> dw(W.packed);
-    Dev<__half> ds(W.scales);
-    Dev<float> dr(r), dgain(gain), ya(std::vector<float>((size_t)M * N, POISON)),
-        yb(std::vector<float>((size_t)M * N, POISON));
     Dev<__half> xa(std::vector<__half>((size_t)M * K, __float2half(POISON)));
     Dev<__half> xb(std::vector<__half>((size_t)M * K, __float2half(POISON)));
     Dev<__half> outa(std::vector<__half>((size_t)M * (swiglu ? H : 1), __float2half(POISON)));
     Dev<__half> outb(std::vector<__half>((size_t)M * (swiglu ? H : 1), __float2half(POISON)));
-    CQ(qspec_rmsnorm_f16(dr.p, dgain.p, xa.p, M, K, eps, nullptr));
+    CQ(qspec_rmsnorm_f16(c.dr.p, c.dgain.p, xa.p, M, K, c.EPS, nullptr));
     if (swiglu) {
-        CQ(qspec_w4a16_gemm_swiglu(xa.p, K, dw.p, ds.p, ya.p, M, H, K, 128, outa.p, nullptr));
-        CQ(qspec_rmsnorm_w4a16_gemm_swiglu(dr.p, dgain.p, eps, xb.p, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, nullptr));
+        CQ(qspec_w4a16_gemm_swiglu(xa.p, K, c.dw.p, c.ds.p, c.ya.p, M, H, K, 128, outa.p, nullptr));
+        CQ(qspec_rmsnorm_w4a16_gemm_swiglu(c.dr.p, c.dgain.p, c.EPS, xb.p, c.dw.p, c.ds.p, c.yb.p, M, H, K, 128, outb.p,
+                                           nullptr));
     } else {
-        CQ(qspec_w4a16_gemm(xa.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 0, nullptr));
-        CQ(qspec_rmsnorm_w4a16_gemm(dr.p, dgain.p, eps, xb.p, dw.p, ds.p, yb.p, N, M, N, K, 128, nullptr));
+        CQ(qspec_w4a16_gemm(xa.p, K, c.dw.p, c.ds.p, c.ya.p, N, M, N, K, 128, 0, nullptr));
+        CQ(qspec_rmsnorm_w4a16_gemm(c.dr.p, c.dgain.p, c.EPS, xb.p, c.dw.p, c.ds.p, c.yb.p, N, M, N, K, 128, nullptr));
     }
-    const auto ya_h = ya.down(), yb_h = yb.down();
-    size_t differ = 0;
-    if (swiglu) {
-        differ = differing_halves(outa.down(), outb.down().data());
-    } else {
-        for (size_t i = 0; i < ya_h.size(); ++i) differ += std::memcmp(&ya_h[i], &yb_h[i], sizeof(float)) != 0;
-    }
+    const size_t differ = swiglu ? differing_halves(outa.down(), outb.down().data()) : c.differing_y();
     char name[160];
     snprintf(name, sizeof name, "rmsnorm_w4a16_gemm%s M=%d N=%d K=%d = rmsnorm_f16 then the gemm",
              swiglu ? "_swiglu" : "", M, N, K);
     report(differ == 0, name, "differing outputs=%.0f (tol %.0f)", (double)differ, 0.0);
     if (swiglu) return;  // the SwiGLU's float64 check is test_swiglu_epilogue's
     // float64: the reference norm rounded to fp16 as the kernel's inputs are, then the GEMM
-    const auto xn = rmsnorm_ref(r, gain, M, K, eps);
-    std::vector<double> ref((size_t)M * N), got(yb_h.begin(), yb_h.end());
-    for (int m = 0; m < M; ++m)
-        for (int n = 0; n < N; ++n) {
-            double acc = 0;
-            for (int k = 0; k < K; ++k) acc += (double)__half2float(__float2half((float)xn[(size_t)m * K + k])) * W.w(n, k);
-            ref[(size_t)m * N + n] = acc;
-        }
-    const double e = rel_err(got, ref);
+    const auto xn = rmsnorm_ref(c.r, c.gain, M, K, c.EPS);
+    const double e =
+        c.y_error([&](int m, int k) { return (double)__half2float(__float2half((float)xn[(size_t)m * K + k])); });
     snprintf(name, sizeof name, "rmsnorm_w4a16_gemm M=%d N=%d K=%d vs float64", M, N, K);
     report(e < 1e-3, name, "rel_err=%.2e tol=%.0e", e, 1e-3);
 }
@@ -1605,22 +1625,15 @@ static void test_norm_head(int M, int N, int K, bool swiglu) {
 // chunks, each CTA of the bulk GEMV quantizes the rows itself; elsewhere the two launches run), and be within float
 // rounding of float64 on those codes and scales.
 static void test_norm_head_draft(int M, int N, int K, int bits) {
-    Int4W W(N, K, 128);
-    const float eps = 1e-5f;
-    const auto r = rand_f32((size_t)M * K, -3.f, 3.f), gain = rand_f32(K, 0.5f, 1.5f);
-    Dev<uint8_t> dw(W.packed);
-    Dev<__half> ds(W.scales);
-    Dev<float> dr(r), dgain(gain), ya(std::vector<float>((size_t)M * N, POISON)),
-        yb(std::vector<float>((size_t)M * N, POISON));
-    Dev<int8_t> qa(std::vector<int8_t>((size_t)M * W.Kp, 77)), qb(std::vector<int8_t>((size_t)M * W.Kp, 77));
-    Dev<float> sa(std::vector<float>((size_t)M * W.groups, POISON)), sb(std::vector<float>((size_t)M * W.groups, POISON));
-    CQ(qspec_rmsnorm_quantize(dr.p, dgain.p, qa.p, sa.p, M, K, 128, bits, eps, nullptr));
-    CQ(qspec_w4ax_gemm(qa.p, sa.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 0, nullptr));
-    CQ(qspec_rmsnorm_quantize_w4ax_gemm(dr.p, dgain.p, eps, qb.p, sb.p, dw.p, ds.p, yb.p, N, M, N, K, 128, bits,
-                                        nullptr));
-    const auto ya_h = ya.down(), yb_h = yb.down();
-    size_t differ = 0;
-    for (size_t i = 0; i < ya_h.size(); ++i) differ += std::memcmp(&ya_h[i], &yb_h[i], sizeof(float)) != 0;
+    HeadCase c(M, N, K);
+    const int Kp = c.W.Kp, groups = c.W.groups;
+    Dev<int8_t> qa(std::vector<int8_t>((size_t)M * Kp, 77)), qb(std::vector<int8_t>((size_t)M * Kp, 77));
+    Dev<float> sa(std::vector<float>((size_t)M * groups, POISON)), sb(std::vector<float>((size_t)M * groups, POISON));
+    CQ(qspec_rmsnorm_quantize(c.dr.p, c.dgain.p, qa.p, sa.p, M, K, 128, bits, c.EPS, nullptr));
+    CQ(qspec_w4ax_gemm(qa.p, sa.p, c.dw.p, c.ds.p, c.ya.p, N, M, N, K, 128, bits, 0, nullptr));
+    CQ(qspec_rmsnorm_quantize_w4ax_gemm(c.dr.p, c.dgain.p, c.EPS, qb.p, sb.p, c.dw.p, c.ds.p, c.yb.p, N, M, N, K, 128,
+                                        bits, nullptr));
+    const size_t differ = c.differing_y();
     char name[160];
     snprintf(name, sizeof name, "rmsnorm_quantize_w4ax_gemm A%d M=%d N=%d K=%d = rmsnorm_quantize then the gemm", bits,
              M, N, K);
@@ -1628,15 +1641,8 @@ static void test_norm_head_draft(int M, int N, int K, int bits) {
     // float64 on the reference's codes and scales
     const auto q = qa.down();
     const auto sc = sa.down();
-    std::vector<double> ref((size_t)M * N), got(yb_h.begin(), yb_h.end());
-    for (int m = 0; m < M; ++m)
-        for (int n = 0; n < N; ++n) {
-            double acc = 0;
-            for (int k = 0; k < K; ++k)
-                acc += (double)q[(size_t)m * W.Kp + k] * sc[(size_t)m * W.groups + k / 128] * W.w(n, k);
-            ref[(size_t)m * N + n] = acc;
-        }
-    const double e = rel_err(got, ref);
+    const double e =
+        c.y_error([&](int m, int k) { return (double)q[(size_t)m * Kp + k] * sc[(size_t)m * groups + k / 128]; });
     snprintf(name, sizeof name, "rmsnorm_quantize_w4ax_gemm A%d M=%d N=%d K=%d vs float64", bits, M, N, K);
     report(e < 1e-4, name, "rel_err=%.2e tol=%.0e", e, 1e-4);
 }

@@ -89,3 +89,13 @@ chain() {
   echo "chain $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
   grep -E "^(M=|read|chain:|census| )" "$OUT/chain-$name.txt" >> "$S"
 }
+# heads_bench NAME [VAR=value ...]: `qspec_bench heads` (the norm head against the norm kernel and the GEMV) under the
+# variables, capped at 120 s, into $OUT/bench-NAME.txt, its lines to the summary. /tmp/qspec_bench must be built
+# (build_bench).
+heads_bench() {
+  local name=$1; shift
+  local t0=$(date +%s)
+  env "$@" timeout -s KILL 120 /tmp/qspec_bench heads > "$OUT/bench-$name.txt" 2>&1
+  echo "bench $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  grep -E "^norm_head" "$OUT/bench-$name.txt" | tee -a "$S"
+}

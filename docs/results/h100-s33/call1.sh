@@ -9,10 +9,7 @@
 run_test heads 60 heads
 run_test epilogues 60 epilogues
 build_bench
-t0=$(date +%s)
-timeout -s KILL 120 /tmp/qspec_bench heads > "$OUT/bench-heads.txt" 2>&1
-echo "bench heads rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-grep -E "^norm_head" "$OUT/bench-heads.txt" | tee -a "$S"
+heads_bench heads
 E2E_NEED=60 e2e head 1,8 w4a16,qspec-a8
 E2E_NEED=60 e2e nohead 1,8 w4a16,qspec-a8 JAVA_TOOL_OPTIONS=-Dqspec.cuda.normHead=false
 E2E_NEED=60 e2e head-2 1,8 w4a16,qspec-a8

@@ -11,10 +11,7 @@ run_test heads 60 heads
 run_test heads-all 60 heads QSPEC_NORM_HEAD=all
 run_test epilogues 60 epilogues
 build_bench
-t0=$(date +%s)
-timeout -s KILL 120 /tmp/qspec_bench heads > "$OUT/bench-heads.txt" 2>&1
-echo "bench heads rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-grep -E "^norm_head" "$OUT/bench-heads.txt" | tee -a "$S"
+heads_bench heads
 E2E_REPEATS=3 E2E_NEED=150 e2e head 1 w4a16,w4a8,qspec-a8
 E2E_REPEATS=3 E2E_NEED=150 e2e nohead 1 w4a16,w4a8,qspec-a8 JAVA_TOOL_OPTIONS=-Dqspec.cuda.normHead=false
 [ "$(left)" -gt 100 ] && junit

@@ -10,16 +10,9 @@
 run_test heads 60 heads
 run_test heads-all 60 heads QSPEC_NORM_HEAD=all
 build_bench
-for i in 1 2; do
-  t0=$(date +%s)
-  env ${HEADS_ENV:-} timeout -s KILL 120 /tmp/qspec_bench heads > "$OUT/bench-heads-$i.txt" 2>&1
-  echo "bench heads $i rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E "^norm_head" "$OUT/bench-heads-$i.txt" | tee -a "$S"
-done
-t0=$(date +%s)
-QSPEC_NORM_HEAD=all timeout -s KILL 120 /tmp/qspec_bench heads > "$OUT/bench-heads-all.txt" 2>&1
-echo "bench heads all rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-grep -E "^norm_head" "$OUT/bench-heads-all.txt" | grep -E ",(3|4),[0-9.]+,[0-9.]+$" | tee -a "$S"
+heads_bench heads-1
+heads_bench heads-2
+heads_bench heads-all QSPEC_NORM_HEAD=all
 E2E_REPEATS=3 E2E_NEED=100 e2e head 1 w4a16,w4a8,qspec-a8
 E2E_REPEATS=3 E2E_NEED=100 e2e nohead 1 w4a16,w4a8,qspec-a8 JAVA_TOOL_OPTIONS=-Dqspec.cuda.normHead=false
 E2E_REPEATS=3 E2E_NEED=100 e2e headall 1 w4a16,qspec-a8 QSPEC_NORM_HEAD=all

@@ -11,10 +11,7 @@ timeout -s KILL 300 "$g/native/build/qspec_test" > "$OUT/test-all.txt" 2>&1; r=$
 { echo "qspec_test (all) rc=$r: $(grep -c ^PASS "$OUT/test-all.txt") PASS, $(( $(date +%s) - t0 )) s"
   grep -v ^PASS "$OUT/test-all.txt" | head -6; } | tee -a "$S"
 build_bench
-t0=$(date +%s)
-timeout -s KILL 60 /tmp/qspec_bench heads > "$OUT/bench-heads.txt" 2>&1
-echo "bench heads rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-grep -E "^norm_head" "$OUT/bench-heads.txt" | tee -a "$S"
+heads_bench heads
 E2E_REPEATS=3 E2E_NEED=45 e2e head 1 w4a16,w4a8,qspec-a8
 E2E_REPEATS=3 E2E_NEED=45 e2e nohead 1 w4a16,w4a8,qspec-a8 JAVA_TOOL_OPTIONS=-Dqspec.cuda.normHead=false
 E2E_REPEATS=3 E2E_NEED=45 e2e head-2 1 w4a16,w4a8,qspec-a8
