@@ -242,8 +242,9 @@ inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchu
 // N = 2H rows): store the gate half in y, and for the up half silu(gate) * up as fp16 in Epilogue::swiglu [M, H],
 // as qspec_swiglu_f16 computes it. The builds of each kind are separate kernels, so that the GEMVs without an
 // epilogue are the code they were before epilogues existed.
-// `head` is the one fusion before the sums (HEAD builds, W4A16 only): the activations are not copied from x but
-// normalised from fp32 rows by every CTA into the kept buffer (norm_rows.cuh, run_head).
+// `head` is the one fusion before the sums (HEAD builds of both GEMMs): the activations are not copied from x but
+// normalised (for the draft, and quantized) from fp32 rows by every CTA into the kept buffer (norm_rows.cuh,
+// run_head).
 enum EpilogueKind : int { STORE, NORM_TAIL, SWIGLU };
 struct Epilogue {
     rms::NormTail norm;  // NORM_TAIL: norm.ticket set
@@ -276,8 +277,8 @@ inline int swiglu_grid(void (*kernel)(Params...), size_t smem, int tiles, int ro
 // The host side of both GEMMs' bulk-copy kernels. `Kernels` names a GEMM's kernel template and the bytes of
 // one activation input: `static constexpr int XB` and `template <int NT, int R, int MT, bool WALK, int EPI> static
 // constexpr auto kernel`; with `NORM_HEAD` true, also `template <int NT, int EPI> head_kernel` (the walking KEEP build
-// on a ring of 2 whose CTAs normalise their own activations). The kernels take (tensor map, activation arguments..., ws, y, ldy, M, N, K,
-// accumulate, epilogue); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs).
+// on a ring of 2 whose CTAs normalise their own activations). The kernels take (tensor map, activation arguments...,
+// ws, y, ldy, M, N, K, accumulate, epilogue); `act` are those activation arguments (W4A16: x, ldx; the draft: xq, xs).
 
 // The static shared memory of a bulk kernel of NT row tiles and MT token tiles: one token tile's reduction.
 template <int NT, int MT>

@@ -260,7 +260,8 @@ __global__ void __launch_bounds__(WK * 32, MT == 1 ? 3 : 2) w4ax_kernel(const in
 // and two token tiles reduce after them (w4_bulk.cuh). HEAD (KEEP): xq and xs are not read; the consumer warps first
 // quantize epi.head's RMSNorm into the kept codes and a static array of scales, the bits qspec_rmsnorm_quantize would
 // have stored in xq and xs (norm_rows.cuh, run_head).
-template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, bool HEAD = false>  // launch bounds: w4_bulk.cuh min_ctas, max_regs
+// (launch bounds: w4_bulk.cuh min_ctas, max_regs)
+template <int NT, int R, int MT, bool WALK, int EPI, bool KEEP, bool HEAD = false>
 __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>())) __maxnreg__((w4::bulk::max_regs<NT, MT>()))
     w4ax_bulk_kernel(const __grid_constant__ CUtensorMap wmap, const int8_t* __restrict__ xq,
                      const float* __restrict__ xs, const half* __restrict__ ws, float* __restrict__ y, int ldy, int M,
@@ -313,7 +314,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
 #pragma unroll
                 for (int h = 0; h < 2; ++h) xsr[b][mt][h] = HEAD ? xrow[mt][h][c * WK] : __ldg(xrow[mt][h] + c * WK);
         };
-        grid_dependency_wait();  // the activation scales, the head's rows and y (accumulate) may be the kernel before's output
+        // the activation scales, the head's rows and y (accumulate) may be the kernel before's output
+        grid_dependency_wait();
         if constexpr (HEAD)  // red_static is free until the first tile's sums
             rms::run_head<WK>(
                 epi.head, M, K, red_static,

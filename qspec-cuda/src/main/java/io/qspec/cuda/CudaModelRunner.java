@@ -474,8 +474,9 @@ final class CudaModelRunner implements ModelRunner {
     /**
      * {@code residual += x W^T} (x: {@code xHalf} for 16-bit activations, the quantized buffers for the draft), the
      * residual add in the GEMM's epilogue; then, unless {@code gain} is null (the last block, whose final norm takes
-     * the selected rows, or a GEMV after it that normalises its own input), the RMSNorm with {@code gain} into the normed buffers, quantized in groups of {@code group}
-     * for the draft: in the GEMV's last CTA where the norm tail runs, else by the norm kernel.
+     * the selected rows, or a GEMV after it that normalises its own input), the RMSNorm with {@code gain} into the
+     * normed buffers, quantized in groups of {@code group} for the draft: in the GEMV's last CTA where the norm tail
+     * runs, else by the norm kernel.
      */
     private void addToResidualThenNormalise(DeviceBuffer xHalf, int ldx, DeviceLinear w, int m, Precision precision,
                                             DeviceBuffer gain, int group) {
