@@ -99,11 +99,10 @@ final class Kernels {
                                  DeviceBuffer y, int ldy, int m) {
         requireNormHead(r, normWeight, normed, w, m);
         requireMatrix("y (fp32) of " + w.name(), y, m, w.rows(), ldy, 4);
-        requireApart(List.of(new Extent("y", y, matrixBytes("y", m, w.rows(), ldy, 4)),
-                        new Extent("rmsnorm scratch", normed, (long) m * w.cols() * 2)),
-                normHeadInputs(r, normWeight, w, m));
-        requireApart(List.of(new Extent("y", y, matrixBytes("y", m, w.rows(), ldy, 4))),
-                List.of(new Extent("rmsnorm scratch", normed, (long) m * w.cols() * 2)));
+        Extent output = new Extent("y", y, matrixBytes("y", m, w.rows(), ldy, 4));
+        Extent scratch = new Extent("rmsnorm scratch", normed, (long) m * w.cols() * 2);
+        requireApart(List.of(output, scratch), normHeadInputs(r, normWeight, w, m));
+        requireApart(List.of(output), List.of(scratch));
         CudaCalls.check(QSpecKernels.qspec_rmsnorm_w4a16_gemm(r.pointer(), normWeight.pointer(), eps, normed.pointer(),
                 w.packed().pointer(), w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), stream),
                 "qspec_rmsnorm_w4a16_gemm(" + w.name() + ")");
