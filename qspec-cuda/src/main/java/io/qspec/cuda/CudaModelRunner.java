@@ -408,7 +408,7 @@ final class CudaModelRunner implements ModelRunner {
         // enabled) → wo, adding to the residual, then the feed-forward norm
         int qkvDim = qDim + 2 * config.kvDim();
         if (heads) {
-            linearFromResidual(w.attentionNorm(), w.wqkv(), work.qkv, t, precision);
+            linearFromResidual(work.residual, w.attentionNorm(), w.wqkv(), work.qkv, t, precision);
         } else {
             linearFromNormed(w.wqkv(), work.qkv, t, precision);
         }
@@ -434,7 +434,7 @@ final class CudaModelRunner implements ModelRunner {
             kernels.w4a16GemmSwiglu(work.normedHalf, config.dim(), w.gateUp(), work.gateUp, t, work.half);
         } else {
             if (heads) {
-                linearFromResidual(w.ffnNorm(), w.gateUp(), work.gateUp, t, precision);
+                linearFromResidual(work.residual, w.ffnNorm(), w.gateUp(), work.gateUp, t, precision);
             } else {
                 linearFromNormed(w.gateUp(), work.gateUp, t, precision);
             }
@@ -450,15 +450,16 @@ final class CudaModelRunner implements ModelRunner {
     }
 
     /**
-     * {@code y = rmsnorm(residual) W^T} in one call that normalises (and for the draft quantizes) the residual rows
+     * {@code y = rmsnorm(rows) W^T} in one call that normalises (and for the draft quantizes) the fp32 {@code rows}
      * itself, with the bits of the norm kernel followed by {@link #linearFromNormed}; the normed buffers are its scratch.
      */
-    private void linearFromResidual(DeviceBuffer gain, DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
+    private void linearFromResidual(DeviceBuffer rows, DeviceBuffer gain, DeviceLinear w, DeviceBuffer y, int m,
+                                    Precision precision) {
         if (precision.quantizesActivations()) {
-            kernels.rmsnormQuantizeW4axGemm(work.residual, gain, config.rmsNormEps(), work.normedQuantized,
-                    work.normedScales, w, y, w.rows(), m, precision.activationBits());
+            kernels.rmsnormQuantizeW4axGemm(rows, gain, config.rmsNormEps(), work.normedQuantized, work.normedScales, w,
+                    y, w.rows(), m, precision.activationBits());
         } else {
-            kernels.rmsnormW4a16Gemm(work.residual, gain, config.rmsNormEps(), work.normedHalf, w, y, w.rows(), m);
+            kernels.rmsnormW4a16Gemm(rows, gain, config.rmsNormEps(), work.normedHalf, w, y, w.rows(), m);
         }
     }
 
@@ -527,16 +528,13 @@ final class CudaModelRunner implements ModelRunner {
     /** Final norm and the output projection over the selected rows. */
     private void project(DeviceBuffer norm, DeviceLinear output, DeviceBuffer rows, int m, DeviceBuffer logits,
                          Precision precision) {
-        if (precision.quantizesActivations() && headsNormalise(precision)) {
-            kernels.rmsnormQuantizeW4axGemm(rows, norm, config.rmsNormEps(), work.quantized, work.quantScales, output,
-                    logits, config.vocabSize(), m, precision.activationBits());
+        if (headsNormalise(precision)) {  // the normed buffers are free: the last block left no norm there
+            linearFromResidual(rows, norm, output, logits, m, precision);
         } else if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(rows, norm, work.quantized, work.quantScales, m, config.dim(), output.group(), bits,
                     config.rmsNormEps());
             kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits, false);
-        } else if (headsNormalise(precision)) {
-            kernels.rmsnormW4a16Gemm(rows, norm, config.rmsNormEps(), work.half, output, logits, config.vocabSize(), m);
         } else {
             kernels.rmsnormF16(rows, norm, work.half, m, config.dim(), config.rmsNormEps());
             a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m, precision, false);
