@@ -164,17 +164,22 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
  * workspace (device memory, may be NULL): when it holds at least
  * qspec_attention_workspace_bytes(T, heads, head_dim, max_blocks * block_size) bytes and the pass has
  * few (token, head) pairs, long contexts are split over more blocks. The result has the same bits
- * either way, and a token's result does not depend on the other tokens of the pass. */
+ * either way, and a token's result does not depend on the other tokens of the pass.
+ * Prefill tiles: a token whose sequence has at least 64 consecutive tokens in the pass (a prompt's prefill; never a
+ * decode token or a verify run of up to 16) is computed on the tensor cores, 64 queries a block, for head_dim 64 or
+ * 128 on sm_80 and later (QSPEC_ATTENTION_PREFILL_TILES=0 turns them off; read at every call). Its result then
+ * depends on its own q, position and context alone, as above, but its bits are not the row kernels'. */
 int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                     const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                     int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                     void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream);
 
-/* qspec_attention for a pass whose tokens come in runs of `run` consecutive tokens of one sequence (ABI 9; a verify
- * pass: run = gamma + 1 tokens per sequence, T a multiple of run). With QSPEC_ATTENTION_RUNS set (opt-in; unset, this
- * is qspec_attention), up to 4 tokens of a run are computed in one block, where their K and V loads can be shared.
- * The result has the bits of qspec_attention whatever the tokens are: each token reads its own sequence's table.
- * workspace as there, sized for T tokens. */
+/* qspec_attention for a pass in which every sequence has `run` consecutive tokens (ABI 9; a verify pass: run = gamma
+ * + 1, a decode pass 1, a prefill of prompts of one length their length; T a multiple of run). With
+ * QSPEC_ATTENTION_RUNS set (opt-in; unset, this is qspec_attention), up to 4 tokens of a run of at most 16 are computed
+ * in one block, where their K and V loads can be shared; runs of 64 or more go to the prefill tiles alone, and no
+ * shorter run has a token of theirs. The result has the bits of qspec_attention for the same tokens (for runs of up to
+ * 16 whatever the tokens are: each token reads its own sequence's table). workspace as there, sized for T tokens. */
 int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                          const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                          int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,

@@ -24,6 +24,7 @@
 // The scores and sums are those of rope_write_kv followed by qspec_attention: the same bits.
 #include <string.h>
 #include "common.cuh"
+#include "attention_tiles.cuh"
 
 namespace {
 
@@ -335,6 +336,19 @@ __device__ __forceinline__ NewKv block_inputs(const float* __restrict__ q, const
     }
 }
 
+// Whether this block's token t (of gridDim.x) is the prefill tiles' (skip_long: they run for this pass), in which case
+// the block does nothing. Block-uniform; call before any other barrier.
+__device__ __forceinline__ bool tiles_take(bool skip_long, const int32_t* __restrict__ token_seq, int t) {
+    if (!skip_long) return false;
+    __shared__ bool taken;
+    if (threadIdx.x < 32) {
+        const bool mine = tiles::in_long_run_warp(token_seq, gridDim.x, t);
+        if (threadIdx.x == 0) taken = mine;
+    }
+    __syncthreads();
+    return taken;
+}
+
 // Sequential schedule: block (t, h) computes its splits one after another; with GT > 1 (head tiles: not the fused
 // build), block (t, hg) does so for heads GT hg .. GT hg + GT - 1, which share one kv head (GT divides heads /
 // kv_heads), loading each chunk's K and V once for all of them.
@@ -343,13 +357,14 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    Rope rope, half* __restrict__ out) {
+    Rope rope, half* __restrict__ out, bool skip_long = false) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ float qs[GT][MAX_HD];
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT;
+    if (tiles_take(skip_long, token_seq, t)) return;
     const int kvh = h0 / (heads / kv_heads), npos = token_pos[t] + 1;
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
     NewKv nkv{nullptr, nullptr, -1};
@@ -405,12 +420,13 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    Rope rope, float* __restrict__ ws) {
+    Rope rope, float* __restrict__ ws, bool skip_long = false) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
     __shared__ float qs[GT][MAX_HD];
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT, s = blockIdx.z, S = gridDim.z;
+    if (tiles_take(skip_long, token_seq, t)) return;
     const int npos = token_pos[t] + 1;
     if (s >= splits_of(npos)) return;  // block-uniform (split 0 always runs: it writes the new k and v)
     const int kvh = h0 / (heads / kv_heads);
@@ -442,7 +458,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    long min_tiled, float* __restrict__ ws) {
+    long min_tiled, float* __restrict__ ws, bool skip_long) {
     __shared__ float qs[GT][MAX_HD];
     __shared__ SplitScratch sh[GT];
     const int T = gridDim.x, S = gridDim.z, tiles = heads / GT;
@@ -456,6 +472,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
         const int j = (int)(r % others);
         t = (int)(c % T), h = (j / (GT - 1)) * GT + 1 + j % (GT - 1), s = (int)(r / others);
     }
+    if (tiles_take(skip_long, token_seq, t)) return;
     const int npos = token_pos[t] + 1, ns = splits_of(npos);
     if (s >= ns) return;  // block-uniform, as below
     const bool tiled = (long)T * tiles * ns >= min_tiled;
@@ -486,6 +503,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
 // tokens to the workspace, which attention_merge_kernel merges; otherwise the block merges its tokens' splits in split
 // order, as attention_kernel does. Tokens of several sequences in a tile (a wrong hint) give the same bits.
 constexpr int RUN_TILE = 4, RUN_THREADS = RUN_TILE * WARPS * 32;
+constexpr int MAX_RUN = 16;  // the longest run the query tiles take (a verify of gamma = 15); longer ones are prefills
 
 struct RunTile {
     int t0, n;  // the tile's first token and its count
@@ -573,9 +591,12 @@ __global__ void __launch_bounds__(RUN_THREADS) attention_runs_kernel(
 // Split schedule, part 2: block (t, h) merges the token's splits in split order.
 __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32_t* __restrict__ token_pos, int heads,
                                                                    int hd, int S, const float* __restrict__ ws,
-                                                                   half* __restrict__ out) {
+                                                                   half* __restrict__ out,
+                                                                   const int32_t* __restrict__ token_seq = nullptr,
+                                                                   bool skip_long = false) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int t = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
+    if (tiles_take(skip_long, token_seq, t)) return;
     if (d >= hd) return;
     const float* src = ws + ((long)t * heads + h) * S * (hd + 2);
     Partial run{src[hd], src[hd + 1]};
@@ -680,7 +701,7 @@ template <bool ROPE>
 int launch_attention(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
                      const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
                      int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out,
-                     cudaStream_t st) {
+                     cudaStream_t st, bool skip_long = false) {
     // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
     // be long; either schedule gives the same bits. Large passes take it too where the table spans large_from
     // positions (split_head_tiles): a sequential block walks all of its token's splits, up to 32 in a chain at
@@ -689,6 +710,7 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
     const bool large = tiles.large_from > 0 && max_context >= tiles.large_from &&
                        ((long)T * heads >= 4L * sm_count() || max_context >= 2 * tiles.large_from);
+    // (skip_long: every block of a prefill tiles' token exits at once)
     const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || large) && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
@@ -706,7 +728,7 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                                                   : attention_split_auto_kernel<0, 2>);
             kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
                                                              block_size, heads, kv_heads, head_dim,
-                                                             split_tiles_min_blocks(), ws);
+                                                             split_tiles_min_blocks(), ws, skip_long);
         } else {
             auto kernel = ahead ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>;
             if constexpr (!ROPE) {
@@ -715,11 +737,12 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
             }
             kernel<<<dim3(T, heads / gt, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
                                                                   max_blocks, block_size, heads, kv_heads, head_dim,
-                                                                  rope, ws);
+                                                                  rope, ws, skip_long);
         }
         const int e = qspec_launch_status();
         if (e != 0) return e;
-        attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out);
+        attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out,
+                                                                      token_seq, skip_long);
         return qspec_launch_status();
     }
     if constexpr (!ROPE) {
@@ -727,15 +750,37 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
         if (gt > 1) {
             (gt == 4 ? attention_kernel<false, false, 4> : attention_kernel<false, false, 2>)
                 <<<dim3(T, heads / gt), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                                            block_size, heads, kv_heads, head_dim, rope, out);
+                                                            block_size, heads, kv_heads, head_dim, rope, out, skip_long);
             return qspec_launch_status();
         }
     }
     const dim3 grid(T, heads);
     (loads_ahead((long)T * heads) ? attention_kernel<true, ROPE> : attention_kernel<false, ROPE>)
         <<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
-                                      kv_heads, head_dim, rope, out);
+                                      kv_heads, head_dim, rope, out, skip_long);
     return qspec_launch_status();
+}
+
+// Whether a pass takes the prefill tiles (attention_tiles.cuh) for its long runs' tokens: T >= MIN_RUN tokens (a long run
+// needs that many), a head size they serve, and QSPEC_ATTENTION_PREFILL_TILES not 0 (read at every call).
+bool prefill_tiles_apply(int T, int head_dim) {
+    const char* v = getenv("QSPEC_ATTENTION_PREFILL_TILES");
+    if (v != nullptr && strcmp(v, "0") == 0) return false;
+    return T >= tiles::MIN_RUN && tiles::head_dim_supported(head_dim);
+}
+
+// qspec_attention's pass: the prefill tiles for the tokens of long runs (all_long: the caller knows every token is in
+// one), the row kernels for the others (their blocks for long runs' tokens exit at once).
+int launch_attention_tiled(const float* q, const half* kp, const half* vp, const int32_t* token_seq,
+                           const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
+                           int heads, int kv_heads, int head_dim, bool all_long, void* workspace,
+                           size_t workspace_bytes, half* out, cudaStream_t st) {
+    tiles::launch(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, head_dim,
+                  all_long, out, st);
+    const int e = qspec_launch_status();
+    if (e != 0 || all_long) return e;
+    return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                   kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st, true);
 }
 
 // The schedule of a verify pass's query tiles (qspec_attention_runs; opt-in). Unset or QSPEC_ATTENTION_RUNS=0: none
@@ -803,10 +848,16 @@ QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void
                               void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
     if (!attention_shape_supported(heads, kv_heads, head_dim)) return QSPEC_ERR_UNSUPPORTED;
     if (T <= 0) return 0;
-    return launch_attention<false>(q, static_cast<const half*>(k_pool_f16), static_cast<const half*>(v_pool_f16),
-                                   token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
-                                   head_dim, Rope{}, workspace, workspace_bytes, static_cast<half*>(out_f16),
-                                   reinterpret_cast<cudaStream_t>(stream));
+    const half* kp = static_cast<const half*>(k_pool_f16);
+    const half* vp = static_cast<const half*>(v_pool_f16);
+    const cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    if (prefill_tiles_apply(T, head_dim))
+        return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                      kv_heads, head_dim, false, workspace, workspace_bytes,
+                                      static_cast<half*>(out_f16), st);
+    return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                   kv_heads, head_dim, Rope{}, workspace, workspace_bytes, static_cast<half*>(out_f16),
+                                   st);
 }
 
 QSPEC_API int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
@@ -820,7 +871,10 @@ QSPEC_API int qspec_attention_runs(const float* q, const void* k_pool_f16, const
     const half* vp = static_cast<const half*>(v_pool_f16);
     half* out = static_cast<half*>(out_f16);
     const cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (run == 1)
+    if (run >= tiles::MIN_RUN && prefill_tiles_apply(T, head_dim))  // every token in a long run: the tiles alone
+        return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                      kv_heads, head_dim, true, workspace, workspace_bytes, out, st);
+    if (run == 1 || run > MAX_RUN)  // (runs of 2-63 tokens have no long run)
         return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                        kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
     return launch_attention_runs(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,

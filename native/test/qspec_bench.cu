@@ -238,17 +238,27 @@ static int attention_experiment(cudaStream_t st) {
                 printf("\n");
                 fflush(stdout);
             }
-    printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us,query_tiles_us\n");
-    for (int P : {512, 2048})
+    // the row kernels (prefill tiles off), then the prefill tiles: through qspec_attention (the row kernels launched
+    // too, their blocks exiting) and through qspec_attention_runs (the tiles alone)
+    printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us,query_tiles_us,prefill_tiles_us,"
+           "prefill_tiles_runs_us\n");
+    for (int P : {512, 2048, 8192})
         for (int S : {1, 4}) {
+            if (P == 8192 && S == 4) continue;
             const PagedPass pass(S, P, P, 0, st);
-            double us[2];
-            for (const char* tiles : {"0", "1"}) {
-                const ScopedEnv env("QSPEC_ATTENTION_HEAD_TILES", tiles);
-                us[*tiles - '0'] = 1e6 * time_graph(st, [&](int) { pass.attention(nullptr, 0, st); });
+            double us[2], runs;
+            {
+                const ScopedEnv off("QSPEC_ATTENTION_PREFILL_TILES", "0");
+                for (const char* tiles : {"0", "1"}) {
+                    if (P == 8192) { us[*tiles - '0'] = 0; continue; }  // (seconds a point: the tiles only)
+                    const ScopedEnv env("QSPEC_ATTENTION_HEAD_TILES", tiles);
+                    us[*tiles - '0'] = 1e6 * time_graph(st, [&](int) { pass.attention(nullptr, 0, st); });
+                }
+                runs = P == 8192 ? 0 : 1e6 * time_graph(st, [&](int) { pass.attention_runs(P, nullptr, 0, st); });
             }
-            const double runs = 1e6 * time_graph(st, [&](int) { pass.attention_runs(P, nullptr, 0, st); });
-            printf("attn_prefill,%d,%d,%.1f,%.1f,%.1f\n", S, P, us[0], us[1], runs);
+            const double tiles = 1e6 * time_graph(st, [&](int) { pass.attention(nullptr, 0, st); });
+            const double tiles_runs = 1e6 * time_graph(st, [&](int) { pass.attention_runs(P, nullptr, 0, st); });
+            printf("attn_prefill,%d,%d,%.1f,%.1f,%.1f,%.1f,%.1f\n", S, P, us[0], us[1], runs, tiles, tiles_runs);
             fflush(stdout);
         }
     return 0;

@@ -1350,6 +1350,115 @@ static void test_attention_runs(int heads, int kv_heads, int hd, int block_size,
            "returned %.0f, want %.0f", (double)bad, (double)QSPEC_ERR_UNSUPPORTED);
 }
 
+// Prefill tiles (attention_tiles.cuh): a pass mixing prompts of 64 tokens or more (tiles) with a verify run and a prompt
+// of 63 (row kernels), each sequence with cached positions before it. Checks: every output against float64 (the tiles
+// round q and p to fp16: the same tolerance as the row kernels); the short runs' bits equal the row kernels' (tiles
+// off); a long run's bits equal its own pass's alone, at another offset in the pass and through qspec_attention_runs
+// (no token's result depends on the others); a prefill of one run length through qspec_attention_runs equals
+// qspec_attention.
+static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) {
+    const std::vector<int> hist = {0, 37, 100, 0, 700}, ntok = {150, 5, 64, 63, 200};
+    const int S = (int)hist.size(), max_blocks = 1000 / block_size + 2, nblocks = S * max_blocks;
+    std::vector<int32_t> seq, pos;
+    for (int s = 0; s < S; ++s)
+        for (int i = 0; i < ntok[s]; ++i) { seq.push_back(s); pos.push_back(hist[s] + i); }
+    const int T = (int)seq.size(), qd = heads * hd;
+    std::vector<int32_t> perm(nblocks);
+    for (int i = 0; i < nblocks; ++i) perm[i] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    const size_t pool_n = (size_t)nblocks * block_size * kv_heads * hd;
+    const auto kpool = rand_f16(pool_n, -1.f, 1.f), vpool = rand_f16(pool_n, -1.f, 1.f);
+    const auto q = rand_f32((size_t)T * qd, -2.f, 2.f);
+    Dev<__half> dkp(kpool), dvp(vpool);
+    Dev<float> dq(q);
+    Dev<int32_t> dseq(seq), dpos(pos), dtab(perm);
+    const size_t ws_bytes = qspec_attention_workspace_bytes(T, heads, hd, max_blocks * block_size);
+    Dev<float> dws(std::vector<float>(ws_bytes / sizeof(float), POISON));
+    auto attend = [&](const float* qp, const int32_t* sp, const int32_t* pp, int n, int run, const char* tiles) {
+        const ScopedEnv env("QSPEC_ATTENTION_PREFILL_TILES", tiles);
+        Dev<__half> dout(std::vector<__half>((size_t)n * qd, __float2half(NAN)));
+        if (run > 0)
+            CQ(qspec_attention_runs(qp, dkp.p, dvp.p, sp, pp, dtab.p, max_blocks, block_size, n, heads, kv_heads, hd,
+                                    run, dws.p, ws_bytes, dout.p, nullptr));
+        else
+            CQ(qspec_attention(qp, dkp.p, dvp.p, sp, pp, dtab.p, max_blocks, block_size, n, heads, kv_heads, hd, dws.p,
+                               ws_bytes, dout.p, nullptr));
+        return dout.down();
+    };
+    const auto tiled = attend(dq.p, dseq.p, dpos.p, T, 0, "1"), rows = attend(dq.p, dseq.p, dpos.p, T, 0, "0");
+    // float64 reference
+    auto slot = [&](int s, int p, int kh) {
+        return (((size_t)perm[s * max_blocks + p / block_size] * block_size + p % block_size) * kv_heads + kh) * hd;
+    };
+    std::vector<double> ref((size_t)T * qd, 0), got((size_t)T * qd);
+    for (int t = 0; t < T; ++t)
+        for (int h = 0; h < heads; ++h) {
+            const int kh = h / (heads / kv_heads);
+            std::vector<double> sc(pos[t] + 1);
+            double mx = -1e300, den = 0;
+            for (int p = 0; p <= pos[t]; ++p) {
+                double d = 0;
+                for (int i = 0; i < hd; ++i) d += (double)q[((size_t)t * heads + h) * hd + i] * __half2float(kpool[slot(seq[t], p, kh) + i]);
+                sc[p] = d / std::sqrt((double)hd);
+                mx = std::max(mx, sc[p]);
+            }
+            for (auto& x : sc) den += (x = std::exp(x - mx));
+            for (int p = 0; p <= pos[t]; ++p)
+                for (int i = 0; i < hd; ++i)
+                    ref[((size_t)t * heads + h) * hd + i] += sc[p] / den * __half2float(vpool[slot(seq[t], p, kh) + i]);
+        }
+    for (size_t i = 0; i < got.size(); ++i) got[i] = __half2float(tiled[i]);
+    char tag[96];
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d T=%d", heads, kv_heads, hd, block_size, T);
+    const double e = rel_err(got, ref);
+    report(e < 2e-3, std::string("prefill tiles against float64 ") + tag, "rel_err=%.2e tol=%.0e", e, 2e-3);
+    // the short runs (sequences 1 and 3) keep the row kernels' bits; the long ones do not (the tiles' arithmetic)
+    size_t short_differ = 0, long_same = 0, long_n = 0;
+    for (int t = 0; t < T; ++t) {
+        const bool is_long = ntok[seq[t]] >= 64;
+        for (int i = 0; i < qd; ++i) {
+            const size_t k = (size_t)t * qd + i;
+            const bool same = __half_as_ushort(tiled[k]) == __half_as_ushort(rows[k]);
+            if (!is_long) short_differ += !same;
+            else { long_same += same; ++long_n; }
+        }
+    }
+    report(short_differ == 0, std::string("prefill tiles leave the short runs' bits ") + tag,
+           "differing outputs=%.0f of %.0f", (double)short_differ, (double)((size_t)T * qd - long_n));
+    report(long_same < long_n, std::string("prefill tiles compute the long runs ") + tag,
+           "outputs equal to the row kernels'=%.0f of %.0f", (double)long_same, (double)long_n);
+    // sequence 4 alone (another window alignment), by both entry points
+    const int first4 = T - ntok[4];
+    for (int run : {0, ntok[4]}) {
+        const auto alone = attend(dq.p + (size_t)first4 * qd, dseq.p + first4, dpos.p + first4, ntok[4], run, "1");
+        const size_t differ = differing_halves(alone, tiled.data() + (size_t)first4 * qd);
+        report(differ == 0, std::string("prefill tiles: a prompt alone (") + (run ? "qspec_attention_runs" :
+                                                                           "qspec_attention") + ") = its rows in the pass " + tag,
+               "differing outputs=%.0f of %.0f", (double)differ, (double)alone.size());
+    }
+    // sequences 0 and 2 moved to the end of the pass (sequence 1's 5 tokens first): the same bits
+    std::vector<int32_t> seq2, pos2;
+    std::vector<float> q2;
+    std::vector<int> src;
+    for (int s : {1, 0, 2})
+        for (int t = 0; t < T; ++t)
+            if (seq[t] == s) src.push_back(t);
+    for (int t : src) {
+        seq2.push_back(seq[t]);
+        pos2.push_back(pos[t]);
+        q2.insert(q2.end(), q.begin() + (size_t)t * qd, q.begin() + (size_t)(t + 1) * qd);
+    }
+    Dev<float> dq2(q2);
+    Dev<int32_t> dseq2(seq2), dpos2(pos2);
+    const auto moved = attend(dq2.p, dseq2.p, dpos2.p, (int)src.size(), 0, "1");
+    size_t differ = 0;
+    for (size_t r = 0; r < src.size(); ++r)
+        differ += differing_halves(std::vector<__half>(moved.begin() + r * qd, moved.begin() + (r + 1) * qd),
+                                   tiled.data() + (size_t)src[r] * qd);
+    report(differ == 0, std::string("prefill tiles: the same tokens at other offsets in the pass ") + tag,
+           "differing outputs=%.0f of %.0f", (double)differ, (double)moved.size());
+}
+
 static void attention_tests() {
     test_rope_attention(8, 2, 128, 0, 16);
     test_rope_attention(8, 2, 128, 1, 16);
@@ -1368,6 +1477,8 @@ static void attention_tests() {
     test_attention_runs(8, 2, 128, 16, 5, {253, 700}, false);   // a run of 5: tiles of 4 and 1
     test_attention_runs(8, 4, 64, 32, 2, {255, 40, 1500}, false);  // groups of 2
     test_attention_runs(6, 6, 80, 8, 3, {510, 1, 300}, false);   // groups of 1, head_dim 80
+    test_prefill_tiles(8, 2, 128, 16);
+    test_prefill_tiles(4, 4, 64, 32);
 }
 
 // Waits for the device and prints the totals; the exit code.

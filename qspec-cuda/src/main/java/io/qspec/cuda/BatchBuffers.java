@@ -10,10 +10,15 @@ package io.qspec.cuda;
  * @param tokenSeq    [T] sequence of each token
  * @param tokenPos    [T] position of each token
  * @param blockTables [sequences, maxBlocks] pool block ids
+ * @param run         the tokens of each sequence where every sequence has as many, else 0 (BatchPlan#uniformRun)
  */
 record BatchBuffers(int tokens, int sequences, int maxBlocks, DeviceBuffer tokenIds, DeviceBuffer tokenSeq,
-                           DeviceBuffer tokenPos, DeviceBuffer blockTables) {
+                           DeviceBuffer tokenPos, DeviceBuffer blockTables, int run) {
     public BatchBuffers {
+        if (run != 0 && (long) run * sequences != tokens) {
+            throw new IllegalArgumentException("a run of " + run + " tokens for each of " + sequences
+                    + " sequences is not the pass's " + tokens + " tokens");
+        }
         KernelArguments.requirePositive("tokens", tokens);
         KernelArguments.requirePositive("sequences", sequences);
         KernelArguments.requirePositive("maxBlocks", maxBlocks);

@@ -182,6 +182,23 @@ final class BatchPlan {
         return firstLogitRow.clone();
     }
 
+    /**
+     * The tokens every sequence of the pass has, where they all have as many (a decode or verify pass, a prefill of
+     * prompts of one length), else 0: the attention's run hint ({@code qspec_attention_runs}).
+     */
+    public int uniformRun() {
+        int[] counts = new int[ends.length];
+        for (int s : tokenSeq) {
+            counts[s]++;
+        }
+        for (int c : counts) {
+            if (c != counts[0]) {
+                return 0;
+            }
+        }
+        return counts[0];
+    }
+
     /** Each sequence's cache length after the pass. */
     public int end(int sequence) {
         return ends[sequence];

@@ -25,7 +25,7 @@ import java.util.Objects;
  */
 final class CapturedPasses implements AutoCloseable {
     /** Everything a captured pass depends on besides the contents of the input buffers. */
-    record Shape(Precision precision, int tokens, int sequences, int tableWidth, int[] logitSources) {
+    record Shape(Precision precision, int tokens, int sequences, int tableWidth, int run, int[] logitSources) {
         Shape {
             logitSources = logitSources.clone();
         }
@@ -33,12 +33,12 @@ final class CapturedPasses implements AutoCloseable {
         @Override
         public boolean equals(Object o) {
             return o instanceof Shape s && s.precision == precision && s.tokens == tokens && s.sequences == sequences
-                    && s.tableWidth == tableWidth && java.util.Arrays.equals(s.logitSources, logitSources);
+                    && s.tableWidth == tableWidth && s.run == run && java.util.Arrays.equals(s.logitSources, logitSources);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(precision, tokens, sequences, tableWidth, java.util.Arrays.hashCode(logitSources));
+            return Objects.hash(precision, tokens, sequences, tableWidth, run, java.util.Arrays.hashCode(logitSources));
         }
     }
 

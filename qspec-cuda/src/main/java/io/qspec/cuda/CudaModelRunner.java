@@ -328,9 +328,9 @@ final class CudaModelRunner implements ModelRunner {
         uploadInts(plan.tokenPos(), work.tokenPos);
         uploadInts(table, work.blockTables);
         BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), width, work.tokenIds, work.tokenSeq,
-                work.tokenPos, work.blockTables);
+                work.tokenPos, work.blockTables, plan.uniformRun());
         CapturedPasses.Shape shape = new CapturedPasses.Shape(precision, t, plan.sequenceCount(), width,
-                logitSources);
+                plan.uniformRun(), logitSources);
         passes.run(shape, () -> enqueuePass(indices, logitSources, precision));
         return new Pass(caches, plan, rows);
     }

@@ -281,23 +281,13 @@ final class Kernels {
     }
 
     /**
-     * The run hint of a pass for {@code qspec_attention_runs}: the tokens per sequence where every sequence has as many
-     * (a verify pass: gamma + 1), else 1. Each token of a query tile reads its own sequence's block table, so a wrong
-     * hint costs speed, never bits. Prefill-sized runs keep 1: query tiles there are not measured.
-     */
-    static int runOf(BatchBuffers batch) {
-        int t = batch.tokens();
-        int perSequence = t / batch.sequences();
-        return t % batch.sequences() == 0 && perSequence <= MAX_ATTENTION_RUN ? perSequence : 1;
-    }
-
-    /** The longest run {@link #runOf} names: verify passes of up to gamma = 15. */
-    static final int MAX_ATTENTION_RUN = 16;
-
-    /**
      * Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. {@code workspace}
      * (may be null) lets long contexts split over more blocks, and with {@code QSPEC_ATTENTION_RUNS} set the tokens
      * of a verify pass share each chunk's K and V loads (query tiles, opt-in); the result has the same bits either way.
+     * A pass whose sequences all have the same number of tokens goes to {@code qspec_attention_runs} with that run
+     * (decode, verify, a prefill of prompts of one length), any other to {@code qspec_attention}. Either way the tokens
+     * of a sequence with 64 or more in the pass (a prompt's prefill) take the tensor-core prefill tiles on the GPU,
+     * and the others the row kernels, whose bits a verify token shares with its decode.
      */
     public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer workspace,
                           DeviceBuffer out) {
@@ -306,12 +296,18 @@ final class Kernels {
         requireMatrix("q", q, t, qDim, qDim, 4);
         requireMatrix("attention output (fp16)", out, t, qDim, qDim, 2);
         kv.check(layer, batch);
-        int run = runOf(batch);
-        CudaCalls.check(QSpecKernels.qspec_attention_runs(q.pointer(), kv.keys(layer).pointer(),
-                kv.values(layer).pointer(), batch.tokenSeq().pointer(), batch.tokenPos().pointer(),
-                batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(),
-                kv.headDim(), run, workspace == null ? MemorySegment.NULL : workspace.pointer(),
-                workspace == null ? 0 : workspace.bytes(), out.pointer(), stream), "qspec_attention(layer " + layer + ")");
+        MemorySegment ws = workspace == null ? MemorySegment.NULL : workspace.pointer();
+        long wsBytes = workspace == null ? 0 : workspace.bytes();
+        int status = batch.run() > 0
+                ? QSpecKernels.qspec_attention_runs(q.pointer(), kv.keys(layer).pointer(), kv.values(layer).pointer(),
+                        batch.tokenSeq().pointer(), batch.tokenPos().pointer(), batch.blockTables().pointer(),
+                        batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(), batch.run(), ws,
+                        wsBytes, out.pointer(), stream)
+                : QSpecKernels.qspec_attention(q.pointer(), kv.keys(layer).pointer(), kv.values(layer).pointer(),
+                        batch.tokenSeq().pointer(), batch.tokenPos().pointer(), batch.blockTables().pointer(),
+                        batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(), ws, wsBytes,
+                        out.pointer(), stream);
+        CudaCalls.check(status, "qspec_attention(layer " + layer + ")");
     }
 
     /**
