@@ -775,9 +775,8 @@ int launch_attention_tiled(const float* q, const half* kp, const half* vp, const
                            const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
                            int heads, int kv_heads, int head_dim, bool all_long, void* workspace,
                            size_t workspace_bytes, half* out, cudaStream_t st) {
-    tiles::launch(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, head_dim,
-                  all_long, out, st);
-    const int e = qspec_launch_status();
+    const int e = tiles::launch(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                kv_heads, head_dim, all_long, out, st);
     if (e != 0 || all_long) return e;
     return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                    kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st, true);

@@ -18,6 +18,8 @@
 // promise that a token's attention does not depend on the other tokens of the pass; they give other bits than the
 // row kernels, not the same (rounding only: fp16 q and p).
 #pragma once
+#include <stdlib.h>
+#include <string.h>
 #include "common.cuh"
 
 namespace tiles {
@@ -64,16 +66,18 @@ __device__ __forceinline__ uint32_t pack_half2(float a, float b) {
 
 // Block (window b, head h): the long-run tokens among tokens 64 b .. 64 b + 63, one segment (consecutive tokens of one
 // sequence) at a time. all_long: every token of the pass is in a long run (the caller knows the runs).
-template <int HD>
-__global__ void __launch_bounds__(THREADS) prefill_tiles_kernel(
+template <int HD, int MINB>
+__global__ void __launch_bounds__(THREADS, MINB) prefill_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
     bool all_long, half* __restrict__ out) {
     static_assert(HD % 16 == 0 && HD <= 128, "head_dim: k steps of 16, at most 128");
     constexpr int PITCH = HD + 8;  // halves a row: 16-byte rows on distinct banks (ldmatrix, 32-bit loads)
-    __shared__ __align__(16) half ks[TILE][PITCH];
-    __shared__ __align__(16) half vs[TILE][PITCH];
+    // two stages of K and V: tile kt + 1 is copied while tile kt is multiplied
+    extern __shared__ __align__(16) uint8_t tiles_smem[];
+    auto ks = reinterpret_cast<half(*)[TILE][PITCH]>(tiles_smem);
+    auto vs = reinterpret_cast<half(*)[TILE][PITCH]>(tiles_smem + 2 * TILE * PITCH * sizeof(half));
     __shared__ int rseq[TILE], rpos[TILE];
     __shared__ bool rlong[TILE];
     __shared__ int around[TILE + 2 * (MIN_RUN - 1)];  // the sequences of the window's tokens and MIN_RUN - 1 each side
@@ -132,30 +136,16 @@ __global__ void __launch_bounds__(THREADS) prefill_tiles_kernel(
 #pragma unroll
         for (int j = 0; j < HD / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
         float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
-        const int ntiles = maxpos / TILE + 1;
-        for (int kt = 0; kt < ntiles; ++kt) {
-            __syncthreads();  // every warp is done with the previous tile
-            for (int idx = tid; idx < TILE * (HD / 8); idx += THREADS) {
-                const int rr = idx / (HD / 8), c = idx % (HD / 8), p = kt * TILE + rr;
-                const bool ok = p <= maxpos;  // past it: zeros (never read by an unmasked score, but never NaN)
-                const long off =
-                    ok ? (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * HD + c * 8 : 0;
-                cp_async_16(&ks[rr][c * 8], kpool + off, ok);
-                cp_async_16(&vs[rr][c * 8], vpool + off, ok);
-            }
-            cp_async_commit();
-            cp_async_wait<0>();
-            __syncthreads();
-            // a tile past every row of the warp would change none of its sums (see the file's comment): skip it
-            if (kt * TILE > wmax) continue;
+        // one context tile: the scores, the online softmax and O += P V for the thread's two rows
+        auto attend_tile = [&](const half (*ks_)[PITCH], const half (*vs_)[PITCH], int kt) {
             float sc[TILE / 8][4];
 #pragma unroll
             for (int j = 0; j < TILE / 8; ++j) {
                 sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.f;
 #pragma unroll
                 for (int kk = 0; kk < HD / 16; ++kk) {
-                    const uint32_t b0 = *reinterpret_cast<const uint32_t*>(&ks[8 * j + g][16 * kk + 2 * t4]);
-                    const uint32_t b1 = *reinterpret_cast<const uint32_t*>(&ks[8 * j + g][16 * kk + 2 * t4 + 8]);
+                    const uint32_t b0 = *reinterpret_cast<const uint32_t*>(&ks_[8 * j + g][16 * kk + 2 * t4]);
+                    const uint32_t b1 = *reinterpret_cast<const uint32_t*>(&ks_[8 * j + g][16 * kk + 2 * t4 + 8]);
                     mma_f16(sc[j], qa[kk], b0, b1);
                 }
             }
@@ -203,7 +193,7 @@ __global__ void __launch_bounds__(THREADS) prefill_tiles_kernel(
 #pragma unroll
                 for (int jd = 0; jd < HD / 8; jd += 2) {
                     // V rows 16 kk .. + 15, dims 8 jd .. 8 jd + 15, transposed into two n-tiles' B fragments
-                    const half* src = &vs[16 * kk + (lane & 15)][8 * jd + 8 * (lane >> 4)];
+                    const half* src = &vs_[16 * kk + (lane & 15)][8 * jd + 8 * (lane >> 4)];
                     uint32_t b[4];
                     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
                                  : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
@@ -212,6 +202,35 @@ __global__ void __launch_bounds__(THREADS) prefill_tiles_kernel(
                     mma_f16(o[jd + 1], pa[kk], b[2], b[3]);
                 }
             }
+        };
+        const int ntiles = maxpos / TILE + 1;
+        // context tile kt's K and V rows into stage st; positions past maxpos are zeros (never read by an unmasked
+        // score, but never NaN either)
+        auto copy_tile = [&](int kt, int st) {
+            for (int idx = tid; idx < TILE * (HD / 8); idx += THREADS) {
+                const int rr = idx / (HD / 8), c = idx % (HD / 8), p = kt * TILE + rr;
+                const bool ok = p <= maxpos;
+                const long off =
+                    ok ? (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * HD + c * 8 : 0;
+                cp_async_16(&ks[st][rr][c * 8], kpool + off, ok);
+                cp_async_16(&vs[st][rr][c * 8], vpool + off, ok);
+            }
+            cp_async_commit();
+        };
+        __syncthreads();  // every warp is done with the previous segment's stages
+        copy_tile(0, 0);
+        for (int kt = 0; kt < ntiles; ++kt) {
+            const int st = kt & 1;
+            if (kt + 1 < ntiles) {
+                copy_tile(kt + 1, st ^ 1);  // stage st ^ 1 was read in tile kt - 1, before the barrier that ended it
+                cp_async_wait<1>();
+            } else {
+                cp_async_wait<0>();
+            }
+            __syncthreads();  // tile kt has landed for every thread's copies
+            // a tile past every row of the warp would change none of its sums (see the file's comment): skipped
+            if (kt * TILE <= wmax) attend_tile(ks[st], vs[st], kt);
+            __syncthreads();  // every warp is done with stage st before tile kt + 2 is copied into it
         }
 #pragma unroll
         for (int x = 1; x <= 2; x <<= 1) {
@@ -236,18 +255,33 @@ __global__ void __launch_bounds__(THREADS) prefill_tiles_kernel(
 // Whether the tiles serve this head size.
 inline bool head_dim_supported(int hd) { return hd == 64 || hd == 128; }
 
+// Blocks per SM the head_dim-128 build is compiled for: 2 (193 registers, no spills) or, with
+// QSPEC_ATTENTION_TILES_BLOCKS=3, 3 (168 registers, 48 bytes spilled). Read at every call; the same bits.
+inline int blocks_per_sm() {
+    const char* v = getenv("QSPEC_ATTENTION_TILES_BLOCKS");
+    return v != nullptr && strcmp(v, "3") == 0 ? 3 : 2;
+}
+
+// Dynamic shared memory of a block: two stages of K and V tiles.
+inline size_t smem_bytes(int hd) { return 2 * 2 * (size_t)TILE * (hd + 8) * sizeof(half); }
+
 // Launches the tiles over a pass of T tokens (all_long: every token is in a long run, so the row kernels need not
-// run); the caller checked head_dim_supported.
-inline void launch(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
+// run); the caller checked head_dim_supported. 0 or the launch's error.
+inline int launch(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
                    const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int hd,
                    bool all_long, half* out, cudaStream_t st) {
     const dim3 grid((T + TILE - 1) / TILE, heads);
-    if (hd == 128)
-        prefill_tiles_kernel<128><<<grid, THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                                            block_size, T, heads, kv_heads, all_long, out);
-    else
-        prefill_tiles_kernel<64><<<grid, THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                                           block_size, T, heads, kv_heads, all_long, out);
+    auto run = [&](auto kernel, int HD, unsigned long long& allowed) {
+        const size_t smem = smem_bytes(HD);
+        if (const int e = allow_dynamic_smem(kernel, smem, allowed)) return e;
+        kernel<<<grid, THREADS, smem, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                                            heads, kv_heads, all_long, out);
+        return qspec_launch_status();
+    };
+    static unsigned long long allowed128, allowed128x3, allowed64;
+    if (hd == 64) return run(prefill_tiles_kernel<64, 2>, 64, allowed64);
+    return blocks_per_sm() == 3 ? run(prefill_tiles_kernel<128, 3>, 128, allowed128x3)
+                                : run(prefill_tiles_kernel<128, 2>, 128, allowed128);
 }
 
 }  // namespace tiles

@@ -220,7 +220,8 @@ struct PagedPass {
 // of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
     printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s,runs_us,runs_seq_us,runs_split_us\n");
-    for (int ctx : {128, 512, 2048, 8192})
+    // QSPEC_BENCH_PREFILL_ONLY=1: the prefill passes alone
+    for (int ctx : getenv("QSPEC_BENCH_PREFILL_ONLY") ? std::vector<int>{} : std::vector<int>{128, 512, 2048, 8192})
         for (int S : {1, 8, 16, 32})
             for (int Q : {1, 4}) {
                 const PagedPass pass(S, Q, ctx, ctx - Q, st);
@@ -241,7 +242,7 @@ static int attention_experiment(cudaStream_t st) {
     // the row kernels (prefill tiles off), then the prefill tiles: through qspec_attention (the row kernels launched
     // too, their blocks exiting) and through qspec_attention_runs (the tiles alone)
     printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us,query_tiles_us,prefill_tiles_us,"
-           "prefill_tiles_runs_us\n");
+           "prefill_tiles_runs_us,prefill_tiles_3_blocks_us\n");
     for (int P : {512, 2048, 8192})
         for (int S : {1, 4}) {
             if (P == 8192 && S == 4) continue;
@@ -258,7 +259,13 @@ static int attention_experiment(cudaStream_t st) {
             }
             const double tiles = 1e6 * time_graph(st, [&](int) { pass.attention(nullptr, 0, st); });
             const double tiles_runs = 1e6 * time_graph(st, [&](int) { pass.attention_runs(P, nullptr, 0, st); });
-            printf("attn_prefill,%d,%d,%.1f,%.1f,%.1f,%.1f,%.1f\n", S, P, us[0], us[1], runs, tiles, tiles_runs);
+            double tiles3;
+            {
+                const ScopedEnv three("QSPEC_ATTENTION_TILES_BLOCKS", "3");
+                tiles3 = 1e6 * time_graph(st, [&](int) { pass.attention_runs(P, nullptr, 0, st); });
+            }
+            printf("attn_prefill,%d,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f\n", S, P, us[0], us[1], runs, tiles, tiles_runs,
+                   tiles3);
             fflush(stdout);
         }
     return 0;

@@ -1427,6 +1427,12 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
            "differing outputs=%.0f of %.0f", (double)short_differ, (double)((size_t)T * qd - long_n));
     report(long_same < long_n, std::string("prefill tiles compute the long runs ") + tag,
            "outputs equal to the row kernels'=%.0f of %.0f", (double)long_same, (double)long_n);
+    {  // the build of three blocks per SM: the same arithmetic
+        const ScopedEnv three("QSPEC_ATTENTION_TILES_BLOCKS", "3");
+        const size_t differ = differing_halves(attend(dq.p, dseq.p, dpos.p, T, 0, "1"), tiled.data());
+        report(differ == 0, std::string("prefill tiles of three blocks per SM = two ") + tag,
+               "differing outputs=%.0f of %.0f", (double)differ, (double)tiled.size());
+    }
     // sequence 4 alone (another window alignment), by both entry points
     const int first4 = T - ntok[4];
     for (int run : {0, ntok[4]}) {
