@@ -8,9 +8,5 @@
 . scripts/device/call-prelude.sh 300
 run_test attention 120 attention
 build_bench
-t0=$(date +%s)
-timeout -s KILL 150 /tmp/qspec_bench attention > "$OUT/attention.txt" 2>&1
-echo "attention bench rc=$? $(( $(date +%s) - t0 )) s" | tee -a "$S"
-grep -E "^attn_prefill" "$OUT/attention.txt" | tee -a "$S"
-grep -E "^attn,(32|16),4," "$OUT/attention.txt" | tee -a "$S"
+attention_bench attention
 echo "done, $(left) s of $budget left" | tee -a "$S"

@@ -8,10 +8,7 @@
 . scripts/device/call-prelude.sh 540
 run_test attention 120 attention
 build_bench
-t0=$(date +%s)
-QSPEC_BENCH_PREFILL_ONLY=1 timeout -s KILL 150 /tmp/qspec_bench attention > "$OUT/attention-prefill.txt" 2>&1
-echo "attention bench rc=$? $(( $(date +%s) - t0 )) s" | tee -a "$S"
-grep -E "^attn_prefill" "$OUT/attention-prefill.txt" | tee -a "$S"
+attention_bench attention-prefill QSPEC_BENCH_PREFILL_ONLY=1
 e2e_long tiles 1,4 w4a16,qspec-a8
 e2e_long tiles3 1,4 w4a16,qspec-a8 QSPEC_ATTENTION_TILES_BLOCKS=3
 e2e_long rows 1,4 w4a16,qspec-a8 QSPEC_ATTENTION_PREFILL_TILES=0
