@@ -175,11 +175,13 @@ int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f
                     void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream);
 
 /* qspec_attention for a pass in which every sequence has `run` consecutive tokens (ABI 9; a verify pass: run = gamma
- * + 1, a decode pass 1, a prefill of prompts of one length their length; T a multiple of run). With
- * QSPEC_ATTENTION_RUNS set (opt-in; unset, this is qspec_attention), up to 4 tokens of a run of at most 16 are computed
- * in one block, where their K and V loads can be shared; runs of 64 or more go to the prefill tiles alone, and no
- * shorter run has a token of theirs. The result has the bits of qspec_attention for the same tokens (for runs of up to
- * 16 whatever the tokens are: each token reads its own sequence's table). workspace as there, sized for T tokens. */
+ * + 1, a prefill of prompts of one length their length; T a multiple of run), or (run = 1) no sequence has 64 tokens
+ * or more (a decode pass, or a pass mixing decode and verify runs). With QSPEC_ATTENTION_RUNS set (opt-in; unset, this
+ * is qspec_attention), up to 4 tokens of a run of 2-16 are computed in one block, where their K and V loads can be
+ * shared; runs of 64 or more go to the prefill tiles alone, and passes of shorter runs to the row kernels alone
+ * (qspec_attention would also launch the tiles, to find no long run). The result has the bits of qspec_attention for
+ * the same tokens (for runs of up to 16 whatever the tokens are: each token reads its own sequence's table). workspace
+ * as there, sized for T tokens. */
 int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                          const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                          int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,

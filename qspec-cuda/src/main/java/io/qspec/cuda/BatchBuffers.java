@@ -10,12 +10,13 @@ package io.qspec.cuda;
  * @param tokenSeq    [T] sequence of each token
  * @param tokenPos    [T] position of each token
  * @param blockTables [sequences, maxBlocks] pool block ids
- * @param run         the tokens of each sequence where every sequence has as many, else 0 (BatchPlan#uniformRun)
+ * @param run         the attention's run hint (BatchPlan#attentionRun): the tokens of each sequence where every
+ *                    sequence has as many, 1 where no sequence has a prefill tiles' run, else 0
  */
 record BatchBuffers(int tokens, int sequences, int maxBlocks, DeviceBuffer tokenIds, DeviceBuffer tokenSeq,
                            DeviceBuffer tokenPos, DeviceBuffer blockTables, int run) {
     public BatchBuffers {
-        if (run != 0 && (long) run * sequences != tokens) {
+        if (run > 1 && (long) run * sequences != tokens || run < 0) {
             throw new IllegalArgumentException("a run of " + run + " tokens for each of " + sequences
                     + " sequences is not the pass's " + tokens + " tokens");
         }

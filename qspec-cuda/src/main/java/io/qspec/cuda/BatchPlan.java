@@ -183,20 +183,23 @@ final class BatchPlan {
     }
 
     /**
-     * The tokens every sequence of the pass has, where they all have as many (a decode or verify pass, a prefill of
-     * prompts of one length), else 0: the attention's run hint ({@code qspec_attention_runs}).
+     * The attention's run hint ({@code qspec_attention_runs}): the tokens every sequence of the pass has, where they
+     * all have as many (a decode or verify pass, a prefill of prompts of one length); else 1 where no sequence has
+     * {@link KernelLimits#PREFILL_TILE_RUN} tokens (the row kernels for every token), else 0: a pass that mixes a
+     * prompt's prefill with other lengths, for {@code qspec_attention}.
      */
-    public int uniformRun() {
+    public int attentionRun() {
         int[] counts = new int[ends.length];
         for (int s : tokenSeq) {
             counts[s]++;
         }
+        boolean uniform = true;
+        int longest = 0;
         for (int c : counts) {
-            if (c != counts[0]) {
-                return 0;
-            }
+            uniform &= c == counts[0];
+            longest = Math.max(longest, c);
         }
-        return counts[0];
+        return uniform ? counts[0] : longest < KernelLimits.PREFILL_TILE_RUN ? 1 : 0;
     }
 
     /** Each sequence's cache length after the pass. */

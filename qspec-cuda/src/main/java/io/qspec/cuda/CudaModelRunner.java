@@ -328,9 +328,9 @@ final class CudaModelRunner implements ModelRunner {
         uploadInts(plan.tokenPos(), work.tokenPos);
         uploadInts(table, work.blockTables);
         BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), width, work.tokenIds, work.tokenSeq,
-                work.tokenPos, work.blockTables, plan.uniformRun());
+                work.tokenPos, work.blockTables, plan.attentionRun());
         CapturedPasses.Shape shape = new CapturedPasses.Shape(precision, t, plan.sequenceCount(), width,
-                plan.uniformRun(), logitSources);
+                plan.attentionRun(), logitSources);
         passes.run(shape, () -> enqueuePass(indices, logitSources, precision));
         return new Pass(caches, plan, rows);
     }

@@ -13,6 +13,11 @@ final class KernelLimits {
     static final int MAX_HEAD_DIM = 128;
     /** They load K and V 8 halves at a time. */
     static final int HEAD_DIM_MULTIPLE = 8;
+    /**
+     * A sequence with this many tokens in a pass (a prompt's prefill) has them attended on the tensor cores
+     * (native/src/attention_tiles.cuh, {@code MIN_RUN}); fewer, and the row kernels take them.
+     */
+    static final int PREFILL_TILE_RUN = 64;
 
     private KernelLimits() {
     }

@@ -284,10 +284,11 @@ final class Kernels {
      * Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. {@code workspace}
      * (may be null) lets long contexts split over more blocks, and with {@code QSPEC_ATTENTION_RUNS} set the tokens
      * of a verify pass share each chunk's K and V loads (query tiles, opt-in); the result has the same bits either way.
-     * A pass whose sequences all have the same number of tokens goes to {@code qspec_attention_runs} with that run
-     * (decode, verify, a prefill of prompts of one length), any other to {@code qspec_attention}. Either way the tokens
-     * of a sequence with 64 or more in the pass (a prompt's prefill) take the tensor-core prefill tiles on the GPU,
-     * and the others the row kernels, whose bits a verify token shares with its decode.
+     * The pass goes to {@code qspec_attention_runs} with its run hint ({@link BatchPlan#attentionRun}: the tokens of
+     * each sequence where all have as many, 1 where none has a prompt's prefill), or where it mixes a prefill with
+     * other lengths to {@code qspec_attention}. Either way the tokens of a sequence with
+     * {@link KernelLimits#PREFILL_TILE_RUN} or more in the pass take the tensor-core prefill tiles on the GPU, and the
+     * others the row kernels, whose bits a verify token shares with its decode.
      */
     public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer workspace,
                           DeviceBuffer out) {

@@ -27,6 +27,25 @@ class BatchPlanTest {
     }
 
     @Test
+    void theAttentionRunNamesUniformPassesShortMixesAndPrefillMixes() {
+        assertThat(plan(3, 3).attentionRun()).isEqualTo(3);
+        assertThat(plan(1, 1, 1).attentionRun()).isEqualTo(1);
+        assertThat(plan(100, 100).attentionRun()).isEqualTo(100);
+        assertThat(plan(4, 1, 63).attentionRun()).isEqualTo(1);
+        assertThat(plan(4, 64).attentionRun()).isZero();
+        assertThat(plan(200, 100).attentionRun()).isZero();
+    }
+
+    /** A pass of sequences with these token counts, each from position 0. */
+    private static BatchPlan plan(int... counts) {
+        List<BatchPlan.SequenceShape> shapes = new java.util.ArrayList<>();
+        for (int c : counts) {
+            shapes.add(new BatchPlan.SequenceShape(0, 256, new int[c], false));
+        }
+        return BatchPlan.of(shapes, 10);
+    }
+
+    @Test
     void blockTablesAreOneRowPerSequenceAsWideAsTheLongest() {
         BatchPlan plan = BatchPlan.of(List.of(
                 new BatchPlan.SequenceShape(30, 64, new int[] {1, 2, 3}, false),
