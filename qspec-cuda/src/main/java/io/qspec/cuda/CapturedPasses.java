@@ -33,7 +33,8 @@ final class CapturedPasses implements AutoCloseable {
         @Override
         public boolean equals(Object o) {
             return o instanceof Shape s && s.precision == precision && s.tokens == tokens && s.sequences == sequences
-                    && s.tableWidth == tableWidth && s.run == run && java.util.Arrays.equals(s.logitSources, logitSources);
+                    && s.tableWidth == tableWidth && s.run == run
+                    && java.util.Arrays.equals(s.logitSources, logitSources);
         }
 
         @Override

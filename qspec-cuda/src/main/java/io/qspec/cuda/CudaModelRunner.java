@@ -327,10 +327,11 @@ final class CudaModelRunner implements ModelRunner {
         uploadInts(plan.tokenSeq(), work.tokenSeq);
         uploadInts(plan.tokenPos(), work.tokenPos);
         uploadInts(table, work.blockTables);
+        int run = plan.attentionRun();
         BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), width, work.tokenIds, work.tokenSeq,
-                work.tokenPos, work.blockTables, plan.attentionRun());
-        CapturedPasses.Shape shape = new CapturedPasses.Shape(precision, t, plan.sequenceCount(), width,
-                plan.attentionRun(), logitSources);
+                work.tokenPos, work.blockTables, run);
+        CapturedPasses.Shape shape = new CapturedPasses.Shape(precision, t, plan.sequenceCount(), width, run,
+                logitSources);
         passes.run(shape, () -> enqueuePass(indices, logitSources, precision));
         return new Pass(caches, plan, rows);
     }
