@@ -1,6 +1,7 @@
 // Causal attention over the paged fp16 KV cache; works for decode (one query per sequence) and
 // verify (several queries of one sequence) alike, since every token carries its own sequence and
-// position. GQA: head h reads kv head h / (heads / kv_heads).
+// position. GQA: head h reads kv head h / (heads / kv_heads). The tokens of a sequence with 64 or more
+// in the pass (a prompt's prefill) take the prefill tiles on the tensor cores instead (attention_tiles.cuh).
 //
 // A token's context is cut into splits of SPLIT positions. A split is computed by one block of 4
 // warps: the warps take chunks of 8 positions in turn, 4 lanes score one position (each a quarter of
