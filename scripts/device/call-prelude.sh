@@ -67,15 +67,19 @@ junit() {
   env OUT=$OUT/junit bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘" \
     | head -20 | tee -a "$S"
 }
-# attention_bench NAME [VAR=value ...]: `qspec_bench attention` under the variables (capped at 170 s) into
-# $OUT/NAME.txt, its table to the summary. /tmp/qspec_bench must be built (build_bench).
-attention_bench() {
-  local name=$1; shift
+# qspec_bench_mode LABEL FILE CAP PATTERN MODE [VAR=value ...]: `qspec_bench MODE` under the variables (capped at CAP
+# seconds) into $OUT/FILE, a line "LABEL (variables) rc=..., seconds" and its lines matching PATTERN to the summary.
+# /tmp/qspec_bench must be built (build_bench).
+qspec_bench_mode() {
+  local label=$1 file=$2 cap=$3 pattern=$4 mode=$5; shift 5
   local t0=$(date +%s)
-  env "$@" timeout -s KILL 170 /tmp/qspec_bench attention > "$OUT/$name.txt" 2>&1
-  echo "$name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E "^attn" "$OUT/$name.txt" | tee -a "$S"
+  env "$@" timeout -s KILL "$cap" /tmp/qspec_bench "$mode" > "$OUT/$file" 2>&1
+  echo "$label ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  grep -E "$pattern" "$OUT/$file" | tee -a "$S"
 }
+# attention_bench NAME [VAR=value ...]: `qspec_bench attention` (capped at 170 s) into $OUT/NAME.txt, its table to the
+# summary.
+attention_bench() { local name=$1; shift; qspec_bench_mode "$name" "$name.txt" 170 "^attn" attention "$@"; }
 # chain NAME [VAR=value ...]: native/test/chain_bench (`make -C native chain-bench` here, carried gzipped as
 # .device/chain/chain_bench.gz) over 32 layers at M = 1, 2, 4, 8 under the variables, into $OUT/chain-NAME.txt, its
 # lines to the summary; skipped once fewer than 40 seconds are left, capped at 120 s.
@@ -89,13 +93,6 @@ chain() {
   echo "chain $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
   grep -E "^(M=|read|chain:|census| )" "$OUT/chain-$name.txt" >> "$S"
 }
-# heads_bench NAME [VAR=value ...]: `qspec_bench heads` (the norm head against the norm kernel and the GEMV) under the
-# variables, capped at 120 s, into $OUT/bench-NAME.txt, its lines to the summary. /tmp/qspec_bench must be built
-# (build_bench).
-heads_bench() {
-  local name=$1; shift
-  local t0=$(date +%s)
-  env "$@" timeout -s KILL 120 /tmp/qspec_bench heads > "$OUT/bench-$name.txt" 2>&1
-  echo "bench $name ($*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  grep -E "^norm_head" "$OUT/bench-$name.txt" | tee -a "$S"
-}
+# heads_bench NAME [VAR=value ...]: `qspec_bench heads` (the norm head against the norm kernel and the GEMV), capped at
+# 120 s, into $OUT/bench-NAME.txt, its lines to the summary.
+heads_bench() { local name=$1; shift; qspec_bench_mode "bench $name" "bench-$name.txt" 120 "^norm_head" heads "$@"; }
