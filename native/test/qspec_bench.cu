@@ -225,6 +225,11 @@ static int attention_experiment(cudaStream_t st) {
     for (int ctx : getenv("QSPEC_BENCH_PREFILL_ONLY") ? std::vector<int>{} : std::vector<int>{128, 512, 2048, 8192})
         for (int S : {1, 8, 16, 32})
             for (int Q : {1, 4}) {
+                if (const char* cell = getenv("QSPEC_BENCH_CELL")) {  // "S,Q,context": that cell alone (profiles)
+                    char want[48];
+                    snprintf(want, sizeof want, "%d,%d,%d", S, Q, ctx);
+                    if (strcmp(cell, want) != 0) continue;
+                }
                 const PagedPass pass(S, Q, ctx, ctx - Q, st);
                 const size_t wsb = qspec_attention_workspace_bytes(pass.T, PagedPass::heads, PagedPass::hd, ctx);
                 Dev<uint8_t> ws(wsb);
