@@ -72,47 +72,6 @@ struct ChunkLoads {
     half2 v[CHUNK][DPL / 2];  // V row j's dims dim_of(lane, 2 i'), dim_of(lane, 2 i' + 1) as v[j][i']
 };
 
-// The staged build (AHEAD == STAGED): each warp's chunks come through a ring of STAGES slots of shared memory, copied
-// by cp.async STAGES - 1 chunks ahead of the one it computes, so a warp keeps three chunks' K and V in flight where the
-// loads-ahead build keeps one (in registers). Long contexts are bound by those chains of loads (docs/KERNELS.md,
-// "Staged chunks"). Each lane copies what load_chunk loads (its position's quarter of the K row) and the same quarter
-// of the V row; the values read back are the other builds', and so are the arithmetic and the bits.
-constexpr int STAGED = 3, STAGES = 4;
-struct StagedChunk {
-    uint4 k[MAX_HD / 32][32];  // lane l's K piece k at [k][l]: the lanes' 16-byte loads fall on distinct banks
-    half v[CHUNK][MAX_HD];     // V row j's 16-byte piece x at piece x ^ 4 (j & 1): a quarter warp's copies, rows
-                               // pp = 0 and 1, fall on distinct banks
-};
-constexpr size_t STAGED_SMEM = (size_t)WARPS * STAGES * sizeof(StagedChunk);  // 64 KB: dynamic shared memory
-
-__device__ __forceinline__ int staged_v(int j, int d) { return (((d >> 3) ^ ((j & 1) << 2)) << 3) | (d & 7); }
-
-// This warp's ring in the block's dynamic shared memory (the staged build's kernels are launched with STAGED_SMEM).
-__device__ __forceinline__ StagedChunk* staged_ring() {
-    extern __shared__ __align__(16) uint8_t attention_smem[];
-    return reinterpret_cast<StagedChunk*>(attention_smem) + (threadIdx.x >> 5) % WARPS * STAGES;
-}
-
-// Copies chunk c's K and V into a ring slot (c < 0: nothing) and commits the copies as one group, so that the ring's
-// groups stay one a chunk.
-__device__ __forceinline__ void stage_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
-                                            const int32_t* table, int npos, int block_size, int kv_heads, int kvh,
-                                            int hd, int c, StagedChunk& slot) {
-    const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3, p = c * CHUNK + pp;
-    if (c >= 0 && p < npos) {
-        const long off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
-#pragma unroll
-        for (int k = 0; k < MAX_HD / 32; ++k) {
-            const int x = qq + 4 * k;
-            if (x < hd / 8) {
-                cp_async_16_cg(&slot.k[k][lane], kpool + off + 8 * x);
-                cp_async_16_cg(&slot.v[pp][staged_v(pp, 8 * x)], vpool + off + 8 * x);
-            }
-        }
-    }
-    cp_async_commit();
-}
-
 // Dims d, d + 1 of position p's V row (cache offset oj). The fused build takes the token's own position from shared
 // memory; it still reads the pool there first (a value it then drops: the writer block may be storing that slot),
 // so that every pool read stays a read-only global load. Choosing the pointer instead made nvcc emit generic loads for
@@ -179,8 +138,7 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
                                             const half* __restrict__ vpool, const int32_t* table, int npos,
                                             int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
                                             const NewKv& nkv, int warp, float (&m)[GT], float (&l)[GT],
-                                            float (&acc)[GT][DPL], StagedChunk* ring = nullptr) {
-    static_assert(AHEAD != STAGED || !ROPE, "the fused build reads the token's own k and v from registers");
+                                            float (&acc)[GT][DPL]) {
     const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
 #pragma unroll
     for (int g = 0; g < GT; ++g) {
@@ -194,33 +152,8 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
         load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
     if (AHEAD == 2 && c0 + warp + WARPS < c1)
         load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp + WARPS, nkv, nxt);
-    if (AHEAD == STAGED)
-#pragma unroll
-        for (int i = 0; i < STAGES - 1; ++i) {
-            const int c = c0 + warp + i * WARPS;
-            stage_chunk(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c < c1 ? c : -1, ring[i]);
-        }
-    for (int c = c0 + warp, turn = 0; c < c1; c += WARPS, ++turn) {
-        if (AHEAD == STAGED) {
-            const int cn = c + (STAGES - 1) * WARPS;  // into the slot that the previous turn computed
-            stage_chunk(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, cn < c1 ? cn : -1,
-                        ring[(turn + STAGES - 1) % STAGES]);
-            cp_async_wait<STAGES - 1>();  // this turn's chunk has landed (this lane's copies) ...
-            __syncwarp();                 // ... and every lane's
-            const StagedChunk& slot = ring[turn % STAGES];
-#pragma unroll
-            for (int k = 0; k < MAX_HD / 32; ++k)
-                if (qq + 4 * k < hd / 8) cur.k[k] = slot.k[k][lane];
-            const int valid = min(CHUNK, npos - c * CHUNK);
-#pragma unroll
-            for (int j = 0; j < CHUNK; ++j)
-                if (j < valid)
-#pragma unroll
-                    for (int i = 0; i < DPL; i += 2) {
-                        const int d = dim_of(lane, i);
-                        if (d < hd) cur.v[j][i / 2] = *reinterpret_cast<const half2*>(&slot.v[j][staged_v(j, d)]);
-                    }
-        } else if (!AHEAD)
+    for (int c = c0 + warp; c < c1; c += WARPS) {
+        if (!AHEAD)
             load_chunk<false, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, nkv, cur);
         else if (AHEAD == 1 && c + WARPS < c1)
             load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
@@ -276,9 +209,8 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
                 }
             }
         }
-        if (AHEAD == 1 || AHEAD == 2) cur = nxt;
+        if (AHEAD) cur = nxt;
         if (AHEAD == 2) nxt = nxt2;
-        if (AHEAD == STAGED) __syncwarp();  // every lane done with the slot that the next turn refills
     }
 }
 
@@ -337,7 +269,7 @@ __device__ __forceinline__ void split_partial(const float* qs, const half* __res
     const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
     float m[GT], l[GT], acc[GT][DPL];
     warp_chunks<AHEAD, ROPE, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, warp, m, l,
-                                 acc, AHEAD == STAGED ? staged_ring() : nullptr);
+                                 acc);
     store_warp<GT>(sh, warp, hd, m, l, acc);
     merge_warps<GT>(sh, r, acc_d, hd, threadIdx.x);
 }
@@ -421,7 +353,7 @@ __device__ __forceinline__ bool tiles_take(bool skip_long, const int32_t* __rest
 // Sequential schedule: block (t, h) computes its splits one after another; with GT > 1 (head tiles: not the fused
 // build), block (t, hg) does so for heads GT hg .. GT hg + GT - 1, which share one kv head (GT divides heads /
 // kv_heads), loading each chunk's K and V once for all of them.
-template <int AHEAD, bool ROPE, int GT = 1>
+template <bool AHEAD, bool ROPE, int GT = 1>
 __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
@@ -484,7 +416,7 @@ __device__ __forceinline__ void split_to_workspace(const float* qs, const half* 
 // past the token's last split do nothing. With GT > 1 (head tiles: not the fused build), block (t, hg, s) does so for
 // heads GT hg .. GT hg + GT - 1 of one kv head, loading each chunk's K and V once for all of them; each head's
 // partial is the one-head block's, bit for bit.
-template <int AHEAD, bool ROPE, int GT = 1>
+template <bool AHEAD, bool ROPE, int GT = 1>
 __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
@@ -735,12 +667,7 @@ SplitTiles split_head_tiles(int heads, int kv_heads) {
 // docs/KERNELS.md) the per-token kernel lost with 256 tiled blocks (one sequence at 8192 positions 32.4 -> 35.4 us,
 // verify of 4 tokens at 2048 30.8 -> 33.2) and won with 512 and more (8 sequences at 2048 80.9 -> 40.6 us); session 24's
 // tiles on the whole grid had lost with 128 and won with 256.
-// QSPEC_ATTENTION_SPLIT_TILES_MIN=N (N > 0): N blocks instead (measurements; read at every call).
-long split_tiles_min_blocks() {
-    const char* v = getenv("QSPEC_ATTENTION_SPLIT_TILES_MIN");
-    const long n = v != nullptr ? atol(v) : 0;
-    return n > 0 ? n : 2L * sm_count();
-}
+long split_tiles_min_blocks() { return 2L * sm_count(); }
 
 // Whether a grid of `blocks` blocks takes the loads-ahead build: where its blocks fit on the GPU at once
 // (96-119 registers: 4 blocks per SM), the latency it hides pays; with more blocks the other build's
@@ -758,28 +685,6 @@ bool loads_ahead(long blocks) {
 int ahead_depth() {
     const char* v = getenv("QSPEC_ATTENTION_AHEAD");
     return v != nullptr && v[0] == '2' ? 2 : 1;
-}
-
-// Whether a grid of `blocks` blocks of the plain kernels takes the staged build (chunks through shared memory, three
-// ahead: STAGED): QSPEC_ATTENTION_STAGED=0 never, =1 always (read at every call, so a test can compare the builds);
-// unset, by the rule staged_rule. The same bits either way.
-bool staged_rule(long blocks);
-bool staged(long blocks) {
-    const char* v = getenv("QSPEC_ATTENTION_STAGED");
-    if (v != nullptr && (v[0] == '0' || v[0] == '1')) return v[0] == '1';
-    return staged_rule(blocks);
-}
-
-// Not measured yet: off.
-bool staged_rule(long) { return false; }
-
-// Launches `kernel` (a staged build: STAGED_SMEM of dynamic shared memory, opted into once per kernel and device).
-template <auto KERNEL, class... Args>
-int launch_staged(dim3 grid, cudaStream_t st, Args... args) {
-    static unsigned long long allowed;
-    if (const int e = allow_dynamic_smem(KERNEL, STAGED_SMEM, allowed)) return e;
-    KERNEL<<<grid, WARPS * 32, STAGED_SMEM, st>>>(args...);
-    return qspec_launch_status();
 }
 
 }  // namespace
@@ -814,16 +719,7 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
         const int gt = tiles.gt;
         // the loads-ahead build by the tiled grid (as tokens at the largest context would run it)
         const bool ahead = loads_ahead((long)T * (heads / gt) * S);
-        if (tiles.per_token && staged((long)T * (heads / gt) * S)) {
-            const long min_tiled = split_tiles_min_blocks();
-            const int e = gt == 4 ? launch_staged<attention_split_auto_kernel<STAGED, 4>>(
-                                        dim3(T, heads, S), st, q, kp, vp, token_seq, token_pos, block_tables,
-                                        max_blocks, block_size, heads, kv_heads, head_dim, min_tiled, ws, skip_long)
-                                  : launch_staged<attention_split_auto_kernel<STAGED, 2>>(
-                                        dim3(T, heads, S), st, q, kp, vp, token_seq, token_pos, block_tables,
-                                        max_blocks, block_size, heads, kv_heads, head_dim, min_tiled, ws, skip_long);
-            if (e != 0) return e;
-        } else if (tiles.per_token) {
+        if (tiles.per_token) {
             const int depth = ahead ? ahead_depth() : 0;
             auto kernel = gt == 4 ? (depth == 2   ? attention_split_auto_kernel<2, 4>
                                      : depth == 1 ? attention_split_auto_kernel<1, 4>
@@ -834,23 +730,11 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
             kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
                                                              block_size, heads, kv_heads, head_dim,
                                                              split_tiles_min_blocks(), ws, skip_long);
-        } else if (!ROPE && staged((long)T * (heads / gt) * S)) {
-            const dim3 grid(T, heads / gt, S);
-            const int e = gt == 4   ? launch_staged<attention_split_kernel<STAGED, false, 4>>(
-                                          grid, st, q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                          block_size, heads, kv_heads, head_dim, rope, ws, skip_long)
-                          : gt == 2 ? launch_staged<attention_split_kernel<STAGED, false, 2>>(
-                                          grid, st, q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                          block_size, heads, kv_heads, head_dim, rope, ws, skip_long)
-                                    : launch_staged<attention_split_kernel<STAGED, false, 1>>(
-                                          grid, st, q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                          block_size, heads, kv_heads, head_dim, rope, ws, skip_long);
-            if (e != 0) return e;
         } else {
-            auto kernel = ahead ? attention_split_kernel<1, ROPE> : attention_split_kernel<0, ROPE>;
+            auto kernel = ahead ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>;
             if constexpr (!ROPE) {
-                if (gt == 4) kernel = ahead ? attention_split_kernel<1, false, 4> : attention_split_kernel<0, false, 4>;
-                if (gt == 2) kernel = ahead ? attention_split_kernel<1, false, 2> : attention_split_kernel<0, false, 2>;
+                if (gt == 4) kernel = ahead ? attention_split_kernel<true, false, 4> : attention_split_kernel<false, false, 4>;
+                if (gt == 2) kernel = ahead ? attention_split_kernel<true, false, 2> : attention_split_kernel<false, false, 2>;
             }
             kernel<<<dim3(T, heads / gt, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
                                                                   max_blocks, block_size, heads, kv_heads, head_dim,
@@ -864,27 +748,15 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     }
     if constexpr (!ROPE) {
         const int gt = head_tile(T, heads, kv_heads);
-        if (staged((long)T * (heads / gt))) {
-            const dim3 grid(T, heads / gt);
-            return gt == 4   ? launch_staged<attention_kernel<STAGED, false, 4>>(
-                                   grid, st, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
-                                   heads, kv_heads, head_dim, rope, out, skip_long)
-                   : gt == 2 ? launch_staged<attention_kernel<STAGED, false, 2>>(
-                                   grid, st, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
-                                   heads, kv_heads, head_dim, rope, out, skip_long)
-                             : launch_staged<attention_kernel<STAGED, false, 1>>(
-                                   grid, st, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
-                                   heads, kv_heads, head_dim, rope, out, skip_long);
-        }
         if (gt > 1) {
-            (gt == 4 ? attention_kernel<0, false, 4> : attention_kernel<0, false, 2>)
+            (gt == 4 ? attention_kernel<false, false, 4> : attention_kernel<false, false, 2>)
                 <<<dim3(T, heads / gt), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
                                                             block_size, heads, kv_heads, head_dim, rope, out, skip_long);
             return qspec_launch_status();
         }
     }
     const dim3 grid(T, heads);
-    (loads_ahead((long)T * heads) ? attention_kernel<1, ROPE> : attention_kernel<0, ROPE>)
+    (loads_ahead((long)T * heads) ? attention_kernel<true, ROPE> : attention_kernel<false, ROPE>)
         <<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
                                       kv_heads, head_dim, rope, out, skip_long);
     return qspec_launch_status();

@@ -168,11 +168,6 @@ __device__ __forceinline__ void cp_async_8(void* dst, const void* src, bool vali
     const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
     asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;" ::"r"(s), "l"(src), "r"(valid ? 8 : 0));
 }
-// .cg: the line skips L1 (data read once, as the attention's K and V chunks)
-__device__ __forceinline__ void cp_async_16_cg(void* dst, const void* src) {
-    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(src));
-}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
 // waits until at most N of this thread's most recent commit groups are still in flight
 template <int N>

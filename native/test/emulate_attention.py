@@ -385,59 +385,8 @@ def check_attention_runs():
     return fails
 
 
-STAGES, MAX_HD = 4, 128  # attention.cu's staged build: a warp's ring of chunk slots
-
-
-def staged_v(j, d):
-    """attention.cu staged_v: where dim d of V row j sits in a ring slot (16-byte piece d // 8 moved by 4 on odd rows)."""
-    return (((d >> 3) ^ ((j & 1) << 2)) << 3) | (d & 7)
-
-
-def check_staged_ring():
-    """The staged build's ring, replayed for a warp's chunk counts 0-9: the prologue's STAGES - 1 copy groups and one a
-    turn, each turn's cp.async.wait_group(STAGES - 1) must find the chunk computed that turn landed, and a turn must
-    refill only the slot computed the turn before (read by every lane before its __syncwarp). And the V slot layout:
-    a bijection on each row, the lanes' half2 reads of one row (dims 2 lane, 64 + 2 lane) on distinct banks, and the
-    copies of one quarter warp (rows pp = 0, 1 of lanes 0-7, 16-byte pieces qq + 4 k) on distinct banks."""
-    fails = 0
-    for n in range(10):
-        groups, slot_of, ok = [], {}, True  # groups[g]: the chunk copied by commit group g (None: empty)
-        for i in range(STAGES - 1):
-            groups.append(i if i < n else None)
-            if i < n: slot_of[i] = i % STAGES
-        for turn in range(n):
-            cn, refill = turn + STAGES - 1, (turn + STAGES - 1) % STAGES
-            ok &= refill != turn % STAGES and (turn == 0 or refill == (turn - 1) % STAGES)
-            groups.append(cn if cn < n else None)
-            if cn < n: slot_of[cn] = refill
-            done = len(groups) - (STAGES - 1)  # wait_group(STAGES - 1): groups [0, done) complete
-            ok &= turn in groups[:done] and slot_of[turn] == turn % STAGES
-        fails += not ok
-        print(f"{'PASS' if ok else 'FAIL'} staged ring: {n} chunks, each landed at its turn, slots refilled after use")
-    for hd in (32, 64, 80, 128):
-        bij = all(sorted(staged_v(j, d) for d in range(hd)) == sorted(set(staged_v(j, d) for d in range(hd)))
-                  and max(staged_v(j, d) for d in range(hd)) < MAX_HD for j in range(8))
-        reads = all(len({staged_v(j, d) // 2 % 32 for d in [2 * l + 64 * h for l in range(32)] if d < hd})
-                    == len([d for d in [2 * l + 64 * h for l in range(32)] if d < hd]) for j in range(8) for h in (0, 1))
-        writes = True
-        for k in range(4):
-            banks = []
-            for lane in range(8):
-                pp, x = lane >> 2, (lane & 3) + 4 * k
-                if x < hd // 8:
-                    w = (pp * MAX_HD + staged_v(pp, 8 * x)) // 2  # 32-bit word of the piece's start
-                    banks += [(w + i) % 32 for i in range(4)]
-            writes &= len(banks) == len(set(banks))
-        ok = bij and reads and writes
-        fails += not ok
-        print(f"{'PASS' if ok else 'FAIL'} staged V slot hd={hd}: a bijection, reads and quarter-warp copies on "
-              f"distinct banks (bijection {bij}, reads {reads}, copies {writes})")
-    return fails
-
-
 def main():
-    fails = check_staged_ring()
-    fails += check_head_tile_rule() + check_split_tile_rule() + check_auto_block_order() + check_split_schedule_auto()
+    fails = check_head_tile_rule() + check_split_tile_rule() + check_auto_block_order() + check_split_schedule_auto()
     fails += check_attention_runs() + check_split_schedule_rule()
     for heads, kvh, hd, style, bs in [(4, 2, 64, 0, 16), (4, 1, 80, 1, 8), (2, 2, 32, 1, 32)]:
         S, max_blocks = 3, 96

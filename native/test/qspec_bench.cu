@@ -219,8 +219,7 @@ struct PagedPass {
 // prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles (the 4 q heads
 // of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
-    printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s,staged_us,staged_tiled_us,staged_untiled_us,"
-           "unstaged_us,runs_us,runs_seq_us,runs_split_us\n");
+    printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s,runs_us,runs_seq_us,runs_split_us\n");
     // QSPEC_BENCH_PREFILL_ONLY=1: the prefill passes alone
     for (int ctx : getenv("QSPEC_BENCH_PREFILL_ONLY") ? std::vector<int>{} : std::vector<int>{128, 512, 2048, 8192})
         for (int S : {1, 8, 16, 32})
@@ -236,13 +235,6 @@ static int attention_experiment(cudaStream_t st) {
                 const double t = time_graph(st, [&](int) { pass.attention(ws.p, wsb, st); });
                 const double bytes = 2.0 * S * ctx * PagedPass::kv * PagedPass::hd * 2;
                 printf("attn,%d,%d,%d,%.2f,%.0f", S, Q, ctx, t * 1e6, bytes / t / 1e9);
-                // the staged build (chunks through shared memory), by the per-token tiles rule, with every token's
-                // heads tiled in the split schedule, with none; then the other builds by their rule
-                for (const char* min_tiled : {"", "1", "1000000000", "-"}) {
-                    const ScopedEnv staged("QSPEC_ATTENTION_STAGED", *min_tiled == '-' ? "0" : "1"),
-                        tiles_min("QSPEC_ATTENTION_SPLIT_TILES_MIN", *min_tiled == '-' ? "" : min_tiled);
-                    printf(",%.2f", 1e6 * time_graph(st, [&](int) { pass.attention(ws.p, wsb, st); }));
-                }
                 // verify passes: the query tiles (qspec_attention_runs) by the rule, walking splits, split blocks
                 for (const char* mode : {"auto", "seq", "split"}) {
                     if (Q == 1) break;

@@ -1183,12 +1183,10 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     differ = differing_halves(os, og.data());
     report(differ == 0, std::string("attention sequential schedule = split schedule ") + tag,
            "differing outputs=%.0f of %.0f", (double)differ, (double)os.size());
-    // the loads builds (next chunk's K and V ahead, each chunk's loads at its turn, or chunks staged through shared
-    // memory three ahead: QSPEC_ATTENTION_STAGED=1) are the same arithmetic: the same bits, in both schedules
-    for (const char* ahead : {"0", "1", "staged"}) {
-        const bool stage = strcmp(ahead, "staged") == 0;
-        const ScopedEnv build("QSPEC_ATTENTION_AHEAD", stage ? "" : ahead),
-            staged("QSPEC_ATTENTION_STAGED", stage ? "1" : "0");
+    // the two loads builds (next chunk's K and V ahead, or each chunk's loads at its turn) are the same
+    // arithmetic: the same bits, in both schedules
+    for (const char* ahead : {"0", "1"}) {
+        const ScopedEnv build("QSPEC_ATTENTION_AHEAD", ahead);
         Dev<__half> dsplit((size_t)T * heads * hd), dseq2((size_t)T * heads * hd);
         CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
                            dws.p, ws_bytes, dsplit.p, nullptr));
@@ -1202,28 +1200,22 @@ static void test_rope_attention(int heads, int kv_heads, int hd, int style, int 
     // head tiles (QSPEC_ATTENTION_HEAD_TILES=all: 4 or 2 heads of a kv head per block of the sequential schedule,
     // sharing each chunk's K and V loads): the same bits (groups of 1 keep one head a block)
     const ScopedEnv tiles_everywhere("QSPEC_ATTENTION_HEAD_TILES", "all");
-    for (const char* stage : {"0", "1"}) {  // and staged
-        const ScopedEnv staged("QSPEC_ATTENTION_STAGED", stage);
-        Dev<__half> dtiles((size_t)T * heads * hd);
-        CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
-                           nullptr, 0, dtiles.p, nullptr));
-        const auto tiles = dtiles.down();
-        differ = differing_halves(tiles, og.data());
-        const int group = heads / kv_heads;
-        report(differ == 0, "attention head tiles of " + std::to_string(group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1) +
-                                (*stage == '1' ? " staged" : "") + " = default " + tag,
-               "differing outputs=%.0f of %.0f", (double)differ, (double)tiles.size());
-    }
+    Dev<__half> dtiles((size_t)T * heads * hd);
+    CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads, hd,
+                       nullptr, 0, dtiles.p, nullptr));
+    const auto tiles = dtiles.down();
+    differ = differing_halves(tiles, og.data());
+    const int group = heads / kv_heads;
+    report(differ == 0, "attention head tiles of " + std::to_string(group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1) +
+                            " = default " + tag,
+           "differing outputs=%.0f of %.0f", (double)differ, (double)tiles.size());
     // and in the split schedule (with the workspace, as the first call), both builds: one head a block
     // (QSPEC_ATTENTION_SPLIT_TILES=0), on the whole grid (=all), and per token (=auto, the default: here the
     // long-context tokens tile, the others not; =auto-large, which also takes the split schedule for large passes)
     for (const char* mode : {"0", "all", "auto", "auto-large"}) {
         const ScopedEnv split_tiles("QSPEC_ATTENTION_SPLIT_TILES", mode);
-        // 2: the per-token kernel with two chunks in flight; staged: chunks through shared memory
-        for (const char* ahead : {"0", "1", "2", "staged"}) {
-            const bool stage = strcmp(ahead, "staged") == 0;
-            const ScopedEnv build("QSPEC_ATTENTION_AHEAD", stage ? "" : ahead),
-                staged("QSPEC_ATTENTION_STAGED", stage ? "1" : "0");
+        for (const char* ahead : {"0", "1", "2"}) {  // 2: the per-token kernel with two chunks in flight
+            const ScopedEnv build("QSPEC_ATTENTION_AHEAD", ahead);
             Dev<__half> dst((size_t)T * heads * hd);
             CQ(qspec_attention(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T, heads, kv_heads,
                                hd, dws.p, ws_bytes, dst.p, nullptr));
@@ -1439,12 +1431,6 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
         const ScopedEnv three("QSPEC_ATTENTION_TILES_BLOCKS", "3");
         const size_t differ = differing_halves(attend(dq.p, dseq.p, dpos.p, T, 0, "1"), tiled.data());
         report(differ == 0, std::string("prefill tiles of three blocks per SM = two ") + tag,
-               "differing outputs=%.0f of %.0f", (double)differ, (double)tiled.size());
-    }
-    {  // the row kernels' staged build beside the tiles (its blocks of long runs' tokens exit): the same bits
-        const ScopedEnv staged("QSPEC_ATTENTION_STAGED", "1");
-        const size_t differ = differing_halves(attend(dq.p, dseq.p, dpos.p, T, 0, "1"), tiled.data());
-        report(differ == 0, std::string("prefill tiles beside the staged row kernels = default ") + tag,
                "differing outputs=%.0f of %.0f", (double)differ, (double)tiled.size());
     }
     // sequence 4 alone (another window alignment), by both entry points

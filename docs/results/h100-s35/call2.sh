@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Session 35, call 2: what bounds decode attention? Call 1's staged build (three chunks in flight a warp, through
 # shared memory) was slower than the loads-ahead and plain builds nearly everywhere, so the chains of chunk loads are
-# not the limit. Nsight Compute (full set) of one attention launch in four `qspec_bench attention` cells: one sequence
-# at 8192 positions by the default rule (one head a block, loads ahead), with every token's heads tiled, and tiled and
-# staged; decode of 32 sequences at 128 positions (the sequential schedule).
+# not the limit. Nsight Compute (full set) of one attention launch in three `qspec_bench attention` cells: one sequence
+# at 8192 positions by the default rule (one head a block, loads ahead), and with every token's heads tiled and the
+# staged build (the library staged for call 1, which has it); decode of 32 sequences at 128 positions (the sequential
+# schedule).
 # Run from the repository root after scripts/device/stage.sh here (carry .device/gpu; the library gzipped).
 [ -f .device/gpu/native/libqspec_cuda.so.gz ] && gunzip -f .device/gpu/native/libqspec_cuda.so.gz
-. scripts/device/call-prelude.sh 300
+. scripts/device/call-prelude.sh 240
 build_bench
 prof() {  # prof NAME CELL [VAR=value ...]
   local name=$1 cell=$2; shift 2
@@ -23,7 +24,6 @@ prof() {  # prof NAME CELL [VAR=value ...]
   grep -E 'stalled|spends' "$OUT/$name.txt" | head -6 | cut -c1-400 | tee -a "$S"
 }
 prof p1x8192 1,1,8192
-prof p1x8192-tiled 1,1,8192 QSPEC_ATTENTION_SPLIT_TILES_MIN=1
 prof p1x8192-tiled-staged 1,1,8192 QSPEC_ATTENTION_SPLIT_TILES_MIN=1 QSPEC_ATTENTION_STAGED=1
 prof p32x128 32,1,128
 echo "done, $(left) s of $budget left" | tee -a "$S"
