@@ -1,30 +1,31 @@
 #!/usr/bin/env bash
-# Session 35, call 2: what bounds decode attention? Call 1's staged build (three chunks in flight a warp, through
-# shared memory) was slower than the loads-ahead and plain builds nearly everywhere, so the chains of chunk loads are
-# not the limit. Nsight Compute (full set) of one attention launch in three `qspec_bench attention` cells: one sequence
-# at 8192 positions by the default rule (one head a block, loads ahead), and with every token's heads tiled and the
-# staged build (the library staged for call 1, which has it); decode of 32 sequences at 128 positions (the sequential
-# schedule).
-# Run from the repository root after scripts/device/stage.sh here (carry .device/gpu; the library gzipped).
-[ -f .device/gpu/native/libqspec_cuda.so.gz ] && gunzip -f .device/gpu/native/libqspec_cuda.so.gz
-. scripts/device/call-prelude.sh 240
+# Session 35, call 2: the attention's block-table entries of a split copied into shared memory once, where every chunk
+# of every build used to wait on a global load of its entry before it could load K and V (call 1: three chunks in
+# flight a warp gained nothing, so something else chained the chunks). Against call 1's library as the baseline (its
+# default path is session 34's), in the same call: (1) `qspec_test attention` (new library); (2) `qspec_bench
+# attention`, decode and verify passes, new library then baseline; (3) end to end with 4096-token prompts and 256 new
+# tokens, W4A16 and QSpec-A8 at batch 1 and 8, new library then baseline.
+# Run from the repository root after scripts/device/stage.sh here and the native rebuild (carry .device/gpu; the new
+# library gzipped at native/, the baseline at native/base/).
+for f in .device/gpu/native/libqspec_cuda.so.gz .device/gpu/native/base/libqspec_cuda.so.gz; do
+  [ -f "$f" ] && gunzip -f "$f"
+done
+. scripts/device/call-prelude.sh 320
+run_test attention 60 attention
 build_bench
-prof() {  # prof NAME CELL [VAR=value ...]
-  local name=$1 cell=$2; shift 2
-  [ "$(left)" -lt 50 ] && { echo "skipped $name" | tee -a "$S"; return; }
+attention_bench attention-table QSPEC_BENCH_DECODE_ONLY=1
+attention_bench attention-base QSPEC_BENCH_DECODE_ONLY=1 LD_LIBRARY_PATH=$g/native/base:$LD_LIBRARY_PATH
+rm -rf /tmp/base && cp -r "$g" /tmp/base && cp "$g/native/base/libqspec_cuda.so" /tmp/base/native/libqspec_cuda.so
+long() {  # long NAME [VAR=value ...]
+  local name=$1; shift
+  [ "$(left)" -lt 60 ] && { echo "skipped $name" | tee -a "$S"; return; }
   local t0=$(date +%s)
-  env QSPEC_BENCH_DECODE_ONLY=1 QSPEC_BENCH_CELL=$cell "$@" timeout -k 10 120 ncu --set full --import-source no \
-    -k regex:'attention_(split|kernel)' --launch-count 1 -o "$OUT/$name" /tmp/qspec_bench attention > "$OUT/$name-run.txt" 2>&1
-  echo "$name ($cell $*) rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  ncu --import "$OUT/$name.ncu-rep" --print-details all > "$OUT/$name.txt" 2>&1
-  ncu --import "$OUT/$name.ncu-rep" --page raw --csv > "$OUT/$name-raw.csv" 2>&1
-  ncu --import "$OUT/$name.ncu-rep" --page source --print-source sass --csv > "$OUT/$name-sass.csv" 2>&1
-  grep -E 'attention|Duration|DRAM Throughput|L2 Hit|L1/TEX Hit|Achieved Occupancy|Theoretical Occupancy|Registers Per|Executed Ipc A|Issue Slots Busy|Warp Cycles Per Issued|No Eligible|Block Limit|Executed Instructions  ' \
-    "$OUT/$name.txt" | head -24 | tee -a "$S"
-  grep -E 'stalled|spends' "$OUT/$name.txt" | head -6 | cut -c1-400 | tee -a "$S"
+  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
+    --batch 1,8 --prompt-tokens 4096 --max-tokens 256 --modes w4a16,qspec-a8 -- 2>&1 \
+    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }
-prof p1x8192 1,1,8192
-prof p1x8192-tiled-staged 1,1,8192 QSPEC_ATTENTION_SPLIT_TILES_MIN=1 QSPEC_ATTENTION_STAGED=1
-prof p32x128 32,1,128
+long long-table
+long long-base QSPEC_STAGE=/tmp/base
 echo "done, $(left) s of $budget left" | tee -a "$S"
-cd "$OUT" && tar czf ncu.tgz p* && rm -rf p*; ls
+cd "$OUT" && tar czf e2e.tgz long-* 2>/dev/null; rm -rf long-*; ls
