@@ -64,16 +64,6 @@ struct NewKv {
     int last;
 };
 
-// The block-table entries a chunk walk reads: entry b of the sequence's table at e[b - first]. split_partial copies a
-// split's entries into shared memory once (first: the split's first block), so that no chunk waits on a global load of
-// its entry before it can load K and V: with the entry in global memory each chunk paid that round trip in every build.
-// The query tiles read the sequence's table in global memory (first 0).
-struct Table {
-    const int32_t* e;
-    int first;
-    __device__ __forceinline__ int32_t operator[](int b) const { return e[b - first]; }
-};
-
 // What a lane needs of one chunk of 8 positions: the cache offset of its position (lanes 4j .. 4j+3
 // hold position j), its quarter of that position's K row, and its dims of the 8 V rows.
 struct ChunkLoads {
@@ -102,7 +92,7 @@ __device__ __forceinline__ half2 v_pair(const half* __restrict__ vpool, long oj,
 // round of memory latency. Loads past npos or hd are skipped (their values are never used).
 template <bool V, bool ROPE>
 __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
-                                           const Table& table, int npos, int block_size, int kv_heads, int kvh,
+                                           const int32_t* table, int npos, int block_size, int kv_heads, int kvh,
                                            int hd, int c, const NewKv& nkv, ChunkLoads& L) {
     const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
     const int base = c * CHUNK, p = base + pp;
@@ -145,7 +135,7 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 // chunk loads that bound the attention at long contexts; the same arithmetic.
 template <int AHEAD, bool ROPE, int GT>
 __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
-                                            const half* __restrict__ vpool, const Table& table, int npos,
+                                            const half* __restrict__ vpool, const int32_t* table, int npos,
                                             int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
                                             const NewKv& nkv, int warp, float (&m)[GT], float (&l)[GT],
                                             float (&acc)[GT][DPL]) {
@@ -277,15 +267,9 @@ __device__ __forceinline__ void split_partial(const float* qs, const half* __res
                                               SplitScratch (&sh)[GT], Partial (&r)[GT], float (&acc_d)[GT]) {
     const int warp = threadIdx.x >> 5;
     const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
-    // the split's table entries, once (the barrier at the end of the previous split's merge_warps let every warp
-    // finish reading the previous ones)
-    __shared__ int32_t entries[SPLIT + 1];  // block_size >= 1: at most SPLIT + 1 blocks touch a split
-    const int first = c0 * CHUNK / block_size, last = (min(npos, c1 * CHUNK) - 1) / block_size;
-    for (int i = threadIdx.x; i <= last - first; i += blockDim.x) entries[i] = table[first + i];
-    __syncthreads();
     float m[GT], l[GT], acc[GT][DPL];
-    warp_chunks<AHEAD, ROPE, GT>(qs, kpool, vpool, Table{entries, first}, npos, block_size, kv_heads, kvh, hd, c0, c1,
-                                 nkv, warp, m, l, acc);
+    warp_chunks<AHEAD, ROPE, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, warp, m, l,
+                                 acc);
     store_warp<GT>(sh, warp, hd, m, l, acc);
     merge_warps<GT>(sh, r, acc_d, hd, threadIdx.x);
 }
@@ -542,8 +526,8 @@ __device__ __forceinline__ void runs_split_partial(const float* qs, const half* 
     const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
     const NewKv nkv{nullptr, nullptr, -1};
     float m[GT], l[GT], acc[GT][DPL];
-    warp_chunks<AHEAD, false, GT>(qs, kpool, vpool, Table{table, 0}, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv,
-                                  stream, m, l, acc);
+    warp_chunks<AHEAD, false, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, stream, m,
+                                  l, acc);
     store_warp<GT>(sh, stream, hd, m, l, acc);
     merge_warps<GT>(sh, p, acc_d, hd, d);
 }
