@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Session 35, call 4: call 3's profile put decode attention on its instruction count (one sequence at 8192 positions:
+# issue slots 54 % busy, ~570 instructions a warp's chunk of 8 positions, 66 of them FFMA). The library here computes
+# the same numbers with fewer: a position's pool offset by a shift where the block size is a power of two, 32-bit
+# until the last multiply, a chunk's V-row offsets by arithmetic where its 8 positions share a block (no shuffles), q
+# read as float4. Against call 1's library in the same call: `qspec_test attention` with each (the outputs' errors
+# and counts line for line: the same bits give the same lines), then `qspec_bench attention` (decode and verify) each.
+for f in .device/gpu/native/libqspec_cuda.so.gz .device/gpu/native/base/libqspec_cuda.so.gz; do
+  [ -f "$f" ] && gunzip -f "$f"
+done
+. scripts/device/call-prelude.sh 150
+run_test attention 30 attention
+run_test attention-base 30 attention LD_LIBRARY_PATH=$g/native/base:$LD_LIBRARY_PATH
+diff <(grep -v '^device' "$OUT/test-attention.txt") <(grep -v '^device' "$OUT/test-attention-base.txt") > "$OUT/test-diff.txt"
+echo "test lines differing from the baseline's: $(grep -c '^[<>]' "$OUT/test-diff.txt")" | tee -a "$S"
+build_bench
+attention_bench attention-lean QSPEC_BENCH_DECODE_ONLY=1
+attention_bench attention-base QSPEC_BENCH_DECODE_ONLY=1 LD_LIBRARY_PATH=$g/native/base:$LD_LIBRARY_PATH
+echo "done, $(left) s of $budget left" | tee -a "$S"
