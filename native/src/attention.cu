@@ -67,28 +67,9 @@ struct NewKv {
 // What a lane needs of one chunk of 8 positions: the cache offset of its position (lanes 4j .. 4j+3
 // hold position j), its quarter of that position's K row, and its dims of the 8 V rows.
 struct ChunkLoads {
-    long off;   // element offset of (p, kvh) in the pools; 0 past npos
-    long off0;  // Paging::aligned: the offset of the chunk's first position (its V rows follow at row_stride)
+    long off;  // element offset of (p, kvh) in the pools; 0 past npos
     uint4 k[MAX_HD / 32];
     half2 v[CHUNK][DPL / 2];  // V row j's dims dim_of(lane, 2 i'), dim_of(lane, 2 i' + 1) as v[j][i']
-};
-
-// How positions map to pool offsets: position p of the sequence is row table[p / block_size] * block_size +
-// p % block_size of the pool, and its kv head kvh's values start at row * row_stride + head_off (row_stride =
-// kv_heads * hd). Computed once a walk, so that a chunk does not pay a signed division and a 64-bit multiply chain
-// for each of its offsets (the profile of session 35: about 60 of a chunk's ~500 instructions). aligned: block_size is
-// a multiple of CHUNK (8, 16, 32 ...), so a chunk's 8 positions share one block and row j's offset is the first's
-// plus j row_stride (no shuffles of offsets between lanes). The offsets are the same numbers either way.
-struct Paging {
-    int block_size, shift, row_stride, head_off;
-    bool pow2, aligned;
-    static __device__ __forceinline__ Paging of(int bs, int kv_heads, int kvh, int hd) {
-        return Paging{bs, __ffs(bs) - 1, kv_heads * hd, kvh * hd, (bs & (bs - 1)) == 0, bs % CHUNK == 0};
-    }
-    __device__ __forceinline__ long offset(const int32_t* table, int p) const {
-        const int b = pow2 ? p >> shift : p / block_size, i = pow2 ? p & (block_size - 1) : p % block_size;
-        return (long)(table[b] * block_size + i) * row_stride + head_off;
-    }
 };
 
 // Dims d, d + 1 of position p's V row (cache offset oj). The fused build takes the token's own position from shared
@@ -111,14 +92,13 @@ __device__ __forceinline__ half2 v_pair(const half* __restrict__ vpool, long oj,
 // round of memory latency. Loads past npos or hd are skipped (their values are never used).
 template <bool V, bool ROPE>
 __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
-                                           const int32_t* table, int npos, const Paging& pg, int hd, int c,
-                                           const NewKv& nkv, ChunkLoads& L) {
+                                           const int32_t* table, int npos, int block_size, int kv_heads, int kvh,
+                                           int hd, int c, const NewKv& nkv, ChunkLoads& L) {
     const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
     const int base = c * CHUNK, p = base + pp;
     L.off = 0;
-    if (pg.aligned) L.off0 = pg.offset(table, base);  // (base < npos: c is one of the walk's chunks)
     if (p < npos) {
-        L.off = pg.aligned ? L.off0 + (long)pp * pg.row_stride : pg.offset(table, p);
+        L.off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
         const uint4* kr = reinterpret_cast<const uint4*>(kpool + L.off);
         const bool fresh = ROPE && p == nkv.last;  // the token's own k: shared memory, not yet in the pool
 #pragma unroll
@@ -132,7 +112,7 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
     const int valid = min(CHUNK, npos - base);
 #pragma unroll
     for (int j = 0; j < CHUNK; ++j) {
-        const long oj = pg.aligned ? L.off0 + (long)j * pg.row_stride : __shfl_sync(0xffffffffu, L.off, 4 * j);
+        const long oj = __shfl_sync(0xffffffffu, L.off, 4 * j);
         if (j < valid) {
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {  // hd % 8 == 0: an even dim below hd has its pair below hd
@@ -160,7 +140,6 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
                                             const NewKv& nkv, int warp, float (&m)[GT], float (&l)[GT],
                                             float (&acc)[GT][DPL]) {
     const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
-    const Paging pg = Paging::of(block_size, kv_heads, kvh, hd);
 #pragma unroll
     for (int g = 0; g < GT; ++g) {
         m[g] = -INFINITY;
@@ -170,16 +149,16 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
     }
     ChunkLoads cur, nxt, nxt2;
     if (AHEAD && c0 + warp < c1)
-        load_chunk<true, ROPE>(kpool, vpool, table, npos, pg, hd, c0 + warp, nkv, cur);
+        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
     if (AHEAD == 2 && c0 + warp + WARPS < c1)
-        load_chunk<true, ROPE>(kpool, vpool, table, npos, pg, hd, c0 + warp + WARPS, nkv, nxt);
+        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp + WARPS, nkv, nxt);
     for (int c = c0 + warp; c < c1; c += WARPS) {
         if (!AHEAD)
-            load_chunk<false, ROPE>(kpool, vpool, table, npos, pg, hd, c, nkv, cur);
+            load_chunk<false, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, nkv, cur);
         else if (AHEAD == 1 && c + WARPS < c1)
-            load_chunk<true, ROPE>(kpool, vpool, table, npos, pg, hd, c + WARPS, nkv, nxt);
+            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
         else if (AHEAD == 2 && c + 2 * WARPS < c1)
-            load_chunk<true, ROPE>(kpool, vpool, table, npos, pg, hd, c + 2 * WARPS, nkv, nxt2);
+            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + 2 * WARPS, nkv, nxt2);
         const int base = c * CHUNK, p = base + pp;
         float pr[GT];
 #pragma unroll
@@ -191,9 +170,7 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
                 for (int k = 0; k < MAX_HD / 32; ++k) {
                     if (qq + 4 * k >= hd / 8) break;
                     const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
-                    const float4* q4 = reinterpret_cast<const float4*>(qs + g * MAX_HD + 8 * (qq + 4 * k));
-                    const float4 qa = q4[0], qb = q4[1];  // two 16-byte loads where there were eight 4-byte ones
-                    const float qc[8] = {qa.x, qa.y, qa.z, qa.w, qb.x, qb.y, qb.z, qb.w};
+                    const float* qc = qs + g * MAX_HD + 8 * (qq + 4 * k);
 #pragma unroll
                     for (int e = 0; e < 4; ++e) {
                         const float2 f = __half22float2(h2[e]);
@@ -218,9 +195,7 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
             float pj[GT];
 #pragma unroll
             for (int g = 0; g < GT; ++g) pj[g] = __shfl_sync(0xffffffffu, pr[g], 4 * j);
-            const long oj = AHEAD                ? 0
-                            : pg.aligned ? cur.off0 + (long)j * pg.row_stride
-                                         : __shfl_sync(0xffffffffu, cur.off, 4 * j);
+            const long oj = AHEAD ? 0 : __shfl_sync(0xffffffffu, cur.off, 4 * j);
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {
                 const int d = dim_of(lane, i);
@@ -386,7 +361,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_kernel(
     Rope rope, half* __restrict__ out, bool skip_long = false) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
-    __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
+    __shared__ float qs[GT][MAX_HD];
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT;
@@ -448,7 +423,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     Rope rope, float* __restrict__ ws, bool skip_long = false) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
-    __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
+    __shared__ float qs[GT][MAX_HD];
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT, s = blockIdx.z, S = gridDim.z;
@@ -485,7 +460,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     long min_tiled, float* __restrict__ ws, bool skip_long) {
-    __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
+    __shared__ float qs[GT][MAX_HD];
     __shared__ SplitScratch sh[GT];
     const int T = gridDim.x, S = gridDim.z, tiles = heads / GT;
     const long b = blockIdx.x + (long)T * (blockIdx.y + (long)heads * blockIdx.z), firsts = (long)T * tiles * S;
@@ -564,7 +539,7 @@ __global__ void __launch_bounds__(RUN_THREADS) attention_runs_kernel(
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd, int run,
     float* __restrict__ ws, half* __restrict__ out) {
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
-    __shared__ __align__(16) float qs[RUN_TILE][GT][MAX_HD];
+    __shared__ float qs[RUN_TILE][GT][MAX_HD];
     __shared__ SplitScratch sh[RUN_TILE][GT];
     const RunTile tile = run_tile(blockIdx.x, run);
     const int h0 = blockIdx.y * GT, kvh = h0 / (heads / kv_heads), s = blockIdx.z, S = gridDim.z;

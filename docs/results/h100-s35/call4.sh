@@ -5,6 +5,9 @@
 # until the last multiply, a chunk's V-row offsets by arithmetic where its 8 positions share a block (no shuffles), q
 # read as float4. Against call 1's library in the same call: `qspec_test attention` with each (the outputs' errors
 # and counts line for line: the same bits give the same lines), then `qspec_bench attention` (decode and verify) each.
+# NOT RUN in session 35 (the device time was spent). The library it needs is main's with lean-chunks.patch applied
+# (`git apply docs/results/h100-s35/lean-chunks.patch`, then the native rebuild into .device/gpu/native, and a baseline
+# library from main at .device/gpu/native/base/).
 for f in .device/gpu/native/libqspec_cuda.so.gz .device/gpu/native/base/libqspec_cuda.so.gz; do
   [ -f "$f" ] && gunzip -f "$f"
 done
