@@ -244,9 +244,9 @@ static int attention_experiment(cudaStream_t st) {
                 printf("\n");
                 fflush(stdout);
             }
+    if (getenv("QSPEC_BENCH_DECODE_ONLY")) return 0;  // =1: the decode and verify passes alone
     // the row kernels (prefill tiles off), then the prefill tiles: through qspec_attention (the row kernels launched
     // too, their blocks exiting) and through qspec_attention_runs (the tiles alone)
-    if (getenv("QSPEC_BENCH_DECODE_ONLY")) return 0;  // =1: the decode and verify passes alone
     printf("attn_prefill,sequences,prompt,one_head_us,head_tiles_us,query_tiles_us,prefill_tiles_us,"
            "prefill_tiles_runs_us,prefill_tiles_3_blocks_us\n");
     for (int P : {512, 2048, 8192})
