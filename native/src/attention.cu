@@ -17,7 +17,8 @@
 // The number of splits depends on the token's position alone, never on the other tokens of the pass:
 // a token's attention has the same bits in a decode pass and in a verify pass (QSpec's exactness).
 // Grids that fit on the GPU at once take a build whose warps load their next chunk while they compute
-// this one (loads_ahead); the arithmetic, and so the bits, are those of the other build.
+// this one (loads_ahead), with fewer instructions a chunk (warp_chunks' LEAN); the arithmetic, and so the bits, are
+// those of the other build.
 // Fused with RoPE and the KV write (qspec_rope_attention, passes of one token per sequence): each block
 // rotates its head's q and its kv head's new k itself, exactly as rope_write_kv does (rope_pair), keeps the
 // new k and v in shared memory as the fp16 values the pool stores, and reads them there for the token's own
@@ -32,6 +33,9 @@ namespace {
 constexpr int WARPS = 4, MAX_HD = 128, DPL = MAX_HD / 32;  // dims per lane
 constexpr int CHUNK = 8;                                    // positions per warp turn: 4 lanes each
 constexpr int SPLIT = 256;                                  // positions per split (32 chunks)
+// Blocks per SM that the loads-ahead builds keep at once: loads_ahead takes them for grids of up to this many blocks an
+// SM, so their registers are capped to fit (128 a thread).
+constexpr int AHEAD_BLOCKS = 4;
 
 // The dims a lane owns in V and in the output: two adjacent pairs, 2 lane, 2 lane + 1 and 64 + 2 lane,
 // 65 + 2 lane (i = 0 .. 3), so each pair is one 32-bit load. A dim's sum is the same sequence of FMAs
@@ -67,9 +71,30 @@ struct NewKv {
 // What a lane needs of one chunk of 8 positions: the cache offset of its position (lanes 4j .. 4j+3
 // hold position j), its quarter of that position's K row, and its dims of the 8 V rows.
 struct ChunkLoads {
-    long off;  // element offset of (p, kvh) in the pools; 0 past npos
+    long off;   // element offset of (p, kvh) in the pools; 0 past npos
+    long off0;  // Paging::aligned: the offset of the chunk's first position (its V rows follow at row_stride)
     uint4 k[MAX_HD / 32];
     half2 v[CHUNK][DPL / 2];  // V row j's dims dim_of(lane, 2 i'), dim_of(lane, 2 i' + 1) as v[j][i']
+};
+
+// How positions map to pool offsets: position p of the sequence is row table[p / block_size] * block_size +
+// p % block_size of the pool, and its kv head kvh's values start at row * row_stride + head_off (row_stride =
+// kv_heads * hd). Computed once a walk, so that a chunk does not pay a signed division and a 64-bit multiply chain
+// for each of its offsets (the profile of session 35: about 60 of a chunk's ~500 instructions). aligned: block_size is
+// a multiple of CHUNK (8, 16, 32 ...), so a chunk's 8 positions share one block and row j's offset is the first's
+// plus j row_stride (no shuffles of offsets between lanes). The offsets are the same numbers either way.
+struct Paging {
+    int block_size, shift, row_stride, head_off;
+    bool pow2, aligned;
+    // lean = false: the division and the shuffles always (pow2 and aligned false at compile time)
+    template <bool LEAN>
+    static __device__ __forceinline__ Paging of(int bs, int kv_heads, int kvh, int hd) {
+        return Paging{bs, __ffs(bs) - 1, kv_heads * hd, kvh * hd, LEAN && (bs & (bs - 1)) == 0, LEAN && bs % CHUNK == 0};
+    }
+    __device__ __forceinline__ long offset(const int32_t* table, int p) const {
+        const int b = pow2 ? p >> shift : p / block_size, i = pow2 ? p & (block_size - 1) : p % block_size;
+        return (long)(table[b] * block_size + i) * row_stride + head_off;
+    }
 };
 
 // Dims d, d + 1 of position p's V row (cache offset oj). The fused build takes the token's own position from shared
@@ -87,18 +112,26 @@ __device__ __forceinline__ half2 v_pair(const half* __restrict__ vpool, long oj,
     }
 }
 
+// A build's head size: HDC (MAX_HD: the bounds checks on dims fold away at compile time) or, with HDC = 0, the
+// run-time hd (any multiple of 8 up to MAX_HD).
+template <int HDC>
+__device__ __forceinline__ int head_dim(int hd) { return HDC ? HDC : hd; }
+
 // Issues the loads of chunk c: the block table and K, and with V (AHEAD) the 8 V rows too, their
-// offsets shuffled from the lanes that hold them. None depends on a score, so the chunk costs one
-// round of memory latency. Loads past npos or hd are skipped (their values are never used).
-template <bool V, bool ROPE>
+// offsets computed (aligned paging) or shuffled from the lanes that hold them. None depends on a score, so the chunk
+// costs one round of memory latency. Loads past npos or hd are skipped (their values are never used). FULL: the chunk's
+// 8 positions are all below npos (every chunk of a walk but the context's last), so no position is checked.
+template <bool V, bool ROPE, int HDC, bool FULL>
 __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
-                                           const int32_t* table, int npos, int block_size, int kv_heads, int kvh,
-                                           int hd, int c, const NewKv& nkv, ChunkLoads& L) {
+                                           const int32_t* table, int npos, const Paging& pg, int hd_rt, int c,
+                                           const NewKv& nkv, ChunkLoads& L) {
+    const int hd = head_dim<HDC>(hd_rt);
     const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
     const int base = c * CHUNK, p = base + pp;
     L.off = 0;
-    if (p < npos) {
-        L.off = (((long)table[p / block_size] * block_size + p % block_size) * kv_heads + kvh) * hd;
+    if (pg.aligned) L.off0 = pg.offset(table, base);  // (base < npos: c is one of the walk's chunks)
+    if (FULL || p < npos) {
+        L.off = pg.aligned ? L.off0 + (long)pp * pg.row_stride : pg.offset(table, p);
         const uint4* kr = reinterpret_cast<const uint4*>(kpool + L.off);
         const bool fresh = ROPE && p == nkv.last;  // the token's own k: shared memory, not yet in the pool
 #pragma unroll
@@ -109,10 +142,10 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
             }
     }
     if (!V) return;
-    const int valid = min(CHUNK, npos - base);
+    const int valid = FULL ? CHUNK : min(CHUNK, npos - base);
 #pragma unroll
     for (int j = 0; j < CHUNK; ++j) {
-        const long oj = __shfl_sync(0xffffffffu, L.off, 4 * j);
+        const long oj = pg.aligned ? L.off0 + (long)j * pg.row_stride : __shfl_sync(0xffffffffu, L.off, 4 * j);
         if (j < valid) {
 #pragma unroll
             for (int i = 0; i < DPL; i += 2) {  // hd % 8 == 0: an even dim below hd has its pair below hd
@@ -123,6 +156,103 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
     }
 }
 
+// Max and sum over a chunk's 8 positions, each held alike by its 4 lanes (lanes 4j .. 4j + 3): the butterfly over
+// lane bits 4, 3, 2 of warp_max and warp_sum. warp_sum's last two steps would add 4 equal copies (exactly 4 x, which
+// the caller scaled back by 0.25), so these give their bits with 2 fewer shuffles each.
+__device__ __forceinline__ float chunk_max(float v) {
+#pragma unroll
+    for (int o = 16; o >= 4; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+__device__ __forceinline__ float chunk_sum(float v) {
+#pragma unroll
+    for (int o = 16; o >= 4; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// One chunk of a warp's online softmax (chunk c's K, and with AHEAD its V rows, in `cur`): its scores against the GT
+// heads' q, the running max and sum, and its V rows weighed into acc. FULL: as load_chunk's. LEAN: warp_chunks'.
+template <int AHEAD, bool ROPE, int GT, int HDC, bool FULL, bool LEAN>
+__device__ __forceinline__ void chunk_step(const float* qs, const half* __restrict__ vpool, int npos, const Paging& pg,
+                                           int hd_rt, int c, const NewKv& nkv, const ChunkLoads& cur, float (&m)[GT],
+                                           float (&l)[GT], float (&acc)[GT][DPL]) {
+    const int hd = head_dim<HDC>(hd_rt);
+    const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
+    const int base = c * CHUNK, p = base + pp;
+    float pr[GT];
+#pragma unroll
+    for (int g = 0; g < GT; ++g) {
+        float s = -INFINITY;
+        if (FULL || p < npos) {
+            s = 0.f;
+#pragma unroll
+            for (int k = 0; k < MAX_HD / 32; ++k) {
+                if (qq + 4 * k >= hd / 8) break;
+                const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
+                const float* qr = qs + g * MAX_HD + 8 * (qq + 4 * k);
+                float qc[8];
+                if constexpr (LEAN) {  // two 16-byte loads where there were eight 4-byte ones
+                    const float4 qa = reinterpret_cast<const float4*>(qr)[0];
+                    const float4 qb = reinterpret_cast<const float4*>(qr)[1];
+                    qc[0] = qa.x, qc[1] = qa.y, qc[2] = qa.z, qc[3] = qa.w;
+                    qc[4] = qb.x, qc[5] = qb.y, qc[6] = qb.z, qc[7] = qb.w;
+                } else {
+#pragma unroll
+                    for (int e = 0; e < 8; ++e) qc[e] = qr[e];
+                }
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const float2 f = __half22float2(h2[e]);
+                    s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
+                }
+            }
+        }
+        s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
+        s += __shfl_xor_sync(0xffffffffu, s, 2);
+        const float mnew = fmaxf(m[g], LEAN ? chunk_max(s) : warp_max(s));
+        const float corr = __expf(m[g] - mnew);
+        pr[g] = FULL || p < npos ? __expf(s - mnew) : 0.f;
+        l[g] = fmaf(l[g], corr, LEAN ? chunk_sum(pr[g]) : warp_sum(pr[g]) * 0.25f);  // (4 lanes hold each weight)
+        m[g] = mnew;
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) acc[g][i] *= corr;
+    }
+    const int valid = FULL ? CHUNK : min(CHUNK, npos - base);
+#pragma unroll
+    for (int j = 0; j < CHUNK; ++j) {
+        if (j >= valid) break;
+        float pj[GT];
+#pragma unroll
+        for (int g = 0; g < GT; ++g) pj[g] = __shfl_sync(0xffffffffu, pr[g], 4 * j);
+        const long oj = AHEAD                ? 0
+                        : pg.aligned ? cur.off0 + (long)j * pg.row_stride
+                                     : __shfl_sync(0xffffffffu, cur.off, 4 * j);
+#pragma unroll
+        for (int i = 0; i < DPL; i += 2) {
+            const int d = dim_of(lane, i);
+            if (d >= hd) continue;
+            const half2 vh = AHEAD ? cur.v[j][i / 2] : v_pair<ROPE>(vpool, oj, d, base + j, nkv);
+            const float2 v = __half22float2(vh);
+#pragma unroll
+            for (int g = 0; g < GT; ++g) {
+                acc[g][i] = fmaf(pj[g], v.x, acc[g][i]);
+                acc[g][i + 1] = fmaf(pj[g], v.y, acc[g][i + 1]);
+            }
+        }
+    }
+}
+
+// Chunk c's loads, through the full-chunk path where its 8 positions are all below npos.
+template <bool V, bool ROPE, int HDC, bool LEAN>
+__device__ __forceinline__ void load_any_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
+                                               const int32_t* table, int npos, const Paging& pg, int hd, int c,
+                                               const NewKv& nkv, ChunkLoads& L) {
+    if (LEAN && (c + 1) * CHUNK <= npos)
+        load_chunk<V, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c, nkv, L);
+    else
+        load_chunk<V, ROPE, HDC, false>(kpool, vpool, table, npos, pg, hd, c, nkv, L);
+}
+
 // One warp's online softmax over the chunks [c0, c1) of 8 positions that it takes (c0 + warp,
 // c0 + warp + WARPS, ...): running max m, sum l and the weighted V rows in acc (lanes own dims
 // dim_of(lane, i)). AHEAD: the next chunk's K and V are in flight while a chunk is computed (about twice
@@ -130,16 +260,15 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
 // (two rounds of memory latency per chunk). The arithmetic is the same, so are the bits. GT heads of one kv
 // head (q of head g at qs + g MAX_HD): each chunk's K and V are loaded once for all of them, and each head's
 // state takes the same operations, in the same order, as with one head. `warp`: the chunks' stream (the warp's index
-// in the block, or in query tiles one of a token's four warps). AHEAD = 2 (QSPEC_ATTENTION_AHEAD=2; written in session
-// 26 after the device time was spent, not yet measured): two chunks in flight while one is computed, for the chains of
-// chunk loads that bound the attention at long contexts; the same arithmetic.
-template <int AHEAD, bool ROPE, int GT>
-__device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
-                                            const half* __restrict__ vpool, const int32_t* table, int npos,
-                                            int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
-                                            const NewKv& nkv, int warp, float (&m)[GT], float (&l)[GT],
-                                            float (&acc)[GT][DPL]) {
-    const int lane = threadIdx.x & 31, pp = lane >> 2, qq = lane & 3;
+// in the block, or in query tiles one of a token's four warps). AHEAD = 2 (QSPEC_ATTENTION_AHEAD=2, measured without
+// gain in session 29): two chunks in flight while one is computed; the same arithmetic. HDC: head_dim's.
+template <int AHEAD, bool ROPE, int GT, int HDC, bool LEAN>
+__device__ __forceinline__ void warp_chunks_hd(const float* qs, const half* __restrict__ kpool,
+                                               const half* __restrict__ vpool, const int32_t* table, int npos,
+                                               int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
+                                               const NewKv& nkv, int warp, float (&m)[GT], float (&l)[GT],
+                                               float (&acc)[GT][DPL]) {
+    const Paging pg = Paging::of<LEAN>(block_size, kv_heads, kvh, hd);
 #pragma unroll
     for (int g = 0; g < GT; ++g) {
         m[g] = -INFINITY;
@@ -149,69 +278,43 @@ __device__ __forceinline__ void warp_chunks(const float* qs, const half* __restr
     }
     ChunkLoads cur, nxt, nxt2;
     if (AHEAD && c0 + warp < c1)
-        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp, nkv, cur);
+        load_any_chunk<true, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c0 + warp, nkv, cur);
     if (AHEAD == 2 && c0 + warp + WARPS < c1)
-        load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0 + warp + WARPS, nkv, nxt);
+        load_any_chunk<true, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c0 + warp + WARPS, nkv, nxt);
     for (int c = c0 + warp; c < c1; c += WARPS) {
         if (!AHEAD)
-            load_chunk<false, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c, nkv, cur);
+            load_any_chunk<false, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c, nkv, cur);
         else if (AHEAD == 1 && c + WARPS < c1)
-            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + WARPS, nkv, nxt);
+            load_any_chunk<true, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c + WARPS, nkv, nxt);
         else if (AHEAD == 2 && c + 2 * WARPS < c1)
-            load_chunk<true, ROPE>(kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c + 2 * WARPS, nkv, nxt2);
-        const int base = c * CHUNK, p = base + pp;
-        float pr[GT];
-#pragma unroll
-        for (int g = 0; g < GT; ++g) {
-            float s = -INFINITY;
-            if (p < npos) {
-                s = 0.f;
-#pragma unroll
-                for (int k = 0; k < MAX_HD / 32; ++k) {
-                    if (qq + 4 * k >= hd / 8) break;
-                    const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
-                    const float* qc = qs + g * MAX_HD + 8 * (qq + 4 * k);
-#pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const float2 f = __half22float2(h2[e]);
-                        s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
-                    }
-                }
-            }
-            s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
-            s += __shfl_xor_sync(0xffffffffu, s, 2);
-            const float mnew = fmaxf(m[g], warp_max(s));
-            const float corr = __expf(m[g] - mnew);
-            pr[g] = p < npos ? __expf(s - mnew) : 0.f;
-            l[g] = fmaf(l[g], corr, warp_sum(pr[g]) * 0.25f);  // each position's weight is held by 4 lanes
-            m[g] = mnew;
-#pragma unroll
-            for (int i = 0; i < DPL; ++i) acc[g][i] *= corr;
-        }
-        const int valid = min(CHUNK, npos - base);
-#pragma unroll
-        for (int j = 0; j < CHUNK; ++j) {
-            if (j >= valid) break;
-            float pj[GT];
-#pragma unroll
-            for (int g = 0; g < GT; ++g) pj[g] = __shfl_sync(0xffffffffu, pr[g], 4 * j);
-            const long oj = AHEAD ? 0 : __shfl_sync(0xffffffffu, cur.off, 4 * j);
-#pragma unroll
-            for (int i = 0; i < DPL; i += 2) {
-                const int d = dim_of(lane, i);
-                if (d >= hd) continue;
-                const half2 vh = AHEAD ? cur.v[j][i / 2] : v_pair<ROPE>(vpool, oj, d, base + j, nkv);
-                const float2 v = __half22float2(vh);
-#pragma unroll
-                for (int g = 0; g < GT; ++g) {
-                    acc[g][i] = fmaf(pj[g], v.x, acc[g][i]);
-                    acc[g][i + 1] = fmaf(pj[g], v.y, acc[g][i + 1]);
-                }
-            }
-        }
+            load_any_chunk<true, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c + 2 * WARPS, nkv, nxt2);
+        if (LEAN && (c + 1) * CHUNK <= npos)
+            chunk_step<AHEAD, ROPE, GT, HDC, LEAN, LEAN>(qs, vpool, npos, pg, hd, c, nkv, cur, m, l, acc);
+        else
+            chunk_step<AHEAD, ROPE, GT, HDC, false, LEAN>(qs, vpool, npos, pg, hd, c, nkv, cur, m, l, acc);
         if (AHEAD) cur = nxt;
         if (AHEAD == 2) nxt = nxt2;
     }
+}
+
+// warp_chunks_hd in one of two builds of the same arithmetic (the same bits). LEAN (the loads-ahead build, whose grids
+// fit on the GPU at once and whose warps are bound by issuing instructions, session 35's profile): offsets by shift and
+// arithmetic, q as float4, the chunk's max and sum over 3 shuffles, a path for full chunks, and the head size of
+// Llama-class models (128) built in where it is the model's. Otherwise (the plain build, bound by load latency on large
+// grids, where occupancy pays; and the query tiles' kernels, whose 512 threads hold 128 registers each) the generic
+// chunk, whose fewer registers measured faster there (session 36).
+template <int AHEAD, bool ROPE, int GT, bool LEAN = AHEAD == 1>
+__device__ __forceinline__ void warp_chunks(const float* qs, const half* __restrict__ kpool,
+                                            const half* __restrict__ vpool, const int32_t* table, int npos,
+                                            int block_size, int kv_heads, int kvh, int hd, int c0, int c1,
+                                            const NewKv& nkv, int warp, float (&m)[GT], float (&l)[GT],
+                                            float (&acc)[GT][DPL]) {
+    if (LEAN && hd == MAX_HD)
+        warp_chunks_hd<AHEAD, ROPE, GT, MAX_HD, LEAN>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0,
+                                                       c1, nkv, warp, m, l, acc);
+    else
+        warp_chunks_hd<AHEAD, ROPE, GT, 0, LEAN>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1,
+                                                  nkv, warp, m, l, acc);
 }
 
 // Split s of a (token, head): its warps' softmaxes merged in warp order. Every thread gets the
@@ -354,14 +457,14 @@ __device__ __forceinline__ bool tiles_take(bool skip_long, const int32_t* __rest
 // build), block (t, hg) does so for heads GT hg .. GT hg + GT - 1, which share one kv head (GT divides heads /
 // kv_heads), loading each chunk's K and V once for all of them.
 template <bool AHEAD, bool ROPE, int GT = 1>
-__global__ void __launch_bounds__(WARPS * 32) attention_kernel(
+__global__ void __launch_bounds__(WARPS * 32, AHEAD == 1 ? AHEAD_BLOCKS : 0) attention_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     Rope rope, half* __restrict__ out, bool skip_long = false) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
-    __shared__ float qs[GT][MAX_HD];
+    __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT;
@@ -417,13 +520,13 @@ __device__ __forceinline__ void split_to_workspace(const float* qs, const half* 
 // heads GT hg .. GT hg + GT - 1 of one kv head, loading each chunk's K and V once for all of them; each head's
 // partial is the one-head block's, bit for bit.
 template <bool AHEAD, bool ROPE, int GT = 1>
-__global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
+__global__ void __launch_bounds__(WARPS * 32, AHEAD == 1 ? AHEAD_BLOCKS : 0) attention_split_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     Rope rope, float* __restrict__ ws, bool skip_long = false) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
-    __shared__ float qs[GT][MAX_HD];
+    __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT, s = blockIdx.z, S = gridDim.z;
@@ -455,12 +558,12 @@ __global__ void __launch_bounds__(WARPS * 32) attention_split_kernel(
 // probably put them on a quarter of the SMs: one sequence at 8192 positions took 38.6 us against 31.3 on the tiled
 // grid (H100, session 25).
 template <int AHEAD, int GT>
-__global__ void __launch_bounds__(WARPS * 32) attention_split_auto_kernel(
+__global__ void __launch_bounds__(WARPS * 32, AHEAD == 1 ? AHEAD_BLOCKS : 0) attention_split_auto_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
     long min_tiled, float* __restrict__ ws, bool skip_long) {
-    __shared__ float qs[GT][MAX_HD];
+    __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
     __shared__ SplitScratch sh[GT];
     const int T = gridDim.x, S = gridDim.z, tiles = heads / GT;
     const long b = blockIdx.x + (long)T * (blockIdx.y + (long)heads * blockIdx.z), firsts = (long)T * tiles * S;
@@ -526,8 +629,8 @@ __device__ __forceinline__ void runs_split_partial(const float* qs, const half* 
     const int nchunks = (npos + CHUNK - 1) / CHUNK, c0 = s * (SPLIT / CHUNK), c1 = min(nchunks, c0 + SPLIT / CHUNK);
     const NewKv nkv{nullptr, nullptr, -1};
     float m[GT], l[GT], acc[GT][DPL];
-    warp_chunks<AHEAD, false, GT>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv, stream, m,
-                                  l, acc);
+    warp_chunks<AHEAD, false, GT, false>(qs, kpool, vpool, table, npos, block_size, kv_heads, kvh, hd, c0, c1, nkv,
+                                         stream, m, l, acc);
     store_warp<GT>(sh, stream, hd, m, l, acc);
     merge_warps<GT>(sh, p, acc_d, hd, d);
 }
@@ -539,7 +642,7 @@ __global__ void __launch_bounds__(RUN_THREADS) attention_runs_kernel(
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd, int run,
     float* __restrict__ ws, half* __restrict__ out) {
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
-    __shared__ float qs[RUN_TILE][GT][MAX_HD];
+    __shared__ __align__(16) float qs[RUN_TILE][GT][MAX_HD];
     __shared__ SplitScratch sh[RUN_TILE][GT];
     const RunTile tile = run_tile(blockIdx.x, run);
     const int h0 = blockIdx.y * GT, kvh = h0 / (heads / kv_heads), s = blockIdx.z, S = gridDim.z;
@@ -676,7 +779,7 @@ long split_tiles_min_blocks() { return 2L * sm_count(); }
 bool loads_ahead(long blocks) {
     const char* v = getenv("QSPEC_ATTENTION_AHEAD");
     if (v != nullptr && (v[0] == '0' || v[0] == '1')) return v[0] == '1';
-    return blocks <= 4L * sm_count();  // also for =2 (ahead_depth)
+    return blocks <= (long)AHEAD_BLOCKS * sm_count();  // also for =2 (ahead_depth)
 }
 
 // Chunks a warp of the split schedule's per-token kernel keeps in flight where it loads ahead (loads_ahead's rule): 1,

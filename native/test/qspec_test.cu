@@ -1069,7 +1069,8 @@ static void test_rejection() {
 // Sequences with cached history; a batch mixing decode tokens (one per sequence) and a verify run of
 // several consecutive tokens of one sequence. Checks q after RoPE, the pool contents, the attention.
 static void test_rope_attention(int heads, int kv_heads, int hd, int style, int block_size, bool long_context = false) {
-    const int S = 3, max_blocks = long_context ? 160 : 16, nblocks = S * max_blocks;
+    // (blocks for 2006 positions at the long contexts, 160 at the block sizes of 16 and more)
+    const int S = 3, max_blocks = long_context ? std::max(160, 2006 / block_size + 1) : 16, nblocks = S * max_blocks;
     const int short_hist[S] = {37, 5, 100}, long_hist[S] = {2000, 5, 1500};
     const int* hist = long_context ? long_hist : short_hist;  // positions already cached
     const int ntok[S] = {1, 1, 5};             // tokens of this pass (the last sequence verifies 5)
@@ -1473,16 +1474,20 @@ static void attention_tests() {
     test_rope_attention(8, 2, 128, 1, 16, true);  // 2000 and 1500 cached positions: every CTA and warp busy
     test_rope_attention(4, 1, 64, 0, 32, true);
     test_rope_attention(32, 8, 128, 1, 16, true);  // Llama-3-8B's heads (head tiles of 4)
+    test_rope_attention(8, 2, 128, 0, 12, true);   // a block size neither a power of two nor a multiple of 8
+    test_rope_attention(8, 2, 64, 1, 24, true);    // a multiple of 8, not a power of two
     test_fused_rope_attention(8, 2, 128, 0, 16, false);
     test_fused_rope_attention(8, 2, 128, 1, 16, true);
     test_fused_rope_attention(4, 4, 64, 1, 32, false);
     test_fused_rope_attention(6, 1, 80, 0, 8, true);
     test_fused_rope_attention(32, 8, 128, 1, 16, true);  // Llama-3-8B's heads
+    test_fused_rope_attention(8, 2, 128, 1, 12, true);
     test_attention_runs(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, false);  // Llama-3-8B's heads, gamma = 3
     test_attention_runs(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, true);
     test_attention_runs(8, 2, 128, 16, 5, {253, 700}, false);   // a run of 5: tiles of 4 and 1
     test_attention_runs(8, 4, 64, 32, 2, {255, 40, 1500}, false);  // groups of 2
     test_attention_runs(6, 6, 80, 8, 3, {510, 1, 300}, false);   // groups of 1, head_dim 80
+    test_attention_runs(8, 2, 128, 12, 4, {254, 5, 700}, true);  // block size 12
     test_prefill_tiles(8, 2, 128, 16);
     test_prefill_tiles(4, 4, 64, 32);
 }
