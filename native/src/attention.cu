@@ -170,6 +170,18 @@ __device__ __forceinline__ float chunk_sum(float v) {
     return v;
 }
 
+// s plus the dot product of 8 fp16 K values (4 pairs) with q's 8 (an array or a pointer into shared memory), as one
+// chain of FMAs in dim order.
+template <typename Q>
+__device__ __forceinline__ float dot8(const half2* h2, const Q& qc, float s) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        const float2 f = __half22float2(h2[e]);
+        s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
+    }
+    return s;
+}
+
 // One chunk of a warp's online softmax (chunk c's K, and with AHEAD its V rows, in `cur`): its scores against the GT
 // heads' q, the running max and sum, and its V rows weighed into acc. FULL: as load_chunk's. LEAN: warp_chunks'.
 template <int AHEAD, bool ROPE, int GT, int HDC, bool FULL, bool LEAN>
@@ -190,20 +202,13 @@ __device__ __forceinline__ void chunk_step(const float* qs, const half* __restri
                 if (qq + 4 * k >= hd / 8) break;
                 const half2* h2 = reinterpret_cast<const half2*>(&cur.k[k]);
                 const float* qr = qs + g * MAX_HD + 8 * (qq + 4 * k);
-                float qc[8];
                 if constexpr (LEAN) {  // two 16-byte loads where there were eight 4-byte ones
                     const float4 qa = reinterpret_cast<const float4*>(qr)[0];
                     const float4 qb = reinterpret_cast<const float4*>(qr)[1];
-                    qc[0] = qa.x, qc[1] = qa.y, qc[2] = qa.z, qc[3] = qa.w;
-                    qc[4] = qb.x, qc[5] = qb.y, qc[6] = qb.z, qc[7] = qb.w;
+                    const float qc[8] = {qa.x, qa.y, qa.z, qa.w, qb.x, qb.y, qb.z, qb.w};
+                    s = dot8(h2, qc, s);
                 } else {
-#pragma unroll
-                    for (int e = 0; e < 8; ++e) qc[e] = qr[e];
-                }
-#pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const float2 f = __half22float2(h2[e]);
-                    s = fmaf(f.y, qc[2 * e + 1], fmaf(f.x, qc[2 * e], s));
+                    s = dot8(h2, qr, s);
                 }
             }
         }
