@@ -96,3 +96,30 @@ chain() {
 # heads_bench NAME [VAR=value ...]: `qspec_bench heads` (the norm head against the norm kernel and the GEMV), capped at
 # 120 s, into $OUT/bench-NAME.txt, its lines to the summary.
 heads_bench() { local name=$1; shift; qspec_bench_mode "bench $name" "bench-$name.txt" 120 "^norm_head" heads "$@"; }
+# A/B calls of a library against a baseline: the staged library in $g/native, the baseline's in $g/native/base/ (both
+# may come gzipped; unzipped when this file is sourced). Tools that take `LD_LIBRARY_PATH=$(base_path)` load the baseline.
+for f in "$g/native/libqspec_cuda.so.gz" "$g/native/base/libqspec_cuda.so.gz"; do if [ -f "$f" ]; then gunzip -f "$f"; fi; done
+base_path() { echo "$g/native/base:$LD_LIBRARY_PATH"; }
+# ab_tests GROUP: qspec_test GROUP with the library and with the baseline, and how many of their lines differ (the same
+# bits give the same lines).
+ab_tests() {
+  run_test "$1" 30 "$1"
+  run_test "$1-base" 30 "$1" LD_LIBRARY_PATH="$(base_path)"
+  echo "test lines differing from the baseline's: $(diff <(grep -v '^device' "$OUT/test-$1.txt") \
+    <(grep -v '^device' "$OUT/test-$1-base.txt") | grep -c '^[<>]')" | tee -a "$S"
+}
+# e2e_context NAME MODES [SWAP]: the end-to-end bench with 4096-token prompts and 256 new tokens at batch 1 and 8 in
+# MODES, into $OUT/NAME, its rows to the summary; SWAP=base runs it with the baseline library (the JVM names the file
+# in $g/native, so the files trade places for the run). Skipped once fewer than 70 seconds are left.
+e2e_context() {
+  local name=$1 modes=$2 swap=${3:-}
+  [ "$(left)" -lt 70 ] && { echo "skipped $name" | tee -a "$S"; return; }
+  [ "$swap" = base ] && cp "$g/native/libqspec_cuda.so" /tmp/ab-new.so && cp "$g/native/base/libqspec_cuda.so" "$g/native/"
+  local t0=$(date +%s)
+  env OUT=$OUT/$name bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
+    --batch 1,8 --prompt-tokens 4096 --max-tokens 256 --modes "$modes" -- 2>&1 \
+    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+  echo "$name $(( $(date +%s) - t0 )) s" | tee -a "$S"
+  [ "$swap" = base ] && cp /tmp/ab-new.so "$g/native/libqspec_cuda.so"
+  return 0
+}
