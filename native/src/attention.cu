@@ -156,20 +156,6 @@ __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const
     }
 }
 
-// Max and sum over a chunk's 8 positions, each held alike by its 4 lanes (lanes 4j .. 4j + 3): the butterfly over
-// lane bits 4, 3, 2 of warp_max and warp_sum. warp_sum's last two steps would add 4 equal copies (exactly 4 x, which
-// the caller scaled back by 0.25), so these give their bits with 2 fewer shuffles each.
-__device__ __forceinline__ float chunk_max(float v) {
-#pragma unroll
-    for (int o = 16; o >= 4; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-__device__ __forceinline__ float chunk_sum(float v) {
-#pragma unroll
-    for (int o = 16; o >= 4; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 // s plus the dot product of 8 fp16 K values (4 pairs) with q's 8 (an array or a pointer into shared memory), as one
 // chain of FMAs in dim order.
 template <typename Q>
@@ -214,10 +200,12 @@ __device__ __forceinline__ void chunk_step(const float* qs, const half* __restri
         }
         s += __shfl_xor_sync(0xffffffffu, s, 1);  // the position's 4 quarters (-inf stays -inf)
         s += __shfl_xor_sync(0xffffffffu, s, 2);
-        const float mnew = fmaxf(m[g], LEAN ? chunk_max(s) : warp_max(s));
+        // LEAN: over the chunk's 8 positions only, 3 shuffles (a position's 4 lanes hold equal values, so warp_sum's
+        // last two steps only multiplied by 4, exactly, which the 0.25 took back: the same bits)
+        const float mnew = fmaxf(m[g], LEAN ? warp_max<4>(s) : warp_max(s));
         const float corr = __expf(m[g] - mnew);
         pr[g] = FULL || p < npos ? __expf(s - mnew) : 0.f;
-        l[g] = fmaf(l[g], corr, LEAN ? chunk_sum(pr[g]) : warp_sum(pr[g]) * 0.25f);  // (4 lanes hold each weight)
+        l[g] = fmaf(l[g], corr, LEAN ? warp_sum<4>(pr[g]) : warp_sum(pr[g]) * 0.25f);
         m[g] = mnew;
 #pragma unroll
         for (int i = 0; i < DPL; ++i) acc[g][i] *= corr;
@@ -247,12 +235,17 @@ __device__ __forceinline__ void chunk_step(const float* qs, const half* __restri
     }
 }
 
-// Chunk c's loads, through the full-chunk path where its 8 positions are all below npos.
+// Whether chunk c takes the full-chunk path: its 8 positions all below npos, in the lean build (the plain build has none,
+// so where this is true, FULL = LEAN).
+template <bool LEAN>
+__device__ __forceinline__ bool full_chunk(int c, int npos) { return LEAN && (c + 1) * CHUNK <= npos; }
+
+// Chunk c's loads, through the full-chunk path where full_chunk says so.
 template <bool V, bool ROPE, int HDC, bool LEAN>
 __device__ __forceinline__ void load_any_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
                                                const int32_t* table, int npos, const Paging& pg, int hd, int c,
                                                const NewKv& nkv, ChunkLoads& L) {
-    if (LEAN && (c + 1) * CHUNK <= npos)
+    if (full_chunk<LEAN>(c, npos))
         load_chunk<V, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c, nkv, L);
     else
         load_chunk<V, ROPE, HDC, false>(kpool, vpool, table, npos, pg, hd, c, nkv, L);
@@ -293,7 +286,7 @@ __device__ __forceinline__ void warp_chunks_hd(const float* qs, const half* __re
             load_any_chunk<true, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c + WARPS, nkv, nxt);
         else if (AHEAD == 2 && c + 2 * WARPS < c1)
             load_any_chunk<true, ROPE, HDC, LEAN>(kpool, vpool, table, npos, pg, hd, c + 2 * WARPS, nkv, nxt2);
-        if (LEAN && (c + 1) * CHUNK <= npos)
+        if (full_chunk<LEAN>(c, npos))
             chunk_step<AHEAD, ROPE, GT, HDC, LEAN, LEAN>(qs, vpool, npos, pg, hd, c, nkv, cur, m, l, acc);
         else
             chunk_step<AHEAD, ROPE, GT, HDC, false, LEAN>(qs, vpool, npos, pg, hd, c, nkv, cur, m, l, acc);

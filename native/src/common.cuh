@@ -14,15 +14,19 @@ static inline int qspec_launch_status() { return (int)cudaGetLastError(); }
 
 static inline int ceil_div(long a, long b) { return (int)((a + b - 1) / b); }
 
+// Butterfly sum and max over the warp's lanes; LOW > 1 stops at lane stride LOW, so each lane gets the result over the
+// lanes that share its low bits (lane % LOW).
+template <int LOW = 1>
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    for (int o = 16; o >= LOW; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
 
+template <int LOW = 1>
 __device__ __forceinline__ float warp_max(float v) {
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    for (int o = 16; o >= LOW; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }
 
