@@ -24,6 +24,7 @@
 // new k and v in shared memory as the fp16 values the pool stores, and reads them there for the token's own
 // position instead of from the pool; one block per (token, kv head) writes them to the pool for later passes.
 // The scores and sums are those of rope_write_kv followed by qspec_attention: the same bits.
+#include <algorithm>
 #include <string.h>
 #include "common.cuh"
 #include "attention_tiles.cuh"
@@ -710,6 +711,12 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
     out[((long)t * heads + h) * hd + d] = __float2half(run_acc / run.l);
 }
 
+}  // namespace
+
+#include "attention_decode_tiles.cuh"
+
+namespace {
+
 // The q heads of one kv head that a tile takes together: 4, 2 or 1, dividing the group (heads / kv_heads).
 int group_tile(int heads, int kv_heads) {
     const int group = heads / kv_heads;
@@ -797,6 +804,35 @@ QSPEC_API size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim,
 
 namespace {
 
+// The decode tiles (attention_decode_tiles.cuh) over a pass whose runs have `run` tokens (1: no hint): groups of up to
+// 16 / G tokens of a run; the split schedule where the workspace holds the pass and the mode allows it, else each block
+// walks its splits (the same bits). skip_long: the prefill tiles take the tokens of long runs.
+int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const half* vp, const int32_t* token_seq,
+                        const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
+                        int heads, int kv_heads, int run, bool skip_long, void* workspace, size_t workspace_bytes,
+                        half* out, cudaStream_t st) {
+    const int per = std::max(1, std::min(run, dtiles::ROWS / (heads / kv_heads)));
+    const long groups = dtiles::groups_of(T, run, per);
+    const int max_context = max_blocks * block_size, S = splits_of(max_context);
+    const bool split = mode == dtiles::Mode::Auto && S > 1 && workspace != nullptr &&
+                       workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
+    float* ws = static_cast<float*>(workspace);
+    if (!split) {
+        dtiles::decode_tiles_kernel<false><<<dim3((unsigned)groups, kv_heads), dtiles::THREADS, 0, st>>>(
+            q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per,
+            skip_long, nullptr, out);
+        return qspec_launch_status();
+    }
+    dtiles::decode_tiles_kernel<true><<<dim3((unsigned)groups, kv_heads, S), dtiles::THREADS, 0, st>>>(
+        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, skip_long,
+        ws, out);
+    const int e = qspec_launch_status();
+    if (e != 0) return e;
+    attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, dtiles::HD, S, ws, out, token_seq,
+                                                                  skip_long);
+    return qspec_launch_status();
+}
+
 // Both entries: the schedule and build by the pass's shape, then the plain (ROPE false: q rotated already, the
 // new k and v in the pool) or the fused kernels.
 template <bool ROPE>
@@ -804,6 +840,12 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                      const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
                      int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out,
                      cudaStream_t st, bool skip_long = false) {
+    if constexpr (!ROPE) {
+        const dtiles::Mode tiles_mode = dtiles::mode(heads, kv_heads, head_dim);
+        if (tiles_mode != dtiles::Mode::Off)
+            return launch_decode_tiles(tiles_mode, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
+                                       T, heads, kv_heads, 1, skip_long, workspace, workspace_bytes, out, st);
+    }
     // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
     // be long; either schedule gives the same bits. Large passes take it too where the table spans large_from
     // positions (split_head_tiles): a sequential block walks all of its token's splits, up to 32 in a chain at
@@ -975,6 +1017,10 @@ QSPEC_API int qspec_attention_runs(const float* q, const void* k_pool_f16, const
     if (run >= tiles::MIN_RUN && prefill_tiles_apply(T, head_dim))  // every token in a long run: the tiles alone
         return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                       kv_heads, head_dim, true, workspace, workspace_bytes, out, st);
+    const dtiles::Mode tiles_mode = dtiles::mode(heads, kv_heads, head_dim);
+    if (tiles_mode != dtiles::Mode::Off)  // a run's tokens share each chunk's K and V
+        return launch_decode_tiles(tiles_mode, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                                   heads, kv_heads, run, false, workspace, workspace_bytes, out, st);
     if (run == 1 || run > MAX_RUN)  // (runs of 2-63 tokens have no long run)
         return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                        kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
@@ -990,6 +1036,8 @@ QSPEC_API int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, v
     if (!attention_shape_supported(heads, kv_heads, head_dim) || (rope_style != 0 && rope_style != 1))
         return QSPEC_ERR_UNSUPPORTED;
     if (ld < (heads + 2 * kv_heads) * head_dim) return QSPEC_ERR_UNSUPPORTED;
+    // the decode tiles' bits are not the row kernels': a decode through this build would not match its verify
+    if (dtiles::mode(heads, kv_heads, head_dim) != dtiles::Mode::Off) return QSPEC_ERR_UNSUPPORTED;
     if (T <= 0) return 0;
     half* kp = static_cast<half*>(k_pool_f16);
     half* vp = static_cast<half*>(v_pool_f16);

@@ -1466,6 +1466,144 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
            "differing outputs=%.0f of %.0f", (double)differ, (double)moved.size());
 }
 
+// Decode tiles (attention_decode_tiles.cuh, QSPEC_ATTENTION_DECODE_TILES=1): decode and verify attention on the tensor
+// cores, the (token, head) rows of a kv head and up to 16 / G tokens of a run in one MMA tile. A pass of `run`
+// consecutive tokens of each sequence (hist: cached positions, chosen so that runs straddle a split of 256 positions).
+// Checks: against float64; through qspec_attention_runs = through qspec_attention (a token a group) = each token alone
+// (its decode) = without a workspace (each block walks its splits) = QSPEC_ATTENTION_DECODE_TILES=seq = with a
+// 70-token prompt in the pass (the prefill tiles' tokens); a hint whose runs mix sequences gives the same bits; the
+// bits are the tiles' own (not the row kernels'); qspec_rope_attention refuses to run. Head sizes other than 128 keep
+// the row kernels' bits.
+static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist) {
+    const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", "1");
+    const int S = (int)hist.size(), PROMPT = 70, max_blocks = 2100 / block_size + 2, nblocks = (S + 1) * max_blocks;
+    const int qd = heads * hd;
+    std::vector<int32_t> seq, pos;
+    for (int s = 0; s < S; ++s)
+        for (int i = 0; i < run; ++i) { seq.push_back(s); pos.push_back(hist[s] + i); }
+    const int T = (int)seq.size();
+    std::vector<int32_t> perm(nblocks);
+    for (int i = 0; i < nblocks; ++i) perm[i] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    const size_t pool_n = (size_t)nblocks * block_size * kv_heads * hd;
+    const auto kpool = rand_f16(pool_n, -1.f, 1.f), vpool = rand_f16(pool_n, -1.f, 1.f);
+    const auto q = rand_f32((size_t)(T + PROMPT) * qd, -2.f, 2.f);
+    Dev<__half> dkp(kpool), dvp(vpool);
+    Dev<float> dq(q);
+    Dev<int32_t> dseq(seq), dpos(pos), dtab(perm);
+    const size_t ws_bytes = qspec_attention_workspace_bytes(T + PROMPT, heads, hd, max_blocks * block_size);
+    Dev<float> dws(std::vector<float>(ws_bytes / sizeof(float), POISON));
+    auto attend = [&](const float* qp, const int32_t* sp, const int32_t* pp, int n, int r, bool workspace) {
+        Dev<__half> dout(std::vector<__half>((size_t)n * qd, __float2half(NAN)));
+        float* w = workspace ? dws.p : nullptr;
+        const size_t wb = workspace ? ws_bytes : 0;
+        if (r > 0)
+            CQ(qspec_attention_runs(qp, dkp.p, dvp.p, sp, pp, dtab.p, max_blocks, block_size, n, heads, kv_heads, hd, r,
+                                    w, wb, dout.p, nullptr));
+        else
+            CQ(qspec_attention(qp, dkp.p, dvp.p, sp, pp, dtab.p, max_blocks, block_size, n, heads, kv_heads, hd, w, wb,
+                               dout.p, nullptr));
+        return dout.down();
+    };
+    char tag[128];
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d", heads, kv_heads, hd, block_size, run, T);
+    const auto tiled = attend(dq.p, dseq.p, dpos.p, T, run, true);
+    std::vector<__half> rows;
+    {
+        const ScopedEnv off("QSPEC_ATTENTION_DECODE_TILES", "0");
+        rows = attend(dq.p, dseq.p, dpos.p, T, run, true);
+    }
+    if (hd != 128) {
+        const size_t differ = differing_halves(tiled, rows.data());
+        report(differ == 0, std::string("decode tiles leave other head sizes to the row kernels ") + tag,
+               "differing outputs=%.0f of %.0f", (double)differ, (double)tiled.size());
+        return;
+    }
+    auto slot = [&](int s, int p, int kh) {
+        return (((size_t)perm[s * max_blocks + p / block_size] * block_size + p % block_size) * kv_heads + kh) * hd;
+    };
+    std::vector<double> ref((size_t)T * qd, 0), got((size_t)T * qd);
+    for (int t = 0; t < T; ++t)
+        for (int h = 0; h < heads; ++h) {
+            const int kh = h / (heads / kv_heads);
+            std::vector<double> sc(pos[t] + 1);
+            double mx = -1e300, den = 0;
+            for (int p = 0; p <= pos[t]; ++p) {
+                double d = 0;
+                for (int i = 0; i < hd; ++i)
+                    d += (double)q[((size_t)t * heads + h) * hd + i] * __half2float(kpool[slot(seq[t], p, kh) + i]);
+                sc[p] = d / std::sqrt((double)hd);
+                mx = std::max(mx, sc[p]);
+            }
+            for (auto& x : sc) den += (x = std::exp(x - mx));
+            for (int p = 0; p <= pos[t]; ++p)
+                for (int i = 0; i < hd; ++i)
+                    ref[((size_t)t * heads + h) * hd + i] += sc[p] / den * __half2float(vpool[slot(seq[t], p, kh) + i]);
+        }
+    for (size_t i = 0; i < got.size(); ++i) got[i] = __half2float(tiled[i]);
+    const double e = rel_err(got, ref);
+    report(e < 2e-3, std::string("decode tiles against float64 ") + tag, "rel_err=%.2e tol=%.0e", e, 2e-3);
+    size_t same_as_rows = 0;
+    for (size_t i = 0; i < tiled.size(); ++i) same_as_rows += __half_as_ushort(tiled[i]) == __half_as_ushort(rows[i]);
+    report(same_as_rows < tiled.size(), std::string("decode tiles compute (not the row kernels' bits) ") + tag,
+           "outputs equal to the row kernels'=%.0f of %.0f", (double)same_as_rows, (double)tiled.size());
+    auto same = [&](const std::vector<__half>& got2, const char* what) {
+        const size_t differ = differing_halves(got2, tiled.data());
+        report(differ == 0, std::string("decode tiles: ") + what + " = the runs' pass " + tag,
+               "differing outputs=%.0f of %.0f", (double)differ, (double)got2.size());
+    };
+    same(attend(dq.p, dseq.p, dpos.p, T, 0, true), "qspec_attention (a token a group)");
+    same(attend(dq.p, dseq.p, dpos.p, T, run, false), "without a workspace");
+    {
+        const ScopedEnv seq_mode("QSPEC_ATTENTION_DECODE_TILES", "seq");
+        same(attend(dq.p, dseq.p, dpos.p, T, run, true), "the sequential schedule");
+    }
+    std::vector<__half> alone;
+    for (int t = 0; t < T; ++t) {
+        const auto one = attend(dq.p + (size_t)t * qd, dseq.p + t, dpos.p + t, 1, 0, true);
+        alone.insert(alone.end(), one.begin(), one.end());
+    }
+    same(alone, "each token alone (its decode)");
+    // the runs the hint names mix sequences (tokens ordered position-major): each token reads its own table
+    std::vector<int32_t> seqm, posm;
+    std::vector<float> qm;
+    std::vector<int> src;
+    for (int a = 0; a < T; ++a) src.push_back((a % S) * run + a / S);
+    for (int t : src) {
+        seqm.push_back(seq[t]);
+        posm.push_back(pos[t]);
+        qm.insert(qm.end(), q.begin() + (size_t)t * qd, q.begin() + (size_t)(t + 1) * qd);
+    }
+    {
+        Dev<float> dqm(qm);
+        Dev<int32_t> dseqm(seqm), dposm(posm);
+        const auto mixed = attend(dqm.p, dseqm.p, dposm.p, T, run, true);
+        std::vector<__half> back((size_t)T * qd);
+        for (int a = 0; a < T; ++a)
+            std::copy(mixed.begin() + (size_t)a * qd, mixed.begin() + (size_t)(a + 1) * qd,
+                      back.begin() + (size_t)src[a] * qd);
+        same(back, "a hint whose runs mix sequences");
+    }
+    {  // a 70-token prompt of sequence S first in the pass: its tokens take the prefill tiles, the others these
+        std::vector<int32_t> seqp, posp;
+        for (int i = 0; i < PROMPT; ++i) { seqp.push_back(S); posp.push_back(i); }
+        seqp.insert(seqp.end(), seq.begin(), seq.end());
+        posp.insert(posp.end(), pos.begin(), pos.end());
+        std::vector<float> qp(q.begin() + (size_t)T * qd, q.end());
+        qp.insert(qp.end(), q.begin(), q.begin() + (size_t)T * qd);
+        Dev<float> dqp(qp);
+        Dev<int32_t> dseqp(seqp), dposp(posp);
+        const auto with_prompt = attend(dqp.p, dseqp.p, dposp.p, T + PROMPT, 0, true);
+        same(std::vector<__half>(with_prompt.begin() + (size_t)PROMPT * qd, with_prompt.end()),
+             "behind a prompt in one pass");
+    }
+    const int refused = qspec_rope_attention(dq.p, (heads + 2 * kv_heads) * hd, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p,
+                                             max_blocks, block_size, T, heads, kv_heads, hd, dq.p, 0, dws.p, ws_bytes,
+                                             dws.p, nullptr);
+    report(refused == QSPEC_ERR_UNSUPPORTED, std::string("decode tiles: qspec_rope_attention refuses to run ") + tag,
+           "returned %.0f, want %.0f", (double)refused, (double)QSPEC_ERR_UNSUPPORTED);
+}
+
 static void attention_tests() {
     test_rope_attention(8, 2, 128, 0, 16);
     test_rope_attention(8, 2, 128, 1, 16);
@@ -1488,6 +1626,11 @@ static void attention_tests() {
     test_attention_runs(8, 4, 64, 32, 2, {255, 40, 1500}, false);  // groups of 2
     test_attention_runs(6, 6, 80, 8, 3, {510, 1, 300}, false);   // groups of 1, head_dim 80
     test_attention_runs(8, 2, 128, 12, 4, {254, 5, 700}, true);  // block size 12
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});  // Llama-3-8B's heads, gamma = 3
+    test_decode_tiles(8, 2, 128, 12, 5, {253, 700});            // groups of 4 and 1, block size 12
+    test_decode_tiles(16, 1, 128, 16, 2, {300, 40});            // 16 heads a kv head: a token a group
+    test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1});           // one head a kv head: a run a group
+    test_decode_tiles(8, 2, 64, 16, 4, {254, 5});               // head size 64: the row kernels
     test_prefill_tiles(8, 2, 128, 16);
     test_prefill_tiles(4, 4, 64, 32);
 }

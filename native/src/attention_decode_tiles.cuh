@@ -1,0 +1,295 @@
+// Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; off by default until
+// measured), included by attention.cu after the pieces it shares with the row kernels (Paging, Partial, merge_split,
+// splits_of, tiles_take, the split workspace and its merge kernel).
+//
+// The row kernels give each (token, head) its own CUDA-core dot products: a warp's chunk of 8 positions costs some 400
+// instructions for the 4 heads of a kv head, 65 of them the multiply-adds, and a verify pass reads each K/V row once
+// per token of the run. Here the (token, head) pairs of one kv head and up to 16 / G tokens of one sequence (G = heads /
+// kv_heads: the 4 heads of Llama-3-8B, and the gamma + 1 = 4 tokens of a verify run) are the 16 rows of an mma.sync
+// tile, so each chunk's K and V rows are read once for all of them. A block takes one split (SPLIT positions) of such a
+// group, or walks all of its splits; its 4 warps take chunks of 8 positions in turn, as the row kernels' warps do:
+//  - S = Q K^T on m16n8k16 (fp16 in, fp32 sums). Lane (g, t) holds rows g and g + 8 of Q and position g of the chunk's
+//    K, dims 32 t .. 32 t + 31 of both: k step s takes dims 32 t + 4 s .. + 3 in the MMA's k slots 2t, 2t+1, 2t+8,
+//    2t+9. The k slots' order is a permutation of the dims, the same for Q and K, so no shuffle or shared memory.
+//  - an online softmax per row in fp32 (natural base, as the split merge's);
+//  - O += P V on m16n8k8: P is the score fragment itself (rows g, g + 8; positions 2t, 2t + 1), rounded to fp16; V's
+//    B fragment pairs positions 2t and 2t + 1 of one dim, so lane (g, t) loads dims 16 g .. 16 g + 15 of those two
+//    rows and interleaves them with byte permutes; n tile u then holds dim 16 g' + u in column g'.
+// The warps' states are merged in warp order and the splits in split order (merge_split), as the row kernels'.
+//
+// A row's result depends on its own q, position and context only, as the prefill tiles argue (attention_tiles.cuh): an
+// MMA row never mixes with another, and a chunk past a row's last position leaves its max, sum and output exactly as
+// they were (a factor exp(0) = 1, products with p = 0). So a verify token gets the bits of its decode, and a token's
+// attention does not depend on the other tokens of the pass. The bits are not the row kernels' (fp16 q and p), so the
+// switch must hold for a whole generation; the fused RoPE build (qspec_rope_attention) keeps the row kernels' arithmetic
+// and refuses to run while it is on.
+#pragma once
+
+namespace dtiles {
+
+constexpr int HD = 128;                // the head size served
+constexpr int ROWS = 16;               // (token, head) rows of a tile
+constexpr int THREADS = WARPS * 32;    // the row kernels' 4 warps
+constexpr int CHUNKS = SPLIT / CHUNK;  // chunks of a split
+
+// A group: tokens t0 .. t0 + n - 1 of the pass, consecutive tokens of one run (verify) or one token (decode).
+struct Group {
+    int t0, n;
+};
+// Group b of a pass whose runs have `run` tokens, `per` tokens a group.
+__device__ __forceinline__ Group group_of(int b, int run, int per) {
+    const int parts = (run + per - 1) / per, r = b / parts, j = b % parts;
+    return Group{r * run + j * per, min(per, run - j * per)};
+}
+inline long groups_of(long T, int run, int per) { return T / run * ((run + per - 1) / per); }
+
+// A warp's states of its 16 rows for one split, and their merge: shared memory of the block. wacc's dims are swizzled
+// (phys) so that the warps' stores (lanes 32 dims apart) and the merge's loads (consecutive dims) meet no bank conflict.
+struct Scratch {
+    float wm[WARPS][ROWS], wl[WARPS][ROWS];
+    float wacc[WARPS][ROWS][HD];
+};
+__device__ __forceinline__ int phys(int r, int d) { return (d & ~31) | ((d & 31) ^ (((r & 7) + 8 * (d >> 5)) & 31)); }
+
+__device__ __forceinline__ uint32_t pack_half2(float a, float b) {
+    const half2 h = __floats2half2_rn(a, b);
+    return *reinterpret_cast<const uint32_t*>(&h);
+}
+__device__ __forceinline__ uint32_t word(const uint4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
+
+// D = A(16x8 f16) * B(8x8 f16) + D, fp32 sums.
+__device__ __forceinline__ void mma_k8(float* d, uint32_t a0, uint32_t a1, uint32_t b) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(b));
+}
+
+// What lane (g, t) loads of a chunk: position g's K dims 32 t .. + 31, and positions 2t and 2t + 1's V dims 16 g .. +
+// 15. Positions at or past npos (the group's longest context) are zeros, never read.
+struct Loads {
+    uint4 k[4], va[2], vb[2];
+};
+
+__device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
+                                           const int32_t* table, const Paging& pg, int npos, int c, Loads& L) {
+    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, base = c * CHUNK;
+    const uint4 zero = make_uint4(0, 0, 0, 0);
+    const bool ok = base + g < npos;
+    const long off = ok ? pg.offset(table, base + g) : 0;
+    const uint4* kr = reinterpret_cast<const uint4*>(kpool + off + 32 * t);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) L.k[j] = ok ? kr[j] : zero;
+    // position j's offset is held by lanes 4 j .. 4 j + 3
+    const long oa = __shfl_sync(0xffffffffu, off, 8 * t), ob = __shfl_sync(0xffffffffu, off, 8 * t + 4);
+    const bool oka = base + 2 * t < npos, okb = base + 2 * t + 1 < npos;
+    const uint4* va = reinterpret_cast<const uint4*>(vpool + oa + 16 * g);
+    const uint4* vb = reinterpret_cast<const uint4*>(vpool + ob + 16 * g);
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+        L.va[j] = oka ? va[j] : zero;
+        L.vb[j] = okb ? vb[j] : zero;
+    }
+}
+
+// A warp's running state of its two rows (g, g + 8): max, this lane's share of the sum, and O (n tile u: dims 32 t + u
+// and 32 t + 16 + u of row g in o[u][0..1], of row g + 8 in o[u][2..3]).
+struct WarpState {
+    float m0, m1, l0, l1;
+    float o[HD / 8][4];
+};
+
+// One chunk (base position `base`, loads L) into the warp's state; npos0 / npos1: the contexts of rows g and g + 8
+// (0 for a row outside the pass).
+__device__ __forceinline__ void attend_chunk(const uint32_t (&qa)[HD / 16][4], const Loads& L, int base, int npos0,
+                                             int npos1, WarpState& w) {
+    const int lane = threadIdx.x & 31, t = lane & 3;
+    float sc[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+    for (int s = 0; s < HD / 16; ++s)
+        mma_f16(sc, qa[s], word(L.k[s >> 1], 2 * (s & 1)), word(L.k[s >> 1], 2 * (s & 1) + 1));
+    const int p0 = base + 2 * t;
+    if (p0 >= npos0) sc[0] = -INFINITY;
+    if (p0 + 1 >= npos0) sc[1] = -INFINITY;
+    if (p0 >= npos1) sc[2] = -INFINITY;
+    if (p0 + 1 >= npos1) sc[3] = -INFINITY;
+    float mx0 = fmaxf(sc[0], sc[1]), mx1 = fmaxf(sc[2], sc[3]);
+#pragma unroll
+    for (int x = 1; x <= 2; x <<= 1) {
+        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, x));
+        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, x));
+    }
+    // a row with no position yet keeps max -inf, sum 0 and O 0 (its factors below are 0 and its p 0)
+    const float mn0 = fmaxf(w.m0, mx0), mn1 = fmaxf(w.m1, mx1);
+    const float ms0 = mn0 == -INFINITY ? 0.f : mn0, ms1 = mn1 == -INFINITY ? 0.f : mn1;
+    const float c0 = __expf(w.m0 - ms0), c1 = __expf(w.m1 - ms1);
+    const float e0 = __expf(sc[0] - ms0), e1 = __expf(sc[1] - ms0), e2 = __expf(sc[2] - ms1), e3 = __expf(sc[3] - ms1);
+    w.m0 = mn0;
+    w.m1 = mn1;
+    w.l0 = fmaf(w.l0, c0, e0 + e1);
+    w.l1 = fmaf(w.l1, c1, e2 + e3);
+    // a factor of 1 changes nothing: skipped where every lane's is 1 (late in a context, most chunks)
+    if (__any_sync(0xffffffffu, c0 != 1.f || c1 != 1.f)) {
+#pragma unroll
+        for (int u = 0; u < HD / 8; ++u) {
+            w.o[u][0] *= c0;
+            w.o[u][1] *= c0;
+            w.o[u][2] *= c1;
+            w.o[u][3] *= c1;
+        }
+    }
+    const uint32_t pa0 = pack_half2(e0, e1), pa1 = pack_half2(e2, e3);
+#pragma unroll
+    for (int u = 0; u < HD / 8; ++u) {
+        const int wd = u >> 1;  // the 32-bit word of dims 16 g + 2 wd, + 1 in each of the two V rows
+        const uint32_t a = word(L.va[wd >> 2], wd & 3), b = word(L.vb[wd >> 2], wd & 3);
+        mma_k8(w.o[u], pa0, pa1, __byte_perm(a, b, (u & 1) ? 0x7632 : 0x5410));
+    }
+}
+
+// The decode tiles' kernel: block (group, kv head, split) with SPLITS (writes the split's partials to the workspace,
+// which attention_merge_kernel merges), or (group, kv head) walking the splits in order and merging them itself (the
+// same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip_long: tokens of the prefill
+// tiles' long runs are not this kernel's.
+template <bool SPLITS>
+__global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
+    const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
+    const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
+    const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int run,
+    int per, bool skip_long, float* __restrict__ ws, half* __restrict__ out) {
+    if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
+    __shared__ Scratch sh;
+    __shared__ int tseq[ROWS], tpos[ROWS];
+    __shared__ bool ttaken[ROWS];
+    const int G = heads / kv_heads, kvh = blockIdx.y;
+    const Group grp = group_of(blockIdx.x, run, per);
+    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    if (warp == 0) {
+        for (int i = 0; i < grp.n; ++i) {
+            const bool taken = skip_long && tiles::in_long_run_warp(token_seq, T, grp.t0 + i);
+            if (lane == 0) {
+                tseq[i] = token_seq[grp.t0 + i];
+                tpos[i] = token_pos[grp.t0 + i];
+                ttaken[i] = taken;
+            }
+        }
+    }
+    __syncthreads();
+    bool same = true;  // one sequence: one walk for all rows (a wrong hint: one walk a token, the same bits)
+    for (int i = 1; i < grp.n; ++i) same = same && tseq[i] == tseq[0];
+    const int walks = same ? 1 : grp.n, S = SPLITS ? gridDim.z : 0;
+    const float qscale = rsqrtf((float)HD);
+    const Paging pg = Paging::of<true>(block_size, kv_heads, kvh, HD);
+    for (int wk = 0; wk < walks; ++wk) {
+        // the rows of this walk: row r = token i = r / G, head kvh G + r % G; npos 0 for a row outside it
+        auto npos_of = [&](int r) {
+            const int i = r / G;
+            return r < grp.n * G && !ttaken[i] && (same || i == wk) ? tpos[i] + 1 : 0;
+        };
+        int maxnpos = 0;
+        for (int r = 0; r < grp.n * G; ++r) maxnpos = max(maxnpos, npos_of(r));
+        if (maxnpos == 0) continue;  // block-uniform
+        const int nsplits = splits_of(maxnpos);
+        const int s_begin = SPLITS ? blockIdx.z : 0, s_end = SPLITS ? min((int)blockIdx.z + 1, nsplits) : nsplits;
+        if (s_begin >= s_end) continue;
+        const int32_t* table = block_tables + (long)tseq[same ? 0 : wk] * max_blocks;
+        const int npos0 = npos_of(g), npos1 = npos_of(g + 8);
+        uint32_t qa[HD / 16][4];
+        {
+            const float* q0 = q + ((long)(grp.t0 + g / G) * heads + kvh * G + g % G) * HD + 32 * t;
+            const float* q1 = q + ((long)(grp.t0 + (g + 8) / G) * heads + kvh * G + (g + 8) % G) * HD + 32 * t;
+#pragma unroll
+            for (int s = 0; s < HD / 16; ++s) {
+                const float4 a = npos0 > 0 ? reinterpret_cast<const float4*>(q0)[s] : make_float4(0.f, 0.f, 0.f, 0.f);
+                const float4 b = npos1 > 0 ? reinterpret_cast<const float4*>(q1)[s] : make_float4(0.f, 0.f, 0.f, 0.f);
+                qa[s][0] = pack_half2(a.x * qscale, a.y * qscale);
+                qa[s][1] = pack_half2(b.x * qscale, b.y * qscale);
+                qa[s][2] = pack_half2(a.z * qscale, a.w * qscale);
+                qa[s][3] = pack_half2(b.z * qscale, b.w * qscale);
+            }
+        }
+        Partial run_p[ROWS];  // the sequential schedule's running merge (thread d's dim of each row)
+        float run_acc[ROWS];
+        for (int s = s_begin; s < s_end; ++s) {
+            WarpState w;
+            w.m0 = w.m1 = -INFINITY;
+            w.l0 = w.l1 = 0.f;
+#pragma unroll
+            for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
+            const int c0 = s * CHUNKS, c1 = min(c0 + CHUNKS, (maxnpos + CHUNK - 1) / CHUNK);
+            Loads cur, nxt;
+            if (c0 + warp < c1) load_chunk(kpool, vpool, table, pg, maxnpos, c0 + warp, cur);
+            for (int c = c0 + warp; c < c1; c += WARPS) {
+                if (c + WARPS < c1) load_chunk(kpool, vpool, table, pg, maxnpos, c + WARPS, nxt);
+                attend_chunk(qa, cur, c * CHUNK, npos0, npos1, w);
+                cur = nxt;
+            }
+#pragma unroll
+            for (int x = 1; x <= 2; x <<= 1) {
+                w.l0 += __shfl_xor_sync(0xffffffffu, w.l0, x);
+                w.l1 += __shfl_xor_sync(0xffffffffu, w.l1, x);
+            }
+            if (t == 0) {
+                sh.wm[warp][g] = w.m0;
+                sh.wm[warp][g + 8] = w.m1;
+                sh.wl[warp][g] = w.l0;
+                sh.wl[warp][g + 8] = w.l1;
+            }
+#pragma unroll
+            for (int u = 0; u < HD / 8; ++u) {
+                const int d0 = 32 * t + u, d1 = d0 + 16;
+                sh.wacc[warp][g][phys(g, d0)] = w.o[u][0];
+                sh.wacc[warp][g][phys(g, d1)] = w.o[u][1];
+                sh.wacc[warp][g + 8][phys(g + 8, d0)] = w.o[u][2];
+                sh.wacc[warp][g + 8][phys(g + 8, d1)] = w.o[u][3];
+            }
+            __syncthreads();
+            // thread d merges its dim of every row in this split, in warp order (as merge_warps)
+            const int d = tid;
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                const int np = npos_of(r);
+                if (s >= splits_of(np)) continue;  // (a row outside the walk: np = 0, no split) block-uniform
+                float gm = -INFINITY;
+                for (int x = 0; x < WARPS; ++x) gm = fmaxf(gm, sh.wm[x][r]);
+                Partial p{gm, 0.f};
+                float acc = 0.f;
+                for (int x = 0; x < WARPS; ++x) {
+                    const float e = sh.wm[x][r] == -INFINITY ? 0.f : __expf(sh.wm[x][r] - gm);
+                    p.l = fmaf(sh.wl[x][r], e, p.l);
+                    acc = fmaf(sh.wacc[x][r][phys(r, d)], e, acc);
+                }
+                const int tok = grp.t0 + r / G, h = kvh * G + r % G;
+                if constexpr (SPLITS) {
+                    float* dst = ws + (((long)tok * heads + h) * S + s) * (HD + 2);
+                    dst[d] = acc;
+                    if (d == 0) { dst[HD] = p.m; dst[HD + 1] = p.l; }
+                } else if (s == 0) {
+                    run_p[r] = p;
+                    run_acc[r] = acc;
+                } else {
+                    merge_split(run_p[r], run_acc[r], p, acc);
+                }
+            }
+            __syncthreads();  // the scratch is read before the next split's stores
+        }
+        if constexpr (!SPLITS) {
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                if (npos_of(r) == 0) continue;
+                const int tok = grp.t0 + r / G, h = kvh * G + r % G;
+                out[((long)tok * heads + h) * HD + tid] = __float2half(run_acc[r] / run_p[r].l);
+            }
+        }
+    }
+}
+
+// Whether the decode tiles serve a pass: QSPEC_ATTENTION_DECODE_TILES on (1, or seq: the sequential schedule always),
+// head size 128, and at most 16 heads a kv head. Read at every call.
+enum class Mode { Off, Auto, Sequential };
+inline Mode mode(int heads, int kv_heads, int hd) {
+    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES");
+    if (v == nullptr || strcmp(v, "0") == 0 || hd != HD || heads / kv_heads > ROWS) return Mode::Off;
+    return strcmp(v, "seq") == 0 ? Mode::Sequential : Mode::Auto;
+}
+
+}  // namespace dtiles
