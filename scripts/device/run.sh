@@ -3,7 +3,8 @@
 #   native          kernel correctness test (float64 references) and the kernel benchmark
 #   native-test     the kernel correctness test alone
 #   native-bench M  one mode M of the kernel benchmark (attention, rope-attention, epilogues, sweep, sampling), $OUT/native-bench-M.txt
-#   tests           the qspec-cuda JUnit suite (random models and the shared models)
+#   tests           the qspec-cuda JUnit suite (random models and the shared models; QSPEC_JUNIT_SELECT, e.g.
+#                   "--select-class io.qspec.cuda.DecodeTilesGpuTest", runs a part of it)
 #   profile         Nsight Compute sections of the GEMM kernels at a few Llama-3-8B shapes ($OUT/ncu.txt)
 #   peer            the PyTorch decode peer (qspec-examples/scripts/pytorch_llama_decode.py), $OUT/peer
 #   timeline ARGS.. ./qspec bench ARGS under Nsight Compute: the duration of every kernel of a window of
@@ -137,7 +138,7 @@ while [ $# -gt 0 ]; do
       echo "== qspec-cuda JUnit suite"
       tlog="$OUT/gpu-tests${QSPEC_S4:+-s4}.txt"
       (cd "$g/test" && timeout -k 10 300 java "${java_opts[@]}" -Dqspec.models.dir="$g/models" -jar junit-console.jar execute \
-        -cp "$(ls "$g"/app/*.jar *.jar | grep -v junit-console | tr '\n' ':')classes" --select-package io.qspec.cuda \
+        -cp "$(ls "$g"/app/*.jar *.jar | grep -v junit-console | tr '\n' ':')classes" ${QSPEC_JUNIT_SELECT:---select-package io.qspec.cuda} \
         --details=tree --disable-banner --disable-ansi-colors) > "$tlog" 2>&1; r=$?
       echo "junit rc=$r"; grep -E "MethodSource|✘|tests (successful|failed|aborted)|GPU|relative|QSpec =|part at|greedy =" "$tlog" | head -60
       [ $r -ne 0 ] && [ $rc -eq 0 ] && rc=$r ;;

@@ -5,8 +5,9 @@
 #  - session 36's unrun call 3: `qspec_test attention` with each (lines diffed, the decode tiles' own lines aside),
 #    `qspec_bench attention` of each, alternating; end to end with 4096-token prompts and 256 new tokens (W4A16);
 #  - the decode tiles: their tests (in `qspec_test attention`), `qspec_bench attention` with them on (split and
-#    sequential schedules), and end to end (W4A16 and QSpec-A8) with them on.
-. scripts/device/call-prelude.sh 470
+#    sequential schedules), the JUnit DecodeTilesGpuTest with them on (QSpec = W4A16 tokens and batching invariance
+#    on a random model of Llama's head size and grouping), and end to end (W4A16 and QSpec-A8) with them on.
+. scripts/device/call-prelude.sh 540
 run_test attention 60 attention
 run_test attention-base 60 attention LD_LIBRARY_PATH="$(base_path)"
 echo "test lines differing from the baseline's (decode tiles aside): $(diff <(grep -v -e '^device' -e 'decode tiles' "$OUT/test-attention.txt") \
@@ -19,10 +20,13 @@ for r in 1 2; do
   qspec_bench_mode "bench tiles$r" bench-tiles$r.txt 120 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 QSPEC_ATTENTION_DECODE_TILES=1
 done
 qspec_bench_mode "bench tiles-seq" bench-tiles-seq.txt 120 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 QSPEC_ATTENTION_DECODE_TILES=seq
+export QSPEC_ATTENTION_DECODE_TILES=1 QSPEC_JUNIT_SELECT="--select-class io.qspec.cuda.DecodeTilesGpuTest"
+junit
+unset QSPEC_ATTENTION_DECODE_TILES QSPEC_JUNIT_SELECT
 e2e_context long-new w4a16
 e2e_context long-base w4a16 base
 export QSPEC_ATTENTION_DECODE_TILES=1
 e2e_context long-tiles w4a16,qspec-a8
 unset QSPEC_ATTENTION_DECODE_TILES
 echo "done, $(left) s of $budget left" | tee -a "$S"
-cd "$OUT" && tar czf e2e.tgz long-* test-*.txt 2>/dev/null; rm -rf long-* test-*.txt; ls
+cd "$OUT" && tar czf e2e.tgz long-* test-*.txt junit 2>/dev/null; rm -rf long-* test-*.txt junit; ls
