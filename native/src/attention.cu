@@ -817,13 +817,14 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     const bool split = mode == dtiles::Mode::Auto && S > 1 && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
     float* ws = static_cast<float*>(workspace);
+    const bool three = dtiles::three_blocks();
     if (!split) {
-        dtiles::decode_tiles_kernel<false><<<dim3((unsigned)groups, kv_heads), dtiles::THREADS, 0, st>>>(
+        (three ? dtiles::decode_tiles_kernel<false, 3> : dtiles::decode_tiles_kernel<false, 2>)<<<dim3((unsigned)groups, kv_heads), dtiles::THREADS, 0, st>>>(
             q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per,
             skip_long, nullptr, out);
         return qspec_launch_status();
     }
-    dtiles::decode_tiles_kernel<true><<<dim3((unsigned)groups, kv_heads, S), dtiles::THREADS, 0, st>>>(
+    (three ? dtiles::decode_tiles_kernel<true, 3> : dtiles::decode_tiles_kernel<true, 2>)<<<dim3((unsigned)groups, kv_heads, S), dtiles::THREADS, 0, st>>>(
         q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, skip_long,
         ws, out);
     const int e = qspec_launch_status();

@@ -70,12 +70,21 @@ struct Loads {
     uint4 k[4], va[2], vb[2];
 };
 
+// The block-table entry of the lane's K position in chunk c (-1 past npos): loaded a chunk before the chunk's K and V
+// (walk), so that their addresses do not wait on it.
+__device__ __forceinline__ int table_entry(const int32_t* table, const Paging& pg, int npos, int c) {
+    const int p = c * CHUNK + ((threadIdx.x & 31) >> 2);
+    return p < npos ? table[pg.pow2 ? p >> pg.shift : p / pg.block_size] : -1;
+}
+
+// Chunk c's K and V, from its table entries (table_entry's, one a lane).
 __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
-                                           const int32_t* table, const Paging& pg, int npos, int c, Loads& L) {
-    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, base = c * CHUNK;
+                                           const Paging& pg, int npos, int c, int entry, Loads& L) {
+    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, base = c * CHUNK, p = base + g;
     const uint4 zero = make_uint4(0, 0, 0, 0);
-    const bool ok = base + g < npos;
-    const long off = ok ? pg.offset(table, base + g) : 0;
+    const bool ok = entry >= 0;
+    const int i = pg.pow2 ? p & (pg.block_size - 1) : p % pg.block_size;
+    const long off = ok ? (long)(entry * pg.block_size + i) * pg.row_stride + pg.head_off : 0;
     const uint4* kr = reinterpret_cast<const uint4*>(kpool + off + 32 * t);
 #pragma unroll
     for (int j = 0; j < 4; ++j) L.k[j] = ok ? kr[j] : zero;
@@ -146,12 +155,34 @@ __device__ __forceinline__ void attend_chunk(const uint32_t (&qa)[HD / 16][4], c
     }
 }
 
+// A warp's chunks c, c + WARPS, ... below c1 into its state, as a pipeline: chunk c's K and V are in flight while the
+// chunk before it is computed, and its table entries a chunk earlier still. Two sets of loads (a, b) and of entries
+// (x, y) take turns, unrolled, so that no register copy waits on a load in flight.
+__device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const half* __restrict__ kpool,
+                                     const half* __restrict__ vpool, const int32_t* table, const Paging& pg, int npos,
+                                     int c, int c1, int npos0, int npos1, WarpState& w) {
+    if (c >= c1) return;
+    Loads a, b;
+    load_chunk(kpool, vpool, pg, npos, c, table_entry(table, pg, npos, c), a);
+    int x = c + WARPS < c1 ? table_entry(table, pg, npos, c + WARPS) : -1, y;
+    for (;; c += 2 * WARPS) {
+        y = c + 2 * WARPS < c1 ? table_entry(table, pg, npos, c + 2 * WARPS) : -1;
+        if (c + WARPS < c1) load_chunk(kpool, vpool, pg, npos, c + WARPS, x, b);
+        attend_chunk(qa, a, c * CHUNK, npos0, npos1, w);
+        if (c + WARPS >= c1) return;
+        x = c + 3 * WARPS < c1 ? table_entry(table, pg, npos, c + 3 * WARPS) : -1;
+        if (c + 2 * WARPS < c1) load_chunk(kpool, vpool, pg, npos, c + 2 * WARPS, y, a);
+        attend_chunk(qa, b, (c + WARPS) * CHUNK, npos0, npos1, w);
+        if (c + 2 * WARPS >= c1) return;
+    }
+}
+
 // The decode tiles' kernel: block (group, kv head, split) with SPLITS (writes the split's partials to the workspace,
 // which attention_merge_kernel merges), or (group, kv head) walking the splits in order and merging them itself (the
 // same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip_long: tokens of the prefill
 // tiles' long runs are not this kernel's.
-template <bool SPLITS>
-__global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
+template <bool SPLITS, int MINB>
+__global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int run,
@@ -216,13 +247,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
 #pragma unroll
             for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
             const int c0 = s * CHUNKS, c1 = min(c0 + CHUNKS, (maxnpos + CHUNK - 1) / CHUNK);
-            Loads cur, nxt;
-            if (c0 + warp < c1) load_chunk(kpool, vpool, table, pg, maxnpos, c0 + warp, cur);
-            for (int c = c0 + warp; c < c1; c += WARPS) {
-                if (c + WARPS < c1) load_chunk(kpool, vpool, table, pg, maxnpos, c + WARPS, nxt);
-                attend_chunk(qa, cur, c * CHUNK, npos0, npos1, w);
-                cur = nxt;
-            }
+            walk(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, w);
 #pragma unroll
             for (int x = 1; x <= 2; x <<= 1) {
                 w.l0 += __shfl_xor_sync(0xffffffffu, w.l0, x);
@@ -290,6 +315,13 @@ inline Mode mode(int heads, int kv_heads, int hd) {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES");
     if (v == nullptr || strcmp(v, "0") == 0 || hd != HD || heads / kv_heads > ROWS) return Mode::Off;
     return strcmp(v, "seq") == 0 ? Mode::Sequential : Mode::Auto;
+}
+
+// Blocks per SM the kernel is compiled for: 2 (217 registers) or, with QSPEC_ATTENTION_DECODE_TILES_BLOCKS=3, 3 (at
+// most 168 registers). Read at every call; the same bits.
+inline bool three_blocks() {
+    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_BLOCKS");
+    return v != nullptr && strcmp(v, "3") == 0;
 }
 
 }  // namespace dtiles
