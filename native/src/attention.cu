@@ -25,6 +25,7 @@
 // position instead of from the pool; one block per (token, kv head) writes them to the pool for later passes.
 // The scores and sums are those of rope_write_kv followed by qspec_attention: the same bits.
 #include <algorithm>
+#include <climits>
 #include <string.h>
 #include "common.cuh"
 #include "attention_tiles.cuh"
@@ -439,13 +440,31 @@ __device__ __forceinline__ NewKv block_inputs(const float* __restrict__ q, const
     }
 }
 
-// Whether this block's token t (of gridDim.x) is the prefill tiles' (skip_long: they run for this pass), in which case
-// the block does nothing. Block-uniform; call before any other barrier.
-__device__ __forceinline__ bool tiles_take(bool skip_long, const int32_t* __restrict__ token_seq, int t) {
-    if (!skip_long) return false;
+// Which tokens of a pass a launch leaves to other kernels: the prefill tiles' (the tokens of long runs, where long_runs)
+// and those whose context (npos = position + 1) is outside [npos_from, npos_below) (the decode tiles' range, either
+// side). A token's kernel thus follows its own position and the pass's runs, never the other tokens' contexts.
+struct Skip {
+    bool long_runs;
+    int npos_from, npos_below;
+};
+constexpr Skip NO_SKIP{false, 0, INT_MAX};
+
+// Whether token t (of T in the pass) is skipped, by all 32 lanes of a warp.
+__device__ __forceinline__ bool skip_warp(const Skip& k, const int32_t* __restrict__ token_seq,
+                                          const int32_t* __restrict__ token_pos, int T, int t) {
+    const int npos = token_pos[t] + 1;
+    if (npos < k.npos_from || npos >= k.npos_below) return true;  // warp-uniform
+    return k.long_runs && tiles::in_long_run_warp(token_seq, T, t);
+}
+
+// Whether this block's token t (of gridDim.x) is skipped (skip_warp), in which case the block does nothing.
+// Block-uniform; call before any other barrier.
+__device__ __forceinline__ bool tiles_take(const Skip& k, const int32_t* __restrict__ token_seq,
+                                           const int32_t* __restrict__ token_pos, int t) {
+    if (!k.long_runs && k.npos_from <= 0 && k.npos_below == INT_MAX) return false;
     __shared__ bool taken;
     if (threadIdx.x < 32) {
-        const bool mine = tiles::in_long_run_warp(token_seq, gridDim.x, t);
+        const bool mine = skip_warp(k, token_seq, token_pos, gridDim.x, t);
         if (threadIdx.x == 0) taken = mine;
     }
     __syncthreads();
@@ -460,14 +479,14 @@ __global__ void __launch_bounds__(WARPS * 32, AHEAD == 1 ? AHEAD_BLOCKS : 0) att
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    Rope rope, half* __restrict__ out, bool skip_long = false) {
+    Rope rope, half* __restrict__ out, Skip skip = NO_SKIP) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT;
-    if (tiles_take(skip_long, token_seq, t)) return;
+    if (tiles_take(skip, token_seq, token_pos, t)) return;
     const int kvh = h0 / (heads / kv_heads), npos = token_pos[t] + 1;
     const int32_t* table = block_tables + (long)token_seq[t] * max_blocks;
     NewKv nkv{nullptr, nullptr, -1};
@@ -523,13 +542,13 @@ __global__ void __launch_bounds__(WARPS * 32, AHEAD == 1 ? AHEAD_BLOCKS : 0) att
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    Rope rope, float* __restrict__ ws, bool skip_long = false) {
+    Rope rope, float* __restrict__ ws, Skip skip = NO_SKIP) {
     static_assert(GT == 1 || !ROPE, "the fused build writes the new k and v from one head's block");
     __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
     __shared__ __align__(16) half knew[ROPE ? MAX_HD : 8], vnew[ROPE ? MAX_HD : 8];
     __shared__ SplitScratch sh[GT];
     const int t = blockIdx.x, h0 = blockIdx.y * GT, s = blockIdx.z, S = gridDim.z;
-    if (tiles_take(skip_long, token_seq, t)) return;
+    if (tiles_take(skip, token_seq, token_pos, t)) return;
     const int npos = token_pos[t] + 1;
     if (s >= splits_of(npos)) return;  // block-uniform (split 0 always runs: it writes the new k and v)
     const int kvh = h0 / (heads / kv_heads);
@@ -561,7 +580,7 @@ __global__ void __launch_bounds__(WARPS * 32, AHEAD == 1 ? AHEAD_BLOCKS : 0) att
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int heads, int kv_heads, int hd,
-    long min_tiled, float* __restrict__ ws, bool skip_long) {
+    long min_tiled, float* __restrict__ ws, Skip skip) {
     __shared__ __align__(16) float qs[GT][MAX_HD];  // 16-byte rows: warp_chunks reads q as float4
     __shared__ SplitScratch sh[GT];
     const int T = gridDim.x, S = gridDim.z, tiles = heads / GT;
@@ -575,7 +594,7 @@ __global__ void __launch_bounds__(WARPS * 32, AHEAD == 1 ? AHEAD_BLOCKS : 0) att
         const int j = (int)(r % others);
         t = (int)(c % T), h = (j / (GT - 1)) * GT + 1 + j % (GT - 1), s = (int)(r / others);
     }
-    if (tiles_take(skip_long, token_seq, t)) return;
+    if (tiles_take(skip, token_seq, token_pos, t)) return;
     const int npos = token_pos[t] + 1, ns = splits_of(npos);
     if (s >= ns) return;  // block-uniform, as below
     const bool tiled = (long)T * tiles * ns >= min_tiled;
@@ -696,10 +715,10 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
                                                                    int hd, int S, const float* __restrict__ ws,
                                                                    half* __restrict__ out,
                                                                    const int32_t* __restrict__ token_seq = nullptr,
-                                                                   bool skip_long = false) {
+                                                                   Skip skip = NO_SKIP) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int t = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
-    if (tiles_take(skip_long, token_seq, t)) return;
+    if (tiles_take(skip, token_seq, token_pos, t)) return;
     if (d >= hd) return;
     const float* src = ws + ((long)t * heads + h) * S * (hd + 2);
     Partial run{src[hd], src[hd + 1]};
@@ -805,48 +824,44 @@ QSPEC_API size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim,
 namespace {
 
 // The decode tiles (attention_decode_tiles.cuh) over a pass whose runs have `run` tokens (1: no hint): groups of up to
-// 16 / G tokens of a run; the split schedule where the workspace holds the pass and the mode allows it, else each block
-// walks its splits (the same bits). skip_long: the prefill tiles take the tokens of long runs.
+// 16 / G tokens of a run; the split schedule where the workspace holds the pass (unless the mode is Sequential), else
+// each block walks its splits (the same bits). skip: the tokens left to other kernels.
 int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const half* vp, const int32_t* token_seq,
                         const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
-                        int heads, int kv_heads, int run, bool skip_long, void* workspace, size_t workspace_bytes,
-                        half* out, cudaStream_t st) {
+                        int heads, int kv_heads, int run, Skip skip, void* workspace, size_t workspace_bytes, half* out,
+                        cudaStream_t st) {
     const int per = std::max(1, std::min(run, dtiles::ROWS / (heads / kv_heads)));
-    const long groups = dtiles::groups_of(T, run, per);
+    const unsigned groups = (unsigned)dtiles::groups_of(T, run, per);
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
-    const bool split = mode == dtiles::Mode::Auto && S > 1 && workspace != nullptr &&
+    const bool split = mode != dtiles::Mode::Sequential && S > 1 && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
-    float* ws = static_cast<float*>(workspace);
     const bool three = dtiles::three_blocks();
     if (!split) {
-        (three ? dtiles::decode_tiles_kernel<false, 3> : dtiles::decode_tiles_kernel<false, 2>)<<<dim3((unsigned)groups, kv_heads), dtiles::THREADS, 0, st>>>(
-            q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per,
-            skip_long, nullptr, out);
+        (three ? dtiles::decode_tiles_kernel<false, 3> : dtiles::decode_tiles_kernel<false, 2>)
+            <<<dim3(groups, kv_heads), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
+                                                                 max_blocks, block_size, T, heads, kv_heads, run, per,
+                                                                 skip, nullptr, out);
         return qspec_launch_status();
     }
-    (three ? dtiles::decode_tiles_kernel<true, 3> : dtiles::decode_tiles_kernel<true, 2>)<<<dim3((unsigned)groups, kv_heads, S), dtiles::THREADS, 0, st>>>(
-        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, skip_long,
-        ws, out);
+    float* ws = static_cast<float*>(workspace);
+    (three ? dtiles::decode_tiles_kernel<true, 3> : dtiles::decode_tiles_kernel<true, 2>)
+        <<<dim3(groups, kv_heads, S), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
+                                                                max_blocks, block_size, T, heads, kv_heads, run, per,
+                                                                skip, ws, out);
     const int e = qspec_launch_status();
     if (e != 0) return e;
     attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, dtiles::HD, S, ws, out, token_seq,
-                                                                  skip_long);
+                                                                  skip);
     return qspec_launch_status();
 }
 
-// Both entries: the schedule and build by the pass's shape, then the plain (ROPE false: q rotated already, the
-// new k and v in the pool) or the fused kernels.
+// The row kernels: the schedule and build by the pass's shape, then the plain (ROPE false: q rotated already, the
+// new k and v in the pool) or the fused kernels. skip: the tokens left to other kernels.
 template <bool ROPE>
-int launch_attention(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
-                     const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
-                     int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out,
-                     cudaStream_t st, bool skip_long = false) {
-    if constexpr (!ROPE) {
-        const dtiles::Mode tiles_mode = dtiles::mode(heads, kv_heads, head_dim);
-        if (tiles_mode != dtiles::Mode::Off)
-            return launch_decode_tiles(tiles_mode, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
-                                       T, heads, kv_heads, 1, skip_long, workspace, workspace_bytes, out, st);
-    }
+int launch_rows(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
+                const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
+                int head_dim, const Rope& rope, void* workspace, size_t workspace_bytes, half* out, cudaStream_t st,
+                Skip skip = NO_SKIP) {
     // The split schedule pays when (token, head) pairs are too few to fill the GPU and contexts can
     // be long; either schedule gives the same bits. Large passes take it too where the table spans large_from
     // positions (split_head_tiles): a sequential block walks all of its token's splits, up to 32 in a chain at
@@ -855,7 +870,7 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     const SplitTiles tiles = ROPE ? SplitTiles{} : split_head_tiles(heads, kv_heads);
     const bool large = tiles.large_from > 0 && max_context >= tiles.large_from &&
                        ((long)T * heads >= 4L * sm_count() || max_context >= 2 * tiles.large_from);
-    // (skip_long: every block of a prefill tiles' token exits at once)
+    // (skip: every block of a skipped token exits at once)
     const bool split = S > 1 && ((long)T * heads < 2L * sm_count() || large) && workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     if (split) {
@@ -873,7 +888,7 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                                                   : attention_split_auto_kernel<0, 2>);
             kernel<<<dim3(T, heads, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
                                                              block_size, heads, kv_heads, head_dim,
-                                                             split_tiles_min_blocks(), ws, skip_long);
+                                                             split_tiles_min_blocks(), ws, skip);
         } else {
             auto kernel = ahead ? attention_split_kernel<true, ROPE> : attention_split_kernel<false, ROPE>;
             if constexpr (!ROPE) {
@@ -882,12 +897,12 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
             }
             kernel<<<dim3(T, heads / gt, S), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
                                                                   max_blocks, block_size, heads, kv_heads, head_dim,
-                                                                  rope, ws, skip_long);
+                                                                  rope, ws, skip);
         }
         const int e = qspec_launch_status();
         if (e != 0) return e;
         attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, head_dim, S, ws, out,
-                                                                      token_seq, skip_long);
+                                                                      token_seq, skip);
         return qspec_launch_status();
     }
     if constexpr (!ROPE) {
@@ -895,15 +910,36 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
         if (gt > 1) {
             (gt == 4 ? attention_kernel<false, false, 4> : attention_kernel<false, false, 2>)
                 <<<dim3(T, heads / gt), WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks,
-                                                            block_size, heads, kv_heads, head_dim, rope, out, skip_long);
+                                                            block_size, heads, kv_heads, head_dim, rope, out, skip);
             return qspec_launch_status();
         }
     }
     const dim3 grid(T, heads);
     (loads_ahead((long)T * heads) ? attention_kernel<true, ROPE> : attention_kernel<false, ROPE>)
         <<<grid, WARPS * 32, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, heads,
-                                      kv_heads, head_dim, rope, out, skip_long);
+                                      kv_heads, head_dim, rope, out, skip);
     return qspec_launch_status();
+}
+
+// qspec_attention's and qspec_attention_runs' passes (q rotated, the new k and v in the pool): the decode tiles for the
+// tokens in their range (run: the pass's runs, 1 without a hint), the row kernels for the others; long_runs: the prefill
+// tiles take the tokens of long runs. The tiles are not launched where no context can reach their range (the table
+// spans fewer positions), nor the row kernels where the tiles take every token.
+int launch_attention(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
+                     const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
+                     int head_dim, int run, bool long_runs, void* workspace, size_t workspace_bytes, half* out,
+                     cudaStream_t st) {
+    const dtiles::Mode mode = dtiles::mode(heads, kv_heads, head_dim);
+    const int from = dtiles::from_positions(mode);
+    if (mode != dtiles::Mode::Off && max_blocks * block_size >= from) {
+        const int e = launch_decode_tiles(mode, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
+                                          T, heads, kv_heads, run, Skip{long_runs, from, INT_MAX}, workspace,
+                                          workspace_bytes, out, st);
+        if (e != 0 || from <= 0) return e;
+    }
+    return launch_rows<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
+                              head_dim, Rope{}, workspace, workspace_bytes, out, st,
+                              Skip{long_runs, 0, mode == dtiles::Mode::Off ? INT_MAX : from});
 }
 
 // Whether a pass takes the prefill tiles (attention_tiles.cuh) for its long runs' tokens: T >= MIN_RUN tokens (a long run
@@ -923,8 +959,8 @@ int launch_attention_tiled(const float* q, const half* kp, const half* vp, const
     const int e = tiles::launch(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                 kv_heads, head_dim, all_long, out, st);
     if (e != 0 || all_long) return e;
-    return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                   kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st, true);
+    return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
+                            head_dim, 1, true, workspace, workspace_bytes, out, st);
 }
 
 // The schedule of a verify pass's query tiles (qspec_attention_runs; opt-in). Unset or QSPEC_ATTENTION_RUNS=0: none
@@ -954,8 +990,8 @@ int launch_attention_runs(const float* q, const half* kp, const half* vp, const 
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, head_dim, max_context);
     const RunSchedule schedule = run_schedule(S, holds);
     if (schedule == RunSchedule::Off)
-        return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                       kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
+        return launch_rows<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                  kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
     const bool split = schedule == RunSchedule::Split;
     const long blocks = seq_blocks * (split ? S : 1);
     const bool ahead = loads_ahead(blocks * RUN_TILE);  // as for as many blocks of one query
@@ -999,9 +1035,8 @@ QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void
         return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                       kv_heads, head_dim, false, workspace, workspace_bytes,
                                       static_cast<half*>(out_f16), st);
-    return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                   kv_heads, head_dim, Rope{}, workspace, workspace_bytes, static_cast<half*>(out_f16),
-                                   st);
+    return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
+                            head_dim, 1, false, workspace, workspace_bytes, static_cast<half*>(out_f16), st);
 }
 
 QSPEC_API int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
@@ -1018,13 +1053,12 @@ QSPEC_API int qspec_attention_runs(const float* q, const void* k_pool_f16, const
     if (run >= tiles::MIN_RUN && prefill_tiles_apply(T, head_dim))  // every token in a long run: the tiles alone
         return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                       kv_heads, head_dim, true, workspace, workspace_bytes, out, st);
-    const dtiles::Mode tiles_mode = dtiles::mode(heads, kv_heads, head_dim);
-    if (tiles_mode != dtiles::Mode::Off)  // a run's tokens share each chunk's K and V
-        return launch_decode_tiles(tiles_mode, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T,
-                                   heads, kv_heads, run, false, workspace, workspace_bytes, out, st);
+    if (dtiles::mode(heads, kv_heads, head_dim) != dtiles::Mode::Off)  // a run's tokens share each chunk's K and V
+        return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                kv_heads, head_dim, run, false, workspace, workspace_bytes, out, st);
     if (run == 1 || run > MAX_RUN)  // (runs of 2-63 tokens have no long run)
-        return launch_attention<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                       kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
+        return launch_rows<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                  kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
     return launch_attention_runs(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                  kv_heads, head_dim, run, workspace, workspace_bytes, out, st);
 }
@@ -1037,12 +1071,15 @@ QSPEC_API int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, v
     if (!attention_shape_supported(heads, kv_heads, head_dim) || (rope_style != 0 && rope_style != 1))
         return QSPEC_ERR_UNSUPPORTED;
     if (ld < (heads + 2 * kv_heads) * head_dim) return QSPEC_ERR_UNSUPPORTED;
-    // the decode tiles' bits are not the row kernels': a decode through this build would not match its verify
-    if (dtiles::mode(heads, kv_heads, head_dim) != dtiles::Mode::Off) return QSPEC_ERR_UNSUPPORTED;
+    // the decode tiles' bits are not the row kernels': where they may take a token, a decode through this build would
+    // not match its verify
+    const dtiles::Mode tiles_mode = dtiles::mode(heads, kv_heads, head_dim);
+    if (tiles_mode != dtiles::Mode::Off && max_blocks * block_size >= dtiles::from_positions(tiles_mode))
+        return QSPEC_ERR_UNSUPPORTED;
     if (T <= 0) return 0;
     half* kp = static_cast<half*>(k_pool_f16);
     half* vp = static_cast<half*>(v_pool_f16);
-    return launch_attention<true>(qkv, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                  kv_heads, head_dim, Rope{qkv, ld, inv_freq, rope_style, kp, vp}, workspace,
-                                  workspace_bytes, static_cast<half*>(out_f16), reinterpret_cast<cudaStream_t>(stream));
+    return launch_rows<true>(qkv, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                             kv_heads, head_dim, Rope{qkv, ld, inv_freq, rope_style, kp, vp}, workspace,
+                             workspace_bytes, static_cast<half*>(out_f16), reinterpret_cast<cudaStream_t>(stream));
 }

@@ -70,21 +70,12 @@ struct Loads {
     uint4 k[4], va[2], vb[2];
 };
 
-// The block-table entry of the lane's K position in chunk c (-1 past npos): loaded a chunk before the chunk's K and V
-// (walk), so that their addresses do not wait on it.
-__device__ __forceinline__ int table_entry(const int32_t* table, const Paging& pg, int npos, int c) {
-    const int p = c * CHUNK + ((threadIdx.x & 31) >> 2);
-    return p < npos ? table[pg.pow2 ? p >> pg.shift : p / pg.block_size] : -1;
-}
-
-// Chunk c's K and V, from its table entries (table_entry's, one a lane).
 __device__ __forceinline__ void load_chunk(const half* __restrict__ kpool, const half* __restrict__ vpool,
-                                           const Paging& pg, int npos, int c, int entry, Loads& L) {
-    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, base = c * CHUNK, p = base + g;
+                                           const int32_t* table, const Paging& pg, int npos, int c, Loads& L) {
+    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, base = c * CHUNK;
     const uint4 zero = make_uint4(0, 0, 0, 0);
-    const bool ok = entry >= 0;
-    const int i = pg.pow2 ? p & (pg.block_size - 1) : p % pg.block_size;
-    const long off = ok ? (long)(entry * pg.block_size + i) * pg.row_stride + pg.head_off : 0;
+    const bool ok = base + g < npos;
+    const long off = ok ? pg.offset(table, base + g) : 0;
     const uint4* kr = reinterpret_cast<const uint4*>(kpool + off + 32 * t);
 #pragma unroll
     for (int j = 0; j < 4; ++j) L.k[j] = ok ? kr[j] : zero;
@@ -155,38 +146,31 @@ __device__ __forceinline__ void attend_chunk(const uint32_t (&qa)[HD / 16][4], c
     }
 }
 
-// A warp's chunks c, c + WARPS, ... below c1 into its state, as a pipeline: chunk c's K and V are in flight while the
-// chunk before it is computed, and its table entries a chunk earlier still. Two sets of loads (a, b) and of entries
-// (x, y) take turns, unrolled, so that no register copy waits on a load in flight.
+// A warp's chunks c, c + WARPS, ... below c1 into its state: the next chunk's K and V are in flight while one is
+// computed. (Session 37's call 2 measured a deeper pipeline, table entries a chunk ahead and two sets of loads taking
+// turns without copies: no faster, 0-5 % slower.)
 __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const half* __restrict__ kpool,
                                      const half* __restrict__ vpool, const int32_t* table, const Paging& pg, int npos,
                                      int c, int c1, int npos0, int npos1, WarpState& w) {
-    if (c >= c1) return;
-    Loads a, b;
-    load_chunk(kpool, vpool, pg, npos, c, table_entry(table, pg, npos, c), a);
-    int x = c + WARPS < c1 ? table_entry(table, pg, npos, c + WARPS) : -1, y;
-    for (;; c += 2 * WARPS) {
-        y = c + 2 * WARPS < c1 ? table_entry(table, pg, npos, c + 2 * WARPS) : -1;
-        if (c + WARPS < c1) load_chunk(kpool, vpool, pg, npos, c + WARPS, x, b);
-        attend_chunk(qa, a, c * CHUNK, npos0, npos1, w);
-        if (c + WARPS >= c1) return;
-        x = c + 3 * WARPS < c1 ? table_entry(table, pg, npos, c + 3 * WARPS) : -1;
-        if (c + 2 * WARPS < c1) load_chunk(kpool, vpool, pg, npos, c + 2 * WARPS, y, a);
-        attend_chunk(qa, b, (c + WARPS) * CHUNK, npos0, npos1, w);
-        if (c + 2 * WARPS >= c1) return;
+    Loads cur, nxt;
+    if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, cur);
+    for (; c < c1; c += WARPS) {
+        if (c + WARPS < c1) load_chunk(kpool, vpool, table, pg, npos, c + WARPS, nxt);
+        attend_chunk(qa, cur, c * CHUNK, npos0, npos1, w);
+        cur = nxt;
     }
 }
 
 // The decode tiles' kernel: block (group, kv head, split) with SPLITS (writes the split's partials to the workspace,
 // which attention_merge_kernel merges), or (group, kv head) walking the splits in order and merging them itself (the
-// same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip_long: tokens of the prefill
-// tiles' long runs are not this kernel's.
+// same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip: the tokens left to other kernels
+// (the prefill tiles' long runs, and contexts outside the tiles' range: tiles_take).
 template <bool SPLITS, int MINB>
 __global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int run,
-    int per, bool skip_long, float* __restrict__ ws, half* __restrict__ out) {
+    int per, Skip skip, float* __restrict__ ws, half* __restrict__ out) {
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ Scratch sh;
     __shared__ int tseq[ROWS], tpos[ROWS];
@@ -196,7 +180,7 @@ __global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
     if (warp == 0) {
         for (int i = 0; i < grp.n; ++i) {
-            const bool taken = skip_long && tiles::in_long_run_warp(token_seq, T, grp.t0 + i);
+            const bool taken = skip_warp(skip, token_seq, token_pos, T, grp.t0 + i);
             if (lane == 0) {
                 tseq[i] = token_seq[grp.t0 + i];
                 tpos[i] = token_pos[grp.t0 + i];
@@ -238,7 +222,7 @@ __global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
                 qa[s][3] = pack_half2(b.z * qscale, b.w * qscale);
             }
         }
-        Partial run_p[ROWS];  // the sequential schedule's running merge (thread d's dim of each row)
+        Partial run_p[ROWS];  // the sequential schedule's running merge (thread d's dim of each row; local memory)
         float run_acc[ROWS];
         for (int s = s_begin; s < s_end; ++s) {
             WarpState w;
@@ -269,8 +253,10 @@ __global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
             }
             __syncthreads();
             // thread d merges its dim of every row in this split, in warp order (as merge_warps)
+            // (rolled: an epilogue run once a split is not worth the instruction cache it would take unrolled; Nsight
+            // Compute found the warps of short contexts waiting on instruction fetch half of the time)
             const int d = tid;
-#pragma unroll
+#pragma unroll 1
             for (int r = 0; r < ROWS; ++r) {
                 const int np = npos_of(r);
                 if (s >= splits_of(np)) continue;  // (a row outside the walk: np = 0, no split) block-uniform
@@ -298,7 +284,7 @@ __global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
             __syncthreads();  // the scratch is read before the next split's stores
         }
         if constexpr (!SPLITS) {
-#pragma unroll
+#pragma unroll 1
             for (int r = 0; r < ROWS; ++r) {
                 if (npos_of(r) == 0) continue;
                 const int tok = grp.t0 + r / G, h = kvh * G + r % G;
@@ -308,13 +294,27 @@ __global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
     }
 }
 
-// Whether the decode tiles serve a pass: QSPEC_ATTENTION_DECODE_TILES on (1, or seq: the sequential schedule always),
-// head size 128, and at most 16 heads a kv head. Read at every call.
-enum class Mode { Off, Auto, Sequential };
+// Whether the decode tiles serve a pass (QSPEC_ATTENTION_DECODE_TILES, read at every call): 0 (never), 1 (the tokens
+// whose context holds at least from_positions() positions; the others take the row kernels), all (every token), seq
+// (every token, each block walking its splits). Only head size 128 with at most 16 heads a kv head.
+enum class Mode { Off, From, All, Sequential };
 inline Mode mode(int heads, int kv_heads, int hd) {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES");
     if (v == nullptr || strcmp(v, "0") == 0 || hd != HD || heads / kv_heads > ROWS) return Mode::Off;
-    return strcmp(v, "seq") == 0 ? Mode::Sequential : Mode::Auto;
+    if (strcmp(v, "all") == 0) return Mode::All;
+    if (strcmp(v, "seq") == 0) return Mode::Sequential;
+    return Mode::From;
+}
+
+// The fewest positions (the token's own included) from which a token takes the tiles in Mode::From:
+// QSPEC_ATTENTION_DECODE_TILES_FROM, default 1024. The choice follows the token's position alone, so a verify token
+// takes its decode's kernel and keeps its bits. On the H100 (session 37) the tiles lost at short contexts (one sequence
+// at 128 positions 9.7 us a layer against 4.6, at 512 11.5 against 9.5), tied at 2048 and won from there (8192: 16.5
+// against 30.2; a verify of 4 tokens 22 against 103).
+inline int from_positions(Mode m) {
+    if (m != Mode::From) return 0;
+    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
+    return v != nullptr ? atoi(v) : 1024;
 }
 
 // Blocks per SM the kernel is compiled for: 2 (217 registers) or, with QSPEC_ATTENTION_DECODE_TILES_BLOCKS=3, 3 (at

@@ -1466,16 +1466,20 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
            "differing outputs=%.0f of %.0f", (double)differ, (double)moved.size());
 }
 
-// Decode tiles (attention_decode_tiles.cuh, QSPEC_ATTENTION_DECODE_TILES=1): decode and verify attention on the tensor
-// cores, the (token, head) rows of a kv head and up to 16 / G tokens of a run in one MMA tile. A pass of `run`
-// consecutive tokens of each sequence (hist: cached positions, chosen so that runs straddle a split of 256 positions).
-// Checks: against float64; through qspec_attention_runs = through qspec_attention (a token a group) = each token alone
-// (its decode) = without a workspace (each block walks its splits) = QSPEC_ATTENTION_DECODE_TILES=seq = with a
-// 70-token prompt in the pass (the prefill tiles' tokens); a hint whose runs mix sequences gives the same bits; the
-// bits are the tiles' own (not the row kernels'); qspec_rope_attention refuses to run. Head sizes other than 128 keep
-// the row kernels' bits.
-static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist) {
-    const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", "1");
+// Decode tiles (attention_decode_tiles.cuh): decode and verify attention on the tensor cores, the (token, head) rows of a
+// kv head and up to 16 / G tokens of a run in one MMA tile. from: QSPEC_ATTENTION_DECODE_TILES=1 with tokens of `from`
+// positions or more on the tiles and the others on the row kernels; nullptr: =all, every token on the tiles. A pass of
+// `run` consecutive tokens of each sequence (hist: cached positions, chosen so that runs straddle a split of 256
+// positions, and the threshold). Checks: against float64; the tiles' tokens have their own bits, the others the row
+// kernels'; through qspec_attention_runs = through qspec_attention (a token a group) = each token alone (its decode) =
+// without a workspace (each block walks its splits) = QSPEC_ATTENTION_DECODE_TILES=seq (with =all) = with a 70-token
+// prompt in the pass (the prefill tiles' tokens); a hint whose runs mix sequences gives the same bits;
+// qspec_rope_attention refuses to run. Head sizes other than 128 keep the row kernels' bits.
+static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist,
+                              const char* from = nullptr) {
+    const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", from ? "1" : "all"),
+        at("QSPEC_ATTENTION_DECODE_TILES_FROM", from ? from : "1024");
+    const int from_n = from ? atoi(from) : 0;
     const int S = (int)hist.size(), PROMPT = 70, max_blocks = 2100 / block_size + 2, nblocks = (S + 1) * max_blocks;
     const int qd = heads * hd;
     std::vector<int32_t> seq, pos;
@@ -1506,7 +1510,8 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
         return dout.down();
     };
     char tag[128];
-    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d", heads, kv_heads, hd, block_size, run, T);
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d tiles from %d positions", heads, kv_heads, hd,
+             block_size, run, T, from_n);
     const auto tiled = attend(dq.p, dseq.p, dpos.p, T, run, true);
     std::vector<__half> rows;
     {
@@ -1543,10 +1548,18 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
     for (size_t i = 0; i < got.size(); ++i) got[i] = __half2float(tiled[i]);
     const double e = rel_err(got, ref);
     report(e < 2e-3, std::string("decode tiles against float64 ") + tag, "rel_err=%.2e tol=%.0e", e, 2e-3);
-    size_t same_as_rows = 0;
-    for (size_t i = 0; i < tiled.size(); ++i) same_as_rows += __half_as_ushort(tiled[i]) == __half_as_ushort(rows[i]);
-    report(same_as_rows < tiled.size(), std::string("decode tiles compute (not the row kernels' bits) ") + tag,
-           "outputs equal to the row kernels'=%.0f of %.0f", (double)same_as_rows, (double)tiled.size());
+    size_t tiled_same = 0, tiled_n = 0, rows_differ = 0;  // outputs equal to the row kernels' on the tiles' tokens
+    for (int t = 0; t < T; ++t)
+        for (int i = 0; i < qd; ++i) {
+            const size_t k = (size_t)t * qd + i;
+            const bool eq = __half_as_ushort(tiled[k]) == __half_as_ushort(rows[k]);
+            if (pos[t] + 1 >= from_n) { tiled_same += eq; ++tiled_n; }
+            else rows_differ += !eq;
+        }
+    report(tiled_n > 0 && tiled_same < tiled_n, std::string("decode tiles compute their tokens (not the row kernels' bits) ") + tag,
+           "outputs equal to the row kernels'=%.0f of %.0f", (double)tiled_same, (double)tiled_n);
+    report(rows_differ == 0, std::string("decode tiles leave the shorter contexts the row kernels' bits ") + tag,
+           "differing outputs=%.0f of %.0f", (double)rows_differ, (double)((size_t)T * qd - tiled_n));
     auto same = [&](const std::vector<__half>& got2, const char* what) {
         const size_t differ = differing_halves(got2, tiled.data());
         report(differ == 0, std::string("decode tiles: ") + what + " = the runs' pass " + tag,
@@ -1554,7 +1567,7 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
     };
     same(attend(dq.p, dseq.p, dpos.p, T, 0, true), "qspec_attention (a token a group)");
     same(attend(dq.p, dseq.p, dpos.p, T, run, false), "without a workspace");
-    {
+    if (!from) {
         const ScopedEnv seq_mode("QSPEC_ATTENTION_DECODE_TILES", "seq");
         same(attend(dq.p, dseq.p, dpos.p, T, run, true), "the sequential schedule");
     }
@@ -1627,7 +1640,9 @@ static void attention_tests() {
     test_attention_runs(6, 6, 80, 8, 3, {510, 1, 300}, false);   // groups of 1, head_dim 80
     test_attention_runs(8, 2, 128, 12, 4, {254, 5, 700}, true);  // block size 12
     test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});  // Llama-3-8B's heads, gamma = 3
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, "1024");  // a run straddling the threshold
     test_decode_tiles(8, 2, 128, 12, 5, {253, 700});            // groups of 4 and 1, block size 12
+    test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");
     test_decode_tiles(16, 1, 128, 16, 2, {300, 40});            // 16 heads a kv head: a token a group
     test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1});           // one head a kv head: a run a group
     test_decode_tiles(8, 2, 64, 16, 4, {254, 5});               // head size 64: the row kernels
