@@ -931,7 +931,8 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
                      cudaStream_t st) {
     const dtiles::Mode mode = dtiles::mode(heads, kv_heads, head_dim);
     const int from = dtiles::from_positions(mode);
-    if (mode != dtiles::Mode::Off && max_blocks * block_size >= from) {
+    const bool tiles = mode != dtiles::Mode::Off && max_blocks * block_size >= from;
+    if (tiles) {
         const int e = launch_decode_tiles(mode, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
                                           T, heads, kv_heads, run, Skip{long_runs, from, INT_MAX}, workspace,
                                           workspace_bytes, out, st);
@@ -939,7 +940,7 @@ int launch_attention(const float* q, const half* kp, const half* vp, const int32
     }
     return launch_rows<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
                               head_dim, Rope{}, workspace, workspace_bytes, out, st,
-                              Skip{long_runs, 0, mode == dtiles::Mode::Off ? INT_MAX : from});
+                              Skip{long_runs, 0, tiles ? from : INT_MAX});
 }
 
 // Whether a pass takes the prefill tiles (attention_tiles.cuh) for its long runs' tokens: T >= MIN_RUN tokens (a long run

@@ -413,10 +413,9 @@ final class CudaModelRunner implements ModelRunner {
         } else {
             linearFromNormed(w.wqkv(), work.qkv, t, precision);
         }
-        if (fusedRopeAttention && t == indices.sequences()) {  // one token per sequence: nothing reads another's k, v
-            kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices, weights.invFreq, ropeStyle,
-                    work.attentionWorkspace, work.half);
-        } else {
+        // one token per sequence: nothing reads another's k, v (the library may leave the pass to the two calls)
+        if (!(fusedRopeAttention && t == indices.sequences() && kernels.ropeAttention(work.qkv, qkvDim, pool, l,
+                indices, weights.invFreq, ropeStyle, work.attentionWorkspace, work.half))) {
             kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
             kernels.attention(work.q, pool, l, indices, work.attentionWorkspace, work.half);
         }

@@ -316,8 +316,12 @@ final class Kernels {
      * bits, for a pass in which every token is the only token of its sequence (decode and draft passes): the kernel
      * reads a token's own new k and v from where it computed them, not from the cache, which is safe only when no
      * other token of the pass needs them.
+     *
+     * @return false, having launched nothing, where the library leaves the pass to the two calls: with the decode
+     *     tiles on ({@code QSPEC_ATTENTION_DECODE_TILES}) a token may take their arithmetic, which the fused kernel
+     *     does not have
      */
-    public void ropeAttention(DeviceBuffer qkv, int ld, KvBlockPool kv, int layer, BatchBuffers batch,
+    public boolean ropeAttention(DeviceBuffer qkv, int ld, KvBlockPool kv, int layer, BatchBuffers batch,
                               DeviceBuffer invFreq, int ropeStyle, DeviceBuffer workspace, DeviceBuffer out) {
         int t = batch.tokens();
         requireOneTokenPerSequence(t, batch.sequences());
@@ -326,12 +330,16 @@ final class Kernels {
         requireMatrix("attention output (fp16)", out, t, qDim, qDim, 2);
         requireBytes("inv_freq", invFreq, (long) kv.headDim() / 2 * 4);
         kv.check(layer, batch);
-        CudaCalls.check(QSpecKernels.qspec_rope_attention(qkv.pointer(), ld, kv.keys(layer).pointer(),
+        int status = QSpecKernels.qspec_rope_attention(qkv.pointer(), ld, kv.keys(layer).pointer(),
                 kv.values(layer).pointer(), batch.tokenSeq().pointer(), batch.tokenPos().pointer(),
                 batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(),
                 kv.headDim(), invFreq.pointer(), ropeStyle, workspace == null ? MemorySegment.NULL : workspace.pointer(),
-                workspace == null ? 0 : workspace.bytes(), out.pointer(), stream), "qspec_rope_attention(layer " + layer
-                + ")");
+                workspace == null ? 0 : workspace.bytes(), out.pointer(), stream);
+        if (status == QSpecKernels.QSPEC_ERR_UNSUPPORTED) {
+            return false;  // the shapes were checked above: the decode tiles' refusal
+        }
+        CudaCalls.check(status, "qspec_rope_attention(layer " + layer + ")");
+        return true;
     }
 
     /** {@code out_f16[M, H] = silu(gate) * up} from the fused gate|up GEMM output (rows {@code ld} wide). */
