@@ -833,7 +833,11 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     const int per = std::max(1, std::min(run, dtiles::ROWS / (heads / kv_heads)));
     const unsigned groups = (unsigned)dtiles::groups_of(T, run, per);
     const int max_context = max_blocks * block_size, S = splits_of(max_context);
-    const bool split = mode != dtiles::Mode::Sequential && S > 1 && workspace != nullptr &&
+    // the split schedule where the sequential grid leaves SMs idle: on the H100 (session 37) it won with 64 and 128
+    // sequential blocks (8 x 4 tokens at 8192 positions 185 against 437 us; 16 sequences at 8192 270 against 360) and
+    // lost with 256 (32 sequences at 8192 505 against 448; 32 x 4 tokens at 2048 189 against 147)
+    const bool split = mode != dtiles::Mode::Sequential && S > 1 && (long)groups * kv_heads < sm_count() &&
+                       workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
     const bool three = dtiles::three_blocks();
     if (!split) {
