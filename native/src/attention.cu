@@ -24,6 +24,8 @@
 // new k and v in shared memory as the fp16 values the pool stores, and reads them there for the token's own
 // position instead of from the pool; one block per (token, kv head) writes them to the pool for later passes.
 // The scores and sums are those of rope_write_kv followed by qspec_attention: the same bits.
+// Decode tiles (attention_decode_tiles.cuh, opt-in): decode and verify attention on the tensor cores, with other bits
+// than these kernels', for every token or for the tokens of long contexts (each token's kernel by its own position).
 #include <algorithm>
 #include <climits>
 #include <string.h>

@@ -1,6 +1,7 @@
-// Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; off by default until
-// measured), included by attention.cu after the pieces it shares with the row kernels (Paging, Partial, merge_split,
-// splits_of, tiles_take, the split workspace and its merge kernel).
+// Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; opt-in: on the H100 they
+// win from about 2048 positions and lose at short contexts, docs/KERNELS.md "Decode tiles"), included by attention.cu
+// after the pieces it shares with the row kernels (Paging, Partial, merge_split, splits_of, Skip, the split workspace
+// and its merge kernel).
 //
 // The row kernels give each (token, head) its own CUDA-core dot products: a warp's chunk of 8 positions costs some 400
 // instructions for the 4 heads of a kv head, 65 of them the multiply-adds, and a verify pass reads each K/V row once
@@ -21,8 +22,9 @@
 // MMA row never mixes with another, and a chunk past a row's last position leaves its max, sum and output exactly as
 // they were (a factor exp(0) = 1, products with p = 0). So a verify token gets the bits of its decode, and a token's
 // attention does not depend on the other tokens of the pass. The bits are not the row kernels' (fp16 q and p), so the
-// switch must hold for a whole generation; the fused RoPE build (qspec_rope_attention) keeps the row kernels' arithmetic
-// and refuses to run while it is on.
+// switch must hold for a whole generation, and where it leaves some tokens to the row kernels (mode From) the choice
+// follows each token's own position; the fused RoPE build (qspec_rope_attention) keeps the row kernels' arithmetic and
+// refuses to run where the tiles may take a token.
 #pragma once
 
 namespace dtiles {
@@ -317,8 +319,8 @@ inline int from_positions(Mode m) {
     return v != nullptr ? atoi(v) : 1024;
 }
 
-// Blocks per SM the kernel is compiled for: 2 (217 registers) or, with QSPEC_ATTENTION_DECODE_TILES_BLOCKS=3, 3 (at
-// most 168 registers). Read at every call; the same bits.
+// Blocks per SM the kernel is compiled for: 2 (254 registers) or, with QSPEC_ATTENTION_DECODE_TILES_BLOCKS=3, 3 (168
+// registers and spills; 10-60 % slower on the H100, session 37). Read at every call; the same bits.
 inline bool three_blocks() {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_BLOCKS");
     return v != nullptr && strcmp(v, "3") == 0;

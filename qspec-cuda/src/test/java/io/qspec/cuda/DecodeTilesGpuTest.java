@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Decode and verify attention at Llama's head size (128) and grouping (4 q heads a kv head), through the engine, on a
- * random model: the shape the decode tiles serve ({@code QSPEC_ATTENTION_DECODE_TILES=1} in the environment of the
- * JVM; without it the row kernels, which must pass the same checks). Prompts of 250-262 tokens, so that decode steps
- * and verify runs cross the attention's split of 256 positions.
+ * random model: the shape the decode tiles serve ({@code QSPEC_ATTENTION_DECODE_TILES=all}, or {@code =1} with
+ * {@code QSPEC_ATTENTION_DECODE_TILES_FROM=256} so that generations cross from the row kernels to the tiles, in the
+ * environment of the JVM; without it the row kernels, which must pass the same checks). Prompts of 250-262 tokens, so
+ * that decode steps and verify runs cross the attention's split of 256 positions.
  *
  * <ul>
  *   <li>QSpec's greedy tokens equal plain W4A16's (A8 and A4 drafts): a verify run's attention has its decode's
