@@ -1351,6 +1351,37 @@ static void test_attention_runs(int heads, int kv_heads, int hd, int block_size,
            "returned %.0f, want %.0f", (double)bad, (double)QSPEC_ERR_UNSUPPORTED);
 }
 
+// float64 causal attention over a paged pool (fp16 K and V; sequence s's block b is pool block table[s * max_blocks +
+// b]) for each token (its sequence and position) and head: [T, heads * hd].
+static std::vector<double> paged_attention_reference(const std::vector<float>& q, const std::vector<__half>& kpool,
+                                                     const std::vector<__half>& vpool, const std::vector<int32_t>& table,
+                                                     const std::vector<int32_t>& seq, const std::vector<int32_t>& pos,
+                                                     int max_blocks, int block_size, int heads, int kv_heads, int hd) {
+    auto slot = [&](int s, int p, int kh) {
+        return (((size_t)table[s * max_blocks + p / block_size] * block_size + p % block_size) * kv_heads + kh) * hd;
+    };
+    const int T = (int)seq.size();
+    std::vector<double> ref((size_t)T * heads * hd, 0);
+    for (int t = 0; t < T; ++t)
+        for (int h = 0; h < heads; ++h) {
+            const int kh = h / (heads / kv_heads);
+            std::vector<double> sc(pos[t] + 1);
+            double mx = -1e300, den = 0;
+            for (int p = 0; p <= pos[t]; ++p) {
+                double d = 0;
+                for (int i = 0; i < hd; ++i)
+                    d += (double)q[((size_t)t * heads + h) * hd + i] * __half2float(kpool[slot(seq[t], p, kh) + i]);
+                sc[p] = d / std::sqrt((double)hd);
+                mx = std::max(mx, sc[p]);
+            }
+            for (auto& x : sc) den += (x = std::exp(x - mx));
+            for (int p = 0; p <= pos[t]; ++p)
+                for (int i = 0; i < hd; ++i)
+                    ref[((size_t)t * heads + h) * hd + i] += sc[p] / den * __half2float(vpool[slot(seq[t], p, kh) + i]);
+        }
+    return ref;
+}
+
 // Prefill tiles (attention_tiles.cuh): a pass mixing prompts of 64 tokens or more (tiles) with a verify run and a prompt
 // of 63 (row kernels), each sequence with cached positions before it. Checks: every output against float64 (the tiles
 // round q and p to fp16: the same tolerance as the row kernels); the short runs' bits equal the row kernels' (tiles
@@ -1387,27 +1418,9 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
         return dout.down();
     };
     const auto tiled = attend(dq.p, dseq.p, dpos.p, T, 0, "1"), rows = attend(dq.p, dseq.p, dpos.p, T, 0, "0");
-    // float64 reference
-    auto slot = [&](int s, int p, int kh) {
-        return (((size_t)perm[s * max_blocks + p / block_size] * block_size + p % block_size) * kv_heads + kh) * hd;
-    };
-    std::vector<double> ref((size_t)T * qd, 0), got((size_t)T * qd);
-    for (int t = 0; t < T; ++t)
-        for (int h = 0; h < heads; ++h) {
-            const int kh = h / (heads / kv_heads);
-            std::vector<double> sc(pos[t] + 1);
-            double mx = -1e300, den = 0;
-            for (int p = 0; p <= pos[t]; ++p) {
-                double d = 0;
-                for (int i = 0; i < hd; ++i) d += (double)q[((size_t)t * heads + h) * hd + i] * __half2float(kpool[slot(seq[t], p, kh) + i]);
-                sc[p] = d / std::sqrt((double)hd);
-                mx = std::max(mx, sc[p]);
-            }
-            for (auto& x : sc) den += (x = std::exp(x - mx));
-            for (int p = 0; p <= pos[t]; ++p)
-                for (int i = 0; i < hd; ++i)
-                    ref[((size_t)t * heads + h) * hd + i] += sc[p] / den * __half2float(vpool[slot(seq[t], p, kh) + i]);
-        }
+    const auto ref = paged_attention_reference(q, kpool, vpool, perm, seq, pos, max_blocks, block_size, heads,
+                                               kv_heads, hd);
+    std::vector<double> got((size_t)T * qd);
     for (size_t i = 0; i < got.size(); ++i) got[i] = __half2float(tiled[i]);
     char tag[96];
     snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d T=%d", heads, kv_heads, hd, block_size, T);
@@ -1524,27 +1537,9 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
                "differing outputs=%.0f of %.0f", (double)differ, (double)tiled.size());
         return;
     }
-    auto slot = [&](int s, int p, int kh) {
-        return (((size_t)perm[s * max_blocks + p / block_size] * block_size + p % block_size) * kv_heads + kh) * hd;
-    };
-    std::vector<double> ref((size_t)T * qd, 0), got((size_t)T * qd);
-    for (int t = 0; t < T; ++t)
-        for (int h = 0; h < heads; ++h) {
-            const int kh = h / (heads / kv_heads);
-            std::vector<double> sc(pos[t] + 1);
-            double mx = -1e300, den = 0;
-            for (int p = 0; p <= pos[t]; ++p) {
-                double d = 0;
-                for (int i = 0; i < hd; ++i)
-                    d += (double)q[((size_t)t * heads + h) * hd + i] * __half2float(kpool[slot(seq[t], p, kh) + i]);
-                sc[p] = d / std::sqrt((double)hd);
-                mx = std::max(mx, sc[p]);
-            }
-            for (auto& x : sc) den += (x = std::exp(x - mx));
-            for (int p = 0; p <= pos[t]; ++p)
-                for (int i = 0; i < hd; ++i)
-                    ref[((size_t)t * heads + h) * hd + i] += sc[p] / den * __half2float(vpool[slot(seq[t], p, kh) + i]);
-        }
+    const auto ref = paged_attention_reference(q, kpool, vpool, perm, seq, pos, max_blocks, block_size, heads, kv_heads,
+                                               hd);  // (q's rows past T are the prompt's: not read)
+    std::vector<double> got((size_t)T * qd);
     for (size_t i = 0; i < got.size(); ++i) got[i] = __half2float(tiled[i]);
     const double e = rel_err(got, ref);
     report(e < 2e-3, std::string("decode tiles against float64 ") + tag, "rel_err=%.2e tol=%.0e", e, 2e-3);

@@ -16,7 +16,6 @@ import io.qspec.model.RopeStyle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -62,12 +61,7 @@ class DecodeTilesGpuTest {
     }
 
     private static int[] prompt(int length, long seed) {
-        Random random = new Random(seed);
-        int[] tokens = new int[length];
-        for (int i = 0; i < length; i++) {
-            tokens[i] = 1 + random.nextInt(LLAMA_HEADS.vocabSize() - 1);
-        }
-        return tokens;
+        return RandomModels.prompt(LLAMA_HEADS, length, seed);
     }
 
     private static GenerationRequest request(int[] prompt, DecodingMode mode) {

@@ -17,7 +17,6 @@ import io.qspec.model.ModelConfig;
 import io.qspec.model.RopeStyle;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -61,12 +60,7 @@ class PrefillTilesGpuTest {
     }
 
     private static int[] prompt(int length, long seed) {
-        Random random = new Random(seed);
-        int[] tokens = new int[length];
-        for (int i = 0; i < length; i++) {
-            tokens[i] = 1 + random.nextInt(TILED.vocabSize() - 1);
-        }
-        return tokens;
+        return RandomModels.prompt(TILED, length, seed);
     }
 
     @Test

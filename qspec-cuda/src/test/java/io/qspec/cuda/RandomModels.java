@@ -27,6 +27,16 @@ final class RandomModels {
     private RandomModels() {
     }
 
+    /** {@code length} random token ids of {@code c}'s vocabulary other than 0, reproducible from {@code seed}. */
+    static int[] prompt(ModelConfig c, int length, long seed) {
+        Random random = new Random(seed);
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) {
+            tokens[i] = 1 + random.nextInt(c.vocabSize() - 1);
+        }
+        return tokens;
+    }
+
     /** A model carrying only INT4 weights (random nibbles and scales), like the synthetic models. */
     static Model build(ModelConfig c, int group, long seed) {
         return build(c, group, seed, false);
