@@ -166,7 +166,7 @@ __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const hal
 // The decode tiles' kernel: block (group, kv head, split) with SPLITS (writes the split's partials to the workspace,
 // which attention_merge_kernel merges), or (group, kv head) walking the splits in order and merging them itself (the
 // same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip: the tokens left to other kernels
-// (the prefill tiles' long runs, and contexts outside the tiles' range: tiles_take).
+// (the prefill tiles' long runs, and contexts outside the tiles' range: skip_warp).
 template <bool SPLITS, int MINB>
 __global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
