@@ -53,18 +53,8 @@ struct Scratch {
 };
 __device__ __forceinline__ int phys(int r, int d) { return (d & ~31) | ((d & 31) ^ (((r & 7) + 8 * (d >> 5)) & 31)); }
 
-__device__ __forceinline__ uint32_t pack_half2(float a, float b) {
-    const half2 h = __floats2half2_rn(a, b);
-    return *reinterpret_cast<const uint32_t*>(&h);
-}
+// 32-bit word i of a 16-byte load (i known at compile time after unrolling).
 __device__ __forceinline__ uint32_t word(const uint4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
-
-// D = A(16x8 f16) * B(8x8 f16) + D, fp32 sums.
-__device__ __forceinline__ void mma_k8(float* d, uint32_t a0, uint32_t a1, uint32_t b) {
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a0), "r"(a1), "r"(b));
-}
 
 // What lane (g, t) loads of a chunk: position g's K dims 32 t .. + 31, and positions 2t and 2t + 1's V dims 16 g .. +
 // 15. Positions at or past npos (the group's longest context) are zeros, never read.
@@ -144,7 +134,7 @@ __device__ __forceinline__ void attend_chunk(const uint32_t (&qa)[HD / 16][4], c
     for (int u = 0; u < HD / 8; ++u) {
         const int wd = u >> 1;  // the 32-bit word of dims 16 g + 2 wd, + 1 in each of the two V rows
         const uint32_t a = word(L.va[wd >> 2], wd & 3), b = word(L.vb[wd >> 2], wd & 3);
-        mma_k8(w.o[u], pa0, pa1, __byte_perm(a, b, (u & 1) ? 0x7632 : 0x5410));
+        mma_f16_k8(w.o[u], pa0, pa1, __byte_perm(a, b, (u & 1) ? 0x7632 : 0x5410));
     }
 }
 

@@ -59,11 +59,6 @@ __device__ __forceinline__ bool in_long_run_warp(const int32_t* __restrict__ tok
     return count(back_lo, back_hi) + count(fwd_lo, fwd_hi) + 1 >= MIN_RUN;
 }
 
-__device__ __forceinline__ uint32_t pack_half2(float a, float b) {
-    const half2 h = __floats2half2_rn(a, b);
-    return *reinterpret_cast<const uint32_t*>(&h);
-}
-
 // Block (window b, head h): the long-run tokens among tokens 64 b .. 64 b + 63, one segment (consecutive tokens of one
 // sequence) at a time. all_long: every token of the pass is in a long run (the caller knows the runs).
 template <int HD, int MINB>

@@ -56,6 +56,19 @@ __device__ __forceinline__ uint32_t ld_stream_u32(const void* p) {
     return r;
 }
 
+// fp16 (a, b), round to nearest, as the 32-bit word of an MMA fragment (a in the low half).
+__device__ __forceinline__ uint32_t pack_half2(float a, float b) {
+    const half2 h = __floats2half2_rn(a, b);
+    return *reinterpret_cast<const uint32_t*>(&h);
+}
+
+// D = A(16x8 f16) * B(8x8 f16) + D, fp32 accumulators.
+__device__ __forceinline__ void mma_f16_k8(float* d, uint32_t a0, uint32_t a1, uint32_t b) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(b));
+}
+
 // D = A(16x16 f16) * B(16x8 f16) + D, fp32 accumulators.
 __device__ __forceinline__ void mma_f16(float* d, const uint32_t* a, uint32_t b0, uint32_t b1) {
     asm volatile(
