@@ -841,17 +841,14 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     const bool split = mode != dtiles::Mode::Sequential && S > 1 && (long)groups * kv_heads < sm_count() &&
                        workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
-    const bool three = dtiles::three_blocks();
     if (!split) {
-        (three ? dtiles::decode_tiles_kernel<false, 3> : dtiles::decode_tiles_kernel<false, 2>)
-            <<<dim3(groups, kv_heads), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
+        dtiles::decode_tiles_kernel<false><<<dim3(groups, kv_heads), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
                                                                  max_blocks, block_size, T, heads, kv_heads, run, per,
                                                                  skip, nullptr, out);
         return qspec_launch_status();
     }
     float* ws = static_cast<float*>(workspace);
-    (three ? dtiles::decode_tiles_kernel<true, 3> : dtiles::decode_tiles_kernel<true, 2>)
-        <<<dim3(groups, kv_heads, S), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
+    dtiles::decode_tiles_kernel<true><<<dim3(groups, kv_heads, S), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
                                                                 max_blocks, block_size, T, heads, kv_heads, run, per,
                                                                 skip, ws, out);
     const int e = qspec_launch_status();

@@ -157,8 +157,9 @@ __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const hal
 // which attention_merge_kernel merges), or (group, kv head) walking the splits in order and merging them itself (the
 // same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip: the tokens left to other kernels
 // (the prefill tiles' long runs, and contexts outside the tiles' range: skip_warp).
-template <bool SPLITS, int MINB>
-__global__ void __launch_bounds__(THREADS, MINB) decode_tiles_kernel(
+// Two blocks an SM (254 registers; a build of three, 168 registers with spills, was 10-60 % slower on the H100).
+template <bool SPLITS>
+__global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int run,
@@ -307,13 +308,6 @@ inline int from_positions(Mode m) {
     if (m != Mode::From) return 0;
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
     return v != nullptr ? atoi(v) : 1024;
-}
-
-// Blocks per SM the kernel is compiled for: 2 (254 registers) or, with QSPEC_ATTENTION_DECODE_TILES_BLOCKS=3, 3 (168
-// registers and spills; 10-60 % slower on the H100, session 37). Read at every call; the same bits.
-inline bool three_blocks() {
-    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_BLOCKS");
-    return v != nullptr && strcmp(v, "3") == 0;
 }
 
 }  // namespace dtiles
