@@ -36,6 +36,8 @@ struct Dev {  // device buffer
     explicit Dev(size_t n_) : n(n_) { CK(cudaMalloc(&p, (n ? n : 1) * sizeof(T))); }
     Dev(const std::vector<T>& h) : Dev(h.size()) { up(h); }
     ~Dev() { cudaFree(p); }
+    Dev(const Dev&) = delete;  // one owner of the device memory (returned by value only where the copy is elided)
+    Dev& operator=(const Dev&) = delete;
     void up(const std::vector<T>& h) { CK(cudaMemcpy(p, h.data(), n * sizeof(T), cudaMemcpyHostToDevice)); }
     std::vector<T> down() const {
         std::vector<T> h(n);

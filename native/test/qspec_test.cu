@@ -1351,6 +1351,24 @@ static void test_attention_runs(int heads, int kv_heads, int hd, int block_size,
            "returned %.0f, want %.0f", (double)bad, (double)QSPEC_ERR_UNSUPPORTED);
 }
 
+// Tokens src[0], src[1], ... of a pass (their sequences, positions and q rows of qd floats), in that order, on the device:
+// the same tokens at other offsets of a pass.
+struct GatheredPass {
+    Dev<float> q;
+    Dev<int32_t> seq, pos;
+};
+static GatheredPass gather_tokens(const std::vector<int>& src, const std::vector<int32_t>& seq,
+                                  const std::vector<int32_t>& pos, const std::vector<float>& q, int qd) {
+    std::vector<int32_t> s2, p2;
+    std::vector<float> q2;
+    for (int t : src) {
+        s2.push_back(seq[t]);
+        p2.push_back(pos[t]);
+        q2.insert(q2.end(), q.begin() + (size_t)t * qd, q.begin() + (size_t)(t + 1) * qd);
+    }
+    return GatheredPass{Dev<float>(q2), Dev<int32_t>(s2), Dev<int32_t>(p2)};
+}
+
 // float64 causal attention over a paged pool (fp16 K and V; sequence s's block b is pool block table[s * max_blocks +
 // b]) for each token (its sequence and position) and head: [T, heads * hd].
 static std::vector<double> paged_attention_reference(const std::vector<float>& q, const std::vector<__half>& kpool,
@@ -1457,20 +1475,12 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
                "differing outputs=%.0f of %.0f", (double)differ, (double)alone.size());
     }
     // sequences 0 and 2 moved to the end of the pass (sequence 1's 5 tokens first): the same bits
-    std::vector<int32_t> seq2, pos2;
-    std::vector<float> q2;
     std::vector<int> src;
     for (int s : {1, 0, 2})
         for (int t = 0; t < T; ++t)
             if (seq[t] == s) src.push_back(t);
-    for (int t : src) {
-        seq2.push_back(seq[t]);
-        pos2.push_back(pos[t]);
-        q2.insert(q2.end(), q.begin() + (size_t)t * qd, q.begin() + (size_t)(t + 1) * qd);
-    }
-    Dev<float> dq2(q2);
-    Dev<int32_t> dseq2(seq2), dpos2(pos2);
-    const auto moved = attend(dq2.p, dseq2.p, dpos2.p, (int)src.size(), 0, "1");
+    const GatheredPass moved_pass = gather_tokens(src, seq, pos, q, qd);
+    const auto moved = attend(moved_pass.q.p, moved_pass.seq.p, moved_pass.pos.p, (int)src.size(), 0, "1");
     size_t differ = 0;
     for (size_t r = 0; r < src.size(); ++r)
         differ += differing_halves(std::vector<__half>(moved.begin() + r * qd, moved.begin() + (r + 1) * qd),
@@ -1573,19 +1583,11 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
     }
     same(alone, "each token alone (its decode)");
     // the runs the hint names mix sequences (tokens ordered position-major): each token reads its own table
-    std::vector<int32_t> seqm, posm;
-    std::vector<float> qm;
     std::vector<int> src;
     for (int a = 0; a < T; ++a) src.push_back((a % S) * run + a / S);
-    for (int t : src) {
-        seqm.push_back(seq[t]);
-        posm.push_back(pos[t]);
-        qm.insert(qm.end(), q.begin() + (size_t)t * qd, q.begin() + (size_t)(t + 1) * qd);
-    }
     {
-        Dev<float> dqm(qm);
-        Dev<int32_t> dseqm(seqm), dposm(posm);
-        const auto mixed = attend(dqm.p, dseqm.p, dposm.p, T, run, true);
+        const GatheredPass mixed_pass = gather_tokens(src, seq, pos, q, qd);
+        const auto mixed = attend(mixed_pass.q.p, mixed_pass.seq.p, mixed_pass.pos.p, T, run, true);
         std::vector<__half> back((size_t)T * qd);
         for (int a = 0; a < T; ++a)
             std::copy(mixed.begin() + (size_t)a * qd, mixed.begin() + (size_t)(a + 1) * qd,
