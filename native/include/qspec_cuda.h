@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 10
+#define QSPEC_ABI_VERSION 11
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -168,7 +168,12 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
  * Prefill tiles: a token whose sequence has at least 64 consecutive tokens in the pass (a prompt's prefill; never a
  * decode token or a verify run of up to 16) is computed on the tensor cores, 64 queries a block, for head_dim 64 or
  * 128 on sm_80 and later (QSPEC_ATTENTION_PREFILL_TILES=0 turns them off; read at every call). Its result then
- * depends on its own q, position and context alone, as above, but its bits are not the row kernels'. */
+ * depends on its own q, position and context alone, as above, but its bits are not the row kernels'.
+ * Decode tiles (ABI 11: on by default): every other token whose context holds 1024 positions or more
+ * (QSPEC_ATTENTION_DECODE_TILES_FROM) is computed on the tensor cores with the (token, head) pairs of its kv head, for
+ * head_dim 128 with at most 16 heads a kv head; the same holds of its result, and its bits are not the row kernels'
+ * either, so the setting must hold for a whole generation (QSPEC_ATTENTION_DECODE_TILES=0 turns them off, =all puts
+ * every token on them; read at every call). */
 int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                     const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                     int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
@@ -186,6 +191,24 @@ int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_p
                          const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                          int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,
                          void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream);
+
+/* qspec_attention_runs with what the caller knows of its pass's contexts (ABI 11): every token's context (its
+ * position + 1) lies in [min_context, max_context] (0: unknown; the table's span bounds max_context anyway). run = 0
+ * is qspec_attention (no run hint), run > 0 qspec_attention_runs. The library uses the bounds only to launch no kernel
+ * that would find no token: the decode tiles (QSPEC_ATTENTION_DECODE_TILES) take the tokens whose context holds
+ * qspec_attention_decode_tiles_from() positions or more, the row kernels the others, so a pass known to lie on one
+ * side launches one of them. The result has the bits of qspec_attention_runs when the bounds are true; a token outside
+ * them is still computed, with the arithmetic of the side its pass was said to lie on. */
+int qspec_attention_pass(const float* q, const void* k_pool_f16, const void* v_pool_f16,
+                         const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,
+                         int min_context, int max_context, void* workspace, size_t workspace_bytes, void* out_f16,
+                         qspec_stream_t stream);
+
+/* The fewest positions a token's context must hold for the decode tiles to take it, at these heads (ABI 11;
+ * QSPEC_ATTENTION_DECODE_TILES, read at every call, and QSPEC_ATTENTION_DECODE_TILES_FROM): 0 every token, -1 none
+ * (the tiles are off, or the shape is not theirs). */
+int qspec_attention_decode_tiles_from(int heads, int kv_heads, int head_dim);
 
 /* Workspace bytes that let qspec_attention split contexts of up to max_context positions (0 for
  * arguments that are not positive). */

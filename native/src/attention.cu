@@ -924,22 +924,31 @@ int launch_rows(const float* q, const half* kp, const half* vp, const int32_t* t
     return qspec_launch_status();
 }
 
+// What the caller knows of a pass's contexts (qspec_attention_pass): each token's context (position + 1) lies in
+// [min, max]. Used only to leave out a kernel that would find no token (launch_attention).
+struct Contexts {
+    int min = 0, max = INT_MAX;
+};
+
 // qspec_attention's and qspec_attention_runs' passes (q rotated, the new k and v in the pool): the decode tiles for the
 // tokens in their range (run: the pass's runs, 1 without a hint), the row kernels for the others; long_runs: the prefill
 // tiles take the tokens of long runs. The tiles are not launched where no context can reach their range (the table
-// spans fewer positions), nor the row kernels where the tiles take every token.
+// spans fewer positions, or the caller's bound says so), nor the row kernels where the tiles take every token (their
+// mode, or the caller's bound); then the one kernel launched takes every token, so a token outside the caller's
+// bounds is still computed.
 int launch_attention(const float* q, const half* kp, const half* vp, const int32_t* token_seq, const int32_t* token_pos,
                      const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads,
-                     int head_dim, int run, bool long_runs, void* workspace, size_t workspace_bytes, half* out,
-                     cudaStream_t st) {
+                     int head_dim, int run, bool long_runs, Contexts known, void* workspace, size_t workspace_bytes,
+                     half* out, cudaStream_t st) {
     const dtiles::Mode mode = dtiles::mode(heads, kv_heads, head_dim);
     const int from = dtiles::from_positions(mode);
-    const bool tiles = mode != dtiles::Mode::Off && max_blocks * block_size >= from;
+    const bool tiles = mode != dtiles::Mode::Off && std::min(max_blocks * block_size, known.max) >= from;
+    const bool rows = !tiles || known.min < from;
     if (tiles) {
         const int e = launch_decode_tiles(mode, q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size,
-                                          T, heads, kv_heads, run, Skip{long_runs, from, INT_MAX}, workspace,
-                                          workspace_bytes, out, st);
-        if (e != 0 || from <= 0) return e;
+                                          T, heads, kv_heads, run, Skip{long_runs, rows ? from : 0, INT_MAX},
+                                          workspace, workspace_bytes, out, st);
+        if (e != 0 || !rows) return e;
     }
     return launch_rows<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
                               head_dim, Rope{}, workspace, workspace_bytes, out, st,
@@ -958,13 +967,13 @@ bool prefill_tiles_apply(int T, int head_dim) {
 // one), the row kernels for the others (their blocks for long runs' tokens exit at once).
 int launch_attention_tiled(const float* q, const half* kp, const half* vp, const int32_t* token_seq,
                            const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
-                           int heads, int kv_heads, int head_dim, bool all_long, void* workspace,
+                           int heads, int kv_heads, int head_dim, bool all_long, Contexts known, void* workspace,
                            size_t workspace_bytes, half* out, cudaStream_t st) {
     const int e = tiles::launch(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
                                 kv_heads, head_dim, all_long, out, st);
     if (e != 0 || all_long) return e;
     return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
-                            head_dim, 1, true, workspace, workspace_bytes, out, st);
+                            head_dim, 1, true, known, workspace, workspace_bytes, out, st);
 }
 
 // The schedule of a verify pass's query tiles (qspec_attention_runs; opt-in). Unset or QSPEC_ATTENTION_RUNS=0: none
@@ -1024,47 +1033,73 @@ bool attention_shape_supported(int heads, int kv_heads, int head_dim) {
     return head_dim > 0 && head_dim <= MAX_HD && head_dim % 8 == 0 && kv_heads > 0 && heads % kv_heads == 0;
 }
 
+// qspec_attention (run 0), qspec_attention_runs (run > 0) and qspec_attention_pass (both, with the caller's bounds).
+int attention_entry(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq,
+                    const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
+                    int heads, int kv_heads, int head_dim, int run, Contexts known, void* workspace,
+                    size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
+    if (!attention_shape_supported(heads, kv_heads, head_dim)) return QSPEC_ERR_UNSUPPORTED;
+    if (run < 0 || (run > 0 && T > 0 && T % run != 0)) return QSPEC_ERR_UNSUPPORTED;
+    if (T <= 0) return 0;
+    const half* kp = static_cast<const half*>(k_pool_f16);
+    const half* vp = static_cast<const half*>(v_pool_f16);
+    half* out = static_cast<half*>(out_f16);
+    const cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    if (run == 0) {  // no hint: the prefill tiles for the tokens of long runs, if the pass can have one
+        if (prefill_tiles_apply(T, head_dim))
+            return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                                          heads, kv_heads, head_dim, false, known, workspace, workspace_bytes, out, st);
+        return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                kv_heads, head_dim, 1, false, known, workspace, workspace_bytes, out, st);
+    }
+    if (run >= tiles::MIN_RUN && prefill_tiles_apply(T, head_dim))  // every token in a long run: the tiles alone
+        return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                      kv_heads, head_dim, true, known, workspace, workspace_bytes, out, st);
+    if (dtiles::mode(heads, kv_heads, head_dim) != dtiles::Mode::Off)  // a run's tokens share each chunk's K and V
+        return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                kv_heads, head_dim, run, false, known, workspace, workspace_bytes, out, st);
+    if (run == 1 || run > MAX_RUN)  // (runs of 2-63 tokens have no long run)
+        return launch_rows<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                  kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
+    return launch_attention_runs(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
+                                 kv_heads, head_dim, run, workspace, workspace_bytes, out, st);
+}
+
 }  // namespace
 
 QSPEC_API int qspec_attention(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                               const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                               int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                               void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
-    if (!attention_shape_supported(heads, kv_heads, head_dim)) return QSPEC_ERR_UNSUPPORTED;
-    if (T <= 0) return 0;
-    const half* kp = static_cast<const half*>(k_pool_f16);
-    const half* vp = static_cast<const half*>(v_pool_f16);
-    const cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (prefill_tiles_apply(T, head_dim))
-        return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                      kv_heads, head_dim, false, workspace, workspace_bytes,
-                                      static_cast<half*>(out_f16), st);
-    return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads,
-                            head_dim, 1, false, workspace, workspace_bytes, static_cast<half*>(out_f16), st);
+    return attention_entry(q, k_pool_f16, v_pool_f16, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                           heads, kv_heads, head_dim, 0, Contexts{}, workspace, workspace_bytes, out_f16, stream);
 }
 
 QSPEC_API int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_pool_f16,
                                    const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                                    int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,
                                    void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
-    if (!attention_shape_supported(heads, kv_heads, head_dim)) return QSPEC_ERR_UNSUPPORTED;
-    if (run <= 0 || (T > 0 && T % run != 0)) return QSPEC_ERR_UNSUPPORTED;
-    if (T <= 0) return 0;
-    const half* kp = static_cast<const half*>(k_pool_f16);
-    const half* vp = static_cast<const half*>(v_pool_f16);
-    half* out = static_cast<half*>(out_f16);
-    const cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (run >= tiles::MIN_RUN && prefill_tiles_apply(T, head_dim))  // every token in a long run: the tiles alone
-        return launch_attention_tiled(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                      kv_heads, head_dim, true, workspace, workspace_bytes, out, st);
-    if (dtiles::mode(heads, kv_heads, head_dim) != dtiles::Mode::Off)  // a run's tokens share each chunk's K and V
-        return launch_attention(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                kv_heads, head_dim, run, false, workspace, workspace_bytes, out, st);
-    if (run == 1 || run > MAX_RUN)  // (runs of 2-63 tokens have no long run)
-        return launch_rows<false>(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                  kv_heads, head_dim, Rope{}, workspace, workspace_bytes, out, st);
-    return launch_attention_runs(q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads,
-                                 kv_heads, head_dim, run, workspace, workspace_bytes, out, st);
+    if (run <= 0) return QSPEC_ERR_UNSUPPORTED;
+    return attention_entry(q, k_pool_f16, v_pool_f16, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                           heads, kv_heads, head_dim, run, Contexts{}, workspace, workspace_bytes, out_f16, stream);
+}
+
+QSPEC_API int qspec_attention_pass(const float* q, const void* k_pool_f16, const void* v_pool_f16,
+                                   const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                                   int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run,
+                                   int min_context, int max_context, void* workspace, size_t workspace_bytes,
+                                   void* out_f16, qspec_stream_t stream) {
+    if (min_context < 0 || max_context < 0 || (max_context > 0 && min_context > max_context))
+        return QSPEC_ERR_UNSUPPORTED;
+    const Contexts known{min_context, max_context > 0 ? max_context : INT_MAX};
+    return attention_entry(q, k_pool_f16, v_pool_f16, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                           heads, kv_heads, head_dim, run, known, workspace, workspace_bytes, out_f16, stream);
+}
+
+QSPEC_API int qspec_attention_decode_tiles_from(int heads, int kv_heads, int head_dim) {
+    if (!attention_shape_supported(heads, kv_heads, head_dim)) return -1;
+    const dtiles::Mode mode = dtiles::mode(heads, kv_heads, head_dim);
+    return mode == dtiles::Mode::Off ? -1 : std::max(0, dtiles::from_positions(mode));
 }
 
 QSPEC_API int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16,

@@ -1,5 +1,6 @@
-// Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; opt-in: on the H100 they
-// win from about 2048 positions and lose at short contexts, docs/KERNELS.md "Decode tiles"), included by attention.cu
+// Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; on by default for tokens
+// of 1024 positions or more: on the H100 they win from about 2048 positions for one sequence, earlier for verify runs
+// and batches, and lose at short contexts; docs/KERNELS.md "Decode tiles"), included by attention.cu
 // after the pieces it shares with the row kernels (Paging, Partial, merge_split, splits_of, Skip, the split workspace
 // and its merge kernel).
 //
@@ -287,13 +288,14 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
     }
 }
 
-// Whether the decode tiles serve a pass (QSPEC_ATTENTION_DECODE_TILES, read at every call): 0 (never), 1 (the tokens
-// whose context holds at least from_positions() positions; the others take the row kernels), all (every token), seq
-// (every token, each block walking its splits). Only head size 128 with at most 16 heads a kv head.
+// Whether the decode tiles serve a pass (QSPEC_ATTENTION_DECODE_TILES, read at every call): 0 (never), 1 or unset (the
+// tokens whose context holds at least from_positions() positions; the others take the row kernels), all (every
+// token), seq (every token, each block walking its splits). Only head size 128 with at most 16 heads a kv head.
 enum class Mode { Off, From, All, Sequential };
 inline Mode mode(int heads, int kv_heads, int hd) {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES");
-    if (v == nullptr || strcmp(v, "0") == 0 || hd != HD || heads / kv_heads > ROWS) return Mode::Off;
+    if ((v != nullptr && strcmp(v, "0") == 0) || hd != HD || heads / kv_heads > ROWS) return Mode::Off;
+    if (v == nullptr) return Mode::From;
     if (strcmp(v, "all") == 0) return Mode::All;
     if (strcmp(v, "seq") == 0) return Mode::Sequential;
     return Mode::From;

@@ -58,7 +58,10 @@ struct ScopedEnv {
         if (had) old = v;
         set(value);
     }
-    void set(const char* value) { setenv(name.c_str(), value, 1); }
+    void set(const char* value) {  // nullptr: unset
+        if (value != nullptr) setenv(name.c_str(), value, 1);
+        else unsetenv(name.c_str());
+    }
     ~ScopedEnv() {
         if (had) setenv(name.c_str(), old.c_str(), 1);
         else unsetenv(name.c_str());

@@ -208,20 +208,27 @@ struct PagedPass {
     void attention(void* ws, size_t wsb, cudaStream_t st) const {
         CQ(qspec_attention(q.p, kp.p, vp.p, seq.p, pos.p, table.p, max_blocks, bs, T, heads, kv, hd, ws, wsb, out.p, st));
     }
+    void attention_pass(int run, int min_context, int max_context, void* ws, size_t wsb, cudaStream_t st) const {
+        CQ(qspec_attention_pass(q.p, kp.p, vp.p, seq.p, pos.p, table.p, max_blocks, bs, T, heads, kv, hd, run,
+                                min_context, max_context, ws, wsb, out.p, st));
+    }
     void attention_runs(int run, void* ws, size_t wsb, cudaStream_t st) const {
         CQ(qspec_attention_runs(q.p, kp.p, vp.p, seq.p, pos.p, table.p, max_blocks, bs, T, heads, kv, hd, run, ws, wsb,
                                 out.p, st));
     }
 };
 
-// `qspec_bench attention`: qspec_attention at Llama-3-8B's heads, S sequences of one query each (decode) or of 4
-// queries (a verify pass at gamma = 3), contexts of 128 ... 8192 positions. GB/s counts the K and V bytes read. Then
-// prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles (the 4 q heads
-// of a kv head sharing its K and V loads).
+// `qspec_bench attention`: attention at Llama-3-8B's heads, S sequences of one query each (decode) or of 4 queries (a
+// verify pass at gamma = 3), contexts of 128 ... 8192 positions: the row kernels (QSPEC_ATTENTION_DECODE_TILES=0), the
+// library's default through qspec_attention_pass with the pass's bounds (the decode tiles from 1024 positions; the
+// Java runner's call), the same through qspec_attention (no bounds: both kinds of kernel launched where the table
+// reaches the threshold) and the decode tiles for every token (=all). GB/s counts the K and V bytes read, at the
+// default. Then prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles
+// (the 4 q heads of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
-    printf("attn,sequences,queries_per_seq,context,us,kv_GB_per_s,runs_us,runs_seq_us,runs_split_us\n");
+    printf("attn,sequences,queries_per_seq,context,rows_us,default_us,kv_GB_per_s,unbounded_us,tiles_all_us\n");
     // QSPEC_BENCH_PREFILL_ONLY=1: the prefill passes alone
-    for (int ctx : getenv("QSPEC_BENCH_PREFILL_ONLY") ? std::vector<int>{} : std::vector<int>{128, 512, 2048, 8192})
+    for (int ctx : getenv("QSPEC_BENCH_PREFILL_ONLY") ? std::vector<int>{} : std::vector<int>{128, 512, 1024, 2048, 8192})
         for (int S : {1, 8, 16, 32})
             for (int Q : {1, 4}) {
                 if (const char* cell = getenv("QSPEC_BENCH_CELL")) {  // "S,Q,context": that cell alone (profiles)
@@ -232,16 +239,17 @@ static int attention_experiment(cudaStream_t st) {
                 const PagedPass pass(S, Q, ctx, ctx - Q, st);
                 const size_t wsb = qspec_attention_workspace_bytes(pass.T, PagedPass::heads, PagedPass::hd, ctx);
                 Dev<uint8_t> ws(wsb);
-                const double t = time_graph(st, [&](int) { pass.attention(ws.p, wsb, st); });
+                auto timed = [&](const char* tiles, auto call) {
+                    const ScopedEnv env("QSPEC_ATTENTION_DECODE_TILES", tiles);
+                    return 1e6 * time_graph(st, [&](int) { call(); });
+                };
+                const double rows = timed("0", [&] { pass.attention(ws.p, wsb, st); });
+                const double bounded = timed(nullptr, [&] { pass.attention_pass(Q, ctx - Q + 1, ctx, ws.p, wsb, st); });
+                const double unbounded = timed(nullptr, [&] { pass.attention(ws.p, wsb, st); });
+                const double all = timed("all", [&] { pass.attention_pass(Q, ctx - Q + 1, ctx, ws.p, wsb, st); });
                 const double bytes = 2.0 * S * ctx * PagedPass::kv * PagedPass::hd * 2;
-                printf("attn,%d,%d,%d,%.2f,%.0f", S, Q, ctx, t * 1e6, bytes / t / 1e9);
-                // verify passes: the query tiles (qspec_attention_runs) by the rule, walking splits, split blocks
-                for (const char* mode : {"auto", "seq", "split"}) {
-                    if (Q == 1) break;
-                    const ScopedEnv env("QSPEC_ATTENTION_RUNS", mode);
-                    printf(",%.2f", 1e6 * time_graph(st, [&](int) { pass.attention_runs(Q, ws.p, wsb, st); }));
-                }
-                printf("\n");
+                printf("attn,%d,%d,%d,%.2f,%.2f,%.0f,%.2f,%.2f\n", S, Q, ctx, rows, bounded, bytes / bounded / 1e3,
+                       unbounded, all);
                 fflush(stdout);
             }
     if (getenv("QSPEC_BENCH_DECODE_ONLY")) return 0;  // =1: the decode and verify passes alone
@@ -255,7 +263,8 @@ static int attention_experiment(cudaStream_t st) {
             const PagedPass pass(S, P, P, 0, st);
             double us[2], runs;
             {
-                const ScopedEnv off("QSPEC_ATTENTION_PREFILL_TILES", "0");
+                // the row kernels alone: the decode tiles would take the tokens of 1024 positions or more
+                const ScopedEnv off("QSPEC_ATTENTION_PREFILL_TILES", "0"), rows("QSPEC_ATTENTION_DECODE_TILES", "0");
                 for (const char* tiles : {"0", "1"}) {
                     if (P == 8192) { us[*tiles - '0'] = 0; continue; }  // (seconds a point: the tiles only)
                     const ScopedEnv env("QSPEC_ATTENTION_HEAD_TILES", tiles);
@@ -281,6 +290,7 @@ static int attention_experiment(cudaStream_t st) {
 // (qspec_rope_write_kv, qspec_attention) and as the fused one (qspec_rope_attention), at Llama-3-8B's heads, S
 // sequences of one token each, contexts of 128 ... 8192 positions in blocks of 16 scattered over the pool.
 static int rope_attention_experiment(cudaStream_t st) {
+    const ScopedEnv rows("QSPEC_ATTENTION_DECODE_TILES", "0");  // the fused kernel has the row kernels' arithmetic
     constexpr int heads = PagedPass::heads, kv = PagedPass::kv, hd = PagedPass::hd, bs = PagedPass::bs;
     constexpr int ld = (heads + 2 * kv) * hd;
     std::vector<float> inv_freq(hd / 2);

@@ -1497,12 +1497,17 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
 // kernels'; through qspec_attention_runs = through qspec_attention (a token a group) = each token alone (its decode) =
 // without a workspace (each block walks its splits) = QSPEC_ATTENTION_DECODE_TILES=seq (with =all) = with a 70-token
 // prompt in the pass (the prefill tiles' tokens); a hint whose runs mix sequences gives the same bits;
-// qspec_rope_attention refuses to run. Head sizes other than 128 keep the row kernels' bits.
+// qspec_rope_attention refuses to run. Head sizes other than 128 keep the row kernels' bits. With from = "default" both
+// variables are unset: the library's default, tokens of 1024 positions or more on the tiles. Through
+// qspec_attention_pass: the pass's true bounds give the same bits; bounds that put every token on one side launch that
+// side's kernel for every token (a token outside them gets that kernel's bits, not no result); bad bounds are refused;
+// qspec_attention_decode_tiles_from says the threshold.
 static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist,
                               const char* from = nullptr) {
-    const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", from ? "1" : "all"),
-        at("QSPEC_ATTENTION_DECODE_TILES_FROM", from ? from : "1024");
-    const int from_n = from ? atoi(from) : 0;
+    const bool by_default = from != nullptr && strcmp(from, "default") == 0;
+    const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", by_default ? nullptr : from ? "1" : "all"),
+        at("QSPEC_ATTENTION_DECODE_TILES_FROM", by_default ? nullptr : from ? from : "1024");
+    const int from_n = by_default ? 1024 : from ? atoi(from) : 0;
     const int S = (int)hist.size(), PROMPT = 70, max_blocks = 2100 / block_size + 2, nblocks = (S + 1) * max_blocks;
     const int qd = heads * hd;
     std::vector<int32_t> seq, pos;
@@ -1520,11 +1525,16 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
     Dev<int32_t> dseq(seq), dpos(pos), dtab(perm);
     const size_t ws_bytes = qspec_attention_workspace_bytes(T + PROMPT, heads, hd, max_blocks * block_size);
     Dev<float> dws(std::vector<float>(ws_bytes / sizeof(float), POISON));
-    auto attend = [&](const float* qp, const int32_t* sp, const int32_t* pp, int n, int r, bool workspace) {
+    // lo, hi >= 0: through qspec_attention_pass with those bounds
+    auto attend = [&](const float* qp, const int32_t* sp, const int32_t* pp, int n, int r, bool workspace, int lo = -1,
+                      int hi = -1) {
         Dev<__half> dout(std::vector<__half>((size_t)n * qd, __float2half(NAN)));
         float* w = workspace ? dws.p : nullptr;
         const size_t wb = workspace ? ws_bytes : 0;
-        if (r > 0)
+        if (lo >= 0)
+            CQ(qspec_attention_pass(qp, dkp.p, dvp.p, sp, pp, dtab.p, max_blocks, block_size, n, heads, kv_heads, hd, r,
+                                    lo, hi, w, wb, dout.p, nullptr));
+        else if (r > 0)
             CQ(qspec_attention_runs(qp, dkp.p, dvp.p, sp, pp, dtab.p, max_blocks, block_size, n, heads, kv_heads, hd, r,
                                     w, wb, dout.p, nullptr));
         else
@@ -1541,6 +1551,9 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
         const ScopedEnv off("QSPEC_ATTENTION_DECODE_TILES", "0");
         rows = attend(dq.p, dseq.p, dpos.p, T, run, true);
     }
+    const int said_from = qspec_attention_decode_tiles_from(heads, kv_heads, hd);
+    report(said_from == (hd == 128 ? from_n : -1), std::string("decode tiles: qspec_attention_decode_tiles_from ") + tag,
+           "returned %.0f, want %.0f", (double)said_from, (double)(hd == 128 ? from_n : -1));
     if (hd != 128) {
         const size_t differ = differing_halves(tiled, rows.data());
         report(differ == 0, std::string("decode tiles leave other head sizes to the row kernels ") + tag,
@@ -1572,6 +1585,34 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
     };
     same(attend(dq.p, dseq.p, dpos.p, T, 0, true), "qspec_attention (a token a group)");
     same(attend(dq.p, dseq.p, dpos.p, T, run, false), "without a workspace");
+    const int lo = *std::min_element(pos.begin(), pos.end()) + 1, hi = *std::max_element(pos.begin(), pos.end()) + 1;
+    same(attend(dq.p, dseq.p, dpos.p, T, run, true, lo, hi), "qspec_attention_pass with the pass's bounds");
+    same(attend(dq.p, dseq.p, dpos.p, T, 0, true, lo, 0), "qspec_attention_pass without a run hint, no upper bound");
+    if (from_n > 0) {  // bounds that put every token on one side: that side's bits for every token
+        std::vector<__half> all_tiles;
+        {
+            const ScopedEnv all("QSPEC_ATTENTION_DECODE_TILES", "all");
+            all_tiles = attend(dq.p, dseq.p, dpos.p, T, run, true);
+        }
+        const auto said_long = attend(dq.p, dseq.p, dpos.p, T, run, true, from_n, 0);
+        const auto said_short = attend(dq.p, dseq.p, dpos.p, T, run, true, 1, from_n - 1);
+        const size_t long_differ = differing_halves(said_long, all_tiles.data());
+        const size_t short_differ = differing_halves(said_short, rows.data());
+        report(long_differ == 0, std::string("decode tiles: bounds from the threshold put every token on the tiles ") + tag,
+               "differing outputs=%.0f of %.0f", (double)long_differ, (double)said_long.size());
+        report(short_differ == 0, std::string("decode tiles: bounds below the threshold put every token on the row kernels ") + tag,
+               "differing outputs=%.0f of %.0f", (double)short_differ, (double)said_short.size());
+    }
+    {
+        Dev<__half> dout((size_t)T * qd);
+        const int inverted = qspec_attention_pass(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T,
+                                                  heads, kv_heads, hd, run, hi + 1, hi, dws.p, ws_bytes, dout.p, nullptr);
+        const int negative = qspec_attention_pass(dq.p, dkp.p, dvp.p, dseq.p, dpos.p, dtab.p, max_blocks, block_size, T,
+                                                  heads, kv_heads, hd, run, -1, 0, dws.p, ws_bytes, dout.p, nullptr);
+        report(inverted == QSPEC_ERR_UNSUPPORTED && negative == QSPEC_ERR_UNSUPPORTED,
+               std::string("decode tiles: qspec_attention_pass refuses bad bounds ") + tag, "returned %.0f and %.0f",
+               (double)inverted, (double)negative);
+    }
     if (!from) {
         const ScopedEnv seq_mode("QSPEC_ATTENTION_DECODE_TILES", "seq");
         same(attend(dq.p, dseq.p, dpos.p, T, run, true), "the sequential schedule");
@@ -1614,7 +1655,27 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
            "returned %.0f, want %.0f", (double)refused, (double)QSPEC_ERR_UNSUPPORTED);
 }
 
+static void row_kernel_tests();
+
 static void attention_tests() {
+    {
+        // the row kernels' own checks (the decode tiles, on by default from 1024 positions, would take their long
+        // contexts' tokens; test_decode_tiles checks the two together)
+        const ScopedEnv rows_only("QSPEC_ATTENTION_DECODE_TILES", "0");
+        row_kernel_tests();
+    }
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});  // Llama-3-8B's heads, gamma = 3
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, "1024");  // a run straddling the threshold
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, "default");  // the library's default
+    test_decode_tiles(8, 2, 128, 12, 5, {253, 700});            // groups of 4 and 1, block size 12
+    test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");
+    test_decode_tiles(16, 1, 128, 16, 2, {300, 40});            // 16 heads a kv head: a token a group
+    test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1});           // one head a kv head: a run a group
+    test_decode_tiles(8, 2, 64, 16, 4, {254, 5});               // head size 64: the row kernels
+    test_decode_tiles(8, 2, 64, 16, 4, {254, 5}, "default");
+}
+
+static void row_kernel_tests() {
     test_rope_attention(8, 2, 128, 0, 16);
     test_rope_attention(8, 2, 128, 1, 16);
     test_rope_attention(4, 4, 64, 1, 32);
@@ -1636,13 +1697,6 @@ static void attention_tests() {
     test_attention_runs(8, 4, 64, 32, 2, {255, 40, 1500}, false);  // groups of 2
     test_attention_runs(6, 6, 80, 8, 3, {510, 1, 300}, false);   // groups of 1, head_dim 80
     test_attention_runs(8, 2, 128, 12, 4, {254, 5, 700}, true);  // block size 12
-    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});  // Llama-3-8B's heads, gamma = 3
-    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, "1024");  // a run straddling the threshold
-    test_decode_tiles(8, 2, 128, 12, 5, {253, 700});            // groups of 4 and 1, block size 12
-    test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");
-    test_decode_tiles(16, 1, 128, 16, 2, {300, 40});            // 16 heads a kv head: a token a group
-    test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1});           // one head a kv head: a run a group
-    test_decode_tiles(8, 2, 64, 16, 4, {254, 5});               // head size 64: the row kernels
     test_prefill_tiles(8, 2, 128, 16);
     test_prefill_tiles(4, 4, 64, 32);
 }

@@ -291,6 +291,35 @@ int qspec_attention_runs(const float* q, const void* k_pool_f16, const void* v_p
                            heads, kv_heads, head_dim, workspace, workspace_bytes, out_f16, stream);
 }
 
+/* The bounds only let the GPU leave out a kernel that would find no token; the result is qspec_attention's. Here they
+ * are also checked against every token's context, so that a caller's wrong bounds fail its tests: on the GPU they would
+ * give a token the other kernel's bits. */
+int qspec_attention_pass(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq,
+                         const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,
+                         int heads, int kv_heads, int head_dim, int run, int min_context, int max_context,
+                         void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream) {
+    if (run < 0 || (run > 0 && T > 0 && T % run != 0)) return ERR_UNSUPPORTED;
+    if (min_context < 0 || max_context < 0 || (max_context > 0 && min_context > max_context)) return ERR_UNSUPPORTED;
+    for (int t = 0; t < T; t++) {
+        int n = token_pos[t] + 1;
+        if (n < min_context || (max_context > 0 && n > max_context)) return ERR_UNSUPPORTED;
+    }
+    return qspec_attention(q, k_pool_f16, v_pool_f16, token_seq, token_pos, block_tables, max_blocks, block_size, T,
+                           heads, kv_heads, head_dim, workspace, workspace_bytes, out_f16, stream);
+}
+
+/* The library's rule (attention_decode_tiles.cuh), so that callers see the thresholds they would on a GPU; the one
+ * arithmetic above serves every token here. */
+int qspec_attention_decode_tiles_from(int heads, int kv_heads, int head_dim) {
+    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES");
+    if (kv_heads <= 0 || heads % kv_heads != 0 || head_dim != 128 || heads / kv_heads > 16) return -1;
+    if (v != NULL && strcmp(v, "0") == 0) return -1;
+    if (v != NULL && (strcmp(v, "all") == 0 || strcmp(v, "seq") == 0)) return 0;
+    const char* from = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
+    int n = from != NULL ? atoi(from) : 1024;
+    return n > 0 ? n : 0;
+}
+
 /* The two calls it fuses on the GPU, one after the other (the GPU kernel gives their bits). */
 int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq,
                          const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T,

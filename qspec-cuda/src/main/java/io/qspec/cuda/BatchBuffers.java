@@ -12,10 +12,12 @@ package io.qspec.cuda;
  * @param blockTables [sequences, maxBlocks] pool block ids
  * @param run         the attention's run hint (BatchPlan#attentionRun): the tokens of each sequence where every
  *                    sequence has as many, 1 where no sequence has a prefill tiles' run, else 0
+ * @param contexts    what the attention may know of the tokens' contexts
  */
 record BatchBuffers(int tokens, int sequences, int maxBlocks, DeviceBuffer tokenIds, DeviceBuffer tokenSeq,
-                           DeviceBuffer tokenPos, DeviceBuffer blockTables, int run) {
+                           DeviceBuffer tokenPos, DeviceBuffer blockTables, int run, ContextBounds contexts) {
     public BatchBuffers {
+        java.util.Objects.requireNonNull(contexts, "contexts");
         if (run > 1 && (long) run * sequences != tokens || run < 0) {
             throw new IllegalArgumentException("a run of " + run + " tokens for each of " + sequences
                     + " sequences is not the pass's " + tokens + " tokens");

@@ -142,6 +142,24 @@ final class BatchPlan {
         return table;
     }
 
+    /** The fewest positions a token of the pass attends to (its position + 1). */
+    public int shortestContext() {
+        int min = Integer.MAX_VALUE;
+        for (int p : tokenPos) {
+            min = Math.min(min, p + 1);
+        }
+        return min;
+    }
+
+    /** The most positions a token of the pass attends to: the longest sequence's end. */
+    public int longestContext() {
+        int max = 0;
+        for (int end : ends) {
+            max = Math.max(max, end);
+        }
+        return max;
+    }
+
     /** Width of the block table: blocks of the longest sequence after this pass. */
     public int maxBlocks(int blockSize) {
         int max = 1;

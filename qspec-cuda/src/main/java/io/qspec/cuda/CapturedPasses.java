@@ -25,21 +25,24 @@ import java.util.Objects;
  */
 final class CapturedPasses implements AutoCloseable {
     /** Everything a captured pass depends on besides the contents of the input buffers. */
-    record Shape(Precision precision, int tokens, int sequences, int tableWidth, int run, int[] logitSources) {
+    record Shape(Precision precision, int tokens, int sequences, int tableWidth, int run, ContextBounds contexts,
+                 int[] logitSources) {
         Shape {
+            Objects.requireNonNull(contexts, "contexts");
             logitSources = logitSources.clone();
         }
 
         @Override
         public boolean equals(Object o) {
             return o instanceof Shape s && s.precision == precision && s.tokens == tokens && s.sequences == sequences
-                    && s.tableWidth == tableWidth && s.run == run
+                    && s.tableWidth == tableWidth && s.run == run && s.contexts.equals(contexts)
                     && java.util.Arrays.equals(s.logitSources, logitSources);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(precision, tokens, sequences, tableWidth, run, java.util.Arrays.hashCode(logitSources));
+            return Objects.hash(precision, tokens, sequences, tableWidth, run, contexts,
+                    java.util.Arrays.hashCode(logitSources));
         }
     }
 

@@ -101,6 +101,8 @@ final class CudaModelRunner implements ModelRunner {
     private final DeviceSampler sampler;
     private final DeviceRejectionSampler rejection;
     private final int ropeStyle;
+    /** The decode tiles' threshold at this model's heads (Kernels#decodeTilesFrom), for the passes' context bounds. */
+    private final int decodeTilesFrom;
     private final boolean fusedRopeAttention = Boolean.getBoolean(FUSED_ROPE_ATTENTION_PROPERTY);
     private final boolean normTail = Boolean.getBoolean(NORM_TAIL_PROPERTY);
     private final boolean fusedSwiglu = Boolean.parseBoolean(System.getProperty(FUSED_SWIGLU_PROPERTY, "true"));
@@ -133,6 +135,7 @@ final class CudaModelRunner implements ModelRunner {
             this.rejection = new DeviceRejectionSampler(memory, kernels, sampler, this::withLogits, this::downloadInts,
                     config.vocabSize());
             this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
+            this.decodeTilesFrom = Kernels.decodeTilesFrom(config.heads(), config.kvHeads(), config.headDim());
             stream.synchronize();  // a failed upload is this open's failure, not the first pass's
         } catch (RuntimeException | Error e) {
             try {
@@ -328,10 +331,11 @@ final class CudaModelRunner implements ModelRunner {
         uploadInts(plan.tokenPos(), work.tokenPos);
         uploadInts(table, work.blockTables);
         int run = plan.attentionRun();
+        ContextBounds contexts = ContextBounds.of(decodeTilesFrom, plan.shortestContext(), plan.longestContext());
         BatchBuffers indices = new BatchBuffers(t, plan.sequenceCount(), width, work.tokenIds, work.tokenSeq,
-                work.tokenPos, work.blockTables, run);
+                work.tokenPos, work.blockTables, run, contexts);
         CapturedPasses.Shape shape = new CapturedPasses.Shape(precision, t, plan.sequenceCount(), width, run,
-                logitSources);
+                contexts, logitSources);
         passes.run(shape, () -> enqueuePass(indices, logitSources, precision));
         return new Pass(caches, plan, rows);
     }

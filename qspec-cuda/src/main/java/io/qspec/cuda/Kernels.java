@@ -282,13 +282,12 @@ final class Kernels {
 
     /**
      * Causal attention over the paged cache; {@code out} fp16 {@code [T, heads * headDim]}. {@code workspace}
-     * (may be null) lets long contexts split over more blocks, and with {@code QSPEC_ATTENTION_RUNS} set the tokens
-     * of a verify pass share each chunk's K and V loads (query tiles, opt-in); the result has the same bits either way.
-     * The pass goes to {@code qspec_attention_runs} with its run hint ({@link BatchPlan#attentionRun}: the tokens of
-     * each sequence where all have as many, 1 where none has a prompt's prefill), or where it mixes a prefill with
-     * other lengths to {@code qspec_attention}. Either way the tokens of a sequence with
-     * {@link KernelLimits#PREFILL_TILE_RUN} or more in the pass take the tensor-core prefill tiles on the GPU, and the
-     * others the row kernels, whose bits a verify token shares with its decode.
+     * (may be null) lets long contexts split over more blocks; the result has the same bits either way. The pass goes
+     * to {@code qspec_attention_pass} with its run hint ({@link BatchPlan#attentionRun}) and its context bounds
+     * ({@link ContextBounds}). On the GPU the tokens of a sequence with {@link KernelLimits#PREFILL_TILE_RUN} or more
+     * in the pass take the tensor-core prefill tiles, the tokens whose context reaches the decode tiles' threshold
+     * ({@link #decodeTilesFrom}) the decode tiles, and the others the row kernels; a token's kernel follows its own
+     * position, so a verify token shares its decode's bits.
      */
     public void attention(DeviceBuffer q, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer workspace,
                           DeviceBuffer out) {
@@ -299,16 +298,20 @@ final class Kernels {
         kv.check(layer, batch);
         MemorySegment ws = workspace == null ? MemorySegment.NULL : workspace.pointer();
         long wsBytes = workspace == null ? 0 : workspace.bytes();
-        int status = batch.run() > 0
-                ? QSpecKernels.qspec_attention_runs(q.pointer(), kv.keys(layer).pointer(), kv.values(layer).pointer(),
-                        batch.tokenSeq().pointer(), batch.tokenPos().pointer(), batch.blockTables().pointer(),
-                        batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(), batch.run(), ws,
-                        wsBytes, out.pointer(), stream)
-                : QSpecKernels.qspec_attention(q.pointer(), kv.keys(layer).pointer(), kv.values(layer).pointer(),
-                        batch.tokenSeq().pointer(), batch.tokenPos().pointer(), batch.blockTables().pointer(),
-                        batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(), kv.headDim(), ws, wsBytes,
-                        out.pointer(), stream);
-        CudaCalls.check(status, "qspec_attention(layer " + layer + ")");
+        ContextBounds contexts = batch.contexts();
+        int status = QSpecKernels.qspec_attention_pass(q.pointer(), kv.keys(layer).pointer(),
+                kv.values(layer).pointer(), batch.tokenSeq().pointer(), batch.tokenPos().pointer(),
+                batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t, kv.heads(), kv.kvHeads(),
+                kv.headDim(), batch.run(), contexts.min(), contexts.max(), ws, wsBytes, out.pointer(), stream);
+        CudaCalls.check(status, "qspec_attention_pass(layer " + layer + ")");
+    }
+
+    /**
+     * The fewest positions a token's context must hold for the GPU's decode tiles to take it, at these heads: 0 every
+     * token, negative none (off with {@code QSPEC_ATTENTION_DECODE_TILES=0}, or heads the tiles do not serve).
+     */
+    public static int decodeTilesFrom(int heads, int kvHeads, int headDim) {
+        return QSpecKernels.qspec_attention_decode_tiles_from(heads, kvHeads, headDim);
     }
 
     /**

@@ -27,6 +27,21 @@ class BatchPlanTest {
     }
 
     @Test
+    void theContextsSpanTheShortestTokenToTheLongestSequence() {
+        BatchPlan plan = BatchPlan.of(List.of(
+                new BatchPlan.SequenceShape(5, 64, new int[] {7, 8, 9}, true),
+                new BatchPlan.SequenceShape(40, 64, new int[] {1}, false),
+                new BatchPlan.SequenceShape(0, 64, new int[] {1, 2}, false)), 10);
+
+        assertThat(plan.shortestContext()).isEqualTo(1);   // the prompt's first token attends to itself
+        assertThat(plan.longestContext()).isEqualTo(41);
+        BatchPlan decode = BatchPlan.of(List.of(new BatchPlan.SequenceShape(1500, 2048, new int[] {3}, false),
+                new BatchPlan.SequenceShape(1023, 2048, new int[] {3}, false)), 10);
+        assertThat(decode.shortestContext()).isEqualTo(1024);
+        assertThat(decode.longestContext()).isEqualTo(1501);
+    }
+
+    @Test
     void theAttentionRunNamesUniformPassesShortMixesAndPrefillMixes() {
         assertThat(plan(3, 3).attentionRun()).isEqualTo(3);
         assertThat(plan(1, 1, 1).attentionRun()).isEqualTo(1);

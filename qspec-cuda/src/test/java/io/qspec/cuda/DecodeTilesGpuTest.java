@@ -23,24 +23,28 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Decode and verify attention at Llama's head size (128) and grouping (4 q heads a kv head), through the engine, on a
- * random model: the shape the decode tiles serve ({@code QSPEC_ATTENTION_DECODE_TILES=all}, or {@code =1} with
- * {@code QSPEC_ATTENTION_DECODE_TILES_FROM=256} so that generations cross from the row kernels to the tiles, in the
- * environment of the JVM; without it the row kernels, which must pass the same checks). Prompts of 250-262 tokens, so
- * that decode steps and verify runs cross the attention's split of 256 positions.
+ * random model: the shape the decode tiles serve. By default they take the tokens of 1024 positions or more; the
+ * environment of the JVM may move that ({@code QSPEC_ATTENTION_DECODE_TILES_FROM=256}, so that the short prompts'
+ * generations cross it too), put every token on them ({@code QSPEC_ATTENTION_DECODE_TILES=all}) or none ({@code =0}),
+ * and each must pass the same checks. Prompts of 250-262 tokens, so that decode steps and verify runs cross the
+ * attention's split of 256 positions, and of 1015 and 1030, on both sides of the default threshold.
  *
  * <ul>
  *   <li>QSpec's greedy tokens equal plain W4A16's (A8 and A4 drafts): a verify run's attention has its decode's
- *       bits.</li>
- *   <li>A sequence's greedy tokens are the same alone and in a batch of three (plain W4A16 and QSpec-A8): no token's
- *       attention depends on the other sequences of the pass.</li>
+ *       bits, also where a generation crosses the threshold and its passes' context bounds change.</li>
+ *   <li>A sequence's greedy tokens are the same alone and in a batch (plain W4A16 and QSpec-A8): no token's
+ *       attention depends on the other sequences of the pass, nor on whether they lie on its side of the
+ *       threshold.</li>
  * </ul>
  */
 @Tag("gpu")
 class DecodeTilesGpuTest {
     /** head_dim 128 (dim 512 over 4 heads), one kv head: the 4 heads of a kv head, as Llama-3-8B's. */
-    private static final ModelConfig LLAMA_HEADS = new ModelConfig("llama", 512, 1024, 2, 4, 1, 128, 300, 1024, 1e-5f,
+    private static final ModelConfig LLAMA_HEADS = new ModelConfig("llama", 512, 1024, 2, 4, 1, 128, 300, 2048, 1e-5f,
             500000f, RopeStyle.HALF_SPLIT, Optional.empty(), false);
     private static final int[] PROMPT_LENGTHS = {250, 255, 262};
+    /** About the default threshold (1024 positions): a generation that crosses it, one past it from the start. */
+    private static final int[] LONG_PROMPT_LENGTHS = {1015, 1030};
     private static final int NEW_TOKENS = 20;
 
     private static Model model;
@@ -50,7 +54,9 @@ class DecodeTilesGpuTest {
         GpuTests.usableBackend();
         model = RandomModels.build(LLAMA_HEADS, 128, 17);
         System.out.println("decode tiles test: QSPEC_ATTENTION_DECODE_TILES="
-                + System.getenv().getOrDefault("QSPEC_ATTENTION_DECODE_TILES", "(unset: the row kernels)"));
+                + System.getenv().getOrDefault("QSPEC_ATTENTION_DECODE_TILES", "(unset: the default)")
+                + ", from " + Kernels.decodeTilesFrom(LLAMA_HEADS.heads(), LLAMA_HEADS.kvHeads(), LLAMA_HEADS.headDim())
+                + " positions");
     }
 
     @AfterAll
@@ -70,8 +76,27 @@ class DecodeTilesGpuTest {
 
     @Test
     void qspecTokensEqualW4A16Tokens() {
+        qspecTokensEqualW4A16Tokens(PROMPT_LENGTHS);
+    }
+
+    @Test
+    void qspecTokensEqualW4A16TokensAboutTheDefaultThreshold() {
+        qspecTokensEqualW4A16Tokens(LONG_PROMPT_LENGTHS);
+    }
+
+    @Test
+    void aSequencesTokensAreTheSameAloneAndInABatch() {
+        sameAloneAndInABatch(PROMPT_LENGTHS);
+    }
+
+    @Test
+    void aSequencesTokensAreTheSameAloneAndInABatchOnBothSidesOfTheThreshold() {
+        sameAloneAndInABatch(new int[] {40, LONG_PROMPT_LENGTHS[1]});
+    }
+
+    private static void qspecTokensEqualW4A16Tokens(int[] lengths) {
         try (QSpecEngine engine = QSpecEngine.builder(model).backend("cuda").build()) {
-            for (int length : PROMPT_LENGTHS) {
+            for (int length : lengths) {
                 int[] prompt = prompt(length, length);
                 GenerationResult plain = engine.generate(request(prompt, DecodingMode.plain(Precision.W4A16)));
                 for (DraftMode draft : List.of(DraftMode.a8(), DraftMode.a4())) {
@@ -84,21 +109,20 @@ class DecodeTilesGpuTest {
         }
     }
 
-    @Test
-    void aSequencesTokensAreTheSameAloneAndInABatch() {
+    private static void sameAloneAndInABatch(int[] lengths) {
         try (QSpecEngine engine = QSpecEngine.builder(model).backend("cuda").build()) {
             for (DecodingMode mode : List.of(DecodingMode.plain(Precision.W4A16), DecodingMode.qspec(DraftMode.a8()))) {
                 List<int[]> alone = new ArrayList<>();
-                for (int length : PROMPT_LENGTHS) {
+                for (int length : lengths) {
                     alone.add(engine.generate(request(prompt(length, length), mode)).tokenIds());
                 }
                 List<GenerationHandle> batch = new ArrayList<>();
-                for (int length : PROMPT_LENGTHS) {
+                for (int length : lengths) {
                     batch.add(engine.submit(request(prompt(length, length), mode), StreamHandler.NONE));
                 }
-                for (int s = 0; s < PROMPT_LENGTHS.length; s++) {
+                for (int s = 0; s < lengths.length; s++) {
                     assertThat(batch.get(s).join().tokenIds()).as("%s, the %d-token prompt in a batch", mode,
-                            PROMPT_LENGTHS[s]).containsExactly(alone.get(s));
+                            lengths[s]).containsExactly(alone.get(s));
                 }
             }
         }

@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 10;
+    public static final int ABI_VERSION = 11;
     /** {@code QSPEC_MAX_SAMPLING_VOCAB}: the largest vocabulary the sampling kernels take. */
     public static final int MAX_SAMPLING_VOCAB = 1 << 20;
     /** Returned for an argument combination the kernels do not support. */
@@ -80,6 +80,11 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_attention_runs$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_attention_pass$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
+            C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
+    public static final FunctionDescriptor qspec_attention_decode_tiles_from$DESC = FunctionDescriptor.of(C_INT,
+            C_INT, C_INT, C_INT);
     public static final FunctionDescriptor qspec_attention_workspace_bytes$DESC = FunctionDescriptor.of(C_LONG,
             C_INT, C_INT, C_INT, C_INT);
     public static final FunctionDescriptor qspec_rope_attention$DESC = FunctionDescriptor.of(C_INT,
@@ -134,6 +139,9 @@ public final class QSpecKernels {
         static final MethodHandle qspec_rope_write_kv = LIB.downcall("qspec_rope_write_kv", qspec_rope_write_kv$DESC);
         static final MethodHandle qspec_attention = LIB.downcall("qspec_attention", qspec_attention$DESC);
         static final MethodHandle qspec_attention_runs = LIB.downcall("qspec_attention_runs", qspec_attention_runs$DESC);
+        static final MethodHandle qspec_attention_pass = LIB.downcall("qspec_attention_pass", qspec_attention_pass$DESC);
+        static final MethodHandle qspec_attention_decode_tiles_from = LIB.downcall("qspec_attention_decode_tiles_from",
+                qspec_attention_decode_tiles_from$DESC);
         static final MethodHandle qspec_attention_workspace_bytes = LIB.downcall("qspec_attention_workspace_bytes",
                 qspec_attention_workspace_bytes$DESC);
         static final MethodHandle qspec_rope_attention = LIB.downcall("qspec_rope_attention", qspec_rope_attention$DESC);
@@ -362,6 +370,30 @@ public final class QSpecKernels {
         try {
             return (int) Handles.qspec_attention_runs.invokeExact(q, kPool, vPool, tokenSeq, tokenPos, blockTables,
                     maxBlocks, blockSize, t, heads, kvHeads, headDim, run, workspace, workspaceBytes, out, stream);
+        } catch (Throwable t2) {
+            throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_attention_pass(const float* q, const void* k_pool_f16, const void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim, int run, int min_context, int max_context, void* workspace, size_t workspace_bytes, void* out_f16, qspec_stream_t stream)} */
+    public static int qspec_attention_pass(MemorySegment q, MemorySegment kPool, MemorySegment vPool,
+                                           MemorySegment tokenSeq, MemorySegment tokenPos, MemorySegment blockTables,
+                                           int maxBlocks, int blockSize, int t, int heads, int kvHeads, int headDim,
+                                           int run, int minContext, int maxContext, MemorySegment workspace,
+                                           long workspaceBytes, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_attention_pass.invokeExact(q, kPool, vPool, tokenSeq, tokenPos, blockTables,
+                    maxBlocks, blockSize, t, heads, kvHeads, headDim, run, minContext, maxContext, workspace,
+                    workspaceBytes, out, stream);
+        } catch (Throwable t2) {
+            throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_attention_decode_tiles_from(int heads, int kv_heads, int head_dim)} */
+    public static int qspec_attention_decode_tiles_from(int heads, int kvHeads, int headDim) {
+        try {
+            return (int) Handles.qspec_attention_decode_tiles_from.invokeExact(heads, kvHeads, headDim);
         } catch (Throwable t2) {
             throw Bindings.unexpected(t2);
         }
