@@ -1,6 +1,7 @@
 // Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; on by default for tokens
-// of 1024 positions or more: on the H100 they win from about 2048 positions for one sequence, earlier for verify runs
-// and batches, and lose at short contexts; docs/KERNELS.md "Decode tiles"), included by attention.cu
+// of 2048 positions or more: they win from about 3000 positions for one sequence's decode, from 1024-2048 for a
+// verify run of one sequence, from 512 or less for batches of 8 and more, and lose for one sequence at short contexts;
+// docs/KERNELS.md "Decode tiles"), included by attention.cu
 // after the pieces it shares with the row kernels (Paging, Partial, merge_split, splits_of, Skip, the split workspace
 // and its merge kernel).
 //
@@ -302,14 +303,14 @@ inline Mode mode(int heads, int kv_heads, int hd) {
 }
 
 // The fewest positions (the token's own included) from which a token takes the tiles in Mode::From:
-// QSPEC_ATTENTION_DECODE_TILES_FROM, default 1024. The choice follows the token's position alone, so a verify token
+// QSPEC_ATTENTION_DECODE_TILES_FROM, default 2048. The choice follows the token's position alone, so a verify token
 // takes its decode's kernel and keeps its bits. On the H100 (session 37) the tiles lost at short contexts (one sequence
 // at 128 positions 9.7 us a layer against 4.6, at 512 11.5 against 9.5), tied at 2048 and won from there (8192: 16.5
 // against 30.2; a verify of 4 tokens 22 against 103).
 inline int from_positions(Mode m) {
     if (m != Mode::From) return 0;
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
-    return v != nullptr ? atoi(v) : 1024;
+    return v != nullptr ? atoi(v) : 2048;
 }
 
 }  // namespace dtiles

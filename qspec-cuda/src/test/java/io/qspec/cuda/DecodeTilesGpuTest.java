@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Decode and verify attention at Llama's head size (128) and grouping (4 q heads a kv head), through the engine, on a
- * random model: the shape the decode tiles serve. By default they take the tokens of 1024 positions or more; the
+ * random model: the shape the decode tiles serve. By default they take the tokens of 2048 positions or more; the
  * environment of the JVM may move that ({@code QSPEC_ATTENTION_DECODE_TILES_FROM=256}, so that the short prompts'
  * generations cross it too), put every token on them ({@code QSPEC_ATTENTION_DECODE_TILES=all}) or none ({@code =0}),
  * and each must pass the same checks. Prompts of 250-262 tokens, so that decode steps and verify runs cross the
@@ -40,11 +40,11 @@ import org.junit.jupiter.api.Test;
 @Tag("gpu")
 class DecodeTilesGpuTest {
     /** head_dim 128 (dim 512 over 4 heads), one kv head: the 4 heads of a kv head, as Llama-3-8B's. */
-    private static final ModelConfig LLAMA_HEADS = new ModelConfig("llama", 512, 1024, 2, 4, 1, 128, 300, 2048, 1e-5f,
+    private static final ModelConfig LLAMA_HEADS = new ModelConfig("llama", 512, 1024, 2, 4, 1, 128, 300, 2304, 1e-5f,
             500000f, RopeStyle.HALF_SPLIT, Optional.empty(), false);
     private static final int[] PROMPT_LENGTHS = {250, 255, 262};
-    /** About the default threshold (1024 positions): a generation that crosses it, one past it from the start. */
-    private static final int[] LONG_PROMPT_LENGTHS = {1015, 1030};
+    /** About the default threshold (2048 positions): a generation that crosses it, one past it from the start. */
+    private static final int[] LONG_PROMPT_LENGTHS = {2039, 2054};
     private static final int NEW_TOKENS = 20;
 
     private static Model model;
