@@ -304,9 +304,10 @@ inline Mode mode(int heads, int kv_heads, int hd) {
 
 // The fewest positions (the token's own included) from which a token takes the tiles in Mode::From:
 // QSPEC_ATTENTION_DECODE_TILES_FROM, default 2048. The choice follows the token's position alone, so a verify token
-// takes its decode's kernel and keeps its bits. On the H100 (session 37) the tiles lost at short contexts (one sequence
-// at 128 positions 9.7 us a layer against 4.6, at 512 11.5 against 9.5), tied at 2048 and won from there (8192: 16.5
-// against 30.2; a verify of 4 tokens 22 against 103).
+// takes its decode's kernel and keeps its bits (never the pass's size: a token's bits may not depend on its batch).
+// One sequence's decode loses on the tiles below about 3000 positions (H200, session 38: 13.9 against 12.1 us a layer
+// at 2048, 13.6 against 10.1 at 1024), its verify run of 4 tokens below 1024-2048, batches of 8 and more win from 512
+// or less; from 1024, batch-1 W4A16 lost 5 % end to end with 1536-token prompts, hence 2048.
 inline int from_positions(Mode m) {
     if (m != Mode::From) return 0;
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");

@@ -2,16 +2,16 @@
 # Session 38, call 2: the decode tiles' default threshold moved to 2048 positions (call 1: at 1536-1792 positions W4A16
 # lost 5 % at batch 1 with 1024). `qspec_test attention` (the default case now straddles 2048); the JUnit classes whose
 # prompts now cross 2048 (DecodeTilesGpuTest, CudaModelRunnerGpuTest); end to end with 2560-token prompts (contexts
-# 2560-2816) and 256 new tokens, the default against the row kernels, batch 1 and 8; 64 new tokens (short contexts, no
-# tile launched either way) in the other order than call 1's, to see the run-to-run spread.
+# 2560-2816) and 256 new tokens, the default against the row kernels, batch 1 and 8. (The device time left after
+# failed starts: 64 new tokens in the other order than call 1's, planned, were dropped.)
 # Run from the repository root after the staged tree is refreshed here (carry .device/gpu).
-. scripts/device/call-prelude.sh 330
+. scripts/device/call-prelude.sh 245
 run_test attention 30 attention
 export QSPEC_JUNIT_SELECT="--select-class io.qspec.cuda.DecodeTilesGpuTest --select-class io.qspec.cuda.CudaModelRunnerGpuTest"
 junit
 unset QSPEC_JUNIT_SELECT
 p2560() {  # p2560 NAME [VAR=value ...]: 2560-token prompts, 256 new tokens, batch 1 and 8
-  [ "$(left)" -lt 60 ] && { echo "skipped $1" | tee -a "$S"; return; }
+  [ "$(left)" -lt 100 ] && { echo "skipped $1" | tee -a "$S"; return; }
   local name=$1 t0=$(date +%s); shift
   env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
     --batch 1,8 --prompt-tokens 2560 --max-tokens 256 --modes w4a16,qspec-a8 -- 2>&1 \
@@ -20,7 +20,5 @@ p2560() {  # p2560 NAME [VAR=value ...]: 2560-token prompts, 256 new tokens, bat
 }
 p2560 p2560-rows QSPEC_ATTENTION_DECODE_TILES=0
 p2560 p2560-default
-E2E_NEED=40 e2e short-rows 1,8,32 w4a16,qspec-a8 QSPEC_ATTENTION_DECODE_TILES=0
-E2E_NEED=40 e2e short-default 1,8,32 w4a16,qspec-a8
 echo "done, $(left) s of $budget left" | tee -a "$S"
-cd "$OUT" && tar czf all.tgz short-* p2560-* test-*.txt junit 2>/dev/null; rm -rf short-* p2560-* junit; ls
+cd "$OUT" && tar czf all.tgz p2560-* test-*.txt junit 2>/dev/null; rm -rf p2560-* junit; ls
