@@ -55,6 +55,20 @@ struct Scratch {
 };
 __device__ __forceinline__ int phys(int r, int d) { return (d & ~31) | ((d & 31) ^ (((r & 7) + 8 * (d >> 5)) & 31)); }
 
+// A walk's rows, worked out once by thread r: the context (0 for a row outside the walk), token, head and splits.
+struct Rows {
+    int npos[ROWS], tok[ROWS], head[ROWS], nsplits[ROWS];
+};
+// A split's merge, the per-row part done once by thread r (not by every thread of the block, each for its own dim: the
+// epilogue of one sequence's short contexts was most of a block's instructions): each warp's factor e and the split's
+// (m, l), as merge_warps computes them; in the sequential schedule the running (m, l) of the splits so far and the
+// factors a (the run's) and b (this split's) of merge_split. The same arithmetic in the same order as before: the bits
+// do not move.
+struct Merge {
+    float e[ROWS][WARPS];
+    float run_m[ROWS], run_l[ROWS], a[ROWS], b[ROWS];
+};
+
 // 32-bit word i of a 16-byte load (i known at compile time after unrolling).
 __device__ __forceinline__ uint32_t word(const uint4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
 
@@ -168,6 +182,8 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
     int per, Skip skip, float* __restrict__ ws, half* __restrict__ out) {
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ Scratch sh;
+    __shared__ Rows rows;
+    __shared__ Merge mg;
     __shared__ int tseq[ROWS], tpos[ROWS];
     __shared__ bool ttaken[ROWS];
     const int G = heads / kv_heads, kvh = blockIdx.y;
@@ -190,23 +206,29 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
     const float qscale = rsqrtf((float)HD);
     const Paging pg = Paging::of<true>(block_size, kv_heads, kvh, HD);
     for (int wk = 0; wk < walks; ++wk) {
+        __syncthreads();  // the last walk's output loop has read rows and mg
         // the rows of this walk: row r = token i = r / G, head kvh G + r % G; npos 0 for a row outside it
-        auto npos_of = [&](int r) {
-            const int i = r / G;
-            return r < grp.n * G && !ttaken[i] && (same || i == wk) ? tpos[i] + 1 : 0;
-        };
+        if (tid < ROWS) {
+            const int r = tid, i = r / G;
+            const int np = r < grp.n * G && !ttaken[i] && (same || i == wk) ? tpos[i] + 1 : 0;
+            rows.npos[r] = np;
+            rows.tok[r] = grp.t0 + i;
+            rows.head[r] = kvh * G + r % G;
+            rows.nsplits[r] = splits_of(np);
+        }
+        __syncthreads();
         int maxnpos = 0;
-        for (int r = 0; r < grp.n * G; ++r) maxnpos = max(maxnpos, npos_of(r));
+        for (int r = 0; r < ROWS; ++r) maxnpos = max(maxnpos, rows.npos[r]);
         if (maxnpos == 0) continue;  // block-uniform
         const int nsplits = splits_of(maxnpos);
         const int s_begin = SPLITS ? blockIdx.z : 0, s_end = SPLITS ? min((int)blockIdx.z + 1, nsplits) : nsplits;
         if (s_begin >= s_end) continue;
         const int32_t* table = block_tables + (long)tseq[same ? 0 : wk] * max_blocks;
-        const int npos0 = npos_of(g), npos1 = npos_of(g + 8);
+        const int npos0 = rows.npos[g], npos1 = rows.npos[g + 8];
         uint32_t qa[HD / 16][4];
         {
-            const float* q0 = q + ((long)(grp.t0 + g / G) * heads + kvh * G + g % G) * HD + 32 * t;
-            const float* q1 = q + ((long)(grp.t0 + (g + 8) / G) * heads + kvh * G + (g + 8) % G) * HD + 32 * t;
+            const float* q0 = q + ((long)rows.tok[g] * heads + rows.head[g]) * HD + 32 * t;
+            const float* q1 = q + ((long)rows.tok[g + 8] * heads + rows.head[g + 8]) * HD + 32 * t;
 #pragma unroll
             for (int s = 0; s < HD / 16; ++s) {
                 const float4 a = npos0 > 0 ? reinterpret_cast<const float4*>(q0)[s] : make_float4(0.f, 0.f, 0.f, 0.f);
@@ -217,8 +239,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
                 qa[s][3] = pack_half2(b.z * qscale, b.w * qscale);
             }
         }
-        Partial run_p[ROWS];  // the sequential schedule's running merge (thread d's dim of each row; local memory)
-        float run_acc[ROWS];
+        float run_acc[ROWS];  // the sequential schedule's running merge of thread d's dim of each row (local memory)
         for (int s = s_begin; s < s_end; ++s) {
             WarpState w;
             w.m0 = w.m1 = -INFINITY;
@@ -247,43 +268,59 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
                 sh.wacc[warp][g + 8][phys(g + 8, d1)] = w.o[u][3];
             }
             __syncthreads();
-            // thread d merges its dim of every row in this split, in warp order (as merge_warps)
+            // thread r: row r's merge factors in this split, in warp order (as merge_warps), and the split merge's
+            if (tid < ROWS && s < rows.nsplits[tid]) {
+                const int r = tid;
+                float gm = -INFINITY;
+                for (int x = 0; x < WARPS; ++x) gm = fmaxf(gm, sh.wm[x][r]);
+                float l = 0.f;
+                for (int x = 0; x < WARPS; ++x) {
+                    const float e = sh.wm[x][r] == -INFINITY ? 0.f : __expf(sh.wm[x][r] - gm);
+                    mg.e[r][x] = e;
+                    l = fmaf(sh.wl[x][r], e, l);
+                }
+                if constexpr (SPLITS) {
+                    float* dst = ws + (((long)rows.tok[r] * heads + rows.head[r]) * S + s) * (HD + 2);
+                    dst[HD] = gm;
+                    dst[HD + 1] = l;
+                } else if (s == 0) {
+                    mg.run_m[r] = gm;
+                    mg.run_l[r] = l;
+                } else {  // merge_split's (m, l), its factors kept for the dims
+                    const float mnew = fmaxf(mg.run_m[r], gm);
+                    const float a = __expf(mg.run_m[r] - mnew), b = __expf(gm - mnew);
+                    mg.run_l[r] = fmaf(mg.run_l[r], a, l * b);
+                    mg.run_m[r] = mnew;
+                    mg.a[r] = a;
+                    mg.b[r] = b;
+                }
+            }
+            __syncthreads();
+            // thread d merges its dim of every row in this split with those factors
             // (rolled: an epilogue run once a split is not worth the instruction cache it would take unrolled; Nsight
             // Compute found the warps of short contexts waiting on instruction fetch half of the time)
             const int d = tid;
 #pragma unroll 1
             for (int r = 0; r < ROWS; ++r) {
-                const int np = npos_of(r);
-                if (s >= splits_of(np)) continue;  // (a row outside the walk: np = 0, no split) block-uniform
-                float gm = -INFINITY;
-                for (int x = 0; x < WARPS; ++x) gm = fmaxf(gm, sh.wm[x][r]);
-                Partial p{gm, 0.f};
+                if (s >= rows.nsplits[r]) continue;  // (a row outside the walk: no split) block-uniform
                 float acc = 0.f;
-                for (int x = 0; x < WARPS; ++x) {
-                    const float e = sh.wm[x][r] == -INFINITY ? 0.f : __expf(sh.wm[x][r] - gm);
-                    p.l = fmaf(sh.wl[x][r], e, p.l);
-                    acc = fmaf(sh.wacc[x][r][phys(r, d)], e, acc);
-                }
-                const int tok = grp.t0 + r / G, h = kvh * G + r % G;
+#pragma unroll
+                for (int x = 0; x < WARPS; ++x) acc = fmaf(sh.wacc[x][r][phys(r, d)], mg.e[r][x], acc);
                 if constexpr (SPLITS) {
-                    float* dst = ws + (((long)tok * heads + h) * S + s) * (HD + 2);
-                    dst[d] = acc;
-                    if (d == 0) { dst[HD] = p.m; dst[HD + 1] = p.l; }
+                    ws[(((long)rows.tok[r] * heads + rows.head[r]) * S + s) * (HD + 2) + d] = acc;
                 } else if (s == 0) {
-                    run_p[r] = p;
                     run_acc[r] = acc;
                 } else {
-                    merge_split(run_p[r], run_acc[r], p, acc);
+                    run_acc[r] = fmaf(run_acc[r], mg.a[r], acc * mg.b[r]);  // merge_split's
                 }
             }
-            __syncthreads();  // the scratch is read before the next split's stores
+            __syncthreads();  // the scratch and the factors are read before the next split's stores
         }
         if constexpr (!SPLITS) {
 #pragma unroll 1
             for (int r = 0; r < ROWS; ++r) {
-                if (npos_of(r) == 0) continue;
-                const int tok = grp.t0 + r / G, h = kvh * G + r % G;
-                out[((long)tok * heads + h) * HD + tid] = __float2half(run_acc[r] / run_p[r].l);
+                if (rows.npos[r] == 0) continue;
+                out[((long)rows.tok[r] * heads + rows.head[r]) * HD + tid] = __float2half(run_acc[r] / mg.run_l[r]);
             }
         }
     }
