@@ -214,22 +214,25 @@ class CudaModelRunnerGpuTest {
 
     /**
      * Head size 128 (one head, one kv head): the heads the GPU's decode tiles serve, by default for tokens whose context
-     * holds 2048 positions or more. A verify pass that straddles that threshold, and one past it, give the bits of the
-     * single-token passes at the same positions (short, then long: each pass's context bounds on one side), as QSpec
-     * needs. Without a GPU the emulated library checks every pass's bounds against its tokens' positions.
+     * holds 2048 positions or more (the library's threshold, whatever the environment sets). A verify pass that
+     * straddles that threshold, and one past it, give the bits of the single-token passes at the same positions (short,
+     * then long: each pass's context bounds on one side), as QSpec needs. Without a GPU the emulated library checks
+     * every pass's bounds against its tokens' positions.
      */
     @Test
     void verifyPassesAcrossTheDecodeTilesThresholdEqualTheirDecodes() {
-        ModelConfig oneWideHead = new ModelConfig("llama", 128, 256, 1, 1, 1, 128, 300, 2100, 1e-5f, 500000f,
+        int threshold = GpuTests.decodeTilesThreshold(1, 1, 128);
+        int context = threshold + 52;
+        ModelConfig oneWideHead = new ModelConfig("llama", 128, 256, 1, 1, 1, 128, 300, context, 1e-5f, 500000f,
                 RopeStyle.HALF_SPLIT, Optional.empty(), false);
-        int[] prompt = RandomModels.prompt(oneWideHead, 2043, 5);
+        int[] prompt = RandomModels.prompt(oneWideHead, threshold - 5, 5);
         try (Model model = RandomModels.build(oneWideHead, 64, 5);
              ModelRunner runner = backend.open(model);
-             KvCache verified = runner.newCache(2100);
-             KvCache stepped = runner.newCache(2100)) {
+             KvCache verified = runner.newCache(context);
+             KvCache stepped = runner.newCache(context)) {
             runner.forward(List.of(new SequenceInput(verified, prompt, false)), Precision.W4A16);
             runner.forward(List.of(new SequenceInput(stepped, prompt, false)), Precision.W4A16);
-            // contexts 2044-2051 (both sides of 2048), then 2052-2055
+            // contexts threshold - 4 .. threshold + 3 (both sides), then threshold + 4 .. threshold + 7
             for (int[] draft : new int[][] {{11, 12, 13, 14, 15, 16, 17, 18}, {21, 22, 23, 24}}) {
                 Logits verify = runner.forward(List.of(new SequenceInput(verified, draft, true)), Precision.W4A16);
                 for (int i = 0; i < draft.length; i++) {
@@ -238,7 +241,7 @@ class CudaModelRunnerGpuTest {
                     assertThat(verify.row(0, i)).as("context %d", stepped.length()).containsExactly(single.row(0, 0));
                 }
             }
-            assertThat(stepped.length()).isEqualTo(2055);
+            assertThat(stepped.length()).isEqualTo(threshold + 7);
         }
     }
 

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * environment of the JVM may move that ({@code QSPEC_ATTENTION_DECODE_TILES_FROM=256}, so that the short prompts'
  * generations cross it too), put every token on them ({@code QSPEC_ATTENTION_DECODE_TILES=all}) or none ({@code =0}),
  * and each must pass the same checks. Prompts of 250-262 tokens, so that decode steps and verify runs cross the
- * attention's split of 256 positions, and of 1015 and 1030, on both sides of the default threshold.
+ * attention's split of 256 positions, and 9 tokens short of the library's threshold and 6 past it (2039 and 2054 at
+ * the default), so that one generation crosses it and one starts past it.
  *
  * <ul>
  *   <li>QSpec's greedy tokens equal plain W4A16's (A8 and A4 drafts): a verify run's attention has its decode's
@@ -40,23 +41,27 @@ import org.junit.jupiter.api.Test;
 @Tag("gpu")
 class DecodeTilesGpuTest {
     /** head_dim 128 (dim 512 over 4 heads), one kv head: the 4 heads of a kv head, as Llama-3-8B's. */
-    private static final ModelConfig LLAMA_HEADS = new ModelConfig("llama", 512, 1024, 2, 4, 1, 128, 300, 2304, 1e-5f,
-            500000f, RopeStyle.HALF_SPLIT, Optional.empty(), false);
+    private static final int HEADS = 4, KV_HEADS = 1, HEAD_DIM = 128;
     private static final int[] PROMPT_LENGTHS = {250, 255, 262};
-    /** About the default threshold (2048 positions): a generation that crosses it, one past it from the start. */
-    private static final int[] LONG_PROMPT_LENGTHS = {2039, 2054};
     private static final int NEW_TOKENS = 20;
 
+    /** The model's shape, its context 256 positions past the threshold. */
+    private static ModelConfig llamaHeads;
+    /** About the threshold: a generation that crosses it, one past it from the start. */
+    private static int[] longPromptLengths;
     private static Model model;
 
     @BeforeAll
     static void requireGpu() {
         GpuTests.usableBackend();
-        model = RandomModels.build(LLAMA_HEADS, 128, 17);
+        int threshold = GpuTests.decodeTilesThreshold(HEADS, KV_HEADS, HEAD_DIM);
+        llamaHeads = new ModelConfig("llama", HEADS * HEAD_DIM, 1024, 2, HEADS, KV_HEADS, HEAD_DIM, 300,
+                threshold + 256, 1e-5f, 500000f, RopeStyle.HALF_SPLIT, Optional.empty(), false);
+        longPromptLengths = new int[] {threshold - 9, threshold + 6};
+        model = RandomModels.build(llamaHeads, 128, 17);
         System.out.println("decode tiles test: QSPEC_ATTENTION_DECODE_TILES="
                 + System.getenv().getOrDefault("QSPEC_ATTENTION_DECODE_TILES", "(unset: the default)")
-                + ", from " + Kernels.decodeTilesFrom(LLAMA_HEADS.heads(), LLAMA_HEADS.kvHeads(), LLAMA_HEADS.headDim())
-                + " positions");
+                + ", from " + Kernels.decodeTilesFrom(HEADS, KV_HEADS, HEAD_DIM) + " positions");
     }
 
     @AfterAll
@@ -67,7 +72,7 @@ class DecodeTilesGpuTest {
     }
 
     private static int[] prompt(int length, long seed) {
-        return RandomModels.prompt(LLAMA_HEADS, length, seed);
+        return RandomModels.prompt(llamaHeads, length, seed);
     }
 
     private static GenerationRequest request(int[] prompt, DecodingMode mode) {
@@ -80,8 +85,8 @@ class DecodeTilesGpuTest {
     }
 
     @Test
-    void qspecTokensEqualW4A16TokensAboutTheDefaultThreshold() {
-        qspecTokensEqualW4A16Tokens(LONG_PROMPT_LENGTHS);
+    void qspecTokensEqualW4A16TokensAboutTheThreshold() {
+        qspecTokensEqualW4A16Tokens(longPromptLengths);
     }
 
     @Test
@@ -91,7 +96,7 @@ class DecodeTilesGpuTest {
 
     @Test
     void aSequencesTokensAreTheSameAloneAndInABatchOnBothSidesOfTheThreshold() {
-        sameAloneAndInABatch(new int[] {40, LONG_PROMPT_LENGTHS[1]});
+        sameAloneAndInABatch(new int[] {40, longPromptLengths[1]});
     }
 
     private static void qspecTokensEqualW4A16Tokens(int[] lengths) {
