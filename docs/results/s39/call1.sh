@@ -18,7 +18,7 @@ build_bench
 qspec_bench_mode "bench attention" bench-attention.txt 60 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1
 qspec_bench_mode "bench attention base" bench-attention-base.txt 60 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \
   LD_LIBRARY_PATH="$(base_path)"
-[ "$(left)" -gt 330 ] && junit
+[ "$(left)" -gt 150 ] && junit
 prompts() {  # prompts NAME TOKENS [VAR=value ...]: TOKENS-token prompts, 256 new tokens, batch 1 and 8
   [ "$(left)" -lt 70 ] && { echo "skipped $1" | tee -a "$S"; return; }
   local name=$1 tokens=$2 t0=$(date +%s); shift 2
