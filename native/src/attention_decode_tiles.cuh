@@ -1,5 +1,5 @@
 // Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; on by default for tokens
-// of 2048 positions or more: they win from about 3000 positions for one sequence's decode, from 1024-2048 for a
+// of 1024 positions or more: they win from about 2200 positions for one sequence's decode, from about 800 for a
 // verify run of one sequence, from 512 or less for batches of 8 and more, and lose for one sequence at short contexts;
 // docs/KERNELS.md "Decode tiles"), included by attention.cu
 // after the pieces it shares with the row kernels (Paging, Partial, merge_split, splits_of, Skip, the split workspace
@@ -340,15 +340,16 @@ inline Mode mode(int heads, int kv_heads, int hd) {
 }
 
 // The fewest positions (the token's own included) from which a token takes the tiles in Mode::From:
-// QSPEC_ATTENTION_DECODE_TILES_FROM, default 2048. The choice follows the token's position alone, so a verify token
+// QSPEC_ATTENTION_DECODE_TILES_FROM, default 1024. The choice follows the token's position alone, so a verify token
 // takes its decode's kernel and keeps its bits (never the pass's size: a token's bits may not depend on its batch).
-// One sequence's decode loses on the tiles below about 3000 positions (H200, session 38: 13.9 against 12.1 us a layer
-// at 2048, 13.6 against 10.1 at 1024), its verify run of 4 tokens below 1024-2048, batches of 8 and more win from 512
-// or less; from 1024, batch-1 W4A16 lost 5 % end to end with 1536-token prompts, hence 2048.
+// A compromise (H100, session 39, with the merge factors worked out once a row): one sequence's decode loses on the
+// tiles below about 2200 positions (12.0 against 10.1 us a layer at 1024, 12.6 against 12.1 at 2048), its verify run of
+// 4 tokens wins from about 800, batches of 8 win from 512 or less (8 x 4 tokens at 1024: 17.9 against 139.9); end to end
+// with 1024-token prompts, 1024 against 2048 gave W4A16 -3.4 % / +7.6 % and QSpec-A8 -1.8 % / +18 % at batch 1 / 8.
 inline int from_positions(Mode m) {
     if (m != Mode::From) return 0;
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
-    return v != nullptr ? atoi(v) : 2048;
+    return v != nullptr ? atoi(v) : 1024;
 }
 
 }  // namespace dtiles

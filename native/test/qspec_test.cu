@@ -1498,7 +1498,7 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
 // without a workspace (each block walks its splits) = QSPEC_ATTENTION_DECODE_TILES=seq (with =all) = with a 70-token
 // prompt in the pass (the prefill tiles' tokens); a hint whose runs mix sequences gives the same bits;
 // qspec_rope_attention refuses to run. Head sizes other than 128 keep the row kernels' bits. With from = "default" both
-// variables are unset: the library's default, tokens of 2048 positions or more on the tiles. Through
+// variables are unset: the library's default, tokens of 1024 positions or more on the tiles. Through
 // qspec_attention_pass: the pass's true bounds give the same bits; bounds that put every token on one side launch that
 // side's kernel for every token (a token outside them gets that kernel's bits, not no result); bad bounds are refused;
 // qspec_attention_decode_tiles_from says the threshold.
@@ -1507,7 +1507,7 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
     const bool by_default = from != nullptr && strcmp(from, "default") == 0;
     const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", by_default ? nullptr : from ? "1" : "all"),
         at("QSPEC_ATTENTION_DECODE_TILES_FROM", by_default ? nullptr : from ? from : "1024");
-    const int from_n = by_default ? 2048 : from ? atoi(from) : 0;
+    const int from_n = by_default ? 1024 : from ? atoi(from) : 0;
     const int S = (int)hist.size(), PROMPT = 70, max_blocks = 2100 / block_size + 2, nblocks = (S + 1) * max_blocks;
     const int qd = heads * hd;
     std::vector<int32_t> seq, pos;
@@ -1659,14 +1659,14 @@ static void row_kernel_tests();
 
 static void attention_tests() {
     {
-        // the row kernels' own checks (the decode tiles, on by default from 2048 positions, would take their long
+        // the row kernels' own checks (the decode tiles, on by default from 1024 positions, would take their long
         // contexts' tokens; test_decode_tiles checks the two together)
         const ScopedEnv rows_only("QSPEC_ATTENTION_DECODE_TILES", "0");
         row_kernel_tests();
     }
     test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});  // Llama-3-8B's heads, gamma = 3
     test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, "1024");  // a run straddling the threshold
-    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 1021}, "default");  // the library's default, straddled
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 1021}, "default");  // the library's default (1024), straddled
     test_decode_tiles(8, 2, 128, 12, 5, {253, 700});            // groups of 4 and 1, block size 12
     test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");
     test_decode_tiles(16, 1, 128, 16, 2, {300, 40});            // 16 heads a kv head: a token a group
