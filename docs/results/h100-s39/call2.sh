@@ -8,6 +8,8 @@
 #    twice, to separate the threshold's batch-1 cost from the order and run-to-run spread (call 1's 64-token runs put
 #    two runs of the same kernels 6 % apart).
 # Run from the repository root after the staged tree is refreshed here (carry .device/gpu).
+# Not run: the device tool had too little time left to start a machine after call 1 (the starts before it that got none
+# spent most of the session's 30 minutes).
 . scripts/device/call-prelude.sh 300
 run_test attention 30 attention
 echo "junit, the threshold's classes, the default:" | tee -a "$S"
