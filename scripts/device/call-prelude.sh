@@ -61,6 +61,18 @@ e2e_long() {
     | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
   echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }
+# e2e_prompts NAME TOKENS BATCHES [VAR=value ...]: the end-to-end bench with TOKENS-token prompts and 256 new tokens at
+# BATCHES, W4A16 and QSpec-A8, under the variables, into $OUT/NAME, its rows and seconds to the summary; skipped once
+# fewer than E2E_NEED (45) seconds are left.
+e2e_prompts() {
+  local name=$1 tokens=$2 batches=$3; shift 3
+  [ "$(left)" -lt "${E2E_NEED:-45}" ] && { echo "skipped $name" | tee -a "$S"; return; }
+  local t0=$(date +%s)
+  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
+    --batch "$batches" --prompt-tokens "$tokens" --max-tokens 256 --modes w4a16,qspec-a8 -- 2>&1 \
+    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
+}
 # junit: the qspec-cuda JUnit GPU suite (scripts/device/run.sh tests) into $OUT/junit, its counts and failures to the
 # summary.
 junit() {

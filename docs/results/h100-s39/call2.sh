@@ -16,17 +16,9 @@ echo "junit, the threshold's classes, the default:" | tee -a "$S"
 env OUT=$OUT/junit QSPEC_JUNIT_SELECT="--select-class io.qspec.cuda.DecodeTilesGpuTest --select-class io.qspec.cuda.CudaModelRunnerGpuTest" \
   bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘|decode tiles test" \
   | head -20 | tee -a "$S"
-b1() {  # b1 NAME [VAR=value ...]: 1024-token prompts, 256 new tokens, batch 1
-  [ "$(left)" -lt 40 ] && { echo "skipped $1" | tee -a "$S"; return; }
-  local name=$1 t0=$(date +%s); shift
-  env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
-    --batch 1 --prompt-tokens 1024 --max-tokens 256 --modes w4a16,qspec-a8 -- 2>&1 \
-    | grep -E '^(w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
-  echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
-}
-b1 b1-from2048-a QSPEC_ATTENTION_DECODE_TILES_FROM=2048
-b1 b1-default-a
-b1 b1-from2048-b QSPEC_ATTENTION_DECODE_TILES_FROM=2048
-b1 b1-default-b
+E2E_NEED=40 e2e_prompts b1-from2048-a 1024 1 QSPEC_ATTENTION_DECODE_TILES_FROM=2048
+E2E_NEED=40 e2e_prompts b1-default-a 1024 1
+E2E_NEED=40 e2e_prompts b1-from2048-b 1024 1 QSPEC_ATTENTION_DECODE_TILES_FROM=2048
+E2E_NEED=40 e2e_prompts b1-default-b 1024 1
 echo "done, $(left) s of $budget left" | tee -a "$S"
 cd "$OUT" && tar czf all.tgz b1-* test-*.txt junit 2>/dev/null; rm -rf b1-* junit; ls
