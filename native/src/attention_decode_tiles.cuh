@@ -342,10 +342,8 @@ inline Mode mode(int heads, int kv_heads, int hd) {
 // The fewest positions (the token's own included) from which a token takes the tiles in Mode::From:
 // QSPEC_ATTENTION_DECODE_TILES_FROM, default 1024. The choice follows the token's position alone, so a verify token
 // takes its decode's kernel and keeps its bits (never the pass's size: a token's bits may not depend on its batch).
-// A compromise (H100, session 39, with the merge factors worked out once a row): one sequence's decode loses on the
-// tiles below about 2200 positions (12.0 against 10.1 us a layer at 1024, 12.6 against 12.1 at 2048), its verify run of
-// 4 tokens wins from about 800, batches of 8 win from 512 or less (8 x 4 tokens at 1024: 17.9 against 139.9); end to end
-// with 1024-token prompts, 1024 against 2048 gave W4A16 -3.4 % / +7.6 % and QSpec-A8 -1.8 % / +18 % at batch 1 / 8.
+// A compromise: below about 2200 positions one sequence's decode is a little slower on the tiles, while verify runs
+// and batches are much faster from 1024 or less (docs/KERNELS.md, "Decode tiles", session 39's table and runs).
 inline int from_positions(Mode m) {
     if (m != Mode::From) return 0;
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
