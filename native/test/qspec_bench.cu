@@ -227,8 +227,14 @@ struct PagedPass {
 // (the 4 q heads of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
     printf("attn,sequences,queries_per_seq,context,rows_us,default_us,kv_GB_per_s,unbounded_us,tiles_all_us\n");
-    // QSPEC_BENCH_PREFILL_ONLY=1: the prefill passes alone
-    for (int ctx : getenv("QSPEC_BENCH_PREFILL_ONLY") ? std::vector<int>{} : std::vector<int>{128, 512, 1024, 2048, 8192})
+    // QSPEC_BENCH_PREFILL_ONLY=1: the prefill passes alone; QSPEC_BENCH_CONTEXTS=256,384: these contexts instead
+    std::vector<int> contexts{128, 512, 1024, 2048, 8192};
+    if (const char* v = getenv("QSPEC_BENCH_CONTEXTS")) {
+        contexts.clear();
+        for (const std::string& item : split(v, ','))
+            if (const int c = atoi(item.c_str()); c >= 8 && c <= 32768) contexts.push_back(c);
+    }
+    for (int ctx : getenv("QSPEC_BENCH_PREFILL_ONLY") ? std::vector<int>{} : contexts)
         for (int S : {1, 8, 16, 32})
             for (int Q : {1, 4}) {
                 if (const char* cell = getenv("QSPEC_BENCH_CELL")) {  // "S,Q,context": that cell alone (profiles)

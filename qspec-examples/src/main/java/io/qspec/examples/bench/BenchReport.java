@@ -52,15 +52,25 @@ final class BenchReport {
                 .map(BenchResult::tokensPerSecond).findFirst();
     }
 
+    /** W4A16's decode rate of a full batch at the same batch size ({@link BenchResult#decodeTokensPerSecond}). */
+    Optional<Double> decodeBaseline(int batch) {
+        return results.stream().filter(r -> r.mode().equals("w4a16") && r.batch() == batch && r.gamma() == 0)
+                .map(BenchResult::decodeTokensPerSecond).filter(x -> x > 0).findFirst();
+    }
+
+    private Optional<Double> decodeSpeedup(BenchResult r) {
+        return r.decodeTokensPerSecond() > 0 ? decodeBaseline(r.batch()).map(b -> r.decodeTokensPerSecond() / b) : Optional.empty();
+    }
+
     String table() {
         StringBuilder sb = new StringBuilder();
         header.forEach((k, v) -> sb.append("# ").append(k).append(": ").append(v).append('\n'));
-        sb.append(String.format(Locale.ROOT, "%-10s %5s %5s %9s %11s %8s %9s %9s %10s %10s %9s %12s%n",
+        sb.append(String.format(Locale.ROOT, "%-10s %5s %5s %9s %11s %8s %9s %9s %10s %10s %9s %12s %12s %8s%n",
                 "mode", "gamma", "batch", "tokens", "tokens/s", "vs w4a16", "accept", "tok/round", "draft ms/t", "verify ms/t",
-                "roofline", "runs, spread"));
+                "roofline", "runs, spread", "decode tok/s", "vs w4a16"));
         for (BenchResult r : results) {
             String speedup = baseline(r.batch()).map(b -> String.format(Locale.ROOT, "%.2fx", r.tokensPerSecond() / b)).orElse("-");
-            sb.append(String.format(Locale.ROOT, "%-10s %5s %5d %9d %11.2f %8s %9s %9s %10s %10s %9s %12s%n",
+            sb.append(String.format(Locale.ROOT, "%-10s %5s %5d %9d %11.2f %8s %9s %9s %10s %10s %9s %12s %12s %8s%n",
                     r.mode(), r.gamma() == 0 ? "-" : Integer.toString(r.gamma()), r.batch(), r.generatedTokens(),
                     r.tokensPerSecond(), speedup,
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.3f", r.acceptanceRate()),
@@ -68,8 +78,12 @@ final class BenchReport {
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.draftMsPerToken()),
                     r.gamma() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", r.verifyMsPerToken()),
                     rooflineRatio(r).map(x -> String.format(Locale.ROOT, "%.0f%%", 100 * x)).orElse("-"),
-                    r.runs() == 1 ? "-" : String.format(Locale.ROOT, "%d, %.1f%%", r.runs(), 100 * r.spread())));
+                    r.runs() == 1 ? "-" : String.format(Locale.ROOT, "%d, %.1f%%", r.runs(), 100 * r.spread()),
+                    r.decodeTokensPerSecond() > 0 ? String.format(Locale.ROOT, "%.2f", r.decodeTokensPerSecond()) : "-",
+                    decodeSpeedup(r).map(x -> String.format(Locale.ROOT, "%.2fx", x)).orElse("-")));
         }
+        sb.append("# decode tok/s: batch / a request's decode time per token, the rate of a full batch (the prompts' prefill,"
+                + " the queue and the last requests' drain left out)\n");
         return sb.toString();
     }
 
@@ -78,14 +92,16 @@ final class BenchReport {
             Files.createDirectories(dir);
             StringBuilder csv = new StringBuilder("mode,gamma,batch,requests,generated_tokens,seconds,tokens_per_second,"
                     + "speedup_vs_w4a16,acceptance_rate,mean_tokens_per_round,draft_ms_per_token,verify_ms_per_token,"
-                    + "decode_ms_per_token,acceptance_by_position,runs,min_tokens_per_second,max_tokens_per_second\n");
+                    + "decode_ms_per_token,acceptance_by_position,runs,min_tokens_per_second,max_tokens_per_second,"
+                    + "decode_tokens_per_second,decode_speedup_vs_w4a16\n");
             for (BenchResult r : results) {
-                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%.4f,%s,%.5f,%.4f,%.4f,%.4f,%.4f,%s,%d,%.4f,%.4f%n",
+                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%.4f,%s,%.5f,%.4f,%.4f,%.4f,%.4f,%s,%d,%.4f,%.4f,%.4f,%s%n",
                         r.mode(), r.gamma(), r.batch(), r.requests(), r.generatedTokens(), r.seconds(), r.tokensPerSecond(),
                         baseline(r.batch()).map(b -> String.format(Locale.ROOT, "%.4f", r.tokensPerSecond() / b)).orElse(""),
                         r.acceptanceRate(), r.meanAcceptedLength(), r.draftMsPerToken(), r.verifyMsPerToken(),
                         r.msPerToken(), joined(r.acceptanceByPosition()), r.runs(), r.minTokensPerSecond(),
-                        r.maxTokensPerSecond()));
+                        r.maxTokensPerSecond(), r.decodeTokensPerSecond(),
+                        decodeSpeedup(r).map(x -> String.format(Locale.ROOT, "%.4f", x)).orElse("")));
             }
             Files.writeString(dir.resolve("bench.csv"), csv);
             Map<String, Object> json = new LinkedHashMap<>(header);
@@ -110,6 +126,8 @@ final class BenchReport {
                 m.put("runs", r.runs());
                 m.put("min_tokens_per_second", r.minTokensPerSecond());
                 m.put("max_tokens_per_second", r.maxTokensPerSecond());
+                m.put("decode_tokens_per_second", r.decodeTokensPerSecond());
+                m.put("decode_speedup_vs_w4a16", decodeSpeedup(r).orElse(null));
                 rows.add(m);
             }
             json.put("results", rows);

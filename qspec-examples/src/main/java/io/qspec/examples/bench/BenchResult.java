@@ -18,7 +18,7 @@ import java.util.List;
  * @param acceptanceByPosition acceptance rate per draft position
  * @param draftMsPerToken      draft time per generated token (per-valid-token latency, draft part)
  * @param verifyMsPerToken     verify time per generated token
- * @param msPerToken           decode time per generated token, per request, averaged
+ * @param msPerToken           decode time per decoded token (the prefill's first token excluded), per request, averaged
  * @param runs                 runs measured (the other fields are those of the median run)
  * @param minTokensPerSecond   the slowest run's tokens/s
  * @param maxTokensPerSecond   the fastest run's tokens/s
@@ -27,6 +27,16 @@ record BenchResult(String mode, int gamma, int batch, int requests, long generat
                    double tokensPerSecond, double acceptanceRate, double meanAcceptedLength,
                    double[] acceptanceByPosition, double draftMsPerToken, double verifyMsPerToken, double msPerToken,
                    int runs, double minTokensPerSecond, double maxTokensPerSecond) {
+
+    /**
+     * The decode rate of a full batch: {@code batch} requests, each taking {@link #msPerToken} per token (0 where no
+     * decode time was measured). Unlike {@link #tokensPerSecond} it leaves out the prompts' prefill, the queue and the
+     * end of the run, when the last requests finish one by one with fewer in flight; QSpec's requests finish at
+     * scattered times (their rounds commit 1 to γ + 1 tokens), so that end costs it more than a plain mode.
+     */
+    double decodeTokensPerSecond() {
+        return msPerToken > 0 ? batch * 1000.0 / msPerToken : 0;
+    }
 
     /** (max − min) / median tokens/s of the runs: how far apart repeated runs landed (0 for one run). */
     double spread() {

@@ -71,7 +71,7 @@ final class ThroughputBenchmark {
             int n = Math.max(1, r.generatedTokens());
             draftMs += r.timings().draftNanos() / 1e6 / n;
             verifyMs += r.timings().verifyNanos() / 1e6 / n;
-            decodeMs += r.timings().decodeNanos() / 1e6 / n;
+            decodeMs += r.timings().decodeNanos() / 1e6 / Math.max(1, r.generatedTokens() - 1);  // prefill gave the first
         }
         double[] byPosition = new double[positions];
         for (int p = 0; p < positions; p++) {

@@ -41,6 +41,31 @@ class BenchResultTest {
     }
 
     @Test
+    void theDecodeRateIsAFullBatchOfRequestsAtTheirDecodeTimePerTokenAgainstW4a16s() throws Exception {
+        // W4A16: 2.5 ms a token per request at batch 8 -> 3200 tokens/s; QSpec: 4 ms -> 2000 (0.625x), whatever the wall
+        BenchResult w4a16 = new BenchResult("w4a16", 0, 8, 16, 1024, 0.4, 2560, 0, 0, new double[0], 0, 0, 2.5, 1, 2560, 2560);
+        BenchResult qspec = new BenchResult("qspec-a8", 3, 8, 16, 1024, 0.8, 1280, 0.8, 3.4, new double[] {0.9, 0.8, 0.7},
+                2.4, 1.2, 4.0, 1, 1280, 1280);
+        BenchResult none = new BenchResult("w4a8", 0, 1, 4, 256, 1, 256, 0, 0, new double[0], 0, 0, 0, 1, 256, 256);
+        assertThat(w4a16.decodeTokensPerSecond()).isEqualTo(3200);
+        assertThat(qspec.decodeTokensPerSecond()).isEqualTo(2000);
+        assertThat(none.decodeTokensPerSecond()).isZero();
+
+        BenchReport report = new BenchReport(Map.of("model", "tiny"), List.of(w4a16, qspec, none), 1000, Double.NaN);
+        String qspecRow = report.table().lines().filter(l -> l.startsWith("qspec-a8")).findFirst().orElseThrow();
+        assertThat(qspecRow).endsWith("2000.00    0.63x");  // the wall-clock ratio in the same row: 0.50x
+        assertThat(qspecRow).contains(" 0.50x ");
+        String noneRow = report.table().lines().filter(l -> l.startsWith("w4a8")).findFirst().orElseThrow();
+        assertThat(noneRow).endsWith("-        -");
+
+        Path dir = Files.createTempDirectory("bench");
+        report.write(dir);
+        assertThat(Files.readString(dir.resolve("bench.csv")).lines().filter(l -> l.startsWith("qspec-a8")).findFirst()
+                .orElseThrow()).endsWith(",2000.0000,0.6250");
+        assertThat(Files.readString(dir.resolve("bench.json"))).contains("\"decode_speedup_vs_w4a16\": 0.625");
+    }
+
+    @Test
     void resultsWrittenAndReadBackKeepTheRunsAndAnOlderFileReadsAsOneRun(@TempDir Path dir) throws Exception {
         BenchResult m = BenchResult.median(List.of(run(300, 3.0), run(100, 9.0), run(200, 4.5)));
         Map<String, Object> header = Map.of("model", "tiny", "backend", "cpu", "acceptance", "strict greedy (real)");
@@ -52,7 +77,7 @@ class BenchResultTest {
         assertThat(Files.readString(dir.resolve("bench.csv"))).contains(",3,100.0000,300.0000");
 
         String older = Files.readString(dir.resolve("bench.json")).replaceAll("(?m)^.*\"(runs|min_tokens_per_second|"
-                + "max_tokens_per_second)\".*\\n", "").replace("\"weight_bandwidth_fraction_of_measured\": null,",
+                + "max_tokens_per_second|decode_tokens_per_second|decode_speedup_vs_w4a16)\".*\\n", "").replace("\"weight_bandwidth_fraction_of_measured\": null,",
                 "\"weight_bandwidth_fraction_of_measured\": null");
         Files.writeString(dir.resolve("older.json"), older);
         assertThat(older).doesNotContain("\"runs\"");
