@@ -841,16 +841,22 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     const bool split = mode != dtiles::Mode::Sequential && S > 1 && (long)groups * kv_heads < sm_count() &&
                        workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
+    // groups of one token take the one-token tile where it is switched on (the same bits; not yet measured on a GPU)
+    const bool one = per == 1 && heads / kv_heads <= 8 && dtiles::one_token_tiles();
+    auto kernel = [&](auto splits_c) {
+        constexpr bool SPLITS = decltype(splits_c)::value;
+        return one ? dtiles::decode_tiles_kernel<SPLITS, true> : dtiles::decode_tiles_kernel<SPLITS, false>;
+    };
     if (!split) {
-        dtiles::decode_tiles_kernel<false><<<dim3(groups, kv_heads), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
-                                                                 max_blocks, block_size, T, heads, kv_heads, run, per,
-                                                                 skip, nullptr, out);
+        kernel(std::false_type{})<<<dim3(groups, kv_heads), dtiles::THREADS, 0, st>>>(
+            q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, skip,
+            nullptr, out);
         return qspec_launch_status();
     }
     float* ws = static_cast<float*>(workspace);
-    dtiles::decode_tiles_kernel<true><<<dim3(groups, kv_heads, S), dtiles::THREADS, 0, st>>>(q, kp, vp, token_seq, token_pos, block_tables,
-                                                                max_blocks, block_size, T, heads, kv_heads, run, per,
-                                                                skip, ws, out);
+    kernel(std::true_type{})<<<dim3(groups, kv_heads, S), dtiles::THREADS, 0, st>>>(
+        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, skip, ws,
+        out);
     const int e = qspec_launch_status();
     if (e != 0) return e;
     attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, dtiles::HD, S, ws, out, token_seq,

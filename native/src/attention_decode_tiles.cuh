@@ -169,12 +169,104 @@ __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const hal
     }
 }
 
+// ---- The one-token tile (ONE; QSPEC_ATTENTION_DECODE_TILES_ONE=1): a decode group (one token, G <= 8 heads) with K as
+// the A operand. The 16-row tile spends 12 of its rows on nothing when a group is one token of G = 4 heads. Here the
+// MMA's rows are positions and its 8 columns the token's heads: S^T = K Q^T takes two chunks of the warp (c and
+// c + WARPS, rows g and g + 8) in one set of m16n8k16 MMAs, and O^T = V^T P^T + O^T takes m16n8k8 MMAs of 16 dims each,
+// so a chunk costs half the MMAs and half the softmax lanes. Each output keeps the 16-row tile's bits, provided an
+// MMA's sums do not depend on which operand a value sits in (mma_operands.cu asks the GPU; the H200 found it so for the
+// W4A16 data, KERNELS.md): the same products meet in the same k slots (Q's and K's dims in the same order; P's and V's
+// positions 2t, 2t + 1), and the softmax takes the same steps in the same order (chunk c, then c + WARPS, ...), with
+// each lane's share of a sum the pair of positions (2j, 2j + 1) the 16-row tile's lane j holds, added in its order.
+
+// A warp's state of the token's heads 2t and 2t + 1 (columns): max, this lane's share of the sum (lanes g = 2j and
+// 2j + 1 both hold the share of positions 2j, 2j + 1 of each chunk), and O^T (MMA u: dims 16 g + 2u in o[u][0..1],
+// 16 g + 2u + 1 in o[u][2..3]; heads 2t in o[u][0], o[u][2], 2t + 1 in o[u][1], o[u][3]).
+struct ColState {
+    float m[2], l[2];
+    float o[HD / 16][4];
+};
+
+// The 8 x 8 matrix of 16-bit values whose row g, columns 2t, 2t + 1 lane (g, t) holds, transposed across the warp.
+__device__ __forceinline__ uint32_t transpose8x8(uint32_t a) {
+    uint32_t d;
+    asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;" : "=r"(d) : "r"(a));
+    return d;
+}
+
+// One chunk (its loads L) into the state: s0, s1 the scores of position `pos` (= the chunk's base + g) with heads 2t and
+// 2t + 1, whose contexts are np0 and np1 (0 for a column outside the token). attend_chunk's arithmetic, column-wise.
+__device__ __forceinline__ void attend_chunk_one(float s0, float s1, int pos, int np0, int np1, const Loads& L,
+                                                 ColState& w) {
+    if (pos >= np0) s0 = -INFINITY;
+    if (pos >= np1) s1 = -INFINITY;
+    float mx0 = s0, mx1 = s1;
+#pragma unroll
+    for (int x = 4; x <= 16; x <<= 1) {
+        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, x));
+        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, x));
+    }
+    const float mn0 = fmaxf(w.m[0], mx0), mn1 = fmaxf(w.m[1], mx1);
+    const float ms0 = mn0 == -INFINITY ? 0.f : mn0, ms1 = mn1 == -INFINITY ? 0.f : mn1;
+    const float c0 = __expf(w.m[0] - ms0), c1 = __expf(w.m[1] - ms1);
+    const float e0 = __expf(s0 - ms0), e1 = __expf(s1 - ms1);
+    w.m[0] = mn0;
+    w.m[1] = mn1;
+    // the 16-row tile's e0 + e1 of positions 2j, 2j + 1: this lane's and its partner's (g ^ 1), the same sum either way
+    w.l[0] = fmaf(w.l[0], c0, e0 + __shfl_xor_sync(0xffffffffu, e0, 4));
+    w.l[1] = fmaf(w.l[1], c1, e1 + __shfl_xor_sync(0xffffffffu, e1, 4));
+    if (__any_sync(0xffffffffu, c0 != 1.f || c1 != 1.f)) {
+#pragma unroll
+        for (int u = 0; u < HD / 16; ++u) {
+            w.o[u][0] *= c0;
+            w.o[u][1] *= c1;
+            w.o[u][2] *= c0;
+            w.o[u][3] *= c1;
+        }
+    }
+    // P^T's B fragment (positions 2t, 2t + 1 of head g) from P's rows (position g, heads 2t, 2t + 1)
+    const uint32_t pb = transpose8x8(pack_half2(e0, e1));
+#pragma unroll
+    for (int u = 0; u < HD / 16; ++u) {  // V^T's rows: dims 16 g + 2u (low halves) and + 1 (high) of positions 2t, 2t + 1
+        const uint32_t a = word(L.va[u >> 2], u & 3), b = word(L.vb[u >> 2], u & 3);
+        mma_f16_k8(w.o[u], __byte_perm(a, b, 0x5410), __byte_perm(a, b, 0x7632), pb);
+    }
+}
+
+// A warp's chunks c, c + WARPS, ... below c1, two at a time (the MMA's rows g and g + 8), into its state; the next two
+// chunks' K and V are in flight while two are computed. qb: Q^T's B fragments (head g, dims 32 t + 4 s .. + 3).
+__device__ __forceinline__ void walk_one(const uint32_t (&qb)[HD / 16][2], const half* __restrict__ kpool,
+                                         const half* __restrict__ vpool, const int32_t* table, const Paging& pg,
+                                         int npos, int c, int c1, int np0, int np1, ColState& w) {
+    const int g = (threadIdx.x & 31) >> 2;
+    Loads a, b, na, nb;
+    if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, a);
+    if (c + WARPS < c1) load_chunk(kpool, vpool, table, pg, npos, c + WARPS, b);
+    for (; c < c1; c += 2 * WARPS) {
+        const int cn = c + 2 * WARPS;
+        if (cn < c1) load_chunk(kpool, vpool, table, pg, npos, cn, na);
+        if (cn + WARPS < c1) load_chunk(kpool, vpool, table, pg, npos, cn + WARPS, nb);
+        const bool two = c + WARPS < c1;  // warp-uniform
+        float sc[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+        for (int s = 0; s < HD / 16; ++s) {
+            const uint32_t ka[4] = {word(a.k[s >> 1], 2 * (s & 1)), word(b.k[s >> 1], 2 * (s & 1)),
+                                    word(a.k[s >> 1], 2 * (s & 1) + 1), word(b.k[s >> 1], 2 * (s & 1) + 1)};
+            mma_f16(sc, ka, qb[s][0], qb[s][1]);
+        }
+        attend_chunk_one(sc[0], sc[1], c * CHUNK + g, np0, np1, a, w);
+        if (two) attend_chunk_one(sc[2], sc[3], (c + WARPS) * CHUNK + g, np0, np1, b, w);
+        a = na;
+        b = nb;
+    }
+}
+
 // The decode tiles' kernel: block (group, kv head, split) with SPLITS (writes the split's partials to the workspace,
 // which attention_merge_kernel merges), or (group, kv head) walking the splits in order and merging them itself (the
 // same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip: the tokens left to other kernels
 // (the prefill tiles' long runs, and contexts outside the tiles' range: skip_warp).
 // Two blocks an SM (254 registers; a build of three, 168 registers with spills, was 10-60 % slower on the H100).
-template <bool SPLITS>
+template <bool SPLITS, bool ONE>
 __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
@@ -225,8 +317,17 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
         if (s_begin >= s_end) continue;
         const int32_t* table = block_tables + (long)tseq[same ? 0 : wk] * max_blocks;
         const int npos0 = rows.npos[g], npos1 = rows.npos[g + 8];
-        uint32_t qa[HD / 16][4];
-        {
+        uint32_t qa[HD / 16][4];  // the 16-row tile's A fragments (rows g, g + 8)
+        uint32_t qb[HD / 16][2];  // ONE: Q^T's B fragments (head g)
+        if constexpr (ONE) {
+            const float* q0 = q + ((long)rows.tok[g] * heads + rows.head[g]) * HD + 32 * t;
+#pragma unroll
+            for (int s = 0; s < HD / 16; ++s) {
+                const float4 a = npos0 > 0 ? reinterpret_cast<const float4*>(q0)[s] : make_float4(0.f, 0.f, 0.f, 0.f);
+                qb[s][0] = pack_half2(a.x * qscale, a.y * qscale);
+                qb[s][1] = pack_half2(a.z * qscale, a.w * qscale);
+            }
+        } else {
             const float* q0 = q + ((long)rows.tok[g] * heads + rows.head[g]) * HD + 32 * t;
             const float* q1 = q + ((long)rows.tok[g + 8] * heads + rows.head[g + 8]) * HD + 32 * t;
 #pragma unroll
@@ -241,6 +342,35 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
         }
         float run_acc[ROWS];  // the sequential schedule's running merge of thread d's dim of each row (local memory)
         for (int s = s_begin; s < s_end; ++s) {
+            if constexpr (ONE) {
+                ColState w;
+                w.m[0] = w.m[1] = -INFINITY;
+                w.l[0] = w.l[1] = 0.f;
+#pragma unroll
+                for (int u = 0; u < HD / 16; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
+                const int c0 = s * CHUNKS, c1 = min(c0 + CHUNKS, (maxnpos + CHUNK - 1) / CHUNK);
+                walk_one(qb, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, rows.npos[2 * t], rows.npos[2 * t + 1], w);
+                // the 16-row tile's sum of its lanes' shares (xor 1, then 2 over t): here the shares of lanes g = 2j
+#pragma unroll
+                for (int x = 8; x <= 16; x <<= 1) {
+                    w.l[0] += __shfl_xor_sync(0xffffffffu, w.l[0], x);
+                    w.l[1] += __shfl_xor_sync(0xffffffffu, w.l[1], x);
+                }
+                if (g == 0) {
+                    sh.wm[warp][2 * t] = w.m[0];
+                    sh.wm[warp][2 * t + 1] = w.m[1];
+                    sh.wl[warp][2 * t] = w.l[0];
+                    sh.wl[warp][2 * t + 1] = w.l[1];
+                }
+#pragma unroll
+                for (int u = 0; u < HD / 16; ++u) {
+                    const int d0 = 16 * g + 2 * u, d1 = d0 + 1, r0 = 2 * t, r1 = r0 + 1;
+                    sh.wacc[warp][r0][phys(r0, d0)] = w.o[u][0];
+                    sh.wacc[warp][r1][phys(r1, d0)] = w.o[u][1];
+                    sh.wacc[warp][r0][phys(r0, d1)] = w.o[u][2];
+                    sh.wacc[warp][r1][phys(r1, d1)] = w.o[u][3];
+                }
+            } else {
             WarpState w;
             w.m0 = w.m1 = -INFINITY;
             w.l0 = w.l1 = 0.f;
@@ -266,6 +396,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
                 sh.wacc[warp][g][phys(g, d1)] = w.o[u][1];
                 sh.wacc[warp][g + 8][phys(g + 8, d0)] = w.o[u][2];
                 sh.wacc[warp][g + 8][phys(g + 8, d1)] = w.o[u][3];
+            }
             }
             __syncthreads();
             // thread r: row r's merge factors in this split, in warp order (as merge_warps), and the split merge's
@@ -337,6 +468,13 @@ inline Mode mode(int heads, int kv_heads, int hd) {
     if (strcmp(v, "all") == 0) return Mode::All;
     if (strcmp(v, "seq") == 0) return Mode::Sequential;
     return Mode::From;
+}
+
+// Whether groups of one token (decode passes) take the one-token tile (QSPEC_ATTENTION_DECODE_TILES_ONE=1, read at every
+// call; off by default until measured on a GPU: KERNELS.md, "Decode tiles"). Either tile gives the same bits.
+inline bool one_token_tiles() {
+    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_ONE");
+    return v != nullptr && strcmp(v, "1") == 0;
 }
 
 // The fewest positions (the token's own included) from which a token takes the tiles in Mode::From:

@@ -105,7 +105,78 @@ def warp_split(qa, kpool, vpool, offset, npos_rows, maxnpos, s, warp, plant):
     return m, l, o
 
 
-def group_attention(q, kpool, vpool, offset, rows_npos, rows_q, plant=False):
+def transpose8x8(x):
+    """movmatrix.m8n8.trans.b16: lane (g, t) holds [row g, cols 2t, 2t + 1]; returns the transposed matrix likewise."""
+    M = np.zeros((8, 8), x.dtype)
+    for lane in range(32):
+        M[lane >> 2, 2 * (lane & 3):2 * (lane & 3) + 2] = x[lane]
+    return np.array([M.T[l >> 2, 2 * (l & 3):2 * (l & 3) + 2] for l in range(32)])
+
+
+def load_k_v(kpool, vpool, offset, base, maxnpos):
+    """A chunk's loads (load_chunk): K words of position base + g, V dims 16 g .. + 15 of positions 2t, 2t + 1."""
+    kw = np.zeros((32, 16, 2), np.float16)
+    va, vb = np.zeros((32, 8, 2), np.float16), np.zeros((32, 8, 2), np.float16)
+    for lane in range(32):
+        g, t = lane >> 2, lane & 3
+        if base + g < maxnpos:
+            kw[lane] = kpool[offset(base + g) + 32 * t: offset(base + g) + 32 * t + 32].reshape(16, 2)
+        if base + 2 * t < maxnpos:
+            va[lane] = vpool[offset(base + 2 * t) + 16 * g: offset(base + 2 * t) + 16 * g + 16].reshape(8, 2)
+        if base + 2 * t + 1 < maxnpos:
+            vb[lane] = vpool[offset(base + 2 * t + 1) + 16 * g: offset(base + 2 * t + 1) + 16 * g + 16].reshape(8, 2)
+    return kw, va, vb
+
+
+def attend_chunk_one(s2, pos, np2, va, vb, m, l, o, plant):
+    """attend_chunk_one: s2 [32, 2] the scores of position pos[lane] with heads 2t, 2t + 1, whose contexts are np2."""
+    s2 = s2.copy()
+    s2[pos >= np2[:, 0], 0] = -np.inf
+    s2[pos >= np2[:, 1], 1] = -np.inf
+    mx = s2.copy()
+    for x in (4, 8, 16):
+        mx = np.maximum(mx, mx[LANES ^ x])
+    mn = np.maximum(m, mx)
+    ms = np.where(mn == -np.inf, np.float32(0), mn)
+    corr = np.exp(m - ms).astype(np.float32)
+    e2 = np.exp(s2 - ms).astype(np.float32)
+    pair = (e2 + e2[LANES ^ (8 if plant else 4)]).astype(np.float32)  # the planted bug: the wrong partner
+    l = (l * corr + pair).astype(np.float32)
+    o = o * np.stack([corr[:, 0], corr[:, 1], corr[:, 0], corr[:, 1]], 1)[:, None, :]
+    pb = transpose8x8(e2.astype(np.float16))
+    for u in range(HD // 16):
+        a0 = np.array([byte_perm_halves(va[lane, u], vb[lane, u], 0x5410) for lane in range(32)])
+        a1 = np.array([byte_perm_halves(va[lane, u], vb[lane, u], 0x7632) for lane in range(32)])
+        o[:, u] = mma_k8(a0, a1, pb, o[:, u])
+    return mn, l, o
+
+
+def warp_split_one(qb, kpool, vpool, offset, npos_rows, maxnpos, s, warp, plant):
+    """One warp's walk of split s with the one-token tile (walk_one): chunks c and c + WARPS as the MMA's rows."""
+    m = np.full((32, 2), -np.inf, np.float32)
+    l = np.zeros((32, 2), np.float32)
+    o = np.zeros((32, HD // 16, 4), np.float32)
+    np2 = np.stack([npos_rows[2 * T_OF], npos_rows[2 * T_OF + 1]], 1)
+    c0, c1 = s * (SPLIT // CHUNK), min(s * (SPLIT // CHUNK) + SPLIT // CHUNK, -(-maxnpos // CHUNK))
+    for c in range(c0 + warp, c1, 2 * WARPS):
+        two = c + WARPS < c1
+        ka, va_a, vb_a = load_k_v(kpool, vpool, offset, c * CHUNK, maxnpos)
+        kb, va_b, vb_b = load_k_v(kpool, vpool, offset, (c + WARPS) * CHUNK, maxnpos) if two else (
+            np.zeros((32, 16, 2), np.float16), None, None)
+        sc = np.zeros((32, 4), np.float32)
+        for st in range(HD // 16):
+            w0 = 4 * (st >> 1) + 2 * (st & 1)
+            a = np.stack([ka[:, w0], kb[:, w0], ka[:, w0 + 1], kb[:, w0 + 1]], 1)
+            sc = mma_k16(a, qb[:, st, 0], qb[:, st, 1], sc)
+        m, l, o = attend_chunk_one(sc[:, 0:2], c * CHUNK + G_OF, np2, va_a, vb_a, m, l, o, plant)
+        if two:
+            m, l, o = attend_chunk_one(sc[:, 2:4], (c + WARPS) * CHUNK + G_OF, np2, va_b, vb_b, m, l, o, plant)
+    for x in (8, 16):
+        l = l + l[LANES ^ x]
+    return m, l, o
+
+
+def group_attention(q, kpool, vpool, offset, rows_npos, rows_q, plant=False, one=False):
     """The decode tiles for one walk: rows_q [16, HD] (zeros outside), rows_npos [16]; returns each row's output
     (float32) merged over warps and splits as the kernel merges them (split by split, merge_split in order)."""
     qscale = np.float32(1 / np.sqrt(HD))
@@ -116,6 +187,12 @@ def group_attention(q, kpool, vpool, offset, rows_npos, rows_q, plant=False):
         for st in range(HD // 16):
             d = 32 * t + 4 * st
             qa[lane, st] = [qh[g, d:d + 2], qh[g + 8, d:d + 2], qh[g, d + 2:d + 4], qh[g + 8, d + 2:d + 4]]
+    qb = np.zeros((32, HD // 16, 2, 2), np.float16)  # the one-token tile's Q^T fragments (head g)
+    for lane in range(32):
+        g, t = lane >> 2, lane & 3
+        for st in range(HD // 16):
+            d = 32 * t + 4 * st
+            qb[lane, st] = [qh[g, d:d + 2], qh[g, d + 2:d + 4]]
     maxnpos = int(rows_npos.max())
     nsplits = -(-maxnpos // SPLIT)
     out = np.zeros((ROWS, HD))
@@ -124,6 +201,17 @@ def group_attention(q, kpool, vpool, offset, rows_npos, rows_q, plant=False):
         wm, wl = np.zeros((WARPS, ROWS), np.float32), np.zeros((WARPS, ROWS), np.float32)
         wacc = np.full((WARPS, ROWS, HD), np.nan, np.float32)
         for w in range(WARPS):
+            if one:
+                m, l, o = warp_split_one(qb, kpool, vpool, offset, rows_npos, maxnpos, s, w, plant)
+                for lane in range(32):
+                    g, t = lane >> 2, lane & 3
+                    if g == 0:
+                        wm[w, 2 * t], wm[w, 2 * t + 1], wl[w, 2 * t], wl[w, 2 * t + 1] = m[lane, 0], m[lane, 1], l[lane, 0], l[lane, 1]
+                    for u in range(HD // 16):
+                        d0, r0 = 16 * g + 2 * u, 2 * t
+                        wacc[w, r0, phys(r0, d0)], wacc[w, r0 + 1, phys(r0 + 1, d0)] = o[lane, u, 0], o[lane, u, 1]
+                        wacc[w, r0, phys(r0, d0 + 1)], wacc[w, r0 + 1, phys(r0 + 1, d0 + 1)] = o[lane, u, 2], o[lane, u, 3]
+                continue
             m, l, o = warp_split(qa, kpool, vpool, offset, rows_npos, maxnpos, s, w, plant)
             for lane in range(32):
                 g, t = lane >> 2, lane & 3
@@ -215,6 +303,21 @@ def main():
         else:
             print(f"FAIL decode tiles: the last token alone differs from its rows in the group, {tag}")
             fails += 1
+        # the one-token tile (K as the A operand): the same values as the 16-row tile, bit for bit where the MMA's sums
+        # do not depend on the operand a value sits in (as this emulation's exact sums do not)
+        one = group_attention(q, kpool, vpool, offset, alone_n, alone_q, one=True)
+        if np.array_equal(one[:G], alone[:G]):
+            print(f"PASS one-token tile = the 16-row tile, the last token alone, {tag}")
+        else:
+            print(f"FAIL one-token tile differs from the 16-row tile, {tag}: max diff {np.abs(one[:G] - alone[:G]).max():.3e}")
+            fails += 1
+        if n_tok == 4:  # its planted bug (a sum's share from the wrong partner lane) must be caught
+            bad = group_attention(q, kpool, vpool, offset, alone_n, alone_q, plant=True, one=True)
+            if np.array_equal(bad[:G], alone[:G]):
+                print(f"FAIL one-token tile: the planted bug (the wrong partner lane) passed")
+                fails += 1
+            else:
+                print(f"PASS one-token tile: the planted bug is caught, max diff {np.abs(bad[:G] - alone[:G]).max():.3e}")
         if n_tok == 4:  # the planted bug must be caught
             bad = group_attention(q, kpool, vpool, offset, rows_npos, rows_q, plant=True)
             berr = np.linalg.norm(bad - ref) / np.linalg.norm(ref)

@@ -226,7 +226,8 @@ struct PagedPass {
 // default. Then prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles
 // (the 4 q heads of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
-    printf("attn,sequences,queries_per_seq,context,rows_us,default_us,kv_GB_per_s,unbounded_us,tiles_all_us\n");
+    printf("attn,sequences,queries_per_seq,context,rows_us,default_us,kv_GB_per_s,unbounded_us,tiles_all_us,"
+           "default_one_us,tiles_all_one_us\n");
     // QSPEC_BENCH_PREFILL_ONLY=1: the prefill passes alone; QSPEC_BENCH_CONTEXTS=256,384: these contexts instead
     std::vector<int> contexts{128, 512, 1024, 2048, 8192};
     if (const char* v = getenv("QSPEC_BENCH_CONTEXTS")) {
@@ -253,9 +254,16 @@ static int attention_experiment(cudaStream_t st) {
                 const double bounded = timed(nullptr, [&] { pass.attention_pass(Q, ctx - Q + 1, ctx, ws.p, wsb, st); });
                 const double unbounded = timed(nullptr, [&] { pass.attention(ws.p, wsb, st); });
                 const double all = timed("all", [&] { pass.attention_pass(Q, ctx - Q + 1, ctx, ws.p, wsb, st); });
+                // the one-token tile for the groups of one token (decode passes; verify runs keep the 16-row tile)
+                double bounded_one, all_one;
+                {
+                    const ScopedEnv one("QSPEC_ATTENTION_DECODE_TILES_ONE", "1");
+                    bounded_one = timed(nullptr, [&] { pass.attention_pass(Q, ctx - Q + 1, ctx, ws.p, wsb, st); });
+                    all_one = timed("all", [&] { pass.attention_pass(Q, ctx - Q + 1, ctx, ws.p, wsb, st); });
+                }
                 const double bytes = 2.0 * S * ctx * PagedPass::kv * PagedPass::hd * 2;
-                printf("attn,%d,%d,%d,%.2f,%.2f,%.0f,%.2f,%.2f\n", S, Q, ctx, rows, bounded, bytes / bounded / 1e3,
-                       unbounded, all);
+                printf("attn,%d,%d,%d,%.2f,%.2f,%.0f,%.2f,%.2f,%.2f,%.2f\n", S, Q, ctx, rows, bounded,
+                       bytes / bounded / 1e3, unbounded, all, bounded_one, all_one);
                 fflush(stdout);
             }
     if (getenv("QSPEC_BENCH_DECODE_ONLY")) return 0;  // =1: the decode and verify passes alone

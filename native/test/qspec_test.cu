@@ -1503,10 +1503,11 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
 // side's kernel for every token (a token outside them gets that kernel's bits, not no result); bad bounds are refused;
 // qspec_attention_decode_tiles_from says the threshold.
 static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist,
-                              const char* from = nullptr) {
+                              const char* from = nullptr, bool one = false) {
     const bool by_default = from != nullptr && strcmp(from, "default") == 0;
     const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", by_default ? nullptr : from ? "1" : "all"),
-        at("QSPEC_ATTENTION_DECODE_TILES_FROM", by_default ? nullptr : from ? from : "1024");
+        at("QSPEC_ATTENTION_DECODE_TILES_FROM", by_default ? nullptr : from ? from : "1024"),
+        one_tile("QSPEC_ATTENTION_DECODE_TILES_ONE", one ? "1" : nullptr);
     const int from_n = by_default ? 1024 : from ? atoi(from) : 0;
     const int S = (int)hist.size(), PROMPT = 70, max_blocks = 2100 / block_size + 2, nblocks = (S + 1) * max_blocks;
     const int qd = heads * hd;
@@ -1543,8 +1544,8 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
         return dout.down();
     };
     char tag[128];
-    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d tiles from %d positions", heads, kv_heads, hd,
-             block_size, run, T, from_n);
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d tiles from %d positions%s", heads, kv_heads, hd,
+             block_size, run, T, from_n, one ? ", one-token tiles" : "");
     const auto tiled = attend(dq.p, dseq.p, dpos.p, T, run, true);
     std::vector<__half> rows;
     {
@@ -1673,6 +1674,12 @@ static void attention_tests() {
     test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1});           // one head a kv head: a run a group
     test_decode_tiles(8, 2, 64, 16, 4, {254, 5});               // head size 64: the row kernels
     test_decode_tiles(8, 2, 64, 16, 4, {254, 5}, "default");
+    // the one-token tile (QSPEC_ATTENTION_DECODE_TILES_ONE=1) for the groups of one token: "a token a group" and "each
+    // token alone" then compare it with the runs' 16-row tiles, bit for bit
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, nullptr, true);
+    test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300", true);
+    test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1}, nullptr, true);  // one head a kv head: one column of eight
+    test_decode_tiles(16, 1, 128, 16, 2, {300, 40}, nullptr, true);   // 16 heads a kv head: the 16-row tile still
 }
 
 static void row_kernel_tests() {
