@@ -17,17 +17,17 @@
 . scripts/device/call-prelude.sh 540
 { echo "mma_operands:"; timeout -s KILL 60 "$g/native/build/mma_operands"; echo "rc=$?"; } 2>&1 | tee -a "$S"
 run_test attention 30 attention
+build_bench
+qspec_bench_mode "bench attention" bench-attention.txt 90 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \
+  QSPEC_BENCH_CONTEXTS=128,256,512,1024,2048,8192
 classes="--select-class io.qspec.cuda.DecodeTilesGpuTest --select-class io.qspec.cuda.CudaModelRunnerGpuTest"
 for one in "" 1; do
-  [ "$(left)" -lt 300 ] && { echo "skipped junit one=$one" | tee -a "$S"; continue; }
+  [ "$(left)" -lt 200 ] && { echo "skipped junit one=$one" | tee -a "$S"; continue; }
   echo "junit, the threshold's classes, the default, one-token tile '$one':" | tee -a "$S"
   env OUT=$OUT/junit$one QSPEC_ATTENTION_DECODE_TILES_ONE=$one QSPEC_JUNIT_SELECT="$classes" \
     bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘|decode tiles test" \
     | head -20 | tee -a "$S"
 done
-build_bench
-qspec_bench_mode "bench attention" bench-attention.txt 90 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \
-  QSPEC_BENCH_CONTEXTS=128,256,512,1024,2048,8192
 for r in a b; do
   E2E_NEED=40 e2e_prompts b1-from2048-$r 1024 1 QSPEC_ATTENTION_DECODE_TILES_FROM=2048
   E2E_NEED=40 e2e_prompts b1-default-$r 1024 1
