@@ -54,26 +54,30 @@ def phys(r, d):
     return (d & ~31) | ((d & 31) ^ (((r & 7) + 8 * (d >> 5)) & 31))
 
 
+def load_k_v(kpool, vpool, offset, base, maxnpos):
+    """A chunk's loads (load_chunk): K words of position base + g, V dims 16 g .. + 15 of positions 2t, 2t + 1."""
+    kw = np.zeros((32, 16, 2), np.float16)
+    va, vb = np.zeros((32, 8, 2), np.float16), np.zeros((32, 8, 2), np.float16)
+    for lane in range(32):
+        g, t = lane >> 2, lane & 3
+        if base + g < maxnpos:
+            kw[lane] = kpool[offset(base + g) + 32 * t: offset(base + g) + 32 * t + 32].reshape(16, 2)
+        if base + 2 * t < maxnpos:
+            va[lane] = vpool[offset(base + 2 * t) + 16 * g: offset(base + 2 * t) + 16 * g + 16].reshape(8, 2)
+        if base + 2 * t + 1 < maxnpos:
+            vb[lane] = vpool[offset(base + 2 * t + 1) + 16 * g: offset(base + 2 * t + 1) + 16 * g + 16].reshape(8, 2)
+    return kw, va, vb
+
+
 def warp_split(qa, kpool, vpool, offset, npos_rows, maxnpos, s, warp, plant):
     """One warp's walk of split s: its state (m, l, o) per lane, as attend_chunk leaves it."""
     m = np.full((32, 2), -np.inf, np.float32)
     l = np.zeros((32, 2), np.float32)
     o = np.zeros((32, HD // 8, 4), np.float32)
     c0, c1 = s * (SPLIT // CHUNK), min(s * (SPLIT // CHUNK) + SPLIT // CHUNK, -(-maxnpos // CHUNK))
-    zero = np.zeros(32, np.float16)
     for c in range(c0 + warp, c1, WARPS):
         base = c * CHUNK
-        # loads: K words of position base + g (dims 32 t .. + 31 as 16 half pairs), V dims 16 g .. + 15 of 2t, 2t + 1
-        kw = np.zeros((32, 16, 2), np.float16)
-        va, vb = np.zeros((32, 8, 2), np.float16), np.zeros((32, 8, 2), np.float16)
-        for lane in range(32):
-            g, t = lane >> 2, lane & 3
-            if base + g < maxnpos:
-                kw[lane] = kpool[offset(base + g) + 32 * t: offset(base + g) + 32 * t + 32].reshape(16, 2)
-            if base + 2 * t < maxnpos:
-                va[lane] = vpool[offset(base + 2 * t) + 16 * g: offset(base + 2 * t) + 16 * g + 16].reshape(8, 2)
-            if base + 2 * t + 1 < maxnpos:
-                vb[lane] = vpool[offset(base + 2 * t + 1) + 16 * g: offset(base + 2 * t + 1) + 16 * g + 16].reshape(8, 2)
+        kw, va, vb = load_k_v(kpool, vpool, offset, base, maxnpos)
         sc = np.zeros((32, 4), np.float32)
         for st in range(HD // 16):
             w0 = 4 * (st >> 1) + 2 * (st & 1)  # word(k[s >> 1], 2 (s & 1)): uint4 j holds words 4 j .. 4 j + 3
@@ -111,21 +115,6 @@ def transpose8x8(x):
     for lane in range(32):
         M[lane >> 2, 2 * (lane & 3):2 * (lane & 3) + 2] = x[lane]
     return np.array([M.T[l >> 2, 2 * (l & 3):2 * (l & 3) + 2] for l in range(32)])
-
-
-def load_k_v(kpool, vpool, offset, base, maxnpos):
-    """A chunk's loads (load_chunk): K words of position base + g, V dims 16 g .. + 15 of positions 2t, 2t + 1."""
-    kw = np.zeros((32, 16, 2), np.float16)
-    va, vb = np.zeros((32, 8, 2), np.float16), np.zeros((32, 8, 2), np.float16)
-    for lane in range(32):
-        g, t = lane >> 2, lane & 3
-        if base + g < maxnpos:
-            kw[lane] = kpool[offset(base + g) + 32 * t: offset(base + g) + 32 * t + 32].reshape(16, 2)
-        if base + 2 * t < maxnpos:
-            va[lane] = vpool[offset(base + 2 * t) + 16 * g: offset(base + 2 * t) + 16 * g + 16].reshape(8, 2)
-        if base + 2 * t + 1 < maxnpos:
-            vb[lane] = vpool[offset(base + 2 * t + 1) + 16 * g: offset(base + 2 * t + 1) + 16 * g + 16].reshape(8, 2)
-    return kw, va, vb
 
 
 def attend_chunk_one(s2, pos, np2, va, vb, m, l, o, plant):
