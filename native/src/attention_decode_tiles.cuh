@@ -215,7 +215,8 @@ __device__ __forceinline__ void attend_chunk_one(float s0, float s1, int pos, in
     // the 16-row tile's e0 + e1 of positions 2j, 2j + 1: this lane's and its partner's (g ^ 1), the same sum either way
     w.l[0] = fmaf(w.l[0], c0, e0 + __shfl_xor_sync(0xffffffffu, e0, 4));
     w.l[1] = fmaf(w.l[1], c1, e1 + __shfl_xor_sync(0xffffffffu, e1, 4));
-    if (__any_sync(0xffffffffu, c0 != 1.f || c1 != 1.f)) {
+    // (a column outside the token, factor 0 at every chunk, holds zeros and is never read: it does not count)
+    if (__any_sync(0xffffffffu, (np0 > 0 && c0 != 1.f) || (np1 > 0 && c1 != 1.f))) {
 #pragma unroll
         for (int u = 0; u < HD / 16; ++u) {
             w.o[u][0] *= c0;
@@ -371,32 +372,32 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
                     sh.wacc[warp][r1][phys(r1, d1)] = w.o[u][3];
                 }
             } else {
-            WarpState w;
-            w.m0 = w.m1 = -INFINITY;
-            w.l0 = w.l1 = 0.f;
+                WarpState w;
+                w.m0 = w.m1 = -INFINITY;
+                w.l0 = w.l1 = 0.f;
 #pragma unroll
-            for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
-            const int c0 = s * CHUNKS, c1 = min(c0 + CHUNKS, (maxnpos + CHUNK - 1) / CHUNK);
-            walk(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, w);
+                for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
+                const int c0 = s * CHUNKS, c1 = min(c0 + CHUNKS, (maxnpos + CHUNK - 1) / CHUNK);
+                walk(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, w);
 #pragma unroll
-            for (int x = 1; x <= 2; x <<= 1) {
-                w.l0 += __shfl_xor_sync(0xffffffffu, w.l0, x);
-                w.l1 += __shfl_xor_sync(0xffffffffu, w.l1, x);
-            }
-            if (t == 0) {
-                sh.wm[warp][g] = w.m0;
-                sh.wm[warp][g + 8] = w.m1;
-                sh.wl[warp][g] = w.l0;
-                sh.wl[warp][g + 8] = w.l1;
-            }
+                for (int x = 1; x <= 2; x <<= 1) {
+                    w.l0 += __shfl_xor_sync(0xffffffffu, w.l0, x);
+                    w.l1 += __shfl_xor_sync(0xffffffffu, w.l1, x);
+                }
+                if (t == 0) {
+                    sh.wm[warp][g] = w.m0;
+                    sh.wm[warp][g + 8] = w.m1;
+                    sh.wl[warp][g] = w.l0;
+                    sh.wl[warp][g + 8] = w.l1;
+                }
 #pragma unroll
-            for (int u = 0; u < HD / 8; ++u) {
-                const int d0 = 32 * t + u, d1 = d0 + 16;
-                sh.wacc[warp][g][phys(g, d0)] = w.o[u][0];
-                sh.wacc[warp][g][phys(g, d1)] = w.o[u][1];
-                sh.wacc[warp][g + 8][phys(g + 8, d0)] = w.o[u][2];
-                sh.wacc[warp][g + 8][phys(g + 8, d1)] = w.o[u][3];
-            }
+                for (int u = 0; u < HD / 8; ++u) {
+                    const int d0 = 32 * t + u, d1 = d0 + 16;
+                    sh.wacc[warp][g][phys(g, d0)] = w.o[u][0];
+                    sh.wacc[warp][g][phys(g, d1)] = w.o[u][1];
+                    sh.wacc[warp][g + 8][phys(g + 8, d0)] = w.o[u][2];
+                    sh.wacc[warp][g + 8][phys(g + 8, d1)] = w.o[u][3];
+                }
             }
             __syncthreads();
             // thread r: row r's merge factors in this split, in warp order (as merge_warps), and the split merge's
