@@ -92,13 +92,14 @@ __global__ void operands_kernel(int kind, uint32_t trials, unsigned long long* c
         __syncwarp();
         float d1[4] = {C[w][g][2 * t], C[w][g][2 * t + 1], C[w][g + 8][2 * t], C[w][g + 8][2 * t + 1]};
         float d3[4] = {d1[0], d1[1], d1[2], d1[3]};
-        // D2's accumulator is C^T in rows 0..7 (rows 8..15: anything; C's rows 8..15 transposed back)
-        float d2[4] = {C[w][2 * t][g], C[w][2 * t + 1][g], C[w][8 + (2 * t) % 8][g], C[w][8 + (2 * t + 1) % 8][g]};
+        // D2's accumulator: C^T in its rows 0..7 (the ones compared); rows 8..15 take C's rows 8..15, any values will do
+        float d2[4] = {C[w][2 * t][g], C[w][2 * t + 1][g], C[w][8 + 2 * t][g], C[w][9 + 2 * t][g]};
         const half(&B2)[8][KD] = reinterpret_cast<const half(&)[8][KD]>(X[w][0][0]);  // X's rows 0..7
         mma<KD>(d1, X[w], Y[w], false, g, t);
         mma<KD>(d3, X[w], Y[w], true, g, t);
         mma<KD>(d2, A2[w], B2, false, g, t);
-        // D1[h][p] (h = g, p = 2t, 2t + 1) against D2[p][h]: D2 staged in C's place, which is read
+        // D1[h][p] (h = g, p = 2t, 2t + 1) against D2[p][h], which another lane holds: D2's rows 0..7 go through
+        // shared memory, in C's place (C has been read)
         __syncwarp();
         float* s = &C[w][0][0];
         s[g * 8 + 2 * t] = d2[0];
