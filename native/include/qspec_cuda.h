@@ -169,7 +169,7 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
  * decode token or a verify run of up to 16) is computed on the tensor cores, 64 queries a block, for head_dim 64 or
  * 128 on sm_80 and later (QSPEC_ATTENTION_PREFILL_TILES=0 turns them off; read at every call). Its result then
  * depends on its own q, position and context alone, as above, but its bits are not the row kernels'.
- * Decode tiles (ABI 11: on by default): every other token whose context holds 1024 positions or more
+ * Decode tiles (ABI 11: on by default): every other token whose context holds 512 positions or more
  * (QSPEC_ATTENTION_DECODE_TILES_FROM) is computed on the tensor cores with the (token, head) pairs of its kv head, for
  * head_dim 128 with at most 16 heads a kv head; the same holds of its result, and its bits are not the row kernels'
  * either, so the setting must hold for a whole generation (QSPEC_ATTENTION_DECODE_TILES=0 turns them off, =all puts

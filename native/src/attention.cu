@@ -841,7 +841,7 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     const bool split = mode != dtiles::Mode::Sequential && S > 1 && (long)groups * kv_heads < sm_count() &&
                        workspace != nullptr &&
                        workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
-    // groups of one token take the one-token tile where it is switched on (the same bits; not yet measured on a GPU)
+    // groups of one token take the one-token tile unless it is switched off (the same bits)
     const bool one = per == 1 && heads / kv_heads <= 8 && dtiles::one_token_tiles();
     auto kernel = [&](auto splits_c) {
         constexpr bool SPLITS = decltype(splits_c)::value;

@@ -1,5 +1,5 @@
 // Decode tiles: decode and verify attention on the tensor cores (QSPEC_ATTENTION_DECODE_TILES; on by default for tokens
-// of 1024 positions or more: they win from about 2200 positions for one sequence's decode, from about 800 for a
+// of 512 positions or more: they win from about 1700 positions for one sequence's decode, from about 800 for a
 // verify run of one sequence, from 512 or less for batches of 8 and more, and lose for one sequence at short contexts;
 // docs/KERNELS.md "Decode tiles"), included by attention.cu
 // after the pieces it shares with the row kernels (Paging, Partial, merge_split, splits_of, Skip, the split workspace
@@ -169,13 +169,13 @@ __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const hal
     }
 }
 
-// ---- The one-token tile (ONE; QSPEC_ATTENTION_DECODE_TILES_ONE=1): a decode group (one token, G <= 8 heads) with K as
-// the A operand. The 16-row tile spends 12 of its rows on nothing when a group is one token of G = 4 heads. Here the
+// ---- The one-token tile (ONE; on by default, QSPEC_ATTENTION_DECODE_TILES_ONE=0 turns it off): a decode group (one
+// token, G <= 8 heads) with K as the A operand. The 16-row tile spends 12 of its rows on nothing when a group is one token of G = 4 heads. Here the
 // MMA's rows are positions and its 8 columns the token's heads: S^T = K Q^T takes two chunks of the warp (c and
 // c + WARPS, rows g and g + 8) in one set of m16n8k16 MMAs, and O^T = V^T P^T + O^T takes m16n8k8 MMAs of 16 dims each,
-// so a chunk costs half the MMAs and half the softmax lanes. Each output keeps the 16-row tile's bits, provided an
-// MMA's sums do not depend on which operand a value sits in (mma_operands.cu asks the GPU; the H200 found it so for the
-// W4A16 data, KERNELS.md): the same products meet in the same k slots (Q's and K's dims in the same order; P's and V's
+// so a chunk costs half the MMAs and half the softmax lanes. Each output keeps the 16-row tile's bits, as an
+// MMA's sums do not depend on which operand a value sits in (mma_operands.cu: the same bits on the H100 in session 41,
+// 2^26 outputs of each of four kinds of fp16 data, both shapes): the same products meet in the same k slots (Q's and K's dims in the same order; P's and V's
 // positions 2t, 2t + 1), and the softmax takes the same steps in the same order (chunk c, then c + WARPS, ...), with
 // each lane's share of a sum the pair of positions (2j, 2j + 1) the 16-row tile's lane j holds, added in its order.
 
@@ -471,22 +471,24 @@ inline Mode mode(int heads, int kv_heads, int hd) {
     return Mode::From;
 }
 
-// Whether groups of one token (decode passes) take the one-token tile (QSPEC_ATTENTION_DECODE_TILES_ONE=1, read at every
-// call; off by default until measured on a GPU: KERNELS.md, "Decode tiles"). Either tile gives the same bits.
+// Whether groups of one token (decode passes) take the one-token tile (QSPEC_ATTENTION_DECODE_TILES_ONE, read at every
+// call: on unless "0"). Either tile gives the same bits (the H100, session 41: mma_operands.cu and qspec_test); the
+// one-token tile is 4-10 % faster for decode passes (KERNELS.md, "Decode tiles").
 inline bool one_token_tiles() {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_ONE");
-    return v != nullptr && strcmp(v, "1") == 0;
+    return v == nullptr || strcmp(v, "0") != 0;
 }
 
 // The fewest positions (the token's own included) from which a token takes the tiles in Mode::From:
-// QSPEC_ATTENTION_DECODE_TILES_FROM, default 1024. The choice follows the token's position alone, so a verify token
+// QSPEC_ATTENTION_DECODE_TILES_FROM, default 512. The choice follows the token's position alone, so a verify token
 // takes its decode's kernel and keeps its bits (never the pass's size: a token's bits may not depend on its batch).
-// A compromise: below about 2200 positions one sequence's decode is a little slower on the tiles, while verify runs
-// and batches are much faster from 1024 or less (docs/KERNELS.md, "Decode tiles", session 39's table and runs).
+// A compromise: from 512 to about 1700 positions one sequence's decode is 1.5 us a layer slower on the tiles, while
+// every batch of 8 or more and every verify run of one sequence from about 800 is faster, batches of verify runs by
+// 4-5x (docs/KERNELS.md, "Decode tiles", session 41's table).
 inline int from_positions(Mode m) {
     if (m != Mode::From) return 0;
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
-    return v != nullptr ? atoi(v) : 1024;
+    return v != nullptr ? atoi(v) : 512;
 }
 
 }  // namespace dtiles

@@ -1498,17 +1498,19 @@ static void test_prefill_tiles(int heads, int kv_heads, int hd, int block_size) 
 // without a workspace (each block walks its splits) = QSPEC_ATTENTION_DECODE_TILES=seq (with =all) = with a 70-token
 // prompt in the pass (the prefill tiles' tokens); a hint whose runs mix sequences gives the same bits;
 // qspec_rope_attention refuses to run. Head sizes other than 128 keep the row kernels' bits. With from = "default" both
-// variables are unset: the library's default, tokens of 1024 positions or more on the tiles. Through
+// variables are unset: the library's default, tokens of 512 positions or more on the tiles. one: the one-token tile's
+// switch for decode groups (unset: the default, on; "0": the 16-row tile), so "a token a group" and "each token alone"
+// compare the decode groups' tile with the runs' 16-row tiles bit for bit. Through
 // qspec_attention_pass: the pass's true bounds give the same bits; bounds that put every token on one side launch that
 // side's kernel for every token (a token outside them gets that kernel's bits, not no result); bad bounds are refused;
 // qspec_attention_decode_tiles_from says the threshold.
 static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, int run, std::vector<int> hist,
-                              const char* from = nullptr, bool one = false) {
+                              const char* from = nullptr, const char* one = nullptr) {
     const bool by_default = from != nullptr && strcmp(from, "default") == 0;
     const ScopedEnv on("QSPEC_ATTENTION_DECODE_TILES", by_default ? nullptr : from ? "1" : "all"),
         at("QSPEC_ATTENTION_DECODE_TILES_FROM", by_default ? nullptr : from ? from : "1024"),
-        one_tile("QSPEC_ATTENTION_DECODE_TILES_ONE", one ? "1" : nullptr);
-    const int from_n = by_default ? 1024 : from ? atoi(from) : 0;
+        one_tile("QSPEC_ATTENTION_DECODE_TILES_ONE", one);
+    const int from_n = by_default ? 512 : from ? atoi(from) : 0;
     const int S = (int)hist.size(), PROMPT = 70, max_blocks = 2100 / block_size + 2, nblocks = (S + 1) * max_blocks;
     const int qd = heads * hd;
     std::vector<int32_t> seq, pos;
@@ -1545,7 +1547,7 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
     };
     char tag[128];
     snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d tiles from %d positions%s", heads, kv_heads, hd,
-             block_size, run, T, from_n, one ? ", one-token tiles" : "");
+             block_size, run, T, from_n, one && strcmp(one, "0") == 0 ? ", 16-row tiles for decode" : "");
     const auto tiled = attend(dq.p, dseq.p, dpos.p, T, run, true);
     std::vector<__half> rows;
     {
@@ -1660,26 +1662,27 @@ static void row_kernel_tests();
 
 static void attention_tests() {
     {
-        // the row kernels' own checks (the decode tiles, on by default from 1024 positions, would take their long
+        // the row kernels' own checks (the decode tiles, on by default from 512 positions, would take their long
         // contexts' tokens; test_decode_tiles checks the two together)
         const ScopedEnv rows_only("QSPEC_ATTENTION_DECODE_TILES", "0");
         row_kernel_tests();
     }
     test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});  // Llama-3-8B's heads, gamma = 3
     test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, "1024");  // a run straddling the threshold
-    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 1021}, "default");  // the library's default (1024), straddled
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 509}, "default");  // the library's default (512), straddled
     test_decode_tiles(8, 2, 128, 12, 5, {253, 700});            // groups of 4 and 1, block size 12
     test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");
     test_decode_tiles(16, 1, 128, 16, 2, {300, 40});            // 16 heads a kv head: a token a group
     test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1});           // one head a kv head: a run a group
     test_decode_tiles(8, 2, 64, 16, 4, {254, 5});               // head size 64: the row kernels
     test_decode_tiles(8, 2, 64, 16, 4, {254, 5}, "default");
-    // the one-token tile (QSPEC_ATTENTION_DECODE_TILES_ONE=1) for the groups of one token: "a token a group" and "each
-    // token alone" then compare it with the runs' 16-row tiles, bit for bit
-    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, nullptr, true);
-    test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300", true);
-    test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1}, nullptr, true);  // one head a kv head: one column of eight
-    test_decode_tiles(16, 1, 128, 16, 2, {300, 40}, nullptr, true);   // 16 heads a kv head: the 16-row tile still
+    // the cases above take the one-token tile for the groups of one token (on by default; one head a kv head: one
+    // column of eight; 16 heads a kv head: the 16-row tile still); these the 16-row tile (QSPEC_ATTENTION_DECODE_TILES_ONE
+    // =0), whose "a token a group" and "each token alone" are then the runs' own tile
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021}, nullptr, "0");
+    test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300", "0");
+    test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1}, nullptr, "0");
+    test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 509}, "default", "0");
 }
 
 static void row_kernel_tests() {

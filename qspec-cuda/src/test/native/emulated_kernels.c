@@ -316,7 +316,7 @@ int qspec_attention_decode_tiles_from(int heads, int kv_heads, int head_dim) {
     if (v != NULL && strcmp(v, "0") == 0) return -1;
     if (v != NULL && (strcmp(v, "all") == 0 || strcmp(v, "seq") == 0)) return 0;
     const char* from = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
-    int n = from != NULL ? atoi(from) : 1024;
+    int n = from != NULL ? atoi(from) : 512;
     return n > 0 ? n : 0;
 }
 

@@ -214,7 +214,7 @@ class CudaModelRunnerGpuTest {
 
     /**
      * Head size 128 (one head, one kv head): the heads the GPU's decode tiles serve, by default for tokens whose context
-     * holds 1024 positions or more (the library's threshold, whatever the environment sets). A verify pass that
+     * holds 512 positions or more (the library's threshold, whatever the environment sets). A verify pass that
      * straddles that threshold, and one past it, give the bits of the single-token passes at the same positions (short,
      * then long: each pass's context bounds on one side), as QSpec needs. Without a GPU the emulated library checks
      * every pass's bounds against its tokens' positions.

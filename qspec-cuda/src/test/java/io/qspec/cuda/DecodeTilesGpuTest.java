@@ -23,11 +23,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Decode and verify attention at Llama's head size (128) and grouping (4 q heads a kv head), through the engine, on a
- * random model: the shape the decode tiles serve. By default they take the tokens of 1024 positions or more; the
+ * random model: the shape the decode tiles serve. By default they take the tokens of 512 positions or more; the
  * environment of the JVM may move that ({@code QSPEC_ATTENTION_DECODE_TILES_FROM=256}, so that the short prompts'
  * generations cross it too), put every token on them ({@code QSPEC_ATTENTION_DECODE_TILES=all}) or none ({@code =0}),
  * and each must pass the same checks. Prompts of 250-262 tokens, so that decode steps and verify runs cross the
- * attention's split of 256 positions, and 9 tokens short of the library's threshold and 6 past it (1015 and 1030 at
+ * attention's split of 256 positions, and 9 tokens short of the library's threshold and 6 past it (503 and 518 at
  * the default), so that one generation crosses it and one starts past it.
  *
  * <ul>

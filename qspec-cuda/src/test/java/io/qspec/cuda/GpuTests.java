@@ -35,12 +35,12 @@ final class GpuTests {
 
     /**
      * The context, in positions, from which the decode tiles take a token at these heads ({@link Kernels#decodeTilesFrom}),
-     * or the library's default (1024) where no token or every token takes them, so that tests which straddle the
+     * or the library's default (512) where no token or every token takes them, so that tests which straddle the
      * threshold follow it when the environment moves it. Call after {@link #usableBackend}.
      */
     static int decodeTilesThreshold(int heads, int kvHeads, int headDim) {
         int from = Kernels.decodeTilesFrom(heads, kvHeads, headDim);
-        return from > 0 ? from : 1024;
+        return from > 0 ? from : 512;
     }
 
     private static boolean emulatedLibrariesBuilt() {
