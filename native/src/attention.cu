@@ -712,12 +712,12 @@ __global__ void __launch_bounds__(RUN_THREADS) attention_runs_kernel(
     }
 }
 
-// Split schedule, part 2: block (t, h) merges the token's splits in split order.
+// Split schedule, part 2: block (t, h) merges the token's splits (of `split` positions) in split order.
 __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32_t* __restrict__ token_pos, int heads,
                                                                    int hd, int S, const float* __restrict__ ws,
                                                                    half* __restrict__ out,
                                                                    const int32_t* __restrict__ token_seq = nullptr,
-                                                                   Skip skip = NO_SKIP) {
+                                                                   Skip skip = NO_SKIP, int split = SPLIT) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     const int t = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
     if (tiles_take(skip, token_seq, token_pos, t)) return;
@@ -725,7 +725,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
     const float* src = ws + ((long)t * heads + h) * S * (hd + 2);
     Partial run{src[hd], src[hd + 1]};
     float run_acc = src[d];
-    for (int s = 1; s < splits_of(token_pos[t] + 1); ++s) {
+    for (int s = 1; s < (token_pos[t] + split) / split; ++s) {  // the splits of its token_pos[t] + 1 positions
         const float* p = src + (long)s * (hd + 2);
         merge_split(run, run_acc, Partial{p[hd], p[hd + 1]}, p[d]);
     }
@@ -820,7 +820,9 @@ int ahead_depth() {
 
 QSPEC_API size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context) {
     if (T <= 0 || heads <= 0 || head_dim <= 0 || max_context <= 0) return 0;
-    return (size_t)T * heads * splits_of(max_context) * (head_dim + 2) * sizeof(float);
+    // the decode tiles' splits may be shorter than the row kernels' (QSPEC_ATTENTION_DECODE_TILES_SPLIT)
+    const int split = std::min(SPLIT, dtiles::split_positions());
+    return (size_t)T * heads * ((max_context + split - 1) / split) * (head_dim + 2) * sizeof(float);
 }
 
 namespace {
@@ -834,13 +836,14 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
                         cudaStream_t st) {
     const int per = std::max(1, std::min(run, dtiles::ROWS / (heads / kv_heads)));
     const unsigned groups = (unsigned)dtiles::groups_of(T, run, per);
-    const int max_context = max_blocks * block_size, S = splits_of(max_context);
+    const int split_len = dtiles::split_positions();
+    const int max_context = max_blocks * block_size, S = (max_context + split_len - 1) / split_len;
     // the split schedule where the sequential grid leaves SMs idle: on the H100 (session 37) it won with 64 and 128
     // sequential blocks (8 x 4 tokens at 8192 positions 185 against 437 us; 16 sequences at 8192 270 against 360) and
     // lost with 256 (32 sequences at 8192 505 against 448; 32 x 4 tokens at 2048 189 against 147)
     const bool split = mode != dtiles::Mode::Sequential && S > 1 && (long)groups * kv_heads < sm_count() &&
                        workspace != nullptr &&
-                       workspace_bytes >= qspec_attention_workspace_bytes(T, heads, dtiles::HD, max_context);
+                       workspace_bytes >= (size_t)T * heads * S * (dtiles::HD + 2) * sizeof(float);
     // groups of one token take the one-token tile unless it is switched off (the same bits)
     const bool one = per == 1 && heads / kv_heads <= 8 && dtiles::one_token_tiles();
     auto kernel = [&](auto splits_c) {
@@ -849,18 +852,18 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     };
     if (!split) {
         kernel(std::false_type{})<<<dim3(groups, kv_heads), dtiles::THREADS, 0, st>>>(
-            q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, skip,
-            nullptr, out);
+            q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per,
+            split_len, skip, nullptr, out);
         return qspec_launch_status();
     }
     float* ws = static_cast<float*>(workspace);
     kernel(std::true_type{})<<<dim3(groups, kv_heads, S), dtiles::THREADS, 0, st>>>(
-        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, skip, ws,
-        out);
+        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, split_len,
+        skip, ws, out);
     const int e = qspec_launch_status();
     if (e != 0) return e;
     attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, dtiles::HD, S, ws, out, token_seq,
-                                                                  skip);
+                                                                  skip, split_len);
     return qspec_launch_status();
 }
 

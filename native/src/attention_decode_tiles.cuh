@@ -34,7 +34,6 @@ namespace dtiles {
 constexpr int HD = 128;                // the head size served
 constexpr int ROWS = 16;               // (token, head) rows of a tile
 constexpr int THREADS = WARPS * 32;    // the row kernels' 4 warps
-constexpr int CHUNKS = SPLIT / CHUNK;  // chunks of a split
 
 // A group: tokens t0 .. t0 + n - 1 of the pass, consecutive tokens of one run (verify) or one token (decode).
 struct Group {
@@ -264,7 +263,8 @@ __device__ __forceinline__ void walk_one(const uint32_t (&qb)[HD / 16][2], const
 
 // The decode tiles' kernel: block (group, kv head, split) with SPLITS (writes the split's partials to the workspace,
 // which attention_merge_kernel merges), or (group, kv head) walking the splits in order and merging them itself (the
-// same bits). run / per: the pass's runs and the tokens a group takes (groups_of). skip: the tokens left to other kernels
+// same bits). run / per: the pass's runs and the tokens a group takes (groups_of); split: positions a split
+// (split_positions). skip: the tokens left to other kernels
 // (the prefill tiles' long runs, and contexts outside the tiles' range: skip_warp).
 // Two blocks an SM (254 registers; a build of three, 168 registers with spills, was 10-60 % slower on the H100).
 template <bool SPLITS, bool ONE>
@@ -272,7 +272,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int run,
-    int per, Skip skip, float* __restrict__ ws, half* __restrict__ out) {
+    int per, int split, Skip skip, float* __restrict__ ws, half* __restrict__ out) {
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     __shared__ Scratch sh;
     __shared__ Rows rows;
@@ -307,13 +307,13 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
             rows.npos[r] = np;
             rows.tok[r] = grp.t0 + i;
             rows.head[r] = kvh * G + r % G;
-            rows.nsplits[r] = splits_of(np);
+            rows.nsplits[r] = (np + split - 1) / split;
         }
         __syncthreads();
         int maxnpos = 0;
         for (int r = 0; r < ROWS; ++r) maxnpos = max(maxnpos, rows.npos[r]);
         if (maxnpos == 0) continue;  // block-uniform
-        const int nsplits = splits_of(maxnpos);
+        const int nsplits = (maxnpos + split - 1) / split, chunks = split / CHUNK;
         const int s_begin = SPLITS ? blockIdx.z : 0, s_end = SPLITS ? min((int)blockIdx.z + 1, nsplits) : nsplits;
         if (s_begin >= s_end) continue;
         const int32_t* table = block_tables + (long)tseq[same ? 0 : wk] * max_blocks;
@@ -349,7 +349,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
                 w.l[0] = w.l[1] = 0.f;
 #pragma unroll
                 for (int u = 0; u < HD / 16; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
-                const int c0 = s * CHUNKS, c1 = min(c0 + CHUNKS, (maxnpos + CHUNK - 1) / CHUNK);
+                const int c0 = s * chunks, c1 = min(c0 + chunks, (maxnpos + CHUNK - 1) / CHUNK);
                 walk_one(qb, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, rows.npos[2 * t], rows.npos[2 * t + 1], w);
                 // the 16-row tile's sum of its lanes' shares (xor 1, then 2 over t): here the shares of lanes g = 2j
 #pragma unroll
@@ -377,7 +377,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
                 w.l0 = w.l1 = 0.f;
 #pragma unroll
                 for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
-                const int c0 = s * CHUNKS, c1 = min(c0 + CHUNKS, (maxnpos + CHUNK - 1) / CHUNK);
+                const int c0 = s * chunks, c1 = min(c0 + chunks, (maxnpos + CHUNK - 1) / CHUNK);
                 walk(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, w);
 #pragma unroll
                 for (int x = 1; x <= 2; x <<= 1) {
@@ -489,6 +489,17 @@ inline int from_positions(Mode m) {
     if (m != Mode::From) return 0;
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_FROM");
     return v != nullptr ? atoi(v) : 512;
+}
+
+// Positions a split of the tiles (QSPEC_ATTENTION_DECODE_TILES_SPLIT, read at every call: 64, 128 or 256, the
+// default). A token's bits follow its split's length (each split's warps merge, then the splits in order), so the
+// setting must hold for a whole generation, as the tiles' switch must; both schedules and every pass keep it. Shorter
+// splits give a short context more blocks (one sequence's decode at 512 positions: 16 blocks of 256 positions on 132
+// SMs, each walking four steps of its chunks one after another) at the cost of a merge each.
+inline int split_positions() {
+    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_SPLIT");
+    const int n = v != nullptr ? atoi(v) : SPLIT;
+    return n == 64 || n == 128 ? n : SPLIT;
 }
 
 }  // namespace dtiles
