@@ -169,14 +169,15 @@ __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const hal
 }
 
 // ---- The one-token tile (ONE; on by default, QSPEC_ATTENTION_DECODE_TILES_ONE=0 turns it off): a decode group (one
-// token, G <= 8 heads) with K as the A operand. The 16-row tile spends 12 of its rows on nothing when a group is one token of G = 4 heads. Here the
-// MMA's rows are positions and its 8 columns the token's heads: S^T = K Q^T takes two chunks of the warp (c and
-// c + WARPS, rows g and g + 8) in one set of m16n8k16 MMAs, and O^T = V^T P^T + O^T takes m16n8k8 MMAs of 16 dims each,
-// so a chunk costs half the MMAs and half the softmax lanes. Each output keeps the 16-row tile's bits, as an
-// MMA's sums do not depend on which operand a value sits in (mma_operands.cu: the same bits on the H100 in session 41,
-// 2^26 outputs of each of four kinds of fp16 data, both shapes): the same products meet in the same k slots (Q's and K's dims in the same order; P's and V's
-// positions 2t, 2t + 1), and the softmax takes the same steps in the same order (chunk c, then c + WARPS, ...), with
-// each lane's share of a sum the pair of positions (2j, 2j + 1) the 16-row tile's lane j holds, added in its order.
+// token, G <= 8 heads) with K as the A operand. The 16-row tile spends 12 of its rows on nothing when a group is one
+// token of G = 4 heads. Here the MMA's rows are positions and its 8 columns the token's heads: S^T = K Q^T takes two
+// chunks of the warp (c and c + WARPS, rows g and g + 8) in one set of m16n8k16 MMAs, and O^T = V^T P^T + O^T takes
+// m16n8k8 MMAs of 16 dims each, so a chunk costs half the MMAs and half the softmax lanes. Each output keeps the 16-row
+// tile's bits, as an MMA's sums do not depend on which operand a value sits in (mma_operands.cu: the same bits on the
+// H100 in session 41, 2^26 outputs of each of four kinds of fp16 data, both shapes): the same products meet in the
+// same k slots (Q's and K's dims in the same order; P's and V's positions 2t, 2t + 1), and the softmax takes the same
+// steps in the same order (chunk c, then c + WARPS, ...), with each lane's share of a sum the pair of positions
+// (2j, 2j + 1) the 16-row tile's lane j holds, added in its order.
 
 // A warp's state of the token's heads 2t and 2t + 1 (columns): max, this lane's share of the sum (lanes g = 2j and
 // 2j + 1 both hold the share of positions 2j, 2j + 1 of each chunk), and O^T (MMA u: dims 16 g + 2u in o[u][0..1],
@@ -473,7 +474,7 @@ inline Mode mode(int heads, int kv_heads, int hd) {
 
 // Whether groups of one token (decode passes) take the one-token tile (QSPEC_ATTENTION_DECODE_TILES_ONE, read at every
 // call: on unless "0"). Either tile gives the same bits (the H100, session 41: mma_operands.cu and qspec_test); the
-// one-token tile is 4-10 % faster for decode passes (KERNELS.md, "Decode tiles").
+// one-token tile is 2-11 % faster for decode passes (KERNELS.md, "Decode tiles").
 inline bool one_token_tiles() {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_ONE");
     return v == nullptr || strcmp(v, "0") != 0;

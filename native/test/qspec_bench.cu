@@ -223,8 +223,8 @@ struct PagedPass {
 // library's default through qspec_attention_pass with the pass's bounds (the decode tiles from 512 positions, decode
 // groups on the one-token tile; the Java runner's call), the same through qspec_attention (no bounds: both kinds of
 // kernel launched where the table reaches the threshold), the decode tiles for every token (=all), and the last two
-// with the 16-row tile for decode groups too (QSPEC_ATTENTION_DECODE_TILES_ONE=0). GB/s counts the K and V bytes read, at the
-// default. Then prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles
+// with the 16-row tile for decode groups too (QSPEC_ATTENTION_DECODE_TILES_ONE=0). GB/s counts the K and V bytes
+// read, at the default. Then prefill-sized passes (a prompt of P tokens of one sequence, or of 4), one head a block and head tiles
 // (the 4 q heads of a kv head sharing its K and V loads).
 static int attention_experiment(cudaStream_t st) {
     printf("attn,sequences,queries_per_seq,context,rows_us,default_us,kv_GB_per_s,unbounded_us,tiles_all_us,"
