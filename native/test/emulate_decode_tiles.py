@@ -2,10 +2,11 @@
 """CPU emulation (numpy) of the decode tiles (native/src/attention_decode_tiles.cuh) as written, lane by lane: each
 lane's registers built as the kernel builds them (Q's k-step pieces, position g's K words, the byte permutes of two V
 rows), the mma.sync m16n8k16 and m16n8k8 fragments assembled by the PTX layouts, the online softmax per row, the warps'
-merge through the swizzled scratch, the splits' merge. Checks against a float64 reference for groups of tokens of one
-sequence at several positions; that each token's rows alone (its decode) give the same values as in its group; that
-the scratch's swizzle is a bijection without bank conflicts for the warps' stores and the merge's loads; and that a
-planted bug (the V byte permutes swapped) is caught.
+merge through the swizzled scratch, the splits' merge. Checks, with splits of 256 (the default), 128 and 64 positions,
+against a float64 reference for groups of tokens of one sequence at several positions; that each token's rows alone
+(its decode) give the same values as in its group; that the one-token tile gives the 16-row tile's values; that the
+scratch's swizzle is a bijection without bank conflicts for the warps' stores and the merge's loads; and that planted
+bugs (the V byte permutes swapped, a sum's share from the wrong lane) are caught.
 Without a GPU: python3 native/test/emulate_decode_tiles.py  (exit code 1 on a mismatch)."""
 import sys
 import numpy as np
@@ -254,6 +255,16 @@ def check_swizzle():
 
 def main():
     fails = check_swizzle()
+    global SPLIT
+    for split in (256, 128, 64):  # the default, and the shorter splits of QSPEC_ATTENTION_DECODE_TILES_SPLIT
+        SPLIT = split
+        print(f"splits of {SPLIT} positions:")
+        fails += check_tiles()
+    return fails
+
+
+def check_tiles():
+    fails = 0
     G, bs, max_blocks = 4, 16, 40  # Llama-3-8B's 4 heads a kv head; one sequence of up to 640 positions
     tables = rng.permutation(max_blocks)
     kv_heads, kvh = 2, 1
