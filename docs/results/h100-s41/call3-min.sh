@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Session 41, call 3: call 2 cut to what little device time was left (the starts that got no machine spent the rest).
+# The library of 9a1eb43 (the one-token tile on by default, the tiles from 512 positions, their split length a setting).
+#  - `qspec_test attention` with the new defaults and four cases with each of the splits of 128 and 64;
+#  - `qspec_bench attention` with the tiles' splits of 256 (the default), 128 and 64;
+#  - the threshold's JUnit classes with the new default, if time is left;
+#  - 512-token prompts at batch 1 and 8 (256 new tokens), the tiles from 1024 against the new default, if time is left.
+. scripts/device/call-prelude.sh "${BUDGET:-200}"
+run_test attention 30 attention
+build_bench
+for sp in 256 128 64; do
+  [ "$(left)" -lt 25 ] && break
+  qspec_bench_mode "bench attention, splits of $sp" bench-attention-$sp.txt 25 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \
+    QSPEC_BENCH_CONTEXTS=128,512,1024,2048,8192 QSPEC_ATTENTION_DECODE_TILES_SPLIT=$sp
+done
+if [ "$(left)" -gt 40 ]; then
+  echo "junit, the threshold's classes, the default:" | tee -a "$S"
+  env OUT=$OUT/junit QSPEC_JUNIT_SELECT="--select-class io.qspec.cuda.DecodeTilesGpuTest --select-class io.qspec.cuda.CudaModelRunnerGpuTest" \
+    bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘|decode tiles test" \
+    | head -20 | tee -a "$S"
+fi
+E2E_NEED=50 e2e_prompts p512-from1024 512 1,8 QSPEC_ATTENTION_DECODE_TILES_FROM=1024
+E2E_NEED=50 e2e_prompts p512-default 512 1,8
+echo "done, $(left) s of $budget left" | tee -a "$S"
+cd "$OUT" && tar czf all.tgz p512-* junit bench-build.txt 2>/dev/null; rm -rf p512-* junit bench-build.txt; ls
