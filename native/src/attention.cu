@@ -46,7 +46,8 @@ constexpr int AHEAD_BLOCKS = 4;
 // whichever lane owns it.
 __device__ __forceinline__ int dim_of(int lane, int i) { return (i >> 1) * 64 + 2 * lane + (i & 1); }
 
-__host__ __device__ constexpr int splits_of(int npos) { return (npos + SPLIT - 1) / SPLIT; }
+// The splits of npos positions, of `split` positions each (the decode tiles' may be shorter: split_positions).
+__host__ __device__ constexpr int splits_of(int npos, int split = SPLIT) { return (npos + split - 1) / split; }
 
 // The (max, sum, unnormalised acc[hd]) of a softmax over some positions.
 struct Partial {
@@ -725,7 +726,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_merge_kernel(const int32
     const float* src = ws + ((long)t * heads + h) * S * (hd + 2);
     Partial run{src[hd], src[hd + 1]};
     float run_acc = src[d];
-    for (int s = 1; s < (token_pos[t] + split) / split; ++s) {  // the splits of its token_pos[t] + 1 positions
+    for (int s = 1; s < splits_of(token_pos[t] + 1, split); ++s) {
         const float* p = src + (long)s * (hd + 2);
         merge_split(run, run_acc, Partial{p[hd], p[hd + 1]}, p[d]);
     }
@@ -822,7 +823,7 @@ QSPEC_API size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim,
     if (T <= 0 || heads <= 0 || head_dim <= 0 || max_context <= 0) return 0;
     // the decode tiles' splits may be shorter than the row kernels' (QSPEC_ATTENTION_DECODE_TILES_SPLIT)
     const int split = std::min(SPLIT, dtiles::split_positions());
-    return (size_t)T * heads * ((max_context + split - 1) / split) * (head_dim + 2) * sizeof(float);
+    return (size_t)T * heads * splits_of(max_context, split) * (head_dim + 2) * sizeof(float);
 }
 
 namespace {
@@ -837,7 +838,7 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     const int per = std::max(1, std::min(run, dtiles::ROWS / (heads / kv_heads)));
     const unsigned groups = (unsigned)dtiles::groups_of(T, run, per);
     const int split_len = dtiles::split_positions();
-    const int max_context = max_blocks * block_size, S = (max_context + split_len - 1) / split_len;
+    const int max_context = max_blocks * block_size, S = splits_of(max_context, split_len);
     // the split schedule where the sequential grid leaves SMs idle: on the H100 (session 37) it won with 64 and 128
     // sequential blocks (8 x 4 tokens at 8192 positions 185 against 437 us; 16 sequences at 8192 270 against 360) and
     // lost with 256 (32 sequences at 8192 505 against 448; 32 x 4 tokens at 2048 189 against 147)

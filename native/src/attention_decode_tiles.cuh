@@ -308,13 +308,13 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
             rows.npos[r] = np;
             rows.tok[r] = grp.t0 + i;
             rows.head[r] = kvh * G + r % G;
-            rows.nsplits[r] = (np + split - 1) / split;
+            rows.nsplits[r] = splits_of(np, split);
         }
         __syncthreads();
         int maxnpos = 0;
         for (int r = 0; r < ROWS; ++r) maxnpos = max(maxnpos, rows.npos[r]);
         if (maxnpos == 0) continue;  // block-uniform
-        const int nsplits = (maxnpos + split - 1) / split, chunks = split / CHUNK;
+        const int nsplits = splits_of(maxnpos, split), chunks = split / CHUNK;
         const int s_begin = SPLITS ? blockIdx.z : 0, s_end = SPLITS ? min((int)blockIdx.z + 1, nsplits) : nsplits;
         if (s_begin >= s_end) continue;
         const int32_t* table = block_tables + (long)tseq[same ? 0 : wk] * max_blocks;
