@@ -79,6 +79,16 @@ junit() {
   env OUT=$OUT/junit bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘" \
     | head -20 | tee -a "$S"
 }
+# junit_classes NAME CLASSES [VAR=value ...]: the JUnit GPU classes CLASSES (space-separated, e.g.
+# "io.qspec.cuda.DecodeTilesGpuTest io.qspec.cuda.CudaModelRunnerGpuTest") under the variables, into $OUT/NAME, a line
+# "junit NAME" and its counts and failures to the summary.
+junit_classes() {
+  local name=$1 classes=$2 select=""; shift 2
+  for c in $classes; do select="$select --select-class $c"; done
+  echo "junit $name ($*):" | tee -a "$S"
+  env OUT=$OUT/$name QSPEC_JUNIT_SELECT="${select# }" "$@" bash scripts/device/run.sh tests 2>&1 \
+    | grep -E "junit rc|tests (successful|failed|aborted)|✘" | head -20 | tee -a "$S"
+}
 # qspec_bench_mode LABEL FILE CAP PATTERN MODE [VAR=value ...]: `qspec_bench MODE` under the variables (capped at CAP
 # seconds) into $OUT/FILE, a line "LABEL (variables) rc=..., seconds" and its lines matching PATTERN to the summary.
 # /tmp/qspec_bench must be built (build_bench).

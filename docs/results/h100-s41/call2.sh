@@ -14,10 +14,7 @@
 #    contexts under 80: the row kernels by default) against every token on the tiles (QSPEC_ATTENTION_DECODE_TILES=all).
 . scripts/device/call-prelude.sh 460
 run_test attention 30 attention
-echo "junit, the threshold's classes, the default:" | tee -a "$S"
-env OUT=$OUT/junit QSPEC_JUNIT_SELECT="--select-class io.qspec.cuda.DecodeTilesGpuTest --select-class io.qspec.cuda.CudaModelRunnerGpuTest" \
-  bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘|decode tiles test" \
-  | head -20 | tee -a "$S"
+junit_classes junit "io.qspec.cuda.DecodeTilesGpuTest io.qspec.cuda.CudaModelRunnerGpuTest"
 build_bench
 for sp in 256 128 64; do
   qspec_bench_mode "bench attention, splits of $sp" bench-attention-$sp.txt 60 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \

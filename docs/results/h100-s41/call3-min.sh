@@ -13,12 +13,7 @@ for sp in 256 128 64; do
   qspec_bench_mode "bench attention, splits of $sp" bench-attention-$sp.txt 25 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \
     QSPEC_BENCH_CONTEXTS=128,512,1024,2048,8192 QSPEC_ATTENTION_DECODE_TILES_SPLIT=$sp
 done
-if [ "$(left)" -gt 40 ]; then
-  echo "junit, the threshold's classes, the default:" | tee -a "$S"
-  env OUT=$OUT/junit QSPEC_JUNIT_SELECT="--select-class io.qspec.cuda.DecodeTilesGpuTest --select-class io.qspec.cuda.CudaModelRunnerGpuTest" \
-    bash scripts/device/run.sh tests 2>&1 | grep -E "junit rc|tests (successful|failed|aborted)|✘|decode tiles test" \
-    | head -20 | tee -a "$S"
-fi
+[ "$(left)" -gt 40 ] && junit_classes junit "io.qspec.cuda.DecodeTilesGpuTest io.qspec.cuda.CudaModelRunnerGpuTest"
 E2E_NEED=50 e2e_prompts p512-from1024 512 1,8 QSPEC_ATTENTION_DECODE_TILES_FROM=1024
 E2E_NEED=50 e2e_prompts p512-default 512 1,8
 echo "done, $(left) s of $budget left" | tee -a "$S"
