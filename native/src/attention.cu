@@ -819,11 +819,18 @@ int ahead_depth() {
 
 }  // namespace
 
+namespace {
+// The split schedule's partials of T tokens' heads over S splits: (m, l, acc[head_dim]) each.
+size_t split_workspace_bytes(int T, int heads, int head_dim, int S) {
+    return (size_t)T * heads * S * (head_dim + 2) * sizeof(float);
+}
+}  // namespace
+
 QSPEC_API size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context) {
     if (T <= 0 || heads <= 0 || head_dim <= 0 || max_context <= 0) return 0;
     // the decode tiles' splits may be shorter than the row kernels' (QSPEC_ATTENTION_DECODE_TILES_SPLIT)
     const int split = std::min(SPLIT, dtiles::split_positions());
-    return (size_t)T * heads * splits_of(max_context, split) * (head_dim + 2) * sizeof(float);
+    return split_workspace_bytes(T, heads, head_dim, splits_of(max_context, split));
 }
 
 namespace {
@@ -844,7 +851,7 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
     // lost with 256 (32 sequences at 8192 505 against 448; 32 x 4 tokens at 2048 189 against 147)
     const bool split = mode != dtiles::Mode::Sequential && S > 1 && (long)groups * kv_heads < sm_count() &&
                        workspace != nullptr &&
-                       workspace_bytes >= (size_t)T * heads * S * (dtiles::HD + 2) * sizeof(float);
+                       workspace_bytes >= split_workspace_bytes(T, heads, dtiles::HD, S);
     // groups of one token take the one-token tile unless it is switched off (the same bits)
     const bool one = per == 1 && heads / kv_heads <= 8 && dtiles::one_token_tiles();
     auto kernel = [&](auto splits_c) {
