@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session 41, call 3: call 2 cut to what little device time was left (the starts that got no machine spent the rest).
-# The library of 4807b32 (the one-token tile on by default, the tiles from 512 positions, their split length a setting).
+# The library of ab9646b (the one-token tile on by default, the tiles from 512 positions, their split length a setting).
 #  - `qspec_test attention` with the new defaults and four cases with each of the splits of 128 and 64;
 #  - `qspec_bench attention` with the tiles' splits of 256 (the default), 128 and 64;
 #  - the threshold's JUnit classes with the new default, if time is left;
