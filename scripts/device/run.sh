@@ -19,6 +19,8 @@
 # (a top-level file comes back before the folders' files).
 set -o pipefail
 g=${QSPEC_STAGE:-$(pwd)/.device/gpu}
+# the staged library travels gzipped (stage.sh: the tree must stay under the device tool's 64 MiB)
+if [ -f "$g/native/libqspec_cuda.so.gz" ]; then gunzip -f "$g/native/libqspec_cuda.so.gz"; fi
 # the kernel benchmark's sources: a staged branch's own (scripts/device/stage-branch.sh), else this checkout's
 bsrc=$(pwd)/native
 [ -d "$g/native/bench-src" ] && bsrc=$g/native/bench-src
