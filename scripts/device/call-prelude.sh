@@ -102,6 +102,17 @@ qspec_bench_mode() {
 # attention_bench NAME [VAR=value ...]: `qspec_bench attention` (capped at 170 s) into $OUT/NAME.txt, its table to the
 # summary.
 attention_bench() { local name=$1; shift; qspec_bench_mode "$name" "$name.txt" 170 "^attn" attention "$@"; }
+# split_benches CAP CONTEXTS: `qspec_bench attention` (decode passes, at the CONTEXTS) with the decode tiles' splits of
+# 256, 128 and 64 positions (QSPEC_ATTENTION_DECODE_TILES_SPLIT), each capped at CAP seconds and skipped once fewer are
+# left, into $OUT/bench-attention-SPLIT.txt. /tmp/qspec_bench must be built (build_bench).
+split_benches() {
+  local cap=$1 contexts=$2 sp
+  for sp in 256 128 64; do
+    [ "$(left)" -lt "$cap" ] && break
+    qspec_bench_mode "bench attention, splits of $sp" bench-attention-$sp.txt "$cap" "^attn," attention \
+      QSPEC_BENCH_DECODE_ONLY=1 QSPEC_BENCH_CONTEXTS="$contexts" QSPEC_ATTENTION_DECODE_TILES_SPLIT=$sp
+  done
+}
 # chain NAME [VAR=value ...]: native/test/chain_bench (`make -C native chain-bench` here, carried gzipped as
 # .device/chain/chain_bench.gz) over 32 layers at M = 1, 2, 4, 8 under the variables, into $OUT/chain-NAME.txt, its
 # lines to the summary; skipped once fewer than 40 seconds are left, capped at 120 s.

@@ -16,10 +16,7 @@
 run_test attention 30 attention
 junit_classes junit "io.qspec.cuda.DecodeTilesGpuTest io.qspec.cuda.CudaModelRunnerGpuTest"
 build_bench
-for sp in 256 128 64; do
-  qspec_bench_mode "bench attention, splits of $sp" bench-attention-$sp.txt 60 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \
-    QSPEC_BENCH_CONTEXTS=128,256,512,1024,2048,8192 QSPEC_ATTENTION_DECODE_TILES_SPLIT=$sp
-done
+split_benches 60 128,256,512,1024,2048,8192
 for r in a b; do
   E2E_NEED=50 e2e_prompts p512-from1024-$r 512 1,8 QSPEC_ATTENTION_DECODE_TILES_FROM=1024
   E2E_NEED=50 e2e_prompts p512-default-$r 512 1,8

@@ -8,11 +8,7 @@
 . scripts/device/call-prelude.sh "${BUDGET:-200}"
 run_test attention 30 attention
 build_bench
-for sp in 256 128 64; do
-  [ "$(left)" -lt 25 ] && break
-  qspec_bench_mode "bench attention, splits of $sp" bench-attention-$sp.txt 25 "^attn," attention QSPEC_BENCH_DECODE_ONLY=1 \
-    QSPEC_BENCH_CONTEXTS=128,512,1024,2048,8192 QSPEC_ATTENTION_DECODE_TILES_SPLIT=$sp
-done
+split_benches 25 128,512,1024,2048,8192
 [ "$(left)" -gt 40 ] && junit_classes junit "io.qspec.cuda.DecodeTilesGpuTest io.qspec.cuda.CudaModelRunnerGpuTest"
 E2E_NEED=50 e2e_prompts p512-from1024 512 1,8 QSPEC_ATTENTION_DECODE_TILES_FROM=1024
 E2E_NEED=50 e2e_prompts p512-default 512 1,8
