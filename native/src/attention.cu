@@ -854,21 +854,29 @@ int launch_decode_tiles(dtiles::Mode mode, const float* q, const half* kp, const
                        workspace_bytes >= split_workspace_bytes(T, heads, dtiles::HD, S);
     // groups of one token take the one-token tile unless it is switched off (the same bits)
     const bool one = per == 1 && heads / kv_heads <= 8 && dtiles::one_token_tiles();
-    auto kernel = [&](auto splits_c) {
-        constexpr bool SPLITS = decltype(splits_c)::value;
-        return one ? dtiles::decode_tiles_kernel<SPLITS, true> : dtiles::decode_tiles_kernel<SPLITS, false>;
-    };
-    if (!split) {
-        kernel(std::false_type{})<<<dim3(groups, kv_heads), dtiles::THREADS, 0, st>>>(
+    const int warps = dtiles::warps_per_block();
+    float* ws = split ? static_cast<float*>(workspace) : nullptr;
+    const dim3 grid = split ? dim3(groups, kv_heads, S) : dim3(groups, kv_heads);
+    auto launch = [&](auto splits_c, auto one_c, auto warps_c) {
+        constexpr bool SPLITS = decltype(splits_c)::value, ONE = decltype(one_c)::value;
+        constexpr int W = decltype(warps_c)::value;
+        static unsigned long long smem_allowed = 0;  // per instantiation: the attribute is per kernel and device
+        const size_t smem = sizeof(dtiles::Scratch<W>);
+        if (const int e = allow_dynamic_smem(dtiles::decode_tiles_kernel<SPLITS, ONE, W>, smem, smem_allowed)) return e;
+        dtiles::decode_tiles_kernel<SPLITS, ONE, W><<<grid, dtiles::threads_of<W>(), smem, st>>>(
             q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per,
-            split_len, skip, nullptr, out);
+            split_len, skip, ws, out);
         return qspec_launch_status();
-    }
-    float* ws = static_cast<float*>(workspace);
-    kernel(std::true_type{})<<<dim3(groups, kv_heads, S), dtiles::THREADS, 0, st>>>(
-        q, kp, vp, token_seq, token_pos, block_tables, max_blocks, block_size, T, heads, kv_heads, run, per, split_len,
-        skip, ws, out);
-    const int e = qspec_launch_status();
+    };
+    auto by_warps = [&](auto splits_c, auto one_c) {
+        return warps == 8 ? launch(splits_c, one_c, std::integral_constant<int, 8>{})
+                          : launch(splits_c, one_c, std::integral_constant<int, 4>{});
+    };
+    auto by_one = [&](auto splits_c) {
+        return one ? by_warps(splits_c, std::true_type{}) : by_warps(splits_c, std::false_type{});
+    };
+    if (!split) return by_one(std::false_type{});
+    const int e = by_one(std::true_type{});
     if (e != 0) return e;
     attention_merge_kernel<<<dim3(T, heads), WARPS * 32, 0, st>>>(token_pos, heads, dtiles::HD, S, ws, out, token_seq,
                                                                   skip, split_len);

@@ -33,7 +33,11 @@ namespace dtiles {
 
 constexpr int HD = 128;                // the head size served
 constexpr int ROWS = 16;               // (token, head) rows of a tile
-constexpr int THREADS = WARPS * 32;    // the row kernels' 4 warps
+// Warps a block: 4 (the row kernels' count, the default) or 8 (QSPEC_ATTENTION_DECODE_TILES_WARPS=8: twice the chains of
+// loads a block for one sequence's short contexts, one block an SM). A token's bits follow the count (chunk c goes to
+// warp c mod W, the warps merge in order), so, like the split, it must hold for a whole generation.
+template <int W>
+__host__ __device__ constexpr int threads_of() { return W * 32; }
 
 // A group: tokens t0 .. t0 + n - 1 of the pass, consecutive tokens of one run (verify) or one token (decode).
 struct Group {
@@ -48,9 +52,11 @@ inline long groups_of(long T, int run, int per) { return T / run * ((run + per -
 
 // A warp's states of its 16 rows for one split, and their merge: shared memory of the block. wacc's dims are swizzled
 // (phys) so that the warps' stores (lanes 32 dims apart) and the merge's loads (consecutive dims) meet no bank conflict.
+// Dynamic shared memory (8 warps' take 66 KB, past the 48 KB of static shared memory).
+template <int W>
 struct Scratch {
-    float wm[WARPS][ROWS], wl[WARPS][ROWS];
-    float wacc[WARPS][ROWS][HD];
+    float wm[W][ROWS], wl[W][ROWS];
+    float wacc[W][ROWS][HD];
 };
 __device__ __forceinline__ int phys(int r, int d) { return (d & ~31) | ((d & 31) ^ (((r & 7) + 8 * (d >> 5)) & 31)); }
 
@@ -63,8 +69,9 @@ struct Rows {
 // (m, l), as merge_warps computes them; in the sequential schedule the running (m, l) of the splits so far and the
 // factors a (the run's) and b (this split's) of merge_split. The same arithmetic in the same order as before: the bits
 // do not move.
+template <int W>
 struct Merge {
-    float e[ROWS][WARPS];
+    float e[ROWS][W];
     float run_m[ROWS], run_l[ROWS], a[ROWS], b[ROWS];
 };
 
@@ -153,16 +160,17 @@ __device__ __forceinline__ void attend_chunk(const uint32_t (&qa)[HD / 16][4], c
     }
 }
 
-// A warp's chunks c, c + WARPS, ... below c1 into its state: the next chunk's K and V are in flight while one is
+// A warp's chunks c, c + W, ... below c1 into its state: the next chunk's K and V are in flight while one is
 // computed. (Session 37's call 2 measured a deeper pipeline, table entries a chunk ahead and two sets of loads taking
 // turns without copies: no faster, 0-5 % slower.)
+template <int W>
 __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const half* __restrict__ kpool,
                                      const half* __restrict__ vpool, const int32_t* table, const Paging& pg, int npos,
                                      int c, int c1, int npos0, int npos1, WarpState& w) {
     Loads cur, nxt;
     if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, cur);
-    for (; c < c1; c += WARPS) {
-        if (c + WARPS < c1) load_chunk(kpool, vpool, table, pg, npos, c + WARPS, nxt);
+    for (; c < c1; c += W) {
+        if (c + W < c1) load_chunk(kpool, vpool, table, pg, npos, c + W, nxt);
         attend_chunk(qa, cur, c * CHUNK, npos0, npos1, w);
         cur = nxt;
     }
@@ -171,12 +179,12 @@ __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const hal
 // ---- The one-token tile (ONE; on by default, QSPEC_ATTENTION_DECODE_TILES_ONE=0 turns it off): a decode group (one
 // token, G <= 8 heads) with K as the A operand. The 16-row tile spends 12 of its rows on nothing when a group is one
 // token of G = 4 heads. Here the MMA's rows are positions and its 8 columns the token's heads: S^T = K Q^T takes two
-// chunks of the warp (c and c + WARPS, rows g and g + 8) in one set of m16n8k16 MMAs, and O^T = V^T P^T + O^T takes
+// chunks of the warp (c and c + W, rows g and g + 8) in one set of m16n8k16 MMAs, and O^T = V^T P^T + O^T takes
 // m16n8k8 MMAs of 16 dims each, so a chunk costs half the MMAs and half the softmax lanes. Each output keeps the 16-row
 // tile's bits, as an MMA's sums do not depend on which operand a value sits in (mma_operands.cu: the same bits on the
 // H100 in session 41, 2^26 outputs of each of four kinds of fp16 data, both shapes): the same products meet in the
 // same k slots (Q's and K's dims in the same order; P's and V's positions 2t, 2t + 1), and the softmax takes the same
-// steps in the same order (chunk c, then c + WARPS, ...), with each lane's share of a sum the pair of positions
+// steps in the same order (chunk c, then c + W, ...), with each lane's share of a sum the pair of positions
 // (2j, 2j + 1) the 16-row tile's lane j holds, added in its order.
 
 // A warp's state of the token's heads 2t and 2t + 1 (columns): max, this lane's share of the sum (lanes g = 2j and
@@ -234,20 +242,21 @@ __device__ __forceinline__ void attend_chunk_one(float s0, float s1, int pos, in
     }
 }
 
-// A warp's chunks c, c + WARPS, ... below c1, two at a time (the MMA's rows g and g + 8), into its state; the next two
+// A warp's chunks c, c + W, ... below c1, two at a time (the MMA's rows g and g + 8), into its state; the next two
 // chunks' K and V are in flight while two are computed. qb: Q^T's B fragments (head g, dims 32 t + 4 s .. + 3).
+template <int W>
 __device__ __forceinline__ void walk_one(const uint32_t (&qb)[HD / 16][2], const half* __restrict__ kpool,
                                          const half* __restrict__ vpool, const int32_t* table, const Paging& pg,
                                          int npos, int c, int c1, int np0, int np1, ColState& w) {
     const int g = (threadIdx.x & 31) >> 2;
     Loads a, b, na, nb;
     if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, a);
-    if (c + WARPS < c1) load_chunk(kpool, vpool, table, pg, npos, c + WARPS, b);
-    for (; c < c1; c += 2 * WARPS) {
-        const int cn = c + 2 * WARPS;
+    if (c + W < c1) load_chunk(kpool, vpool, table, pg, npos, c + W, b);
+    for (; c < c1; c += 2 * W) {
+        const int cn = c + 2 * W;
         if (cn < c1) load_chunk(kpool, vpool, table, pg, npos, cn, na);
-        if (cn + WARPS < c1) load_chunk(kpool, vpool, table, pg, npos, cn + WARPS, nb);
-        const bool two = c + WARPS < c1;  // warp-uniform
+        if (cn + W < c1) load_chunk(kpool, vpool, table, pg, npos, cn + W, nb);
+        const bool two = c + W < c1;  // warp-uniform
         float sc[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
         for (int s = 0; s < HD / 16; ++s) {
@@ -256,7 +265,7 @@ __device__ __forceinline__ void walk_one(const uint32_t (&qb)[HD / 16][2], const
             mma_f16(sc, ka, qb[s][0], qb[s][1]);
         }
         attend_chunk_one(sc[0], sc[1], c * CHUNK + g, np0, np1, a, w);
-        if (two) attend_chunk_one(sc[2], sc[3], (c + WARPS) * CHUNK + g, np0, np1, b, w);
+        if (two) attend_chunk_one(sc[2], sc[3], (c + W) * CHUNK + g, np0, np1, b, w);
         a = na;
         b = nb;
     }
@@ -267,22 +276,27 @@ __device__ __forceinline__ void walk_one(const uint32_t (&qb)[HD / 16][2], const
 // same bits). run / per: the pass's runs and the tokens a group takes (groups_of); split: positions a split
 // (split_positions). skip: the tokens left to other kernels
 // (the prefill tiles' long runs, and contexts outside the tiles' range: skip_warp).
-// Two blocks an SM (254 registers; a build of three, 168 registers with spills, was 10-60 % slower on the H100).
-template <bool SPLITS, bool ONE>
-__global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
+// W warps (warps_per_block): two blocks an SM of 4 (254 registers; a build of three, 168 registers with spills, was
+// 10-60 % slower on the H100), one of 8. Dynamic shared memory: the warps' Scratch<W>.
+template <bool SPLITS, bool ONE, int W>
+__global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_kernel(
     const float* __restrict__ q, const half* __restrict__ kpool, const half* __restrict__ vpool,
     const int32_t* __restrict__ token_seq, const int32_t* __restrict__ token_pos,
     const int32_t* __restrict__ block_tables, int max_blocks, int block_size, int T, int heads, int kv_heads, int run,
     int per, int split, Skip skip, float* __restrict__ ws, half* __restrict__ out) {
     if (!SPLITS) allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
-    __shared__ Scratch sh;
+    extern __shared__ __align__(16) unsigned char dynamic_smem[];
+    Scratch<W>& sh = *reinterpret_cast<Scratch<W>*>(dynamic_smem);
     __shared__ Rows rows;
-    __shared__ Merge mg;
+    __shared__ Merge<W> mg;
     __shared__ int tseq[ROWS], tpos[ROWS];
     __shared__ bool ttaken[ROWS];
     const int G = heads / kv_heads, kvh = blockIdx.y;
     const Group grp = group_of(blockIdx.x, run, per);
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    // the epilogue's thread: dim d of rows r_first, r_first + RSTEP, ... (every row with 4 warps, every other with 8)
+    constexpr int RSTEP = threads_of<W>() / HD;
+    const int d = tid % HD, r_first = tid / HD;
     if (warp == 0) {
         for (int i = 0; i < grp.n; ++i) {
             const bool taken = skip_warp(skip, token_seq, token_pos, T, grp.t0 + i);
@@ -351,7 +365,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
 #pragma unroll
                 for (int u = 0; u < HD / 16; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
                 const int c0 = s * chunks, c1 = min(c0 + chunks, (maxnpos + CHUNK - 1) / CHUNK);
-                walk_one(qb, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, rows.npos[2 * t], rows.npos[2 * t + 1], w);
+                walk_one<W>(qb, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, rows.npos[2 * t], rows.npos[2 * t + 1], w);
                 // the 16-row tile's sum of its lanes' shares (xor 1, then 2 over t): here the shares of lanes g = 2j
 #pragma unroll
                 for (int x = 8; x <= 16; x <<= 1) {
@@ -379,7 +393,7 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
 #pragma unroll
                 for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
                 const int c0 = s * chunks, c1 = min(c0 + chunks, (maxnpos + CHUNK - 1) / CHUNK);
-                walk(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, w);
+                walk<W>(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, w);
 #pragma unroll
                 for (int x = 1; x <= 2; x <<= 1) {
                     w.l0 += __shfl_xor_sync(0xffffffffu, w.l0, x);
@@ -405,9 +419,9 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
             if (tid < ROWS && s < rows.nsplits[tid]) {
                 const int r = tid;
                 float gm = -INFINITY;
-                for (int x = 0; x < WARPS; ++x) gm = fmaxf(gm, sh.wm[x][r]);
+                for (int x = 0; x < W; ++x) gm = fmaxf(gm, sh.wm[x][r]);
                 float l = 0.f;
-                for (int x = 0; x < WARPS; ++x) {
+                for (int x = 0; x < W; ++x) {
                     const float e = sh.wm[x][r] == -INFINITY ? 0.f : __expf(sh.wm[x][r] - gm);
                     mg.e[r][x] = e;
                     l = fmaf(sh.wl[x][r], e, l);
@@ -429,16 +443,15 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
                 }
             }
             __syncthreads();
-            // thread d merges its dim of every row in this split with those factors
+            // thread d merges its dim of every row in this split (8 warps: of every other row) with those factors
             // (rolled: an epilogue run once a split is not worth the instruction cache it would take unrolled; Nsight
             // Compute found the warps of short contexts waiting on instruction fetch half of the time)
-            const int d = tid;
 #pragma unroll 1
-            for (int r = 0; r < ROWS; ++r) {
+            for (int r = r_first; r < ROWS; r += RSTEP) {
                 if (s >= rows.nsplits[r]) continue;  // (a row outside the walk: no split) block-uniform
                 float acc = 0.f;
 #pragma unroll
-                for (int x = 0; x < WARPS; ++x) acc = fmaf(sh.wacc[x][r][phys(r, d)], mg.e[r][x], acc);
+                for (int x = 0; x < W; ++x) acc = fmaf(sh.wacc[x][r][phys(r, d)], mg.e[r][x], acc);
                 if constexpr (SPLITS) {
                     ws[(((long)rows.tok[r] * heads + rows.head[r]) * S + s) * (HD + 2) + d] = acc;
                 } else if (s == 0) {
@@ -451,9 +464,9 @@ __global__ void __launch_bounds__(THREADS, 2) decode_tiles_kernel(
         }
         if constexpr (!SPLITS) {
 #pragma unroll 1
-            for (int r = 0; r < ROWS; ++r) {
+            for (int r = r_first; r < ROWS; r += RSTEP) {
                 if (rows.npos[r] == 0) continue;
-                out[((long)rows.tok[r] * heads + rows.head[r]) * HD + tid] = __float2half(run_acc[r] / mg.run_l[r]);
+                out[((long)rows.tok[r] * heads + rows.head[r]) * HD + d] = __float2half(run_acc[r] / mg.run_l[r]);
             }
         }
     }
@@ -501,6 +514,15 @@ inline int split_positions() {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_SPLIT");
     const int n = v != nullptr ? atoi(v) : SPLIT;
     return n == 64 || n == 128 ? n : SPLIT;
+}
+
+// Warps a block of the tiles (QSPEC_ATTENTION_DECODE_TILES_WARPS, read at every call: 8, or 4, the default). A token's
+// bits follow the count (chunk c goes to warp c mod W; the warps merge in order), so the setting must hold for a whole
+// generation, as the split's must. Eight warps walk a split's chunks in half the steps, for one sequence's short
+// contexts where a block's time is its warps' chained steps, at one block an SM instead of two.
+inline int warps_per_block() {
+    const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_WARPS");
+    return v != nullptr && atoi(v) == 8 ? 8 : 4;
 }
 
 }  // namespace dtiles

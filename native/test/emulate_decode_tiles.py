@@ -2,7 +2,8 @@
 """CPU emulation (numpy) of the decode tiles (native/src/attention_decode_tiles.cuh) as written, lane by lane: each
 lane's registers built as the kernel builds them (Q's k-step pieces, position g's K words, the byte permutes of two V
 rows), the mma.sync m16n8k16 and m16n8k8 fragments assembled by the PTX layouts, the online softmax per row, the warps'
-merge through the swizzled scratch, the splits' merge. Checks, with splits of 256 (the default), 128 and 64 positions,
+merge through the swizzled scratch, the splits' merge. Checks, with 4 warps a block and splits of 256 (the default), 128
+and 64 positions, and with 8 warps and splits of 256 and 64,
 against a float64 reference for groups of tokens of one sequence at several positions; that each token's rows alone
 (its decode) give the same values as in its group; that the one-token tile gives the 16-row tile's values; that the
 scratch's swizzle is a bijection without bank conflicts for the warps' stores and the merge's loads; and that planted
@@ -255,10 +256,12 @@ def check_swizzle():
 
 def main():
     fails = check_swizzle()
-    global SPLIT
-    for split in (256, 128, 64):  # the default, and the shorter splits of QSPEC_ATTENTION_DECODE_TILES_SPLIT
-        SPLIT = split
-        print(f"splits of {SPLIT} positions:")
+    global SPLIT, WARPS
+    # the default (4 warps, splits of 256), the shorter splits of QSPEC_ATTENTION_DECODE_TILES_SPLIT, and 8 warps a
+    # block (QSPEC_ATTENTION_DECODE_TILES_WARPS=8)
+    for warps, split in ((4, 256), (4, 128), (4, 64), (8, 256), (8, 64)):
+        WARPS, SPLIT = warps, split
+        print(f"{WARPS} warps, splits of {SPLIT} positions:")
         fails += check_tiles()
     return fails
 

@@ -1545,11 +1545,12 @@ static void test_decode_tiles(int heads, int kv_heads, int hd, int block_size, i
                                dout.p, nullptr));
         return dout.down();
     };
-    char tag[160];
+    char tag[200];
     const char* split = getenv("QSPEC_ATTENTION_DECODE_TILES_SPLIT");
-    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d tiles from %d positions%s%s%s", heads, kv_heads,
-             hd, block_size, run, T, from_n, one && strcmp(one, "0") == 0 ? ", 16-row tiles for decode" : "",
-             split ? ", splits of " : "", split ? split : "");
+    const char* warps = getenv("QSPEC_ATTENTION_DECODE_TILES_WARPS");
+    snprintf(tag, sizeof tag, "heads=%d kv=%d hd=%d bs=%d run=%d T=%d tiles from %d positions%s%s%s%s%s", heads,
+             kv_heads, hd, block_size, run, T, from_n, one && strcmp(one, "0") == 0 ? ", 16-row tiles for decode" : "",
+             split ? ", splits of " : "", split ? split : "", warps ? ", warps " : "", warps ? warps : "");
     const auto tiled = attend(dq.p, dseq.p, dpos.p, T, run, true);
     std::vector<__half> rows;
     {
@@ -1688,6 +1689,16 @@ static void attention_tests() {
     // the tiles' shorter splits (QSPEC_ATTENTION_DECODE_TILES_SPLIT): every check above holds for them, the workspace
     // sized by qspec_attention_workspace_bytes under the same setting; runs straddle splits of 64 and 128 too
     for (const char* split : {"128", "64"}) {
+        const ScopedEnv len("QSPEC_ATTENTION_DECODE_TILES_SPLIT", split);
+        test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});
+        test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 509}, "default");
+        test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");
+        test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1}, nullptr, "0");
+    }
+    // eight warps a block (QSPEC_ATTENTION_DECODE_TILES_WARPS=8): every check above holds for them, with the default
+    // split and with splits of 64 (one chunk a warp)
+    for (const char* split : {"256", "64"}) {
+        const ScopedEnv eight("QSPEC_ATTENTION_DECODE_TILES_WARPS", "8");
         const ScopedEnv len("QSPEC_ATTENTION_DECODE_TILES_SPLIT", split);
         test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});
         test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 509}, "default");
