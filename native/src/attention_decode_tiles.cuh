@@ -10,7 +10,8 @@
 // per token of the run. Here the (token, head) pairs of one kv head and up to 16 / G tokens of one sequence (G = heads /
 // kv_heads: the 4 heads of Llama-3-8B, and the gamma + 1 = 4 tokens of a verify run) are the 16 rows of an mma.sync
 // tile, so each chunk's K and V rows are read once for all of them. A block takes one split (SPLIT positions) of such a
-// group, or walks all of its splits; its 4 warps take chunks of 8 positions in turn, as the row kernels' warps do:
+// group, or walks all of its splits; its 4 warps (8 with QSPEC_ATTENTION_DECODE_TILES_WARPS=8) take chunks of 8
+// positions in turn, as the row kernels' warps do:
 //  - S = Q K^T on m16n8k16 (fp16 in, fp32 sums). Lane (g, t) holds rows g and g + 8 of Q and position g of the chunk's
 //    K, dims 32 t .. 32 t + 31 of both: k step s takes dims 32 t + 4 s .. + 3 in the MMA's k slots 2t, 2t+1, 2t+8,
 //    2t+9. The k slots' order is a permutation of the dims, the same for Q and K, so no shuffle or shared memory.
@@ -509,7 +510,9 @@ inline int from_positions(Mode m) {
 // default). A token's bits follow its split's length (each split's warps merge, then the splits in order), so the
 // setting must hold for a whole generation, as the tiles' switch must; both schedules and every pass keep it. Shorter
 // splits give a short context more blocks (one sequence's decode at 512 positions: 16 blocks of 256 positions on 132
-// SMs, each walking four steps of its chunks one after another) at the cost of a merge each.
+// SMs, each walking four steps of its chunks one after another) at the cost of a merge each: on the H100 they win one
+// sequence's passes up to about 2048 positions and lose batches of 8 and more, so they are opt-in (KERNELS.md,
+// "Decode tiles", session 43).
 inline int split_positions() {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_SPLIT");
     const int n = v != nullptr ? atoi(v) : SPLIT;
@@ -519,7 +522,9 @@ inline int split_positions() {
 // Warps a block of the tiles (QSPEC_ATTENTION_DECODE_TILES_WARPS, read at every call: 8, or 4, the default). A token's
 // bits follow the count (chunk c goes to warp c mod W; the warps merge in order), so the setting must hold for a whole
 // generation, as the split's must. Eight warps walk a split's chunks in half the steps, for one sequence's short
-// contexts where a block's time is its warps' chained steps, at one block an SM instead of two.
+// contexts where a block's time is its warps' chained steps, at one block an SM instead of two: on the H100 one
+// sequence's decode at 512-2048 positions 12-14 % faster, batches of 8 and more from 1024 positions 14-40 % slower, so
+// opt-in (KERNELS.md, "Decode tiles", session 43).
 inline int warps_per_block() {
     const char* v = getenv("QSPEC_ATTENTION_DECODE_TILES_WARPS");
     return v != nullptr && atoi(v) == 8 ? 8 : 4;
