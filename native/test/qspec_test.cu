@@ -1686,20 +1686,14 @@ static void attention_tests() {
     test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300", "0");
     test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1}, nullptr, "0");
     test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 509}, "default", "0");
-    // the tiles' shorter splits (QSPEC_ATTENTION_DECODE_TILES_SPLIT): every check above holds for them, the workspace
-    // sized by qspec_attention_workspace_bytes under the same setting; runs straddle splits of 64 and 128 too
-    for (const char* split : {"128", "64"}) {
-        const ScopedEnv len("QSPEC_ATTENTION_DECODE_TILES_SPLIT", split);
-        test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});
-        test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 509}, "default");
-        test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");
-        test_decode_tiles(4, 4, 128, 32, 3, {600, 7, 1}, nullptr, "0");
-    }
-    // eight warps a block (QSPEC_ATTENTION_DECODE_TILES_WARPS=8): every check above holds for them, with the default
-    // split and with splits of 64 (one chunk a warp)
-    for (const char* split : {"256", "64"}) {
-        const ScopedEnv eight("QSPEC_ATTENTION_DECODE_TILES_WARPS", "8");
-        const ScopedEnv len("QSPEC_ATTENTION_DECODE_TILES_SPLIT", split);
+    // the tiles' opt-in settings: shorter splits (QSPEC_ATTENTION_DECODE_TILES_SPLIT), and eight warps a block
+    // (QSPEC_ATTENTION_DECODE_TILES_WARPS=8) with the default split and with splits of 64 (one chunk a warp). Every
+    // check above holds for them, the workspace sized by qspec_attention_workspace_bytes under the same setting; runs
+    // straddle splits of 64 and 128 too
+    const std::pair<const char*, const char*> settings[] = {{"128", nullptr}, {"64", nullptr}, {"256", "8"}, {"64", "8"}};
+    for (const auto& [split, warps] : settings) {
+        const ScopedEnv len("QSPEC_ATTENTION_DECODE_TILES_SPLIT", split),
+            eight("QSPEC_ATTENTION_DECODE_TILES_WARPS", warps);
         test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2000, 1021});
         test_decode_tiles(32, 8, 128, 16, 4, {254, 5, 2045, 509}, "default");
         test_decode_tiles(8, 2, 128, 12, 5, {253, 700}, "300");

@@ -37,6 +37,8 @@ bench() {
   grep -E '^csv,[^,]+,[0-9]+,[0-9]+,[0-9]+,(w4a16|w4a8),|^csv,[^,]+,[0-9]+,[0-9]+,0,read_only' "$OUT/bench-$name.txt" \
     | cut -d, -f2,5,6,7 | tr '\n' ' ' >> "$S"; echo >> "$S"
 }
+# bench_rows NAME: the end-to-end bench's table rows (and its exit line) from stdin, prefixed with NAME, to the summary.
+bench_rows() { grep -E '^(w1|w4|qspec|bench rc)' | sed "s/^/$1 /" | tee -a "$S"; }
 # e2e NAME BATCHES MODES [VAR=value ...]: the end-to-end bench (random-weight Llama-3-8B shape, 64 new tokens, QSpec
 # with the synthetic alpha = 0.9) at BATCHES in MODES under the variables, into $OUT/NAME; its table rows and seconds to
 # the summary; skipped once fewer than E2E_NEED (45) seconds are left. E2E_REPEATS=n: each point n times, round-robin,
@@ -47,7 +49,7 @@ e2e() {
   local t0=$(date +%s)
   env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
     --batch "$batches" --max-tokens 64 --modes "$modes" --bandwidth-gbps 3350 ${E2E_REPEATS:+--repeats $E2E_REPEATS} -- 2>&1 \
-    | grep -E '^(w1|w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+    | bench_rows "$name"
   echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }
 # e2e_long NAME BATCHES MODES [VAR=value ...]: as e2e, with 2048-token prompts and 32 new tokens (prefill takes most of
@@ -58,7 +60,7 @@ e2e_long() {
   local t0=$(date +%s)
   env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
     --batch "$batches" --prompt-tokens 2048 --max-tokens 32 --modes "$modes" -- 2>&1 \
-    | grep -E '^(w1|w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+    | bench_rows "$name"
   echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }
 # e2e_prompts NAME TOKENS BATCHES [VAR=value ...]: the end-to-end bench with TOKENS-token prompts and 256 new tokens at
@@ -70,7 +72,7 @@ e2e_prompts() {
   local t0=$(date +%s)
   env OUT=$OUT/$name "$@" bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
     --batch "$batches" --prompt-tokens "$tokens" --max-tokens 256 --modes w4a16,qspec-a8 -- 2>&1 \
-    | grep -E '^(w1|w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+    | bench_rows "$name"
   echo "$name ($*) $(( $(date +%s) - t0 )) s" | tee -a "$S"
 }
 # junit: the qspec-cuda JUnit GPU suite (scripts/device/run.sh tests) into $OUT/junit, its counts and failures to the
@@ -151,7 +153,7 @@ e2e_context() {
   local t0=$(date +%s)
   env OUT=$OUT/$name bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
     --batch 1,8 --prompt-tokens 4096 --max-tokens 256 --modes "$modes" -- 2>&1 \
-    | grep -E '^(w1|w4|qspec|bench rc)' | sed "s/^/$name /" | tee -a "$S"
+    | bench_rows "$name"
   echo "$name $(( $(date +%s) - t0 )) s" | tee -a "$S"
   [ "$swap" = base ] && cp /tmp/ab-new.so "$g/native/libqspec_cuda.so"
   return 0
