@@ -243,32 +243,51 @@ __device__ __forceinline__ void attend_chunk_one(float s0, float s1, int pos, in
     }
 }
 
-// A warp's chunks c, c + W, ... below c1, two at a time (the MMA's rows g and g + 8), into its state; the next two
-// chunks' K and V are in flight while two are computed. qb: Q^T's B fragments (head g, dims 32 t + 4 s .. + 3).
+// One step of walk_one: chunks c and c + W (the MMA's rows g and g + 8) from their loads a and b into the state, with
+// the next step's chunks c + 2W and c + 3W loading into na and nb meanwhile.
+template <int W>
+__device__ __forceinline__ void step_one(const uint32_t (&qb)[HD / 16][2], const half* __restrict__ kpool,
+                                         const half* __restrict__ vpool, const int32_t* table, const Paging& pg,
+                                         int npos, int c, int c1, int np0, int np1, const Loads& a, const Loads& b,
+                                         Loads& na, Loads& nb, ColState& w) {
+    const int g = (threadIdx.x & 31) >> 2, cn = c + 2 * W;
+    if (cn < c1) load_chunk(kpool, vpool, table, pg, npos, cn, na);
+    if (cn + W < c1) load_chunk(kpool, vpool, table, pg, npos, cn + W, nb);
+    const bool two = c + W < c1;  // warp-uniform
+    float sc[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+    for (int s = 0; s < HD / 16; ++s) {
+        const uint32_t ka[4] = {word(a.k[s >> 1], 2 * (s & 1)), word(b.k[s >> 1], 2 * (s & 1)),
+                                word(a.k[s >> 1], 2 * (s & 1) + 1), word(b.k[s >> 1], 2 * (s & 1) + 1)};
+        mma_f16(sc, ka, qb[s][0], qb[s][1]);
+    }
+    attend_chunk_one(sc[0], sc[1], c * CHUNK + g, np0, np1, a, w);
+    if (two) attend_chunk_one(sc[2], sc[3], (c + W) * CHUNK + g, np0, np1, b, w);
+}
+
+// The first step's loads of a warp's chunks c, c + W, ... below c1 (walk_one's a0 and b0), issued by the kernel before
+// it loads Q, so that the two latencies overlap (session 43's profile: 6 % of the samples waited on Q's load).
+template <int W>
+__device__ __forceinline__ void start_one(const half* __restrict__ kpool, const half* __restrict__ vpool,
+                                          const int32_t* table, const Paging& pg, int npos, int c, int c1, Loads& a0,
+                                          Loads& b0) {
+    if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, a0);
+    if (c + W < c1) load_chunk(kpool, vpool, table, pg, npos, c + W, b0);
+}
+
+// A warp's chunks c, c + W, ... below c1, two at a time, into its state, from the first step's loads a0 and b0
+// (start_one); the next two chunks' K and V are in flight while two are computed. The loop takes two steps a turn, so
+// that the two sets of loads trade roles instead of being copied (session 43's profile: the copies were 64 of a step's
+// ~450 instructions, and each waited for the loads just issued). qb: Q^T's B fragments (head g, dims 32 t + 4 s .. + 3).
 template <int W>
 __device__ __forceinline__ void walk_one(const uint32_t (&qb)[HD / 16][2], const half* __restrict__ kpool,
                                          const half* __restrict__ vpool, const int32_t* table, const Paging& pg,
-                                         int npos, int c, int c1, int np0, int np1, ColState& w) {
-    const int g = (threadIdx.x & 31) >> 2;
-    Loads a, b, na, nb;
-    if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, a);
-    if (c + W < c1) load_chunk(kpool, vpool, table, pg, npos, c + W, b);
-    for (; c < c1; c += 2 * W) {
-        const int cn = c + 2 * W;
-        if (cn < c1) load_chunk(kpool, vpool, table, pg, npos, cn, na);
-        if (cn + W < c1) load_chunk(kpool, vpool, table, pg, npos, cn + W, nb);
-        const bool two = c + W < c1;  // warp-uniform
-        float sc[4] = {0.f, 0.f, 0.f, 0.f};
-#pragma unroll
-        for (int s = 0; s < HD / 16; ++s) {
-            const uint32_t ka[4] = {word(a.k[s >> 1], 2 * (s & 1)), word(b.k[s >> 1], 2 * (s & 1)),
-                                    word(a.k[s >> 1], 2 * (s & 1) + 1), word(b.k[s >> 1], 2 * (s & 1) + 1)};
-            mma_f16(sc, ka, qb[s][0], qb[s][1]);
-        }
-        attend_chunk_one(sc[0], sc[1], c * CHUNK + g, np0, np1, a, w);
-        if (two) attend_chunk_one(sc[2], sc[3], (c + W) * CHUNK + g, np0, np1, b, w);
-        a = na;
-        b = nb;
+                                         int npos, int c, int c1, int np0, int np1, Loads& a0, Loads& b0, ColState& w) {
+    Loads a1, b1;
+    for (; c < c1; c += 4 * W) {
+        step_one<W>(qb, kpool, vpool, table, pg, npos, c, c1, np0, np1, a0, b0, a1, b1, w);
+        if (c + 2 * W >= c1) break;
+        step_one<W>(qb, kpool, vpool, table, pg, npos, c + 2 * W, c1, np0, np1, a1, b1, a0, b0, w);
     }
 }
 
@@ -336,7 +355,11 @@ __global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_
         const int npos0 = rows.npos[g], npos1 = rows.npos[g + 8];
         uint32_t qa[HD / 16][4];  // the 16-row tile's A fragments (rows g, g + 8)
         uint32_t qb[HD / 16][2];  // ONE: Q^T's B fragments (head g)
+        Loads first0, first1;     // ONE: the first step's K and V of the split being walked (start_one)
+        const int cend = (maxnpos + CHUNK - 1) / CHUNK;  // the chunks of the longest context
         if constexpr (ONE) {
+            start_one<W>(kpool, vpool, table, pg, maxnpos, s_begin * chunks + warp, min(s_begin * chunks + chunks, cend),
+                         first0, first1);
             const float* q0 = q + ((long)rows.tok[g] * heads + rows.head[g]) * HD + 32 * t;
 #pragma unroll
             for (int s = 0; s < HD / 16; ++s) {
@@ -365,8 +388,10 @@ __global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_
                 w.l[0] = w.l[1] = 0.f;
 #pragma unroll
                 for (int u = 0; u < HD / 16; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
-                const int c0 = s * chunks, c1 = min(c0 + chunks, (maxnpos + CHUNK - 1) / CHUNK);
-                walk_one<W>(qb, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, rows.npos[2 * t], rows.npos[2 * t + 1], w);
+                const int c0 = s * chunks, c1 = min(c0 + chunks, cend);
+                if (s > s_begin) start_one<W>(kpool, vpool, table, pg, maxnpos, c0 + warp, c1, first0, first1);
+                walk_one<W>(qb, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, rows.npos[2 * t], rows.npos[2 * t + 1],
+                            first0, first1, w);
                 // the 16-row tile's sum of its lanes' shares (xor 1, then 2 over t): here the shares of lanes g = 2j
 #pragma unroll
                 for (int x = 8; x <= 16; x <<= 1) {
