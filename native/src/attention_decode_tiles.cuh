@@ -161,19 +161,26 @@ __device__ __forceinline__ void attend_chunk(const uint32_t (&qa)[HD / 16][4], c
     }
 }
 
-// A warp's chunks c, c + W, ... below c1 into its state: the next chunk's K and V are in flight while one is
-// computed. (Session 37's call 2 measured a deeper pipeline, table entries a chunk ahead and two sets of loads taking
-// turns without copies: no faster, 0-5 % slower.)
+// A warp's chunks c, c + W, ... below c1 into its state, from the first chunk's loads a0 (start, issued by the kernel
+// before Q's loads); the next chunk's K and V are in flight while one is computed. Two chunks a turn, the two sets of
+// loads trading roles instead of being copied (as walk_one; session 37's call 2 had measured a deeper pipeline and
+// two sets taking turns without copies no faster, before the one-token tile's version gained 3-11 % in session 44).
+template <int W>
+__device__ __forceinline__ void start(const half* __restrict__ kpool, const half* __restrict__ vpool,
+                                      const int32_t* table, const Paging& pg, int npos, int c, int c1, Loads& a0) {
+    if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, a0);
+}
 template <int W>
 __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const half* __restrict__ kpool,
                                      const half* __restrict__ vpool, const int32_t* table, const Paging& pg, int npos,
-                                     int c, int c1, int npos0, int npos1, WarpState& w) {
-    Loads cur, nxt;
-    if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, cur);
-    for (; c < c1; c += W) {
-        if (c + W < c1) load_chunk(kpool, vpool, table, pg, npos, c + W, nxt);
-        attend_chunk(qa, cur, c * CHUNK, npos0, npos1, w);
-        cur = nxt;
+                                     int c, int c1, int npos0, int npos1, Loads& a0, WarpState& w) {
+    Loads a1;
+    for (; c < c1; c += 2 * W) {
+        if (c + W < c1) load_chunk(kpool, vpool, table, pg, npos, c + W, a1);
+        attend_chunk(qa, a0, c * CHUNK, npos0, npos1, w);
+        if (c + W >= c1) break;
+        if (c + 2 * W < c1) load_chunk(kpool, vpool, table, pg, npos, c + 2 * W, a0);
+        attend_chunk(qa, a1, (c + W) * CHUNK, npos0, npos1, w);
     }
 }
 
@@ -355,8 +362,11 @@ __global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_
         const int npos0 = rows.npos[g], npos1 = rows.npos[g + 8];
         uint32_t qa[HD / 16][4];  // the 16-row tile's A fragments (rows g, g + 8)
         uint32_t qb[HD / 16][2];  // ONE: Q^T's B fragments (head g)
-        Loads first0, first1;     // ONE: the first step's K and V of the split being walked (start_one)
+        Loads first0, first1;     // the first step's K and V of the split being walked (start, start_one)
         const int cend = (maxnpos + CHUNK - 1) / CHUNK;  // the chunks of the longest context
+        if constexpr (!ONE)
+            start<W>(kpool, vpool, table, pg, maxnpos, s_begin * chunks + warp, min(s_begin * chunks + chunks, cend),
+                     first0);
         if constexpr (ONE) {
             start_one<W>(kpool, vpool, table, pg, maxnpos, s_begin * chunks + warp, min(s_begin * chunks + chunks, cend),
                          first0, first1);
@@ -418,8 +428,9 @@ __global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_
                 w.l0 = w.l1 = 0.f;
 #pragma unroll
                 for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
-                const int c0 = s * chunks, c1 = min(c0 + chunks, (maxnpos + CHUNK - 1) / CHUNK);
-                walk<W>(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, w);
+                const int c0 = s * chunks, c1 = min(c0 + chunks, cend);
+                if (s > s_begin) start<W>(kpool, vpool, table, pg, maxnpos, c0 + warp, c1, first0);
+                walk<W>(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, first0, w);
 #pragma unroll
                 for (int x = 1; x <= 2; x <<= 1) {
                     w.l0 += __shfl_xor_sync(0xffffffffu, w.l0, x);
