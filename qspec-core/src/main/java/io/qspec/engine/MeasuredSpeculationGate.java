@@ -13,6 +13,13 @@ package io.qspec.engine;
  * short contexts, say, does not decide forever. Exploration is budgeted in time, not in steps: a speculative
  * round lasts several plain steps, and one round in every 16 steps spent about a fifth of the time speculating
  * where speculation lost (on the H200 at batch 8-32, 0.86-0.87x of plain W4A16).
+ *
+ * <p>A bucket not yet learnt starts from plain steps where the nearest smaller bucket that is learnt found
+ * speculation slower: a larger batch widens the verify pass γ + 1-fold while the drafts still read every weight
+ * byte, so speculation only loses more. It then speculates only within the exploration budget (the round's length
+ * estimated from that smaller bucket until its own rounds are counted), and its own rates decide once it has
+ * {@link #MIN_SAMPLES} of each. Learning every bucket in turn had cost 4-5 speculative rounds per bucket, about
+ * 10 % of a 256-token run at batch 8-32 on the H100 (docs/PERFORMANCE.md, session 44).
  */
 final class MeasuredSpeculationGate implements SpeculationGate {
     static final int WARMUP = 1;
@@ -68,19 +75,47 @@ final class MeasuredSpeculationGate implements SpeculationGate {
         int b = bucket(requests);
         Rate sp = speculative[b];
         Rate pl = plain[b];
-        if (sp.samples < MIN_SAMPLES || pl.samples < MIN_SAMPLES) {  // learning: the modes in turn
-            if (pl.samples >= MIN_SAMPLES) {
-                return true;
-            }
-            return sp.samples < MIN_SAMPLES && sp.seen <= pl.seen;
+        if (learnt(b)) {
+            boolean faster = sp.perNano() >= pl.perNano();
+            return explore(b, faster, (faster ? pl : sp).meanNanos());
         }
-        boolean faster = sp.perNano() >= pl.perNano();
-        Rate slower = faster ? pl : sp;
-        if (sinceExplored[b] >= EXPLORE_EVERY * slower.meanNanos()) {
+        int prior = smallerBucketWherePlainWon(b);
+        if (prior >= 0) {  // start from plain steps; speculate within the exploration budget
+            if (pl.samples == 0) {
+                return false;
+            }
+            double roundNanos = sp.samples > 0 ? sp.meanNanos()
+                    : pl.meanNanos() * speculative[prior].meanNanos() / plain[prior].meanNanos();
+            return explore(b, false, roundNanos);
+        }
+        // learning: the modes in turn
+        if (pl.samples >= MIN_SAMPLES) {
+            return true;
+        }
+        return sp.samples < MIN_SAMPLES && sp.seen <= pl.seen;
+    }
+
+    /** The faster mode, or the slower one once the bucket has run {@link #EXPLORE_EVERY} of its steps' time. */
+    private boolean explore(int b, boolean faster, double slowerNanos) {
+        if (sinceExplored[b] >= EXPLORE_EVERY * slowerNanos) {
             sinceExplored[b] = 0;
             return !faster;
         }
         return faster;
+    }
+
+    private boolean learnt(int b) {
+        return speculative[b].samples >= MIN_SAMPLES && plain[b].samples >= MIN_SAMPLES;
+    }
+
+    /** The nearest smaller learnt bucket if plain steps were faster there, else -1. */
+    private int smallerBucketWherePlainWon(int b) {
+        for (int k = b - 1; k >= 0; k--) {
+            if (learnt(k)) {
+                return speculative[k].perNano() < plain[k].perNano() ? k : -1;
+            }
+        }
+        return -1;
     }
 
     @Override

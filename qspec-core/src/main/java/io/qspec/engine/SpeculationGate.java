@@ -52,7 +52,8 @@ public interface SpeculationGate {
     /**
      * Speculate when it has measured faster: keeps the committed-tokens-per-second of speculative
      * rounds and of plain W4A16 steps, per batch size (powers of two), and takes the faster mode,
-     * trying the other one now and then to follow changes (longer contexts, other requests).
+     * trying the other one now and then to follow changes (longer contexts, other requests). A batch size not yet
+     * measured starts from plain steps where a smaller one already found speculation slower.
      */
     static SpeculationGate measured() {
         return new MeasuredSpeculationGate();

@@ -101,6 +101,49 @@ class MeasuredSpeculationGateTest {
         assertThat(order.toString()).isEqualTo("SPSPSP");
     }
 
+    /**
+     * A batch size not yet learnt starts from plain steps where a smaller one found speculation slower, and
+     * speculates only within the exploration budget: no learning rounds at a loss for every batch size the engine
+     * passes through.
+     */
+    @Test
+    void aLargerBatchStartsFromPlainStepsWhereASmallerOneFoundSpeculationSlower() {
+        SpeculationGate gate = SpeculationGate.measured();
+        speculatedSteps(gate, 1, 1.0, 2.0, 64);  // batch 1: speculation at half the plain rate
+        assertThat(gate.speculate(8)).isFalse();  // batch 8, first step: plain
+        gate.observe(false, 8, 100, 50_000_000);
+        int speculated = speculatedSteps(gate, 8, 1.0, 2.0, 320);
+        // a speculative round (100 ms, estimated from batch 1) per 16 of them: one round per 32 plain steps
+        assertThat(speculated).isBetween(1, 320 / MeasuredSpeculationGate.EXPLORE_EVERY);
+
+        SpeculationGate unlearnt = SpeculationGate.measured();  // without batch 1's rates: learnt in turn, as before
+        assertThat(speculatedSteps(unlearnt, 8, 1.0, 2.0, 320)).isGreaterThan(speculated);
+    }
+
+    /** The prior only starts a batch size off: its own measurements decide once it has enough of them. */
+    @Test
+    void aBatchsOwnRatesOverrideThePrior() {
+        SpeculationGate gate = SpeculationGate.measured();
+        speculatedSteps(gate, 1, 1.0, 2.0, 64);   // batch 1: speculation loses
+        speculatedSteps(gate, 8, 3.0, 2.0, 200);  // batch 8: it wins (against the prior)
+        assertThat(speculatedSteps(gate, 8, 3.0, 2.0, 100)).isGreaterThanOrEqualTo(100 - 100 / MeasuredSpeculationGate.EXPLORE_EVERY);
+    }
+
+    /** Where the nearest smaller learnt batch size found speculation faster, a new one learns both modes in turn. */
+    @Test
+    void aSmallerBatchWhereSpeculationWonLeavesLearningAsBefore() {
+        SpeculationGate gate = SpeculationGate.measured();
+        speculatedSteps(gate, 1, 1.0, 2.0, 64);  // batch 1: speculation loses
+        speculatedSteps(gate, 2, 3.0, 2.0, 200);  // batch 2-3: it wins (learnt despite batch 1's prior)
+        StringBuilder order = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            boolean s = gate.speculate(4);
+            order.append(s ? 'S' : 'P');
+            gate.observe(s, 4, 10, 1_000_000);
+        }
+        assertThat(order.toString()).isEqualTo("SPSPSP");
+    }
+
     @Test
     void fixedGatesFollowTheirLimit() {
         assertThat(SpeculationGate.always().speculate(1_000_000)).isTrue();
