@@ -15,7 +15,7 @@ rm -rf "$out" && mkdir -p "$out"/app "$out"/test "$out"/native
 # JRE: java.sql and java.management for Jackson; xz on an uncompressed image. Without java.desktop by default: the
 # bench then saves its numbers and says its charts were not drawn (render them here: ./qspec bench --charts-from DIR
 # --out DIR2), and the JRE is 16.0 MB instead of 22.7, room the 64 MiB of a device call needs (the JUnit GPU suite and
-# the bench ran on this JRE in session 43). STAGE_CHARTS=1 keeps java.desktop and brings fonts for the charts.
+# the bench ran on this JRE on an H100 in session 44). STAGE_CHARTS=1 keeps java.desktop and brings fonts for the charts.
 modules=java.base,java.logging,java.net.http,jdk.unsupported,jdk.incubator.vector,java.sql,java.management,jdk.jfr
 [ "${STAGE_CHARTS:-0}" = 1 ] && modules=$modules,java.desktop
 tmp=$(mktemp -d)
