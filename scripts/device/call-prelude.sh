@@ -143,6 +143,20 @@ ab_tests() {
   echo "test lines differing from the baseline's: $(diff <(grep -v '^device' "$OUT/test-$1.txt") \
     <(grep -v '^device' "$OUT/test-$1-base.txt") | grep -c '^[<>]')" | tee -a "$S"
 }
+# ab_attention_benches CONTEXTS: `qspec_bench attention` (decode and verify passes at CONTEXTS) with the library and
+# with the baseline, two runs each, alternated, each capped at 30 s and skipped once fewer are left, into
+# $OUT/bench-attention-{new,base}-{a,b}.txt. /tmp/qspec_bench must be built (build_bench).
+ab_attention_benches() {
+  local r lib extra
+  for r in a b; do
+    for lib in new base; do
+      [ "$(left)" -lt 30 ] && break
+      extra=(); [ "$lib" = base ] && extra=(LD_LIBRARY_PATH="$(base_path)")
+      qspec_bench_mode "bench attention, $lib ($r)" bench-attention-$lib-$r.txt 30 "^attn," attention \
+        QSPEC_BENCH_DECODE_ONLY=1 QSPEC_BENCH_CONTEXTS="$1" "${extra[@]}"
+    done
+  done
+}
 # e2e_context NAME MODES [SWAP]: the end-to-end bench with 4096-token prompts and 256 new tokens at batch 1 and 8 in
 # MODES, into $OUT/NAME, its rows to the summary; SWAP=base runs it with the baseline library (the JVM names the file
 # in $g/native, so the files trade places for the run). Skipped once fewer than 70 seconds are left.

@@ -20,14 +20,7 @@ if command -v cuobjdump > /dev/null; then
   done
 fi
 wait $build; echo "bench build rc=$?" | tee -a "$S"
-for r in a b; do
-  for lib in new base; do
-    [ "$(left)" -lt 30 ] && break
-    extra=(); [ "$lib" = base ] && extra=(LD_LIBRARY_PATH="$(base_path)")
-    qspec_bench_mode "bench attention, $lib ($r)" bench-attention-$lib-$r.txt 30 "^attn," attention \
-      QSPEC_BENCH_DECODE_ONLY=1 QSPEC_BENCH_CONTEXTS=128,256,512,1024,2048,8192 "${extra[@]}"
-  done
-done
+ab_attention_benches 128,256,512,1024,2048,8192
 [ "$(left)" -gt 150 ] && junit
 e2e_lib() {  # NAME LIB: e2e_prompts with 512-token prompts at batch 1 and 8 on LIB (new, or base: the files trade places)
   [ "$2" = base ] && cp "$g/native/libqspec_cuda.so" /tmp/ab-new.so && cp "$g/native/base/libqspec_cuda.so" "$g/native/"

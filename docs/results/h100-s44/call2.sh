@@ -10,14 +10,7 @@
 build_bench & build=$!
 ab_tests attention
 wait $build; echo "bench build rc=$?" | tee -a "$S"
-for r in a b; do
-  for lib in new base; do
-    [ "$(left)" -lt 30 ] && break
-    extra=(); [ "$lib" = base ] && extra=(LD_LIBRARY_PATH="$(base_path)")
-    qspec_bench_mode "bench attention, $lib ($r)" bench-attention-$lib-$r.txt 30 "^attn," attention \
-      QSPEC_BENCH_DECODE_ONLY=1 QSPEC_BENCH_CONTEXTS=128,512,1024,2048,8192 "${extra[@]}"
-  done
-done
+ab_attention_benches 128,512,1024,2048,8192
 [ "$(left)" -gt 200 ] && junit_classes junit-threshold "io.qspec.cuda.DecodeTilesGpuTest io.qspec.cuda.CudaModelRunnerGpuTest"
 for r in a b; do
   e2e_context p4096-new-$r w4a16,qspec-a8

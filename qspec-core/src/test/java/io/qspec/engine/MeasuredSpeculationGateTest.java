@@ -19,6 +19,17 @@ class MeasuredSpeculationGateTest {
         return speculated;
     }
 
+    /** The gate's first {@code steps} choices at {@code batch} (S: speculate, P: plain), every step equally fast. */
+    private static String firstChoices(SpeculationGate gate, int batch, int steps) {
+        StringBuilder order = new StringBuilder();
+        for (int i = 0; i < steps; i++) {
+            boolean s = gate.speculate(batch);
+            order.append(s ? 'S' : 'P');
+            gate.observe(s, batch, 10, 1_000_000);
+        }
+        return order.toString();
+    }
+
     @Test
     void takesTheFasterModeAndOnlyTriesTheOtherNowAndThen() {
         SpeculationGate slowSpeculation = SpeculationGate.measured();
@@ -92,13 +103,7 @@ class MeasuredSpeculationGateTest {
     @Test
     void learnsBothModesInTurn() {
         SpeculationGate gate = SpeculationGate.measured();
-        StringBuilder order = new StringBuilder();
-        for (int i = 0; i < 6; i++) {
-            boolean s = gate.speculate(4);
-            order.append(s ? 'S' : 'P');
-            gate.observe(s, 4, 10, 1_000_000);
-        }
-        assertThat(order.toString()).isEqualTo("SPSPSP");
+        assertThat(firstChoices(gate, 4, 6)).isEqualTo("SPSPSP");
     }
 
     /**
@@ -135,13 +140,7 @@ class MeasuredSpeculationGateTest {
         SpeculationGate gate = SpeculationGate.measured();
         speculatedSteps(gate, 1, 1.0, 2.0, 64);  // batch 1: speculation loses
         speculatedSteps(gate, 2, 3.0, 2.0, 200);  // batch 2-3: it wins (learnt despite batch 1's prior)
-        StringBuilder order = new StringBuilder();
-        for (int i = 0; i < 6; i++) {
-            boolean s = gate.speculate(4);
-            order.append(s ? 'S' : 'P');
-            gate.observe(s, 4, 10, 1_000_000);
-        }
-        assertThat(order.toString()).isEqualTo("SPSPSP");
+        assertThat(firstChoices(gate, 4, 6)).isEqualTo("SPSPSP");
     }
 
     @Test
