@@ -161,15 +161,15 @@ __device__ __forceinline__ void attend_chunk(const uint32_t (&qa)[HD / 16][4], c
     }
 }
 
-// A warp's chunks c, c + W, ... below c1 into its state, from the first chunk's loads a0 (start, issued by the kernel
-// before Q's loads); the next chunk's K and V are in flight while one is computed. Two chunks a turn, the two sets of
-// loads trading roles instead of being copied (as walk_one; session 37's call 2 had measured a deeper pipeline and
-// two sets taking turns without copies no faster, before the one-token tile's version gained 3-11 % in session 44).
-template <int W>
+// The first chunk's loads of a warp's chunks c, c + W, ... below c1 (walk's a0), issued by the kernel before Q's.
 __device__ __forceinline__ void start(const half* __restrict__ kpool, const half* __restrict__ vpool,
                                       const int32_t* table, const Paging& pg, int npos, int c, int c1, Loads& a0) {
     if (c < c1) load_chunk(kpool, vpool, table, pg, npos, c, a0);
 }
+// A warp's chunks c, c + W, ... below c1 into its state, from the first chunk's loads a0 (start); the next chunk's K
+// and V are in flight while one is computed. Two chunks a turn, the two sets of loads trading roles instead of being
+// copied, as walk_one's. (Session 37's call 2 had measured two sets taking turns without copies no faster; with the
+// first loads ahead of Q's too, session 44 measured verify runs 3-11 % faster from 1024 positions.)
 template <int W>
 __device__ __forceinline__ void walk(const uint32_t (&qa)[HD / 16][4], const half* __restrict__ kpool,
                                      const half* __restrict__ vpool, const int32_t* table, const Paging& pg, int npos,
@@ -364,9 +364,6 @@ __global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_
         uint32_t qb[HD / 16][2];  // ONE: Q^T's B fragments (head g)
         Loads first0, first1;     // the first step's K and V of the split being walked (start, start_one)
         const int cend = (maxnpos + CHUNK - 1) / CHUNK;  // the chunks of the longest context
-        if constexpr (!ONE)
-            start<W>(kpool, vpool, table, pg, maxnpos, s_begin * chunks + warp, min(s_begin * chunks + chunks, cend),
-                     first0);
         if constexpr (ONE) {
             start_one<W>(kpool, vpool, table, pg, maxnpos, s_begin * chunks + warp, min(s_begin * chunks + chunks, cend),
                          first0, first1);
@@ -378,6 +375,7 @@ __global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_
                 qb[s][1] = pack_half2(a.z * qscale, a.w * qscale);
             }
         } else {
+            start(kpool, vpool, table, pg, maxnpos, s_begin * chunks + warp, min(s_begin * chunks + chunks, cend), first0);
             const float* q0 = q + ((long)rows.tok[g] * heads + rows.head[g]) * HD + 32 * t;
             const float* q1 = q + ((long)rows.tok[g + 8] * heads + rows.head[g + 8]) * HD + 32 * t;
 #pragma unroll
@@ -429,7 +427,7 @@ __global__ void __launch_bounds__(threads_of<W>(), W == 4 ? 2 : 1) decode_tiles_
 #pragma unroll
                 for (int u = 0; u < HD / 8; ++u) w.o[u][0] = w.o[u][1] = w.o[u][2] = w.o[u][3] = 0.f;
                 const int c0 = s * chunks, c1 = min(c0 + chunks, cend);
-                if (s > s_begin) start<W>(kpool, vpool, table, pg, maxnpos, c0 + warp, c1, first0);
+                if (s > s_begin) start(kpool, vpool, table, pg, maxnpos, c0 + warp, c1, first0);
                 walk<W>(qa, kpool, vpool, table, pg, maxnpos, c0 + warp, c1, npos0, npos1, first0, w);
 #pragma unroll
                 for (int x = 1; x <= 2; x <<= 1) {
