@@ -60,12 +60,16 @@ class CliTest {
     }
 
     @Test
-    void generateTextOnHuggingFaceModelMatchesW4A16() {
+    void generateTextOnHuggingFaceModelMatchesW4A16WithAndWithoutTheMeasuredGate() {
         String model = models().resolve("TinyStories-656K").toString();
         Run qspec = run("generate", "--model", model, "--prompt", "The little dog", "--max-tokens", "30", "--draft", "a4");
         Run plain = run("generate", "--model", model, "--prompt", "The little dog", "--max-tokens", "30", "--mode", "w4a16");
+        Run gated = run("generate", "--model", model, "--prompt", "The little dog", "--max-tokens", "30", "--draft", "a4",
+                "--measured-speculation");
         assertThat(qspec.exit()).as(qspec.err()).isZero();
         assertThat(qspec.out()).startsWith("The little dog").isEqualTo(plain.out());
+        assertThat(gated.exit()).as(gated.err()).isZero();
+        assertThat(gated.out()).isEqualTo(plain.out());
     }
 
     @Test

@@ -50,7 +50,8 @@ final class ChatCommand implements Callable<Integer> {
         // every flag is checked before the model loads, not when the first message arrives
         decoding.apply(GenerationRequest.builder("").maxTokens(maxTokens)).stopStrings(stopStrings(null)).build();
         try (Model model = common.load(decoding.needsDenseWeights());
-             QSpecEngine engine = QSpecEngine.builder(model).backend(common.backend).build()) {
+             QSpecEngine engine = QSpecEngine.builder(model).backend(common.backend)
+                     .speculationGate(decoding.speculationGate()).build()) {
             ChatTemplate template = ChatTemplate.fromModelMetadata(model.chatTemplate().orElse(null));
             Tokenizer tokenizer = model.tokenizer();
             String bos = tokenizer.bosId().isPresent() ? tokenizer.tokenText(tokenizer.bosId().getAsInt()) : "";

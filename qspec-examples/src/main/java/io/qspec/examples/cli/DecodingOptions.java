@@ -8,6 +8,7 @@ import io.qspec.VerifyMode;
 import io.qspec.accept.AcceptancePolicies;
 import io.qspec.accept.StrictGreedyAcceptance;
 import io.qspec.draft.DraftLengthPolicy;
+import io.qspec.engine.SpeculationGate;
 import io.qspec.sampling.SamplingParams;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +37,10 @@ final class DecodingOptions {
             + " default: greedy at temperature 0, rejection above.")
     String acceptance;
 
+    @Option(names = "--measured-speculation", description = "qspec: speculate only while speculative rounds have measured"
+            + " faster than plain W4A16 steps (SpeculationGate.measured(); the same tokens either way).")
+    boolean measuredSpeculation;
+
     @Mixin
     SamplingOptions samplingOptions;
 
@@ -44,6 +49,11 @@ final class DecodingOptions {
 
     @Option(names = "--stop", description = "Stop string (repeatable); the text ends before it.")
     List<String> stops = List.of();
+
+    /** The engine's speculation gate: measured with --measured-speculation, else always speculate (QSpec as specified). */
+    SpeculationGate speculationGate() {
+        return measuredSpeculation ? SpeculationGate.measured() : SpeculationGate.always();
+    }
 
     DecodingMode decodingMode() {
         return switch (mode.toLowerCase(Locale.ROOT)) {

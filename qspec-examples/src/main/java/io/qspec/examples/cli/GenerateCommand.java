@@ -37,7 +37,8 @@ final class GenerateCommand implements Callable<Integer> {
         CliSupport.configureLogging(common.verbose);
         GenerationRequest request = decoding.apply(GenerationRequest.builder(prompt).maxTokens(maxTokens)).build();
         try (Model model = common.load(decoding.needsDenseWeights());
-             QSpecEngine engine = QSpecEngine.builder(model).backend(common.backend).build()) {
+             QSpecEngine engine = QSpecEngine.builder(model).backend(common.backend)
+                     .speculationGate(decoding.speculationGate()).build()) {
             GenerationResult r = engine.generate(request);
             if (json) {
                 System.out.println(new GsonBuilder().disableHtmlEscaping().serializeNulls().create().toJson(toJson(r)));
