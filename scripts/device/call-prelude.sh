@@ -157,18 +157,24 @@ ab_attention_benches() {
     done
   done
 }
+# on_base CMD...: CMD with the baseline library in the staged library's place (the JVM names the file in $g/native,
+# so the files trade places for the run, and back after it).
+on_base() {
+  cp "$g/native/libqspec_cuda.so" /tmp/ab-new.so && cp "$g/native/base/libqspec_cuda.so" "$g/native/"
+  "$@"
+  cp /tmp/ab-new.so "$g/native/libqspec_cuda.so"
+}
 # e2e_context NAME MODES [SWAP]: the end-to-end bench with 4096-token prompts and 256 new tokens at batch 1 and 8 in
-# MODES, into $OUT/NAME, its rows to the summary; SWAP=base runs it with the baseline library (the JVM names the file
-# in $g/native, so the files trade places for the run). Skipped once fewer than 70 seconds are left.
+# MODES, into $OUT/NAME, its rows to the summary; SWAP=base runs it with the baseline library (on_base). Skipped once
+# fewer than 70 seconds are left.
 e2e_context() {
   local name=$1 modes=$2 swap=${3:-}
   [ "$(left)" -lt 70 ] && { echo "skipped $name" | tee -a "$S"; return; }
-  [ "$swap" = base ] && cp "$g/native/libqspec_cuda.so" /tmp/ab-new.so && cp "$g/native/base/libqspec_cuda.so" "$g/native/"
+  if [ "$swap" = base ]; then on_base e2e_context "$name" "$modes"; return 0; fi
   local t0=$(date +%s)
   env OUT=$OUT/$name bash scripts/device/run.sh bench --synthetic llama-3-8b --alpha 0.9 --backend cuda \
     --batch 1,8 --prompt-tokens 4096 --max-tokens 256 --modes "$modes" -- 2>&1 \
     | bench_rows "$name"
   echo "$name $(( $(date +%s) - t0 )) s" | tee -a "$S"
-  [ "$swap" = base ] && cp /tmp/ab-new.so "$g/native/libqspec_cuda.so"
   return 0
 }

@@ -22,15 +22,9 @@ fi
 wait $build; echo "bench build rc=$?" | tee -a "$S"
 ab_attention_benches 128,256,512,1024,2048,8192
 [ "$(left)" -gt 150 ] && junit
-e2e_lib() {  # NAME LIB: e2e_prompts with 512-token prompts at batch 1 and 8 on LIB (new, or base: the files trade places)
-  [ "$2" = base ] && cp "$g/native/libqspec_cuda.so" /tmp/ab-new.so && cp "$g/native/base/libqspec_cuda.so" "$g/native/"
-  E2E_NEED=45 e2e_prompts "$1" 512 1,8
-  [ "$2" = base ] && cp /tmp/ab-new.so "$g/native/libqspec_cuda.so"
-  return 0
-}
 for r in a b; do
-  e2e_lib p512-new-$r new
-  e2e_lib p512-base-$r base
+  E2E_NEED=45 e2e_prompts p512-new-$r 512 1,8
+  E2E_NEED=45 on_base e2e_prompts p512-base-$r 512 1,8
 done
 echo "done, $(left) s of $budget left" | tee -a "$S"
 cd "$OUT" && tar czf all.tgz p512-* junit sass-*.txt opcodes-*.txt bench-attention-*.txt 2>/dev/null
