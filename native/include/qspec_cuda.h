@@ -44,7 +44,7 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 11
+#define QSPEC_ABI_VERSION 12
 int qspec_abi_version(void);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
@@ -159,6 +159,23 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
                         const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                         int max_blocks, int block_size, int T, int heads, int kv_heads, int head_dim,
                         const float* inv_freq, int rope_style, qspec_stream_t stream);
+
+/* The stacked q|k|v projection with RoPE and the KV write (ABI 12): qkv fp32 [M, N] (N = (heads + 2 kv_heads) *
+ * head_dim, rows N apart) = x W^T as qspec_w4a16_gemm (qspec_w4ax_gemm) computes it, then what qspec_rope_write_kv
+ * writes from those rows (q_out, the cache), bit for bit; the arguments after q_out are qspec_rope_write_kv's, with
+ * T = M. In decode passes (M <= 8 on sm_90, rope_style 0) the threads of the GEMV that hold a pair's sums rotate and
+ * store it, one launch fewer (QSPEC_ROPE_EPILOGUE=0 turns that off); elsewhere the two calls run one after the other.
+ * The outputs may not overlap x, the weights, qkv or each other. */
+int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* qkv,
+                             int M, int K, int group, float* q_out, void* k_pool_f16, void* v_pool_f16,
+                             const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                             int max_blocks, int block_size, int heads, int kv_heads, int head_dim,
+                             const float* inv_freq, int rope_style, qspec_stream_t stream);
+int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16,
+                            float* qkv, int M, int K, int group, int bits, float* q_out, void* k_pool_f16,
+                            void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos,
+                            const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads,
+                            int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream);
 
 /* Causal attention over the paged cache for T query tokens; out fp16 [T, heads*head_dim].
  * workspace (device memory, may be NULL): when it holds at least

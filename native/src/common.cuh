@@ -174,6 +174,39 @@ __device__ __forceinline__ float2 rope_pair(float a, float b, float c, float s) 
     return make_float2(__fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s)), __fadd_rn(__fmul_rn(a, s), __fmul_rn(b, c)));
 }
 
+// Where qspec_rope_write_kv writes a token's q|k|v row: for the epilogue of the q|k|v GEMV (ABI 12), which rotates and
+// stores each output where its own threads hold it (rope_kv_store).
+struct RopeKv {
+    float* q_out;  // [T, heads * head_dim]
+    half* k_pool;  // the layer's paged cache, [blocks, block_size, kv_heads, head_dim]
+    half* v_pool;
+    const int32_t* token_seq;
+    const int32_t* token_pos;
+    const int32_t* block_tables;
+    const float* inv_freq;
+    int max_blocks, block_size, heads, kv_heads, head_dim;
+};
+
+// Output n of token m of the q|k|v rows (interleaved pairs, rope_style 0), `own` its fp32 value and `pair` that of row
+// n ^ 1: stores it as qspec_rope_write_kv does, with the same arithmetic (one sincosf of pos * inv_freq[i], rope_pair
+// of the pair in row order), so the same bits.
+__device__ __forceinline__ void rope_kv_store(const RopeKv& r, int m, int n, float own, float pair) {
+    const int hd = r.head_dim, qd = r.heads * hd, kd = r.kv_heads * hd, pos = r.token_pos[m];
+    const int blk = r.block_tables[(long)r.token_seq[m] * r.max_blocks + pos / r.block_size];
+    const long slot = ((long)blk * r.block_size + pos % r.block_size) * kd;
+    if (n >= qd + kd) {
+        r.v_pool[slot + n - qd - kd] = __float2half(own);
+        return;
+    }
+    const int d = n % hd;
+    float s, c;
+    sincosf((float)pos * r.inv_freq[d / 2], &s, &c);
+    const bool odd = (d & 1) != 0;
+    const float2 v = odd ? rope_pair(pair, own, c, s) : rope_pair(own, pair, c, s);
+    if (n < qd) r.q_out[(long)m * qd + n] = odd ? v.y : v.x;
+    else r.k_pool[slot + n - qd] = __float2half(odd ? v.y : v.x);
+}
+
 // cp.async: global -> shared copies that need no registers and complete in order of commit groups.
 // valid == false zero-fills the destination without reading global memory (src must still be a
 // mapped address). .ca keeps the line in L1: activations are re-read by the SM's other warps.

@@ -240,16 +240,18 @@ inline int walk_grid(void (*kernel)(Params...), size_t smem, int tiles, int nchu
 // What a bulk-copy GEMV does with its sums (the kernels' EPI argument): STORE them in y; NORM_TAIL: store them, then
 // the CTA that finishes last normalises the rows of y (norm_rows.cuh); SWIGLU (W4A16, the stacked gate|up matrix of
 // N = 2H rows): store the gate half in y, and for the up half silu(gate) * up as fp16 in Epilogue::swiglu [M, H],
-// as qspec_swiglu_f16 computes it. The builds of each kind are separate kernels, so that the GEMVs without an
-// epilogue are the code they were before epilogues existed.
+// as qspec_swiglu_f16 computes it; ROPE_KV (the stacked q|k|v matrix, interleaved RoPE pairs): store them in y, and
+// RoPE(q) in Epilogue::rope's q_out, RoPE(k) and v in its paged cache, as qspec_rope_write_kv does. The builds of each
+// kind are separate kernels, so that the GEMVs without an epilogue are the code they were before epilogues existed.
 // `head` is the one fusion before the sums (HEAD builds of both GEMMs): the activations are not copied from x but
 // normalised (for the draft, and quantized) from fp32 rows by every CTA into the kept buffer (norm_rows.cuh,
 // run_head).
-enum EpilogueKind : int { STORE, NORM_TAIL, SWIGLU };
+enum EpilogueKind : int { STORE, NORM_TAIL, SWIGLU, ROPE_KV };
 struct Epilogue {
     rms::NormTail norm;  // NORM_TAIL: norm.ticket set
     half* swiglu;        // SWIGLU: set
     rms::NormHead head;  // HEAD builds: head.rows set
+    RopeKv rope;         // ROPE_KV: rope.q_out set
 };
 inline constexpr Epilogue PLAIN{};
 // Returned where a bulk kernel does not serve a call: no tensor map for its weights, or an epilogue its grid cannot
@@ -391,15 +393,16 @@ inline bool head_fits(int M, int K) {
 // Launches the kernel with NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth
 // allows, or returns NOT_TAKEN where the driver cannot describe the weights as a tensor map or the epilogue cannot
 // run (it needs one token tile; SWIGLU two or four row tiles and tiles that pair; the head, head_fits and no norm
-// tail). The caller then takes another kernel.
+// tail or RoPE). The caller then takes another kernel.
 template <class Kernels, int NT, int MT = 1, class... Act>
 int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
            const Epilogue& epi, cudaStream_t st, Act... act) {
-    const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr, head = epi.head.rows != nullptr;
-    if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
-    if (head && (MT != 1 || norm || !Kernels::NORM_HEAD || !head_fits<Kernels::XB, NT>(M, K))) return NOT_TAKEN;
+    const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr, head = epi.head.rows != nullptr,
+               rope = epi.rope.q_out != nullptr;
+    if ((norm || swiglu || rope) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
+    if (head && (MT != 1 || norm || rope || !Kernels::NORM_HEAD || !head_fits<Kernels::XB, NT>(M, K))) return NOT_TAKEN;
     if constexpr (Kernels::K_SPLIT) {
-        if (!norm && !swiglu && !head && splits_k(M, N, K)) {
+        if (!norm && !swiglu && !head && !rope && splits_k(M, N, K)) {
             const int e = launch_k_split<Kernels, MT>(wp, ws, y, ldy, M, N, K, accumulate, st, act...);
             if (e != CLUSTERS_UNAVAILABLE && e != NO_TENSOR_MAP) return e;  // else: the kernels below, the same bits
         }
@@ -413,6 +416,9 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
             if (norm)
                 return launch_ring<Kernels, NT, R, MT, NORM_TAIL, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
                                                                         act...);
+            if (rope)
+                return launch_ring<Kernels, NT, R, MT, ROPE_KV, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
+                                                                      act...);
             if constexpr (NT >= 2 && Kernels::SWIGLU)
                 if (swiglu)
                     return launch_ring<Kernels, NT, R, MT, SWIGLU, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
@@ -632,7 +638,8 @@ __device__ __forceinline__ void park_sums(const float (&acc)[MT][NT][4], float* 
 // (each to the thread that handles that (m, n) in every tile). red: WK * MT * NT * 128 floats.
 // CONSUMERS: only the WK consumer warps call it (named barrier 1; a walk calls it once per tile, so it first
 // waits until every consumer has read the previous tile's sums); otherwise every thread of the CTA does.
-template <bool CONSUMERS, int MT, int NT, class Store>
+// PAIRS: store(m, n, sum, pair) also gets the sum of row n ^ 1, which the lane 4 apart holds (n_base even).
+template <bool CONSUMERS, bool PAIRS = false, int MT, int NT, class Store>
 __device__ __forceinline__ void reduce_apply(const float (&acc)[MT][NT][4], float* red, int M, int N, int n_base,
                                              Store&& store) {
     constexpr int THREADS_IN = CONSUMERS ? WK * 32 : THREADS;
@@ -650,7 +657,12 @@ __device__ __forceinline__ void reduce_apply(const float (&acc)[MT][NT][4], floa
 #pragma unroll
         for (int w = 0; w < WK; ++w) sum += red[w * MT * NT * 128 + e];
         const int n = n_base + 16 * i + (ln >> 2) + (c >= 2 ? 8 : 0), m = 8 * mt + 2 * (ln & 3) + (c & 1);
-        if (m < M && n < N) store(m, n, sum);
+        if constexpr (PAIRS) {  // every lane of the warp is here (the bound and the stride are multiples of 32)
+            const float pair = __shfl_xor_sync(0xffffffffu, sum, 4);
+            if (m < M && n < N) store(m, n, sum, pair);
+        } else if (m < M && n < N) {
+            store(m, n, sum);
+        }
     }
 }
 
@@ -704,6 +716,18 @@ __device__ __forceinline__ void reduce_swiglu(const float (&acc)[MT][NT][4], flo
             out[(long)m * H + n - H] = swiglu_f16(y[(long)m * ldy + n - H], up);
         });
     }
+}
+
+// A tile's sums under the ROPE_KV epilogue (the stacked q|k|v rows, N = (heads + 2 kv_heads) head_dim, RoPE pairs
+// (2i, 2i + 1)): stores them in y as reduce_store does, and each output where qspec_rope_write_kv stores it
+// (rope_kv_store), the two rows of a pair meeting by a shuffle.
+template <int MT, int NT>
+__device__ __forceinline__ void reduce_rope_kv(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
+                                               int ldy, int M, int N, int n_base, const RopeKv& rope) {
+    reduce_apply<true, true>(acc, red, M, N, n_base, [&](int m, int n, float sum, float pair) {
+        y[(long)m * ldy + n] = sum;
+        rope_kv_store(rope, m, n, sum, pair);
+    });
 }
 #endif
 

@@ -309,6 +309,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 if constexpr (KZ > 1) (void)tile;  // the cluster's sum below
                 else if constexpr (EPI == SWIGLU)
                     reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
+                else if constexpr (EPI == ROPE_KV)
+                    reduce_rope_kv(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.rope);
                 else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
                 else if constexpr (WALK)
                     reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
@@ -701,6 +703,42 @@ QSPEC_API int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t*
     if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, N, M, N, K, group, 0, stream))
         return e;
     return qspec_swiglu_f16(gate_up, gate_up + H, N, out_f16, M, H, stream);
+}
+
+// ---- the q|k|v GEMM with RoPE and the KV write (ABI 12) ----
+// In decode passes (rope_epilogue_applies: at most 8 tokens on sm_90, interleaved pairs) the bulk-copy GEMV's threads
+// rotate and store the outputs they hold (w4_bulk.cuh, ROPE_KV), one launch fewer; elsewhere the GEMM and
+// qspec_rope_write_kv run one after the other: the same bits.
+bool rope_epilogue_applies(int M, int rope_style) {
+    static const int on = env_int("QSPEC_ROPE_EPILOGUE", 1);
+    return on != 0 && rope_style == 0 && M <= 8 && device_major() >= 9;
+}
+
+QSPEC_API int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
+                                       float* qkv, int M, int K, int group, float* q_out, void* k_pool_f16,
+                                       void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos,
+                                       const int32_t* block_tables, int max_blocks, int block_size, int heads,
+                                       int kv_heads, int head_dim, const float* inv_freq, int rope_style,
+                                       qspec_stream_t stream) {
+    if (group <= 0 || group % 32 != 0 || head_dim <= 0 || head_dim % 2 != 0 || heads <= 0 || kv_heads <= 0 ||
+        (rope_style != 0 && rope_style != 1))
+        return QSPEC_ERR_UNSUPPORTED;
+    if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (M <= 0 || K <= 0) return 0;
+    const int N = (heads + 2 * kv_heads) * head_dim, qd = heads * head_dim, kd = kv_heads * head_dim;
+    if (rope_epilogue_applies(M, rope_style)) {
+        w4::bulk::Epilogue rope{};
+        rope.rope = RopeKv{q_out,     static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq,
+                           token_pos, block_tables, inv_freq, max_blocks, block_size, heads, kv_heads, head_dim};
+        const int e = launch_bulk_decode(static_cast<const half*>(x_f16), ldx, w_packed,
+                                         static_cast<const half*>(w_scales_f16), qkv, N, M, N, K, group, false, rope,
+                                         reinterpret_cast<cudaStream_t>(stream));
+        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
+    }
+    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, stream)) return e;
+    return qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, N, q_out, k_pool_f16, v_pool_f16, token_seq, token_pos,
+                               block_tables, max_blocks, block_size, M, heads, kv_heads, head_dim, inv_freq, rope_style,
+                               stream);
 }
 
 // ---- the GEMMs that normalise their own input (ABI 10) ----

@@ -336,7 +336,7 @@ static int rope_attention_experiment(cudaStream_t st) {
     return 0;
 }
 
-// `qspec_bench epilogues`, first part: the wo and down projections of a Llama-3-8B decode step with the next RMSNorm, as the
+// `qspec_bench epilogues` (third part below: q|k|v with RoPE and the KV write), first part: the wo and down projections of a Llama-3-8B decode step with the next RMSNorm, as the
 // accumulating GEMV followed by the norm kernel (qspec_w4a16_gemm + qspec_rmsnorm_f16, qspec_w4ax_gemm +
 // qspec_rmsnorm_quantize) and as one launch (qspec_w4a16_gemm_add_rmsnorm, qspec_w4ax_gemm_add_rmsnorm_quantize),
 // for M = 1-4; the weights rotate over enough copies to come from HBM.
@@ -397,6 +397,48 @@ static int epilogue_experiment(cudaStream_t st) {
         });
         printf("swiglu,w4a16,%d,%d,%.2f,%.2f\n", K, M, two * 1e6, fused * 1e6);
         fflush(stdout);
+    }
+    // third part: Llama-3-8B's q|k|v projection (32 heads and 8 kv heads of 128) and RoPE + the KV write into a paged
+    // cache (positions 700 + m, one sequence per token), for M = 1-8, W4A16 and the draft's A8
+    {
+        const int heads = 32, kv = 8, hd = 128, N = (heads + 2 * kv) * hd, bs = 16, blocks = 64;
+        const WeightCopies wq(arena, N, K, st);
+        Dev<float> qkv((size_t)8 * N), q_out((size_t)8 * heads * hd), inv(std::vector<float>(hd / 2, 1e-3f));
+        Dev<__half> kpool((size_t)8 * blocks * bs * kv * hd), vpool((size_t)8 * blocks * bs * kv * hd);
+        Dev<int8_t> xq((size_t)8 * K);
+        Dev<float> xs((size_t)8 * (K / 128));
+        std::vector<int32_t> seq(8), pos(8), table(8 * blocks);
+        for (int m = 0; m < 8; ++m) { seq[m] = m; pos[m] = 700 + m; }
+        for (int i = 0; i < 8 * blocks; ++i) table[i] = i;
+        Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
+        fill_bytes<<<256, 256, 0, st>>>(reinterpret_cast<uint8_t*>(xq.p), xq.n, 7);
+        fill_f32<<<64, 256, 0, st>>>(xs.p, xs.n, 0.001f, 0.05f, 8);
+        printf("rope_kv,gemm,K,M,two_kernels_us,fused_us\n");
+        for (int M : {1, 2, 4, 8}) {
+            auto rope = [&] {
+                CQ(qspec_rope_write_kv(qkv.p, qkv.p + heads * hd, qkv.p + (heads + kv) * hd, N, q_out.p, kpool.p, vpool.p,
+                                       dseq.p, dpos.p, dtab.p, blocks, bs, M, heads, kv, hd, inv.p, 0, st));
+            };
+            const double a16_two = time_graph(st, [&](int i) {
+                CQ(qspec_w4a16_gemm(x.p, K, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 0, st));
+                rope();
+            });
+            const double a16_fused = time_graph(st, [&](int i) {
+                CQ(qspec_w4a16_gemm_rope_kv(x.p, K, wq.packed(i), wq.scales(i), qkv.p, M, K, 128, q_out.p, kpool.p,
+                                            vpool.p, dseq.p, dpos.p, dtab.p, blocks, bs, heads, kv, hd, inv.p, 0, st));
+            });
+            const double a8_two = time_graph(st, [&](int i) {
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 8, 0, st));
+                rope();
+            });
+            const double a8_fused = time_graph(st, [&](int i) {
+                CQ(qspec_w4ax_gemm_rope_kv(xq.p, xs.p, wq.packed(i), wq.scales(i), qkv.p, M, K, 128, 8, q_out.p, kpool.p,
+                                           vpool.p, dseq.p, dpos.p, dtab.p, blocks, bs, heads, kv, hd, inv.p, 0, st));
+            });
+            printf("rope_kv,w4a16,%d,%d,%.2f,%.2f\n", K, M, a16_two * 1e6, a16_fused * 1e6);
+            printf("rope_kv,w4a8,%d,%d,%.2f,%.2f\n", K, M, a8_two * 1e6, a8_fused * 1e6);
+            fflush(stdout);
+        }
     }
     return 0;
 }

@@ -2029,6 +2029,113 @@ static void head_tests() {
     test_norm_head(2, 2 * 2048, 2048, true);
 }
 
+// qspec_w4a16_gemm_rope_kv (bits 0) and qspec_w4ax_gemm_rope_kv (A8, A4) must give the bits of the GEMM followed by
+// qspec_rope_write_kv: y, q_out and every byte of both pools (on sm_90 at M <= 8 with rope_style 0 the GEMV's threads
+// rotate and store the pairs they hold; elsewhere the two launches run). M tokens: `decode` one per sequence, else one
+// sequence's consecutive positions (a verify run), across block edges of a shuffled block table. q_out and the k pool
+// are also checked against float64: the GEMM's sums and the rotation in float64 (W4A16; the draft's GEMM has its own).
+static void test_rope_kv_epilogue(int bits, int M, int heads, int kv_heads, int hd, int K, int style, bool decode) {
+    const int qd = heads * hd, kd = kv_heads * hd, N = qd + 2 * kd, block_size = 16, max_blocks = 8;
+    const int S = decode ? M : 1, nblocks = S * max_blocks;
+    Int4W W(N, K, 128);
+    const auto x = rand_f16((size_t)M * K, -2.f, 2.f);
+    std::vector<int32_t> seq(M), pos(M), perm(nblocks);
+    for (int t = 0; t < M; ++t) {
+        seq[t] = decode ? t : 0;
+        pos[t] = decode ? irand(0, max_blocks * block_size - 1) : 13 + t;  // 13 + t: across the edge at 16
+    }
+    for (int i = 0; i < nblocks; ++i) perm[i] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<float> inv_freq(hd / 2);
+    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = (float)std::pow(500000.0, -2.0 * i / hd);
+    const size_t pool_n = (size_t)nblocks * block_size * kd;
+    const auto kpool = rand_f16(pool_n, -1.f, 1.f), vpool = rand_f16(pool_n, -1.f, 1.f);
+    Dev<__half> dx(x), ds(W.scales), dka(kpool), dva(vpool), dkb(kpool), dvb(vpool);
+    Dev<uint8_t> dw(W.packed);
+    Dev<float> dinv(inv_freq), ya(std::vector<float>((size_t)M * N, POISON)), yb(std::vector<float>((size_t)M * N, POISON));
+    Dev<float> qa(std::vector<float>((size_t)M * qd, POISON)), qb(std::vector<float>((size_t)M * qd, POISON));
+    Dev<int32_t> dseq(seq), dpos(pos), dtab(perm);
+    Dev<int8_t> xq((size_t)M * W.Kp);
+    Dev<float> xs((size_t)M * W.groups);
+    if (bits != 0) {
+        CQ(qspec_quantize_activations(dx.p, K, M, K, 128, bits, xq.p, xs.p, nullptr));
+        CQ(qspec_w4ax_gemm(xq.p, xs.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 0, nullptr));
+    } else {
+        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 0, nullptr));
+    }
+    CQ(qspec_rope_write_kv(ya.p, ya.p + qd, ya.p + qd + kd, N, qa.p, dka.p, dva.p, dseq.p, dpos.p, dtab.p, max_blocks,
+                           block_size, M, heads, kv_heads, hd, dinv.p, style, nullptr));
+    if (bits != 0)
+        CQ(qspec_w4ax_gemm_rope_kv(xq.p, xs.p, dw.p, ds.p, yb.p, M, K, 128, bits, qb.p, dkb.p, dvb.p, dseq.p, dpos.p,
+                                   dtab.p, max_blocks, block_size, heads, kv_heads, hd, dinv.p, style, nullptr));
+    else
+        CQ(qspec_w4a16_gemm_rope_kv(dx.p, K, dw.p, ds.p, yb.p, M, K, 128, qb.p, dkb.p, dvb.p, dseq.p, dpos.p, dtab.p,
+                                    max_blocks, block_size, heads, kv_heads, hd, dinv.p, style, nullptr));
+    auto differing_floats = [](const std::vector<float>& a, const std::vector<float>& b) {
+        size_t n = 0;
+        for (size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        return n;
+    };
+    const auto ka = dka.down(), kb = dkb.down();
+    const auto qb_h = qb.down();
+    const size_t differ = differing_floats(ya.down(), yb.down()) + differing_floats(qa.down(), qb_h) +
+                          differing_halves(ka, kb.data()) + differing_halves(dva.down(), dvb.down().data());
+    char name[200];
+    snprintf(name, sizeof name, "%s_gemm_rope_kv%s%s M=%d heads=%d kv=%d hd=%d K=%d style=%d %s = gemm then rope_write_kv",
+             bits ? "w4ax" : "w4a16", bits ? " A" : "", bits ? (bits == 8 ? "8" : "4") : "", M, heads, kv_heads, hd, K,
+             style, decode ? "decode" : "run");
+    report(differ == 0, name, "differing y, q, k and v entries=%.0f (tol %.0f)", (double)differ, 0.0);
+    if (bits != 0) return;
+    std::vector<double> got, ref;
+    for (int t = 0; t < M; ++t) {
+        std::vector<double> row(N);
+        for (int n = 0; n < N; ++n) {
+            double acc = 0;
+            for (int k = 0; k < K; ++k) acc += (double)__half2float(x[(size_t)t * K + k]) * W.w(n, k);
+            row[n] = acc;
+        }
+        const long slot = ((long)perm[(long)seq[t] * max_blocks + pos[t] / block_size] * block_size + pos[t] % block_size) * kd;
+        for (int h = 0; h < heads + kv_heads; ++h)
+            for (int i = 0; i < hd / 2; ++i) {
+                const int d0 = style == 0 ? 2 * i : i, d1 = style == 0 ? 2 * i + 1 : i + hd / 2;
+                const double a = (double)pos[t] * inv_freq[i], c = std::cos(a), sn = std::sin(a);
+                const double r0 = row[h * hd + d0] * c - row[h * hd + d1] * sn, r1 = row[h * hd + d0] * sn + row[h * hd + d1] * c;
+                ref.push_back(r0);
+                ref.push_back(r1);
+                if (h < heads) {
+                    got.push_back(qb_h[((size_t)t * heads + h) * hd + d0]);
+                    got.push_back(qb_h[((size_t)t * heads + h) * hd + d1]);
+                } else {
+                    got.push_back(__half2float(kb[slot + (h - heads) * hd + d0]));
+                    got.push_back(__half2float(kb[slot + (h - heads) * hd + d1]));
+                }
+            }
+    }
+    const double e = rel_err(got, ref);
+    snprintf(name, sizeof name, "w4a16_gemm_rope_kv M=%d heads=%d kv=%d hd=%d K=%d style=%d vs float64", M, heads, kv_heads,
+             hd, K, style);
+    report(e < 1e-3, name, "rel_err=%.2e tol=%.0e", e, 1e-3);
+}
+
+// `qspec_test rope`: the q|k|v GEMVs with RoPE and the KV write in their epilogue. Llama-3-8B's q|k|v (32 heads, 8 kv
+// heads of 128: two row tiles, 192 CTAs) at M = 1-8 in decode passes and a verify run of 4; head size 64 on 4096
+// rows (K = 2048); the draft's A8 and A4 at M = 1 and 4; and the cases that take the two launches: 9 tokens, the half-
+// split style, fewer than 4096 rows (with QSPEC_BULK_GEMV=all the epilogue on a grid of few CTAs).
+static void rope_epilogue_tests() {
+    for (int M : {1, 2, 3, 8}) test_rope_kv_epilogue(0, M, 32, 8, 128, 4096, 0, true);
+    test_rope_kv_epilogue(0, 4, 32, 8, 128, 4096, 0, false);
+    test_rope_kv_epilogue(0, 2, 48, 8, 64, 2048, 0, true);
+    for (int bits : {8, 4}) {
+        test_rope_kv_epilogue(bits, 1, 32, 8, 128, 4096, 0, true);
+        test_rope_kv_epilogue(bits, 4, 32, 8, 128, 4096, 0, false);
+    }
+    test_rope_kv_epilogue(0, 9, 32, 8, 128, 4096, 0, true);
+    test_rope_kv_epilogue(0, 1, 32, 8, 128, 4096, 1, true);
+    test_rope_kv_epilogue(8, 2, 32, 8, 128, 4096, 1, true);
+    test_rope_kv_epilogue(0, 1, 8, 2, 64, 1024, 0, true);
+    test_rope_kv_epilogue(8, 1, 8, 2, 64, 1024, 0, true);
+}
+
 // `qspec_test epilogues`: the GEMVs' epilogues (the norm tail, SwiGLU) alone.
 static void epilogue_tests() {
     for (int M : {1, 2, 3, 4, 5}) {
@@ -2133,6 +2240,7 @@ static void bulk_gemv_tests() {
     test_w4ax(29, 4096, 8192, 128, 8);
     test_w4ax(14, 4096, 14336, 128, 4);
     epilogue_tests();
+    rope_epilogue_tests();
     head_tests();
 }
 
@@ -2149,6 +2257,7 @@ int main(int argc, char** argv) {
                   {"bulk", bulk_gemv_tests},
                   {"verify", verify_gemm_tests},
                   {"epilogues", epilogue_tests},
+                  {"rope", rope_epilogue_tests},
                   {"heads", head_tests},
                   {"attention", attention_tests},
                   {"sampling", [] { test_sample(); test_rejection(); }}};

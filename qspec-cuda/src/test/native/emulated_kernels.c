@@ -237,6 +237,34 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
     return 0;
 }
 
+int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* qkv,
+                             int M, int K, int group, float* q_out, void* k_pool_f16, void* v_pool_f16,
+                             const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
+                             int max_blocks, int block_size, int heads, int kv_heads, int head_dim,
+                             const float* inv_freq, int rope_style, qspec_stream_t stream) {
+    if (head_dim <= 0 || head_dim % 2 != 0 || heads <= 0 || kv_heads <= 0) return QSPEC_ERR_UNSUPPORTED;
+    const int qd = heads * head_dim, kd = kv_heads * head_dim, N = qd + 2 * kd;
+    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, stream);
+    return e != 0 ? e
+                  : qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, N, q_out, k_pool_f16, v_pool_f16, token_seq,
+                                        token_pos, block_tables, max_blocks, block_size, M, heads, kv_heads, head_dim,
+                                        inv_freq, rope_style, stream);
+}
+
+int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16,
+                            float* qkv, int M, int K, int group, int bits, float* q_out, void* k_pool_f16,
+                            void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos,
+                            const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads,
+                            int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream) {
+    if (head_dim <= 0 || head_dim % 2 != 0 || heads <= 0 || kv_heads <= 0) return QSPEC_ERR_UNSUPPORTED;
+    const int qd = heads * head_dim, kd = kv_heads * head_dim, N = qd + 2 * kd;
+    int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, stream);
+    return e != 0 ? e
+                  : qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, N, q_out, k_pool_f16, v_pool_f16, token_seq,
+                                        token_pos, block_tables, max_blocks, block_size, M, heads, kv_heads, head_dim,
+                                        inv_freq, rope_style, stream);
+}
+
 size_t qspec_attention_workspace_bytes(int T, int heads, int head_dim, int max_context) {
     if (T <= 0 || heads <= 0 || head_dim <= 0 || max_context <= 0) return 0;
     return (size_t)T * heads * ((max_context + 255) / 256) * (head_dim + 2) * sizeof(float);

@@ -76,6 +76,14 @@ final class CudaModelRunner implements ModelRunner {
      * decode at batch 1 was no faster end to end (docs/KERNELS.md, "The norm head").
      */
     public static final String NORM_HEAD_PROPERTY = "qspec.cuda.normHead";
+    /**
+     * System property that turns off RoPE and the KV write in the q|k|v GEMV ({@code -Dqspec.cuda.fusedRopeKv=false};
+     * read when a runner is built): in decode passes (up to 8 tokens) the threads of the INT4 q|k|v GEMV that hold
+     * a RoPE pair's sums rotate it and store q, k and v where the RoPE kernel would, one launch fewer a layer, with
+     * the kernel's bits (native/test/qspec_test.cu). Models with half-split pairs are uploaded with their q and k rows
+     * interleaved ({@link DeviceModel}), which leaves every q·k product unchanged.
+     */
+    public static final String FUSED_ROPE_KV_PROPERTY = "qspec.cuda.fusedRopeKv";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
     /**
@@ -107,6 +115,7 @@ final class CudaModelRunner implements ModelRunner {
     private final boolean normTail = Boolean.getBoolean(NORM_TAIL_PROPERTY);
     private final boolean fusedSwiglu = Boolean.parseBoolean(System.getProperty(FUSED_SWIGLU_PROPERTY, "true"));
     private final boolean normHead = Boolean.getBoolean(NORM_HEAD_PROPERTY);
+    private final boolean fusedRopeKv = Boolean.parseBoolean(System.getProperty(FUSED_ROPE_KV_PROPERTY, "true"));
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
     private boolean closed;
@@ -134,7 +143,7 @@ final class CudaModelRunner implements ModelRunner {
             this.sampler = new DeviceSampler(memory, kernels, config.vocabSize());
             this.rejection = new DeviceRejectionSampler(memory, kernels, sampler, this::withLogits, this::downloadInts,
                     config.vocabSize());
-            this.ropeStyle = RopeFrequencies.styleCode(config.ropeStyle());
+            this.ropeStyle = RopeFrequencies.styleCode(DeviceModel.ROPE_STYLE);
             this.decodeTilesFrom = Kernels.decodeTilesFrom(config.heads(), config.kvHeads(), config.headDim());
             stream.synchronize();  // a failed upload is this open's failure, not the first pass's
         } catch (RuntimeException | Error e) {
@@ -383,6 +392,11 @@ final class CudaModelRunner implements ModelRunner {
         return normHead && precision.usesInt4Weights();
     }
 
+    /** Whether the INT4 q|k|v GEMMs run RoPE and the KV write ({@link #FUSED_ROPE_KV_PROPERTY}). */
+    boolean fusesRopeKv() {
+        return fusedRopeKv;
+    }
+
     /** Whether W4A16's gate|up GEMV runs the SwiGLU ({@link #FUSED_SWIGLU_PROPERTY}). */
     boolean fusesSwiglu() {
         return fusedSwiglu;
@@ -409,18 +423,29 @@ final class CudaModelRunner implements ModelRunner {
         int hidden = config.hiddenDim();
         boolean heads = headsNormalise(precision);
 
-        // attention: q|k|v (one stacked GEMM) → RoPE + cache write → attention (fused for decode passes where
-        // enabled) → wo, adding to the residual, then the feed-forward norm
+        // attention: q|k|v (one stacked GEMM) → RoPE + cache write (in the GEMM's epilogue where enabled) →
+        // attention (with RoPE for decode passes where that is enabled) → wo, adding to the residual, then the
+        // feed-forward norm
         int qkvDim = qDim + 2 * config.kvDim();
+        // one token per sequence: nothing reads another's k, v (the library may leave the pass to the two calls)
+        boolean ropeWithAttention = fusedRopeAttention && t == indices.sequences();
+        boolean ropeWithQkv = fusedRopeKv && !heads && !ropeWithAttention && precision.usesInt4Weights();
         if (heads) {
             linearFromResidual(work.residual, w.attentionNorm(), w.wqkv(), work.qkv, t, precision);
+        } else if (ropeWithQkv && precision.quantizesActivations()) {
+            kernels.w4axGemmRopeKv(work.normedQuantized, work.normedScales, w.wqkv(), precision.activationBits(),
+                    work.qkv, work.q, pool, l, indices, weights.invFreq, ropeStyle);
+        } else if (ropeWithQkv) {
+            kernels.w4a16GemmRopeKv(work.normedHalf, config.dim(), w.wqkv(), work.qkv, work.q, pool, l, indices,
+                    weights.invFreq, ropeStyle);
         } else {
             linearFromNormed(w.wqkv(), work.qkv, t, precision);
         }
-        // one token per sequence: nothing reads another's k, v (the library may leave the pass to the two calls)
-        if (!(fusedRopeAttention && t == indices.sequences() && kernels.ropeAttention(work.qkv, qkvDim, pool, l,
-                indices, weights.invFreq, ropeStyle, work.attentionWorkspace, work.half))) {
-            kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
+        if (ropeWithQkv || !(ropeWithAttention && kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices,
+                weights.invFreq, ropeStyle, work.attentionWorkspace, work.half))) {
+            if (!ropeWithQkv) {
+                kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
+            }
             kernels.attention(work.q, pool, l, indices, work.attentionWorkspace, work.half);
         }
         if (precision.quantizesActivations()) {
@@ -623,7 +648,15 @@ final class CudaModelRunner implements ModelRunner {
     synchronized void readKvRow(boolean key, int layer, int block, int slot, float[] dst) {
         requireOpen();
         stream.synchronize();
-        pool.readRow(key ? pool.keys(layer) : pool.values(layer), block, slot, dst);
+        if (!key || config.ropeStyle() == DeviceModel.ROPE_STYLE) {
+            pool.readRow(key ? pool.keys(layer) : pool.values(layer), block, slot, dst);
+            return;
+        }
+        float[] gpuOrder = new float[dst.length];  // keys hold the GPU's RoPE row order: back to the model's
+        pool.readRow(pool.keys(layer), block, slot, gpuOrder);
+        for (int d = 0; d < config.kvDim(); d++) {
+            dst[RopeRowOrder.sourceRow(d, config.headDim(), config.ropeStyle())] = gpuOrder[d];
+        }
     }
 
     boolean isClosed() {

@@ -5,12 +5,14 @@ import io.qspec.model.LayerWeights;
 import io.qspec.model.LinearWeight;
 import io.qspec.model.Model;
 import io.qspec.model.ModelWeights;
+import io.qspec.model.RopeStyle;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 /**
  * The W16A16 baseline ({@link io.qspec.Precision#FP32} on the GPU): a dense fp16 copy of every linear
@@ -52,12 +54,13 @@ final class DenseWeights implements AutoCloseable {
             for (int l = 0; l < device.layers.size(); l++) {
                 LayerWeights host = w.layers().get(l);
                 DeviceModel.Layer gpu = device.layers.get(l);
-                copies.put(gpu.wqkv(), copy(List.of(host.wq(), host.wk(), host.wv()), gpu.wqkv(), kernels, memory));
-                copies.put(gpu.wo(), copy(List.of(host.wo()), gpu.wo(), kernels, memory));
-                copies.put(gpu.gateUp(), copy(List.of(host.gate(), host.up()), gpu.gateUp(), kernels, memory));
-                copies.put(gpu.down(), copy(List.of(host.down()), gpu.down(), kernels, memory));
+                copies.put(gpu.wqkv(), copy(List.of(host.wq(), host.wk(), host.wv()), 2, gpu.wqkv(), model, kernels,
+                        memory));
+                copies.put(gpu.wo(), copy(List.of(host.wo()), 0, gpu.wo(), model, kernels, memory));
+                copies.put(gpu.gateUp(), copy(List.of(host.gate(), host.up()), 0, gpu.gateUp(), model, kernels, memory));
+                copies.put(gpu.down(), copy(List.of(host.down()), 0, gpu.down(), model, kernels, memory));
             }
-            copies.put(device.output, copy(List.of(w.output()), device.output, kernels, memory));
+            copies.put(device.output, copy(List.of(w.output()), 0, device.output, model, kernels, memory));
             return new DenseWeights(memory, cublas, copies);
         } catch (RuntimeException | Error e) {
             try {
@@ -77,18 +80,23 @@ final class DenseWeights implements AutoCloseable {
 
     /**
      * The dense copy of {@code int4}, whose rows are those of {@code parts} one after another (one part,
-     * or the q|k|v and gate|up stacks): from the parts' dense weights when every part has them, else
+     * or the q|k|v and gate|up stacks): from the parts' dense weights when every part has them, the first
+     * {@code rotated} (q and k) in the GPU's RoPE row order as the INT4 matrix is ({@link RopeRowOrder}), else
      * dequantized from the INT4 matrix.
      */
-    private static DenseLinear copy(List<LinearWeight> parts, DeviceLinear int4, Kernels kernels, DeviceMemory memory) {
+    private static DenseLinear copy(List<LinearWeight> parts, int rotated, DeviceLinear int4, Model model,
+                                    Kernels kernels, DeviceMemory memory) {
         DeviceBuffer buffer = memory.allocate((long) int4.rows() * int4.cols() * 2, int4.name() + " dense (fp16)");
         DenseLinear dense = new DenseLinear(int4.name(), buffer, int4.rows(), int4.cols());
         if (parts.stream().allMatch(p -> p.dense().isPresent())) {
             long rowBytes = (long) int4.cols() * 2;
             long firstRow = 0;
-            for (LinearWeight part : parts) {
-                DenseMatrix m = part.dense().get();
-                uploadAsHalf(m, buffer.slice(firstRow * rowBytes, (long) m.rows() * rowBytes), memory);
+            int headDim = model.config().headDim();
+            for (int i = 0; i < parts.size(); i++) {
+                DenseMatrix m = parts.get(i).dense().get();
+                RopeStyle order = i < rotated ? model.config().ropeStyle() : DeviceModel.ROPE_STYLE;
+                uploadAsHalf(m, r -> RopeRowOrder.sourceRow(r, headDim, order),
+                        buffer.slice(firstRow * rowBytes, (long) m.rows() * rowBytes), memory);
                 firstRow += m.rows();
             }
         } else {
@@ -97,8 +105,8 @@ final class DenseWeights implements AutoCloseable {
         return dense;
     }
 
-    /** float32 → fp16 (round to nearest even) on the host, a chunk of rows at a time. */
-    private static void uploadAsHalf(DenseMatrix m, DeviceBuffer dst, DeviceMemory memory) {
+    /** float32 → fp16 (round to nearest even) on the host, a chunk of rows at a time; row r from {@code sourceRow(r)}. */
+    private static void uploadAsHalf(DenseMatrix m, IntUnaryOperator sourceRow, DeviceBuffer dst, DeviceMemory memory) {
         long rowBytes = (long) m.cols() * 2;
         int rowsPerChunk = (int) Math.max(1, Math.min(m.rows(), STAGING_BYTES / rowBytes));
         float[] row = new float[m.cols()];
@@ -107,7 +115,8 @@ final class DenseWeights implements AutoCloseable {
             for (int first = 0; first < m.rows(); first += rowsPerChunk) {
                 int rows = Math.min(rowsPerChunk, m.rows() - first);
                 for (int r = 0; r < rows; r++) {
-                    MemorySegment.copy(m.data(), DenseMatrix.LAYOUT, (long) (first + r) * m.cols() * 4, row, 0, row.length);
+                    MemorySegment.copy(m.data(), DenseMatrix.LAYOUT, (long) sourceRow.applyAsInt(first + r) * m.cols() * 4,
+                            row, 0, row.length);
                     for (int i = 0; i < row.length; i++) {
                         staging.setAtIndex(ValueLayout.JAVA_SHORT, (long) r * m.cols() + i, Float.floatToFloat16(row[i]));
                     }

@@ -8,6 +8,7 @@ import io.qspec.model.LinearWeight;
 import io.qspec.model.Model;
 import io.qspec.model.ModelConfig;
 import io.qspec.model.ModelWeights;
+import io.qspec.model.RopeStyle;
 import io.qspec.quant.Int4Matrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,11 +23,14 @@ import java.util.List;
  * <p>Matrices that read the same input are stacked into one: q, k and v rows into {@code wqkv}, gate and
  * up rows into {@code gateUp}. The layout is row-major, so stacking is copying the parts one after
  * another; one GEMM then streams all of them (a decode step's small k/v GEMMs alone reach a tenth of
- * the memory bandwidth), and its output rows hold q|k|v or gate|up side by side.
+ * the memory bandwidth), and its output rows hold q|k|v or gate|up side by side. The q and k rows hold RoPE
+ * pairs interleaved ({@link #ROPE_STYLE}, {@link RopeRowOrder}), which every kernel that rotates is told.
  */
 final class DeviceModel {
     /** Rows of the embedding converted per host staging chunk, to bound host memory for large vocabularies. */
     private static final long STAGING_BYTES = 64L << 20;
+    /** The RoPE pairs of q and k on the GPU, whatever the model's style (RopeRowOrder). */
+    static final RopeStyle ROPE_STYLE = RopeStyle.INTERLEAVED;
 
     record Layer(DeviceBuffer attentionNorm, DeviceLinear wqkv, DeviceLinear wo, DeviceBuffer ffnNorm,
                  DeviceLinear gateUp, DeviceLinear down) {
@@ -65,11 +69,11 @@ final class DeviceModel {
             layers.add(new Layer(
                     uploadNorm(lw.attentionNorm(), c.dim(), "attention norm " + l, memory),
                     uploadStacked("layers." + l + ".qkv", List.of(lw.wq(), lw.wk(), lw.wv()),
-                            new int[] {c.qDim(), c.kvDim(), c.kvDim()}, c.dim(), memory),
+                            new int[] {c.qDim(), c.kvDim(), c.kvDim()}, c.dim(), 2, c, memory),
                     uploadLinear(lw.wo(), c.dim(), c.qDim(), memory),
                     uploadNorm(lw.ffnNorm(), c.dim(), "ffn norm " + l, memory),
                     uploadStacked("layers." + l + ".gate_up", List.of(lw.gate(), lw.up()),
-                            new int[] {c.hiddenDim(), c.hiddenDim()}, c.dim(), memory),
+                            new int[] {c.hiddenDim(), c.hiddenDim()}, c.dim(), 0, c, memory),
                     uploadLinear(lw.down(), c.dim(), c.hiddenDim(), memory)));
         }
         DeviceBuffer finalNorm = uploadNorm(w.finalNorm(), c.dim(), "final norm", memory);
@@ -95,9 +99,12 @@ final class DeviceModel {
         return new DeviceLinear(weight.name(), packed, scales, m.rows(), m.cols(), m.groupSize());
     }
 
-    /** The parts' rows one after another in one matrix; the parts must share input size and group. */
-    private static DeviceLinear uploadStacked(String name, List<LinearWeight> parts, int[] rows, int cols,
-                                              DeviceMemory memory) {
+    /**
+     * The parts' rows one after another in one matrix; the parts must share input size and group. The first
+     * {@code rotated} parts (q and k) go in the GPU's RoPE row order.
+     */
+    private static DeviceLinear uploadStacked(String name, List<LinearWeight> parts, int[] rows, int cols, int rotated,
+                                              ModelConfig config, DeviceMemory memory) {
         int group = parts.getFirst().int4().groupSize();
         long packedBytes = 0;
         long scaleBytes = 0;
@@ -121,10 +128,15 @@ final class DeviceModel {
         DeviceBuffer scales = memory.allocate(scaleBytes, name + " scales");
         long packedAt = 0;
         long scalesAt = 0;
-        for (LinearWeight part : parts) {
-            Int4Matrix m = part.int4();
-            memory.copyToDevice(m.packed(), packed, packedAt);
-            memory.copyToDevice(m.scales(), scales, scalesAt);
+        for (int i = 0; i < parts.size(); i++) {
+            Int4Matrix m = parts.get(i).int4();
+            RopeStyle order = i < rotated ? config.ropeStyle() : ROPE_STYLE;
+            try (Arena arena = Arena.ofConfined()) {
+                memory.copyToDevice(RopeRowOrder.reorder(m.packed(), m.rowBytes(), config.headDim(), order, arena), packed,
+                        packedAt);
+                memory.copyToDevice(RopeRowOrder.reorder(m.scales(), m.groupsPerRow() * 2L, config.headDim(), order,
+                        arena), scales, scalesAt);
+            }
             packedAt += m.packed().byteSize();
             scalesAt += m.scales().byteSize();
         }

@@ -18,6 +18,7 @@ import io.qspec.cuda.ffm.QSpecKernels;
 import io.qspec.cuda.ffm.qspec_draw;
 import io.qspec.cuda.ffm.qspec_rejection;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -278,6 +279,64 @@ final class Kernels {
                 kv.keys(layer).pointer(), kv.values(layer).pointer(), batch.tokenSeq().pointer(),
                 batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), t,
                 kv.heads(), kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, stream), "qspec_rope_write_kv");
+    }
+
+    /**
+     * The stacked q|k|v projection of {@code layer} with RoPE and the KV write: {@code qkv = x_f16 W^T}, then what
+     * {@link #ropeWriteKv} writes from it (rotated q into {@code qOut}, rotated k and v into the cache), bit for bit;
+     * in decode passes with interleaved pairs the GEMV's threads rotate and store the pairs they hold (one launch
+     * fewer).
+     */
+    public void w4a16GemmRopeKv(DeviceBuffer x, int ldx, DeviceLinear wqkv, DeviceBuffer qkv, DeviceBuffer qOut,
+                                KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer invFreq, int ropeStyle) {
+        int t = batch.tokens();
+        requireA16Gemm(x, ldx, wqkv, qkv, wqkv.rows(), t);
+        requireRopeKv(List.of(new Extent("x", x, matrixBytes("x", t, wqkv.cols(), ldx, 2))), wqkv, qkv, qOut, kv, layer,
+                batch, invFreq);
+        CudaCalls.check(QSpecKernels.qspec_w4a16_gemm_rope_kv(x.pointer(), ldx, wqkv.packed().pointer(),
+                wqkv.scales().pointer(), qkv.pointer(), t, wqkv.cols(), wqkv.group(), qOut.pointer(),
+                kv.keys(layer).pointer(), kv.values(layer).pointer(), batch.tokenSeq().pointer(),
+                batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), kv.heads(),
+                kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, stream),
+                "qspec_w4a16_gemm_rope_kv(" + wqkv.name() + ")");
+    }
+
+    /** {@link #w4a16GemmRopeKv} with the draft's GEMM ({@link #w4axGemm}) on quantized activations. */
+    public void w4axGemmRopeKv(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear wqkv, int bits, DeviceBuffer qkv,
+                               DeviceBuffer qOut, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer invFreq,
+                               int ropeStyle) {
+        int t = batch.tokens();
+        requireQuantizedGemm(xq, xscale, wqkv, qkv, wqkv.rows(), t, bits);
+        requireRopeKv(List.of(new Extent("quantized activations", xq, (long) t * wqkv.paddedCols()),
+                new Extent("activation scales", xscale, (long) t * wqkv.groupsPerRow() * 4)), wqkv, qkv, qOut, kv, layer,
+                batch, invFreq);
+        CudaCalls.check(QSpecKernels.qspec_w4ax_gemm_rope_kv(xq.pointer(), xscale.pointer(), wqkv.packed().pointer(),
+                wqkv.scales().pointer(), qkv.pointer(), t, wqkv.cols(), wqkv.group(), bits, qOut.pointer(),
+                kv.keys(layer).pointer(), kv.values(layer).pointer(), batch.tokenSeq().pointer(),
+                batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), kv.heads(),
+                kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, stream),
+                "qspec_w4ax_gemm_rope_kv(" + wqkv.name() + ", A" + bits + ")");
+    }
+
+    /** The checks of the q|k|v GEMMs with RoPE: the stacked shape, the RoPE operands, outputs apart from the inputs. */
+    private static void requireRopeKv(List<Extent> activations, DeviceLinear wqkv, DeviceBuffer qkv, DeviceBuffer qOut,
+                                      KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer invFreq) {
+        int t = batch.tokens();
+        int qDim = kv.heads() * kv.headDim();
+        if (wqkv.rows() != qDim + 2 * kv.kvDim()) {
+            throw new IllegalArgumentException(wqkv.name() + " has " + wqkv.rows() + " rows; the stacked q|k|v of "
+                    + kv.heads() + " heads and " + kv.kvHeads() + " kv heads of " + kv.headDim() + " has "
+                    + (qDim + 2 * kv.kvDim()));
+        }
+        requireMatrix("rotated q", qOut, t, qDim, qDim, 4);
+        requireBytes("inv_freq", invFreq, (long) kv.headDim() / 2 * 4);
+        kv.check(layer, batch);
+        List<Extent> inputs = new ArrayList<>(activations);
+        inputs.add(new Extent(wqkv.name() + " weights", wqkv.packed(), wqkv.packed().bytes()));
+        inputs.add(new Extent(wqkv.name() + " scales", wqkv.scales(), wqkv.scales().bytes()));
+        inputs.add(new Extent("inv_freq", invFreq, (long) kv.headDim() / 2 * 4));
+        inputs.add(new Extent("q|k|v rows", qkv, (long) t * wqkv.rows() * 4));
+        requireApart(List.of(new Extent("rotated q", qOut, (long) t * qDim * 4)), inputs);
     }
 
     /**

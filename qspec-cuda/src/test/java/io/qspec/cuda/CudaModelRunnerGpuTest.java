@@ -395,6 +395,23 @@ class CudaModelRunnerGpuTest {
         }
     }
 
+    /**
+     * RoPE and the KV write in the q|k|v GEMM ({@code qspec.cuda.fusedRopeKv}, on by default; on a GPU in the GEMV's
+     * epilogue for passes of up to 8 tokens) must give the logits of the RoPE kernel bit for bit, for the INT4
+     * precisions, on a half-split model (whose q and k rows the upload interleaves) and an interleaved one.
+     */
+    @ParameterizedTest
+    @CsvSource({"W4A16, true", "W4A8, true", "W4A4, true", "W4A16, false", "W4A8, false"})
+    void ropeInTheQkvGemmGivesTheBitsOfTheRopeKernel(Precision precision, boolean halfSplit) {
+        Model model = halfSplit ? halfSplitModel : interleavedModel;
+        try (CudaModelRunner fused = backend.open(model, RunnerOptions.defaults(), true);
+             CudaModelRunner plain = openWith(model, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "false")) {
+            assertThat(fused.fusesRopeKv()).isTrue();
+            assertThat(plain.fusesRopeKv()).isFalse();
+            assertSameBits(fused, plain, model.config().vocabSize(), precision, 6);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8"})
     void greedyPassesReturnTheArgmaxOfTheLogitsTheyWouldHaveReturned(Precision precision) {

@@ -22,7 +22,7 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 11;
+    public static final int ABI_VERSION = 12;
     /** {@code QSPEC_MAX_SAMPLING_VOCAB}: the largest vocabulary the sampling kernels take. */
     public static final int MAX_SAMPLING_VOCAB = 1 << 20;
     /** Returned for an argument combination the kernels do not support. */
@@ -74,6 +74,12 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_rope_write_kv$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_w4a16_gemm_rope_kv$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER,
+            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
+    public static final FunctionDescriptor qspec_w4ax_gemm_rope_kv$DESC = FunctionDescriptor.of(C_INT,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_attention$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
@@ -137,6 +143,10 @@ public final class QSpecKernels {
         static final MethodHandle qspec_rmsnorm_f16 = LIB.downcall("qspec_rmsnorm_f16", qspec_rmsnorm_f16$DESC);
         static final MethodHandle qspec_rmsnorm_quantize = LIB.downcall("qspec_rmsnorm_quantize", qspec_rmsnorm_quantize$DESC);
         static final MethodHandle qspec_rope_write_kv = LIB.downcall("qspec_rope_write_kv", qspec_rope_write_kv$DESC);
+        static final MethodHandle qspec_w4a16_gemm_rope_kv = LIB.downcall("qspec_w4a16_gemm_rope_kv",
+                qspec_w4a16_gemm_rope_kv$DESC);
+        static final MethodHandle qspec_w4ax_gemm_rope_kv = LIB.downcall("qspec_w4ax_gemm_rope_kv",
+                qspec_w4ax_gemm_rope_kv$DESC);
         static final MethodHandle qspec_attention = LIB.downcall("qspec_attention", qspec_attention$DESC);
         static final MethodHandle qspec_attention_runs = LIB.downcall("qspec_attention_runs", qspec_attention_runs$DESC);
         static final MethodHandle qspec_attention_pass = LIB.downcall("qspec_attention_pass", qspec_attention_pass$DESC);
@@ -345,6 +355,38 @@ public final class QSpecKernels {
                     blockTables, maxBlocks, blockSize, t, heads, kvHeads, headDim, invFreq, ropeStyle, stream);
         } catch (Throwable t2) {
             throw Bindings.unexpected(t2);
+        }
+    }
+
+    /** {@code int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* qkv, int M, int K, int group, float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream)} */
+    public static int qspec_w4a16_gemm_rope_kv(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
+                                               MemorySegment qkv, int m, int k, int group, MemorySegment qOut,
+                                               MemorySegment kPool, MemorySegment vPool, MemorySegment tokenSeq,
+                                               MemorySegment tokenPos, MemorySegment blockTables, int maxBlocks,
+                                               int blockSize, int heads, int kvHeads, int headDim, MemorySegment invFreq,
+                                               int ropeStyle, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_w4a16_gemm_rope_kv.invokeExact(x, ldx, wPacked, wScales, qkv, m, k, group, qOut,
+                    kPool, vPool, tokenSeq, tokenPos, blockTables, maxBlocks, blockSize, heads, kvHeads, headDim, invFreq,
+                    ropeStyle, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* qkv, int M, int K, int group, int bits, float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream)} */
+    public static int qspec_w4ax_gemm_rope_kv(MemorySegment xq, MemorySegment xscale, MemorySegment wPacked,
+                                              MemorySegment wScales, MemorySegment qkv, int m, int k, int group, int bits,
+                                              MemorySegment qOut, MemorySegment kPool, MemorySegment vPool,
+                                              MemorySegment tokenSeq, MemorySegment tokenPos, MemorySegment blockTables,
+                                              int maxBlocks, int blockSize, int heads, int kvHeads, int headDim,
+                                              MemorySegment invFreq, int ropeStyle, MemorySegment stream) {
+        try {
+            return (int) Handles.qspec_w4ax_gemm_rope_kv.invokeExact(xq, xscale, wPacked, wScales, qkv, m, k, group, bits,
+                    qOut, kPool, vPool, tokenSeq, tokenPos, blockTables, maxBlocks, blockSize, heads, kvHeads, headDim,
+                    invFreq, ropeStyle, stream);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
         }
     }
 
