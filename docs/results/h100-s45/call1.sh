@@ -1,12 +1,26 @@
-# Session 45, call 1: the q|k|v GEMVs with RoPE and the KV write in their epilogue (ABI 12). Their tests (bits against
-# the GEMM + qspec_rope_write_kv, float64), the bulk and epilogue groups with them, the attention group (the RoPE
-# kernel's own cases), and `qspec_bench epilogues` (the two launches against the fused call at M = 1-8).
-. scripts/device/call-prelude.sh 420
+#!/usr/bin/env bash
+# Session 45, call 1: RoPE and the KV write in the q|k|v GEMV's epilogue (ABI 12), on the staged tree of this session
+# (scripts/device/stage.sh). In order of need:
+#  - `qspec_test rope`: the fused calls against the GEMM + qspec_rope_write_kv, bit for bit, and float64; also with the
+#    bulk GEMVs on every matrix (QSPEC_BULK_GEMV=all: the small shapes take the epilogue too);
+#  - `qspec_bench epilogues`: the two launches against the fused call, q|k|v of Llama-3-8B at M = 1-8;
+#  - end to end, the epilogue (the default) against -Dqspec.cuda.fusedRopeKv=false, W4A16 and QSpec-A8 at batch 1 and 8,
+#    three rounds interleaved;
+#  - the JUnit GPU classes the change touches (the runner's bits with and without it, the shared models' QSpec = W4A16
+#    and GPU-CPU parity, which the half-split model's interleaved q and k rows reach);
+#  - `qspec_test bulk` (every bulk GEMV case, the epilogues' included).
+. scripts/device/call-prelude.sh "${BUDGET:-560}"
+build_bench & build=$!
 run_test rope 30 rope
 run_test rope-all-bulk 30 rope QSPEC_BULK_GEMV=all
-run_test rope-off 30 rope QSPEC_ROPE_EPILOGUE=0
-run_test bulk 200 bulk
-build_bench
-timeout -s KILL 150 /tmp/qspec_bench epilogues > "$OUT/bench-epilogues.txt" 2>&1; echo "bench epilogues rc=$?" | tee -a "$S"
-grep -E "^rope_kv|^swiglu," "$OUT/bench-epilogues.txt" | tee -a "$S"
-run_test attention 200 attention
+wait $build; echo "bench build rc=$?" | tee -a "$S"
+qspec_bench_mode "bench epilogues" bench-epilogues.txt 120 "^rope_kv|^swiglu," epilogues
+for r in a b c; do
+  e2e e2e-fused-$r 1,8 w4a16,qspec-a8
+  e2e e2e-plain-$r 1,8 w4a16,qspec-a8 JAVA_TOOL_OPTIONS=-Dqspec.cuda.fusedRopeKv=false
+done
+[ "$(left)" -gt 120 ] && junit_classes junit-runner "io.qspec.cuda.CudaModelRunnerGpuTest io.qspec.cuda.SharedModelsGpuTest"
+run_test bulk 100 bulk
+echo "done, $(left) s of $budget left" | tee -a "$S"
+cd "$OUT" && tar czf all.tgz e2e-* junit-* test-*.txt bench-*.txt 2>/dev/null
+rm -rf e2e-* junit-* bench-build.txt test-bulk.txt; ls
