@@ -149,6 +149,76 @@ def swiglu_checks():
     return failures + (not caught)
 
 
+def reduce_map(e, NT):
+    """w4_bulk.cuh reduce_apply: element e of one token tile (MT = 1) -> (lane, m, row offset in the CTA's tile)."""
+    ln, c, i = e & 31, (e >> 5) & 3, (e >> 7) % NT
+    return ln, 2 * (ln & 3) + (c & 1), 16 * i + (ln >> 2) + (8 if c >= 2 else 0)
+
+
+def rope_pair(a, b, c, s):
+    """common.cuh rope_pair: each product and sum rounded on its own."""
+    return F(F(a * c) - F(b * s)), F(F(a * s) + F(b * c))
+
+
+def rope_checks():
+    failures = 0
+    for NT in (1, 2, 4):  # every element's shuffle partner holds row n ^ 1 of the same token
+        ok = bug_caught = True
+        for e in range(NT * 128):
+            ln, m, n = reduce_map(e, NT)
+            pe = (e & ~31) | (ln ^ 4)
+            _, pm, pn = reduce_map(pe, NT)
+            ok &= pm == m and pn == n ^ 1
+            _, bm, bn = reduce_map((e & ~31) | (ln ^ 1), NT)
+            bug_caught &= not (bm == m and bn == n ^ 1)
+        print(f"{'PASS' if ok and bug_caught else 'FAIL'} rope pairs NT={NT}: lane ^ 4 holds row n ^ 1 of token m; "
+              f"planted lane ^ 1 {'caught' if bug_caught else 'NOT caught'}")
+        failures += (not ok) + (not bug_caught)
+    for heads, kv, hd in ((32, 8, 128), (16, 4, 64)):
+        qd, kd = heads * hd, kv * hd
+        N, pos, bs = qd + 2 * kd, 700, 16
+        inv = (500000.0 ** (-2.0 * np.arange(hd // 2) / hd)).astype(F)
+        y = rng.uniform(-4, 4, N).astype(F)
+        slot = ((3 * bs) + pos % bs) * kd  # block 3 of the table
+        # qspec_rope_write_kv, interleaved: pair p of head h
+        q_ref, k_ref, v_ref = {}, {}, {}
+        for h in range(heads + kv):
+            for i in range(hd // 2):
+                a = F(F(pos) * inv[i])
+                c, s = F(np.cos(np.float64(a))), F(np.sin(np.float64(a)))  # sincosf stand-in: both sides call it alike
+                src = y[h * hd:] if h < heads else y[qd + (h - heads) * hd:]
+                r0, r1 = rope_pair(src[2 * i], src[2 * i + 1], c, s)
+                if h < heads:
+                    q_ref[h * hd + 2 * i], q_ref[h * hd + 2 * i + 1] = r0, r1
+                else:
+                    k_ref[slot + (h - heads) * hd + 2 * i], k_ref[slot + (h - heads) * hd + 2 * i + 1] = r0, r1
+        for e in range(kd):
+            v_ref[slot + e] = y[qd + kd + e]
+
+        def store(n, own, pair, bug=False):  # common.cuh rope_kv_store: (which buffer, index, value)
+            if n >= qd + kd:
+                return "v", slot + n - qd - kd, own
+            d = n % hd
+            a = F(F(pos) * inv[d // 2])
+            c, s = F(np.cos(np.float64(a))), F(np.sin(np.float64(a)))
+            odd = d & 1
+            r = rope_pair(pair, own, c, s) if odd and not bug else rope_pair(own, pair, c, s)
+            return ("q", n, r[1] if odd else r[0]) if n < qd else ("k", slot + n - qd, r[1] if odd else r[0])
+
+        got, bad = {"q": {}, "k": {}, "v": {}}, {"q": {}, "k": {}, "v": {}}
+        for n in range(N):
+            which, idx, val = store(n, y[n], y[n ^ 1])
+            got[which][idx] = val
+            which, idx, val = store(n, y[n], y[n ^ 1], bug=True)
+            bad[which][idx] = val
+        ok = got["q"] == q_ref and got["k"] == k_ref and got["v"] == v_ref
+        caught = bad["q"] != q_ref
+        print(f"{'PASS' if ok and caught else 'FAIL'} rope_kv_store heads={heads} kv={kv} hd={hd}: q, k and v as "
+              f"qspec_rope_write_kv writes them; planted odd-row order {'caught' if caught else 'NOT caught'}")
+        failures += (not ok) + (not caught)
+    return failures
+
+
 def main():
     failures = 0
     eps = F(1e-5)
@@ -176,6 +246,7 @@ def main():
                   f"codes of groups {groups or 'none (D % 32 != 0)'} the same; planted bugs {'caught' if caught else 'NOT caught'}")
             failures += (not ok) + (not caught)
     failures += swiglu_checks()
+    failures += rope_checks()
     print("all passed" if failures == 0 else f"{failures} failures")
     return 1 if failures else 0
 
