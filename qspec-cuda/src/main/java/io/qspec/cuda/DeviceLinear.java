@@ -3,8 +3,9 @@ package io.qspec.cuda;
 import io.qspec.quant.Int4Matrix;
 
 /**
- * One linear layer's INT4 weights on the GPU, byte for byte the host {@link Int4Matrix} layout
- * (packed nibbles {@code [rows, paddedCols/2]}, fp16 scales {@code [rows, groupsPerRow]}).
+ * One linear layer's INT4 weights on the GPU, each row byte for byte the host {@link Int4Matrix} layout
+ * (packed nibbles {@code [rows, paddedCols/2]}, fp16 scales {@code [rows, groupsPerRow]}); stacked matrices and
+ * the RoPE row order are {@link DeviceModel}'s.
  */
 record DeviceLinear(String name, DeviceBuffer packed, DeviceBuffer scales, int rows, int cols, int group) {
     public DeviceLinear {

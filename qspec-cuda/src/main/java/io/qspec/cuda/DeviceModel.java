@@ -17,8 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A model's weights uploaded once to the GPU: every INT4 matrix copied byte for byte (the kernels read
- * the host layout directly), the token embedding as fp16, norms as fp32 and the RoPE frequency table.
+ * A model's weights uploaded once to the GPU: every INT4 row copied byte for byte (the kernels read the host
+ * layout directly), the token embedding as fp16, norms as fp32 and the RoPE frequency table.
  *
  * <p>Matrices that read the same input are stacked into one: q, k and v rows into {@code wqkv}, gate and
  * up rows into {@code gateUp}. The layout is row-major, so stacking is copying the parts one after
