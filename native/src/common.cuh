@@ -187,24 +187,34 @@ struct RopeKv {
     int max_blocks, block_size, heads, kv_heads, head_dim;
 };
 
-// Output n of token m of the q|k|v rows (interleaved pairs, rope_style 0), `own` its fp32 value and `pair` that of row
-// n ^ 1: stores it as qspec_rope_write_kv does, with the same arithmetic (one sincosf of pos * inv_freq[i], rope_pair
-// of the pair in row order), so the same bits.
-__device__ __forceinline__ void rope_kv_store(const RopeKv& r, int m, int n, float own, float pair) {
-    const int hd = r.head_dim, qd = r.heads * hd, kd = r.kv_heads * hd, pos = r.token_pos[m];
+// A token's position and its row of the layer's cache (the element offset of its slot), as qspec_rope_write_kv finds
+// them: loaded once per token by the threads that store its outputs, ahead of the sums they wait for.
+struct RopeToken {
+    int pos;
+    long slot;
+};
+__device__ __forceinline__ RopeToken rope_token(const RopeKv& r, int m) {
+    const int pos = r.token_pos[m];
     const int blk = r.block_tables[(long)r.token_seq[m] * r.max_blocks + pos / r.block_size];
-    const long slot = ((long)blk * r.block_size + pos % r.block_size) * kd;
+    return {pos, ((long)blk * r.block_size + pos % r.block_size) * r.kv_heads * r.head_dim};
+}
+
+// Output n of token m (at `tok`) of the q|k|v rows (interleaved pairs, rope_style 0), `own` its fp32 value and `pair`
+// that of row n ^ 1: stores it as qspec_rope_write_kv does, with the same arithmetic (one sincosf of pos * inv_freq[i],
+// rope_pair of the pair in row order), so the same bits.
+__device__ __forceinline__ void rope_kv_store(const RopeKv& r, RopeToken tok, int m, int n, float own, float pair) {
+    const int hd = r.head_dim, qd = r.heads * hd, kd = r.kv_heads * hd;
     if (n >= qd + kd) {
-        r.v_pool[slot + n - qd - kd] = __float2half(own);
+        r.v_pool[tok.slot + n - qd - kd] = __float2half(own);
         return;
     }
     const int d = n % hd;
     float s, c;
-    sincosf((float)pos * r.inv_freq[d / 2], &s, &c);
+    sincosf((float)tok.pos * r.inv_freq[d / 2], &s, &c);
     const bool odd = (d & 1) != 0;
     const float2 v = odd ? rope_pair(pair, own, c, s) : rope_pair(own, pair, c, s);
     if (n < qd) r.q_out[(long)m * qd + n] = odd ? v.y : v.x;
-    else r.k_pool[slot + n - qd] = __float2half(odd ? v.y : v.x);
+    else r.k_pool[tok.slot + n - qd] = __float2half(odd ? v.y : v.x);
 }
 
 // cp.async: global -> shared copies that need no registers and complete in order of commit groups.

@@ -721,12 +721,18 @@ __device__ __forceinline__ void reduce_swiglu(const float (&acc)[MT][NT][4], flo
 // A tile's sums under the ROPE_KV epilogue (the stacked q|k|v rows, N = (heads + 2 kv_heads) head_dim, RoPE pairs
 // (2i, 2i + 1)): stores them in y as reduce_store does, and each output where qspec_rope_write_kv stores it
 // (rope_kv_store), the two rows of a pair meeting by a shuffle.
+// A thread stores outputs of tokens 2 (lane & 3) and 2 (lane & 3) + 1 only (one token tile): their positions and cache
+// rows are loaded before the reduction, whose barrier and sums then hide the loads' latency.
 template <int MT, int NT>
 __device__ __forceinline__ void reduce_rope_kv(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
                                                int ldy, int M, int N, int n_base, const RopeKv& rope) {
+    static_assert(MT == 1, "a thread's tokens are those of one token tile");
+    const int m0 = 2 * (threadIdx.x & 3);
+    const RopeToken t0 = m0 < M ? rope_token(rope, m0) : RopeToken{},
+                    t1 = m0 + 1 < M ? rope_token(rope, m0 + 1) : RopeToken{};
     reduce_apply<true, true>(acc, red, M, N, n_base, [&](int m, int n, float sum, float pair) {
         y[(long)m * ldy + n] = sum;
-        rope_kv_store(rope, m, n, sum, pair);
+        rope_kv_store(rope, (m & 1) ? t1 : t0, m, n, sum, pair);
     });
 }
 #endif
