@@ -9,7 +9,7 @@
 #  - the JUnit GPU classes the change touches (the runner's bits with and without it, the shared models' QSpec = W4A16
 #    and GPU-CPU parity, which the half-split model's interleaved q and k rows reach);
 #  - `qspec_test bulk` (every bulk GEMV case, the epilogues' included).
-. scripts/device/call-prelude.sh "${BUDGET:-480}"
+. scripts/device/call-prelude.sh "${BUDGET:-420}"
 build_bench & build=$!
 run_test rope 30 rope
 run_test rope-all-bulk 30 rope QSPEC_BULK_GEMV=all
