@@ -80,8 +80,8 @@ final class CudaModelRunner implements ModelRunner {
      * System property that turns off RoPE and the KV write in the q|k|v GEMV ({@code -Dqspec.cuda.fusedRopeKv=false};
      * read when a runner is built): in decode passes (up to 8 tokens) the threads of the INT4 q|k|v GEMV that hold
      * a RoPE pair's sums rotate it and store q, k and v where the RoPE kernel would, one launch fewer a layer, with
-     * the kernel's bits (native/test/qspec_test.cu). Models with half-split pairs are uploaded with their q and k rows
-     * interleaved ({@link DeviceModel}), which leaves every q·k product unchanged.
+     * the kernel's bits (native/test/qspec_test.cu). With it, models with half-split pairs are uploaded with their q
+     * and k rows interleaved ({@link DeviceModel}), which leaves every q·k product unchanged.
      */
     public static final String FUSED_ROPE_KV_PROPERTY = "qspec.cuda.fusedRopeKv";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
@@ -134,7 +134,7 @@ final class CudaModelRunner implements ModelRunner {
         this.memory = new DeviceMemory(stream);
         try {
             this.kernels = new Kernels(stream.handle());
-            this.weights = DeviceModel.upload(model, memory);
+            this.weights = DeviceModel.upload(model, memory, fusedRopeKv);
             this.pool = new KvBlockPool(memory, config.layers(), kvBlocks(options.kvCacheBytes()), BLOCK_SIZE,
                     config.heads(), config.kvHeads(), config.headDim());
             this.work = new WorkBuffers(memory, config, weights.maxPaddedCols, weights.maxGroupsPerRow,
@@ -143,7 +143,7 @@ final class CudaModelRunner implements ModelRunner {
             this.sampler = new DeviceSampler(memory, kernels, config.vocabSize());
             this.rejection = new DeviceRejectionSampler(memory, kernels, sampler, this::withLogits, this::downloadInts,
                     config.vocabSize());
-            this.ropeStyle = RopeFrequencies.styleCode(DeviceModel.ROPE_STYLE);
+            this.ropeStyle = RopeFrequencies.styleCode(weights.ropeStyle);
             this.decodeTilesFrom = Kernels.decodeTilesFrom(config.heads(), config.kvHeads(), config.headDim());
             stream.synchronize();  // a failed upload is this open's failure, not the first pass's
         } catch (RuntimeException | Error e) {
@@ -648,7 +648,7 @@ final class CudaModelRunner implements ModelRunner {
     synchronized void readKvRow(boolean key, int layer, int block, int slot, float[] dst) {
         requireOpen();
         stream.synchronize();
-        if (!key || config.ropeStyle() == DeviceModel.ROPE_STYLE) {
+        if (!key || config.ropeStyle() == weights.ropeStyle) {
             pool.readRow(key ? pool.keys(layer) : pool.values(layer), block, slot, dst);
             return;
         }

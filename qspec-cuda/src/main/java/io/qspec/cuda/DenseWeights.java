@@ -54,13 +54,14 @@ final class DenseWeights implements AutoCloseable {
             for (int l = 0; l < device.layers.size(); l++) {
                 LayerWeights host = w.layers().get(l);
                 DeviceModel.Layer gpu = device.layers.get(l);
-                copies.put(gpu.wqkv(), copy(List.of(host.wq(), host.wk(), host.wv()), 2, gpu.wqkv(), model, kernels,
+                copies.put(gpu.wqkv(), copy(List.of(host.wq(), host.wk(), host.wv()), 2, device.ropeStyle, gpu.wqkv(),
+                        model, kernels, memory));
+                copies.put(gpu.wo(), copy(List.of(host.wo()), 0, device.ropeStyle, gpu.wo(), model, kernels, memory));
+                copies.put(gpu.gateUp(), copy(List.of(host.gate(), host.up()), 0, device.ropeStyle, gpu.gateUp(), model, kernels,
                         memory));
-                copies.put(gpu.wo(), copy(List.of(host.wo()), 0, gpu.wo(), model, kernels, memory));
-                copies.put(gpu.gateUp(), copy(List.of(host.gate(), host.up()), 0, gpu.gateUp(), model, kernels, memory));
-                copies.put(gpu.down(), copy(List.of(host.down()), 0, gpu.down(), model, kernels, memory));
+                copies.put(gpu.down(), copy(List.of(host.down()), 0, device.ropeStyle, gpu.down(), model, kernels, memory));
             }
-            copies.put(device.output, copy(List.of(w.output()), 0, device.output, model, kernels, memory));
+            copies.put(device.output, copy(List.of(w.output()), 0, device.ropeStyle, device.output, model, kernels, memory));
             return new DenseWeights(memory, cublas, copies);
         } catch (RuntimeException | Error e) {
             try {
@@ -81,20 +82,21 @@ final class DenseWeights implements AutoCloseable {
     /**
      * The dense copy of {@code int4}, whose rows are those of {@code parts} one after another (one part,
      * or the q|k|v and gate|up stacks): from the parts' dense weights when every part has them, the first
-     * {@code rotated} (q and k) in the GPU's RoPE row order as the INT4 matrix is ({@link RopeRowOrder}), else
+     * {@code rotated} (q and k) with their RoPE pairs in the INT4 matrix's order ({@code ropeStyle}), else
      * dequantized from the INT4 matrix.
      */
-    private static DenseLinear copy(List<LinearWeight> parts, int rotated, DeviceLinear int4, Model model,
-                                    Kernels kernels, DeviceMemory memory) {
+    private static DenseLinear copy(List<LinearWeight> parts, int rotated, RopeStyle ropeStyle, DeviceLinear int4,
+                                    Model model, Kernels kernels, DeviceMemory memory) {
         DeviceBuffer buffer = memory.allocate((long) int4.rows() * int4.cols() * 2, int4.name() + " dense (fp16)");
         DenseLinear dense = new DenseLinear(int4.name(), buffer, int4.rows(), int4.cols());
         if (parts.stream().allMatch(p -> p.dense().isPresent())) {
             long rowBytes = (long) int4.cols() * 2;
             long firstRow = 0;
             int headDim = model.config().headDim();
+            boolean rotatesRows = ropeStyle != model.config().ropeStyle();
             for (int i = 0; i < parts.size(); i++) {
                 DenseMatrix m = parts.get(i).dense().get();
-                RopeStyle order = i < rotated ? model.config().ropeStyle() : DeviceModel.ROPE_STYLE;
+                RopeStyle order = i < rotated && rotatesRows ? model.config().ropeStyle() : RopeStyle.INTERLEAVED;
                 uploadAsHalf(m, r -> RopeRowOrder.sourceRow(r, headDim, order),
                         buffer.slice(firstRow * rowBytes, (long) m.rows() * rowBytes), memory);
                 firstRow += m.rows();

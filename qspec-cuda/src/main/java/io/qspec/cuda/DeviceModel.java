@@ -23,14 +23,13 @@ import java.util.List;
  * <p>Matrices that read the same input are stacked into one: q, k and v rows into {@code wqkv}, gate and
  * up rows into {@code gateUp}. The layout is row-major, so stacking is copying the parts one after
  * another; one GEMM then streams all of them (a decode step's small k/v GEMMs alone reach a tenth of
- * the memory bandwidth), and its output rows hold q|k|v or gate|up side by side. The q and k rows hold RoPE
- * pairs interleaved ({@link #ROPE_STYLE}, {@link RopeRowOrder}), which every kernel that rotates is told.
+ * the memory bandwidth), and its output rows hold q|k|v or gate|up side by side. Where the q|k|v GEMV rotates
+ * (the runner's choice) a half-split model's q and k rows are uploaded with their RoPE pairs interleaved
+ * ({@link RopeRowOrder}); {@link #ropeStyle} is the style every kernel that rotates is then told.
  */
 final class DeviceModel {
     /** Rows of the embedding converted per host staging chunk, to bound host memory for large vocabularies. */
     private static final long STAGING_BYTES = 64L << 20;
-    /** The RoPE pairs of q and k on the GPU, whatever the model's style (RopeRowOrder). */
-    static final RopeStyle ROPE_STYLE = RopeStyle.INTERLEAVED;
 
     record Layer(DeviceBuffer attentionNorm, DeviceLinear wqkv, DeviceLinear wo, DeviceBuffer ffnNorm,
                  DeviceLinear gateUp, DeviceLinear down) {
@@ -41,23 +40,29 @@ final class DeviceModel {
     final DeviceBuffer finalNorm;
     final DeviceLinear output;
     final DeviceBuffer invFreq;
+    /** The RoPE pairs of the q and k rows as uploaded: the model's style, or interleaved where they were reordered. */
+    final RopeStyle ropeStyle;
     /** Widest stored row over all matrices, and most groups per row: sizes of the quantized-activation buffers. */
     final int maxPaddedCols;
     final int maxGroupsPerRow;
 
     private DeviceModel(DeviceBuffer embedding, List<Layer> layers, DeviceBuffer finalNorm, DeviceLinear output,
-                        DeviceBuffer invFreq, int maxPaddedCols, int maxGroupsPerRow) {
+                        DeviceBuffer invFreq, RopeStyle ropeStyle, int maxPaddedCols, int maxGroupsPerRow) {
         this.embedding = embedding;
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.output = output;
         this.invFreq = invFreq;
+        this.ropeStyle = ropeStyle;
         this.maxPaddedCols = maxPaddedCols;
         this.maxGroupsPerRow = maxGroupsPerRow;
     }
 
-    static DeviceModel upload(Model model, DeviceMemory memory) {
+    /** Uploads {@code model}; {@code interleaveRopePairs}: q and k rows in interleaved RoPE order whatever its style. */
+    static DeviceModel upload(Model model, DeviceMemory memory, boolean interleaveRopePairs) {
         ModelConfig c = model.config();
+        // the style whose pairs RopeRowOrder moves next to each other (INTERLEAVED: none move)
+        RopeStyle reorderFrom = interleaveRopePairs ? c.ropeStyle() : RopeStyle.INTERLEAVED;
         ModelWeights w = model.weights();
         if (w.layers().size() != c.layers()) {
             throw new IllegalArgumentException("model has " + w.layers().size() + " layers, config says " + c.layers());
@@ -69,11 +74,11 @@ final class DeviceModel {
             layers.add(new Layer(
                     uploadNorm(lw.attentionNorm(), c.dim(), "attention norm " + l, memory),
                     uploadStacked("layers." + l + ".qkv", List.of(lw.wq(), lw.wk(), lw.wv()),
-                            new int[] {c.qDim(), c.kvDim(), c.kvDim()}, c.dim(), 2, c, memory),
+                            new int[] {c.qDim(), c.kvDim(), c.kvDim()}, c.dim(), 2, reorderFrom, c, memory),
                     uploadLinear(lw.wo(), c.dim(), c.qDim(), memory),
                     uploadNorm(lw.ffnNorm(), c.dim(), "ffn norm " + l, memory),
                     uploadStacked("layers." + l + ".gate_up", List.of(lw.gate(), lw.up()),
-                            new int[] {c.hiddenDim(), c.hiddenDim()}, c.dim(), 0, c, memory),
+                            new int[] {c.hiddenDim(), c.hiddenDim()}, c.dim(), 0, reorderFrom, c, memory),
                     uploadLinear(lw.down(), c.dim(), c.hiddenDim(), memory)));
         }
         DeviceBuffer finalNorm = uploadNorm(w.finalNorm(), c.dim(), "final norm", memory);
@@ -85,7 +90,9 @@ final class DeviceModel {
             maxPadded = Math.max(maxPadded, lw.int4().paddedCols());
             maxGroups = Math.max(maxGroups, lw.int4().groupsPerRow());
         }
-        return new DeviceModel(embedding, List.copyOf(layers), finalNorm, output, invFreq, maxPadded, maxGroups);
+        RopeStyle uploaded = interleaveRopePairs ? RopeStyle.INTERLEAVED : c.ropeStyle();
+        return new DeviceModel(embedding, List.copyOf(layers), finalNorm, output, invFreq, uploaded, maxPadded,
+                maxGroups);
     }
 
     private static DeviceLinear uploadLinear(LinearWeight weight, int rows, int cols, DeviceMemory memory) {
@@ -101,10 +108,10 @@ final class DeviceModel {
 
     /**
      * The parts' rows one after another in one matrix; the parts must share input size and group. The first
-     * {@code rotated} parts (q and k) go in the GPU's RoPE row order.
+     * {@code rotated} parts (q and k) go with the pairs of {@code reorderFrom} interleaved ({@link RopeRowOrder}).
      */
     private static DeviceLinear uploadStacked(String name, List<LinearWeight> parts, int[] rows, int cols, int rotated,
-                                              ModelConfig config, DeviceMemory memory) {
+                                              RopeStyle reorderFrom, ModelConfig config, DeviceMemory memory) {
         int group = parts.getFirst().int4().groupSize();
         long packedBytes = 0;
         long scaleBytes = 0;
@@ -130,7 +137,7 @@ final class DeviceModel {
         long scalesAt = 0;
         for (int i = 0; i < parts.size(); i++) {
             Int4Matrix m = parts.get(i).int4();
-            RopeStyle order = i < rotated ? config.ropeStyle() : ROPE_STYLE;
+            RopeStyle order = i < rotated ? reorderFrom : RopeStyle.INTERLEAVED;
             try (Arena arena = Arena.ofConfined()) {
                 memory.copyToDevice(RopeRowOrder.reorder(m.packed(), m.rowBytes(), config.headDim(), order, arena), packed,
                         packedAt);

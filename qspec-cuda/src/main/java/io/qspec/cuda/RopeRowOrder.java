@@ -5,8 +5,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The order of the q and k rows on the GPU: RoPE pairs interleaved ({@link DeviceModel#ROPE_STYLE}), whatever the
- * model's style. A half-split model's pair (i, i + headDim/2) of a head becomes rows (2i, 2i + 1), the pair
+ * The order of the q and k rows on the GPU where the q|k|v GEMV rotates: RoPE pairs interleaved, whatever the
+ * model's style ({@link DeviceModel#ropeStyle}). A half-split model's pair (i, i + headDim/2) of a head becomes rows (2i, 2i + 1), the pair
  * {@link RopeStyle#INTERLEAVED} rotates with the same frequency. q and k are reordered alike, so every q·k product
  * (all attention reads of them) is the same sum; only its order of terms changes. With both rows of a pair 1 apart,
  * the q|k|v GEMV's threads that hold them can rotate and store them ({@code qspec_w4a16_gemm_rope_kv}).
