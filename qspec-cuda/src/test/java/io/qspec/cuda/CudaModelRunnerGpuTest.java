@@ -272,12 +272,17 @@ class CudaModelRunnerGpuTest {
     }
 
     /** A graphed runner on {@code model} built while {@code property} is {@code value} (runners read their switches when built). */
+    /** A runner opened with {@code property} set to {@code value}; the property is then as it was (set or not). */
     private static CudaModelRunner openWith(Model model, String property, String value) {
-        System.setProperty(property, value);
+        String before = System.setProperty(property, value);
         try {
             return backend.open(model, RunnerOptions.defaults(), true);
         } finally {
-            System.clearProperty(property);
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
         }
     }
 
@@ -396,14 +401,14 @@ class CudaModelRunnerGpuTest {
     }
 
     /**
-     * RoPE and the KV write in the q|k|v GEMM ({@code qspec.cuda.fusedRopeKv}, on by default; on a GPU in the GEMV's
+     * RoPE and the KV write in the q|k|v GEMM ({@code -Dqspec.cuda.fusedRopeKv=true}; on a GPU in the GEMV's
      * epilogue for passes of up to 8 tokens) must give the logits and cache of the RoPE kernel bit for bit, for the
      * INT4 precisions (an interleaved model: both runners upload the same rows).
      */
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8", "W4A4"})
     void ropeInTheQkvGemmGivesTheBitsOfTheRopeKernel(Precision precision) {
-        try (CudaModelRunner fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);
+        try (CudaModelRunner fused = openWith(interleavedModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "true");
              CudaModelRunner plain = openWith(interleavedModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "false")) {
             assertThat(fused.fusesRopeKv()).isTrue();
             assertThat(plain.fusesRopeKv()).isFalse();
@@ -418,7 +423,7 @@ class CudaModelRunnerGpuTest {
      */
     @Test
     void halfSplitRowsInterleavedForTheRopeEpilogueKeepTheLogits() {
-        try (CudaModelRunner fused = backend.open(halfSplitModel, RunnerOptions.defaults(), true);
+        try (CudaModelRunner fused = openWith(halfSplitModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "true");
              CudaModelRunner plain = openWith(halfSplitModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "false");
              KvCache a = fused.newCache(64); KvCache b = plain.newCache(64)) {
             Logits la = fused.forward(List.of(new SequenceInput(a, PROMPT, true)), Precision.W4A16);
