@@ -348,6 +348,27 @@ int launch_ring(const CUtensorMap& wmap, const half* ws, float* y, int ldy, int 
                             y, ldy, M, N, K, accumulate, epi);
 }
 
+// qspec_w4a16_gemm_rope_kv and qspec_w4ax_gemm_rope_kv after their own checks: `fused(epi)` (the GEMM's bulk GEMV with
+// the ROPE_KV epilogue `epi`) where rope_epilogue_applies and it takes the call, else `gemm()` into qkv (rows N apart)
+// and qspec_rope_write_kv on its rows: the same bits. 0 where the RoPE arguments are not the kernel's.
+bool rope_epilogue_applies(int M, int rope_style);  // (w4a16_gemm.cu)
+inline bool rope_arguments_valid(int heads, int kv_heads, int head_dim, int rope_style) {
+    return head_dim > 0 && head_dim % 2 == 0 && heads > 0 && kv_heads > 0 && (rope_style == 0 || rope_style == 1);
+}
+template <class Fused, class Gemm>
+int gemm_rope_kv(const RopeKv& rope, int rope_style, float* qkv, int M, cudaStream_t st, Fused&& fused, Gemm&& gemm) {
+    const int qd = rope.heads * rope.head_dim, kd = rope.kv_heads * rope.head_dim;
+    if (rope_epilogue_applies(M, rope_style)) {
+        Epilogue epi{};
+        epi.rope = rope;
+        if (const int e = fused(epi); e != NOT_TAKEN) return e;  // else: the two launches below, the same bits
+    }
+    if (const int e = gemm()) return e;
+    return qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, qd + 2 * kd, rope.q_out, rope.k_pool, rope.v_pool,
+                               rope.token_seq, rope.token_pos, rope.block_tables, rope.max_blocks, rope.block_size, M,
+                               rope.heads, rope.kv_heads, rope.head_dim, rope.inv_freq, rope_style, st);
+}
+
 // K_SPLIT: whether a bulk GEMV splits K over a cluster of two CTAs of four row tiles each (each CTA copies and
 // multiplies half the steps of every chunk, slices 4z .. 4z + 3, for 64 rows; the cluster adds every output's eight
 // slices in order: the same bits). For matrices of at most 4096 rows (q/o, down, where two row tiles per CTA already

@@ -709,7 +709,7 @@ QSPEC_API int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t*
 // In decode passes (rope_epilogue_applies: at most 8 tokens on sm_90, interleaved pairs) the bulk-copy GEMV's threads
 // rotate and store the outputs they hold (w4_bulk.cuh, ROPE_KV), one launch fewer; elsewhere the GEMM and
 // qspec_rope_write_kv run one after the other: the same bits.
-bool rope_epilogue_applies(int M, int rope_style) {
+bool w4::bulk::rope_epilogue_applies(int M, int rope_style) {
     static const int on = env_int("QSPEC_ROPE_EPILOGUE", 1);
     return on != 0 && rope_style == 0 && M <= 8 && device_major() >= 9;
 }
@@ -720,25 +720,21 @@ QSPEC_API int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t
                                        const int32_t* block_tables, int max_blocks, int block_size, int heads,
                                        int kv_heads, int head_dim, const float* inv_freq, int rope_style,
                                        qspec_stream_t stream) {
-    if (group <= 0 || group % 32 != 0 || head_dim <= 0 || head_dim % 2 != 0 || heads <= 0 || kv_heads <= 0 ||
-        (rope_style != 0 && rope_style != 1))
+    if (group <= 0 || group % 32 != 0 || !w4::bulk::rope_arguments_valid(heads, kv_heads, head_dim, rope_style))
         return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || K <= 0) return 0;
-    const int N = (heads + 2 * kv_heads) * head_dim, qd = heads * head_dim, kd = kv_heads * head_dim;
-    if (rope_epilogue_applies(M, rope_style)) {
-        w4::bulk::Epilogue rope{};
-        rope.rope = RopeKv{q_out,     static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq,
-                           token_pos, block_tables, inv_freq, max_blocks, block_size, heads, kv_heads, head_dim};
-        const int e = launch_bulk_decode(static_cast<const half*>(x_f16), ldx, w_packed,
-                                         static_cast<const half*>(w_scales_f16), qkv, N, M, N, K, group, false, rope,
-                                         reinterpret_cast<cudaStream_t>(stream));
-        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
-    }
-    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, stream)) return e;
-    return qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, N, q_out, k_pool_f16, v_pool_f16, token_seq, token_pos,
-                               block_tables, max_blocks, block_size, M, heads, kv_heads, head_dim, inv_freq, rope_style,
-                               stream);
+    const int N = (heads + 2 * kv_heads) * head_dim;
+    const half *x = static_cast<const half*>(x_f16), *ws = static_cast<const half*>(w_scales_f16);
+    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    const RopeKv rope{q_out,     static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos,
+                      block_tables, inv_freq, max_blocks, block_size, heads, kv_heads, head_dim};
+    return w4::bulk::gemm_rope_kv(
+        rope, rope_style, qkv, M, st,
+        [&](const w4::bulk::Epilogue& epi) {
+            return launch_bulk_decode(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st);
+        },
+        [&] { return qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, stream); });
 }
 
 // ---- the GEMMs that normalise their own input (ABI 10) ----

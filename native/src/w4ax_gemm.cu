@@ -668,34 +668,29 @@ QSPEC_API int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float
 // writes the codes and scales to normed_q and normed_scale and the GEMM reads them there: the same bits.
 // The draft's q|k|v GEMM with RoPE and the KV write (ABI 12): qspec_w4a16_gemm_rope_kv's epilogue on the draft's
 // bulk-copy GEMV (s8 only), where rope_epilogue_applies (w4a16_gemm.cu); elsewhere the GEMM and qspec_rope_write_kv.
-bool rope_epilogue_applies(int M, int rope_style);
-
 QSPEC_API int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                                       const void* w_scales_f16, float* qkv, int M, int K, int group, int bits,
                                       float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq,
                                       const int32_t* token_pos, const int32_t* block_tables, int max_blocks,
                                       int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq,
                                       int rope_style, qspec_stream_t stream) {
-    if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4) || head_dim <= 0 || head_dim % 2 != 0 ||
-        heads <= 0 || kv_heads <= 0 || (rope_style != 0 && rope_style != 1))
+    if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4) ||
+        !w4::bulk::rope_arguments_valid(heads, kv_heads, head_dim, rope_style))
         return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(xq) % 16 != 0 || reinterpret_cast<uintptr_t>(w_packed) % 16 != 0)
         return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || K <= 0) return 0;
-    const int N = (heads + 2 * kv_heads) * head_dim, qd = heads * head_dim, kd = kv_heads * head_dim;
-    if (rope_epilogue_applies(M, rope_style)) {
-        w4::bulk::Epilogue rope{};
-        rope.rope = RopeKv{q_out,     static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq,
-                           token_pos, block_tables, inv_freq, max_blocks, block_size, heads, kv_heads, head_dim};
-        const int e = launch_bulk_decode(xq, xscale, w_packed, static_cast<const half*>(w_scales_f16), qkv, N, M, N, K,
-                                         group, bits, false, rope, reinterpret_cast<cudaStream_t>(stream));
-        if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
-    }
-    if (const int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, stream))
-        return e;
-    return qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, N, q_out, k_pool_f16, v_pool_f16, token_seq, token_pos,
-                               block_tables, max_blocks, block_size, M, heads, kv_heads, head_dim, inv_freq, rope_style,
-                               stream);
+    const int N = (heads + 2 * kv_heads) * head_dim;
+    const half* ws = static_cast<const half*>(w_scales_f16);
+    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    const RopeKv rope{q_out,     static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos,
+                      block_tables, inv_freq, max_blocks, block_size, heads, kv_heads, head_dim};
+    return w4::bulk::gemm_rope_kv(
+        rope, rope_style, qkv, M, st,
+        [&](const w4::bulk::Epilogue& epi) {
+            return launch_bulk_decode(xq, xscale, w_packed, ws, qkv, N, M, N, K, group, bits, false, epi, st);
+        },
+        [&] { return qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, stream); });
 }
 
 QSPEC_API int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q,
