@@ -442,8 +442,9 @@ final class CudaModelRunner implements ModelRunner {
         } else {
             linearFromNormed(w.wqkv(), work.qkv, t, precision);
         }
-        if (ropeWithQkv || !(ropeWithAttention && kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices,
-                weights.invFreq, ropeStyle, work.attentionWorkspace, work.half))) {
+        boolean attended = ropeWithAttention && kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices,
+                weights.invFreq, ropeStyle, work.attentionWorkspace, work.half);
+        if (!attended) {
             if (!ropeWithQkv) {
                 kernels.ropeWriteKv(work.qkv, qkvDim, work.q, pool, l, indices, weights.invFreq, ropeStyle);
             }
