@@ -401,14 +401,14 @@ class CudaModelRunnerGpuTest {
     }
 
     /**
-     * RoPE and the KV write in the q|k|v GEMM ({@code -Dqspec.cuda.fusedRopeKv=true}; on a GPU in the GEMV's
-     * epilogue for passes of up to 8 tokens) must give the logits and cache of the RoPE kernel bit for bit, for the
-     * INT4 precisions (an interleaved model: both runners upload the same rows).
+     * RoPE and the KV write in the q|k|v GEMM (the default; on a GPU in the GEMV's epilogue for passes of up to 8
+     * tokens) must give the logits and cache of the RoPE kernel bit for bit, for the INT4 precisions (an interleaved
+     * model: both runners upload the same rows).
      */
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"W4A16", "W4A8", "W4A4"})
     void ropeInTheQkvGemmGivesTheBitsOfTheRopeKernel(Precision precision) {
-        try (CudaModelRunner fused = openWith(interleavedModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "true");
+        try (CudaModelRunner fused = backend.open(interleavedModel, RunnerOptions.defaults(), true);
              CudaModelRunner plain = openWith(interleavedModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "false")) {
             assertThat(fused.fusesRopeKv()).isTrue();
             assertThat(plain.fusesRopeKv()).isFalse();
@@ -418,18 +418,21 @@ class CudaModelRunnerGpuTest {
 
     /**
      * A half-split model's q and k rows go up interleaved where the q|k|v GEMM rotates, and in the model's order where
-     * it does not: the two runners' logits differ only by the order of each q·k sum's terms (relative 1e-5 here), their
-     * greedy tokens agree, and their caches read back the same keys (in the model's order) up to fp16 rounding.
+     * it does not: the two runners' logits differ only by the order of each q·k sum's terms, their greedy tokens
+     * agree, and their caches read back the same keys (in the model's order) up to fp16 rounding. A term order may
+     * flip an fp16 rounding of the attention output, which the layers after it carry to the logits: 9.7e-5 of the
+     * largest logit on an H200 (session 46), so the bound is the keys' fp16 bound, 1e-3; rows swapped or rotated
+     * wrongly part by the logits' own size.
      */
     @Test
     void halfSplitRowsInterleavedForTheRopeEpilogueKeepTheLogits() {
-        try (CudaModelRunner fused = openWith(halfSplitModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "true");
+        try (CudaModelRunner fused = backend.open(halfSplitModel, RunnerOptions.defaults(), true);
              CudaModelRunner plain = openWith(halfSplitModel, CudaModelRunner.FUSED_ROPE_KV_PROPERTY, "false");
              KvCache a = fused.newCache(64); KvCache b = plain.newCache(64)) {
             Logits la = fused.forward(List.of(new SequenceInput(a, PROMPT, true)), Precision.W4A16);
             Logits lb = plain.forward(List.of(new SequenceInput(b, PROMPT, true)), Precision.W4A16);
             for (int i = 0; i < PROMPT.length; i++) {
-                assertThat(relativeError(la.row(0, i), lb.row(0, i))).as("row %d", i).isLessThan(1e-5);
+                assertThat(relativeError(la.row(0, i), lb.row(0, i))).as("row %d", i).isLessThan(1e-3);
                 assertThat(la.argmax(0, i)).isEqualTo(lb.argmax(0, i));
             }
             float[] u = new float[a.kvDim()];
