@@ -413,14 +413,15 @@ inline bool head_fits(int M, int K) {
 
 // Launches the kernel with NT row tiles and MT token tiles (M <= 8 MT) per CTA, the ring as deep as ring_depth
 // allows, or returns NOT_TAKEN where the driver cannot describe the weights as a tensor map or the epilogue cannot
-// run (it needs one token tile; SWIGLU two or four row tiles and tiles that pair; the head, head_fits and no norm
-// tail or RoPE). The caller then takes another kernel.
+// run (it needs one token tile, RoPE one or two; SWIGLU two or four row tiles and tiles that pair; the head, head_fits
+// and no norm tail or RoPE). The caller then takes another kernel.
 template <class Kernels, int NT, int MT = 1, class... Act>
 int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K, bool accumulate,
            const Epilogue& epi, cudaStream_t st, Act... act) {
     const bool norm = epi.norm.ticket != nullptr, swiglu = epi.swiglu != nullptr, head = epi.head.rows != nullptr,
                rope = epi.rope.q_out != nullptr;
-    if ((norm || swiglu || rope) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
+    if ((norm || swiglu) && (MT != 1 || (swiglu && NT < 2))) return NOT_TAKEN;
+    if (rope && MT > 2) return NOT_TAKEN;
     if (head && (MT != 1 || norm || rope || !Kernels::NORM_HEAD || !head_fits<Kernels::XB, NT>(M, K))) return NOT_TAKEN;
     if constexpr (Kernels::K_SPLIT) {
         if (!norm && !swiglu && !head && !rope && splits_k(M, N, K)) {
@@ -433,13 +434,14 @@ int launch(const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, i
     auto ring = [&](auto r, auto keep) {
         constexpr int R = decltype(r)::value;
         constexpr bool KEEP = decltype(keep)::value;
+        if constexpr (MT <= 2)
+            if (rope)
+                return launch_ring<Kernels, NT, R, MT, ROPE_KV, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
+                                                                      act...);
         if constexpr (MT == 1) {
             if (norm)
                 return launch_ring<Kernels, NT, R, MT, NORM_TAIL, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
                                                                         act...);
-            if (rope)
-                return launch_ring<Kernels, NT, R, MT, ROPE_KV, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
-                                                                      act...);
             if constexpr (NT >= 2 && Kernels::SWIGLU)
                 if (swiglu)
                     return launch_ring<Kernels, NT, R, MT, SWIGLU, KEEP>(wmap, ws, y, ldy, M, N, K, accumulate, epi, st,
@@ -741,19 +743,22 @@ __device__ __forceinline__ void reduce_swiglu(const float (&acc)[MT][NT][4], flo
 
 // A tile's sums under the ROPE_KV epilogue (the stacked q|k|v rows, N = (heads + 2 kv_heads) head_dim, RoPE pairs
 // (2i, 2i + 1)): stores them in y as reduce_store does, and each output where qspec_rope_write_kv stores it
-// (rope_kv_store), the two rows of a pair meeting by a shuffle.
-// A thread stores outputs of tokens 2 (lane & 3) and 2 (lane & 3) + 1 only (one token tile): their positions and cache
-// rows are loaded before the reduction, whose barrier and sums then hide the loads' latency.
-template <int MT, int NT>
+// (rope_kv_store), the two rows of a pair meeting by a shuffle. CONSUMERS as for reduce_apply.
+// A thread stores outputs of tokens 8 mt + 2 (lane & 3) and 8 mt + 2 (lane & 3) + 1 only (its lane is the same in
+// every element it takes): their positions and cache rows are loaded before the reduction, whose barrier and sums then
+// hide the loads' latency, and picked by select (an index computed in the loop would put them in local memory).
+template <bool CONSUMERS, int MT, int NT>
 __device__ __forceinline__ void reduce_rope_kv(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y,
                                                int ldy, int M, int N, int n_base, const RopeKv& rope) {
-    static_assert(MT == 1, "a thread's tokens are those of one token tile");
+    static_assert(MT <= 2, "a thread's tokens are those of one or two token tiles");
     const int m0 = 2 * (threadIdx.x & 3);
-    const RopeToken t0 = m0 < M ? rope_token(rope, m0) : RopeToken{},
-                    t1 = m0 + 1 < M ? rope_token(rope, m0 + 1) : RopeToken{};
-    reduce_apply<true, true>(acc, red, M, N, n_base, [&](int m, int n, float sum, float pair) {
+    auto token = [&](int m) { return m < M ? rope_token(rope, m) : RopeToken{}; };
+    const RopeToken t0 = token(m0), t1 = token(m0 + 1), t2 = MT == 2 ? token(m0 + 8) : RopeToken{},
+                    t3 = MT == 2 ? token(m0 + 9) : RopeToken{};
+    reduce_apply<CONSUMERS, true>(acc, red, M, N, n_base, [&](int m, int n, float sum, float pair) {
         y[(long)m * ldy + n] = sum;
-        rope_kv_store(rope, (m & 1) ? t1 : t0, m, n, sum, pair);
+        const RopeToken t = (MT == 2 && m >= 8) ? ((m & 1) ? t3 : t2) : ((m & 1) ? t1 : t0);
+        rope_kv_store(rope, t, m, n, sum, pair);
     });
 }
 #endif

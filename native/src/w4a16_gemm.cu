@@ -239,7 +239,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                   "two token tiles reduce in the ring unless KEEP, so they take one row tile");
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
     static_assert(KZ == 1 || (!WALK && EPI == STORE), "a K split takes one row tile and plain stores");
-    static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
+    static_assert(MT == 1 || EPI == STORE || (EPI == ROPE_KV && MT == 2),
+                  "the epilogues follow the stores of one token tile (RoPE: one or two)");
     static_assert(!HEAD || (KEEP && MT == 1 && KZ == 1), "the head fills the kept activations of one token tile");
     const Walk wk{(int)blockIdx.y, (int)gridDim.y, tiles, K / CHUNK};
     float acc[MT][NT / KZ][4];
@@ -309,8 +310,11 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 if constexpr (KZ > 1) (void)tile;  // the cluster's sum below
                 else if constexpr (EPI == SWIGLU)
                     reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
-                else if constexpr (EPI == ROPE_KV)
-                    reduce_rope_kv(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.rope);
+                else if constexpr (EPI == ROPE_KV && MT == 1)
+                    reduce_rope_kv<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.rope);
+                else if constexpr (EPI == ROPE_KV && WALK)
+                    reduce_rope_kv<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, epi.rope);
+                else if constexpr (EPI == ROPE_KV) (void)tile;  // two token tiles without a walk: below
                 else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
                 else if constexpr (WALK)
                     reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
@@ -322,8 +326,12 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                                          blockIdx.y * 16 * NT, accumulate);
     } else if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
-        reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
-                            accumulate);
+        if constexpr (EPI == ROPE_KV)
+            reduce_rope_kv<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                                  epi.rope);
+        else
+            reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                                accumulate);
     } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
         rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
@@ -602,6 +610,21 @@ int launch_bulk_decode(const half* x, int ldx, const uint8_t* wp, const half* ws
     }
 }
 
+// sm_90 at M = 9-16 (N >= 4096): the bulk-copy kernel with two token tiles and the epilogue `epi`, four row tiles per
+// CTA on matrices wider than 8192 rows (and where two would make more CTAs than SMs, four_row_tiles_m16); NOT_TAKEN
+// where it does not apply or the driver cannot describe the weights (the caller then takes another kernel: the same
+// bits).
+int launch_bulk_two_token_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
+                                int N, int K, int group, bool accumulate, const w4::bulk::Epilogue& epi,
+                                cudaStream_t st) {
+    const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
+    if (M <= 8 || !vec || !bulk_two_token_tiles(M, N) || !w4::bulk::use_bulk_gemv(M, N, K, group, true, 16))
+        return w4::bulk::NOT_TAKEN;
+    return w4::bulk::four_row_tiles_m16(N)
+               ? w4::bulk::launch<BulkKernels, 4, 2>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, x, ldx)
+               : w4::bulk::launch<BulkKernels, 2, 2>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, x, ldx);
+}
+
 }  // namespace
 
 QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
@@ -631,18 +654,13 @@ QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_pack
     }
     if (vec && K % 8 == 0 && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+    // sm_90 at M = 9-16: the bulk-copy kernel with two token tiles (launch_bulk_two_token_tiles; same bits)
+    if (const int e = launch_bulk_two_token_tiles(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0,
+                                                  w4::bulk::PLAIN, st);
+        e != w4::bulk::NOT_TAKEN)
+        return e;  // else: the cluster or warp-split kernel, same bits
     // sm_90 from M = 9: the cluster kernel (its shared activation tiles pay once tokens are many; at
     // M <= 8 the warp-split kernel streams faster). Both sum in one order, so the switch keeps the bits.
-    // sm_90 at M = 9-16 (N >= 4096): the bulk-copy kernel with two token tiles, four row tiles per CTA on
-    // matrices wider than 8192 rows (and where two would make more CTAs than SMs, four_row_tiles_m16; same bits)
-    if (M > 8 && vec && bulk_two_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
-        const int e = w4::bulk::four_row_tiles_m16(N)
-                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, x, ldx)
-                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, x, ldx);
-        if (e != NO_TENSOR_MAP) return e;  // else: the cluster or warp-split kernel, same bits
-    }
     if (M >= cluster_gemm_min_m() && device_major() >= 9) {
         const int e = M <= 8    ? launch_cluster<1>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
                       : M <= 16 ? launch_cluster<2>(x, ldx, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st)
@@ -708,10 +726,12 @@ QSPEC_API int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t*
 // ---- the q|k|v GEMM with RoPE and the KV write (ABI 12) ----
 // In decode passes (rope_epilogue_applies: at most 8 tokens on sm_90, interleaved pairs) the bulk-copy GEMV's threads
 // rotate and store the outputs they hold (w4_bulk.cuh, ROPE_KV), one launch fewer; elsewhere the GEMM and
-// qspec_rope_write_kv run one after the other: the same bits.
+// qspec_rope_write_kv run one after the other: the same bits. QSPEC_ROPE_EPILOGUE=0: never; =16: also the two-token-
+// tile GEMVs of 9-16 tokens (written in session 46, not yet measured on a GPU, so not the default).
 bool w4::bulk::rope_epilogue_applies(int M, int rope_style) {
     static const int on = env_int("QSPEC_ROPE_EPILOGUE", 1);
-    return on != 0 && rope_style == 0 && M <= 8 && device_major() >= 9;
+    const int most = on == 0 ? 0 : on >= 16 ? 16 : 8;
+    return rope_style == 0 && M <= most && device_major() >= 9;
 }
 
 QSPEC_API int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
@@ -732,7 +752,8 @@ QSPEC_API int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t
     return w4::bulk::gemm_rope_kv(
         rope, rope_style, qkv, M, st,
         [&](const w4::bulk::Epilogue& epi) {
-            return launch_bulk_decode(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st);
+            return M <= 8 ? launch_bulk_decode(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st)
+                          : launch_bulk_two_token_tiles(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st);
         },
         [&] { return qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, stream); });
 }

@@ -271,7 +271,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     static_assert(MT == 1 || !WALK || KEEP,
                   "two token tiles reduce in the ring unless KEEP, so they take one row tile");
     static_assert(!KEEP || WALK, "KEEP takes the walking build");
-    static_assert(MT == 1 || EPI == STORE, "the epilogues follow the stores of one token tile");
+    static_assert(MT == 1 || EPI == STORE || (EPI == ROPE_KV && MT == 2),
+                  "the epilogues follow the stores of one token tile (RoPE: one or two)");
     static_assert(EPI != SWIGLU, "the draft's SwiGLU is quantized in groups wider than a CTA's rows");
     static_assert(!HEAD || (KEEP && MT == 1), "the head fills the kept activations of one token tile");
     extern __shared__ __align__(128) uint8_t bsm[];
@@ -370,8 +371,11 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                             });
             },
             [&](int tile) {
-                if constexpr (EPI == ROPE_KV)
-                    reduce_rope_kv(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.rope);
+                if constexpr (EPI == ROPE_KV && MT == 1)
+                    reduce_rope_kv<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.rope);
+                else if constexpr (EPI == ROPE_KV && WALK)
+                    reduce_rope_kv<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, epi.rope);
+                else if constexpr (EPI == ROPE_KV) (void)tile;  // two token tiles without a walk: below
                 else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
                 else if constexpr (WALK)
                     reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
@@ -379,8 +383,12 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
     }
     if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
-        reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
-                            accumulate);
+        if constexpr (EPI == ROPE_KV)
+            reduce_rope_kv<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                                  epi.rope);
+        else
+            reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                                accumulate);
     } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
         rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
@@ -592,6 +600,18 @@ int launch_bulk_decode(const int8_t* xq, const float* xscale, const uint8_t* wp,
     }
 }
 
+// sm_90 at M = 9-16: the bulk-copy kernel with two token tiles (s8 only) on the row tiles draft_token_tile_rows
+// chooses, with the epilogue `epi`; NOT_TAKEN where it does not apply or the driver cannot describe the weights.
+int launch_bulk_two_token_tiles(const int8_t* xq, const float* xscale, const uint8_t* wp, const half* ws, float* y,
+                                int ldy, int M, int N, int K, int group, int bits, bool accumulate,
+                                const w4::bulk::Epilogue& epi, cudaStream_t st) {
+    const int rows = draft_token_tile_rows(M, N);
+    if (rows == 0 || (bits == 4 && use_s4()) || !w4::bulk::use_bulk_gemv(M, N, K, group, true, 16))
+        return w4::bulk::NOT_TAKEN;
+    return rows == 4 ? w4::bulk::launch<BulkKernels, 4, 2>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, xq, xscale)
+                     : w4::bulk::launch<BulkKernels, 2, 2>(wp, ws, y, ldy, M, N, K, accumulate, epi, st, xq, xscale);
+}
+
 }  // namespace
 
 QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
@@ -619,16 +639,11 @@ QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8
     // Large M: the CTA-tiled s8 kernel (group % 128 == 0; the s4 path keeps the warp-split kernel).
     if (group % KSTEP == 0 && !(bits == 4 && use_s4()) && use_tiled_gemm(M, N, tiled::BM))
         return launch_tiled(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
-    // sm_90 at M = 9-16: the bulk-copy kernel with two token tiles (s8 only)
-    if (const int rows = draft_token_tile_rows(M, N);
-        rows != 0 && !(bits == 4 && use_s4()) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 16)) {
-        const int e = rows == 4
-                          ? w4::bulk::launch<BulkKernels, 4, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, xq, xscale)
-                          : w4::bulk::launch<BulkKernels, 2, 2>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
-                                                                w4::bulk::PLAIN, st, xq, xscale);
-        if (e != NO_TENSOR_MAP) return e;  // else: the warp-split kernel
-    }
+    // sm_90 at M = 9-16: the bulk-copy kernel with two token tiles (launch_bulk_two_token_tiles)
+    if (const int e = launch_bulk_two_token_tiles(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits,
+                                                  accumulate != 0, w4::bulk::PLAIN, st);
+        e != w4::bulk::NOT_TAKEN)
+        return e;  // else: the warp-split kernel
     // sm_90 decode: the bulk-copy kernel (s8 only: the s4 path keeps the warp-split kernel)
     if (const int e = launch_bulk_decode(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, bits, accumulate != 0,
                                          w4::bulk::PLAIN, st);
@@ -688,7 +703,9 @@ QSPEC_API int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, con
     return w4::bulk::gemm_rope_kv(
         rope, rope_style, qkv, M, st,
         [&](const w4::bulk::Epilogue& epi) {
-            return launch_bulk_decode(xq, xscale, w_packed, ws, qkv, N, M, N, K, group, bits, false, epi, st);
+            return M <= 8 ? launch_bulk_decode(xq, xscale, w_packed, ws, qkv, N, M, N, K, group, bits, false, epi, st)
+                          : launch_bulk_two_token_tiles(xq, xscale, w_packed, ws, qkv, N, M, N, K, group, bits, false,
+                                                        epi, st);
         },
         [&] { return qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, stream); });
 }

@@ -150,9 +150,17 @@ def swiglu_checks():
 
 
 def reduce_map(e, NT):
-    """w4_bulk.cuh reduce_apply: element e of one token tile (MT = 1) -> (lane, m, row offset in the CTA's tile)."""
-    ln, c, i = e & 31, (e >> 5) & 3, (e >> 7) % NT
-    return ln, 2 * (ln & 3) + (c & 1), 16 * i + (ln >> 2) + (8 if c >= 2 else 0)
+    """w4_bulk.cuh reduce_apply: element e of MT token tiles -> (lane, m, row offset in the CTA's tile)."""
+    ln, c, i, mt = e & 31, (e >> 5) & 3, (e >> 7) % NT, (e >> 7) // NT
+    return ln, 8 * mt + 2 * (ln & 3) + (c & 1), 16 * i + (ln >> 2) + (8 if c >= 2 else 0)
+
+
+def rope_token_of(lane, m, MT, bug=False):
+    """w4_bulk.cuh reduce_rope_kv: the preloaded token (t0 .. t3: tokens 2 (lane & 3) + {0, 1} + 8 mt) that output
+    token m takes by select; which token that is."""
+    tokens = [2 * (lane & 3) + k + 8 * mt for mt in range(MT) for k in (0, 1)]
+    pick = (2 if (MT == 2 and m >= 8 and not bug) else 0) + (m & 1)
+    return tokens[pick]
 
 
 def rope_pair(a, b, c, s):
@@ -162,18 +170,25 @@ def rope_pair(a, b, c, s):
 
 def rope_checks():
     failures = 0
-    for NT in (1, 2, 4):  # every element's shuffle partner holds row n ^ 1 of the same token
-        ok = bug_caught = True
-        for e in range(NT * 128):
-            ln, m, n = reduce_map(e, NT)
-            pe = (e & ~31) | (ln ^ 4)
-            _, pm, pn = reduce_map(pe, NT)
-            ok &= pm == m and pn == n ^ 1
-            _, bm, bn = reduce_map((e & ~31) | (ln ^ 1), NT)
-            bug_caught &= not (bm == m and bn == n ^ 1)
-        print(f"{'PASS' if ok and bug_caught else 'FAIL'} rope pairs NT={NT}: lane ^ 4 holds row n ^ 1 of token m; "
-              f"planted lane ^ 1 {'caught' if bug_caught else 'NOT caught'}")
-        failures += (not ok) + (not bug_caught)
+    # every element's shuffle partner holds row n ^ 1 of the same token, and the token a thread picks by select is
+    # the element's own (one or two token tiles; any number of threads a multiple of 32 walks the elements)
+    for MT in (1, 2):
+        for NT in (1, 2, 4):
+            ok = bug_caught = tok_bug_caught = True
+            for e in range(MT * NT * 128):
+                ln, m, n = reduce_map(e, NT)
+                pe = (e & ~31) | (ln ^ 4)
+                _, pm, pn = reduce_map(pe, NT)
+                ok &= pm == m and pn == n ^ 1 and rope_token_of(ln, m, MT) == m
+                _, bm, bn = reduce_map((e & ~31) | (ln ^ 1), NT)
+                bug_caught &= not (bm == m and bn == n ^ 1)
+                tok_bug_caught &= MT == 1 or rope_token_of(ln, m, MT, bug=True) == m
+            tok_bug_caught = MT == 1 or not tok_bug_caught
+            print(f"{'PASS' if ok and bug_caught and tok_bug_caught else 'FAIL'} rope pairs MT={MT} NT={NT}: lane ^ 4 "
+                  f"holds row n ^ 1 of token m, the selected token is m; planted lane ^ 1 "
+                  f"{'caught' if bug_caught else 'NOT caught'}"
+                  + (f", planted first-tile token {'caught' if tok_bug_caught else 'NOT caught'}" if MT == 2 else ""))
+            failures += (not ok) + (not bug_caught) + (not tok_bug_caught)
     for heads, kv, hd in ((32, 8, 128), (16, 4, 64)):
         qd, kd = heads * hd, kv * hd
         N, pos, bs = qd + 2 * kd, 700, 16

@@ -383,7 +383,7 @@ static int epilogue_experiment(cudaStream_t st) {
     // second part: Llama-3-8B's gate|up projection (K = 4096, 2 x 14336 rows) and the SwiGLU, for M = 1-8
     const int K = 4096, H = 14336;
     const WeightCopies w(arena, 2 * H, K, st);
-    Dev<__half> x((size_t)8 * K), out((size_t)8 * H);
+    Dev<__half> x((size_t)16 * K), out((size_t)8 * H);  // 16 tokens' rows for the third part
     Dev<float> gate_up((size_t)8 * 2 * H);
     fill_f16<<<256, 256, 0, st>>>(x.p, x.n, -1, 1, 6);
     printf("swiglu,gemm,K,M,two_kernels_us,fused_us\n");
@@ -399,22 +399,23 @@ static int epilogue_experiment(cudaStream_t st) {
         fflush(stdout);
     }
     // third part: Llama-3-8B's q|k|v projection (32 heads and 8 kv heads of 128) and RoPE + the KV write into a paged
-    // cache (positions 700 + m, one sequence per token), for M = 1-8, W4A16 and the draft's A8
+    // cache (positions 700 + m, one sequence per token), for M = 1-16 (9-16: the two-token-tile GEMVs, whose epilogue
+    // runs with QSPEC_ROPE_EPILOGUE=16), W4A16 and the draft's A8
     {
-        const int heads = 32, kv = 8, hd = 128, N = (heads + 2 * kv) * hd, bs = 16, blocks = 64;
+        const int heads = 32, kv = 8, hd = 128, N = (heads + 2 * kv) * hd, bs = 16, blocks = 64, most = 16;
         const WeightCopies wq(arena, N, K, st);
-        Dev<float> qkv((size_t)8 * N), q_out((size_t)8 * heads * hd), inv(std::vector<float>(hd / 2, 1e-3f));
-        Dev<__half> kpool((size_t)8 * blocks * bs * kv * hd), vpool((size_t)8 * blocks * bs * kv * hd);
-        Dev<int8_t> xq((size_t)8 * K);
-        Dev<float> xs((size_t)8 * (K / 128));
-        std::vector<int32_t> seq(8), pos(8), table(8 * blocks);
-        for (int m = 0; m < 8; ++m) { seq[m] = m; pos[m] = 700 + m; }
-        for (int i = 0; i < 8 * blocks; ++i) table[i] = i;
+        Dev<float> qkv((size_t)most * N), q_out((size_t)most * heads * hd), inv(std::vector<float>(hd / 2, 1e-3f));
+        Dev<__half> kpool((size_t)most * blocks * bs * kv * hd), vpool((size_t)most * blocks * bs * kv * hd);
+        Dev<int8_t> xq((size_t)most * K);
+        Dev<float> xs((size_t)most * (K / 128));
+        std::vector<int32_t> seq(most), pos(most), table(most * blocks);
+        for (int m = 0; m < most; ++m) { seq[m] = m; pos[m] = 700 + m; }
+        for (int i = 0; i < most * blocks; ++i) table[i] = i;
         Dev<int32_t> dseq(seq), dpos(pos), dtab(table);
         fill_bytes<<<256, 256, 0, st>>>(reinterpret_cast<uint8_t*>(xq.p), xq.n, 7);
         fill_f32<<<64, 256, 0, st>>>(xs.p, xs.n, 0.001f, 0.05f, 8);
         printf("rope_kv,gemm,K,M,two_kernels_us,fused_us\n");
-        for (int M : {1, 2, 4, 8}) {
+        for (int M : {1, 2, 4, 8, 12, 16}) {
             auto rope = [&] {
                 CQ(qspec_rope_write_kv(qkv.p, qkv.p + heads * hd, qkv.p + (heads + kv) * hd, N, q_out.p, kpool.p, vpool.p,
                                        dseq.p, dpos.p, dtab.p, blocks, bs, M, heads, kv, hd, inv.p, 0, st));

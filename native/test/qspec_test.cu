@@ -2030,8 +2030,8 @@ static void head_tests() {
 }
 
 // qspec_w4a16_gemm_rope_kv (bits 0) and qspec_w4ax_gemm_rope_kv (A8, A4) must give the bits of the GEMM followed by
-// qspec_rope_write_kv: y, q_out and every byte of both pools (on sm_90 at M <= 8 with rope_style 0 the GEMV's threads
-// rotate and store the pairs they hold; elsewhere the two launches run). M tokens: `decode` one per sequence, else one
+// qspec_rope_write_kv: y, q_out and every byte of both pools (on sm_90 at M <= 8, or 16 with QSPEC_ROPE_EPILOGUE=16,
+// with rope_style 0 the GEMV's threads rotate and store the pairs they hold; elsewhere the two launches run). M tokens: `decode` one per sequence, else one
 // sequence's consecutive positions (a verify run), across block edges of a shuffled block table. q_out and the k pool
 // are also checked against float64: the GEMM's sums and the rotation in float64 (W4A16; the draft's GEMM has its own).
 static void test_rope_kv_epilogue(int bits, int M, int heads, int kv_heads, int hd, int K, int style, bool decode) {
@@ -2119,8 +2119,10 @@ static void test_rope_kv_epilogue(int bits, int M, int heads, int kv_heads, int 
 
 // `qspec_test rope`: the q|k|v GEMVs with RoPE and the KV write in their epilogue. Llama-3-8B's q|k|v (32 heads, 8 kv
 // heads of 128: two row tiles, 192 CTAs) at M = 1-8 in decode passes and a verify run of 4; head size 64 on 4096
-// rows (K = 2048); the draft's A8 and A4 at M = 1 and 4; and the cases that take the two launches: 9 tokens, the half-
-// split style, fewer than 4096 rows (with QSPEC_BULK_GEMV=all the epilogue on a grid of few CTAs).
+// rows (K = 2048); the draft's A8 and A4 at M = 1 and 4; 9-16 tokens (the two-token-tile GEMVs: their epilogue with
+// QSPEC_ROPE_EPILOGUE=16, else the two launches), W4A16 and A8, decode passes and a verify run of 16 across a block
+// edge; and the cases that take the two launches: the half-split style, fewer than 4096 rows (with
+// QSPEC_BULK_GEMV=all the epilogue on a grid of few CTAs).
 static void rope_epilogue_tests() {
     for (int M : {1, 2, 3, 8}) test_rope_kv_epilogue(0, M, 32, 8, 128, 4096, 0, true);
     test_rope_kv_epilogue(0, 4, 32, 8, 128, 4096, 0, false);
@@ -2129,7 +2131,13 @@ static void rope_epilogue_tests() {
         test_rope_kv_epilogue(bits, 1, 32, 8, 128, 4096, 0, true);
         test_rope_kv_epilogue(bits, 4, 32, 8, 128, 4096, 0, false);
     }
-    test_rope_kv_epilogue(0, 9, 32, 8, 128, 4096, 0, true);
+    for (int M : {9, 12, 16}) {
+        test_rope_kv_epilogue(0, M, 32, 8, 128, 4096, 0, true);
+        test_rope_kv_epilogue(8, M, 32, 8, 128, 4096, 0, true);
+    }
+    test_rope_kv_epilogue(0, 16, 32, 8, 128, 4096, 0, false);
+    test_rope_kv_epilogue(8, 16, 32, 8, 128, 4096, 0, false);
+    test_rope_kv_epilogue(0, 11, 48, 8, 64, 2048, 0, true);
     test_rope_kv_epilogue(0, 1, 32, 8, 128, 4096, 1, true);
     test_rope_kv_epilogue(8, 2, 32, 8, 128, 4096, 1, true);
     test_rope_kv_epilogue(0, 1, 8, 2, 64, 1024, 0, true);
