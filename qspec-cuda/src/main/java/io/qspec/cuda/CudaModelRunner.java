@@ -82,7 +82,8 @@ final class CudaModelRunner implements ModelRunner {
      * GEMV that hold a RoPE pair's sums rotate it and store q, k and v where the RoPE kernel would, one launch fewer
      * a layer, with the kernel's bits (native/test/qspec_test.cu, emulate_epilogues.py). With it, models with
      * half-split pairs are uploaded with their q and k rows interleaved ({@link DeviceModel}), which keeps every q·k
-     * product's terms, summed in another order. Decode 3-6 % faster end to end (docs/KERNELS.md, session 46).
+     * product's terms, summed in another order. Decode 2-3 % faster end to end on an H100, 3-6 % on an H200
+     * (docs/KERNELS.md, session 46).
      */
     public static final String FUSED_ROPE_KV_PROPERTY = "qspec.cuda.fusedRopeKv";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
