@@ -761,6 +761,15 @@ __device__ __forceinline__ void reduce_rope_kv(const float (&acc)[MT][NT][4], fl
         rope_kv_store(rope, t, m, n, sum, pair);
     });
 }
+
+// A tile's sums into y, with the ROPE_KV epilogue's stores where EPI asks for them (the other epilogues have their
+// own calls): reduce_rope_kv or reduce_store, CONSUMERS as for reduce_apply.
+template <bool CONSUMERS, int EPI, int MT, int NT>
+__device__ __forceinline__ void reduce_tile(const float (&acc)[MT][NT][4], float* red, float* __restrict__ y, int ldy,
+                                            int M, int N, int n_base, bool accumulate, const Epilogue& epi) {
+    if constexpr (EPI == ROPE_KV) reduce_rope_kv<CONSUMERS>(acc, red, y, ldy, M, N, n_base, epi.rope);
+    else reduce_store<CONSUMERS>(acc, red, y, ldy, M, N, n_base, accumulate);
+}
 #endif
 
 }  // namespace w4::bulk

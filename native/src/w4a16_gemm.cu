@@ -310,14 +310,10 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                 if constexpr (KZ > 1) (void)tile;  // the cluster's sum below
                 else if constexpr (EPI == SWIGLU)
                     reduce_swiglu(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.swiglu);
-                else if constexpr (EPI == ROPE_KV && MT == 1)
-                    reduce_rope_kv<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, epi.rope);
-                else if constexpr (EPI == ROPE_KV && WALK)
-                    reduce_rope_kv<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, epi.rope);
-                else if constexpr (EPI == ROPE_KV) (void)tile;  // two token tiles without a walk: below
-                else if constexpr (MT == 1) reduce_store<true>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate);
+                else if constexpr (MT == 1)
+                    reduce_tile<true, EPI>(acc, red_static, y, ldy, M, N, tile * 16 * NT, accumulate, epi);
                 else if constexpr (WALK)
-                    reduce_store<true>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate);
+                    reduce_tile<true, EPI>(acc, ring.after_kept(M), y, ldy, M, N, tile * 16 * NT, accumulate, epi);
             });
     }
     if constexpr (KZ > 1) {
@@ -326,12 +322,8 @@ __global__ void __launch_bounds__(w4::bulk::THREADS, (w4::bulk::min_ctas<NT, MT>
                                          blockIdx.y * 16 * NT, accumulate);
     } else if constexpr (MT > 1 && !WALK) {
         __syncthreads();  // every warp is past its last chunk: the ring is free
-        if constexpr (EPI == ROPE_KV)
-            reduce_rope_kv<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
-                                  epi.rope);
-        else
-            reduce_store<false>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
-                                accumulate);
+        reduce_tile<false, EPI>(acc, reinterpret_cast<float*>(bsm + BARRIERS), y, ldy, M, N, blockIdx.y * 16 * NT,
+                                accumulate, epi);
     } else if constexpr (EPI == NORM_TAIL) {  // every chunk has landed and been used: the ring is free
         rms::run_tail<THREADS>(epi.norm, y, M, N, reinterpret_cast<float*>(bsm + BARRIERS));
     }
