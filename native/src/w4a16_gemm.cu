@@ -719,7 +719,8 @@ QSPEC_API int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t*
 // In decode passes (rope_epilogue_applies: at most 8 tokens on sm_90, interleaved pairs) the bulk-copy GEMV's threads
 // rotate and store the outputs they hold (w4_bulk.cuh, ROPE_KV), one launch fewer; elsewhere the GEMM and
 // qspec_rope_write_kv run one after the other: the same bits. QSPEC_ROPE_EPILOGUE=0: never; =16: also the two-token-
-// tile GEMVs of 9-16 tokens (written in session 46, not yet measured on a GPU, so not the default).
+// tile GEMVs of 9-16 tokens (session 46 on an H100: the same bits, 0.3-0.6 us slower alone at 12-16 tokens and within
+// noise end to end, so not the default; docs/KERNELS.md).
 bool w4::bulk::rope_epilogue_applies(int M, int rope_style) {
     static const int on = env_int("QSPEC_ROPE_EPILOGUE", 1);
     const int most = on == 0 ? 0 : on >= 16 ? 16 : 8;
