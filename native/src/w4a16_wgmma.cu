@@ -434,7 +434,10 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   SMs' CTAs splits in clusters of 2 (4 slices a CTA): the stacked q|k|v at M = 17-32 17.6 -> 15.3 us (the cluster
 //   kernel before), q/o 14.7 -> 14.5 (clusters of 4: 16.6 and 15.8). At M = 33-64 a 64-token grid that neither
 //   splits nor gives half the SMs a CTA takes 32-token tiles, twice the CTAs: q|k|v 27.9-28.4 -> 22.4-23.3 us
-//   (32-token tiles on every shape there lost 9-48 %).
+//   (32-token tiles on every shape there lost 9-48 %). Session 47 (H100, docs/KERNELS.md) measured every switch of
+//   this rule at 32-128 tokens: the rule was the fastest or within 2 % everywhere except q/o at 128 tokens, whose 64
+//   CTAs of 64-token tiles neither split (4-step slices) nor fill half the SMs: 32-token tiles 25.9 -> 22.1 us. So the
+//   rule counts the 64-token grid's CTAs up to 128 tokens (on Llama-3-8B it changes q/o at 65-128 tokens only).
 // QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32; 2|4, with 32-token tiles only: clusters of 2
 // or 4 CTAs of 4 or 2 slices each), QSPEC_WGMMA_VERIFY_SMALL_GRIDS=0 session 23's two rules off (the clusters of 2
 // and the 32-token tiles at 33-64 tokens), QSPEC_WGMMA_VERIFY_ROWS=128|256
@@ -460,9 +463,10 @@ Grid grid_of(int M, int N, int steps, bool all) {
         return 4 * c <= sm_count() || (2 * c <= sm_count() && steps / SLICES >= 8) ? SLICES : 1;
     };
     gr.bn = forced_bn == 32 || forced_bn == 64 ? forced_bn : M <= bn32_max_m ? 32 : 64;
-    if (small_grids && forced_bn == 0 && bn32_max_m > 0 && gr.bn == 64 && M <= 64 && split_of(rows) == 1 &&
-        2 * rows <= sm_count())
-        gr.bn = 32;  // 33-64 tokens on a small grid that does not split: twice the CTAs
+    const long ctas64 = ceil_div(M, 64) * rows;  // the CTAs of 64-token tiles
+    if (small_grids && forced_bn == 0 && bn32_max_m > 0 && gr.bn == 64 && M <= 128 && split_of(ctas64) == 1 &&
+        2 * ctas64 <= sm_count())
+        gr.bn = 32;  // 33-128 tokens on a small grid that does not split: twice the CTAs
     const long ctas = ceil_div(M, gr.bn) * rows;
     const bool forced =
         forced_split == 1 || forced_split == SLICES || (gr.bn == 32 && (forced_split == 2 || forced_split == 4));

@@ -1225,10 +1225,10 @@ def wv_split_of(ctas, steps):
 
 
 def wv_bn(M, N, steps):
-    """w4a16_wgmma.cu's grid_of: tokens per CTA (32 for passes of at most WV_BN32_MAX_M tokens, and at up to 64
+    """w4a16_wgmma.cu's grid_of: tokens per CTA (32 for passes of at most WV_BN32_MAX_M tokens, and at up to 128
     where the 64-token grid neither splits nor gives half the SMs a CTA)."""
-    rows = ceil_div(N, WG_ROWS)
-    return 32 if M <= WV_BN32_MAX_M or (M <= 64 and wv_split_of(rows, steps) == 1 and 2 * rows <= SMS) else 64
+    ctas64 = ceil_div(M, 64) * ceil_div(N, WG_ROWS)
+    return 32 if M <= WV_BN32_MAX_M or (M <= 128 and wv_split_of(ctas64, steps) == 1 and 2 * ctas64 <= SMS) else 64
 
 
 def wv_grid(M, N, steps, every=False):
@@ -1387,10 +1387,14 @@ def check_wv_rule():
             (40, 6144, 4096): (1, 1), (64, 6144, 4096): (1, 1), (65, 6144, 4096): (1, 1)}
     bad = [f"M={M} N={N} K={K}: {wv_grid(M, N, K // KSTEP)}" for (M, N, K), w in want.items()
            if wv_grid(M, N, K // KSTEP) != w]
-    # 32-token tiles up to 32 tokens, and q|k|v (48 row tiles, unsplit) up to 64; 64 elsewhere
-    bad += [f"M={M} N={N}: {wv_bn(M, N, 32)} tokens per CTA" for M, N, bn in (
-        (17, 4096, 32), (24, 14336, 32), (32, 128256, 32), (33, 14336, 64), (64, 4096, 64), (40, 1024, 64),
-        (33, 6144, 32), (64, 6144, 32), (65, 6144, 64), (256, 6144, 64)) if wv_bn(M, N, 32) != bn]
+    # 32-token tiles up to 32 tokens, q|k|v (48 row tiles, unsplit) up to 64, and q/o (64 CTAs of 64-token tiles,
+    # unsplit, at 65-128 tokens: session 47) up to 128; 64 elsewhere (down's 64 CTAs at 128 tokens split, with 14-step
+    # slices)
+    bad += [f"M={M} N={N} K={K}: {wv_bn(M, N, K // KSTEP)} tokens per CTA" for M, N, K, bn in (
+        (17, 4096, 4096, 32), (24, 14336, 4096, 32), (32, 128256, 4096, 32), (33, 14336, 4096, 64),
+        (64, 4096, 4096, 64), (40, 1024, 4096, 64), (33, 6144, 4096, 32), (64, 6144, 4096, 32), (65, 6144, 4096, 64),
+        (256, 6144, 4096, 64), (65, 4096, 4096, 32), (128, 4096, 4096, 32), (129, 4096, 4096, 64),
+        (128, 4096, 14336, 64), (128, 1024, 4096, 64), (128, 14336, 4096, 64)) if wv_bn(M, N, K // KSTEP) != bn]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
     return len(bad)
 
