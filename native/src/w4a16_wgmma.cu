@@ -435,12 +435,12 @@ __global__ void __launch_bounds__(THREADS, 1)
 //   kernel before), q/o 14.7 -> 14.5 (clusters of 4: 16.6 and 15.8). At M = 33-64 a 64-token grid that neither
 //   splits nor gives half the SMs a CTA takes 32-token tiles, twice the CTAs: q|k|v 27.9-28.4 -> 22.4-23.3 us
 //   (32-token tiles on every shape there lost 9-48 %). Session 47 (H100, docs/KERNELS.md) measured every switch of
-//   this rule at 32-128 tokens: the rule was the fastest or within 2 % everywhere except q/o at 128 tokens, whose 64
+//   this rule at 32-128 tokens: the rule was the fastest or within noise everywhere except q/o at 128 tokens, whose 64
 //   CTAs of 64-token tiles neither split (4-step slices) nor fill half the SMs: 32-token tiles 25.9 -> 22.1 us. So the
 //   rule counts the 64-token grid's CTAs up to 128 tokens (on Llama-3-8B it changes q/o at 65-128 tokens only).
 // QSPEC_WGMMA_VERIFY_SPLIT=1|8 forces the split (8 also at M <= 32; 2|4, with 32-token tiles only: clusters of 2
 // or 4 CTAs of 4 or 2 slices each), QSPEC_WGMMA_VERIFY_SMALL_GRIDS=0 session 23's two rules off (the clusters of 2
-// and the 32-token tiles at 33-64 tokens), QSPEC_WGMMA_VERIFY_ROWS=128|256
+// and the 32-token tiles at 33-128 tokens), QSPEC_WGMMA_VERIFY_ROWS=128|256
 // the rows per CTA where K is not split, QSPEC_WGMMA_VERIFY_BN=32|64 the tokens per CTA at every M,
 // QSPEC_WGMMA_VERIFY_BN32_MAX_M the most tokens of a 32-token tile (32; 0: never), and QSPEC_WGMMA_VERIFY_MIN_M
 // the fewest tokens (measurements); QSPEC_WGMMA_VERIFY=all takes the kernel at every M and N (tests).
