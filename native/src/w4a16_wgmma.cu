@@ -96,6 +96,48 @@ struct StepWalk {
     }
 };
 
+// The feeding warpgroup's token tasks (thread tid's of the 4 BN (token r, word j) tasks of a step). Word j of quad t
+// holds inputs 32t + 8j .. + 7 (box t / 2, unit 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the
+// inputs 2q and 2q + 4 of it, and at k = 8 + 2t, 9 + 2t, the inputs 2q + 1 and 2q + 5 (the pairs int4_to_half2x4
+// gives the weights). Loads and stores apart: the compiler cannot move a shared-memory load above a store, so the
+// callers issue all loads before they wait for the place the stores go.
+template <int BN>
+struct TokenTasks {
+    static constexpr int TASKS = BN / 32;  // each thread's
+    uint4 xq[TASKS][4];
+    // the step's words from its two copied boxes (`boxes`: [2][BN][128 B], 128-byte swizzle)
+    __device__ __forceinline__ void load(const uint8_t* boxes, int tid) {
+#pragma unroll
+        for (int h = 0; h < TASKS; ++h) {
+            const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
+#pragma unroll
+            for (int t = 0; t < 4; ++t)
+                xq[h][t] = *reinterpret_cast<const uint4*>(boxes + (t / 2) * BN * 128 + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
+        }
+    }
+    // ... into MMA order in the swizzled K-major operand `ab` ([2 k-tiles][BN][128 B]) that wgmma reads
+    __device__ __forceinline__ void store(uint8_t* ab, int tid) const {
+#pragma unroll
+        for (int h = 0; h < TASKS; ++h) {
+            const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
+#pragma unroll
+            for (int q = 0; q < 2; ++q) {
+                const int c = 2 * j + q;
+                uint32_t lo[4], hi[4];
+#pragma unroll
+                for (int t = 0; t < 4; ++t) {
+                    const uint32_t a0 = q ? xq[h][t].y : xq[h][t].x, a1 = q ? xq[h][t].w : xq[h][t].z;
+                    lo[t] = __byte_perm(a0, a1, 0x5410);
+                    hi[t] = __byte_perm(a0, a1, 0x7632);
+                }
+                uint8_t* row = ab + (c / 4) * B_TILE<BN> + r * 128;
+                *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
+                *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
+            }
+        }
+    }
+};
+
 // The A fragments of rows r0 and r0 + 8 for a step's 8 MMAs, as step_mma builds them, from the step's packed
 // weights in shared memory (raw: [rows][64 B]); t: the thread's place in its quad.
 __device__ __forceinline__ void unpack_rows(const uint8_t* raw, int r0, int t, uint32_t (&a)[8][4]) {
@@ -281,22 +323,11 @@ __global__ void __launch_bounds__(THREADS, 1)
         StepWalk walk(first_slice, per_slice);
         for (int i = 0; i < nsteps; ++i, walk.next()) {
             const int b = i % AB_STAGES, si = i % IN_STAGES, s = walk.step();
-            // Tokens: task (token r, word j). Word j of quad t holds inputs 32t + 8j .. + 7 (box t / 2, unit
-            // 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the inputs 2q and 2q + 4 of it, and at
-            // k = 8 + 2t, 9 + 2t, the inputs 2q + 1 and 2q + 5 (the pairs int4_to_half2x4 gives the weights).
-            // All loads first (the compiler cannot move a shared-memory load above a store), while the operand
-            // stage may still be in use.
+            // the tokens' loads first, while the operand stage may still be in use
             mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
             const uint8_t* in = sm + si * L::IN;
-            constexpr int TASKS = BN / 32;  // of 4 BN (token, word) tasks per step, each thread's
-            uint4 xq[TASKS][4];
-#pragma unroll
-            for (int h = 0; h < TASKS; ++h) {
-                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
-#pragma unroll
-                for (int t = 0; t < 4; ++t)
-                    xq[h][t] = *reinterpret_cast<const uint4*>(in + (t / 2) * L::X_BOX + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
-            }
+            TokenTasks<BN> tokens;
+            tokens.load(in, tid);
             float scale[TILES];  // rows tid + 128 u
 #pragma unroll
             for (int u = 0; u < TILES; ++u)
@@ -310,24 +341,7 @@ __global__ void __launch_bounds__(THREADS, 1)
                 }
             }
             uint8_t* ab = sm + L::ab_off + b * L::AB;
-#pragma unroll
-            for (int h = 0; h < TASKS; ++h) {
-                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
-#pragma unroll
-                for (int q = 0; q < 2; ++q) {
-                    const int c = 2 * j + q;
-                    uint32_t lo[4], hi[4];
-#pragma unroll
-                    for (int t = 0; t < 4; ++t) {
-                        const uint32_t a0 = q ? xq[h][t].y : xq[h][t].x, a1 = q ? xq[h][t].w : xq[h][t].z;
-                        lo[t] = __byte_perm(a0, a1, 0x5410);
-                        hi[t] = __byte_perm(a0, a1, 0x7632);
-                    }
-                    uint8_t* row = ab + (c / 4) * B_TILE<BN> + r * 128;
-                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
-                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
-                }
-            }
+            tokens.store(ab, tid);
 #pragma unroll
             for (int u = 0; u < TILES; ++u) reinterpret_cast<float*>(ab + L::B)[tid + 128 * u] = scale[u];
             wgmma::fence_shared_for_async();
@@ -503,40 +517,14 @@ __global__ void __launch_bounds__(THREADS, 1)
             for (int k = 0; k < 2 && k < per_slice; ++k) copy_tokens(k);
             for (int i = 0; i < STAGES && i < total; ++i) copy(i);
         }
-        // The slice's tokens in MMA order, once: the tasks, permutes and swizzled stores of w4a16_wgmma_kernel's feeder.
+        // The slice's tokens in MMA order, once (w4a16_wgmma_kernel's feeder writes them so for each step).
         for (int k = 0; k < per_slice; ++k) {
             mbar_wait(&x_full[k & 1], (k >> 1) & 1);
-            const uint8_t* in = sm + L::x_off + (k & 1) * L::X;
-            constexpr int TASKS = BN / 32;
-            uint4 xq[TASKS][4];
-#pragma unroll
-            for (int h = 0; h < TASKS; ++h) {
-                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
-#pragma unroll
-                for (int t = 0; t < 4; ++t)
-                    xq[h][t] = *reinterpret_cast<const uint4*>(in + (t / 2) * L::X_BOX + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
-            }
+            TokenTasks<BN> tokens;
+            tokens.load(sm + L::x_off + (k & 1) * L::X, tid);
             asm volatile("bar.sync 1, 128;" ::: "memory");  // every thread has read token stage k % 2
             if (tid == 0 && k + 2 < per_slice) copy_tokens(k + 2);
-            uint8_t* ab = kept + k * L::X;
-#pragma unroll
-            for (int h = 0; h < TASKS; ++h) {
-                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
-#pragma unroll
-                for (int q = 0; q < 2; ++q) {
-                    const int c = 2 * j + q;
-                    uint32_t lo[4], hi[4];
-#pragma unroll
-                    for (int t = 0; t < 4; ++t) {
-                        const uint32_t a0 = q ? xq[h][t].y : xq[h][t].x, a1 = q ? xq[h][t].w : xq[h][t].z;
-                        lo[t] = __byte_perm(a0, a1, 0x5410);
-                        hi[t] = __byte_perm(a0, a1, 0x7632);
-                    }
-                    uint8_t* row = ab + (c / 4) * B_TILE<BN> + r * 128;
-                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
-                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
-                }
-            }
+            tokens.store(kept + k * L::X, tid);
             wgmma::fence_shared_for_async();
             asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup has written step k's tokens
             if (tid == 0) mbar_arrive(&kept_full[k]);
@@ -684,6 +672,16 @@ int mode() {
     return m;
 }
 
+// The tensor maps of a call: the packed weights in steps of `rows` rows x 64 bytes, the tokens in swizzled boxes of
+// bn rows x 64 inputs, the scales in boxes of `rows` rows x 8 groups. False where one cannot be encoded.
+bool operand_maps(const half* x, int ldx, const uint8_t* wp, const half* ws, int M, int N, int K, int rows, int bn,
+                  CUtensorMap& wmap, CUtensorMap& xmap, CUtensorMap& wsmap) {
+    const int groups = ceil_div(K, KSTEP);
+    return weight_step_map(wp, N, groups * KSTEP / 2, rows, &wmap) &&
+           swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, bn, &xmap) &&
+           matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, rows, &wsmap);
+}
+
 // The kept-token kernel's width for a call of M tokens and `steps` groups (QSPEC_WGMMA_VERIFY_KEEP=1): 32 tokens up to
 // M = 32, else 64 where a slice's tokens fit, else 32; 0 where it is off or they do not fit either way.
 int kept_bn(int M, int steps) {
@@ -706,14 +704,11 @@ template <int BN>
 int launch_kept(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                 bool accumulate, cudaStream_t st) {
     using L = KeptLayout<BN>;
-    const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
+    const int groups = ceil_div(K, KSTEP);
     const size_t bytes = L::bytes(groups / SLICES);
     if (bytes == 0) return NO_TENSOR_MAP;
     CUtensorMap wmap, xmap, wsmap;
-    if (!weight_step_map(wp, N, Kp / 2, L::ROWS, &wmap) ||
-        !swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap) ||
-        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, L::ROWS, &wsmap))
-        return NO_TENSOR_MAP;
+    if (!operand_maps(x, ldx, wp, ws, M, N, K, L::ROWS, BN, wmap, xmap, wsmap)) return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
     if (const int e = allow_dynamic_smem(w4a16_wgmma_kept_kernel<BN>, L::MAX_BYTES, smem_allowed)) return e;
     static signed char refused[64];
@@ -728,10 +723,7 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
     using L = Layout<TILES, BN>;
     const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap;
-    if (!weight_step_map(wp, N, Kp / 2, L::ROWS, &wmap) ||
-        !swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap) ||
-        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, L::ROWS, &wsmap))
-        return NO_TENSOR_MAP;
+    if (!operand_maps(x, ldx, wp, ws, M, N, K, L::ROWS, BN, wmap, xmap, wsmap)) return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
     if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN>, L::bytes, smem_allowed)) return e;
     // token tiles of a row tile run together (its weights stay in L2)
