@@ -96,48 +96,6 @@ struct StepWalk {
     }
 };
 
-// The feeding warpgroup's token tasks (thread tid's of the 4 BN (token r, word j) tasks of a step). Word j of quad t
-// holds inputs 32t + 8j .. + 7 (box t / 2, unit 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the
-// inputs 2q and 2q + 4 of it, and at k = 8 + 2t, 9 + 2t, the inputs 2q + 1 and 2q + 5 (the pairs int4_to_half2x4
-// gives the weights). Loads and stores apart: the compiler cannot move a shared-memory load above a store, so the
-// callers issue all loads before they wait for the place the stores go.
-template <int BN>
-struct TokenTasks {
-    static constexpr int TASKS = BN / 32;  // each thread's
-    uint4 xq[TASKS][4];
-    // the step's words from its two copied boxes (`boxes`: [2][BN][128 B], 128-byte swizzle)
-    __device__ __forceinline__ void load(const uint8_t* boxes, int tid) {
-#pragma unroll
-        for (int h = 0; h < TASKS; ++h) {
-            const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
-#pragma unroll
-            for (int t = 0; t < 4; ++t)
-                xq[h][t] = *reinterpret_cast<const uint4*>(boxes + (t / 2) * BN * 128 + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
-        }
-    }
-    // ... into MMA order in the swizzled K-major operand `ab` ([2 k-tiles][BN][128 B]) that wgmma reads
-    __device__ __forceinline__ void store(uint8_t* ab, int tid) const {
-#pragma unroll
-        for (int h = 0; h < TASKS; ++h) {
-            const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
-#pragma unroll
-            for (int q = 0; q < 2; ++q) {
-                const int c = 2 * j + q;
-                uint32_t lo[4], hi[4];
-#pragma unroll
-                for (int t = 0; t < 4; ++t) {
-                    const uint32_t a0 = q ? xq[h][t].y : xq[h][t].x, a1 = q ? xq[h][t].w : xq[h][t].z;
-                    lo[t] = __byte_perm(a0, a1, 0x5410);
-                    hi[t] = __byte_perm(a0, a1, 0x7632);
-                }
-                uint8_t* row = ab + (c / 4) * B_TILE<BN> + r * 128;
-                *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
-                *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
-            }
-        }
-    }
-};
-
 // The A fragments of rows r0 and r0 + 8 for a step's 8 MMAs, as step_mma builds them, from the step's packed
 // weights in shared memory (raw: [rows][64 B]); t: the thread's place in its quad.
 __device__ __forceinline__ void unpack_rows(const uint8_t* raw, int r0, int t, uint32_t (&a)[8][4]) {
@@ -323,11 +281,22 @@ __global__ void __launch_bounds__(THREADS, 1)
         StepWalk walk(first_slice, per_slice);
         for (int i = 0; i < nsteps; ++i, walk.next()) {
             const int b = i % AB_STAGES, si = i % IN_STAGES, s = walk.step();
-            // the tokens' loads first, while the operand stage may still be in use
+            // Tokens: task (token r, word j). Word j of quad t holds inputs 32t + 8j .. + 7 (box t / 2, unit
+            // 4 (t % 2) + j); MMA c = 2j + q takes, at k = 2t and 2t + 1, the inputs 2q and 2q + 4 of it, and at
+            // k = 8 + 2t, 9 + 2t, the inputs 2q + 1 and 2q + 5 (the pairs int4_to_half2x4 gives the weights).
+            // All loads first (the compiler cannot move a shared-memory load above a store), while the operand
+            // stage may still be in use.
             mbar_wait(&in_full[si], (i / IN_STAGES) & 1);
             const uint8_t* in = sm + si * L::IN;
-            TokenTasks<BN> tokens;
-            tokens.load(in, tid);
+            constexpr int TASKS = BN / 32;  // of 4 BN (token, word) tasks per step, each thread's
+            uint4 xq[TASKS][4];
+#pragma unroll
+            for (int h = 0; h < TASKS; ++h) {
+                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
+#pragma unroll
+                for (int t = 0; t < 4; ++t)
+                    xq[h][t] = *reinterpret_cast<const uint4*>(in + (t / 2) * L::X_BOX + r * 128 + (((4 * (t % 2) + j) ^ (r & 7)) << 4));
+            }
             float scale[TILES];  // rows tid + 128 u
 #pragma unroll
             for (int u = 0; u < TILES; ++u)
@@ -341,7 +310,24 @@ __global__ void __launch_bounds__(THREADS, 1)
                 }
             }
             uint8_t* ab = sm + L::ab_off + b * L::AB;
-            tokens.store(ab, tid);
+#pragma unroll
+            for (int h = 0; h < TASKS; ++h) {
+                const int e = tid + 128 * h, r = e & (BN - 1), j = e / BN;
+#pragma unroll
+                for (int q = 0; q < 2; ++q) {
+                    const int c = 2 * j + q;
+                    uint32_t lo[4], hi[4];
+#pragma unroll
+                    for (int t = 0; t < 4; ++t) {
+                        const uint32_t a0 = q ? xq[h][t].y : xq[h][t].x, a1 = q ? xq[h][t].w : xq[h][t].z;
+                        lo[t] = __byte_perm(a0, a1, 0x5410);
+                        hi[t] = __byte_perm(a0, a1, 0x7632);
+                    }
+                    uint8_t* row = ab + (c / 4) * B_TILE<BN> + r * 128;
+                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4)) ^ (r & 7)) << 4)) = make_uint4(lo[0], lo[1], lo[2], lo[3]);
+                    *reinterpret_cast<uint4*>(row + (((2 * (c % 4) + 1) ^ (r & 7)) << 4)) = make_uint4(hi[0], hi[1], hi[2], hi[3]);
+                }
+            }
 #pragma unroll
             for (int u = 0; u < TILES; ++u) reinterpret_cast<float*>(ab + L::B)[tid + 128 * u] = scale[u];
             wgmma::fence_shared_for_async();
@@ -422,169 +408,6 @@ __global__ void __launch_bounds__(THREADS, 1)
     }
     if (TILES == 1 && gridDim.z > 1)
         wgmma_cta::cluster_sum_store<BN / 2, SPC>(reinterpret_cast<float*>(sm), SLICES / SPC, wg > 0, store);
-#endif
-}
-
-// ---- Kept tokens (session 48): a cluster of 8 CTAs along K, one slice each. A CTA copies its slice's tokens once,
-// writes them in MMA order into shared memory and keeps them there while it walks several 128-row tiles, so that a
-// step copies only its packed weights and scale box (10 KB) instead of 26 (18 with 32-token tiles): the copies per
-// SM bound the kernels above ("Where its time goes", docs/KERNELS.md). Every output keeps its bits: the same A
-// fragments, MMAs, fold and slice, and the cluster's rank-ordered sum 0 + P0 + ... + P7.
-template <int BN>
-struct KeptLayout {
-    static constexpr int ROWS = 128, STAGES = 8;  // rows per tile; copy stages of weights in flight
-    static constexpr int X_BOX = BN * 128, X = 2 * X_BOX;  // a step's tokens: as copied (2 boxes), and in MMA order
-    static constexpr int RAW = ROWS * KSTEP / 2, WS = ROWS * SCALE_STEPS * 2;
-    static constexpr int IN = (RAW + WS + 1023) / 1024 * 1024;  // a copy stage: packed weights, scale box
-    static constexpr int SUMS = 256 * (BN / 2) * 4;  // a tile's slice sums, [BN / 2][256 multiplying threads]
-    static constexpr int x_off = STAGES * IN;  // the first tile's two token stages, then the tiles' sums
-    static constexpr int bar_off = x_off + (SUMS > 2 * X ? SUMS : 2 * X);
-    static constexpr int MAX_KEPT = 16;  // steps per slice (K up to 16384): in_full, in_empty, x_full, kept_full
-    static constexpr int kept_off = (bar_off + (2 * STAGES + 2 + MAX_KEPT) * 8 + 1023) / 1024 * 1024;
-    static constexpr size_t MAX_BYTES = 227 * 1024;
-    // dynamic shared memory for `per_slice` steps a slice (+ alignment slack), 0 where they do not fit
-    static constexpr size_t bytes(int per_slice) {
-        const size_t b = kept_off + (size_t)per_slice * X + 1024;
-        return per_slice <= MAX_KEPT && b <= MAX_BYTES ? b : 0;
-    }
-    static_assert(IN % 1024 == 0 && X % 1024 == 0 && x_off % 1024 == 0, "swizzled tiles on 1024-byte atoms");
-};
-
-// Grid (token tiles, row groups, 8): the cluster of 8 CTAs along z that share (x, y) walks the row tiles
-// y, y + gridDim.y, ...; CTA z takes slice z (steps z, z + 8, ...) of each.
-template <int BN>
-__global__ void __launch_bounds__(THREADS, 1)
-    w4a16_wgmma_kept_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
-                            const __grid_constant__ CUtensorMap wsmap, float* __restrict__ y, int ldy, int M, int N,
-                            int steps, bool accumulate, bool pingpong) {
-#if defined(QSPEC_WGMMA)
-    using L = KeptLayout<BN>;
-    constexpr int STAGES = L::STAGES;
-    extern __shared__ uint8_t smem_base[];
-    uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
-    uint64_t* const in_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
-    uint64_t* const in_empty = in_full + STAGES;
-    uint64_t* const x_full = in_empty + STAGES;
-    uint64_t* const kept_full = x_full + 2;
-    uint8_t* const kept = sm + L::kept_off;  // [per_slice][2 k-tiles][BN][128 B], swizzled
-    float* const sums = reinterpret_cast<float*>(sm + L::x_off);
-    const int z = blockIdx.z, m0 = blockIdx.x * BN, per_slice = steps / SLICES;
-    const int row_tiles = (N + L::ROWS - 1) / L::ROWS, ntiles = (row_tiles - 1 - (int)blockIdx.y) / (int)gridDim.y + 1;
-    const int total = ntiles * per_slice;  // this CTA's steps: tile i / per_slice, step z + 8 (i % per_slice)
-    auto tile_n0 = [&](int j) { return ((int)blockIdx.y + j * (int)gridDim.y) * L::ROWS; };
-    const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
-
-    if (threadIdx.x == 0) {
-        for (int i = 0; i < STAGES; ++i) {
-            mbar_init(&in_full[i], 1);
-            mbar_init(&in_empty[i], 8);  // one arrival per multiplying warp: its reads of the stage are done
-        }
-        mbar_init(&x_full[0], 1);
-        mbar_init(&x_full[1], 1);
-        for (int k = 0; k < per_slice; ++k) mbar_init(&kept_full[k], 1);
-        fence_barrier_init();
-    }
-    __syncthreads();
-
-    // tile j's sums of this CTA's slice are in `sums`: the cluster adds them in rank order and stores them
-    auto cluster_store = [&](int j) {
-        const int n0 = tile_n0(j);
-        wgmma_cta::cluster_sum_store<BN / 2>(sums, SLICES, wg > 0, [&](int i, float v) {
-            wgmma_cta::store_fragment(i, v, n0, m0, y, ldy, M, N, accumulate);
-        });
-    };
-    if (wg == 0) {
-        // ---- feeding warpgroup ----
-        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(FEED_REGS));
-        auto copy = [&](int i) {  // step i's packed weights and scale box
-            uint8_t* in = sm + (i % STAGES) * L::IN;
-            const int s = z + SLICES * (i % per_slice), n0 = tile_n0(i / per_slice);
-            mbar_arrive_expect_tx(&in_full[i % STAGES], L::RAW + L::WS);
-            tma_load_2d(in, &wmap, s * (KSTEP / 16), n0, &in_full[i % STAGES]);
-            tma_load_2d(in + L::RAW, &wsmap, s / SCALE_STEPS * SCALE_STEPS, n0, &in_full[i % STAGES]);
-        };
-        auto copy_tokens = [&](int k) {  // the tokens of the slice's step k, into token stage k % 2
-            uint8_t* xs = sm + L::x_off + (k & 1) * L::X;
-            const int s = z + SLICES * k;
-            mbar_arrive_expect_tx(&x_full[k & 1], L::X);
-            tma_load_2d(xs, &xmap, s * KSTEP, m0, &x_full[k & 1]);
-            tma_load_2d(xs + L::X_BOX, &xmap, s * KSTEP + 64, m0, &x_full[k & 1]);
-        };
-        if (tid == 0) {
-            prefetch_tensor_map(&wmap);
-            prefetch_tensor_map(&xmap);
-            prefetch_tensor_map(&wsmap);
-            for (int k = 0; k < 2 && k < per_slice; ++k) copy_tokens(k);
-            for (int i = 0; i < STAGES && i < total; ++i) copy(i);
-        }
-        // The slice's tokens in MMA order, once (w4a16_wgmma_kernel's feeder writes them so for each step).
-        for (int k = 0; k < per_slice; ++k) {
-            mbar_wait(&x_full[k & 1], (k >> 1) & 1);
-            TokenTasks<BN> tokens;
-            tokens.load(sm + L::x_off + (k & 1) * L::X, tid);
-            asm volatile("bar.sync 1, 128;" ::: "memory");  // every thread has read token stage k % 2
-            if (tid == 0 && k + 2 < per_slice) copy_tokens(k + 2);
-            tokens.store(kept + k * L::X, tid);
-            wgmma::fence_shared_for_async();
-            asm volatile("bar.sync 1, 128;" ::: "memory");  // the warpgroup has written step k's tokens
-            if (tid == 0) mbar_arrive(&kept_full[k]);
-        }
-        // The weights, STAGES steps ahead. Before waiting for step j's stage to be read, take part in the cluster's
-        // sums of the tiles that end before step j (the multiplying warps reach step j only after them).
-        int summed = 0;
-        for (int i = STAGES; i < total; ++i) {
-            const int j = i - STAGES;
-            for (; (summed + 1) * per_slice <= j; ++summed) cluster_store(summed);
-            if (tid == 0) {
-                mbar_wait(&in_empty[j % STAGES], (j / STAGES) & 1);
-                copy(i);
-            }
-            __syncwarp();
-        }
-        for (; summed < ntiles; ++summed) cluster_store(summed);
-    } else {
-        // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 of each tile ----
-        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));
-        const int me = wg - 1, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
-        const int r0 = 64 * me + 16 * warp + g;  // and r0 + 8
-        const uint64_t desc = wgmma::sw128_desc(kept);
-        const uint32_t desc_lo = static_cast<uint32_t>(desc), desc_hi = static_cast<uint32_t>(desc >> 32);
-        float part[BN / 2], acc[BN / 2];
-#pragma unroll
-        for (int k = 0; k < BN / 2; ++k) acc[k] = 0.f;
-        auto unpack = [&](int i, uint32_t(&a)[8][4]) {
-            mbar_wait(&in_full[i % STAGES], (i / STAGES) & 1);
-            unpack_rows(sm + (i % STAGES) * L::IN, r0, t, a);
-        };
-        // step i: its MMAs from a, step i + 1's unpacking into next while they run, the fold; at a tile's end the
-        // cluster's sum
-        auto multiply = [&](int i, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
-            const int k = i % per_slice;
-            if (i < per_slice) mbar_wait(&kept_full[k], 0);
-            issue_turn<BN>(part, a, desc_lo + k * (L::X >> 4), desc_hi, pingpong, me, i, total);
-            if (i + 1 < total) unpack(i + 1, next);  // while the MMAs run
-            finish_turn(part, a);
-            const half* box = reinterpret_cast<const half*>(sm + (i % STAGES) * L::IN + L::RAW);  // [128 rows][8 groups]
-            fold(part, __half2float(box[r0 * SCALE_STEPS + z]), __half2float(box[(r0 + 8) * SCALE_STEPS + z]), acc);
-            __syncwarp();
-            if (lane == 0) mbar_arrive(&in_empty[i % STAGES]);  // this warp's reads of step i's stage are done
-            if (k == per_slice - 1) {
-                // total = 0 + the slice (end_slice's bits; the cluster's sum then starts from 0 too)
-#pragma unroll
-                for (int q = 0; q < BN / 2; ++q) {
-                    sums[q * 256 + threadIdx.x - 128] = 0.f + acc[q];
-                    acc[q] = 0.f;
-                }
-                cluster_store(i / per_slice);
-            }
-        };
-        uint32_t a0[8][4], a1[8][4];
-        unpack(0, a0);
-        for (int i = 0; i < total; i += 2) {  // two steps a turn: the fragments alternate between a0 and a1
-            multiply(i, a0, a1);
-            if (i + 1 < total) multiply(i + 1, a1, a0);
-        }
-    }
 #endif
 }
 
@@ -672,58 +495,16 @@ int mode() {
     return m;
 }
 
-// The tensor maps of a call: the packed weights in steps of `rows` rows x 64 bytes, the tokens in swizzled boxes of
-// bn rows x 64 inputs, the scales in boxes of `rows` rows x 8 groups. False where one cannot be encoded.
-bool operand_maps(const half* x, int ldx, const uint8_t* wp, const half* ws, int M, int N, int K, int rows, int bn,
-                  CUtensorMap& wmap, CUtensorMap& xmap, CUtensorMap& wsmap) {
-    const int groups = ceil_div(K, KSTEP);
-    return weight_step_map(wp, N, groups * KSTEP / 2, rows, &wmap) &&
-           swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, bn, &xmap) &&
-           matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, rows, &wsmap);
-}
-
-// The kept-token kernel's width for a call of M tokens and `steps` groups (QSPEC_WGMMA_VERIFY_KEEP=1): 32 tokens up to
-// M = 32, else 64 where a slice's tokens fit, else 32; 0 where it is off or they do not fit either way.
-int kept_bn(int M, int steps) {
-    static const int keep = env_int("QSPEC_WGMMA_VERIFY_KEEP", 0);
-    if (keep == 0 || steps % SLICES != 0) return 0;
-    const int per_slice = steps / SLICES;
-    if (M > 32 && KeptLayout<64>::bytes(per_slice) != 0) return 64;
-    return KeptLayout<32>::bytes(per_slice) != 0 ? 32 : 0;
-}
-
-// Its row groups (CTAs along y): as many as keep the clusters of all token tiles in one wave, or
-// QSPEC_WGMMA_VERIFY_KEEP_ROWS.
-int kept_row_groups(int M, int N, int bn) {
-    static const int forced = env_int("QSPEC_WGMMA_VERIFY_KEEP_ROWS", 0);
-    const int row_tiles = ceil_div(N, 128), fit = sm_count() / (SLICES * ceil_div(M, bn));
-    return std::max(1, std::min(row_tiles, forced > 0 ? forced : fit));
-}
-
-template <int BN>
-int launch_kept(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
-                bool accumulate, cudaStream_t st) {
-    using L = KeptLayout<BN>;
-    const int groups = ceil_div(K, KSTEP);
-    const size_t bytes = L::bytes(groups / SLICES);
-    if (bytes == 0) return NO_TENSOR_MAP;
-    CUtensorMap wmap, xmap, wsmap;
-    if (!operand_maps(x, ldx, wp, ws, M, N, K, L::ROWS, BN, wmap, xmap, wsmap)) return NO_TENSOR_MAP;
-    static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_wgmma_kept_kernel<BN>, L::MAX_BYTES, smem_allowed)) return e;
-    static signed char refused[64];
-    return launch_in_clusters(w4a16_wgmma_kept_kernel<BN>, dim3(ceil_div(M, BN), kept_row_groups(M, N, BN), SLICES),
-                              dim3(THREADS), dim3(1, 1, SLICES), bytes, st, refused, wmap, xmap, wsmap, y, ldy, M, N,
-                              groups, accumulate, pingpong());
-}
-
 template <int TILES, int BN>
 int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                  int split, bool accumulate, cudaStream_t st) {
     using L = Layout<TILES, BN>;
     const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap;
-    if (!operand_maps(x, ldx, wp, ws, M, N, K, L::ROWS, BN, wmap, xmap, wsmap)) return NO_TENSOR_MAP;
+    if (!weight_step_map(wp, N, Kp / 2, L::ROWS, &wmap) ||
+        !swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap) ||
+        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, L::ROWS, &wsmap))
+        return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
     if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN>, L::bytes, smem_allowed)) return e;
     // token tiles of a row tile run together (its weights stay in L2)
@@ -769,11 +550,6 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     const int groups = ceil_div(K, KSTEP);
     const Grid gr = grid_of(M, N, groups, mode() == 2);
     if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
-    if (const int bn = kept_bn(M, groups)) {
-        const int e = bn == 64 ? launch_kept<64>(x, ldx, wp, ws, y, ldy, M, N, K, accumulate, st)
-                               : launch_kept<32>(x, ldx, wp, ws, y, ldy, M, N, K, accumulate, st);
-        if (e != CLUSTERS_UNAVAILABLE && e != NO_TENSOR_MAP) return e;
-    }
     auto tiles = [&](auto bn) {
         constexpr int BN = decltype(bn)::value;
         return gr.tiles == 2 ? launch_tiles<2, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)

@@ -1257,76 +1257,6 @@ def wgmma_read_f16(tile, rows, c):
     return np.ascontiguousarray(tile[a ^ (((a >> 7) & 7) << 4)]).view(F16).astype(np.float64)
 
 
-def wv_tokens_in_mma_order(xp, m0, mv, st, bn):
-    """The feeding warpgroup of the verify's warpgroup kernels: step st's tokens m0 .. m0 + mv - 1 as the two
-    TMA-swizzled boxes hold them (zeros past M), then its token tasks e = tid + 128 h (token e % bn, word e // bn):
-    loads, byte permutes and swizzled stores into the two k-tiles in MMA order that wgmma reads."""
-    e = np.arange(4 * bn)
-    er, ej = e & (bn - 1), (e >> 6 if BUG == "wv_task_word" else e // bn)
-    boxes = np.zeros((2, bn * 128), np.uint8)
-    tr, kb = np.arange(mv)[:, None], np.arange(128)[None, :]
-    xb = np.ascontiguousarray(xp[m0:m0 + mv, KSTEP * st:KSTEP * st + KSTEP]).view(np.uint8)
-    for bb in range(2):
-        boxes[bb][sw128(tr, kb)] = xb[:, 128 * bb:128 * bb + 128]
-    btile = np.zeros((2, bn * 128), np.uint8)
-    xor = 0 if BUG == "wv_swizzle" else (er & 7)
-    for q in (0, 1):
-        c = 2 * ej + q
-        lo, hi = [], []
-        for tq in range(4):
-            addr = er * 128 + (((4 * (tq % 2) + ej) ^ (er & 7)) << 4)
-            words = boxes[tq // 2][addr[:, None] + np.arange(16)].copy().view("<u4")
-            a0, a1 = words[:, 1 if q else 0], words[:, 3 if q else 2]
-            sel = (0x7632, 0x5410) if BUG == "wv_prmt" else (0x5410, 0x7632)
-            lo.append(byte_perm(a0, a1, sel[0]))
-            hi.append(byte_perm(a0, a1, sel[1]))
-        for half, vals in ((0, lo), (1, hi)):
-            dst = er * 128 + (((2 * (c % 4) + half) ^ xor) << 4)
-            data = np.ascontiguousarray(np.stack(vals, 1)).view(np.uint8)
-            for cc in range(8):  # k-tile c // 4
-                sel_c = c == cc
-                btile[cc // 4][dst[sel_c][:, None] + np.arange(16)] = data[sel_c]
-    return btile
-
-
-WV_CT = np.arange(256)  # multiplying thread: warpgroup ct >> 7, warp (ct >> 5) & 3, lane ct & 31
-WV_T = WV_CT & 3
-WV_R0 = 64 * (WV_CT >> 7) + 16 * ((WV_CT >> 5) & 3) + ((WV_CT & 31) >> 2)
-
-
-def wv_step_sums(raw, btile, bn, tiles=1):
-    """The multiplying warpgroups' 8 MMAs of a step from zero: step_mma's A fragments of rows r0, r0 + 8 (+ 128 T for
-    tile T) unpacked from the packed step `raw` (rows x 64 bytes) and placed in the m64 operand by the fragment
-    layout, times what wgmma reads of btile through the descriptor (exact dot products, one fp32 rounding each)."""
-    R = WG_ROWS * tiles
-    cols = 16 * WV_T[:, None] + np.arange(16)  # the thread's 16 bytes of each row
-    part = np.zeros((R, bn), F32)
-    # tile T's rows: r0 + 128 T (a planted bug: + 64 T, the other warpgroup's)
-    rt = [WV_R0 + (64 if BUG == "wv_tile_rows" else 128) * T for T in range(tiles)]
-    wlo = [np.ascontiguousarray(raw[r[:, None], cols]).view("<u4") for r in rt]
-    whi = [np.ascontiguousarray(raw[r[:, None] + 8, cols]).view("<u4") for r in rt]
-    for j in range(4):
-        for q in (0, 1):
-            c = 2 * j + q
-            A = np.zeros((R, 16))
-            for T in range(tiles):
-                lo_h, hi_h = int4_to_half2x4(wlo[T][:, j]), int4_to_half2x4(whi[T][:, j])
-                regs = ([lo_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q], hi_h[2 * q + 1]] if BUG == "wv_a_frag"
-                        else [lo_h[2 * q], hi_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q + 1]])
-                for reg, (dr, dk) in enumerate(((0, 0), (8, 0), (0, 8), (8, 8))):
-                    A[(128 * T + WV_R0 + dr)[:, None], (2 * WV_T + dk)[:, None] + np.arange(2)] = regs[reg].astype(np.float64)
-            B = wgmma_read_f16(btile[c // 4], bn, c)
-            part = (A @ B.T + part).astype(F32) if c else (A @ B.T).astype(F32)
-    return part
-
-
-def wv_packed_step(pb, n0, nv, st, R):
-    """A step's box of packed weights as the tensor map copies it: R rows x 64 bytes, zeros past N."""
-    raw = np.zeros((R, 64), np.uint8)
-    raw[:nv] = pb[n0:n0 + nv, 64 * st:64 * st + 64]
-    return raw
-
-
 def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
     """w4a16_wgmma_kernel (w4a16_wgmma.cu) on a grid split `split` ways along K (1, or 8: a cluster, one slice
     per CTA; grid_of's choice at every M unless given): 128 tiles rows x bn tokens (64 or 32; grid_of's choice
@@ -1349,6 +1279,11 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
     pb = pw.view(np.uint8).reshape(N, Kp // 2)
     xp = np.zeros((M, Kp), F16)
     xp[:, :K] = x  # the tensor map reads zeros past K
+    ct = np.arange(256)  # multiplying thread: warpgroup ct >> 7, warp (ct >> 5) & 3, lane ct & 31
+    g, t = (ct & 31) >> 2, ct & 3
+    r0 = 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + g
+    e = np.arange(4 * bn)  # feeding tasks e = tid + 128 h: token e % bn, word e // bn
+    er, ej = e & (bn - 1), (e >> 6 if BUG == "wv_task_word" else e // bn)
     y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
     for by in range(ceil_div(N, R)):
         n0 = by * R
@@ -1365,8 +1300,51 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
                         total = np.zeros((R, bn), F32)
                     for k in range(per_slice):
                         st = sl * per_slice + k if BUG == "wv_k_order" else sl + WK * k
-                        part = wv_step_sums(wv_packed_step(pb, n0, nv, st, R), wv_tokens_in_mma_order(xp, m0, mv, st, bn),
-                                            bn, tiles)
+                        raw = np.zeros((R, 64), np.uint8)  # the tensor-map boxes: zeros past N and M
+                        raw[:nv] = pb[n0:n0 + nv, 64 * st:64 * st + 64]
+                        boxes = np.zeros((2, bn * 128), np.uint8)
+                        tr, kb = np.arange(mv)[:, None], np.arange(128)[None, :]
+                        xb = np.ascontiguousarray(xp[m0:m0 + mv, KSTEP * st:KSTEP * st + KSTEP]).view(np.uint8)
+                        for bb in range(2):
+                            boxes[bb][sw128(tr, kb)] = xb[:, 128 * bb:128 * bb + 128]
+                        # feeding warpgroup: the tokens in MMA order
+                        btile = np.zeros((2, bn * 128), np.uint8)
+                        xor = 0 if BUG == "wv_swizzle" else (er & 7)
+                        for q in (0, 1):
+                            c = 2 * ej + q
+                            lo, hi = [], []
+                            for tq in range(4):
+                                addr = er * 128 + (((4 * (tq % 2) + ej) ^ (er & 7)) << 4)
+                                words = boxes[tq // 2][addr[:, None] + np.arange(16)].copy().view("<u4")
+                                a0, a1 = words[:, 1 if q else 0], words[:, 3 if q else 2]
+                                sel = (0x7632, 0x5410) if BUG == "wv_prmt" else (0x5410, 0x7632)
+                                lo.append(byte_perm(a0, a1, sel[0]))
+                                hi.append(byte_perm(a0, a1, sel[1]))
+                            for half, vals in ((0, lo), (1, hi)):
+                                dst = er * 128 + (((2 * (c % 4) + half) ^ xor) << 4)
+                                data = np.ascontiguousarray(np.stack(vals, 1)).view(np.uint8)
+                                for cc in range(8):  # k-tile c // 4
+                                    sel_c = c == cc
+                                    btile[cc // 4][dst[sel_c][:, None] + np.arange(16)] = data[sel_c]
+                        # multiplying warpgroups: step_mma's A fragments of rows r0, r0 + 8, into the m64 operand
+                        cols = 16 * t[:, None] + np.arange(16)  # the thread's 16 bytes of each row
+                        part = np.zeros((R, bn), F32)
+                        # tile T's rows: r0 + 128 T (a planted bug: + 64 T, the other warpgroup's)
+                        rt = [r0 + (64 if BUG == "wv_tile_rows" else 128) * T for T in range(tiles)]
+                        wlo = [np.ascontiguousarray(raw[r[:, None], cols]).view("<u4") for r in rt]
+                        whi = [np.ascontiguousarray(raw[r[:, None] + 8, cols]).view("<u4") for r in rt]
+                        for j in range(4):
+                            for q in (0, 1):
+                                c = 2 * j + q
+                                A = np.zeros((R, 16))
+                                for T in range(tiles):
+                                    lo_h, hi_h = int4_to_half2x4(wlo[T][:, j]), int4_to_half2x4(whi[T][:, j])
+                                    regs = ([lo_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q], hi_h[2 * q + 1]] if BUG == "wv_a_frag"
+                                            else [lo_h[2 * q], hi_h[2 * q], lo_h[2 * q + 1], hi_h[2 * q + 1]])
+                                    for reg, (dr, dk) in enumerate(((0, 0), (8, 0), (0, 8), (8, 8))):
+                                        A[(128 * T + r0 + dr)[:, None], (2 * t + dk)[:, None] + np.arange(2)] = regs[reg].astype(np.float64)
+                                B = wgmma_read_f16(btile[c // 4], bn, c)
+                                part = (A @ B.T + part).astype(F32) if c else (A @ B.T).astype(F32)
                         sc = np.zeros(R, F32)
                         sc[:nv] = ws[n0:n0 + nv, st].astype(F32)
                         acc = fmaf(part, sc[:, None], acc)
@@ -1380,53 +1358,6 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
                 out = (out + p_).astype(F32)
             y[m0:m0 + mv, n0:n0 + nv] = out[:nv, :mv].T
             count[m0:m0 + mv, n0:n0 + nv] += 1
-    return y, count
-
-
-def w4a16_wgmma_kept(x, pw, ws, N, K, group, bn, row_groups):
-    """w4a16_wgmma_kept_kernel (w4a16_wgmma.cu): grid (token tiles, row_groups, 8), each cluster of 8 CTAs along K
-    walking the 128-row tiles by, by + row_groups, ...; CTA z keeps slice z's tokens (steps z + 8k) in MMA order,
-    written once (kept[k]), and takes each tile's step k from kept[k] and the step's copied weights and scale box
-    (column z of the box: the step's group); the slice's sums go out as 0 + acc and the cluster adds them in rank
-    order from 0."""
-    assert group == KSTEP
-    M = x.shape[0]
-    steps = ceil_div(K, KSTEP)
-    Kp, per_slice = steps * KSTEP, steps // WK
-    assert steps % WK == 0
-    pb = pw.view(np.uint8).reshape(N, Kp // 2)
-    xp = np.zeros((M, Kp), F16)
-    xp[:, :K] = x
-    y, count = np.full((M, N), np.nan, F32), np.zeros((M, N), int)
-    row_tiles = ceil_div(N, WG_ROWS)
-    for bx in range(ceil_div(M, bn)):
-        m0 = bx * bn
-        mv = min(bn, M - m0)
-        # the feeder's prologue: every CTA z's slice in MMA order, once
-        kept = [[wv_tokens_in_mma_order(xp, m0, mv, z + WK * k, bn) for k in range(per_slice)] for z in range(WK)]
-        for by in range(row_groups):
-            ntiles = (row_tiles - 1 - by) // row_groups + 1
-            for j in range(ntiles):
-                n0 = (by + j * row_groups) * WG_ROWS
-                nv = min(WG_ROWS, N - n0)
-                sums = []
-                for z in range(WK):
-                    acc = np.zeros((WG_ROWS, bn), F32)
-                    for k in range(per_slice):
-                        st = z + WK * k
-                        kk = 0 if BUG == "kept_first_step" else k  # the descriptor's step in the kept tokens
-                        part = wv_step_sums(wv_packed_step(pb, n0, nv, st, WG_ROWS), kept[z][kk], bn)
-                        box = np.zeros((WG_ROWS, SCALE_STEPS), F16)  # the scale box of the step's 8 groups
-                        b0 = st // SCALE_STEPS * SCALE_STEPS
-                        box[:nv, :min(SCALE_STEPS, steps - b0)] = ws[n0:n0 + nv, b0:b0 + SCALE_STEPS]
-                        col = k if BUG == "kept_scale_column" else z
-                        acc = fmaf(part, box[:, col].astype(F32)[:, None], acc)
-                    sums.append((F32(0) + acc).astype(F32))
-                out = np.zeros((WG_ROWS, bn), F32)
-                for p_ in sums:  # 0 + P0 + P1 + ...
-                    out = (out + p_).astype(F32)
-                y[m0:m0 + mv, n0:n0 + nv] = out[:nv, :mv].T
-                count[m0:m0 + mv, n0:n0 + nv] += 1
     return y, count
 
 
@@ -1480,22 +1411,6 @@ def wv_differs(M, N, K, split, tiles=1, bn=64):
     return ("" if err < TOL else f"err {err:.1e}") + ("" if same else " bits differ from the warp-split kernel")
 
 
-def kept_differs(M, N, K, bn, row_groups):
-    """The kept-token kernel against the reference and against the warp-split kernel's bits; "" where both hold."""
-    q, pw, ws = make_weights(N, K, KSTEP)
-    x = rng.uniform(-2, 2, (M, K)).astype(F16)
-    out = w4a16_wgmma_kept(x, pw, ws, N, K, KSTEP, bn, row_groups)
-    err = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
-    warp = w4a16(x, pw, ws, N, K, KSTEP)
-    same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
-    return ("" if err < TOL else f"err {err:.1e}") + ("" if same else " bits differ from the warp-split kernel")
-
-
-# (M, N, K, tokens per CTA, row groups) of the kept-token kernel: walks of 1-3 tiles with a partial last one, ragged K,
-# two token tiles (the second partial), a slice of two steps; 32- and 64-token tiles
-KEPT_CASES = [(40, 300, 1000, 64, 1), (70, 520, 2048, 64, 2), (20, 130, 1024, 32, 1), (45, 260, 2048, 32, 3)]
-
-
 def run_wv_cases():
     fails = 0
     for M, N, K, split, tiles, bn in WV_CASES:
@@ -1504,11 +1419,6 @@ def run_wv_cases():
         print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify M={M} N={N} K={K} split={split} rows={128 * tiles} "
               f"tokens={bn}: "
               f"the reference within {TOL:.0e} and the warp-split kernel's bits")
-    for M, N, K, bn, groups in KEPT_CASES:
-        bad = kept_differs(M, N, K, bn, groups)
-        fails += bool(bad)
-        print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify, kept tokens, M={M} N={N} K={K} tokens={bn} "
-              f"row groups={groups}: the reference within {TOL:.0e} and the warp-split kernel's bits")
     return fails
 
 
@@ -1867,9 +1777,6 @@ MUTATIONS = [
     ("wv_tile_rows", "wv2", (300, 1024, 128, 20)),     # a 256-row CTA's second tile at r0 + 64: the other warpgroup's rows
     ("wv_task_word", "wv32", (40, 1024, 128, 20)),     # 32-token tiles: a feeding task's word as with 64 tokens (e / 64)
     ("wv_cta_slices", "wv4", (40, 2048, 128, 20)),     # a cluster of 4: a CTA's two slices added in reverse order
-    ("kept_first_step", "kept", (300, 2048, 128, 40)),  # every step's MMAs on the slice's first kept tokens
-    ("kept_scale_column", "kept", (300, 2048, 128, 40)),  # the scale box's column k (the step in the slice), not z
-    ("wv_prmt", "kept", (300, 2048, 128, 40)),           # the kept tokens' pairs (1,5) where (0,4) belong
 ]
 
 
@@ -1889,8 +1796,6 @@ def mutation_check():
             check = lambda: bool(wv_differs(M, N, K, 1, 1, 32))
         elif kernel == "wv4":
             check = lambda: bool(wv_differs(M, N, K, 4, 1, 32))
-        elif kernel == "kept":
-            check = lambda: bool(kept_differs(M, N, K, 64, 2))
         elif kernel == "tiled_identity":
             check = lambda: bool(tiled_bit_identity(N, K, group, [M]))
         elif kernel in ("w4a16", "cluster", "tiled", "bulk", "bulk_walk", "bulk_keep", "bulk_split"):
