@@ -282,6 +282,191 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
 #endif
 }
 
+// ---- Experiment (session 49): the weights as the A operand from registers, no unpacked tile ----
+// The multiplying threads read their two rows' 16 bytes of a step's packed weights (the verify kernel's
+// unpack_rows place: inputs 32t .. 32t + 31 of rows r0, r0 + 8) and unpack each word's even and odd nibbles to
+// int8 (int4_to_s8x8), without byte permutes: MMA kk takes word kk, so at k = 4t + b it multiplies input
+// 32t + 8kk + 2b and at k = 16 + 4t + b input 32t + 8kk + 2b + 1. The tokens must then lie in that order
+// inside each 128-input group (permute_tokens_rf writes it). The feeding warpgroup only copies: no unpacking,
+// no fence for the async proxy, no hand-off; a step's shared-memory traffic drops from ~96 KB (the copies, the
+// unpacked tile written and read) to ~64 KB at 128 tokens. The int32 sums are exact and the fold is the
+// same, so the outputs have the bits of w4ax_wgmma_kernel. QSPEC_WGMMA_DRAFT_RF=1 runs it where the grid
+// takes 64- or 128-token tiles (the tokens permuted into a buffer of the library's, one kernel more per call);
+// =noperm skips the permutation (wrong results: timing only).
+// AHEAD: each step's fragments are unpacked while the MMAs of the step before run, into a second set of registers
+// (=ahead; 128-token tiles only: 64 more registers than the two-CTA build has).
+template <int BN_, int S_, int MINB_, int FEED_REGS_, int MULTIPLY_REGS_, bool AHEAD_>
+struct RfBuild {
+    static constexpr int BN = BN_, S = S_, MINB = MINB_, FEED_REGS = FEED_REGS_, MULTIPLY_REGS = MULTIPLY_REGS_;
+    static constexpr bool AHEAD = AHEAD_;
+};
+// registers after setmaxnreg: 128 x 40 + 256 x 232 = 384 x 168 (one CTA per SM); 128 x 40 + 256 x 96 <= 384 x 80
+using Rf64 = RfBuild<64, 6, 2, 40, 96, false>;
+using Rf128 = RfBuild<128, 6, 1, 40, 232, false>;
+using Rf128Ahead = RfBuild<128, 6, 1, 40, 232, true>;
+
+template <class B>
+struct RfLayout {
+    static constexpr int X = B::BN * KSTEP;       // int8 tokens of a step, permuted, 128-byte swizzle
+    static constexpr int RAW = ROWS * KSTEP / 2;  // packed weights of a step
+    static constexpr int STAGE = X + RAW;         // a multiple of 1024: each stage's tokens on a swizzle atom
+    static constexpr int WS = ROWS * SCALE_STEPS * 2, XS = B::BN * SCALE_STEPS * 4;
+    static constexpr int ws_off = B::S * STAGE, xs_off = ws_off + 2 * WS, bar_off = xs_off + 2 * XS;
+    // full[S], empty[S], s_full[2], s_empty[2]
+    static constexpr size_t bytes = bar_off + (2 * B::S + 4) * 8 + 1024;
+    static_assert(STAGE % 1024 == 0, "swizzle atoms");
+    static_assert(bytes <= 227 * 1024 && bytes * B::MINB <= 226 * 1024, "the CTAs per SM fit");
+    static_assert(B::BN / 2 * 256 * 4 <= bar_off, "a K split's partial sums fit below the barriers");
+};
+
+template <class B>
+__global__ void __launch_bounds__(THREADS, B::MINB)
+    w4ax_wgmma_rf_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
+                         const __grid_constant__ CUtensorMap wsmap, const __grid_constant__ CUtensorMap xsmap,
+                         float* __restrict__ y, int ldy, int M, int N, int steps, bool accumulate, bool pingpong) {
+#if defined(QSPEC_WGMMA)
+    using L = RfLayout<B>;
+    constexpr int BN = B::BN, S = B::S;
+    extern __shared__ uint8_t smem_base[];
+    uint8_t* const sm = smem_base + ((1024 - (smem_addr(smem_base) & 1023)) & 1023);
+    uint64_t* const full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
+    uint64_t* const empty = full + S;
+    uint64_t* const s_full = empty + S;
+    uint64_t* const s_empty = s_full + 2;
+    const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
+    const int nsteps = steps / gridDim.z, step0 = blockIdx.z * nsteps;
+    const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
+    if (threadIdx.x == 0) {
+        for (int i = 0; i < S; ++i) {
+            mbar_init(&full[i], 1);
+            mbar_init(&empty[i], 8);  // one arrival per multiplying warp: its MMAs and loads of the stage are done
+        }
+        for (int b = 0; b < 2; ++b) {
+            mbar_init(&s_full[b], 1);
+            mbar_init(&s_empty[b], 8);  // the multiplying warps have folded the box's last step
+        }
+        fence_barrier_init();
+    }
+    __syncthreads();
+
+    auto store = [&](int i, float v) { wgmma_cta::store_fragment(i, v, n0, m0, y, ldy, M, N, accumulate); };
+    if (wg == 0) {
+        // ---- feeding warpgroup: one lane copies ----
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(B::FEED_REGS));
+        if (tid == 0) {
+            prefetch_tensor_map(&wmap);
+            prefetch_tensor_map(&xmap);
+            for (int s = 0; s < nsteps; ++s) {
+                if (s % SCALE_STEPS == 0) {  // the scale box of steps s .. s + 7
+                    const int c = s / SCALE_STEPS, b = c & 1;
+                    if (c >= 2) mbar_wait(&s_empty[b], ((c / 2) - 1) & 1);
+                    mbar_arrive_expect_tx(&s_full[b], L::WS + L::XS);
+                    tma_load_2d(sm + L::ws_off + b * L::WS, &wsmap, step0 + s, n0, &s_full[b]);
+                    tma_load_2d(sm + L::xs_off + b * L::XS, &xsmap, step0 + s, m0, &s_full[b]);
+                }
+                const int st = s % S;
+                if (s >= S) mbar_wait(&empty[st], ((s / S) - 1) & 1);
+                mbar_arrive_expect_tx(&full[st], L::STAGE);
+                tma_load_2d(sm + st * L::STAGE, &xmap, (step0 + s) * KSTEP, m0, &full[st]);
+                tma_load_2d(sm + st * L::STAGE + L::X, &wmap, (step0 + s) * (KSTEP / 16), n0, &full[st]);
+            }
+        }
+    } else {
+        // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(B::MULTIPLY_REGS));
+        const int me = wg - 1, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+        const int r0 = 64 * me + 16 * warp + g;  // and r0 + 8
+        const uint64_t xdesc = wgmma::sw128_desc(sm);
+        int d[BN / 2];
+        float acc[BN / 2];
+#pragma unroll
+        for (int i = 0; i < BN / 2; ++i) acc[i] = 0.f;
+        // step s's A fragments (rows r0, r0 + 8; MMA kk from word kk), once its stage has landed
+        auto unpack = [&](int s, uint32_t(&a)[4][4]) {
+            mbar_wait(&full[s % S], (s / S) & 1);
+            const uint8_t* raw = sm + (s % S) * L::STAGE + L::X;
+            const uint4 wl = *reinterpret_cast<const uint4*>(raw + r0 * 64 + 16 * t);
+            const uint4 wh = *reinterpret_cast<const uint4*>(raw + (r0 + 8) * 64 + 16 * t);
+#pragma unroll
+            for (int kk = 0; kk < 4; ++kk) {
+                int4_to_s8x8(kk == 0 ? wl.x : kk == 1 ? wl.y : kk == 2 ? wl.z : wl.w, a[kk][0], a[kk][2]);
+                int4_to_s8x8(kk == 0 ? wh.x : kk == 1 ? wh.y : kk == 2 ? wh.z : wh.w, a[kk][1], a[kk][3]);
+            }
+            // finished here, not after the turn's barrier
+#pragma unroll
+            for (int kk = 0; kk < 4; ++kk) asm volatile("" : "+r"(a[kk][0]), "+r"(a[kk][1]), "+r"(a[kk][2]), "+r"(a[kk][3]));
+        };
+        // step s from the fragments a (unpacked already where B::AHEAD; then step s + 1's go to next while the MMAs
+        // run, as the verify kernel does)
+        auto step = [&](int s, uint32_t(&a)[4][4], uint32_t(&next)[4][4]) {
+            const int st = s % S, sb = (s / SCALE_STEPS) & 1, sc = s % SCALE_STEPS;
+            if (sc == 0) mbar_wait(&s_full[sb], (s / (2 * SCALE_STEPS)) & 1);
+            if (!B::AHEAD) unpack(s, a);
+#pragma unroll
+            for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
+            const uint64_t xd = xdesc + (uint64_t)(st * (L::STAGE >> 4));
+            wgmma_cta::wait_turn(pingpong, me, s);
+            __syncwarp();
+            wgmma::fence();
+#pragma unroll
+            for (int kk = 0; kk < 4; ++kk) wgmma::wgmma_s8_rs<BN>(d, a[kk], xd + 2 * kk, kk);
+            wgmma::commit();
+            wgmma_cta::pass_turn(pingpong, me, s, nsteps);
+            if (B::AHEAD && s + 1 < nsteps) unpack(s + 1, next);
+            wgmma::wait<0>();
+#pragma unroll
+            for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
+            __syncwarp();
+            if (lane == 0) mbar_arrive(&empty[st]);  // the stage's weights and tokens are read
+            const half* wsb = reinterpret_cast<const half*>(sm + L::ws_off + sb * L::WS) + sc;
+            const float* xsb = reinterpret_cast<const float*>(sm + L::xs_off + sb * L::XS) + sc;
+            const float w0 = __half2float(wsb[r0 * SCALE_STEPS]), w1 = __half2float(wsb[(r0 + 8) * SCALE_STEPS]);
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) {
+                const float x0 = xsb[(8 * j + 2 * t) * SCALE_STEPS], x1 = xsb[(8 * j + 2 * t + 1) * SCALE_STEPS];
+                acc[4 * j + 0] = fmaf(int_to_float(d[4 * j + 0]), w0 * x0, acc[4 * j + 0]);
+                acc[4 * j + 1] = fmaf(int_to_float(d[4 * j + 1]), w0 * x1, acc[4 * j + 1]);
+                acc[4 * j + 2] = fmaf(int_to_float(d[4 * j + 2]), w1 * x0, acc[4 * j + 2]);
+                acc[4 * j + 3] = fmaf(int_to_float(d[4 * j + 3]), w1 * x1, acc[4 * j + 3]);
+            }
+            if (sc == SCALE_STEPS - 1) {
+                __syncwarp();
+                if (lane == 0) mbar_arrive(&s_empty[sb]);  // the box's scales are read
+            }
+        };
+        uint32_t a0[4][4], a1[4][4];
+        if (B::AHEAD) unpack(0, a0);
+        for (int s = 0; s < nsteps; s += 2) {  // (a multiple of 8 steps) the fragments alternate between a0 and a1
+            step(s, a0, a1);
+            step(s + 1, a1, a0);
+        }
+        if (gridDim.z == 1) {
+#pragma unroll
+            for (int i = 0; i < BN / 2; ++i) store(i, acc[i]);
+        } else {  // partial sums over the stages, once both warpgroups are done with them (every copy has landed)
+            asm volatile("bar.sync 4, 256;" ::: "memory");
+            float* part = reinterpret_cast<float*>(sm);  // [BN / 2][256]
+#pragma unroll
+            for (int i = 0; i < BN / 2; ++i) part[i * 256 + threadIdx.x - 128] = acc[i];
+        }
+    }
+    if (gridDim.z > 1) wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm), gridDim.z, wg > 0, store);
+#endif
+}
+
+// The tokens in the order the weights-in-registers kernel multiplies them, per 128-input group: the 8 inputs
+// 32t + 8kk .. + 7 go, even ones to bytes 32kk + 4t .. + 3 and odd ones to 32kk + 16 + 4t .. + 3.
+__global__ void permute_tokens_rf(const int8_t* __restrict__ x, int8_t* __restrict__ out, long chunks) {
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < chunks; i += (long)gridDim.x * blockDim.x) {
+        const uint2 v = reinterpret_cast<const uint2*>(x)[i];
+        const long at = 8 * i, group = at & ~127L;
+        const int within = (int)(at & 127), t = within >> 5, kk = (within >> 3) & 3;
+        uint32_t* o = reinterpret_cast<uint32_t*>(out + group + 32 * kk + 4 * t);
+        o[0] = __byte_perm(v.x, v.y, 0x6420);
+        o[4] = __byte_perm(v.x, v.y, 0x7531);
+    }
+}
+
 // The grid of a call: token-tile width (32, 64 or 128; 0 where the other draft kernels are faster) and the
 // CTAs that split K (a cluster along z). Measured on the H200 (docs/KERNELS.md) and the H100 (session 24):
 // - 128-token tiles (twice the MMA work per unpacked weight; one CTA per SM) win once M >= 96 and they
@@ -373,6 +558,78 @@ int launch_build(const int8_t* xq, const float* xs, const uint8_t* wp, const hal
     return qspec_launch_status();
 }
 
+// QSPEC_WGMMA_DRAFT_RF (the experiment above): 0 off (unset), 1 on, 2 on without the tokens' permutation (noperm:
+// timing only), 3 on with the fragments unpacked a step ahead at 128 tokens (ahead)
+int rf_mode() {
+    static const int m = [] {
+        const char* v = getenv("QSPEC_WGMMA_DRAFT_RF");
+        if (v == nullptr) return 0;
+        if (strcmp(v, "noperm") == 0) return 2;
+        if (strcmp(v, "ahead") == 0) return 3;
+        return strcmp(v, "1") == 0 ? 1 : 0;
+    }();
+    return m;
+}
+
+// The permuted tokens' buffer of the current device, grown outside stream capture; nullptr where it would have to
+// grow during a capture or cannot (the caller then takes the other kernel).
+int8_t* rf_tokens(size_t bytes, cudaStream_t st) {
+    static int8_t* buf[64];
+    static size_t cap[64];
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return nullptr;
+    if (cap[dev] >= bytes) return buf[dev];
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(st, &capturing) != cudaSuccess || capturing != cudaStreamCaptureStatusNone) return nullptr;
+    if (buf[dev] != nullptr) {
+        cudaStreamSynchronize(st);
+        cudaFree(buf[dev]);
+        buf[dev] = nullptr;
+        cap[dev] = 0;
+    }
+    if (cudaMalloc(&buf[dev], bytes) != cudaSuccess) {
+        (void)cudaGetLastError();
+        buf[dev] = nullptr;
+        return nullptr;
+    }
+    cap[dev] = bytes;
+    return buf[dev];
+}
+
+template <class B>
+int launch_rf_build(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
+                    int N, int K, int split, bool accumulate, cudaStream_t st) {
+    constexpr int BN = B::BN;
+    const int groups = (K + KSTEP - 1) / KSTEP, Kp = groups * KSTEP;
+    const int8_t* xt = xq;
+    if (rf_mode() != 2) {
+        int8_t* buf = rf_tokens((size_t)M * Kp, st);
+        if (buf == nullptr) return NO_TENSOR_MAP;
+        const long chunks = (long)M * Kp / 8;
+        permute_tokens_rf<<<(int)std::min<long>(ceil_div(chunks, 256), 4L * sm_count()), 256, 0, st>>>(xq, buf, chunks);
+        xt = buf;
+    }
+    CUtensorMap wmap, xmap, wsmap, xsmap;
+    if (!weight_step_map(wp, N, Kp / 2, ROWS, &wmap) || !activation_tile_map(xt, M, Kp, BN, &xmap) ||
+        !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, ROWS, &wsmap) ||
+        !matrix_tile_map(xs, 4, groups, M, SCALE_STEPS, BN, &xsmap))
+        return NO_TENSOR_MAP;
+    static unsigned long long smem_allowed;
+    using L = RfLayout<B>;
+    auto kernel = w4ax_wgmma_rf_kernel<B>;
+    if (const int e = allow_dynamic_smem(kernel, L::bytes, smem_allowed)) return e;
+    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS), split);
+    if (split > 1) {
+        static signed char refused[64];
+        const int e = launch_in_clusters(kernel, grid, dim3(THREADS), dim3(1, 1, split), L::bytes, st, refused, wmap,
+                                         xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP, accumulate, pingpong());
+        if (e != CLUSTERS_UNAVAILABLE) return e;
+    }
+    kernel<<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP,
+                                                            accumulate, pingpong());
+    return qspec_launch_status();
+}
+
 // 0: off (QSPEC_WGMMA_DRAFT=0), 1: the rule (unset), 2: every M (QSPEC_WGMMA_DRAFT=all)
 int mode() {
     static const int m = w4::bulk::env_switch("QSPEC_WGMMA_DRAFT");
@@ -406,6 +663,12 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
            int K, int group, bool accumulate, cudaStream_t st) {
     const Grid gr = group == KSTEP ? grid_of(M, N, ceil_div(K, KSTEP), mode() == 2) : Grid{};
     if (gr.bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
+    if (rf_mode() != 0 && gr.bn >= 64) {
+        const int e = gr.bn == 64   ? launch_rf_build<Rf64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                      : rf_mode() == 3 ? launch_rf_build<Rf128Ahead>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                                     : launch_rf_build<Rf128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        if (e != NO_TENSOR_MAP) return e;  // else: the kernel above
+    }
     switch (gr.bn) {
         case 32: return gr.one_per_sm ? launch_build<Narrow1>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
                                       : launch_build<Narrow2>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);

@@ -1039,8 +1039,43 @@ def scale_boxes_loaded(nsteps, stages):
     return boxes
 
 
-def w4ax_wgmma(xq, xs, pw, ws, N, K, group, bn=None, split=None):
-    """w4ax_wgmma_kernel<bn> on a grid split `split` ways along K (grid_of's choice at every M unless given)."""
+def permute_tokens_rf(xq):
+    """w4ax_wgmma.cu's permute_tokens_rf: in each 128-input group, the 8 inputs 32t + 8kk .. + 7 go, even ones to
+    bytes 32kk + 4t .. + 3 and odd ones to 32kk + 16 + 4t .. + 3."""
+    M, Kp = xq.shape
+    words = np.ascontiguousarray(xq).view("<u4").reshape(-1, 2)  # 8-byte chunks in order
+    at = 8 * np.arange(len(words))
+    group, within = at & ~127, at & 127
+    t, kk = within >> 5, (within >> 3) & 3
+    sel = (0x7531, 0x6420) if BUG == "rf_perm" else (0x6420, 0x7531)
+    out = np.zeros(M * Kp // 4, U32)
+    out[(group + 32 * kk + 4 * t) >> 2] = byte_perm(words[:, 0], words[:, 1], sel[0])
+    out[(group + 32 * kk + 16 + 4 * t) >> 2] = byte_perm(words[:, 0], words[:, 1], sel[1])
+    return out.view(np.int8).reshape(M, Kp)
+
+
+def rf_a_operand(raw):
+    """The A operand that w4ax_wgmma_rf_kernel's multiplying threads hold for a step, per MMA kk (128 rows x 32,
+    as wgmma reads registers: each warp's 16 rows in mma.sync m16n8k32's A layout): thread (warp w of warpgroup
+    me, lane (g, t)) reads the 16 bytes at 16 t of rows r0 = 64 me + 16 w + g and r0 + 8 and gives MMA kk word
+    kk's even nibbles (a0: row r0, a1: r0 + 8) and odd ones (a2, a3)."""
+    words = raw.view("<u4")  # (128, 16)
+    PA = LAYOUT[4][0]
+    out = np.zeros((4, WG_ROWS, 32), np.int64)
+    for w in range(8):
+        r0 = 16 * w + G
+        off = 4 * T + (1 if BUG == "rf_word" else 0) * (T & 1)
+        for kk in range(4):
+            lo_g, hi_g = int4_to_s8x8(words[r0, off + kk])
+            lo_g8, hi_g8 = int4_to_s8x8(words[r0 + 8, off + kk])
+            regs = [lo_g, hi_g, lo_g8, hi_g8] if BUG == "rf_a_frag" else [lo_g, lo_g8, hi_g, hi_g8]
+            out[kk, 16 * w:16 * w + 16] = unpack_s8(np.concatenate(regs)).reshape(-1)[PA]
+    return out
+
+
+def w4ax_wgmma(xq, xs, pw, ws, N, K, group, bn=None, split=None, a_regs=False):
+    """w4ax_wgmma_kernel<bn> on a grid split `split` ways along K (grid_of's choice at every M unless given); a_regs:
+    w4ax_wgmma_rf_kernel (the weights from registers, the tokens permuted by permute_tokens_rf), the same sums."""
     assert group == KSTEP
     M, groups = xq.shape[0], ceil_div(K, KSTEP)
     Kp, steps = groups * KSTEP, groups
@@ -1050,7 +1085,7 @@ def w4ax_wgmma(xq, xs, pw, ws, N, K, group, bn=None, split=None):
     nl = steps // split
     step_of = (lambda z, s: z * SCALE_STEPS + s) if BUG == "wg_split_step0" else (lambda z, s: z * nl + s)
     pb = pw.view(np.uint8).reshape(N, Kp // 2)
-    xb = np.ascontiguousarray(xq).view(np.uint8)
+    xb = np.ascontiguousarray(permute_tokens_rf(xq) if a_regs else xq).view(np.uint8)
     ct = np.arange(256)[:, None]  # multiplying thread: warpgroup ct >> 7, warp (ct >> 5) & 3, lane ct & 31
     i = np.arange(bn // 2)[None, :]  # fragment index 4j + 2i + e
     lane = ct & 31
@@ -1086,7 +1121,8 @@ def w4ax_wgmma(xq, xs, pw, ws, N, K, group, bn=None, split=None):
                     b = np.zeros(bn * 128, np.uint8)  # the activation box, swizzled by TMA; tokens past M zero
                     tr, kb = np.arange(mv)[:, None], np.arange(128)[None, :]
                     b[sw128(tr, kb)] = xb[m0:m0 + mv, 128 * gs:128 * gs + 128]
-                    d = sum(wgmma_read(a, WG_ROWS, ks) @ wgmma_read(b, bn, ks).T for ks in range(4))
+                    A = rf_a_operand(raw) if a_regs else [wgmma_read(a, WG_ROWS, ks) for ks in range(4)]
+                    d = sum(A[ks] @ wgmma_read(b, bn, ks).T for ks in range(4))
                     # scale boxes: column s % 8 of the box of steps z nl + 8 (s // 8) ..; zeros past N and M
                     col = gs - gs % SCALE_STEPS + (gs + 1) % SCALE_STEPS if BUG == "wg_scale_box" else gs
                     wsc = np.zeros(WG_ROWS, F32)
@@ -1206,10 +1242,17 @@ def run_wgmma_cases():
         q, pw, ws = make_weights(N, K, KSTEP)
         for bits in (8, 4):
             xq, xs = quantized_x(M, K, ceil_div(K, KSTEP) * KSTEP, ceil_div(K, KSTEP), bits)
-            err = error(w4ax_wgmma(xq, xs, pw, ws, N, K, KSTEP, bn, split), *ref_w4ax(xq, xs, q, ws, K, KSTEP))
+            y = w4ax_wgmma(xq, xs, pw, ws, N, K, KSTEP, bn, split)
+            err = error(y, *ref_w4ax(xq, xs, q, ws, K, KSTEP))
             fails += not err < TOL
             print(f"{'PASS' if err < TOL else 'FAIL'} wgmma draft A{bits} M={M} N={N} K={K} BN={bn} split={split} "
                   f"err {err:.1e}")
+            if bn >= 64:  # the weights-from-registers build (QSPEC_WGMMA_DRAFT_RF): its bits must be these
+                y_rf, count_rf = w4ax_wgmma(xq, xs, pw, ws, N, K, KSTEP, bn, split, a_regs=True)
+                same = np.array_equal(y_rf, y[0], equal_nan=True) and np.array_equal(count_rf, y[1])
+                fails += not same
+                print(f"{'PASS' if same else 'FAIL'} wgmma draft, weights from registers, A{bits} M={M} N={N} K={K} "
+                      f"BN={bn} split={split}: {'the same bits' if same else 'bits differ'}")
     return fails
 
 
@@ -1768,6 +1811,9 @@ MUTATIONS = [
     ("wg_scale_box", "wgmma", (40, 1024, 128, 20)),    # the next step's column of the scale box
     ("wg_split_step0", "wgmma", (40, 4096, 128, 20)),  # CTA z of a split starts at step 8 z, not z * its share
     ("wg_store_row", "wgmma", (40, 1024, 128, 20)),    # outputs of rows r0 + 8 stored at r0
+    ("rf_perm", "wgmma_rf", (40, 1024, 128, 20)),      # the tokens' odd inputs where the even ones go
+    ("rf_a_frag", "wgmma_rf", (40, 1024, 128, 20)),    # a1 holds row r0's odd nibbles, not row r0 + 8's even ones
+    ("rf_word", "wgmma_rf", (40, 1024, 128, 20)),      # odd quad threads read their words a word late
     ("wv_swizzle", "wv", (40, 1024, 128, 20)),         # tokens written without the 128-byte swizzle
     ("wv_prmt", "wv", (40, 1024, 128, 20)),            # token pairs (1,5) where (0,4) belong
     ("wv_a_frag", "wv", (40, 1024, 128, 20)),          # A registers of rows g + 8 and k + 8 swapped
@@ -1811,6 +1857,7 @@ def mutation_check():
             xq, xs = quantized_x(M, K, Kp, groups, 4)
             ref = ref_w4ax(xq, xs, q, ws, K, group)
             run = (w4ax_tiled if kernel == "ax_tiled" else (lambda *a: w4ax_wgmma(*a, 64, 2)) if kernel == "wgmma"
+                   else (lambda *a: w4ax_wgmma(*a, 64, 2, a_regs=True)) if kernel == "wgmma_rf"
                    else (lambda *a: w4ax_bulk(*a, NT=2, R=3)) if kernel == "ax_bulk3"
                    else lambda *a: w4ax(*a, kernel == "s4"))
             check = lambda: not error(run(xq, xs, pw, ws, N, K, group), *ref) < TOL
