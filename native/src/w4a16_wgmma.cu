@@ -30,6 +30,7 @@
 // Where K is not split and the grid is large, a CTA takes 256 rows instead (TILES = 2): each multiplying
 // warpgroup then multiplies two 64-row tiles by the same token tile, one tile per turn
 // (multiply_two_tiles), so each copied token tile serves twice the rows.
+#include "experiment_buffer.cuh"
 #include "tensor_map.cuh"
 #include "w4_bulk.cuh"  // env_switch
 #include "w4a16_wgmma.cuh"
@@ -51,17 +52,21 @@ constexpr int B_TILE = BN * 128;  // bytes of a k-tile (64 inputs) of BN tokens 
 
 // TILES: 64-row tiles per multiplying warpgroup. 1: 128 weight rows per CTA; 2: 256, which share each token
 // tile between twice the rows (18 instead of 26 KB copied per 128 x 64 of work), for grids of many CTAs.
-template <int TILES>
+// DIRECT (session 49, opt-in, QSPEC_WGMMA_VERIFY_DIRECT): the tokens arrive permuted into MMA order
+// (permute_tokens_direct), so the MMAs read them, and the fold its scales, from the copy stages themselves: no operand
+// stages, no feeding pass. The copy stages then take the operand stages' shared memory.
+template <int TILES, bool DIRECT = false>
 struct Shape {
-    static constexpr int ROWS = 128 * TILES;               // weight rows per CTA
-    static constexpr int IN_STAGES = TILES == 1 ? 6 : 5;   // steps of copies in flight
-    static constexpr int AB_STAGES = TILES == 1 ? 3 : 2;   // steps of MMA operands: one multiplied while the next are written
+    static constexpr int ROWS = 128 * TILES;  // weight rows per CTA
+    static constexpr int IN_STAGES = DIRECT ? (TILES == 1 ? 8 : 6) : TILES == 1 ? 6 : 5;  // steps of copies in flight
+    static constexpr int AB_STAGES = DIRECT ? 0 : TILES == 1 ? 3 : 2;  // steps of MMA operands: one multiplied while the next are written
 };
 
 // Dynamic shared memory from a 1024-byte aligned base (the swizzle's atom).
-template <int TILES, int BN>
+template <int TILES, int BN, bool DIRECT = false>
 struct Layout {
-    static constexpr int ROWS = Shape<TILES>::ROWS, IN_STAGES = Shape<TILES>::IN_STAGES, AB_STAGES = Shape<TILES>::AB_STAGES;
+    using Sh = Shape<TILES, DIRECT>;
+    static constexpr int ROWS = Sh::ROWS, IN_STAGES = Sh::IN_STAGES, AB_STAGES = Sh::AB_STAGES;
     // a copy stage: tokens [2 boxes: quads 0-1, 2-3][BN][128 B] (swizzled), packed weights [ROWS][64 B],
     // scale box [ROWS][8] fp16
     static constexpr int X_BOX = BN * 128, X = 2 * X_BOX, RAW = ROWS * KSTEP / 2, WS = ROWS * SCALE_STEPS * 2;
@@ -70,11 +75,13 @@ struct Layout {
     static constexpr int B = 2 * B_TILE<BN>, SC = ROWS * 4;
     static constexpr int AB = (B + SC + 1023) / 1024 * 1024;
     static constexpr int ab_off = IN_STAGES * IN;  // the copy stages first, from 0
-    static constexpr int bar_off = ab_off + AB_STAGES * AB;  // in_full[IN_STAGES], ab_full, ab_empty[AB_STAGES]
-    static constexpr size_t bytes = bar_off + (IN_STAGES + 2 * AB_STAGES) * 8 + 1024;  // + alignment slack
+    // in_full[IN_STAGES], ab_full, ab_empty[AB_STAGES]; DIRECT: in_full, in_empty[IN_STAGES]
+    static constexpr int bar_off = ab_off + AB_STAGES * AB;
+    static constexpr size_t bytes = bar_off + (DIRECT ? 2 * IN_STAGES : IN_STAGES + 2 * AB_STAGES) * 8 + 1024;  // + alignment slack
     static_assert(bytes <= 227 * 1024, "one CTA per SM");
     static_assert(IN % 1024 == 0 && AB % 1024 == 0, "swizzled tiles on 1024-byte atoms");
     static_assert(IN_STAGES > AB_STAGES, "the feeder copies step i + IN_STAGES - AB_STAGES while it writes step i");
+    static_assert(!DIRECT || X_BOX % 1024 == 0, "DIRECT: the MMAs read the copied token boxes");
 };
 
 #if defined(QSPEC_WGMMA)
@@ -177,17 +184,19 @@ __device__ __forceinline__ void end_slice(float (&slice)[P], float (&total)[P]) 
 // turn's MMAs run, nothing else of this warpgroup is left to do but to wait; then it unpacks the next turn's
 // fragments into the same registers (the other warpgroup's MMAs run meanwhile) and folds. Each output has the
 // bits of the one-tile kernel: the same MMAs, fold, slice order and total.
-template <int BN>
+// DIRECT: the operands and scales of step i are those of its copy stage, and `ab_empty` is the copy stages' in_empty.
+template <int BN, bool DIRECT>
 __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_full, uint64_t* ab_full,
                                                    uint64_t* ab_empty, int me, int first_slice, int per_slice,
                                                    int nsteps, bool pingpong, int n0, int m0, float* __restrict__ y,
                                                    int ldy, int M, int N, bool accumulate) {
-    using L = Layout<2, BN>;
+    using L = Layout<2, BN, DIRECT>;
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(MULTIPLY_REGS));
     const int tid = threadIdx.x & 127, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
     const int r0 = 64 * me + 16 * warp + g;  // tile 0's rows r0, r0 + 8; tile 1's 128 more
     const uint64_t desc = wgmma::sw128_desc(sm + L::ab_off);
     const uint32_t desc_lo = static_cast<uint32_t>(desc), desc_hi = static_cast<uint32_t>(desc >> 32);
+    const uint32_t in_lo = static_cast<uint32_t>(wgmma::sw128_desc(sm));  // DIRECT: the copy stages' tokens
     float part[BN / 2], acc[2][BN / 2], total[2][BN / 2];
 #pragma unroll
     for (int k = 0; k < BN / 2; ++k) acc[0][k] = acc[1][k] = total[0][k] = total[1][k] = 0.f;
@@ -196,11 +205,14 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
     unpack_rows(sm + L::X, r0, t, a);
     StepWalk walk(first_slice, per_slice);
     for (int i = 0; i < nsteps; ++i, walk.next()) {
-        const int b = i % L::AB_STAGES, si = i % L::IN_STAGES;
+        constexpr int AB_STAGES = DIRECT ? 1 : L::AB_STAGES;  // (none where DIRECT)
+        const int b = i % AB_STAGES, si = i % L::IN_STAGES;
         const bool last_of_slice = walk.last_of_slice();
-        mbar_wait(&ab_full[b], (i / L::AB_STAGES) & 1);
-        const uint32_t stage_lo = desc_lo + b * (L::AB >> 4);
+        if (!DIRECT) mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
+        const uint32_t stage_lo = DIRECT ? in_lo + si * (L::IN >> 4) : desc_lo + b * (L::AB >> 4);
         const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
+        const half* sc16 = reinterpret_cast<const half*>(sm + si * L::IN + L::X + L::RAW) + walk.step() % SCALE_STEPS;
+        auto scale = [&](int r) { return DIRECT ? __half2float(sc16[r * SCALE_STEPS]) : sc[r]; };
 #pragma unroll
         for (int T = 0; T < 2; ++T) {
             issue_turn<BN>(part, a, stage_lo, desc_hi, pingpong, me, 2 * i + T, 2 * nsteps);
@@ -213,11 +225,11 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
                 mbar_wait(&in_full[sn], ((i + 1) / L::IN_STAGES) & 1);
                 unpack_rows(sm + sn * L::IN + L::X, r0, t, a);
             }
-            fold(part, sc[r0 + 128 * T], sc[r0 + 128 * T + 8], acc[T]);
+            fold(part, scale(r0 + 128 * T), scale(r0 + 128 * T + 8), acc[T]);
             if (last_of_slice) end_slice(acc[T], total[T]);
         }
         __syncwarp();
-        if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
+        if (lane == 0) mbar_arrive(&ab_empty[DIRECT ? si : b]);  // this warp's MMAs and reads of step i are done
     }
 #pragma unroll
     for (int T = 0; T < 2; ++T)
@@ -229,13 +241,14 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
 
 // Grid z = 1: one CTA walks all 8 slices; z = 8 / SPC (a cluster, one tile per warpgroup only): CTA z walks slices
 // SPC z .. SPC z + SPC - 1, each summed apart (the cluster adds them in slice order).
-template <int TILES, int BN, int SPC = 1>
+// DIRECT: xmap maps the tokens permuted into MMA order (permute_tokens_direct); the feeding warpgroup only copies.
+template <int TILES, int BN, int SPC = 1, bool DIRECT = false>
 __global__ void __launch_bounds__(THREADS, 1)
     w4a16_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
                        const __grid_constant__ CUtensorMap wsmap, float* __restrict__ y, int ldy, int M, int N,
                        int steps, bool accumulate, bool pingpong) {
 #if defined(QSPEC_WGMMA)
-    using L = Layout<TILES, BN>;
+    using L = Layout<TILES, BN, DIRECT>;
     constexpr int ROWS = L::ROWS, IN_STAGES = L::IN_STAGES, AB_STAGES = L::AB_STAGES;
     static_assert(SPC == 1 || (TILES == 1 && SPC * BN / 2 * 256 * 4 <= IN_STAGES * L::IN),
                   "the slices' sums fit the copy stages");
@@ -244,6 +257,7 @@ __global__ void __launch_bounds__(THREADS, 1)
     uint64_t* const in_full = reinterpret_cast<uint64_t*>(sm + L::bar_off);
     uint64_t* const ab_full = in_full + IN_STAGES;
     uint64_t* const ab_empty = ab_full + AB_STAGES;
+    uint64_t* const in_empty = in_full + IN_STAGES;  // DIRECT (no operand stages): a copy stage is multiplied
     const int n0 = blockIdx.y * ROWS, m0 = blockIdx.x * BN;
     const int per_slice = steps / SLICES, first_slice = gridDim.z == 1 ? 0 : blockIdx.z * SPC;
     const int nsteps = gridDim.z == 1 ? steps : SPC * per_slice;  // this CTA's
@@ -251,7 +265,10 @@ __global__ void __launch_bounds__(THREADS, 1)
     const int wg = __shfl_sync(0xffffffffu, threadIdx.x >> 7, 0), tid = threadIdx.x & 127;
 
     if (threadIdx.x == 0) {
-        for (int i = 0; i < IN_STAGES; ++i) mbar_init(&in_full[i], 1);
+        for (int i = 0; i < IN_STAGES; ++i) {
+            mbar_init(&in_full[i], 1);
+            if (DIRECT) mbar_init(&in_empty[i], 8);  // one arrival per multiplying warp: its MMAs and reads are done
+        }
         for (int i = 0; i < AB_STAGES; ++i) {
             mbar_init(&ab_full[i], 1);
             mbar_init(&ab_empty[i], 8);  // one arrival per multiplying warp: its MMAs and reads of the step are done
@@ -277,8 +294,14 @@ __global__ void __launch_bounds__(THREADS, 1)
             prefetch_tensor_map(&wmap);
             prefetch_tensor_map(&xmap);
             for (int i = 0; i < IN_STAGES && i < nsteps; ++i, ahead.next()) copy(i, ahead.step());
+            if constexpr (DIRECT)  // each copy once the multiplying warps are done with its stage
+                for (int i = IN_STAGES; i < nsteps; ++i, ahead.next()) {
+                    mbar_wait(&in_empty[i % IN_STAGES], ((i / IN_STAGES) - 1) & 1);
+                    copy(i % IN_STAGES, ahead.step());
+                }
         }
         StepWalk walk(first_slice, per_slice);
+        if constexpr (!DIRECT)  // (DIRECT: nothing to write)
         for (int i = 0; i < nsteps; ++i, walk.next()) {
             const int b = i % AB_STAGES, si = i % IN_STAGES, s = walk.step();
             // Tokens: task (token r, word j). Word j of quad t holds inputs 32t + 8j .. + 7 (box t / 2, unit
@@ -335,7 +358,7 @@ __global__ void __launch_bounds__(THREADS, 1)
             if (tid == 0) mbar_arrive(&ab_full[b]);
         }
     } else if constexpr (TILES == 2) {
-        multiply_two_tiles<BN>(sm, in_full, ab_full, ab_empty, wg - 1, first_slice, per_slice, nsteps, pingpong, n0, m0,
+        multiply_two_tiles<BN, DIRECT>(sm, in_full, ab_full, DIRECT ? in_empty : ab_empty, wg - 1, first_slice, per_slice, nsteps, pingpong, n0, m0,
                                y, ldy, M, N, accumulate);
     } else {
         // ---- multiplying warpgroups: rows 64 me .. 64 me + 63 ----
@@ -359,16 +382,25 @@ __global__ void __launch_bounds__(THREADS, 1)
             unpack_rows(sm + si * L::IN + L::X, r0, t, a);
         };
         // step i: its MMAs from a, then step i + 1's unpacking into next while they run, then the fold
+        // DIRECT: step i's tokens and scales are in its copy stage, which unpack(i) has waited for
+        const uint32_t in_lo = static_cast<uint32_t>(wgmma::sw128_desc(sm));
         auto multiply = [&](int i, const StepWalk& w, uint32_t(&a)[8][4], uint32_t(&next)[8][4]) {
-            const int b = i % AB_STAGES;
-            mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
-            issue_turn<BN>(part, a, desc_lo + b * (L::AB >> 4), desc_hi, pingpong, me, i, nsteps);
+            constexpr int ABS = DIRECT ? 1 : AB_STAGES;  // (no operand stages where DIRECT)
+            const int b = i % ABS, si = i % IN_STAGES;
+            if (!DIRECT) mbar_wait(&ab_full[b], (i / ABS) & 1);
+            issue_turn<BN>(part, a, DIRECT ? in_lo + si * (L::IN >> 4) : desc_lo + b * (L::AB >> 4), desc_hi, pingpong,
+                           me, i, nsteps);
             if (i + 1 < nsteps) unpack(i + 1, next);  // while the MMAs run
             finish_turn(part, a);
-            const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
-            fold(part, sc[r0], sc[r0 + 8], acc);
+            if constexpr (DIRECT) {
+                const half* sc = reinterpret_cast<const half*>(sm + si * L::IN + L::X + L::RAW) + w.step() % SCALE_STEPS;
+                fold(part, __half2float(sc[r0 * SCALE_STEPS]), __half2float(sc[(r0 + 8) * SCALE_STEPS]), acc);
+            } else {
+                const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
+                fold(part, sc[r0], sc[r0 + 8], acc);
+            }
             __syncwarp();
-            if (lane == 0) mbar_arrive(&ab_empty[b]);  // this warp's MMAs and reads of step i are done
+            if (lane == 0) mbar_arrive(DIRECT ? &in_empty[si] : &ab_empty[b]);  // this warp's MMAs and reads of step i are done
             if (w.last_of_slice()) {
                 if constexpr (SPC == 1) {
                     end_slice(acc, total[0]);
@@ -495,18 +527,75 @@ int mode() {
     return m;
 }
 
-template <int TILES, int BN>
+// The tokens in the order the feeding warpgroup writes them (DIRECT): per 128-input step, MMA c = 2j + q's 16 inputs
+// at halves 64 (c / 4) + 16 (c % 4) + {2t, 2t + 1} (inputs 32t + 8j + 2q and + 4) and + 8 (inputs + 1 and + 5),
+// zeros past K. A thread per (token, step, t, j): the word j of quad t.
+__global__ void permute_tokens_direct(const half* __restrict__ x, int ldx, int M, int K, half* __restrict__ out,
+                                      int Kp) {
+    const long words = (long)M * (Kp / 8);
+    for (long w = blockIdx.x * (long)blockDim.x + threadIdx.x; w < words; w += (long)gridDim.x * blockDim.x) {
+        const int m = (int)(w / (Kp / 8)), k8 = (int)(w % (Kp / 8)) * 8;  // inputs k8 .. k8 + 7: 32t + 8j + 0..7
+        const int step = k8 / KSTEP, t = (k8 % KSTEP) / 32, j = (k8 % 32) / 8;
+        uint32_t v[4];  // inputs (0, 1), (2, 3), (4, 5), (6, 7)
+        if (k8 + 8 <= K && ldx % 8 == 0) {
+            const uint4 u = *reinterpret_cast<const uint4*>(x + (long)m * ldx + k8);
+            v[0] = u.x, v[1] = u.y, v[2] = u.z, v[3] = u.w;
+        } else {
+            __align__(16) half e[8];
+            for (int i = 0; i < 8; ++i) e[i] = k8 + i < K ? x[(long)m * ldx + k8 + i] : __float2half(0.f);
+            const uint4 u = *reinterpret_cast<const uint4*>(e);
+            v[0] = u.x, v[1] = u.y, v[2] = u.z, v[3] = u.w;
+        }
+        half* row = out + (long)m * Kp + (long)step * KSTEP;
+#pragma unroll
+        for (int q = 0; q < 2; ++q) {
+            const int c = 2 * j + q;
+            uint32_t* at = reinterpret_cast<uint32_t*>(row + 64 * (c / 4) + 16 * (c % 4) + 2 * t);
+            at[0] = __byte_perm(v[q], v[q + 2], 0x5410);  // inputs 2q, 2q + 4
+            at[4] = __byte_perm(v[q], v[q + 2], 0x7632);  // inputs 2q + 1, 2q + 5 (8 halves on)
+        }
+    }
+}
+
+// QSPEC_WGMMA_VERIFY_DIRECT (session 49, an experiment): 0 off (unset), 1 the tokens permuted into experiment_buffer,
+// then the DIRECT kernel; 2 (noperm) the DIRECT kernel on the tokens as they are (wrong results: timing only)
+int direct_mode() {
+    static const int m = [] {
+        const char* v = getenv("QSPEC_WGMMA_VERIFY_DIRECT");
+        if (v == nullptr) return 0;
+        if (strcmp(v, "noperm") == 0) return 2;
+        return strcmp(v, "1") == 0 ? 1 : 0;
+    }();
+    return m;
+}
+
+template <int TILES, int BN, bool DIRECT = false>
 int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
                  int split, bool accumulate, cudaStream_t st) {
-    using L = Layout<TILES, BN>;
+    using L = Layout<TILES, BN, DIRECT>;
     const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap;
-    if (!weight_step_map(wp, N, Kp / 2, L::ROWS, &wmap) ||
-        !swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap) ||
+    bool xmap_ok;
+    if constexpr (DIRECT) {
+        const half* xt = x;
+        int ldt = ldx, Kt = K;
+        if (direct_mode() == 1) {
+            half* buf = reinterpret_cast<half*>(w4::experiment_buffer((size_t)M * Kp * 2, st));
+            if (buf == nullptr) return NO_TENSOR_MAP;
+            const long words = (long)M * (Kp / 8);
+            permute_tokens_direct<<<(int)std::min<long>(ceil_div(words, 256), 4L * sm_count()), 256, 0, st>>>(
+                x, ldx, M, K, buf, Kp);
+            xt = buf, ldt = Kp, Kt = Kp;
+        }
+        xmap_ok = swizzled_tile_map(xt, 2, Kt, M, (long long)ldt * 2, BN, &xmap);
+    } else {
+        xmap_ok = swizzled_tile_map(x, 2, K, M, (long long)ldx * 2, BN, &xmap);
+    }
+    if (!weight_step_map(wp, N, Kp / 2, L::ROWS, &wmap) || !xmap_ok ||
         !matrix_tile_map(ws, 2, groups, N, SCALE_STEPS, L::ROWS, &wsmap))
         return NO_TENSOR_MAP;
     static unsigned long long smem_allowed;
-    if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN>, L::bytes, smem_allowed)) return e;
+    if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, 1, DIRECT>, L::bytes, smem_allowed)) return e;
     // token tiles of a row tile run together (its weights stay in L2)
     const dim3 grid(ceil_div(M, BN), ceil_div(N, L::ROWS), split);
     if constexpr (TILES == 1) {
@@ -515,11 +604,11 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
             constexpr int SPC = decltype(spc)::value;
             if constexpr (SPC > 1) {  // (SPC = 1 is the kernel allowed above)
                 static unsigned long long smem_split;
-                if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, SPC>, L::bytes, smem_split))
+                if (const int e = allow_dynamic_smem(w4a16_wgmma_kernel<TILES, BN, SPC, DIRECT>, L::bytes, smem_split))
                     return e;
             }
             static signed char refused[64];  // devices that cannot run the clusters: K not split there
-            return launch_in_clusters(w4a16_wgmma_kernel<TILES, BN, SPC>, grid, dim3(THREADS), dim3(1, 1, split),
+            return launch_in_clusters(w4a16_wgmma_kernel<TILES, BN, SPC, DIRECT>, grid, dim3(THREADS), dim3(1, 1, split),
                                       L::bytes, st, refused, wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate,
                                       pingpong());
         };
@@ -531,8 +620,8 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
         }
         if (e != CLUSTERS_UNAVAILABLE) return e;
     }
-    w4a16_wgmma_kernel<TILES, BN><<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, y, ldy, M, N,
-                                                                                    Kp / KSTEP, accumulate, pingpong());
+    w4a16_wgmma_kernel<TILES, BN, 1, DIRECT><<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(
+        wmap, xmap, wsmap, y, ldy, M, N, Kp / KSTEP, accumulate, pingpong());
     return qspec_launch_status();
 }
 
@@ -552,6 +641,11 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
     auto tiles = [&](auto bn) {
         constexpr int BN = decltype(bn)::value;
+        if (direct_mode() != 0) {
+            const int e = gr.tiles == 2 ? launch_tiles<2, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                                        : launch_tiles<1, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+            if (e != NO_TENSOR_MAP) return e;  // else: the kernel as it is
+        }
         return gr.tiles == 2 ? launch_tiles<2, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
                              : launch_tiles<1, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
     };

@@ -18,6 +18,7 @@
 // load they have in flight, which made each step last a memory latency (Nsight Compute, 2026-12-04).
 // Weights are the MMA's A operand (64 rows per warpgroup), tokens its B operand, so the output
 // fragment of a thread is 2 rows x BN/4 tokens.
+#include "experiment_buffer.cuh"
 #include "tensor_map.cuh"
 #include "w4_bulk.cuh"  // env_switch, ring_round
 #include "w4ax_wgmma.cuh"
@@ -291,7 +292,7 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
 // no fence for the async proxy, no hand-off; a step's shared-memory traffic drops from ~96 KB (the copies, the
 // unpacked tile written and read) to ~64 KB at 128 tokens. The int32 sums are exact and the fold is the
 // same, so the outputs have the bits of w4ax_wgmma_kernel. QSPEC_WGMMA_DRAFT_RF=1 runs it where the grid
-// takes 64- or 128-token tiles (the tokens permuted into a buffer of the library's, one kernel more per call);
+// takes 64- or 128-token tiles (the tokens permuted into experiment_buffer, one kernel more per call);
 // =noperm skips the permutation (wrong results: timing only).
 // AHEAD: each step's fragments are unpacked while the MMAs of the step before run, into a second set of registers
 // (=ahead; 128-token tiles only: 64 more registers than the two-CTA build has).
@@ -571,31 +572,6 @@ int rf_mode() {
     return m;
 }
 
-// The permuted tokens' buffer of the current device, grown outside stream capture; nullptr where it would have to
-// grow during a capture or cannot (the caller then takes the other kernel).
-int8_t* rf_tokens(size_t bytes, cudaStream_t st) {
-    static int8_t* buf[64];
-    static size_t cap[64];
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return nullptr;
-    if (cap[dev] >= bytes) return buf[dev];
-    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
-    if (cudaStreamIsCapturing(st, &capturing) != cudaSuccess || capturing != cudaStreamCaptureStatusNone) return nullptr;
-    if (buf[dev] != nullptr) {
-        cudaStreamSynchronize(st);
-        cudaFree(buf[dev]);
-        buf[dev] = nullptr;
-        cap[dev] = 0;
-    }
-    if (cudaMalloc(&buf[dev], bytes) != cudaSuccess) {
-        (void)cudaGetLastError();
-        buf[dev] = nullptr;
-        return nullptr;
-    }
-    cap[dev] = bytes;
-    return buf[dev];
-}
-
 template <class B>
 int launch_rf_build(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
                     int N, int K, int split, bool accumulate, cudaStream_t st) {
@@ -603,7 +579,7 @@ int launch_rf_build(const int8_t* xq, const float* xs, const uint8_t* wp, const 
     const int groups = (K + KSTEP - 1) / KSTEP, Kp = groups * KSTEP;
     const int8_t* xt = xq;
     if (rf_mode() != 2) {
-        int8_t* buf = rf_tokens((size_t)M * Kp, st);
+        int8_t* buf = static_cast<int8_t*>(w4::experiment_buffer((size_t)M * Kp, st));
         if (buf == nullptr) return NO_TENSOR_MAP;
         const long chunks = (long)M * Kp / 8;
         permute_tokens_rf<<<(int)std::min<long>(ceil_div(chunks, 256), 4L * sm_count()), 256, 0, st>>>(xq, buf, chunks);

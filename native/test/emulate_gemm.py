@@ -1300,7 +1300,26 @@ def wgmma_read_f16(tile, rows, c):
     return np.ascontiguousarray(tile[a ^ (((a >> 7) & 7) << 4)]).view(F16).astype(np.float64)
 
 
-def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
+def permute_tokens_direct(x, Kp):
+    """w4a16_wgmma.cu's permute_tokens_direct: (M, Kp) fp16, per 128-input step MMA c = 2j + q's 16 inputs at halves
+    64 (c // 4) + 16 (c % 4) + {2t, 2t + 1} (inputs 32t + 8j + 2q and + 4) and + 8 (+ 1 and + 5); zeros past K."""
+    M, K = x.shape
+    xp = np.zeros((M, Kp), F16)
+    xp[:, :K] = x
+    v = xp.reshape(M, Kp // 8, 4, 2).view("<u4").reshape(M, Kp // 8, 4)  # words of 8 inputs: pairs (0,1) .. (6,7)
+    k8 = 8 * np.arange(Kp // 8)
+    step, t, j = k8 // KSTEP, (k8 % KSTEP) // 32, (k8 % 32) // 8
+    out = np.zeros((M, Kp // 2), U32)
+    for q in (0, 1):
+        c = 2 * j + q
+        at = (step * KSTEP + 64 * (c // 4) + 16 * (c % 4) + 2 * t) // 2  # in words of two halves
+        sel = (0x7632, 0x5410) if BUG == "wv_direct_perm" else (0x5410, 0x7632)
+        for h in (0, 1):
+            out[:, at + 4 * h] = byte_perm(v[:, :, q].reshape(-1), v[:, :, q + 2].reshape(-1), sel[h]).reshape(M, -1)
+    return out.view(F16)
+
+
+def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None, direct=False):
     """w4a16_wgmma_kernel (w4a16_wgmma.cu) on a grid split `split` ways along K (1, or 8: a cluster, one slice
     per CTA; grid_of's choice at every M unless given): 128 tiles rows x bn tokens (64 or 32; grid_of's choice
     unless given) per CTA (tiles = 2: K not
@@ -1308,7 +1327,9 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
     forms them: the multiplying threads' A fragments (rows r0, r0 + 8, step_mma's unpacking) placed in the m64
     A operand by the fragment layout; the feeding warpgroup's token tasks (loads from the two TMA-swizzled
     boxes, byte permutes, swizzled stores); what wgmma reads through the descriptor; the 8 MMAs from zero
-    (exact dot products, one fp32 rounding each, as mma_f16); the fold; the slice walk; the rank-order sum."""
+    (exact dot products, one fp32 rounding each, as mma_f16); the fold; the slice walk; the rank-order sum.
+    direct: the DIRECT build (QSPEC_WGMMA_VERIFY_DIRECT): the MMAs read the copied boxes of the tokens permuted by
+    permute_tokens_direct, and no feeding pass writes them."""
     assert group == KSTEP
     M = x.shape[0]
     steps = ceil_div(K, KSTEP)
@@ -1322,6 +1343,8 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
     pb = pw.view(np.uint8).reshape(N, Kp // 2)
     xp = np.zeros((M, Kp), F16)
     xp[:, :K] = x  # the tensor map reads zeros past K
+    if direct:
+        xp = permute_tokens_direct(x, Kp)
     ct = np.arange(256)  # multiplying thread: warpgroup ct >> 7, warp (ct >> 5) & 3, lane ct & 31
     g, t = (ct & 31) >> 2, ct & 3
     r0 = 64 * (ct >> 7) + 16 * ((ct >> 5) & 3) + g
@@ -1350,10 +1373,10 @@ def w4a16_wgmma(x, pw, ws, N, K, group, split=None, tiles=1, bn=None):
                         xb = np.ascontiguousarray(xp[m0:m0 + mv, KSTEP * st:KSTEP * st + KSTEP]).view(np.uint8)
                         for bb in range(2):
                             boxes[bb][sw128(tr, kb)] = xb[:, 128 * bb:128 * bb + 128]
-                        # feeding warpgroup: the tokens in MMA order
-                        btile = np.zeros((2, bn * 128), np.uint8)
+                        # feeding warpgroup: the tokens in MMA order (direct: already the copied boxes)
+                        btile = boxes if direct else np.zeros((2, bn * 128), np.uint8)
                         xor = 0 if BUG == "wv_swizzle" else (er & 7)
-                        for q in (0, 1):
+                        for q in (() if direct else (0, 1)):
                             c = 2 * ej + q
                             lo, hi = [], []
                             for tq in range(4):
@@ -1442,12 +1465,12 @@ def check_wv_rule():
     return len(bad)
 
 
-def wv_differs(M, N, K, split, tiles=1, bn=64):
-    """The verify's warpgroup kernel against the reference (error) and against the warp-split kernel's bits
-    (every W4A16 kernel must give them). Returns a description of what differs, or ""."""
+def wv_differs(M, N, K, split, tiles=1, bn=64, direct=False):
+    """The verify's warpgroup kernel (direct: its DIRECT build) against the reference (error) and against the
+    warp-split kernel's bits (every W4A16 kernel must give them). Returns a description of what differs, or ""."""
     q, pw, ws = make_weights(N, K, KSTEP)
     x = rng.uniform(-2, 2, (M, K)).astype(F16)
-    out = w4a16_wgmma(x, pw, ws, N, K, KSTEP, split, tiles, bn)
+    out = w4a16_wgmma(x, pw, ws, N, K, KSTEP, split, tiles, bn, direct)
     err = error(out, *ref_w4a16(x, q, ws, K, KSTEP))
     warp = w4a16(x, pw, ws, N, K, KSTEP)
     same = (out[1] == 1).all() and np.array_equal(out[0].view(U32), warp[0].view(U32))
@@ -1457,11 +1480,12 @@ def wv_differs(M, N, K, split, tiles=1, bn=64):
 def run_wv_cases():
     fails = 0
     for M, N, K, split, tiles, bn in WV_CASES:
-        bad = wv_differs(M, N, K, split, tiles, bn)
-        fails += bool(bad)
-        print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify M={M} N={N} K={K} split={split} rows={128 * tiles} "
-              f"tokens={bn}: "
-              f"the reference within {TOL:.0e} and the warp-split kernel's bits")
+        for direct in (False, True):  # the kernel, and its DIRECT build (QSPEC_WGMMA_VERIFY_DIRECT)
+            bad = wv_differs(M, N, K, split, tiles, bn, direct)
+            fails += bool(bad)
+            print(f"{'FAIL ' + bad if bad else 'PASS'} wgmma verify{', direct' if direct else ''} M={M} N={N} K={K} "
+                  f"split={split} rows={128 * tiles} tokens={bn}: "
+                  f"the reference within {TOL:.0e} and the warp-split kernel's bits")
     return fails
 
 
@@ -1812,6 +1836,7 @@ MUTATIONS = [
     ("wg_split_step0", "wgmma", (40, 4096, 128, 20)),  # CTA z of a split starts at step 8 z, not z * its share
     ("wg_store_row", "wgmma", (40, 1024, 128, 20)),    # outputs of rows r0 + 8 stored at r0
     ("rf_perm", "wgmma_rf", (40, 1024, 128, 20)),      # the tokens' odd inputs where the even ones go
+    ("wv_direct_perm", "wv_direct", (40, 1024, 128, 20)),  # DIRECT: the permutation's two halves of an MMA swapped
     ("rf_a_frag", "wgmma_rf", (40, 1024, 128, 20)),    # a1 holds row r0's odd nibbles, not row r0 + 8's even ones
     ("rf_word", "wgmma_rf", (40, 1024, 128, 20)),      # odd quad threads read their words a word late
     ("wv_swizzle", "wv", (40, 1024, 128, 20)),         # tokens written without the 128-byte swizzle
@@ -1836,6 +1861,8 @@ def mutation_check():
             check = lambda: bool(bit_identity(N, K, group, [3, 9, 17]))
         elif kernel in ("wv", "wv8"):
             check = lambda: bool(wv_differs(M, N, K, 8 if kernel == "wv8" else 1))
+        elif kernel == "wv_direct":
+            check = lambda: bool(wv_differs(M, N, K, 1, direct=True))
         elif kernel == "wv2":
             check = lambda: bool(wv_differs(M, N, K, 1, 2))
         elif kernel == "wv32":
