@@ -1,6 +1,8 @@
 // Shared helpers of the kernel library: launch/error plumbing, tensor-core MMA wrappers and the
 // INT4 unpacking tricks used by both GEMMs.
 #pragma once
+#include <string.h>
+#include <initializer_list>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
@@ -410,6 +412,17 @@ inline int launch_in_clusters(void (*kernel)(Params...), dim3 grid, dim3 block, 
 inline int env_int(const char* name, int unset) {
     const char* v = getenv(name);
     return v == nullptr ? unset : atoi(v);
+}
+
+// Which of `words` the variable `name` holds: 1 for the first, 2 for the next, ...; 0 where it is unset or another.
+inline int env_word(const char* name, std::initializer_list<const char*> words) {
+    const char* v = getenv(name);
+    int i = 0;
+    for (const char* w : words) {
+        ++i;
+        if (v != nullptr && strcmp(v, w) == 0) return i;
+    }
+    return 0;
 }
 
 // Smallest M at which sm_90 GEMMs split K across the CTAs of a thread-block cluster instead of the

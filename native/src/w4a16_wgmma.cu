@@ -560,12 +560,7 @@ __global__ void permute_tokens_direct(const half* __restrict__ x, int ldx, int M
 // QSPEC_WGMMA_VERIFY_DIRECT (session 49, an experiment): 0 off (unset), 1 the tokens permuted into experiment_buffer,
 // then the DIRECT kernel; 2 (noperm) the DIRECT kernel on the tokens as they are (wrong results: timing only)
 int direct_mode() {
-    static const int m = [] {
-        const char* v = getenv("QSPEC_WGMMA_VERIFY_DIRECT");
-        if (v == nullptr) return 0;
-        if (strcmp(v, "noperm") == 0) return 2;
-        return strcmp(v, "1") == 0 ? 1 : 0;
-    }();
+    static const int m = env_word("QSPEC_WGMMA_VERIFY_DIRECT", {"1", "noperm"});
     return m;
 }
 

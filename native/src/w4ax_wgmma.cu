@@ -79,6 +79,38 @@ struct Layout {
 __device__ __forceinline__ float int_to_float(int v) { return __int2float_rn(v); }
 #endif
 
+#if defined(QSPEC_WGMMA)
+// The fold of a step: acc += the step's int32 sums d x wscale[n, g] · xscale[m, g], from the scale boxes' column of
+// the step (ws: the fp16 weight scales of the CTA's rows, xs: the fp32 scales of its tokens, SCALE_STEPS apart).
+template <int BN>
+__device__ __forceinline__ void fold_step(float (&acc)[BN / 2], const int (&d)[BN / 2], const half* ws, const float* xs,
+                                          int r0, int t) {
+    const float w0 = __half2float(ws[r0 * SCALE_STEPS]), w1 = __half2float(ws[(r0 + 8) * SCALE_STEPS]);
+#pragma unroll
+    for (int j = 0; j < BN / 8; ++j) {
+        const float x0 = xs[(8 * j + 2 * t) * SCALE_STEPS], x1 = xs[(8 * j + 2 * t + 1) * SCALE_STEPS];
+        acc[4 * j + 0] = fmaf(int_to_float(d[4 * j + 0]), w0 * x0, acc[4 * j + 0]);
+        acc[4 * j + 1] = fmaf(int_to_float(d[4 * j + 1]), w0 * x1, acc[4 * j + 1]);
+        acc[4 * j + 2] = fmaf(int_to_float(d[4 * j + 2]), w1 * x0, acc[4 * j + 2]);
+        acc[4 * j + 3] = fmaf(int_to_float(d[4 * j + 3]), w1 * x1, acc[4 * j + 3]);
+    }
+}
+
+// A multiplying thread's end: its sums stored (K not split), or left in part ([BN / 2][256], free shared memory) for
+// the cluster's sum once both warpgroups' MMAs are done with the operands.
+template <int BN, class Store>
+__device__ __forceinline__ void finish(const float (&acc)[BN / 2], float* part, Store&& store) {
+    if (gridDim.z == 1) {
+#pragma unroll
+        for (int i = 0; i < BN / 2; ++i) store(i, acc[i]);
+    } else {
+        asm volatile("bar.sync 4, 256;" ::: "memory");
+#pragma unroll
+        for (int i = 0; i < BN / 2; ++i) part[i * 256 + threadIdx.x - 128] = acc[i];
+    }
+}
+#endif
+
 template <class B>
 __global__ void __launch_bounds__(THREADS, B::MINB)
     w4ax_wgmma_kernel(const __grid_constant__ CUtensorMap wmap, const __grid_constant__ CUtensorMap xmap,
@@ -254,29 +286,12 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
             wgmma::wait<0>();
 #pragma unroll
             for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
-            const half* wsb = reinterpret_cast<const half*>(sm + L::ws_off + sb * L::WS) + sc;
-            const float* xsb = reinterpret_cast<const float*>(sm + L::xs_off + sb * L::XS) + sc;
-            const float w0 = __half2float(wsb[r0 * SCALE_STEPS]), w1 = __half2float(wsb[(r0 + 8) * SCALE_STEPS]);
-#pragma unroll
-            for (int j = 0; j < BN / 8; ++j) {
-                const float x0 = xsb[(8 * j + 2 * t) * SCALE_STEPS], x1 = xsb[(8 * j + 2 * t + 1) * SCALE_STEPS];
-                acc[4 * j + 0] = fmaf(int_to_float(d[4 * j + 0]), w0 * x0, acc[4 * j + 0]);
-                acc[4 * j + 1] = fmaf(int_to_float(d[4 * j + 1]), w0 * x1, acc[4 * j + 1]);
-                acc[4 * j + 2] = fmaf(int_to_float(d[4 * j + 2]), w1 * x0, acc[4 * j + 2]);
-                acc[4 * j + 3] = fmaf(int_to_float(d[4 * j + 3]), w1 * x1, acc[4 * j + 3]);
-            }
+            fold_step<BN>(acc, d, reinterpret_cast<const half*>(sm + L::ws_off + sb * L::WS) + sc,
+                          reinterpret_cast<const float*>(sm + L::xs_off + sb * L::XS) + sc, r0, t);
             __syncwarp();
             if (lane == 0) mbar_arrive(&a_empty[sa]);  // this warp's MMAs and scale reads of the step are done
         }
-        if (gridDim.z == 1) {
-#pragma unroll
-            for (int i = 0; i < BN / 2; ++i) store(i, acc[i]);
-        } else {  // this CTA's partial sums to shared memory, once both warpgroups' MMAs are done with it
-            asm volatile("bar.sync 4, 256;" ::: "memory");
-            float* part = reinterpret_cast<float*>(sm + L::a_off);  // [BN / 2][256]
-#pragma unroll
-            for (int i = 0; i < BN / 2; ++i) part[i * 256 + threadIdx.x - 128] = acc[i];
-        }
+        finish<BN>(acc, reinterpret_cast<float*>(sm + L::a_off), store);
     }
     if (gridDim.z > 1)
         wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm + L::a_off), gridDim.z, wg > 0, store);
@@ -419,17 +434,8 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
             for (int i = 0; i < BN / 2; ++i) asm volatile("" : "+r"(d[i])::"memory");
             __syncwarp();
             if (lane == 0) mbar_arrive(&empty[st]);  // the stage's weights and tokens are read
-            const half* wsb = reinterpret_cast<const half*>(sm + L::ws_off + sb * L::WS) + sc;
-            const float* xsb = reinterpret_cast<const float*>(sm + L::xs_off + sb * L::XS) + sc;
-            const float w0 = __half2float(wsb[r0 * SCALE_STEPS]), w1 = __half2float(wsb[(r0 + 8) * SCALE_STEPS]);
-#pragma unroll
-            for (int j = 0; j < BN / 8; ++j) {
-                const float x0 = xsb[(8 * j + 2 * t) * SCALE_STEPS], x1 = xsb[(8 * j + 2 * t + 1) * SCALE_STEPS];
-                acc[4 * j + 0] = fmaf(int_to_float(d[4 * j + 0]), w0 * x0, acc[4 * j + 0]);
-                acc[4 * j + 1] = fmaf(int_to_float(d[4 * j + 1]), w0 * x1, acc[4 * j + 1]);
-                acc[4 * j + 2] = fmaf(int_to_float(d[4 * j + 2]), w1 * x0, acc[4 * j + 2]);
-                acc[4 * j + 3] = fmaf(int_to_float(d[4 * j + 3]), w1 * x1, acc[4 * j + 3]);
-            }
+            fold_step<BN>(acc, d, reinterpret_cast<const half*>(sm + L::ws_off + sb * L::WS) + sc,
+                          reinterpret_cast<const float*>(sm + L::xs_off + sb * L::XS) + sc, r0, t);
             if (sc == SCALE_STEPS - 1) {
                 __syncwarp();
                 if (lane == 0) mbar_arrive(&s_empty[sb]);  // the box's scales are read
@@ -441,15 +447,7 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
             step(s, a0, a1);
             step(s + 1, a1, a0);
         }
-        if (gridDim.z == 1) {
-#pragma unroll
-            for (int i = 0; i < BN / 2; ++i) store(i, acc[i]);
-        } else {  // partial sums over the stages, once both warpgroups are done with them (every copy has landed)
-            asm volatile("bar.sync 4, 256;" ::: "memory");
-            float* part = reinterpret_cast<float*>(sm);  // [BN / 2][256]
-#pragma unroll
-            for (int i = 0; i < BN / 2; ++i) part[i * 256 + threadIdx.x - 128] = acc[i];
-        }
+        finish<BN>(acc, reinterpret_cast<float*>(sm), store);  // (partial sums over the stages: every copy has landed)
     }
     if (gridDim.z > 1) wgmma_cta::cluster_sum_store<BN / 2>(reinterpret_cast<float*>(sm), gridDim.z, wg > 0, store);
 #endif
@@ -530,6 +528,23 @@ bool pingpong() {
     return on;
 }
 
+// A launch of either kernel (a build's instance) on its grid: token tiles of a row tile run together (its weights stay in
+// L2); split > 1 in clusters along z, or unsplit where the device refuses them (`refused`: the kernel's devices).
+template <class Kernel>
+int launch_grid(Kernel kernel, size_t bytes, int bn, signed char (&refused)[64], const CUtensorMap& wmap,
+                const CUtensorMap& xmap, const CUtensorMap& wsmap, const CUtensorMap& xsmap, float* y, int ldy, int M,
+                int N, int steps, int split, bool accumulate, cudaStream_t st) {
+    const dim3 grid(ceil_div(M, bn), ceil_div(N, ROWS), split);
+    if (split > 1) {
+        const int e = launch_in_clusters(kernel, grid, dim3(THREADS), dim3(1, 1, split), bytes, st, refused, wmap,
+                                         xmap, wsmap, xsmap, y, ldy, M, N, steps, accumulate, pingpong());
+        if (e != CLUSTERS_UNAVAILABLE) return e;
+    }
+    kernel<<<dim3(grid.x, grid.y), THREADS, bytes, st>>>(wmap, xmap, wsmap, xsmap, y, ldy, M, N, steps, accumulate,
+                                                         pingpong());
+    return qspec_launch_status();
+}
+
 template <class B>
 int launch_build(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
                  int K, int split, bool accumulate, cudaStream_t st) {
@@ -546,29 +561,15 @@ int launch_build(const int8_t* xq, const float* xs, const uint8_t* wp, const hal
     using L = Layout<B>;
     auto kernel = w4ax_wgmma_kernel<B>;
     if (const int e = allow_dynamic_smem(kernel, L::bytes, smem_allowed)) return e;
-    // token tiles of a row tile run together (its weights stay in L2)
-    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS), split);
-    if (split > 1) {
-        static signed char refused[64];  // devices that cannot run the clusters: K not split there
-        const int e = launch_in_clusters(kernel, grid, dim3(THREADS), dim3(1, 1, split), L::bytes, st, refused, wmap,
-                                         xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP, accumulate, pingpong());
-        if (e != CLUSTERS_UNAVAILABLE) return e;
-    }
-    kernel<<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP,
-                                                            accumulate, pingpong());
-    return qspec_launch_status();
+    static signed char refused[64];  // devices that cannot run the clusters: K not split there
+    return launch_grid(kernel, L::bytes, BN, refused, wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP, split,
+                       accumulate, st);
 }
 
 // QSPEC_WGMMA_DRAFT_RF (the experiment above): 0 off (unset), 1 on, 2 on without the tokens' permutation (noperm:
 // timing only), 3 on with the fragments unpacked a step ahead at 128 tokens (ahead)
 int rf_mode() {
-    static const int m = [] {
-        const char* v = getenv("QSPEC_WGMMA_DRAFT_RF");
-        if (v == nullptr) return 0;
-        if (strcmp(v, "noperm") == 0) return 2;
-        if (strcmp(v, "ahead") == 0) return 3;
-        return strcmp(v, "1") == 0 ? 1 : 0;
-    }();
+    static const int m = env_word("QSPEC_WGMMA_DRAFT_RF", {"1", "noperm", "ahead"});
     return m;
 }
 
@@ -594,16 +595,9 @@ int launch_rf_build(const int8_t* xq, const float* xs, const uint8_t* wp, const 
     using L = RfLayout<B>;
     auto kernel = w4ax_wgmma_rf_kernel<B>;
     if (const int e = allow_dynamic_smem(kernel, L::bytes, smem_allowed)) return e;
-    const dim3 grid(ceil_div(M, BN), ceil_div(N, ROWS), split);
-    if (split > 1) {
-        static signed char refused[64];
-        const int e = launch_in_clusters(kernel, grid, dim3(THREADS), dim3(1, 1, split), L::bytes, st, refused, wmap,
-                                         xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP, accumulate, pingpong());
-        if (e != CLUSTERS_UNAVAILABLE) return e;
-    }
-    kernel<<<dim3(grid.x, grid.y), THREADS, L::bytes, st>>>(wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP,
-                                                            accumulate, pingpong());
-    return qspec_launch_status();
+    static signed char refused[64];
+    return launch_grid(kernel, L::bytes, BN, refused, wmap, xmap, wsmap, xsmap, y, ldy, M, N, Kp / KSTEP, split,
+                       accumulate, st);
 }
 
 // 0: off (QSPEC_WGMMA_DRAFT=0), 1: the rule (unset), 2: every M (QSPEC_WGMMA_DRAFT=all)
