@@ -8,10 +8,11 @@
 #  =noperm in either skips the permutation kernel (wrong results: timing only).
 # In order: their bits (qspec_test draft and verify with them; their lines must equal the defaults'), the quick GEMM
 # table at 64-256 tokens (the default first and last; one table has both experiments: the draft's rows show the one,
-# W4A16's the other), then the tests with the kernels at every M.
+# W4A16's the other), end to end at batch 16-64 with both against the default (only if the tests passed: W4A16 decode
+# at 16-64 tokens, QSpec-A8's verify passes of 64-256 and drafts of 64), then the tests with the kernels at every M.
 # Stage with scripts/device/stage.sh (or the partial restage of KERNELS.md, "One device call, budgeted"), carry
-# .device/gpu, run `BUDGET=480 bash docs/results/s49/call1.sh` (the tests at every M need the last 300 s).
-. scripts/device/call-prelude.sh "${BUDGET:-480}"
+# .device/gpu, run `BUDGET=570 bash docs/results/s49/call1.sh` (timeout_s 600; the tests at every M go last, as time allows).
+. scripts/device/call-prelude.sh "${BUDGET:-570}"
 build_bench
 test_capped() {  # NAME SECONDS GROUP [VAR=value ...]: run_test capped at SECONDS (a hang must not take the call)
   local name=$1 cap=$2 group=$3; shift 3
@@ -35,10 +36,14 @@ bench rf-ahead QSPEC_WGMMA_DRAFT_RF=ahead
 same_lines draft-rf draft-default
 [ "$(left)" -gt 100 ] && test_capped verify-default 100 verify
 same_lines verify-direct verify-default
+if grep -q "draft-rf (.*) rc=0" "$S" && grep -q "verify-direct (.*) rc=0" "$S"; then
+  e2e e2e-exp 16,32,64 w4a16,qspec-a8 QSPEC_WGMMA_DRAFT_RF=1 QSPEC_WGMMA_VERIFY_DIRECT=1
+  e2e e2e-default 16,32,64 w4a16,qspec-a8
+fi
 bench exp-nopp QSPEC_WGMMA_DRAFT_RF=1 QSPEC_WGMMA_VERIFY_DIRECT=1 QSPEC_WGMMA_PINGPONG=0
 bench default-b
 [ "$(left)" -gt 80 ] && test_capped draft-rf-ahead 100 draft QSPEC_WGMMA_DRAFT_RF=ahead
 [ "$(left)" -gt 80 ] && test_capped draft-rf-all 100 draft QSPEC_WGMMA_DRAFT=all QSPEC_WGMMA_DRAFT_RF=1
 [ "$(left)" -gt 80 ] && test_capped verify-direct-all 100 verify QSPEC_WGMMA_VERIFY=all QSPEC_WGMMA_VERIFY_DIRECT=1
 echo "done, $(left) s of $budget left" | tee -a "$S"
-cd "$OUT" && tar czf all.tgz bench-*.txt test-*.txt; rm -rf bench-*.txt test-*.txt; ls
+cd "$OUT" && tar czf all.tgz bench-*.txt test-*.txt e2e-*; rm -rf bench-*.txt test-*.txt e2e-*; ls
