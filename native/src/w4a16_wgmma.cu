@@ -89,6 +89,17 @@ struct Layout {
 // more than 56; the multiplying threads of two tiles hold ~200 without spills)
 constexpr int FEED_REGS = 72, MULTIPLY_REGS = 216;
 
+// The scale of weight row r for step `step` (the i-th of the CTA): the float the feeding warpgroup wrote into operand
+// stage b, or (DIRECT) the fp16 of the scale box in copy stage si, converted as the feeder would.
+template <int TILES, int BN, bool DIRECT>
+__device__ __forceinline__ float row_scale(const uint8_t* sm, int si, int b, int step, int r) {
+    using L = Layout<TILES, BN, DIRECT>;
+    if constexpr (DIRECT)
+        return __half2float(reinterpret_cast<const half*>(sm + si * L::IN + L::X + L::RAW)[r * SCALE_STEPS + step % SCALE_STEPS]);
+    else
+        return reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B)[r];
+}
+
 // The steps of a CTA in slice order: slice z, then z + 1, ...; step = slice + 8k, k < per_slice.
 struct StepWalk {
     int slice, k, per_slice;
@@ -210,9 +221,7 @@ __device__ __forceinline__ void multiply_two_tiles(uint8_t* sm, uint64_t* in_ful
         const bool last_of_slice = walk.last_of_slice();
         if (!DIRECT) mbar_wait(&ab_full[b], (i / AB_STAGES) & 1);
         const uint32_t stage_lo = DIRECT ? in_lo + si * (L::IN >> 4) : desc_lo + b * (L::AB >> 4);
-        const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
-        const half* sc16 = reinterpret_cast<const half*>(sm + si * L::IN + L::X + L::RAW) + walk.step() % SCALE_STEPS;
-        auto scale = [&](int r) { return DIRECT ? __half2float(sc16[r * SCALE_STEPS]) : sc[r]; };
+        auto scale = [&](int r) { return row_scale<2, BN, DIRECT>(sm, si, b, walk.step(), r); };
 #pragma unroll
         for (int T = 0; T < 2; ++T) {
             issue_turn<BN>(part, a, stage_lo, desc_hi, pingpong, me, 2 * i + T, 2 * nsteps);
@@ -392,13 +401,8 @@ __global__ void __launch_bounds__(THREADS, 1)
                            me, i, nsteps);
             if (i + 1 < nsteps) unpack(i + 1, next);  // while the MMAs run
             finish_turn(part, a);
-            if constexpr (DIRECT) {
-                const half* sc = reinterpret_cast<const half*>(sm + si * L::IN + L::X + L::RAW) + w.step() % SCALE_STEPS;
-                fold(part, __half2float(sc[r0 * SCALE_STEPS]), __half2float(sc[(r0 + 8) * SCALE_STEPS]), acc);
-            } else {
-                const float* sc = reinterpret_cast<const float*>(sm + L::ab_off + b * L::AB + L::B);
-                fold(part, sc[r0], sc[r0 + 8], acc);
-            }
+            fold(part, row_scale<TILES, BN, DIRECT>(sm, si, b, w.step(), r0),
+                 row_scale<TILES, BN, DIRECT>(sm, si, b, w.step(), r0 + 8), acc);
             __syncwarp();
             if (lane == 0) mbar_arrive(DIRECT ? &in_empty[si] : &ab_empty[b]);  // this warp's MMAs and reads of step i are done
             if (w.last_of_slice()) {
