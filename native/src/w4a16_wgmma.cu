@@ -30,8 +30,8 @@
 // Where K is not split and the grid is large, a CTA takes 256 rows instead (TILES = 2): each multiplying
 // warpgroup then multiplies two 64-row tiles by the same token tile, one tile per turn
 // (multiply_two_tiles), so each copied token tile serves twice the rows.
-#include "experiment_buffer.cuh"
 #include "tensor_map.cuh"
+#include "token_scratch.cuh"
 #include "w4_bulk.cuh"  // env_switch
 #include "w4a16_wgmma.cuh"
 #include "w4ax_wgmma.cuh"  // wgmma_built_for_device
@@ -52,7 +52,7 @@ constexpr int B_TILE = BN * 128;  // bytes of a k-tile (64 inputs) of BN tokens 
 
 // TILES: 64-row tiles per multiplying warpgroup. 1: 128 weight rows per CTA; 2: 256, which share each token
 // tile between twice the rows (18 instead of 26 KB copied per 128 x 64 of work), for grids of many CTAs.
-// DIRECT (session 49, opt-in, QSPEC_WGMMA_VERIFY_DIRECT): the tokens arrive permuted into MMA order
+// DIRECT (session 49; by rule since session 50, direct_of): the tokens arrive permuted into MMA order
 // (permute_tokens_direct), so the MMAs read them, and the fold its scales, from the copy stages themselves: no operand
 // stages, no feeding pass. The copy stages then take the operand stages' shared memory.
 template <int TILES, bool DIRECT = false>
@@ -561,11 +561,22 @@ __global__ void permute_tokens_direct(const half* __restrict__ x, int ldx, int M
     }
 }
 
-// QSPEC_WGMMA_VERIFY_DIRECT (session 49, an experiment): 0 off (unset), 1 the tokens permuted into experiment_buffer,
-// then the DIRECT kernel; 2 (noperm) the DIRECT kernel on the tokens as they are (wrong results: timing only)
-int direct_mode() {
-    static const int m = env_word("QSPEC_WGMMA_VERIFY_DIRECT", {"1", "noperm"});
-    return m;
+// Whether a call takes the DIRECT build (its tokens permuted into MMA order first). The rule (session 50, from session
+// 49's builds measured on an H100 against the kernel as it was, docs/KERNELS.md "Tokens in MMA order"): wherever the
+// kernel runs on matrices of 2048 rows or more, up to 256 tokens (the sizes measured): 5-19 % faster on q|k|v,
+// gate/up, gate|up, down, lm_head and q/o from 128 tokens (q/o at 64: 2.6 % slower). On k/v's 1024 rows it was 6-14 %
+// slower: a small call, of which the permutation's launch is a large part.
+// QSPEC_WGMMA_VERIFY_DIRECT=0 never, =1 wherever the kernel runs, =noperm as 1 without the permutation (wrong
+// results: timing only).
+enum Direct { DIRECT_OFF, DIRECT_ON, DIRECT_NOPERM };
+Direct direct_of(int M, int N) {
+    static const int m = env_word("QSPEC_WGMMA_VERIFY_DIRECT", {"0", "1", "noperm"});
+    switch (m) {
+        case 1: return DIRECT_OFF;
+        case 2: return DIRECT_ON;
+        case 3: return DIRECT_NOPERM;
+        default: return N >= 2048 && M <= 256 ? DIRECT_ON : DIRECT_OFF;
+    }
 }
 
 template <int TILES, int BN, bool DIRECT = false>
@@ -575,11 +586,12 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
     const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap;
     bool xmap_ok;
+    TokenScratch scratch(st);  // DIRECT: the tokens in MMA order, given back after the kernel
     if constexpr (DIRECT) {
         const half* xt = x;
         int ldt = ldx, Kt = K;
-        if (direct_mode() == 1) {
-            half* buf = reinterpret_cast<half*>(w4::experiment_buffer((size_t)M * Kp * 2, st));
+        if (direct_of(M, N) == DIRECT_ON) {
+            half* buf = static_cast<half*>(scratch.take((size_t)M * Kp * 2));
             if (buf == nullptr) return NO_TENSOR_MAP;
             const long words = (long)M * (Kp / 8);
             permute_tokens_direct<<<(int)std::min<long>(ceil_div(words, 256), 4L * sm_count()), 256, 0, st>>>(
@@ -640,7 +652,7 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
     auto tiles = [&](auto bn) {
         constexpr int BN = decltype(bn)::value;
-        if (direct_mode() != 0) {
+        if (direct_of(M, N) != DIRECT_OFF) {
             const int e = gr.tiles == 2 ? launch_tiles<2, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
                                         : launch_tiles<1, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
             if (e != NO_TENSOR_MAP) return e;  // else: the kernel as it is

@@ -18,7 +18,7 @@
 // load they have in flight, which made each step last a memory latency (Nsight Compute, 2026-12-04).
 // Weights are the MMA's A operand (64 rows per warpgroup), tokens its B operand, so the output
 // fragment of a thread is 2 rows x BN/4 tokens.
-#include "experiment_buffer.cuh"
+#include "token_scratch.cuh"
 #include "tensor_map.cuh"
 #include "w4_bulk.cuh"  // env_switch, ring_round
 #include "w4ax_wgmma.cuh"
@@ -298,7 +298,7 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
 #endif
 }
 
-// ---- Experiment (session 49): the weights as the A operand from registers, no unpacked tile ----
+// ---- The weights as the A operand from registers, no unpacked tile (session 49; by rule since session 50) ----
 // The multiplying threads read their two rows' 16 bytes of a step's packed weights (the verify kernel's
 // unpack_rows place: inputs 32t .. 32t + 31 of rows r0, r0 + 8) and unpack each word's even and odd nibbles to
 // int8 (int4_to_s8x8), without byte permutes: MMA kk takes word kk, so at k = 4t + b it multiplies input
@@ -306,11 +306,10 @@ __global__ void __launch_bounds__(THREADS, B::MINB)
 // inside each 128-input group (permute_tokens_rf writes it). The feeding warpgroup only copies: no unpacking,
 // no fence for the async proxy, no hand-off; a step's shared-memory traffic drops from ~96 KB (the copies, the
 // unpacked tile written and read) to ~64 KB at 128 tokens. The int32 sums are exact and the fold is the
-// same, so the outputs have the bits of w4ax_wgmma_kernel. QSPEC_WGMMA_DRAFT_RF=1 runs it where the grid
-// takes 64- or 128-token tiles (the tokens permuted into experiment_buffer, one kernel more per call);
-// =noperm skips the permutation (wrong results: timing only).
+// same, so the outputs have the bits of w4ax_wgmma_kernel. It serves grids of 64- or 128-token tiles where rf_of
+// says (the tokens permuted into a TokenScratch, one kernel more per call).
 // AHEAD: each step's fragments are unpacked while the MMAs of the step before run, into a second set of registers
-// (=ahead; 128-token tiles only: 64 more registers than the two-CTA build has).
+// (128-token tiles only: 64 more registers than the two-CTA build has).
 template <int BN_, int S_, int MINB_, int FEED_REGS_, int MULTIPLY_REGS_, bool AHEAD_>
 struct RfBuild {
     static constexpr int BN = BN_, S = S_, MINB = MINB_, FEED_REGS = FEED_REGS_, MULTIPLY_REGS = MULTIPLY_REGS_;
@@ -566,11 +565,25 @@ int launch_build(const int8_t* xq, const float* xs, const uint8_t* wp, const hal
                        accumulate, st);
 }
 
-// QSPEC_WGMMA_DRAFT_RF (the experiment above): 0 off (unset), 1 on, 2 on without the tokens' permutation (noperm:
-// timing only), 3 on with the fragments unpacked a step ahead at 128 tokens (ahead)
-int rf_mode() {
-    static const int m = env_word("QSPEC_WGMMA_DRAFT_RF", {"1", "noperm", "ahead"});
-    return m;
+// Which build a call with 64- or 128-token tiles takes. The rule (session 50, from session 49's builds measured on
+// an H100 against the kernel as it was, docs/KERNELS.md "Weights from registers"): the weights from registers, a step
+// unpacked ahead at 128 tokens, up to 256 tokens (the sizes measured) on matrices of 2048 rows or more, at up to 64
+// tokens only on the large ones (N x K >= 2^25: gate/up, gate|up, down, lm_head): 4-20 % faster there; q/o and q|k|v
+// at 64 tokens 2-3 % slower, k/v (1024 rows, a small call of which the permutation's launch is a large part) up to
+// 4 % slower. A step unpacked ahead ran as fast as the plain walk or faster, except gate/up at 256 tokens (3.6 %
+// slower), and took down at 256 tokens from 6 % slower than the kernel as it was to 6 % faster.
+// QSPEC_WGMMA_DRAFT_RF=0 never, =1 wherever it applies (not ahead), =ahead wherever it applies, =noperm as 1 without the
+// tokens' permutation (wrong results: timing only).
+enum Rf { RF_OFF, RF_ON, RF_AHEAD, RF_NOPERM };
+Rf rf_of(int M, int N, int K) {
+    static const int m = env_word("QSPEC_WGMMA_DRAFT_RF", {"0", "1", "ahead", "noperm"});
+    switch (m) {
+        case 1: return RF_OFF;
+        case 2: return RF_ON;
+        case 3: return RF_AHEAD;
+        case 4: return RF_NOPERM;
+        default: return N >= 2048 && M <= 256 && (M > 64 || (long)N * K >= (1L << 25)) ? RF_AHEAD : RF_OFF;
+    }
 }
 
 template <class B>
@@ -579,8 +592,9 @@ int launch_rf_build(const int8_t* xq, const float* xs, const uint8_t* wp, const 
     constexpr int BN = B::BN;
     const int groups = (K + KSTEP - 1) / KSTEP, Kp = groups * KSTEP;
     const int8_t* xt = xq;
-    if (rf_mode() != 2) {
-        int8_t* buf = static_cast<int8_t*>(w4::experiment_buffer((size_t)M * Kp, st));
+    TokenScratch scratch(st);  // the tokens in the weights' order, given back after the kernel
+    if (rf_of(M, N, K) != RF_NOPERM) {
+        int8_t* buf = static_cast<int8_t*>(scratch.take((size_t)M * Kp));
         if (buf == nullptr) return NO_TENSOR_MAP;
         const long chunks = (long)M * Kp / 8;
         permute_tokens_rf<<<(int)std::min<long>(ceil_div(chunks, 256), 4L * sm_count()), 256, 0, st>>>(xq, buf, chunks);
@@ -633,10 +647,11 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
            int K, int group, bool accumulate, cudaStream_t st) {
     const Grid gr = group == KSTEP ? grid_of(M, N, ceil_div(K, KSTEP), mode() == 2) : Grid{};
     if (gr.bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
-    if (rf_mode() != 0 && gr.bn >= 64) {
-        const int e = gr.bn == 64   ? launch_rf_build<Rf64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                      : rf_mode() == 3 ? launch_rf_build<Rf128Ahead>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                                     : launch_rf_build<Rf128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+    const Rf rf = rf_of(M, N, K);
+    if (rf != RF_OFF && gr.bn >= 64) {
+        const int e = gr.bn == 64       ? launch_rf_build<Rf64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                      : rf == RF_AHEAD ? launch_rf_build<Rf128Ahead>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
+                                       : launch_rf_build<Rf128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the kernel above
     }
     switch (gr.bn) {
