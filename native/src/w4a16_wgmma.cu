@@ -563,19 +563,20 @@ __global__ void permute_tokens_direct(const half* __restrict__ x, int ldx, int M
 
 // Whether a call takes the DIRECT build (its tokens permuted into MMA order first). The rule (session 50, from session
 // 49's builds measured on an H100 against the kernel as it was, docs/KERNELS.md "Tokens in MMA order"): wherever the
-// kernel runs on matrices of 2048 rows or more, up to 256 tokens (the sizes measured): 5-19 % faster on q|k|v,
-// gate/up, gate|up, down, lm_head and q/o from 128 tokens (q/o at 64: 2.6 % slower). On k/v's 1024 rows it was 6-14 %
-// slower: a small call, of which the permutation's launch is a large part.
+// kernel runs on matrices of 2048 rows or more, up to 256 tokens (the sizes measured), at up to 64 tokens only on
+// those larger than q/o (N x K > 2^24): 5-22 % faster on q|k|v, gate/up, gate|up, down, lm_head, and q/o from 96
+// tokens. Slower: q/o at 48-64 tokens by 2 %, k/v's 1024 rows by 6-14 % (small calls, of which the permutation's
+// launch is a large part).
 // QSPEC_WGMMA_VERIFY_DIRECT=0 never, =1 wherever the kernel runs, =noperm as 1 without the permutation (wrong
 // results: timing only).
 enum Direct { DIRECT_OFF, DIRECT_ON, DIRECT_NOPERM };
-Direct direct_of(int M, int N) {
+Direct direct_of(int M, int N, int K) {
     static const int m = env_word("QSPEC_WGMMA_VERIFY_DIRECT", {"0", "1", "noperm"});
     switch (m) {
         case 1: return DIRECT_OFF;
         case 2: return DIRECT_ON;
         case 3: return DIRECT_NOPERM;
-        default: return N >= 2048 && M <= 256 ? DIRECT_ON : DIRECT_OFF;
+        default: return N >= 2048 && M <= 256 && (M > 64 || (long)N * K > (1L << 24)) ? DIRECT_ON : DIRECT_OFF;
     }
 }
 
@@ -590,7 +591,7 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
     if constexpr (DIRECT) {
         const half* xt = x;
         int ldt = ldx, Kt = K;
-        if (direct_of(M, N) == DIRECT_ON) {
+        if (direct_of(M, N, K) == DIRECT_ON) {
             half* buf = static_cast<half*>(scratch.take((size_t)M * Kp * 2));
             if (buf == nullptr) return NO_TENSOR_MAP;
             const long words = (long)M * (Kp / 8);
@@ -652,7 +653,7 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
     if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
     auto tiles = [&](auto bn) {
         constexpr int BN = decltype(bn)::value;
-        if (direct_of(M, N) != DIRECT_OFF) {
+        if (direct_of(M, N, K) != DIRECT_OFF) {
             const int e = gr.tiles == 2 ? launch_tiles<2, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
                                         : launch_tiles<1, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
             if (e != NO_TENSOR_MAP) return e;  // else: the kernel as it is
