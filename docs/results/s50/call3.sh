@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Session 50, call 3 (cut to the device time left: three starts that found no machine took 480 s): the end-to-end table with the rules of call 2 (W16A16,
-# W4A16, W4A8, QSpec-A8, QSpec-A4 at batch 1 / 8 / 16 / 32, 64 new tokens, the synthetic alpha = 0.9, every point three
-# times round-robin) and the full kernel benchmark (M = 1-256), the rules and both builds off.
+# Session 50, call 3, cut to the device time left (three starts that found no machine took 480 s): the issue's
+# end-to-end table with the rules of call 2 (W16A16, W4A16, W4A8, QSpec-A8, QSpec-A4 at batch 1 / 8 / 16 / 32, 64 new
+# tokens, the synthetic alpha = 0.9, every point three times round-robin) and the full kernel benchmark (M = 1-256),
+# the rules and both builds off.
 # `BUDGET=130 bash docs/results/s50/call3.sh` (timeout_s 140).
 . scripts/device/call-prelude.sh "${BUDGET:-130}"
 build_bench & build=$!
