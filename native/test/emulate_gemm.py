@@ -1149,6 +1149,13 @@ WG_CASES = [(70, 150, 1000, 64, 1), (130, 20, 1024, 128, 1), (64, 200, 2048, 64,
             (40, 20, 1024, 32, 1)]
 
 
+def wg_rf(M, N, K):
+    """w4ax_wgmma.cu's rf_of (QSPEC_WGMMA_DRAFT_RF unset): "ahead" where the weights-from-registers build runs (on grids
+    of 64- and 128-token tiles), else "off"."""
+    takes = N >= 2048 and M <= 256 and (M > 64 or N * K >= 1 << 25)
+    return "ahead" if takes and wg_grid(M, N, ceil_div(K, KSTEP))[0] >= 64 else "off"
+
+
 def check_wgmma_rule():
     """grid_of on the Llama-3-8B shapes the H200 and H100 benchmarks measured (docs/KERNELS.md); the rule before
     session 24 where it differs (QSPEC_WGMMA_DRAFT_GRID=0)."""
@@ -1166,6 +1173,13 @@ def check_wgmma_rule():
            if wg_grid(M, N, K // KSTEP) != w]
     bad += [f"M={M} N={N} K={K} (rule off): {wg_grid(M, N, K // KSTEP, rule=False)}" for (M, N, K), w in before.items()
             if wg_grid(M, N, K // KSTEP, rule=False) != w]
+    # session 50's rule (call 2 on an H100): the large matrices from 33 tokens, q/o and q|k|v from 65, never k/v, nor
+    # past 256 tokens or on 32-token tiles
+    bad += [f"M={M} N={N} K={K}: weights from registers {wg_rf(M, N, K)}" for M, N, K, rf in (
+        (64, 14336, 4096, "ahead"), (48, 28672, 4096, "ahead"), (64, 4096, 14336, "ahead"), (48, 128256, 4096, "ahead"),
+        (64, 4096, 4096, "off"), (64, 6144, 4096, "off"), (96, 4096, 4096, "ahead"), (128, 6144, 4096, "ahead"),
+        (256, 1024, 4096, "off"), (300, 14336, 4096, "off"), (32, 14336, 4096, "off"), (256, 4096, 14336, "ahead"))
+        if wg_rf(M, N, K) != rf]
     boxes_bad = [(n, st) for n in (8, 16, 24, 32, 112) for st in (2, 3, 4)
                  if sorted(scale_boxes_loaded(n, st)) != list(range(n // SCALE_STEPS))]
     print(f"{'FAIL' if bad or boxes_bad else 'PASS'} warpgroup draft kernel: routing on the Llama-3-8B shapes, "
@@ -1437,6 +1451,12 @@ WV_CASES = [(70, 150, 1000, 1, 1, 64), (9, 40, 2048, 8, 1, 64), (64, 200, 1024, 
             (24, 130, 2048, 4, 1, 32), (32, 40, 1000, 2, 1, 32)]
 
 
+def wv_direct(M, N, K):
+    """w4a16_wgmma.cu's direct_of (QSPEC_WGMMA_VERIFY_DIRECT unset): whether a call the kernel takes has its tokens
+    permuted into MMA order first (the DIRECT build)."""
+    return N >= 2048 and M <= 256 and (M > 64 or N * K > 1 << 24)
+
+
 def check_wv_rule():
     """w4a16_wgmma.cu's grid_of on the Llama-3-8B shapes the H200 benchmark measured (docs/KERNELS.md; at M <= 32 with
     32-token tiles, session 22: down and k/v split, q/o, q+k+v and the wide matrices as before)."""
@@ -1461,6 +1481,11 @@ def check_wv_rule():
         (64, 4096, 4096, 64), (40, 1024, 4096, 64), (33, 6144, 4096, 32), (64, 6144, 4096, 32), (65, 6144, 4096, 64),
         (256, 6144, 4096, 64), (65, 4096, 4096, 32), (128, 4096, 4096, 32), (129, 4096, 4096, 64),
         (128, 4096, 14336, 64), (128, 1024, 4096, 64), (128, 14336, 4096, 64)) if wv_bn(M, N, K // KSTEP) != bn]
+    # session 50's rule (call 2 on an H100): every matrix larger than q/o, q/o from 65 tokens, never k/v nor past 256
+    bad += [f"M={M} N={N} K={K}: tokens in MMA order {wv_direct(M, N, K)}" for M, N, K, direct in (
+        (64, 4096, 4096, False), (48, 6144, 4096, True), (96, 4096, 4096, True), (256, 1024, 4096, False),
+        (32, 28672, 4096, True), (300, 14336, 4096, False), (64, 4096, 14336, True), (17, 128256, 4096, True))
+        if wv_direct(M, N, K) != direct]
     print(f"{'FAIL' if bad else 'PASS'} warpgroup verify kernel: routing on the Llama-3-8B shapes" + "".join(f"; {b}" for b in bad))
     return len(bad)
 
