@@ -563,9 +563,9 @@ __global__ void permute_tokens_direct(const half* __restrict__ x, int ldx, int M
 
 // Whether a call takes the DIRECT build (its tokens permuted into MMA order first). The rule (session 50, from session
 // 49's builds measured on an H100 against the kernel as it was, docs/KERNELS.md "Tokens in MMA order"): wherever the
-// kernel runs on matrices of 2048 rows or more, up to 256 tokens (the sizes measured), at up to 64 tokens only on
-// those larger than q/o (N x K > 2^24): 5-22 % faster on q|k|v, gate/up, gate|up, down, lm_head, and q/o from 96
-// tokens. Slower: q/o at 48-64 tokens by 2 %, k/v's 1024 rows by 6-14 % (small calls, of which the permutation's
+// kernel runs on matrices of 2048 rows or more, at 33-256 tokens (48-256 were measured; 32-token passes take other
+// tiles, not timed), at up to 64 tokens only on those larger than q/o (N x K > 2^24): 5-22 % faster on q|k|v,
+// gate/up, gate|up, down, lm_head, and q/o from 96 tokens. Slower: q/o at 48-64 tokens by 2 %, k/v's 1024 rows by 6-14 % (small calls, of which the permutation's
 // launch is a large part).
 // QSPEC_WGMMA_VERIFY_DIRECT=0 never, =1 wherever the kernel runs, =noperm as 1 without the permutation (wrong
 // results: timing only).
@@ -576,7 +576,7 @@ Direct direct_of(int M, int N, int K) {
         case 1: return DIRECT_OFF;
         case 2: return DIRECT_ON;
         case 3: return DIRECT_NOPERM;
-        default: return N >= 2048 && M <= 256 && (M > 64 || (long)N * K > (1L << 24)) ? DIRECT_ON : DIRECT_OFF;
+        default: return N >= 2048 && M > 32 && M <= 256 && (M > 64 || (long)N * K > (1L << 24)) ? DIRECT_ON : DIRECT_OFF;
     }
 }
 
