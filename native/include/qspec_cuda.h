@@ -44,8 +44,25 @@ typedef struct CUstream_st* qspec_stream_t;
 #define QSPEC_ERR_UNSUPPORTED 10001 /* argument combination not supported by these kernels */
 
 /* Version of this ABI; Java refuses a library whose version differs. */
-#define QSPEC_ABI_VERSION 12
+#define QSPEC_ABI_VERSION 13
 int qspec_abi_version(void);
+
+/* ---- Token order of the GEMMs' inputs (ABI 13) ----
+ * The GEMMs read their token rows (x_f16 of the W4A16 GEMMs, xq of the draft's) in the order their x_order argument
+ * names, and the producers of such rows (the norms, the quantizers, SwiGLU) write them in the order their out_order
+ * argument names:
+ *  - QSPEC_TOKENS_ROW: input k of a row at element k (the layout the rest of this header describes);
+ *  - QSPEC_TOKENS_MMA: each 128-input step of every row permuted into the order in which the sm_90a warpgroup kernels'
+ *    MMAs read it (fp16 and int8 rows each their own; rows as far apart as in row order; the draft's group scales
+ *    unchanged). Rows of K inputs take it only where K is a multiple of 128 (else QSPEC_ERR_UNSUPPORTED).
+ * A GEMM whose tokens come in MMA order skips the pass that would otherwise permute them (a launch and a round trip
+ * of the tokens; both orders give the same sums, bit for bit). qspec_tokens_order(bits, M, N, K, group) says which
+ * order a GEMM of M tokens over an N x K matrix reads without that pass on the current device: bits 16 for the
+ * W4A16 GEMMs (rows 16-byte aligned, ldx a multiple of 8), 8 or 4 for the draft's. A GEMM given x_order
+ * QSPEC_TOKENS_MMA where qspec_tokens_order says QSPEC_TOKENS_ROW returns QSPEC_ERR_UNSUPPORTED. */
+#define QSPEC_TOKENS_ROW 0
+#define QSPEC_TOKENS_MMA 1
+int qspec_tokens_order(int bits, int M, int N, int K, int group);
 
 /* ---- GEMMs over the shared INT4 weights: y[T, N] = x[T, K] * W^T ---- */
 
@@ -53,23 +70,25 @@ int qspec_abi_version(void);
  * Tensor-core MMA (m16n8k16, fp32 accumulation) for every M. Row m of y is bit for bit the same
  * whatever M is (the verify pass must reproduce one-token decoding exactly).
  * accumulate != 0: y += x W^T (each y element read and written once; the residual add of the wo and
- * down projections fused into the GEMM, with the fp32 addition a separate add would do). */
+ * down projections fused into the GEMM, with the fp32 addition a separate add would do). x_order: of x's rows. */
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
-                     float* y, int ldy, int M, int N, int K, int group, int accumulate, qspec_stream_t stream);
+                     float* y, int ldy, int M, int N, int K, int group, int accumulate, int x_order,
+                     qspec_stream_t stream);
 
-/* Quantizes activations per token and per group along K: xq int8 [M, Kp] (padding zeroed),
+/* Quantizes activations per token and per group along K: xq int8 [M, Kp] (padding zeroed; rows in out_order),
  * xscale fp32 [M, groups_per_row]; bits = 8 (A8) or 4 (A4). Input fp16 [M, ldx]. */
 int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits,
-                               int8_t* xq, float* xscale, qspec_stream_t stream);
+                               int8_t* xq, float* xscale, int out_order, qspec_stream_t stream);
 
 /* Draft GEMM (W4A8 / W4A4 held in int8): INT8 tensor-core MMA (m16n8k32 s8) for every M. For
  * bits = 4 with group % 128 == 0 an s4 MMA path (m16n8k64, INT4 tensor cores of sm_80/86/89)
  * exists; it is taken only with the environment variable QSPEC_S4=1 on a compute capability 8.x
  * device, or QSPEC_S4=force anywhere (testing). int32 accumulation per group,
- * y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g (accumulate != 0: added to y, as for W4A16). */
+ * y[m,n] = sum_g wscale[n,g] * xscale[m,g] * dot_g (accumulate != 0: added to y, as for W4A16). x_order: of xq's
+ * rows. */
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                     const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits,
-                    int accumulate, qspec_stream_t stream);
+                    int accumulate, int x_order, qspec_stream_t stream);
 
 /* ---- The residual-adding GEMMs with the next RMSNorm (ABI 8) ----
  * y [M, N] += x W^T as the GEMM with accumulate != 0 (rows of y N apart: the residual stream, D = N), then the
@@ -94,9 +113,11 @@ int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, 
  * it from the GEMM's fp32 sums, bit for bit, where W is the stacked [2H, K] gate|up matrix. gate_up: fp32 [M, 2H]
  * scratch (rows 2H apart; its contents afterwards are unspecified). In decode passes (M <= 8 on sm_90) each CTA of the
  * GEMV holds both sums of its hidden units and stores the SwiGLU itself, one launch fewer; elsewhere the GEMM and
- * qspec_swiglu_f16 run one after the other (the same bits). out may not overlap x, the weights or gate_up. */
+ * qspec_swiglu_f16 run one after the other (the same bits). out may not overlap x, the weights or gate_up. x_order: of
+ * x's rows, out_order: of out's (ABI 13). */
 int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
-                            float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream);
+                            float* gate_up, int M, int H, int K, int group, void* out_f16, int x_order, int out_order,
+                            qspec_stream_t stream);
 
 /* ---- The GEMMs that normalise their own input (ABI 10) ----
  * y [M, N] (rows ldy apart) = x W^T for x the fp16 rows qspec_rmsnorm_f16(r, norm_w, eps) writes from the fp32 rows
@@ -136,18 +157,18 @@ int qspec_dequantize_int4(const uint8_t* w_packed, const void* w_scales_f16, int
 int qspec_embedding(const int32_t* tokens, const void* table_f16, float* x, int T, int dim,
                     qspec_stream_t stream);
 
-/* y fp16 [M, D] = x / rms(x) * w   (true RMSNorm: no mean subtraction). */
-int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps,
+/* y fp16 [M, D] = x / rms(x) * w   (true RMSNorm: no mean subtraction), y's rows in out_order. */
+int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, int out_order,
                       qspec_stream_t stream);
 
 /* SwiGLU fused with draft activation quantization: the values of qspec_swiglu_f16 (gate, up rows ld
  * apart) quantized as qspec_quantize_activations would (xq int8 [M, Hp], xscale [M, groups]). */
 int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits,
-                          int8_t* xq, float* xscale, qspec_stream_t stream);
+                          int8_t* xq, float* xscale, int out_order, qspec_stream_t stream);
 
 /* RMSNorm fused with draft activation quantization (outputs as qspec_quantize_activations). */
 int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D,
-                           int group, int bits, float eps, qspec_stream_t stream);
+                           int group, int bits, float eps, int out_order, qspec_stream_t stream);
 
 /* RoPE and the KV write of one layer. q, k, v: fp32 rows of stride ld (the fused q|k|v GEMM output:
  * q = row, k = row + heads*head_dim, v = k + kv_heads*head_dim). Writes RoPE(q) to q_out fp32
@@ -165,17 +186,18 @@ int qspec_rope_write_kv(const float* q, const float* k, const float* v, int ld, 
  * writes from those rows (q_out, the cache), bit for bit; the arguments after q_out are qspec_rope_write_kv's, with
  * T = M. In decode passes (M <= 8 on sm_90, rope_style 0) the threads of the GEMV that hold a pair's sums rotate and
  * store it, one launch fewer (QSPEC_ROPE_EPILOGUE=0 turns that off); elsewhere the two calls run one after the other.
- * The outputs may not overlap x, the weights, qkv or each other. */
+ * The outputs may not overlap x, the weights, qkv or each other. x_order: of x's (xq's) rows (ABI 13). */
 int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* qkv,
                              int M, int K, int group, float* q_out, void* k_pool_f16, void* v_pool_f16,
                              const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                              int max_blocks, int block_size, int heads, int kv_heads, int head_dim,
-                             const float* inv_freq, int rope_style, qspec_stream_t stream);
+                             const float* inv_freq, int rope_style, int x_order, qspec_stream_t stream);
 int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16,
                             float* qkv, int M, int K, int group, int bits, float* q_out, void* k_pool_f16,
                             void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos,
                             const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads,
-                            int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream);
+                            int head_dim, const float* inv_freq, int rope_style, int x_order,
+                            qspec_stream_t stream);
 
 /* Causal attention over the paged cache for T query tokens; out fp16 [T, heads*head_dim].
  * workspace (device memory, may be NULL): when it holds at least
@@ -241,9 +263,9 @@ int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_poo
                          const float* inv_freq, int rope_style, void* workspace, size_t workspace_bytes,
                          void* out_f16, qspec_stream_t stream);
 
-/* out fp16 [M, H] = silu(gate) * up; gate, up fp32 rows of stride ld >= H (the fused gate|up GEMM
- * output: up = gate + H, ld = 2H). */
-int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H,
+/* out fp16 [M, H] = silu(gate) * up, its rows in out_order; gate, up fp32 rows of stride ld >= H (the fused gate|up
+ * GEMM output: up = gate + H, ld = 2H). */
+int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, int out_order,
                      qspec_stream_t stream);
 
 /* fp32 [M, H] -> fp16 [M, H] (used when a GEMM output feeds another A16 GEMM). */

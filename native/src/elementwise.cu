@@ -1,6 +1,7 @@
 // Element-wise kernels of a Llama block: embedding gather, SwiGLU, fp32->fp16, residual add.
 #include <algorithm>
 #include "common.cuh"
+#include "token_order.cuh"
 
 namespace {
 
@@ -18,12 +19,15 @@ __global__ void embedding_kernel(const int32_t* __restrict__ tokens, const half*
     }
 }
 
+// order: of the output rows (token_order.cuh).
 __global__ void swiglu_kernel(const float* __restrict__ gate, const float* __restrict__ up, int ld,
-                              half* __restrict__ out, int H, long n) {
+                              half* __restrict__ out, int H, long n, int order) {
     allow_dependent_launch();  // a GEMM launched after this kernel may start fetching its weights
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        const long at = (i / H) * ld + i % H;  // gate and up rows are ld apart (the fused gate|up GEMM output)
-        out[i] = swiglu_f16(gate[at], up[at]);
+        const long m = i / H;
+        const int k = (int)(i % H);
+        const long at = m * ld + k;  // gate and up rows are ld apart (the fused gate|up GEMM output)
+        token_order::store_half(out + m * H, k, swiglu_f16(gate[at], up[at]), order);
     }
 }
 
@@ -48,13 +52,13 @@ QSPEC_API int qspec_embedding(const int32_t* tokens, const void* table_f16, floa
     return qspec_launch_status();
 }
 
-QSPEC_API int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H,
+QSPEC_API int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, int out_order,
                                qspec_stream_t stream) {
     const long n = (long)M * H;
     if (n <= 0) return 0;
-    if (ld < H) return QSPEC_ERR_UNSUPPORTED;
+    if (ld < H || !token_order::writable(out_order, H)) return QSPEC_ERR_UNSUPPORTED;
     swiglu_kernel<<<blocks_for(n), THREADS, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        gate, up, ld, static_cast<half*>(out_f16), H, n);
+        gate, up, ld, static_cast<half*>(out_f16), H, n, out_order);
     return qspec_launch_status();
 }
 

@@ -10,6 +10,7 @@
 // per expression), so the same order gives the same bits in every kernel.
 #pragma once
 #include "common.cuh"
+#include "token_order.cuh"
 
 namespace rms {
 
@@ -52,11 +53,21 @@ __device__ __forceinline__ float add_squares(float ss, float4 v) { return __fadd
 // 1 / rms of a row from the sum of its squares.
 __device__ __forceinline__ float inverse_rms(float total, int D, float eps) { return rsqrtf(total / D + eps); }
 
-// Unit c of the fp16 output row: v * rinv * g, rounded to fp16.
-__device__ __forceinline__ void store_half4(half* row, int c, float4 v, float rinv, float4 g) {
-    half2* out = reinterpret_cast<half2*>(row);
-    out[2 * c] = __floats2half2_rn(v.x * rinv * g.x, v.y * rinv * g.y);
-    out[2 * c + 1] = __floats2half2_rn(v.z * rinv * g.z, v.w * rinv * g.w);
+// Unit c of the fp16 output row: v * rinv * g, rounded to fp16; in MMA order (token_order.cuh) where `order` says.
+__device__ __forceinline__ void store_half4(half* row, int c, float4 v, float rinv, float4 g,
+                                            int order = QSPEC_TOKENS_ROW) {
+    const half2 lo = __floats2half2_rn(v.x * rinv * g.x, v.y * rinv * g.y);
+    const half2 hi = __floats2half2_rn(v.z * rinv * g.z, v.w * rinv * g.w);
+    if (order == QSPEC_TOKENS_ROW) {
+        half2* out = reinterpret_cast<half2*>(row);
+        out[2 * c] = lo;
+        out[2 * c + 1] = hi;
+        return;
+    }
+    token_order::store_half(row, 4 * c, __low2half(lo), order);
+    token_order::store_half(row, 4 * c + 1, __high2half(lo), order);
+    token_order::store_half(row, 4 * c + 2, __low2half(hi), order);
+    token_order::store_half(row, 4 * c + 3, __high2half(hi), order);
 }
 
 // Four inputs' codes rint(a * inv) clamped to [-qmax, qmax], one byte each, input e in byte e.
@@ -71,10 +82,10 @@ __device__ __forceinline__ uint32_t pack_codes4(const float (&a)[4], float inv, 
 }
 
 // Unit c of a quantized output row (codes: the row's int8 codes, scales: its group scales): the values of
-// store_half4 before rounding, quantized per group of `group` inputs (group / 4 adjacent lanes). Called by whole
-// warps (the shuffles), `valid` false for lanes past the row.
+// store_half4 before rounding, quantized per group of `group` inputs (group / 4 adjacent lanes), the codes in MMA
+// order (token_order.cuh) where `order` says. Called by whole warps (the shuffles), `valid` false for lanes past the row.
 __device__ __forceinline__ void store_codes4(int8_t* codes, float* scales, int c, bool valid, float4 v, float rinv,
-                                             float4 g, int group, float qmax) {
+                                             float4 g, int group, float qmax, int order = QSPEC_TOKENS_ROW) {
     float a[4] = {0.f, 0.f, 0.f, 0.f};
     if (valid) {
         a[0] = v.x * rinv * g.x; a[1] = v.y * rinv * g.y;
@@ -83,7 +94,7 @@ __device__ __forceinline__ void store_codes4(int8_t* codes, float* scales, int c
     float amax = fmaxf(fmaxf(fabsf(a[0]), fabsf(a[1])), fmaxf(fabsf(a[2]), fabsf(a[3])));
     for (int o = 1; o < group / 4; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
     if (valid) {
-        reinterpret_cast<uint32_t*>(codes)[c] = pack_codes4(a, amax > 0.f ? qmax / amax : 0.f, qmax);
+        token_order::store_codes4(codes, 4 * c, pack_codes4(a, amax > 0.f ? qmax / amax : 0.f, qmax), order);
         if ((4 * c) % group == 0) scales[4 * c / group] = amax / qmax;
     }
 }

@@ -20,6 +20,7 @@
 // docs/KERNELS.md.) The native test checks the bits across M and across the kernel switch.
 #include <string.h>
 #include "w4_bulk.cuh"
+#include "token_order.cuh"
 #include "w4a16_wgmma.cuh"
 
 namespace {
@@ -619,29 +620,47 @@ int launch_bulk_two_token_tiles(const half* x, int ldx, const uint8_t* wp, const
 
 }  // namespace
 
+// The four-token-tile GEMV takes the call (qspec_w4a16_gemm's first choice).
+static bool w4a16_four_token_tiles(bool vec, int M, int N, int K, int group) {
+    return vec && w4::bulk::four_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 32);
+}
+
+bool token_order::w4a16_reads_mma_order(const void* x_f16, int ldx, int M, int N, int K, int group) {
+    const half* x = static_cast<const half*>(x_f16);
+    const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
+    return M > 0 && N > 0 && K > 0 && group > 0 && !w4a16_four_token_tiles(vec, M, N, K, group) &&
+           w4::wgmma_verify::use(x, ldx, M, N, K, group) && w4::wgmma_verify::takes_mma_order(M, N, K);
+}
+
 QSPEC_API int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
-                               float* y, int ldy, int M, int N, int K, int group, int accumulate,
+                               float* y, int ldy, int M, int N, int K, int group, int accumulate, int x_order,
                                qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (x_order != QSPEC_TOKENS_ROW && x_order != QSPEC_TOKENS_MMA) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* x = static_cast<const half*>(x_f16);
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    if (x_order == QSPEC_TOKENS_MMA) {  // only the warpgroup kernel's DIRECT build reads them (qspec_tokens_order)
+        if (!token_order::w4a16_reads_mma_order(x, ldx, M, N, K, group)) return QSPEC_ERR_UNSUPPORTED;
+        const int e = w4::wgmma_verify::launch(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, true, st);
+        return e == NO_TENSOR_MAP ? QSPEC_ERR_UNSUPPORTED : e;
+    }
     // Token tiles per block grow with M (fewer weight re-reads); the order of every output's sum
     // does not change with them.
     // Large M: the CTA-tiled kernel (same bits), where activation rows are 16-byte aligned units.
     const bool vec = (reinterpret_cast<uintptr_t>(x) % 16 == 0) && (ldx % 8 == 0);
     // sm_90 at M = 17-32 (QSPEC_BULK_M32): the bulk-copy kernel with four token tiles (w4_bulk.cuh
     // four_token_tiles; same bits)
-    if (vec && w4::bulk::four_token_tiles(M, N) && w4::bulk::use_bulk_gemv(M, N, K, group, true, 32)) {
+    if (w4a16_four_token_tiles(vec, M, N, K, group)) {
         const int e = w4::bulk::launch_four_token_tiles<BulkKernels>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
                                                                      st, x, ldx);
         if (e != NO_TENSOR_MAP) return e;  // else: the kernels below, same bits
     }
     // sm_90a, many tokens: the warpgroup kernel (same bits)
     if (w4::wgmma_verify::use(x, ldx, M, N, K, group)) {
-        const int e = w4::wgmma_verify::launch(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, st);
+        const int e = w4::wgmma_verify::launch(x, ldx, w_packed, ws, y, ldy, M, N, K, accumulate != 0, false, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the kernels below, same bits
     }
     if (vec && K % 8 == 0 && use_tiled_gemm(M, N, tiled::BM))
@@ -684,8 +703,10 @@ QSPEC_API int qspec_w4a16_gemm_add_rmsnorm(const void* x_f16, int ldx, const uin
                                          reinterpret_cast<cudaStream_t>(stream));
         if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
-    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, y, N, M, N, K, group, 1, stream)) return e;
-    return qspec_rmsnorm_f16(y, norm_w, out_f16, M, N, eps, stream);
+    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, y, N, M, N, K, group, 1, QSPEC_TOKENS_ROW,
+                                       stream))
+        return e;
+    return qspec_rmsnorm_f16(y, norm_w, out_f16, M, N, eps, QSPEC_TOKENS_ROW, stream);
 }
 
 // SwiGLU in the epilogue applies: at most 8 tokens on sm_90 (the bulk-copy GEMV's one token tile), an even number of
@@ -697,22 +718,25 @@ static bool swiglu_epilogue_applies(int M, int N) {
 }
 
 QSPEC_API int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
-                                      float* gate_up, int M, int H, int K, int group, void* out_f16,
-                                      qspec_stream_t stream) {
+                                      float* gate_up, int M, int H, int K, int group, void* out_f16, int x_order,
+                                      int out_order, qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0) return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
+    if (!token_order::writable(x_order, K) || !token_order::writable(out_order, H)) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || H <= 0 || K <= 0) return 0;
     const int N = 2 * H;
-    if (swiglu_epilogue_applies(M, N)) {
+    // (the epilogue stores rows in row order, and reads them so)
+    if (swiglu_epilogue_applies(M, N) && x_order == QSPEC_TOKENS_ROW && out_order == QSPEC_TOKENS_ROW) {
         const w4::bulk::Epilogue swiglu{{}, static_cast<half*>(out_f16)};
         const int e = launch_bulk_decode(static_cast<const half*>(x_f16), ldx, w_packed,
                                          static_cast<const half*>(w_scales_f16), gate_up, N, M, N, K, group, false,
                                          swiglu, reinterpret_cast<cudaStream_t>(stream));
         if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
-    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, N, M, N, K, group, 0, stream))
+    if (const int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, N, M, N, K, group, 0, x_order,
+                                       stream))
         return e;
-    return qspec_swiglu_f16(gate_up, gate_up + H, N, out_f16, M, H, stream);
+    return qspec_swiglu_f16(gate_up, gate_up + H, N, out_f16, M, H, out_order, stream);
 }
 
 // ---- the q|k|v GEMM with RoPE and the KV write (ABI 12) ----
@@ -731,13 +755,15 @@ QSPEC_API int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t
                                        float* qkv, int M, int K, int group, float* q_out, void* k_pool_f16,
                                        void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos,
                                        const int32_t* block_tables, int max_blocks, int block_size, int heads,
-                                       int kv_heads, int head_dim, const float* inv_freq, int rope_style,
+                                       int kv_heads, int head_dim, const float* inv_freq, int rope_style, int x_order,
                                        qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0 || !w4::bulk::rope_arguments_valid(heads, kv_heads, head_dim, rope_style))
         return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(w_packed) % 16 != 0) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || K <= 0) return 0;
     const int N = (heads + 2 * kv_heads) * head_dim;
+    if (x_order == QSPEC_TOKENS_MMA && !token_order::w4a16_reads_mma_order(x_f16, ldx, M, N, K, group))
+        return QSPEC_ERR_UNSUPPORTED;  // (so the epilogue, which reads rows in row order, never gets them: M > 32)
     const half *x = static_cast<const half*>(x_f16), *ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     const RopeKv rope{q_out,     static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos,
@@ -748,7 +774,7 @@ QSPEC_API int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t
             return M <= 8 ? launch_bulk_decode(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st)
                           : launch_bulk_two_token_tiles(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st);
         },
-        [&] { return qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, stream); });
+        [&] { return qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, x_order, stream); });
 }
 
 // ---- the GEMMs that normalise their own input (ABI 10) ----
@@ -769,8 +795,8 @@ QSPEC_API int qspec_rmsnorm_w4a16_gemm(const float* r, const float* norm_w, floa
                                          reinterpret_cast<cudaStream_t>(stream));
         if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
-    if (const int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream)) return e;
-    return qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, stream);
+    if (const int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, QSPEC_TOKENS_ROW, stream)) return e;
+    return qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, QSPEC_TOKENS_ROW, stream);
 }
 
 QSPEC_API int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_w, float eps, void* normed_f16,
@@ -787,6 +813,7 @@ QSPEC_API int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_
                                          both, reinterpret_cast<cudaStream_t>(stream));
         if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two calls below, the same bits
     }
-    if (const int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream)) return e;
-    return qspec_w4a16_gemm_swiglu(normed_f16, K, w_packed, w_scales_f16, gate_up, M, H, K, group, out_f16, stream);
+    if (const int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, QSPEC_TOKENS_ROW, stream)) return e;
+    return qspec_w4a16_gemm_swiglu(normed_f16, K, w_packed, w_scales_f16, gate_up, M, H, K, group, out_f16,
+                                   QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, stream);
 }

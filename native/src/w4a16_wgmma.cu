@@ -580,9 +580,10 @@ Direct direct_of(int M, int N, int K) {
     }
 }
 
+// ordered (DIRECT only): x is already in MMA order (token_order.cuh), written so by its producer: no permutation.
 template <int TILES, int BN, bool DIRECT = false>
 int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
-                 int split, bool accumulate, cudaStream_t st) {
+                 int split, bool accumulate, bool ordered, cudaStream_t st) {
     using L = Layout<TILES, BN, DIRECT>;
     const int groups = ceil_div(K, KSTEP), Kp = groups * KSTEP;
     CUtensorMap wmap, xmap, wsmap;
@@ -591,7 +592,7 @@ int launch_tiles(const half* x, int ldx, const uint8_t* wp, const half* ws, floa
     if constexpr (DIRECT) {
         const half* xt = x;
         int ldt = ldx, Kt = K;
-        if (direct_of(M, N, K) == DIRECT_ON) {
+        if (!ordered && direct_of(M, N, K) == DIRECT_ON) {
             half* buf = static_cast<half*>(scratch.take((size_t)M * Kp * 2));
             if (buf == nullptr) return NO_TENSOR_MAP;
             const long words = (long)M * (Kp / 8);
@@ -646,20 +647,24 @@ bool use(const half* x, int ldx, int M, int N, int K, int group) {
     return grid_of(M, N, ceil_div(K, KSTEP), mode() == 2).split != 0;
 }
 
+bool takes_mma_order(int M, int N, int K) { return K % KSTEP == 0 && direct_of(M, N, K) == DIRECT_ON; }
+
 int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N, int K,
-           bool accumulate, cudaStream_t st) {
+           bool accumulate, bool ordered, cudaStream_t st) {
     const int groups = ceil_div(K, KSTEP);
     const Grid gr = grid_of(M, N, groups, mode() == 2);
     if (gr.split == 0 || groups % SLICES != 0) return NO_TENSOR_MAP;  // (use() says no first)
+    if (ordered && !takes_mma_order(M, N, K)) return NO_TENSOR_MAP;  // (the caller checks first)
     auto tiles = [&](auto bn) {
         constexpr int BN = decltype(bn)::value;
         if (direct_of(M, N, K) != DIRECT_OFF) {
-            const int e = gr.tiles == 2 ? launch_tiles<2, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                                        : launch_tiles<1, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-            if (e != NO_TENSOR_MAP) return e;  // else: the kernel as it is
+            const int e = gr.tiles == 2
+                              ? launch_tiles<2, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st)
+                              : launch_tiles<1, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st);
+            if (e != NO_TENSOR_MAP || ordered) return e;  // else: the kernel as it is (not for tokens in MMA order)
         }
-        return gr.tiles == 2 ? launch_tiles<2, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                             : launch_tiles<1, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
+        return gr.tiles == 2 ? launch_tiles<2, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, false, st)
+                             : launch_tiles<1, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, false, st);
     };
     return gr.bn == 32 ? tiles(std::integral_constant<int, 32>{}) : tiles(std::integral_constant<int, 64>{});
 }

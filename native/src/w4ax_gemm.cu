@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "w4_bulk.cuh"
+#include "token_order.cuh"
 #include "w4ax_wgmma.cuh"
 
 namespace {
@@ -606,26 +607,43 @@ int launch_bulk_two_token_tiles(const int8_t* xq, const float* xscale, const uin
 
 }  // namespace
 
+// The four-token-tile GEMV takes the call (qspec_w4ax_gemm's first choice).
+static bool w4ax_four_token_tiles(int M, int N, int K, int group, int bits) {
+    return !(bits == 4 && use_s4()) && w4::bulk::four_token_tiles(M, N) &&
+           w4::bulk::use_bulk_gemv(M, N, K, group, true, 32);
+}
+
+bool token_order::w4ax_reads_mma_order(int M, int N, int K, int group, int bits) {
+    return M > 0 && N > 0 && K > 0 && group > 0 && (bits == 8 || bits == 4) && !(bits == 4 && use_s4()) &&
+           !w4ax_four_token_tiles(M, N, K, group, bits) && w4::wgmma_draft::use(M, N, K, group) &&
+           w4::wgmma_draft::takes_mma_order(M, N, K, group);
+}
+
 QSPEC_API int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
                               const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group,
-                              int bits, int accumulate, qspec_stream_t stream) {
+                              int bits, int accumulate, int x_order, qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4)) return QSPEC_ERR_UNSUPPORTED;
     if (reinterpret_cast<uintptr_t>(xq) % 16 != 0 || reinterpret_cast<uintptr_t>(w_packed) % 16 != 0)
         return QSPEC_ERR_UNSUPPORTED;
+    if (x_order != QSPEC_TOKENS_ROW && x_order != QSPEC_TOKENS_MMA) return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || N <= 0 || K <= 0) return 0;
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    if (x_order == QSPEC_TOKENS_MMA) {  // only the warpgroup kernel's weights-from-registers build reads them
+        if (!token_order::w4ax_reads_mma_order(M, N, K, group, bits)) return QSPEC_ERR_UNSUPPORTED;
+        const int e = w4::wgmma_draft::launch(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, true, st);
+        return e == NO_TENSOR_MAP ? QSPEC_ERR_UNSUPPORTED : e;
+    }
     // sm_90 at M = 17-32 (QSPEC_BULK_M32): the bulk-copy kernel with four token tiles (w4_bulk.cuh
     // four_token_tiles; s8 only)
-    if (!(bits == 4 && use_s4()) && w4::bulk::four_token_tiles(M, N) &&
-        w4::bulk::use_bulk_gemv(M, N, K, group, true, 32)) {
+    if (w4ax_four_token_tiles(M, N, K, group, bits)) {
         const int e = w4::bulk::launch_four_token_tiles<BulkKernels>(w_packed, ws, y, ldy, M, N, K, accumulate != 0,
                                                                      st, xq, xscale);
         if (e != NO_TENSOR_MAP) return e;  // else: the kernels below
     }
     // Many tokens on sm_90: the warpgroup-MMA kernel (s8 only: the s4 path keeps the warp-split kernel)
     if (!(bits == 4 && use_s4()) && w4::wgmma_draft::use(M, N, K, group)) {
-        const int e = w4::wgmma_draft::launch(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, st);
+        const int e = w4::wgmma_draft::launch(xq, xscale, w_packed, ws, y, ldy, M, N, K, group, accumulate != 0, false, st);
         if (e != NO_TENSOR_MAP) return e;  // else: the tiled or warp-split kernels
     }
     // Large M: the CTA-tiled s8 kernel (group % 128 == 0; the s4 path keeps the warp-split kernel).
@@ -664,9 +682,10 @@ QSPEC_API int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float
                                          group, bits, true, tail, reinterpret_cast<cudaStream_t>(stream));
         if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
-    if (const int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1, stream))
+    if (const int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1,
+                                      QSPEC_TOKENS_ROW, stream))
         return e;
-    return qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, stream);
+    return qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, QSPEC_TOKENS_ROW, stream);
 }
 
 // The draft GEMM that normalises and quantizes its own input (ABI 10): in decode passes (rms::head_applies: M <= 2,
@@ -680,7 +699,7 @@ QSPEC_API int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, con
                                       float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq,
                                       const int32_t* token_pos, const int32_t* block_tables, int max_blocks,
                                       int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq,
-                                      int rope_style, qspec_stream_t stream) {
+                                      int rope_style, int x_order, qspec_stream_t stream) {
     if (group <= 0 || group % 32 != 0 || (bits != 8 && bits != 4) ||
         !w4::bulk::rope_arguments_valid(heads, kv_heads, head_dim, rope_style))
         return QSPEC_ERR_UNSUPPORTED;
@@ -688,6 +707,8 @@ QSPEC_API int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, con
         return QSPEC_ERR_UNSUPPORTED;
     if (M <= 0 || K <= 0) return 0;
     const int N = (heads + 2 * kv_heads) * head_dim;
+    if (x_order == QSPEC_TOKENS_MMA && !token_order::w4ax_reads_mma_order(M, N, K, group, bits))
+        return QSPEC_ERR_UNSUPPORTED;  // (so the epilogue, which reads rows in row order, never gets them: M > 32)
     const half* ws = static_cast<const half*>(w_scales_f16);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     const RopeKv rope{q_out,     static_cast<half*>(k_pool_f16), static_cast<half*>(v_pool_f16), token_seq, token_pos,
@@ -699,7 +720,7 @@ QSPEC_API int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, con
                           : launch_bulk_two_token_tiles(xq, xscale, w_packed, ws, qkv, N, M, N, K, group, bits, false,
                                                         epi, st);
         },
-        [&] { return qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, stream); });
+        [&] { return qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, x_order, stream); });
 }
 
 QSPEC_API int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q,
@@ -716,7 +737,9 @@ QSPEC_API int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm
                                          ldy, M, N, K, group, bits, false, head, reinterpret_cast<cudaStream_t>(stream));
         if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
-    if (const int e = qspec_rmsnorm_quantize(r, norm_w, normed_q, normed_scale, M, K, group, bits, eps, stream))
+    if (const int e = qspec_rmsnorm_quantize(r, norm_w, normed_q, normed_scale, M, K, group, bits, eps,
+                                             QSPEC_TOKENS_ROW, stream))
         return e;
-    return qspec_w4ax_gemm(normed_q, normed_scale, w_packed, w_scales_f16, y, ldy, M, N, K, group, bits, 0, stream);
+    return qspec_w4ax_gemm(normed_q, normed_scale, w_packed, w_scales_f16, y, ldy, M, N, K, group, bits, 0,
+                           QSPEC_TOKENS_ROW, stream);
 }

@@ -586,14 +586,15 @@ Rf rf_of(int M, int N, int K) {
     }
 }
 
+// ordered: xq is already in MMA order (token_order.cuh), written so by its producer: no permutation.
 template <class B>
 int launch_rf_build(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M,
-                    int N, int K, int split, bool accumulate, cudaStream_t st) {
+                    int N, int K, int split, bool accumulate, bool ordered, cudaStream_t st) {
     constexpr int BN = B::BN;
     const int groups = (K + KSTEP - 1) / KSTEP, Kp = groups * KSTEP;
     const int8_t* xt = xq;
     TokenScratch scratch(st);  // the tokens in the weights' order, given back after the kernel
-    if (rf_of(M, N, K) != RF_NOPERM) {
+    if (!ordered && rf_of(M, N, K) != RF_NOPERM) {
         int8_t* buf = static_cast<int8_t*>(scratch.take((size_t)M * Kp));
         if (buf == nullptr) return NO_TENSOR_MAP;
         const long chunks = (long)M * Kp / 8;
@@ -643,16 +644,24 @@ bool use(int M, int N, int K, int group) {
     return grid_of(M, N, ceil_div(K, KSTEP), mode() == 2).bn != 0;
 }
 
+bool takes_mma_order(int M, int N, int K, int group) {
+    if (group != KSTEP || K % KSTEP != 0) return false;
+    const Rf rf = rf_of(M, N, K);
+    return (rf == RF_ON || rf == RF_AHEAD) && grid_of(M, N, K / KSTEP, mode() == 2).bn >= 64;
+}
+
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
-           int K, int group, bool accumulate, cudaStream_t st) {
+           int K, int group, bool accumulate, bool ordered, cudaStream_t st) {
     const Grid gr = group == KSTEP ? grid_of(M, N, ceil_div(K, KSTEP), mode() == 2) : Grid{};
     if (gr.bn == 0) return NO_TENSOR_MAP;  // (use() says no first)
+    if (ordered && !takes_mma_order(M, N, K, group)) return NO_TENSOR_MAP;  // (the caller checks first)
     const Rf rf = rf_of(M, N, K);
     if (rf != RF_OFF && gr.bn >= 64) {
-        const int e = gr.bn == 64       ? launch_rf_build<Rf64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                      : rf == RF_AHEAD ? launch_rf_build<Rf128Ahead>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)
-                                       : launch_rf_build<Rf128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st);
-        if (e != NO_TENSOR_MAP) return e;  // else: the kernel above
+        const int e =
+            gr.bn == 64      ? launch_rf_build<Rf64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st)
+            : rf == RF_AHEAD ? launch_rf_build<Rf128Ahead>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st)
+                             : launch_rf_build<Rf128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st);
+        if (e != NO_TENSOR_MAP || ordered) return e;  // else: the kernel above (not for tokens in MMA order)
     }
     switch (gr.bn) {
         case 32: return gr.one_per_sm ? launch_build<Narrow1>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, st)

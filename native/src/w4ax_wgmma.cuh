@@ -12,11 +12,16 @@ namespace w4::wgmma_draft {
 // N (tests). The caller keeps the s4 path (sm_80/86/89) off it.
 bool use(int M, int N, int K, int group);
 
+// Whether a call that use() sends here reads its tokens in MMA order without a pass that permutes them
+// (token_order.cuh): where the weights-from-registers build runs (rf_of) and K is a whole number of steps.
+bool takes_mma_order(int M, int N, int K, int group);
+
 // y[M, N] (+)= dequant(xq) dequant(W)^T, as qspec_w4ax_gemm defines it; xq rows Kp = K rounded up to
-// the group apart. Returns the launch status, or NO_TENSOR_MAP (tensor_map.cuh) when a tensor map
-// cannot be encoded: then the caller takes another kernel.
+// the group apart, in MMA order where `ordered` (only where takes_mma_order). Returns the launch status, or
+// NO_TENSOR_MAP (tensor_map.cuh) when a tensor map cannot be encoded: then the caller takes another kernel
+// (none where `ordered`: then the call fails).
 int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws, float* y, int ldy, int M, int N,
-           int K, int group, bool accumulate, cudaStream_t st);
+           int K, int group, bool accumulate, bool ordered, cudaStream_t st);
 
 }  // namespace w4::wgmma_draft
 

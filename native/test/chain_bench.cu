@@ -404,7 +404,7 @@ int main(int argc, char** argv) {
             for (int j = 0; j < njobs; ++j) {
                 const chain::Info& jb = jobs[j].info;
                 const uint8_t* wp = arena + off[j];
-                CQ(qspec_w4a16_gemm(jb.x, jb.K, wp, jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0,
+                CQ(qspec_w4a16_gemm(jb.x, jb.K, wp, jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0, QSPEC_TOKENS_ROW,
                                     reinterpret_cast<qspec_stream_t>(st)));
             }
         };
@@ -467,7 +467,7 @@ int main(int argc, char** argv) {
                         const int j = 4 * l + layer_order[i];
                         const chain::Info& jb = jobs[j].info;
                         CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128,
-                                            0, reinterpret_cast<qspec_stream_t>(st)));
+                                            0, QSPEC_TOKENS_ROW, reinterpret_cast<qspec_stream_t>(st)));
                     }
             });
             const double tl = time_graph(st, [&] {
@@ -485,7 +485,7 @@ int main(int argc, char** argv) {
             const double t = time_graph(st, [&] {
                 for (int j = sh; j < njobs; j += 4) {
                     const chain::Info& jb = jobs[j].info;
-                    CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0,
+                    CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0, QSPEC_TOKENS_ROW,
                                         reinterpret_cast<qspec_stream_t>(st)));
                 }
             });

@@ -25,6 +25,7 @@ cluster, tiled and bulk kernels with the warp-split kernel (so the dispatch, whi
 M = 2 and M = 9 on sm_90 and at M = 64, is M-invariant too); the draft's bulk kernel bit for bit against its
 warp-split kernel; and that planted bugs fail.
 Run: python3 native/test/emulate_gemm.py  (exit code 1 on a mismatch)."""
+import os
 import sys
 import time
 import numpy as np
@@ -1926,6 +1927,32 @@ def mutation_check():
     return fails
 
 
+def check_token_order(path):
+    """token_order.cuh's positions (printed by token_order_check, the table at `path`), with which the producers of
+    the GEMMs' inputs write them in MMA order (ABI 13), against the permutations modelled here, which the emulated
+    kernels read: input k of a row must land where permute_tokens_rf (int8) and permute_tokens_direct (fp16) put it."""
+    if not path:
+        print("SKIP token order positions (no table: run through `make emulate`, which builds token_order_check)")
+        return 0
+    table = {"draft": {}, "verify": {}}
+    with open(path) as f:
+        for line in f:
+            kind, k, at = line.split()
+            table[kind][int(k)] = int(at)
+    n = 2 * KSTEP
+    x8 = (np.arange(n) % KSTEP).astype(np.int8).reshape(1, n)  # inputs 0..127 of each step, as their own codes
+    rf = permute_tokens_rf(x8)[0]
+    x16 = np.arange(n).astype(F16).reshape(1, n)  # fp16 holds 0..255 exactly
+    direct = permute_tokens_direct(x16, n)[0]
+    def misplaced(kind, permuted, value):
+        return [f"{kind} k={k} at {table[kind].get(k)}" for k in range(n)
+                if table[kind].get(k, -1) // KSTEP != k // KSTEP or permuted[table[kind][k]] != value(k)]
+    bad = misplaced("draft", rf, lambda k: k % KSTEP) + misplaced("verify", direct, lambda k: k)
+    print(f"{'FAIL' if bad else 'PASS'} token order positions (token_order.cuh) = the kernels' permutations "
+          f"(int8 and fp16, {n} inputs)" + (f": {bad[:4]}" if bad else ""))
+    return int(bool(bad))
+
+
 def main():
     t0 = time.time()
     fails = run_cases()
@@ -1951,6 +1978,7 @@ def main():
         print(f"{'FAIL' if bad else 'PASS'} w4a16 tiled bit identity N={N} K={K} group={group}: "
               + (f"bits differ: {bad}" if bad else f"M in {TILED_BIT_MS}: tiled rows = warp-split rows at M={top} "
                  f"(and at M = 1, 5, {top}), dispatch rows (sm_90 and before) = its M={top} rows"))
+    fails += check_token_order(os.environ.get("QSPEC_TOKEN_ORDER_TABLE"))
     fails += mutation_check()
     print(("ALL PASSED" if not fails else f"{fails} FAILED") + f" ({time.time() - t0:.1f} s)")
     return 1 if fails else 0

@@ -139,9 +139,9 @@ static int profile(cudaStream_t st) {
     for (const Case& c : cases) {
         const size_t wbytes = (size_t)c.N * c.K / 2;
         fill_f16<<<1024, 256, 0, st>>>(reinterpret_cast<__half*>(w.p + wbytes), (size_t)c.N * (c.K / group), 0.005f, 0.05f, 7);
-        CQ(qspec_quantize_activations(x.p, c.K, c.M, c.K, group, 8, xq.p, xs.p, st));
-        CQ(qspec_w4a16_gemm(x.p, c.K, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 0, st));
-        CQ(qspec_w4ax_gemm(xq.p, xs.p, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 8, 0, st));
+        CQ(qspec_quantize_activations(x.p, c.K, c.M, c.K, group, 8, xq.p, xs.p, QSPEC_TOKENS_ROW, st));
+        CQ(qspec_w4a16_gemm(x.p, c.K, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 0, QSPEC_TOKENS_ROW, st));
+        CQ(qspec_w4ax_gemm(xq.p, xs.p, w.p, w.p + wbytes, y.p, c.N, c.M, c.N, c.K, group, 8, 0, QSPEC_TOKENS_ROW, st));
         CK(cudaStreamSynchronize(st));
         printf("profiled K=%d N=%d M=%d\n", c.K, c.N, c.M);
     }
@@ -163,11 +163,11 @@ static int sweep_experiment(cudaStream_t st) {
     for (int N : {1024, 4096, 16384})
         for (int K : {1024, 2048, 4096, 8192, 16384}) {
             const WeightCopies w(w4, N, K, st);
-            CQ(qspec_quantize_activations(x.p, K, 1, K, group, 8, xq.p, xs.p, st));
+            CQ(qspec_quantize_activations(x.p, K, 1, K, group, 8, xq.p, xs.p, QSPEC_TOKENS_ROW, st));
             for (int kind = 0; kind < 2; ++kind) {
                 auto gemm = [&](int i) {
-                    if (kind == 0) CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 0, st));
-                    else CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 8, 0, st));
+                    if (kind == 0) CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 0, QSPEC_TOKENS_ROW, st));
+                    else CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 8, 0, QSPEC_TOKENS_ROW, st));
                 };
                 const double cold = time_graph(st, gemm), hot = time_graph(st, [&](int) { gemm(0); });
                 printf("sw,%d,%d,%s,%.2f,%.2f,%.2f\n", K, N, kind ? "w4a8" : "w4a16", cold * 1e6, hot * 1e6,
@@ -358,16 +358,16 @@ static int epilogue_experiment(cudaStream_t st) {
         fill_f32<<<64, 256, 0, st>>>(gain.p, gain.n, 0.5f, 1.5f, 5);
         for (int M : {1, 2, 3, 4}) {
             const double a16_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 1, st));
-                CQ(qspec_rmsnorm_f16(y.p, gain.p, normed.p, M, D, 1e-5f, st));
+                CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 1, QSPEC_TOKENS_ROW, st));
+                CQ(qspec_rmsnorm_f16(y.p, gain.p, normed.p, M, D, 1e-5f, QSPEC_TOKENS_ROW, st));
             });
             const double a16_fused = time_graph(st, [&](int i) {
                 CQ(qspec_w4a16_gemm_add_rmsnorm(x.p, K, w.packed(i), w.scales(i), y.p, M, D, K, 128, gain.p,
                                                 1e-5f, normed.p, ticket.p, st));
             });
             const double a8_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 8, 1, st));
-                CQ(qspec_rmsnorm_quantize(y.p, gain.p, codes.p, scales.p, M, D, 128, 8, 1e-5f, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 8, 1, QSPEC_TOKENS_ROW, st));
+                CQ(qspec_rmsnorm_quantize(y.p, gain.p, codes.p, scales.p, M, D, 128, 8, 1e-5f, QSPEC_TOKENS_ROW, st));
             });
             const double a8_fused = time_graph(st, [&](int i) {
                 CQ(qspec_w4ax_gemm_add_rmsnorm_quantize(xq.p, xs.p, w.packed(i), w.scales(i), y.p, M, D, K,
@@ -389,11 +389,11 @@ static int epilogue_experiment(cudaStream_t st) {
     printf("swiglu,gemm,K,M,two_kernels_us,fused_us\n");
     for (int M : {1, 2, 4, 8}) {
         const double two = time_graph(st, [&](int i) {
-            CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), gate_up.p, 2 * H, M, 2 * H, K, 128, 0, st));
-            CQ(qspec_swiglu_f16(gate_up.p, gate_up.p + H, 2 * H, out.p, M, H, st));
+            CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), gate_up.p, 2 * H, M, 2 * H, K, 128, 0, QSPEC_TOKENS_ROW, st));
+            CQ(qspec_swiglu_f16(gate_up.p, gate_up.p + H, 2 * H, out.p, M, H, QSPEC_TOKENS_ROW, st));
         });
         const double fused = time_graph(st, [&](int i) {
-            CQ(qspec_w4a16_gemm_swiglu(x.p, K, w.packed(i), w.scales(i), gate_up.p, M, H, K, 128, out.p, st));
+            CQ(qspec_w4a16_gemm_swiglu(x.p, K, w.packed(i), w.scales(i), gate_up.p, M, H, K, 128, out.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, st));
         });
         printf("swiglu,w4a16,%d,%d,%.2f,%.2f\n", K, M, two * 1e6, fused * 1e6);
         fflush(stdout);
@@ -421,20 +421,20 @@ static int epilogue_experiment(cudaStream_t st) {
                                        dseq.p, dpos.p, dtab.p, blocks, bs, M, heads, kv, hd, inv.p, 0, st));
             };
             const double a16_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm(x.p, K, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 0, st));
+                CQ(qspec_w4a16_gemm(x.p, K, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 0, QSPEC_TOKENS_ROW, st));
                 rope();
             });
             const double a16_fused = time_graph(st, [&](int i) {
                 CQ(qspec_w4a16_gemm_rope_kv(x.p, K, wq.packed(i), wq.scales(i), qkv.p, M, K, 128, q_out.p, kpool.p,
-                                            vpool.p, dseq.p, dpos.p, dtab.p, blocks, bs, heads, kv, hd, inv.p, 0, st));
+                                            vpool.p, dseq.p, dpos.p, dtab.p, blocks, bs, heads, kv, hd, inv.p, 0, QSPEC_TOKENS_ROW, st));
             });
             const double a8_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 8, 0, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 8, 0, QSPEC_TOKENS_ROW, st));
                 rope();
             });
             const double a8_fused = time_graph(st, [&](int i) {
                 CQ(qspec_w4ax_gemm_rope_kv(xq.p, xs.p, wq.packed(i), wq.scales(i), qkv.p, M, K, 128, 8, q_out.p, kpool.p,
-                                           vpool.p, dseq.p, dpos.p, dtab.p, blocks, bs, heads, kv, hd, inv.p, 0, st));
+                                           vpool.p, dseq.p, dpos.p, dtab.p, blocks, bs, heads, kv, hd, inv.p, 0, QSPEC_TOKENS_ROW, st));
             });
             printf("rope_kv,w4a16,%d,%d,%.2f,%.2f\n", K, M, a16_two * 1e6, a16_fused * 1e6);
             printf("rope_kv,w4a8,%d,%d,%.2f,%.2f\n", K, M, a8_two * 1e6, a8_fused * 1e6);
@@ -467,10 +467,10 @@ static int head_experiment(cudaStream_t st) {
         Dev<__half> out((size_t)4 * (N / 2));
         for (int M : {1, 2, 3, 4}) {
             const double two = time_graph(st, [&](int i) {
-                CQ(qspec_rmsnorm_f16(r.p, gain.p, normed.p, M, K, 1e-5f, st));
+                CQ(qspec_rmsnorm_f16(r.p, gain.p, normed.p, M, K, 1e-5f, QSPEC_TOKENS_ROW, st));
                 if (swiglu) CQ(qspec_w4a16_gemm_swiglu(normed.p, K, w.packed(i), w.scales(i), y.p, M, N / 2, K, 128,
-                                                       out.p, st));
-                else CQ(qspec_w4a16_gemm(normed.p, K, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 0, st));
+                                                       out.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, st));
+                else CQ(qspec_w4a16_gemm(normed.p, K, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 0, QSPEC_TOKENS_ROW, st));
             });
             const double fused = time_graph(st, [&](int i) {
                 if (swiglu) CQ(qspec_rmsnorm_w4a16_gemm_swiglu(r.p, gain.p, 1e-5f, normed.p, w.packed(i), w.scales(i),
@@ -480,8 +480,8 @@ static int head_experiment(cudaStream_t st) {
             });
             printf("norm_head,w4a16%s,%d,%d,%.2f,%.2f\n", swiglu ? "_swiglu" : "", N, M, two * 1e6, fused * 1e6);
             const double a8_two = time_graph(st, [&](int i) {
-                CQ(qspec_rmsnorm_quantize(r.p, gain.p, codes.p, scales.p, M, K, 128, 8, 1e-5f, st));
-                CQ(qspec_w4ax_gemm(codes.p, scales.p, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 8, 0, st));
+                CQ(qspec_rmsnorm_quantize(r.p, gain.p, codes.p, scales.p, M, K, 128, 8, 1e-5f, QSPEC_TOKENS_ROW, st));
+                CQ(qspec_w4ax_gemm(codes.p, scales.p, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 8, 0, QSPEC_TOKENS_ROW, st));
             });
             const double a8_fused = time_graph(st, [&](int i) {
                 CQ(qspec_rmsnorm_quantize_w4ax_gemm(r.p, gain.p, 1e-5f, codes.p, scales.p, w.packed(i), w.scales(i), y.p,
@@ -640,6 +640,13 @@ int main(int argc, char** argv) {
     fill_f16<<<4096, 256, 0, st>>>(x.p, x.n, -2, 2, 6);
     CK(cudaStreamSynchronize(st));
 
+    // The tokens come in the order qspec_tokens_order names, as the runner's producers write them (the data are random,
+    // so their order does not change the time); QSPEC_BENCH_ORDER=row: in row order (then the GEMMs that read MMA order
+    // permute them first, as before ABI 13).
+    const bool row_order = getenv("QSPEC_BENCH_ORDER") != nullptr && strcmp(getenv("QSPEC_BENCH_ORDER"), "row") == 0;
+    auto order_of = [&](int bits, int M, int N, int K) {
+        return row_order ? QSPEC_TOKENS_ROW : qspec_tokens_order(bits, M, N, K, group);
+    };
     std::vector<std::string> md, mdc;  // the bandwidth table, and the compute table (M >= 32)
     printf("csv,shape,K,N,M,kernel,us,GB_per_s,pct_hbm,TOPS,speedup_vs_w4a16\n");
     // QSPEC_BENCH_SHAPES=gate/up,lm_head: only these shapes (names as in the table)
@@ -666,12 +673,13 @@ int main(int argc, char** argv) {
         const size_t stride16 = (size_t)s.N * s.K;
         const int copies16 = (int)std::max<size_t>(1, w16.n / stride16);
         for (int M : Ms) {
-            CQ(qspec_quantize_activations(x.p, s.K, M, s.K, group, 8, xq.p, xs.p, st));
+            const int o16 = order_of(16, M, s.N, s.K), o8 = order_of(8, M, s.N, s.K);
+            CQ(qspec_quantize_activations(x.p, s.K, M, s.K, group, 8, xq.p, xs.p, o8, st));
             const double t16 = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm(x.p, s.K, w.packed(i), w.scales(i), y.p, s.N, M, s.N, s.K, group, 0, st));
+                CQ(qspec_w4a16_gemm(x.p, s.K, w.packed(i), w.scales(i), y.p, s.N, M, s.N, s.K, group, 0, o16, st));
             });
             const double t8 = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, s.N, M, s.N, s.K, group, 8, 0, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, s.N, M, s.N, s.K, group, 8, 0, o8, st));
             });
             const double tcb = quick ? 1.0 : time_graph(st, [&](int i) {
                 cublasGemmEx(cb, CUBLAS_OP_T, CUBLAS_OP_N, s.N, M, s.K, &one, w16.p + (size_t)(i % copies16) * stride16,

@@ -5,6 +5,7 @@
 #include <string>
 #include <cstring>
 #include "common.h"
+#include "../src/token_order.cuh"
 
 static int failures = 0, passes = 0;
 
@@ -64,7 +65,7 @@ static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
     Dev<uint8_t> dw(W.packed);
     Dev<__half> ds(W.scales);
     Dev<float> dy(std::vector<float>((size_t)M * ldy, POISON));
-    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dy.p, ldy, M, N, K, group, 0, nullptr));
+    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dy.p, ldy, M, N, K, group, 0, QSPEC_TOKENS_ROW, nullptr));
     auto y = dy.down();
     std::vector<double> got, ref;
     bool pad_ok = true;
@@ -84,7 +85,7 @@ static void test_w4a16(int M, int N, int K, int group, int ldx_pad) {
     // accumulate: y0 + the same sums, element by element (the residual add in the epilogue)
     auto y0 = rand_f32((size_t)M * ldy, -8.f, 8.f);
     Dev<float> dacc(y0);
-    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dacc.p, ldy, M, N, K, group, 1, nullptr));
+    CQ(qspec_w4a16_gemm(dx.p, ldx, dw.p, ds.p, dacc.p, ldy, M, N, K, group, 1, QSPEC_TOKENS_ROW, nullptr));
     snprintf(name, sizeof name, "w4a16_gemm accumulate M=%d N=%d K=%d group=%d", M, N, K, group);
     report_accumulated(name, y0, y, dacc.down(), M, N, ldy);
 }
@@ -101,11 +102,11 @@ static void test_w4a16_m_invariance(int N, int K, int group) {
     Dev<uint8_t> dw(W.packed);
     Dev<__half> ds(W.scales);
     Dev<float> full(std::vector<float>((size_t)MAXM * N, POISON));
-    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, full.p, N, MAXM, N, K, group, 0, nullptr));
+    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, full.p, N, MAXM, N, K, group, 0, QSPEC_TOKENS_ROW, nullptr));
     const auto yf = full.down();
     for (int M : {1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 63, 64, 65, 100, 128}) {
         Dev<float> part(std::vector<float>((size_t)M * N, POISON));
-        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, part.p, N, M, N, K, group, 0, nullptr));
+        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, part.p, N, M, N, K, group, 0, QSPEC_TOKENS_ROW, nullptr));
         const auto yp = part.down();
         size_t differ = 0;
         for (size_t i = 0; i < yp.size(); ++i) differ += std::memcmp(&yp[i], &yf[i], sizeof(float)) != 0;
@@ -128,7 +129,7 @@ static void test_w4ax(int M, int N, int K, int group, int bits) {
     Dev<uint8_t> dw(W.packed);
     Dev<__half> ds(W.scales);
     Dev<float> dy(std::vector<float>((size_t)M * ldy, POISON));
-    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dy.p, ldy, M, N, K, group, bits, 0, nullptr));
+    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dy.p, ldy, M, N, K, group, bits, 0, QSPEC_TOKENS_ROW, nullptr));
     auto y = dy.down();
     std::vector<double> got, ref;
     bool pad_ok = true;
@@ -151,7 +152,7 @@ static void test_w4ax(int M, int N, int K, int group, int bits) {
     report(e < 1e-5, name, "rel_err=%.2e tol=%.0e", e, 1e-5);
     auto y0 = rand_f32((size_t)M * ldy, -8.f, 8.f);
     Dev<float> dacc(y0);
-    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dacc.p, ldy, M, N, K, group, bits, 1, nullptr));
+    CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, dacc.p, ldy, M, N, K, group, bits, 1, QSPEC_TOKENS_ROW, nullptr));
     snprintf(name, sizeof name, "w4ax_gemm accumulate A%d M=%d N=%d K=%d group=%d", bits, M, N, K, group);
     report_accumulated(name, y0, y, dacc.down(), M, N, ldy);
 }
@@ -224,7 +225,7 @@ static void test_quantize(int M, int K, int group, int bits, int pad = 5) {
     Dev<__half> dx(x);
     Dev<int8_t> dq(std::vector<int8_t>((size_t)M * Kp, 77));
     Dev<float> ds(std::vector<float>((size_t)M * groups, POISON));
-    CQ(qspec_quantize_activations(dx.p, ldx, M, K, group, bits, dq.p, ds.p, nullptr));
+    CQ(qspec_quantize_activations(dx.p, ldx, M, K, group, bits, dq.p, ds.p, QSPEC_TOKENS_ROW, nullptr));
     std::vector<double> vals((size_t)M * K);
     for (int m = 0; m < M; ++m)
         for (int k = 0; k < K; ++k) vals[(size_t)m * K + k] = __half2float(x[(size_t)m * ldx + k]);
@@ -251,7 +252,7 @@ static void test_rmsnorm_quantize(int M, int D, int group, int bits) {
     Dev<float> dx(x), dw(w);
     Dev<int8_t> dq(std::vector<int8_t>((size_t)M * Kp, 77));
     Dev<float> ds(std::vector<float>((size_t)M * groups, POISON));
-    CQ(qspec_rmsnorm_quantize(dx.p, dw.p, dq.p, ds.p, M, D, group, bits, 1e-5f, nullptr));
+    CQ(qspec_rmsnorm_quantize(dx.p, dw.p, dq.p, ds.p, M, D, group, bits, 1e-5f, QSPEC_TOKENS_ROW, nullptr));
     char name[128];
     snprintf(name, sizeof name, "rmsnorm_quantize A%d M=%d D=%d group=%d", bits, M, D, group);
     check_quant(name, rmsnorm_ref(x, w, M, D, 1e-5), M, D, group, bits, dq.down(), ds.down());
@@ -268,9 +269,9 @@ static void test_swiglu_quantize(int M, int H, int group, int bits, int pad = 3)
     Dev<__half> dh((size_t)M * H);
     Dev<int8_t> dq1(std::vector<int8_t>((size_t)M * Hp, 77)), dq2(std::vector<int8_t>((size_t)M * Hp, 77));
     Dev<float> ds1(std::vector<float>((size_t)M * groups, POISON)), ds2(std::vector<float>((size_t)M * groups, POISON));
-    CQ(qspec_swiglu_f16(dgu.p, dgu.p + H, ld, dh.p, M, H, nullptr));
-    CQ(qspec_quantize_activations(dh.p, H, M, H, group, bits, dq1.p, ds1.p, nullptr));
-    CQ(qspec_swiglu_quantize(dgu.p, dgu.p + H, ld, M, H, group, bits, dq2.p, ds2.p, nullptr));
+    CQ(qspec_swiglu_f16(dgu.p, dgu.p + H, ld, dh.p, M, H, QSPEC_TOKENS_ROW, nullptr));
+    CQ(qspec_quantize_activations(dh.p, H, M, H, group, bits, dq1.p, ds1.p, QSPEC_TOKENS_ROW, nullptr));
+    CQ(qspec_swiglu_quantize(dgu.p, dgu.p + H, ld, M, H, group, bits, dq2.p, ds2.p, QSPEC_TOKENS_ROW, nullptr));
     const auto q1 = dq1.down(), q2 = dq2.down();
     const auto s1 = ds1.down(), s2 = ds2.down();
     const bool same = q1 == q2 && std::memcmp(s1.data(), s2.data(), s1.size() * sizeof(float)) == 0;
@@ -287,7 +288,7 @@ static void test_elementwise() {
         auto x = rand_f32((size_t)M * D, -4.f, 4.f), w = rand_f32(D, 0.5f, 1.5f);
         Dev<float> dx(x), dw(w);
         Dev<__half> dy((size_t)M * D);
-        CQ(qspec_rmsnorm_f16(dx.p, dw.p, dy.p, M, D, 1e-5f, nullptr));
+        CQ(qspec_rmsnorm_f16(dx.p, dw.p, dy.p, M, D, 1e-5f, QSPEC_TOKENS_ROW, nullptr));
         auto y = dy.down();
         auto ref = rmsnorm_ref(x, w, M, D, 1e-5);
         std::vector<double> got(y.size());
@@ -323,7 +324,7 @@ static void test_elementwise() {
             }
         Dev<float> dgu(gu);
         Dev<__half> dy((size_t)M * H);
-        CQ(qspec_swiglu_f16(dgu.p, dgu.p + H, ld, dy.p, M, H, nullptr));
+        CQ(qspec_swiglu_f16(dgu.p, dgu.p + H, ld, dy.p, M, H, QSPEC_TOKENS_ROW, nullptr));
         auto y = dy.down();
         std::vector<double> got(y.size()), ref(y.size());
         for (size_t i = 0; i < y.size(); ++i) {
@@ -1820,8 +1821,8 @@ static void test_norm_tail(int M, int N, int K, int bits, int out_group = 128) {
         Dev<__half> outa(std::vector<__half>((size_t)M * N, __float2half(POISON)));
         Dev<__half> outb(std::vector<__half>((size_t)M * N, __float2half(POISON)));
         for (int call = 0; call < 2; ++call) {
-            CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 1, nullptr));
-            CQ(qspec_rmsnorm_f16(ya.p, dgain.p, outa.p, M, N, eps, nullptr));
+            CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 1, QSPEC_TOKENS_ROW, nullptr));
+            CQ(qspec_rmsnorm_f16(ya.p, dgain.p, outa.p, M, N, eps, QSPEC_TOKENS_ROW, nullptr));
             CQ(qspec_w4a16_gemm_add_rmsnorm(dx.p, K, dw.p, ds.p, yb.p, M, N, K, 128, dgain.p, eps, outb.p, ticket.p,
                                             nullptr));
         }
@@ -1850,8 +1851,8 @@ static void test_norm_tail(int M, int N, int K, int bits, int out_group = 128) {
     Dev<float> dxs(xs), sa(std::vector<float>((size_t)M * out_groups, POISON)),
         sb(std::vector<float>((size_t)M * out_groups, POISON));
     for (int call = 0; call < 2; ++call) {
-        CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 1, nullptr));
-        CQ(qspec_rmsnorm_quantize(ya.p, dgain.p, qa.p, sa.p, M, N, out_group, bits, eps, nullptr));
+        CQ(qspec_w4ax_gemm(dxq.p, dxs.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 1, QSPEC_TOKENS_ROW, nullptr));
+        CQ(qspec_rmsnorm_quantize(ya.p, dgain.p, qa.p, sa.p, M, N, out_group, bits, eps, QSPEC_TOKENS_ROW, nullptr));
         CQ(qspec_w4ax_gemm_add_rmsnorm_quantize(dxq.p, dxs.p, dw.p, ds.p, yb.p, M, N, K, 128, bits, dgain.p, eps,
                                                 out_group, qb.p, sb.p, ticket.p, nullptr));
     }
@@ -1878,9 +1879,9 @@ static void test_swiglu_epilogue(int M, int H, int K) {
     Dev<float> ya(std::vector<float>((size_t)M * 2 * H, POISON)), yb(std::vector<float>((size_t)M * 2 * H, POISON));
     Dev<__half> outa(std::vector<__half>((size_t)M * H, __float2half(POISON)));
     Dev<__half> outb(std::vector<__half>((size_t)M * H, __float2half(POISON)));
-    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, 2 * H, M, 2 * H, K, 128, 0, nullptr));
-    CQ(qspec_swiglu_f16(ya.p, ya.p + H, 2 * H, outa.p, M, H, nullptr));
-    CQ(qspec_w4a16_gemm_swiglu(dx.p, K, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, nullptr));
+    CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, 2 * H, M, 2 * H, K, 128, 0, QSPEC_TOKENS_ROW, nullptr));
+    CQ(qspec_swiglu_f16(ya.p, ya.p + H, 2 * H, outa.p, M, H, QSPEC_TOKENS_ROW, nullptr));
+    CQ(qspec_w4a16_gemm_swiglu(dx.p, K, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, nullptr));
     const auto a = outa.down(), b = outb.down();
     const size_t differ = differing_halves(a, b.data());
     char name[160];
@@ -1954,13 +1955,13 @@ static void test_norm_head(int M, int N, int K, bool swiglu) {
     Dev<__half> xb(std::vector<__half>((size_t)M * K, __float2half(POISON)));
     Dev<__half> outa(std::vector<__half>((size_t)M * (swiglu ? H : 1), __float2half(POISON)));
     Dev<__half> outb(std::vector<__half>((size_t)M * (swiglu ? H : 1), __float2half(POISON)));
-    CQ(qspec_rmsnorm_f16(c.dr.p, c.dgain.p, xa.p, M, K, c.EPS, nullptr));
+    CQ(qspec_rmsnorm_f16(c.dr.p, c.dgain.p, xa.p, M, K, c.EPS, QSPEC_TOKENS_ROW, nullptr));
     if (swiglu) {
-        CQ(qspec_w4a16_gemm_swiglu(xa.p, K, c.dw.p, c.ds.p, c.ya.p, M, H, K, 128, outa.p, nullptr));
+        CQ(qspec_w4a16_gemm_swiglu(xa.p, K, c.dw.p, c.ds.p, c.ya.p, M, H, K, 128, outa.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, nullptr));
         CQ(qspec_rmsnorm_w4a16_gemm_swiglu(c.dr.p, c.dgain.p, c.EPS, xb.p, c.dw.p, c.ds.p, c.yb.p, M, H, K, 128, outb.p,
                                            nullptr));
     } else {
-        CQ(qspec_w4a16_gemm(xa.p, K, c.dw.p, c.ds.p, c.ya.p, N, M, N, K, 128, 0, nullptr));
+        CQ(qspec_w4a16_gemm(xa.p, K, c.dw.p, c.ds.p, c.ya.p, N, M, N, K, 128, 0, QSPEC_TOKENS_ROW, nullptr));
         CQ(qspec_rmsnorm_w4a16_gemm(c.dr.p, c.dgain.p, c.EPS, xb.p, c.dw.p, c.ds.p, c.yb.p, N, M, N, K, 128, nullptr));
     }
     const size_t differ = swiglu ? differing_halves(outa.down(), outb.down().data()) : c.differing_y();
@@ -1986,8 +1987,8 @@ static void test_norm_head_draft(int M, int N, int K, int bits) {
     const int Kp = c.W.Kp, groups = c.W.groups;
     Dev<int8_t> qa(std::vector<int8_t>((size_t)M * Kp, 77)), qb(std::vector<int8_t>((size_t)M * Kp, 77));
     Dev<float> sa(std::vector<float>((size_t)M * groups, POISON)), sb(std::vector<float>((size_t)M * groups, POISON));
-    CQ(qspec_rmsnorm_quantize(c.dr.p, c.dgain.p, qa.p, sa.p, M, K, 128, bits, c.EPS, nullptr));
-    CQ(qspec_w4ax_gemm(qa.p, sa.p, c.dw.p, c.ds.p, c.ya.p, N, M, N, K, 128, bits, 0, nullptr));
+    CQ(qspec_rmsnorm_quantize(c.dr.p, c.dgain.p, qa.p, sa.p, M, K, 128, bits, c.EPS, QSPEC_TOKENS_ROW, nullptr));
+    CQ(qspec_w4ax_gemm(qa.p, sa.p, c.dw.p, c.ds.p, c.ya.p, N, M, N, K, 128, bits, 0, QSPEC_TOKENS_ROW, nullptr));
     CQ(qspec_rmsnorm_quantize_w4ax_gemm(c.dr.p, c.dgain.p, c.EPS, qb.p, sb.p, c.dw.p, c.ds.p, c.yb.p, N, M, N, K, 128,
                                         bits, nullptr));
     const size_t differ = c.differing_y();
@@ -2058,19 +2059,19 @@ static void test_rope_kv_epilogue(int bits, int M, int heads, int kv_heads, int 
     Dev<int8_t> xq((size_t)M * W.Kp);
     Dev<float> xs((size_t)M * W.groups);
     if (bits != 0) {
-        CQ(qspec_quantize_activations(dx.p, K, M, K, 128, bits, xq.p, xs.p, nullptr));
-        CQ(qspec_w4ax_gemm(xq.p, xs.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 0, nullptr));
+        CQ(qspec_quantize_activations(dx.p, K, M, K, 128, bits, xq.p, xs.p, QSPEC_TOKENS_ROW, nullptr));
+        CQ(qspec_w4ax_gemm(xq.p, xs.p, dw.p, ds.p, ya.p, N, M, N, K, 128, bits, 0, QSPEC_TOKENS_ROW, nullptr));
     } else {
-        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 0, nullptr));
+        CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, N, M, N, K, 128, 0, QSPEC_TOKENS_ROW, nullptr));
     }
     CQ(qspec_rope_write_kv(ya.p, ya.p + qd, ya.p + qd + kd, N, qa.p, dka.p, dva.p, dseq.p, dpos.p, dtab.p, max_blocks,
                            block_size, M, heads, kv_heads, hd, dinv.p, style, nullptr));
     if (bits != 0)
         CQ(qspec_w4ax_gemm_rope_kv(xq.p, xs.p, dw.p, ds.p, yb.p, M, K, 128, bits, qb.p, dkb.p, dvb.p, dseq.p, dpos.p,
-                                   dtab.p, max_blocks, block_size, heads, kv_heads, hd, dinv.p, style, nullptr));
+                                   dtab.p, max_blocks, block_size, heads, kv_heads, hd, dinv.p, style, QSPEC_TOKENS_ROW, nullptr));
     else
         CQ(qspec_w4a16_gemm_rope_kv(dx.p, K, dw.p, ds.p, yb.p, M, K, 128, qb.p, dkb.p, dvb.p, dseq.p, dpos.p, dtab.p,
-                                    max_blocks, block_size, heads, kv_heads, hd, dinv.p, style, nullptr));
+                                    max_blocks, block_size, heads, kv_heads, hd, dinv.p, style, QSPEC_TOKENS_ROW, nullptr));
     auto differing_floats = [](const std::vector<float>& a, const std::vector<float>& b) {
         size_t n = 0;
         for (size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
@@ -2252,6 +2253,162 @@ static void bulk_gemv_tests() {
     head_tests();
 }
 
+// ---------------------------------------------------------------- token orders (ABI 13)
+// Every producer of GEMM inputs writes, in MMA order, the bits it writes in row order, each input k at
+// token_order.cuh's position (checked against the kernels' own permutations by token_order_check); and a GEMM whose
+// tokens come in MMA order, where qspec_tokens_order names it, gives the bits of the call in row order (which
+// test_w4a16 / test_w4ax hold to their float64 references). Elsewhere MMA order is refused, not misread.
+template <typename T>
+static size_t misplaced(const std::vector<T>& row_order, const std::vector<T>& mma, int M, int ld, int K, bool fp16) {
+    size_t n = 0;
+    for (int m = 0; m < M; ++m)
+        for (int k = 0; k < K; ++k) {
+            const int at = fp16 ? token_order::verify_position(k) : token_order::draft_position(k);
+            n += std::memcmp(&row_order[(size_t)m * ld + k], &mma[(size_t)m * ld + at], sizeof(T)) != 0;
+        }
+    return n;
+}
+
+// Elements whose bits differ (the scales, which no order moves).
+template <typename T>
+static size_t differing(const std::vector<T>& a, const std::vector<T>& b) {
+    size_t n = 0;
+    for (size_t i = 0; i < a.size(); ++i) n += std::memcmp(&a[i], &b[i], sizeof(T)) != 0;
+    return n;
+}
+
+static void report_order(const char* what, size_t differ, size_t of) {
+    report(differ == 0, std::string(what) + " in MMA order", "misplaced=%.0f of %.0f", (double)differ, (double)of);
+}
+
+// The producers on M rows of K (H) inputs: the norms, the quantizers and SwiGLU, each path (registers or not).
+static void test_producer_orders(int M, int K, int group) {
+    char name[128];
+    auto r = rand_f32((size_t)M * K, -3.f, 3.f), gain = rand_f32(K, 0.5f, 1.5f);
+    Dev<float> dr(r), dgain(gain);
+    const int groups = K / group;
+    {  // RMSNorm to fp16
+        Dev<__half> a((size_t)M * K), b((size_t)M * K);
+        CQ(qspec_rmsnorm_f16(dr.p, dgain.p, a.p, M, K, 1e-5f, QSPEC_TOKENS_ROW, nullptr));
+        CQ(qspec_rmsnorm_f16(dr.p, dgain.p, b.p, M, K, 1e-5f, QSPEC_TOKENS_MMA, nullptr));
+        snprintf(name, sizeof name, "rmsnorm_f16 M=%d D=%d", M, K);
+        report_order(name, misplaced(a.down(), b.down(), M, K, K, true), (size_t)M * K);
+    }
+    {  // RMSNorm with the draft's quantizer: codes moved, scales as they are
+        Dev<int8_t> qa((size_t)M * K), qb((size_t)M * K);
+        Dev<float> sa((size_t)M * groups), sb((size_t)M * groups);
+        for (int bits : {8, 4}) {
+            CQ(qspec_rmsnorm_quantize(dr.p, dgain.p, qa.p, sa.p, M, K, group, bits, 1e-5f, QSPEC_TOKENS_ROW, nullptr));
+            CQ(qspec_rmsnorm_quantize(dr.p, dgain.p, qb.p, sb.p, M, K, group, bits, 1e-5f, QSPEC_TOKENS_MMA, nullptr));
+            snprintf(name, sizeof name, "rmsnorm_quantize A%d M=%d D=%d group=%d", bits, M, K, group);
+            report_order(name, misplaced(qa.down(), qb.down(), M, K, K, false) + differing(sa.down(), sb.down()),
+                         (size_t)M * K);
+        }
+    }
+    {  // SwiGLU (fp16, and quantized) from gate|up rows 2K apart
+        auto gu = rand_f32((size_t)M * 2 * K, -4.f, 4.f);
+        Dev<float> dgu(gu);
+        Dev<__half> a((size_t)M * K), b((size_t)M * K);
+        CQ(qspec_swiglu_f16(dgu.p, dgu.p + K, 2 * K, a.p, M, K, QSPEC_TOKENS_ROW, nullptr));
+        CQ(qspec_swiglu_f16(dgu.p, dgu.p + K, 2 * K, b.p, M, K, QSPEC_TOKENS_MMA, nullptr));
+        snprintf(name, sizeof name, "swiglu_f16 M=%d H=%d", M, K);
+        report_order(name, misplaced(a.down(), b.down(), M, K, K, true), (size_t)M * K);
+        Dev<int8_t> qa((size_t)M * K), qb((size_t)M * K);
+        Dev<float> sa((size_t)M * groups), sb((size_t)M * groups);
+        CQ(qspec_swiglu_quantize(dgu.p, dgu.p + K, 2 * K, M, K, group, 8, qa.p, sa.p, QSPEC_TOKENS_ROW, nullptr));
+        CQ(qspec_swiglu_quantize(dgu.p, dgu.p + K, 2 * K, M, K, group, 8, qb.p, sb.p, QSPEC_TOKENS_MMA, nullptr));
+        snprintf(name, sizeof name, "swiglu_quantize A8 M=%d H=%d group=%d", M, K, group);
+        report_order(name, misplaced(qa.down(), qb.down(), M, K, K, false) + differing(sa.down(), sb.down()),
+                     (size_t)M * K);
+        // the fp16 rows quantized (the o projection's input in the draft)
+        CQ(qspec_quantize_activations(a.p, K, M, K, group, 4, qa.p, sa.p, QSPEC_TOKENS_ROW, nullptr));
+        CQ(qspec_quantize_activations(a.p, K, M, K, group, 4, qb.p, sb.p, QSPEC_TOKENS_MMA, nullptr));
+        snprintf(name, sizeof name, "quantize_activations A4 M=%d K=%d group=%d", M, K, group);
+        report_order(name, misplaced(qa.down(), qb.down(), M, K, K, false) + differing(sa.down(), sb.down()),
+                     (size_t)M * K);
+    }
+}
+
+// A norm, then the GEMM (bits 16: W4A16 from qspec_rmsnorm_f16, else the draft from qspec_rmsnorm_quantize), with
+// the tokens in the order qspec_tokens_order names, against the same in row order; plain and accumulating. Returns
+// whether the call took MMA order.
+static bool test_gemm_order(int bits, int M, int N, int K) {
+    Int4W W(N, K, 128);
+    Dev<uint8_t> dw(W.packed);
+    Dev<__half> ds(W.scales);
+    auto r = rand_f32((size_t)M * K, -3.f, 3.f), gain = rand_f32(K, 0.5f, 1.5f);
+    auto y0 = rand_f32((size_t)M * N, -8.f, 8.f);
+    Dev<float> dr(r), dgain(gain);
+    const int order = qspec_tokens_order(bits, M, N, K, 128);
+    std::vector<float> out[2][2];  // [order used][accumulate]
+    for (int o : {QSPEC_TOKENS_ROW, order}) {
+        Dev<__half> x((size_t)M * K);
+        Dev<int8_t> xq((size_t)M * K);
+        Dev<float> xs((size_t)M * K / 128);
+        if (bits == 16) CQ(qspec_rmsnorm_f16(dr.p, dgain.p, x.p, M, K, 1e-5f, o, nullptr));
+        else CQ(qspec_rmsnorm_quantize(dr.p, dgain.p, xq.p, xs.p, M, K, 128, bits, 1e-5f, o, nullptr));
+        for (int acc : {0, 1}) {
+            Dev<float> y(acc ? y0 : std::vector<float>((size_t)M * N, POISON));
+            if (bits == 16) CQ(qspec_w4a16_gemm(x.p, K, dw.p, ds.p, y.p, N, M, N, K, 128, acc, o, nullptr));
+            else CQ(qspec_w4ax_gemm(xq.p, xs.p, dw.p, ds.p, y.p, N, M, N, K, 128, bits, acc, o, nullptr));
+            out[o == QSPEC_TOKENS_MMA][acc] = y.down();
+        }
+    }
+    char name[160];
+    for (int acc : {0, 1}) {
+        const auto& a = out[0][acc];
+        const auto& b = out[order == QSPEC_TOKENS_MMA][acc];
+        size_t differ = 0;
+        for (size_t i = 0; i < a.size(); ++i) differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        snprintf(name, sizeof name, "%s%s tokens in %s order M=%d N=%d K=%d: the bits of row order",
+                 bits == 16 ? "w4a16_gemm" : bits == 8 ? "w4ax_gemm A8" : "w4ax_gemm A4", acc ? " accumulate" : "",
+                 order == QSPEC_TOKENS_MMA ? "MMA" : "row", M, N, K);
+        report(differ == 0, name, "differing outputs=%.0f of %.0f", (double)differ, (double)a.size());
+    }
+    return order == QSPEC_TOKENS_MMA;
+}
+
+static void token_order_tests() {
+    test_producer_orders(5, 4096, 128);   // the register paths
+    test_producer_orders(3, 384, 64);     // groups of 64 (the quantizers' warp per group)
+    test_producer_orders(2, 16512, 128);  // rows past the register paths (D > 16384)
+    char name[128];
+    // MMA order needs whole 128-input steps; the GEMMs refuse it where they would not read it so
+    Dev<float> r(std::vector<float>(4 * 200, 1.f)), gain(std::vector<float>(200, 1.f));
+    Dev<__half> x(4 * 200);
+    report(qspec_rmsnorm_f16(r.p, gain.p, x.p, 4, 200, 1e-5f, QSPEC_TOKENS_MMA, nullptr) == QSPEC_ERR_UNSUPPORTED,
+           "rmsnorm_f16 refuses MMA order for D=200", "%.0f%.0f", 0, 0);
+    report(qspec_rmsnorm_f16(r.p, gain.p, x.p, 4, 200, 1e-5f, 7, nullptr) == QSPEC_ERR_UNSUPPORTED,
+           "rmsnorm_f16 refuses an order that is not one", "%.0f%.0f", 0, 0);
+    {
+        Int4W W(1024, 1024, 128);
+        Dev<uint8_t> dw(W.packed);
+        Dev<__half> ds(W.scales), dx(4 * 1024);
+        Dev<float> dy(4 * 1024);
+        snprintf(name, sizeof name, "w4a16_gemm refuses MMA order at M=4 (qspec_tokens_order: %d)",
+                 qspec_tokens_order(16, 4, 1024, 1024, 128));
+        report(qspec_w4a16_gemm(dx.p, 1024, dw.p, ds.p, dy.p, 1024, 4, 1024, 1024, 128, 0, QSPEC_TOKENS_MMA, nullptr) ==
+                   QSPEC_ERR_UNSUPPORTED, name, "%.0f%.0f", 0, 0);
+    }
+    // Llama-3-8B-sized matrices where the rules take the builds that read MMA order (on an sm_90a device), and
+    // sizes where they do not
+    int took = 0;
+    for (int bits : {16, 8, 4}) {
+        took += test_gemm_order(bits, 128, 4096, 4096);   // q/o from 65 tokens
+        took += test_gemm_order(bits, 64, 14336, 4096);   // gate/up at 64 tokens (N x K >= 2^25)
+        took += test_gemm_order(bits, 200, 4096, 14336);  // down
+        test_gemm_order(bits, 40, 1024, 4096);            // k/v: row order
+    }
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, 0));
+    snprintf(name, sizeof name, "GEMMs that read MMA order on this device (sm_%d%d)", prop.major, prop.minor);
+    // sm_90 (a build with the warpgroup kernels) under the default rules: all nine; other devices: none
+    const bool switched = getenv("QSPEC_WGMMA_VERIFY_DIRECT") || getenv("QSPEC_WGMMA_DRAFT_RF") ||
+                          getenv("QSPEC_WGMMA_DRAFT") || getenv("QSPEC_WGMMA_VERIFY") || getenv("QSPEC_S4");
+    const int want = prop.major != 9 ? 0 : switched ? took : 9;
+    report(took == want, name, "took=%.0f want=%.0f", took, want);
+}
+
 int main(int argc, char** argv) {
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
@@ -2267,6 +2424,7 @@ int main(int argc, char** argv) {
                   {"epilogues", epilogue_tests},
                   {"rope", rope_epilogue_tests},
                   {"heads", head_tests},
+                  {"order", token_order_tests},
                   {"attention", attention_tests},
                   {"sampling", [] { test_sample(); test_rejection(); }}};
     for (const auto& group : groups)
@@ -2321,5 +2479,6 @@ int main(int argc, char** argv) {
     test_dequantize(130, 4096, 128, 0);
     attention_tests();
     bulk_gemv_tests();
+    token_order_tests();
     return summary();
 }

@@ -25,16 +25,36 @@ static float weight(const uint8_t* packed, const half* scales, int n, int k, int
 
 int qspec_abi_version(void) { return QSPEC_ABI_VERSION; }
 
+/* Token orders (ABI 13). The emulation's own MMA order reverses each 128-input step, and its GEMMs read that order
+ * where K is a multiple of 128, N > K and M >= 2 (so that a pass mixes orders: q|k|v, gate|up and the output projection
+ * in MMA order, o and down in row order for the test models): a runner that hands a GEMM rows in another order than
+ * the one qspec_tokens_order named gets wrong sums, or the refusal the library gives. */
+static long at(int order, int k) { return order == QSPEC_TOKENS_MMA ? (k & ~127) + 127 - (k & 127) : k; }
+
+static int writable(int order, int K) {
+    return order == QSPEC_TOKENS_ROW || (order == QSPEC_TOKENS_MMA && K % 128 == 0);
+}
+
+int qspec_tokens_order(int bits, int M, int N, int K, int group) {
+    (void)bits, (void)group;
+    return K % 128 == 0 && N > K && M >= 2 ? QSPEC_TOKENS_MMA : QSPEC_TOKENS_ROW;
+}
+
+static int readable(int order, int bits, int M, int N, int K, int group) {
+    return order == QSPEC_TOKENS_ROW || (order == QSPEC_TOKENS_MMA && qspec_tokens_order(bits, M, N, K, group) == order);
+}
+
 int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y,
-                     int ldy, int M, int N, int K, int group, int accumulate, qspec_stream_t stream) {
+                     int ldy, int M, int N, int K, int group, int accumulate, int x_order, qspec_stream_t stream) {
     (void)stream;
-    if (group <= 0 || group % 32) return ERR_UNSUPPORTED;
+    if (group <= 0 || group % 32 || !readable(x_order, 16, M, N, K, group)) return ERR_UNSUPPORTED;
     const half* x = x_f16;
     int kp = groups_of(K, group) * group;
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {
             float acc = 0;
-            for (int k = 0; k < K; k++) acc += (float)x[(long)m * ldx + k] * weight(w_packed, w_scales_f16, n, k, kp, group);
+            for (int k = 0; k < K; k++)
+                acc += (float)x[(long)m * ldx + at(x_order, k)] * weight(w_packed, w_scales_f16, n, k, kp, group);
             y[(long)m * ldy + n] = accumulate ? y[(long)m * ldy + n] + acc : acc;
         }
     return 0;
@@ -51,7 +71,7 @@ int qspec_dequantize_int4(const uint8_t* w_packed, const void* w_scales_f16, int
     return 0;
 }
 
-static void quantize_row(const float* v, int K, int group, int bits, int8_t* xq, float* xs) {
+static void quantize_row(const float* v, int K, int group, int bits, int8_t* xq, float* xs, int order) {
     float qmax = bits == 8 ? 127.f : 7.f;
     int groups = groups_of(K, group);
     for (int g = 0; g < groups; g++) {
@@ -64,30 +84,32 @@ static void quantize_row(const float* v, int K, int group, int bits, int8_t* xq,
         for (int e = 0; e < group; e++) {
             int k = g * group + e;
             float q = k < K ? fminf(fmaxf(rintf(v[k] * inv), -qmax), qmax) : 0;
-            xq[k] = (int8_t)q;
+            xq[at(order, k)] = (int8_t)q;
         }
         xs[g] = amax / qmax;
     }
 }
 
 int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits, int8_t* xq,
-                               float* xscale, qspec_stream_t stream) {
+                               float* xscale, int out_order, qspec_stream_t stream) {
     (void)stream;
-    if (group <= 0 || group % 32 || (bits != 8 && bits != 4)) return ERR_UNSUPPORTED;
+    if (group <= 0 || group % 32 || (bits != 8 && bits != 4) || !writable(out_order, K)) return ERR_UNSUPPORTED;
     const half* x = x_f16;
     int groups = groups_of(K, group), kp = groups * group;
     float row[K];
     for (int m = 0; m < M; m++) {
         for (int k = 0; k < K; k++) row[k] = (float)x[(long)m * ldx + k];
-        quantize_row(row, K, group, bits, xq + (long)m * kp, xscale + (long)m * groups);
+        quantize_row(row, K, group, bits, xq + (long)m * kp, xscale + (long)m * groups, out_order);
     }
     return 0;
 }
 
 int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16,
-                    float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, qspec_stream_t stream) {
+                    float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, int x_order,
+                    qspec_stream_t stream) {
     (void)stream;
-    if (group <= 0 || group % 32 || (bits != 8 && bits != 4)) return ERR_UNSUPPORTED;
+    if (group <= 0 || group % 32 || (bits != 8 && bits != 4) || !readable(x_order, bits, M, N, K, group))
+        return ERR_UNSUPPORTED;
     const half* ws = w_scales_f16;
     int groups = groups_of(K, group), kp = groups * group;
     for (int m = 0; m < M; m++)
@@ -99,7 +121,7 @@ int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_pack
                     int k = g * group + e;
                     int b = w_packed[(long)n * (kp / 2) + k / 2];
                     int q = ((k & 1) ? (b >> 4) : (b & 15)) - 8;
-                    dot += q * xq[(long)m * kp + k];
+                    dot += q * xq[(long)m * kp + at(x_order, k)];
                 }
                 acc += (float)ws[(long)n * groups + g] * xscale[(long)m * groups + g] * (float)dot;
             }
@@ -122,26 +144,28 @@ static float rms_inverse(const float* row, int D, float eps) {
     return 1.f / sqrtf(ss / D + eps);
 }
 
-int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, qspec_stream_t stream) {
+int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, int out_order,
+                      qspec_stream_t stream) {
     (void)stream;
+    if (!writable(out_order, D)) return ERR_UNSUPPORTED;
     half* y = y_f16;
     for (int m = 0; m < M; m++) {
         float r = rms_inverse(x + (long)m * D, D, eps);
-        for (int k = 0; k < D; k++) y[(long)m * D + k] = (half)(x[(long)m * D + k] * r * w[k]);
+        for (int k = 0; k < D; k++) y[(long)m * D + at(out_order, k)] = (half)(x[(long)m * D + k] * r * w[k]);
     }
     return 0;
 }
 
 int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D, int group,
-                           int bits, float eps, qspec_stream_t stream) {
+                           int bits, float eps, int out_order, qspec_stream_t stream) {
     (void)stream;
-    if (group <= 0 || group % 32 || (bits != 8 && bits != 4)) return ERR_UNSUPPORTED;
+    if (group <= 0 || group % 32 || (bits != 8 && bits != 4) || !writable(out_order, D)) return ERR_UNSUPPORTED;
     int groups = groups_of(D, group), kp = groups * group;
     float row[D];
     for (int m = 0; m < M; m++) {
         float r = rms_inverse(x + (long)m * D, D, eps);
         for (int k = 0; k < D; k++) row[k] = x[(long)m * D + k] * r * w[k];
-        quantize_row(row, D, group, bits, xq + (long)m * kp, xscale + (long)m * groups);
+        quantize_row(row, D, group, bits, xq + (long)m * kp, xscale + (long)m * groups, out_order);
     }
     return 0;
 }
@@ -152,8 +176,8 @@ int qspec_w4a16_gemm_add_rmsnorm(const void* x_f16, int ldx, const uint8_t* w_pa
                                  float* y, int M, int N, int K, int group, const float* norm_w, float eps, void* out_f16,
                                  unsigned* ticket, qspec_stream_t stream) {
     if (*ticket != 0) return 999;
-    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, y, N, M, N, K, group, 1, stream);
-    return e != 0 ? e : qspec_rmsnorm_f16(y, norm_w, out_f16, M, N, eps, stream);
+    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, y, N, M, N, K, group, 1, QSPEC_TOKENS_ROW, stream);
+    return e != 0 ? e : qspec_rmsnorm_f16(y, norm_w, out_f16, M, N, eps, QSPEC_TOKENS_ROW, stream);
 }
 
 int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, const uint8_t* w_packed,
@@ -161,41 +185,47 @@ int qspec_w4ax_gemm_add_rmsnorm_quantize(const int8_t* xq, const float* xscale, 
                                          const float* norm_w, float eps, int out_group, int8_t* out_q, float* out_scale,
                                          unsigned* ticket, qspec_stream_t stream) {
     if (*ticket != 0) return 999;
-    int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1, stream);
-    return e != 0 ? e : qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, stream);
+    int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, y, N, M, N, K, group, bits, 1, QSPEC_TOKENS_ROW, stream);
+    return e != 0 ? e
+                  : qspec_rmsnorm_quantize(y, norm_w, out_q, out_scale, M, N, out_group, bits, eps, QSPEC_TOKENS_ROW,
+                                           stream);
 }
 
 /* The GEMM and the SwiGLU one after the other (the GPU's epilogue gives their bits). */
 int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16,
-                            float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream) {
-    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, 2 * H, M, 2 * H, K, group, 0, stream);
-    return e != 0 ? e : qspec_swiglu_f16(gate_up, gate_up + H, 2 * H, out_f16, M, H, stream);
+                            float* gate_up, int M, int H, int K, int group, void* out_f16, int x_order, int out_order,
+                            qspec_stream_t stream) {
+    if (!writable(out_order, H)) return ERR_UNSUPPORTED;
+    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, gate_up, 2 * H, M, 2 * H, K, group, 0, x_order, stream);
+    return e != 0 ? e : qspec_swiglu_f16(gate_up, gate_up + H, 2 * H, out_f16, M, H, out_order, stream);
 }
 
 /* The norm into the scratch rows, then the GEMM on them (the GPU's head gives their bits). */
 int qspec_rmsnorm_w4a16_gemm(const float* r, const float* norm_w, float eps, void* normed_f16, const uint8_t* w_packed,
                              const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group,
                              qspec_stream_t stream) {
-    int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream);
-    return e != 0 ? e : qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, stream);
+    int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, QSPEC_TOKENS_ROW, stream);
+    return e != 0 ? e
+                  : qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, QSPEC_TOKENS_ROW,
+                                     stream);
 }
 
 int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_w, float eps, void* normed_f16,
                                     const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M, int H,
                                     int K, int group, void* out_f16, qspec_stream_t stream) {
-    int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, stream);
+    int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, QSPEC_TOKENS_ROW, stream);
     return e != 0 ? e
                   : qspec_w4a16_gemm_swiglu(normed_f16, K, w_packed, w_scales_f16, gate_up, M, H, K, group, out_f16,
-                                            stream);
+                                            QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, stream);
 }
 
 int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q,
                                      float* normed_scale, const uint8_t* w_packed, const void* w_scales_f16, float* y,
                                      int ldy, int M, int N, int K, int group, int bits, qspec_stream_t stream) {
-    int e = qspec_rmsnorm_quantize(r, norm_w, normed_q, normed_scale, M, K, group, bits, eps, stream);
+    int e = qspec_rmsnorm_quantize(r, norm_w, normed_q, normed_scale, M, K, group, bits, eps, QSPEC_TOKENS_ROW, stream);
     return e != 0 ? e
                   : qspec_w4ax_gemm(normed_q, normed_scale, w_packed, w_scales_f16, y, ldy, M, N, K, group, bits, 0,
-                                    stream);
+                                    QSPEC_TOKENS_ROW, stream);
 }
 
 static void rotate(float* v, int hd, int pos, const float* inv_freq, int style) {
@@ -241,10 +271,10 @@ int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed
                              int M, int K, int group, float* q_out, void* k_pool_f16, void* v_pool_f16,
                              const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables,
                              int max_blocks, int block_size, int heads, int kv_heads, int head_dim,
-                             const float* inv_freq, int rope_style, qspec_stream_t stream) {
+                             const float* inv_freq, int rope_style, int x_order, qspec_stream_t stream) {
     if (head_dim <= 0 || head_dim % 2 != 0 || heads <= 0 || kv_heads <= 0) return QSPEC_ERR_UNSUPPORTED;
     const int qd = heads * head_dim, kd = kv_heads * head_dim, N = qd + 2 * kd;
-    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, stream);
+    int e = qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, x_order, stream);
     return e != 0 ? e
                   : qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, N, q_out, k_pool_f16, v_pool_f16, token_seq,
                                         token_pos, block_tables, max_blocks, block_size, M, heads, kv_heads, head_dim,
@@ -255,10 +285,10 @@ int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t
                             float* qkv, int M, int K, int group, int bits, float* q_out, void* k_pool_f16,
                             void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos,
                             const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads,
-                            int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream) {
+                            int head_dim, const float* inv_freq, int rope_style, int x_order, qspec_stream_t stream) {
     if (head_dim <= 0 || head_dim % 2 != 0 || heads <= 0 || kv_heads <= 0) return QSPEC_ERR_UNSUPPORTED;
     const int qd = heads * head_dim, kd = kv_heads * head_dim, N = qd + 2 * kd;
-    int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, stream);
+    int e = qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, x_order, stream);
     return e != 0 ? e
                   : qspec_rope_write_kv(qkv, qkv + qd, qkv + qd + kd, N, q_out, k_pool_f16, v_pool_f16, token_seq,
                                         token_pos, block_tables, max_blocks, block_size, M, heads, kv_heads, head_dim,
@@ -369,23 +399,25 @@ int qspec_rope_attention(const float* qkv, int ld, void* k_pool_f16, void* v_poo
     return e;
 }
 
-int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, qspec_stream_t stream) {
+int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, int out_order,
+                     qspec_stream_t stream) {
     (void)stream;
+    if (!writable(out_order, H)) return ERR_UNSUPPORTED;
     half* out = out_f16;
     for (int m = 0; m < M; m++)
         for (int j = 0; j < H; j++) {
             float g = gate[(long)m * ld + j];
-            out[(long)m * H + j] = (half)(g / (1.f + expf(-g)) * up[(long)m * ld + j]);
+            out[(long)m * H + at(out_order, j)] = (half)(g / (1.f + expf(-g)) * up[(long)m * ld + j]);
         }
     return 0;
 }
 
 int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq,
-                          float* xscale, qspec_stream_t stream) {
+                          float* xscale, int out_order, qspec_stream_t stream) {
     half* h = malloc((size_t)M * H * sizeof(half));
     if (h == NULL) return 2; /* cudaErrorMemoryAllocation */
-    qspec_swiglu_f16(gate, up, ld, h, M, H, stream);
-    int status = qspec_quantize_activations(h, H, M, H, group, bits, xq, xscale, stream);
+    qspec_swiglu_f16(gate, up, ld, h, M, H, QSPEC_TOKENS_ROW, stream);
+    int status = qspec_quantize_activations(h, H, M, H, group, bits, xq, xscale, out_order, stream);
     free(h);
     return status;
 }

@@ -86,6 +86,14 @@ final class CudaModelRunner implements ModelRunner {
      * (docs/KERNELS.md, session 46).
      */
     public static final String FUSED_ROPE_KV_PROPERTY = "qspec.cuda.fusedRopeKv";
+    /**
+     * System property for the GEMMs' token orders (on by default; {@code -Dqspec.cuda.tokenOrders=false} turns it off;
+     * read when a runner is built): the norms, quantizers and SwiGLU write each GEMM's input in the order the GEMM
+     * reads without a pass that permutes it ({@link PassTokenOrders}; ABI 13), on sm_90a the MMA order of the warpgroup
+     * kernels' builds that the rules take at 33-256 tokens. Off, every input is written in row order and those GEMMs
+     * permute it first, as before: the same bits.
+     */
+    public static final String TOKEN_ORDERS_PROPERTY = "qspec.cuda.tokenOrders";
     /** Narrowest block table; wider ones double, so a decode step's graph changes only every few hundred tokens. */
     private static final int MIN_TABLE_WIDTH = 8;
     /**
@@ -118,6 +126,7 @@ final class CudaModelRunner implements ModelRunner {
     private final boolean fusedSwiglu = Boolean.parseBoolean(System.getProperty(FUSED_SWIGLU_PROPERTY, "true"));
     private final boolean normHead = Boolean.getBoolean(NORM_HEAD_PROPERTY);
     private final boolean fusedRopeKv = Boolean.parseBoolean(System.getProperty(FUSED_ROPE_KV_PROPERTY, "true"));
+    private final boolean tokenOrders = Boolean.parseBoolean(System.getProperty(TOKEN_ORDERS_PROPERTY, "true"));
     /** The W16A16 weights and cuBLAS handle; null until the first FP32 pass. */
     private DenseWeights dense;
     private boolean closed;
@@ -357,14 +366,16 @@ final class CudaModelRunner implements ModelRunner {
         kernels.embedding(work.tokenIds, weights.embedding, config.vocabSize(), work.residual, t, config.dim());
         List<DeviceModel.Layer> layers = weights.layers;
         DeviceModel.Layer first = layers.get(0);
+        PassTokenOrders orders = tokenOrders(t, logitSources.length, precision);
         if (!headsNormalise(precision)) {
-            normalise(first.attentionNorm(), first.wqkv().group(), t, precision);
+            normalise(first.attentionNorm(), first.wqkv().group(), t, precision, orders.qkv());
         }
         for (int l = 0; l < layers.size(); l++) {
-            layer(l, layers.get(l), l + 1 < layers.size() ? layers.get(l + 1) : null, indices, precision);
+            layer(l, layers.get(l), l + 1 < layers.size() ? layers.get(l + 1) : null, indices, precision, orders);
         }
         gatherRows(logitSources);
-        project(weights.finalNorm, weights.output, work.selectedRows, logitSources.length, work.logits, precision);
+        project(weights.finalNorm, weights.output, work.selectedRows, logitSources.length, work.logits, precision,
+                orders.output());
     }
 
     /** Block-table width for a pass needing {@code blocks}: a power of two, at most the context's blocks. */
@@ -399,6 +410,18 @@ final class CudaModelRunner implements ModelRunner {
         return fusedRopeKv;
     }
 
+    /**
+     * The token order of each GEMM of a pass of {@code tokens} tokens, {@code logitRows} of which get logits
+     * ({@link #TOKEN_ORDERS_PROPERTY}; all row order when it is off).
+     */
+    PassTokenOrders tokenOrders(int tokens, int logitRows, Precision precision) {
+        if (!tokenOrders) {
+            return PassTokenOrders.ROW;
+        }
+        return PassTokenOrders.of(kernels, weights.layers.get(0), weights.output, tokens, logitRows, precision,
+                headsNormalise(precision), normTail);
+    }
+
     /** Whether W4A16's gate|up GEMV runs the SwiGLU ({@link #FUSED_SWIGLU_PROPERTY}). */
     boolean fusesSwiglu() {
         return fusedSwiglu;
@@ -417,9 +440,11 @@ final class CudaModelRunner implements ModelRunner {
      * One transformer block over all T tokens of the pass, from its normalised input in the normed buffers; leaves
      * the next block's normalised input there ({@code next} null: the last block, whose output the final norm takes).
      * Where the GEMVs normalise their own input ({@link #headsNormalise}) the block starts from the residual and
-     * leaves it, and its q|k|v and gate|up GEMVs run the attention and feed-forward norms.
+     * leaves it, and its q|k|v and gate|up GEMVs run the attention and feed-forward norms. {@code orders}: the order in
+     * which each GEMM reads its tokens, and so the one its input's writer writes.
      */
-    private void layer(int l, DeviceModel.Layer w, DeviceModel.Layer next, BatchBuffers indices, Precision precision) {
+    private void layer(int l, DeviceModel.Layer w, DeviceModel.Layer next, BatchBuffers indices, Precision precision,
+                       PassTokenOrders orders) {
         int t = indices.tokens();
         int qDim = config.qDim();
         int hidden = config.hiddenDim();
@@ -436,12 +461,12 @@ final class CudaModelRunner implements ModelRunner {
             linearFromResidual(work.residual, w.attentionNorm(), w.wqkv(), work.qkv, t, precision);
         } else if (ropeWithQkv && precision.quantizesActivations()) {
             kernels.w4axGemmRopeKv(work.normedQuantized, work.normedScales, w.wqkv(), precision.activationBits(),
-                    work.qkv, work.q, pool, l, indices, weights.invFreq, ropeStyle);
+                    work.qkv, work.q, pool, l, indices, weights.invFreq, ropeStyle, orders.qkv());
         } else if (ropeWithQkv) {
             kernels.w4a16GemmRopeKv(work.normedHalf, config.dim(), w.wqkv(), work.qkv, work.q, pool, l, indices,
-                    weights.invFreq, ropeStyle);
+                    weights.invFreq, ropeStyle, orders.qkv());
         } else {
-            linearFromNormed(w.wqkv(), work.qkv, t, precision);
+            linearFromNormed(w.wqkv(), work.qkv, t, precision, orders.qkv());
         }
         boolean attended = ropeWithAttention && kernels.ropeAttention(work.qkv, qkvDim, pool, l, indices,
                 weights.invFreq, ropeStyle, work.attentionWorkspace, work.half);
@@ -453,32 +478,34 @@ final class CudaModelRunner implements ModelRunner {
         }
         if (precision.quantizesActivations()) {
             kernels.quantizeActivations(work.half, qDim, t, w.wo().cols(), w.wo().group(), precision.activationBits(),
-                    work.quantized, work.quantScales);
+                    work.quantized, work.quantScales, orders.o());
         }
         addToResidualThenNormalise(work.half, qDim, w.wo(), t, precision, heads ? null : w.ffnNorm(),
-                w.gateUp().group());
+                w.gateUp().group(), orders.o(), orders.gateUp());
 
         // feed-forward: gate|up (one stacked GEMM) → SwiGLU → down, adding to the residual, then the next block's norm
         if (heads && fusedSwiglu && precision == Precision.W4A16) {
             kernels.rmsnormW4a16GemmSwiglu(work.residual, w.ffnNorm(), config.rmsNormEps(), work.normedHalf, w.gateUp(),
                     work.gateUp, t, work.half);
         } else if (fusedSwiglu && precision == Precision.W4A16) {
-            kernels.w4a16GemmSwiglu(work.normedHalf, config.dim(), w.gateUp(), work.gateUp, t, work.half);
+            kernels.w4a16GemmSwiglu(work.normedHalf, config.dim(), w.gateUp(), work.gateUp, t, work.half,
+                    orders.gateUp(), orders.down());
         } else {
             if (heads) {
                 linearFromResidual(work.residual, w.ffnNorm(), w.gateUp(), work.gateUp, t, precision);
             } else {
-                linearFromNormed(w.gateUp(), work.gateUp, t, precision);
+                linearFromNormed(w.gateUp(), work.gateUp, t, precision, orders.gateUp());
             }
             if (precision.quantizesActivations()) {  // SwiGLU and the down projection's quantizer in one kernel
                 kernels.swigluQuantize(work.gateUp, 2 * hidden, t, hidden, w.down().group(), precision.activationBits(),
-                        work.quantized, work.quantScales);
+                        work.quantized, work.quantScales, orders.down());
             } else {
-                kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden);
+                kernels.swigluF16(work.gateUp, 2 * hidden, work.half, t, hidden, orders.down());
             }
         }
         addToResidualThenNormalise(work.half, hidden, w.down(), t, precision,
-                next == null || heads ? null : next.attentionNorm(), next == null ? 0 : next.wqkv().group());
+                next == null || heads ? null : next.attentionNorm(), next == null ? 0 : next.wqkv().group(),
+                orders.down(), orders.qkv());
     }
 
     /**
@@ -495,12 +522,13 @@ final class CudaModelRunner implements ModelRunner {
         }
     }
 
-    /** {@code y = normed W^T} from the normed buffers (fp16, or quantized for the draft). */
-    private void linearFromNormed(DeviceLinear w, DeviceBuffer y, int m, Precision precision) {
+    /** {@code y = normed W^T} from the normed buffers (fp16, or quantized for the draft), their rows in {@code order}. */
+    private void linearFromNormed(DeviceLinear w, DeviceBuffer y, int m, Precision precision, TokenOrder order) {
         if (precision.quantizesActivations()) {
-            kernels.w4axGemm(work.normedQuantized, work.normedScales, w, y, w.rows(), m, precision.activationBits(), false);
+            kernels.w4axGemm(work.normedQuantized, work.normedScales, w, y, w.rows(), m, precision.activationBits(), false,
+                    order);
         } else {
-            a16Gemm(work.normedHalf, config.dim(), w, y, w.rows(), m, precision, false);
+            a16Gemm(work.normedHalf, config.dim(), w, y, w.rows(), m, precision, false, order);
         }
     }
 
@@ -509,10 +537,11 @@ final class CudaModelRunner implements ModelRunner {
      * residual add in the GEMM's epilogue; then, unless {@code gain} is null (the last block, whose final norm takes
      * the selected rows, or a GEMV after it that normalises its own input), the RMSNorm with {@code gain} into the
      * normed buffers, quantized in groups of {@code group} for the draft: in the GEMV's last CTA where the norm tail
-     * runs, else by the norm kernel.
+     * runs, else by the norm kernel. {@code xOrder}: the order of x's rows; {@code normedOrder}: the one the norm
+     * writes (row order where the tail runs, which {@link PassTokenOrders} knows).
      */
     private void addToResidualThenNormalise(DeviceBuffer xHalf, int ldx, DeviceLinear w, int m, Precision precision,
-                                            DeviceBuffer gain, int group) {
+                                            DeviceBuffer gain, int group, TokenOrder xOrder, TokenOrder normedOrder) {
         float eps = config.rmsNormEps();
         boolean quantized = precision.quantizesActivations();
         boolean tail = normTail && gain != null;
@@ -524,52 +553,58 @@ final class CudaModelRunner implements ModelRunner {
         } else {
             if (quantized) {
                 kernels.w4axGemm(work.quantized, work.quantScales, w, work.residual, w.rows(), m,
-                        precision.activationBits(), true);
+                        precision.activationBits(), true, xOrder);
             } else {
-                a16Gemm(xHalf, ldx, w, work.residual, w.rows(), m, precision, true);
+                a16Gemm(xHalf, ldx, w, work.residual, w.rows(), m, precision, true, xOrder);
             }
             if (gain != null) {
-                normalise(gain, group, m, precision);
+                normalise(gain, group, m, precision, normedOrder);
             }
         }
     }
 
-    /** The RMSNorm of the residual stream into the normed buffers (quantized in groups of {@code group} for the draft). */
-    private void normalise(DeviceBuffer gain, int group, int m, Precision precision) {
+    /**
+     * The RMSNorm of the residual stream into the normed buffers (quantized in groups of {@code group} for the draft),
+     * their rows in {@code order}.
+     */
+    private void normalise(DeviceBuffer gain, int group, int m, Precision precision, TokenOrder order) {
         if (precision.quantizesActivations()) {
             kernels.rmsnormQuantize(work.residual, gain, work.normedQuantized, work.normedScales, m, config.dim(), group,
-                    precision.activationBits(), config.rmsNormEps());
+                    precision.activationBits(), config.rmsNormEps(), order);
         } else {
-            kernels.rmsnormF16(work.residual, gain, work.normedHalf, m, config.dim(), config.rmsNormEps());
+            kernels.rmsnormF16(work.residual, gain, work.normedHalf, m, config.dim(), config.rmsNormEps(), order);
         }
     }
 
     /**
      * {@code y_f32[M, N] = x_f16[M, K] W^T} for the 16-bit-activation precisions: the INT4 verify GEMM (W4A16),
-     * or cuBLAS on the dense fp16 copy of {@code w} (FP32, i.e. W16A16).
+     * or cuBLAS on the dense fp16 copy of {@code w} (FP32, i.e. W16A16), which reads row order only.
      */
     private void a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, Precision precision,
-                         boolean accumulate) {
+                         boolean accumulate, TokenOrder order) {
         if (precision == Precision.FP32) {
+            if (order != TokenOrder.ROW) {
+                throw new IllegalStateException("cuBLAS reads tokens in row order, not " + order);
+            }
             dense.gemm(x, ldx, w, y, ldy, m, accumulate);
         } else {
-            kernels.w4a16Gemm(x, ldx, w, y, ldy, m, accumulate);
+            kernels.w4a16Gemm(x, ldx, w, y, ldy, m, accumulate, order);
         }
     }
 
-    /** Final norm and the output projection over the selected rows. */
+    /** Final norm and the output projection over the selected rows, its input in {@code order}. */
     private void project(DeviceBuffer norm, DeviceLinear output, DeviceBuffer rows, int m, DeviceBuffer logits,
-                         Precision precision) {
+                         Precision precision, TokenOrder order) {
         if (headsNormalise(precision)) {  // the normed buffers are free: the last block left no norm there
             linearFromResidual(rows, norm, output, logits, m, precision);
         } else if (precision.quantizesActivations()) {
             int bits = precision.activationBits();
             kernels.rmsnormQuantize(rows, norm, work.quantized, work.quantScales, m, config.dim(), output.group(), bits,
-                    config.rmsNormEps());
-            kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits, false);
+                    config.rmsNormEps(), order);
+            kernels.w4axGemm(work.quantized, work.quantScales, output, logits, config.vocabSize(), m, bits, false, order);
         } else {
-            kernels.rmsnormF16(rows, norm, work.half, m, config.dim(), config.rmsNormEps());
-            a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m, precision, false);
+            kernels.rmsnormF16(rows, norm, work.half, m, config.dim(), config.rmsNormEps(), order);
+            a16Gemm(work.half, config.dim(), output, logits, config.vocabSize(), m, precision, false, order);
         }
     }
 

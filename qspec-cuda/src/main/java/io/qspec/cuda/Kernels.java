@@ -33,12 +33,26 @@ final class Kernels {
         this.stream = stream;
     }
 
-    /** Verify GEMM (W4A16): {@code y[M, N] = x_f16[M, K] W^T}, or with {@code accumulate} {@code y += x W^T}. */
-    public void w4a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, boolean accumulate) {
+    /**
+     * The order in which the GEMM of {@code m} tokens over {@code w} reads its tokens without a pass that permutes
+     * them ({@code qspec_tokens_order}): {@code bits} 16 for W4A16, 8 or 4 for the draft.
+     */
+    public TokenOrder tokenOrder(int bits, int m, DeviceLinear w) {
+        requirePositive("M", m);
+        return TokenOrder.of(QSpecKernels.qspec_tokens_order(bits, m, w.rows(), w.cols(), w.group()));
+    }
+
+    /**
+     * Verify GEMM (W4A16): {@code y[M, N] = x_f16[M, K] W^T}, or with {@code accumulate} {@code y += x W^T}; the rows
+     * of {@code x} in {@code xOrder} (MMA order only where {@link #tokenOrder} names it).
+     */
+    public void w4a16Gemm(DeviceBuffer x, int ldx, DeviceLinear w, DeviceBuffer y, int ldy, int m, boolean accumulate,
+                          TokenOrder xOrder) {
         requireA16Gemm(x, ldx, w, y, ldy, m);
+        xOrder.requireRowsOf("x of " + w.name(), w.cols());
         CudaCalls.check(QSpecKernels.qspec_w4a16_gemm(x.pointer(), ldx, w.packed().pointer(), w.scales().pointer(),
-                y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), accumulate ? 1 : 0, stream),
-                "qspec_w4a16_gemm(" + w.name() + ")");
+                y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), accumulate ? 1 : 0, xOrder.code(), stream),
+                "qspec_w4a16_gemm(" + w.name() + ", tokens in " + xOrder + " order)");
     }
 
     /**
@@ -71,7 +85,7 @@ final class Kernels {
      * stores the SwiGLU of its hidden units (one launch fewer). {@code gateUp}: fp32 {@code [M, 2H]} scratch.
      */
     public void w4a16GemmSwiglu(DeviceBuffer x, int ldx, DeviceLinear gateUpWeights, DeviceBuffer gateUp, int m,
-                                DeviceBuffer out) {
+                                DeviceBuffer out, TokenOrder xOrder, TokenOrder outOrder) {
         int n = gateUpWeights.rows();
         if (n % 2 != 0) {
             throw new IllegalArgumentException(gateUpWeights.name() + " has " + n + " rows; a stacked gate|up has 2H");
@@ -79,6 +93,8 @@ final class Kernels {
         int h = n / 2;
         requireA16Gemm(x, ldx, gateUpWeights, gateUp, n, m);
         requireMatrix("swiglu output (fp16)", out, m, h, h, 2);
+        xOrder.requireRowsOf("x of " + gateUpWeights.name(), gateUpWeights.cols());
+        outOrder.requireRowsOf("swiglu output", h);
         requireApart(List.of(new Extent("swiglu output", out, (long) m * h * 2)),
                 List.of(new Extent("x", x, matrixBytes("x", m, gateUpWeights.cols(), ldx, 2)),
                         new Extent("gate|up", gateUp, (long) m * n * 4),
@@ -87,7 +103,8 @@ final class Kernels {
                                 gateUpWeights.scales().bytes())));
         CudaCalls.check(QSpecKernels.qspec_w4a16_gemm_swiglu(x.pointer(), ldx, gateUpWeights.packed().pointer(),
                 gateUpWeights.scales().pointer(), gateUp.pointer(), m, h, gateUpWeights.cols(), gateUpWeights.group(),
-                out.pointer(), stream), "qspec_w4a16_gemm_swiglu(" + gateUpWeights.name() + ")");
+                out.pointer(), xOrder.code(), outOrder.code(), stream),
+                "qspec_w4a16_gemm_swiglu(" + gateUpWeights.name() + ")");
     }
 
     /**
@@ -184,22 +201,27 @@ final class Kernels {
                 w.cols(), w.group(), out.pointer(), ldo, stream), "qspec_dequantize_int4(" + w.name() + ")");
     }
 
-    /** Per-token, per-group activation quantization of fp16 {@code x[M, K]}. */
+    /** Per-token, per-group activation quantization of fp16 {@code x[M, K]}, the codes' rows in {@code outOrder}. */
     public void quantizeActivations(DeviceBuffer x, int ldx, int m, int k, int group, int bits, DeviceBuffer xq,
-                                    DeviceBuffer xscale) {
+                                    DeviceBuffer xscale, TokenOrder outOrder) {
         requireMatrix("x (fp16) to quantize", x, m, k, ldx, 2);
         requireQuantizedOutput(xq, xscale, m, k, group, bits);
+        outOrder.requireRowsOf("quantized activations", k);
         CudaCalls.check(QSpecKernels.qspec_quantize_activations(x.pointer(), ldx, m, k, group, bits, xq.pointer(),
-                xscale.pointer(), stream), "qspec_quantize_activations");
+                xscale.pointer(), outOrder.code(), stream), "qspec_quantize_activations");
     }
 
-    /** Draft GEMM (W4A8 / W4A4) over quantized activations; {@code accumulate} adds to {@code y}. */
+    /**
+     * Draft GEMM (W4A8 / W4A4) over quantized activations, their rows in {@code xOrder} (MMA order only where
+     * {@link #tokenOrder} names it); {@code accumulate} adds to {@code y}.
+     */
     public void w4axGemm(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear w, DeviceBuffer y, int ldy, int m, int bits,
-                         boolean accumulate) {
+                         boolean accumulate, TokenOrder xOrder) {
         requireQuantizedGemm(xq, xscale, w, y, ldy, m, bits);
+        xOrder.requireRowsOf("quantized activations of " + w.name(), w.cols());
         CudaCalls.check(QSpecKernels.qspec_w4ax_gemm(xq.pointer(), xscale.pointer(), w.packed().pointer(),
-                w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, accumulate ? 1 : 0, stream),
-                "qspec_w4ax_gemm(" + w.name() + ", A" + bits + ")");
+                w.scales().pointer(), y.pointer(), ldy, m, w.rows(), w.cols(), w.group(), bits, accumulate ? 1 : 0,
+                xOrder.code(), stream), "qspec_w4ax_gemm(" + w.name() + ", A" + bits + ", tokens in " + xOrder + " order)");
     }
 
     /**
@@ -242,23 +264,25 @@ final class Kernels {
                 "qspec_embedding");
     }
 
-    /** {@code y_f16[M, D] = rmsnorm(x[M, D]) * w}. */
-    public void rmsnormF16(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int d, float eps) {
+    /** {@code y_f16[M, D] = rmsnorm(x[M, D]) * w}, the rows of {@code y} in {@code outOrder}. */
+    public void rmsnormF16(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int d, float eps, TokenOrder outOrder) {
         requireMatrix("rmsnorm input", x, m, d, d, 4);
         requireBytes("rmsnorm weight", w, (long) d * 4);
         requireMatrix("rmsnorm output (fp16)", y, m, d, d, 2);
-        CudaCalls.check(QSpecKernels.qspec_rmsnorm_f16(x.pointer(), w.pointer(), y.pointer(), m, d, eps, stream),
-                "qspec_rmsnorm_f16");
+        outOrder.requireRowsOf("rmsnorm output", d);
+        CudaCalls.check(QSpecKernels.qspec_rmsnorm_f16(x.pointer(), w.pointer(), y.pointer(), m, d, eps, outOrder.code(),
+                stream), "qspec_rmsnorm_f16");
     }
 
-    /** RMSNorm fused with draft activation quantization. */
+    /** RMSNorm fused with draft activation quantization, the codes' rows in {@code outOrder}. */
     public void rmsnormQuantize(DeviceBuffer x, DeviceBuffer w, DeviceBuffer xq, DeviceBuffer xscale, int m, int d,
-                                int group, int bits, float eps) {
+                                int group, int bits, float eps, TokenOrder outOrder) {
         requireMatrix("rmsnorm input", x, m, d, d, 4);
         requireBytes("rmsnorm weight", w, (long) d * 4);
         requireQuantizedOutput(xq, xscale, m, d, group, bits);
+        outOrder.requireRowsOf("quantized rmsnorm output", d);
         CudaCalls.check(QSpecKernels.qspec_rmsnorm_quantize(x.pointer(), w.pointer(), xq.pointer(), xscale.pointer(),
-                m, d, group, bits, eps, stream), "qspec_rmsnorm_quantize");
+                m, d, group, bits, eps, outOrder.code(), stream), "qspec_rmsnorm_quantize");
     }
 
     /**
@@ -288,25 +312,28 @@ final class Kernels {
      * fewer).
      */
     public void w4a16GemmRopeKv(DeviceBuffer x, int ldx, DeviceLinear wqkv, DeviceBuffer qkv, DeviceBuffer qOut,
-                                KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer invFreq, int ropeStyle) {
+                                KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer invFreq, int ropeStyle,
+                                TokenOrder xOrder) {
         int t = batch.tokens();
         requireA16Gemm(x, ldx, wqkv, qkv, wqkv.rows(), t);
+        xOrder.requireRowsOf("x of " + wqkv.name(), wqkv.cols());
         requireRopeKv(List.of(new Extent("x", x, matrixBytes("x", t, wqkv.cols(), ldx, 2))), wqkv, qkv, qOut, kv, layer,
                 batch, invFreq);
         CudaCalls.check(QSpecKernels.qspec_w4a16_gemm_rope_kv(x.pointer(), ldx, wqkv.packed().pointer(),
                 wqkv.scales().pointer(), qkv.pointer(), t, wqkv.cols(), wqkv.group(), qOut.pointer(),
                 kv.keys(layer).pointer(), kv.values(layer).pointer(), batch.tokenSeq().pointer(),
                 batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), kv.heads(),
-                kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, stream),
+                kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, xOrder.code(), stream),
                 "qspec_w4a16_gemm_rope_kv(" + wqkv.name() + ")");
     }
 
     /** {@link #w4a16GemmRopeKv} with the draft's GEMM ({@link #w4axGemm}) on quantized activations. */
     public void w4axGemmRopeKv(DeviceBuffer xq, DeviceBuffer xscale, DeviceLinear wqkv, int bits, DeviceBuffer qkv,
                                DeviceBuffer qOut, KvBlockPool kv, int layer, BatchBuffers batch, DeviceBuffer invFreq,
-                               int ropeStyle) {
+                               int ropeStyle, TokenOrder xOrder) {
         int t = batch.tokens();
         requireQuantizedGemm(xq, xscale, wqkv, qkv, wqkv.rows(), t, bits);
+        xOrder.requireRowsOf("quantized activations of " + wqkv.name(), wqkv.cols());
         requireRopeKv(List.of(new Extent("quantized activations", xq, (long) t * wqkv.paddedCols()),
                 new Extent("activation scales", xscale, (long) t * wqkv.groupsPerRow() * 4)), wqkv, qkv, qOut, kv, layer,
                 batch, invFreq);
@@ -314,7 +341,7 @@ final class Kernels {
                 wqkv.scales().pointer(), qkv.pointer(), t, wqkv.cols(), wqkv.group(), bits, qOut.pointer(),
                 kv.keys(layer).pointer(), kv.values(layer).pointer(), batch.tokenSeq().pointer(),
                 batch.tokenPos().pointer(), batch.blockTables().pointer(), batch.maxBlocks(), kv.blockSize(), kv.heads(),
-                kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, stream),
+                kv.kvHeads(), kv.headDim(), invFreq.pointer(), ropeStyle, xOrder.code(), stream),
                 "qspec_w4ax_gemm_rope_kv(" + wqkv.name() + ", A" + bits + ")");
     }
 
@@ -404,26 +431,32 @@ final class Kernels {
         return true;
     }
 
-    /** {@code out_f16[M, H] = silu(gate) * up} from the fused gate|up GEMM output (rows {@code ld} wide). */
-    public void swigluF16(DeviceBuffer gateUp, int ld, DeviceBuffer out, int m, int h) {
+    /**
+     * {@code out_f16[M, H] = silu(gate) * up} from the fused gate|up GEMM output (rows {@code ld} wide), the rows of
+     * {@code out} in {@code outOrder}.
+     */
+    public void swigluF16(DeviceBuffer gateUp, int ld, DeviceBuffer out, int m, int h, TokenOrder outOrder) {
         requireMatrix("gate|up rows", gateUp, m, 2 * h, ld, 4);
         requireMatrix("swiglu output (fp16)", out, m, h, h, 2);
+        outOrder.requireRowsOf("swiglu output", h);
         DeviceBuffer up = gateUp.slice((long) h * 4, gateUp.bytes() - (long) h * 4);
-        CudaCalls.check(QSpecKernels.qspec_swiglu_f16(gateUp.pointer(), up.pointer(), ld, out.pointer(), m, h, stream),
-                "qspec_swiglu_f16");
+        CudaCalls.check(QSpecKernels.qspec_swiglu_f16(gateUp.pointer(), up.pointer(), ld, out.pointer(), m, h,
+                outOrder.code(), stream), "qspec_swiglu_f16");
     }
 
     /**
      * SwiGLU of the fused gate|up GEMM output quantized for the draft's down projection: the values of
-     * {@link #swigluF16} quantized as {@link #quantizeActivations} would, in one kernel.
+     * {@link #swigluF16} quantized as {@link #quantizeActivations} would, in one kernel, the codes' rows in
+     * {@code outOrder}.
      */
     public void swigluQuantize(DeviceBuffer gateUp, int ld, int m, int h, int group, int bits, DeviceBuffer xq,
-                               DeviceBuffer xscale) {
+                               DeviceBuffer xscale, TokenOrder outOrder) {
         requireMatrix("gate|up rows", gateUp, m, 2 * h, ld, 4);
         requireQuantizedOutput(xq, xscale, m, h, group, bits);
+        outOrder.requireRowsOf("quantized swiglu output", h);
         DeviceBuffer up = gateUp.slice((long) h * 4, gateUp.bytes() - (long) h * 4);
         CudaCalls.check(QSpecKernels.qspec_swiglu_quantize(gateUp.pointer(), up.pointer(), ld, m, h, group, bits,
-                xq.pointer(), xscale.pointer(), stream), "qspec_swiglu_quantize");
+                xq.pointer(), xscale.pointer(), outOrder.code(), stream), "qspec_swiglu_quantize");
     }
 
     /** fp32 → fp16, {@code n} elements. */

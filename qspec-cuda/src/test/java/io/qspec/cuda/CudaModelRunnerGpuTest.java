@@ -417,6 +417,76 @@ class CudaModelRunnerGpuTest {
     }
 
     /**
+     * Llama-shaped blocks (2048 wide, every projection 2048 rows or more, group 128) for the token orders on a GPU,
+     * whose rules take MMA order only there (built when first asked for: the emulated run never needs it).
+     */
+    private static final ModelConfig WIDE = new ModelConfig("llama", 2048, 2048, 2, 16, 4, 128, 2048, 256, 1e-5f,
+            500000f, RopeStyle.INTERLEAVED, Optional.empty(), false);
+
+    /**
+     * The GEMMs' token orders (the default): the norms, quantizers and SwiGLU write each GEMM's input in the order the
+     * GEMM reads without permuting it, which must give the logits and the cache of row order
+     * ({@code -Dqspec.cuda.tokenOrders=false}: every GEMM that reads MMA order permutes its input first) bit for bit,
+     * in a prefill of two sequences (140 tokens, every logit) and the decode steps after it. On a GPU the rules take
+     * MMA order at 33-256 tokens on matrices of 2048 rows or more: the WIDE model, where on sm_90 some GEMM of the
+     * prefill must take it. The emulated run's rule takes it wherever N > K and K is a multiple of 128 (q|k|v, gate|up
+     * and the output projection of the half-split model); its scalar GEMMs run the small model.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"W4A16", "W4A8", "W4A4"})
+    void tokensInMmaOrderGiveTheBitsOfRowOrder(Precision precision) {
+        boolean emulated = Boolean.getBoolean("qspec.cuda.emulated");
+        Model model = emulated ? halfSplitModel : RandomModels.build(WIDE, 128, 4);
+        int vocab = model.config().vocabSize();
+        int[] first = new int[100];
+        int[] second = new int[40];
+        for (int i = 0; i < first.length; i++) {
+            first[i] = (i * 37 + 11) % vocab;
+        }
+        for (int i = 0; i < second.length; i++) {
+            second[i] = (i * 53 + 5) % vocab;
+        }
+        try (CudaModelRunner ordered = backend.open(model, RunnerOptions.defaults(), true);
+             CudaModelRunner rows = openWith(model, CudaModelRunner.TOKEN_ORDERS_PROPERTY, "false");
+             KvCache xa = ordered.newCache(160); KvCache xb = ordered.newCache(160);
+             KvCache ya = rows.newCache(160); KvCache yb = rows.newCache(160)) {
+            int tokens = first.length + second.length;
+            PassTokenOrders orders = ordered.tokenOrders(tokens, tokens, precision);
+            System.out.printf("%s, %d tokens: %s%n", precision, tokens, orders);
+            assertThat(rows.tokenOrders(tokens, tokens, precision)).isEqualTo(PassTokenOrders.ROW);
+            if (emulated || ordered.device().major() == 9) {
+                assertThat(orders).as("some GEMM of the prefill reads MMA order").isNotEqualTo(PassTokenOrders.ROW);
+            }
+            Logits lx = ordered.forward(List.of(new SequenceInput(xa, first, true), new SequenceInput(xb, second, true)),
+                    precision);
+            Logits ly = rows.forward(List.of(new SequenceInput(ya, first, true), new SequenceInput(yb, second, true)),
+                    precision);
+            for (int i = 0; i < first.length; i++) {
+                assertThat(lx.row(0, i)).as("prefill, sequence 0 row %d", i).containsExactly(ly.row(0, i));
+            }
+            for (int i = 0; i < second.length; i++) {
+                assertThat(lx.row(1, i)).as("prefill, sequence 1 row %d", i).containsExactly(ly.row(1, i));
+            }
+            int a = lx.argmax(0, first.length - 1);
+            int b = lx.argmax(1, second.length - 1);
+            for (int step = 0; step < 3; step++) {
+                lx = ordered.forward(List.of(new SequenceInput(xa, new int[] {a}, false),
+                        new SequenceInput(xb, new int[] {b}, false)), precision);
+                ly = rows.forward(List.of(new SequenceInput(ya, new int[] {a}, false),
+                        new SequenceInput(yb, new int[] {b}, false)), precision);
+                assertThat(lx.row(0, 0)).as("step %d, sequence 0", step).containsExactly(ly.row(0, 0));
+                assertThat(lx.row(1, 0)).as("step %d, sequence 1", step).containsExactly(ly.row(1, 0));
+                a = lx.argmax(0, 0);
+                b = lx.argmax(1, 0);
+            }
+        } finally {
+            if (model != halfSplitModel) {
+                model.close();
+            }
+        }
+    }
+
+    /**
      * A half-split model's q and k rows go up interleaved where the q|k|v GEMM rotates, and in the model's order where
      * it does not: the two runners' logits differ only by the order of each q·k sum's terms, their greedy tokens
      * agree, and their caches read back the same keys (in the model's order) up to fp16 rounding. A term order may

@@ -89,12 +89,12 @@ class KernelArgumentsTest {
     void kernelsRefuseBadArgumentsBeforeAnyNativeCall() {
         Kernels kernels = new Kernels(MemorySegment.NULL);
         DeviceLinear w = linear();
-        assertThatThrownBy(() -> kernels.w4a16Gemm(buffer(10), 100, w, buffer(1 << 20), 64, 4, false))
+        assertThatThrownBy(() -> kernels.w4a16Gemm(buffer(10), 100, w, buffer(1 << 20), 64, 4, false, TokenOrder.ROW))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> kernels.embedding(buffer(4), buffer(1000), 100, buffer(1 << 20), 2, 8))
                 .hasMessageContaining("token ids");
-        assertThatThrownBy(() -> kernels.rmsnormQuantize(buffer(1 << 20), buffer(400), buffer(100), buffer(64), 1, 100, 64, 8, 1e-5f))
-                .hasMessageContaining("quantized activations");
+        assertThatThrownBy(() -> kernels.rmsnormQuantize(buffer(1 << 20), buffer(400), buffer(100), buffer(64), 1, 100,
+                64, 8, 1e-5f, TokenOrder.ROW)).hasMessageContaining("quantized activations");
         assertThatThrownBy(() -> kernels.addInPlace(buffer(40), buffer(36), 10)).hasMessageContaining("y needs 40");
     }
 
@@ -131,12 +131,24 @@ class KernelArgumentsTest {
     void stackedGemmOutputsAreCheckedBeforeTheKernels() {
         Kernels kernels = new Kernels(MemorySegment.NULL);
         // gate|up: 2 rows of 2 x 8 values, rows 16 apart -> (16 + 16) * 4 bytes
-        assertThatThrownBy(() -> kernels.swigluF16(buffer(127), 16, buffer(1 << 10), 2, 8))
+        assertThatThrownBy(() -> kernels.swigluF16(buffer(127), 16, buffer(1 << 10), 2, 8, TokenOrder.ROW))
                 .hasMessageContaining("gate|up rows");
-        assertThatThrownBy(() -> kernels.swigluF16(buffer(1 << 10), 15, buffer(1 << 10), 2, 8))
+        assertThatThrownBy(() -> kernels.swigluF16(buffer(1 << 10), 15, buffer(1 << 10), 2, 8, TokenOrder.ROW))
                 .hasMessageContaining("leading dimension 15 < 16");
-        assertThatThrownBy(() -> kernels.swigluF16(buffer(1 << 10), 16, buffer(31), 2, 8))
+        assertThatThrownBy(() -> kernels.swigluF16(buffer(1 << 10), 16, buffer(31), 2, 8, TokenOrder.ROW))
                 .hasMessageContaining("swiglu output");
+    }
+
+    @Test
+    void tokensInMmaOrderNeedWholeStepsBeforeTheKernels() {
+        Kernels kernels = new Kernels(MemorySegment.NULL);
+        // rows of 8 inputs cannot hold 128-input steps: refused in Java, whatever the library would say
+        assertThatThrownBy(() -> kernels.swigluF16(buffer(1 << 10), 16, buffer(1 << 10), 2, 8, TokenOrder.MMA))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiple of 128");
+        assertThatThrownBy(() -> kernels.rmsnormF16(buffer(1 << 12), buffer(800), buffer(1 << 12), 2, 200, 1e-5f,
+                TokenOrder.MMA)).hasMessageContaining("rows of 200 inputs");
+        assertThat(TokenOrder.of(1)).isEqualTo(TokenOrder.MMA);
+        assertThatThrownBy(() -> TokenOrder.of(7)).hasMessageContaining("names no token order");
     }
 
     @Test

@@ -22,11 +22,15 @@ public final class QSpecKernels {
     }
 
     /** The ABI version these bindings were written against ({@code qspec_abi_version()}). */
-    public static final int ABI_VERSION = 12;
+    public static final int ABI_VERSION = 13;
     /** {@code QSPEC_MAX_SAMPLING_VOCAB}: the largest vocabulary the sampling kernels take. */
     public static final int MAX_SAMPLING_VOCAB = 1 << 20;
     /** Returned for an argument combination the kernels do not support. */
     public static final int QSPEC_ERR_UNSUPPORTED = 10001;
+    /** Token orders of the GEMMs' inputs ({@code x_order}, {@code out_order}; ABI 13): row order, and each 128-input step
+     * of a row in the order the sm_90a warpgroup kernels' MMAs read ({@link #qspec_tokens_order}). */
+    public static final int QSPEC_TOKENS_ROW = 0;
+    public static final int QSPEC_TOKENS_MMA = 1;
     /** {@code rope_style} values. */
     public static final int ROPE_INTERLEAVED = 0;
     public static final int ROPE_HALF_SPLIT = 1;
@@ -39,13 +43,15 @@ public final class QSpecKernels {
     }
 
     public static final FunctionDescriptor qspec_abi_version$DESC = FunctionDescriptor.of(C_INT);
+    public static final FunctionDescriptor qspec_tokens_order$DESC = FunctionDescriptor.of(C_INT,
+            C_INT, C_INT, C_INT, C_INT, C_INT);
     public static final FunctionDescriptor qspec_w4a16_gemm$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_quantize_activations$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
+            C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_w4ax_gemm$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT,
-            C_POINTER);
+            C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_w4a16_gemm_add_rmsnorm$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_FLOAT,
             C_POINTER, C_POINTER, C_POINTER);
@@ -53,7 +59,7 @@ public final class QSpecKernels {
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER,
             C_FLOAT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_w4a16_gemm_swiglu$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER);
+            C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_rmsnorm_w4a16_gemm$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_FLOAT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT,
             C_POINTER);
@@ -68,18 +74,18 @@ public final class QSpecKernels {
     public static final FunctionDescriptor qspec_embedding$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_rmsnorm_f16$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_FLOAT, C_POINTER);
+            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_FLOAT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_rmsnorm_quantize$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER);
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_rope_write_kv$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_w4a16_gemm_rope_kv$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER,
-            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
+            C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_w4ax_gemm_rope_kv$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER,
-            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER);
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_attention$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
@@ -97,9 +103,9 @@ public final class QSpecKernels {
             C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER,
             C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_quantize$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER);
+            C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_swiglu_f16$DESC = FunctionDescriptor.of(C_INT,
-            C_POINTER, C_POINTER, C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
+            C_POINTER, C_POINTER, C_INT, C_POINTER, C_INT, C_INT, C_INT, C_POINTER);
     public static final FunctionDescriptor qspec_f32_to_f16$DESC = FunctionDescriptor.of(C_INT,
             C_POINTER, C_POINTER, C_LONG, C_POINTER);
     public static final FunctionDescriptor qspec_add_inplace$DESC = FunctionDescriptor.of(C_INT,
@@ -124,6 +130,7 @@ public final class QSpecKernels {
 
     private static final class Handles {
         static final NativeLibrary LIB = library();
+        static final MethodHandle qspec_tokens_order = LIB.downcall("qspec_tokens_order", qspec_tokens_order$DESC);
         static final MethodHandle qspec_w4a16_gemm = LIB.downcall("qspec_w4a16_gemm", qspec_w4a16_gemm$DESC);
         static final MethodHandle qspec_quantize_activations = LIB.downcall("qspec_quantize_activations", qspec_quantize_activations$DESC);
         static final MethodHandle qspec_w4ax_gemm = LIB.downcall("qspec_w4ax_gemm", qspec_w4ax_gemm$DESC);
@@ -191,35 +198,44 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int accumulate, qspec_stream_t stream)} */
+    /** {@code int qspec_tokens_order(int bits, int M, int N, int K, int group)} */
+    public static int qspec_tokens_order(int bits, int m, int n, int k, int group) {
+        try {
+            return (int) Handles.qspec_tokens_order.invokeExact(bits, m, n, k, group);
+        } catch (Throwable t) {
+            throw Bindings.unexpected(t);
+        }
+    }
+
+    /** {@code int qspec_w4a16_gemm(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int accumulate, int x_order, qspec_stream_t stream)} */
     public static int qspec_w4a16_gemm(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
                                        MemorySegment y, int ldy, int m, int n, int k, int group, int accumulate,
-                                       MemorySegment stream) {
+                                       int xOrder, MemorySegment stream) {
         try {
             return (int) Handles.qspec_w4a16_gemm.invokeExact(x, ldx, wPacked, wScales, y, ldy, m, n, k, group, accumulate,
-                    stream);
+                    xOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
     }
 
-    /** {@code int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits, int8_t* xq, float* xscale, qspec_stream_t stream)} */
+    /** {@code int qspec_quantize_activations(const void* x_f16, int ldx, int M, int K, int group, int bits, int8_t* xq, float* xscale, int out_order, qspec_stream_t stream)} */
     public static int qspec_quantize_activations(MemorySegment x, int ldx, int m, int k, int group, int bits,
-                                                 MemorySegment xq, MemorySegment xscale, MemorySegment stream) {
+                                                 MemorySegment xq, MemorySegment xscale, int outOrder, MemorySegment stream) {
         try {
-            return (int) Handles.qspec_quantize_activations.invokeExact(x, ldx, m, k, group, bits, xq, xscale, stream);
+            return (int) Handles.qspec_quantize_activations.invokeExact(x, ldx, m, k, group, bits, xq, xscale, outOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
     }
 
-    /** {@code int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, qspec_stream_t stream)} */
+    /** {@code int qspec_w4ax_gemm(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* y, int ldy, int M, int N, int K, int group, int bits, int accumulate, int x_order, qspec_stream_t stream)} */
     public static int qspec_w4ax_gemm(MemorySegment xq, MemorySegment xscale, MemorySegment wPacked, MemorySegment wScales,
                                       MemorySegment y, int ldy, int m, int n, int k, int group, int bits, int accumulate,
-                                      MemorySegment stream) {
+                                      int xOrder, MemorySegment stream) {
         try {
             return (int) Handles.qspec_w4ax_gemm.invokeExact(xq, xscale, wPacked, wScales, y, ldy, m, n, k, group, bits,
-                    accumulate, stream);
+                    accumulate, xOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -246,11 +262,11 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, qspec_stream_t stream)} */
+    /** {@code int qspec_rmsnorm_f16(const float* x, const float* w, void* y_f16, int M, int D, float eps, int out_order, qspec_stream_t stream)} */
     public static int qspec_rmsnorm_f16(MemorySegment x, MemorySegment w, MemorySegment y, int m, int d, float eps,
-                                        MemorySegment stream) {
+                                        int outOrder, MemorySegment stream) {
         try {
-            return (int) Handles.qspec_rmsnorm_f16.invokeExact(x, w, y, m, d, eps, stream);
+            return (int) Handles.qspec_rmsnorm_f16.invokeExact(x, w, y, m, d, eps, outOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -283,13 +299,13 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M, int H, int K, int group, void* out_f16, qspec_stream_t stream)} */
+    /** {@code int qspec_w4a16_gemm_swiglu(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* gate_up, int M, int H, int K, int group, void* out_f16, int x_order, int out_order, qspec_stream_t stream)} */
     public static int qspec_w4a16_gemm_swiglu(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
                                               MemorySegment gateUp, int m, int h, int k, int group, MemorySegment out,
-                                              MemorySegment stream) {
+                                              int xOrder, int outOrder, MemorySegment stream) {
         try {
             return (int) Handles.qspec_w4a16_gemm_swiglu.invokeExact(x, ldx, wPacked, wScales, gateUp, m, h, k, group, out,
-                    stream);
+                    xOrder, outOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -334,11 +350,11 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D, int group, int bits, float eps, qspec_stream_t stream)} */
+    /** {@code int qspec_rmsnorm_quantize(const float* x, const float* w, int8_t* xq, float* xscale, int M, int D, int group, int bits, float eps, int out_order, qspec_stream_t stream)} */
     public static int qspec_rmsnorm_quantize(MemorySegment x, MemorySegment w, MemorySegment xq, MemorySegment xscale,
-                                             int m, int d, int group, int bits, float eps, MemorySegment stream) {
+                                             int m, int d, int group, int bits, float eps, int outOrder, MemorySegment stream) {
         try {
-            return (int) Handles.qspec_rmsnorm_quantize.invokeExact(x, w, xq, xscale, m, d, group, bits, eps, stream);
+            return (int) Handles.qspec_rmsnorm_quantize.invokeExact(x, w, xq, xscale, m, d, group, bits, eps, outOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -358,33 +374,33 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* qkv, int M, int K, int group, float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream)} */
+    /** {@code int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t* w_packed, const void* w_scales_f16, float* qkv, int M, int K, int group, float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, int x_order, qspec_stream_t stream)} */
     public static int qspec_w4a16_gemm_rope_kv(MemorySegment x, int ldx, MemorySegment wPacked, MemorySegment wScales,
                                                MemorySegment qkv, int m, int k, int group, MemorySegment qOut,
                                                MemorySegment kPool, MemorySegment vPool, MemorySegment tokenSeq,
                                                MemorySegment tokenPos, MemorySegment blockTables, int maxBlocks,
                                                int blockSize, int heads, int kvHeads, int headDim, MemorySegment invFreq,
-                                               int ropeStyle, MemorySegment stream) {
+                                               int ropeStyle, int xOrder, MemorySegment stream) {
         try {
             return (int) Handles.qspec_w4a16_gemm_rope_kv.invokeExact(x, ldx, wPacked, wScales, qkv, m, k, group, qOut,
                     kPool, vPool, tokenSeq, tokenPos, blockTables, maxBlocks, blockSize, heads, kvHeads, headDim, invFreq,
-                    ropeStyle, stream);
+                    ropeStyle, xOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
     }
 
-    /** {@code int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* qkv, int M, int K, int group, int bits, float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, qspec_stream_t stream)} */
+    /** {@code int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, const uint8_t* w_packed, const void* w_scales_f16, float* qkv, int M, int K, int group, int bits, float* q_out, void* k_pool_f16, void* v_pool_f16, const int32_t* token_seq, const int32_t* token_pos, const int32_t* block_tables, int max_blocks, int block_size, int heads, int kv_heads, int head_dim, const float* inv_freq, int rope_style, int x_order, qspec_stream_t stream)} */
     public static int qspec_w4ax_gemm_rope_kv(MemorySegment xq, MemorySegment xscale, MemorySegment wPacked,
                                               MemorySegment wScales, MemorySegment qkv, int m, int k, int group, int bits,
                                               MemorySegment qOut, MemorySegment kPool, MemorySegment vPool,
                                               MemorySegment tokenSeq, MemorySegment tokenPos, MemorySegment blockTables,
                                               int maxBlocks, int blockSize, int heads, int kvHeads, int headDim,
-                                              MemorySegment invFreq, int ropeStyle, MemorySegment stream) {
+                                              MemorySegment invFreq, int ropeStyle, int xOrder, MemorySegment stream) {
         try {
             return (int) Handles.qspec_w4ax_gemm_rope_kv.invokeExact(xq, xscale, wPacked, wScales, qkv, m, k, group, bits,
                     qOut, kPool, vPool, tokenSeq, tokenPos, blockTables, maxBlocks, blockSize, heads, kvHeads, headDim,
-                    invFreq, ropeStyle, stream);
+                    invFreq, ropeStyle, xOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
@@ -465,21 +481,21 @@ public final class QSpecKernels {
         }
     }
 
-    /** {@code int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq, float* xscale, qspec_stream_t stream)} */
+    /** {@code int qspec_swiglu_quantize(const float* gate, const float* up, int ld, int M, int H, int group, int bits, int8_t* xq, float* xscale, int out_order, qspec_stream_t stream)} */
     public static int qspec_swiglu_quantize(MemorySegment gate, MemorySegment up, int ld, int m, int h, int group, int bits,
-                                            MemorySegment xq, MemorySegment xscale, MemorySegment stream) {
+                                            MemorySegment xq, MemorySegment xscale, int outOrder, MemorySegment stream) {
         try {
-            return (int) Handles.qspec_swiglu_quantize.invokeExact(gate, up, ld, m, h, group, bits, xq, xscale, stream);
+            return (int) Handles.qspec_swiglu_quantize.invokeExact(gate, up, ld, m, h, group, bits, xq, xscale, outOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
     }
 
-    /** {@code int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, qspec_stream_t stream)} */
+    /** {@code int qspec_swiglu_f16(const float* gate, const float* up, int ld, void* out_f16, int M, int H, int out_order, qspec_stream_t stream)} */
     public static int qspec_swiglu_f16(MemorySegment gate, MemorySegment up, int ld, MemorySegment out, int m, int h,
-                                       MemorySegment stream) {
+                                       int outOrder, MemorySegment stream) {
         try {
-            return (int) Handles.qspec_swiglu_f16.invokeExact(gate, up, ld, out, m, h, stream);
+            return (int) Handles.qspec_swiglu_f16.invokeExact(gate, up, ld, out, m, h, outOrder, stream);
         } catch (Throwable t) {
             throw Bindings.unexpected(t);
         }
