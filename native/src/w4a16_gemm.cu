@@ -774,7 +774,8 @@ QSPEC_API int qspec_w4a16_gemm_rope_kv(const void* x_f16, int ldx, const uint8_t
             return M <= 8 ? launch_bulk_decode(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st)
                           : launch_bulk_two_token_tiles(x, ldx, w_packed, ws, qkv, N, M, N, K, group, false, epi, st);
         },
-        [&] { return qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, x_order, stream); });
+        [&] { return qspec_w4a16_gemm(x_f16, ldx, w_packed, w_scales_f16, qkv, N, M, N, K, group, 0, x_order,
+                                      stream); });
 }
 
 // ---- the GEMMs that normalise their own input (ABI 10) ----
@@ -796,7 +797,8 @@ QSPEC_API int qspec_rmsnorm_w4a16_gemm(const float* r, const float* norm_w, floa
         if (e != w4::bulk::NOT_TAKEN) return e;  // else: the two launches below, the same bits
     }
     if (const int e = qspec_rmsnorm_f16(r, norm_w, normed_f16, M, K, eps, QSPEC_TOKENS_ROW, stream)) return e;
-    return qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, QSPEC_TOKENS_ROW, stream);
+    return qspec_w4a16_gemm(normed_f16, K, w_packed, w_scales_f16, y, ldy, M, N, K, group, 0, QSPEC_TOKENS_ROW,
+                            stream);
 }
 
 QSPEC_API int qspec_rmsnorm_w4a16_gemm_swiglu(const float* r, const float* norm_w, float eps, void* normed_f16,

@@ -659,8 +659,10 @@ int launch(const half* x, int ldx, const uint8_t* wp, const half* ws, float* y, 
         constexpr int BN = decltype(bn)::value;
         if (direct_of(M, N, K) != DIRECT_OFF) {
             const int e = gr.tiles == 2
-                              ? launch_tiles<2, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st)
-                              : launch_tiles<1, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st);
+                              ? launch_tiles<2, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate,
+                                                          ordered, st)
+                              : launch_tiles<1, BN, true>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate,
+                                                          ordered, st);
             if (e != NO_TENSOR_MAP || ordered) return e;  // else: the kernel as it is (not for tokens in MMA order)
         }
         return gr.tiles == 2 ? launch_tiles<2, BN>(x, ldx, wp, ws, y, ldy, M, N, K, gr.split, accumulate, false, st)

@@ -720,7 +720,8 @@ QSPEC_API int qspec_w4ax_gemm_rope_kv(const int8_t* xq, const float* xscale, con
                           : launch_bulk_two_token_tiles(xq, xscale, w_packed, ws, qkv, N, M, N, K, group, bits, false,
                                                         epi, st);
         },
-        [&] { return qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, x_order, stream); });
+        [&] { return qspec_w4ax_gemm(xq, xscale, w_packed, w_scales_f16, qkv, N, M, N, K, group, bits, 0, x_order,
+                                     stream); });
 }
 
 QSPEC_API int qspec_rmsnorm_quantize_w4ax_gemm(const float* r, const float* norm_w, float eps, int8_t* normed_q,

@@ -658,9 +658,12 @@ int launch(const int8_t* xq, const float* xs, const uint8_t* wp, const half* ws,
     const Rf rf = rf_of(M, N, K);
     if (rf != RF_OFF && gr.bn >= 64) {
         const int e =
-            gr.bn == 64      ? launch_rf_build<Rf64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st)
-            : rf == RF_AHEAD ? launch_rf_build<Rf128Ahead>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st)
-                             : launch_rf_build<Rf128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered, st);
+            gr.bn == 64      ? launch_rf_build<Rf64>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered,
+                                                     st)
+            : rf == RF_AHEAD ? launch_rf_build<Rf128Ahead>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate,
+                                                           ordered, st)
+                             : launch_rf_build<Rf128>(xq, xs, wp, ws, y, ldy, M, N, K, gr.split, accumulate, ordered,
+                                                      st);
         if (e != NO_TENSOR_MAP || ordered) return e;  // else: the kernel above (not for tokens in MMA order)
     }
     switch (gr.bn) {

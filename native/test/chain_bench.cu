@@ -485,7 +485,8 @@ int main(int argc, char** argv) {
             const double t = time_graph(st, [&] {
                 for (int j = sh; j < njobs; j += 4) {
                     const chain::Info& jb = jobs[j].info;
-                    CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0, QSPEC_TOKENS_ROW,
+                    CQ(qspec_w4a16_gemm(jb.x, jb.K, arena + off[j], jb.ws, y_product[j], jb.N, M, jb.N, jb.K, 128, 0,
+                                        QSPEC_TOKENS_ROW,
                                         reinterpret_cast<qspec_stream_t>(st)));
                 }
             });

@@ -166,8 +166,10 @@ static int sweep_experiment(cudaStream_t st) {
             CQ(qspec_quantize_activations(x.p, K, 1, K, group, 8, xq.p, xs.p, QSPEC_TOKENS_ROW, st));
             for (int kind = 0; kind < 2; ++kind) {
                 auto gemm = [&](int i) {
-                    if (kind == 0) CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 0, QSPEC_TOKENS_ROW, st));
-                    else CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 8, 0, QSPEC_TOKENS_ROW, st));
+                    if (kind == 0) CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 0,
+                                                       QSPEC_TOKENS_ROW, st));
+                    else CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, N, 1, N, K, group, 8, 0,
+                                            QSPEC_TOKENS_ROW, st));
                 };
                 const double cold = time_graph(st, gemm), hot = time_graph(st, [&](int) { gemm(0); });
                 printf("sw,%d,%d,%s,%.2f,%.2f,%.2f\n", K, N, kind ? "w4a8" : "w4a16", cold * 1e6, hot * 1e6,
@@ -366,7 +368,8 @@ static int epilogue_experiment(cudaStream_t st) {
                                                 1e-5f, normed.p, ticket.p, st));
             });
             const double a8_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 8, 1, QSPEC_TOKENS_ROW, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, w.packed(i), w.scales(i), y.p, D, M, D, K, 128, 8, 1,
+                                   QSPEC_TOKENS_ROW, st));
                 CQ(qspec_rmsnorm_quantize(y.p, gain.p, codes.p, scales.p, M, D, 128, 8, 1e-5f, QSPEC_TOKENS_ROW, st));
             });
             const double a8_fused = time_graph(st, [&](int i) {
@@ -389,11 +392,13 @@ static int epilogue_experiment(cudaStream_t st) {
     printf("swiglu,gemm,K,M,two_kernels_us,fused_us\n");
     for (int M : {1, 2, 4, 8}) {
         const double two = time_graph(st, [&](int i) {
-            CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), gate_up.p, 2 * H, M, 2 * H, K, 128, 0, QSPEC_TOKENS_ROW, st));
+            CQ(qspec_w4a16_gemm(x.p, K, w.packed(i), w.scales(i), gate_up.p, 2 * H, M, 2 * H, K, 128, 0,
+                                QSPEC_TOKENS_ROW, st));
             CQ(qspec_swiglu_f16(gate_up.p, gate_up.p + H, 2 * H, out.p, M, H, QSPEC_TOKENS_ROW, st));
         });
         const double fused = time_graph(st, [&](int i) {
-            CQ(qspec_w4a16_gemm_swiglu(x.p, K, w.packed(i), w.scales(i), gate_up.p, M, H, K, 128, out.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, st));
+            CQ(qspec_w4a16_gemm_swiglu(x.p, K, w.packed(i), w.scales(i), gate_up.p, M, H, K, 128, out.p,
+                                       QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, st));
         });
         printf("swiglu,w4a16,%d,%d,%.2f,%.2f\n", K, M, two * 1e6, fused * 1e6);
         fflush(stdout);
@@ -421,7 +426,8 @@ static int epilogue_experiment(cudaStream_t st) {
                                        dseq.p, dpos.p, dtab.p, blocks, bs, M, heads, kv, hd, inv.p, 0, st));
             };
             const double a16_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4a16_gemm(x.p, K, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 0, QSPEC_TOKENS_ROW, st));
+                CQ(qspec_w4a16_gemm(x.p, K, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 0, QSPEC_TOKENS_ROW,
+                                    st));
                 rope();
             });
             const double a16_fused = time_graph(st, [&](int i) {
@@ -429,7 +435,8 @@ static int epilogue_experiment(cudaStream_t st) {
                                             vpool.p, dseq.p, dpos.p, dtab.p, blocks, bs, heads, kv, hd, inv.p, 0, QSPEC_TOKENS_ROW, st));
             });
             const double a8_two = time_graph(st, [&](int i) {
-                CQ(qspec_w4ax_gemm(xq.p, xs.p, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 8, 0, QSPEC_TOKENS_ROW, st));
+                CQ(qspec_w4ax_gemm(xq.p, xs.p, wq.packed(i), wq.scales(i), qkv.p, N, M, N, K, 128, 8, 0,
+                                   QSPEC_TOKENS_ROW, st));
                 rope();
             });
             const double a8_fused = time_graph(st, [&](int i) {
@@ -470,7 +477,8 @@ static int head_experiment(cudaStream_t st) {
                 CQ(qspec_rmsnorm_f16(r.p, gain.p, normed.p, M, K, 1e-5f, QSPEC_TOKENS_ROW, st));
                 if (swiglu) CQ(qspec_w4a16_gemm_swiglu(normed.p, K, w.packed(i), w.scales(i), y.p, M, N / 2, K, 128,
                                                        out.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, st));
-                else CQ(qspec_w4a16_gemm(normed.p, K, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 0, QSPEC_TOKENS_ROW, st));
+                else CQ(qspec_w4a16_gemm(normed.p, K, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 0,
+                                         QSPEC_TOKENS_ROW, st));
             });
             const double fused = time_graph(st, [&](int i) {
                 if (swiglu) CQ(qspec_rmsnorm_w4a16_gemm_swiglu(r.p, gain.p, 1e-5f, normed.p, w.packed(i), w.scales(i),
@@ -481,7 +489,8 @@ static int head_experiment(cudaStream_t st) {
             printf("norm_head,w4a16%s,%d,%d,%.2f,%.2f\n", swiglu ? "_swiglu" : "", N, M, two * 1e6, fused * 1e6);
             const double a8_two = time_graph(st, [&](int i) {
                 CQ(qspec_rmsnorm_quantize(r.p, gain.p, codes.p, scales.p, M, K, 128, 8, 1e-5f, QSPEC_TOKENS_ROW, st));
-                CQ(qspec_w4ax_gemm(codes.p, scales.p, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 8, 0, QSPEC_TOKENS_ROW, st));
+                CQ(qspec_w4ax_gemm(codes.p, scales.p, w.packed(i), w.scales(i), y.p, N, M, N, K, 128, 8, 0,
+                                   QSPEC_TOKENS_ROW, st));
             });
             const double a8_fused = time_graph(st, [&](int i) {
                 CQ(qspec_rmsnorm_quantize_w4ax_gemm(r.p, gain.p, 1e-5f, codes.p, scales.p, w.packed(i), w.scales(i), y.p,

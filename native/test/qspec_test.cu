@@ -1881,7 +1881,8 @@ static void test_swiglu_epilogue(int M, int H, int K) {
     Dev<__half> outb(std::vector<__half>((size_t)M * H, __float2half(POISON)));
     CQ(qspec_w4a16_gemm(dx.p, K, dw.p, ds.p, ya.p, 2 * H, M, 2 * H, K, 128, 0, QSPEC_TOKENS_ROW, nullptr));
     CQ(qspec_swiglu_f16(ya.p, ya.p + H, 2 * H, outa.p, M, H, QSPEC_TOKENS_ROW, nullptr));
-    CQ(qspec_w4a16_gemm_swiglu(dx.p, K, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, nullptr));
+    CQ(qspec_w4a16_gemm_swiglu(dx.p, K, dw.p, ds.p, yb.p, M, H, K, 128, outb.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW,
+                               nullptr));
     const auto a = outa.down(), b = outb.down();
     const size_t differ = differing_halves(a, b.data());
     char name[160];
@@ -1957,7 +1958,8 @@ static void test_norm_head(int M, int N, int K, bool swiglu) {
     Dev<__half> outb(std::vector<__half>((size_t)M * (swiglu ? H : 1), __float2half(POISON)));
     CQ(qspec_rmsnorm_f16(c.dr.p, c.dgain.p, xa.p, M, K, c.EPS, QSPEC_TOKENS_ROW, nullptr));
     if (swiglu) {
-        CQ(qspec_w4a16_gemm_swiglu(xa.p, K, c.dw.p, c.ds.p, c.ya.p, M, H, K, 128, outa.p, QSPEC_TOKENS_ROW, QSPEC_TOKENS_ROW, nullptr));
+        CQ(qspec_w4a16_gemm_swiglu(xa.p, K, c.dw.p, c.ds.p, c.ya.p, M, H, K, 128, outa.p, QSPEC_TOKENS_ROW,
+                                   QSPEC_TOKENS_ROW, nullptr));
         CQ(qspec_rmsnorm_w4a16_gemm_swiglu(c.dr.p, c.dgain.p, c.EPS, xb.p, c.dw.p, c.ds.p, c.yb.p, M, H, K, 128, outb.p,
                                            nullptr));
     } else {
@@ -2387,7 +2389,8 @@ static void token_order_tests() {
         Dev<float> dy(4 * 1024);
         snprintf(name, sizeof name, "w4a16_gemm refuses MMA order at M=4 (qspec_tokens_order: %d)",
                  qspec_tokens_order(16, 4, 1024, 1024, 128));
-        report(qspec_w4a16_gemm(dx.p, 1024, dw.p, ds.p, dy.p, 1024, 4, 1024, 1024, 128, 0, QSPEC_TOKENS_MMA, nullptr) ==
+        report(qspec_w4a16_gemm(dx.p, 1024, dw.p, ds.p, dy.p, 1024, 4, 1024, 1024, 128, 0, QSPEC_TOKENS_MMA,
+                                nullptr) ==
                    QSPEC_ERR_UNSUPPORTED, name, "%.0f%.0f", 0, 0);
     }
     // Llama-3-8B-sized matrices where the rules take the builds that read MMA order (on an sm_90a device), and
