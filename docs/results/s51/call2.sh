@@ -34,5 +34,6 @@ if [ "$(left)" -ge 20 ]; then
   echo "full kernel benchmark rc=$?, $(( $(date +%s) - t0 )) s" | tee -a "$S"
 fi
 echo "done, $(left) s of $budget left" | tee -a "$S"
-cd "$OUT" && tar czf all.tgz --exclude all.tgz --exclude summary.txt --exclude native-bench.txt . && \
+# (the archive is written outside $OUT, then moved in: tar reading the folder it writes to says "file changed")
+cd "$OUT" && tar czf /tmp/all.tgz --exclude summary.txt --exclude native-bench.txt . && mv /tmp/all.tgz . && \
   find . -mindepth 1 -maxdepth 1 ! -name all.tgz ! -name summary.txt ! -name native-bench.txt -exec rm -rf {} +; ls
