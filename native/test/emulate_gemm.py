@@ -23,8 +23,10 @@ each slice summed apart and added to a total at its end, the tiled draft's steps
 Checks: outputs against float64 references; w4a16's bitwise M-invariance, and bit identity of the
 cluster, tiled and bulk kernels with the warp-split kernel (so the dispatch, which switches kernels at
 M = 2 and M = 9 on sm_90 and at M = 64, is M-invariant too); the draft's bulk kernel bit for bit against its
-warp-split kernel; and that planted bugs fail.
-Run: python3 native/test/emulate_gemm.py  (exit code 1 on a mismatch)."""
+warp-split kernel; token_order.cuh's positions (ABI 13, the producers' stores in MMA order, printed by
+token_order_check) against the two permutations modelled here; and that planted bugs fail.
+Run: make -C native emulate, or python3 native/test/emulate_gemm.py (then without the token-order check, which needs
+QSPEC_TOKEN_ORDER_TABLE, token_order_check's output); exit code 1 on a mismatch."""
 import os
 import sys
 import time
