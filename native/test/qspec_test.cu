@@ -2359,9 +2359,7 @@ static bool test_gemm_order(int bits, int M, int N, int K) {
     char name[160];
     for (int acc : {0, 1}) {
         const auto& a = out[0][acc];
-        const auto& b = out[order == QSPEC_TOKENS_MMA][acc];
-        size_t differ = 0;
-        for (size_t i = 0; i < a.size(); ++i) differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        const size_t differ = differing(a, out[order == QSPEC_TOKENS_MMA][acc]);
         snprintf(name, sizeof name, "%s%s tokens in %s order M=%d N=%d K=%d: the bits of row order",
                  bits == 16 ? "w4a16_gemm" : bits == 8 ? "w4ax_gemm A8" : "w4ax_gemm A4", acc ? " accumulate" : "",
                  order == QSPEC_TOKENS_MMA ? "MMA" : "row", M, N, K);
